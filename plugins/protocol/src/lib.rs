@@ -1,0 +1,1 @@
+//! cudalens plugin protocol types.

@@ -1,0 +1,1 @@
+//! cudalens-analysis (work in progress).

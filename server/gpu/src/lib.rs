@@ -1,0 +1,1 @@
+//! cudalens-gpu (work in progress).

@@ -1,0 +1,1 @@
+//! cudalens-occupancy (work in progress).

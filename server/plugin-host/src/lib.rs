@@ -1,0 +1,1 @@
+//! cudalens-plugin-host (work in progress).

@@ -1,0 +1,1 @@
+//! cudalens-syntax (work in progress).

@@ -1,0 +1,1 @@
+//! cudalens-wgsl (work in progress).
