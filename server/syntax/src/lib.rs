@@ -1,1 +1,30 @@
-//! cudalens-syntax (work in progress).
+//! The cudalens front end: incremental tree-sitter parsing of CUDA, a light
+//! preprocessor, and the kernel model that the analyses consume.
+//!
+//! - [`document`]: open documents (rope + tree) and UTF-16 positions.
+//! - [`preprocess`]: macros, conditionals, includes.
+//! - [`ir`]: the statement/expression tree of function bodies.
+//! - [`model`]: functions, kernels, shared arrays, loops, launch sites.
+
+pub mod consteval;
+pub mod document;
+pub mod ir;
+pub mod model;
+pub mod preprocess;
+pub mod span;
+pub mod types;
+
+pub use document::{Document, LineIndex, Position, TextChange};
+pub use model::{BuildOptions, FileModel, build_model};
+pub use span::{Severity, Span, SyntaxDiagnostic};
+
+/// Parses and models a whole file in one call (the CLI's path; the LSP keeps a
+/// [`Document`] and calls [`build_model`] with its tree).
+pub fn analyze_source(text: &str, opts: &BuildOptions) -> FileModel {
+    let tree = if text.len() > document::MAX_PARSE_BYTES {
+        None
+    } else {
+        document::parse(&mut document::cuda_parser(), text, None)
+    };
+    build_model(text, tree.as_ref(), opts)
+}

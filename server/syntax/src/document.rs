@@ -1,0 +1,303 @@
+//! An open document: its text as a rope plus its tree-sitter tree, kept in step
+//! under LSP incremental edits. Positions on the wire are UTF-16 code units, as
+//! LSP specifies; everything inside cudalens works on byte offsets.
+
+use std::sync::Arc;
+
+use ropey::Rope;
+use serde::Serialize;
+use tree_sitter::{InputEdit, Parser, Point, Tree};
+
+/// Files larger than this are not parsed (the user gets a notice instead).
+pub const MAX_PARSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// A position as LSP sends it: zero-based line and UTF-16 column.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Position {
+    pub line: u32,
+    pub character: u32,
+}
+
+impl Position {
+    pub const fn new(line: u32, character: u32) -> Self {
+        Position { line, character }
+    }
+}
+
+/// One content change of `textDocument/didChange`; `range: None` replaces the whole text.
+#[derive(Clone, Debug)]
+pub struct TextChange {
+    pub range: Option<(Position, Position)>,
+    pub text: String,
+}
+
+/// Maps byte offsets to LSP positions and back. Built from a rope, so it is
+/// cheap to keep for every open document and for files read by the CLI.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    rope: Rope,
+}
+
+impl LineIndex {
+    pub fn new(text: &str) -> Self {
+        LineIndex {
+            rope: Rope::from_str(text),
+        }
+    }
+
+    fn from_rope(rope: Rope) -> Self {
+        LineIndex { rope }
+    }
+
+    /// Byte offset of an LSP position. Out-of-range lines clamp to the end of the
+    /// text and out-of-range columns to the end of the line (before its break),
+    /// which is what editors expect.
+    pub fn offset(&self, pos: Position) -> usize {
+        let rope = &self.rope;
+        let line = pos.line as usize;
+        if line >= rope.len_lines() {
+            return rope.len_bytes();
+        }
+        let line_start_char = rope.line_to_char(line);
+        let line_slice = rope.line(line);
+        let content_chars = line_slice.len_chars() - line_break_chars(&line_slice);
+        let line_start_u16 = rope.char_to_utf16_cu(line_start_char);
+        let content_end_u16 = rope.char_to_utf16_cu(line_start_char + content_chars);
+        let target_u16 = (line_start_u16 + pos.character as usize).min(content_end_u16);
+        // A column inside a surrogate pair rounds down to the character start.
+        let ch = rope.utf16_cu_to_char(target_u16);
+        rope.char_to_byte(ch)
+    }
+
+    /// LSP position of a byte offset (clamped to the text, rounded down to a char boundary).
+    pub fn position(&self, offset: usize) -> Position {
+        let rope = &self.rope;
+        let offset = offset.min(rope.len_bytes());
+        let ch = rope.byte_to_char(offset);
+        let line = rope.char_to_line(ch);
+        let line_start = rope.line_to_char(line);
+        let col = rope.char_to_utf16_cu(ch) - rope.char_to_utf16_cu(line_start);
+        Position::new(line as u32, col as u32)
+    }
+
+    /// Tree-sitter point (row, byte column) of a byte offset.
+    pub fn point(&self, offset: usize) -> Point {
+        let offset = offset.min(self.rope.len_bytes());
+        let line = self.rope.byte_to_line(offset);
+        Point::new(line, offset - self.rope.line_to_byte(line))
+    }
+
+    pub fn line_count(&self) -> usize {
+        self.rope.len_lines()
+    }
+
+    /// The text of one line without its line break.
+    pub fn line_text(&self, line: usize) -> String {
+        if line >= self.rope.len_lines() {
+            return String::new();
+        }
+        let slice = self.rope.line(line);
+        let mut s = slice.to_string();
+        while s.ends_with('\n') || s.ends_with('\r') {
+            s.pop();
+        }
+        s
+    }
+
+    pub fn len_bytes(&self) -> usize {
+        self.rope.len_bytes()
+    }
+}
+
+fn line_break_chars(line: &ropey::RopeSlice) -> usize {
+    let n = line.len_chars();
+    if n == 0 {
+        return 0;
+    }
+    match line.char(n - 1) {
+        '\n' if n >= 2 && line.char(n - 2) == '\r' => 2,
+        '\n' | '\r' => 1,
+        _ => 0,
+    }
+}
+
+/// Creates a parser for CUDA.
+pub fn cuda_parser() -> Parser {
+    let mut parser = Parser::new();
+    // The grammar is compiled into this binary; a version mismatch would be a
+    // build-time bug, so failing loudly in tests is right, but we never panic at
+    // run time: an unset language makes `parse` return None, handled below.
+    let _ = parser.set_language(&tree_sitter_cuda::LANGUAGE.into());
+    parser
+}
+
+/// Parses `text` (reusing `old` when its edits were applied), giving up after
+/// a generous deadline so no input can hang the caller.
+pub fn parse(parser: &mut Parser, text: &str, old: Option<&Tree>) -> Option<Tree> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let mut check = |_: &tree_sitter::ParseState| {
+        if std::time::Instant::now() > deadline {
+            std::ops::ControlFlow::Break(())
+        } else {
+            std::ops::ControlFlow::Continue(())
+        }
+    };
+    let bytes = text.as_bytes();
+    let mut read = |offset: usize, _: Point| bytes.get(offset..).unwrap_or(&[]);
+    let options = tree_sitter::ParseOptions::new().progress_callback(&mut check);
+    let tree = parser.parse_with_options(&mut read, old, Some(options));
+    parser.reset();
+    tree
+}
+
+/// A document open in the editor.
+pub struct Document {
+    pub version: i32,
+    index: LineIndex,
+    text: Arc<str>,
+    tree: Option<Tree>,
+    parser: Parser,
+}
+
+impl Document {
+    pub fn new(text: String, version: i32) -> Self {
+        let mut doc = Document {
+            version,
+            index: LineIndex::new(&text),
+            text: Arc::from(text),
+            tree: None,
+            parser: cuda_parser(),
+        };
+        doc.reparse(false);
+        doc
+    }
+
+    pub fn text(&self) -> &Arc<str> {
+        &self.text
+    }
+
+    pub fn tree(&self) -> Option<&Tree> {
+        self.tree.as_ref()
+    }
+
+    pub fn line_index(&self) -> &LineIndex {
+        &self.index
+    }
+
+    /// True when the file is too large to parse (see [`MAX_PARSE_BYTES`]).
+    pub fn too_large(&self) -> bool {
+        self.text.len() > MAX_PARSE_BYTES
+    }
+
+    /// Applies LSP content changes in order, editing the tree in step, then
+    /// reparses incrementally once.
+    pub fn apply_changes(&mut self, changes: &[TextChange], version: i32) {
+        let mut text = String::from(&*self.text);
+        let mut incremental = self.tree.is_some();
+        for change in changes {
+            match change.range {
+                None => {
+                    text = change.text.clone();
+                    self.index = LineIndex::new(&text);
+                    incremental = false;
+                }
+                Some((start, end)) => {
+                    let start_byte = self.index.offset(start);
+                    let end_byte = self.index.offset(end).max(start_byte);
+                    let start_point = self.index.point(start_byte);
+                    let old_end_point = self.index.point(end_byte);
+                    text.replace_range(start_byte..end_byte, &change.text);
+                    let mut rope = std::mem::replace(&mut self.index.rope, Rope::new());
+                    let start_char = rope.byte_to_char(start_byte);
+                    let end_char = rope.byte_to_char(end_byte);
+                    rope.remove(start_char..end_char);
+                    rope.insert(start_char, &change.text);
+                    self.index = LineIndex::from_rope(rope);
+                    let new_end_byte = start_byte + change.text.len();
+                    if let Some(tree) = self.tree.as_mut() {
+                        tree.edit(&InputEdit {
+                            start_byte,
+                            old_end_byte: end_byte,
+                            new_end_byte,
+                            start_position: start_point,
+                            old_end_position: old_end_point,
+                            new_end_position: self.index.point(new_end_byte),
+                        });
+                    }
+                }
+            }
+        }
+        self.text = Arc::from(text);
+        self.version = version;
+        self.reparse(incremental);
+    }
+
+    fn reparse(&mut self, incremental: bool) {
+        if self.too_large() {
+            self.tree = None;
+            return;
+        }
+        let old = if incremental { self.tree.take() } else { None };
+        self.tree = parse(&mut self.parser, &self.text, old.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(l0: u32, c0: u32, l1: u32, c1: u32, text: &str) -> TextChange {
+        TextChange {
+            range: Some((Position::new(l0, c0), Position::new(l1, c1))),
+            text: text.to_string(),
+        }
+    }
+
+    #[test]
+    fn utf16_positions_with_non_ascii_and_crlf() {
+        let text = "a😀b\r\nçx\n";
+        let idx = LineIndex::new(text);
+        // 😀 is two UTF-16 code units and four bytes.
+        assert_eq!(idx.offset(Position::new(0, 3)), 5);
+        assert_eq!(idx.position(5), Position::new(0, 3));
+        // Column past the end of a CRLF line clamps before the \r.
+        assert_eq!(idx.offset(Position::new(0, 99)), 6);
+        assert_eq!(idx.offset(Position::new(1, 1)), 10);
+        assert_eq!(idx.position(10), Position::new(1, 1));
+        // A line past the end clamps to the end of the text.
+        assert_eq!(idx.offset(Position::new(9, 0)), text.len());
+        // Inside a surrogate pair rounds down.
+        assert_eq!(idx.offset(Position::new(0, 2)), 1);
+    }
+
+    #[test]
+    fn incremental_edits_match_a_fresh_parse() {
+        let mut doc = Document::new("__global__ void k(float* a) {\n  a[0] = 1;\n}\n".into(), 1);
+        doc.apply_changes(&[change(1, 4, 1, 5, "threadIdx.x")], 2);
+        doc.apply_changes(&[change(0, 0, 0, 0, "// é😀\r\n")], 3);
+        assert_eq!(
+            &**doc.text(),
+            "// é😀\r\n__global__ void k(float* a) {\n  a[threadIdx.x] = 1;\n}\n"
+        );
+        let fresh = parse(&mut cuda_parser(), doc.text(), None).unwrap();
+        assert_eq!(
+            doc.tree().unwrap().root_node().to_sexp(),
+            fresh.root_node().to_sexp()
+        );
+        assert_eq!(doc.version, 3);
+    }
+
+    #[test]
+    fn full_replacement() {
+        let mut doc = Document::new("x".into(), 1);
+        doc.apply_changes(
+            &[TextChange {
+                range: None,
+                text: "int y;".into(),
+            }],
+            2,
+        );
+        assert_eq!(&**doc.text(), "int y;");
+        assert!(!doc.tree().unwrap().root_node().has_error());
+    }
+}

@@ -1,0 +1,445 @@
+//! The statement and expression tree of function bodies, lowered from
+//! tree-sitter with macros expanded. Every node keeps the span of what the user
+//! wrote: nodes that came out of a macro expansion carry the span of the
+//! macro's invocation and `from_macro = true`.
+
+use serde::Serialize;
+
+use crate::span::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Axis {
+    X,
+    Y,
+    Z,
+}
+
+impl Axis {
+    pub fn from_field(f: &str) -> Option<Axis> {
+        match f {
+            "x" => Some(Axis::X),
+            "y" => Some(Axis::Y),
+            "z" => Some(Axis::Z),
+            _ => None,
+        }
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn name(self) -> &'static str {
+        ["x", "y", "z"][self as usize]
+    }
+}
+
+/// CUDA's built-in index variables.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Builtin {
+    ThreadIdx,
+    BlockIdx,
+    BlockDim,
+    GridDim,
+}
+
+impl Builtin {
+    pub fn from_name(s: &str) -> Option<Builtin> {
+        match s {
+            "threadIdx" => Some(Builtin::ThreadIdx),
+            "blockIdx" => Some(Builtin::BlockIdx),
+            "blockDim" => Some(Builtin::BlockDim),
+            "gridDim" => Some(Builtin::GridDim),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::ThreadIdx => "threadIdx",
+            Builtin::BlockIdx => "blockIdx",
+            Builtin::BlockDim => "blockDim",
+            Builtin::GridDim => "gridDim",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Shl,
+    Shr,
+    BitAnd,
+    BitOr,
+    BitXor,
+    LogAnd,
+    LogOr,
+    Eq,
+    Ne,
+    Lt,
+    Gt,
+    Le,
+    Ge,
+}
+
+impl BinOp {
+    pub fn from_str(s: &str) -> Option<BinOp> {
+        use BinOp::*;
+        Some(match s {
+            "+" => Add,
+            "-" => Sub,
+            "*" => Mul,
+            "/" => Div,
+            "%" => Rem,
+            "<<" => Shl,
+            ">>" => Shr,
+            "&" => BitAnd,
+            "|" => BitOr,
+            "^" => BitXor,
+            "&&" => LogAnd,
+            "||" => LogOr,
+            "==" => Eq,
+            "!=" => Ne,
+            "<" => Lt,
+            ">" => Gt,
+            "<=" => Le,
+            ">=" => Ge,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        use BinOp::*;
+        match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            Rem => "%",
+            Shl => "<<",
+            Shr => ">>",
+            BitAnd => "&",
+            BitOr => "|",
+            BitXor => "^",
+            LogAnd => "&&",
+            LogOr => "||",
+            Eq => "==",
+            Ne => "!=",
+            Lt => "<",
+            Gt => ">",
+            Le => "<=",
+            Ge => ">=",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        use BinOp::*;
+        matches!(self, Eq | Ne | Lt | Gt | Le | Ge | LogAnd | LogOr)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum UnOp {
+    Neg,
+    Plus,
+    Not,
+    BitNot,
+    /// `*p`
+    Deref,
+    /// `&x`
+    AddrOf,
+}
+
+/// A C type as written, normalised: `const float* __restrict__` →
+/// base "float", pointer 1, is_const, restrict.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Type {
+    pub base: String,
+    pub pointer: u8,
+    pub is_const: bool,
+    pub restrict: bool,
+    /// Template arguments written after the base name, e.g. `Vec<float, 4>`.
+    pub template_args: Vec<String>,
+}
+
+impl Type {
+    pub fn named(base: &str) -> Type {
+        Type {
+            base: base.to_string(),
+            ..Type::default()
+        }
+    }
+
+    pub fn pointee(&self) -> Type {
+        Type {
+            pointer: self.pointer.saturating_sub(1),
+            ..self.clone()
+        }
+    }
+
+    pub fn display(&self) -> String {
+        let mut s = String::new();
+        if self.is_const {
+            s.push_str("const ");
+        }
+        s.push_str(&self.base);
+        for _ in 0..self.pointer {
+            s.push('*');
+        }
+        if self.restrict {
+            s.push_str(" __restrict__");
+        }
+        s
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+    /// The node came from a macro expansion; `span` is the invocation.
+    pub from_macro: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum ExprKind {
+    Int {
+        value: i128,
+        unsigned: bool,
+        long: bool,
+    },
+    Float {
+        value: f64,
+        single: bool,
+    },
+    Bool(bool),
+    Str(String),
+    Ident(String),
+    /// `threadIdx.x` etc.
+    Builtin(Builtin, Axis),
+    /// `warpSize`
+    WarpSize,
+    Unary(UnOp, Box<Expr>),
+    Binary(BinOp, Box<Expr>, Box<Expr>),
+    /// `a = b`, `a += b` (op is the compound operator).
+    Assign(Option<BinOp>, Box<Expr>, Box<Expr>),
+    /// `++a`, `a--`
+    IncDec {
+        increment: bool,
+        prefix: bool,
+        target: Box<Expr>,
+    },
+    Ternary(Box<Expr>, Box<Expr>, Box<Expr>),
+    Call {
+        callee: String,
+        template_args: Vec<String>,
+        args: Vec<Expr>,
+    },
+    Index(Box<Expr>, Box<Expr>),
+    /// `kernel<<<config...>>>(args...)`
+    Launch {
+        kernel: String,
+        template_args: Vec<String>,
+        config: Vec<Expr>,
+        args: Vec<Expr>,
+    },
+    Member {
+        base: Box<Expr>,
+        field: String,
+        arrow: bool,
+    },
+    /// C casts and `static_cast`/`reinterpret_cast`.
+    Cast {
+        ty: Type,
+        reinterpret: bool,
+        expr: Box<Expr>,
+    },
+    SizeofType(Type),
+    SizeofExpr(Box<Expr>),
+    InitList(Vec<Expr>),
+    Comma(Vec<Expr>),
+    /// Something we keep as text only (lambdas, `new`, ...). Analyses treat it as opaque.
+    Unknown(String),
+}
+
+impl Expr {
+    pub fn new(kind: ExprKind, span: Span) -> Expr {
+        Expr {
+            kind,
+            span,
+            from_macro: false,
+        }
+    }
+
+    /// Calls `f` on this expression and every sub-expression, parents first.
+    pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
+        f(self);
+        for c in self.children() {
+            c.walk(f);
+        }
+    }
+
+    /// The variable name of a plain identifier.
+    pub fn as_ident(&self) -> Option<&str> {
+        match &self.kind {
+            ExprKind::Ident(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VarDecl {
+    pub name: String,
+    pub name_span: Span,
+    pub span: Span,
+    pub ty: Type,
+    /// Array dimensions, outermost first; `None` for `[]`.
+    pub dims: Vec<Option<Expr>>,
+    pub init: Option<Expr>,
+    /// `dim3 block(16, 16)`: constructor arguments.
+    pub ctor_args: Option<Vec<Expr>>,
+    pub shared: bool,
+    pub is_extern: bool,
+    pub is_static: bool,
+    pub constexpr: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stmt {
+    pub kind: StmtKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum StmtKind {
+    Decl(Vec<VarDecl>),
+    Expr(Expr),
+    Block(Vec<Stmt>),
+    If {
+        cond: Expr,
+        then: Box<Stmt>,
+        els: Option<Box<Stmt>>,
+    },
+    For {
+        init: Vec<Stmt>,
+        cond: Option<Expr>,
+        step: Option<Expr>,
+        body: Box<Stmt>,
+        /// From a preceding `#pragma unroll [N]`.
+        unroll: Option<Option<i64>>,
+    },
+    While {
+        cond: Expr,
+        body: Box<Stmt>,
+    },
+    DoWhile {
+        body: Box<Stmt>,
+        cond: Expr,
+    },
+    Switch {
+        cond: Expr,
+        body: Box<Stmt>,
+    },
+    /// `case v:` (value) or `default:` (None), followed by its statements.
+    Case {
+        value: Option<Expr>,
+        body: Vec<Stmt>,
+    },
+    Return(Option<Expr>),
+    Break,
+    Continue,
+    Goto(String),
+    Label(String, Box<Stmt>),
+    /// Inline assembly, `#pragma`s other than unroll, and anything we could not lower.
+    Unknown(String),
+    Empty,
+}
+
+impl Stmt {
+    /// Calls `f` on this statement and every nested statement, parents first.
+    pub fn walk(&self, f: &mut dyn FnMut(&Stmt)) {
+        f(self);
+        for c in self.children() {
+            c.walk(f);
+        }
+    }
+
+    /// Calls `f` on every expression (and sub-expression) in this statement tree.
+    pub fn walk_exprs(&self, f: &mut dyn FnMut(&Expr)) {
+        self.walk(&mut |s| {
+            for e in s.own_exprs() {
+                e.walk(f);
+            }
+        });
+    }
+}
+
+impl Expr {
+    /// Direct sub-expressions.
+    pub fn children(&self) -> Vec<&Expr> {
+        use ExprKind::*;
+        match &self.kind {
+            Unary(_, e)
+            | SizeofExpr(e)
+            | Cast { expr: e, .. }
+            | Member { base: e, .. }
+            | IncDec { target: e, .. } => vec![e],
+            Binary(_, a, b) | Assign(_, a, b) | Index(a, b) => vec![a, b],
+            Ternary(a, b, c) => vec![a, b, c],
+            Call { args, .. } | InitList(args) | Comma(args) => args.iter().collect(),
+            Launch { config, args, .. } => config.iter().chain(args).collect(),
+            _ => vec![],
+        }
+    }
+}
+
+impl Stmt {
+    /// Expressions owned directly by this statement (not by nested statements).
+    pub fn own_exprs(&self) -> Vec<&Expr> {
+        match &self.kind {
+            StmtKind::Decl(decls) => decls
+                .iter()
+                .flat_map(|d| {
+                    d.dims
+                        .iter()
+                        .flatten()
+                        .chain(d.init.iter())
+                        .chain(d.ctor_args.iter().flatten())
+                })
+                .collect(),
+            StmtKind::Expr(e) | StmtKind::Return(Some(e)) => vec![e],
+            StmtKind::If { cond, .. }
+            | StmtKind::While { cond, .. }
+            | StmtKind::DoWhile { cond, .. }
+            | StmtKind::Switch { cond, .. } => vec![cond],
+            StmtKind::For { cond, step, .. } => cond.iter().chain(step.iter()).collect(),
+            StmtKind::Case { value: Some(v), .. } => vec![v],
+            _ => vec![],
+        }
+    }
+
+    /// Directly nested statements.
+    pub fn children(&self) -> Vec<&Stmt> {
+        match &self.kind {
+            StmtKind::Block(v) | StmtKind::Case { body: v, .. } => v.iter().collect(),
+            StmtKind::If { then, els, .. } => {
+                let mut v = vec![&**then];
+                if let Some(e) = els {
+                    v.push(e);
+                }
+                v
+            }
+            StmtKind::For { init, body, .. } => init.iter().chain(std::iter::once(&**body)).collect(),
+            StmtKind::While { body, .. }
+            | StmtKind::DoWhile { body, .. }
+            | StmtKind::Switch { body, .. }
+            | StmtKind::Label(_, body) => vec![body],
+            _ => vec![],
+        }
+    }
+}

@@ -1,0 +1,937 @@
+//! Walks a translation unit in source order, running the preprocessor as it
+//! goes (so each macro applies from its definition on), and records functions,
+//! globals, types and launch sites.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use tree_sitter::{Node, Parser, Tree};
+
+use super::{ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind};
+use crate::document::{cuda_parser, parse};
+use crate::ir::{Expr, ExprKind, Type, VarDecl};
+use crate::preprocess::cexpr::eval_condition;
+use crate::preprocess::include::{CompileFlags, SourceProvider, resolve_include};
+use crate::preprocess::lex::tokenize;
+use crate::preprocess::macros::{MacroDef, MacroTable};
+use crate::span::{Severity, Span, SyntaxDiagnostic};
+use crate::types::normalize_base;
+
+/// How to build a model: where the file lives and how to find its headers.
+pub struct BuildOptions<'a> {
+    /// The file's path, for resolving `#include "..."` next to it.
+    pub path: Option<&'a Path>,
+    pub flags: CompileFlags,
+    pub provider: &'a dyn SourceProvider,
+    pub max_include_depth: usize,
+}
+
+/// Syntax errors reported per file at most; past that one summary line.
+const MAX_SYNTAX_ERRORS: usize = 50;
+
+/// Builds the model of `src` from its tree (`None` when the file was too large to parse).
+pub fn build_model(src: &str, tree: Option<&Tree>, opts: &BuildOptions) -> FileModel {
+    let mut b = Builder {
+        opts,
+        model: FileModel::default(),
+        macros: MacroTable::default(),
+        include_stack: Vec::new(),
+        expansion_parser: cuda_parser(),
+        header_cache: HashMap::new(),
+        pending_unroll: None,
+    };
+    for (name, value) in &opts.flags.defines {
+        b.macros.define(MacroDef::object(name, value));
+    }
+    for name in &opts.flags.undefines {
+        b.macros.undef(name);
+    }
+    let Some(tree) = tree else {
+        b.model.diagnostics.push(SyntaxDiagnostic {
+            span: Span::new(0, 0),
+            severity: Severity::Info,
+            code: "file-too-large",
+            message: format!(
+                "cudalens skipped this file: it is larger than {} MB",
+                crate::document::MAX_PARSE_BYTES / (1024 * 1024)
+            ),
+        });
+        return b.model;
+    };
+    let cx = Cx {
+        src,
+        file: None,
+        origin: None,
+    };
+    b.items(&cx, tree.root_node(), None);
+    b.syntax_errors(src, tree.root_node());
+    b.model.macros = b.macros;
+    super::launch::resolve_launches(&mut b.model);
+    b.model
+}
+
+/// The text being lowered: the main file, a header, or a macro expansion.
+pub(super) struct Cx<'s> {
+    pub src: &'s str,
+    /// `None` for the main file.
+    pub file: Option<&'s Path>,
+    /// Set while lowering a macro expansion: every node gets this span.
+    pub origin: Option<Span>,
+}
+
+impl Cx<'_> {
+    pub fn is_main(&self) -> bool {
+        self.file.is_none()
+    }
+
+    pub fn text(&self, n: Node) -> &str {
+        self.src.get(n.byte_range()).unwrap_or("")
+    }
+
+    pub fn span(&self, n: Node) -> Span {
+        self.origin.unwrap_or_else(|| n.byte_range().into())
+    }
+}
+
+pub(super) struct Builder<'o> {
+    opts: &'o BuildOptions<'o>,
+    pub(super) model: FileModel,
+    pub(super) macros: MacroTable,
+    include_stack: Vec<PathBuf>,
+    pub(super) expansion_parser: Parser,
+    header_cache: HashMap<PathBuf, Rc<(String, Option<Tree>)>>,
+    /// A `#pragma unroll` waiting for the loop it applies to.
+    pub(super) pending_unroll: Option<Option<i64>>,
+}
+
+impl<'o> Builder<'o> {
+    pub(super) fn diag(&mut self, cx: &Cx, span: Span, severity: Severity, code: &'static str, message: String) {
+        if cx.is_main() {
+            let span = cx.origin.unwrap_or(span);
+            self.model.diagnostics.push(SyntaxDiagnostic {
+                span,
+                severity,
+                code,
+                message,
+            });
+        }
+    }
+
+    /// File-scope items (and items inside namespaces, `extern "C"`, active `#if` branches).
+    fn items(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
+        match node.kind() {
+            "translation_unit" | "declaration_list" | "linkage_specification" | "ERROR" => {
+                let mut c = node.walk();
+                let children: Vec<Node> = node.named_children(&mut c).collect();
+                for child in children {
+                    self.items(cx, child, None);
+                }
+            }
+            "namespace_definition" => {
+                if let Some(body) = node.child_by_field_name("body") {
+                    self.items(cx, body, None);
+                }
+            }
+            "template_declaration" => {
+                let params = node
+                    .child_by_field_name("parameters")
+                    .map(|p| self.template_params(cx, p))
+                    .unwrap_or_default();
+                let mut c = node.walk();
+                let children: Vec<Node> = node.named_children(&mut c).collect();
+                for child in children {
+                    if child.kind() != "template_parameter_list" {
+                        self.items(cx, child, Some(params.clone()));
+                    }
+                }
+            }
+            "function_definition" => self.function(cx, node, template),
+            "declaration" => {
+                let is_prototype = field_children(node, "declarator")
+                    .iter()
+                    .any(|d| find_function_declarator(*d).is_some());
+                if is_prototype {
+                    self.function(cx, node, template);
+                } else {
+                    let decls = self.declaration(cx, node);
+                    self.record_globals(decls);
+                }
+            }
+            "struct_specifier" | "class_specifier" | "union_specifier" => {
+                self.struct_def(cx, node);
+            }
+            "type_definition" => self.typedef(cx, node),
+            "alias_declaration" => {
+                if let (Some(name), Some(ty)) = (
+                    node.child_by_field_name("name"),
+                    node.child_by_field_name("type"),
+                ) {
+                    let t = self.type_descriptor(cx, ty);
+                    self.model.types.aliases.insert(cx.text(name).to_string(), t);
+                }
+            }
+            "enum_specifier" => self.enum_def(cx, node),
+            kind if kind.starts_with("preproc_") => {
+                for child in self.preproc(cx, node) {
+                    self.items(cx, child, template.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn record_globals(&mut self, decls: Vec<VarDecl>) {
+        for d in decls {
+            let is_constant = d.ty.is_const || d.constexpr;
+            if is_constant
+                && d.dims.is_empty()
+                && d.ty.pointer == 0
+                && let Some(init) = &d.init
+                && let Some(v) = self.model.const_env().eval(init)
+            {
+                self.model.consts.insert(d.name.clone(), v);
+            }
+            self.model.globals.push(d);
+        }
+    }
+
+    // ---- preprocessor -------------------------------------------------------
+
+    /// Applies a directive; for a conditional, returns the active branch's items.
+    pub(super) fn preproc<'t>(&mut self, cx: &Cx, node: Node<'t>) -> Vec<Node<'t>> {
+        match node.kind() {
+            "preproc_def" | "preproc_function_def" => {
+                self.define(cx, node);
+                vec![]
+            }
+            "preproc_call" => {
+                let directive = node
+                    .child_by_field_name("directive")
+                    .map(|d| cx.text(d).to_string())
+                    .unwrap_or_default();
+                let arg = node
+                    .child_by_field_name("argument")
+                    .map(|a| cx.text(a).trim().to_string())
+                    .unwrap_or_default();
+                match directive.as_str() {
+                    "#undef" => self.macros.undef(arg.split_whitespace().next().unwrap_or("")),
+                    "#pragma" => {
+                        let words: Vec<&str> = arg.split_whitespace().collect();
+                        if words.first() == Some(&"unroll") {
+                            let n = words.get(1).and_then(|w| w.parse::<i64>().ok());
+                            self.pending_unroll = Some(n);
+                        }
+                    }
+                    _ => {}
+                }
+                vec![]
+            }
+            "preproc_include" => {
+                self.include(cx, node);
+                vec![]
+            }
+            "preproc_if" | "preproc_ifdef" => self.select_branch(cx, node),
+            _ => vec![],
+        }
+    }
+
+    fn define(&mut self, cx: &Cx, node: Node) {
+        let Some(name) = node.child_by_field_name("name") else {
+            return;
+        };
+        let params = node.child_by_field_name("parameters").map(|p| {
+            let mut c = p.walk();
+            p.children(&mut c)
+                .filter_map(|ch| match ch.kind() {
+                    "identifier" => Some(cx.text(ch).to_string()),
+                    "..." => Some("__VA_ARGS__".to_string()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+        });
+        let body = node
+            .child_by_field_name("value")
+            .map(|v| tokenize(cx.text(v)))
+            .unwrap_or_default();
+        let def = MacroDef {
+            name: cx.text(name).to_string(),
+            params,
+            body,
+            file: cx.file.map(Path::to_path_buf),
+            name_span: name.byte_range().into(),
+        };
+        self.model.macro_defs.push(std::sync::Arc::new(def.clone()));
+        self.macros.define(def);
+    }
+
+    fn select_branch<'t>(&mut self, cx: &Cx, node: Node<'t>) -> Vec<Node<'t>> {
+        let mut current = Some(node);
+        let mut taken = false;
+        let mut active = Vec::new();
+        while let Some(n) = current {
+            let cond = match n.kind() {
+                "preproc_if" | "preproc_elif" => {
+                    let text = n
+                        .child_by_field_name("condition")
+                        .map(|c| cx.text(c).to_string())
+                        .unwrap_or_default();
+                    match eval_condition(&text, &self.macros) {
+                        Ok(v) => v,
+                        Err(msg) => {
+                            let span = n
+                                .child_by_field_name("condition")
+                                .map_or(cx.span(n), |c| cx.span(c));
+                            self.diag(cx, span, Severity::Warning, "preprocessor", msg);
+                            false
+                        }
+                    }
+                }
+                "preproc_ifdef" | "preproc_elifdef" => {
+                    let name = n
+                        .child_by_field_name("name")
+                        .map(|c| cx.text(c).to_string())
+                        .unwrap_or_default();
+                    let negated = n
+                        .child(0)
+                        .is_some_and(|t| cx.text(t).ends_with("ndef"));
+                    self.macros.is_defined(&name) != negated
+                }
+                "preproc_else" => true,
+                _ => false,
+            };
+            let body = branch_body(n);
+            if !taken && cond {
+                taken = true;
+                active = body;
+            } else if cx.is_main()
+                && let (Some(first), Some(last)) = (body.first(), body.last())
+            {
+                self.model
+                    .inactive
+                    .push(Span::new(first.start_byte(), last.end_byte()));
+            }
+            current = n.child_by_field_name("alternative");
+        }
+        active
+    }
+
+    fn include(&mut self, cx: &Cx, node: Node) {
+        let Some(path_node) = node.child_by_field_name("path") else {
+            return;
+        };
+        let raw = cx.text(path_node);
+        let system = path_node.kind() == "system_lib_string";
+        let written = raw.trim_matches(['"', '<', '>']).to_string();
+        let span = cx.span(node);
+        if system {
+            if cx.is_main() {
+                self.model.includes.push(Include {
+                    span,
+                    written,
+                    system,
+                    resolved: None,
+                });
+            }
+            return;
+        }
+        let including_dir = match cx.file {
+            Some(f) => f.parent().map(Path::to_path_buf),
+            None => self.opts.path.and_then(|p| p.parent()).map(Path::to_path_buf),
+        };
+        let found = resolve_include(
+            &written,
+            including_dir.as_deref(),
+            &self.opts.flags.include_dirs,
+            self.opts.provider,
+        );
+        if cx.is_main() {
+            self.model.includes.push(Include {
+                span,
+                written: written.clone(),
+                system,
+                resolved: found.as_ref().map(|(p, _)| p.clone()),
+            });
+        }
+        let Some((path, text)) = found else {
+            self.diag(
+                cx,
+                path_node.byte_range().into(),
+                Severity::Hint,
+                "include-not-found",
+                format!("header \"{written}\" not found next to the file or in the include paths; its macros are unknown"),
+            );
+            return;
+        };
+        if self.include_stack.contains(&path) || self.opts.path == Some(path.as_path()) {
+            self.diag(
+                cx,
+                span,
+                Severity::Warning,
+                "include-cycle",
+                format!("#include cycle through \"{written}\": not expanded again"),
+            );
+            return;
+        }
+        if self.include_stack.len() >= self.opts.max_include_depth {
+            self.diag(
+                cx,
+                span,
+                Severity::Warning,
+                "include-depth",
+                format!("#include nesting deeper than {}: \"{written}\" not expanded", self.opts.max_include_depth),
+            );
+            return;
+        }
+        let parsed = match self.header_cache.get(&path) {
+            Some(p) => p.clone(),
+            None => {
+                let tree = if text.len() <= crate::document::MAX_PARSE_BYTES {
+                    parse(&mut cuda_parser(), &text, None)
+                } else {
+                    None
+                };
+                let p = Rc::new((text.to_string(), tree));
+                self.header_cache.insert(path.clone(), p.clone());
+                p
+            }
+        };
+        let Some(tree) = &parsed.1 else {
+            return;
+        };
+        self.include_stack.push(path.clone());
+        let hcx = Cx {
+            src: &parsed.0,
+            file: Some(&path),
+            origin: None,
+        };
+        self.items(&hcx, tree.root_node(), None);
+        self.include_stack.pop();
+    }
+
+    // ---- declarations ---------------------------------------------------------
+
+    fn function(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
+        let mut exec_words = Vec::new();
+        let mut launch_bounds = None;
+        let mut c = node.walk();
+        let children: Vec<Node> = node.children(&mut c).collect();
+        for ch in &children {
+            match ch.kind() {
+                "__global__" | "__device__" | "__host__" => exec_words.push(ch.kind()),
+                "launch_bounds" => {
+                    let mut c2 = ch.walk();
+                    let args: Vec<Node> = ch.named_children(&mut c2).collect();
+                    let max_threads = args.first().map(|a| self.expr(cx, *a));
+                    let min_blocks = args.get(1).map(|a| self.expr(cx, *a));
+                    launch_bounds = Some(LaunchBounds {
+                        span: cx.span(*ch),
+                        max_threads,
+                        min_blocks,
+                    });
+                }
+                "type_qualifier" | "storage_class_specifier" | "attribute_specifier" => {
+                    for w in cx.text(*ch).split_whitespace() {
+                        match w {
+                            "__global__" => exec_words.push("__global__"),
+                            "__device__" => exec_words.push("__device__"),
+                            "__host__" => exec_words.push("__host__"),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        let exec = if exec_words.contains(&"__global__") {
+            ExecSpace::Kernel
+        } else if exec_words.contains(&"__device__") {
+            if exec_words.contains(&"__host__") {
+                ExecSpace::HostDevice
+            } else {
+                ExecSpace::Device
+            }
+        } else {
+            ExecSpace::Host
+        };
+        let Some(declarator) = field_children(node, "declarator").into_iter().next() else {
+            return;
+        };
+        let Some(fdecl) = find_function_declarator(declarator) else {
+            return;
+        };
+        let Some(name_node) = fdecl.child_by_field_name("declarator") else {
+            return;
+        };
+        let mut ret = node
+            .child_by_field_name("type")
+            .map(|t| self.type_from(cx, node, t))
+            .unwrap_or_default();
+        ret.pointer += pointer_depth_until(declarator, fdecl);
+        let params = fdecl
+            .child_by_field_name("parameters")
+            .map(|p| self.params(cx, p))
+            .unwrap_or_default();
+        let body = node.child_by_field_name("body").map(|b| self.stmt(cx, b));
+        let outer = match node.parent() {
+            Some(p) if p.kind() == "template_declaration" => p,
+            _ => node,
+        };
+        let decl_start = children
+            .iter()
+            .find(|c| c.kind() != "comment")
+            .map_or(node.start_byte(), |c| c.start_byte());
+        let name = cx.text(name_node).to_string();
+        self.model.functions.push(Function {
+            name: name.rsplit("::").next().unwrap_or(&name).to_string(),
+            name_span: cx.span(name_node),
+            span: cx.span(outer),
+            decl_start,
+            file: cx.file.map(Path::to_path_buf),
+            exec,
+            ret,
+            template_params: template.unwrap_or_default(),
+            params,
+            launch_bounds,
+            body,
+        });
+    }
+
+    fn params(&mut self, cx: &Cx, list: Node) -> Vec<Param> {
+        let mut out = Vec::new();
+        let mut c = list.walk();
+        let children: Vec<Node> = list.named_children(&mut c).collect();
+        for p in children {
+            if !matches!(p.kind(), "parameter_declaration" | "optional_parameter_declaration") {
+                continue;
+            }
+            let mut ty = p
+                .child_by_field_name("type")
+                .map(|t| self.type_from(cx, p, t))
+                .unwrap_or_default();
+            let (name, name_span) = match p.child_by_field_name("declarator") {
+                Some(d) => {
+                    let info = unwrap_declarator(cx, d);
+                    ty.pointer += info.pointer + info.dims.len() as u8;
+                    ty.restrict |= info.restrict;
+                    (info.name, info.name_span)
+                }
+                None => (String::new(), cx.span(p)),
+            };
+            out.push(Param {
+                name,
+                name_span,
+                ty,
+            });
+        }
+        out
+    }
+
+    fn template_params(&mut self, cx: &Cx, list: Node) -> Vec<TemplateParam> {
+        let mut out = Vec::new();
+        let mut c = list.walk();
+        let children: Vec<Node> = list.named_children(&mut c).collect();
+        for p in children {
+            let default = p
+                .child_by_field_name("default_value")
+                .or_else(|| p.child_by_field_name("default_type"))
+                .map(|d| cx.text(d).to_string());
+            match p.kind() {
+                "type_parameter_declaration" | "optional_type_parameter_declaration" | "variadic_type_parameter_declaration" => {
+                    let name = p
+                        .child_by_field_name("name")
+                        .or_else(|| last_named(p, "type_identifier"))
+                        .map(|n| cx.text(n).to_string())
+                        .unwrap_or_default();
+                    out.push(TemplateParam {
+                        name,
+                        kind: TemplateParamKind::Type,
+                        default,
+                    });
+                }
+                "parameter_declaration" | "optional_parameter_declaration" => {
+                    let ty = p
+                        .child_by_field_name("type")
+                        .map(|t| self.type_from(cx, p, t))
+                        .unwrap_or_default();
+                    let name = p
+                        .child_by_field_name("declarator")
+                        .map(|d| unwrap_declarator(cx, d).name)
+                        .unwrap_or_default();
+                    out.push(TemplateParam {
+                        name,
+                        kind: TemplateParamKind::Value(ty),
+                        default,
+                    });
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// Lowers a `declaration` node into variable declarations.
+    pub(super) fn declaration(&mut self, cx: &Cx, node: Node) -> Vec<VarDecl> {
+        let mut words: Vec<String> = Vec::new();
+        let mut c = node.walk();
+        for (i, ch) in node.children(&mut c).enumerate() {
+            let field = node.field_name_for_child(i as u32);
+            if field.is_none() {
+                words.extend(cx.text(ch).split_whitespace().map(String::from));
+            }
+        }
+        let has = |w: &str| words.iter().any(|x| x == w);
+        let base = node
+            .child_by_field_name("type")
+            .map(|t| self.type_from(cx, node, t))
+            .unwrap_or_default();
+        let mut out = Vec::new();
+        for d in field_children(node, "declarator") {
+            let info = unwrap_declarator(cx, d);
+            if info.name.is_empty() {
+                continue;
+            }
+            let mut ty = base.clone();
+            ty.pointer += info.pointer;
+            ty.restrict |= info.restrict;
+            let dims = info
+                .dims
+                .iter()
+                .map(|s| s.map(|s| self.expr(cx, s)))
+                .collect();
+            let (init, ctor_args) = match info.init {
+                Some(v) if v.kind() == "argument_list" => {
+                    let mut c = v.walk();
+                    let args: Vec<Node> = v.named_children(&mut c).collect();
+                    (None, Some(args.into_iter().map(|a| self.expr(cx, a)).collect()))
+                }
+                Some(v) => (Some(self.expr(cx, v)), None),
+                None => (None, None),
+            };
+            out.push(VarDecl {
+                name: info.name,
+                name_span: info.name_span,
+                span: cx.span(d),
+                ty,
+                dims,
+                init,
+                ctor_args,
+                shared: has("__shared__"),
+                is_extern: has("extern"),
+                is_static: has("static"),
+                constexpr: has("constexpr"),
+            });
+        }
+        out
+    }
+
+    /// The type written in `type_node`, with qualifiers from its declaration `owner`.
+    pub(super) fn type_from(&mut self, cx: &Cx, owner: Node, type_node: Node) -> Type {
+        let mut ty = self.base_type(cx, type_node);
+        let mut c = owner.walk();
+        for ch in owner.children(&mut c) {
+            if ch.kind() == "type_qualifier" {
+                match cx.text(ch) {
+                    "const" => ty.is_const = true,
+                    "__restrict__" | "__restrict" | "restrict" => ty.restrict = true,
+                    _ => {}
+                }
+            }
+        }
+        ty
+    }
+
+    fn base_type(&mut self, cx: &Cx, t: Node) -> Type {
+        if t.kind() == "template_type" {
+            let name = t
+                .child_by_field_name("name")
+                .map(|n| cx.text(n).to_string())
+                .unwrap_or_default();
+            let args = t
+                .child_by_field_name("arguments")
+                .map(|a| {
+                    let mut c = a.walk();
+                    a.named_children(&mut c)
+                        .map(|n| cx.text(n).trim().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            return Type {
+                base: normalize_base(&name),
+                template_args: args,
+                ..Type::default()
+            };
+        }
+        let written = cx.text(t);
+        let mut base = normalize_base(written);
+        // A type hidden behind an object-like macro (`#define real float`).
+        if cx.origin.is_none()
+            && let Some(def) = self.macros.get(&base)
+            && def.params.is_none()
+            && let Ok(expanded) = self.macros.expand_text(&base)
+        {
+            base = normalize_base(&expanded);
+        }
+        Type::named(&base)
+    }
+
+    /// A `type_descriptor` (casts, sizeof, template arguments, `using`).
+    pub(super) fn type_descriptor(&mut self, cx: &Cx, node: Node) -> Type {
+        let Some(t) = node.child_by_field_name("type") else {
+            return Type::named(&normalize_base(cx.text(node)));
+        };
+        let mut ty = self.type_from(cx, node, t);
+        if let Some(d) = node.child_by_field_name("declarator") {
+            ty.pointer += cx.text(d).matches('*').count() as u8;
+        }
+        ty
+    }
+
+    fn struct_def(&mut self, cx: &Cx, node: Node) {
+        let (Some(name), Some(body)) = (
+            node.child_by_field_name("name"),
+            node.child_by_field_name("body"),
+        ) else {
+            return;
+        };
+        let name = cx.text(name).to_string();
+        self.struct_body(cx, &name, body);
+    }
+
+    fn struct_body(&mut self, cx: &Cx, name: &str, body: Node) {
+        let env_consts = self.model.consts.clone();
+        let mut fields = Vec::new();
+        let mut c = body.walk();
+        let children: Vec<Node> = body.named_children(&mut c).collect();
+        for f in children {
+            if f.kind() != "field_declaration" {
+                continue;
+            }
+            let base = f
+                .child_by_field_name("type")
+                .map(|t| self.type_from(cx, f, t))
+                .unwrap_or_default();
+            for d in field_children(f, "declarator") {
+                let info = unwrap_declarator(cx, d);
+                let mut ty = base.clone();
+                ty.pointer += info.pointer;
+                let mut n: u64 = 1;
+                for s in info.dims.iter() {
+                    let e = s.map(|s| self.expr(cx, s));
+                    let env = crate::consteval::ConstEnv {
+                        values: env_consts.clone(),
+                        parent: None,
+                        types: Some(&self.model.types),
+                    };
+                    n = n.saturating_mul(
+                        e.and_then(|e| env.eval(&e)).and_then(|v| u64::try_from(v).ok()).unwrap_or(1),
+                    );
+                }
+                fields.push((info.name, ty, n));
+            }
+        }
+        self.model.types.add_struct(name, fields);
+    }
+
+    fn typedef(&mut self, cx: &Cx, node: Node) {
+        let Some(t) = node.child_by_field_name("type") else {
+            return;
+        };
+        let base = self.type_from(cx, node, t);
+        for d in field_children(node, "declarator") {
+            let info = unwrap_declarator(cx, d);
+            if matches!(t.kind(), "struct_specifier" | "class_specifier")
+                && let Some(body) = t.child_by_field_name("body")
+            {
+                self.struct_body(cx, &info.name, body);
+                continue;
+            }
+            let mut ty = base.clone();
+            ty.pointer += info.pointer;
+            self.model.types.aliases.insert(info.name, ty);
+        }
+    }
+
+    fn enum_def(&mut self, cx: &Cx, node: Node) {
+        let Some(body) = node.child_by_field_name("body") else {
+            return;
+        };
+        let mut next: i128 = 0;
+        let mut c = body.walk();
+        let children: Vec<Node> = body.named_children(&mut c).collect();
+        for e in children {
+            if e.kind() != "enumerator" {
+                continue;
+            }
+            let Some(name) = e.child_by_field_name("name") else {
+                continue;
+            };
+            if let Some(v) = e.child_by_field_name("value") {
+                let ex = self.expr(cx, v);
+                if let Some(v) = self.model.const_env().eval(&ex) {
+                    next = v;
+                }
+            }
+            self.model.consts.insert(cx.text(name).to_string(), next);
+            next = next.wrapping_add(1);
+        }
+    }
+
+    fn syntax_errors(&mut self, src: &str, root: Node) {
+        if !root.has_error() {
+            return;
+        }
+        let mut found = 0usize;
+        let mut stack = vec![root];
+        let mut errors = Vec::new();
+        while let Some(n) = stack.pop() {
+            if !n.has_error() {
+                continue;
+            }
+            let span: Span = n.byte_range().into();
+            let inactive = self.model.inactive.iter().any(|r| r.start <= span.start && span.end <= r.end);
+            if n.is_missing() && !inactive {
+                errors.push((span, format!("syntax error: missing `{}`", n.kind())));
+                continue;
+            }
+            if n.is_error() && !inactive {
+                let text = span.text(src);
+                let first_line = text.lines().next().unwrap_or("").trim();
+                let shown: String = first_line.chars().take(40).collect();
+                errors.push((span, format!("syntax error: unexpected `{shown}`")));
+                continue;
+            }
+            let mut c = n.walk();
+            stack.extend(n.children(&mut c));
+        }
+        errors.sort_by_key(|e| e.0);
+        for (span, message) in errors {
+            found += 1;
+            if found > MAX_SYNTAX_ERRORS {
+                break;
+            }
+            self.model.diagnostics.push(SyntaxDiagnostic {
+                span,
+                severity: Severity::Error,
+                code: "syntax",
+                message,
+            });
+        }
+    }
+}
+
+/// The children of `n` under field `field` (a declaration may have several declarators).
+pub(super) fn field_children<'t>(n: Node<'t>, field: &str) -> Vec<Node<'t>> {
+    let mut c = n.walk();
+    n.children_by_field_name(field, &mut c).collect()
+}
+
+fn last_named<'t>(n: Node<'t>, kind: &str) -> Option<Node<'t>> {
+    let mut c = n.walk();
+    n.named_children(&mut c).filter(|ch| ch.kind() == kind).last()
+}
+
+/// The statements/items of one `#if` branch (not its condition or its `#else`).
+fn branch_body(n: Node) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut c = n.walk();
+    for (i, ch) in n.children(&mut c).enumerate() {
+        if ch.is_named() && n.field_name_for_child(i as u32).is_none() && ch.kind() != "comment" {
+            out.push(ch);
+        }
+    }
+    out
+}
+
+fn find_function_declarator(mut d: Node) -> Option<Node> {
+    for _ in 0..32 {
+        match d.kind() {
+            "function_declarator" => return Some(d),
+            "pointer_declarator" | "reference_declarator" | "parenthesized_declarator" | "attributed_declarator" => {
+                d = d
+                    .child_by_field_name("declarator")
+                    .or_else(|| d.named_child(d.named_child_count().saturating_sub(1) as u32))?;
+            }
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn pointer_depth_until(mut d: Node, target: Node) -> u8 {
+    let mut n = 0;
+    while d.id() != target.id() {
+        if d.kind() == "pointer_declarator" {
+            n += 1;
+        }
+        match d.child_by_field_name("declarator") {
+            Some(next) => d = next,
+            None => break,
+        }
+    }
+    n
+}
+
+pub(super) struct DeclaratorInfo<'t> {
+    pub name: String,
+    pub name_span: Span,
+    pub pointer: u8,
+    pub restrict: bool,
+    pub dims: Vec<Option<Node<'t>>>,
+    pub init: Option<Node<'t>>,
+}
+
+pub(super) fn unwrap_declarator<'t>(cx: &Cx, mut d: Node<'t>) -> DeclaratorInfo<'t> {
+    let mut info = DeclaratorInfo {
+        name: String::new(),
+        name_span: cx.span(d),
+        pointer: 0,
+        restrict: false,
+        dims: Vec::new(),
+        init: None,
+    };
+    for _ in 0..64 {
+        match d.kind() {
+            "init_declarator" => {
+                info.init = d.child_by_field_name("value");
+            }
+            "pointer_declarator" => {
+                info.pointer += 1;
+                let mut c = d.walk();
+                for ch in d.children(&mut c) {
+                    if ch.kind() == "type_qualifier"
+                        && matches!(cx.text(ch), "__restrict__" | "__restrict" | "restrict")
+                    {
+                        info.restrict = true;
+                    }
+                }
+            }
+            "array_declarator" => info.dims.insert(0, d.child_by_field_name("size")),
+            "reference_declarator" | "parenthesized_declarator" | "attributed_declarator" => {
+                match d.named_child(0) {
+                    Some(n) => {
+                        d = n;
+                        continue;
+                    }
+                    None => break,
+                }
+            }
+            "identifier" | "field_identifier" | "type_identifier" | "qualified_identifier" => {
+                info.name = cx.text(d).to_string();
+                info.name_span = cx.span(d);
+                break;
+            }
+            _ => break,
+        }
+        match d.child_by_field_name("declarator") {
+            Some(next) => d = next,
+            None => break,
+        }
+    }
+    info
+}
+
+/// Used by `lower`: an expression made of one identifier.
+pub(super) fn ident_expr(name: &str, span: Span) -> Expr {
+    Expr::new(ExprKind::Ident(name.to_string()), span)
+}

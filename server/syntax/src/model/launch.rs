@@ -1,0 +1,165 @@
+//! Finds every `kernel<<<grid, block, smem, stream>>>(...)` and resolves its
+//! configuration as far as the file allows: `dim3` variables, integer locals,
+//! macros and file-scope constants.
+
+use std::collections::HashSet;
+
+use super::{Dim3, FileModel, Function, LaunchSite};
+use crate::consteval::ConstEnv;
+use crate::ir::{Expr, ExprKind, VarDecl};
+
+pub(super) fn resolve_launches(model: &mut FileModel) {
+    let mut launches = Vec::new();
+    let file_env = model.const_env();
+    for f in model.functions.iter().filter(|f| f.in_main_file()) {
+        let Some(body) = &f.body else { continue };
+        let locals = LocalScope::new(f, &file_env);
+        body.walk_exprs(&mut |e| {
+            if let ExprKind::Launch {
+                kernel,
+                template_args,
+                config,
+                args,
+            } = &e.kind
+            {
+                launches.push(locals.launch(e, kernel, template_args, config, args));
+            }
+        });
+    }
+    model.launches = launches;
+}
+
+/// The caller's local variables, for resolving `block`/`grid` names.
+struct LocalScope<'a> {
+    function: &'a Function,
+    decls: Vec<&'a VarDecl>,
+    /// Locals that are assigned after their declaration: their initial value may not hold.
+    reassigned: HashSet<String>,
+    env: ConstEnv<'a>,
+}
+
+impl<'a> LocalScope<'a> {
+    fn new(function: &'a Function, file_env: &'a ConstEnv<'a>) -> Self {
+        let decls = function.local_decls();
+        let mut reassigned = HashSet::new();
+        if let Some(body) = &function.body {
+            body.walk_exprs(&mut |e| match &e.kind {
+                ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. } => {
+                    let mut t = &**target;
+                    while let ExprKind::Member { base, .. } = &t.kind {
+                        t = base;
+                    }
+                    if let Some(name) = t.as_ident() {
+                        reassigned.insert(name.to_string());
+                    }
+                }
+                _ => {}
+            });
+        }
+        let mut env = file_env.child();
+        for d in &decls {
+            if d.dims.is_empty()
+                && d.ty.pointer == 0
+                && !reassigned.contains(&d.name)
+                && let Some(init) = &d.init
+                && let Some(v) = env.eval(init)
+            {
+                env.values.insert(d.name.clone(), v);
+            }
+        }
+        LocalScope {
+            function,
+            decls,
+            reassigned,
+            env,
+        }
+    }
+
+    fn launch(
+        &self,
+        e: &Expr,
+        kernel: &str,
+        template_args: &[String],
+        config: &[Expr],
+        args: &[Expr],
+    ) -> LaunchSite {
+        let block = config.get(1);
+        LaunchSite {
+            kernel: kernel.rsplit("::").next().unwrap_or(kernel).to_string(),
+            template_args: template_args.to_vec(),
+            span: e.span,
+            name_span: e.span,
+            caller: self.function.name.clone(),
+            grid: config.first().cloned(),
+            block: block.cloned(),
+            smem: config.get(2).cloned(),
+            stream: config.get(3).cloned(),
+            args: args.to_vec(),
+            grid_dims: config.first().map(|g| self.dim3(g, 0)).unwrap_or_default(),
+            block_dims: block.map(|b| self.dim3(b, 0)).unwrap_or_default(),
+            smem_bytes: config
+                .get(2)
+                .and_then(|s| self.env.eval(s))
+                .and_then(|v| i64::try_from(v).ok()),
+            block_arg_span: block.filter(|b| !b.from_macro).map(|b| b.span),
+        }
+    }
+
+    fn int(&self, e: &Expr) -> Option<i64> {
+        self.env.eval(e).and_then(|v| i64::try_from(v).ok())
+    }
+
+    fn components(&self, args: &[Expr]) -> Dim3 {
+        let c = |k: usize| match args.get(k) {
+            Some(a) => self.int(a),
+            None => Some(1),
+        };
+        Dim3 {
+            x: c(0),
+            y: c(1),
+            z: c(2),
+        }
+    }
+
+    fn dim3(&self, e: &Expr, depth: u8) -> Dim3 {
+        if depth > 8 {
+            return Dim3::default();
+        }
+        match &e.kind {
+            ExprKind::Call { callee, args, .. } if callee == "dim3" => self.components(args),
+            ExprKind::InitList(args) => self.components(args),
+            ExprKind::Ident(name) => match self.decl_of(name, e.span.start) {
+                Some(d) if d.ty.base == "dim3" => {
+                    if self.reassigned.contains(name) {
+                        return Dim3::default();
+                    }
+                    match (&d.ctor_args, &d.init) {
+                        (Some(args), _) => self.components(args),
+                        (None, Some(init)) => self.dim3(init, depth + 1),
+                        (None, None) => Dim3::known(1, 1, 1),
+                    }
+                }
+                _ => self.scalar(e),
+            },
+            _ => self.scalar(e),
+        }
+    }
+
+    fn scalar(&self, e: &Expr) -> Dim3 {
+        Dim3 {
+            x: self.int(e),
+            y: Some(1),
+            z: Some(1),
+        }
+    }
+
+    /// The last declaration of `name` before `offset`.
+    fn decl_of(&self, name: &str, offset: usize) -> Option<&VarDecl> {
+        self.decls
+            .iter()
+            .filter(|d| d.name == name && d.span.start <= offset)
+            .max_by_key(|d| d.span.start)
+            .copied()
+    }
+}
+

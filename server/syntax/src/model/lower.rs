@@ -1,0 +1,581 @@
+//! Lowering tree-sitter nodes to the IR, expanding macros on the way.
+
+use tree_sitter::Node;
+
+use super::build::{Builder, Cx, ident_expr};
+use crate::document::parse;
+use crate::ir::{self, Axis, BinOp, Expr, ExprKind, Stmt, StmtKind, UnOp};
+use crate::preprocess::cexpr::{parse_char_literal, parse_int_literal};
+use crate::span::{Severity, Span};
+
+/// Wrapper used to parse a macro expansion as an expression or statements.
+const EXPANSION_PREFIX: &str = "void __cudalens_expansion(){";
+
+impl Builder<'_> {
+    // ---- expressions --------------------------------------------------------
+
+    pub(super) fn expr(&mut self, cx: &Cx, n: Node) -> Expr {
+        let span = cx.span(n);
+        let kind = self.expr_kind(cx, n);
+        match kind {
+            Ok(kind) => Expr {
+                kind,
+                span,
+                from_macro: cx.origin.is_some(),
+            },
+            Err(e) => e,
+        }
+    }
+
+    fn boxed(&mut self, cx: &Cx, n: Option<Node>) -> Box<Expr> {
+        Box::new(match n {
+            Some(n) => self.expr(cx, n),
+            None => Expr::new(ExprKind::Unknown(String::new()), cx.origin.unwrap_or_default()),
+        })
+    }
+
+    /// The expression's kind, or (`Err`) a whole replacement expression when the
+    /// node was a macro invocation that we expanded.
+    fn expr_kind(&mut self, cx: &Cx, n: Node) -> Result<ExprKind, Expr> {
+        use ExprKind::*;
+        let text = cx.text(n);
+        Ok(match n.kind() {
+            "number_literal" => number(text),
+            "char_literal" => Int {
+                value: parse_char_literal(text).unwrap_or(0),
+                unsigned: false,
+                long: false,
+            },
+            "string_literal" | "concatenated_string" | "raw_string_literal" => Str(text.to_string()),
+            "true" => Bool(true),
+            "false" => Bool(false),
+            "null" | "nullptr" => Int {
+                value: 0,
+                unsigned: false,
+                long: false,
+            },
+            "identifier" => {
+                if cx.origin.is_none()
+                    && self.macros.get(text).is_some_and(|m| m.params.is_none())
+                {
+                    return Err(self.expand_expr(cx, text, cx.span(n)));
+                }
+                match text {
+                    "warpSize" => WarpSize,
+                    "NULL" => Int {
+                        value: 0,
+                        unsigned: false,
+                        long: false,
+                    },
+                    _ => Ident(text.to_string()),
+                }
+            }
+            "qualified_identifier" => Ident(text.to_string()),
+            "parenthesized_expression" => match n.named_child(0) {
+                Some(inner) => return Err(self.expr(cx, inner)),
+                None => Unknown(text.to_string()),
+            },
+            "field_expression" => {
+                let arg = n.child_by_field_name("argument");
+                let field = n
+                    .child_by_field_name("field")
+                    .map(|f| cx.text(f).to_string())
+                    .unwrap_or_default();
+                if let Some(a) = arg
+                    && a.kind() == "identifier"
+                    && let Some(b) = ir::Builtin::from_name(cx.text(a))
+                    && let Some(axis) = Axis::from_field(&field)
+                {
+                    Builtin(b, axis)
+                } else {
+                    let arrow = n
+                        .child_by_field_name("operator")
+                        .is_some_and(|o| cx.text(o) == "->");
+                    Member {
+                        base: self.boxed(cx, arg),
+                        field,
+                        arrow,
+                    }
+                }
+            }
+            "binary_expression" => {
+                let op = n
+                    .child_by_field_name("operator")
+                    .map(|o| cx.text(o))
+                    .unwrap_or("");
+                match BinOp::from_str(op) {
+                    Some(op) => Binary(
+                        op,
+                        self.boxed(cx, n.child_by_field_name("left")),
+                        self.boxed(cx, n.child_by_field_name("right")),
+                    ),
+                    None => Unknown(text.to_string()),
+                }
+            }
+            "unary_expression" | "pointer_expression" => {
+                let op = n
+                    .child_by_field_name("operator")
+                    .map(|o| cx.text(o))
+                    .unwrap_or("");
+                let op = match op {
+                    "-" => UnOp::Neg,
+                    "+" => UnOp::Plus,
+                    "!" | "not" => UnOp::Not,
+                    "~" => UnOp::BitNot,
+                    "*" => UnOp::Deref,
+                    "&" => UnOp::AddrOf,
+                    _ => return Ok(Unknown(text.to_string())),
+                };
+                Unary(op, self.boxed(cx, n.child_by_field_name("argument")))
+            }
+            "update_expression" => {
+                let op = n.child_by_field_name("operator");
+                let arg = n.child_by_field_name("argument");
+                let prefix = match (op, arg) {
+                    (Some(o), Some(a)) => o.start_byte() < a.start_byte(),
+                    _ => false,
+                };
+                IncDec {
+                    increment: op.is_some_and(|o| cx.text(o) == "++"),
+                    prefix,
+                    target: self.boxed(cx, arg),
+                }
+            }
+            "assignment_expression" => {
+                let op = n
+                    .child_by_field_name("operator")
+                    .map(|o| cx.text(o))
+                    .unwrap_or("=");
+                let compound = if op == "=" {
+                    None
+                } else {
+                    match BinOp::from_str(op.trim_end_matches('=')) {
+                        Some(b) => Some(b),
+                        None => return Ok(Unknown(text.to_string())),
+                    }
+                };
+                Assign(
+                    compound,
+                    self.boxed(cx, n.child_by_field_name("left")),
+                    self.boxed(cx, n.child_by_field_name("right")),
+                )
+            }
+            "conditional_expression" => Ternary(
+                self.boxed(cx, n.child_by_field_name("condition")),
+                self.boxed(cx, n.child_by_field_name("consequence")),
+                self.boxed(cx, n.child_by_field_name("alternative")),
+            ),
+            "comma_expression" => {
+                let mut items = Vec::new();
+                let mut cur = Some(n);
+                while let Some(c) = cur {
+                    if c.kind() != "comma_expression" {
+                        items.push(self.expr(cx, c));
+                        break;
+                    }
+                    if let Some(l) = c.child_by_field_name("left") {
+                        items.push(self.expr(cx, l));
+                    }
+                    cur = c.child_by_field_name("right");
+                }
+                Comma(items)
+            }
+            "subscript_expression" => {
+                let index = n
+                    .child_by_field_name("indices")
+                    .and_then(|i| i.named_child(0))
+                    .or_else(|| n.child_by_field_name("index"));
+                Index(
+                    self.boxed(cx, n.child_by_field_name("argument")),
+                    self.boxed(cx, index),
+                )
+            }
+            "cast_expression" => {
+                let ty = n
+                    .child_by_field_name("type")
+                    .map(|t| self.type_descriptor(cx, t))
+                    .unwrap_or_default();
+                Cast {
+                    ty,
+                    reinterpret: false,
+                    expr: self.boxed(cx, n.child_by_field_name("value")),
+                }
+            }
+            "sizeof_expression" => {
+                if let Some(t) = n.child_by_field_name("type") {
+                    SizeofType(self.type_descriptor(cx, t))
+                } else {
+                    SizeofExpr(self.boxed(cx, n.child_by_field_name("value")))
+                }
+            }
+            "initializer_list" => {
+                let mut c = n.walk();
+                let items: Vec<Node> = n.named_children(&mut c).collect();
+                InitList(items.into_iter().map(|i| self.expr(cx, i)).collect())
+            }
+            "compound_literal_expression" => match n.child_by_field_name("value") {
+                Some(v) => return Err(self.expr(cx, v)),
+                None => Unknown(text.to_string()),
+            },
+            "call_expression" => return self.call(cx, n),
+            _ => Unknown(text.to_string()),
+        })
+    }
+
+    fn call(&mut self, cx: &Cx, n: Node) -> Result<ExprKind, Expr> {
+        let text = cx.text(n);
+        let func = n.child_by_field_name("function");
+        let (callee, template_args) = match func {
+            Some(f) if f.kind() == "template_function" => {
+                let name = f
+                    .child_by_field_name("name")
+                    .map(|x| cx.text(x).to_string())
+                    .unwrap_or_default();
+                let args = f
+                    .child_by_field_name("arguments")
+                    .map(|a| {
+                        let mut c = a.walk();
+                        a.named_children(&mut c)
+                            .map(|x| cx.text(x).trim().to_string())
+                            .collect::<Vec<_>>()
+                    })
+                    .unwrap_or_default();
+                (name, args)
+            }
+            Some(f) => (cx.text(f).to_string(), Vec::new()),
+            None => (String::new(), Vec::new()),
+        };
+        if cx.origin.is_none()
+            && func.is_some_and(|f| f.kind() == "identifier")
+            && self.macros.get(&callee).is_some_and(|m| m.params.is_some())
+        {
+            return Err(self.expand_expr(cx, text, cx.span(n)));
+        }
+        let args: Vec<Node> = n
+            .child_by_field_name("arguments")
+            .map(|a| {
+                let mut c = a.walk();
+                a.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+            })
+            .unwrap_or_default();
+        let mut lowered: Vec<Expr> = args.into_iter().map(|a| self.expr(cx, a)).collect();
+        // `kernel<<<...>>>(...)`
+        let mut c = n.walk();
+        if let Some(config) = n.children(&mut c).find(|c| c.kind() == "kernel_call_syntax") {
+            let mut c2 = config.walk();
+            let cfg: Vec<Node> = config.named_children(&mut c2).collect();
+            let config = cfg.into_iter().map(|x| self.expr(cx, x)).collect();
+            return Ok(ExprKind::Launch {
+                kernel: callee,
+                template_args,
+                config,
+                args: lowered,
+            });
+        }
+        let plain = callee.trim_start_matches("::");
+        let cast = match plain {
+            "static_cast" | "const_cast" => Some(false),
+            "reinterpret_cast" => Some(true),
+            _ => None,
+        };
+        if let Some(reinterpret) = cast
+            && lowered.len() == 1
+        {
+            let ty = func
+                .and_then(|f| f.child_by_field_name("arguments"))
+                .and_then(|a| a.named_child(0))
+                .map(|t| self.type_descriptor(cx, t))
+                .unwrap_or_default();
+            return Ok(ExprKind::Cast {
+                ty,
+                reinterpret,
+                expr: Box::new(lowered.remove(0)),
+            });
+        }
+        Ok(ExprKind::Call {
+            callee,
+            template_args,
+            args: lowered,
+        })
+    }
+
+    /// Expands the macro invocation `text` and lowers the result as an expression
+    /// whose nodes all point at `span`.
+    fn expand_expr(&mut self, cx: &Cx, text: &str, span: Span) -> Expr {
+        let unknown = |t: &str| Expr {
+            kind: ExprKind::Unknown(t.to_string()),
+            span,
+            from_macro: true,
+        };
+        let expanded = match self.macros.expand_text(text) {
+            Ok(e) => e,
+            Err(err) => {
+                self.diag(cx, span, Severity::Warning, "macro-recursion", err.to_string());
+                return unknown(text);
+            }
+        };
+        let wrapped = format!("{EXPANSION_PREFIX}({expanded});}}");
+        let Some(tree) = parse(&mut self.expansion_parser, &wrapped, None) else {
+            return unknown(&expanded);
+        };
+        let inner = expansion_body(tree.root_node())
+            .and_then(|b| b.named_child(0))
+            .filter(|s| s.kind() == "expression_statement")
+            .and_then(|s| s.named_child(0));
+        match inner {
+            Some(e) if !e.has_error() => {
+                let ecx = Cx {
+                    src: &wrapped,
+                    file: cx.file,
+                    origin: Some(span),
+                };
+                self.expr(&ecx, e)
+            }
+            _ => unknown(&expanded),
+        }
+    }
+
+    /// Expands a statement-level macro invocation into statements.
+    fn expand_stmt(&mut self, cx: &Cx, text: &str, span: Span) -> Stmt {
+        let expanded = match self.macros.expand_text(text) {
+            Ok(e) => e,
+            Err(err) => {
+                self.diag(cx, span, Severity::Warning, "macro-recursion", err.to_string());
+                return Stmt {
+                    kind: StmtKind::Unknown(text.to_string()),
+                    span,
+                };
+            }
+        };
+        let wrapped = format!("{EXPANSION_PREFIX}{expanded}\n;}}");
+        let tree = parse(&mut self.expansion_parser, &wrapped, None);
+        let body = tree.as_ref().and_then(|t| expansion_body(t.root_node()));
+        match body {
+            Some(b) if !b.has_error() => {
+                let ecx = Cx {
+                    src: &wrapped,
+                    file: cx.file,
+                    origin: Some(span),
+                };
+                let mut stmts = self.stmt_list(&ecx, b);
+                stmts.retain(|s| s.kind != StmtKind::Empty);
+                if stmts.len() == 1 {
+                    stmts.remove(0)
+                } else {
+                    Stmt {
+                        kind: StmtKind::Block(stmts),
+                        span,
+                    }
+                }
+            }
+            _ => Stmt {
+                kind: StmtKind::Unknown(expanded),
+                span,
+            },
+        }
+    }
+
+    // ---- statements ---------------------------------------------------------
+
+    pub(super) fn stmt(&mut self, cx: &Cx, n: Node) -> Stmt {
+        let span = cx.span(n);
+        let kind = match n.kind() {
+            "compound_statement" => StmtKind::Block(self.stmt_list(cx, n)),
+            "declaration" => StmtKind::Decl(self.declaration(cx, n)),
+            "expression_statement" => match n.named_child(0) {
+                None => StmtKind::Empty,
+                Some(e) => {
+                    if cx.origin.is_none() && self.is_macro_invocation(cx, e) {
+                        return self.expand_stmt(cx, cx.text(e), span);
+                    }
+                    StmtKind::Expr(self.expr(cx, e))
+                }
+            },
+            "if_statement" => {
+                let cond = self.condition(cx, n.child_by_field_name("condition"));
+                let then = Box::new(self.opt_stmt(cx, n.child_by_field_name("consequence")));
+                let els = n.child_by_field_name("alternative").map(|a| {
+                    let inner = if a.kind() == "else_clause" { a.named_child(0) } else { Some(a) };
+                    Box::new(self.opt_stmt(cx, inner))
+                });
+                StmtKind::If { cond, then, els }
+            }
+            "for_statement" => {
+                let unroll = self.pending_unroll.take();
+                let init = match n
+                    .child_by_field_name("initializer")
+                    .or_else(|| n.child_by_field_name("init"))
+                {
+                    Some(i) if i.kind() == "declaration" => vec![Stmt {
+                        kind: StmtKind::Decl(self.declaration(cx, i)),
+                        span: cx.span(i),
+                    }],
+                    Some(i) => vec![Stmt {
+                        kind: StmtKind::Expr(self.expr(cx, i)),
+                        span: cx.span(i),
+                    }],
+                    None => vec![],
+                };
+                let cond = n.child_by_field_name("condition").map(|c| self.expr(cx, c));
+                let step = n.child_by_field_name("update").map(|u| self.expr(cx, u));
+                let body = Box::new(self.opt_stmt(cx, n.child_by_field_name("body")));
+                StmtKind::For {
+                    init,
+                    cond,
+                    step,
+                    body,
+                    unroll,
+                }
+            }
+            "while_statement" => StmtKind::While {
+                cond: self.condition(cx, n.child_by_field_name("condition")),
+                body: Box::new(self.opt_stmt(cx, n.child_by_field_name("body"))),
+            },
+            "do_statement" => StmtKind::DoWhile {
+                body: Box::new(self.opt_stmt(cx, n.child_by_field_name("body"))),
+                cond: self.condition(cx, n.child_by_field_name("condition")),
+            },
+            "switch_statement" => StmtKind::Switch {
+                cond: self.condition(cx, n.child_by_field_name("condition")),
+                body: Box::new(self.opt_stmt(cx, n.child_by_field_name("body"))),
+            },
+            "case_statement" => {
+                let value_node = n.child_by_field_name("value");
+                let value = value_node.map(|v| self.expr(cx, v));
+                let mut body = Vec::new();
+                let mut c = n.walk();
+                let children: Vec<Node> = n.named_children(&mut c).collect();
+                for ch in children {
+                    if Some(ch.id()) == value_node.map(|v| v.id()) || ch.kind() == "comment" {
+                        continue;
+                    }
+                    body.extend(self.stmt_or_preproc(cx, ch));
+                }
+                StmtKind::Case { value, body }
+            }
+            "return_statement" => StmtKind::Return(n.named_child(0).map(|e| self.expr(cx, e))),
+            "break_statement" => StmtKind::Break,
+            "continue_statement" => StmtKind::Continue,
+            "goto_statement" => StmtKind::Goto(
+                n.child_by_field_name("label")
+                    .map(|l| cx.text(l).to_string())
+                    .unwrap_or_default(),
+            ),
+            "labeled_statement" => {
+                let label = n
+                    .child_by_field_name("label")
+                    .map(|l| cx.text(l).to_string())
+                    .unwrap_or_default();
+                let inner = n.named_child(n.named_child_count().saturating_sub(1) as u32);
+                StmtKind::Label(label, Box::new(self.opt_stmt(cx, inner)))
+            }
+            ";" => StmtKind::Empty,
+            _ => StmtKind::Unknown(cx.text(n).to_string()),
+        };
+        Stmt { kind, span }
+    }
+
+    fn opt_stmt(&mut self, cx: &Cx, n: Option<Node>) -> Stmt {
+        match n {
+            Some(n) => self.stmt(cx, n),
+            None => Stmt {
+                kind: StmtKind::Empty,
+                span: cx.origin.unwrap_or_default(),
+            },
+        }
+    }
+
+    fn condition(&mut self, cx: &Cx, n: Option<Node>) -> Expr {
+        let inner = n.and_then(|c| match c.kind() {
+            "condition_clause" => c.child_by_field_name("value").or_else(|| c.named_child(0)),
+            "parenthesized_expression" => c.named_child(0),
+            _ => Some(c),
+        });
+        match inner {
+            Some(e) if e.kind() == "declaration" => ident_expr(cx.text(e), cx.span(e)),
+            Some(e) => self.expr(cx, e),
+            None => Expr::new(ExprKind::Unknown(String::new()), cx.origin.unwrap_or_default()),
+        }
+    }
+
+    /// The statements of a block, with preprocessor directives applied in place.
+    pub(super) fn stmt_list(&mut self, cx: &Cx, block: Node) -> Vec<Stmt> {
+        let mut out = Vec::new();
+        let mut c = block.walk();
+        let children: Vec<Node> = block.named_children(&mut c).collect();
+        for ch in children {
+            if ch.kind() == "comment" {
+                continue;
+            }
+            out.extend(self.stmt_or_preproc(cx, ch));
+        }
+        out
+    }
+
+    fn stmt_or_preproc(&mut self, cx: &Cx, n: Node) -> Vec<Stmt> {
+        if n.kind().starts_with("preproc_") {
+            let active = self.preproc(cx, n);
+            let mut out = Vec::new();
+            for a in active {
+                out.extend(self.stmt_or_preproc(cx, a));
+            }
+            return out;
+        }
+        vec![self.stmt(cx, n)]
+    }
+
+    fn is_macro_invocation(&self, cx: &Cx, e: Node) -> bool {
+        let name = match e.kind() {
+            "identifier" => cx.text(e),
+            "call_expression" => match e.child_by_field_name("function") {
+                Some(f) if f.kind() == "identifier" => cx.text(f),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        match self.macros.get(name) {
+            Some(m) => m.params.is_some() == (e.kind() == "call_expression"),
+            None => false,
+        }
+    }
+}
+
+/// The compound statement of the wrapper function around an expansion.
+fn expansion_body(root: Node) -> Option<Node> {
+    let f = root.named_child(0)?;
+    if f.kind() != "function_definition" {
+        return None;
+    }
+    f.child_by_field_name("body")
+}
+
+/// A C numeric literal.
+fn number(text: &str) -> ExprKind {
+    let lower = text.to_ascii_lowercase();
+    let hex = lower.starts_with("0x");
+    let is_float = if hex {
+        lower.contains('p')
+    } else {
+        lower.contains('.') || lower.contains('e') || lower.ends_with('f')
+    };
+    if is_float {
+        let single = lower.ends_with('f');
+        let digits: String = lower
+            .trim_end_matches(['f', 'l'])
+            .chars()
+            .filter(|&c| c != '\'')
+            .collect();
+        let value = digits.parse::<f64>().unwrap_or(f64::NAN);
+        ExprKind::Float { value, single }
+    } else {
+        let suffix = lower.trim_start_matches(|c: char| c.is_ascii_hexdigit() || c == 'x' || c == '\'' || c == 'b');
+        match parse_int_literal(text) {
+            Some(value) => ExprKind::Int {
+                value,
+                unsigned: suffix.contains('u'),
+                long: suffix.contains('l'),
+            },
+            None => ExprKind::Unknown(text.to_string()),
+        }
+    }
+}

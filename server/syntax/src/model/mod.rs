@@ -1,0 +1,441 @@
+//! The kernel model: what later analyses consume. Built from one file's tree
+//! (plus the headers it includes) by [`build_model`].
+
+mod build;
+mod launch;
+mod lower;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+pub use build::{BuildOptions, build_model};
+
+use crate::consteval::ConstEnv;
+use crate::ir::{Expr, ExprKind, Stmt, StmtKind, Type, VarDecl};
+use crate::preprocess::macros::{MacroDef, MacroTable};
+use crate::span::{Span, SyntaxDiagnostic};
+use crate::types::TypeTable;
+
+/// Where a function runs, from its `__global__`/`__device__`/`__host__` qualifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecSpace {
+    /// `__global__`: a kernel.
+    Kernel,
+    Device,
+    HostDevice,
+    Host,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Param {
+    pub name: String,
+    pub name_span: Span,
+    pub ty: Type,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum TemplateParamKind {
+    Type,
+    /// A non-type parameter such as `int BLOCK`.
+    Value(Type),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TemplateParam {
+    pub name: String,
+    pub kind: TemplateParamKind,
+    pub default: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LaunchBounds {
+    pub span: Span,
+    pub max_threads: Option<Expr>,
+    pub min_blocks: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Function {
+    pub name: String,
+    pub name_span: Span,
+    /// The whole definition or declaration, template header included.
+    pub span: Span,
+    /// Where the `__global__`/return type starts (for inserting `__launch_bounds__`).
+    pub decl_start: usize,
+    /// `None` for the file being analysed; a header's path otherwise.
+    pub file: Option<PathBuf>,
+    pub exec: ExecSpace,
+    pub ret: Type,
+    pub template_params: Vec<TemplateParam>,
+    pub params: Vec<Param>,
+    pub launch_bounds: Option<LaunchBounds>,
+    pub body: Option<Stmt>,
+}
+
+impl Function {
+    pub fn is_kernel(&self) -> bool {
+        self.exec == ExecSpace::Kernel
+    }
+
+    pub fn runs_on_device(&self) -> bool {
+        matches!(
+            self.exec,
+            ExecSpace::Kernel | ExecSpace::Device | ExecSpace::HostDevice
+        )
+    }
+
+    pub fn in_main_file(&self) -> bool {
+        self.file.is_none()
+    }
+
+    /// Every variable declaration in the body, in source order.
+    pub fn local_decls(&self) -> Vec<&VarDecl> {
+        let mut out = Vec::new();
+        if let Some(body) = &self.body {
+            collect_decls(body, &mut out);
+        }
+        out
+    }
+
+    /// `__shared__` declarations in the body.
+    pub fn shared_decls(&self) -> Vec<&VarDecl> {
+        self.local_decls().into_iter().filter(|d| d.shared).collect()
+    }
+
+    /// Calls to `__syncthreads` and friends.
+    pub fn barriers(&self) -> Vec<&Expr> {
+        self.calls_matching(|c| is_barrier(c))
+    }
+
+    /// Calls to `atomic*` functions.
+    pub fn atomics(&self) -> Vec<&Expr> {
+        self.calls_matching(|c| c.starts_with("atomic"))
+    }
+
+    /// Every `for` loop with its induction variable when it has a recognisable one.
+    pub fn loops(&self) -> Vec<(&Stmt, Option<Induction>)> {
+        let mut loops = Vec::new();
+        if let Some(body) = &self.body {
+            find_loops(body, &mut loops);
+        }
+        loops.into_iter().map(|s| (s, induction_of(s))).collect()
+    }
+
+    fn calls_matching(&self, pred: impl Fn(&str) -> bool) -> Vec<&Expr> {
+        let mut out: Vec<&Expr> = Vec::new();
+        if let Some(body) = &self.body {
+            collect_calls(body, &pred, &mut out);
+        }
+        out
+    }
+
+    /// A short signature for hovers: `__global__ void k(const float* a, int n)`.
+    pub fn signature(&self) -> String {
+        let q = match self.exec {
+            ExecSpace::Kernel => "__global__ ",
+            ExecSpace::Device => "__device__ ",
+            ExecSpace::HostDevice => "__host__ __device__ ",
+            ExecSpace::Host => "",
+        };
+        let params: Vec<String> = self
+            .params
+            .iter()
+            .map(|p| format!("{} {}", p.ty.display(), p.name))
+            .collect();
+        let tpl = if self.template_params.is_empty() {
+            String::new()
+        } else {
+            let ps: Vec<String> = self
+                .template_params
+                .iter()
+                .map(|t| match &t.kind {
+                    TemplateParamKind::Type => format!("typename {}", t.name),
+                    TemplateParamKind::Value(ty) => format!("{} {}", ty.display(), t.name),
+                })
+                .collect();
+            format!("template <{}> ", ps.join(", "))
+        };
+        format!(
+            "{tpl}{q}{} {}({})",
+            self.ret.display(),
+            self.name,
+            params.join(", ")
+        )
+    }
+}
+
+pub fn is_barrier(callee: &str) -> bool {
+    matches!(
+        callee,
+        "__syncthreads" | "__syncthreads_count" | "__syncthreads_and" | "__syncthreads_or"
+    )
+}
+
+fn collect_decls<'a>(s: &'a Stmt, out: &mut Vec<&'a VarDecl>) {
+    if let StmtKind::Decl(d) = &s.kind {
+        out.extend(d.iter());
+    }
+    for child in s.children() {
+        collect_decls(child, out);
+    }
+}
+
+fn find_loops<'a>(s: &'a Stmt, out: &mut Vec<&'a Stmt>) {
+    if matches!(
+        s.kind,
+        StmtKind::For { .. } | StmtKind::While { .. } | StmtKind::DoWhile { .. }
+    ) {
+        out.push(s);
+    }
+    for child in s.children() {
+        find_loops(child, out);
+    }
+}
+
+fn collect_calls<'a>(s: &'a Stmt, pred: &dyn Fn(&str) -> bool, out: &mut Vec<&'a Expr>) {
+    fn in_expr<'a>(e: &'a Expr, pred: &dyn Fn(&str) -> bool, out: &mut Vec<&'a Expr>) {
+        if let ExprKind::Call { callee, .. } = &e.kind
+            && pred(callee)
+        {
+            out.push(e);
+        }
+        for child in e.children() {
+            in_expr(child, pred, out);
+        }
+    }
+    for e in s.own_exprs() {
+        in_expr(e, pred, out);
+    }
+    for child in s.children() {
+        collect_calls(child, pred, out);
+    }
+}
+
+/// How a loop's induction variable evolves: `for (v = init; v OP bound; step)`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Induction {
+    pub var: String,
+    pub init: Expr,
+    /// The loop condition, e.g. `i < n`.
+    pub cond: Option<Expr>,
+    pub step: Step,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Step {
+    /// `v += e` (`v++` is `Add(1)`; `v -= e` is `Add(-e)` when constant).
+    Add(Expr),
+    Sub(Expr),
+    Mul(Expr),
+    Div(Expr),
+    Shl(Expr),
+    Shr(Expr),
+}
+
+/// The induction variable of a `for` loop, when the update is one of the
+/// usual forms (`i++`, `i += s`, `s >>= 1`, `s /= 2`, `s *= 2`, `i = i + s`).
+pub fn induction_of(s: &Stmt) -> Option<Induction> {
+    use crate::ir::BinOp;
+    let StmtKind::For {
+        init, cond, step, ..
+    } = &s.kind
+    else {
+        return None;
+    };
+    let step_expr = step.as_ref()?;
+    let one = |span| Expr::new(
+        ExprKind::Int {
+            value: 1,
+            unsigned: false,
+            long: false,
+        },
+        span,
+    );
+    let (var, step) = match &step_expr.kind {
+        ExprKind::IncDec {
+            increment, target, ..
+        } => {
+            let v = target.as_ident()?.to_string();
+            let o = one(step_expr.span);
+            (v, if *increment { Step::Add(o) } else { Step::Sub(o) })
+        }
+        ExprKind::Assign(Some(op), target, by) => {
+            let v = target.as_ident()?.to_string();
+            let by = (**by).clone();
+            let st = match op {
+                BinOp::Add => Step::Add(by),
+                BinOp::Sub => Step::Sub(by),
+                BinOp::Mul => Step::Mul(by),
+                BinOp::Div => Step::Div(by),
+                BinOp::Shl => Step::Shl(by),
+                BinOp::Shr => Step::Shr(by),
+                _ => return None,
+            };
+            (v, st)
+        }
+        ExprKind::Assign(None, target, value) => {
+            let v = target.as_ident()?.to_string();
+            let ExprKind::Binary(op, a, b) = &value.kind else {
+                return None;
+            };
+            if a.as_ident() != Some(v.as_str()) {
+                return None;
+            }
+            let by = (**b).clone();
+            let st = match op {
+                BinOp::Add => Step::Add(by),
+                BinOp::Sub => Step::Sub(by),
+                BinOp::Mul => Step::Mul(by),
+                BinOp::Div => Step::Div(by),
+                BinOp::Shl => Step::Shl(by),
+                BinOp::Shr => Step::Shr(by),
+                _ => return None,
+            };
+            (v, st)
+        }
+        _ => return None,
+    };
+    let init_expr = init.iter().find_map(|st| match &st.kind {
+        StmtKind::Decl(ds) => ds
+            .iter()
+            .find(|d| d.name == var)
+            .and_then(|d| d.init.clone()),
+        StmtKind::Expr(Expr {
+            kind: ExprKind::Assign(None, t, v),
+            ..
+        }) if t.as_ident() == Some(var.as_str()) => Some((**v).clone()),
+        _ => None,
+    })?;
+    Some(Induction {
+        var,
+        init: init_expr,
+        cond: cond.clone(),
+        step,
+    })
+}
+
+/// A resolved `dim3`: each component when it folds to a constant.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Dim3 {
+    pub x: Option<i64>,
+    pub y: Option<i64>,
+    pub z: Option<i64>,
+}
+
+impl Dim3 {
+    pub fn known(x: i64, y: i64, z: i64) -> Dim3 {
+        Dim3 {
+            x: Some(x),
+            y: Some(y),
+            z: Some(z),
+        }
+    }
+
+    /// All three components, when every one resolved.
+    pub fn resolved(&self) -> Option<[i64; 3]> {
+        Some([self.x?, self.y?, self.z?])
+    }
+
+    pub fn total(&self) -> Option<i64> {
+        let [x, y, z] = self.resolved()?;
+        x.checked_mul(y)?.checked_mul(z)
+    }
+}
+
+impl std::fmt::Display for Dim3 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = |v: Option<i64>| v.map_or("?".to_string(), |v| v.to_string());
+        match (self.y, self.z) {
+            (Some(1), Some(1)) => write!(f, "{}", c(self.x)),
+            (_, Some(1)) => write!(f, "{}×{}", c(self.x), c(self.y)),
+            _ => write!(f, "{}×{}×{}", c(self.x), c(self.y), c(self.z)),
+        }
+    }
+}
+
+/// `kernel<<<grid, block, smem, stream>>>(args)`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LaunchSite {
+    pub kernel: String,
+    pub template_args: Vec<String>,
+    /// The whole launch expression.
+    pub span: Span,
+    /// The kernel name as written.
+    pub name_span: Span,
+    /// The name of the function containing the launch.
+    pub caller: String,
+    pub grid: Option<Expr>,
+    pub block: Option<Expr>,
+    pub smem: Option<Expr>,
+    pub stream: Option<Expr>,
+    pub args: Vec<Expr>,
+    pub grid_dims: Dim3,
+    pub block_dims: Dim3,
+    pub smem_bytes: Option<i64>,
+    /// The span to rewrite to change the block size (the block argument).
+    pub block_arg_span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Include {
+    pub span: Span,
+    pub written: String,
+    pub system: bool,
+    pub resolved: Option<PathBuf>,
+}
+
+/// Everything the front end knows about one file.
+#[derive(Clone, Debug, Default)]
+pub struct FileModel {
+    pub functions: Vec<Function>,
+    pub launches: Vec<LaunchSite>,
+    /// File-scope variables (`__constant__`, `__device__`, `const int N = ...`).
+    pub globals: Vec<VarDecl>,
+    /// File-scope integer constants: `const`/`constexpr` globals, enum values.
+    pub consts: HashMap<String, i128>,
+    pub types: TypeTable,
+    /// Macros defined at the end of the file.
+    pub macros: MacroTable,
+    /// Every macro definition seen, in order (headers included), for go-to-definition.
+    pub macro_defs: Vec<Arc<MacroDef>>,
+    pub includes: Vec<Include>,
+    /// Regions excluded by `#if`/`#ifdef`.
+    pub inactive: Vec<Span>,
+    pub diagnostics: Vec<SyntaxDiagnostic>,
+}
+
+impl FileModel {
+    pub fn kernels(&self) -> impl Iterator<Item = &Function> {
+        self.functions.iter().filter(|f| f.is_kernel())
+    }
+
+    /// The definition of a function (preferring one with a body).
+    pub fn function(&self, name: &str) -> Option<&Function> {
+        let mut best = None;
+        for f in self.functions.iter().filter(|f| f.name == name) {
+            if f.body.is_some() {
+                return Some(f);
+            }
+            best.get_or_insert(f);
+        }
+        best
+    }
+
+    /// The launches of one kernel.
+    pub fn launches_of<'a>(&'a self, kernel: &'a str) -> impl Iterator<Item = &'a LaunchSite> {
+        self.launches.iter().filter(move |l| l.kernel == kernel)
+    }
+
+    /// File-scope constants as an evaluation environment.
+    pub fn const_env(&self) -> ConstEnv<'_> {
+        ConstEnv {
+            values: self.consts.clone(),
+            parent: None,
+            types: Some(&self.types),
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! Integer constant expressions of `#if`/`#elif`: `defined`, the C operators,
+//! and the C rule that unknown identifiers are 0.
+
+use super::lex::{TokKind, Token, tokenize};
+use super::macros::MacroTable;
+
+/// Evaluates a `#if` condition with the macros defined at that point.
+pub fn eval_condition(text: &str, macros: &MacroTable) -> Result<bool, String> {
+    let tokens = resolve_defined(&tokenize(text), macros);
+    let expanded = macros.expand(&tokens).map_err(|e| e.to_string())?;
+    let mut p = Parser {
+        toks: &expanded,
+        pos: 0,
+    };
+    let v = p.ternary()?;
+    if p.pos < p.toks.len() {
+        return Err(format!(
+            "unexpected `{}` in preprocessor condition",
+            p.toks[p.pos].text
+        ));
+    }
+    Ok(v != 0)
+}
+
+/// Replaces `defined X` and `defined(X)` before expansion, as the standard says.
+fn resolve_defined(toks: &[Token], macros: &MacroTable) -> Vec<Token> {
+    let mut out = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    while i < toks.len() {
+        if toks[i].kind == TokKind::Ident && toks[i].text == "defined" {
+            let (name, skip) = if toks.get(i + 1).is_some_and(|t| t.is("(")) {
+                (toks.get(i + 2), 4)
+            } else {
+                (toks.get(i + 1), 2)
+            };
+            if let Some(name) = name {
+                let v = if macros.is_defined(&name.text) { "1" } else { "0" };
+                out.push(Token {
+                    kind: TokKind::Number,
+                    text: v.into(),
+                    space_before: true,
+                });
+                i += skip;
+                continue;
+            }
+        }
+        out.push(toks[i].clone());
+        i += 1;
+    }
+    out
+}
+
+/// Parses a C integer literal (decimal, hex, octal, binary, digit separators, suffixes).
+pub fn parse_int_literal(text: &str) -> Option<i128> {
+    let t: String = text.chars().filter(|&c| c != '\'').collect();
+    let t = t.trim_end_matches(['u', 'U', 'l', 'L', 'z', 'Z']);
+    let (digits, radix) = if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+        (h, 16)
+    } else if let Some(b) = t.strip_prefix("0b").or_else(|| t.strip_prefix("0B")) {
+        (b, 2)
+    } else if t.len() > 1 && t.starts_with('0') {
+        (&t[1..], 8)
+    } else {
+        (t, 10)
+    };
+    if digits.is_empty() {
+        return if radix == 8 { Some(0) } else { None };
+    }
+    i128::from_str_radix(digits, radix).ok()
+}
+
+/// The value of a character literal such as `'a'` or `'\n'`.
+pub fn parse_char_literal(text: &str) -> Option<i128> {
+    let inner = text
+        .trim_start_matches(['L', 'u', 'U', '8'])
+        .strip_prefix('\'')?
+        .strip_suffix('\'')?;
+    let mut chars = inner.chars();
+    let c = chars.next()?;
+    if c != '\\' {
+        return Some(c as i128);
+    }
+    let e = chars.next()?;
+    Some(match e {
+        'n' => 10,
+        't' => 9,
+        'r' => 13,
+        '0' => 0,
+        'a' => 7,
+        'b' => 8,
+        'f' => 12,
+        'v' => 11,
+        'x' => i128::from_str_radix(chars.as_str(), 16).ok()?,
+        other => other as i128,
+    })
+}
+
+struct Parser<'a> {
+    toks: &'a [Token],
+    pos: usize,
+}
+
+fn binary_prec(op: &str) -> Option<u8> {
+    Some(match op {
+        "||" => 1,
+        "&&" => 2,
+        "|" => 3,
+        "^" => 4,
+        "&" => 5,
+        "==" | "!=" => 6,
+        "<" | ">" | "<=" | ">=" => 7,
+        "<<" | ">>" => 8,
+        "+" | "-" => 9,
+        "*" | "/" | "%" => 10,
+        _ => return None,
+    })
+}
+
+impl Parser<'_> {
+    fn peek(&self) -> Option<&Token> {
+        self.toks.get(self.pos)
+    }
+
+    fn ternary(&mut self) -> Result<i128, String> {
+        let c = self.binary(1)?;
+        if self.peek().is_some_and(|t| t.is("?")) {
+            self.pos += 1;
+            let a = self.ternary()?;
+            if !self.peek().is_some_and(|t| t.is(":")) {
+                return Err("expected `:` in conditional expression".into());
+            }
+            self.pos += 1;
+            let b = self.ternary()?;
+            return Ok(if c != 0 { a } else { b });
+        }
+        Ok(c)
+    }
+
+    fn binary(&mut self, min_prec: u8) -> Result<i128, String> {
+        let mut lhs = self.unary()?;
+        while let Some(t) = self.peek() {
+            let Some(prec) = (t.kind == TokKind::Punct)
+                .then(|| binary_prec(&t.text))
+                .flatten()
+            else {
+                break;
+            };
+            if prec < min_prec {
+                break;
+            }
+            let op = t.text.clone();
+            self.pos += 1;
+            let rhs = self.binary(prec + 1)?;
+            lhs = apply_binary(&op, lhs, rhs)?;
+        }
+        Ok(lhs)
+    }
+
+    fn unary(&mut self) -> Result<i128, String> {
+        let Some(t) = self.peek().cloned() else {
+            return Err("unexpected end of preprocessor condition".into());
+        };
+        self.pos += 1;
+        match (t.kind, t.text.as_str()) {
+            (TokKind::Punct, "!") => Ok((self.unary()? == 0) as i128),
+            (TokKind::Punct, "~") => Ok(!self.unary()?),
+            (TokKind::Punct, "-") => Ok(self.unary()?.wrapping_neg()),
+            (TokKind::Punct, "+") => self.unary(),
+            (TokKind::Punct, "(") => {
+                let v = self.ternary()?;
+                if !self.peek().is_some_and(|t| t.is(")")) {
+                    return Err("expected `)` in preprocessor condition".into());
+                }
+                self.pos += 1;
+                Ok(v)
+            }
+            (TokKind::Number, s) => {
+                parse_int_literal(s).ok_or_else(|| format!("`{s}` is not an integer constant"))
+            }
+            (TokKind::Char, s) => {
+                parse_char_literal(s).ok_or_else(|| format!("bad character literal {s}"))
+            }
+            (TokKind::Ident, "true") => Ok(1),
+            // C: identifiers left after expansion are 0; a call of an unknown
+            // function-like macro (e.g. __has_include) is 0 too.
+            (TokKind::Ident, _) => {
+                if self.peek().is_some_and(|t| t.is("(")) {
+                    let mut depth = 0;
+                    while let Some(t) = self.peek().cloned() {
+                        self.pos += 1;
+                        if t.is("(") {
+                            depth += 1;
+                        } else if t.is(")") {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Ok(0)
+            }
+            _ => Err(format!("unexpected `{}` in preprocessor condition", t.text)),
+        }
+    }
+}
+
+fn apply_binary(op: &str, a: i128, b: i128) -> Result<i128, String> {
+    Ok(match op {
+        "||" => (a != 0 || b != 0) as i128,
+        "&&" => (a != 0 && b != 0) as i128,
+        "|" => a | b,
+        "^" => a ^ b,
+        "&" => a & b,
+        "==" => (a == b) as i128,
+        "!=" => (a != b) as i128,
+        "<" => (a < b) as i128,
+        ">" => (a > b) as i128,
+        "<=" => (a <= b) as i128,
+        ">=" => (a >= b) as i128,
+        "<<" => a.checked_shl(b.clamp(0, 127) as u32).unwrap_or(0),
+        ">>" => a >> b.clamp(0, 127),
+        "+" => a.wrapping_add(b),
+        "-" => a.wrapping_sub(b),
+        "*" => a.wrapping_mul(b),
+        "/" | "%" if b == 0 => return Err("division by zero in preprocessor condition".into()),
+        "/" => a.wrapping_div(b),
+        "%" => a.wrapping_rem(b),
+        _ => return Err(format!("unknown operator `{op}`")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::preprocess::macros::MacroDef;
+
+    #[test]
+    fn conditions() {
+        let mut m = MacroTable::default();
+        m.define(MacroDef::object("BAR", "3"));
+        m.define(MacroDef::object("FOO", ""));
+        let ev = |s: &str| eval_condition(s, &m);
+        assert_eq!(ev("defined(FOO) && BAR > 2"), Ok(true));
+        assert_eq!(ev("defined BAZ || BAR == 4"), Ok(false));
+        assert_eq!(ev("(1 << 4) + 0x10 - 010 == 24 ? 1 : 0"), Ok(true));
+        assert_eq!(ev("UNKNOWN"), Ok(false));
+        assert_eq!(ev("__has_include(<x.h>)"), Ok(false));
+        assert_eq!(ev("'a' == 97 && 100000000000ULL > 1"), Ok(true));
+        assert!(ev("1 / 0").is_err());
+        assert!(ev("1 +").is_err());
+        assert!(ev("(1").is_err());
+    }
+}

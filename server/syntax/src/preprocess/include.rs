@@ -1,0 +1,223 @@
+//! Finding included headers: next to the including file, in configured include
+//! paths, or through `compile_commands.json` (its `-I` and `-D` flags, as
+//! clangd uses it).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Where header text comes from. The LSP layer serves open documents from
+/// memory and everything else from disk; tests use a map.
+pub trait SourceProvider: Send + Sync {
+    fn read(&self, path: &Path) -> Option<Arc<str>>;
+}
+
+/// Reads headers from disk, skipping anything too large or not text.
+pub struct FsProvider;
+
+impl SourceProvider for FsProvider {
+    fn read(&self, path: &Path) -> Option<Arc<str>> {
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() || meta.len() > crate::document::MAX_PARSE_BYTES as u64 {
+            return None;
+        }
+        let bytes = std::fs::read(path).ok()?;
+        Some(Arc::from(String::from_utf8_lossy(&bytes).as_ref()))
+    }
+}
+
+impl SourceProvider for std::collections::HashMap<PathBuf, String> {
+    fn read(&self, path: &Path) -> Option<Arc<str>> {
+        self.get(path).map(|s| Arc::from(s.as_str()))
+    }
+}
+
+/// Flags that shape preprocessing of one file.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CompileFlags {
+    pub include_dirs: Vec<PathBuf>,
+    /// `-DNAME` (value "1") and `-DNAME=VALUE`.
+    pub defines: Vec<(String, String)>,
+    pub undefines: Vec<String>,
+}
+
+impl CompileFlags {
+    /// Parses the flags of one compiler command line (nvcc, clang or gcc spelling),
+    /// relative paths taken from `directory`.
+    pub fn from_args(args: &[String], directory: &Path) -> CompileFlags {
+        let mut flags = CompileFlags::default();
+        let mut i = 0;
+        let value = |i: &mut usize, arg: &str, prefixes: &[&str]| -> Option<String> {
+            for p in prefixes {
+                if arg == *p {
+                    *i += 1;
+                    return args.get(*i).cloned();
+                }
+                if let Some(rest) = arg.strip_prefix(p) {
+                    return Some(rest.trim_start_matches('=').to_string());
+                }
+            }
+            None
+        };
+        while i < args.len() {
+            let arg = args[i].as_str();
+            if let Some(dir) = value(&mut i, arg, &["--include-path", "-I", "-isystem", "-iquote"]) {
+                let p = PathBuf::from(&dir);
+                flags
+                    .include_dirs
+                    .push(if p.is_absolute() { p } else { directory.join(p) });
+            } else if let Some(def) = value(&mut i, arg, &["--define-macro", "-D"]) {
+                match def.split_once('=') {
+                    Some((n, v)) => flags.defines.push((n.to_string(), v.to_string())),
+                    None => flags.defines.push((def, "1".to_string())),
+                }
+            } else if let Some(u) = value(&mut i, arg, &["--undefine-macro", "-U"]) {
+                flags.undefines.push(u);
+            }
+            i += 1;
+        }
+        flags
+    }
+}
+
+/// Looks for `compile_commands.json` in `dir` and its ancestors (and their `build/`).
+pub fn find_compile_commands(dir: &Path) -> Option<PathBuf> {
+    for d in dir.ancestors() {
+        for candidate in [
+            d.join("compile_commands.json"),
+            d.join("build").join("compile_commands.json"),
+        ] {
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+/// The flags `compile_commands.json` gives `file`: its own entry, else (as clangd
+/// does for headers) the entry of a file in the same directory.
+pub fn flags_from_compile_commands(json: &str, file: &Path) -> Option<CompileFlags> {
+    let entries: Vec<serde_json::Value> = serde_json::from_str(json).ok()?;
+    let entry_path = |e: &serde_json::Value| -> Option<(PathBuf, PathBuf)> {
+        let dir = PathBuf::from(e.get("directory")?.as_str()?);
+        let f = PathBuf::from(e.get("file")?.as_str()?);
+        let f = if f.is_absolute() { f } else { dir.join(f) };
+        Some((dir, f))
+    };
+    let same_file = entries
+        .iter()
+        .find(|e| entry_path(e).is_some_and(|(_, f)| f == file));
+    let same_dir = || {
+        entries.iter().find(|e| {
+            entry_path(e).is_some_and(|(_, f)| f.parent() == file.parent())
+        })
+    };
+    let entry = same_file.or_else(same_dir)?;
+    let (dir, _) = entry_path(entry)?;
+    let args: Vec<String> = if let Some(a) = entry.get("arguments").and_then(|a| a.as_array()) {
+        a.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+    } else {
+        split_command(entry.get("command")?.as_str()?)
+    };
+    Some(CompileFlags::from_args(&args, &dir))
+}
+
+/// Splits a shell command line (quotes and backslashes, no expansion).
+fn split_command(cmd: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    let mut in_word = false;
+    let mut chars = cmd.chars();
+    while let Some(c) = chars.next() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (None, '"' | '\'') => {
+                quote = Some(c);
+                in_word = true;
+            }
+            (_, '\\') => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+                in_word = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if in_word {
+                    out.push(std::mem::take(&mut cur));
+                    in_word = false;
+                }
+            }
+            (_, c) => {
+                cur.push(c);
+                in_word = true;
+            }
+        }
+    }
+    if in_word {
+        out.push(cur);
+    }
+    out
+}
+
+/// Resolves `#include "name"`: the including file's directory first, then the
+/// include directories in order.
+pub fn resolve_include(
+    name: &str,
+    including_dir: Option<&Path>,
+    include_dirs: &[PathBuf],
+    provider: &dyn SourceProvider,
+) -> Option<(PathBuf, Arc<str>)> {
+    let candidates = including_dir
+        .into_iter()
+        .map(|d| d.join(name))
+        .chain(include_dirs.iter().map(|d| d.join(name)));
+    for c in candidates {
+        if let Some(text) = provider.read(&c) {
+            return Some((normalize(&c), text));
+        }
+    }
+    None
+}
+
+/// Removes `.` and `..` components without touching the file system.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compile_commands_flags() {
+        let json = r#"[{"directory": "/proj", "file": "src/a.cu",
+            "command": "nvcc -Iinclude -I /abs/inc -DBLOCK=256 -DFAST --define-macro X=\"1 2\" -c src/a.cu"}]"#;
+        let f = flags_from_compile_commands(json, Path::new("/proj/src/b.cu")).unwrap();
+        assert_eq!(
+            f.include_dirs,
+            vec![PathBuf::from("/proj/include"), PathBuf::from("/abs/inc")]
+        );
+        assert_eq!(
+            f.defines,
+            vec![
+                ("BLOCK".into(), "256".into()),
+                ("FAST".into(), "1".into()),
+                ("X".into(), "1 2".into())
+            ]
+        );
+        assert!(flags_from_compile_commands("not json", Path::new("/x.cu")).is_none());
+    }
+}

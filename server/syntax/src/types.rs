@@ -1,0 +1,179 @@
+//! Sizes and alignments of CUDA types: scalars, CUDA vector types, and structs
+//! laid out as nvcc lays them out (natural alignment).
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::ir::Type;
+
+/// Size and alignment in bytes of a scalar or CUDA vector type name.
+pub fn builtin_layout(base: &str) -> Option<(u64, u64)> {
+    let scalar = |n: u64| Some((n, n));
+    match base {
+        "char" | "signed char" | "unsigned char" | "bool" | "int8_t" | "uint8_t" | "char1"
+        | "uchar1" => scalar(1),
+        "short" | "unsigned short" | "int16_t" | "uint16_t" | "half" | "__half"
+        | "__nv_bfloat16" | "short1" | "ushort1" => scalar(2),
+        "int" | "unsigned int" | "float" | "int32_t" | "uint32_t" | "long" | "unsigned long"
+        | "int1" | "uint1" | "float1" | "__half2" | "half2" | "__nv_bfloat162" | "char4"
+        | "uchar4" | "short2" | "ushort2" => scalar(4),
+        // `long` is 8 bytes on the Linux hosts CUDA targets.
+        "long long" | "unsigned long long" | "double" | "int64_t" | "uint64_t" | "size_t"
+        | "ptrdiff_t" | "double1" | "longlong1" | "ulonglong1" => scalar(8),
+        "int2" | "uint2" | "float2" | "short4" | "ushort4" => scalar(8),
+        "int3" | "uint3" | "float3" | "dim3" => Some((12, 4)),
+        "int4" | "uint4" | "float4" | "double2" | "longlong2" | "ulonglong2" => scalar(16),
+        "double3" | "longlong3" => Some((24, 8)),
+        "double4" | "longlong4" | "ulonglong4" => Some((32, 16)),
+        "char2" | "uchar2" => scalar(2),
+        "char3" | "uchar3" => Some((3, 1)),
+        "short3" | "ushort3" => Some((6, 2)),
+        _ => None,
+    }
+}
+
+/// Canonical spelling of a written base type: `unsigned` → `unsigned int`,
+/// `long int` → `long`, `signed int` → `int`, whitespace collapsed.
+pub fn normalize_base(written: &str) -> String {
+    let words: Vec<&str> = written
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "const" | "volatile" | "__restrict__" | "struct" | "class"))
+        .collect();
+    let joined = words.join(" ");
+    match joined.as_str() {
+        "unsigned" | "unsigned int" => "unsigned int".into(),
+        "signed" | "signed int" => "int".into(),
+        "long int" | "signed long" | "long signed int" => "long".into(),
+        "unsigned long int" => "unsigned long".into(),
+        "long long int" | "signed long long" => "long long".into(),
+        "unsigned long long int" => "unsigned long long".into(),
+        "short int" | "signed short" => "short".into(),
+        "unsigned short int" => "unsigned short".into(),
+        "uint" => "unsigned int".into(),
+        _ => joined.trim_start_matches("::").trim_start_matches("std::").to_string(),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StructField {
+    pub name: String,
+    pub ty: Type,
+    pub array_len: u64,
+    pub offset: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StructDef {
+    pub name: String,
+    pub fields: Vec<StructField>,
+    pub size: u64,
+    pub align: u64,
+}
+
+/// Structs and aliases known in a translation unit.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TypeTable {
+    pub structs: HashMap<String, StructDef>,
+    pub aliases: HashMap<String, Type>,
+}
+
+impl TypeTable {
+    /// Follows typedefs/usings to the underlying type.
+    pub fn resolve(&self, ty: &Type) -> Type {
+        let mut t = ty.clone();
+        for _ in 0..16 {
+            match self.aliases.get(&t.base) {
+                Some(a) => {
+                    let pointer = t.pointer + a.pointer;
+                    let is_const = t.is_const || a.is_const;
+                    t = Type {
+                        pointer,
+                        is_const,
+                        ..a.clone()
+                    };
+                }
+                None => break,
+            }
+        }
+        t
+    }
+
+    /// (size, align) of a type; pointers are 8 bytes.
+    pub fn layout(&self, ty: &Type) -> Option<(u64, u64)> {
+        let t = self.resolve(ty);
+        if t.pointer > 0 {
+            return Some((8, 8));
+        }
+        builtin_layout(&t.base).or_else(|| self.structs.get(&t.base).map(|s| (s.size, s.align)))
+    }
+
+    pub fn size_of(&self, ty: &Type) -> Option<u64> {
+        self.layout(ty).map(|l| l.0)
+    }
+
+    /// Lays out a struct from its fields (name, type, array length) with C rules.
+    pub fn add_struct(&mut self, name: &str, fields: Vec<(String, Type, u64)>) {
+        let mut offset = 0u64;
+        let mut align = 1u64;
+        let mut out = Vec::new();
+        for (fname, fty, n) in fields {
+            let Some((size, a)) = self.layout(&fty) else {
+                // Unknown member type: the struct's layout is unknown.
+                return;
+            };
+            offset = offset.div_ceil(a) * a;
+            align = align.max(a);
+            out.push(StructField {
+                name: fname,
+                ty: fty,
+                array_len: n,
+                offset,
+            });
+            offset += size * n.max(1);
+        }
+        let size = offset.div_ceil(align) * align;
+        self.structs.insert(
+            name.to_string(),
+            StructDef {
+                name: name.to_string(),
+                fields: out,
+                size: size.max(1),
+                align,
+            },
+        );
+    }
+
+    /// The field `name` of the struct type `ty`.
+    pub fn field(&self, ty: &Type, name: &str) -> Option<&StructField> {
+        let t = self.resolve(ty);
+        self.structs
+            .get(&t.base)?
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn struct_layout() {
+        let mut t = TypeTable::default();
+        t.add_struct(
+            "P",
+            vec![
+                ("a".into(), Type::named("char"), 1),
+                ("b".into(), Type::named("double"), 1),
+                ("c".into(), Type::named("float"), 3),
+            ],
+        );
+        let p = &t.structs["P"];
+        assert_eq!((p.size, p.align), (32, 8));
+        assert_eq!(p.fields[2].offset, 16);
+        assert_eq!(normalize_base("unsigned"), "unsigned int");
+        assert_eq!(normalize_base("const  long long int"), "long long");
+    }
+}
