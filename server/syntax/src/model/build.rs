@@ -587,6 +587,14 @@ impl<'o> Builder<'o> {
             .unwrap_or_default();
         let mut out = Vec::new();
         for d in field_children(node, "declarator") {
+            if d.kind() == "function_declarator" {
+                // `dim3 block(BX, BY);` inside a body parses like a prototype
+                // (the "most vexing parse"); CUDA code means a constructor call.
+                if let Some(decl) = self.vexing_parse(cx, d, &base, &words) {
+                    out.push(decl);
+                }
+                continue;
+            }
             let info = unwrap_declarator(cx, d);
             if info.name.is_empty() {
                 continue;
@@ -623,6 +631,37 @@ impl<'o> Builder<'o> {
             });
         }
         out
+    }
+
+    fn vexing_parse(&mut self, cx: &Cx, d: Node, base: &Type, words: &[String]) -> Option<VarDecl> {
+        let name = d.child_by_field_name("declarator")?;
+        if name.kind() != "identifier" {
+            return None;
+        }
+        let params = d.child_by_field_name("parameters")?;
+        let mut c = params.walk();
+        let args: Vec<Node> = params.named_children(&mut c).collect();
+        let mut ctor_args = Vec::new();
+        for a in args {
+            // Only `(NAME, NAME)`: a real prototype has typed parameters.
+            if a.kind() != "parameter_declaration" || a.child_by_field_name("declarator").is_some() {
+                return None;
+            }
+            ctor_args.push(self.text_expr(cx, cx.text(a), cx.span(a)));
+        }
+        Some(VarDecl {
+            name: cx.text(name).to_string(),
+            name_span: cx.span(name),
+            span: cx.span(d),
+            ty: base.clone(),
+            dims: Vec::new(),
+            init: None,
+            ctor_args: Some(ctor_args),
+            shared: words.iter().any(|w| w == "__shared__"),
+            is_extern: false,
+            is_static: words.iter().any(|w| w == "static"),
+            constexpr: false,
+        })
     }
 
     /// The type written in `type_node`, with qualifiers from its declaration `owner`.

@@ -299,6 +299,16 @@ impl Builder<'_> {
         })
     }
 
+    /// Lowers source `text` that tree-sitter did not parse as an expression
+    /// (e.g. a "parameter" of a vexing parse), with every node at `span`.
+    pub(super) fn text_expr(&mut self, cx: &Cx, text: &str, span: Span) -> Expr {
+        let mut e = self.expand_expr(cx, text, span);
+        if !text.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| self.macros.is_defined(w)) {
+            e.from_macro = false;
+        }
+        e
+    }
+
     /// Expands the macro invocation `text` and lowers the result as an expression
     /// whose nodes all point at `span`.
     fn expand_expr(&mut self, cx: &Cx, text: &str, span: Span) -> Expr {

@@ -1,0 +1,206 @@
+//! The kernel model on realistic files: macros from included headers,
+//! conditionals, templates, shared arrays, loops and launch sites.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use cudalens_syntax::ir::{ExprKind, StmtKind};
+use cudalens_syntax::model::{Dim3, ExecSpace, Step};
+use cudalens_syntax::preprocess::include::CompileFlags;
+use cudalens_syntax::{BuildOptions, FileModel, analyze_source};
+
+fn model_with(files: &[(&str, &str)], main: &str, flags: CompileFlags) -> FileModel {
+    let provider: HashMap<PathBuf, String> = files
+        .iter()
+        .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+        .collect();
+    let src = provider[Path::new(main)].clone();
+    let opts = BuildOptions {
+        path: Some(Path::new(main)),
+        flags,
+        provider: &provider,
+        max_include_depth: 16,
+    };
+    analyze_source(&src, &opts)
+}
+
+const HEADER: &str = r#"
+#ifndef GEMM_CUH
+#define GEMM_CUH
+#define DIM_THREAD_BLOCK_X 32
+#define DIM_THREAD_BLOCK_Y 8
+#define NI 512
+typedef float DATA_TYPE;
+#endif
+"#;
+
+const MAIN: &str = r#"
+#include "polybench.cuh"
+#include <cuda_runtime.h>
+#define TILE 32
+#define IDX(i, j) ((i) * NI + (j))
+
+template <int BS>
+__global__ void __launch_bounds__(BS) reduce(const float* __restrict__ in, float* out) {
+  __shared__ float sdata[BS];
+  unsigned int tid = threadIdx.x;
+  sdata[tid] = in[blockIdx.x * BS + tid];
+  __syncthreads();
+  for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
+    if (tid < s) sdata[tid] += sdata[tid + s];
+    __syncthreads();
+  }
+  if (tid == 0) atomicAdd(out, sdata[0]);
+}
+
+__global__ void gemm(DATA_TYPE *a, DATA_TYPE *b, DATA_TYPE *c) {
+  __shared__ DATA_TYPE tile[TILE][TILE + 1];
+  extern __shared__ float dyn[];
+  int j = blockIdx.x * blockDim.x + threadIdx.x;
+  int i = blockIdx.y * blockDim.y + threadIdx.y;
+  for (int k = 0; k < NI; k++) {
+    c[IDX(i, j)] += a[IDX(i, k)] * b[IDX(k, j)];
+  }
+}
+
+void host(float *a, float *b, float *c, int n, cudaStream_t stream) {
+  dim3 block(DIM_THREAD_BLOCK_X, DIM_THREAD_BLOCK_Y);
+  dim3 grid((size_t)ceil(((float)NI) / ((float)block.x)), NI / DIM_THREAD_BLOCK_Y);
+  gemm<<<grid, block, 2 * TILE * sizeof(float), stream>>>(a, b, c);
+  const int threads = 256;
+  reduce<256><<<n / threads, threads>>>(a, b);
+#if TILE > 16
+  gemm<<<1, 64>>>(a, b, c);
+#else
+  gemm<<<1, 16>>>(a, b, c);
+#endif
+}
+"#;
+
+fn gemm_model() -> FileModel {
+    model_with(
+        &[("/p/src/polybench.cuh", HEADER), ("/p/src/gemm.cu", MAIN)],
+        "/p/src/gemm.cu",
+        CompileFlags::default(),
+    )
+}
+
+#[test]
+fn functions_params_templates_and_bounds() {
+    let m = gemm_model();
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let reduce = m.function("reduce").unwrap();
+    assert_eq!(reduce.exec, ExecSpace::Kernel);
+    assert_eq!(reduce.template_params[0].name, "BS");
+    assert_eq!(reduce.params[0].ty.display(), "const float* __restrict__");
+    assert!(reduce.launch_bounds.is_some());
+    assert_eq!(reduce.barriers().len(), 2);
+    assert_eq!(reduce.atomics().len(), 1);
+    let host = m.function("host").unwrap();
+    assert_eq!(host.exec, ExecSpace::Host);
+    assert_eq!(m.kernels().count(), 2);
+}
+
+#[test]
+fn shared_arrays_resolve_through_macros_and_typedefs() {
+    let m = gemm_model();
+    let gemm = m.function("gemm").unwrap();
+    let shared = gemm.shared_decls();
+    assert_eq!(shared.len(), 2);
+    let env = m.const_env();
+    let dims: Vec<Option<i128>> = shared[0]
+        .dims
+        .iter()
+        .map(|d| d.as_ref().and_then(|d| env.eval(d)))
+        .collect();
+    assert_eq!(dims, vec![Some(32), Some(33)]);
+    assert_eq!(shared[0].ty.base, "DATA_TYPE");
+    assert_eq!(m.types.size_of(&shared[0].ty), Some(4));
+    assert!(shared[1].is_extern && shared[1].dims == vec![None]);
+    // The macro-expanded index keeps the span of the invocation.
+    let mut idx_spans = vec![];
+    gemm.body.as_ref().unwrap().walk_exprs(&mut |e| {
+        if let ExprKind::Index(_, i) = &e.kind
+            && i.from_macro
+        {
+            idx_spans.push(&MAIN[i.span.start..i.span.end]);
+        }
+    });
+    assert_eq!(idx_spans, vec!["IDX(i, j)", "IDX(i, k)", "IDX(k, j)"]);
+}
+
+#[test]
+fn loops_and_induction_variables() {
+    let m = gemm_model();
+    let reduce = m.function("reduce").unwrap();
+    let loops = reduce.loops();
+    assert_eq!(loops.len(), 1);
+    let ind = loops[0].1.as_ref().unwrap();
+    assert_eq!(ind.var, "s");
+    assert!(matches!(ind.step, Step::Shr(_)));
+    let gemm = m.function("gemm").unwrap();
+    let ind = gemm.loops()[0].1.clone().unwrap();
+    assert_eq!(ind.var, "k");
+    assert!(matches!(ind.step, Step::Add(_)));
+}
+
+#[test]
+fn launch_sites_resolve_dim3_through_header_macros() {
+    let m = gemm_model();
+    assert_eq!(m.launches.len(), 3, "inactive #else branch is skipped");
+    let l = &m.launches[0];
+    assert_eq!(l.kernel, "gemm");
+    assert_eq!(l.block_dims, Dim3::known(32, 8, 1));
+    assert_eq!(l.grid_dims.y, Some(64));
+    assert_eq!(l.smem_bytes, Some(256));
+    assert!(l.stream.is_some());
+    let r = &m.launches[1];
+    assert_eq!((r.kernel.as_str(), r.template_args.clone()), ("reduce", vec!["256".to_string()]));
+    assert_eq!(r.block_dims, Dim3::known(256, 1, 1));
+    assert_eq!(r.grid_dims.x, None, "n is a runtime value");
+    assert_eq!(m.launches[2].block_dims.x, Some(64));
+    assert_eq!(m.inactive.len(), 1);
+    assert_eq!(m.includes.len(), 2);
+    assert!(m.includes[0].resolved.is_some() && m.includes[1].system);
+}
+
+#[test]
+fn defines_from_flags_and_missing_headers() {
+    let src = "#include \"nowhere.cuh\"\n#if BLOCK == 128\n__global__ void a() {}\n#else\n__global__ void b() {}\n#endif\n";
+    let flags = CompileFlags {
+        defines: vec![("BLOCK".into(), "128".into())],
+        ..CompileFlags::default()
+    };
+    let m = model_with(&[("/x/k.cu", src)], "/x/k.cu", flags);
+    assert_eq!(m.kernels().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(m.diagnostics.len(), 1);
+    assert_eq!(m.diagnostics[0].code, "include-not-found");
+}
+
+#[test]
+fn include_cycles_and_recursive_macros_are_cut() {
+    let a = "#include \"b.cuh\"\n#define A B\n#define B A\n__global__ void k(int* p) { p[A] = 0; }\n";
+    let b = "#include \"k.cu\"\n#include \"b.cuh\"\n";
+    let m = model_with(&[("/c/k.cu", a), ("/c/b.cuh", b)], "/c/k.cu", CompileFlags::default());
+    assert!(m.function("k").is_some());
+    // The cycle is inside the header, so the main file sees no diagnostic for it,
+    // and a self-referential macro simply stays unexpanded.
+    let k = m.function("k").unwrap();
+    let mut found = false;
+    k.body.as_ref().unwrap().walk(&mut |s| {
+        if let StmtKind::Expr(_) = s.kind {
+            found = true;
+        }
+    });
+    assert!(found);
+}
+
+#[test]
+fn syntax_errors_are_reported_and_the_rest_is_modelled() {
+    let src = "__global__ void ok(float* a) { a[threadIdx.x] = 1; }\n__global__ void bad(float* a) { a[ = ; }\n__global__ void after(int n) {}\n";
+    let m = model_with(&[("/e/k.cu", src)], "/e/k.cu", CompileFlags::default());
+    assert!(m.diagnostics.iter().any(|d| d.code == "syntax"));
+    assert!(m.function("ok").is_some());
+    assert!(m.function("after").is_some());
+}
+
