@@ -40,38 +40,11 @@ struct LocalScope<'a> {
 
 impl<'a> LocalScope<'a> {
     fn new(function: &'a Function, file_env: &'a ConstEnv<'a>) -> Self {
-        let decls = function.local_decls();
-        let mut reassigned = HashSet::new();
-        if let Some(body) = &function.body {
-            body.walk_exprs(&mut |e| match &e.kind {
-                ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. } => {
-                    let mut t = &**target;
-                    while let ExprKind::Member { base, .. } = &t.kind {
-                        t = base;
-                    }
-                    if let Some(name) = t.as_ident() {
-                        reassigned.insert(name.to_string());
-                    }
-                }
-                _ => {}
-            });
-        }
-        let mut env = file_env.child();
-        for d in &decls {
-            if d.dims.is_empty()
-                && d.ty.pointer == 0
-                && !reassigned.contains(&d.name)
-                && let Some(init) = &d.init
-                && let Some(v) = env.eval(init)
-            {
-                env.values.insert(d.name.clone(), v);
-            }
-        }
         LocalScope {
             function,
-            decls,
-            reassigned,
-            env,
+            decls: function.local_decls(),
+            reassigned: function.reassigned_vars(),
+            env: function.const_env(file_env),
         }
     }
 

@@ -125,6 +125,45 @@ impl Function {
         loops.into_iter().map(|s| (s, induction_of(s))).collect()
     }
 
+    /// Variables assigned (or incremented) somewhere after their declaration.
+    pub fn reassigned_vars(&self) -> std::collections::HashSet<String> {
+        let mut out = std::collections::HashSet::new();
+        if let Some(body) = &self.body {
+            body.walk_exprs(&mut |e| match &e.kind {
+                ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. } => {
+                    let mut t = &**target;
+                    while let ExprKind::Member { base, .. } = &t.kind {
+                        t = base;
+                    }
+                    if let Some(name) = t.as_ident() {
+                        out.insert(name.to_string());
+                    }
+                }
+                _ => {}
+            });
+        }
+        out
+    }
+
+    /// `parent` extended with this function's locals that are never reassigned
+    /// and whose initial value folds to a constant (`const int BS = 256;`,
+    /// `int threads = 256;`).
+    pub fn const_env<'a>(&self, parent: &'a ConstEnv<'a>) -> ConstEnv<'a> {
+        let reassigned = self.reassigned_vars();
+        let mut env = parent.child();
+        for d in self.local_decls() {
+            if d.dims.is_empty()
+                && d.ty.pointer == 0
+                && !reassigned.contains(&d.name)
+                && let Some(init) = &d.init
+                && let Some(v) = env.eval(init)
+            {
+                env.values.insert(d.name.clone(), v);
+            }
+        }
+        env
+    }
+
     fn calls_matching(&self, pred: impl Fn(&str) -> bool) -> Vec<&Expr> {
         let mut out: Vec<&Expr> = Vec::new();
         if let Some(body) = &self.body {

@@ -1,0 +1,162 @@
+//! The configurations a kernel is analysed under: one per distinct launch
+//! (block size and template arguments), or one assumed configuration when the
+//! file has no launch.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use cudalens_syntax::FileModel;
+use cudalens_syntax::consteval::ConstEnv;
+use cudalens_syntax::model::{Function, LaunchSite, TemplateParamKind};
+use cudalens_syntax::preprocess::cexpr::parse_int_literal;
+
+use crate::AnalysisConfig;
+
+/// Where a kernel's block size came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockSource {
+    /// The launch site's `<<<grid, block>>>`.
+    Launch,
+    /// `__launch_bounds__(N)`: N threads, 1D.
+    LaunchBounds,
+    /// A template argument of the launch (e.g. `reduce<256>`).
+    Template,
+    /// The configured default.
+    Default,
+}
+
+impl BlockSource {
+    /// True when the block size is an assumption rather than what the code says.
+    pub fn assumed(self) -> bool {
+        matches!(self, BlockSource::LaunchBounds | BlockSource::Default)
+    }
+}
+
+/// One configuration a kernel is analysed under.
+#[derive(Clone, Debug)]
+pub struct KernelContext<'m> {
+    pub block: [u32; 3],
+    pub block_source: BlockSource,
+    pub launch: Option<&'m LaunchSite>,
+    /// Values of non-type template parameters.
+    pub template_values: HashMap<String, i128>,
+    /// Type template parameters bound to concrete type names.
+    pub template_types: HashMap<String, String>,
+}
+
+impl KernelContext<'_> {
+    pub fn threads(&self) -> u64 {
+        self.block.iter().map(|&d| d as u64).product()
+    }
+
+    /// Constants visible in the kernel body under this configuration.
+    pub fn env<'a>(&self, file: &'a ConstEnv<'a>) -> ConstEnv<'a> {
+        let mut env = file.child();
+        env.values
+            .extend(self.template_values.iter().map(|(k, v)| (k.clone(), *v)));
+        env
+    }
+
+    /// A type name with template type parameters substituted.
+    pub fn concrete_type<'a>(&'a self, name: &'a str) -> &'a str {
+        self.template_types.get(name).map_or(name, String::as_str)
+    }
+}
+
+/// The configurations to analyse `kernel` under.
+pub fn contexts_for<'m>(
+    model: &'m FileModel,
+    kernel: &Function,
+    config: &AnalysisConfig,
+) -> Vec<KernelContext<'m>> {
+    let file_env = model.const_env();
+    let bounds = kernel
+        .launch_bounds
+        .as_ref()
+        .and_then(|b| b.max_threads.as_ref());
+    let mut out: Vec<KernelContext> = Vec::new();
+    for launch in model.launches.iter().filter(|l| l.kernel == kernel.name) {
+        let (template_values, template_types) = bind_templates(kernel, &launch.template_args, &file_env);
+        let env = {
+            let mut e = file_env.child();
+            e.values.extend(template_values.clone());
+            e
+        };
+        let (block, source) = match launch.block_dims.resolved() {
+            Some([x, y, z]) if x > 0 && y > 0 && z > 0 => (
+                [clamp_u32(x), clamp_u32(y), clamp_u32(z)],
+                if launch.block.as_ref().is_some_and(|b| {
+                    b.as_ident().is_some_and(|n| template_values.contains_key(n))
+                }) {
+                    BlockSource::Template
+                } else {
+                    BlockSource::Launch
+                },
+            ),
+            _ => match bounds.and_then(|b| env.eval(b)) {
+                Some(n) if n > 0 => ([clamp_u32(n as i64), 1, 1], BlockSource::LaunchBounds),
+                _ => (config.default_block, BlockSource::Default),
+            },
+        };
+        let ctx = KernelContext {
+            block,
+            block_source: source,
+            launch: Some(launch),
+            template_values,
+            template_types,
+        };
+        out.push(ctx);
+    }
+    if out.is_empty() {
+        let (template_values, template_types) = bind_templates(kernel, &[], &file_env);
+        let env = {
+            let mut e = file_env.child();
+            e.values.extend(template_values.clone());
+            e
+        };
+        let (block, block_source) = match bounds.and_then(|b| env.eval(b)) {
+            Some(n) if n > 0 => ([clamp_u32(n as i64), 1, 1], BlockSource::LaunchBounds),
+            _ => (config.default_block, BlockSource::Default),
+        };
+        out.push(KernelContext {
+            block,
+            block_source,
+            launch: None,
+            template_values,
+            template_types,
+        });
+    }
+    out
+}
+
+fn clamp_u32(v: i64) -> u32 {
+    v.clamp(0, u32::MAX as i64) as u32
+}
+
+/// Binds template parameters to the launch's arguments (or their defaults).
+fn bind_templates(
+    kernel: &Function,
+    args: &[String],
+    env: &ConstEnv,
+) -> (HashMap<String, i128>, HashMap<String, String>) {
+    let mut values = HashMap::new();
+    let mut types = HashMap::new();
+    for (i, p) in kernel.template_params.iter().enumerate() {
+        let arg = args.get(i).or(p.default.as_ref());
+        let Some(arg) = arg else { continue };
+        match &p.kind {
+            TemplateParamKind::Type => {
+                types.insert(p.name.clone(), arg.trim().to_string());
+            }
+            TemplateParamKind::Value(_) => {
+                let v = parse_int_literal(arg.trim()).or_else(|| env.lookup(arg.trim()));
+                if let Some(v) = v {
+                    values.insert(p.name.clone(), v);
+                }
+            }
+        }
+    }
+    (values, types)
+}

@@ -1,0 +1,92 @@
+//! What analyses report: diagnostics with codes, related locations and fixes.
+
+use serde::Serialize;
+
+pub use cudalens_syntax::{Severity, Span};
+
+/// A text edit on the analysed file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Edit {
+    pub span: Span,
+    pub new_text: String,
+}
+
+/// A code action attached to a diagnostic.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<Edit>,
+    /// Proven to keep the program's meaning: eligible for `source.fixAll` on save.
+    pub safe: bool,
+    /// Why the fix is (or is not) safe, shown to the user.
+    pub explanation: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Related {
+    pub span: Span,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Diagnostic {
+    pub span: Span,
+    pub severity: Severity,
+    /// Stable rule code, e.g. `bank-conflict`; rules can be turned off by code.
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
+}
+
+impl Diagnostic {
+    pub fn new(span: Span, severity: Severity, code: &'static str, message: String) -> Self {
+        Diagnostic {
+            span,
+            severity,
+            code,
+            message,
+            related: Vec::new(),
+            fixes: Vec::new(),
+        }
+    }
+
+    pub fn with_related(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.related.push(Related {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    pub fn with_fix(mut self, fix: Fix) -> Self {
+        self.fixes.push(fix);
+        self
+    }
+}
+
+/// Every rule code cudalens emits, with a one-line description (for docs,
+/// the settings schema and `--help`).
+pub const RULES: &[(&str, &str)] = &[
+    ("syntax", "CUDA syntax errors"),
+    ("preprocessor", "errors in #if/#elif conditions"),
+    ("include-not-found", "a quoted #include that could not be found"),
+    ("include-cycle", "an #include cycle"),
+    ("include-depth", "#include nesting too deep"),
+    ("macro-recursion", "a macro expansion that exceeded the expansion limit"),
+    ("file-too-large", "a file too large to analyse"),
+    ("uncoalesced-access", "a global memory access touching more 32-byte sectors per warp request than needed"),
+    ("bank-conflict", "an N-way shared-memory bank conflict"),
+    ("low-occupancy", "theoretical occupancy below the configured threshold"),
+    ("block-size-not-multiple-of-32", "a block size that leaves a partial warp"),
+    ("launch-exceeds-limit", "a launch exceeding a hard limit of the target GPU"),
+    ("grid-too-small", "a grid with fewer blocks than the target GPU has SMs"),
+    ("barrier-in-divergent-code", "__syncthreads() reachable by only some threads of a block"),
+    ("missing-syncthreads", "shared memory written by one thread and read by another without a barrier in between"),
+];
+
+pub fn rule_exists(code: &str) -> bool {
+    RULES.iter().any(|(c, _)| *c == code)
+}

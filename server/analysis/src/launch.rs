@@ -1,0 +1,314 @@
+//! Theoretical occupancy of every kernel at each of its launches, and the
+//! launch-configuration diagnostics: `low-occupancy`,
+//! `block-size-not-multiple-of-32`, `launch-exceeds-limit`, `grid-too-small`.
+
+use serde::Serialize;
+
+use cudalens_occupancy::{Arch, OccupancyInput, OccupancyReport, best_block_size, occupancy, render};
+use cudalens_syntax::FileModel;
+use cudalens_syntax::ir::Type;
+use cudalens_syntax::model::Function;
+
+use crate::context::{BlockSource, KernelContext};
+use crate::diagnostic::{Diagnostic, Edit, Fix, Severity, Span};
+use crate::AnalysisConfig;
+
+/// Registers per thread: measured by ptxas, or estimated from the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct RegisterInfo {
+    /// The count used for occupancy (the low end of the range when estimated,
+    /// so that an estimate never raises a false low-occupancy alarm).
+    pub count: u32,
+    pub estimated: bool,
+    /// The estimated range; equal to `count` when measured.
+    pub low: u32,
+    pub high: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LaunchReport {
+    /// The `<<<...>>>` launch expression; `None` for the assumed configuration
+    /// of a kernel launched nowhere in the file.
+    pub span: Option<Span>,
+    pub block: [u32; 3],
+    pub block_source: BlockSource,
+    pub grid: Option<[i64; 3]>,
+    pub dynamic_smem: Option<u64>,
+    pub occupancy: Option<OccupancyReport>,
+    /// Why no occupancy could be computed (a hard limit was exceeded).
+    pub error: Option<String>,
+    /// The block size that maximises occupancy for this kernel's resources.
+    pub best_block_size: Option<u32>,
+    /// Occupancy at the high end of the register estimate, when estimated.
+    pub occupancy_at_high_registers: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct KernelReport {
+    pub name: String,
+    pub span: Span,
+    pub name_span: Span,
+    /// Block size of the first configuration (null when it is only the default).
+    pub block: Option<[u32; 3]>,
+    pub block_source: BlockSource,
+    pub registers: RegisterInfo,
+    /// Bytes of static `__shared__` memory; `None` when a size did not resolve.
+    pub static_smem: Option<u64>,
+    pub launches: Vec<LaunchReport>,
+}
+
+pub fn analyze_kernel(
+    model: &FileModel,
+    kernel: &Function,
+    contexts: &[KernelContext],
+    arch: &Arch,
+    config: &AnalysisConfig,
+) -> (KernelReport, Vec<Diagnostic>) {
+    let registers = match config.registers.get(&kernel.name) {
+        Some(&r) => RegisterInfo {
+            count: r,
+            estimated: false,
+            low: r,
+            high: r,
+        },
+        None => estimate_registers(kernel),
+    };
+    let mut diags = Vec::new();
+    let mut launches = Vec::new();
+    let mut static_smem_first = None;
+    for (i, ctx) in contexts.iter().enumerate() {
+        let static_smem = static_shared_bytes(model, kernel, ctx);
+        if i == 0 {
+            static_smem_first = static_smem;
+        }
+        let report = launch_report(ctx, registers, static_smem.unwrap_or(0), arch);
+        diags.extend(launch_diagnostics(kernel, ctx, &report, registers, arch, config));
+        launches.push(report);
+    }
+    let first = &contexts[0];
+    let report = KernelReport {
+        name: kernel.name.clone(),
+        span: kernel.span,
+        name_span: kernel.name_span,
+        block: (first.block_source != BlockSource::Default).then_some(first.block),
+        block_source: first.block_source,
+        registers,
+        static_smem: static_smem_first,
+        launches,
+    };
+    (report, diags)
+}
+
+fn launch_report(ctx: &KernelContext, regs: RegisterInfo, static_smem: u64, arch: &Arch) -> LaunchReport {
+    let threads = ctx.threads().min(u32::MAX as u64) as u32;
+    let dynamic = ctx
+        .launch
+        .and_then(|l| l.smem_bytes)
+        .and_then(|b| u64::try_from(b).ok());
+    let input = |r: u32| {
+        let mut i = OccupancyInput::new(threads, r)
+            .with_static_smem(static_smem)
+            .with_dynamic_smem(dynamic.unwrap_or(0));
+        if regs.estimated {
+            i = i.estimated_registers();
+        }
+        i
+    };
+    let result = occupancy(arch, &input(regs.count));
+    let at_high = if regs.estimated && regs.high != regs.count {
+        occupancy(arch, &input(regs.high)).ok().map(|r| r.occupancy)
+    } else {
+        None
+    };
+    let best = best_block_size(arch, regs.count, static_smem, dynamic.unwrap_or(0))
+        .ok()
+        .map(|b| b.block_size);
+    let grid = ctx.launch.and_then(|l| l.grid_dims.resolved());
+    match result {
+        Ok(r) => LaunchReport {
+            span: ctx.launch.map(|l| l.span),
+            block: ctx.block,
+            block_source: ctx.block_source,
+            grid,
+            dynamic_smem: dynamic,
+            occupancy: Some(r),
+            error: None,
+            best_block_size: best,
+            occupancy_at_high_registers: at_high,
+        },
+        Err(e) => LaunchReport {
+            span: ctx.launch.map(|l| l.span),
+            block: ctx.block,
+            block_source: ctx.block_source,
+            grid,
+            dynamic_smem: dynamic,
+            occupancy: None,
+            error: Some(e.to_string()),
+            best_block_size: best,
+            occupancy_at_high_registers: None,
+        },
+    }
+}
+
+fn assumed_note(ctx: &KernelContext) -> &'static str {
+    match ctx.block_source {
+        BlockSource::Default => " (block size assumed: no launch in this file; set cudalens.defaultBlockSize)",
+        BlockSource::LaunchBounds => " (block size taken from __launch_bounds__)",
+        _ => "",
+    }
+}
+
+fn launch_diagnostics(
+    kernel: &Function,
+    ctx: &KernelContext,
+    report: &LaunchReport,
+    regs: RegisterInfo,
+    arch: &Arch,
+    config: &AnalysisConfig,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    // Diagnostics about a launch go on the launch; about an assumed configuration, on the kernel name.
+    let at = ctx.launch.map_or(kernel.name_span, |l| l.span);
+    let block_at = ctx
+        .launch
+        .and_then(|l| l.block_arg_span)
+        .unwrap_or(at);
+    if let Some(err) = &report.error {
+        out.push(Diagnostic::new(
+            block_at,
+            Severity::Error,
+            "launch-exceeds-limit",
+            format!("this launch cannot run on {} ({}): {err}", arch.name, arch.reference_gpu),
+        ));
+        return out;
+    }
+    let threads = ctx.threads();
+    if threads % 32 != 0 && ctx.block_source != BlockSource::Default {
+        out.push(Diagnostic::new(
+            block_at,
+            Severity::Warning,
+            "block-size-not-multiple-of-32",
+            format!(
+                "block of {threads} threads is not a multiple of the warp size: the last warp runs with {} of 32 lanes idle",
+                32 - threads % 32
+            ),
+        ));
+    }
+    let Some(occ) = &report.occupancy else { return out };
+    if occ.occupancy + 1e-9 < config.occupancy_threshold {
+        let estimated = if regs.estimated {
+            format!(" (registers estimated {}–{}/thread; the count from nvcc makes this exact)", regs.low, regs.high)
+        } else {
+            String::new()
+        };
+        let mut d = Diagnostic::new(
+            at,
+            Severity::Warning,
+            "low-occupancy",
+            format!("{}{}{estimated}", render::summary_line(occ), assumed_note(ctx)),
+        );
+        if let Some(fix) = launch_bounds_fix(kernel, threads) {
+            d = d.with_fix(fix);
+        }
+        if let (Some(best), Some(span), Some(launch)) = (report.best_block_size, ctx.launch.and_then(|l| l.block_arg_span), ctx.launch)
+            && best as u64 != threads
+            && ctx.block[1] == 1
+            && ctx.block[2] == 1
+        {
+            let _ = launch;
+            d = d.with_fix(Fix {
+                title: format!("Use block size {best} (maximises occupancy for this kernel's resources)"),
+                edits: vec![Edit { span, new_text: best.to_string() }],
+                safe: false,
+                explanation: "Changing the block size changes how work is split: check the grid size and any code that assumes the old blockDim.".into(),
+            });
+        }
+        out.push(d);
+    }
+    if let (Some(grid), Some(launch)) = (report.grid, ctx.launch) {
+        let blocks: i64 = grid.iter().product();
+        if blocks > 0 && (blocks as u64) < arch.reference_sm_count as u64 {
+            let grid_at = launch.grid.as_ref().filter(|g| !g.from_macro).map_or(launch.span, |g| g.span);
+            out.push(Diagnostic::new(
+                grid_at,
+                Severity::Info,
+                "grid-too-small",
+                format!(
+                    "grid of {blocks} block{} leaves {} of the {} SMs of an {} idle",
+                    if blocks == 1 { "" } else { "s" },
+                    arch.reference_sm_count as i64 - blocks,
+                    arch.reference_sm_count,
+                    arch.reference_gpu
+                ),
+            ));
+        }
+    }
+    out
+}
+
+/// Adds `__launch_bounds__(threads)` (or raises an existing smaller bound).
+/// Not applied on save: a launch elsewhere with a larger block would then fail.
+pub fn launch_bounds_fix(kernel: &Function, threads: u64) -> Option<Fix> {
+    if threads == 0 || threads > 1024 {
+        return None;
+    }
+    let text = format!("__launch_bounds__({threads})");
+    let edit = match &kernel.launch_bounds {
+        Some(b) => Edit { span: b.span, new_text: text.clone() },
+        None => Edit {
+            span: Span::new(kernel.name_span.start, kernel.name_span.start),
+            new_text: format!("{text} "),
+        },
+    };
+    Some(Fix {
+        title: format!("Add {text} so the compiler budgets registers for {threads} threads"),
+        edits: vec![edit],
+        safe: false,
+        explanation: "Only valid if no launch of this kernel uses more threads per block.".into(),
+    })
+}
+
+/// Static `__shared__` bytes under `ctx`; `None` when a size does not resolve.
+pub fn static_shared_bytes(model: &FileModel, kernel: &Function, ctx: &KernelContext) -> Option<u64> {
+    let file_env = model.const_env();
+    let tenv = ctx.env(&file_env);
+    let env = kernel.const_env(&tenv);
+    let mut total = 0u64;
+    for d in kernel.shared_decls() {
+        if d.is_extern {
+            continue;
+        }
+        let ty = Type::named(ctx.concrete_type(&d.ty.base));
+        let ty = Type { pointer: d.ty.pointer, ..ty };
+        let mut bytes = model.types.size_of(&ty)?;
+        for dim in &d.dims {
+            let n = env.eval(dim.as_ref()?)?;
+            bytes = bytes.checked_mul(u64::try_from(n).ok()?)?;
+        }
+        total = total.checked_add(bytes)?;
+    }
+    Some(total)
+}
+
+/// A rough register estimate from the kernel's size, shown as a range.
+fn estimate_registers(kernel: &Function) -> RegisterInfo {
+    let pointers = kernel.params.iter().filter(|p| p.ty.pointer > 0).count() as u32;
+    let scalars = kernel.params.len() as u32 - pointers;
+    let mut locals = 0u32;
+    let mut array_elems = 0u32;
+    for d in kernel.local_decls().into_iter().filter(|d| !d.shared) {
+        if d.dims.is_empty() {
+            locals += 1;
+        } else {
+            array_elems += 8;
+        }
+    }
+    let low = (8 + 2 * pointers + scalars + locals).clamp(16, 255);
+    let high = (low + locals + 2 * array_elems + 8).clamp(low, 255);
+    RegisterInfo {
+        count: low,
+        estimated: true,
+        low,
+        high,
+    }
+}
