@@ -1,0 +1,1120 @@
+//! Running and timing one kernel: the [`Benchmark`] spec, the [`Runner`] that
+//! owns the device, and the [`BenchmarkResult`].
+//!
+//! Sequence of one [`Runner::run`]:
+//! 1. check the spec against the interface and the adapter;
+//! 2. compile the pipeline once (block size → override constants);
+//! 3. upload inputs (wall clock: `upload_ms`);
+//! 4. one verification dispatch on the pristine inputs, then read back every
+//!    `storage_read_write` buffer (wall clock: `download_ms`) — these are the
+//!    [`BenchmarkResult::outputs`], the result of exactly one launch;
+//! 5. `warmup` dispatches, then `iterations` timed dispatches, each in its own
+//!    compute pass with a pair of GPU timestamps (or wall clock per
+//!    submit+wait when the adapter lacks `TIMESTAMP_QUERY`).
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use crate::adapter::{self, AdapterReport};
+use crate::data;
+use crate::error::GpuError;
+use crate::grid::fold_grid;
+use crate::interface::{BindingKind, GRID_DIM_FIELD, KernelInterface, WgslType};
+use crate::stats::TimingStats;
+
+/// CUDA launch configuration `<<<grid, block, dynamic_shared_bytes>>>`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaunchConfig {
+    pub grid: [u32; 3],
+    /// Becomes the workgroup size (through the override constants).
+    pub block: [u32; 3],
+    #[serde(default)]
+    pub dynamic_shared_bytes: u32,
+}
+
+/// A kernel argument passed by value: a scalar or a vector (one value per lane).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Scalar(f64),
+    Vector(Vec<f64>),
+}
+
+impl ParamValue {
+    fn lanes(&self) -> Vec<f64> {
+        match self {
+            ParamValue::Scalar(v) => vec![*v],
+            ParamValue::Vector(v) => v.clone(),
+        }
+    }
+}
+
+/// Initial contents of a storage buffer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BufferInit {
+    /// Seeded random values (see `README.md` for ranges). Without a seed the
+    /// seed is derived from the group/binding so every buffer differs but runs
+    /// are reproducible.
+    Random {
+        seed: Option<u64>,
+    },
+    Zeros,
+    /// Raw little-endian bytes, zero-padded to the buffer size.
+    Bytes {
+        bytes: Vec<u8>,
+    },
+}
+
+impl Default for BufferInit {
+    fn default() -> Self {
+        BufferInit::Random { seed: None }
+    }
+}
+
+/// Size and contents of one storage binding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BufferSpec {
+    /// Number of array elements (of the binding's `element` type).
+    pub elements: u64,
+    #[serde(default)]
+    pub init: BufferInit,
+}
+
+impl BufferSpec {
+    pub fn random(elements: u64) -> Self {
+        BufferSpec {
+            elements,
+            init: BufferInit::default(),
+        }
+    }
+
+    pub fn zeros(elements: u64) -> Self {
+        BufferSpec {
+            elements,
+            init: BufferInit::Zeros,
+        }
+    }
+
+    pub fn bytes(elements: u64, bytes: Vec<u8>) -> Self {
+        BufferSpec {
+            elements,
+            init: BufferInit::Bytes { bytes },
+        }
+    }
+}
+
+/// How dispatches are timed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimingPreference {
+    /// GPU timestamps when the adapter has them, else wall clock.
+    #[default]
+    Auto,
+    /// Always wall clock (submit + wait per dispatch).
+    WallClock,
+}
+
+/// How the reported dispatch times were measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimingSource {
+    GpuTimestamps,
+    WallClock,
+}
+
+/// Everything needed to run and time one kernel.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Benchmark {
+    pub wgsl: String,
+    pub interface: KernelInterface,
+    pub launch: LaunchConfig,
+    /// By-value kernel arguments keyed by CUDA `param_index`.
+    #[serde(default)]
+    pub args: BTreeMap<usize, ParamValue>,
+    /// Storage buffers keyed by binding name.
+    #[serde(default)]
+    pub buffers: BTreeMap<String, BufferSpec>,
+    pub warmup: u32,
+    pub iterations: u32,
+    /// Bound on the whole GPU-side run (upload, verification, warm-up, timed
+    /// dispatches, read-back); shader compilation is not included.
+    pub timeout_ms: u64,
+    /// Bytes the kernel reads per launch (default: sum of `storage_read` buffers).
+    #[serde(default)]
+    pub bytes_read: Option<u64>,
+    /// Bytes the kernel writes per launch (default: sum of `storage_read_write` buffers).
+    #[serde(default)]
+    pub bytes_written: Option<u64>,
+    /// Floating-point operations per launch, for GFLOP/s.
+    #[serde(default)]
+    pub flops: Option<u64>,
+    #[serde(default)]
+    pub timing: TimingPreference,
+}
+
+impl Benchmark {
+    /// A spec with defaults: 3 warm-up and 20 timed dispatches, 10 s timeout,
+    /// no arguments and no buffers yet.
+    pub fn new(
+        wgsl: impl Into<String>,
+        interface: KernelInterface,
+        grid: [u32; 3],
+        block: [u32; 3],
+    ) -> Self {
+        Benchmark {
+            wgsl: wgsl.into(),
+            interface,
+            launch: LaunchConfig {
+                grid,
+                block,
+                dynamic_shared_bytes: 0,
+            },
+            args: BTreeMap::new(),
+            buffers: BTreeMap::new(),
+            warmup: 3,
+            iterations: 20,
+            timeout_ms: 10_000,
+            bytes_read: None,
+            bytes_written: None,
+            flops: None,
+            timing: TimingPreference::Auto,
+        }
+    }
+
+    pub fn with_arg(mut self, param_index: usize, value: ParamValue) -> Self {
+        self.args.insert(param_index, value);
+        self
+    }
+
+    pub fn with_buffer(mut self, name: &str, spec: BufferSpec) -> Self {
+        self.buffers.insert(name.to_string(), spec);
+        self
+    }
+
+    pub fn with_iterations(mut self, warmup: u32, iterations: u32) -> Self {
+        self.warmup = warmup;
+        self.iterations = iterations;
+        self
+    }
+
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+}
+
+/// Contents of one `storage_read_write` buffer after a single launch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputBuffer {
+    pub name: String,
+    pub group: u32,
+    pub binding: u32,
+    pub element: String,
+    /// Raw little-endian bytes (not serialized: can be large).
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+impl OutputBuffer {
+    fn words(&self) -> impl Iterator<Item = [u8; 4]> + '_ {
+        self.bytes.chunks_exact(4).map(|c| [c[0], c[1], c[2], c[3]])
+    }
+
+    pub fn to_f32(&self) -> Vec<f32> {
+        self.words().map(f32::from_le_bytes).collect()
+    }
+
+    pub fn to_u32(&self) -> Vec<u32> {
+        self.words().map(u32::from_le_bytes).collect()
+    }
+
+    pub fn to_i32(&self) -> Vec<i32> {
+        self.words().map(i32::from_le_bytes).collect()
+    }
+}
+
+/// Measurements of one benchmark.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BenchmarkResult {
+    pub kernel: String,
+    pub adapter: String,
+    pub workgroup_size: [u32; 3],
+    pub grid: [u32; 3],
+    /// Workgroups actually dispatched (differs from `grid` when folded).
+    pub dispatch: [u32; 3],
+    pub timing_source: TimingSource,
+    /// Per-dispatch statistics in milliseconds.
+    pub timing: TimingStats,
+    pub samples_ms: Vec<f64>,
+    pub compile_ms: f64,
+    pub upload_ms: f64,
+    pub download_ms: f64,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    /// (bytes_read + bytes_written) / median time.
+    pub gb_per_s: f64,
+    pub gflop_per_s: Option<f64>,
+    pub warnings: Vec<String>,
+    #[serde(default)]
+    pub outputs: Vec<OutputBuffer>,
+}
+
+impl BenchmarkResult {
+    pub fn output(&self, name: &str) -> Option<&OutputBuffer> {
+        self.outputs.iter().find(|o| o.name == name)
+    }
+}
+
+/// An open device plus the flags its callbacks set.
+struct GpuContext {
+    report: AdapterReport,
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    lost: Arc<Mutex<Option<String>>>,
+    uncaptured: Arc<Mutex<Vec<String>>>,
+}
+
+/// Owns the wgpu instance and (lazily) a device; runs benchmarks.
+///
+/// After a timeout or device loss the device is discarded and a fresh one is
+/// opened on the next call.
+pub struct Runner {
+    instance: wgpu::Instance,
+    preferred_adapter: Option<String>,
+    ctx: Option<GpuContext>,
+}
+
+impl Runner {
+    /// Opens the best adapter (or the first whose name contains
+    /// `preferred_adapter`). Fails with [`GpuError::NoAdapter`] when none exists.
+    pub fn new(preferred_adapter: Option<&str>) -> Result<Self, GpuError> {
+        let mut runner = Runner {
+            instance: adapter::new_instance(),
+            preferred_adapter: preferred_adapter.map(str::to_string),
+            ctx: None,
+        };
+        runner.context()?;
+        Ok(runner)
+    }
+
+    /// The adapter benchmarks run on (reopens the device if needed).
+    pub fn adapter(&mut self) -> Result<AdapterReport, GpuError> {
+        Ok(self.context()?.report.clone())
+    }
+
+    /// Runs and times `bench`; see the module docs for the sequence.
+    pub fn run(&mut self, bench: &Benchmark) -> Result<BenchmarkResult, GpuError> {
+        let outcome = {
+            let ctx = self.context()?;
+            run_on(ctx, bench).and_then(|r| ctx.check_health().map(|()| r))
+        };
+        if let Err(e) = &outcome
+            && e.poisons_device()
+        {
+            self.discard_device();
+        }
+        outcome
+    }
+
+    fn context(&mut self) -> Result<&GpuContext, GpuError> {
+        if self.ctx.is_none() {
+            self.ctx = Some(open_device(
+                &self.instance,
+                self.preferred_adapter.as_deref(),
+            )?);
+        }
+        self.ctx
+            .as_ref()
+            .ok_or_else(|| GpuError::Internal("device missing after open".into()))
+    }
+
+    /// Drops the device on a helper thread: after a timeout the GPU may still
+    /// be executing, and destroying a busy device can block until it is done.
+    fn discard_device(&mut self) {
+        if let Some(ctx) = self.ctx.take() {
+            let handoff = Arc::new(Mutex::new(Some(ctx)));
+            let for_thread = Arc::clone(&handoff);
+            let spawned = std::thread::Builder::new()
+                .name("cudalens-gpu-discard".into())
+                .spawn(move || drop(for_thread.lock().ok().and_then(|mut c| c.take())));
+            if spawned.is_err()
+                && let Ok(mut slot) = handoff.lock()
+                && let Some(ctx) = slot.take()
+            {
+                // No thread: leak rather than block the caller on a hung GPU.
+                std::mem::forget(ctx);
+            }
+        }
+    }
+}
+
+fn open_device(instance: &wgpu::Instance, preferred: Option<&str>) -> Result<GpuContext, GpuError> {
+    let mut adapters = adapter::enumerate(instance);
+    let reports: Vec<AdapterReport> = adapters.iter().map(|(_, r)| r.clone()).collect();
+    let index = adapter::select_adapter(&reports, preferred)?;
+    let (adapter, report) = adapters.swap_remove(index);
+    let desc = wgpu::DeviceDescriptor {
+        label: Some("cudalens-gpu"),
+        required_features: report.features.to_wgpu(),
+        // Ask for everything the adapter offers: big buffers and workgroups are
+        // exactly what benchmarks need.
+        required_limits: adapter.limits(),
+        ..Default::default()
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+        .map_err(|e| GpuError::RequestDevice(e.to_string()))?;
+    let lost = Arc::new(Mutex::new(None));
+    let lost_flag = Arc::clone(&lost);
+    device.set_device_lost_callback(move |reason, message| {
+        // Destroyed = our own drop; only real losses matter.
+        if reason != wgpu::DeviceLostReason::Destroyed
+            && let Ok(mut slot) = lost_flag.lock()
+        {
+            *slot = Some(format!("{reason:?}: {message}"));
+        }
+    });
+    // Errors outside our scopes would otherwise panic in wgpu's default handler.
+    let uncaptured = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&uncaptured);
+    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+        if let Ok(mut v) = sink.lock() {
+            v.push(e.to_string());
+        }
+    }));
+    Ok(GpuContext {
+        report,
+        device,
+        queue,
+        lost,
+        uncaptured,
+    })
+}
+
+/// Which error variant a captured wgpu validation error becomes.
+#[derive(Clone, Copy)]
+enum Stage {
+    Compile,
+    Run,
+}
+
+impl GpuContext {
+    fn check_health(&self) -> Result<(), GpuError> {
+        if let Some(msg) = self.lost.lock().ok().and_then(|g| g.clone()) {
+            return Err(GpuError::DeviceLost(msg));
+        }
+        let errors: Vec<String> = self
+            .uncaptured
+            .lock()
+            .map(|mut v| std::mem::take(&mut *v))
+            .unwrap_or_default();
+        if !errors.is_empty() {
+            return Err(GpuError::Validation(errors.join("; ")));
+        }
+        Ok(())
+    }
+
+    /// Runs `f` inside validation + out-of-memory error scopes.
+    fn scoped<T>(&self, stage: Stage, f: impl FnOnce() -> T) -> Result<T, GpuError> {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let value = f();
+        let validation_error = pollster::block_on(validation.pop());
+        let oom_error = pollster::block_on(oom.pop());
+        if let Some(e) = oom_error {
+            return Err(GpuError::OutOfMemory(e.to_string()));
+        }
+        if let Some(e) = validation_error {
+            let message = e.to_string();
+            return Err(match stage {
+                Stage::Compile => GpuError::Compile(message),
+                Stage::Run => GpuError::Validation(message),
+            });
+        }
+        self.check_health()?;
+        Ok(value)
+    }
+
+    /// Blocks until `index` completes or `deadline` passes.
+    fn wait(&self, index: wgpu::SubmissionIndex, deadline: Deadline) -> Result<(), GpuError> {
+        let poll = wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: Some(deadline.remaining()),
+        };
+        match self.device.poll(poll) {
+            Ok(_) => self.check_health(),
+            Err(wgpu::PollError::Timeout) => {
+                self.check_health()?;
+                Err(GpuError::Timeout {
+                    after_ms: deadline.budget_ms,
+                })
+            }
+            Err(e) => Err(GpuError::Internal(e.to_string())),
+        }
+    }
+
+    /// Submits `encoder` and waits for it.
+    fn submit_and_wait(
+        &self,
+        encoder: wgpu::CommandEncoder,
+        deadline: Deadline,
+    ) -> Result<(), GpuError> {
+        let index = self.scoped(Stage::Run, || self.queue.submit([encoder.finish()]))?;
+        self.wait(index, deadline)
+    }
+
+    fn encoder(&self) -> wgpu::CommandEncoder {
+        self.device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor { label: None })
+    }
+
+    /// Maps `staging` buffers (already filled by a finished submission) and
+    /// copies them out.
+    fn read_buffers(
+        &self,
+        staging: &[wgpu::Buffer],
+        deadline: Deadline,
+    ) -> Result<Vec<Vec<u8>>, GpuError> {
+        let (tx, rx) = mpsc::channel();
+        for (i, buffer) in staging.iter().enumerate() {
+            let tx = tx.clone();
+            buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+                // The receiver outlives the poll below; a send error is harmless.
+                let _ = tx.send((i, r));
+            });
+        }
+        drop(tx);
+        let poll = wgpu::PollType::Wait {
+            submission_index: None,
+            timeout: Some(deadline.remaining()),
+        };
+        match self.device.poll(poll) {
+            Ok(_) => {}
+            Err(wgpu::PollError::Timeout) => {
+                return Err(GpuError::Timeout {
+                    after_ms: deadline.budget_ms,
+                });
+            }
+            Err(e) => return Err(GpuError::Internal(e.to_string())),
+        }
+        self.check_health()?;
+        let mut mapped = 0;
+        for (i, result) in rx.try_iter() {
+            result.map_err(|e| GpuError::Internal(format!("mapping read-back buffer {i}: {e}")))?;
+            mapped += 1;
+        }
+        if mapped != staging.len() {
+            return Err(GpuError::Internal(
+                "read-back buffers were not mapped".into(),
+            ));
+        }
+        let mut out = Vec::with_capacity(staging.len());
+        for buffer in staging {
+            let bytes = {
+                let view = buffer
+                    .get_mapped_range(..)
+                    .map_err(|e| GpuError::Internal(format!("read-back: {e}")))?;
+                view.to_vec()
+            };
+            buffer.unmap();
+            out.push(bytes);
+        }
+        Ok(out)
+    }
+}
+
+/// A wall-clock deadline for the GPU side of a run.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    budget_ms: u64,
+}
+
+impl Deadline {
+    fn new(budget_ms: u64) -> Self {
+        Deadline {
+            at: Instant::now() + Duration::from_millis(budget_ms),
+            budget_ms,
+        }
+    }
+
+    fn remaining(&self) -> Duration {
+        self.at.saturating_duration_since(Instant::now())
+    }
+}
+
+/// A storage or uniform buffer prepared for upload.
+struct PreparedBuffer {
+    group: u32,
+    binding: u32,
+    name: String,
+    kind: BindingKind,
+    element: String,
+    contents: Vec<u8>,
+}
+
+fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1e3
+}
+
+/// GPU buffer sizes must be non-zero multiples of 4 (uniforms: 16).
+fn padded(len: usize, align: usize) -> u64 {
+    len.max(1).div_ceil(align) as u64 * align as u64
+}
+
+fn check_spec(report: &AdapterReport, bench: &Benchmark) -> Result<(), GpuError> {
+    let iface = &bench.interface;
+    iface.validate()?;
+    let invalid = |m: String| Err(GpuError::InvalidBenchmark(m));
+    for feature in &iface.features {
+        let supported = match feature.as_str() {
+            "subgroups" | "subgroup" => report.features.subgroup,
+            "f16" | "shader_f16" => report.features.shader_f16,
+            "f64" | "shader_f64" => report.features.shader_f64,
+            _ => {
+                return Err(GpuError::InvalidInterface(format!(
+                    "unknown feature {feature:?}"
+                )));
+            }
+        };
+        if !supported {
+            return Err(GpuError::UnsupportedFeature {
+                adapter: report.name.clone(),
+                feature: feature.clone(),
+            });
+        }
+    }
+    if bench.iterations == 0 {
+        return invalid("iterations must be at least 1".into());
+    }
+    let block = bench.launch.block;
+    if !iface.has_workgroup_overrides() && block != iface.workgroup_size {
+        return invalid(format!(
+            "block {block:?} differs from the fixed workgroup size {:?} (no workgroup_size_overrides)",
+            iface.workgroup_size
+        ));
+    }
+    if !report.limits.allows_workgroup(block) {
+        return invalid(format!(
+            "block {block:?} exceeds the adapter's workgroup limits ({}x{}x{}, {} invocations)",
+            report.limits.max_compute_workgroup_size_x,
+            report.limits.max_compute_workgroup_size_y,
+            report.limits.max_compute_workgroup_size_z,
+            report.limits.max_compute_invocations_per_workgroup
+        ));
+    }
+    Ok(())
+}
+
+fn prepare_buffers(bench: &Benchmark) -> Result<(Vec<PreparedBuffer>, Vec<String>), GpuError> {
+    let mut warnings = Vec::new();
+    let mut prepared = Vec::new();
+    for b in &bench.interface.bindings {
+        let contents = match b.kind {
+            BindingKind::StorageRead | BindingKind::StorageReadWrite => {
+                let element = b.element.as_deref().unwrap_or("u32");
+                let ty = WgslType::parse(element)?;
+                let spec = bench.buffers.get(&b.name).ok_or_else(|| {
+                    GpuError::InvalidBenchmark(format!(
+                        "no buffer spec for storage binding {:?}",
+                        b.name
+                    ))
+                })?;
+                let len = spec.elements.saturating_mul(ty.array_stride());
+                let len = usize::try_from(len).map_err(|_| {
+                    GpuError::InvalidBenchmark(format!("buffer {:?} too large", b.name))
+                })?;
+                match &spec.init {
+                    BufferInit::Random { seed } => {
+                        let seed = seed.unwrap_or(
+                            0xC0DA_1E05 ^ (u64::from(b.group) << 32 | u64::from(b.binding)),
+                        );
+                        data::random_elements(ty, spec.elements, seed)
+                    }
+                    BufferInit::Zeros => vec![0; len],
+                    BufferInit::Bytes { bytes } => {
+                        if bytes.len() > len {
+                            return Err(GpuError::InvalidBenchmark(format!(
+                                "buffer {:?}: {} bytes given for {} elements ({len} bytes)",
+                                b.name,
+                                bytes.len(),
+                                spec.elements
+                            )));
+                        }
+                        let mut v = bytes.clone();
+                        v.resize(len, 0);
+                        v
+                    }
+                }
+            }
+            BindingKind::Uniform => {
+                let mut size = b.size.unwrap_or(0);
+                for f in &b.fields {
+                    size = size.max(f.offset + WgslType::parse(&f.ty)?.size());
+                }
+                let mut buf = vec![0u8; size as usize];
+                for f in &b.fields {
+                    let ty = WgslType::parse(&f.ty)?;
+                    let values = if f.name == GRID_DIM_FIELD {
+                        bench.launch.grid.iter().map(|&g| f64::from(g)).collect()
+                    } else if let Some(index) = f.param_index {
+                        bench
+                            .args
+                            .get(&index)
+                            .ok_or_else(|| {
+                                GpuError::InvalidBenchmark(format!(
+                                    "missing argument for parameter {index} ({:?})",
+                                    f.name
+                                ))
+                            })?
+                            .lanes()
+                    } else {
+                        warnings.push(format!(
+                            "uniform field {:?} has no value; zero-filled",
+                            f.name
+                        ));
+                        vec![0.0]
+                    };
+                    data::write_at(&mut buf, f.offset as usize, ty, &values);
+                }
+                buf
+            }
+        };
+        prepared.push(PreparedBuffer {
+            group: b.group,
+            binding: b.binding,
+            name: b.name.clone(),
+            kind: b.kind,
+            element: b.element.clone().unwrap_or_default(),
+            contents,
+        });
+    }
+    Ok((prepared, warnings))
+}
+
+/// Override constants: block size and dynamic shared memory.
+fn override_constants(bench: &Benchmark) -> Vec<(String, f64)> {
+    let iface = &bench.interface;
+    let mut constants: Vec<(String, f64)> = iface
+        .workgroup_size_overrides
+        .iter()
+        .zip(bench.launch.block)
+        .map(|(name, dim)| (name.clone(), f64::from(dim)))
+        .collect();
+    if let Some(name) = &iface.dynamic_shared_override {
+        constants.push((name.clone(), f64::from(bench.launch.dynamic_shared_bytes)));
+    }
+    constants
+}
+
+struct Compiled {
+    pipeline: wgpu::ComputePipeline,
+    layouts: Vec<wgpu::BindGroupLayout>,
+}
+
+fn compile(ctx: &GpuContext, bench: &Benchmark) -> Result<Compiled, GpuError> {
+    let iface = &bench.interface;
+    let group_count = iface
+        .bindings
+        .iter()
+        .map(|b| b.group + 1)
+        .max()
+        .unwrap_or(0);
+    // Explicit layouts from the interface (not `layout: None`): a binding the
+    // shader declares differently then fails validation with a clear message.
+    let layouts: Vec<wgpu::BindGroupLayout> = ctx.scoped(Stage::Compile, || {
+        (0..group_count)
+            .map(|group| {
+                let entries: Vec<wgpu::BindGroupLayoutEntry> = iface
+                    .bindings
+                    .iter()
+                    .filter(|b| b.group == group)
+                    .map(|b| wgpu::BindGroupLayoutEntry {
+                        binding: b.binding,
+                        visibility: wgpu::ShaderStages::COMPUTE,
+                        ty: wgpu::BindingType::Buffer {
+                            ty: match b.kind {
+                                BindingKind::StorageRead => {
+                                    wgpu::BufferBindingType::Storage { read_only: true }
+                                }
+                                BindingKind::StorageReadWrite => {
+                                    wgpu::BufferBindingType::Storage { read_only: false }
+                                }
+                                BindingKind::Uniform => wgpu::BufferBindingType::Uniform,
+                            },
+                            has_dynamic_offset: false,
+                            min_binding_size: None,
+                        },
+                        count: None,
+                    })
+                    .collect();
+                ctx.device
+                    .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                        label: None,
+                        entries: &entries,
+                    })
+            })
+            .collect()
+    })?;
+    let constants = override_constants(bench);
+    let constant_refs: Vec<(&str, f64)> = constants.iter().map(|(n, v)| (n.as_str(), *v)).collect();
+    let pipeline = ctx.scoped(Stage::Compile, || {
+        let module = ctx
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(&iface.source_kernel),
+                source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(&bench.wgsl)),
+            });
+        let layout_refs: Vec<Option<&wgpu::BindGroupLayout>> = layouts.iter().map(Some).collect();
+        let layout = ctx
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: None,
+                bind_group_layouts: &layout_refs,
+                immediate_size: 0,
+            });
+        ctx.device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(&iface.entry_point),
+                layout: Some(&layout),
+                module: &module,
+                entry_point: Some(&iface.entry_point),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: &constant_refs,
+                    zero_initialize_workgroup_memory: true,
+                },
+                cache: None,
+            })
+    })?;
+    Ok(Compiled { pipeline, layouts })
+}
+
+fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuError> {
+    let report = &ctx.report;
+    check_spec(report, bench)?;
+    let iface = &bench.interface;
+    let max_dim = report.limits.max_compute_workgroups_per_dimension;
+    let grid = bench.launch.grid;
+    let dispatch = if iface.supports_grid_folding() {
+        fold_grid(grid, max_dim)?
+    } else if grid.iter().all(|&d| (1..=max_dim).contains(&d)) {
+        grid
+    } else {
+        return Err(GpuError::InvalidBenchmark(format!(
+            "grid {grid:?} exceeds {max_dim} workgroups per dimension and the kernel has no {GRID_DIM_FIELD} field to fold it"
+        )));
+    };
+    let (prepared, mut warnings) = prepare_buffers(bench)?;
+
+    let compile_start = Instant::now();
+    let compiled = compile(ctx, bench)?;
+    let compile_ms = ms_since(compile_start);
+
+    let deadline = Deadline::new(bench.timeout_ms);
+    let buffers: Vec<wgpu::Buffer> = ctx.scoped(Stage::Run, || {
+        prepared
+            .iter()
+            .map(|p| {
+                let (usage, align) = match p.kind {
+                    BindingKind::Uniform => (
+                        wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                        16,
+                    ),
+                    _ => (
+                        wgpu::BufferUsages::STORAGE
+                            | wgpu::BufferUsages::COPY_DST
+                            | wgpu::BufferUsages::COPY_SRC,
+                        4,
+                    ),
+                };
+                ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(&p.name),
+                    size: padded(p.contents.len(), align),
+                    usage,
+                    mapped_at_creation: false,
+                })
+            })
+            .collect()
+    })?;
+
+    // Upload: write_buffer stages the data; the empty submit flushes it.
+    let upload_start = Instant::now();
+    let index = ctx.scoped(Stage::Run, || {
+        for (p, buffer) in prepared.iter().zip(&buffers) {
+            let mut bytes = p.contents.clone();
+            bytes.resize(buffer.size() as usize, 0);
+            ctx.queue.write_buffer(buffer, 0, &bytes);
+        }
+        ctx.queue.submit(std::iter::empty::<wgpu::CommandBuffer>())
+    })?;
+    ctx.wait(index, deadline)?;
+    let upload_ms = ms_since(upload_start);
+
+    let bind_groups: Vec<wgpu::BindGroup> = ctx.scoped(Stage::Run, || {
+        compiled
+            .layouts
+            .iter()
+            .enumerate()
+            .map(|(group, layout)| {
+                let entries: Vec<wgpu::BindGroupEntry> = prepared
+                    .iter()
+                    .zip(&buffers)
+                    .filter(|(p, _)| p.group as usize == group)
+                    .map(|(p, buffer)| wgpu::BindGroupEntry {
+                        binding: p.binding,
+                        resource: buffer.as_entire_binding(),
+                    })
+                    .collect();
+                ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: None,
+                    layout,
+                    entries: &entries,
+                })
+            })
+            .collect()
+    })?;
+
+    let record_dispatch =
+        |encoder: &mut wgpu::CommandEncoder,
+         timestamps: Option<wgpu::ComputePassTimestampWrites>| {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: timestamps,
+            });
+            pass.set_pipeline(&compiled.pipeline);
+            for (i, bg) in bind_groups.iter().enumerate() {
+                pass.set_bind_group(i as u32, bg, &[]);
+            }
+            pass.dispatch_workgroups(dispatch[0], dispatch[1], dispatch[2]);
+        };
+
+    // One launch on pristine inputs, so outputs are comparable with a CPU reference.
+    let mut encoder = ctx.encoder();
+    record_dispatch(&mut encoder, None);
+    ctx.submit_and_wait(encoder, deadline)?;
+
+    let outputs_idx: Vec<usize> = prepared
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.kind == BindingKind::StorageReadWrite)
+        .map(|(i, _)| i)
+        .collect();
+    let download_start = Instant::now();
+    let staging: Vec<wgpu::Buffer> = ctx.scoped(Stage::Run, || {
+        outputs_idx
+            .iter()
+            .map(|&i| {
+                ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("read-back"),
+                    size: buffers[i].size(),
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                })
+            })
+            .collect()
+    })?;
+    let mut encoder = ctx.encoder();
+    for (&i, dst) in outputs_idx.iter().zip(&staging) {
+        encoder.copy_buffer_to_buffer(&buffers[i], 0, dst, 0, buffers[i].size());
+    }
+    ctx.submit_and_wait(encoder, deadline)?;
+    let read = ctx.read_buffers(&staging, deadline)?;
+    let download_ms = ms_since(download_start);
+    let outputs = outputs_idx
+        .iter()
+        .zip(read)
+        .map(|(&i, mut bytes)| {
+            bytes.truncate(prepared[i].contents.len());
+            OutputBuffer {
+                name: prepared[i].name.clone(),
+                group: prepared[i].group,
+                binding: prepared[i].binding,
+                element: prepared[i].element.clone(),
+                bytes,
+            }
+        })
+        .collect();
+
+    if bench.warmup > 0 {
+        let mut encoder = ctx.encoder();
+        for _ in 0..bench.warmup {
+            record_dispatch(&mut encoder, None);
+        }
+        ctx.submit_and_wait(encoder, deadline)?;
+    }
+
+    let use_timestamps = bench.timing == TimingPreference::Auto && report.features.timestamp_query;
+    let mut timing_source = TimingSource::WallClock;
+    let mut samples_ms = Vec::new();
+    if use_timestamps {
+        let ts = time_with_timestamps(ctx, bench.iterations, deadline, &record_dispatch)?;
+        if ts.iter().all(|&t| t <= 0.0) {
+            warnings.push("GPU timestamps were all zero; fell back to wall-clock timing".into());
+        } else {
+            samples_ms = ts;
+            timing_source = TimingSource::GpuTimestamps;
+        }
+    } else if bench.timing == TimingPreference::Auto {
+        warnings.push(format!(
+            "adapter {:?} lacks TIMESTAMP_QUERY; times are wall clock per submit+wait (include submission overhead)",
+            report.name
+        ));
+    }
+    if samples_ms.is_empty() {
+        for _ in 0..bench.iterations {
+            let mut encoder = ctx.encoder();
+            record_dispatch(&mut encoder, None);
+            let start = Instant::now();
+            ctx.submit_and_wait(encoder, deadline)?;
+            samples_ms.push(ms_since(start));
+        }
+    }
+    let timing = TimingStats::from_samples(&samples_ms)
+        .ok_or_else(|| GpuError::Internal("no timing samples".into()))?;
+
+    let sum_of = |kind: BindingKind| -> u64 {
+        prepared
+            .iter()
+            .filter(|p| p.kind == kind)
+            .map(|p| p.contents.len() as u64)
+            .sum()
+    };
+    let bytes_read = bench
+        .bytes_read
+        .unwrap_or_else(|| sum_of(BindingKind::StorageRead));
+    let bytes_written = bench
+        .bytes_written
+        .unwrap_or_else(|| sum_of(BindingKind::StorageReadWrite));
+    let seconds = timing.median_ms / 1e3;
+    let per_second = |amount: f64| {
+        if seconds > 0.0 {
+            amount / seconds / 1e9
+        } else {
+            0.0
+        }
+    };
+
+    Ok(BenchmarkResult {
+        kernel: iface.source_kernel.clone(),
+        adapter: report.name.clone(),
+        workgroup_size: bench.launch.block,
+        grid,
+        dispatch,
+        timing_source,
+        timing,
+        samples_ms,
+        compile_ms,
+        upload_ms,
+        download_ms,
+        bytes_read,
+        bytes_written,
+        gb_per_s: per_second((bytes_read + bytes_written) as f64),
+        gflop_per_s: bench.flops.map(|f| per_second(f as f64)),
+        warnings,
+        outputs,
+    })
+}
+
+/// Times `iterations` dispatches, each in its own compute pass bracketed by
+/// a beginning/end-of-pass timestamp pair. Returns milliseconds per dispatch.
+fn time_with_timestamps(
+    ctx: &GpuContext,
+    iterations: u32,
+    deadline: Deadline,
+    record_dispatch: &dyn Fn(&mut wgpu::CommandEncoder, Option<wgpu::ComputePassTimestampWrites>),
+) -> Result<Vec<f64>, GpuError> {
+    // Query sets hold at most QUERY_SET_MAX_QUERIES; batch larger runs.
+    let per_batch = wgpu::QUERY_SET_MAX_QUERIES / 2;
+    let period_ns = f64::from(ctx.queue.get_timestamp_period());
+    let mut samples = Vec::with_capacity(iterations as usize);
+    let mut remaining = iterations;
+    while remaining > 0 {
+        let batch = remaining.min(per_batch);
+        remaining -= batch;
+        let query_count = batch * 2;
+        let bytes = u64::from(query_count) * 8;
+        let (query_set, resolve, readback) = ctx.scoped(Stage::Run, || {
+            let query_set = ctx.device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("dispatch timestamps"),
+                ty: wgpu::QueryType::Timestamp,
+                count: query_count,
+            });
+            let resolve = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("timestamp resolve"),
+                size: bytes,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            });
+            let readback = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("timestamp read-back"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            (query_set, resolve, readback)
+        })?;
+        let mut encoder = ctx.encoder();
+        for i in 0..batch {
+            record_dispatch(
+                &mut encoder,
+                Some(wgpu::ComputePassTimestampWrites {
+                    query_set: &query_set,
+                    beginning_of_pass_write_index: Some(2 * i),
+                    end_of_pass_write_index: Some(2 * i + 1),
+                }),
+            );
+        }
+        encoder.resolve_query_set(&query_set, 0..query_count, &resolve, 0);
+        encoder.copy_buffer_to_buffer(&resolve, 0, &readback, 0, bytes);
+        ctx.submit_and_wait(encoder, deadline)?;
+        let raw = ctx.read_buffers(std::slice::from_ref(&readback), deadline)?;
+        let ticks: Vec<u64> = raw
+            .first()
+            .map(|b| {
+                b.chunks_exact(8)
+                    .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for pair in ticks.chunks_exact(2) {
+            samples.push(pair[1].saturating_sub(pair[0]) as f64 * period_ns / 1e6);
+        }
+    }
+    Ok(samples)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runner_and_results_can_move_between_threads() {
+        // The language server runs benchmarks on a blocking worker thread.
+        fn assert_send<T: Send>() {}
+        assert_send::<Runner>();
+        assert_send::<BenchmarkResult>();
+    }
+
+    #[test]
+    fn benchmark_spec_round_trips_through_json() {
+        let iface = KernelInterface {
+            source_kernel: "k".into(),
+            entry_point: "k".into(),
+            workgroup_size: [64, 1, 1],
+            workgroup_size_overrides: vec![],
+            dynamic_shared_override: None,
+            features: vec![],
+            bindings: vec![],
+        };
+        let bench = Benchmark::new("", iface, [1, 1, 1], [64, 1, 1])
+            .with_arg(0, ParamValue::Scalar(2.0))
+            .with_arg(1, ParamValue::Vector(vec![1.0, 2.0]))
+            .with_buffer("x", BufferSpec::random(8));
+        let json = serde_json::to_string(&bench).unwrap();
+        assert_eq!(serde_json::from_str::<Benchmark>(&json).unwrap(), bench);
+    }
+}
