@@ -78,7 +78,8 @@ pub fn contexts_for<'m>(
         .and_then(|b| b.max_threads.as_ref());
     let mut out: Vec<KernelContext> = Vec::new();
     for launch in model.launches.iter().filter(|l| l.kernel == kernel.name) {
-        let (template_values, template_types) = bind_templates(kernel, &launch.template_args, &file_env);
+        let (template_values, template_types) =
+            bind_templates(kernel, &launch.template_args, &file_env);
         let env = {
             let mut e = file_env.child();
             e.values.extend(template_values.clone());
@@ -88,7 +89,8 @@ pub fn contexts_for<'m>(
             Some([x, y, z]) if x > 0 && y > 0 && z > 0 => (
                 [clamp_u32(x), clamp_u32(y), clamp_u32(z)],
                 if launch.block.as_ref().is_some_and(|b| {
-                    b.as_ident().is_some_and(|n| template_values.contains_key(n))
+                    b.as_ident()
+                        .is_some_and(|n| template_values.contains_key(n))
                 }) {
                     BlockSource::Template
                 } else {

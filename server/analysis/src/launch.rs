@@ -4,14 +4,16 @@
 
 use serde::Serialize;
 
-use cudalens_occupancy::{Arch, OccupancyInput, OccupancyReport, best_block_size, occupancy, render};
+use cudalens_occupancy::{
+    Arch, OccupancyInput, OccupancyReport, best_block_size, occupancy, render,
+};
 use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::Type;
 use cudalens_syntax::model::Function;
 
+use crate::AnalysisConfig;
 use crate::context::{BlockSource, KernelContext};
 use crate::diagnostic::{Diagnostic, Edit, Fix, Severity, Span};
-use crate::AnalysisConfig;
 
 /// Registers per thread: measured by ptxas, or estimated from the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -82,7 +84,9 @@ pub fn analyze_kernel(
             static_smem_first = static_smem;
         }
         let report = launch_report(ctx, registers, static_smem.unwrap_or(0), arch);
-        diags.extend(launch_diagnostics(kernel, ctx, &report, registers, arch, config));
+        diags.extend(launch_diagnostics(
+            kernel, ctx, &report, registers, arch, config,
+        ));
         launches.push(report);
     }
     let first = &contexts[0];
@@ -99,7 +103,12 @@ pub fn analyze_kernel(
     (report, diags)
 }
 
-fn launch_report(ctx: &KernelContext, regs: RegisterInfo, static_smem: u64, arch: &Arch) -> LaunchReport {
+fn launch_report(
+    ctx: &KernelContext,
+    regs: RegisterInfo,
+    static_smem: u64,
+    arch: &Arch,
+) -> LaunchReport {
     let threads = ctx.threads().min(u32::MAX as u64) as u32;
     let dynamic = ctx
         .launch
@@ -152,7 +161,9 @@ fn launch_report(ctx: &KernelContext, regs: RegisterInfo, static_smem: u64, arch
 
 fn assumed_note(ctx: &KernelContext) -> &'static str {
     match ctx.block_source {
-        BlockSource::Default => " (block size assumed: no launch in this file; set cudalens.defaultBlockSize)",
+        BlockSource::Default => {
+            " (block size assumed: no launch in this file; set cudalens.defaultBlockSize)"
+        }
         BlockSource::LaunchBounds => " (block size taken from __launch_bounds__)",
         _ => "",
     }
@@ -169,21 +180,21 @@ fn launch_diagnostics(
     let mut out = Vec::new();
     // Diagnostics about a launch go on the launch; about an assumed configuration, on the kernel name.
     let at = ctx.launch.map_or(kernel.name_span, |l| l.span);
-    let block_at = ctx
-        .launch
-        .and_then(|l| l.block_arg_span)
-        .unwrap_or(at);
+    let block_at = ctx.launch.and_then(|l| l.block_arg_span).unwrap_or(at);
     if let Some(err) = &report.error {
         out.push(Diagnostic::new(
             block_at,
             Severity::Error,
             "launch-exceeds-limit",
-            format!("this launch cannot run on {} ({}): {err}", arch.name, arch.reference_gpu),
+            format!(
+                "this launch cannot run on {} ({}): {err}",
+                arch.name, arch.reference_gpu
+            ),
         ));
         return out;
     }
     let threads = ctx.threads();
-    if threads % 32 != 0 && ctx.block_source != BlockSource::Default {
+    if !threads.is_multiple_of(32) && ctx.block_source != BlockSource::Default {
         out.push(Diagnostic::new(
             block_at,
             Severity::Warning,
@@ -194,10 +205,15 @@ fn launch_diagnostics(
             ),
         ));
     }
-    let Some(occ) = &report.occupancy else { return out };
+    let Some(occ) = &report.occupancy else {
+        return out;
+    };
     if occ.occupancy + 1e-9 < config.occupancy_threshold {
         let estimated = if regs.estimated {
-            format!(" (registers estimated {}–{}/thread; the count from nvcc makes this exact)", regs.low, regs.high)
+            format!(
+                " (registers estimated {}–{}/thread; the count from nvcc makes this exact)",
+                regs.low, regs.high
+            )
         } else {
             String::new()
         };
@@ -205,13 +221,20 @@ fn launch_diagnostics(
             at,
             Severity::Warning,
             "low-occupancy",
-            format!("{}{}{estimated}", render::summary_line(occ), assumed_note(ctx)),
+            format!(
+                "{}{}{estimated}",
+                render::summary_line(occ),
+                assumed_note(ctx)
+            ),
         );
         if let Some(fix) = launch_bounds_fix(kernel, threads) {
             d = d.with_fix(fix);
         }
-        if let (Some(best), Some(span), Some(launch)) = (report.best_block_size, ctx.launch.and_then(|l| l.block_arg_span), ctx.launch)
-            && best as u64 != threads
+        if let (Some(best), Some(span), Some(launch)) = (
+            report.best_block_size,
+            ctx.launch.and_then(|l| l.block_arg_span),
+            ctx.launch,
+        ) && best as u64 != threads
             && ctx.block[1] == 1
             && ctx.block[2] == 1
         {
@@ -228,7 +251,11 @@ fn launch_diagnostics(
     if let (Some(grid), Some(launch)) = (report.grid, ctx.launch) {
         let blocks: i64 = grid.iter().product();
         if blocks > 0 && (blocks as u64) < arch.reference_sm_count as u64 {
-            let grid_at = launch.grid.as_ref().filter(|g| !g.from_macro).map_or(launch.span, |g| g.span);
+            let grid_at = launch
+                .grid
+                .as_ref()
+                .filter(|g| !g.from_macro)
+                .map_or(launch.span, |g| g.span);
             out.push(Diagnostic::new(
                 grid_at,
                 Severity::Info,
@@ -254,7 +281,10 @@ pub fn launch_bounds_fix(kernel: &Function, threads: u64) -> Option<Fix> {
     }
     let text = format!("__launch_bounds__({threads})");
     let edit = match &kernel.launch_bounds {
-        Some(b) => Edit { span: b.span, new_text: text.clone() },
+        Some(b) => Edit {
+            span: b.span,
+            new_text: text.clone(),
+        },
         None => Edit {
             span: Span::new(kernel.name_span.start, kernel.name_span.start),
             new_text: format!("{text} "),
@@ -269,7 +299,11 @@ pub fn launch_bounds_fix(kernel: &Function, threads: u64) -> Option<Fix> {
 }
 
 /// Static `__shared__` bytes under `ctx`; `None` when a size does not resolve.
-pub fn static_shared_bytes(model: &FileModel, kernel: &Function, ctx: &KernelContext) -> Option<u64> {
+pub fn static_shared_bytes(
+    model: &FileModel,
+    kernel: &Function,
+    ctx: &KernelContext,
+) -> Option<u64> {
     let file_env = model.const_env();
     let tenv = ctx.env(&file_env);
     let env = kernel.const_env(&tenv);
@@ -279,7 +313,10 @@ pub fn static_shared_bytes(model: &FileModel, kernel: &Function, ctx: &KernelCon
             continue;
         }
         let ty = Type::named(ctx.concrete_type(&d.ty.base));
-        let ty = Type { pointer: d.ty.pointer, ..ty };
+        let ty = Type {
+            pointer: d.ty.pointer,
+            ..ty
+        };
         let mut bytes = model.types.size_of(&ty)?;
         for dim in &d.dims {
             let n = env.eval(dim.as_ref()?)?;

@@ -67,11 +67,19 @@ pub struct FileAnalysis {
 pub fn analyze(model: &FileModel, source: &str, config: &AnalysisConfig) -> FileAnalysis {
     let mut out = FileAnalysis::default();
     for d in &model.diagnostics {
-        out.diagnostics.push(Diagnostic::new(d.span, d.severity, d.code, d.message.clone()));
+        out.diagnostics.push(Diagnostic::new(
+            d.span,
+            d.severity,
+            d.code,
+            d.message.clone(),
+        ));
     }
     let arch = cudalens_occupancy::Arch::parse(&config.arch)
         .unwrap_or_else(|_| cudalens_occupancy::Arch::parse("sm_90").expect("sm_90 is built in"));
-    for kernel in model.kernels().filter(|k| k.in_main_file() && k.body.is_some()) {
+    for kernel in model
+        .kernels()
+        .filter(|k| k.in_main_file() && k.body.is_some())
+    {
         let contexts = context::contexts_for(model, kernel, config);
         let (report, mut diags) = launch::analyze_kernel(model, kernel, &contexts, arch, config);
         out.kernels.push(report);
@@ -83,7 +91,9 @@ pub fn analyze(model: &FileModel, source: &str, config: &AnalysisConfig) -> File
     }
     out.diagnostics
         .retain(|d| !config.disabled_rules.contains(d.code));
-    out.diagnostics.sort_by_key(|d| (d.span.start, d.span.end, d.code));
-    out.diagnostics.dedup_by(|a, b| a.span == b.span && a.code == b.code && a.message == b.message);
+    out.diagnostics
+        .sort_by_key(|d| (d.span.start, d.span.end, d.code));
+    out.diagnostics
+        .dedup_by(|a, b| a.span == b.span && a.code == b.code && a.message == b.message);
     out
 }

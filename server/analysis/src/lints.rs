@@ -19,13 +19,18 @@ pub fn analyze_kernel(_model: &FileModel, kernel: &Function) -> Vec<Diagnostic> 
     let td = ThreadDependence::of(kernel);
     let mut out = Vec::new();
     divergent_barriers(body, &td, None, &mut None, &mut out);
-    let shared: HashSet<String> = kernel.shared_decls().iter().map(|d| d.name.clone()).collect();
+    let shared: HashSet<String> = kernel
+        .shared_decls()
+        .iter()
+        .map(|d| d.name.clone())
+        .collect();
     if !shared.is_empty() {
         let mut checker = SyncChecker {
             td: &td,
             shared: &shared,
             reported: HashSet::new(),
             out: &mut out,
+            pass: 0,
         };
         checker.stmt(body, Pending::default());
     }
@@ -83,12 +88,16 @@ fn divergent_barriers(
             }
             if divergent.is_none() && d.is_some() && early_exit.is_none() && before.is_none() {
                 // A thread-dependent branch that returns makes the rest divergent.
-                if let Some(ret) = find_return(then).or_else(|| els.as_deref().and_then(find_return)) {
+                if let Some(ret) =
+                    find_return(then).or_else(|| els.as_deref().and_then(find_return))
+                {
                     *early_exit = Some(ret);
                 }
             }
         }
-        StmtKind::For { cond, body, init, .. } => {
+        StmtKind::For {
+            cond, body, init, ..
+        } => {
             for i in init {
                 divergent_barriers(i, td, divergent, early_exit, out);
             }
@@ -121,19 +130,26 @@ fn find_return(s: &Stmt) -> Option<Span> {
     found
 }
 
-/// Shared-memory writes since the last barrier: array → (index key, thread-private, span).
+/// Shared-memory accesses since the last barrier: array → (index key,
+/// thread-private, span, loop pass that made it).
 #[derive(Clone, Default)]
 struct Pending {
-    writes: HashMap<String, Vec<(String, bool, Span)>>,
+    writes: HashMap<String, Vec<(String, bool, Span, u32)>>,
+    reads: HashMap<String, Vec<(String, bool, Span, u32)>>,
 }
 
 impl Pending {
     fn merge(mut self, other: Pending) -> Pending {
-        for (k, v) in other.writes {
-            let e = self.writes.entry(k).or_default();
-            for w in v {
-                if !e.contains(&w) {
-                    e.push(w);
+        for (mine, theirs) in [
+            (&mut self.writes, other.writes),
+            (&mut self.reads, other.reads),
+        ] {
+            for (k, v) in theirs {
+                let e = mine.entry(k).or_default();
+                for w in v {
+                    if !e.contains(&w) {
+                        e.push(w);
+                    }
                 }
             }
         }
@@ -146,6 +162,9 @@ struct SyncChecker<'a> {
     shared: &'a HashSet<String>,
     reported: HashSet<Span>,
     out: &'a mut Vec<Diagnostic>,
+    /// Bumped for each second pass over a loop body, to tell loop-carried
+    /// accesses from those of the same iteration.
+    pass: u32,
 }
 
 impl SyncChecker<'_> {
@@ -179,7 +198,10 @@ impl SyncChecker<'_> {
                 let entry = p.clone();
                 // Twice: the second pass sees writes from the end of the previous iteration.
                 let mut state = p;
-                for _ in 0..2 {
+                for round in 0..2 {
+                    if round == 1 {
+                        self.pass += 1;
+                    }
                     if let Some(c) = cond {
                         state = self.expr(c, state);
                     }
@@ -193,7 +215,10 @@ impl SyncChecker<'_> {
             StmtKind::While { cond, body } | StmtKind::DoWhile { body, cond } => {
                 let entry = p.clone();
                 let mut state = p;
-                for _ in 0..2 {
+                for round in 0..2 {
+                    if round == 1 {
+                        self.pass += 1;
+                    }
                     state = self.expr(cond, state);
                     state = self.stmt(body, state);
                 }
@@ -231,21 +256,21 @@ impl SyncChecker<'_> {
             ExprKind::Assign(op, target, value) => {
                 p = self.expr(value, p);
                 if op.is_some() {
-                    self.read(target, &p);
+                    self.read(target, &mut p);
                 }
                 p = self.index_operands(target, p);
                 self.write(target, &mut p);
                 p
             }
             ExprKind::IncDec { target, .. } => {
-                self.read(target, &p);
+                self.read(target, &mut p);
                 p = self.index_operands(target, p);
                 self.write(target, &mut p);
                 p
             }
             ExprKind::Index(..) => {
                 p = self.index_operands(e, p);
-                self.read(e, &p);
+                self.read(e, &mut p);
                 p
             }
             _ => {
@@ -273,7 +298,9 @@ impl SyncChecker<'_> {
     }
 
     fn shared_access<'e>(&self, e: &'e Expr) -> Option<(&'e str, String, bool)> {
-        let ExprKind::Index(..) = &e.kind else { return None };
+        let ExprKind::Index(..) = &e.kind else {
+            return None;
+        };
         let name = root_var(e)?;
         if !self.shared.contains(name) {
             return None;
@@ -284,18 +311,31 @@ impl SyncChecker<'_> {
             indices.push(idx.as_ref());
             cur = base;
         }
-        let key = indices.iter().rev().map(|i| expr_key(i)).collect::<Vec<_>>().join("][");
+        let key = indices
+            .iter()
+            .rev()
+            .map(|i| expr_key(i))
+            .collect::<Vec<_>>()
+            .join("][");
         let private = indices.iter().any(|i| self.td.varies(i));
         Some((name, key, private))
     }
 
-    fn read(&mut self, e: &Expr, p: &Pending) {
-        let Some((name, key, private)) = self.shared_access(e) else { return };
-        let Some(writes) = p.writes.get(name) else { return };
+    fn read(&mut self, e: &Expr, p: &mut Pending) {
+        let Some((name, key, private)) = self.shared_access(e) else {
+            return;
+        };
+        let entry = p.reads.entry(name.to_string()).or_default();
+        if !entry.iter().any(|(k, _, sp, _)| *k == key && *sp == e.span) {
+            entry.push((key.clone(), private, e.span, self.pass));
+        }
+        let Some(writes) = p.writes.get(name) else {
+            return;
+        };
         let conflict = writes
             .iter()
-            .find(|(wkey, wprivate, _)| !(*wkey == key && private && *wprivate));
-        if let Some((_, _, wspan)) = conflict
+            .find(|(wkey, wprivate, _, _)| !(*wkey == key && private && *wprivate));
+        if let Some((_, _, wspan, _)) = conflict
             && self.reported.insert(e.span)
         {
             self.out.push(
@@ -311,10 +351,32 @@ impl SyncChecker<'_> {
     }
 
     fn write(&mut self, e: &Expr, p: &mut Pending) {
-        let Some((name, key, private)) = self.shared_access(e) else { return };
+        let Some((name, key, private)) = self.shared_access(e) else {
+            return;
+        };
+        // Write-after-read across loop iterations: the previous iteration's
+        // readers may not be done when this iteration overwrites the array.
+        let carried = p.reads.get(name).and_then(|reads| {
+            reads.iter().find(|(rkey, rprivate, _, pass)| {
+                *pass < self.pass && !(*rkey == key && private && *rprivate)
+            })
+        });
+        if let Some((_, _, rspan, _)) = carried
+            && self.reported.insert(e.span)
+        {
+            self.out.push(
+                Diagnostic::new(
+                    e.span,
+                    Severity::Warning,
+                    "missing-syncthreads",
+                    format!("`{name}` is overwritten here in the next loop iteration while other threads may still be reading it: add __syncthreads() at the end of the loop body"),
+                )
+                .with_related(*rspan, "the read of the previous iteration"),
+            );
+        }
         let entry = p.writes.entry(name.to_string()).or_default();
-        if !entry.iter().any(|(k, _, _)| *k == key) {
-            entry.push((key, private, e.span));
+        if !entry.iter().any(|(k, _, _, _)| *k == key) {
+            entry.push((key, private, e.span, self.pass));
         }
     }
 }

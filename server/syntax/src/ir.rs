@@ -87,6 +87,7 @@ pub enum BinOp {
 }
 
 impl BinOp {
+    #[allow(clippy::should_implement_trait)] // Option, not Result: not a FromStr
     pub fn from_str(s: &str) -> Option<BinOp> {
         use BinOp::*;
         Some(match s {
@@ -434,7 +435,9 @@ impl Stmt {
                 }
                 v
             }
-            StmtKind::For { init, body, .. } => init.iter().chain(std::iter::once(&**body)).collect(),
+            StmtKind::For { init, body, .. } => {
+                init.iter().chain(std::iter::once(&**body)).collect()
+            }
             StmtKind::While { body, .. }
             | StmtKind::DoWhile { body, .. }
             | StmtKind::Switch { body, .. }

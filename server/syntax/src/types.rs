@@ -38,7 +38,12 @@ pub fn builtin_layout(base: &str) -> Option<(u64, u64)> {
 pub fn normalize_base(written: &str) -> String {
     let words: Vec<&str> = written
         .split_whitespace()
-        .filter(|w| !matches!(*w, "const" | "volatile" | "__restrict__" | "struct" | "class"))
+        .filter(|w| {
+            !matches!(
+                *w,
+                "const" | "volatile" | "__restrict__" | "struct" | "class"
+            )
+        })
         .collect();
     let joined = words.join(" ");
     match joined.as_str() {
@@ -51,7 +56,10 @@ pub fn normalize_base(written: &str) -> String {
         "short int" | "signed short" => "short".into(),
         "unsigned short int" => "unsigned short".into(),
         "uint" => "unsigned int".into(),
-        _ => joined.trim_start_matches("::").trim_start_matches("std::").to_string(),
+        _ => joined
+            .trim_start_matches("::")
+            .trim_start_matches("std::")
+            .to_string(),
     }
 }
 

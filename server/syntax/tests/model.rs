@@ -155,7 +155,10 @@ fn launch_sites_resolve_dim3_through_header_macros() {
     assert_eq!(l.smem_bytes, Some(256));
     assert!(l.stream.is_some());
     let r = &m.launches[1];
-    assert_eq!((r.kernel.as_str(), r.template_args.clone()), ("reduce", vec!["256".to_string()]));
+    assert_eq!(
+        (r.kernel.as_str(), r.template_args.clone()),
+        ("reduce", vec!["256".to_string()])
+    );
     assert_eq!(r.block_dims, Dim3::known(256, 1, 1));
     assert_eq!(r.grid_dims.x, None, "n is a runtime value");
     assert_eq!(m.launches[2].block_dims.x, Some(64));
@@ -172,16 +175,24 @@ fn defines_from_flags_and_missing_headers() {
         ..CompileFlags::default()
     };
     let m = model_with(&[("/x/k.cu", src)], "/x/k.cu", flags);
-    assert_eq!(m.kernels().map(|k| k.name.as_str()).collect::<Vec<_>>(), ["a"]);
+    assert_eq!(
+        m.kernels().map(|k| k.name.as_str()).collect::<Vec<_>>(),
+        ["a"]
+    );
     assert_eq!(m.diagnostics.len(), 1);
     assert_eq!(m.diagnostics[0].code, "include-not-found");
 }
 
 #[test]
 fn include_cycles_and_recursive_macros_are_cut() {
-    let a = "#include \"b.cuh\"\n#define A B\n#define B A\n__global__ void k(int* p) { p[A] = 0; }\n";
+    let a =
+        "#include \"b.cuh\"\n#define A B\n#define B A\n__global__ void k(int* p) { p[A] = 0; }\n";
     let b = "#include \"k.cu\"\n#include \"b.cuh\"\n";
-    let m = model_with(&[("/c/k.cu", a), ("/c/b.cuh", b)], "/c/k.cu", CompileFlags::default());
+    let m = model_with(
+        &[("/c/k.cu", a), ("/c/b.cuh", b)],
+        "/c/k.cu",
+        CompileFlags::default(),
+    );
     assert!(m.function("k").is_some());
     // The cycle is inside the header, so the main file sees no diagnostic for it,
     // and a self-referential macro simply stays unexpanded.
@@ -203,4 +214,3 @@ fn syntax_errors_are_reported_and_the_rest_is_modelled() {
     assert!(m.function("ok").is_some());
     assert!(m.function("after").is_some());
 }
-

@@ -1,5 +1,14 @@
 //! Memory-access cost per warp request: sectors for global memory, bank
 //! conflicts for shared memory.
+//!
+//! [`eval`] runs the kernel symbolically for one block and records every
+//! access with all threads' addresses; [`cost`] prices one warp request;
+//! [`report`] aggregates, writes the diagnostics and proposes fixes.
+
+pub mod cost;
+pub mod eval;
+pub mod lanes;
+mod report;
 
 use serde::Serialize;
 
@@ -17,7 +26,7 @@ pub enum MemorySpace {
     Shared,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AccessKind {
     Load,
@@ -25,33 +34,57 @@ pub enum AccessKind {
     Atomic,
 }
 
-/// One memory access and what a warp request of it costs.
+/// One memory access and what a warp request of it costs (averaged over the
+/// warps of a block and the iterations of loops whose pattern changes).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AccessReport {
     pub kernel: String,
     pub span: Span,
     pub space: MemorySpace,
     pub kind: AccessKind,
+    /// The array or pointer accessed.
+    pub array: String,
     pub element_bytes: u32,
-    /// Global: distinct 32-byte sectors one warp request touches.
+    /// Global: distinct 32-byte sectors one warp request touches (average).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sectors_per_request: Option<u32>,
-    /// Global: sectors a perfectly coalesced request of this size needs.
+    pub sectors_per_request: Option<f64>,
+    /// Global: sectors a perfectly coalesced request of the same lanes needs.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ideal_sectors: Option<u32>,
-    /// Shared: N-way bank conflict (1 = conflict-free).
+    pub ideal_sectors: Option<f64>,
+    /// Shared: N-way bank conflict as Nsight Compute counts it ("L1 Conflicts
+    /// Shared N-Way"): wavefronts per warp request, averaged over requests.
+    /// A conflict-free 4-byte access is 1-way; 8- and 16-byte accesses need 2
+    /// and 4 wavefronts even without conflicts (see `ideal_wavefronts`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub bank_conflict_ways: Option<u32>,
+    pub bank_conflict_ways: Option<f64>,
+    /// Shared: the worst single request (wavefronts).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub worst_bank_conflict_ways: Option<u32>,
+    /// Shared: wavefronts a conflict-free request of this size needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ideal_wavefronts: Option<f64>,
+    /// Warp requests per block (all loop iterations).
+    pub requests_per_block: f64,
+    /// False when a loop's trip count is unknown (`requests_per_block` then
+    /// counts one iteration of it).
+    pub requests_exact: bool,
+    pub block: [u32; 3],
     pub block_assumed: bool,
+    /// The stride between adjacent lanes depends on a runtime value (assumed large).
+    pub symbolic_stride: bool,
+    /// The cost depends on the alignment of a runtime offset.
+    pub alignment_dependent: bool,
 }
 
+/// Every global and shared access of `kernel` under each configuration, with
+/// its diagnostics.
 pub fn analyze_kernel(
-    _model: &FileModel,
-    _source: &str,
-    _kernel: &Function,
-    _contexts: &[KernelContext],
+    model: &FileModel,
+    source: &str,
+    kernel: &Function,
+    contexts: &[KernelContext],
 ) -> (Vec<AccessReport>, Vec<Diagnostic>) {
-    (Vec::new(), Vec::new())
+    report::analyze(model, source, kernel, contexts)
 }
 
 /// A canonical text for an expression, ignoring spans (used to compare indices).

@@ -8,7 +8,9 @@ use std::rc::Rc;
 
 use tree_sitter::{Node, Parser, Tree};
 
-use super::{ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind};
+use super::{
+    ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind,
+};
 use crate::document::{cuda_parser, parse};
 use crate::ir::{Expr, ExprKind, Type, VarDecl};
 use crate::preprocess::cexpr::eval_condition;
@@ -106,7 +108,14 @@ pub(super) struct Builder<'o> {
 }
 
 impl<'o> Builder<'o> {
-    pub(super) fn diag(&mut self, cx: &Cx, span: Span, severity: Severity, code: &'static str, message: String) {
+    pub(super) fn diag(
+        &mut self,
+        cx: &Cx,
+        span: Span,
+        severity: Severity,
+        code: &'static str,
+        message: String,
+    ) {
         if cx.is_main() {
             let span = cx.origin.unwrap_or(span);
             self.model.diagnostics.push(SyntaxDiagnostic {
@@ -168,7 +177,10 @@ impl<'o> Builder<'o> {
                     node.child_by_field_name("type"),
                 ) {
                     let t = self.type_descriptor(cx, ty);
-                    self.model.types.aliases.insert(cx.text(name).to_string(), t);
+                    self.model
+                        .types
+                        .aliases
+                        .insert(cx.text(name).to_string(), t);
                 }
             }
             "enum_specifier" => self.enum_def(cx, node),
@@ -215,7 +227,9 @@ impl<'o> Builder<'o> {
                     .map(|a| cx.text(a).trim().to_string())
                     .unwrap_or_default();
                 match directive.as_str() {
-                    "#undef" => self.macros.undef(arg.split_whitespace().next().unwrap_or("")),
+                    "#undef" => self
+                        .macros
+                        .undef(arg.split_whitespace().next().unwrap_or("")),
                     "#pragma" => {
                         let words: Vec<&str> = arg.split_whitespace().collect();
                         if words.first() == Some(&"unroll") {
@@ -292,9 +306,7 @@ impl<'o> Builder<'o> {
                         .child_by_field_name("name")
                         .map(|c| cx.text(c).to_string())
                         .unwrap_or_default();
-                    let negated = n
-                        .child(0)
-                        .is_some_and(|t| cx.text(t).ends_with("ndef"));
+                    let negated = n.child(0).is_some_and(|t| cx.text(t).ends_with("ndef"));
                     self.macros.is_defined(&name) != negated
                 }
                 "preproc_else" => true,
@@ -337,7 +349,11 @@ impl<'o> Builder<'o> {
         }
         let including_dir = match cx.file {
             Some(f) => f.parent().map(Path::to_path_buf),
-            None => self.opts.path.and_then(|p| p.parent()).map(Path::to_path_buf),
+            None => self
+                .opts
+                .path
+                .and_then(|p| p.parent())
+                .map(Path::to_path_buf),
         };
         let found = resolve_include(
             &written,
@@ -379,7 +395,10 @@ impl<'o> Builder<'o> {
                 span,
                 Severity::Warning,
                 "include-depth",
-                format!("#include nesting deeper than {}: \"{written}\" not expanded", self.opts.max_include_depth),
+                format!(
+                    "#include nesting deeper than {}: \"{written}\" not expanded",
+                    self.opts.max_include_depth
+                ),
             );
             return;
         }
@@ -502,7 +521,10 @@ impl<'o> Builder<'o> {
         let mut c = list.walk();
         let children: Vec<Node> = list.named_children(&mut c).collect();
         for p in children {
-            if !matches!(p.kind(), "parameter_declaration" | "optional_parameter_declaration") {
+            if !matches!(
+                p.kind(),
+                "parameter_declaration" | "optional_parameter_declaration"
+            ) {
                 continue;
             }
             let mut ty = p
@@ -537,7 +559,9 @@ impl<'o> Builder<'o> {
                 .or_else(|| p.child_by_field_name("default_type"))
                 .map(|d| cx.text(d).to_string());
             match p.kind() {
-                "type_parameter_declaration" | "optional_type_parameter_declaration" | "variadic_type_parameter_declaration" => {
+                "type_parameter_declaration"
+                | "optional_type_parameter_declaration"
+                | "variadic_type_parameter_declaration" => {
                     let name = p
                         .child_by_field_name("name")
                         .or_else(|| last_named(p, "type_identifier"))
@@ -611,7 +635,10 @@ impl<'o> Builder<'o> {
                 Some(v) if v.kind() == "argument_list" => {
                     let mut c = v.walk();
                     let args: Vec<Node> = v.named_children(&mut c).collect();
-                    (None, Some(args.into_iter().map(|a| self.expr(cx, a)).collect()))
+                    (
+                        None,
+                        Some(args.into_iter().map(|a| self.expr(cx, a)).collect()),
+                    )
                 }
                 Some(v) => (Some(self.expr(cx, v)), None),
                 None => (None, None),
@@ -644,7 +671,8 @@ impl<'o> Builder<'o> {
         let mut ctor_args = Vec::new();
         for a in args {
             // Only `(NAME, NAME)`: a real prototype has typed parameters.
-            if a.kind() != "parameter_declaration" || a.child_by_field_name("declarator").is_some() {
+            if a.kind() != "parameter_declaration" || a.child_by_field_name("declarator").is_some()
+            {
                 return None;
             }
             ctor_args.push(self.text_expr(cx, cx.text(a), cx.span(a)));
@@ -763,7 +791,9 @@ impl<'o> Builder<'o> {
                         types: Some(&self.model.types),
                     };
                     n = n.saturating_mul(
-                        e.and_then(|e| env.eval(&e)).and_then(|v| u64::try_from(v).ok()).unwrap_or(1),
+                        e.and_then(|e| env.eval(&e))
+                            .and_then(|v| u64::try_from(v).ok())
+                            .unwrap_or(1),
                     );
                 }
                 fields.push((info.name, ty, n));
@@ -828,7 +858,11 @@ impl<'o> Builder<'o> {
                 continue;
             }
             let span: Span = n.byte_range().into();
-            let inactive = self.model.inactive.iter().any(|r| r.start <= span.start && span.end <= r.end);
+            let inactive = self
+                .model
+                .inactive
+                .iter()
+                .any(|r| r.start <= span.start && span.end <= r.end);
             if n.is_missing() && !inactive {
                 errors.push((span, format!("syntax error: missing `{}`", n.kind())));
                 continue;
@@ -867,7 +901,9 @@ pub(super) fn field_children<'t>(n: Node<'t>, field: &str) -> Vec<Node<'t>> {
 
 fn last_named<'t>(n: Node<'t>, kind: &str) -> Option<Node<'t>> {
     let mut c = n.walk();
-    n.named_children(&mut c).filter(|ch| ch.kind() == kind).last()
+    n.named_children(&mut c)
+        .filter(|ch| ch.kind() == kind)
+        .last()
 }
 
 /// The statements/items of one `#if` branch (not its condition or its `#else`).
@@ -886,7 +922,10 @@ fn find_function_declarator(mut d: Node) -> Option<Node> {
     for _ in 0..32 {
         match d.kind() {
             "function_declarator" => return Some(d),
-            "pointer_declarator" | "reference_declarator" | "parenthesized_declarator" | "attributed_declarator" => {
+            "pointer_declarator"
+            | "reference_declarator"
+            | "parenthesized_declarator"
+            | "attributed_declarator" => {
                 d = d
                     .child_by_field_name("declarator")
                     .or_else(|| d.named_child(d.named_child_count().saturating_sub(1) as u32))?;

@@ -135,4 +135,3 @@ impl<'a> LocalScope<'a> {
             .copied()
     }
 }
-

@@ -23,20 +23,23 @@ impl Builder<'_> {
                 span,
                 from_macro: cx.origin.is_some(),
             },
-            Err(e) => e,
+            Err(e) => *e,
         }
     }
 
     fn boxed(&mut self, cx: &Cx, n: Option<Node>) -> Box<Expr> {
         Box::new(match n {
             Some(n) => self.expr(cx, n),
-            None => Expr::new(ExprKind::Unknown(String::new()), cx.origin.unwrap_or_default()),
+            None => Expr::new(
+                ExprKind::Unknown(String::new()),
+                cx.origin.unwrap_or_default(),
+            ),
         })
     }
 
     /// The expression's kind, or (`Err`) a whole replacement expression when the
     /// node was a macro invocation that we expanded.
-    fn expr_kind(&mut self, cx: &Cx, n: Node) -> Result<ExprKind, Expr> {
+    fn expr_kind(&mut self, cx: &Cx, n: Node) -> Result<ExprKind, Box<Expr>> {
         use ExprKind::*;
         let text = cx.text(n);
         Ok(match n.kind() {
@@ -46,7 +49,9 @@ impl Builder<'_> {
                 unsigned: false,
                 long: false,
             },
-            "string_literal" | "concatenated_string" | "raw_string_literal" => Str(text.to_string()),
+            "string_literal" | "concatenated_string" | "raw_string_literal" => {
+                Str(text.to_string())
+            }
             "true" => Bool(true),
             "false" => Bool(false),
             "null" | "nullptr" => Int {
@@ -55,10 +60,9 @@ impl Builder<'_> {
                 long: false,
             },
             "identifier" => {
-                if cx.origin.is_none()
-                    && self.macros.get(text).is_some_and(|m| m.params.is_none())
+                if cx.origin.is_none() && self.macros.get(text).is_some_and(|m| m.params.is_none())
                 {
-                    return Err(self.expand_expr(cx, text, cx.span(n)));
+                    return Err(Box::new(self.expand_expr(cx, text, cx.span(n))));
                 }
                 match text {
                     "warpSize" => WarpSize,
@@ -72,7 +76,7 @@ impl Builder<'_> {
             }
             "qualified_identifier" => Ident(text.to_string()),
             "parenthesized_expression" => match n.named_child(0) {
-                Some(inner) => return Err(self.expr(cx, inner)),
+                Some(inner) => return Err(Box::new(self.expr(cx, inner))),
                 None => Unknown(text.to_string()),
             },
             "field_expression" => {
@@ -214,7 +218,7 @@ impl Builder<'_> {
                 InitList(items.into_iter().map(|i| self.expr(cx, i)).collect())
             }
             "compound_literal_expression" => match n.child_by_field_name("value") {
-                Some(v) => return Err(self.expr(cx, v)),
+                Some(v) => return Err(Box::new(self.expr(cx, v))),
                 None => Unknown(text.to_string()),
             },
             "call_expression" => return self.call(cx, n),
@@ -222,7 +226,7 @@ impl Builder<'_> {
         })
     }
 
-    fn call(&mut self, cx: &Cx, n: Node) -> Result<ExprKind, Expr> {
+    fn call(&mut self, cx: &Cx, n: Node) -> Result<ExprKind, Box<Expr>> {
         let text = cx.text(n);
         let func = n.child_by_field_name("function");
         let (callee, template_args) = match func {
@@ -249,19 +253,24 @@ impl Builder<'_> {
             && func.is_some_and(|f| f.kind() == "identifier")
             && self.macros.get(&callee).is_some_and(|m| m.params.is_some())
         {
-            return Err(self.expand_expr(cx, text, cx.span(n)));
+            return Err(Box::new(self.expand_expr(cx, text, cx.span(n))));
         }
         let args: Vec<Node> = n
             .child_by_field_name("arguments")
             .map(|a| {
                 let mut c = a.walk();
-                a.named_children(&mut c).filter(|x| x.kind() != "comment").collect()
+                a.named_children(&mut c)
+                    .filter(|x| x.kind() != "comment")
+                    .collect()
             })
             .unwrap_or_default();
         let mut lowered: Vec<Expr> = args.into_iter().map(|a| self.expr(cx, a)).collect();
         // `kernel<<<...>>>(...)`
         let mut c = n.walk();
-        if let Some(config) = n.children(&mut c).find(|c| c.kind() == "kernel_call_syntax") {
+        if let Some(config) = n
+            .children(&mut c)
+            .find(|c| c.kind() == "kernel_call_syntax")
+        {
             let mut c2 = config.walk();
             let cfg: Vec<Node> = config.named_children(&mut c2).collect();
             let config = cfg.into_iter().map(|x| self.expr(cx, x)).collect();
@@ -303,7 +312,10 @@ impl Builder<'_> {
     /// (e.g. a "parameter" of a vexing parse), with every node at `span`.
     pub(super) fn text_expr(&mut self, cx: &Cx, text: &str, span: Span) -> Expr {
         let mut e = self.expand_expr(cx, text, span);
-        if !text.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| self.macros.is_defined(w)) {
+        if !text
+            .split(|c: char| !c.is_alphanumeric() && c != '_')
+            .any(|w| self.macros.is_defined(w))
+        {
             e.from_macro = false;
         }
         e
@@ -320,7 +332,13 @@ impl Builder<'_> {
         let expanded = match self.macros.expand_text(text) {
             Ok(e) => e,
             Err(err) => {
-                self.diag(cx, span, Severity::Warning, "macro-recursion", err.to_string());
+                self.diag(
+                    cx,
+                    span,
+                    Severity::Warning,
+                    "macro-recursion",
+                    err.to_string(),
+                );
                 return unknown(text);
             }
         };
@@ -350,7 +368,13 @@ impl Builder<'_> {
         let expanded = match self.macros.expand_text(text) {
             Ok(e) => e,
             Err(err) => {
-                self.diag(cx, span, Severity::Warning, "macro-recursion", err.to_string());
+                self.diag(
+                    cx,
+                    span,
+                    Severity::Warning,
+                    "macro-recursion",
+                    err.to_string(),
+                );
                 return Stmt {
                     kind: StmtKind::Unknown(text.to_string()),
                     span,
@@ -405,7 +429,11 @@ impl Builder<'_> {
                 let cond = self.condition(cx, n.child_by_field_name("condition"));
                 let then = Box::new(self.opt_stmt(cx, n.child_by_field_name("consequence")));
                 let els = n.child_by_field_name("alternative").map(|a| {
-                    let inner = if a.kind() == "else_clause" { a.named_child(0) } else { Some(a) };
+                    let inner = if a.kind() == "else_clause" {
+                        a.named_child(0)
+                    } else {
+                        Some(a)
+                    };
                     Box::new(self.opt_stmt(cx, inner))
                 });
                 StmtKind::If { cond, then, els }
@@ -504,7 +532,10 @@ impl Builder<'_> {
         match inner {
             Some(e) if e.kind() == "declaration" => ident_expr(cx.text(e), cx.span(e)),
             Some(e) => self.expr(cx, e),
-            None => Expr::new(ExprKind::Unknown(String::new()), cx.origin.unwrap_or_default()),
+            None => Expr::new(
+                ExprKind::Unknown(String::new()),
+                cx.origin.unwrap_or_default(),
+            ),
         }
     }
 
@@ -578,7 +609,9 @@ fn number(text: &str) -> ExprKind {
         let value = digits.parse::<f64>().unwrap_or(f64::NAN);
         ExprKind::Float { value, single }
     } else {
-        let suffix = lower.trim_start_matches(|c: char| c.is_ascii_hexdigit() || c == 'x' || c == '\'' || c == 'b');
+        let suffix = lower.trim_start_matches(|c: char| {
+            c.is_ascii_hexdigit() || c == 'x' || c == '\'' || c == 'b'
+        });
         match parse_int_literal(text) {
             Some(value) => ExprKind::Int {
                 value,

@@ -103,12 +103,15 @@ impl Function {
 
     /// `__shared__` declarations in the body.
     pub fn shared_decls(&self) -> Vec<&VarDecl> {
-        self.local_decls().into_iter().filter(|d| d.shared).collect()
+        self.local_decls()
+            .into_iter()
+            .filter(|d| d.shared)
+            .collect()
     }
 
     /// Calls to `__syncthreads` and friends.
     pub fn barriers(&self) -> Vec<&Expr> {
-        self.calls_matching(|c| is_barrier(c))
+        self.calls_matching(is_barrier)
     }
 
     /// Calls to `atomic*` functions.
@@ -286,21 +289,30 @@ pub fn induction_of(s: &Stmt) -> Option<Induction> {
         return None;
     };
     let step_expr = step.as_ref()?;
-    let one = |span| Expr::new(
-        ExprKind::Int {
-            value: 1,
-            unsigned: false,
-            long: false,
-        },
-        span,
-    );
+    let one = |span| {
+        Expr::new(
+            ExprKind::Int {
+                value: 1,
+                unsigned: false,
+                long: false,
+            },
+            span,
+        )
+    };
     let (var, step) = match &step_expr.kind {
         ExprKind::IncDec {
             increment, target, ..
         } => {
             let v = target.as_ident()?.to_string();
             let o = one(step_expr.span);
-            (v, if *increment { Step::Add(o) } else { Step::Sub(o) })
+            (
+                v,
+                if *increment {
+                    Step::Add(o)
+                } else {
+                    Step::Sub(o)
+                },
+            )
         }
         ExprKind::Assign(Some(op), target, by) => {
             let v = target.as_ident()?.to_string();

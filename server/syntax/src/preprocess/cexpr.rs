@@ -34,7 +34,11 @@ fn resolve_defined(toks: &[Token], macros: &MacroTable) -> Vec<Token> {
                 (toks.get(i + 1), 2)
             };
             if let Some(name) = name {
-                let v = if macros.is_defined(&name.text) { "1" } else { "0" };
+                let v = if macros.is_defined(&name.text) {
+                    "1"
+                } else {
+                    "0"
+                };
                 out.push(Token {
                     kind: TokKind::Number,
                     text: v.into(),

@@ -60,11 +60,17 @@ impl CompileFlags {
         };
         while i < args.len() {
             let arg = args[i].as_str();
-            if let Some(dir) = value(&mut i, arg, &["--include-path", "-I", "-isystem", "-iquote"]) {
+            if let Some(dir) = value(
+                &mut i,
+                arg,
+                &["--include-path", "-I", "-isystem", "-iquote"],
+            ) {
                 let p = PathBuf::from(&dir);
-                flags
-                    .include_dirs
-                    .push(if p.is_absolute() { p } else { directory.join(p) });
+                flags.include_dirs.push(if p.is_absolute() {
+                    p
+                } else {
+                    directory.join(p)
+                });
             } else if let Some(def) = value(&mut i, arg, &["--define-macro", "-D"]) {
                 match def.split_once('=') {
                     Some((n, v)) => flags.defines.push((n.to_string(), v.to_string())),
@@ -108,14 +114,16 @@ pub fn flags_from_compile_commands(json: &str, file: &Path) -> Option<CompileFla
         .iter()
         .find(|e| entry_path(e).is_some_and(|(_, f)| f == file));
     let same_dir = || {
-        entries.iter().find(|e| {
-            entry_path(e).is_some_and(|(_, f)| f.parent() == file.parent())
-        })
+        entries
+            .iter()
+            .find(|e| entry_path(e).is_some_and(|(_, f)| f.parent() == file.parent()))
     };
     let entry = same_file.or_else(same_dir)?;
     let (dir, _) = entry_path(entry)?;
     let args: Vec<String> = if let Some(a) = entry.get("arguments").and_then(|a| a.as_array()) {
-        a.iter().filter_map(|v| v.as_str().map(String::from)).collect()
+        a.iter()
+            .filter_map(|v| v.as_str().map(String::from))
+            .collect()
     } else {
         split_command(entry.get("command")?.as_str()?)
     };

@@ -93,7 +93,11 @@ pub fn tokenize(src: &str) -> Vec<Token> {
                 i += 1;
             }
             i = (i + 1).min(b.len());
-            if c == b'"' { TokKind::Str } else { TokKind::Char }
+            if c == b'"' {
+                TokKind::Str
+            } else {
+                TokKind::Char
+            }
         } else {
             let rest = &src[i..];
             let len = PUNCTS
@@ -122,9 +126,7 @@ pub fn tokenize(src: &str) -> Vec<Token> {
 pub fn join(tokens: &[Token]) -> String {
     let mut s = String::new();
     for (k, t) in tokens.iter().enumerate() {
-        if k > 0 && t.space_before {
-            s.push(' ');
-        } else if k > 0 && needs_space(&tokens[k - 1], t) {
+        if k > 0 && (t.space_before || needs_space(&tokens[k - 1], t)) {
             s.push(' ');
         }
         s.push_str(&t.text);
@@ -151,7 +153,16 @@ mod tests {
         let texts: Vec<_> = t.iter().map(|t| t.text.as_str()).collect();
         assert_eq!(
             texts,
-            ["a", "+=", "0x1Fu", "1.5e-3f", ">>=", "\"s\\\"\"", "'c'", "b"]
+            [
+                "a",
+                "+=",
+                "0x1Fu",
+                "1.5e-3f",
+                ">>=",
+                "\"s\\\"\"",
+                "'c'",
+                "b"
+            ]
         );
         assert_eq!(join(&tokenize("a - -b")), "a - -b");
         assert_eq!(join(&tokenize("(i)*N")), "(i)*N");

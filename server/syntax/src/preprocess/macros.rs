@@ -34,7 +34,12 @@ impl MacroDef {
     /// `NAME(a, b)` or `NAME` as the user would write it, for hovers.
     pub fn signature(&self) -> String {
         match &self.params {
-            Some(p) => format!("#define {}({}) {}", self.name, p.join(", "), join(&self.body)),
+            Some(p) => format!(
+                "#define {}({}) {}",
+                self.name,
+                p.join(", "),
+                join(&self.body)
+            ),
             None => format!("#define {} {}", self.name, join(&self.body)),
         }
     }

@@ -1,0 +1,609 @@
+//! Aggregates access events into per-access costs, writes the
+//! `uncoalesced-access` and `bank-conflict` diagnostics, and proposes fixes.
+
+use std::collections::BTreeMap;
+
+use cudalens_syntax::FileModel;
+use cudalens_syntax::ir::{Axis, Builtin, Expr, ExprKind};
+use cudalens_syntax::model::Function;
+
+use super::cost::{WarpCost, global_cost, shared_cost, warp_lanes};
+use super::eval::{AccessEvent, Interp};
+use super::lanes::Symbols;
+use super::{AccessKind, AccessReport, MemorySpace};
+use crate::context::KernelContext;
+use crate::diagnostic::{Diagnostic, Edit, Fix, Severity, Span};
+use crate::divergence::ThreadDependence;
+
+/// Excess above which an access is reported (ncu's "excessive" share:
+/// (actual − ideal) / actual).
+const REPORT_EXCESS: f64 = 0.15;
+
+#[derive(Default)]
+struct Stats {
+    root: String,
+    bytes: u32,
+    requests: f64,
+    requests_exact: bool,
+    sectors: f64,
+    ideal_sectors: f64,
+    worst_sectors: f64,
+    ways: f64,
+    worst_ways: u32,
+    worst_wavefronts: u32,
+    worst_bank: u32,
+    worst_all_one_bank: bool,
+    wavefronts: f64,
+    ideal_wavefronts: f64,
+    alignment_dependent: bool,
+    symbolic_stride: bool,
+    block: [u32; 3],
+    block_assumed: bool,
+    index: Option<Expr>,
+    /// How far apart adjacent lanes are, rendered (`NY floats`, `33 floats`).
+    lane_stride: Option<String>,
+    /// Adjacent lanes are exactly one element apart.
+    unit_stride: bool,
+    /// Byte offset of the first active lane within its 32-byte sector.
+    misalignment: Option<i64>,
+    /// Active lanes of the first warp (fewer than 32 under a condition).
+    min_active_lanes: usize,
+    /// Times the access was evaluated (loop iterations), for messages.
+    evaluations: u64,
+}
+
+type Key = (Span, AccessKind);
+
+pub fn analyze(
+    model: &FileModel,
+    source: &str,
+    kernel: &Function,
+    contexts: &[KernelContext],
+) -> (Vec<AccessReport>, Vec<Diagnostic>) {
+    let mut stats: BTreeMap<Key, Stats> = BTreeMap::new();
+    let file_env = model.const_env();
+    for ctx in contexts {
+        let tenv = ctx.env(&file_env);
+        let env = kernel.const_env(&tenv);
+        let mut interp = Interp::new(model, env, ctx);
+        interp.run(kernel);
+        let events = std::mem::take(&mut interp.events);
+        for ev in &events {
+            accumulate(&mut stats, ev, &interp.syms, ctx);
+        }
+    }
+    let td = ThreadDependence::of(kernel);
+    let mut reports = Vec::new();
+    let mut diags = Vec::new();
+    for ((span, kind), s) in &stats {
+        if s.requests <= 0.0 {
+            continue;
+        }
+        let report = to_report(kernel, *span, *kind, s);
+        if let Some(d) = diagnostic(model, source, kernel, contexts, &td, &report, s) {
+            diags.push(d);
+        }
+        reports.push(report);
+    }
+    (reports, diags)
+}
+
+fn accumulate(
+    stats: &mut BTreeMap<Key, Stats>,
+    ev: &AccessEvent,
+    syms: &Symbols,
+    ctx: &KernelContext,
+) {
+    let n = ev.active.len();
+    let s = stats.entry((ev.span, ev.kind)).or_insert_with(|| Stats {
+        requests_exact: true,
+        ..Stats::default()
+    });
+    s.requests_exact &= ev.weight_exact;
+    s.root = ev.root.clone();
+    s.bytes = ev.element_bytes;
+    s.block = ctx.block;
+    s.block_assumed |= ctx.block_source.assumed();
+    s.evaluations += 1;
+    if s.index.is_none() {
+        s.index = ev.index.clone();
+    }
+    if s.lane_stride.is_none() {
+        s.lane_stride = lane_stride(ev, syms, ctx.block[0]);
+        s.unit_stride = unit_stride(ev, ctx.block[0]);
+        let first = ev.active.iter().position(|a| *a);
+        let g = ev.address.symbolic_gcd();
+        s.misalignment = first
+            .filter(|_| g % 32 == 0)
+            .map(|t| ev.address.concrete().map_or(0, |l| l.get(t)).rem_euclid(32));
+        s.min_active_lanes = 32;
+    }
+    for w in 0..n.div_ceil(32) {
+        let lanes = warp_lanes(w, &ev.active).len();
+        if lanes > 0 {
+            s.min_active_lanes = s.min_active_lanes.min(lanes);
+        }
+    }
+    for w in 0..n.div_ceil(32) {
+        let lanes = warp_lanes(w, &ev.active);
+        let cost = match ev.space {
+            MemorySpace::Global => global_cost(&ev.address, &lanes, ev.element_bytes),
+            MemorySpace::Shared => shared_cost(&ev.address, &lanes, ev.element_bytes),
+        };
+        let Some(cost) = cost else { continue };
+        let w = ev.weight;
+        s.requests += w;
+        match cost {
+            WarpCost::Global {
+                sectors,
+                ideal,
+                alignment_dependent,
+                symbolic_stride,
+            } => {
+                s.sectors += w * sectors;
+                s.ideal_sectors += w * ideal as f64;
+                s.worst_sectors = s.worst_sectors.max(sectors);
+                s.alignment_dependent |= alignment_dependent;
+                s.symbolic_stride |= symbolic_stride;
+            }
+            WarpCost::Shared {
+                ways,
+                wavefronts,
+                ideal_wavefronts,
+                bank,
+                all_lanes_one_bank,
+            } => {
+                s.ways += w * ways as f64;
+                s.wavefronts += w * wavefronts as f64;
+                s.ideal_wavefronts += w * ideal_wavefronts as f64;
+                s.worst_wavefronts = s.worst_wavefronts.max(wavefronts);
+                if ways > s.worst_ways {
+                    s.worst_ways = ways;
+                    s.worst_bank = bank;
+                    s.worst_all_one_bank = all_lanes_one_bank;
+                }
+            }
+        }
+    }
+}
+
+/// Whether adjacent lanes access adjacent elements.
+fn unit_stride(ev: &AccessEvent, block_x: u32) -> bool {
+    let Some(t0) = ev.active.iter().position(|a| *a) else {
+        return false;
+    };
+    let t1 = t0 + 1;
+    if block_x < 2 || t1 >= ev.active.len() {
+        return false;
+    }
+    ev.address.terms.iter().all(|(m, l)| {
+        let d = l.get(t1) - l.get(t0);
+        if m.is_empty() {
+            d == ev.element_bytes as i64
+        } else {
+            d == 0
+        }
+    })
+}
+
+/// The address difference between lane 0 and lane 1 of the first active warp, in elements.
+fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String> {
+    if block_x < 2 {
+        return None;
+    }
+    let t0 = ev.active.iter().position(|a| *a)?;
+    let t1 = t0 + 1;
+    if t1 >= ev.active.len() || (t1 % block_x as usize) == 0 {
+        return None;
+    }
+    let bytes = ev.element_bytes.max(1) as i64;
+    let mut parts = Vec::new();
+    for (m, l) in &ev.address.terms {
+        let d = l.get(t1) - l.get(t0);
+        if d == 0 {
+            continue;
+        }
+        let names: Vec<&str> = m.iter().map(|s| syms.name(*s)).collect();
+        parts.push((d, names.join("*")));
+    }
+    if parts.is_empty() {
+        return Some("0 bytes (same address)".into());
+    }
+    let divisible = parts.iter().all(|(d, _)| d % bytes == 0);
+    let unit = if divisible {
+        plural(&ev.element_type)
+    } else {
+        "bytes".to_string()
+    };
+    let rendered: Vec<String> = parts
+        .iter()
+        .map(|(d, name)| {
+            let d = if divisible { d / bytes } else { *d };
+            match (d, name.is_empty()) {
+                (_, true) => d.to_string(),
+                (1, false) => name.clone(),
+                _ => format!("{d}*{name}"),
+            }
+        })
+        .collect();
+    Some(format!("{} {unit}", rendered.join(" + ")))
+}
+
+/// `floats`, `doubles`, `Point elements`.
+fn plural(ty: &str) -> String {
+    match ty {
+        "float" | "double" | "int" | "char" | "short" | "half" | "float2" | "float4" | "int2"
+        | "int4" | "double2" => format!("{ty}s"),
+        "unsigned int" => "unsigned ints".into(),
+        "" => "elements".into(),
+        other => format!("`{other}` elements"),
+    }
+}
+
+fn to_report(kernel: &Function, span: Span, kind: AccessKind, s: &Stats) -> AccessReport {
+    let r = s.requests;
+    let global = s.ideal_sectors > 0.0;
+    AccessReport {
+        kernel: kernel.name.clone(),
+        span,
+        space: if global {
+            MemorySpace::Global
+        } else {
+            MemorySpace::Shared
+        },
+        kind,
+        array: s.root.clone(),
+        element_bytes: s.bytes,
+        sectors_per_request: global.then(|| s.sectors / r),
+        ideal_sectors: global.then(|| s.ideal_sectors / r),
+        bank_conflict_ways: (!global).then(|| s.wavefronts / r),
+        worst_bank_conflict_ways: (!global).then_some(s.worst_wavefronts),
+        ideal_wavefronts: (!global).then(|| s.ideal_wavefronts / r),
+        requests_per_block: s.requests,
+        requests_exact: s.requests_exact,
+        block: s.block,
+        block_assumed: s.block_assumed,
+        symbolic_stride: s.symbolic_stride,
+        alignment_dependent: s.alignment_dependent,
+    }
+}
+
+fn kind_word(kind: AccessKind) -> &'static str {
+    match kind {
+        AccessKind::Load => "load",
+        AccessKind::Store => "store",
+        AccessKind::Atomic => "atomic",
+    }
+}
+
+fn fmt_num(x: f64) -> String {
+    if (x - x.round()).abs() < 0.005 {
+        format!("{}", x.round() as i64)
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+fn block_note(s: &Stats) -> String {
+    if s.block_assumed {
+        let [x, y, z] = s.block;
+        format!(" (block size assumed {x}×{y}×{z}: no launch resolves it)")
+    } else {
+        String::new()
+    }
+}
+
+fn diagnostic(
+    model: &FileModel,
+    source: &str,
+    kernel: &Function,
+    contexts: &[KernelContext],
+    td: &ThreadDependence,
+    r: &AccessReport,
+    s: &Stats,
+) -> Option<Diagnostic> {
+    let access_text = r.span.text(source);
+    match r.space {
+        MemorySpace::Global => {
+            let (sectors, ideal) = (r.sectors_per_request?, r.ideal_sectors?);
+            if sectors <= 0.0 || (sectors - ideal) / sectors <= REPORT_EXCESS {
+                return None;
+            }
+            let severity = if sectors >= 2.0 * ideal {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            let mut msg = format!(
+                "uncoalesced global {}: {}{} sectors per warp request (ideal {})",
+                kind_word(r.kind),
+                if s.symbolic_stride { "up to " } else { "" },
+                fmt_num(sectors),
+                fmt_num(ideal)
+            );
+            if s.unit_stride && s.min_active_lanes < 32 {
+                msg.push_str(&format!(
+                    " — only {} of 32 lanes are active under a thread-dependent condition, so fetched sectors are partly unused",
+                    s.min_active_lanes
+                ));
+            } else if s.unit_stride && s.misalignment.is_some_and(|m| m != 0) {
+                msg.push_str(&format!(
+                    " — threads are contiguous but the warp's data starts {} bytes into a 32-byte sector (misaligned)",
+                    s.misalignment.unwrap_or(0)
+                ));
+            } else if let Some(stride) = &s.lane_stride {
+                msg.push_str(&format!(" — adjacent threads are {stride} apart"));
+            }
+            let carriers = index_carriers(kernel, td, s.index.as_ref());
+            if let Some((decl_span, text)) = carriers.first() {
+                msg.push_str(&format!(" (through {text})"));
+                let _ = decl_span;
+            }
+            if s.alignment_dependent {
+                msg.push_str("; the exact count depends on the alignment of a runtime offset");
+            }
+            msg.push_str(&block_note(s));
+            let mut d = Diagnostic::new(r.span, severity, "uncoalesced-access", msg);
+            for (span, text) in carriers {
+                d = d.with_related(span, format!("{text} varies with threadIdx"));
+            }
+            if let Some(fix) = swap_mapping_fix(kernel, source, s.index.as_ref()) {
+                d = d.with_fix(fix);
+            }
+            Some(d)
+        }
+        MemorySpace::Shared => {
+            let (wf, ideal) = (r.bank_conflict_ways?, r.ideal_wavefronts?);
+            if wf <= 0.0 || (wf - ideal) / wf <= REPORT_EXCESS {
+                return None;
+            }
+            // "N-way" as a programmer means it: distinct words on the busiest bank.
+            let ways = s.ways / s.requests;
+            let worst = s.worst_ways;
+            let severity = if ways >= 4.0 {
+                Severity::Warning
+            } else {
+                Severity::Info
+            };
+            let head = if (ways - worst as f64).abs() < 0.01 {
+                format!("{worst}-way shared-memory bank conflict")
+            } else {
+                format!(
+                    "shared-memory bank conflict: worst {worst}-way, {}-way on average over the loop's {} requests",
+                    fmt_num(ways),
+                    fmt_num(s.requests)
+                )
+            };
+            let detail = if s.worst_all_one_bank {
+                format!("every lane of the warp hits bank {}", s.worst_bank)
+            } else {
+                format!("bank {} serves {worst} different words", s.worst_bank)
+            };
+            let msg = format!(
+                "{head} on {} of {access_text}: {detail} ({} wavefronts per request, ideal {}){}",
+                kind_word(r.kind),
+                fmt_num(wf),
+                fmt_num(ideal),
+                block_note(s)
+            );
+            let mut d = Diagnostic::new(r.span, severity, "bank-conflict", msg);
+            if let Some(fix) = pad_fix(model, kernel, contexts, s) {
+                d = d.with_fix(fix);
+            }
+            Some(d)
+        }
+    }
+}
+
+/// Thread-dependent variables used in an index, with their declarations.
+fn index_carriers(
+    kernel: &Function,
+    td: &ThreadDependence,
+    index: Option<&Expr>,
+) -> Vec<(Span, String)> {
+    let Some(index) = index else {
+        return Vec::new();
+    };
+    let mut names = Vec::new();
+    index.walk(&mut |e| {
+        if let ExprKind::Ident(n) = &e.kind
+            && td.var_varies(n)
+            && !names.contains(n)
+        {
+            names.push(n.clone());
+        }
+    });
+    let decls = kernel.local_decls();
+    names
+        .into_iter()
+        .filter_map(|n| {
+            let d = decls.iter().find(|d| d.name == n)?;
+            let init = d.init.as_ref()?;
+            Some((d.span, format!("{n} = {}", render_expr(init))))
+        })
+        .take(2)
+        .collect()
+}
+
+/// Readable text for an expression (from the IR, so macros appear expanded).
+fn render_expr(e: &Expr) -> String {
+    match &e.kind {
+        ExprKind::Int { value, .. } => value.to_string(),
+        ExprKind::Ident(n) => n.clone(),
+        ExprKind::Builtin(b, a) => format!("{}.{}", b.name(), a.name()),
+        ExprKind::Binary(op, a, b) => {
+            format!("{}{}{}", render_expr(a), op.as_str(), render_expr(b))
+        }
+        ExprKind::Cast { expr, .. } => render_expr(expr),
+        _ => "…".into(),
+    }
+}
+
+/// Padding the innermost dimension of a 2D shared tile by one element moves
+/// each row to a different bank. Offered only when it removes the conflict
+/// (re-analysed with the padding) and is marked safe (for fix-all on save)
+/// only when every use of the array indexes all its dimensions, so its layout
+/// is not observable.
+fn pad_fix(
+    model: &FileModel,
+    kernel: &Function,
+    contexts: &[KernelContext],
+    s: &Stats,
+) -> Option<Fix> {
+    let decl = kernel
+        .shared_decls()
+        .into_iter()
+        .find(|d| d.name == s.root && !d.is_extern)?;
+    if decl.dims.len() < 2 {
+        return None;
+    }
+    let last = decl.dims.last()?.as_ref()?;
+    let file_env = model.const_env();
+    let ctx = contexts.first()?;
+    let tenv = ctx.env(&file_env);
+    let env = kernel.const_env(&tenv);
+    let inner = env.eval(last)?;
+    let padded = padded_conflict(model, kernel, ctx, &s.root, s)?;
+    if padded >= s.worst_ways {
+        return None;
+    }
+    let edit = if last.from_macro {
+        Edit {
+            span: Span::new(last.span.end, last.span.end),
+            new_text: " + 1".into(),
+        }
+    } else if matches!(last.kind, ExprKind::Int { .. }) {
+        Edit {
+            span: last.span,
+            new_text: (inner + 1).to_string(),
+        }
+    } else {
+        Edit {
+            span: Span::new(last.span.end, last.span.end),
+            new_text: " + 1".into(),
+        }
+    };
+    let layout_hidden = uses_are_fully_indexed(kernel, &s.root, decl.dims.len());
+    Some(Fix {
+        title: format!(
+            "Pad `{}` by one column ({}→{}) to spread rows across banks ({}-way → {}-way)",
+            s.root,
+            inner,
+            inner + 1,
+            s.worst_ways,
+            padded.max(1)
+        ),
+        edits: vec![edit],
+        safe: layout_hidden,
+        explanation: if layout_hidden {
+            "Every access indexes the tile element by element, so the extra column is never read: the program's results are unchanged.".into()
+        } else {
+            "The array is also used as a pointer or flat buffer; check those uses before padding."
+                .into()
+        },
+    })
+}
+
+/// The worst N-way conflict of the same access with the array padded.
+fn padded_conflict(
+    model: &FileModel,
+    kernel: &Function,
+    ctx: &KernelContext,
+    root: &str,
+    s: &Stats,
+) -> Option<u32> {
+    let file_env = model.const_env();
+    let tenv = ctx.env(&file_env);
+    let env = kernel.const_env(&tenv);
+    let mut interp = Interp::new(model, env, ctx);
+    interp.pad_array(root);
+    interp.run(kernel);
+    let _ = s;
+    let mut worst = 0;
+    let mut found = false;
+    for ev in &interp.events {
+        if ev.root != root || ev.space != MemorySpace::Shared {
+            continue;
+        }
+        for w in 0..ev.active.len().div_ceil(32) {
+            let lanes = warp_lanes(w, &ev.active);
+            if let Some(WarpCost::Shared { ways, .. }) =
+                shared_cost(&ev.address, &lanes, ev.element_bytes)
+            {
+                worst = worst.max(ways);
+                found = true;
+            }
+        }
+    }
+    found.then_some(worst)
+}
+
+fn uses_are_fully_indexed(kernel: &Function, root: &str, depth: usize) -> bool {
+    let Some(body) = &kernel.body else {
+        return false;
+    };
+    let mut idents = 0usize;
+    let mut full = 0usize;
+    body.walk_exprs(&mut |e| match &e.kind {
+        ExprKind::Ident(n) if n == root => idents += 1,
+        ExprKind::Index(..) => {
+            let mut d = 0;
+            let mut cur = e;
+            while let ExprKind::Index(b, _) = &cur.kind {
+                d += 1;
+                cur = b;
+            }
+            if cur.as_ident() == Some(root) && d == depth {
+                full += 1;
+            }
+        }
+        ExprKind::SizeofExpr(_) => idents += 1000,
+        _ => {}
+    });
+    idents == full
+}
+
+/// For `A[i * W + j]` where `i` comes from threadIdx.x and `j` from threadIdx.y,
+/// suggest swapping the two mappings so that threadIdx.x walks the contiguous
+/// dimension. Never applied on save: the grid shape must change with it.
+fn swap_mapping_fix(kernel: &Function, source: &str, index: Option<&Expr>) -> Option<Fix> {
+    let index = index?;
+    let decls = kernel.local_decls();
+    let axis_of = |name: &str| -> Option<(Axis, Span)> {
+        let d = decls.iter().find(|d| d.name == name)?;
+        let init = d.init.as_ref()?;
+        let mut axis = None;
+        init.walk(&mut |e| {
+            if let ExprKind::Builtin(Builtin::ThreadIdx, a) = e.kind {
+                axis = Some(a);
+            }
+        });
+        Some((axis?, init.span))
+    };
+    let ExprKind::Binary(cudalens_syntax::ir::BinOp::Add, a, b) = &index.kind else {
+        return None;
+    };
+    let (ExprKind::Binary(cudalens_syntax::ir::BinOp::Mul, row, _), col) = (&a.kind, &**b) else {
+        return None;
+    };
+    let (row_name, col_name) = (row.as_ident()?, col.as_ident()?);
+    let (row_axis, row_init) = axis_of(row_name)?;
+    let (col_axis, col_init) = axis_of(col_name)?;
+    if row_axis != Axis::X || col_axis != Axis::Y || row_init.is_empty() || col_init.is_empty() {
+        return None;
+    }
+    let row_text = row_init.text(source);
+    let col_text = col_init.text(source);
+    if row_text.is_empty() || col_text.is_empty() {
+        return None;
+    }
+    Some(Fix {
+        title: format!("Swap the thread mapping of `{row_name}` and `{col_name}` so threadIdx.x walks contiguous memory"),
+        edits: vec![
+            Edit { span: row_init, new_text: col_text.to_string() },
+            Edit { span: col_init, new_text: row_text.to_string() },
+        ],
+        safe: false,
+        explanation: "Each thread still computes one element, but which thread does which changes: swap the grid's x and y sizes at the launch too, and check nothing else depends on the old mapping.".into(),
+    })
+}
