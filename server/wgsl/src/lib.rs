@@ -1,1 +1,90 @@
-//! cudalens-wgsl (work in progress).
+//! cudalens-wgsl: compiles CUDA kernels (from the `cudalens-syntax` kernel
+//! model) to WGSL compute shaders, validated by naga, with a JSON sidecar
+//! that tells a WebGPU runner how to bind the kernel's parameters.
+//!
+//! * [`types`] — WGSL types, CUDA type mapping, C conversions.
+//! * [`analysis`] — written/atomic buffers and recursion, before lowering.
+//! * `expr`, `stmt`, `intrinsics`, `functions` — the lowering.
+//! * [`bindings`] — storage/uniform bindings and the [`Sidecar`].
+//! * [`emit`] — the statement tree and its printer.
+//! * [`validate`] — naga parsing and validation.
+//!
+//! See `README.md` for the CUDA → WGSL mapping and the semantic differences.
+
+pub mod analysis;
+pub mod bindings;
+mod context;
+pub mod diag;
+pub mod emit;
+mod expr;
+mod functions;
+mod intrinsics;
+mod kernel;
+pub mod names;
+mod stmt;
+pub mod types;
+pub mod validate;
+
+use cudalens_syntax::FileModel;
+
+pub use bindings::{BindingKind, Sidecar, SidecarBinding, UniformField};
+pub use diag::{Severity, TranspileDiagnostic};
+
+/// What the target adapter supports, and how to instantiate the kernel.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TranspileOptions {
+    /// Allow `half` (WGSL `f16`, `enable f16;`).
+    pub enable_f16: bool,
+    /// Allow `double` (WGSL `f64`, device feature SHADER_F64).
+    pub enable_f64: bool,
+    /// Allow 64-bit integers (`long long`, `size_t`; device feature SHADER_INT64).
+    pub enable_int64: bool,
+    /// The adapter supports subgroups: warp intrinsics become subgroup builtins.
+    pub subgroups: bool,
+    /// Template arguments for the kernel, as written (`["float", "256"]`);
+    /// default: those of the kernel's first launch in the file.
+    pub instantiation: Option<Vec<String>>,
+    /// Block size; default: the first launch, `__launch_bounds__`, or 256×1×1.
+    pub block_override: Option<[u32; 3]>,
+    /// The file name shown in the generated header comment.
+    pub source_name: Option<String>,
+}
+
+/// A compiled kernel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TranspileOutput {
+    /// Validated WGSL.
+    pub wgsl: String,
+    /// Binding description for the runner.
+    pub sidecar: Sidecar,
+    /// Non-fatal diagnostics (semantic differences worth knowing).
+    pub warnings: Vec<TranspileDiagnostic>,
+}
+
+/// Compiles the kernel `kernel` of the file `model` was built from (`source`
+/// is that file's text; spans index into it). Errors are diagnostics at the
+/// CUDA constructs that cannot be expressed; WGSL is only returned when naga
+/// validates it.
+pub fn transpile(
+    model: &FileModel,
+    source: &str,
+    kernel: &str,
+    opts: &TranspileOptions,
+) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+    kernel::compile_kernel(model, source, kernel, opts)
+}
+
+/// Compiles every kernel (with a body) of the file, in source order.
+pub fn transpile_all(
+    model: &FileModel,
+    source: &str,
+    opts: &TranspileOptions,
+) -> Vec<(String, Result<TranspileOutput, Vec<TranspileDiagnostic>>)> {
+    let mut seen = std::collections::HashSet::new();
+    model
+        .kernels()
+        .filter(|k| k.body.is_some() && k.in_main_file())
+        .filter(|k| seen.insert(k.name.clone()))
+        .map(|k| (k.name.clone(), transpile(model, source, &k.name, opts)))
+        .collect()
+}

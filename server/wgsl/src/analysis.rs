@@ -1,0 +1,132 @@
+//! Whole-kernel facts the lowering needs before it starts: which pointer
+//! parameters and shared arrays are written (storage access mode, storage
+//! barriers), which are used atomically (they must be declared `atomic<T>`
+//! everywhere), and whether device functions recurse.
+
+use std::collections::{HashMap, HashSet};
+
+use cudalens_syntax::FileModel;
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp};
+
+/// Memory effects of one function, by the name of the array or pointer
+/// parameter they reach (its "root").
+#[derive(Clone, Debug, Default)]
+pub struct Effects {
+    pub written: HashSet<String>,
+    pub atomic: HashSet<String>,
+}
+
+/// Memoised effects of the device functions of one file.
+pub struct Analysis<'m> {
+    model: &'m FileModel,
+    memo: HashMap<String, Effects>,
+    stack: Vec<String>,
+    /// Calls that close a cycle in the call graph.
+    pub recursion: Vec<(Span, String)>,
+}
+
+impl<'m> Analysis<'m> {
+    pub fn new(model: &'m FileModel) -> Self {
+        Analysis {
+            model,
+            memo: HashMap::new(),
+            stack: Vec::new(),
+            recursion: Vec::new(),
+        }
+    }
+
+    pub fn function(&self, name: &str) -> Option<&'m cudalens_syntax::model::Function> {
+        self.model.function(name)
+    }
+
+    /// The effects of the function `name` (empty for unknown functions).
+    pub fn effects(&mut self, name: &str) -> Effects {
+        if let Some(e) = self.memo.get(name) {
+            return e.clone();
+        }
+        let Some(f) = self.model.function(name) else {
+            return Effects::default();
+        };
+        let Some(body) = &f.body else {
+            return Effects::default();
+        };
+        self.stack.push(name.to_string());
+        // Local pointers that alias a root: `float* row = a + i * n;`.
+        let mut aliases: HashMap<String, String> = HashMap::new();
+        body.walk(&mut |s| {
+            if let StmtKind::Decl(decls) = &s.kind {
+                for d in decls {
+                    if d.ty.pointer > 0
+                        && let Some(init) = &d.init
+                        && let Some(r) = root_of(init, &aliases)
+                    {
+                        aliases.insert(d.name.clone(), r);
+                    }
+                }
+            }
+        });
+        let mut effects = Effects::default();
+        let mut calls: Vec<(Span, String, Vec<Option<String>>)> = Vec::new();
+        body.walk_exprs(&mut |e| match &e.kind {
+            ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. } => {
+                if let Some(r) = root_of(target, &aliases) {
+                    effects.written.insert(r);
+                }
+            }
+            ExprKind::Call { callee, args, .. } => {
+                if callee.starts_with("atomic") {
+                    if let Some(r) = args.first().and_then(|a| root_of(a, &aliases)) {
+                        effects.written.insert(r.clone());
+                        effects.atomic.insert(r);
+                    }
+                } else {
+                    let roots = args.iter().map(|a| root_of(a, &aliases)).collect();
+                    calls.push((e.span, callee.clone(), roots));
+                }
+            }
+            _ => {}
+        });
+        for (span, callee, roots) in calls {
+            let Some(target) = self.model.function(&callee) else {
+                continue;
+            };
+            if target.body.is_none() || !target.runs_on_device() {
+                continue;
+            }
+            if self.stack.contains(&callee) {
+                self.recursion.push((
+                    span,
+                    format!("recursive call to `{callee}`: WGSL does not allow recursion"),
+                ));
+                continue;
+            }
+            let callee_effects = self.effects(&callee);
+            for (param, root) in target.params.iter().zip(roots) {
+                let Some(root) = root else { continue };
+                if callee_effects.written.contains(&param.name) {
+                    effects.written.insert(root.clone());
+                }
+                if callee_effects.atomic.contains(&param.name) {
+                    effects.atomic.insert(root);
+                }
+            }
+        }
+        self.stack.pop();
+        self.memo.insert(name.to_string(), effects.clone());
+        effects
+    }
+}
+
+/// The array or pointer variable an lvalue/pointer expression reaches.
+pub fn root_of(e: &Expr, aliases: &HashMap<String, String>) -> Option<String> {
+    match &e.kind {
+        ExprKind::Ident(n) => Some(aliases.get(n).cloned().unwrap_or_else(|| n.clone())),
+        ExprKind::Index(a, _) => root_of(a, aliases),
+        ExprKind::Binary(_, a, _) => root_of(a, aliases),
+        ExprKind::Unary(UnOp::AddrOf | UnOp::Deref, a) => root_of(a, aliases),
+        ExprKind::Cast { expr, .. } => root_of(expr, aliases),
+        ExprKind::Member { base, .. } => root_of(base, aliases),
+        _ => None,
+    }
+}

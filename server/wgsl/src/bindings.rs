@@ -1,0 +1,126 @@
+//! Kernel parameters as WGSL resources: pointers become storage buffers,
+//! scalars are packed into one uniform struct with WGSL's uniform layout
+//! rules, and the JSON sidecar describes both for the GPU runner.
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::Ty;
+
+/// The JSON sidecar that travels with the WGSL (schema shared with `cudalens-gpu`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Sidecar {
+    pub source_kernel: String,
+    pub entry_point: String,
+    pub workgroup_size: [u32; 3],
+    pub workgroup_size_overrides: Vec<String>,
+    pub dynamic_shared_override: Option<String>,
+    pub features: Vec<String>,
+    pub bindings: Vec<SidecarBinding>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BindingKind {
+    StorageRead,
+    StorageReadWrite,
+    Uniform,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SidecarBinding {
+    pub group: u32,
+    pub binding: u32,
+    pub name: String,
+    pub kind: BindingKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub param_index: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<UniformField>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UniformField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub offset: u64,
+    pub param_index: Option<usize>,
+}
+
+impl Sidecar {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// The sidecar's name for the grid-size field. WGSL forbids identifiers that
+/// start with `__`, so the WGSL member is [`GRID_DIM_MEMBER`].
+pub const GRID_DIM_FIELD: &str = "__grid_dim";
+pub const GRID_DIM_MEMBER: &str = "grid_dim";
+
+/// One member of the `Params` uniform struct.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UniformMember {
+    /// The WGSL member name.
+    pub member: String,
+    /// The name in the sidecar.
+    pub sidecar_name: String,
+    /// The WGSL type stored in the buffer (`bool` travels as `u32`).
+    pub stored: Ty,
+    pub offset: u64,
+    pub param_index: Option<usize>,
+}
+
+/// Lays out `(member, sidecar name, type, param index)` with WGSL uniform
+/// rules: members at their alignment (`vec3`/`vec4` at 16), struct size
+/// rounded up to the largest alignment and to 16 (uniform buffers bind in
+/// 16-byte units).
+pub fn layout_uniform(
+    members: Vec<(String, String, Ty, Option<usize>)>,
+) -> (Vec<UniformMember>, u64) {
+    let mut offset = 0u64;
+    let mut align_max = 16u64;
+    let mut out = Vec::new();
+    for (member, sidecar_name, stored, param_index) in members {
+        let (size, align) = stored.host_layout().unwrap_or((4, 4));
+        offset = offset.div_ceil(align) * align;
+        align_max = align_max.max(align);
+        out.push(UniformMember {
+            member,
+            sidecar_name,
+            stored,
+            offset,
+            param_index,
+        });
+        offset += size;
+    }
+    let size = offset.div_ceil(align_max) * align_max;
+    (out, size.max(16))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::Scalar;
+
+    #[test]
+    fn saxpy_layout_matches_the_schema() {
+        let (members, size) = layout_uniform(vec![
+            ("n".into(), "n".into(), Ty::I32, Some(0)),
+            ("a".into(), "a".into(), Ty::F32, Some(3)),
+            (
+                GRID_DIM_MEMBER.into(),
+                GRID_DIM_FIELD.into(),
+                Ty::Vector(Scalar::U32, 3),
+                None,
+            ),
+        ]);
+        let offsets: Vec<u64> = members.iter().map(|m| m.offset).collect();
+        assert_eq!(offsets, vec![0, 4, 16]);
+        assert_eq!(size, 32);
+    }
+}

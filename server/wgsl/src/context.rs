@@ -1,0 +1,419 @@
+//! State shared while lowering one kernel: the module being assembled
+//! ([`Module`]) and the per-function lowering context ([`FnLower`]) with its
+//! scopes, values, places and pointer views.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use cudalens_syntax::FileModel;
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{ExprKind, Stmt, Type as CType};
+
+use crate::TranspileOptions;
+use crate::analysis::Analysis;
+use crate::diag::TranspileDiagnostic;
+use crate::emit::WStmt;
+use crate::names::{NameSupply, wgsl_ident};
+use crate::types::{Konst, Scalar, Ty, literal, map_value_type};
+use crate::validate::Needs;
+
+/// Operator precedence of a WGSL expression text, to parenthesize only where
+/// WGSL's (stricter than C's) grammar needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Prec {
+    Primary,
+    Unary,
+    Mul,
+    Add,
+    Shift,
+    Rel,
+    BitAnd,
+    BitOr,
+    BitXor,
+    LogAnd,
+    LogOr,
+}
+
+/// How an array element used with atomics is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AtomicRepr {
+    /// `atomic<i32>` / `atomic<u32>`.
+    Native(Scalar),
+    /// A CUDA `float` stored as its bits in `atomic<u32>` (float atomics
+    /// become compare-exchange loops).
+    F32Bits,
+}
+
+/// A CUDA pointer that the compiler tracks statically: an array (a storage
+/// binding, a workgroup or local array) and an element offset.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PtrVal {
+    /// WGSL text of the array (`x`, `tile[r]`) or of a scalar variable.
+    pub base: String,
+    /// The array's element type (the pointee).
+    pub elem: Ty,
+    pub atomic: Option<AtomicRepr>,
+    pub offset: Option<Box<Val>>,
+    /// The module-scope variable behind `base` when `base` is just its name
+    /// (device functions can only receive those).
+    pub module_root: Option<String>,
+    pub mutable: bool,
+    /// `&scalar`: no indexing, only `*p`.
+    pub scalar_target: bool,
+}
+
+/// A lowered expression: WGSL text with its type.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Val {
+    pub text: String,
+    pub ty: Ty,
+    pub prec: Prec,
+    pub konst: Option<Konst>,
+    pub ptr: Option<Box<PtrVal>>,
+}
+
+impl Val {
+    pub fn new(text: impl Into<String>, ty: Ty, prec: Prec) -> Val {
+        Val {
+            text: text.into(),
+            ty,
+            prec,
+            konst: None,
+            ptr: None,
+        }
+    }
+
+    pub fn atom(text: impl Into<String>, ty: Ty) -> Val {
+        Val::new(text, ty, Prec::Primary)
+    }
+
+    pub fn konst(k: Konst, s: Scalar) -> Val {
+        let k = k.convert(s);
+        let text = literal(k, s);
+        let negative = match k {
+            Konst::Int(v) => v < 0,
+            Konst::Float(f) => f.is_sign_negative(),
+            Konst::Bool(_) => false,
+        };
+        Val {
+            text,
+            ty: Ty::Scalar(s),
+            prec: if negative { Prec::Unary } else { Prec::Primary },
+            konst: Some(k),
+            ptr: None,
+        }
+    }
+
+    /// Placeholder after an error diagnostic; never reported again.
+    pub fn error() -> Val {
+        Val::atom("0", Ty::Error)
+    }
+
+    pub fn void() -> Val {
+        Val::atom("", Ty::Void)
+    }
+
+    pub fn pointer(p: PtrVal) -> Val {
+        Val {
+            text: p.base.clone(),
+            ty: Ty::Pointer(Box::new(p.elem.clone())),
+            prec: Prec::Primary,
+            konst: None,
+            ptr: Some(Box::new(p)),
+        }
+    }
+
+    pub fn is_error(&self) -> bool {
+        self.ty == Ty::Error
+    }
+
+    /// Text usable as an operand where only `allowed` precedences go bare.
+    pub fn operand(&self, allowed: &[Prec]) -> String {
+        if allowed.contains(&self.prec) {
+            self.text.clone()
+        } else {
+            format!("({})", self.text)
+        }
+    }
+
+    /// Text as the base of `.x` / `[i]`.
+    pub fn postfix_base(&self) -> String {
+        self.operand(&[Prec::Primary])
+    }
+
+    /// An identifier or literal: safe to repeat in the output.
+    pub fn is_simple(&self) -> bool {
+        self.konst.is_some()
+            || (self.prec == Prec::Primary
+                && self
+                    .text
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+    }
+}
+
+/// An assignable location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Place {
+    pub text: String,
+    pub ty: Ty,
+    pub atomic: Option<AtomicRepr>,
+    pub mutable: bool,
+}
+
+/// What a name means in the current scope.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sym {
+    /// A scalar or vector variable (`var` when mutable, else `let`).
+    Value { wgsl: String, ty: Ty, mutable: bool },
+    /// An array: local (`var`), workgroup or storage (module scope).
+    Array {
+        wgsl: String,
+        ty: Ty,
+        mutable: bool,
+        atomic: Option<AtomicRepr>,
+        module_scope: bool,
+    },
+    /// A named constant (template value, `const int N = 4;`).
+    Const(Val),
+    /// A pointer variable: a view into an array. When `offset_var` is set the
+    /// view can move (`p += n`): the variable holds the element offset.
+    Pointer {
+        view: PtrVal,
+        offset_var: Option<String>,
+    },
+}
+
+/// Builtins the entry point must expose through `var<private>` mirrors.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct BuiltinUses {
+    pub thread_idx: bool,
+    pub block_idx: bool,
+    pub grid_dim: bool,
+    pub warp_size: bool,
+    pub lane_id: bool,
+}
+
+/// A device function specialized for one call shape.
+#[derive(Clone, Debug)]
+pub struct Specialization {
+    pub wgsl_name: String,
+    pub ret: Ty,
+    pub effectful: bool,
+}
+
+/// Module-level state while one kernel is compiled.
+pub struct Module<'m> {
+    pub model: &'m FileModel,
+    pub source: &'m str,
+    pub opts: &'m TranspileOptions,
+    pub diags: Vec<TranspileDiagnostic>,
+    pub needs: Needs,
+    pub uses: BuiltinUses,
+    pub analysis: Analysis<'m>,
+    /// Whether the kernel writes any storage buffer (barriers then also
+    /// order storage memory).
+    pub writes_storage: bool,
+    /// `var<workgroup>` declarations, in order.
+    pub workgroup_vars: Vec<String>,
+    /// `(override name, default)` for dynamic shared memory.
+    pub dynamic_shared: Option<(String, u32)>,
+    /// Helper functions by name, with their text.
+    pub helpers: BTreeSet<(&'static str, &'static str)>,
+    /// Emitted device functions, callees first.
+    pub functions: Vec<String>,
+    pub specializations: HashMap<String, Specialization>,
+    pub in_progress: HashSet<String>,
+    /// Module-scope names in use.
+    pub module_names: HashSet<String>,
+    /// `__shared__` variables by `function::name` (a device function
+    /// specialized twice still declares its shared array once).
+    pub shared_vars: HashMap<String, Sym>,
+    /// The launch's dynamic shared memory in bytes, for the override default.
+    pub dynamic_shared_default_bytes: u64,
+}
+
+impl<'m> Module<'m> {
+    pub fn error(&mut self, span: Span, message: impl Into<String>) {
+        self.diags.push(TranspileDiagnostic::error(span, message));
+    }
+
+    pub fn warning(&mut self, span: Span, message: impl Into<String>) {
+        let d = TranspileDiagnostic::warning(span, message);
+        if !self.diags.contains(&d) {
+            self.diags.push(d);
+        }
+    }
+
+    /// A fresh module-scope name based on `name`.
+    pub fn module_name(&mut self, name: &str) -> String {
+        let base = wgsl_ident(name);
+        let mut candidate = base.clone();
+        let mut n = 1;
+        while !self.module_names.insert(candidate.clone()) {
+            n += 1;
+            candidate = format!("{base}_{n}");
+        }
+        candidate
+    }
+}
+
+/// Lowers the body of one function (the kernel or a device function).
+pub struct FnLower<'a, 'm> {
+    pub m: &'a mut Module<'m>,
+    pub scopes: Vec<HashMap<String, Sym>>,
+    pub names: NameSupply,
+    pub ret: Ty,
+    pub is_kernel: bool,
+    /// The CUDA function name (for its analysis facts).
+    pub function: String,
+    /// Template type parameters bound to CUDA type spellings.
+    pub template_types: HashMap<String, CType>,
+    /// Names assigned anywhere in the body (they need `var`).
+    pub assigned: HashSet<String>,
+    /// Depth of fallthrough-`switch` emulation loops (where `continue` cannot go).
+    pub emulated_switch_depth: usize,
+    pub loop_depth: usize,
+    /// Depth of `switch` statements (where `break` is valid).
+    pub switch_depth: usize,
+    /// Whether the call lowered last has side effects (it must not be
+    /// dropped or reordered).
+    pub last_effectful: bool,
+    /// Statements the entry point must run before the body.
+    pub pending_prologue: Vec<WStmt>,
+}
+
+impl<'a, 'm> FnLower<'a, 'm> {
+    pub fn new(
+        m: &'a mut Module<'m>,
+        function: &str,
+        body: Option<&Stmt>,
+        is_kernel: bool,
+    ) -> Self {
+        let mut names = NameSupply::default();
+        let mut assigned = HashSet::new();
+        if let Some(body) = body {
+            body.walk_exprs(&mut |e| match &e.kind {
+                ExprKind::Ident(n) => names.reserve(&wgsl_ident(n)),
+                ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => {
+                    if let Some(n) = t.as_ident() {
+                        assigned.insert(n.to_string());
+                    }
+                }
+                _ => {}
+            });
+            body.walk(&mut |s| {
+                if let cudalens_syntax::ir::StmtKind::Decl(ds) = &s.kind {
+                    for d in ds {
+                        names.reserve(&wgsl_ident(&d.name));
+                    }
+                }
+            });
+        }
+        for n in &m.module_names {
+            names.reserve(n);
+        }
+        FnLower {
+            m,
+            scopes: vec![HashMap::new()],
+            names,
+            ret: Ty::Void,
+            is_kernel,
+            function: function.to_string(),
+            template_types: HashMap::new(),
+            assigned,
+            emulated_switch_depth: 0,
+            loop_depth: 0,
+            switch_depth: 0,
+            last_effectful: false,
+            pending_prologue: Vec::new(),
+        }
+    }
+
+    pub fn error(&mut self, span: Span, message: impl Into<String>) -> Val {
+        self.m.error(span, message);
+        Val::error()
+    }
+
+    pub fn push_scope(&mut self) {
+        self.scopes.push(HashMap::new());
+    }
+
+    pub fn pop_scope(&mut self) {
+        self.scopes.pop();
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<&Sym> {
+        self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    pub fn declare(&mut self, name: &str, sym: Sym) {
+        if let Some(s) = self.scopes.last_mut() {
+            s.insert(name.to_string(), sym);
+        }
+    }
+
+    /// A WGSL name for a new local `name`: its own spelling unless an outer
+    /// scope of the same function already uses it (WGSL would shadow too,
+    /// but distinct names read better in loops lowered to `loop`).
+    pub fn local_name(&mut self, name: &str) -> String {
+        let base = wgsl_ident(name);
+        if self.m.module_names.contains(&base) {
+            return self.names.fresh(&base);
+        }
+        base
+    }
+
+    pub fn last_call_effectful(&self, _v: &Val) -> bool {
+        self.last_effectful
+    }
+
+    pub fn fresh(&mut self, hint: &str) -> String {
+        self.names.fresh(hint)
+    }
+
+    /// Maps a CUDA value type, substituting template type parameters.
+    pub fn map_type(&mut self, ty: &CType, span: Span) -> Ty {
+        let ty = self.subst_type(ty);
+        match map_value_type(&ty, &self.m.model.types, self.m.opts) {
+            Ok(t) => {
+                self.note_type(&t);
+                t
+            }
+            Err(msg) => {
+                self.m.error(span, msg);
+                Ty::Error
+            }
+        }
+    }
+
+    pub fn subst_type(&self, ty: &CType) -> CType {
+        match self.template_types.get(&ty.base) {
+            Some(bound) => CType {
+                pointer: ty.pointer + bound.pointer,
+                is_const: ty.is_const || bound.is_const,
+                ..bound.clone()
+            },
+            None => ty.clone(),
+        }
+    }
+
+    /// Records the device features a type needs.
+    pub fn note_type(&mut self, t: &Ty) {
+        match t.leaf().scalar() {
+            Some(Scalar::F16) => self.m.needs.f16 = true,
+            Some(Scalar::F64) => self.m.needs.f64 = true,
+            Some(Scalar::I64 | Scalar::U64) => self.m.needs.int64 = true,
+            _ => {}
+        }
+    }
+
+    /// Binds `v` to a `let` unless it is already safe to repeat.
+    pub fn materialize(&mut self, v: Val, hint: &str, out: &mut Vec<WStmt>) -> Val {
+        if v.is_simple() || v.is_error() || v.ty == Ty::Void || v.ptr.is_some() {
+            return v;
+        }
+        let name = self.fresh(hint);
+        out.push(WStmt::line(format!("let {name} = {};", v.text)));
+        Val::atom(name, v.ty)
+    }
+}

@@ -1,0 +1,1458 @@
+//! Expressions: C's implicit conversions made explicit, constant folding of
+//! literals, side effects hoisted into statements in evaluation order, and
+//! CUDA pointers tracked as (array, offset) views.
+
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind, UnOp};
+
+use crate::context::{AtomicRepr, FnLower, Place, Prec, PtrVal, Sym, Val};
+use crate::emit::WStmt;
+use crate::types::{Konst, Scalar, Ty, common_type, promote, wrap_int};
+
+const UNARY_OK: &[Prec] = &[Prec::Primary, Prec::Unary];
+const MUL_OK: &[Prec] = &[Prec::Primary, Prec::Unary, Prec::Mul];
+const ADD_OK: &[Prec] = &[Prec::Primary, Prec::Unary, Prec::Mul, Prec::Add];
+const REL_OK: &[Prec] = &[
+    Prec::Primary,
+    Prec::Unary,
+    Prec::Mul,
+    Prec::Add,
+    Prec::Shift,
+];
+
+impl FnLower<'_, '_> {
+    // ---- conversions --------------------------------------------------------
+
+    /// `v` converted to `to` the way C converts implicitly.
+    pub fn convert(&mut self, v: Val, to: &Ty, span: Span) -> Val {
+        if v.ty == *to || v.is_error() || *to == Ty::Error {
+            return v;
+        }
+        if let (Some(k), Ty::Scalar(s)) = (v.konst, to) {
+            return Val::konst(k, *s);
+        }
+        match (&v.ty, to) {
+            (Ty::Scalar(from), Ty::Scalar(Scalar::Bool)) => {
+                let zero = Val::konst(Konst::Int(0), *from);
+                Val::new(
+                    format!("{} != {}", v.operand(REL_OK), zero.text),
+                    Ty::BOOL,
+                    Prec::Rel,
+                )
+            }
+            (Ty::Scalar(_), Ty::Scalar(s)) => {
+                Val::atom(format!("{}({})", s.wgsl(), v.text), to.clone())
+            }
+            (Ty::Vector(_, a), Ty::Vector(_, b)) if a == b => {
+                Val::atom(format!("{}({})", to.wgsl(), v.text), to.clone())
+            }
+            (Ty::Scalar(_), Ty::Vector(s, _)) => {
+                let inner = self.convert(v, &Ty::Scalar(*s), span);
+                Val::atom(format!("{}({})", to.wgsl(), inner.text), to.clone())
+            }
+            _ => self.error(
+                span,
+                format!("cannot convert `{}` to `{}`", v.ty.wgsl(), to.wgsl()),
+            ),
+        }
+    }
+
+    /// A condition: any scalar compared against zero.
+    pub fn as_condition(&mut self, v: Val, span: Span) -> Val {
+        match &v.ty {
+            Ty::Scalar(_) | Ty::Error => self.convert(v, &Ty::BOOL, span),
+            Ty::Pointer(_) => {
+                self.error(span, "pointer used as a condition: not supported in WGSL")
+            }
+            other => {
+                let t = other.wgsl();
+                self.error(span, format!("`{t}` used as a condition"))
+            }
+        }
+    }
+
+    // ---- expressions --------------------------------------------------------
+
+    /// Lowers `e` as a value; side effects go to `out` first.
+    pub fn expr(&mut self, e: &Expr, out: &mut Vec<WStmt>) -> Val {
+        use ExprKind::*;
+        match &e.kind {
+            Int { value, unsigned, long } => self.int_literal(*value, *unsigned, *long, e.span),
+            Float { value, single } => {
+                let s = if *single || !self.m.opts.enable_f64 {
+                    Scalar::F32
+                } else {
+                    self.m.needs.f64 = true;
+                    Scalar::F64
+                };
+                Val::konst(Konst::Float(*value), s)
+            }
+            Bool(b) => Val::konst(Konst::Bool(*b), Scalar::Bool),
+            Str(_) => self.error(e.span, "string literals are not supported in WGSL"),
+            Ident(name) => self.ident(name, e.span),
+            Builtin(b, axis) => self.builtin(*b, Some(axis.name()), e.span),
+            WarpSize => self.warp_size(),
+            Unary(op, a) => self.unary(*op, a, e, out),
+            Binary(op, a, b) => self.binary_expr(*op, a, b, e.span, out),
+            Assign(op, target, value) => {
+                let place = self.assign(*op, target, value, e.span, out);
+                match place {
+                    Some(p) => self.read_place(&p),
+                    None => Val::error(),
+                }
+            }
+            IncDec { increment, prefix, target } => {
+                self.incdec(*increment, *prefix, target, e.span, out, true)
+            }
+            Ternary(c, a, b) => self.ternary(c, a, b, e.span, out),
+            Call { callee, template_args, args } => {
+                let v = self.call(callee, template_args, args, e.span, out);
+                if v.ptr.is_none() && v.ty != Ty::Void && self.last_call_effectful(&v) {
+                    self.materialize(v, "call", out)
+                } else {
+                    v
+                }
+            }
+            Index(..) | Member { .. } => {
+                if let Member { base, field, arrow: false } = &e.kind
+                    && !self.is_place_expr(base)
+                {
+                    let b = self.expr(base, out);
+                    return self.component(b, field, e.span);
+                }
+                match self.place(e, out) {
+                    Some(p) => self.read_place(&p),
+                    None => Val::error(),
+                }
+            }
+            Launch { .. } => self.error(
+                e.span,
+                "dynamic parallelism (launching a kernel from device code) cannot be expressed in WGSL",
+            ),
+            Cast { ty, reinterpret, expr } => {
+                if *reinterpret || ty.pointer > 0 {
+                    if ty.pointer > 0 && !*reinterpret && self.is_pointer_expr(expr) {
+                        let p = self.pointer(expr, out);
+                        let target = ty.pointee();
+                        let want = self.map_type(&target, e.span);
+                        if let Some(p) = &p
+                            && p.elem == want
+                        {
+                            return Val::pointer(p.clone());
+                        }
+                    }
+                    return self.error(
+                        e.span,
+                        "pointer casts (such as `reinterpret_cast<float4*>`) cannot be expressed in WGSL: storage buffers have one element type",
+                    );
+                }
+                let v = self.expr(expr, out);
+                let to = self.map_type(ty, e.span);
+                if to == Ty::Void {
+                    return Val::void();
+                }
+                self.explicit_cast(v, &to, e.span)
+            }
+            SizeofType(ty) => {
+                let ty = self.subst_type(ty);
+                match self.m.model.types.size_of(&ty) {
+                    Some(n) => Val::konst(Konst::Int(n as i128), Scalar::U32),
+                    None => self.error(e.span, format!("unknown size of `{}`", ty.display())),
+                }
+            }
+            SizeofExpr(inner) => {
+                let mut scratch = Vec::new();
+                let v = self.expr(inner, &mut scratch);
+                match sizeof_ty(&v.ty) {
+                    Some(n) => Val::konst(Konst::Int(n as i128), Scalar::U32),
+                    None => self.error(e.span, "cannot compute this `sizeof`"),
+                }
+            }
+            InitList(_) => self.error(e.span, "initializer lists are only supported in declarations"),
+            Comma(items) => {
+                let Some((last, rest)) = items.split_last() else {
+                    return self.error(e.span, "empty comma expression");
+                };
+                for item in rest {
+                    self.expr_stmt(item, out);
+                }
+                self.expr(last, out)
+            }
+            Unknown(text) => self.unknown_expr(text, e.span),
+        }
+    }
+
+    fn unknown_expr(&mut self, text: &str, span: Span) -> Val {
+        let t = text.trim_start();
+        let msg = if t.starts_with("asm") {
+            "inline PTX assembly cannot be expressed in WGSL".to_string()
+        } else if t.starts_with('[') {
+            "lambdas are not supported in WGSL".to_string()
+        } else if t.starts_with("new ") {
+            "dynamic allocation (`new`) is not supported in WGSL".to_string()
+        } else {
+            let short: String = t.chars().take(60).collect();
+            format!("unsupported expression `{short}`")
+        };
+        self.error(span, msg)
+    }
+
+    fn int_literal(&mut self, value: i128, unsigned: bool, long: bool, span: Span) -> Val {
+        let fits_i32 = i32::try_from(value).is_ok();
+        let fits_u32 = u32::try_from(value).is_ok();
+        let s = if long && self.m.opts.enable_int64 {
+            self.m.needs.int64 = true;
+            if unsigned { Scalar::U64 } else { Scalar::I64 }
+        } else if unsigned && fits_u32 {
+            Scalar::U32
+        } else if fits_i32 && !unsigned {
+            Scalar::I32
+        } else if fits_u32 {
+            // C would make a decimal literal past INT_MAX `long`; without
+            // 64-bit integers the closest WGSL type is u32.
+            Scalar::U32
+        } else if self.m.opts.enable_int64 {
+            self.m.needs.int64 = true;
+            if unsigned { Scalar::U64 } else { Scalar::I64 }
+        } else {
+            return self.error(
+                span,
+                "integer literal does not fit in 32 bits (enable_int64 is off)",
+            );
+        };
+        Val::konst(Konst::Int(value), s)
+    }
+
+    fn ident(&mut self, name: &str, span: Span) -> Val {
+        match self.lookup(name).cloned() {
+            Some(Sym::Value { wgsl, ty, .. }) => Val::atom(wgsl, ty),
+            Some(Sym::Const(v)) => v,
+            Some(Sym::Array {
+                wgsl,
+                ty,
+                mutable,
+                atomic,
+                module_scope,
+            }) => {
+                // An array decays to a pointer to its first element.
+                let elem = ty.element().cloned().unwrap_or(Ty::Error);
+                Val::pointer(PtrVal {
+                    base: wgsl.clone(),
+                    elem,
+                    atomic,
+                    offset: None,
+                    module_root: module_scope.then_some(wgsl),
+                    mutable,
+                    scalar_target: false,
+                })
+            }
+            Some(Sym::Pointer { view, .. }) => Val::pointer(view),
+            None => match name {
+                "threadIdx" => self.builtin(Builtin::ThreadIdx, None, span),
+                "blockIdx" => self.builtin(Builtin::BlockIdx, None, span),
+                "blockDim" => self.builtin(Builtin::BlockDim, None, span),
+                "gridDim" => self.builtin(Builtin::GridDim, None, span),
+                "INFINITY" | "CUDART_INF_F" => Val::konst(Konst::Float(f64::INFINITY), Scalar::F32),
+                "NAN" | "CUDART_NAN_F" => Val::konst(Konst::Float(f64::NAN), Scalar::F32),
+                "FLT_MAX" => Val::konst(Konst::Float(f32::MAX as f64), Scalar::F32),
+                "FLT_MIN" => Val::konst(Konst::Float(f32::MIN_POSITIVE as f64), Scalar::F32),
+                "INT_MAX" => Val::konst(Konst::Int(i32::MAX as i128), Scalar::I32),
+                "INT_MIN" => Val::konst(Konst::Int(i32::MIN as i128), Scalar::I32),
+                "UINT_MAX" => Val::konst(Konst::Int(u32::MAX as i128), Scalar::U32),
+                _ => self.global(name, span),
+            },
+        }
+    }
+
+    /// File-scope names: integer constants and `const` scalars.
+    fn global(&mut self, name: &str, span: Span) -> Val {
+        if let Some(v) = self.m.model.consts.get(name) {
+            let s = if i32::try_from(*v).is_ok() {
+                Scalar::I32
+            } else {
+                Scalar::U32
+            };
+            return Val::konst(Konst::Int(*v), s);
+        }
+        let model = self.m.model;
+        if let Some(g) = model.globals.iter().find(|g| g.name == name) {
+            if g.dims.is_empty()
+                && g.ty.pointer == 0
+                && (g.ty.is_const || g.constexpr)
+                && let Some(init) = &g.init
+            {
+                let mut scratch = Vec::new();
+                let v = self.expr(init, &mut scratch);
+                let ty = self.map_type(&g.ty, g.span);
+                let v = self.convert(v, &ty, g.span);
+                if v.konst.is_some() {
+                    return v;
+                }
+            }
+            return self.error(
+                span,
+                format!("file-scope variable `{name}` (`__constant__`/`__device__` memory) is not supported: pass it as a kernel parameter"),
+            );
+        }
+        if self.m.model.function(name).is_some() {
+            return self.error(
+                span,
+                format!("function pointers (`{name}`) cannot be expressed in WGSL"),
+            );
+        }
+        self.error(span, format!("unknown identifier `{name}`"))
+    }
+
+    pub fn builtin(&mut self, b: Builtin, axis: Option<&str>, _span: Span) -> Val {
+        let vec3 = Ty::Vector(Scalar::U32, 3);
+        let whole = match b {
+            Builtin::ThreadIdx => {
+                self.m.uses.thread_idx = true;
+                "thread_idx".to_string()
+            }
+            Builtin::BlockIdx => {
+                self.m.uses.block_idx = true;
+                "block_idx".to_string()
+            }
+            Builtin::GridDim => {
+                self.m.uses.grid_dim = true;
+                "grid_dim".to_string()
+            }
+            Builtin::BlockDim => {
+                return match axis {
+                    Some(a) => Val::atom(format!("BLOCK_DIM_{}", a.to_uppercase()), Ty::U32),
+                    None => Val::atom("vec3<u32>(BLOCK_DIM_X, BLOCK_DIM_Y, BLOCK_DIM_Z)", vec3),
+                };
+            }
+        };
+        match axis {
+            Some(a) => Val::atom(format!("{whole}.{a}"), Ty::U32),
+            None => Val::atom(whole, vec3),
+        }
+    }
+
+    pub fn warp_size(&mut self) -> Val {
+        if self.m.opts.subgroups {
+            self.m.uses.warp_size = true;
+            Val::atom("warp_size", Ty::I32)
+        } else {
+            Val::konst(Konst::Int(32), Scalar::I32)
+        }
+    }
+
+    fn component(&mut self, base: Val, field: &str, span: Span) -> Val {
+        match (&base.ty, field) {
+            (Ty::Vector(s, n), "x" | "y" | "z" | "w") => {
+                let idx = "xyzw".find(field).unwrap_or(0) as u8;
+                if idx >= *n {
+                    return self.error(
+                        span,
+                        format!("`{}` has no component `{field}`", base.ty.wgsl()),
+                    );
+                }
+                Val::atom(format!("{}.{field}", base.postfix_base()), Ty::Scalar(*s))
+            }
+            (Ty::Error, _) => Val::error(),
+            _ => self.error(
+                span,
+                format!("member `{field}`: struct types are not supported yet"),
+            ),
+        }
+    }
+
+    fn explicit_cast(&mut self, v: Val, to: &Ty, span: Span) -> Val {
+        if v.ty == *to || v.is_error() {
+            return v;
+        }
+        match (&v.ty, to) {
+            (Ty::Scalar(_), Ty::Scalar(_)) | (Ty::Vector(..), Ty::Vector(..)) => {
+                self.convert(v, to, span)
+            }
+            _ => self.error(
+                span,
+                format!("cannot cast `{}` to `{}`", v.ty.wgsl(), to.wgsl()),
+            ),
+        }
+    }
+
+    // ---- operators ------------------------------------------------------------
+
+    fn unary(&mut self, op: UnOp, a: &Expr, e: &Expr, out: &mut Vec<WStmt>) -> Val {
+        match op {
+            UnOp::Deref => match self.place(e, out) {
+                Some(p) => self.read_place(&p),
+                None => Val::error(),
+            },
+            UnOp::AddrOf => match self.pointer(e, out) {
+                Some(p) => Val::pointer(p),
+                None => Val::error(),
+            },
+            UnOp::Plus => {
+                let v = self.expr(a, out);
+                let t = promote(&v.ty);
+                self.convert(v, &t, e.span)
+            }
+            UnOp::Not => {
+                let v = self.expr(a, out);
+                let b = self.as_condition(v, e.span);
+                if let Some(k) = b.konst {
+                    return Val::konst(Konst::Bool(!k.truthy()), Scalar::Bool);
+                }
+                Val::new(format!("!{}", b.operand(UNARY_OK)), Ty::BOOL, Prec::Unary)
+            }
+            UnOp::Neg | UnOp::BitNot => {
+                let v = self.expr(a, out);
+                let t = promote(&v.ty);
+                let v = self.convert(v, &t, e.span);
+                let Some(s) = t.scalar() else {
+                    return if v.is_error() {
+                        v
+                    } else {
+                        self.error(e.span, "operand is not a number")
+                    };
+                };
+                if op == UnOp::BitNot && !s.is_int() {
+                    return self.error(e.span, "`~` needs an integer operand");
+                }
+                if let Some(k) = v.konst {
+                    let folded = match (op, k) {
+                        (UnOp::Neg, Konst::Float(f)) => Konst::Float(-f),
+                        (UnOp::Neg, k) => Konst::Int(wrap_int(k.as_int().wrapping_neg(), s)),
+                        (_, k) => Konst::Int(wrap_int(!k.as_int(), s)),
+                    };
+                    return Val::konst(folded, s);
+                }
+                if op == UnOp::Neg && matches!(s, Scalar::U32 | Scalar::U64) {
+                    // WGSL has no unary minus on unsigned integers; C wraps.
+                    let zero = Val::konst(Konst::Int(0), s);
+                    return Val::atom(format!("({} - {})", zero.text, v.operand(MUL_OK)), t);
+                }
+                let sym = if op == UnOp::Neg { "-" } else { "~" };
+                Val::new(format!("{sym}{}", v.operand(UNARY_OK)), t, Prec::Unary)
+            }
+        }
+    }
+
+    fn binary_expr(
+        &mut self,
+        op: BinOp,
+        a: &Expr,
+        b: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
+        if matches!(op, BinOp::LogAnd | BinOp::LogOr) {
+            return self.short_circuit(op, a, b, span, out);
+        }
+        if matches!(op, BinOp::Add | BinOp::Sub) && self.is_pointer_expr(a) {
+            return match self.pointer_arith(op, a, b, span, out) {
+                Some(p) => Val::pointer(p),
+                None => Val::error(),
+            };
+        }
+        let l = self.expr(a, out);
+        let r = self.expr(b, out);
+        self.binary(op, l, r, span)
+    }
+
+    /// `l op r` with C's conversions (no side effects involved).
+    pub fn binary(&mut self, op: BinOp, l: Val, r: Val, span: Span) -> Val {
+        if l.is_error() || r.is_error() {
+            return Val::error();
+        }
+        if l.ptr.is_some() || r.ptr.is_some() {
+            return self.error(
+                span,
+                "pointer comparison or arithmetic here cannot be expressed in WGSL",
+            );
+        }
+        if !l.ty.is_value() || !r.ty.is_value() {
+            return self.error(span, "operands must be numbers");
+        }
+        use BinOp::*;
+        match op {
+            Shl | Shr => {
+                let t = promote(&l.ty);
+                let l = self.convert(l, &t, span);
+                let Some(s) = t.scalar().filter(|s| s.is_int()) else {
+                    return self.error(span, "shift of a non-integer");
+                };
+                let amount_ty = t.with_scalar(Scalar::U32);
+                let r = self.convert(r, &amount_ty, span);
+                if let (Some(a), Some(b)) = (l.konst, r.konst) {
+                    let (a, b) = (a.as_int(), b.as_int() as u32 % s.bits());
+                    let v = if op == Shl {
+                        a.wrapping_shl(b)
+                    } else if s.is_signed_int() {
+                        a >> b
+                    } else {
+                        wrap_int(a, s) >> b
+                    };
+                    return Val::konst(Konst::Int(wrap_int(v, s)), s);
+                }
+                let sym = op.as_str();
+                Val::new(
+                    format!("{} {sym} {}", l.operand(UNARY_OK), r.operand(UNARY_OK)),
+                    t,
+                    Prec::Shift,
+                )
+            }
+            Eq | Ne | Lt | Gt | Le | Ge => {
+                let t = common_type(&l.ty, &r.ty);
+                let l = self.convert(l, &t, span);
+                let r = self.convert(r, &t, span);
+                if let (Some(a), Some(b)) = (l.konst, r.konst) {
+                    let ord = if t.scalar().is_some_and(|s| s.is_float()) {
+                        a.as_float().partial_cmp(&b.as_float())
+                    } else {
+                        Some(a.as_int().cmp(&b.as_int()))
+                    };
+                    if let Some(ord) = ord {
+                        use std::cmp::Ordering::*;
+                        let v = match op {
+                            Eq => ord == Equal,
+                            Ne => ord != Equal,
+                            Lt => ord == Less,
+                            Gt => ord == Greater,
+                            Le => ord != Greater,
+                            _ => ord != Less,
+                        };
+                        return Val::konst(Konst::Bool(v), Scalar::Bool);
+                    }
+                }
+                if matches!(t, Ty::Vector(..)) {
+                    return self.error(span, "comparison of vectors");
+                }
+                Val::new(
+                    format!(
+                        "{} {} {}",
+                        l.operand(REL_OK),
+                        op.as_str(),
+                        r.operand(REL_OK)
+                    ),
+                    Ty::BOOL,
+                    Prec::Rel,
+                )
+            }
+            _ => {
+                let t = common_type(&l.ty, &r.ty);
+                let l = self.convert(l, &t, span);
+                let r = self.convert(r, &t, span);
+                let Some(s) = t.scalar() else {
+                    return Val::error();
+                };
+                let bitwise = matches!(op, BitAnd | BitOr | BitXor);
+                if bitwise && !s.is_int() {
+                    return self.error(span, format!("`{}` needs integer operands", op.as_str()));
+                }
+                if matches!(op, Div | Rem) && s.is_int() && r.konst.is_some_and(|k| k.as_int() == 0)
+                {
+                    // WGSL rejects a constant zero divisor at shader creation; C leaves it undefined.
+                    return self.error(span, "integer division by a constant zero");
+                }
+                if let (Some(a), Some(b)) = (l.konst, r.konst)
+                    && let Some(k) = fold_arith(op, a, b, s)
+                {
+                    return Val::konst(k, s);
+                }
+                let sym = op.as_str();
+                let (text, prec) = match op {
+                    Mul | Div | Rem => (
+                        format!("{} {sym} {}", l.operand(MUL_OK), r.operand(UNARY_OK)),
+                        Prec::Mul,
+                    ),
+                    Add | Sub => (
+                        format!("{} {sym} {}", l.operand(ADD_OK), r.operand(MUL_OK)),
+                        Prec::Add,
+                    ),
+                    _ => {
+                        let prec = match op {
+                            BitAnd => Prec::BitAnd,
+                            BitOr => Prec::BitOr,
+                            _ => Prec::BitXor,
+                        };
+                        let left = l.operand(&[Prec::Primary, Prec::Unary, prec]);
+                        (format!("{left} {sym} {}", r.operand(UNARY_OK)), prec)
+                    }
+                };
+                Val::new(text, t, prec)
+            }
+        }
+    }
+
+    /// `a && b` / `a || b`; a side-effecting right operand runs only when
+    /// C would run it.
+    fn short_circuit(
+        &mut self,
+        op: BinOp,
+        a: &Expr,
+        b: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
+        let l = self.expr(a, out);
+        let l = self.as_condition(l, a.span);
+        let mut rhs_stmts = Vec::new();
+        let r = self.expr(b, &mut rhs_stmts);
+        let r = self.as_condition(r, b.span);
+        let (prec, sym) = if op == BinOp::LogAnd {
+            (Prec::LogAnd, "&&")
+        } else {
+            (Prec::LogOr, "||")
+        };
+        if rhs_stmts.is_empty() {
+            if let (Some(x), Some(y)) = (l.konst, r.konst) {
+                let v = if op == BinOp::LogAnd {
+                    x.truthy() && y.truthy()
+                } else {
+                    x.truthy() || y.truthy()
+                };
+                return Val::konst(Konst::Bool(v), Scalar::Bool);
+            }
+            let rel: Vec<Prec> = vec![
+                Prec::Primary,
+                Prec::Unary,
+                Prec::Mul,
+                Prec::Add,
+                Prec::Shift,
+                Prec::Rel,
+            ];
+            let mut left_ok = rel.clone();
+            left_ok.push(prec);
+            return Val::new(
+                format!("{} {sym} {}", l.operand(&left_ok), r.operand(&rel)),
+                Ty::BOOL,
+                prec,
+            );
+        }
+        let _ = span;
+        let t = self.fresh("cond");
+        out.push(WStmt::line(format!("var {t}: bool = {};", l.text)));
+        rhs_stmts.push(WStmt::line(format!("{t} = {};", r.text)));
+        let guard = if op == BinOp::LogAnd {
+            t.clone()
+        } else {
+            format!("!{t}")
+        };
+        out.push(WStmt::If {
+            cond: guard,
+            then: rhs_stmts,
+            els: vec![],
+        });
+        Val::atom(t, Ty::BOOL)
+    }
+
+    fn ternary(&mut self, c: &Expr, a: &Expr, b: &Expr, span: Span, out: &mut Vec<WStmt>) -> Val {
+        let cond = self.expr(c, out);
+        let cond = self.as_condition(cond, c.span);
+        let mut sa = Vec::new();
+        let mut sb = Vec::new();
+        let va = self.expr(a, &mut sa);
+        let vb = self.expr(b, &mut sb);
+        if va.is_error() || vb.is_error() || cond.is_error() {
+            return Val::error();
+        }
+        if va.ptr.is_some() || vb.ptr.is_some() {
+            return self.error(
+                span,
+                "choosing between pointers cannot be expressed in WGSL",
+            );
+        }
+        let t = common_type(&va.ty, &vb.ty);
+        let va = self.convert(va, &t, a.span);
+        let vb = self.convert(vb, &t, b.span);
+        if sa.is_empty() && sb.is_empty() {
+            if let Some(k) = cond.konst {
+                return if k.truthy() { va } else { vb };
+            }
+            // Both sides are free of side effects: evaluating both is unobservable.
+            return Val::atom(
+                format!("select({}, {}, {})", vb.text, va.text, cond.text),
+                t,
+            );
+        }
+        let tmp = self.fresh("pick");
+        out.push(WStmt::line(format!("var {tmp}: {};", t.wgsl())));
+        sa.push(WStmt::line(format!("{tmp} = {};", va.text)));
+        sb.push(WStmt::line(format!("{tmp} = {};", vb.text)));
+        out.push(WStmt::If {
+            cond: cond.text,
+            then: sa,
+            els: sb,
+        });
+        Val::atom(tmp, t)
+    }
+
+    // ---- side effects -----------------------------------------------------------
+
+    /// A statement-level expression: assignments and calls become statements.
+    pub fn expr_stmt(&mut self, e: &Expr, out: &mut Vec<WStmt>) {
+        match &e.kind {
+            ExprKind::Assign(op, target, value) => {
+                self.assign(*op, target, value, e.span, out);
+            }
+            ExprKind::IncDec {
+                increment, target, ..
+            } => {
+                self.incdec(*increment, true, target, e.span, out, false);
+            }
+            ExprKind::Comma(items) => {
+                for item in items {
+                    self.expr_stmt(item, out);
+                }
+            }
+            ExprKind::Call {
+                callee,
+                template_args,
+                args,
+            } => {
+                let v = self.call(callee, template_args, args, e.span, out);
+                if v.is_error() || v.text.is_empty() {
+                    return;
+                }
+                // A discarded result without side effects (a pure call, or an
+                // emulated atomic already emitted above) needs no statement.
+                if v.ty == Ty::Void || self.last_call_effectful(&v) {
+                    out.push(WStmt::line(format!("{};", v.text)));
+                }
+            }
+            ExprKind::Cast { ty, expr, .. } if ty.base == "void" && ty.pointer == 0 => {
+                self.expr_stmt(expr, out);
+            }
+            _ => {
+                let v = self.expr(e, out);
+                if !v.is_error() && v.ty != Ty::Void && v.ptr.is_none() && !v.is_simple() {
+                    out.push(WStmt::line(format!("_ = {};", v.text)));
+                }
+            }
+        }
+    }
+
+    /// Performs `target op= value`; returns the place for re-reading.
+    pub fn assign(
+        &mut self,
+        op: Option<BinOp>,
+        target: &Expr,
+        value: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Place> {
+        if let Some(name) = target.as_ident()
+            && let Some(Sym::Pointer { view, offset_var }) = self.lookup(name).cloned()
+        {
+            self.assign_pointer(name, view, offset_var, op, value, span, out);
+            return None;
+        }
+        let place = self.place(target, out)?;
+        if !place.mutable {
+            self.m
+                .error(target.span, "assignment to a read-only location");
+            return None;
+        }
+        if !place.ty.is_value() {
+            self.m
+                .error(target.span, "assignment to a whole array is not supported");
+            return None;
+        }
+        let rhs = self.expr(value, out);
+        if rhs.is_error() {
+            return None;
+        }
+        match op {
+            None => {
+                let v = self.convert(rhs, &place.ty, span);
+                self.write_place(&place, v, out);
+            }
+            Some(op) => {
+                if let Some(repr) = place.atomic {
+                    let name = match op {
+                        BinOp::Add => "atomicAdd",
+                        BinOp::Sub => "atomicSub",
+                        BinOp::BitAnd => "atomicAnd",
+                        BinOp::BitOr => "atomicOr",
+                        BinOp::BitXor => "atomicXor",
+                        _ => "",
+                    };
+                    if !name.is_empty() {
+                        self.atomic_rmw(name, &place, repr, rhs, span, out, false);
+                        return Some(place);
+                    }
+                }
+                let is_shift = matches!(op, BinOp::Shl | BinOp::Shr);
+                let rhs_for_compound = if is_shift {
+                    self.convert(rhs.clone(), &place.ty.with_scalar(Scalar::U32), span)
+                } else {
+                    self.convert(rhs.clone(), &place.ty, span)
+                };
+                let same_type = is_shift
+                    || common_type(&place.ty, &rhs.ty) == place.ty
+                    || rhs.konst.is_some() && place.ty.is_numeric_scalar();
+                let integer_only = matches!(
+                    op,
+                    BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Rem
+                );
+                let is_int = place.ty.scalar().is_some_and(|s| s.is_int());
+                let compound_ok = place.atomic.is_none()
+                    && same_type
+                    && place.ty == promote(&place.ty)
+                    && (is_int || !integer_only);
+                if matches!(op, BinOp::Div | BinOp::Rem)
+                    && place.ty.scalar().is_some_and(|s| s.is_int())
+                    && rhs_for_compound.konst.is_some_and(|k| k.as_int() == 0)
+                {
+                    self.m.error(span, "integer division by a constant zero");
+                    return None;
+                }
+                if compound_ok && !rhs_for_compound.is_error() {
+                    out.push(WStmt::line(format!(
+                        "{} {}= {};",
+                        place.text,
+                        op.as_str(),
+                        rhs_for_compound.text
+                    )));
+                } else {
+                    let cur = self.read_place(&place);
+                    let r = self.binary(op, cur, rhs, span);
+                    let v = self.convert(r, &place.ty, span);
+                    self.write_place(&place, v, out);
+                }
+            }
+        }
+        Some(place)
+    }
+
+    /// `p = q + n`, `p += n`, `p++` on a pointer variable: moves its offset.
+    #[allow(clippy::too_many_arguments)]
+    fn assign_pointer(
+        &mut self,
+        name: &str,
+        view: PtrVal,
+        offset_var: Option<String>,
+        op: Option<BinOp>,
+        value: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) {
+        let Some(var) = offset_var else {
+            self.m
+                .error(span, format!("pointer `{name}` cannot be reassigned here"));
+            return;
+        };
+        let new_offset = match op {
+            None => {
+                let Some(p) = self.pointer(value, out) else {
+                    return;
+                };
+                if p.base != view.base {
+                    self.m.error(
+                        span,
+                        format!("pointer `{name}` would change arrays: only offsets within one array can be expressed in WGSL"),
+                    );
+                    return;
+                }
+                p.offset
+                    .map(|o| *o)
+                    .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32))
+            }
+            Some(op @ (BinOp::Add | BinOp::Sub)) => {
+                let by = self.expr(value, out);
+                let cur = Val::atom(var.clone(), Ty::I32);
+                self.binary(op, cur, by, span)
+            }
+            Some(_) => {
+                self.m.error(span, "unsupported pointer arithmetic");
+                return;
+            }
+        };
+        let v = self.convert(new_offset, &Ty::I32, span);
+        out.push(WStmt::line(format!("{var} = {};", v.text)));
+    }
+
+    /// `++x`, `x--`, ...; in an expression the value is hoisted to a `let`.
+    pub fn incdec(
+        &mut self,
+        increment: bool,
+        prefix: bool,
+        target: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+        want_value: bool,
+    ) -> Val {
+        let op = if increment { BinOp::Add } else { BinOp::Sub };
+        if let Some(name) = target.as_ident()
+            && matches!(self.lookup(name), Some(Sym::Pointer { .. }))
+        {
+            let one = Expr::new(
+                ExprKind::Int {
+                    value: 1,
+                    unsigned: false,
+                    long: false,
+                },
+                span,
+            );
+            if want_value {
+                return self.error(
+                    span,
+                    "pointer increments inside expressions are not supported",
+                );
+            }
+            self.assign(Some(op), target, &one, span, out);
+            return Val::void();
+        }
+        let Some(place) = self.place(target, out) else {
+            return Val::error();
+        };
+        if !place.mutable {
+            return self.error(target.span, "increment of a read-only location");
+        }
+        let Some(s) = place
+            .ty
+            .scalar()
+            .filter(|_| matches!(place.ty, Ty::Scalar(_)))
+        else {
+            return self.error(target.span, "increment of a non-scalar");
+        };
+        let one = Val::konst(
+            Konst::Int(1),
+            if s == Scalar::Bool { Scalar::I32 } else { s },
+        );
+        if let Some(repr) = place.atomic {
+            let name = if increment { "atomicAdd" } else { "atomicSub" };
+            let old = self.atomic_rmw(name, &place, repr, one.clone(), span, out, want_value);
+            if !want_value {
+                return Val::void();
+            }
+            return if prefix {
+                self.binary(op, old, one, span)
+            } else {
+                old
+            };
+        }
+        let old = if want_value && !prefix {
+            let cur = self.read_place(&place);
+            let name = self.fresh("old");
+            out.push(WStmt::line(format!("let {name} = {};", cur.text)));
+            Some(Val::atom(name, place.ty.clone()))
+        } else {
+            None
+        };
+        if s.is_int() {
+            out.push(WStmt::line(format!(
+                "{}{};",
+                place.text,
+                if increment { "++" } else { "--" }
+            )));
+        } else {
+            let cur = self.read_place(&place);
+            let v = self.binary(op, cur, one, span);
+            let v = self.convert(v, &place.ty, span);
+            self.write_place(&place, v, out);
+        }
+        match old {
+            Some(v) => v,
+            None if want_value => self.read_place(&place),
+            None => Val::void(),
+        }
+    }
+
+    /// C leaves `a[i] = i++` undefined; rather than pick an order, refuse.
+    /// A nested modification of `v` may not share the expression with any
+    /// other use of `v` (its own operands excepted: `s = s + 1` is fine).
+    pub fn check_unsequenced(&mut self, e: &Expr) {
+        let mut modifications: Vec<(&Expr, String)> = Vec::new();
+        collect_modifications(e, e, &mut modifications);
+        for (m, name) in modifications {
+            if count_uses_outside(e, m, &name) > 0 {
+                self.m.error(
+                    e.span,
+                    format!("`{name}` is modified and used again in the same expression (unsequenced in C); split the statement"),
+                );
+                return;
+            }
+        }
+    }
+
+    // ---- places and pointers --------------------------------------------------------
+
+    fn is_place_expr(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Ident(n) => matches!(self.lookup(n), Some(Sym::Value { .. })),
+            ExprKind::Index(..) => true,
+            ExprKind::Unary(UnOp::Deref, _) => true,
+            ExprKind::Member { base, .. } => self.is_place_expr(base),
+            _ => false,
+        }
+    }
+
+    /// Whether `e` denotes a pointer (syntactically, from the declarations in scope).
+    pub fn is_pointer_expr(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Ident(n) => match self.lookup(n) {
+                Some(Sym::Pointer { .. }) => true,
+                Some(Sym::Array { ty, .. }) => !matches!(ty, Ty::Scalar(_) | Ty::Vector(..)),
+                _ => false,
+            },
+            ExprKind::Unary(UnOp::AddrOf, _) => true,
+            ExprKind::Binary(BinOp::Add | BinOp::Sub, a, _) => self.is_pointer_expr(a),
+            ExprKind::Cast { ty, .. } => ty.pointer > 0,
+            _ => false,
+        }
+    }
+
+    /// Lowers an lvalue.
+    pub fn place(&mut self, e: &Expr, out: &mut Vec<WStmt>) -> Option<Place> {
+        match &e.kind {
+            ExprKind::Ident(name) => match self.lookup(name).cloned() {
+                Some(Sym::Value { wgsl, ty, mutable }) => Some(Place {
+                    text: wgsl,
+                    ty,
+                    atomic: None,
+                    mutable,
+                }),
+                Some(Sym::Array {
+                    wgsl,
+                    ty,
+                    mutable,
+                    atomic,
+                    ..
+                }) if ty.is_value() => Some(Place {
+                    text: wgsl,
+                    ty,
+                    atomic,
+                    mutable,
+                }),
+                Some(_) => {
+                    self.m
+                        .error(e.span, format!("`{name}` is not assignable here"));
+                    None
+                }
+                None => {
+                    let v = self.ident(name, e.span);
+                    if !v.is_error() {
+                        self.m.error(e.span, format!("`{name}` is not assignable"));
+                    }
+                    None
+                }
+            },
+            ExprKind::Index(base, index) => {
+                let idx = self.expr(index, out);
+                let idx = self.index_value(idx, index.span);
+                if let Some(bp) = self.array_place(base, out) {
+                    // WGSL rejects constant out-of-bounds indices at shader creation.
+                    if let (Some(k), Ty::Array(_, crate::types::ArrayLen::Fixed(len))) =
+                        (idx.konst, &bp.ty)
+                        && !(0..i128::from(*len)).contains(&k.as_int())
+                    {
+                        self.m.error(
+                            index.span,
+                            format!(
+                                "constant index {} is out of bounds (array of {len})",
+                                k.as_int()
+                            ),
+                        );
+                        return None;
+                    }
+                    let elem = bp.ty.element().cloned().unwrap_or(Ty::Error);
+                    return Some(Place {
+                        text: format!("{}[{}]", bp.text, idx.text),
+                        ty: elem,
+                        atomic: bp.atomic,
+                        mutable: bp.mutable,
+                    });
+                }
+                let p = self.pointer(base, out)?;
+                Some(self.deref(p, Some(idx), e.span))
+            }
+            ExprKind::Unary(UnOp::Deref, inner) => {
+                let p = self.pointer(inner, out)?;
+                Some(self.deref(p, None, e.span))
+            }
+            ExprKind::Member {
+                base,
+                field,
+                arrow: false,
+            } => {
+                let bp = self.place(base, out)?;
+                match (&bp.ty, field.as_str()) {
+                    (Ty::Vector(s, n), "x" | "y" | "z" | "w")
+                        if ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
+                    {
+                        Some(Place {
+                            text: format!("{}.{field}", bp.text),
+                            ty: Ty::Scalar(*s),
+                            atomic: None,
+                            mutable: bp.mutable,
+                        })
+                    }
+                    (Ty::Error, _) => None,
+                    _ => {
+                        self.m.error(
+                            e.span,
+                            format!("member `{field}`: struct types are not supported yet"),
+                        );
+                        None
+                    }
+                }
+            }
+            ExprKind::Member { arrow: true, .. } => {
+                self.m
+                    .error(e.span, "`->`: pointers to structs are not supported");
+                None
+            }
+            _ => {
+                let v = self.expr(e, out);
+                if !v.is_error() {
+                    self.m.error(e.span, "expression is not assignable");
+                }
+                None
+            }
+        }
+    }
+
+    /// The place of an array (not decayed) for indexing: `tile`, `tile[r]`.
+    fn array_place(&mut self, e: &Expr, out: &mut Vec<WStmt>) -> Option<Place> {
+        match &e.kind {
+            ExprKind::Ident(n) => match self.lookup(n).cloned() {
+                Some(Sym::Array {
+                    wgsl,
+                    ty,
+                    mutable,
+                    atomic,
+                    ..
+                }) if ty.element().is_some() => Some(Place {
+                    text: wgsl,
+                    ty,
+                    atomic,
+                    mutable,
+                }),
+                _ => None,
+            },
+            ExprKind::Index(inner, _) => {
+                if !self.is_array_valued(inner) {
+                    return None;
+                }
+                let p = self.place(e, out)?;
+                p.ty.element().is_some().then_some(p)
+            }
+            _ => None,
+        }
+    }
+
+    fn is_array_valued(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Ident(n) => {
+                matches!(self.lookup(n), Some(Sym::Array { ty, .. }) if ty.element().is_some())
+            }
+            ExprKind::Index(inner, _) => self.is_array_valued(inner),
+            _ => false,
+        }
+    }
+
+    fn index_value(&mut self, idx: Val, span: Span) -> Val {
+        match idx.ty {
+            Ty::Scalar(Scalar::I32 | Scalar::U32) | Ty::Error => idx,
+            Ty::Scalar(Scalar::Bool) => self.convert(idx, &Ty::I32, span),
+            Ty::Scalar(Scalar::I64) => Val::atom(format!("i32({})", idx.text), Ty::I32),
+            Ty::Scalar(Scalar::U64) => Val::atom(format!("u32({})", idx.text), Ty::U32),
+            _ => self.error(span, "array index must be an integer"),
+        }
+    }
+
+    /// The element `p[index]` (or `*p`).
+    fn deref(&mut self, p: PtrVal, index: Option<Val>, span: Span) -> Place {
+        if p.scalar_target {
+            if index
+                .as_ref()
+                .is_some_and(|i| i.konst.map(|k| k.as_int()) != Some(0))
+                || p.offset.is_some()
+            {
+                self.m.error(
+                    span,
+                    "indexing through the address of a scalar is not supported",
+                );
+            }
+            return Place {
+                text: p.base,
+                ty: p.elem,
+                atomic: p.atomic,
+                mutable: p.mutable,
+            };
+        }
+        if let Some(k) = index
+            .as_ref()
+            .and_then(|i| i.konst)
+            .filter(|k| k.as_int() < 0)
+            && p.offset.is_none()
+        {
+            self.m
+                .error(span, format!("negative constant index {}", k.as_int()));
+        }
+        let idx = match (p.offset, index) {
+            (None, None) => Val::konst(Konst::Int(0), Scalar::I32),
+            (Some(o), None) => *o,
+            (None, Some(i)) => i,
+            (Some(o), Some(i)) => {
+                let sum = self.binary(BinOp::Add, *o, i, span);
+                self.index_value(sum, span)
+            }
+        };
+        Place {
+            text: format!("{}[{}]", p.base, idx.text),
+            ty: p.elem,
+            atomic: p.atomic,
+            mutable: p.mutable,
+        }
+    }
+
+    /// Lowers an expression that denotes a pointer.
+    pub fn pointer(&mut self, e: &Expr, out: &mut Vec<WStmt>) -> Option<PtrVal> {
+        match &e.kind {
+            ExprKind::Ident(_) => {
+                let v = self.expr(e, out);
+                if v.is_error() {
+                    return None;
+                }
+                match v.ptr {
+                    Some(p) => Some(*p),
+                    None => {
+                        self.m.error(e.span, "expected a pointer or an array");
+                        None
+                    }
+                }
+            }
+            ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) if self.is_pointer_expr(a) => {
+                self.pointer_arith(*op, a, b, e.span, out)
+            }
+            ExprKind::Unary(UnOp::AddrOf, inner) => match &inner.kind {
+                ExprKind::Index(base, index) => {
+                    if let Some(bp) = self.array_place(base, out) {
+                        let idx = self.expr(index, out);
+                        let idx = self.index_value(idx, index.span);
+                        let elem = bp.ty.element().cloned().unwrap_or(Ty::Error);
+                        let module_root = match self.lookup_root(base) {
+                            Some((name, true)) => Some(name),
+                            _ => None,
+                        };
+                        return Some(PtrVal {
+                            base: bp.text,
+                            elem,
+                            atomic: bp.atomic,
+                            offset: Some(Box::new(idx)),
+                            module_root,
+                            mutable: bp.mutable,
+                            scalar_target: false,
+                        });
+                    }
+                    let p = self.pointer(base, out)?;
+                    let idx = self.expr(index, out);
+                    Some(self.offset_pointer(p, BinOp::Add, idx, e.span))
+                }
+                ExprKind::Unary(UnOp::Deref, p) => self.pointer(p, out),
+                ExprKind::Ident(n) => match self.lookup(n).cloned() {
+                    Some(Sym::Array {
+                        wgsl,
+                        ty,
+                        mutable,
+                        atomic,
+                        module_scope,
+                    }) if ty.is_value() => Some(PtrVal {
+                        base: wgsl.clone(),
+                        elem: ty,
+                        atomic,
+                        offset: None,
+                        module_root: module_scope.then_some(wgsl),
+                        mutable,
+                        scalar_target: true,
+                    }),
+                    Some(Sym::Array { .. }) => self.pointer(inner, out),
+                    _ => {
+                        self.m.error(
+                            e.span,
+                            format!("taking the address of local variable `{n}` is not supported in WGSL"),
+                        );
+                        None
+                    }
+                },
+                _ => {
+                    self.m
+                        .error(e.span, "taking this address is not supported in WGSL");
+                    None
+                }
+            },
+            ExprKind::Cast { .. } => {
+                let v = self.expr(e, out);
+                v.ptr.map(|p| *p)
+            }
+            _ => {
+                let v = self.expr(e, out);
+                if !v.is_error() {
+                    self.m.error(
+                        e.span,
+                        "arbitrary pointer arithmetic cannot be expressed in WGSL",
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    /// The module-scope variable an array expression names, if any.
+    fn lookup_root(&self, e: &Expr) -> Option<(String, bool)> {
+        match &e.kind {
+            ExprKind::Ident(n) => match self.lookup(n) {
+                Some(Sym::Array {
+                    wgsl, module_scope, ..
+                }) => Some((wgsl.clone(), *module_scope)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn pointer_arith(
+        &mut self,
+        op: BinOp,
+        a: &Expr,
+        b: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<PtrVal> {
+        let p = self.pointer(a, out)?;
+        if self.is_pointer_expr(b) {
+            self.m
+                .error(span, "pointer difference cannot be expressed in WGSL");
+            return None;
+        }
+        let by = self.expr(b, out);
+        Some(self.offset_pointer(p, op, by, span))
+    }
+
+    fn offset_pointer(&mut self, mut p: PtrVal, op: BinOp, by: Val, span: Span) -> PtrVal {
+        if p.scalar_target {
+            self.m.error(
+                span,
+                "arithmetic on the address of a scalar is not supported",
+            );
+            return p;
+        }
+        let by = self.index_value(by, span);
+        let new = match p.offset.take() {
+            None if op == BinOp::Add => by,
+            None => {
+                let zero = Val::konst(Konst::Int(0), Scalar::I32);
+                self.binary(op, zero, by, span)
+            }
+            Some(o) => self.binary(op, *o, by, span),
+        };
+        p.offset = Some(Box::new(new));
+        p.module_root = p.module_root.filter(|r| *r == p.base);
+        p
+    }
+
+    // ---- memory access ------------------------------------------------------------
+
+    pub fn read_place(&mut self, p: &Place) -> Val {
+        match p.atomic {
+            Some(AtomicRepr::Native(_)) if p.ty.is_value() => {
+                Val::atom(format!("atomicLoad(&{})", p.text), p.ty.clone())
+            }
+            Some(AtomicRepr::F32Bits) if p.ty.is_value() => Val::atom(
+                format!("bitcast<f32>(atomicLoad(&{}))", p.text),
+                p.ty.clone(),
+            ),
+            _ => Val::atom(p.text.clone(), p.ty.clone()),
+        }
+    }
+
+    pub fn write_place(&mut self, p: &Place, v: Val, out: &mut Vec<WStmt>) {
+        if v.is_error() {
+            return;
+        }
+        let line = match p.atomic {
+            Some(AtomicRepr::Native(_)) => format!("atomicStore(&{}, {});", p.text, v.text),
+            Some(AtomicRepr::F32Bits) => {
+                format!("atomicStore(&{}, bitcast<u32>({}));", p.text, v.text)
+            }
+            None => format!("{} = {};", p.text, v.text),
+        };
+        out.push(WStmt::line(line));
+    }
+}
+
+fn fold_arith(op: BinOp, a: Konst, b: Konst, s: Scalar) -> Option<Konst> {
+    use BinOp::*;
+    if s.is_float() {
+        let (x, y) = (a.as_float(), b.as_float());
+        let v = match op {
+            Add => x + y,
+            Sub => x - y,
+            Mul => x * y,
+            Div if y != 0.0 => x / y,
+            _ => return None,
+        };
+        let v = if s == Scalar::F32 { v as f32 as f64 } else { v };
+        return v.is_finite().then_some(Konst::Float(v));
+    }
+    let (x, y) = (wrap_int(a.as_int(), s), wrap_int(b.as_int(), s));
+    let v = match op {
+        Add => x.wrapping_add(y),
+        Sub => x.wrapping_sub(y),
+        Mul => x.wrapping_mul(y),
+        Div if y != 0 => x / y,
+        Rem if y != 0 => x % y,
+        BitAnd => x & y,
+        BitOr => x | y,
+        BitXor => x ^ y,
+        _ => return None,
+    };
+    Some(Konst::Int(wrap_int(v, s)))
+}
+
+/// C `sizeof` of a lowered type.
+fn sizeof_ty(t: &Ty) -> Option<u64> {
+    match t {
+        Ty::Scalar(Scalar::Bool) => Some(1),
+        Ty::Scalar(s) => Some(s.size()),
+        Ty::Vector(s, n) => Some(s.size() * u64::from(*n)),
+        Ty::Array(e, crate::types::ArrayLen::Fixed(n)) => Some(sizeof_ty(e)? * u64::from(*n)),
+        Ty::Pointer(_) => Some(8),
+        _ => None,
+    }
+}
+
+/// Nested assignments and increments of plain variables (the top-level
+/// assignment itself excluded).
+fn collect_modifications<'e>(top: &Expr, e: &'e Expr, out: &mut Vec<(&'e Expr, String)>) {
+    match &e.kind {
+        ExprKind::IncDec { target, .. } => {
+            if let Some(n) = target.as_ident() {
+                out.push((e, n.to_string()));
+            }
+        }
+        ExprKind::Assign(_, target, _) if !std::ptr::eq(top, e) => {
+            if let Some(n) = target.as_ident() {
+                out.push((e, n.to_string()));
+            }
+        }
+        // `&&`, `||`, `?:` and `,` are sequence points.
+        ExprKind::Binary(BinOp::LogAnd | BinOp::LogOr, ..)
+        | ExprKind::Ternary(..)
+        | ExprKind::Comma(_) => return,
+        _ => {}
+    }
+    for c in e.children() {
+        collect_modifications(top, c, out);
+    }
+}
+
+fn count_uses_outside(e: &Expr, skip: &Expr, name: &str) -> usize {
+    if std::ptr::eq(e, skip) {
+        return 0;
+    }
+    let own = usize::from(e.as_ident() == Some(name));
+    own + e
+        .children()
+        .into_iter()
+        .map(|c| count_uses_outside(c, skip, name))
+        .sum::<usize>()
+}

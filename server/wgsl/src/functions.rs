@@ -1,0 +1,418 @@
+//! `__device__` functions become WGSL functions, specialized per call shape:
+//! template arguments are substituted, and each pointer parameter is bound to
+//! the module-scope array it points into (WGSL cannot pass storage pointers
+//! generically), leaving only its element offset as a runtime parameter.
+
+use std::collections::BTreeMap;
+
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
+use cudalens_syntax::model::{Function, TemplateParamKind, is_barrier};
+use cudalens_syntax::types::normalize_base;
+
+use crate::context::{FnLower, PtrVal, Specialization, Sym, Val};
+use crate::emit::{WStmt, print_block};
+use crate::names::wgsl_ident;
+use crate::types::{Konst, Scalar, Ty};
+
+/// How one argument is passed to a specialization.
+enum Arg {
+    Value(Val),
+    Pointer(PtrVal),
+}
+
+impl FnLower<'_, '_> {
+    pub fn call_device(
+        &mut self,
+        f: &Function,
+        template_args: &[String],
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
+        if args.len() != f.params.len() {
+            return self.error(
+                span,
+                format!(
+                    "`{}` expects {} argument(s), got {} (default arguments are not supported)",
+                    f.name,
+                    f.params.len(),
+                    args.len()
+                ),
+            );
+        }
+        // Template arguments: explicit ones first, then deduced from the arguments.
+        let mut types: BTreeMap<String, CType> = BTreeMap::new();
+        let mut values: BTreeMap<String, i128> = BTreeMap::new();
+        for (tp, written) in f.template_params.iter().zip(template_args) {
+            match &tp.kind {
+                TemplateParamKind::Type => {
+                    types.insert(tp.name.clone(), self.subst_type(&parse_ctype(written)));
+                }
+                TemplateParamKind::Value(_) => match self.template_value(written) {
+                    Some(v) => {
+                        values.insert(tp.name.clone(), v);
+                    }
+                    None => {
+                        return self.error(
+                            span,
+                            format!("template argument `{written}` is not a constant"),
+                        );
+                    }
+                },
+            }
+        }
+        let mut lowered = Vec::new();
+        for (p, a) in f.params.iter().zip(args) {
+            if p.ty.pointer > 0 {
+                let Some(ptr) = self.pointer(a, out) else {
+                    return Val::error();
+                };
+                if ptr.module_root.as_deref() != Some(ptr.base.as_str()) {
+                    return self.error(
+                        a.span,
+                        "only pointers into kernel buffers or `__shared__` arrays can be passed to device functions",
+                    );
+                }
+                if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                    types.insert(p.ty.base.clone(), ctype_of(&ptr.elem));
+                }
+                lowered.push(Arg::Pointer(ptr));
+            } else {
+                let v = self.expr(a, out);
+                if v.is_error() {
+                    return v;
+                }
+                if v.ptr.is_some() {
+                    return self.error(a.span, "pointer passed where a value is expected");
+                }
+                if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                    types.insert(p.ty.base.clone(), ctype_of(&v.ty));
+                }
+                lowered.push(Arg::Value(v));
+            }
+        }
+        for tp in &f.template_params {
+            let bound = types.contains_key(&tp.name) || values.contains_key(&tp.name);
+            if bound {
+                continue;
+            }
+            match (&tp.kind, &tp.default) {
+                (TemplateParamKind::Type, Some(d)) => {
+                    types.insert(tp.name.clone(), parse_ctype(d));
+                }
+                (TemplateParamKind::Value(_), Some(d)) if self.template_value(d).is_some() => {
+                    values.insert(tp.name.clone(), self.template_value(d).unwrap_or(0));
+                }
+                _ => {
+                    return self.error(
+                        span,
+                        format!(
+                            "cannot deduce template parameter `{}` of `{}`",
+                            tp.name, f.name
+                        ),
+                    );
+                }
+            }
+        }
+
+        // The call shape: template bindings and where each pointer points.
+        let mut key_parts = vec![f.name.clone()];
+        let mut suffix = Vec::new();
+        for (name, t) in &types {
+            key_parts.push(format!("{name}={}", t.display()));
+            suffix.push(wgsl_ident(&t.display().replace(' ', "_")));
+        }
+        for (name, v) in &values {
+            key_parts.push(format!("{name}={v}"));
+            suffix.push(v.to_string().replace('-', "m"));
+        }
+        for a in &lowered {
+            if let Arg::Pointer(p) = a {
+                let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
+                key_parts.push(format!("{}+{offset_ty}", p.base));
+                suffix.push(p.base.clone());
+            }
+        }
+        let key = key_parts.join(";");
+        let spec = match self.m.specializations.get(&key) {
+            Some(s) => s.clone(),
+            None => {
+                if self.m.in_progress.contains(&key) {
+                    return self.error(
+                        span,
+                        format!(
+                            "recursive call to `{}`: WGSL does not allow recursion",
+                            f.name
+                        ),
+                    );
+                }
+                let base = if suffix.is_empty() {
+                    f.name.clone()
+                } else {
+                    format!("{}_{}", f.name, suffix.join("_"))
+                };
+                let wgsl_name = self.m.module_name(&base);
+                self.m.in_progress.insert(key.clone());
+                let spec = self.specialize(f, &wgsl_name, &types, &values, &lowered);
+                self.m.in_progress.remove(&key);
+                self.m.specializations.insert(key, spec.clone());
+                spec
+            }
+        };
+        let mut call_args = Vec::new();
+        for (p, a) in f.params.iter().zip(lowered) {
+            match a {
+                Arg::Value(v) => {
+                    let ty = self.param_type(p, &types);
+                    call_args.push(self.convert(v, &ty, span).text);
+                }
+                Arg::Pointer(ptr) => {
+                    if let Some(o) = ptr.offset {
+                        call_args.push(o.text);
+                    }
+                }
+            }
+        }
+        self.last_effectful = spec.effectful;
+        let text = format!("{}({})", spec.wgsl_name, call_args.join(", "));
+        Val::atom(text, spec.ret)
+    }
+
+    fn param_type(
+        &mut self,
+        p: &cudalens_syntax::model::Param,
+        types: &BTreeMap<String, CType>,
+    ) -> Ty {
+        let saved = std::mem::take(&mut self.template_types);
+        self.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let t = self.map_type(&p.ty, p.name_span);
+        self.template_types = saved;
+        t
+    }
+
+    /// The value of a non-type template argument as written.
+    pub fn template_value(&mut self, written: &str) -> Option<i128> {
+        let t = written.trim().trim_end_matches(['u', 'U', 'l', 'L']);
+        if let Ok(v) = t.parse::<i128>() {
+            return Some(v);
+        }
+        if let Some(hex) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+            return i128::from_str_radix(hex, 16).ok();
+        }
+        match written {
+            "true" => return Some(1),
+            "false" => return Some(0),
+            _ => {}
+        }
+        if let Some(Sym::Const(v)) = self.lookup(written.trim()) {
+            return v.konst.map(|k| k.as_int());
+        }
+        self.m.model.consts.get(written.trim()).copied()
+    }
+
+    fn specialize(
+        &mut self,
+        f: &Function,
+        wgsl_name: &str,
+        types: &BTreeMap<String, CType>,
+        values: &BTreeMap<String, i128>,
+        args: &[Arg],
+    ) -> Specialization {
+        let body = f.body.as_ref();
+        let mut sub = FnLower::new(&mut *self.m, &f.name, body, false);
+        sub.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        for (name, v) in values {
+            sub.declare(name, Sym::Const(Val::konst(Konst::Int(*v), Scalar::I32)));
+        }
+        let ret = sub.map_type(&f.ret, f.name_span);
+        sub.ret = ret.clone();
+        let mut params = Vec::new();
+        let mut prologue = Vec::new();
+        for (p, a) in f.params.iter().zip(args) {
+            let name = sub.local_name(&p.name);
+            let assigned = sub.assigned.contains(&p.name);
+            let param_name = if assigned {
+                format!("{name}_in")
+            } else {
+                name.clone()
+            };
+            match a {
+                Arg::Value(_) => {
+                    let ty = sub.map_type(&p.ty, p.name_span);
+                    params.push(format!("{param_name}: {}", ty.wgsl()));
+                    if assigned {
+                        prologue.push(WStmt::line(format!(
+                            "var {name}: {} = {param_name};",
+                            ty.wgsl()
+                        )));
+                    }
+                    sub.declare(
+                        &p.name,
+                        Sym::Value {
+                            wgsl: name,
+                            ty,
+                            mutable: assigned,
+                        },
+                    );
+                }
+                Arg::Pointer(ptr) => {
+                    let mut view = ptr.clone();
+                    if p.ty.is_const {
+                        view.mutable = false;
+                    }
+                    let offset_var = match &ptr.offset {
+                        Some(o) => {
+                            params.push(format!("{param_name}: {}", o.ty.wgsl()));
+                            if assigned {
+                                prologue.push(WStmt::line(format!(
+                                    "var {name}: i32 = i32({param_name});"
+                                )));
+                                view.offset = Some(Box::new(Val::atom(name.clone(), Ty::I32)));
+                                Some(name.clone())
+                            } else {
+                                view.offset = Some(Box::new(Val::atom(name.clone(), o.ty.clone())));
+                                None
+                            }
+                        }
+                        None if assigned => {
+                            prologue.push(WStmt::line(format!("var {name}: i32 = 0;")));
+                            view.offset = Some(Box::new(Val::atom(name.clone(), Ty::I32)));
+                            Some(name.clone())
+                        }
+                        None => None,
+                    };
+                    sub.declare(&p.name, Sym::Pointer { view, offset_var });
+                }
+            }
+        }
+        let mut stmts = prologue;
+        if let Some(b) = body {
+            sub.stmt_flat(b, &mut stmts);
+        }
+        // Falling off the end of a value function is undefined in C; WGSL
+        // needs a return on every path.
+        let returns = matches!(stmts.last(), Some(WStmt::Line(l)) if l.starts_with("return"));
+        if !returns && ret.is_value() && ret != Ty::Error {
+            let zero = match &ret {
+                Ty::Scalar(s) => Val::konst(Konst::Int(0), *s).text,
+                other => format!("{}()", other.wgsl()),
+            };
+            stmts.push(WStmt::line(format!("return {zero};")));
+        }
+        let mut text = String::new();
+        let ret_text = if ret == Ty::Void || ret == Ty::Error {
+            String::new()
+        } else {
+            format!(" -> {}", ret.wgsl())
+        };
+        text.push_str(&format!("// __device__ {}\n", f.name));
+        text.push_str(&format!(
+            "fn {wgsl_name}({}){ret_text} {{\n",
+            params.join(", ")
+        ));
+        print_block(&mut text, &stmts, 1);
+        text.push_str("}\n");
+        self.m.functions.push(text);
+        Specialization {
+            wgsl_name: wgsl_name.to_string(),
+            ret,
+            effectful: has_effects(f, &mut self.m.analysis, 0),
+        }
+    }
+}
+
+/// Whether calling `f` writes memory or synchronizes (its call must stay a
+/// statement, in order).
+fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: usize) -> bool {
+    let effects = analysis.effects(&f.name);
+    let shared: Vec<String> = f.shared_decls().iter().map(|d| d.name.clone()).collect();
+    let writes_memory = f
+        .params
+        .iter()
+        .filter(|p| p.ty.pointer > 0)
+        .any(|p| effects.written.contains(&p.name))
+        || shared.iter().any(|s| effects.written.contains(s));
+    if writes_memory {
+        return true;
+    }
+    let mut callees = Vec::new();
+    let mut synchronizes = false;
+    if let Some(body) = &f.body {
+        body.walk_exprs(&mut |e| {
+            if let ExprKind::Call { callee, .. } = &e.kind {
+                if is_barrier(callee)
+                    || callee.starts_with("atomic")
+                    || callee.starts_with("__threadfence")
+                    || callee == "__syncwarp"
+                {
+                    synchronizes = true;
+                } else {
+                    callees.push(callee.clone());
+                }
+            }
+        });
+    }
+    synchronizes
+        || (depth < 8
+            && callees.iter().any(|c| {
+                analysis.function(c).is_some_and(|g| {
+                    g.body.is_some()
+                        && g.runs_on_device()
+                        && g.name != f.name
+                        && has_effects(g, analysis, depth + 1)
+                })
+            }))
+}
+
+fn is_type_param(f: &Function, name: &str) -> bool {
+    f.template_params
+        .iter()
+        .any(|t| t.name == name && t.kind == TemplateParamKind::Type)
+}
+
+/// A C type from template-argument text: `const float`, `unsigned int*`.
+fn parse_ctype(written: &str) -> CType {
+    let pointer = written.matches('*').count() as u8;
+    let is_const = written.split_whitespace().any(|w| w == "const");
+    let base = normalize_base(&written.replace('*', " "));
+    CType {
+        base,
+        pointer,
+        is_const,
+        ..CType::default()
+    }
+}
+
+/// The CUDA spelling of a WGSL value type (for template deduction).
+fn ctype_of(t: &Ty) -> CType {
+    let name = match t {
+        Ty::Scalar(s) => scalar_c_name(*s).to_string(),
+        Ty::Vector(s, n) => {
+            let base = match s {
+                Scalar::F32 => "float",
+                Scalar::I32 => "int",
+                Scalar::U32 => "uint",
+                Scalar::F64 => "double",
+                Scalar::F16 => "half",
+                _ => "int",
+            };
+            format!("{base}{n}")
+        }
+        _ => "int".to_string(),
+    };
+    CType::named(&name)
+}
+
+fn scalar_c_name(s: Scalar) -> &'static str {
+    match s {
+        Scalar::Bool => "bool",
+        Scalar::I32 => "int",
+        Scalar::U32 => "unsigned int",
+        Scalar::I64 => "long long",
+        Scalar::U64 => "unsigned long long",
+        Scalar::F16 => "half",
+        Scalar::F32 => "float",
+        Scalar::F64 => "double",
+    }
+}

@@ -1,0 +1,755 @@
+//! CUDA builtin functions: barriers, atomics, warp intrinsics (through WGSL
+//! subgroup builtins), math with CUDA's semantics, vector constructors, and
+//! clear refusals for what WGSL cannot do (printf, textures, ...).
+
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{BinOp, Expr};
+
+use crate::context::{AtomicRepr, FnLower, Place, Prec, Val};
+use crate::emit::WStmt;
+use crate::types::{Konst, Scalar, Ty, common_type, promote};
+
+/// `roundf`: CUDA rounds halfway cases away from zero, WGSL `round` to even.
+const HELPER_ROUNDF: (&str, &str) = (
+    "cuda_roundf",
+    "// CUDA `roundf`: halfway cases round away from zero (WGSL `round` rounds to even).
+fn cuda_roundf(x: f32) -> f32 {
+    let t = trunc(x);
+    return select(t, t + sign(x), abs(x - t) >= 0.5f);
+}",
+);
+
+/// `copysignf`: the magnitude of `x` with the sign bit of `y`.
+const HELPER_COPYSIGNF: (&str, &str) = (
+    "cuda_copysignf",
+    "// CUDA `copysignf`: magnitude of `x`, sign bit of `y` (also for -0.0 and NaN).
+fn cuda_copysignf(x: f32, y: f32) -> f32 {
+    return bitcast<f32>((bitcast<u32>(x) & 0x7fffffffu) | (bitcast<u32>(y) & 0x80000000u));
+}",
+);
+
+/// Unary float functions with a direct WGSL builtin.
+fn float_unary(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "sqrtf" | "sqrt" | "__fsqrt_rn" => "sqrt",
+        "rsqrtf" | "rsqrt" => "inverseSqrt",
+        "expf" | "__expf" | "exp" => "exp",
+        "exp2f" | "exp2" => "exp2",
+        "logf" | "__logf" | "log" => "log",
+        "log2f" | "__log2f" | "log2" => "log2",
+        "sinf" | "__sinf" | "sin" => "sin",
+        "cosf" | "__cosf" | "cos" => "cos",
+        "tanf" | "__tanf" | "tan" => "tan",
+        "tanhf" | "tanh" => "tanh",
+        "sinhf" | "sinh" => "sinh",
+        "coshf" | "cosh" => "cosh",
+        "asinf" | "asin" => "asin",
+        "acosf" | "acos" => "acos",
+        "atanf" | "atan" => "atan",
+        "floorf" | "floor" => "floor",
+        "ceilf" | "ceil" => "ceil",
+        "truncf" | "trunc" => "trunc",
+        "rintf" | "rint" | "nearbyintf" => "round",
+        "fabsf" | "fabs" => "abs",
+        "__saturatef" => "saturate",
+        _ => return None,
+    })
+}
+
+impl FnLower<'_, '_> {
+    /// Lowers a call: a CUDA builtin, a device function, or a diagnostic.
+    pub fn call(
+        &mut self,
+        callee: &str,
+        template_args: &[String],
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
+        self.last_effectful = false;
+        let name = callee.trim_start_matches("::").trim_start_matches("std::");
+        if let Some(v) = self.intrinsic(name, args, span, out) {
+            return v;
+        }
+        let model = self.m.model;
+        match model.function(name) {
+            Some(f) if f.body.is_some() && f.runs_on_device() => self.call_device(f, template_args, args, span, out),
+            Some(f) if f.body.is_none() => self.error(
+                span,
+                format!("`{name}` has no definition in this file (device functions must be visible to be compiled)"),
+            ),
+            Some(_) => self.error(span, format!("`{name}` is a host function and cannot be called from a kernel")),
+            None if self.lookup(name).is_some() => {
+                self.error(span, format!("calling `{name}` through a pointer: function pointers cannot be expressed in WGSL"))
+            }
+            None => self.error(
+                span,
+                format!("unknown function `{name}`: not a device function of this file (function pointers cannot be expressed in WGSL)"),
+            ),
+        }
+    }
+
+    fn args(&mut self, args: &[Expr], out: &mut Vec<WStmt>) -> Vec<Val> {
+        args.iter().map(|a| self.expr(a, out)).collect()
+    }
+
+    fn arity(&mut self, name: &str, args: &[Expr], n: usize, span: Span) -> bool {
+        if args.len() == n {
+            return true;
+        }
+        self.m.error(
+            span,
+            format!("`{name}` expects {n} argument(s), got {}", args.len()),
+        );
+        false
+    }
+
+    fn intrinsic(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        if let Some(f) = float_unary(name) {
+            if !self.arity(name, args, 1, span) {
+                return Some(Val::error());
+            }
+            let v = self.expr(&args[0], out);
+            let v = self.float_operand(v, args[0].span);
+            if v.is_error() {
+                return Some(v);
+            }
+            let ty = v.ty.clone();
+            return Some(Val::atom(format!("{f}({})", v.text), ty));
+        }
+        let v = match name {
+            "__syncthreads" => {
+                self.barrier(out);
+                Val::void()
+            }
+            "__syncthreads_count" | "__syncthreads_and" | "__syncthreads_or" => self.error(
+                span,
+                format!("`{name}` (a barrier with a block-wide reduction) is not supported yet"),
+            ),
+            "__threadfence" | "__threadfence_block" | "__threadfence_system" => {
+                // WGSL has no fence without a barrier: `storageBarrier` also
+                // synchronises the workgroup, which is stronger than CUDA.
+                out.push(WStmt::line("storageBarrier();"));
+                Val::void()
+            }
+            "__syncwarp" => {
+                if self.require_subgroups(name, span) {
+                    self.m.needs.subgroup_barrier = true;
+                    out.push(WStmt::line("subgroupBarrier();"));
+                }
+                Val::void()
+            }
+            "atomicAdd" | "atomicSub" | "atomicMin" | "atomicMax" | "atomicAnd" | "atomicOr"
+            | "atomicXor" | "atomicExch" | "atomicAdd_block" | "atomicAdd_system" => {
+                self.atomic_call(name, args, span, out)
+            }
+            "atomicCAS" => self.atomic_cas(args, span, out),
+            "atomicInc" | "atomicDec" => self.error(
+                span,
+                format!("`{name}` (wrapping atomic) is not supported yet"),
+            ),
+            "__shfl_sync" | "__shfl_down_sync" | "__shfl_up_sync" | "__shfl_xor_sync"
+            | "__shfl" | "__shfl_down" | "__shfl_up" | "__shfl_xor" => {
+                self.shuffle(name, args, span, out)
+            }
+            "__ballot_sync" | "__any_sync" | "__all_sync" | "__ballot" | "__any" | "__all" => {
+                self.vote(name, args, span, out)
+            }
+            "__activemask" => {
+                if !self.require_subgroups(name, span) {
+                    return Some(Val::error());
+                }
+                Val::atom("subgroupBallot(true).x", Ty::U32)
+            }
+            "__reduce_add_sync" | "__reduce_min_sync" | "__reduce_max_sync" => {
+                if !self.require_subgroups(name, span) || !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let f = match name {
+                    "__reduce_add_sync" => "subgroupAdd",
+                    "__reduce_min_sync" => "subgroupMin",
+                    _ => "subgroupMax",
+                };
+                let v = vals[1].clone();
+                Val::atom(format!("{f}({})", v.text), v.ty)
+            }
+            "fminf" | "fmaxf" | "fmin" | "fmax" | "min" | "max" | "umin" | "umax" | "powf"
+            | "__powf" | "pow" | "atan2f" | "atan2" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let float = name.starts_with('f') || name.contains("pow") || name.contains("atan");
+                let mut t = common_type(&vals[0].ty, &vals[1].ty);
+                if float {
+                    t = float_of(&t);
+                }
+                let a = self.convert(vals[0].clone(), &t, args[0].span);
+                let b = self.convert(vals[1].clone(), &t, args[1].span);
+                let f = match name {
+                    n if n.contains("min") => "min",
+                    n if n.contains("max") => "max",
+                    n if n.contains("pow") => "pow",
+                    _ => "atan2",
+                };
+                Val::atom(format!("{f}({}, {})", a.text, b.text), t)
+            }
+            "fmodf" | "fmod" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let t = float_of(&common_type(&vals[0].ty, &vals[1].ty));
+                let a = self.convert(vals[0].clone(), &t, span);
+                let b = self.convert(vals[1].clone(), &t, span);
+                // WGSL `%` on floats truncates like C `fmod`.
+                self.binary(BinOp::Rem, a, b, span)
+            }
+            "__fdividef" | "fdividef" | "__fdiv_rn" | "__fmul_rn" | "__fadd_rn" | "__fsub_rn" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let a = self.convert(vals[0].clone(), &Ty::F32, span);
+                let b = self.convert(vals[1].clone(), &Ty::F32, span);
+                let op = match name {
+                    n if n.contains("mul") => BinOp::Mul,
+                    n if n.contains("add") => BinOp::Add,
+                    n if n.contains("sub") => BinOp::Sub,
+                    _ => BinOp::Div,
+                };
+                self.binary(op, a, b, span)
+            }
+            "fmaf" | "fma" | "__fmaf_rn" => {
+                if !self.arity(name, args, 3, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let t = float_of(&common_type(
+                    &common_type(&vals[0].ty, &vals[1].ty),
+                    &vals[2].ty,
+                ));
+                let v: Vec<Val> = vals
+                    .into_iter()
+                    .map(|v| self.convert(v, &t, span))
+                    .collect();
+                Val::atom(
+                    format!("fma({}, {}, {})", v[0].text, v[1].text, v[2].text),
+                    t,
+                )
+            }
+            "abs" | "labs" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let t = promote(&v.ty);
+                let v = self.convert(v, &t, span);
+                Val::atom(format!("abs({})", v.text), t)
+            }
+            "log10f" | "log10" | "exp10f" | "exp10" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let v = self.float_operand(v, span);
+                if name.starts_with("log") {
+                    Val::new(format!("log({}) * 0.4342944819f", v.text), v.ty, Prec::Mul)
+                } else {
+                    Val::atom(
+                        format!(
+                            "exp2({} * 3.3219280949f)",
+                            v.operand(&[Prec::Primary, Prec::Unary, Prec::Mul])
+                        ),
+                        v.ty,
+                    )
+                }
+            }
+            "roundf" | "round" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let v = self.convert(v, &Ty::F32, span);
+                self.m.helpers.insert(HELPER_ROUNDF);
+                Val::atom(format!("cuda_roundf({})", v.text), Ty::F32)
+            }
+            "copysignf" | "copysign" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let a = self.convert(vals[0].clone(), &Ty::F32, span);
+                let b = self.convert(vals[1].clone(), &Ty::F32, span);
+                self.m.helpers.insert(HELPER_COPYSIGNF);
+                Val::atom(format!("cuda_copysignf({}, {})", a.text, b.text), Ty::F32)
+            }
+            "__popc" | "__clz" | "__ffs" | "__brev" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let (arg_ty, f, ret) = match name {
+                    "__popc" => (Ty::U32, "countOneBits", Ty::I32),
+                    "__clz" => (Ty::I32, "countLeadingZeros", Ty::I32),
+                    "__ffs" => (Ty::I32, "firstTrailingBit", Ty::I32),
+                    _ => (Ty::U32, "reverseBits", Ty::U32),
+                };
+                let v = self.convert(v, &arg_ty, span);
+                let call = Val::atom(format!("{f}({})", v.text), arg_ty.clone());
+                match name {
+                    // firstTrailingBit(0) is -1: `+ 1` gives CUDA's 0 for "no bit set".
+                    "__ffs" => self.binary(
+                        BinOp::Add,
+                        call,
+                        Val::konst(Konst::Int(1), Scalar::I32),
+                        span,
+                    ),
+                    _ => self.convert(call, &ret, span),
+                }
+            }
+            "__mul24" | "__umul24" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let t = if name == "__umul24" { Ty::U32 } else { Ty::I32 };
+                let a = self.convert(vals[0].clone(), &t, span);
+                let b = self.convert(vals[1].clone(), &t, span);
+                self.binary(BinOp::Mul, a, b, span)
+            }
+            "__float_as_int" | "__float_as_uint" | "__int_as_float" | "__uint_as_float" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let (from, to) = match name {
+                    "__float_as_int" => (Ty::F32, Ty::I32),
+                    "__float_as_uint" => (Ty::F32, Ty::U32),
+                    "__int_as_float" => (Ty::I32, Ty::F32),
+                    _ => (Ty::U32, Ty::F32),
+                };
+                let v = self.convert(v, &from, span);
+                Val::atom(format!("bitcast<{}>({})", to.wgsl(), v.text), to)
+            }
+            "__float2int_rz" | "__float2uint_rz" | "__float2int_rn" | "__float2uint_rn"
+            | "__int2float_rn" | "__uint2float_rn" | "__float2half" | "__half2float" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let to = match name {
+                    n if n.starts_with("__float2int") => Ty::I32,
+                    n if n.starts_with("__float2uint") => Ty::U32,
+                    "__float2half" => {
+                        if !self.m.opts.enable_f16 {
+                            return Some(self.error(span, "`__float2half` needs enable_f16"));
+                        }
+                        self.m.needs.f16 = true;
+                        Ty::Scalar(Scalar::F16)
+                    }
+                    _ => Ty::F32,
+                };
+                let v = if name.ends_with("_rn")
+                    && !name.starts_with("__int")
+                    && !name.starts_with("__uint")
+                {
+                    let f = self.convert(v, &Ty::F32, span);
+                    Val::atom(format!("round({})", f.text), Ty::F32)
+                } else {
+                    v
+                };
+                self.convert(v, &to, span)
+            }
+            "__ldg" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let p = self.pointer(&args[0], out)?;
+                let place = Place {
+                    text: match &p.offset {
+                        Some(o) => format!("{}[{}]", p.base, o.text),
+                        None => format!("{}[0]", p.base),
+                    },
+                    ty: p.elem.clone(),
+                    atomic: p.atomic,
+                    mutable: false,
+                };
+                self.read_place(&place)
+            }
+            n if n.starts_with("make_") => self.make_vector(n, args, span, out)?,
+            "dim3" => {
+                let vals = self.args(args, out);
+                let mut parts = Vec::new();
+                for i in 0..3 {
+                    let v = vals
+                        .get(i)
+                        .cloned()
+                        .unwrap_or_else(|| Val::konst(Konst::Int(1), Scalar::U32));
+                    parts.push(self.convert(v, &Ty::U32, span).text);
+                }
+                Val::atom(
+                    format!("vec3<u32>({})", parts.join(", ")),
+                    Ty::Vector(Scalar::U32, 3),
+                )
+            }
+            "printf" => self.error(span, "`printf` is not available in WGSL"),
+            "malloc" | "free" | "cudaMalloc" | "cudaFree" | "memcpy" | "memset" => self.error(
+                span,
+                format!("`{name}`: dynamic memory is not available in WGSL"),
+            ),
+            "assert" | "__trap" | "__brkpt" => {
+                self.error(span, format!("`{name}` has no WGSL equivalent"))
+            }
+            "clock" | "clock64" | "__globaltimer" => {
+                self.error(span, format!("`{name}`: WGSL has no clock"))
+            }
+            n if n.starts_with("tex") || n.starts_with("surf") => self.error(
+                span,
+                format!(
+                    "`{n}`: textures and surfaces are not supported (WGSL storage buffers only)"
+                ),
+            ),
+            n if n.starts_with("cuda") => self.error(
+                span,
+                format!("`{n}` is a CUDA runtime API call: not available in device code / WGSL"),
+            ),
+            _ => return None,
+        };
+        Some(v)
+    }
+
+    fn float_operand(&mut self, v: Val, span: Span) -> Val {
+        let t = float_of(&promote(&v.ty));
+        self.convert(v, &t, span)
+    }
+
+    fn make_vector(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let rest = name.strip_prefix("make_")?;
+        let digits = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        let lanes: u8 = digits.parse().ok()?;
+        let base = &rest[..rest.len() - digits.len()];
+        let s = match base {
+            "float" => Scalar::F32,
+            "int" => Scalar::I32,
+            "uint" => Scalar::U32,
+            "double" if self.m.opts.enable_f64 => {
+                self.m.needs.f64 = true;
+                Scalar::F64
+            }
+            _ => return Some(self.error(span, format!("`{name}`: unsupported vector type"))),
+        };
+        if !(2..=4).contains(&lanes) || !self.arity(name, args, lanes as usize, span) {
+            return Some(Val::error());
+        }
+        let vals = self.args(args, out);
+        let parts: Vec<String> = vals
+            .into_iter()
+            .map(|v| self.convert(v, &Ty::Scalar(s), span).text)
+            .collect();
+        let ty = Ty::Vector(s, lanes);
+        Some(Val::atom(
+            format!("{}({})", ty.wgsl(), parts.join(", ")),
+            ty,
+        ))
+    }
+
+    /// `__syncthreads()`: a workgroup barrier, plus a storage barrier when the
+    /// kernel shares global memory between threads through the barrier.
+    pub fn barrier(&mut self, out: &mut Vec<WStmt>) {
+        if self.m.writes_storage {
+            out.push(WStmt::line("storageBarrier();"));
+        }
+        out.push(WStmt::line("workgroupBarrier();"));
+    }
+
+    fn require_subgroups(&mut self, name: &str, span: Span) -> bool {
+        if self.m.opts.subgroups {
+            self.m.needs.subgroups = true;
+            true
+        } else {
+            self.m.error(
+                span,
+                format!("`{name}` needs WGSL subgroup operations: enable the `subgroups` option (the adapter must support subgroups)"),
+            );
+            false
+        }
+    }
+
+    fn shuffle(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.require_subgroups(name, span) {
+            return Val::error();
+        }
+        let sync = name.ends_with("_sync");
+        let (value_at, min_args) = if sync { (1, 3) } else { (0, 2) };
+        if args.len() < min_args || args.len() > min_args + 1 {
+            return self.error(
+                span,
+                format!("`{name}` expects {min_args} or {} arguments", min_args + 1),
+            );
+        }
+        let vals = self.args(args, out);
+        if let Some(width) = vals.get(min_args)
+            && width.konst.map(|k| k.as_int()) != Some(32)
+            && width.text != "warp_size"
+        {
+            return self.error(
+                args[min_args].span,
+                "a shuffle `width` other than the warp size is not supported",
+            );
+        }
+        let v = vals[value_at].clone();
+        if !matches!(
+            v.ty.scalar(),
+            Some(Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
+        ) {
+            return self.error(
+                args[value_at].span,
+                "shuffles support 32-bit (and f16) values",
+            );
+        }
+        let v = self.materialize(v, "value", out);
+        let lane = self.convert(vals[value_at + 1].clone(), &Ty::U32, span);
+        let lane = self.materialize(lane, "delta", out);
+        let ty = v.ty.clone();
+        let base = name.trim_start_matches("__shfl").trim_end_matches("_sync");
+        let text = match base {
+            "" => format!("subgroupShuffle({}, {})", v.text, lane.text),
+            "_xor" => format!("subgroupShuffleXor({}, {})", v.text, lane.text),
+            "_down" => {
+                // CUDA keeps the caller's value when the source lane is past the warp.
+                self.m.uses.lane_id = true;
+                self.m.uses.warp_size = true;
+                format!(
+                    "select({v}, subgroupShuffleDown({v}, {d}), lane_id + {d} < u32(warp_size))",
+                    v = v.text,
+                    d = lane.text
+                )
+            }
+            _ => {
+                self.m.uses.lane_id = true;
+                format!(
+                    "select({v}, subgroupShuffleUp({v}, {d}), lane_id >= {d})",
+                    v = v.text,
+                    d = lane.text
+                )
+            }
+        };
+        Val::atom(text, ty)
+    }
+
+    fn vote(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.require_subgroups(name, span) {
+            return Val::error();
+        }
+        let sync = name.ends_with("_sync");
+        let n = if sync { 2 } else { 1 };
+        if !self.arity(name, args, n, span) {
+            return Val::error();
+        }
+        let vals = self.args(args, out);
+        let pred = self.as_condition(vals[n - 1].clone(), args[n - 1].span);
+        match name.trim_end_matches("_sync") {
+            "__ballot" => Val::atom(format!("subgroupBallot({}).x", pred.text), Ty::U32),
+            "__any" => Val::atom(format!("i32(subgroupAny({}))", pred.text), Ty::I32),
+            _ => Val::atom(format!("i32(subgroupAll({}))", pred.text), Ty::I32),
+        }
+    }
+
+    /// The atomic location an atomic call's first argument points to.
+    fn atomic_place(
+        &mut self,
+        arg: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<(Place, AtomicRepr)> {
+        let mut p = self.pointer(arg, out)?;
+        if let Some(o) = p.offset.take() {
+            p.offset = Some(Box::new(self.materialize(*o, "slot", out)));
+        }
+        let place = Place {
+            text: match (&p.offset, p.scalar_target) {
+                (_, true) => p.base.clone(),
+                (Some(o), false) => format!("{}[{}]", p.base, o.text),
+                (None, false) => format!("{}[0]", p.base),
+            },
+            ty: p.elem.clone(),
+            atomic: p.atomic,
+            mutable: p.mutable,
+        };
+        match place.atomic {
+            Some(repr) if place.mutable => Some((place, repr)),
+            _ => {
+                self.m.error(span, "atomic operation on memory that cannot be declared atomic (only 32-bit integers and floats in storage or shared arrays)");
+                None
+            }
+        }
+    }
+
+    fn atomic_call(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.arity(name, args, 2, span) {
+            return Val::error();
+        }
+        let Some((place, repr)) = self.atomic_place(&args[0], span, out) else {
+            return Val::error();
+        };
+        let v = self.expr(&args[1], out);
+        let wgsl = match name.trim_end_matches("_block").trim_end_matches("_system") {
+            "atomicAdd" => "atomicAdd",
+            "atomicSub" => "atomicSub",
+            "atomicMin" => "atomicMin",
+            "atomicMax" => "atomicMax",
+            "atomicAnd" => "atomicAnd",
+            "atomicOr" => "atomicOr",
+            "atomicXor" => "atomicXor",
+            _ => "atomicExchange",
+        };
+        let r = self.atomic_rmw(wgsl, &place, repr, v, span, out, true);
+        self.last_effectful = r.text.starts_with("atomic");
+        r
+    }
+
+    /// A read-modify-write on an atomic place; returns the old value (as a
+    /// call text for native atomics, or a variable for emulated ones). With
+    /// `want_value == false` the operation is emitted as a statement.
+    #[allow(clippy::too_many_arguments)]
+    pub fn atomic_rmw(
+        &mut self,
+        wgsl: &str,
+        place: &Place,
+        repr: AtomicRepr,
+        v: Val,
+        span: Span,
+        out: &mut Vec<WStmt>,
+        want_value: bool,
+    ) -> Val {
+        let result = match repr {
+            AtomicRepr::Native(s) => {
+                let v = self.convert(v, &Ty::Scalar(s), span);
+                Val::atom(
+                    format!("{wgsl}(&{}, {})", place.text, v.text),
+                    Ty::Scalar(s),
+                )
+            }
+            AtomicRepr::F32Bits => {
+                let v = self.convert(v, &Ty::F32, span);
+                match wgsl {
+                    "atomicExchange" => Val::atom(
+                        format!(
+                            "bitcast<f32>(atomicExchange(&{}, bitcast<u32>({})))",
+                            place.text, v.text
+                        ),
+                        Ty::F32,
+                    ),
+                    "atomicAdd" | "atomicSub" => {
+                        let v = self.materialize(v, "operand", out);
+                        let old = self.fresh("old_bits");
+                        let swap = self.fresh("swap");
+                        let op = if wgsl == "atomicAdd" { "+" } else { "-" };
+                        out.push(WStmt::Comment(
+                            "float atomic: compare-exchange loop on the bits (WGSL atomics are integer-only)".into(),
+                        ));
+                        out.push(WStmt::line(format!(
+                            "var {old}: u32 = atomicLoad(&{});",
+                            place.text
+                        )));
+                        out.push(WStmt::Block(
+                            "loop".into(),
+                            vec![
+                                WStmt::line(format!(
+                                    "let {swap} = atomicCompareExchangeWeak(&{}, {old}, bitcast<u32>(bitcast<f32>({old}) {op} {}));",
+                                    place.text, v.text
+                                )),
+                                WStmt::If {
+                                    cond: format!("{swap}.exchanged"),
+                                    then: vec![WStmt::line("break;")],
+                                    els: vec![],
+                                },
+                                WStmt::line(format!("{old} = {swap}.old_value;")),
+                            ],
+                        ));
+                        Val::atom(format!("bitcast<f32>({old})"), Ty::F32)
+                    }
+                    _ => {
+                        return self.error(
+                            span,
+                            format!(
+                                "`{wgsl}` on floats is not supported (only add, sub, exchange)"
+                            ),
+                        );
+                    }
+                }
+            }
+        };
+        if !want_value {
+            if !result.is_simple() && result.text.contains('&') {
+                out.push(WStmt::line(format!("{};", result.text)));
+            }
+            return Val::void();
+        }
+        result
+    }
+
+    /// `atomicCAS`: CUDA's compare-and-swap is strong; WGSL's is weak (may
+    /// fail spuriously), so retry while it failed without a mismatch.
+    fn atomic_cas(&mut self, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.arity("atomicCAS", args, 3, span) {
+            return Val::error();
+        }
+        let Some((place, repr)) = self.atomic_place(&args[0], span, out) else {
+            return Val::error();
+        };
+        let AtomicRepr::Native(s) = repr else {
+            return self.error(span, "`atomicCAS` on floats is not supported");
+        };
+        let cmp = self.expr(&args[1], out);
+        let val = self.expr(&args[2], out);
+        let cmp = self.convert(cmp, &Ty::Scalar(s), span);
+        let cmp = self.materialize(cmp, "expected", out);
+        let val = self.convert(val, &Ty::Scalar(s), span);
+        let val = self.materialize(val, "desired", out);
+        let old = self.fresh("cas_old");
+        let r = self.fresh("cas");
+        out.push(WStmt::line(format!("var {old}: {};", s.wgsl())));
+        out.push(WStmt::Block(
+            "loop".into(),
+            vec![
+                WStmt::line(format!(
+                    "let {r} = atomicCompareExchangeWeak(&{}, {}, {});",
+                    place.text, cmp.text, val.text
+                )),
+                WStmt::If {
+                    cond: format!("{r}.exchanged || {r}.old_value != {}", cmp.text),
+                    then: vec![
+                        WStmt::line(format!("{old} = {r}.old_value;")),
+                        WStmt::line("break;"),
+                    ],
+                    els: vec![],
+                },
+            ],
+        ));
+        Val::atom(old, Ty::Scalar(s))
+    }
+}
+
+/// The floating type math on `t` happens in (`int` arguments become `float`).
+fn float_of(t: &Ty) -> Ty {
+    match t.scalar() {
+        Some(s) if s.is_float() => t.clone(),
+        Some(_) => t.with_scalar(Scalar::F32),
+        None => t.clone(),
+    }
+}

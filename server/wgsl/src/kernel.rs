@@ -1,0 +1,595 @@
+//! One kernel → one WGSL module: template instantiation, launch shape,
+//! bindings, the entry point's prologue (folded grids, builtins), and the
+//! module text in a fixed, readable order.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use cudalens_syntax::FileModel;
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::Type as CType;
+use cudalens_syntax::model::{Function, TemplateParamKind};
+use cudalens_syntax::types::normalize_base;
+
+use crate::analysis::Analysis;
+use crate::bindings::{
+    BindingKind, GRID_DIM_FIELD, GRID_DIM_MEMBER, Sidecar, SidecarBinding, UniformField,
+    layout_uniform,
+};
+use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, PtrVal, Sym, Val};
+use crate::diag::TranspileDiagnostic;
+use crate::emit::{WStmt, print_block};
+use crate::names::wgsl_ident;
+use crate::stmt::storage_type;
+use crate::types::{Konst, Scalar, Ty};
+use crate::validate::{Needs, validate_wgsl};
+use crate::{TranspileOptions, TranspileOutput};
+
+/// Where the block size came from, for the header comment.
+enum BlockSource {
+    Option,
+    Launch,
+    LaunchBounds,
+    Default,
+}
+
+pub fn compile_kernel(
+    model: &FileModel,
+    source: &str,
+    kernel: &str,
+    opts: &TranspileOptions,
+) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+    let Some(f) = model
+        .functions
+        .iter()
+        .find(|f| f.name == kernel && f.is_kernel() && f.body.is_some())
+    else {
+        return Err(vec![TranspileDiagnostic::error(
+            Span::new(0, 0),
+            format!("no `__global__` kernel named `{kernel}` with a body in this file"),
+        )]);
+    };
+    let mut m = Module {
+        model,
+        source,
+        opts,
+        diags: Vec::new(),
+        needs: Needs::default(),
+        uses: BuiltinUses::default(),
+        analysis: Analysis::new(model),
+        writes_storage: false,
+        workgroup_vars: Vec::new(),
+        dynamic_shared: None,
+        helpers: BTreeSet::new(),
+        functions: Vec::new(),
+        specializations: HashMap::new(),
+        in_progress: HashSet::new(),
+        module_names: HashSet::new(),
+        shared_vars: HashMap::new(),
+        dynamic_shared_default_bytes: 0,
+    };
+    let (block, block_source) = block_size(model, f, opts);
+    let launch = model.launches_of(kernel).next();
+    m.dynamic_shared_default_bytes = launch
+        .and_then(|l| l.smem_bytes)
+        .filter(|b| *b > 0)
+        .map(|b| b as u64)
+        .unwrap_or(u64::from(block[0] * block[1] * block[2]) * 4);
+
+    let effects = m.analysis.effects(kernel);
+    for (span, msg) in std::mem::take(&mut m.analysis.recursion) {
+        m.error(span, msg);
+    }
+    m.writes_storage = f
+        .params
+        .iter()
+        .any(|p| p.ty.pointer > 0 && effects.written.contains(&p.name));
+    warn_volatile(&mut m, f);
+    for reserved in ["params", "Params"] {
+        m.module_names.insert(reserved.to_string());
+    }
+    let entry_name = m.module_name(kernel);
+
+    let mut lower = FnLower::new(&mut m, kernel, f.body.as_ref(), true);
+    let instantiation = bind_template(&mut lower, f, opts);
+
+    // Parameters: pointers → storage bindings, scalars → the uniform struct.
+    let mut bindings = Vec::new();
+    let mut binding_decls = Vec::new();
+    let mut uniform_members = Vec::new();
+    let mut param_prologue = Vec::new();
+    for (index, p) in f.params.iter().enumerate() {
+        if f.params[..index].iter().any(|q| q.name == p.name) {
+            lower
+                .m
+                .error(p.name_span, format!("duplicate parameter `{}`", p.name));
+            continue;
+        }
+        if p.ty.pointer > 0 {
+            let Some((decl, binding)) =
+                storage_param(&mut lower, p, index, bindings.len() as u32, &effects)
+            else {
+                continue;
+            };
+            binding_decls.push(decl);
+            bindings.push(binding);
+        } else {
+            let ty = lower.map_type(&p.ty, p.name_span);
+            if !ty.is_value() || ty == Ty::Error {
+                continue;
+            }
+            let member = wgsl_ident(&p.name);
+            let stored = if ty == Ty::BOOL { Ty::U32 } else { ty.clone() };
+            let local = lower.local_name(&p.name);
+            let assigned = lower.assigned.contains(&p.name);
+            let load = if ty == Ty::BOOL {
+                format!("params.{member} != 0u")
+            } else {
+                format!("params.{member}")
+            };
+            let keyword = if assigned { "var" } else { "let" };
+            param_prologue.push(WStmt::line(format!(
+                "{keyword} {local}: {} = {load};",
+                ty.wgsl()
+            )));
+            lower.declare(
+                &p.name,
+                Sym::Value {
+                    wgsl: local,
+                    ty,
+                    mutable: assigned,
+                },
+            );
+            uniform_members.push((member, p.name.clone(), stored, Some(index)));
+        }
+    }
+    param_prologue.extend(std::mem::take(&mut lower.pending_prologue));
+    uniform_members.push((
+        GRID_DIM_MEMBER.to_string(),
+        GRID_DIM_FIELD.to_string(),
+        Ty::Vector(Scalar::U32, 3),
+        None,
+    ));
+    let (members, uniform_size) = layout_uniform(uniform_members);
+
+    let mut body = Vec::new();
+    if let Some(b) = &f.body {
+        lower.stmt_flat(b, &mut body);
+    }
+    drop(lower);
+
+    if m.diags.iter().any(|d| d.is_error()) {
+        return Err(m.diags);
+    }
+
+    // ---- assemble the module ------------------------------------------------
+    let uniform_binding = bindings.len() as u32;
+    let mut text = String::new();
+    let file = opts.source_name.as_deref().unwrap_or("<source>");
+    text.push_str(&format!(
+        "// Generated by cudalens-wgsl from CUDA kernel `{kernel}` in {file}.\n"
+    ));
+    if !instantiation.is_empty() {
+        text.push_str(&format!(
+            "// Template instantiation: {kernel}<{}>.\n",
+            instantiation.join(", ")
+        ));
+    }
+    let source_note = match block_source {
+        BlockSource::Option => "the transpile options",
+        BlockSource::Launch => "the kernel's first launch in this file",
+        BlockSource::LaunchBounds => "`__launch_bounds__`",
+        BlockSource::Default => "the default (no launch found)",
+    };
+    text.push_str(&format!(
+        "// Block size {}x{}x{} from {source_note}; override BLOCK_DIM_* to change it.\n\n",
+        block[0], block[1], block[2]
+    ));
+    if m.needs.f16 {
+        text.push_str("enable f16;\n\n");
+    }
+    for (axis, v) in ["X", "Y", "Z"].iter().zip(block) {
+        text.push_str(&format!("override BLOCK_DIM_{axis}: u32 = {v}u;\n"));
+    }
+    if let Some((name, default)) = &m.dynamic_shared {
+        text.push_str(&format!(
+            "// Elements of the `extern __shared__` array (set from the launch's dynamic shared memory).\noverride {name}: u32 = {default}u;\n"
+        ));
+    }
+    text.push_str("\n// Scalar kernel parameters, and the CUDA grid size (filled by the runner).\nstruct Params {\n");
+    for mem in &members {
+        text.push_str(&format!("    {}: {},\n", mem.member, mem.stored.wgsl()));
+    }
+    text.push_str("}\n\n");
+    for decl in &binding_decls {
+        text.push_str(decl);
+        text.push('\n');
+    }
+    text.push_str(&format!(
+        "@group(0) @binding({uniform_binding}) var<uniform> params: Params;\n"
+    ));
+    if !m.workgroup_vars.is_empty() {
+        text.push('\n');
+        for w in &m.workgroup_vars {
+            text.push_str(w);
+            text.push('\n');
+        }
+    }
+    let privates = private_decls(&m.uses);
+    if !privates.is_empty() {
+        text.push_str("\n// CUDA builtins, visible to device functions too.\n");
+        for p in &privates {
+            text.push_str(p);
+            text.push('\n');
+        }
+    }
+    for (_, helper) in &m.helpers {
+        text.push('\n');
+        text.push_str(helper);
+        text.push('\n');
+    }
+    for func in &m.functions {
+        text.push('\n');
+        text.push_str(func);
+    }
+    text.push_str("\n@compute @workgroup_size(BLOCK_DIM_X, BLOCK_DIM_Y, BLOCK_DIM_Z)\n");
+    text.push_str(&format!("fn {entry_name}(\n"));
+    let mut entry_params = vec![
+        "@builtin(local_invocation_id) local_id: vec3<u32>",
+        "@builtin(workgroup_id) workgroup_id: vec3<u32>",
+        "@builtin(num_workgroups) num_workgroups: vec3<u32>",
+    ];
+    if m.uses.warp_size {
+        entry_params.push("@builtin(subgroup_size) subgroup_size_in: u32");
+    }
+    if m.uses.lane_id {
+        entry_params.push("@builtin(subgroup_invocation_id) subgroup_lane_in: u32");
+    }
+    for p in entry_params {
+        text.push_str(&format!("    {p},\n"));
+    }
+    text.push_str(") {\n");
+    let mut stmts = entry_prologue(&m.uses);
+    stmts.extend(param_prologue);
+    stmts.extend(body);
+    print_block(&mut text, &stmts, 1);
+    text.push_str("}\n");
+
+    if let Err(msg) = validate_wgsl(&text, &m.needs) {
+        m.diags.push(TranspileDiagnostic::error(
+            f.name_span,
+            format!("internal compiler error: the generated WGSL for `{kernel}` does not validate (please report this):\n{msg}"),
+        ));
+        return Err(m.diags);
+    }
+
+    let mut sidecar_bindings = bindings;
+    sidecar_bindings.push(SidecarBinding {
+        group: 0,
+        binding: uniform_binding,
+        name: "params".into(),
+        kind: BindingKind::Uniform,
+        element: None,
+        param_index: None,
+        size: Some(uniform_size),
+        fields: members
+            .iter()
+            .map(|mem| UniformField {
+                name: mem.sidecar_name.clone(),
+                ty: mem.stored.wgsl(),
+                offset: mem.offset,
+                param_index: mem.param_index,
+            })
+            .collect(),
+    });
+    let sidecar = Sidecar {
+        source_kernel: kernel.to_string(),
+        entry_point: entry_name,
+        workgroup_size: block,
+        workgroup_size_overrides: vec![
+            "BLOCK_DIM_X".into(),
+            "BLOCK_DIM_Y".into(),
+            "BLOCK_DIM_Z".into(),
+        ],
+        dynamic_shared_override: m.dynamic_shared.as_ref().map(|(n, _)| n.clone()),
+        features: m.needs.feature_names(),
+        bindings: sidecar_bindings,
+    };
+    Ok(TranspileOutput {
+        wgsl: text,
+        sidecar,
+        warnings: m.diags,
+    })
+}
+
+/// The launch's block size: options, first launch site, `__launch_bounds__`, 256.
+fn block_size(model: &FileModel, f: &Function, opts: &TranspileOptions) -> ([u32; 3], BlockSource) {
+    if let Some(b) = opts.block_override {
+        return (b.map(|v| v.max(1)), BlockSource::Option);
+    }
+    let valid = |v: i64| u32::try_from(v).ok().filter(|v| (1..=1024).contains(v));
+    if let Some(dims) = model
+        .launches_of(&f.name)
+        .find_map(|l| l.block_dims.resolved())
+        && let (Some(x), Some(y), Some(z)) = (valid(dims[0]), valid(dims[1]), valid(dims[2]))
+    {
+        return ([x, y, z], BlockSource::Launch);
+    }
+    if let Some(max) = f
+        .launch_bounds
+        .as_ref()
+        .and_then(|lb| lb.max_threads.as_ref())
+        && let Some(n) = model.const_env().eval(max).and_then(|v| valid(v as i64))
+    {
+        return ([n, 1, 1], BlockSource::LaunchBounds);
+    }
+    ([256, 1, 1], BlockSource::Default)
+}
+
+/// Binds the kernel's template parameters (options, else the first launch
+/// with template arguments, else defaults); returns the arguments for the header.
+fn bind_template(lower: &mut FnLower, f: &Function, opts: &TranspileOptions) -> Vec<String> {
+    if f.template_params.is_empty() {
+        return Vec::new();
+    }
+    let model = lower.m.model;
+    let written: Vec<String> = opts.instantiation.clone().unwrap_or_else(|| {
+        model
+            .launches_of(&f.name)
+            .find(|l| !l.template_args.is_empty())
+            .map(|l| l.template_args.clone())
+            .unwrap_or_default()
+    });
+    let mut shown = Vec::new();
+    for (i, tp) in f.template_params.iter().enumerate() {
+        let Some(arg) = written.get(i).cloned().or_else(|| tp.default.clone()) else {
+            lower.m.error(
+                f.name_span,
+                format!(
+                    "template parameter `{}` has no argument: launch the kernel with template arguments in this file or pass an instantiation",
+                    tp.name
+                ),
+            );
+            continue;
+        };
+        match &tp.kind {
+            TemplateParamKind::Type => {
+                let base = normalize_base(&arg);
+                let ty = CType::named(&base);
+                lower.template_types.insert(tp.name.clone(), ty);
+                shown.push(base);
+            }
+            TemplateParamKind::Value(_) => {
+                let value = lower.template_value(&arg).or_else(|| {
+                    let expanded = model.macros.expand_text(&arg).ok()?;
+                    lower
+                        .template_value(expanded.trim_matches(|c| c == '(' || c == ')' || c == ' '))
+                });
+                match value {
+                    Some(v) => {
+                        let s = if i32::try_from(v).is_ok() {
+                            Scalar::I32
+                        } else {
+                            Scalar::U32
+                        };
+                        lower.declare(&tp.name, Sym::Const(Val::konst(Konst::Int(v), s)));
+                        shown.push(v.to_string());
+                    }
+                    None => {
+                        lower.m.error(
+                            f.name_span,
+                            format!(
+                                "template argument `{arg}` for `{}` is not a compile-time integer",
+                                tp.name
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    shown
+}
+
+/// A pointer parameter as a storage binding.
+fn storage_param(
+    lower: &mut FnLower,
+    p: &cudalens_syntax::model::Param,
+    index: usize,
+    binding: u32,
+    effects: &crate::analysis::Effects,
+) -> Option<(String, SidecarBinding)> {
+    if p.ty.pointer > 1 {
+        lower.m.error(
+            p.name_span,
+            "pointers to pointers cannot be expressed in WGSL",
+        );
+        return None;
+    }
+    let elem = lower.map_type(&p.ty.pointee(), p.name_span);
+    match &elem {
+        Ty::Error => return None,
+        Ty::Scalar(Scalar::Bool) => {
+            lower.m.error(
+                p.name_span,
+                "`bool` buffers are not host-shareable in WGSL: use int",
+            );
+            return None;
+        }
+        Ty::Vector(_, 3) => {
+            lower.m.error(
+                p.name_span,
+                "buffers of 3-component vectors have a 16-byte stride in WGSL but 12 bytes in CUDA: use float4 or scalars",
+            );
+            return None;
+        }
+        Ty::Void => {
+            lower
+                .m
+                .error(p.name_span, "`void*` buffers cannot be expressed in WGSL");
+            return None;
+        }
+        _ => {}
+    }
+    let written = effects.written.contains(&p.name);
+    let atomic = if effects.atomic.contains(&p.name) {
+        match elem {
+            Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
+            Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
+            _ => {
+                lower
+                    .m
+                    .error(p.name_span, "atomics need 32-bit integer or float elements");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    let wgsl = lower.m.module_name(&p.name);
+    let ty = Ty::RuntimeArray(Box::new(elem.clone()));
+    let access = if written { "read_write" } else { "read" };
+    let decl = format!(
+        "@group(0) @binding({binding}) var<storage, {access}> {wgsl}: {};",
+        storage_type(&ty, atomic)
+    );
+    if lower.assigned.contains(&p.name) {
+        // The kernel moves this pointer (`x += offset`): track its offset.
+        let var = lower.fresh(&format!("{wgsl}_offset"));
+        lower.declare(
+            &p.name,
+            Sym::Pointer {
+                view: PtrVal {
+                    base: wgsl.clone(),
+                    elem: elem.clone(),
+                    atomic,
+                    offset: Some(Box::new(Val::atom(var.clone(), Ty::I32))),
+                    module_root: None,
+                    mutable: written,
+                    scalar_target: false,
+                },
+                offset_var: Some(var.clone()),
+            },
+        );
+        lower
+            .pending_prologue
+            .push(WStmt::line(format!("var {var}: i32 = 0;")));
+    } else {
+        lower.declare(
+            &p.name,
+            Sym::Array {
+                wgsl: wgsl.clone(),
+                ty,
+                mutable: written,
+                atomic,
+                module_scope: true,
+            },
+        );
+    }
+    let element = storage_type(&elem, atomic);
+    Some((
+        decl,
+        SidecarBinding {
+            group: 0,
+            binding,
+            name: wgsl,
+            kind: if written {
+                BindingKind::StorageReadWrite
+            } else {
+                BindingKind::StorageRead
+            },
+            element: Some(element),
+            param_index: Some(index),
+            size: None,
+            fields: Vec::new(),
+        },
+    ))
+}
+
+fn private_decls(uses: &BuiltinUses) -> Vec<String> {
+    let mut out = Vec::new();
+    if uses.thread_idx {
+        out.push("var<private> thread_idx: vec3<u32>;".to_string());
+    }
+    if uses.block_idx {
+        out.push("var<private> block_idx: vec3<u32>;".to_string());
+    }
+    if uses.grid_dim {
+        out.push("var<private> grid_dim: vec3<u32>;".to_string());
+    }
+    if uses.warp_size {
+        out.push("var<private> warp_size: i32;".to_string());
+    }
+    if uses.lane_id {
+        out.push("var<private> lane_id: u32;".to_string());
+    }
+    out
+}
+
+/// Recovers the CUDA block from a possibly folded dispatch and fills the
+/// builtin mirrors.
+fn entry_prologue(uses: &BuiltinUses) -> Vec<WStmt> {
+    let mut out = vec![
+        WStmt::Comment(
+            "Grids past 65,535 blocks per dimension arrive folded into 2D/3D dispatches:\nrecover the linear CUDA block index and skip the surplus workgroups.".into(),
+        ),
+        WStmt::line(
+            "let block_linear = workgroup_id.x + workgroup_id.y * num_workgroups.x + workgroup_id.z * num_workgroups.x * num_workgroups.y;",
+        ),
+        WStmt::line(format!("let cuda_grid = params.{GRID_DIM_MEMBER};")),
+        WStmt::Comment(
+            "Workgroup-uniform condition (workgroup id, uniform buffer): barriers below stay in uniform control flow.".into(),
+        ),
+        WStmt::If {
+            cond: "block_linear >= cuda_grid.x * cuda_grid.y * cuda_grid.z".into(),
+            then: vec![WStmt::line("return;")],
+            els: vec![],
+        },
+    ];
+    if uses.thread_idx {
+        out.push(WStmt::line("thread_idx = local_id;"));
+    }
+    if uses.block_idx {
+        out.push(WStmt::line(
+            "block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));",
+        ));
+    }
+    if uses.grid_dim {
+        out.push(WStmt::line("grid_dim = cuda_grid;"));
+    }
+    if uses.warp_size {
+        out.push(WStmt::line("warp_size = i32(subgroup_size_in);"));
+    }
+    if uses.lane_id {
+        out.push(WStmt::line("lane_id = subgroup_lane_in;"));
+    }
+    out
+}
+
+/// `volatile` shared memory usually means warp-synchronous code, which WGSL
+/// does not guarantee.
+fn warn_volatile(m: &mut Module, f: &Function) {
+    let mut funcs = vec![f];
+    let mut seen = BTreeMap::new();
+    let model = m.model;
+    if let Some(body) = &f.body {
+        body.walk_exprs(&mut |e| {
+            if let cudalens_syntax::ir::ExprKind::Call { callee, .. } = &e.kind
+                && let Some(g) = model.function(callee)
+                && g.body.is_some()
+            {
+                seen.insert(g.name.clone(), g);
+            }
+        });
+    }
+    funcs.extend(seen.into_values());
+    for g in funcs {
+        let text = g.span.text(m.source);
+        if let Some(pos) = text.find("volatile") {
+            let start = g.span.start + pos;
+            m.warning(
+                Span::new(start, start + "volatile".len()),
+                "`volatile` warp-synchronous code is unsafe in WGSL: invocations of a subgroup are not guaranteed to run in lockstep; use __syncwarp() or __shfl_down_sync with the `subgroups` option",
+            );
+        }
+    }
+}

@@ -1,0 +1,911 @@
+//! Statements and declarations: C control flow onto WGSL's structured
+//! control flow (`loop`/`continuing` where `for`/`while` headers cannot hold
+//! the C code), `switch` with fallthrough emulated, locals and shared arrays.
+
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{Expr, ExprKind, Stmt, StmtKind, VarDecl};
+
+use crate::context::{AtomicRepr, FnLower, Prec, Sym, Val};
+use crate::emit::WStmt;
+use crate::types::{ArrayLen, Konst, Scalar, Ty, promote};
+
+impl FnLower<'_, '_> {
+    /// Lowers the statements of `s` into `out` without opening a WGSL block
+    /// (a C block still opens a scope for name resolution).
+    pub fn stmt_flat(&mut self, s: &Stmt, out: &mut Vec<WStmt>) {
+        match &s.kind {
+            StmtKind::Block(items) => {
+                self.push_scope();
+                for item in items {
+                    self.stmt(item, out);
+                }
+                self.pop_scope();
+            }
+            _ => self.stmt(s, out),
+        }
+    }
+
+    pub fn stmt(&mut self, s: &Stmt, out: &mut Vec<WStmt>) {
+        for e in s.own_exprs() {
+            self.check_unsequenced(e);
+        }
+        match &s.kind {
+            StmtKind::Empty => {}
+            StmtKind::Decl(decls) => {
+                for d in decls {
+                    self.decl(d, out);
+                }
+            }
+            StmtKind::Expr(e) => self.expr_stmt(e, out),
+            StmtKind::Block(items) => {
+                // A macro that expands to several statements is not a C block.
+                let real_block = s.span.text(self.m.source).starts_with('{');
+                if real_block {
+                    let mut inner = Vec::new();
+                    self.stmt_flat(s, &mut inner);
+                    if !inner.is_empty() {
+                        out.push(WStmt::Block(String::new(), inner));
+                    }
+                } else {
+                    for item in items {
+                        self.stmt(item, out);
+                    }
+                }
+            }
+            StmtKind::If { cond, then, els } => {
+                let c = self.expr(cond, out);
+                let c = self.as_condition(c, cond.span);
+                let mut then_out = Vec::new();
+                self.stmt_flat(then, &mut then_out);
+                let mut els_out = Vec::new();
+                if let Some(e) = els {
+                    self.stmt_flat(e, &mut els_out);
+                }
+                out.push(WStmt::If {
+                    cond: c.text,
+                    then: then_out,
+                    els: els_out,
+                });
+            }
+            StmtKind::For {
+                init,
+                cond,
+                step,
+                body,
+                ..
+            } => self.for_loop(init, cond.as_ref(), step.as_ref(), body, out),
+            StmtKind::While { cond, body } => self.while_loop(cond, body, out),
+            StmtKind::DoWhile { body, cond } => self.do_while(body, cond, out),
+            StmtKind::Switch { cond, body } => self.switch(cond, body, s.span, out),
+            StmtKind::Case { .. } => {
+                self.m.error(s.span, "`case` label outside a `switch`");
+            }
+            StmtKind::Return(value) => self.ret(value.as_ref(), s.span, out),
+            StmtKind::Break => {
+                if self.loop_depth == 0 && self.switch_depth == 0 {
+                    self.m.error(s.span, "`break` outside a loop or `switch`");
+                } else {
+                    out.push(WStmt::line("break;"));
+                }
+            }
+            StmtKind::Continue => {
+                if self.loop_depth == 0 {
+                    self.m.error(s.span, "`continue` outside a loop");
+                } else if self.emulated_switch_depth > 0 {
+                    self.m.error(
+                        s.span,
+                        "`continue` inside a `switch` with fallthrough is not supported (the switch is lowered to a loop)",
+                    );
+                } else {
+                    out.push(WStmt::line("continue;"));
+                }
+            }
+            StmtKind::Goto(_) | StmtKind::Label(..) => {
+                self.m.error(
+                    s.span,
+                    "`goto` and labels cannot be expressed in WGSL (structured control flow only)",
+                );
+            }
+            StmtKind::Unknown(text) => {
+                let t = text.trim_start();
+                if t.starts_with("#pragma") {
+                    self.m.warning(s.span, "pragma ignored");
+                } else if t.starts_with("asm") {
+                    self.m
+                        .error(s.span, "inline PTX assembly cannot be expressed in WGSL");
+                } else {
+                    let short: String = t.chars().take(60).collect();
+                    self.m
+                        .error(s.span, format!("unsupported statement `{short}`"));
+                }
+            }
+        }
+    }
+
+    fn ret(&mut self, value: Option<&Expr>, span: Span, out: &mut Vec<WStmt>) {
+        match value {
+            None if self.ret == Ty::Void => out.push(WStmt::line("return;")),
+            None => {
+                self.m.error(
+                    span,
+                    "`return` without a value in a function that returns one",
+                );
+            }
+            Some(e) if self.ret == Ty::Void => {
+                if self.is_kernel {
+                    self.m.error(e.span, "a kernel cannot return a value");
+                } else {
+                    self.expr_stmt(e, out);
+                    out.push(WStmt::line("return;"));
+                }
+            }
+            Some(e) => {
+                let v = self.expr(e, out);
+                let ret = self.ret.clone();
+                let v = self.convert(v, &ret, e.span);
+                out.push(WStmt::line(format!("return {};", v.text)));
+            }
+        }
+    }
+
+    /// A loop body, with `continue` allowed again inside an emulated switch.
+    fn loop_body(&mut self, body: &Stmt, out: &mut Vec<WStmt>) {
+        let saved = self.emulated_switch_depth;
+        self.emulated_switch_depth = 0;
+        self.loop_depth += 1;
+        self.stmt_flat(body, out);
+        self.loop_depth -= 1;
+        self.emulated_switch_depth = saved;
+    }
+
+    /// The condition of a loop: the statements it needs and its value.
+    fn loop_cond(&mut self, cond: &Expr) -> (Vec<WStmt>, Val) {
+        let mut pre = Vec::new();
+        let v = self.expr(cond, &mut pre);
+        let v = self.as_condition(v, cond.span);
+        (pre, v)
+    }
+
+    fn for_loop(
+        &mut self,
+        init: &[Stmt],
+        cond: Option<&Expr>,
+        step: Option<&Expr>,
+        body: &Stmt,
+        out: &mut Vec<WStmt>,
+    ) {
+        self.push_scope();
+        let mut init_out = Vec::new();
+        for s in init {
+            self.stmt(s, &mut init_out);
+        }
+        let (cond_pre, cond_val) = match cond {
+            Some(c) => {
+                let (p, v) = self.loop_cond(c);
+                (p, Some(v))
+            }
+            None => (Vec::new(), None),
+        };
+        let mut step_out = Vec::new();
+        if let Some(st) = step {
+            self.expr_stmt(st, &mut step_out);
+        }
+        let mut body_out = Vec::new();
+        self.loop_body(body, &mut body_out);
+        self.pop_scope();
+
+        let header_piece = |v: &[WStmt], allow_decl: bool| -> Option<String> {
+            match v {
+                [] => Some(String::new()),
+                [WStmt::Line(l)]
+                    if allow_decl
+                        || !(l.starts_with("let ")
+                            || l.starts_with("var ")
+                            || l.starts_with("const ")) =>
+                {
+                    if l.starts_with("const ") {
+                        None
+                    } else {
+                        Some(l.trim_end_matches(';').to_string())
+                    }
+                }
+                _ => None,
+            }
+        };
+        if cond_pre.is_empty()
+            && let (Some(i), Some(st)) = (
+                header_piece(&init_out, true),
+                header_piece(&step_out, false),
+            )
+        {
+            let c = cond_val.map(|c| c.text).unwrap_or_default();
+            out.push(WStmt::Block(format!("for ({i}; {c}; {st})"), body_out));
+            return;
+        }
+        let mut loop_body = cond_pre;
+        if let Some(c) = cond_val {
+            loop_body.push(break_unless(&c));
+        }
+        loop_body.extend(body_out);
+        if !step_out.is_empty() {
+            loop_body.push(WStmt::Block("continuing".into(), step_out));
+        }
+        let lp = WStmt::Block("loop".into(), loop_body);
+        if init_out.is_empty() {
+            out.push(lp);
+        } else {
+            init_out.push(lp);
+            out.push(WStmt::Block(String::new(), init_out));
+        }
+    }
+
+    fn while_loop(&mut self, cond: &Expr, body: &Stmt, out: &mut Vec<WStmt>) {
+        let (pre, c) = self.loop_cond(cond);
+        let mut body_out = Vec::new();
+        self.loop_body(body, &mut body_out);
+        if pre.is_empty() {
+            out.push(WStmt::Block(
+                format!("while {}", crate::emit::paren(&c.text)),
+                body_out,
+            ));
+            return;
+        }
+        let mut lp = pre;
+        lp.push(break_unless(&c));
+        lp.extend(body_out);
+        out.push(WStmt::Block("loop".into(), lp));
+    }
+
+    /// `do { body } while (cond);` → `loop { body continuing { break if !cond; } }`:
+    /// `continue` in the body reaches the condition, as in C.
+    fn do_while(&mut self, body: &Stmt, cond: &Expr, out: &mut Vec<WStmt>) {
+        let mut body_out = Vec::new();
+        self.loop_body(body, &mut body_out);
+        let (mut pre, c) = self.loop_cond(cond);
+        let negated = negate(&c);
+        pre.push(WStmt::line(format!("break if {negated};")));
+        // Keep the body's declarations out of the condition's scope.
+        let declares = body_out
+            .iter()
+            .any(|s| matches!(s, WStmt::Line(l) if l.starts_with("var ") || l.starts_with("let ") || l.starts_with("const ")));
+        let mut lp = if declares {
+            vec![WStmt::Block(String::new(), body_out)]
+        } else {
+            body_out
+        };
+        lp.push(WStmt::Block("continuing".into(), pre));
+        out.push(WStmt::Block("loop".into(), lp));
+    }
+
+    // ---- switch -----------------------------------------------------------------
+
+    fn switch(&mut self, cond: &Expr, body: &Stmt, span: Span, out: &mut Vec<WStmt>) {
+        let sel = self.expr(cond, out);
+        let sel_ty = promote(&sel.ty);
+        if !matches!(sel_ty, Ty::Scalar(Scalar::I32 | Scalar::U32)) {
+            if !sel.is_error() {
+                self.m
+                    .error(cond.span, "`switch` on a non-32-bit-integer value");
+            }
+            return;
+        }
+        let sel = self.convert(sel, &sel_ty, cond.span);
+        self.switch_depth += 1;
+        self.switch_body(sel, &sel_ty, body, span, out);
+        self.switch_depth -= 1;
+    }
+
+    fn switch_body(
+        &mut self,
+        sel: Val,
+        sel_ty: &Ty,
+        body: &Stmt,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) {
+        let items: Vec<&Stmt> = match &body.kind {
+            StmtKind::Block(items) => items.iter().collect(),
+            _ => vec![body],
+        };
+        // (label value or None for default, label span, statements)
+        let mut cases: Vec<(Option<Val>, Span, Vec<&Stmt>)> = Vec::new();
+        for item in items {
+            match &item.kind {
+                StmtKind::Case { value, body } => {
+                    let v = value.as_ref().map(|v| {
+                        let mut scratch = Vec::new();
+                        let lowered = self.expr(v, &mut scratch);
+                        if lowered.konst.is_none() && !lowered.is_error() {
+                            self.m
+                                .error(v.span, "`case` label must be a compile-time constant");
+                        }
+                        self.convert(lowered, sel_ty, v.span)
+                    });
+                    let duplicate = cases.iter().any(|(other, _, _)| match (other, &v) {
+                        (Some(a), Some(b)) => a.konst.is_some() && a.konst == b.konst,
+                        (None, None) => true,
+                        _ => false,
+                    });
+                    if duplicate {
+                        self.m.error(item.span, "duplicate `case` label");
+                        continue;
+                    }
+                    cases.push((v, item.span, body.iter().collect()));
+                }
+                StmtKind::Empty => {}
+                _ => match cases.last_mut() {
+                    Some(last) => last.2.push(item),
+                    None => {
+                        self.m.error(
+                            item.span,
+                            "statement before the first `case` is unreachable",
+                        );
+                    }
+                },
+            }
+        }
+        let terminates = |body: &[&Stmt]| {
+            matches!(
+                body.last().map(|s| &s.kind),
+                Some(StmtKind::Break | StmtKind::Return(_) | StmtKind::Continue)
+            )
+        };
+        let n = cases.len();
+        let falls_through = cases
+            .iter()
+            .enumerate()
+            .any(|(i, (_, _, b))| !b.is_empty() && !terminates(b) && i + 1 < n);
+        if falls_through {
+            self.switch_with_fallthrough(sel, &cases, span, out);
+            return;
+        }
+        let mut arms: Vec<(String, Vec<WStmt>)> = Vec::new();
+        let mut labels: Vec<String> = Vec::new();
+        let mut has_default = false;
+        for (value, _, body) in &cases {
+            labels.push(match value {
+                Some(v) => v.text.clone(),
+                None => {
+                    has_default = true;
+                    "default".into()
+                }
+            });
+            if body.is_empty() && labels.len() < n {
+                continue;
+            }
+            let mut stmts = Vec::new();
+            self.push_scope();
+            let trimmed: &[&Stmt] = match body.last().map(|s| &s.kind) {
+                Some(StmtKind::Break) => &body[..body.len() - 1],
+                _ => body,
+            };
+            for s in trimmed {
+                self.stmt(s, &mut stmts);
+            }
+            self.pop_scope();
+            let head = if labels == ["default"] {
+                "default".to_string()
+            } else {
+                format!("case {}", labels.join(", "))
+            };
+            arms.push((head, stmts));
+            labels.clear();
+        }
+        if !has_default {
+            arms.push(("default".into(), vec![]));
+        }
+        out.push(WStmt::Switch {
+            selector: sel.text,
+            arms,
+        });
+    }
+
+    /// C fallthrough: a one-iteration `loop` where each case runs when it
+    /// matches or an earlier case fell into it; `break` leaves the loop.
+    fn switch_with_fallthrough(
+        &mut self,
+        sel: Val,
+        cases: &[(Option<Val>, Span, Vec<&Stmt>)],
+        _span: Span,
+        out: &mut Vec<WStmt>,
+    ) {
+        let sel = self.materialize(sel, "selector", out);
+        let fall = self.fresh("fallthrough");
+        let values: Vec<String> = cases
+            .iter()
+            .filter_map(|(v, _, _)| v.as_ref().map(|v| format!("{} == {}", sel.text, v.text)))
+            .collect();
+        let mut body = vec![
+            WStmt::Comment("`switch` with fallthrough".into()),
+            WStmt::line(format!("var {fall} = false;")),
+        ];
+        self.emulated_switch_depth += 1;
+        for (value, _, stmts) in cases {
+            let matches = match value {
+                Some(v) => format!("{} == {}", sel.text, v.text),
+                None if values.is_empty() => "true".into(),
+                None => format!("!({})", values.join(" || ")),
+            };
+            let mut inner = vec![WStmt::line(format!("{fall} = true;"))];
+            self.push_scope();
+            for s in stmts {
+                self.stmt(s, &mut inner);
+            }
+            self.pop_scope();
+            body.push(WStmt::If {
+                cond: format!("{fall} || {matches}"),
+                then: inner,
+                els: vec![],
+            });
+        }
+        self.emulated_switch_depth -= 1;
+        body.push(WStmt::line("break;"));
+        out.push(WStmt::Block("loop".into(), body));
+    }
+
+    // ---- declarations -------------------------------------------------------------
+
+    pub fn decl(&mut self, d: &VarDecl, out: &mut Vec<WStmt>) {
+        if self.scopes.last().is_some_and(|s| s.contains_key(&d.name)) {
+            self.m.error(
+                d.span,
+                format!("redeclaration of `{}` in the same scope", d.name),
+            );
+            return;
+        }
+        if d.shared {
+            self.shared_decl(d);
+            return;
+        }
+        if d.is_static || d.is_extern {
+            self.m.error(
+                d.span,
+                "static/extern local variables are not supported in WGSL",
+            );
+            return;
+        }
+        if d.ty.pointer > 0 && d.dims.is_empty() {
+            self.pointer_decl(d, out);
+            return;
+        }
+        if d.ty.pointer > 0 {
+            self.m
+                .error(d.span, "arrays of pointers cannot be expressed in WGSL");
+            return;
+        }
+        let auto = d.ty.base == "auto";
+        let mut init_val: Option<Val> = None;
+        let elem = if auto {
+            let Some(init) = &d.init else {
+                self.m.error(d.span, "`auto` without an initializer");
+                return;
+            };
+            let v = self.expr(init, out);
+            let t = v.ty.clone();
+            if v.ptr.is_some() {
+                self.m.error(
+                    d.span,
+                    "`auto` pointers are not supported: write the pointer type",
+                );
+                return;
+            }
+            init_val = Some(v);
+            t
+        } else {
+            self.map_type(&d.ty, d.span)
+        };
+        if elem == Ty::Error {
+            // Declared anyway so later uses do not cascade into more errors.
+            self.declare(
+                &d.name,
+                Sym::Value {
+                    wgsl: d.name.clone(),
+                    ty: Ty::Error,
+                    mutable: true,
+                },
+            );
+            return;
+        }
+        if elem == Ty::Void {
+            self.m.error(d.span, "variable of type `void`");
+            return;
+        }
+        let Some(ty) = self.array_type(d, elem.clone(), None) else {
+            return;
+        };
+        let name = self.local_name(&d.name);
+        let is_array = !ty.is_value();
+        let init_text = if let Some(v) = init_val {
+            Some(self.convert(v, &ty, d.span))
+        } else if let Some(init) = &d.init {
+            self.initializer(init, &ty, out)
+        } else if let Some(args) = &d.ctor_args {
+            self.constructor(args, &ty, d.span, out)
+        } else {
+            None
+        };
+        let is_const = d.ty.is_const || d.constexpr;
+        if let Some(v) = &init_text
+            && is_const
+            && !is_array
+            && let (Some(k), Ty::Scalar(s)) = (v.konst, &ty)
+        {
+            out.push(WStmt::line(format!(
+                "const {name}: {} = {};",
+                ty.wgsl(),
+                v.text
+            )));
+            let mut c = Val::konst(k, *s);
+            c.text = name;
+            c.prec = Prec::Primary;
+            self.declare(&d.name, Sym::Const(c));
+            return;
+        }
+        let mutable = is_array || self.assigned.contains(&d.name) || init_text.is_none();
+        let keyword = if mutable { "var" } else { "let" };
+        match &init_text {
+            Some(v) if !v.is_error() => out.push(WStmt::line(format!(
+                "{keyword} {name}: {} = {};",
+                ty.wgsl(),
+                v.text
+            ))),
+            _ => out.push(WStmt::line(format!("var {name}: {};", ty.wgsl()))),
+        }
+        let sym = if is_array {
+            Sym::Array {
+                wgsl: name,
+                ty,
+                mutable: true,
+                atomic: None,
+                module_scope: false,
+            }
+        } else {
+            Sym::Value {
+                wgsl: name,
+                ty,
+                mutable: mutable && !d.ty.is_const,
+            }
+        };
+        self.declare(&d.name, sym);
+    }
+
+    /// The declared type with its array dimensions; `[]` takes the
+    /// initializer's length or, for `extern __shared__`, `open_len`.
+    fn array_type(&mut self, d: &VarDecl, elem: Ty, open_len: Option<ArrayLen>) -> Option<Ty> {
+        let mut lens = Vec::new();
+        for (i, dim) in d.dims.iter().enumerate() {
+            match dim {
+                Some(e) => {
+                    let mut scratch = Vec::new();
+                    let v = self.expr(e, &mut scratch);
+                    match v.konst.map(|k| k.as_int()) {
+                        Some(n) if n > 0 && n <= i128::from(u32::MAX) => {
+                            lens.push(ArrayLen::Fixed(n as u32))
+                        }
+                        Some(_) => {
+                            self.m.error(e.span, "array size must be positive");
+                            return None;
+                        }
+                        None => {
+                            if !v.is_error() {
+                                self.m
+                                    .error(e.span, "array size must be a compile-time constant");
+                            }
+                            return None;
+                        }
+                    }
+                }
+                None if i == 0 => {
+                    if let Some(len) = open_len.clone() {
+                        lens.push(len);
+                    } else if let Some(Expr {
+                        kind: ExprKind::InitList(items),
+                        ..
+                    }) = &d.init
+                    {
+                        lens.push(ArrayLen::Fixed(items.len().max(1) as u32));
+                    } else {
+                        self.m.error(d.span, "array without a size");
+                        return None;
+                    }
+                }
+                None => {
+                    self.m
+                        .error(d.span, "only the first array dimension may be omitted");
+                    return None;
+                }
+            }
+        }
+        let mut ty = elem;
+        for len in lens.into_iter().rev() {
+            ty = Ty::Array(Box::new(ty), len);
+        }
+        Some(ty)
+    }
+
+    fn initializer(&mut self, init: &Expr, ty: &Ty, out: &mut Vec<WStmt>) -> Option<Val> {
+        match (&init.kind, ty) {
+            (ExprKind::InitList(items), Ty::Array(elem, ArrayLen::Fixed(n))) => {
+                if items.len() > *n as usize {
+                    self.m.error(init.span, "too many initializers");
+                    return None;
+                }
+                let mut parts = Vec::new();
+                for i in 0..*n as usize {
+                    let v = match items.get(i) {
+                        Some(item) => self.initializer(item, elem, out)?,
+                        None => zero_value(elem),
+                    };
+                    parts.push(v.text);
+                }
+                Some(Val::atom(
+                    format!("{}({})", ty.wgsl(), parts.join(", ")),
+                    ty.clone(),
+                ))
+            }
+            (ExprKind::InitList(items), Ty::Vector(s, n)) => {
+                let mut parts = Vec::new();
+                for i in 0..*n as usize {
+                    let v = match items.get(i) {
+                        Some(item) => {
+                            let v = self.expr(item, out);
+                            self.convert(v, &Ty::Scalar(*s), item.span)
+                        }
+                        None => Val::konst(Konst::Int(0), *s),
+                    };
+                    parts.push(v.text);
+                }
+                Some(Val::atom(
+                    format!("{}({})", ty.wgsl(), parts.join(", ")),
+                    ty.clone(),
+                ))
+            }
+            (ExprKind::InitList(items), Ty::Scalar(_)) if items.len() <= 1 => match items.first() {
+                Some(item) => self.initializer(item, ty, out),
+                None => Some(zero_value(ty)),
+            },
+            (ExprKind::InitList(_), _) => {
+                self.m.error(init.span, "unsupported initializer list");
+                None
+            }
+            (_, Ty::Array(..)) => {
+                self.m
+                    .error(init.span, "array initializer must be a braced list");
+                None
+            }
+            _ => {
+                let v = self.expr(init, out);
+                if v.ptr.is_some() {
+                    self.m
+                        .error(init.span, "a pointer cannot initialize a value");
+                    return None;
+                }
+                Some(self.convert(v, ty, init.span))
+            }
+        }
+    }
+
+    /// `dim3 b(16, 16)`, `float2 v(a, b)`, `int x(3)`.
+    fn constructor(
+        &mut self,
+        args: &[Expr],
+        ty: &Ty,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        match ty {
+            Ty::Vector(s, n) => {
+                let mut parts = Vec::new();
+                for i in 0..*n as usize {
+                    let v = match args.get(i) {
+                        Some(a) => {
+                            let v = self.expr(a, out);
+                            self.convert(v, &Ty::Scalar(*s), a.span)
+                        }
+                        // dim3's missing components are 1.
+                        None => Val::konst(Konst::Int(1), *s),
+                    };
+                    parts.push(v.text);
+                }
+                Some(Val::atom(
+                    format!("{}({})", ty.wgsl(), parts.join(", ")),
+                    ty.clone(),
+                ))
+            }
+            Ty::Scalar(_) if args.len() == 1 => {
+                let v = self.expr(&args[0], out);
+                Some(self.convert(v, ty, span))
+            }
+            _ => {
+                self.m.error(span, "unsupported constructor");
+                None
+            }
+        }
+    }
+
+    /// `T* p = base + offset;` is tracked as a view of `base`; when `p`
+    /// moves later it becomes a variable holding the offset.
+    fn pointer_decl(&mut self, d: &VarDecl, out: &mut Vec<WStmt>) {
+        if d.ty.pointer > 1 {
+            self.m
+                .error(d.span, "pointers to pointers cannot be expressed in WGSL");
+            return;
+        }
+        let Some(init) = &d.init else {
+            self.m.error(d.span, "a pointer must be initialized where it is declared (WGSL has no pointer variables)");
+            return;
+        };
+        let Some(mut view) = self.pointer(init, out) else {
+            return;
+        };
+        if d.ty.base != "auto" && d.ty.base != "void" {
+            let want = self.map_type(&d.ty.pointee(), d.span);
+            if want != Ty::Error && want != view.elem {
+                self.m.error(d.span, "pointer casts cannot be expressed in WGSL: storage buffers have one element type");
+                return;
+            }
+        }
+        if d.ty.is_const {
+            view.mutable = false;
+        }
+        let name = self.local_name(&d.name);
+        if self.assigned.contains(&d.name) {
+            if view.scalar_target {
+                self.m.error(d.span, "a pointer to a scalar cannot move");
+                return;
+            }
+            let start = view
+                .offset
+                .take()
+                .map(|o| *o)
+                .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32));
+            let start = self.convert(start, &Ty::I32, d.span);
+            out.push(WStmt::line(format!("var {name}: i32 = {};", start.text)));
+            view.offset = Some(Box::new(Val::atom(name.clone(), Ty::I32)));
+            view.module_root = None;
+            self.declare(
+                &d.name,
+                Sym::Pointer {
+                    view,
+                    offset_var: Some(name),
+                },
+            );
+            return;
+        }
+        if let Some(o) = view.offset.take() {
+            let o = if o.is_simple() {
+                *o
+            } else {
+                out.push(WStmt::Comment(format!(
+                    "`{}` points into `{}` at this element offset",
+                    d.name, view.base
+                )));
+                out.push(WStmt::line(format!("let {name} = {};", o.text)));
+                Val::atom(name, o.ty.clone())
+            };
+            view.offset = Some(Box::new(o));
+        }
+        self.declare(
+            &d.name,
+            Sym::Pointer {
+                view,
+                offset_var: None,
+            },
+        );
+    }
+
+    /// `__shared__` → a module-scope `var<workgroup>`.
+    fn shared_decl(&mut self, d: &VarDecl) {
+        if d.init.is_some() {
+            self.m
+                .error(d.span, "`__shared__` variables cannot have initializers");
+            return;
+        }
+        if d.ty.pointer > 0 {
+            self.m
+                .error(d.span, "`__shared__` pointers are not supported");
+            return;
+        }
+        let elem = self.map_type(&d.ty, d.span);
+        if elem == Ty::Error {
+            return;
+        }
+        let open_len = if d.is_extern {
+            let name = "DYNAMIC_SHARED_ELEMENTS".to_string();
+            if let Some((existing, _)) = &self.m.dynamic_shared {
+                let _ = existing;
+                self.m.error(
+                    d.span,
+                    "only one `extern __shared__` array per kernel is supported (it would alias)",
+                );
+                return;
+            }
+            let bytes = self.m.dynamic_shared_default_bytes;
+            let size = elem.host_layout().map(|l| l.0).unwrap_or(4).max(1);
+            let default = (bytes / size).max(1) as u32;
+            self.m.dynamic_shared = Some((name.clone(), default));
+            Some(ArrayLen::Override(name))
+        } else {
+            None
+        };
+        let Some(ty) = self.array_type(d, elem.clone(), open_len) else {
+            return;
+        };
+        let key = format!("{}::{}", self.function, d.name);
+        if let Some(sym) = self.m.shared_vars.get(&key).cloned() {
+            self.declare(&d.name, sym);
+            return;
+        }
+        let atomic = if self
+            .m
+            .analysis
+            .effects(&self.function)
+            .atomic
+            .contains(&d.name)
+        {
+            match elem {
+                Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
+                Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
+                _ => {
+                    self.m
+                        .error(d.span, "atomics need 32-bit integer or float elements");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let wgsl = self.m.module_name(&d.name);
+        let stored = storage_type(&ty, atomic);
+        self.m
+            .workgroup_vars
+            .push(format!("var<workgroup> {wgsl}: {};", stored));
+        let sym = Sym::Array {
+            wgsl,
+            ty,
+            mutable: true,
+            atomic,
+            module_scope: true,
+        };
+        self.m.shared_vars.insert(key, sym.clone());
+        self.declare(&d.name, sym);
+    }
+}
+
+/// The declared WGSL type of memory that may hold atomics.
+pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
+    match (ty, atomic) {
+        (Ty::Array(e, ArrayLen::Fixed(n)), _) => format!("array<{}, {n}>", storage_type(e, atomic)),
+        (Ty::Array(e, ArrayLen::Override(n)), _) => {
+            format!("array<{}, {n}>", storage_type(e, atomic))
+        }
+        (Ty::RuntimeArray(e), _) => format!("array<{}>", storage_type(e, atomic)),
+        (_, Some(AtomicRepr::Native(s))) => format!("atomic<{}>", s.wgsl()),
+        (_, Some(AtomicRepr::F32Bits)) => "atomic<u32>".into(),
+        (t, None) => t.wgsl(),
+    }
+}
+
+fn zero_value(t: &Ty) -> Val {
+    match t {
+        Ty::Scalar(s) => Val::konst(Konst::Int(0), *s),
+        other => Val::atom(format!("{}()", other.wgsl()), other.clone()),
+    }
+}
+
+fn negate(c: &Val) -> String {
+    if let Some(rest) = c.text.strip_prefix('!')
+        && c.prec == Prec::Unary
+    {
+        return rest.to_string();
+    }
+    format!("!{}", c.operand(&[Prec::Primary]))
+}
+
+fn break_unless(c: &Val) -> WStmt {
+    WStmt::If {
+        cond: negate(c),
+        then: vec![WStmt::line("break;")],
+        els: vec![],
+    }
+}

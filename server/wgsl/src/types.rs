@@ -1,0 +1,410 @@
+//! WGSL types, the mapping from C/CUDA types, and C's implicit conversions
+//! (usual arithmetic conversions) made explicit.
+
+use cudalens_syntax::ir::Type as CType;
+use cudalens_syntax::types::{TypeTable, normalize_base};
+
+use crate::TranspileOptions;
+
+/// A WGSL scalar type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Scalar {
+    Bool,
+    I32,
+    U32,
+    I64,
+    U64,
+    F16,
+    F32,
+    F64,
+}
+
+impl Scalar {
+    pub fn wgsl(self) -> &'static str {
+        match self {
+            Scalar::Bool => "bool",
+            Scalar::I32 => "i32",
+            Scalar::U32 => "u32",
+            Scalar::I64 => "i64",
+            Scalar::U64 => "u64",
+            Scalar::F16 => "f16",
+            Scalar::F32 => "f32",
+            Scalar::F64 => "f64",
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, Scalar::F16 | Scalar::F32 | Scalar::F64)
+    }
+
+    pub fn is_int(self) -> bool {
+        matches!(self, Scalar::I32 | Scalar::U32 | Scalar::I64 | Scalar::U64)
+    }
+
+    pub fn is_signed_int(self) -> bool {
+        matches!(self, Scalar::I32 | Scalar::I64)
+    }
+
+    pub fn bits(self) -> u32 {
+        match self {
+            Scalar::Bool => 1,
+            Scalar::F16 => 16,
+            Scalar::I32 | Scalar::U32 | Scalar::F32 => 32,
+            Scalar::I64 | Scalar::U64 | Scalar::F64 => 64,
+        }
+    }
+
+    /// Byte size in host-shareable memory.
+    pub fn size(self) -> u64 {
+        match self {
+            Scalar::Bool => 4,
+            Scalar::F16 => 2,
+            Scalar::I32 | Scalar::U32 | Scalar::F32 => 4,
+            Scalar::I64 | Scalar::U64 | Scalar::F64 => 8,
+        }
+    }
+}
+
+/// Length of a fixed-size WGSL array.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ArrayLen {
+    Fixed(u32),
+    /// Sized by a pipeline-overridable constant (dynamic shared memory).
+    Override(String),
+}
+
+/// A WGSL type as the compiler tracks it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Ty {
+    Void,
+    Scalar(Scalar),
+    Vector(Scalar, u8),
+    Array(Box<Ty>, ArrayLen),
+    /// `array<T>` of a storage buffer (a CUDA pointer parameter).
+    RuntimeArray(Box<Ty>),
+    /// A CUDA pointer value that is not a storage binding: a view into an
+    /// array (`base + offset`). Only exists at compile time.
+    Pointer(Box<Ty>),
+    /// The result of an expression that already failed with a diagnostic.
+    Error,
+}
+
+impl Ty {
+    pub const I32: Ty = Ty::Scalar(Scalar::I32);
+    pub const U32: Ty = Ty::Scalar(Scalar::U32);
+    pub const F32: Ty = Ty::Scalar(Scalar::F32);
+    pub const BOOL: Ty = Ty::Scalar(Scalar::Bool);
+
+    pub fn wgsl(&self) -> String {
+        match self {
+            Ty::Void => "void".into(),
+            Ty::Scalar(s) => s.wgsl().into(),
+            Ty::Vector(s, n) => format!("vec{n}<{}>", s.wgsl()),
+            Ty::Array(e, ArrayLen::Fixed(n)) => format!("array<{}, {n}>", e.wgsl()),
+            Ty::Array(e, ArrayLen::Override(n)) => format!("array<{}, {n}>", e.wgsl()),
+            Ty::RuntimeArray(e) => format!("array<{}>", e.wgsl()),
+            Ty::Pointer(e) => format!("ptr<{}>", e.wgsl()),
+            Ty::Error => "i32".into(),
+        }
+    }
+
+    pub fn scalar(&self) -> Option<Scalar> {
+        match self {
+            Ty::Scalar(s) | Ty::Vector(s, _) => Some(*s),
+            _ => None,
+        }
+    }
+
+    pub fn is_numeric_scalar(&self) -> bool {
+        matches!(self, Ty::Scalar(s) if *s != Scalar::Bool)
+    }
+
+    pub fn is_value(&self) -> bool {
+        matches!(self, Ty::Scalar(_) | Ty::Vector(..) | Ty::Error)
+    }
+
+    /// The element type of arrays and pointers.
+    pub fn element(&self) -> Option<&Ty> {
+        match self {
+            Ty::Array(e, _) | Ty::RuntimeArray(e) | Ty::Pointer(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The innermost element of nested arrays.
+    pub fn leaf(&self) -> &Ty {
+        match self.element() {
+            Some(e) => e.leaf(),
+            None => self,
+        }
+    }
+
+    pub fn with_scalar(&self, s: Scalar) -> Ty {
+        match self {
+            Ty::Vector(_, n) => Ty::Vector(s, *n),
+            _ => Ty::Scalar(s),
+        }
+    }
+
+    /// WGSL uniform/storage (size, alignment) of a value type.
+    pub fn host_layout(&self) -> Option<(u64, u64)> {
+        match self {
+            Ty::Scalar(s) => Some((s.size(), s.size())),
+            Ty::Vector(s, n) => {
+                let lanes = if *n == 3 { 4 } else { u64::from(*n) };
+                Some((s.size() * u64::from(*n), s.size() * lanes))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Maps a CUDA value type (no pointers) to WGSL. The error is a message for
+/// the user.
+pub fn map_value_type(
+    written: &CType,
+    types: &TypeTable,
+    opts: &TranspileOptions,
+) -> Result<Ty, String> {
+    let resolved = types.resolve(written);
+    let base = normalize_base(&resolved.base);
+    let need = |flag: bool, s: Scalar, what: &str, option: &str| {
+        if flag {
+            Ok(Ty::Scalar(s))
+        } else {
+            Err(format!(
+                "`{}` needs {what}; enable `{option}` in the transpile options (and the adapter feature)",
+                written.display()
+            ))
+        }
+    };
+    let vector = |s: Scalar, n: u8| Ok(Ty::Vector(s, n));
+    match base.as_str() {
+        "void" => Ok(Ty::Void),
+        "bool" => Ok(Ty::BOOL),
+        "int" | "int32_t" | "signed" => Ok(Ty::I32),
+        "unsigned int" | "uint32_t" => Ok(Ty::U32),
+        "float" => Ok(Ty::F32),
+        "half" | "__half" => need(opts.enable_f16, Scalar::F16, "16-bit floats", "enable_f16"),
+        "double" => need(opts.enable_f64, Scalar::F64, "64-bit floats", "enable_f64"),
+        "long" | "long long" | "int64_t" | "ptrdiff_t" | "intptr_t" => need(
+            opts.enable_int64,
+            Scalar::I64,
+            "64-bit integers",
+            "enable_int64",
+        ),
+        "unsigned long" | "unsigned long long" | "uint64_t" | "size_t" | "uintptr_t" => need(
+            opts.enable_int64,
+            Scalar::U64,
+            "64-bit integers",
+            "enable_int64",
+        ),
+        "float2" => vector(Scalar::F32, 2),
+        "float3" => vector(Scalar::F32, 3),
+        "float4" => vector(Scalar::F32, 4),
+        "int2" => vector(Scalar::I32, 2),
+        "int3" => vector(Scalar::I32, 3),
+        "int4" => vector(Scalar::I32, 4),
+        "uint2" => vector(Scalar::U32, 2),
+        "uint3" | "dim3" => vector(Scalar::U32, 3),
+        "uint4" => vector(Scalar::U32, 4),
+        "half2" | "__half2" if opts.enable_f16 => vector(Scalar::F16, 2),
+        "double2" if opts.enable_f64 => vector(Scalar::F64, 2),
+        "double4" if opts.enable_f64 => vector(Scalar::F64, 4),
+        "char" | "signed char" | "unsigned char" | "int8_t" | "uint8_t" | "short"
+        | "unsigned short" | "int16_t" | "uint16_t" | "char4" | "uchar4" | "char2" | "uchar2" => {
+            Err(format!(
+                "`{}`: WGSL has no 8- or 16-bit integer types",
+                written.display()
+            ))
+        }
+        "cudaTextureObject_t" | "cudaSurfaceObject_t" => Err(format!(
+            "`{}`: textures and surfaces are not supported (WGSL storage buffers only)",
+            written.display()
+        )),
+        other if types.structs.contains_key(other) => Err(format!(
+            "struct `{other}`: struct types are not supported yet"
+        )),
+        other => Err(format!("unknown or unsupported type `{other}`")),
+    }
+}
+
+/// The integer promotion of C: `bool` arithmetic happens in `int`.
+pub fn promote(t: &Ty) -> Ty {
+    match t {
+        Ty::Scalar(Scalar::Bool) => Ty::I32,
+        Ty::Vector(Scalar::Bool, n) => Ty::Vector(Scalar::I32, *n),
+        other => other.clone(),
+    }
+}
+
+/// C's usual arithmetic conversions: the type both operands convert to.
+pub fn common_type(a: &Ty, b: &Ty) -> Ty {
+    let (a, b) = (promote(a), promote(b));
+    match (&a, &b) {
+        (Ty::Error, _) | (_, Ty::Error) => Ty::Error,
+        (Ty::Vector(sa, n), Ty::Vector(sb, _)) => Ty::Vector(common_scalar(*sa, *sb), *n),
+        (Ty::Vector(sa, n), Ty::Scalar(sb)) | (Ty::Scalar(sb), Ty::Vector(sa, n)) => {
+            Ty::Vector(common_scalar(*sa, *sb), *n)
+        }
+        (Ty::Scalar(sa), Ty::Scalar(sb)) => Ty::Scalar(common_scalar(*sa, *sb)),
+        _ => a,
+    }
+}
+
+fn common_scalar(a: Scalar, b: Scalar) -> Scalar {
+    use Scalar::*;
+    if a.is_float() || b.is_float() {
+        let rank = |s: Scalar| match s {
+            F64 => 3,
+            F32 => 2,
+            F16 => 1,
+            _ => 0,
+        };
+        return if rank(a) >= rank(b) { a } else { b };
+    }
+    match (a, b) {
+        (U64, _) | (_, U64) => U64,
+        (I64, _) | (_, I64) => I64,
+        (U32, _) | (_, U32) => U32,
+        _ => I32,
+    }
+}
+
+/// A compile-time constant value (literals and folded expressions).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Konst {
+    Int(i128),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Konst {
+    pub fn as_int(self) -> i128 {
+        match self {
+            Konst::Int(v) => v,
+            Konst::Float(f) => f as i128,
+            Konst::Bool(b) => b as i128,
+        }
+    }
+
+    pub fn as_float(self) -> f64 {
+        match self {
+            Konst::Int(v) => v as f64,
+            Konst::Float(f) => f,
+            Konst::Bool(b) => b as i128 as f64,
+        }
+    }
+
+    pub fn truthy(self) -> bool {
+        match self {
+            Konst::Int(v) => v != 0,
+            Konst::Float(f) => f != 0.0,
+            Konst::Bool(b) => b,
+        }
+    }
+
+    /// The value converted to `s` with C semantics (integers wrap).
+    pub fn convert(self, s: Scalar) -> Konst {
+        match s {
+            Scalar::Bool => Konst::Bool(self.truthy()),
+            s if s.is_float() => Konst::Float(match s {
+                Scalar::F32 => self.as_float() as f32 as f64,
+                _ => self.as_float(),
+            }),
+            s => Konst::Int(wrap_int(self.as_int(), s)),
+        }
+    }
+}
+
+/// Wraps `v` into the range of the integer scalar `s` (two's complement).
+pub fn wrap_int(v: i128, s: Scalar) -> i128 {
+    match s {
+        Scalar::I32 => v as i32 as i128,
+        Scalar::U32 => v as u32 as i128,
+        Scalar::I64 => v as i64 as i128,
+        Scalar::U64 => v as u64 as i128,
+        _ => v,
+    }
+}
+
+/// WGSL literal text for a constant of scalar type `s`.
+pub fn literal(k: Konst, s: Scalar) -> String {
+    match (k.convert(s), s) {
+        (Konst::Bool(b), _) => b.to_string(),
+        (Konst::Int(v), Scalar::I32) => {
+            if v == i32::MIN as i128 {
+                "i32(-2147483648)".into()
+            } else {
+                v.to_string()
+            }
+        }
+        (Konst::Int(v), Scalar::U32) => format!("{v}u"),
+        (Konst::Int(v), Scalar::I64) => format!("{v}li"),
+        (Konst::Int(v), Scalar::U64) => format!("{v}lu"),
+        (Konst::Float(f), s) => float_literal(f, s),
+        (Konst::Int(v), _) => v.to_string(),
+    }
+}
+
+fn float_literal(f: f64, s: Scalar) -> String {
+    let suffix = match s {
+        Scalar::F16 => "h",
+        Scalar::F64 => "lf",
+        _ => "f",
+    };
+    if !f.is_finite() {
+        // WGSL has no literal for infinities and NaN: build them from bits.
+        let bits: u32 = if f.is_nan() {
+            0x7fc0_0000
+        } else if f > 0.0 {
+            0x7f80_0000
+        } else {
+            0xff80_0000
+        };
+        let inner = format!("bitcast<f32>({bits:#x}u)");
+        return match s {
+            Scalar::F32 => inner,
+            other => format!("{}({inner})", other.wgsl()),
+        };
+    }
+    let text = match s {
+        Scalar::F32 => format!("{:?}", f as f32),
+        _ => format!("{f:?}"),
+    };
+    // `{:?}` prints `1e-5` / `1.0`: both are valid WGSL literals with a suffix.
+    let text = if text.contains(['.', 'e']) {
+        text
+    } else {
+        format!("{text}.0")
+    };
+    format!("{text}{suffix}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_follow_c() {
+        assert_eq!(common_type(&Ty::I32, &Ty::U32), Ty::U32);
+        assert_eq!(common_type(&Ty::I32, &Ty::F32), Ty::F32);
+        assert_eq!(common_type(&Ty::BOOL, &Ty::BOOL), Ty::I32);
+        assert_eq!(
+            common_type(&Ty::Scalar(Scalar::I64), &Ty::U32),
+            Ty::Scalar(Scalar::I64)
+        );
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(literal(Konst::Int(-1), Scalar::U32), "4294967295u");
+        assert_eq!(literal(Konst::Int(3), Scalar::F32), "3.0f");
+        assert_eq!(literal(Konst::Float(1e-30), Scalar::F32), "1e-30f");
+        assert_eq!(literal(Konst::Float(0.5), Scalar::I32), "0");
+        assert_eq!(
+            literal(Konst::Float(f64::INFINITY), Scalar::F32),
+            "bitcast<f32>(0x7f800000u)"
+        );
+    }
+}

@@ -1,0 +1,73 @@
+//! Shared test helpers: build the kernel model of a CUDA source and transpile it.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use cudalens_syntax::preprocess::include::CompileFlags;
+use cudalens_syntax::{BuildOptions, FileModel, analyze_source};
+use cudalens_wgsl::{TranspileDiagnostic, TranspileOptions, TranspileOutput, transpile};
+
+pub fn model_of(source: &str) -> FileModel {
+    let provider: HashMap<PathBuf, String> = HashMap::new();
+    analyze_source(
+        source,
+        &BuildOptions {
+            path: Some(Path::new("test.cu")),
+            flags: CompileFlags::default(),
+            provider: &provider,
+            max_include_depth: 8,
+        },
+    )
+}
+
+pub fn kernels_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/kernels")
+}
+
+/// Every suite file: (stem, source).
+pub fn suite() -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(kernels_dir())
+        .expect("tests/kernels")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "cu"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem, std::fs::read_to_string(&p).expect("read kernel"))
+        })
+        .collect()
+}
+
+pub fn suite_options(stem: &str) -> TranspileOptions {
+    TranspileOptions {
+        subgroups: true,
+        source_name: Some(format!("{stem}.cu")),
+        ..TranspileOptions::default()
+    }
+}
+
+pub fn compile(
+    source: &str,
+    kernel: &str,
+    opts: &TranspileOptions,
+) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+    let model = model_of(source);
+    transpile(&model, source, kernel, opts)
+}
+
+/// The suite file `stem` compiled (its kernel has the file's name).
+pub fn compile_suite(stem: &str) -> TranspileOutput {
+    let source =
+        std::fs::read_to_string(kernels_dir().join(format!("{stem}.cu"))).expect("read kernel");
+    let kernel = if stem == "templates_device" {
+        "smooth_squares"
+    } else {
+        stem
+    };
+    compile(&source, kernel, &suite_options(stem)).unwrap_or_else(|d| panic!("{stem}: {d:#?}"))
+}

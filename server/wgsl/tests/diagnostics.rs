@@ -1,0 +1,200 @@
+//! Every construct WGSL cannot express is an error diagnostic at the
+//! construct's own span; nothing is dropped silently.
+
+mod common;
+
+use cudalens_wgsl::{Severity, TranspileOptions};
+
+/// Compiles `body` inside a kernel and returns the error diagnostics as
+/// (text at the span, message).
+fn errors_for(kernel_src: &str, opts: &TranspileOptions) -> Vec<(String, String)> {
+    let source = format!("{kernel_src}\nvoid host(float* x, int* y) {{ k<<<1, 64>>>(x, y); }}\n");
+    match common::compile(&source, "k", opts) {
+        Ok(out) => panic!("expected errors, got WGSL:\n{}", out.wgsl),
+        Err(diags) => diags
+            .into_iter()
+            .filter(|d| d.severity == Severity::Error)
+            .map(|d| (d.span.text(&source).to_string(), d.message))
+            .collect(),
+    }
+}
+
+fn assert_error_at(kernel_src: &str, construct: &str, message_part: &str) {
+    let errors = errors_for(kernel_src, &TranspileOptions::default());
+    assert!(
+        errors
+            .iter()
+            .any(|(text, msg)| text == construct && msg.contains(message_part)),
+        "no error at `{construct}` mentioning `{message_part}`: {errors:#?}"
+    );
+}
+
+#[test]
+fn printf() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { printf(\"%d\\n\", y[0]); }",
+        "printf(\"%d\\n\", y[0])",
+        "printf",
+    );
+}
+
+#[test]
+fn dynamic_parallelism() {
+    assert_error_at(
+        "__global__ void child(float* x) {}\n__global__ void k(float* x, int* y) { child<<<1, 1>>>(x); }",
+        "child<<<1, 1>>>(x)",
+        "dynamic parallelism",
+    );
+}
+
+#[test]
+fn recursion() {
+    assert_error_at(
+        "__device__ int fact(int n) { return n <= 1 ? 1 : n * fact(n - 1); }\n__global__ void k(float* x, int* y) { y[0] = fact(5); }",
+        "fact(n - 1)",
+        "recursi",
+    );
+}
+
+#[test]
+fn reinterpret_cast_of_pointers() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { float4 v = reinterpret_cast<float4*>(x)[0]; y[0] = (int)v.x; }",
+        "reinterpret_cast<float4*>(x)",
+        "pointer casts",
+    );
+}
+
+#[test]
+fn inline_asm() {
+    let errors = errors_for(
+        "__global__ void k(float* x, int* y) { int lane; asm(\"mov.u32 %0, %%laneid;\" : \"=r\"(lane)); y[0] = lane; }",
+        &TranspileOptions::default(),
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(text, msg)| text.starts_with("asm") && msg.contains("assembly")),
+        "{errors:#?}"
+    );
+}
+
+#[test]
+fn textures() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y, cudaTextureObject_t tex) { x[0] = tex1Dfetch<float>(tex, 0); }",
+        "tex",
+        "textures",
+    );
+}
+
+#[test]
+fn function_pointers() {
+    assert_error_at(
+        "__device__ float twice(float v) { return 2.0f * v; }\n__global__ void k(float* x, int* y) { float (*f)(float) = twice; x[0] = f(x[0]); }",
+        "f(x[0])",
+        "function pointers",
+    );
+}
+
+#[test]
+fn arbitrary_pointer_arithmetic() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { long p = (long)x; y[0] = (int)p; }",
+        "p = (long)x",
+        "64-bit",
+    );
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { float* p = x + 4; float* q = x; y[0] = p - q; }",
+        "p - q",
+        "pointer difference",
+    );
+}
+
+#[test]
+fn goto_and_labels() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { if (y[0]) goto done; x[0] = 1.0f; done: y[1] = 2; }",
+        "goto done;",
+        "goto",
+    );
+}
+
+#[test]
+fn warp_intrinsics_need_the_subgroups_option() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { x[0] = __shfl_down_sync(0xffffffff, x[0], 1); }",
+        "__shfl_down_sync(0xffffffff, x[0], 1)",
+        "subgroups",
+    );
+    let ok = common::compile(
+        "__global__ void k(float* x) { x[0] = __shfl_down_sync(0xffffffff, x[0], 1); }",
+        "k",
+        &TranspileOptions {
+            subgroups: true,
+            ..TranspileOptions::default()
+        },
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+}
+
+#[test]
+fn doubles_and_halves_need_their_options() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { double d = x[0]; x[0] = (float)d; }",
+        "d = x[0]",
+        "enable_f64",
+    );
+    let ok = common::compile(
+        "__global__ void k(double* x) { x[0] = x[0] * 2.0; }",
+        "k",
+        &TranspileOptions {
+            enable_f64: true,
+            ..TranspileOptions::default()
+        },
+    )
+    .expect("f64 kernel");
+    assert_eq!(ok.sidecar.features, vec!["shader_f64".to_string()]);
+}
+
+#[test]
+fn unsequenced_side_effects() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { int i = 0; y[i] = i++; }",
+        "y[i] = i++",
+        "unsequenced",
+    );
+}
+
+#[test]
+fn unknown_functions_and_globals() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { x[0] = mystery(1.0f); }",
+        "mystery(1.0f)",
+        "unknown function",
+    );
+    assert_error_at(
+        "__constant__ float coeffs[4];\n__global__ void k(float* x, int* y) { x[0] = coeffs[1]; }",
+        "coeffs",
+        "__constant__",
+    );
+}
+
+#[test]
+fn several_errors_are_reported_together() {
+    let errors = errors_for(
+        "__global__ void k(float* x, int* y) { printf(\"a\"); int i = 0; y[i] = i++; }",
+        &TranspileOptions::default(),
+    );
+    assert!(errors.len() >= 2, "{errors:#?}");
+}
+
+#[test]
+fn missing_kernel_is_an_error() {
+    let r = common::compile(
+        "__global__ void k(float* x) {}",
+        "nope",
+        &TranspileOptions::default(),
+    );
+    assert!(r.is_err());
+}
