@@ -65,6 +65,26 @@ impl Diagnostic {
         self.fixes.push(fix);
         self
     }
+
+    /// Moves every span by `delta` bytes (a cached result reused at a new offset).
+    pub fn shift(&mut self, delta: isize) {
+        self.span = shift_span(self.span, delta);
+        for r in &mut self.related {
+            r.span = shift_span(r.span, delta);
+        }
+        for f in &mut self.fixes {
+            for e in &mut f.edits {
+                e.span = shift_span(e.span, delta);
+            }
+        }
+    }
+}
+
+pub fn shift_span(s: Span, delta: isize) -> Span {
+    Span::new(
+        s.start.saturating_add_signed(delta),
+        s.end.saturating_add_signed(delta),
+    )
 }
 
 /// Every rule code cudalens emits, with a one-line description (for docs,

@@ -63,9 +63,93 @@ pub struct FileAnalysis {
     pub accesses: Vec<AccessReport>,
 }
 
+/// Per-kernel memory and lint results kept between analyses of the same
+/// document: an edit re-analyses only the kernels it changed.
+#[derive(Default)]
+pub struct AnalysisCache {
+    kernels: HashMap<u64, CachedKernel>,
+}
+
+struct CachedKernel {
+    start: usize,
+    accesses: Vec<AccessReport>,
+    diagnostics: Vec<Diagnostic>,
+}
+
 /// Runs every analysis on a model built from `source`.
 pub fn analyze(model: &FileModel, source: &str, config: &AnalysisConfig) -> FileAnalysis {
+    analyze_cached(model, source, config, &mut AnalysisCache::default())
+}
+
+/// What a kernel's memory and lint results depend on besides its own text.
+fn file_fingerprint(model: &FileModel) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut consts: Vec<_> = model.consts.iter().collect();
+    consts.sort();
+    consts.hash(&mut h);
+    let mut structs: Vec<_> = model
+        .types
+        .structs
+        .iter()
+        .map(|(k, v)| (k, v.size))
+        .collect();
+    structs.sort();
+    structs.hash(&mut h);
+    let mut aliases: Vec<_> = model
+        .types
+        .aliases
+        .iter()
+        .map(|(k, v)| (k, v.display()))
+        .collect();
+    aliases.sort();
+    aliases.hash(&mut h);
+    // Accesses inside inlined device functions are reported where the
+    // function is, so their positions matter too.
+    for f in model
+        .functions
+        .iter()
+        .filter(|f| f.runs_on_device() && !f.is_kernel())
+    {
+        (f.fingerprint, f.span.start).hash(&mut h);
+    }
+    h.finish()
+}
+
+fn kernel_key(
+    file: u64,
+    kernel: &cudalens_syntax::model::Function,
+    contexts: &[KernelContext],
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (file, kernel.fingerprint).hash(&mut h);
+    for c in contexts {
+        c.block.hash(&mut h);
+        format!("{:?}", c.block_source).hash(&mut h);
+        let mut tv: Vec<_> = c.template_values.iter().collect();
+        tv.sort();
+        tv.hash(&mut h);
+        let mut tt: Vec<_> = c.template_types.iter().collect();
+        tt.sort();
+        tt.hash(&mut h);
+        c.launch
+            .map(|l| (l.smem_bytes, l.grid_dims.resolved()))
+            .hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Like [`analyze`], reusing (and refreshing) `cache` from the previous run.
+pub fn analyze_cached(
+    model: &FileModel,
+    source: &str,
+    config: &AnalysisConfig,
+    cache: &mut AnalysisCache,
+) -> FileAnalysis {
     let mut out = FileAnalysis::default();
+    let mut fresh = HashMap::new();
+    let file = file_fingerprint(model);
     for d in &model.diagnostics {
         out.diagnostics.push(Diagnostic::new(
             d.span,
@@ -84,11 +168,34 @@ pub fn analyze(model: &FileModel, source: &str, config: &AnalysisConfig) -> File
         let (report, mut diags) = launch::analyze_kernel(model, kernel, &contexts, arch, config);
         out.kernels.push(report);
         out.diagnostics.append(&mut diags);
-        let (accesses, mut diags) = memory::analyze_kernel(model, source, kernel, &contexts);
-        out.accesses.extend(accesses);
-        out.diagnostics.append(&mut diags);
-        out.diagnostics.extend(lints::analyze_kernel(model, kernel));
+        let key = kernel_key(file, kernel, &contexts);
+        let start = kernel.span.start;
+        let entry = match cache.kernels.remove(&key) {
+            Some(mut c) => {
+                let delta = start as isize - c.start as isize;
+                if delta != 0 {
+                    c.accesses.iter_mut().for_each(|a| a.shift(delta));
+                    c.diagnostics.iter_mut().for_each(|d| d.shift(delta));
+                    c.start = start;
+                }
+                c
+            }
+            None => {
+                let (accesses, mut diagnostics) =
+                    memory::analyze_kernel(model, source, kernel, &contexts);
+                diagnostics.extend(lints::analyze_kernel(model, kernel));
+                CachedKernel {
+                    start,
+                    accesses,
+                    diagnostics,
+                }
+            }
+        };
+        out.accesses.extend(entry.accesses.iter().cloned());
+        out.diagnostics.extend(entry.diagnostics.iter().cloned());
+        fresh.insert(key, entry);
     }
+    cache.kernels = fresh;
     out.diagnostics
         .retain(|d| !config.disabled_rules.contains(d.code));
     out.diagnostics

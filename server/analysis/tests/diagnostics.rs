@@ -228,3 +228,45 @@ void host(float* a) { strided<8><<<64, 128>>>(a, a); strided<1><<<64, 128>>>(a, 
         "{un}"
     );
 }
+
+#[test]
+fn cached_analysis_equals_fresh_analysis_after_edits() {
+    use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze, analyze_cached};
+    use cudalens_syntax::BuildOptions;
+    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::model::{ModelCache, build_model_cached};
+    use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
+    let mut text = std::fs::read_to_string(common::corpus("memory/shared.cu")).unwrap();
+    let opts = BuildOptions {
+        path: None,
+        flags: CompileFlags::default(),
+        provider: &FsProvider,
+        max_include_depth: 16,
+    };
+    let config = AnalysisConfig::default();
+    let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());
+    for (from, to) in [
+        (
+            "unsigned int tid = threadIdx.x;\n  sdata[tid] = in[blockIdx.x * blockDim.x + tid];",
+            "unsigned int tid = threadIdx.x;\n  sdata[tid] = in[blockIdx.x * blockDim.x + tid]; // edited",
+        ),
+        ("#define TILE 32", "#define TILE 16"),
+        ("#define TILE 16", "#define TILE 32"),
+        (
+            "column_16x16<<<BLOCKS, sq>>>(a, b);",
+            "column_16x16<<<BLOCKS, sq>>>(a, b);\n  // launch edited",
+        ),
+        (
+            "__global__ void shared_char",
+            "// comment above\n__global__ void shared_char",
+        ),
+    ] {
+        text = text.replacen(from, to, 1);
+        let tree = parse(&mut cuda_parser(), &text, None);
+        let model = build_model_cached(&text, tree.as_ref(), &opts, &mut mcache);
+        let cached = analyze_cached(&model, &text, &config, &mut acache);
+        let fresh = analyze(&model, &text, &config);
+        assert_eq!(cached.diagnostics, fresh.diagnostics, "after {from:?}");
+        assert_eq!(cached.accesses, fresh.accesses, "after {from:?}");
+    }
+}

@@ -380,7 +380,38 @@ impl Stmt {
     }
 }
 
+impl Span {
+    fn shifted(self, delta: isize) -> Span {
+        let f = |x: usize| x.saturating_add_signed(delta);
+        Span::new(f(self.start), f(self.end))
+    }
+}
+
 impl Expr {
+    /// Moves every span by `delta` bytes (a cached function reused at a new offset).
+    pub fn shift(&mut self, delta: isize) {
+        self.span = self.span.shifted(delta);
+        for c in self.children_mut() {
+            c.shift(delta);
+        }
+    }
+
+    fn children_mut(&mut self) -> Vec<&mut Expr> {
+        use ExprKind::*;
+        match &mut self.kind {
+            Unary(_, e)
+            | SizeofExpr(e)
+            | Cast { expr: e, .. }
+            | Member { base: e, .. }
+            | IncDec { target: e, .. } => vec![e],
+            Binary(_, a, b) | Assign(_, a, b) | Index(a, b) => vec![a, b],
+            Ternary(a, b, c) => vec![a, b, c],
+            Call { args, .. } | InitList(args) | Comma(args) => args.iter_mut().collect(),
+            Launch { config, args, .. } => config.iter_mut().chain(args.iter_mut()).collect(),
+            _ => vec![],
+        }
+    }
+
     /// Direct sub-expressions.
     pub fn children(&self) -> Vec<&Expr> {
         use ExprKind::*;
@@ -399,7 +430,67 @@ impl Expr {
     }
 }
 
+impl VarDecl {
+    pub fn shift(&mut self, delta: isize) {
+        self.span = self.span.shifted(delta);
+        self.name_span = self.name_span.shifted(delta);
+        for e in self
+            .dims
+            .iter_mut()
+            .flatten()
+            .chain(self.init.iter_mut())
+            .chain(self.ctor_args.iter_mut().flatten())
+        {
+            e.shift(delta);
+        }
+    }
+}
+
 impl Stmt {
+    /// Moves every span in this statement tree by `delta` bytes.
+    pub fn shift(&mut self, delta: isize) {
+        self.span = self.span.shifted(delta);
+        match &mut self.kind {
+            StmtKind::Decl(decls) => decls.iter_mut().for_each(|d| d.shift(delta)),
+            StmtKind::Expr(e) | StmtKind::Return(Some(e)) => e.shift(delta),
+            StmtKind::Block(v) => v.iter_mut().for_each(|s| s.shift(delta)),
+            StmtKind::Case { value, body } => {
+                if let Some(v) = value {
+                    v.shift(delta);
+                }
+                body.iter_mut().for_each(|s| s.shift(delta));
+            }
+            StmtKind::If { cond, then, els } => {
+                cond.shift(delta);
+                then.shift(delta);
+                if let Some(e) = els {
+                    e.shift(delta);
+                }
+            }
+            StmtKind::For {
+                init,
+                cond,
+                step,
+                body,
+                ..
+            } => {
+                init.iter_mut().for_each(|s| s.shift(delta));
+                cond.iter_mut()
+                    .chain(step.iter_mut())
+                    .for_each(|e| e.shift(delta));
+                body.shift(delta);
+            }
+            StmtKind::While { cond, body }
+            | StmtKind::DoWhile { body, cond }
+            | StmtKind::Switch { cond, body } => {
+                cond.shift(delta);
+                body.shift(delta);
+            }
+            StmtKind::Label(_, body) => body.shift(delta),
+            _ => {}
+        }
+    }
+
     /// Expressions owned directly by this statement (not by nested statements).
     pub fn own_exprs(&self) -> Vec<&Expr> {
         match &self.kind {

@@ -214,3 +214,43 @@ fn syntax_errors_are_reported_and_the_rest_is_modelled() {
     assert!(m.function("ok").is_some());
     assert!(m.function("after").is_some());
 }
+
+#[test]
+fn cached_builds_equal_fresh_builds_after_edits() {
+    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
+    let provider: HashMap<PathBuf, String> =
+        [(PathBuf::from("/p/src/polybench.cuh"), HEADER.to_string())]
+            .into_iter()
+            .collect();
+    let opts = BuildOptions {
+        path: Some(Path::new("/p/src/gemm.cu")),
+        flags: CompileFlags::default(),
+        provider: &provider,
+        max_include_depth: 16,
+    };
+    let mut cache = ModelCache::default();
+    let mut text = MAIN.to_string();
+    // Edits inside a kernel, before everything, in a macro, and in host code.
+    let edits: [(&str, &str); 5] = [
+        ("unsigned int tid", "unsigned int  tid"),
+        (
+            "#include \"polybench.cuh\"",
+            "// é\n#include \"polybench.cuh\"",
+        ),
+        ("#define TILE 32", "#define TILE 16"),
+        ("const int threads = 256;", "const int threads = 128;"),
+        ("#define TILE 16", "#define TILE 32"),
+    ];
+    for (from, to) in edits {
+        text = text.replacen(from, to, 1);
+        let tree = parse(&mut cuda_parser(), &text, None);
+        let cached = build_model_cached(&text, tree.as_ref(), &opts, &mut cache);
+        let fresh = build_model(&text, tree.as_ref(), &opts);
+        assert_eq!(
+            cached.functions, fresh.functions,
+            "after {from:?} -> {to:?}"
+        );
+        assert_eq!(cached.launches, fresh.launches, "after {from:?} -> {to:?}");
+    }
+}

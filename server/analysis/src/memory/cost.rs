@@ -6,7 +6,7 @@
 //! half-warp and 16-byte accesses per quarter-warp, as the hardware does, and
 //! each phase costs as many wavefronts as the most-loaded bank has distinct words.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::lanes::Poly;
 
@@ -77,14 +77,14 @@ pub fn global_cost(addr: &Poly, lanes: &[usize], bytes: u32) -> Option<WarpCost>
     }
     let g = addr.symbolic_gcd();
     let count = |shift: i64| -> usize {
-        let mut set = HashSet::new();
+        let mut sectors: Vec<i64> = Vec::with_capacity(lanes.len() * 2);
         for &t in lanes {
             let c = concrete(t) + shift;
-            for s in c.div_euclid(SECTOR_BYTES)..=(c + bytes - 1).div_euclid(SECTOR_BYTES) {
-                set.insert(s);
-            }
+            sectors.extend(c.div_euclid(SECTOR_BYTES)..=(c + bytes - 1).div_euclid(SECTOR_BYTES));
         }
-        set.len()
+        sectors.sort_unstable();
+        sectors.dedup();
+        sectors.len()
     };
     if g == 0 || g % SECTOR_BYTES == 0 {
         return Some(WarpCost::Global {
@@ -146,31 +146,39 @@ pub fn shared_cost(addr: &Poly, lanes: &[usize], bytes: u32) -> Option<WarpCost>
             continue;
         }
         phases += 1;
-        let mut banks: HashMap<i64, HashSet<i64>> = HashMap::new();
-        let mut lanes_on_bank: HashMap<i64, usize> = HashMap::new();
+        // (bank, word) pairs, deduplicated: lanes reading one word are one access.
+        let mut pairs: Vec<(i64, i64)> = Vec::with_capacity(in_phase.len() * 4);
+        let mut lanes_on_bank = [0usize; BANKS as usize];
+        let words = ((bytes as i64) + 3) / 4;
         for &t in &in_phase {
             let start = concrete(t);
-            let words = ((bytes as i64) + 3) / 4;
             for w in 0..words {
                 let word = (start + 4 * w).div_euclid(4);
-                banks
-                    .entry(word.rem_euclid(BANKS))
-                    .or_default()
-                    .insert(word);
+                let bank = word.rem_euclid(BANKS);
+                pairs.push((bank, word));
                 if w == 0 {
-                    *lanes_on_bank.entry(word.rem_euclid(BANKS)).or_default() += 1;
+                    lanes_on_bank[bank as usize] += 1;
                 }
             }
         }
-        let (bank, words) = banks
+        pairs.sort_unstable();
+        pairs.dedup();
+        let mut per_bank = [0usize; BANKS as usize];
+        for (bank, _) in &pairs {
+            per_bank[*bank as usize] += 1;
+        }
+        // The busiest bank (lowest index on ties).
+        let (bank, words) = per_bank
             .iter()
-            .max_by_key(|(b, w)| (w.len(), -**b))
-            .map(|(b, w)| (*b, w.len()))
-            .unwrap_or((0, 1));
+            .enumerate()
+            .fold(
+                (0usize, 0usize),
+                |best, (b, &n)| if n > best.1 { (b, n) } else { best },
+            );
+        let words = words.max(1);
         wavefronts += words as u32;
         if words as u32 > worst.0 {
-            let all = lanes_on_bank.get(&bank).copied().unwrap_or(0) == in_phase.len()
-                && in_phase.len() > 1;
+            let all = lanes_on_bank[bank] == in_phase.len() && in_phase.len() > 1;
             worst = (words as u32, bank as u32, all);
         }
     }

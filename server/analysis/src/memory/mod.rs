@@ -76,6 +76,12 @@ pub struct AccessReport {
     pub alignment_dependent: bool,
 }
 
+impl AccessReport {
+    pub fn shift(&mut self, delta: isize) {
+        self.span = crate::diagnostic::shift_span(self.span, delta);
+    }
+}
+
 /// Every global and shared access of `kernel` under each configuration, with
 /// its diagnostics.
 pub fn analyze_kernel(

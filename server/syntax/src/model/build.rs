@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use tree_sitter::{Node, Parser, Tree};
 
@@ -32,8 +32,32 @@ pub struct BuildOptions<'a> {
 /// Syntax errors reported per file at most; past that one summary line.
 const MAX_SYNTAX_ERRORS: usize = 50;
 
+/// A header's text and tree.
+type ParsedHeader = (String, Option<Tree>);
+/// Parsed headers by path, with the hash of the text they were parsed from.
+type HeaderCache = HashMap<PathBuf, (u64, Arc<ParsedHeader>)>;
+
+/// Lowered functions and parsed headers kept between builds of the same
+/// document, so an edit re-lowers only the function it touched.
+#[derive(Default)]
+pub struct ModelCache {
+    /// (file, text, macro state, template) hash → the function and where it started.
+    functions: HashMap<u64, (Function, usize)>,
+    headers: HeaderCache,
+}
+
 /// Builds the model of `src` from its tree (`None` when the file was too large to parse).
 pub fn build_model(src: &str, tree: Option<&Tree>, opts: &BuildOptions) -> FileModel {
+    build_model_cached(src, tree, opts, &mut ModelCache::default())
+}
+
+/// Like [`build_model`], reusing (and refreshing) `cache` from the previous build.
+pub fn build_model_cached(
+    src: &str,
+    tree: Option<&Tree>,
+    opts: &BuildOptions,
+    cache: &mut ModelCache,
+) -> FileModel {
     let mut b = Builder {
         opts,
         model: FileModel::default(),
@@ -42,6 +66,10 @@ pub fn build_model(src: &str, tree: Option<&Tree>, opts: &BuildOptions) -> FileM
         expansion_parser: cuda_parser(),
         header_cache: HashMap::new(),
         pending_unroll: None,
+        macro_hash: 0,
+        old_functions: std::mem::take(&mut cache.functions),
+        new_functions: HashMap::new(),
+        old_headers: std::mem::take(&mut cache.headers),
     };
     for (name, value) in &opts.flags.defines {
         b.macros.define(MacroDef::object(name, value));
@@ -70,7 +98,18 @@ pub fn build_model(src: &str, tree: Option<&Tree>, opts: &BuildOptions) -> FileM
     b.syntax_errors(src, tree.root_node());
     b.model.macros = b.macros;
     super::launch::resolve_launches(&mut b.model);
+    cache.functions = b.new_functions;
+    cache.headers = b.header_cache;
     b.model
+}
+
+fn hash_of(parts: &[&[u8]]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    h.finish()
 }
 
 /// The text being lowered: the main file, a header, or a macro expansion.
@@ -102,9 +141,14 @@ pub(super) struct Builder<'o> {
     pub(super) macros: MacroTable,
     include_stack: Vec<PathBuf>,
     pub(super) expansion_parser: Parser,
-    header_cache: HashMap<PathBuf, Rc<(String, Option<Tree>)>>,
+    header_cache: HeaderCache,
     /// A `#pragma unroll` waiting for the loop it applies to.
     pub(super) pending_unroll: Option<Option<i64>>,
+    /// Changes whenever a macro is defined or undefined: part of the cache key.
+    macro_hash: u64,
+    old_functions: HashMap<u64, (Function, usize)>,
+    new_functions: HashMap<u64, (Function, usize)>,
+    old_headers: HeaderCache,
 }
 
 impl<'o> Builder<'o> {
@@ -275,6 +319,11 @@ impl<'o> Builder<'o> {
             file: cx.file.map(Path::to_path_buf),
             name_span: name.byte_range().into(),
         };
+        self.macro_hash = hash_of(&[
+            &self.macro_hash.to_le_bytes(),
+            b"def",
+            cx.text(node).as_bytes(),
+        ]);
         self.model.macro_defs.push(std::sync::Arc::new(def.clone()));
         self.macros.define(def);
     }
@@ -402,19 +451,25 @@ impl<'o> Builder<'o> {
             );
             return;
         }
-        let parsed = match self.header_cache.get(&path) {
-            Some(p) => p.clone(),
+        let text_hash = hash_of(&[text.as_bytes()]);
+        let reuse = |c: &HeaderCache| {
+            c.get(&path)
+                .filter(|(h, _)| *h == text_hash)
+                .map(|(_, p)| p.clone())
+        };
+        let parsed = match reuse(&self.header_cache).or_else(|| reuse(&self.old_headers)) {
+            Some(p) => p,
             None => {
                 let tree = if text.len() <= crate::document::MAX_PARSE_BYTES {
                     parse(&mut cuda_parser(), &text, None)
                 } else {
                     None
                 };
-                let p = Rc::new((text.to_string(), tree));
-                self.header_cache.insert(path.clone(), p.clone());
-                p
+                Arc::new((text.to_string(), tree))
             }
         };
+        self.header_cache
+            .insert(path.clone(), (text_hash, parsed.clone()));
         let Some(tree) = &parsed.1 else {
             return;
         };
@@ -431,6 +486,67 @@ impl<'o> Builder<'o> {
     // ---- declarations ---------------------------------------------------------
 
     fn function(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
+        // Reuse the previous build's lowering when the function's text and the
+        // macros in force are unchanged (the common case while typing elsewhere).
+        let outer = match node.parent() {
+            Some(p) if p.kind() == "template_declaration" => p,
+            _ => node,
+        };
+        let key = hash_of(&[
+            cx.file
+                .map_or(&b""[..], |f| f.as_os_str().as_encoded_bytes()),
+            cx.text(outer).as_bytes(),
+            &self.macro_hash.to_le_bytes(),
+            format!("{template:?}").as_bytes(),
+        ]);
+        let start = outer.start_byte();
+        if cx.origin.is_none()
+            && let Some((f, old_start)) = self
+                .old_functions
+                .remove(&key)
+                .or_else(|| self.new_functions.get(&key).cloned())
+        {
+            let mut f = f;
+            f.shift(start as isize - old_start as isize);
+            // Macros defined inside the body still take effect for what follows.
+            if cx.text(node).contains('#') {
+                self.replay_body_directives(cx, node);
+            }
+            self.new_functions.insert(key, (f.clone(), start));
+            self.model.functions.push(f);
+            return;
+        }
+        let before = self.model.functions.len();
+        self.lower_function(cx, node, template);
+        if let Some(f) = self.model.functions.get_mut(before) {
+            f.fingerprint = key;
+            if cx.origin.is_none() {
+                let f = f.clone();
+                self.new_functions.insert(key, (f, start));
+            }
+        }
+    }
+
+    /// Applies `#define`/`#undef` found inside a cached function body.
+    fn replay_body_directives(&mut self, cx: &Cx, node: Node) {
+        let mut stack = vec![node];
+        while let Some(n) = stack.pop() {
+            match n.kind() {
+                "preproc_def" | "preproc_function_def" => self.define(cx, n),
+                "preproc_call" => {
+                    self.preproc(cx, n);
+                    self.pending_unroll = None;
+                }
+                _ => {
+                    let mut c = n.walk();
+                    let children: Vec<Node> = n.children(&mut c).collect();
+                    stack.extend(children.into_iter().rev());
+                }
+            }
+        }
+    }
+
+    fn lower_function(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
         let mut exec_words = Vec::new();
         let mut launch_bounds = None;
         let mut c = node.walk();
@@ -513,6 +629,7 @@ impl<'o> Builder<'o> {
             params,
             launch_bounds,
             body,
+            fingerprint: 0,
         });
     }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use build::{BuildOptions, build_model};
+pub use build::{BuildOptions, ModelCache, build_model, build_model_cached};
 
 use crate::consteval::ConstEnv;
 use crate::ir::{Expr, ExprKind, Stmt, StmtKind, Type, VarDecl};
@@ -74,6 +74,9 @@ pub struct Function {
     pub params: Vec<Param>,
     pub launch_bounds: Option<LaunchBounds>,
     pub body: Option<Stmt>,
+    /// Hash of the function's text, the macros in force and its template
+    /// header: equal fingerprints mean equal lowering (up to position).
+    pub fingerprint: u64,
 }
 
 impl Function {
@@ -173,6 +176,26 @@ impl Function {
             collect_calls(body, &pred, &mut out);
         }
         out
+    }
+
+    /// Moves every span by `delta` bytes.
+    pub fn shift(&mut self, delta: isize) {
+        let f = |x: usize| x.saturating_add_signed(delta);
+        self.span = Span::new(f(self.span.start), f(self.span.end));
+        self.name_span = Span::new(f(self.name_span.start), f(self.name_span.end));
+        self.decl_start = f(self.decl_start);
+        for p in &mut self.params {
+            p.name_span = Span::new(f(p.name_span.start), f(p.name_span.end));
+        }
+        if let Some(b) = &mut self.launch_bounds {
+            b.span = Span::new(f(b.span.start), f(b.span.end));
+            for e in b.max_threads.iter_mut().chain(b.min_blocks.iter_mut()) {
+                e.shift(delta);
+            }
+        }
+        if let Some(body) = &mut self.body {
+            body.shift(delta);
+        }
     }
 
     /// A short signature for hovers: `__global__ void k(const float* a, int n)`.
