@@ -68,6 +68,7 @@ impl KernelContext<'_> {
 /// The configurations to analyse `kernel` under.
 pub fn contexts_for<'m>(
     model: &'m FileModel,
+    launches: &[&'m LaunchSite],
     kernel: &Function,
     config: &AnalysisConfig,
 ) -> Vec<KernelContext<'m>> {
@@ -77,7 +78,7 @@ pub fn contexts_for<'m>(
         .as_ref()
         .and_then(|b| b.max_threads.as_ref());
     let mut out: Vec<KernelContext> = Vec::new();
-    for launch in model.launches.iter().filter(|l| l.kernel == kernel.name) {
+    for &launch in launches {
         let (template_values, template_types) =
             bind_templates(kernel, &launch.template_args, &file_env);
         let env = {

@@ -59,10 +59,31 @@ pub struct KernelReport {
     pub launches: Vec<LaunchReport>,
 }
 
+/// What occupancy needs from a kernel's body (computed once per kernel
+/// version and cached with its memory analysis).
+#[derive(Clone, Debug)]
+pub struct KernelResources {
+    pub register_estimate: RegisterInfo,
+    /// Static shared memory per configuration (`None` when a size does not resolve).
+    pub static_smem: Vec<Option<u64>>,
+}
+
+impl KernelResources {
+    pub fn of(model: &FileModel, kernel: &Function, contexts: &[KernelContext]) -> Self {
+        KernelResources {
+            register_estimate: estimate_registers(kernel),
+            static_smem: contexts
+                .iter()
+                .map(|c| static_shared_bytes(model, kernel, c))
+                .collect(),
+        }
+    }
+}
+
 pub fn analyze_kernel(
-    model: &FileModel,
     kernel: &Function,
     contexts: &[KernelContext],
+    resources: &KernelResources,
     arch: &Arch,
     config: &AnalysisConfig,
 ) -> (KernelReport, Vec<Diagnostic>) {
@@ -73,13 +94,13 @@ pub fn analyze_kernel(
             low: r,
             high: r,
         },
-        None => estimate_registers(kernel),
+        None => resources.register_estimate,
     };
     let mut diags = Vec::new();
     let mut launches = Vec::new();
     let mut static_smem_first = None;
     for (i, ctx) in contexts.iter().enumerate() {
-        let static_smem = static_shared_bytes(model, kernel, ctx);
+        let static_smem = resources.static_smem.get(i).copied().flatten();
         if i == 0 {
             static_smem_first = static_smem;
         }

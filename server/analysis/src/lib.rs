@@ -74,6 +74,7 @@ struct CachedKernel {
     start: usize,
     accesses: Vec<AccessReport>,
     diagnostics: Vec<Diagnostic>,
+    resources: launch::KernelResources,
 }
 
 /// Runs every analysis on a model built from `source`.
@@ -160,14 +161,22 @@ pub fn analyze_cached(
     }
     let arch = cudalens_occupancy::Arch::parse(&config.arch)
         .unwrap_or_else(|_| cudalens_occupancy::Arch::parse("sm_90").expect("sm_90 is built in"));
+    let mut launches_by_kernel: HashMap<&str, Vec<&cudalens_syntax::model::LaunchSite>> =
+        HashMap::new();
+    for l in &model.launches {
+        launches_by_kernel
+            .entry(l.kernel.as_str())
+            .or_default()
+            .push(l);
+    }
     for kernel in model
         .kernels()
         .filter(|k| k.in_main_file() && k.body.is_some())
     {
-        let contexts = context::contexts_for(model, kernel, config);
-        let (report, mut diags) = launch::analyze_kernel(model, kernel, &contexts, arch, config);
-        out.kernels.push(report);
-        out.diagnostics.append(&mut diags);
+        let launches = launches_by_kernel
+            .get(kernel.name.as_str())
+            .map_or(&[][..], Vec::as_slice);
+        let contexts = context::contexts_for(model, launches, kernel, config);
         let key = kernel_key(file, kernel, &contexts);
         let start = kernel.span.start;
         let entry = match cache.kernels.remove(&key) {
@@ -188,9 +197,14 @@ pub fn analyze_cached(
                     start,
                     accesses,
                     diagnostics,
+                    resources: launch::KernelResources::of(model, kernel, &contexts),
                 }
             }
         };
+        let (report, mut diags) =
+            launch::analyze_kernel(kernel, &contexts, &entry.resources, arch, config);
+        out.kernels.push(report);
+        out.diagnostics.append(&mut diags);
         out.accesses.extend(entry.accesses.iter().cloned());
         out.diagnostics.extend(entry.diagnostics.iter().cloned());
         fresh.insert(key, entry);

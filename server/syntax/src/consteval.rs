@@ -11,6 +11,8 @@ use crate::types::TypeTable;
 #[derive(Clone, Debug, Default)]
 pub struct ConstEnv<'a> {
     pub values: HashMap<String, i128>,
+    /// A borrowed layer under `values` (a file's constants, without copying them).
+    pub base: Option<&'a HashMap<String, i128>>,
     pub parent: Option<&'a ConstEnv<'a>>,
     pub types: Option<&'a TypeTable>,
 }
@@ -19,6 +21,7 @@ impl<'a> ConstEnv<'a> {
     pub fn child(&'a self) -> ConstEnv<'a> {
         ConstEnv {
             values: HashMap::new(),
+            base: None,
             parent: Some(self),
             types: self.types,
         }
@@ -27,6 +30,7 @@ impl<'a> ConstEnv<'a> {
     pub fn lookup(&self, name: &str) -> Option<i128> {
         self.values
             .get(name)
+            .or_else(|| self.base.and_then(|b| b.get(name)))
             .copied()
             .or_else(|| self.parent.and_then(|p| p.lookup(name)))
     }

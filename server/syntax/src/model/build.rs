@@ -67,6 +67,7 @@ pub fn build_model_cached(
         header_cache: HashMap::new(),
         pending_unroll: None,
         macro_hash: 0,
+        launches_lowered: 0,
         old_functions: std::mem::take(&mut cache.functions),
         new_functions: HashMap::new(),
         old_headers: std::mem::take(&mut cache.headers),
@@ -146,6 +147,8 @@ pub(super) struct Builder<'o> {
     pub(super) pending_unroll: Option<Option<i64>>,
     /// Changes whenever a macro is defined or undefined: part of the cache key.
     macro_hash: u64,
+    /// Count of `<<<...>>>` launches lowered so far.
+    pub(super) launches_lowered: usize,
     old_functions: HashMap<u64, (Function, usize)>,
     new_functions: HashMap<u64, (Function, usize)>,
     old_headers: HeaderCache,
@@ -517,9 +520,11 @@ impl<'o> Builder<'o> {
             return;
         }
         let before = self.model.functions.len();
+        let launches_before = self.launches_lowered;
         self.lower_function(cx, node, template);
         if let Some(f) = self.model.functions.get_mut(before) {
             f.fingerprint = key;
+            f.has_launches = self.launches_lowered > launches_before;
             if cx.origin.is_none() {
                 let f = f.clone();
                 self.new_functions.insert(key, (f, start));
@@ -630,6 +635,7 @@ impl<'o> Builder<'o> {
             launch_bounds,
             body,
             fingerprint: 0,
+            has_launches: false,
         });
     }
 
@@ -903,7 +909,8 @@ impl<'o> Builder<'o> {
                 for s in info.dims.iter() {
                     let e = s.map(|s| self.expr(cx, s));
                     let env = crate::consteval::ConstEnv {
-                        values: env_consts.clone(),
+                        values: HashMap::new(),
+                        base: Some(&env_consts),
                         parent: None,
                         types: Some(&self.model.types),
                     };

@@ -11,9 +11,14 @@ use crate::ir::{Expr, ExprKind, VarDecl};
 pub(super) fn resolve_launches(model: &mut FileModel) {
     let mut launches = Vec::new();
     let file_env = model.const_env();
-    for f in model.functions.iter().filter(|f| f.in_main_file()) {
+    for f in model
+        .functions
+        .iter()
+        .filter(|f| f.in_main_file() && f.has_launches)
+    {
         let Some(body) = &f.body else { continue };
-        let locals = LocalScope::new(f, &file_env);
+        // The caller's scope is only worth building when it launches something.
+        let mut locals = None;
         body.walk_exprs(&mut |e| {
             if let ExprKind::Launch {
                 kernel,
@@ -22,7 +27,8 @@ pub(super) fn resolve_launches(model: &mut FileModel) {
                 args,
             } = &e.kind
             {
-                launches.push(locals.launch(e, kernel, template_args, config, args));
+                let scope = locals.get_or_insert_with(|| LocalScope::new(f, &file_env));
+                launches.push(scope.launch(e, kernel, template_args, config, args));
             }
         });
     }

@@ -274,6 +274,7 @@ impl Builder<'_> {
             let mut c2 = config.walk();
             let cfg: Vec<Node> = config.named_children(&mut c2).collect();
             let config = cfg.into_iter().map(|x| self.expr(cx, x)).collect();
+            self.launches_lowered += 1;
             return Ok(ExprKind::Launch {
                 kernel: callee,
                 template_args,

@@ -77,6 +77,8 @@ pub struct Function {
     /// Hash of the function's text, the macros in force and its template
     /// header: equal fingerprints mean equal lowering (up to position).
     pub fingerprint: u64,
+    /// The body contains a `<<<...>>>` launch (so launch resolution can skip the rest).
+    pub has_launches: bool,
 }
 
 impl Function {
@@ -507,7 +509,8 @@ impl FileModel {
     /// File-scope constants as an evaluation environment.
     pub fn const_env(&self) -> ConstEnv<'_> {
         ConstEnv {
-            values: self.consts.clone(),
+            values: HashMap::new(),
+            base: Some(&self.consts),
             parent: None,
             types: Some(&self.types),
         }
