@@ -54,6 +54,7 @@ pub struct AdapterFeatures {
     pub timestamp_query_inside_passes: bool,
     pub shader_f16: bool,
     pub shader_f64: bool,
+    pub shader_int64: bool,
     pub subgroup: bool,
 }
 
@@ -65,6 +66,7 @@ impl AdapterFeatures {
                 .contains(wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES),
             shader_f16: f.contains(wgpu::Features::SHADER_F16),
             shader_f64: f.contains(wgpu::Features::SHADER_F64),
+            shader_int64: f.contains(wgpu::Features::SHADER_INT64),
             subgroup: f.contains(wgpu::Features::SUBGROUP),
         }
     }
@@ -77,6 +79,7 @@ impl AdapterFeatures {
             (self.timestamp_query, wgpu::Features::TIMESTAMP_QUERY),
             (self.shader_f16, wgpu::Features::SHADER_F16),
             (self.shader_f64, wgpu::Features::SHADER_F64),
+            (self.shader_int64, wgpu::Features::SHADER_INT64),
             (self.subgroup, wgpu::Features::SUBGROUP),
         ] {
             if on {
@@ -317,6 +320,7 @@ pub(crate) mod tests {
                 timestamp_query_inside_passes: true,
                 shader_f16: true,
                 shader_f64: true,
+                shader_int64: true,
                 subgroup: true,
             },
             limits: AdapterLimits {

@@ -575,6 +575,7 @@ fn check_spec(report: &AdapterReport, bench: &Benchmark) -> Result<(), GpuError>
             "subgroups" | "subgroup" => report.features.subgroup,
             "f16" | "shader_f16" => report.features.shader_f16,
             "f64" | "shader_f64" => report.features.shader_f64,
+            "int64" | "shader_int64" => report.features.shader_int64,
             _ => {
                 return Err(GpuError::InvalidInterface(format!(
                     "unknown feature {feature:?}"
@@ -706,7 +707,10 @@ fn override_constants(bench: &Benchmark) -> Vec<(String, f64)> {
         .map(|(name, dim)| (name.clone(), f64::from(dim)))
         .collect();
     if let Some(name) = &iface.dynamic_shared_override {
-        constants.push((name.clone(), f64::from(bench.launch.dynamic_shared_bytes)));
+        let unit = iface.dynamic_shared_element_bytes.unwrap_or(1).max(1);
+        // At least one element: WGSL arrays cannot be empty.
+        let value = (bench.launch.dynamic_shared_bytes / unit).max(1);
+        constants.push((name.clone(), f64::from(value)));
     }
     constants
 }
@@ -1107,6 +1111,7 @@ mod tests {
             workgroup_size: [64, 1, 1],
             workgroup_size_overrides: vec![],
             dynamic_shared_override: None,
+            dynamic_shared_element_bytes: None,
             features: vec![],
             bindings: vec![],
         };

@@ -49,9 +49,12 @@ pub struct KernelInterface {
     /// Override-constant names for workgroup x/y/z (empty = fixed size).
     #[serde(default)]
     pub workgroup_size_overrides: Vec<String>,
-    /// Override-constant name receiving the dynamic shared memory bytes.
+    /// Override-constant name receiving the dynamic shared memory size: in
+    /// elements of `dynamic_shared_element_bytes` when that is given, else in bytes.
     #[serde(default)]
     pub dynamic_shared_override: Option<String>,
+    #[serde(default)]
+    pub dynamic_shared_element_bytes: Option<u32>,
     /// WGSL extensions the kernel needs (`subgroups`, `f16`, `f64`).
     #[serde(default)]
     pub features: Vec<String>,
@@ -134,6 +137,12 @@ impl WgslType {
     /// Parses `f32`, `vec2<f32>`, `vec4f`, `vec3i`, `vec2h`, ...
     pub fn parse(text: &str) -> Result<Self, GpuError> {
         let t: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        // `atomic<u32>` has the layout of `u32`.
+        let t = t
+            .strip_prefix("atomic<")
+            .and_then(|x| x.strip_suffix('>'))
+            .map(str::to_string)
+            .unwrap_or(t);
         let bad = || GpuError::InvalidInterface(format!("unsupported WGSL type {text:?}"));
         let scalar_of = |s: &str| match s {
             "f16" | "h" => Some(Scalar::F16),
@@ -300,6 +309,8 @@ mod tests {
         assert_eq!((t.size(), t.align(), t.array_stride()), (12, 16, 16));
         let t = WgslType::parse("vec4i").unwrap();
         assert_eq!((t.scalar, t.lanes, t.array_stride()), (Scalar::I32, 4, 16));
+        let t = WgslType::parse("atomic<u32>").unwrap();
+        assert_eq!((t.scalar, t.lanes), (Scalar::U32, 1));
         let t = WgslType::parse("f16").unwrap();
         assert_eq!(t.array_stride(), 2);
         assert_eq!(WgslType::parse("vec2 < f16 >").unwrap().size(), 4);

@@ -14,6 +14,10 @@ pub struct Sidecar {
     pub workgroup_size: [u32; 3],
     pub workgroup_size_overrides: Vec<String>,
     pub dynamic_shared_override: Option<String>,
+    /// Bytes per element of the `extern __shared__` array: the runner divides
+    /// the launch's dynamic shared bytes by this to set the override.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dynamic_shared_element_bytes: Option<u32>,
     pub features: Vec<String>,
     pub bindings: Vec<SidecarBinding>,
 }

@@ -216,7 +216,8 @@ pub struct Module<'m> {
     /// `var<workgroup>` declarations, in order.
     pub workgroup_vars: Vec<String>,
     /// `(override name, default)` for dynamic shared memory.
-    pub dynamic_shared: Option<(String, u32)>,
+    /// The `extern __shared__` override: name, default element count, element bytes.
+    pub dynamic_shared: Option<(String, u32, u32)>,
     /// Helper functions by name, with their text.
     pub helpers: BTreeSet<(&'static str, &'static str)>,
     /// Emitted device functions, callees first.

@@ -190,7 +190,7 @@ pub fn compile_kernel(
     for (axis, v) in ["X", "Y", "Z"].iter().zip(block) {
         text.push_str(&format!("override BLOCK_DIM_{axis}: u32 = {v}u;\n"));
     }
-    if let Some((name, default)) = &m.dynamic_shared {
+    if let Some((name, default, _)) = &m.dynamic_shared {
         text.push_str(&format!(
             "// Elements of the `extern __shared__` array (set from the launch's dynamic shared memory).\noverride {name}: u32 = {default}u;\n"
         ));
@@ -290,7 +290,8 @@ pub fn compile_kernel(
             "BLOCK_DIM_Y".into(),
             "BLOCK_DIM_Z".into(),
         ],
-        dynamic_shared_override: m.dynamic_shared.as_ref().map(|(n, _)| n.clone()),
+        dynamic_shared_override: m.dynamic_shared.as_ref().map(|(n, _, _)| n.clone()),
+        dynamic_shared_element_bytes: m.dynamic_shared.as_ref().map(|(_, _, b)| *b),
         features: m.needs.feature_names(),
         bindings: sidecar_bindings,
     };

@@ -812,7 +812,7 @@ impl FnLower<'_, '_> {
         }
         let open_len = if d.is_extern {
             let name = "DYNAMIC_SHARED_ELEMENTS".to_string();
-            if let Some((existing, _)) = &self.m.dynamic_shared {
+            if let Some((existing, _, _)) = &self.m.dynamic_shared {
                 let _ = existing;
                 self.m.error(
                     d.span,
@@ -823,7 +823,7 @@ impl FnLower<'_, '_> {
             let bytes = self.m.dynamic_shared_default_bytes;
             let size = elem.host_layout().map(|l| l.0).unwrap_or(4).max(1);
             let default = (bytes / size).max(1) as u32;
-            self.m.dynamic_shared = Some((name.clone(), default));
+            self.m.dynamic_shared = Some((name.clone(), default, size as u32));
             Some(ArrayLen::Override(name))
         } else {
             None

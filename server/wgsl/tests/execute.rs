@@ -73,20 +73,15 @@ fn run(launch: Launch) -> Option<std::collections::HashMap<String, Vec<u8>>> {
     }
     let runner = guard.as_mut()?;
     let out = common::compile_suite(launch.stem);
-    // The runner's element parser knows plain WGSL types; an atomic<T>
-    // buffer has T's layout, so hand it the plain type.
-    let json = out
-        .sidecar
-        .to_json()
-        .replace("atomic<u32>", "u32")
-        .replace("atomic<i32>", "i32");
+    let json = out.sidecar.to_json();
     let iface =
         KernelInterface::from_json(&json).expect("sidecar parses as a cudalens-gpu interface");
     let mut bench =
         Benchmark::new(out.wgsl.clone(), iface, launch.grid, launch.block).with_iterations(0, 1);
-    // NOTE: the override is DYNAMIC_SHARED_ELEMENTS (elements); the runner
-    // forwards `dynamic_shared_bytes` unchanged, so pass the element count.
-    bench.launch.dynamic_shared_bytes = launch.dynamic_shared_elements;
+    // As a CUDA launch would: bytes of dynamic shared memory (the runner
+    // converts them to the override's element count).
+    bench.launch.dynamic_shared_bytes = launch.dynamic_shared_elements
+        * out.sidecar.dynamic_shared_element_bytes.unwrap_or(1);
     for (index, value) in launch.args {
         bench = bench.with_arg(index, ParamValue::Scalar(value));
     }
