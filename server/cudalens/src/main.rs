@@ -1,1 +1,5 @@
-fn main() {}
+//! `cudalens`: the CUDA performance language server and its CLI twin.
+
+fn main() -> std::process::ExitCode {
+    cudalens::cli::main()
+}

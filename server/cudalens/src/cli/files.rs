@@ -1,0 +1,73 @@
+//! Which files `check` analyses: explicit files as given, directories
+//! searched recursively for `.cu`/`.cuh`, binary and over-large files skipped
+//! with a notice.
+
+use std::path::{Path, PathBuf};
+
+/// Extensions analysed when walking a directory.
+const CUDA_EXTENSIONS: &[&str] = &["cu", "cuh"];
+/// Bytes inspected for NUL when deciding whether a file is binary (as git does).
+const BINARY_SNIFF_BYTES: usize = 8000;
+
+/// Expands the command-line paths into files, in a stable order.
+/// Fails on the first path that does not exist.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    for path in paths {
+        let meta = std::fs::metadata(path)
+            .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        if meta.is_dir() {
+            walk(path, &mut out);
+        } else {
+            out.push(path.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        // `file_type` does not follow symlinks, so a link cycle cannot trap the walk.
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() && !hidden {
+            walk(&path, out);
+        } else if kind.is_file() && has_cuda_extension(&path) {
+            out.push(path);
+        }
+    }
+}
+
+fn has_cuda_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| CUDA_EXTENSIONS.contains(&e))
+}
+
+/// Reads a source file, or says why it is skipped.
+pub fn read_source(path: &Path, max_bytes: u64) -> Result<String, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+    if meta.len() > max_bytes {
+        return Err(format!(
+            "skipped: {} MB is over the {} MB limit (--max-file-size-mb)",
+            meta.len() / (1024 * 1024),
+            max_bytes / (1024 * 1024)
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
+        return Err("skipped: binary file".to_string());
+    }
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    })
+}

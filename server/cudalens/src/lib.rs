@@ -1,0 +1,11 @@
+//! The top of cudalens: the language server and the command line, thin layers
+//! over the pure analysis crates (`cudalens-syntax`, `cudalens-analysis`,
+//! `cudalens-occupancy`, `cudalens-plugin-host`).
+//!
+//! - [`pipeline`]: text + settings → model + analysis, shared by both front ends.
+//! - [`cli`]: `cudalens check`, `cudalens occupancy`, `cudalens lsp`.
+//! - [`lsp`]: the language server.
+
+pub mod cli;
+pub mod lsp;
+pub mod pipeline;

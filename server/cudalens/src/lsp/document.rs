@@ -1,0 +1,350 @@
+//! The task that owns one open document.
+//!
+//! Why a task per document: edits must apply strictly in order, parsing and
+//! analysis must run off the async runtime's threads, and a slow file must
+//! never delay typing in another. Each task drains every queued event before
+//! analysing, so a burst of keystrokes costs one analysis (superseded
+//! versions are skipped, never published), and publishes only while its
+//! version is still the newest the client sent.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use tokio::sync::{mpsc, watch};
+use tower_lsp_server::ls_types::{MessageType, Uri};
+
+use cudalens_analysis::{Diagnostic, FileAnalysis};
+use cudalens_syntax::preprocess::include::{
+    CompileFlags, find_compile_commands, flags_from_compile_commands,
+};
+use cudalens_syntax::{Document, Severity, Span, TextChange};
+
+use super::config::Settings;
+use super::convert;
+use super::features::diagnostics;
+use super::nvcc;
+use super::plugins::{self, PluginFindings};
+use super::state::{DocEvent, DocState, ServerState, Snapshot};
+use crate::pipeline::{self, Analyzed, Caches};
+
+/// `textDocument/didOpen`: starts the document's task.
+pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
+    let (events, rx) = mpsc::unbounded_channel();
+    let (snapshot_tx, snapshot) = watch::channel(None);
+    let generation = state.next_generation.fetch_add(1, Ordering::Relaxed);
+    let _ = events.send(DocEvent::Open { text, version });
+    state.docs.insert(
+        uri.clone(),
+        DocState {
+            version,
+            generation,
+            events,
+            snapshot,
+        },
+    );
+    let task = DocTask {
+        state: state.clone(),
+        path: convert::uri_to_path(&uri),
+        uri,
+        generation,
+        doc: None,
+        base_flags: None,
+        caches: None,
+        plugin_results: Vec::new(),
+        dirty: false,
+        refresh_views: false,
+        snapshot_tx,
+    };
+    tokio::spawn(task.run(rx));
+}
+
+/// `textDocument/didChange`: records the version at once (so stale results
+/// are recognised) and queues the edits.
+pub fn change(state: &ServerState, uri: &Uri, changes: Vec<TextChange>, version: i32) {
+    if let Some(mut doc) = state.docs.get_mut(uri) {
+        doc.version = version;
+        let _ = doc.events.send(DocEvent::Change { changes, version });
+    }
+}
+
+/// `textDocument/didClose`: the task ends when its channel closes.
+pub async fn close(state: &ServerState, uri: &Uri) {
+    if state.docs.remove(uri).is_some() {
+        if let Some(path) = convert::uri_to_path(uri) {
+            state.open_texts.remove(&path);
+            state.reanalyze_includers(&path);
+        }
+        state
+            .client
+            .publish_diagnostics(uri.clone(), Vec::new(), None)
+            .await;
+    }
+}
+
+struct DocTask {
+    state: Arc<ServerState>,
+    uri: Uri,
+    path: Option<PathBuf>,
+    generation: u64,
+    doc: Option<Document>,
+    /// Flags from compile_commands.json, looked up once per settings change.
+    base_flags: Option<CompileFlags>,
+    /// What the last analysis can lend the next (unchanged functions are reused).
+    caches: Option<Caches>,
+    plugin_results: Vec<PluginFindings>,
+    /// Text or settings changed since the last analysis.
+    dirty: bool,
+    /// The pending analysis has no text change behind it (settings, nvcc):
+    /// clients must be told to fetch inlay hints and code lenses again.
+    refresh_views: bool,
+    snapshot_tx: watch::Sender<Option<Arc<Snapshot>>>,
+}
+
+impl DocTask {
+    async fn run(mut self, mut rx: mpsc::UnboundedReceiver<DocEvent>) {
+        loop {
+            let mut batch = Vec::new();
+            if !self.dirty {
+                match rx.recv().await {
+                    Some(event) => batch.push(event),
+                    None => return, // closed
+                }
+            }
+            while let Ok(event) = rx.try_recv() {
+                batch.push(event);
+            }
+            if rx.is_closed() && rx.is_empty() && batch.is_empty() {
+                return;
+            }
+            self.apply(batch).await;
+            // Newer edits queued meanwhile: apply them first, analyse once.
+            if self.dirty && rx.is_empty() {
+                self.dirty = false;
+                self.analyze_and_publish().await;
+            }
+        }
+    }
+
+    async fn apply(&mut self, batch: Vec<DocEvent>) {
+        let mut text_events = Vec::new();
+        for event in batch {
+            match event {
+                DocEvent::Open { .. } | DocEvent::Change { .. } => text_events.push(event),
+                DocEvent::Reanalyze => {
+                    self.base_flags = None;
+                    self.dirty = true;
+                    self.refresh_views = true;
+                }
+                DocEvent::PluginResults { version, results } => {
+                    self.take_plugin_results(version, results).await
+                }
+            }
+        }
+        if text_events.is_empty() {
+            return;
+        }
+        self.dirty = true;
+        self.refresh_views = false; // an edit makes the client ask anyway
+        self.plugin_results.clear();
+        let doc = self.doc.take();
+        let applied =
+            tokio::task::spawn_blocking(move || apply_text_events(doc, text_events)).await;
+        match applied {
+            Ok((doc, panic)) => {
+                if let Some(message) = panic {
+                    self.log_internal_error(&message).await;
+                }
+                self.doc = doc;
+            }
+            Err(e) => self.log_internal_error(&e.to_string()).await,
+        }
+        if let (Some(path), Some(doc)) = (&self.path, &self.doc) {
+            self.state
+                .open_texts
+                .insert(path.clone(), doc.text().clone());
+            self.state.reanalyze_includers(path);
+        }
+    }
+
+    async fn analyze_and_publish(&mut self) {
+        let Some(doc) = &self.doc else { return };
+        let settings = self.state.settings();
+        let text = doc.text().clone();
+        let version = doc.version;
+        let index = doc.line_index().clone();
+        let tree = doc.tree().cloned();
+        let path = self.path.clone();
+        let provider = self.state.source_provider();
+        let base_flags = self.base_flags.take();
+        let nvcc = self.state.nvcc.clone();
+        let task_settings = settings.clone();
+        let mut caches = self.caches.take().unwrap_or_default();
+        let result = tokio::task::spawn_blocking(move || {
+            let base = base_flags.unwrap_or_else(|| compile_commands_flags(path.as_deref()));
+            let flags = task_settings.compile_flags(base.clone());
+            if text.len() > task_settings.max_file_bytes() {
+                return (base, flags, caches, Ok(too_large(&task_settings)));
+            }
+            let registers = nvcc.registers_for(&text, &flags, &task_settings);
+            let config = task_settings.analysis_config(registers);
+            let request = pipeline::Request {
+                text: &text,
+                tree: tree.as_ref(),
+                path: path.as_deref(),
+                flags: flags.clone(),
+                provider: &provider,
+                config: &config,
+                caches: Some(&mut caches),
+            };
+            let analyzed = pipeline::run_guarded(request);
+            (base, flags, caches, analyzed)
+        })
+        .await;
+        let (flags, analyzed) = match result {
+            Ok((base, flags, caches, Ok(analyzed))) => {
+                self.base_flags = Some(base);
+                self.caches = Some(caches);
+                (flags, analyzed)
+            }
+            Ok((base, flags, _possibly_inconsistent_caches, Err(panic))) => {
+                self.base_flags = Some(base);
+                self.log_internal_error(&panic).await;
+                (flags, Analyzed::default())
+            }
+            Err(e) => {
+                self.log_internal_error(&e.to_string()).await;
+                (CompileFlags::default(), Analyzed::default())
+            }
+        };
+        let snapshot = Arc::new(Snapshot {
+            uri: self.uri.clone(),
+            path: self.path.clone(),
+            version,
+            text: doc.text().clone(),
+            index,
+            analyzed: Arc::new(analyzed),
+            plugin_results: Vec::new(),
+            settings,
+        });
+        self.snapshot_tx.send_replace(Some(snapshot.clone()));
+        if self.state.is_current(&self.uri, self.generation, version) {
+            diagnostics::publish(&self.state, &snapshot).await;
+            if std::mem::take(&mut self.refresh_views) {
+                request_view_refresh(&self.state);
+            }
+            nvcc::schedule(&self.state, &snapshot, flags, self.generation);
+            plugins::schedule(&self.state, &snapshot, self.generation);
+        }
+    }
+
+    /// Stores plugin results for the current version and republishes.
+    async fn take_plugin_results(&mut self, version: i32, results: Vec<PluginFindings>) {
+        let current = self.snapshot_tx.borrow().clone();
+        let Some(current) = current.filter(|s| s.version == version) else {
+            return; // computed for text that has changed since
+        };
+        self.plugin_results = results;
+        let snapshot = Arc::new(Snapshot {
+            uri: current.uri.clone(),
+            path: current.path.clone(),
+            version,
+            text: current.text.clone(),
+            index: current.index.clone(),
+            analyzed: current.analyzed.clone(),
+            plugin_results: self.plugin_results.clone(),
+            settings: current.settings.clone(),
+        });
+        self.snapshot_tx.send_replace(Some(snapshot.clone()));
+        if self.state.is_current(&self.uri, self.generation, version) {
+            diagnostics::publish(&self.state, &snapshot).await;
+        }
+    }
+
+    async fn log_internal_error(&self, message: &str) {
+        let text = format!(
+            "cudalens: internal error while analysing {}: {message} (please report this)",
+            self.uri.as_str()
+        );
+        self.state
+            .client
+            .log_message(MessageType::ERROR, text)
+            .await;
+    }
+}
+
+/// Asks the client to re-request inlay hints and code lenses (in the
+/// background: the answer does not matter and must not hold up this task).
+fn request_view_refresh(state: &Arc<ServerState>) {
+    let support = state.support();
+    let client = state.client.clone();
+    tokio::spawn(async move {
+        if support.inlay_hint_refresh {
+            let _ = client.inlay_hint_refresh().await;
+        }
+        if support.code_lens_refresh {
+            let _ = client.code_lens_refresh().await;
+        }
+    });
+}
+
+/// Applies opens and edits in order. A panic in the front end is caught and
+/// reported; the document is then rebuilt from its own text so it stays usable.
+fn apply_text_events(
+    mut doc: Option<Document>,
+    events: Vec<DocEvent>,
+) -> (Option<Document>, Option<String>) {
+    let mut panic = None;
+    for event in events {
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match event {
+            DocEvent::Open { text, version } => doc = Some(Document::new(text, version)),
+            DocEvent::Change { changes, version } => match doc.as_mut() {
+                Some(d) => d.apply_changes(&changes, version),
+                // A change without an open: only a full replacement makes sense.
+                None => {
+                    if let Some(full) = changes.iter().rev().find(|c| c.range.is_none()) {
+                        doc = Some(Document::new(full.text.clone(), version));
+                    }
+                }
+            },
+            _ => {}
+        }));
+        if let Err(payload) = outcome {
+            panic = Some(pipeline::panic_message(&*payload));
+            doc = doc.map(|d| Document::new(d.text().to_string(), d.version));
+        }
+    }
+    (doc, panic)
+}
+
+/// The flags `compile_commands.json` gives this file (found like clangd does).
+fn compile_commands_flags(path: Option<&std::path::Path>) -> CompileFlags {
+    let Some(path) = path else {
+        return CompileFlags::default();
+    };
+    path.parent()
+        .and_then(find_compile_commands)
+        .and_then(|db| std::fs::read_to_string(db).ok())
+        .and_then(|json| flags_from_compile_commands(&json, path))
+        .unwrap_or_default()
+}
+
+/// The analysis of a file over `cudalens.maxFileSizeMB`: one notice.
+fn too_large(settings: &Settings) -> Analyzed {
+    let notice = Diagnostic::new(
+        Span::new(0, 0),
+        Severity::Info,
+        "file-too-large",
+        format!(
+            "cudalens skipped this file: it is larger than {} MB (cudalens.maxFileSizeMB)",
+            settings.max_file_size_mb
+        ),
+    );
+    Analyzed {
+        model: Default::default(),
+        analysis: FileAnalysis {
+            diagnostics: vec![notice],
+            ..Default::default()
+        },
+    }
+}

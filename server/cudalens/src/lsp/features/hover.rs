@@ -1,0 +1,244 @@
+//! `textDocument/hover`: memory accesses (cost per warp request), shared
+//! arrays (type, size), kernels (signature + occupancy table per launch),
+//! launches (resolved configuration + occupancy), macros (definition), and
+//! other functions (signature).
+
+use std::fmt::Write as _;
+
+use tower_lsp_server::ls_types as lsp;
+
+use cudalens_analysis::{AccessReport, BlockSource, KernelReport, LaunchReport, MemorySpace};
+use cudalens_occupancy::render;
+use cudalens_syntax::Span;
+
+use super::{figure, shared_array_bytes, word_at};
+use crate::lsp::convert;
+use crate::lsp::state::Snapshot;
+
+pub fn hover(snapshot: &Snapshot, offset: usize) -> Option<lsp::Hover> {
+    let (markdown, span) = access(snapshot, offset)
+        .or_else(|| shared_array(snapshot, offset))
+        .or_else(|| kernel_definition(snapshot, offset))
+        .or_else(|| launch(snapshot, offset))
+        .or_else(|| by_name(snapshot, offset))?;
+    Some(lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value: markdown,
+        }),
+        range: Some(convert::range(&snapshot.index, span)),
+    })
+}
+
+/// The innermost memory access under the cursor.
+fn access(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
+    let a = snapshot
+        .analyzed
+        .analysis
+        .accesses
+        .iter()
+        .filter(|a| a.span.contains(offset))
+        .min_by_key(|a| a.span.len())?;
+    Some((access_markdown(a), a.span))
+}
+
+pub fn access_markdown(a: &AccessReport) -> String {
+    let kind = format!("{:?}", a.kind).to_lowercase();
+    let space = match a.space {
+        MemorySpace::Global => "global",
+        MemorySpace::Shared => "shared",
+    };
+    let mut md = format!(
+        "**{space} {kind}** of `{}` ({}-byte elements) in `{}`\n\n",
+        a.array, a.element_bytes, a.kernel
+    );
+    if let (Some(sectors), Some(ideal)) = (a.sectors_per_request, a.ideal_sectors) {
+        let _ = write!(
+            md,
+            "{} sectors per warp request (ideal {})",
+            figure(sectors),
+            figure(ideal)
+        );
+        if ideal > 0.0 && sectors > ideal * 1.05 {
+            let _ = write!(
+                md,
+                " — {}× the ideal memory traffic",
+                figure(sectors / ideal)
+            );
+        }
+        md.push('\n');
+    }
+    if let Some(ways) = a.bank_conflict_ways {
+        if ways > 1.0 {
+            let _ = writeln!(md, "{}-way bank conflict per warp request", figure(ways));
+        } else {
+            md.push_str("no bank conflict\n");
+        }
+    }
+    if a.block_assumed {
+        md.push_str(
+            "\n_Block size assumed (no launch in this file): set `cudalens.defaultBlockSize`._\n",
+        );
+    }
+    md
+}
+
+fn shared_array(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
+    let model = &snapshot.analyzed.model;
+    model
+        .functions
+        .iter()
+        .filter(|f| f.in_main_file() && f.span.contains(offset))
+        .find_map(|f| {
+            let d = f
+                .shared_decls()
+                .into_iter()
+                .find(|d| d.name_span.contains(offset))?;
+            let dims: String = d
+                .dims
+                .iter()
+                .map(|dim| {
+                    format!(
+                        "[{}]",
+                        dim.as_ref().map_or("", |e| e.span.text(&snapshot.text))
+                    )
+                })
+                .collect();
+            let extern_ = if d.is_extern { "extern " } else { "" };
+            let size = match (d.is_extern, shared_array_bytes(model, f, d)) {
+                (true, _) => "dynamic: sized by the launch's third `<<<>>>` argument".to_string(),
+                (false, Some(bytes)) => format!("{} bytes per block", render::group_digits(bytes)),
+                (false, None) => "size depends on a value cudalens could not resolve".to_string(),
+            };
+            let md = format!(
+                "```cuda\n{extern_}__shared__ {} {}{dims}\n```\n{size}",
+                d.ty.display(),
+                d.name
+            );
+            Some((md, d.name_span))
+        })
+}
+
+fn kernel_definition(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
+    let k = snapshot
+        .analyzed
+        .analysis
+        .kernels
+        .iter()
+        .find(|k| k.name_span.contains(offset))?;
+    Some((kernel_markdown(snapshot, k), k.name_span))
+}
+
+/// Signature plus one occupancy table per launch (also the
+/// `cudalens.showOccupancyTable` command's answer).
+pub fn kernel_markdown(snapshot: &Snapshot, k: &KernelReport) -> String {
+    let model = &snapshot.analyzed.model;
+    let mut md = String::new();
+    if let Some(f) = model.function(&k.name) {
+        let _ = writeln!(md, "```cuda\n{}\n```", f.signature());
+    }
+    let regs = &k.registers;
+    if regs.estimated {
+        let _ = writeln!(
+            md,
+            "Registers: ~{}–{}/thread (estimated; nvcc makes this exact)\n",
+            regs.low, regs.high
+        );
+    } else {
+        let _ = writeln!(md, "Registers: {}/thread (from nvcc)\n", regs.count);
+    }
+    for l in &k.launches {
+        let _ = writeln!(md, "---\n{}\n", launch_heading(snapshot, l));
+        md.push_str(&launch_body(l));
+        md.push('\n');
+    }
+    md
+}
+
+fn launch_heading(snapshot: &Snapshot, l: &LaunchReport) -> String {
+    let block = format!("{}×{}×{}", l.block[0], l.block[1], l.block[2]);
+    let source = block_source_label(l.block_source);
+    match l.span {
+        Some(span) => format!(
+            "**Launch at line {}**: block {block} ({source})",
+            snapshot.index.position(span.start).line + 1
+        ),
+        None => format!("**No launch in this file**: block {block} ({source})"),
+    }
+}
+
+fn block_source_label(source: BlockSource) -> &'static str {
+    match source {
+        BlockSource::Launch => "from the launch",
+        BlockSource::LaunchBounds => "from __launch_bounds__",
+        BlockSource::Template => "from a template argument",
+        BlockSource::Default => "assumed: cudalens.defaultBlockSize",
+    }
+}
+
+fn launch_body(l: &LaunchReport) -> String {
+    match (&l.occupancy, &l.error) {
+        (Some(report), _) => render::markdown_table(report),
+        (None, Some(error)) => format!("Cannot launch: {error}\n"),
+        (None, None) => String::new(),
+    }
+}
+
+fn launch(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
+    let (k, l, span) = snapshot
+        .analyzed
+        .analysis
+        .kernels
+        .iter()
+        .flat_map(|k| k.launches.iter().map(move |l| (k, l)))
+        .filter_map(|(k, l)| Some((k, l, l.span?)))
+        .find(|(_, _, span)| span.contains(offset))?;
+    let mut md = format!("**`{}`** launch\n\n", k.name);
+    let grid = l.grid.map_or("unresolved".to_string(), |g| {
+        format!("{}×{}×{}", g[0], g[1], g[2])
+    });
+    let smem = l.dynamic_smem.map_or("none".to_string(), |b| {
+        format!("{} B", render::group_digits(b))
+    });
+    let _ = writeln!(
+        md,
+        "grid {grid} · block {}×{}×{} · dynamic shared memory {smem}\n",
+        l.block[0], l.block[1], l.block[2]
+    );
+    if let Some(report) = &l.occupancy {
+        let _ = writeln!(md, "{}\n", render::summary_line(report));
+    }
+    md.push_str(&launch_body(l));
+    if let Some(best) = l.best_block_size {
+        let _ = write!(
+            md,
+            "\nBest block size for this kernel's resources: {best}\n"
+        );
+    }
+    Some((md, span))
+}
+
+/// A macro or function named under the cursor.
+fn by_name(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
+    let (word, span) = word_at(&snapshot.text, offset)?;
+    let model = &snapshot.analyzed.model;
+    if let Some(def) = model.macro_defs.iter().rev().find(|m| m.name == word) {
+        let place = def
+            .file
+            .as_ref()
+            .map(|p| format!("\n\nDefined in `{}`", p.display()))
+            .unwrap_or_default();
+        return Some((format!("```cuda\n{}\n```{place}", def.signature()), span));
+    }
+    if let Some(k) = snapshot
+        .analyzed
+        .analysis
+        .kernels
+        .iter()
+        .find(|k| k.name == word)
+    {
+        return Some((kernel_markdown(snapshot, k), span));
+    }
+    let f = model.function(word)?;
+    Some((format!("```cuda\n{}\n```", f.signature()), span))
+}

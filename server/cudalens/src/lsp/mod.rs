@@ -1,0 +1,47 @@
+//! The language server: settings, per-document tasks, features, and the
+//! stdio transport.
+
+pub mod config;
+pub mod convert;
+pub mod document;
+pub mod features;
+pub mod nvcc;
+pub mod plugins;
+pub mod server;
+pub mod state;
+pub mod transport;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use tower_lsp_server::LspService;
+
+/// Runs the server on stdin/stdout until `exit` or end of input.
+/// Exit status 0 after `shutdown` + `exit`, 1 otherwise (as LSP specifies).
+pub fn run_stdio() -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cudalens: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shutdown_requested = Arc::new(AtomicBool::new(false));
+    let flag = shutdown_requested.clone();
+    runtime.block_on(async move {
+        let (service, socket) = LspService::new(|client| server::CudaLens::new(client, flag));
+        transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
+    });
+    // Reading stdin occupies a blocking thread that would otherwise hold the runtime open.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    if shutdown_requested.load(Ordering::SeqCst) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}

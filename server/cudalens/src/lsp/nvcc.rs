@@ -1,0 +1,302 @@
+//! Exact register counts from nvcc.
+//!
+//! When nvcc is available, each analysed text is compiled in the background
+//! with `nvcc --resource-usage` and the ptxas report feeds
+//! `AnalysisConfig::registers`, replacing the estimate. Results are cached
+//! by a hash of the text, flags and architecture; the editor never waits:
+//! the estimate is published first and the document is re-analysed when
+//! nvcc answers. One nvcc runs at a time (it is heavy), each under a timeout,
+//! and only for text that stayed unchanged for [`DEBOUNCE`].
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tower_lsp_server::ls_types::MessageType;
+
+use cudalens_occupancy::parse_ptxas_output;
+use cudalens_syntax::preprocess::include::CompileFlags;
+
+use super::config::{NvccSetting, Settings};
+use super::state::{DocEvent, ServerState, Snapshot};
+
+/// Quiet time after the last edit before nvcc runs.
+const DEBOUNCE: Duration = Duration::from_millis(500);
+const TIMEOUT: Duration = Duration::from_secs(120);
+/// Cached results kept (texts); the oldest half is dropped past this.
+const CACHE_LIMIT: usize = 256;
+
+/// Register counts per kernel name, keyed by the text + flags + arch hash.
+#[derive(Clone, Default)]
+pub struct NvccCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    results: Mutex<HashMap<u64, Arc<HashMap<String, u32>>>>,
+    in_flight: Mutex<HashSet<u64>>,
+    /// The executable found for a setting (PATH is searched once).
+    executable: Mutex<Option<(NvccSetting, Option<PathBuf>)>>,
+    one_at_a_time: Semaphore,
+}
+
+impl Default for Inner {
+    fn default() -> Self {
+        Inner {
+            results: Mutex::default(),
+            in_flight: Mutex::default(),
+            executable: Mutex::default(),
+            one_at_a_time: Semaphore::new(1),
+        }
+    }
+}
+
+impl NvccCache {
+    /// Measured registers for exactly this text, or empty (the analyses then estimate).
+    pub fn registers_for(
+        &self,
+        text: &str,
+        flags: &CompileFlags,
+        settings: &Settings,
+    ) -> HashMap<String, u32> {
+        if settings.nvcc == NvccSetting::Disabled {
+            return HashMap::new();
+        }
+        let key = cache_key(text, flags, &settings.arch);
+        self.inner
+            .results
+            .lock()
+            .ok()
+            .and_then(|r| r.get(&key).map(|m| (**m).clone()))
+            .unwrap_or_default()
+    }
+
+    /// The nvcc to run under `settings`, if any.
+    pub fn executable(&self, settings: &Settings) -> Option<PathBuf> {
+        let mut cached = self.inner.executable.lock().ok()?;
+        if let Some((setting, found)) = cached.as_ref()
+            && *setting == settings.nvcc
+        {
+            return found.clone();
+        }
+        let found = match &settings.nvcc {
+            NvccSetting::Disabled => None,
+            NvccSetting::Explicit(path) => Some(path.clone()),
+            NvccSetting::FromPath => find_on_path("nvcc"),
+        };
+        *cached = Some((settings.nvcc.clone(), found.clone()));
+        found
+    }
+
+    fn store(&self, key: u64, registers: HashMap<String, u32>) {
+        if let Ok(mut results) = self.inner.results.lock() {
+            if results.len() >= CACHE_LIMIT {
+                let stale: Vec<u64> = results.keys().take(CACHE_LIMIT / 2).copied().collect();
+                for k in stale {
+                    results.remove(&k);
+                }
+            }
+            results.insert(key, Arc::new(registers));
+        }
+    }
+
+    fn is_known_or_running(&self, key: u64) -> bool {
+        let known = self
+            .inner
+            .results
+            .lock()
+            .is_ok_and(|r| r.contains_key(&key));
+        known || self.inner.in_flight.lock().is_ok_and(|f| f.contains(&key))
+    }
+
+    fn set_running(&self, key: u64, running: bool) {
+        if let Ok(mut f) = self.inner.in_flight.lock() {
+            if running {
+                f.insert(key);
+            } else {
+                f.remove(&key);
+            }
+        }
+    }
+}
+
+/// Starts a background nvcc run for `snapshot` unless its result is known.
+pub fn schedule(
+    state: &Arc<ServerState>,
+    snapshot: &Arc<Snapshot>,
+    flags: CompileFlags,
+    generation: u64,
+) {
+    let settings = &snapshot.settings;
+    let Some(nvcc) = state.nvcc.executable(settings) else {
+        return;
+    };
+    if snapshot.analyzed.analysis.kernels.is_empty()
+        || snapshot.text.len() > settings.max_file_bytes()
+    {
+        return;
+    }
+    let key = cache_key(&snapshot.text, &flags, &settings.arch);
+    if state.nvcc.is_known_or_running(key) {
+        return;
+    }
+    let (state, snapshot) = (state.clone(), snapshot.clone());
+    tokio::spawn(async move {
+        tokio::time::sleep(DEBOUNCE).await;
+        if !state.is_current(&snapshot.uri, generation, snapshot.version)
+            || state.nvcc.is_known_or_running(key)
+        {
+            return; // superseded by an edit; that version schedules its own run
+        }
+        state.nvcc.set_running(key, true);
+        let outcome = match state.nvcc.inner.one_at_a_time.acquire().await {
+            Ok(_permit) => run_nvcc(&nvcc, &snapshot, &flags, key).await,
+            Err(_) => Err("nvcc queue closed".to_string()),
+        };
+        let registers = match outcome {
+            Ok(registers) => registers,
+            Err(message) => {
+                let text = format!(
+                    "cudalens: nvcc register counts unavailable for {}: {message}",
+                    snapshot.uri.as_str()
+                );
+                state.client.log_message(MessageType::LOG, text).await;
+                HashMap::new() // cached too, so a file nvcc rejects is not recompiled on every open
+            }
+        };
+        state.nvcc.store(key, registers);
+        state.nvcc.set_running(key, false);
+        state.send(&snapshot.uri, DocEvent::Reanalyze);
+    });
+}
+
+/// Compiles the snapshot's text (written to a temporary file, since the
+/// editor's text may be unsaved) and reads the ptxas report.
+async fn run_nvcc(
+    nvcc: &Path,
+    snapshot: &Snapshot,
+    flags: &CompileFlags,
+    key: u64,
+) -> Result<HashMap<String, u32>, String> {
+    let source =
+        std::env::temp_dir().join(format!("cudalens-{}-{key:016x}.cu", std::process::id()));
+    tokio::fs::write(&source, snapshot.text.as_bytes())
+        .await
+        .map_err(|e| format!("cannot write {}: {e}", source.display()))?;
+    let mut cmd = tokio::process::Command::new(nvcc);
+    cmd.arg("--resource-usage")
+        .arg(format!("-arch={}", snapshot.settings.arch))
+        .args(["-c", "-o", "/dev/null"]);
+    // Quoted includes resolve next to the real file, not the temporary copy.
+    if let Some(dir) = snapshot.path.as_deref().and_then(Path::parent) {
+        cmd.arg(format!("-I{}", dir.display()));
+    }
+    for dir in &flags.include_dirs {
+        cmd.arg(format!("-I{}", dir.display()));
+    }
+    for (name, value) in &flags.defines {
+        cmd.arg(format!("-D{name}={value}"));
+    }
+    cmd.arg(&source)
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(TIMEOUT, cmd.output()).await;
+    let _ = tokio::fs::remove_file(&source).await;
+    let output = output
+        .map_err(|_| format!("timed out after {} s", TIMEOUT.as_secs()))?
+        .map_err(|e| format!("cannot run {}: {e}", nvcc.display()))?;
+    let report = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stderr),
+        String::from_utf8_lossy(&output.stdout)
+    );
+    if !output.status.success() {
+        let first_error = report
+            .lines()
+            .find(|l| l.contains("error"))
+            .unwrap_or("compilation failed");
+        return Err(first_error.trim().to_string());
+    }
+    Ok(kernel_registers(&report))
+}
+
+/// Registers per kernel from a ptxas report, under both the qualified name
+/// and the bare name the model uses. Template instantiations of one kernel
+/// keep the largest count (occupancy is then never overstated).
+pub fn kernel_registers(report: &str) -> HashMap<String, u32> {
+    let mut out: HashMap<String, u32> = HashMap::new();
+    for usage in parse_ptxas_output(report)
+        .into_iter()
+        .filter(|u| u.is_entry)
+    {
+        let qualified = usage
+            .demangled_name
+            .clone()
+            .unwrap_or_else(|| usage.mangled_name.clone());
+        let bare = qualified
+            .rsplit("::")
+            .next()
+            .unwrap_or(&qualified)
+            .to_string();
+        for name in [qualified, bare] {
+            let entry = out.entry(name).or_insert(0);
+            *entry = (*entry).max(usage.registers);
+        }
+    }
+    out
+}
+
+fn cache_key(text: &str, flags: &CompileFlags, arch: &str) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut h);
+    flags.include_dirs.hash(&mut h);
+    flags.defines.hash(&mut h);
+    arch.hash(&mut h);
+    h.finish()
+}
+
+fn find_on_path(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+fn is_executable(path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    }
+    #[cfg(not(unix))]
+    {
+        path.is_file()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registers_by_bare_and_qualified_name() {
+        let report = "\
+ptxas info    : 0 bytes gmem
+ptxas info    : Compiling entry function '_Z5saxpyifPKfPf' for 'sm_90'
+ptxas info    : Function properties for _Z5saxpyifPKfPf
+    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+ptxas info    : Used 40 registers, used 0 barriers, 400 bytes cmem[0]
+ptxas info    : Compiling entry function '_ZN2ns6reduceILi256EEEvPf' for 'sm_90'
+ptxas info    : Function properties for _ZN2ns6reduceILi256EEEvPf
+    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+ptxas info    : Used 24 registers, used 1 barriers, 1024 bytes smem, 400 bytes cmem[0]
+";
+        let regs = kernel_registers(report);
+        assert_eq!(regs.get("saxpy"), Some(&40));
+        assert_eq!(regs.get("reduce"), Some(&24));
+        assert_eq!(regs.get("ns::reduce"), Some(&24));
+    }
+}

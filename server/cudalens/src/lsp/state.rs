@@ -1,0 +1,222 @@
+//! What the server knows: open documents, settings, client capabilities.
+//!
+//! Each open document is owned by its own task (`document.rs`): the
+//! `Document` (rope + tree) lives there so that edits apply strictly in
+//! order and parsing runs on a blocking thread, never on the runtime's. The
+//! map below holds, per URI, the newest version received, the channel to
+//! that task, and the latest analysed [`Snapshot`] that requests read.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use dashmap::DashMap;
+use tokio::sync::{mpsc, watch};
+use tower_lsp_server::Client;
+use tower_lsp_server::ls_types::Uri;
+
+use cudalens_syntax::preprocess::include::{FsProvider, SourceProvider};
+use cudalens_syntax::{LineIndex, TextChange};
+
+use super::config::Settings;
+use super::nvcc::NvccCache;
+use super::plugins::{PluginFindings, Plugins};
+use crate::pipeline::Analyzed;
+
+/// How long a request waits for the analysis of the newest text before
+/// answering from the previous one.
+const FRESH_SNAPSHOT_WAIT: Duration = Duration::from_secs(2);
+
+/// Messages to a document's task, applied in the order sent.
+#[derive(Debug)]
+pub enum DocEvent {
+    Open {
+        text: String,
+        version: i32,
+    },
+    Change {
+        changes: Vec<TextChange>,
+        version: i32,
+    },
+    /// Settings, register counts or an included header changed.
+    Reanalyze,
+    PluginResults {
+        version: i32,
+        results: Vec<PluginFindings>,
+    },
+}
+
+/// One open document, as the handlers see it.
+pub struct DocState {
+    /// The newest version the client sent (the task may still be applying it).
+    pub version: i32,
+    /// Distinguishes a reopened document from its closed predecessor.
+    pub generation: u64,
+    pub events: mpsc::UnboundedSender<DocEvent>,
+    pub snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
+}
+
+/// A document's text at one version, with its analysis. Immutable; shared
+/// with request handlers and background work (nvcc, plugins).
+#[derive(Debug)]
+pub struct Snapshot {
+    pub uri: Uri,
+    pub path: Option<PathBuf>,
+    pub version: i32,
+    pub text: Arc<str>,
+    pub index: LineIndex,
+    pub analyzed: Arc<Analyzed>,
+    /// Results of the plugins for this version (empty until they answer).
+    pub plugin_results: Vec<PluginFindings>,
+    /// The settings the analysis ran with.
+    pub settings: Arc<Settings>,
+}
+
+/// What the client said it supports.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ClientSupport {
+    pub configuration_pull: bool,
+    pub related_information: bool,
+    pub show_message_request: bool,
+    /// `workspace/inlayHint/refresh` and `workspace/codeLens/refresh`: used when
+    /// background work (nvcc, settings) changes results without an edit.
+    pub inlay_hint_refresh: bool,
+    pub code_lens_refresh: bool,
+}
+
+pub struct ServerState {
+    pub client: Client,
+    pub docs: DashMap<Uri, DocState>,
+    /// Text of open documents by path, so a header open in the editor is read
+    /// from memory (with unsaved edits) when another file includes it.
+    pub open_texts: Arc<DashMap<PathBuf, Arc<str>>>,
+    pub settings: RwLock<Arc<Settings>>,
+    pub support: RwLock<ClientSupport>,
+    pub workspace_root: RwLock<Option<PathBuf>>,
+    pub nvcc: NvccCache,
+    pub plugins: Plugins,
+    pub next_generation: std::sync::atomic::AtomicU64,
+}
+
+impl ServerState {
+    pub fn new(client: Client) -> Self {
+        ServerState {
+            client,
+            docs: DashMap::new(),
+            open_texts: Arc::new(DashMap::new()),
+            settings: RwLock::new(Arc::new(Settings::default())),
+            support: RwLock::new(ClientSupport::default()),
+            workspace_root: RwLock::new(None),
+            nvcc: NvccCache::default(),
+            plugins: Plugins::default(),
+            next_generation: std::sync::atomic::AtomicU64::new(1),
+        }
+    }
+
+    pub fn settings(&self) -> Arc<Settings> {
+        self.settings
+            .read()
+            .map(|s| s.clone())
+            .unwrap_or_else(|poisoned| poisoned.into_inner().clone())
+    }
+
+    pub fn set_settings(&self, settings: Settings) {
+        let mut guard = self
+            .settings
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *guard = Arc::new(settings);
+    }
+
+    pub fn support(&self) -> ClientSupport {
+        self.support.read().map(|s| *s).unwrap_or_default()
+    }
+
+    pub fn workspace_root(&self) -> Option<PathBuf> {
+        self.workspace_root.read().ok().and_then(|r| r.clone())
+    }
+
+    /// The newest version received for `uri`.
+    pub fn current_version(&self, uri: &Uri) -> Option<i32> {
+        self.docs.get(uri).map(|d| d.version)
+    }
+
+    /// True while `version` is the newest text of this opening of `uri`:
+    /// results computed for it may be published.
+    pub fn is_current(&self, uri: &Uri, generation: u64, version: i32) -> bool {
+        self.docs
+            .get(uri)
+            .is_some_and(|d| d.generation == generation && d.version == version)
+    }
+
+    /// Sends an event to a document's task; false when the document is not open.
+    pub fn send(&self, uri: &Uri, event: DocEvent) -> bool {
+        self.docs
+            .get(uri)
+            .is_some_and(|d| d.events.send(event).is_ok())
+    }
+
+    /// Asks every open document to be analysed again (settings changed).
+    pub fn reanalyze_all(&self) {
+        for doc in self.docs.iter() {
+            let _ = doc.events.send(DocEvent::Reanalyze);
+        }
+    }
+
+    /// Re-analyses the open documents that include `header`.
+    pub fn reanalyze_includers(&self, header: &Path) {
+        for doc in self.docs.iter() {
+            let includes_it = doc.snapshot.borrow().as_ref().is_some_and(|s| {
+                s.analyzed
+                    .model
+                    .includes
+                    .iter()
+                    .any(|i| i.resolved.as_deref() == Some(header))
+            });
+            if includes_it {
+                let _ = doc.events.send(DocEvent::Reanalyze);
+            }
+        }
+    }
+
+    /// The analysis of `uri`'s newest text: waits (briefly) while the document's
+    /// task catches up with edits, so positions in a request match the text.
+    pub async fn snapshot(&self, uri: &Uri) -> Option<Arc<Snapshot>> {
+        let (version, mut rx) = {
+            let doc = self.docs.get(uri)?;
+            (doc.version, doc.snapshot.clone())
+        }; // the map guard is released before awaiting
+        let fresh = |s: &Option<Arc<Snapshot>>| s.as_ref().is_some_and(|s| s.version >= version);
+        let _ = tokio::time::timeout(FRESH_SNAPSHOT_WAIT, rx.wait_for(fresh)).await;
+        rx.borrow().clone()
+    }
+
+    /// Latest snapshots of every open document (for cross-file go-to-definition).
+    pub fn all_snapshots(&self) -> Vec<Arc<Snapshot>> {
+        self.docs
+            .iter()
+            .filter_map(|d| d.snapshot.borrow().clone())
+            .collect()
+    }
+
+    /// Headers from open documents first, then from disk.
+    pub fn source_provider(&self) -> OverlayProvider {
+        OverlayProvider {
+            open: self.open_texts.clone(),
+        }
+    }
+}
+
+/// Reads headers from open documents (unsaved text) before the disk.
+pub struct OverlayProvider {
+    open: Arc<DashMap<PathBuf, Arc<str>>>,
+}
+
+impl SourceProvider for OverlayProvider {
+    fn read(&self, path: &Path) -> Option<Arc<str>> {
+        if let Some(text) = self.open.get(path) {
+            return Some(text.clone());
+        }
+        FsProvider.read(path)
+    }
+}

@@ -1,0 +1,126 @@
+//! The one path from text to results, shared by the CLI, the language server
+//! and the benchmarks: build the model (preprocessor + includes), then run
+//! every analysis. Nothing here knows about LSP or terminals.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use cudalens_analysis::{AnalysisCache, AnalysisConfig, FileAnalysis, analyze_cached};
+use cudalens_syntax::model::{ModelCache, build_model_cached};
+use cudalens_syntax::preprocess::include::{CompileFlags, SourceProvider};
+use cudalens_syntax::{BuildOptions, FileModel};
+use tree_sitter::Tree;
+
+/// How deep `#include` chains are followed.
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// One file's model and everything the analyses found in it.
+#[derive(Debug, Default)]
+pub struct Analyzed {
+    pub model: FileModel,
+    pub analysis: FileAnalysis,
+}
+
+/// What the previous analysis of a document can lend the next one: functions
+/// and kernels whose text did not change are not lowered or analysed again.
+/// The language server keeps one per open document; the CLI uses none.
+#[derive(Default)]
+pub struct Caches {
+    pub model: ModelCache,
+    pub analysis: AnalysisCache,
+}
+
+/// What to analyse and under which settings.
+pub struct Request<'a> {
+    pub text: &'a str,
+    /// The parsed tree (`None` when the file was too large to parse).
+    pub tree: Option<&'a Tree>,
+    pub path: Option<&'a Path>,
+    pub flags: CompileFlags,
+    pub provider: &'a dyn SourceProvider,
+    pub config: &'a AnalysisConfig,
+    /// Results of the previous run on this document, refreshed in place.
+    pub caches: Option<&'a mut Caches>,
+}
+
+/// Builds the model and analyses it.
+pub fn run(req: Request<'_>) -> Analyzed {
+    let opts = BuildOptions {
+        path: req.path,
+        flags: req.flags,
+        provider: req.provider,
+        max_include_depth: MAX_INCLUDE_DEPTH,
+    };
+    let mut scratch = Caches::default();
+    let caches = req.caches.unwrap_or(&mut scratch);
+    let model = build_model_cached(req.text, req.tree, &opts, &mut caches.model);
+    let analysis = analyze_cached(&model, req.text, req.config, &mut caches.analysis);
+    Analyzed { model, analysis }
+}
+
+/// [`run`], with a panic in a lower crate turned into an error message instead
+/// of taking the process (the editor's server, or a whole `check` run) down.
+/// After a panic the caches may be half-updated, so callers drop them.
+pub fn run_guarded(req: Request<'_>) -> Result<Analyzed, String> {
+    catch_unwind(AssertUnwindSafe(|| run(req))).map_err(|payload| panic_message(&*payload))
+}
+
+/// The message of a caught panic.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Parses a block size as written on the command line or in settings:
+/// `256`, `16x16`, `8x8x4` (also `×` and `,` as separators).
+pub fn parse_block(text: &str) -> Option<[u32; 3]> {
+    let parts: Vec<&str> = text.split(['x', 'X', '×', ',']).map(str::trim).collect();
+    if parts.is_empty() || parts.len() > 3 {
+        return None;
+    }
+    let mut dims = [1u32; 3];
+    for (slot, part) in dims.iter_mut().zip(&parts) {
+        *slot = part.parse().ok().filter(|&v| v > 0)?;
+    }
+    Some(dims)
+}
+
+/// Parses `NAME` or `NAME=VALUE` (a `-D` flag or a `cudalens.defines` entry).
+pub fn parse_define(text: &str) -> Option<(String, String)> {
+    let (name, value) = match text.split_once('=') {
+        Some((n, v)) => (n.trim(), v.to_string()),
+        None => (text.trim(), "1".to_string()),
+    };
+    let valid = !name.is_empty()
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    valid.then(|| (name.to_string(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_sizes() {
+        assert_eq!(parse_block("256"), Some([256, 1, 1]));
+        assert_eq!(parse_block("16x16"), Some([16, 16, 1]));
+        assert_eq!(parse_block("8×8×4"), Some([8, 8, 4]));
+        assert_eq!(parse_block("0"), None);
+        assert_eq!(parse_block("1x2x3x4"), None);
+        assert_eq!(parse_block("abc"), None);
+    }
+
+    #[test]
+    fn defines() {
+        assert_eq!(parse_define("N"), Some(("N".into(), "1".into())));
+        assert_eq!(parse_define("N=2=3"), Some(("N".into(), "2=3".into())));
+        assert_eq!(parse_define("1N"), None);
+        assert_eq!(parse_define("=3"), None);
+    }
+}

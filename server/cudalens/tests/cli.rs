@@ -1,0 +1,269 @@
+//! The command line: `check` (text and JSON output, exit codes, directory
+//! recursion, compile_commands.json) and `occupancy`.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const KERNELS: &str = r#"// Ünïcödé 😀
+#define TILE 32
+__global__ void transpose(float* out, const float* in) {
+  __shared__ float tile[TILE][TILE];
+  tile[threadIdx.y][threadIdx.x] = in[threadIdx.y * TILE + threadIdx.x];
+  __syncthreads();
+  out[threadIdx.y * TILE + threadIdx.x] = tile[threadIdx.x][threadIdx.y];
+}
+void host(float* o, float* i) { transpose<<<264, dim3(32, 32)>>>(o, i); }
+"#;
+
+const TOO_BIG: &str = "__global__ void k(float* a) { a[threadIdx.x] = 0; }\nvoid h(float* a) { k<<<264, 2048>>>(a); }\n";
+
+fn cudalens(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run cudalens")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("src/nested")).expect("dirs");
+    std::fs::write(dir.path().join("src/transpose.cu"), KERNELS).expect("write");
+    std::fs::write(dir.path().join("src/nested/big.cuh"), TOO_BIG).expect("write");
+    std::fs::write(dir.path().join("src/notes.txt"), "not cuda").expect("write");
+    std::fs::write(dir.path().join("src/blob.cu"), b"\x7fELF\0\0\x01binary").expect("write");
+    dir
+}
+
+#[test]
+fn text_output_looks_like_rustc() {
+    let dir = project();
+    let out = cudalens(&["check", "src/transpose.cu"], dir.path());
+    let text = stdout(&out);
+    let expected = "\
+warning[bank-conflict]: 32-way shared-memory bank conflict";
+    assert!(text.starts_with(expected), "{text}");
+    assert!(text.contains("\n --> src/transpose.cu:7:43\n  |\n7 |   out[threadIdx.y * TILE + threadIdx.x] = tile[threadIdx.x][threadIdx.y];\n  |                                           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^\n"), "{text}");
+    assert!(text.contains("= help: Pad `tile` by one column"), "{text}");
+    // Warnings only: the default --deny error passes.
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let out = cudalens(
+        &["check", "--deny", "warning", "src/transpose.cu"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn directories_are_searched_and_binary_files_skipped() {
+    let dir = project();
+    let out = cudalens(&["check", "src"], dir.path());
+    let text = stdout(&out);
+    assert!(text.contains("error[launch-exceeds-limit]"), "{text}");
+    assert!(text.contains("--> src/nested/big.cuh:2:"), "{text}");
+    assert!(text.contains("--> src/transpose.cu:7:43"), "{text}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("src/blob.cu: skipped: binary file"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 files checked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(1), "an error is denied by default");
+}
+
+#[test]
+fn json_report_has_the_stable_keys() {
+    let dir = project();
+    let out = cudalens(&["check", "--format", "json", "src"], dir.path());
+    let report: Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(report["version"], 1);
+    let files = report["files"].as_array().expect("files");
+    assert_eq!(files.len(), 2);
+    let file = files
+        .iter()
+        .find(|f| f["path"] == "src/transpose.cu")
+        .expect("transpose.cu");
+    let keys = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(file), ["accesses", "diagnostics", "kernels", "path"]);
+    let kernel = &file["kernels"][0];
+    assert_eq!(
+        keys(kernel),
+        [
+            "block",
+            "block_source",
+            "launches",
+            "name",
+            "range",
+            "registers",
+            "registers_estimated",
+            "static_smem"
+        ]
+    );
+    assert_eq!(kernel["block"], serde_json::json!([32, 32, 1]));
+    assert_eq!(kernel["static_smem"], 4096);
+    let launch = &kernel["launches"][0];
+    assert_eq!(
+        keys(launch),
+        [
+            "active_blocks_per_sm",
+            "block",
+            "dynamic_smem",
+            "error",
+            "grid",
+            "limiter",
+            "occupancy",
+            "range"
+        ]
+    );
+    assert_eq!(launch["occupancy"], 1.0);
+    let access = &file["accesses"][0];
+    for key in [
+        "kernel",
+        "range",
+        "space",
+        "kind",
+        "element_bytes",
+        "sectors_per_request",
+        "ideal_sectors",
+        "bank_conflict_ways",
+        "block_assumed",
+    ] {
+        assert!(access.get(key).is_some(), "access lacks {key}: {access}");
+    }
+    let diag = &file["diagnostics"][0];
+    assert_eq!(diag["code"], "bank-conflict");
+    assert_eq!(diag["severity"], "warning");
+    // UTF-16 LSP range, 0-based.
+    assert_eq!(
+        diag["range"]["start"],
+        serde_json::json!({"line": 6, "character": 42})
+    );
+    assert_eq!(report["skipped"][0]["path"], "src/blob.cu");
+}
+
+#[test]
+fn flags_and_usage_errors() {
+    let dir = project();
+    // Disabling the rule removes the only warning.
+    let out = cudalens(
+        &[
+            "check",
+            "--deny",
+            "warning",
+            "--disable",
+            "bank-conflict",
+            "src/transpose.cu",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // -D feeds the preprocessor: TILE 33 makes the conflict disappear.
+    std::fs::write(
+        dir.path().join("t2.cu"),
+        KERNELS.replace(
+            "#define TILE 32\n",
+            "#ifndef TILE\n#define TILE 32\n#endif\n",
+        ),
+    )
+    .expect("write");
+    let out = cudalens(
+        &["check", "--deny", "warning", "-D", "TILE=33", "t2.cu"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    for bad in [
+        vec!["check", "--disable", "no-such-rule", "src"],
+        vec!["check", "--arch", "sm_1", "src"],
+        vec!["check", "--block", "0", "src"],
+        vec!["check", "missing.cu"],
+        vec!["check"],
+        vec!["frobnicate"],
+    ] {
+        let out = cudalens(&bad, dir.path());
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{bad:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let out = cudalens(&["--version"], dir.path());
+    assert!(stdout(&out).starts_with("cudalens "));
+}
+
+#[test]
+fn compile_commands_json_supplies_defines() {
+    let dir = project();
+    let src = KERNELS.replace("#define TILE 32\n", "");
+    std::fs::write(dir.path().join("cc.cu"), src).expect("write");
+    let db = format!(
+        r#"[{{"directory": "{}", "file": "cc.cu", "command": "nvcc -DTILE=32 -c cc.cu"}}]"#,
+        dir.path().display()
+    );
+    std::fs::write(dir.path().join("compile_commands.json"), db).expect("write");
+    let out = cudalens(&["check", "cc.cu"], dir.path());
+    assert!(
+        stdout(&out).contains("warning[bank-conflict]"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn occupancy_table_and_json() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = cudalens(
+        &[
+            "occupancy",
+            "--arch",
+            "sm_90",
+            "--block",
+            "256",
+            "--regs",
+            "64",
+        ],
+        dir.path(),
+    );
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("occupancy 50% (32/64 warps) — limited by registers: 64/thread"),
+        "{text}"
+    );
+    assert!(text.contains("| Registers (64/thread) | **4** |"), "{text}");
+    let out = cudalens(
+        &[
+            "occupancy",
+            "--block",
+            "16x16",
+            "--regs",
+            "32",
+            "--smem-static",
+            "49152",
+            "--json",
+        ],
+        dir.path(),
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["block"], 256);
+    assert_eq!(report["limiter"], "shared_memory");
+    assert!(report["active_blocks_per_sm"].as_u64().is_some());
+    let out = cudalens(
+        &["occupancy", "--block", "2048", "--regs", "32"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("2048 threads per block exceeds the maximum of 1024"));
+}

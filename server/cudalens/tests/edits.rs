@@ -1,0 +1,105 @@
+//! Property: any sequence of LSP edits (random ranges, multi-byte text,
+//! CRLF and lone CR) leaves `Document` with exactly the text a plain String
+//! gets from the same edits, and modelling + analysing the result never panics.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use cudalens_analysis::{AnalysisConfig, analyze};
+use cudalens_syntax::{BuildOptions, Document, Position, TextChange, build_model};
+use proptest::prelude::*;
+
+const START: &str = "// é😀\r\n#define B 256\n__global__ void k(float* a) {\n  __shared__ float t[32][32];\n  t[threadIdx.x][0] = a[threadIdx.x * 2];\n}\r\nvoid h(float* a) { k<<<1, B>>>(a); }\n";
+
+const PIECES: &[&str] = &[
+    "",
+    "x",
+    "é",
+    "😀",
+    "\r\n",
+    "\n",
+    "\r",
+    " ",
+    "}",
+    "{",
+    "<<<",
+    ">>>",
+    "__global__ void q() {",
+    "[threadIdx.x]",
+    "#define T 3\n",
+    "#if 1\n",
+    "#endif\n",
+    "𝕏𝕐",
+    "\t",
+    "\0",
+    "/*",
+    "*/",
+    "\"",
+    "(",
+    ")",
+];
+
+/// The LSP position of a byte offset: lines end at `\n`, `\r\n` or `\r`; columns are UTF-16.
+fn position(text: &str, offset: usize) -> Position {
+    let (mut line, mut col, mut after_cr) = (0u32, 0u32, false);
+    for (i, c) in text.char_indices() {
+        if i >= offset {
+            break;
+        }
+        match c {
+            '\r' => (line, col, after_cr) = (line + 1, 0, true),
+            '\n' if after_cr => (col, after_cr) = (0, false),
+            '\n' => (line, col) = (line + 1, 0),
+            _ => (col, after_cr) = (col + c.len_utf16() as u32, false),
+        }
+    }
+    Position::new(line, col)
+}
+
+/// The nearest offset at or before `offset` that a client could name:
+/// on a char boundary and not between the `\r` and `\n` of a CRLF.
+fn valid_offset(text: &str, offset: usize) -> usize {
+    let mut o = offset.min(text.len());
+    while !text.is_char_boundary(o)
+        || (o > 0 && text[..o].ends_with('\r') && text[o..].starts_with('\n'))
+    {
+        o -= 1;
+    }
+    o
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn edits_match_a_plain_string(edits in prop::collection::vec((any::<u16>(), 0u16..40, 0..PIECES.len() + 1, any::<u8>()), 1..16)) {
+        let mut expected = START.to_string();
+        let mut doc = Document::new(START.to_string(), 0);
+        let provider: HashMap<PathBuf, String> = HashMap::new();
+        let config = AnalysisConfig::default();
+        for (version, (at, len, piece, extra)) in edits.into_iter().enumerate() {
+            let text = match PIECES.get(piece) {
+                Some(p) => p.to_string(),
+                None => char::from_u32(0x80 + u32::from(extra) * 37).map(String::from).unwrap_or_default(),
+            };
+            let change = if extra == 255 {
+                expected = text.clone();
+                TextChange { range: None, text }
+            } else {
+                let start = valid_offset(&expected, usize::from(at) % (expected.len() + 1));
+                let end = valid_offset(&expected, start + usize::from(len));
+                let range = (position(&expected, start), position(&expected, end));
+                expected.replace_range(start..end, &text);
+                TextChange { range: Some(range), text }
+            };
+            doc.apply_changes(&[change], version as i32 + 1);
+            prop_assert_eq!(&**doc.text(), expected.as_str());
+            let opts = BuildOptions { path: None, flags: Default::default(), provider: &provider, max_include_depth: 4 };
+            let model = build_model(doc.text(), doc.tree(), &opts);
+            let analysis = analyze(&model, doc.text(), &config);
+            for d in &analysis.diagnostics {
+                prop_assert!(d.span.start <= d.span.end && d.span.end <= expected.len());
+            }
+        }
+    }
+}

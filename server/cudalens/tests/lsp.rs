@@ -1,0 +1,495 @@
+//! End-to-end tests of the language server: the real binary over stdio.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::{LspClient, position_of, uri_of};
+
+const HEADER: &str = "#pragma once\n#define SCALE 2.0f\n";
+
+/// Non-ASCII text before and on diagnosed lines checks UTF-16 columns.
+const SOURCE: &str = r#"// Ünïcödé comment 😀 before the code
+#include "config.cuh"
+#define TILE 32
+
+__global__ void transpose(float* out, const float* in) {
+  __shared__ float tile[TILE][TILE];
+  tile[threadIdx.y][threadIdx.x] = in[threadIdx.y * TILE + threadIdx.x];
+  __syncthreads();
+  out[threadIdx.y * TILE + threadIdx.x] = tile[threadIdx.x][threadIdx.y];
+}
+
+__global__ void scale(float* a, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) a[i] *= SCALE;
+}
+
+void host(float* o, float* i, int n) {
+  transpose<<<264, dim3(32, 32)>>>(o, i);
+  /* é😀 */ scale<<<(n + 999) / 1000, 1000>>>(o, n);
+}
+"#;
+
+struct Fixture {
+    /// Bind it (`_dir`) in tests: dropping it deletes the files.
+    _dir: tempfile::TempDir,
+    client: LspClient,
+    uri: String,
+    header_uri: String,
+}
+
+fn start(options: Value) -> Fixture {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical temp dir");
+    std::fs::write(root.join("config.cuh"), HEADER).expect("write header");
+    let main = root.join("kernels.cu");
+    std::fs::write(&main, SOURCE).expect("write source");
+    let mut client = LspClient::start();
+    let caps = json!({"textDocument": {"publishDiagnostics": {"relatedInformation": true}}});
+    let init = client.initialize(&root, caps, options);
+    assert_eq!(
+        init["capabilities"]["textDocumentSync"]["change"], 2,
+        "incremental sync"
+    );
+    let uri = uri_of(&main);
+    Fixture {
+        header_uri: uri_of(&root.join("config.cuh")),
+        _dir: dir,
+        client,
+        uri,
+    }
+}
+
+fn codes(diagnostics: &[Value]) -> Vec<&str> {
+    diagnostics
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect()
+}
+
+fn find<'a>(diagnostics: &'a [Value], code: &str) -> &'a Value {
+    diagnostics
+        .iter()
+        .find(|d| d["code"] == code)
+        .unwrap_or_else(|| panic!("no {code} in {diagnostics:#?}"))
+}
+
+fn range_of(text: &str, needle: &str) -> Value {
+    let start = position_of(text, needle);
+    let end_char =
+        start["character"].as_u64().unwrap_or(0) as usize + needle.encode_utf16().count();
+    json!({"start": start, "end": {"line": start["line"], "character": end_char}})
+}
+
+#[test]
+fn diagnostics_have_utf16_ranges_and_follow_incremental_edits() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(Value::Null);
+    client.open(&uri, SOURCE, 1);
+    let diags = client.diagnostics(&uri, 1);
+    let partial_warp = find(&diags, "block-size-not-multiple-of-32");
+    assert_eq!(
+        partial_warp["range"],
+        range_of(SOURCE, "1000>>>")["start"].clone().pipe_range(4)
+    );
+    assert_eq!(partial_warp["source"], "cudalens");
+    assert_eq!(partial_warp["severity"], 2);
+    let conflict = find(&diags, "bank-conflict");
+    assert_eq!(
+        conflict["range"],
+        range_of(SOURCE, "tile[threadIdx.x][threadIdx.y]")
+    );
+
+    // Replace `1000` (the block argument) with `1024`: the warning goes away.
+    let edit_range = range_of(SOURCE, "1000>>>")["start"].clone().pipe_range(4);
+    client.change(&uri, 2, json!([{"range": edit_range, "text": "1024"}]));
+    let diags = client.diagnostics(&uri, 2);
+    assert!(
+        !codes(&diags).contains(&"block-size-not-multiple-of-32"),
+        "{diags:#?}"
+    );
+
+    // Insert a line with astral characters at the top: ranges move down one line.
+    client.change(&uri, 3, json!([{"range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}, "text": "// 😀😀\r\n"}]));
+    let diags = client.diagnostics(&uri, 3);
+    let moved = find(&diags, "bank-conflict");
+    let mut expected = range_of(SOURCE, "tile[threadIdx.x][threadIdx.y]");
+    expected["start"]["line"] = json!(9);
+    expected["end"]["line"] = json!(9);
+    assert_eq!(moved["range"], expected);
+    assert!(client.shutdown_and_exit().success());
+}
+
+trait PipeRange {
+    fn pipe_range(self, len: u64) -> Value;
+}
+
+impl PipeRange for Value {
+    /// A one-line range of `len` UTF-16 units starting at this position.
+    fn pipe_range(self, len: u64) -> Value {
+        let end = json!({"line": self["line"], "character": self["character"].as_u64().unwrap_or(0) + len});
+        json!({"start": self, "end": end})
+    }
+}
+
+#[test]
+fn hover_symbols_and_definition() {
+    let Fixture {
+        mut client,
+        uri,
+        header_uri,
+        _dir,
+    } = start(Value::Null);
+    client.open(&uri, SOURCE, 1);
+    let diags = client.diagnostics(&uri, 1);
+    assert!(!codes(&diags).contains(&"include-not-found"), "{diags:#?}");
+    let at = |needle: &str, shift: u64| {
+        let mut p = position_of(SOURCE, needle);
+        p["character"] = json!(p["character"].as_u64().unwrap_or(0) + shift);
+        json!({"textDocument": {"uri": uri}, "position": p})
+    };
+    let hover_text = |client: &mut LspClient, params: Value| -> String {
+        let h = client.request("textDocument/hover", params);
+        h["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+
+    let kernel = hover_text(&mut client, at("transpose(float", 2));
+    assert!(
+        kernel.contains("__global__ void transpose(float* out, const float* in)"),
+        "{kernel}"
+    );
+    assert!(kernel.contains("| Limit | Blocks/SM | Notes |"), "{kernel}");
+
+    let launch = hover_text(&mut client, at("<<<264", 1));
+    assert!(launch.contains("grid 264×1×1 · block 32×32×1"), "{launch}");
+
+    let shared = hover_text(&mut client, at("tile[TILE][TILE]", 1));
+    assert!(shared.contains("4,096 bytes per block"), "{shared}");
+
+    let access = hover_text(&mut client, at("tile[threadIdx.x][threadIdx.y]", 3));
+    assert!(access.contains("32-way bank conflict"), "{access}");
+
+    let mac = hover_text(&mut client, at("SCALE;", 1));
+    assert!(mac.contains("#define SCALE 2.0f"), "{mac}");
+
+    // Macro defined in the header next to the file.
+    let def = client.request("textDocument/definition", at("SCALE;", 0));
+    assert_eq!(def["uri"], header_uri.as_str());
+    assert_eq!(def["range"]["start"], json!({"line": 1, "character": 8}));
+    // Kernel from its launch.
+    let def = client.request("textDocument/definition", at("scale<<<", 0));
+    assert_eq!(def["range"]["start"], position_of(SOURCE, "scale(float"));
+
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(names, ["transpose", "scale", "host"]);
+    let transpose_children = &symbols[0]["children"];
+    assert_eq!(transpose_children[0]["name"], "tile");
+    let host_children: Vec<&str> = symbols[2]["children"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s["name"].as_str())
+        .collect();
+    assert_eq!(host_children, ["transpose<<<…>>>", "scale<<<…>>>"]);
+}
+
+#[test]
+fn code_actions_quick_fix_and_fix_all() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(Value::Null);
+    client.open(&uri, SOURCE, 1);
+    let diags = client.diagnostics(&uri, 1);
+    let conflict = find(&diags, "bank-conflict").clone();
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": conflict["range"], "context": {"diagnostics": [conflict]}}),
+    );
+    let pad = actions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("Pad `tile`"))
+        })
+        .unwrap_or_else(|| panic!("no padding fix in {actions:#}"));
+    assert_eq!(pad["kind"], "quickfix");
+    assert_eq!(pad["isPreferred"], true);
+    let edits = &pad["edit"]["changes"][uri.as_str()];
+    assert_eq!(edits[0]["newText"], " + 1");
+    assert_eq!(
+        edits[0]["range"]["start"],
+        position_of(SOURCE, "][TILE]").pipe_range(0)["start"]
+            .clone()
+            .shift(6)
+    );
+
+    // fixAll applies only safe fixes: here exactly the padding.
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 30, "character": 0}});
+    let fix_all = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    let fix_all = fix_all.as_array().cloned().unwrap_or_default();
+    assert_eq!(fix_all.len(), 1, "{fix_all:#?}");
+    assert_eq!(fix_all[0]["kind"], "source.fixAll.cudalens");
+    assert_eq!(fix_all[0]["edit"]["changes"][uri.as_str()], *edits);
+}
+
+trait Shift {
+    fn shift(self, by: u64) -> Value;
+}
+
+impl Shift for Value {
+    fn shift(mut self, by: u64) -> Value {
+        self["character"] = json!(self["character"].as_u64().unwrap_or(0) + by);
+        self
+    }
+}
+
+#[test]
+fn inlay_hints_code_lens_and_occupancy_command() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(Value::Null);
+    client.open(&uri, SOURCE, 1);
+    client.diagnostics(&uri, 1);
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 30, "character": 0}});
+    let hints = client.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": whole}),
+    );
+    let labels: Vec<&str> = hints
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h["label"].as_str())
+        .collect();
+    assert_eq!(labels.len(), 2, "{hints:#}");
+    assert!(
+        labels
+            .iter()
+            .all(|l| l.starts_with("occupancy ") && l.contains(" warps) — limited by ")),
+        "{labels:?}"
+    );
+    // After the launch's closing parenthesis.
+    assert_eq!(
+        hints[0]["position"],
+        position_of(SOURCE, ";\n  /* é😀").shift(0)
+    );
+
+    let lenses = client.request(
+        "textDocument/codeLens",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let lenses = lenses.as_array().cloned().unwrap_or_default();
+    assert_eq!(lenses.len(), 2);
+    assert_eq!(
+        lenses[0]["range"]["start"],
+        position_of(SOURCE, "transpose(float")
+    );
+    let command = &lenses[0]["command"];
+    assert_eq!(command["command"], "cudalens.showOccupancyTable");
+    assert!(
+        command["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("occupancy ")),
+        "{command}"
+    );
+    let table = client.request(
+        "workspace/executeCommand",
+        json!({"command": command["command"], "arguments": command["arguments"]}),
+    );
+    let table = table.as_str().unwrap_or_default();
+    assert!(
+        table.contains("### `transpose`") && table.contains("| Limit | Blocks/SM | Notes |"),
+        "{table}"
+    );
+}
+
+#[test]
+fn configuration_changes_reanalyse_open_documents() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(json!({"inlayHints": {"accessCost": false}}));
+    client.open(&uri, SOURCE, 1);
+    assert!(codes(&client.diagnostics(&uri, 1)).contains(&"bank-conflict"));
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"cudalens": {"disabledRules": ["bank-conflict"], "inlayHints": {"accessCost": true}}}}),
+    );
+    let diags = client.diagnostics_until(&uri, |d| !d.iter().any(|d| d["code"] == "bank-conflict"));
+    assert!(codes(&diags).contains(&"block-size-not-multiple-of-32"));
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 30, "character": 0}});
+    let hints = client.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": uri}, "range": whole}),
+    );
+    let labels: Vec<&str> = hints
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|h| h["label"].as_str())
+        .collect();
+    assert!(labels.contains(&"32-way"), "{labels:?}");
+    assert!(labels.contains(&"4 sectors/req"), "{labels:?}");
+}
+
+#[test]
+fn pulls_configuration_when_the_client_supports_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut client = LspClient::start();
+    client.configuration =
+        json!({"disabledRules": ["bank-conflict", "block-size-not-multiple-of-32"]});
+    client.initialize(
+        dir.path(),
+        json!({"workspace": {"configuration": true}}),
+        Value::Null,
+    );
+    let uri = uri_of(&dir.path().join("k.cu"));
+    client.open(&uri, SOURCE, 1);
+    // Without the pulled settings no publish would lack both.
+    let diags = client.diagnostics_until(&uri, |d| {
+        !d.is_empty() && !d.iter().any(|d| d["code"] == "bank-conflict")
+    });
+    assert!(
+        !codes(&diags).contains(&"block-size-not-multiple-of-32"),
+        "{diags:#?}"
+    );
+}
+
+#[test]
+fn malformed_messages_get_errors_and_the_server_keeps_serving() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(Value::Null);
+    client.send_raw(b"Content-Length: 9\r\n\r\n{not json");
+    let parse_error = client.wait_for(|m| m["error"]["code"] == -32700);
+    assert_eq!(parse_error["id"], Value::Null);
+    // Not JSON-RPC 2.0: answered with its id.
+    client.send(&json!({"jsonrpc": "1.0", "id": 99, "method": "initialize"}));
+    let invalid = client.wait_for(|m| m["error"]["code"] == -32600);
+    assert_eq!(invalid["id"], 99);
+    // No method: tower-lsp-server reads it as method "" (not found), also fine.
+    client.send(&json!({"jsonrpc": "2.0", "id": 100}));
+    let no_method = client.wait_for(|m| m["id"] == 100);
+    assert_eq!(no_method["error"]["code"], -32601);
+    client.send_raw(b"Content-Length: 2\r\n\r\n\xff\xfe");
+    client.wait_for(|m| m["error"]["code"] == -32700);
+    client.send_raw(b"garbage without headers\r\n\r\n");
+    client.wait_for(|m| m["error"]["code"] == -32700);
+
+    let bad_params = client.request_full("textDocument/hover", json!({"textDocument": 5}));
+    assert_eq!(bad_params["error"]["code"], -32602, "{bad_params}");
+    let unknown = client.request_full("cudalens/noSuchMethod", json!({}));
+    assert_eq!(unknown["error"]["code"], -32601, "{unknown}");
+
+    client.open(&uri, SOURCE, 1);
+    assert!(!client.diagnostics(&uri, 1).is_empty());
+    let status = client.shutdown_and_exit();
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn exit_without_shutdown_is_status_1() {
+    let mut client = LspClient::start();
+    client.initialize(std::path::Path::new("/tmp"), json!({}), Value::Null);
+    client.notify("exit", Value::Null);
+    assert_eq!(client.wait_exit().code(), Some(1));
+}
+
+#[test]
+fn a_burst_of_edits_never_publishes_stale_results() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(Value::Null);
+    client.open(&uri, SOURCE, 1);
+    client.diagnostics(&uri, 1);
+    let mut text = SOURCE.to_string();
+    for version in 2..=30 {
+        // Type `é` at the start of the comment on line 0.
+        client.change(&uri, version, json!([{"range": {"start": {"line": 0, "character": 3}, "end": {"line": 0, "character": 3}}, "text": "é"}]));
+        text.insert(3, 'é');
+    }
+    let mut versions = Vec::new();
+    let last = loop {
+        let m = client.wait_for(|m| m["method"] == "textDocument/publishDiagnostics");
+        let v = m["params"]["version"].as_i64().unwrap_or(-1);
+        versions.push(v);
+        if v == 30 {
+            break m;
+        }
+    };
+    assert!(versions.windows(2).all(|w| w[0] < w[1]), "{versions:?}");
+    let diags = last["params"]["diagnostics"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        find(&diags, "bank-conflict")["range"],
+        range_of(&text, "tile[threadIdx.x][threadIdx.y]")
+    );
+}
+
+#[test]
+fn huge_and_binary_documents_are_handled() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut client = LspClient::start();
+    client.initialize(
+        dir.path(),
+        json!({}),
+        json!({"cudalens": {"maxFileSizeMB": 1}}),
+    );
+    let huge_uri = uri_of(&dir.path().join("huge.cu"));
+    let huge = "int x;\n".repeat(200_000);
+    client.open(&huge_uri, &huge, 1);
+    let diags = client.diagnostics(&huge_uri, 1);
+    assert_eq!(codes(&diags), ["file-too-large"]);
+
+    let binary_uri = uri_of(&dir.path().join("binary.cu"));
+    client.open(
+        &binary_uri,
+        "\0\u{1}\u{7f}ELF\0__global__ void k() {\0}\u{fffd}",
+        1,
+    );
+    client.diagnostics(&binary_uri, 1);
+    let hover = client.request_full(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": binary_uri}, "position": {"line": 0, "character": 20}}),
+    );
+    assert!(hover.get("error").is_none());
+    assert!(client.shutdown_and_exit().success());
+}
