@@ -6,3 +6,8 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
+# Editor clients against the real server binary, in a real Neovim and a real
+# VS Code (code-server); see tests/editors/. They use target/debug/cudalens.
+cargo build -p cudalens --locked
+bash tests/editors/nvim/run.sh
+bash tests/editors/vscode/run.sh
