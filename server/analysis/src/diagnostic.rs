@@ -66,15 +66,15 @@ impl Diagnostic {
         self
     }
 
-    /// Moves every span by `delta` bytes (a cached result reused at a new offset).
-    pub fn shift(&mut self, delta: isize) {
-        self.span = shift_span(self.span, delta);
+    /// Rewrites every span (a cached result reused where the code moved).
+    pub fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.span = f(self.span);
         for r in &mut self.related {
-            r.span = shift_span(r.span, delta);
+            r.span = f(r.span);
         }
-        for f in &mut self.fixes {
-            for e in &mut f.edits {
-                e.span = shift_span(e.span, delta);
+        for fix in &mut self.fixes {
+            for e in &mut fix.edits {
+                e.span = f(e.span);
             }
         }
     }

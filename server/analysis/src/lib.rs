@@ -21,7 +21,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use cudalens_syntax::FileModel;
+use cudalens_syntax::{FileModel, Span};
 
 pub use context::{BlockSource, KernelContext};
 pub use diagnostic::{Diagnostic, Edit, Fix, RULES, Related};
@@ -72,6 +72,10 @@ pub struct AnalysisCache {
 
 struct CachedKernel {
     start: usize,
+    end: usize,
+    /// Where the file's device functions were when this was computed: results
+    /// inside an inlined device function move with that function.
+    anchors: Vec<(String, Span)>,
     accesses: Vec<AccessReport>,
     diagnostics: Vec<Diagnostic>,
     resources: launch::KernelResources,
@@ -141,6 +145,49 @@ fn kernel_key(
     h.finish()
 }
 
+/// Device functions by name with their spans (results inside them are relocated with them).
+fn device_anchors(model: &FileModel) -> Vec<(String, Span)> {
+    model
+        .functions
+        .iter()
+        .filter(|f| f.runs_on_device() && !f.is_kernel() && f.in_main_file())
+        .map(|f| (f.name.clone(), f.span))
+        .collect()
+}
+
+/// Moves a cached kernel's results to where its code is now: spans inside the
+/// kernel follow the kernel, spans inside a device function follow that function.
+fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &[(String, Span)]) {
+    let kernel_delta = start as isize - c.start as isize;
+    let moves: Vec<(Span, isize)> = c
+        .anchors
+        .iter()
+        .filter_map(|(name, old)| {
+            let now = anchors
+                .iter()
+                .find(|(n, s)| n == name && s.len() == old.len())?;
+            Some((*old, now.1.start as isize - old.start as isize))
+        })
+        .collect();
+    let (old_start, old_end) = (c.start, c.end);
+    let map = move |s: Span| {
+        let delta = if s.start >= old_start && s.end <= old_end {
+            kernel_delta
+        } else {
+            moves
+                .iter()
+                .find(|(old, _)| s.start >= old.start && s.end <= old.end)
+                .map_or(0, |(_, d)| *d)
+        };
+        diagnostic::shift_span(s, delta)
+    };
+    c.accesses.iter_mut().for_each(|a| a.map_spans(&map));
+    c.diagnostics.iter_mut().for_each(|d| d.map_spans(&map));
+    c.start = start;
+    c.end = end;
+    c.anchors = anchors.to_vec();
+}
+
 /// Like [`analyze`], reusing (and refreshing) `cache` from the previous run.
 pub fn analyze_cached(
     model: &FileModel,
@@ -179,14 +226,10 @@ pub fn analyze_cached(
         let contexts = context::contexts_for(model, launches, kernel, config);
         let key = kernel_key(file, kernel, &contexts);
         let start = kernel.span.start;
+        let anchors = device_anchors(model);
         let entry = match cache.kernels.remove(&key) {
             Some(mut c) => {
-                let delta = start as isize - c.start as isize;
-                if delta != 0 {
-                    c.accesses.iter_mut().for_each(|a| a.shift(delta));
-                    c.diagnostics.iter_mut().for_each(|d| d.shift(delta));
-                    c.start = start;
-                }
+                relocate(&mut c, start, kernel.span.end, &anchors);
                 c
             }
             None => {
@@ -195,6 +238,8 @@ pub fn analyze_cached(
                 diagnostics.extend(lints::analyze_kernel(model, kernel));
                 CachedKernel {
                     start,
+                    end: kernel.span.end,
+                    anchors: anchors.clone(),
                     accesses,
                     diagnostics,
                     resources: launch::KernelResources::of(model, kernel, &contexts),

@@ -270,3 +270,39 @@ fn cached_analysis_equals_fresh_analysis_after_edits() {
         assert_eq!(cached.accesses, fresh.accesses, "after {from:?}");
     }
 }
+
+#[test]
+fn cached_results_inside_device_functions_move_with_them() {
+    use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze, analyze_cached};
+    use cudalens_syntax::BuildOptions;
+    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::model::{ModelCache, build_model_cached};
+    use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
+    let mut text = String::from(
+        "__device__ float get(const float* p, int i) { return p[i * 8]; }\n\
+         __global__ void k(const float* in, float* out) {\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  out[i] = get(in, i);\n}\n\
+         void host(float* a) { k<<<64, 128>>>(a, a); }\n",
+    );
+    let opts = BuildOptions {
+        path: None,
+        flags: CompileFlags::default(),
+        provider: &FsProvider,
+        max_include_depth: 16,
+    };
+    let config = AnalysisConfig::default();
+    let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());
+    for edit in ["// above everything\n", "// again\n"] {
+        text.insert_str(0, edit);
+        let tree = parse(&mut cuda_parser(), &text, None);
+        let model = build_model_cached(&text, tree.as_ref(), &opts, &mut mcache);
+        let cached = analyze_cached(&model, &text, &config, &mut acache);
+        let fresh = analyze(&model, &text, &config);
+        assert_eq!(cached.diagnostics, fresh.diagnostics);
+        let d = cached
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "uncoalesced-access")
+            .expect("reported in get()");
+        assert_eq!(d.span.text(&text), "p[i * 8]");
+    }
+}

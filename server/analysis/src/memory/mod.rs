@@ -77,8 +77,8 @@ pub struct AccessReport {
 }
 
 impl AccessReport {
-    pub fn shift(&mut self, delta: isize) {
-        self.span = crate::diagnostic::shift_span(self.span, delta);
+    pub fn map_spans(&mut self, f: &dyn Fn(Span) -> Span) {
+        self.span = f(self.span);
     }
 }
 
