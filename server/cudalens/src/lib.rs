@@ -5,7 +5,9 @@
 //! - [`pipeline`]: text + settings → model + analysis, shared by both front ends.
 //! - [`cli`]: `cudalens check`, `cudalens occupancy`, `cudalens lsp`.
 //! - [`lsp`]: the language server.
+//! - [`gpu_actions`]: WGSL transpiling and GPU benchmarks, shared by both.
 
 pub mod cli;
+pub mod gpu_actions;
 pub mod lsp;
 pub mod pipeline;

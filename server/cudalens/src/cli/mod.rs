@@ -2,12 +2,15 @@
 //! file with an `Args` struct and a `run(args) -> ExitCode`, and a variant to
 //! [`Command`].
 
+mod bench;
 mod check;
 mod files;
+mod hw;
 mod json_report;
 mod lsp;
 mod occupancy;
 mod text_report;
+mod transpile;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -45,6 +48,12 @@ pub enum Command {
     Check(check::Args),
     /// The occupancy calculator: the full table for one configuration.
     Occupancy(occupancy::Args),
+    /// Compile CUDA kernels to WGSL (plus a JSON sidecar for the runner).
+    Transpile(transpile::Args),
+    /// List the GPU adapters benchmarks can run on.
+    Hw(hw::Args),
+    /// Run and time a kernel on the GPU (through WGSL); `--autotune` sweeps block sizes.
+    Bench(bench::Args),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -65,6 +74,9 @@ pub fn main() -> ExitCode {
         Some(Command::Lsp(args)) => lsp::run(args),
         Some(Command::Check(args)) => check::run(args),
         Some(Command::Occupancy(args)) => occupancy::run(args),
+        Some(Command::Transpile(args)) => transpile::run(args),
+        Some(Command::Hw(args)) => hw::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
         // An editor starts us with a pipe on stdin; a person at a terminal gets help.
         None if !std::io::stdin().is_terminal() => lsp::run(lsp::Args::default()),
         None => {

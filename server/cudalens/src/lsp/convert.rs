@@ -182,6 +182,24 @@ pub fn from_plugin_edits(default_uri: &lsp::Uri, edits: &[plugin::TextEdit]) -> 
 // ---------------------------------------------------------------- paths
 
 /// The file system path of a `file:` URI.
+/// Diagnostics of the WGSL transpiler carry this `source`.
+pub const WGSL_SOURCE: &str = "cudalens-wgsl";
+
+/// A transpiler diagnostic (a construct WGSL cannot express) on the CUDA file.
+pub fn wgsl_diagnostic(
+    index: &LineIndex,
+    d: &cudalens_wgsl::TranspileDiagnostic,
+) -> lsp::Diagnostic {
+    lsp::Diagnostic {
+        range: range(index, d.span),
+        severity: Some(severity(d.severity)),
+        code: Some(lsp::NumberOrString::String("wgsl".to_string())),
+        source: Some(WGSL_SOURCE.to_string()),
+        message: d.message.clone(),
+        ..Default::default()
+    }
+}
+
 pub fn uri_to_path(uri: &lsp::Uri) -> Option<PathBuf> {
     let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
     is_file

@@ -5,6 +5,7 @@ pub mod config;
 pub mod convert;
 pub mod document;
 pub mod features;
+pub mod gpu;
 pub mod nvcc;
 pub mod plugins;
 pub mod server;
@@ -34,7 +35,13 @@ pub fn run_stdio() -> ExitCode {
     let shutdown_requested = Arc::new(AtomicBool::new(false));
     let flag = shutdown_requested.clone();
     runtime.block_on(async move {
-        let (service, socket) = LspService::new(|client| server::CudaLens::new(client, flag));
+        let (service, socket) = LspService::build(|client| server::CudaLens::new(client, flag))
+            // tower-lsp-server has no handler for this notification (LSP 3.15).
+            .custom_method(
+                "window/workDoneProgress/cancel",
+                server::CudaLens::work_done_progress_cancel,
+            )
+            .finish();
         transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
     });
     // Reading stdin occupies a blocking thread that would otherwise hold the runtime open.

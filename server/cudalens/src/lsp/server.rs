@@ -17,7 +17,7 @@ use super::config::Settings;
 use super::features::code_lens::SHOW_OCCUPANCY_TABLE;
 use super::features::{code_actions, code_lens, definition, hover, inlay_hints, symbols};
 use super::state::{ClientSupport, ServerState};
-use super::{convert, document, plugins};
+use super::{convert, document, gpu, plugins};
 
 pub struct CudaLens {
     state: Arc<ServerState>,
@@ -46,6 +46,12 @@ impl CudaLens {
             plugins::settings_key(&settings) != plugins::settings_key(&self.state.settings());
         self.state.set_settings(settings);
         plugins_changed
+    }
+
+    /// `window/workDoneProgress/cancel` (registered as a custom method: the
+    /// `LanguageServer` trait has no handler for it).
+    pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
+        self.state.gpu.cancel(&params.token);
     }
 
     /// `workspace/configuration` for the `cudalens` section, when the client
@@ -77,7 +83,11 @@ fn capabilities() -> ServerCapabilities {
         document_symbol_provider: Some(OneOf::Left(true)),
         definition_provider: Some(OneOf::Left(true)),
         code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-            code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, code_actions::fix_all_kind()]),
+            code_action_kinds: Some(vec![
+                CodeActionKind::QUICKFIX,
+                CodeActionKind::REFACTOR,
+                code_actions::fix_all_kind(),
+            ]),
             ..Default::default()
         })),
         inlay_hint_provider: Some(OneOf::Left(true)),
@@ -85,7 +95,10 @@ fn capabilities() -> ServerCapabilities {
             resolve_provider: Some(false),
         }),
         execute_command_provider: Some(ExecuteCommandOptions {
-            commands: vec![SHOW_OCCUPANCY_TABLE.to_string()],
+            commands: std::iter::once(SHOW_OCCUPANCY_TABLE)
+                .chain(gpu::COMMANDS)
+                .map(str::to_string)
+                .collect(),
             ..Default::default()
         }),
         ..Default::default()
@@ -113,6 +126,16 @@ fn client_support(caps: &ClientCapabilities) -> ClientSupport {
             .and_then(|t| t.publish_diagnostics.as_ref())
             .and_then(|p| p.related_information)
             .unwrap_or(false),
+        work_done_progress: caps
+            .window
+            .as_ref()
+            .and_then(|w| w.work_done_progress)
+            .unwrap_or(false),
+        show_document: caps
+            .window
+            .as_ref()
+            .and_then(|w| w.show_document.as_ref())
+            .is_some_and(|d| d.support),
         show_message_request: caps
             .window
             .as_ref()
@@ -260,11 +283,12 @@ impl LanguageServer for CudaLens {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        if params.command != SHOW_OCCUPANCY_TABLE {
-            return Err(Error::invalid_params(format!(
-                "unknown command {}",
-                params.command
-            )));
+        match params.command.as_str() {
+            SHOW_OCCUPANCY_TABLE => {}
+            gpu::TRANSPILE => return gpu::transpile(&self.state, &params.arguments).await,
+            gpu::BENCHMARK => return gpu::benchmark(&self.state, &params.arguments, false),
+            gpu::AUTOTUNE => return gpu::benchmark(&self.state, &params.arguments, true),
+            other => return Err(Error::invalid_params(format!("unknown command {other}"))),
         }
         let args: Vec<&str> = params.arguments.iter().filter_map(Value::as_str).collect();
         let [uri, kernel] = args[..] else {

@@ -19,6 +19,7 @@ use cudalens_syntax::preprocess::include::{FsProvider, SourceProvider};
 use cudalens_syntax::{LineIndex, TextChange};
 
 use super::config::Settings;
+use super::gpu::GpuState;
 use super::nvcc::NvccCache;
 use super::plugins::{PluginFindings, Plugins};
 use crate::pipeline::Analyzed;
@@ -82,6 +83,10 @@ pub struct ClientSupport {
     /// background work (nvcc, settings) changes results without an edit.
     pub inlay_hint_refresh: bool,
     pub code_lens_refresh: bool,
+    /// `window/workDoneProgress/create` (progress for benchmarks).
+    pub work_done_progress: bool,
+    /// `window/showDocument` (opening generated WGSL and reports).
+    pub show_document: bool,
 }
 
 pub struct ServerState {
@@ -95,6 +100,8 @@ pub struct ServerState {
     pub workspace_root: RwLock<Option<PathBuf>>,
     pub nvcc: NvccCache,
     pub plugins: Plugins,
+    /// The GPU runner, transpiler diagnostics and benchmark cancellation.
+    pub gpu: GpuState,
     pub next_generation: std::sync::atomic::AtomicU64,
 }
 
@@ -109,6 +116,7 @@ impl ServerState {
             workspace_root: RwLock::new(None),
             nvcc: NvccCache::default(),
             plugins: Plugins::default(),
+            gpu: GpuState::default(),
             next_generation: std::sync::atomic::AtomicU64::new(1),
         }
     }

@@ -29,6 +29,8 @@ pub struct LspClient {
     pub message_request_answer: Option<String>,
     /// Every `window/showMessageRequest` the server sent.
     pub message_requests: Vec<Value>,
+    /// Every request the server sent (any method), in order.
+    pub server_requests: Vec<Value>,
 }
 
 pub fn uri_of(path: &Path) -> String {
@@ -68,6 +70,7 @@ impl LspClient {
             configuration: Value::Null,
             message_request_answer: None,
             message_requests: Vec::new(),
+            server_requests: Vec::new(),
         }
     }
 
@@ -141,7 +144,9 @@ impl LspClient {
         else {
             return false;
         };
+        self.server_requests.push(m.clone());
         let result = match method {
+            "window/showDocument" => json!({"success": true}),
             "workspace/configuration" => {
                 let n = m["params"]["items"].as_array().map_or(1, Vec::len);
                 Value::Array(vec![self.configuration.clone(); n])

@@ -1,6 +1,7 @@
 //! `textDocument/codeAction`: quick fixes from the analyses' fixes and from
 //! plugins, and `source.fixAll.cudalens`, which applies only the fixes
-//! proven safe (`Fix::safe`), so it can run on save.
+//! proven safe (`Fix::safe`), so it can run on save. With the cursor in a
+//! kernel, a `refactor` action "Transpile `k` to WGSL" runs `cudalens.transpile`.
 
 use tower_lsp_server::ls_types as lsp;
 
@@ -8,8 +9,8 @@ use cudalens_analysis::Edit;
 use cudalens_syntax::Span;
 
 use super::touches;
-use crate::lsp::convert;
 use crate::lsp::state::Snapshot;
+use crate::lsp::{convert, gpu};
 
 /// `source.fixAll.cudalens`.
 pub fn fix_all_kind() -> lsp::CodeActionKind {
@@ -33,6 +34,11 @@ pub fn code_actions(
         actions.extend(quick_fixes(snapshot, range));
         actions.extend(plugin_actions(snapshot, range));
     }
+    if wants(&lsp::CodeActionKind::REFACTOR)
+        && let Some(transpile) = transpile_action(snapshot, range)
+    {
+        actions.push(transpile);
+    }
     // Offered in the light bulb only when asked for by kind (on save, or the command).
     if only.is_some()
         && wants(&fix_all_kind())
@@ -44,6 +50,27 @@ pub fn code_actions(
         .into_iter()
         .map(lsp::CodeActionOrCommand::CodeAction)
         .collect()
+}
+
+/// "Transpile `k` to WGSL" for the kernel around the cursor.
+fn transpile_action(snapshot: &Snapshot, range: Span) -> Option<lsp::CodeAction> {
+    let kernel = crate::gpu_actions::kernel_at(&snapshot.analyzed.model, range.start)?;
+    let title = format!("Transpile `{}` to WGSL", kernel.name);
+    let position = convert::position(&snapshot.index, range.start);
+    Some(lsp::CodeAction {
+        title: title.clone(),
+        kind: Some(lsp::CodeActionKind::REFACTOR),
+        command: Some(lsp::Command {
+            title,
+            command: gpu::TRANSPILE.to_string(),
+            arguments: Some(vec![
+                serde_json::json!(snapshot.uri.as_str()),
+                serde_json::json!(kernel.name),
+                serde_json::json!(position),
+            ]),
+        }),
+        ..Default::default()
+    })
 }
 
 fn quick_fixes(snapshot: &Snapshot, range: Span) -> Vec<lsp::CodeAction> {

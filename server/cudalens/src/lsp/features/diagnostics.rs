@@ -1,5 +1,6 @@
 //! `textDocument/publishDiagnostics`: the built-in analyses' diagnostics plus
-//! the plugins' (each with the plugin's name as `source`).
+//! the plugins' (each with the plugin's name as `source`), and the WGSL
+//! transpiler's from the last `cudalens.transpile`/`benchmark` on this version.
 
 use tower_lsp_server::ls_types as lsp;
 
@@ -26,6 +27,11 @@ pub fn collect(snapshot: &Snapshot) -> Vec<lsp::Diagnostic> {
 /// Publishes with the snapshot's version, so clients can drop stale results.
 pub async fn publish(state: &ServerState, snapshot: &Snapshot) {
     let mut diagnostics = collect(snapshot);
+    diagnostics.extend(
+        state
+            .gpu
+            .wgsl_diagnostics_for(&snapshot.uri, snapshot.version),
+    );
     if !state.support().related_information {
         for d in &mut diagnostics {
             d.related_information = None;

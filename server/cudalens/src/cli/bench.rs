@@ -1,0 +1,368 @@
+//! `cudalens bench`: transpile one kernel, run and time it on the GPU (or
+//! sweep workgroup sizes with `--autotune`), record the run in the
+//! workspace's history and warn about regressions.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use cudalens_gpu::report::format_utc;
+use cudalens_gpu::{AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutcome, Runner};
+
+use super::{exit, files, transpile};
+use crate::gpu_actions::{self, BenchOptions, HistoryOutcome, PrepareError, Prepared, format_ms};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The CUDA source file.
+    pub file: PathBuf,
+    /// The kernel to run.
+    #[arg(long)]
+    pub kernel: String,
+    /// Problem size: N elements (N×N for 2D kernels); grid = ceil(N / block).
+    #[arg(long, conflicts_with = "grid")]
+    pub size: Option<u32>,
+    /// Grid (blocks): `X[,Y[,Z]]`.
+    #[arg(long, value_parser = parse_dims)]
+    pub grid: Option<[u32; 3]>,
+    /// Block (threads): `X[,Y[,Z]]`.
+    #[arg(long, value_parser = parse_dims)]
+    pub block: Option<[u32; 3]>,
+    /// Timed launches.
+    #[arg(long, default_value_t = 20)]
+    pub iterations: u32,
+    /// Untimed launches before timing.
+    #[arg(long, default_value_t = 3)]
+    pub warmup: u32,
+    /// A scalar argument: `NAME=VALUE` (repeatable; overrides the size heuristic).
+    #[arg(long = "arg", value_name = "NAME=VALUE", value_parser = parse_arg)]
+    pub args: Vec<(String, f64)>,
+    /// Sweep workgroup sizes and report the fastest.
+    #[arg(long)]
+    pub autotune: bool,
+    /// Prefer the first adapter whose name contains NAME.
+    #[arg(long, value_name = "NAME")]
+    pub adapter: Option<String>,
+    /// Write the Markdown report (with the sweep's SVG chart) to this file.
+    #[arg(long, value_name = "OUT.md")]
+    pub report: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Bound on each run's GPU work, in seconds.
+    #[arg(long, default_value_t = 60)]
+    pub timeout: u64,
+}
+
+fn parse_dims(text: &str) -> Result<[u32; 3], String> {
+    crate::pipeline::parse_block(text)
+        .ok_or_else(|| format!("`{text}` is not X[,Y[,Z]] (positive integers)"))
+}
+
+fn parse_arg(text: &str) -> Result<(String, f64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=VALUE"))?;
+    let value: f64 = value
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{value}` is not a number"))?;
+    Ok((name.trim().to_string(), value))
+}
+
+/// A failure, already described; carries the exit status.
+struct Failed(u8);
+
+fn fail(message: impl std::fmt::Display) -> Failed {
+    eprintln!("error: {message}");
+    Failed(exit::FINDINGS)
+}
+
+pub fn run(args: Args) -> ExitCode {
+    match run_inner(&args) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(Failed(code)) => ExitCode::from(code),
+    }
+}
+
+fn run_inner(args: &Args) -> Result<(), Failed> {
+    let text = files::read_source(&args.file, u64::MAX).map_err(|e| {
+        eprintln!("error: {}: {e}", args.file.display());
+        Failed(exit::USAGE)
+    })?;
+    let model = gpu_actions::model_of_file(&args.file, &text);
+    let kernels = gpu_actions::kernel_names(&model);
+    if !kernels.contains(&args.kernel) {
+        eprintln!(
+            "error: no kernel `{}` in {} (kernels: {})",
+            args.kernel,
+            args.file.display(),
+            kernels.join(", ")
+        );
+        return Err(Failed(exit::USAGE));
+    }
+    let mut runner = Runner::new(args.adapter.as_deref()).map_err(fail)?;
+    let adapter = runner.adapter().map_err(fail)?;
+    let opts = BenchOptions {
+        size: args.size,
+        grid: args.grid,
+        block: args.block,
+        warmup: args.warmup,
+        iterations: args.iterations.max(1),
+        args: args.args.clone(),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+    };
+    let prepared =
+        match gpu_actions::prepare(&model, &text, &args.file, &args.kernel, &opts, &adapter) {
+            Ok(p) => p,
+            Err(PrepareError::Transpile(diagnostics)) => {
+                transpile::print_diagnostics(&args.file, &text, &diagnostics);
+                return Err(fail(format_args!(
+                    "kernel `{}` cannot be transpiled to WGSL",
+                    args.kernel
+                )));
+            }
+            Err(PrepareError::Other(e)) => return Err(fail(e)),
+        };
+    if !args.json && !prepared.warnings.is_empty() {
+        transpile::print_diagnostics(&args.file, &text, &prepared.warnings);
+    }
+
+    let (bench, sweep) = if args.autotune {
+        let sweep = gpu_actions::autotune_stepwise(&mut runner, &prepared, |i, n, wg| {
+            if !args.json {
+                eprintln!("autotune: candidate {}/{n}: {}", i + 1, dims(wg));
+            }
+            true
+        })
+        .map_err(fail)?;
+        (None, Some(sweep.result))
+    } else {
+        (Some(runner.run(&prepared.bench).map_err(fail)?), None)
+    };
+
+    let root = gpu_actions::workspace_root_for(&args.file);
+    let label = gpu_actions::display_relative(&args.file, &root);
+    let history =
+        gpu_actions::record_history(&root, &label, &prepared, bench.as_ref(), sweep.as_ref());
+    if let Some(out) = &args.report {
+        let runs = history.as_ref().map_or(&[][..], |h| &h.runs[..]);
+        let md = gpu_actions::report_markdown(&adapter, bench.as_ref(), sweep.as_ref(), runs);
+        gpu_actions::write_report(out, &md).map_err(fail)?;
+        if !args.json {
+            eprintln!("report: {}", out.display());
+        }
+    }
+    if args.json {
+        let value = json_output(
+            &prepared,
+            &adapter,
+            bench.as_ref(),
+            sweep.as_ref(),
+            &history,
+        );
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+    } else {
+        print_text(&prepared, &adapter, bench.as_ref(), sweep.as_ref());
+        print_history(&prepared.kernel, &history);
+    }
+    if let Some(sweep) = &sweep
+        && sweep.best.is_none()
+    {
+        return Err(fail("no candidate workgroup size could run"));
+    }
+    Ok(())
+}
+
+fn dims(d: [u32; 3]) -> String {
+    match d {
+        [x, 1, 1] => x.to_string(),
+        [x, y, 1] => format!("{x}×{y}"),
+        [x, y, z] => format!("{x}×{y}×{z}"),
+    }
+}
+
+fn json_output(
+    prepared: &Prepared,
+    adapter: &AdapterReport,
+    bench: Option<&BenchmarkResult>,
+    sweep: Option<&AutotuneResult>,
+    history: &Result<HistoryOutcome, cudalens_gpu::GpuError>,
+) -> Value {
+    let mut value = match (bench, sweep) {
+        (Some(b), _) => serde_json::to_value(b).unwrap_or(Value::Null),
+        (None, Some(s)) => serde_json::to_value(s).unwrap_or(Value::Null),
+        (None, None) => json!({}),
+    };
+    if let Value::Object(map) = &mut value {
+        map.insert("kernel".into(), json!(prepared.kernel));
+        map.insert(
+            "mode".into(),
+            json!(if sweep.is_some() {
+                "autotune"
+            } else {
+                "benchmark"
+            }),
+        );
+        map.insert(
+            "launch".into(),
+            serde_json::to_value(&prepared.launch).unwrap_or(Value::Null),
+        );
+        map.insert("backend".into(), json!(adapter.backend));
+        if let Some(s) = sweep {
+            let best = s.best_entry().map(|e| e.workgroup_size);
+            map.insert("best_workgroup_size".into(), json!(best));
+        }
+        map.insert(
+            "history".into(),
+            match history {
+                Ok(h) => json!({
+                    "path": h.path,
+                    "previous_runs": h.runs.len().saturating_sub(1),
+                    "regression": h.regression,
+                }),
+                Err(e) => json!({ "error": e.to_string() }),
+            },
+        );
+    }
+    value
+}
+
+fn print_text(
+    prepared: &Prepared,
+    adapter: &AdapterReport,
+    bench: Option<&BenchmarkResult>,
+    sweep: Option<&AutotuneResult>,
+) {
+    let l = &prepared.launch;
+    println!("kernel:    {}", prepared.kernel);
+    println!(
+        "adapter:   {} ({}, {})",
+        adapter.name, adapter.backend, adapter.device_type
+    );
+    let source = match l.source {
+        "flags" => "from --grid/--block",
+        "launch" => "from the launch in the file",
+        "size" => "from --size",
+        _ => "default size",
+    };
+    println!(
+        "launch:    grid {} × block {}, problem {} ({source})",
+        dims(l.grid),
+        dims(l.block),
+        dims(l.problem_size)
+    );
+    let args: Vec<String> = l.args.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    println!(
+        "buffers:   {} elements each; scalars: {}",
+        l.buffer_elements,
+        if args.is_empty() {
+            "none".into()
+        } else {
+            args.join(", ")
+        }
+    );
+    if let Some(b) = bench {
+        print_result(b);
+    }
+    if let Some(s) = sweep {
+        println!("\nautotune (problem {}):", dims(s.problem_size));
+        println!(
+            "  {:>10} {:>12} {:>12} {:>12} {:>10}",
+            "workgroup", "grid", "median ms", "p95 ms", "GB/s"
+        );
+        for (i, e) in s.entries.iter().enumerate() {
+            let mark = if Some(i) == s.best { "*" } else { " " };
+            match &e.outcome {
+                CandidateOutcome::Measured {
+                    timing, gb_per_s, ..
+                } => println!(
+                    "{mark} {:>10} {:>12} {:>12} {:>12} {:>10}",
+                    dims(e.workgroup_size),
+                    dims(e.grid),
+                    format_ms(timing.median_ms),
+                    format_ms(timing.p95_ms),
+                    gpu_actions::thousands(*gb_per_s)
+                ),
+                CandidateOutcome::Skipped { reason } => println!(
+                    "{mark} {:>10} {:>12} skipped: {reason}",
+                    dims(e.workgroup_size),
+                    dims(e.grid)
+                ),
+            }
+        }
+        if let Some(best) = s.best_entry() {
+            println!(
+                "best:      workgroup {} (median {} ms)",
+                dims(best.workgroup_size),
+                best.median_ms().map_or("?".into(), format_ms)
+            );
+        }
+        if let Some(b) = &s.best_result {
+            print_result(b);
+        }
+    }
+}
+
+fn print_result(b: &BenchmarkResult) {
+    let source = match b.timing_source {
+        cudalens_gpu::TimingSource::GpuTimestamps => "GPU timestamps",
+        cudalens_gpu::TimingSource::WallClock => "wall clock",
+    };
+    println!(
+        "time:      min {} / median {} / p95 {} ms ({} launches, {source})",
+        format_ms(b.timing.min_ms),
+        format_ms(b.timing.median_ms),
+        format_ms(b.timing.p95_ms),
+        b.timing.samples
+    );
+    println!(
+        "bandwidth: {} GB/s ({} B read + {} B written per launch)",
+        gpu_actions::thousands(b.gb_per_s),
+        b.bytes_read,
+        b.bytes_written
+    );
+    println!(
+        "transfers: upload {} ms, download {} ms; compile {} ms",
+        format_ms(b.upload_ms),
+        format_ms(b.download_ms),
+        format_ms(b.compile_ms)
+    );
+    for w in &b.warnings {
+        println!("note:      {w}");
+    }
+}
+
+fn print_history(kernel: &str, history: &Result<HistoryOutcome, cudalens_gpu::GpuError>) {
+    match history {
+        Ok(h) => {
+            println!("history:   {}", h.path.display());
+            let previous: Vec<_> = h.runs.iter().skip(1).collect();
+            if !previous.is_empty() {
+                println!("previous runs (newest first):");
+                for run in previous {
+                    let r = &run.record;
+                    println!(
+                        "  {}  workgroup {:>8}  median {} ms  {} GB/s",
+                        format_utc(r.timestamp_ms),
+                        dims(r.workgroup_size),
+                        format_ms(r.median_ms),
+                        gpu_actions::thousands(r.gb_per_s)
+                    );
+                }
+            }
+            if let Some(regression) = &h.regression {
+                eprintln!(
+                    "warning: {}",
+                    gpu_actions::regression_warning(kernel, regression)
+                );
+            }
+        }
+        Err(e) => eprintln!("warning: the run was not recorded: {e}"),
+    }
+}
