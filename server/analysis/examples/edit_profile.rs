@@ -20,7 +20,7 @@ fn main() {
     let m = build_model_cached(doc.text(), doc.tree(), &opts, &mut mc);
     analyze_cached(&m, doc.text(), &config, &mut ac);
     let mid = doc.line_index().line_count() as u32 / 2;
-    for v in 2..40 {
+    for v in 2..12 {
         let t0 = Instant::now();
         doc.apply_changes(
             &[TextChange {

@@ -18,6 +18,7 @@ pub mod lints;
 pub mod memory;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -75,7 +76,7 @@ struct CachedKernel {
     end: usize,
     /// Where the file's device functions were when this was computed: results
     /// inside an inlined device function move with that function.
-    anchors: Vec<(String, Span)>,
+    anchors: Arc<Anchors>,
     accesses: Vec<AccessReport>,
     diagnostics: Vec<Diagnostic>,
     resources: launch::KernelResources,
@@ -109,14 +110,14 @@ fn file_fingerprint(model: &FileModel) -> u64 {
         .collect();
     aliases.sort();
     aliases.hash(&mut h);
-    // Accesses inside inlined device functions are reported where the
-    // function is, so their positions matter too.
+    // Device functions are inlined into kernels: their text matters (their
+    // positions do not: results inside them are relocated, see `relocate`).
     for f in model
         .functions
         .iter()
         .filter(|f| f.runs_on_device() && !f.is_kernel())
     {
-        (f.fingerprint, f.span.start).hash(&mut h);
+        f.fingerprint.hash(&mut h);
     }
     h.finish()
 }
@@ -146,26 +147,39 @@ fn kernel_key(
 }
 
 /// Device functions by name with their spans (results inside them are relocated with them).
-fn device_anchors(model: &FileModel) -> Vec<(String, Span)> {
-    model
-        .functions
-        .iter()
-        .filter(|f| f.runs_on_device() && !f.is_kernel() && f.in_main_file())
-        .map(|f| (f.name.clone(), f.span))
-        .collect()
+fn device_anchors(model: &FileModel) -> Arc<Anchors> {
+    Arc::new(
+        model
+            .functions
+            .iter()
+            .filter(|f| f.runs_on_device() && !f.is_kernel() && f.in_main_file())
+            .map(|f| (f.name.clone(), f.span))
+            .collect(),
+    )
 }
+
+/// Device functions by name and where they were.
+type Anchors = Vec<(String, Span)>;
 
 /// Moves a cached kernel's results to where its code is now: spans inside the
 /// kernel follow the kernel, spans inside a device function follow that function.
-fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &[(String, Span)]) {
+fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &Arc<Anchors>) {
     let kernel_delta = start as isize - c.start as isize;
+    if kernel_delta == 0 && (Arc::ptr_eq(&c.anchors, anchors) || c.anchors == *anchors) {
+        c.anchors = anchors.clone();
+        return;
+    }
     let moves: Vec<(Span, isize)> = c
         .anchors
         .iter()
-        .filter_map(|(name, old)| {
+        .enumerate()
+        .filter_map(|(i, (name, old))| {
+            let same = |(n, s): &&(String, Span)| n == name && s.len() == old.len();
+            // Usually the same functions in the same order: try the same index first.
             let now = anchors
-                .iter()
-                .find(|(n, s)| n == name && s.len() == old.len())?;
+                .get(i)
+                .filter(same)
+                .or_else(|| anchors.iter().find(same))?;
             Some((*old, now.1.start as isize - old.start as isize))
         })
         .collect();
@@ -185,7 +199,7 @@ fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &[(String, 
     c.diagnostics.iter_mut().for_each(|d| d.map_spans(&map));
     c.start = start;
     c.end = end;
-    c.anchors = anchors.to_vec();
+    c.anchors = anchors.clone();
 }
 
 /// Like [`analyze`], reusing (and refreshing) `cache` from the previous run.
@@ -198,6 +212,7 @@ pub fn analyze_cached(
     let mut out = FileAnalysis::default();
     let mut fresh = HashMap::new();
     let file = file_fingerprint(model);
+    let anchors = device_anchors(model);
     for d in &model.diagnostics {
         out.diagnostics.push(Diagnostic::new(
             d.span,
@@ -226,7 +241,6 @@ pub fn analyze_cached(
         let contexts = context::contexts_for(model, launches, kernel, config);
         let key = kernel_key(file, kernel, &contexts);
         let start = kernel.span.start;
-        let anchors = device_anchors(model);
         let entry = match cache.kernels.remove(&key) {
             Some(mut c) => {
                 relocate(&mut c, start, kernel.span.end, &anchors);
