@@ -80,8 +80,8 @@ fn run(launch: Launch) -> Option<std::collections::HashMap<String, Vec<u8>>> {
         Benchmark::new(out.wgsl.clone(), iface, launch.grid, launch.block).with_iterations(0, 1);
     // As a CUDA launch would: bytes of dynamic shared memory (the runner
     // converts them to the override's element count).
-    bench.launch.dynamic_shared_bytes = launch.dynamic_shared_elements
-        * out.sidecar.dynamic_shared_element_bytes.unwrap_or(1);
+    bench.launch.dynamic_shared_bytes =
+        launch.dynamic_shared_elements * out.sidecar.dynamic_shared_element_bytes.unwrap_or(1);
     for (index, value) in launch.args {
         bench = bench.with_arg(index, ParamValue::Scalar(value));
     }
