@@ -104,15 +104,17 @@ fn atomics_and_dynamic_shared_memory_are_declared_as_such() {
 }
 
 #[test]
-fn barriers_also_order_storage_when_the_kernel_writes_buffers() {
+fn barriers_order_storage_only_when_threads_share_a_buffer() {
+    // Reads A and B, writes C: no thread reads what another wrote in global
+    // memory, so the barrier is a workgroup barrier only.
     let tiled = common::compile_suite("matmul_tiled");
-    assert!(
-        tiled
-            .wgsl
-            .contains("storageBarrier();\n        workgroupBarrier();"),
-        "{}",
-        tiled.wgsl
-    );
+    assert!(tiled.wgsl.contains("workgroupBarrier();"));
+    assert!(!tiled.wgsl.contains("storageBarrier();"), "{}", tiled.wgsl);
+    // Writes then reads a neighbour's element of the same buffer: both barriers.
+    let src = "__global__ void share(float* buf) {\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  buf[i] = 1.0f;\n  __syncthreads();\n  buf[i] += buf[blockIdx.x * blockDim.x + (threadIdx.x + 1) % blockDim.x];\n}\nvoid host(float* b) { share<<<4, 64>>>(b); }\n";
+    let out = common::compile(src, "share", &cudalens_wgsl::TranspileOptions::default())
+        .expect("compiles");
+    assert!(out.wgsl.contains("storageBarrier();"), "{}", out.wgsl);
 }
 
 #[test]
