@@ -43,14 +43,12 @@ fn histogram(
     for (var b: i32 = i32(thread_idx.x); b < 64; b = i32(u32(b) + BLOCK_DIM_X)) {
         atomicStore(&local_hist[b], 0u);
     }
-    storageBarrier();
     workgroupBarrier();
     let stride: i32 = i32(BLOCK_DIM_X * grid_dim.x);
     for (var i: i32 = i32(block_idx.x * BLOCK_DIM_X + thread_idx.x); i < n; i += stride) {
         let bin: u32 = data[i] % 64u;
         atomicAdd(&local_hist[bin], 1u);
     }
-    storageBarrier();
     workgroupBarrier();
     for (var b: i32 = i32(thread_idx.x); b < 64; b = i32(u32(b) + BLOCK_DIM_X)) {
         atomicAdd(&hist[b], atomicLoad(&local_hist[b]));

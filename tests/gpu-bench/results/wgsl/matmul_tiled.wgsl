@@ -50,12 +50,10 @@ fn matmul_tiled(
         let b_row: i32 = t * 16 + ty;
         As[ty][tx] = select(0.0f, A[row * N + a_col], row < N && a_col < N);
         Bs[ty][tx] = select(0.0f, B[b_row * N + col], b_row < N && col < N);
-        storageBarrier();
         workgroupBarrier();
         for (var k: i32 = 0; k < 16; k++) {
             acc += As[ty][k] * Bs[k][tx];
         }
-        storageBarrier();
         workgroupBarrier();
     }
     if (row < N && col < N) {

@@ -45,14 +45,12 @@ fn reduce_first_add(
         sum += g_in[i + BLOCK_DIM_X];
     }
     sdata[tid] = sum;
-    storageBarrier();
     workgroupBarrier();
     for (var s: u32 = BLOCK_DIM_X / 2u; s > 0u; s >>= 1u) {
         if (tid < s) {
             sum = sum + sdata[tid + s];
             sdata[tid] = sum;
         }
-        storageBarrier();
         workgroupBarrier();
     }
     if (tid == 0u) {

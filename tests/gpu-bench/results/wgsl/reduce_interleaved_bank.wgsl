@@ -41,14 +41,12 @@ fn reduce_interleaved_bank(
     let tid: u32 = thread_idx.x;
     let i: u32 = block_idx.x * BLOCK_DIM_X + thread_idx.x;
     sdata[tid] = select(0, g_in[i], i < n);
-    storageBarrier();
     workgroupBarrier();
     for (var s: u32 = 1u; s < BLOCK_DIM_X; s *= 2u) {
         let index: i32 = i32(2u * s * tid);
         if (u32(index) < BLOCK_DIM_X) {
             sdata[index] += sdata[u32(index) + s];
         }
-        storageBarrier();
         workgroupBarrier();
     }
     if (tid == 0u) {

@@ -43,13 +43,11 @@ fn reduce_interleaved_divergent(
     let tid: u32 = thread_idx.x;
     let i: u32 = block_idx.x * BLOCK_DIM_X + thread_idx.x;
     sdata[tid] = select(0, g_in[i], i < n);
-    storageBarrier();
     workgroupBarrier();
     for (var s: u32 = 1u; s < BLOCK_DIM_X; s *= 2u) {
         if (tid % (2u * s) == 0u) {
             sdata[tid] += sdata[tid + s];
         }
-        storageBarrier();
         workgroupBarrier();
     }
     if (tid == 0u) {

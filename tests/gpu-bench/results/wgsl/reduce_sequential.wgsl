@@ -41,13 +41,11 @@ fn reduce_sequential(
     let tid: u32 = thread_idx.x;
     let i: u32 = block_idx.x * BLOCK_DIM_X + thread_idx.x;
     sdata[tid] = select(0.0f, g_in[i], i < n);
-    storageBarrier();
     workgroupBarrier();
     for (var s: u32 = BLOCK_DIM_X / 2u; s > 0u; s >>= 1u) {
         if (tid < s) {
             sdata[tid] += sdata[tid + s];
         }
-        storageBarrier();
         workgroupBarrier();
     }
     if (tid == 0u) {

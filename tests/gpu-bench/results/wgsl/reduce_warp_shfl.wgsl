@@ -63,7 +63,6 @@ fn reduce_warp_shfl(
     if (lane == 0) {
         warp_sums[warp] = v;
     }
-    storageBarrier();
     workgroupBarrier();
     let warps: i32 = i32((BLOCK_DIM_X + u32(warp_size) - 1u) / u32(warp_size));
     if (warp == 0) {

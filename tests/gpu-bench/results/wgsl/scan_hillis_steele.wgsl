@@ -45,7 +45,6 @@ fn scan_hillis_steele(
     var pout: i32 = 0;
     var pin: i32 = 1;
     temp[u32(pout) * BLOCK_DIM_X + u32(tid)] = select(0.0f, in[i], i < n);
-    storageBarrier();
     workgroupBarrier();
     for (var offset: i32 = 1; u32(offset) < BLOCK_DIM_X; offset *= 2) {
         pout = 1 - pout;
@@ -55,7 +54,6 @@ fn scan_hillis_steele(
         } else {
             temp[u32(pout) * BLOCK_DIM_X + u32(tid)] = temp[u32(pin) * BLOCK_DIM_X + u32(tid)];
         }
-        storageBarrier();
         workgroupBarrier();
     }
     if (i < n) {

@@ -47,7 +47,6 @@ fn transpose_shared(
             tile[thread_idx.y + u32(j)][thread_idx.x] = in[(y + j) * cols + x];
         }
     }
-    storageBarrier();
     workgroupBarrier();
     x = i32(block_idx.y * 32u + thread_idx.x);
     y = i32(block_idx.x * 32u + thread_idx.y);
