@@ -8,7 +8,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$ROOT"
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/target-lsp}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 cargo build --release -p cudalens --bin cudalens --example gen_corpus
 BIN="$CARGO_TARGET_DIR/release/cudalens"
 GEN="$CARGO_TARGET_DIR/release/examples/gen_corpus"
