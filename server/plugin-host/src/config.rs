@@ -288,8 +288,11 @@ mod tests {
     use serde_json::json;
 
     fn temp_toml(contents: &str) -> PathBuf {
+        // A directory per call: tests run in parallel and must not share files.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
-            "cudalens-config-test-{}-{}",
+            "cudalens-config-test-{}-{n}-{}",
             std::process::id(),
             contents.len()
         ));
