@@ -303,10 +303,25 @@ pub enum Step {
     Shr(Expr),
 }
 
+impl Step {
+    /// The step `v = v OP by` (or `v OP= by`), for the operators a loop counter uses.
+    fn of(op: crate::ir::BinOp, by: Expr) -> Option<Step> {
+        use crate::ir::BinOp;
+        Some(match op {
+            BinOp::Add => Step::Add(by),
+            BinOp::Sub => Step::Sub(by),
+            BinOp::Mul => Step::Mul(by),
+            BinOp::Div => Step::Div(by),
+            BinOp::Shl => Step::Shl(by),
+            BinOp::Shr => Step::Shr(by),
+            _ => return None,
+        })
+    }
+}
+
 /// The induction variable of a `for` loop, when the update is one of the
 /// usual forms (`i++`, `i += s`, `s >>= 1`, `s /= 2`, `s *= 2`, `i = i + s`).
 pub fn induction_of(s: &Stmt) -> Option<Induction> {
-    use crate::ir::BinOp;
     let StmtKind::For {
         init, cond, step, ..
     } = &s.kind
@@ -341,17 +356,7 @@ pub fn induction_of(s: &Stmt) -> Option<Induction> {
         }
         ExprKind::Assign(Some(op), target, by) => {
             let v = target.as_ident()?.to_string();
-            let by = (**by).clone();
-            let st = match op {
-                BinOp::Add => Step::Add(by),
-                BinOp::Sub => Step::Sub(by),
-                BinOp::Mul => Step::Mul(by),
-                BinOp::Div => Step::Div(by),
-                BinOp::Shl => Step::Shl(by),
-                BinOp::Shr => Step::Shr(by),
-                _ => return None,
-            };
-            (v, st)
+            (v, Step::of(*op, (**by).clone())?)
         }
         ExprKind::Assign(None, target, value) => {
             let v = target.as_ident()?.to_string();
@@ -361,17 +366,7 @@ pub fn induction_of(s: &Stmt) -> Option<Induction> {
             if a.as_ident() != Some(v.as_str()) {
                 return None;
             }
-            let by = (**b).clone();
-            let st = match op {
-                BinOp::Add => Step::Add(by),
-                BinOp::Sub => Step::Sub(by),
-                BinOp::Mul => Step::Mul(by),
-                BinOp::Div => Step::Div(by),
-                BinOp::Shl => Step::Shl(by),
-                BinOp::Shr => Step::Shr(by),
-                _ => return None,
-            };
-            (v, st)
+            (v, Step::of(*op, (**b).clone())?)
         }
         _ => return None,
     };
