@@ -155,9 +155,16 @@ step(':CudalensTranspile answers, or says the server does not offer it', functio
   vim.cmd('CudalensTranspile')
   vim.notify = notify
   if require('cudalens.util').offers_command(client, 'cudalens.transpile') then
-    wait_for('the WGSL buffer', function()
-      return vim.fn.bufnr('cudalens://cudalens.transpile/transpose_smem') ~= -1
+    -- The server writes <file>.transpose_smem.wgsl and asks the editor to open it.
+    wait_for('the WGSL file to open', function()
+      for _, b in ipairs(vim.api.nvim_list_bufs()) do
+        if vim.api.nvim_buf_get_name(b):find('%.transpose_smem%.wgsl$') then
+          return true
+        end
+      end
+      return false
     end)
+    vim.api.nvim_set_current_buf(bufnr)
   else
     assert(messages[1] and messages[1]:find('does not offer cudalens.transpile', 1, true), vim.inspect(messages))
   end

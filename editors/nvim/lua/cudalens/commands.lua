@@ -7,12 +7,23 @@ local M = {}
 local util = require('cudalens.util')
 
 --- Server command -> how its answer is shown.
+--- `background`: the server answers at once and reports through
+--- window/showMessage, $/progress and window/showDocument (it writes the WGSL
+--- file or the benchmark report and asks the editor to open it).
 M.server_commands = {
   CudalensOccupancy = { command = 'cudalens.showOccupancyTable', filetype = 'markdown' },
-  CudalensTranspile = { command = 'cudalens.transpile', filetype = 'wgsl' },
-  CudalensBenchmark = { command = 'cudalens.benchmark', filetype = 'markdown' },
-  CudalensAutotune = { command = 'cudalens.autotune', filetype = 'markdown' },
+  CudalensTranspile = { command = 'cudalens.transpile', filetype = 'wgsl', background = true },
+  CudalensBenchmark = { command = 'cudalens.benchmark', filetype = 'markdown', background = true },
+  CudalensAutotune = { command = 'cudalens.autotune', filetype = 'markdown', background = true },
 }
+
+local function spec_of(command)
+  for _, spec in pairs(M.server_commands) do
+    if spec.command == command then
+      return spec
+    end
+  end
+end
 
 local function filetype_of(command)
   for _, spec in pairs(M.server_commands) do
@@ -29,8 +40,14 @@ function M.execute(client, bufnr, command, arguments, on_done)
   local params = { command = command, arguments = arguments }
   client:request('workspace/executeCommand', params, function(err, result)
     local text = err == nil and util.result_text(result) or nil
+    local spec = spec_of(command)
     if err then
       util.notify(('%s failed: %s'):format(command, err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    elseif spec and spec.background then
+      -- The server opens what it wrote (showDocument) and reports progress itself.
+      if type(result) == 'table' and result.path then
+        util.notify(('cudalens wrote %s'):format(result.path), vim.log.levels.INFO)
+      end
     elseif not text then
       util.notify(command .. ': no result (is the cursor inside a kernel?)', vim.log.levels.WARN)
     else
