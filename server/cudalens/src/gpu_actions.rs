@@ -26,6 +26,7 @@ use cudalens_gpu::{
     HistoryRecord, KernelInterface, ParamValue, Regression, ReportInput, RunWithFlag, Runner,
     WgslType, autotune,
 };
+use cudalens_plugin_host::protocol::{BenchResult, BlockLimits, Variant};
 use cudalens_syntax::model::Function;
 use cudalens_syntax::preprocess::include::{
     FsProvider, find_compile_commands, flags_from_compile_commands,
@@ -536,6 +537,102 @@ pub fn autotune_stepwise(
         result: merged,
         cancelled,
     })
+}
+
+// ---------------------------------------------------------------- plugin variants
+
+/// Problem size (elements, or the side of a 2D problem) of the variants a
+/// tuning plugin asks for when the command names none: fixed, so that every
+/// block size covers the same work.
+pub fn tune_problem_size(is_2d: bool) -> u32 {
+    if is_2d {
+        DEFAULT_SIZE_2D
+    } else {
+        DEFAULT_SIZE_1D
+    }
+}
+
+/// The device limits a tuner should respect, from the adapter. `warp_size`
+/// is CUDA's 32: the kernel is tuned for NVIDIA hardware even when it is
+/// timed elsewhere.
+pub fn block_limits(adapter: &AdapterReport) -> BlockLimits {
+    let l = &adapter.limits;
+    BlockLimits {
+        max_threads_per_block: l.max_compute_invocations_per_workgroup,
+        max_block_dims: [
+            l.max_compute_workgroup_size_x,
+            l.max_compute_workgroup_size_y,
+            l.max_compute_workgroup_size_z,
+        ],
+        warp_size: 32,
+    }
+}
+
+/// The kernel whose variants [`benchmark_variant`] times, and how.
+pub struct VariantTarget<'a> {
+    pub model: &'a FileModel,
+    pub text: &'a str,
+    pub source: &'a Path,
+    pub kernel: &'a str,
+    /// N, or the side N of an N×N problem for 2D kernels.
+    pub size: u32,
+    pub warmup: u32,
+    pub iterations: u32,
+    /// Bound on the GPU work of the run.
+    pub timeout: Duration,
+}
+
+/// Benchmarks one variant of `kernel` (a plugin's `host/benchmark`): the
+/// kernel transpiled with `variant.block` as its workgroup size, over a
+/// problem of `target.size`. Every failure, including
+/// variants this host cannot build (`defines`, `unroll`), is `ok: false`
+/// with the reason. Blocking: call it on a blocking thread.
+pub fn benchmark_variant(
+    runner: &mut Runner,
+    target: &VariantTarget<'_>,
+    variant: &Variant,
+) -> BenchResult {
+    if !variant.defines.is_empty() {
+        return BenchResult::failure("this host cannot apply `defines` to a variant");
+    }
+    if variant.unroll.is_some_and(|u| u > 1) {
+        return BenchResult::failure("this host cannot apply an unroll factor to a variant");
+    }
+    if variant.block.contains(&0) {
+        return BenchResult::failure("block dimensions must be positive");
+    }
+    let adapter = match runner.adapter() {
+        Ok(a) => a,
+        Err(e) => return BenchResult::failure(e.to_string()),
+    };
+    let limits = block_limits(&adapter);
+    if variant.threads() > u64::from(limits.max_threads_per_block)
+        || (0..3).any(|i| variant.block[i] > limits.max_block_dims[i])
+    {
+        return BenchResult::failure(format!(
+            "block {} exceeds the adapter's limits ({} threads, {:?})",
+            variant.label(),
+            limits.max_threads_per_block,
+            limits.max_block_dims
+        ));
+    }
+    let opts = BenchOptions {
+        size: Some(target.size),
+        block: Some(variant.block),
+        warmup: target.warmup,
+        iterations: target.iterations,
+        timeout: target.timeout,
+        ..BenchOptions::default()
+    };
+    let t = target;
+    let prepared = match prepare(t.model, t.text, t.source, t.kernel, &opts, &adapter) {
+        Ok(p) => p,
+        Err(e) => return BenchResult::failure(e.to_string()),
+    };
+    match runner.run(&prepared.bench) {
+        Ok(r) => BenchResult::success(r.timing.median_ms, Some(r.gb_per_s)),
+        Err(e) => BenchResult::failure(e.to_string()),
+    }
 }
 
 // ---------------------------------------------------------------- history and report

@@ -56,6 +56,12 @@ pub struct GpuState {
 }
 
 impl GpuState {
+    /// The shared runner (created by the first job that needs it), for
+    /// other GPU work such as plugins' `host/benchmark`.
+    pub fn runner(&self) -> Arc<Mutex<Option<Runner>>> {
+        self.runner.clone()
+    }
+
     /// The transpiler diagnostics to publish with `version` of `uri` (none
     /// once the document changed).
     pub fn wgsl_diagnostics_for(&self, uri: &lsp::Uri, version: i32) -> Vec<lsp::Diagnostic> {
@@ -80,13 +86,13 @@ fn token_key(token: &lsp::ProgressToken) -> String {
 }
 
 /// `[uri, kernel | null, {line, character}]`.
-struct Target {
-    uri: lsp::Uri,
-    kernel: Option<String>,
-    position: Option<lsp::Position>,
+pub(super) struct Target {
+    pub(super) uri: lsp::Uri,
+    pub(super) kernel: Option<String>,
+    pub(super) position: Option<lsp::Position>,
 }
 
-fn parse_target(args: &[Value]) -> Result<Target> {
+pub(super) fn parse_target(args: &[Value]) -> Result<Target> {
     let usage = || Error::invalid_params("expected [uri, kernel name or null, {line, character}]");
     let uri = args
         .first()
@@ -115,16 +121,19 @@ fn parse_target(args: &[Value]) -> Result<Target> {
 
 /// The text and model a command works on: the open document's newest
 /// snapshot, else the file on disk.
-struct Source {
+pub(super) struct Source {
     uri: lsp::Uri,
-    path: PathBuf,
-    text: Arc<str>,
-    analyzed: Arc<Analyzed>,
+    pub(super) path: PathBuf,
+    pub(super) text: Arc<str>,
+    pub(super) analyzed: Arc<Analyzed>,
     /// Set when the document is open (diagnostics are published for it).
     version: Option<i32>,
 }
 
-async fn load(state: &ServerState, uri: &lsp::Uri) -> std::result::Result<Source, String> {
+pub(super) async fn load(
+    state: &ServerState,
+    uri: &lsp::Uri,
+) -> std::result::Result<Source, String> {
     let path = convert::uri_to_path(uri).ok_or("only files on disk can be transpiled")?;
     if let Some(s) = state.snapshot(uri).await {
         return Ok(Source {
@@ -187,7 +196,7 @@ fn internal(e: &tokio::task::JoinError) -> Error {
     error
 }
 
-async fn error(state: &ServerState, message: impl Into<String>) {
+pub(super) async fn error(state: &ServerState, message: impl Into<String>) {
     state
         .client
         .show_message(lsp::MessageType::ERROR, message.into())

@@ -11,6 +11,7 @@ pub mod plugins;
 pub mod server;
 pub mod state;
 pub mod transport;
+pub mod tune;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -12,13 +12,14 @@ use serde_json::{Value, json};
 use tower_lsp_server::ls_types::{MessageActionItem, MessageType};
 
 use cudalens_analysis::KernelReport;
-use cudalens_plugin_host::{HostSettings, NoBenchmarks, PluginAnalysis, PluginConfig, PluginHost};
+use cudalens_plugin_host::{HostSettings, PluginAnalysis, PluginConfig, PluginHost};
 use cudalens_syntax::Span;
 
 use super::config::Settings;
 use super::convert;
 use super::features::shared_array_bytes;
 use super::state::{DocEvent, ServerState, Snapshot};
+use super::tune::GpuBenchmarks;
 
 /// Quiet time after the last edit before plugins are asked.
 const DEBOUNCE: Duration = Duration::from_millis(300);
@@ -97,7 +98,7 @@ pub async fn restart(state: Arc<ServerState>) {
         Arc::new(PluginHost::new(
             config.clone(),
             HostSettings::default(),
-            Arc::new(NoBenchmarks),
+            Arc::new(GpuBenchmarks::new(&state)),
         ))
     });
     notices.extend(config.notices);

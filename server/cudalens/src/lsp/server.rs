@@ -17,7 +17,7 @@ use super::config::Settings;
 use super::features::code_lens::SHOW_OCCUPANCY_TABLE;
 use super::features::{code_actions, code_lens, definition, hover, inlay_hints, symbols};
 use super::state::{ClientSupport, ServerState};
-use super::{convert, document, gpu, plugins};
+use super::{convert, document, gpu, plugins, tune};
 
 pub struct CudaLens {
     state: Arc<ServerState>,
@@ -97,6 +97,7 @@ fn capabilities() -> ServerCapabilities {
         execute_command_provider: Some(ExecuteCommandOptions {
             commands: std::iter::once(SHOW_OCCUPANCY_TABLE)
                 .chain(gpu::COMMANDS)
+                .chain([tune::PLUGIN_TUNE])
                 .map(str::to_string)
                 .collect(),
             ..Default::default()
@@ -288,6 +289,7 @@ impl LanguageServer for CudaLens {
             gpu::TRANSPILE => return gpu::transpile(&self.state, &params.arguments).await,
             gpu::BENCHMARK => return gpu::benchmark(&self.state, &params.arguments, false),
             gpu::AUTOTUNE => return gpu::benchmark(&self.state, &params.arguments, true),
+            tune::PLUGIN_TUNE => return tune::plugin_tune(&self.state, &params.arguments),
             other => return Err(Error::invalid_params(format!("unknown command {other}"))),
         }
         let args: Vec<&str> = params.arguments.iter().filter_map(Value::as_str).collect();

@@ -147,6 +147,7 @@ impl LspClient {
         self.server_requests.push(m.clone());
         let result = match method {
             "window/showDocument" => json!({"success": true}),
+            "workspace/applyEdit" => json!({"applied": true}),
             "workspace/configuration" => {
                 let n = m["params"]["items"].as_array().map_or(1, Vec::len);
                 Value::Array(vec![self.configuration.clone(); n])

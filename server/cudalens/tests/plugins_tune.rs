@@ -1,0 +1,198 @@
+//! `cudalens.pluginTune` end to end: the first-party `cudalens-autotune`
+//! plugin, configured as a user plugin, asks the server to benchmark block
+//! sizes of `vector_add` on the real adapter (lavapipe in CI) through
+//! `host/benchmark`; the server shows the measured table, asks before
+//! applying the recommendation, and sends `workspace/applyEdit`.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{LspClient, position_of, uri_of};
+
+const VECTOR_ADD: &str = include_str!("../../wgsl/tests/kernels/vector_add.cu");
+/// Long enough for five variants on lavapipe, with room for a cold GPU start.
+const TUNE_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn gpu_available() -> bool {
+    let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(["hw", "--json"])
+        .output()
+        .expect("run cudalens hw");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    if !report["selected"].is_null() {
+        return true;
+    }
+    if std::env::var("CUDALENS_SKIP_GPU_TESTS").is_ok_and(|v| v == "1") {
+        eprintln!("skipping: no GPU adapter and CUDALENS_SKIP_GPU_TESTS=1");
+        return false;
+    }
+    panic!("no GPU adapter found (or set CUDALENS_SKIP_GPU_TESTS=1): {report}");
+}
+
+/// The `cudalens-autotune` binary of this target directory (target/<profile>),
+/// built with cargo when it is not there yet.
+fn autotune_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    // target/<profile>/deps/plugins_tune-… → target/<profile>
+    let profile_dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("profile directory");
+    let binary = profile_dir.join(format!("cudalens-autotune{}", std::env::consts::EXE_SUFFIX));
+    if binary.exists() {
+        return binary;
+    }
+    let target_dir = profile_dir.parent().expect("target directory");
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .args(["build", "-p", "cudalens-autotune", "--target-dir"])
+        .arg(target_dir)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .status()
+        .expect("run cargo build -p cudalens-autotune");
+    assert!(status.success(), "cargo build -p cudalens-autotune failed");
+    assert!(binary.exists(), "{} not built", binary.display());
+    binary
+}
+
+/// Waits until the server has sent a request with `method` (requests are
+/// answered by the client as they come, so they never reach `wait_for`).
+fn wait_for_server_request(client: &mut LspClient, method: &str, timeout: Duration) -> Value {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(r) = client
+            .server_requests
+            .iter()
+            .find(|r| r["method"] == method)
+        {
+            return r.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {method} within {timeout:?}; messages: {:#?}",
+            client.try_wait_for(&|_| false, Duration::from_millis(1))
+        );
+        client.try_wait_for(&|_| false, Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
+    if !gpu_available() {
+        return;
+    }
+    let autotune = autotune_binary();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    std::fs::create_dir(root.join(".git")).expect(".git");
+    let file = root.join("vector_add.cu");
+    std::fs::write(&file, VECTOR_ADD).expect("write");
+
+    let mut client = LspClient::start();
+    let settings = json!({
+        "plugins": [{"name": "autotune", "command": autotune}],
+        "nvcc": {"path": ""},
+    });
+    client.configuration = settings.clone();
+    client.message_request_answer = Some("Apply".into());
+    let caps = json!({"window": {"showMessage": {}}, "workspace": {"applyEdit": true}});
+    let init = client.initialize(&root, caps, json!({ "cudalens": settings }));
+    let commands = &init["capabilities"]["executeCommandProvider"]["commands"];
+    assert!(
+        commands
+            .as_array()
+            .is_some_and(|c| c.contains(&json!("cudalens.pluginTune"))),
+        "{commands}"
+    );
+    let uri = uri_of(&file);
+    client.open(&uri, VECTOR_ADD, 1);
+    client.diagnostics(&uri, 1);
+
+    // A small problem (64 Ki elements) keeps five variants to seconds on lavapipe.
+    let result = client.request(
+        "workspace/executeCommand",
+        json!({"command": "cudalens.pluginTune", "arguments": [
+            uri, null, position_of(VECTOR_ADD, "c[i] = a[i]"), {"size": 65536}
+        ]}),
+    );
+    assert_eq!(result, Value::Null);
+
+    let shown = client
+        .try_wait_for(
+            &|m| {
+                m["method"] == "window/showMessage"
+                    && m["params"]["message"]
+                        .as_str()
+                        .is_some_and(|t| t.starts_with("vector_add (autotune)"))
+            },
+            TUNE_TIMEOUT,
+        )
+        .unwrap_or_else(|| panic!("no tuning table; requests: {:#?}", client.server_requests));
+    let table = shown["params"]["message"].as_str().unwrap_or_default();
+    // Every candidate block size ran on the adapter and took a positive time.
+    let times: Vec<f64> = table
+        .lines()
+        .filter(|l| l.contains(" block "))
+        .map(|l| {
+            let ms = l
+                .split(": ")
+                .nth(1)
+                .and_then(|t| t.split(" ms").next())
+                .and_then(|t| t.trim().parse::<f64>().ok());
+            ms.unwrap_or_else(|| panic!("no time in `{l}` of:\n{table}"))
+        })
+        .collect();
+    eprintln!("{table}");
+    assert!(times.len() >= 3, "{table}");
+    assert!(times.iter().all(|&t| t > 0.0), "{table}");
+    assert!(
+        table.contains("* block "),
+        "recommendation not marked:\n{table}"
+    );
+
+    let question = wait_for_server_request(&mut client, "window/showMessageRequest", TUNE_TIMEOUT);
+    let actions: Vec<&str> = question["params"]["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert_eq!(actions, ["Apply", "Cancel"], "{question:#}");
+
+    let apply = wait_for_server_request(&mut client, "workspace/applyEdit", TUNE_TIMEOUT);
+    let edits = apply["params"]["edit"]["changes"][uri.as_str()]
+        .as_array()
+        .cloned()
+        .unwrap_or_else(|| panic!("no edits for {uri}: {apply:#}"));
+    // `BLOCK` is a macro, so the launch stays; `__launch_bounds__` goes after
+    // `__global__` on the declaration (line 2).
+    let bounds = edits
+        .iter()
+        .find(|e| {
+            e["newText"]
+                .as_str()
+                .is_some_and(|t| t.contains("__launch_bounds__("))
+        })
+        .unwrap_or_else(|| panic!("no __launch_bounds__ edit: {edits:#?}"));
+    assert_eq!(bounds["range"]["start"]["line"], 2, "{bounds}");
+    let launch_line = position_of(VECTOR_ADD, "vector_add<<<")["line"].clone();
+    for e in &edits {
+        let line = &e["range"]["start"]["line"];
+        assert!(*line == 2 || *line == launch_line, "unexpected edit {e}");
+    }
+    // The edit was applied: no error message about it.
+    let complaint = client.try_wait_for(
+        &|m| {
+            m["method"] == "window/showMessage"
+                && m["params"]["message"]
+                    .as_str()
+                    .is_some_and(|t| t.contains("edits"))
+        },
+        Duration::from_millis(500),
+    );
+    assert!(complaint.is_none(), "{complaint:?}");
+    assert!(client.shutdown_and_exit().success());
+}
