@@ -306,3 +306,23 @@ fn cached_results_inside_device_functions_move_with_them() {
         assert_eq!(d.span.text(&text), "p[i * 8]");
     }
 }
+
+#[test]
+fn deeply_nested_code_is_analysed_on_a_small_stack() {
+    // The server analyses on blocking threads with 2 MiB stacks.
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| {
+            for src in [
+                format!("__global__ void k(int* p){{ p[threadIdx.x] = {}1{}; }}\nvoid h(int* p) {{ k<<<1, 64>>>(p); }}", "(".repeat(5_000), ")".repeat(5_000)),
+                format!("__global__ void k(int* p){{ {} p[threadIdx.x * 2] = 1; {} }}\nvoid h(int* p) {{ k<<<1, 64>>>(p); }}", "{".repeat(5_000), "}".repeat(5_000)),
+                format!("__global__ void k(int* p){{ {}1; }}\nvoid h(int* p) {{ k<<<1, 64>>>(p); }}", "p[threadIdx.x] += ".repeat(5_000)),
+            ] {
+                let (_, a) = common::analyze_text(&src);
+                assert!(a.diagnostics.iter().any(|d| d.message.contains("nested more than")));
+            }
+        })
+        .expect("thread")
+        .join()
+        .expect("no stack overflow or panic");
+}

@@ -254,3 +254,40 @@ fn cached_builds_equal_fresh_builds_after_edits() {
         assert_eq!(cached.launches, fresh.launches, "after {from:?} -> {to:?}");
     }
 }
+
+#[test]
+fn deeply_nested_code_is_cut_off_not_a_stack_overflow() {
+    // Runs on a 2 MiB stack, like the server's blocking threads.
+    let handle = std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(|| {
+            for src in [
+                format!(
+                    "__global__ void k(int* p){{ p[threadIdx.x] = {}1{}; }}",
+                    "(".repeat(20_000),
+                    ")".repeat(20_000)
+                ),
+                format!(
+                    "__global__ void k(int* p){{ {} p[0] = 1; {} }}",
+                    "{".repeat(20_000),
+                    "}".repeat(20_000)
+                ),
+                format!(
+                    "__global__ void k(int* p){{ {}1; }}",
+                    "p[threadIdx.x] += ".repeat(20_000)
+                ),
+            ] {
+                let m = model_with(&[("/d/k.cu", &src)], "/d/k.cu", CompileFlags::default());
+                assert!(m.function("k").is_some());
+                assert!(
+                    m.diagnostics
+                        .iter()
+                        .any(|d| d.message.contains("nested more than")),
+                    "{:?}",
+                    m.diagnostics
+                );
+            }
+        })
+        .expect("thread");
+    handle.join().expect("no stack overflow or panic");
+}

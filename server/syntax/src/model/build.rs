@@ -68,6 +68,8 @@ pub fn build_model_cached(
         pending_unroll: None,
         macro_hash: 0,
         launches_lowered: 0,
+        nesting: 0,
+        nesting_reported: false,
         old_functions: std::mem::take(&mut cache.functions),
         new_functions: HashMap::new(),
         old_headers: std::mem::take(&mut cache.headers),
@@ -149,6 +151,9 @@ pub(super) struct Builder<'o> {
     macro_hash: u64,
     /// Count of `<<<...>>>` launches lowered so far.
     pub(super) launches_lowered: usize,
+    /// Current expression/statement/item nesting (see `lower::MAX_NESTING`).
+    pub(super) nesting: usize,
+    pub(super) nesting_reported: bool,
     old_functions: HashMap<u64, (Function, usize)>,
     new_functions: HashMap<u64, (Function, usize)>,
     old_headers: HeaderCache,
@@ -176,6 +181,15 @@ impl<'o> Builder<'o> {
 
     /// File-scope items (and items inside namespaces, `extern "C"`, active `#if` branches).
     fn items(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
+        if self.nesting >= super::lower::MAX_NESTING {
+            return;
+        }
+        self.nesting += 1;
+        self.items_inner(cx, node, template);
+        self.nesting -= 1;
+    }
+
+    fn items_inner(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
         match node.kind() {
             "translation_unit" | "declaration_list" | "linkage_specification" | "ERROR" => {
                 let mut c = node.walk();

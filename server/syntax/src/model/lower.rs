@@ -8,6 +8,10 @@ use crate::ir::{self, Axis, BinOp, Expr, ExprKind, Stmt, StmtKind, UnOp};
 use crate::preprocess::cexpr::{parse_char_literal, parse_int_literal};
 use crate::span::{Severity, Span};
 
+/// Deepest expression/statement nesting lowered (real code stays far below;
+/// deeper input would only risk the stack).
+pub(super) const MAX_NESTING: usize = 150;
+
 /// Wrapper used to parse a macro expansion as an expression or statements.
 const EXPANSION_PREFIX: &str = "void __cudalens_expansion(){";
 
@@ -16,7 +20,11 @@ impl Builder<'_> {
 
     pub(super) fn expr(&mut self, cx: &Cx, n: Node) -> Expr {
         let span = cx.span(n);
+        if !self.enter_nesting(cx, span) {
+            return Expr::new(ExprKind::Unknown(String::new()), span);
+        }
         let kind = self.expr_kind(cx, n);
+        self.nesting -= 1;
         match kind {
             Ok(kind) => Expr {
                 kind,
@@ -414,6 +422,38 @@ impl Builder<'_> {
 
     pub(super) fn stmt(&mut self, cx: &Cx, n: Node) -> Stmt {
         let span = cx.span(n);
+        if !self.enter_nesting(cx, span) {
+            return Stmt {
+                kind: StmtKind::Unknown(String::new()),
+                span,
+            };
+        }
+        let stmt = self.stmt_inner(cx, n, span);
+        self.nesting -= 1;
+        stmt
+    }
+
+    /// Counts one level of nesting; past [`MAX_NESTING`] the construct is
+    /// not lowered (with one diagnostic), so no input can exhaust the stack.
+    fn enter_nesting(&mut self, cx: &Cx, span: Span) -> bool {
+        if self.nesting >= MAX_NESTING {
+            if !self.nesting_reported {
+                self.nesting_reported = true;
+                self.diag(
+                    cx,
+                    span,
+                    Severity::Warning,
+                    "syntax",
+                    format!("code nested more than {MAX_NESTING} levels deep is not analysed"),
+                );
+            }
+            return false;
+        }
+        self.nesting += 1;
+        true
+    }
+
+    fn stmt_inner(&mut self, cx: &Cx, n: Node, span: Span) -> Stmt {
         let kind = match n.kind() {
             "compound_statement" => StmtKind::Block(self.stmt_list(cx, n)),
             "declaration" => StmtKind::Decl(self.declaration(cx, n)),
