@@ -44,6 +44,9 @@ pub struct KernelContext<'m> {
     pub template_values: HashMap<String, i128>,
     /// Type template parameters bound to concrete type names.
     pub template_types: HashMap<String, String>,
+    /// Scalar kernel parameters whose launch argument is a constant
+    /// (`k<<<g, b>>>(a, 1024)` binds the int parameter to 1024).
+    pub param_values: HashMap<String, i128>,
 }
 
 impl KernelContext<'_> {
@@ -109,6 +112,7 @@ pub fn contexts_for<'m>(
             launch: Some(launch),
             template_values,
             template_types,
+            param_values: constant_arguments(model, kernel, launch, &file_env),
         };
         out.push(ctx);
     }
@@ -129,9 +133,31 @@ pub fn contexts_for<'m>(
             launch: None,
             template_values,
             template_types,
+            param_values: HashMap::new(),
         });
     }
     out
+}
+
+/// Scalar (non-pointer) parameters bound to launch arguments that fold to
+/// constants in the caller (macros, file constants, the caller's constant locals).
+fn constant_arguments(
+    model: &FileModel,
+    kernel: &Function,
+    launch: &LaunchSite,
+    file_env: &ConstEnv,
+) -> HashMap<String, i128> {
+    let Some(caller) = model.function(&launch.caller) else {
+        return HashMap::new();
+    };
+    let env = caller.const_env(file_env);
+    kernel
+        .params
+        .iter()
+        .zip(&launch.args)
+        .filter(|(p, _)| p.ty.pointer == 0)
+        .filter_map(|(p, arg)| Some((p.name.clone(), env.eval(arg)?)))
+        .collect()
 }
 
 fn clamp_u32(v: i64) -> u32 {

@@ -139,6 +139,9 @@ fn kernel_key(
         let mut tt: Vec<_> = c.template_types.iter().collect();
         tt.sort();
         tt.hash(&mut h);
+        let mut pv: Vec<_> = c.param_values.iter().collect();
+        pv.sort();
+        pv.hash(&mut h);
         c.launch
             .map(|l| (l.smem_bytes, l.grid_dims.resolved()))
             .hash(&mut h);

@@ -326,3 +326,36 @@ fn deeply_nested_code_is_analysed_on_a_small_stack() {
         .join()
         .expect("no stack overflow or panic");
 }
+
+#[test]
+fn constant_launch_arguments_bind_scalar_parameters() {
+    let src = r#"
+__global__ void strided(const float* in, float* out, int stride) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  out[i] = in[i * stride];
+}
+#define STRIDE 2
+void host(float* a, int runtime) {
+  strided<<<64, 128>>>(a, a, STRIDE);
+}
+__global__ void strided_rt(const float* in, float* out, int stride) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  out[i] = in[i * stride];
+}
+void host2(float* a, int runtime) { strided_rt<<<64, 128>>>(a, a, runtime); }
+"#;
+    let (_, a) = common::analyze_text(src);
+    let msgs: Vec<&str> = a.diagnostics.iter().map(|d| d.message.as_str()).collect();
+    // STRIDE resolves through the macro: exactly 8 sectors (2 floats apart).
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains(": 8 sectors per warp request") && m.contains("2 floats apart")),
+        "{msgs:#?}"
+    );
+    // A runtime value stays symbolic: reported as an upper bound with its name.
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("up to 32 sectors") && m.contains("stride")),
+        "{msgs:#?}"
+    );
+}

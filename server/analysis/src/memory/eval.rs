@@ -123,7 +123,15 @@ impl<'a> Interp<'a> {
                     dims: Vec::new(),
                 })
             } else {
-                Val::Int(Poly::symbol(self.syms.named(&p.name), self.n))
+                match self
+                    .ctx
+                    .param_values
+                    .get(&p.name)
+                    .and_then(|v| i64::try_from(*v).ok())
+                {
+                    Some(v) => Val::Int(Poly::constant(v, self.n)),
+                    None => Val::Int(Poly::symbol(self.syms.named(&p.name), self.n)),
+                }
             };
             self.vars.insert(p.name.clone(), v);
         }
