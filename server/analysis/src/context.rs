@@ -80,15 +80,20 @@ pub fn contexts_for<'m>(
         .launch_bounds
         .as_ref()
         .and_then(|b| b.max_threads.as_ref());
+    // Without a resolved launch block: `__launch_bounds__` (with the template
+    // arguments in scope), else the configured default.
+    let assumed_block = |template_values: &HashMap<String, i128>| {
+        let mut env = file_env.child();
+        env.values.extend(template_values.clone());
+        match bounds.and_then(|b| env.eval(b)) {
+            Some(n) if n > 0 => ([clamp_u32(n as i64), 1, 1], BlockSource::LaunchBounds),
+            _ => (config.default_block, BlockSource::Default),
+        }
+    };
     let mut out: Vec<KernelContext> = Vec::new();
     for &launch in launches {
         let (template_values, template_types) =
             bind_templates(kernel, &launch.template_args, &file_env);
-        let env = {
-            let mut e = file_env.child();
-            e.values.extend(template_values.clone());
-            e
-        };
         let (block, source) = match launch.block_dims.resolved() {
             Some([x, y, z]) if x > 0 && y > 0 && z > 0 => (
                 [clamp_u32(x), clamp_u32(y), clamp_u32(z)],
@@ -101,10 +106,7 @@ pub fn contexts_for<'m>(
                     BlockSource::Launch
                 },
             ),
-            _ => match bounds.and_then(|b| env.eval(b)) {
-                Some(n) if n > 0 => ([clamp_u32(n as i64), 1, 1], BlockSource::LaunchBounds),
-                _ => (config.default_block, BlockSource::Default),
-            },
+            _ => assumed_block(&template_values),
         };
         let ctx = KernelContext {
             block,
@@ -118,15 +120,7 @@ pub fn contexts_for<'m>(
     }
     if out.is_empty() {
         let (template_values, template_types) = bind_templates(kernel, &[], &file_env);
-        let env = {
-            let mut e = file_env.child();
-            e.values.extend(template_values.clone());
-            e
-        };
-        let (block, block_source) = match bounds.and_then(|b| env.eval(b)) {
-            Some(n) if n > 0 => ([clamp_u32(n as i64), 1, 1], BlockSource::LaunchBounds),
-            _ => (config.default_block, BlockSource::Default),
-        };
+        let (block, block_source) = assumed_block(&template_values);
         out.push(KernelContext {
             block,
             block_source,

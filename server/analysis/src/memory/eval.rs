@@ -704,7 +704,7 @@ impl<'a> Interp<'a> {
             ExprKind::SizeofType(ty) => self
                 .size_of(ty)
                 .map_or(Val::Unknown, |s| self.int(s as i64)),
-            ExprKind::Call { callee, args, .. } => self.call(callee, args, e, mask),
+            ExprKind::Call { callee, args, .. } => self.call(callee, args, mask),
             ExprKind::Comma(items) => {
                 let mut last = Val::Unknown;
                 for i in items {
@@ -955,10 +955,6 @@ impl<'a> Interp<'a> {
                 p.pointee = ty;
                 Some((p, size))
             }
-            ExprKind::Ident(_) => match self.eval(e, mask) {
-                Val::Ptr(p) if p.dims.len() == 1 => None,
-                _ => None,
-            },
             _ => None,
         }
     }
@@ -984,7 +980,7 @@ impl<'a> Interp<'a> {
         Some((f.offset, f.ty.clone()))
     }
 
-    fn call(&mut self, callee: &str, args: &[Expr], e: &Expr, mask: &[bool]) -> Val {
+    fn call(&mut self, callee: &str, args: &[Expr], mask: &[bool]) -> Val {
         let plain = callee.trim_start_matches("::").trim_start_matches("std::");
         if plain.starts_with("atomic") {
             if let Some(first) = args.first() {
@@ -1049,7 +1045,6 @@ impl<'a> Interp<'a> {
         {
             return self.inline(f, vals, mask);
         }
-        let _ = e;
         let u = vals.iter().all(Self::is_uniform);
         self.opaque(plain, u && !vals.is_empty())
     }

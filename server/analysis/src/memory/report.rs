@@ -335,9 +335,8 @@ fn diagnostic(
                 msg.push_str(&format!(" — adjacent threads are {stride} apart"));
             }
             let carriers = index_carriers(kernel, td, s.index.as_ref());
-            if let Some((decl_span, text)) = carriers.first() {
+            if let Some((_, text)) = carriers.first() {
                 msg.push_str(&format!(" (through {text})"));
-                let _ = decl_span;
             }
             if s.alignment_dependent {
                 msg.push_str("; the exact count depends on the alignment of a runtime offset");
