@@ -117,31 +117,47 @@ pub(crate) fn truncate_for_error(text: &str) -> String {
     format!("{}…", &text[..end])
 }
 
+/// One step of reading a header line from buffered input: appends the bytes of
+/// `available` up to the first `\n` to `line` (enforcing the length cap) and
+/// returns how many bytes to consume and whether the line is complete.
+/// Shared by the blocking reader here and the host's async reader.
+pub fn header_line_step(
+    line: &mut Vec<u8>,
+    available: &[u8],
+) -> Result<(usize, bool), FramingError> {
+    let (chunk, found_newline) = match available.iter().position(|&b| b == b'\n') {
+        Some(i) => (&available[..i], true),
+        None => (available, false),
+    };
+    if line.len() + chunk.len() > MAX_HEADER_LINE_BYTES {
+        return Err(FramingError::BadHeader(format!(
+            "header line longer than {MAX_HEADER_LINE_BYTES} bytes"
+        )));
+    }
+    line.extend_from_slice(chunk);
+    Ok((chunk.len() + usize::from(found_newline), found_newline))
+}
+
+/// What running out of input means while reading a header line.
+pub fn header_line_eof(line: &[u8]) -> Result<Option<Vec<u8>>, FramingError> {
+    if line.is_empty() {
+        Ok(None)
+    } else {
+        Err(FramingError::UnexpectedEof)
+    }
+}
+
 /// Reads one line (up to and excluding `\n`) with a length cap. Returns `None` on EOF before any byte.
 fn read_header_line<R: BufRead + ?Sized>(reader: &mut R) -> Result<Option<Vec<u8>>, FramingError> {
     let mut line = Vec::new();
     loop {
         let available = reader.fill_buf()?;
         if available.is_empty() {
-            return if line.is_empty() {
-                Ok(None)
-            } else {
-                Err(FramingError::UnexpectedEof)
-            };
+            return header_line_eof(&line);
         }
-        let (chunk, found_newline) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (&available[..i], true),
-            None => (available, false),
-        };
-        if line.len() + chunk.len() > MAX_HEADER_LINE_BYTES {
-            return Err(FramingError::BadHeader(format!(
-                "header line longer than {MAX_HEADER_LINE_BYTES} bytes"
-            )));
-        }
-        line.extend_from_slice(chunk);
-        let consumed = chunk.len() + usize::from(found_newline);
+        let (consumed, done) = header_line_step(&mut line, available)?;
         reader.consume(consumed);
-        if found_newline {
+        if done {
             return Ok(Some(line));
         }
     }

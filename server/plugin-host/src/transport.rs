@@ -1,7 +1,7 @@
 //! Async counterpart of the protocol crate's framing, over tokio streams.
 
 use cudalens_plugin_protocol::framing::{
-    FramingError, HeaderLine, MAX_HEADER_LINE_BYTES, parse_header_line,
+    FramingError, HeaderLine, header_line_eof, header_line_step, parse_header_line,
 };
 use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -14,25 +14,11 @@ async fn read_header_line<R: AsyncBufRead + Unpin>(
     loop {
         let available = reader.fill_buf().await?;
         if available.is_empty() {
-            return if line.is_empty() {
-                Ok(None)
-            } else {
-                Err(FramingError::UnexpectedEof)
-            };
+            return header_line_eof(&line);
         }
-        let (chunk, found_newline) = match available.iter().position(|&b| b == b'\n') {
-            Some(i) => (&available[..i], true),
-            None => (available, false),
-        };
-        if line.len() + chunk.len() > MAX_HEADER_LINE_BYTES {
-            return Err(FramingError::BadHeader(format!(
-                "header line longer than {MAX_HEADER_LINE_BYTES} bytes"
-            )));
-        }
-        line.extend_from_slice(chunk);
-        let consumed = chunk.len() + usize::from(found_newline);
+        let (consumed, done) = header_line_step(&mut line, available)?;
         reader.consume(consumed);
-        if found_newline {
+        if done {
             return Ok(Some(line));
         }
     }
