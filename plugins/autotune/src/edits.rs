@@ -1,5 +1,5 @@
-//! Turning a recommendation into source edits: `__launch_bounds__` on the declaration and
-//! the block argument at the launch site.
+//! Turning a recommendation into source edits: `__launch_bounds__` on the declaration, and
+//! the block argument at the launch site together with the grid computed from it.
 
 use cudalens_plugin_protocol::text::advance;
 use cudalens_plugin_protocol::{LaunchSite, Range, TextEdit, TuneParams, Variant};
@@ -51,29 +51,132 @@ pub fn block_expression(variant: &Variant) -> String {
     }
 }
 
-/// Edit of the launch's block argument, only when it is a literal (`256`, `dim3(16,16)`).
-/// A named variable is left alone: it usually also feeds the grid computation, so
-/// replacing only the launch argument would silently stop covering the whole problem.
-pub fn launch_site_edit(launch: &LaunchSite, variant: &Variant) -> Option<TextEdit> {
-    is_literal_block(&launch.block_arg_text).then(|| TextEdit {
-        range: launch.block_arg_range,
-        new_text: block_expression(variant),
+/// Edits of the launch's block argument, and of the grid argument that is computed from
+/// it, so the launch still covers the same problem: `<<<(n + 255) / 256, 256>>>` becomes
+/// `<<<(n + 127) / 128, 128>>>`. Only a literal block (`256`, `dim3(16, 16)`) whose value
+/// appears in a grid written at the launch is rewritten; anything else (a named variable, a
+/// grid that does not mention the block) is left alone, because changing only the block
+/// would silently change how many threads run.
+pub fn launch_site_edit(launch: &LaunchSite, variant: &Variant) -> Option<Vec<TextEdit>> {
+    let old = literal_block(&launch.block_arg_text)?;
+    let grid_range = launch.grid_arg_range?;
+    let new_grid = rescale_grid(&launch.grid_arg_text, old, variant.block)?;
+    let edit = |range, new_text| TextEdit {
+        range,
+        new_text,
         uri: Some(launch.uri.clone()),
-    })
+    };
+    Some(vec![
+        edit(grid_range, new_grid),
+        edit(launch.block_arg_range, block_expression(variant)),
+    ])
 }
 
-/// `256`, `256u`, `dim3(16, 16)`, `dim3(8,8,1)`.
-fn is_literal_block(text: &str) -> bool {
+/// `256`, `256u`, `dim3(16, 16)`, `dim3(8,8,1)` as dimensions.
+fn literal_block(text: &str) -> Option<[u32; 3]> {
     let text = text.trim();
     let inner = text
         .strip_prefix("dim3(")
         .and_then(|t| t.strip_suffix(')'))
         .unwrap_or(text);
-    !inner.is_empty()
-        && inner.split(',').all(|part| {
-            let digits = part.trim().trim_end_matches(['u', 'U']);
-            !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
-        })
+    let parts: Vec<&str> = inner.split(',').collect();
+    if parts.is_empty() || parts.len() > 3 {
+        return None;
+    }
+    let mut dims = [1u32; 3];
+    for (d, part) in dims.iter_mut().zip(&parts) {
+        let digits = part.trim().trim_end_matches(['u', 'U']);
+        if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        *d = digits.parse().ok().filter(|&v| v > 0)?;
+    }
+    Some(dims)
+}
+
+/// The grid text with each axis' block constants (`B`, and `B - 1` of a rounding-up
+/// division) replaced by the new block's; `None` unless every axis whose block changes is
+/// visibly computed from it. Axis i of a `dim3(...)` grid is its i-th argument; a plain
+/// expression is the x axis.
+fn rescale_grid(grid: &str, old: [u32; 3], new: [u32; 3]) -> Option<String> {
+    let trimmed = grid.trim();
+    let axes: Vec<&str> = match trimmed
+        .strip_prefix("dim3(")
+        .and_then(|t| t.strip_suffix(')'))
+    {
+        Some(inner) => split_top_level(inner),
+        None => vec![trimmed],
+    };
+    let mut out = Vec::with_capacity(axes.len());
+    for (i, axis) in axes.iter().enumerate() {
+        let (from, to) = (old.get(i).copied()?, new.get(i).copied()?);
+        if from == to {
+            out.push(axis.to_string());
+            continue;
+        }
+        let rewritten = replace_numbers(axis, &[(from, to), (from - 1, to - 1)]);
+        if rewritten == *axis {
+            return None; // this axis does not derive from the block
+        }
+        out.push(rewritten);
+    }
+    // A block axis that changes but has no grid axis (`<<<n, dim3(16, 16)>>>` → 32x8).
+    if (axes.len()..3).any(|i| old[i] != new[i]) {
+        return None;
+    }
+    Some(if axes.len() == 1 && !trimmed.starts_with("dim3(") {
+        out.remove(0)
+    } else {
+        format!("dim3({})", out.join(", "))
+    })
+}
+
+/// Splits at commas outside parentheses.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let (mut depth, mut start, mut parts) = (0i32, 0, Vec::new());
+    for (i, c) in text.char_indices() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(text[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(text[start..].trim());
+    parts
+}
+
+/// Replaces whole integer literals (not digits inside names like `n2`) per `pairs`.
+fn replace_numbers(text: &str, pairs: &[(u32, u32)]) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        let in_name = i > 0 && (bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'_');
+        if c.is_ascii_digit() && !in_name {
+            let end = (i..bytes.len())
+                .find(|&j| !bytes[j].is_ascii_digit())
+                .unwrap_or(bytes.len());
+            let literal = &text[i..end];
+            let followed_by_name = bytes.get(end).is_some_and(|b| {
+                (b.is_ascii_alphanumeric() || *b == b'_') && !matches!(b, b'u' | b'U')
+            });
+            let value: Option<u32> = literal.parse().ok();
+            match pairs.iter().find(|(from, _)| Some(*from) == value) {
+                Some((_, to)) if !followed_by_name => out.push_str(&to.to_string()),
+                _ => out.push_str(literal),
+            }
+            i = end;
+        } else {
+            out.push(c as char);
+            i += 1;
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -109,23 +212,60 @@ mod tests {
         assert_eq!(edit.new_text, "__launch_bounds__(512, 2)");
     }
 
-    #[test]
-    fn launch_site_only_rewrites_literals() {
-        let mut site = LaunchSite {
+    fn site(block: &str, grid: &str) -> LaunchSite {
+        LaunchSite {
             uri: "file:///m.cu".into(),
-            block_arg_text: "dim3(16, 16)".into(),
+            block_arg_text: block.into(),
+            grid_arg_range: Some(Range::default()),
+            grid_arg_text: grid.into(),
             ..LaunchSite::default()
-        };
-        let v = Variant::with_block([32, 8, 1]);
-        assert_eq!(launch_site_edit(&site, &v).unwrap().new_text, "dim3(32, 8)");
-        site.block_arg_text = "256".into();
+        }
+    }
+
+    fn rewrite(block: &str, grid: &str, to: [u32; 3]) -> Option<(String, String)> {
+        let edits = launch_site_edit(&site(block, grid), &Variant::with_block(to))?;
+        Some((edits[0].new_text.clone(), edits[1].new_text.clone()))
+    }
+
+    #[test]
+    fn rewrites_the_block_and_the_grid_computed_from_it() {
         assert_eq!(
-            launch_site_edit(&site, &Variant::with_block([128, 1, 1]))
-                .unwrap()
-                .new_text,
-            "128"
+            rewrite("256", "(n + 255) / 256", [128, 1, 1]),
+            Some(("(n + 127) / 128".into(), "128".into()))
         );
-        site.block_arg_text = "threads".into();
-        assert!(launch_site_edit(&site, &v).is_none());
+        assert_eq!(
+            rewrite("256u", "cdiv(n2, 256)", [512, 1, 1]),
+            Some(("cdiv(n2, 512)".into(), "512".into()))
+        );
+        assert_eq!(
+            rewrite(
+                "dim3(16, 16)",
+                "dim3((w + 15) / 16, (h + 15) / 16)",
+                [32, 8, 1]
+            ),
+            Some((
+                "dim3((w + 31) / 32, (h + 7) / 8)".into(),
+                "dim3(32, 8)".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn leaves_launches_it_cannot_keep_equivalent() {
+        // A named block, a grid that does not mention the block, a literal grid, a grid
+        // argument hidden in a variable, and a 2D block with a 1D grid expression.
+        assert_eq!(rewrite("threads", "(n + 255) / 256", [128, 1, 1]), None);
+        assert_eq!(rewrite("256", "blocks", [128, 1, 1]), None);
+        assert_eq!(rewrite("256", "80", [128, 1, 1]), None);
+        assert_eq!(rewrite("dim3(16, 16)", "grid", [32, 8, 1]), None);
+        assert_eq!(rewrite("dim3(16, 16)", "(n + 15) / 16", [32, 8, 1]), None);
+        let mut no_grid = site("256", "(n + 255) / 256");
+        no_grid.grid_arg_range = None;
+        assert!(launch_site_edit(&no_grid, &Variant::with_block([128, 1, 1])).is_none());
+        // Digits inside names are not constants.
+        assert_eq!(
+            rewrite("32", "(n32 + 31) / 32", [64, 1, 1]),
+            Some(("(n32 + 63) / 64".into(), "64".into()))
+        );
     }
 }

@@ -190,12 +190,12 @@ fn explain(params: &TuneParams, table: &[TuneRow], best: &TuneRow) -> String {
     if let Some(launch) = &params.launch {
         if launch_site_edit(launch, &best.variant).is_none() {
             text.push_str(&format!(
-                " The launch uses `{}`; set it to {} where it is defined.",
+                " The launch uses `{}`; set it to {} where it is defined, and compute the grid from it.",
                 launch.block_arg_text.trim(),
                 block_expression(&best.variant)
             ));
         } else {
-            text.push_str(" Check that the grid size is computed from the new block size.");
+            text.push_str(" The launch's block and the grid computed from it are rewritten together, so the same problem is covered.");
         }
     }
     text
@@ -207,7 +207,8 @@ fn code_action(params: &TuneParams, table: &[TuneRow], best: &TuneRow) -> CodeAc
         params
             .launch
             .as_ref()
-            .and_then(|l| launch_site_edit(l, &best.variant)),
+            .and_then(|l| launch_site_edit(l, &best.variant))
+            .unwrap_or_default(),
     );
     let speedup = params
         .kernel

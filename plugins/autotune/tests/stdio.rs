@@ -78,7 +78,9 @@ fn tune_params(block_arg: &str) -> Value {
         "launch": {
             "uri": "file:///w/main.cu",
             "block_arg_range": {"start": {"line": 20, "character": 14}, "end": {"line": 20, "character": 17}},
-            "block_arg_text": block_arg
+            "block_arg_text": block_arg,
+            "grid_arg_range": {"start": {"line": 20, "character": 2}, "end": {"line": 20, "character": 12}},
+            "grid_arg_text": "(n+255)/256"
         },
         "unroll_allowed": true
     })
@@ -133,8 +135,10 @@ fn tunes_through_benchmark_callbacks_and_offers_edits() {
         edits[0]["range"]["start"],
         json!({"line": 2, "character": 10})
     );
-    assert_eq!(edits[1]["new_text"], "128");
-    assert_eq!(edits[1]["uri"], "file:///w/main.cu");
+    // The grid computed from the block is rewritten with it.
+    assert_eq!(edits[1]["new_text"], "(n+127)/128");
+    assert_eq!(edits[2]["new_text"], "128");
+    assert_eq!(edits[2]["uri"], "file:///w/main.cu");
 
     // The measurement is remembered: analyze now points at the faster block.
     let analysis = s.call(

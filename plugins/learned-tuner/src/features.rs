@@ -88,19 +88,25 @@ pub fn block_label(block: [u32; 3]) -> String {
     }
 }
 
-const CANDIDATES_1D: [[u32; 3]; 5] = [
+/// The benchmark runner's autotune candidates (`cudalens-gpu`), so predictions can be
+/// checked against what the history measured.
+const CANDIDATES_1D: [[u32; 3]; 6] = [
+    [32, 1, 1],
     [64, 1, 1],
     [128, 1, 1],
     [256, 1, 1],
     [512, 1, 1],
     [1024, 1, 1],
 ];
-const CANDIDATES_2D: [[u32; 3]; 6] = [
+const CANDIDATES_2D: [[u32; 3]; 9] = [
     [8, 8, 1],
     [16, 8, 1],
+    [8, 16, 1],
     [16, 16, 1],
+    [32, 4, 1],
     [32, 8, 1],
     [32, 16, 1],
+    [64, 4, 1],
     [32, 32, 1],
 ];
 
@@ -184,6 +190,6 @@ mod tests {
         );
         assert_eq!(a.len(), b.len());
         assert!(a.iter().all(|v| v.is_finite()));
-        assert_eq!(candidates(false, 512).len(), 4);
+        assert_eq!(candidates(false, 512).len(), 5);
     }
 }

@@ -1,9 +1,11 @@
 //! `cudalens-learned-tuner`: predicts the best block size from kernel and adapter features
 //! with a small MLP trained on benchmark history, falling back to heuristics until the
 //! history is large enough. `cudalens-learned-tuner --evaluate` prints the synthetic
-//! hold-out evaluation quoted in `plugins/README.md`.
+//! hold-out evaluation and `--evaluate-history FILE` the leave-one-kernel-out evaluation
+//! on a real history export (`cudalens history export`), both quoted in `plugins/README.md`.
 
 mod features;
+mod holdout;
 mod mlp;
 mod rng;
 mod synthetic;
@@ -258,6 +260,25 @@ fn main() {
         if let Err(e) = std::fs::write(path, lines.join("\n") + "\n") {
             eprintln!("cannot write {path}: {e}");
             std::process::exit(1);
+        }
+        return;
+    }
+    // `--evaluate-history PATH`: leave-one-kernel-out on a real history export.
+    if let [_, flag, path] = args.as_slice()
+        && flag == "--evaluate-history"
+    {
+        match load_history(Path::new(path)) {
+            Ok((records, skipped)) => {
+                println!("{} runs ({skipped} malformed lines skipped)", records.len());
+                println!(
+                    "{}",
+                    holdout::leave_one_kernel_out(&records, &TrainConfig::default())
+                );
+            }
+            Err(e) => {
+                eprintln!("{e}");
+                std::process::exit(1);
+            }
         }
         return;
     }

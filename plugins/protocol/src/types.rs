@@ -276,6 +276,12 @@ pub struct LaunchSite {
     /// Its current text, e.g. `256`, `dim3(16, 16)`, `threads`.
     #[serde(default)]
     pub block_arg_text: String,
+    /// Range of the grid argument, when it is written at the launch (not a macro).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_arg_range: Option<Range>,
+    /// Its current text, e.g. `(n + 255) / 256`, `dim3((w + 15) / 16, (h + 15) / 16)`.
+    #[serde(default)]
+    pub grid_arg_text: String,
 }
 
 /// Device limits relevant to choosing a block shape.

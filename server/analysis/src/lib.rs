@@ -16,6 +16,7 @@ pub mod divergence;
 pub mod launch;
 pub mod lints;
 pub mod memory;
+pub mod tuning;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

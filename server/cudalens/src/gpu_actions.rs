@@ -289,6 +289,9 @@ pub struct Prepared {
     pub bench: Benchmark,
     pub launch: LaunchInfo,
     pub warnings: Vec<TranspileDiagnostic>,
+    /// Tuner features stored with the runs (see [`tuning_record`]); set by
+    /// callers that have the kernel's analysis.
+    pub tuning: Option<serde_json::Value>,
 }
 
 /// Why a benchmark could not be prepared.
@@ -426,6 +429,7 @@ pub fn prepare(
                 .collect(),
         },
         warnings: out.warnings,
+        tuning: None,
     })
 }
 
@@ -580,6 +584,17 @@ pub struct VariantTarget<'a> {
     pub iterations: u32,
     /// Bound on the GPU work of the run.
     pub timeout: Duration,
+    /// Where to record successful runs, so tuning sessions grow the
+    /// workspace's history (training data for the learned tuner).
+    pub history: Option<HistoryTarget<'a>>,
+}
+
+/// A workspace history to append runs to, and what to store with them.
+pub struct HistoryTarget<'a> {
+    pub root: &'a Path,
+    /// The file label stored with each run (workspace-relative).
+    pub file: &'a str,
+    pub tuning: Option<serde_json::Value>,
 }
 
 /// Benchmarks one variant of `kernel` (a plugin's `host/benchmark`): the
@@ -625,12 +640,22 @@ pub fn benchmark_variant(
         ..BenchOptions::default()
     };
     let t = target;
-    let prepared = match prepare(t.model, t.text, t.source, t.kernel, &opts, &adapter) {
+    let mut prepared = match prepare(t.model, t.text, t.source, t.kernel, &opts, &adapter) {
         Ok(p) => p,
         Err(e) => return BenchResult::failure(e.to_string()),
     };
     match runner.run(&prepared.bench) {
-        Ok(r) => BenchResult::success(r.timing.median_ms, Some(r.gb_per_s)),
+        Ok(r) => {
+            // Runs with an unroll factor are not comparable block-size data.
+            if let Some(h) = &t.history
+                && variant.unroll.unwrap_or(1) <= 1
+            {
+                prepared.tuning = h.tuning.clone();
+                // Best effort: a history that cannot be written must not fail the tuning.
+                let _ = record_history(h.root, h.file, &prepared, Some(&r), None);
+            }
+            BenchResult::success(r.timing.median_ms, Some(r.gb_per_s))
+        }
         Err(e) => BenchResult::failure(e.to_string()),
     }
 }
@@ -651,6 +676,7 @@ pub struct HistoryOutcome {
 fn record(prepared: &Prepared, file: &str, result: &BenchmarkResult) -> HistoryRecord {
     let mut r = HistoryRecord::from_result(result, file, &prepared.bench.wgsl);
     r.problem_size = prepared.launch.problem_size.map(u64::from);
+    r.tuning = prepared.tuning.clone();
     r
 }
 
@@ -686,6 +712,7 @@ pub fn record_history(
                 median_ms: timing.median_ms,
                 gb_per_s: *gb_per_s,
                 wgsl_hash: cudalens_gpu::history::content_hash(&prepared.bench.wgsl),
+                tuning: prepared.tuning.clone(),
             };
             r.problem_size = prepared.launch.problem_size.map(u64::from);
             history.append(&r)?;

@@ -6,8 +6,10 @@
 //! - [`cli`]: `cudalens check`, `cudalens occupancy`, `cudalens lsp`.
 //! - [`lsp`]: the language server.
 //! - [`gpu_actions`]: WGSL transpiling and GPU benchmarks, shared by both.
+//! - [`tuning_data`]: tuner features stored with benchmark runs, and their export.
 
 pub mod cli;
 pub mod gpu_actions;
 pub mod lsp;
 pub mod pipeline;
+pub mod tuning_data;

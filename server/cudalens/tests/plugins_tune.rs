@@ -14,6 +14,14 @@ use serde_json::{Value, json};
 use support::{LspClient, position_of, uri_of};
 
 const VECTOR_ADD: &str = include_str!("../../wgsl/tests/kernels/vector_add.cu");
+
+/// `vector_add` launched with literals, so the plugin can rewrite the launch.
+fn literal_launch() -> String {
+    VECTOR_ADD.replace(
+        "vector_add<<<(n + BLOCK - 1) / BLOCK, BLOCK>>>",
+        "vector_add<<<(n + 127) / 128, 128>>>",
+    )
+}
 /// Long enough for five variants on lavapipe, with room for a cold GPU start.
 const TUNE_TIMEOUT: Duration = Duration::from_secs(180);
 
@@ -89,7 +97,8 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
     let root = dir.path().canonicalize().expect("canonical");
     std::fs::create_dir(root.join(".git")).expect(".git");
     let file = root.join("vector_add.cu");
-    std::fs::write(&file, VECTOR_ADD).expect("write");
+    let source = literal_launch();
+    std::fs::write(&file, &source).expect("write");
 
     let mut client = LspClient::start();
     let settings = json!({
@@ -108,7 +117,7 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
         "{commands}"
     );
     let uri = uri_of(&file);
-    client.open(&uri, VECTOR_ADD, 1);
+    client.open(&uri, &source, 1);
     client.diagnostics(&uri, 1);
 
     // A small problem (64 Ki elements) keeps five variants to seconds on lavapipe.
@@ -135,7 +144,7 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
     // Every candidate block size ran on the adapter and took a positive time.
     let times: Vec<f64> = table
         .lines()
-        .filter(|l| l.contains(" block "))
+        .filter(|l| l.trim_start_matches('*').trim_start().starts_with("block "))
         .map(|l| {
             let ms = l
                 .split(": ")
@@ -167,8 +176,8 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
         .as_array()
         .cloned()
         .unwrap_or_else(|| panic!("no edits for {uri}: {apply:#}"));
-    // `BLOCK` is a macro, so the launch stays; `__launch_bounds__` goes after
-    // `__global__` on the declaration (line 2).
+    // `__launch_bounds__` goes after `__global__` on the declaration (line 2);
+    // the launch's literal block and the grid computed from it change together.
     let bounds = edits
         .iter()
         .find(|e| {
@@ -178,10 +187,45 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
         })
         .unwrap_or_else(|| panic!("no __launch_bounds__ edit: {edits:#?}"));
     assert_eq!(bounds["range"]["start"]["line"], 2, "{bounds}");
-    let launch_line = position_of(VECTOR_ADD, "vector_add<<<")["line"].clone();
-    for e in &edits {
-        let line = &e["range"]["start"]["line"];
-        assert!(*line == 2 || *line == launch_line, "unexpected edit {e}");
+    let threads: u32 = bounds["newText"]
+        .as_str()
+        .and_then(|t| t.split('(').nth(1))
+        .and_then(|t| t.trim_end_matches(')').parse().ok())
+        .unwrap_or_else(|| panic!("{bounds}"));
+    let launch_line = position_of(&source, "vector_add<<<")["line"].clone();
+    let at_launch: Vec<&str> = edits
+        .iter()
+        .filter(|e| e["range"]["start"]["line"] == launch_line)
+        .filter_map(|e| e["newText"].as_str())
+        .collect();
+    assert_eq!(
+        at_launch,
+        [
+            format!("(n + {}) / {threads}", threads - 1),
+            threads.to_string()
+        ],
+        "{edits:#?}"
+    );
+    assert_eq!(edits.len(), 3, "{edits:#?}");
+
+    // Every measured variant went into the workspace's history with its
+    // features: training data for the learned tuner.
+    let export = Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(["history", "--export", "-", "--workspace"])
+        .arg(&root)
+        .output()
+        .expect("run cudalens history");
+    assert!(export.status.success(), "{export:?}");
+    let runs: Vec<Value> = String::from_utf8_lossy(&export.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(runs.len(), times.len(), "{runs:#?}");
+    for run in &runs {
+        assert_eq!(run["kernel_id"], "vector_add.cu::vector_add", "{run}");
+        assert_eq!(run["kernel"]["access_pattern"], "coalesced", "{run}");
+        assert_eq!(run["kernel"]["problem_size"], 65536, "{run}");
+        assert!(run["median_ms"].as_f64().is_some_and(|t| t > 0.0), "{run}");
     }
     // The edit was applied: no error message about it.
     let complaint = client.try_wait_for(

@@ -36,6 +36,11 @@ pub struct HistoryRecord {
     pub gb_per_s: f64,
     /// FNV-1a 64 of the WGSL, hex: tells code changes apart from noise.
     pub wgsl_hash: String,
+    /// What a tuner learns from, computed by the caller when the run was
+    /// recorded: `{"kernel": {...}, "adapter": {...}}` (opaque to the runner;
+    /// see `cudalens history export`). Absent in runs recorded before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuning: Option<serde_json::Value>,
 }
 
 impl HistoryRecord {
@@ -53,6 +58,7 @@ impl HistoryRecord {
             median_ms: result.timing.median_ms,
             gb_per_s: result.gb_per_s,
             wgsl_hash: content_hash(wgsl),
+            tuning: None,
         }
     }
 
@@ -245,6 +251,7 @@ mod tests {
             median_ms,
             gb_per_s: 8.0 / median_ms,
             wgsl_hash: content_hash("fn main() {}"),
+            tuning: None,
         }
     }
 

@@ -354,6 +354,7 @@ mod tests {
             median_ms: ms,
             gb_per_s: 200.0,
             wgsl_hash: "0123456789abcdef".into(),
+            tuning: None,
         };
         vec![
             RunWithFlag {

@@ -6,14 +6,17 @@ use cudalens_analysis::{AnalysisConfig, FileAnalysis, analyze};
 use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
 use cudalens_syntax::{BuildOptions, FileModel, analyze_source};
 
+#[allow(dead_code)]
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+#[allow(dead_code)]
 pub fn corpus(rel: &str) -> PathBuf {
     repo_root().join("tests/corpus").join(rel)
 }
 
+#[allow(dead_code)]
 pub fn analyze_file(path: &Path) -> (String, FileModel, FileAnalysis) {
     let text = std::fs::read_to_string(path).expect("corpus file");
     let opts = BuildOptions {

@@ -13,6 +13,7 @@ use cudalens_gpu::{AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutc
 
 use super::{exit, files, transpile};
 use crate::gpu_actions::{self, BenchOptions, HistoryOutcome, PrepareError, Prepared, format_ms};
+use crate::tuning_data;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -114,7 +115,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         args: args.args.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
     };
-    let prepared =
+    let mut prepared =
         match gpu_actions::prepare(&model, &text, &args.file, &args.kernel, &opts, &adapter) {
             Ok(p) => p,
             Err(PrepareError::Transpile(diagnostics)) => {
@@ -126,6 +127,10 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
             }
             Err(PrepareError::Other(e)) => return Err(fail(e)),
         };
+    let config = cudalens_analysis::AnalysisConfig::default();
+    let analysis = cudalens_analysis::analyze(&model, &text, &config);
+    prepared.tuning =
+        tuning_data::tuning_record(&model, &analysis, &args.kernel, &config.arch, &adapter);
     if !args.json && !prepared.warnings.is_empty() {
         transpile::print_diagnostics(&args.file, &text, &prepared.warnings);
     }

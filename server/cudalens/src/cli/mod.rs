@@ -5,6 +5,7 @@
 mod bench;
 mod check;
 mod files;
+mod history;
 mod hw;
 mod json_report;
 mod lsp;
@@ -54,6 +55,8 @@ pub enum Command {
     Hw(hw::Args),
     /// Run and time a kernel on the GPU (through WGSL); `--autotune` sweeps block sizes.
     Bench(bench::Args),
+    /// Export the workspace's benchmark history as training data for tuners.
+    History(history::Args),
 }
 
 /// Parses the command line and runs the chosen subcommand.
@@ -77,6 +80,7 @@ pub fn main() -> ExitCode {
         Some(Command::Transpile(args)) => transpile::run(args),
         Some(Command::Hw(args)) => hw::run(args),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::History(args)) => history::run(args),
         // An editor starts us with a pipe on stdin; a person at a terminal gets help.
         None if !std::io::stdin().is_terminal() => lsp::run(lsp::Args::default()),
         None => {

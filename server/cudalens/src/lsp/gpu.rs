@@ -30,6 +30,7 @@ use super::features::diagnostics;
 use super::state::ServerState;
 use crate::gpu_actions::{self, BenchOptions, PrepareError};
 use crate::pipeline::{Analyzed, panic_message};
+use crate::tuning_data;
 
 pub const TRANSPILE: &str = "cudalens.transpile";
 pub const BENCHMARK: &str = "cudalens.benchmark";
@@ -148,7 +149,8 @@ pub(super) async fn load(
     let built = tokio::task::spawn_blocking(move || {
         let text = std::fs::read_to_string(&for_task).map_err(|e| format!("{e}"))?;
         let model = gpu_actions::model_of_file(&for_task, &text);
-        Ok::<_, String>((text, model))
+        let analysis = cudalens_analysis::analyze(&model, &text, &Default::default());
+        Ok::<_, String>((text, model, analysis))
     })
     .await
     .map_err(|e| format!("internal error: {e}"))?
@@ -159,7 +161,7 @@ pub(super) async fn load(
         text: built.0.into(),
         analyzed: Arc::new(Analyzed {
             model: built.1,
-            analysis: Default::default(),
+            analysis: built.2,
         }),
         version: None,
     })
@@ -183,7 +185,7 @@ fn resolve_kernel(source: &Source, target: &Target) -> std::result::Result<Strin
 
 /// Where history and reports go: the editor's workspace when the file is in
 /// it, else the nearest ancestor with `.git` or `cudalens.toml`.
-fn workspace_for(state: &ServerState, file: &Path) -> PathBuf {
+pub(super) fn workspace_for(state: &ServerState, file: &Path) -> PathBuf {
     state
         .workspace_root()
         .filter(|root| file.starts_with(root))
@@ -416,6 +418,8 @@ struct Job {
     kernel: String,
     sweep: bool,
     root: PathBuf,
+    /// Target architecture (settings), for the tuning features stored with runs.
+    arch: String,
 }
 
 async fn run_benchmark(state: Arc<ServerState>, target: Target, sweep: bool) {
@@ -440,6 +444,7 @@ async fn run_benchmark(state: Arc<ServerState>, target: Target, sweep: bool) {
         analyzed: source.analyzed.clone(),
         kernel: kernel.clone(),
         sweep,
+        arch: state.settings().arch.clone(),
     };
     let mut handle = tokio::task::spawn_blocking(move || job.run());
     let deadline = tokio::time::sleep(TOTAL_TIMEOUT);
@@ -546,6 +551,14 @@ impl Job {
             PrepareError::Transpile(d) => JobError::Transpile(d),
             PrepareError::Other(m) => JobError::Failed(format!("{}: {m}", self.kernel)),
         })?;
+        let mut prepared = prepared;
+        prepared.tuning = tuning_data::tuning_record(
+            &self.analyzed.model,
+            &self.analyzed.analysis,
+            &self.kernel,
+            &self.arch,
+            &adapter,
+        );
         if self.cancelled() {
             return Err(JobError::Cancelled);
         }

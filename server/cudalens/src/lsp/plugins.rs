@@ -93,7 +93,17 @@ pub async fn restart(state: Arc<ServerState>) {
         }
         None => PluginConfig::default(),
     };
-    let config = user.merge(workspace);
+    let mut config = user.merge(workspace);
+    if let Some(root) = state.workspace_root() {
+        let root = root.to_path_buf();
+        let exported = tokio::task::spawn_blocking(move || export_history(&root))
+            .await
+            .ok()
+            .flatten();
+        if let Some(path) = exported {
+            offer_history(&mut config, &path);
+        }
+    }
     let host = (!config.plugins.is_empty()).then(|| {
         Arc::new(PluginHost::new(
             config.clone(),
@@ -118,6 +128,35 @@ pub async fn restart(state: Arc<ServerState>) {
     }
     if had_plugins {
         state.reanalyze_all();
+    }
+}
+
+/// Writes the workspace's benchmark history as tuner training data
+/// (`.cudalens/tuning-history.jsonl`); `None` when there is no history.
+fn export_history(root: &Path) -> Option<std::path::PathBuf> {
+    let db = cudalens_gpu::history::History::default_path(root);
+    if !db.exists() {
+        return None;
+    }
+    let history = cudalens_gpu::history::History::open(root).ok()?;
+    let export = crate::tuning_data::export(&history).ok()?;
+    let path = db.with_file_name("tuning-history.jsonl");
+    std::fs::write(&path, export.lines).ok()?;
+    Some(path)
+}
+
+/// Every plugin gets the exported history as its `history` option unless
+/// its configuration names one (PROTOCOL.md, "initialize").
+fn offer_history(config: &mut PluginConfig, path: &Path) {
+    for spec in &mut config.plugins {
+        if spec.options.is_null() {
+            spec.options = json!({});
+        }
+        if let Some(options) = spec.options.as_object_mut() {
+            options
+                .entry("history")
+                .or_insert_with(|| json!(path.to_string_lossy()));
+        }
     }
 }
 
@@ -278,6 +317,8 @@ pub fn kernel_model(snapshot: &Snapshot, kernel: &KernelReport) -> Value {
         "analysis": {"diagnostics": diagnostics, "accesses": accesses},
         "target_arch": snapshot.settings.arch,
         "adapter": null,
+        // What tuners learn from; the same features are stored with benchmark runs.
+        "features": cudalens_analysis::tuning::kernel_features(model, analysis, &kernel.name, &snapshot.settings.arch),
     })
 }
 

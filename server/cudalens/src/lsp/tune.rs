@@ -23,8 +23,9 @@ use super::convert;
 use super::gpu::{self, Target};
 use super::plugins::kernel_model;
 use super::state::{ServerState, Snapshot};
-use crate::gpu_actions::{self, VariantTarget};
+use crate::gpu_actions::{self, HistoryTarget, VariantTarget};
 use crate::pipeline::panic_message;
+use crate::tuning_data;
 
 pub const PLUGIN_TUNE: &str = "cudalens.pluginTune";
 /// Model field (an extension of the protocol's kernel model) carrying the
@@ -74,10 +75,23 @@ impl GpuBenchmarks {
             .filter(|&n| n > 0)
             .unwrap_or_else(|| gpu_actions::tune_problem_size(request.tune.is_2d));
         let (runner, kernel, variant) = (self.runner.clone(), model.name.clone(), request.variant);
+        let root = gpu::workspace_for(&state, &source.path);
+        let arch = state.settings().arch.clone();
         let joined = tokio::task::spawn_blocking(move || {
             with_runner(&runner, |runner| {
+                let analyzed = &source.analyzed;
+                let tuning = runner.adapter().ok().and_then(|adapter| {
+                    tuning_data::tuning_record(
+                        &analyzed.model,
+                        &analyzed.analysis,
+                        &kernel,
+                        &arch,
+                        &adapter,
+                    )
+                });
+                let file = gpu_actions::display_relative(&source.path, &root);
                 let target = VariantTarget {
-                    model: &source.analyzed.model,
+                    model: &analyzed.model,
                     text: &source.text,
                     source: &source.path,
                     kernel: &kernel,
@@ -85,6 +99,11 @@ impl GpuBenchmarks {
                     warmup: WARMUP,
                     iterations: ITERATIONS,
                     timeout: VARIANT_TIMEOUT,
+                    history: Some(HistoryTarget {
+                        root: &root,
+                        file: &file,
+                        tuning,
+                    }),
                 };
                 Ok(gpu_actions::benchmark_variant(runner, &target, &variant))
             })
@@ -314,6 +333,14 @@ fn tune_params(
         },
     });
     value[PROBLEM_SIZE] = json!(size);
+    if let Some(features) = value.get_mut("features").and_then(Value::as_object_mut) {
+        let threads = if is_2d {
+            u64::from(size).pow(2)
+        } else {
+            u64::from(size)
+        };
+        features.insert("problem_size".into(), json!(threads));
+    }
     let kernel_model: KernelModel =
         serde_json::from_value(value).map_err(|e| format!("internal error: kernel model: {e}"))?;
 
@@ -321,15 +348,25 @@ fn tune_params(
         function.decl_start,
         function.name_span.start.max(function.decl_start),
     );
-    let launch = model
-        .launches_of(kernel)
-        .find_map(|l| l.block_arg_span)
-        .filter(|s| s.end <= snapshot.text.len())
-        .map(|span| LaunchSite {
+    let in_text = |s: &Span| s.end <= snapshot.text.len();
+    let launch = model.launches_of(kernel).find_map(|l| {
+        let block = l.block_arg_span.filter(in_text)?;
+        let grid = l
+            .grid
+            .as_ref()
+            .filter(|g| !g.from_macro)
+            .map(|g| g.span)
+            .filter(in_text);
+        Some(LaunchSite {
             uri: snapshot.uri.as_str().to_string(),
-            block_arg_range: plugin_range(span),
-            block_arg_text: span.text(&snapshot.text).to_string(),
-        });
+            block_arg_range: plugin_range(block),
+            block_arg_text: block.text(&snapshot.text).to_string(),
+            grid_arg_range: grid.map(plugin_range),
+            grid_arg_text: grid
+                .map(|g| g.text(&snapshot.text).to_string())
+                .unwrap_or_default(),
+        })
+    });
     Ok(TuneParams {
         kernel: kernel_model,
         declaration_range: plugin_range(head),
