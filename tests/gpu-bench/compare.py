@@ -104,6 +104,7 @@ def main():
             "bytes": w.get("bytes"),
             "wgsl_error": w.get("error") or w.get("skipped"),
             "no_storage_barrier": w.get("no_storage_barrier"),
+            "unchecked": w.get("unchecked"),
             "buffers": {},
         }
         if row["cuda_median_ms"] and row["wgsl_median_ms"]:
@@ -112,6 +113,10 @@ def main():
                 row["cuda_gb_per_s"] = row["bytes"] / row["cuda_median_ms"] / 1e6
         else:
             row["ratio_native_over_wgsl"] = None
+        unchecked_ms = (row["unchecked"] or {}).get("median_ms")
+        row["ratio_native_over_wgsl_unchecked"] = (
+            row["cuda_median_ms"] / unchecked_ms if row["cuda_median_ms"] and unchecked_ms else None
+        )
         agree = bool(c.get("compare"))
         for buf, m in (c.get("compare") or {}).items():
             rule, bound, why = tolerance(k, buf, m["ctype"], args)
@@ -149,6 +154,12 @@ def main():
         "target": "geomean >= 0.95 and every kernel >= 0.80",
         "target_met": bool(ratios) and geomean >= 0.95 and min(ratios) >= 0.80,
     }
+    unchecked = [r["ratio_native_over_wgsl_unchecked"] for r in rows if r["ratio_native_over_wgsl_unchecked"]]
+    if unchecked:
+        summary["geomean_native_over_wgsl_unchecked"] = math.exp(
+            sum(math.log(x) for x in unchecked) / len(unchecked))
+        summary["min_ratio_unchecked"] = min(unchecked)
+        summary["kernels_timed_unchecked"] = len(unchecked)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump({"summary": summary, "kernels": rows}, f, indent=2)
 
@@ -188,6 +199,23 @@ def main():
               f"(min {fmt(summary['min_ratio'], '.3f')}); target ≥ 0.95 overall and ≥ 0.80 per kernel: "
               f"{'met' if summary['target_met'] else 'NOT met'}. All outputs agree: "
               f"{'yes' if summary['all_outputs_agree'] else 'NO'}.")
+    unc = [r for r in rows if r["ratio_native_over_wgsl_unchecked"]]
+    if unc:
+        md.append("")
+        md.append("The same shaders with wgpu's runtime checks off (`RuntimeChecks::Unchecked`: no bounds "
+                  "clamps, no loop bounding; native CUDA has neither):")
+        md.append("")
+        md.append("| kernel | CUDA ms | WGSL ms | WGSL unchecked ms | native/WGSL unchecked | outputs identical |")
+        md.append("|---|---:|---:|---:|---:|---|")
+        for r in unc:
+            u = r["unchecked"]
+            md.append(f"| {r['kernel']} | {fmt(r['cuda_median_ms'])} | {fmt(r['wgsl_median_ms'])} | "
+                      f"{fmt(u['median_ms'])} | {fmt(r['ratio_native_over_wgsl_unchecked'], '.3f')} | "
+                      f"{u['outputs_identical']} |")
+        md.append("")
+        md.append(f"Geometric mean of native/WGSL unchecked over {len(unc)} kernels: "
+                  f"**{fmt(summary['geomean_native_over_wgsl_unchecked'], '.3f')}** "
+                  f"(min {fmt(summary['min_ratio_unchecked'], '.3f')}).")
     abl = [r for r in rows if r["no_storage_barrier"]]
     if abl:
         md.append("")

@@ -206,7 +206,8 @@ fn is_arithmetic(op: &BinOp) -> bool {
     matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div)
 }
 
-fn uses_second_axis(function: &Function) -> bool {
+/// The kernel indexes with `threadIdx.y`, `blockIdx.y`, ... (or z): a 2D/3D problem.
+pub fn uses_second_axis(function: &Function) -> bool {
     let mut found = false;
     if let Some(body) = &function.body {
         body.walk_exprs(&mut |e| {

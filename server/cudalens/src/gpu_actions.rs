@@ -24,7 +24,7 @@ use cudalens_gpu::grid::grid_for_problem;
 use cudalens_gpu::{
     AdapterReport, AutotuneResult, Benchmark, BenchmarkResult, BufferSpec, GpuError, History,
     HistoryRecord, KernelInterface, ParamValue, Regression, ReportInput, RunWithFlag, Runner,
-    WgslType, autotune,
+    RuntimeChecks, WgslType, autotune,
 };
 use cudalens_plugin_host::protocol::{BenchResult, BlockLimits, Variant};
 use cudalens_syntax::model::Function;
@@ -252,6 +252,8 @@ pub struct BenchOptions {
     /// `NAME=VALUE` overrides of scalar arguments.
     pub args: Vec<(String, f64)>,
     pub timeout: Duration,
+    /// wgpu's bounds clamps and loop bounding (off = native CUDA semantics).
+    pub runtime_checks: RuntimeChecks,
 }
 
 impl Default for BenchOptions {
@@ -264,6 +266,7 @@ impl Default for BenchOptions {
             iterations: 20,
             args: Vec::new(),
             timeout: Duration::from_secs(30),
+            runtime_checks: RuntimeChecks::Checked,
         }
     }
 }
@@ -357,7 +360,10 @@ pub fn prepare(
         .unwrap_or(interface.workgroup_size);
     let is_2d = block[1] > 1
         || opts.grid.or(site_grid).is_some_and(|g| g[1] > 1)
-        || interface.workgroup_size[1] > 1;
+        || interface.workgroup_size[1] > 1
+        || model
+            .function(kernel)
+            .is_some_and(cudalens_analysis::tuning::uses_second_axis);
     let from_size = |n: u32| if is_2d { [n, n, 1] } else { [n, 1, 1] };
     let (grid, problem, source_kind) = if let Some(grid) = opts.grid {
         (grid, grid_times_block(grid, block), "flags")
@@ -379,6 +385,7 @@ pub fn prepare(
     let mut bench = Benchmark::new(out.wgsl.clone(), interface.clone(), grid, block)
         .with_iterations(opts.warmup, opts.iterations)
         .with_timeout(opts.timeout);
+    bench.runtime_checks = opts.runtime_checks;
     for binding in interface.storage_bindings() {
         let stride = binding
             .element

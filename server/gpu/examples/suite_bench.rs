@@ -15,7 +15,7 @@
 //! ```
 //!
 //! Usage: `suite_bench --out DIR [--kernels DIR] [--small] [--only a,b]
-//! [--warmup N] [--iters N] [--ablate]` (`--kernels` defaults to this
+//! [--warmup N] [--iters N] [--ablate] [--unchecked]` (`--kernels` defaults to this
 //! checkout's `server/wgsl/tests/kernels`).
 //! `--small` uses tiny sizes (lavapipe / CI); the default sizes are meant for
 //! a datacenter GPU (2^24-element vectors, 2048² matmuls, 4096² images).
@@ -23,6 +23,9 @@
 //! a variant with those calls deleted (they only order device memory; the
 //! suite kernels communicate through workgroup memory), to measure what the
 //! `__syncthreads` → `storageBarrier(); workgroupBarrier();` mapping costs.
+//! `--unchecked` also times every kernel with wgpu's runtime checks off
+//! (`RuntimeChecks::Unchecked`: no bounds clamps, no loop bounding), as
+//! native CUDA runs, and records it as `"unchecked"` in `wgsl.jsonl`.
 //!
 //! Inputs: SplitMix64 (same generator as `server/wgsl/tests/execute.rs`),
 //! seed = 1000 + the kernel's position in `SPECS`, floats uniform in [-1, 1),
@@ -33,7 +36,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue, Runner};
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue, Runner, RuntimeChecks};
 use cudalens_syntax::preprocess::include::CompileFlags;
 use cudalens_syntax::{BuildOptions, analyze_source};
 use cudalens_wgsl::{TranspileOptions, transpile};
@@ -357,7 +360,7 @@ fn json_str(s: &str) -> String {
 
 fn main() {
     let mut out_dir: Option<PathBuf> = None;
-    let (mut small, mut ablate) = (false, false);
+    let (mut small, mut ablate, mut unchecked) = (false, false, false);
     let (mut warmup, mut iterations) = (10u32, 100u32);
     let mut only: Option<Vec<String>> = None;
     let mut kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wgsl/tests/kernels");
@@ -368,6 +371,7 @@ fn main() {
             "--small" => small = true,
             "--kernels" => kernels = args.next().map(PathBuf::from).expect("--kernels DIR"),
             "--ablate" => ablate = true,
+            "--unchecked" => unchecked = true,
             "--warmup" => {
                 warmup = args
                     .next()
@@ -382,7 +386,7 @@ fn main() {
             }
             _ => {
                 eprintln!(
-                    "usage: suite_bench --out DIR [--kernels DIR] [--small] [--only a,b] [--warmup N] [--iters N] [--ablate]"
+                    "usage: suite_bench --out DIR [--kernels DIR] [--small] [--only a,b] [--warmup N] [--iters N] [--ablate] [--unchecked]"
                 );
                 std::process::exit(2);
             }
@@ -493,6 +497,7 @@ fn main() {
             let mut bench = Benchmark::new(wgsl, iface.clone(), case.grid, case.block)
                 .with_iterations(warmup, case.iterations)
                 .with_timeout(Duration::from_secs(120));
+            bench.runtime_checks = RuntimeChecks::Checked;
             bench.launch.dynamic_shared_bytes = case.dynamic_shared_bytes;
             bench.bytes_read = Some(case.bytes);
             bench.bytes_written = Some(0);
@@ -550,6 +555,25 @@ fn main() {
                     );
                 }
                 Err(e) => eprintln!("{stem}: ablation failed: {e}"),
+            }
+        }
+        // Optional: the same shader without wgpu's bounds clamps and loop bounds.
+        if unchecked {
+            let mut bench = make(compiled.wgsl.clone());
+            bench.runtime_checks = RuntimeChecks::Unchecked;
+            match runner.run(&bench) {
+                Ok(r) => {
+                    let same = r
+                        .outputs
+                        .iter()
+                        .zip(&result.outputs)
+                        .all(|(a, b)| a.bytes == b.bytes);
+                    ablation.push_str(&format!(
+                        ",\"unchecked\":{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{same}}}",
+                        r.timing.median_ms, r.timing.min_ms
+                    ));
+                }
+                Err(e) => eprintln!("{stem}: unchecked run failed: {e}"),
             }
         }
         let t = &result.timing;

@@ -119,6 +119,21 @@ pub enum TimingPreference {
     WallClock,
 }
 
+/// Whether wgpu adds its runtime safety checks to the shader.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuntimeChecks {
+    /// wgpu's defaults: every buffer and array access clamped into bounds,
+    /// every loop given an iteration bound. Safe for any shader.
+    #[default]
+    Checked,
+    /// No added checks, like native CUDA: an out-of-bounds access is
+    /// undefined behaviour (it may lose the device, which the runner
+    /// recovers from) and an endless loop runs until the timeout. For
+    /// comparing with native code on kernels the user trusts.
+    Unchecked,
+}
+
 /// How the reported dispatch times were measured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -155,6 +170,8 @@ pub struct Benchmark {
     pub flops: Option<u64>,
     #[serde(default)]
     pub timing: TimingPreference,
+    #[serde(default)]
+    pub runtime_checks: RuntimeChecks,
 }
 
 impl Benchmark {
@@ -183,6 +200,7 @@ impl Benchmark {
             bytes_written: None,
             flops: None,
             timing: TimingPreference::Auto,
+            runtime_checks: RuntimeChecks::Checked,
         }
     }
 
@@ -767,12 +785,21 @@ fn compile(ctx: &GpuContext, bench: &Benchmark) -> Result<Compiled, GpuError> {
     let constants = override_constants(bench);
     let constant_refs: Vec<(&str, f64)> = constants.iter().map(|(n, v)| (n.as_str(), *v)).collect();
     let pipeline = ctx.scoped(Stage::Compile, || {
-        let module = ctx
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(&iface.source_kernel),
-                source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(&bench.wgsl)),
-            });
+        let desc = wgpu::ShaderModuleDescriptor {
+            label: Some(&iface.source_kernel),
+            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(&bench.wgsl)),
+        };
+        let module = match bench.runtime_checks {
+            RuntimeChecks::Checked => ctx.device.create_shader_module(desc),
+            // SAFETY: wgpu's checks only guard against out-of-bounds accesses
+            // and endless loops. The caller asked for native semantics; a
+            // device lost to either is recovered (`Runner`), and the run's
+            // timeout bounds an endless loop.
+            RuntimeChecks::Unchecked => unsafe {
+                ctx.device
+                    .create_shader_module_trusted(desc, wgpu::ShaderRuntimeChecks::unchecked())
+            },
+        };
         let layout_refs: Vec<Option<&wgpu::BindGroupLayout>> = layouts.iter().map(Some).collect();
         let layout = ctx
             .device

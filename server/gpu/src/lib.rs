@@ -26,7 +26,7 @@ pub use adapter::{AdapterFeatures, AdapterLimits, AdapterReport, HardwareReport,
 pub use autotune::{AutotuneEntry, AutotuneResult, CandidateOutcome, autotune};
 pub use bench::{
     Benchmark, BenchmarkResult, BufferInit, BufferSpec, LaunchConfig, OutputBuffer, ParamValue,
-    Runner, TimingPreference, TimingSource,
+    Runner, RuntimeChecks, TimingPreference, TimingSource,
 };
 pub use error::GpuError;
 pub use grid::fold_grid;

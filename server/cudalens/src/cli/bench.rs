@@ -9,7 +9,9 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use cudalens_gpu::report::format_utc;
-use cudalens_gpu::{AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutcome, Runner};
+use cudalens_gpu::{
+    AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutcome, Runner, RuntimeChecks,
+};
 
 use super::{exit, files, transpile};
 use crate::gpu_actions::{self, BenchOptions, HistoryOutcome, PrepareError, Prepared, format_ms};
@@ -49,6 +51,11 @@ pub struct Args {
     /// Write the Markdown report (with the sweep's SVG chart) to this file.
     #[arg(long, value_name = "OUT.md")]
     pub report: Option<PathBuf>,
+    /// Run the shader without wgpu's bounds clamps and loop bounding, as native CUDA
+    /// runs. An out-of-bounds access is then undefined behaviour (the GPU may be lost
+    /// and is recovered); use it for kernels you trust, to compare with native code.
+    #[arg(long)]
+    pub no_runtime_checks: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -114,6 +121,11 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         iterations: args.iterations.max(1),
         args: args.args.clone(),
         timeout: Duration::from_secs(args.timeout.max(1)),
+        runtime_checks: if args.no_runtime_checks {
+            RuntimeChecks::Unchecked
+        } else {
+            RuntimeChecks::Checked
+        },
     };
     let mut prepared =
         match gpu_actions::prepare(&model, &text, &args.file, &args.kernel, &opts, &adapter) {
