@@ -1,4 +1,4 @@
-//! `cargo run -p cudalens-wgsl --example transpile -- file.cu [kernel] [--subgroups]`:
+//! `cargo run -p cudalens-wgsl --example transpile -- file.cu [kernel] [--subgroups] [--f16] [--unroll=N]`:
 //! prints the WGSL and the sidecar of each kernel, or the diagnostics.
 
 use std::path::{Path, PathBuf};
@@ -10,7 +10,7 @@ use cudalens_wgsl::{TranspileOptions, transpile_all};
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(path) = args.first() else {
-        eprintln!("usage: transpile FILE.cu [KERNEL] [--subgroups] [--f16]");
+        eprintln!("usage: transpile FILE.cu [KERNEL] [--subgroups] [--f16] [--unroll=N]");
         std::process::exit(2);
     };
     let source = std::fs::read_to_string(path).expect("read source");
@@ -27,6 +27,10 @@ fn main() {
     let opts = TranspileOptions {
         subgroups: args.iter().any(|a| a == "--subgroups"),
         enable_f16: args.iter().any(|a| a == "--f16"),
+        unroll: args
+            .iter()
+            .find_map(|a| a.strip_prefix("--unroll="))
+            .map(|n| n.parse().expect("--unroll=N takes a number")),
         source_name: Path::new(path)
             .file_name()
             .map(|n| n.to_string_lossy().into_owned()),

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use cudalens_syntax::FileModel;
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{ExprKind, Stmt, Type as CType};
+use cudalens_syntax::ir::{ExprKind, Stmt, Type as CType, UnOp};
 
 use crate::TranspileOptions;
 use crate::analysis::Analysis;
@@ -231,6 +231,9 @@ pub struct Module<'m> {
     pub shared_vars: HashMap<String, Sym>,
     /// The launch's dynamic shared memory in bytes, for the override default.
     pub dynamic_shared_default_bytes: u64,
+    /// Spans of the `for` statements emitted unrolled (main-file functions
+    /// only, each once, in the order they were lowered).
+    pub unrolled_loops: Vec<Span>,
 }
 
 impl<'m> Module<'m> {
@@ -271,6 +274,9 @@ pub struct FnLower<'a, 'm> {
     pub template_types: HashMap<String, CType>,
     /// Names assigned anywhere in the body (they need `var`).
     pub assigned: HashSet<String>,
+    /// Names whose address is taken anywhere in the body (`&x`): they may
+    /// change through a pointer.
+    pub addr_taken: HashSet<String>,
     /// Depth of fallthrough-`switch` emulation loops (where `continue` cannot go).
     pub emulated_switch_depth: usize,
     pub loop_depth: usize,
@@ -292,12 +298,23 @@ impl<'a, 'm> FnLower<'a, 'm> {
     ) -> Self {
         let mut names = NameSupply::default();
         let mut assigned = HashSet::new();
+        let mut addr_taken = HashSet::new();
         if let Some(body) = body {
             body.walk_exprs(&mut |e| match &e.kind {
                 ExprKind::Ident(n) => names.reserve(&wgsl_ident(n)),
                 ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => {
                     if let Some(n) = t.as_ident() {
                         assigned.insert(n.to_string());
+                    }
+                }
+                ExprKind::Unary(UnOp::AddrOf, t) => {
+                    let mut root = &**t;
+                    while let ExprKind::Member { base, .. } | ExprKind::Index(base, _) = &root.kind
+                    {
+                        root = base;
+                    }
+                    if let Some(n) = root.as_ident() {
+                        addr_taken.insert(n.to_string());
                     }
                 }
                 _ => {}
@@ -322,6 +339,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             function: function.to_string(),
             template_types: HashMap::new(),
             assigned,
+            addr_taken,
             emulated_switch_depth: 0,
             loop_depth: 0,
             switch_depth: 0,

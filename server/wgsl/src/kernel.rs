@@ -38,6 +38,18 @@ pub fn compile_kernel(
     kernel: &str,
     opts: &TranspileOptions,
 ) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+    compile_kernel_recording(model, source, kernel, opts, &mut Vec::new())
+}
+
+/// [`compile_kernel`], also reporting the spans of the loops it unrolled
+/// (filled even when the kernel has errors elsewhere).
+pub fn compile_kernel_recording(
+    model: &FileModel,
+    source: &str,
+    kernel: &str,
+    opts: &TranspileOptions,
+    unrolled: &mut Vec<Span>,
+) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
     let Some(f) = model
         .functions
         .iter()
@@ -66,6 +78,7 @@ pub fn compile_kernel(
         module_names: HashSet::new(),
         shared_vars: HashMap::new(),
         dynamic_shared_default_bytes: 0,
+        unrolled_loops: Vec::new(),
     };
     let (block, block_source) = block_size(model, f, opts);
     let launch = model.launches_of(kernel).next();
@@ -161,6 +174,7 @@ pub fn compile_kernel(
         lower.stmt_flat(b, &mut body);
     }
     drop(lower);
+    unrolled.clone_from(&m.unrolled_loops);
 
     if m.diags.iter().any(|d| d.is_error()) {
         return Err(m.diags);

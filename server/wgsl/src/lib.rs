@@ -8,6 +8,7 @@
 //! * [`bindings`] — storage/uniform bindings and the [`Sidecar`].
 //! * [`emit`] — the statement tree and its printer.
 //! * [`validate`] — naga parsing and validation.
+//! * `unroll` — which `for` loops can be unrolled ([`TranspileOptions::unroll`]).
 //!
 //! See `README.md` for the CUDA → WGSL mapping and the semantic differences.
 
@@ -23,6 +24,7 @@ mod kernel;
 pub mod names;
 mod stmt;
 pub mod types;
+mod unroll;
 pub mod validate;
 
 use cudalens_syntax::FileModel;
@@ -48,6 +50,19 @@ pub struct TranspileOptions {
     pub block_override: Option<[u32; 3]>,
     /// The file name shown in the generated header comment.
     pub source_name: Option<String>,
+    /// Unroll every unrollable `for` loop by this factor (clamped to 64).
+    /// `None` honours `#pragma unroll N` written before a loop; `Some(0)`
+    /// and `Some(1)` unroll nothing, not even loops with a pragma.
+    ///
+    /// A loop is unrollable when it counts an integer variable up to a
+    /// loop-invariant bound (`i < b`, `i <= b`, `b > i`, `b >= i`; step `i++`
+    /// or `i += c`, `c` a positive constant) and its body does not change `i`,
+    /// leave the loop (`break`, `continue`, `return`), or synchronize
+    /// (barriers, fences, warp intrinsics). The unrolled code runs the same
+    /// iterations in the same order: a main loop runs `factor` copies of the
+    /// body while that many iterations remain, then the original loop runs
+    /// the rest. See `README.md` and [`unrollable_loops`].
+    pub unroll: Option<u32>,
 }
 
 /// A compiled kernel.
@@ -87,4 +102,48 @@ pub fn transpile_all(
         .filter(|k| seen.insert(k.name.clone()))
         .map(|k| (k.name.clone(), transpile(model, source, &k.name, opts)))
         .collect()
+}
+
+/// The `for` statements of `kernel` (and of the device functions of this
+/// file it calls) that [`transpile`] unrolls when [`TranspileOptions::unroll`]
+/// asks for it, as spans of the whole statement in `source`, in source
+/// order. Empty when the kernel has no unrollable loop. An
+/// autotuner can benchmark unroll factors when this is not empty, and put
+/// `#pragma unroll N` on the line before each span's start in the CUDA source.
+///
+/// Compiles the kernel with every optional feature allowed (`f16`, `f64`,
+/// 64-bit integers, subgroups), so that a kernel that needs one is still
+/// inspected; use [`unrollable_loops_with`] to inspect exactly one set of
+/// options. Loops are found even when the kernel has errors elsewhere.
+/// Loops that come out of a macro expansion are unrolled but not listed.
+pub fn unrollable_loops(
+    model: &FileModel,
+    source: &str,
+    kernel: &str,
+) -> Vec<cudalens_syntax::Span> {
+    let opts = TranspileOptions {
+        enable_f16: true,
+        enable_f64: true,
+        enable_int64: true,
+        subgroups: true,
+        ..TranspileOptions::default()
+    };
+    unrollable_loops_with(model, source, kernel, &opts)
+}
+
+/// [`unrollable_loops`] under `opts` (its `unroll` field is ignored).
+pub fn unrollable_loops_with(
+    model: &FileModel,
+    source: &str,
+    kernel: &str,
+    opts: &TranspileOptions,
+) -> Vec<cudalens_syntax::Span> {
+    let opts = TranspileOptions {
+        unroll: Some(2),
+        ..opts.clone()
+    };
+    let mut loops = Vec::new();
+    let _ = kernel::compile_kernel_recording(model, source, kernel, &opts, &mut loops);
+    loops.sort_by_key(|s| (s.start, s.end));
+    loops
 }

@@ -72,8 +72,18 @@ impl FnLower<'_, '_> {
                 cond,
                 step,
                 body,
-                ..
-            } => self.for_loop(init, cond.as_ref(), step.as_ref(), body, out),
+                unroll,
+            } => {
+                let parts = ForParts {
+                    init,
+                    cond: cond.as_ref(),
+                    step: step.as_ref(),
+                    body,
+                    pragma: *unroll,
+                    span: s.span,
+                };
+                self.for_loop(parts, out)
+            }
             StmtKind::While { cond, body } => self.while_loop(cond, body, out),
             StmtKind::DoWhile { body, cond } => self.do_while(body, cond, out),
             StmtKind::Switch { cond, body } => self.switch(cond, body, s.span, out),
@@ -166,20 +176,13 @@ impl FnLower<'_, '_> {
         (pre, v)
     }
 
-    fn for_loop(
-        &mut self,
-        init: &[Stmt],
-        cond: Option<&Expr>,
-        step: Option<&Expr>,
-        body: &Stmt,
-        out: &mut Vec<WStmt>,
-    ) {
+    fn for_loop(&mut self, f: ForParts, out: &mut Vec<WStmt>) {
         self.push_scope();
         let mut init_out = Vec::new();
-        for s in init {
+        for s in f.init {
             self.stmt(s, &mut init_out);
         }
-        let (cond_pre, cond_val) = match cond {
+        let (cond_pre, cond_val) = match f.cond {
             Some(c) => {
                 let (p, v) = self.loop_cond(c);
                 (p, Some(v))
@@ -187,55 +190,150 @@ impl FnLower<'_, '_> {
             None => (Vec::new(), None),
         };
         let mut step_out = Vec::new();
-        if let Some(st) = step {
+        if let Some(st) = f.step {
             self.expr_stmt(st, &mut step_out);
         }
+        let factor = crate::unroll::factor(self.m.opts.unroll, f.pragma);
+        let guard = match &cond_val {
+            Some(c) if factor > 1 && cond_pre.is_empty() => self.unroll_guard(&f, c, factor),
+            _ => None,
+        };
         let mut body_out = Vec::new();
-        self.loop_body(body, &mut body_out);
+        self.loop_body(f.body, &mut body_out);
         self.pop_scope();
 
-        let header_piece = |v: &[WStmt], allow_decl: bool| -> Option<String> {
-            match v {
-                [] => Some(String::new()),
-                [WStmt::Line(l)]
-                    if allow_decl
-                        || !(l.starts_with("let ")
-                            || l.starts_with("var ")
-                            || l.starts_with("const ")) =>
-                {
-                    if l.starts_with("const ") {
-                        None
-                    } else {
-                        Some(l.trim_end_matches(';').to_string())
-                    }
-                }
-                _ => None,
-            }
-        };
-        if cond_pre.is_empty()
-            && let (Some(i), Some(st)) = (
-                header_piece(&init_out, true),
-                header_piece(&step_out, false),
-            )
-        {
-            let c = cond_val.map(|c| c.text).unwrap_or_default();
-            out.push(WStmt::Block(format!("for ({i}; {c}; {st})"), body_out));
-            return;
-        }
-        let mut loop_body = cond_pre;
-        if let Some(c) = cond_val {
-            loop_body.push(break_unless(&c));
-        }
-        loop_body.extend(body_out);
-        if !step_out.is_empty() {
-            loop_body.push(WStmt::Block("continuing".into(), step_out));
-        }
-        let lp = WStmt::Block("loop".into(), loop_body);
-        if init_out.is_empty() {
+        let Some(guard) = guard else {
+            let lp = for_statement(init_out, cond_pre, cond_val, step_out, body_out);
             out.push(lp);
+            return;
+        };
+        self.record_unrolled(f.span);
+        // Main loop: `factor` iterations per pass while that many remain;
+        // then the original loop runs what is left.
+        let mut main = Vec::new();
+        let step_in_header = header_piece(&step_out, false);
+        for copy in 0..factor {
+            if !body_out.is_empty() {
+                main.push(WStmt::Block(String::new(), body_out.clone()));
+            }
+            if copy + 1 < factor || step_in_header.is_none() {
+                main.extend(step_out.iter().cloned());
+            }
+        }
+        let main_loop = match step_in_header {
+            Some(st) => WStmt::Block(format!("for (; {guard}; {st})"), main),
+            None => WStmt::Block(format!("while {}", crate::emit::paren(&guard)), main),
+        };
+        let remainder = for_statement(Vec::new(), cond_pre, cond_val, step_out, body_out);
+        let mut stmts = Vec::new();
+        let wrap = !init_out.is_empty();
+        stmts.extend(init_out);
+        stmts.push(WStmt::Comment(format!(
+            "unrolled by {factor}; the second loop runs the remaining iterations"
+        )));
+        stmts.push(main_loop);
+        stmts.push(remainder);
+        if wrap {
+            out.push(WStmt::Block(String::new(), stmts));
         } else {
-            init_out.push(lp);
-            out.push(WStmt::Block(String::new(), init_out));
+            out.extend(stmts);
+        }
+    }
+
+    /// The main loop's condition when the loop `f` can be unrolled by
+    /// `factor` (see [`crate::unroll`]): the original condition `cond` and
+    /// "at least `factor` iterations remain", as `b - i > (factor-1)*step`
+    /// (`>=` for `<=` loops). `cond` is checked first, so `b - i` is
+    /// positive and cannot wrap for unsigned types; where it wraps negative
+    /// for signed ones the guard fails and the remainder loop does the work.
+    /// Must run in the loop's scope, after its init.
+    fn unroll_guard(&mut self, f: &ForParts, cond: &Val, factor: u32) -> Option<String> {
+        let diags = self.m.diags.len();
+        let guard = self.unroll_guard_inner(f, cond, factor);
+        // Whatever was reported while lowering the guard was reported for
+        // the original condition and step already.
+        self.m.diags.truncate(diags);
+        guard
+    }
+
+    fn unroll_guard_inner(&mut self, f: &ForParts, cond: &Val, factor: u32) -> Option<String> {
+        use cudalens_syntax::ir::BinOp;
+        let c = crate::unroll::candidate(self.m.model, f.cond, f.step, f.body)?;
+        match self.lookup(c.var) {
+            Some(Sym::Value {
+                ty: Ty::Scalar(s), ..
+            }) if s.is_int() => {}
+            _ => return None,
+        }
+        for name in crate::unroll::names(c.bound) {
+            if c.body_writes.contains(name) || self.addr_taken.contains(name) {
+                return None;
+            }
+            match self.lookup(name) {
+                Some(Sym::Value { .. } | Sym::Const(_)) => {}
+                Some(_) => return None,
+                None if matches!(name, "threadIdx" | "blockIdx" | "blockDim" | "gridDim") => {}
+                None => return None,
+            }
+        }
+        let mut scratch = Vec::new();
+        let step = match c.step {
+            crate::unroll::StepBy::One => 1,
+            crate::unroll::StepBy::Const(e) => match self.expr(e, &mut scratch).konst {
+                Some(Konst::Int(k)) => k,
+                _ => return None,
+            },
+        };
+        let span = f.cond.map(|e| e.span).unwrap_or(f.span);
+        let ahead = step.checked_mul(i128::from(factor - 1))?;
+        if step <= 0 || ahead > i128::from(i32::MAX) {
+            return None;
+        }
+        let bound = self.expr(c.bound, &mut scratch);
+        let var = Expr::new(ExprKind::Ident(c.var.to_string()), span);
+        let var = self.expr(&var, &mut scratch);
+        if !scratch.is_empty()
+            || bound.ptr.is_some()
+            || !bound.ty.scalar().is_some_and(|s| s.is_int())
+        {
+            return None;
+        }
+        let left = self.binary(BinOp::Sub, bound, var, span);
+        let op = if c.inclusive { BinOp::Ge } else { BinOp::Gt };
+        let enough = self.binary(op, left, Val::konst(Konst::Int(ahead), Scalar::I32), span);
+        if enough.is_error() || enough.konst.is_some() || cond.is_error() {
+            return None;
+        }
+        let rel = [
+            Prec::Primary,
+            Prec::Unary,
+            Prec::Mul,
+            Prec::Add,
+            Prec::Shift,
+            Prec::Rel,
+        ];
+        let mut first = rel.to_vec();
+        first.push(Prec::LogAnd);
+        Some(format!(
+            "{} && {}",
+            cond.operand(&first),
+            enough.operand(&rel)
+        ))
+    }
+
+    /// Notes an unrolled loop for [`crate::unrollable_loops`]: loops written
+    /// in the main file (not produced by a macro), each once.
+    fn record_unrolled(&mut self, span: Span) {
+        let in_main_file = self
+            .m
+            .model
+            .function(&self.function)
+            .is_some_and(|f| f.in_main_file());
+        if in_main_file
+            && span.text(self.m.source).starts_with("for")
+            && !self.m.unrolled_loops.contains(&span)
+        {
+            self.m.unrolled_loops.push(span);
         }
     }
 
@@ -907,5 +1005,71 @@ fn break_unless(c: &Val) -> WStmt {
         cond: negate(c),
         then: vec![WStmt::line("break;")],
         els: vec![],
+    }
+}
+
+/// The parts of a C `for` statement.
+pub struct ForParts<'s> {
+    pub init: &'s [Stmt],
+    pub cond: Option<&'s Expr>,
+    pub step: Option<&'s Expr>,
+    pub body: &'s Stmt,
+    /// `#pragma unroll [N]` before the loop.
+    pub pragma: Option<Option<i64>>,
+    pub span: Span,
+}
+
+/// One lowered statement as a piece of a `for (init; cond; step)` header,
+/// if it fits there.
+fn header_piece(v: &[WStmt], allow_decl: bool) -> Option<String> {
+    match v {
+        [] => Some(String::new()),
+        [WStmt::Line(l)]
+            if allow_decl
+                || !(l.starts_with("let ") || l.starts_with("var ") || l.starts_with("const ")) =>
+        {
+            if l.starts_with("const ") {
+                None
+            } else {
+                Some(l.trim_end_matches(';').to_string())
+            }
+        }
+        _ => None,
+    }
+}
+
+/// A lowered C `for`: a WGSL `for` when init, condition and step fit in its
+/// header, otherwise `loop { if !cond { break; } body continuing { step } }`.
+fn for_statement(
+    init_out: Vec<WStmt>,
+    cond_pre: Vec<WStmt>,
+    cond_val: Option<Val>,
+    step_out: Vec<WStmt>,
+    body_out: Vec<WStmt>,
+) -> WStmt {
+    if cond_pre.is_empty()
+        && let (Some(i), Some(st)) = (
+            header_piece(&init_out, true),
+            header_piece(&step_out, false),
+        )
+    {
+        let c = cond_val.map(|c| c.text).unwrap_or_default();
+        return WStmt::Block(format!("for ({i}; {c}; {st})"), body_out);
+    }
+    let mut loop_body = cond_pre;
+    if let Some(c) = cond_val {
+        loop_body.push(break_unless(&c));
+    }
+    loop_body.extend(body_out);
+    if !step_out.is_empty() {
+        loop_body.push(WStmt::Block("continuing".into(), step_out));
+    }
+    let lp = WStmt::Block("loop".into(), loop_body);
+    if init_out.is_empty() {
+        lp
+    } else {
+        let mut block = init_out;
+        block.push(lp);
+        WStmt::Block(String::new(), block)
     }
 }

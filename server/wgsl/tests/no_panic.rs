@@ -167,6 +167,7 @@ proptest! {
         mutations in proptest::collection::vec(mutation(), 1..6),
         subgroups in any::<bool>(),
         wide in any::<bool>(),
+        unroll in proptest::option::of(0u32..6),
     ) {
         let files = common::suite();
         let (_, source) = &files[file % files.len()];
@@ -176,6 +177,7 @@ proptest! {
             enable_f16: wide,
             enable_f64: wide,
             enable_int64: wide,
+            unroll,
             ..TranspileOptions::default()
         };
         check(&mutated, &opts);
@@ -185,12 +187,13 @@ proptest! {
 #[test]
 fn unmutated_suite_with_every_option_combination() {
     for (_, source) in common::suite() {
-        for bits in 0..4u8 {
+        for bits in 0..8u8 {
             let opts = TranspileOptions {
                 subgroups: bits & 1 != 0,
                 enable_f16: bits & 2 != 0,
                 enable_f64: bits & 2 != 0,
                 enable_int64: bits & 2 != 0,
+                unroll: (bits & 4 != 0).then_some(4),
                 ..TranspileOptions::default()
             };
             check(&source, &opts);
