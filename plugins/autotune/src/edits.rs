@@ -2,7 +2,9 @@
 //! the block argument at the launch site together with the grid computed from it.
 
 use cudalens_plugin_protocol::text::advance;
-use cudalens_plugin_protocol::{LaunchSite, Range, TextEdit, TuneParams, Variant};
+use cudalens_plugin_protocol::{
+    LaunchSite, LoopSite, Position, Range, TextEdit, TuneParams, Variant,
+};
 
 const LAUNCH_BOUNDS: &str = "__launch_bounds__";
 const GLOBAL: &str = "__global__";
@@ -40,6 +42,29 @@ pub fn launch_bounds_edit(params: &TuneParams, threads: u64) -> TextEdit {
         new_text,
         uri: None,
     }
+}
+
+/// `#pragma unroll {factor}` above each loop the host unrolled for the variant (replacing a
+/// pragma that is already there), so nvcc unrolls the CUDA source as the benchmark did.
+pub fn unroll_pragma_edits(loops: &[LoopSite], factor: u32) -> Vec<TextEdit> {
+    loops
+        .iter()
+        .map(|site| match site.pragma_range {
+            Some(range) => TextEdit {
+                range,
+                new_text: format!("#pragma unroll {factor}"),
+                uri: None,
+            },
+            None => {
+                let line_start = Position::new(site.range.start.line, 0);
+                TextEdit {
+                    range: Range::new(line_start, line_start),
+                    new_text: format!("{}#pragma unroll {factor}\n", site.indent),
+                    uri: None,
+                }
+            }
+        })
+        .collect()
 }
 
 /// The block argument in source form: `128` or `dim3(16, 16)`.
@@ -210,6 +235,28 @@ mod tests {
             Range::new(Position::new(4, 11), Position::new(4, 36))
         );
         assert_eq!(edit.new_text, "__launch_bounds__(512, 2)");
+    }
+
+    #[test]
+    fn unroll_pragmas_are_inserted_or_replace_the_existing_one() {
+        let fresh = LoopSite {
+            range: Range::new(Position::new(7, 4), Position::new(9, 5)),
+            indent: "    ".into(),
+            pragma_range: None,
+        };
+        let existing = LoopSite {
+            range: Range::new(Position::new(12, 4), Position::new(13, 5)),
+            indent: "    ".into(),
+            pragma_range: Some(Range::new(Position::new(11, 4), Position::new(11, 18))),
+        };
+        let edits = unroll_pragma_edits(&[fresh, existing], 4);
+        assert_eq!(
+            edits[0].range,
+            Range::new(Position::new(7, 0), Position::new(7, 0))
+        );
+        assert_eq!(edits[0].new_text, "    #pragma unroll 4\n");
+        assert_eq!(edits[1].range.start, Position::new(11, 4));
+        assert_eq!(edits[1].new_text, "#pragma unroll 4");
     }
 
     fn site(block: &str, grid: &str) -> LaunchSite {

@@ -14,7 +14,7 @@ use cudalens_plugin_protocol::{
 };
 
 use crate::candidates::{block_candidates, unroll_candidates};
-use crate::edits::{block_expression, launch_bounds_edit, launch_site_edit};
+use crate::edits::{block_expression, launch_bounds_edit, launch_site_edit, unroll_pragma_edits};
 use crate::history::History;
 
 /// A difference below this is treated as noise when comparing with the current block.
@@ -184,8 +184,11 @@ fn explain(params: &TuneParams, table: &[TuneRow], best: &TuneRow) -> String {
         }
     }
     text.push('.');
-    if best.variant.unroll.is_some() {
-        text.push_str(" The unroll factor is applied through the variant's `unroll` setting.");
+    if let Some(factor) = best.variant.unroll.filter(|&u| u > 1) {
+        text.push_str(&format!(
+            " `#pragma unroll {factor}` goes above the {} loop(s) the benchmark unrolled.",
+            params.unroll_loops.len()
+        ));
     }
     if let Some(launch) = &params.launch {
         if launch_site_edit(launch, &best.variant).is_none() {
@@ -203,6 +206,9 @@ fn explain(params: &TuneParams, table: &[TuneRow], best: &TuneRow) -> String {
 
 fn code_action(params: &TuneParams, table: &[TuneRow], best: &TuneRow) -> CodeAction {
     let mut edits = vec![launch_bounds_edit(params, best.variant.threads())];
+    if let Some(factor) = best.variant.unroll.filter(|&u| u > 1) {
+        edits.extend(unroll_pragma_edits(&params.unroll_loops, factor));
+    }
     edits.extend(
         params
             .launch

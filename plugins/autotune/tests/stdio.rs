@@ -82,7 +82,9 @@ fn tune_params(block_arg: &str) -> Value {
             "grid_arg_range": {"start": {"line": 20, "character": 2}, "end": {"line": 20, "character": 12}},
             "grid_arg_text": "(n+255)/256"
         },
-        "unroll_allowed": true
+        "unroll_allowed": true,
+        "unroll_loops": [{"range": {"start": {"line": 4, "character": 4}, "end": {"line": 5, "character": 20}},
+                          "indent": "    "}]
     })
 }
 
@@ -136,9 +138,15 @@ fn tunes_through_benchmark_callbacks_and_offers_edits() {
         json!({"line": 2, "character": 10})
     );
     // The grid computed from the block is rewritten with it.
-    assert_eq!(edits[1]["new_text"], "(n+127)/128");
-    assert_eq!(edits[2]["new_text"], "128");
-    assert_eq!(edits[2]["uri"], "file:///w/main.cu");
+    // The winning unroll factor becomes a pragma above the loop the host unrolled.
+    assert_eq!(edits[1]["new_text"], "    #pragma unroll 2\n");
+    assert_eq!(
+        edits[1]["range"]["start"],
+        json!({"line": 4, "character": 0})
+    );
+    assert_eq!(edits[2]["new_text"], "(n+127)/128");
+    assert_eq!(edits[3]["new_text"], "128");
+    assert_eq!(edits[3]["uri"], "file:///w/main.cu");
 
     // The measurement is remembered: analyze now points at the faster block.
     let analysis = s.call(
@@ -153,8 +161,9 @@ fn tunes_through_benchmark_callbacks_and_offers_edits() {
     );
 
     // A named block variable is not rewritten (it usually feeds the grid computation too).
+    // Only `__launch_bounds__` and the pragma remain.
     let result = s.call(4, "tune", tune_params("threads"), &synthetic_timings);
-    assert_eq!(result["code_action"]["edits"].as_array().unwrap().len(), 1);
+    assert_eq!(result["code_action"]["edits"].as_array().unwrap().len(), 2);
     assert!(
         result["explanation"]
             .as_str()

@@ -336,6 +336,22 @@ pub struct TuneParams {
     /// (via the `unroll` field of a variant).
     #[serde(default)]
     pub unroll_allowed: bool,
+    /// The loops a variant's `unroll` applies to, where `#pragma unroll N` would go.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unroll_loops: Vec<LoopSite>,
+}
+
+/// A loop the host can unroll.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoopSite {
+    /// The `for` statement.
+    pub range: Range,
+    /// The whitespace that starts the loop's line (for an inserted pragma line).
+    #[serde(default)]
+    pub indent: String,
+    /// An existing `#pragma unroll ...` line right above the loop (to replace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pragma_range: Option<Range>,
 }
 
 /// One configuration to benchmark.

@@ -254,6 +254,9 @@ pub struct BenchOptions {
     pub timeout: Duration,
     /// wgpu's bounds clamps and loop bounding (off = native CUDA semantics).
     pub runtime_checks: RuntimeChecks,
+    /// Unroll factor for every unrollable loop (`cudalens_wgsl::unrollable_loops`);
+    /// `None` follows the source's `#pragma unroll N`.
+    pub unroll: Option<u32>,
 }
 
 impl Default for BenchOptions {
@@ -267,6 +270,7 @@ impl Default for BenchOptions {
             args: Vec::new(),
             timeout: Duration::from_secs(30),
             runtime_checks: RuntimeChecks::Checked,
+            unroll: None,
         }
     }
 }
@@ -347,6 +351,7 @@ pub fn prepare(
         adapter.features.shader_f16,
     );
     topts.block_override = opts.block;
+    topts.unroll = opts.unroll;
     let out = transpile_guarded(model, text, kernel, &topts).map_err(PrepareError::Transpile)?;
     let interface = KernelInterface::from_json(&out.sidecar.to_json())
         .map_err(|e| PrepareError::Other(e.to_string()))?;
@@ -605,10 +610,10 @@ pub struct HistoryTarget<'a> {
 }
 
 /// Benchmarks one variant of `kernel` (a plugin's `host/benchmark`): the
-/// kernel transpiled with `variant.block` as its workgroup size, over a
-/// problem of `target.size`. Every failure, including
-/// variants this host cannot build (`defines`, `unroll`), is `ok: false`
-/// with the reason. Blocking: call it on a blocking thread.
+/// kernel transpiled with `variant.block` as its workgroup size and its
+/// loops unrolled by `variant.unroll`, over a problem of `target.size`.
+/// Every failure, including variants this host cannot build (`defines`),
+/// is `ok: false` with the reason. Blocking: call it on a blocking thread.
 pub fn benchmark_variant(
     runner: &mut Runner,
     target: &VariantTarget<'_>,
@@ -616,9 +621,6 @@ pub fn benchmark_variant(
 ) -> BenchResult {
     if !variant.defines.is_empty() {
         return BenchResult::failure("this host cannot apply `defines` to a variant");
-    }
-    if variant.unroll.is_some_and(|u| u > 1) {
-        return BenchResult::failure("this host cannot apply an unroll factor to a variant");
     }
     if variant.block.contains(&0) {
         return BenchResult::failure("block dimensions must be positive");
@@ -644,6 +646,7 @@ pub fn benchmark_variant(
         warmup: target.warmup,
         iterations: target.iterations,
         timeout: target.timeout,
+        unroll: variant.unroll,
         ..BenchOptions::default()
     };
     let t = target;

@@ -87,18 +87,25 @@ fn wait_for_server_request(client: &mut LspClient, method: &str, timeout: Durati
     }
 }
 
-#[test]
-fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
-    if !gpu_available() {
-        return;
-    }
+/// A server with the autotune plugin, `source` open as `name` in a fresh
+/// workspace, after `cudalens.pluginTune` at `at`: the client (which answers
+/// "Apply"), the workspace, the document URI, the shown table and its times.
+struct Tuned {
+    client: LspClient,
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    uri: String,
+    table: String,
+    times: Vec<f64>,
+}
+
+fn tune(name: &str, source: &str, at: &str, size: u32) -> Tuned {
     let autotune = autotune_binary();
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path().canonicalize().expect("canonical");
     std::fs::create_dir(root.join(".git")).expect(".git");
-    let file = root.join("vector_add.cu");
-    let source = literal_launch();
-    std::fs::write(&file, &source).expect("write");
+    let file = root.join(name);
+    std::fs::write(&file, source).expect("write");
 
     let mut client = LspClient::start();
     let settings = json!({
@@ -117,31 +124,31 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
         "{commands}"
     );
     let uri = uri_of(&file);
-    client.open(&uri, &source, 1);
+    client.open(&uri, source, 1);
     client.diagnostics(&uri, 1);
 
-    // A small problem (64 Ki elements) keeps five variants to seconds on lavapipe.
     let result = client.request(
         "workspace/executeCommand",
         json!({"command": "cudalens.pluginTune", "arguments": [
-            uri, null, position_of(VECTOR_ADD, "c[i] = a[i]"), {"size": 65536}
+            uri, null, position_of(source, at), {"size": size}
         ]}),
     );
     assert_eq!(result, Value::Null);
 
+    let kernel_table = |m: &Value| {
+        m["method"] == "window/showMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains(" (autotune): "))
+    };
     let shown = client
-        .try_wait_for(
-            &|m| {
-                m["method"] == "window/showMessage"
-                    && m["params"]["message"]
-                        .as_str()
-                        .is_some_and(|t| t.starts_with("vector_add (autotune)"))
-            },
-            TUNE_TIMEOUT,
-        )
+        .try_wait_for(&kernel_table, TUNE_TIMEOUT)
         .unwrap_or_else(|| panic!("no tuning table; requests: {:#?}", client.server_requests));
-    let table = shown["params"]["message"].as_str().unwrap_or_default();
-    // Every candidate block size ran on the adapter and took a positive time.
+    let table = shown["params"]["message"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // Every candidate ran on the adapter and took a positive time.
     let times: Vec<f64> = table
         .lines()
         .filter(|l| l.trim_start_matches('*').trim_start().starts_with("block "))
@@ -161,8 +168,19 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
         table.contains("* block "),
         "recommendation not marked:\n{table}"
     );
+    Tuned {
+        client,
+        _dir: dir,
+        root,
+        uri,
+        table,
+        times,
+    }
+}
 
-    let question = wait_for_server_request(&mut client, "window/showMessageRequest", TUNE_TIMEOUT);
+/// The edits of the `workspace/applyEdit` the server sent after "Apply".
+fn applied_edits(client: &mut LspClient, uri: &str) -> Vec<Value> {
+    let question = wait_for_server_request(client, "window/showMessageRequest", TUNE_TIMEOUT);
     let actions: Vec<&str> = question["params"]["actions"]
         .as_array()
         .into_iter()
@@ -170,12 +188,32 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
         .filter_map(|a| a["title"].as_str())
         .collect();
     assert_eq!(actions, ["Apply", "Cancel"], "{question:#}");
-
-    let apply = wait_for_server_request(&mut client, "workspace/applyEdit", TUNE_TIMEOUT);
-    let edits = apply["params"]["edit"]["changes"][uri.as_str()]
+    let apply = wait_for_server_request(client, "workspace/applyEdit", TUNE_TIMEOUT);
+    apply["params"]["edit"]["changes"][uri]
         .as_array()
         .cloned()
-        .unwrap_or_else(|| panic!("no edits for {uri}: {apply:#}"));
+        .unwrap_or_else(|| panic!("no edits for {uri}: {apply:#}"))
+}
+
+#[test]
+fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
+    if !gpu_available() {
+        return;
+    }
+    let source = literal_launch();
+    // A small problem (64 Ki elements) keeps five variants to seconds on lavapipe.
+    // `_dir` keeps the workspace alive until the end of the test.
+    let Tuned {
+        mut client,
+        _dir,
+        root,
+        uri,
+        times,
+        ..
+    } = tune("vector_add.cu", &source, "c[i] = a[i]", 65536);
+    // vector_add has no loop: no unroll variants.
+    assert_eq!(times.len(), 5);
+    let edits = applied_edits(&mut client, &uri);
     // `__launch_bounds__` goes after `__global__` on the declaration (line 2);
     // the launch's literal block and the grid computed from it change together.
     let bounds = edits
@@ -238,5 +276,65 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
         Duration::from_millis(500),
     );
     assert!(complaint.is_none(), "{complaint:?}");
+    assert!(client.shutdown_and_exit().success());
+}
+
+/// A kernel with a per-thread loop: the plugin also measures unroll factors
+/// (the server transpiles the loop unrolled), and a winning factor comes back
+/// as `#pragma unroll N` above the loop.
+const ROW_SUMS: &str = r#"__global__ void row_sums(const float* a, float* sums, int n) {
+    int r = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r < n) {
+        float s = 0.0f;
+        for (int c = 0; c < 64; ++c) s += a[(r * 64 + c) & (n - 1)];
+        sums[r] = s;
+    }
+}
+"#;
+
+#[test]
+fn plugin_tune_measures_unroll_factors_of_a_loop() {
+    if !gpu_available() {
+        return;
+    }
+    let Tuned {
+        mut client,
+        _dir,
+        table,
+        uri,
+        ..
+    } = tune("row_sums.cu", ROW_SUMS, "s += a", 16384);
+    assert!(
+        table.contains(" unroll 2: ") && table.contains(" unroll 4: "),
+        "{table}"
+    );
+    let edits = applied_edits(&mut client, &uri);
+    let pragma: Vec<&Value> = edits
+        .iter()
+        .filter(|e| {
+            e["newText"]
+                .as_str()
+                .is_some_and(|t| t.contains("#pragma unroll"))
+        })
+        .collect();
+    let recommended = table
+        .lines()
+        .find(|l| l.starts_with("* block "))
+        .unwrap_or_default();
+    if let Some(factor) = recommended
+        .split(" unroll ")
+        .nth(1)
+        .and_then(|t| t.split(':').next())
+    {
+        let loop_line = position_of(ROW_SUMS, "for (int c")["line"].clone();
+        assert_eq!(pragma.len(), 1, "{edits:#?}");
+        assert_eq!(pragma[0]["range"]["start"]["line"], loop_line);
+        assert_eq!(
+            pragma[0]["newText"],
+            format!("        #pragma unroll {factor}\n")
+        );
+    } else {
+        assert!(pragma.is_empty(), "{edits:#?}");
+    }
     assert!(client.shutdown_and_exit().success());
 }

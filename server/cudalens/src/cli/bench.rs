@@ -51,6 +51,10 @@ pub struct Args {
     /// Write the Markdown report (with the sweep's SVG chart) to this file.
     #[arg(long, value_name = "OUT.md")]
     pub report: Option<PathBuf>,
+    /// Unroll every loop the transpiler can unroll safely by N (overrides `#pragma unroll`;
+    /// 1 turns unrolling off).
+    #[arg(long, value_name = "N")]
+    pub unroll: Option<u32>,
     /// Run the shader without wgpu's bounds clamps and loop bounding, as native CUDA
     /// runs. An out-of-bounds access is then undefined behaviour (the GPU may be lost
     /// and is recovered); use it for kernels you trust, to compare with native code.
@@ -126,6 +130,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         } else {
             RuntimeChecks::Checked
         },
+        unroll: args.unroll,
     };
     let mut prepared =
         match gpu_actions::prepare(&model, &text, &args.file, &args.kernel, &opts, &adapter) {

@@ -15,7 +15,9 @@ use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types as lsp;
 
 use cudalens_gpu::{AdapterReport, Runner};
-use cudalens_plugin_host::protocol::{BenchResult, KernelModel, LaunchSite, TuneParams, TuneRow};
+use cudalens_plugin_host::protocol::{
+    BenchResult, KernelModel, LaunchSite, LoopSite, Range as PluginRange, TuneParams, TuneRow,
+};
 use cudalens_plugin_host::{BenchmarkRequest, BenchmarkService, BoxFuture};
 use cudalens_syntax::{LineIndex, Span};
 
@@ -367,6 +369,12 @@ fn tune_params(
                 .unwrap_or_default(),
         })
     });
+    let unroll_loops: Vec<LoopSite> =
+        cudalens_wgsl::unrollable_loops(model, &snapshot.text, kernel)
+            .into_iter()
+            .filter(in_text)
+            .map(|span| loop_site(&snapshot.text, span, plugin_range))
+            .collect();
     Ok(TuneParams {
         kernel: kernel_model,
         declaration_range: plugin_range(head),
@@ -374,9 +382,34 @@ fn tune_params(
         launch,
         limits: gpu_actions::block_limits(adapter),
         is_2d,
-        // Variants with an unroll factor cannot be built by this host yet.
-        unroll_allowed: false,
+        unroll_allowed: !unroll_loops.is_empty(),
+        unroll_loops,
     })
+}
+
+/// Where `#pragma unroll N` goes for the loop at `span`: its line's
+/// indentation, and the pragma line already above it, if any.
+fn loop_site(text: &str, span: Span, range: impl Fn(Span) -> PluginRange) -> LoopSite {
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let indent: String = text[line_start..span.start]
+        .chars()
+        .take_while(|c| c.is_whitespace())
+        .collect();
+    let pragma_range = line_start
+        .checked_sub(1)
+        .map(|newline| {
+            let prev_start = text[..newline].rfind('\n').map_or(0, |i| i + 1);
+            let line = text[prev_start..newline].trim_end_matches('\r');
+            let first = prev_start + (line.len() - line.trim_start().len());
+            (first, prev_start + line.len())
+        })
+        .filter(|&(first, end)| text[first..end].starts_with("#pragma unroll"))
+        .map(|(first, end)| range(Span::new(first, end)));
+    LoopSite {
+        range: range(span),
+        indent,
+        pragma_range,
+    }
 }
 
 /// `  128: 0.4120 ms, 812 GB/s` (`*` marks the recommendation).
