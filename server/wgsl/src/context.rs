@@ -287,6 +287,9 @@ pub struct FnLower<'a, 'm> {
     pub last_effectful: bool,
     /// Statements the entry point must run before the body.
     pub pending_prologue: Vec<WStmt>,
+    /// The call being lowered is a statement whose value is discarded
+    /// (set by `expr_stmt`, taken by the first call that asks).
+    pub result_discarded: bool,
 }
 
 impl<'a, 'm> FnLower<'a, 'm> {
@@ -344,6 +347,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             loop_depth: 0,
             switch_depth: 0,
             last_effectful: false,
+            result_discarded: false,
             pending_prologue: Vec::new(),
         }
     }

@@ -706,7 +706,9 @@ impl FnLower<'_, '_> {
                 template_args,
                 args,
             } => {
+                self.result_discarded = true;
                 let v = self.call(callee, template_args, args, e.span, out);
+                self.result_discarded = false;
                 if v.is_error() || v.text.is_empty() {
                     return;
                 }

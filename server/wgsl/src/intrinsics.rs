@@ -3,7 +3,7 @@
 //! clear refusals for what WGSL cannot do (printf, textures, ...).
 
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{BinOp, Expr};
+use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind};
 
 use crate::context::{AtomicRepr, FnLower, Place, Prec, Val};
 use crate::emit::WStmt;
@@ -600,6 +600,7 @@ impl FnLower<'_, '_> {
     }
 
     fn atomic_call(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        let discarded = std::mem::take(&mut self.result_discarded);
         if !self.arity(name, args, 2, span) {
             return Val::error();
         }
@@ -607,6 +608,15 @@ impl FnLower<'_, '_> {
             return Val::error();
         };
         let v = self.expr(&args[1], out);
+        let base = name.trim_end_matches("_block").trim_end_matches("_system");
+        if repr == AtomicRepr::F32Bits
+            && matches!(base, "atomicAdd" | "atomicSub")
+            && discarded
+            && self.m.opts.subgroups
+            && self.warp_uniform(&args[0])
+        {
+            return self.float_atomic_per_subgroup(base, &place, v, span, out);
+        }
         let wgsl = match name.trim_end_matches("_block").trim_end_matches("_system") {
             "atomicAdd" => "atomicAdd",
             "atomicSub" => "atomicSub",
@@ -701,6 +711,89 @@ impl FnLower<'_, '_> {
             return Val::void();
         }
         result
+    }
+
+    /// A float `atomicAdd`/`atomicSub` whose result is unused, on an address
+    /// every thread shares: the subgroup adds its operands first and one
+    /// invocation applies the sum. Without native float atomics every add is
+    /// a compare-exchange loop, and a whole grid retrying on one word
+    /// serialises (192 ms instead of 0.12 ms for 65,536 adds on an H100).
+    /// The total is the same sum in another association, which CUDA's
+    /// unordered float atomics allow.
+    fn float_atomic_per_subgroup(
+        &mut self,
+        wgsl: &str,
+        place: &Place,
+        v: Val,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
+        self.m.needs.subgroups = true;
+        let v = self.convert(v, &Ty::F32, span);
+        let sum = self.fresh("subgroup_sum");
+        out.push(WStmt::Comment(
+            "float atomic on an address shared by the warp: one compare-exchange loop per subgroup"
+                .into(),
+        ));
+        out.push(WStmt::line(format!("let {sum} = subgroupAdd({});", v.text)));
+        let mut leader = Vec::new();
+        self.atomic_rmw(
+            wgsl,
+            place,
+            AtomicRepr::F32Bits,
+            Val::atom(sum, Ty::F32),
+            span,
+            &mut leader,
+            false,
+        );
+        // The first active invocation applies the sum (naga has no subgroupElect).
+        self.m.uses.lane_id = true;
+        out.push(WStmt::If {
+            cond: "subgroupBroadcastFirst(lane_id) == lane_id".into(),
+            then: leader,
+            els: vec![],
+        });
+        self.last_effectful = false;
+        Val::void()
+    }
+
+    /// True when `e` has the same value in every thread: literals, block and
+    /// grid builtins, and parameters of the kernel that are never assigned,
+    /// combined with arithmetic, indexing, `&`, `*` and casts.
+    fn warp_uniform(&self, e: &Expr) -> bool {
+        if !self.is_kernel {
+            return false; // a device function's parameters may differ per thread
+        }
+        // (name, is a pointer): `&p[0]` takes an element's address, not p's.
+        let params: Vec<(&str, bool)> = self
+            .m
+            .model
+            .function(&self.function)
+            .map(|f| {
+                f.params
+                    .iter()
+                    .map(|p| (p.name.as_str(), p.ty.pointer > 0))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut uniform = true;
+        e.walk(&mut |x| {
+            uniform &= match &x.kind {
+                ExprKind::Int { .. } => true,
+                ExprKind::Builtin(b, _) => *b != Builtin::ThreadIdx,
+                ExprKind::Ident(name) => params.iter().any(|&(p, pointer)| {
+                    p == name
+                        && !self.assigned.contains(name)
+                        && (pointer || !self.addr_taken.contains(name))
+                }),
+                ExprKind::Unary(..)
+                | ExprKind::Binary(..)
+                | ExprKind::Index(..)
+                | ExprKind::Cast { .. } => true,
+                _ => false,
+            };
+        });
+        uniform
     }
 
     /// `atomicCAS`: CUDA's compare-and-swap is strong; WGSL's is weak (may
