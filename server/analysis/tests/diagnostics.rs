@@ -359,3 +359,275 @@ void host2(float* a, int runtime) { strided_rt<<<64, 128>>>(a, a, runtime); }
         "{msgs:#?}"
     );
 }
+
+// ---- the pure-map loop fix (thread-contiguous layout) ----------------------
+
+/// The issue's example: each thread walks its own chunk of `per_thread` elements.
+const SCALE_CHUNKS: &str = r#"__global__ void scale_chunks(const float* in, float* out, int per_thread) {
+  int t = blockIdx.x * blockDim.x + threadIdx.x;
+  for (int k = 0; k < per_thread; ++k)
+    out[t * per_thread + k] = 2.0f * in[t * per_thread + k];
+}
+void host(const float* in, float* out, int per_thread) {
+  scale_chunks<<<64, 256>>>(in, out, per_thread);
+}
+"#;
+
+/// The pure-map fixes offered on `src`'s uncoalesced accesses.
+fn pure_map_fixes(src: &str) -> Vec<cudalens_analysis::Fix> {
+    let (_, a) = common::analyze_text(src);
+    a.diagnostics
+        .iter()
+        .filter(|d| d.code == "uncoalesced-access")
+        .flat_map(|d| d.fixes.iter())
+        .filter(|f| f.title.starts_with("Interleave the"))
+        .cloned()
+        .collect()
+}
+
+/// `src` with `fix`'s edits applied.
+fn apply(src: &str, fix: &cudalens_analysis::Fix) -> String {
+    let mut edits = fix.edits.clone();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.span.start));
+    let mut out = src.to_string();
+    for e in edits {
+        out.replace_range(e.span.start..e.span.end, &e.new_text);
+    }
+    out
+}
+
+/// Every uncoalesced access of `src` carries the fix; returns it (they are all
+/// the same fix: one edit per index expression of the loop).
+fn the_pure_map_fix(src: &str) -> cudalens_analysis::Fix {
+    let (_, a) = common::analyze_text(src);
+    let uncoalesced: Vec<_> = a
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "uncoalesced-access")
+        .collect();
+    assert!(!uncoalesced.is_empty(), "{:#?}", a.diagnostics);
+    let fixes = pure_map_fixes(src);
+    assert_eq!(fixes.len(), uncoalesced.len(), "{uncoalesced:#?}");
+    assert!(fixes.iter().all(|f| *f == fixes[0]));
+    fixes[0].clone()
+}
+
+/// After the fix: re-analysed from the edited text, nothing is uncoalesced.
+fn assert_coalesced_after(src: &str, fix: &cudalens_analysis::Fix) -> String {
+    let fixed = apply(src, fix);
+    let (_, after) = common::analyze_text(&fixed);
+    assert!(
+        !after
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "uncoalesced-access"),
+        "{fixed}\n{:#?}",
+        after.diagnostics
+    );
+    let loads: Vec<_> = after
+        .accesses
+        .iter()
+        .filter(|a| a.space == cudalens_analysis::MemorySpace::Global)
+        .collect();
+    assert!(!loads.is_empty());
+    for a in loads {
+        assert_eq!(a.sectors_per_request, Some(4.0), "{a:?}");
+    }
+    fixed
+}
+
+#[test]
+fn pure_map_fix_interleaves_a_chunked_loop() {
+    let fix = the_pure_map_fix(SCALE_CHUNKS);
+    assert!(!fix.safe, "a suggestion, never applied on save");
+    assert_eq!(
+        fix.title,
+        "Interleave the `k` loop across threads: index `t * per_thread + k` → `k * (gridDim.x * blockDim.x) + t` (up to 32 → 4 sectors per request)"
+    );
+    assert!(
+        fix.explanation
+            .contains("every thread of the grid (gridDim.x * blockDim.x) runs the loop")
+            && fix
+                .explanation
+                .contains("each element's result depends only on that element")
+            && fix
+                .explanation
+                .contains("`in` and `out` do not overlap except at identical indices"),
+        "{}",
+        fix.explanation
+    );
+    let fixed = assert_coalesced_after(SCALE_CHUNKS, &fix);
+    assert_eq!(
+        fixed,
+        SCALE_CHUNKS.replace(
+            "out[t * per_thread + k] = 2.0f * in[t * per_thread + k];",
+            "out[k * (gridDim.x * blockDim.x) + t] = 2.0f * in[k * (gridDim.x * blockDim.x) + t];"
+        )
+    );
+}
+
+#[test]
+fn pure_map_fix_rewrites_an_index_local_and_other_operand_orders() {
+    let src = r#"#define CHUNK 8
+__global__ void axpb(const float* x, float* y, float a, float b) {
+  const int gid = threadIdx.x + blockDim.x * blockIdx.x;
+  for (int j = 0; j < CHUNK; j++) {
+    int idx = j + CHUNK * gid;
+    float v = x[idx];
+    y[idx] = fmaxf(a * v + b, 0.0f);
+  }
+}
+void host(const float* x, float* y) { axpb<<<128, 128>>>(x, y, 2.0f, 1.0f); }
+"#;
+    let fix = the_pure_map_fix(src);
+    assert_eq!(fix.edits.len(), 1, "the local's initialiser only: {fix:?}");
+    assert!(
+        fix.title.contains("(32 → 4 sectors per request)"),
+        "{}",
+        fix.title
+    );
+    assert!(
+        fix.explanation.contains("`x` and `y` do not overlap"),
+        "{}",
+        fix.explanation
+    );
+    let fixed = assert_coalesced_after(src, &fix);
+    assert_eq!(
+        fixed,
+        src.replace(
+            "int idx = j + CHUNK * gid;",
+            "int idx = j * (gridDim.x * blockDim.x) + gid;"
+        )
+    );
+
+    // The id written inline, `K*t + k`, a compound store to the same element.
+    let src = r#"__global__ void bump(float* data, int n_per) {
+  for (int k = 0; k < n_per; k += 1)
+    data[n_per * (blockIdx.x * blockDim.x + threadIdx.x) + k] += 1.0f;
+}
+void host(float* d, int n) { bump<<<32, 256>>>(d, n); }
+"#;
+    let fix = the_pure_map_fix(src);
+    let fixed = assert_coalesced_after(src, &fix);
+    assert!(
+        fixed.contains(
+            "data[k * (gridDim.x * blockDim.x) + (blockIdx.x * blockDim.x + threadIdx.x)] += 1.0f;"
+        ),
+        "{fixed}"
+    );
+    assert!(
+        fix.explanation
+            .contains("`data` is not also reached through another pointer"),
+        "{}",
+        fix.explanation
+    );
+}
+
+#[test]
+fn pure_map_fix_is_not_offered_when_the_loop_is_not_a_pure_map() {
+    let kernel = |body: &str, before: &str, block: &str| {
+        format!(
+            "__global__ void k(const float* in, float* out, int K, int n) {{\n  int t = blockIdx.x * blockDim.x + threadIdx.x;\n  __shared__ float s[256];\n  float sum = 0.0f;\n{before}  for (int k = 0; k < K; ++k) {{\n{body}\n  }}\n}}\nvoid host(const float* i, float* o, int K) {{ k<<<64, {block}>>>(i, o, K, 1 << 20); }}\n"
+        )
+    };
+    let map = "    out[t * K + k] = 2.0f * in[t * K + k];";
+    // Sanity: the plain form is offered.
+    assert_eq!(pure_map_fixes(&kernel(map, "", "256")).len(), 2);
+    let cases = [
+        (
+            "an accumulator carried across iterations",
+            kernel("    sum += in[t * K + k];", "", "256"),
+        ),
+        (
+            "an accumulator declared outside the body",
+            kernel(
+                "    sum = in[t * K + k];\n    out[t * K + k] = sum;",
+                "",
+                "256",
+            ),
+        ),
+        (
+            "a guard that only some threads pass",
+            "__global__ void k(const float* in, float* out, int K, int n) {\n  int t = blockIdx.x * blockDim.x + threadIdx.x;\n  if (t < n) {\n    for (int k = 0; k < K; ++k)\n      out[t * K + k] = 2.0f * in[t * K + k];\n  }\n}\nvoid host(const float* i, float* o, int K) { k<<<64, 256>>>(i, o, K, 1 << 20); }\n"
+                .to_string(),
+        ),
+        (
+            "an early return before the loop",
+            kernel(map, "  if (t >= n) return;\n", "256"),
+        ),
+        (
+            "a barrier",
+            kernel(&format!("{map}\n    __syncthreads();"), "", "256"),
+        ),
+        (
+            "a shared-memory access",
+            kernel(
+                "    s[threadIdx.x] = in[t * K + k];\n    out[t * K + k] = s[threadIdx.x];",
+                "",
+                "256",
+            ),
+        ),
+        (
+            "a second access with a different index",
+            kernel(
+                "    out[t * K + k] = in[t * K + k] + in[t * K + k + 1];",
+                "",
+                "256",
+            ),
+        ),
+        (
+            "an array also used outside the loop",
+            kernel(map, "  out[t] = 0.0f;\n", "256"),
+        ),
+        (
+            "the counter used outside the index",
+            kernel("    out[t * K + k] = in[t * K + k] * k;", "", "256"),
+        ),
+        ("a 2D block", kernel(map, "", "dim3(32, 8)")),
+        (
+            "threadIdx.y",
+            kernel(
+                &format!("{map}\n    out[t * K + k] += threadIdx.y;"),
+                "",
+                "256",
+            ),
+        ),
+        (
+            "an atomic",
+            kernel("    atomicAdd(&out[t * K + k], in[t * K + k]);", "", "256"),
+        ),
+        (
+            "a warp shuffle",
+            kernel(
+                "    out[t * K + k] = __shfl_down_sync(0xffffffffu, in[t * K + k], 1);",
+                "",
+                "256",
+            ),
+        ),
+        (
+            "a break",
+            kernel(
+                &format!("{map}\n    if (in[t * K + k] < 0.0f) break;"),
+                "",
+                "256",
+            ),
+        ),
+        (
+            "a bound that is not the stride",
+            kernel("    out[t * n + k] = 2.0f * in[t * n + k];", "", "256"),
+        ),
+    ];
+    for (what, src) in cases {
+        let (_, a) = common::analyze_text(&src);
+        assert!(
+            a.diagnostics.iter().any(|d| d.code == "uncoalesced-access"),
+            "{what}: the access is still reported\n{src}\n{:#?}",
+            a.diagnostics
+        );
+        assert!(
+            pure_map_fixes(&src).is_empty(),
+            "{what}: offered\n{src}\n{:#?}",
+            pure_map_fixes(&src)
+        );
+    }
+}

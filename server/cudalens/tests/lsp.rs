@@ -257,6 +257,77 @@ fn code_actions_quick_fix_and_fix_all() {
     assert_eq!(fix_all[0]["edit"]["changes"][uri.as_str()], *edits);
 }
 
+/// A loop where each thread walks its own chunk: the "interleave" fix is a
+/// quick fix with its conditions in the title, never preferred or applied by
+/// `source.fixAll`.
+const CHUNKS: &str = r#"__global__ void scale_chunks(const float* in, float* out, int per_thread) {
+  int t = blockIdx.x * blockDim.x + threadIdx.x;
+  for (int k = 0; k < per_thread; ++k)
+    out[t * per_thread + k] = 2.0f * in[t * per_thread + k];
+}
+void host(const float* in, float* out, int n) { scale_chunks<<<64, 256>>>(in, out, n); }
+"#;
+
+#[test]
+fn code_actions_offer_the_pure_map_interleave_as_a_suggestion() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(Value::Null);
+    let uri = uri.replace("kernels.cu", "chunks.cu");
+    client.open(&uri, CHUNKS, 1);
+    let diags = client.diagnostics(&uri, 1);
+    let store = diags
+        .iter()
+        .find(|d| {
+            d["code"] == "uncoalesced-access"
+                && d["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("uncoalesced global store"))
+        })
+        .unwrap_or_else(|| panic!("no uncoalesced store in {diags:#?}"))
+        .clone();
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": store["range"], "context": {"diagnostics": [store]}}),
+    );
+    let interleave = actions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| {
+            a["title"].as_str().is_some_and(|t| {
+                t.starts_with("Interleave the `k` loop across threads: index `t * per_thread + k` → `k * (gridDim.x * blockDim.x) + t` (up to 32 → 4 sectors per request) — Assumes every thread of the grid")
+            })
+        })
+        .unwrap_or_else(|| panic!("no interleave fix in {actions:#}"));
+    assert_eq!(interleave["kind"], "quickfix");
+    assert_eq!(interleave["isPreferred"], false);
+    let edits = interleave["edit"]["changes"][uri.as_str()]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(edits.len(), 2, "{interleave:#}");
+    for (edit, at) in edits.iter().zip(["out[", "in["]) {
+        assert_eq!(edit["newText"], "k * (gridDim.x * blockDim.x) + t");
+        let start = position_of(CHUNKS, &format!("{at}t * per_thread")).shift(at.len() as u64);
+        assert_eq!(edit["range"]["start"], start, "{edit}");
+    }
+
+    // A suggestion: source.fixAll leaves it out.
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 10, "character": 0}});
+    let fix_all = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    assert!(
+        fix_all.as_array().is_none_or(|a| a.is_empty()),
+        "{fix_all:#}"
+    );
+}
+
 trait Shift {
     fn shift(self, by: u64) -> Value;
 }

@@ -284,6 +284,15 @@ impl Expr {
         }
     }
 
+    /// Calls `f` on every sub-expression and then on this expression
+    /// (children first, so `f` may replace the node it is given).
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        for c in self.children_mut() {
+            c.walk_mut(f);
+        }
+        f(self);
+    }
+
     /// The variable name of a plain identifier.
     pub fn as_ident(&self) -> Option<&str> {
         match &self.kind {
@@ -377,6 +386,65 @@ impl Stmt {
                 e.walk(f);
             }
         });
+    }
+}
+
+impl Stmt {
+    /// Calls `f` on every expression (and sub-expression, children first) in
+    /// this statement tree, mutably: declarations' dimensions, initialisers
+    /// and constructor arguments included.
+    pub fn walk_exprs_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        match &mut self.kind {
+            StmtKind::Decl(decls) => {
+                for d in decls {
+                    for e in d
+                        .dims
+                        .iter_mut()
+                        .flatten()
+                        .chain(d.init.iter_mut())
+                        .chain(d.ctor_args.iter_mut().flatten())
+                    {
+                        e.walk_mut(f);
+                    }
+                }
+            }
+            StmtKind::Expr(e) | StmtKind::Return(Some(e)) => e.walk_mut(f),
+            StmtKind::Block(v) => v.iter_mut().for_each(|s| s.walk_exprs_mut(f)),
+            StmtKind::Case { value, body } => {
+                if let Some(v) = value {
+                    v.walk_mut(f);
+                }
+                body.iter_mut().for_each(|s| s.walk_exprs_mut(f));
+            }
+            StmtKind::If { cond, then, els } => {
+                cond.walk_mut(f);
+                then.walk_exprs_mut(f);
+                if let Some(e) = els {
+                    e.walk_exprs_mut(f);
+                }
+            }
+            StmtKind::For {
+                init,
+                cond,
+                step,
+                body,
+                ..
+            } => {
+                init.iter_mut().for_each(|s| s.walk_exprs_mut(f));
+                cond.iter_mut()
+                    .chain(step.iter_mut())
+                    .for_each(|e| e.walk_mut(f));
+                body.walk_exprs_mut(f);
+            }
+            StmtKind::While { cond, body }
+            | StmtKind::DoWhile { body, cond }
+            | StmtKind::Switch { cond, body } => {
+                cond.walk_mut(f);
+                body.walk_exprs_mut(f);
+            }
+            StmtKind::Label(_, body) => body.walk_exprs_mut(f),
+            _ => {}
+        }
     }
 }
 

@@ -1,5 +1,18 @@
 //! Aggregates access events into per-access costs, writes the
-//! `uncoalesced-access` and `bank-conflict` diagnostics, and proposes fixes.
+//! `uncoalesced-access` and `bank-conflict` diagnostics, and proposes fixes:
+//!
+//! * pad a 2D shared tile by one column ([`pad_fix`], on bank conflicts) —
+//!   safe (applied by `source.fixAll`) when every use indexes the tile fully;
+//! * swap a transposed thread mapping ([`swap_mapping_fix`], on uncoalesced
+//!   accesses) — a suggestion: the launch's grid must change with it;
+//! * interleave a pure-map loop across threads, `t*K + k` →
+//!   `k * (gridDim.x * blockDim.x) + t` ([`super::pure_map::fix`], on the
+//!   uncoalesced accesses of a loop where each thread walks its own chunk) —
+//!   a suggestion: it assumes every thread runs the loop, each element's
+//!   result depends only on that element and the arrays do not overlap.
+//!
+//! The pad and the interleave are offered only when re-running the
+//! interpreter on the changed kernel shows that they remove the cost.
 
 use std::collections::BTreeMap;
 
@@ -17,7 +30,7 @@ use crate::divergence::ThreadDependence;
 
 /// Excess above which an access is reported (ncu's "excessive" share:
 /// (actual − ideal) / actual).
-const REPORT_EXCESS: f64 = 0.15;
+pub(super) const REPORT_EXCESS: f64 = 0.15;
 
 #[derive(Default)]
 struct Stats {
@@ -276,7 +289,7 @@ fn kind_word(kind: AccessKind) -> &'static str {
     }
 }
 
-fn fmt_num(x: f64) -> String {
+pub(super) fn fmt_num(x: f64) -> String {
     if (x - x.round()).abs() < 0.005 {
         format!("{}", x.round() as i64)
     } else {
@@ -347,6 +360,16 @@ fn diagnostic(
                 d = d.with_related(span, format!("{text} varies with threadIdx"));
             }
             if let Some(fix) = swap_mapping_fix(kernel, source, s.index.as_ref()) {
+                d = d.with_fix(fix);
+            }
+            let before = format!(
+                "{}{}",
+                if s.symbolic_stride { "up to " } else { "" },
+                fmt_num(sectors)
+            );
+            if let Some(fix) =
+                super::pure_map::fix(model, source, kernel, contexts, r.span, &before)
+            {
                 d = d.with_fix(fix);
             }
             Some(d)
