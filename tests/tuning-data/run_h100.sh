@@ -8,7 +8,8 @@
 #
 #   CUDALENS=path/to/cudalens (default: .gl/cudalens, else target/release/cudalens)
 #   OUT_DIR=where results go (default: tests/tuning-data/results)
-# 1D kernels run over 2^24 elements, 2D kernels over 4096x4096.
+#   BUDGET_S=stop starting new sweeps after this many seconds (the export still runs)
+# 1D kernels run over 2^22 elements, 2D kernels over 2048x2048 (16 MiB per float buffer).
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=${CUDALENS:-}
@@ -41,8 +42,11 @@ for k in json.load(sys.stdin)["files"][0]["kernels"]:
     body = "\n".join(text[r["start"]["line"]:r["end"]["line"] + 1])
     print(k["name"], "2d" if re.search(r"(threadIdx|blockIdx|blockDim)\.[yz]", body) else "1d")
 ' "$file" | sort -u | while read -r kernel dims; do
-        size=16777216; [ "$dims" = 2d ] && size=4096
         name="$(basename "$file" .cu)__$kernel"
+        if [ $(( $(date +%s) - start )) -ge "${BUDGET_S:-999999}" ]; then
+            echo "$name skipped: budget"; continue
+        fi
+        size=4194304; [ "$dims" = 2d ] && size=2048
         timeout 120 "$BIN" bench "$file" --kernel "$kernel" --autotune --size "$size" \
             --warmup 5 --iterations 30 --timeout 20 --json > "$WORK/runs/$name.json" 2> "$WORK/runs/$name.err"
         echo "$name $dims rc=$?"
