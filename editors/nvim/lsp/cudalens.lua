@@ -18,6 +18,7 @@ return {
       occupancyThreshold = 0.5,
       inlayHints = { enable = true, accessCost = false },
       maxFileSizeMB = 8,
+      hibernateAfterSeconds = 30,
     },
   },
 }

@@ -210,6 +210,48 @@ fn hover_symbols_and_definition() {
 }
 
 #[test]
+fn idle_documents_hibernate_and_wake_for_requests_and_edits() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(json!({"cudalens": {"hibernateAfterSeconds": 1}}));
+    client.open(&uri, SOURCE, 1);
+    let before = client.diagnostics(&uri, 1);
+    let freed = |m: &Value| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"]
+                .as_str()
+                .is_some_and(|t| t.contains("idle: syntax tree and analysis caches freed"))
+    };
+    client
+        .try_wait_for(&freed, std::time::Duration::from_secs(10))
+        .expect("the idle document hibernates");
+
+    // A request needs the function bodies: the document wakes for it.
+    let at = |needle: &str| json!({"textDocument": {"uri": uri}, "position": position_of(SOURCE, needle)});
+    let hover = client.request("textDocument/hover", at("tile[TILE][TILE]"));
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.contains("4,096 bytes per block"), "{hover}");
+
+    // Asleep again, an edit parses from scratch and analyses as usual.
+    client
+        .try_wait_for(&freed, std::time::Duration::from_secs(10))
+        .expect("hibernates again");
+    let line = position_of(SOURCE, "if (i < n)")["line"]
+        .as_u64()
+        .unwrap_or(0);
+    client.change(&uri, 2, json!([{
+        "range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
+        "text": "  // edited while asleep\n"
+    }]));
+    let after = client.diagnostics(&uri, 2);
+    assert_eq!(codes(&after), codes(&before));
+    assert!(client.shutdown_and_exit().success());
+}
+
+#[test]
 fn code_actions_quick_fix_and_fix_all() {
     let Fixture {
         mut client,

@@ -184,6 +184,22 @@ impl Document {
         &self.index
     }
 
+    /// Frees the syntax tree (most of an idle document's memory); the next
+    /// edit, or [`Document::ensure_parsed`], parses the text from scratch.
+    pub fn drop_tree(&mut self) {
+        self.tree = None;
+        // A parser keeps its working buffers (megabytes after a large file):
+        // a fresh one holds none.
+        self.parser = cuda_parser();
+    }
+
+    /// Parses again after [`Document::drop_tree`] (no-op when parsed).
+    pub fn ensure_parsed(&mut self) {
+        if self.tree.is_none() {
+            self.reparse(false);
+        }
+    }
+
     /// True when the file is too large to parse (see [`MAX_PARSE_BYTES`]).
     pub fn too_large(&self) -> bool {
         self.text.len() > MAX_PARSE_BYTES
@@ -251,6 +267,25 @@ mod tests {
             range: Some((Position::new(l0, c0), Position::new(l1, c1))),
             text: text.to_string(),
         }
+    }
+
+    #[test]
+    fn a_dropped_tree_is_rebuilt_by_the_next_edit_or_on_demand() {
+        let mut doc = Document::new("__global__ void k() {}\n".into(), 1);
+        doc.drop_tree();
+        assert!(doc.tree().is_none());
+        doc.apply_changes(&[change(0, 16, 0, 17, "g")], 2);
+        let fresh = parse(&mut cuda_parser(), doc.text(), None).unwrap();
+        assert_eq!(
+            doc.tree().unwrap().root_node().to_sexp(),
+            fresh.root_node().to_sexp()
+        );
+        doc.drop_tree();
+        doc.ensure_parsed();
+        assert_eq!(
+            doc.tree().unwrap().root_node().to_sexp(),
+            fresh.root_node().to_sexp()
+        );
     }
 
     #[test]

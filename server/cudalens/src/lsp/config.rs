@@ -39,6 +39,9 @@ pub struct Settings {
     pub inlay_access_cost: bool,
     pub nvcc: NvccSetting,
     pub max_file_size_mb: u64,
+    /// Seconds without an edit or request after which a document's tree and
+    /// analysis caches are freed (0: never).
+    pub hibernate_after_secs: u64,
     /// The user's plugin declarations, as given (parsed by the plugin host).
     pub plugins: Value,
     pub disabled_plugins: HashSet<String>,
@@ -58,6 +61,7 @@ impl Default for Settings {
             inlay_access_cost: false,
             nvcc: NvccSetting::FromPath,
             max_file_size_mb: 8,
+            hibernate_after_secs: 30,
             plugins: Value::Null,
             disabled_plugins: HashSet::new(),
             trust_workspace: false,
@@ -133,6 +137,15 @@ impl Settings {
             match mb {
                 Some(mb) if mb > 0 => s.max_file_size_mb = mb,
                 _ => read.warn("maxFileSizeMB", "expected a positive whole number"),
+            }
+        }
+        if let Some(secs) = read.get("hibernateAfterSeconds").map(Value::as_u64) {
+            match secs {
+                Some(secs) => s.hibernate_after_secs = secs,
+                None => read.warn(
+                    "hibernateAfterSeconds",
+                    "expected a whole number (0: never)",
+                ),
             }
         }
         if let Some(p) = read.get("plugins") {
@@ -306,6 +319,7 @@ mod tests {
             "cudalens.defines",
             "cudalens.disabledPlugins",
             "cudalens.disabledRules",
+            "cudalens.hibernateAfterSeconds",
             "cudalens.includePaths",
             "cudalens.inlayHints.accessCost",
             "cudalens.inlayHints.enable",

@@ -54,6 +54,7 @@ pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
         plugin_results: Vec::new(),
         dirty: false,
         refresh_views: false,
+        hibernated: false,
         snapshot_tx,
     };
     tokio::spawn(task.run(rx));
@@ -98,6 +99,8 @@ struct DocTask {
     /// The pending analysis has no text change behind it (settings, nvcc):
     /// clients must be told to fetch inlay hints and code lenses again.
     refresh_views: bool,
+    /// Idle: tree and caches freed, the snapshot an outline (see `hibernate`).
+    hibernated: bool,
     snapshot_tx: watch::Sender<Option<Arc<Snapshot>>>,
 }
 
@@ -106,7 +109,18 @@ impl DocTask {
         loop {
             let mut batch = Vec::new();
             if !self.dirty {
-                match rx.recv().await {
+                let idle_limit = self.idle_limit();
+                let event = match idle_limit {
+                    Some(limit) => match tokio::time::timeout(limit, rx.recv()).await {
+                        Ok(event) => event,
+                        Err(_idle) => {
+                            self.hibernate().await;
+                            continue;
+                        }
+                    },
+                    None => rx.recv().await,
+                };
+                match event {
                     Some(event) => batch.push(event),
                     None => return, // closed
                 }
@@ -126,6 +140,58 @@ impl DocTask {
         }
     }
 
+    /// How long this document may stay idle before it hibernates; `None`
+    /// when it already does, has no text yet, or hibernation is off.
+    fn idle_limit(&self) -> Option<std::time::Duration> {
+        let secs = self.state.settings().hibernate_after_secs;
+        (secs > 0 && !self.hibernated && self.doc.is_some())
+            .then(|| std::time::Duration::from_secs(secs))
+    }
+
+    /// Frees what only edits and requests need: the syntax tree, the
+    /// per-function caches and the function bodies of the published model.
+    /// Text, line index, diagnostics and analysis results stay, so nothing
+    /// is republished; the next edit or request rebuilds the rest.
+    async fn hibernate(&mut self) {
+        self.hibernated = true;
+        self.caches = None;
+        if let Some(doc) = self.doc.as_mut() {
+            doc.drop_tree();
+        }
+        let current = self.snapshot_tx.borrow().clone();
+        if let Some(current) = current {
+            let outline = tokio::task::spawn_blocking(move || current.hibernated()).await;
+            if let Ok(outline) = outline {
+                self.snapshot_tx.send_replace(Some(Arc::new(outline)));
+            }
+        }
+        release_freed_memory();
+        let text = format!(
+            "cudalens: {} idle: syntax tree and analysis caches freed until the next edit or request",
+            self.uri.as_str()
+        );
+        self.state.client.log_message(MessageType::LOG, text).await;
+    }
+
+    /// Leaves hibernation: parses again and schedules a full analysis.
+    async fn wake(&mut self) {
+        if !std::mem::take(&mut self.hibernated) {
+            return;
+        }
+        if let Some(mut doc) = self.doc.take() {
+            let parsed = tokio::task::spawn_blocking(move || {
+                doc.ensure_parsed();
+                doc
+            })
+            .await;
+            match parsed {
+                Ok(doc) => self.doc = Some(doc),
+                Err(e) => self.log_internal_error(&e.to_string()).await,
+            }
+        }
+        self.dirty = true;
+    }
+
     async fn apply(&mut self, batch: Vec<DocEvent>) {
         let mut text_events = Vec::new();
         for event in batch {
@@ -136,6 +202,7 @@ impl DocTask {
                     self.dirty = true;
                     self.refresh_views = true;
                 }
+                DocEvent::Wake => self.wake().await,
                 DocEvent::PluginResults { version, results } => {
                     self.take_plugin_results(version, results).await
                 }
@@ -145,6 +212,8 @@ impl DocTask {
             return;
         }
         self.dirty = true;
+        // An edit parses from scratch when the tree was dropped (Document::apply_changes).
+        self.hibernated = false;
         self.refresh_views = false; // an edit makes the client ask anyway
         self.plugin_results.clear();
         let doc = self.doc.take();
@@ -226,6 +295,7 @@ impl DocTask {
             analyzed: Arc::new(analyzed),
             plugin_results: Vec::new(),
             settings,
+            hibernated: false,
         });
         self.snapshot_tx.send_replace(Some(snapshot.clone()));
         if self.state.is_current(&self.uri, self.generation, version) {
@@ -254,6 +324,7 @@ impl DocTask {
             analyzed: current.analyzed.clone(),
             plugin_results: self.plugin_results.clone(),
             settings: current.settings.clone(),
+            hibernated: current.hibernated,
         });
         self.snapshot_tx.send_replace(Some(snapshot.clone()));
         if self.state.is_current(&self.uri, self.generation, version) {
@@ -270,6 +341,16 @@ impl DocTask {
             .client
             .log_message(MessageType::ERROR, text)
             .await;
+    }
+}
+
+/// Hands memory freed by a hibernating document back to the OS: glibc keeps
+/// freed heap in its arenas otherwise, and resident memory would not shrink.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free pages of the allocator's own heap.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 

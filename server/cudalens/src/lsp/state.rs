@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::Uri;
 
+use cudalens_analysis::FileAnalysis;
 use cudalens_syntax::preprocess::include::{FsProvider, SourceProvider};
 use cudalens_syntax::{LineIndex, TextChange};
 
@@ -41,6 +42,8 @@ pub enum DocEvent {
     },
     /// Settings, register counts or an included header changed.
     Reanalyze,
+    /// A request needs the full analysis of a hibernated document.
+    Wake,
     PluginResults {
         version: i32,
         results: Vec<PluginFindings>,
@@ -71,6 +74,35 @@ pub struct Snapshot {
     pub plugin_results: Vec<PluginFindings>,
     /// The settings the analysis ran with.
     pub settings: Arc<Settings>,
+    /// The document is idle and its model is only an outline (no function
+    /// bodies): [`ServerState::snapshot`] wakes it for a full one.
+    pub hibernated: bool,
+}
+
+impl Snapshot {
+    /// This snapshot as kept while its document hibernates: text, line
+    /// index, diagnostics and the model's outline (for go-to-definition from
+    /// other files and include tracking). Function bodies, per-kernel reports
+    /// and per-access costs go; requests that need them wake the document.
+    pub fn hibernated(&self) -> Snapshot {
+        Snapshot {
+            uri: self.uri.clone(),
+            path: self.path.clone(),
+            version: self.version,
+            text: self.text.clone(),
+            index: self.index.clone(),
+            analyzed: Arc::new(Analyzed {
+                model: self.analyzed.model.outline(),
+                analysis: FileAnalysis {
+                    diagnostics: self.analyzed.analysis.diagnostics.clone(),
+                    ..FileAnalysis::default()
+                },
+            }),
+            plugin_results: self.plugin_results.clone(),
+            settings: self.settings.clone(),
+            hibernated: true,
+        }
+    }
 }
 
 /// What the client said it supports.
@@ -192,9 +224,16 @@ impl ServerState {
     pub async fn snapshot(&self, uri: &Uri) -> Option<Arc<Snapshot>> {
         let (version, mut rx) = {
             let doc = self.docs.get(uri)?;
+            let hibernating = doc.snapshot.borrow().as_ref().is_some_and(|s| s.hibernated);
+            if hibernating {
+                let _ = doc.events.send(DocEvent::Wake);
+            }
             (doc.version, doc.snapshot.clone())
         }; // the map guard is released before awaiting
-        let fresh = |s: &Option<Arc<Snapshot>>| s.as_ref().is_some_and(|s| s.version >= version);
+        let fresh = |s: &Option<Arc<Snapshot>>| {
+            s.as_ref()
+                .is_some_and(|s| s.version >= version && !s.hibernated)
+        };
         let _ = tokio::time::timeout(FRESH_SNAPSHOT_WAIT, rx.wait_for(fresh)).await;
         rx.borrow().clone()
     }

@@ -3,7 +3,10 @@
 
 Starts SERVER (a shell command speaking LSP over stdio), opens every FILE,
 waits for each file's first publishDiagnostics, then prints one JSON line
-with the server's VmRSS and VmHWM (peak) from /proc, in MB.
+with the server's VmRSS and VmHWM (peak) from /proc, in MB. With --settle S
+it also reports VmRSS after S more seconds without edits (documents that
+hibernate when idle have freed their trees by then); --init-options passes
+initializationOptions (e.g. '{"cudalens": {"hibernateAfterSeconds": 5}}').
 """
 import argparse, json, os, subprocess, threading, queue, time
 
@@ -13,6 +16,8 @@ def main():
     ap.add_argument('server')
     ap.add_argument('files', nargs='+')
     ap.add_argument('--timeout', type=float, default=300)
+    ap.add_argument('--settle', type=float, default=0)
+    ap.add_argument('--init-options', default='null')
     a = ap.parse_args()
     p = subprocess.Popen(a.server, shell=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     q = queue.Queue()
@@ -51,7 +56,8 @@ def main():
 
     root = os.path.dirname(os.path.abspath(a.files[0]))
     send({'jsonrpc': '2.0', 'id': 1, 'method': 'initialize',
-          'params': {'processId': os.getpid(), 'rootUri': 'file://' + root, 'capabilities': {}}})
+          'params': {'processId': os.getpid(), 'rootUri': 'file://' + root, 'capabilities': {},
+                     'initializationOptions': json.loads(a.init_options)}})
     wait(lambda m: m.get('id') == 1)
     send({'jsonrpc': '2.0', 'method': 'initialized', 'params': {}})
     pending = set()
@@ -72,10 +78,23 @@ def main():
     children = subprocess.run(['pgrep', '-P', str(pid)], capture_output=True, text=True).stdout.split()
     if children:
         pid = int(children[0])
-    status = open('/proc/%d/status' % pid).read()
-    field = lambda name: int([l for l in status.splitlines() if l.startswith(name)][0].split()[1]) / 1024
-    print(json.dumps({'files': len(a.files), 'text_mb': round(total / 1e6, 1),
-                      'rss_mb': round(field('VmRSS:'), 1), 'peak_rss_mb': round(field('VmHWM:'), 1)}))
+    def field(name):
+        status = open('/proc/%d/status' % pid).read()
+        return int([l for l in status.splitlines() if l.startswith(name)][0].split()[1]) / 1024
+    report = {'files': len(a.files), 'text_mb': round(total / 1e6, 1),
+              'rss_mb': round(field('VmRSS:'), 1), 'peak_rss_mb': round(field('VmHWM:'), 1)}
+    if a.settle > 0:
+        end = time.time() + a.settle
+        while time.time() < end:  # drain output, answering server requests
+            try:
+                m = q.get(timeout=max(0.01, end - time.time()))
+            except queue.Empty:
+                continue
+            if m is not None and 'id' in m and 'method' in m:
+                send({'jsonrpc': '2.0', 'id': m['id'], 'result': None})
+        report['settle_s'] = a.settle
+        report['rss_after_settle_mb'] = round(field('VmRSS:'), 1)
+    print(json.dumps(report))
     send({'jsonrpc': '2.0', 'id': 2, 'method': 'shutdown', 'params': None})
     p.stdin.close()
     try:

@@ -480,6 +480,42 @@ pub struct FileModel {
 }
 
 impl FileModel {
+    /// The model without function bodies: names, signatures, launches,
+    /// macros and includes stay (what go-to-definition and include tracking
+    /// need), the statements go (most of the memory).
+    pub fn outline(&self) -> FileModel {
+        FileModel {
+            functions: self
+                .functions
+                .iter()
+                .map(|f| Function {
+                    name: f.name.clone(),
+                    name_span: f.name_span,
+                    span: f.span,
+                    decl_start: f.decl_start,
+                    file: f.file.clone(),
+                    exec: f.exec,
+                    ret: f.ret.clone(),
+                    template_params: f.template_params.clone(),
+                    params: f.params.clone(),
+                    launch_bounds: f.launch_bounds.clone(),
+                    body: None,
+                    fingerprint: f.fingerprint,
+                    has_launches: f.has_launches,
+                })
+                .collect(),
+            launches: self.launches.clone(),
+            globals: self.globals.clone(),
+            consts: self.consts.clone(),
+            types: self.types.clone(),
+            macros: self.macros.clone(),
+            macro_defs: self.macro_defs.clone(),
+            includes: self.includes.clone(),
+            inactive: self.inactive.clone(),
+            diagnostics: self.diagnostics.clone(),
+        }
+    }
+
     pub fn kernels(&self) -> impl Iterator<Item = &Function> {
         self.functions.iter().filter(|f| f.is_kernel())
     }
