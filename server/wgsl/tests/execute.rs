@@ -6,12 +6,7 @@
 
 mod common;
 
-use std::sync::Mutex;
-
-use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue, Runner};
-
-/// One runner for the whole file: opening a device is slow on lavapipe.
-static RUNNER: Mutex<Option<Runner>> = Mutex::new(None);
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
 
 /// A deterministic input generator (SplitMix64).
 struct Rng(u64);
@@ -58,19 +53,7 @@ struct Launch<'a> {
 /// Transpiles and runs one suite kernel once; returns the read-back outputs
 /// by binding name, or `None` when GPU tests are skipped.
 fn run(launch: Launch) -> Option<std::collections::HashMap<String, Vec<u8>>> {
-    let mut guard = RUNNER.lock().unwrap_or_else(|e| e.into_inner());
-    if guard.is_none() {
-        match Runner::new(None) {
-            Ok(r) => *guard = Some(r),
-            Err(e) if std::env::var("CUDALENS_SKIP_GPU_TESTS").as_deref() == Ok("1") => {
-                eprintln!("skipping GPU test: {e}");
-                return None;
-            }
-            Err(e) => panic!(
-                "no usable GPU adapter: {e}\ninstall a Vulkan driver (`apt-get install -y mesa-vulkan-drivers libvulkan1`) or set CUDALENS_SKIP_GPU_TESTS=1"
-            ),
-        }
-    }
+    let mut guard = common::gpu_runner()?;
     let runner = guard.as_mut()?;
     let out = common::compile_suite(launch.stem);
     let json = out.sidecar.to_json();
@@ -343,14 +326,9 @@ fn float_sequential_reduction_bit_exact() {
 #[test]
 fn warp_shuffle_reduction_when_subgroups_are_available() {
     {
-        let mut guard = RUNNER.lock().unwrap_or_else(|e| e.into_inner());
-        if guard.is_none() {
-            match Runner::new(None) {
-                Ok(r) => *guard = Some(r),
-                Err(_) if std::env::var("CUDALENS_SKIP_GPU_TESTS").as_deref() == Ok("1") => return,
-                Err(e) => panic!("no usable GPU adapter: {e}"),
-            }
-        }
+        let Some(mut guard) = common::gpu_runner() else {
+            return;
+        };
         let report = guard.as_mut().unwrap().adapter().expect("adapter report");
         if !report.features.subgroup {
             eprintln!(

@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::sync::Mutex;
-
-use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue, Runner};
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
 use cudalens_wgsl::validate::{Needs, validate_wgsl};
 use cudalens_wgsl::{TranspileOptions, TranspileOutput, unrollable_loops, unrollable_loops_with};
 
@@ -297,8 +295,6 @@ __global__ void k(const float* a, float* out, int n) {
 
 // ---- execution -------------------------------------------------------------
 
-static RUNNER: Mutex<Option<Runner>> = Mutex::new(None);
-
 /// Loops whose trip counts are not multiples of the unroll factor, with
 /// per-thread start points (including zero-trip and negative ranges) and
 /// order-sensitive accumulations (integer hashes and float sums).
@@ -347,19 +343,7 @@ __global__ void loops(const int* in, int* out, float* fout, int n, int m, unsign
 const THREADS: usize = 64;
 
 fn run_loops(factor: Option<u32>) -> Option<(Vec<u8>, Vec<u8>)> {
-    let mut guard = RUNNER.lock().unwrap_or_else(|e| e.into_inner());
-    if guard.is_none() {
-        match Runner::new(None) {
-            Ok(r) => *guard = Some(r),
-            Err(e) if std::env::var("CUDALENS_SKIP_GPU_TESTS").as_deref() == Ok("1") => {
-                eprintln!("skipping GPU test: {e}");
-                return None;
-            }
-            Err(e) => panic!(
-                "no usable GPU adapter: {e}\ninstall a Vulkan driver (`apt-get install -y mesa-vulkan-drivers libvulkan1`) or set CUDALENS_SKIP_GPU_TESTS=1"
-            ),
-        }
-    }
+    let mut guard = common::gpu_runner()?;
     let runner = guard.as_mut()?;
     let out = compile(LOOPS, "loops", &unrolled(factor));
     if let Some(f) = factor {

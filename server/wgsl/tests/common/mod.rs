@@ -4,6 +4,9 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use cudalens_gpu::Runner;
 
 use cudalens_syntax::preprocess::include::CompileFlags;
 use cudalens_syntax::{BuildOptions, FileModel, analyze_source};
@@ -70,4 +73,28 @@ pub fn compile_suite(stem: &str) -> TranspileOutput {
         stem
     };
     compile(&source, kernel, &suite_options(stem)).unwrap_or_else(|d| panic!("{stem}: {d:#?}"))
+}
+
+/// One GPU runner per test binary (opening a device is slow).
+static RUNNER: Mutex<Option<Runner>> = Mutex::new(None);
+
+/// The shared runner, opened on first use; `None` when there is no adapter
+/// and `CUDALENS_SKIP_GPU_TESTS=1` says to skip (without it, a missing
+/// adapter fails the test with install instructions).
+#[allow(dead_code)]
+pub fn gpu_runner() -> Option<MutexGuard<'static, Option<Runner>>> {
+    let mut guard = RUNNER.lock().unwrap_or_else(|e| e.into_inner());
+    if guard.is_none() {
+        match Runner::new(None) {
+            Ok(r) => *guard = Some(r),
+            Err(e) if std::env::var("CUDALENS_SKIP_GPU_TESTS").as_deref() == Ok("1") => {
+                eprintln!("skipping GPU test: {e}");
+                return None;
+            }
+            Err(e) => panic!(
+                "no usable GPU adapter: {e}\ninstall a Vulkan driver (`apt-get install -y mesa-vulkan-drivers libvulkan1`) or set CUDALENS_SKIP_GPU_TESTS=1"
+            ),
+        }
+    }
+    Some(guard)
 }
