@@ -217,6 +217,15 @@ pub fn transpile_options(source: &Path, subgroups: bool, f16: bool) -> Transpile
     }
 }
 
+/// The adapter's subgroup size when it has exactly one (compiled into the
+/// shader as `warpSize`).
+pub fn fixed_subgroup_size(adapter: &AdapterReport) -> Option<u32> {
+    (adapter.features.subgroup
+        && adapter.subgroup_min_size == adapter.subgroup_max_size
+        && adapter.subgroup_max_size > 0)
+        .then_some(adapter.subgroup_max_size)
+}
+
 /// Runs the transpiler, turning a panic into an internal-error diagnostic.
 pub fn transpile_guarded(
     model: &FileModel,
@@ -351,6 +360,8 @@ pub fn prepare(
         adapter.features.shader_f16,
     );
     topts.block_override = opts.block;
+    topts.float_atomics = adapter.features.shader_float32_atomic;
+    topts.subgroup_size = fixed_subgroup_size(adapter);
     topts.unroll = opts.unroll;
     let out = transpile_guarded(model, text, kernel, &topts).map_err(PrepareError::Transpile)?;
     let interface = KernelInterface::from_json(&out.sidecar.to_json())

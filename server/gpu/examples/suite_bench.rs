@@ -328,6 +328,8 @@ fn transpile_suite(
     kernels: &Path,
     stem: &str,
     subgroups: bool,
+    float_atomics: bool,
+    subgroup_size: Option<u32>,
 ) -> Result<cudalens_wgsl::TranspileOutput, String> {
     let source = std::fs::read_to_string(kernels.join(format!("{stem}.cu")))
         .map_err(|e| format!("{stem}.cu: {e}"))?;
@@ -348,6 +350,8 @@ fn transpile_suite(
     };
     let opts = TranspileOptions {
         subgroups,
+        float_atomics,
+        subgroup_size,
         source_name: Some(format!("{stem}.cu")),
         ..TranspileOptions::default()
     };
@@ -403,6 +407,11 @@ fn main() {
     });
     let report = runner.adapter().expect("adapter report");
     let subgroups = report.features.subgroup;
+    // Native `atomic<f32>` where the adapter has it (control_flow's total).
+    let float_atomics = report.features.shader_float32_atomic;
+    // One subgroup size (32 on the H100): compiled in as `warpSize`.
+    let fixed_warp = (subgroups && report.subgroup_min_size == report.subgroup_max_size)
+        .then_some(report.subgroup_max_size);
     eprintln!(
         "adapter: {} ({}, {}, driver {} {}), subgroups {} [{}..{}], timestamps {}",
         report.name,
@@ -427,7 +436,7 @@ fn main() {
             continue;
         }
         let stem = case.stem;
-        let compiled = match transpile_suite(&kernels, stem, subgroups) {
+        let compiled = match transpile_suite(&kernels, stem, subgroups, float_atomics, fixed_warp) {
             Ok(c) => c,
             Err(e) => {
                 // Without subgroups reduce_warp_shfl does not transpile.

@@ -56,6 +56,10 @@ pub struct AdapterFeatures {
     pub shader_f64: bool,
     pub shader_int64: bool,
     pub subgroup: bool,
+    /// Native `atomic<f32>` add/sub/exchange on storage buffers
+    /// (SHADER_FLOAT32_ATOMIC: VK_EXT_shader_atomic_float, Metal 3).
+    #[serde(default)]
+    pub shader_float32_atomic: bool,
 }
 
 impl AdapterFeatures {
@@ -68,6 +72,7 @@ impl AdapterFeatures {
             shader_f64: f.contains(wgpu::Features::SHADER_F64),
             shader_int64: f.contains(wgpu::Features::SHADER_INT64),
             subgroup: f.contains(wgpu::Features::SUBGROUP),
+            shader_float32_atomic: f.contains(wgpu::Features::SHADER_FLOAT32_ATOMIC),
         }
     }
 
@@ -81,6 +86,10 @@ impl AdapterFeatures {
             (self.shader_f64, wgpu::Features::SHADER_F64),
             (self.shader_int64, wgpu::Features::SHADER_INT64),
             (self.subgroup, wgpu::Features::SUBGROUP),
+            (
+                self.shader_float32_atomic,
+                wgpu::Features::SHADER_FLOAT32_ATOMIC,
+            ),
         ] {
             if on {
                 f |= flag;
@@ -275,11 +284,12 @@ impl fmt::Display for AdapterReport {
         )?;
         write!(
             f,
-            "  features:             timestamp_query={} subgroup={} shader_f16={} shader_f64={}",
+            "  features:             timestamp_query={} subgroup={} shader_f16={} shader_f64={} float32_atomics={}",
             yes_no(x.timestamp_query),
             yes_no(x.subgroup),
             yes_no(x.shader_f16),
-            yes_no(x.shader_f64)
+            yes_no(x.shader_f64),
+            yes_no(x.shader_float32_atomic)
         )
     }
 }
@@ -322,6 +332,7 @@ pub(crate) mod tests {
                 shader_f64: true,
                 shader_int64: true,
                 subgroup: true,
+                shader_float32_atomic: true,
             },
             limits: AdapterLimits {
                 max_compute_workgroup_size_x: 1024,

@@ -594,6 +594,7 @@ fn check_spec(report: &AdapterReport, bench: &Benchmark) -> Result<(), GpuError>
             "f16" | "shader_f16" => report.features.shader_f16,
             "f64" | "shader_f64" => report.features.shader_f64,
             "int64" | "shader_int64" => report.features.shader_int64,
+            "float32_atomics" => report.features.shader_float32_atomic,
             _ => {
                 return Err(GpuError::InvalidInterface(format!(
                     "unknown feature {feature:?}"

@@ -36,7 +36,8 @@ pub enum Prec {
 /// How an array element used with atomics is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AtomicRepr {
-    /// `atomic<i32>` / `atomic<u32>`.
+    /// `atomic<i32>` / `atomic<u32>`, and `atomic<f32>` in storage buffers
+    /// when the adapter has native float atomics.
     Native(Scalar),
     /// A CUDA `float` stored as its bits in `atomic<u32>` (float atomics
     /// become compare-exchange loops).

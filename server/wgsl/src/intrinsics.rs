@@ -647,6 +647,14 @@ impl FnLower<'_, '_> {
         want_value: bool,
     ) -> Val {
         let result = match repr {
+            AtomicRepr::Native(Scalar::F32)
+                if !matches!(wgsl, "atomicAdd" | "atomicSub" | "atomicExchange") =>
+            {
+                return self.error(
+                    span,
+                    format!("`{wgsl}` on floats is not supported (only add, sub, exchange)"),
+                );
+            }
             AtomicRepr::Native(s) => {
                 let v = self.convert(v, &Ty::Scalar(s), span);
                 Val::atom(
@@ -808,6 +816,9 @@ impl FnLower<'_, '_> {
         let AtomicRepr::Native(s) = repr else {
             return self.error(span, "`atomicCAS` on floats is not supported");
         };
+        if s == Scalar::F32 {
+            return self.error(span, "`atomicCAS` on floats is not supported");
+        }
         let cmp = self.expr(&args[1], out);
         let val = self.expr(&args[2], out);
         let cmp = self.convert(cmp, &Ty::Scalar(s), span);

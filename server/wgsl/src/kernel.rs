@@ -233,7 +233,7 @@ pub fn compile_kernel_recording(
             text.push('\n');
         }
     }
-    let privates = private_decls(&m.uses);
+    let privates = private_decls(&m.uses, m.opts.subgroup_size);
     if !privates.is_empty() {
         text.push_str("\n// CUDA builtins, visible to device functions too.\n");
         for p in &privates {
@@ -257,7 +257,7 @@ pub fn compile_kernel_recording(
         "@builtin(workgroup_id) workgroup_id: vec3<u32>",
         "@builtin(num_workgroups) num_workgroups: vec3<u32>",
     ];
-    if m.uses.warp_size {
+    if m.uses.warp_size && m.opts.subgroup_size.is_none() {
         entry_params.push("@builtin(subgroup_size) subgroup_size_in: u32");
     }
     if m.uses.lane_id {
@@ -267,7 +267,7 @@ pub fn compile_kernel_recording(
         text.push_str(&format!("    {p},\n"));
     }
     text.push_str(") {\n");
-    let mut stmts = entry_prologue(&m.uses);
+    let mut stmts = entry_prologue(&m.uses, m.opts.subgroup_size);
     stmts.extend(param_prologue);
     stmts.extend(body);
     print_block(&mut text, &stmts, 1);
@@ -454,6 +454,10 @@ fn storage_param(
     let atomic = if effects.atomic.contains(&p.name) {
         match elem {
             Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
+            Ty::Scalar(Scalar::F32) if lower.m.opts.float_atomics => {
+                lower.m.needs.float32_atomics = true;
+                Some(AtomicRepr::Native(Scalar::F32))
+            }
             Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
             _ => {
                 lower
@@ -525,7 +529,7 @@ fn storage_param(
     ))
 }
 
-fn private_decls(uses: &BuiltinUses) -> Vec<String> {
+fn private_decls(uses: &BuiltinUses, fixed_warp: Option<u32>) -> Vec<String> {
     let mut out = Vec::new();
     if uses.thread_idx {
         out.push("var<private> thread_idx: vec3<u32>;".to_string());
@@ -536,8 +540,11 @@ fn private_decls(uses: &BuiltinUses) -> Vec<String> {
     if uses.grid_dim {
         out.push("var<private> grid_dim: vec3<u32>;".to_string());
     }
-    if uses.warp_size {
-        out.push("var<private> warp_size: i32;".to_string());
+    match fixed_warp {
+        // The adapter's one subgroup size: loops over warpSize get constant bounds.
+        Some(width) if uses.warp_size => out.push(format!("const warp_size: i32 = {width};")),
+        _ if uses.warp_size => out.push("var<private> warp_size: i32;".to_string()),
+        _ => {}
     }
     if uses.lane_id {
         out.push("var<private> lane_id: u32;".to_string());
@@ -547,7 +554,7 @@ fn private_decls(uses: &BuiltinUses) -> Vec<String> {
 
 /// Recovers the CUDA block from a possibly folded dispatch and fills the
 /// builtin mirrors.
-fn entry_prologue(uses: &BuiltinUses) -> Vec<WStmt> {
+fn entry_prologue(uses: &BuiltinUses, fixed_warp: Option<u32>) -> Vec<WStmt> {
     let mut out = vec![
         WStmt::Comment(
             "Grids past 65,535 blocks per dimension arrive folded into 2D/3D dispatches:\nrecover the linear CUDA block index and skip the surplus workgroups.".into(),
@@ -569,14 +576,19 @@ fn entry_prologue(uses: &BuiltinUses) -> Vec<WStmt> {
         out.push(WStmt::line("thread_idx = local_id;"));
     }
     if uses.block_idx {
-        out.push(WStmt::line(
-            "block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));",
-        ));
+        // Uniform branch: an unfolded dispatch needs no division.
+        out.push(WStmt::If {
+            cond: "all(num_workgroups == cuda_grid)".into(),
+            then: vec![WStmt::line("block_idx = workgroup_id;")],
+            els: vec![WStmt::line(
+                "block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));",
+            )],
+        });
     }
     if uses.grid_dim {
         out.push(WStmt::line("grid_dim = cuda_grid;"));
     }
-    if uses.warp_size {
+    if uses.warp_size && fixed_warp.is_none() {
         out.push(WStmt::line("warp_size = i32(subgroup_size_in);"));
     }
     if uses.lane_id {

@@ -43,6 +43,13 @@ pub struct TranspileOptions {
     pub enable_int64: bool,
     /// The adapter supports subgroups: warp intrinsics become subgroup builtins.
     pub subgroups: bool,
+    /// The adapter has native 32-bit float atomics on storage buffers (wgpu's
+    /// SHADER_FLOAT32_ATOMIC): `atomicAdd/Sub/Exch(float*)` on a kernel's
+    /// buffers become `atomic<f32>` operations instead of compare-exchange loops.
+    pub float_atomics: bool,
+    /// The adapter's subgroup size when it has exactly one (min = max):
+    /// `warpSize` becomes a constant, so loops over it can be unrolled.
+    pub subgroup_size: Option<u32>,
     /// Template arguments for the kernel, as written (`["float", "256"]`);
     /// default: those of the kernel's first launch in the file.
     pub instantiation: Option<Vec<String>>,

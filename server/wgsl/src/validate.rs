@@ -10,6 +10,7 @@ pub struct Needs {
     pub int64: bool,
     pub subgroups: bool,
     pub subgroup_barrier: bool,
+    pub float32_atomics: bool,
 }
 
 impl Needs {
@@ -20,7 +21,23 @@ impl Needs {
         caps.set(Capabilities::SHADER_INT64, self.int64);
         caps.set(Capabilities::SUBGROUP, self.subgroups);
         caps.set(Capabilities::SUBGROUP_BARRIER, self.subgroup_barrier);
+        caps.set(Capabilities::SHADER_FLOAT32_ATOMIC, self.float32_atomics);
         caps
+    }
+
+    /// What a module needs, from its sidecar's feature names (and its text,
+    /// for `subgroupBarrier`, which needs no feature of its own): the
+    /// inverse of [`Needs::feature_names`], to re-validate an output.
+    pub fn from_features(features: &[String], wgsl: &str) -> Needs {
+        let has = |name: &str| features.iter().any(|f| f == name);
+        Needs {
+            f16: has("shader_f16"),
+            f64: has("shader_f64"),
+            int64: has("shader_int64"),
+            subgroups: has("subgroups"),
+            subgroup_barrier: wgsl.contains("subgroupBarrier"),
+            float32_atomics: has("float32_atomics"),
+        }
     }
 
     /// Feature names for the sidecar.
@@ -37,6 +54,9 @@ impl Needs {
         }
         if self.int64 {
             out.push("shader_int64".to_string());
+        }
+        if self.float32_atomics {
+            out.push("float32_atomics".to_string());
         }
         out
     }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
 use cudalens_wgsl::TranspileOptions;
 
 fn wgsl(body: &str, subgroups: bool) -> String {
@@ -56,4 +57,73 @@ fn per_thread_addresses_used_results_and_no_subgroups_keep_the_loop() {
     }
     let text = wgsl("atomicAdd(out, in[i]);", false);
     assert!(!text.contains(AGGREGATED), "{text}");
+}
+
+#[test]
+fn native_float_atomics_replace_the_loop_when_the_adapter_has_them() {
+    let source = "__global__ void k(const float* in, float* out, int n) {\n\
+                  int i = blockIdx.x * blockDim.x + threadIdx.x;\n\
+                  if (i < n) { atomicAdd(out, in[i]); atomicSub(&out[1], in[i]); }\n}\n";
+    let opts = TranspileOptions {
+        float_atomics: true,
+        ..TranspileOptions::default()
+    };
+    let native = common::compile(source, "k", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        native.wgsl.contains("array<atomic<f32>>"),
+        "{}",
+        native.wgsl
+    );
+    assert!(
+        !native.wgsl.contains("atomicCompareExchangeWeak"),
+        "{}",
+        native.wgsl
+    );
+    assert!(
+        native
+            .sidecar
+            .features
+            .contains(&"float32_atomics".to_string())
+    );
+    // CAS on floats has no native form either way.
+    let cas = "__global__ void k(float* out) { atomicCAS(out, 1.0f, 2.0f); }";
+    assert!(common::compile(cas, "k", &opts).is_err());
+
+    // Same sums on the adapter (lavapipe has VK_EXT_shader_atomic_float);
+    // small integers keep float addition exact in any order.
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    if !runner
+        .adapter()
+        .is_ok_and(|a| a.features.shader_float32_atomic)
+    {
+        eprintln!("skipping: the adapter has no native float atomics");
+        return;
+    }
+    let n = 4096u32;
+    let input: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
+    let want: f32 = input.iter().sum();
+    for float_atomics in [false, true] {
+        let opts = TranspileOptions {
+            float_atomics,
+            ..TranspileOptions::default()
+        };
+        let out = common::compile(source, "k", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+        let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+        let bench = Benchmark::new(out.wgsl.clone(), iface, [n / 256, 1, 1], [256, 1, 1])
+            .with_iterations(0, 1)
+            .with_arg(2, ParamValue::Scalar(f64::from(n)))
+            .with_buffer(
+                "in",
+                BufferSpec::bytes(u64::from(n), bytemuck::cast_slice(&input).to_vec()),
+            )
+            .with_buffer("out", BufferSpec::bytes(2, vec![0; 8]));
+        let result = runner
+            .run(&bench)
+            .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+        let sums: Vec<f32> = bytemuck::pod_collect_to_vec(&result.outputs[0].bytes);
+        assert_eq!(sums, [want, -want], "float_atomics={float_atomics}");
+    }
 }

@@ -53,9 +53,18 @@ struct Launch<'a> {
 /// Transpiles and runs one suite kernel once; returns the read-back outputs
 /// by binding name, or `None` when GPU tests are skipped.
 fn run(launch: Launch) -> Option<std::collections::HashMap<String, Vec<u8>>> {
+    let opts = common::suite_options(launch.stem);
+    run_with(launch, &opts)
+}
+
+/// [`run`] with explicit transpile options.
+fn run_with(
+    launch: Launch,
+    opts: &cudalens_wgsl::TranspileOptions,
+) -> Option<std::collections::HashMap<String, Vec<u8>>> {
     let mut guard = common::gpu_runner()?;
     let runner = guard.as_mut()?;
-    let out = common::compile_suite(launch.stem);
+    let out = common::compile_suite_with(launch.stem, opts);
     let json = out.sidecar.to_json();
     let iface =
         KernelInterface::from_json(&json).expect("sidecar parses as a cudalens-gpu interface");
@@ -325,7 +334,7 @@ fn float_sequential_reduction_bit_exact() {
 
 #[test]
 fn warp_shuffle_reduction_when_subgroups_are_available() {
-    {
+    let fixed_width = {
         let Some(mut guard) = common::gpu_runner() else {
             return;
         };
@@ -337,7 +346,8 @@ fn warp_shuffle_reduction_when_subgroups_are_available() {
             );
             return;
         }
-    }
+        (report.subgroup_min_size == report.subgroup_max_size).then_some(report.subgroup_max_size)
+    };
     let n = 4_000usize;
     let mut rng = Rng(7);
     let input = rng.f32s(n);
@@ -363,6 +373,34 @@ fn warp_shuffle_reduction_when_subgroups_are_available() {
         .map(|c| c.iter().map(|x| x.abs()).sum())
         .collect();
     assert_close("g_out", &f32s(&out["g_out"]), &want, &mag, 256.0 * 1.2e-7);
+
+    // With the adapter's one subgroup size compiled in as a constant, the
+    // same launch gives the same bits.
+    let Some(width) = fixed_width else { return };
+    let opts = cudalens_wgsl::TranspileOptions {
+        subgroup_size: Some(width),
+        ..common::suite_options("reduce_warp_shfl")
+    };
+    let wgsl = common::compile_suite_with("reduce_warp_shfl", &opts).wgsl;
+    assert!(
+        wgsl.contains(&format!("const warp_size: i32 = {width};")),
+        "{wgsl}"
+    );
+    let fixed = run_with(
+        Launch {
+            stem: "reduce_warp_shfl",
+            grid: [blocks as u32, 1, 1],
+            block: [256, 1, 1],
+            dynamic_shared_elements: 0,
+            args: vec![(2, n as f64)],
+            buffers: vec![("g_in", bytes(&input)), ("g_out", vec![0u8; 4 * blocks])],
+        },
+        &opts,
+    );
+    assert_eq!(
+        fixed.map(|o| o["g_out"].clone()),
+        Some(out["g_out"].clone())
+    );
 }
 
 #[test]

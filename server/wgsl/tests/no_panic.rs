@@ -144,13 +144,7 @@ fn check(source: &str, opts: &TranspileOptions) {
             }
         }
         if let Ok(out) = result {
-            let needs = Needs {
-                f16: out.sidecar.features.iter().any(|f| f == "shader_f16"),
-                f64: out.sidecar.features.iter().any(|f| f == "shader_f64"),
-                int64: out.sidecar.features.iter().any(|f| f == "shader_int64"),
-                subgroups: out.sidecar.features.iter().any(|f| f == "subgroups"),
-                subgroup_barrier: out.wgsl.contains("subgroupBarrier"),
-            };
+            let needs = Needs::from_features(&out.sidecar.features, &out.wgsl);
             if let Err(e) = validate_wgsl(&out.wgsl, &needs) {
                 panic!("{kernel}: Ok output does not validate: {e}\n{}", out.wgsl);
             }

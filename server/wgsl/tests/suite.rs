@@ -19,13 +19,7 @@ fn every_suite_kernel_compiles_validates_and_matches_its_snapshot() {
         for (kernel, result) in results {
             let out = result.unwrap_or_else(|d| panic!("{stem}/{kernel}: {d:#?}"));
             // Independent re-validation with exactly the advertised features.
-            let needs = Needs {
-                f16: out.sidecar.features.iter().any(|f| f == "shader_f16"),
-                f64: out.sidecar.features.iter().any(|f| f == "shader_f64"),
-                int64: out.sidecar.features.iter().any(|f| f == "shader_int64"),
-                subgroups: out.sidecar.features.iter().any(|f| f == "subgroups"),
-                subgroup_barrier: out.wgsl.contains("subgroupBarrier"),
-            };
+            let needs = Needs::from_features(&out.sidecar.features, &out.wgsl);
             validate_wgsl(&out.wgsl, &needs).unwrap_or_else(|e| panic!("{stem}/{kernel}: {e}"));
             insta::assert_snapshot!(format!("{stem}__{kernel}_wgsl"), out.wgsl);
             insta::assert_snapshot!(format!("{stem}__{kernel}_sidecar"), out.sidecar.to_json());

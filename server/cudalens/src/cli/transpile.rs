@@ -26,6 +26,10 @@ pub struct Args {
     /// Allow `half` (WGSL `f16`).
     #[arg(long)]
     pub f16: bool,
+    /// The target has native 32-bit float atomics (wgpu's SHADER_FLOAT32_ATOMIC):
+    /// float `atomicAdd`/`atomicSub`/`atomicExch` on buffers become `atomic<f32>`.
+    #[arg(long)]
+    pub float_atomics: bool,
     /// Overwrite existing files even when cudalens did not generate them.
     #[arg(long)]
     pub force: bool,
@@ -80,7 +84,8 @@ pub fn run(args: Args) -> ExitCode {
         eprintln!("error: -o needs --kernel when the file has several kernels");
         return ExitCode::from(exit::USAGE);
     }
-    let opts = gpu_actions::transpile_options(&args.file, args.subgroups, args.f16);
+    let mut opts = gpu_actions::transpile_options(&args.file, args.subgroups, args.f16);
+    opts.float_atomics = args.float_atomics;
     let mut failed = false;
     for kernel in &kernels {
         let out = match gpu_actions::transpile_guarded(&model, &text, kernel, &opts) {

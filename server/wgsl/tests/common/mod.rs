@@ -65,6 +65,11 @@ pub fn compile(
 
 /// The suite file `stem` compiled (its kernel has the file's name).
 pub fn compile_suite(stem: &str) -> TranspileOutput {
+    compile_suite_with(stem, &suite_options(stem))
+}
+
+/// The suite file `stem` compiled with `opts`.
+pub fn compile_suite_with(stem: &str, opts: &TranspileOptions) -> TranspileOutput {
     let source =
         std::fs::read_to_string(kernels_dir().join(format!("{stem}.cu"))).expect("read kernel");
     let kernel = if stem == "templates_device" {
@@ -72,7 +77,7 @@ pub fn compile_suite(stem: &str) -> TranspileOutput {
     } else {
         stem
     };
-    compile(&source, kernel, &suite_options(stem)).unwrap_or_else(|d| panic!("{stem}: {d:#?}"))
+    compile(&source, kernel, opts).unwrap_or_else(|d| panic!("{stem}: {d:#?}"))
 }
 
 /// One GPU runner per test binary (opening a device is slow).
