@@ -13,13 +13,12 @@ struct Params {
 
 @group(0) @binding(0) var<storage, read> in: array<i32>;
 @group(0) @binding(1) var<storage, read_write> out: array<i32>;
-@group(0) @binding(2) var<storage, read_write> total: array<atomic<u32>>;
+@group(0) @binding(2) var<storage, read_write> total: array<atomic<f32>>;
 @group(0) @binding(3) var<uniform> params: Params;
 
 // CUDA builtins, visible to device functions too.
 var<private> thread_idx: vec3<u32>;
 var<private> block_idx: vec3<u32>;
-var<private> lane_id: u32;
 
 // __device__ collatz_steps
 fn collatz_steps(x_in: u32) -> i32 {
@@ -37,7 +36,6 @@ fn control_flow(
     @builtin(local_invocation_id) local_id: vec3<u32>,
     @builtin(workgroup_id) workgroup_id: vec3<u32>,
     @builtin(num_workgroups) num_workgroups: vec3<u32>,
-    @builtin(subgroup_invocation_id) subgroup_lane_in: u32,
 ) {
     // Grids past 65,535 blocks per dimension arrive folded into 2D/3D dispatches:
     // recover the linear CUDA block index and skip the surplus workgroups.
@@ -48,8 +46,11 @@ fn control_flow(
         return;
     }
     thread_idx = local_id;
-    block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
-    lane_id = subgroup_lane_in;
+    if (all(num_workgroups == cuda_grid)) {
+        block_idx = workgroup_id;
+    } else {
+        block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    }
     let n: i32 = params.n;
     let i: i32 = i32(block_idx.x * BLOCK_DIM_X + thread_idx.x);
     if (i >= n) {
@@ -109,17 +110,5 @@ fn control_flow(
     acc += select(v / 3, -v, v < 0);
     acc += v % 5;
     out[i] = acc;
-    // float atomic on an address shared by the warp: one compare-exchange loop per subgroup
-    let subgroup_sum_4 = subgroupAdd(f32(acc) * 0.5f);
-    if (subgroupBroadcastFirst(lane_id) == lane_id) {
-        // float atomic: compare-exchange loop on the bits (WGSL atomics are integer-only)
-        var old_bits_5: u32 = atomicLoad(&total[0]);
-        loop {
-            let swap_6 = atomicCompareExchangeWeak(&total[0], old_bits_5, bitcast<u32>(bitcast<f32>(old_bits_5) + subgroup_sum_4));
-            if (swap_6.exchanged) {
-                break;
-            }
-            old_bits_5 = swap_6.old_value;
-        }
-    }
+    atomicAdd(&total[0], f32(acc) * 0.5f);
 }

@@ -37,7 +37,11 @@ fn histogram(
         return;
     }
     thread_idx = local_id;
-    block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    if (all(num_workgroups == cuda_grid)) {
+        block_idx = workgroup_id;
+    } else {
+        block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    }
     grid_dim = cuda_grid;
     let n: i32 = params.n;
     for (var b: i32 = i32(thread_idx.x); b < 64; b = i32(u32(b) + BLOCK_DIM_X)) {

@@ -35,7 +35,11 @@ fn matmul_naive(
         return;
     }
     thread_idx = local_id;
-    block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    if (all(num_workgroups == cuda_grid)) {
+        block_idx = workgroup_id;
+    } else {
+        block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    }
     let N: i32 = params.N;
     let row: i32 = i32(block_idx.y * BLOCK_DIM_Y + thread_idx.y);
     let col: i32 = i32(block_idx.x * BLOCK_DIM_X + thread_idx.x);

@@ -38,7 +38,11 @@ fn matmul_tiled(
         return;
     }
     thread_idx = local_id;
-    block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    if (all(num_workgroups == cuda_grid)) {
+        block_idx = workgroup_id;
+    } else {
+        block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    }
     let N: i32 = params.N;
     let tx: i32 = i32(thread_idx.x);
     let ty: i32 = i32(thread_idx.y);

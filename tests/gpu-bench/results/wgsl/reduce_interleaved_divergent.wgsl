@@ -38,7 +38,11 @@ fn reduce_interleaved_divergent(
         return;
     }
     thread_idx = local_id;
-    block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    if (all(num_workgroups == cuda_grid)) {
+        block_idx = workgroup_id;
+    } else {
+        block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    }
     let n: u32 = params.n;
     let tid: u32 = thread_idx.x;
     let i: u32 = block_idx.x * BLOCK_DIM_X + thread_idx.x;

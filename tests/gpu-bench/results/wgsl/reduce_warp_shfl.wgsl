@@ -20,7 +20,7 @@ var<workgroup> warp_sums: array<f32, 256>;
 // CUDA builtins, visible to device functions too.
 var<private> thread_idx: vec3<u32>;
 var<private> block_idx: vec3<u32>;
-var<private> warp_size: i32;
+const warp_size: i32 = 32;
 var<private> lane_id: u32;
 
 // __device__ warp_sum
@@ -38,7 +38,6 @@ fn reduce_warp_shfl(
     @builtin(local_invocation_id) local_id: vec3<u32>,
     @builtin(workgroup_id) workgroup_id: vec3<u32>,
     @builtin(num_workgroups) num_workgroups: vec3<u32>,
-    @builtin(subgroup_size) subgroup_size_in: u32,
     @builtin(subgroup_invocation_id) subgroup_lane_in: u32,
 ) {
     // Grids past 65,535 blocks per dimension arrive folded into 2D/3D dispatches:
@@ -50,8 +49,11 @@ fn reduce_warp_shfl(
         return;
     }
     thread_idx = local_id;
-    block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
-    warp_size = i32(subgroup_size_in);
+    if (all(num_workgroups == cuda_grid)) {
+        block_idx = workgroup_id;
+    } else {
+        block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    }
     lane_id = subgroup_lane_in;
     let n: u32 = params.n;
     let tid: u32 = thread_idx.x;

@@ -38,7 +38,11 @@ fn scan_hillis_steele(
         return;
     }
     thread_idx = local_id;
-    block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    if (all(num_workgroups == cuda_grid)) {
+        block_idx = workgroup_id;
+    } else {
+        block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    }
     let n: i32 = params.n;
     let tid: i32 = i32(thread_idx.x);
     let i: i32 = i32(block_idx.x * BLOCK_DIM_X + u32(tid));

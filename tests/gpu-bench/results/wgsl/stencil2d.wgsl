@@ -37,7 +37,11 @@ fn stencil2d(
         return;
     }
     thread_idx = local_id;
-    block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    if (all(num_workgroups == cuda_grid)) {
+        block_idx = workgroup_id;
+    } else {
+        block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
+    }
     let width: i32 = params.width;
     let height: i32 = params.height;
     let center: f32 = params.center;
