@@ -92,8 +92,24 @@ proptest! {
                 expected.replace_range(start..end, &text);
                 TextChange { range: Some(range), text }
             };
+            // Now and then the document hibernates first (tree dropped): the
+            // edit must then parse from scratch to the same result.
+            if extra % 7 == 0 {
+                doc.drop_tree();
+            }
             doc.apply_changes(&[change], version as i32 + 1);
             prop_assert_eq!(&**doc.text(), expected.as_str());
+            let fresh = cudalens_syntax::document::parse(&mut cudalens_syntax::document::cuda_parser(), &expected, None);
+            prop_assert_eq!(
+                doc.tree().map(|t| t.root_node().to_sexp()),
+                fresh.map(|t| t.root_node().to_sexp())
+            );
+            // Positions survive the round trip (ASCII fast path or UTF-16).
+            let index = doc.line_index();
+            for offset in [0, expected.len() / 2, expected.len()] {
+                let offset = valid_offset(&expected, offset);
+                prop_assert_eq!(index.offset(index.position(offset)), offset);
+            }
             let opts = BuildOptions { path: None, flags: Default::default(), provider: &provider, max_include_depth: 4 };
             let model = build_model(doc.text(), doc.tree(), &opts);
             let analysis = analyze(&model, doc.text(), &config);
