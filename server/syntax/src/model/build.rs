@@ -41,8 +41,9 @@ type HeaderCache = HashMap<PathBuf, (u64, Arc<ParsedHeader>)>;
 /// document, so an edit re-lowers only the function it touched.
 #[derive(Default)]
 pub struct ModelCache {
-    /// (file, text, macro state, template) hash → the function and where it started.
-    functions: HashMap<u64, (Function, usize)>,
+    /// (file, text, macro state, template) hash → the function as first
+    /// lowered and where it started then (shared, never cloned for the cache).
+    functions: HashMap<u64, (Arc<Function>, usize)>,
     headers: HeaderCache,
 }
 
@@ -154,8 +155,8 @@ pub(super) struct Builder<'o> {
     /// Current expression/statement/item nesting (see `lower::MAX_NESTING`).
     pub(super) nesting: usize,
     pub(super) nesting_reported: bool,
-    old_functions: HashMap<u64, (Function, usize)>,
-    new_functions: HashMap<u64, (Function, usize)>,
+    old_functions: HashMap<u64, (Arc<Function>, usize)>,
+    new_functions: HashMap<u64, (Arc<Function>, usize)>,
     old_headers: HeaderCache,
 }
 
@@ -523,14 +524,18 @@ impl<'o> Builder<'o> {
                 .remove(&key)
                 .or_else(|| self.new_functions.get(&key).cloned())
         {
-            let mut f = f;
-            f.shift(start as isize - old_start as isize);
+            // One copy for the model, moved to where the function starts now;
+            // the cache keeps the shared original and its original start.
+            let mut copy = Function::clone(&f);
+            if start != old_start {
+                copy.shift(start as isize - old_start as isize);
+            }
             // Macros defined inside the body still take effect for what follows.
             if cx.text(node).contains('#') {
                 self.replay_body_directives(cx, node);
             }
-            self.new_functions.insert(key, (f.clone(), start));
-            self.model.functions.push(f);
+            self.new_functions.insert(key, (f, old_start));
+            self.model.functions.push(copy);
             return;
         }
         let before = self.model.functions.len();
@@ -540,7 +545,7 @@ impl<'o> Builder<'o> {
             f.fingerprint = key;
             f.has_launches = self.launches_lowered > launches_before;
             if cx.origin.is_none() {
-                let f = f.clone();
+                let f = Arc::new(f.clone());
                 self.new_functions.insert(key, (f, start));
             }
         }
