@@ -26,9 +26,8 @@
 //! `--unchecked` also times every kernel with wgpu's runtime checks off
 //! (`RuntimeChecks::Unchecked`: no bounds clamps, no loop bounding), as
 //! native CUDA runs, and records it as `"unchecked"` in `wgsl.jsonl`.
-//! `--passes N` runs the whole suite N times and records the last pass: a
-//! freshly started GPU runs its first second or so at low clocks (on the H100
-//! the first pass measured vector_add at 0.28 ms, later passes at 0.103 ms).
+//! `--passes N` runs the whole suite N times and records the last pass (every
+//! run has a device of its own, see `Runner::run`, so passes only add warm-up).
 //!
 //! Inputs: SplitMix64 (same generator as `server/wgsl/tests/execute.rs`),
 //! seed = 1000 + the kernel's position in `SPECS`, floats uniform in [-1, 1),
