@@ -576,13 +576,18 @@ fn entry_prologue(uses: &BuiltinUses, fixed_warp: Option<u32>) -> Vec<WStmt> {
         out.push(WStmt::line("thread_idx = local_id;"));
     }
     if uses.block_idx {
-        // Uniform branch: an unfolded dispatch needs no division.
+        // Uniform branches: an unfolded dispatch, or a 1D grid folded into
+        // 2D/3D, needs no division.
         out.push(WStmt::If {
             cond: "all(num_workgroups == cuda_grid)".into(),
             then: vec![WStmt::line("block_idx = workgroup_id;")],
-            els: vec![WStmt::line(
-                "block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));",
-            )],
+            els: vec![WStmt::If {
+                cond: "cuda_grid.y == 1u && cuda_grid.z == 1u".into(),
+                then: vec![WStmt::line("block_idx = vec3<u32>(block_linear, 0u, 0u);")],
+                els: vec![WStmt::line(
+                    "block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));",
+                )],
+            }],
         });
     }
     if uses.grid_dim {
