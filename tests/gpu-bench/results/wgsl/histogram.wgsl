@@ -39,6 +39,8 @@ fn histogram(
     thread_idx = local_id;
     if (all(num_workgroups == cuda_grid)) {
         block_idx = workgroup_id;
+    } else if (cuda_grid.y == 1u && cuda_grid.z == 1u) {
+        block_idx = vec3<u32>(block_linear, 0u, 0u);
     } else {
         block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));
     }
