@@ -389,11 +389,27 @@ impl Stmt {
     }
 }
 
+/// One direct part of a statement, for in-place walks.
+enum PartMut<'a> {
+    Expr(&'a mut Expr),
+    Stmt(&'a mut Stmt),
+}
+
 impl Stmt {
     /// Calls `f` on every expression (and sub-expression, children first) in
     /// this statement tree, mutably: declarations' dimensions, initialisers
     /// and constructor arguments included.
     pub fn walk_exprs_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+        self.for_each_part_mut(&mut |part| match part {
+            PartMut::Expr(e) => e.walk_mut(f),
+            PartMut::Stmt(s) => s.walk_exprs_mut(f),
+        });
+    }
+
+    /// Calls `f` on this statement's own expressions and its direct child
+    /// statements, in source order: the one place that knows each statement
+    /// kind's shape for mutable walks ([`Stmt::shift`], [`Stmt::walk_exprs_mut`]).
+    fn for_each_part_mut(&mut self, f: &mut dyn FnMut(PartMut<'_>)) {
         match &mut self.kind {
             StmtKind::Decl(decls) => {
                 for d in decls {
@@ -404,23 +420,23 @@ impl Stmt {
                         .chain(d.init.iter_mut())
                         .chain(d.ctor_args.iter_mut().flatten())
                     {
-                        e.walk_mut(f);
+                        f(PartMut::Expr(e));
                     }
                 }
             }
-            StmtKind::Expr(e) | StmtKind::Return(Some(e)) => e.walk_mut(f),
-            StmtKind::Block(v) => v.iter_mut().for_each(|s| s.walk_exprs_mut(f)),
+            StmtKind::Expr(e) | StmtKind::Return(Some(e)) => f(PartMut::Expr(e)),
+            StmtKind::Block(v) => v.iter_mut().for_each(|s| f(PartMut::Stmt(s))),
             StmtKind::Case { value, body } => {
                 if let Some(v) = value {
-                    v.walk_mut(f);
+                    f(PartMut::Expr(v));
                 }
-                body.iter_mut().for_each(|s| s.walk_exprs_mut(f));
+                body.iter_mut().for_each(|s| f(PartMut::Stmt(s)));
             }
             StmtKind::If { cond, then, els } => {
-                cond.walk_mut(f);
-                then.walk_exprs_mut(f);
+                f(PartMut::Expr(cond));
+                f(PartMut::Stmt(then));
                 if let Some(e) = els {
-                    e.walk_exprs_mut(f);
+                    f(PartMut::Stmt(e));
                 }
             }
             StmtKind::For {
@@ -430,19 +446,19 @@ impl Stmt {
                 body,
                 ..
             } => {
-                init.iter_mut().for_each(|s| s.walk_exprs_mut(f));
+                init.iter_mut().for_each(|s| f(PartMut::Stmt(s)));
                 cond.iter_mut()
                     .chain(step.iter_mut())
-                    .for_each(|e| e.walk_mut(f));
-                body.walk_exprs_mut(f);
+                    .for_each(|e| f(PartMut::Expr(e)));
+                f(PartMut::Stmt(body));
             }
             StmtKind::While { cond, body }
             | StmtKind::DoWhile { body, cond }
             | StmtKind::Switch { cond, body } => {
-                cond.walk_mut(f);
-                body.walk_exprs_mut(f);
+                f(PartMut::Expr(cond));
+                f(PartMut::Stmt(body));
             }
-            StmtKind::Label(_, body) => body.walk_exprs_mut(f),
+            StmtKind::Label(_, body) => f(PartMut::Stmt(body)),
             _ => {}
         }
     }
@@ -498,65 +514,20 @@ impl Expr {
     }
 }
 
-impl VarDecl {
-    pub fn shift(&mut self, delta: isize) {
-        self.span = self.span.shifted(delta);
-        self.name_span = self.name_span.shifted(delta);
-        for e in self
-            .dims
-            .iter_mut()
-            .flatten()
-            .chain(self.init.iter_mut())
-            .chain(self.ctor_args.iter_mut().flatten())
-        {
-            e.shift(delta);
-        }
-    }
-}
-
 impl Stmt {
     /// Moves every span in this statement tree by `delta` bytes.
     pub fn shift(&mut self, delta: isize) {
         self.span = self.span.shifted(delta);
-        match &mut self.kind {
-            StmtKind::Decl(decls) => decls.iter_mut().for_each(|d| d.shift(delta)),
-            StmtKind::Expr(e) | StmtKind::Return(Some(e)) => e.shift(delta),
-            StmtKind::Block(v) => v.iter_mut().for_each(|s| s.shift(delta)),
-            StmtKind::Case { value, body } => {
-                if let Some(v) = value {
-                    v.shift(delta);
-                }
-                body.iter_mut().for_each(|s| s.shift(delta));
+        if let StmtKind::Decl(decls) = &mut self.kind {
+            for d in decls {
+                d.span = d.span.shifted(delta);
+                d.name_span = d.name_span.shifted(delta);
             }
-            StmtKind::If { cond, then, els } => {
-                cond.shift(delta);
-                then.shift(delta);
-                if let Some(e) = els {
-                    e.shift(delta);
-                }
-            }
-            StmtKind::For {
-                init,
-                cond,
-                step,
-                body,
-                ..
-            } => {
-                init.iter_mut().for_each(|s| s.shift(delta));
-                cond.iter_mut()
-                    .chain(step.iter_mut())
-                    .for_each(|e| e.shift(delta));
-                body.shift(delta);
-            }
-            StmtKind::While { cond, body }
-            | StmtKind::DoWhile { body, cond }
-            | StmtKind::Switch { cond, body } => {
-                cond.shift(delta);
-                body.shift(delta);
-            }
-            StmtKind::Label(_, body) => body.shift(delta),
-            _ => {}
         }
+        self.for_each_part_mut(&mut |part| match part {
+            PartMut::Expr(e) => e.shift(delta),
+            PartMut::Stmt(s) => s.shift(delta),
+        });
     }
 
     /// Expressions owned directly by this statement (not by nested statements).
