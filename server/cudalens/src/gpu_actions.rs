@@ -217,15 +217,6 @@ pub fn transpile_options(source: &Path, subgroups: bool, f16: bool) -> Transpile
     }
 }
 
-/// The adapter's subgroup size when it has exactly one (compiled into the
-/// shader as `warpSize`).
-pub fn fixed_subgroup_size(adapter: &AdapterReport) -> Option<u32> {
-    (adapter.features.subgroup
-        && adapter.subgroup_min_size == adapter.subgroup_max_size
-        && adapter.subgroup_max_size > 0)
-        .then_some(adapter.subgroup_max_size)
-}
-
 /// Runs the transpiler, turning a panic into an internal-error diagnostic.
 pub fn transpile_guarded(
     model: &FileModel,
@@ -361,7 +352,7 @@ pub fn prepare(
     );
     topts.block_override = opts.block;
     topts.float_atomics = adapter.features.shader_float32_atomic;
-    topts.subgroup_size = fixed_subgroup_size(adapter);
+    topts.subgroup_size = adapter.fixed_subgroup_size();
     topts.unroll = opts.unroll;
     let out = transpile_guarded(model, text, kernel, &topts).map_err(PrepareError::Transpile)?;
     let interface = KernelInterface::from_json(&out.sidecar.to_json())
@@ -672,8 +663,10 @@ pub fn benchmark_variant(
                 && variant.unroll.unwrap_or(1) <= 1
             {
                 prepared.tuning = h.tuning.clone();
+                // Append only (no read-back of recent runs: nobody shows them here).
                 // Best effort: a history that cannot be written must not fail the tuning.
-                let _ = record_history(h.root, h.file, &prepared, Some(&r), None);
+                let _ = History::open(h.root)
+                    .and_then(|history| history.append(&record(&prepared, h.file, &r)));
             }
             BenchResult::success(r.timing.median_ms, Some(r.gb_per_s))
         }

@@ -420,8 +420,7 @@ fn main() {
     // Native `atomic<f32>` where the adapter has it (control_flow's total).
     let float_atomics = report.features.shader_float32_atomic;
     // One subgroup size (32 on the H100): compiled in as `warpSize`.
-    let fixed_warp = (subgroups && report.subgroup_min_size == report.subgroup_max_size)
-        .then_some(report.subgroup_max_size);
+    let fixed_warp = report.fixed_subgroup_size();
     eprintln!(
         "adapter: {} ({}, {}, driver {} {}), subgroups {} [{}..{}], timestamps {}",
         report.name,

@@ -118,6 +118,15 @@ pub struct AdapterReport {
 }
 
 impl AdapterReport {
+    /// The subgroup size when the adapter has exactly one (a transpiled
+    /// kernel can then compile `warpSize` in as a constant).
+    pub fn fixed_subgroup_size(&self) -> Option<u32> {
+        (self.features.subgroup
+            && self.subgroup_min_size == self.subgroup_max_size
+            && self.subgroup_max_size > 0)
+            .then_some(self.subgroup_max_size)
+    }
+
     pub(crate) fn from_adapter(adapter: &wgpu::Adapter) -> Self {
         let info = adapter.get_info();
         AdapterReport {
