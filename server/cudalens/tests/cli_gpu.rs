@@ -2,10 +2,13 @@
 //! real adapter (lavapipe in CI) and fail when none is found, unless
 //! `CUDALENS_SKIP_GPU_TESTS=1`.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::gpu_available;
 
 const KERNELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../wgsl/tests/kernels");
 
@@ -42,23 +45,6 @@ fn workspace(files: &[&str]) -> (tempfile::TempDir, PathBuf) {
     }
     std::fs::write(root.join("noisy.cu"), UNSUPPORTED).expect("write");
     (dir, root)
-}
-
-/// True when an adapter exists; false (skip) only when there is none and
-/// `CUDALENS_SKIP_GPU_TESTS=1`; panics otherwise.
-fn gpu_available() -> bool {
-    let out = cudalens(&["hw", "--json"], Path::new("."));
-    let report: Value = serde_json::from_slice(&out.stdout).expect("hw --json prints JSON");
-    if !report["selected"].is_null() {
-        return true;
-    }
-    if std::env::var("CUDALENS_SKIP_GPU_TESTS").is_ok_and(|v| v == "1") {
-        eprintln!("skipping: no GPU adapter and CUDALENS_SKIP_GPU_TESTS=1");
-        return false;
-    }
-    panic!(
-        "no GPU adapter found (install lavapipe: mesa-vulkan-drivers, or set CUDALENS_SKIP_GPU_TESTS=1): {report}"
-    );
 }
 
 fn validate_wgsl(text: &str) {

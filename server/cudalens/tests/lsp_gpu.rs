@@ -5,10 +5,9 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::Command;
 
 use serde_json::{Value, json};
-use support::{LspClient, position_of, uri_of};
+use support::{LspClient, gpu_available, position_of, uri_of};
 
 const VECTOR_ADD: &str = include_str!("../../wgsl/tests/kernels/vector_add.cu");
 
@@ -65,22 +64,6 @@ fn open(f: &mut Fixture, name: &str, text: &str) -> String {
     f.client.open(&uri, text, 1);
     f.client.diagnostics(&uri, 1);
     uri
-}
-
-fn gpu_available() -> bool {
-    let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
-        .args(["hw", "--json"])
-        .output()
-        .expect("run cudalens hw");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    if !report["selected"].is_null() {
-        return true;
-    }
-    if std::env::var("CUDALENS_SKIP_GPU_TESTS").is_ok_and(|v| v == "1") {
-        eprintln!("skipping: no GPU adapter and CUDALENS_SKIP_GPU_TESTS=1");
-        return false;
-    }
-    panic!("no GPU adapter found (or set CUDALENS_SKIP_GPU_TESTS=1): {report}");
 }
 
 fn show_documents(client: &LspClient) -> Vec<String> {

@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{LspClient, position_of, uri_of};
+use support::{LspClient, gpu_available, position_of, uri_of};
 
 const VECTOR_ADD: &str = include_str!("../../wgsl/tests/kernels/vector_add.cu");
 
@@ -24,22 +24,6 @@ fn literal_launch() -> String {
 }
 /// Long enough for five variants on lavapipe, with room for a cold GPU start.
 const TUNE_TIMEOUT: Duration = Duration::from_secs(180);
-
-fn gpu_available() -> bool {
-    let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
-        .args(["hw", "--json"])
-        .output()
-        .expect("run cudalens hw");
-    let report: Value = serde_json::from_slice(&out.stdout).expect("JSON");
-    if !report["selected"].is_null() {
-        return true;
-    }
-    if std::env::var("CUDALENS_SKIP_GPU_TESTS").is_ok_and(|v| v == "1") {
-        eprintln!("skipping: no GPU adapter and CUDALENS_SKIP_GPU_TESTS=1");
-        return false;
-    }
-    panic!("no GPU adapter found (or set CUDALENS_SKIP_GPU_TESTS=1): {report}");
-}
 
 /// The `cudalens-autotune` binary of this target directory (target/<profile>),
 /// built with cargo when it is not there yet.

@@ -285,3 +285,23 @@ pub fn position_of(text: &str, needle: &str) -> Value {
     let character: usize = before[line_start..].chars().map(char::len_utf16).sum();
     json!({"line": line, "character": character})
 }
+
+/// True when `cudalens hw` finds a GPU adapter; false (the test skips) only
+/// when there is none and `CUDALENS_SKIP_GPU_TESTS=1`; panics otherwise.
+pub fn gpu_available() -> bool {
+    let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(["hw", "--json"])
+        .output()
+        .expect("run cudalens hw");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("hw --json prints JSON");
+    if !report["selected"].is_null() {
+        return true;
+    }
+    if std::env::var("CUDALENS_SKIP_GPU_TESTS").is_ok_and(|v| v == "1") {
+        eprintln!("skipping: no GPU adapter and CUDALENS_SKIP_GPU_TESTS=1");
+        return false;
+    }
+    panic!(
+        "no GPU adapter found (install lavapipe: mesa-vulkan-drivers, or set CUDALENS_SKIP_GPU_TESTS=1): {report}"
+    );
+}
