@@ -360,6 +360,75 @@ fn transpile_suite(
     transpile(&model, &source, kernel, &opts).map_err(|d| format!("{stem}: {d:?}"))
 }
 
+/// Hand-written variants of a kernel's WGSL (`DIR/<stem>.<tag>.wgsl`), timed
+/// unchecked on the same inputs, for ablations. A variant may change the
+/// block with a `// variant-block: X Y Z` line (the grid then covers the same
+/// threads).
+/// Returns `,"variants":{tag:{median_ms, min_ms, outputs_identical}}` or "".
+fn time_variants(
+    dir: &Path,
+    stem: &str,
+    reference: &[cudalens_gpu::OutputBuffer],
+    launch: ([u32; 3], [u32; 3]),
+    runner: &mut Runner,
+    make: impl Fn(String, [u32; 3], [u32; 3]) -> Benchmark,
+) -> String {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return String::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{stem}.")) && n.ends_with(".wgsl"))
+        })
+        .collect();
+    files.sort();
+    let mut parts = Vec::new();
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let tag = &name[stem.len() + 1..name.len() - ".wgsl".len()];
+        let wgsl = std::fs::read_to_string(&path).unwrap();
+        let dims = |key: &str| -> Option<[u32; 3]> {
+            let line = wgsl.lines().find_map(|l| l.strip_prefix(key))?;
+            let v: Vec<u32> = line
+                .split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect();
+            (v.len() == 3).then(|| [v[0], v[1], v[2]])
+        };
+        // Same threads in total: the grid follows a changed block.
+        let block = dims("// variant-block:").unwrap_or(launch.1);
+        let grid = [0, 1, 2].map(|i| (launch.0[i] * launch.1[i]).div_ceil(block[i]));
+        match runner.run(&make(wgsl, grid, block)) {
+            Ok(r) => {
+                let same = r
+                    .outputs
+                    .iter()
+                    .zip(reference)
+                    .all(|(a, b)| a.bytes == b.bytes);
+                eprintln!(
+                    "{stem} variant {tag}: {:.4} ms (identical {same})",
+                    r.timing.median_ms
+                );
+                parts.push(format!(
+                    "{}:{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{same}}}",
+                    json_str(tag),
+                    r.timing.median_ms,
+                    r.timing.min_ms
+                ));
+            }
+            Err(e) => eprintln!("{stem} variant {tag} failed: {e}"),
+        }
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(",\"variants\":{{{}}}", parts.join(","))
+    }
+}
+
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap()
 }
@@ -370,6 +439,7 @@ fn main() {
     let mut passes = 1u32;
     let (mut warmup, mut iterations) = (10u32, 100u32);
     let mut only: Option<Vec<String>> = None;
+    let mut variants: Option<PathBuf> = None;
     let mut kernels = Path::new(env!("CARGO_MANIFEST_DIR")).join("../wgsl/tests/kernels");
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -379,6 +449,7 @@ fn main() {
             "--kernels" => kernels = args.next().map(PathBuf::from).expect("--kernels DIR"),
             "--ablate" => ablate = true,
             "--unchecked" => unchecked = true,
+            "--variants" => variants = args.next().map(PathBuf::from),
             "--passes" => {
                 passes = args
                     .next()
@@ -400,7 +471,7 @@ fn main() {
             }
             _ => {
                 eprintln!(
-                    "usage: suite_bench --out DIR [--kernels DIR] [--small] [--only a,b] [--warmup N] [--iters N] [--ablate] [--unchecked] [--passes N]"
+                    "usage: suite_bench --out DIR [--kernels DIR] [--small] [--only a,b] [--warmup N] [--iters N] [--ablate] [--unchecked] [--passes N] [--variants DIR]"
                 );
                 std::process::exit(2);
             }
@@ -585,6 +656,25 @@ fn main() {
                     Err(e) => eprintln!("{stem}: ablation failed: {e}"),
                 }
             }
+            // Optional: the same shader with bounds checks but no loop bounding.
+            if unchecked {
+                let mut bench = make(compiled.wgsl.clone());
+                bench.runtime_checks = RuntimeChecks::BoundsOnly;
+                match runner.run(&bench) {
+                    Ok(r) => {
+                        let same = r
+                            .outputs
+                            .iter()
+                            .zip(&result.outputs)
+                            .all(|(a, b)| a.bytes == b.bytes);
+                        ablation.push_str(&format!(
+                            ",\"bounds_only\":{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{same}}}",
+                            r.timing.median_ms, r.timing.min_ms
+                        ));
+                    }
+                    Err(e) => eprintln!("{stem}: bounds-only run failed: {e}"),
+                }
+            }
             // Optional: the same shader without wgpu's bounds clamps and loop bounds.
             if unchecked {
                 let mut bench = make(compiled.wgsl.clone());
@@ -603,6 +693,22 @@ fn main() {
                     }
                     Err(e) => eprintln!("{stem}: unchecked run failed: {e}"),
                 }
+            }
+            if let Some(dir) = &variants {
+                ablation.push_str(&time_variants(
+                    dir,
+                    stem,
+                    &result.outputs,
+                    (case.grid, case.block),
+                    &mut runner,
+                    |wgsl, grid, block| {
+                        let mut bench = make(wgsl);
+                        bench.launch.grid = grid;
+                        bench.launch.block = block;
+                        bench.runtime_checks = RuntimeChecks::Unchecked;
+                        bench
+                    },
+                ));
             }
             let t = &result.timing;
             let line = format!(
