@@ -252,7 +252,8 @@ pub struct BenchOptions {
     /// `NAME=VALUE` overrides of scalar arguments.
     pub args: Vec<(String, f64)>,
     pub timeout: Duration,
-    /// wgpu's bounds clamps and loop bounding (off = native CUDA semantics).
+    /// wgpu's runtime checks; by default bounds clamps only (loops run as in
+    /// CUDA: wgpu's loop counters halve the speed of unrollable inner loops).
     pub runtime_checks: RuntimeChecks,
     /// Unroll factor for every unrollable loop (`cudalens_wgsl::unrollable_loops`);
     /// `None` follows the source's `#pragma unroll N`.
@@ -269,7 +270,7 @@ impl Default for BenchOptions {
             iterations: 20,
             args: Vec::new(),
             timeout: Duration::from_secs(30),
-            runtime_checks: RuntimeChecks::Checked,
+            runtime_checks: RuntimeChecks::BoundsOnly,
             unroll: None,
         }
     }

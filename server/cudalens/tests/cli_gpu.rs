@@ -152,6 +152,8 @@ fn bench_times_vector_add_and_keeps_history() {
     let result: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
     assert_eq!(result["kernel"], "vector_add");
     assert_eq!(result["mode"], "benchmark");
+    // Bounds clamps, loops as written, unless asked otherwise.
+    assert_eq!(result["runtime_checks"], "bounds_only");
     for key in ["min_ms", "median_ms", "p95_ms"] {
         assert!(result["timing"][key].as_f64().unwrap() > 0.0, "{result:#}");
     }
@@ -181,6 +183,23 @@ fn bench_times_vector_add_and_keeps_history() {
         report.contains("# cudalens benchmark: `vector_add`"),
         "{report}"
     );
+
+    // The other check levels run too, and say which they used.
+    for (flag, want) in [
+        (&["--runtime-checks", "all"][..], "checked"),
+        (&["--runtime-checks", "none"][..], "unchecked"),
+        (&["--no-runtime-checks"][..], "unchecked"),
+    ] {
+        let mut a = with_json.clone();
+        a.extend(flag);
+        let out = cudalens(&a, &root);
+        assert!(out.status.success(), "{flag:?}: {}", stderr(&out));
+        let result: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        assert_eq!(result["runtime_checks"], want, "{flag:?}");
+    }
+    let mut both = with_json.clone();
+    both.extend(["--no-runtime-checks", "--runtime-checks", "all"]);
+    assert_eq!(cudalens(&both, &root).status.code(), Some(2));
 }
 
 #[test]

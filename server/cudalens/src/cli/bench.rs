@@ -55,10 +55,15 @@ pub struct Args {
     /// 1 turns unrolling off).
     #[arg(long, value_name = "N")]
     pub unroll: Option<u32>,
-    /// Run the shader without wgpu's bounds clamps and loop bounding, as native CUDA
-    /// runs. An out-of-bounds access is then undefined behaviour (the GPU may be lost
-    /// and is recovered); use it for kernels you trust, to compare with native code.
-    #[arg(long)]
+    /// wgpu's runtime checks: `bounds` (default) clamps every out-of-bounds access but
+    /// runs loops as written, as CUDA does (an endless loop runs into --timeout);
+    /// `all` also bounds every loop's iterations (wgpu's default, slower: the counters
+    /// keep drivers from unrolling); `none` drops the clamps too, for kernels you trust
+    /// (an out-of-bounds access is then undefined behaviour; a lost GPU is recovered).
+    #[arg(long, value_enum, default_value_t = ChecksArg::Bounds)]
+    pub runtime_checks: ChecksArg,
+    /// Same as `--runtime-checks none`.
+    #[arg(long, conflicts_with = "runtime_checks")]
     pub no_runtime_checks: bool,
     /// Print one JSON object instead of text.
     #[arg(long)]
@@ -66,6 +71,24 @@ pub struct Args {
     /// Bound on each run's GPU work, in seconds.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+}
+
+/// `--runtime-checks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ChecksArg {
+    All,
+    Bounds,
+    None,
+}
+
+impl From<ChecksArg> for RuntimeChecks {
+    fn from(c: ChecksArg) -> Self {
+        match c {
+            ChecksArg::All => RuntimeChecks::Checked,
+            ChecksArg::Bounds => RuntimeChecks::BoundsOnly,
+            ChecksArg::None => RuntimeChecks::Unchecked,
+        }
+    }
 }
 
 fn parse_dims(text: &str) -> Result<[u32; 3], String> {
@@ -128,7 +151,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         runtime_checks: if args.no_runtime_checks {
             RuntimeChecks::Unchecked
         } else {
-            RuntimeChecks::Checked
+            args.runtime_checks.into()
         },
         unroll: args.unroll,
     };
@@ -236,6 +259,10 @@ fn json_output(
             serde_json::to_value(&prepared.launch).unwrap_or(Value::Null),
         );
         map.insert("backend".into(), json!(adapter.backend));
+        map.insert(
+            "runtime_checks".into(),
+            serde_json::to_value(prepared.bench.runtime_checks).unwrap_or(Value::Null),
+        );
         if let Some(s) = sweep {
             let best = s.best_entry().map(|e| e.workgroup_size);
             map.insert("best_workgroup_size".into(), json!(best));
