@@ -105,6 +105,7 @@ def main():
             "wgsl_error": w.get("error") or w.get("skipped"),
             "no_storage_barrier": w.get("no_storage_barrier"),
             "unchecked": w.get("unchecked"),
+            "bounds_only": w.get("bounds_only"),
             "buffers": {},
         }
         if row["cuda_median_ms"] and row["wgsl_median_ms"]:
@@ -116,6 +117,10 @@ def main():
         unchecked_ms = (row["unchecked"] or {}).get("median_ms")
         row["ratio_native_over_wgsl_unchecked"] = (
             row["cuda_median_ms"] / unchecked_ms if row["cuda_median_ms"] and unchecked_ms else None
+        )
+        bounds_ms = (row["bounds_only"] or {}).get("median_ms")
+        row["ratio_native_over_wgsl_bounds_only"] = (
+            row["cuda_median_ms"] / bounds_ms if row["cuda_median_ms"] and bounds_ms else None
         )
         agree = bool(c.get("compare"))
         for buf, m in (c.get("compare") or {}).items():
@@ -160,6 +165,11 @@ def main():
             sum(math.log(x) for x in unchecked) / len(unchecked))
         summary["min_ratio_unchecked"] = min(unchecked)
         summary["kernels_timed_unchecked"] = len(unchecked)
+    bounded = [r["ratio_native_over_wgsl_bounds_only"] for r in rows if r["ratio_native_over_wgsl_bounds_only"]]
+    if bounded:
+        summary["geomean_native_over_wgsl_bounds_only"] = math.exp(
+            sum(math.log(x) for x in bounded) / len(bounded))
+        summary["min_ratio_bounds_only"] = min(bounded)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump({"summary": summary, "kernels": rows}, f, indent=2)
 
@@ -205,17 +215,25 @@ def main():
         md.append("The same shaders with wgpu's runtime checks off (`RuntimeChecks::Unchecked`: no bounds "
                   "clamps, no loop bounding; native CUDA has neither):")
         md.append("")
-        md.append("| kernel | CUDA ms | WGSL ms | WGSL unchecked ms | native/WGSL unchecked | outputs identical |")
-        md.append("|---|---:|---:|---:|---:|---|")
+        md.append("| kernel | CUDA ms | WGSL ms | WGSL bounds-only ms | native/WGSL bounds-only | "
+                  "WGSL unchecked ms | native/WGSL unchecked | outputs identical |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---|")
         for r in unc:
             u = r["unchecked"]
+            b = r["bounds_only"] or {}
             md.append(f"| {r['kernel']} | {fmt(r['cuda_median_ms'])} | {fmt(r['wgsl_median_ms'])} | "
+                      f"{fmt(b.get('median_ms'))} | {fmt(r['ratio_native_over_wgsl_bounds_only'], '.3f')} | "
                       f"{fmt(u['median_ms'])} | {fmt(r['ratio_native_over_wgsl_unchecked'], '.3f')} | "
-                      f"{u['outputs_identical']} |")
+                      f"{u['outputs_identical']}{'' if b.get('outputs_identical', True) else ' (bounds-only differs)'} |")
         md.append("")
         md.append(f"Geometric mean of native/WGSL unchecked over {len(unc)} kernels: "
                   f"**{fmt(summary['geomean_native_over_wgsl_unchecked'], '.3f')}** "
                   f"(min {fmt(summary['min_ratio_unchecked'], '.3f')}).")
+        if summary.get("geomean_native_over_wgsl_bounds_only"):
+            md.append("")
+            md.append("With bounds checks but no loop bounding (`RuntimeChecks::BoundsOnly`): "
+                      f"**{fmt(summary['geomean_native_over_wgsl_bounds_only'], '.3f')}** "
+                      f"(min {fmt(summary['min_ratio_bounds_only'], '.3f')}).")
     abl = [r for r in rows if r["no_storage_barrier"]]
     if abl:
         md.append("")

@@ -44,6 +44,66 @@ pub fn fold_grid(grid: [u32; 3], max_per_dimension: u32) -> Result<[u32; 3], Gpu
     Ok([to_u32(x)?, to_u32(y)?, to_u32(z)?])
 }
 
+/// How a CUDA grid is laid over the dispatch; the transpiled kernel receives
+/// it as the `GRID_LAYOUT` override, so the driver compiles only its branch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GridLayout {
+    /// The dispatch is the CUDA grid: block = workgroup id.
+    Exact = 0,
+    /// A 1D grid spread block after block over a folded or merged dispatch.
+    Linear1d = 1,
+    /// Any grid folded into a 2D/3D dispatch.
+    Folded = 2,
+}
+
+/// The dispatch for a CUDA launch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DispatchPlan {
+    pub dispatch: [u32; 3],
+    pub layout: GridLayout,
+    /// CUDA blocks per workgroup (1 unless merged).
+    pub blocks_per_workgroup: u32,
+}
+
+/// Threads per workgroup that merging small blocks aims for: measured on an
+/// H100 (Vulkan), 128-thread workgroups streamed 28% slower than 256-thread
+/// ones while native CUDA lost 7% (tests/gpu-bench/README.md, run 7).
+pub const MERGE_TARGET_THREADS: u32 = 256;
+
+/// Plans the dispatch of `grid` blocks of `block` threads. When `mergeable`
+/// (the kernel cannot observe which blocks share a workgroup) a 1D launch of
+/// blocks smaller than [`MERGE_TARGET_THREADS`] runs several blocks per
+/// workgroup, within `max_workgroup_x` threads.
+pub fn plan_dispatch(
+    grid: [u32; 3],
+    block: [u32; 3],
+    max_per_dimension: u32,
+    mergeable: bool,
+    max_workgroup_x: u32,
+) -> Result<DispatchPlan, GpuError> {
+    let one_d = grid[1] == 1 && grid[2] == 1;
+    let mut blocks_per_workgroup = 1;
+    if mergeable && one_d && block[1] == 1 && block[2] == 1 && block[0] < MERGE_TARGET_THREADS {
+        let wanted = MERGE_TARGET_THREADS.div_ceil(block[0].max(1));
+        let fits = (max_workgroup_x / block[0].max(1)).max(1);
+        blocks_per_workgroup = wanted.min(fits).min(grid[0]).max(1);
+    }
+    let workgroups = [grid[0].div_ceil(blocks_per_workgroup), grid[1], grid[2]];
+    let dispatch = fold_grid(workgroups, max_per_dimension)?;
+    let layout = if blocks_per_workgroup == 1 && dispatch == grid {
+        GridLayout::Exact
+    } else if one_d {
+        GridLayout::Linear1d
+    } else {
+        GridLayout::Folded
+    };
+    Ok(DispatchPlan {
+        dispatch,
+        layout,
+        blocks_per_workgroup,
+    })
+}
+
 /// Ceil-division of a problem size (threads) by a workgroup size: the CUDA
 /// grid that covers the problem.
 pub fn grid_for_problem(problem: [u32; 3], workgroup: [u32; 3]) -> [u32; 3] {
@@ -53,6 +113,44 @@ pub fn grid_for_problem(problem: [u32; 3], workgroup: [u32; 3]) -> [u32; 3] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plans_layouts_and_merges_small_1d_blocks() {
+        let plan = |g, b, m| plan_dispatch(g, b, 65535, m, 1024).unwrap();
+        let p = plan([1000, 1, 1], [256, 1, 1], true);
+        assert_eq!(
+            (p.dispatch, p.layout, p.blocks_per_workgroup),
+            ([1000, 1, 1], GridLayout::Exact, 1)
+        );
+        let p = plan([131072, 1, 1], [128, 1, 1], false);
+        assert_eq!(
+            (p.layout, p.blocks_per_workgroup),
+            (GridLayout::Linear1d, 1)
+        );
+        assert!(u64::from(p.dispatch[0]) * u64::from(p.dispatch[1]) >= 131072);
+        // Merged: two 128-thread blocks per workgroup, an odd grid rounds up.
+        let p = plan([1001, 1, 1], [128, 1, 1], true);
+        assert_eq!(
+            (p.dispatch, p.layout, p.blocks_per_workgroup),
+            ([501, 1, 1], GridLayout::Linear1d, 2)
+        );
+        assert_eq!(plan([64, 1, 1], [32, 1, 1], true).blocks_per_workgroup, 8);
+        assert_eq!(plan([3, 1, 1], [32, 1, 1], true).blocks_per_workgroup, 3);
+        // 2D grids or blocks are never merged; a folded 2D grid is general.
+        assert_eq!(plan([100, 2, 1], [64, 1, 1], true).blocks_per_workgroup, 1);
+        assert_eq!(plan([100, 1, 1], [8, 8, 1], true).blocks_per_workgroup, 1);
+        assert_eq!(
+            plan([70000, 2, 1], [256, 1, 1], true).layout,
+            GridLayout::Folded
+        );
+        // Within the adapter's workgroup width.
+        assert_eq!(
+            plan_dispatch([100, 1, 1], [96, 1, 1], 65535, true, 128)
+                .unwrap()
+                .blocks_per_workgroup,
+            1
+        );
+    }
 
     fn check_covers(grid: [u32; 3], max: u32) -> [u32; 3] {
         let d = fold_grid(grid, max).unwrap();

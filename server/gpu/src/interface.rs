@@ -55,6 +55,14 @@ pub struct KernelInterface {
     pub dynamic_shared_override: Option<String>,
     #[serde(default)]
     pub dynamic_shared_element_bytes: Option<u32>,
+    /// Override-constant name receiving the grid layout (see
+    /// [`crate::grid::GridLayout`]); absent in hand-written kernels.
+    #[serde(default)]
+    pub grid_layout_override: Option<String>,
+    /// Override-constant name receiving how many CUDA blocks share one
+    /// workgroup; present only where blocks cannot observe it.
+    #[serde(default)]
+    pub blocks_per_workgroup_override: Option<String>,
     /// WGSL extensions the kernel needs (`subgroups`, `f16`, `f64`).
     #[serde(default)]
     pub features: Vec<String>,

@@ -29,7 +29,7 @@ pub use bench::{
     Runner, RuntimeChecks, TimingPreference, TimingSource,
 };
 pub use error::GpuError;
-pub use grid::fold_grid;
+pub use grid::{DispatchPlan, GridLayout, fold_grid, plan_dispatch};
 pub use history::{History, HistoryRecord, Regression, RunWithFlag};
 
 pub use interface::{Binding, BindingKind, KernelInterface, UniformField, WgslType};

@@ -18,6 +18,15 @@ pub struct Sidecar {
     /// the launch's dynamic shared bytes by this to set the override.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dynamic_shared_element_bytes: Option<u32>,
+    /// Override telling the kernel how the runner laid the grid over the
+    /// dispatch: 0 exact, 1 a 1D grid linear over the workgroups, 2 folded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grid_layout_override: Option<String>,
+    /// Override for how many CUDA blocks share a workgroup (present only for
+    /// kernels where blocks cannot observe it); the workgroup is
+    /// `BLOCK_DIM_X * n` wide.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocks_per_workgroup_override: Option<String>,
     pub features: Vec<String>,
     pub bindings: Vec<SidecarBinding>,
 }
@@ -65,6 +74,8 @@ impl Sidecar {
 /// start with `__`, so the WGSL member is [`GRID_DIM_MEMBER`].
 pub const GRID_DIM_FIELD: &str = "__grid_dim";
 pub const GRID_DIM_MEMBER: &str = "grid_dim";
+pub const GRID_LAYOUT_OVERRIDE: &str = "GRID_LAYOUT";
+pub const BLOCKS_PER_WORKGROUP_OVERRIDE: &str = "BLOCKS_PER_WORKGROUP";
 
 /// One member of the `Params` uniform struct.
 #[derive(Clone, Debug, PartialEq)]

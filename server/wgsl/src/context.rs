@@ -214,6 +214,10 @@ pub struct Module<'m> {
     /// Whether the kernel writes any storage buffer (barriers then also
     /// order storage memory).
     pub writes_storage: bool,
+    /// Whether the kernel synchronises its block anywhere (`__syncthreads`,
+    /// fences, `__syncwarp`): such a kernel cannot share a workgroup with
+    /// other blocks.
+    pub barriers: bool,
     /// `var<workgroup>` declarations, in order.
     pub workgroup_vars: Vec<String>,
     /// `(override name, default)` for dynamic shared memory.
@@ -232,6 +236,9 @@ pub struct Module<'m> {
     pub shared_vars: HashMap<String, Sym>,
     /// The launch's dynamic shared memory in bytes, for the override default.
     pub dynamic_shared_default_bytes: u64,
+    /// The block size the `BLOCK_DIM_*` overrides default to (the launch's):
+    /// loops whose trip sequence depends on `blockDim` are unrolled for it.
+    pub block: [u32; 3],
     /// Spans of the `for` statements emitted unrolled (main-file functions
     /// only, each once, in the order they were lowered).
     pub unrolled_loops: Vec<Span>,

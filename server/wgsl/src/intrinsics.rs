@@ -135,11 +135,13 @@ impl FnLower<'_, '_> {
             "__threadfence" | "__threadfence_block" | "__threadfence_system" => {
                 // WGSL has no fence without a barrier: `storageBarrier` also
                 // synchronises the workgroup, which is stronger than CUDA.
+                self.m.barriers = true;
                 out.push(WStmt::line("storageBarrier();"));
                 Val::void()
             }
             "__syncwarp" => {
                 if self.require_subgroups(name, span) {
+                    self.m.barriers = true;
                     self.m.needs.subgroup_barrier = true;
                     out.push(WStmt::line("subgroupBarrier();"));
                 }
@@ -470,6 +472,7 @@ impl FnLower<'_, '_> {
     /// `__syncthreads()`: a workgroup barrier, plus a storage barrier when the
     /// kernel shares global memory between threads through the barrier.
     pub fn barrier(&mut self, out: &mut Vec<WStmt>) {
+        self.m.barriers = true;
         if self.m.writes_storage {
             out.push(WStmt::line("storageBarrier();"));
         }

@@ -12,8 +12,8 @@ use cudalens_syntax::types::normalize_base;
 
 use crate::analysis::Analysis;
 use crate::bindings::{
-    BindingKind, GRID_DIM_FIELD, GRID_DIM_MEMBER, Sidecar, SidecarBinding, UniformField,
-    layout_uniform,
+    BLOCKS_PER_WORKGROUP_OVERRIDE, BindingKind, GRID_DIM_FIELD, GRID_DIM_MEMBER,
+    GRID_LAYOUT_OVERRIDE, Sidecar, SidecarBinding, UniformField, layout_uniform,
 };
 use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, PtrVal, Sym, Val};
 use crate::diag::TranspileDiagnostic;
@@ -69,6 +69,7 @@ pub fn compile_kernel_recording(
         uses: BuiltinUses::default(),
         analysis: Analysis::new(model),
         writes_storage: false,
+        barriers: false,
         workgroup_vars: Vec::new(),
         dynamic_shared: None,
         helpers: BTreeSet::new(),
@@ -79,8 +80,10 @@ pub fn compile_kernel_recording(
         shared_vars: HashMap::new(),
         dynamic_shared_default_bytes: 0,
         unrolled_loops: Vec::new(),
+        block: [1; 3],
     };
     let (block, block_source) = block_size(model, f, opts);
+    m.block = block;
     let launch = model.launches_of(kernel).next();
     m.dynamic_shared_default_bytes = launch
         .and_then(|l| l.smem_bytes)
@@ -209,6 +212,14 @@ pub fn compile_kernel_recording(
     for (axis, v) in ["X", "Y", "Z"].iter().zip(block) {
         text.push_str(&format!("override BLOCK_DIM_{axis}: u32 = {v}u;\n"));
     }
+    let mergeable = blocks_can_share_workgroup(&m);
+    text.push_str(GRID_LAYOUT_DOC);
+    text.push_str(&format!("override {GRID_LAYOUT_OVERRIDE}: u32 = 2u;\n"));
+    if mergeable {
+        text.push_str(&format!(
+            "// CUDA blocks per workgroup (set by the runner for small 1D blocks; this kernel has no\n// shared memory, barriers or warp operations, so blocks sharing a workgroup cannot interact).\noverride {BLOCKS_PER_WORKGROUP_OVERRIDE}: u32 = 1u;\n"
+        ));
+    }
     if let Some((name, default, _)) = &m.dynamic_shared {
         text.push_str(&format!(
             "// Elements of the `extern __shared__` array (set from the launch's dynamic shared memory).\noverride {name}: u32 = {default}u;\n"
@@ -250,7 +261,13 @@ pub fn compile_kernel_recording(
         text.push('\n');
         text.push_str(func);
     }
-    text.push_str("\n@compute @workgroup_size(BLOCK_DIM_X, BLOCK_DIM_Y, BLOCK_DIM_Z)\n");
+    if mergeable {
+        text.push_str(&format!(
+            "\n@compute @workgroup_size(BLOCK_DIM_X * {BLOCKS_PER_WORKGROUP_OVERRIDE}, BLOCK_DIM_Y, BLOCK_DIM_Z)\n"
+        ));
+    } else {
+        text.push_str("\n@compute @workgroup_size(BLOCK_DIM_X, BLOCK_DIM_Y, BLOCK_DIM_Z)\n");
+    }
     text.push_str(&format!("fn {entry_name}(\n"));
     let mut entry_params = vec![
         "@builtin(local_invocation_id) local_id: vec3<u32>",
@@ -267,7 +284,7 @@ pub fn compile_kernel_recording(
         text.push_str(&format!("    {p},\n"));
     }
     text.push_str(") {\n");
-    let mut stmts = entry_prologue(&m.uses, m.opts.subgroup_size);
+    let mut stmts = entry_prologue(&m.uses, m.opts.subgroup_size, mergeable);
     stmts.extend(param_prologue);
     stmts.extend(body);
     print_block(&mut text, &stmts, 1);
@@ -311,6 +328,8 @@ pub fn compile_kernel_recording(
         ],
         dynamic_shared_override: m.dynamic_shared.as_ref().map(|(n, _, _)| n.clone()),
         dynamic_shared_element_bytes: m.dynamic_shared.as_ref().map(|(_, _, b)| *b),
+        grid_layout_override: Some(GRID_LAYOUT_OVERRIDE.into()),
+        blocks_per_workgroup_override: mergeable.then(|| BLOCKS_PER_WORKGROUP_OVERRIDE.into()),
         features: m.needs.feature_names(),
         bindings: sidecar_bindings,
     };
@@ -552,20 +571,71 @@ fn private_decls(uses: &BuiltinUses, fixed_warp: Option<u32>) -> Vec<String> {
     out
 }
 
-/// Recovers the CUDA block from a possibly folded dispatch and fills the
-/// builtin mirrors.
-fn entry_prologue(uses: &BuiltinUses, fixed_warp: Option<u32>) -> Vec<WStmt> {
-    let mut out = vec![
-        WStmt::Comment(
-            "Grids past 65,535 blocks per dimension arrive folded into 2D/3D dispatches:\nrecover the linear CUDA block index and skip the surplus workgroups.".into(),
-        ),
-        WStmt::line(
-            "let block_linear = workgroup_id.x + workgroup_id.y * num_workgroups.x + workgroup_id.z * num_workgroups.x * num_workgroups.y;",
-        ),
-        WStmt::line(format!("let cuda_grid = params.{GRID_DIM_MEMBER};")),
-        WStmt::Comment(
+const GRID_LAYOUT_DOC: &str = "// How the runner laid the CUDA grid over the dispatch (an override, so the driver compiles\n// only the branch in use): 0 = the dispatch is the grid; 1 = a 1D grid spread linearly over\n// a folded (and, for small blocks, merged) dispatch; 2 = any grid folded into 2D/3D.\n";
+
+/// Whether several CUDA blocks may run in one workgroup: nothing in the
+/// kernel can observe which threads share its workgroup (no shared memory,
+/// no barrier or fence, no subgroup operation: with blocks that are not a
+/// multiple of the subgroup width a subgroup would span two blocks).
+fn blocks_can_share_workgroup(m: &Module) -> bool {
+    m.workgroup_vars.is_empty()
+        && m.dynamic_shared.is_none()
+        && !m.barriers
+        && !m.needs.subgroups
+        && !m.needs.subgroup_barrier
+        && !m.uses.lane_id
+        && !m.uses.warp_size
+}
+
+/// Recovers the CUDA block (and thread) from the dispatch, as the runner laid
+/// it out (`GRID_LAYOUT`), and fills the builtin mirrors.
+fn entry_prologue(uses: &BuiltinUses, fixed_warp: Option<u32>, merged: bool) -> Vec<WStmt> {
+    let mut out = vec![WStmt::line(format!(
+        "let cuda_grid = params.{GRID_DIM_MEMBER};"
+    ))];
+    let linear = "workgroup_id.x + workgroup_id.y * num_workgroups.x + workgroup_id.z * num_workgroups.x * num_workgroups.y";
+    // Layout 0: the dispatch is the CUDA grid.
+    let mut exact = Vec::new();
+    if uses.thread_idx {
+        exact.push(WStmt::line("thread_idx = local_id;"));
+    }
+    if uses.block_idx {
+        exact.push(WStmt::line("block_idx = workgroup_id;"));
+    }
+    // Layout 1: a 1D grid, block after block over the workgroups; surplus
+    // workgroups (or, merged, surplus block slots) return at once.
+    let mut one_d = Vec::new();
+    if merged {
+        one_d.push(WStmt::line(format!(
+            "let block_linear = ({linear}) * {BLOCKS_PER_WORKGROUP_OVERRIDE} + local_id.x / BLOCK_DIM_X;"
+        )));
+        one_d.push(WStmt::Comment(
+            "Not workgroup-uniform when blocks are merged; the kernel has no barrier.".into(),
+        ));
+    } else {
+        one_d.push(WStmt::line(format!("let block_linear = {linear};")));
+        one_d.push(WStmt::Comment(
             "Workgroup-uniform condition (workgroup id, uniform buffer): barriers below stay in uniform control flow.".into(),
-        ),
+        ));
+    }
+    one_d.push(WStmt::If {
+        cond: "block_linear >= cuda_grid.x".into(),
+        then: vec![WStmt::line("return;")],
+        els: vec![],
+    });
+    if uses.thread_idx {
+        one_d.push(WStmt::line(if merged {
+            "thread_idx = vec3<u32>(local_id.x % BLOCK_DIM_X, local_id.y, local_id.z);"
+        } else {
+            "thread_idx = local_id;"
+        }));
+    }
+    if uses.block_idx {
+        one_d.push(WStmt::line("block_idx = vec3<u32>(block_linear, 0u, 0u);"));
+    }
+    // Layout 2: any grid folded into a 2D/3D dispatch.
+    let mut folded = vec![
+        WStmt::line(format!("let block_linear = {linear};")),
         WStmt::If {
             cond: "block_linear >= cuda_grid.x * cuda_grid.y * cuda_grid.z".into(),
             then: vec![WStmt::line("return;")],
@@ -573,23 +643,22 @@ fn entry_prologue(uses: &BuiltinUses, fixed_warp: Option<u32>) -> Vec<WStmt> {
         },
     ];
     if uses.thread_idx {
-        out.push(WStmt::line("thread_idx = local_id;"));
+        folded.push(WStmt::line("thread_idx = local_id;"));
     }
     if uses.block_idx {
-        // Uniform branches: an unfolded dispatch, or a 1D grid folded into
-        // 2D/3D, needs no division.
-        out.push(WStmt::If {
-            cond: "all(num_workgroups == cuda_grid)".into(),
-            then: vec![WStmt::line("block_idx = workgroup_id;")],
-            els: vec![WStmt::If {
-                cond: "cuda_grid.y == 1u && cuda_grid.z == 1u".into(),
-                then: vec![WStmt::line("block_idx = vec3<u32>(block_linear, 0u, 0u);")],
-                els: vec![WStmt::line(
-                    "block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));",
-                )],
-            }],
-        });
+        folded.push(WStmt::line(
+            "block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));",
+        ));
     }
+    out.push(WStmt::If {
+        cond: format!("{GRID_LAYOUT_OVERRIDE} == 0u"),
+        then: exact,
+        els: vec![WStmt::If {
+            cond: format!("{GRID_LAYOUT_OVERRIDE} == 1u"),
+            then: one_d,
+            els: folded,
+        }],
+    });
     if uses.grid_dim {
         out.push(WStmt::line("grid_dim = cuda_grid;"));
     }

@@ -219,6 +219,8 @@ pub const GENERATED: &[&str] = &[
     "BLOCK_DIM_Y",
     "BLOCK_DIM_Z",
     "DYNAMIC_SHARED_ELEMENTS",
+    "GRID_LAYOUT",
+    "BLOCKS_PER_WORKGROUP",
     // WGSL builtin functions the generated code calls: a user variable of
     // the same name would shadow them.
     "select",

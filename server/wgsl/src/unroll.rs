@@ -20,7 +20,7 @@
 use std::collections::HashSet;
 
 use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::{BinOp, Expr, ExprKind, Stmt, StmtKind, UnOp};
+use cudalens_syntax::ir::{Axis, BinOp, Builtin, Expr, ExprKind, Stmt, StmtKind, UnOp};
 use cudalens_syntax::model::is_barrier;
 
 /// The largest unroll factor; larger requests are clamped to it.
@@ -107,8 +107,182 @@ pub fn candidate<'a>(
     if !control_ok(body, false, false) {
         return None;
     }
+    let (writes, synchronizing) = writes_and_sync(Some(model), body);
+    if synchronizing || writes.contains(var) {
+        return None;
+    }
+    Some(Candidate {
+        var,
+        bound,
+        inclusive,
+        step,
+        body_writes: writes,
+    })
+}
+
+/// The most iterations a block-shaped loop is written out for.
+pub const MAX_BLOCK_SHAPED_TRIPS: usize = 16;
+
+/// A loop whose every iteration's induction value follows from constants and
+/// `blockDim` alone, e.g. `for (s = blockDim.x / 2; s > 0; s >>= 1)` (tree
+/// reductions) or `for (o = 1; o < blockDim.x; o *= 2)` (scans).
+#[derive(Clone, Debug)]
+pub struct BlockShaped<'a> {
+    pub var: &'a str,
+    /// The induction variable's value in each iteration, for the block size given.
+    pub values: Vec<i128>,
+    /// Which `blockDim` axes the sequence depends on.
+    pub axes: [bool; 3],
+}
+
+/// Recognises a block-shaped loop and runs its header for `block`: `init`
+/// declares one integer variable, `cond` compares it with a bound, `step`
+/// changes it by a constant (`+ - * / << >>`), the body never writes it nor
+/// leaves the loop early (barriers are fine: every copy stays where the loop
+/// was). `konst` resolves names to integer constants. None when the
+/// sequence depends on anything else, never ends within
+/// [`MAX_BLOCK_SHAPED_TRIPS`], or leaves the non-negative `i32` range.
+pub fn block_shaped<'a>(
+    init: &'a [Stmt],
+    cond: Option<&'a Expr>,
+    step: Option<&'a Expr>,
+    body: &Stmt,
+    block: [u32; 3],
+    konst: &dyn Fn(&str) -> Option<i128>,
+) -> Option<BlockShaped<'a>> {
+    let [init] = init else { return None };
+    let StmtKind::Decl(decls) = &init.kind else {
+        return None;
+    };
+    let [decl] = decls.as_slice() else {
+        return None;
+    };
+    if !decl.dims.is_empty() || decl.ctor_args.is_some() || decl.ty.pointer != 0 {
+        return None;
+    }
+    let var = decl.name.as_str();
+    let mut axes = [false; 3];
+    let mut eval = |e: &Expr| eval_block_const(e, block, konst, &mut axes);
+    let start = eval(decl.init.as_ref()?)?;
+    let (op, bound, var_left) = match &cond?.kind {
+        ExprKind::Binary(op, a, b) if a.as_ident() == Some(var) => (*op, &**b, true),
+        ExprKind::Binary(op, a, b) if b.as_ident() == Some(var) => (*op, &**a, false),
+        _ => return None,
+    };
+    let bound = eval(bound)?;
+    let (step_op, amount) = match &step?.kind {
+        ExprKind::IncDec {
+            increment, target, ..
+        } if target.as_ident() == Some(var) => {
+            (if *increment { BinOp::Add } else { BinOp::Sub }, 1)
+        }
+        ExprKind::Assign(Some(op), target, c) if target.as_ident() == Some(var) => (*op, eval(c)?),
+        ExprKind::Assign(None, target, value) if target.as_ident() == Some(var) => {
+            match &value.kind {
+                ExprKind::Binary(op, a, c) if a.as_ident() == Some(var) => (*op, eval(c)?),
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    if !axes.contains(&true) || !control_ok(body, false, false) {
+        return None;
+    }
+    let (writes, unknown) = writes_and_sync(None, body);
+    if unknown || writes.contains(var) {
+        return None;
+    }
+    let holds = |v: i128| {
+        let (l, r) = if var_left { (v, bound) } else { (bound, v) };
+        match op {
+            BinOp::Lt => l < r,
+            BinOp::Le => l <= r,
+            BinOp::Gt => l > r,
+            BinOp::Ge => l >= r,
+            BinOp::Ne => l != r,
+            _ => false,
+        }
+    };
+    if !matches!(
+        op,
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Ne
+    ) {
+        return None;
+    }
+    let in_range = |v: i128| (0..=i128::from(i32::MAX)).contains(&v);
+    let mut values = Vec::new();
+    let mut v = start;
+    while holds(v) {
+        if values.len() == MAX_BLOCK_SHAPED_TRIPS || !in_range(v) {
+            return None;
+        }
+        values.push(v);
+        v = match step_op {
+            BinOp::Add => v + amount,
+            BinOp::Sub => v - amount,
+            BinOp::Mul => v * amount,
+            BinOp::Div if amount > 0 => v / amount,
+            BinOp::Shl if (0..31).contains(&amount) => v << amount,
+            BinOp::Shr if (0..31).contains(&amount) => v >> amount,
+            _ => return None,
+        };
+        if !in_range(v) {
+            return None;
+        }
+    }
+    Some(BlockShaped { var, values, axes })
+}
+
+/// Integer value of `e` from literals, constants and `blockDim` (= `block`).
+fn eval_block_const(
+    e: &Expr,
+    block: [u32; 3],
+    konst: &dyn Fn(&str) -> Option<i128>,
+    axes: &mut [bool; 3],
+) -> Option<i128> {
+    let mut go = |e: &Expr| eval_block_const(e, block, konst, axes);
+    // Every value, intermediate ones too, stays in 0..=i32::MAX: there signed
+    // and unsigned 32-bit C arithmetic agree with this exact one.
+    let v = match &e.kind {
+        ExprKind::Int { value, .. } => *value,
+        ExprKind::Ident(n) => konst(n)?,
+        ExprKind::Builtin(Builtin::BlockDim, axis) => {
+            let i = match axis {
+                Axis::X => 0,
+                Axis::Y => 1,
+                Axis::Z => 2,
+            };
+            axes[i] = true;
+            i128::from(block[i])
+        }
+        ExprKind::Cast {
+            ty,
+            reinterpret: false,
+            expr,
+        } if ty.pointer == 0 => go(expr)?,
+        ExprKind::Binary(op, a, b) => {
+            let (a, b) = (go(a)?, go(b)?);
+            match op {
+                BinOp::Add => a + b,
+                BinOp::Sub => a - b,
+                BinOp::Mul => a.checked_mul(b)?,
+                BinOp::Div if b != 0 => a / b,
+                BinOp::Rem if b != 0 => a % b,
+                BinOp::Shl if (0..31).contains(&b) && a >= 0 => a << b,
+                BinOp::Shr if (0..31).contains(&b) && a >= 0 => a >> b,
+                _ => return None,
+            }
+        }
+        _ => return None,
+    };
+    (0..=i128::from(i32::MAX)).contains(&v).then_some(v)
+}
+
+/// Names a body assigns or takes the address of, and whether it reaches a
+/// synchronizing call (checked only with a model).
+fn writes_and_sync(model: Option<&FileModel>, body: &Stmt) -> (HashSet<String>, bool) {
     let mut writes = HashSet::new();
-    let mut ok = true;
+    let mut bad = false;
     let mut visited = HashSet::new();
     body.walk_exprs(&mut |e| match &e.kind {
         ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. } => {
@@ -121,20 +295,17 @@ pub fn candidate<'a>(
                 writes.insert(r.to_string());
             }
         }
-        ExprKind::Call { callee, .. } if synchronizes(model, callee, &mut visited) => ok = false,
-        ExprKind::Launch { .. } | ExprKind::Unknown(_) => ok = false,
+        ExprKind::Call { callee, .. } => {
+            if let Some(model) = model
+                && synchronizes(model, callee, &mut visited)
+            {
+                bad = true;
+            }
+        }
+        ExprKind::Launch { .. } | ExprKind::Unknown(_) => bad = true,
         _ => {}
     });
-    if !ok || writes.contains(var) {
-        return None;
-    }
-    Some(Candidate {
-        var,
-        bound,
-        inclusive,
-        step,
-        body_writes: writes,
-    })
+    (writes, bad)
 }
 
 /// No `return`/`goto`/label anywhere; `break` only inside a nested loop or

@@ -181,6 +181,55 @@ fn vector_add_exact_and_with_a_folded_grid() {
     assert_ulps("c", &f32s(&out["c"]), &want, 0);
 }
 
+#[test]
+fn vector_add_merged_blocks_over_a_folded_grid() {
+    // 262,161 blocks of 64 threads: the runner merges four per 256-thread
+    // workgroup (the kernel has no shared memory or barrier), which still needs
+    // more than 65,535 workgroups, so the dispatch is folded too; the last
+    // workgroup has one block and the last block 59 threads in range.
+    let n = 262_161 * 64 - 5;
+    let mut rng = Rng(3);
+    let (a, b) = (rng.f32s(n), rng.f32s(n));
+    let grid = [n.div_ceil(64) as u32, 1, 1];
+    let plan = cudalens_gpu::plan_dispatch(grid, [64, 1, 1], 65_535, true, 1024).unwrap();
+    assert_eq!(plan.blocks_per_workgroup, 4);
+    assert_eq!(plan.layout, cudalens_gpu::GridLayout::Linear1d);
+    assert!(plan.dispatch[1] > 1, "{plan:?}");
+    let Some(out) = run(Launch {
+        stem: "vector_add",
+        grid,
+        block: [64, 1, 1],
+        dynamic_shared_elements: 0,
+        args: vec![(3, n as f64)],
+        buffers: vec![("a", bytes(&a)), ("b", bytes(&b)), ("c", vec![0u8; 4 * n])],
+    }) else {
+        return;
+    };
+    let want: Vec<f32> = (0..n).map(|i| a[i] + b[i]).collect();
+    assert_ulps("c", &f32s(&out["c"]), &want, 0);
+}
+
+#[test]
+fn block_reduction_over_a_folded_1d_grid() {
+    // 70,001 blocks with barriers: never merged, folded into 2D, blockIdx.x is
+    // the linear workgroup index (GRID_LAYOUT 1) and surplus workgroups return.
+    let blocks = 70_001usize;
+    let n = blocks * 32 - 3;
+    let mut rng = Rng(6);
+    let input = rng.i32s(n, -1_000_000, 1_000_000);
+    let Some(out) = run(Launch {
+        stem: "reduce_interleaved_divergent",
+        grid: [blocks as u32, 1, 1],
+        block: [32, 1, 1],
+        dynamic_shared_elements: 32,
+        args: vec![(2, n as f64)],
+        buffers: vec![("g_in", bytes(&input)), ("g_out", vec![0u8; 4 * blocks])],
+    }) else {
+        return;
+    };
+    assert_eq!(i32s(&out["g_out"]), block_sums(&input, 32, blocks));
+}
+
 fn matmul_reference(a: &[f32], b: &[f32], n: usize) -> (Vec<f32>, Vec<f32>) {
     let mut c = vec![0f32; n * n];
     let mut mag = vec![0f32; n * n];

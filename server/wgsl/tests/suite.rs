@@ -46,7 +46,8 @@ fn saxpy_sidecar_is_the_documented_schema() {
     let expected: serde_json::Value = serde_json::from_str(
         r#"{ "source_kernel": "saxpy", "entry_point": "saxpy", "workgroup_size": [256,1,1],
   "workgroup_size_overrides": ["BLOCK_DIM_X","BLOCK_DIM_Y","BLOCK_DIM_Z"],
-  "dynamic_shared_override": null, "features": [],
+  "dynamic_shared_override": null, "grid_layout_override": "GRID_LAYOUT",
+  "blocks_per_workgroup_override": "BLOCKS_PER_WORKGROUP", "features": [],
   "bindings": [
     {"group":0,"binding":0,"name":"x","kind":"storage_read","element":"f32","param_index":1},
     {"group":0,"binding":1,"name":"y","kind":"storage_read_write","element":"f32","param_index":2},

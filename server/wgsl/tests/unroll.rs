@@ -434,3 +434,96 @@ fn unrolled_kernels_compute_bit_identical_results() {
         assert!(f == floats, "float outputs differ with unroll {factor}");
     }
 }
+
+/// How many values the block-shaped loop of `body` is written out for
+/// (None when it is left a loop), in a 256-thread kernel.
+fn block_shaped_copies(decls: &str, body: &str) -> Option<usize> {
+    let src = format!(
+        "#define HALF 128\n__global__ void k(int* x) {{\n    __shared__ int s_data[256];\n    unsigned int tid = threadIdx.x;\n    s_data[tid] = x[tid];\n    __syncthreads();\n{decls}\n{body}\n    x[tid] = s_data[tid];\n}}\nvoid run(int* x) {{ k<<<1, 256>>>(x); }}\n"
+    );
+    let out = compile(&src, "k", &unrolled(None));
+    let marker = " values for this block size";
+    let at = out.wgsl.find(marker)?;
+    let line_start = out.wgsl[..at].rfind("takes ").unwrap() + "takes ".len();
+    Some(out.wgsl[line_start..at].parse().unwrap())
+}
+
+#[test]
+fn block_shaped_loops_are_written_out_for_the_launch_block() {
+    let tree =
+        "        if (tid < s) s_data[tid] += s_data[tid + s];\n        __syncthreads();\n    }";
+    let cases = [
+        (
+            "for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {",
+            Some(8),
+        ),
+        ("for (int s = 1; s < blockDim.x; s *= 2) {", Some(8)),
+        (
+            "for (unsigned int s = blockDim.x / 2; s > 32; s >>= 1) {",
+            Some(2),
+        ),
+        (
+            "for (int s = blockDim.x >> 1; s != 0; s = s / 2) {",
+            Some(8),
+        ),
+        (
+            "for (int s = HALF; s >= blockDim.x / 64; s -= 32) {",
+            Some(4),
+        ),
+        // Empty for this block: the copies are none, the loop stays for others.
+        ("for (int s = blockDim.x; s < 100; s++) {", Some(0)),
+    ];
+    for (header, want) in cases {
+        assert_eq!(
+            block_shaped_copies("", &format!("    {header}\n{tree}")),
+            want,
+            "{header}"
+        );
+    }
+}
+
+#[test]
+fn loops_not_shaped_by_the_block_alone_stay_loops() {
+    let tree =
+        "        if (tid < s) s_data[tid] += s_data[tid + s];\n        __syncthreads();\n    }";
+    for (decls, header) in [
+        // Not blockDim: constant trips are the driver's to unroll.
+        ("", "for (int s = 128; s > 0; s >>= 1) {"),
+        // Thread-dependent start, a runtime bound, or a parameter.
+        ("", "for (unsigned int s = tid; s > 0; s >>= 1) {"),
+        (
+            "    int lim = x[0];",
+            "for (int s = 1; s < blockDim.x + lim; s *= 2) {",
+        ),
+        // Never ends (0 * 2 = 0), or too many trips to write out.
+        ("", "for (int s = 0; s < blockDim.x; s *= 2) {"),
+        ("", "for (int s = 0; s < blockDim.x; s++) {"),
+        // Negative values: C's unsigned arithmetic would wrap.
+        ("", "for (int s = blockDim.x / 2; s > -4; s -= 64) {"),
+        // Declared outside the loop.
+        (
+            "    unsigned int s;",
+            "for (s = blockDim.x / 2; s > 0; s >>= 1) {",
+        ),
+        // `#pragma unroll 1` asks for a loop.
+        (
+            "",
+            "#pragma unroll 1\n    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {",
+        ),
+    ] {
+        assert_eq!(
+            block_shaped_copies(decls, &format!("    {header}\n{tree}")),
+            None,
+            "{header}"
+        );
+    }
+    // The body changes the variable, or leaves the loop.
+    for body in [
+        "        s_data[tid] += s;\n        if (s == 4) s = 1;\n        __syncthreads();\n    }",
+        "        if (s_data[0] == 0) break;\n        __syncthreads();\n    }",
+        "        if (s_data[0] == 0) return;\n        __syncthreads();\n    }",
+    ] {
+        let src = format!("    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {{\n{body}");
+        assert_eq!(block_shaped_copies("", &src), None, "{body}");
+    }
+}
