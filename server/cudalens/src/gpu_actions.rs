@@ -657,6 +657,8 @@ pub fn benchmark_variant(
         Ok(p) => p,
         Err(e) => return BenchResult::failure(e.to_string()),
     };
+    // A tuning candidate is measured as the CUDA launch would run it.
+    prepared.bench.merge_small_blocks = false;
     match runner.run(&prepared.bench) {
         Ok(r) => {
             // Runs with an unroll factor are not comparable block-size data.

@@ -128,6 +128,9 @@ pub fn autotune(
             let mut bench = base.clone();
             bench.launch.block = wg;
             bench.launch.grid = grid;
+            // Each candidate as the CUDA launch would run it: a 64-thread
+            // block merged into a 256-thread workgroup would measure like 256.
+            bench.merge_small_blocks = false;
             match runner.run(&bench) {
                 Ok(result) => {
                     let outcome = CandidateOutcome::Measured {

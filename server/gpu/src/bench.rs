@@ -178,6 +178,19 @@ pub struct Benchmark {
     pub timing: TimingPreference,
     #[serde(default)]
     pub runtime_checks: RuntimeChecks,
+    /// Let the runner run small 1D blocks several to a workgroup where the
+    /// kernel allows it (`plan_dispatch`). Autotuning turns it off: it
+    /// measures each block size as the CUDA code would run it.
+    #[serde(default = "yes")]
+    pub merge_small_blocks: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn one() -> u32 {
+    1
 }
 
 impl Benchmark {
@@ -207,6 +220,7 @@ impl Benchmark {
             flops: None,
             timing: TimingPreference::Auto,
             runtime_checks: RuntimeChecks::Checked,
+            merge_small_blocks: true,
         }
     }
 
@@ -269,8 +283,11 @@ pub struct BenchmarkResult {
     pub adapter: String,
     pub workgroup_size: [u32; 3],
     pub grid: [u32; 3],
-    /// Workgroups actually dispatched (differs from `grid` when folded).
+    /// Workgroups actually dispatched (differs from `grid` when folded or merged).
     pub dispatch: [u32; 3],
+    /// CUDA blocks per dispatched workgroup (above 1 when small blocks were merged).
+    #[serde(default = "one")]
+    pub blocks_per_workgroup: u32,
     pub timing_source: TimingSource,
     /// Per-dispatch statistics in milliseconds.
     pub timing: TimingStats,
@@ -866,7 +883,7 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
             grid,
             bench.launch.block,
             max_dim,
-            iface.blocks_per_workgroup_override.is_some(),
+            bench.merge_small_blocks && iface.blocks_per_workgroup_override.is_some(),
             report
                 .limits
                 .max_compute_workgroup_size_x
@@ -1080,6 +1097,7 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
         workgroup_size: bench.launch.block,
         grid,
         dispatch,
+        blocks_per_workgroup: plan.blocks_per_workgroup,
         timing_source,
         timing,
         samples_ms,

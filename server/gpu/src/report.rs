@@ -167,9 +167,14 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
         let _ = writeln!(md, "## Result\n");
         let _ = writeln!(md, "| | |\n|---|---|");
         let _ = writeln!(md, "| adapter | {} |", cell(&b.adapter));
+        let merged = if b.blocks_per_workgroup > 1 {
+            format!(", {} blocks per workgroup", b.blocks_per_workgroup)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             md,
-            "| launch | grid {} × block {} (dispatch {}) |",
+            "| launch | grid {} × block {} (dispatch {}{merged}) |",
             dims(b.grid),
             dims(b.workgroup_size),
             dims(b.dispatch)
@@ -328,6 +333,7 @@ mod tests {
             workgroup_size: [256, 1, 1],
             grid: [4096, 1, 1],
             dispatch: [4096, 1, 1],
+            blocks_per_workgroup: 1,
             timing_source: TimingSource::GpuTimestamps,
             timing: stats(0.042),
             samples_ms: vec![0.042; 20],

@@ -382,6 +382,12 @@ fn print_result(b: &BenchmarkResult) {
         format_ms(b.download_ms),
         format_ms(b.compile_ms)
     );
+    if b.blocks_per_workgroup > 1 {
+        println!(
+            "dispatch:  {} CUDA blocks per workgroup ({:?} workgroups): the kernel's blocks cannot interact, and small workgroups run slower on many GPUs",
+            b.blocks_per_workgroup, b.dispatch
+        );
+    }
     for w in &b.warnings {
         println!("note:      {w}");
     }
