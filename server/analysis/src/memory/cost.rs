@@ -45,6 +45,12 @@ pub fn warp_lanes(w: usize, active: &[bool]) -> Vec<usize> {
 /// Sectors one global request touches, or `None` when the addresses are not
 /// determined well enough to say.
 pub fn global_cost(addr: &Poly, lanes: &[usize], bytes: u32) -> Option<WarpCost> {
+    global_cost_with_gcd(addr, lanes, bytes, addr.symbolic_gcd())
+}
+
+/// [`global_cost`] with `addr.symbolic_gcd()` already known (it spans the
+/// whole block, so callers costing every warp compute it once).
+pub fn global_cost_with_gcd(addr: &Poly, lanes: &[usize], bytes: u32, g: i64) -> Option<WarpCost> {
     if lanes.is_empty() || bytes == 0 {
         return None;
     }
@@ -75,7 +81,6 @@ pub fn global_cost(addr: &Poly, lanes: &[usize], bytes: u32) -> Option<WarpCost>
             symbolic_stride: true,
         });
     }
-    let g = addr.symbolic_gcd();
     let count = |shift: i64| -> usize {
         let mut sectors: Vec<i64> = Vec::with_capacity(lanes.len() * 2);
         for &t in lanes {
@@ -98,8 +103,9 @@ pub fn global_cost(addr: &Poly, lanes: &[usize], bytes: u32) -> Option<WarpCost>
     // shifts it can take modulo a sector.
     let step = super::lanes::gcd(g, SECTOR_BYTES);
     let shifts: Vec<i64> = (0..SECTOR_BYTES).step_by(step as usize).collect();
-    let total: usize = shifts.iter().map(|&s| count(s)).sum();
-    let counts: HashSet<usize> = shifts.iter().map(|&s| count(s)).collect();
+    let per_shift: Vec<usize> = shifts.iter().map(|&s| count(s)).collect();
+    let total: usize = per_shift.iter().sum();
+    let counts: HashSet<usize> = per_shift.into_iter().collect();
     Some(WarpCost::Global {
         sectors: total as f64 / shifts.len() as f64,
         ideal,
@@ -110,6 +116,11 @@ pub fn global_cost(addr: &Poly, lanes: &[usize], bytes: u32) -> Option<WarpCost>
 
 /// Bank conflicts of one shared-memory request.
 pub fn shared_cost(addr: &Poly, lanes: &[usize], bytes: u32) -> Option<WarpCost> {
+    shared_cost_with_gcd(addr, lanes, bytes, addr.symbolic_gcd())
+}
+
+/// [`shared_cost`] with `addr.symbolic_gcd()` already known.
+pub fn shared_cost_with_gcd(addr: &Poly, lanes: &[usize], bytes: u32, g: i64) -> Option<WarpCost> {
     if lanes.is_empty() || bytes == 0 {
         return None;
     }
@@ -123,7 +134,6 @@ pub fn shared_cost(addr: &Poly, lanes: &[usize], bytes: u32) -> Option<WarpCost>
     }
     // A uniform shift that is a multiple of 4 bytes rotates banks and changes
     // no conflict; anything else leaves word boundaries unknown.
-    let g = addr.symbolic_gcd();
     if g != 0 && g % 4 != 0 {
         return None;
     }

@@ -275,10 +275,22 @@ impl Poly {
             match l {
                 Lanes::Same(v) => g = gcd(g, *v),
                 Lanes::Each(v) => {
-                    for x in v.iter() {
-                        g = gcd(g, *x);
+                    let mut last = None;
+                    for &x in v.iter() {
+                        // Runs of equal coefficients are common (a row index
+                        // shared by a whole warp); 1 cannot get smaller.
+                        if last != Some(x) {
+                            g = gcd(g, x);
+                            last = Some(x);
+                        }
+                        if g == 1 {
+                            return 1;
+                        }
                     }
                 }
+            }
+            if g == 1 {
+                return 1;
             }
         }
         g.abs()

@@ -14,13 +14,13 @@
 //! The pad and the interleave are offered only when re-running the
 //! interpreter on the changed kernel shows that they remove the cost.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::{Axis, Builtin, Expr, ExprKind};
 use cudalens_syntax::model::Function;
 
-use super::cost::{WarpCost, global_cost, shared_cost, warp_lanes};
+use super::cost::{WarpCost, global_cost_with_gcd, shared_cost, shared_cost_with_gcd, warp_lanes};
 use super::eval::{AccessEvent, Interp};
 use super::lanes::Symbols;
 use super::{AccessKind, AccessReport, MemorySpace};
@@ -137,12 +137,14 @@ fn accumulate(
             s.min_active_lanes = s.min_active_lanes.min(lanes);
         }
     }
+    let g = ev.address.symbolic_gcd();
+    let mut by_pattern = WarpPatterns::new(ev);
     for w in 0..n.div_ceil(32) {
         let lanes = warp_lanes(w, &ev.active);
-        let cost = match ev.space {
-            MemorySpace::Global => global_cost(&ev.address, &lanes, ev.element_bytes),
-            MemorySpace::Shared => shared_cost(&ev.address, &lanes, ev.element_bytes),
-        };
+        let cost = by_pattern.cost(&lanes, |lanes| match ev.space {
+            MemorySpace::Global => global_cost_with_gcd(&ev.address, lanes, ev.element_bytes, g),
+            MemorySpace::Shared => shared_cost_with_gcd(&ev.address, lanes, ev.element_bytes, g),
+        });
         let Some(cost) = cost else { continue };
         let w = ev.weight;
         s.requests += w;
@@ -177,6 +179,55 @@ fn accumulate(
                 }
             }
         }
+    }
+}
+
+/// Costs of one access's warps, computed once per distinct pattern: warps
+/// whose lanes' addresses differ only by a translation that cannot change the
+/// cost (a multiple of a sector for global memory, of all 32 banks for shared
+/// memory, so the reported bank is the same too) cost the same. A 1024-thread
+/// block of `a[blockIdx.x * blockDim.x + threadIdx.x]` is one pattern, not 32.
+struct WarpPatterns<'e> {
+    ev: &'e AccessEvent,
+    /// Only addresses whose symbolic part is uniform: then the concrete part
+    /// alone decides the cost.
+    enabled: bool,
+    unit: i64,
+    seen: HashMap<(Vec<i64>, Vec<u8>), Option<WarpCost>>,
+}
+
+impl<'e> WarpPatterns<'e> {
+    fn new(ev: &'e AccessEvent) -> Self {
+        WarpPatterns {
+            ev,
+            enabled: ev.address.lane_varying_symbols().is_empty(),
+            unit: match ev.space {
+                MemorySpace::Global => super::cost::SECTOR_BYTES,
+                MemorySpace::Shared => 4 * super::cost::BANKS,
+            },
+            seen: HashMap::new(),
+        }
+    }
+
+    fn cost(
+        &mut self,
+        lanes: &[usize],
+        compute: impl Fn(&[usize]) -> Option<WarpCost>,
+    ) -> Option<WarpCost> {
+        let Some(&first) = lanes.first() else {
+            return compute(lanes);
+        };
+        if !self.enabled {
+            return compute(lanes);
+        }
+        let concrete = self.ev.address.concrete();
+        let at = |t: usize| concrete.map_or(0, |l| l.get(t));
+        let base = at(first).div_euclid(self.unit) * self.unit;
+        let key = (
+            lanes.iter().map(|&t| at(t) - base).collect(),
+            lanes.iter().map(|&t| (t % 32) as u8).collect(),
+        );
+        *self.seen.entry(key).or_insert_with(|| compute(lanes))
     }
 }
 
