@@ -45,6 +45,8 @@ pub struct ModelCache {
     /// built and where it started then (shared with the models built).
     functions: HashMap<u64, (Arc<Function>, usize)>,
     headers: HeaderCache,
+    /// Launch sites by caller fingerprint (see `launch::resolve_launches`).
+    launches: super::launch::LaunchCache,
 }
 
 /// Builds the model of `src` from its tree (`None` when the file was too large to parse).
@@ -101,7 +103,7 @@ pub fn build_model_cached(
     b.items(&cx, tree.root_node(), None);
     b.syntax_errors(src, tree.root_node());
     b.model.macros = b.macros;
-    super::launch::resolve_launches(&mut b.model);
+    super::launch::resolve_launches(&mut b.model, &mut cache.launches);
     cache.functions = b.new_functions;
     cache.headers = b.header_cache;
     b.model

@@ -449,6 +449,36 @@ pub struct LaunchSite {
     pub smem_bytes: Option<i64>,
     /// The span to rewrite to change the block size (the block argument).
     pub block_arg_span: Option<Span>,
+    /// Each argument's value where it folds to a constant in the caller (its
+    /// constant locals, macros, file constants).
+    pub arg_values: Vec<Option<i128>>,
+}
+
+impl LaunchSite {
+    /// Moves every span by `delta` bytes (its caller moved).
+    pub fn shift(&mut self, delta: isize) {
+        let f = |s: Span| {
+            Span::new(
+                s.start.saturating_add_signed(delta),
+                s.end.saturating_add_signed(delta),
+            )
+        };
+        self.span = f(self.span);
+        self.name_span = f(self.name_span);
+        self.block_arg_span = self.block_arg_span.map(f);
+        for e in [
+            &mut self.grid,
+            &mut self.block,
+            &mut self.smem,
+            &mut self.stream,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.args.iter_mut())
+        {
+            e.shift(delta);
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
