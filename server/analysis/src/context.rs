@@ -114,7 +114,7 @@ pub fn contexts_for<'m>(
             launch: Some(launch),
             template_values,
             template_types,
-            param_values: constant_arguments(model, kernel, launch, &file_env),
+            param_values: constant_arguments(kernel, launch),
         };
         out.push(ctx);
     }
@@ -134,23 +134,15 @@ pub fn contexts_for<'m>(
 }
 
 /// Scalar (non-pointer) parameters bound to launch arguments that fold to
-/// constants in the caller (macros, file constants, the caller's constant locals).
-fn constant_arguments(
-    model: &FileModel,
-    kernel: &Function,
-    launch: &LaunchSite,
-    file_env: &ConstEnv,
-) -> HashMap<String, i128> {
-    let Some(caller) = model.function(&launch.caller) else {
-        return HashMap::new();
-    };
-    let env = caller.const_env(file_env);
+/// constants in the caller (macros, file constants, the caller's constant
+/// locals: folded once per caller by launch resolution).
+fn constant_arguments(kernel: &Function, launch: &LaunchSite) -> HashMap<String, i128> {
     kernel
         .params
         .iter()
-        .zip(&launch.args)
+        .zip(&launch.arg_values)
         .filter(|(p, _)| p.ty.pointer == 0)
-        .filter_map(|(p, arg)| Some((p.name.clone(), env.eval(arg)?)))
+        .filter_map(|(p, value)| Some((p.name.clone(), (*value)?)))
         .collect()
 }
 

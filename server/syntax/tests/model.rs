@@ -231,8 +231,9 @@ fn cached_builds_equal_fresh_builds_after_edits() {
     };
     let mut cache = ModelCache::default();
     let mut text = MAIN.to_string();
-    // Edits inside a kernel, before everything, in a macro, and in host code.
-    let edits: [(&str, &str); 5] = [
+    // Edits inside a kernel, before everything, in a macro, and in host code;
+    // then a file constant a launch reads, changed without touching the caller.
+    let edits: [(&str, &str); 8] = [
         ("unsigned int tid", "unsigned int  tid"),
         (
             "#include \"polybench.cuh\"",
@@ -241,6 +242,12 @@ fn cached_builds_equal_fresh_builds_after_edits() {
         ("#define TILE 32", "#define TILE 16"),
         ("const int threads = 256;", "const int threads = 128;"),
         ("#define TILE 16", "#define TILE 32"),
+        ("gemm<<<1, 64>>>", "gemm<<<LAUNCH_N, 64>>>"),
+        (
+            "#define TILE 32",
+            "const int LAUNCH_N = 8;\n#define TILE 32",
+        ),
+        ("const int LAUNCH_N = 8;", "const int LAUNCH_N = 4;"),
     ];
     for (from, to) in edits {
         text = text.replacen(from, to, 1);
@@ -253,6 +260,18 @@ fn cached_builds_equal_fresh_builds_after_edits() {
         );
         assert_eq!(cached.launches, fresh.launches, "after {from:?} -> {to:?}");
     }
+    let gemm_grids: Vec<_> = cache_check_grids(&text, &opts);
+    assert!(gemm_grids.contains(&Some(4)), "{gemm_grids:?}");
+}
+
+/// The grid sizes (x) of `gemm`'s launches in a fresh build of `text`.
+fn cache_check_grids(text: &str, opts: &BuildOptions) -> Vec<Option<i64>> {
+    use cudalens_syntax::document::{cuda_parser, parse};
+    let tree = parse(&mut cuda_parser(), text, None);
+    cudalens_syntax::model::build_model(text, tree.as_ref(), opts)
+        .launches_of("gemm")
+        .map(|l| l.grid_dims.x)
+        .collect()
 }
 
 #[test]

@@ -297,7 +297,7 @@ impl DocTask {
             settings,
             hibernated: false,
         });
-        self.snapshot_tx.send_replace(Some(snapshot.clone()));
+        let previous = self.snapshot_tx.send_replace(Some(snapshot.clone()));
         if self.state.is_current(&self.uri, self.generation, version) {
             diagnostics::publish(&self.state, &snapshot).await;
             if std::mem::take(&mut self.refresh_views) {
@@ -306,6 +306,7 @@ impl DocTask {
             nvcc::schedule(&self.state, &snapshot, flags, self.generation);
             plugins::schedule(&self.state, &snapshot, self.generation);
         }
+        drop_in_background(previous);
     }
 
     /// Stores plugin results for the current version and republishes.
@@ -341,6 +342,15 @@ impl DocTask {
             .client
             .log_message(MessageType::ERROR, text)
             .await;
+    }
+}
+
+/// Frees a replaced snapshot on a blocking thread: freeing the previous
+/// version's model and analysis takes milliseconds on a large file, which
+/// the diagnostics of the new version should not wait for.
+fn drop_in_background(snapshot: Option<Arc<Snapshot>>) {
+    if let Some(snapshot) = snapshot {
+        tokio::task::spawn_blocking(move || drop(snapshot));
     }
 }
 

@@ -41,10 +41,12 @@ type HeaderCache = HashMap<PathBuf, (u64, Arc<ParsedHeader>)>;
 /// document, so an edit re-lowers only the function it touched.
 #[derive(Default)]
 pub struct ModelCache {
-    /// (file, text, macro state, template) hash → the function as first
-    /// lowered and where it started then (shared, never cloned for the cache).
+    /// (file, text, macro state, template) hash → the function as last
+    /// built and where it started then (shared with the models built).
     functions: HashMap<u64, (Arc<Function>, usize)>,
     headers: HeaderCache,
+    /// Launch sites by caller fingerprint (see `launch::resolve_launches`).
+    launches: super::launch::LaunchCache,
 }
 
 /// Builds the model of `src` from its tree (`None` when the file was too large to parse).
@@ -101,7 +103,7 @@ pub fn build_model_cached(
     b.items(&cx, tree.root_node(), None);
     b.syntax_errors(src, tree.root_node());
     b.model.macros = b.macros;
-    super::launch::resolve_launches(&mut b.model);
+    super::launch::resolve_launches(&mut b.model, &mut cache.launches);
     cache.functions = b.new_functions;
     cache.headers = b.header_cache;
     b.model
@@ -524,29 +526,36 @@ impl<'o> Builder<'o> {
                 .remove(&key)
                 .or_else(|| self.new_functions.get(&key).cloned())
         {
-            // One copy for the model, moved to where the function starts now;
-            // the cache keeps the shared original and its original start.
-            let mut copy = Function::clone(&f);
-            if start != old_start {
+            // Where the function did not move, the model shares the cached
+            // lowering; where it moved, one copy is shifted to where it starts
+            // now and replaces the cached one (so it is shared next time).
+            let f = if start == old_start {
+                f
+            } else {
+                let mut copy = Function::clone(&f);
                 copy.shift(start as isize - old_start as isize);
-            }
+                Arc::new(copy)
+            };
             // Macros defined inside the body still take effect for what follows.
             if cx.text(node).contains('#') {
                 self.replay_body_directives(cx, node);
             }
-            self.new_functions.insert(key, (f, old_start));
-            self.model.functions.push(copy);
+            self.new_functions.insert(key, (f.clone(), start));
+            self.model.functions.push(f);
             return;
         }
         let before = self.model.functions.len();
         let launches_before = self.launches_lowered;
         self.lower_function(cx, node, template);
+        let has_launches = self.launches_lowered > launches_before;
         if let Some(f) = self.model.functions.get_mut(before) {
-            f.fingerprint = key;
-            f.has_launches = self.launches_lowered > launches_before;
+            // Just pushed: the model holds the only reference.
+            if let Some(f) = Arc::get_mut(f) {
+                f.fingerprint = key;
+                f.has_launches = has_launches;
+            }
             if cx.origin.is_none() {
-                let f = Arc::new(f.clone());
-                self.new_functions.insert(key, (f, start));
+                self.new_functions.insert(key, (f.clone(), start));
             }
         }
     }
@@ -641,7 +650,7 @@ impl<'o> Builder<'o> {
             .find(|c| c.kind() != "comment")
             .map_or(node.start_byte(), |c| c.start_byte());
         let name = cx.text(name_node).to_string();
-        self.model.functions.push(Function {
+        self.model.functions.push(Arc::new(Function {
             name: name.rsplit("::").next().unwrap_or(&name).to_string(),
             name_span: cx.span(name_node),
             span: cx.span(outer),
@@ -655,7 +664,7 @@ impl<'o> Builder<'o> {
             body,
             fingerprint: 0,
             has_launches: false,
-        });
+        }));
     }
 
     fn params(&mut self, cx: &Cx, list: Node) -> Vec<Param> {

@@ -2,37 +2,91 @@
 //! configuration as far as the file allows: `dim3` variables, integer locals,
 //! macros and file-scope constants.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::{Dim3, FileModel, Function, LaunchSite};
 use crate::consteval::ConstEnv;
 use crate::ir::{Expr, ExprKind, VarDecl};
 
-pub(super) fn resolve_launches(model: &mut FileModel) {
+/// The launches found in one caller, kept between builds: (file constants
+/// and types they were resolved with, where the caller started, launches).
+pub(super) type LaunchCache = HashMap<u64, (u64, usize, Vec<LaunchSite>)>;
+
+pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
     let mut launches = Vec::new();
+    let mut fresh = LaunchCache::new();
     let file_env = model.const_env();
+    let env_hash = file_env_hash(model);
     for f in model
         .functions
         .iter()
         .filter(|f| f.in_main_file() && f.has_launches)
     {
         let Some(body) = &f.body else { continue };
-        // The caller's scope is only worth building when it launches something.
-        let mut locals = None;
-        body.walk_exprs(&mut |e| {
-            if let ExprKind::Launch {
-                kernel,
-                template_args,
-                config,
-                args,
-            } = &e.kind
-            {
-                let scope = locals.get_or_insert_with(|| LocalScope::new(f, &file_env));
-                launches.push(scope.launch(e, kernel, template_args, config, args));
+        let start = f.span.start;
+        // Same caller text, same file constants: the same launches, moved with the caller.
+        let cached = cache
+            .remove(&f.fingerprint)
+            .or_else(|| fresh.get(&f.fingerprint).cloned())
+            .filter(|(h, _, _)| *h == env_hash);
+        let found = match cached {
+            Some((_, old_start, mut found)) => {
+                if old_start != start {
+                    let delta = start as isize - old_start as isize;
+                    found.iter_mut().for_each(|l| l.shift(delta));
+                }
+                found
             }
-        });
+            None => {
+                let mut found = Vec::new();
+                // The caller's scope is only worth building when it launches something.
+                let mut locals = None;
+                body.walk_exprs(&mut |e| {
+                    if let ExprKind::Launch {
+                        kernel,
+                        template_args,
+                        config,
+                        args,
+                    } = &e.kind
+                    {
+                        let scope = locals.get_or_insert_with(|| LocalScope::new(f, &file_env));
+                        found.push(scope.launch(e, kernel, template_args, config, args));
+                    }
+                });
+                found
+            }
+        };
+        launches.extend(found.iter().cloned());
+        fresh.insert(f.fingerprint, (env_hash, start, found));
     }
+    *cache = fresh;
     model.launches = launches;
+}
+
+/// What launch resolution reads besides the caller: file constants, type sizes and aliases.
+fn file_env_hash(model: &FileModel) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut consts: Vec<_> = model.consts.iter().collect();
+    consts.sort();
+    consts.hash(&mut h);
+    let mut structs: Vec<_> = model
+        .types
+        .structs
+        .iter()
+        .map(|(k, v)| (k, v.size))
+        .collect();
+    structs.sort();
+    structs.hash(&mut h);
+    let mut aliases: Vec<_> = model
+        .types
+        .aliases
+        .iter()
+        .map(|(k, v)| (k, v.display()))
+        .collect();
+    aliases.sort();
+    aliases.hash(&mut h);
+    h.finish()
 }
 
 /// The caller's local variables, for resolving `block`/`grid` names.
@@ -81,6 +135,7 @@ impl<'a> LocalScope<'a> {
                 .and_then(|s| self.env.eval(s))
                 .and_then(|v| i64::try_from(v).ok()),
             block_arg_span: block.filter(|b| !b.from_macro).map(|b| b.span),
+            arg_values: args.iter().map(|a| self.env.eval(a)).collect(),
         }
     }
 

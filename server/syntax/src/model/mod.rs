@@ -449,6 +449,36 @@ pub struct LaunchSite {
     pub smem_bytes: Option<i64>,
     /// The span to rewrite to change the block size (the block argument).
     pub block_arg_span: Option<Span>,
+    /// Each argument's value where it folds to a constant in the caller (its
+    /// constant locals, macros, file constants).
+    pub arg_values: Vec<Option<i128>>,
+}
+
+impl LaunchSite {
+    /// Moves every span by `delta` bytes (its caller moved).
+    pub fn shift(&mut self, delta: isize) {
+        let f = |s: Span| {
+            Span::new(
+                s.start.saturating_add_signed(delta),
+                s.end.saturating_add_signed(delta),
+            )
+        };
+        self.span = f(self.span);
+        self.name_span = f(self.name_span);
+        self.block_arg_span = self.block_arg_span.map(f);
+        for e in [
+            &mut self.grid,
+            &mut self.block,
+            &mut self.smem,
+            &mut self.stream,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(self.args.iter_mut())
+        {
+            e.shift(delta);
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -462,7 +492,9 @@ pub struct Include {
 /// Everything the front end knows about one file.
 #[derive(Clone, Debug, Default)]
 pub struct FileModel {
-    pub functions: Vec<Function>,
+    /// Shared with the model cache and the previous build: a function whose
+    /// text and position did not change is the same allocation, never a copy.
+    pub functions: Vec<Arc<Function>>,
     pub launches: Vec<LaunchSite>,
     /// File-scope variables (`__constant__`, `__device__`, `const int N = ...`).
     pub globals: Vec<VarDecl>,
@@ -488,20 +520,22 @@ impl FileModel {
             functions: self
                 .functions
                 .iter()
-                .map(|f| Function {
-                    name: f.name.clone(),
-                    name_span: f.name_span,
-                    span: f.span,
-                    decl_start: f.decl_start,
-                    file: f.file.clone(),
-                    exec: f.exec,
-                    ret: f.ret.clone(),
-                    template_params: f.template_params.clone(),
-                    params: f.params.clone(),
-                    launch_bounds: f.launch_bounds.clone(),
-                    body: None,
-                    fingerprint: f.fingerprint,
-                    has_launches: f.has_launches,
+                .map(|f| {
+                    Arc::new(Function {
+                        name: f.name.clone(),
+                        name_span: f.name_span,
+                        span: f.span,
+                        decl_start: f.decl_start,
+                        file: f.file.clone(),
+                        exec: f.exec,
+                        ret: f.ret.clone(),
+                        template_params: f.template_params.clone(),
+                        params: f.params.clone(),
+                        launch_bounds: f.launch_bounds.clone(),
+                        body: None,
+                        fingerprint: f.fingerprint,
+                        has_launches: f.has_launches,
+                    })
                 })
                 .collect(),
             launches: self.launches.clone(),
@@ -517,13 +551,21 @@ impl FileModel {
     }
 
     pub fn kernels(&self) -> impl Iterator<Item = &Function> {
-        self.functions.iter().filter(|f| f.is_kernel())
+        self.functions
+            .iter()
+            .map(|f| &**f)
+            .filter(|f| f.is_kernel())
     }
 
     /// The definition of a function (preferring one with a body).
     pub fn function(&self, name: &str) -> Option<&Function> {
         let mut best = None;
-        for f in self.functions.iter().filter(|f| f.name == name) {
+        for f in self
+            .functions
+            .iter()
+            .map(|f| &**f)
+            .filter(|f| f.name == name)
+        {
             if f.body.is_some() {
                 return Some(f);
             }
