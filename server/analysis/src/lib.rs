@@ -92,25 +92,7 @@ pub fn analyze(model: &FileModel, source: &str, config: &AnalysisConfig) -> File
 fn file_fingerprint(model: &FileModel) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let mut consts: Vec<_> = model.consts.iter().collect();
-    consts.sort();
-    consts.hash(&mut h);
-    let mut structs: Vec<_> = model
-        .types
-        .structs
-        .iter()
-        .map(|(k, v)| (k, v.size))
-        .collect();
-    structs.sort();
-    structs.hash(&mut h);
-    let mut aliases: Vec<_> = model
-        .types
-        .aliases
-        .iter()
-        .map(|(k, v)| (k, v.display()))
-        .collect();
-    aliases.sort();
-    aliases.hash(&mut h);
+    model.hash_environment(&mut h);
     // Device functions are inlined into kernels: their text matters (their
     // positions do not: results inside them are relocated, see `relocate`).
     for f in model

@@ -656,42 +656,29 @@ fn main() {
                     Err(e) => eprintln!("{stem}: ablation failed: {e}"),
                 }
             }
-            // Optional: the same shader with bounds checks but no loop bounding.
+            // Optional: the same shader with bounds checks but no loop bounding,
+            // and without wgpu's bounds clamps and loop bounds.
             if unchecked {
-                let mut bench = make(compiled.wgsl.clone());
-                bench.runtime_checks = RuntimeChecks::BoundsOnly;
-                match runner.run(&bench) {
-                    Ok(r) => {
-                        let same = r
-                            .outputs
-                            .iter()
-                            .zip(&result.outputs)
-                            .all(|(a, b)| a.bytes == b.bytes);
-                        ablation.push_str(&format!(
-                            ",\"bounds_only\":{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{same}}}",
-                            r.timing.median_ms, r.timing.min_ms
-                        ));
+                for (checks, key) in [
+                    (RuntimeChecks::BoundsOnly, "bounds_only"),
+                    (RuntimeChecks::Unchecked, "unchecked"),
+                ] {
+                    let mut bench = make(compiled.wgsl.clone());
+                    bench.runtime_checks = checks;
+                    match runner.run(&bench) {
+                        Ok(r) => {
+                            let same = r
+                                .outputs
+                                .iter()
+                                .zip(&result.outputs)
+                                .all(|(a, b)| a.bytes == b.bytes);
+                            ablation.push_str(&format!(
+                                ",\"{key}\":{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{same}}}",
+                                r.timing.median_ms, r.timing.min_ms
+                            ));
+                        }
+                        Err(e) => eprintln!("{stem}: {key} run failed: {e}"),
                     }
-                    Err(e) => eprintln!("{stem}: bounds-only run failed: {e}"),
-                }
-            }
-            // Optional: the same shader without wgpu's bounds clamps and loop bounds.
-            if unchecked {
-                let mut bench = make(compiled.wgsl.clone());
-                bench.runtime_checks = RuntimeChecks::Unchecked;
-                match runner.run(&bench) {
-                    Ok(r) => {
-                        let same = r
-                            .outputs
-                            .iter()
-                            .zip(&result.outputs)
-                            .all(|(a, b)| a.bytes == b.bytes);
-                        ablation.push_str(&format!(
-                        ",\"unchecked\":{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{same}}}",
-                        r.timing.median_ms, r.timing.min_ms
-                    ));
-                    }
-                    Err(e) => eprintln!("{stem}: unchecked run failed: {e}"),
                 }
             }
             if let Some(dir) = &variants {

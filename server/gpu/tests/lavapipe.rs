@@ -383,3 +383,62 @@ fn grids_beyond_65535_workgroups_are_folded() {
         "no surplus workgroup wrote past the grid"
     );
 }
+
+const MERGED_JSON: &str = r#"{
+  "source_kernel": "block_of_each_thread", "entry_point": "block_of_each_thread", "workgroup_size": [32, 1, 1],
+  "workgroup_size_overrides": ["BLOCK_DIM_X", "BLOCK_DIM_Y", "BLOCK_DIM_Z"],
+  "grid_layout_override": "GRID_LAYOUT", "blocks_per_workgroup_override": "BLOCKS_PER_WORKGROUP",
+  "bindings": [
+    {"group": 0, "binding": 0, "name": "out", "kind": "storage_read_write", "element": "u32", "param_index": 0},
+    {"group": 0, "binding": 1, "name": "params", "kind": "uniform", "size": 16,
+     "fields": [{"name": "__grid_dim", "type": "vec3<u32>", "offset": 0, "param_index": null}]}
+  ]
+}"#;
+
+/// Each thread writes its CUDA block index + 1, recovering it the way
+/// transpiled kernels do for a 1D grid (`GRID_LAYOUT` 0 or 1).
+const MERGED_WGSL: &str = r#"
+override BLOCK_DIM_X: u32 = 32;
+override BLOCK_DIM_Y: u32 = 1;
+override BLOCK_DIM_Z: u32 = 1;
+override GRID_LAYOUT: u32 = 2;
+override BLOCKS_PER_WORKGROUP: u32 = 1;
+struct Params { grid_dim: vec3<u32> }
+@group(0) @binding(0) var<storage, read_write> out: array<u32>;
+@group(0) @binding(1) var<uniform> params: Params;
+
+@compute @workgroup_size(BLOCK_DIM_X * BLOCKS_PER_WORKGROUP, BLOCK_DIM_Y, BLOCK_DIM_Z)
+fn block_of_each_thread(@builtin(workgroup_id) wg: vec3<u32>,
+                        @builtin(num_workgroups) nwg: vec3<u32>,
+                        @builtin(local_invocation_id) lid: vec3<u32>) {
+    var block = wg.x;
+    if (GRID_LAYOUT != 0u) {
+        block = (wg.x + wg.y * nwg.x) * BLOCKS_PER_WORKGROUP + lid.x / BLOCK_DIM_X;
+        if (block >= params.grid_dim.x) { return; }
+    }
+    out[block * BLOCK_DIM_X + lid.x % BLOCK_DIM_X] = block + 1u;
+}
+"#;
+
+#[test]
+fn small_blocks_share_workgroups_unless_told_not_to() {
+    let mut runner = runner_or_skip!();
+    let blocks: u32 = 1001;
+    let iface = KernelInterface::from_json(MERGED_JSON).expect("interface");
+    let mut bench = Benchmark::new(MERGED_WGSL, iface, [blocks, 1, 1], [32, 1, 1])
+        .with_buffer("out", BufferSpec::zeros(u64::from(blocks) * 32 + 1))
+        .with_iterations(0, 1);
+    for (merge, dispatch, per_workgroup) in [(true, [126, 1, 1], 8), (false, [1001, 1, 1], 1)] {
+        bench.merge_small_blocks = merge;
+        let r = runner.run(&bench).expect("runs");
+        assert_eq!(
+            (r.dispatch, r.blocks_per_workgroup),
+            (dispatch, per_workgroup)
+        );
+        let out = r.output("out").expect("out").to_u32();
+        for (i, v) in out.iter().enumerate().take(blocks as usize * 32) {
+            assert_eq!(*v, i as u32 / 32 + 1, "thread {i} (merge {merge})");
+        }
+        assert_eq!(out[blocks as usize * 32], 0, "no slot past the grid wrote");
+    }
+}

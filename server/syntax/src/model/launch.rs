@@ -65,27 +65,9 @@ pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
 
 /// What launch resolution reads besides the caller: file constants, type sizes and aliases.
 fn file_env_hash(model: &FileModel) -> u64 {
-    use std::hash::{Hash, Hasher};
+    use std::hash::Hasher;
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    let mut consts: Vec<_> = model.consts.iter().collect();
-    consts.sort();
-    consts.hash(&mut h);
-    let mut structs: Vec<_> = model
-        .types
-        .structs
-        .iter()
-        .map(|(k, v)| (k, v.size))
-        .collect();
-    structs.sort();
-    structs.hash(&mut h);
-    let mut aliases: Vec<_> = model
-        .types
-        .aliases
-        .iter()
-        .map(|(k, v)| (k, v.display()))
-        .collect();
-    aliases.sort();
-    aliases.hash(&mut h);
+    model.hash_environment(&mut h);
     h.finish()
 }
 

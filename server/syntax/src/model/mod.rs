@@ -512,6 +512,31 @@ pub struct FileModel {
 }
 
 impl FileModel {
+    /// Feeds what resolving a function reads besides its own text into `h`:
+    /// the file's constants, type sizes and aliases (in a stable order).
+    pub fn hash_environment<H: std::hash::Hasher>(&self, h: &mut H) {
+        use std::hash::Hash;
+        let mut consts: Vec<_> = self.consts.iter().collect();
+        consts.sort();
+        consts.hash(h);
+        let mut structs: Vec<_> = self
+            .types
+            .structs
+            .iter()
+            .map(|(k, v)| (k, v.size))
+            .collect();
+        structs.sort();
+        structs.hash(h);
+        let mut aliases: Vec<_> = self
+            .types
+            .aliases
+            .iter()
+            .map(|(k, v)| (k, v.display()))
+            .collect();
+        aliases.sort();
+        aliases.hash(h);
+    }
+
     /// The model without function bodies: names, signatures, launches,
     /// macros and includes stay (what go-to-definition and include tracking
     /// need), the statements go (most of the memory).
