@@ -429,6 +429,11 @@ fn time_variants(
     }
 }
 
+/// Whether two runs left every output buffer bit-identical.
+fn same_outputs(a: &[cudalens_gpu::OutputBuffer], b: &[cudalens_gpu::OutputBuffer]) -> bool {
+    a.iter().zip(b).all(|(x, y)| x.bytes == y.bytes)
+}
+
 fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap()
 }
@@ -637,24 +642,23 @@ fn main() {
                 )
                 .unwrap();
             }
-            // Optional ablation: the same kernel without storageBarrier().
+            // Extra timings of the same inputs, each as `,"key":{...}`.
             let mut ablation = String::new();
+            let mut extra = |bench: Benchmark, key: &str, runner: &mut Runner| match runner
+                .run(&bench)
+            {
+                Ok(r) => ablation.push_str(&format!(
+                    ",\"{key}\":{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{}}}",
+                    r.timing.median_ms,
+                    r.timing.min_ms,
+                    same_outputs(&r.outputs, &result.outputs)
+                )),
+                Err(e) => eprintln!("{stem}: {key} run failed: {e}"),
+            };
+            // Optional ablation: the same kernel without storageBarrier().
             if ablate && compiled.wgsl.contains("storageBarrier();") {
                 let variant = compiled.wgsl.replace("storageBarrier();", "");
-                match runner.run(&make(variant)) {
-                    Ok(r) => {
-                        let same = r
-                            .outputs
-                            .iter()
-                            .zip(&result.outputs)
-                            .all(|(a, b)| a.bytes == b.bytes);
-                        ablation = format!(
-                            ",\"no_storage_barrier\":{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{same}}}",
-                            r.timing.median_ms, r.timing.min_ms
-                        );
-                    }
-                    Err(e) => eprintln!("{stem}: ablation failed: {e}"),
-                }
+                extra(make(variant), "no_storage_barrier", &mut runner);
             }
             // Optional: the same shader with bounds checks but no loop bounding,
             // and without wgpu's bounds clamps and loop bounds.
@@ -665,20 +669,7 @@ fn main() {
                 ] {
                     let mut bench = make(compiled.wgsl.clone());
                     bench.runtime_checks = checks;
-                    match runner.run(&bench) {
-                        Ok(r) => {
-                            let same = r
-                                .outputs
-                                .iter()
-                                .zip(&result.outputs)
-                                .all(|(a, b)| a.bytes == b.bytes);
-                            ablation.push_str(&format!(
-                                ",\"{key}\":{{\"median_ms\":{:.6},\"min_ms\":{:.6},\"outputs_identical\":{same}}}",
-                                r.timing.median_ms, r.timing.min_ms
-                            ));
-                        }
-                        Err(e) => eprintln!("{stem}: {key} run failed: {e}"),
-                    }
+                    extra(bench, key, &mut runner);
                 }
             }
             if let Some(dir) = &variants {
