@@ -119,6 +119,17 @@ pub enum TimingPreference {
     WallClock,
 }
 
+impl RuntimeChecks {
+    /// How reports name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RuntimeChecks::Checked => "wgpu's bounds clamps and loop bounding",
+            RuntimeChecks::BoundsOnly => "bounds clamps, loops as written",
+            RuntimeChecks::Unchecked => "none (native semantics)",
+        }
+    }
+}
+
 /// Whether wgpu adds its runtime safety checks to the shader.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -288,6 +299,9 @@ pub struct BenchmarkResult {
     /// CUDA blocks per dispatched workgroup (above 1 when small blocks were merged).
     #[serde(default = "one")]
     pub blocks_per_workgroup: u32,
+    /// The runtime checks the shader was compiled with.
+    #[serde(default)]
+    pub runtime_checks: RuntimeChecks,
     pub timing_source: TimingSource,
     /// Per-dispatch statistics in milliseconds.
     pub timing: TimingStats,
@@ -1098,6 +1112,7 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
         grid,
         dispatch,
         blocks_per_workgroup: plan.blocks_per_workgroup,
+        runtime_checks: bench.runtime_checks,
         timing_source,
         timing,
         samples_ms,

@@ -179,6 +179,7 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
             dims(b.workgroup_size),
             dims(b.dispatch)
         );
+        let _ = writeln!(md, "| runtime checks | {} |", b.runtime_checks.describe());
         let _ = writeln!(
             md,
             "| time per dispatch | min {} / median {} / p95 {} / mean {} ms ({} samples, {source}) |",
@@ -282,6 +283,7 @@ mod tests {
     use super::*;
     use crate::adapter::tests::fake_adapter;
     use crate::autotune::AutotuneEntry;
+    use crate::bench::RuntimeChecks;
     use crate::history::{HistoryRecord, Regression};
     use crate::stats::TimingStats;
 
@@ -334,6 +336,7 @@ mod tests {
             grid: [4096, 1, 1],
             dispatch: [4096, 1, 1],
             blocks_per_workgroup: 1,
+            runtime_checks: RuntimeChecks::BoundsOnly,
             timing_source: TimingSource::GpuTimestamps,
             timing: stats(0.042),
             samples_ms: vec![0.042; 20],

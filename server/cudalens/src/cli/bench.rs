@@ -382,6 +382,7 @@ fn print_result(b: &BenchmarkResult) {
         format_ms(b.download_ms),
         format_ms(b.compile_ms)
     );
+    println!("checks:    {}", b.runtime_checks.describe());
     if b.blocks_per_workgroup > 1 {
         println!(
             "dispatch:  {} CUDA blocks per workgroup ({:?} workgroups): the kernel's blocks cannot interact, and small workgroups run slower on many GPUs",
