@@ -170,6 +170,9 @@ def main():
         summary["geomean_native_over_wgsl_bounds_only"] = math.exp(
             sum(math.log(x) for x in bounded) / len(bounded))
         summary["min_ratio_bounds_only"] = min(bounded)
+        # The mode `cudalens bench` uses by default.
+        summary["target_met_bounds_only"] = (
+            summary["geomean_native_over_wgsl_bounds_only"] >= 0.95 and min(bounded) >= 0.80)
     with open(os.path.join(out_dir, "results.json"), "w") as f:
         json.dump({"summary": summary, "kernels": rows}, f, indent=2)
 
@@ -205,7 +208,7 @@ def main():
             f"{fmt(r['wgsl_gb_per_s'], '.0f')} | {agree} | {'; '.join(diffs)} |"
         )
     md.append("")
-    md.append(f"Geometric mean of native/WGSL over {len(ratios)} kernels: **{fmt(geomean, '.3f')}** "
+    md.append(f"Geometric mean of native/WGSL (wgpu's full checks) over {len(ratios)} kernels: **{fmt(geomean, '.3f')}** "
               f"(min {fmt(summary['min_ratio'], '.3f')}); target ≥ 0.95 overall and ≥ 0.80 per kernel: "
               f"{'met' if summary['target_met'] else 'NOT met'}. All outputs agree: "
               f"{'yes' if summary['all_outputs_agree'] else 'NO'}.")
@@ -233,7 +236,9 @@ def main():
             md.append("")
             md.append("With bounds checks but no loop bounding (`RuntimeChecks::BoundsOnly`): "
                       f"**{fmt(summary['geomean_native_over_wgsl_bounds_only'], '.3f')}** "
-                      f"(min {fmt(summary['min_ratio_bounds_only'], '.3f')}).")
+                      f"(min {fmt(summary['min_ratio_bounds_only'], '.3f')}); target ≥ 0.95 overall and ≥ 0.80 "
+                      f"per kernel in this mode, the default of `cudalens bench`: "
+                      f"{'met' if summary['target_met_bounds_only'] else 'NOT met'}.")
     abl = [r for r in rows if r["no_storage_barrier"]]
     if abl:
         md.append("")
