@@ -248,6 +248,28 @@ fn idle_documents_hibernate_and_wake_for_requests_and_edits() {
     }]));
     let after = client.diagnostics(&uri, 2);
     assert_eq!(codes(&after), codes(&before));
+
+    // Asleep once more, its kernels are still found from another file.
+    client
+        .try_wait_for(&freed, std::time::Duration::from_secs(10))
+        .expect("hibernates a third time");
+    let main_path = _dir.path().canonicalize().expect("dir").join("main.cu");
+    let main_text = "void run(float* a, int n) {\n    scale<<<1, 32>>>(a, n);\n}\n";
+    std::fs::write(&main_path, main_text).expect("write main.cu");
+    let main_uri = uri_of(&main_path);
+    client.open(&main_uri, main_text, 1);
+    client.diagnostics(&main_uri, 1);
+    let def = client.request(
+        "textDocument/definition",
+        json!({"textDocument": {"uri": main_uri}, "position": {"line": 1, "character": 5}}),
+    );
+    assert_eq!(def["uri"], uri.as_str(), "{def}");
+    let edited = {
+        let mut lines: Vec<&str> = SOURCE.lines().collect();
+        lines.insert(line as usize, "  // edited while asleep");
+        lines.join("\n")
+    };
+    assert_eq!(def["range"]["start"], position_of(&edited, "scale(float"));
     assert!(client.shutdown_and_exit().success());
 }
 

@@ -219,7 +219,7 @@ impl FnLower<'_, '_> {
         values: &BTreeMap<String, i128>,
         args: &[Arg],
     ) -> Specialization {
-        let body = f.body.as_ref();
+        let body = f.body.as_deref();
         let mut sub = FnLower::new(&mut *self.m, &f.name, body, false);
         sub.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         for (name, v) in values {

@@ -110,7 +110,7 @@ pub fn compile_kernel_recording(
     }
     let entry_name = m.module_name(kernel);
 
-    let mut lower = FnLower::new(&mut m, kernel, f.body.as_ref(), true);
+    let mut lower = FnLower::new(&mut m, kernel, f.body.as_deref(), true);
     let instantiation = bind_template(&mut lower, f, opts);
 
     // Parameters: pointers → storage bindings, scalars → the uniform struct.

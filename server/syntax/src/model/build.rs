@@ -661,7 +661,7 @@ impl<'o> Builder<'o> {
             template_params: template.unwrap_or_default(),
             params,
             launch_bounds,
-            body,
+            body: body.map(Box::new),
             fingerprint: 0,
             has_launches: false,
         }));

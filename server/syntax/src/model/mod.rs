@@ -73,7 +73,9 @@ pub struct Function {
     pub template_params: Vec<TemplateParam>,
     pub params: Vec<Param>,
     pub launch_bounds: Option<LaunchBounds>,
-    pub body: Option<Stmt>,
+    /// Boxed: an outline (`FileModel::outline`) keeps thousands of bodiless
+    /// functions, and an inline `Stmt` made each 800 bytes.
+    pub body: Option<Box<Stmt>>,
     /// Hash of the function's text, the macros in force and its template
     /// header: equal fingerprints mean equal lowering (up to position).
     pub fingerprint: u64,
@@ -537,14 +539,18 @@ impl FileModel {
         aliases.hash(h);
     }
 
-    /// The model without function bodies: names, signatures, launches,
-    /// macros and includes stay (what go-to-definition and include tracking
-    /// need), the statements go (most of the memory).
+    /// What an idle document keeps of its model: the functions it defines
+    /// (name, spans, kind; no parameters or bodies) and its includes — what
+    /// go-to-definition from other files and include tracking read. Requests
+    /// on the document itself wake it and get the full model back. Launches,
+    /// macros, constants and types go: with them, an outline of a 5,000-line
+    /// file held 1.1 MB (heaptrack, stop 11); without, well under 0.1 MB.
     pub fn outline(&self) -> FileModel {
         FileModel {
             functions: self
                 .functions
                 .iter()
+                .filter(|f| f.body.is_some())
                 .map(|f| {
                     Arc::new(Function {
                         name: f.name.clone(),
@@ -554,8 +560,8 @@ impl FileModel {
                         file: f.file.clone(),
                         exec: f.exec,
                         ret: f.ret.clone(),
-                        template_params: f.template_params.clone(),
-                        params: f.params.clone(),
+                        template_params: Vec::new(),
+                        params: Vec::new(),
                         launch_bounds: f.launch_bounds.clone(),
                         body: None,
                         fingerprint: f.fingerprint,
@@ -563,15 +569,8 @@ impl FileModel {
                     })
                 })
                 .collect(),
-            launches: self.launches.clone(),
-            globals: self.globals.clone(),
-            consts: self.consts.clone(),
-            types: self.types.clone(),
-            macros: self.macros.clone(),
-            macro_defs: self.macro_defs.clone(),
             includes: self.includes.clone(),
-            inactive: self.inactive.clone(),
-            diagnostics: self.diagnostics.clone(),
+            ..FileModel::default()
         }
     }
 

@@ -29,14 +29,12 @@ pub fn definition(
     if let Some(f) = model.function(word) {
         return location(state, snapshot, f.file.as_deref(), f.name_span);
     }
-    // A kernel defined in another open file (e.g. launched from main.cu).
+    // A kernel defined in another open file (e.g. launched from main.cu). An
+    // idle file's outline lists only the functions it defines, without bodies.
     state.all_snapshots().into_iter().find_map(|other| {
-        let f = other
-            .analyzed
-            .model
-            .functions
-            .iter()
-            .find(|f| f.name == word && f.in_main_file() && f.body.is_some())?;
+        let f = other.analyzed.model.functions.iter().find(|f| {
+            f.name == word && f.in_main_file() && (f.body.is_some() || other.hibernated)
+        })?;
         Some(lsp::Location::new(
             other.uri.clone(),
             convert::range(&other.index, f.name_span),
