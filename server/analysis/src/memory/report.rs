@@ -121,26 +121,23 @@ fn accumulate(
     if s.index.is_none() {
         s.index = ev.index.clone();
     }
+    // How uniform values can shift the addresses (spans the whole block).
+    let g = ev.address.symbolic_gcd();
     if s.lane_stride.is_none() {
         s.lane_stride = lane_stride(ev, syms, ctx.block[0]);
         s.unit_stride = unit_stride(ev, ctx.block[0]);
         let first = ev.active.iter().position(|a| *a);
-        let g = ev.address.symbolic_gcd();
         s.misalignment = first
             .filter(|_| g % 32 == 0)
             .map(|t| ev.address.concrete().map_or(0, |l| l.get(t)).rem_euclid(32));
         s.min_active_lanes = 32;
     }
-    for w in 0..n.div_ceil(32) {
-        let lanes = warp_lanes(w, &ev.active).len();
-        if lanes > 0 {
-            s.min_active_lanes = s.min_active_lanes.min(lanes);
-        }
-    }
-    let g = ev.address.symbolic_gcd();
     let mut by_pattern = WarpPatterns::new(ev);
     for w in 0..n.div_ceil(32) {
         let lanes = warp_lanes(w, &ev.active);
+        if !lanes.is_empty() {
+            s.min_active_lanes = s.min_active_lanes.min(lanes.len());
+        }
         let cost = by_pattern.cost(&lanes, |lanes| match ev.space {
             MemorySpace::Global => global_cost_with_gcd(&ev.address, lanes, ev.element_bytes, g),
             MemorySpace::Shared => shared_cost_with_gcd(&ev.address, lanes, ev.element_bytes, g),
