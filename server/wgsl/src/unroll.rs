@@ -169,6 +169,12 @@ pub fn block_shaped<'a>(
         ExprKind::Binary(op, a, b) if b.as_ident() == Some(var) => (*op, &**a, false),
         _ => return None,
     };
+    if !matches!(
+        op,
+        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Ne
+    ) {
+        return None;
+    }
     let bound = eval(bound)?;
     let (step_op, amount) = match &step?.kind {
         ExprKind::IncDec {
@@ -199,16 +205,9 @@ pub fn block_shaped<'a>(
             BinOp::Le => l <= r,
             BinOp::Gt => l > r,
             BinOp::Ge => l >= r,
-            BinOp::Ne => l != r,
-            _ => false,
+            _ => l != r,
         }
     };
-    if !matches!(
-        op,
-        BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Ne
-    ) {
-        return None;
-    }
     let in_range = |v: i128| (0..=i128::from(i32::MAX)).contains(&v);
     let mut values = Vec::new();
     let mut v = start;
