@@ -147,28 +147,52 @@ fn device_anchors(model: &FileModel) -> Arc<Anchors> {
 /// Device functions by name and where they were.
 type Anchors = Vec<(String, Span)>;
 
-/// Moves a cached kernel's results to where its code is now: spans inside the
-/// kernel follow the kernel, spans inside a device function follow that function.
-fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &Arc<Anchors>) {
-    let kernel_delta = start as isize - c.start as isize;
-    if kernel_delta == 0 && (Arc::ptr_eq(&c.anchors, anchors) || c.anchors == *anchors) {
-        c.anchors = anchors.clone();
-        return;
-    }
-    let moves: Vec<(Span, isize)> = c
-        .anchors
-        .iter()
+/// How each device function of `old` moved to reach `now`: (old span, delta).
+fn anchor_moves(old: &Anchors, now: &Anchors) -> Vec<(Span, isize)> {
+    old.iter()
         .enumerate()
         .filter_map(|(i, (name, old))| {
             let same = |(n, s): &&(String, Span)| n == name && s.len() == old.len();
             // Usually the same functions in the same order: try the same index first.
-            let now = anchors
-                .get(i)
-                .filter(same)
-                .or_else(|| anchors.iter().find(same))?;
+            let now = now.get(i).filter(same).or_else(|| now.iter().find(same))?;
             Some((*old, now.1.start as isize - old.start as isize))
         })
-        .collect();
+        .collect()
+}
+
+/// [`anchor_moves`] from each distinct previous anchor set to the current
+/// one, computed once per analysis: after an edit every kernel below it is
+/// relocated, and they all share the previous run's anchors.
+struct AnchorMoves {
+    now: Arc<Anchors>,
+    /// `None`: no device function moved.
+    known: Vec<(Arc<Anchors>, Option<Arc<Vec<(Span, isize)>>>)>,
+}
+
+impl AnchorMoves {
+    fn from(&mut self, old: &Arc<Anchors>) -> Option<Arc<Vec<(Span, isize)>>> {
+        if Arc::ptr_eq(old, &self.now) {
+            return None;
+        }
+        if let Some((_, moves)) = self.known.iter().find(|(o, _)| Arc::ptr_eq(o, old)) {
+            return moves.clone();
+        }
+        let moves = (**old != *self.now).then(|| Arc::new(anchor_moves(old, &self.now)));
+        self.known.push((old.clone(), moves.clone()));
+        moves
+    }
+}
+
+/// Moves a cached kernel's results to where its code is now: spans inside the
+/// kernel follow the kernel, spans inside a device function follow that function.
+fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &mut AnchorMoves) {
+    let kernel_delta = start as isize - c.start as isize;
+    let moves = anchors.from(&c.anchors);
+    c.anchors = anchors.now.clone();
+    if kernel_delta == 0 && moves.is_none() {
+        return;
+    }
+    let moves = moves.unwrap_or_default();
     let (old_start, old_end) = (c.start, c.end);
     let map = move |s: Span| {
         let delta = if s.start >= old_start && s.end <= old_end {
@@ -185,7 +209,6 @@ fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &Arc<Anchor
     c.diagnostics.iter_mut().for_each(|d| d.map_spans(&map));
     c.start = start;
     c.end = end;
-    c.anchors = anchors.clone();
 }
 
 /// Like [`analyze`], reusing (and refreshing) `cache` from the previous run.
@@ -199,6 +222,10 @@ pub fn analyze_cached(
     let mut fresh = HashMap::new();
     let file = file_fingerprint(model);
     let anchors = device_anchors(model);
+    let mut moves = AnchorMoves {
+        now: anchors.clone(),
+        known: Vec::new(),
+    };
     for d in &model.diagnostics {
         out.diagnostics.push(Diagnostic::new(
             d.span,
@@ -229,7 +256,7 @@ pub fn analyze_cached(
         let start = kernel.span.start;
         let entry = match cache.kernels.remove(&key) {
             Some(mut c) => {
-                relocate(&mut c, start, kernel.span.end, &anchors);
+                relocate(&mut c, start, kernel.span.end, &mut moves);
                 c
             }
             None => {
