@@ -96,6 +96,18 @@ impl LineIndex {
         Position::new(line as u32, col as u32)
     }
 
+    /// Converts many offsets, faster than [`LineIndex::position`] when
+    /// consecutive offsets fall on one line (a diagnostic's start and end,
+    /// a file's diagnostics in order).
+    pub fn cursor(&self) -> PositionCursor<'_> {
+        PositionCursor {
+            index: self,
+            line: 0,
+            start: 0,
+            end: 0,
+        }
+    }
+
     /// Tree-sitter point (row, byte column) of a byte offset.
     pub fn point(&self, offset: usize) -> Point {
         let offset = offset.min(self.rope.len_bytes());
@@ -122,6 +134,37 @@ impl LineIndex {
 
     pub fn len_bytes(&self) -> usize {
         self.rope.len_bytes()
+    }
+}
+
+/// See [`LineIndex::cursor`]: remembers the byte range of the last line.
+pub struct PositionCursor<'a> {
+    index: &'a LineIndex,
+    line: usize,
+    start: usize,
+    /// One past the last offset that belongs to `line`.
+    end: usize,
+}
+
+impl PositionCursor<'_> {
+    /// Same as [`LineIndex::position`].
+    pub fn position(&mut self, offset: usize) -> Position {
+        let index = self.index;
+        if !index.is_ascii() {
+            return index.position(offset);
+        }
+        let rope = &index.rope;
+        let offset = offset.min(rope.len_bytes());
+        if !(self.start..self.end).contains(&offset) {
+            self.line = rope.byte_to_line(offset);
+            self.start = rope.line_to_byte(self.line);
+            self.end = if self.line + 1 < rope.len_lines() {
+                rope.line_to_byte(self.line + 1)
+            } else {
+                rope.len_bytes() + 1
+            };
+        }
+        Position::new(self.line as u32, (offset - self.start) as u32)
     }
 }
 
@@ -277,6 +320,31 @@ impl Document {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursor_agrees_with_position_everywhere() {
+        for text in [
+            "int a;\r\nint b;\n\n  x\ry\n",
+            "__global__ void k() {}\n",
+            "",
+            "\n\n",
+            "// é 😀\nint x;\r\n",
+        ] {
+            let index = LineIndex::new(text);
+            let mut cursor = index.cursor();
+            let offsets: Vec<usize> = (0..=text.len() + 2)
+                .chain((0..=text.len()).rev())
+                .chain([3, 0, text.len(), 1])
+                .collect();
+            for offset in offsets {
+                assert_eq!(
+                    cursor.position(offset),
+                    index.position(offset),
+                    "{text:?} at {offset}"
+                );
+            }
+        }
+    }
 
     fn change(l0: u32, c0: u32, l1: u32, c1: u32, text: &str) -> TextChange {
         TextChange {

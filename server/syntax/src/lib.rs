@@ -14,7 +14,7 @@ pub mod preprocess;
 pub mod span;
 pub mod types;
 
-pub use document::{Document, LineIndex, Position, TextChange};
+pub use document::{Document, LineIndex, Position, PositionCursor, TextChange};
 pub use model::{BuildOptions, FileModel, build_model};
 pub use span::{Severity, Span, SyntaxDiagnostic};
 

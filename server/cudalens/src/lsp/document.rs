@@ -76,10 +76,7 @@ pub async fn close(state: &ServerState, uri: &Uri) {
             state.open_texts.remove(&path);
             state.reanalyze_includers(&path);
         }
-        state
-            .client
-            .publish_diagnostics(uri.clone(), Vec::new(), None)
-            .await;
+        diagnostics::clear(state, uri).await;
     }
 }
 

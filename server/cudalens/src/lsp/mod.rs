@@ -36,14 +36,17 @@ pub fn run_stdio() -> ExitCode {
     let shutdown_requested = Arc::new(AtomicBool::new(false));
     let flag = shutdown_requested.clone();
     runtime.block_on(async move {
-        let (service, socket) = LspService::build(|client| server::CudaLens::new(client, flag))
-            // tower-lsp-server has no handler for this notification (LSP 3.15).
-            .custom_method(
-                "window/workDoneProgress/cancel",
-                server::CudaLens::work_done_progress_cancel,
-            )
-            .finish();
-        transport::serve(tokio::io::stdin(), tokio::io::stdout(), service, socket).await;
+        let output = transport::Output::new(tokio::io::stdout());
+        let direct = output.clone();
+        let (service, socket) =
+            LspService::build(|client| server::CudaLens::new(client, flag, Some(direct)))
+                // tower-lsp-server has no handler for this notification (LSP 3.15).
+                .custom_method(
+                    "window/workDoneProgress/cancel",
+                    server::CudaLens::work_done_progress_cancel,
+                )
+                .finish();
+        transport::serve(tokio::io::stdin(), output, service, socket).await;
     });
     // Reading stdin occupies a blocking thread that would otherwise hold the runtime open.
     runtime.shutdown_timeout(Duration::from_millis(200));

@@ -17,6 +17,7 @@ use super::config::Settings;
 use super::features::code_lens::SHOW_OCCUPANCY_TABLE;
 use super::features::{code_actions, code_lens, definition, hover, inlay_hints, symbols};
 use super::state::{ClientSupport, ServerState};
+use super::transport::Output;
 use super::{convert, document, gpu, plugins, tune};
 
 pub struct CudaLens {
@@ -26,9 +27,15 @@ pub struct CudaLens {
 }
 
 impl CudaLens {
-    pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>) -> Self {
+    /// `output`: where cudalens writes its own messages (diagnostics), beside
+    /// the client's; `None` sends everything through the client.
+    pub fn new(
+        client: Client,
+        shutdown_requested: Arc<AtomicBool>,
+        output: Option<Output>,
+    ) -> Self {
         CudaLens {
-            state: Arc::new(ServerState::new(client)),
+            state: Arc::new(ServerState::new(client, output)),
             shutdown_requested,
         }
     }

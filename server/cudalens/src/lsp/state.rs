@@ -23,6 +23,7 @@ use super::config::Settings;
 use super::gpu::GpuState;
 use super::nvcc::NvccCache;
 use super::plugins::{PluginFindings, Plugins};
+use super::transport::Output;
 use crate::pipeline::Analyzed;
 
 /// How long a request waits for the analysis of the newest text before
@@ -123,6 +124,9 @@ pub struct ClientSupport {
 
 pub struct ServerState {
     pub client: Client,
+    /// The output stream itself, for messages cudalens serialises on its own
+    /// (see `transport::Output`); `None` when only the client can send.
+    pub output: Option<Output>,
     pub docs: DashMap<Uri, DocState>,
     /// Text of open documents by path, so a header open in the editor is read
     /// from memory (with unsaved edits) when another file includes it.
@@ -138,9 +142,10 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    pub fn new(client: Client) -> Self {
+    pub fn new(client: Client, output: Option<Output>) -> Self {
         ServerState {
             client,
+            output,
             docs: DashMap::new(),
             open_texts: Arc::new(DashMap::new()),
             settings: RwLock::new(Arc::new(Settings::default())),

@@ -7,9 +7,11 @@
 //! bad message must not lose its language server, so this layer reads the
 //! frames itself, answers malformed ones with the JSON-RPC error (`-32700`
 //! parse error, `-32600` invalid request; id `null` when unknown), and
-//! passes only well-formed messages on. Output frames from the server and
-//! these error responses are interleaved whole, under one lock.
+//! passes only well-formed messages on. Output frames from the server, these
+//! error responses and the messages cudalens writes itself ([`Output`]) are
+//! interleaved whole, under one lock.
 
+use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -26,14 +28,34 @@ const PIPE_BYTES: usize = 256 * 1024;
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
 
+/// The server's output stream, shared by tower-lsp-server (whose messages
+/// are forwarded whole) and cudalens itself: diagnostics are its largest
+/// messages (hundreds of kilobytes on a big file, after every keystroke), and
+/// writing them here serialises them once, straight to bytes, instead of to a
+/// `serde_json::Value`, then to text, then through the forwarding pipe.
+#[derive(Clone)]
+pub struct Output(Arc<Mutex<Pin<Box<dyn AsyncWrite + Send>>>>);
+
+impl Output {
+    pub fn new(writer: impl AsyncWrite + Send + 'static) -> Self {
+        Output(Arc::new(Mutex::new(Box::pin(writer))))
+    }
+
+    /// Writes one message (a JSON-RPC body) with its header and flushes.
+    pub async fn send(&self, body: &[u8]) -> std::io::Result<()> {
+        let bytes = frame(body);
+        let mut out = self.0.lock().await;
+        out.write_all(&bytes).await?;
+        out.flush().await
+    }
+}
+
 /// Serves `service` over `input`/`output` until `exit` or end of input.
-pub async fn serve<S, I, O>(input: I, output: O, service: LspService<S>, socket: ClientSocket)
+pub async fn serve<S, I>(input: I, output: Output, service: LspService<S>, socket: ClientSocket)
 where
     S: LanguageServer,
     I: AsyncRead + Unpin + Send + 'static,
-    O: AsyncWrite + Unpin + Send + 'static,
 {
-    let output = Arc::new(Mutex::new(output));
     let (to_server, server_input) = tokio::io::duplex(PIPE_BYTES);
     let (server_output, from_server) = tokio::io::duplex(PIPE_BYTES);
     let filter = tokio::spawn(filter_input(input, to_server, output.clone()));
@@ -44,7 +66,7 @@ where
     // The server dropped its end: forward what it wrote, then stop reading.
     let _ = forward.await;
     filter.abort();
-    let _ = output.lock().await.flush().await;
+    let _ = output.0.lock().await.flush().await;
 }
 
 enum Frame {
@@ -146,24 +168,15 @@ fn check_message(body: &[u8]) -> Result<(), (i64, String, Value)> {
     }
 }
 
-async fn write_error<O: AsyncWrite + Unpin>(
-    output: &Mutex<O>,
-    code: i64,
-    message: String,
-    id: Value,
-) {
+async fn write_error(output: &Output, code: i64, message: String, id: Value) {
     let response = json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}});
-    let bytes = frame(response.to_string().as_bytes());
-    let mut out = output.lock().await;
-    let _ = out.write_all(&bytes).await;
-    let _ = out.flush().await;
+    let _ = output.send(response.to_string().as_bytes()).await;
 }
 
-async fn filter_input<I, W, O>(input: I, mut to_server: W, output: Arc<Mutex<O>>)
+async fn filter_input<I, W>(input: I, mut to_server: W, output: Output)
 where
     I: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,
-    O: AsyncWrite + Unpin,
 {
     let mut reader = BufReader::with_capacity(64 * 1024, input);
     loop {
@@ -186,16 +199,13 @@ where
     let _ = to_server.shutdown().await;
 }
 
-async fn forward_output<R, O>(from_server: R, output: Arc<Mutex<O>>)
+async fn forward_output<R>(from_server: R, output: Output)
 where
     R: AsyncRead + Unpin,
-    O: AsyncWrite + Unpin,
 {
     let mut reader = BufReader::with_capacity(64 * 1024, from_server);
     while let Ok(Frame::Message(body)) = read_frame(&mut reader).await {
-        let bytes = frame(&body);
-        let mut out = output.lock().await;
-        if out.write_all(&bytes).await.is_err() || out.flush().await.is_err() {
+        if output.send(&body).await.is_err() {
             return;
         }
     }

@@ -2,7 +2,12 @@
 //! the plugins' (each with the plugin's name as `source`), and the WGSL
 //! transpiler's from the last `cudalens.transpile`/`benchmark` on this version.
 
+use std::sync::Arc;
+
+use serde::Serialize;
 use tower_lsp_server::ls_types as lsp;
+
+use cudalens_syntax::Span;
 
 use crate::lsp::convert;
 use crate::lsp::state::{ServerState, Snapshot};
@@ -25,20 +30,291 @@ pub fn collect(snapshot: &Snapshot) -> Vec<lsp::Diagnostic> {
 }
 
 /// Publishes with the snapshot's version, so clients can drop stale results.
-pub async fn publish(state: &ServerState, snapshot: &Snapshot) {
-    let mut diagnostics = collect(snapshot);
-    diagnostics.extend(
-        state
-            .gpu
-            .wgsl_diagnostics_for(&snapshot.uri, snapshot.version),
-    );
-    if !state.support().related_information {
-        for d in &mut diagnostics {
-            d.related_information = None;
+///
+/// Converting and serialising hundreds of diagnostics takes milliseconds on a
+/// large file, so when the server has its own output stream (see
+/// `transport::Output`) they are serialised on a blocking thread, straight
+/// from the analysis's diagnostics, and the bytes written there.
+pub async fn publish(state: &ServerState, snapshot: &Arc<Snapshot>) {
+    let wgsl = state
+        .gpu
+        .wgsl_diagnostics_for(&snapshot.uri, snapshot.version);
+    let related_information = state.support().related_information;
+    let Some(output) = &state.output else {
+        let mut diagnostics = collect(snapshot);
+        diagnostics.extend(wgsl);
+        if !related_information {
+            for d in &mut diagnostics {
+                d.related_information = None;
+            }
         }
+        let version = Some(snapshot.version);
+        send_through_client(state, snapshot.uri.clone(), diagnostics, version).await;
+        return;
+    };
+    let snapshot = snapshot.clone();
+    let body = tokio::task::spawn_blocking(move || {
+        let (snapshot, wgsl) = (&snapshot, &wgsl);
+        let diagnostics = wire_diagnostics(snapshot, wgsl, related_information);
+        serialize_notification(&snapshot.uri, &diagnostics, Some(snapshot.version))
+    })
+    .await;
+    if let Ok(body) = body {
+        let _ = output.send(&body).await;
     }
+}
+
+/// Clears the diagnostics of a closed document.
+pub async fn clear(state: &ServerState, uri: &lsp::Uri) {
+    match &state.output {
+        Some(output) => {
+            let _ = output.send(&notification_body(uri, Vec::new(), None)).await;
+        }
+        None => send_through_client(state, uri.clone(), Vec::new(), None).await,
+    }
+}
+
+async fn send_through_client(
+    state: &ServerState,
+    uri: lsp::Uri,
+    diagnostics: Vec<lsp::Diagnostic>,
+    version: Option<i32>,
+) {
     state
         .client
-        .publish_diagnostics(snapshot.uri.clone(), diagnostics, Some(snapshot.version))
+        .publish_diagnostics(uri, diagnostics, version)
         .await;
+}
+
+fn notification_body(
+    uri: &lsp::Uri,
+    diagnostics: Vec<lsp::Diagnostic>,
+    version: Option<i32>,
+) -> Vec<u8> {
+    let wire: Vec<Wire> = diagnostics.iter().map(Wire::Converted).collect();
+    serialize_notification(uri, &wire, version)
+}
+
+/// The JSON-RPC notification, serialised in one pass.
+fn serialize_notification(uri: &lsp::Uri, diagnostics: &[Wire], version: Option<i32>) -> Vec<u8> {
+    #[derive(Serialize)]
+    struct Notification<'a> {
+        jsonrpc: &'static str,
+        method: &'static str,
+        params: Params<'a>,
+    }
+    /// `lsp::PublishDiagnosticsParams`, borrowing.
+    #[derive(Serialize)]
+    struct Params<'a> {
+        uri: &'a lsp::Uri,
+        diagnostics: &'a [Wire<'a>],
+        #[serde(skip_serializing_if = "Option::is_none")]
+        version: Option<i32>,
+    }
+    let message = Notification {
+        jsonrpc: "2.0",
+        method: "textDocument/publishDiagnostics",
+        params: Params {
+            uri,
+            diagnostics,
+            version,
+        },
+    };
+    // Serialising plain data structures into memory cannot fail.
+    serde_json::to_vec(&message).unwrap_or_default()
+}
+
+/// The snapshot's diagnostics as they go on the wire (what [`collect`] and
+/// `convert::diagnostic` build, without copying every message).
+fn wire_diagnostics<'a>(
+    snapshot: &'a Snapshot,
+    wgsl: &'a [lsp::Diagnostic],
+    related_information: bool,
+) -> Vec<Wire<'a>> {
+    let mut positions = snapshot.index.cursor();
+    let mut range = |span: Span| {
+        let (start, end) = (positions.position(span.start), positions.position(span.end));
+        lsp::Range::new(
+            lsp::Position::new(start.line, start.character),
+            lsp::Position::new(end.line, end.character),
+        )
+    };
+    let mut wire = Vec::new();
+    for d in &snapshot.analyzed.analysis.diagnostics {
+        let range_of_d = range(d.span);
+        let related = if related_information {
+            d.related
+                .iter()
+                .map(|r| WireRelated {
+                    location: WireLocation {
+                        uri: &snapshot.uri,
+                        range: range(r.span),
+                    },
+                    message: &r.message,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        wire.push(Wire::Builtin(WireDiagnostic {
+            range: range_of_d,
+            severity: convert::severity(d.severity),
+            code: d.code,
+            source: convert::SOURCE,
+            message: &d.message,
+            related_information: related,
+        }));
+    }
+    let from_plugins = snapshot.plugin_results.iter().flat_map(|found| {
+        let result = &found.analysis;
+        result.diagnostics.iter().map(|d| {
+            let mut converted = convert::from_plugin_diagnostic(&result.source, d);
+            if !related_information {
+                converted.related_information = None;
+            }
+            Wire::Owned(converted)
+        })
+    });
+    wire.extend(from_plugins);
+    wire.extend(wgsl.iter().map(|d| {
+        if related_information || d.related_information.is_none() {
+            Wire::Converted(d)
+        } else {
+            Wire::Owned(lsp::Diagnostic {
+                related_information: None,
+                ..d.clone()
+            })
+        }
+    }));
+    wire
+}
+
+/// One diagnostic on the wire.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Wire<'a> {
+    Builtin(WireDiagnostic<'a>),
+    Converted(&'a lsp::Diagnostic),
+    Owned(lsp::Diagnostic),
+}
+
+/// `lsp::Diagnostic` as `convert::diagnostic` fills it, borrowing.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WireDiagnostic<'a> {
+    range: lsp::Range,
+    severity: lsp::DiagnosticSeverity,
+    code: &'a str,
+    source: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    related_information: Vec<WireRelated<'a>>,
+}
+
+#[derive(Serialize)]
+struct WireRelated<'a> {
+    location: WireLocation<'a>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct WireLocation<'a> {
+    uri: &'a lsp::Uri,
+    range: lsp::Range,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lsp::config::Settings;
+    use crate::pipeline;
+    use cudalens_syntax::LineIndex;
+    use cudalens_syntax::preprocess::include::FsProvider;
+
+    /// A kernel with a bank conflict and an uncoalesced access (which has
+    /// related information), on lines after non-ASCII text.
+    fn snapshot(text: &str) -> Snapshot {
+        let settings = Settings::default();
+        let config = settings.analysis_config(Default::default());
+        let tree = cudalens_syntax::document::parse(
+            &mut cudalens_syntax::document::cuda_parser(),
+            text,
+            None,
+        );
+        let analyzed = pipeline::run(pipeline::Request {
+            text,
+            tree: tree.as_ref(),
+            path: None,
+            flags: Default::default(),
+            provider: &FsProvider,
+            config: &config,
+            caches: None,
+        });
+        Snapshot {
+            uri: "file:///tmp/k.cu".parse().unwrap(),
+            path: None,
+            version: 3,
+            text: text.into(),
+            index: LineIndex::new(text),
+            analyzed: Arc::new(analyzed),
+            plugin_results: Vec::new(),
+            settings: Arc::new(settings),
+            hibernated: false,
+        }
+    }
+
+    #[test]
+    fn wire_form_is_what_convert_builds() {
+        let ascii = "__global__ void t(float* out, const float* in, int n) {\r\n\
+            __shared__ float tile[32][32];\n\
+            int i = blockIdx.x * blockDim.x + threadIdx.x;\n\
+            tile[threadIdx.x][threadIdx.y] = in[i * n];\n\
+            __syncthreads();\n\
+            out[i] = tile[threadIdx.y][threadIdx.x];\n}\n";
+        let unicode = format!("// Transposé 😀\n{ascii}");
+        for text in [ascii, unicode.as_str()] {
+            let snapshot = snapshot(text);
+            assert!(snapshot.analyzed.analysis.diagnostics.len() >= 2);
+            assert!(
+                snapshot
+                    .analyzed
+                    .analysis
+                    .diagnostics
+                    .iter()
+                    .any(|d| !d.related.is_empty())
+            );
+            for related in [true, false] {
+                let mut expected = collect(&snapshot);
+                if !related {
+                    for d in &mut expected {
+                        d.related_information = None;
+                    }
+                }
+                let wire = wire_diagnostics(&snapshot, &[], related);
+                assert_eq!(
+                    serde_json::to_value(&wire).unwrap(),
+                    serde_json::to_value(&expected).unwrap()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn notification_is_the_one_the_client_would_send() {
+        let uri: lsp::Uri = "file:///tmp/k.cu".parse().unwrap();
+        let diagnostic = lsp::Diagnostic {
+            range: lsp::Range::new(lsp::Position::new(1, 2), lsp::Position::new(1, 7)),
+            severity: Some(lsp::DiagnosticSeverity::WARNING),
+            message: "32-way shared-memory bank conflict".into(),
+            ..Default::default()
+        };
+        let body = notification_body(&uri, vec![diagnostic.clone()], Some(4));
+        let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let expected = serde_json::json!({
+            "jsonrpc": "2.0",
+            "method": "textDocument/publishDiagnostics",
+            "params": lsp::PublishDiagnosticsParams::new(uri, vec![diagnostic], Some(4)),
+        });
+        assert_eq!(parsed, expected);
+    }
 }
