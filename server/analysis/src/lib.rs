@@ -147,8 +147,11 @@ fn device_anchors(model: &FileModel) -> Arc<Anchors> {
 /// Device functions by name and where they were.
 type Anchors = Vec<(String, Span)>;
 
-/// How each device function of `old` moved to reach `now`: (old span, delta).
-fn anchor_moves(old: &Anchors, now: &Anchors) -> Vec<(Span, isize)> {
+/// How device functions moved: (old span, delta).
+type Moves = Vec<(Span, isize)>;
+
+/// How each device function of `old` moved to reach `now`.
+fn anchor_moves(old: &Anchors, now: &Anchors) -> Moves {
     old.iter()
         .enumerate()
         .filter_map(|(i, (name, old))| {
@@ -166,11 +169,11 @@ fn anchor_moves(old: &Anchors, now: &Anchors) -> Vec<(Span, isize)> {
 struct AnchorMoves {
     now: Arc<Anchors>,
     /// `None`: no device function moved.
-    known: Vec<(Arc<Anchors>, Option<Arc<Vec<(Span, isize)>>>)>,
+    known: Vec<(Arc<Anchors>, Option<Arc<Moves>>)>,
 }
 
 impl AnchorMoves {
-    fn from(&mut self, old: &Arc<Anchors>) -> Option<Arc<Vec<(Span, isize)>>> {
+    fn from(&mut self, old: &Arc<Anchors>) -> Option<Arc<Moves>> {
         if Arc::ptr_eq(old, &self.now) {
             return None;
         }
