@@ -17,10 +17,15 @@ pub const BANKS: i64 = 32;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum WarpCost {
     Global {
+        /// Counted with every runtime (symbolic) part of the address a
+        /// multiple of 32 bytes: see [`global_cost_with_gcd`].
         sectors: f64,
         ideal: u32,
         /// Depends on the (unknown) alignment of a uniform offset.
         alignment_dependent: bool,
+        /// The average over the alignments that offset could take (equal to
+        /// `sectors` unless `alignment_dependent`).
+        sectors_any_alignment: f64,
         /// The stride between lanes is symbolic (assumed ≥ one sector).
         symbolic_stride: bool,
     },
@@ -78,38 +83,54 @@ pub fn global_cost_with_gcd(addr: &Poly, lanes: &[usize], bytes: u32, g: i64) ->
             sectors: set.len() as f64,
             ideal,
             alignment_dependent: false,
+            sectors_any_alignment: set.len() as f64,
             symbolic_stride: true,
         });
     }
+    // Byte offsets in increasing order: shifting them all by one amount keeps
+    // the order, so each shift's sectors are counted in one pass.
+    let mut offsets: Vec<i64> = lanes.iter().map(|&t| concrete(t)).collect();
+    offsets.sort_unstable();
     let count = |shift: i64| -> usize {
-        let mut sectors: Vec<i64> = Vec::with_capacity(lanes.len() * 2);
-        for &t in lanes {
-            let c = concrete(t) + shift;
-            sectors.extend(c.div_euclid(SECTOR_BYTES)..=(c + bytes - 1).div_euclid(SECTOR_BYTES));
+        let mut counted = 0i64;
+        let mut last: Option<i64> = None;
+        for &c in &offsets {
+            let first = (c + shift).div_euclid(SECTOR_BYTES);
+            let end = (c + shift + bytes - 1).div_euclid(SECTOR_BYTES);
+            let from = last.map_or(first, |l| first.max(l + 1));
+            if end >= from {
+                counted += end - from + 1;
+                last = Some(end);
+            }
         }
-        sectors.sort_unstable();
-        sectors.dedup();
-        sectors.len()
+        counted as usize
     };
+    let aligned = count(0) as f64;
     if g == 0 || g % SECTOR_BYTES == 0 {
         return Some(WarpCost::Global {
-            sectors: count(0) as f64,
+            sectors: aligned,
             ideal,
             alignment_dependent: false,
+            sectors_any_alignment: aligned,
             symbolic_stride: false,
         });
     }
-    // The uniform part shifts addresses by multiples of `g`: average over the
-    // shifts it can take modulo a sector.
+    // The uniform part moves addresses by multiples of `g` only, so its
+    // alignment within a sector is unknown. Count as if it were a whole number
+    // of sectors, which is what the hardware sees in practice (allocations are
+    // 256-byte aligned, row pitches are multiples of 32 bytes), and keep the
+    // average over the alignments it could take otherwise.
     let step = super::lanes::gcd(g, SECTOR_BYTES);
-    let shifts: Vec<i64> = (0..SECTOR_BYTES).step_by(step as usize).collect();
-    let per_shift: Vec<usize> = shifts.iter().map(|&s| count(s)).collect();
+    let per_shift: Vec<usize> = (0..SECTOR_BYTES)
+        .step_by(step as usize)
+        .map(count)
+        .collect();
     let total: usize = per_shift.iter().sum();
-    let counts: HashSet<usize> = per_shift.into_iter().collect();
     Some(WarpCost::Global {
-        sectors: total as f64 / shifts.len() as f64,
+        sectors: aligned,
         ideal,
-        alignment_dependent: counts.len() > 1,
+        alignment_dependent: per_shift.iter().any(|&c| c as f64 != aligned),
+        sectors_any_alignment: total as f64 / per_shift.len() as f64,
         symbolic_stride: false,
     })
 }
@@ -218,6 +239,7 @@ mod tests {
                 sectors: 4.0,
                 ideal: 4,
                 alignment_dependent: false,
+                sectors_any_alignment: 4.0,
                 symbolic_stride: false
             })
         );

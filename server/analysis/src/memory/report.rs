@@ -39,6 +39,8 @@ struct Stats {
     requests: f64,
     requests_exact: bool,
     sectors: f64,
+    /// `sectors` averaged over the alignments a runtime offset could take.
+    sectors_any_alignment: f64,
     ideal_sectors: f64,
     worst_sectors: f64,
     ways: f64,
@@ -127,9 +129,9 @@ fn accumulate(
         s.lane_stride = lane_stride(ev, syms, ctx.block[0]);
         s.unit_stride = unit_stride(ev, ctx.block[0]);
         let first = ev.active.iter().position(|a| *a);
-        s.misalignment = first
-            .filter(|_| g % 32 == 0)
-            .map(|t| ev.address.concrete().map_or(0, |l| l.get(t)).rem_euclid(32));
+        // Runtime parts of the address count as sector-aligned (see `global_cost_with_gcd`).
+        s.misalignment =
+            first.map(|t| ev.address.concrete().map_or(0, |l| l.get(t)).rem_euclid(32));
         s.min_active_lanes = 32;
     }
     let mut by_pattern = WarpPatterns::new(ev);
@@ -150,9 +152,11 @@ fn accumulate(
                 sectors,
                 ideal,
                 alignment_dependent,
+                sectors_any_alignment,
                 symbolic_stride,
             } => {
                 s.sectors += w * sectors;
+                s.sectors_any_alignment += w * sectors_any_alignment;
                 s.ideal_sectors += w * ideal as f64;
                 s.worst_sectors = s.worst_sectors.max(sectors);
                 s.alignment_dependent |= alignment_dependent;
@@ -400,7 +404,10 @@ fn diagnostic(
                 msg.push_str(&format!(" (through {text})"));
             }
             if s.alignment_dependent {
-                msg.push_str("; the exact count depends on the alignment of a runtime offset");
+                msg.push_str(&format!(
+                    "; counted with the runtime part of the address 32-byte aligned ({} on average if it is not)",
+                    fmt_num(s.sectors_any_alignment / s.requests)
+                ));
             }
             msg.push_str(&block_note(s));
             let mut d = Diagnostic::new(r.span, severity, "uncoalesced-access", msg);
