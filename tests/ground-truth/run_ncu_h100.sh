@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates the hardware ground truth for the analysis corpus on an NVIDIA GPU
 # (run through the device tool on an H100; needs nvcc and ncu on PATH):
-#   bash tests/ground-truth/run_ncu_h100.sh OUTDIR
+#   bash tests/ground-truth/run_ncu_h100.sh OUTDIR [SOURCE.cu...]
+# (every corpus program when no source is named)
 # Writes, per corpus program: ncu per-kernel metrics (CSV), the per-line source
 # counters (CSV, when ncu can export them), and nvcc's resource usage.
 set -uo pipefail
 out=${1:?output directory}
+shift
 mkdir -p "$out"
 root=$(cd "$(dirname "$0")/../.." && pwd)
 metrics=(
@@ -23,7 +25,9 @@ list=$(IFS=,; echo "${metrics[*]}")
 nvidia-smi --query-gpu=name,driver_version --format=csv > "$out/gpu.txt" 2>&1
 nvcc --version > "$out/nvcc-version.txt" 2>&1
 ncu --version > "$out/ncu-version.txt" 2>&1
-for src in "$root"/tests/corpus/memory/*.cu "$root"/tests/corpus/occupancy/*.cu; do
+sources=("$@")
+[ ${#sources[@]} -gt 0 ] || sources=("$root"/tests/corpus/memory/*.cu "$root"/tests/corpus/occupancy/*.cu)
+for src in "${sources[@]}"; do
   name=$(basename "$(dirname "$src")")-$(basename "$src" .cu)
   echo "== $name"
   nvcc -O3 -arch=sm_90 -lineinfo --resource-usage -o "/tmp/$name" "$src" > "$out/$name.resource-usage.txt" 2>&1 || { echo "compile failed: $name"; continue; }
