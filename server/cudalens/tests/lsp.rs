@@ -209,6 +209,56 @@ fn hover_symbols_and_definition() {
     assert_eq!(host_children, ["transpose<<<…>>>", "scale<<<…>>>"]);
 }
 
+/// With `keepAnalyzedDocuments: 1`, analysing a second document hibernates
+/// the first; a settings change then analyses the sleeping one in full (not
+/// as a file without a tree), and a request still wakes it.
+#[test]
+fn only_the_most_recently_analysed_documents_stay_analysed() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(json!({"cudalens": {"keepAnalyzedDocuments": 1, "hibernateAfterSeconds": 0}}));
+    client.open(&uri, SOURCE, 1);
+    let first = client.diagnostics(&uri, 1);
+    assert!(codes(&first).contains(&"bank-conflict"), "{first:?}");
+
+    let other_path = _dir.path().canonicalize().expect("dir").join("other.cu");
+    let other_text = "__global__ void copy(float* a, const float* b) {\n  a[threadIdx.x] = b[threadIdx.x * 2];\n}\n";
+    std::fs::write(&other_path, other_text).expect("write other.cu");
+    let other_uri = uri_of(&other_path);
+    client.open(&other_uri, other_text, 1);
+    client.diagnostics(&other_uri, 1);
+    let evicted = |m: &Value| {
+        m["method"] == "window/logMessage"
+            && m["params"]["message"].as_str().is_some_and(|t| {
+                t.contains(uri.as_str()) && t.contains("cudalens.keepAnalyzedDocuments")
+            })
+    };
+    client
+        .try_wait_for(&evicted, std::time::Duration::from_secs(10))
+        .expect("the first document hibernates once the second is analysed");
+
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"cudalens": {"keepAnalyzedDocuments": 1, "hibernateAfterSeconds": 0, "disabledRules": ["bank-conflict"]}}}),
+    );
+    let again = client.diagnostics_until(&uri, |d| !d.iter().any(|d| d["code"] == "bank-conflict"));
+    let expected: Vec<&str> = codes(&first)
+        .into_iter()
+        .filter(|c| *c != "bank-conflict")
+        .collect();
+    assert_eq!(codes(&again), expected, "{again:?}");
+
+    let at =
+        json!({"textDocument": {"uri": uri}, "position": position_of(SOURCE, "tile[TILE][TILE]")});
+    let hover = client.request("textDocument/hover", at);
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.contains("4,096 bytes per block"), "{hover}");
+    assert!(client.shutdown_and_exit().success());
+}
+
 #[test]
 fn idle_documents_hibernate_and_wake_for_requests_and_edits() {
     let Fixture {

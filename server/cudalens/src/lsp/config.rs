@@ -42,6 +42,9 @@ pub struct Settings {
     /// Seconds without an edit or request after which a document's tree and
     /// analysis caches are freed (0: never).
     pub hibernate_after_secs: u64,
+    /// How many open documents keep their tree and analysis caches, most
+    /// recently analysed first; the others hibernate at once (0: no limit).
+    pub keep_analyzed_documents: usize,
     /// The user's plugin declarations, as given (parsed by the plugin host).
     pub plugins: Value,
     pub disabled_plugins: HashSet<String>,
@@ -62,6 +65,7 @@ impl Default for Settings {
             nvcc: NvccSetting::FromPath,
             max_file_size_mb: 8,
             hibernate_after_secs: 30,
+            keep_analyzed_documents: 3,
             plugins: Value::Null,
             disabled_plugins: HashSet::new(),
             trust_workspace: false,
@@ -137,6 +141,15 @@ impl Settings {
             match mb {
                 Some(mb) if mb > 0 => s.max_file_size_mb = mb,
                 _ => read.warn("maxFileSizeMB", "expected a positive whole number"),
+            }
+        }
+        if let Some(n) = read.get("keepAnalyzedDocuments").map(Value::as_u64) {
+            match n {
+                Some(n) => s.keep_analyzed_documents = n as usize,
+                None => read.warn(
+                    "keepAnalyzedDocuments",
+                    "expected a whole number (0: no limit)",
+                ),
             }
         }
         if let Some(secs) = read.get("hibernateAfterSeconds").map(Value::as_u64) {
@@ -323,6 +336,7 @@ mod tests {
             "cudalens.includePaths",
             "cudalens.inlayHints.accessCost",
             "cudalens.inlayHints.enable",
+            "cudalens.keepAnalyzedDocuments",
             "cudalens.maxFileSizeMB",
             "cudalens.nvcc.path",
             "cudalens.occupancyThreshold",

@@ -72,6 +72,7 @@ pub fn change(state: &ServerState, uri: &Uri, changes: Vec<TextChange>, version:
 /// `textDocument/didClose`: the task ends when its channel closes.
 pub async fn close(state: &ServerState, uri: &Uri) {
     if state.docs.remove(uri).is_some() {
+        state.forget_analyzed(uri);
         if let Some(path) = convert::uri_to_path(uri) {
             state.open_texts.remove(&path);
             state.reanalyze_includers(&path);
@@ -111,7 +112,7 @@ impl DocTask {
                     Some(limit) => match tokio::time::timeout(limit, rx.recv()).await {
                         Ok(event) => event,
                         Err(_idle) => {
-                            self.hibernate().await;
+                            self.hibernate("idle").await;
                             continue;
                         }
                     },
@@ -128,12 +129,20 @@ impl DocTask {
             if rx.is_closed() && rx.is_empty() && batch.is_empty() {
                 return;
             }
+            // Parsing and analysing from scratch (an open, a wake, settings
+            // changed while hibernating) waits for one of `full_analyses`.
+            let state = self.state.clone();
+            let permit = match self.caches.is_none() {
+                true => state.full_analyses.acquire().await.ok(),
+                false => None,
+            };
             self.apply(batch).await;
             // Newer edits queued meanwhile: apply them first, analyse once.
             if self.dirty && rx.is_empty() {
                 self.dirty = false;
                 self.analyze_and_publish().await;
             }
+            drop(permit);
         }
     }
 
@@ -149,7 +158,8 @@ impl DocTask {
     /// per-function caches and the function bodies of the published model.
     /// Text, line index, diagnostics and analysis results stay, so nothing
     /// is republished; the next edit or request rebuilds the rest.
-    async fn hibernate(&mut self) {
+    async fn hibernate(&mut self, why: &str) {
+        self.state.forget_analyzed(&self.uri);
         self.hibernated = true;
         self.caches = None;
         if let Some(doc) = self.doc.as_mut() {
@@ -164,7 +174,7 @@ impl DocTask {
         }
         release_freed_memory();
         let text = format!(
-            "cudalens: {} idle: syntax tree and analysis caches freed until the next edit or request",
+            "cudalens: {} {why}: syntax tree and analysis caches freed until the next edit or request",
             self.uri.as_str()
         );
         self.state.client.log_message(MessageType::LOG, text).await;
@@ -172,6 +182,14 @@ impl DocTask {
 
     /// Leaves hibernation: parses again and schedules a full analysis.
     async fn wake(&mut self) {
+        if self.hibernated {
+            self.leave_hibernation().await;
+            self.dirty = true;
+        }
+    }
+
+    /// Parses the text again after hibernation.
+    async fn leave_hibernation(&mut self) {
         if !std::mem::take(&mut self.hibernated) {
             return;
         }
@@ -186,11 +204,11 @@ impl DocTask {
                 Err(e) => self.log_internal_error(&e.to_string()).await,
             }
         }
-        self.dirty = true;
     }
 
     async fn apply(&mut self, batch: Vec<DocEvent>) {
         let mut text_events = Vec::new();
+        let mut hibernate = false;
         for event in batch {
             match event {
                 DocEvent::Open { .. } | DocEvent::Change { .. } => text_events.push(event),
@@ -199,13 +217,22 @@ impl DocTask {
                     self.dirty = true;
                     self.refresh_views = true;
                 }
-                DocEvent::Wake => self.wake().await,
+                DocEvent::Wake => {
+                    hibernate = false;
+                    self.wake().await
+                }
+                DocEvent::Hibernate => hibernate = true,
                 DocEvent::PluginResults { version, results } => {
                     self.take_plugin_results(version, results).await
                 }
             }
         }
         if text_events.is_empty() {
+            // Only when nothing is pending: an analysis about to run keeps it.
+            if hibernate && !self.dirty && !self.hibernated && self.doc.is_some() {
+                self.hibernate("not among the most recently analysed documents (cudalens.keepAnalyzedDocuments)")
+                    .await;
+            }
             return;
         }
         self.dirty = true;
@@ -234,6 +261,8 @@ impl DocTask {
     }
 
     async fn analyze_and_publish(&mut self) {
+        // Settings or a header changed while this document hibernated.
+        self.leave_hibernation().await;
         let Some(doc) = &self.doc else { return };
         let settings = self.state.settings();
         let text = doc.text().clone();
@@ -302,6 +331,7 @@ impl DocTask {
             }
             nvcc::schedule(&self.state, &snapshot, flags, self.generation);
             plugins::schedule(&self.state, &snapshot, self.generation);
+            self.state.mark_analyzed(&self.uri);
         }
         drop_in_background(previous);
     }

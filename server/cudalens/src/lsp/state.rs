@@ -45,6 +45,9 @@ pub enum DocEvent {
     Reanalyze,
     /// A request needs the full analysis of a hibernated document.
     Wake,
+    /// Other documents were analysed since: free the tree and caches
+    /// (`cudalens.keepAnalyzedDocuments`).
+    Hibernate,
     PluginResults {
         version: i32,
         results: Vec<PluginFindings>,
@@ -139,6 +142,13 @@ pub struct ServerState {
     /// The GPU runner, transpiler diagnostics and benchmark cancellation.
     pub gpu: GpuState,
     pub next_generation: std::sync::atomic::AtomicU64,
+    /// Documents holding a full analysis, least recently analysed first.
+    analyzed: std::sync::Mutex<std::collections::VecDeque<Uri>>,
+    /// Analyses from scratch (an open, a wake) run at most one per core, in
+    /// the order asked: an editor restoring fifty tabs gets the first
+    /// file's diagnostics first, and memory holds a few analyses at a time,
+    /// not fifty. Edits, which reuse their caches, never wait for these.
+    pub full_analyses: tokio::sync::Semaphore,
 }
 
 impl ServerState {
@@ -155,6 +165,10 @@ impl ServerState {
             plugins: Plugins::default(),
             gpu: GpuState::default(),
             next_generation: std::sync::atomic::AtomicU64::new(1),
+            analyzed: Default::default(),
+            full_analyses: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            ),
         }
     }
 
@@ -199,6 +213,38 @@ impl ServerState {
         self.docs
             .get(uri)
             .is_some_and(|d| d.events.send(event).is_ok())
+    }
+
+    /// Records that `uri` now holds a full analysis, and asks the least
+    /// recently analysed documents beyond `cudalens.keepAnalyzedDocuments`
+    /// to hibernate (as clangd keeps only a few ASTs).
+    pub fn mark_analyzed(&self, uri: &Uri) {
+        let keep = self.settings().keep_analyzed_documents;
+        let evicted: Vec<Uri> = {
+            let mut analyzed = self
+                .analyzed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            analyzed.retain(|u| u != uri);
+            analyzed.push_back(uri.clone());
+            let excess = if keep == 0 {
+                0
+            } else {
+                analyzed.len().saturating_sub(keep)
+            };
+            analyzed.drain(..excess).collect()
+        };
+        for uri in evicted {
+            self.send(&uri, DocEvent::Hibernate);
+        }
+    }
+
+    /// `uri` hibernated or closed: it no longer counts against the limit.
+    pub fn forget_analyzed(&self, uri: &Uri) {
+        self.analyzed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .retain(|u| u != uri);
     }
 
     /// Asks every open document to be analysed again (settings changed).
