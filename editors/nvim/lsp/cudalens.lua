@@ -19,6 +19,7 @@ return {
       inlayHints = { enable = true, accessCost = false },
       maxFileSizeMB = 8,
       hibernateAfterSeconds = 30,
+      keepAnalyzedDocuments = 3,
     },
   },
 }
