@@ -279,17 +279,13 @@ impl Expr {
     /// Calls `f` on this expression and every sub-expression, parents first.
     pub fn walk(&self, f: &mut dyn FnMut(&Expr)) {
         f(self);
-        for c in self.children() {
-            c.walk(f);
-        }
+        self.for_each_child(&mut |c| c.walk(f));
     }
 
     /// Calls `f` on every sub-expression and then on this expression
     /// (children first, so `f` may replace the node it is given).
     pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
-        for c in self.children_mut() {
-            c.walk_mut(f);
-        }
+        self.for_each_child_mut(&mut |c| c.walk_mut(f));
         f(self);
     }
 
@@ -475,24 +471,61 @@ impl Expr {
     /// Moves every span by `delta` bytes (a cached function reused at a new offset).
     pub fn shift(&mut self, delta: isize) {
         self.span = self.span.shifted(delta);
-        for c in self.children_mut() {
-            c.shift(delta);
+        self.for_each_child_mut(&mut |c| c.shift(delta));
+    }
+
+    /// Puts this expression and every sub-expression at `span` (a macro
+    /// expansion's nodes all point at the invocation).
+    pub fn set_span_everywhere(&mut self, span: Span) {
+        self.span = span;
+        self.for_each_child_mut(&mut |c| c.set_span_everywhere(span));
+    }
+
+    /// Calls `f` on each direct sub-expression, in order (what [`Expr::children`]
+    /// lists, without collecting them: walks over whole files use this).
+    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+        use ExprKind::*;
+        match &self.kind {
+            Unary(_, e)
+            | SizeofExpr(e)
+            | Cast { expr: e, .. }
+            | Member { base: e, .. }
+            | IncDec { target: e, .. } => f(e),
+            Binary(_, a, b) | Assign(_, a, b) | Index(a, b) => {
+                f(a);
+                f(b);
+            }
+            Ternary(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            Call { args, .. } | InitList(args) | Comma(args) => args.iter().for_each(f),
+            Launch { config, args, .. } => config.iter().chain(args).for_each(f),
+            _ => {}
         }
     }
 
-    fn children_mut(&mut self) -> Vec<&mut Expr> {
+    fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
         use ExprKind::*;
         match &mut self.kind {
             Unary(_, e)
             | SizeofExpr(e)
             | Cast { expr: e, .. }
             | Member { base: e, .. }
-            | IncDec { target: e, .. } => vec![e],
-            Binary(_, a, b) | Assign(_, a, b) | Index(a, b) => vec![a, b],
-            Ternary(a, b, c) => vec![a, b, c],
-            Call { args, .. } | InitList(args) | Comma(args) => args.iter_mut().collect(),
-            Launch { config, args, .. } => config.iter_mut().chain(args.iter_mut()).collect(),
-            _ => vec![],
+            | IncDec { target: e, .. } => f(e),
+            Binary(_, a, b) | Assign(_, a, b) | Index(a, b) => {
+                f(a);
+                f(b);
+            }
+            Ternary(a, b, c) => {
+                f(a);
+                f(b);
+                f(c);
+            }
+            Call { args, .. } | InitList(args) | Comma(args) => args.iter_mut().for_each(f),
+            Launch { config, args, .. } => config.iter_mut().chain(args.iter_mut()).for_each(f),
+            _ => {}
         }
     }
 

@@ -310,3 +310,33 @@ fn deeply_nested_code_is_cut_off_not_a_stack_overflow() {
         .expect("thread");
     handle.join().expect("no stack overflow or panic");
 }
+
+/// A macro used many times is lowered once and reused: every use still gets
+/// its own span (all of an expansion's nodes point at its invocation).
+#[test]
+fn repeated_macro_expansions_keep_their_own_spans() {
+    let src = "#define IDX(i, j, n) ((i) * (n) + (j))\n\
+__global__ void k(float* a, int n) {\n\
+  a[IDX(threadIdx.y, threadIdx.x, n)] = 1.0f;\n\
+  a[IDX(threadIdx.y, threadIdx.x,   n)] = 2.0f;\n\
+  a[IDX(threadIdx.y, threadIdx.x, n)] = 3.0f;\n}\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    let kernel = model.kernels().next().expect("kernel");
+    let mut index_spans = Vec::new();
+    kernel.body.as_ref().expect("body").walk_exprs(&mut |e| {
+        if let ExprKind::Index(_, index) = &e.kind {
+            index_spans.push(index.span.text(src).to_string());
+            let mut inner = Vec::new();
+            index.walk(&mut |i| inner.push(i.span));
+            assert!(inner.iter().all(|s| *s == index.span), "{inner:?}");
+        }
+    });
+    assert_eq!(
+        index_spans,
+        [
+            "IDX(threadIdx.y, threadIdx.x, n)",
+            "IDX(threadIdx.y, threadIdx.x,   n)",
+            "IDX(threadIdx.y, threadIdx.x, n)"
+        ]
+    );
+}

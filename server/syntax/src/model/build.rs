@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use tree_sitter::{Node, Parser, Tree};
 
+use super::lower::ExpansionKey;
 use super::{
     ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind,
 };
@@ -73,6 +74,8 @@ pub fn build_model_cached(
         launches_lowered: 0,
         nesting: 0,
         nesting_reported: false,
+        nesting_refusals: 0,
+        expansions: HashMap::new(),
         old_functions: std::mem::take(&mut cache.functions),
         new_functions: HashMap::new(),
         old_headers: std::mem::take(&mut cache.headers),
@@ -159,6 +162,10 @@ pub(super) struct Builder<'o> {
     pub(super) nesting_reported: bool,
     old_functions: HashMap<u64, (Arc<Function>, usize)>,
     new_functions: HashMap<u64, (Arc<Function>, usize)>,
+    /// Times code was not lowered for being nested too deep.
+    pub(super) nesting_refusals: u64,
+    /// Macro expansions already lowered, by expanded text (see `expand_expr`).
+    pub(super) expansions: HashMap<ExpansionKey, Expr>,
     old_headers: HeaderCache,
 }
 
@@ -185,6 +192,7 @@ impl<'o> Builder<'o> {
     /// File-scope items (and items inside namespaces, `extern "C"`, active `#if` branches).
     fn items(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
         if self.nesting >= super::lower::MAX_NESTING {
+            self.nesting_refusals += 1;
             return;
         }
         self.nesting += 1;

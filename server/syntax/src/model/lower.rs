@@ -12,6 +12,19 @@ use crate::span::{Severity, Span};
 /// deeper input would only risk the stack).
 pub(super) const MAX_NESTING: usize = 150;
 
+/// Lowered expansions kept per model build (a bound on pathological files).
+const MAX_CACHED_EXPANSIONS: usize = 4096;
+
+/// What the lowering of a macro expansion depends on.
+#[derive(Hash, PartialEq, Eq)]
+pub(super) struct ExpansionKey {
+    text: String,
+    /// Diagnostics are reported in the main file only.
+    in_main_file: bool,
+    /// Casts and `sizeof` consult the types declared so far.
+    types: usize,
+}
+
 /// Wrapper used to parse a macro expansion as an expression or statements.
 const EXPANSION_PREFIX: &str = "void __cudalens_expansion(){";
 
@@ -351,9 +364,46 @@ impl Builder<'_> {
                 return unknown(text);
             }
         };
+        // The same expansion lowers to the same expression (but for its
+        // span) while the known types are the same: `TILE`, `IDX(y, x, n)`
+        // are used over and over, and parsing each again costs a parser run.
+        let key = ExpansionKey {
+            text: expanded,
+            in_main_file: cx.is_main(),
+            types: self.model.types.structs.len() + self.model.types.aliases.len(),
+        };
+        if let Some(known) = self.expansions.get(&key) {
+            let mut e = known.clone();
+            e.set_span_everywhere(span);
+            return e;
+        }
+        let before = (
+            self.model.diagnostics.len(),
+            self.launches_lowered,
+            self.nesting_refusals,
+        );
+        let e = self.lower_expansion(cx, &key.text, span);
+        let after = (
+            self.model.diagnostics.len(),
+            self.launches_lowered,
+            self.nesting_refusals,
+        );
+        // Only what lowering left no trace of elsewhere can be reused.
+        if before == after && self.expansions.len() < MAX_CACHED_EXPANSIONS {
+            self.expansions.insert(key, e.clone());
+        }
+        e
+    }
+
+    fn lower_expansion(&mut self, cx: &Cx, expanded: &str, span: Span) -> Expr {
+        let unknown = |t: &str| Expr {
+            kind: ExprKind::Unknown(t.to_string()),
+            span,
+            from_macro: true,
+        };
         let wrapped = format!("{EXPANSION_PREFIX}({expanded});}}");
         let Some(tree) = parse(&mut self.expansion_parser, &wrapped, None) else {
-            return unknown(&expanded);
+            return unknown(expanded);
         };
         let inner = expansion_body(tree.root_node())
             .and_then(|b| b.named_child(0))
@@ -368,7 +418,7 @@ impl Builder<'_> {
                 };
                 self.expr(&ecx, e)
             }
-            _ => unknown(&expanded),
+            _ => unknown(expanded),
         }
     }
 
@@ -437,6 +487,7 @@ impl Builder<'_> {
     /// not lowered (with one diagnostic), so no input can exhaust the stack.
     fn enter_nesting(&mut self, cx: &Cx, span: Span) -> bool {
         if self.nesting >= MAX_NESTING {
+            self.nesting_refusals += 1;
             if !self.nesting_reported {
                 self.nesting_reported = true;
                 self.diag(
