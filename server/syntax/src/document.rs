@@ -180,6 +180,12 @@ fn line_break_chars(line: &ropey::RopeSlice) -> usize {
     }
 }
 
+/// The id of one of the CUDA grammar's field names.
+pub(crate) fn field_id(name: &str) -> Option<u16> {
+    let language: tree_sitter::Language = tree_sitter_cuda::LANGUAGE.into();
+    language.field_id_for_name(name).map(|id| id.get())
+}
+
 /// Creates a parser for CUDA.
 pub fn cuda_parser() -> Parser {
     let mut parser = Parser::new();

@@ -210,13 +210,12 @@ impl<'o> Builder<'o> {
                 }
             }
             "namespace_definition" => {
-                if let Some(body) = node.child_by_field_name("body") {
+                if let Some(body) = field!(node, "body") {
                     self.items(cx, body, None);
                 }
             }
             "template_declaration" => {
-                let params = node
-                    .child_by_field_name("parameters")
+                let params = field!(node, "parameters")
                     .map(|p| self.template_params(cx, p))
                     .unwrap_or_default();
                 let mut c = node.walk();
@@ -244,10 +243,7 @@ impl<'o> Builder<'o> {
             }
             "type_definition" => self.typedef(cx, node),
             "alias_declaration" => {
-                if let (Some(name), Some(ty)) = (
-                    node.child_by_field_name("name"),
-                    node.child_by_field_name("type"),
-                ) {
+                if let (Some(name), Some(ty)) = (field!(node, "name"), field!(node, "type")) {
                     let t = self.type_descriptor(cx, ty);
                     self.model
                         .types
@@ -290,12 +286,10 @@ impl<'o> Builder<'o> {
                 vec![]
             }
             "preproc_call" => {
-                let directive = node
-                    .child_by_field_name("directive")
+                let directive = field!(node, "directive")
                     .map(|d| cx.text(d).to_string())
                     .unwrap_or_default();
-                let arg = node
-                    .child_by_field_name("argument")
+                let arg = field!(node, "argument")
                     .map(|a| cx.text(a).trim().to_string())
                     .unwrap_or_default();
                 match directive.as_str() {
@@ -323,10 +317,10 @@ impl<'o> Builder<'o> {
     }
 
     fn define(&mut self, cx: &Cx, node: Node) {
-        let Some(name) = node.child_by_field_name("name") else {
+        let Some(name) = field!(node, "name") else {
             return;
         };
-        let params = node.child_by_field_name("parameters").map(|p| {
+        let params = field!(node, "parameters").map(|p| {
             let mut c = p.walk();
             p.children(&mut c)
                 .filter_map(|ch| match ch.kind() {
@@ -336,8 +330,7 @@ impl<'o> Builder<'o> {
                 })
                 .collect::<Vec<_>>()
         });
-        let body = node
-            .child_by_field_name("value")
+        let body = field!(node, "value")
             .map(|v| tokenize(cx.text(v)))
             .unwrap_or_default();
         let def = MacroDef {
@@ -363,24 +356,20 @@ impl<'o> Builder<'o> {
         while let Some(n) = current {
             let cond = match n.kind() {
                 "preproc_if" | "preproc_elif" => {
-                    let text = n
-                        .child_by_field_name("condition")
+                    let text = field!(n, "condition")
                         .map(|c| cx.text(c).to_string())
                         .unwrap_or_default();
                     match eval_condition(&text, &self.macros) {
                         Ok(v) => v,
                         Err(msg) => {
-                            let span = n
-                                .child_by_field_name("condition")
-                                .map_or(cx.span(n), |c| cx.span(c));
+                            let span = field!(n, "condition").map_or(cx.span(n), |c| cx.span(c));
                             self.diag(cx, span, Severity::Warning, "preprocessor", msg);
                             false
                         }
                     }
                 }
                 "preproc_ifdef" | "preproc_elifdef" => {
-                    let name = n
-                        .child_by_field_name("name")
+                    let name = field!(n, "name")
                         .map(|c| cx.text(c).to_string())
                         .unwrap_or_default();
                     let negated = n.child(0).is_some_and(|t| cx.text(t).ends_with("ndef"));
@@ -400,13 +389,13 @@ impl<'o> Builder<'o> {
                     .inactive
                     .push(Span::new(first.start_byte(), last.end_byte()));
             }
-            current = n.child_by_field_name("alternative");
+            current = field!(n, "alternative");
         }
         active
     }
 
     fn include(&mut self, cx: &Cx, node: Node) {
-        let Some(path_node) = node.child_by_field_name("path") else {
+        let Some(path_node) = field!(node, "path") else {
             return;
         };
         let raw = cx.text(path_node);
@@ -636,19 +625,17 @@ impl<'o> Builder<'o> {
         let Some(fdecl) = find_function_declarator(declarator) else {
             return;
         };
-        let Some(name_node) = fdecl.child_by_field_name("declarator") else {
+        let Some(name_node) = field!(fdecl, "declarator") else {
             return;
         };
-        let mut ret = node
-            .child_by_field_name("type")
+        let mut ret = field!(node, "type")
             .map(|t| self.type_from(cx, node, t))
             .unwrap_or_default();
         ret.pointer += pointer_depth_until(declarator, fdecl);
-        let params = fdecl
-            .child_by_field_name("parameters")
+        let params = field!(fdecl, "parameters")
             .map(|p| self.params(cx, p))
             .unwrap_or_default();
-        let body = node.child_by_field_name("body").map(|b| self.stmt(cx, b));
+        let body = field!(node, "body").map(|b| self.stmt(cx, b));
         let outer = match node.parent() {
             Some(p) if p.kind() == "template_declaration" => p,
             _ => node,
@@ -686,11 +673,10 @@ impl<'o> Builder<'o> {
             ) {
                 continue;
             }
-            let mut ty = p
-                .child_by_field_name("type")
+            let mut ty = field!(p, "type")
                 .map(|t| self.type_from(cx, p, t))
                 .unwrap_or_default();
-            let (name, name_span) = match p.child_by_field_name("declarator") {
+            let (name, name_span) = match field!(p, "declarator") {
                 Some(d) => {
                     let info = unwrap_declarator(cx, d);
                     ty.pointer += info.pointer + info.dims.len() as u8;
@@ -713,16 +699,14 @@ impl<'o> Builder<'o> {
         let mut c = list.walk();
         let children: Vec<Node> = list.named_children(&mut c).collect();
         for p in children {
-            let default = p
-                .child_by_field_name("default_value")
-                .or_else(|| p.child_by_field_name("default_type"))
+            let default = field!(p, "default_value")
+                .or_else(|| field!(p, "default_type"))
                 .map(|d| cx.text(d).to_string());
             match p.kind() {
                 "type_parameter_declaration"
                 | "optional_type_parameter_declaration"
                 | "variadic_type_parameter_declaration" => {
-                    let name = p
-                        .child_by_field_name("name")
+                    let name = field!(p, "name")
                         .or_else(|| last_named(p, "type_identifier"))
                         .map(|n| cx.text(n).to_string())
                         .unwrap_or_default();
@@ -733,12 +717,10 @@ impl<'o> Builder<'o> {
                     });
                 }
                 "parameter_declaration" | "optional_parameter_declaration" => {
-                    let ty = p
-                        .child_by_field_name("type")
+                    let ty = field!(p, "type")
                         .map(|t| self.type_from(cx, p, t))
                         .unwrap_or_default();
-                    let name = p
-                        .child_by_field_name("declarator")
+                    let name = field!(p, "declarator")
                         .map(|d| unwrap_declarator(cx, d).name)
                         .unwrap_or_default();
                     out.push(TemplateParam {
@@ -764,8 +746,7 @@ impl<'o> Builder<'o> {
             }
         }
         let has = |w: &str| words.iter().any(|x| x == w);
-        let base = node
-            .child_by_field_name("type")
+        let base = field!(node, "type")
             .map(|t| self.type_from(cx, node, t))
             .unwrap_or_default();
         let mut out = Vec::new();
@@ -820,18 +801,17 @@ impl<'o> Builder<'o> {
     }
 
     fn vexing_parse(&mut self, cx: &Cx, d: Node, base: &Type, words: &[String]) -> Option<VarDecl> {
-        let name = d.child_by_field_name("declarator")?;
+        let name = field!(d, "declarator")?;
         if name.kind() != "identifier" {
             return None;
         }
-        let params = d.child_by_field_name("parameters")?;
+        let params = field!(d, "parameters")?;
         let mut c = params.walk();
         let args: Vec<Node> = params.named_children(&mut c).collect();
         let mut ctor_args = Vec::new();
         for a in args {
             // Only `(NAME, NAME)`: a real prototype has typed parameters.
-            if a.kind() != "parameter_declaration" || a.child_by_field_name("declarator").is_some()
-            {
+            if a.kind() != "parameter_declaration" || field!(a, "declarator").is_some() {
                 return None;
             }
             ctor_args.push(self.text_expr(cx, cx.text(a), cx.span(a)));
@@ -869,12 +849,10 @@ impl<'o> Builder<'o> {
 
     fn base_type(&mut self, cx: &Cx, t: Node) -> Type {
         if t.kind() == "template_type" {
-            let name = t
-                .child_by_field_name("name")
+            let name = field!(t, "name")
                 .map(|n| cx.text(n).to_string())
                 .unwrap_or_default();
-            let args = t
-                .child_by_field_name("arguments")
+            let args = field!(t, "arguments")
                 .map(|a| {
                     let mut c = a.walk();
                     a.named_children(&mut c)
@@ -903,21 +881,18 @@ impl<'o> Builder<'o> {
 
     /// A `type_descriptor` (casts, sizeof, template arguments, `using`).
     pub(super) fn type_descriptor(&mut self, cx: &Cx, node: Node) -> Type {
-        let Some(t) = node.child_by_field_name("type") else {
+        let Some(t) = field!(node, "type") else {
             return Type::named(&normalize_base(cx.text(node)));
         };
         let mut ty = self.type_from(cx, node, t);
-        if let Some(d) = node.child_by_field_name("declarator") {
+        if let Some(d) = field!(node, "declarator") {
             ty.pointer += cx.text(d).matches('*').count() as u8;
         }
         ty
     }
 
     fn struct_def(&mut self, cx: &Cx, node: Node) {
-        let (Some(name), Some(body)) = (
-            node.child_by_field_name("name"),
-            node.child_by_field_name("body"),
-        ) else {
+        let (Some(name), Some(body)) = (field!(node, "name"), field!(node, "body")) else {
             return;
         };
         let name = cx.text(name).to_string();
@@ -933,8 +908,7 @@ impl<'o> Builder<'o> {
             if f.kind() != "field_declaration" {
                 continue;
             }
-            let base = f
-                .child_by_field_name("type")
+            let base = field!(f, "type")
                 .map(|t| self.type_from(cx, f, t))
                 .unwrap_or_default();
             for d in field_children(f, "declarator") {
@@ -963,14 +937,14 @@ impl<'o> Builder<'o> {
     }
 
     fn typedef(&mut self, cx: &Cx, node: Node) {
-        let Some(t) = node.child_by_field_name("type") else {
+        let Some(t) = field!(node, "type") else {
             return;
         };
         let base = self.type_from(cx, node, t);
         for d in field_children(node, "declarator") {
             let info = unwrap_declarator(cx, d);
             if matches!(t.kind(), "struct_specifier" | "class_specifier")
-                && let Some(body) = t.child_by_field_name("body")
+                && let Some(body) = field!(t, "body")
             {
                 self.struct_body(cx, &info.name, body);
                 continue;
@@ -982,7 +956,7 @@ impl<'o> Builder<'o> {
     }
 
     fn enum_def(&mut self, cx: &Cx, node: Node) {
-        let Some(body) = node.child_by_field_name("body") else {
+        let Some(body) = field!(node, "body") else {
             return;
         };
         let mut next: i128 = 0;
@@ -992,10 +966,10 @@ impl<'o> Builder<'o> {
             if e.kind() != "enumerator" {
                 continue;
             }
-            let Some(name) = e.child_by_field_name("name") else {
+            let Some(name) = field!(e, "name") else {
                 continue;
             };
-            if let Some(v) = e.child_by_field_name("value") {
+            if let Some(v) = field!(e, "value") {
                 let ex = self.expr(cx, v);
                 if let Some(v) = self.model.const_env().eval(&ex) {
                     next = v;
@@ -1086,8 +1060,7 @@ fn find_function_declarator(mut d: Node) -> Option<Node> {
             | "reference_declarator"
             | "parenthesized_declarator"
             | "attributed_declarator" => {
-                d = d
-                    .child_by_field_name("declarator")
+                d = field!(d, "declarator")
                     .or_else(|| d.named_child(d.named_child_count().saturating_sub(1) as u32))?;
             }
             _ => return None,
@@ -1102,7 +1075,7 @@ fn pointer_depth_until(mut d: Node, target: Node) -> u8 {
         if d.kind() == "pointer_declarator" {
             n += 1;
         }
-        match d.child_by_field_name("declarator") {
+        match field!(d, "declarator") {
             Some(next) => d = next,
             None => break,
         }
@@ -1131,7 +1104,7 @@ pub(super) fn unwrap_declarator<'t>(cx: &Cx, mut d: Node<'t>) -> DeclaratorInfo<
     for _ in 0..64 {
         match d.kind() {
             "init_declarator" => {
-                info.init = d.child_by_field_name("value");
+                info.init = field!(d, "value");
             }
             "pointer_declarator" => {
                 info.pointer += 1;
@@ -1144,7 +1117,7 @@ pub(super) fn unwrap_declarator<'t>(cx: &Cx, mut d: Node<'t>) -> DeclaratorInfo<
                     }
                 }
             }
-            "array_declarator" => info.dims.insert(0, d.child_by_field_name("size")),
+            "array_declarator" => info.dims.insert(0, field!(d, "size")),
             "reference_declarator" | "parenthesized_declarator" | "attributed_declarator" => {
                 match d.named_child(0) {
                     Some(n) => {
@@ -1161,7 +1134,7 @@ pub(super) fn unwrap_declarator<'t>(cx: &Cx, mut d: Node<'t>) -> DeclaratorInfo<
             }
             _ => break,
         }
-        match d.child_by_field_name("declarator") {
+        match field!(d, "declarator") {
             Some(next) => d = next,
             None => break,
         }

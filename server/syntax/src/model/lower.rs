@@ -101,9 +101,8 @@ impl Builder<'_> {
                 None => Unknown(text.to_string()),
             },
             "field_expression" => {
-                let arg = n.child_by_field_name("argument");
-                let field = n
-                    .child_by_field_name("field")
+                let arg = field!(n, "argument");
+                let field = field!(n, "field")
                     .map(|f| cx.text(f).to_string())
                     .unwrap_or_default();
                 if let Some(a) = arg
@@ -113,9 +112,7 @@ impl Builder<'_> {
                 {
                     Builtin(b, axis)
                 } else {
-                    let arrow = n
-                        .child_by_field_name("operator")
-                        .is_some_and(|o| cx.text(o) == "->");
+                    let arrow = field!(n, "operator").is_some_and(|o| cx.text(o) == "->");
                     Member {
                         base: self.boxed(cx, arg),
                         field,
@@ -124,24 +121,18 @@ impl Builder<'_> {
                 }
             }
             "binary_expression" => {
-                let op = n
-                    .child_by_field_name("operator")
-                    .map(|o| cx.text(o))
-                    .unwrap_or("");
+                let op = field!(n, "operator").map(|o| cx.text(o)).unwrap_or("");
                 match BinOp::from_str(op) {
                     Some(op) => Binary(
                         op,
-                        self.boxed(cx, n.child_by_field_name("left")),
-                        self.boxed(cx, n.child_by_field_name("right")),
+                        self.boxed(cx, field!(n, "left")),
+                        self.boxed(cx, field!(n, "right")),
                     ),
                     None => Unknown(text.to_string()),
                 }
             }
             "unary_expression" | "pointer_expression" => {
-                let op = n
-                    .child_by_field_name("operator")
-                    .map(|o| cx.text(o))
-                    .unwrap_or("");
+                let op = field!(n, "operator").map(|o| cx.text(o)).unwrap_or("");
                 let op = match op {
                     "-" => UnOp::Neg,
                     "+" => UnOp::Plus,
@@ -151,11 +142,11 @@ impl Builder<'_> {
                     "&" => UnOp::AddrOf,
                     _ => return Ok(Unknown(text.to_string())),
                 };
-                Unary(op, self.boxed(cx, n.child_by_field_name("argument")))
+                Unary(op, self.boxed(cx, field!(n, "argument")))
             }
             "update_expression" => {
-                let op = n.child_by_field_name("operator");
-                let arg = n.child_by_field_name("argument");
+                let op = field!(n, "operator");
+                let arg = field!(n, "argument");
                 let prefix = match (op, arg) {
                     (Some(o), Some(a)) => o.start_byte() < a.start_byte(),
                     _ => false,
@@ -167,10 +158,7 @@ impl Builder<'_> {
                 }
             }
             "assignment_expression" => {
-                let op = n
-                    .child_by_field_name("operator")
-                    .map(|o| cx.text(o))
-                    .unwrap_or("=");
+                let op = field!(n, "operator").map(|o| cx.text(o)).unwrap_or("=");
                 let compound = if op == "=" {
                     None
                 } else {
@@ -181,14 +169,14 @@ impl Builder<'_> {
                 };
                 Assign(
                     compound,
-                    self.boxed(cx, n.child_by_field_name("left")),
-                    self.boxed(cx, n.child_by_field_name("right")),
+                    self.boxed(cx, field!(n, "left")),
+                    self.boxed(cx, field!(n, "right")),
                 )
             }
             "conditional_expression" => Ternary(
-                self.boxed(cx, n.child_by_field_name("condition")),
-                self.boxed(cx, n.child_by_field_name("consequence")),
-                self.boxed(cx, n.child_by_field_name("alternative")),
+                self.boxed(cx, field!(n, "condition")),
+                self.boxed(cx, field!(n, "consequence")),
+                self.boxed(cx, field!(n, "alternative")),
             ),
             "comma_expression" => {
                 let mut items = Vec::new();
@@ -198,39 +186,34 @@ impl Builder<'_> {
                         items.push(self.expr(cx, c));
                         break;
                     }
-                    if let Some(l) = c.child_by_field_name("left") {
+                    if let Some(l) = field!(c, "left") {
                         items.push(self.expr(cx, l));
                     }
-                    cur = c.child_by_field_name("right");
+                    cur = field!(c, "right");
                 }
                 Comma(items)
             }
             "subscript_expression" => {
-                let index = n
-                    .child_by_field_name("indices")
+                let index = field!(n, "indices")
                     .and_then(|i| i.named_child(0))
-                    .or_else(|| n.child_by_field_name("index"));
-                Index(
-                    self.boxed(cx, n.child_by_field_name("argument")),
-                    self.boxed(cx, index),
-                )
+                    .or_else(|| field!(n, "index"));
+                Index(self.boxed(cx, field!(n, "argument")), self.boxed(cx, index))
             }
             "cast_expression" => {
-                let ty = n
-                    .child_by_field_name("type")
+                let ty = field!(n, "type")
                     .map(|t| self.type_descriptor(cx, t))
                     .unwrap_or_default();
                 Cast {
                     ty,
                     reinterpret: false,
-                    expr: self.boxed(cx, n.child_by_field_name("value")),
+                    expr: self.boxed(cx, field!(n, "value")),
                 }
             }
             "sizeof_expression" => {
-                if let Some(t) = n.child_by_field_name("type") {
+                if let Some(t) = field!(n, "type") {
                     SizeofType(self.type_descriptor(cx, t))
                 } else {
-                    SizeofExpr(self.boxed(cx, n.child_by_field_name("value")))
+                    SizeofExpr(self.boxed(cx, field!(n, "value")))
                 }
             }
             "initializer_list" => {
@@ -238,7 +221,7 @@ impl Builder<'_> {
                 let items: Vec<Node> = n.named_children(&mut c).collect();
                 InitList(items.into_iter().map(|i| self.expr(cx, i)).collect())
             }
-            "compound_literal_expression" => match n.child_by_field_name("value") {
+            "compound_literal_expression" => match field!(n, "value") {
                 Some(v) => return Err(Box::new(self.expr(cx, v))),
                 None => Unknown(text.to_string()),
             },
@@ -249,15 +232,13 @@ impl Builder<'_> {
 
     fn call(&mut self, cx: &Cx, n: Node) -> Result<ExprKind, Box<Expr>> {
         let text = cx.text(n);
-        let func = n.child_by_field_name("function");
+        let func = field!(n, "function");
         let (callee, template_args) = match func {
             Some(f) if f.kind() == "template_function" => {
-                let name = f
-                    .child_by_field_name("name")
+                let name = field!(f, "name")
                     .map(|x| cx.text(x).to_string())
                     .unwrap_or_default();
-                let args = f
-                    .child_by_field_name("arguments")
+                let args = field!(f, "arguments")
                     .map(|a| {
                         let mut c = a.walk();
                         a.named_children(&mut c)
@@ -276,8 +257,7 @@ impl Builder<'_> {
         {
             return Err(Box::new(self.expand_expr(cx, text, cx.span(n))));
         }
-        let args: Vec<Node> = n
-            .child_by_field_name("arguments")
+        let args: Vec<Node> = field!(n, "arguments")
             .map(|a| {
                 let mut c = a.walk();
                 a.named_children(&mut c)
@@ -313,7 +293,7 @@ impl Builder<'_> {
             && lowered.len() == 1
         {
             let ty = func
-                .and_then(|f| f.child_by_field_name("arguments"))
+                .and_then(|f| field!(f, "arguments"))
                 .and_then(|a| a.named_child(0))
                 .map(|t| self.type_descriptor(cx, t))
                 .unwrap_or_default();
@@ -518,9 +498,9 @@ impl Builder<'_> {
                 }
             },
             "if_statement" => {
-                let cond = self.condition(cx, n.child_by_field_name("condition"));
-                let then = Box::new(self.opt_stmt(cx, n.child_by_field_name("consequence")));
-                let els = n.child_by_field_name("alternative").map(|a| {
+                let cond = self.condition(cx, field!(n, "condition"));
+                let then = Box::new(self.opt_stmt(cx, field!(n, "consequence")));
+                let els = field!(n, "alternative").map(|a| {
                     let inner = if a.kind() == "else_clause" {
                         a.named_child(0)
                     } else {
@@ -532,10 +512,7 @@ impl Builder<'_> {
             }
             "for_statement" => {
                 let unroll = self.pending_unroll.take();
-                let init = match n
-                    .child_by_field_name("initializer")
-                    .or_else(|| n.child_by_field_name("init"))
-                {
+                let init = match field!(n, "initializer").or_else(|| field!(n, "init")) {
                     Some(i) if i.kind() == "declaration" => vec![Stmt {
                         kind: StmtKind::Decl(self.declaration(cx, i)),
                         span: cx.span(i),
@@ -546,9 +523,9 @@ impl Builder<'_> {
                     }],
                     None => vec![],
                 };
-                let cond = n.child_by_field_name("condition").map(|c| self.expr(cx, c));
-                let step = n.child_by_field_name("update").map(|u| self.expr(cx, u));
-                let body = Box::new(self.opt_stmt(cx, n.child_by_field_name("body")));
+                let cond = field!(n, "condition").map(|c| self.expr(cx, c));
+                let step = field!(n, "update").map(|u| self.expr(cx, u));
+                let body = Box::new(self.opt_stmt(cx, field!(n, "body")));
                 StmtKind::For {
                     init,
                     cond,
@@ -558,19 +535,19 @@ impl Builder<'_> {
                 }
             }
             "while_statement" => StmtKind::While {
-                cond: self.condition(cx, n.child_by_field_name("condition")),
-                body: Box::new(self.opt_stmt(cx, n.child_by_field_name("body"))),
+                cond: self.condition(cx, field!(n, "condition")),
+                body: Box::new(self.opt_stmt(cx, field!(n, "body"))),
             },
             "do_statement" => StmtKind::DoWhile {
-                body: Box::new(self.opt_stmt(cx, n.child_by_field_name("body"))),
-                cond: self.condition(cx, n.child_by_field_name("condition")),
+                body: Box::new(self.opt_stmt(cx, field!(n, "body"))),
+                cond: self.condition(cx, field!(n, "condition")),
             },
             "switch_statement" => StmtKind::Switch {
-                cond: self.condition(cx, n.child_by_field_name("condition")),
-                body: Box::new(self.opt_stmt(cx, n.child_by_field_name("body"))),
+                cond: self.condition(cx, field!(n, "condition")),
+                body: Box::new(self.opt_stmt(cx, field!(n, "body"))),
             },
             "case_statement" => {
-                let value_node = n.child_by_field_name("value");
+                let value_node = field!(n, "value");
                 let value = value_node.map(|v| self.expr(cx, v));
                 let mut body = Vec::new();
                 let mut c = n.walk();
@@ -587,13 +564,12 @@ impl Builder<'_> {
             "break_statement" => StmtKind::Break,
             "continue_statement" => StmtKind::Continue,
             "goto_statement" => StmtKind::Goto(
-                n.child_by_field_name("label")
+                field!(n, "label")
                     .map(|l| cx.text(l).to_string())
                     .unwrap_or_default(),
             ),
             "labeled_statement" => {
-                let label = n
-                    .child_by_field_name("label")
+                let label = field!(n, "label")
                     .map(|l| cx.text(l).to_string())
                     .unwrap_or_default();
                 let inner = n.named_child(n.named_child_count().saturating_sub(1) as u32);
@@ -617,7 +593,7 @@ impl Builder<'_> {
 
     fn condition(&mut self, cx: &Cx, n: Option<Node>) -> Expr {
         let inner = n.and_then(|c| match c.kind() {
-            "condition_clause" => c.child_by_field_name("value").or_else(|| c.named_child(0)),
+            "condition_clause" => field!(c, "value").or_else(|| c.named_child(0)),
             "parenthesized_expression" => c.named_child(0),
             _ => Some(c),
         });
@@ -660,7 +636,7 @@ impl Builder<'_> {
     fn is_macro_invocation(&self, cx: &Cx, e: Node) -> bool {
         let name = match e.kind() {
             "identifier" => cx.text(e),
-            "call_expression" => match e.child_by_field_name("function") {
+            "call_expression" => match field!(e, "function") {
                 Some(f) if f.kind() == "identifier" => cx.text(f),
                 _ => return false,
             },
@@ -679,7 +655,7 @@ fn expansion_body(root: Node) -> Option<Node> {
     if f.kind() != "function_definition" {
         return None;
     }
-    f.child_by_field_name("body")
+    field!(f, "body")
 }
 
 /// A C numeric literal.
