@@ -42,9 +42,15 @@ pub enum WarpCost {
 
 /// Lanes of warp `w` that are active.
 pub fn warp_lanes(w: usize, active: &[bool]) -> Vec<usize> {
-    (w * 32..((w + 1) * 32).min(active.len()))
-        .filter(|&t| active[t])
-        .collect()
+    let mut lanes = Vec::with_capacity(32);
+    fill_warp_lanes(w, active, &mut lanes);
+    lanes
+}
+
+/// [`warp_lanes`] into a buffer reused across warps.
+pub fn fill_warp_lanes(w: usize, active: &[bool], lanes: &mut Vec<usize>) {
+    lanes.clear();
+    lanes.extend((w * 32..((w + 1) * 32).min(active.len())).filter(|&t| active[t]));
 }
 
 /// Sectors one global request touches, or `None` when the addresses are not

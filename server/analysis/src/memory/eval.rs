@@ -82,6 +82,8 @@ pub struct Interp<'a> {
     /// Trip-count multiplier of the loops being evaluated symbolically.
     weight: f64,
     weight_exact: bool,
+    /// threadIdx.x/y/z for the whole block, computed on first use.
+    thread_indices: [std::cell::OnceCell<Poly>; 3],
 }
 
 impl<'a> Interp<'a> {
@@ -103,6 +105,7 @@ impl<'a> Interp<'a> {
             pad: None,
             weight: 1.0,
             weight_exact: true,
+            thread_indices: Default::default(),
         }
     }
 
@@ -152,16 +155,25 @@ impl<'a> Interp<'a> {
     }
 
     fn thread_index(&self, axis: Axis) -> Poly {
-        let [dx, dy, _] = self.block;
-        let (dx, dy) = (dx.max(1) as i64, dy.max(1) as i64);
-        let values = (0..self.n as i64)
-            .map(|t| match axis {
-                Axis::X => t % dx,
-                Axis::Y => (t / dx) % dy,
-                Axis::Z => t / (dx * dy),
+        let slot = match axis {
+            Axis::X => 0,
+            Axis::Y => 1,
+            Axis::Z => 2,
+        };
+        self.thread_indices[slot]
+            .get_or_init(|| {
+                let [dx, dy, _] = self.block;
+                let (dx, dy) = (dx.max(1) as i64, dy.max(1) as i64);
+                let values = (0..self.n as i64)
+                    .map(|t| match axis {
+                        Axis::X => t % dx,
+                        Axis::Y => (t / dx) % dy,
+                        Axis::Z => t / (dx * dy),
+                    })
+                    .collect();
+                Poly::per_thread(values)
             })
-            .collect();
-        Poly::per_thread(values)
+            .clone()
     }
 
     fn and_alive(&self, mask: &[bool]) -> Vec<bool> {

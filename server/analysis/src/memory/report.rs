@@ -20,7 +20,9 @@ use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::{Axis, Builtin, Expr, ExprKind};
 use cudalens_syntax::model::Function;
 
-use super::cost::{WarpCost, global_cost_with_gcd, shared_cost, shared_cost_with_gcd, warp_lanes};
+use super::cost::{
+    WarpCost, fill_warp_lanes, global_cost_with_gcd, shared_cost, shared_cost_with_gcd, warp_lanes,
+};
 use super::eval::{AccessEvent, Interp};
 use super::lanes::Symbols;
 use super::{AccessKind, AccessReport, MemorySpace};
@@ -135,8 +137,9 @@ fn accumulate(
         s.min_active_lanes = 32;
     }
     let mut by_pattern = WarpPatterns::new(ev);
+    let mut lanes = Vec::with_capacity(32);
     for w in 0..n.div_ceil(32) {
-        let lanes = warp_lanes(w, &ev.active);
+        fill_warp_lanes(w, &ev.active, &mut lanes);
         if !lanes.is_empty() {
             s.min_active_lanes = s.min_active_lanes.min(lanes.len());
         }
