@@ -43,6 +43,10 @@ pub struct AnalysisConfig {
     pub disabled_rules: HashSet<String>,
     /// Real register counts per kernel name (from nvcc/ptxas), when known.
     pub registers: HashMap<String, u32>,
+    /// Threads that analyse a file's kernels side by side (1: this thread
+    /// only). The language server uses every core for a file it opens;
+    /// `cudalens check` analyses files side by side instead.
+    pub threads: usize,
 }
 
 impl Default for AnalysisConfig {
@@ -53,6 +57,7 @@ impl Default for AnalysisConfig {
             occupancy_threshold: 0.5,
             disabled_rules: HashSet::new(),
             registers: HashMap::new(),
+            threads: 1,
         }
     }
 }
@@ -214,6 +219,40 @@ fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &mut Anchor
     c.end = end;
 }
 
+/// `f(0..n)` in order, on up to `threads` threads. A panic in `f` is
+/// raised again here, as if `f` had run on this thread.
+fn map_parallel<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let threads = threads.min(n);
+    if threads <= 1 {
+        return (0..n).map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        if i >= n {
+                            return done;
+                        }
+                        done.push((i, f(i)));
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            match worker.join() {
+                Ok(done) => done.into_iter().for_each(|(i, r)| results[i] = Some(r)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+    });
+    results.into_iter().flatten().collect()
+}
+
 /// Like [`analyze`], reusing (and refreshing) `cache` from the previous run.
 pub fn analyze_cached(
     model: &FileModel,
@@ -247,6 +286,8 @@ pub fn analyze_cached(
             .or_default()
             .push(l);
     }
+    // Contexts, keys and what the cache already knows, in file order.
+    let mut slots = Vec::new();
     for kernel in model
         .kernels()
         .filter(|k| k.in_main_file() && k.body.is_some())
@@ -256,26 +297,32 @@ pub fn analyze_cached(
             .map_or(&[][..], Vec::as_slice);
         let contexts = context::contexts_for(model, launches, kernel, config);
         let key = kernel_key(file, kernel, &contexts);
-        let start = kernel.span.start;
-        let entry = match cache.kernels.remove(&key) {
-            Some(mut c) => {
-                relocate(&mut c, start, kernel.span.end, &mut moves);
-                c
-            }
-            None => {
-                let (accesses, mut diagnostics) =
-                    memory::analyze_kernel(model, source, kernel, &contexts);
-                diagnostics.extend(lints::analyze_kernel(model, kernel));
-                CachedKernel {
-                    start,
-                    end: kernel.span.end,
-                    anchors: anchors.clone(),
-                    accesses,
-                    diagnostics,
-                    resources: launch::KernelResources::of(model, kernel, &contexts),
-                }
-            }
-        };
+        let cached = cache.kernels.remove(&key).map(|mut c| {
+            relocate(&mut c, kernel.span.start, kernel.span.end, &mut moves);
+            c
+        });
+        slots.push((kernel, contexts, key, cached));
+    }
+    // The kernels the cache did not know, analysed side by side.
+    let misses: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].3.is_none()).collect();
+    let computed = map_parallel(misses.len(), config.threads, |m| {
+        let (kernel, contexts, _, _) = &slots[misses[m]];
+        let (accesses, mut diagnostics) = memory::analyze_kernel(model, source, kernel, contexts);
+        diagnostics.extend(lints::analyze_kernel(model, kernel));
+        CachedKernel {
+            start: kernel.span.start,
+            end: kernel.span.end,
+            anchors: anchors.clone(),
+            accesses,
+            diagnostics,
+            resources: launch::KernelResources::of(model, kernel, contexts),
+        }
+    });
+    for (i, entry) in misses.into_iter().zip(computed) {
+        slots[i].3 = Some(entry);
+    }
+    for (kernel, contexts, key, entry) in slots {
+        let Some(entry) = entry else { continue };
         let (report, mut diags) =
             launch::analyze_kernel(kernel, &contexts, &entry.resources, arch, config);
         out.kernels.push(report);

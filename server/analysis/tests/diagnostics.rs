@@ -680,3 +680,32 @@ void launch(float* a, float* b, int w) {
         "{message}"
     );
 }
+
+/// Kernels analysed on several threads give exactly what one thread gives.
+#[test]
+fn parallel_analysis_equals_sequential() {
+    use cudalens_analysis::{AnalysisConfig, analyze};
+    for file in [
+        "memory/shared.cu",
+        "memory/coalescing.cu",
+        "memory/pitch.cu",
+        "occupancy/launches.cu",
+    ] {
+        let (text, model, _) = common::analyze_file(&common::corpus(file));
+        let one = analyze(&model, &text, &AnalysisConfig::default());
+        let four = analyze(
+            &model,
+            &text,
+            &AnalysisConfig {
+                threads: 4,
+                ..AnalysisConfig::default()
+            },
+        );
+        assert!(!one.kernels.is_empty());
+        assert_eq!(
+            serde_json::to_string(&one).unwrap(),
+            serde_json::to_string(&four).unwrap(),
+            "{file}"
+        );
+    }
+}

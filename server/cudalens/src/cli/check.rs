@@ -127,10 +127,22 @@ pub fn run(args: Args) -> ExitCode {
         occupancy_threshold: args.occupancy_threshold,
         disabled_rules: args.disable.iter().cloned().collect::<HashSet<_>>(),
         registers: HashMap::new(),
+        // Files are analysed side by side (-j); one file alone gets the jobs.
+        threads: match paths.len() {
+            1 => jobs(&args, 1),
+            _ => 1,
+        },
     };
     let flags = FlagSource::new(&args);
     let outcomes = analyse_all(&paths, &args, &config, &flags);
     print_outcomes(&paths, outcomes, args.format)
+}
+
+/// Threads for `count` files: `-j`, else one per core, at most one per file.
+fn jobs(args: &Args, count: usize) -> usize {
+    args.jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, count.max(1))
 }
 
 /// Analyses every file on `jobs` threads; results come back in input order.
@@ -140,10 +152,7 @@ fn analyse_all(
     config: &AnalysisConfig,
     flags: &FlagSource,
 ) -> Vec<Outcome> {
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .clamp(1, paths.len().max(1));
+    let jobs = jobs(args, paths.len());
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..paths.len()).map(|_| None).collect());
     std::thread::scope(|scope| {
