@@ -483,7 +483,7 @@ impl Expr {
 
     /// Calls `f` on each direct sub-expression, in order (what [`Expr::children`]
     /// lists, without collecting them: walks over whole files use this).
-    pub fn for_each_child(&self, f: &mut dyn FnMut(&Expr)) {
+    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
         use ExprKind::*;
         match &self.kind {
             Unary(_, e)
@@ -531,19 +531,9 @@ impl Expr {
 
     /// Direct sub-expressions.
     pub fn children(&self) -> Vec<&Expr> {
-        use ExprKind::*;
-        match &self.kind {
-            Unary(_, e)
-            | SizeofExpr(e)
-            | Cast { expr: e, .. }
-            | Member { base: e, .. }
-            | IncDec { target: e, .. } => vec![e],
-            Binary(_, a, b) | Assign(_, a, b) | Index(a, b) => vec![a, b],
-            Ternary(a, b, c) => vec![a, b, c],
-            Call { args, .. } | InitList(args) | Comma(args) => args.iter().collect(),
-            Launch { config, args, .. } => config.iter().chain(args).collect(),
-            _ => vec![],
-        }
+        let mut children = Vec::new();
+        self.for_each_child(&mut |c| children.push(c));
+        children
     }
 }
 
