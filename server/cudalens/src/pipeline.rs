@@ -4,6 +4,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Arc;
 
 use cudalens_analysis::{AnalysisCache, AnalysisConfig, FileAnalysis, analyze_cached};
 use cudalens_syntax::model::{ModelCache, build_model_cached};
@@ -18,7 +19,9 @@ pub const MAX_INCLUDE_DEPTH: usize = 16;
 #[derive(Debug, Default)]
 pub struct Analyzed {
     pub model: FileModel,
-    pub analysis: FileAnalysis,
+    /// Shared, so a stale snapshot can keep it while its model is replaced
+    /// by an outline (see the language server's `Snapshot::stale_outline`).
+    pub analysis: Arc<FileAnalysis>,
 }
 
 /// What the previous analysis of a document can lend the next one: functions
@@ -55,7 +58,10 @@ pub fn run(req: Request<'_>) -> Analyzed {
     let caches = req.caches.unwrap_or(&mut scratch);
     let model = build_model_cached(req.text, req.tree, &opts, &mut caches.model);
     let analysis = analyze_cached(&model, req.text, req.config, &mut caches.analysis);
-    Analyzed { model, analysis }
+    Analyzed {
+        model,
+        analysis: Arc::new(analysis),
+    }
 }
 
 /// [`run`], with a panic in a lower crate turned into an error message instead

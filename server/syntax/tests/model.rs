@@ -340,3 +340,45 @@ __global__ void k(float* a, int n) {\n\
         ]
     );
 }
+
+/// A function below an edit is moved in place when the cache owns it alone
+/// (the language server drops its published model first): same allocation,
+/// spans shifted by the edit.
+#[test]
+fn functions_below_an_edit_move_in_place_when_unshared() {
+    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::model::{ModelCache, build_model_cached};
+    use cudalens_syntax::preprocess::include::FsProvider;
+    let text = "__global__ void a(float* x) { x[threadIdx.x] = 1.0f; }\n\
+__global__ void b(float* y) { y[threadIdx.x] = 2.0f; }\n";
+    let opts = BuildOptions {
+        path: None,
+        flags: CompileFlags::default(),
+        provider: &FsProvider,
+        max_include_depth: 16,
+    };
+    let mut cache = ModelCache::default();
+    let mut parser = cuda_parser();
+    let model = build_model_cached(
+        text,
+        parse(&mut parser, text, None).as_ref(),
+        &opts,
+        &mut cache,
+    );
+    let b_before = model.functions[1].clone();
+    let (b_ptr, b_start) = (std::sync::Arc::as_ptr(&b_before), b_before.span.start);
+    drop(b_before);
+    drop(model);
+
+    let edited = format!("// note\n{text}");
+    let tree = parse(&mut parser, &edited, None);
+    let model = build_model_cached(&edited, tree.as_ref(), &opts, &mut cache);
+    let b = &model.functions[1];
+    assert_eq!(b.name, "b");
+    assert_eq!(b.span.start, b_start + "// note\n".len());
+    assert_eq!(b.span.text(&edited), text.lines().nth(1).unwrap());
+    assert!(
+        std::ptr::eq(std::sync::Arc::as_ptr(b), b_ptr),
+        "moved in place"
+    );
+}

@@ -275,7 +275,11 @@ impl DocTask {
         let nvcc = self.state.nvcc.clone();
         let task_settings = settings.clone();
         let mut caches = self.caches.take().unwrap_or_default();
+        let published = self.release_published_model();
         let result = tokio::task::spawn_blocking(move || {
+            // Before the build: this may leave the cache the only owner of
+            // each function (see `release_published_model`).
+            drop(published);
             let base = base_flags.unwrap_or_else(|| compile_commands_flags(path.as_deref()));
             let flags = task_settings.compile_flags(base.clone());
             if text.len() > task_settings.max_file_bytes() {
@@ -334,6 +338,18 @@ impl DocTask {
             self.state.mark_analyzed(&self.uri);
         }
         drop_in_background(previous);
+    }
+
+    /// Before an analysis: publishes the current snapshot with only an
+    /// outline of its model (see `Snapshot::stale_outline`) and returns the
+    /// full one, to be dropped before the model is built, so the model
+    /// cache's functions are no longer shared with it.
+    fn release_published_model(&self) -> Option<Arc<Snapshot>> {
+        let current = self.snapshot_tx.borrow().clone();
+        let current = current.filter(|s| !s.hibernated)?;
+        let outline = Arc::new(current.stale_outline());
+        drop(current);
+        self.snapshot_tx.send_replace(Some(outline))
     }
 
     /// Stores plugin results for the current version and republishes.
@@ -460,9 +476,9 @@ fn too_large(settings: &Settings) -> Analyzed {
     );
     Analyzed {
         model: Default::default(),
-        analysis: FileAnalysis {
+        analysis: Arc::new(FileAnalysis {
             diagnostics: vec![notice],
             ..Default::default()
-        },
+        }),
     }
 }

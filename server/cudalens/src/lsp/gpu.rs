@@ -161,7 +161,7 @@ pub(super) async fn load(
         text: built.0.into(),
         analyzed: Arc::new(Analyzed {
             model: built.1,
-            analysis: built.2,
+            analysis: Arc::new(built.2),
         }),
         version: None,
     })

@@ -88,6 +88,29 @@ impl Snapshot {
     /// index, diagnostics and the model's outline (for go-to-definition from
     /// other files and include tracking). Function bodies, per-kernel reports
     /// and per-access costs go; requests that need them wake the document.
+    /// This snapshot with its model reduced to the outline, the analysis
+    /// kept (shared). Published while the next version is analysed, so the
+    /// model cache holds the only reference to each function and can move
+    /// the functions below an edit in place instead of copying them.
+    /// Marked hibernated: requests wait for the next version anyway, and
+    /// go-to-definition from other files reads outlines.
+    pub fn stale_outline(&self) -> Snapshot {
+        Snapshot {
+            uri: self.uri.clone(),
+            path: self.path.clone(),
+            version: self.version,
+            text: self.text.clone(),
+            index: self.index.clone(),
+            analyzed: Arc::new(Analyzed {
+                model: self.analyzed.model.outline(),
+                analysis: self.analyzed.analysis.clone(),
+            }),
+            plugin_results: self.plugin_results.clone(),
+            settings: self.settings.clone(),
+            hibernated: true,
+        }
+    }
+
     pub fn hibernated(&self) -> Snapshot {
         Snapshot {
             uri: self.uri.clone(),
@@ -97,10 +120,10 @@ impl Snapshot {
             index: self.index.clone(),
             analyzed: Arc::new(Analyzed {
                 model: self.analyzed.model.outline(),
-                analysis: FileAnalysis {
+                analysis: Arc::new(FileAnalysis {
                     diagnostics: self.analyzed.analysis.diagnostics.clone(),
                     ..FileAnalysis::default()
-                },
+                }),
             }),
             plugin_results: self.plugin_results.clone(),
             settings: self.settings.clone(),

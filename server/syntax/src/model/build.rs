@@ -524,15 +524,15 @@ impl<'o> Builder<'o> {
                 .or_else(|| self.new_functions.get(&key).cloned())
         {
             // Where the function did not move, the model shares the cached
-            // lowering; where it moved, one copy is shifted to where it starts
-            // now and replaces the cached one (so it is shared next time).
-            let f = if start == old_start {
-                f
-            } else {
-                let mut copy = Function::clone(&f);
-                copy.shift(start as isize - old_start as isize);
-                Arc::new(copy)
-            };
+            // lowering; where it moved, it is shifted to where it starts now
+            // and replaces the cached one (so it is shared next time).
+            // Moved in place when nothing else holds it (the language
+            // server publishes only an outline while it rebuilds), copied
+            // otherwise.
+            let mut f = f;
+            if start != old_start {
+                Arc::make_mut(&mut f).shift(start as isize - old_start as isize);
+            }
             // Macros defined inside the body still take effect for what follows.
             if cx.text(node).contains('#') {
                 self.replay_body_directives(cx, node);
