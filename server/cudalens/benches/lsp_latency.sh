@@ -41,6 +41,6 @@ for JOBS in 1 "$(nproc)"; do
   python3 -c "b=$BYTES; t=$END-$START; print(f'-j $JOBS: {b/1e6:.1f} MB in {t:.2f} s = {b/1e6/t:.2f} MB/s ({b/1e6/t/$JOBS:.2f} MB/s per core)')"
 done
 
-echo "== memory: 50 large files open"
-python3 "$TOOLS/lsp_rss.py" "$BIN" $(for i in $(seq 1 40); do echo "$WORK/corpus/f$i.cu"; done) \
+echo "== memory: 50 large files open (right after opening, then after 40 s idle: default hibernateAfterSeconds 30)"
+python3 "$TOOLS/lsp_rss.py" "$BIN" --settle 40 $(for i in $(seq 1 40); do echo "$WORK/corpus/f$i.cu"; done) \
   $(for i in $(seq 1 10); do cp "$WORK/bench5000.cu" "$WORK/extra$i.cu"; echo "$WORK/extra$i.cu"; done)
