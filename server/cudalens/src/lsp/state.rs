@@ -88,6 +88,13 @@ impl Snapshot {
     /// index, diagnostics and the model's outline (for go-to-definition from
     /// other files and include tracking). Function bodies, per-kernel reports
     /// and per-access costs go; requests that need them wake the document.
+    pub fn hibernated(&self) -> Snapshot {
+        self.with_outline(Arc::new(FileAnalysis {
+            diagnostics: self.analyzed.analysis.diagnostics.clone(),
+            ..FileAnalysis::default()
+        }))
+    }
+
     /// This snapshot with its model reduced to the outline, the analysis
     /// kept (shared). Published while the next version is analysed, so the
     /// model cache holds the only reference to each function and can move
@@ -95,23 +102,11 @@ impl Snapshot {
     /// Marked hibernated: requests wait for the next version anyway, and
     /// go-to-definition from other files reads outlines.
     pub fn stale_outline(&self) -> Snapshot {
-        Snapshot {
-            uri: self.uri.clone(),
-            path: self.path.clone(),
-            version: self.version,
-            text: self.text.clone(),
-            index: self.index.clone(),
-            analyzed: Arc::new(Analyzed {
-                model: self.analyzed.model.outline(),
-                analysis: self.analyzed.analysis.clone(),
-            }),
-            plugin_results: self.plugin_results.clone(),
-            settings: self.settings.clone(),
-            hibernated: true,
-        }
+        self.with_outline(self.analyzed.analysis.clone())
     }
 
-    pub fn hibernated(&self) -> Snapshot {
+    /// This snapshot, marked hibernated, with the model's outline and `analysis`.
+    fn with_outline(&self, analysis: Arc<FileAnalysis>) -> Snapshot {
         Snapshot {
             uri: self.uri.clone(),
             path: self.path.clone(),
@@ -120,10 +115,7 @@ impl Snapshot {
             index: self.index.clone(),
             analyzed: Arc::new(Analyzed {
                 model: self.analyzed.model.outline(),
-                analysis: Arc::new(FileAnalysis {
-                    diagnostics: self.analyzed.analysis.diagnostics.clone(),
-                    ..FileAnalysis::default()
-                }),
+                analysis,
             }),
             plugin_results: self.plugin_results.clone(),
             settings: self.settings.clone(),
