@@ -39,7 +39,7 @@ pub fn run_stdio() -> ExitCode {
         let output = transport::Output::new(tokio::io::stdout());
         let direct = output.clone();
         let (service, socket) =
-            LspService::build(|client| server::CudaLens::new(client, flag, Some(direct)))
+            LspService::build(|client| server::CudaLens::new(client, flag, direct))
                 // tower-lsp-server has no handler for this notification (LSP 3.15).
                 .custom_method(
                     "window/workDoneProgress/cancel",

@@ -28,12 +28,8 @@ pub struct CudaLens {
 
 impl CudaLens {
     /// `output`: where cudalens writes its own messages (diagnostics), beside
-    /// the client's; `None` sends everything through the client.
-    pub fn new(
-        client: Client,
-        shutdown_requested: Arc<AtomicBool>,
-        output: Option<Output>,
-    ) -> Self {
+    /// the client's.
+    pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>, output: Output) -> Self {
         CudaLens {
             state: Arc::new(ServerState::new(client, output)),
             shutdown_requested,

@@ -143,8 +143,8 @@ pub struct ClientSupport {
 pub struct ServerState {
     pub client: Client,
     /// The output stream itself, for messages cudalens serialises on its own
-    /// (see `transport::Output`); `None` when only the client can send.
-    pub output: Option<Output>,
+    /// (see `transport::Output`).
+    pub output: Output,
     pub docs: DashMap<Uri, DocState>,
     /// Text of open documents by path, so a header open in the editor is read
     /// from memory (with unsaved edits) when another file includes it.
@@ -167,7 +167,7 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    pub fn new(client: Client, output: Option<Output>) -> Self {
+    pub fn new(client: Client, output: Output) -> Self {
         ServerState {
             client,
             output,

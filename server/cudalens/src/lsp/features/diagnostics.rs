@@ -12,46 +12,17 @@ use cudalens_syntax::Span;
 use crate::lsp::convert;
 use crate::lsp::state::{ServerState, Snapshot};
 
-pub fn collect(snapshot: &Snapshot) -> Vec<lsp::Diagnostic> {
-    let builtin = snapshot
-        .analyzed
-        .analysis
-        .diagnostics
-        .iter()
-        .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.index, d));
-    let from_plugins = snapshot.plugin_results.iter().flat_map(|found| {
-        let result = &found.analysis;
-        result
-            .diagnostics
-            .iter()
-            .map(|d| convert::from_plugin_diagnostic(&result.source, d))
-    });
-    builtin.chain(from_plugins).collect()
-}
-
 /// Publishes with the snapshot's version, so clients can drop stale results.
 ///
 /// Converting and serialising hundreds of diagnostics takes milliseconds on a
-/// large file, so when the server has its own output stream (see
-/// `transport::Output`) they are serialised on a blocking thread, straight
-/// from the analysis's diagnostics, and the bytes written there.
+/// large file, so they are serialised on a blocking thread, straight from the
+/// analysis's diagnostics, and the bytes written to the output stream (see
+/// `transport::Output`) instead of going through the client.
 pub async fn publish(state: &ServerState, snapshot: &Arc<Snapshot>) {
     let wgsl = state
         .gpu
         .wgsl_diagnostics_for(&snapshot.uri, snapshot.version);
     let related_information = state.support().related_information;
-    let Some(output) = &state.output else {
-        let mut diagnostics = collect(snapshot);
-        diagnostics.extend(wgsl);
-        if !related_information {
-            for d in &mut diagnostics {
-                d.related_information = None;
-            }
-        }
-        let version = Some(snapshot.version);
-        send_through_client(state, snapshot.uri.clone(), diagnostics, version).await;
-        return;
-    };
     let snapshot = snapshot.clone();
     let body = tokio::task::spawn_blocking(move || {
         let (snapshot, wgsl) = (&snapshot, &wgsl);
@@ -60,39 +31,17 @@ pub async fn publish(state: &ServerState, snapshot: &Arc<Snapshot>) {
     })
     .await;
     if let Ok(body) = body {
-        let _ = output.send(&body).await;
+        let _ = state.output.send(&body).await;
     }
 }
 
-/// Clears the diagnostics of a closed document.
+/// Clears the diagnostics of a closed document (through the same stream as
+/// [`publish`], so the two stay in order).
 pub async fn clear(state: &ServerState, uri: &lsp::Uri) {
-    match &state.output {
-        Some(output) => {
-            let _ = output.send(&notification_body(uri, Vec::new(), None)).await;
-        }
-        None => send_through_client(state, uri.clone(), Vec::new(), None).await,
-    }
-}
-
-async fn send_through_client(
-    state: &ServerState,
-    uri: lsp::Uri,
-    diagnostics: Vec<lsp::Diagnostic>,
-    version: Option<i32>,
-) {
-    state
-        .client
-        .publish_diagnostics(uri, diagnostics, version)
+    let _ = state
+        .output
+        .send(&serialize_notification(uri, &[], None))
         .await;
-}
-
-fn notification_body(
-    uri: &lsp::Uri,
-    diagnostics: Vec<lsp::Diagnostic>,
-    version: Option<i32>,
-) -> Vec<u8> {
-    let wire: Vec<Wire> = diagnostics.iter().map(Wire::Converted).collect();
-    serialize_notification(uri, &wire, version)
 }
 
 /// The JSON-RPC notification, serialised in one pass.
@@ -226,10 +175,29 @@ struct WireLocation<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
     use crate::lsp::config::Settings;
     use crate::pipeline;
     use cudalens_syntax::LineIndex;
     use cudalens_syntax::preprocess::include::FsProvider;
+
+    /// The diagnostics as `convert` builds them: what the wire form must equal.
+    fn collect(snapshot: &Snapshot) -> Vec<lsp::Diagnostic> {
+        let builtin = snapshot
+            .analyzed
+            .analysis
+            .diagnostics
+            .iter()
+            .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.index, d));
+        let from_plugins = snapshot.plugin_results.iter().flat_map(|found| {
+            let result = &found.analysis;
+            result
+                .diagnostics
+                .iter()
+                .map(|d| convert::from_plugin_diagnostic(&result.source, d))
+        });
+        builtin.chain(from_plugins).collect()
+    }
 
     /// A kernel with a bank conflict and an uncoalesced access (which has
     /// related information), on lines after non-ASCII text.
@@ -308,7 +276,7 @@ mod tests {
             message: "32-way shared-memory bank conflict".into(),
             ..Default::default()
         };
-        let body = notification_body(&uri, vec![diagnostic.clone()], Some(4));
+        let body = serialize_notification(&uri, &[Wire::Converted(&diagnostic)], Some(4));
         let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
         let expected = serde_json::json!({
             "jsonrpc": "2.0",
