@@ -16,6 +16,7 @@ pub mod divergence;
 pub mod launch;
 pub mod lints;
 pub mod memory;
+pub mod parallel;
 pub mod tuning;
 
 use std::collections::{HashMap, HashSet};
@@ -219,40 +220,6 @@ fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &mut Anchor
     c.end = end;
 }
 
-/// `f(0..n)` in order, on up to `threads` threads. A panic in `f` is
-/// raised again here, as if `f` had run on this thread.
-fn map_parallel<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = threads.min(n);
-    if threads <= 1 {
-        return (0..n).map(f).collect();
-    }
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let mut results: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        if i >= n {
-                            return done;
-                        }
-                        done.push((i, f(i)));
-                    }
-                })
-            })
-            .collect();
-        for worker in workers {
-            match worker.join() {
-                Ok(done) => done.into_iter().for_each(|(i, r)| results[i] = Some(r)),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-    });
-    results.into_iter().flatten().collect()
-}
-
 /// Like [`analyze`], reusing (and refreshing) `cache` from the previous run.
 pub fn analyze_cached(
     model: &FileModel,
@@ -305,7 +272,7 @@ pub fn analyze_cached(
     }
     // The kernels the cache did not know, analysed side by side.
     let misses: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].3.is_none()).collect();
-    let computed = map_parallel(misses.len(), config.threads, |m| {
+    let computed = parallel::map_in_order(misses.len(), config.threads, |m| {
         let (kernel, contexts, _, _) = &slots[misses[m]];
         let (accesses, mut diagnostics) = memory::analyze_kernel(model, source, kernel, contexts);
         diagnostics.extend(lints::analyze_kernel(model, kernel));

@@ -5,7 +5,6 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cudalens_analysis::{AnalysisConfig, RULES, diagnostic::rule_exists};
 use cudalens_occupancy::Arch;
@@ -141,7 +140,7 @@ pub fn run(args: Args) -> ExitCode {
 /// Threads for `count` files: `-j`, else one per core, at most one per file.
 fn jobs(args: &Args, count: usize) -> usize {
     args.jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(cudalens_analysis::parallel::cores)
         .clamp(1, count.max(1))
 }
 
@@ -153,32 +152,9 @@ fn analyse_all(
     flags: &FlagSource,
 ) -> Vec<Outcome> {
     let jobs = jobs(args, paths.len());
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Outcome>>> = Mutex::new((0..paths.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..jobs {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = paths.get(i) else { break };
-                    let outcome = analyse_one(path, args, config, flags);
-                    if let Ok(mut results) = results.lock() {
-                        results[i] = Some(outcome);
-                    }
-                }
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|o| {
-            o.unwrap_or(Outcome::Skipped {
-                reason: "internal error".into(),
-            })
-        })
-        .collect()
+    cudalens_analysis::parallel::map_in_order(paths.len(), jobs, |i| {
+        analyse_one(&paths[i], args, config, flags)
+    })
 }
 
 fn analyse_one(path: &Path, args: &Args, config: &AnalysisConfig, flags: &FlagSource) -> Outcome {

@@ -181,7 +181,7 @@ impl Settings {
             occupancy_threshold: self.occupancy_threshold,
             disabled_rules: self.disabled_rules.clone(),
             registers,
-            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            threads: cudalens_analysis::parallel::cores(),
         }
     }
 

@@ -181,9 +181,7 @@ impl ServerState {
             gpu: GpuState::default(),
             next_generation: std::sync::atomic::AtomicU64::new(1),
             analyzed: Default::default(),
-            full_analyses: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(1, |n| n.get()),
-            ),
+            full_analyses: tokio::sync::Semaphore::new(cudalens_analysis::parallel::cores()),
         }
     }
 
