@@ -1,8 +1,10 @@
 //! Work spread over threads, for the analyses and for `cudalens check`.
 
-/// The machine's cores (1 when unknown).
+/// The machine's cores (1 when unknown). Asked once: on Linux the answer
+/// reads several cgroup files, which cost more than a small analysis.
 pub fn cores() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 /// `f(0..n)` in order, on up to `threads` threads. A panic in `f` is

@@ -17,6 +17,7 @@ fn rss_mb() -> f64 {
 }
 
 fn main() {
+    cudalens::allocator::install();
     let mut args = std::env::args().skip(1);
     let (Some(path), n) = (
         args.next(),
@@ -77,9 +78,5 @@ fn main() {
 }
 
 fn trim() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: returns free allocator pages to the OS; nothing else.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    cudalens::allocator::release_freed_memory();
 }

@@ -9,6 +9,7 @@ use cudalens_syntax::preprocess::include::FsProvider;
 use cudalens_syntax::{BuildOptions, Document, Position, TextChange};
 
 fn main() {
+    cudalens::allocator::install();
     let Some(path) = std::env::args().nth(1) else {
         eprintln!("usage: profile_stages FILE");
         return;

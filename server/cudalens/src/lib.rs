@@ -7,7 +7,9 @@
 //! - [`lsp`]: the language server.
 //! - [`gpu_actions`]: WGSL transpiling and GPU benchmarks, shared by both.
 //! - [`tuning_data`]: tuner features stored with benchmark runs, and their export.
+//! - [`allocator`]: mimalloc for Rust and tree-sitter alike.
 
+pub mod allocator;
 pub mod cli;
 pub mod gpu_actions;
 pub mod lsp;

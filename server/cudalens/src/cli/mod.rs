@@ -61,6 +61,7 @@ pub enum Command {
 
 /// Parses the command line and runs the chosen subcommand.
 pub fn main() -> ExitCode {
+    crate::allocator::install();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -172,7 +172,7 @@ impl DocTask {
                 self.snapshot_tx.send_replace(Some(Arc::new(outline)));
             }
         }
-        release_freed_memory();
+        crate::allocator::release_freed_memory();
         let text = format!(
             "cudalens: {} {why}: syntax tree and analysis caches freed until the next edit or request",
             self.uri.as_str()
@@ -394,16 +394,6 @@ impl DocTask {
 fn drop_in_background(snapshot: Option<Arc<Snapshot>>) {
     if let Some(snapshot) = snapshot {
         tokio::task::spawn_blocking(move || drop(snapshot));
-    }
-}
-
-/// Hands memory freed by a hibernating document back to the OS: glibc keeps
-/// freed heap in its arenas otherwise, and resident memory would not shrink.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free pages of the allocator's own heap.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

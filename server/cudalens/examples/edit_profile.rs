@@ -1,0 +1,93 @@
+//! Breaks down the time of one edit on a large file (development aid):
+//! `edit_profile FILE.cu [EDITS]`.
+use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze_cached};
+use cudalens_syntax::model::{ModelCache, build_model_cached};
+use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
+use cudalens_syntax::{BuildOptions, FileModel, Position, TextChange, document};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let path = std::env::args().nth(1).expect("file");
+    // Optional second argument: how many edits (default 10; more for `perf record`).
+    let edits: i32 = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10);
+    // The allocator the `cudalens` binary runs with (see `cudalens::allocator`).
+    cudalens::allocator::install();
+    let text = std::fs::read_to_string(path).expect("read");
+    let opts = BuildOptions {
+        path: None,
+        flags: CompileFlags::default(),
+        provider: &FsProvider,
+        max_include_depth: 16,
+    };
+    let config = AnalysisConfig::default();
+    let mut doc = document::Document::new(text, 1);
+    let mut caches = (ModelCache::default(), AnalysisCache::default());
+    let mut prev = build_model_cached(doc.text(), doc.tree(), &opts, &mut caches.0);
+    analyze_cached(&prev, doc.text(), &config, &mut caches.1);
+    let mid = doc.line_index().line_count() as u32 / 2;
+    let mut times: [Vec<f64>; 4] = Default::default();
+    for v in 2..2 + edits {
+        let (stages, diagnostics) =
+            edit_once(&mut doc, mid, v, &mut prev, &mut caches, &opts, &config);
+        for (i, t) in stages.iter().enumerate() {
+            times[i].push(t.as_secs_f64() * 1e3);
+        }
+        if edits > 20 && v % (edits / 10) != 0 {
+            continue;
+        }
+        println!(
+            "apply+reparse {:?} release old model {:?} model {:?} analysis {:?} ({} diags)",
+            stages[0], stages[1], stages[2], stages[3], diagnostics
+        );
+    }
+    let stat = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 2], v[(v.len() - 1) * 95 / 100])
+    };
+    let [r, d, m, a] = times.map(|mut v| stat(&mut v));
+    println!(
+        "median (p95) over {edits} edits, ms: apply+reparse {:.2} ({:.2}), release old model {:.2} ({:.2}), \
+         model {:.2} ({:.2}), analysis {:.2} ({:.2})",
+        r.0, r.1, d.0, d.1, m.0, m.1, a.0, a.1
+    );
+    drop(prev);
+}
+
+/// One edit and the analysis of its result, stage by stage. Not inlined, so
+/// `valgrind --tool=callgrind --toggle-collect='*edit_once*'` counts the
+/// instructions of edits alone.
+#[inline(never)]
+fn edit_once(
+    doc: &mut document::Document,
+    line: u32,
+    version: i32,
+    prev: &mut FileModel,
+    (model_cache, analysis_cache): &mut (ModelCache, AnalysisCache),
+    opts: &BuildOptions,
+    config: &AnalysisConfig,
+) -> ([Duration; 4], usize) {
+    let t0 = Instant::now();
+    doc.apply_changes(
+        &[TextChange {
+            range: Some((Position::new(line, 0), Position::new(line, 0))),
+            text: " ".into(),
+        }],
+        version,
+    );
+    let t1 = Instant::now();
+    // Like the language server: the published model is released before
+    // the build, so functions that moved are shifted in place, not copied.
+    drop(std::mem::take(prev));
+    let t2 = Instant::now();
+    *prev = build_model_cached(doc.text(), doc.tree(), opts, model_cache);
+    let t3 = Instant::now();
+    let analysis = analyze_cached(prev, doc.text(), config, analysis_cache);
+    let t4 = Instant::now();
+    (
+        [t1 - t0, t2 - t1, t3 - t2, t4 - t3],
+        analysis.diagnostics.len(),
+    )
+}
