@@ -228,7 +228,7 @@ pub fn analyze_cached(
     cache: &mut AnalysisCache,
 ) -> FileAnalysis {
     let mut out = FileAnalysis::default();
-    let mut fresh = HashMap::new();
+    let mut fresh = HashMap::with_capacity(cache.kernels.len());
     let file = file_fingerprint(model);
     let anchors = device_anchors(model);
     let mut moves = AnchorMoves {
@@ -246,7 +246,7 @@ pub fn analyze_cached(
     let arch = cudalens_occupancy::Arch::parse(&config.arch)
         .unwrap_or_else(|_| cudalens_occupancy::Arch::parse("sm_90").expect("sm_90 is built in"));
     let mut launches_by_kernel: HashMap<&str, Vec<&cudalens_syntax::model::LaunchSite>> =
-        HashMap::new();
+        HashMap::with_capacity(model.launches.len());
     for l in &model.launches {
         launches_by_kernel
             .entry(l.kernel.as_str())
@@ -288,6 +288,11 @@ pub fn analyze_cached(
     for (i, entry) in misses.into_iter().zip(computed) {
         slots[i].3 = Some(entry);
     }
+    let entries = || slots.iter().filter_map(|s| s.3.as_ref());
+    out.accesses
+        .reserve(entries().map(|e| e.accesses.len()).sum());
+    out.diagnostics
+        .reserve(entries().map(|e| e.diagnostics.len() + 1).sum());
     for (kernel, contexts, key, entry) in slots {
         let Some(entry) = entry else { continue };
         let (report, mut diags) =

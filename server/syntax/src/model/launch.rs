@@ -3,6 +3,7 @@
 //! macros and file-scope constants.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use super::{Dim3, FileModel, Function, LaunchSite};
 use crate::consteval::ConstEnv;
@@ -10,11 +11,11 @@ use crate::ir::{Expr, ExprKind, VarDecl};
 
 /// The launches found in one caller, kept between builds: (file constants
 /// and types they were resolved with, where the caller started, launches).
-pub(super) type LaunchCache = HashMap<u64, (u64, usize, Vec<LaunchSite>)>;
+pub(super) type LaunchCache = HashMap<u64, (u64, usize, Vec<Arc<LaunchSite>>)>;
 
 pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
-    let mut launches = Vec::new();
-    let mut fresh = LaunchCache::new();
+    let mut launches = Vec::with_capacity(cache.values().map(|(_, _, l)| l.len()).sum());
+    let mut fresh = LaunchCache::with_capacity(cache.len());
     let file_env = model.const_env();
     let env_hash = file_env_hash(model);
     for f in model
@@ -33,7 +34,8 @@ pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
             Some((_, old_start, mut found)) => {
                 if old_start != start {
                     let delta = start as isize - old_start as isize;
-                    found.iter_mut().for_each(|l| l.shift(delta));
+                    // In place: the model built last time no longer holds them.
+                    found.iter_mut().for_each(|l| Arc::make_mut(l).shift(delta));
                 }
                 found
             }
@@ -50,13 +52,19 @@ pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
                     } = &e.kind
                     {
                         let scope = locals.get_or_insert_with(|| LocalScope::new(f, &file_env));
-                        found.push(scope.launch(e, kernel, template_args, config, args));
+                        found.push(Arc::new(scope.launch(
+                            e,
+                            kernel,
+                            template_args,
+                            config,
+                            args,
+                        )));
                     }
                 });
                 found
             }
         };
-        launches.extend(found.iter().cloned());
+        launches.extend_from_slice(&found);
         fresh.insert(f.fingerprint, (env_hash, start, found));
     }
     *cache = fresh;

@@ -509,7 +509,8 @@ pub struct FileModel {
     /// Shared with the model cache and the previous build: a function whose
     /// text and position did not change is the same allocation, never a copy.
     pub functions: Vec<Arc<Function>>,
-    pub launches: Vec<LaunchSite>,
+    /// Shared with the launch cache: an edit elsewhere shifts them in place.
+    pub launches: Vec<Arc<LaunchSite>>,
     /// File-scope variables (`__constant__`, `__device__`, `const int N = ...`).
     pub globals: Vec<VarDecl>,
     /// File-scope integer constants: `const`/`constexpr` globals, enum values.
@@ -612,7 +613,10 @@ impl FileModel {
 
     /// The launches of one kernel.
     pub fn launches_of<'a>(&'a self, kernel: &'a str) -> impl Iterator<Item = &'a LaunchSite> {
-        self.launches.iter().filter(move |l| l.kernel == kernel)
+        self.launches
+            .iter()
+            .map(|l| &**l)
+            .filter(move |l| l.kernel == kernel)
     }
 
     /// File-scope constants as an evaluation environment.
