@@ -56,6 +56,7 @@ fn bench(c: &mut Criterion) {
     };
     let config = AnalysisConfig::default();
     let tree = document::parse(&mut document::cuda_parser(), &text, None).expect("parse");
+    let tree = cudalens_syntax::SyntaxTrees::from(tree);
     c.bench_function("parse 5k lines", |b| {
         b.iter(|| document::parse(&mut document::cuda_parser(), &text, None))
     });
@@ -71,7 +72,7 @@ fn bench(c: &mut Criterion) {
     // reparse, cached model build and cached analysis.
     let mut doc = document::Document::new(text.clone(), 1);
     let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());
-    let m = build_model_cached(doc.text(), doc.tree(), &opts, &mut mcache);
+    let m = build_model_cached(doc.text(), doc.syntax(), &opts, &mut mcache);
     analyze_cached(&m, doc.text(), &config, &mut acache);
     let mid = doc.line_index().line_count() as u32 / 2;
     let mut version = 1;
@@ -90,7 +91,7 @@ fn bench(c: &mut Criterion) {
                 }
             };
             doc.apply_changes(&[change], version);
-            let m = build_model_cached(doc.text(), doc.tree(), &opts, &mut mcache);
+            let m = build_model_cached(doc.text(), doc.syntax(), &opts, &mut mcache);
             analyze_cached(&m, doc.text(), &config, &mut acache)
         })
     });

@@ -12,7 +12,7 @@ fn main() {
     };
     let mut doc = Document::new(text, 1);
     let mut mc = ModelCache::default();
-    let a = build_model_cached(doc.text(), doc.tree(), &opts, &mut mc);
+    let a = build_model_cached(doc.text(), doc.syntax(), &opts, &mut mc);
     let mid = doc.line_index().line_count() as u32 / 2;
     doc.apply_changes(
         &[TextChange {
@@ -21,7 +21,7 @@ fn main() {
         }],
         2,
     );
-    let b = build_model_cached(doc.text(), doc.tree(), &opts, &mut mc);
+    let b = build_model_cached(doc.text(), doc.syntax(), &opts, &mut mc);
     let mut changed = 0;
     for (x, y) in a.functions.iter().zip(&b.functions) {
         if x.fingerprint != y.fingerprint {

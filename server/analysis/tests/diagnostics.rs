@@ -262,7 +262,7 @@ fn cached_analysis_equals_fresh_analysis_after_edits() {
         ),
     ] {
         text = text.replacen(from, to, 1);
-        let tree = parse(&mut cuda_parser(), &text, None);
+        let tree = parse(&mut cuda_parser(), &text, None).map(cudalens_syntax::SyntaxTrees::from);
         let model = build_model_cached(&text, tree.as_ref(), &opts, &mut mcache);
         let cached = analyze_cached(&model, &text, &config, &mut acache);
         let fresh = analyze(&model, &text, &config);
@@ -293,7 +293,7 @@ fn cached_results_inside_device_functions_move_with_them() {
     let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());
     for edit in ["// above everything\n", "// again\n"] {
         text.insert_str(0, edit);
-        let tree = parse(&mut cuda_parser(), &text, None);
+        let tree = parse(&mut cuda_parser(), &text, None).map(cudalens_syntax::SyntaxTrees::from);
         let model = build_model_cached(&text, tree.as_ref(), &opts, &mut mcache);
         let cached = analyze_cached(&model, &text, &config, &mut acache);
         let fresh = analyze(&model, &text, &config);

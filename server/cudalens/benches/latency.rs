@@ -18,7 +18,7 @@ use cudalens_syntax::{Document, Position, TextChange};
 fn analyse(doc: &Document, config: &AnalysisConfig, caches: Option<&mut Caches>) -> Analyzed {
     pipeline::run(pipeline::Request {
         text: doc.text(),
-        tree: doc.tree(),
+        tree: doc.syntax(),
         path: None,
         flags: Default::default(),
         provider: &FsProvider,

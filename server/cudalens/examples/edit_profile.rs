@@ -25,7 +25,7 @@ fn main() {
     let config = AnalysisConfig::default();
     let mut doc = document::Document::new(text, 1);
     let mut caches = (ModelCache::default(), AnalysisCache::default());
-    let mut prev = build_model_cached(doc.text(), doc.tree(), &opts, &mut caches.0);
+    let mut prev = build_model_cached(doc.text(), doc.syntax(), &opts, &mut caches.0);
     analyze_cached(&prev, doc.text(), &config, &mut caches.1);
     let mid = doc.line_index().line_count() as u32 / 2;
     let mut times: [Vec<f64>; 4] = Default::default();
@@ -82,7 +82,7 @@ fn edit_once(
     // the build, so functions that moved are shifted in place, not copied.
     drop(std::mem::take(prev));
     let t2 = Instant::now();
-    *prev = build_model_cached(doc.text(), doc.tree(), opts, model_cache);
+    *prev = build_model_cached(doc.text(), doc.syntax(), opts, model_cache);
     let t3 = Instant::now();
     let analysis = analyze_cached(prev, doc.text(), config, analysis_cache);
     let t4 = Instant::now();

@@ -38,7 +38,7 @@ fn main() {
         .map(|(d, c)| {
             pipeline::run(pipeline::Request {
                 text: d.text(),
-                tree: d.tree(),
+                tree: d.syntax(),
                 path: None,
                 flags: Default::default(),
                 provider: &FsProvider,

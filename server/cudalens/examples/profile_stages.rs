@@ -44,7 +44,7 @@ fn main() {
             provider: &FsProvider,
             max_include_depth: 16,
         };
-        let model = build_model_cached(doc.text(), doc.tree(), &opts, &mut model_cache);
+        let model = build_model_cached(doc.text(), doc.syntax(), &opts, &mut model_cache);
         let build = t.elapsed();
         let t = Instant::now();
         let analysis = analyze_cached(&model, doc.text(), &config, &mut analysis_cache);

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use cudalens_analysis::{AnalysisCache, AnalysisConfig, FileAnalysis, analyze_cached};
 use cudalens_syntax::model::{ModelCache, build_model_cached};
 use cudalens_syntax::preprocess::include::{CompileFlags, SourceProvider};
-use cudalens_syntax::{BuildOptions, FileModel};
-use tree_sitter::Tree;
+use cudalens_syntax::{BuildOptions, FileModel, SyntaxTrees};
 
 /// How deep `#include` chains are followed.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
@@ -36,8 +35,8 @@ pub struct Caches {
 /// What to analyse and under which settings.
 pub struct Request<'a> {
     pub text: &'a str,
-    /// The parsed tree (`None` when the file was too large to parse).
-    pub tree: Option<&'a Tree>,
+    /// The parsed trees (`None` when the file was too large to parse).
+    pub tree: Option<&'a SyntaxTrees>,
     pub path: Option<&'a Path>,
     pub flags: CompileFlags,
     pub provider: &'a dyn SourceProvider,

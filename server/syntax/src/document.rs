@@ -8,6 +8,8 @@ use ropey::Rope;
 use serde::Serialize;
 use tree_sitter::{InputEdit, Parser, Point, Tree};
 
+use crate::syntax_trees::SyntaxTrees;
+
 /// Files larger than this are not parsed (the user gets a notice instead).
 pub const MAX_PARSE_BYTES: usize = 8 * 1024 * 1024;
 
@@ -220,7 +222,7 @@ pub struct Document {
     pub version: i32,
     index: LineIndex,
     text: Arc<str>,
-    tree: Option<Tree>,
+    syntax: Option<SyntaxTrees>,
     parser: Parser,
 }
 
@@ -230,10 +232,10 @@ impl Document {
             version,
             index: LineIndex::new(&text),
             text: Arc::from(text),
-            tree: None,
+            syntax: None,
             parser: cuda_parser(),
         };
-        doc.reparse(false);
+        doc.reparse_from_scratch();
         doc
     }
 
@@ -241,8 +243,10 @@ impl Document {
         &self.text
     }
 
-    pub fn tree(&self) -> Option<&Tree> {
-        self.tree.as_ref()
+    /// The syntax trees (`None` when the file is too large to parse, or
+    /// after [`Document::drop_tree`]).
+    pub fn syntax(&self) -> Option<&SyntaxTrees> {
+        self.syntax.as_ref()
     }
 
     pub fn line_index(&self) -> &LineIndex {
@@ -252,7 +256,7 @@ impl Document {
     /// Frees the syntax tree (most of an idle document's memory); the next
     /// edit, or [`Document::ensure_parsed`], parses the text from scratch.
     pub fn drop_tree(&mut self) {
-        self.tree = None;
+        self.syntax = None;
         // A parser keeps its working buffers (megabytes after a large file):
         // a fresh one holds none.
         self.parser = cuda_parser();
@@ -260,8 +264,8 @@ impl Document {
 
     /// Parses again after [`Document::drop_tree`] (no-op when parsed).
     pub fn ensure_parsed(&mut self) {
-        if self.tree.is_none() {
-            self.reparse(false);
+        if self.syntax.is_none() {
+            self.reparse_from_scratch();
         }
     }
 
@@ -270,17 +274,20 @@ impl Document {
         self.text.len() > MAX_PARSE_BYTES
     }
 
-    /// Applies LSP content changes in order, editing the tree in step, then
-    /// reparses incrementally once.
+    /// Applies LSP content changes in order, editing the trees in step, then
+    /// reparses once: only the enclosing top-level item when there is one
+    /// change strictly inside one (see [`SyntaxTrees`]), else incrementally.
     pub fn apply_changes(&mut self, changes: &[TextChange], version: i32) {
         let mut text = String::from(&*self.text);
-        let mut incremental = self.tree.is_some();
+        let mut incremental = self.syntax.is_some();
+        let mut last_edit = None;
         for change in changes {
             match change.range {
                 None => {
                     text = change.text.clone();
                     self.index = LineIndex::new(&text);
                     incremental = false;
+                    last_edit = None;
                 }
                 Some((start, end)) => {
                     let start_byte = self.index.offset(start);
@@ -295,31 +302,57 @@ impl Document {
                     rope.insert(start_char, &change.text);
                     self.index = LineIndex::from_rope(rope);
                     let new_end_byte = start_byte + change.text.len();
-                    if let Some(tree) = self.tree.as_mut() {
-                        tree.edit(&InputEdit {
-                            start_byte,
-                            old_end_byte: end_byte,
-                            new_end_byte,
-                            start_position: start_point,
-                            old_end_position: old_end_point,
-                            new_end_position: self.index.point(new_end_byte),
-                        });
+                    let edit = InputEdit {
+                        start_byte,
+                        old_end_byte: end_byte,
+                        new_end_byte,
+                        start_position: start_point,
+                        old_end_position: old_end_point,
+                        new_end_position: self.index.point(new_end_byte),
+                    };
+                    // The trees learn of each edit when the next one comes
+                    // (or at the reparse below, for the last one).
+                    if let (Some(previous), Some(syntax)) = (last_edit.take(), &mut self.syntax) {
+                        syntax.edit(&previous);
                     }
+                    last_edit = Some(edit);
                 }
             }
         }
         self.text = Arc::from(text);
         self.version = version;
-        self.reparse(incremental);
-    }
-
-    fn reparse(&mut self, incremental: bool) {
         if self.too_large() {
-            self.tree = None;
+            self.syntax = None;
             return;
         }
-        let old = if incremental { self.tree.take() } else { None };
-        self.tree = parse(&mut self.parser, &self.text, old.as_ref());
+        match (incremental, self.syntax.as_mut(), last_edit) {
+            (true, Some(syntax), Some(edit)) if changes.len() == 1 => {
+                let index = &self.index;
+                let ok = syntax.edit_and_reparse(&mut self.parser, &self.text, &edit, |offset| {
+                    index.point(offset)
+                });
+                if !ok {
+                    self.syntax = None;
+                }
+            }
+            (true, Some(syntax), last_edit) => {
+                if let Some(edit) = last_edit {
+                    syntax.edit(&edit);
+                }
+                if !syntax.reparse_whole(&mut self.parser, &self.text) {
+                    self.syntax = None;
+                }
+            }
+            _ => self.reparse_from_scratch(),
+        }
+    }
+
+    fn reparse_from_scratch(&mut self) {
+        self.syntax = if self.too_large() {
+            None
+        } else {
+            parse(&mut self.parser, &self.text, None).map(SyntaxTrees::from)
+        };
     }
 }
 
@@ -363,18 +396,18 @@ mod tests {
     fn a_dropped_tree_is_rebuilt_by_the_next_edit_or_on_demand() {
         let mut doc = Document::new("__global__ void k() {}\n".into(), 1);
         doc.drop_tree();
-        assert!(doc.tree().is_none());
+        assert!(doc.syntax().is_none());
         doc.apply_changes(&[change(0, 16, 0, 17, "g")], 2);
         let fresh = parse(&mut cuda_parser(), doc.text(), None).unwrap();
         assert_eq!(
-            doc.tree().unwrap().root_node().to_sexp(),
-            fresh.root_node().to_sexp()
+            doc.syntax().unwrap().to_sexp(),
+            SyntaxTrees::from(fresh.clone()).to_sexp()
         );
         doc.drop_tree();
         doc.ensure_parsed();
         assert_eq!(
-            doc.tree().unwrap().root_node().to_sexp(),
-            fresh.root_node().to_sexp()
+            doc.syntax().unwrap().to_sexp(),
+            SyntaxTrees::from(fresh).to_sexp()
         );
     }
 
@@ -424,8 +457,8 @@ mod tests {
         );
         let fresh = parse(&mut cuda_parser(), doc.text(), None).unwrap();
         assert_eq!(
-            doc.tree().unwrap().root_node().to_sexp(),
-            fresh.root_node().to_sexp()
+            doc.syntax().unwrap().to_sexp(),
+            SyntaxTrees::from(fresh).to_sexp()
         );
         assert_eq!(doc.version, 3);
     }
@@ -441,6 +474,6 @@ mod tests {
             2,
         );
         assert_eq!(&**doc.text(), "int y;");
-        assert!(!doc.tree().unwrap().root_node().has_error());
+        assert!(!doc.syntax().unwrap().top_level()[0].has_error());
     }
 }

@@ -1,7 +1,8 @@
 //! The cudalens front end: incremental tree-sitter parsing of CUDA, a light
 //! preprocessor, and the kernel model that the analyses consume.
 //!
-//! - [`document`]: open documents (rope + tree) and UTF-16 positions.
+//! - [`document`]: open documents (rope + trees) and UTF-16 positions.
+//! - [`syntax_trees`]: a file's trees; an edit inside one item re-parses that item.
 //! - [`preprocess`]: macros, conditionals, includes.
 //! - [`ir`]: the statement/expression tree of function bodies.
 //! - [`model`]: functions, kernels, shared arrays, loops, launch sites.
@@ -12,11 +13,13 @@ pub mod ir;
 pub mod model;
 pub mod preprocess;
 pub mod span;
+pub mod syntax_trees;
 pub mod types;
 
 pub use document::{Document, LineIndex, Position, PositionCursor, TextChange};
 pub use model::{BuildOptions, FileModel, build_model};
 pub use span::{Severity, Span, SyntaxDiagnostic};
+pub use syntax_trees::SyntaxTrees;
 
 /// Parses and models a whole file in one call (the CLI's path; the LSP keeps a
 /// [`Document`] and calls [`build_model`] with its tree).
@@ -24,7 +27,7 @@ pub fn analyze_source(text: &str, opts: &BuildOptions) -> FileModel {
     let tree = if text.len() > document::MAX_PARSE_BYTES {
         None
     } else {
-        document::parse(&mut document::cuda_parser(), text, None)
+        document::parse(&mut document::cuda_parser(), text, None).map(SyntaxTrees::from)
     };
     build_model(text, tree.as_ref(), opts)
 }

@@ -251,7 +251,7 @@ fn cached_builds_equal_fresh_builds_after_edits() {
     ];
     for (from, to) in edits {
         text = text.replacen(from, to, 1);
-        let tree = parse(&mut cuda_parser(), &text, None);
+        let tree = parse(&mut cuda_parser(), &text, None).map(cudalens_syntax::SyntaxTrees::from);
         let cached = build_model_cached(&text, tree.as_ref(), &opts, &mut cache);
         let fresh = build_model(&text, tree.as_ref(), &opts);
         assert_eq!(
@@ -267,7 +267,7 @@ fn cached_builds_equal_fresh_builds_after_edits() {
 /// The grid sizes (x) of `gemm`'s launches in a fresh build of `text`.
 fn cache_check_grids(text: &str, opts: &BuildOptions) -> Vec<Option<i64>> {
     use cudalens_syntax::document::{cuda_parser, parse};
-    let tree = parse(&mut cuda_parser(), text, None);
+    let tree = parse(&mut cuda_parser(), text, None).map(cudalens_syntax::SyntaxTrees::from);
     cudalens_syntax::model::build_model(text, tree.as_ref(), opts)
         .launches_of("gemm")
         .map(|l| l.grid_dims.x)
@@ -361,7 +361,9 @@ __global__ void b(float* y) { y[threadIdx.x] = 2.0f; }\n";
     let mut parser = cuda_parser();
     let model = build_model_cached(
         text,
-        parse(&mut parser, text, None).as_ref(),
+        parse(&mut parser, text, None)
+            .map(cudalens_syntax::SyntaxTrees::from)
+            .as_ref(),
         &opts,
         &mut cache,
     );
@@ -371,7 +373,7 @@ __global__ void b(float* y) { y[threadIdx.x] = 2.0f; }\n";
     drop(model);
 
     let edited = format!("// note\n{text}");
-    let tree = parse(&mut parser, &edited, None);
+    let tree = parse(&mut parser, &edited, None).map(cudalens_syntax::SyntaxTrees::from);
     let model = build_model_cached(&edited, tree.as_ref(), &opts, &mut cache);
     let b = &model.functions[1];
     assert_eq!(b.name, "b");

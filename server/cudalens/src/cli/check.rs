@@ -12,7 +12,7 @@ use cudalens_syntax::Severity;
 use cudalens_syntax::preprocess::include::{
     CompileFlags, FsProvider, find_compile_commands, flags_from_compile_commands,
 };
-use cudalens_syntax::{LineIndex, document};
+use cudalens_syntax::{LineIndex, SyntaxTrees, document};
 
 use super::{exit, files, json_report, text_report};
 use crate::pipeline;
@@ -166,7 +166,7 @@ fn analyse_one(path: &Path, args: &Args, config: &AnalysisConfig, flags: &FlagSo
     let tree = if text.len() > document::MAX_PARSE_BYTES {
         None
     } else {
-        document::parse(&mut document::cuda_parser(), &text, None)
+        document::parse(&mut document::cuda_parser(), &text, None).map(SyntaxTrees::from)
     };
     let request = pipeline::Request {
         text: &text,

@@ -268,7 +268,7 @@ impl DocTask {
         let text = doc.text().clone();
         let version = doc.version;
         let index = doc.line_index().clone();
-        let tree = doc.tree().cloned();
+        let tree = doc.syntax().cloned();
         let path = self.path.clone();
         let provider = self.state.source_provider();
         let base_flags = self.base_flags.take();

@@ -19,6 +19,7 @@ use crate::preprocess::include::{CompileFlags, SourceProvider, resolve_include};
 use crate::preprocess::lex::tokenize;
 use crate::preprocess::macros::{MacroDef, MacroTable};
 use crate::span::{Severity, Span, SyntaxDiagnostic};
+use crate::syntax_trees::SyntaxTrees;
 use crate::types::normalize_base;
 
 /// How to build a model: where the file lives and how to find its headers.
@@ -50,15 +51,15 @@ pub struct ModelCache {
     launches: super::launch::LaunchCache,
 }
 
-/// Builds the model of `src` from its tree (`None` when the file was too large to parse).
-pub fn build_model(src: &str, tree: Option<&Tree>, opts: &BuildOptions) -> FileModel {
+/// Builds the model of `src` from its trees (`None` when the file was too large to parse).
+pub fn build_model(src: &str, tree: Option<&SyntaxTrees>, opts: &BuildOptions) -> FileModel {
     build_model_cached(src, tree, opts, &mut ModelCache::default())
 }
 
 /// Like [`build_model`], reusing (and refreshing) `cache` from the previous build.
 pub fn build_model_cached(
     src: &str,
-    tree: Option<&Tree>,
+    tree: Option<&SyntaxTrees>,
     opts: &BuildOptions,
     cache: &mut ModelCache,
 ) -> FileModel {
@@ -103,8 +104,14 @@ pub fn build_model_cached(
         file: None,
         origin: None,
     };
-    b.items(&cx, tree.root_node(), None);
-    b.syntax_errors(src, tree.root_node());
+    let top_level = tree.top_level();
+    for &node in &top_level {
+        // What `items` does for a translation unit's children.
+        if node.is_named() {
+            b.items(&cx, node, None);
+        }
+    }
+    b.syntax_errors(src, &top_level);
     b.model.macros = b.macros;
     super::launch::resolve_launches(&mut b.model, &mut cache.launches);
     cache.functions = b.new_functions;
@@ -977,12 +984,9 @@ impl<'o> Builder<'o> {
         }
     }
 
-    fn syntax_errors(&mut self, src: &str, root: Node) {
-        if !root.has_error() {
-            return;
-        }
+    fn syntax_errors(&mut self, src: &str, top_level: &[Node]) {
         let mut found = 0usize;
-        let mut stack = vec![root];
+        let mut stack: Vec<Node> = top_level.iter().rev().copied().collect();
         let mut errors = Vec::new();
         while let Some(n) = stack.pop() {
             if !n.has_error() {

@@ -208,7 +208,8 @@ mod tests {
             &mut cudalens_syntax::document::cuda_parser(),
             text,
             None,
-        );
+        )
+        .map(cudalens_syntax::SyntaxTrees::from);
         let analyzed = pipeline::run(pipeline::Request {
             text,
             tree: tree.as_ref(),
