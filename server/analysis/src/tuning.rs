@@ -74,7 +74,7 @@ pub fn kernel_features(
     let accesses: Vec<&AccessReport> = analysis
         .accesses
         .iter()
-        .filter(|a| a.kernel == kernel)
+        .filter(|a| &*a.kernel == kernel)
         .collect();
     let dynamic_smem = report
         .launches
@@ -123,7 +123,7 @@ fn access_pattern(function: &Function, accesses: &[&AccessReport]) -> &'static s
     }
     let mut per_array = BTreeMap::<&str, usize>::new();
     for a in &global {
-        *per_array.entry(a.array.as_str()).or_default() += 1;
+        *per_array.entry(&*a.array).or_default() += 1;
     }
     if per_array.values().any(|&n| n >= 3) {
         return "stencil";

@@ -658,7 +658,7 @@ void launch(float* a, float* b, int w) {
     let sectors = |kernel: &str, kind: &str| {
         a.accesses
             .iter()
-            .find(|r| r.kernel == kernel && format!("{:?}", r.kind) == kind)
+            .find(|r| &*r.kernel == kernel && format!("{:?}", r.kind) == kind)
             .and_then(|r| r.sectors_per_request)
     };
     assert_eq!(sectors("rows", "Load"), Some(4.0));

@@ -82,7 +82,7 @@ fn predicted(
         // A grid sized at run time: only the cost per request is comparable.
         let grid = k.launches[0].grid;
         let blocks: f64 = grid.map_or(1.0, |g| g.iter().product::<i64>() as f64);
-        for a in analysis.accesses.iter().filter(|a| a.kernel == k.name) {
+        for a in analysis.accesses.iter().filter(|a| *a.kernel == *k.name) {
             let key = match (a.space, a.kind) {
                 (MemorySpace::Global, AccessKind::Load) => "global_ld",
                 (MemorySpace::Global, AccessKind::Store) => "global_st",
@@ -224,7 +224,7 @@ fn flagged_exactly_when_ncu_shows_excess() {
                         && analysis
                             .accesses
                             .iter()
-                            .any(|a| a.kernel == *kernel && a.span == d.span)
+                            .any(|a| *a.kernel == **kernel && a.span == d.span)
                 });
                 let excess = if space == "global" {
                     // ncu's per-instruction theoretical sectors: total vs ideal.

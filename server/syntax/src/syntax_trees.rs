@@ -51,23 +51,26 @@ impl SyntaxTrees {
         if root.kind() != "translation_unit" {
             return vec![root];
         }
-        let mut out = Vec::with_capacity(root.child_count() as usize + self.items.len());
-        let mut items = self.items.iter().map(item_node).peekable();
+        let items: Vec<Node> = self.items.iter().map(item_node).collect();
+        let mut out = Vec::with_capacity(root.child_count() as usize + items.len());
+        // Both lists are in file order: merge them, leaving out the whole-file
+        // nodes an item tree replaces (each overlaps the item before or after).
+        let mut next = 0;
         let mut c = root.walk();
         for node in root.children(&mut c) {
-            while let Some(item) = items.next_if(|i| i.start_byte() <= node.start_byte()) {
-                out.push(item);
+            while next < items.len() && items[next].start_byte() <= node.start_byte() {
+                out.push(items[next]);
+                next += 1;
             }
-            let replaced = self
-                .items
-                .iter()
-                .map(item_node)
-                .any(|i| node.start_byte() < i.end_byte() && i.start_byte() < node.end_byte());
+            let overlaps =
+                |i: &Node| node.start_byte() < i.end_byte() && i.start_byte() < node.end_byte();
+            let replaced = next.checked_sub(1).is_some_and(|p| overlaps(&items[p]))
+                || items.get(next).is_some_and(overlaps);
             if !replaced {
                 out.push(node);
             }
         }
-        out.extend(items);
+        out.extend_from_slice(&items[next..]);
         out
     }
 

@@ -39,12 +39,14 @@ pub enum AccessKind {
 /// warps of a block and the iterations of loops whose pattern changes).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AccessReport {
-    pub kernel: String,
+    /// Shared strings: every edit copies the cached reports of every kernel
+    /// into the new analysis.
+    pub kernel: std::sync::Arc<str>,
     pub span: Span,
     pub space: MemorySpace,
     pub kind: AccessKind,
     /// The array or pointer accessed.
-    pub array: String,
+    pub array: std::sync::Arc<str>,
     pub element_bytes: u32,
     /// Global: distinct 32-byte sectors one warp request touches (average).
     #[serde(skip_serializing_if = "Option::is_none")]

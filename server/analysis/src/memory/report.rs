@@ -312,7 +312,7 @@ fn to_report(kernel: &Function, span: Span, kind: AccessKind, s: &Stats) -> Acce
     let r = s.requests;
     let global = s.ideal_sectors > 0.0;
     AccessReport {
-        kernel: kernel.name.clone(),
+        kernel: kernel.name.as_str().into(),
         span,
         space: if global {
             MemorySpace::Global
@@ -320,7 +320,7 @@ fn to_report(kernel: &Function, span: Span, kind: AccessKind, s: &Stats) -> Acce
             MemorySpace::Shared
         },
         kind,
-        array: s.root.clone(),
+        array: s.root.as_str().into(),
         element_bytes: s.bytes,
         sectors_per_request: global.then(|| s.sectors / r),
         ideal_sectors: global.then(|| s.ideal_sectors / r),

@@ -162,11 +162,11 @@ fn launch(l: &LaunchReport, range: &dyn Fn(Span) -> Range) -> Launch {
 
 fn access(a: &AccessReport, range: &dyn Fn(Span) -> Range) -> Access {
     Access {
-        kernel: a.kernel.clone(),
+        kernel: a.kernel.to_string(),
         range: range(a.span),
         space: a.space,
         kind: a.kind,
-        array: a.array.clone(),
+        array: a.array.to_string(),
         element_bytes: a.element_bytes,
         sectors_per_request: a.sectors_per_request,
         ideal_sectors: a.ideal_sectors,

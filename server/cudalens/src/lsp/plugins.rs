@@ -292,7 +292,7 @@ pub fn kernel_model(snapshot: &Snapshot, kernel: &KernelReport) -> Value {
     let accesses: Vec<Value> = analysis
         .accesses
         .iter()
-        .filter(|a| a.kernel == kernel.name)
+        .filter(|a| *a.kernel == *kernel.name)
         .map(|a| {
             let mut v = serde_json::to_value(a).unwrap_or_else(|_| json!({}));
             if let Value::Object(map) = &mut v {
