@@ -8,6 +8,7 @@ use ropey::Rope;
 use serde::Serialize;
 use tree_sitter::{InputEdit, Parser, Point, Tree};
 
+use crate::line_table::LineTable;
 use crate::syntax_trees::SyntaxTrees;
 
 /// Files larger than this are not parsed (the user gets a notice instead).
@@ -34,34 +35,66 @@ pub struct TextChange {
 }
 
 /// Maps byte offsets to LSP positions and back. Built from a rope, so it is
-/// cheap to keep for every open document and for files read by the CLI.
+/// cheap to keep for every open document and for files read by the CLI; an
+/// idle document keeps a [`LineTable`] instead (see [`LineIndex::compacted`]).
 #[derive(Clone, Debug)]
 pub struct LineIndex {
-    rope: Rope,
+    repr: Repr,
+}
+
+#[derive(Clone, Debug)]
+enum Repr {
+    Rope(Rope),
+    Table(Arc<LineTable>),
 }
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        LineIndex {
-            rope: Rope::from_str(text),
-        }
+        Self::from_rope(Rope::from_str(text))
     }
 
     fn from_rope(rope: Rope) -> Self {
-        LineIndex { rope }
+        LineIndex {
+            repr: Repr::Rope(rope),
+        }
+    }
+
+    /// The same index as a line table over `text` (which must be the text
+    /// it indexes): a tenth of the memory of the rope, for idle documents.
+    pub fn compacted(&self, text: &Arc<str>) -> LineIndex {
+        match &self.repr {
+            Repr::Table(_) => self.clone(),
+            Repr::Rope(_) => LineIndex {
+                repr: Repr::Table(Arc::new(LineTable::new(text.clone()))),
+            },
+        }
+    }
+
+    /// The rope, rebuilt from `text` when this is a line table.
+    fn take_rope(&mut self, text: &str) -> Rope {
+        match std::mem::replace(&mut self.repr, Repr::Rope(Rope::new())) {
+            Repr::Rope(rope) => rope,
+            Repr::Table(_) => Rope::from_str(text),
+        }
     }
 
     /// Every character is one byte (the rope keeps both counts, so this is
     /// O(1)): most CUDA sources, where positions need no UTF-16 conversion.
     fn is_ascii(&self) -> bool {
-        self.rope.len_bytes() == self.rope.len_chars()
+        match &self.repr {
+            Repr::Rope(rope) => rope.len_bytes() == rope.len_chars(),
+            Repr::Table(table) => table.is_ascii(),
+        }
     }
 
     /// Byte offset of an LSP position. Out-of-range lines clamp to the end of the
     /// text and out-of-range columns to the end of the line (before its break),
     /// which is what editors expect.
     pub fn offset(&self, pos: Position) -> usize {
-        let rope = &self.rope;
+        let rope = match &self.repr {
+            Repr::Rope(rope) => rope,
+            Repr::Table(table) => return table.offset(pos),
+        };
         let line = pos.line as usize;
         if line >= rope.len_lines() {
             return rope.len_bytes();
@@ -85,7 +118,10 @@ impl LineIndex {
 
     /// LSP position of a byte offset (clamped to the text, rounded down to a char boundary).
     pub fn position(&self, offset: usize) -> Position {
-        let rope = &self.rope;
+        let rope = match &self.repr {
+            Repr::Rope(rope) => rope,
+            Repr::Table(table) => return table.position(offset),
+        };
         let offset = offset.min(rope.len_bytes());
         if self.is_ascii() {
             let line = rope.byte_to_line(offset);
@@ -110,23 +146,50 @@ impl LineIndex {
         }
     }
 
+    /// The line holding byte `offset` (clamped to the text).
+    fn line_of(&self, offset: usize) -> usize {
+        match &self.repr {
+            Repr::Rope(rope) => rope.byte_to_line(offset.min(rope.len_bytes())),
+            Repr::Table(table) => table.line_of(offset),
+        }
+    }
+
+    /// Byte offset where `line` starts (the text's length past the last line).
+    fn line_start(&self, line: usize) -> usize {
+        match &self.repr {
+            Repr::Rope(rope) if line < rope.len_lines() => rope.line_to_byte(line),
+            Repr::Rope(rope) => rope.len_bytes(),
+            Repr::Table(table) => table.line_start(line),
+        }
+    }
+
     /// Tree-sitter point (row, byte column) of a byte offset.
     pub fn point(&self, offset: usize) -> Point {
-        let offset = offset.min(self.rope.len_bytes());
-        let line = self.rope.byte_to_line(offset);
-        Point::new(line, offset - self.rope.line_to_byte(line))
+        let offset = offset.min(self.len_bytes());
+        let line = self.line_of(offset);
+        Point::new(line, offset - self.line_start(line))
     }
 
     pub fn line_count(&self) -> usize {
-        self.rope.len_lines()
+        match &self.repr {
+            Repr::Rope(rope) => rope.len_lines(),
+            Repr::Table(table) => table.line_count(),
+        }
     }
 
     /// The text of one line without its line break.
     pub fn line_text(&self, line: usize) -> String {
-        if line >= self.rope.len_lines() {
+        let rope = match &self.repr {
+            Repr::Rope(rope) => rope,
+            Repr::Table(table) if line < table.line_count() => {
+                return table.line_content(line).to_string();
+            }
+            Repr::Table(_) => return String::new(),
+        };
+        if line >= rope.len_lines() {
             return String::new();
         }
-        let slice = self.rope.line(line);
+        let slice = rope.line(line);
         let mut s = slice.to_string();
         while s.ends_with('\n') || s.ends_with('\r') {
             s.pop();
@@ -135,7 +198,10 @@ impl LineIndex {
     }
 
     pub fn len_bytes(&self) -> usize {
-        self.rope.len_bytes()
+        match &self.repr {
+            Repr::Rope(rope) => rope.len_bytes(),
+            Repr::Table(table) => table.len_bytes(),
+        }
     }
 }
 
@@ -155,15 +221,14 @@ impl PositionCursor<'_> {
         if !index.is_ascii() {
             return index.position(offset);
         }
-        let rope = &index.rope;
-        let offset = offset.min(rope.len_bytes());
+        let offset = offset.min(index.len_bytes());
         if !(self.start..self.end).contains(&offset) {
-            self.line = rope.byte_to_line(offset);
-            self.start = rope.line_to_byte(self.line);
-            self.end = if self.line + 1 < rope.len_lines() {
-                rope.line_to_byte(self.line + 1)
+            self.line = index.line_of(offset);
+            self.start = index.line_start(self.line);
+            self.end = if self.line + 1 < index.line_count() {
+                index.line_start(self.line + 1)
             } else {
-                rope.len_bytes() + 1
+                index.len_bytes() + 1
             };
         }
         Position::new(self.line as u32, (offset - self.start) as u32)
@@ -253,10 +318,12 @@ impl Document {
         &self.index
     }
 
-    /// Frees the syntax tree (most of an idle document's memory); the next
+    /// Frees the syntax trees and the rope (most of an idle document's
+    /// memory; positions are then converted through a line table). The next
     /// edit, or [`Document::ensure_parsed`], parses the text from scratch.
     pub fn drop_tree(&mut self) {
         self.syntax = None;
+        self.index = self.index.compacted(&self.text);
         // A parser keeps its working buffers (megabytes after a large file):
         // a fresh one holds none.
         self.parser = cuda_parser();
@@ -294,8 +361,9 @@ impl Document {
                     let end_byte = self.index.offset(end).max(start_byte);
                     let start_point = self.index.point(start_byte);
                     let old_end_point = self.index.point(end_byte);
+                    // A document woken from idleness gets its rope back here.
+                    let mut rope = self.index.take_rope(&text);
                     text.replace_range(start_byte..end_byte, &change.text);
-                    let mut rope = std::mem::replace(&mut self.index.rope, Rope::new());
                     let start_char = rope.byte_to_char(start_byte);
                     let end_char = rope.byte_to_char(end_byte);
                     rope.remove(start_char..end_char);
@@ -408,6 +476,67 @@ mod tests {
         assert_eq!(
             doc.syntax().unwrap().to_sexp(),
             SyntaxTrees::from(fresh).to_sexp()
+        );
+    }
+
+    #[test]
+    fn line_table_agrees_with_the_rope() {
+        for text in [
+            "int a;\r\nint b;\n\n  x\ry\n",
+            "__global__ void k() {}\n",
+            "",
+            "\n\n",
+            "\r\r\n\n\r",
+            "// é 😀\nint x;\r\n😀😀",
+            "a😀b\r\nçx\n",
+        ] {
+            let shared: Arc<str> = Arc::from(text);
+            let rope = LineIndex::new(text);
+            let table = rope.compacted(&shared);
+            assert_eq!(table.line_count(), rope.line_count(), "{text:?}");
+            assert_eq!(table.len_bytes(), rope.len_bytes());
+            let (mut rope_cursor, mut table_cursor) = (rope.cursor(), table.cursor());
+            for offset in (0..=text.len() + 2).chain((0..=text.len()).rev()) {
+                assert_eq!(
+                    table.position(offset),
+                    rope.position(offset),
+                    "{text:?} {offset}"
+                );
+                assert_eq!(table_cursor.position(offset), rope_cursor.position(offset));
+                if text.is_char_boundary(offset.min(text.len())) {
+                    assert_eq!(table.point(offset), rope.point(offset), "{text:?} {offset}");
+                }
+            }
+            for line in 0..rope.line_count() as u32 + 2 {
+                assert_eq!(
+                    table.line_text(line as usize),
+                    rope.line_text(line as usize)
+                );
+                for character in 0..12 {
+                    let p = Position::new(line, character);
+                    assert_eq!(table.offset(p), rope.offset(p), "{text:?} {p:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn an_idle_document_edits_like_any_other() {
+        let text = "__global__ void k(float* a) {\r\n  a[0] = 1; // é\n}\n";
+        let mut idle = Document::new(text.into(), 1);
+        let mut busy = Document::new(text.into(), 1);
+        idle.drop_tree();
+        let edit = [change(1, 4, 1, 5, "threadIdx.x")];
+        idle.apply_changes(&edit, 2);
+        busy.apply_changes(&edit, 2);
+        assert_eq!(idle.text(), busy.text());
+        assert_eq!(
+            idle.syntax().unwrap().to_sexp(),
+            busy.syntax().unwrap().to_sexp()
+        );
+        assert_eq!(
+            idle.line_index().position(40),
+            busy.line_index().position(40)
         );
     }
 

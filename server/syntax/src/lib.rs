@@ -10,6 +10,7 @@
 pub mod consteval;
 pub mod document;
 pub mod ir;
+pub mod line_table;
 pub mod model;
 pub mod preprocess;
 pub mod span;

@@ -89,10 +89,13 @@ impl Snapshot {
     /// other files and include tracking). Function bodies, per-kernel reports
     /// and per-access costs go; requests that need them wake the document.
     pub fn hibernated(&self) -> Snapshot {
-        self.with_outline(Arc::new(FileAnalysis {
+        let mut outline = self.with_outline(Arc::new(FileAnalysis {
             diagnostics: self.analyzed.analysis.diagnostics.clone(),
             ..FileAnalysis::default()
-        }))
+        }));
+        // A line table instead of the rope (the document drops its rope too).
+        outline.index = self.index.compacted(&self.text);
+        outline
     }
 
     /// This snapshot with its model reduced to the outline, the analysis
