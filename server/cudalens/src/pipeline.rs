@@ -21,6 +21,26 @@ pub struct Analyzed {
     /// Shared, so a stale snapshot can keep it while its model is replaced
     /// by an outline (see the language server's `Snapshot::stale_outline`).
     pub analysis: Arc<FileAnalysis>,
+    /// The model's outline, made once (see [`Analyzed::outline`]).
+    outline: std::sync::OnceLock<FileModel>,
+}
+
+impl Analyzed {
+    /// The model without function bodies (what a document publishes while
+    /// it is re-analysed or idle). Made at most once: the language server
+    /// makes it after publishing, off the path of the next edit.
+    pub fn outline(&self) -> FileModel {
+        self.outline.get_or_init(|| self.model.outline()).clone()
+    }
+
+    /// A result whose model is `model` and whose analysis is `analysis`.
+    pub fn new(model: FileModel, analysis: Arc<FileAnalysis>) -> Self {
+        Analyzed {
+            model,
+            analysis,
+            outline: std::sync::OnceLock::new(),
+        }
+    }
 }
 
 /// What the previous analysis of a document can lend the next one: functions
@@ -57,10 +77,7 @@ pub fn run(req: Request<'_>) -> Analyzed {
     let caches = req.caches.unwrap_or(&mut scratch);
     let model = build_model_cached(req.text, req.tree, &opts, &mut caches.model);
     let analysis = analyze_cached(&model, req.text, req.config, &mut caches.analysis);
-    Analyzed {
-        model,
-        analysis: Arc::new(analysis),
-    }
+    Analyzed::new(model, Arc::new(analysis))
 }
 
 /// [`run`], with a panic in a lower crate turned into an error message instead

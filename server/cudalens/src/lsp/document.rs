@@ -330,6 +330,7 @@ impl DocTask {
         let previous = self.snapshot_tx.send_replace(Some(snapshot.clone()));
         if self.state.is_current(&self.uri, self.generation, version) {
             diagnostics::publish(&self.state, &snapshot).await;
+            prepare_outline(&snapshot);
             if std::mem::take(&mut self.refresh_views) {
                 request_view_refresh(&self.state);
             }
@@ -386,6 +387,14 @@ impl DocTask {
             .log_message(MessageType::ERROR, text)
             .await;
     }
+}
+
+/// Makes the snapshot's outline on a blocking thread now that its
+/// diagnostics are out, so the next edit does not wait for it (see
+/// `release_published_model`).
+fn prepare_outline(snapshot: &Arc<Snapshot>) {
+    let snapshot = snapshot.clone();
+    tokio::task::spawn_blocking(move || drop(snapshot.analyzed.outline()));
 }
 
 /// Frees a replaced snapshot on a blocking thread: freeing the previous
@@ -464,11 +473,11 @@ fn too_large(settings: &Settings) -> Analyzed {
             settings.max_file_size_mb
         ),
     );
-    Analyzed {
-        model: Default::default(),
-        analysis: Arc::new(FileAnalysis {
+    Analyzed::new(
+        Default::default(),
+        Arc::new(FileAnalysis {
             diagnostics: vec![notice],
             ..Default::default()
         }),
-    }
+    )
 }

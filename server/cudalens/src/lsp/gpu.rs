@@ -159,10 +159,7 @@ pub(super) async fn load(
         uri: uri.clone(),
         path,
         text: built.0.into(),
-        analyzed: Arc::new(Analyzed {
-            model: built.1,
-            analysis: Arc::new(built.2),
-        }),
+        analyzed: Arc::new(Analyzed::new(built.1, Arc::new(built.2))),
         version: None,
     })
 }

@@ -116,10 +116,7 @@ impl Snapshot {
             version: self.version,
             text: self.text.clone(),
             index: self.index.clone(),
-            analyzed: Arc::new(Analyzed {
-                model: self.analyzed.model.outline(),
-                analysis,
-            }),
+            analyzed: Arc::new(Analyzed::new(self.analyzed.outline(), analysis)),
             plugin_results: self.plugin_results.clone(),
             settings: self.settings.clone(),
             hibernated: true,
