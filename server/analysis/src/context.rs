@@ -14,7 +14,7 @@ use cudalens_syntax::preprocess::cexpr::parse_int_literal;
 use crate::AnalysisConfig;
 
 /// Where a kernel's block size came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BlockSource {
     /// The launch site's `<<<grid, block>>>`.

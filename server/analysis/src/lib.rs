@@ -121,7 +121,7 @@ fn kernel_key(
     (file, kernel.fingerprint).hash(&mut h);
     for c in contexts {
         c.block.hash(&mut h);
-        format!("{:?}", c.block_source).hash(&mut h);
+        c.block_source.hash(&mut h);
         let mut tv: Vec<_> = c.template_values.iter().collect();
         tv.sort();
         tv.hash(&mut h);

@@ -516,12 +516,18 @@ impl<'o> Builder<'o> {
         // Reuse the previous build's lowering when the function's text and the
         // macros in force are unchanged (the common case while typing elsewhere).
         let outer = with_template_header(node, template.is_some());
+        // The template parameters are part of the text hashed when the
+        // `template<...>` header is (formatting them took 7% of an edit).
+        let params_apart = match &template {
+            Some(params) if outer == node => format!("{params:?}"),
+            _ => String::new(),
+        };
         let key = hash_of(&[
             cx.file
                 .map_or(&b""[..], |f| f.as_os_str().as_encoded_bytes()),
             cx.text(outer).as_bytes(),
             &self.macro_hash.to_le_bytes(),
-            format!("{template:?}").as_bytes(),
+            params_apart.as_bytes(),
         ]);
         let start = outer.start_byte();
         if cx.origin.is_none()
