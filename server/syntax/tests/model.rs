@@ -215,6 +215,49 @@ fn syntax_errors_are_reported_and_the_rest_is_modelled() {
     assert!(m.function("after").is_some());
 }
 
+/// Template parameters are lowered only when the function is: a cached
+/// template function must still change when only its header does, also
+/// when an `#if` stands between the header and the function.
+#[test]
+fn cached_template_functions_follow_their_header() {
+    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
+    let provider: HashMap<PathBuf, String> = HashMap::new();
+    let opts = BuildOptions {
+        path: None,
+        flags: CompileFlags::default(),
+        provider: &provider,
+        max_include_depth: 4,
+    };
+    let mut text = "template <int B = 64>\n__global__ void k(float* x) { x[threadIdx.x] = B; }\n\
+                    template <int C>\n#if 1\n__global__ void h(float* y) { y[0] = C; }\n#endif\n"
+        .to_string();
+    let mut cache = ModelCache::default();
+    for (from, to) in [
+        ("", ""),
+        ("int B = 64", "int B = 128"),
+        ("template <int C>", "template <typename T, int C>"),
+        ("int B = 128", "unsigned B = 128"),
+    ] {
+        text = text.replacen(from, to, 1);
+        let tree = parse(&mut cuda_parser(), &text, None).map(cudalens_syntax::SyntaxTrees::from);
+        let cached = build_model_cached(&text, tree.as_ref(), &opts, &mut cache);
+        let fresh = build_model(&text, tree.as_ref(), &opts);
+        assert_eq!(
+            cached.functions, fresh.functions,
+            "after {from:?} -> {to:?}"
+        );
+        let params = |name: &str| {
+            let f = fresh.function(name).expect(name);
+            f.template_params
+                .iter()
+                .map(|p| format!("{p:?}"))
+                .collect::<Vec<_>>()
+        };
+        assert!(!params("k").is_empty() && !params("h").is_empty(), "{text}");
+    }
+}
+
 #[test]
 fn cached_builds_equal_fresh_builds_after_edits() {
     use cudalens_syntax::document::{cuda_parser, parse};

@@ -200,7 +200,9 @@ impl<'o> Builder<'o> {
     }
 
     /// File-scope items (and items inside namespaces, `extern "C"`, active `#if` branches).
-    fn items(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
+    /// `template`: the `template<...>` declaration the items stand in, if any
+    /// (its parameters are lowered only when a function is, see `function`).
+    fn items(&mut self, cx: &Cx, node: Node, template: Option<Node>) {
         if self.nesting >= super::lower::MAX_NESTING {
             self.nesting_refusals += 1;
             return;
@@ -210,7 +212,7 @@ impl<'o> Builder<'o> {
         self.nesting -= 1;
     }
 
-    fn items_inner(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
+    fn items_inner(&mut self, cx: &Cx, node: Node, template: Option<Node>) {
         match node.kind() {
             "translation_unit" | "declaration_list" | "linkage_specification" | "ERROR" => {
                 let mut c = node.walk();
@@ -225,14 +227,11 @@ impl<'o> Builder<'o> {
                 }
             }
             "template_declaration" => {
-                let params = field!(node, "parameters")
-                    .map(|p| self.template_params(cx, p))
-                    .unwrap_or_default();
                 let mut c = node.walk();
                 let children: Vec<Node> = node.named_children(&mut c).collect();
                 for child in children {
                     if child.kind() != "template_parameter_list" {
-                        self.items(cx, child, Some(params.clone()));
+                        self.items(cx, child, Some(node));
                     }
                 }
             }
@@ -264,7 +263,7 @@ impl<'o> Builder<'o> {
             "enum_specifier" => self.enum_def(cx, node),
             kind if kind.starts_with("preproc_") => {
                 for child in self.preproc(cx, node) {
-                    self.items(cx, child, template.clone());
+                    self.items(cx, child, template);
                 }
             }
             _ => {}
@@ -512,15 +511,16 @@ impl<'o> Builder<'o> {
 
     // ---- declarations ---------------------------------------------------------
 
-    fn function(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
+    fn function(&mut self, cx: &Cx, node: Node, template: Option<Node>) {
         // Reuse the previous build's lowering when the function's text and the
         // macros in force are unchanged (the common case while typing elsewhere).
         let outer = with_template_header(node, template.is_some());
         // The template parameters are part of the text hashed when the
-        // `template<...>` header is (formatting them took 7% of an edit).
-        let params_apart = match &template {
-            Some(params) if outer == node => format!("{params:?}"),
-            _ => String::new(),
+        // `template<...>` header is; hashed apart when something stands
+        // between them (an `#if` inside the template declaration).
+        let params_apart = match template {
+            Some(header) if outer == node => cx.text(header),
+            _ => "",
         };
         let key = hash_of(&[
             cx.file
@@ -556,6 +556,7 @@ impl<'o> Builder<'o> {
         }
         let before = self.model.functions.len();
         let launches_before = self.launches_lowered;
+        let template = template.map(|header| self.template_header_params(cx, header));
         self.lower_function(cx, node, template);
         let has_launches = self.launches_lowered > launches_before;
         if let Some(f) = self.model.functions.get_mut(before) {
@@ -702,6 +703,13 @@ impl<'o> Builder<'o> {
             });
         }
         out
+    }
+
+    /// The parameters of a `template<...>` declaration.
+    fn template_header_params(&mut self, cx: &Cx, header: Node) -> Vec<TemplateParam> {
+        field!(header, "parameters")
+            .map(|p| self.template_params(cx, p))
+            .unwrap_or_default()
     }
 
     fn template_params(&mut self, cx: &Cx, list: Node) -> Vec<TemplateParam> {
