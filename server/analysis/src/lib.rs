@@ -24,6 +24,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use cudalens_syntax::fingerprint::{self, FingerprintMap, Fingerprinter};
 use cudalens_syntax::{FileModel, Span};
 
 pub use context::{BlockSource, KernelContext};
@@ -75,7 +76,7 @@ pub struct FileAnalysis {
 /// document: an edit re-analyses only the kernels it changed.
 #[derive(Default)]
 pub struct AnalysisCache {
-    kernels: HashMap<u64, CachedKernel>,
+    kernels: FingerprintMap<CachedKernel>,
 }
 
 struct CachedKernel {
@@ -97,7 +98,7 @@ pub fn analyze(model: &FileModel, source: &str, config: &AnalysisConfig) -> File
 /// What a kernel's memory and lint results depend on besides its own text.
 fn file_fingerprint(model: &FileModel) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = Fingerprinter::new();
     model.hash_environment(&mut h);
     // Device functions are inlined into kernels: their text matters (their
     // positions do not: results inside them are relocated, see `relocate`).
@@ -117,7 +118,7 @@ fn kernel_key(
     contexts: &[KernelContext],
 ) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = Fingerprinter::new();
     (file, kernel.fingerprint).hash(&mut h);
     for c in contexts {
         c.block.hash(&mut h);
@@ -228,7 +229,7 @@ pub fn analyze_cached(
     cache: &mut AnalysisCache,
 ) -> FileAnalysis {
     let mut out = FileAnalysis::default();
-    let mut fresh = HashMap::with_capacity(cache.kernels.len());
+    let mut fresh = fingerprint::map_with_capacity(cache.kernels.len());
     let file = file_fingerprint(model);
     let anchors = device_anchors(model);
     let mut moves = AnchorMoves {

@@ -13,6 +13,7 @@ use super::{
     ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind,
 };
 use crate::document::{cuda_parser, parse};
+use crate::fingerprint::{self, FingerprintMap, Fingerprinter};
 use crate::ir::{Expr, ExprKind, Type, VarDecl};
 use crate::preprocess::cexpr::eval_condition;
 use crate::preprocess::include::{CompileFlags, SourceProvider, resolve_include};
@@ -45,7 +46,7 @@ type HeaderCache = HashMap<PathBuf, (u64, Arc<ParsedHeader>)>;
 pub struct ModelCache {
     /// (file, text, macro state, template) hash → the function as last
     /// built and where it started then (shared with the models built).
-    functions: HashMap<u64, (Arc<Function>, usize)>,
+    functions: FingerprintMap<(Arc<Function>, usize)>,
     headers: HeaderCache,
     /// Launch sites by caller fingerprint (see `launch::resolve_launches`).
     launches: super::launch::LaunchCache,
@@ -78,7 +79,7 @@ pub fn build_model_cached(
         nesting_refusals: 0,
         expansions: HashMap::new(),
         old_functions: std::mem::take(&mut cache.functions),
-        new_functions: HashMap::with_capacity(cache.functions.len()),
+        new_functions: fingerprint::map_with_capacity(cache.functions.len()),
         old_headers: std::mem::take(&mut cache.headers),
     };
     for (name, value) in &opts.flags.defines {
@@ -124,11 +125,20 @@ pub fn build_model_cached(
 /// (std's default) took a twentieth of an edit's time on a 180 KB file.
 fn hash_of(parts: &[&[u8]]) -> u64 {
     use std::hash::{Hash, Hasher};
-    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    let mut h = Fingerprinter::new();
     for p in parts {
         p.hash(&mut h);
     }
     h.finish()
+}
+
+/// The `template<...>` declaration items stand in.
+#[derive(Clone, Copy)]
+pub(super) struct Template<'t> {
+    header: Node<'t>,
+    /// The item is the declaration's own child (not inside an `#if` in it):
+    /// the header is then part of the item's text and span.
+    direct: bool,
 }
 
 /// The text being lowered: the main file, a header, or a macro expansion.
@@ -170,8 +180,8 @@ pub(super) struct Builder<'o> {
     /// Current expression/statement/item nesting (see `lower::MAX_NESTING`).
     pub(super) nesting: usize,
     pub(super) nesting_reported: bool,
-    old_functions: HashMap<u64, (Arc<Function>, usize)>,
-    new_functions: HashMap<u64, (Arc<Function>, usize)>,
+    old_functions: FingerprintMap<(Arc<Function>, usize)>,
+    new_functions: FingerprintMap<(Arc<Function>, usize)>,
     /// Times code was not lowered for being nested too deep.
     pub(super) nesting_refusals: u64,
     /// Macro expansions already lowered, by expanded text (see `expand_expr`).
@@ -202,7 +212,7 @@ impl<'o> Builder<'o> {
     /// File-scope items (and items inside namespaces, `extern "C"`, active `#if` branches).
     /// `template`: the `template<...>` declaration the items stand in, if any
     /// (its parameters are lowered only when a function is, see `function`).
-    fn items(&mut self, cx: &Cx, node: Node, template: Option<Node>) {
+    fn items(&mut self, cx: &Cx, node: Node, template: Option<Template>) {
         if self.nesting >= super::lower::MAX_NESTING {
             self.nesting_refusals += 1;
             return;
@@ -212,7 +222,7 @@ impl<'o> Builder<'o> {
         self.nesting -= 1;
     }
 
-    fn items_inner(&mut self, cx: &Cx, node: Node, template: Option<Node>) {
+    fn items_inner(&mut self, cx: &Cx, node: Node, template: Option<Template>) {
         match node.kind() {
             "translation_unit" | "declaration_list" | "linkage_specification" | "ERROR" => {
                 let mut c = node.walk();
@@ -231,7 +241,11 @@ impl<'o> Builder<'o> {
                 let children: Vec<Node> = node.named_children(&mut c).collect();
                 for child in children {
                     if child.kind() != "template_parameter_list" {
-                        self.items(cx, child, Some(node));
+                        let header = Template {
+                            header: node,
+                            direct: true,
+                        };
+                        self.items(cx, child, Some(header));
                     }
                 }
             }
@@ -263,6 +277,8 @@ impl<'o> Builder<'o> {
             "enum_specifier" => self.enum_def(cx, node),
             kind if kind.starts_with("preproc_") => {
                 for child in self.preproc(cx, node) {
+                    // Inside an `#if` the header no longer precedes the item directly.
+                    let template = template.map(|t| Template { direct: false, ..t });
                     self.items(cx, child, template);
                 }
             }
@@ -511,15 +527,20 @@ impl<'o> Builder<'o> {
 
     // ---- declarations ---------------------------------------------------------
 
-    fn function(&mut self, cx: &Cx, node: Node, template: Option<Node>) {
+    fn function(&mut self, cx: &Cx, node: Node, template: Option<Template>) {
         // Reuse the previous build's lowering when the function's text and the
         // macros in force are unchanged (the common case while typing elsewhere).
-        let outer = with_template_header(node, template.is_some());
+        // The function's span includes its `template<...>` header when the
+        // header directly precedes it.
+        let outer = match template {
+            Some(t) if t.direct => t.header,
+            _ => node,
+        };
         // The template parameters are part of the text hashed when the
-        // `template<...>` header is; hashed apart when something stands
-        // between them (an `#if` inside the template declaration).
+        // header is; hashed apart when something stands between them (an
+        // `#if` inside the template declaration).
         let params_apart = match template {
-            Some(header) if outer == node => cx.text(header),
+            Some(t) if !t.direct => cx.text(t.header),
             _ => "",
         };
         let key = hash_of(&[
@@ -556,8 +577,8 @@ impl<'o> Builder<'o> {
         }
         let before = self.model.functions.len();
         let launches_before = self.launches_lowered;
-        let template = template.map(|header| self.template_header_params(cx, header));
-        self.lower_function(cx, node, template);
+        let template = template.map(|t| self.template_header_params(cx, t.header));
+        self.lower_function(cx, node, outer, template);
         let has_launches = self.launches_lowered > launches_before;
         if let Some(f) = self.model.functions.get_mut(before) {
             // Just pushed: the model holds the only reference.
@@ -590,7 +611,13 @@ impl<'o> Builder<'o> {
         }
     }
 
-    fn lower_function(&mut self, cx: &Cx, node: Node, template: Option<Vec<TemplateParam>>) {
+    fn lower_function(
+        &mut self,
+        cx: &Cx,
+        node: Node,
+        outer: Node,
+        template: Option<Vec<TemplateParam>>,
+    ) {
         let mut exec_words = Vec::new();
         let mut launch_bounds = None;
         let mut c = node.walk();
@@ -650,7 +677,6 @@ impl<'o> Builder<'o> {
             .map(|p| self.params(cx, p))
             .unwrap_or_default();
         let body = field!(node, "body").map(|b| self.stmt(cx, b));
-        let outer = with_template_header(node, template.is_some());
         let decl_start = children
             .iter()
             .find(|c| c.kind() != "comment")
@@ -1039,19 +1065,6 @@ impl<'o> Builder<'o> {
                 message,
             });
         }
-    }
-}
-
-/// The function with its `template<...>` header when it has one. Asked only
-/// for templates: `Node::parent` walks down from the root, which costs the
-/// number of top-level items for every function of the file.
-fn with_template_header(function: Node, is_template: bool) -> Node {
-    if !is_template {
-        return function;
-    }
-    match function.parent() {
-        Some(p) if p.kind() == "template_declaration" => p,
-        _ => function,
     }
 }
 

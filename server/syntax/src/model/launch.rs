@@ -2,20 +2,21 @@
 //! configuration as far as the file allows: `dim3` variables, integer locals,
 //! macros and file-scope constants.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::{Dim3, FileModel, Function, LaunchSite};
 use crate::consteval::ConstEnv;
+use crate::fingerprint::{self, FingerprintMap, Fingerprinter};
 use crate::ir::{Expr, ExprKind, VarDecl};
 
 /// The launches found in one caller, kept between builds: (file constants
 /// and types they were resolved with, where the caller started, launches).
-pub(super) type LaunchCache = HashMap<u64, (u64, usize, Vec<Arc<LaunchSite>>)>;
+pub(super) type LaunchCache = FingerprintMap<(u64, usize, Vec<Arc<LaunchSite>>)>;
 
 pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
     let mut launches = Vec::with_capacity(cache.values().map(|(_, _, l)| l.len()).sum());
-    let mut fresh = LaunchCache::with_capacity(cache.len());
+    let mut fresh = fingerprint::map_with_capacity(cache.len());
     let file_env = model.const_env();
     let env_hash = file_env_hash(model);
     for f in model
@@ -74,7 +75,7 @@ pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
 /// What launch resolution reads besides the caller: file constants, type sizes and aliases.
 fn file_env_hash(model: &FileModel) -> u64 {
     use std::hash::Hasher;
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = Fingerprinter::new();
     model.hash_environment(&mut h);
     h.finish()
 }
