@@ -181,10 +181,7 @@ impl LineIndex {
     pub fn line_text(&self, line: usize) -> String {
         let rope = match &self.repr {
             Repr::Rope(rope) => rope,
-            Repr::Table(table) if line < table.line_count() => {
-                return table.line_content(line).to_string();
-            }
-            Repr::Table(_) => return String::new(),
+            Repr::Table(table) => return table.line_content(line).to_string(),
         };
         if line >= rope.len_lines() {
             return String::new();
@@ -347,14 +344,15 @@ impl Document {
     pub fn apply_changes(&mut self, changes: &[TextChange], version: i32) {
         let mut text = String::from(&*self.text);
         let mut incremental = self.syntax.is_some();
-        let mut last_edit = None;
+        // The trees' edits, in order (given to them once the text is done).
+        let mut edits = Vec::new();
         for change in changes {
             match change.range {
                 None => {
                     text = change.text.clone();
                     self.index = LineIndex::new(&text);
                     incremental = false;
-                    last_edit = None;
+                    edits.clear();
                 }
                 Some((start, end)) => {
                     let start_byte = self.index.offset(start);
@@ -370,20 +368,14 @@ impl Document {
                     rope.insert(start_char, &change.text);
                     self.index = LineIndex::from_rope(rope);
                     let new_end_byte = start_byte + change.text.len();
-                    let edit = InputEdit {
+                    edits.push(InputEdit {
                         start_byte,
                         old_end_byte: end_byte,
                         new_end_byte,
                         start_position: start_point,
                         old_end_position: old_end_point,
                         new_end_position: self.index.point(new_end_byte),
-                    };
-                    // The trees learn of each edit when the next one comes
-                    // (or at the reparse below, for the last one).
-                    if let (Some(previous), Some(syntax)) = (last_edit.take(), &mut self.syntax) {
-                        syntax.edit(&previous);
-                    }
-                    last_edit = Some(edit);
+                    });
                 }
             }
         }
@@ -393,34 +385,29 @@ impl Document {
             self.syntax = None;
             return;
         }
-        match (incremental, self.syntax.as_mut(), last_edit) {
-            (true, Some(syntax), Some(edit)) if changes.len() == 1 => {
+        let Some(syntax) = self.syntax.as_mut().filter(|_| incremental) else {
+            self.reparse_from_scratch();
+            return;
+        };
+        let parsed = match edits.as_slice() {
+            [edit] => {
                 let index = &self.index;
-                let ok = syntax.edit_and_reparse(&mut self.parser, &self.text, &edit, |offset| {
+                syntax.edit_and_reparse(&mut self.parser, &self.text, edit, |offset| {
                     index.point(offset)
-                });
-                if !ok {
-                    self.syntax = None;
-                }
+                })
             }
-            (true, Some(syntax), last_edit) => {
-                if let Some(edit) = last_edit {
-                    syntax.edit(&edit);
-                }
-                if !syntax.reparse_whole(&mut self.parser, &self.text) {
-                    self.syntax = None;
-                }
+            edits => {
+                edits.iter().for_each(|edit| syntax.edit(edit));
+                syntax.reparse_whole(&mut self.parser, &self.text)
             }
-            _ => self.reparse_from_scratch(),
+        };
+        if !parsed {
+            self.syntax = None;
         }
     }
 
     fn reparse_from_scratch(&mut self) {
-        self.syntax = if self.too_large() {
-            None
-        } else {
-            parse(&mut self.parser, &self.text, None).map(SyntaxTrees::from)
-        };
+        self.syntax = SyntaxTrees::parse_whole(&mut self.parser, &self.text);
     }
 }
 

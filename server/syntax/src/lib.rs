@@ -26,10 +26,6 @@ pub use syntax_trees::SyntaxTrees;
 /// Parses and models a whole file in one call (the CLI's path; the LSP keeps a
 /// [`Document`] and calls [`build_model`] with its tree).
 pub fn analyze_source(text: &str, opts: &BuildOptions) -> FileModel {
-    let tree = if text.len() > document::MAX_PARSE_BYTES {
-        None
-    } else {
-        document::parse(&mut document::cuda_parser(), text, None).map(SyntaxTrees::from)
-    };
-    build_model(text, tree.as_ref(), opts)
+    let trees = SyntaxTrees::parse_whole(&mut document::cuda_parser(), text);
+    build_model(text, trees.as_ref(), opts)
 }

@@ -63,7 +63,7 @@ impl LineTable {
         self.starts.get(line).copied().unwrap_or(self.text.len())
     }
 
-    /// The line's text without its line break.
+    /// The line's text without its line break (empty past the last line).
     pub fn line_content(&self, line: usize) -> &str {
         let start = self.line_start(line);
         let end = self.line_start(line + 1);

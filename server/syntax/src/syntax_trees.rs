@@ -15,7 +15,7 @@
 
 use tree_sitter::{InputEdit, Node, Parser, Range, Tree};
 
-use crate::document::parse;
+use crate::document::{MAX_PARSE_BYTES, parse};
 
 /// Items larger than this are re-parsed with the whole file (incremental
 /// parsing of a big item alone would not be cheaper).
@@ -45,6 +45,15 @@ impl From<Tree> for SyntaxTrees {
 }
 
 impl SyntaxTrees {
+    /// A whole-file parse of `text`; `None` when the text is larger than
+    /// [`MAX_PARSE_BYTES`] or the parser gave up (see [`parse`]).
+    pub fn parse_whole(parser: &mut Parser, text: &str) -> Option<Self> {
+        if text.len() > MAX_PARSE_BYTES {
+            return None;
+        }
+        parse(parser, text, None).map(Self::from)
+    }
+
     /// The file's top-level nodes (named and not, e.g. a stray `;`) in order.
     pub fn top_level(&self) -> Vec<Node<'_>> {
         let root = self.whole.root_node();
@@ -62,10 +71,8 @@ impl SyntaxTrees {
                 out.push(items[next]);
                 next += 1;
             }
-            let overlaps =
-                |i: &Node| node.start_byte() < i.end_byte() && i.start_byte() < node.end_byte();
-            let replaced = next.checked_sub(1).is_some_and(|p| overlaps(&items[p]))
-                || items.get(next).is_some_and(overlaps);
+            let replaced = next.checked_sub(1).is_some_and(|p| overlap(node, items[p]))
+                || items.get(next).is_some_and(|&i| overlap(node, i));
             if !replaced {
                 out.push(node);
             }
@@ -102,11 +109,7 @@ impl SyntaxTrees {
         }
         let node = root.first_child_for_byte(start)?;
         let inside = node.start_byte() < start && end < node.end_byte();
-        let replaced = self
-            .items
-            .iter()
-            .map(item_node)
-            .any(|i| node.start_byte() < i.end_byte() && i.start_byte() < node.end_byte());
+        let replaced = self.items.iter().any(|t| overlap(node, item_node(t)));
         (inside && node.is_named() && !node.has_error() && !replaced).then_some((None, node))
     }
 
@@ -174,6 +177,11 @@ impl SyntaxTrees {
             None => false,
         }
     }
+}
+
+/// The two nodes share at least one byte.
+fn overlap(a: Node, b: Node) -> bool {
+    a.start_byte() < b.end_byte() && b.start_byte() < a.end_byte()
 }
 
 /// The one item an item tree holds.

@@ -163,11 +163,7 @@ fn analyse_one(path: &Path, args: &Args, config: &AnalysisConfig, flags: &FlagSo
         Ok(text) => text,
         Err(reason) => return Outcome::Skipped { reason },
     };
-    let tree = if text.len() > document::MAX_PARSE_BYTES {
-        None
-    } else {
-        document::parse(&mut document::cuda_parser(), &text, None).map(SyntaxTrees::from)
-    };
+    let tree = SyntaxTrees::parse_whole(&mut document::cuda_parser(), &text);
     let request = pipeline::Request {
         text: &text,
         tree: tree.as_ref(),
