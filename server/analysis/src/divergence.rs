@@ -52,10 +52,10 @@ impl ThreadDependence {
         match &e.kind {
             ExprKind::Builtin(Builtin::ThreadIdx, _) => true,
             ExprKind::Ident(name) => self.vars.contains(name),
-            ExprKind::Call { callee, args, .. } => {
-                LANE_VARYING_CALLS.contains(&callee.as_str())
-                    || callee.starts_with("atomic")
-                    || args.iter().any(|a| self.varies(a))
+            ExprKind::Call(call) => {
+                LANE_VARYING_CALLS.contains(&call.callee.as_str())
+                    || call.callee.starts_with("atomic")
+                    || call.args.iter().any(|a| self.varies(a))
             }
             _ => e.children().into_iter().any(|c| self.varies(c)),
         }

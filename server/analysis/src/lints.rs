@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::{Expr, ExprKind, Stmt, StmtKind};
+use cudalens_syntax::ir::{CallExpr, Expr, ExprKind, Stmt, StmtKind};
 use cudalens_syntax::model::{Function, is_barrier};
 
 use crate::diagnostic::{Diagnostic, Severity, Span};
@@ -49,7 +49,8 @@ fn divergent_barriers(
     let check_exprs = |s: &Stmt, early_exit: &Option<Span>, out: &mut Vec<Diagnostic>| {
         for e in s.own_exprs() {
             e.walk(&mut |x| {
-                let ExprKind::Call { callee, .. } = &x.kind else { return };
+                let ExprKind::Call(call) = &x.kind else { return };
+                let callee = &call.callee;
                 if !is_barrier(callee) {
                     return;
                 }
@@ -238,7 +239,8 @@ impl SyncChecker<'_> {
 
     /// Processes reads before writes within one expression, in evaluation order.
     fn expr(&mut self, e: &Expr, mut p: Pending) -> Pending {
-        if let ExprKind::Call { callee, args, .. } = &e.kind {
+        if let ExprKind::Call(call) = &e.kind {
+            let CallExpr { callee, args, .. } = &**call;
             if is_barrier(callee) {
                 return Pending::default();
             }

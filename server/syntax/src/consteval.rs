@@ -50,7 +50,9 @@ impl<'a> ConstEnv<'a> {
 pub fn eval_int(e: &Expr, env: &ConstEnv) -> Option<i128> {
     use ExprKind::*;
     Some(match &e.kind {
-        Int { value, .. } => *value,
+        Int {
+            value, unsigned, ..
+        } => crate::ir::int_literal_value(*value, *unsigned),
         Bool(b) => *b as i128,
         Float { value, .. } if value.fract() == 0.0 && value.abs() < 1e30 => *value as i128,
         Ident(name) => env.lookup(name)?,
@@ -89,9 +91,10 @@ pub fn eval_int(e: &Expr, env: &ConstEnv) -> Option<i128> {
             }
         }
         SizeofType(ty) => env.size_of(ty)? as i128,
-        Call { callee, args, .. } if args.len() == 2 => {
+        Call(call) if call.args.len() == 2 => {
+            let args = &call.args;
             let (x, y) = (eval_int(&args[0], env)?, eval_int(&args[1], env)?);
-            match callee.trim_start_matches("std::") {
+            match call.callee.trim_start_matches("std::") {
                 "min" | "umin" => x.min(y),
                 "max" | "umax" => x.max(y),
                 _ => return None,

@@ -74,15 +74,15 @@ impl<'m> Analysis<'m> {
                     effects.written.insert(r);
                 }
             }
-            ExprKind::Call { callee, args, .. } => {
-                if callee.starts_with("atomic") {
-                    if let Some(r) = args.first().and_then(|a| root_of(a, &aliases)) {
+            ExprKind::Call(call) => {
+                if call.callee.starts_with("atomic") {
+                    if let Some(r) = call.args.first().and_then(|a| root_of(a, &aliases)) {
                         effects.written.insert(r.clone());
                         effects.atomic.insert(r);
                     }
                 } else {
-                    let roots = args.iter().map(|a| root_of(a, &aliases)).collect();
-                    calls.push((e.span, callee.clone(), roots));
+                    let roots = call.args.iter().map(|a| root_of(a, &aliases)).collect();
+                    calls.push((e.span, call.callee.clone(), roots));
                 }
             }
             _ => {}

@@ -77,7 +77,16 @@ impl FnLower<'_, '_> {
     pub fn expr(&mut self, e: &Expr, out: &mut Vec<WStmt>) -> Val {
         use ExprKind::*;
         match &e.kind {
-            Int { value, unsigned, long } => self.int_literal(*value, *unsigned, *long, e.span),
+            Int {
+                value,
+                unsigned,
+                long,
+            } => self.int_literal(
+                cudalens_syntax::ir::int_literal_value(*value, *unsigned),
+                *unsigned,
+                *long,
+                e.span,
+            ),
             Float { value, single } => {
                 let s = if *single || !self.m.opts.enable_f64 {
                     Scalar::F32
@@ -105,8 +114,8 @@ impl FnLower<'_, '_> {
                 self.incdec(*increment, *prefix, target, e.span, out, true)
             }
             Ternary(c, a, b) => self.ternary(c, a, b, e.span, out),
-            Call { callee, template_args, args } => {
-                let v = self.call(callee, template_args, args, e.span, out);
+            Call(call) => {
+                let v = self.call(&call.callee, &call.template_args, &call.args, e.span, out);
                 if v.ptr.is_none() && v.ty != Ty::Void && self.last_call_effectful(&v) {
                     self.materialize(v, "call", out)
                 } else {
@@ -701,13 +710,9 @@ impl FnLower<'_, '_> {
                     self.expr_stmt(item, out);
                 }
             }
-            ExprKind::Call {
-                callee,
-                template_args,
-                args,
-            } => {
+            ExprKind::Call(call) => {
                 self.result_discarded = true;
-                let v = self.call(callee, template_args, args, e.span, out);
+                let v = self.call(&call.callee, &call.template_args, &call.args, e.span, out);
                 self.result_discarded = false;
                 if v.is_error() || v.text.is_empty() {
                     return;

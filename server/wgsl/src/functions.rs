@@ -340,7 +340,8 @@ fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: us
     let mut synchronizes = false;
     if let Some(body) = &f.body {
         body.walk_exprs(&mut |e| {
-            if let ExprKind::Call { callee, .. } = &e.kind {
+            if let ExprKind::Call(call) = &e.kind {
+                let callee = &call.callee;
                 if is_barrier(callee)
                     || callee.starts_with("atomic")
                     || callee.starts_with("__threadfence")

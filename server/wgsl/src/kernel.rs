@@ -679,8 +679,8 @@ fn warn_volatile(m: &mut Module, f: &Function) {
     let model = m.model;
     if let Some(body) = &f.body {
         body.walk_exprs(&mut |e| {
-            if let cudalens_syntax::ir::ExprKind::Call { callee, .. } = &e.kind
-                && let Some(g) = model.function(callee)
+            if let cudalens_syntax::ir::ExprKind::Call(call) = &e.kind
+                && let Some(g) = model.function(&call.callee)
                 && g.body.is_some()
             {
                 seen.insert(g.name.clone(), g);
@@ -735,10 +735,10 @@ fn buffers_read(f: &cudalens_syntax::model::Function) -> std::collections::HashS
                 }
                 visit(inner, true, out);
             }
-            ExprKind::Call { callee, args, .. } => {
+            ExprKind::Call(call) => {
                 // An atomic's target is updated, not read back by other threads.
-                let atomic = callee.starts_with("atomic");
-                for (i, a) in args.iter().enumerate() {
+                let atomic = call.callee.starts_with("atomic");
+                for (i, a) in call.args.iter().enumerate() {
                     if atomic && i == 0 {
                         if let ExprKind::Unary(UnOp::AddrOf, t) = &a.kind {
                             visit(t, true, out);

@@ -76,8 +76,8 @@ impl FnLower<'_, '_> {
             } => {
                 let parts = ForParts {
                     init,
-                    cond: cond.as_ref(),
-                    step: step.as_ref(),
+                    cond: cond.as_deref(),
+                    step: step.as_deref(),
                     body,
                     pragma: *unroll,
                     span: s.span,

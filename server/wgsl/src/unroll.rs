@@ -243,7 +243,9 @@ fn eval_block_const(
     // Every value, intermediate ones too, stays in 0..=i32::MAX: there signed
     // and unsigned 32-bit C arithmetic agree with this exact one.
     let v = match &e.kind {
-        ExprKind::Int { value, .. } => *value,
+        ExprKind::Int {
+            value, unsigned, ..
+        } => cudalens_syntax::ir::int_literal_value(*value, *unsigned),
         ExprKind::Ident(n) => konst(n)?,
         ExprKind::Builtin(Builtin::BlockDim, axis) => {
             let i = match axis {
@@ -294,9 +296,9 @@ fn writes_and_sync(model: Option<&FileModel>, body: &Stmt) -> (HashSet<String>, 
                 writes.insert(r.to_string());
             }
         }
-        ExprKind::Call { callee, .. } => {
+        ExprKind::Call(call) => {
             if let Some(model) = model
-                && synchronizes(model, callee, &mut visited)
+                && synchronizes(model, &call.callee, &mut visited)
             {
                 bad = true;
             }
@@ -374,9 +376,9 @@ fn synchronizes(model: &FileModel, callee: &str, visited: &mut HashSet<String>) 
     };
     let mut found = false;
     body.walk_exprs(&mut |e| {
-        if let ExprKind::Call { callee, .. } = &e.kind
+        if let ExprKind::Call(call) = &e.kind
             && !found
-            && synchronizes(model, callee, visited)
+            && synchronizes(model, &call.callee, visited)
         {
             found = true;
         }
@@ -431,9 +433,12 @@ fn is_pure(e: &Expr, name_ok: &mut dyn FnMut(&str) -> bool) -> bool {
         ExprKind::Member {
             base, arrow: false, ..
         } => is_pure(base, name_ok),
-        ExprKind::Call { callee, args, .. } => {
-            is_pure_math(callee.trim_start_matches("::").trim_start_matches("std::"))
-                && args.iter().all(|a| is_pure(a, name_ok))
+        ExprKind::Call(call) => {
+            is_pure_math(
+                call.callee
+                    .trim_start_matches("::")
+                    .trim_start_matches("std::"),
+            ) && call.args.iter().all(|a| is_pure(a, name_ok))
         }
         _ => false,
     }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use cudalens_syntax::FileModel;
 use cudalens_syntax::consteval::ConstEnv;
 use cudalens_syntax::ir::{
-    Axis, BinOp, Builtin, Expr, ExprKind, Stmt, StmtKind, Type, UnOp, VarDecl,
+    Axis, BinOp, Builtin, Expr, ExprKind, Stmt, StmtKind, Type, UnOp, VarDecl, int_literal_value,
 };
 use cudalens_syntax::model::{Function, Step, induction_of};
 
@@ -380,7 +380,14 @@ impl<'a> Interp<'a> {
             self.stmt(i, mask, certain);
         }
         if let Some(ind) = induction_of(s)
-            && self.try_unroll(&ind.var, cond.as_ref(), step.as_ref(), body, mask, certain)
+            && self.try_unroll(
+                &ind.var,
+                cond.as_deref(),
+                step.as_deref(),
+                body,
+                mask,
+                certain,
+            )
         {
             self.vars.insert(ind.var.clone(), Val::Unknown);
             return;
@@ -389,7 +396,7 @@ impl<'a> Interp<'a> {
         let induction = induction_of(s);
         let trips = induction
             .as_ref()
-            .and_then(|ind| self.trip_count(&ind.var, cond.as_ref(), &ind.step, mask));
+            .and_then(|ind| self.trip_count(&ind.var, cond.as_deref(), &ind.step, mask));
         let (saved_weight, saved_exact) = (self.weight, self.weight_exact);
         match trips {
             Some(t) => self.weight *= t as f64,
@@ -625,9 +632,10 @@ impl<'a> Interp<'a> {
             return Val::Unknown;
         }
         match &e.kind {
-            ExprKind::Int { value, .. } => {
-                i64::try_from(*value).map_or(Val::Unknown, |v| self.int(v))
-            }
+            ExprKind::Int {
+                value, unsigned, ..
+            } => i64::try_from(int_literal_value(*value, *unsigned))
+                .map_or(Val::Unknown, |v| self.int(v)),
             ExprKind::Bool(b) => self.int(*b as i64),
             ExprKind::WarpSize => self.int(32),
             ExprKind::Builtin(b, axis) => match b {
@@ -716,7 +724,7 @@ impl<'a> Interp<'a> {
             ExprKind::SizeofType(ty) => self
                 .size_of(ty)
                 .map_or(Val::Unknown, |s| self.int(s as i64)),
-            ExprKind::Call { callee, args, .. } => self.call(callee, args, mask),
+            ExprKind::Call(call) => self.call(&call.callee, &call.args, mask),
             ExprKind::Comma(items) => {
                 let mut last = Val::Unknown;
                 for i in items {
@@ -724,8 +732,8 @@ impl<'a> Interp<'a> {
                 }
                 last
             }
-            ExprKind::Launch { args, .. } => {
-                for a in args {
+            ExprKind::Launch(launch) => {
+                for a in &launch.args {
                     self.eval(a, mask);
                 }
                 Val::Unknown

@@ -100,7 +100,9 @@ pub fn analyze_kernel(
 pub fn expr_key(e: &Expr) -> String {
     use ExprKind::*;
     match &e.kind {
-        Int { value, .. } => value.to_string(),
+        Int {
+            value, unsigned, ..
+        } => cudalens_syntax::ir::int_literal_value(*value, *unsigned).to_string(),
         Float { value, .. } => format!("{value:?}"),
         Bool(b) => b.to_string(),
         Ident(n) => n.clone(),
@@ -112,9 +114,14 @@ pub fn expr_key(e: &Expr) -> String {
         Index(a, i) => format!("{}[{}]", expr_key(a), expr_key(i)),
         Member { base, field, .. } => format!("{}.{field}", expr_key(base)),
         Cast { ty, expr, .. } => format!("({}){}", ty.display(), expr_key(expr)),
-        Call { callee, args, .. } => format!(
-            "{callee}({})",
-            args.iter().map(expr_key).collect::<Vec<_>>().join(", ")
+        Call(call) => format!(
+            "{}({})",
+            call.callee,
+            call.args
+                .iter()
+                .map(expr_key)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => format!("{other:?}"),
     }

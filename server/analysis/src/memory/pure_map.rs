@@ -491,10 +491,10 @@ impl Matcher<'_> {
             ExprKind::Member { base, .. } => self.expr(base),
             ExprKind::Binary(_, a, b) => self.expr(a) && self.expr(b),
             ExprKind::Ternary(c, a, b) => self.expr(c) && self.expr(a) && self.expr(b),
-            ExprKind::Call { callee, args, .. } => {
-                PURE_CALLS.contains(&callee.as_str())
-                    && !self.model.functions.iter().any(|f| &f.name == callee)
-                    && args.iter().all(|a| self.expr(a))
+            ExprKind::Call(call) => {
+                PURE_CALLS.contains(&call.callee.as_str())
+                    && !self.model.functions.iter().any(|f| f.name == call.callee)
+                    && call.args.iter().all(|a| self.expr(a))
             }
             ExprKind::SizeofExpr(_) => true,
             _ => self.uniform(e, 0),

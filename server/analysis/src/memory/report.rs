@@ -508,7 +508,9 @@ fn index_carriers(
 /// Readable text for an expression (from the IR, so macros appear expanded).
 fn render_expr(e: &Expr) -> String {
     match &e.kind {
-        ExprKind::Int { value, .. } => value.to_string(),
+        ExprKind::Int {
+            value, unsigned, ..
+        } => cudalens_syntax::ir::int_literal_value(*value, *unsigned).to_string(),
         ExprKind::Ident(n) => n.clone(),
         ExprKind::Builtin(b, a) => format!("{}.{}", b.name(), a.name()),
         ExprKind::Binary(op, a, b) => {

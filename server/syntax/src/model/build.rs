@@ -630,11 +630,11 @@ impl<'o> Builder<'o> {
                     let args: Vec<Node> = ch.named_children(&mut c2).collect();
                     let max_threads = args.first().map(|a| self.expr(cx, *a));
                     let min_blocks = args.get(1).map(|a| self.expr(cx, *a));
-                    launch_bounds = Some(LaunchBounds {
+                    launch_bounds = Some(Box::new(LaunchBounds {
                         span: cx.span(*ch),
                         max_threads,
                         min_blocks,
-                    });
+                    }));
                 }
                 "type_qualifier" | "storage_class_specifier" | "attribute_specifier" => {
                     for w in cx.text(*ch).split_whitespace() {

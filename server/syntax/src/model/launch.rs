@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{Dim3, FileModel, Function, LaunchSite};
 use crate::consteval::ConstEnv;
 use crate::fingerprint::{self, FingerprintMap, Fingerprinter};
-use crate::ir::{Expr, ExprKind, VarDecl};
+use crate::ir::{Expr, ExprKind, LaunchExpr, VarDecl};
 
 /// The launches found in one caller, kept between builds: (file constants
 /// and types they were resolved with, where the caller started, launches).
@@ -45,13 +45,13 @@ pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
                 // The caller's scope is only worth building when it launches something.
                 let mut locals = None;
                 body.walk_exprs(&mut |e| {
-                    if let ExprKind::Launch {
-                        kernel,
-                        template_args,
-                        config,
-                        args,
-                    } = &e.kind
-                    {
+                    if let ExprKind::Launch(launch) = &e.kind {
+                        let LaunchExpr {
+                            kernel,
+                            template_args,
+                            config,
+                            args,
+                        } = &**launch;
                         let scope = locals.get_or_insert_with(|| LocalScope::new(f, &file_env));
                         found.push(Arc::new(scope.launch(
                             e,
@@ -151,7 +151,7 @@ impl<'a> LocalScope<'a> {
             return Dim3::default();
         }
         match &e.kind {
-            ExprKind::Call { callee, args, .. } if callee == "dim3" => self.components(args),
+            ExprKind::Call(call) if call.callee == "dim3" => self.components(&call.args),
             ExprKind::InitList(args) => self.components(args),
             ExprKind::Ident(name) => match self.decl_of(name, e.span.start) {
                 Some(d) if d.ty.base == "dim3" => {

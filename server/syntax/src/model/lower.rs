@@ -4,7 +4,7 @@ use tree_sitter::Node;
 
 use super::build::{Builder, Cx, ident_expr};
 use crate::document::parse;
-use crate::ir::{self, Axis, BinOp, Expr, ExprKind, Stmt, StmtKind, UnOp};
+use crate::ir::{self, Axis, BinOp, CallExpr, Expr, ExprKind, LaunchExpr, Stmt, StmtKind, UnOp};
 use crate::preprocess::cexpr::{parse_char_literal, parse_int_literal};
 use crate::span::{Severity, Span};
 
@@ -66,7 +66,9 @@ impl Builder<'_> {
         Ok(match n.kind() {
             "number_literal" => number(text),
             "char_literal" => Int {
-                value: parse_char_literal(text).unwrap_or(0),
+                value: parse_char_literal(text)
+                    .and_then(|v| i64::try_from(v).ok())
+                    .unwrap_or(0),
                 unsigned: false,
                 long: false,
             },
@@ -204,14 +206,14 @@ impl Builder<'_> {
                     .map(|t| self.type_descriptor(cx, t))
                     .unwrap_or_default();
                 Cast {
-                    ty,
+                    ty: Box::new(ty),
                     reinterpret: false,
                     expr: self.boxed(cx, field!(n, "value")),
                 }
             }
             "sizeof_expression" => {
                 if let Some(t) = field!(n, "type") {
-                    SizeofType(self.type_descriptor(cx, t))
+                    SizeofType(Box::new(self.type_descriptor(cx, t)))
                 } else {
                     SizeofExpr(self.boxed(cx, field!(n, "value")))
                 }
@@ -276,12 +278,12 @@ impl Builder<'_> {
             let cfg: Vec<Node> = config.named_children(&mut c2).collect();
             let config = cfg.into_iter().map(|x| self.expr(cx, x)).collect();
             self.launches_lowered += 1;
-            return Ok(ExprKind::Launch {
+            return Ok(ExprKind::Launch(Box::new(LaunchExpr {
                 kernel: callee,
                 template_args,
                 config,
                 args: lowered,
-            });
+            })));
         }
         let plain = callee.trim_start_matches("::");
         let cast = match plain {
@@ -298,16 +300,16 @@ impl Builder<'_> {
                 .map(|t| self.type_descriptor(cx, t))
                 .unwrap_or_default();
             return Ok(ExprKind::Cast {
-                ty,
+                ty: Box::new(ty),
                 reinterpret,
                 expr: Box::new(lowered.remove(0)),
             });
         }
-        Ok(ExprKind::Call {
+        Ok(ExprKind::Call(Box::new(CallExpr {
             callee,
             template_args,
             args: lowered,
-        })
+        })))
     }
 
     /// Lowers source `text` that tree-sitter did not parse as an expression
@@ -523,8 +525,8 @@ impl Builder<'_> {
                     }],
                     None => vec![],
                 };
-                let cond = field!(n, "condition").map(|c| self.expr(cx, c));
-                let step = field!(n, "update").map(|u| self.expr(cx, u));
+                let cond = field!(n, "condition").map(|c| Box::new(self.expr(cx, c)));
+                let step = field!(n, "update").map(|u| Box::new(self.expr(cx, u)));
                 let body = Box::new(self.opt_stmt(cx, field!(n, "body")));
                 StmtKind::For {
                     init,
@@ -548,7 +550,7 @@ impl Builder<'_> {
             },
             "case_statement" => {
                 let value_node = field!(n, "value");
-                let value = value_node.map(|v| self.expr(cx, v));
+                let value = value_node.map(|v| Box::new(self.expr(cx, v)));
                 let mut body = Vec::new();
                 let mut c = n.walk();
                 let children: Vec<Node> = n.named_children(&mut c).collect();
@@ -680,10 +682,10 @@ fn number(text: &str) -> ExprKind {
         let suffix = lower.trim_start_matches(|c: char| {
             c.is_ascii_hexdigit() || c == 'x' || c == '\'' || c == 'b'
         });
-        match parse_int_literal(text) {
-            Some(value) => ExprKind::Int {
+        match parse_int_literal(text).and_then(ir::int_literal_bits) {
+            Some((value, too_big_for_signed)) => ExprKind::Int {
                 value,
-                unsigned: suffix.contains('u'),
+                unsigned: suffix.contains('u') || too_big_for_signed,
                 long: suffix.contains('l'),
             },
             None => ExprKind::Unknown(text.to_string()),

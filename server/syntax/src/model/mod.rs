@@ -84,7 +84,8 @@ pub struct Function {
     pub ret: Type,
     pub template_params: Vec<TemplateParam>,
     pub params: Vec<Param>,
-    pub launch_bounds: Option<LaunchBounds>,
+    /// Boxed: most functions have none, and outlines keep thousands of functions.
+    pub launch_bounds: Option<Box<LaunchBounds>>,
     /// Boxed: an outline (`FileModel::outline`) keeps thousands of bodiless
     /// functions, and an inline `Stmt` made each 800 bytes.
     pub body: Option<Box<Stmt>>,
@@ -279,8 +280,8 @@ fn find_loops<'a>(s: &'a Stmt, out: &mut Vec<&'a Stmt>) {
 
 fn collect_calls<'a>(s: &'a Stmt, pred: &dyn Fn(&str) -> bool, out: &mut Vec<&'a Expr>) {
     fn in_expr<'a>(e: &'a Expr, pred: &dyn Fn(&str) -> bool, out: &mut Vec<&'a Expr>) {
-        if let ExprKind::Call { callee, .. } = &e.kind
-            && pred(callee)
+        if let ExprKind::Call(call) = &e.kind
+            && pred(&call.callee)
         {
             out.push(e);
         }
@@ -398,7 +399,7 @@ pub fn induction_of(s: &Stmt) -> Option<Induction> {
     Some(Induction {
         var,
         init: init_expr,
-        cond: cond.clone(),
+        cond: cond.as_deref().cloned(),
         step,
     })
 }
