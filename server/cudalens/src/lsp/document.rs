@@ -167,7 +167,8 @@ impl DocTask {
         }
         let current = self.snapshot_tx.borrow().clone();
         if let Some(current) = current {
-            let outline = tokio::task::spawn_blocking(move || current.hibernated()).await;
+            let outline =
+                crate::allocator::on_long_lived_thread(move || current.hibernated()).await;
             if let Ok(outline) = outline {
                 self.snapshot_tx.send_replace(Some(Arc::new(outline)));
             }
