@@ -318,12 +318,14 @@ impl Document {
     /// Frees the syntax trees and the rope (most of an idle document's
     /// memory; positions are then converted through a line table). The next
     /// edit, or [`Document::ensure_parsed`], parses the text from scratch.
-    pub fn drop_tree(&mut self) {
-        self.syntax = None;
+    /// Returns the trees, for callers that free them elsewhere (freeing a
+    /// large file's tree takes a millisecond or two).
+    pub fn drop_tree(&mut self) -> Option<SyntaxTrees> {
         self.index = self.index.compacted(&self.text);
         // A parser keeps its working buffers (megabytes after a large file):
         // a fresh one holds none.
         self.parser = cuda_parser();
+        self.syntax.take()
     }
 
     /// Parses again after [`Document::drop_tree`] (no-op when parsed).
