@@ -7,6 +7,8 @@ Starts SERVER (a shell command speaking LSP over stdio), opens FILE, and reports
   open_ms      didOpen -> first publishDiagnostics for the file
   edit_ms      median over N single-character edits (didChange) -> next publishDiagnostics
   edit_p95_ms  95th percentile of the same
+  first_edit_ms  the first of those edits alone (a server may keep less
+               state for a file that was only opened; it pays here)
 Prints one JSON line. Works against any LSP server (clangd, ours, ...).
 """
 import json, os, subprocess, sys, time, statistics, argparse, threading, queue
@@ -74,9 +76,11 @@ def main():
     send('shutdown', None); p.stdin.close()
     try: p.wait(timeout=5)
     except Exception: p.kill()
+    first_ms = lat[0] if lat else None
     lat.sort()
     print(json.dumps({'file': os.path.basename(path), 'lines': len(lines), 'open_ms': round(open_ms, 1), 'open_diagnostics': ndiag,
-                      'edit_ms': round(statistics.median(lat), 2), 'edit_p95_ms': round(lat[int(0.95 * (len(lat) - 1))], 2)}))
+                      'edit_ms': round(statistics.median(lat), 2), 'edit_p95_ms': round(lat[int(0.95 * (len(lat) - 1))], 2),
+                      'first_edit_ms': round(first_ms, 2) if first_ms is not None else None}))
 
 if __name__ == '__main__':
     main()

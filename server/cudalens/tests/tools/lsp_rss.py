@@ -82,7 +82,9 @@ def main():
         status = open('/proc/%d/status' % pid).read()
         return int([l for l in status.splitlines() if l.startswith(name)][0].split()[1]) / 1024
     report = {'files': len(a.files), 'text_mb': round(total / 1e6, 1),
-              'rss_mb': round(field('VmRSS:'), 1), 'peak_rss_mb': round(field('VmHWM:'), 1)}
+              'rss_mb': round(field('VmRSS:'), 1), 'peak_rss_mb': round(field('VmHWM:'), 1),
+              # Heap and stacks vs the mapped binary and libraries.
+              'rss_anon_mb': round(field('RssAnon:'), 1), 'rss_file_mb': round(field('RssFile:'), 1)}
     if a.settle > 0:
         end = time.time() + a.settle
         while time.time() < end:  # drain output, answering server requests
