@@ -438,7 +438,7 @@ impl Stmt {
     /// Calls `f` on this statement's own expressions and its direct child
     /// statements, in source order: the one place that knows each statement
     /// kind's shape for mutable walks ([`Stmt::shift`], [`Stmt::walk_exprs_mut`]).
-    fn for_each_part_mut(&mut self, f: &mut dyn FnMut(PartMut<'_>)) {
+    fn for_each_part_mut(&mut self, f: &mut (impl FnMut(PartMut<'_>) + ?Sized)) {
         match &mut self.kind {
             StmtKind::Decl(decls) => {
                 for d in decls {
@@ -540,7 +540,7 @@ impl Expr {
         }
     }
 
-    fn for_each_child_mut(&mut self, f: &mut dyn FnMut(&mut Expr)) {
+    fn for_each_child_mut(&mut self, f: &mut (impl FnMut(&mut Expr) + ?Sized)) {
         use ExprKind::*;
         match &mut self.kind {
             Unary(_, e)
