@@ -11,6 +11,10 @@ pub type Fingerprinter = xxhash_rust::xxh3::Xxh3Default;
 /// A map keyed by fingerprints.
 pub type FingerprintMap<V> = HashMap<u64, V, xxhash_rust::xxh3::Xxh3DefaultBuilder>;
 
+/// A hash map on the same fast hash, for other keys. (SipHash's defence
+/// against chosen keys buys nothing for keys made from the user's own source.)
+pub type FastHashMap<K, V> = HashMap<K, V, xxhash_rust::xxh3::Xxh3DefaultBuilder>;
+
 /// An empty [`FingerprintMap`] with room for `n` entries.
 pub fn map_with_capacity<V>(n: usize) -> FingerprintMap<V> {
     HashMap::with_capacity_and_hasher(n, Default::default())

@@ -14,7 +14,9 @@
 //! The pad and the interleave are offered only when re-running the
 //! interpreter on the changed kernel shows that they remove the cost.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use cudalens_syntax::fingerprint::FastHashMap;
 
 use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::{Axis, Builtin, Expr, ExprKind};
@@ -197,7 +199,7 @@ struct WarpPatterns<'e> {
     /// alone decides the cost.
     enabled: bool,
     unit: i64,
-    seen: HashMap<(Vec<i64>, Vec<u8>), Option<WarpCost>>,
+    seen: FastHashMap<(Vec<i64>, Vec<u8>), Option<WarpCost>>,
 }
 
 impl<'e> WarpPatterns<'e> {
@@ -209,7 +211,7 @@ impl<'e> WarpPatterns<'e> {
                 MemorySpace::Global => super::cost::SECTOR_BYTES,
                 MemorySpace::Shared => 4 * super::cost::BANKS,
             },
-            seen: HashMap::new(),
+            seen: FastHashMap::default(),
         }
     }
 
