@@ -88,8 +88,15 @@ mod tests {
         let thread = first.blocking_recv().expect("a result");
         assert_ne!(thread, std::thread::current().id(), "built elsewhere");
         let panicked = on_long_lived_thread(|| -> u32 { panic!("in a job") });
-        assert!(panicked.blocking_recv().is_err(), "a panic is an error, not a hang");
+        assert!(
+            panicked.blocking_recv().is_err(),
+            "a panic is an error, not a hang"
+        );
         let after = on_long_lived_thread(|| std::thread::current().id());
-        assert_eq!(after.blocking_recv().ok(), Some(thread), "the same thread lives on");
+        assert_eq!(
+            after.blocking_recv().ok(),
+            Some(thread),
+            "the same thread lives on"
+        );
     }
 }
