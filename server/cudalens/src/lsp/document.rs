@@ -55,7 +55,7 @@ pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
         dirty: false,
         refresh_views: false,
         hibernated: false,
-        edited: false,
+        reanalysed: false,
         snapshot_tx,
     };
     tokio::spawn(task.run(rx));
@@ -100,10 +100,12 @@ struct DocTask {
     refresh_views: bool,
     /// Idle: tree and caches freed, the snapshot an outline (see `hibernate`).
     hibernated: bool,
-    /// The client changed the text since it opened the document (or since
-    /// it last hibernated): only then is the syntax tree kept between
-    /// analyses (see `drop_tree_unless_edited`).
-    edited: bool,
+    /// The client changed the text, or a header it includes changed, since
+    /// it was opened or last hibernated: more analyses are coming, so the
+    /// syntax tree is kept between them (see `drop_tree_unless_reanalysed`).
+    /// Settings and nvcc's register counts cause one re-analysis, not a
+    /// series.
+    reanalysed: bool,
     snapshot_tx: watch::Sender<Option<Arc<Snapshot>>>,
 }
 
@@ -166,7 +168,7 @@ impl DocTask {
     async fn hibernate(&mut self, why: &str) {
         self.state.forget_analyzed(&self.uri);
         self.hibernated = true;
-        self.edited = false;
+        self.reanalysed = false;
         self.caches = None;
         if let Some(doc) = self.doc.as_mut() {
             drop_in_background(doc.drop_tree());
@@ -196,7 +198,7 @@ impl DocTask {
     }
 
     /// Leaves hibernation, and parses the text again if its tree was
-    /// dropped (hibernation, or `drop_tree_unless_edited`).
+    /// dropped (hibernation, or `drop_tree_unless_reanalysed`).
     async fn ensure_parsed(&mut self) {
         self.hibernated = false;
         let Some(mut doc) = self
@@ -223,14 +225,15 @@ impl DocTask {
         }
     }
 
-    /// Frees the syntax tree of a document nobody has edited since it was
-    /// opened or last hibernated. The tree serves only incremental re-parses
-    /// and is the largest part of an analysed document (7.5 MB for a
-    /// 180 KB file, against 6.5 MB for model, analysis and caches), while
-    /// most opened files are only read. Model and caches stay, so requests
-    /// are answered at once; the first edit parses from scratch.
-    fn drop_tree_unless_edited(&mut self) {
-        if !self.edited
+    /// Frees the syntax tree of a document analysed only once since it was
+    /// opened or last hibernated. The tree serves only re-analyses (an
+    /// edit's incremental re-parse, a header's change) and is the largest
+    /// part of an analysed document (7.5 MB for a 180 KB file, against
+    /// 6.5 MB for model, analysis and caches), while most opened files are
+    /// only read. Model and caches stay, so requests are answered at once;
+    /// the first edit parses from scratch.
+    fn drop_tree_unless_reanalysed(&mut self) {
+        if !self.reanalysed
             && let Some(doc) = self.doc.as_mut()
         {
             drop_in_background(doc.drop_tree());
@@ -244,10 +247,11 @@ impl DocTask {
             match event {
                 DocEvent::Open { .. } => text_events.push(event),
                 DocEvent::Change { .. } => {
-                    self.edited = true;
+                    self.reanalysed = true;
                     text_events.push(event)
                 }
-                DocEvent::Reanalyze => {
+                DocEvent::Reanalyze { header_changed } => {
+                    self.reanalysed |= header_changed;
                     self.base_flags = None;
                     self.dirty = true;
                     self.refresh_views = true;
@@ -297,7 +301,7 @@ impl DocTask {
 
     async fn analyze_and_publish(&mut self) {
         // Settings or a header changed while this document hibernated, or
-        // it was only viewed and its tree dropped.
+        // its tree was dropped after its first analysis.
         self.ensure_parsed().await;
         let Some(doc) = &self.doc else { return };
         let settings = self.state.settings();
@@ -375,7 +379,7 @@ impl DocTask {
             self.state.mark_analyzed(&self.uri);
         }
         drop_in_background(previous);
-        self.drop_tree_unless_edited();
+        self.drop_tree_unless_reanalysed();
     }
 
     /// Before an analysis: publishes the current snapshot with only an

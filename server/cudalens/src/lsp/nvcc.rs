@@ -172,7 +172,12 @@ pub fn schedule(
         };
         state.nvcc.store(key, registers);
         state.nvcc.set_running(key, false);
-        state.send(&snapshot.uri, DocEvent::Reanalyze);
+        state.send(
+            &snapshot.uri,
+            DocEvent::Reanalyze {
+                header_changed: false,
+            },
+        );
     });
 }
 

@@ -42,7 +42,11 @@ pub enum DocEvent {
         version: i32,
     },
     /// Settings, register counts or an included header changed.
-    Reanalyze,
+    Reanalyze {
+        /// An included header changed: its edits come one keystroke at a
+        /// time, so this document will be analysed again and again.
+        header_changed: bool,
+    },
     /// A request needs the full analysis of a hibernated document.
     Wake,
     /// Other documents were analysed since: free the tree and caches
@@ -263,7 +267,9 @@ impl ServerState {
     /// Asks every open document to be analysed again (settings changed).
     pub fn reanalyze_all(&self) {
         for doc in self.docs.iter() {
-            let _ = doc.events.send(DocEvent::Reanalyze);
+            let _ = doc.events.send(DocEvent::Reanalyze {
+                header_changed: false,
+            });
         }
     }
 
@@ -278,7 +284,9 @@ impl ServerState {
                     .any(|i| i.resolved.as_deref() == Some(header))
             });
             if includes_it {
-                let _ = doc.events.send(DocEvent::Reanalyze);
+                let _ = doc.events.send(DocEvent::Reanalyze {
+                    header_changed: true,
+                });
             }
         }
     }
