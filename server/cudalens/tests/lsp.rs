@@ -555,6 +555,47 @@ fn configuration_changes_reanalyse_open_documents() {
 }
 
 #[test]
+fn editing_an_open_header_reanalyses_the_documents_that_include_it() {
+    let Fixture {
+        mut client,
+        uri,
+        header_uri,
+        _dir,
+    } = start(Value::Null);
+    // The block size comes from the header: 1000 is not a multiple of 32.
+    let source = SOURCE.replace("1000>>>", "BLOCK>>>");
+    let header = format!("{HEADER}#define BLOCK 1000\n");
+    client.open(&header_uri, &header, 1);
+    client.open(&uri, &source, 1);
+    assert!(codes(&client.diagnostics(&uri, 1)).contains(&"block-size-not-multiple-of-32"));
+    // Each header edit re-analyses the includer, whose own text (version 1)
+    // did not change: twice, so the second goes through the kept tree.
+    let block = position_of(&header, "1000");
+    let digits = block.clone().pipe_range(4);
+    client.change(&header_uri, 2, json!([{"range": digits, "text": "1024"}]));
+    client.diagnostics_until(&uri, |d| {
+        !d.iter()
+            .any(|d| d["code"] == "block-size-not-multiple-of-32")
+    });
+    client.change(
+        &header_uri,
+        3,
+        json!([{"range": block.pipe_range(4), "text": "1000"}]),
+    );
+    client.diagnostics_until(&uri, |d| {
+        d.iter()
+            .any(|d| d["code"] == "block-size-not-multiple-of-32")
+    });
+    // The includer's own first edit still gives a fresh, correct result.
+    let at = range_of(&source, "(n + 999)")["start"]
+        .clone()
+        .pipe_range(0);
+    client.change(&uri, 2, json!([{"range": at, "text": " "}]));
+    assert!(codes(&client.diagnostics(&uri, 2)).contains(&"block-size-not-multiple-of-32"));
+    assert!(client.shutdown_and_exit().success());
+}
+
+#[test]
 fn pulls_configuration_when_the_client_supports_it() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut client = LspClient::start();
