@@ -55,8 +55,8 @@ fn bench(c: &mut Criterion) {
         max_include_depth: 16,
     };
     let config = AnalysisConfig::default();
-    let tree = document::parse(&mut document::cuda_parser(), &text, None).expect("parse");
-    let tree = cudalens_syntax::SyntaxTrees::from(tree);
+    let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut document::cuda_parser(), &text)
+        .expect("parse");
     c.bench_function("parse 5k lines", |b| {
         b.iter(|| document::parse(&mut document::cuda_parser(), &text, None))
     });

@@ -233,7 +233,7 @@ void host(float* a) { strided<8><<<64, 128>>>(a, a); strided<1><<<64, 128>>>(a, 
 fn cached_analysis_equals_fresh_analysis_after_edits() {
     use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze, analyze_cached};
     use cudalens_syntax::BuildOptions;
-    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::document::cuda_parser;
     use cudalens_syntax::model::{ModelCache, build_model_cached};
     use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
     let mut text = std::fs::read_to_string(common::corpus("memory/shared.cu")).unwrap();
@@ -262,7 +262,7 @@ fn cached_analysis_equals_fresh_analysis_after_edits() {
         ),
     ] {
         text = text.replacen(from, to, 1);
-        let tree = parse(&mut cuda_parser(), &text, None).map(cudalens_syntax::SyntaxTrees::from);
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), &text);
         let model = build_model_cached(&text, tree.as_ref(), &opts, &mut mcache);
         let cached = analyze_cached(&model, &text, &config, &mut acache);
         let fresh = analyze(&model, &text, &config);
@@ -275,7 +275,7 @@ fn cached_analysis_equals_fresh_analysis_after_edits() {
 fn cached_results_inside_device_functions_move_with_them() {
     use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze, analyze_cached};
     use cudalens_syntax::BuildOptions;
-    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::document::cuda_parser;
     use cudalens_syntax::model::{ModelCache, build_model_cached};
     use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
     let mut text = String::from(
@@ -293,7 +293,7 @@ fn cached_results_inside_device_functions_move_with_them() {
     let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());
     for edit in ["// above everything\n", "// again\n"] {
         text.insert_str(0, edit);
-        let tree = parse(&mut cuda_parser(), &text, None).map(cudalens_syntax::SyntaxTrees::from);
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), &text);
         let model = build_model_cached(&text, tree.as_ref(), &opts, &mut mcache);
         let cached = analyze_cached(&model, &text, &config, &mut acache);
         let fresh = analyze(&model, &text, &config);

@@ -105,8 +105,7 @@ proptest! {
             // recovery may legitimately differ between incremental and fresh
             // parses of broken text, so broken text is only checked for order).
             let trees = doc.syntax().expect("a tree after the edit");
-            let fresh = cudalens_syntax::document::parse(&mut cudalens_syntax::document::cuda_parser(), &expected, None)
-                .map(SyntaxTrees::from)
+            let fresh = SyntaxTrees::parse_whole(&mut cudalens_syntax::document::cuda_parser(), &expected)
                 .expect("a fresh tree");
             let nodes = trees.top_level();
             prop_assert!(nodes.windows(2).all(|w| w[0].end_byte() <= w[1].start_byte()));

@@ -220,7 +220,7 @@ fn syntax_errors_are_reported_and_the_rest_is_modelled() {
 /// when an `#if` stands between the header and the function.
 #[test]
 fn cached_template_functions_follow_their_header() {
-    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::document::cuda_parser;
     use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
     let provider: HashMap<PathBuf, String> = HashMap::new();
     let opts = BuildOptions {
@@ -240,7 +240,7 @@ fn cached_template_functions_follow_their_header() {
         ("int B = 128", "unsigned B = 128"),
     ] {
         text = text.replacen(from, to, 1);
-        let tree = parse(&mut cuda_parser(), &text, None).map(cudalens_syntax::SyntaxTrees::from);
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), &text);
         let cached = build_model_cached(&text, tree.as_ref(), &opts, &mut cache);
         let fresh = build_model(&text, tree.as_ref(), &opts);
         assert_eq!(
@@ -260,7 +260,7 @@ fn cached_template_functions_follow_their_header() {
 
 #[test]
 fn cached_builds_equal_fresh_builds_after_edits() {
-    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::document::cuda_parser;
     use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
     let provider: HashMap<PathBuf, String> =
         [(PathBuf::from("/p/src/polybench.cuh"), HEADER.to_string())]
@@ -294,7 +294,7 @@ fn cached_builds_equal_fresh_builds_after_edits() {
     ];
     for (from, to) in edits {
         text = text.replacen(from, to, 1);
-        let tree = parse(&mut cuda_parser(), &text, None).map(cudalens_syntax::SyntaxTrees::from);
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), &text);
         let cached = build_model_cached(&text, tree.as_ref(), &opts, &mut cache);
         let fresh = build_model(&text, tree.as_ref(), &opts);
         assert_eq!(
@@ -309,8 +309,8 @@ fn cached_builds_equal_fresh_builds_after_edits() {
 
 /// The grid sizes (x) of `gemm`'s launches in a fresh build of `text`.
 fn cache_check_grids(text: &str, opts: &BuildOptions) -> Vec<Option<i64>> {
-    use cudalens_syntax::document::{cuda_parser, parse};
-    let tree = parse(&mut cuda_parser(), text, None).map(cudalens_syntax::SyntaxTrees::from);
+    use cudalens_syntax::document::cuda_parser;
+    let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), text);
     cudalens_syntax::model::build_model(text, tree.as_ref(), opts)
         .launches_of("gemm")
         .map(|l| l.grid_dims.x)
@@ -389,7 +389,7 @@ __global__ void k(float* a, int n) {\n\
 /// spans shifted by the edit.
 #[test]
 fn functions_below_an_edit_move_in_place_when_unshared() {
-    use cudalens_syntax::document::{cuda_parser, parse};
+    use cudalens_syntax::document::cuda_parser;
     use cudalens_syntax::model::{ModelCache, build_model_cached};
     use cudalens_syntax::preprocess::include::FsProvider;
     let text = "__global__ void a(float* x) { x[threadIdx.x] = 1.0f; }\n\
@@ -404,9 +404,7 @@ __global__ void b(float* y) { y[threadIdx.x] = 2.0f; }\n";
     let mut parser = cuda_parser();
     let model = build_model_cached(
         text,
-        parse(&mut parser, text, None)
-            .map(cudalens_syntax::SyntaxTrees::from)
-            .as_ref(),
+        cudalens_syntax::SyntaxTrees::parse_whole(&mut parser, text).as_ref(),
         &opts,
         &mut cache,
     );
@@ -416,7 +414,7 @@ __global__ void b(float* y) { y[threadIdx.x] = 2.0f; }\n";
     drop(model);
 
     let edited = format!("// note\n{text}");
-    let tree = parse(&mut parser, &edited, None).map(cudalens_syntax::SyntaxTrees::from);
+    let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut parser, &edited);
     let model = build_model_cached(&edited, tree.as_ref(), &opts, &mut cache);
     let b = &model.functions[1];
     assert_eq!(b.name, "b");

@@ -204,12 +204,10 @@ mod tests {
     fn snapshot(text: &str) -> Snapshot {
         let settings = Settings::default();
         let config = settings.analysis_config(Default::default());
-        let tree = cudalens_syntax::document::parse(
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(
             &mut cudalens_syntax::document::cuda_parser(),
             text,
-            None,
-        )
-        .map(cudalens_syntax::SyntaxTrees::from);
+        );
         let analyzed = pipeline::run(pipeline::Request {
             text,
             tree: tree.as_ref(),
