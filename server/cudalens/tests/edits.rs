@@ -95,7 +95,7 @@ proptest! {
             // Now and then the document hibernates first (tree dropped): the
             // edit must then parse from scratch to the same result.
             if extra % 7 == 0 {
-                doc.drop_tree();
+                doc.drop_tree_and_rope();
             }
             doc.apply_changes(&[change], version as i32 + 1);
             prop_assert_eq!(&**doc.text(), expected.as_str());

@@ -315,17 +315,23 @@ impl Document {
         &self.index
     }
 
-    /// Frees the syntax trees and the rope (most of an idle document's
-    /// memory; positions are then converted through a line table). The next
-    /// edit, or [`Document::ensure_parsed`], parses the text from scratch.
-    /// Returns the trees, for callers that free them elsewhere (freeing a
-    /// large file's tree takes a millisecond or two).
+    /// Frees the syntax trees. The next edit, or
+    /// [`Document::ensure_parsed`], parses the text from scratch. Returns
+    /// the trees, for callers that free them elsewhere (freeing a large
+    /// file's tree takes a millisecond or two).
     pub fn drop_tree(&mut self) -> Option<SyntaxTrees> {
-        self.index = self.index.compacted(&self.text);
         // A parser keeps its working buffers (megabytes after a large file):
         // a fresh one holds none.
         self.parser = cuda_parser();
         self.syntax.take()
+    }
+
+    /// [`Document::drop_tree`], and the rope too: most of an idle document's
+    /// memory (positions are then converted through a line table; the next
+    /// edit rebuilds the rope).
+    pub fn drop_tree_and_rope(&mut self) -> Option<SyntaxTrees> {
+        self.index = self.index.compacted(&self.text);
+        self.drop_tree()
     }
 
     /// Parses again after [`Document::drop_tree`] (no-op when parsed).
@@ -514,7 +520,7 @@ mod tests {
         let text = "__global__ void k(float* a) {\r\n  a[0] = 1; // é\n}\n";
         let mut idle = Document::new(text.into(), 1);
         let mut busy = Document::new(text.into(), 1);
-        idle.drop_tree();
+        idle.drop_tree_and_rope();
         let edit = [change(1, 4, 1, 5, "threadIdx.x")];
         idle.apply_changes(&edit, 2);
         busy.apply_changes(&edit, 2);

@@ -170,13 +170,18 @@ impl DocTask {
         self.hibernated = true;
         self.reanalysed = false;
         self.caches = None;
-        if let Some(doc) = self.doc.as_mut() {
-            drop_in_background(doc.drop_tree());
-        }
         let current = self.snapshot_tx.borrow().clone();
+        let table = self.doc.as_mut().and_then(|doc| {
+            drop_in_background(doc.drop_tree_and_rope());
+            // The snapshot is of this text: it shares the document's table.
+            let same_text = current
+                .as_ref()
+                .is_some_and(|s| Arc::ptr_eq(&s.text, doc.text()));
+            same_text.then(|| doc.line_index().clone())
+        });
         if let Some(current) = current {
             let outline =
-                crate::allocator::on_long_lived_thread(move || current.hibernated()).await;
+                crate::allocator::on_long_lived_thread(move || current.hibernated(table)).await;
             if let Ok(outline) = outline {
                 self.snapshot_tx.send_replace(Some(Arc::new(outline)));
             }

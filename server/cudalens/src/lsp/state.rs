@@ -92,13 +92,15 @@ impl Snapshot {
     /// index, diagnostics and the model's outline (for go-to-definition from
     /// other files and include tracking). Function bodies, per-kernel reports
     /// and per-access costs go; requests that need them wake the document.
-    pub fn hibernated(&self) -> Snapshot {
+    /// `index` is the document's own line table when it has one for this
+    /// text (shared rather than built twice).
+    pub fn hibernated(&self, index: Option<LineIndex>) -> Snapshot {
         let mut outline = self.with_outline(Arc::new(FileAnalysis {
             diagnostics: self.analyzed.analysis.diagnostics.clone(),
             ..FileAnalysis::default()
         }));
         // A line table instead of the rope (the document drops its rope too).
-        outline.index = self.index.compacted(&self.text);
+        outline.index = index.unwrap_or_else(|| self.index.compacted(&self.text));
         outline
     }
 
