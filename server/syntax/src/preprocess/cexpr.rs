@@ -4,9 +4,20 @@
 use super::lex::{TokKind, Token, tokenize};
 use super::macros::MacroTable;
 
-/// Evaluates a `#if` condition with the macros defined at that point.
+/// Evaluates a `#if` condition with the macros defined at that point;
+/// `__has_include` is false.
 pub fn eval_condition(text: &str, macros: &MacroTable) -> Result<bool, String> {
-    let tokens = resolve_defined(&tokenize(text), macros);
+    eval_condition_with(text, macros, &|_, _| false)
+}
+
+/// Evaluates a `#if` condition; `has_include(name, system)` answers
+/// `__has_include("name")` / `__has_include(<name>)`.
+pub fn eval_condition_with(
+    text: &str,
+    macros: &MacroTable,
+    has_include: &dyn Fn(&str, bool) -> bool,
+) -> Result<bool, String> {
+    let tokens = resolve_operators(&tokenize(text), macros, has_include);
     let expanded = macros.expand(&tokens).map_err(|e| e.to_string())?;
     let mut p = Parser {
         toks: &expanded,
@@ -22,33 +33,89 @@ pub fn eval_condition(text: &str, macros: &MacroTable) -> Result<bool, String> {
     Ok(v != 0)
 }
 
-/// Replaces `defined X` and `defined(X)` before expansion, as the standard says.
-fn resolve_defined(toks: &[Token], macros: &MacroTable) -> Vec<Token> {
+/// Queries about the compiler that `#if` may ask. cudalens models no host
+/// compiler's attribute or builtin tables, so they answer 0 (the portable
+/// fallback branch), while `defined(__has_attribute)` is 1 as on gcc and clang.
+const COMPILER_QUERIES: [&str; 7] = [
+    "__has_attribute",
+    "__has_cpp_attribute",
+    "__has_builtin",
+    "__has_feature",
+    "__has_extension",
+    "__has_declspec_attribute",
+    "__has_warning",
+];
+
+/// Replaces `defined X`, `defined(X)`, `__has_include(...)` and the compiler
+/// queries by numbers before expansion, as the standard says for `defined`
+/// (an argument such as `<cuda_fp16.h>` must not be macro-expanded).
+fn resolve_operators(
+    toks: &[Token],
+    macros: &MacroTable,
+    has_include: &dyn Fn(&str, bool) -> bool,
+) -> Vec<Token> {
+    let number = |v: bool| Token {
+        kind: TokKind::Number,
+        text: if v { "1" } else { "0" }.into(),
+        space_before: true,
+    };
+    let is_operator = |name: &str| {
+        matches!(name, "__has_include" | "__has_include_next") || COMPILER_QUERIES.contains(&name)
+    };
     let mut out = Vec::with_capacity(toks.len());
     let mut i = 0;
     while i < toks.len() {
-        if toks[i].kind == TokKind::Ident && toks[i].text == "defined" {
+        let t = &toks[i];
+        if t.kind == TokKind::Ident && t.text == "defined" {
             let (name, skip) = if toks.get(i + 1).is_some_and(|t| t.is("(")) {
                 (toks.get(i + 2), 4)
             } else {
                 (toks.get(i + 1), 2)
             };
             if let Some(name) = name {
-                let v = if macros.is_defined(&name.text) {
-                    "1"
-                } else {
-                    "0"
-                };
-                out.push(Token {
-                    kind: TokKind::Number,
-                    text: v.into(),
-                    space_before: true,
-                });
+                out.push(number(
+                    macros.is_defined(&name.text) || is_operator(&name.text),
+                ));
                 i += skip;
                 continue;
             }
         }
-        out.push(toks[i].clone());
+        if t.kind == TokKind::Ident
+            && is_operator(&t.text)
+            && toks.get(i + 1).is_some_and(|t| t.is("("))
+        {
+            // The argument runs to the matching `)`.
+            let mut depth = 0;
+            let mut end = i + 1;
+            while end < toks.len() {
+                if toks[end].is("(") {
+                    depth += 1;
+                } else if toks[end].is(")") {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                end += 1;
+            }
+            let arg = &toks[(i + 2).min(end)..end.min(toks.len())];
+            let value = if t.text.starts_with("__has_include") {
+                match arg {
+                    [s] if s.kind == TokKind::Str => has_include(s.text.trim_matches('"'), false),
+                    [open, inner @ .., close] if open.is("<") && close.is(">") => {
+                        let name: String = inner.iter().map(|t| t.text.as_str()).collect();
+                        has_include(&name, true)
+                    }
+                    _ => false,
+                }
+            } else {
+                false
+            };
+            out.push(number(value));
+            i = end + 1;
+            continue;
+        }
+        out.push(t.clone());
         i += 1;
     }
     out
@@ -250,6 +317,14 @@ mod tests {
         assert_eq!(ev("(1 << 4) + 0x10 - 010 == 24 ? 1 : 0"), Ok(true));
         assert_eq!(ev("UNKNOWN"), Ok(false));
         assert_eq!(ev("__has_include(<x.h>)"), Ok(false));
+        assert_eq!(
+            ev("defined(__has_include) && !__has_attribute(noinline)"),
+            Ok(true)
+        );
+        let found = |name: &str, system: bool| name == "cuda/std/cstdint" && system;
+        let ev_with = |s: &str| eval_condition_with(s, &m, &found);
+        assert_eq!(ev_with("__has_include(<cuda/std/cstdint>)"), Ok(true));
+        assert_eq!(ev_with("__has_include(\"cuda/std/cstdint\")"), Ok(false));
         assert_eq!(ev("'a' == 97 && 100000000000ULL > 1"), Ok(true));
         assert!(ev("1 / 0").is_err());
         assert!(ev("1 +").is_err());

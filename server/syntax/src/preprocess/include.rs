@@ -9,6 +9,12 @@ use std::sync::Arc;
 /// memory and everything else from disk; tests use a map.
 pub trait SourceProvider: Send + Sync {
     fn read(&self, path: &Path) -> Option<Arc<str>>;
+
+    /// `read` would find a file there (asked before reading, so a header
+    /// that an include guard makes empty is never read again).
+    fn exists(&self, path: &Path) -> bool {
+        self.read(path).is_some()
+    }
 }
 
 /// Reads headers from disk, skipping anything too large or not text.
@@ -22,6 +28,10 @@ impl SourceProvider for FsProvider {
         }
         let bytes = std::fs::read(path).ok()?;
         Some(Arc::from(String::from_utf8_lossy(&bytes).as_ref()))
+    }
+
+    fn exists(&self, path: &Path) -> bool {
+        path.is_file()
     }
 }
 
@@ -38,6 +48,9 @@ pub struct CompileFlags {
     /// `-DNAME` (value "1") and `-DNAME=VALUE`.
     pub defines: Vec<(String, String)>,
     pub undefines: Vec<String>,
+    /// The device architecture nvcc compiles for, as `__CUDA_ARCH__` reads
+    /// (`-arch=sm_80` → 800); `None`: the configured one.
+    pub cuda_arch: Option<u32>,
 }
 
 impl CompileFlags {
@@ -78,11 +91,31 @@ impl CompileFlags {
                 }
             } else if let Some(u) = value(&mut i, arg, &["--undefine-macro", "-U"]) {
                 flags.undefines.push(u);
+            } else if let Some(a) = value(
+                &mut i,
+                arg,
+                &["--gpu-architecture", "-arch", "--cuda-gpu-arch", "-gencode"],
+            ) {
+                // The first architecture named is the pass cudalens models.
+                if flags.cuda_arch.is_none() {
+                    flags.cuda_arch = arch_number(&a);
+                }
             }
             i += 1;
         }
         flags
     }
+}
+
+/// `sm_80`, `compute_90a`, `arch=compute_80,code=sm_80` → 800, 900, 800.
+fn arch_number(text: &str) -> Option<u32> {
+    let at = text.find("sm_").or_else(|| text.find("compute_"))?;
+    let digits: String = text[at..]
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse::<u32>().ok().map(|v| v * 10)
 }
 
 /// Looks for `compile_commands.json` in `dir` and its ancestors (and their `build/`).
@@ -176,16 +209,24 @@ pub fn resolve_include(
     include_dirs: &[PathBuf],
     provider: &dyn SourceProvider,
 ) -> Option<(PathBuf, Arc<str>)> {
-    let candidates = including_dir
+    let path = find_include(name, including_dir, include_dirs, provider)?;
+    let text = provider.read(&path)?;
+    Some((path, text))
+}
+
+/// Where `#include "name"` leads (as [`resolve_include`]), without reading it.
+pub fn find_include(
+    name: &str,
+    including_dir: Option<&Path>,
+    include_dirs: &[PathBuf],
+    provider: &dyn SourceProvider,
+) -> Option<PathBuf> {
+    including_dir
         .into_iter()
         .map(|d| d.join(name))
-        .chain(include_dirs.iter().map(|d| d.join(name)));
-    for c in candidates {
-        if let Some(text) = provider.read(&c) {
-            return Some((normalize(&c), text));
-        }
-    }
-    None
+        .chain(include_dirs.iter().map(|d| d.join(name)))
+        .find(|c| provider.exists(c))
+        .map(|c| normalize(&c))
 }
 
 /// Removes `.` and `..` components without touching the file system.
@@ -227,5 +268,16 @@ mod tests {
             ]
         );
         assert!(flags_from_compile_commands("not json", Path::new("/x.cu")).is_none());
+        let arch = |args: &[&str]| {
+            let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+            CompileFlags::from_args(&args, Path::new("/")).cuda_arch
+        };
+        assert_eq!(arch(&["nvcc", "-arch=sm_80"]), Some(800));
+        assert_eq!(
+            arch(&["nvcc", "-gencode", "arch=compute_90a,code=sm_90a"]),
+            Some(900)
+        );
+        assert_eq!(arch(&["clang++", "--cuda-gpu-arch=sm_120"]), Some(1200));
+        assert_eq!(arch(&["nvcc", "-c", "a.cu"]), None);
     }
 }

@@ -1,5 +1,7 @@
 //! A small C tokenizer, enough for macro expansion and `#if` arithmetic.
 
+use crate::span::Span;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TokKind {
     Ident,
@@ -31,6 +33,11 @@ const PUNCTS: [&str; 48] = [
 
 /// Splits `src` into tokens, dropping comments and line continuations.
 pub fn tokenize(src: &str) -> Vec<Token> {
+    tokenize_spans(src).into_iter().map(|(t, _)| t).collect()
+}
+
+/// [`tokenize`], with each token's bytes in `src`.
+pub fn tokenize_spans(src: &str) -> Vec<(Token, Span)> {
     let b = src.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -112,11 +119,15 @@ pub fn tokenize(src: &str) -> Vec<Token> {
         while i < b.len() && !src.is_char_boundary(i) {
             i += 1;
         }
-        out.push(Token {
-            kind,
-            text: src[start..i.min(src.len())].to_string(),
-            space_before: space,
-        });
+        let end = i.min(src.len());
+        out.push((
+            Token {
+                kind,
+                text: src[start..end].to_string(),
+                space_before: space,
+            },
+            Span::new(start, end),
+        ));
         space = false;
     }
     out
@@ -135,7 +146,7 @@ pub fn join(tokens: &[Token]) -> String {
 }
 
 /// Two tokens that would fuse into a different token need a space between them.
-fn needs_space(a: &Token, b: &Token) -> bool {
+pub(crate) fn needs_space(a: &Token, b: &Token) -> bool {
     let word = |t: &Token| matches!(t.kind, TokKind::Ident | TokKind::Number);
     (word(a) && word(b))
         || (a.kind == TokKind::Punct

@@ -31,6 +31,13 @@ impl MacroDef {
         }
     }
 
+    pub fn function(name: &str, params: &[&str], body: &str) -> Self {
+        MacroDef {
+            params: Some(params.iter().map(|p| p.to_string()).collect()),
+            ..MacroDef::object(name, body)
+        }
+    }
+
     /// `NAME(a, b)` or `NAME` as the user would write it, for hovers.
     pub fn signature(&self) -> String {
         match &self.params {
@@ -72,6 +79,8 @@ pub struct MacroTable {
 }
 
 type HideSet = Arc<Vec<String>>;
+/// A token on its way through expansion: hide set and where it stands in the source.
+type Item = (Token, HideSet, Span);
 
 struct Budget {
     expansions: usize,
@@ -82,6 +91,11 @@ struct Budget {
 impl MacroTable {
     pub fn define(&mut self, def: MacroDef) {
         self.defs.insert(def.name.clone(), Arc::new(def));
+    }
+
+    /// [`MacroTable::define`] for a definition the caller keeps too.
+    pub fn define_shared(&mut self, def: Arc<MacroDef>) {
+        self.defs.insert(def.name.clone(), def);
     }
 
     pub fn undef(&mut self, name: &str) {
@@ -110,14 +124,36 @@ impl MacroTable {
 
     /// Fully macro-expands a token sequence.
     pub fn expand(&self, tokens: &[Token]) -> Result<Vec<Token>, ExpandError> {
+        let input: Vec<(Token, Span)> = tokens
+            .iter()
+            .map(|t| (t.clone(), Span::default()))
+            .collect();
+        Ok(self
+            .expand_mapped(input)?
+            .into_iter()
+            .map(|(t, _)| t)
+            .collect())
+    }
+
+    /// Fully macro-expands tokens that carry where they were written. Each
+    /// output token keeps its own span when it is an input token (also one
+    /// passed through a macro argument), and takes the span of the
+    /// outermost invocation (name to closing parenthesis) when a macro's
+    /// replacement list produced it.
+    pub fn expand_mapped(
+        &self,
+        tokens: Vec<(Token, Span)>,
+    ) -> Result<Vec<(Token, Span)>, ExpandError> {
         let mut budget = Budget {
             expansions: 0,
             tokens: 0,
             failed: None,
         };
         let empty: HideSet = Arc::new(Vec::new());
-        let input: Vec<(Token, HideSet)> =
-            tokens.iter().map(|t| (t.clone(), empty.clone())).collect();
+        let input: Vec<Item> = tokens
+            .into_iter()
+            .map(|(t, s)| (t, empty.clone(), s))
+            .collect();
         let out = self.expand_list(input, &mut budget);
         match budget.failed {
             Some(name) => Err(ExpandError::LimitExceeded(name)),
@@ -130,10 +166,10 @@ impl MacroTable {
         Ok(join(&self.expand(&tokenize(text))?))
     }
 
-    fn expand_list(&self, input: Vec<(Token, HideSet)>, budget: &mut Budget) -> Vec<Token> {
-        let mut work: std::collections::VecDeque<(Token, HideSet)> = input.into();
+    fn expand_list(&self, input: Vec<Item>, budget: &mut Budget) -> Vec<(Token, Span)> {
+        let mut work: std::collections::VecDeque<Item> = input.into();
         let mut out = Vec::new();
-        while let Some((tok, hide)) = work.pop_front() {
+        while let Some((tok, hide, origin)) = work.pop_front() {
             if budget.failed.is_some() {
                 return out;
             }
@@ -142,7 +178,7 @@ impl MacroTable {
                 _ => None,
             };
             let Some(def) = def else {
-                out.push(tok);
+                out.push((tok, origin));
                 continue;
             };
             budget.expansions += 1;
@@ -154,25 +190,26 @@ impl MacroTable {
             new_hide.push(def.name.clone());
             let new_hide: HideSet = Arc::new(new_hide);
             let replacement = match &def.params {
-                None => def.body.clone(),
+                None => body_at(&def.body, origin),
                 Some(params) => {
-                    if !work.front().is_some_and(|(t, _)| t.is("(")) {
-                        out.push(tok);
+                    if !work.front().is_some_and(|(t, _, _)| t.is("(")) {
+                        out.push((tok, origin));
                         continue;
                     }
-                    let Some(args) = take_args(&mut work) else {
+                    let Some((args, close)) = take_args(&mut work) else {
                         // Unterminated invocation: leave the name as written.
-                        out.push(tok);
+                        out.push((tok, origin));
                         continue;
                     };
-                    self.substitute(def, params, &args, budget)
+                    let invocation = Span::new(origin.start, close.end.max(origin.end));
+                    self.substitute(def, params, &args, invocation, budget)
                 }
             };
             budget.tokens += replacement.len();
-            for t in replacement.into_iter().rev() {
-                work.push_front((t, new_hide.clone()));
+            for (t, s) in replacement.into_iter().rev() {
+                work.push_front((t, new_hide.clone(), s));
             }
-            if let Some((t, _)) = work.front_mut() {
+            if let Some((t, _, _)) = work.front_mut() {
                 t.space_before = tok.space_before;
             }
         }
@@ -183,45 +220,53 @@ impl MacroTable {
         &self,
         def: &MacroDef,
         params: &[String],
-        args: &[Vec<(Token, HideSet)>],
+        args: &[Vec<Item>],
+        invocation: Span,
         budget: &mut Budget,
-    ) -> Vec<Token> {
+    ) -> Vec<(Token, Span)> {
         let arg_index = |name: &str| params.iter().position(|p| p == name);
-        let raw_arg = |k: usize| -> Vec<Token> {
+        let raw_arg = |k: usize| -> Vec<(Token, Span)> {
             if params.get(k).is_some_and(|p| p == "__VA_ARGS__") {
                 // The variadic parameter takes every remaining argument, commas included.
                 let mut v = Vec::new();
                 for (n, a) in args.iter().enumerate().skip(k) {
                     if n > k {
-                        v.push(Token {
-                            kind: TokKind::Punct,
-                            text: ",".into(),
-                            space_before: false,
-                        });
+                        v.push((
+                            Token {
+                                kind: TokKind::Punct,
+                                text: ",".into(),
+                                space_before: false,
+                            },
+                            invocation,
+                        ));
                     }
-                    v.extend(a.iter().map(|(t, _)| t.clone()));
+                    v.extend(a.iter().map(|(t, _, s)| (t.clone(), *s)));
                 }
                 v
             } else {
                 args.get(k)
-                    .map(|a| a.iter().map(|(t, _)| t.clone()).collect())
+                    .map(|a| a.iter().map(|(t, _, s)| (t.clone(), *s)).collect())
                     .unwrap_or_default()
             }
         };
         let body = &def.body;
-        let mut out: Vec<Token> = Vec::new();
+        let mut out: Vec<(Token, Span)> = Vec::new();
         let mut i = 0;
         while i < body.len() {
             let t = &body[i];
             if t.is("#")
                 && let Some(k) = body.get(i + 1).and_then(|n| arg_index(&n.text))
             {
-                let s = join(&raw_arg(k)).replace('\\', "\\\\").replace('"', "\\\"");
-                out.push(Token {
-                    kind: TokKind::Str,
-                    text: format!("\"{s}\""),
-                    space_before: t.space_before,
-                });
+                let raw: Vec<Token> = raw_arg(k).into_iter().map(|(t, _)| t).collect();
+                let s = join(&raw).replace('\\', "\\\\").replace('"', "\\\"");
+                out.push((
+                    Token {
+                        kind: TokKind::Str,
+                        text: format!("\"{s}\""),
+                        space_before: t.space_before,
+                    },
+                    invocation,
+                ));
                 i += 2;
                 continue;
             }
@@ -231,30 +276,36 @@ impl MacroTable {
                 i += 1;
                 continue;
             }
-            let piece: Vec<Token> = match arg_index(&t.text) {
+            let piece: Vec<(Token, Span)> = match arg_index(&t.text) {
                 Some(k) if t.kind == TokKind::Ident => {
                     let raw = raw_arg(k);
                     if next_is_paste || prev_is_paste {
                         raw
                     } else {
                         let hs: HideSet = Arc::new(Vec::new());
-                        self.expand_list(raw.into_iter().map(|t| (t, hs.clone())).collect(), budget)
+                        self.expand_list(
+                            raw.into_iter().map(|(t, s)| (t, hs.clone(), s)).collect(),
+                            budget,
+                        )
                     }
                 }
-                _ => vec![t.clone()],
+                _ => vec![(t.clone(), invocation)],
             };
             if prev_is_paste && !out.is_empty() && !piece.is_empty() {
-                let left = out.pop().unwrap_or_else(|| piece[0].clone());
-                let glued = format!("{}{}", left.text, piece[0].text);
-                let mut retok = tokenize(&glued);
-                if let Some(f) = retok.first_mut() {
+                let (left, _) = out.pop().unwrap_or_else(|| piece[0].clone());
+                let glued = format!("{}{}", left.text, piece[0].0.text);
+                let mut retok: Vec<(Token, Span)> = tokenize(&glued)
+                    .into_iter()
+                    .map(|t| (t, invocation))
+                    .collect();
+                if let Some((f, _)) = retok.first_mut() {
                     f.space_before = left.space_before;
                 }
                 out.extend(retok);
                 out.extend(piece.into_iter().skip(1));
             } else {
                 let mut piece = piece;
-                if let Some(f) = piece.first_mut() {
+                if let Some((f, _)) = piece.first_mut() {
                     f.space_before = t.space_before;
                 }
                 out.extend(piece);
@@ -265,14 +316,18 @@ impl MacroTable {
     }
 }
 
-/// Takes `( a, b, ... )` off the front of `work`, splitting at top-level commas.
-fn take_args(
-    work: &mut std::collections::VecDeque<(Token, HideSet)>,
-) -> Option<Vec<Vec<(Token, HideSet)>>> {
+/// A macro body's tokens, all placed at `at` (the invocation).
+fn body_at(body: &[Token], at: Span) -> Vec<(Token, Span)> {
+    body.iter().map(|t| (t.clone(), at)).collect()
+}
+
+/// Takes `( a, b, ... )` off the front of `work`, splitting at top-level
+/// commas; also returns the closing parenthesis's span.
+fn take_args(work: &mut std::collections::VecDeque<Item>) -> Option<(Vec<Vec<Item>>, Span)> {
     // Check it is terminated before consuming anything.
     let mut depth = 0usize;
     let mut end = None;
-    for (k, (t, _)) in work.iter().enumerate() {
+    for (k, (t, _, _)) in work.iter().enumerate() {
         if t.is("(") {
             depth += 1;
         } else if t.is(")") {
@@ -284,9 +339,9 @@ fn take_args(
         }
     }
     let end = end?;
-    let mut taken: Vec<(Token, HideSet)> = work.drain(..=end).collect();
+    let mut taken: Vec<Item> = work.drain(..=end).collect();
     taken.remove(0);
-    taken.pop();
+    let close = taken.pop().map(|(_, _, s)| s).unwrap_or_default();
     let mut args = vec![Vec::new()];
     let mut depth = 0usize;
     for item in taken {
@@ -305,7 +360,7 @@ fn take_args(
     if args.len() == 1 && args[0].is_empty() {
         args.clear();
     }
-    Some(args)
+    Some((args, close))
 }
 
 #[cfg(test)]

@@ -6,3 +6,5 @@ pub mod cexpr;
 pub mod include;
 pub mod lex;
 pub mod macros;
+pub mod predefined;
+pub mod scan;
