@@ -53,6 +53,7 @@ fn bench(c: &mut Criterion) {
         flags: CompileFlags::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let config = AnalysisConfig::default();
     let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut document::cuda_parser(), &text)

@@ -9,6 +9,7 @@ fn main() {
         flags: CompileFlags::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let mut doc = Document::new(text, 1);
     let mut mc = ModelCache::default();

@@ -242,6 +242,7 @@ fn cached_analysis_equals_fresh_analysis_after_edits() {
         flags: CompileFlags::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let config = AnalysisConfig::default();
     let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());
@@ -288,6 +289,7 @@ fn cached_results_inside_device_functions_move_with_them() {
         flags: CompileFlags::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let config = AnalysisConfig::default();
     let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());

@@ -21,6 +21,7 @@ fn main() {
         flags: CompileFlags::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let config = AnalysisConfig::default();
     let mut doc = document::Document::new(text, 1);

@@ -26,6 +26,7 @@ fn main() {
         flags: Default::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let mut open = None;
     for _ in 0..opens {

@@ -105,6 +105,7 @@ pub fn model_of_file(path: &Path, text: &str) -> FileModel {
             flags,
             provider: &FsProvider,
             max_include_depth: crate::pipeline::MAX_INCLUDE_DEPTH,
+            deadline: None,
         },
     )
 }

@@ -14,6 +14,10 @@ use cudalens_syntax::{BuildOptions, FileModel, SyntaxTrees};
 /// How deep `#include` chains are followed.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
 
+/// How long building one file's model may take before it stops and says so
+/// (real files take milliseconds; this bounds pathological input).
+pub const BUILD_TIME_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// One file's model and everything the analyses found in it.
 #[derive(Debug, Default)]
 pub struct Analyzed {
@@ -67,17 +71,30 @@ pub struct Request<'a> {
 
 /// Builds the model and analyses it.
 pub fn run(req: Request<'_>) -> Analyzed {
+    let mut flags = req.flags;
+    // `__CUDA_ARCH__` is the configured target unless the file's own
+    // compile command names one.
+    if flags.cuda_arch.is_none() {
+        flags.cuda_arch = cuda_arch_value(&req.config.arch);
+    }
     let opts = BuildOptions {
         path: req.path,
-        flags: req.flags,
+        flags,
         provider: req.provider,
         max_include_depth: MAX_INCLUDE_DEPTH,
+        deadline: Some(std::time::Instant::now() + BUILD_TIME_BUDGET),
     };
     let mut scratch = Caches::default();
     let caches = req.caches.unwrap_or(&mut scratch);
     let model = build_model_cached(req.text, req.tree, &opts, &mut caches.model);
     let analysis = analyze_cached(&model, req.text, req.config, &mut caches.analysis);
     Analyzed::new(model, Arc::new(analysis))
+}
+
+/// `sm_90` → 900, `sm_120` → 1200: the value `__CUDA_ARCH__` has.
+fn cuda_arch_value(arch: &str) -> Option<u32> {
+    let digits: String = arch.chars().filter(char::is_ascii_digit).collect();
+    digits.parse::<u32>().ok().map(|v| v * 10)
 }
 
 /// [`run`], with a panic in a lower crate turned into an error message instead

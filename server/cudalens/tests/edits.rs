@@ -120,7 +120,7 @@ proptest! {
                 let offset = valid_offset(&expected, offset);
                 prop_assert_eq!(index.offset(index.position(offset)), offset);
             }
-            let opts = BuildOptions { path: None, flags: Default::default(), provider: &provider, max_include_depth: 4 };
+            let opts = BuildOptions { path: None, flags: Default::default(), provider: &provider, max_include_depth: 4, deadline: None };
             let model = build_model(doc.text(), doc.syntax(), &opts);
             if clean {
                 let from_fresh = build_model(doc.text(), Some(&fresh), &opts);

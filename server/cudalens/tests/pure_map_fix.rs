@@ -48,6 +48,7 @@ fn model_of(source: &str) -> FileModel {
             flags: CompileFlags::default(),
             provider: &provider,
             max_include_depth: 8,
+            deadline: None,
         },
     )
 }

@@ -343,6 +343,7 @@ fn transpile_suite(
             flags: CompileFlags::default(),
             provider: &provider,
             max_include_depth: 8,
+            deadline: None,
         },
     );
     let kernel = if stem == "templates_device" {

@@ -20,6 +20,7 @@ fn model_with(files: &[(&str, &str)], main: &str, flags: CompileFlags) -> FileMo
         flags,
         provider: &provider,
         max_include_depth: 16,
+        deadline: None,
     };
     analyze_source(&src, &opts)
 }
@@ -228,6 +229,7 @@ fn cached_template_functions_follow_their_header() {
         flags: CompileFlags::default(),
         provider: &provider,
         max_include_depth: 4,
+        deadline: None,
     };
     let mut text = "template <int B = 64>\n__global__ void k(float* x) { x[threadIdx.x] = B; }\n\
                     template <int C>\n#if 1\n__global__ void h(float* y) { y[0] = C; }\n#endif\n"
@@ -271,6 +273,7 @@ fn cached_builds_equal_fresh_builds_after_edits() {
         flags: CompileFlags::default(),
         provider: &provider,
         max_include_depth: 16,
+        deadline: None,
     };
     let mut cache = ModelCache::default();
     let mut text = MAIN.to_string();
@@ -399,6 +402,7 @@ __global__ void b(float* y) { y[threadIdx.x] = 2.0f; }\n";
         flags: CompileFlags::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let mut cache = ModelCache::default();
     let mut parser = cuda_parser();

@@ -22,6 +22,7 @@ fn main() {
             flags: CompileFlags::default(),
             provider: &provider,
             max_include_depth: 8,
+            deadline: None,
         },
     );
     let opts = TranspileOptions {

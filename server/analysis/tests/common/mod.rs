@@ -24,6 +24,7 @@ pub fn analyze_file(path: &Path) -> (String, FileModel, FileAnalysis) {
         flags: CompileFlags::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let model = analyze_source(&text, &opts);
     let analysis = analyze(&model, &text, &AnalysisConfig::default());
@@ -37,6 +38,7 @@ pub fn analyze_text(text: &str) -> (FileModel, FileAnalysis) {
         flags: CompileFlags::default(),
         provider: &FsProvider,
         max_include_depth: 16,
+        deadline: None,
     };
     let model = analyze_source(text, &opts);
     let analysis = analyze(&model, text, &AnalysisConfig::default());

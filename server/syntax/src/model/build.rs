@@ -2,23 +2,27 @@
 //! goes (so each macro applies from its definition on), and records functions,
 //! globals, types and launch sites.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Parser};
 
+use super::headers::{HeaderStore, ParsedHeader};
 use super::lower::ExpansionKey;
 use super::{
     ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind,
 };
-use crate::document::{cuda_parser, parse};
+use crate::document::cuda_parser;
 use crate::fingerprint::{self, FingerprintMap, Fingerprinter};
 use crate::ir::{Expr, ExprKind, Type, VarDecl};
-use crate::preprocess::cexpr::eval_condition;
-use crate::preprocess::include::{CompileFlags, SourceProvider, resolve_include};
+use crate::preprocess::cexpr::eval_condition_with;
+use crate::preprocess::include::{CompileFlags, FsProvider, SourceProvider, find_include};
 use crate::preprocess::lex::tokenize;
 use crate::preprocess::macros::{MacroDef, MacroTable};
+use crate::preprocess::predefined::{is_toolkit_header, predefined};
+use crate::preprocess::scan::Directive;
 use crate::span::{Severity, Span, SyntaxDiagnostic};
 use crate::syntax_trees::SyntaxTrees;
 use crate::types::normalize_base;
@@ -30,15 +34,32 @@ pub struct BuildOptions<'a> {
     pub flags: CompileFlags,
     pub provider: &'a dyn SourceProvider,
     pub max_include_depth: usize,
+    /// When reached, the build stops reading further items and says so
+    /// (a notice on the file): no file takes the server or `check` hostage.
+    pub deadline: Option<Instant>,
 }
 
-/// Syntax errors reported per file at most; past that one summary line.
-const MAX_SYNTAX_ERRORS: usize = 50;
+impl Default for BuildOptions<'_> {
+    /// No path, no flags, headers from disk, includes 16 deep, no deadline.
+    fn default() -> Self {
+        BuildOptions {
+            path: None,
+            flags: CompileFlags::default(),
+            provider: &FsProvider,
+            max_include_depth: 16,
+            deadline: None,
+        }
+    }
+}
 
-/// A header's text and tree.
-type ParsedHeader = (String, Option<Tree>);
-/// Parsed headers by path, with the hash of the text they were parsed from.
-type HeaderCache = HashMap<PathBuf, (u64, Arc<ParsedHeader>)>;
+/// Header text a file reads fully (trees walked: functions, types,
+/// constants) before further headers are read for their macros only (see
+/// `headers.rs`). Real project headers fit (ggml's CUDA backend includes
+/// about 0.9 MB); a CUTLASS example includes 5 to 23 MB.
+const MAX_FULL_HEADER_BYTES: usize = 2 * 1024 * 1024;
+
+/// Notes about code cudalens cannot parse, per file at most.
+pub(super) const MAX_SYNTAX_NOTES: usize = 50;
 
 /// Lowered functions and parsed headers kept between builds of the same
 /// document, so an edit re-lowers only the function it touched.
@@ -47,9 +68,22 @@ pub struct ModelCache {
     /// (file, text, macro state, template) hash → the function as last
     /// built and where it started then (shared with the models built).
     functions: FingerprintMap<(Arc<Function>, usize)>,
-    headers: HeaderCache,
+    /// Parsed headers; shared with other documents and files when made by
+    /// [`ModelCache::sharing`].
+    headers: Arc<HeaderStore>,
     /// Launch sites by caller fingerprint (see `launch::resolve_launches`).
     launches: super::launch::LaunchCache,
+}
+
+impl ModelCache {
+    /// A cache whose headers come from (and go to) `store`, which other
+    /// documents or files share.
+    pub fn sharing(store: Arc<HeaderStore>) -> Self {
+        ModelCache {
+            headers: store,
+            ..ModelCache::default()
+        }
+    }
 }
 
 /// Builds the model of `src` from its trees (`None` when the file was too large to parse).
@@ -70,7 +104,13 @@ pub fn build_model_cached(
         macros: MacroTable::default(),
         include_stack: Vec::new(),
         expansion_parser: cuda_parser(),
-        header_cache: HashMap::new(),
+        store: cache.headers.clone(),
+        once: HashSet::new(),
+        guards: HashMap::new(),
+        full_header_bytes: 0,
+        macro_only: MacroOnlyHeaders::default(),
+        main_include: None,
+        out_of_time: None,
         pending_unroll: None,
         macro_hash: 0,
         launches_lowered: 0,
@@ -80,14 +120,8 @@ pub fn build_model_cached(
         expansions: HashMap::new(),
         old_functions: std::mem::take(&mut cache.functions),
         new_functions: fingerprint::map_with_capacity(cache.functions.len()),
-        old_headers: std::mem::take(&mut cache.headers),
     };
-    for (name, value) in &opts.flags.defines {
-        b.macros.define(MacroDef::object(name, value));
-    }
-    for name in &opts.flags.undefines {
-        b.macros.undef(name);
-    }
+    b.predefine();
     let Some(tree) = tree else {
         b.model.diagnostics.push(SyntaxDiagnostic {
             span: Span::new(0, 0),
@@ -104,19 +138,14 @@ pub fn build_model_cached(
         src,
         file: None,
         origin: None,
+        map: None,
     };
     let top_level = tree.top_level();
-    for &node in &top_level {
-        // What `items` does for a translation unit's children.
-        if node.is_named() {
-            b.items(&cx, node, None);
-        }
-    }
-    b.syntax_errors(src, &top_level);
+    b.item_list(&cx, &top_level);
+    b.report_budgets();
     b.model.macros = b.macros;
     super::launch::resolve_launches(&mut b.model, &mut cache.launches);
     cache.functions = b.new_functions;
-    cache.headers = b.header_cache;
     b.model
 }
 
@@ -130,6 +159,18 @@ fn hash_of(parts: &[&[u8]]) -> u64 {
         p.hash(&mut h);
     }
     h.finish()
+}
+
+/// The architecture `__CUDA_ARCH__` stands for when no flag names one (sm_90).
+const DEFAULT_CUDA_ARCH: u32 = 900;
+
+/// Where an `#include` was written.
+pub(super) struct IncludeSite<'p> {
+    /// The including file (`None`: the main file).
+    pub from: Option<&'p Path>,
+    pub span: Span,
+    /// The header name's span.
+    pub path_span: Span,
 }
 
 /// The `template<...>` declaration items stand in.
@@ -148,6 +189,9 @@ pub(super) struct Cx<'s> {
     pub file: Option<&'s Path>,
     /// Set while lowering a macro expansion: every node gets this span.
     pub origin: Option<Span>,
+    /// Set while lowering an item's preprocessed text (see `region.rs`):
+    /// spans go through it back to the source.
+    pub map: Option<&'s super::region::SourceMap>,
 }
 
 impl Cx<'_> {
@@ -160,7 +204,22 @@ impl Cx<'_> {
     }
 
     pub fn span(&self, n: Node) -> Span {
-        self.origin.unwrap_or_else(|| n.byte_range().into())
+        match (self.origin, self.map) {
+            (Some(origin), _) => origin,
+            (None, Some(map)) => map.span(n.byte_range()),
+            (None, None) => n.byte_range().into(),
+        }
+    }
+
+    /// The text is the source as written (not a macro expansion or an
+    /// item's preprocessed text).
+    pub fn is_raw(&self) -> bool {
+        self.origin.is_none() && self.map.is_none()
+    }
+
+    /// Some macro produced part of node `n`'s text.
+    pub fn is_from_macro(&self, n: Node) -> bool {
+        self.origin.is_some() || self.map.is_some_and(|m| !m.verbatim(n.byte_range()))
     }
 }
 
@@ -170,7 +229,18 @@ pub(super) struct Builder<'o> {
     pub(super) macros: MacroTable,
     include_stack: Vec<PathBuf>,
     pub(super) expansion_parser: Parser,
-    header_cache: HeaderCache,
+    store: Arc<HeaderStore>,
+    /// Headers entered that said `#pragma once`.
+    once: HashSet<PathBuf>,
+    /// Headers read so far that have a classic include guard, with its macro.
+    guards: HashMap<PathBuf, String>,
+    /// Header text read fully so far (see [`MAX_FULL_HEADER_BYTES`]).
+    full_header_bytes: usize,
+    macro_only: MacroOnlyHeaders,
+    /// The main file's `#include` being followed, if any.
+    main_include: Option<Span>,
+    /// Where the deadline stopped the build (an offset in the main file).
+    out_of_time: Option<usize>,
     /// A `#pragma unroll` waiting for the loop it applies to.
     pub(super) pending_unroll: Option<Option<i64>>,
     /// Changes whenever a macro is defined or undefined: part of the cache key.
@@ -186,7 +256,15 @@ pub(super) struct Builder<'o> {
     pub(super) nesting_refusals: u64,
     /// Macro expansions already lowered, by expanded text (see `expand_expr`).
     pub(super) expansions: HashMap<ExpansionKey, Expr>,
-    old_headers: HeaderCache,
+}
+
+/// Headers read for their macros only, reported once per file.
+#[derive(Default)]
+struct MacroOnlyHeaders {
+    count: usize,
+    bytes: usize,
+    /// The main file's include that led to the first of them.
+    first_include: Option<Span>,
 }
 
 impl<'o> Builder<'o> {
@@ -212,7 +290,7 @@ impl<'o> Builder<'o> {
     /// File-scope items (and items inside namespaces, `extern "C"`, active `#if` branches).
     /// `template`: the `template<...>` declaration the items stand in, if any
     /// (its parameters are lowered only when a function is, see `function`).
-    fn items(&mut self, cx: &Cx, node: Node, template: Option<Template>) {
+    pub(super) fn items(&mut self, cx: &Cx, node: Node, template: Option<Template>) {
         if self.nesting >= super::lower::MAX_NESTING {
             self.nesting_refusals += 1;
             return;
@@ -224,7 +302,24 @@ impl<'o> Builder<'o> {
 
     fn items_inner(&mut self, cx: &Cx, node: Node, template: Option<Template>) {
         match node.kind() {
-            "translation_unit" | "declaration_list" | "linkage_specification" | "ERROR" => {
+            "translation_unit" | "declaration_list" | "linkage_specification" => {
+                let mut c = node.walk();
+                let children: Vec<Node> = node.children(&mut c).collect();
+                let children: Vec<Node> = match node.kind() {
+                    // `extern "C" { ... }`: the items are its body's.
+                    "linkage_specification" => match field!(node, "body") {
+                        Some(body) if body.kind() == "declaration_list" => {
+                            let mut c = body.walk();
+                            body.children(&mut c).collect()
+                        }
+                        Some(item) => vec![item],
+                        None => Vec::new(),
+                    },
+                    _ => children,
+                };
+                self.item_list(cx, &children);
+            }
+            "ERROR" => {
                 let mut c = node.walk();
                 let children: Vec<Node> = node.named_children(&mut c).collect();
                 for child in children {
@@ -276,10 +371,15 @@ impl<'o> Builder<'o> {
             }
             "enum_specifier" => self.enum_def(cx, node),
             kind if kind.starts_with("preproc_") => {
-                for child in self.preproc(cx, node) {
+                let active = self.preproc(cx, node);
+                match template {
                     // Inside an `#if` the header no longer precedes the item directly.
-                    let template = template.map(|t| Template { direct: false, ..t });
-                    self.items(cx, child, template);
+                    Some(t) => {
+                        for child in active {
+                            self.items(cx, child, Some(Template { direct: false, ..t }));
+                        }
+                    }
+                    None => self.item_list(cx, &active),
                 }
             }
             _ => {}
@@ -303,6 +403,73 @@ impl<'o> Builder<'o> {
 
     // ---- preprocessor -------------------------------------------------------
 
+    /// Defines what nvcc defines before the first line (see
+    /// `preprocess::predefined`), then the file's `-D`/`-U` flags; all of
+    /// it is part of every function's cache key.
+    fn predefine(&mut self) {
+        let flags = &self.opts.flags;
+        for def in predefined(flags.cuda_arch.unwrap_or(DEFAULT_CUDA_ARCH)) {
+            self.macros.define(def);
+        }
+        for (name, value) in &flags.defines {
+            self.macros.define(MacroDef::object(name, value));
+        }
+        for name in &flags.undefines {
+            self.macros.undef(name);
+        }
+        let flags_text = format!("{:?}", (flags.cuda_arch, &flags.defines, &flags.undefines));
+        self.macro_hash = hash_of(&[flags_text.as_bytes()]);
+    }
+
+    /// True once the build's deadline has passed; the first time, remembers
+    /// `at` (where the main file stopped being read).
+    pub(super) fn out_of_time(&mut self, at: usize) -> bool {
+        if self.out_of_time.is_some() {
+            return true;
+        }
+        let late = self.opts.deadline.is_some_and(|d| Instant::now() >= d);
+        if late {
+            self.out_of_time = Some(at);
+        }
+        late
+    }
+
+    /// The notices of budgets that cut the build short.
+    fn report_budgets(&mut self) {
+        if let Some(at) = self.out_of_time {
+            self.model.diagnostics.push(SyntaxDiagnostic {
+                span: Span::new(at, at),
+                severity: Severity::Info,
+                code: "analysis-budget",
+                message: "cudalens ran out of its time budget for this file here: what follows \
+                          (and any header still being read) was not analysed"
+                    .to_string(),
+            });
+        }
+        let m = &self.macro_only;
+        if let Some(span) = m.first_include {
+            let mb = |b: usize| b as f64 / (1024.0 * 1024.0);
+            self.model.diagnostics.push(SyntaxDiagnostic {
+                span,
+                severity: Severity::Hint,
+                code: "headers-macros-only",
+                message: format!(
+                    "{} header{} ({:.1} MB) reached through this include {} read for {} macros only: \
+                     the file's budget of {:.0} MB of fully read headers was used up, so the \
+                     functions and types {} declare{} are unknown to the analysis",
+                    m.count,
+                    if m.count == 1 { "" } else { "s" },
+                    mb(m.bytes),
+                    if m.count == 1 { "was" } else { "were" },
+                    if m.count == 1 { "its" } else { "their" },
+                    mb(MAX_FULL_HEADER_BYTES),
+                    if m.count == 1 { "it" } else { "they" },
+                    if m.count == 1 { "s" } else { "" },
+                ),
+            });
+        }
+    }
+
     /// Applies a directive; for a conditional, returns the active branch's items.
     pub(super) fn preproc<'t>(&mut self, cx: &Cx, node: Node<'t>) -> Vec<Node<'t>> {
         match node.kind() {
@@ -318,16 +485,8 @@ impl<'o> Builder<'o> {
                     .map(|a| cx.text(a).trim().to_string())
                     .unwrap_or_default();
                 match directive.as_str() {
-                    "#undef" => self
-                        .macros
-                        .undef(arg.split_whitespace().next().unwrap_or("")),
-                    "#pragma" => {
-                        let words: Vec<&str> = arg.split_whitespace().collect();
-                        if words.first() == Some(&"unroll") {
-                            let n = words.get(1).and_then(|w| w.parse::<i64>().ok());
-                            self.pending_unroll = Some(n);
-                        }
-                    }
+                    "#undef" => self.undef(arg.split_whitespace().next().unwrap_or("")),
+                    "#pragma" => self.pragma(cx.file, &arg),
                     _ => {}
                 }
                 vec![]
@@ -338,6 +497,24 @@ impl<'o> Builder<'o> {
             }
             "preproc_if" | "preproc_ifdef" => self.select_branch(cx, node),
             _ => vec![],
+        }
+    }
+
+    /// `#pragma once` marks the file (`None`: the main file); `#pragma
+    /// unroll [N]` waits for the loop it applies to.
+    pub(super) fn pragma(&mut self, file: Option<&Path>, arg: &str) {
+        let words: Vec<&str> = arg.split_whitespace().collect();
+        match words.first() {
+            Some(&"once") => {
+                if let Some(f) = file.or(self.opts.path) {
+                    self.once.insert(f.to_path_buf());
+                }
+            }
+            Some(&"unroll") => {
+                let n = words.get(1).and_then(|w| w.parse::<i64>().ok());
+                self.pending_unroll = Some(n);
+            }
+            _ => {}
         }
     }
 
@@ -363,15 +540,53 @@ impl<'o> Builder<'o> {
             params,
             body,
             file: cx.file.map(Path::to_path_buf),
-            name_span: name.byte_range().into(),
+            name_span: cx.span(name),
         };
-        self.macro_hash = hash_of(&[
-            &self.macro_hash.to_le_bytes(),
-            b"def",
-            cx.text(node).as_bytes(),
-        ]);
-        self.model.macro_defs.push(std::sync::Arc::new(def.clone()));
-        self.macros.define(def);
+        self.add_macro(def, cx.text(node));
+    }
+
+    /// Defines `def`, written as `text` (part of the cache keys that follow).
+    pub(super) fn add_macro(&mut self, def: MacroDef, text: &str) {
+        self.macro_hash = hash_of(&[&self.macro_hash.to_le_bytes(), b"def", text.as_bytes()]);
+        let def = Arc::new(def);
+        self.model.macro_defs.push(def.clone());
+        self.macros.define_shared(def);
+    }
+
+    pub(super) fn undef(&mut self, name: &str) {
+        if self.macros.is_defined(name) {
+            self.macro_hash = hash_of(&[&self.macro_hash.to_le_bytes(), b"undef", name.as_bytes()]);
+            self.macros.undef(name);
+        }
+    }
+
+    /// A `#if`/`#elif` condition's value with the macros in force (an
+    /// error: cudalens cannot evaluate it).
+    pub(super) fn pp_condition(
+        &self,
+        text: &str,
+        including: Option<&Path>,
+    ) -> Result<bool, String> {
+        eval_condition_with(text, &self.macros, &|name, system| {
+            self.has_include(name, system, including)
+        })
+    }
+
+    /// `__has_include`: found where `#include` would find it, or a header
+    /// of the standard library or the CUDA toolkit (which nvcc always finds).
+    fn has_include(&self, name: &str, system: bool, including: Option<&Path>) -> bool {
+        let dir = self.including_dir(including);
+        let dir = if system { None } else { dir.as_deref() };
+        find_include(name, dir, &self.opts.flags.include_dirs, self.opts.provider).is_some()
+            || is_toolkit_header(name)
+    }
+
+    /// The directory `#include "..."` searches first: the including file's.
+    fn including_dir(&self, including: Option<&Path>) -> Option<PathBuf> {
+        including
+            .or(self.opts.path)
+            .and_then(Path::parent)
+            .map(Path::to_path_buf)
     }
 
     fn select_branch<'t>(&mut self, cx: &Cx, node: Node<'t>) -> Vec<Node<'t>> {
@@ -384,11 +599,11 @@ impl<'o> Builder<'o> {
                     let text = field!(n, "condition")
                         .map(|c| cx.text(c).to_string())
                         .unwrap_or_default();
-                    match eval_condition(&text, &self.macros) {
+                    match self.pp_condition(&text, cx.file) {
                         Ok(v) => v,
                         Err(msg) => {
                             let span = field!(n, "condition").map_or(cx.span(n), |c| cx.span(c));
-                            self.diag(cx, span, Severity::Warning, "preprocessor", msg);
+                            self.diag(cx, span, Severity::Hint, "preprocessor", msg);
                             false
                         }
                     }
@@ -410,9 +625,8 @@ impl<'o> Builder<'o> {
             } else if cx.is_main()
                 && let (Some(first), Some(last)) = (body.first(), body.last())
             {
-                self.model
-                    .inactive
-                    .push(Span::new(first.start_byte(), last.end_byte()));
+                let (first, last) = (cx.span(*first), cx.span(*last));
+                self.model.inactive.push(Span::new(first.start, last.end));
             }
             current = field!(n, "alternative");
         }
@@ -426,103 +640,153 @@ impl<'o> Builder<'o> {
         let raw = cx.text(path_node);
         let system = path_node.kind() == "system_lib_string";
         let written = raw.trim_matches(['"', '<', '>']).to_string();
-        let span = cx.span(node);
-        if system {
-            if cx.is_main() {
-                self.model.includes.push(Include {
-                    span,
-                    written,
-                    system,
-                    resolved: None,
-                });
-            }
-            return;
-        }
-        let including_dir = match cx.file {
-            Some(f) => f.parent().map(Path::to_path_buf),
-            None => self
-                .opts
-                .path
-                .and_then(|p| p.parent())
-                .map(Path::to_path_buf),
+        let site = IncludeSite {
+            from: cx.file,
+            span: cx.span(node),
+            path_span: cx.span(path_node),
         };
-        let found = resolve_include(
-            &written,
-            including_dir.as_deref(),
+        self.follow_include(cx, &written, system, site);
+    }
+
+    /// Follows `#include` of `written` (`system`: `<...>`): a header is
+    /// entered at most once under `#pragma once` and never while it is
+    /// being read (include guards make that a no-op anyway), read fully
+    /// while the file's budget lasts and for its macros after that.
+    pub(super) fn follow_include(
+        &mut self,
+        cx: &Cx,
+        written: &str,
+        system: bool,
+        site: IncludeSite,
+    ) {
+        let including_dir = self.including_dir(site.from);
+        // `<...>` searches the include paths only; `"..."` the including
+        // file's directory first.
+        let dir = if system {
+            None
+        } else {
+            including_dir.as_deref()
+        };
+        let found = find_include(
+            written,
+            dir,
             &self.opts.flags.include_dirs,
             self.opts.provider,
         );
-        if cx.is_main() {
+        let in_main = site.from.is_none() && cx.is_main();
+        if in_main {
             self.model.includes.push(Include {
-                span,
-                written: written.clone(),
+                span: site.span,
+                written: written.to_string(),
                 system,
-                resolved: found.as_ref().map(|(p, _)| p.clone()),
+                resolved: found.clone(),
             });
         }
-        let Some((path, text)) = found else {
-            self.diag(
-                cx,
-                path_node.byte_range().into(),
-                Severity::Hint,
-                "include-not-found",
-                format!("header \"{written}\" not found next to the file or in the include paths; its macros are unknown"),
-            );
+        let Some(path) = found else {
+            if in_main && !system && !is_toolkit_header(written) {
+                self.diag(
+                    cx,
+                    site.path_span,
+                    Severity::Hint,
+                    "include-not-found",
+                    format!("header \"{written}\" not found next to the file or in the include paths; its macros are unknown"),
+                );
+            }
             return;
         };
-        if self.include_stack.contains(&path) || self.opts.path == Some(path.as_path()) {
-            self.diag(
-                cx,
-                span,
-                Severity::Warning,
-                "include-cycle",
-                format!("#include cycle through \"{written}\": not expanded again"),
-            );
+        let guarded = self
+            .guards
+            .get(&path)
+            .is_some_and(|g| self.macros.is_defined(g));
+        if guarded
+            || self.once.contains(&path)
+            || self.include_stack.contains(&path)
+            || self.opts.path == Some(path.as_path())
+        {
             return;
         }
+        let Some(text) = self.opts.provider.read(&path) else {
+            return;
+        };
         if self.include_stack.len() >= self.opts.max_include_depth {
+            if !in_main {
+                return;
+            }
             self.diag(
                 cx,
-                span,
-                Severity::Warning,
+                site.span,
+                Severity::Hint,
                 "include-depth",
                 format!(
-                    "#include nesting deeper than {}: \"{written}\" not expanded",
+                    "#include nesting deeper than {}: \"{written}\" not read",
                     self.opts.max_include_depth
                 ),
             );
             return;
         }
-        let text_hash = hash_of(&[text.as_bytes()]);
-        let reuse = |c: &HeaderCache| {
-            c.get(&path)
-                .filter(|(h, _)| *h == text_hash)
-                .map(|(_, p)| p.clone())
+        let main_offset = if in_main {
+            site.span.start
+        } else {
+            self.main_include.map_or(0, |s| s.start)
         };
-        let parsed = match reuse(&self.header_cache).or_else(|| reuse(&self.old_headers)) {
-            Some(p) => p,
-            None => {
-                let tree = if text.len() <= crate::document::MAX_PARSE_BYTES {
-                    parse(&mut cuda_parser(), &text, None)
-                } else {
-                    None
-                };
-                Arc::new((text.to_string(), tree))
+        if self.out_of_time(main_offset) {
+            return;
+        }
+        if in_main {
+            self.main_include = Some(site.span);
+        }
+        let hash = hash_of(&[text.as_bytes()]);
+        let (directives, guard) = self.store.directives(&path, hash, &text);
+        if let Some(g) = guard {
+            self.guards.insert(path.clone(), g);
+        }
+        self.include_stack.push(path.clone());
+        if self.full_header_bytes + text.len() <= MAX_FULL_HEADER_BYTES {
+            self.full_header_bytes += text.len();
+            let parsed = self.store.parsed(&path, hash, &text);
+            self.read_header_fully(&path, &parsed);
+        } else {
+            self.macro_only.count += 1;
+            self.macro_only.bytes += text.len();
+            if self.macro_only.first_include.is_none() {
+                self.macro_only.first_include = self.main_include;
             }
-        };
-        self.header_cache
-            .insert(path.clone(), (text_hash, parsed.clone()));
-        let Some(tree) = &parsed.1 else {
+            self.read_header_macros(cx, &path, &text, &directives);
+        }
+        self.include_stack.pop();
+        if in_main {
+            self.main_include = None;
+        }
+    }
+
+    fn read_header_fully(&mut self, path: &Path, parsed: &ParsedHeader) {
+        let Some(tree) = &parsed.tree else {
             return;
         };
-        self.include_stack.push(path.clone());
         let hcx = Cx {
-            src: &parsed.0,
-            file: Some(&path),
+            src: &parsed.text,
+            file: Some(path),
             origin: None,
+            map: None,
         };
         self.items(&hcx, tree.root_node(), None);
-        self.include_stack.pop();
+    }
+
+    /// Reads a header's directives alone: conditionals, macros, includes.
+    fn read_header_macros(
+        &mut self,
+        cx: &Cx,
+        path: &Path,
+        text: &str,
+        directives: &[(Span, Directive)],
+    ) {
+        let mut conds = super::region::Conditionals::default();
+        for (span, d) in directives {
+            if conds.apply(d, |d| self.directive_value(d, Some(path))) || !conds.active() {
+                continue;
+            }
+            self.apply_directive(cx, Some(path), *span, span.text(text), d);
+        }
     }
 
     // ---- declarations ---------------------------------------------------------
@@ -551,7 +815,7 @@ impl<'o> Builder<'o> {
             params_apart.as_bytes(),
         ]);
         let start = outer.start_byte();
-        if cx.origin.is_none()
+        if cx.is_raw()
             && let Some((f, old_start)) = self
                 .old_functions
                 .remove(&key)
@@ -586,7 +850,7 @@ impl<'o> Builder<'o> {
                 f.fingerprint = key;
                 f.has_launches = has_launches;
             }
-            if cx.origin.is_none() {
+            if cx.is_raw() {
                 self.new_functions.insert(key, (f.clone(), start));
             }
         }
@@ -680,7 +944,7 @@ impl<'o> Builder<'o> {
         let decl_start = children
             .iter()
             .find(|c| c.kind() != "comment")
-            .map_or(node.start_byte(), |c| c.start_byte());
+            .map_or(cx.span(node).start, |c| cx.span(*c).start);
         let name = cx.text(name_node).to_string();
         self.model.functions.push(Arc::new(Function {
             name: name.rsplit("::").next().unwrap_or(&name).to_string(),
@@ -913,7 +1177,7 @@ impl<'o> Builder<'o> {
         let written = cx.text(t);
         let mut base = normalize_base(written);
         // A type hidden behind an object-like macro (`#define real float`).
-        if cx.origin.is_none()
+        if cx.is_raw()
             && let Some(def) = self.macros.get(&base)
             && def.params.is_none()
             && let Ok(expanded) = self.macros.expand_text(&base)
@@ -1021,49 +1285,6 @@ impl<'o> Builder<'o> {
             }
             self.model.consts.insert(cx.text(name).to_string(), next);
             next = next.wrapping_add(1);
-        }
-    }
-
-    fn syntax_errors(&mut self, src: &str, top_level: &[Node]) {
-        let mut found = 0usize;
-        let mut stack: Vec<Node> = top_level.iter().rev().copied().collect();
-        let mut errors = Vec::new();
-        while let Some(n) = stack.pop() {
-            if !n.has_error() {
-                continue;
-            }
-            let span: Span = n.byte_range().into();
-            let inactive = self
-                .model
-                .inactive
-                .iter()
-                .any(|r| r.start <= span.start && span.end <= r.end);
-            if n.is_missing() && !inactive {
-                errors.push((span, format!("syntax error: missing `{}`", n.kind())));
-                continue;
-            }
-            if n.is_error() && !inactive {
-                let text = span.text(src);
-                let first_line = text.lines().next().unwrap_or("").trim();
-                let shown: String = first_line.chars().take(40).collect();
-                errors.push((span, format!("syntax error: unexpected `{shown}`")));
-                continue;
-            }
-            let mut c = n.walk();
-            stack.extend(n.children(&mut c));
-        }
-        errors.sort_by_key(|e| e.0);
-        for (span, message) in errors {
-            found += 1;
-            if found > MAX_SYNTAX_ERRORS {
-                break;
-            }
-            self.model.diagnostics.push(SyntaxDiagnostic {
-                span,
-                severity: Severity::Error,
-                code: "syntax",
-                message,
-            });
         }
     }
 }

@@ -42,7 +42,7 @@ impl Builder<'_> {
             Ok(kind) => Expr {
                 kind,
                 span,
-                from_macro: cx.origin.is_some(),
+                from_macro: cx.is_from_macro(n),
             },
             Err(e) => *e,
         }
@@ -83,8 +83,7 @@ impl Builder<'_> {
                 long: false,
             },
             "identifier" => {
-                if cx.origin.is_none() && self.macros.get(text).is_some_and(|m| m.params.is_none())
-                {
+                if cx.is_raw() && self.macros.get(text).is_some_and(|m| m.params.is_none()) {
                     return Err(Box::new(self.expand_expr(cx, text, cx.span(n))));
                 }
                 match text {
@@ -253,7 +252,7 @@ impl Builder<'_> {
             Some(f) => (cx.text(f).to_string(), Vec::new()),
             None => (String::new(), Vec::new()),
         };
-        if cx.origin.is_none()
+        if cx.is_raw()
             && func.is_some_and(|f| f.kind() == "identifier")
             && self.macros.get(&callee).is_some_and(|m| m.params.is_some())
         {
@@ -336,13 +335,7 @@ impl Builder<'_> {
         let expanded = match self.macros.expand_text(text) {
             Ok(e) => e,
             Err(err) => {
-                self.diag(
-                    cx,
-                    span,
-                    Severity::Warning,
-                    "macro-recursion",
-                    err.to_string(),
-                );
+                self.diag(cx, span, Severity::Hint, "macro-recursion", err.to_string());
                 return unknown(text);
             }
         };
@@ -397,6 +390,7 @@ impl Builder<'_> {
                     src: &wrapped,
                     file: cx.file,
                     origin: Some(span),
+                    map: None,
                 };
                 self.expr(&ecx, e)
             }
@@ -409,13 +403,7 @@ impl Builder<'_> {
         let expanded = match self.macros.expand_text(text) {
             Ok(e) => e,
             Err(err) => {
-                self.diag(
-                    cx,
-                    span,
-                    Severity::Warning,
-                    "macro-recursion",
-                    err.to_string(),
-                );
+                self.diag(cx, span, Severity::Hint, "macro-recursion", err.to_string());
                 return Stmt {
                     kind: StmtKind::Unknown(text.to_string()),
                     span,
@@ -431,6 +419,7 @@ impl Builder<'_> {
                     src: &wrapped,
                     file: cx.file,
                     origin: Some(span),
+                    map: None,
                 };
                 let mut stmts = self.stmt_list(&ecx, b);
                 stmts.retain(|s| s.kind != StmtKind::Empty);
@@ -475,7 +464,7 @@ impl Builder<'_> {
                 self.diag(
                     cx,
                     span,
-                    Severity::Warning,
+                    Severity::Info,
                     "syntax",
                     format!("code nested more than {MAX_NESTING} levels deep is not analysed"),
                 );
@@ -493,7 +482,7 @@ impl Builder<'_> {
             "expression_statement" => match n.named_child(0) {
                 None => StmtKind::Empty,
                 Some(e) => {
-                    if cx.origin.is_none() && self.is_macro_invocation(cx, e) {
+                    if cx.is_raw() && self.is_macro_invocation(cx, e) {
                         return self.expand_stmt(cx, cx.text(e), span);
                     }
                     StmtKind::Expr(self.expr(cx, e))

@@ -14,8 +14,10 @@ macro_rules! field {
 }
 
 mod build;
+pub mod headers;
 mod launch;
 mod lower;
+mod region;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -24,6 +26,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 pub use build::{BuildOptions, ModelCache, build_model, build_model_cached};
+pub use headers::HeaderStore;
 
 use crate::consteval::ConstEnv;
 use crate::ir::{Expr, ExprKind, Stmt, StmtKind, Type, VarDecl};
@@ -586,6 +589,14 @@ impl FileModel {
             includes: self.includes.clone(),
             ..FileModel::default()
         }
+    }
+
+    /// The file itself (not its headers) defines device code or launches kernels.
+    pub fn has_cuda_code(&self) -> bool {
+        self.functions
+            .iter()
+            .any(|f| f.in_main_file() && f.runs_on_device())
+            || !self.launches.is_empty()
     }
 
     pub fn kernels(&self) -> impl Iterator<Item = &Function> {

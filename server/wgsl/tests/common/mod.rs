@@ -21,6 +21,7 @@ pub fn model_of(source: &str) -> FileModel {
             flags: CompileFlags::default(),
             provider: &provider,
             max_include_depth: 8,
+            deadline: None,
         },
     )
 }

@@ -1,0 +1,589 @@
+//! Items the grammar cannot parse as written: a macro in declaration
+//! position (`RAFT_KERNEL void k(...)`, `struct __align__(8) S`), a macro
+//! that opens a namespace, an `#if` that splits a declaration. Such an item
+//! is preprocessed (its conditionals decided, its macros expanded), parsed
+//! again from the expanded text, and lowered from that tree through a
+//! [`SourceMap`], so every span still points at what the user wrote.
+//!
+//! Clean items never come here: they are lowered from the file's own tree,
+//! which stays incremental. An item that still does not parse after
+//! expansion gets one note, at low severity (cudalens is not the compiler).
+
+use std::path::Path;
+
+use tree_sitter::Node;
+
+use super::build::{Builder, Cx, IncludeSite};
+use crate::document::parse;
+use crate::preprocess::lex::{TokKind, Token, needs_space, tokenize_spans};
+use crate::preprocess::macros::MacroDef;
+use crate::preprocess::scan::{self, Directive};
+use crate::span::{Severity, Span};
+
+/// Where each token of an expanded text came from.
+#[derive(Debug, Default)]
+pub(super) struct SourceMap {
+    /// In output order: the token's bytes in the expanded text, and its
+    /// span in the source (for a token a macro's replacement list produced,
+    /// the invocation's span).
+    tokens: Vec<(u32, u32, Span)>,
+    /// Per token: its source span holds exactly its text (not produced by a macro).
+    verbatim: Vec<bool>,
+}
+
+impl SourceMap {
+    /// The source span of the expanded bytes `range`: from the first token
+    /// it touches to the last.
+    pub fn span(&self, range: std::ops::Range<usize>) -> Span {
+        let Some((first, last)) = self.token_range(range) else {
+            return Span::default();
+        };
+        let (a, b) = (self.tokens[first].2, self.tokens[last].2);
+        Span::new(a.start.min(b.start), a.end.max(b.end))
+    }
+
+    /// The expanded bytes `range` are all tokens the user wrote as they
+    /// stand (no macro produced any of them).
+    pub fn verbatim(&self, range: std::ops::Range<usize>) -> bool {
+        self.token_range(range)
+            .is_some_and(|(first, last)| self.verbatim[first..=last].iter().all(|v| *v))
+    }
+
+    fn token_range(&self, range: std::ops::Range<usize>) -> Option<(usize, usize)> {
+        let first = self
+            .tokens
+            .partition_point(|t| (t.1 as usize) <= range.start);
+        let end = self
+            .tokens
+            .partition_point(|t| (t.0 as usize) < range.end.max(range.start + 1));
+        (first < end).then(|| (first, end - 1))
+    }
+
+    fn push(
+        &mut self,
+        out: &mut String,
+        prev: Option<&Token>,
+        token: &Token,
+        span: Span,
+        src: &str,
+    ) {
+        let apart = prev.is_some_and(|p| token.space_before || needs_space(p, token));
+        if apart && !out.ends_with('\n') {
+            out.push(' ');
+        }
+        let start = out.len() as u32;
+        out.push_str(&token.text);
+        self.tokens.push((start, out.len() as u32, span));
+        self.verbatim.push(span.text(src) == token.text);
+    }
+}
+
+/// The state of nested conditionals while reading text line by line.
+#[derive(Default)]
+pub(super) struct Conditionals {
+    /// Per open `#if`: (this group is active, a group was taken, the
+    /// enclosing code is active).
+    stack: Vec<(bool, bool, bool)>,
+}
+
+impl Conditionals {
+    pub fn active(&self) -> bool {
+        self.stack.last().is_none_or(|c| c.0)
+    }
+
+    /// Applies a conditional directive (`false` for any other kind);
+    /// `eval` decides a condition and is called only where it matters.
+    pub fn apply(&mut self, d: &Directive, mut eval: impl FnMut(&Directive) -> bool) -> bool {
+        match d {
+            Directive::If(_) | Directive::Ifdef { .. } => {
+                let outer = self.active();
+                let v = outer && eval(d);
+                self.stack.push((v, v, outer));
+            }
+            Directive::Elif(_) | Directive::Elifdef { .. } => {
+                if let Some(&(_, taken, outer)) = self.stack.last() {
+                    let v = outer && !taken && eval(d);
+                    if let Some(top) = self.stack.last_mut() {
+                        *top = (v, taken || v, outer);
+                    }
+                }
+            }
+            Directive::Else => {
+                if let Some(top) = self.stack.last_mut() {
+                    *top = (top.2 && !top.1, true, top.2);
+                }
+            }
+            Directive::Endif => {
+                self.stack.pop();
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+impl Builder<'_> {
+    /// Applies a directive that is not a conditional, written at `line` (a
+    /// span in `file`, `None`: the main file) with the text `text`.
+    pub(super) fn apply_directive(
+        &mut self,
+        cx: &Cx,
+        file: Option<&Path>,
+        line: Span,
+        text: &str,
+        d: &Directive,
+    ) {
+        match d {
+            Directive::Define {
+                name,
+                name_at,
+                params,
+                body,
+            } => {
+                let def = MacroDef {
+                    name: name.clone(),
+                    params: params.clone(),
+                    body: crate::preprocess::lex::tokenize(body),
+                    file: file.map(Path::to_path_buf),
+                    name_span: Span::new(line.start + name_at.start, line.start + name_at.end),
+                };
+                self.add_macro(def, text);
+            }
+            Directive::Undef(name) => self.undef(name),
+            Directive::Include { written, system } => {
+                let site = IncludeSite {
+                    from: file,
+                    span: line,
+                    path_span: line,
+                };
+                self.follow_include(cx, written, *system, site);
+            }
+            Directive::Pragma(arg) => self.pragma(file, arg),
+            _ => {}
+        }
+    }
+
+    /// The value of a conditional directive read from text in `file`.
+    pub(super) fn directive_value(&self, d: &Directive, file: Option<&Path>) -> bool {
+        match d {
+            Directive::Ifdef { name, negated } | Directive::Elifdef { name, negated } => {
+                self.macros.is_defined(name) != *negated
+            }
+            Directive::If(c) | Directive::Elif(c) => self.pp_condition(c, file).unwrap_or(false),
+            _ => false,
+        }
+    }
+
+    /// Lowers the items of one list (a file's top level, a namespace's
+    /// body, an active `#if` branch): clean nodes as they are, each run of
+    /// nodes with syntax errors from its preprocessed text.
+    pub(super) fn item_list(&mut self, cx: &Cx, nodes: &[Node]) {
+        let mut i = 0;
+        while i < nodes.len() {
+            let node = nodes[i];
+            if self.out_of_time(cx.span(node).start) {
+                return;
+            }
+            let broken = node.has_error() && !intact_container(node);
+            if !(broken || cx.is_raw() && self.declared_through_macro(cx, node)) {
+                if node.is_named() {
+                    self.items(cx, node, None);
+                }
+                i += 1;
+                continue;
+            }
+            // A run of broken nodes, with a `;` that ends the last one.
+            let mut end = i + 1;
+            while end < nodes.len()
+                && (nodes[end].has_error() && !intact_container(nodes[end])
+                    || cx.text(nodes[end]).trim() == ";")
+            {
+                end += 1;
+            }
+            // A run that stops mid-declaration (`template <...> CUTLASS_GLOBAL`
+            // before an `#ifdef` holding its `__launch_bounds__`) takes the
+            // nodes after it up to the end of the declaration.
+            let mut extra = 0;
+            while end < nodes.len()
+                && extra < MAX_RUN_EXTENSION
+                && !ends_an_item(
+                    Span::new(nodes[i].start_byte(), nodes[end - 1].end_byte()).text(cx.src),
+                )
+            {
+                end += 1;
+                extra += 1;
+            }
+            let run = &nodes[i..end];
+            if cx.is_raw() {
+                let span = Span::new(run[0].start_byte(), run[end - i - 1].end_byte());
+                self.expanded_items(cx, span);
+            } else {
+                // Already expanded text: lower what parsed, say what did not.
+                for &n in run {
+                    self.items(cx, n, None);
+                }
+                self.unparsed_note(cx, run);
+            }
+            i = end;
+        }
+    }
+
+    /// A declaration that parsed, but only because a macro stands where
+    /// the grammar saw something else: `template <...> RAFT_KERNEL k(...)`
+    /// reads as a function returning `RAFT_KERNEL` until the macro (`static
+    /// __global__ void`) is expanded, and `DEFINE_KERNEL(name, int N) {...}`
+    /// as a function named `DEFINE_KERNEL` (C's implicit `int`) until the
+    /// macro writes the kernel's real head.
+    fn declared_through_macro(&self, cx: &Cx, node: Node) -> bool {
+        let decl = if node.kind() == "template_declaration" {
+            let mut c = node.walk();
+            node.named_children(&mut c)
+                .filter(|n| matches!(n.kind(), "function_definition" | "declaration"))
+                .last()
+        } else {
+            Some(node)
+        };
+        let Some(decl) = decl.filter(|d| matches!(d.kind(), "function_definition" | "declaration"))
+        else {
+            return false;
+        };
+        match decl.child_by_field_name("type") {
+            Some(t) => t.kind() == "type_identifier" && self.macros.is_defined(cx.text(t)),
+            None => decl
+                .child_by_field_name("declarator")
+                .filter(|d| d.kind() == "function_declarator")
+                .and_then(|d| d.child_by_field_name("declarator"))
+                .is_some_and(|name| {
+                    self.macros
+                        .get(cx.text(name))
+                        .is_some_and(|m| m.params.is_some())
+                }),
+        }
+    }
+
+    /// One note for a run of nodes that does not parse (main file only).
+    fn unparsed_note(&mut self, cx: &Cx, run: &[Node]) {
+        let notes = self
+            .model
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "syntax")
+            .count();
+        if !cx.is_main() || notes >= super::build::MAX_SYNTAX_NOTES {
+            return;
+        }
+        let Some(first_error) = run.iter().find_map(|n| first_error(*n)) else {
+            return;
+        };
+        let span = cx.span(first_error);
+        let shown: String = cx
+            .text(first_error)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .trim()
+            .chars()
+            .take(40)
+            .collect();
+        let what = if first_error.is_missing() {
+            format!("a missing `{}`", first_error.kind())
+        } else {
+            format!("`{shown}`")
+        };
+        self.diag(
+            cx,
+            span,
+            Severity::Info,
+            "syntax",
+            format!(
+                "cudalens cannot parse this code at {what}, even with its macros expanded; \
+                 what it declares is analysed only as far as it parsed"
+            ),
+        );
+    }
+
+    /// Preprocesses the source bytes `span` of `cx` (raw text), parses the
+    /// result and lowers its items through a source map.
+    fn expanded_items(&mut self, cx: &Cx, span: Span) {
+        let (text, map) = self.expand_region(cx, span);
+        let Some(tree) = parse(&mut self.expansion_parser, &text, None) else {
+            return;
+        };
+        let ecx = Cx {
+            src: &text,
+            file: cx.file,
+            origin: None,
+            map: Some(&map),
+        };
+        let root = tree.root_node();
+        let mut c = root.walk();
+        let children: Vec<Node> = root.children(&mut c).collect();
+        self.item_list(&ecx, &children);
+    }
+
+    /// The preprocessed text of `span` (conditionals decided, directives
+    /// applied, macros expanded) and its map back to the source.
+    fn expand_region(&mut self, cx: &Cx, span: Span) -> (String, SourceMap) {
+        let src = cx.src;
+        let region = span.text(src);
+        let mut pieces: Vec<(Token, Span)> = Vec::new();
+        let mut pending: Vec<(Token, Span)> = Vec::new();
+        let mut conds = Conditionals::default();
+        let mut inactive_from: Option<usize> = None;
+        // Code lines are tokenized in runs, so a block comment that spans
+        // lines stays a comment.
+        let mut code: Option<Span> = None;
+        for line in scan::lines(region) {
+            let abs = Span::new(span.start + line.range.start, span.start + line.range.end);
+            let line_text = abs.text(src);
+            if !line.directive {
+                if conds.active() {
+                    code = Some(code.map_or(abs, |c| Span::new(c.start, abs.end)));
+                }
+                continue;
+            }
+            if let Some(run) = code.take() {
+                pending.extend(tokens_at(src, run));
+            }
+            // A directive ends the code before it (an invocation spanning a
+            // directive is left as written).
+            self.flush(cx, &mut pending, &mut pieces);
+            let d = scan::directive(line_text);
+            let was_active = conds.active();
+            let is_conditional = conds.apply(&d, |d| self.directive_value(d, cx.file));
+            if is_conditional {
+                let now_active = conds.active();
+                if cx.is_main() {
+                    match (was_active, now_active) {
+                        (true, false) => inactive_from = Some(abs.end),
+                        (false, _) => {
+                            if let Some(from) = inactive_from.take() {
+                                self.model.inactive.push(Span::new(from, abs.start));
+                            }
+                            if !now_active {
+                                inactive_from = Some(abs.end);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                continue;
+            }
+            if !conds.active() {
+                continue;
+            }
+            if let Directive::Pragma(arg) = &d
+                && arg.starts_with("unroll")
+            {
+                // Kept in the text: it belongs to the loop that follows,
+                // which lowering pairs it with.
+                pieces.push((pragma_line(arg), abs));
+                continue;
+            }
+            self.apply_directive(cx, cx.file, abs, line_text, &d);
+        }
+        if let Some(run) = code.take() {
+            pending.extend(tokens_at(src, run));
+        }
+        self.flush(cx, &mut pending, &mut pieces);
+        if let Some(from) = inactive_from
+            && cx.is_main()
+        {
+            self.model.inactive.push(Span::new(from, span.end));
+        }
+        let keep = balanced(&pieces);
+        let mut out = String::with_capacity(region.len() + region.len() / 4);
+        let mut map = SourceMap::default();
+        let mut prev: Option<&Token> = None;
+        for ((t, s), keep) in pieces.iter().zip(keep) {
+            if keep {
+                map.push(&mut out, prev, t, *s, src);
+                prev = Some(t);
+            }
+        }
+        (out, map)
+    }
+
+    /// Expands the pending tokens and appends them to `pieces`.
+    fn flush(
+        &mut self,
+        cx: &Cx,
+        pending: &mut Vec<(Token, Span)>,
+        pieces: &mut Vec<(Token, Span)>,
+    ) {
+        if pending.is_empty() {
+            return;
+        }
+        let tokens = std::mem::take(pending);
+        let first = tokens[0].1;
+        let expanded = match self.macros.expand_mapped(tokens.clone()) {
+            Ok(e) => e,
+            Err(err) => {
+                self.diag(
+                    cx,
+                    first,
+                    Severity::Hint,
+                    "macro-recursion",
+                    err.to_string(),
+                );
+                tokens
+            }
+        };
+        let mut i = 0;
+        while i < expanded.len() {
+            let (t, s) = &expanded[i];
+            // `_Pragma("unroll")` (from a macro such as CUTLASS_PRAGMA_UNROLL)
+            // becomes the `#pragma` line it stands for; other pragmas
+            // (diagnostics, `nv_diag_suppress`) are dropped.
+            if t.kind == TokKind::Ident
+                && t.text == "_Pragma"
+                && let [(open, _), (arg, _), (close, _), ..] = &expanded[i + 1..]
+                && open.is("(")
+                && arg.kind == TokKind::Str
+                && close.is(")")
+            {
+                let inner = arg.text.strip_prefix('"').unwrap_or(&arg.text);
+                let inner = inner.strip_suffix('"').unwrap_or(inner);
+                if inner.trim_start().starts_with("unroll") {
+                    pieces.push((pragma_line(inner.trim()), *s));
+                }
+                i += 4;
+                continue;
+            }
+            pieces.push((t.clone(), *s));
+            i += 1;
+        }
+    }
+}
+
+/// The tokens of the source bytes `run`, with their spans in the source.
+fn tokens_at(src: &str, run: Span) -> impl Iterator<Item = (Token, Span)> {
+    tokenize_spans(run.text(src))
+        .into_iter()
+        .map(move |(t, s)| (t, Span::new(run.start + s.start, run.start + s.end)))
+}
+
+/// A `#pragma` kept in expanded text, on a line of its own.
+fn pragma_line(arg: &str) -> Token {
+    Token {
+        kind: TokKind::Punct,
+        text: format!("\n#pragma {arg}\n"),
+        space_before: true,
+    }
+}
+
+/// Which tokens to keep so that a region's namespaces balance: a macro such
+/// as `CUB_NAMESPACE_BEGIN` opens `namespace cub { inline namespace v {`
+/// in one item and its `_END` closes them in another, so a region holds
+/// openers without closers or closers without openers. Those are dropped
+/// (namespaces do not change what cudalens models), and so are GNU
+/// attributes on namespaces, which the grammar does not accept.
+fn balanced(tokens: &[(Token, Span)]) -> Vec<bool> {
+    let mut keep = vec![true; tokens.len()];
+    // Open braces: (the brace's index, where its namespace header starts).
+    let mut open: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut header_start: Option<usize> = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        let t = &tokens[i].0;
+        match t.text.as_str() {
+            "namespace" if t.kind == TokKind::Ident => {
+                let inline = i > 0 && tokens[i - 1].0.text == "inline";
+                header_start = Some(if inline { i - 1 } else { i });
+            }
+            "__attribute__" if header_start.is_some() => {
+                // `__attribute__((...))` up to its balanced closing parenthesis.
+                let mut depth = 0usize;
+                let mut j = i + 1;
+                while j < tokens.len() {
+                    if tokens[j].0.is("(") {
+                        depth += 1;
+                    } else if tokens[j].0.is(")") {
+                        depth = depth.saturating_sub(1);
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    j += 1;
+                }
+                for k in keep.iter_mut().take((j + 1).min(tokens.len())).skip(i) {
+                    *k = false;
+                }
+                i = j + 1;
+                continue;
+            }
+            "{" if t.kind == TokKind::Punct => open.push((i, header_start.take())),
+            // Every `}` closes the innermost open brace; one with none open is dropped.
+            "}" if t.kind == TokKind::Punct && open.pop().is_none() => keep[i] = false,
+            ";" if t.kind == TokKind::Punct => header_start = None,
+            _ => {}
+        }
+        i += 1;
+    }
+    for (brace, header) in open {
+        if let Some(start) = header {
+            for k in keep.iter_mut().take(brace + 1).skip(start) {
+                *k = false;
+            }
+        }
+    }
+    keep
+}
+
+/// Nodes a run of broken nodes takes after it to reach the end of its
+/// declaration, at most.
+const MAX_RUN_EXTENSION: usize = 16;
+
+/// The text's last code token (directive lines and comments aside) ends a
+/// declaration: `;` or `}`.
+fn ends_an_item(text: &str) -> bool {
+    let mut code = String::with_capacity(text.len());
+    for l in scan::lines(text) {
+        if !l.directive {
+            code.push_str(l.range.text(text));
+        }
+        code.push('\n');
+    }
+    crate::preprocess::lex::tokenize(&code)
+        .pop()
+        .is_none_or(|last| last.is(";") || last.is("}"))
+}
+
+/// A namespace, `extern "C"` block or `#if` whose own structure parsed:
+/// its broken items are handled one by one inside it.
+fn intact_container(n: Node) -> bool {
+    match n.kind() {
+        "namespace_definition" | "linkage_specification" => {
+            let Some(body) = n.child_by_field_name("body") else {
+                return false;
+            };
+            let mut c = n.walk();
+            let own_ok = n
+                .children(&mut c)
+                .filter(|ch| ch.id() != body.id())
+                .all(|ch| !ch.has_error());
+            let closed = body
+                .child(body.child_count().saturating_sub(1))
+                .is_some_and(|last| last.kind() == "}" && !last.is_missing());
+            own_ok && body.kind() == "declaration_list" && closed
+        }
+        "preproc_if" | "preproc_ifdef" | "preproc_elif" | "preproc_elifdef" | "preproc_else" => n
+            .child_by_field_name("condition")
+            .or_else(|| n.child_by_field_name("name"))
+            .is_none_or(|c| !c.has_error()),
+        _ => false,
+    }
+}
+
+/// The first ERROR or MISSING node in `n`, in source order.
+fn first_error(n: Node) -> Option<Node> {
+    if n.is_error() || n.is_missing() {
+        return Some(n);
+    }
+    if !n.has_error() {
+        return None;
+    }
+    let mut c = n.walk();
+    let children: Vec<Node> = n.children(&mut c).collect();
+    children.into_iter().find_map(first_error)
+}
