@@ -77,6 +77,37 @@ fn directories_are_searched_and_binary_files_skipped() {
     assert_eq!(out.status.code(), Some(1), "an error is denied by default");
 }
 
+/// Kernels live in headers in most libraries (RAFT: 0 of 167 kernels were
+/// found while `check` read `.cu`/`.cuh` only): a directory's C++ headers
+/// are analysed, and reported when they hold CUDA code.
+#[test]
+fn headers_with_cuda_code_are_checked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir_all(dir.path().join("include/lib")).expect("dirs");
+    std::fs::write(
+        dir.path().join("include/lib/macros.hpp"),
+        "#pragma once\n#define LIB_KERNEL static __global__ void\nint host_only();\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("include/lib/transpose.h"),
+        KERNELS.replace("__global__ void transpose", "#include <lib/macros.hpp>\nLIB_KERNEL transpose"),
+    )
+    .expect("write");
+    let out = cudalens(&["check", "include", "-I", "include"], dir.path());
+    let text = stdout(&out);
+    assert!(
+        text.contains("warning[bank-conflict]") && text.contains("--> include/lib/transpose.h:"),
+        "{text}"
+    );
+    assert!(!text.contains("macros.hpp"), "{text}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 file checked (1 C++ header without CUDA code left out)"),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn json_report_has_the_stable_keys() {
     let dir = project();

@@ -4,11 +4,12 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use cudalens_analysis::{AnalysisConfig, RULES, diagnostic::rule_exists};
 use cudalens_occupancy::Arch;
 use cudalens_syntax::Severity;
+use cudalens_syntax::model::{HeaderStore, ModelCache};
 use cudalens_syntax::preprocess::include::{
     CompileFlags, FsProvider, find_compile_commands, flags_from_compile_commands,
 };
@@ -25,7 +26,8 @@ pub enum Format {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Files and directories (searched recursively for .cu and .cuh).
+    /// Files and directories (searched recursively for .cu and .cuh, and for
+    /// C++ headers, reported when they hold CUDA code).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -57,6 +59,9 @@ pub struct Args {
     /// Worker threads (default: all cores).
     #[arg(short = 'j', long)]
     pub jobs: Option<usize>,
+    /// Print how long each file took, slowest first, on stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
@@ -98,6 +103,8 @@ enum Outcome {
     Skipped {
         reason: String,
     },
+    /// A C++ header found in a directory that holds no CUDA code.
+    NotCuda,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -134,6 +141,10 @@ pub fn run(args: Args) -> ExitCode {
     };
     let flags = FlagSource::new(&args);
     let outcomes = analyse_all(&paths, &args, &config, &flags);
+    if args.timings {
+        print_timings(&paths, &outcomes);
+    }
+    let outcomes = outcomes.into_iter().map(|(o, _)| o).collect();
     print_outcomes(&paths, outcomes, args.format)
 }
 
@@ -144,26 +155,59 @@ fn jobs(args: &Args, count: usize) -> usize {
         .clamp(1, count.max(1))
 }
 
-/// Analyses every file on `jobs` threads; results come back in input order.
+/// Analyses every file on `jobs` threads; results (with the time each file
+/// took) come back in input order.
 fn analyse_all(
-    paths: &[PathBuf],
+    sources: &[files::Source],
     args: &Args,
     config: &AnalysisConfig,
     flags: &FlagSource,
-) -> Vec<Outcome> {
-    let jobs = jobs(args, paths.len());
-    cudalens_analysis::parallel::map_in_order(paths.len(), jobs, |i| {
-        analyse_one(&paths[i], args, config, flags)
+) -> Vec<(Outcome, std::time::Duration)> {
+    let jobs = jobs(args, sources.len());
+    // Headers are parsed once for the whole run, whichever files include them.
+    let headers = HeaderStore::new();
+    cudalens_analysis::parallel::map_in_order(sources.len(), jobs, |i| {
+        let started = std::time::Instant::now();
+        let outcome = analyse_one(&sources[i], args, config, flags, &headers);
+        (outcome, started.elapsed())
     })
 }
 
-fn analyse_one(path: &Path, args: &Args, config: &AnalysisConfig, flags: &FlagSource) -> Outcome {
+/// `--timings`: each file's analysis time, slowest first.
+fn print_timings(sources: &[files::Source], outcomes: &[(Outcome, std::time::Duration)]) {
+    let mut rows: Vec<(std::time::Duration, &Path)> = sources
+        .iter()
+        .zip(outcomes)
+        .map(|(s, (_, t))| (*t, s.path.as_path()))
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    for (t, path) in rows {
+        eprintln!(
+            "timing: {:>9.1} ms  {}",
+            t.as_secs_f64() * 1000.0,
+            path.display()
+        );
+    }
+}
+
+fn analyse_one(
+    source: &files::Source,
+    args: &Args,
+    config: &AnalysisConfig,
+    flags: &FlagSource,
+    headers: &Arc<HeaderStore>,
+) -> Outcome {
+    let path = source.path.as_path();
     let max_bytes = args.max_file_size_mb.saturating_mul(1024 * 1024);
     let text = match files::read_source(path, max_bytes) {
         Ok(text) => text,
         Err(reason) => return Outcome::Skipped { reason },
     };
     let tree = SyntaxTrees::parse_whole(&mut document::cuda_parser(), &text);
+    let mut caches = pipeline::Caches {
+        model: ModelCache::sharing(headers.clone()),
+        ..Default::default()
+    };
     let request = pipeline::Request {
         text: &text,
         tree: tree.as_ref(),
@@ -171,7 +215,7 @@ fn analyse_one(path: &Path, args: &Args, config: &AnalysisConfig, flags: &FlagSo
         flags: flags.for_file(path),
         provider: &FsProvider,
         config,
-        caches: None,
+        caches: Some(&mut caches),
     };
     let analyzed = match pipeline::run_guarded(request) {
         Ok(a) => a,
@@ -181,6 +225,9 @@ fn analyse_one(path: &Path, args: &Args, config: &AnalysisConfig, flags: &FlagSo
             };
         }
     };
+    if source.only_if_cuda && !analyzed.model.has_cuda_code() {
+        return Outcome::NotCuda;
+    }
     let diagnostics = &analyzed.analysis.diagnostics;
     let mut counts = Counts::default();
     for d in diagnostics {
@@ -205,7 +252,7 @@ fn analyse_one(path: &Path, args: &Args, config: &AnalysisConfig, flags: &FlagSo
     }
 }
 
-fn print_outcomes(paths: &[PathBuf], outcomes: Vec<Outcome>, format: Format) -> ExitCode {
+fn print_outcomes(sources: &[files::Source], outcomes: Vec<Outcome>, format: Format) -> ExitCode {
     let mut total = Counts::default();
     let mut report = json_report::Report {
         version: json_report::VERSION,
@@ -213,7 +260,9 @@ fn print_outcomes(paths: &[PathBuf], outcomes: Vec<Outcome>, format: Format) -> 
         skipped: Vec::new(),
     };
     let mut analysed = 0;
-    for (path, outcome) in paths.iter().zip(outcomes) {
+    let mut not_cuda = 0;
+    for (source, outcome) in sources.iter().zip(outcomes) {
+        let path = &source.path;
         let counts = match outcome {
             Outcome::Text { output, counts } => {
                 print!("{output}");
@@ -234,6 +283,10 @@ fn print_outcomes(paths: &[PathBuf], outcomes: Vec<Outcome>, format: Format) -> 
                 });
                 continue;
             }
+            Outcome::NotCuda => {
+                not_cuda += 1;
+                continue;
+            }
         };
         analysed += 1;
         total.errors += counts.errors;
@@ -247,8 +300,12 @@ fn print_outcomes(paths: &[PathBuf], outcomes: Vec<Outcome>, format: Format) -> 
             Err(e) => eprintln!("error: cannot serialise the report: {e}"),
         }
     }
+    let headers_note = match not_cuda {
+        0 => String::new(),
+        n => format!(" ({n} C++ header{} without CUDA code left out)", plural(n)),
+    };
     eprintln!(
-        "cudalens: {analysed} file{} checked: {} error{}, {} warning{}, {} note{}",
+        "cudalens: {analysed} file{} checked{headers_note}: {} error{}, {} warning{}, {} note{}",
         plural(analysed),
         total.errors,
         plural(total.errors),

@@ -1,17 +1,30 @@
 //! Which files `check` analyses: explicit files as given, directories
-//! searched recursively for `.cu`/`.cuh`, binary and over-large files skipped
-//! with a notice.
+//! searched recursively for `.cu`/`.cuh` and for C++ headers (`.h`, `.hpp`,
+//! ...), which count only when they hold CUDA code (kernels live in headers
+//! in most libraries); binary and over-large files skipped with a notice.
 
 use std::path::{Path, PathBuf};
 
 /// Extensions analysed when walking a directory.
 const CUDA_EXTENSIONS: &[&str] = &["cu", "cuh"];
+/// C++ headers, analysed when walking a directory and reported only when
+/// they hold CUDA code.
+const HEADER_EXTENSIONS: &[&str] = &["h", "hpp", "hh", "hxx", "inl"];
+
+/// A file to analyse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    pub path: PathBuf,
+    /// A C++ header found by walking a directory: reported only if it
+    /// holds CUDA code.
+    pub only_if_cuda: bool,
+}
 /// Bytes inspected for NUL when deciding whether a file is binary (as git does).
 const BINARY_SNIFF_BYTES: usize = 8000;
 
 /// Expands the command-line paths into files, in a stable order.
 /// Fails on the first path that does not exist.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     let mut out = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path)
@@ -19,13 +32,16 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         if meta.is_dir() {
             walk(path, &mut out);
         } else {
-            out.push(path.clone());
+            out.push(Source {
+                path: path.clone(),
+                only_if_cuda: false,
+            });
         }
     }
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+fn walk(dir: &Path, out: &mut Vec<Source>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -40,16 +56,21 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         };
         if kind.is_dir() && !hidden {
             walk(&path, out);
-        } else if kind.is_file() && has_cuda_extension(&path) {
-            out.push(path);
+        } else if kind.is_file() {
+            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if CUDA_EXTENSIONS.contains(&ext) {
+                out.push(Source {
+                    path,
+                    only_if_cuda: false,
+                });
+            } else if HEADER_EXTENSIONS.contains(&ext) {
+                out.push(Source {
+                    path,
+                    only_if_cuda: true,
+                });
+            }
         }
     }
-}
-
-fn has_cuda_extension(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| CUDA_EXTENSIONS.contains(&e))
 }
 
 /// Reads a source file, or says why it is skipped.
