@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use cudalens_occupancy::{
-    Arch, OccupancyInput, OccupancyReport, best_block_size, occupancy, render,
+    Arch, LaunchError, OccupancyInput, OccupancyReport, best_block_size, occupancy, render,
 };
 use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::Type;
@@ -39,6 +39,10 @@ pub struct LaunchReport {
     pub occupancy: Option<OccupancyReport>,
     /// Why no occupancy could be computed (a hard limit was exceeded).
     pub error: Option<String>,
+    /// The limit exceeded is the register count's (so with estimated
+    /// registers the error is only a possibility).
+    #[serde(skip)]
+    pub error_from_registers: bool,
     /// The block size that maximises occupancy for this kernel's resources.
     pub best_block_size: Option<u32>,
     /// Occupancy at the high end of the register estimate, when estimated.
@@ -64,6 +68,9 @@ pub struct KernelReport {
 #[derive(Clone, Debug)]
 pub struct KernelResources {
     pub register_estimate: RegisterInfo,
+    /// `__launch_bounds__(T, B)`: the registers per thread nvcc allows at
+    /// most, so that B blocks of T threads fit on an SM.
+    pub register_cap: Option<u32>,
     /// Static shared memory per configuration (`None` when a size does not resolve).
     pub static_smem: Vec<Option<u64>>,
 }
@@ -72,6 +79,7 @@ impl KernelResources {
     pub fn of(model: &FileModel, kernel: &Function, contexts: &[KernelContext]) -> Self {
         KernelResources {
             register_estimate: estimate_registers(kernel),
+            register_cap: launch_bounds_register_cap(model, kernel),
             static_smem: contexts
                 .iter()
                 .map(|c| static_shared_bytes(model, kernel, c))
@@ -94,7 +102,15 @@ pub fn analyze_kernel(
             low: r,
             high: r,
         },
-        None => resources.register_estimate,
+        None => {
+            let mut estimate = resources.register_estimate;
+            if let Some(cap) = resources.register_cap {
+                estimate.count = estimate.count.min(cap);
+                estimate.low = estimate.low.min(cap);
+                estimate.high = estimate.high.min(cap);
+            }
+            estimate
+        }
     };
     let mut diags = Vec::new();
     let mut launches = Vec::new();
@@ -163,6 +179,7 @@ fn launch_report(
             dynamic_smem: dynamic,
             occupancy: Some(r),
             error: None,
+            error_from_registers: false,
             best_block_size: best,
             occupancy_at_high_registers: at_high,
         },
@@ -174,6 +191,10 @@ fn launch_report(
             dynamic_smem: dynamic,
             occupancy: None,
             error: Some(e.to_string()),
+            error_from_registers: matches!(
+                e,
+                LaunchError::TooManyRegisters { .. } | LaunchError::RegisterFileExceeded { .. }
+            ),
             best_block_size: best,
             occupancy_at_high_registers: None,
         },
@@ -203,12 +224,26 @@ fn launch_diagnostics(
     let at = ctx.launch.map_or(kernel.name_span, |l| l.span);
     let block_at = ctx.launch.and_then(|l| l.block_arg_span).unwrap_or(at);
     if let Some(err) = &report.error {
+        // A limit crossed only by estimated registers is a possibility, not
+        // a fact: nvcc may well use fewer.
+        let (severity, verdict, estimate) = if regs.estimated && report.error_from_registers {
+            (
+                Severity::Warning,
+                "may not run",
+                format!(
+                    " (registers estimated {}–{}/thread; the count from nvcc makes this exact)",
+                    regs.low, regs.high
+                ),
+            )
+        } else {
+            (Severity::Error, "cannot run", String::new())
+        };
         out.push(Diagnostic::new(
             block_at,
-            Severity::Error,
+            severity,
             "launch-exceeds-limit",
             format!(
-                "this launch cannot run on {} ({}): {err}",
+                "this launch {verdict} on {} ({}): {err}{estimate}",
                 arch.name, arch.reference_gpu
             ),
         ));
@@ -349,6 +384,27 @@ pub fn static_shared_bytes(
 }
 
 /// A rough register estimate from the kernel's size, shown as a range.
+/// The register limit nvcc derives from `__launch_bounds__(T, B)` (B
+/// defaults to 1): B blocks of T threads must fit in the register file, at
+/// a whole allocation unit per warp (CUDA C++ Programming Guide, "Launch
+/// Bounds"; the register file and unit are those of sm_90, which every
+/// supported architecture shares: 64K registers, 256 per warp).
+fn launch_bounds_register_cap(model: &FileModel, kernel: &Function) -> Option<u32> {
+    const REGISTERS_PER_SM: u64 = 65_536;
+    const WARP_ALLOCATION_UNIT: u64 = 256;
+    const MAX_PER_THREAD: u64 = 255;
+    let bounds = kernel.launch_bounds.as_ref()?;
+    let env = model.const_env();
+    let threads = u64::try_from(env.eval(bounds.max_threads.as_ref()?)?).ok()?;
+    let blocks = match &bounds.min_blocks {
+        Some(b) => u64::try_from(env.eval(b)?).ok()?.max(1),
+        None => 1,
+    };
+    let warps = threads.div_ceil(32).max(1) * blocks;
+    let per_warp = (REGISTERS_PER_SM / warps) / WARP_ALLOCATION_UNIT * WARP_ALLOCATION_UNIT;
+    Some((per_warp / 32).min(MAX_PER_THREAD) as u32)
+}
+
 fn estimate_registers(kernel: &Function) -> RegisterInfo {
     let pointers = kernel.params.iter().filter(|p| p.ty.pointer > 0).count() as u32;
     let scalars = kernel.params.len() as u32 - pointers;
