@@ -4,6 +4,7 @@
 mod common;
 
 use cudalens_analysis::FileAnalysis;
+use cudalens_analysis::diagnostic::Severity;
 
 fn render(text: &str, a: &FileAnalysis) -> String {
     let mut out = String::new();
@@ -710,4 +711,43 @@ fn parallel_analysis_equals_sequential() {
             "{file}"
         );
     }
+}
+
+/// llm.c's `layernorm_backward_kernel8` launched with 1024 threads (llm.c
+/// f1e2ace6, dev/cuda/layernorm_backward.cu:1350) was an *error* ("too
+/// many resources requested") built on an estimated 81 registers. A limit
+/// crossed only by an estimate is a warning that says so; a kernel whose
+/// `__launch_bounds__(1024)` makes nvcc cap it at 64 registers gets none;
+/// a hard limit (2048 threads) stays an error.
+#[test]
+fn register_limits_from_estimates_are_warnings() {
+    let locals: String = (0..60)
+        .map(|i| format!("  float v{i} = x[{i}] * 2.0f; x[{i} + 64] = v{i};\n"))
+        .collect();
+    let kernel = |name: &str, bounds: &str| {
+        format!("__global__ void {bounds} {name}(float* x, float* y, float* z, int n) {{\n{locals}}}\n")
+    };
+    let text = format!(
+        "{}{}{}void host(float* x) {{\n  plain<<<132, 1024>>>(x, x, x, 1);\n  bounded<<<132, 1024>>>(x, x, x, 1);\n  wide<<<132, 2048>>>(x, x, x, 1);\n}}\n",
+        kernel("plain", ""),
+        kernel("bounded", "__launch_bounds__(1024)"),
+        kernel("wide", ""),
+    );
+    let (_, analysis) = common::analyze_text(&text);
+    let limits: Vec<_> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "launch-exceeds-limit")
+        .map(|d| (d.span.text(&text).to_string(), d.severity, d.message.clone()))
+        .collect();
+    assert_eq!(limits.len(), 2, "{limits:#?}");
+    let plain = &limits[0];
+    assert_eq!(plain.1, Severity::Warning, "{plain:?}");
+    assert!(
+        plain.2.contains("may not run") && plain.2.contains("registers estimated"),
+        "{plain:?}"
+    );
+    let wide = &limits[1];
+    assert_eq!(wide.1, Severity::Error, "{wide:?}");
+    assert!(wide.2.contains("2048 threads"), "{wide:?}");
 }
