@@ -309,3 +309,20 @@ fn large_header_closures_are_read_for_macros_only() {
     assert_eq!(hints.len(), 1, "{:?}", m.diagnostics);
     assert_eq!(hints[0].severity, Severity::Hint);
 }
+
+/// CUDA's extended lambdas (`[=] __device__ (auto idx)`, RAFT 2141422b,
+/// e.g. cpp/include/raft/linalg/detail/map.cuh) and `extern template`
+/// (ggml d99724f2, src/ggml-cuda/fattn-mma-f16.cuh) are CUDA and C++ the
+/// grammar does not know; they parse once normalised.
+#[test]
+fn extended_lambdas_and_extern_templates() {
+    let src = "template <typename F> __global__ void apply(F f, float* x) { x[threadIdx.x] = f(threadIdx.x); }\n\
+               void host(float* x) {\n  auto f = [=] __host__ __device__ (int i) { return 2.0f * i; };\n  apply<<<1, 32>>>(f, x);\n}\n\
+               template <int N> void run(int* p) {}\n\
+               extern template void run<4>(int* p);\n\
+               __global__ void after(float* x) { x[0] = 1; }\n";
+    let m = main_only(src);
+    assert_clean(&m);
+    kernel(&m, "after");
+    assert!(m.launches.iter().any(|l| l.kernel == "apply"), "{:?}", m.launches);
+}

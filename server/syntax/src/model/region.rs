@@ -472,14 +472,31 @@ fn pragma_line(arg: &str) -> Token {
     }
 }
 
-/// Which tokens to keep so that a region's namespaces balance: a macro such
-/// as `CUB_NAMESPACE_BEGIN` opens `namespace cub { inline namespace v {`
-/// in one item and its `_END` closes them in another, so a region holds
-/// openers without closers or closers without openers. Those are dropped
-/// (namespaces do not change what cudalens models), and so are GNU
-/// attributes on namespaces, which the grammar does not accept.
+/// Which tokens of a region's expansion to keep for the grammar:
+/// - namespaces that balance: a macro such as `CUB_NAMESPACE_BEGIN` opens
+///   `namespace cub { inline namespace v {` in one item and its `_END`
+///   closes them in another, so a region holds openers without closers or
+///   closers without openers; those are dropped (namespaces do not change
+///   what cudalens models), and so are GNU attributes on namespaces;
+/// - CUDA's extended lambdas, `[=] __device__ (int i) {...}` (RAFT, ggml):
+///   the execution space after the capture list, which the C++ grammar
+///   does not know, is dropped;
+/// - `extern template` (an explicit instantiation declaration, ggml's
+///   fattn-mma-f16.cuh) reads as the `template` instantiation it declares.
 fn balanced(tokens: &[(Token, Span)]) -> Vec<bool> {
     let mut keep = vec![true; tokens.len()];
+    for i in 1..tokens.len() {
+        let t = &tokens[i].0;
+        let lambda_space = t.kind == TokKind::Ident
+            && matches!(t.text.as_str(), "__device__" | "__host__")
+            && (tokens[i - 1].0.is("]") || !keep[i - 1]);
+        if lambda_space {
+            keep[i] = false;
+        }
+        if t.text == "template" && tokens[i - 1].0.text == "extern" {
+            keep[i - 1] = false;
+        }
+    }
     // Open braces: (the brace's index, where its namespace header starts).
     let mut open: Vec<(usize, Option<usize>)> = Vec::new();
     let mut header_start: Option<usize> = None;
