@@ -13,7 +13,8 @@ use cudalens_syntax::model::Function;
 
 use crate::AnalysisConfig;
 use crate::context::{BlockSource, KernelContext};
-use crate::diagnostic::{Diagnostic, Edit, Fix, Severity, Span};
+use crate::diagnostic::{Diagnostic, Edit, Fix, Span};
+use crate::rules;
 
 /// Registers per thread: measured by ptxas, or estimated from the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -203,27 +204,18 @@ fn launch_diagnostics(
     let at = ctx.launch.map_or(kernel.name_span, |l| l.span);
     let block_at = ctx.launch.and_then(|l| l.block_arg_span).unwrap_or(at);
     if let Some(err) = &report.error {
-        out.push(Diagnostic::new(
+        out.push(rules::launch_exceeds_limit::diagnostic(
             block_at,
-            Severity::Error,
-            "launch-exceeds-limit",
-            format!(
-                "this launch cannot run on {} ({}): {err}",
-                arch.name, arch.reference_gpu
-            ),
+            arch.name,
+            arch.reference_gpu,
+            err,
         ));
         return out;
     }
     let threads = ctx.threads();
     if !threads.is_multiple_of(32) && ctx.block_source != BlockSource::Default {
-        out.push(Diagnostic::new(
-            block_at,
-            Severity::Warning,
-            "block-size-not-multiple-of-32",
-            format!(
-                "block of {threads} threads is not a multiple of the warp size: the last warp runs with {} of 32 lanes idle",
-                32 - threads % 32
-            ),
+        out.push(rules::block_size_not_multiple_of_32::diagnostic(
+            block_at, threads,
         ));
     }
     let Some(occ) = &report.occupancy else {
@@ -238,15 +230,11 @@ fn launch_diagnostics(
         } else {
             String::new()
         };
-        let mut d = Diagnostic::new(
+        let mut d = rules::low_occupancy::diagnostic(
             at,
-            Severity::Warning,
-            "low-occupancy",
-            format!(
-                "{}{}{estimated}",
-                render::summary_line(occ),
-                assumed_note(ctx)
-            ),
+            render::summary_line(occ),
+            assumed_note(ctx),
+            estimated,
         );
         if let Some(fix) = launch_bounds_fix(kernel, threads) {
             d = d.with_fix(fix);
@@ -277,17 +265,11 @@ fn launch_diagnostics(
                 .as_ref()
                 .filter(|g| !g.from_macro)
                 .map_or(launch.span, |g| g.span);
-            out.push(Diagnostic::new(
+            out.push(rules::grid_too_small::diagnostic(
                 grid_at,
-                Severity::Info,
-                "grid-too-small",
-                format!(
-                    "grid of {blocks} block{} leaves {} of the {} SMs of an {} idle",
-                    if blocks == 1 { "" } else { "s" },
-                    arch.reference_sm_count as i64 - blocks,
-                    arch.reference_sm_count,
-                    arch.reference_gpu
-                ),
+                blocks,
+                arch.reference_sm_count,
+                arch.reference_gpu,
             ));
         }
     }
