@@ -139,6 +139,7 @@ fn json_report_has_the_stable_keys() {
         "sectors_per_request",
         "ideal_sectors",
         "bank_conflict_ways",
+        "ideal_wavefronts",
         "block_assumed",
     ] {
         assert!(access.get(key).is_some(), "access lacks {key}: {access}");
