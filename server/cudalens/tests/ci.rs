@@ -4,10 +4,12 @@
 //! failure), suppressions, `cudalens.toml` per-path rules, baselines, and
 //! no progress output when piped.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use serde_json::Value;
+use support::cli::{cudalens, cudalens_env, read_json, stderr, stdout};
 
 const KERNELS: &str = r#"#define TILE 32
 __global__ void transpose(float* out, const float* in) {
@@ -28,30 +30,6 @@ void launch(float* out, const float* in) { copy_strided<<<1024, 256>>>(out, in);
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn cudalens(args: &[&str], dir: &Path) -> Output {
-    cudalens_env(args, dir, &[])
-}
-
-fn cudalens_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_cudalens"));
-    command
-        .args(args)
-        .current_dir(dir)
-        .env_remove("RUST_BACKTRACE");
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    command.output().expect("run cudalens")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
@@ -281,10 +259,7 @@ fn one_run_writes_text_to_the_terminal_and_sarif_and_annotations_to_files() {
         "{}",
         stdout(&out)
     );
-    let log: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("out.sarif")).expect("sarif written"),
-    )
-    .expect("JSON");
+    let log = read_json(&dir.path().join("out.sarif"));
     assert_valid_sarif(&log);
     assert_eq!(results(&log).len(), 1);
     let annotations = std::fs::read_to_string(dir.path().join("annotations.txt")).expect("written");
@@ -484,10 +459,7 @@ fn a_baseline_fails_only_on_new_findings_and_reports_fixed_ones() {
         "{}",
         stderr(&out)
     );
-    let recorded: Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("cudalens-baseline.json")).expect("written"),
-    )
-    .expect("JSON");
+    let recorded = read_json(&dir.path().join("cudalens-baseline.json"));
     assert_eq!(recorded["findings"][0]["code"], "bank-conflict");
     assert_eq!(recorded["findings"][0]["path"], "src/k.cu");
     // Same code, moved down by new lines: still recorded, nothing shown.

@@ -184,7 +184,7 @@ mod tests {
         {
             let found = fixture::check_diagnostics(rule.example);
             assert!(
-                found.iter().any(|code| *code == rule.code),
+                found.contains(&rule.code),
                 "{}: the example does not show the rule",
                 rule.code
             );
