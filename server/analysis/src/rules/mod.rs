@@ -4,7 +4,8 @@
 //! fix) and inline-annotated fixture tests.
 //!
 //! The documentation pages in `docs/rules/`, `cudalens rules`, `--explain`,
-//! SARIF's rule metadata and the editor's links all come from [`ALL`].
+//! and SARIF's rule metadata come from [`ALL`] (the editor's `codeDescription`
+//! links are to come from it too: `Rule::docs_url`).
 //!
 //! ```
 //! use cudalens_analysis::rules;

@@ -54,12 +54,15 @@ fn capitalised(text: &str) -> String {
 fn turning_off(rule: &Rule) -> String {
     let code = rule.code;
     let mut out = String::new();
-    if rule.category != Category::Suppression {
+    // A file too large is never analysed, so a comment in it cannot be read.
+    let comments_apply =
+        rule.category != Category::Suppression && rule.code != super::file_too_large::CODE;
+    if comments_apply {
         let _ = writeln!(
             out,
             "- One finding: `// cudalens-ignore[{code}]: <reason>` at the end of its line or on \
-             the line before (the editor's \"Ignore this finding here\" writes it). A reason is \
-             required, and a comment that suppresses nothing is reported (`unused-suppression`)."
+             the line before. A reason is required, and a comment that suppresses nothing is \
+             reported (`unused-suppression`)."
         );
         let _ = writeln!(
             out,
@@ -68,13 +71,13 @@ fn turning_off(rule: &Rule) -> String {
     }
     let _ = writeln!(
         out,
-        "- Some paths: `[disabledRulesPerPath]` in `cudalens.toml`, e.g. \
+        "- Some paths, in `cudalens check`: `[disabledRulesPerPath]` in `cudalens.toml`, e.g. \
          `\"third_party/**\" = [\"{code}\"]` (globs relative to the file)."
     );
     let _ = writeln!(
         out,
-        "- Everywhere: `disabledRules = [\"{code}\"]` in `cudalens.toml`, \
-         `cudalens check --disable {code}`, or the editor setting `cudalens.disabledRules`."
+        "- Everywhere: `cudalens check --disable {code}` or `disabledRules = [\"{code}\"]` in \
+         `cudalens.toml`; in the editor, the setting `cudalens.disabledRules`."
     );
     out
 }

@@ -91,7 +91,11 @@ pub fn main() -> ExitCode {
     if let Some(code) = &cli.explain {
         return rules::explain(code);
     }
-    if matches!(cli.command, Some(Command::Hw(_) | Command::Bench(_))) {
+    // The GPU runner (hw, bench, the server's benchmarks) probes for a display.
+    if matches!(
+        cli.command,
+        Some(Command::Hw(_) | Command::Bench(_) | Command::Lsp(_)) | None
+    ) {
         quiet_wayland_probe();
     }
     match cli.command {
