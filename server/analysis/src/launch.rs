@@ -13,7 +13,8 @@ use cudalens_syntax::model::Function;
 
 use crate::AnalysisConfig;
 use crate::context::{BlockSource, KernelContext};
-use crate::diagnostic::{Diagnostic, Edit, Fix, Severity, Span};
+use crate::diagnostic::{Diagnostic, Edit, Fix, Span};
+use crate::rules;
 
 /// Registers per thread: measured by ptxas, or estimated from the source.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -226,39 +227,21 @@ fn launch_diagnostics(
     if let Some(err) = &report.error {
         // A limit crossed only by estimated registers is a possibility, not
         // a fact: nvcc may well use fewer.
-        let (severity, verdict, estimate) = if regs.estimated && report.error_from_registers {
-            (
-                Severity::Warning,
-                "may not run",
-                format!(
-                    " (registers estimated {}–{}/thread; the count from nvcc makes this exact)",
-                    regs.low, regs.high
-                ),
-            )
-        } else {
-            (Severity::Error, "cannot run", String::new())
-        };
-        out.push(Diagnostic::new(
+        let estimate =
+            (regs.estimated && report.error_from_registers).then_some((regs.low, regs.high));
+        out.push(rules::launch_exceeds_limit::diagnostic(
             block_at,
-            severity,
-            "launch-exceeds-limit",
-            format!(
-                "this launch {verdict} on {} ({}): {err}{estimate}",
-                arch.name, arch.reference_gpu
-            ),
+            arch.name,
+            arch.reference_gpu,
+            err,
+            estimate,
         ));
         return out;
     }
     let threads = ctx.threads();
     if !threads.is_multiple_of(32) && ctx.block_source != BlockSource::Default {
-        out.push(Diagnostic::new(
-            block_at,
-            Severity::Warning,
-            "block-size-not-multiple-of-32",
-            format!(
-                "block of {threads} threads is not a multiple of the warp size: the last warp runs with {} of 32 lanes idle",
-                32 - threads % 32
-            ),
+        out.push(rules::block_size_not_multiple_of_32::diagnostic(
+            block_at, threads,
         ));
     }
     let Some(occ) = &report.occupancy else {
@@ -273,15 +256,11 @@ fn launch_diagnostics(
         } else {
             String::new()
         };
-        let mut d = Diagnostic::new(
+        let mut d = rules::low_occupancy::diagnostic(
             at,
-            Severity::Warning,
-            "low-occupancy",
-            format!(
-                "{}{}{estimated}",
-                render::summary_line(occ),
-                assumed_note(ctx)
-            ),
+            render::summary_line(occ),
+            assumed_note(ctx),
+            estimated,
         );
         if let Some(fix) = launch_bounds_fix(kernel, threads) {
             d = d.with_fix(fix);
@@ -312,17 +291,11 @@ fn launch_diagnostics(
                 .as_ref()
                 .filter(|g| !g.from_macro)
                 .map_or(launch.span, |g| g.span);
-            out.push(Diagnostic::new(
+            out.push(rules::grid_too_small::diagnostic(
                 grid_at,
-                Severity::Info,
-                "grid-too-small",
-                format!(
-                    "grid of {blocks} block{} leaves {} of the {} SMs of an {} idle",
-                    if blocks == 1 { "" } else { "s" },
-                    arch.reference_sm_count as i64 - blocks,
-                    arch.reference_sm_count,
-                    arch.reference_gpu
-                ),
+                blocks,
+                arch.reference_sm_count,
+                arch.reference_gpu,
             ));
         }
     }

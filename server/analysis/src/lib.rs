@@ -9,6 +9,11 @@
 //!   `grid-too-small`: [`launch`]
 //! - `barrier-in-divergent-code`, `missing-syncthreads`: [`lints`]
 //! - front-end diagnostics (syntax, preprocessor): passed through from `cudalens-syntax`
+//! - `unused-suppression`, `suppression-without-reason`: [`suppress`], which
+//!   also removes the findings that `cudalens-ignore` comments silence
+//!
+//! [`rules`] documents every code; [`memory::verdict`] is the one judgement
+//! of whether an access is wasteful.
 
 pub mod context;
 pub mod diagnostic;
@@ -17,6 +22,8 @@ pub mod launch;
 pub mod lints;
 pub mod memory;
 pub mod parallel;
+pub mod rules;
+pub mod suppress;
 pub mod tuning;
 
 use std::collections::{HashMap, HashSet};
@@ -311,5 +318,6 @@ pub fn analyze_cached(
         .sort_by_key(|d| (d.span.start, d.span.end, d.code));
     out.diagnostics
         .dedup_by(|a, b| a.span == b.span && a.code == b.code && a.message == b.message);
+    suppress::apply(source, &mut out.diagnostics, &config.disabled_rules);
     out
 }

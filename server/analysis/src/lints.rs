@@ -8,9 +8,10 @@ use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::{CallExpr, Expr, ExprKind, Stmt, StmtKind};
 use cudalens_syntax::model::{Function, is_barrier};
 
-use crate::diagnostic::{Diagnostic, Severity, Span};
+use crate::diagnostic::{Diagnostic, Span};
 use crate::divergence::{ThreadDependence, root_var};
 use crate::memory::expr_key;
+use crate::rules::{barrier_in_divergent_code, missing_syncthreads};
 
 pub fn analyze_kernel(_model: &FileModel, kernel: &Function) -> Vec<Diagnostic> {
     let Some(body) = &kernel.body else {
@@ -49,31 +50,21 @@ fn divergent_barriers(
     let check_exprs = |s: &Stmt, early_exit: &Option<Span>, out: &mut Vec<Diagnostic>| {
         for e in s.own_exprs() {
             e.walk(&mut |x| {
-                let ExprKind::Call(call) = &x.kind else { return };
+                let ExprKind::Call(call) = &x.kind else {
+                    return;
+                };
                 let callee = &call.callee;
                 if !is_barrier(callee) {
                     return;
                 }
                 if let Some(cond) = divergent {
-                    out.push(
-                        Diagnostic::new(
-                            x.span,
-                            Severity::Warning,
-                            "barrier-in-divergent-code",
-                            format!("{callee}() inside a condition that depends on threadIdx: threads that skip it never arrive, so the block can deadlock or read stale shared memory"),
-                        )
-                        .with_related(cond, "the thread-dependent condition"),
-                    );
+                    out.push(barrier_in_divergent_code::under_condition(
+                        x.span, callee, cond,
+                    ));
                 } else if let Some(ret) = early_exit {
-                    out.push(
-                        Diagnostic::new(
-                            x.span,
-                            Severity::Warning,
-                            "barrier-in-divergent-code",
-                            format!("{callee}() after a thread-dependent early return: the threads that returned never arrive at this barrier (undefined behaviour; guard the work instead of returning)"),
-                        )
-                        .with_related(*ret, "the early return"),
-                    );
+                    out.push(barrier_in_divergent_code::after_early_return(
+                        x.span, callee, *ret,
+                    ));
                 }
             });
         }
@@ -340,15 +331,8 @@ impl SyncChecker<'_> {
         if let Some((_, _, wspan, _)) = conflict
             && self.reported.insert(e.span)
         {
-            self.out.push(
-                Diagnostic::new(
-                    e.span,
-                    Severity::Warning,
-                    "missing-syncthreads",
-                    format!("`{name}` is read here after other threads wrote it with no __syncthreads() in between: this read can see stale data (insert __syncthreads() between the write and the read)"),
-                )
-                .with_related(*wspan, "the shared-memory write"),
-            );
+            self.out
+                .push(missing_syncthreads::read_after_write(e.span, name, *wspan));
         }
     }
 
@@ -366,15 +350,8 @@ impl SyncChecker<'_> {
         if let Some((_, _, rspan, _)) = carried
             && self.reported.insert(e.span)
         {
-            self.out.push(
-                Diagnostic::new(
-                    e.span,
-                    Severity::Warning,
-                    "missing-syncthreads",
-                    format!("`{name}` is overwritten here in the next loop iteration while other threads may still be reading it: add __syncthreads() at the end of the loop body"),
-                )
-                .with_related(*rspan, "the read of the previous iteration"),
-            );
+            self.out
+                .push(missing_syncthreads::write_after_read(e.span, name, *rspan));
         }
         let entry = p.writes.entry(name.to_string()).or_default();
         if !entry.iter().any(|(k, _, _, _)| *k == key) {

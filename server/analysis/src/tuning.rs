@@ -128,10 +128,7 @@ fn access_pattern(function: &Function, accesses: &[&AccessReport]) -> &'static s
     if per_array.values().any(|&n| n >= 3) {
         return "stencil";
     }
-    let wasteful = global.iter().any(|a| {
-        matches!((a.sectors_per_request, a.ideal_sectors), (Some(s), Some(ideal)) if s > ideal * 1.15)
-    });
-    if wasteful {
+    if global.iter().any(|a| a.is_wasteful()) {
         return "strided";
     }
     if global.iter().any(|a| a.sectors_per_request.is_none()) {

@@ -725,7 +725,9 @@ fn register_limits_from_estimates_are_warnings() {
         .map(|i| format!("  float v{i} = x[{i}] * 2.0f; x[{i} + 64] = v{i};\n"))
         .collect();
     let kernel = |name: &str, bounds: &str| {
-        format!("__global__ void {bounds} {name}(float* x, float* y, float* z, int n) {{\n{locals}}}\n")
+        format!(
+            "__global__ void {bounds} {name}(float* x, float* y, float* z, int n) {{\n{locals}}}\n"
+        )
     };
     let text = format!(
         "{}{}{}void host(float* x) {{\n  plain<<<132, 1024>>>(x, x, x, 1);\n  bounded<<<132, 1024>>>(x, x, x, 1);\n  wide<<<132, 2048>>>(x, x, x, 1);\n}}\n",
@@ -738,7 +740,13 @@ fn register_limits_from_estimates_are_warnings() {
         .diagnostics
         .iter()
         .filter(|d| d.code == "launch-exceeds-limit")
-        .map(|d| (d.span.text(&text).to_string(), d.severity, d.message.clone()))
+        .map(|d| {
+            (
+                d.span.text(&text).to_string(),
+                d.severity,
+                d.message.clone(),
+            )
+        })
         .collect();
     assert_eq!(limits.len(), 2, "{limits:#?}");
     let plain = &limits[0];

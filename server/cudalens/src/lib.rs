@@ -6,6 +6,7 @@
 //! - [`cli`]: `cudalens check`, `cudalens occupancy`, `cudalens lsp`.
 //! - [`lsp`]: the language server.
 //! - [`gpu_actions`]: WGSL transpiling and GPU benchmarks, shared by both.
+//! - [`rule_config`]: the rules a workspace's `cudalens.toml` turns off, per path.
 //! - [`tuning_data`]: tuner features stored with benchmark runs, and their export.
 //! - [`allocator`]: mimalloc for Rust and tree-sitter alike.
 
@@ -14,4 +15,5 @@ pub mod cli;
 pub mod gpu_actions;
 pub mod lsp;
 pub mod pipeline;
+pub mod rule_config;
 pub mod tuning_data;

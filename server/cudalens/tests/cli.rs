@@ -1,8 +1,9 @@
 //! The command line: `check` (text and JSON output, exit codes, directory
 //! recursion, compile_commands.json) and `occupancy`.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod support;
+
+use support::cli::{cudalens, stdout};
 
 use serde_json::Value;
 
@@ -18,18 +19,6 @@ void host(float* o, float* i) { transpose<<<264, dim3(32, 32)>>>(o, i); }
 "#;
 
 const TOO_BIG: &str = "__global__ void k(float* a) { a[threadIdx.x] = 0; }\nvoid h(float* a) { k<<<264, 2048>>>(a); }\n";
-
-fn cudalens(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_cudalens"))
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run cudalens")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -91,7 +80,10 @@ fn headers_with_cuda_code_are_checked() {
     .expect("write");
     std::fs::write(
         dir.path().join("include/lib/transpose.h"),
-        KERNELS.replace("__global__ void transpose", "#include <lib/macros.hpp>\nLIB_KERNEL transpose"),
+        KERNELS.replace(
+            "__global__ void transpose",
+            "#include <lib/macros.hpp>\nLIB_KERNEL transpose",
+        ),
     )
     .expect("write");
     let out = cudalens(&["check", "include", "-I", "include"], dir.path());
@@ -170,6 +162,7 @@ fn json_report_has_the_stable_keys() {
         "sectors_per_request",
         "ideal_sectors",
         "bank_conflict_ways",
+        "ideal_wavefronts",
         "block_assumed",
     ] {
         assert!(access.get(key).is_some(), "access lacks {key}: {access}");

@@ -30,7 +30,11 @@ fn build(files: &[(&str, &str)], main: &str, flags: CompileFlags) -> FileModel {
 }
 
 fn main_only(src: &str) -> FileModel {
-    build(&[("/p/main.cu", src)], "/p/main.cu", CompileFlags::default())
+    build(
+        &[("/p/main.cu", src)],
+        "/p/main.cu",
+        CompileFlags::default(),
+    )
 }
 
 /// No diagnostic of the model is an error, and none is about syntax.
@@ -49,7 +53,10 @@ fn kernel<'m>(m: &'m FileModel, name: &str) -> &'m cudalens_syntax::model::Funct
 }
 
 fn names(m: &FileModel) -> Vec<(String, ExecSpace)> {
-    m.functions.iter().map(|f| (f.name.clone(), f.exec)).collect()
+    m.functions
+        .iter()
+        .map(|f| (f.name.clone(), f.exec))
+        .collect()
 }
 
 /// RAFT declares its kernels as `RAFT_KERNEL name(...)` with
@@ -108,8 +115,7 @@ fn align_is_known() {
     );
     assert_clean(&m);
     assert_eq!(
-        m.types
-            .size_of(&cudalens_syntax::ir::Type::named("SumMax")),
+        m.types.size_of(&cudalens_syntax::ir::Type::named("SumMax")),
         Some(8)
     );
     kernel(&m, "k");
@@ -153,9 +159,7 @@ fn a_declaration_split_by_a_conditional() {
     assert_eq!(pick.params[0].ty.base, "double");
     // The inactive `#if FAST` branch is recorded as such.
     assert!(
-        m.inactive
-            .iter()
-            .any(|s| s.text(src).contains("float* a")),
+        m.inactive.iter().any(|s| s.text(src).contains("float* a")),
         "{:?}",
         m.inactive
     );
@@ -166,13 +170,20 @@ fn a_declaration_split_by_a_conditional() {
 /// minutes and gigabytes when every inclusion was read again.
 #[test]
 fn headers_are_read_once() {
-    let common_once = "#pragma once\n#define WARPS 4\n__device__ float helper(float x) { return x; }\n";
+    let common_once =
+        "#pragma once\n#define WARPS 4\n__device__ float helper(float x) { return x; }\n";
     let common_guard = "#ifndef COMMON_H\n#define COMMON_H\n#define LANES 32\n__device__ float other(float x) { return x; }\n#endif\n";
     let files = [
         ("/p/once.cuh", common_once),
         ("/p/guard.cuh", common_guard),
-        ("/p/a.cuh", "#include \"once.cuh\"\n#include \"guard.cuh\"\n"),
-        ("/p/b.cuh", "#include \"once.cuh\"\n#include \"guard.cuh\"\n"),
+        (
+            "/p/a.cuh",
+            "#include \"once.cuh\"\n#include \"guard.cuh\"\n",
+        ),
+        (
+            "/p/b.cuh",
+            "#include \"once.cuh\"\n#include \"guard.cuh\"\n",
+        ),
         (
             "/p/main.cu",
             "#include \"a.cuh\"\n#include \"b.cuh\"\n__global__ void k(float* x) { x[threadIdx.x] = helper(WARPS * LANES); }\n",
@@ -196,7 +207,10 @@ fn angle_includes_go_through_include_paths() {
         ..CompileFlags::default()
     };
     let files = [
-        ("/inc/lib/defs.hpp", "#pragma once\n#define LIB_KERNEL __global__ void\n"),
+        (
+            "/inc/lib/defs.hpp",
+            "#pragma once\n#define LIB_KERNEL __global__ void\n",
+        ),
         (
             "/p/main.cu",
             "#include <lib/defs.hpp>\n#include <cuda_fp16.h>\n#include <vector>\nLIB_KERNEL k(float* x) { x[0] = 1; }\n",
@@ -228,7 +242,11 @@ fn nvcc_predefined_macros() {
         .iter()
         .map(|s| s.to_string())
         .collect();
-    let m = build(&files, "/p/main.cu", CompileFlags::from_args(&args, Path::new("/p")));
+    let m = build(
+        &files,
+        "/p/main.cu",
+        CompileFlags::from_args(&args, Path::new("/p")),
+    );
     assert!(m.function("older").is_some() && m.function("hopper").is_none());
 }
 
@@ -241,10 +259,18 @@ fn unparsable_code_gets_one_note_not_an_error() {
          int broken( { ] ;\n\
          __global__ void after(float* x) { x[0] = 2; }\n",
     );
-    let notes: Vec<_> = m.diagnostics.iter().filter(|d| d.code == "syntax").collect();
+    let notes: Vec<_> = m
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "syntax")
+        .collect();
     assert_eq!(notes.len(), 1, "{:?}", m.diagnostics);
     assert_eq!(notes[0].severity, Severity::Info);
-    assert!(notes[0].message.contains("cannot parse"), "{}", notes[0].message);
+    assert!(
+        notes[0].message.contains("cannot parse"),
+        "{}",
+        notes[0].message
+    );
     kernel(&m, "ok");
     kernel(&m, "after");
 }
@@ -279,7 +305,10 @@ fn large_header_closures_are_read_for_macros_only() {
     assert!(filler.len() > 2 * 1024 * 1024);
     let files = [
         ("/p/big.cuh", filler.as_str()),
-        ("/p/late.cuh", "#pragma once\n#define LATE 7\n__device__ int late_fn() { return 1; }\n"),
+        (
+            "/p/late.cuh",
+            "#pragma once\n#define LATE 7\n__device__ int late_fn() { return 1; }\n",
+        ),
         (
             "/p/main.cu",
             "#include \"big.cuh\"\n#include \"late.cuh\"\n__global__ void k(int* x) { x[0] = LATE; }\n",
@@ -298,7 +327,10 @@ fn large_header_closures_are_read_for_macros_only() {
     let ExprKind::Assign(_, _, value) = &e.kind else {
         panic!("{e:?}")
     };
-    assert!(matches!(value.kind, ExprKind::Int { value: 7, .. }), "{value:?}");
+    assert!(
+        matches!(value.kind, ExprKind::Int { value: 7, .. }),
+        "{value:?}"
+    );
     assert!(m.function("f0").is_none());
     assert!(m.function("late_fn").is_some());
     let hints: Vec<_> = m
@@ -324,5 +356,9 @@ fn extended_lambdas_and_extern_templates() {
     let m = main_only(src);
     assert_clean(&m);
     kernel(&m, "after");
-    assert!(m.launches.iter().any(|l| l.kernel == "apply"), "{:?}", m.launches);
+    assert!(
+        m.launches.iter().any(|l| l.kernel == "apply"),
+        "{:?}",
+        m.launches
+    );
 }

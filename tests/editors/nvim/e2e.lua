@@ -91,8 +91,8 @@ step('bank-conflict diagnostic from cudalens on the transposed read', function()
   assert(diagnostic.severity <= vim.diagnostic.severity.WARN, 'severity ' .. diagnostic.severity)
 end)
 
-step('inlay hints: occupancy at the launches', function()
-  vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+step('inlay hints: on when cudalens attaches, occupancy at the launches', function()
+  assert(vim.lsp.inlay_hint.is_enabled({ bufnr = bufnr }), 'inlay hints are off after attach')
   local params = {
     textDocument = vim.lsp.util.make_text_document_params(bufnr),
     range = { start = { line = 0, character = 0 }, ['end'] = { line = #lines(), character = 0 } },

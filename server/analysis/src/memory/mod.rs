@@ -3,13 +3,15 @@
 //!
 //! [`eval`] runs the kernel symbolically for one block and records every
 //! access with all threads' addresses; [`cost`] prices one warp request;
-//! [`report`] aggregates, writes the diagnostics and proposes fixes.
+//! [`report`] aggregates, writes the diagnostics and proposes fixes;
+//! [`verdict`] says whether an access is wasteful, for every consumer.
 
 pub mod cost;
 pub mod eval;
 pub mod lanes;
 mod pure_map;
 mod report;
+pub mod verdict;
 
 use serde::Serialize;
 

@@ -578,7 +578,8 @@ fn rewritten_sectors(
                 else {
                     continue;
                 };
-                if s <= 0.0 || (s - ideal as f64) / s > super::report::REPORT_EXCESS {
+                // Still wasteful (or uncountable) after the fix: not offered.
+                if s <= 0.0 || ideal == 0 || super::verdict::waste(s, ideal as f64).is_some() {
                     return None;
                 }
                 if ev.span == access {

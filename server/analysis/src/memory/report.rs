@@ -27,14 +27,13 @@ use super::cost::{
 };
 use super::eval::{AccessEvent, Interp};
 use super::lanes::Symbols;
+use super::verdict::{global_severity, shared_severity, waste};
 use super::{AccessKind, AccessReport, MemorySpace};
 use crate::context::KernelContext;
-use crate::diagnostic::{Diagnostic, Edit, Fix, Severity, Span};
+use crate::diagnostic::{Diagnostic, Edit, Fix, Span};
 use crate::divergence::ThreadDependence;
-
-/// Excess above which an access is reported (ncu's "excessive" share:
-/// (actual − ideal) / actual).
-pub(super) const REPORT_EXCESS: f64 = 0.15;
+use crate::rules::bank_conflict::CODE as BANK_CONFLICT;
+use crate::rules::uncoalesced_access::CODE as UNCOALESCED_ACCESS;
 
 #[derive(Default)]
 struct Stats {
@@ -376,14 +375,7 @@ fn diagnostic(
     match r.space {
         MemorySpace::Global => {
             let (sectors, ideal) = (r.sectors_per_request?, r.ideal_sectors?);
-            if sectors <= 0.0 || (sectors - ideal) / sectors <= REPORT_EXCESS {
-                return None;
-            }
-            let severity = if sectors >= 2.0 * ideal {
-                Severity::Warning
-            } else {
-                Severity::Info
-            };
+            let severity = global_severity(&waste(sectors, ideal)?);
             let mut msg = format!(
                 "uncoalesced global {}: {}{} sectors per warp request (ideal {})",
                 kind_word(r.kind),
@@ -415,7 +407,7 @@ fn diagnostic(
                 ));
             }
             msg.push_str(&block_note(s));
-            let mut d = Diagnostic::new(r.span, severity, "uncoalesced-access", msg);
+            let mut d = Diagnostic::new(r.span, severity, UNCOALESCED_ACCESS, msg);
             for (span, text) in carriers {
                 d = d.with_related(span, format!("{text} varies with threadIdx"));
             }
@@ -436,17 +428,11 @@ fn diagnostic(
         }
         MemorySpace::Shared => {
             let (wf, ideal) = (r.bank_conflict_ways?, r.ideal_wavefronts?);
-            if wf <= 0.0 || (wf - ideal) / wf <= REPORT_EXCESS {
-                return None;
-            }
+            waste(wf, ideal)?;
             // "N-way" as a programmer means it: distinct words on the busiest bank.
             let ways = s.ways / s.requests;
             let worst = s.worst_ways;
-            let severity = if ways >= 4.0 {
-                Severity::Warning
-            } else {
-                Severity::Info
-            };
+            let severity = shared_severity(ways);
             let head = if (ways - worst as f64).abs() < 0.01 {
                 format!("{worst}-way shared-memory bank conflict")
             } else {
@@ -468,7 +454,7 @@ fn diagnostic(
                 fmt_num(ideal),
                 block_note(s)
             );
-            let mut d = Diagnostic::new(r.span, severity, "bank-conflict", msg);
+            let mut d = Diagnostic::new(r.span, severity, BANK_CONFLICT, msg);
             if let Some(fix) = pad_fix(model, kernel, contexts, s) {
                 d = d.with_fix(fix);
             }

@@ -13,6 +13,7 @@ use cudalens_gpu::{
     AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutcome, Runner, RuntimeChecks,
 };
 
+use super::progress::Progress;
 use super::{exit, files, transpile};
 use crate::gpu_actions::{self, BenchOptions, HistoryOutcome, PrepareError, Prepared, format_ms};
 use crate::tuning_data;
@@ -176,13 +177,20 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
     }
 
     let (bench, sweep) = if args.autotune {
+        // The candidate count is known once the sweep starts: the bar is made then.
+        let mut progress: Option<Progress> = None;
         let sweep = gpu_actions::autotune_stepwise(&mut runner, &prepared, |i, n, wg| {
-            if !args.json {
-                eprintln!("autotune: candidate {}/{n}: {}", i + 1, dims(wg));
+            let bar = progress.get_or_insert_with(|| Progress::new(n, "candidates", !args.json));
+            if i > 0 {
+                bar.done_one();
             }
+            bar.current(&dims(wg));
             true
-        })
-        .map_err(fail)?;
+        });
+        if let Some(bar) = &progress {
+            bar.finish();
+        }
+        let sweep = sweep.map_err(fail)?;
         (None, Some(sweep.result))
     } else {
         (Some(runner.run(&prepared.bench).map_err(fail)?), None)

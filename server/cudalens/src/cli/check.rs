@@ -1,12 +1,18 @@
 //! `cudalens check`: analyse files and directories, print diagnostics like
-//! rustc (or a JSON report), exit 1 when anything reaches `--deny`.
+//! rustc, as a JSON report, SARIF or GitHub annotations (on stdout and/or to
+//! files), and exit with a status CI can act on (see [`super::exit`]).
+//!
+//! What is reported can be narrowed by `cudalens-ignore` comments (in the
+//! analysis), `disabledRules` in `cudalens.toml` ([`crate::rule_config`]) and
+//! a baseline of accepted findings ([`super::baseline`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-use cudalens_analysis::{AnalysisConfig, RULES, diagnostic::rule_exists};
+use cudalens_analysis::{AnalysisConfig, FileAnalysis, RULES, diagnostic::rule_exists};
 use cudalens_occupancy::Arch;
 use cudalens_syntax::Severity;
 use cudalens_syntax::model::{HeaderStore, ModelCache};
@@ -15,13 +21,27 @@ use cudalens_syntax::preprocess::include::{
 };
 use cudalens_syntax::{LineIndex, SyntaxTrees, document};
 
-use super::{exit, files, json_report, text_report};
+use super::baseline::Baseline;
+use super::files::Unread;
+use super::findings::{self, Finding, ProjectRoot};
+use super::progress::Progress;
+use super::{exit, files, github, json_report, sarif, text_report};
 use crate::pipeline;
+use crate::rule_config::{self, RuleConfig};
+
+/// Names a file whose analysis panics on purpose (tests of exit status 3).
+const INJECT_PANIC_ENV: &str = "CUDALENS_INJECT_PANIC";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
+    /// rustc-style diagnostics
     Text,
+    /// the versioned JSON report (server/cudalens/README.md)
     Json,
+    /// SARIF 2.1.0 (GitHub code scanning and other CI dashboards)
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the diff)
+    Github,
 }
 
 #[derive(Debug, clap::Args)]
@@ -30,12 +50,26 @@ pub struct Args {
     /// C++ headers, reported when they hold CUDA code).
     #[arg(required = true)]
     pub paths: Vec<PathBuf>,
+    /// What to print on stdout.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// Also write this format to the `--output` at the same position (repeatable).
+    #[arg(long = "output-format", value_enum, value_name = "FORMAT")]
+    pub output_formats: Vec<Format>,
+    /// The file for the `--output-format` at the same position (repeatable).
+    #[arg(long = "output", value_name = "FILE")]
+    pub outputs: Vec<PathBuf>,
     /// Exit with status 1 when a diagnostic at or above this severity is found.
     #[arg(long, default_value = "error", value_parser = parse_severity)]
     pub deny: Severity,
-    /// Target architecture.
+    /// Report and fail only on findings not recorded in FILE; the first run
+    /// (FILE missing) records the current findings there.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Record the current findings in the `--baseline` FILE, replacing it.
+    #[arg(long, requires = "baseline")]
+    pub update_baseline: bool,
+    /// Target architecture (sm_70 … sm_120).
     #[arg(long, default_value = "sm_90")]
     pub arch: String,
     /// Block size assumed for kernels launched nowhere in their file: `256` or `16x16`.
@@ -92,19 +126,27 @@ fn parse_rule(text: &str) -> Result<String, String> {
 
 /// What one file produced, rendered in the worker so the text can be dropped early.
 enum Outcome {
-    Text {
-        output: String,
-        counts: Counts,
-    },
-    Json {
-        report: json_report::FileReport,
-        counts: Counts,
-    },
+    Analysed(FileResult),
+    /// Not analysed on purpose (binary, too large): a notice.
     Skipped {
+        reason: String,
+    },
+    /// cudalens failed on the file: the run's results are incomplete.
+    Failed {
         reason: String,
     },
     /// A C++ header found in a directory that holds no CUDA code.
     NotCuda,
+}
+
+struct FileResult {
+    text: Option<String>,
+    json: Option<json_report::FileReport>,
+    /// For SARIF, GitHub annotations and the baseline.
+    findings: Vec<Finding>,
+    /// The baseline entries these findings matched.
+    baseline_used: Vec<(String, String, String)>,
+    counts: Counts,
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -113,11 +155,43 @@ struct Counts {
     warnings: usize,
     others: usize,
     denied: usize,
+    baselined: usize,
+}
+
+/// Which renderings the requested outputs need.
+#[derive(Debug, Clone, Copy, Default)]
+struct Needs {
+    text: bool,
+    json: bool,
+    findings: bool,
+}
+
+/// Everything a worker needs besides the file.
+struct Context<'a> {
+    args: &'a Args,
+    config: &'a AnalysisConfig,
+    flags: &'a FlagSource,
+    rules: &'a [Option<Arc<RuleConfig>>],
+    needs: Needs,
+    root: &'a ProjectRoot,
+    /// The baseline to compare with (`None` when recording one, or without).
+    baseline: Option<&'a Baseline>,
+    progress: &'a Progress,
+    /// Headers are parsed once for the whole run, whichever files include them.
+    headers: Arc<HeaderStore>,
 }
 
 pub fn run(args: Args) -> ExitCode {
     if let Err(e) = Arch::parse(&args.arch) {
         eprintln!("error: {e}");
+        return ExitCode::from(exit::USAGE);
+    }
+    if args.output_formats.len() != args.outputs.len() {
+        eprintln!(
+            "error: --output-format and --output go in pairs ({} formats, {} files)",
+            args.output_formats.len(),
+            args.outputs.len()
+        );
         return ExitCode::from(exit::USAGE);
     }
     let paths = match files::discover(&args.paths) {
@@ -126,6 +200,23 @@ pub fn run(args: Args) -> ExitCode {
             eprintln!("error: {e}");
             return ExitCode::from(exit::USAGE);
         }
+    };
+    let rules = match rule_configs(paths.iter().map(|s| s.path.as_path())) {
+        Ok(rules) => rules,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(exit::USAGE);
+        }
+    };
+    let existing = match (&args.baseline, args.update_baseline) {
+        (Some(file), false) => match Baseline::read(file) {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(exit::USAGE);
+            }
+        },
+        _ => None,
     };
     let config = AnalysisConfig {
         arch: args.arch.clone(),
@@ -139,13 +230,68 @@ pub fn run(args: Args) -> ExitCode {
             _ => 1,
         },
     };
+    let formats: Vec<Format> = std::iter::once(args.format)
+        .chain(args.output_formats.iter().copied())
+        .collect();
+    let needs = Needs {
+        text: formats.contains(&Format::Text),
+        json: formats.contains(&Format::Json),
+        findings: formats
+            .iter()
+            .any(|f| matches!(f, Format::Sarif | Format::Github))
+            || args.baseline.is_some(),
+    };
     let flags = FlagSource::new(&args);
-    let outcomes = analyse_all(&paths, &args, &config, &flags);
+    let root = ProjectRoot::discover();
+    let progress = Progress::new(paths.len(), "files", args.format == Format::Text);
+    let ctx = Context {
+        args: &args,
+        config: &config,
+        flags: &flags,
+        rules: &rules,
+        needs,
+        root: &root,
+        baseline: existing.as_ref(),
+        progress: &progress,
+        headers: HeaderStore::new(),
+    };
+    let outcomes = analyse_all(&paths, &ctx);
+    progress.finish();
     if args.timings {
         print_timings(&paths, &outcomes);
     }
     let outcomes = outcomes.into_iter().map(|(o, _)| o).collect();
-    print_outcomes(&paths, outcomes, args.format)
+    print_outcomes(&paths, outcomes, &ctx, existing.as_ref())
+}
+
+/// The `cudalens.toml` rule settings of each file, read once per directory.
+fn rule_configs<'p>(
+    paths: impl Iterator<Item = &'p Path>,
+) -> Result<Vec<Option<Arc<RuleConfig>>>, String> {
+    let mut by_root: HashMap<PathBuf, Option<Arc<RuleConfig>>> = HashMap::new();
+    let mut by_dir: HashMap<PathBuf, Option<PathBuf>> = HashMap::new();
+    let mut out = Vec::new();
+    for path in paths {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let dir = absolute.parent().map(Path::to_path_buf).unwrap_or_default();
+        let root = by_dir
+            .entry(dir.clone())
+            .or_insert_with(|| rule_config::find_root(&dir))
+            .clone();
+        let config = match root {
+            Some(root) => match by_root.get(&root) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = RuleConfig::load(&root)?.map(Arc::new);
+                    by_root.insert(root, c.clone());
+                    c
+                }
+            },
+            None => None,
+        };
+        out.push(config);
+    }
+    Ok(out)
 }
 
 /// Threads for `count` files: `-j`, else one per core, at most one per file.
@@ -157,25 +303,26 @@ fn jobs(args: &Args, count: usize) -> usize {
 
 /// Analyses every file on `jobs` threads; results (with the time each file
 /// took) come back in input order.
-fn analyse_all(
-    sources: &[files::Source],
-    args: &Args,
-    config: &AnalysisConfig,
-    flags: &FlagSource,
-) -> Vec<(Outcome, std::time::Duration)> {
-    let jobs = jobs(args, sources.len());
-    // Headers are parsed once for the whole run, whichever files include them.
-    let headers = HeaderStore::new();
+fn analyse_all(sources: &[files::Source], ctx: &Context<'_>) -> Vec<(Outcome, Duration)> {
+    let jobs = jobs(ctx.args, sources.len());
     cudalens_analysis::parallel::map_in_order(sources.len(), jobs, |i| {
-        let started = std::time::Instant::now();
-        let outcome = analyse_one(&sources[i], args, config, flags, &headers);
+        let started = Instant::now();
+        ctx.progress.current(&sources[i].path.display().to_string());
+        // Any panic while analysing or rendering one file fails that file, not the run.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            analyse_one(&sources[i], ctx.rules[i].as_deref(), ctx)
+        }))
+        .unwrap_or_else(|payload| Outcome::Failed {
+            reason: internal_error(&pipeline::panic_message(&*payload)),
+        });
+        ctx.progress.done_one();
         (outcome, started.elapsed())
     })
 }
 
 /// `--timings`: each file's analysis time, slowest first.
-fn print_timings(sources: &[files::Source], outcomes: &[(Outcome, std::time::Duration)]) {
-    let mut rows: Vec<(std::time::Duration, &Path)> = sources
+fn print_timings(sources: &[files::Source], outcomes: &[(Outcome, Duration)]) {
+    let mut rows: Vec<(Duration, &Path)> = sources
         .iter()
         .zip(outcomes)
         .map(|(s, (_, t))| (*t, s.path.as_path()))
@@ -190,29 +337,43 @@ fn print_timings(sources: &[files::Source], outcomes: &[(Outcome, std::time::Dur
     }
 }
 
-fn analyse_one(
-    source: &files::Source,
-    args: &Args,
-    config: &AnalysisConfig,
-    flags: &FlagSource,
-    headers: &Arc<HeaderStore>,
-) -> Outcome {
+fn internal_error(message: &str) -> String {
+    format!("internal error in cudalens (please report): {message}")
+}
+
+fn analyse_one(source: &files::Source, rules: Option<&RuleConfig>, ctx: &Context<'_>) -> Outcome {
     let path = source.path.as_path();
+    let args = ctx.args;
     let max_bytes = args.max_file_size_mb.saturating_mul(1024 * 1024);
     let text = match files::read_source(path, max_bytes) {
         Ok(text) => text,
-        Err(reason) => return Outcome::Skipped { reason },
+        Err(Unread::Skipped(reason)) => return Outcome::Skipped { reason },
+        Err(Unread::Failed(reason)) => return Outcome::Failed { reason },
+    };
+    if std::env::var_os(INJECT_PANIC_ENV).is_some_and(|name| path.file_name() == Some(&name)) {
+        panic!("{INJECT_PANIC_ENV} names this file");
+    }
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let extra: Vec<&str> = rules.map(|r| r.disabled_for(&absolute)).unwrap_or_default();
+    let widened;
+    let config = if extra.iter().all(|r| ctx.config.disabled_rules.contains(*r)) {
+        ctx.config
+    } else {
+        let mut c = ctx.config.clone();
+        c.disabled_rules.extend(extra.iter().map(|r| r.to_string()));
+        widened = c;
+        &widened
     };
     let tree = SyntaxTrees::parse_whole(&mut document::cuda_parser(), &text);
     let mut caches = pipeline::Caches {
-        model: ModelCache::sharing(headers.clone()),
+        model: ModelCache::sharing(ctx.headers.clone()),
         ..Default::default()
     };
     let request = pipeline::Request {
         text: &text,
         tree: tree.as_ref(),
         path: Some(path),
-        flags: flags.for_file(path),
+        flags: ctx.flags.for_file(path),
         provider: &FsProvider,
         config,
         caches: Some(&mut caches),
@@ -220,17 +381,41 @@ fn analyse_one(
     let analyzed = match pipeline::run_guarded(request) {
         Ok(a) => a,
         Err(panic) => {
-            return Outcome::Skipped {
-                reason: format!("internal error in cudalens (please report): {panic}"),
+            return Outcome::Failed {
+                reason: internal_error(&panic),
             };
         }
     };
     if source.only_if_cuda && !analyzed.model.has_cuda_code() {
         return Outcome::NotCuda;
     }
-    let diagnostics = &analyzed.analysis.diagnostics;
-    let mut counts = Counts::default();
-    for d in diagnostics {
+    let index = LineIndex::new(&text);
+    let mut found = Vec::new();
+    let mut baseline_used = Vec::new();
+    if ctx.needs.findings {
+        let key = ctx.root.key(path);
+        let in_root = ctx.root.relative(path).is_some();
+        found = findings::of_file(key, in_root, &text, &index, &analyzed.analysis.diagnostics);
+        if let Some(baseline) = ctx.baseline {
+            baseline_used = baseline.mark(&mut found);
+        }
+    }
+    // With a baseline, the recorded findings are not shown or counted.
+    let filtered;
+    let analysis: &FileAnalysis = if baseline_used.is_empty() {
+        &analyzed.analysis
+    } else {
+        let mut a = (*analyzed.analysis).clone();
+        let mut keep = found.iter().map(|f| !f.baselined);
+        a.diagnostics.retain(|_| keep.next().unwrap_or(true));
+        filtered = a;
+        &filtered
+    };
+    let mut counts = Counts {
+        baselined: baseline_used.len(),
+        ..Counts::default()
+    };
+    for d in &analysis.diagnostics {
         match d.severity {
             Severity::Error => counts.errors += 1,
             Severity::Warning => counts.warnings += 1,
@@ -238,45 +423,56 @@ fn analyse_one(
         }
         counts.denied += usize::from(d.severity >= args.deny);
     }
-    let index = LineIndex::new(&text);
     let shown = path.display().to_string();
-    match args.format {
-        Format::Text => Outcome::Text {
-            output: text_report::render(&shown, &text, &index, diagnostics),
-            counts,
-        },
-        Format::Json => Outcome::Json {
-            report: json_report::file_report(shown, &index, &analyzed.analysis),
-            counts,
-        },
-    }
+    Outcome::Analysed(FileResult {
+        text: ctx
+            .needs
+            .text
+            .then(|| text_report::render(&shown, &text, &index, &analysis.diagnostics)),
+        json: ctx
+            .needs
+            .json
+            .then(|| json_report::file_report(shown, &index, analysis)),
+        findings: found,
+        baseline_used,
+        counts,
+    })
 }
 
-fn print_outcomes(sources: &[files::Source], outcomes: Vec<Outcome>, format: Format) -> ExitCode {
+fn print_outcomes(
+    sources: &[files::Source],
+    outcomes: Vec<Outcome>,
+    ctx: &Context<'_>,
+    existing: Option<&Baseline>,
+) -> ExitCode {
+    let args = ctx.args;
     let mut total = Counts::default();
     let mut report = json_report::Report {
         version: json_report::VERSION,
         files: Vec::new(),
         skipped: Vec::new(),
     };
-    let mut analysed = 0;
-    let mut not_cuda = 0;
+    let mut text = String::new();
+    let mut all_findings: Vec<Finding> = Vec::new();
+    let mut used = Vec::new();
+    let (mut failures, mut skipped) = (Vec::new(), Vec::new());
+    let (mut analysed, mut not_cuda) = (0, 0);
     for (source, outcome) in sources.iter().zip(outcomes) {
         let path = &source.path;
-        let counts = match outcome {
-            Outcome::Text { output, counts } => {
-                print!("{output}");
-                counts
-            }
-            Outcome::Json {
-                report: file,
-                counts,
-            } => {
-                report.files.push(file);
-                counts
-            }
+        let result = match outcome {
+            Outcome::Analysed(result) => result,
             Outcome::Skipped { reason } => {
                 eprintln!("note: {}: {reason}", path.display());
+                skipped.push(format!("{}: {reason}", path.display()));
+                report.skipped.push(json_report::Skipped {
+                    path: path.display().to_string(),
+                    reason,
+                });
+                continue;
+            }
+            Outcome::Failed { reason } => {
+                eprintln!("error: {}: {reason}", path.display());
+                failures.push(format!("{}: {reason}", path.display()));
                 report.skipped.push(json_report::Skipped {
                     path: path.display().to_string(),
                     reason,
@@ -289,23 +485,84 @@ fn print_outcomes(sources: &[files::Source], outcomes: Vec<Outcome>, format: For
             }
         };
         analysed += 1;
+        if let Some(t) = result.text {
+            text.push_str(&t);
+        }
+        if let Some(file) = result.json {
+            report.files.push(file);
+        }
+        all_findings.extend(result.findings);
+        used.extend(result.baseline_used);
+        let counts = result.counts;
         total.errors += counts.errors;
         total.warnings += counts.warnings;
         total.others += counts.others;
         total.denied += counts.denied;
+        total.baselined += counts.baselined;
     }
-    if format == Format::Json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(json) => println!("{json}"),
-            Err(e) => eprintln!("error: cannot serialise the report: {e}"),
+    let refs: Vec<&Finding> = all_findings.iter().collect();
+    let new: Vec<&Finding> = all_findings.iter().filter(|f| !f.baselined).collect();
+    let render = |format: Format| -> String {
+        match format {
+            Format::Text => text.clone(),
+            Format::Json => json_text(&report),
+            Format::Sarif => {
+                let notes = sarif::RunNotes {
+                    failures: &failures,
+                    skipped: &skipped,
+                    with_baseline: existing.is_some(),
+                };
+                json_text(&sarif::log(ctx.root, &refs, &notes))
+            }
+            Format::Github => github::render(&new),
+        }
+    };
+    let mut status = if total.denied > 0 {
+        exit::FINDINGS
+    } else {
+        exit::OK
+    };
+    print!("{}", render(args.format));
+    let mut unwritten = Vec::new();
+    for (format, file) in args.output_formats.iter().zip(&args.outputs) {
+        if let Err(e) = std::fs::write(file, render(*format)) {
+            eprintln!("error: cannot write {}: {e}", file.display());
+            unwritten.push(format!("cannot write {}", file.display()));
         }
     }
+    failures.extend(unwritten);
+    if let Some(file) = &args.baseline {
+        match existing {
+            Some(baseline) => report_gone(file, &baseline.gone(&used)),
+            None => match Baseline::of(&refs).write(file) {
+                Ok(()) => {
+                    eprintln!(
+                        "cudalens: baseline {} records {} finding{}; later runs report only new ones",
+                        file.display(),
+                        refs.len(),
+                        plural(refs.len())
+                    );
+                    // Recording accepts what was found.
+                    status = exit::OK;
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    failures.push(e);
+                }
+            },
+        }
+    }
+    let baselined = if total.baselined > 0 {
+        format!(" ({} in the baseline not shown)", total.baselined)
+    } else {
+        String::new()
+    };
     let headers_note = match not_cuda {
         0 => String::new(),
         n => format!(" ({n} C++ header{} without CUDA code left out)", plural(n)),
     };
     eprintln!(
-        "cudalens: {analysed} file{} checked{headers_note}: {} error{}, {} warning{}, {} note{}",
+        "cudalens: {analysed} file{} checked{headers_note}: {} error{}, {} warning{}, {} note{}{baselined}",
         plural(analysed),
         total.errors,
         plural(total.errors),
@@ -314,11 +571,45 @@ fn print_outcomes(sources: &[files::Source], outcomes: Vec<Outcome>, format: For
         total.others,
         plural(total.others),
     );
-    ExitCode::from(if total.denied > 0 {
-        exit::FINDINGS
-    } else {
-        exit::OK
-    })
+    if !failures.is_empty() {
+        eprintln!(
+            "error: cudalens failed on {} file{} or output{}; the results are incomplete",
+            failures.len(),
+            plural(failures.len()),
+            plural(failures.len())
+        );
+        status = exit::FAILURE;
+    }
+    ExitCode::from(status)
+}
+
+/// Says which recorded findings are no longer reported (fixed, or changed).
+fn report_gone(file: &Path, gone: &[&super::baseline::Entry]) {
+    if gone.is_empty() {
+        return;
+    }
+    eprintln!(
+        "note: {} finding{} recorded in {} no longer reported (fixed or changed; `--update-baseline` drops them):",
+        gone.len(),
+        plural(gone.len()),
+        file.display()
+    );
+    for e in gone.iter().take(20) {
+        eprintln!("  {}:{}: [{}] {}", e.path, e.line, e.code, e.message);
+    }
+    if gone.len() > 20 {
+        eprintln!("  … and {} more", gone.len() - 20);
+    }
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> String {
+    match serde_json::to_string_pretty(value) {
+        Ok(json) => json + "\n",
+        Err(e) => {
+            eprintln!("error: cannot serialise the report: {e}");
+            String::new()
+        }
+    }
 }
 
 fn plural(n: usize) -> &'static str {

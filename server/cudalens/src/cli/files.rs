@@ -73,19 +73,36 @@ fn walk(dir: &Path, out: &mut Vec<Source>) {
     }
 }
 
-/// Reads a source file, or says why it is skipped.
-pub fn read_source(path: &Path, max_bytes: u64) -> Result<String, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read: {e}"))?;
+/// Why a source file was not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unread {
+    /// Deliberately not analysed (binary, over the size limit): a notice.
+    Skipped(String),
+    /// Could not be read: the run is incomplete.
+    Failed(String),
+}
+
+impl std::fmt::Display for Unread {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unread::Skipped(why) | Unread::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Reads a source file, or says why it is skipped or could not be read.
+pub fn read_source(path: &Path, max_bytes: u64) -> Result<String, Unread> {
+    let meta = std::fs::metadata(path).map_err(|e| Unread::Failed(format!("cannot read: {e}")))?;
     if meta.len() > max_bytes {
-        return Err(format!(
+        return Err(Unread::Skipped(format!(
             "skipped: {} MB is over the {} MB limit (--max-file-size-mb)",
             meta.len() / (1024 * 1024),
             max_bytes / (1024 * 1024)
-        ));
+        )));
     }
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|e| Unread::Failed(format!("cannot read: {e}")))?;
     if bytes[..bytes.len().min(BINARY_SNIFF_BYTES)].contains(&0) {
-        return Err("skipped: binary file".to_string());
+        return Err(Unread::Skipped("skipped: binary file".to_string()));
     }
     Ok(match String::from_utf8(bytes) {
         Ok(text) => text,

@@ -76,8 +76,11 @@ pub struct Access {
     /// Global: 32-byte sectors one warp request touches (averaged over warps and iterations).
     pub sectors_per_request: Option<f64>,
     pub ideal_sectors: Option<f64>,
-    /// Shared: N-way bank conflict (1 = conflict-free), averaged.
+    /// Shared: wavefronts per warp request ("N-way" as Nsight Compute counts it), averaged.
     pub bank_conflict_ways: Option<f64>,
+    /// Shared: the wavefronts a conflict-free request of the same width needs
+    /// (1 for 4-byte elements, 2 for 8, 4 for 16).
+    pub ideal_wavefronts: Option<f64>,
     pub block_assumed: bool,
 }
 
@@ -171,6 +174,7 @@ fn access(a: &AccessReport, range: &dyn Fn(Span) -> Range) -> Access {
         sectors_per_request: a.sectors_per_request,
         ideal_sectors: a.ideal_sectors,
         bank_conflict_ways: a.bank_conflict_ways,
+        ideal_wavefronts: a.ideal_wavefronts,
         block_assumed: a.block_assumed,
     }
 }

@@ -9,7 +9,7 @@ use super::exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Target architecture (sm_50 … sm_120).
+    /// Target architecture (sm_70 … sm_120).
     #[arg(long, default_value = "sm_90")]
     pub arch: String,
     /// Threads per block: `256`, or `16x16` / `8x8x4`.

@@ -415,17 +415,11 @@ impl Builder<'_> {
             return;
         }
         let tokens = std::mem::take(pending);
-        let first = tokens[0].1;
         let expanded = match self.macros.expand_mapped(tokens.clone()) {
             Ok(e) => e,
             Err(err) => {
-                self.diag(
-                    cx,
-                    first,
-                    Severity::Hint,
-                    "macro-recursion",
-                    err.to_string(),
-                );
+                let at = self.failing_invocation(&tokens).unwrap_or(tokens[0].1);
+                self.diag(cx, at, Severity::Hint, "macro-recursion", err.to_string());
                 tokens
             }
         };
@@ -461,6 +455,42 @@ fn tokens_at(src: &str, run: Span) -> impl Iterator<Item = (Token, Span)> {
     tokenize_spans(run.text(src))
         .into_iter()
         .map(move |(t, s)| (t, Span::new(run.start + s.start, run.start + s.end)))
+}
+
+impl Builder<'_> {
+    /// The first macro invocation among `tokens` whose expansion alone
+    /// exceeds the limits (asked only once the whole run failed).
+    fn failing_invocation(&self, tokens: &[(Token, Span)]) -> Option<Span> {
+        for (k, (t, span)) in tokens.iter().enumerate() {
+            let Some(def) = self
+                .macros
+                .get(&t.text)
+                .filter(|_| t.kind == TokKind::Ident)
+            else {
+                continue;
+            };
+            let mut end = k + 1;
+            if def.params.is_some() && tokens.get(end).is_some_and(|(t, _)| t.is("(")) {
+                let mut depth = 0usize;
+                while end < tokens.len() {
+                    if tokens[end].0.is("(") {
+                        depth += 1;
+                    } else if tokens[end].0.is(")") {
+                        depth -= 1;
+                        if depth == 0 {
+                            end += 1;
+                            break;
+                        }
+                    }
+                    end += 1;
+                }
+            }
+            if self.macros.expand_mapped(tokens[k..end].to_vec()).is_err() {
+                return Some(Span::new(span.start, tokens[end - 1].1.end));
+            }
+        }
+        None
+    }
 }
 
 /// A `#pragma` kept in expanded text, on a line of its own.

@@ -1,0 +1,87 @@
+//! `block-size-not-multiple-of-32`: a block size that leaves the last warp
+//! partly idle. Computed by [`crate::launch`].
+
+use super::{Category, ExampleKind, Rule};
+use crate::diagnostic::{Diagnostic, Severity, Span};
+
+pub const CODE: &str = "block-size-not-multiple-of-32";
+
+pub const RULE: Rule = Rule {
+    code: CODE,
+    summary: "a block size that leaves a partial warp",
+    default_severity: Severity::Warning,
+    category: Category::Performance,
+    detects: "\
+A launch (or `__launch_bounds__`, or a template argument) whose threads per block
+(x × y × z) is not a multiple of 32, the warp size. Kernels with only the default
+block size assumed are not reported.",
+    why: "\
+Threads run in warps of 32. A block of 100 threads is 4 warps, the last with 4 active
+lanes and 28 idle: they occupy a warp slot, registers and issue cycles while doing
+nothing. That is 12.5 % of the block's warp capacity wasted here, and the partial warp
+often also breaks coalescing at the block's edge.",
+    measured: "\
+Exact arithmetic on the block size resolved from the launch's `<<<grid, block>>>`
+(constants, macros, `dim3` and template arguments), `__launch_bounds__` or the kernel's
+template parameters. A block size that does not resolve to constants is not reported.",
+    example: r#"
+__global__ void add(float* c, const float* a, const float* b) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    c[i] = a[i] + b[i];
+}
+
+void launch(float* c, const float* a, const float* b) {
+    add<<<4096, 100>>>(c, a, b);
+    //          ^^^ warning[block-size-not-multiple-of-32]: block of 100 threads is not a multiple of the warp size: the last warp runs with 28 of 32 lanes idle
+}
+"#,
+    example_kind: ExampleKind::Checked,
+    fixed: r#"
+__global__ void add(float* c, const float* a, const float* b) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    c[i] = a[i] + b[i];
+}
+
+void launch(float* c, const float* a, const float* b) {
+    add<<<1600, 256>>>(c, a, b);
+}
+"#,
+    fix: "\
+Choose a block size that is a multiple of 32 (128 or 256 are good defaults; `cudalens
+occupancy` or the kernel's hover shows the best one for its resources) and size the
+grid to cover the problem with it, guarding the tail with `if (i < n)`.",
+};
+
+pub(crate) fn diagnostic(at: Span, threads: u64) -> Diagnostic {
+    Diagnostic::new(
+        at,
+        Severity::Warning,
+        CODE,
+        format!(
+            "block of {threads} threads is not a multiple of the warp size: the last warp runs with {} of 32 lanes idle",
+            32 - threads % 32
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::check_diagnostics;
+
+    #[test]
+    fn two_dimensional_blocks_count_all_their_threads() {
+        check_diagnostics(
+            r#"
+__global__ void k(float* a) {
+    a[threadIdx.y * 10 + threadIdx.x] = 0.0f;
+}
+
+void launch(float* a) {
+    k<<<264, dim3(10, 10)>>>(a);
+    //       ^^^^^^^^^^^^ warning[block-size-not-multiple-of-32]: block of 100 threads is not a multiple of the warp size: the last warp runs with 28 of 32 lanes idle
+    k<<<264, dim3(16, 16)>>>(a);
+}
+"#,
+        );
+    }
+}

@@ -1,0 +1,125 @@
+//! `low-occupancy`: theoretical occupancy of a launch below
+//! `occupancyThreshold`. Computed by [`crate::launch`] with the
+//! `cudalens-occupancy` calculator.
+
+use super::{Category, ExampleKind, Rule};
+use crate::diagnostic::{Diagnostic, Severity, Span};
+
+pub const CODE: &str = "low-occupancy";
+
+pub const RULE: Rule = Rule {
+    code: CODE,
+    summary: "theoretical occupancy below the configured threshold",
+    default_severity: Severity::Warning,
+    category: Category::Performance,
+    detects: "\
+A launch (or, for a kernel launched nowhere in the file, its assumed block size) at
+which the kernel's theoretical occupancy — resident warps per SM over the SM's maximum
+— is below `occupancyThreshold` (default 0.5, `--occupancy-threshold`). The message
+names the limiting resource (registers, shared memory, warps, blocks per SM, barriers)
+and how much of it each block uses.",
+    why: "\
+A GPU hides memory latency by switching between resident warps. With few warps per SM
+there is nothing to switch to while a warp waits on memory, and a latency-bound kernel
+runs proportionally slower. Occupancy is not the goal in itself (a kernel with enough
+instruction-level parallelism can run well at 25 %), which is why the threshold is a
+setting.",
+    measured: "\
+The `cudalens-occupancy` calculator reproduces the CUDA occupancy calculator from the
+architecture tables (each entry cited in `server/occupancy`); it equals
+`cudaOccupancyMaxActiveBlocksPerMultiprocessor` on all 3,416 configurations of an H100
+ground-truth sweep, and with nvcc's register counts the occupancy equals Nsight
+Compute's on all 37 kernels of the committed corpus. Block size, dynamic shared memory
+and static shared arrays come from the source. Registers come from `nvcc
+--resource-usage` when nvcc is available (the editor does this in the background);
+otherwise they are estimated from the kernel's size and the message says so with the
+estimated range. Occupancy uses the low end of the range, so an estimate never raises
+a false alarm on its own.",
+    example: r#"
+__global__ void stage(float* out, const float* in) {
+    extern __shared__ float staging[];
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    staging[threadIdx.x] = in[i];
+    __syncthreads();
+    out[i] = staging[threadIdx.x] * 2.0f;
+}
+
+void launch(float* out, const float* in) {
+    stage<<<1024, 256, 96 * 1024>>>(out, in);
+  //^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[low-occupancy]: occupancy 25% (16/64 warps) — limited by shared memory: 98,304 B/block (registers estimated 16–25/thread; the count from nvcc makes this exact)
+}
+"#,
+    example_kind: ExampleKind::Checked,
+    fixed: r#"
+__global__ void stage(float* out, const float* in) {
+    extern __shared__ float staging[];
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    staging[threadIdx.x] = in[i];
+    __syncthreads();
+    out[i] = staging[threadIdx.x] * 2.0f;
+}
+
+void launch(float* out, const float* in) {
+    stage<<<1024, 256, 256 * sizeof(float)>>>(out, in);
+}
+"#,
+    fix: "\
+Use less of the limiting resource per block: here the launch asked for 96 KB of
+dynamic shared memory where the kernel uses one float per thread. For registers,
+`__launch_bounds__(threads)` lets the compiler budget registers for the block size
+(cudalens offers to add it), or simplify the kernel; a different block size can
+reach more warps (cudalens offers the block size that maximises occupancy for the
+kernel's resources). Both quick fixes are suggestions, never applied on save.",
+};
+
+/// The diagnostic at `at`: the calculator's summary line, why the block size
+/// is what it is (`assumed`) and whether the registers are estimated.
+pub(crate) fn diagnostic(
+    at: Span,
+    summary: String,
+    assumed: &str,
+    estimated: String,
+) -> Diagnostic {
+    Diagnostic::new(
+        at,
+        Severity::Warning,
+        CODE,
+        format!("{summary}{assumed}{estimated}"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::{check_diagnostics, check_diagnostics_with};
+    use crate::AnalysisConfig;
+
+    #[test]
+    fn a_kernel_launched_nowhere_is_judged_at_the_assumed_block_size() {
+        let text = r#"
+__global__ void stage(float* out, const float* in) {
+    __shared__ float big[12288];
+    big[threadIdx.x] = in[threadIdx.x];
+    __syncthreads();
+    out[threadIdx.x] = big[threadIdx.x];
+}
+"#;
+        // 48 KB per block: 4 blocks, 32 of 64 warps. Silent at the default threshold of 50 %.
+        check_diagnostics(text);
+        let config = AnalysisConfig {
+            occupancy_threshold: 0.75,
+            ..AnalysisConfig::default()
+        };
+        check_diagnostics_with(
+            r#"
+__global__ void stage(float* out, const float* in) {
+//              ^^^^^ warning[low-occupancy]: occupancy 50% (32/64 warps) — limited by shared memory: 49,152 B/block (block size assumed: no launch in this file; set cudalens.defaultBlockSize) (registers estimated 16–24/thread; the count from nvcc makes this exact)
+    __shared__ float big[12288];
+    big[threadIdx.x] = in[threadIdx.x];
+    __syncthreads();
+    out[threadIdx.x] = big[threadIdx.x];
+}
+"#,
+            &config,
+        );
+    }
+}

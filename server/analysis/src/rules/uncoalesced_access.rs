@@ -1,0 +1,120 @@
+//! `uncoalesced-access`: a global load or store whose warp requests touch
+//! more 32-byte sectors than the same lanes need. Computed by
+//! [`crate::memory`] (message and fixes in `memory/report.rs`), judged by
+//! [`crate::memory::verdict`].
+
+use super::{Category, ExampleKind, Rule};
+use crate::diagnostic::Severity;
+
+pub const CODE: &str = "uncoalesced-access";
+
+pub const RULE: Rule = Rule {
+    code: CODE,
+    summary: "a global memory access touching more 32-byte sectors per warp request than needed",
+    default_severity: Severity::Warning,
+    category: Category::Performance,
+    detects: "\
+A load, store or atomic on global memory whose warp requests touch more 32-byte
+sectors than a perfectly coalesced request of the same active lanes would: adjacent
+threads reading elements far apart (a stride), a row-per-thread loop, a misaligned
+start, or a transposed thread mapping. It is reported as a **warning** from twice
+the ideal traffic and as a note (**info**) between 15 % excess and 2×.",
+    why: "\
+The memory system moves whole 32-byte sectors. When the 32 threads of a warp read 32
+consecutive floats the request needs 4 sectors; when they read every second float it
+needs 8, and with a stride of 8 floats or more, 32: the kernel moves up to 8× the
+bytes it uses, and a memory-bound kernel runs up to that much slower.",
+    measured: "\
+cudalens runs the kernel symbolically for a whole thread block (every thread's
+address, every loop iteration whose pattern changes) and counts, per warp request,
+the distinct sectors touched (`sectors_per_request`) against the ideal for the same
+lanes (`ideal_sectors`). An access is reported when the excess share
+(actual − ideal) / actual is above 15 %, Nsight Compute's own threshold, through the
+one verdict function every part of cudalens uses (`memory::verdict`).
+
+On the committed ground truth (`tests/ground-truth`, Nsight Compute 2025.3 on an
+H100 and an H200) the sector counts agree exactly with ncu for all 28 (kernel,
+load/store) pairs of the global-memory corpus and all 6 of the runtime-pitch corpus,
+and an access is flagged exactly when ncu shows more than 15 % excess.
+A runtime part of an address (a row pitch, an offset from a parameter) is counted as
+a whole number of sectors (`cudaMalloc` aligns to 256 bytes); when that matters the
+message says so and gives the average over all alignments. A stride only known at run
+time is assumed large and said as \"up to\".",
+    example: r#"
+__global__ void copy_2d(float* out, const float* in) {
+    int row = blockIdx.x * blockDim.x + threadIdx.x;
+    int col = blockIdx.y * blockDim.y + threadIdx.y;
+    out[row * 1024 + col] = in[row * 1024 + col];
+  //^^^^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: 32 sectors per warp request (ideal 4) — adjacent threads are 1024 floats apart (through row = blockIdx.x*blockDim.x+threadIdx.x)
+    //                      ^^^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 32 sectors per warp request (ideal 4) — adjacent threads are 1024 floats apart (through row = blockIdx.x*blockDim.x+threadIdx.x)
+}
+
+void launch(float* out, const float* in) {
+    copy_2d<<<dim3(32, 32), dim3(32, 32)>>>(out, in);
+}
+"#,
+    example_kind: ExampleKind::Checked,
+    fixed: r#"
+__global__ void copy_2d(float* out, const float* in) {
+    int row = blockIdx.y * blockDim.y + threadIdx.y;
+    int col = blockIdx.x * blockDim.x + threadIdx.x;
+    out[row * 1024 + col] = in[row * 1024 + col];
+}
+
+void launch(float* out, const float* in) {
+    copy_2d<<<dim3(32, 32), dim3(32, 32)>>>(out, in);
+}
+"#,
+    fix: "\
+Make adjacent threads (`threadIdx.x`) touch adjacent elements: swap a transposed
+thread mapping (cudalens offers this when the index is `row * W + col` with `row`
+from `threadIdx.x`), interleave a loop in which each thread walks its own chunk
+(`t * K + k` → `k * (gridDim.x * blockDim.x) + t`, offered when re-analysis shows it
+coalesces), read wider vector types, or stage the data through shared memory. None of
+these quick fixes is applied on save: each changes which thread does which work.
+The fixed code below is the example with the offered swap applied (the grid is
+square, so the launch stays as it is).",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixture::check_diagnostics;
+
+    #[test]
+    fn the_offered_swap_is_the_documented_fix() {
+        super::super::fixture::check_fix(super::RULE.example, super::CODE, super::RULE.fixed);
+    }
+
+    #[test]
+    fn a_row_per_thread_loop_with_its_interleaving_fix() {
+        check_diagnostics(
+            r#"
+__global__ void scale_rows(float* out, const float* in) {
+    int row = blockIdx.x * blockDim.x + threadIdx.x;
+    for (int col = 0; col < 64; ++col) {
+        out[row * 64 + col] = 2.0f * in[row * 64 + col];
+      //^^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: 32 sectors per warp request (ideal 4) — adjacent threads are 64 floats apart (through row = blockIdx.x*blockDim.x+threadIdx.x) (block size assumed 256×1×1: no launch resolves it)
+        //                           ^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 32 sectors per warp request (ideal 4) — adjacent threads are 64 floats apart (through row = blockIdx.x*blockDim.x+threadIdx.x) (block size assumed 256×1×1: no launch resolves it)
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn coalesced_and_grid_stride_accesses_are_silent() {
+        check_diagnostics(
+            r#"
+__global__ void saxpy(int n, float a, const float* x, float* y) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        y[i] = a * x[i] + y[i];
+    }
+}
+
+void launch(int n, float a, const float* x, float* y) {
+    saxpy<<<264, 256>>>(n, a, x, y);
+}
+"#,
+        );
+    }
+}
