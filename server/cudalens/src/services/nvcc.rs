@@ -15,13 +15,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::Semaphore;
-use tower_lsp_server::ls_types::MessageType;
 
+use cudalens_ide::Snapshot;
+use cudalens_ide::settings::{NvccSetting, Settings};
 use cudalens_occupancy::parse_ptxas_output;
 use cudalens_syntax::preprocess::include::CompileFlags;
 
-use super::config::{NvccSetting, Settings};
-use super::state::{DocEvent, ServerState, Snapshot};
+use super::{Event, Events, Level, NewestVersion, Ui};
 
 /// Quiet time after the last edit before nvcc runs.
 const DEBOUNCE: Duration = Duration::from_millis(500);
@@ -29,10 +29,14 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// Cached results kept (texts); the oldest half is dropped past this.
 const CACHE_LIMIT: usize = 256;
 
-/// Register counts per kernel name, keyed by the text + flags + arch hash.
-#[derive(Clone, Default)]
-pub struct NvccCache {
+/// The nvcc service: register counts per kernel name, keyed by the text +
+/// flags + arch hash, and the background runs that fill them in. A finished
+/// run sends [`Event::RegistersMeasured`].
+#[derive(Clone)]
+pub struct Nvcc {
     inner: Arc<Inner>,
+    ui: Arc<dyn Ui>,
+    events: Events,
 }
 
 struct Inner {
@@ -54,7 +58,15 @@ impl Default for Inner {
     }
 }
 
-impl NvccCache {
+impl Nvcc {
+    pub fn new(ui: Arc<dyn Ui>, events: Events) -> Self {
+        Nvcc {
+            inner: Arc::default(),
+            ui,
+            events,
+        }
+    }
+
     /// Measured registers for exactly this text, or empty (the analyses then estimate).
     pub fn registers_for(
         &self,
@@ -78,7 +90,7 @@ impl NvccCache {
     }
 
     /// The nvcc to run under `settings`, if any.
-    pub fn executable(&self, settings: &Settings) -> Option<PathBuf> {
+    fn executable(&self, settings: &Settings) -> Option<PathBuf> {
         let mut cached = self.inner.executable.lock().ok()?;
         if let Some((setting, found)) = cached.as_ref()
             && *setting == settings.nvcc
@@ -124,61 +136,53 @@ impl NvccCache {
             }
         }
     }
-}
 
-/// Starts a background nvcc run for `snapshot` unless its result is known.
-pub fn schedule(
-    state: &Arc<ServerState>,
-    snapshot: &Arc<Snapshot>,
-    flags: CompileFlags,
-    generation: u64,
-) {
-    let settings = &snapshot.settings;
-    let Some(nvcc) = state.nvcc.executable(settings) else {
-        return;
-    };
-    if snapshot.analyzed.analysis.kernels.is_empty()
-        || snapshot.text.len() > settings.max_file_bytes()
-    {
-        return;
-    }
-    let key = cache_key(&snapshot.text, &flags, &settings.arch);
-    if state.nvcc.is_known_or_running(key) {
-        return;
-    }
-    let (state, snapshot) = (state.clone(), snapshot.clone());
-    tokio::spawn(async move {
-        tokio::time::sleep(DEBOUNCE).await;
-        if !state.is_current(&snapshot.uri, generation, snapshot.version)
-            || state.nvcc.is_known_or_running(key)
+    /// Starts a background nvcc run for `snapshot` unless its result is
+    /// known; it runs only if the text is still the newest after
+    /// [`DEBOUNCE`].
+    pub fn schedule(&self, snapshot: &Arc<Snapshot>, flags: CompileFlags, newest: NewestVersion) {
+        let settings = &snapshot.settings;
+        let Some(nvcc) = self.executable(settings) else {
+            return;
+        };
+        if snapshot.analyzed.analysis.kernels.is_empty()
+            || snapshot.text.len() > settings.max_file_bytes()
         {
-            return; // superseded by an edit; that version schedules its own run
+            return;
         }
-        state.nvcc.set_running(key, true);
-        let outcome = match state.nvcc.inner.one_at_a_time.acquire().await {
-            Ok(_permit) => run_nvcc(&nvcc, &snapshot, &flags, key).await,
-            Err(_) => Err("nvcc queue closed".to_string()),
-        };
-        let registers = match outcome {
-            Ok(registers) => registers,
-            Err(message) => {
-                let text = format!(
-                    "cudalens: nvcc register counts unavailable for {}: {message}",
-                    snapshot.uri.as_str()
-                );
-                state.client.log_message(MessageType::LOG, text).await;
-                HashMap::new() // cached too, so a file nvcc rejects is not recompiled on every open
+        let key = cache_key(&snapshot.text, &flags, &settings.arch);
+        if self.is_known_or_running(key) {
+            return;
+        }
+        let (service, snapshot) = (self.clone(), snapshot.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            if !newest.is(snapshot.version) || service.is_known_or_running(key) {
+                return; // superseded by an edit; that version schedules its own run
             }
-        };
-        state.nvcc.store(key, registers);
-        state.nvcc.set_running(key, false);
-        state.send(
-            &snapshot.uri,
-            DocEvent::Reanalyze {
-                header_changed: false,
-            },
-        );
-    });
+            service.set_running(key, true);
+            let outcome = match service.inner.one_at_a_time.acquire().await {
+                Ok(_permit) => run_nvcc(&nvcc, &snapshot, &flags, key).await,
+                Err(_) => Err("nvcc queue closed".to_string()),
+            };
+            let registers = match outcome {
+                Ok(registers) => registers,
+                Err(message) => {
+                    let text = format!(
+                        "cudalens: nvcc register counts unavailable for {}: {message}",
+                        snapshot.uri
+                    );
+                    service.ui.log(Level::Log, text).await;
+                    HashMap::new() // cached too, so a file nvcc rejects is not recompiled on every open
+                }
+            };
+            service.store(key, registers);
+            service.set_running(key, false);
+            let _ = service.events.send(Event::RegistersMeasured {
+                uri: snapshot.uri.clone(),
+            });
+        });
+    }
 }
 
 /// Compiles the snapshot's text (written to a temporary file, since the
@@ -234,7 +238,7 @@ async fn run_nvcc(
 /// Registers per kernel from a ptxas report, under both the qualified name
 /// and the bare name the model uses. Template instantiations of one kernel
 /// keep the largest count (occupancy is then never overstated).
-pub fn kernel_registers(report: &str) -> HashMap<String, u32> {
+fn kernel_registers(report: &str) -> HashMap<String, u32> {
     let mut out: HashMap<String, u32> = HashMap::new();
     for usage in parse_ptxas_output(report)
         .into_iter()

@@ -1,7 +1,7 @@
 //! `cudalens.*` settings: parsing (from `workspace/configuration`,
 //! `didChangeConfiguration` and `initializationOptions`) and defaults.
-//! `settings.schema.json` next to Cargo.toml documents the same keys for
-//! the VS Code extension; keep the two in step.
+//! `server/cudalens/settings.schema.json` documents the same keys for the
+//! VS Code extension; a test keeps the two in step.
 //!
 //! Parsing is lenient per key: a value of the wrong type falls back to the
 //! default with a warning, so one typo does not reset every other setting.
@@ -320,8 +320,9 @@ mod tests {
     /// here and every rule code.
     #[test]
     fn schema_matches_the_settings() {
-        let schema: Value = serde_json::from_str(include_str!("../../settings.schema.json"))
-            .expect("valid JSON schema");
+        let schema: Value =
+            serde_json::from_str(include_str!("../../cudalens/settings.schema.json"))
+                .expect("valid JSON schema");
         let mut keys: Vec<&String> = schema["properties"]
             .as_object()
             .map(|o| o.keys().collect())
