@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use cudalens_analysis::{AccessReport, BlockSource, KernelReport, LaunchReport, MemorySpace};
+use cudalens_occupancy::digits::group_digits;
 use cudalens_occupancy::render;
 use cudalens_syntax::Span;
 
@@ -107,7 +108,7 @@ fn shared_array(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
             let extern_ = if d.is_extern { "extern " } else { "" };
             let size = match (d.is_extern, shared_array_bytes(model, f, d)) {
                 (true, _) => "dynamic: sized by the launch's third `<<<>>>` argument".to_string(),
-                (false, Some(bytes)) => format!("{} bytes per block", render::group_digits(bytes)),
+                (false, Some(bytes)) => format!("{} bytes per block", group_digits(bytes)),
                 (false, None) => "size depends on a value cudalens could not resolve".to_string(),
             };
             let md = format!(
@@ -197,9 +198,9 @@ fn launch(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
     let grid = l.grid.map_or("unresolved".to_string(), |g| {
         format!("{}×{}×{}", g[0], g[1], g[2])
     });
-    let smem = l.dynamic_smem.map_or("none".to_string(), |b| {
-        format!("{} B", render::group_digits(b))
-    });
+    let smem = l
+        .dynamic_smem
+        .map_or("none".to_string(), |b| format!("{} B", group_digits(b)));
     let _ = writeln!(
         md,
         "grid {grid} · block {}×{}×{} · dynamic shared memory {smem}\n",

@@ -7,9 +7,11 @@
 //! - `state.rs`: open documents, settings, client capabilities, the services;
 //! - `main_loop.rs`: the services' events applied to the state;
 //! - `ui.rs`: the services' `Ui` over the client;
+//! - `capabilities.rs`: what the server offers and the client supports;
 //! - `convert.rs`: cudalens ↔ LSP types; `diagnostics.rs`: publishing;
 //! - `transport.rs`: the malformed-message guard and the shared output stream.
 
+pub mod capabilities;
 pub mod convert;
 pub mod diagnostics;
 pub mod document;

@@ -14,10 +14,11 @@ use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
 use cudalens_ide::code_actions::ActionKind;
-use cudalens_ide::commands::{COMMANDS, Command, CommandError, KernelTarget};
+use cudalens_ide::commands::{Command, KernelTarget};
 use cudalens_ide::{Settings, code_actions, code_lens, definition, hover, inlay_hints, symbols};
 
-use super::state::{ClientSupport, ServerState};
+use super::capabilities::{self, ClientSupport};
+use super::state::ServerState;
 use super::transport::Output;
 use super::{convert, document, main_loop};
 use crate::services::gpu_commands::{self, BenchmarkSetup, Source};
@@ -78,78 +79,6 @@ impl CudaLens {
     }
 }
 
-fn capabilities() -> ServerCapabilities {
-    ServerCapabilities {
-        position_encoding: Some(PositionEncodingKind::UTF16),
-        text_document_sync: Some(TextDocumentSyncCapability::Options(
-            TextDocumentSyncOptions {
-                open_close: Some(true),
-                change: Some(TextDocumentSyncKind::INCREMENTAL),
-                ..Default::default()
-            },
-        )),
-        hover_provider: Some(HoverProviderCapability::Simple(true)),
-        document_symbol_provider: Some(OneOf::Left(true)),
-        definition_provider: Some(OneOf::Left(true)),
-        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-            code_action_kinds: Some(vec![
-                CodeActionKind::QUICKFIX,
-                CodeActionKind::REFACTOR,
-                convert::fix_all_kind(),
-            ]),
-            ..Default::default()
-        })),
-        inlay_hint_provider: Some(OneOf::Left(true)),
-        code_lens_provider: Some(CodeLensOptions {
-            resolve_provider: Some(false),
-        }),
-        execute_command_provider: Some(ExecuteCommandOptions {
-            commands: COMMANDS.iter().map(|c| c.name.to_string()).collect(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn client_support(caps: &ClientCapabilities) -> ClientSupport {
-    let text = caps.text_document.as_ref();
-    let workspace = caps.workspace.as_ref();
-    ClientSupport {
-        inlay_hint_refresh: workspace
-            .and_then(|w| w.inlay_hint.as_ref())
-            .and_then(|i| i.refresh_support)
-            .unwrap_or(false),
-        code_lens_refresh: workspace
-            .and_then(|w| w.code_lens.as_ref())
-            .and_then(|c| c.refresh_support)
-            .unwrap_or(false),
-        configuration_pull: caps
-            .workspace
-            .as_ref()
-            .and_then(|w| w.configuration)
-            .unwrap_or(false),
-        related_information: text
-            .and_then(|t| t.publish_diagnostics.as_ref())
-            .and_then(|p| p.related_information)
-            .unwrap_or(false),
-        work_done_progress: caps
-            .window
-            .as_ref()
-            .and_then(|w| w.work_done_progress)
-            .unwrap_or(false),
-        show_document: caps
-            .window
-            .as_ref()
-            .and_then(|w| w.show_document.as_ref())
-            .is_some_and(|d| d.support),
-        show_message_request: caps
-            .window
-            .as_ref()
-            .is_some_and(|w| w.show_message.is_some())
-            || caps.window.is_none(),
-    }
-}
-
 #[allow(deprecated)] // root_uri: still what most clients send
 fn workspace_root(params: &InitializeParams) -> Option<std::path::PathBuf> {
     params
@@ -164,7 +93,7 @@ fn workspace_root(params: &InitializeParams) -> Option<std::path::PathBuf> {
 impl LanguageServer for CudaLens {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         if let Ok(mut support) = self.state.support.write() {
-            *support = client_support(&params.capabilities);
+            *support = ClientSupport::from(&params.capabilities);
         }
         if let Ok(mut root) = self.state.workspace_root.write() {
             *root = workspace_root(&params);
@@ -173,7 +102,7 @@ impl LanguageServer for CudaLens {
             self.apply_settings(options).await;
         }
         Ok(InitializeResult {
-            capabilities: capabilities(),
+            capabilities: capabilities::server(),
             server_info: Some(ServerInfo {
                 name: "cudalens".to_string(),
                 version: Some(env!("CARGO_PKG_VERSION").to_string()),
@@ -306,11 +235,8 @@ impl LanguageServer for CudaLens {
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        let command = Command::parse(&params.command, &params.arguments).map_err(|e| match e {
-            CommandError::Unknown(_) | CommandError::InvalidArguments(_) => {
-                Error::invalid_params(e.to_string())
-            }
-        })?;
+        let command = Command::parse(&params.command, &params.arguments)
+            .map_err(|e| Error::invalid_params(e.to_string()))?;
         let state = &self.state;
         match command {
             Command::ShowOccupancyTable(args) => {

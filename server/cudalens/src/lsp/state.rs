@@ -20,6 +20,7 @@ use cudalens_ide::{PluginFindings, Settings};
 use cudalens_syntax::TextChange;
 use cudalens_syntax::preprocess::include::{FsProvider, SourceProvider};
 
+use super::capabilities::ClientSupport;
 use super::transport::Output;
 use super::ui::ClientUi;
 use crate::services::gpu::GpuWorker;
@@ -69,22 +70,6 @@ pub struct DocState {
     pub generation: u64,
     pub events: mpsc::UnboundedSender<DocEvent>,
     pub snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
-}
-
-/// What the client said it supports.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ClientSupport {
-    pub configuration_pull: bool,
-    pub related_information: bool,
-    pub show_message_request: bool,
-    /// `workspace/inlayHint/refresh` and `workspace/codeLens/refresh`: used when
-    /// background work (nvcc, settings) changes results without an edit.
-    pub inlay_hint_refresh: bool,
-    pub code_lens_refresh: bool,
-    /// `window/workDoneProgress/create` (progress for benchmarks).
-    pub work_done_progress: bool,
-    /// `window/showDocument` (opening generated WGSL and reports).
-    pub show_document: bool,
 }
 
 pub struct ServerState {

@@ -14,8 +14,8 @@ use tower_lsp_server::{Cancellable, Client, OngoingProgress, Unbounded};
 use cudalens_plugin_host::BoxFuture;
 use cudalens_plugin_host::protocol::TextEdit;
 
+use super::capabilities::ClientSupport;
 use super::convert;
-use super::state::ClientSupport;
 use crate::services::{Level, Progress, Ui};
 
 pub struct ClientUi {
