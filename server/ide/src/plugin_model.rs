@@ -101,3 +101,91 @@ fn access_pattern(a: &AccessReport) -> &'static str {
         _ => "conflict-free",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+    use crate::fixture;
+
+    #[test]
+    fn transpose_model() {
+        let f = fixture::analyze(
+            r#"
+            __global__ void transpose(float* out, const float* in) {
+                __shared__ float tile[32][32];
+                tile[threadIdx.x][threadIdx.y] = in[threadIdx.y * 32 + threadIdx.x];
+                __syncthreads();
+                out[threadIdx.y * 32 + threadIdx.x] = tile[threadIdx.y][threadIdx.x];
+            }
+            void run(float* o, const float* i) { transpose<<<1, dim3(32, 32)>>>(o, i); }
+            "#,
+        );
+        let kernel = &f.snapshot.analyzed.analysis.kernels[0];
+        let model = kernel_model(&f.snapshot, kernel);
+        let range = |v: &Value| {
+            let (s, e) = (&v["start"], &v["end"]);
+            format!(
+                "{}:{}-{}:{}",
+                s["line"], s["character"], e["line"], e["character"]
+            )
+        };
+        let mut out = format!(
+            "{} {} {} block {} arch {}\n",
+            model["name"],
+            model["uri"],
+            range(&model["range"]),
+            model["block"],
+            model["target_arch"]
+        );
+        for p in model["parameters"].as_array().into_iter().flatten() {
+            out.push_str(&format!("param {} {}\n", p["name"], p["type"]));
+        }
+        for s in model["shared_arrays"].as_array().into_iter().flatten() {
+            out.push_str(&format!(
+                "shared {} {} {} bytes\n",
+                s["name"], s["element_type"], s["bytes"]
+            ));
+        }
+        for d in model["analysis"]["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            out.push_str(&format!(
+                "diagnostic {} {} at {}\n",
+                d["code"],
+                d["severity"],
+                range(&d["range"])
+            ));
+        }
+        for a in model["analysis"]["accesses"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            out.push_str(&format!(
+                "access {} {} {} at {}\n",
+                a["array"],
+                a["kind"],
+                a["pattern"],
+                range(&a["range"])
+            ));
+        }
+        out.push_str(&format!("has features {}\n", model["features"].is_object()));
+        expect![[r#"
+            "transpose" "file:///fixture/main.cu" 0:0-5:1 block [32,32,1] arch "sm_90"
+            param "out" "float*"
+            param "in" "const float*"
+            shared "tile" "float" 4096 bytes
+            diagnostic "bank-conflict" "warning" at 2:4-2:34
+            access "tile" "store" "bank-conflict" at 2:4-2:34
+            access "in" "load" "coalesced" at 2:37-2:71
+            access "out" "store" "coalesced" at 4:4-4:39
+            access "tile" "load" "conflict-free" at 4:42-4:72
+            has features true
+        "#]]
+        .assert_eq(&out);
+    }
+}

@@ -160,3 +160,120 @@ fn loop_site(
         pragma_range,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use expect_test::expect;
+
+    use super::*;
+    use crate::fixture;
+
+    fn adapter() -> AdapterReport {
+        serde_json::from_value(json!({
+            "name": "llvmpipe", "backend": "Vulkan", "device_type": "Cpu",
+            "vendor_id": 0x10005, "device_id": 0, "driver": "", "driver_info": "",
+            "subgroup_min_size": 8, "subgroup_max_size": 8,
+            "features": {"timestamp_query": true, "timestamp_query_inside_passes": false,
+                "shader_f16": false, "shader_f64": false, "shader_int64": false, "subgroup": true},
+            "limits": {"max_compute_workgroup_size_x": 1024, "max_compute_workgroup_size_y": 1024,
+                "max_compute_workgroup_size_z": 64, "max_compute_invocations_per_workgroup": 1024,
+                "max_compute_workgroup_storage_size": 32768, "max_storage_buffer_binding_size": 134217728,
+                "max_buffer_size": 268435456, "max_compute_workgroups_per_dimension": 65535},
+        }))
+        .expect("an adapter report")
+    }
+
+    /// Every part of the request a plugin rewrites, with its text.
+    fn show(f: &fixture::Fixture, params: &TuneParams) -> String {
+        let text = |r: &cudalens_plugin_host::protocol::Range| {
+            let index = &f.snapshot.index;
+            let position = |p: cudalens_plugin_host::protocol::Position| {
+                index.offset(cudalens_syntax::Position::new(p.line, p.character))
+            };
+            f.snapshot.text[position(r.start)..position(r.end)].to_string()
+        };
+        let mut out = format!(
+            "kernel {} (is_2d {}, problem {:?}, block {:?})\ndeclaration {:?}\n",
+            params.kernel.name,
+            params.is_2d,
+            params.kernel.extra.get(PROBLEM_SIZE),
+            params.kernel.block,
+            text(&params.declaration_range),
+        );
+        if let Some(l) = &params.launch {
+            let grid = l.grid_arg_range.as_ref().map(text);
+            out.push_str(&format!(
+                "launch block {:?} grid {grid:?}\n",
+                text(&l.block_arg_range)
+            ));
+        }
+        for l in &params.unroll_loops {
+            let pragma = l.pragma_range.as_ref().map(text);
+            out.push_str(&format!(
+                "loop {:?} indent {:?} pragma {pragma:?}\n",
+                text(&l.range).lines().next().unwrap_or(""),
+                l.indent,
+            ));
+        }
+        out.push_str(&format!("limits {:?}\n", params.limits));
+        out
+    }
+
+    #[test]
+    fn one_dimensional_kernel_with_a_launch_and_loops() {
+        let f = fixture::analyze(
+            r#"
+            __global__ __launch_bounds__(256) void sum_rows(const float* m, float* out, int n) {
+                int row = blockIdx.x * blockDim.x + threadIdx.x;
+                float acc = 0.0f;
+                #pragma unroll 2
+                for (int k = 0; k < 64; ++k) {
+                    acc += m[row * 64 + k];
+                }
+                out[row] = acc;
+            }
+            void run(const float* m, float* out, int n) {
+                sum_rows<<<(n + 255) / 256, 256>>>(m, out, n);
+            }
+            "#,
+        );
+        let params = tune_params(&f.snapshot, "sum_rows", &adapter(), None).expect("params");
+        expect![[r##"
+            kernel sum_rows (is_2d false, problem Some(Number(1048576)), block Some([256, 1, 1]))
+            declaration "__global__ __launch_bounds__(256) void "
+            launch block "256" grid Some("(n + 255) / 256")
+            loop "for (int k = 0; k < 64; ++k) {" indent "    " pragma Some("#pragma unroll 2")
+            limits BlockLimits { max_threads_per_block: 1024, max_block_dims: [1024, 1024, 64], warp_size: 32 }
+        "##]]
+        .assert_eq(&show(&f, &params));
+    }
+
+    #[test]
+    fn a_y_index_makes_a_kernel_two_dimensional() {
+        let f = fixture::analyze(
+            r#"
+            __global__ void scale(float* img, int w) {
+                int x = blockIdx.x * blockDim.x + threadIdx.x;
+                int y = blockIdx.y;
+                img[y * w + x] *= 2.0f;
+            }
+            "#,
+        );
+        let params = tune_params(&f.snapshot, "scale", &adapter(), Some(128)).expect("params");
+        expect![[r#"
+            kernel scale (is_2d true, problem Some(Number(128)), block None)
+            declaration "__global__ void "
+            limits BlockLimits { max_threads_per_block: 1024, max_block_dims: [1024, 1024, 64], warp_size: 32 }
+        "#]]
+        .assert_eq(&show(&f, &params));
+        let features = params.kernel.extra.get("features").expect("features");
+        assert_eq!(features["problem_size"], json!(128 * 128));
+    }
+
+    #[test]
+    fn unknown_kernels_are_errors() {
+        let f = fixture::analyze("__global__ void k(float* y);\n");
+        let error = tune_params(&f.snapshot, "k", &adapter(), None).map(|_| ());
+        assert_eq!(error, Err("`k` has not been analysed".to_string()));
+    }
+}
