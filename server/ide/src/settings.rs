@@ -1,15 +1,19 @@
-//! `cudalens.*` settings: parsing (from `workspace/configuration`,
-//! `didChangeConfiguration` and `initializationOptions`) and defaults.
-//! `server/cudalens/settings.schema.json` documents the same keys for the
-//! VS Code extension; a test keeps the two in step.
+//! `cudalens.*` settings, declared once in [`SETTINGS`]: each key with how
+//! it is read, its description and schema; defaults come from
+//! `Settings::default()`. Generated from the declaration and checked by
+//! tests: `server/cudalens/settings.schema.json` (and from it the VS Code
+//! `package.json` settings, `editors/vscode/scripts/sync-settings.mjs`); the
+//! Neovim config's defaults are checked against it.
 //!
-//! Parsing is lenient per key: a value of the wrong type falls back to the
-//! default with a warning, so one typo does not reset every other setting.
+//! Settings arrive from `workspace/configuration`, `didChangeConfiguration`
+//! and `initializationOptions`. Parsing is lenient per key: a value of the
+//! wrong type falls back to the default with a warning, so one typo does not
+//! reset every other setting.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use cudalens_analysis::{AnalysisConfig, diagnostic::rule_exists};
 use cudalens_occupancy::Arch;
@@ -84,91 +88,14 @@ impl Settings {
         let mut warnings = Vec::new();
         let mut read = Reader {
             section,
+            key: "",
             warnings: &mut warnings,
         };
-        if let Some(arch) = read.string("arch") {
-            match Arch::parse(&arch) {
-                Ok(_) => s.arch = arch,
-                Err(e) => read.warn("arch", &e.to_string()),
+        for setting in SETTINGS {
+            read.key = setting.key;
+            if let Some(v) = read.get() {
+                (setting.read)(&mut read, v, &mut s);
             }
-        }
-        if let Some(v) = read.get("defaultBlockSize") {
-            match block_from_json(v) {
-                Some(b) => s.default_block = b,
-                None => read.warn("defaultBlockSize", "expected a number or [x, y, z]"),
-            }
-        }
-        if let Some(paths) = read.strings("includePaths") {
-            s.include_paths = paths.into_iter().map(PathBuf::from).collect();
-        }
-        if let Some(v) = read.get("defines") {
-            match defines_from_json(v) {
-                Some(d) => s.defines = d,
-                None => read.warn(
-                    "defines",
-                    "expected [\"NAME=VALUE\", ...] or {\"NAME\": \"VALUE\"}",
-                ),
-            }
-        }
-        if let Some(rules) = read.strings("disabledRules") {
-            for rule in rules {
-                if rule_exists(&rule) {
-                    s.disabled_rules.insert(rule);
-                } else {
-                    read.warn("disabledRules", &format!("unknown rule `{rule}`"));
-                }
-            }
-        }
-        if let Some(t) = read.get("occupancyThreshold").map(Value::as_f64) {
-            match t {
-                Some(t) if (0.0..=1.0).contains(&t) => s.occupancy_threshold = t,
-                _ => read.warn("occupancyThreshold", "expected a number between 0 and 1"),
-            }
-        }
-        if let Some(b) = read.bool("inlayHints.enable") {
-            s.inlay_hints = b;
-        }
-        if let Some(b) = read.bool("inlayHints.accessCost") {
-            s.inlay_access_cost = b;
-        }
-        if let Some(path) = read.string("nvcc.path") {
-            s.nvcc = match path.trim() {
-                "" => NvccSetting::Disabled,
-                p => NvccSetting::Explicit(PathBuf::from(p)),
-            };
-        }
-        if let Some(mb) = read.get("maxFileSizeMB").map(Value::as_u64) {
-            match mb {
-                Some(mb) if mb > 0 => s.max_file_size_mb = mb,
-                _ => read.warn("maxFileSizeMB", "expected a positive whole number"),
-            }
-        }
-        if let Some(n) = read.get("keepAnalyzedDocuments").map(Value::as_u64) {
-            match n {
-                Some(n) => s.keep_analyzed_documents = n as usize,
-                None => read.warn(
-                    "keepAnalyzedDocuments",
-                    "expected a whole number (0: no limit)",
-                ),
-            }
-        }
-        if let Some(secs) = read.get("hibernateAfterSeconds").map(Value::as_u64) {
-            match secs {
-                Some(secs) => s.hibernate_after_secs = secs,
-                None => read.warn(
-                    "hibernateAfterSeconds",
-                    "expected a whole number (0: never)",
-                ),
-            }
-        }
-        if let Some(p) = read.get("plugins") {
-            s.plugins = p.clone();
-        }
-        if let Some(names) = read.strings("disabledPlugins") {
-            s.disabled_plugins = names.into_iter().collect();
-        }
-        if let Some(b) = read.bool("trustWorkspace") {
-            s.trust_workspace = b;
         }
         (s, warnings)
     }
@@ -198,54 +125,51 @@ impl Settings {
     }
 }
 
+/// Reads one setting at a time (`key`), collecting warnings.
 struct Reader<'a> {
     section: &'a Value,
+    key: &'static str,
     warnings: &'a mut Vec<String>,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     /// `a.b` as a nested key or a dotted key; `null` counts as unset.
-    fn get(&self, key: &str) -> Option<&Value> {
-        let nested = key.split('.').try_fold(self.section, |v, part| v.get(part));
+    fn get(&self) -> Option<&'a Value> {
+        let section = self.section;
+        let nested = self.key.split('.').try_fold(section, |v, part| v.get(part));
         nested
-            .or_else(|| self.section.get(key))
+            .or_else(|| section.get(self.key))
             .filter(|v| !v.is_null())
     }
 
-    fn warn(&mut self, key: &str, problem: &str) {
+    fn warn(&mut self, problem: &str) {
+        let key = self.key;
         self.warnings
             .push(format!("cudalens.{key}: {problem}; using the default"));
     }
 
-    fn string(&mut self, key: &str) -> Option<String> {
-        let v = self.get(key)?;
-        match v.as_str() {
-            Some(s) => Some(s.to_string()),
-            None => {
-                self.warn(key, "expected a string");
-                None
-            }
+    fn string(&mut self, v: &Value) -> Option<String> {
+        let s = v.as_str().map(str::to_string);
+        if s.is_none() {
+            self.warn("expected a string");
         }
+        s
     }
 
-    fn bool(&mut self, key: &str) -> Option<bool> {
-        let v = self.get(key)?;
-        match v.as_bool() {
-            Some(b) => Some(b),
-            None => {
-                self.warn(key, "expected true or false");
-                None
-            }
+    fn bool(&mut self, v: &Value) -> Option<bool> {
+        let b = v.as_bool();
+        if b.is_none() {
+            self.warn("expected true or false");
         }
+        b
     }
 
-    fn strings(&mut self, key: &str) -> Option<Vec<String>> {
-        let v = self.get(key)?;
+    fn strings(&mut self, v: &Value) -> Option<Vec<String>> {
         let list = v
             .as_array()
             .and_then(|a| a.iter().map(|s| s.as_str().map(String::from)).collect());
         if list.is_none() {
-            self.warn(key, "expected an array of strings");
+            self.warn("expected an array of strings");
         }
         list
     }
@@ -284,10 +208,287 @@ fn defines_from_json(v: &Value) -> Option<Vec<(String, String)>> {
     }
 }
 
+// ---------------------------------------------------------------- the declaration
+
+/// One setting, declared once: its key (under `cudalens.`), how it is read
+/// into [`Settings`], its default as the schema shows it (taken from
+/// `Settings::default()`), and the rest of its JSON schema.
+/// `settings.schema.json` is generated from these (and `package.json`'s
+/// settings from the schema, by `editors/vscode/scripts/sync-settings.mjs`).
+struct Setting {
+    key: &'static str,
+    description: &'static str,
+    read: fn(&mut Reader, &Value, &mut Settings),
+    default: fn(&Settings) -> Option<Value>,
+    /// The schema without `description` and `default`.
+    schema: fn() -> Value,
+}
+
+const SETTINGS: &[Setting] = &[
+    Setting {
+        key: "arch",
+        description: "Target GPU architecture for occupancy and limits (sm_50 … sm_120).",
+        read: |r, v, s| {
+            if let Some(arch) = r.string(v) {
+                match Arch::parse(&arch) {
+                    Ok(_) => s.arch = arch,
+                    Err(e) => r.warn(&e.to_string()),
+                }
+            }
+        },
+        default: |s| Some(json!(s.arch)),
+        schema: || json!({"type": "string", "pattern": "^(sm_|compute_)?[0-9]+[a-z]?$"}),
+    },
+    Setting {
+        key: "defaultBlockSize",
+        description: "Block size assumed for kernels with no launch in the file (and no __launch_bounds__): a thread count or [x, y, z].",
+        read: |r, v, s| match block_from_json(v) {
+            Some(b) => s.default_block = b,
+            None => r.warn("expected a number or [x, y, z]"),
+        },
+        default: |s| match s.default_block {
+            [x, 1, 1] => Some(json!(x)),
+            dims => Some(json!(dims)),
+        },
+        schema: || {
+            json!({"oneOf": [
+                {"type": "integer", "minimum": 1, "maximum": 1024},
+                {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1, "maxItems": 3},
+            ]})
+        },
+    },
+    Setting {
+        key: "includePaths",
+        description: "Extra include directories, searched after those from compile_commands.json.",
+        read: |r, v, s| {
+            if let Some(paths) = r.strings(v) {
+                s.include_paths = paths.into_iter().map(PathBuf::from).collect();
+            }
+        },
+        default: |s| Some(json!(s.include_paths)),
+        schema: || json!({"type": "array", "items": {"type": "string"}}),
+    },
+    Setting {
+        key: "defines",
+        description: "Preprocessor macros: [\"NAME\", \"NAME=VALUE\"] or {\"NAME\": \"VALUE\"}.",
+        read: |r, v, s| match defines_from_json(v) {
+            Some(d) => s.defines = d,
+            None => r.warn("expected [\"NAME=VALUE\", ...] or {\"NAME\": \"VALUE\"}"),
+        },
+        default: |s| {
+            Some(json!(
+                s.defines
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+            ))
+        },
+        schema: || {
+            json!({"oneOf": [
+                {"type": "array", "items": {"type": "string"}},
+                {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
+            ]})
+        },
+    },
+    Setting {
+        key: "disabledRules",
+        description: "Rule codes whose diagnostics are not reported.",
+        read: |r, v, s| {
+            for rule in r.strings(v).unwrap_or_default() {
+                if rule_exists(&rule) {
+                    s.disabled_rules.insert(rule);
+                } else {
+                    r.warn(&format!("unknown rule `{rule}`"));
+                }
+            }
+        },
+        default: |s| Some(json!(sorted(&s.disabled_rules))),
+        schema: || {
+            let rules: Vec<&str> = cudalens_analysis::RULES
+                .iter()
+                .map(|(code, _)| *code)
+                .collect();
+            json!({"type": "array", "items": {"type": "string", "enum": rules}})
+        },
+    },
+    Setting {
+        key: "occupancyThreshold",
+        description: "Theoretical occupancy below this fraction is reported (low-occupancy).",
+        read: |r, v, s| match v.as_f64() {
+            Some(t) if (0.0..=1.0).contains(&t) => s.occupancy_threshold = t,
+            _ => r.warn("expected a number between 0 and 1"),
+        },
+        default: |s| Some(json!(s.occupancy_threshold)),
+        schema: || json!({"type": "number", "minimum": 0, "maximum": 1}),
+    },
+    Setting {
+        key: "inlayHints.enable",
+        description: "Show occupancy after each kernel launch.",
+        read: |r, v, s| {
+            if let Some(b) = r.bool(v) {
+                s.inlay_hints = b;
+            }
+        },
+        default: |s| Some(json!(s.inlay_hints)),
+        schema: || json!({"type": "boolean"}),
+    },
+    Setting {
+        key: "inlayHints.accessCost",
+        description: "Also show the cost of each memory access (sectors per request, bank-conflict ways).",
+        read: |r, v, s| {
+            if let Some(b) = r.bool(v) {
+                s.inlay_access_cost = b;
+            }
+        },
+        default: |s| Some(json!(s.inlay_access_cost)),
+        schema: || json!({"type": "boolean"}),
+    },
+    Setting {
+        key: "nvcc.path",
+        description: "nvcc used for exact register counts (nvcc --resource-usage, in the background). Default: `nvcc` found on PATH; an empty string disables it.",
+        read: |r, v, s| {
+            if let Some(path) = r.string(v) {
+                s.nvcc = match path.trim() {
+                    "" => NvccSetting::Disabled,
+                    p => NvccSetting::Explicit(PathBuf::from(p)),
+                };
+            }
+        },
+        // Searched on PATH: no value to show.
+        default: |_| None,
+        schema: || json!({"type": "string"}),
+    },
+    Setting {
+        key: "maxFileSizeMB",
+        description: "Files larger than this are not analysed (a notice is shown instead).",
+        read: |r, v, s| match v.as_u64() {
+            Some(mb) if mb > 0 => s.max_file_size_mb = mb,
+            _ => r.warn("expected a positive whole number"),
+        },
+        default: |s| Some(json!(s.max_file_size_mb)),
+        schema: || json!({"type": "integer", "minimum": 1}),
+    },
+    Setting {
+        key: "keepAnalyzedDocuments",
+        description: "How many open documents keep their analysis in memory (the most recently analysed ones, like clangd's AST cache), and their syntax tree once they or a header they include have been edited; the others keep only text and diagnostics and are rebuilt on their next edit or request. 0: no limit.",
+        read: |r, v, s| match v.as_u64() {
+            Some(n) => s.keep_analyzed_documents = usize::try_from(n).unwrap_or(usize::MAX),
+            None => r.warn("expected a whole number (0: no limit)"),
+        },
+        default: |s| Some(json!(s.keep_analyzed_documents)),
+        schema: || json!({"type": "integer", "minimum": 0}),
+    },
+    Setting {
+        key: "hibernateAfterSeconds",
+        description: "Seconds without edits or requests after which an open document's syntax tree and analysis are freed (its text and diagnostics stay; the next request or edit rebuilds them). 0 keeps everything in memory.",
+        read: |r, v, s| match v.as_u64() {
+            Some(secs) => s.hibernate_after_secs = secs,
+            None => r.warn("expected a whole number (0: never)"),
+        },
+        default: |s| Some(json!(s.hibernate_after_secs)),
+        schema: || json!({"type": "integer", "minimum": 0}),
+    },
+    Setting {
+        key: "plugins",
+        description: "Optimizer plugins to start (always trusted). See plugins/PROTOCOL.md.",
+        read: |_, v, s| s.plugins = v.clone(),
+        // Unset (`null`) means none.
+        default: |s| {
+            Some(if s.plugins.is_null() {
+                json!([])
+            } else {
+                s.plugins.clone()
+            })
+        },
+        schema: || {
+            json!({"type": "array", "items": {
+                "type": "object",
+                "required": ["name", "command"],
+                "properties": {
+                    "name": {"type": "string", "description": "Shown as the source of the plugin's diagnostics."},
+                    "command": {"type": "string", "description": "Executable: absolute, or a name on PATH."},
+                    "args": {"type": "array", "items": {"type": "string"}, "default": []},
+                    "enabled": {"type": "boolean", "default": true},
+                    "options": {"description": "Sent to the plugin in initialize."},
+                },
+            }})
+        },
+    },
+    Setting {
+        key: "disabledPlugins",
+        description: "Names of plugins (user or workspace) not to run.",
+        read: |r, v, s| {
+            if let Some(names) = r.strings(v) {
+                s.disabled_plugins = names.into_iter().collect();
+            }
+        },
+        default: |s| Some(json!(sorted(&s.disabled_plugins))),
+        schema: || json!({"type": "array", "items": {"type": "string"}}),
+    },
+    Setting {
+        key: "trustWorkspace",
+        description: "Start the plugins declared in the workspace's cudalens.toml without asking. When false, cudalens asks once per session.",
+        read: |r, v, s| {
+            if let Some(b) = r.bool(v) {
+                s.trust_workspace = b;
+            }
+        },
+        default: |s| Some(json!(s.trust_workspace)),
+        schema: || json!({"type": "boolean"}),
+    },
+];
+
+fn sorted(set: &HashSet<String>) -> Vec<&String> {
+    let mut items: Vec<&String> = set.iter().collect();
+    items.sort();
+    items
+}
+
+/// The JSON schema of the settings (`server/cudalens/settings.schema.json`),
+/// keys sorted so the file is the same whatever serde_json's features.
+pub fn json_schema() -> Value {
+    let defaults = Settings::default();
+    let mut properties = serde_json::Map::new();
+    for setting in SETTINGS {
+        let mut schema = (setting.schema)();
+        if let Value::Object(map) = &mut schema {
+            map.insert("description".into(), json!(setting.description));
+            if let Some(default) = (setting.default)(&defaults) {
+                map.insert("default".into(), default);
+            }
+        }
+        properties.insert(format!("cudalens.{}", setting.key), schema);
+    }
+    sorted_keys(json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://example.invalid/cudalens/settings.schema.json",
+        "title": "cudalens settings",
+        "description": "Settings of the cudalens language server (the `cudalens` section of workspace/configuration, didChangeConfiguration or initializationOptions). Keys may also be given nested (`inlayHints: {enable}`) or dotted (`\"inlayHints.enable\"`). Generated from server/ide/src/settings.rs by its tests (UPDATE_EXPECT=1 cargo test -p cudalens-ide); do not edit.",
+        "type": "object",
+        "properties": properties,
+    }))
+}
+
+fn sorted_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (k, sorted_keys(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sorted_keys).collect()),
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn defaults_for_null_and_empty() {
@@ -316,45 +517,71 @@ mod tests {
         assert!(s.disabled_rules.contains("bank-conflict"));
     }
 
-    /// `settings.schema.json` (for the VS Code extension) must list every key read
-    /// here and every rule code.
+    /// `settings.schema.json` (read by the VS Code extension, and synced into
+    /// its `package.json`) is generated from [`SETTINGS`].
     #[test]
-    fn schema_matches_the_settings() {
-        let schema: Value =
-            serde_json::from_str(include_str!("../../cudalens/settings.schema.json"))
-                .expect("valid JSON schema");
-        let mut keys: Vec<&String> = schema["properties"]
-            .as_object()
-            .map(|o| o.keys().collect())
-            .unwrap_or_default();
-        keys.sort();
-        let expected = [
-            "cudalens.arch",
-            "cudalens.defaultBlockSize",
-            "cudalens.defines",
-            "cudalens.disabledPlugins",
-            "cudalens.disabledRules",
-            "cudalens.hibernateAfterSeconds",
-            "cudalens.includePaths",
-            "cudalens.inlayHints.accessCost",
-            "cudalens.inlayHints.enable",
-            "cudalens.keepAnalyzedDocuments",
-            "cudalens.maxFileSizeMB",
-            "cudalens.nvcc.path",
-            "cudalens.occupancyThreshold",
-            "cudalens.plugins",
-            "cudalens.trustWorkspace",
-        ];
-        assert_eq!(keys, expected);
-        let rules: Vec<&str> = schema["properties"]["cudalens.disabledRules"]["items"]["enum"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
-        let known: Vec<&str> = cudalens_analysis::RULES
-            .iter()
-            .map(|(code, _)| *code)
-            .collect();
-        assert_eq!(rules, known);
+    fn schema_is_generated_from_the_declaration() {
+        let generated = serde_json::to_string_pretty(&json_schema()).expect("JSON") + "\n";
+        expect_test::expect_file!["../../cudalens/settings.schema.json"].assert_eq(&generated);
+    }
+
+    /// The Neovim client sends these defaults explicitly: they must be the
+    /// declared ones.
+    #[test]
+    fn neovim_defaults_are_the_declared_ones() {
+        let lua = include_str!("../../../editors/nvim/lsp/cudalens.lua");
+        let schema = json_schema();
+        let lua_value = |text: &str| -> Value {
+            match text.trim() {
+                "{}" => json!([]),
+                "true" => json!(true),
+                "false" => json!(false),
+                t if t.starts_with('\'') => json!(t.trim_matches('\'')),
+                t => serde_json::from_str(t).unwrap_or(Value::Null),
+            }
+        };
+        let mut checked = 0;
+        for line in lua.lines().map(str::trim) {
+            let Some((key, value)) = line.trim_end_matches(',').split_once(" = ") else {
+                continue;
+            };
+            // `inlayHints = { enable = true, accessCost = false }`
+            let pairs: Vec<(String, &str)> = match value.strip_prefix("{ ") {
+                Some(inner) => inner
+                    .trim_end_matches(" }")
+                    .split(", ")
+                    .filter_map(|p| p.split_once(" = "))
+                    .map(|(k, v)| (format!("{key}.{k}"), v))
+                    .collect(),
+                None => vec![(key.to_string(), value)],
+            };
+            for (key, value) in pairs {
+                let declared = &schema["properties"][format!("cudalens.{key}")]["default"];
+                if declared.is_null() {
+                    continue; // not a setting (cmd, filetypes, ...)
+                }
+                assert_eq!(
+                    &lua_value(value),
+                    declared,
+                    "editors/nvim/lsp/cudalens.lua: {key}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(
+            checked >= 10,
+            "only {checked} defaults found in the Neovim config"
+        );
+    }
+
+    #[test]
+    fn every_key_is_read() {
+        for setting in SETTINGS {
+            let key = setting.key;
+            let (_, warnings) = Settings::from_json(&json!({ key: [[[]]] }));
+            let plugins = key == "plugins"; // any JSON: the plugin host checks it
+            assert_eq!(warnings.len(), usize::from(!plugins), "{key}: {warnings:?}");
+        }
     }
 
     #[test]
