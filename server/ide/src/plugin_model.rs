@@ -5,7 +5,10 @@
 use serde_json::{Value, json};
 
 use cudalens_analysis::{AccessReport, KernelReport};
-use cudalens_plugin_host::protocol::{Position as PluginPosition, Range as PluginRange};
+use cudalens_plugin_host::protocol::{
+    AccessMetrics, AnalysisDiagnostic, AnalysisResults, KernelModel, KernelParameter,
+    Position as PluginPosition, Range as PluginRange, Severity as PluginSeverity, SharedArray,
+};
 use cudalens_syntax::{LineIndex, Severity, Span};
 
 use crate::Snapshot;
@@ -20,77 +23,106 @@ pub fn plugin_range(index: &LineIndex, span: Span) -> PluginRange {
     )
 }
 
-/// The severity names of the protocol.
-pub fn severity_name(severity: Severity) -> &'static str {
+fn severity(severity: Severity) -> PluginSeverity {
     match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "information",
-        Severity::Hint => "hint",
+        Severity::Error => PluginSeverity::Error,
+        Severity::Warning => PluginSeverity::Warning,
+        Severity::Info => PluginSeverity::Information,
+        Severity::Hint => PluginSeverity::Hint,
     }
 }
 
 /// The kernel model sent to `analyze` for `kernel`.
-pub fn kernel_model(snapshot: &Snapshot, kernel: &KernelReport) -> Value {
+pub fn kernel_model(snapshot: &Snapshot, kernel: &KernelReport) -> KernelModel {
     let index = &snapshot.index;
     let model = &snapshot.analyzed.model;
     let analysis = &snapshot.analyzed.analysis;
     let function = model.function(&kernel.name);
-    let parameters: Vec<Value> = function
+    let parameters = function
         .map(|f| {
             f.params
                 .iter()
-                .map(|p| json!({"name": p.name, "type": p.ty.display()}))
+                .map(|p| KernelParameter {
+                    name: p.name.clone(),
+                    ty: p.ty.display(),
+                })
                 .collect()
         })
         .unwrap_or_default();
-    let shared_arrays: Vec<Value> = function
+    let shared_arrays = function
         .map(|f| {
             f.shared_decls()
                 .into_iter()
-                .map(|d| json!({"name": d.name, "element_type": d.ty.display(), "bytes": shared_array_bytes(model, f, d)}))
+                .map(|d| SharedArray {
+                    name: d.name.clone(),
+                    element_type: d.ty.display(),
+                    bytes: shared_array_bytes(model, f, d),
+                })
                 .collect()
         })
         .unwrap_or_default();
     let inside = |span: Span| kernel.span.start <= span.start && span.end <= kernel.span.end;
-    let range = |span: Span| serde_json::to_value(plugin_range(index, span)).unwrap_or(Value::Null);
-    let diagnostics: Vec<Value> = analysis
+    let diagnostics = analysis
         .diagnostics
         .iter()
         .filter(|d| inside(d.span))
-        .map(|d| json!({"code": d.code, "message": d.message, "severity": severity_name(d.severity), "range": range(d.span)}))
+        .map(|d| AnalysisDiagnostic {
+            code: d.code.to_string(),
+            message: d.message.clone(),
+            range: plugin_range(index, d.span),
+            severity: Some(severity(d.severity)),
+        })
         .collect();
-    let accesses: Vec<Value> = analysis
+    let accesses = analysis
         .accesses
         .iter()
         .filter(|a| *a.kernel == *kernel.name)
-        .map(|a| {
-            let mut v = serde_json::to_value(a).unwrap_or_else(|_| json!({}));
-            if let Value::Object(map) = &mut v {
-                map.remove("span");
-                map.insert("range".into(), range(a.span));
-                map.insert("pattern".into(), json!(access_pattern(a)));
-                if let Some(sectors) = a.sectors_per_request {
-                    map.insert("transactions_per_request".into(), json!(sectors));
-                }
-            }
-            v
-        })
+        .map(|a| access_metrics(index, a))
         .collect();
-    json!({
-        "name": kernel.name,
-        "uri": snapshot.uri,
-        "source": kernel.span.text(&snapshot.text),
-        "range": range(kernel.span),
-        "block": kernel.block,
-        "parameters": parameters,
-        "shared_arrays": shared_arrays,
-        "analysis": {"diagnostics": diagnostics, "accesses": accesses},
-        "target_arch": snapshot.settings.arch,
-        "adapter": null,
-        // What tuners learn from; the same features are stored with benchmark runs.
-        "features": cudalens_analysis::tuning::kernel_features(model, analysis, &kernel.name, &snapshot.settings.arch),
-    })
+    let mut extra = serde_json::Map::new();
+    // What tuners learn from; the same features are stored with benchmark runs.
+    let features = cudalens_analysis::tuning::kernel_features(
+        model,
+        analysis,
+        &kernel.name,
+        &snapshot.settings.arch,
+    );
+    extra.insert("features".into(), json!(features));
+    KernelModel {
+        name: kernel.name.to_string(),
+        uri: snapshot.uri.clone(),
+        source: kernel.span.text(&snapshot.text).to_string(),
+        range: plugin_range(index, kernel.span),
+        block: kernel.block,
+        parameters,
+        shared_arrays,
+        analysis: AnalysisResults {
+            diagnostics,
+            accesses,
+        },
+        target_arch: Some(snapshot.settings.arch.clone()),
+        adapter: None,
+        extra,
+    }
+}
+
+/// One access: the report's numbers, with its range and pattern class.
+fn access_metrics(index: &LineIndex, a: &AccessReport) -> AccessMetrics {
+    let mut metrics = match serde_json::to_value(a) {
+        Ok(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    metrics.remove("span");
+    metrics.remove("array");
+    if let Some(sectors) = a.sectors_per_request {
+        metrics.insert("transactions_per_request".into(), json!(sectors));
+    }
+    AccessMetrics {
+        range: plugin_range(index, a.span),
+        array: a.array.to_string(),
+        pattern: access_pattern(a).to_string(),
+        metrics,
+    }
 }
 
 fn access_pattern(a: &AccessReport) -> &'static str {
@@ -123,7 +155,7 @@ mod tests {
             "#,
         );
         let kernel = &f.snapshot.analyzed.analysis.kernels[0];
-        let model = kernel_model(&f.snapshot, kernel);
+        let model = serde_json::to_value(kernel_model(&f.snapshot, kernel)).expect("JSON");
         let range = |v: &Value| {
             let (s, e) = (&v["start"], &v["end"]);
             format!(

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use cudalens_gpu::AdapterReport;
-use cudalens_plugin_host::protocol::{BlockLimits, KernelModel, LaunchSite, LoopSite, TuneParams};
+use cudalens_plugin_host::protocol::{AdapterInfo, BlockLimits, LaunchSite, LoopSite, TuneParams};
 use cudalens_syntax::Span;
 
 use crate::Snapshot;
@@ -72,17 +72,21 @@ pub fn tune_params(
         || cudalens_analysis::tuning::uses_second_axis(function);
     let size = size.unwrap_or_else(|| tune_problem_size(is_2d));
 
-    let mut value = kernel_model(snapshot, report);
-    value["adapter"] = json!({
-        "name": adapter.name,
-        "backend": adapter.backend,
-        "limits": {
+    let mut kernel_model = kernel_model(snapshot, report);
+    kernel_model.adapter = Some(AdapterInfo {
+        name: adapter.name.clone(),
+        backend: adapter.backend.clone(),
+        limits: json!({
             "max_compute_invocations_per_workgroup": adapter.limits.max_compute_invocations_per_workgroup,
             "subgroup_size": adapter.subgroup_max_size,
-        },
+        }),
     });
-    value[PROBLEM_SIZE] = json!(size);
-    if let Some(features) = value.get_mut("features").and_then(Value::as_object_mut) {
+    kernel_model.extra.insert(PROBLEM_SIZE.into(), json!(size));
+    if let Some(features) = kernel_model
+        .extra
+        .get_mut("features")
+        .and_then(Value::as_object_mut)
+    {
         let threads = if is_2d {
             u64::from(size).pow(2)
         } else {
@@ -90,8 +94,6 @@ pub fn tune_params(
         };
         features.insert("problem_size".into(), json!(threads));
     }
-    let kernel_model: KernelModel =
-        serde_json::from_value(value).map_err(|e| format!("internal error: kernel model: {e}"))?;
 
     let head = Span::new(
         function.decl_start,
