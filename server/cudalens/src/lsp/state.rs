@@ -150,11 +150,6 @@ impl ServerState {
         self.workspace_root.read().ok().and_then(|r| r.clone())
     }
 
-    /// The newest version received for `uri`.
-    pub fn current_version(&self, uri: &Uri) -> Option<i32> {
-        self.docs.get(uri).map(|d| d.version)
-    }
-
     /// True while `version` is the newest text of this opening of `uri`:
     /// results computed for it may be published.
     pub fn is_current(&self, uri: &Uri, generation: u64, version: i32) -> bool {
