@@ -264,16 +264,7 @@ mod tests {
             .collect()
     }
 
-    const TRANSPOSE: &str = r#"
-        __global__ void transpose(float* out, const float* in) {
-            __shared__ float tile[32][32];
-            tile[threadIdx.x][threadIdx.y] = in[threadIdx.y * 32 + threadIdx.x];
-        //  ^^^^
-            __syncthreads();
-            out[threadIdx.y * 32 + threadIdx.x] = tile[threadIdx.y][threadIdx.x];
-        }
-        void run(float* o, const float* i) { transpose<<<1, dim3(32, 32)>>>(o, i); }
-        "#;
+    use fixture::TRANSPOSE;
 
     #[test]
     fn quick_fix_pads_the_tile() {

@@ -13,6 +13,19 @@ use crate::pipeline;
 use crate::{Settings, Snapshot};
 
 pub const URI: &str = "file:///fixture/main.cu";
+
+/// A transpose through a shared tile: a 32-way bank conflict on the store
+/// (marked `^^^^`), conflict-free loads, one launch.
+pub const TRANSPOSE: &str = r#"
+    __global__ void transpose(float* out, const float* in) {
+        __shared__ float tile[32][32];
+        tile[threadIdx.x][threadIdx.y] = in[threadIdx.y * 32 + threadIdx.x];
+    //  ^^^^
+        __syncthreads();
+        out[threadIdx.y * 32 + threadIdx.x] = tile[threadIdx.y][threadIdx.x];
+    }
+    void run(float* o, const float* i) { transpose<<<1, dim3(32, 32)>>>(o, i); }
+    "#;
 pub const MAIN: &str = "/fixture/main.cu";
 
 pub struct Fixture {

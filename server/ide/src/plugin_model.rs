@@ -143,17 +143,7 @@ mod tests {
 
     #[test]
     fn transpose_model() {
-        let f = fixture::analyze(
-            r#"
-            __global__ void transpose(float* out, const float* in) {
-                __shared__ float tile[32][32];
-                tile[threadIdx.x][threadIdx.y] = in[threadIdx.y * 32 + threadIdx.x];
-                __syncthreads();
-                out[threadIdx.y * 32 + threadIdx.x] = tile[threadIdx.y][threadIdx.x];
-            }
-            void run(float* o, const float* i) { transpose<<<1, dim3(32, 32)>>>(o, i); }
-            "#,
-        );
+        let f = fixture::analyze(fixture::TRANSPOSE);
         let kernel = &f.snapshot.analyzed.analysis.kernels[0];
         let model = serde_json::to_value(kernel_model(&f.snapshot, kernel)).expect("JSON");
         let range = |v: &Value| {
@@ -207,15 +197,15 @@ mod tests {
         }
         out.push_str(&format!("has features {}\n", model["features"].is_object()));
         expect![[r#"
-            "transpose" "file:///fixture/main.cu" 0:0-5:1 block [32,32,1] arch "sm_90"
+            "transpose" "file:///fixture/main.cu" 0:0-6:1 block [32,32,1] arch "sm_90"
             param "out" "float*"
             param "in" "const float*"
             shared "tile" "float" 4096 bytes
             diagnostic "bank-conflict" "warning" at 2:4-2:34
             access "tile" "store" "bank-conflict" at 2:4-2:34
             access "in" "load" "coalesced" at 2:37-2:71
-            access "out" "store" "coalesced" at 4:4-4:39
-            access "tile" "load" "conflict-free" at 4:42-4:72
+            access "out" "store" "coalesced" at 5:4-5:39
+            access "tile" "load" "conflict-free" at 5:42-5:72
             has features true
         "#]]
         .assert_eq(&out);

@@ -2,6 +2,8 @@
 
 use cudalens_gpu::{AdapterReport, BenchmarkResult};
 
+pub use cudalens_gpu::report::format_ms;
+
 /// `1234567.8` → `1,234,568`; below 100 keeps decimals (`42.37`).
 pub fn thousands(value: f64) -> String {
     if value.abs() < 100.0 {
@@ -28,17 +30,6 @@ pub fn summary_line(result: &BenchmarkResult, adapter: &AdapterReport) -> String
         adapter.name,
         adapter.backend
     )
-}
-
-/// Milliseconds with three significant decimals at least.
-pub fn format_ms(ms: f64) -> String {
-    if ms >= 100.0 {
-        format!("{ms:.1}")
-    } else if ms >= 1.0 {
-        format!("{ms:.3}")
-    } else {
-        format!("{ms:.4}")
-    }
 }
 
 #[cfg(test)]
