@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""Import circles between the files of each crate.
+"""Checks the invariants of ARCHITECTURE.md that the compiler does not:
+
+1. Layers: a crate depends only on crates of lower layers (LAYERS).
+2. LSP types: only the server crate depends on them, and only its src/lsp uses them.
+3. Import circles between the files of each crate, as follows.
 
 A file imports another when it names an item of the other's module through a
 path (`use crate::a::b`, `super::c::f()`, `use super::{d, e}`, `child::g()`):
@@ -168,8 +172,51 @@ def sccs(edges):
     return out
 
 
+# Lowest first; a crate may depend only on crates of earlier layers.
+LAYERS = [
+    ["cudalens-syntax", "cudalens-occupancy", "cudalens-plugin-protocol"],
+    ["cudalens-analysis", "cudalens-wgsl", "cudalens-gpu", "cudalens-plugin-host"],
+    ["cudalens-ide"],
+    ["cudalens", "cudalens-autotune", "cudalens-learned-tuner"],
+]
+LSP_CRATES = ("tower-lsp-server", "tower-lsp", "lsp-types", "ls-types")
+
+
+def dependencies(cargo_toml: Path):
+    text = cargo_toml.read_text(encoding="utf-8")
+    name = re.search(r'^name\s*=\s*"([^"]+)"', text, re.M).group(1)
+    section = re.search(r"^\[dependencies\]\n(.*?)(?=^\[|\Z)", text, re.M | re.S)
+    deps = re.findall(r"^([A-Za-z0-9_-]+)\s*=", section.group(1), re.M) if section else []
+    return name, deps
+
+
+def check_layers():
+    layer_of = {c: i for i, layer in enumerate(LAYERS) for c in layer}
+    problems = []
+    for crate in CRATES:
+        name, deps = dependencies(crate / "Cargo.toml")
+        if name not in layer_of:
+            problems.append(f"{name}: not in LAYERS (tests/architecture.py)")
+            continue
+        for dep in deps:
+            if dep in layer_of and layer_of[dep] >= layer_of[name]:
+                problems.append(f"{name} depends on {dep}, which is not below it")
+            if dep in LSP_CRATES and name != "cudalens":
+                problems.append(f"{name} depends on {dep}: only the server knows LSP types")
+    server_src = ROOT / "server" / "cudalens" / "src"
+    for file in sorted(ROOT.glob("server/*/src/**/*.rs")) + sorted(ROOT.glob("plugins/*/src/**/*.rs")):
+        if server_src / "lsp" in file.parents:
+            continue
+        if re.search(r"\b(tower_lsp_server|tower_lsp|lsp_types|ls_types)\b", strip_comments(file.read_text(encoding="utf-8"))):
+            problems.append(f"{file.relative_to(ROOT)}: uses LSP types outside server/cudalens/src/lsp")
+    for p in problems:
+        print(f"LAYERS: {p}")
+    print(f"layers: {len(CRATES)} crates checked, {len(problems)} problem(s)")
+    return not problems
+
+
 def main():
-    failed = False
+    failed = not check_layers()
     found = 0
     for crate in CRATES:
         src = crate / "src"
