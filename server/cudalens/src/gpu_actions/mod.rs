@@ -42,4 +42,4 @@ pub use wgsl_files::{
     GENERATED_MARK, WriteError, foreign_output, may_overwrite, sidecar_path, transpile_guarded,
     transpile_options, wgsl_path, write_outputs,
 };
-pub use workspace::{display_relative, model_of_file, workspace_root_for};
+pub use workspace::{compile_commands_flags, display_relative, model_of_file, workspace_root_for};

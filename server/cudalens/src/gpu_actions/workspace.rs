@@ -1,10 +1,11 @@
-//! Where a file's benchmark history and reports go, and the model of a file
-//! read from disk (the CLI's input, and the editor's for closed files).
+//! The workspace around a file: where its benchmark history and reports go,
+//! its `compile_commands.json` flags, and its model when read from disk (the
+//! CLI's input, and the editor's for closed files).
 
 use std::path::{Path, PathBuf};
 
 use cudalens_syntax::preprocess::include::{
-    FsProvider, find_compile_commands, flags_from_compile_commands,
+    CompileFlags, FsProvider, find_compile_commands, flags_from_compile_commands,
 };
 use cudalens_syntax::{BuildOptions, FileModel};
 
@@ -30,15 +31,24 @@ pub fn display_relative(file: &Path, root: &Path) -> String {
         .to_string()
 }
 
-/// Builds the model of a file on disk (includes and `compile_commands.json` flags).
-pub fn model_of_file(path: &Path, text: &str) -> FileModel {
+/// The flags `compile_commands.json` gives `path` (the database found as
+/// clangd finds it: the file's directory and its ancestors, and their `build/`).
+pub fn compile_commands_flags(path: Option<&Path>) -> CompileFlags {
+    let Some(path) = path else {
+        return CompileFlags::default();
+    };
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let flags = absolute
+    absolute
         .parent()
         .and_then(find_compile_commands)
         .and_then(|db| std::fs::read_to_string(db).ok())
         .and_then(|json| flags_from_compile_commands(&json, &absolute))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Builds the model of a file on disk (includes and `compile_commands.json` flags).
+pub fn model_of_file(path: &Path, text: &str) -> FileModel {
+    let flags = compile_commands_flags(Some(path));
     cudalens_syntax::analyze_source(
         text,
         &BuildOptions {

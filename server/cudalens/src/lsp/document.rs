@@ -14,16 +14,13 @@ use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, watch};
 use tower_lsp_server::ls_types::{MessageType, Uri};
 
-use cudalens_analysis::{Diagnostic, FileAnalysis};
-use cudalens_syntax::preprocess::include::{
-    CompileFlags, find_compile_commands, flags_from_compile_commands,
-};
-use cudalens_syntax::{Document, Severity, Span, TextChange};
-
-use cudalens_ide::{PluginFindings, Settings};
+use cudalens_ide::PluginFindings;
+use cudalens_syntax::preprocess::include::CompileFlags;
+use cudalens_syntax::{Document, TextChange};
 
 use super::state::{DocEvent, DocState, ServerState, Snapshot};
 use super::{convert, diagnostics};
+use crate::gpu_actions::compile_commands_flags;
 use crate::pipeline::{self, Analyzed, Caches};
 use crate::services::NewestVersion;
 
@@ -333,7 +330,8 @@ impl DocTask {
             let base = base_flags.unwrap_or_else(|| compile_commands_flags(path.as_deref()));
             let flags = task_settings.compile_flags(base.clone());
             if text.len() > task_settings.max_file_bytes() {
-                return (base, flags, caches, Ok(too_large(&task_settings)));
+                let notice = Analyzed::too_large(task_settings.max_file_size_mb);
+                return (base, flags, caches, Ok(notice));
             }
             let registers = nvcc.registers_for(&text, &flags, &task_settings);
             let config = task_settings.analysis_config(registers);
@@ -487,36 +485,4 @@ fn apply_text_events(
         }
     }
     (doc, panic)
-}
-
-/// The flags `compile_commands.json` gives this file (found like clangd does).
-fn compile_commands_flags(path: Option<&std::path::Path>) -> CompileFlags {
-    let Some(path) = path else {
-        return CompileFlags::default();
-    };
-    path.parent()
-        .and_then(find_compile_commands)
-        .and_then(|db| std::fs::read_to_string(db).ok())
-        .and_then(|json| flags_from_compile_commands(&json, path))
-        .unwrap_or_default()
-}
-
-/// The analysis of a file over `cudalens.maxFileSizeMB`: one notice.
-fn too_large(settings: &Settings) -> Analyzed {
-    let notice = Diagnostic::new(
-        Span::new(0, 0),
-        Severity::Info,
-        "file-too-large",
-        format!(
-            "cudalens skipped this file: it is larger than {} MB (cudalens.maxFileSizeMB)",
-            settings.max_file_size_mb
-        ),
-    );
-    Analyzed::new(
-        Default::default(),
-        Arc::new(FileAnalysis {
-            diagnostics: vec![notice],
-            ..Default::default()
-        }),
-    )
 }
