@@ -313,6 +313,68 @@ mod tests {
         );
     }
 
+    /// A plugin's diagnostic with edits under the cursor, and its code
+    /// action for the kernel around the cursor.
+    #[test]
+    fn plugin_fixes_and_actions() {
+        use cudalens_plugin_host::PluginAnalysis;
+        use cudalens_plugin_host::protocol::{
+            CodeAction as PluginAction, Position as P, Range as R,
+        };
+
+        let f = fixture::analyze("__global__ void k(float* y) {\n  y[$0threadIdx.x] = 0;\n}\n");
+        let range = R::new(P::new(1, 2), P::new(1, 16));
+        let edit = PluginEdit {
+            uri: None,
+            range,
+            new_text: "y[threadIdx.x + 1]".into(),
+        };
+        let analysis = PluginAnalysis {
+            source: "checker".into(),
+            diagnostics: vec![PluginDiagnostic {
+                range,
+                code: "off-by-one".into(),
+                message: "Shift the index".into(),
+                edits: vec![edit.clone()],
+                ..Default::default()
+            }],
+            code_actions: vec![PluginAction {
+                title: "Use 128 threads".into(),
+                edits: vec![edit],
+                is_preferred: true,
+            }],
+        };
+        let kernel_span = f.snapshot.analyzed.model.functions[0].span;
+        let snapshot = f.snapshot.with_plugin_results(vec![crate::PluginFindings {
+            kernel_span,
+            analysis,
+        }]);
+        let at = Span::new(f.cursor(), f.cursor());
+        let actions = code_actions(&snapshot, at, false, |k| k == ActionKind::QuickFix);
+        let shown: Vec<String> = actions
+            .iter()
+            .map(|a| {
+                let edits = match &a.edits {
+                    Some(ActionEdits::Plugin(edits)) => edits.len(),
+                    _ => 0,
+                };
+                format!(
+                    "{} ({} edits, fixes {}, preferred {:?})",
+                    a.title,
+                    edits,
+                    a.fixes.is_some(),
+                    a.preferred
+                )
+            })
+            .collect();
+        expect![[r#"
+            [
+                "Shift the index (checker) (1 edits, fixes true, preferred None)",
+                "Use 128 threads (checker) (1 edits, fixes false, preferred Some(true))",
+            ]
+        "#]].assert_debug_eq(&shown);
+    }
+
     #[test]
     fn nothing_outside_kernels() {
         let f = fixture::analyze("int x;$0\n");
