@@ -372,7 +372,8 @@ mod tests {
                 "Shift the index (checker) (1 edits, fixes true, preferred None)",
                 "Use 128 threads (checker) (1 edits, fixes false, preferred Some(true))",
             ]
-        "#]].assert_debug_eq(&shown);
+        "#]]
+        .assert_debug_eq(&shown);
     }
 
     #[test]

@@ -14,7 +14,6 @@ use cudalens_wgsl::TranspileDiagnostic;
 
 use super::state::{DocEvent, ServerState};
 use super::{convert, diagnostics};
-use crate::services::gpu_commands::Source;
 use crate::services::{Event, tune, workspace_for};
 
 /// Runs until the server's state is gone or every sender is dropped.
@@ -101,8 +100,7 @@ async fn plugin_benchmark(
         let _ = reply.send(BenchResult::failure(format!("invalid kernel uri {uri}")));
         return;
     };
-    let snapshot = state.snapshot(&lsp_uri).await;
-    let source = Source::load(&uri, convert::uri_to_path(&lsp_uri), snapshot).await;
+    let source = state.command_source(&lsp_uri).await;
     let root = match &source {
         Ok(s) => workspace_for(state.workspace_root().as_deref(), &s.path),
         Err(_) => std::path::PathBuf::new(),

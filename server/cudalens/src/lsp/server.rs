@@ -21,7 +21,7 @@ use super::capabilities::{self, ClientSupport};
 use super::state::ServerState;
 use super::transport::Output;
 use super::{convert, document, main_loop};
-use crate::services::gpu_commands::{self, BenchmarkSetup, Source};
+use crate::services::gpu_commands::{self, BenchmarkSetup};
 use crate::services::{plugins, tune, workspace_for};
 
 pub struct CudaLens {
@@ -246,7 +246,7 @@ impl LanguageServer for CudaLens {
                 Ok(code_lens::occupancy_table(&s, &args.kernel).map(Value::String))
             }
             Command::Transpile(target) => {
-                let source = self.source(&target).await?;
+                let source = state.command_source(&parse_uri(&target.uri)?).await;
                 let ui = &*state.ui;
                 match gpu_commands::transpile(ui, &state.events, source, &target).await {
                     Ok(Some(done)) => Ok(Some(json!({"path": done.path, "kernel": done.kernel}))),
@@ -281,21 +281,13 @@ fn parse_uri(uri: &str) -> Result<Uri> {
 }
 
 impl CudaLens {
-    /// The text a GPU command works on: the open document, else the file.
-    async fn source(&self, target: &KernelTarget) -> Result<std::result::Result<Source, String>> {
-        let uri = parse_uri(&target.uri)?;
-        let snapshot = self.state.snapshot(&uri).await;
-        Ok(Source::load(&target.uri, convert::uri_to_path(&uri), snapshot).await)
-    }
-
     /// `cudalens.benchmark` / `cudalens.autotune`: answers at once and runs
     /// in the background.
     fn benchmark(&self, target: KernelTarget, sweep: bool) -> Result<Option<Value>> {
         let uri = parse_uri(&target.uri)?;
         let state = self.state.clone();
         tokio::spawn(async move {
-            let snapshot = state.snapshot(&uri).await;
-            let source = Source::load(&target.uri, convert::uri_to_path(&uri), snapshot).await;
+            let source = state.command_source(&uri).await;
             let root = source
                 .as_ref()
                 .ok()

@@ -21,9 +21,11 @@ use cudalens_syntax::TextChange;
 use cudalens_syntax::preprocess::include::{FsProvider, SourceProvider};
 
 use super::capabilities::ClientSupport;
+use super::convert;
 use super::transport::Output;
 use super::ui::ClientUi;
 use crate::services::gpu::GpuWorker;
+use crate::services::gpu_commands::Source;
 use crate::services::nvcc::Nvcc;
 use crate::services::plugins::Plugins;
 use crate::services::{Events, NewestVersion};
@@ -260,6 +262,13 @@ impl ServerState {
         };
         let _ = tokio::time::timeout(FRESH_SNAPSHOT_WAIT, rx.wait_for(fresh)).await;
         rx.borrow().clone()
+    }
+
+    /// The text a GPU command works on: the open document's newest
+    /// analysis, else the file on disk (read and analysed).
+    pub async fn command_source(&self, uri: &Uri) -> Result<Source, String> {
+        let snapshot = self.snapshot(uri).await;
+        Source::load(uri.as_str(), convert::uri_to_path(uri), snapshot).await
     }
 
     /// Latest snapshots of every open document (for cross-file go-to-definition).

@@ -3,10 +3,14 @@
 //! the order sent. `cudalens bench`, the editor's benchmarks and plugins'
 //! `host/benchmark` all go through it, so GPU work never overlaps and the
 //! device is opened once. A panic in a job drops the runner (it may be
-//! half-way through something); the next job opens a fresh one.
+//! half-way through something); the next job opens a fresh one. The runner
+//! is dropped on the worker when the last handle goes, before the process
+//! exits.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::ThreadId;
+use std::time::Duration;
 
 use tokio::sync::oneshot;
 
@@ -40,17 +44,43 @@ impl RunnerSlot {
 
 type Job = Box<dyn FnOnce(&mut RunnerSlot) + Send>;
 
-/// A handle to the worker; cheap to clone. The thread ends when the last
-/// handle is dropped.
+/// How long the last handle's drop waits for the worker to finish its queue
+/// and drop the runner.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// A handle to the worker; cheap to clone. When the last handle is dropped
+/// the worker finishes the jobs queued, drops the runner and ends.
 #[derive(Clone)]
 pub struct GpuWorker {
-    jobs: mpsc::Sender<Job>,
+    inner: Arc<Worker>,
+}
+
+struct Worker {
+    jobs: Option<mpsc::Sender<Job>>,
+    /// Says when the worker has ended (its runner dropped).
+    ended: Mutex<Option<mpsc::Receiver<()>>>,
+    thread: Option<ThreadId>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.jobs.take(); // the worker's queue ends here
+        let ended = self.ended.get_mut().ok().and_then(Option::take);
+        if let Some(ended) = ended
+            && self.thread != Some(std::thread::current().id())
+        {
+            // The runner must be gone before the process exits: a wgpu
+            // device torn down while the process exits crashes lavapipe.
+            let _ = ended.recv_timeout(SHUTDOWN_WAIT);
+        }
+    }
 }
 
 impl GpuWorker {
     /// Starts the worker thread; `adapter` picks the adapter as `--adapter` does.
     pub fn start(adapter: Option<String>) -> GpuWorker {
         let (jobs, queue) = mpsc::channel::<Job>();
+        let (ended_tx, ended) = mpsc::channel();
         let spawned = std::thread::Builder::new()
             .name("cudalens-gpu".into())
             .spawn(move || {
@@ -63,12 +93,24 @@ impl GpuWorker {
                         slot.runner = None;
                     }
                 }
+                drop(slot);
+                let _ = ended_tx.send(());
             });
-        if let Err(e) = spawned {
-            // Every job then fails with "the GPU worker is not running".
-            eprintln!("cudalens: cannot start the GPU worker thread: {e}");
+        let thread = match spawned {
+            Ok(handle) => Some(handle.thread().id()),
+            Err(e) => {
+                // Every job then fails with "the GPU worker is not running".
+                eprintln!("cudalens: cannot start the GPU worker thread: {e}");
+                None
+            }
+        };
+        GpuWorker {
+            inner: Arc::new(Worker {
+                jobs: Some(jobs),
+                ended: Mutex::new(Some(ended)),
+                thread,
+            }),
         }
-        GpuWorker { jobs }
     }
 
     /// Runs `job` on the worker and waits for it without blocking the async
@@ -118,9 +160,11 @@ impl GpuWorker {
                 }
             }
         });
-        self.jobs
-            .send(wrapped)
-            .map_err(|_| "the GPU worker is not running".to_string())
+        let sent = self.inner.jobs.as_ref().map(|jobs| jobs.send(wrapped));
+        match sent {
+            Some(Ok(())) => Ok(()),
+            _ => Err("the GPU worker is not running".to_string()),
+        }
     }
 }
 
