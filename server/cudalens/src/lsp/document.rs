@@ -34,7 +34,6 @@ pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
     if let Some(previous) = state.docs.insert(
         uri.clone(),
         DocState {
-            version,
             newest: newest.clone(),
             generation,
             events,
@@ -64,8 +63,7 @@ pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
 /// `textDocument/didChange`: records the version at once (so stale results
 /// are recognised) and queues the edits.
 pub fn change(state: &ServerState, uri: &Uri, changes: Vec<TextChange>, version: i32) {
-    if let Some(mut doc) = state.docs.get_mut(uri) {
-        doc.version = version;
+    if let Some(doc) = state.docs.get(uri) {
         doc.newest.set(version);
         let _ = doc.events.send(DocEvent::Change { changes, version });
     }

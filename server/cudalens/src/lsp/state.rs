@@ -64,9 +64,8 @@ pub enum DocEvent {
 
 /// One open document, as the handlers see it.
 pub struct DocState {
-    /// The newest version the client sent (the task may still be applying it).
-    pub version: i32,
-    /// The same, shared with the services' requests for this document.
+    /// The newest version the client sent (the task may still be applying
+    /// it), shared with the services' requests for this document.
     pub newest: NewestVersion,
     /// Distinguishes a reopened document from its closed predecessor.
     pub generation: u64,
@@ -157,7 +156,7 @@ impl ServerState {
     pub fn is_current(&self, uri: &Uri, generation: u64, version: i32) -> bool {
         self.docs
             .get(uri)
-            .is_some_and(|d| d.generation == generation && d.version == version)
+            .is_some_and(|d| d.generation == generation && d.newest.is(version))
     }
 
     /// Sends an event to a document's task; false when the document is not open.
@@ -254,7 +253,7 @@ impl ServerState {
             if hibernating {
                 let _ = doc.events.send(DocEvent::Wake);
             }
-            (doc.version, doc.snapshot.clone())
+            (doc.newest.get(), doc.snapshot.clone())
         }; // the map guard is released before awaiting
         let fresh = |s: &Option<Arc<Snapshot>>| {
             s.as_ref()

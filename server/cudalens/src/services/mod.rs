@@ -129,6 +129,12 @@ impl NewestVersion {
     pub fn is(&self, version: i32) -> bool {
         self.0.load(Ordering::SeqCst) == i64::from(version)
     }
+
+    /// The newest version (`i32::MIN` once closed).
+    pub fn get(&self) -> i32 {
+        let newest = self.0.load(Ordering::SeqCst);
+        i32::try_from(newest).unwrap_or(i32::MIN)
+    }
 }
 
 /// Where history and reports of `file` go: the editor's workspace when the
