@@ -1,4 +1,4 @@
-//! `cudalens.*` settings, declared once in [`SETTINGS`]: each key with how
+//! `cudalens.*` settings, declared once in `SETTINGS`: each key with how
 //! it is read, its description and schema; defaults come from
 //! `Settings::default()`. Generated from the declaration and checked by
 //! tests: `server/cudalens/settings.schema.json` (and from it the VS Code

@@ -98,7 +98,7 @@ pub struct Prepared {
     pub bench: Benchmark,
     pub launch: LaunchInfo,
     pub warnings: Vec<TranspileDiagnostic>,
-    /// Tuner features stored with the runs (see [`tuning_record`]); set by
+    /// Tuner features stored with the runs (see `tuning_data::tuning_record`); set by
     /// callers that have the kernel's analysis.
     pub tuning: Option<serde_json::Value>,
 }

@@ -18,7 +18,7 @@
 //! One room per concern: [`workspace`] (history root, models of files on
 //! disk), [`wgsl_files`] (writing transpiled kernels), [`launch`] (launch,
 //! buffers, arguments), [`sweep`] (autotune, cancellable), [`variants`]
-//! (plugin variants), [`history`] (history and report), [`format`] (numbers
+//! (plugin variants), [`history`] (history and report), [`format`](mod@format) (numbers
 //! in messages). Which kernel a command means is `cudalens_ide::kernels`.
 
 pub mod format;

@@ -12,7 +12,7 @@ pub struct Sweep {
     pub cancelled: bool,
 }
 
-/// [`autotune`] one candidate at a time, so `keep_going(i, n, wg)` can stop
+/// [`autotune()`] one candidate at a time, so `keep_going(i, n, wg)` can stop
 /// the sweep between candidates (cancellation, progress reports).
 pub fn autotune_stepwise(
     runner: &mut Runner,

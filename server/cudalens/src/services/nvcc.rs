@@ -6,7 +6,7 @@
 //! by a hash of the text, flags and architecture; the editor never waits:
 //! the estimate is published first and the document is re-analysed when
 //! nvcc answers. One nvcc runs at a time (it is heavy), each under a timeout,
-//! and only for text that stayed unchanged for [`DEBOUNCE`].
+//! and only for text that stayed unchanged for `DEBOUNCE`.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
@@ -139,7 +139,7 @@ impl Nvcc {
 
     /// Starts a background nvcc run for `snapshot` unless its result is
     /// known; it runs only if the text is still the newest after
-    /// [`DEBOUNCE`].
+    /// `DEBOUNCE`.
     pub fn schedule(&self, snapshot: &Arc<Snapshot>, flags: CompileFlags, newest: NewestVersion) {
         let settings = &snapshot.settings;
         let Some(nvcc) = self.executable(settings) else {

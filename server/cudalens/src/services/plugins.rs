@@ -179,7 +179,7 @@ impl Plugins {
     }
 
     /// Asks the plugins about `snapshot`'s kernels once the text has been
-    /// stable for [`DEBOUNCE`].
+    /// stable for `DEBOUNCE`.
     pub fn schedule(&self, snapshot: &Arc<Snapshot>, newest: NewestVersion) {
         let Some(host) = self.host() else {
             return;
