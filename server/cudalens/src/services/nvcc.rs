@@ -8,13 +8,13 @@
 //! nvcc answers. One nvcc runs at a time (it is heavy), each under a timeout,
 //! and only for text that stayed unchanged for `DEBOUNCE`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
+use tokio::sync::mpsc;
 
 use cudalens_ide::Snapshot;
 use cudalens_ide::settings::{NvccSetting, Settings};
@@ -29,42 +29,40 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// Cached results kept (texts); the oldest half is dropped past this.
 const CACHE_LIMIT: usize = 256;
 
-/// The nvcc service: register counts per kernel name, keyed by the text +
-/// flags + arch hash, and the background runs that fill them in. A finished
-/// run sends [`Event::RegistersMeasured`].
+/// The nvcc service's handle: the register counts measured so far (read by
+/// every analysis), and the queue of runs. One task takes the runs in
+/// order, so one nvcc runs at a time; each finished run sends
+/// [`Event::RegistersMeasured`].
 #[derive(Clone)]
 pub struct Nvcc {
-    inner: Arc<Inner>,
-    ui: Arc<dyn Ui>,
-    events: Events,
+    cache: Arc<Cache>,
+    runs: mpsc::UnboundedSender<Run>,
 }
 
-struct Inner {
+#[derive(Default)]
+struct Cache {
+    /// Registers per kernel name, keyed by the text + flags + arch hash.
     results: Mutex<HashMap<u64, Arc<HashMap<String, u32>>>>,
-    in_flight: Mutex<HashSet<u64>>,
     /// The executable found for a setting (PATH is searched once).
     executable: Mutex<Option<(NvccSetting, Option<PathBuf>)>>,
-    one_at_a_time: Semaphore,
 }
 
-impl Default for Inner {
-    fn default() -> Self {
-        Inner {
-            results: Mutex::default(),
-            in_flight: Mutex::default(),
-            executable: Mutex::default(),
-            one_at_a_time: Semaphore::new(1),
-        }
-    }
+/// One text to compile, once it stayed unchanged for `DEBOUNCE`.
+struct Run {
+    key: u64,
+    nvcc: PathBuf,
+    snapshot: Arc<Snapshot>,
+    flags: CompileFlags,
+    newest: NewestVersion,
 }
 
 impl Nvcc {
+    /// Starts the service's task (on the current async runtime).
     pub fn new(ui: Arc<dyn Ui>, events: Events) -> Self {
-        Nvcc {
-            inner: Arc::default(),
-            ui,
-            events,
-        }
+        let cache = Arc::new(Cache::default());
+        let (runs, queue) = mpsc::unbounded_channel();
+        tokio::spawn(run_in_order(cache.clone(), queue, ui, events));
+        Nvcc { cache, runs }
     }
 
     /// Measured registers for exactly this text, or empty (the analyses then estimate).
@@ -77,7 +75,7 @@ impl Nvcc {
         if settings.nvcc == NvccSetting::Disabled {
             return HashMap::new();
         }
-        let Ok(results) = self.inner.results.lock() else {
+        let Ok(results) = self.cache.results.lock() else {
             return HashMap::new();
         };
         // Hashing the text costs a tenth of a millisecond per edit on a
@@ -89,9 +87,41 @@ impl Nvcc {
         results.get(&key).map(|m| (**m).clone()).unwrap_or_default()
     }
 
+    /// Queues an nvcc run for `snapshot` unless its result is known; it runs
+    /// only if the text is still the newest after `DEBOUNCE`.
+    pub fn schedule(&self, snapshot: &Arc<Snapshot>, flags: CompileFlags, newest: NewestVersion) {
+        let settings = &snapshot.settings;
+        let Some(nvcc) = self.cache.executable(settings) else {
+            return;
+        };
+        if snapshot.analyzed.analysis.kernels.is_empty()
+            || snapshot.text.len() > settings.max_file_bytes()
+        {
+            return;
+        }
+        let key = cache_key(&snapshot.text, &flags, &settings.arch);
+        if self.cache.is_known(key) {
+            return;
+        }
+        let run = Run {
+            key,
+            nvcc,
+            snapshot: snapshot.clone(),
+            flags,
+            newest,
+        };
+        let runs = self.runs.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            let _ = runs.send(run);
+        });
+    }
+}
+
+impl Cache {
     /// The nvcc to run under `settings`, if any.
     fn executable(&self, settings: &Settings) -> Option<PathBuf> {
-        let mut cached = self.inner.executable.lock().ok()?;
+        let mut cached = self.executable.lock().ok()?;
         if let Some((setting, found)) = cached.as_ref()
             && *setting == settings.nvcc
         {
@@ -107,7 +137,7 @@ impl Nvcc {
     }
 
     fn store(&self, key: u64, registers: HashMap<String, u32>) {
-        if let Ok(mut results) = self.inner.results.lock() {
+        if let Ok(mut results) = self.results.lock() {
             if results.len() >= CACHE_LIMIT {
                 let stale: Vec<u64> = results.keys().take(CACHE_LIMIT / 2).copied().collect();
                 for k in stale {
@@ -118,69 +148,39 @@ impl Nvcc {
         }
     }
 
-    fn is_known_or_running(&self, key: u64) -> bool {
-        let known = self
-            .inner
-            .results
-            .lock()
-            .is_ok_and(|r| r.contains_key(&key));
-        known || self.inner.in_flight.lock().is_ok_and(|f| f.contains(&key))
+    fn is_known(&self, key: u64) -> bool {
+        self.results.lock().is_ok_and(|r| r.contains_key(&key))
     }
+}
 
-    fn set_running(&self, key: u64, running: bool) {
-        if let Ok(mut f) = self.inner.in_flight.lock() {
-            if running {
-                f.insert(key);
-            } else {
-                f.remove(&key);
-            }
+/// The service's task: the runs whose debounce has passed, one at a time.
+async fn run_in_order(
+    cache: Arc<Cache>,
+    mut queue: mpsc::UnboundedReceiver<Run>,
+    ui: Arc<dyn Ui>,
+    events: Events,
+) {
+    while let Some(run) = queue.recv().await {
+        let snapshot = &run.snapshot;
+        // Superseded by an edit (that version queued its own run), or
+        // measured by an earlier run of the same text.
+        if !run.newest.is(snapshot.version) || cache.is_known(run.key) {
+            continue;
         }
-    }
-
-    /// Starts a background nvcc run for `snapshot` unless its result is
-    /// known; it runs only if the text is still the newest after
-    /// `DEBOUNCE`.
-    pub fn schedule(&self, snapshot: &Arc<Snapshot>, flags: CompileFlags, newest: NewestVersion) {
-        let settings = &snapshot.settings;
-        let Some(nvcc) = self.executable(settings) else {
-            return;
+        let registers = match run_nvcc(&run.nvcc, snapshot, &run.flags, run.key).await {
+            Ok(registers) => registers,
+            Err(message) => {
+                let text = format!(
+                    "cudalens: nvcc register counts unavailable for {}: {message}",
+                    snapshot.uri
+                );
+                ui.log(Level::Log, text).await;
+                HashMap::new() // cached too, so a file nvcc rejects is not recompiled on every open
+            }
         };
-        if snapshot.analyzed.analysis.kernels.is_empty()
-            || snapshot.text.len() > settings.max_file_bytes()
-        {
-            return;
-        }
-        let key = cache_key(&snapshot.text, &flags, &settings.arch);
-        if self.is_known_or_running(key) {
-            return;
-        }
-        let (service, snapshot) = (self.clone(), snapshot.clone());
-        tokio::spawn(async move {
-            tokio::time::sleep(DEBOUNCE).await;
-            if !newest.is(snapshot.version) || service.is_known_or_running(key) {
-                return; // superseded by an edit; that version schedules its own run
-            }
-            service.set_running(key, true);
-            let outcome = match service.inner.one_at_a_time.acquire().await {
-                Ok(_permit) => run_nvcc(&nvcc, &snapshot, &flags, key).await,
-                Err(_) => Err("nvcc queue closed".to_string()),
-            };
-            let registers = match outcome {
-                Ok(registers) => registers,
-                Err(message) => {
-                    let text = format!(
-                        "cudalens: nvcc register counts unavailable for {}: {message}",
-                        snapshot.uri
-                    );
-                    service.ui.log(Level::Log, text).await;
-                    HashMap::new() // cached too, so a file nvcc rejects is not recompiled on every open
-                }
-            };
-            service.store(key, registers);
-            service.set_running(key, false);
-            let _ = service.events.send(Event::RegistersMeasured {
-                uri: snapshot.uri.clone(),
-            });
+        cache.store(run.key, registers);
+        let _ = events.send(Event::RegistersMeasured {
+            uri: snapshot.uri.clone(),
         });
     }
 }
