@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
+# Layers, LSP types only in src/lsp, no import circles (ARCHITECTURE.md, "Invariants").
+python3 tests/architecture.py
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --workspace --locked
 # Editor clients against the real server binary, in a real Neovim and a real

@@ -7,7 +7,8 @@ return {
   filetypes = { 'cuda' },
   root_markers = { 'compile_commands.json', 'cudalens.toml', '.git' },
   -- Sent to the server through workspace/configuration; the keys and defaults
-  -- are those of server/cudalens/settings.schema.json.
+  -- are those of server/cudalens/settings.schema.json (a test in
+  -- server/ide/src/settings.rs checks these defaults).
   settings = {
     cudalens = {
       arch = 'sm_90',

@@ -11,9 +11,12 @@ use serde_json::Value;
 
 use crate::framing::{FramingError, read_message, write_message};
 use crate::jsonrpc::{self, Message, RpcError, error_codes};
+use crate::requests::{
+    Analyze, Exit, HostBenchmark, Initialize, Log, Notification, Request, Shutdown, Tune,
+};
 use crate::types::{
     AnalyzeParams, AnalyzeResult, BenchResult, BenchmarkParams, InitializeParams, InitializeResult,
-    LogParams, TuneParams, TuneResult, Variant, methods,
+    LogParams, TuneParams, TuneResult, Variant,
 };
 
 /// Behaviour of a plugin. Only `initialize` is mandatory.
@@ -50,12 +53,8 @@ impl HostLink<'_> {
         let params = BenchmarkParams {
             variant: variant.clone(),
         };
-        match self.call(methods::HOST_BENCHMARK, &params) {
-            Ok(value) => serde_json::from_value(value).unwrap_or_else(|e| {
-                BenchResult::failure(format!("malformed benchmark result: {e}"))
-            }),
-            Err(e) => BenchResult::failure(e.message),
-        }
+        self.call::<HostBenchmark>(&params)
+            .unwrap_or_else(|e| BenchResult::failure(e.message))
     }
 
     /// Sends a `$/log` notification.
@@ -64,23 +63,24 @@ impl HostLink<'_> {
             level: level.into(),
             message: message.into(),
         };
-        let note = jsonrpc::notification(methods::LOG, to_value(&params));
+        let note = jsonrpc::notification(Log::METHOD, to_value(&params));
         // Logging is best effort: a broken pipe will surface on the next real call.
         let _ = write_message(self.writer, &note);
     }
 
     /// Sends a request to the host and waits for its response. Requests the host sends
     /// meanwhile are refused (the host never interleaves them; this is defensive).
-    pub fn call(&mut self, method: &str, params: &impl Serialize) -> Result<Value, RpcError> {
+    pub fn call<R: Request>(&mut self, params: &R::Params) -> Result<R::Result, RpcError> {
         let id = *self.next_id;
         *self.next_id += 1;
-        let request = jsonrpc::request(id, method, to_value(params));
+        let request = jsonrpc::request(id, R::METHOD, to_value(params));
         write_message(self.writer, &request).map_err(internal)?;
         loop {
             let raw = read_message(self.reader).map_err(|e| internal(e.to_string()))?;
             match Message::from_value(raw) {
                 Ok(Message::Response { id: got, result }) if got == id => {
-                    return result;
+                    return serde_json::from_value(result?)
+                        .map_err(|e| internal(format!("malformed {} result: {e}", R::METHOD)));
                 }
                 Ok(Message::Request { id: other, .. }) => {
                     let busy = RpcError::new(error_codes::INTERNAL_ERROR, "plugin is busy");
@@ -148,12 +148,12 @@ pub fn serve(
                 continue;
             }
         };
-        if method == methods::EXIT {
+        if method == Exit::METHOD {
             return Ok(());
         }
         let Some(id) = id else { continue }; // other notifications carry nothing we need
         let outcome = match method.as_str() {
-            methods::INITIALIZE => {
+            Initialize::METHOD => {
                 let r = parse_params(params).and_then(|p| plugin.initialize(p));
                 initialized |= r.is_ok();
                 result_value(r)
@@ -166,8 +166,8 @@ pub fn serve(
                     "initialize was not called"
                 },
             )),
-            methods::ANALYZE => result_value(parse_params(params).and_then(|p| plugin.analyze(p))),
-            methods::TUNE => {
+            Analyze::METHOD => result_value(parse_params(params).and_then(|p| plugin.analyze(p))),
+            Tune::METHOD => {
                 let mut host = HostLink {
                     reader: &mut *reader,
                     writer: &mut *writer,
@@ -175,7 +175,7 @@ pub fn serve(
                 };
                 result_value(parse_params(params).and_then(|p| plugin.tune(p, &mut host)))
             }
-            methods::SHUTDOWN => {
+            Shutdown::METHOD => {
                 shut_down = true;
                 Ok(Value::Null)
             }

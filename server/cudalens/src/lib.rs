@@ -14,6 +14,10 @@ pub mod allocator;
 pub mod cli;
 pub mod gpu_actions;
 pub mod lsp;
-pub mod pipeline;
 pub mod rule_config;
+pub mod services;
 pub mod tuning_data;
+
+/// The one text → model → analysis path (lives in `cudalens-ide`, below the
+/// features that read its results).
+pub use cudalens_ide::pipeline;

@@ -260,7 +260,8 @@ fn plugin_tune_benchmarks_variants_and_applies_the_recommendation() {
         Duration::from_millis(500),
     );
     assert!(complaint.is_none(), "{complaint:?}");
-    assert!(client.shutdown_and_exit().success());
+    let status = client.shutdown_and_exit();
+    assert!(status.success(), "{status:?}");
 }
 
 /// A kernel with a per-thread loop: the plugin also measures unroll factors
@@ -320,5 +321,6 @@ fn plugin_tune_measures_unroll_factors_of_a_loop() {
     } else {
         assert!(pragma.is_empty(), "{edits:#?}");
     }
-    assert!(client.shutdown_and_exit().success());
+    let status = client.shutdown_and_exit();
+    assert!(status.success(), "{status:?}");
 }

@@ -166,12 +166,6 @@ pub struct HardwareReport {
     pub selection_error: Option<String>,
 }
 
-impl HardwareReport {
-    pub fn selected_adapter(&self) -> Option<&AdapterReport> {
-        self.selected.and_then(|i| self.adapters.get(i))
-    }
-}
-
 /// Picks the best adapter: the first whose name contains `preferred`
 /// (case-insensitive) when given, else the highest [`AdapterReport::preference_rank`]
 /// (ties: enumeration order).

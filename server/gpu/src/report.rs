@@ -134,8 +134,8 @@ pub fn render_autotune_svg(sweep: &AutotuneResult) -> String {
     svg
 }
 
-/// Milliseconds with 4 significant-ish digits.
-fn format_ms(ms: f64) -> String {
+/// Milliseconds with three significant decimals at least: `123.4`, `1.234`, `0.0420`.
+pub fn format_ms(ms: f64) -> String {
     if ms >= 100.0 {
         format!("{ms:.1}")
     } else if ms >= 1.0 {

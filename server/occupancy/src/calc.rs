@@ -147,8 +147,8 @@ impl std::fmt::Display for LaunchError {
             } => write!(
                 f,
                 "{} bytes of shared memory per block exceeds the maximum of {} bytes (even with the opt-in attribute)",
-                crate::render::group_digits(*requested),
-                crate::render::group_digits(u64::from(*max_optin))
+                crate::digits::group_digits(*requested),
+                crate::digits::group_digits(u64::from(*max_optin))
             ),
             LaunchError::RegisterFileExceeded {
                 registers,
@@ -160,8 +160,8 @@ impl std::fmt::Display for LaunchError {
                 f,
                 "too many resources requested for launch: {threads} threads x {registers} registers needs {} registers per block, \
                  the SM has {}; use at most {max_threads} threads per block or fewer registers",
-                crate::render::group_digits(*required),
-                crate::render::group_digits(u64::from(*available))
+                crate::digits::group_digits(*required),
+                crate::digits::group_digits(u64::from(*available))
             ),
         }
     }

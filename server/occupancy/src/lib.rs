@@ -18,6 +18,7 @@
 
 pub mod arch;
 pub mod calc;
+pub mod digits;
 pub mod nvcc;
 pub mod render;
 

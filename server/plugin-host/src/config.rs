@@ -49,11 +49,6 @@ impl PluginSpec {
             origin: PluginOrigin::User,
         }
     }
-
-    pub fn with_options(mut self, options: Value) -> Self {
-        self.options = options;
-        self
-    }
 }
 
 /// The shape of one declaration in settings JSON or TOML.

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use cudalens_plugin_protocol::{AnalyzeResult, TuneParams, TuneResult, methods};
-use serde_json::{Value, json};
+use cudalens_plugin_protocol::requests::{Analyze, Tune};
+use cudalens_plugin_protocol::{AnalyzeParams, KernelModel, TuneParams};
 use tokio::task::JoinSet;
 
 use crate::benchmark::BenchmarkService;
@@ -64,17 +64,18 @@ impl PluginHost {
 
     /// Sends `analyze` for one kernel model to every plugin that declared diagnostics or code
     /// actions, concurrently, each bounded by the analyze timeout.
-    pub async fn analyze(&self, kernel: &Value) -> AnalyzeReport {
-        let params = Arc::new(json!({ "kernel": kernel }));
+    pub async fn analyze(&self, kernel: &KernelModel) -> AnalyzeReport {
+        let params = Arc::new(AnalyzeParams {
+            kernel: kernel.clone(),
+        });
         let mut tasks = JoinSet::new();
         for (index, slot) in self.slots.iter().cloned().enumerate() {
             let settings = self.settings.clone();
             let params = params.clone();
             tasks.spawn(async move {
                 let outcome = slot
-                    .request::<AnalyzeResult>(
-                        methods::ANALYZE,
-                        (*params).clone(),
+                    .request::<Analyze>(
+                        &params,
                         |c| c.diagnostics || c.code_actions,
                         settings.analyze_timeout,
                         &settings,
@@ -134,13 +135,11 @@ impl PluginHost {
             service: self.bench.clone(),
             tune: Arc::new(params.clone()),
         };
-        let value = serde_json::to_value(params).unwrap_or(Value::Null);
         let mut last_failure = None;
         for slot in candidates {
             let outcome = slot
-                .request::<TuneResult>(
-                    methods::TUNE,
-                    value.clone(),
+                .request::<Tune>(
+                    params,
                     |c| c.tuning,
                     self.settings.tune_timeout,
                     &self.settings,

@@ -6,7 +6,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cudalens_plugin_protocol::jsonrpc::{self, Message, RpcError, error_codes};
-use cudalens_plugin_protocol::{BenchmarkParams, FramingError, LogParams, TuneParams, methods};
+use cudalens_plugin_protocol::requests::{
+    Exit, HostBenchmark, Log, Notification, Request, Shutdown,
+};
+use cudalens_plugin_protocol::{FramingError, TuneParams};
 use serde_json::Value;
 use tokio::io::{AsyncRead, AsyncReadExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -204,8 +207,8 @@ impl PluginProcess {
     }
 
     fn on_notification(&self, method: &str, params: Value) {
-        if method == methods::LOG
-            && let Ok(p) = serde_json::from_value::<LogParams>(params)
+        if method == Log::METHOD
+            && let Ok(p) = serde_json::from_value::<<Log as Notification>::Params>(params)
         {
             // Cap by characters: byte truncation could split a UTF-8 sequence and panic.
             let message: String = p.message.chars().take(MAX_LOG_LINE).collect();
@@ -219,7 +222,7 @@ impl PluginProcess {
         params: Value,
         bench: Option<&BenchContext>,
     ) -> Result<Value, RpcError> {
-        if method != methods::HOST_BENCHMARK {
+        if method != HostBenchmark::METHOD {
             return Err(RpcError::new(
                 error_codes::METHOD_NOT_FOUND,
                 format!("the host has no method {method}"),
@@ -231,12 +234,13 @@ impl PluginProcess {
                 "host/benchmark is only available while serving tune",
             ));
         };
-        let params: BenchmarkParams = serde_json::from_value(params).map_err(|e| {
-            RpcError::new(
-                error_codes::INVALID_PARAMS,
-                format!("invalid benchmark params: {e}"),
-            )
-        })?;
+        let params: <HostBenchmark as Request>::Params =
+            serde_json::from_value(params).map_err(|e| {
+                RpcError::new(
+                    error_codes::INVALID_PARAMS,
+                    format!("invalid benchmark params: {e}"),
+                )
+            })?;
         let request = BenchmarkRequest {
             plugin: self.plugin.clone(),
             tune: ctx.tune.clone(),
@@ -272,8 +276,8 @@ impl PluginProcess {
     /// Asks the process to exit politely, then kills it when it does not within `grace`.
     pub(crate) async fn shutdown(mut self, grace: Duration) {
         let polite = async {
-            let _ = self.call(methods::SHUTDOWN, Value::Null, None).await;
-            let _ = self.notify(methods::EXIT, Value::Null).await;
+            let _ = self.call(Shutdown::METHOD, Value::Null, None).await;
+            let _ = self.notify(Exit::METHOD, Value::Null).await;
             let _ = self.child.wait().await;
         };
         if tokio::time::timeout(grace, polite).await.is_err() {

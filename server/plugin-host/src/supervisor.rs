@@ -3,11 +3,11 @@
 use std::sync::Mutex as StdMutex;
 use std::time::Duration;
 
+use cudalens_plugin_protocol::requests::{Initialize, Request};
 use cudalens_plugin_protocol::{
     Capabilities, HostInfo, InitializeParams, InitializeResult, PROTOCOL_VERSION,
-    is_compatible_version, methods,
+    is_compatible_version,
 };
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::Mutex as AsyncMutex;
 use tokio::time::{Instant, timeout_at};
@@ -83,15 +83,16 @@ impl PluginSlot {
     /// Sends one request, starting or restarting the process first when needed, and parses
     /// the result. Everything, including waiting for another call on this plugin, is bounded
     /// by `timeout`.
-    pub(crate) async fn request<T: DeserializeOwned>(
+    pub(crate) async fn request<R: Request>(
         &self,
-        method: &str,
-        params: Value,
+        params: &R::Params,
         needs: CapabilityCheck,
         timeout: Duration,
         settings: &HostSettings,
         bench: Option<&BenchContext>,
-    ) -> Result<T, PluginError> {
+    ) -> Result<R::Result, PluginError> {
+        let method = R::METHOD;
+        let params = serde_json::to_value(params).unwrap_or(Value::Null);
         let deadline = Instant::now() + timeout;
         self.refuse_if_disabled()?;
         let mut guard = timeout_at(deadline, self.process.lock())
@@ -111,7 +112,7 @@ impl PluginSlot {
         let outcome = timeout_at(deadline, process.call(method, params, bench)).await;
         let timed_out = outcome.is_err().then_some(timeout);
         let fault = match outcome {
-            Ok(Ok(value)) => match serde_json::from_value::<T>(value) {
+            Ok(Ok(value)) => match serde_json::from_value::<R::Result>(value) {
                 Ok(parsed) => return Ok(parsed),
                 Err(e) => format!("answered {method} with a malformed result: {e}"),
             },
@@ -170,7 +171,7 @@ impl PluginSlot {
         let init_deadline = deadline.min(Instant::now() + settings.initialize_timeout);
         let answer = timeout_at(
             init_deadline,
-            process.call(methods::INITIALIZE, params, None),
+            process.call(Initialize::METHOD, params, None),
         )
         .await;
         let failure = match answer {

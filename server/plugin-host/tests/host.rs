@@ -4,7 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cudalens_plugin_host::protocol::{BenchResult, Position, Range, TuneParams, Variant};
+use cudalens_plugin_host::protocol::{
+    BenchResult, KernelModel, Position, Range, TuneParams, Variant,
+};
 use cudalens_plugin_host::{
     BenchmarkRequest, HostSettings, NoBenchmarks, PluginConfig, PluginError, PluginHost,
     PluginSpec, PluginState,
@@ -56,8 +58,8 @@ fn host(plugins: Vec<PluginSpec>, settings: HostSettings) -> PluginHost {
     )
 }
 
-fn kernel() -> Value {
-    json!({
+fn kernel() -> KernelModel {
+    serde_json::from_value(json!({
         "name": "saxpy",
         "uri": "file:///w/saxpy.cu",
         "source": "__global__ void saxpy(int n, float a, float* x, float* y) { }",
@@ -66,7 +68,8 @@ fn kernel() -> Value {
         "parameters": [{"name": "n", "type": "int"}],
         "target_arch": "sm_90",
         "adapter": null
-    })
+    }))
+    .expect("a kernel model")
 }
 
 fn state_of(host: &PluginHost, name: &str) -> PluginState {
@@ -265,7 +268,7 @@ async fn user_can_disable_and_enable_a_plugin() {
 
 fn tune_params() -> TuneParams {
     TuneParams {
-        kernel: serde_json::from_value(kernel()).unwrap(),
+        kernel: kernel(),
         declaration_range: Range::new(Position::new(3, 0), Position::new(3, 16)),
         declaration_text: "__global__ void ".into(),
         ..TuneParams::default()
@@ -358,13 +361,14 @@ async fn python_example_plugin_reports_its_rules() {
     let params: Vec<Value> = (0..9)
         .map(|i| json!({"name": format!("p{i}"), "type": "float*"}))
         .collect();
-    let kernel = json!({
+    let kernel: KernelModel = serde_json::from_value(json!({
         "name": "wide",
         "uri": "file:///w/wide.cu",
         "source": "__global__ void wide(/* é */ double* p0) {\n  double x = 0;\n}",
         "range": {"start": {"line": 7, "character": 2}, "end": {"line": 9, "character": 1}},
         "parameters": params,
-    });
+    }))
+    .expect("a kernel model");
     let report = host.analyze(&kernel).await;
     assert!(report.failures.is_empty(), "{:?}", report.failures);
     let codes: Vec<&str> = report.diagnostics().map(|(_, d)| d.code.as_str()).collect();

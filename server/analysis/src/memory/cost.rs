@@ -10,6 +10,15 @@ use std::collections::HashSet;
 
 use super::lanes::Poly;
 
+/// A cost figure in a message: `4`, `3.5`.
+pub(crate) fn fmt_num(x: f64) -> String {
+    if (x - x.round()).abs() < 0.005 {
+        format!("{}", x.round() as i64)
+    } else {
+        format!("{x:.1}")
+    }
+}
+
 pub const SECTOR_BYTES: i64 = 32;
 pub const BANKS: i64 = 32;
 

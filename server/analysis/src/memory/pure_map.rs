@@ -29,7 +29,7 @@ use cudalens_syntax::ir::{Axis, BinOp, Builtin, Expr, ExprKind, Stmt, StmtKind, 
 use cudalens_syntax::model::{Function, Step, induction_of};
 
 use super::MemorySpace;
-use super::cost::{WarpCost, global_cost, warp_lanes};
+use super::cost::{WarpCost, fmt_num, global_cost, warp_lanes};
 use super::eval::Interp;
 use super::expr_key;
 use crate::context::KernelContext;
@@ -168,7 +168,7 @@ pub(super) fn fix(
         title: format!(
             "Interleave the `{}` loop across threads: index `{old}` → `{new}` ({before} → {} sectors per request)",
             ind.var,
-            super::report::fmt_num(after)
+            fmt_num(after)
         ),
         edits,
         safe: false,

@@ -23,7 +23,8 @@ use cudalens_syntax::ir::{Axis, Builtin, Expr, ExprKind};
 use cudalens_syntax::model::Function;
 
 use super::cost::{
-    WarpCost, fill_warp_lanes, global_cost_with_gcd, shared_cost, shared_cost_with_gcd, warp_lanes,
+    WarpCost, fill_warp_lanes, fmt_num, global_cost_with_gcd, shared_cost, shared_cost_with_gcd,
+    warp_lanes,
 };
 use super::eval::{AccessEvent, Interp};
 use super::lanes::Symbols;
@@ -342,14 +343,6 @@ fn kind_word(kind: AccessKind) -> &'static str {
         AccessKind::Load => "load",
         AccessKind::Store => "store",
         AccessKind::Atomic => "atomic",
-    }
-}
-
-pub(super) fn fmt_num(x: f64) -> String {
-    if (x - x.round()).abs() < 0.005 {
-        format!("{}", x.round() as i64)
-    } else {
-        format!("{x:.1}")
     }
 }
 

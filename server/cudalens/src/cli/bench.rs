@@ -10,12 +10,13 @@ use serde_json::{Value, json};
 
 use cudalens_gpu::report::format_utc;
 use cudalens_gpu::{
-    AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutcome, Runner, RuntimeChecks,
+    AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutcome, RuntimeChecks,
 };
 
 use super::progress::Progress;
 use super::{exit, files, transpile};
 use crate::gpu_actions::{self, BenchOptions, HistoryOutcome, PrepareError, Prepared, format_ms};
+use crate::services::gpu::GpuWorker;
 use crate::tuning_data;
 
 #[derive(Debug, clap::Args)]
@@ -139,8 +140,8 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         );
         return Err(Failed(exit::USAGE));
     }
-    let mut runner = Runner::new(args.adapter.as_deref()).map_err(fail)?;
-    let adapter = runner.adapter().map_err(fail)?;
+    // The GPU worker that also serves the editor's benchmarks (one runner, its jobs in order).
+    let gpu = GpuWorker::start(args.adapter.clone());
     let opts = BenchOptions {
         size: args.size,
         grid: args.grid,
@@ -156,18 +157,25 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         },
         unroll: args.unroll,
     };
-    let mut prepared =
-        match gpu_actions::prepare(&model, &text, &args.file, &args.kernel, &opts, &adapter) {
-            Ok(p) => p,
-            Err(PrepareError::Transpile(diagnostics)) => {
-                transpile::print_diagnostics(&args.file, &text, &diagnostics);
-                return Err(fail(format_args!(
-                    "kernel `{}` cannot be transpiled to WGSL",
-                    args.kernel
-                )));
-            }
-            Err(PrepareError::Other(e)) => return Err(fail(e)),
-        };
+    let (job_model, job_text) = (model.clone(), text.clone());
+    let (file, kernel) = (args.file.clone(), args.kernel.clone());
+    let compiled = gpu.run_blocking(move |slot| {
+        let adapter = slot.get()?.adapter()?;
+        let prepared = gpu_actions::prepare(&job_model, &job_text, &file, &kernel, &opts, &adapter);
+        Ok::<_, cudalens_gpu::GpuError>((adapter, prepared))
+    });
+    let (adapter, prepared) = compiled.map_err(fail)?.map_err(fail)?;
+    let mut prepared = match prepared {
+        Ok(p) => p,
+        Err(PrepareError::Transpile(diagnostics)) => {
+            transpile::print_diagnostics(&args.file, &text, &diagnostics);
+            return Err(fail(format_args!(
+                "kernel `{}` cannot be transpiled to WGSL",
+                args.kernel
+            )));
+        }
+        Err(PrepareError::Other(e)) => return Err(fail(e)),
+    };
     let config = cudalens_analysis::AnalysisConfig::default();
     let analysis = cudalens_analysis::analyze(&model, &text, &config);
     prepared.tuning =
@@ -176,25 +184,29 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         transpile::print_diagnostics(&args.file, &text, &prepared.warnings);
     }
 
-    let (bench, sweep) = if args.autotune {
-        // The candidate count is known once the sweep starts: the bar is made then.
-        let mut progress: Option<Progress> = None;
-        let sweep = gpu_actions::autotune_stepwise(&mut runner, &prepared, |i, n, wg| {
-            let bar = progress.get_or_insert_with(|| Progress::new(n, "candidates", !args.json));
-            if i > 0 {
-                bar.done_one();
+    let (job, sweep, quiet) = (prepared.clone(), args.autotune, args.json);
+    let measured = gpu.run_blocking(move |slot| {
+        let runner = slot.get()?;
+        if sweep {
+            // The candidate count is known once the sweep starts: the bar is made then.
+            let mut progress: Option<Progress> = None;
+            let swept = gpu_actions::autotune_stepwise(runner, &job, |i, n, wg| {
+                let bar = progress.get_or_insert_with(|| Progress::new(n, "candidates", !quiet));
+                if i > 0 {
+                    bar.done_one();
+                }
+                bar.current(&dims(wg));
+                true
+            });
+            if let Some(bar) = &progress {
+                bar.finish();
             }
-            bar.current(&dims(wg));
-            true
-        });
-        if let Some(bar) = &progress {
-            bar.finish();
+            Ok::<_, cudalens_gpu::GpuError>((None, Some(swept?.result)))
+        } else {
+            Ok((Some(runner.run(&job.bench)?), None))
         }
-        let sweep = sweep.map_err(fail)?;
-        (None, Some(sweep.result))
-    } else {
-        (Some(runner.run(&prepared.bench).map_err(fail)?), None)
-    };
+    });
+    let (bench, sweep) = measured.map_err(fail)?.map_err(fail)?;
 
     let root = gpu_actions::workspace_root_for(&args.file);
     let label = gpu_actions::display_relative(&args.file, &root);

@@ -1,13 +1,20 @@
 //! Conversions between cudalens types (byte spans, severities, diagnostics,
-//! fixes, plugin protocol types) and LSP types. The only module that knows
-//! both sides.
+//! the `cudalens-ide` features' results, plugin protocol types) and LSP
+//! types. The only module that knows both sides.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use tower_lsp_server::ls_types as lsp;
 
-use cudalens_analysis::{Diagnostic, Edit, Fix};
+use cudalens_analysis::{Diagnostic, Edit};
+use cudalens_ide::code_actions::{ActionEdits, ActionKind, CodeAction, FixedDiagnostic};
+use cudalens_ide::code_lens::CodeLens;
+use cudalens_ide::commands::Command;
+use cudalens_ide::definition::{FileRef, NavigationTarget};
+use cudalens_ide::hover::HoverResult;
+use cudalens_ide::inlay_hints::InlayHint;
+use cudalens_ide::symbols::{Symbol, SymbolKind};
 use cudalens_plugin_host::protocol as plugin;
 use cudalens_syntax::{LineIndex, Position, Severity, Span, TextChange};
 
@@ -87,56 +94,131 @@ pub fn text_edit(index: &LineIndex, edit: &Edit) -> lsp::TextEdit {
     lsp::TextEdit::new(range(index, edit.span), edit.new_text.clone())
 }
 
-/// A quick fix from an analysis fix. Safe fixes are preferred (the editor's
-/// default quick fix); others say what to check in the title.
-pub fn fix_action(
-    uri: &lsp::Uri,
-    index: &LineIndex,
-    fix: &Fix,
-    diagnostic: lsp::Diagnostic,
-) -> lsp::CodeAction {
-    let title = if fix.safe || fix.explanation.is_empty() {
-        fix.title.clone()
-    } else {
-        format!("{} — {}", fix.title, fix.explanation)
-    };
-    lsp::CodeAction {
+// ---------------------------------------------------------------- features
+
+fn to_range(start: Position, end: Position) -> lsp::Range {
+    lsp::Range::new(
+        lsp::Position::new(start.line, start.character),
+        lsp::Position::new(end.line, end.character),
+    )
+}
+
+fn uri_of(text: &str) -> Option<lsp::Uri> {
+    text.parse().ok()
+}
+
+pub fn hover(index: &LineIndex, found: HoverResult) -> lsp::Hover {
+    lsp::Hover {
+        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
+            kind: lsp::MarkupKind::Markdown,
+            value: found.markdown,
+        }),
+        range: Some(range(index, found.span)),
+    }
+}
+
+pub fn inlay_hint(index: &LineIndex, hint: InlayHint) -> lsp::InlayHint {
+    lsp::InlayHint {
+        position: position(index, hint.offset),
+        label: lsp::InlayHintLabel::String(hint.label),
+        kind: None,
+        text_edits: None,
+        tooltip: hint.tooltip.map(lsp::InlayHintTooltip::String),
+        padding_left: Some(true),
+        padding_right: None,
+        data: None,
+    }
+}
+
+pub fn command(title: String, command: &Command) -> lsp::Command {
+    lsp::Command {
         title,
-        kind: Some(lsp::CodeActionKind::QUICKFIX),
-        diagnostics: Some(vec![diagnostic]),
-        edit: Some(workspace_edit(
-            uri,
-            fix.edits.iter().map(|e| text_edit(index, e)).collect(),
-        )),
-        is_preferred: Some(fix.safe),
+        command: command.name().to_string(),
+        arguments: Some(command.arguments()),
+    }
+}
+
+pub fn code_lens(index: &LineIndex, lens: CodeLens) -> lsp::CodeLens {
+    lsp::CodeLens {
+        range: range(index, lens.span),
+        command: Some(command(lens.title, &lens.command)),
+        data: None,
+    }
+}
+
+/// `source.fixAll.cudalens`.
+pub fn fix_all_kind() -> lsp::CodeActionKind {
+    lsp::CodeActionKind::new("source.fixAll.cudalens")
+}
+
+pub fn action_kind(kind: ActionKind) -> lsp::CodeActionKind {
+    match kind {
+        ActionKind::QuickFix => lsp::CodeActionKind::QUICKFIX,
+        ActionKind::Refactor => lsp::CodeActionKind::REFACTOR,
+        ActionKind::FixAll => fix_all_kind(),
+    }
+}
+
+pub fn code_action(uri: &lsp::Uri, index: &LineIndex, action: CodeAction) -> lsp::CodeAction {
+    let diagnostic = action.fixes.map(|fixed| match fixed {
+        FixedDiagnostic::Analysis(d) => diagnostic(uri, index, &d),
+        FixedDiagnostic::Plugin { source, diagnostic } => {
+            from_plugin_diagnostic(&source, &diagnostic)
+        }
+    });
+    let edit = action.edits.map(|edits| match edits {
+        ActionEdits::Document(edits) => {
+            workspace_edit(uri, edits.iter().map(|e| text_edit(index, e)).collect())
+        }
+        ActionEdits::Plugin(edits) => from_plugin_edits(uri, &edits),
+    });
+    let command = action.command.map(|c| command(action.title.clone(), &c));
+    lsp::CodeAction {
+        title: action.title,
+        kind: Some(action_kind(action.kind)),
+        diagnostics: diagnostic.map(|d| vec![d]),
+        edit,
+        command,
+        is_preferred: action.preferred,
         ..Default::default()
+    }
+}
+
+pub fn location(target: NavigationTarget) -> Option<lsp::Location> {
+    let uri = match &target.file {
+        FileRef::Document(uri) => uri_of(uri)?,
+        FileRef::Path(path) => path_to_uri(path)?,
+    };
+    Some(lsp::Location::new(uri, to_range(target.start, target.end)))
+}
+
+#[allow(deprecated)] // `deprecated` must still be spelled out in the struct literal
+pub fn document_symbol(index: &LineIndex, symbol: Symbol) -> lsp::DocumentSymbol {
+    let (kind, children) = match symbol.kind {
+        SymbolKind::Function => (lsp::SymbolKind::FUNCTION, Some(symbol.children)),
+        SymbolKind::SharedArray => (lsp::SymbolKind::ARRAY, None),
+        SymbolKind::Launch => (lsp::SymbolKind::EVENT, None),
+    };
+    lsp::DocumentSymbol {
+        name: symbol.name,
+        detail: symbol.detail,
+        kind,
+        tags: None,
+        deprecated: None,
+        range: range(index, symbol.span),
+        selection_range: range(index, symbol.name_span),
+        children: children.map(|c| c.into_iter().map(|s| document_symbol(index, s)).collect()),
     }
 }
 
 // ---------------------------------------------------------------- plugins
 // Plugin positions are LSP positions already (PROTOCOL.md), so these only copy.
 
-pub fn to_plugin_range(r: lsp::Range) -> plugin::Range {
-    plugin::Range::new(
-        plugin::Position::new(r.start.line, r.start.character),
-        plugin::Position::new(r.end.line, r.end.character),
-    )
-}
-
 pub fn from_plugin_range(r: plugin::Range) -> lsp::Range {
     lsp::Range::new(
         lsp::Position::new(r.start.line, r.start.character),
         lsp::Position::new(r.end.line, r.end.character),
     )
-}
-
-pub fn plugin_severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-        Severity::Info => "information",
-        Severity::Hint => "hint",
-    }
 }
 
 pub fn from_plugin_severity(severity: plugin::Severity) -> lsp::DiagnosticSeverity {
@@ -181,7 +263,6 @@ pub fn from_plugin_edits(default_uri: &lsp::Uri, edits: &[plugin::TextEdit]) -> 
 
 // ---------------------------------------------------------------- paths
 
-/// The file system path of a `file:` URI.
 /// Diagnostics of the WGSL transpiler carry this `source`.
 pub const WGSL_SOURCE: &str = "cudalens-wgsl";
 
@@ -200,6 +281,7 @@ pub fn wgsl_diagnostic(
     }
 }
 
+/// The file system path of a `file:` URI.
 pub fn uri_to_path(uri: &lsp::Uri) -> Option<PathBuf> {
     let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
     is_file

@@ -14,19 +14,15 @@ use std::sync::atomic::Ordering;
 use tokio::sync::{mpsc, watch};
 use tower_lsp_server::ls_types::{MessageType, Uri};
 
-use cudalens_analysis::{Diagnostic, FileAnalysis};
-use cudalens_syntax::preprocess::include::{
-    CompileFlags, find_compile_commands, flags_from_compile_commands,
-};
-use cudalens_syntax::{Document, Severity, Span, TextChange};
+use cudalens_ide::PluginFindings;
+use cudalens_syntax::preprocess::include::CompileFlags;
+use cudalens_syntax::{Document, TextChange};
 
-use super::config::Settings;
-use super::convert;
-use super::features::diagnostics;
-use super::nvcc;
-use super::plugins::{self, PluginFindings};
 use super::state::{DocEvent, DocState, ServerState, Snapshot};
+use super::{convert, diagnostics};
+use crate::gpu_actions::compile_commands_flags;
 use crate::pipeline::{self, Analyzed, Caches};
+use crate::services::NewestVersion;
 
 /// `textDocument/didOpen`: starts the document's task.
 pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
@@ -34,24 +30,27 @@ pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
     let (snapshot_tx, snapshot) = watch::channel(None);
     let generation = state.next_generation.fetch_add(1, Ordering::Relaxed);
     let _ = events.send(DocEvent::Open { text, version });
-    state.docs.insert(
+    let newest = NewestVersion::new(version);
+    if let Some(previous) = state.docs.insert(
         uri.clone(),
         DocState {
-            version,
+            newest: newest.clone(),
             generation,
             events,
             snapshot,
         },
-    );
+    ) {
+        previous.newest.close();
+    }
     let task = DocTask {
         state: state.clone(),
         path: convert::uri_to_path(&uri),
         uri,
         generation,
+        newest,
         doc: None,
         base_flags: None,
         caches: None,
-        plugin_results: Vec::new(),
         dirty: false,
         refresh_views: false,
         hibernated: false,
@@ -64,15 +63,16 @@ pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
 /// `textDocument/didChange`: records the version at once (so stale results
 /// are recognised) and queues the edits.
 pub fn change(state: &ServerState, uri: &Uri, changes: Vec<TextChange>, version: i32) {
-    if let Some(mut doc) = state.docs.get_mut(uri) {
-        doc.version = version;
+    if let Some(doc) = state.docs.get(uri) {
+        doc.newest.set(version);
         let _ = doc.events.send(DocEvent::Change { changes, version });
     }
 }
 
 /// `textDocument/didClose`: the task ends when its channel closes.
 pub async fn close(state: &ServerState, uri: &Uri) {
-    if state.docs.remove(uri).is_some() {
+    if let Some((_, doc)) = state.docs.remove(uri) {
+        doc.newest.close();
         state.forget_analyzed(uri);
         if let Some(path) = convert::uri_to_path(uri) {
             state.open_texts.remove(&path);
@@ -87,12 +87,13 @@ struct DocTask {
     uri: Uri,
     path: Option<PathBuf>,
     generation: u64,
+    /// The newest version the client sent, for the services' requests.
+    newest: NewestVersion,
     doc: Option<Document>,
     /// Flags from compile_commands.json, looked up once per settings change.
     base_flags: Option<CompileFlags>,
     /// What the last analysis can lend the next (unchanged functions are reused).
     caches: Option<Caches>,
-    plugin_results: Vec<PluginFindings>,
     /// Text or settings changed since the last analysis.
     dirty: bool,
     /// The pending analysis has no text change behind it (settings, nvcc):
@@ -283,7 +284,6 @@ impl DocTask {
         // An edit parses from scratch when the tree was dropped (Document::apply_changes).
         self.hibernated = false;
         self.refresh_views = false; // an edit makes the client ask anyway
-        self.plugin_results.clear();
         let doc = self.doc.take();
         let applied =
             tokio::task::spawn_blocking(move || apply_text_events(doc, text_events)).await;
@@ -328,7 +328,8 @@ impl DocTask {
             let base = base_flags.unwrap_or_else(|| compile_commands_flags(path.as_deref()));
             let flags = task_settings.compile_flags(base.clone());
             if text.len() > task_settings.max_file_bytes() {
-                return (base, flags, caches, Ok(too_large(&task_settings)));
+                let notice = Analyzed::too_large(task_settings.max_file_size_mb);
+                return (base, flags, caches, Ok(notice));
             }
             let registers = nvcc.registers_for(&text, &flags, &task_settings);
             let config = task_settings.analysis_config(registers);
@@ -361,17 +362,15 @@ impl DocTask {
                 (CompileFlags::default(), Analyzed::default())
             }
         };
-        let snapshot = Arc::new(Snapshot {
-            uri: self.uri.clone(),
-            path: self.path.clone(),
+        let snapshot = Arc::new(Snapshot::new(
+            self.uri.as_str().to_string(),
+            self.path.clone(),
             version,
-            text: doc.text().clone(),
+            doc.text().clone(),
             index,
-            analyzed: Arc::new(analyzed),
-            plugin_results: Vec::new(),
+            analyzed,
             settings,
-            hibernated: false,
-        });
+        ));
         let previous = self.snapshot_tx.send_replace(Some(snapshot.clone()));
         if self.state.is_current(&self.uri, self.generation, version) {
             diagnostics::publish(&self.state, &snapshot).await;
@@ -379,8 +378,9 @@ impl DocTask {
             if std::mem::take(&mut self.refresh_views) {
                 request_view_refresh(&self.state);
             }
-            nvcc::schedule(&self.state, &snapshot, flags, self.generation);
-            plugins::schedule(&self.state, &snapshot, self.generation);
+            let newest = self.newest.clone();
+            self.state.nvcc.schedule(&snapshot, flags, newest.clone());
+            self.state.plugins.schedule(&snapshot, newest);
             self.state.mark_analyzed(&self.uri);
         }
         drop_in_background(previous);
@@ -405,18 +405,7 @@ impl DocTask {
         let Some(current) = current.filter(|s| s.version == version) else {
             return; // computed for text that has changed since
         };
-        self.plugin_results = results;
-        let snapshot = Arc::new(Snapshot {
-            uri: current.uri.clone(),
-            path: current.path.clone(),
-            version,
-            text: current.text.clone(),
-            index: current.index.clone(),
-            analyzed: current.analyzed.clone(),
-            plugin_results: self.plugin_results.clone(),
-            settings: current.settings.clone(),
-            hibernated: current.hibernated,
-        });
+        let snapshot = Arc::new(current.with_plugin_results(results));
         self.snapshot_tx.send_replace(Some(snapshot.clone()));
         if self.state.is_current(&self.uri, self.generation, version) {
             diagnostics::publish(&self.state, &snapshot).await;
@@ -494,36 +483,4 @@ fn apply_text_events(
         }
     }
     (doc, panic)
-}
-
-/// The flags `compile_commands.json` gives this file (found like clangd does).
-fn compile_commands_flags(path: Option<&std::path::Path>) -> CompileFlags {
-    let Some(path) = path else {
-        return CompileFlags::default();
-    };
-    path.parent()
-        .and_then(find_compile_commands)
-        .and_then(|db| std::fs::read_to_string(db).ok())
-        .and_then(|json| flags_from_compile_commands(&json, path))
-        .unwrap_or_default()
-}
-
-/// The analysis of a file over `cudalens.maxFileSizeMB`: one notice.
-fn too_large(settings: &Settings) -> Analyzed {
-    let notice = Diagnostic::new(
-        Span::new(0, 0),
-        Severity::Info,
-        "file-too-large",
-        format!(
-            "cudalens skipped this file: it is larger than {} MB (cudalens.maxFileSizeMB)",
-            settings.max_file_size_mb
-        ),
-    );
-    Analyzed::new(
-        Default::default(),
-        Arc::new(FileAnalysis {
-            diagnostics: vec![notice],
-            ..Default::default()
-        }),
-    )
 }

@@ -1,17 +1,25 @@
-//! The language server: settings, per-document tasks, features, and the
-//! stdio transport.
+//! The language server: handlers and conversion only. Features are
+//! computed by `cudalens-ide`, background work by `crate::services`; this
+//! module owns the documents (one task each), the client, and the wire.
+//!
+//! - `server.rs`: the `LanguageServer` handlers;
+//! - `document.rs`: the per-document task (ordering, staleness, off-runtime work);
+//! - `state.rs`: open documents, settings, client capabilities, the services;
+//! - `main_loop.rs`: the services' events applied to the state;
+//! - `ui.rs`: the services' `Ui` over the client;
+//! - `capabilities.rs`: what the server offers and the client supports;
+//! - `convert.rs`: cudalens ↔ LSP types; `diagnostics.rs`: publishing;
+//! - `transport.rs`: the malformed-message guard and the shared output stream.
 
-pub mod config;
+pub mod capabilities;
 pub mod convert;
+pub mod diagnostics;
 pub mod document;
-pub mod features;
-pub mod gpu;
-pub mod nvcc;
-pub mod plugins;
+pub mod main_loop;
 pub mod server;
 pub mod state;
 pub mod transport;
-pub mod tune;
+pub mod ui;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The `LanguageServer` implementation: each handler converts, delegates to
-//! `document.rs` or a module of `features/`, and converts back.
+//! `document.rs`, a feature of `cudalens-ide` or a service, and converts back.
 //!
 //! Built on `tower-lsp-server`, the maintained fork of `tower-lsp` (same API,
 //! current `lsp-types` as `ls-types`, no `async_trait`), because tower-lsp
@@ -8,17 +8,21 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use super::config::Settings;
-use super::features::code_lens::SHOW_OCCUPANCY_TABLE;
-use super::features::{code_actions, code_lens, definition, hover, inlay_hints, symbols};
-use super::state::{ClientSupport, ServerState};
+use cudalens_ide::code_actions::ActionKind;
+use cudalens_ide::commands::{Command, KernelTarget};
+use cudalens_ide::{Settings, code_actions, code_lens, definition, hover, inlay_hints, symbols};
+
+use super::capabilities::{self, ClientSupport};
+use super::state::ServerState;
 use super::transport::Output;
-use super::{convert, document, gpu, plugins, tune};
+use super::{convert, document, main_loop};
+use crate::services::gpu_commands::{self, BenchmarkSetup};
+use crate::services::{plugins, tune, workspace_for};
 
 pub struct CudaLens {
     state: Arc<ServerState>,
@@ -30,8 +34,11 @@ impl CudaLens {
     /// `output`: where cudalens writes its own messages (diagnostics), beside
     /// the client's.
     pub fn new(client: Client, shutdown_requested: Arc<AtomicBool>, output: Output) -> Self {
+        let (events, reports) = tokio::sync::mpsc::unbounded_channel();
+        let state = Arc::new(ServerState::new(client, output, events));
+        tokio::spawn(main_loop::run(Arc::downgrade(&state), reports));
         CudaLens {
-            state: Arc::new(ServerState::new(client, output)),
+            state,
             shutdown_requested,
         }
     }
@@ -54,7 +61,7 @@ impl CudaLens {
     /// `window/workDoneProgress/cancel` (registered as a custom method: the
     /// `LanguageServer` trait has no handler for it).
     pub async fn work_done_progress_cancel(&self, params: WorkDoneProgressCancelParams) {
-        self.state.gpu.cancel(&params.token);
+        self.state.ui.cancel(&params.token);
     }
 
     /// `workspace/configuration` for the `cudalens` section, when the client
@@ -72,82 +79,6 @@ impl CudaLens {
     }
 }
 
-fn capabilities() -> ServerCapabilities {
-    ServerCapabilities {
-        position_encoding: Some(PositionEncodingKind::UTF16),
-        text_document_sync: Some(TextDocumentSyncCapability::Options(
-            TextDocumentSyncOptions {
-                open_close: Some(true),
-                change: Some(TextDocumentSyncKind::INCREMENTAL),
-                ..Default::default()
-            },
-        )),
-        hover_provider: Some(HoverProviderCapability::Simple(true)),
-        document_symbol_provider: Some(OneOf::Left(true)),
-        definition_provider: Some(OneOf::Left(true)),
-        code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-            code_action_kinds: Some(vec![
-                CodeActionKind::QUICKFIX,
-                CodeActionKind::REFACTOR,
-                code_actions::fix_all_kind(),
-            ]),
-            ..Default::default()
-        })),
-        inlay_hint_provider: Some(OneOf::Left(true)),
-        code_lens_provider: Some(CodeLensOptions {
-            resolve_provider: Some(false),
-        }),
-        execute_command_provider: Some(ExecuteCommandOptions {
-            commands: std::iter::once(SHOW_OCCUPANCY_TABLE)
-                .chain(gpu::COMMANDS)
-                .chain([tune::PLUGIN_TUNE])
-                .map(str::to_string)
-                .collect(),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-fn client_support(caps: &ClientCapabilities) -> ClientSupport {
-    let text = caps.text_document.as_ref();
-    let workspace = caps.workspace.as_ref();
-    ClientSupport {
-        inlay_hint_refresh: workspace
-            .and_then(|w| w.inlay_hint.as_ref())
-            .and_then(|i| i.refresh_support)
-            .unwrap_or(false),
-        code_lens_refresh: workspace
-            .and_then(|w| w.code_lens.as_ref())
-            .and_then(|c| c.refresh_support)
-            .unwrap_or(false),
-        configuration_pull: caps
-            .workspace
-            .as_ref()
-            .and_then(|w| w.configuration)
-            .unwrap_or(false),
-        related_information: text
-            .and_then(|t| t.publish_diagnostics.as_ref())
-            .and_then(|p| p.related_information)
-            .unwrap_or(false),
-        work_done_progress: caps
-            .window
-            .as_ref()
-            .and_then(|w| w.work_done_progress)
-            .unwrap_or(false),
-        show_document: caps
-            .window
-            .as_ref()
-            .and_then(|w| w.show_document.as_ref())
-            .is_some_and(|d| d.support),
-        show_message_request: caps
-            .window
-            .as_ref()
-            .is_some_and(|w| w.show_message.is_some())
-            || caps.window.is_none(),
-    }
-}
-
 #[allow(deprecated)] // root_uri: still what most clients send
 fn workspace_root(params: &InitializeParams) -> Option<std::path::PathBuf> {
     params
@@ -162,7 +93,7 @@ fn workspace_root(params: &InitializeParams) -> Option<std::path::PathBuf> {
 impl LanguageServer for CudaLens {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         if let Ok(mut support) = self.state.support.write() {
-            *support = client_support(&params.capabilities);
+            *support = ClientSupport::from(&params.capabilities);
         }
         if let Ok(mut root) = self.state.workspace_root.write() {
             *root = workspace_root(&params);
@@ -171,7 +102,7 @@ impl LanguageServer for CudaLens {
             self.apply_settings(options).await;
         }
         Ok(InitializeResult {
-            capabilities: capabilities(),
+            capabilities: capabilities::server(),
             server_info: Some(ServerInfo {
                 name: "cudalens".to_string(),
                 version: Some(env!("CARGO_PKG_VERSION").to_string()),
@@ -185,8 +116,7 @@ impl LanguageServer for CudaLens {
             self.apply_settings(&settings).await;
             self.state.reanalyze_all();
         }
-        // Not awaited: asking whether to trust the workspace may wait on the user.
-        tokio::spawn(plugins::restart(self.state.clone()));
+        self.state.restart_plugins();
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -222,7 +152,7 @@ impl LanguageServer for CudaLens {
         let plugins_changed = self.apply_settings(&settings).await;
         self.state.reanalyze_all();
         if plugins_changed {
-            tokio::spawn(plugins::restart(self.state.clone()));
+            self.state.restart_plugins();
         }
     }
 
@@ -231,7 +161,8 @@ impl LanguageServer for CudaLens {
         let Some(s) = self.state.snapshot(&at.text_document.uri).await else {
             return Ok(None);
         };
-        Ok(hover::hover(&s, convert::offset(&s.index, at.position)))
+        let found = hover::hover(&s, convert::offset(&s.index, at.position));
+        Ok(found.map(|found| convert::hover(&s.index, found)))
     }
 
     async fn document_symbol(
@@ -241,9 +172,9 @@ impl LanguageServer for CudaLens {
         let Some(s) = self.state.snapshot(&params.text_document.uri).await else {
             return Ok(None);
         };
-        Ok(Some(DocumentSymbolResponse::Nested(
-            symbols::document_symbols(&s),
-        )))
+        let symbols = symbols::document_symbols(&s).into_iter();
+        let symbols = symbols.map(|symbol| convert::document_symbol(&s.index, symbol));
+        Ok(Some(DocumentSymbolResponse::Nested(symbols.collect())))
     }
 
     async fn goto_definition(
@@ -255,7 +186,11 @@ impl LanguageServer for CudaLens {
             return Ok(None);
         };
         let offset = convert::offset(&s.index, at.position);
-        Ok(definition::definition(&self.state, &s, offset).map(GotoDefinitionResponse::Scalar))
+        let provider = self.state.source_provider();
+        let found = definition::definition(&s, offset, &provider, || self.state.all_snapshots());
+        Ok(found
+            .and_then(convert::location)
+            .map(GotoDefinitionResponse::Scalar))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
@@ -264,7 +199,19 @@ impl LanguageServer for CudaLens {
         };
         let range = convert::span(&s.index, params.range);
         let only = params.context.only.as_deref();
-        Ok(Some(code_actions::code_actions(&s, range, only)))
+        let wants = |kind: ActionKind| match only {
+            None => true,
+            Some(requested) => requested.iter().any(|r| {
+                let (r, k) = (r.as_str(), convert::action_kind(kind));
+                k.as_str() == r || k.as_str().starts_with(&format!("{r}."))
+            }),
+        };
+        let uri = &params.text_document.uri;
+        let actions = code_actions::code_actions(&s, range, only.is_some(), wants);
+        let actions = actions
+            .into_iter()
+            .map(|a| CodeActionOrCommand::CodeAction(convert::code_action(uri, &s.index, a)));
+        Ok(Some(actions.collect()))
     }
 
     async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
@@ -272,39 +219,87 @@ impl LanguageServer for CudaLens {
             return Ok(None);
         };
         let range = convert::span(&s.index, params.range);
-        Ok(Some(inlay_hints::inlay_hints(
-            &s,
-            range,
-            &self.state.settings(),
-        )))
+        let hints = inlay_hints::inlay_hints(&s, range, &self.state.settings());
+        let hints = hints.into_iter().map(|h| convert::inlay_hint(&s.index, h));
+        Ok(Some(hints.collect()))
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         let Some(s) = self.state.snapshot(&params.text_document.uri).await else {
             return Ok(None);
         };
-        Ok(Some(code_lens::code_lenses(&s)))
+        let lenses = code_lens::code_lenses(&s).into_iter();
+        Ok(Some(
+            lenses.map(|l| convert::code_lens(&s.index, l)).collect(),
+        ))
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<LSPAny>> {
-        match params.command.as_str() {
-            SHOW_OCCUPANCY_TABLE => {}
-            gpu::TRANSPILE => return gpu::transpile(&self.state, &params.arguments).await,
-            gpu::BENCHMARK => return gpu::benchmark(&self.state, &params.arguments, false),
-            gpu::AUTOTUNE => return gpu::benchmark(&self.state, &params.arguments, true),
-            tune::PLUGIN_TUNE => return tune::plugin_tune(&self.state, &params.arguments),
-            other => return Err(Error::invalid_params(format!("unknown command {other}"))),
+        let command = Command::parse(&params.command, &params.arguments)
+            .map_err(|e| Error::invalid_params(e.to_string()))?;
+        let state = &self.state;
+        match command {
+            Command::ShowOccupancyTable(args) => {
+                let Some(s) = state.snapshot(&parse_uri(&args.uri)?).await else {
+                    return Ok(None);
+                };
+                Ok(code_lens::occupancy_table(&s, &args.kernel).map(Value::String))
+            }
+            Command::Transpile(target) => {
+                let source = state.command_source(&parse_uri(&target.uri)?).await;
+                let ui = &*state.ui;
+                match gpu_commands::transpile(ui, &state.events, source, &target).await {
+                    Ok(Some(done)) => Ok(Some(json!({"path": done.path, "kernel": done.kernel}))),
+                    Ok(None) => Ok(None),
+                    Err(message) => {
+                        let mut error = Error::internal_error();
+                        error.message = message.into();
+                        Err(error)
+                    }
+                }
+            }
+            Command::Benchmark(target) => self.benchmark(target, false),
+            Command::Autotune(target) => self.benchmark(target, true),
+            Command::PluginTune(args) => {
+                let uri = parse_uri(&args.target.uri)?;
+                let state = state.clone();
+                tokio::spawn(async move {
+                    let snapshot = state.snapshot(&uri).await;
+                    let (ui, gpu, host) =
+                        (state.ui.clone(), state.gpu.clone(), state.plugins.host());
+                    tune::plugin_tune(ui, gpu, host, snapshot, args).await;
+                });
+                Ok(None)
+            }
         }
-        let args: Vec<&str> = params.arguments.iter().filter_map(Value::as_str).collect();
-        let [uri, kernel] = args[..] else {
-            return Err(Error::invalid_params("expected [uri, kernel name]"));
-        };
-        let uri: Uri = uri
-            .parse()
-            .map_err(|_| Error::invalid_params("invalid uri"))?;
-        let Some(s) = self.state.snapshot(&uri).await else {
-            return Ok(None);
-        };
-        Ok(code_lens::occupancy_table(&s, kernel).map(Value::String))
+    }
+}
+
+fn parse_uri(uri: &str) -> Result<Uri> {
+    uri.parse()
+        .map_err(|_| Error::invalid_params("invalid uri"))
+}
+
+impl CudaLens {
+    /// `cudalens.benchmark` / `cudalens.autotune`: answers at once and runs
+    /// in the background.
+    fn benchmark(&self, target: KernelTarget, sweep: bool) -> Result<Option<Value>> {
+        let uri = parse_uri(&target.uri)?;
+        let state = self.state.clone();
+        tokio::spawn(async move {
+            let source = state.command_source(&uri).await;
+            let root = source
+                .as_ref()
+                .ok()
+                .map(|s| workspace_for(state.workspace_root().as_deref(), &s.path));
+            let setup = BenchmarkSetup {
+                root: root.unwrap_or_default(),
+                arch: state.settings().arch.clone(),
+                sweep,
+            };
+            let (ui, events, gpu) = (state.ui.clone(), state.events.clone(), state.gpu.clone());
+            gpu_commands::benchmark(ui, events, gpu, source, target, setup).await;
+        });
+        Ok(None)
     }
 }

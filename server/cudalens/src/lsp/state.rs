@@ -13,18 +13,22 @@ use std::time::Duration;
 use dashmap::DashMap;
 use tokio::sync::{mpsc, watch};
 use tower_lsp_server::Client;
-use tower_lsp_server::ls_types::Uri;
+use tower_lsp_server::ls_types::{self as lsp, Uri};
 
-use cudalens_analysis::FileAnalysis;
+pub use cudalens_ide::Snapshot;
+use cudalens_ide::{PluginFindings, Settings};
+use cudalens_syntax::TextChange;
 use cudalens_syntax::preprocess::include::{FsProvider, SourceProvider};
-use cudalens_syntax::{LineIndex, TextChange};
 
-use super::config::Settings;
-use super::gpu::GpuState;
-use super::nvcc::NvccCache;
-use super::plugins::{PluginFindings, Plugins};
+use super::capabilities::ClientSupport;
+use super::convert;
 use super::transport::Output;
-use crate::pipeline::Analyzed;
+use super::ui::ClientUi;
+use crate::services::gpu::GpuWorker;
+use crate::services::gpu_commands::Source;
+use crate::services::nvcc::Nvcc;
+use crate::services::plugins::Plugins;
+use crate::services::{Events, NewestVersion};
 
 /// How long a request waits for the analysis of the newest text before
 /// answering from the previous one.
@@ -60,90 +64,13 @@ pub enum DocEvent {
 
 /// One open document, as the handlers see it.
 pub struct DocState {
-    /// The newest version the client sent (the task may still be applying it).
-    pub version: i32,
+    /// The newest version the client sent (the task may still be applying
+    /// it), shared with the services' requests for this document.
+    pub newest: NewestVersion,
     /// Distinguishes a reopened document from its closed predecessor.
     pub generation: u64,
     pub events: mpsc::UnboundedSender<DocEvent>,
     pub snapshot: watch::Receiver<Option<Arc<Snapshot>>>,
-}
-
-/// A document's text at one version, with its analysis. Immutable; shared
-/// with request handlers and background work (nvcc, plugins).
-#[derive(Debug)]
-pub struct Snapshot {
-    pub uri: Uri,
-    pub path: Option<PathBuf>,
-    pub version: i32,
-    pub text: Arc<str>,
-    pub index: LineIndex,
-    pub analyzed: Arc<Analyzed>,
-    /// Results of the plugins for this version (empty until they answer).
-    pub plugin_results: Vec<PluginFindings>,
-    /// The settings the analysis ran with.
-    pub settings: Arc<Settings>,
-    /// The document is idle and its model is only an outline (no function
-    /// bodies): [`ServerState::snapshot`] wakes it for a full one.
-    pub hibernated: bool,
-}
-
-impl Snapshot {
-    /// This snapshot as kept while its document hibernates: text, line
-    /// index, diagnostics and the model's outline (for go-to-definition from
-    /// other files and include tracking). Function bodies, per-kernel reports
-    /// and per-access costs go; requests that need them wake the document.
-    /// `index` is the document's own line table when it has one for this
-    /// text (shared rather than built twice).
-    pub fn hibernated(&self, index: Option<LineIndex>) -> Snapshot {
-        let mut outline = self.with_outline(Arc::new(FileAnalysis {
-            diagnostics: self.analyzed.analysis.diagnostics.clone(),
-            ..FileAnalysis::default()
-        }));
-        // A line table instead of the rope (the document drops its rope too).
-        outline.index = index.unwrap_or_else(|| self.index.compacted(&self.text));
-        outline
-    }
-
-    /// This snapshot with its model reduced to the outline, the analysis
-    /// kept (shared). Published while the next version is analysed, so the
-    /// model cache holds the only reference to each function and can move
-    /// the functions below an edit in place instead of copying them.
-    /// Marked hibernated: requests wait for the next version anyway, and
-    /// go-to-definition from other files reads outlines.
-    pub fn stale_outline(&self) -> Snapshot {
-        self.with_outline(self.analyzed.analysis.clone())
-    }
-
-    /// This snapshot, marked hibernated, with the model's outline and `analysis`.
-    fn with_outline(&self, analysis: Arc<FileAnalysis>) -> Snapshot {
-        Snapshot {
-            uri: self.uri.clone(),
-            path: self.path.clone(),
-            version: self.version,
-            text: self.text.clone(),
-            index: self.index.clone(),
-            analyzed: Arc::new(Analyzed::new(self.analyzed.outline(), analysis)),
-            plugin_results: self.plugin_results.clone(),
-            settings: self.settings.clone(),
-            hibernated: true,
-        }
-    }
-}
-
-/// What the client said it supports.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ClientSupport {
-    pub configuration_pull: bool,
-    pub related_information: bool,
-    pub show_message_request: bool,
-    /// `workspace/inlayHint/refresh` and `workspace/codeLens/refresh`: used when
-    /// background work (nvcc, settings) changes results without an edit.
-    pub inlay_hint_refresh: bool,
-    pub code_lens_refresh: bool,
-    /// `window/workDoneProgress/create` (progress for benchmarks).
-    pub work_done_progress: bool,
-    /// `window/showDocument` (opening generated WGSL and reports).
-    pub show_document: bool,
 }
 
 pub struct ServerState {
@@ -156,12 +83,17 @@ pub struct ServerState {
     /// from memory (with unsaved edits) when another file includes it.
     pub open_texts: Arc<DashMap<PathBuf, Arc<str>>>,
     pub settings: RwLock<Arc<Settings>>,
-    pub support: RwLock<ClientSupport>,
+    pub support: Arc<RwLock<ClientSupport>>,
     pub workspace_root: RwLock<Option<PathBuf>>,
-    pub nvcc: NvccCache,
-    pub plugins: Plugins,
-    /// The GPU runner, transpiler diagnostics and benchmark cancellation.
-    pub gpu: GpuState,
+    /// What the services may ask of the editor.
+    pub ui: Arc<ClientUi>,
+    /// Where the services report (the main loop, `main_loop.rs`).
+    pub events: Events,
+    pub nvcc: Nvcc,
+    pub plugins: Arc<Plugins>,
+    pub gpu: GpuWorker,
+    /// Transpiler diagnostics per document URI, for the version they were computed on.
+    pub wgsl_diagnostics: DashMap<String, (i32, Vec<lsp::Diagnostic>)>,
     pub next_generation: std::sync::atomic::AtomicU64,
     /// Documents holding a full analysis, least recently analysed first.
     analyzed: std::sync::Mutex<std::collections::VecDeque<Uri>>,
@@ -173,18 +105,23 @@ pub struct ServerState {
 }
 
 impl ServerState {
-    pub fn new(client: Client, output: Output) -> Self {
+    pub fn new(client: Client, output: Output, events: Events) -> Self {
+        let support = Arc::new(RwLock::new(ClientSupport::default()));
+        let ui = Arc::new(ClientUi::new(client.clone(), support.clone()));
         ServerState {
             client,
             output,
             docs: DashMap::new(),
             open_texts: Arc::new(DashMap::new()),
             settings: RwLock::new(Arc::new(Settings::default())),
-            support: RwLock::new(ClientSupport::default()),
+            support,
             workspace_root: RwLock::new(None),
-            nvcc: NvccCache::default(),
-            plugins: Plugins::default(),
-            gpu: GpuState::default(),
+            nvcc: Nvcc::new(ui.clone(), events.clone()),
+            plugins: Arc::new(Plugins::new(ui.clone(), events.clone())),
+            gpu: GpuWorker::start(None),
+            wgsl_diagnostics: DashMap::new(),
+            ui,
+            events,
             next_generation: std::sync::atomic::AtomicU64::new(1),
             analyzed: Default::default(),
             full_analyses: tokio::sync::Semaphore::new(cudalens_analysis::parallel::cores()),
@@ -214,17 +151,12 @@ impl ServerState {
         self.workspace_root.read().ok().and_then(|r| r.clone())
     }
 
-    /// The newest version received for `uri`.
-    pub fn current_version(&self, uri: &Uri) -> Option<i32> {
-        self.docs.get(uri).map(|d| d.version)
-    }
-
     /// True while `version` is the newest text of this opening of `uri`:
     /// results computed for it may be published.
     pub fn is_current(&self, uri: &Uri, generation: u64, version: i32) -> bool {
         self.docs
             .get(uri)
-            .is_some_and(|d| d.generation == generation && d.version == version)
+            .is_some_and(|d| d.generation == generation && d.newest.is(version))
     }
 
     /// Sends an event to a document's task; false when the document is not open.
@@ -293,6 +225,25 @@ impl ServerState {
         }
     }
 
+    /// The transpiler diagnostics to publish with `version` of `uri` (none
+    /// once the document changed).
+    pub fn wgsl_diagnostics_for(&self, uri: &str, version: i32) -> Vec<lsp::Diagnostic> {
+        self.wgsl_diagnostics
+            .remove_if(uri, |_, (v, _)| *v != version);
+        self.wgsl_diagnostics
+            .get(uri)
+            .map(|e| e.1.clone())
+            .unwrap_or_default()
+    }
+
+    /// Restarts the plugin host from the current settings and workspace (in
+    /// the background: asking whether to trust the workspace may wait on the user).
+    pub fn restart_plugins(&self) {
+        let (plugins, settings, root) =
+            (self.plugins.clone(), self.settings(), self.workspace_root());
+        tokio::spawn(async move { plugins.restart(settings, root).await });
+    }
+
     /// The analysis of `uri`'s newest text: waits (briefly) while the document's
     /// task catches up with edits, so positions in a request match the text.
     pub async fn snapshot(&self, uri: &Uri) -> Option<Arc<Snapshot>> {
@@ -302,7 +253,7 @@ impl ServerState {
             if hibernating {
                 let _ = doc.events.send(DocEvent::Wake);
             }
-            (doc.version, doc.snapshot.clone())
+            (doc.newest.get(), doc.snapshot.clone())
         }; // the map guard is released before awaiting
         let fresh = |s: &Option<Arc<Snapshot>>| {
             s.as_ref()
@@ -310,6 +261,13 @@ impl ServerState {
         };
         let _ = tokio::time::timeout(FRESH_SNAPSHOT_WAIT, rx.wait_for(fresh)).await;
         rx.borrow().clone()
+    }
+
+    /// The text a GPU command works on: the open document's newest
+    /// analysis, else the file on disk (read and analysed).
+    pub async fn command_source(&self, uri: &Uri) -> Result<Source, String> {
+        let snapshot = self.snapshot(uri).await;
+        Source::load(uri.as_str(), convert::uri_to_path(uri), snapshot).await
     }
 
     /// Latest snapshots of every open document (for cross-file go-to-definition).

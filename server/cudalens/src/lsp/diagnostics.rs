@@ -9,8 +9,8 @@ use tower_lsp_server::ls_types as lsp;
 
 use cudalens_syntax::Span;
 
-use crate::lsp::convert;
-use crate::lsp::state::{ServerState, Snapshot};
+use super::convert;
+use super::state::{ServerState, Snapshot};
 
 /// Publishes with the snapshot's version, so clients can drop stale results.
 ///
@@ -19,9 +19,7 @@ use crate::lsp::state::{ServerState, Snapshot};
 /// analysis's diagnostics, and the bytes written to the output stream (see
 /// `transport::Output`) instead of going through the client.
 pub async fn publish(state: &ServerState, snapshot: &Arc<Snapshot>) {
-    let wgsl = state
-        .gpu
-        .wgsl_diagnostics_for(&snapshot.uri, snapshot.version);
+    let wgsl = state.wgsl_diagnostics_for(&snapshot.uri, snapshot.version);
     let related_information = state.support().related_information;
     let snapshot = snapshot.clone();
     let body = tokio::task::spawn_blocking(move || {
@@ -40,12 +38,12 @@ pub async fn publish(state: &ServerState, snapshot: &Arc<Snapshot>) {
 pub async fn clear(state: &ServerState, uri: &lsp::Uri) {
     let _ = state
         .output
-        .send(&serialize_notification(uri, &[], None))
+        .send(&serialize_notification(uri.as_str(), &[], None))
         .await;
 }
 
 /// The JSON-RPC notification, serialised in one pass.
-fn serialize_notification(uri: &lsp::Uri, diagnostics: &[Wire], version: Option<i32>) -> Vec<u8> {
+fn serialize_notification(uri: &str, diagnostics: &[Wire], version: Option<i32>) -> Vec<u8> {
     #[derive(Serialize)]
     struct Notification<'a> {
         jsonrpc: &'static str,
@@ -55,7 +53,7 @@ fn serialize_notification(uri: &lsp::Uri, diagnostics: &[Wire], version: Option<
     /// `lsp::PublishDiagnosticsParams`, borrowing.
     #[derive(Serialize)]
     struct Params<'a> {
-        uri: &'a lsp::Uri,
+        uri: &'a str,
         diagnostics: &'a [Wire<'a>],
         #[serde(skip_serializing_if = "Option::is_none")]
         version: Option<i32>,
@@ -168,7 +166,7 @@ struct WireRelated<'a> {
 
 #[derive(Serialize)]
 struct WireLocation<'a> {
-    uri: &'a lsp::Uri,
+    uri: &'a str,
     range: lsp::Range,
 }
 
@@ -176,19 +174,20 @@ struct WireLocation<'a> {
 mod tests {
     use super::*;
 
-    use crate::lsp::config::Settings;
     use crate::pipeline;
+    use cudalens_ide::Settings;
     use cudalens_syntax::LineIndex;
     use cudalens_syntax::preprocess::include::FsProvider;
 
     /// The diagnostics as `convert` builds them: what the wire form must equal.
     fn collect(snapshot: &Snapshot) -> Vec<lsp::Diagnostic> {
+        let uri: lsp::Uri = snapshot.uri.parse().unwrap();
         let builtin = snapshot
             .analyzed
             .analysis
             .diagnostics
             .iter()
-            .map(|d| convert::diagnostic(&snapshot.uri, &snapshot.index, d));
+            .map(|d| convert::diagnostic(&uri, &snapshot.index, d));
         let from_plugins = snapshot.plugin_results.iter().flat_map(|found| {
             let result = &found.analysis;
             result
@@ -217,17 +216,15 @@ mod tests {
             config: &config,
             caches: None,
         });
-        Snapshot {
-            uri: "file:///tmp/k.cu".parse().unwrap(),
-            path: None,
-            version: 3,
-            text: text.into(),
-            index: LineIndex::new(text),
-            analyzed: Arc::new(analyzed),
-            plugin_results: Vec::new(),
-            settings: Arc::new(settings),
-            hibernated: false,
-        }
+        Snapshot::new(
+            "file:///tmp/k.cu".into(),
+            None,
+            3,
+            text.into(),
+            LineIndex::new(text),
+            analyzed,
+            Arc::new(settings),
+        )
     }
 
     #[test]
@@ -275,7 +272,7 @@ mod tests {
             message: "32-way shared-memory bank conflict".into(),
             ..Default::default()
         };
-        let body = serialize_notification(&uri, &[Wire::Converted(&diagnostic)], Some(4));
+        let body = serialize_notification(uri.as_str(), &[Wire::Converted(&diagnostic)], Some(4));
         let parsed: serde_json::Value = serde_json::from_slice(&body).unwrap();
         let expected = serde_json::json!({
             "jsonrpc": "2.0",

@@ -1,17 +1,5 @@
-//! One module per LSP feature. Each is a pure function of a [`Snapshot`]
-//! (plus the request's position or range) returning LSP types, so the
-//! handlers in `server.rs` stay a few lines long and features are testable
-//! without a client.
-//!
-//! [`Snapshot`]: super::state::Snapshot
-
-pub mod code_actions;
-pub mod code_lens;
-pub mod definition;
-pub mod diagnostics;
-pub mod hover;
-pub mod inlay_hints;
-pub mod symbols;
+//! Small helpers the features share: the word under the cursor, span
+//! overlap, cost figures, the bytes of a `__shared__` array.
 
 use cudalens_syntax::Span;
 
@@ -75,5 +63,11 @@ mod tests {
         assert_eq!(word_at(text, 14), None);
         assert_eq!(word_at(text, 99), None);
         assert_eq!(word_at("é x", 1), None);
+    }
+
+    #[test]
+    fn figures() {
+        assert_eq!(figure(4.01), "4");
+        assert_eq!(figure(3.93), "3.9");
     }
 }

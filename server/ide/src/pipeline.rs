@@ -6,10 +6,10 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 
-use cudalens_analysis::{AnalysisCache, AnalysisConfig, FileAnalysis, analyze_cached};
+use cudalens_analysis::{AnalysisCache, AnalysisConfig, Diagnostic, FileAnalysis, analyze_cached};
 use cudalens_syntax::model::{ModelCache, build_model_cached};
 use cudalens_syntax::preprocess::include::{CompileFlags, SourceProvider};
-use cudalens_syntax::{BuildOptions, FileModel, SyntaxTrees};
+use cudalens_syntax::{BuildOptions, FileModel, Severity, Span, SyntaxTrees};
 
 /// How deep `#include` chains are followed.
 pub const MAX_INCLUDE_DEPTH: usize = 16;
@@ -35,6 +35,20 @@ impl Analyzed {
     /// makes it after publishing, off the path of the next edit.
     pub fn outline(&self) -> FileModel {
         self.outline.get_or_init(|| self.model.outline()).clone()
+    }
+
+    /// What a file over `cudalens.maxFileSizeMB` gets instead of an
+    /// analysis: one notice.
+    pub fn too_large(limit_mb: u64) -> Self {
+        let message = format!(
+            "cudalens skipped this file: it is larger than {limit_mb} MB (cudalens.maxFileSizeMB)"
+        );
+        let notice = Diagnostic::new(Span::new(0, 0), Severity::Info, "file-too-large", message);
+        let analysis = FileAnalysis {
+            diagnostics: vec![notice],
+            ..Default::default()
+        };
+        Analyzed::new(FileModel::default(), Arc::new(analysis))
     }
 
     /// A result whose model is `model` and whose analysis is `analysis`.

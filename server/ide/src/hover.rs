@@ -5,29 +5,30 @@
 
 use std::fmt::Write as _;
 
-use tower_lsp_server::ls_types as lsp;
-
 use cudalens_analysis::{AccessReport, BlockSource, KernelReport, LaunchReport, MemorySpace};
+use cudalens_occupancy::digits::group_digits;
 use cudalens_occupancy::render;
 use cudalens_syntax::Span;
 
-use super::{figure, shared_array_bytes, word_at};
-use crate::lsp::convert;
-use crate::lsp::state::Snapshot;
+use crate::Snapshot;
+use crate::text::{figure, shared_array_bytes, word_at};
 
-pub fn hover(snapshot: &Snapshot, offset: usize) -> Option<lsp::Hover> {
+/// What a hover shows: Markdown, and the span it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HoverResult {
+    pub markdown: String,
+    pub span: Span,
+}
+
+/// The hover at `offset`: the innermost memory access, else a shared array's
+/// name, a kernel's name, a launch, or a macro or function named there.
+pub fn hover(snapshot: &Snapshot, offset: usize) -> Option<HoverResult> {
     let (markdown, span) = access(snapshot, offset)
         .or_else(|| shared_array(snapshot, offset))
         .or_else(|| kernel_definition(snapshot, offset))
         .or_else(|| launch(snapshot, offset))
         .or_else(|| by_name(snapshot, offset))?;
-    Some(lsp::Hover {
-        contents: lsp::HoverContents::Markup(lsp::MarkupContent {
-            kind: lsp::MarkupKind::Markdown,
-            value: markdown,
-        }),
-        range: Some(convert::range(&snapshot.index, span)),
-    })
+    Some(HoverResult { markdown, span })
 }
 
 /// The innermost memory access under the cursor.
@@ -42,7 +43,7 @@ fn access(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
     Some((access_markdown(a), a.span))
 }
 
-pub fn access_markdown(a: &AccessReport) -> String {
+fn access_markdown(a: &AccessReport) -> String {
     let kind = format!("{:?}", a.kind).to_lowercase();
     let space = match a.space {
         MemorySpace::Global => "global",
@@ -107,7 +108,7 @@ fn shared_array(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
             let extern_ = if d.is_extern { "extern " } else { "" };
             let size = match (d.is_extern, shared_array_bytes(model, f, d)) {
                 (true, _) => "dynamic: sized by the launch's third `<<<>>>` argument".to_string(),
-                (false, Some(bytes)) => format!("{} bytes per block", render::group_digits(bytes)),
+                (false, Some(bytes)) => format!("{} bytes per block", group_digits(bytes)),
                 (false, None) => "size depends on a value cudalens could not resolve".to_string(),
             };
             let md = format!(
@@ -131,7 +132,7 @@ fn kernel_definition(snapshot: &Snapshot, offset: usize) -> Option<(String, Span
 
 /// Signature plus one occupancy table per launch (also the
 /// `cudalens.showOccupancyTable` command's answer).
-pub fn kernel_markdown(snapshot: &Snapshot, k: &KernelReport) -> String {
+pub(crate) fn kernel_markdown(snapshot: &Snapshot, k: &KernelReport) -> String {
     let model = &snapshot.analyzed.model;
     let mut md = String::new();
     if let Some(f) = model.function(&k.name) {
@@ -197,9 +198,9 @@ fn launch(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
     let grid = l.grid.map_or("unresolved".to_string(), |g| {
         format!("{}×{}×{}", g[0], g[1], g[2])
     });
-    let smem = l.dynamic_smem.map_or("none".to_string(), |b| {
-        format!("{} B", render::group_digits(b))
-    });
+    let smem = l
+        .dynamic_smem
+        .map_or("none".to_string(), |b| format!("{} B", group_digits(b)));
     let _ = writeln!(
         md,
         "grid {grid} · block {}×{}×{} · dynamic shared memory {smem}\n",
@@ -241,4 +242,171 @@ fn by_name(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
     }
     let f = model.function(word)?;
     Some((format!("```cuda\n{}\n```", f.signature()), span))
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+    use crate::fixture;
+
+    /// The hover at `$0`, its span checked against the `^^^` range.
+    fn check(text: &str, expect: Expect) {
+        let f = fixture::analyze(text);
+        let found = hover(&f.snapshot, f.cursor()).expect("a hover");
+        assert_eq!(
+            f.ranges,
+            [found.span],
+            "hover span: {:?}",
+            f.text_of(found.span)
+        );
+        expect.assert_eq(&found.markdown);
+    }
+
+    #[test]
+    fn bank_conflict_access() {
+        check(
+            r#"
+            __global__ void t(float* out) {
+                __shared__ float tile[32][32];
+                ti$0le[threadIdx.x][threadIdx.y] = 1.0f;
+            //  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+                __syncthreads();
+                out[threadIdx.x] = tile[threadIdx.y][threadIdx.x];
+            }
+            void run(float* out) { t<<<1, dim3(32, 32)>>>(out); }
+            "#,
+            expect![[r#"
+                **shared store** of `tile` (4-byte elements) in `t`
+
+                32-way bank conflict per warp request
+            "#]],
+        );
+    }
+
+    #[test]
+    fn uncoalesced_global_access() {
+        check(
+            r#"
+            __global__ void strided(float* out, const float* in, int n) {
+                int i = blockIdx.x * blockDim.x + threadIdx.x;
+                out[i] = in$0[i * 32];
+                //       ^^^^^^^^^^^^
+            }
+            void run(float* o, const float* i) { strided<<<64, 256>>>(o, i, 1); }
+            "#,
+            expect![[r#"
+                **global load** of `in` (4-byte elements) in `strided`
+
+                32 sectors per warp request (ideal 4) — 8× the ideal memory traffic
+            "#]],
+        );
+    }
+
+    #[test]
+    fn shared_array_declaration() {
+        check(
+            r#"
+            #define TILE 16
+            __global__ void k(float* out) {
+                __shared__ float ti$0le[TILE][TILE + 1];
+                //               ^^^^^^
+                out[threadIdx.x] = 0.0f;
+            }
+            "#,
+            expect![[r#"
+                ```cuda
+                __shared__ float tile[TILE][TILE + 1]
+                ```
+                1,088 bytes per block"#]],
+        );
+    }
+
+    #[test]
+    fn kernel_name_shows_occupancy_per_launch() {
+        check(
+            r#"
+            __global__ void sa$0xpy(float a, float* y, int n) {
+            //              ^^^^^^^
+                int i = blockIdx.x * blockDim.x + threadIdx.x;
+                if (i < n) y[i] *= a;
+            }
+            void run(float* y, int n) { saxpy<<<(n + 255) / 256, 256>>>(2.0f, y, n); }
+            "#,
+            expect![[r#"
+                ```cuda
+                __global__ void saxpy(float a, float* y, int n)
+                ```
+                Registers: ~16–25/thread (estimated; nvcc makes this exact)
+
+                ---
+                **Launch at line 6**: block 256×1×1 (from the launch)
+
+                **100%** on `sm_90`: 8 blocks/SM × 256 threads = 64/64 warps
+
+                | Limit | Blocks/SM | Notes |
+                |---|---:|---|
+                | Warps (8/block) | **8** | 64 warp slots per SM |
+                | Blocks per SM | 32 | hardware cap |
+                | Registers (16/thread, estimated) | 16 | 512 per warp allocated |
+                | Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
+
+            "#]],
+        );
+    }
+
+    #[test]
+    fn launch() {
+        check(
+            r#"
+            __global__ void k(float* y) { y[threadIdx.x] = 0.0f; }
+            void run(float* y) { k<<<8, 1$0024>>>(y); }
+            //                   ^^^^^^^^^^^^^^^^^^^
+            "#,
+            expect![[r#"
+                **`k`** launch
+
+                grid 8×1×1 · block 1024×1×1 · dynamic shared memory none
+
+                occupancy 100% (64/64 warps) — limited by warps: 1024 threads/block
+
+                **100%** on `sm_90`: 2 blocks/SM × 1024 threads = 64/64 warps
+
+                | Limit | Blocks/SM | Notes |
+                |---|---:|---|
+                | Warps (32/block) | **2** | 64 warp slots per SM |
+                | Blocks per SM | 32 | hardware cap |
+                | Registers (16/thread, estimated) | 4 | 512 per warp allocated |
+                | Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
+
+                Best block size for this kernel's resources: 1024
+            "#]],
+        );
+    }
+
+    #[test]
+    fn macro_from_a_header() {
+        check(
+            r#"
+            #include "tile.h"
+            __global__ void k(float* y) { y[threadIdx.x] = TI$0LE; }
+            //                                             ^^^^^^
+            //- /fixture/tile.h
+            #define TILE 32
+            "#,
+            expect![[r#"
+                ```cuda
+                #define TILE 32
+                ```
+
+                Defined in `/fixture/tile.h`"#]],
+        );
+    }
+
+    #[test]
+    fn nothing_in_whitespace() {
+        let f = fixture::analyze("__global__ void k() {}\n$0\n");
+        assert_eq!(hover(&f.snapshot, f.cursor()), None);
+    }
 }

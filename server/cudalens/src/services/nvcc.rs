@@ -6,22 +6,22 @@
 //! by a hash of the text, flags and architecture; the editor never waits:
 //! the estimate is published first and the document is re-analysed when
 //! nvcc answers. One nvcc runs at a time (it is heavy), each under a timeout,
-//! and only for text that stayed unchanged for [`DEBOUNCE`].
+//! and only for text that stayed unchanged for `DEBOUNCE`.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-use tower_lsp_server::ls_types::MessageType;
+use tokio::sync::mpsc;
 
+use cudalens_ide::Snapshot;
+use cudalens_ide::settings::{NvccSetting, Settings};
 use cudalens_occupancy::parse_ptxas_output;
 use cudalens_syntax::preprocess::include::CompileFlags;
 
-use super::config::{NvccSetting, Settings};
-use super::state::{DocEvent, ServerState, Snapshot};
+use super::{Event, Events, Level, NewestVersion, Ui};
 
 /// Quiet time after the last edit before nvcc runs.
 const DEBOUNCE: Duration = Duration::from_millis(500);
@@ -29,32 +29,42 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// Cached results kept (texts); the oldest half is dropped past this.
 const CACHE_LIMIT: usize = 256;
 
-/// Register counts per kernel name, keyed by the text + flags + arch hash.
-#[derive(Clone, Default)]
-pub struct NvccCache {
-    inner: Arc<Inner>,
+/// The nvcc service's handle: the register counts measured so far (read by
+/// every analysis), and the queue of runs. One task takes the runs in
+/// order, so one nvcc runs at a time; each finished run sends
+/// [`Event::RegistersMeasured`].
+#[derive(Clone)]
+pub struct Nvcc {
+    cache: Arc<Cache>,
+    runs: mpsc::UnboundedSender<Run>,
 }
 
-struct Inner {
+#[derive(Default)]
+struct Cache {
+    /// Registers per kernel name, keyed by the text + flags + arch hash.
     results: Mutex<HashMap<u64, Arc<HashMap<String, u32>>>>,
-    in_flight: Mutex<HashSet<u64>>,
     /// The executable found for a setting (PATH is searched once).
     executable: Mutex<Option<(NvccSetting, Option<PathBuf>)>>,
-    one_at_a_time: Semaphore,
 }
 
-impl Default for Inner {
-    fn default() -> Self {
-        Inner {
-            results: Mutex::default(),
-            in_flight: Mutex::default(),
-            executable: Mutex::default(),
-            one_at_a_time: Semaphore::new(1),
-        }
+/// One text to compile, once it stayed unchanged for `DEBOUNCE`.
+struct Run {
+    key: u64,
+    nvcc: PathBuf,
+    snapshot: Arc<Snapshot>,
+    flags: CompileFlags,
+    newest: NewestVersion,
+}
+
+impl Nvcc {
+    /// Starts the service's task (on the current async runtime).
+    pub fn new(ui: Arc<dyn Ui>, events: Events) -> Self {
+        let cache = Arc::new(Cache::default());
+        let (runs, queue) = mpsc::unbounded_channel();
+        tokio::spawn(run_in_order(cache.clone(), queue, ui, events));
+        Nvcc { cache, runs }
     }
-}
 
-impl NvccCache {
     /// Measured registers for exactly this text, or empty (the analyses then estimate).
     pub fn registers_for(
         &self,
@@ -65,7 +75,7 @@ impl NvccCache {
         if settings.nvcc == NvccSetting::Disabled {
             return HashMap::new();
         }
-        let Ok(results) = self.inner.results.lock() else {
+        let Ok(results) = self.cache.results.lock() else {
             return HashMap::new();
         };
         // Hashing the text costs a tenth of a millisecond per edit on a
@@ -77,9 +87,41 @@ impl NvccCache {
         results.get(&key).map(|m| (**m).clone()).unwrap_or_default()
     }
 
+    /// Queues an nvcc run for `snapshot` unless its result is known; it runs
+    /// only if the text is still the newest after `DEBOUNCE`.
+    pub fn schedule(&self, snapshot: &Arc<Snapshot>, flags: CompileFlags, newest: NewestVersion) {
+        let settings = &snapshot.settings;
+        let Some(nvcc) = self.cache.executable(settings) else {
+            return;
+        };
+        if snapshot.analyzed.analysis.kernels.is_empty()
+            || snapshot.text.len() > settings.max_file_bytes()
+        {
+            return;
+        }
+        let key = cache_key(&snapshot.text, &flags, &settings.arch);
+        if self.cache.is_known(key) {
+            return;
+        }
+        let run = Run {
+            key,
+            nvcc,
+            snapshot: snapshot.clone(),
+            flags,
+            newest,
+        };
+        let runs = self.runs.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(DEBOUNCE).await;
+            let _ = runs.send(run);
+        });
+    }
+}
+
+impl Cache {
     /// The nvcc to run under `settings`, if any.
-    pub fn executable(&self, settings: &Settings) -> Option<PathBuf> {
-        let mut cached = self.inner.executable.lock().ok()?;
+    fn executable(&self, settings: &Settings) -> Option<PathBuf> {
+        let mut cached = self.executable.lock().ok()?;
         if let Some((setting, found)) = cached.as_ref()
             && *setting == settings.nvcc
         {
@@ -95,7 +137,7 @@ impl NvccCache {
     }
 
     fn store(&self, key: u64, registers: HashMap<String, u32>) {
-        if let Ok(mut results) = self.inner.results.lock() {
+        if let Ok(mut results) = self.results.lock() {
             if results.len() >= CACHE_LIMIT {
                 let stale: Vec<u64> = results.keys().take(CACHE_LIMIT / 2).copied().collect();
                 for k in stale {
@@ -106,79 +148,41 @@ impl NvccCache {
         }
     }
 
-    fn is_known_or_running(&self, key: u64) -> bool {
-        let known = self
-            .inner
-            .results
-            .lock()
-            .is_ok_and(|r| r.contains_key(&key));
-        known || self.inner.in_flight.lock().is_ok_and(|f| f.contains(&key))
-    }
-
-    fn set_running(&self, key: u64, running: bool) {
-        if let Ok(mut f) = self.inner.in_flight.lock() {
-            if running {
-                f.insert(key);
-            } else {
-                f.remove(&key);
-            }
-        }
+    fn is_known(&self, key: u64) -> bool {
+        self.results.lock().is_ok_and(|r| r.contains_key(&key))
     }
 }
 
-/// Starts a background nvcc run for `snapshot` unless its result is known.
-pub fn schedule(
-    state: &Arc<ServerState>,
-    snapshot: &Arc<Snapshot>,
-    flags: CompileFlags,
-    generation: u64,
+/// The service's task: the runs whose debounce has passed, one at a time.
+async fn run_in_order(
+    cache: Arc<Cache>,
+    mut queue: mpsc::UnboundedReceiver<Run>,
+    ui: Arc<dyn Ui>,
+    events: Events,
 ) {
-    let settings = &snapshot.settings;
-    let Some(nvcc) = state.nvcc.executable(settings) else {
-        return;
-    };
-    if snapshot.analyzed.analysis.kernels.is_empty()
-        || snapshot.text.len() > settings.max_file_bytes()
-    {
-        return;
-    }
-    let key = cache_key(&snapshot.text, &flags, &settings.arch);
-    if state.nvcc.is_known_or_running(key) {
-        return;
-    }
-    let (state, snapshot) = (state.clone(), snapshot.clone());
-    tokio::spawn(async move {
-        tokio::time::sleep(DEBOUNCE).await;
-        if !state.is_current(&snapshot.uri, generation, snapshot.version)
-            || state.nvcc.is_known_or_running(key)
-        {
-            return; // superseded by an edit; that version schedules its own run
+    while let Some(run) = queue.recv().await {
+        let snapshot = &run.snapshot;
+        // Superseded by an edit (that version queued its own run), or
+        // measured by an earlier run of the same text.
+        if !run.newest.is(snapshot.version) || cache.is_known(run.key) {
+            continue;
         }
-        state.nvcc.set_running(key, true);
-        let outcome = match state.nvcc.inner.one_at_a_time.acquire().await {
-            Ok(_permit) => run_nvcc(&nvcc, &snapshot, &flags, key).await,
-            Err(_) => Err("nvcc queue closed".to_string()),
-        };
-        let registers = match outcome {
+        let registers = match run_nvcc(&run.nvcc, snapshot, &run.flags, run.key).await {
             Ok(registers) => registers,
             Err(message) => {
                 let text = format!(
                     "cudalens: nvcc register counts unavailable for {}: {message}",
-                    snapshot.uri.as_str()
+                    snapshot.uri
                 );
-                state.client.log_message(MessageType::LOG, text).await;
+                ui.log(Level::Log, text).await;
                 HashMap::new() // cached too, so a file nvcc rejects is not recompiled on every open
             }
         };
-        state.nvcc.store(key, registers);
-        state.nvcc.set_running(key, false);
-        state.send(
-            &snapshot.uri,
-            DocEvent::Reanalyze {
-                header_changed: false,
-            },
-        );
-    });
+        cache.store(run.key, registers);
+        let _ = events.send(Event::RegistersMeasured {
+            uri: snapshot.uri.clone(),
+        });
+    }
 }
 
 /// Compiles the snapshot's text (written to a temporary file, since the
@@ -234,7 +238,7 @@ async fn run_nvcc(
 /// Registers per kernel from a ptxas report, under both the qualified name
 /// and the bare name the model uses. Template instantiations of one kernel
 /// keep the largest count (occupancy is then never overstated).
-pub fn kernel_registers(report: &str) -> HashMap<String, u32> {
+fn kernel_registers(report: &str) -> HashMap<String, u32> {
     let mut out: HashMap<String, u32> = HashMap::new();
     for usage in parse_ptxas_output(report)
         .into_iter()

@@ -1,0 +1,123 @@
+//! The workspace's benchmark history and the Markdown report.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use cudalens_gpu::{
+    AdapterReport, AutotuneResult, BenchmarkResult, GpuError, History, HistoryRecord, Regression,
+    ReportInput, RunWithFlag,
+};
+
+use super::launch::Prepared;
+
+/// What the history says after appending a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryOutcome {
+    pub path: PathBuf,
+    /// Newest first, including the run just appended.
+    pub runs: Vec<RunWithFlag>,
+    pub regression: Option<Regression>,
+}
+
+/// A history record for one run of `prepared` (problem size as asked, so
+/// runs at different block sizes over the same problem compare).
+pub(super) fn record(prepared: &Prepared, file: &str, result: &BenchmarkResult) -> HistoryRecord {
+    let mut r = HistoryRecord::from_result(result, file, &prepared.bench.wgsl);
+    r.problem_size = prepared.launch.problem_size.map(u64::from);
+    r.tuning = prepared.tuning.clone();
+    r
+}
+
+/// Appends the benchmark (or every measured candidate of a sweep, the best
+/// last) to `<root>/.cudalens/history.redb` and reads back the recent runs.
+pub fn record_history(
+    root: &Path,
+    file: &str,
+    prepared: &Prepared,
+    bench: Option<&BenchmarkResult>,
+    sweep: Option<&AutotuneResult>,
+) -> Result<HistoryOutcome, GpuError> {
+    let history = History::open(root)?;
+    let mut newest = None;
+    if let Some(sweep) = sweep {
+        for (i, entry) in sweep.entries.iter().enumerate() {
+            if Some(i) == sweep.best {
+                continue;
+            }
+            let cudalens_gpu::CandidateOutcome::Measured {
+                timing, gb_per_s, ..
+            } = &entry.outcome
+            else {
+                continue;
+            };
+            let mut r = HistoryRecord {
+                timestamp_ms: cudalens_gpu::history::now_ms(),
+                file: file.to_string(),
+                kernel: sweep.kernel.clone(),
+                adapter: sweep.adapter.clone(),
+                workgroup_size: entry.workgroup_size,
+                problem_size: [0; 3],
+                median_ms: timing.median_ms,
+                gb_per_s: *gb_per_s,
+                wgsl_hash: cudalens_gpu::history::content_hash(&prepared.bench.wgsl),
+                tuning: prepared.tuning.clone(),
+            };
+            r.problem_size = prepared.launch.problem_size.map(u64::from);
+            history.append(&r)?;
+        }
+        if let Some(best) = &sweep.best_result {
+            history.append(&record(prepared, file, best))?;
+            newest = Some(best);
+        }
+    }
+    if let Some(result) = bench {
+        history.append(&record(prepared, file, result))?;
+        newest = Some(result);
+    }
+    let (runs, regression) = match newest {
+        Some(r) => (
+            history.last_runs(&r.kernel, &r.adapter, 10)?,
+            history.latest_regression(&r.kernel, &r.adapter)?,
+        ),
+        None => (Vec::new(), None),
+    };
+    Ok(HistoryOutcome {
+        path: history.path().to_path_buf(),
+        runs,
+        regression,
+    })
+}
+
+/// The regression warning line, if any.
+pub fn regression_warning(kernel: &str, regression: &Regression) -> String {
+    format!(
+        "`{kernel}` regressed: median {:.4} ms is {:.0}% slower than the best previous run ({:.4} ms)",
+        regression.median_ms,
+        regression.slowdown * 100.0,
+        regression.best_previous_ms
+    )
+}
+
+/// The full Markdown report.
+pub fn report_markdown(
+    adapter: &AdapterReport,
+    bench: Option<&BenchmarkResult>,
+    sweep: Option<&AutotuneResult>,
+    history: &[RunWithFlag],
+) -> String {
+    cudalens_gpu::render_markdown(&ReportInput {
+        hardware: Some(adapter),
+        benchmark: bench.or(sweep.and_then(|s| s.best_result.as_ref())),
+        autotune: sweep,
+        history,
+    })
+}
+
+/// Writes a report, creating its directory.
+pub fn write_report(path: &Path, markdown: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    std::fs::write(path, markdown).map_err(|e| format!("{}: {e}", path.display()))
+}

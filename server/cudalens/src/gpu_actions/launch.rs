@@ -1,0 +1,309 @@
+//! A benchmark ready to run: the kernel transpiled for the adapter, and the
+//! launch, buffers and arguments derived by the heuristics in `mod.rs`.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use cudalens_gpu::grid::grid_for_problem;
+use cudalens_gpu::{
+    AdapterReport, Benchmark, BufferSpec, KernelInterface, ParamValue, RuntimeChecks, WgslType,
+};
+use cudalens_ide::tune::{DEFAULT_SIZE_1D, DEFAULT_SIZE_2D};
+use cudalens_syntax::FileModel;
+use cudalens_wgsl::TranspileDiagnostic;
+
+use super::wgsl_files::{transpile_guarded, transpile_options};
+
+/// Scalar parameters with these names (case-insensitive) get the problem size.
+pub const SIZE_NAMES: &[&str] = &[
+    "n",
+    "m",
+    "k",
+    "size",
+    "len",
+    "length",
+    "count",
+    "num",
+    "numel",
+    "num_elements",
+    "n_elements",
+    "nelems",
+    "width",
+    "height",
+    "w",
+    "h",
+    "rows",
+    "cols",
+    "nx",
+    "ny",
+    "dim",
+];
+
+/// What the user asked for (flags of `cudalens bench`; the server uses defaults).
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// Problem size: N (1D) or N×N (2D).
+    pub size: Option<u32>,
+    pub grid: Option<[u32; 3]>,
+    pub block: Option<[u32; 3]>,
+    pub warmup: u32,
+    pub iterations: u32,
+    /// `NAME=VALUE` overrides of scalar arguments.
+    pub args: Vec<(String, f64)>,
+    pub timeout: Duration,
+    /// wgpu's runtime checks; by default bounds clamps only (loops run as in
+    /// CUDA: wgpu's loop counters halve the speed of unrollable inner loops).
+    pub runtime_checks: RuntimeChecks,
+    /// Unroll factor for every unrollable loop (`cudalens_wgsl::unrollable_loops`);
+    /// `None` follows the source's `#pragma unroll N`.
+    pub unroll: Option<u32>,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            size: None,
+            grid: None,
+            block: None,
+            warmup: 3,
+            iterations: 20,
+            args: Vec::new(),
+            timeout: Duration::from_secs(30),
+            runtime_checks: RuntimeChecks::BoundsOnly,
+            unroll: None,
+        }
+    }
+}
+
+/// How the launch was derived, for the output.
+#[derive(Debug, Clone, Serialize)]
+pub struct LaunchInfo {
+    pub grid: [u32; 3],
+    pub block: [u32; 3],
+    pub problem_size: [u32; 3],
+    /// `flags`, `launch` (the file's `<<<>>>`), `size` or `default`.
+    pub source: &'static str,
+    /// Elements per storage buffer.
+    pub buffer_elements: u64,
+    /// Scalar arguments by name.
+    pub args: Vec<(String, f64)>,
+}
+
+/// A benchmark ready to run.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub kernel: String,
+    pub bench: Benchmark,
+    pub launch: LaunchInfo,
+    pub warnings: Vec<TranspileDiagnostic>,
+    /// Tuner features stored with the runs (see `tuning_data::tuning_record`); set by
+    /// callers that have the kernel's analysis.
+    pub tuning: Option<serde_json::Value>,
+}
+
+/// Why a benchmark could not be prepared.
+#[derive(Debug)]
+pub enum PrepareError {
+    /// The kernel cannot be expressed in WGSL: diagnostics at the constructs.
+    Transpile(Vec<TranspileDiagnostic>),
+    Other(String),
+}
+
+impl std::fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrepareError::Transpile(d) => write!(
+                f,
+                "the kernel cannot be transpiled to WGSL: {}",
+                d.iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| d.message.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+            PrepareError::Other(e) => f.write_str(e),
+        }
+    }
+}
+
+fn to_u32_dims(dims: Option<[i64; 3]>) -> Option<[u32; 3]> {
+    let [x, y, z] = dims?;
+    let c = |v: i64| u32::try_from(v).ok().filter(|&v| v > 0);
+    Some([c(x)?, c(y)?, c(z)?])
+}
+
+fn product(d: [u32; 3]) -> u64 {
+    d.iter().map(|&v| u64::from(v)).product()
+}
+
+/// Transpiles `kernel` for `adapter` and derives launch, buffers and arguments.
+pub fn prepare(
+    model: &FileModel,
+    text: &str,
+    source: &Path,
+    kernel: &str,
+    opts: &BenchOptions,
+    adapter: &AdapterReport,
+) -> Result<Prepared, PrepareError> {
+    let mut topts = transpile_options(
+        source,
+        adapter.features.subgroup,
+        adapter.features.shader_f16,
+    );
+    topts.block_override = opts.block;
+    topts.float_atomics = adapter.features.shader_float32_atomic;
+    topts.subgroup_size = adapter.fixed_subgroup_size();
+    topts.unroll = opts.unroll;
+    let out = transpile_guarded(model, text, kernel, &topts).map_err(PrepareError::Transpile)?;
+    let interface = KernelInterface::from_json(&out.sidecar.to_json())
+        .map_err(|e| PrepareError::Other(e.to_string()))?;
+
+    let site = model.launches_of(kernel).next();
+    let site_block = site.and_then(|l| to_u32_dims(l.block_dims.resolved()));
+    let site_grid = site.and_then(|l| to_u32_dims(l.grid_dims.resolved()));
+    let block = opts
+        .block
+        .or(site_block)
+        .unwrap_or(interface.workgroup_size);
+    let is_2d = block[1] > 1
+        || opts.grid.or(site_grid).is_some_and(|g| g[1] > 1)
+        || interface.workgroup_size[1] > 1
+        || model
+            .function(kernel)
+            .is_some_and(cudalens_analysis::tuning::uses_second_axis);
+    let from_size = |n: u32| if is_2d { [n, n, 1] } else { [n, 1, 1] };
+    let (grid, problem, source_kind) = if let Some(grid) = opts.grid {
+        (grid, grid_times_block(grid, block), "flags")
+    } else if let Some(n) = opts.size {
+        let problem = from_size(n);
+        (grid_for_problem(problem, block), problem, "size")
+    } else if let Some(grid) = site_grid {
+        (grid, grid_times_block(grid, block), "launch")
+    } else {
+        let problem = from_size(if is_2d {
+            DEFAULT_SIZE_2D
+        } else {
+            DEFAULT_SIZE_1D
+        });
+        (grid_for_problem(problem, block), problem, "default")
+    };
+    let elements = product(problem).max(product(grid) * product(block));
+
+    let mut bench = Benchmark::new(out.wgsl.clone(), interface.clone(), grid, block)
+        .with_iterations(opts.warmup, opts.iterations)
+        .with_timeout(opts.timeout);
+    bench.runtime_checks = opts.runtime_checks;
+    for binding in interface.storage_bindings() {
+        let stride = binding
+            .element
+            .as_deref()
+            .and_then(|e| WgslType::parse(e).ok())
+            .map_or(4, |t| t.array_stride());
+        let bytes = elements.saturating_mul(stride);
+        let limit = adapter.limits.max_storage_buffer_binding_size;
+        if bytes > limit {
+            return Err(PrepareError::Other(format!(
+                "buffer `{}` would need {bytes} bytes, over the adapter's limit of {limit}; use a smaller --size",
+                binding.name
+            )));
+        }
+        bench = bench.with_buffer(&binding.name, BufferSpec::random(elements));
+    }
+    if interface.dynamic_shared_override.is_some() {
+        let per_element = interface.dynamic_shared_element_bytes.unwrap_or(4);
+        let threads = u32::try_from(product(block)).unwrap_or(u32::MAX);
+        bench.launch.dynamic_shared_bytes = site
+            .and_then(|l| l.smem_bytes)
+            .and_then(|b| u32::try_from(b).ok())
+            .filter(|&b| b > 0)
+            .unwrap_or_else(|| threads.saturating_mul(per_element));
+    }
+    let args = scalar_args(&interface, problem[0], &opts.args)?;
+    for (index, _, value) in &args {
+        bench = bench.with_arg(*index, value.clone());
+    }
+    Ok(Prepared {
+        kernel: kernel.to_string(),
+        bench,
+        launch: LaunchInfo {
+            grid,
+            block,
+            problem_size: problem,
+            source: source_kind,
+            buffer_elements: elements,
+            args: args
+                .iter()
+                .map(|(_, name, v)| {
+                    let first = match v {
+                        ParamValue::Scalar(s) => *s,
+                        ParamValue::Vector(v) => v.first().copied().unwrap_or(0.0),
+                    };
+                    (name.clone(), first)
+                })
+                .collect(),
+        },
+        warnings: out.warnings,
+        tuning: None,
+    })
+}
+
+fn grid_times_block(grid: [u32; 3], block: [u32; 3]) -> [u32; 3] {
+    [0, 1, 2].map(|i| grid[i].saturating_mul(block[i]))
+}
+
+/// Values of the scalar parameters: overrides, else the size heuristic, else 1.
+fn scalar_args(
+    interface: &KernelInterface,
+    size: u32,
+    overrides: &[(String, f64)],
+) -> Result<Vec<(usize, String, ParamValue)>, PrepareError> {
+    let fields: Vec<_> = interface
+        .bindings
+        .iter()
+        .flat_map(|b| &b.fields)
+        .filter_map(|f| Some((f.param_index?, f)))
+        .collect();
+    // WGSL-renamed parameters (`loop` → `loop_`) still match their CUDA name.
+    let matches =
+        |field: &str, wanted: &str| field == wanted || field.trim_end_matches('_') == wanted;
+    for (name, _) in overrides {
+        if !fields.iter().any(|(_, f)| matches(&f.name, name)) {
+            let known: Vec<&str> = fields.iter().map(|(_, f)| f.name.as_str()).collect();
+            return Err(PrepareError::Other(format!(
+                "--arg {name}: the kernel has no scalar parameter `{name}` (scalars: {})",
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known.join(", ")
+                }
+            )));
+        }
+    }
+    let mut out = Vec::new();
+    for (index, field) in fields {
+        let ty = WgslType::parse(&field.ty).ok();
+        let is_int = field.ty.contains("i32") || field.ty.contains("u32");
+        let value = overrides
+            .iter()
+            .find(|(n, _)| matches(&field.name, n))
+            .map(|(_, v)| *v)
+            .unwrap_or_else(|| {
+                let lower = field.name.trim_end_matches('_').to_ascii_lowercase();
+                if is_int && SIZE_NAMES.contains(&lower.as_str()) {
+                    f64::from(size)
+                } else {
+                    1.0
+                }
+            });
+        let lanes = ty.map_or(1, |t| t.lanes);
+        let param = if lanes > 1 {
+            ParamValue::Vector(vec![value; lanes as usize])
+        } else {
+            ParamValue::Scalar(value)
+        };
+        out.push((index, field.name.clone(), param));
+    }
+    Ok(out)
+}

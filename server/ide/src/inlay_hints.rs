@@ -1,0 +1,188 @@
+//! Inlay hints: occupancy after each launch
+//! (`occupancy 50% (32/64 warps) — limited by registers`) and, with
+//! `cudalens.inlayHints.accessCost`, the cost of each memory access
+//! (`8 sectors/req (ideal 4)`, `32-way`).
+
+use cudalens_analysis::{AccessReport, LaunchReport, MemorySpace};
+use cudalens_occupancy::render;
+use cudalens_syntax::Span;
+
+use crate::Snapshot;
+use crate::settings::Settings;
+use crate::text::{figure, touches};
+
+/// A label shown after the text at `offset`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InlayHint {
+    pub offset: usize,
+    pub label: String,
+    pub tooltip: Option<String>,
+}
+
+/// The hints within `range`, in text order, under `settings` (the current
+/// ones: hints follow a settings change before the re-analysis lands).
+pub fn inlay_hints(snapshot: &Snapshot, range: Span, settings: &Settings) -> Vec<InlayHint> {
+    if !settings.inlay_hints {
+        return Vec::new();
+    }
+    let analysis = &snapshot.analyzed.analysis;
+    let mut hints: Vec<InlayHint> = analysis
+        .kernels
+        .iter()
+        .flat_map(|k| &k.launches)
+        .filter_map(|l| Some((l.span?, l)))
+        .filter(|(span, _)| touches(*span, range))
+        .map(|(span, l)| InlayHint {
+            offset: span.end,
+            label: launch_label(l),
+            tooltip: launch_tooltip(l),
+        })
+        .collect();
+    if settings.inlay_access_cost {
+        hints.extend(
+            analysis
+                .accesses
+                .iter()
+                .filter(|a| touches(a.span, range))
+                .filter_map(|a| {
+                    Some(InlayHint {
+                        offset: a.span.end,
+                        label: access_label(a)?,
+                        tooltip: None,
+                    })
+                }),
+        );
+    }
+    hints.sort_by_key(|h| h.offset);
+    hints
+}
+
+/// The summary line without the limiter's detail: `… — limited by registers`.
+pub(crate) fn launch_label(l: &LaunchReport) -> String {
+    match (&l.occupancy, &l.error) {
+        (Some(report), _) => {
+            let summary = render::summary_line(report);
+            match summary.rsplit_once(": ") {
+                Some((short, _)) => short.to_string(),
+                None => summary,
+            }
+        }
+        (None, Some(_)) => "cannot launch".to_string(),
+        (None, None) => "occupancy unknown".to_string(),
+    }
+}
+
+fn launch_tooltip(l: &LaunchReport) -> Option<String> {
+    l.occupancy
+        .as_ref()
+        .map(render::summary_line)
+        .or_else(|| l.error.clone())
+}
+
+fn access_label(a: &AccessReport) -> Option<String> {
+    match a.space {
+        MemorySpace::Global => {
+            let sectors = a.sectors_per_request?;
+            Some(match a.ideal_sectors {
+                Some(ideal) if sectors > ideal + 0.05 => {
+                    format!("{} sectors/req (ideal {})", figure(sectors), figure(ideal))
+                }
+                _ => format!("{} sectors/req", figure(sectors)),
+            })
+        }
+        MemorySpace::Shared => {
+            let ways = a.bank_conflict_ways?;
+            Some(if ways > 1.05 {
+                format!("{}-way", figure(ways))
+            } else {
+                "no conflict".to_string()
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use expect_test::{Expect, expect};
+
+    use super::*;
+    use crate::fixture;
+
+    const KERNELS: &str = r#"
+        __global__ void transpose(float* out, const float* in) {
+            __shared__ float tile[32][32];
+            tile[threadIdx.x][threadIdx.y] = in[threadIdx.y * 32 + threadIdx.x];
+            __syncthreads();
+            out[threadIdx.y * 32 + threadIdx.x] = tile[threadIdx.y][threadIdx.x];
+        }
+        __global__ void heavy(float* y) { y[threadIdx.x * 7] = 0.0f; }
+        void run(float* o, const float* i) {
+            transpose<<<1, dim3(32, 32)>>>(o, i);
+            heavy<<<4, 48>>>(o);
+        }
+        "#;
+
+    fn check(settings: Settings, expect: Expect) {
+        let f = fixture::analyze_with(KERNELS, settings.clone());
+        let everything = Span::new(0, f.snapshot.text.len());
+        let hints = inlay_hints(&f.snapshot, everything, &settings);
+        let labels: Vec<(usize, String)> = hints
+            .iter()
+            .map(|h| {
+                let tooltip = h.tooltip.as_deref().map(|t| format!(" | {t}"));
+                (
+                    h.offset,
+                    format!("{}{}", h.label, tooltip.unwrap_or_default()),
+                )
+            })
+            .collect();
+        expect.assert_eq(&fixture::with_labels(&f.snapshot.text, &labels));
+    }
+
+    #[test]
+    fn occupancy_after_launches() {
+        check(
+            Settings::default(),
+            expect![[r#"
+            9:     transpose<<<1, dim3(32, 32)>>>(o, i)⟨occupancy 100% (64/64 warps) — limited by warps | occupancy 100% (64/64 warps) — limited by warps: 1024 threads/block⟩;
+            10:     heavy<<<4, 48>>>(o)⟨occupancy 100% (64/64 warps) — limited by warps | occupancy 100% (64/64 warps) — limited by warps: 48 threads/block⟩;
+        "#]],
+        );
+    }
+
+    #[test]
+    fn access_costs_when_enabled() {
+        let settings = Settings {
+            inlay_access_cost: true,
+            ..Settings::default()
+        };
+        check(
+            settings,
+            expect![[r#"
+            3:     tile[threadIdx.x][threadIdx.y]⟨32-way⟩ = in[threadIdx.y * 32 + threadIdx.x]⟨4 sectors/req⟩;
+            5:     out[threadIdx.y * 32 + threadIdx.x]⟨4 sectors/req⟩ = tile[threadIdx.y][threadIdx.x]⟨no conflict⟩;
+            7: __global__ void heavy(float* y) { y[threadIdx.x * 7]⟨21 sectors/req (ideal 3)⟩ = 0.0f; }
+            9:     transpose<<<1, dim3(32, 32)>>>(o, i)⟨occupancy 100% (64/64 warps) — limited by warps | occupancy 100% (64/64 warps) — limited by warps: 1024 threads/block⟩;
+            10:     heavy<<<4, 48>>>(o)⟨occupancy 100% (64/64 warps) — limited by warps | occupancy 100% (64/64 warps) — limited by warps: 48 threads/block⟩;
+        "#]],
+        );
+    }
+
+    #[test]
+    fn none_when_disabled() {
+        let settings = Settings {
+            inlay_hints: false,
+            ..Settings::default()
+        };
+        check(settings, expect![[""]]);
+    }
+
+    #[test]
+    fn only_within_the_range() {
+        let f = fixture::analyze(KERNELS);
+        let heavy_launch = f.snapshot.text.find("heavy<<<").expect("launch");
+        let range = Span::new(heavy_launch, heavy_launch + 5);
+        let hints = inlay_hints(&f.snapshot, range, &Settings::default());
+        assert_eq!(hints.len(), 1, "{hints:?}");
+    }
+}
