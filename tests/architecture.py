@@ -12,9 +12,8 @@ between a module and its own ancestors (lib.rs, mod.rs) do not count: those
 are one facade (the parent calls into its children, which use the types it
 declares). A circle is a strongly connected component of two or more files.
 
-Prints each problem; exits 1 on a layer problem or on a circle that is not
-within one listed in ALLOWED (known circles owned by other work, see
-ARCHITECTURE.md). Usage: tests/architecture.py [REPO_ROOT]
+Prints each problem; exits 1 on a layer problem or on any circle.
+Usage: tests/architecture.py [REPO_ROOT]
 """
 import re
 import sys
@@ -24,11 +23,6 @@ ROOT = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else Path(__file__).reso
 CRATES = sorted(p.parent for p in ROOT.glob("server/*/Cargo.toml")) + sorted(
     p.parent for p in ROOT.glob("plugins/*/Cargo.toml")
 )
-# Known circles left to their owner (front end): files relative to the crate's src/.
-ALLOWED = [
-    {"document.rs", "line_table.rs", "syntax_trees.rs"},
-    {"model/build.rs", "model/lower.rs"},
-]
 
 
 def module_path(src: Path, file: Path):
@@ -228,10 +222,8 @@ def main():
         for comp in sccs(edges):
             names = {str(modules[m].relative_to(src)) for m in comp}
             found += 1
-            allowed = crate.name == "syntax" and any(names <= known for known in ALLOWED)
-            label = "known, owned elsewhere" if allowed else "CIRCLE"
-            print(f"{label}: {crate.relative_to(ROOT)}/src: {', '.join(sorted(names))}")
-            failed |= not allowed
+            print(f"CIRCLE: {crate.relative_to(ROOT)}/src: {', '.join(sorted(names))}")
+            failed = True
     print(f"{found} import circle(s) in {len(CRATES)} crates")
     sys.exit(1 if failed else 0)
 

@@ -86,21 +86,3 @@ pub fn shift_span(s: Span, delta: isize) -> Span {
         s.end.saturating_add_signed(delta),
     )
 }
-
-/// Every rule code cudalens emits with its one-line summary, in the order of
-/// [`crate::rules::ALL`] (which has everything else about each rule).
-pub const RULES: &[(&str, &str)] = &legacy_table();
-
-const fn legacy_table() -> [(&'static str, &'static str); crate::rules::ALL.len()] {
-    let mut table = [("", ""); crate::rules::ALL.len()];
-    let mut i = 0;
-    while i < table.len() {
-        table[i] = (crate::rules::ALL[i].code, crate::rules::ALL[i].summary);
-        i += 1;
-    }
-    table
-}
-
-pub fn rule_exists(code: &str) -> bool {
-    crate::rules::find(code).is_some()
-}

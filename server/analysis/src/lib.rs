@@ -35,9 +35,10 @@ use cudalens_syntax::fingerprint::{self, FingerprintMap, Fingerprinter};
 use cudalens_syntax::{FileModel, Span};
 
 pub use context::{BlockSource, KernelContext};
-pub use diagnostic::{Diagnostic, Edit, Fix, RULES, Related};
+pub use diagnostic::{Diagnostic, Edit, Fix, Related};
 pub use launch::{KernelReport, LaunchReport, RegisterInfo};
 pub use memory::{AccessKind, AccessReport, MemorySpace};
+pub use rules::{RULES, rule_exists};
 
 /// Settings that shape the analyses (the LSP settings / CLI flags).
 #[derive(Clone, Debug)]

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 
 use serde_json::{Value, json};
 
-use cudalens_analysis::{AnalysisConfig, diagnostic::rule_exists};
+use cudalens_analysis::{AnalysisConfig, rule_exists};
 use cudalens_occupancy::Arch;
 use cudalens_syntax::preprocess::include::CompileFlags;
 

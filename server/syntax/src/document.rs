@@ -5,27 +5,12 @@
 use std::sync::Arc;
 
 use ropey::Rope;
-use serde::Serialize;
-use tree_sitter::{InputEdit, Parser, Point, Tree};
+use tree_sitter::{InputEdit, Parser, Point};
 
 use crate::line_table::LineTable;
+pub use crate::parser::{MAX_PARSE_BYTES, cuda_parser, parse};
+pub use crate::position::Position;
 use crate::syntax_trees::SyntaxTrees;
-
-/// Files larger than this are not parsed (the user gets a notice instead).
-pub const MAX_PARSE_BYTES: usize = 8 * 1024 * 1024;
-
-/// A position as LSP sends it: zero-based line and UTF-16 column.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-pub struct Position {
-    pub line: u32,
-    pub character: u32,
-}
-
-impl Position {
-    pub const fn new(line: u32, character: u32) -> Self {
-        Position { line, character }
-    }
-}
 
 /// One content change of `textDocument/didChange`; `range: None` replaces the whole text.
 #[derive(Clone, Debug)]
@@ -242,41 +227,6 @@ fn line_break_chars(line: &ropey::RopeSlice) -> usize {
         '\n' | '\r' => 1,
         _ => 0,
     }
-}
-
-/// The id of one of the CUDA grammar's field names.
-pub(crate) fn field_id(name: &str) -> Option<u16> {
-    let language: tree_sitter::Language = tree_sitter_cuda::LANGUAGE.into();
-    language.field_id_for_name(name).map(|id| id.get())
-}
-
-/// Creates a parser for CUDA.
-pub fn cuda_parser() -> Parser {
-    let mut parser = Parser::new();
-    // The grammar is compiled into this binary; a version mismatch would be a
-    // build-time bug, so failing loudly in tests is right, but we never panic at
-    // run time: an unset language makes `parse` return None, handled below.
-    let _ = parser.set_language(&tree_sitter_cuda::LANGUAGE.into());
-    parser
-}
-
-/// Parses `text` (reusing `old` when its edits were applied), giving up after
-/// a generous deadline so no input can hang the caller.
-pub fn parse(parser: &mut Parser, text: &str, old: Option<&Tree>) -> Option<Tree> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let mut check = |_: &tree_sitter::ParseState| {
-        if std::time::Instant::now() > deadline {
-            std::ops::ControlFlow::Break(())
-        } else {
-            std::ops::ControlFlow::Continue(())
-        }
-    };
-    let bytes = text.as_bytes();
-    let mut read = |offset: usize, _: Point| bytes.get(offset..).unwrap_or(&[]);
-    let options = tree_sitter::ParseOptions::new().progress_callback(&mut check);
-    let tree = parser.parse_with_options(&mut read, old, Some(options));
-    parser.reset();
-    tree
 }
 
 /// A document open in the editor.

@@ -13,6 +13,8 @@ pub mod fingerprint;
 pub mod ir;
 pub mod line_table;
 pub mod model;
+pub mod parser;
+pub mod position;
 pub mod preprocess;
 pub mod span;
 pub mod syntax_trees;

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::document::Position;
+use crate::position::Position;
 
 /// Line starts of a text, with the same line breaks as the rope (`\n`,
 /// `\r\n`, lone `\r`) and the same answers as [`crate::LineIndex`].

@@ -149,6 +149,24 @@ pub fn find(code: &str) -> Option<&'static Rule> {
     ALL.iter().copied().find(|r| r.code == code)
 }
 
+/// Every rule code cudalens emits with its one-line summary, in the order of
+/// [`ALL`] (which has everything else about each rule).
+pub const RULES: &[(&str, &str)] = &legacy_table();
+
+const fn legacy_table() -> [(&'static str, &'static str); ALL.len()] {
+    let mut table = [("", ""); ALL.len()];
+    let mut i = 0;
+    while i < table.len() {
+        table[i] = (ALL[i].code, ALL[i].summary);
+        i += 1;
+    }
+    table
+}
+
+pub fn rule_exists(code: &str) -> bool {
+    find(code).is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

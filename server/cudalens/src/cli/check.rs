@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cudalens_analysis::{AnalysisConfig, FileAnalysis, RULES, diagnostic::rule_exists};
+use cudalens_analysis::{AnalysisConfig, FileAnalysis, RULES, rule_exists};
 use cudalens_occupancy::Arch;
 use cudalens_syntax::Severity;
 use cudalens_syntax::model::{HeaderStore, ModelCache};

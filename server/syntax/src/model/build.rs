@@ -7,18 +7,22 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tree_sitter::{Node, Parser};
+use tree_sitter::Node;
 
+use super::builder::{
+    BuildOptions, Builder, Cx, DEFAULT_CUDA_ARCH, IncludeSite, MAX_FULL_HEADER_BYTES, MAX_NESTING,
+    MacroOnlyHeaders, Template,
+};
 use super::headers::{HeaderStore, ParsedHeader};
-use super::lower::ExpansionKey;
 use super::{
     ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind,
 };
 use crate::document::cuda_parser;
 use crate::fingerprint::{self, FingerprintMap, Fingerprinter};
-use crate::ir::{Expr, ExprKind, Type, VarDecl};
+use crate::ir::{Type, VarDecl};
 use crate::preprocess::cexpr::eval_condition_with;
-use crate::preprocess::include::{CompileFlags, FsProvider, SourceProvider, find_include};
+use crate::preprocess::conditionals::Conditionals;
+use crate::preprocess::include::find_include;
 use crate::preprocess::lex::tokenize;
 use crate::preprocess::macros::{MacroDef, MacroTable};
 use crate::preprocess::predefined::{is_toolkit_header, predefined};
@@ -26,40 +30,6 @@ use crate::preprocess::scan::Directive;
 use crate::span::{Severity, Span, SyntaxDiagnostic};
 use crate::syntax_trees::SyntaxTrees;
 use crate::types::normalize_base;
-
-/// How to build a model: where the file lives and how to find its headers.
-pub struct BuildOptions<'a> {
-    /// The file's path, for resolving `#include "..."` next to it.
-    pub path: Option<&'a Path>,
-    pub flags: CompileFlags,
-    pub provider: &'a dyn SourceProvider,
-    pub max_include_depth: usize,
-    /// When reached, the build stops reading further items and says so
-    /// (a notice on the file): no file takes the server or `check` hostage.
-    pub deadline: Option<Instant>,
-}
-
-impl Default for BuildOptions<'_> {
-    /// No path, no flags, headers from disk, includes 16 deep, no deadline.
-    fn default() -> Self {
-        BuildOptions {
-            path: None,
-            flags: CompileFlags::default(),
-            provider: &FsProvider,
-            max_include_depth: 16,
-            deadline: None,
-        }
-    }
-}
-
-/// Header text a file reads fully (trees walked: functions, types,
-/// constants) before further headers are read for their macros only (see
-/// `headers.rs`). Real project headers fit (ggml's CUDA backend includes
-/// about 0.9 MB); a CUTLASS example includes 5 to 23 MB.
-const MAX_FULL_HEADER_BYTES: usize = 2 * 1024 * 1024;
-
-/// Notes about code cudalens cannot parse, per file at most.
-pub(super) const MAX_SYNTAX_NOTES: usize = 50;
 
 /// Lowered functions and parsed headers kept between builds of the same
 /// document, so an edit re-lowers only the function it touched.
@@ -161,112 +131,6 @@ fn hash_of(parts: &[&[u8]]) -> u64 {
     h.finish()
 }
 
-/// The architecture `__CUDA_ARCH__` stands for when no flag names one (sm_90).
-const DEFAULT_CUDA_ARCH: u32 = 900;
-
-/// Where an `#include` was written.
-pub(super) struct IncludeSite<'p> {
-    /// The including file (`None`: the main file).
-    pub from: Option<&'p Path>,
-    pub span: Span,
-    /// The header name's span.
-    pub path_span: Span,
-}
-
-/// The `template<...>` declaration items stand in.
-#[derive(Clone, Copy)]
-pub(super) struct Template<'t> {
-    header: Node<'t>,
-    /// The item is the declaration's own child (not inside an `#if` in it):
-    /// the header is then part of the item's text and span.
-    direct: bool,
-}
-
-/// The text being lowered: the main file, a header, or a macro expansion.
-pub(super) struct Cx<'s> {
-    pub src: &'s str,
-    /// `None` for the main file.
-    pub file: Option<&'s Path>,
-    /// Set while lowering a macro expansion: every node gets this span.
-    pub origin: Option<Span>,
-    /// Set while lowering an item's preprocessed text (see `region.rs`):
-    /// spans go through it back to the source.
-    pub map: Option<&'s super::region::SourceMap>,
-}
-
-impl Cx<'_> {
-    pub fn is_main(&self) -> bool {
-        self.file.is_none()
-    }
-
-    pub fn text(&self, n: Node) -> &str {
-        self.src.get(n.byte_range()).unwrap_or("")
-    }
-
-    pub fn span(&self, n: Node) -> Span {
-        match (self.origin, self.map) {
-            (Some(origin), _) => origin,
-            (None, Some(map)) => map.span(n.byte_range()),
-            (None, None) => n.byte_range().into(),
-        }
-    }
-
-    /// The text is the source as written (not a macro expansion or an
-    /// item's preprocessed text).
-    pub fn is_raw(&self) -> bool {
-        self.origin.is_none() && self.map.is_none()
-    }
-
-    /// Some macro produced part of node `n`'s text.
-    pub fn is_from_macro(&self, n: Node) -> bool {
-        self.origin.is_some() || self.map.is_some_and(|m| !m.verbatim(n.byte_range()))
-    }
-}
-
-pub(super) struct Builder<'o> {
-    opts: &'o BuildOptions<'o>,
-    pub(super) model: FileModel,
-    pub(super) macros: MacroTable,
-    include_stack: Vec<PathBuf>,
-    pub(super) expansion_parser: Parser,
-    store: Arc<HeaderStore>,
-    /// Headers entered that said `#pragma once`.
-    once: HashSet<PathBuf>,
-    /// Headers read so far that have a classic include guard, with its macro.
-    guards: HashMap<PathBuf, String>,
-    /// Header text read fully so far (see [`MAX_FULL_HEADER_BYTES`]).
-    full_header_bytes: usize,
-    macro_only: MacroOnlyHeaders,
-    /// The main file's `#include` being followed, if any.
-    main_include: Option<Span>,
-    /// Where the deadline stopped the build (an offset in the main file).
-    out_of_time: Option<usize>,
-    /// A `#pragma unroll` waiting for the loop it applies to.
-    pub(super) pending_unroll: Option<Option<i64>>,
-    /// Changes whenever a macro is defined or undefined: part of the cache key.
-    macro_hash: u64,
-    /// Count of `<<<...>>>` launches lowered so far.
-    pub(super) launches_lowered: usize,
-    /// Current expression/statement/item nesting (see `lower::MAX_NESTING`).
-    pub(super) nesting: usize,
-    pub(super) nesting_reported: bool,
-    old_functions: FingerprintMap<(Arc<Function>, usize)>,
-    new_functions: FingerprintMap<(Arc<Function>, usize)>,
-    /// Times code was not lowered for being nested too deep.
-    pub(super) nesting_refusals: u64,
-    /// Macro expansions already lowered, by expanded text (see `expand_expr`).
-    pub(super) expansions: HashMap<ExpansionKey, Expr>,
-}
-
-/// Headers read for their macros only, reported once per file.
-#[derive(Default)]
-struct MacroOnlyHeaders {
-    count: usize,
-    bytes: usize,
-    /// The main file's include that led to the first of them.
-    first_include: Option<Span>,
-}
-
 impl<'o> Builder<'o> {
     pub(super) fn diag(
         &mut self,
@@ -291,7 +155,7 @@ impl<'o> Builder<'o> {
     /// `template`: the `template<...>` declaration the items stand in, if any
     /// (its parameters are lowered only when a function is, see `function`).
     pub(super) fn items(&mut self, cx: &Cx, node: Node, template: Option<Template>) {
-        if self.nesting >= super::lower::MAX_NESTING {
+        if self.nesting >= MAX_NESTING {
             self.nesting_refusals += 1;
             return;
         }
@@ -780,7 +644,7 @@ impl<'o> Builder<'o> {
         text: &str,
         directives: &[(Span, Directive)],
     ) {
-        let mut conds = super::region::Conditionals::default();
+        let mut conds = Conditionals::default();
         for (span, d) in directives {
             if conds.apply(d, |d| self.directive_value(d, Some(path))) || !conds.active() {
                 continue;
@@ -1402,9 +1266,4 @@ pub(super) fn unwrap_declarator<'t>(cx: &Cx, mut d: Node<'t>) -> DeclaratorInfo<
         }
     }
     info
-}
-
-/// Used by `lower`: an expression made of one identifier.
-pub(super) fn ident_expr(name: &str, span: Span) -> Expr {
-    Expr::new(ExprKind::Ident(name.to_string()), span)
 }

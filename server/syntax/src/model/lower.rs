@@ -2,28 +2,14 @@
 
 use tree_sitter::Node;
 
-use super::build::{Builder, Cx, ident_expr};
+use super::builder::{Builder, Cx, ExpansionKey, MAX_NESTING, ident_expr};
 use crate::document::parse;
 use crate::ir::{self, Axis, BinOp, CallExpr, Expr, ExprKind, LaunchExpr, Stmt, StmtKind, UnOp};
 use crate::preprocess::cexpr::{parse_char_literal, parse_int_literal};
 use crate::span::{Severity, Span};
 
-/// Deepest expression/statement nesting lowered (real code stays far below;
-/// deeper input would only risk the stack).
-pub(super) const MAX_NESTING: usize = 150;
-
 /// Lowered expansions kept per model build (a bound on pathological files).
 const MAX_CACHED_EXPANSIONS: usize = 4096;
-
-/// What the lowering of a macro expansion depends on.
-#[derive(Hash, PartialEq, Eq)]
-pub(super) struct ExpansionKey {
-    text: String,
-    /// Diagnostics are reported in the main file only.
-    in_main_file: bool,
-    /// Casts and `sizeof` consult the types declared so far.
-    types: usize,
-}
 
 /// Wrapper used to parse a macro expansion as an expression or statements.
 const EXPANSION_PREFIX: &str = "void __cudalens_expansion(){";

@@ -8,16 +8,18 @@
 macro_rules! field {
     ($node:expr, $name:literal) => {{
         static ID: std::sync::OnceLock<Option<u16>> = std::sync::OnceLock::new();
-        let id = *ID.get_or_init(|| crate::document::field_id($name));
+        let id = *ID.get_or_init(|| crate::parser::field_id($name));
         id.and_then(|id| $node.child_by_field_id(id))
     }};
 }
 
 mod build;
+mod builder;
 pub mod headers;
 mod launch;
 mod lower;
 mod region;
+mod source_map;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -25,7 +27,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-pub use build::{BuildOptions, ModelCache, build_model, build_model_cached};
+pub use build::{ModelCache, build_model, build_model_cached};
+pub use builder::BuildOptions;
 pub use headers::HeaderStore;
 
 use crate::consteval::ConstEnv;

@@ -13,114 +13,14 @@ use std::path::Path;
 
 use tree_sitter::Node;
 
-use super::build::{Builder, Cx, IncludeSite};
+use super::builder::{Builder, Cx, IncludeSite, MAX_SYNTAX_NOTES};
+use super::source_map::SourceMap;
 use crate::document::parse;
-use crate::preprocess::lex::{TokKind, Token, needs_space, tokenize_spans};
+use crate::preprocess::conditionals::Conditionals;
+use crate::preprocess::lex::{TokKind, Token, tokenize_spans};
 use crate::preprocess::macros::MacroDef;
 use crate::preprocess::scan::{self, Directive};
 use crate::span::{Severity, Span};
-
-/// Where each token of an expanded text came from.
-#[derive(Debug, Default)]
-pub(super) struct SourceMap {
-    /// In output order: the token's bytes in the expanded text, and its
-    /// span in the source (for a token a macro's replacement list produced,
-    /// the invocation's span).
-    tokens: Vec<(u32, u32, Span)>,
-    /// Per token: its source span holds exactly its text (not produced by a macro).
-    verbatim: Vec<bool>,
-}
-
-impl SourceMap {
-    /// The source span of the expanded bytes `range`: from the first token
-    /// it touches to the last.
-    pub fn span(&self, range: std::ops::Range<usize>) -> Span {
-        let Some((first, last)) = self.token_range(range) else {
-            return Span::default();
-        };
-        let (a, b) = (self.tokens[first].2, self.tokens[last].2);
-        Span::new(a.start.min(b.start), a.end.max(b.end))
-    }
-
-    /// The expanded bytes `range` are all tokens the user wrote as they
-    /// stand (no macro produced any of them).
-    pub fn verbatim(&self, range: std::ops::Range<usize>) -> bool {
-        self.token_range(range)
-            .is_some_and(|(first, last)| self.verbatim[first..=last].iter().all(|v| *v))
-    }
-
-    fn token_range(&self, range: std::ops::Range<usize>) -> Option<(usize, usize)> {
-        let first = self
-            .tokens
-            .partition_point(|t| (t.1 as usize) <= range.start);
-        let end = self
-            .tokens
-            .partition_point(|t| (t.0 as usize) < range.end.max(range.start + 1));
-        (first < end).then(|| (first, end - 1))
-    }
-
-    fn push(
-        &mut self,
-        out: &mut String,
-        prev: Option<&Token>,
-        token: &Token,
-        span: Span,
-        src: &str,
-    ) {
-        let apart = prev.is_some_and(|p| token.space_before || needs_space(p, token));
-        if apart && !out.ends_with('\n') {
-            out.push(' ');
-        }
-        let start = out.len() as u32;
-        out.push_str(&token.text);
-        self.tokens.push((start, out.len() as u32, span));
-        self.verbatim.push(span.text(src) == token.text);
-    }
-}
-
-/// The state of nested conditionals while reading text line by line.
-#[derive(Default)]
-pub(super) struct Conditionals {
-    /// Per open `#if`: (this group is active, a group was taken, the
-    /// enclosing code is active).
-    stack: Vec<(bool, bool, bool)>,
-}
-
-impl Conditionals {
-    pub fn active(&self) -> bool {
-        self.stack.last().is_none_or(|c| c.0)
-    }
-
-    /// Applies a conditional directive (`false` for any other kind);
-    /// `eval` decides a condition and is called only where it matters.
-    pub fn apply(&mut self, d: &Directive, mut eval: impl FnMut(&Directive) -> bool) -> bool {
-        match d {
-            Directive::If(_) | Directive::Ifdef { .. } => {
-                let outer = self.active();
-                let v = outer && eval(d);
-                self.stack.push((v, v, outer));
-            }
-            Directive::Elif(_) | Directive::Elifdef { .. } => {
-                if let Some(&(_, taken, outer)) = self.stack.last() {
-                    let v = outer && !taken && eval(d);
-                    if let Some(top) = self.stack.last_mut() {
-                        *top = (v, taken || v, outer);
-                    }
-                }
-            }
-            Directive::Else => {
-                if let Some(top) = self.stack.last_mut() {
-                    *top = (top.2 && !top.1, true, top.2);
-                }
-            }
-            Directive::Endif => {
-                self.stack.pop();
-            }
-            _ => return false,
-        }
-        true
-    }
-}
 
 impl Builder<'_> {
     /// Applies a directive that is not a conditional, written at `line` (a
@@ -269,7 +169,7 @@ impl Builder<'_> {
             .iter()
             .filter(|d| d.code == "syntax")
             .count();
-        if !cx.is_main() || notes >= super::build::MAX_SYNTAX_NOTES {
+        if !cx.is_main() || notes >= MAX_SYNTAX_NOTES {
             return;
         }
         let Some(first_error) = run.iter().find_map(|n| first_error(*n)) else {

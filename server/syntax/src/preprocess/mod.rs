@@ -3,6 +3,7 @@
 //! wrote. System headers (`<...>`) are never expanded.
 
 pub mod cexpr;
+pub mod conditionals;
 pub mod include;
 pub mod lex;
 pub mod macros;
