@@ -1,5 +1,6 @@
 //! Breaks down the time of one edit on a large file (development aid):
-//! `edit_profile FILE.cu [EDITS]`.
+//! `edit_profile FILE.cu [EDITS] [-I DIR]...` (include paths as a project's
+//! build gives them: real files read hundreds of KB of headers).
 use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze_cached};
 use cudalens_syntax::model::{ModelCache, build_model_cached};
 use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
@@ -15,13 +16,14 @@ fn main() {
         .unwrap_or(10);
     // The allocator the `cudalens` binary runs with (see `cudalens::allocator`).
     cudalens::allocator::install();
-    let text = std::fs::read_to_string(path).expect("read");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let args: Vec<String> = std::env::args().skip(3).collect();
+    let file = std::path::absolute(&path).expect("path");
     let opts = BuildOptions {
-        path: None,
-        flags: CompileFlags::default(),
+        path: Some(&file),
+        flags: CompileFlags::from_args(&args, &std::env::current_dir().expect("cwd")),
         provider: &FsProvider,
-        max_include_depth: 16,
-        deadline: None,
+        ..BuildOptions::default()
     };
     let config = AnalysisConfig::default();
     let mut doc = document::Document::new(text, 1);

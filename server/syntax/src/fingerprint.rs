@@ -19,3 +19,13 @@ pub type FastHashMap<K, V> = HashMap<K, V, xxhash_rust::xxh3::Xxh3DefaultBuilder
 pub fn map_with_capacity<V>(n: usize) -> FingerprintMap<V> {
     HashMap::with_capacity_and_hasher(n, Default::default())
 }
+
+/// A fingerprint of `parts` (lengths included, so part boundaries count).
+pub fn hash_parts(parts: &[&[u8]]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = Fingerprinter::new();
+    for p in parts {
+        p.hash(&mut h);
+    }
+    h.finish()
+}

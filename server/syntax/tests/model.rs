@@ -429,3 +429,78 @@ __global__ void b(float* y) { y[threadIdx.x] = 2.0f; }\n";
         "moved in place"
     );
 }
+
+/// The preamble (state after the leading includes) and the expanded regions
+/// of macro-declared kernels are reused between builds of a document: a
+/// cached build must still equal a fresh one when the header behind the
+/// preamble changes on disk, when a macro a region expands changes, and
+/// when an edit elsewhere moves a region.
+#[test]
+fn cached_preamble_and_regions_follow_headers_and_macros() {
+    use cudalens_syntax::document::cuda_parser;
+    use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
+    let header =
+        "#pragma once\n#define KERNEL(name) __global__ void name(float* x)\n#define WIDTH 32\n";
+    let mut provider: HashMap<PathBuf, String> =
+        [(PathBuf::from("/p/defs.cuh"), header.to_string())]
+            .into_iter()
+            .collect();
+    let mut text = "#include \"defs.cuh\"\n\
+                    KERNEL(scale) { x[threadIdx.x * WIDTH] *= 2.0f; }\n\
+                    __global__ void plain(float* y) { y[threadIdx.x] = 1.0f; }\n"
+        .to_string();
+    let mut cache = ModelCache::default();
+    // (edit of the main file, new text of the header)
+    let steps: [(&str, &str, Option<&str>); 5] = [
+        ("", "", None),
+        ("y[threadIdx.x] = 1.0f;", "y[threadIdx.x] = 2.0f;", None),
+        ("", "", Some("#define WIDTH 1\n")),
+        (
+            "#include \"defs.cuh\"\n",
+            "#include \"defs.cuh\"\n// moved\n",
+            None,
+        ),
+        (
+            "",
+            "",
+            Some("#define KERNEL(name) __global__ void name##_v2(float* x)\n"),
+        ),
+    ];
+    for (from, to, header_change) in steps {
+        text = text.replacen(from, to, 1);
+        if let Some(line) = header_change {
+            let kept: String = provider[Path::new("/p/defs.cuh")]
+                .lines()
+                .filter(|l| macro_name(l) != macro_name(line))
+                .map(|l| format!("{l}\n"))
+                .collect();
+            provider.insert(PathBuf::from("/p/defs.cuh"), kept + line);
+        }
+        let opts = BuildOptions {
+            path: Some(Path::new("/p/main.cu")),
+            flags: CompileFlags::default(),
+            provider: &provider,
+            max_include_depth: 16,
+            deadline: None,
+        };
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), &text);
+        let cached = build_model_cached(&text, tree.as_ref(), &opts, &mut cache);
+        let fresh = build_model(&text, tree.as_ref(), &opts);
+        let step = format!("after {from:?} -> {to:?}, header {header_change:?}");
+        assert_eq!(cached.functions, fresh.functions, "{step}");
+        assert_eq!(cached.diagnostics, fresh.diagnostics, "{step}");
+        let kernel = if header_change.is_some_and(|h| h.contains("_v2")) {
+            "scale_v2"
+        } else {
+            "scale"
+        };
+        assert!(cached.function(kernel).is_some(), "{step}: no `{kernel}`");
+    }
+}
+
+/// `NAME` of a `#define NAME...` line.
+fn macro_name(line: &str) -> &str {
+    let rest = line.trim_start_matches("#define ");
+    let end = rest.find(['(', ' ', '\n']).unwrap_or(rest.len());
+    &rest[..end]
+}

@@ -23,6 +23,7 @@ use super::{convert, diagnostics};
 use crate::gpu_actions::compile_commands_flags;
 use crate::pipeline::{self, Analyzed, Caches};
 use crate::services::NewestVersion;
+use cudalens_syntax::model::ModelCache;
 
 /// `textDocument/didOpen`: starts the document's task.
 pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
@@ -319,7 +320,11 @@ impl DocTask {
         let base_flags = self.base_flags.take();
         let nvcc = self.state.nvcc.clone();
         let task_settings = settings.clone();
-        let mut caches = self.caches.take().unwrap_or_default();
+        let headers = &self.state.headers;
+        let mut caches = self.caches.take().unwrap_or_else(|| Caches {
+            model: ModelCache::sharing(headers.clone()),
+            ..Caches::default()
+        });
         let published = self.release_published_model();
         let result = tokio::task::spawn_blocking(move || {
             // Before the build: this may leave the cache the only owner of

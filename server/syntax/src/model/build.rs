@@ -11,14 +11,15 @@ use tree_sitter::Node;
 
 use super::builder::{
     BuildOptions, Builder, Cx, DEFAULT_CUDA_ARCH, IncludeSite, MAX_FULL_HEADER_BYTES, MAX_NESTING,
-    MacroOnlyHeaders, Template,
+    MacroOnlyHeaders, Preamble, Template,
 };
 use super::headers::{HeaderStore, ParsedHeader};
+use super::region::ExpandedRegion;
 use super::{
     ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind,
 };
 use crate::document::cuda_parser;
-use crate::fingerprint::{self, FingerprintMap, Fingerprinter};
+use crate::fingerprint::{self, FingerprintMap, hash_parts};
 use crate::ir::{Type, VarDecl};
 use crate::preprocess::cexpr::eval_condition_with;
 use crate::preprocess::conditionals::Conditionals;
@@ -43,6 +44,11 @@ pub struct ModelCache {
     headers: Arc<HeaderStore>,
     /// Launch sites by caller fingerprint (see `launch::resolve_launches`).
     launches: super::launch::LaunchCache,
+    /// The state after the file's leading directives (see [`Preamble`]).
+    preamble: Option<Preamble>,
+    /// Preprocessed and parsed items, by source text and macro state (see
+    /// `region.rs`).
+    regions: FingerprintMap<Arc<ExpandedRegion>>,
 }
 
 impl ModelCache {
@@ -80,6 +86,7 @@ pub fn build_model_cached(
         full_header_bytes: 0,
         macro_only: MacroOnlyHeaders::default(),
         main_include: None,
+        headers_read: Vec::new(),
         out_of_time: None,
         pending_unroll: None,
         macro_hash: 0,
@@ -90,6 +97,8 @@ pub fn build_model_cached(
         expansions: HashMap::new(),
         old_functions: std::mem::take(&mut cache.functions),
         new_functions: fingerprint::map_with_capacity(cache.functions.len()),
+        old_regions: std::mem::take(&mut cache.regions),
+        new_regions: FingerprintMap::default(),
     };
     b.predefine();
     let Some(tree) = tree else {
@@ -111,27 +120,110 @@ pub fn build_model_cached(
         map: None,
     };
     let top_level = tree.top_level();
-    b.item_list(&cx, &top_level);
+    let preamble_len = preamble_len(src, &top_level);
+    let rest = match preamble_len {
+        0 => &top_level[..],
+        n => {
+            let end = top_level[n - 1].end_byte();
+            let key = hash_parts(&[
+                src[..end].as_bytes(),
+                &b.macro_hash.to_le_bytes(),
+                opts.path
+                    .map_or(&b""[..], |p| p.as_os_str().as_encoded_bytes()),
+            ]);
+            match cache
+                .preamble
+                .take()
+                .filter(|p| b.preamble_is_current(p, key))
+            {
+                Some(p) => {
+                    b.restore(&p);
+                    cache.preamble = Some(p);
+                }
+                None => {
+                    b.item_list(&cx, &top_level[..n]);
+                    cache.preamble = (b.out_of_time.is_none()).then(|| b.snapshot(key));
+                }
+            }
+            &top_level[n..]
+        }
+    };
+    b.item_list(&cx, rest);
     b.report_budgets();
     b.model.macros = b.macros;
     super::launch::resolve_launches(&mut b.model, &mut cache.launches);
     cache.functions = b.new_functions;
+    cache.regions = b.new_regions;
     b.model
 }
 
-/// A fingerprint of `parts` (lengths included, so part boundaries count).
-/// xxh3: every function's text is hashed on every build, and SipHash
-/// (std's default) took a twentieth of an edit's time on a 180 KB file.
-fn hash_of(parts: &[&[u8]]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = Fingerprinter::new();
-    for p in parts {
-        p.hash(&mut h);
+/// How many top-level nodes make the file's preamble: everything up to its
+/// last `#include` (most files include at the top; ggml's `mmq.cuh` also
+/// includes at line 216 of 1,598). Edits below it reuse the state after it.
+fn preamble_len(src: &str, top_level: &[Node]) -> usize {
+    fn has_include(n: Node) -> bool {
+        match n.kind() {
+            "preproc_include" => true,
+            // An unparsed item keeps its directives as text.
+            "ERROR" => true,
+            _ => {
+                let mut c = n.walk();
+                let children: Vec<Node> = n.named_children(&mut c).collect();
+                children.into_iter().any(has_include)
+            }
+        }
     }
-    h.finish()
+    top_level
+        .iter()
+        .rposition(|n| {
+            let text = src.get(n.byte_range()).unwrap_or("");
+            text.contains("include") && has_include(*n)
+        })
+        .map_or(0, |i| i + 1)
 }
 
 impl<'o> Builder<'o> {
+    /// `p` was made for this preamble text and flags, and every header it
+    /// read still has the text it had.
+    fn preamble_is_current(&self, p: &Preamble, key: u64) -> bool {
+        p.key == key
+            && p.headers.iter().all(|(path, hash)| {
+                self.opts
+                    .provider
+                    .read(path)
+                    .is_some_and(|text| hash_parts(&[text.as_bytes()]) == *hash)
+            })
+    }
+
+    /// The state after the preamble, for the next build.
+    fn snapshot(&self, key: u64) -> Preamble {
+        Preamble {
+            key,
+            headers: self.headers_read.clone(),
+            model: self.model.clone(),
+            macros: self.macros.clone(),
+            macro_hash: self.macro_hash,
+            once: self.once.clone(),
+            guards: self.guards.clone(),
+            full_header_bytes: self.full_header_bytes,
+            macro_only: self.macro_only.clone(),
+            launches_lowered: self.launches_lowered,
+        }
+    }
+
+    /// Continues from a preamble instead of walking it.
+    fn restore(&mut self, p: &Preamble) {
+        self.model = p.model.clone();
+        self.macros = p.macros.clone();
+        self.macro_hash = p.macro_hash;
+        self.once = p.once.clone();
+        self.guards = p.guards.clone();
+        self.full_header_bytes = p.full_header_bytes;
+        self.macro_only = p.macro_only.clone();
+        self.launches_lowered = p.launches_lowered;
+        self.headers_read = p.headers.clone();
+    }
+
     pub(super) fn diag(
         &mut self,
         cx: &Cx,
@@ -282,7 +374,7 @@ impl<'o> Builder<'o> {
             self.macros.undef(name);
         }
         let flags_text = format!("{:?}", (flags.cuda_arch, &flags.defines, &flags.undefines));
-        self.macro_hash = hash_of(&[flags_text.as_bytes()]);
+        self.macro_hash = hash_parts(&[flags_text.as_bytes()]);
     }
 
     /// True once the build's deadline has passed; the first time, remembers
@@ -411,7 +503,7 @@ impl<'o> Builder<'o> {
 
     /// Defines `def`, written as `text` (part of the cache keys that follow).
     pub(super) fn add_macro(&mut self, def: MacroDef, text: &str) {
-        self.macro_hash = hash_of(&[&self.macro_hash.to_le_bytes(), b"def", text.as_bytes()]);
+        self.macro_hash = hash_parts(&[&self.macro_hash.to_le_bytes(), b"def", text.as_bytes()]);
         let def = Arc::new(def);
         self.model.macro_defs.push(def.clone());
         self.macros.define_shared(def);
@@ -419,7 +511,8 @@ impl<'o> Builder<'o> {
 
     pub(super) fn undef(&mut self, name: &str) {
         if self.macros.is_defined(name) {
-            self.macro_hash = hash_of(&[&self.macro_hash.to_le_bytes(), b"undef", name.as_bytes()]);
+            self.macro_hash =
+                hash_parts(&[&self.macro_hash.to_le_bytes(), b"undef", name.as_bytes()]);
             self.macros.undef(name);
         }
     }
@@ -599,7 +692,8 @@ impl<'o> Builder<'o> {
         if in_main {
             self.main_include = Some(site.span);
         }
-        let hash = hash_of(&[text.as_bytes()]);
+        let hash = hash_parts(&[text.as_bytes()]);
+        self.headers_read.push((path.clone(), hash));
         let (directives, guard) = self.store.directives(&path, hash, &text);
         if let Some(g) = guard {
             self.guards.insert(path.clone(), g);
@@ -671,15 +765,20 @@ impl<'o> Builder<'o> {
             Some(t) if !t.direct => cx.text(t.header),
             _ => "",
         };
-        let key = hash_of(&[
+        let key = hash_parts(&[
             cx.file
                 .map_or(&b""[..], |f| f.as_os_str().as_encoded_bytes()),
             cx.text(outer).as_bytes(),
             &self.macro_hash.to_le_bytes(),
             params_apart.as_bytes(),
+            &cx.map.map_or(0, |m| m.key).to_le_bytes(),
         ]);
-        let start = outer.start_byte();
-        if cx.is_raw()
+        // Lowered from the source, or from an item's preprocessed text whose
+        // source is part of the key (then it moves with that source); not
+        // from a macro expansion inside an expression.
+        let cacheable = cx.origin.is_none();
+        let start = cx.span(outer).start;
+        if cacheable
             && let Some((f, old_start)) = self
                 .old_functions
                 .remove(&key)
@@ -714,7 +813,7 @@ impl<'o> Builder<'o> {
                 f.fingerprint = key;
                 f.has_launches = has_launches;
             }
-            if cx.is_raw() {
+            if cacheable {
                 self.new_functions.insert(key, (f.clone(), start));
             }
         }

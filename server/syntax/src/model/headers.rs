@@ -22,7 +22,7 @@ use crate::span::Span;
 
 /// Header text whose trees the store keeps, at most (their trees take
 /// about 40 times as much memory).
-const MAX_KEPT_TREE_TEXT: usize = 12 * 1024 * 1024;
+const MAX_KEPT_TREE_TEXT: usize = 4 * 1024 * 1024;
 
 /// A header's text and tree (`None` when it could not be parsed).
 pub struct ParsedHeader {

@@ -11,7 +11,9 @@
 
 use std::path::Path;
 
-use tree_sitter::Node;
+use std::sync::Arc;
+
+use tree_sitter::{Node, Tree};
 
 use super::builder::{Builder, Cx, IncludeSite, MAX_SYNTAX_NOTES};
 use super::source_map::SourceMap;
@@ -21,6 +23,27 @@ use crate::preprocess::lex::{TokKind, Token, tokenize_spans};
 use crate::preprocess::macros::MacroDef;
 use crate::preprocess::scan::{self, Directive};
 use crate::span::{Severity, Span};
+
+/// An item's preprocessed text, its map to the source and its tree.
+pub(super) struct ExpandedRegion {
+    /// Where the item started in the source.
+    start: usize,
+    text: String,
+    map: SourceMap,
+    tree: Tree,
+}
+
+impl ExpandedRegion {
+    /// The same item, moved to start at `start` (its text unchanged).
+    fn moved_to(&self, start: usize) -> ExpandedRegion {
+        ExpandedRegion {
+            start,
+            text: self.text.clone(),
+            map: self.map.shifted(start as isize - self.start as isize),
+            tree: self.tree.clone(),
+        }
+    }
+}
 
 impl Builder<'_> {
     /// Applies a directive that is not a conditional, written at `line` (a
@@ -106,9 +129,7 @@ impl Builder<'_> {
             let mut extra = 0;
             while end < nodes.len()
                 && extra < MAX_RUN_EXTENSION
-                && !ends_an_item(
-                    Span::new(nodes[i].start_byte(), nodes[end - 1].end_byte()).text(cx.src),
-                )
+                && !run_ends_an_item(cx, &nodes[i..end])
             {
                 end += 1;
                 extra += 1;
@@ -205,17 +226,51 @@ impl Builder<'_> {
     /// Preprocesses the source bytes `span` of `cx` (raw text), parses the
     /// result and lowers its items through a source map.
     fn expanded_items(&mut self, cx: &Cx, span: Span) {
-        let (text, map) = self.expand_region(cx, span);
-        let Some(tree) = parse(&mut self.expansion_parser, &text, None) else {
-            return;
+        // Without directives, the expansion depends only on the text and the
+        // macros in force: the previous build's is reused (an edit elsewhere
+        // in a file of macro-declared kernels would re-expand them all).
+        let region = span.text(cx.src);
+        let has_directives = scan::lines(region).iter().any(|l| l.directive);
+        let key = crate::fingerprint::hash_parts(&[
+            cx.file
+                .map_or(&b""[..], |f| f.as_os_str().as_encoded_bytes()),
+            region.as_bytes(),
+            &self.macro_hash.to_le_bytes(),
+        ]);
+        let cached = (!has_directives)
+            .then(|| {
+                self.old_regions
+                    .remove(&key)
+                    .or_else(|| self.new_regions.get(&key).cloned())
+            })
+            .flatten();
+        let expanded = match cached {
+            Some(e) if e.start == span.start => e,
+            Some(e) => Arc::new(e.moved_to(span.start)),
+            None => {
+                let (text, mut map) = self.expand_region(cx, span);
+                map.key = key;
+                let Some(tree) = parse(&mut self.expansion_parser, &text, None) else {
+                    return;
+                };
+                Arc::new(ExpandedRegion {
+                    start: span.start,
+                    text,
+                    map,
+                    tree,
+                })
+            }
         };
+        if !has_directives {
+            self.new_regions.insert(key, expanded.clone());
+        }
         let ecx = Cx {
-            src: &text,
+            src: &expanded.text,
             file: cx.file,
             origin: None,
-            map: Some(&map),
+            map: Some(&expanded.map),
         };
-        let root = tree.root_node();
+        let root = expanded.tree.root_node();
         let mut c = root.walk();
         let children: Vec<Node> = root.children(&mut c).collect();
         self.item_list(&ecx, &children);
@@ -481,9 +536,19 @@ fn balanced(tokens: &[(Token, Span)]) -> Vec<bool> {
 /// declaration, at most.
 const MAX_RUN_EXTENSION: usize = 16;
 
-/// The text's last code token (directive lines and comments aside) ends a
-/// declaration: `;` or `}`.
-fn ends_an_item(text: &str) -> bool {
+/// A run of nodes ends with a whole declaration. Its last node decides
+/// (the whole run's text only when that node holds no code at all).
+fn run_ends_an_item(cx: &Cx, run: &[Node]) -> bool {
+    let last = run[run.len() - 1];
+    ends_an_item(cx.text(last)).unwrap_or_else(|| {
+        let whole = Span::new(run[0].start_byte(), last.end_byte());
+        ends_an_item(whole.text(cx.src)).unwrap_or(true)
+    })
+}
+
+/// Whether the text's last code token (directive lines and comments aside)
+/// ends a declaration, `;` or `}`; `None` when it holds no code.
+fn ends_an_item(text: &str) -> Option<bool> {
     let mut code = String::with_capacity(text.len());
     for l in scan::lines(text) {
         if !l.directive {
@@ -493,7 +558,7 @@ fn ends_an_item(text: &str) -> bool {
     }
     crate::preprocess::lex::tokenize(&code)
         .pop()
-        .is_none_or(|last| last.is(";") || last.is("}"))
+        .map(|last| last.is(";") || last.is("}"))
 }
 
 /// A namespace, `extern "C"` block or `#if` whose own structure parsed:

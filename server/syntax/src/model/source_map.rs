@@ -7,6 +7,9 @@ use crate::span::Span;
 /// Where each token of an expanded text came from.
 #[derive(Debug, Default)]
 pub struct SourceMap {
+    /// A fingerprint of the source text the map points into (part of the
+    /// cache key of what is lowered through it).
+    pub(super) key: u64,
     /// In output order: the token's bytes in the expanded text, and its
     /// span in the source (for a token a macro's replacement list produced,
     /// the invocation's span).
@@ -16,6 +19,20 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// The same map for a source moved by `delta` bytes.
+    pub(super) fn shifted(&self, delta: isize) -> SourceMap {
+        let f = |x: usize| x.saturating_add_signed(delta);
+        SourceMap {
+            key: self.key,
+            tokens: self
+                .tokens
+                .iter()
+                .map(|&(a, b, s)| (a, b, Span::new(f(s.start), f(s.end))))
+                .collect(),
+            verbatim: self.verbatim.clone(),
+        }
+    }
+
     /// The source span of the expanded bytes `range`: from the first token
     /// it touches to the last.
     pub fn span(&self, range: std::ops::Range<usize>) -> Span {
