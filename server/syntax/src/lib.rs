@@ -9,6 +9,7 @@
 
 pub mod consteval;
 pub mod document;
+pub mod file_kind;
 pub mod fingerprint;
 pub mod ir;
 pub mod line_table;

@@ -446,7 +446,7 @@ fn cached_preamble_and_regions_follow_headers_and_macros() {
             .into_iter()
             .collect();
     let mut text = "#include \"defs.cuh\"\n\
-                    KERNEL(scale) { x[threadIdx.x * WIDTH] *= 2.0f; }\n\
+                    KERNEL(scale) {\n#if WIDTH > 8\n x[threadIdx.x * WIDTH] *= 2.0f;\n#else\n x[threadIdx.x] = 0.0f;\n#endif\n}\n\
                     __global__ void plain(float* y) { y[threadIdx.x] = 1.0f; }\n"
         .to_string();
     let mut cache = ModelCache::default();
@@ -489,6 +489,8 @@ fn cached_preamble_and_regions_follow_headers_and_macros() {
         let step = format!("after {from:?} -> {to:?}, header {header_change:?}");
         assert_eq!(cached.functions, fresh.functions, "{step}");
         assert_eq!(cached.diagnostics, fresh.diagnostics, "{step}");
+        assert_eq!(cached.inactive, fresh.inactive, "{step}");
+        assert!(!fresh.inactive.is_empty(), "{step}: the region's #if decided nothing");
         let kernel = if header_change.is_some_and(|h| h.contains("_v2")) {
             "scale_v2"
         } else {

@@ -161,15 +161,25 @@ pub fn build_model_cached(
 /// last `#include` (most files include at the top; ggml's `mmq.cuh` also
 /// includes at line 216 of 1,598). Edits below it reuse the state after it.
 fn preamble_len(src: &str, top_level: &[Node]) -> usize {
-    fn has_include(n: Node) -> bool {
+    fn has_include(src: &str, n: Node) -> bool {
         match n.kind() {
             "preproc_include" => true,
-            // An unparsed item keeps its directives as text.
-            "ERROR" => true,
+            // An unparsed item keeps its directives as text (and the word
+            // alone, in a comment or a name, is no include).
+            "ERROR" => {
+                let text = src.get(n.byte_range()).unwrap_or("");
+                crate::preprocess::scan::lines(text).iter().any(|l| {
+                    l.directive
+                        && matches!(
+                            crate::preprocess::scan::directive(l.range.text(text)),
+                            Directive::Include { .. }
+                        )
+                })
+            }
             _ => {
                 let mut c = n.walk();
                 let children: Vec<Node> = n.named_children(&mut c).collect();
-                children.into_iter().any(has_include)
+                children.into_iter().any(|child| has_include(src, child))
             }
         }
     }
@@ -177,7 +187,7 @@ fn preamble_len(src: &str, top_level: &[Node]) -> usize {
         .iter()
         .rposition(|n| {
             let text = src.get(n.byte_range()).unwrap_or("");
-            text.contains("include") && has_include(*n)
+            text.contains("include") && has_include(src, *n)
         })
         .map_or(0, |i| i + 1)
 }
@@ -187,12 +197,9 @@ impl<'o> Builder<'o> {
     /// read still has the text it had.
     fn preamble_is_current(&self, p: &Preamble, key: u64) -> bool {
         p.key == key
-            && p.headers.iter().all(|(path, hash)| {
-                self.opts
-                    .provider
-                    .read(path)
-                    .is_some_and(|text| hash_parts(&[text.as_bytes()]) == *hash)
-            })
+            && p.headers
+                .iter()
+                .all(|(path, version)| self.opts.provider.version(path) == Some(*version))
     }
 
     /// The state after the preamble, for the next build.
@@ -693,7 +700,9 @@ impl<'o> Builder<'o> {
             self.main_include = Some(site.span);
         }
         let hash = hash_parts(&[text.as_bytes()]);
-        self.headers_read.push((path.clone(), hash));
+        if let Some(version) = self.opts.provider.version(&path) {
+            self.headers_read.push((path.clone(), version));
+        }
         let (directives, guard) = self.store.directives(&path, hash, &text);
         if let Some(g) = guard {
             self.guards.insert(path.clone(), g);
@@ -794,8 +803,11 @@ impl<'o> Builder<'o> {
             if start != old_start {
                 Arc::make_mut(&mut f).shift(start as isize - old_start as isize);
             }
-            // Macros defined inside the body still take effect for what follows.
-            if cx.text(node).contains('#') {
+            // Macros defined inside the body still take effect for what
+            // follows (`#if` in bodies is common in host code; walking every
+            // such body at each edit is not).
+            let text = cx.text(node);
+            if text.contains('#') && (text.contains("define") || text.contains("undef")) {
                 self.replay_body_directives(cx, node);
             }
             self.new_functions.insert(key, (f.clone(), start));

@@ -137,7 +137,7 @@ pub(super) struct Builder<'o> {
     pub(super) macro_only: MacroOnlyHeaders,
     /// The main file's `#include` being followed, if any.
     pub(super) main_include: Option<Span>,
-    /// Every header read so far, with the hash of the text read.
+    /// Every header read so far, with its `SourceProvider::version`.
     pub(super) headers_read: Vec<(PathBuf, u64)>,
     /// Where the deadline stopped the build (an offset in the main file).
     pub(super) out_of_time: Option<usize>,

@@ -31,6 +31,8 @@ pub(super) struct ExpandedRegion {
     text: String,
     map: SourceMap,
     tree: Tree,
+    /// The spans its conditionals left inactive (in the source).
+    inactive: Vec<Span>,
 }
 
 impl ExpandedRegion {
@@ -41,6 +43,15 @@ impl ExpandedRegion {
             text: self.text.clone(),
             map: self.map.shifted(start as isize - self.start as isize),
             tree: self.tree.clone(),
+            inactive: self
+                .inactive
+                .iter()
+                .map(|s| {
+                    let delta = start as isize - self.start as isize;
+                    let at = |b: usize| (b as isize + delta) as usize;
+                    Span::new(at(s.start), at(s.end))
+                })
+                .collect(),
         }
     }
 }
@@ -226,18 +237,24 @@ impl Builder<'_> {
     /// Preprocesses the source bytes `span` of `cx` (raw text), parses the
     /// result and lowers its items through a source map.
     fn expanded_items(&mut self, cx: &Cx, span: Span) {
-        // Without directives, the expansion depends only on the text and the
-        // macros in force: the previous build's is reused (an edit elsewhere
-        // in a file of macro-declared kernels would re-expand them all).
+        // The expansion depends only on the text and the macros in force
+        // when the region's directives are conditionals (their one side
+        // effect, the inactive spans, is kept with it): the previous build's
+        // is reused, or an edit anywhere in a file of macro-declared kernels
+        // would re-expand and re-parse them all. A region that defines or
+        // includes is expanded every time, for its effects.
         let region = span.text(cx.src);
-        let has_directives = scan::lines(region).iter().any(|l| l.directive);
+        let reusable = scan::lines(region)
+            .iter()
+            .filter(|l| l.directive)
+            .all(|l| only_decides_conditionals(&scan::directive(l.range.text(region))));
         let key = crate::fingerprint::hash_parts(&[
             cx.file
                 .map_or(&b""[..], |f| f.as_os_str().as_encoded_bytes()),
             region.as_bytes(),
             &self.macro_hash.to_le_bytes(),
         ]);
-        let cached = (!has_directives)
+        let cached = reusable
             .then(|| {
                 self.old_regions
                     .remove(&key)
@@ -245,9 +262,16 @@ impl Builder<'_> {
             })
             .flatten();
         let expanded = match cached {
-            Some(e) if e.start == span.start => e,
-            Some(e) => Arc::new(e.moved_to(span.start)),
+            Some(e) => {
+                let e = match e.start == span.start {
+                    true => e,
+                    false => Arc::new(e.moved_to(span.start)),
+                };
+                self.model.inactive.extend_from_slice(&e.inactive);
+                e
+            }
             None => {
+                let inactive_before = self.model.inactive.len();
                 let (text, mut map) = self.expand_region(cx, span);
                 map.key = key;
                 let Some(tree) = parse(&mut self.expansion_parser, &text, None) else {
@@ -258,10 +282,11 @@ impl Builder<'_> {
                     text,
                     map,
                     tree,
+                    inactive: self.model.inactive[inactive_before..].to_vec(),
                 })
             }
         };
-        if !has_directives {
+        if reusable {
             self.new_regions.insert(key, expanded.clone());
         }
         let ecx = Cx {
@@ -536,14 +561,53 @@ fn balanced(tokens: &[(Token, Span)]) -> Vec<bool> {
 /// declaration, at most.
 const MAX_RUN_EXTENSION: usize = 16;
 
+/// A directive whose only effect in a region is deciding what is active
+/// (`#pragma unroll` stays in the text for the loop after it).
+fn only_decides_conditionals(d: &Directive) -> bool {
+    match d {
+        Directive::If(_)
+        | Directive::Ifdef { .. }
+        | Directive::Elif(_)
+        | Directive::Elifdef { .. }
+        | Directive::Else
+        | Directive::Endif => true,
+        Directive::Pragma(arg) => arg.starts_with("unroll"),
+        _ => false,
+    }
+}
+
 /// A run of nodes ends with a whole declaration. Its last node decides
 /// (the whole run's text only when that node holds no code at all).
 fn run_ends_an_item(cx: &Cx, run: &[Node]) -> bool {
     let last = run[run.len() - 1];
-    ends_an_item(cx.text(last)).unwrap_or_else(|| {
+    tail_ends_an_item(cx.text(last)).unwrap_or_else(|| {
         let whole = Span::new(run[0].start_byte(), last.end_byte());
-        ends_an_item(whole.text(cx.src)).unwrap_or(true)
+        tail_ends_an_item(whole.text(cx.src)).unwrap_or(true)
     })
+}
+
+/// [`ends_an_item`] on the text's last lines, widened until they hold code:
+/// a run's last node can be a function of hundreds of lines, and only its
+/// last token matters. A window that starts inside a block comment (a `*/`
+/// without its `/*`) is widened too.
+fn tail_ends_an_item(text: &str) -> Option<bool> {
+    let mut window = 512;
+    while window < text.len() {
+        let from = text.floor_char_boundary(text.len() - window);
+        let from = text[from..].find('\n').map_or(text.len(), |i| from + i + 1);
+        let tail = &text[from..];
+        let opens = tail.find("/*");
+        let closes_earlier = tail.find("*/").is_some_and(|c| opens.is_none_or(|o| c < o));
+        let continued = text[..from].trim_end_matches(['\n', '\r']).ends_with('\\');
+        if !closes_earlier
+            && !continued
+            && let Some(ends) = ends_an_item(tail)
+        {
+            return Some(ends);
+        }
+        window *= 4;
+    }
+    ends_an_item(text)
 }
 
 /// Whether the text's last code token (directive lines and comments aside)
@@ -598,4 +662,28 @@ fn first_error(n: Node) -> Option<Node> {
     let mut c = n.walk();
     let children: Vec<Node> = n.children(&mut c).collect();
     children.into_iter().find_map(first_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tail_ends_an_item;
+
+    /// Only the last code token counts, however long the text: a comment
+    /// opened before the window, a continued directive or trailing
+    /// directives do not fool it.
+    #[test]
+    fn the_last_code_token_decides() {
+        let body = "  x += 1;\n".repeat(400);
+        let function = format!("void f() {{\n{body}}}\n");
+        assert_eq!(tail_ends_an_item(&function), Some(true));
+        let open = format!("void f() {{\n{body}  g(");
+        assert_eq!(tail_ends_an_item(&open), Some(false));
+        let comment = format!("void f() {{\n{body}}}\n/*\n{}*/\n", "  x;\n".repeat(200));
+        assert_eq!(tail_ends_an_item(&comment), Some(true));
+        let directive = format!("int a = 1;\n#define M(x) \\\n{}  }}\n", "  x; \\\n".repeat(200));
+        assert_eq!(tail_ends_an_item(&directive), Some(true));
+        let continued = format!("KERNEL(k)\n#if 1\n{}#endif\n", "// note\n".repeat(300));
+        assert_eq!(tail_ends_an_item(&continued), Some(false));
+        assert_eq!(tail_ends_an_item("// nothing\n"), None);
+    }
 }

@@ -15,6 +15,15 @@ pub trait SourceProvider: Send + Sync {
     fn exists(&self, path: &Path) -> bool {
         self.read(path).is_some()
     }
+
+    /// A fingerprint that changes whenever the text `read` gives may have
+    /// changed (`None`: no file). By default the hash of the text; on disk
+    /// the size and modification time, so checking that the headers behind
+    /// a cached preamble are unchanged costs a `stat` each, not a read.
+    fn version(&self, path: &Path) -> Option<u64> {
+        self.read(path)
+            .map(|text| crate::fingerprint::hash_parts(&[text.as_bytes()]))
+    }
 }
 
 /// Reads headers from disk, skipping anything too large or not text.
@@ -32,6 +41,16 @@ impl SourceProvider for FsProvider {
 
     fn exists(&self, path: &Path) -> bool {
         path.is_file()
+    }
+
+    fn version(&self, path: &Path) -> Option<u64> {
+        let meta = std::fs::metadata(path).ok()?;
+        let modified = meta.modified().ok()?;
+        let since = modified.duration_since(std::time::UNIX_EPOCH).ok()?;
+        Some(crate::fingerprint::hash_parts(&[
+            &meta.len().to_le_bytes(),
+            &since.as_nanos().to_le_bytes(),
+        ]))
     }
 }
 
