@@ -4,8 +4,18 @@
 ---@type vim.lsp.Config
 return {
   cmd = { 'cudalens', 'lsp' },
-  filetypes = { 'cuda' },
-  root_markers = { 'compile_commands.json', 'cudalens.toml', '.git' },
+  -- C and C++ buffers too, but only headers: kernels live in them in most
+  -- libraries (the server reports on a header only when it holds CUDA code).
+  filetypes = { 'cuda', 'c', 'cpp' },
+  root_dir = function(bufnr, on_dir)
+    local name = vim.api.nvim_buf_get_name(bufnr)
+    local header = name:match('%.h$') or name:match('%.hpp$') or name:match('%.hh$')
+      or name:match('%.hxx$') or name:match('%.inl$')
+    if vim.bo[bufnr].filetype ~= 'cuda' and not header then
+      return
+    end
+    on_dir(vim.fs.root(bufnr, { 'compile_commands.json', 'cudalens.toml', '.git' }) or vim.fs.dirname(name))
+  end,
   -- Sent to the server through workspace/configuration; the keys and defaults
   -- are those of server/cudalens/settings.schema.json (a test in
   -- server/ide/src/settings.rs checks these defaults).

@@ -19,11 +19,16 @@ import { resolveServer } from './serverPath';
 import { initializationOptions, serverSettings } from './settings';
 import { showCode, showMarkdown } from './views';
 
-/** CUDA files on disk and unsaved CUDA buffers (not diff views, git: etc.). */
+/**
+ * CUDA files on disk and unsaved CUDA buffers (not diff views, git: etc.),
+ * and C/C++ headers on disk: kernels live in them in most libraries (the
+ * server reports on a header only when it holds CUDA code).
+ */
 export const DOCUMENT_SELECTOR = [
   { scheme: 'file', language: 'cuda-cpp' },
   { scheme: 'file', language: 'cuda' },
   { scheme: 'file', pattern: '**/*.{cu,cuh}' },
+  { scheme: 'file', pattern: '**/*.{h,hpp,hh,hxx,inl}' },
   { scheme: 'untitled', language: 'cuda-cpp' },
   { scheme: 'untitled', language: 'cuda' },
 ];

@@ -251,29 +251,37 @@ fn removal(text: &str, s: &Suppression, code: &Span) -> Edit {
 /// is left for the user to write (until then `suppression-without-reason`
 /// asks for it).
 ///
+/// `None` when the line before ends with a backslash: a line inserted there
+/// would be spliced into it, and in a macro definition that moves the
+/// finding's line out of the macro.
+///
 /// ```
 /// use cudalens_analysis::diagnostic::Span;
 /// use cudalens_analysis::suppress::ignore_edit;
 /// let text = "void f() {\n    a[i] = 1;\n}\n";
 /// let at = text.find("a[i]").unwrap();
-/// let edit = ignore_edit(text, Span::new(at, at + 4), "bank-conflict");
+/// let edit = ignore_edit(text, Span::new(at, at + 4), "bank-conflict").expect("an edit");
 /// assert_eq!(edit.new_text, "    // cudalens-ignore[bank-conflict]: \n");
 /// assert_eq!(edit.span, Span::new(11, 11));
 /// ```
-pub fn ignore_edit(text: &str, span: Span, code: &str) -> Edit {
-    let at = span.start.min(text.len());
+pub fn ignore_edit(text: &str, span: Span, code: &str) -> Option<Edit> {
+    let at = floor_char_boundary(text, span.start);
     let line = line_of(text, at);
     if let Some(existing) = suppressions(text)
         .into_iter()
         .find(|s| s.scope == Scope::Line(line) && !s.codes.is_empty())
     {
         let last = existing.codes[existing.codes.len() - 1].1;
-        return Edit {
+        return Some(Edit {
             span: Span::new(last.end, last.end),
             new_text: format!(", {code}"),
-        };
+        });
     }
     let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let previous_line = text[..line_start.saturating_sub(1)].trim_end_matches('\r');
+    if line_start > 0 && previous_line.ends_with('\\') {
+        return None;
+    }
     let indent: String = text[line_start..]
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
@@ -287,10 +295,19 @@ pub fn ignore_edit(text: &str, span: Span, code: &str) -> Edit {
     } else {
         "\n"
     };
-    Edit {
+    Some(Edit {
         span: Span::new(line_start, line_start),
         new_text: format!("{indent}// {LINE_MARKER}[{code}]: {newline}"),
+    })
+}
+
+/// `offset` clamped to the text and moved back to a character boundary.
+fn floor_char_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
     }
+    at
 }
 
 /// The fix offered with `unused-suppression`: not safe, since an analysis cut
@@ -428,7 +445,7 @@ mod tests {
     fn ignore_edit_adds_to_an_existing_suppression_and_keeps_crlf() {
         let text = "x;\r\n\t// cudalens-ignore[grid-too-small]: r\r\n\ty;\r\n";
         let at = text.find("y;").unwrap();
-        let e = ignore_edit(text, Span::new(at, at + 2), "bank-conflict");
+        let e = ignore_edit(text, Span::new(at, at + 2), "bank-conflict").expect("an edit");
         let mut out = text.to_string();
         out.replace_range(e.span.start..e.span.end, &e.new_text);
         assert_eq!(
@@ -436,7 +453,7 @@ mod tests {
             "x;\r\n\t// cudalens-ignore[grid-too-small, bank-conflict]: r\r\n\ty;\r\n"
         );
         let at = text.find("x;").unwrap();
-        let e = ignore_edit(text, Span::new(at, at + 2), "bank-conflict");
+        let e = ignore_edit(text, Span::new(at, at + 2), "bank-conflict").expect("an edit");
         assert_eq!(e.new_text, "// cudalens-ignore[bank-conflict]: \r\n");
     }
 
@@ -444,13 +461,33 @@ mod tests {
     fn the_ignore_edit_suppresses_the_finding() {
         let text = "void f() {\n    a[i] = 1;\n}\n";
         let d = diag(text, "a[i]", "bank-conflict");
-        let e = ignore_edit(text, d.span, d.code);
+        let e = ignore_edit(text, d.span, d.code).expect("an edit");
         let mut edited = text.to_string();
         edited.replace_range(e.span.start..e.span.end, &e.new_text);
         let mut ds = vec![diag(&edited, "a[i]", "bank-conflict")];
         apply(&edited, &mut ds, &HashSet::new());
         // Silenced; only the missing reason is left to write.
         assert_eq!(codes(&ds), ["suppression-without-reason"]);
+    }
+
+    #[test]
+    fn no_comment_line_after_a_backslash_continuation() {
+        // In the macro the inserted line would end `M` and leave `a[i]` out of it.
+        for text in [
+            "#define M \\\n    a[i] = 1;\n",
+            "#define M \\\r\n    a[i] = 1;\r\n",
+        ] {
+            let at = text.find("a[i]").unwrap();
+            assert_eq!(
+                ignore_edit(text, Span::new(at, at + 4), "bank-conflict"),
+                None
+            );
+        }
+        // A trailing suppression on the line is still extended.
+        let text = "#define M \\\n    a[i] = 1; // cudalens-ignore[grid-too-small]: r\n";
+        let at = text.find("a[i]").unwrap();
+        let e = ignore_edit(text, Span::new(at, at + 4), "bank-conflict").expect("an edit");
+        assert_eq!(e.new_text, ", bank-conflict");
     }
 
     #[test]
@@ -465,6 +502,8 @@ mod tests {
             let mut ds = vec![];
             apply(text, &mut ds, &HashSet::new());
             let _ = ignore_edit(text, Span::new(text.len(), text.len()), "syntax");
+            let _ = ignore_edit(text, Span::new(2, 2), "syntax");
+            let _ = ignore_edit(text, Span::new(usize::MAX, usize::MAX), "syntax");
         }
     }
 }

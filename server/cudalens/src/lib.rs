@@ -7,13 +7,17 @@
 //! - [`lsp`]: the language server.
 //! - [`gpu_actions`]: WGSL transpiling and GPU benchmarks, shared by both.
 //! - [`rule_config`]: the rules a workspace's `cudalens.toml` turns off, per path.
+//! - [`overlay`]: open documents' text before the disk, for the server's reads.
+//! - [`framing`]: `Content-Length` framing of the server's byte streams.
 //! - [`tuning_data`]: tuner features stored with benchmark runs, and their export.
 //! - [`allocator`]: mimalloc for Rust and tree-sitter alike.
 
 pub mod allocator;
 pub mod cli;
+pub mod framing;
 pub mod gpu_actions;
 pub mod lsp;
+pub mod overlay;
 pub mod rule_config;
 pub mod services;
 pub mod tuning_data;

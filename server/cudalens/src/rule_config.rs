@@ -15,8 +15,9 @@
 //! their own owners and ignored here. Used by `cudalens check`; the
 //! language server can use [`RuleConfig::disabled_for`] the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -115,6 +116,45 @@ pub fn find_root(dir: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
+/// The rules the nearest `cudalens.toml` above `file` turns off for it. A
+/// file that cannot be read or is invalid turns none off and says why.
+pub fn disabled_for(file: &Path) -> Result<Vec<String>, String> {
+    let Some(root) = file.parent().and_then(find_root) else {
+        return Ok(Vec::new());
+    };
+    let config = RuleConfig::load(&root)?;
+    Ok(config
+        .map(|c| {
+            c.disabled_for(file)
+                .into_iter()
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// What a broken `cudalens.toml` is reported as.
+pub fn problem_message(error: &str) -> String {
+    format!("cudalens: {error}; the rules it turns off stay on until it is fixed")
+}
+
+/// Problems already shown, so a broken file is reported once, not at every
+/// analysis; forgotten when a `cudalens.toml` changes.
+#[derive(Default)]
+pub struct Reported(Mutex<HashSet<String>>);
+
+impl Reported {
+    /// True the first time `problem` is seen since the last [`Reported::forget`].
+    pub fn first_time(&self, problem: &str) -> bool {
+        let mut seen = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        seen.insert(problem.to_string())
+    }
+
+    pub fn forget(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,5 +207,41 @@ command = "y"
         assert!(err.contains("bad glob"), "{err}");
         assert!(RuleConfig::parse(root, "disabledRules = 3").is_err());
         assert!(RuleConfig::parse(root, "").is_ok());
+    }
+
+    #[test]
+    fn nearest_file_per_path_and_broken_files() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        std::fs::create_dir_all(root.join("third_party/cub")).expect("dirs");
+        let config = "disabledRules = [\"grid-too-small\"]\n\
+                      [disabledRulesPerPath]\n\"third_party/**\" = [\"bank-conflict\"]\n";
+        std::fs::write(root.join(FILE_NAME), config).expect("write");
+        assert_eq!(
+            disabled_for(&root.join("third_party/cub/k.cu")),
+            Ok(vec![
+                "grid-too-small".to_string(),
+                "bank-conflict".to_string()
+            ])
+        );
+        assert_eq!(
+            disabled_for(&root.join("k.cu")),
+            Ok(vec!["grid-too-small".to_string()])
+        );
+        std::fs::write(root.join(FILE_NAME), "disabledRules = [\"bank-conflicts\"]")
+            .expect("write");
+        let error = disabled_for(&root.join("k.cu")).expect_err("unknown rule");
+        assert!(error.contains("unknown rule `bank-conflicts`"), "{error}");
+        assert_eq!(disabled_for(Path::new("/")), Ok(Vec::new()));
+    }
+
+    #[test]
+    fn problems_are_reported_once_until_forgotten() {
+        let reported = Reported::default();
+        assert!(reported.first_time("a"));
+        assert!(!reported.first_time("a"));
+        assert!(reported.first_time("b"));
+        reported.forget();
+        assert!(reported.first_time("a"));
     }
 }

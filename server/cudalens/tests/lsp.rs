@@ -726,3 +726,239 @@ fn huge_and_binary_documents_are_handled() {
     assert!(hover.get("error").is_none());
     assert!(client.shutdown_and_exit().success());
 }
+
+/// Every diagnostic with a registry rule links its page (`codeDescription`),
+/// in what is published and in what code actions say they fix.
+#[test]
+fn diagnostics_link_their_rule_page() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(Value::Null);
+    client.open(&uri, SOURCE, 1);
+    let diags = client.diagnostics(&uri, 1);
+    assert!(diags.len() >= 2, "{diags:#?}");
+    for d in &diags {
+        let code = d["code"].as_str().expect("a code");
+        let rule = cudalens_analysis::rules::find(code).expect("a registry rule");
+        assert_eq!(d["codeDescription"]["href"], rule.docs_url(), "{d:#}");
+    }
+    let conflict = find(&diags, "bank-conflict").clone();
+    assert_eq!(
+        conflict["codeDescription"]["href"],
+        "https://example.invalid/cudalens/blob/main/docs/rules/bank-conflict.md"
+    );
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": conflict["range"], "context": {"diagnostics": [conflict]}}),
+    );
+    for action in actions.as_array().into_iter().flatten() {
+        for fixed in action["diagnostics"].as_array().into_iter().flatten() {
+            assert_eq!(fixed, &conflict, "{action:#}");
+        }
+    }
+    assert!(client.shutdown_and_exit().success());
+}
+
+/// "Ignore this finding here" writes the suppression comment above the
+/// finding, which the next analysis honours.
+#[test]
+fn ignore_this_finding_here() {
+    let Fixture {
+        mut client,
+        uri,
+        _dir,
+        ..
+    } = start(Value::Null);
+    client.open(&uri, SOURCE, 1);
+    let diags = client.diagnostics(&uri, 1);
+    let conflict = find(&diags, "bank-conflict").clone();
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": conflict["range"], "context": {"diagnostics": [conflict]}}),
+    );
+    let titles: Vec<&str> = actions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    let ignore = actions
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|a| a["title"] == "Ignore this finding here (bank-conflict)")
+        .unwrap_or_else(|| panic!("no ignore action in {titles:?}"));
+    assert_eq!(ignore["kind"], "quickfix");
+    assert_eq!(ignore["isPreferred"], false);
+    assert_eq!(ignore["diagnostics"][0], conflict);
+    let line = conflict["range"]["start"]["line"].clone();
+    let line_start = json!({"line": line, "character": 0});
+    assert_eq!(
+        ignore["edit"]["changes"][uri.as_str()],
+        json!([{"range": {"start": line_start, "end": line_start}, "newText": "  // cudalens-ignore[bank-conflict]: \n"}])
+    );
+    // Never part of fix-all: silencing is the user's decision.
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 30, "character": 0}});
+    let fix_all = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": whole, "context": {"diagnostics": [], "only": ["source.fixAll"]}}),
+    );
+    assert!(
+        !fix_all.to_string().contains("cudalens-ignore"),
+        "{fix_all:#}"
+    );
+
+    let edits = ignore["edit"]["changes"][uri.as_str()]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let changes: Vec<Value> = edits
+        .iter()
+        .map(|e| json!({"range": e["range"], "text": e["newText"]}))
+        .collect();
+    client.change(&uri, 2, Value::Array(changes));
+    let diags = client.diagnostics(&uri, 2);
+    let codes = codes(&diags);
+    assert!(!codes.contains(&"bank-conflict"), "{diags:#?}");
+    let reason = find(&diags, "suppression-without-reason");
+    assert_eq!(reason["range"]["start"]["line"], line);
+    assert!(client.shutdown_and_exit().success());
+}
+
+/// `cudalens.toml` turns rules off per path in the editor too, and a change
+/// to it (reported by the client's file watcher) re-analyses open documents.
+#[test]
+fn cudalens_toml_turns_rules_off_per_path() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical temp dir");
+    let toml = root.join("cudalens.toml");
+    std::fs::write(
+        &toml,
+        "[disabledRulesPerPath]\n\"vendor/**\" = [\"bank-conflict\"]\n",
+    )
+    .expect("write config");
+    std::fs::create_dir_all(root.join("vendor")).expect("dir");
+    for dir in [root.clone(), root.join("vendor")] {
+        std::fs::write(dir.join("config.cuh"), HEADER).expect("write header");
+    }
+    let mut client = LspClient::start();
+    let caps = json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}});
+    client.initialize(&root, caps, Value::Null);
+    let ours = uri_of(&root.join("kernels.cu"));
+    let vendored = uri_of(&root.join("vendor/kernels.cu"));
+    client.open(&ours, SOURCE, 1);
+    client.open(&vendored, SOURCE, 1);
+    assert!(codes(&client.diagnostics(&ours, 1)).contains(&"bank-conflict"));
+    let vendored_codes = codes(&client.diagnostics(&vendored, 1))
+        .into_iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    assert!(
+        !vendored_codes.iter().any(|c| c == "bank-conflict"),
+        "{vendored_codes:?}"
+    );
+    assert!(
+        vendored_codes
+            .iter()
+            .any(|c| c == "block-size-not-multiple-of-32")
+    );
+    // The server asked to hear about the file.
+    let registration = client
+        .server_requests
+        .iter()
+        .find(|r| r["method"] == "client/registerCapability")
+        .unwrap_or_else(|| panic!("no registration in {:#?}", client.server_requests));
+    let registration = &registration["params"]["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    assert_eq!(
+        registration["registerOptions"]["watchers"][0]["globPattern"],
+        "**/cudalens.toml"
+    );
+
+    // Changed on disk: both documents are analysed again without an edit.
+    std::fs::write(
+        &toml,
+        "disabledRules = [\"block-size-not-multiple-of-32\"]\n",
+    )
+    .expect("write config");
+    let changed = json!({"changes": [{"uri": uri_of(&toml), "type": 2}]});
+    client.notify("workspace/didChangeWatchedFiles", changed.clone());
+    for uri in [&ours, &vendored] {
+        client.diagnostics_until(uri, |d| {
+            let codes = codes(d);
+            codes.contains(&"bank-conflict") && !codes.contains(&"block-size-not-multiple-of-32")
+        });
+    }
+
+    // A broken file is reported once and turns nothing off.
+    std::fs::write(&toml, "disabledRules = [\"bank-conflicts\"]\n").expect("write config");
+    client.notify("workspace/didChangeWatchedFiles", changed);
+    let warning = client.wait_for(|m| m["method"] == "window/showMessage");
+    assert_eq!(warning["params"]["type"], 2, "{warning:#}");
+    let message = warning["params"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("unknown rule `bank-conflicts`"),
+        "{message}"
+    );
+    for uri in [&ours, &vendored] {
+        client.diagnostics_until(uri, |d| codes(d).contains(&"block-size-not-multiple-of-32"));
+    }
+    assert!(
+        client
+            .try_wait_for(
+                &|m| m["method"] == "window/showMessage",
+                std::time::Duration::from_millis(300)
+            )
+            .is_none(),
+        "reported once"
+    );
+    assert!(client.shutdown_and_exit().success());
+}
+
+/// The includer is opened (and being analysed) when the header it includes
+/// is opened with other text: its diagnostics end up following the open
+/// header, whichever finishes first.
+#[test]
+fn a_header_opened_while_its_includer_is_analysed_is_taken_into_account() {
+    let Fixture {
+        mut client,
+        uri,
+        header_uri,
+        _dir,
+    } = start(Value::Null);
+    let source = SOURCE.replace("1000>>>", "BLOCK>>>");
+    let header = format!("{HEADER}#define BLOCK 1000\n");
+    client.open(&uri, &source, 1);
+    client.open(&header_uri, &header, 1);
+    client.diagnostics_until(&uri, |d| {
+        d.iter()
+            .any(|d| d["code"] == "block-size-not-multiple-of-32")
+    });
+    assert!(client.shutdown_and_exit().success());
+}
+
+/// The editors attach to C/C++ headers too, because kernels live in them:
+/// a `.hpp` holding kernels is analysed and reported like a `.cu`, while a
+/// plain C++ header gets no diagnostic at all, not even what the same text
+/// would get as CUDA source.
+#[test]
+fn headers_are_reported_only_when_they_hold_cuda_code() {
+    let Fixture {
+        mut client, _dir, ..
+    } = start(Value::Null);
+    let root = _dir.path().canonicalize().expect("canonical temp dir");
+    let plain = "#include \"nowhere.h\"\nint add(int a, int b) { return a + b; }\n";
+    let as_cuda = uri_of(&root.join("plain.cu"));
+    client.open(&as_cuda, plain, 1);
+    assert!(codes(&client.diagnostics(&as_cuda, 1)).contains(&"include-not-found"));
+    let as_header = uri_of(&root.join("plain.h"));
+    client.open(&as_header, plain, 1);
+    assert_eq!(client.diagnostics(&as_header, 1), Vec::<Value>::new());
+    let kernels = uri_of(&root.join("kernels.hpp"));
+    client.open(&kernels, SOURCE, 1);
+    assert!(codes(&client.diagnostics(&kernels, 1)).contains(&"bank-conflict"));
+    assert!(client.shutdown_and_exit().success());
+}

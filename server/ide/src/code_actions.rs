@@ -1,7 +1,10 @@
 //! Code actions: quick fixes from the analyses' fixes and from plugins,
-//! "fix all" (only the fixes proven safe, `Fix::safe`, so it can run on
-//! save), and with the cursor in a kernel "Transpile `k` to WGSL".
+//! "Ignore this finding here" (a `cudalens-ignore` comment), "fix all" (only
+//! the fixes proven safe, `Fix::safe`, so it can run on save), and with the
+//! cursor in a kernel "Transpile `k` to WGSL".
 
+use cudalens_analysis::rules::{self, Category};
+use cudalens_analysis::suppress::ignore_edit;
 use cudalens_analysis::{Diagnostic, Edit};
 use cudalens_plugin_host::protocol::{PluginDiagnostic, TextEdit as PluginEdit};
 use cudalens_syntax::{Position, Span};
@@ -76,6 +79,7 @@ pub fn code_actions(
     if wants(ActionKind::QuickFix) {
         actions.extend(quick_fixes(snapshot, range));
         actions.extend(plugin_actions(snapshot, range));
+        actions.extend(ignore_actions(snapshot, range));
     }
     if wants(ActionKind::Refactor)
         && let Some(transpile) = transpile_action(snapshot, range)
@@ -127,6 +131,43 @@ fn quick_fixes(snapshot: &Snapshot, range: Span) -> Vec<CodeAction> {
             })
         })
         .collect()
+}
+
+/// "Ignore this finding here" for each cudalens diagnostic touching
+/// `range`: a `// cudalens-ignore[code]: ` comment for the user to give a
+/// reason in. Never preferred, never in fix-all: silencing is a decision.
+/// Not offered for the suppression rules (their findings are about the
+/// comments), for `file-too-large` (the file is not read), nor where no
+/// comment line can go (`ignore_edit`).
+fn ignore_actions(snapshot: &Snapshot, range: Span) -> Vec<CodeAction> {
+    let text = &snapshot.text;
+    let diagnostics = &snapshot.analyzed.analysis.diagnostics;
+    let mut out: Vec<CodeAction> = Vec::new();
+    for d in diagnostics.iter().filter(|d| touches(d.span, range)) {
+        let Some(rule) = rules::find(d.code) else {
+            continue;
+        };
+        if rule.category == Category::Suppression || rule.code == rules::file_too_large::CODE {
+            continue;
+        }
+        let Some(edit) = ignore_edit(text, d.span, d.code) else {
+            continue;
+        };
+        // Two findings of one rule on a line need one comment.
+        let duplicate = out
+            .iter()
+            .any(|a| a.edits.as_ref() == Some(&ActionEdits::Document(vec![edit.clone()])));
+        if duplicate {
+            continue;
+        }
+        let title = format!("Ignore this finding here ({})", d.code);
+        let mut action = CodeAction::new(title, ActionKind::QuickFix);
+        action.fixes = Some(FixedDiagnostic::Analysis(d.clone()));
+        action.edits = Some(ActionEdits::Document(vec![edit]));
+        action.preferred = Some(false);
+        out.push(action);
+    }
+    out
 }
 
 /// Plugin diagnostics with edits under the cursor, and plugin code actions
@@ -248,6 +289,8 @@ mod tests {
         expect.assert_eq(&out);
     }
 
+    /// The lines of `text` with `edits` applied that differ from `text`
+    /// (between the unchanged lines at either end), numbered as after the edit.
     fn changed_lines(text: &str, edits: &[Edit]) -> String {
         let mut sorted = edits.to_vec();
         sorted.sort_by_key(|e| std::cmp::Reverse(e.span.start));
@@ -256,11 +299,22 @@ mod tests {
             edited.replace_range(e.span.start..e.span.end, &e.new_text);
         }
         let before: Vec<&str> = text.lines().collect();
-        edited
-            .lines()
+        let after: Vec<&str> = edited.lines().collect();
+        let same_start = before
+            .iter()
+            .zip(&after)
+            .take_while(|(b, a)| b == a)
+            .count();
+        let same_end = before[same_start..]
+            .iter()
+            .rev()
+            .zip(after[same_start..].iter().rev())
+            .take_while(|(b, a)| b == a)
+            .count();
+        after[same_start..after.len() - same_end]
+            .iter()
             .enumerate()
-            .filter(|(i, line)| before.get(*i) != Some(line))
-            .map(|(i, line)| format!("{}: {}\n", i + 1, line.trim()))
+            .map(|(i, line)| format!("{}: {}\n", same_start + i + 1, line.trim()))
             .collect()
     }
 
@@ -278,11 +332,13 @@ mod tests {
             false,
             &all,
             expect![[r#"
-            Pad `tile` by one column (32→33) to spread rows across banks (32-way → 1-way) (QuickFix, preferred Some(true), fixes true)
-            2: __shared__ float tile[32][33];
-            Transpile `transpose` to WGSL (Refactor, preferred None, fixes false)
-              runs Transpile(KernelTarget { uri: "file:///fixture/main.cu", kernel: Some("transpose"), position: Some(Position { line: 2, character: 4 }) })
-        "#]],
+                Pad `tile` by one column (32→33) to spread rows across banks (32-way → 1-way) (QuickFix, preferred Some(true), fixes true)
+                2: __shared__ float tile[32][33];
+                Ignore this finding here (bank-conflict) (QuickFix, preferred Some(false), fixes true)
+                3: // cudalens-ignore[bank-conflict]:
+                Transpile `transpose` to WGSL (Refactor, preferred None, fixes false)
+                  runs Transpile(KernelTarget { uri: "file:///fixture/main.cu", kernel: Some("transpose"), position: Some(Position { line: 2, character: 4 }) })
+            "#]],
         );
     }
 
@@ -374,6 +430,121 @@ mod tests {
             ]
         "#]]
         .assert_debug_eq(&shown);
+    }
+
+    /// The edits of the "Ignore this finding here" actions at the range,
+    /// each as the whole edited text.
+    fn ignore_edits(text: &str) -> (fixture::Fixture, Vec<String>) {
+        let f = fixture::analyze(text);
+        let range = f.ranges[0];
+        let edited = code_actions(&f.snapshot, range, false, |k| k == ActionKind::QuickFix)
+            .into_iter()
+            .filter(|a| a.title.starts_with("Ignore this finding here"))
+            .map(|a| {
+                let Some(ActionEdits::Document(edits)) = &a.edits else {
+                    panic!("no edits: {a:?}")
+                };
+                let mut edited = f.snapshot.text.to_string();
+                for e in edits.iter().rev() {
+                    edited.replace_range(e.span.start..e.span.end, &e.new_text);
+                }
+                edited
+            })
+            .collect();
+        (f, edited)
+    }
+
+    /// The comment goes on the line before, indented as the finding, and
+    /// silences it: analysed again, only the missing reason is reported.
+    #[test]
+    fn ignoring_a_finding_silences_it() {
+        let (f, edited) = ignore_edits(TRANSPOSE);
+        let [edited] = edited.as_slice() else {
+            panic!("one action: {edited:?}")
+        };
+        let diff = changed_lines(
+            &f.snapshot.text,
+            &[Edit {
+                span: Span::new(0, f.snapshot.text.len()),
+                new_text: edited.clone(),
+            }],
+        );
+        expect![[r#"
+            3: // cudalens-ignore[bank-conflict]:
+        "#]]
+        .assert_eq(&diff);
+        assert!(edited.contains("\n    // cudalens-ignore[bank-conflict]: \n    tile["));
+        let codes = |f: &fixture::Fixture| -> Vec<&'static str> {
+            let diagnostics = &f.snapshot.analyzed.analysis.diagnostics;
+            diagnostics.iter().map(|d| d.code).collect()
+        };
+        assert_eq!(codes(&f), ["bank-conflict", "grid-too-small"]);
+        let again = fixture::analyze(edited);
+        assert_eq!(
+            codes(&again),
+            ["suppression-without-reason", "grid-too-small"]
+        );
+    }
+
+    /// A second rule on a line already suppressing one joins its comment.
+    #[test]
+    fn ignoring_joins_a_suppression_on_the_line() {
+        let text = r#"
+            __global__ void t(float* out, const float* in) {
+                __shared__ float tile[32][32];
+                tile[threadIdx.x][threadIdx.y] = in[threadIdx.x * 32]; // cudalens-ignore[uncoalesced-access]: measured
+            //  ^^^^
+                __syncthreads();
+                out[threadIdx.x] = tile[threadIdx.y][threadIdx.x];
+            }
+            void run(float* o, const float* i) { t<<<1, dim3(32, 32)>>>(o, i); }
+            "#;
+        let (f, edited) = ignore_edits(text);
+        let [edited] = edited.as_slice() else {
+            panic!("one action: {edited:?}")
+        };
+        assert!(
+            edited.contains("// cudalens-ignore[uncoalesced-access, bank-conflict]: measured"),
+            "{edited}"
+        );
+        assert_eq!(edited.lines().count(), f.snapshot.text.lines().count());
+    }
+
+    /// No comment line can go after a line continued with a backslash (in a
+    /// macro it would end the macro), and none for the suppression rules.
+    #[test]
+    fn not_offered_where_a_comment_cannot_go() {
+        let continued = r#"
+            __global__ void t(float* out) {
+                __shared__ float tile[32][32];
+                float v = 1.0f; \
+                tile[threadIdx.x][threadIdx.y] = v;
+            //  ^^^^
+                __syncthreads();
+                out[threadIdx.x] = tile[threadIdx.y][threadIdx.x];
+            }
+            void run(float* o) { t<<<1, dim3(32, 32)>>>(o); }
+            "#;
+        let f = fixture::analyze(continued);
+        let on_the_line: Vec<&str> = f
+            .snapshot
+            .analyzed
+            .analysis
+            .diagnostics
+            .iter()
+            .filter(|d| touches(d.span, f.ranges[0]))
+            .map(|d| d.code)
+            .collect();
+        assert_eq!(
+            on_the_line,
+            ["bank-conflict"],
+            "the finding spans the continuation"
+        );
+        let (_, edited) = ignore_edits(continued);
+        assert_eq!(edited, Vec::<String>::new());
+        let reasonless = "int x; // cudalens-ignore[bank-conflict]\n//     ^^^^\n";
+        let (_, edited) = ignore_edits(reasonless);
+        assert_eq!(edited, Vec::<String>::new());
     }
 
     #[test]

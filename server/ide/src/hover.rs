@@ -11,7 +11,7 @@ use cudalens_occupancy::render;
 use cudalens_syntax::Span;
 
 use crate::Snapshot;
-use crate::text::{figure, shared_array_bytes, word_at};
+use crate::text::{BankConflict, bank_conflict, figure, shared_array_bytes, word_at};
 
 /// What a hover shows: Markdown, and the span it is about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,7 @@ fn access_markdown(a: &AccessReport) -> String {
         "**{space} {kind}** of `{}` ({}-byte elements) in `{}`\n\n",
         a.array, a.element_bytes, a.kernel
     );
+    let waste = a.waste();
     if let (Some(sectors), Some(ideal)) = (a.sectors_per_request, a.ideal_sectors) {
         let _ = write!(
             md,
@@ -60,21 +61,35 @@ fn access_markdown(a: &AccessReport) -> String {
             figure(sectors),
             figure(ideal)
         );
-        if ideal > 0.0 && sectors > ideal * 1.05 {
-            let _ = write!(
-                md,
-                " — {}× the ideal memory traffic",
-                figure(sectors / ideal)
-            );
+        if let Some(w) = waste {
+            let _ = write!(md, " — {}× the ideal memory traffic", figure(w.ratio()));
         }
         md.push('\n');
     }
-    if let Some(ways) = a.bank_conflict_ways {
-        if ways > 1.0 {
-            let _ = writeln!(md, "{}-way bank conflict per warp request", figure(ways));
-        } else {
-            md.push_str("no bank conflict\n");
+    if let Some(conflict) = bank_conflict(a) {
+        let _ = match conflict {
+            BankConflict::Wasteful(ways) => {
+                write!(md, "{}-way bank conflict per warp request", figure(ways))
+            }
+            BankConflict::Minor(ways) => write!(
+                md,
+                "{}-way bank conflict per warp request: minor, not reported",
+                figure(ways)
+            ),
+            BankConflict::None => write!(md, "no bank conflict"),
+        };
+        // Wide elements need several wavefronts even without a conflict.
+        if let (Some(wavefronts), Some(ideal)) = (a.bank_conflict_ways, a.ideal_wavefronts)
+            && figure(ideal) != "1"
+        {
+            let _ = write!(
+                md,
+                " ({} wavefronts per request, ideal {})",
+                figure(wavefronts),
+                figure(ideal)
+            );
         }
+        md.push('\n');
     }
     if a.block_assumed {
         md.push_str(
@@ -281,6 +296,52 @@ mod tests {
                 **shared store** of `tile` (4-byte elements) in `t`
 
                 32-way bank conflict per warp request
+            "#]],
+        );
+    }
+
+    /// A `float4` access needs 4 wavefronts without any conflict: it is
+    /// conflict-free, as the diagnostics (none here) say.
+    #[test]
+    fn wide_shared_access_without_conflict() {
+        check(
+            r#"
+            __global__ void k(float4* out) {
+                __shared__ float4 tile[256];
+                tile[threadIdx.x] = out[threadIdx.x];
+                __syncthreads();
+                out[threadIdx.x] = ti$0le[threadIdx.x];
+                //                 ^^^^^^^^^^^^^^^^^^^
+            }
+            void run(float4* o) { k<<<1, 256>>>(o); }
+            "#,
+            expect![[r#"
+                **shared load** of `tile` (16-byte elements) in `k`
+
+                no bank conflict (4 wavefronts per request, ideal 4)
+            "#]],
+        );
+    }
+
+    /// A `float4` column of a row-major tile: each request needs 8 times the
+    /// wavefronts of a conflict-free one.
+    #[test]
+    fn wide_shared_access_with_a_conflict() {
+        check(
+            r#"
+            __global__ void k(float4* out) {
+                __shared__ float4 tile[32][32];
+                tile[threadIdx.x][0] = out[threadIdx.x];
+                __syncthreads();
+                out[threadIdx.x] = ti$0le[threadIdx.x][1];
+                //                 ^^^^^^^^^^^^^^^^^^^^^^
+            }
+            void run(float4* o) { k<<<1, 32>>>(o); }
+            "#,
+            expect![[r#"
+                **shared load** of `tile` (16-byte elements) in `k`
+
+                8-way bank conflict per warp request (32 wavefronts per request, ideal 4)
             "#]],
         );
     }

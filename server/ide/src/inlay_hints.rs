@@ -9,7 +9,7 @@ use cudalens_syntax::Span;
 
 use crate::Snapshot;
 use crate::settings::Settings;
-use crate::text::{figure, touches};
+use crate::text::{BankConflict, bank_conflict, figure, touches};
 
 /// A label shown after the text at `offset`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,25 +79,24 @@ fn launch_tooltip(l: &LaunchReport) -> Option<String> {
         .or_else(|| l.error.clone())
 }
 
+/// The cost of an access, by the one verdict the diagnostics use
+/// (`AccessReport::waste`): the ideal is named only for a wasteful access.
 fn access_label(a: &AccessReport) -> Option<String> {
     match a.space {
         MemorySpace::Global => {
             let sectors = a.sectors_per_request?;
-            Some(match a.ideal_sectors {
-                Some(ideal) if sectors > ideal + 0.05 => {
+            Some(match (a.waste(), a.ideal_sectors) {
+                (Some(_), Some(ideal)) => {
                     format!("{} sectors/req (ideal {})", figure(sectors), figure(ideal))
                 }
                 _ => format!("{} sectors/req", figure(sectors)),
             })
         }
-        MemorySpace::Shared => {
-            let ways = a.bank_conflict_ways?;
-            Some(if ways > 1.05 {
-                format!("{}-way", figure(ways))
-            } else {
-                "no conflict".to_string()
-            })
-        }
+        MemorySpace::Shared => Some(match bank_conflict(a)? {
+            BankConflict::Wasteful(ways) => format!("{}-way", figure(ways)),
+            BankConflict::Minor(ways) => format!("{}-way, minor", figure(ways)),
+            BankConflict::None => "no conflict".to_string(),
+        }),
     }
 }
 
@@ -166,6 +165,40 @@ mod tests {
             10:     heavy<<<4, 48>>>(o)⟨occupancy 100% (64/64 warps) — limited by warps | occupancy 100% (64/64 warps) — limited by warps: 48 threads/block⟩;
         "#]],
         );
+    }
+
+    /// `float4` accesses need 4 wavefronts without any conflict; a
+    /// column of a `float4` tile is a real conflict.
+    #[test]
+    fn wide_shared_accesses_are_judged_against_their_ideal() {
+        let settings = Settings {
+            inlay_access_cost: true,
+            ..Settings::default()
+        };
+        let text = r#"
+            __global__ void k(float4* out) {
+                __shared__ float4 row[256];
+                __shared__ float4 tile[32][32];
+                row[threadIdx.x] = out[threadIdx.x];
+                tile[threadIdx.x][0] = out[threadIdx.x];
+                __syncthreads();
+                out[threadIdx.x] = row[threadIdx.x];
+            }
+            void run(float4* o) { k<<<1, 256>>>(o); }
+            "#;
+        let f = fixture::analyze_with(text, settings.clone());
+        let everything = Span::new(0, f.snapshot.text.len());
+        let labels: Vec<(usize, String)> = inlay_hints(&f.snapshot, everything, &settings)
+            .into_iter()
+            .filter(|h| h.tooltip.is_none())
+            .map(|h| (h.offset, h.label))
+            .collect();
+        expect![[r#"
+            4:     row[threadIdx.x]⟨no conflict⟩ = out[threadIdx.x]⟨16 sectors/req⟩;
+            5:     tile[threadIdx.x][0]⟨8-way⟩ = out[threadIdx.x]⟨16 sectors/req⟩;
+            7:     out[threadIdx.x]⟨16 sectors/req⟩ = row[threadIdx.x]⟨no conflict⟩;
+        "#]]
+        .assert_eq(&fixture::with_labels(&f.snapshot.text, &labels));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use cudalens_analysis::{AccessReport, KernelReport};
+use cudalens_analysis::{AccessReport, KernelReport, MemorySpace};
 use cudalens_plugin_host::protocol::{
     AccessMetrics, AnalysisDiagnostic, AnalysisResults, KernelModel, KernelParameter,
     Position as PluginPosition, Range as PluginRange, Severity as PluginSeverity, SharedArray,
@@ -125,12 +125,14 @@ fn access_metrics(index: &LineIndex, a: &AccessReport) -> AccessMetrics {
     }
 }
 
+/// The access's class by the one verdict the diagnostics use
+/// (`AccessReport::is_wasteful`).
 fn access_pattern(a: &AccessReport) -> &'static str {
-    match (a.sectors_per_request, a.ideal_sectors, a.bank_conflict_ways) {
-        (Some(s), Some(ideal), _) if s > ideal + 0.5 => "uncoalesced",
-        (Some(_), _, _) => "coalesced",
-        (_, _, Some(ways)) if ways > 1.0 => "bank-conflict",
-        _ => "conflict-free",
+    match (a.space, a.is_wasteful()) {
+        (MemorySpace::Global, true) => "uncoalesced",
+        (MemorySpace::Global, false) => "coalesced",
+        (MemorySpace::Shared, true) => "bank-conflict",
+        (MemorySpace::Shared, false) => "conflict-free",
     }
 }
 
@@ -209,5 +211,51 @@ mod tests {
             has features true
         "#]]
         .assert_eq(&out);
+    }
+
+    /// Patterns follow the one verdict: a `float4` shared access needing
+    /// its 4 wavefronts is conflict-free.
+    #[test]
+    fn wide_shared_accesses_are_conflict_free() {
+        let f = fixture::analyze(
+            r#"
+            __global__ void k(float4* out) {
+                __shared__ float4 row[256];
+                row[threadIdx.x] = out[threadIdx.x];
+                __syncthreads();
+                out[threadIdx.x] = row[threadIdx.x];
+            }
+            void run(float4* o) { k<<<1, 256>>>(o); }
+            "#,
+        );
+        let kernel = &f.snapshot.analyzed.analysis.kernels[0];
+        let model = kernel_model(&f.snapshot, kernel);
+        let patterns: Vec<(String, &str)> = model
+            .analysis
+            .accesses
+            .iter()
+            .map(|a| (a.array.clone(), a.pattern.as_str()))
+            .collect();
+        expect![[r#"
+            [
+                (
+                    "row",
+                    "conflict-free",
+                ),
+                (
+                    "out",
+                    "coalesced",
+                ),
+                (
+                    "out",
+                    "coalesced",
+                ),
+                (
+                    "row",
+                    "conflict-free",
+                ),
+            ]
+        "#]]
+        .assert_debug_eq(&patterns);
     }
 }

@@ -63,6 +63,17 @@ impl Snapshot {
         }
     }
 
+    /// A C/C++ header (by its name) that defines no device code and launches
+    /// nothing: the editor attaches to headers because kernels live in them,
+    /// but says nothing about the plain C++ ones.
+    pub fn is_header_without_cuda(&self) -> bool {
+        use cudalens_syntax::file_kind::FileKind;
+        self.path
+            .as_deref()
+            .is_some_and(|p| FileKind::of(p) == FileKind::CppHeader)
+            && !self.analyzed.model.has_cuda_code()
+    }
+
     /// This snapshot with the plugins' answers for its version.
     pub fn with_plugin_results(&self, plugin_results: Vec<PluginFindings>) -> Snapshot {
         Snapshot {

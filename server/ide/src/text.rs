@@ -1,6 +1,8 @@
 //! Small helpers the features share: the word under the cursor, span
-//! overlap, cost figures, the bytes of a `__shared__` array.
+//! overlap, cost figures, bank conflicts as shown, the bytes of a
+//! `__shared__` array.
 
+use cudalens_analysis::{AccessReport, MemorySpace};
 use cudalens_syntax::Span;
 
 /// The identifier (letters, digits, `_`) around `offset`, with its span.
@@ -49,6 +51,34 @@ pub fn figure(value: f64) -> String {
     } else {
         format!("{value:.1}")
     }
+}
+
+/// A shared access's bank conflict as hovers and inlay hints show it, judged
+/// by the one verdict the diagnostics use (`AccessReport::waste`), in
+/// "ways" relative to a conflict-free access of the same width (a `float4`
+/// access needs 4 wavefronts without any conflict: 1-way).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BankConflict {
+    /// Reported as `bank-conflict`: this many times the ideal wavefronts.
+    Wasteful(f64),
+    /// Above the ideal but within what the verdict tolerates.
+    Minor(f64),
+    None,
+}
+
+/// `None` for a global access or a shared one without counts.
+pub fn bank_conflict(a: &AccessReport) -> Option<BankConflict> {
+    if a.space != MemorySpace::Shared {
+        return None;
+    }
+    let wavefronts = a.bank_conflict_ways?;
+    let ideal = a.ideal_wavefronts.filter(|i| *i > 0.0).unwrap_or(1.0);
+    let ways = wavefronts / ideal;
+    Some(match a.waste() {
+        Some(w) => BankConflict::Wasteful(w.ratio()),
+        None if figure(ways) != "1" && ways > 1.0 => BankConflict::Minor(ways),
+        None => BankConflict::None,
+    })
 }
 
 #[cfg(test)]

@@ -193,4 +193,22 @@ step('the conflict is gone after the edit (incremental sync)', function()
   end)
 end)
 
+step('a C++ header with kernels attaches and is analysed; a .cpp source does not attach', function()
+  local dir = vim.fs.dirname(file)
+  local header = dir .. '/kernels.hpp'
+  vim.fn.writefile(vim.fn.readfile(file), header)
+  vim.cmd.edit(vim.fn.fnameescape(header))
+  local hbuf = vim.api.nvim_get_current_buf()
+  wait_for('a bank-conflict diagnostic in the .hpp', function()
+    return #vim.tbl_filter(function(d)
+      return d.source == 'cudalens' and d.code == 'bank-conflict'
+    end, vim.diagnostic.get(hbuf)) > 0
+  end)
+  local source = dir .. '/host.cpp'
+  vim.fn.writefile({ 'int main() { return 0; }' }, source)
+  vim.cmd.edit(vim.fn.fnameescape(source))
+  vim.wait(500)
+  assert(require('cudalens.util').client(0) == nil, 'cudalens attached to a .cpp source')
+end)
+
 finish(nil)

@@ -5,11 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-/// Extensions analysed when walking a directory.
-const CUDA_EXTENSIONS: &[&str] = &["cu", "cuh"];
-/// C++ headers, analysed when walking a directory and reported only when
-/// they hold CUDA code.
-const HEADER_EXTENSIONS: &[&str] = &["h", "hpp", "hh", "hxx", "inl"];
+use cudalens_syntax::file_kind::FileKind;
 
 /// A file to analyse.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,17 +53,16 @@ fn walk(dir: &Path, out: &mut Vec<Source>) {
         if kind.is_dir() && !hidden {
             walk(&path, out);
         } else if kind.is_file() {
-            let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if CUDA_EXTENSIONS.contains(&ext) {
-                out.push(Source {
+            match FileKind::of(&path) {
+                FileKind::Cuda => out.push(Source {
                     path,
                     only_if_cuda: false,
-                });
-            } else if HEADER_EXTENSIONS.contains(&ext) {
-                out.push(Source {
+                }),
+                FileKind::CppHeader => out.push(Source {
                     path,
                     only_if_cuda: true,
-                });
+                }),
+                FileKind::Other => {}
             }
         }
     }

@@ -21,6 +21,9 @@ pub struct ClientSupport {
     pub work_done_progress: bool,
     /// `window/showDocument` (opening generated WGSL and reports).
     pub show_document: bool,
+    /// `client/registerCapability` for `workspace/didChangeWatchedFiles`
+    /// (watching `cudalens.toml`).
+    pub watched_files_registration: bool,
 }
 
 /// What the server offers.
@@ -89,6 +92,10 @@ impl From<&ClientCapabilities> for ClientSupport {
                 .as_ref()
                 .and_then(|w| w.show_document.as_ref())
                 .is_some_and(|d| d.support),
+            watched_files_registration: workspace
+                .and_then(|w| w.did_change_watched_files.as_ref())
+                .and_then(|d| d.dynamic_registration)
+                .unwrap_or(false),
             show_message_request: caps
                 .window
                 .as_ref()

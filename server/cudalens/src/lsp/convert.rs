@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use tower_lsp_server::ls_types as lsp;
 
-use cudalens_analysis::{Diagnostic, Edit};
+use cudalens_analysis::{Diagnostic, Edit, rules};
 use cudalens_ide::code_actions::{ActionEdits, ActionKind, CodeAction, FixedDiagnostic};
 use cudalens_ide::code_lens::CodeLens;
 use cudalens_ide::commands::Command;
@@ -75,11 +75,18 @@ pub fn diagnostic(uri: &lsp::Uri, index: &LineIndex, d: &Diagnostic) -> lsp::Dia
         range: range(index, d.span),
         severity: Some(severity(d.severity)),
         code: Some(lsp::NumberOrString::String(d.code.to_string())),
+        code_description: code_description(d.code),
         source: Some(SOURCE.to_string()),
         message: d.message.clone(),
         related_information: (!related.is_empty()).then_some(related),
         ..Default::default()
     }
+}
+
+/// The link to the rule's page (`codeDescription`), for a registry rule.
+pub fn code_description(code: &str) -> Option<lsp::CodeDescription> {
+    let href = rules::find(code)?.docs_url().parse().ok()?;
+    Some(lsp::CodeDescription { href })
 }
 
 /// Edits on one document as a workspace edit.

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tower_lsp_server::ls_types as lsp;
 
+use cudalens_analysis::rules;
 use cudalens_syntax::Span;
 
 use super::convert;
@@ -78,6 +79,9 @@ fn wire_diagnostics<'a>(
     wgsl: &'a [lsp::Diagnostic],
     related_information: bool,
 ) -> Vec<Wire<'a>> {
+    if snapshot.is_header_without_cuda() {
+        return Vec::new();
+    }
     let mut positions = snapshot.index.cursor();
     let mut range = |span: Span| {
         let (start, end) = (positions.position(span.start), positions.position(span.end));
@@ -107,6 +111,9 @@ fn wire_diagnostics<'a>(
             range: range_of_d,
             severity: convert::severity(d.severity),
             code: d.code,
+            code_description: rules::find(d.code).map(|rule| WireCodeDescription {
+                href: rule.docs_url(),
+            }),
             source: convert::SOURCE,
             message: &d.message,
             related_information: related,
@@ -152,10 +159,18 @@ struct WireDiagnostic<'a> {
     range: lsp::Range,
     severity: lsp::DiagnosticSeverity,
     code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    code_description: Option<WireCodeDescription>,
     source: &'a str,
     message: &'a str,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     related_information: Vec<WireRelated<'a>>,
+}
+
+/// `lsp::CodeDescription`: the rule's page.
+#[derive(Serialize)]
+struct WireCodeDescription {
+    href: String,
 }
 
 #[derive(Serialize)]

@@ -26,7 +26,15 @@ use crate::services::NewestVersion;
 use cudalens_syntax::model::ModelCache;
 
 /// `textDocument/didOpen`: starts the document's task.
+///
+/// Its text is what files including it read from now on: recorded here,
+/// before the next message is handled, not when the task gets to it, so a
+/// file opened after it is analysed with it from its first publish.
 pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
+    let path = convert::uri_to_path(&uri);
+    if let Some(path) = &path {
+        state.set_open_text(path, Some(Arc::from(text.as_str())));
+    }
     let (events, rx) = mpsc::unbounded_channel();
     let (snapshot_tx, snapshot) = watch::channel(None);
     let generation = state.next_generation.fetch_add(1, Ordering::Relaxed);
@@ -45,7 +53,7 @@ pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
     }
     let task = DocTask {
         state: state.clone(),
-        path: convert::uri_to_path(&uri),
+        path,
         uri,
         generation,
         newest,
@@ -76,8 +84,7 @@ pub async fn close(state: &ServerState, uri: &Uri) {
         doc.newest.close();
         state.forget_analyzed(uri);
         if let Some(path) = convert::uri_to_path(uri) {
-            state.open_texts.remove(&path);
-            state.reanalyze_includers(&path);
+            state.set_open_text(&path, None);
         }
         diagnostics::clear(state, uri).await;
     }
@@ -249,12 +256,14 @@ impl DocTask {
 
     async fn apply(&mut self, batch: Vec<DocEvent>) {
         let mut text_events = Vec::new();
+        let mut edited = false;
         let mut hibernate = false;
         for event in batch {
             match event {
                 DocEvent::Open { .. } => text_events.push(event),
                 DocEvent::Change { .. } => {
                     self.reanalysed = true;
+                    edited = true;
                     text_events.push(event)
                 }
                 DocEvent::Reanalyze { header_changed } => {
@@ -298,10 +307,13 @@ impl DocTask {
             Err(e) => self.log_internal_error(&e.to_string()).await,
         }
         if let (Some(path), Some(doc)) = (&self.path, &self.doc) {
-            self.state
-                .open_texts
-                .insert(path.clone(), doc.text().clone());
-            self.state.reanalyze_includers(path);
+            let text = doc.text().clone();
+            if edited {
+                self.state.set_open_text(path, Some(text));
+            } else {
+                // The text `open` recorded, now shared with the document.
+                self.state.open_texts.insert(path.clone(), text);
+            }
         }
     }
 
@@ -317,6 +329,7 @@ impl DocTask {
         let tree = doc.syntax().cloned();
         let path = self.path.clone();
         let provider = self.state.source_provider();
+        let headers_read_at = self.state.text_clock();
         let base_flags = self.base_flags.take();
         let nvcc = self.state.nvcc.clone();
         let task_settings = settings.clone();
@@ -332,12 +345,25 @@ impl DocTask {
             drop(published);
             let base = base_flags.unwrap_or_else(|| compile_commands_flags(path.as_deref()));
             let flags = task_settings.compile_flags(base.clone());
+            let workspace = path.as_deref().map(crate::rule_config::disabled_for);
+            let (disabled_here, rule_problem) = match workspace {
+                Some(Err(problem)) => (Vec::new(), Some(problem)),
+                Some(Ok(disabled)) => (disabled, None),
+                None => (Vec::new(), None),
+            };
             if text.len() > task_settings.max_file_bytes() {
-                let notice = Analyzed::too_large(task_settings.max_file_size_mb);
-                return (base, flags, caches, Ok(notice));
+                let code = cudalens_analysis::rules::file_too_large::CODE;
+                let disabled = task_settings.disabled_rules.contains(code)
+                    || disabled_here.iter().any(|c| c == code);
+                let notice = match disabled {
+                    true => Analyzed::default(),
+                    false => Analyzed::too_large(task_settings.max_file_size_mb),
+                };
+                return (base, flags, caches, Ok(notice), rule_problem);
             }
             let registers = nvcc.registers_for(&text, &flags, &task_settings);
-            let config = task_settings.analysis_config(registers);
+            let mut config = task_settings.analysis_config(registers);
+            config.disabled_rules.extend(disabled_here);
             let request = pipeline::Request {
                 text: &text,
                 tree: tree.as_ref(),
@@ -348,16 +374,19 @@ impl DocTask {
                 caches: Some(&mut caches),
             };
             let analyzed = pipeline::run_guarded(request);
-            (base, flags, caches, analyzed)
+            (base, flags, caches, analyzed, rule_problem)
         })
         .await;
+        if let Ok((.., Some(problem))) = &result {
+            self.report_rule_config_problem(problem).await;
+        }
         let (flags, analyzed) = match result {
-            Ok((base, flags, caches, Ok(analyzed))) => {
+            Ok((base, flags, caches, Ok(analyzed), _)) => {
                 self.base_flags = Some(base);
                 self.caches = Some(caches);
                 (flags, analyzed)
             }
-            Ok((base, flags, _possibly_inconsistent_caches, Err(panic))) => {
+            Ok((base, flags, _possibly_inconsistent_caches, Err(panic), _)) => {
                 self.base_flags = Some(base);
                 self.log_internal_error(&panic).await;
                 (flags, Analyzed::default())
@@ -377,6 +406,13 @@ impl DocTask {
             settings,
         ));
         let previous = self.snapshot_tx.send_replace(Some(snapshot.clone()));
+        // A header this analysis read was opened, edited or closed meanwhile:
+        // analyse again (its change found no snapshot including it).
+        let includes = snapshot.analyzed.model.includes.iter();
+        let resolved = includes.filter_map(|i| i.resolved.as_deref());
+        if self.state.changed_since(resolved, headers_read_at) {
+            self.dirty = true;
+        }
         if self.state.is_current(&self.uri, self.generation, version) {
             diagnostics::publish(&self.state, &snapshot).await;
             prepare_outline(&snapshot);
@@ -414,6 +450,17 @@ impl DocTask {
         self.snapshot_tx.send_replace(Some(snapshot.clone()));
         if self.state.is_current(&self.uri, self.generation, version) {
             diagnostics::publish(&self.state, &snapshot).await;
+        }
+    }
+
+    /// A `cudalens.toml` that cannot be used: shown once (until it changes).
+    async fn report_rule_config_problem(&self, problem: &str) {
+        if self.state.rule_config_problems.first_time(problem) {
+            let message = crate::rule_config::problem_message(problem);
+            self.state
+                .client
+                .show_message(MessageType::WARNING, message)
+                .await;
         }
     }
 

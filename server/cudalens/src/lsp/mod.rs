@@ -9,6 +9,7 @@
 //! - `ui.rs`: the services' `Ui` over the client;
 //! - `capabilities.rs`: what the server offers and the client supports;
 //! - `convert.rs`: cudalens ↔ LSP types; `diagnostics.rs`: publishing;
+//! - `workspace_rules.rs`: watching `cudalens.toml` for changes;
 //! - `transport.rs`: the malformed-message guard and the shared output stream.
 
 pub mod capabilities;
@@ -20,6 +21,7 @@ pub mod server;
 pub mod state;
 pub mod transport;
 pub mod ui;
+pub mod workspace_rules;
 
 use std::process::ExitCode;
 use std::sync::Arc;

@@ -20,7 +20,7 @@ use cudalens_ide::{Settings, code_actions, code_lens, definition, hover, inlay_h
 use super::capabilities::{self, ClientSupport};
 use super::state::ServerState;
 use super::transport::Output;
-use super::{convert, document, main_loop};
+use super::{convert, document, main_loop, workspace_rules};
 use crate::services::gpu_commands::{self, BenchmarkSetup};
 use crate::services::{plugins, tune, workspace_for};
 
@@ -112,6 +112,13 @@ impl LanguageServer for CudaLens {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        if self.state.support().watched_files_registration {
+            let client = self.state.client.clone();
+            let registration = workspace_rules::watcher_registration();
+            tokio::spawn(async move {
+                let _ = client.register_capability(vec![registration]).await;
+            });
+        }
         if let Some(settings) = self.pull_settings().await {
             self.apply_settings(&settings).await;
             self.state.reanalyze_all();
@@ -153,6 +160,15 @@ impl LanguageServer for CudaLens {
         self.state.reanalyze_all();
         if plugins_changed {
             self.state.restart_plugins();
+        }
+    }
+
+    /// A `cudalens.toml` changed: every open document is analysed again
+    /// (each reads the file it falls under).
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        if workspace_rules::touches_config(&params) {
+            self.state.rule_config_problems.forget();
+            self.state.reanalyze_all();
         }
     }
 

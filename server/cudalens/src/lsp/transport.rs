@@ -11,44 +11,18 @@
 //! error responses and the messages cudalens writes itself ([`Output`]) are
 //! interleaved whole, under one lock.
 
-use std::pin::Pin;
-use std::sync::Arc;
-
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::sync::Mutex;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::{ClientSocket, LanguageServer, LspService, Server};
 
-/// Largest header block and message accepted.
-const MAX_HEADER_BYTES: usize = 8 * 1024;
-const MAX_MESSAGE_BYTES: usize = 512 * 1024 * 1024;
+pub use crate::framing::Output;
+use crate::framing::{Frame, frame, read_frame};
+
 const PIPE_BYTES: usize = 256 * 1024;
 
 const PARSE_ERROR: i64 = -32700;
 const INVALID_REQUEST: i64 = -32600;
-
-/// The server's output stream, shared by tower-lsp-server (whose messages
-/// are forwarded whole) and cudalens itself: diagnostics are its largest
-/// messages (hundreds of kilobytes on a big file, after every keystroke), and
-/// writing them here serialises them once, straight to bytes, instead of to a
-/// `serde_json::Value`, then to text, then through the forwarding pipe.
-#[derive(Clone)]
-pub struct Output(Arc<Mutex<Pin<Box<dyn AsyncWrite + Send>>>>);
-
-impl Output {
-    pub fn new(writer: impl AsyncWrite + Send + 'static) -> Self {
-        Output(Arc::new(Mutex::new(Box::pin(writer))))
-    }
-
-    /// Writes one message (a JSON-RPC body) with its header and flushes.
-    pub async fn send(&self, body: &[u8]) -> std::io::Result<()> {
-        let bytes = frame(body);
-        let mut out = self.0.lock().await;
-        out.write_all(&bytes).await?;
-        out.flush().await
-    }
-}
 
 /// Serves `service` over `input`/`output` until `exit` or end of input.
 pub async fn serve<S, I>(input: I, output: Output, service: LspService<S>, socket: ClientSocket)
@@ -67,80 +41,6 @@ where
     let _ = forward.await;
     filter.abort();
     let _ = output.0.lock().await.flush().await;
-}
-
-enum Frame {
-    Message(Vec<u8>),
-    /// A header block without a usable Content-Length, or an oversized body.
-    Malformed(String),
-    Eof,
-}
-
-/// Reads one `Content-Length`-framed message. Header names are
-/// case-insensitive and lines may end in `\n` or `\r\n`.
-async fn read_frame<R: AsyncRead + Unpin>(reader: &mut BufReader<R>) -> std::io::Result<Frame> {
-    let mut length: Option<Result<usize, String>> = None;
-    let mut header_bytes = 0;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = reader
-            .take((MAX_HEADER_BYTES + 1) as u64)
-            .read_until(b'\n', &mut line)
-            .await?;
-        if n == 0 {
-            return Ok(Frame::Eof);
-        }
-        header_bytes += n;
-        if header_bytes > MAX_HEADER_BYTES {
-            return Ok(Frame::Malformed("header block too long".into()));
-        }
-        let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end_matches(['\r', '\n']);
-        if text.is_empty() {
-            if header_bytes <= 2 {
-                continue; // stray blank line between messages
-            }
-            break;
-        }
-        if let Some((name, value)) = text.split_once(':')
-            && name.trim().eq_ignore_ascii_case("content-length")
-        {
-            length = Some(
-                value
-                    .trim()
-                    .parse::<usize>()
-                    .map_err(|_| format!("invalid Content-Length `{}`", value.trim())),
-            );
-        }
-    }
-    let length = match length {
-        None => return Ok(Frame::Malformed("missing Content-Length header".into())),
-        Some(Err(e)) => return Ok(Frame::Malformed(e)),
-        Some(Ok(n)) => n,
-    };
-    if length > MAX_MESSAGE_BYTES {
-        let skipped =
-            tokio::io::copy(&mut reader.take(length as u64), &mut tokio::io::sink()).await?;
-        if skipped < length as u64 {
-            return Ok(Frame::Eof);
-        }
-        return Ok(Frame::Malformed(format!(
-            "message of {length} bytes is too large"
-        )));
-    }
-    let mut body = vec![0; length];
-    match reader.read_exact(&mut body).await {
-        Ok(_) => Ok(Frame::Message(body)),
-        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(Frame::Eof),
-        Err(e) => Err(e),
-    }
-}
-
-fn frame(body: &[u8]) -> Vec<u8> {
-    let mut out = format!("Content-Length: {}\r\n\r\n", body.len()).into_bytes();
-    out.extend_from_slice(body);
-    out
 }
 
 /// Why a message cannot go to the server, as (code, message, id).
@@ -214,33 +114,6 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    async fn frames(input: &[u8]) -> Vec<String> {
-        let mut reader = BufReader::new(input);
-        let mut out = Vec::new();
-        loop {
-            match read_frame(&mut reader).await {
-                Ok(Frame::Message(b)) => out.push(String::from_utf8_lossy(&b).into_owned()),
-                Ok(Frame::Malformed(r)) => out.push(format!("malformed: {r}")),
-                Ok(Frame::Eof) | Err(_) => return out,
-            }
-        }
-    }
-
-    #[tokio::test]
-    async fn frames_with_any_header_case_and_line_ending() {
-        let input = b"Content-Length: 2\r\n\r\n{}content-length: 3\nContent-Type: x\n\n[1]";
-        assert_eq!(frames(input).await, vec!["{}", "[1]"]);
-    }
-
-    #[tokio::test]
-    async fn malformed_headers_then_recovery() {
-        let input = b"Content-Length: x\r\n\r\nhello\r\n\r\nContent-Length: 2\r\n\r\n{}";
-        let got = frames(input).await;
-        assert_eq!(got.len(), 3, "{got:?}");
-        assert!(got[0].starts_with("malformed"));
-        assert_eq!(got[2], "{}");
-    }
 
     #[test]
     fn message_checks() {
