@@ -362,3 +362,26 @@ fn extended_lambdas_and_extern_templates() {
         m.launches
     );
 }
+
+/// CUTLASS defines `CUTLASS_PRAGMA_UNROLL` as `#pragma unroll` under nvcc
+/// (cutlass 7107b055, include/cutlass/detail/helper_macros.hpp:169) and puts
+/// it before loops, e.g. the kernel `GemmComplex` of
+/// tools/util/include/cutlass/util/reference/device/gemm_complex.h:121:
+/// the expansion is the pragma, the kernel parses, and the loops carry it.
+#[test]
+fn a_macro_whose_body_is_pragma_unroll() {
+    let m = main_only(
+        "#define UNROLL #pragma unroll\n#define UNROLL_ONCE #pragma unroll 1\n\
+         template <int N = 4>\n__global__ void k(float* a) {\n  UNROLL\n  for (int i = 0; i < N; i++) {\n\
+         \x20   UNROLL_ONCE\n    for (int j = 0; j < N; j++) a[i * N + j] = 0;\n  }\n}\n",
+    );
+    assert_clean(&m);
+    let body = kernel(&m, "k").body.as_ref().expect("body");
+    let mut unrolls = Vec::new();
+    body.walk(&mut |s| {
+        if let StmtKind::For { unroll, .. } = &s.kind {
+            unrolls.push(*unroll);
+        }
+    });
+    assert_eq!(unrolls, [Some(None), Some(Some(1))]);
+}

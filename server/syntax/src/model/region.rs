@@ -424,6 +424,25 @@ impl Builder<'_> {
                 i += 4;
                 continue;
             }
+            // `#pragma unroll` as a macro's body (CUTLASS_PRAGMA_UNROLL under
+            // nvcc): nvcc honours it; the tokens of the expansion, which all
+            // map to the invocation, are the pragma.
+            if t.is("#")
+                && let Some((next, _)) = expanded.get(i + 1)
+                && next.kind == TokKind::Ident
+                && next.text == "pragma"
+            {
+                let len = expanded[i..].iter().take_while(|(_, at)| at == s).count();
+                let words: Vec<&str> = expanded[i + 2..i + len]
+                    .iter()
+                    .map(|(t, _)| t.text.as_str())
+                    .collect();
+                if words.first() == Some(&"unroll") {
+                    pieces.push((pragma_line(&words.join(" ")), *s));
+                }
+                i += len.max(2);
+                continue;
+            }
             pieces.push((t.clone(), *s));
             i += 1;
         }
