@@ -490,7 +490,10 @@ fn cached_preamble_and_regions_follow_headers_and_macros() {
         assert_eq!(cached.functions, fresh.functions, "{step}");
         assert_eq!(cached.diagnostics, fresh.diagnostics, "{step}");
         assert_eq!(cached.inactive, fresh.inactive, "{step}");
-        assert!(!fresh.inactive.is_empty(), "{step}: the region's #if decided nothing");
+        assert!(
+            !fresh.inactive.is_empty(),
+            "{step}: the region's #if decided nothing"
+        );
         let kernel = if header_change.is_some_and(|h| h.contains("_v2")) {
             "scale_v2"
         } else {

@@ -126,7 +126,7 @@ pub fn build_model_cached(
         n => {
             let end = top_level[n - 1].end_byte();
             let key = hash_parts(&[
-                src[..end].as_bytes(),
+                &src.as_bytes()[..end],
                 &b.macro_hash.to_le_bytes(),
                 opts.path
                     .map_or(&b""[..], |p| p.as_os_str().as_encoded_bytes()),

@@ -612,7 +612,10 @@ fn run_ends_an_item(cx: &Cx, run: &[Node]) -> bool {
 fn tail_ends_an_item(text: &str) -> Option<bool> {
     let mut window = 512;
     while window < text.len() {
-        let from = text.floor_char_boundary(text.len() - window);
+        let mut from = text.len() - window;
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
         let from = text[from..].find('\n').map_or(text.len(), |i| from + i + 1);
         let tail = &text[from..];
         let opens = tail.find("/*");
@@ -699,7 +702,10 @@ mod tests {
         assert_eq!(tail_ends_an_item(&open), Some(false));
         let comment = format!("void f() {{\n{body}}}\n/*\n{}*/\n", "  x;\n".repeat(200));
         assert_eq!(tail_ends_an_item(&comment), Some(true));
-        let directive = format!("int a = 1;\n#define M(x) \\\n{}  }}\n", "  x; \\\n".repeat(200));
+        let directive = format!(
+            "int a = 1;\n#define M(x) \\\n{}  }}\n",
+            "  x; \\\n".repeat(200)
+        );
         assert_eq!(tail_ends_an_item(&directive), Some(true));
         let continued = format!("KERNEL(k)\n#if 1\n{}#endif\n", "// note\n".repeat(300));
         assert_eq!(tail_ends_an_item(&continued), Some(false));
