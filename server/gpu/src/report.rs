@@ -349,6 +349,7 @@ mod tests {
             gflop_per_s: Some(49.93),
             warnings: vec![],
             outputs: vec![],
+            clamped_accesses: None,
         }
     }
 

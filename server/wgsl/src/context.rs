@@ -205,7 +205,7 @@ pub struct Specialization {
 /// Module-level state while one kernel is compiled.
 pub struct Module<'m> {
     pub model: &'m FileModel,
-    pub source: &'m str,
+    pub texts: &'m crate::SourceTexts<'m>,
     pub opts: &'m TranspileOptions,
     pub diags: Vec<TranspileDiagnostic>,
     pub needs: Needs,

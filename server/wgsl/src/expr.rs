@@ -369,7 +369,7 @@ impl FnLower<'_, '_> {
         }
     }
 
-    fn explicit_cast(&mut self, v: Val, to: &Ty, span: Span) -> Val {
+    pub(crate) fn explicit_cast(&mut self, v: Val, to: &Ty, span: Span) -> Val {
         if v.ty == *to || v.is_error() {
             return v;
         }

@@ -3,11 +3,11 @@
 //! clear refusals for what WGSL cannot do (printf, textures, ...).
 
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind};
+use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind, Type as CType};
 
 use crate::context::{AtomicRepr, FnLower, Place, Prec, Val};
 use crate::emit::WStmt;
-use crate::types::{Konst, Scalar, Ty, common_type, promote};
+use crate::types::{Konst, Scalar, Ty, common_type, map_value_type, promote};
 
 /// `roundf`: CUDA rounds halfway cases away from zero, WGSL `round` to even.
 const HELPER_ROUNDF: (&str, &str) = (
@@ -57,6 +57,35 @@ fn float_unary(name: &str) -> Option<&'static str> {
 }
 
 impl FnLower<'_, '_> {
+    /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
+    /// call whose callee names a value type) are explicit conversions;
+    /// `T()` is the zero value.
+    fn functional_cast(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let name = name.trim_start_matches('(').trim_end_matches(')').trim();
+        if args.len() > 1 || self.lookup(name).is_some() || self.m.model.function(name).is_some() {
+            return None;
+        }
+        let ty = self.subst_type(&CType::named(name));
+        let to = map_value_type(&ty, &self.m.model.types, self.m.opts).ok()?;
+        if !to.is_value() {
+            return None;
+        }
+        self.note_type(&to);
+        Some(match args.first() {
+            Some(arg) => {
+                let v = self.expr(arg, out);
+                self.explicit_cast(v, &to, span)
+            }
+            None => crate::stmt::zero_value(&to),
+        })
+    }
+
     /// Lowers a call: a CUDA builtin, a device function, or a diagnostic.
     pub fn call(
         &mut self,
@@ -69,6 +98,9 @@ impl FnLower<'_, '_> {
         self.last_effectful = false;
         let name = callee.trim_start_matches("::").trim_start_matches("std::");
         if let Some(v) = self.intrinsic(name, args, span, out) {
+            return v;
+        }
+        if let Some(v) = self.functional_cast(name, args, span, out) {
             return v;
         }
         let model = self.m.model;

@@ -67,6 +67,12 @@ pub struct Args {
     /// Same as `--runtime-checks none`.
     #[arg(long, conflicts_with = "runtime_checks")]
     pub no_runtime_checks: bool,
+    #[command(flatten)]
+    pub preprocessor: transpile::PreprocessorArgs,
+    /// Template arguments for the kernel, as written (`float,256`), when no
+    /// launch in the file gives them.
+    #[arg(long, value_name = "ARGS", value_parser = transpile::parse_template_args)]
+    pub instantiate: Option<transpile::TemplateArgs>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -129,7 +135,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         eprintln!("error: {}: {e}", args.file.display());
         Failed(exit::USAGE)
     })?;
-    let model = gpu_actions::model_of_file(&args.file, &text);
+    let model = gpu_actions::model_of_file(&args.file, &text, &args.preprocessor.flags());
     let kernels = gpu_actions::kernel_names(&model);
     if !kernels.contains(&args.kernel) {
         eprintln!(
@@ -156,6 +162,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
             args.runtime_checks.into()
         },
         unroll: args.unroll,
+        instantiate: args.instantiate.clone().map(|t| t.0),
     };
     let (job_model, job_text) = (model.clone(), text.clone());
     let (file, kernel) = (args.file.clone(), args.kernel.clone());

@@ -12,6 +12,7 @@ use cudalens_gpu::{
 };
 use cudalens_ide::tune::{DEFAULT_SIZE_1D, DEFAULT_SIZE_2D};
 use cudalens_syntax::FileModel;
+use cudalens_syntax::preprocess::include::FsProvider;
 use cudalens_wgsl::TranspileDiagnostic;
 
 use super::wgsl_files::{transpile_guarded, transpile_options};
@@ -59,6 +60,8 @@ pub struct BenchOptions {
     /// Unroll factor for every unrollable loop (`cudalens_wgsl::unrollable_loops`);
     /// `None` follows the source's `#pragma unroll N`.
     pub unroll: Option<u32>,
+    /// The kernel's template arguments (`--instantiate`); default: a launch's.
+    pub instantiate: Option<Vec<String>>,
 }
 
 impl Default for BenchOptions {
@@ -73,6 +76,7 @@ impl Default for BenchOptions {
             timeout: Duration::from_secs(30),
             runtime_checks: RuntimeChecks::BoundsOnly,
             unroll: None,
+            instantiate: None,
         }
     }
 }
@@ -154,9 +158,13 @@ pub fn prepare(
     );
     topts.block_override = opts.block;
     topts.float_atomics = adapter.features.shader_float32_atomic;
+    topts.enable_f64 = adapter.features.shader_f64;
+    topts.enable_int64 = adapter.features.shader_int64;
     topts.subgroup_size = adapter.fixed_subgroup_size();
     topts.unroll = opts.unroll;
-    let out = transpile_guarded(model, text, kernel, &topts).map_err(PrepareError::Transpile)?;
+    topts.instantiation = opts.instantiate.clone();
+    let out = transpile_guarded(model, text, &FsProvider, kernel, &topts)
+        .map_err(PrepareError::Transpile)?;
     let interface = KernelInterface::from_json(&out.sidecar.to_json())
         .map_err(|e| PrepareError::Other(e.to_string()))?;
 
