@@ -217,8 +217,17 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
 
     let root = gpu_actions::workspace_root_for(&args.file);
     let label = gpu_actions::display_relative(&args.file, &root);
-    let history =
-        gpu_actions::record_history(&root, &label, &prepared, bench.as_ref(), sweep.as_ref());
+    let clamped = gpu_actions::clamp_error(&prepared, bench.as_ref(), sweep.as_ref());
+    // A run that timed clamped accesses measured another workload: it
+    // stays out of the history (it would pass for a speed-up).
+    let history = match &clamped {
+        Some(_) => Err(cudalens_gpu::GpuError::InvalidBenchmark(
+            "accesses were clamped (see the error below)".into(),
+        )),
+        None => {
+            gpu_actions::record_history(&root, &label, &prepared, bench.as_ref(), sweep.as_ref())
+        }
+    };
     if let Some(out) = &args.report {
         let runs = history.as_ref().map_or(&[][..], |h| &h.runs[..]);
         let md = gpu_actions::report_markdown(&adapter, bench.as_ref(), sweep.as_ref(), runs);
@@ -242,6 +251,10 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
     } else {
         print_text(&prepared, &adapter, bench.as_ref(), sweep.as_ref());
         print_history(&prepared.kernel, &history);
+    }
+    if let Some(e) = &clamped {
+        eprintln!("error: {e}");
+        return Err(Failed(exit::FINDINGS));
     }
     if let Some(sweep) = &sweep
         && sweep.best.is_none()
@@ -286,6 +299,15 @@ fn json_output(
             serde_json::to_value(&prepared.launch).unwrap_or(Value::Null),
         );
         map.insert("backend".into(), json!(adapter.backend));
+        let mut errors = Vec::new();
+        if let Some(e) = gpu_actions::clamp_error(prepared, bench, sweep) {
+            errors.push(json!({ "code": "clamped-accesses", "message": e }));
+        }
+        map.insert("errors".into(), json!(errors));
+        map.insert(
+            "clamps_counted".into(),
+            json!(prepared.launch.clamps_not_counted.is_none()),
+        );
         map.insert(
             "runtime_checks".into(),
             serde_json::to_value(prepared.bench.runtime_checks).unwrap_or(Value::Null),
@@ -335,14 +357,25 @@ fn print_text(
     );
     let args: Vec<String> = l.args.iter().map(|(n, v)| format!("{n}={v}")).collect();
     println!(
-        "buffers:   {} elements each; scalars: {}",
-        l.buffer_elements,
+        "scalars:   {}",
         if args.is_empty() {
             "none".into()
         } else {
             args.join(", ")
         }
     );
+    let buffers: Vec<String> = l
+        .extents
+        .iter()
+        .map(|(name, extent)| match extent {
+            Some(n) => format!("{name} {n} (what the kernel can index)"),
+            None => format!("{name} {} (not bounded by the analysis)", l.buffer_elements),
+        })
+        .collect();
+    println!("buffers:   {} elements", buffers.join(", "));
+    if let Some(why) = &l.clamps_not_counted {
+        println!("clamps:    not counted: {why}");
+    }
     if let Some(b) = bench {
         print_result(b);
     }
@@ -410,6 +443,15 @@ fn print_result(b: &BenchmarkResult) {
         format_ms(b.compile_ms)
     );
     println!("checks:    {}", b.runtime_checks.describe());
+    match b.clamped_accesses {
+        Some(0) => {
+            println!("clamps:    no access was out of bounds (counted on the verification launch)")
+        }
+        Some(n) => println!(
+            "clamps:    {n} accesses out of bounds and clamped: THE TIME ABOVE IS NOT THE KERNEL'S WORKLOAD"
+        ),
+        None => println!("clamps:    not counted"),
+    }
     if b.blocks_per_workgroup > 1 {
         println!(
             "dispatch:  {} CUDA blocks per workgroup ({:?} workgroups): the kernel's blocks cannot interact, and small workgroups run slower on many GPUs",

@@ -438,6 +438,11 @@ impl Measured {
         } = self;
         let (bench, sweep) = (bench.as_ref(), sweep.as_ref());
         let kernel = &job.kernel;
+        // A time over clamped accesses is another workload's: an error, not
+        // a result (and not history).
+        if let Some(e) = gpu_actions::clamp_error(&prepared, bench, sweep) {
+            return Err(JobError::Failed(format!("{kernel}: {e}")));
+        }
         let root = &job.setup.root;
         let label = gpu_actions::display_relative(&job.source_path, root);
         let history = gpu_actions::record_history(root, &label, &prepared, bench, sweep);
