@@ -155,6 +155,31 @@ fn doubles_and_halves_need_their_options() {
     )
     .expect("f64 kernel");
     assert_eq!(ok.sidecar.features, vec!["shader_f64".to_string()]);
+    // Vectors of doubles too, and the message names the adapter feature.
+    assert_error_at(
+        "__global__ void k(float* x) { double3 v = make_double3(1.0, 2.0, 3.0); x[0] = (float)v.x; }",
+        "v = make_double3(1.0, 2.0, 3.0)",
+        "the adapter feature SHADER_F64",
+    );
+    assert_error_at(
+        "__global__ void k(float* x, long n) { x[0] = (float)n; }",
+        "n",
+        "the adapter feature SHADER_INT64",
+    );
+}
+
+#[test]
+fn sixty_four_bit_indices_narrow_to_u32() {
+    let out = common::compile(
+        "__global__ void k(float* x, long n) { long i = n + threadIdx.x; x[i] = 1.0f; }",
+        "k",
+        &TranspileOptions {
+            enable_int64: true,
+            ..TranspileOptions::default()
+        },
+    )
+    .expect("int64 kernel");
+    assert!(out.wgsl.contains("x[u32(i)]"), "{}", out.wgsl);
 }
 
 #[test]
