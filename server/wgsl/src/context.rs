@@ -176,6 +176,10 @@ pub enum Sym {
     },
     /// A named constant (template value, `const int N = 4;`).
     Const(Val),
+    /// A cooperative-groups handle to the thread block
+    /// (`cg::thread_block cta = cg::this_thread_block();`): no WGSL value;
+    /// its methods lower to barriers and builtins.
+    ThreadBlock,
     /// A pointer variable: a view into an array. When `offset_var` is set the
     /// view can move (`p += n`): the variable holds the element offset.
     Pointer {

@@ -256,6 +256,10 @@ impl FnLower<'_, '_> {
                 })
             }
             Some(Sym::Pointer { view, .. }) => Val::pointer(view),
+            Some(Sym::ThreadBlock) => self.error(
+                span,
+                format!("the cooperative group `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`) and `cg::sync`"),
+            ),
             None => match name {
                 "threadIdx" => self.builtin(Builtin::ThreadIdx, None, span),
                 "blockIdx" => self.builtin(Builtin::BlockIdx, None, span),

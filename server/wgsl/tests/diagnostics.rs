@@ -223,3 +223,35 @@ fn missing_kernel_is_an_error() {
     );
     assert!(r.is_err());
 }
+
+#[test]
+fn cooperative_groups_thread_block() {
+    let src = r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void reverse(float* x) {
+    cg::thread_block cta = cg::this_thread_block();
+    __shared__ float tile[256];
+    unsigned int t = cta.thread_rank();
+    tile[t] = x[blockIdx.x * cta.size() + t];
+    cg::sync(cta);
+    x[blockIdx.x * cta.size() + t] = tile[cta.size() - 1 - t];
+    cta.sync();
+}
+"#;
+    let out = common::compile(src, "reverse", &TranspileOptions::default()).expect("cg kernel");
+    assert_eq!(
+        out.wgsl.matches("workgroupBarrier()").count(),
+        2,
+        "{}",
+        out.wgsl
+    );
+    // The block's linear thread index and size from the builtins.
+    assert!(out.wgsl.contains("thread_idx.x"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("BLOCK_DIM_X"), "{}", out.wgsl);
+    assert_error_at(
+        "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n__global__ void k(float* x) { cg::thread_block b = cg::this_thread_block(); x[0] = b.group_index().x; }",
+        "b.group_index()",
+        "not supported yet",
+    );
+}
