@@ -19,6 +19,8 @@ use crate::types::{Konst, Scalar, Ty};
 enum Arg {
     Value(Val),
     Pointer(PtrVal),
+    /// A cooperative-groups `thread_block`: no WGSL argument.
+    ThreadBlock,
 }
 
 impl FnLower<'_, '_> {
@@ -64,6 +66,20 @@ impl FnLower<'_, '_> {
         }
         let mut lowered = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
+            if crate::stmt::is_thread_block_type(&p.ty.base) && p.ty.pointer == 0 {
+                let is_block = a
+                    .as_ident()
+                    .is_some_and(|n| matches!(self.lookup(n), Some(Sym::ThreadBlock)))
+                    || matches!(&a.kind, ExprKind::Call(c) if crate::stmt::is_this_thread_block(&c.callee));
+                if !is_block {
+                    return self.error(
+                        a.span,
+                        "only the thread block (`this_thread_block()`) can be passed as a `thread_block`",
+                    );
+                }
+                lowered.push(Arg::ThreadBlock);
+                continue;
+            }
             if p.ty.pointer > 0 {
                 let Some(ptr) = self.pointer(a, out) else {
                     return Val::error();
@@ -172,6 +188,7 @@ impl FnLower<'_, '_> {
                         call_args.push(o.text);
                     }
                 }
+                Arg::ThreadBlock => {}
             }
         }
         self.last_effectful = spec.effectful;
@@ -238,6 +255,7 @@ impl FnLower<'_, '_> {
                 name.clone()
             };
             match a {
+                Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
                 Arg::Value(_) => {
                     let ty = sub.map_type(&p.ty, p.name_span);
                     params.push(format!("{param_name}: {}", ty.wgsl()));
@@ -343,6 +361,7 @@ fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: us
             if let ExprKind::Call(call) = &e.kind {
                 let callee = &call.callee;
                 if is_barrier(callee)
+                    || crate::stmt::is_group_sync(callee)
                     || callee.starts_with("atomic")
                     || callee.starts_with("__threadfence")
                     || callee == "__syncwarp"

@@ -1203,3 +1203,8 @@ pub(crate) fn strip_cg(name: &str) -> &str {
         .or_else(|| name.strip_prefix("cg::"))
         .unwrap_or(name)
 }
+
+/// `cg::sync(g)` or `g.sync()`: a barrier of a cooperative group.
+pub(crate) fn is_group_sync(callee: &str) -> bool {
+    strip_cg(callee) == "sync" || callee.trim_end().ends_with(".sync")
+}

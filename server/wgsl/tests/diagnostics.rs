@@ -249,6 +249,29 @@ __global__ void reverse(float* x) {
     // The block's linear thread index and size from the builtins.
     assert!(out.wgsl.contains("thread_idx.x"), "{}", out.wgsl);
     assert!(out.wgsl.contains("BLOCK_DIM_X"), "{}", out.wgsl);
+    // A group passed to a device function.
+    let passed = r#"
+namespace cg = cooperative_groups;
+__device__ void sum_into(float* s, const cg::thread_block& cta) {
+    unsigned int t = cta.thread_rank();
+    cg::sync(cta);
+    if (t == 0) s[0] += s[1];
+}
+__global__ void k(float* x) {
+    cg::thread_block cta = cg::this_thread_block();
+    __shared__ float s[64];
+    s[threadIdx.x] = x[threadIdx.x];
+    sum_into(s, cta);
+    x[0] = s[0];
+}
+"#;
+    let out = common::compile(passed, "k", &TranspileOptions::default()).expect("group argument");
+    assert_eq!(
+        out.wgsl.matches("workgroupBarrier()").count(),
+        1,
+        "{}",
+        out.wgsl
+    );
     assert_error_at(
         "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n__global__ void k(float* x) { cg::thread_block b = cg::this_thread_block(); x[0] = b.group_index().x; }",
         "b.group_index()",
