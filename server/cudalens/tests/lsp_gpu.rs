@@ -325,3 +325,37 @@ fn benchmark_without_an_adapter_is_an_error_message() {
     assert!(lenses.is_array());
     assert!(f.client.shutdown_and_exit().success());
 }
+
+/// The editor's transpile uses the document's compile flags: a header only
+/// reachable through `compile_commands.json`'s `-I`, included with angle
+/// brackets, defines the kernel's type and a macro it uses.
+#[test]
+fn transpile_reads_headers_through_the_compile_flags() {
+    let mut f = start();
+    std::fs::create_dir(f.root.join("include")).expect("include dir");
+    std::fs::write(
+        f.root.join("include/myhdr.h"),
+        "#pragma once\n#define REAL float\n#define SCALE 3.0f\n",
+    )
+    .expect("header");
+    let db = json!([{
+        "directory": f.root,
+        "file": "scale.cu",
+        "command": "nvcc -Iinclude -c scale.cu",
+    }]);
+    std::fs::write(f.root.join("compile_commands.json"), db.to_string()).expect("db");
+    let text = "#include <myhdr.h>\n__global__ void scale(REAL* x) { x[threadIdx.x] *= SCALE; }\n";
+    std::fs::write(f.root.join("scale.cu"), text).expect("write");
+    let uri = open(&mut f, "scale.cu", text);
+    let result = execute(
+        &mut f.client,
+        &json!({"command": "cudalens.transpile", "arguments": [uri, "scale", null]}),
+    );
+    let wgsl = f.root.join("scale.cu.scale.wgsl");
+    assert_eq!(result["path"], json!(wgsl), "{result}");
+    let out = std::fs::read_to_string(&wgsl).expect("wgsl written");
+    assert!(
+        out.contains("array<f32>") && out.contains("*= 3.0f"),
+        "{out}"
+    );
+}
