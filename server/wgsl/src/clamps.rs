@@ -46,15 +46,20 @@ pub fn clamp_counting_variant(wgsl: &str, sidecar: &Sidecar) -> Result<ClampCoun
         .max()
         .unwrap_or(0);
     let mut used = Vec::new();
-    let body = rewrite(wgsl, &storage, &mut used);
+    let body = rewrite(wgsl, &storage, true, &mut used);
     let mut text = body;
     text.push_str(&format!(
         "\n// Counts the storage indices the bounds clamps below caught (cudalens bench).\n@group(0) @binding({binding}) var<storage, read_write> {CLAMP_COUNTER}: atomic<u32>;\n"
     ));
-    for name in storage.iter().filter(|n| used.iter().any(|u| u == *n)) {
+    for (name, counting) in &used {
+        let count = if *counting {
+            format!("\n        atomicAdd(&{CLAMP_COUNTER}, 1u);")
+        } else {
+            String::new()
+        };
         text.push_str(&format!(
-            "\nfn {}(i: u32) -> u32 {{\n    let n = arrayLength(&{name});\n    if (i >= n) {{\n        atomicAdd(&{CLAMP_COUNTER}, 1u);\n        return n - 1u;\n    }}\n    return i;\n}}\n",
-            helper_name(name)
+            "\nfn {}(i: u32) -> u32 {{\n    let n = arrayLength(&{name});\n    if (i >= n) {{{count}\n        return n - 1u;\n    }}\n    return i;\n}}\n",
+            helper_name(name, *counting)
         ));
     }
     let needs = Needs::from_features(&sidecar.features, wgsl);
@@ -67,13 +72,20 @@ pub fn clamp_counting_variant(wgsl: &str, sidecar: &Sidecar) -> Result<ClampCoun
     })
 }
 
-fn helper_name(binding: &str) -> String {
-    format!("cudalens_clamp_{binding}")
+fn helper_name(binding: &str, counting: bool) -> String {
+    if counting {
+        format!("cudalens_clamp_{binding}")
+    } else {
+        format!("cudalens_clamp_quiet_{binding}")
+    }
 }
 
 /// `name[e]` → `name[cudalens_clamp_name(u32(e))]` for every storage binding
-/// `name` (inside `e` too), outside comments.
-fn rewrite(text: &str, storage: &[&str], used: &mut Vec<String>) -> String {
+/// `name` (inside `e` too), outside comments. Inside `select(...)` the
+/// clamp does not count: the transpiler evaluates both sides of a
+/// side-effect-free `c ? a : b` with `select`, so an index there may be
+/// one the CUDA program never uses (`i < n ? in[i] : 0`).
+fn rewrite(text: &str, storage: &[&str], counting: bool, used: &mut Vec<(String, bool)>) -> String {
     let bytes = text.as_bytes();
     let mut out = String::with_capacity(text.len() + text.len() / 4);
     let mut i = 0;
@@ -92,6 +104,16 @@ fn rewrite(text: &str, storage: &[&str], used: &mut Vec<String>) -> String {
             }
             let word = &text[start..i];
             out.push_str(word);
+            if word == "select"
+                && bytes.get(i) == Some(&b'(')
+                && let Some(close) = matching_paren(text, i)
+            {
+                out.push('(');
+                out.push_str(&rewrite(&text[i + 1..close], storage, false, used));
+                out.push(')');
+                i = close + 1;
+                continue;
+            }
             if !storage.contains(&word) {
                 continue;
             }
@@ -105,10 +127,10 @@ fn rewrite(text: &str, storage: &[&str], used: &mut Vec<String>) -> String {
             let Some(close) = matching_bracket(text, j) else {
                 continue;
             };
-            let inner = rewrite(&text[j + 1..close], storage, used);
-            out.push_str(&format!("[{}(u32({inner}))]", helper_name(word)));
-            if !used.iter().any(|u| u == word) {
-                used.push(word.to_string());
+            let inner = rewrite(&text[j + 1..close], storage, counting, used);
+            out.push_str(&format!("[{}(u32({inner}))]", helper_name(word, counting)));
+            if !used.iter().any(|(u, c)| u == word && *c == counting) {
+                used.push((word.to_string(), counting));
             }
             i = close + 1;
             continue;
@@ -118,6 +140,25 @@ fn rewrite(text: &str, storage: &[&str], used: &mut Vec<String>) -> String {
         i += c.len_utf8();
     }
     out
+}
+
+/// The index of the `)` closing the `(` at `open`.
+fn matching_paren(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0i32;
+    for (k, c) in text[open..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(open + k);
+                }
+            }
+            '\n' | ';' => return None,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The index of the `]` closing the `[` at `open`.
@@ -147,11 +188,18 @@ mod tests {
     fn indices_of_storage_bindings_are_routed_through_the_counting_clamp() {
         let storage = ["a", "out"];
         let mut used = Vec::new();
-        let text = "out[i] = a[a[j] + 1] * tile[k]; // a[x] in a comment\nlet y = params.a[0];";
+        let text = "out[i] = a[a[j] + 1] * tile[k]; // a[x] in a comment\nlet y = params.a[0];\nlet z = select(0.0, a[i], i < n);";
         assert_eq!(
-            rewrite(text, &storage, &mut used),
-            "out[cudalens_clamp_out(u32(i))] = a[cudalens_clamp_a(u32(a[cudalens_clamp_a(u32(j))] + 1))] * tile[k]; // a[x] in a comment\nlet y = params.a[0];"
+            rewrite(text, &storage, true, &mut used),
+            "out[cudalens_clamp_out(u32(i))] = a[cudalens_clamp_a(u32(a[cudalens_clamp_a(u32(j))] + 1))] * tile[k]; // a[x] in a comment\nlet y = params.a[0];\nlet z = select(0.0, a[cudalens_clamp_quiet_a(u32(i))], i < n);"
         );
-        assert_eq!(used, vec!["out".to_string(), "a".to_string()]);
+        assert_eq!(
+            used,
+            vec![
+                ("out".to_string(), true),
+                ("a".to_string(), true),
+                ("a".to_string(), false)
+            ]
+        );
     }
 }

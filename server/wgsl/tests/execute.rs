@@ -6,7 +6,7 @@
 
 mod common;
 
-use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_gpu::{Benchmark, BufferSpec, ClampCheck, KernelInterface, ParamValue};
 
 /// A deterministic input generator (SplitMix64).
 struct Rng(u64);
@@ -81,9 +81,25 @@ fn run_with(
         let elements = (data.len() / 4) as u64;
         bench = bench.with_buffer(name, BufferSpec::bytes(elements, data));
     }
+    // The verification launch (whose outputs are checked below) runs the
+    // clamp-counting variant: it must compute the same, and these launches
+    // are sized so that nothing is clamped.
+    let check = cudalens_wgsl::clamp_counting_variant(&out.wgsl, &out.sidecar)
+        .unwrap_or_else(|e| panic!("{}: {e}", launch.stem));
+    bench.clamp_check = Some(ClampCheck {
+        wgsl: check.wgsl,
+        group: check.group,
+        binding: check.binding,
+    });
     let result = runner
         .run(&bench)
         .unwrap_or_else(|e| panic!("{}: run failed: {e}\n{}", launch.stem, out.wgsl));
+    assert_eq!(
+        result.clamped_accesses,
+        Some(0),
+        "{}: accesses were clamped",
+        launch.stem
+    );
     Some(
         result
             .outputs
