@@ -318,7 +318,13 @@ impl<'a, 'm> FnLower<'a, 'm> {
             body.walk_exprs(&mut |e| match &e.kind {
                 ExprKind::Ident(n) => names.reserve(&wgsl_ident(n)),
                 ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => {
-                    if let Some(n) = t.as_ident() {
+                    // `v.y += 1`: a member of `v` assigned makes `v` mutable
+                    // (a by-value parameter then gets a `var` copy).
+                    let mut root = &**t;
+                    while let ExprKind::Member { base, .. } = &root.kind {
+                        root = base;
+                    }
+                    if let Some(n) = root.as_ident() {
                         assigned.insert(n.to_string());
                     }
                 }

@@ -278,3 +278,25 @@ __global__ void k(float* x) {
         "not supported yet",
     );
 }
+
+#[test]
+fn members_of_by_value_parameters_can_be_assigned() {
+    let src = r#"
+__device__ uint4 scan4(uint4 v) {
+    v.y += v.x;
+    v.z += v.y;
+    return v;
+}
+__global__ void k(uint4* x, float2 scale) {
+    scale.y = scale.x * 2.0f;
+    x[threadIdx.x] = scan4(x[threadIdx.x]);
+    x[0].x = (unsigned int)scale.y;
+}
+"#;
+    let out = common::compile(src, "k", &TranspileOptions::default()).expect("member assignments");
+    assert!(
+        out.wgsl.contains("var v: vec4<u32> = v_in;"),
+        "{}",
+        out.wgsl
+    );
+}
