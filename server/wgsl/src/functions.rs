@@ -256,6 +256,25 @@ impl FnLower<'_, '_> {
             };
             match a {
                 Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
+                Arg::Value(_) if assigned && may_be_reference(sub.m.texts, f, p) => {
+                    // A write through `float3& v` must reach the caller;
+                    // a WGSL value parameter would drop it.
+                    sub.m.error(
+                        p.name_span,
+                        format!(
+                            "`{}` is a reference parameter the function writes: not supported yet (WGSL passes values; return the result instead)",
+                            p.name
+                        ),
+                    );
+                    sub.declare(
+                        &p.name,
+                        Sym::Value {
+                            wgsl: name,
+                            ty: Ty::Error,
+                            mutable: true,
+                        },
+                    );
+                }
                 Arg::Value(_) => {
                     let ty = sub.map_type(&p.ty, p.name_span);
                     params.push(format!("{param_name}: {}", ty.wgsl()));
@@ -435,4 +454,20 @@ fn scalar_c_name(s: Scalar) -> &'static str {
         Scalar::F32 => "float",
         Scalar::F64 => "double",
     }
+}
+
+/// Whether `p` is declared as a reference (`float3& v`): the model drops
+/// the `&`, so the text before the name is read. Without the function's
+/// text, it may be.
+fn may_be_reference(
+    texts: &crate::SourceTexts<'_>,
+    f: &Function,
+    p: &cudalens_syntax::model::Param,
+) -> bool {
+    let Some(text) = texts.text_of(f.file.as_deref()) else {
+        return true;
+    };
+    text.get(..p.name_span.start)
+        .and_then(|before| before.trim_end().chars().next_back())
+        .is_none_or(|c| c == '&')
 }

@@ -300,3 +300,25 @@ __global__ void k(uint4* x, float2 scale) {
         out.wgsl
     );
 }
+
+#[test]
+fn reference_parameters_the_callee_writes_are_refused() {
+    // The write would stay in a WGSL value parameter's copy.
+    assert_error_at(
+        "__device__ void vel(float d, float3& v) { v.x = d; }\n__global__ void k(float* x) { float3 v; vel(x[0], v); x[1] = v.x; }",
+        "v",
+        "reference parameter the function writes",
+    );
+    assert_error_at(
+        "__device__ void set(float& out, float d) { out = d; }\n__global__ void k(float* x) { float r = 0.0f; set(r, x[0]); x[1] = r; }",
+        "out",
+        "reference parameter the function writes",
+    );
+    // Read-only references are values.
+    let ok = common::compile(
+        "__device__ float sq(const float& d) { return d * d; }\n__global__ void k(float* x) { x[0] = sq(x[1]); }",
+        "k",
+        &TranspileOptions::default(),
+    );
+    assert!(ok.is_ok(), "{ok:?}");
+}
