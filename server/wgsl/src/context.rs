@@ -340,6 +340,23 @@ impl<'a, 'm> FnLower<'a, 'm> {
                 }
                 _ => {}
             });
+            // A local passed to a reference parameter the callee writes
+            // (`swap(a, b)` with `float& x`) is assigned there.
+            body.walk_exprs(&mut |e| {
+                if let ExprKind::Call(call) = &e.kind
+                    && let Some(callee) = m.model.function(call.callee.trim_start_matches("::"))
+                    && callee.body.is_some()
+                {
+                    for (p, a) in callee.params.iter().zip(&call.args) {
+                        if let Some(n) = a.as_ident()
+                            && p.ty.pointer == 0
+                            && crate::functions::writes_reference(m.texts, callee, p)
+                        {
+                            assigned.insert(n.to_string());
+                        }
+                    }
+                }
+            });
             body.walk(&mut |s| {
                 if let cudalens_syntax::ir::StmtKind::Decl(ds) = &s.kind {
                     for d in ds {

@@ -21,6 +21,8 @@ enum Arg {
     Pointer(PtrVal),
     /// A cooperative-groups `thread_block`: no WGSL argument.
     ThreadBlock,
+    /// A reference parameter the callee writes: `&local` (its type).
+    Ref(Val),
 }
 
 impl FnLower<'_, '_> {
@@ -78,6 +80,37 @@ impl FnLower<'_, '_> {
                     );
                 }
                 lowered.push(Arg::ThreadBlock);
+                continue;
+            }
+            if p.ty.pointer == 0 && writes_reference(self.m.texts, f, p) {
+                // `float3& v` written by the callee: a `ptr<function, T>`
+                // to the caller's local variable.
+                let local = a.as_ident().and_then(|n| match self.lookup(n) {
+                    Some(Sym::Value {
+                        wgsl,
+                        ty,
+                        mutable: true,
+                    }) => Some((wgsl.clone(), ty.clone())),
+                    _ => None,
+                });
+                let Some((wgsl, ty)) = local else {
+                    return self.error(
+                        a.span,
+                        format!(
+                            "`{}` is a reference parameter `{}` writes: pass a local variable (WGSL can only point at function-local variables here)",
+                            p.name, f.name
+                        ),
+                    );
+                };
+                if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                    types.insert(p.ty.base.clone(), ctype_of(&ty));
+                }
+                let address = match wgsl.strip_prefix("(*").and_then(|w| w.strip_suffix(')')) {
+                    // Already a reference parameter of the caller: pass its pointer on.
+                    Some(ptr) => ptr.to_string(),
+                    None => format!("&{wgsl}"),
+                };
+                lowered.push(Arg::Ref(Val::atom(address, ty)));
                 continue;
             }
             if p.ty.pointer > 0 {
@@ -189,6 +222,21 @@ impl FnLower<'_, '_> {
                     }
                 }
                 Arg::ThreadBlock => {}
+                Arg::Ref(v) => {
+                    let ty = self.param_type(p, &types);
+                    if ty != v.ty {
+                        return self.error(
+                            span,
+                            format!(
+                                "the argument of reference parameter `{}` is a `{}`, not a `{}`",
+                                p.name,
+                                v.ty.wgsl(),
+                                ty.wgsl()
+                            ),
+                        );
+                    }
+                    call_args.push(v.text);
+                }
             }
         }
         self.last_effectful = spec.effectful;
@@ -256,21 +304,14 @@ impl FnLower<'_, '_> {
             };
             match a {
                 Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
-                Arg::Value(_) if assigned && may_be_reference(sub.m.texts, f, p) => {
-                    // A write through `float3& v` must reach the caller;
-                    // a WGSL value parameter would drop it.
-                    sub.m.error(
-                        p.name_span,
-                        format!(
-                            "`{}` is a reference parameter the function writes: not supported yet (WGSL passes values; return the result instead)",
-                            p.name
-                        ),
-                    );
+                Arg::Ref(_) => {
+                    let ty = sub.map_type(&p.ty, p.name_span);
+                    params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
                     sub.declare(
                         &p.name,
                         Sym::Value {
-                            wgsl: name,
-                            ty: Ty::Error,
+                            wgsl: format!("(*{name})"),
+                            ty,
                             mutable: true,
                         },
                     );
@@ -454,6 +495,32 @@ fn scalar_c_name(s: Scalar) -> &'static str {
         Scalar::F32 => "float",
         Scalar::F64 => "double",
     }
+}
+
+/// Whether `f` writes its parameter `p` and `p` may be a reference
+/// (`v = ...`, `v.x = ...`, `v++`, or its address taken).
+pub(crate) fn writes_reference(
+    texts: &crate::SourceTexts<'_>,
+    f: &Function,
+    p: &cudalens_syntax::model::Param,
+) -> bool {
+    let Some(body) = &f.body else { return false };
+    let mut writes = false;
+    body.walk_exprs(&mut |e| {
+        let target = match &e.kind {
+            ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => t,
+            ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, t) => t,
+            _ => return,
+        };
+        let mut root = &**target;
+        while let ExprKind::Member { base, .. } = &root.kind {
+            root = base;
+        }
+        if root.as_ident() == Some(p.name.as_str()) {
+            writes = true;
+        }
+    });
+    writes && may_be_reference(texts, f, p)
 }
 
 /// Whether `p` is declared as a reference (`float3& v`): the model drops

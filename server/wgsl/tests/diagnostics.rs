@@ -302,17 +302,36 @@ __global__ void k(uint4* x, float2 scale) {
 }
 
 #[test]
-fn reference_parameters_the_callee_writes_are_refused() {
-    // The write would stay in a WGSL value parameter's copy.
-    assert_error_at(
-        "__device__ void vel(float d, float3& v) { v.x = d; }\n__global__ void k(float* x) { float3 v; vel(x[0], v); x[1] = v.x; }",
-        "v",
-        "reference parameter the function writes",
+fn reference_parameters_the_callee_writes_point_at_the_callers_local() {
+    let src = r#"
+__device__ void comparator(unsigned int& a, unsigned int& b, unsigned int dir) {
+    if ((a > b) == dir) { unsigned int t = a; a = b; b = t; }
+}
+__device__ void vel(float d, float3& v) { v.x = d; v.y = 2.0f * d; }
+__global__ void k(unsigned int* keys, float* x) {
+    unsigned int a = keys[0], b = keys[1];
+    comparator(a, b, 1u);
+    keys[0] = a;
+    keys[1] = b;
+    float3 v;
+    vel(x[0], v);
+    x[1] = v.x + v.y;
+}
+"#;
+    let out =
+        common::compile(src, "k", &TranspileOptions::default()).expect("reference parameters");
+    assert!(out.wgsl.contains("a: ptr<function, u32>"), "{}", out.wgsl);
+    assert!(
+        out.wgsl.contains("v: ptr<function, vec3<f32>>"),
+        "{}",
+        out.wgsl
     );
+    assert!(out.wgsl.contains("(&a, &b, 1u)"), "{}", out.wgsl);
+    // Only a local variable can be pointed at.
     assert_error_at(
-        "__device__ void set(float& out, float d) { out = d; }\n__global__ void k(float* x) { float r = 0.0f; set(r, x[0]); x[1] = r; }",
-        "out",
-        "reference parameter the function writes",
+        "__device__ void set(float& out, float d) { out = d; }\n__global__ void k(float* x) { set(x[1], x[0]); }",
+        "x[1]",
+        "reference parameter `set` writes: pass a local variable",
     );
     // Read-only references are values.
     let ok = common::compile(
