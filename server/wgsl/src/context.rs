@@ -350,7 +350,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
                     for (p, a) in callee.params.iter().zip(&call.args) {
                         if let Some(n) = a.as_ident()
                             && p.ty.pointer == 0
-                            && crate::functions::writes_reference(m.texts, callee, p)
+                            && crate::source_facts::writes_reference(m.texts, callee, p)
                         {
                             assigned.insert(n.to_string());
                         }

@@ -68,11 +68,11 @@ impl FnLower<'_, '_> {
         }
         let mut lowered = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
-            if crate::stmt::is_thread_block_type(&p.ty.base) && p.ty.pointer == 0 {
+            if crate::source_facts::is_thread_block_type(&p.ty.base) && p.ty.pointer == 0 {
                 let is_block = a
                     .as_ident()
                     .is_some_and(|n| matches!(self.lookup(n), Some(Sym::ThreadBlock)))
-                    || matches!(&a.kind, ExprKind::Call(c) if crate::stmt::is_this_thread_block(&c.callee));
+                    || matches!(&a.kind, ExprKind::Call(c) if crate::source_facts::is_this_thread_block(&c.callee));
                 if !is_block {
                     return self.error(
                         a.span,
@@ -82,7 +82,7 @@ impl FnLower<'_, '_> {
                 lowered.push(Arg::ThreadBlock);
                 continue;
             }
-            if p.ty.pointer == 0 && writes_reference(self.m.texts, f, p) {
+            if p.ty.pointer == 0 && crate::source_facts::writes_reference(self.m.texts, f, p) {
                 // `float3& v` written by the callee: a `ptr<function, T>`
                 // to the caller's local variable.
                 let local = a.as_ident().and_then(|n| match self.lookup(n) {
@@ -421,7 +421,7 @@ fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: us
             if let ExprKind::Call(call) = &e.kind {
                 let callee = &call.callee;
                 if is_barrier(callee)
-                    || crate::stmt::is_group_sync(callee)
+                    || crate::source_facts::is_group_sync(callee)
                     || callee.starts_with("atomic")
                     || callee.starts_with("__threadfence")
                     || callee == "__syncwarp"
@@ -495,46 +495,4 @@ fn scalar_c_name(s: Scalar) -> &'static str {
         Scalar::F32 => "float",
         Scalar::F64 => "double",
     }
-}
-
-/// Whether `f` writes its parameter `p` and `p` may be a reference
-/// (`v = ...`, `v.x = ...`, `v++`, or its address taken).
-pub(crate) fn writes_reference(
-    texts: &crate::SourceTexts<'_>,
-    f: &Function,
-    p: &cudalens_syntax::model::Param,
-) -> bool {
-    let Some(body) = &f.body else { return false };
-    let mut writes = false;
-    body.walk_exprs(&mut |e| {
-        let target = match &e.kind {
-            ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => t,
-            ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, t) => t,
-            _ => return,
-        };
-        let mut root = &**target;
-        while let ExprKind::Member { base, .. } = &root.kind {
-            root = base;
-        }
-        if root.as_ident() == Some(p.name.as_str()) {
-            writes = true;
-        }
-    });
-    writes && may_be_reference(texts, f, p)
-}
-
-/// Whether `p` is declared as a reference (`float3& v`): the model drops
-/// the `&`, so the text before the name is read. Without the function's
-/// text, it may be.
-fn may_be_reference(
-    texts: &crate::SourceTexts<'_>,
-    f: &Function,
-    p: &cudalens_syntax::model::Param,
-) -> bool {
-    let Some(text) = texts.text_of(f.file.as_deref()) else {
-        return true;
-    };
-    text.get(..p.name_span.start)
-        .and_then(|before| before.trim_end().chars().next_back())
-        .is_none_or(|c| c == '&')
 }

@@ -100,7 +100,7 @@ impl FnLower<'_, '_> {
         let is_block = |this: &Self, e: &Expr| {
             e.as_ident()
                 .is_some_and(|n| matches!(this.lookup(n), Some(Sym::ThreadBlock)))
-                || matches!(&e.kind, ExprKind::Call(c) if crate::stmt::is_this_thread_block(&c.callee))
+                || matches!(&e.kind, ExprKind::Call(c) if crate::source_facts::is_this_thread_block(&c.callee))
         };
         let method = match name.rsplit_once('.') {
             Some((receiver, method))
@@ -109,7 +109,7 @@ impl FnLower<'_, '_> {
                 method.trim()
             }
             _ => {
-                let bare = crate::stmt::strip_cg(name);
+                let bare = crate::source_facts::strip_cg(name);
                 if bare == "sync" && args.len() == 1 && is_block(self, &args[0]) {
                     "sync"
                 } else if bare == "this_thread_block" && args.is_empty() {

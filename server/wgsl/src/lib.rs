@@ -24,6 +24,7 @@ mod instantiate;
 mod intrinsics;
 mod kernel;
 pub mod names;
+mod source_facts;
 mod stmt;
 pub mod types;
 mod unroll;

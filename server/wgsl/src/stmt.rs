@@ -606,9 +606,14 @@ impl FnLower<'_, '_> {
             self.shared_decl(d);
             return;
         }
-        if is_thread_block_type(&d.ty.base) && d.ty.pointer == 0 && d.dims.is_empty() {
+        if crate::source_facts::is_thread_block_type(&d.ty.base)
+            && d.ty.pointer == 0
+            && d.dims.is_empty()
+        {
             let from_block = match d.init.as_ref().map(|e| &e.kind) {
-                Some(ExprKind::Call(call)) => is_this_thread_block(&call.callee),
+                Some(ExprKind::Call(call)) => {
+                    crate::source_facts::is_this_thread_block(&call.callee)
+                }
                 Some(ExprKind::Ident(other)) => {
                     matches!(self.lookup(other), Some(Sym::ThreadBlock))
                 }
@@ -1183,28 +1188,4 @@ fn for_statement(
         block.push(lp);
         WStmt::Block(String::new(), block)
     }
-}
-
-/// `cg::thread_block`, `cooperative_groups::thread_block`, `thread_block`.
-pub(crate) fn is_thread_block_type(base: &str) -> bool {
-    strip_cg(base) == "thread_block"
-}
-
-/// `cg::this_thread_block` and its spellings.
-pub(crate) fn is_this_thread_block(callee: &str) -> bool {
-    strip_cg(callee) == "this_thread_block"
-}
-
-/// A name without its cooperative-groups namespace (`cg::` is the
-/// samples' alias, `cooperative_groups::` the real one).
-pub(crate) fn strip_cg(name: &str) -> &str {
-    let name = name.trim().trim_start_matches("::");
-    name.strip_prefix("cooperative_groups::")
-        .or_else(|| name.strip_prefix("cg::"))
-        .unwrap_or(name)
-}
-
-/// `cg::sync(g)` or `g.sync()`: a barrier of a cooperative group.
-pub(crate) fn is_group_sync(callee: &str) -> bool {
-    strip_cg(callee) == "sync" || callee.trim_end().ends_with(".sync")
 }
