@@ -359,3 +359,45 @@ fn transpile_reads_headers_through_the_compile_flags() {
         "{out}"
     );
 }
+
+/// The editor's benchmark of a kernel whose accesses were clamped shows an
+/// error, not a time (PolyBench's atax pattern, rows walked by a `while`
+/// loop the analysis does not bound).
+#[test]
+fn benchmark_with_clamped_accesses_is_an_error_message() {
+    if !gpu_available() {
+        return;
+    }
+    let mut f = start();
+    let text = r#"__global__ void row_dot(const float* A, const float* x, float* tmp, int nx, int ny) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < nx) {
+        float s = 0.0f;
+        int j = 0;
+        while (j < ny) {
+            s += A[i * ny + j] * x[j];
+            j++;
+        }
+        tmp[i] = s;
+    }
+}
+void run(const float* A, const float* x, float* tmp) {
+    row_dot<<<2, 64>>>(A, x, tmp, 128, 128);
+}
+"#;
+    std::fs::write(f.root.join("rows.cu"), text).expect("write");
+    let uri = open(&mut f, "rows.cu", text);
+    execute(
+        &mut f.client,
+        &json!({"command": "cudalens.benchmark", "arguments": [uri, "row_dot", null]}),
+    );
+    let message = f.client.wait_for(|m| m["method"] == "window/showMessage");
+    let body = message["params"]["message"].as_str().unwrap();
+    assert_eq!(message["params"]["type"], 1, "{message}");
+    assert!(
+        body.contains("row_dot: ")
+            && body.contains("storage accesses of one launch were outside their buffers"),
+        "{message}"
+    );
+    assert!(!body.contains("median"), "{message}");
+}
