@@ -325,3 +325,79 @@ fn benchmark_without_an_adapter_is_an_error_message() {
     assert!(lenses.is_array());
     assert!(f.client.shutdown_and_exit().success());
 }
+
+/// The editor's transpile uses the document's compile flags: a header only
+/// reachable through `compile_commands.json`'s `-I`, included with angle
+/// brackets, defines the kernel's type and a macro it uses.
+#[test]
+fn transpile_reads_headers_through_the_compile_flags() {
+    let mut f = start();
+    std::fs::create_dir(f.root.join("include")).expect("include dir");
+    std::fs::write(
+        f.root.join("include/myhdr.h"),
+        "#pragma once\n#define REAL float\n#define SCALE 3.0f\n",
+    )
+    .expect("header");
+    let db = json!([{
+        "directory": f.root,
+        "file": "scale.cu",
+        "command": "nvcc -Iinclude -c scale.cu",
+    }]);
+    std::fs::write(f.root.join("compile_commands.json"), db.to_string()).expect("db");
+    let text = "#include <myhdr.h>\n__global__ void scale(REAL* x) { x[threadIdx.x] *= SCALE; }\n";
+    std::fs::write(f.root.join("scale.cu"), text).expect("write");
+    let uri = open(&mut f, "scale.cu", text);
+    let result = execute(
+        &mut f.client,
+        &json!({"command": "cudalens.transpile", "arguments": [uri, "scale", null]}),
+    );
+    let wgsl = f.root.join("scale.cu.scale.wgsl");
+    assert_eq!(result["path"], json!(wgsl), "{result}");
+    let out = std::fs::read_to_string(&wgsl).expect("wgsl written");
+    assert!(
+        out.contains("array<f32>") && out.contains("*= 3.0f"),
+        "{out}"
+    );
+}
+
+/// The editor's benchmark of a kernel whose accesses were clamped shows an
+/// error, not a time (PolyBench's atax pattern, rows walked by a `while`
+/// loop the analysis does not bound).
+#[test]
+fn benchmark_with_clamped_accesses_is_an_error_message() {
+    if !gpu_available() {
+        return;
+    }
+    let mut f = start();
+    let text = r#"__global__ void row_dot(const float* A, const float* x, float* tmp, int nx, int ny) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < nx) {
+        float s = 0.0f;
+        int j = 0;
+        while (j < ny) {
+            s += A[i * ny + j] * x[j];
+            j++;
+        }
+        tmp[i] = s;
+    }
+}
+void run(const float* A, const float* x, float* tmp) {
+    row_dot<<<2, 64>>>(A, x, tmp, 128, 128);
+}
+"#;
+    std::fs::write(f.root.join("rows.cu"), text).expect("write");
+    let uri = open(&mut f, "rows.cu", text);
+    execute(
+        &mut f.client,
+        &json!({"command": "cudalens.benchmark", "arguments": [uri, "row_dot", null]}),
+    );
+    let message = f.client.wait_for(|m| m["method"] == "window/showMessage");
+    let body = message["params"]["message"].as_str().unwrap();
+    assert_eq!(message["params"]["type"], 1, "{message}");
+    assert!(
+        body.contains("row_dot: ")
+            && body.contains("storage accesses of one launch were outside their buffers"),
+        "{message}"
+    );
+    assert!(!body.contains("median"), "{message}");
+}

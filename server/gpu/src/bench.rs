@@ -194,6 +194,20 @@ pub struct Benchmark {
     /// measures each block size as the CUDA code would run it.
     #[serde(default = "yes")]
     pub merge_small_blocks: bool,
+    /// A variant of `wgsl` that counts the storage indices its bounds
+    /// clamps catch; when set, the verification launch runs it and the
+    /// result reports [`BenchmarkResult::clamped_accesses`].
+    #[serde(default)]
+    pub clamp_check: Option<ClampCheck>,
+}
+
+/// A shader variant counting clamped accesses into an `atomic<u32>` at
+/// (`group`, `binding`), a binding the interface does not list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClampCheck {
+    pub wgsl: String,
+    pub group: u32,
+    pub binding: u32,
 }
 
 fn yes() -> bool {
@@ -232,6 +246,7 @@ impl Benchmark {
             timing: TimingPreference::Auto,
             runtime_checks: RuntimeChecks::Checked,
             merge_small_blocks: true,
+            clamp_check: None,
         }
     }
 
@@ -317,6 +332,12 @@ pub struct BenchmarkResult {
     pub warnings: Vec<String>,
     #[serde(default)]
     pub outputs: Vec<OutputBuffer>,
+    /// Storage accesses of the verification launch whose index was out of
+    /// its buffer and clamped into it (`None`: not counted, the benchmark
+    /// had no [`Benchmark::clamp_check`]). Above zero, the timed launches
+    /// ran a different workload than the kernel's own.
+    #[serde(default)]
+    pub clamped_accesses: Option<u64>,
 }
 
 impl BenchmarkResult {
@@ -788,12 +809,19 @@ struct Compiled {
     layouts: Vec<wgpu::BindGroupLayout>,
 }
 
-fn compile(ctx: &GpuContext, bench: &Benchmark, plan: &DispatchPlan) -> Result<Compiled, GpuError> {
+fn compile(
+    ctx: &GpuContext,
+    bench: &Benchmark,
+    plan: &DispatchPlan,
+    wgsl: &str,
+    counter: Option<(u32, u32)>,
+) -> Result<Compiled, GpuError> {
     let iface = &bench.interface;
     let group_count = iface
         .bindings
         .iter()
         .map(|b| b.group + 1)
+        .chain(counter.map(|(g, _)| g + 1))
         .max()
         .unwrap_or(0);
     // Explicit layouts from the interface (not `layout: None`): a binding the
@@ -823,6 +851,18 @@ fn compile(ctx: &GpuContext, bench: &Benchmark, plan: &DispatchPlan) -> Result<C
                         },
                         count: None,
                     })
+                    .chain(counter.filter(|(g, _)| *g == group).map(|(_, binding)| {
+                        wgpu::BindGroupLayoutEntry {
+                            binding,
+                            visibility: wgpu::ShaderStages::COMPUTE,
+                            ty: wgpu::BindingType::Buffer {
+                                ty: wgpu::BufferBindingType::Storage { read_only: false },
+                                has_dynamic_offset: false,
+                                min_binding_size: None,
+                            },
+                            count: None,
+                        }
+                    }))
                     .collect();
                 ctx.device
                     .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -837,7 +877,7 @@ fn compile(ctx: &GpuContext, bench: &Benchmark, plan: &DispatchPlan) -> Result<C
     let pipeline = ctx.scoped(Stage::Compile, || {
         let desc = wgpu::ShaderModuleDescriptor {
             label: Some(&iface.source_kernel),
-            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(&bench.wgsl)),
+            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(wgsl)),
         };
         let module = match bench.runtime_checks {
             RuntimeChecks::Checked => ctx.device.create_shader_module(desc),
@@ -918,8 +958,13 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
     let (prepared, mut warnings) = prepare_buffers(bench)?;
 
     let compile_start = Instant::now();
-    let compiled = compile(ctx, bench, &plan)?;
+    let compiled = compile(ctx, bench, &plan, &bench.wgsl, None)?;
     let compile_ms = ms_since(compile_start);
+    let checker = bench
+        .clamp_check
+        .as_ref()
+        .map(|c| compile(ctx, bench, &plan, &c.wgsl, Some((c.group, c.binding))).map(|p| (c, p)))
+        .transpose()?;
 
     let deadline = Deadline::new(bench.timeout_ms);
     let buffers: Vec<wgpu::Buffer> = ctx.scoped(Stage::Run, || {
@@ -961,29 +1006,54 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
     ctx.wait(index, deadline)?;
     let upload_ms = ms_since(upload_start);
 
-    let bind_groups: Vec<wgpu::BindGroup> = ctx.scoped(Stage::Run, || {
-        compiled
-            .layouts
-            .iter()
-            .enumerate()
-            .map(|(group, layout)| {
-                let entries: Vec<wgpu::BindGroupEntry> = prepared
-                    .iter()
-                    .zip(&buffers)
-                    .filter(|(p, _)| p.group as usize == group)
-                    .map(|(p, buffer)| wgpu::BindGroupEntry {
-                        binding: p.binding,
-                        resource: buffer.as_entire_binding(),
+    let make_bind_groups = |compiled: &Compiled, counter: Option<(u32, u32, &wgpu::Buffer)>| {
+        ctx.scoped(Stage::Run, || {
+            compiled
+                .layouts
+                .iter()
+                .enumerate()
+                .map(|(group, layout)| {
+                    let entries: Vec<wgpu::BindGroupEntry> = prepared
+                        .iter()
+                        .zip(&buffers)
+                        .filter(|(p, _)| p.group as usize == group)
+                        .map(|(p, buffer)| wgpu::BindGroupEntry {
+                            binding: p.binding,
+                            resource: buffer.as_entire_binding(),
+                        })
+                        .chain(counter.filter(|(g, _, _)| *g as usize == group).map(
+                            |(_, binding, buffer)| wgpu::BindGroupEntry {
+                                binding,
+                                resource: buffer.as_entire_binding(),
+                            },
+                        ))
+                        .collect();
+                    ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                        label: None,
+                        layout,
+                        entries: &entries,
                     })
-                    .collect();
-                ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: None,
-                    layout,
-                    entries: &entries,
                 })
-            })
-            .collect()
-    })?;
+                .collect::<Vec<wgpu::BindGroup>>()
+        })
+    };
+    let bind_groups = make_bind_groups(&compiled, None)?;
+    // The clamp counter (zeroed at creation) and the checking variant's bind groups.
+    let counter = match &checker {
+        Some((check, variant)) => {
+            let buffer = ctx.scoped(Stage::Run, || {
+                ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("clamp counter"),
+                    size: 4,
+                    usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                })
+            })?;
+            let groups = make_bind_groups(variant, Some((check.group, check.binding, &buffer)))?;
+            Some((variant, groups, buffer))
+        }
+        None => None,
+    };
 
     let record_dispatch =
         |encoder: &mut wgpu::CommandEncoder,
@@ -999,9 +1069,24 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
             pass.dispatch_workgroups(dispatch[0], dispatch[1], dispatch[2]);
         };
 
-    // One launch on pristine inputs, so outputs are comparable with a CPU reference.
+    // One launch on pristine inputs, so outputs are comparable with a CPU
+    // reference: the clamp-counting variant when there is one (it computes
+    // the same, clamping the same way, and counts).
     let mut encoder = ctx.encoder();
-    record_dispatch(&mut encoder, None);
+    match &counter {
+        Some((variant, groups, _)) => {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: None,
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&variant.pipeline);
+            for (i, bg) in groups.iter().enumerate() {
+                pass.set_bind_group(i as u32, bg, &[]);
+            }
+            pass.dispatch_workgroups(dispatch[0], dispatch[1], dispatch[2]);
+        }
+        None => record_dispatch(&mut encoder, None),
+    }
     ctx.submit_and_wait(encoder, deadline)?;
 
     let outputs_idx: Vec<usize> = prepared
@@ -1011,13 +1096,19 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
         .map(|(i, _)| i)
         .collect();
     let download_start = Instant::now();
+    // The outputs' buffers, then the clamp counter.
+    let sources: Vec<&wgpu::Buffer> = outputs_idx
+        .iter()
+        .map(|&i| &buffers[i])
+        .chain(counter.as_ref().map(|(_, _, b)| b))
+        .collect();
     let staging: Vec<wgpu::Buffer> = ctx.scoped(Stage::Run, || {
-        outputs_idx
+        sources
             .iter()
-            .map(|&i| {
+            .map(|src| {
                 ctx.device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some("read-back"),
-                    size: buffers[i].size(),
+                    size: src.size(),
                     usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                     mapped_at_creation: false,
                 })
@@ -1025,11 +1116,21 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
             .collect()
     })?;
     let mut encoder = ctx.encoder();
-    for (&i, dst) in outputs_idx.iter().zip(&staging) {
-        encoder.copy_buffer_to_buffer(&buffers[i], 0, dst, 0, buffers[i].size());
+    for (src, dst) in sources.iter().zip(&staging) {
+        encoder.copy_buffer_to_buffer(src, 0, dst, 0, src.size());
     }
     ctx.submit_and_wait(encoder, deadline)?;
-    let read = ctx.read_buffers(&staging, deadline)?;
+    let mut read = ctx.read_buffers(&staging, deadline)?;
+    let clamped_accesses = if counter.is_some() {
+        read.pop()
+            .and_then(|b| {
+                b.get(..4)
+                    .map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]))
+            })
+            .map(u64::from)
+    } else {
+        None
+    };
     let download_ms = ms_since(download_start);
     let outputs = outputs_idx
         .iter()
@@ -1125,6 +1226,7 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
         gflop_per_s: bench.flops.map(|f| per_second(f as f64)),
         warnings,
         outputs,
+        clamped_accesses,
     })
 }
 

@@ -25,8 +25,8 @@ pub mod stats;
 pub use adapter::{AdapterFeatures, AdapterLimits, AdapterReport, HardwareReport, detect_hardware};
 pub use autotune::{AutotuneEntry, AutotuneResult, CandidateOutcome, autotune};
 pub use bench::{
-    Benchmark, BenchmarkResult, BufferInit, BufferSpec, LaunchConfig, OutputBuffer, ParamValue,
-    Runner, RuntimeChecks, TimingPreference, TimingSource,
+    Benchmark, BenchmarkResult, BufferInit, BufferSpec, ClampCheck, LaunchConfig, OutputBuffer,
+    ParamValue, Runner, RuntimeChecks, TimingPreference, TimingSource,
 };
 pub use error::GpuError;
 pub use grid::{DispatchPlan, GridLayout, fold_grid, plan_dispatch};

@@ -180,6 +180,17 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
             dims(b.dispatch)
         );
         let _ = writeln!(md, "| runtime checks | {} |", b.runtime_checks.describe());
+        let _ = match b.clamped_accesses {
+            Some(0) => writeln!(
+                md,
+                "| clamped accesses | none (counted on the verification launch) |"
+            ),
+            Some(n) => writeln!(
+                md,
+                "| clamped accesses | **{n} out of bounds, clamped: the time below is not the kernel's workload** |"
+            ),
+            None => writeln!(md, "| clamped accesses | not counted |"),
+        };
         let _ = writeln!(
             md,
             "| time per dispatch | min {} / median {} / p95 {} / mean {} ms ({} samples, {source}) |",
@@ -349,6 +360,7 @@ mod tests {
             gflop_per_s: Some(49.93),
             warnings: vec![],
             outputs: vec![],
+            clamped_accesses: None,
         }
     }
 

@@ -176,6 +176,10 @@ pub enum Sym {
     },
     /// A named constant (template value, `const int N = 4;`).
     Const(Val),
+    /// A cooperative-groups handle to the thread block
+    /// (`cg::thread_block cta = cg::this_thread_block();`): no WGSL value;
+    /// its methods lower to barriers and builtins.
+    ThreadBlock,
     /// A pointer variable: a view into an array. When `offset_var` is set the
     /// view can move (`p += n`): the variable holds the element offset.
     Pointer {
@@ -205,7 +209,7 @@ pub struct Specialization {
 /// Module-level state while one kernel is compiled.
 pub struct Module<'m> {
     pub model: &'m FileModel,
-    pub source: &'m str,
+    pub texts: &'m crate::SourceTexts<'m>,
     pub opts: &'m TranspileOptions,
     pub diags: Vec<TranspileDiagnostic>,
     pub needs: Needs,
@@ -314,7 +318,13 @@ impl<'a, 'm> FnLower<'a, 'm> {
             body.walk_exprs(&mut |e| match &e.kind {
                 ExprKind::Ident(n) => names.reserve(&wgsl_ident(n)),
                 ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => {
-                    if let Some(n) = t.as_ident() {
+                    // `v.y += 1`: a member of `v` assigned makes `v` mutable
+                    // (a by-value parameter then gets a `var` copy).
+                    let mut root = &**t;
+                    while let ExprKind::Member { base, .. } = &root.kind {
+                        root = base;
+                    }
+                    if let Some(n) = root.as_ident() {
                         assigned.insert(n.to_string());
                     }
                 }
@@ -329,6 +339,23 @@ impl<'a, 'm> FnLower<'a, 'm> {
                     }
                 }
                 _ => {}
+            });
+            // A local passed to a reference parameter the callee writes
+            // (`swap(a, b)` with `float& x`) is assigned there.
+            body.walk_exprs(&mut |e| {
+                if let ExprKind::Call(call) = &e.kind
+                    && let Some(callee) = m.model.function(call.callee.trim_start_matches("::"))
+                    && callee.body.is_some()
+                {
+                    for (p, a) in callee.params.iter().zip(&call.args) {
+                        if let Some(n) = a.as_ident()
+                            && p.ty.pointer == 0
+                            && crate::source_facts::writes_reference(m.texts, callee, p)
+                        {
+                            assigned.insert(n.to_string());
+                        }
+                    }
+                }
             });
             body.walk(&mut |s| {
                 if let cudalens_syntax::ir::StmtKind::Decl(ds) = &s.kind {

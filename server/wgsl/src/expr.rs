@@ -256,6 +256,10 @@ impl FnLower<'_, '_> {
                 })
             }
             Some(Sym::Pointer { view, .. }) => Val::pointer(view),
+            Some(Sym::ThreadBlock) => self.error(
+                span,
+                format!("the cooperative group `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`) and `cg::sync`"),
+            ),
             None => match name {
                 "threadIdx" => self.builtin(Builtin::ThreadIdx, None, span),
                 "blockIdx" => self.builtin(Builtin::BlockIdx, None, span),
@@ -369,7 +373,7 @@ impl FnLower<'_, '_> {
         }
     }
 
-    fn explicit_cast(&mut self, v: Val, to: &Ty, span: Span) -> Val {
+    pub(crate) fn explicit_cast(&mut self, v: Val, to: &Ty, span: Span) -> Val {
         if v.ty == *to || v.is_error() {
             return v;
         }
@@ -1159,8 +1163,15 @@ impl FnLower<'_, '_> {
         match idx.ty {
             Ty::Scalar(Scalar::I32 | Scalar::U32) | Ty::Error => idx,
             Ty::Scalar(Scalar::Bool) => self.convert(idx, &Ty::I32, span),
-            Ty::Scalar(Scalar::I64) => Val::atom(format!("i32({})", idx.text), Ty::I32),
-            Ty::Scalar(Scalar::U64) => Val::atom(format!("u32({})", idx.text), Ty::U32),
+            // WGSL indexes with 32-bit integers, and no WGSL array has 2^32
+            // elements: every in-bounds 64-bit index fits a u32 exactly (a
+            // negative one wraps to a large u32 and stays out of bounds,
+            // where the bounds clamps catch it; one of 2^32 or more, beyond
+            // any WGSL buffer, would wrap). i32 would turn 2^31..2^32 into
+            // negative indices.
+            Ty::Scalar(Scalar::I64 | Scalar::U64) => {
+                Val::atom(format!("u32({})", idx.text), Ty::U32)
+            }
             _ => self.error(span, "array index must be an integer"),
         }
     }

@@ -19,6 +19,10 @@ use crate::types::{Konst, Scalar, Ty};
 enum Arg {
     Value(Val),
     Pointer(PtrVal),
+    /// A cooperative-groups `thread_block`: no WGSL argument.
+    ThreadBlock,
+    /// A reference parameter the callee writes: `&local` (its type).
+    Ref(Val),
 }
 
 impl FnLower<'_, '_> {
@@ -64,6 +68,51 @@ impl FnLower<'_, '_> {
         }
         let mut lowered = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
+            if crate::source_facts::is_thread_block_type(&p.ty.base) && p.ty.pointer == 0 {
+                let is_block = a
+                    .as_ident()
+                    .is_some_and(|n| matches!(self.lookup(n), Some(Sym::ThreadBlock)))
+                    || matches!(&a.kind, ExprKind::Call(c) if crate::source_facts::is_this_thread_block(&c.callee));
+                if !is_block {
+                    return self.error(
+                        a.span,
+                        "only the thread block (`this_thread_block()`) can be passed as a `thread_block`",
+                    );
+                }
+                lowered.push(Arg::ThreadBlock);
+                continue;
+            }
+            if p.ty.pointer == 0 && crate::source_facts::writes_reference(self.m.texts, f, p) {
+                // `float3& v` written by the callee: a `ptr<function, T>`
+                // to the caller's local variable.
+                let local = a.as_ident().and_then(|n| match self.lookup(n) {
+                    Some(Sym::Value {
+                        wgsl,
+                        ty,
+                        mutable: true,
+                    }) => Some((wgsl.clone(), ty.clone())),
+                    _ => None,
+                });
+                let Some((wgsl, ty)) = local else {
+                    return self.error(
+                        a.span,
+                        format!(
+                            "`{}` is a reference parameter `{}` writes: pass a local variable (WGSL can only point at function-local variables here)",
+                            p.name, f.name
+                        ),
+                    );
+                };
+                if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                    types.insert(p.ty.base.clone(), ctype_of(&ty));
+                }
+                let address = match wgsl.strip_prefix("(*").and_then(|w| w.strip_suffix(')')) {
+                    // Already a reference parameter of the caller: pass its pointer on.
+                    Some(ptr) => ptr.to_string(),
+                    None => format!("&{wgsl}"),
+                };
+                lowered.push(Arg::Ref(Val::atom(address, ty)));
+                continue;
+            }
             if p.ty.pointer > 0 {
                 let Some(ptr) = self.pointer(a, out) else {
                     return Val::error();
@@ -172,6 +221,22 @@ impl FnLower<'_, '_> {
                         call_args.push(o.text);
                     }
                 }
+                Arg::ThreadBlock => {}
+                Arg::Ref(v) => {
+                    let ty = self.param_type(p, &types);
+                    if ty != v.ty {
+                        return self.error(
+                            span,
+                            format!(
+                                "the argument of reference parameter `{}` is a `{}`, not a `{}`",
+                                p.name,
+                                v.ty.wgsl(),
+                                ty.wgsl()
+                            ),
+                        );
+                    }
+                    call_args.push(v.text);
+                }
             }
         }
         self.last_effectful = spec.effectful;
@@ -238,6 +303,19 @@ impl FnLower<'_, '_> {
                 name.clone()
             };
             match a {
+                Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
+                Arg::Ref(_) => {
+                    let ty = sub.map_type(&p.ty, p.name_span);
+                    params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
+                    sub.declare(
+                        &p.name,
+                        Sym::Value {
+                            wgsl: format!("(*{name})"),
+                            ty,
+                            mutable: true,
+                        },
+                    );
+                }
                 Arg::Value(_) => {
                     let ty = sub.map_type(&p.ty, p.name_span);
                     params.push(format!("{param_name}: {}", ty.wgsl()));
@@ -343,6 +421,7 @@ fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: us
             if let ExprKind::Call(call) = &e.kind {
                 let callee = &call.callee;
                 if is_barrier(callee)
+                    || crate::source_facts::is_group_sync(callee)
                     || callee.starts_with("atomic")
                     || callee.starts_with("__threadfence")
                     || callee == "__syncwarp"

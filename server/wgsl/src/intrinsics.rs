@@ -3,11 +3,11 @@
 //! clear refusals for what WGSL cannot do (printf, textures, ...).
 
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind};
+use cudalens_syntax::ir::{Axis, BinOp, Builtin, Expr, ExprKind, Type as CType};
 
-use crate::context::{AtomicRepr, FnLower, Place, Prec, Val};
+use crate::context::{AtomicRepr, FnLower, Place, Prec, Sym, Val};
 use crate::emit::WStmt;
-use crate::types::{Konst, Scalar, Ty, common_type, promote};
+use crate::types::{Konst, Scalar, Ty, common_type, map_value_type, promote};
 
 /// `roundf`: CUDA rounds halfway cases away from zero, WGSL `round` to even.
 const HELPER_ROUNDF: (&str, &str) = (
@@ -57,6 +57,127 @@ fn float_unary(name: &str) -> Option<&'static str> {
 }
 
 impl FnLower<'_, '_> {
+    /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
+    /// call whose callee names a value type) are explicit conversions;
+    /// `T()` is the zero value.
+    fn functional_cast(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let name = name.trim_start_matches('(').trim_end_matches(')').trim();
+        if args.len() > 1 || self.lookup(name).is_some() || self.m.model.function(name).is_some() {
+            return None;
+        }
+        let ty = self.subst_type(&CType::named(name));
+        let to = map_value_type(&ty, &self.m.model.types, self.m.opts).ok()?;
+        if !to.is_value() {
+            return None;
+        }
+        self.note_type(&to);
+        Some(match args.first() {
+            Some(arg) => {
+                let v = self.expr(arg, out);
+                self.explicit_cast(v, &to, span)
+            }
+            None => crate::stmt::zero_value(&to),
+        })
+    }
+
+    /// Cooperative groups on the thread block: `cg::sync(cta)`,
+    /// `cta.sync()` (a `__syncthreads()`), `cta.thread_rank()` (the linear
+    /// thread index), `cta.size()` / `cta.num_threads()` (the block's
+    /// threads). `None`: not such a call.
+    fn thread_block_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let is_block = |this: &Self, e: &Expr| {
+            e.as_ident()
+                .is_some_and(|n| matches!(this.lookup(n), Some(Sym::ThreadBlock)))
+                || matches!(&e.kind, ExprKind::Call(c) if crate::source_facts::is_this_thread_block(&c.callee))
+        };
+        let method = match name.rsplit_once('.') {
+            Some((receiver, method))
+                if matches!(self.lookup(receiver.trim()), Some(Sym::ThreadBlock)) =>
+            {
+                method.trim()
+            }
+            _ => {
+                let bare = crate::source_facts::strip_cg(name);
+                if bare == "sync" && args.len() == 1 && is_block(self, &args[0]) {
+                    "sync"
+                } else if bare == "this_thread_block" && args.is_empty() {
+                    // Used as a value only where a group is passed on.
+                    return Some(self.error(
+                        span,
+                        "`this_thread_block()` is supported as the initialiser of a `thread_block` variable",
+                    ));
+                } else {
+                    return None;
+                }
+            }
+        };
+        let builtin = |b: Builtin, axis: Axis| Expr {
+            kind: ExprKind::Builtin(b, axis),
+            span,
+            from_macro: false,
+        };
+        let bin = |op: BinOp, a: Expr, b: Expr| Expr {
+            kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
+            span,
+            from_macro: false,
+        };
+        let dims = || {
+            bin(
+                BinOp::Mul,
+                bin(
+                    BinOp::Mul,
+                    builtin(Builtin::BlockDim, Axis::X),
+                    builtin(Builtin::BlockDim, Axis::Y),
+                ),
+                builtin(Builtin::BlockDim, Axis::Z),
+            )
+        };
+        Some(match method {
+            "sync" => {
+                self.barrier(out);
+                Val::void()
+            }
+            "thread_rank" => {
+                // (z * blockDim.y + y) * blockDim.x + x
+                let rank = bin(
+                    BinOp::Add,
+                    bin(
+                        BinOp::Mul,
+                        bin(
+                            BinOp::Add,
+                            bin(
+                                BinOp::Mul,
+                                builtin(Builtin::ThreadIdx, Axis::Z),
+                                builtin(Builtin::BlockDim, Axis::Y),
+                            ),
+                            builtin(Builtin::ThreadIdx, Axis::Y),
+                        ),
+                        builtin(Builtin::BlockDim, Axis::X),
+                    ),
+                    builtin(Builtin::ThreadIdx, Axis::X),
+                );
+                self.expr(&rank, out)
+            }
+            "size" | "num_threads" => self.expr(&dims(), out),
+            other => self.error(
+                span,
+                format!("cooperative groups: `thread_block::{other}` is not supported yet"),
+            ),
+        })
+    }
+
     /// Lowers a call: a CUDA builtin, a device function, or a diagnostic.
     pub fn call(
         &mut self,
@@ -68,7 +189,13 @@ impl FnLower<'_, '_> {
     ) -> Val {
         self.last_effectful = false;
         let name = callee.trim_start_matches("::").trim_start_matches("std::");
+        if let Some(v) = self.thread_block_call(name, args, span, out) {
+            return v;
+        }
         if let Some(v) = self.intrinsic(name, args, span, out) {
+            return v;
+        }
+        if let Some(v) = self.functional_cast(name, args, span, out) {
             return v;
         }
         let model = self.m.model;

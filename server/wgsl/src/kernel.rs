@@ -22,7 +22,7 @@ use crate::names::wgsl_ident;
 use crate::stmt::storage_type;
 use crate::types::{Konst, Scalar, Ty};
 use crate::validate::{Needs, validate_wgsl};
-use crate::{TranspileOptions, TranspileOutput};
+use crate::{SourceTexts, TranspileOptions, TranspileOutput};
 
 /// Where the block size came from, for the header comment.
 enum BlockSource {
@@ -34,18 +34,18 @@ enum BlockSource {
 
 pub fn compile_kernel(
     model: &FileModel,
-    source: &str,
+    texts: &SourceTexts<'_>,
     kernel: &str,
     opts: &TranspileOptions,
 ) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
-    compile_kernel_recording(model, source, kernel, opts, &mut Vec::new())
+    compile_kernel_recording(model, texts, kernel, opts, &mut Vec::new())
 }
 
 /// [`compile_kernel`], also reporting the spans of the loops it unrolled
 /// (filled even when the kernel has errors elsewhere).
 pub fn compile_kernel_recording(
     model: &FileModel,
-    source: &str,
+    texts: &SourceTexts<'_>,
     kernel: &str,
     opts: &TranspileOptions,
     unrolled: &mut Vec<Span>,
@@ -62,7 +62,7 @@ pub fn compile_kernel_recording(
     };
     let mut m = Module {
         model,
-        source,
+        texts,
         opts,
         diags: Vec::new(),
         needs: Needs::default(),
@@ -371,20 +371,18 @@ fn bind_template(lower: &mut FnLower, f: &Function, opts: &TranspileOptions) -> 
         return Vec::new();
     }
     let model = lower.m.model;
-    let written: Vec<String> = opts.instantiation.clone().unwrap_or_else(|| {
-        model
-            .launches_of(&f.name)
-            .find(|l| !l.template_args.is_empty())
-            .map(|l| l.template_args.clone())
-            .unwrap_or_default()
-    });
+    let written: Vec<String> = opts
+        .instantiation
+        .clone()
+        .or_else(|| crate::instantiate::from_launches(model, lower.m.texts, f))
+        .unwrap_or_default();
     let mut shown = Vec::new();
     for (i, tp) in f.template_params.iter().enumerate() {
         let Some(arg) = written.get(i).cloned().or_else(|| tp.default.clone()) else {
             lower.m.error(
                 f.name_span,
                 format!(
-                    "template parameter `{}` has no argument: launch the kernel with template arguments in this file or pass an instantiation",
+                    "template parameter `{}` has no argument: no launch in this file gives one; pick one (`cudalens transpile --instantiate`)",
                     tp.name
                 ),
             );
@@ -689,7 +687,10 @@ fn warn_volatile(m: &mut Module, f: &Function) {
     }
     funcs.extend(seen.into_values());
     for g in funcs {
-        let text = g.span.text(m.source);
+        let Some(file_text) = m.texts.text_of(g.file.as_deref()) else {
+            continue;
+        };
+        let text = g.span.text(file_text);
         if let Some(pos) = text.find("volatile") {
             let start = g.span.start + pos;
             m.warning(

@@ -14,22 +14,30 @@
 
 pub mod analysis;
 pub mod bindings;
+mod clamps;
 mod context;
 pub mod diag;
 pub mod emit;
 mod expr;
 mod functions;
+mod instantiate;
 mod intrinsics;
 mod kernel;
 pub mod names;
+mod source_facts;
 mod stmt;
 pub mod types;
 mod unroll;
 pub mod validate;
 
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
 use cudalens_syntax::FileModel;
 
 pub use bindings::{BindingKind, Sidecar, SidecarBinding, UniformField};
+pub use clamps::{CLAMP_COUNTER, ClampCounting, clamp_counting_variant};
 pub use diag::{Severity, TranspileDiagnostic};
 
 /// What the target adapter supports, and how to instantiate the kernel.
@@ -83,6 +91,35 @@ pub struct TranspileOutput {
     pub warnings: Vec<TranspileDiagnostic>,
 }
 
+/// The texts the spans of a model index: the file's own, and those of the
+/// headers whose functions it compiles (a function's spans index the text
+/// of the file it is defined in, `Function::file`). The transpiler reads
+/// them to tell a written `{ ... }` block from a macro that expands to
+/// several statements; without a header's text, its blocks are taken as
+/// written.
+#[derive(Clone, Debug, Default)]
+pub struct SourceTexts<'a> {
+    pub main: &'a str,
+    pub headers: HashMap<PathBuf, Arc<str>>,
+}
+
+impl<'a> SourceTexts<'a> {
+    pub fn main(text: &'a str) -> Self {
+        SourceTexts {
+            main: text,
+            headers: HashMap::new(),
+        }
+    }
+
+    /// The text of `file` (`None`: the main file); `None` when not given.
+    pub fn text_of(&self, file: Option<&Path>) -> Option<&str> {
+        match file {
+            None => Some(self.main),
+            Some(path) => self.headers.get(path).map(|t| &**t),
+        }
+    }
+}
+
 /// Compiles the kernel `kernel` of the file `model` was built from (`source`
 /// is that file's text; spans index into it). Errors are diagnostics at the
 /// CUDA constructs that cannot be expressed; WGSL is only returned when naga
@@ -93,7 +130,18 @@ pub fn transpile(
     kernel: &str,
     opts: &TranspileOptions,
 ) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
-    kernel::compile_kernel(model, source, kernel, opts)
+    transpile_in(model, &SourceTexts::main(source), kernel, opts)
+}
+
+/// [`transpile`] for a kernel that may be defined in a header the file
+/// includes (its diagnostics' spans then index that header's text).
+pub fn transpile_in(
+    model: &FileModel,
+    texts: &SourceTexts<'_>,
+    kernel: &str,
+    opts: &TranspileOptions,
+) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+    kernel::compile_kernel(model, texts, kernel, opts)
 }
 
 /// Compiles every kernel (with a body) of the file, in source order.
@@ -150,7 +198,8 @@ pub fn unrollable_loops_with(
         ..opts.clone()
     };
     let mut loops = Vec::new();
-    let _ = kernel::compile_kernel_recording(model, source, kernel, &opts, &mut loops);
+    let texts = SourceTexts::main(source);
+    let _ = kernel::compile_kernel_recording(model, &texts, kernel, &opts, &mut loops);
     loops.sort_by_key(|s| (s.start, s.end));
     loops
 }

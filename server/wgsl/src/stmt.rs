@@ -10,6 +10,13 @@ use crate::emit::WStmt;
 use crate::types::{ArrayLen, Konst, Scalar, Ty, promote};
 
 impl FnLower<'_, '_> {
+    /// The text the current function's spans index (`None`: a header whose
+    /// text the caller did not give).
+    fn function_text(&self) -> Option<&str> {
+        let file = self.m.model.function(&self.function)?.file.as_deref();
+        self.m.texts.text_of(file)
+    }
+
     /// Lowers the statements of `s` into `out` without opening a WGSL block
     /// (a C block still opens a scope for name resolution).
     pub fn stmt_flat(&mut self, s: &Stmt, out: &mut Vec<WStmt>) {
@@ -39,7 +46,9 @@ impl FnLower<'_, '_> {
             StmtKind::Expr(e) => self.expr_stmt(e, out),
             StmtKind::Block(items) => {
                 // A macro that expands to several statements is not a C block.
-                let real_block = s.span.text(self.m.source).starts_with('{');
+                let real_block = self
+                    .function_text()
+                    .is_none_or(|text| s.span.text(text).starts_with('{'));
                 if real_block {
                     let mut inner = Vec::new();
                     self.stmt_flat(s, &mut inner);
@@ -372,7 +381,7 @@ impl FnLower<'_, '_> {
             .function(&self.function)
             .is_some_and(|f| f.in_main_file());
         if in_main_file
-            && span.text(self.m.source).starts_with("for")
+            && span.text(self.m.texts.main).starts_with("for")
             && !self.m.unrolled_loops.contains(&span)
         {
             self.m.unrolled_loops.push(span);
@@ -595,6 +604,29 @@ impl FnLower<'_, '_> {
         }
         if d.shared {
             self.shared_decl(d);
+            return;
+        }
+        if crate::source_facts::is_thread_block_type(&d.ty.base)
+            && d.ty.pointer == 0
+            && d.dims.is_empty()
+        {
+            let from_block = match d.init.as_ref().map(|e| &e.kind) {
+                Some(ExprKind::Call(call)) => {
+                    crate::source_facts::is_this_thread_block(&call.callee)
+                }
+                Some(ExprKind::Ident(other)) => {
+                    matches!(self.lookup(other), Some(Sym::ThreadBlock))
+                }
+                _ => false,
+            };
+            if from_block {
+                self.declare(&d.name, Sym::ThreadBlock);
+            } else {
+                self.m.error(
+                    d.span,
+                    "a `thread_block` must be initialised with `this_thread_block()`",
+                );
+            }
             return;
         }
         if d.is_static || d.is_extern {
@@ -1026,7 +1058,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
     }
 }
 
-fn zero_value(t: &Ty) -> Val {
+pub(crate) fn zero_value(t: &Ty) -> Val {
     match t {
         Ty::Scalar(s) => Val::konst(Konst::Int(0), *s),
         other => Val::atom(format!("{}()", other.wgsl()), other.clone()),

@@ -168,14 +168,31 @@ pub fn map_value_type(
 ) -> Result<Ty, String> {
     let resolved = types.resolve(written);
     let base = normalize_base(&resolved.base);
+    // The error names the adapter feature (what `bench` reads from the
+    // adapter), the transpile option and its CLI flag.
+    let missing = |what: &str, option: &str| {
+        let (feature, flag) = match option {
+            "enable_f16" => ("SHADER_F16", "--f16"),
+            "enable_f64" => ("SHADER_F64", "--f64"),
+            _ => ("SHADER_INT64", "--int64"),
+        };
+        format!(
+            "`{}` needs {what}: the adapter feature {feature} (NVIDIA's Vulkan driver has it); enable `{option}` in the transpile options (`cudalens transpile {flag}`)",
+            written.display()
+        )
+    };
     let need = |flag: bool, s: Scalar, what: &str, option: &str| {
         if flag {
             Ok(Ty::Scalar(s))
         } else {
-            Err(format!(
-                "`{}` needs {what}; enable `{option}` in the transpile options (and the adapter feature)",
-                written.display()
-            ))
+            Err(missing(what, option))
+        }
+    };
+    let need_vector = |flag: bool, s: Scalar, n: u8, what: &str, option: &str| {
+        if flag {
+            Ok(Ty::Vector(s, n))
+        } else {
+            Err(missing(what, option))
         }
     };
     let vector = |s: Scalar, n: u8| Ok(Ty::Vector(s, n));
@@ -208,9 +225,34 @@ pub fn map_value_type(
         "uint2" => vector(Scalar::U32, 2),
         "uint3" | "dim3" => vector(Scalar::U32, 3),
         "uint4" => vector(Scalar::U32, 4),
-        "half2" | "__half2" if opts.enable_f16 => vector(Scalar::F16, 2),
-        "double2" if opts.enable_f64 => vector(Scalar::F64, 2),
-        "double4" if opts.enable_f64 => vector(Scalar::F64, 4),
+        "half2" | "__half2" => need_vector(
+            opts.enable_f16,
+            Scalar::F16,
+            2,
+            "16-bit floats",
+            "enable_f16",
+        ),
+        "double2" => need_vector(
+            opts.enable_f64,
+            Scalar::F64,
+            2,
+            "64-bit floats",
+            "enable_f64",
+        ),
+        "double3" => need_vector(
+            opts.enable_f64,
+            Scalar::F64,
+            3,
+            "64-bit floats",
+            "enable_f64",
+        ),
+        "double4" => need_vector(
+            opts.enable_f64,
+            Scalar::F64,
+            4,
+            "64-bit floats",
+            "enable_f64",
+        ),
         "char" | "signed char" | "unsigned char" | "int8_t" | "uint8_t" | "short"
         | "unsigned short" | "int16_t" | "uint16_t" | "char4" | "uchar4" | "char2" | "uchar2" => {
             Err(format!(

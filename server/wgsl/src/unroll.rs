@@ -347,6 +347,7 @@ fn root_name(e: &Expr) -> Option<&str> {
 /// `storageBarrier` is a control barrier too) and warp intrinsics.
 fn is_sync_intrinsic(name: &str) -> bool {
     is_barrier(name)
+        || crate::source_facts::is_group_sync(name)
         || name.starts_with("__syncwarp")
         || name.starts_with("__threadfence")
         || [

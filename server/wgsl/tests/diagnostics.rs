@@ -155,6 +155,31 @@ fn doubles_and_halves_need_their_options() {
     )
     .expect("f64 kernel");
     assert_eq!(ok.sidecar.features, vec!["shader_f64".to_string()]);
+    // Vectors of doubles too, and the message names the adapter feature.
+    assert_error_at(
+        "__global__ void k(float* x) { double3 v = make_double3(1.0, 2.0, 3.0); x[0] = (float)v.x; }",
+        "v = make_double3(1.0, 2.0, 3.0)",
+        "the adapter feature SHADER_F64",
+    );
+    assert_error_at(
+        "__global__ void k(float* x, long n) { x[0] = (float)n; }",
+        "n",
+        "the adapter feature SHADER_INT64",
+    );
+}
+
+#[test]
+fn sixty_four_bit_indices_narrow_to_u32() {
+    let out = common::compile(
+        "__global__ void k(float* x, long n) { long i = n + threadIdx.x; x[i] = 1.0f; }",
+        "k",
+        &TranspileOptions {
+            enable_int64: true,
+            ..TranspileOptions::default()
+        },
+    )
+    .expect("int64 kernel");
+    assert!(out.wgsl.contains("x[u32(i)]"), "{}", out.wgsl);
 }
 
 #[test]
@@ -197,4 +222,122 @@ fn missing_kernel_is_an_error() {
         &TranspileOptions::default(),
     );
     assert!(r.is_err());
+}
+
+#[test]
+fn cooperative_groups_thread_block() {
+    let src = r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void reverse(float* x) {
+    cg::thread_block cta = cg::this_thread_block();
+    __shared__ float tile[256];
+    unsigned int t = cta.thread_rank();
+    tile[t] = x[blockIdx.x * cta.size() + t];
+    cg::sync(cta);
+    x[blockIdx.x * cta.size() + t] = tile[cta.size() - 1 - t];
+    cta.sync();
+}
+"#;
+    let out = common::compile(src, "reverse", &TranspileOptions::default()).expect("cg kernel");
+    assert_eq!(
+        out.wgsl.matches("workgroupBarrier()").count(),
+        2,
+        "{}",
+        out.wgsl
+    );
+    // The block's linear thread index and size from the builtins.
+    assert!(out.wgsl.contains("thread_idx.x"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("BLOCK_DIM_X"), "{}", out.wgsl);
+    // A group passed to a device function.
+    let passed = r#"
+namespace cg = cooperative_groups;
+__device__ void sum_into(float* s, const cg::thread_block& cta) {
+    unsigned int t = cta.thread_rank();
+    cg::sync(cta);
+    if (t == 0) s[0] += s[1];
+}
+__global__ void k(float* x) {
+    cg::thread_block cta = cg::this_thread_block();
+    __shared__ float s[64];
+    s[threadIdx.x] = x[threadIdx.x];
+    sum_into(s, cta);
+    x[0] = s[0];
+}
+"#;
+    let out = common::compile(passed, "k", &TranspileOptions::default()).expect("group argument");
+    assert_eq!(
+        out.wgsl.matches("workgroupBarrier()").count(),
+        1,
+        "{}",
+        out.wgsl
+    );
+    assert_error_at(
+        "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n__global__ void k(float* x) { cg::thread_block b = cg::this_thread_block(); x[0] = b.group_index().x; }",
+        "b.group_index()",
+        "not supported yet",
+    );
+}
+
+#[test]
+fn members_of_by_value_parameters_can_be_assigned() {
+    let src = r#"
+__device__ uint4 scan4(uint4 v) {
+    v.y += v.x;
+    v.z += v.y;
+    return v;
+}
+__global__ void k(uint4* x, float2 scale) {
+    scale.y = scale.x * 2.0f;
+    x[threadIdx.x] = scan4(x[threadIdx.x]);
+    x[0].x = (unsigned int)scale.y;
+}
+"#;
+    let out = common::compile(src, "k", &TranspileOptions::default()).expect("member assignments");
+    assert!(
+        out.wgsl.contains("var v: vec4<u32> = v_in;"),
+        "{}",
+        out.wgsl
+    );
+}
+
+#[test]
+fn reference_parameters_the_callee_writes_point_at_the_callers_local() {
+    let src = r#"
+__device__ void comparator(unsigned int& a, unsigned int& b, unsigned int dir) {
+    if ((a > b) == dir) { unsigned int t = a; a = b; b = t; }
+}
+__device__ void vel(float d, float3& v) { v.x = d; v.y = 2.0f * d; }
+__global__ void k(unsigned int* keys, float* x) {
+    unsigned int a = keys[0], b = keys[1];
+    comparator(a, b, 1u);
+    keys[0] = a;
+    keys[1] = b;
+    float3 v;
+    vel(x[0], v);
+    x[1] = v.x + v.y;
+}
+"#;
+    let out =
+        common::compile(src, "k", &TranspileOptions::default()).expect("reference parameters");
+    assert!(out.wgsl.contains("a: ptr<function, u32>"), "{}", out.wgsl);
+    assert!(
+        out.wgsl.contains("v: ptr<function, vec3<f32>>"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("(&a, &b, 1u)"), "{}", out.wgsl);
+    // Only a local variable can be pointed at.
+    assert_error_at(
+        "__device__ void set(float& out, float d) { out = d; }\n__global__ void k(float* x) { set(x[1], x[0]); }",
+        "x[1]",
+        "reference parameter `set` writes: pass a local variable",
+    );
+    // Read-only references are values.
+    let ok = common::compile(
+        "__device__ float sq(const float& d) { return d * d; }\n__global__ void k(float* x) { x[0] = sq(x[1]); }",
+        "k",
+        &TranspileOptions::default(),
+    );
+    assert!(ok.is_ok(), "{ok:?}");
 }

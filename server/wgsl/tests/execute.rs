@@ -6,7 +6,7 @@
 
 mod common;
 
-use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_gpu::{Benchmark, BufferSpec, ClampCheck, KernelInterface, ParamValue};
 
 /// A deterministic input generator (SplitMix64).
 struct Rng(u64);
@@ -81,9 +81,25 @@ fn run_with(
         let elements = (data.len() / 4) as u64;
         bench = bench.with_buffer(name, BufferSpec::bytes(elements, data));
     }
+    // The verification launch (whose outputs are checked below) runs the
+    // clamp-counting variant: it must compute the same, and these launches
+    // are sized so that nothing is clamped.
+    let check = cudalens_wgsl::clamp_counting_variant(&out.wgsl, &out.sidecar)
+        .unwrap_or_else(|e| panic!("{}: {e}", launch.stem));
+    bench.clamp_check = Some(ClampCheck {
+        wgsl: check.wgsl,
+        group: check.group,
+        binding: check.binding,
+    });
     let result = runner
         .run(&bench)
         .unwrap_or_else(|e| panic!("{}: run failed: {e}\n{}", launch.stem, out.wgsl));
+    assert_eq!(
+        result.clamped_accesses,
+        Some(0),
+        "{}: accesses were clamped",
+        launch.stem
+    );
     Some(
         result
             .outputs
@@ -645,4 +661,48 @@ fn control_flow_matches_c_semantics() {
         (total - exact).abs() <= mag * n as f64 * 1.2e-7,
         "total {total} vs {exact}"
     );
+}
+
+/// Reference parameters the callee writes (`ptr<function, T>` in WGSL):
+/// the sorting networks' compare-and-swap, run on the adapter.
+#[test]
+fn reference_parameters_write_back_to_the_caller() {
+    let src = r#"
+__device__ void comparator(unsigned int& a, unsigned int& b, unsigned int dir) {
+    if ((a > b) == dir) { unsigned int t = a; a = b; b = t; }
+}
+__global__ void pairs(unsigned int* keys) {
+    unsigned int i = blockIdx.x * blockDim.x + threadIdx.x;
+    unsigned int a = keys[2 * i], b = keys[2 * i + 1];
+    comparator(a, b, i & 1u);
+    keys[2 * i] = a;
+    keys[2 * i + 1] = b;
+}
+"#;
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else {
+        return;
+    };
+    let out = common::compile(src, "pairs", &common::suite_options("pairs")).expect("compiles");
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let n = 256usize;
+    let mut rng = Rng(5);
+    let keys: Vec<u32> = (0..2 * n).map(|_| (rng.next() % 1000) as u32).collect();
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [128, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("keys", BufferSpec::bytes(2 * n as u64, bytes(&keys)));
+    let result = runner.run(&bench).expect("runs");
+    let got = u32s(&result.output("keys").expect("keys").bytes);
+    for i in 0..n {
+        let (a, b) = (keys[2 * i], keys[2 * i + 1]);
+        let dir = (i & 1) as u32;
+        let want = if u32::from(a > b) == dir {
+            (b, a)
+        } else {
+            (a, b)
+        };
+        assert_eq!((got[2 * i], got[2 * i + 1]), want, "pair {i}");
+    }
 }

@@ -84,6 +84,9 @@ pub struct Interp<'a> {
     weight_exact: bool,
     /// threadIdx.x/y/z for the whole block, computed on first use.
     thread_indices: [std::cell::OnceCell<Poly>; 3],
+    /// The values each loop's iteration symbol takes (`0..=trips-1`), for
+    /// the loops evaluated once symbolically whose trip count is known.
+    pub iteration_ranges: HashMap<super::lanes::Sym, (i64, i64)>,
 }
 
 impl<'a> Interp<'a> {
@@ -106,7 +109,13 @@ impl<'a> Interp<'a> {
             weight: 1.0,
             weight_exact: true,
             thread_indices: Default::default(),
+            iteration_ranges: HashMap::new(),
         }
+    }
+
+    /// Whether the statement budget ran out (the events are then incomplete).
+    pub fn exhausted(&self) -> bool {
+        self.steps > STEP_BUDGET
     }
 
     /// Analyse `array` as if its innermost dimension had one more element.
@@ -405,7 +414,13 @@ impl<'a> Interp<'a> {
         self.invalidate_assigned(body);
         if let Some(ind) = &induction {
             let start = self.vars.get(&ind.var).cloned().unwrap_or(Val::Unknown);
-            let it = Poly::symbol(self.syms.fresh(&format!("{} (iteration)", ind.var)), self.n);
+            let it_sym = self.syms.fresh(&format!("{} (iteration)", ind.var));
+            if let Some(t) = trips.filter(|&t| t > 0)
+                && let Ok(last) = i64::try_from(t - 1)
+            {
+                self.iteration_ranges.insert(it_sym, (0, last));
+            }
+            let it = Poly::symbol(it_sym, self.n);
             let v = match (&ind.step, start) {
                 (Step::Add(by) | Step::Sub(by), Val::Int(p0)) => match self.eval(by, mask) {
                     Val::Int(by) if by.is_uniform() => {

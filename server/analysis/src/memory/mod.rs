@@ -8,6 +8,7 @@
 
 pub mod cost;
 pub mod eval;
+pub mod extent;
 pub mod lanes;
 mod pure_map;
 mod report;

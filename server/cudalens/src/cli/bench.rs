@@ -67,6 +67,12 @@ pub struct Args {
     /// Same as `--runtime-checks none`.
     #[arg(long, conflicts_with = "runtime_checks")]
     pub no_runtime_checks: bool,
+    #[command(flatten)]
+    pub preprocessor: transpile::PreprocessorArgs,
+    /// Template arguments for the kernel, as written (`float,256`), when no
+    /// launch in the file gives them.
+    #[arg(long, value_name = "ARGS", value_parser = transpile::parse_template_args)]
+    pub instantiate: Option<transpile::TemplateArgs>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -129,7 +135,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         eprintln!("error: {}: {e}", args.file.display());
         Failed(exit::USAGE)
     })?;
-    let model = gpu_actions::model_of_file(&args.file, &text);
+    let model = gpu_actions::model_of_file(&args.file, &text, &args.preprocessor.flags());
     let kernels = gpu_actions::kernel_names(&model);
     if !kernels.contains(&args.kernel) {
         eprintln!(
@@ -156,6 +162,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
             args.runtime_checks.into()
         },
         unroll: args.unroll,
+        instantiate: args.instantiate.clone().map(|t| t.0),
     };
     let (job_model, job_text) = (model.clone(), text.clone());
     let (file, kernel) = (args.file.clone(), args.kernel.clone());
@@ -210,8 +217,17 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
 
     let root = gpu_actions::workspace_root_for(&args.file);
     let label = gpu_actions::display_relative(&args.file, &root);
-    let history =
-        gpu_actions::record_history(&root, &label, &prepared, bench.as_ref(), sweep.as_ref());
+    let clamped = gpu_actions::clamp_error(&prepared, bench.as_ref(), sweep.as_ref());
+    // A run that timed clamped accesses measured another workload: it
+    // stays out of the history (it would pass for a speed-up).
+    let history = match &clamped {
+        Some(_) => Err(cudalens_gpu::GpuError::InvalidBenchmark(
+            "accesses were clamped (see the error below)".into(),
+        )),
+        None => {
+            gpu_actions::record_history(&root, &label, &prepared, bench.as_ref(), sweep.as_ref())
+        }
+    };
     if let Some(out) = &args.report {
         let runs = history.as_ref().map_or(&[][..], |h| &h.runs[..]);
         let md = gpu_actions::report_markdown(&adapter, bench.as_ref(), sweep.as_ref(), runs);
@@ -235,6 +251,10 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
     } else {
         print_text(&prepared, &adapter, bench.as_ref(), sweep.as_ref());
         print_history(&prepared.kernel, &history);
+    }
+    if let Some(e) = &clamped {
+        eprintln!("error: {e}");
+        return Err(Failed(exit::FINDINGS));
     }
     if let Some(sweep) = &sweep
         && sweep.best.is_none()
@@ -279,6 +299,15 @@ fn json_output(
             serde_json::to_value(&prepared.launch).unwrap_or(Value::Null),
         );
         map.insert("backend".into(), json!(adapter.backend));
+        let mut errors = Vec::new();
+        if let Some(e) = gpu_actions::clamp_error(prepared, bench, sweep) {
+            errors.push(json!({ "code": "clamped-accesses", "message": e }));
+        }
+        map.insert("errors".into(), json!(errors));
+        map.insert(
+            "clamps_counted".into(),
+            json!(prepared.launch.clamps_not_counted.is_none()),
+        );
         map.insert(
             "runtime_checks".into(),
             serde_json::to_value(prepared.bench.runtime_checks).unwrap_or(Value::Null),
@@ -328,14 +357,25 @@ fn print_text(
     );
     let args: Vec<String> = l.args.iter().map(|(n, v)| format!("{n}={v}")).collect();
     println!(
-        "buffers:   {} elements each; scalars: {}",
-        l.buffer_elements,
+        "scalars:   {}",
         if args.is_empty() {
             "none".into()
         } else {
             args.join(", ")
         }
     );
+    let buffers: Vec<String> = l
+        .extents
+        .iter()
+        .map(|(name, extent)| match extent {
+            Some(n) => format!("{name} {n} (what the kernel can index)"),
+            None => format!("{name} {} (not bounded by the analysis)", l.buffer_elements),
+        })
+        .collect();
+    println!("buffers:   {} elements", buffers.join(", "));
+    if let Some(why) = &l.clamps_not_counted {
+        println!("clamps:    not counted: {why}");
+    }
     if let Some(b) = bench {
         print_result(b);
     }
@@ -403,6 +443,15 @@ fn print_result(b: &BenchmarkResult) {
         format_ms(b.compile_ms)
     );
     println!("checks:    {}", b.runtime_checks.describe());
+    match b.clamped_accesses {
+        Some(0) => {
+            println!("clamps:    no access was out of bounds (counted on the verification launch)")
+        }
+        Some(n) => println!(
+            "clamps:    {n} accesses out of bounds and clamped: THE TIME ABOVE IS NOT THE KERNEL'S WORKLOAD"
+        ),
+        None => println!("clamps:    not counted"),
+    }
     if b.blocks_per_workgroup > 1 {
         println!(
             "dispatch:  {} CUDA blocks per workgroup ({:?} workgroups): the kernel's blocks cannot interact, and small workgroups run slower on many GPUs",

@@ -639,7 +639,12 @@ impl FlagSource {
             .database_for(&absolute)
             .and_then(|json| flags_from_compile_commands(&json, &absolute))
             .unwrap_or_default();
-        flags.include_dirs.extend(self.include.iter().cloned());
+        // Relative to the working directory, as a compiler takes them.
+        flags.include_dirs.extend(
+            self.include
+                .iter()
+                .map(|d| std::path::absolute(d).unwrap_or_else(|_| d.clone())),
+        );
         flags.defines.extend(self.define.iter().cloned());
         flags
     }

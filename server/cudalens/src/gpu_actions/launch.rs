@@ -8,10 +8,12 @@ use serde::Serialize;
 
 use cudalens_gpu::grid::grid_for_problem;
 use cudalens_gpu::{
-    AdapterReport, Benchmark, BufferSpec, KernelInterface, ParamValue, RuntimeChecks, WgslType,
+    AdapterReport, AutotuneResult, Benchmark, BenchmarkResult, BufferSpec, ClampCheck,
+    KernelInterface, ParamValue, RuntimeChecks, WgslType,
 };
 use cudalens_ide::tune::{DEFAULT_SIZE_1D, DEFAULT_SIZE_2D};
 use cudalens_syntax::FileModel;
+use cudalens_syntax::preprocess::include::FsProvider;
 use cudalens_wgsl::TranspileDiagnostic;
 
 use super::wgsl_files::{transpile_guarded, transpile_options};
@@ -59,6 +61,8 @@ pub struct BenchOptions {
     /// Unroll factor for every unrollable loop (`cudalens_wgsl::unrollable_loops`);
     /// `None` follows the source's `#pragma unroll N`.
     pub unroll: Option<u32>,
+    /// The kernel's template arguments (`--instantiate`); default: a launch's.
+    pub instantiate: Option<Vec<String>>,
 }
 
 impl Default for BenchOptions {
@@ -73,6 +77,7 @@ impl Default for BenchOptions {
             timeout: Duration::from_secs(30),
             runtime_checks: RuntimeChecks::BoundsOnly,
             unroll: None,
+            instantiate: None,
         }
     }
 }
@@ -89,6 +94,12 @@ pub struct LaunchInfo {
     pub buffer_elements: u64,
     /// Scalar arguments by name.
     pub args: Vec<(String, f64)>,
+    /// Per storage buffer (WGSL binding name) the elements the kernel can
+    /// index for this launch and these arguments, where the analysis knows
+    /// it (`None`: it does not, the buffer has `buffer_elements`).
+    pub extents: Vec<(String, Option<u64>)>,
+    /// Why clamped accesses are not counted (`None`: they are).
+    pub clamps_not_counted: Option<String>,
 }
 
 /// A benchmark ready to run.
@@ -138,6 +149,37 @@ fn product(d: [u32; 3]) -> u64 {
     d.iter().map(|&v| u64::from(v)).product()
 }
 
+/// The error a run whose accesses were clamped is reported with.
+pub fn clamp_error(
+    prepared: &Prepared,
+    bench: Option<&BenchmarkResult>,
+    sweep: Option<&AutotuneResult>,
+) -> Option<String> {
+    let count = bench
+        .and_then(|b| b.clamped_accesses)
+        .or_else(|| sweep.and_then(|s| s.best_result.as_ref()?.clamped_accesses))
+        .filter(|&n| n > 0)?;
+    let unbounded: Vec<&str> = prepared
+        .launch
+        .extents
+        .iter()
+        .filter(|(_, e)| e.is_none())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let sized = if unbounded.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; the analysis could not bound what the kernel indexes in {}, sized {} elements",
+            unbounded.join(", "),
+            prepared.launch.buffer_elements
+        )
+    };
+    Some(format!(
+        "{count} storage accesses of one launch were outside their buffers and clamped into them: the time measures a different workload than the kernel's{sized} (give the program's sizes: --arg NAME=VALUE, --grid/--block, --size)"
+    ))
+}
+
 /// Transpiles `kernel` for `adapter` and derives launch, buffers and arguments.
 pub fn prepare(
     model: &FileModel,
@@ -154,9 +196,13 @@ pub fn prepare(
     );
     topts.block_override = opts.block;
     topts.float_atomics = adapter.features.shader_float32_atomic;
+    topts.enable_f64 = adapter.features.shader_f64;
+    topts.enable_int64 = adapter.features.shader_int64;
     topts.subgroup_size = adapter.fixed_subgroup_size();
     topts.unroll = opts.unroll;
-    let out = transpile_guarded(model, text, kernel, &topts).map_err(PrepareError::Transpile)?;
+    topts.instantiation = opts.instantiate.clone();
+    let out = transpile_guarded(model, text, &FsProvider, kernel, &topts)
+        .map_err(PrepareError::Transpile)?;
     let interface = KernelInterface::from_json(&out.sidecar.to_json())
         .map_err(|e| PrepareError::Other(e.to_string()))?;
 
@@ -190,17 +236,38 @@ pub fn prepare(
         (grid_for_problem(problem, block), problem, "default")
     };
     let elements = product(problem).max(product(grid) * product(block));
+    let args = scalar_args(&interface, problem[0], &opts.args)?;
+    let extents = index_extents(model, kernel, block, grid, &args);
 
+    let mut buffer_extents = Vec::new();
     let mut bench = Benchmark::new(out.wgsl.clone(), interface.clone(), grid, block)
         .with_iterations(opts.warmup, opts.iterations)
         .with_timeout(opts.timeout);
     bench.runtime_checks = opts.runtime_checks;
+    let clamps_not_counted = match cudalens_wgsl::clamp_counting_variant(&out.wgsl, &out.sidecar) {
+        Ok(c) => {
+            bench.clamp_check = Some(ClampCheck {
+                wgsl: c.wgsl,
+                group: c.group,
+                binding: c.binding,
+            });
+            None
+        }
+        Err(e) => Some(e),
+    };
     for binding in interface.storage_bindings() {
         let stride = binding
             .element
             .as_deref()
             .and_then(|e| WgslType::parse(e).ok())
             .map_or(4, |t| t.array_stride());
+        // What the kernel can index, where the analysis bounds it; else the
+        // problem size.
+        let extent = binding
+            .param_index
+            .and_then(|i| extents.get(&i).copied().flatten());
+        let elements = extent.map_or(elements, |bytes| bytes.div_ceil(stride).max(1));
+        buffer_extents.push((binding.name.clone(), extent.map(|b| b.div_ceil(stride))));
         let bytes = elements.saturating_mul(stride);
         let limit = adapter.limits.max_storage_buffer_binding_size;
         if bytes > limit {
@@ -220,7 +287,6 @@ pub fn prepare(
             .filter(|&b| b > 0)
             .unwrap_or_else(|| threads.saturating_mul(per_element));
     }
-    let args = scalar_args(&interface, problem[0], &opts.args)?;
     for (index, _, value) in &args {
         bench = bench.with_arg(*index, value.clone());
     }
@@ -233,6 +299,8 @@ pub fn prepare(
             problem_size: problem,
             source: source_kind,
             buffer_elements: elements,
+            extents: buffer_extents,
+            clamps_not_counted,
             args: args
                 .iter()
                 .map(|(_, name, v)| {
@@ -247,6 +315,49 @@ pub fn prepare(
         warnings: out.warnings,
         tuning: None,
     })
+}
+
+/// Bytes each pointer parameter (by CUDA parameter index) can reach for
+/// this launch and these scalar values (`cudalens_analysis`'s extents).
+fn index_extents(
+    model: &FileModel,
+    kernel: &str,
+    block: [u32; 3],
+    grid: [u32; 3],
+    args: &[(usize, String, ParamValue)],
+) -> std::collections::HashMap<usize, Option<u64>> {
+    let Some(f) = model.function(kernel) else {
+        return Default::default();
+    };
+    let launches: Vec<_> = model.launches_of(kernel).collect();
+    let config = cudalens_analysis::AnalysisConfig::default();
+    let Some(mut ctx) = cudalens_analysis::context::contexts_for(model, &launches, f, &config)
+        .into_iter()
+        .next()
+    else {
+        return Default::default();
+    };
+    ctx.block = block;
+    ctx.param_values.clear();
+    for (index, _, value) in args {
+        if let (Some(p), ParamValue::Scalar(v)) = (f.params.get(*index), value)
+            && p.ty.pointer == 0
+            && !matches!(
+                ctx.concrete_type(&p.ty.base),
+                "float" | "double" | "half" | "__half" | "__nv_bfloat16"
+            )
+            && v.fract() == 0.0
+            && v.abs() < 1e15
+        {
+            ctx.param_values.insert(p.name.clone(), *v as i128);
+        }
+    }
+    let by_name = cudalens_analysis::memory::extent::buffer_extents(model, f, &ctx, grid);
+    f.params
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| Some((i, *by_name.get(&p.name)?)))
+        .collect()
 }
 
 fn grid_times_block(grid: [u32; 3], block: [u32; 3]) -> [u32; 3] {

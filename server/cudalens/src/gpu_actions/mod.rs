@@ -35,7 +35,9 @@ pub use format::{format_ms, summary_line, thousands};
 pub use history::{
     HistoryOutcome, record_history, regression_warning, report_markdown, write_report,
 };
-pub use launch::{BenchOptions, LaunchInfo, PrepareError, Prepared, SIZE_NAMES, prepare};
+pub use launch::{
+    BenchOptions, LaunchInfo, PrepareError, Prepared, SIZE_NAMES, clamp_error, prepare,
+};
 pub use sweep::{Sweep, autotune_stepwise};
 pub use variants::{HistoryTarget, VariantTarget, benchmark_variant};
 pub use wgsl_files::{

@@ -46,9 +46,18 @@ pub fn compile_commands_flags(path: Option<&Path>) -> CompileFlags {
         .unwrap_or_default()
 }
 
-/// Builds the model of a file on disk (includes and `compile_commands.json` flags).
-pub fn model_of_file(path: &Path, text: &str) -> FileModel {
-    let flags = compile_commands_flags(Some(path));
+/// Builds the model of a file on disk as `check` does: its
+/// `compile_commands.json` flags, then `extra` (`-I`/`-D` from the command
+/// line, `cudalens.includePaths`/`defines` in the editor), includes read
+/// from disk, and the front end's time budget.
+pub fn model_of_file(path: &Path, text: &str, extra: &CompileFlags) -> FileModel {
+    let mut flags = compile_commands_flags(Some(path));
+    flags
+        .include_dirs
+        .extend(extra.include_dirs.iter().cloned());
+    flags.defines.extend(extra.defines.iter().cloned());
+    flags.undefines.extend(extra.undefines.iter().cloned());
+    flags.cuda_arch = flags.cuda_arch.or(extra.cuda_arch);
     cudalens_syntax::analyze_source(
         text,
         &BuildOptions {
@@ -56,7 +65,7 @@ pub fn model_of_file(path: &Path, text: &str) -> FileModel {
             flags,
             provider: &FsProvider,
             max_include_depth: crate::pipeline::MAX_INCLUDE_DEPTH,
-            deadline: None,
+            deadline: Some(std::time::Instant::now() + crate::pipeline::BUILD_TIME_BUDGET),
         },
     )
 }

@@ -313,7 +313,8 @@ impl ServerState {
     /// analysis, else the file on disk (read and analysed).
     pub async fn command_source(&self, uri: &Uri) -> Result<Source, String> {
         let snapshot = self.snapshot(uri).await;
-        Source::load(uri.as_str(), convert::uri_to_path(uri), snapshot).await
+        let extra = self.settings().compile_flags(Default::default());
+        Source::load(uri.as_str(), convert::uri_to_path(uri), snapshot, extra).await
     }
 
     /// Latest snapshots of every open document (for cross-file go-to-definition).

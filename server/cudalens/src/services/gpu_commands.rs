@@ -15,6 +15,7 @@ use cudalens_ide::commands::KernelTarget;
 use cudalens_ide::kernels::resolve_kernel;
 use cudalens_ide::pipeline::Analyzed;
 use cudalens_syntax::LineIndex;
+use cudalens_syntax::preprocess::include::CompileFlags;
 use cudalens_wgsl::TranspileDiagnostic;
 
 use super::gpu::{GpuWorker, RunnerSlot};
@@ -41,11 +42,14 @@ pub struct Source {
 }
 
 impl Source {
-    /// `snapshot` when the document is open, else `path` read and analysed.
+    /// `snapshot` when the document is open, else `path` read and analysed
+    /// with `compile_commands.json` and then `extra` (the settings' include
+    /// paths and defines).
     pub async fn load(
         uri: &str,
         path: Option<PathBuf>,
         snapshot: Option<Arc<Snapshot>>,
+        extra: CompileFlags,
     ) -> Result<Source, String> {
         let path = path.ok_or("only files on disk can be transpiled")?;
         if let Some(s) = snapshot {
@@ -60,7 +64,7 @@ impl Source {
         let for_task = path.clone();
         let built = tokio::task::spawn_blocking(move || {
             let text = std::fs::read_to_string(&for_task).map_err(|e| format!("{e}"))?;
-            let model = gpu_actions::model_of_file(&for_task, &text);
+            let model = gpu_actions::model_of_file(&for_task, &text, &extra);
             let analysis = cudalens_analysis::analyze(&model, &text, &Default::default());
             Ok::<_, String>((text, model, analysis))
         })
@@ -154,7 +158,8 @@ pub async fn transpile(
     let opts = gpu_actions::transpile_options(&source.path, true, true);
     let (analyzed, text, name) = (source.analyzed.clone(), source.text.clone(), kernel.clone());
     let compiled = tokio::task::spawn_blocking(move || {
-        gpu_actions::transpile_guarded(&analyzed.model, &text, &name, &opts)
+        let headers = cudalens_syntax::preprocess::include::FsProvider;
+        gpu_actions::transpile_guarded(&analyzed.model, &text, &headers, &name, &opts)
     })
     .await
     .map_err(|e| format!("internal error: {e}"))?;
@@ -433,6 +438,11 @@ impl Measured {
         } = self;
         let (bench, sweep) = (bench.as_ref(), sweep.as_ref());
         let kernel = &job.kernel;
+        // A time over clamped accesses is another workload's: an error, not
+        // a result (and not history).
+        if let Some(e) = gpu_actions::clamp_error(&prepared, bench, sweep) {
+            return Err(JobError::Failed(format!("{kernel}: {e}")));
+        }
         let root = &job.setup.root;
         let label = gpu_actions::display_relative(&job.source_path, root);
         let history = gpu_actions::record_history(root, &label, &prepared, bench, sweep);

@@ -255,7 +255,12 @@ fn normalize(p: &Path) -> PathBuf {
         match c {
             std::path::Component::CurDir => {}
             std::path::Component::ParentDir => {
-                if !out.pop() {
+                // `../../x`: a leading `..` stays (popping it would climb down).
+                let at_parent = matches!(
+                    out.components().next_back(),
+                    None | Some(std::path::Component::ParentDir)
+                );
+                if at_parent || !out.pop() {
                     out.push("..");
                 }
             }
@@ -268,6 +273,22 @@ fn normalize(p: &Path) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn normalize_keeps_leading_parent_directories() {
+        assert_eq!(
+            normalize(Path::new("../../u/x.h")),
+            PathBuf::from("../../u/x.h")
+        );
+        assert_eq!(
+            normalize(Path::new("a/b/../../../u/./x.h")),
+            PathBuf::from("../u/x.h")
+        );
+        assert_eq!(
+            normalize(Path::new("/r/k/a/../../u/x.h")),
+            PathBuf::from("/r/u/x.h")
+        );
+    }
 
     #[test]
     fn compile_commands_flags() {

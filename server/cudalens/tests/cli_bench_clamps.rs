@@ -1,0 +1,160 @@
+//! `cudalens bench` sizes buffers from what the kernel can index and never
+//! reports a time for a run whose accesses were clamped without saying so.
+//! The kernels are PolyBench's atax pattern (written here): a 1-D grid of
+//! `nx` threads, each walking its row of an `nx × ny` matrix. Runs on a
+//! real adapter (lavapipe in CI), skipped with `CUDALENS_SKIP_GPU_TESTS=1`.
+
+mod support;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use serde_json::{Value, json};
+use support::gpu_available;
+
+/// The loop bound is a scalar the analysis knows from `--arg`.
+const ROWS_FOR: &str = r#"
+__global__ void row_dot(const float* A, const float* x, float* tmp, int nx, int ny) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < nx) {
+        float s = 0.0f;
+        for (int j = 0; j < ny; j++) s += A[i * ny + j] * x[j];
+        tmp[i] = s;
+    }
+}
+"#;
+
+/// The same walk as a `while` loop, which the analysis does not bound.
+const ROWS_WHILE: &str = r#"
+__global__ void row_dot(const float* A, const float* x, float* tmp, int nx, int ny) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < nx) {
+        float s = 0.0f;
+        int j = 0;
+        while (j < ny) {
+            s += A[i * ny + j] * x[j];
+            j++;
+        }
+        tmp[i] = s;
+    }
+}
+"#;
+
+const LAUNCH: [&str; 15] = [
+    "bench",
+    "k.cu",
+    "--kernel",
+    "row_dot",
+    "--grid",
+    "2",
+    "--block",
+    "64",
+    "--arg",
+    "nx=128",
+    "--arg",
+    "ny=256",
+    "--iterations",
+    "2",
+    "--json",
+];
+
+fn bench(source: &str, dir: &Path) -> (Output, Value) {
+    std::fs::write(dir.join("k.cu"), source).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(LAUNCH)
+        .current_dir(dir)
+        .output()
+        .expect("run cudalens");
+    let value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out, value)
+}
+
+#[test]
+fn buffers_cover_every_row_the_grid_walks() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    let (out, result) = bench(ROWS_FOR, dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // 128 rows of 256, not grid × block = 128 elements.
+    assert_eq!(
+        result["launch"]["extents"],
+        json!([["A", 32768], ["x", 256], ["tmp", 128]])
+    );
+    assert_eq!(result["clamps_counted"], true);
+    assert_eq!(result["clamped_accesses"], 0);
+    assert_eq!(result["errors"], json!([]));
+    assert!(result["timing"]["median_ms"].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn clamped_accesses_are_an_error_not_a_speed_up() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    let (out, result) = bench(ROWS_WHILE, dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Unbounded, every buffer has grid × block = 128 elements: of A's
+    // 128 × 256 reads only thread 0's first 128 are inside, of x's the
+    // first 128 of each thread.
+    assert_eq!(
+        result["launch"]["extents"],
+        json!([["A", null], ["x", null], ["tmp", null]])
+    );
+    assert_eq!(result["clamped_accesses"], 128 * 256 - 128 + 128 * 128);
+    let errors = result["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 1, "{result:#}");
+    assert_eq!(errors[0]["code"], "clamped-accesses");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("could not bound what the kernel indexes in A, x, tmp"),
+        "{errors:?}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("error: 49024 storage accesses of one launch were outside their buffers"),
+        "{stderr}"
+    );
+    // Not recorded as a run of the kernel.
+    assert!(
+        result["history"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("clamped"),
+        "{result:#}"
+    );
+
+    // The text output says it next to the time.
+    let text = Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(&LAUNCH[..LAUNCH.len() - 1])
+        .current_dir(dir.path())
+        .output()
+        .expect("run cudalens");
+    assert_eq!(text.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        stdout.contains("clamps:    49024 accesses out of bounds and clamped: THE TIME ABOVE IS NOT THE KERNEL'S WORKLOAD"),
+        "{stdout}"
+    );
+}

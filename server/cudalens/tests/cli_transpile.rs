@@ -1,0 +1,266 @@
+//! `cudalens transpile`'s front door, as a project's build lays it out: an
+//! angle-bracket include found through `-I` or `compile_commands.json`,
+//! macros from `-D`, directories, kernels of included files compiled in
+//! their includer's context, `--format json` and `--instantiate`. The
+//! layout is PolyBench-ACC's (a kernel using a helper header's macros,
+//! `#include <bench_util.h>`), with kernels written here.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn cudalens(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run cudalens")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(o: &Output) -> Vec<Value> {
+    serde_json::from_slice::<Value>(&o.stdout)
+        .unwrap_or_else(|e| panic!("json: {e}: {}", String::from_utf8_lossy(&o.stdout)))
+        .as_array()
+        .expect("an array of records")
+        .clone()
+}
+
+/// `utilities/bench_util.h` holds loop-bound macros; `kernels/atax/atax.cu`
+/// includes it with angle brackets and needs `-DNX=...` or its default.
+fn project() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    std::fs::create_dir_all(root.join("utilities")).unwrap();
+    std::fs::create_dir_all(root.join("kernels/atax")).unwrap();
+    std::fs::write(
+        root.join("utilities/bench_util.h"),
+        "#pragma once\n#define LOOP_BOUND(x, y) (x)\n#define PB_NX LOOP_BOUND(NX, nx)\n#define DATA_TYPE float\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("kernels/atax/atax.cu"),
+        r#"#include <stdio.h>
+#include <bench_util.h>
+#ifndef NX
+#define NX 4096
+#endif
+__global__ void row_sums(DATA_TYPE* a, DATA_TYPE* out, int nx) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < PB_NX) {
+        DATA_TYPE s = 0;
+        for (int j = 0; j < PB_NX; j++) s += a[i * NX + j];
+        out[i] = s;
+    }
+}
+"#,
+    )
+    .unwrap();
+    (dir, root)
+}
+
+#[test]
+fn angle_includes_need_their_directory_as_the_build_gives_it() {
+    let (_dir, root) = project();
+    let kernel_dir = root.join("kernels/atax");
+    // As shipped, without the build's -I: the header's macros are unknown.
+    let bare = cudalens(&["transpile", "atax.cu", "--check"], &kernel_dir);
+    assert_eq!(bare.status.code(), Some(1), "{}", stderr(&bare));
+    assert!(stderr(&bare).contains("DATA_TYPE"), "{}", stderr(&bare));
+    assert!(
+        stderr(&bare)
+            .contains("`#include <bench_util.h>` was not found: give its directory with -I"),
+        "{}",
+        stderr(&bare)
+    );
+
+    // With -I as the Makefile passes it.
+    let with_i = cudalens(
+        &[
+            "transpile",
+            "atax.cu",
+            "-I",
+            "../../utilities",
+            "--check",
+            "--format",
+            "json",
+        ],
+        &kernel_dir,
+    );
+    assert_eq!(with_i.status.code(), Some(0), "{}", stderr(&with_i));
+    let records = json(&with_i);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["kernel"], "row_sums");
+    assert_eq!(records[0]["ok"], true);
+    assert_eq!(records[0]["line"], 6);
+
+    // Through compile_commands.json, as clangd and `check` read it.
+    let db = serde_json::json!([{
+        "directory": kernel_dir,
+        "file": "atax.cu",
+        "command": "nvcc -O3 atax.cu -I../../utilities -DNX=512 -o atax.exe",
+    }]);
+    std::fs::write(kernel_dir.join("compile_commands.json"), db.to_string()).unwrap();
+    let out = cudalens(&["transpile", "atax.cu"], &kernel_dir);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let wgsl = std::fs::read_to_string(kernel_dir.join("atax.cu.row_sums.wgsl")).unwrap();
+    // NX came from the database's -D.
+    assert!(wgsl.contains("* 512"), "{wgsl}");
+}
+
+#[test]
+fn defines_on_the_command_line_reach_the_kernel() {
+    let (_dir, root) = project();
+    let out = cudalens(
+        &[
+            "transpile",
+            "kernels/atax/atax.cu",
+            "-I",
+            "utilities",
+            "-D",
+            "NX=100",
+            "-o",
+            "out.wgsl",
+        ],
+        &root,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let wgsl = std::fs::read_to_string(root.join("out.wgsl")).unwrap();
+    assert!(wgsl.contains("* 100"), "{wgsl}");
+}
+
+#[test]
+fn directories_compile_kernels_of_included_files_in_their_includers_context() {
+    let (_dir, root) = project();
+    // A kernel in a file that only compiles as part of its includer (it uses
+    // the includer's typedef), as Rodinia lays out several programs.
+    std::fs::create_dir_all(root.join("prog")).unwrap();
+    std::fs::write(
+        root.join("prog/kernel.cu"),
+        "__global__ void scale(real* x, real a) { x[threadIdx.x] *= a; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("prog/main.cu"),
+        "typedef float real;\n#include \"kernel.cu\"\nint main() { return 0; }\n",
+    )
+    .unwrap();
+    let out = cudalens(
+        &[
+            "transpile",
+            "prog",
+            "--check",
+            "--included",
+            "--format",
+            "json",
+        ],
+        &root,
+    );
+    let records = json(&out);
+    let in_context: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["file"].as_str().unwrap().ends_with("main.cu"))
+        .collect();
+    assert_eq!(in_context.len(), 1, "{records:?}");
+    assert_eq!(in_context[0]["kernel"], "scale");
+    assert!(
+        in_context[0]["defined_in"]
+            .as_str()
+            .unwrap()
+            .ends_with("prog/kernel.cu")
+    );
+    assert_eq!(in_context[0]["ok"], true, "{records:?}");
+    // Alone, the same file does not know `real`: a failure, at its line.
+    let alone = records
+        .iter()
+        .find(|r| r["file"].as_str().unwrap().ends_with("kernel.cu"))
+        .expect("the file on its own");
+    assert_eq!(alone["ok"], false);
+    assert!(
+        alone["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("real")
+    );
+    assert_eq!(alone["errors"][0]["line"], 1);
+}
+
+#[test]
+fn templates_follow_host_templates_explicit_instantiations_and_flags() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    std::fs::write(
+        root.join("t.cu"),
+        r#"template <typename T, int BLOCK>
+__global__ void fill(T* out, T v) { out[blockIdx.x * BLOCK + threadIdx.x] = v; }
+
+template <typename T>
+void run(T* d_out, int n) {
+    const int threads = 128;
+    fill<T, threads><<<n / threads, threads>>>(d_out, T(1));
+}
+
+template void run<double>(double* d_out, int n);
+
+template <typename T>
+__global__ void orphan(T* out) { out[threadIdx.x] = T(); }
+"#,
+    )
+    .unwrap();
+    let out = cudalens(
+        &["transpile", "t.cu", "--check", "--format", "json", "--f64"],
+        root,
+    );
+    let records = json(&out);
+    let fill = records.iter().find(|r| r["kernel"] == "fill").unwrap();
+    assert_eq!(fill["ok"], true, "{records:?}");
+    let orphan = records.iter().find(|r| r["kernel"] == "orphan").unwrap();
+    assert_eq!(orphan["ok"], false);
+    assert!(
+        orphan["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--instantiate"),
+        "{orphan:?}"
+    );
+    let picked = cudalens(
+        &[
+            "transpile",
+            "t.cu",
+            "--kernel",
+            "orphan",
+            "--instantiate",
+            "int",
+            "-o",
+            "o.wgsl",
+        ],
+        root,
+    );
+    assert_eq!(picked.status.code(), Some(0), "{}", stderr(&picked));
+    let wgsl = std::fs::read_to_string(root.join("o.wgsl")).unwrap();
+    assert!(wgsl.contains("array<i32>"), "{wgsl}");
+    assert!(
+        wgsl.contains("Template instantiation: orphan<int>"),
+        "{wgsl}"
+    );
+    // The host template's explicit instantiation gave `fill` its type.
+    let fill_out = cudalens(
+        &[
+            "transpile",
+            "t.cu",
+            "--kernel",
+            "fill",
+            "--f64",
+            "-o",
+            "f.wgsl",
+        ],
+        root,
+    );
+    assert_eq!(fill_out.status.code(), Some(0), "{}", stderr(&fill_out));
+    let wgsl = std::fs::read_to_string(root.join("f.wgsl")).unwrap();
+    assert!(wgsl.contains("fill<double, 128>"), "{wgsl}");
+}

@@ -1,0 +1,327 @@
+//! Which template arguments a kernel is compiled with when the caller does
+//! not say: those of a launch in the file, read in the launching function's
+//! context. A launch inside a host template (`template <typename T> void
+//! run() { k<T><<<g, b>>>(...); }`) is followed to the calls of that
+//! template (`run<float>()`, or `run(d_x)` with `float* d_x`), and a
+//! launch without template arguments deduces type parameters from its
+//! arguments' declared types (`k<<<g, b>>>(d_x)` with `float* d_x` and
+//! `T* x`). Values are folded with the launching function's constants
+//! (`const int threads = 256; k<threads><<<...>>>`). Explicit
+//! instantiations (`template void run<float>(float*, int);`,
+//! `template __global__ void k<int>(int*);`) count as calls.
+
+use std::collections::HashMap;
+
+use cudalens_syntax::FileModel;
+use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
+use cudalens_syntax::model::{Function, TemplateParamKind};
+
+use crate::SourceTexts;
+
+/// How deep host templates are followed (a launch in `run<T>` called from
+/// `dispatch<T>` called from `main` is depth 2).
+const MAX_DEPTH: usize = 4;
+
+/// The arguments of `kernel`'s template parameters as the first launch
+/// that resolves them all gives them, each written as a type or an integer;
+/// `None` when no launch resolves (defaults then apply, see `bind_template`).
+pub fn from_launches(
+    model: &FileModel,
+    texts: &SourceTexts<'_>,
+    kernel: &Function,
+) -> Option<Vec<String>> {
+    let resolver = Resolver { model, texts };
+    let mut partial: Option<Vec<String>> = None;
+    for launch in model.launches_of(&kernel.name) {
+        let caller = model.function(&launch.caller);
+        let mut args = Vec::new();
+        for (i, tp) in kernel.template_params.iter().enumerate() {
+            let resolved = match launch.template_args.get(i) {
+                Some(written) => resolver.resolve(written, &tp.kind, caller, 0),
+                None => match tp.kind {
+                    TemplateParamKind::Type => {
+                        resolver.deduce(kernel, &tp.name, &launch.args, caller, 0)
+                    }
+                    TemplateParamKind::Value(_) => None,
+                },
+            };
+            match resolved.or_else(|| tp.default.clone()) {
+                Some(a) => args.push(a),
+                None => break,
+            }
+        }
+        if args.len() == kernel.template_params.len() {
+            return Some(args);
+        }
+        if partial.is_none() && !launch.template_args.is_empty() {
+            partial = Some(launch.template_args.clone());
+        }
+    }
+    explicit_instantiations(texts, &kernel.name)
+        .into_iter()
+        .find(|args| args.len() >= kernel.template_params.len())
+        .or(partial)
+}
+
+struct Resolver<'m> {
+    model: &'m FileModel,
+    texts: &'m SourceTexts<'m>,
+}
+
+impl<'m> Resolver<'m> {
+    /// `written` (an argument in `caller`) as a concrete type or integer.
+    fn resolve(
+        &self,
+        written: &str,
+        kind: &TemplateParamKind,
+        caller: Option<&'m Function>,
+        depth: usize,
+    ) -> Option<String> {
+        let written = written.trim();
+        if let Some(caller) = caller
+            && let Some(index) = caller
+                .template_params
+                .iter()
+                .position(|p| p.name == written)
+        {
+            return self.caller_argument(caller, index, depth);
+        }
+        match kind {
+            TemplateParamKind::Type => {
+                // A type that names a template parameter of an enclosing
+                // template cannot be known here.
+                let base = written.trim_start_matches("typename ").trim();
+                Some(base.to_string())
+            }
+            TemplateParamKind::Value(_) => self.value(written, caller).map(|v| v.to_string()),
+        }
+    }
+
+    /// An integer argument: a literal, a constant of the file, a constant
+    /// local of the launching function, or a macro expanding to one.
+    fn value(&self, written: &str, caller: Option<&Function>) -> Option<i128> {
+        let file = self.model.const_env();
+        let local = caller.map(|c| c.const_env(&file));
+        let env = local.as_ref().unwrap_or(&file);
+        let literal = |t: &str| -> Option<i128> {
+            let t = t.trim().trim_end_matches(['u', 'U', 'l', 'L']);
+            match t {
+                "true" => Some(1),
+                "false" => Some(0),
+                _ => t.parse::<i128>().ok().or_else(|| {
+                    let hex = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X"))?;
+                    i128::from_str_radix(hex, 16).ok()
+                }),
+            }
+        };
+        literal(written)
+            .or_else(|| env.lookup(written))
+            .or_else(|| {
+                let expanded = self.model.macros.expand_text(written).ok()?;
+                let inner = expanded.trim_matches(|c| c == '(' || c == ')' || c == ' ');
+                literal(inner).or_else(|| env.lookup(inner))
+            })
+    }
+
+    /// The argument of `host`'s template parameter `index` at its first
+    /// call that gives one (explicitly or by deduction).
+    fn caller_argument(&self, host: &'m Function, index: usize, depth: usize) -> Option<String> {
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        let tp = host.template_params.get(index)?;
+        for f in &self.model.functions {
+            let Some(body) = &f.body else { continue };
+            let mut calls = Vec::new();
+            body.walk_exprs(&mut |e| {
+                if let ExprKind::Call(call) = &e.kind
+                    && call.callee.trim_start_matches("::") == host.name
+                {
+                    calls.push((call.template_args.clone(), call.args.clone()));
+                }
+            });
+            for (template_args, args) in calls {
+                let found = match template_args.get(index) {
+                    Some(written) => self.resolve(written, &tp.kind, Some(f), depth + 1),
+                    None if matches!(tp.kind, TemplateParamKind::Type) => {
+                        self.deduce(host, &tp.name, &args, Some(f), depth + 1)
+                    }
+                    None => None,
+                };
+                if found.is_some() {
+                    return found;
+                }
+            }
+        }
+        explicit_instantiations(self.texts, &host.name)
+            .into_iter()
+            .find_map(|args| args.get(index).cloned())
+            .or_else(|| tp.default.clone())
+    }
+
+    /// Deduces type parameter `name` of `callee` from the arguments of a
+    /// call in `caller`: a parameter declared `T`, `T*` or `const T*` whose
+    /// argument is a variable of known type.
+    fn deduce(
+        &self,
+        callee: &Function,
+        name: &str,
+        args: &[Expr],
+        caller: Option<&'m Function>,
+        depth: usize,
+    ) -> Option<String> {
+        let caller = caller?;
+        let declared = declared_types(caller);
+        for (param, arg) in callee.params.iter().zip(args) {
+            if param.ty.base != name {
+                continue;
+            }
+            let ty = match &arg.kind {
+                ExprKind::Cast { ty, .. } => &**ty,
+                ExprKind::Ident(var) => match declared.get(var.as_str()) {
+                    Some(ty) => *ty,
+                    None => continue,
+                },
+                _ => continue,
+            };
+            if ty.pointer < param.ty.pointer {
+                continue;
+            }
+            if let Some(index) = caller
+                .template_params
+                .iter()
+                .position(|p| p.name == ty.base)
+            {
+                if let Some(found) = self.caller_argument(caller, index, depth) {
+                    return Some(found);
+                }
+                continue;
+            }
+            return Some(ty.base.clone());
+        }
+        None
+    }
+}
+
+/// The declared types of `f`'s parameters and locals, by name.
+fn declared_types(f: &Function) -> HashMap<&str, &CType> {
+    let mut out: HashMap<&str, &CType> =
+        f.params.iter().map(|p| (p.name.as_str(), &p.ty)).collect();
+    for d in f.local_decls() {
+        out.entry(d.name.as_str()).or_insert(&d.ty);
+    }
+    out
+}
+
+/// The template arguments of every explicit instantiation of `name` in the
+/// texts (`template void name<A, B>(...);`), as written. The model does not
+/// keep explicit instantiations, so they are read from the text: a
+/// `template` keyword not followed by `<`, up to the next `;`.
+fn explicit_instantiations(texts: &SourceTexts<'_>, name: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    let all = std::iter::once(texts.main).chain(texts.headers.values().map(|t| &**t));
+    for text in all {
+        let mut from = 0;
+        while let Some(found) = text[from..].find("template") {
+            let start = from + found;
+            from = start + "template".len();
+            let before_ok = text[..start]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+            let after = &text[from..];
+            if !before_ok
+                || !after.starts_with(char::is_whitespace)
+                || after.trim_start().starts_with('<')
+            {
+                continue;
+            }
+            let statement = &text[from..from + text[from..].find([';', '{']).unwrap_or(0)];
+            if let Some(args) = instantiation_in(statement, name) {
+                out.push(args);
+            }
+        }
+    }
+    out
+}
+
+/// `... name<A, B>(...)` in `statement` → `["A", "B"]`.
+fn instantiation_in(statement: &str, name: &str) -> Option<Vec<String>> {
+    let mut from = 0;
+    while let Some(found) = statement[from..].find(name) {
+        let start = from + found;
+        from = start + name.len();
+        let before_ok = statement[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let after = statement[from..].trim_start();
+        if !before_ok || !after.starts_with('<') {
+            continue;
+        }
+        let mut depth = 0i32;
+        let mut end = None;
+        for (i, c) in after.char_indices() {
+            match c {
+                '<' | '(' => depth += 1,
+                '>' | ')' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let end = end?;
+        if !after[end + 1..].trim_start().starts_with('(') {
+            continue;
+        }
+        return Some(split_top_level(&after[1..end]));
+    }
+    None
+}
+
+/// `A, B<C, D>, E` → `["A", "B<C, D>", "E"]`.
+fn split_top_level(list: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut current) = (0i32, String::new());
+    for c in list.chars() {
+        match c {
+            '<' | '(' => depth += 1,
+            '>' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut current).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    out.push(current.trim().to_string());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_instantiations_are_read_from_the_text() {
+        let text = "template <typename T> void run(T* x);\n\
+                    template void run<float>(float* x);\n\
+                    template __global__ void k<Vec<int, 2>, 64>(int*);\n\
+                    // template is a word in comments too\n";
+        let texts = SourceTexts::main(text);
+        assert_eq!(
+            explicit_instantiations(&texts, "run"),
+            vec![vec!["float".to_string()]]
+        );
+        assert_eq!(
+            explicit_instantiations(&texts, "k"),
+            vec![vec!["Vec<int, 2>".to_string(), "64".to_string()]]
+        );
+        assert!(explicit_instantiations(&texts, "rerun").is_empty());
+    }
+}
