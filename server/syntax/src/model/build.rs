@@ -10,11 +10,10 @@ use std::time::Instant;
 use tree_sitter::Node;
 
 use super::builder::{
-    BuildOptions, Builder, Cx, DEFAULT_CUDA_ARCH, IncludeSite, MAX_FULL_HEADER_BYTES, MAX_NESTING,
-    MacroOnlyHeaders, Preamble, Template,
+    BuildOptions, Builder, Cx, DEFAULT_CUDA_ARCH, ExpandedRegion, IncludeSite,
+    MAX_FULL_HEADER_BYTES, MAX_NESTING, MacroOnlyHeaders, Preamble, Template,
 };
 use super::headers::{HeaderStore, ParsedHeader};
-use super::region::ExpandedRegion;
 use super::{
     ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind,
 };

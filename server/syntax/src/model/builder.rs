@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
-use tree_sitter::{Node, Parser};
+use tree_sitter::{Node, Parser, Tree};
 
 use super::FileModel;
 use super::Function;
@@ -153,8 +153,8 @@ pub(super) struct Builder<'o> {
     pub(super) old_functions: FingerprintMap<(Arc<Function>, usize)>,
     /// Items' preprocessed texts and trees from the previous build, and
     /// this build's (see `region.rs`).
-    pub(super) old_regions: FingerprintMap<Arc<super::region::ExpandedRegion>>,
-    pub(super) new_regions: FingerprintMap<Arc<super::region::ExpandedRegion>>,
+    pub(super) old_regions: FingerprintMap<Arc<ExpandedRegion>>,
+    pub(super) new_regions: FingerprintMap<Arc<ExpandedRegion>>,
     pub(super) new_functions: FingerprintMap<(Arc<Function>, usize)>,
     /// Times code was not lowered for being nested too deep.
     pub(super) nesting_refusals: u64,
@@ -205,4 +205,36 @@ pub(super) struct Preamble {
     pub(super) full_header_bytes: usize,
     pub(super) macro_only: MacroOnlyHeaders,
     pub(super) launches_lowered: usize,
+}
+
+/// An item's preprocessed text, its map to the source and its tree.
+pub(super) struct ExpandedRegion {
+    /// Where the item started in the source.
+    pub(super) start: usize,
+    pub(super) text: String,
+    pub(super) map: SourceMap,
+    pub(super) tree: Tree,
+    /// The spans its conditionals left inactive (in the source).
+    pub(super) inactive: Vec<Span>,
+}
+
+impl ExpandedRegion {
+    /// The same item, moved to start at `start` (its text unchanged).
+    pub(super) fn moved_to(&self, start: usize) -> ExpandedRegion {
+        ExpandedRegion {
+            start,
+            text: self.text.clone(),
+            map: self.map.shifted(start as isize - self.start as isize),
+            tree: self.tree.clone(),
+            inactive: self
+                .inactive
+                .iter()
+                .map(|s| {
+                    let delta = start as isize - self.start as isize;
+                    let at = |b: usize| (b as isize + delta) as usize;
+                    Span::new(at(s.start), at(s.end))
+                })
+                .collect(),
+        }
+    }
 }

@@ -13,9 +13,9 @@ use std::path::Path;
 
 use std::sync::Arc;
 
-use tree_sitter::{Node, Tree};
+use tree_sitter::Node;
 
-use super::builder::{Builder, Cx, IncludeSite, MAX_SYNTAX_NOTES};
+use super::builder::{Builder, Cx, ExpandedRegion, IncludeSite, MAX_SYNTAX_NOTES};
 use super::source_map::SourceMap;
 use crate::document::parse;
 use crate::preprocess::conditionals::Conditionals;
@@ -23,38 +23,6 @@ use crate::preprocess::lex::{TokKind, Token, tokenize_spans};
 use crate::preprocess::macros::MacroDef;
 use crate::preprocess::scan::{self, Directive};
 use crate::span::{Severity, Span};
-
-/// An item's preprocessed text, its map to the source and its tree.
-pub(super) struct ExpandedRegion {
-    /// Where the item started in the source.
-    start: usize,
-    text: String,
-    map: SourceMap,
-    tree: Tree,
-    /// The spans its conditionals left inactive (in the source).
-    inactive: Vec<Span>,
-}
-
-impl ExpandedRegion {
-    /// The same item, moved to start at `start` (its text unchanged).
-    fn moved_to(&self, start: usize) -> ExpandedRegion {
-        ExpandedRegion {
-            start,
-            text: self.text.clone(),
-            map: self.map.shifted(start as isize - self.start as isize),
-            tree: self.tree.clone(),
-            inactive: self
-                .inactive
-                .iter()
-                .map(|s| {
-                    let delta = start as isize - self.start as isize;
-                    let at = |b: usize| (b as isize + delta) as usize;
-                    Span::new(at(s.start), at(s.end))
-                })
-                .collect(),
-        }
-    }
-}
 
 impl Builder<'_> {
     /// Applies a directive that is not a conditional, written at `line` (a
