@@ -117,4 +117,111 @@ __global__ void k(float* a) {
 "#,
         );
     }
+
+    #[test]
+    fn a_loop_shifted_by_the_thread_keeps_a_uniform_trip_count() {
+        // Start and end both move by threadIdx.x: every thread runs the same
+        // number of iterations, so every thread reaches both barriers.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in, int T, int C) {
+    __shared__ float s[256];
+    const int tid = threadIdx.x;
+    for (int t = blockIdx.x * C + tid; t < (blockIdx.x + T) * C + tid; t += C) {
+        __syncthreads();
+        s[tid] = in[t];
+        __syncthreads();
+        out[t] = s[(tid + 1) % 256];
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_loop_whose_trip_count_depends_on_the_thread_is_divergent() {
+        check_diagnostics(
+            r#"
+__global__ void k(float* a, int n) {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        a[i] += 1.0f;
+        __syncthreads();
+      //^^^^^^^^^^^^^^^ warning[barrier-in-divergent-code]: __syncthreads() inside a condition that depends on threadIdx: threads that skip it never arrive, so the block can deadlock or read stale shared memory
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn block_votes_and_shared_flags_are_block_uniform() {
+        // The result of __syncthreads_or is the same in every thread, and a
+        // __shared__ flag set by thread 0 before a barrier reads the same in all.
+        check_diagnostics(
+            r#"
+__global__ void k(float* a, int* counter, int max_iter) {
+    __shared__ int done;
+    __shared__ float s[256];
+    if (threadIdx.x == 0) done = 0;
+    __syncthreads();
+    int it = 0;
+    while (!done && it < max_iter) {
+        s[threadIdx.x] = a[threadIdx.x];
+        __syncthreads();
+        if (threadIdx.x == 0 && s[0] < 1.0f) done = 1;
+        __syncthreads();
+        it++;
+    }
+    bool last = false;
+    if (threadIdx.x == 0) last = atomicAdd(counter, 1) == 7;
+    if (__syncthreads_or(last)) {
+        s[threadIdx.x] = 0.0f;
+        __syncthreads();
+        a[threadIdx.x] = s[255 - threadIdx.x];
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn returns_inside_a_uniform_branch_that_always_returns() {
+        // The thread-dependent returns are in a branch on a kernel parameter
+        // that ends in `return` for every thread that takes it.
+        check_diagnostics(
+            r#"
+__global__ void k(float* dst, const int* ids, int n) {
+    __shared__ int s[64];
+    if (!ids) {
+        if (threadIdx.x >= n) {
+            return;
+        }
+        dst[threadIdx.x] += 1.0f;
+        return;
+    }
+    s[threadIdx.x % 64] = ids[threadIdx.x];
+    __syncthreads();
+    dst[threadIdx.x] = s[(threadIdx.x + 1) % 64];
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn cooperative_groups_barriers_are_barriers() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* a) {
+    cg::thread_block block = cg::this_thread_block();
+    if (threadIdx.x < 16) {
+        block.sync();
+      //^^^^^^^^^^^^ warning[barrier-in-divergent-code]: block.sync() inside a condition that depends on threadIdx: threads that skip it never arrive, so the block can deadlock or read stale shared memory
+    }
+    a[block.thread_rank()] = 0.0f;
+}
+"#,
+        );
+    }
 }

@@ -110,4 +110,98 @@ __global__ void k(float* a) {
 "#,
         );
     }
+
+    #[test]
+    fn cooperative_groups_barriers_separate_writes_and_reads() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* a) {
+    cg::thread_block cta = cg::this_thread_block();
+    auto block = cg::this_thread_block();
+    __shared__ float s[256];
+    s[threadIdx.x] = a[threadIdx.x];
+    cg::sync(cta);
+    a[threadIdx.x] = s[255 - threadIdx.x];
+    block.sync();
+    s[block.thread_rank()] = 2.0f * a[threadIdx.x];
+    block.sync();
+    a[threadIdx.x] += s[(threadIdx.x + 1) % 256];
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_warp_tile_sync_is_not_a_block_barrier() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* a) {
+    cg::thread_block block = cg::this_thread_block();
+    auto warp = cg::tiled_partition<32>(block);
+    __shared__ float s[256];
+    s[threadIdx.x] = a[threadIdx.x];
+    warp.sync();
+    a[threadIdx.x] = s[255 - threadIdx.x];
+    //               ^^^^^^^^^^^^^^^^^^^^ warning[missing-syncthreads]: `s` is read here after other threads wrote it with no __syncthreads() in between: this read can see stale data (insert __syncthreads() between the write and the read)
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn each_thread_accumulating_into_its_thread_rank_slot() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* out, const float* in, int n) {
+    cg::thread_block block = cg::this_thread_block();
+    __shared__ float s[256];
+    s[block.thread_rank()] = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        s[block.thread_rank()] += in[i];
+    }
+    cg::sync(block);
+    if (threadIdx.x == 0) out[blockIdx.x] = s[0] + s[1];
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn each_thread_owning_a_group_or_a_row() {
+        // s[4 * i + c] for c in 0..4 stays in thread i's group of 4, and
+        // rows[r][*] with r thread-dependent in the thread's own row: no
+        // race (the stride-4 accesses do conflict on banks).
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in, int groups) {
+    __shared__ float s[1024];
+    __shared__ float rows[256][33];
+    for (int i = threadIdx.x; i < groups; i += blockDim.x) {
+        float a = s[4 * i];
+        //        ^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on load of s[4 * i]: bank 0 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+        float b = s[4 * i + 1];
+        //        ^^^^^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on load of s[4 * i + 1]: bank 1 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+        s[4 * i + 1] = a + b;
+      //^^^^^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on store of s[4 * i + 1]: bank 1 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+        s[4 * i + 3] += a + b;
+      //^^^^^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on load of s[4 * i + 3]: bank 3 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+      //^^^^^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on store of s[4 * i + 3]: bank 3 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+    }
+    int r = threadIdx.x;
+    for (int j = 0; j < 32; j++) {
+        for (int m = 0; m < j; m++) rows[r][j] -= rows[r][m] * in[m];
+        rows[r][j] /= in[j];
+    }
+    __syncthreads();
+    out[threadIdx.x] = s[threadIdx.x] + rows[threadIdx.x][0];
+}
+"#,
+        );
+    }
 }

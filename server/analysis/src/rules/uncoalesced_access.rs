@@ -117,4 +117,41 @@ void launch(int n, float a, const float* x, float* y) {
 "#,
         );
     }
+
+    #[test]
+    fn a_stride_through_an_unresolved_constant_is_not_claimed() {
+        // `Packed::size` is a constant cudalens cannot see (a static member of
+        // a type from elsewhere): the stride is unknown, so nothing is said.
+        // A stride through a kernel parameter (a row pitch) is still judged.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in, int pitch) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i * Packed::size] = in[i * Packed::size];
+    out[i * pitch] = 1.0f;
+  //^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: up to 32 sectors per warp request (ideal 4) — adjacent threads are pitch floats apart (through i = blockIdx.x*blockDim.x+threadIdx.x) (block size assumed 256×1×1: no launch resolves it)
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn stencil_neighbours_of_an_aligned_access_are_not_misaligned_waste() {
+        // a[i - 1] and a[i + 1] fetch one sector beyond a[i]'s, which the
+        // neighbouring access needs anyway (L1 serves it): not reported.
+        check_diagnostics(
+            r#"
+__global__ void jacobi(float* b, const float* a, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i > 0 && i < n - 1) {
+        b[i] = 0.33f * (a[i - 1] + a[i] + a[i + 1]);
+    }
+}
+
+void launch(float* b, const float* a) {
+    jacobi<<<4096, 256>>>(b, a, 4096 * 256);
+}
+"#,
+        );
+    }
 }
