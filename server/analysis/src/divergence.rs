@@ -65,6 +65,77 @@ impl ThreadDependence {
         td
     }
 
+    /// The state at the kernel's entry, for a flow-sensitive walk: nothing
+    /// varies yet (parameters are uniform); [`ThreadDependence::step`] then
+    /// follows the statements in order.
+    pub fn at_entry(&self) -> ThreadDependence {
+        ThreadDependence {
+            vars: HashSet::new(),
+            shared: self.shared.clone(),
+        }
+    }
+
+    /// Either state (after two branches, or over loop iterations).
+    pub fn join(&mut self, other: &ThreadDependence) {
+        self.vars.extend(other.vars.iter().cloned());
+    }
+
+    /// The effect of one declaration or expression statement at this point
+    /// of a flow-sensitive walk: a variable set from a uniform value outside
+    /// thread-dependent control is uniform again (`i = 2` after a loop that
+    /// made `i` thread-dependent).
+    pub fn step(&mut self, s: &Stmt, divergent: bool) {
+        match &s.kind {
+            StmtKind::Decl(decls) => {
+                for d in decls.iter().filter(|d| !d.shared) {
+                    let varies = d.init.as_ref().is_some_and(|i| self.varies(i))
+                        || d.ctor_args.iter().flatten().any(|a| self.varies(a))
+                        || (divergent && d.init.is_some());
+                    if varies {
+                        self.vars.insert(d.name.clone());
+                    } else {
+                        self.vars.remove(&d.name);
+                    }
+                }
+            }
+            StmtKind::Expr(e) => self.step_expr(e, divergent),
+            _ => {}
+        }
+    }
+
+    /// [`ThreadDependence::step`] for the assignments of one expression.
+    pub fn step_expr(&mut self, e: &Expr, divergent: bool) {
+        let mut changes: Vec<(String, bool)> = Vec::new();
+        e.walk(&mut |x| match &x.kind {
+            ExprKind::Assign(op, t, v) => {
+                if let Some(name) = root_var(t)
+                    && !self.shared.contains(name)
+                {
+                    if self.varies(v) || divergent {
+                        changes.push((name.to_string(), true));
+                    } else if op.is_none() && matches!(t.kind, ExprKind::Ident(_)) {
+                        changes.push((name.to_string(), false));
+                    }
+                }
+            }
+            ExprKind::IncDec { target, .. } if divergent => {
+                if let Some(name) = root_var(target)
+                    && !self.shared.contains(name)
+                {
+                    changes.push((name.to_string(), true));
+                }
+            }
+            _ => {}
+        });
+        for (name, varies) in changes {
+            if varies {
+                self.vars.insert(name);
+            } else {
+                self.vars.remove(&name);
+            }
+        }
+    }
+
     pub fn var_varies(&self, name: &str) -> bool {
         self.vars.contains(name)
     }

@@ -205,7 +205,7 @@ fn launch_report(
 fn assumed_note(ctx: &KernelContext) -> &'static str {
     match ctx.block_source {
         BlockSource::Default => {
-            " (block size assumed: no launch in this file; set cudalens.defaultBlockSize)"
+            " (block size assumed: no launch in this file; set it with cudalens.defaultBlockSize, or --block in the CLI)"
         }
         BlockSource::LaunchBounds => " (block size taken from __launch_bounds__)",
         _ => "",

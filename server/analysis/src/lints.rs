@@ -20,7 +20,15 @@ pub fn analyze_kernel(_model: &FileModel, kernel: &Function) -> Vec<Diagnostic> 
     let td = ThreadDependence::of(kernel);
     let groups = Groups::of(kernel);
     let mut out = Vec::new();
-    divergent_barriers(body, &td, &groups, None, &mut None, &mut out);
+    divergent_barriers(
+        body,
+        &mut td.at_entry(),
+        &groups,
+        None,
+        &mut None,
+        &mut out,
+        true,
+    );
     let shared: HashSet<String> = kernel
         .shared_decls()
         .iter()
@@ -116,14 +124,19 @@ fn always_returns(s: &Stmt) -> bool {
 }
 
 /// Reports barriers under a thread-dependent condition, or after a
-/// thread-dependent early `return`.
+/// thread-dependent early `return`. Walks the statements in order with the
+/// thread dependence at each point (`td`), so a variable reused for a uniform
+/// loop after a thread-dependent one is uniform there; `report` is false for
+/// the passes that only find a loop's fixpoint.
+#[allow(clippy::too_many_arguments)]
 fn divergent_barriers(
     s: &Stmt,
-    td: &ThreadDependence,
+    td: &mut ThreadDependence,
     groups: &Groups,
     divergent: Option<Span>,
     early_exit: &mut Option<Span>,
     out: &mut Vec<Diagnostic>,
+    report: bool,
 ) {
     let check_exprs = |s: &Stmt, early_exit: &Option<Span>, out: &mut Vec<Diagnostic>| {
         for e in s.own_exprs() {
@@ -147,23 +160,33 @@ fn divergent_barriers(
             });
         }
     };
-    check_exprs(s, early_exit, out);
+    if report {
+        check_exprs(s, early_exit, out);
+    }
     match &s.kind {
+        StmtKind::Decl(_) | StmtKind::Expr(_) => td.step(s, divergent.is_some()),
         StmtKind::If { cond, then, els } => {
+            td.step_expr(cond, divergent.is_some());
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
             let before = *early_exit;
-            divergent_barriers(then, td, groups, d, early_exit, out);
+            let mut other = td.clone();
+            divergent_barriers(then, td, groups, d, early_exit, out, report);
             if d.is_none() && always_returns(then) {
                 // The threads that took this uniform branch all left: those
-                // that go on never saw its returns.
+                // that go on never saw its returns, nor its assignments.
                 *early_exit = before;
+                *td = other.clone();
             }
             if let Some(e) = els {
                 let mid = *early_exit;
-                divergent_barriers(e, td, groups, d, early_exit, out);
+                divergent_barriers(e, &mut other, groups, d, early_exit, out, report);
                 if d.is_none() && always_returns(e) {
                     *early_exit = mid;
+                } else {
+                    td.join(&other);
                 }
+            } else {
+                td.join(&other);
             }
             if divergent.is_none() && d.is_some() && early_exit.is_none() && before.is_none() {
                 // A thread-dependent branch that returns makes the rest divergent.
@@ -182,26 +205,67 @@ fn divergent_barriers(
             ..
         } => {
             for i in init {
-                divergent_barriers(i, td, groups, divergent, early_exit, out);
+                divergent_barriers(i, td, groups, divergent, early_exit, out, report);
             }
-            let d = divergent.or_else(|| {
-                cond.as_ref()
-                    .filter(|c| td.varies(c) && !td.uniform_trip_count(init, c, step.as_deref()))
-                    .map(|c| c.span)
-            });
-            divergent_barriers(body, td, groups, d, early_exit, out);
+            let loop_divergence = |td: &ThreadDependence| {
+                divergent.or_else(|| {
+                    cond.as_ref()
+                        .filter(|c| {
+                            td.varies(c) && !td.uniform_trip_count(init, c, step.as_deref())
+                        })
+                        .map(|c| c.span)
+                })
+            };
+            // The dependence at the top of the loop: what any iteration leaves.
+            for _ in 0..3 {
+                let mut pass = td.clone();
+                let d = loop_divergence(&pass);
+                divergent_barriers(
+                    body,
+                    &mut pass,
+                    groups,
+                    d,
+                    &mut early_exit.clone(),
+                    out,
+                    false,
+                );
+                if let Some(st) = step {
+                    pass.step_expr(st, d.is_some());
+                }
+                td.join(&pass);
+            }
+            let d = loop_divergence(td);
+            let mut pass = td.clone();
+            divergent_barriers(body, &mut pass, groups, d, early_exit, out, report);
+            td.join(&pass);
         }
         StmtKind::While { cond, body } | StmtKind::DoWhile { body, cond } => {
+            for _ in 0..3 {
+                let mut pass = td.clone();
+                let d = divergent.or_else(|| pass.varies(cond).then_some(cond.span));
+                divergent_barriers(
+                    body,
+                    &mut pass,
+                    groups,
+                    d,
+                    &mut early_exit.clone(),
+                    out,
+                    false,
+                );
+                td.join(&pass);
+            }
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
-            divergent_barriers(body, td, groups, d, early_exit, out);
+            let mut pass = td.clone();
+            divergent_barriers(body, &mut pass, groups, d, early_exit, out, report);
+            td.join(&pass);
         }
         StmtKind::Switch { cond, body } => {
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
-            divergent_barriers(body, td, groups, d, early_exit, out);
+            divergent_barriers(body, td, groups, d, early_exit, out, report);
         }
         _ => {
             for c in s.children() {
-                divergent_barriers(c, td, groups, divergent, early_exit, out);
+                divergent_barriers(c, td, groups, divergent, early_exit, out, report);
             }
         }
     }

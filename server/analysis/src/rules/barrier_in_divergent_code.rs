@@ -224,4 +224,30 @@ __global__ void k(float* a) {
 "#,
         );
     }
+
+    #[test]
+    fn a_counter_reused_for_a_uniform_loop_is_uniform_there() {
+        // `i` first walks the block's elements (thread-dependent), then is
+        // reset to a constant for a tree reduction every thread runs.
+        check_diagnostics(
+            r#"
+__global__ void k(float* a, int n) {
+    __shared__ float s[256];
+    int i;
+    float acc = 0.0f;
+    for (i = threadIdx.x; i < n; i += blockDim.x) acc += a[i];
+    s[threadIdx.x] = acc;
+    __syncthreads();
+    for (i = 128; i > 0; i /= 2) {
+        if (threadIdx.x < i) s[threadIdx.x] += s[threadIdx.x + i];
+        __syncthreads();
+    }
+    for (int j = threadIdx.x; j < n; j += 32) a[j] = s[0];
+    for (int j = blockDim.y / 2; j > 0; j /= 2) {
+        __syncthreads();
+    }
+}
+"#,
+        );
+    }
 }
