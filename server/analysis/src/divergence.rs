@@ -38,6 +38,10 @@ const BLOCK_UNIFORM_CALLS: &[&str] = &[
     "__syncthreads_count",
 ];
 
+/// CuTe's shape queries: a thread's partition of a tensor has the same shape
+/// in every thread (only its data differs), so `size<2>(tAgA)` is uniform.
+const SHAPE_QUERIES: &[&str] = &["size", "shape", "rank", "depth", "cosize"];
+
 #[derive(Clone, Debug, Default)]
 pub struct ThreadDependence {
     vars: HashSet<String>,
@@ -147,7 +151,8 @@ impl ThreadDependence {
             ExprKind::Ident(name) => self.vars.contains(name),
             ExprKind::Call(call) => {
                 let callee = call.callee.as_str();
-                if BLOCK_UNIFORM_CALLS.contains(&callee) {
+                let plain = callee.rsplit("::").next().unwrap_or(callee);
+                if BLOCK_UNIFORM_CALLS.contains(&callee) || SHAPE_QUERIES.contains(&plain) {
                     return false;
                 }
                 let method = callee.rsplit(['.', ':']).next().unwrap_or(callee);

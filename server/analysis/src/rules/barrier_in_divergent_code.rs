@@ -21,13 +21,18 @@ skip it the behaviour is undefined: the block can hang, or the barrier releases 
 and threads read shared memory their neighbours have not written yet. It often works
 on one GPU and fails on the next.",
     measured: "\
-Statically, with no hardware ground truth: a value is thread-dependent when it is
-computed from `threadIdx` (directly, or through variables, including loop variables);
-a condition on such a value makes its branches divergent. Known limits (tracked as the
-uniformity analysis of issue 18): conditions whose value is uniform although they
-mention the thread index (`for (t = base + tid; t < end + tid; …)`), cooperative-groups
-and named barriers, and single-thread sections are not yet understood; on the real
-project code reviewed for issue 18 this rule was right 5 times in 13.",
+Statically, with no hardware ground truth, walking the kernel in order: a value is
+thread-dependent at a point when it is computed there from `threadIdx` or
+`thread_rank()` (directly, or through variables assigned before that point, including
+loop variables); a condition on such a value makes its branches divergent. Uniform:
+kernel and template parameters, `blockIdx`/`blockDim`/`gridDim`, `__shared__`
+variables (one object for the block), the result of `__syncthreads_or/and/count`, a
+variable re-assigned a uniform value, a loop whose start and bound shift by the same
+thread-dependent term (`for (t = base + tid; t < end + tid; t += C)`: the trip count is
+uniform), and returns inside a uniform branch that returns on every path. Barriers:
+`__syncthreads*`, and `.sync()`/`cg::sync()` of a cooperative-groups thread block or
+grid (a `tiled_partition` tile's `.sync()` is a warp barrier, not reported here).
+Precision on labelled real code: see `tests/realworld` (issue 18).",
     example: r#"
 __global__ void block_sum(float* out, const float* in) {
     __shared__ float partial[256];
@@ -244,6 +249,26 @@ __global__ void k(float* a, int n) {
     }
     for (int j = threadIdx.x; j < n; j += 32) a[j] = s[0];
     for (int j = blockDim.y / 2; j > 0; j /= 2) {
+        __syncthreads();
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_loop_over_the_shape_of_a_thread_partition_is_uniform() {
+        // The partition's data depends on the thread, its shape does not.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in) {
+    __shared__ float s[256];
+    auto part = local_partition(in, threadIdx.x);
+    auto K_TILE_MAX = size<2>(part);
+    for (int k_tile = 0; k_tile < K_TILE_MAX; ++k_tile) {
+        s[threadIdx.x] = in[k_tile * 256 + threadIdx.x];
+        __syncthreads();
+        out[threadIdx.x] += s[255 - threadIdx.x];
         __syncthreads();
     }
 }

@@ -26,10 +26,12 @@ on another GPU, driver or block size.",
 Statically, with no hardware ground truth: shared accesses since the last barrier are
 tracked per array with their index; a read whose index differs from every write's own
 (thread-private) index is reported, once per read. Loops are walked twice to catch
-races between iterations. Known limits (issue 18): warp-synchronous code
-(`__syncwarp`, `__shfl_*_sync`), cooperative-groups barriers and single-thread
-sections are not yet understood; on the real project code reviewed for issue 18 this
-rule was right 2 times in 11, and it found a real write-after-read race in llm.c.",
+races between iterations. Barriers are `__syncthreads*` and the `.sync()`/`cg::sync()`
+of a cooperative-groups thread block or grid; a thread's own slot is `s[i]`, its group
+`s[K * i + c]` (constant `c` within `K`) or its row `s[i][*]` with `i`
+thread-dependent. Known limits: warp-synchronous code (`__syncwarp`, a tile's
+`.sync()`, `__shfl_*_sync`) on warp-private data and single-thread sections are not
+understood. Precision on labelled real code: see `tests/realworld` (issue 18).",
     example: r#"
 __global__ void reverse(float* data) {
     __shared__ float tmp[256];

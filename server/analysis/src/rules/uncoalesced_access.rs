@@ -36,6 +36,11 @@ On the committed ground truth (`tests/ground-truth`, Nsight Compute 2025.3 on an
 H100 and an H200) the sector counts agree exactly with ncu for all 28 (kernel,
 load/store) pairs of the global-memory corpus and all 6 of the runtime-pitch corpus,
 and an access is flagged exactly when ncu shows more than 15 % excess.
+A stride through a name cudalens cannot resolve that is not a kernel parameter
+(`x128::size`, an uninstantiated template parameter) is unknown and not reported; a
+contiguous access misaligned only by a constant element offset next to an aligned
+access of the same array (a stencil's `a[i - 1]`, `a[i + 1]`) is not reported either:
+the extra sector is the neighbour's, served by L1.
 A runtime part of an address (a row pitch, an offset from a parameter) is counted as
 a whole number of sectors (`cudaMalloc` aligns to 256 bytes); when that matters the
 message says so and gives the average over all alignments. A stride only known at run
