@@ -515,7 +515,7 @@ impl SyncChecker<'_> {
         let mut width = None;
         for (t, negative) in signed_addends(first, false) {
             if let ExprKind::Int { value, .. } = &t.kind {
-                let v = i64::try_from(*value).ok()?;
+                let v = *value;
                 offset += if negative { -v } else { v };
                 continue;
             }
@@ -532,9 +532,7 @@ impl SyncChecker<'_> {
             }
             let k = match &t.kind {
                 ExprKind::Binary(BinOp::Mul, a, b) => match (&a.kind, &b.kind) {
-                    (ExprKind::Int { value, .. }, _) | (_, ExprKind::Int { value, .. }) => {
-                        i64::try_from(*value).ok()?
-                    }
+                    (ExprKind::Int { value, .. }, _) | (_, ExprKind::Int { value, .. }) => *value,
                     _ => return None,
                 },
                 _ => 1,
@@ -594,7 +592,7 @@ impl SyncChecker<'_> {
             return;
         };
         let conflict = writes.iter().find(|(wkey, wprivate, _, _, wowner)| {
-            !(*wkey == key && private && *wprivate) && !Owner::same_group(wowner, &owner)
+            !(Owner::same_group(wowner, &owner) || (*wkey == key && private && *wprivate))
         });
         if let Some((_, _, wspan, _, _)) = conflict
             && self.reported.insert(e.span)
