@@ -117,7 +117,10 @@ pub fn analyze(
     let aligned: HashSet<&str> = made
         .iter()
         .filter(|(r, s)| {
-            r.space == MemorySpace::Global && s.unit_stride && s.misalignment == Some(0)
+            r.space == MemorySpace::Global
+                && s.unit_stride
+                && s.misalignment == Some(0)
+                && s.min_active_lanes >= 32
         })
         .map(|(_, s)| s.root.as_str())
         .collect();
