@@ -5,10 +5,10 @@
 use serde::Serialize;
 
 use cudalens_occupancy::{
-    Arch, LaunchError, OccupancyInput, OccupancyReport, best_block_size, occupancy, render,
+    Arch, LaunchError, Limiter, OccupancyInput, OccupancyReport, best_block_size, occupancy, render,
 };
 use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::Type;
+use cudalens_syntax::ir::{Builtin, Expr, ExprKind, Type};
 use cudalens_syntax::model::Function;
 
 use crate::AnalysisConfig;
@@ -205,7 +205,7 @@ fn launch_report(
 fn assumed_note(ctx: &KernelContext) -> &'static str {
     match ctx.block_source {
         BlockSource::Default => {
-            " (block size assumed: no launch in this file; set cudalens.defaultBlockSize)"
+            " (block size assumed: no launch in this file; set it with cudalens.defaultBlockSize, or --block in the CLI)"
         }
         BlockSource::LaunchBounds => " (block size taken from __launch_bounds__)",
         _ => "",
@@ -239,7 +239,9 @@ fn launch_diagnostics(
         return out;
     }
     let threads = ctx.threads();
-    if !threads.is_multiple_of(32) && ctx.block_source != BlockSource::Default {
+    // A one-thread block is a deliberate serial kernel (a flag, a scalar, a
+    // timer), not a block with idle lanes to fill.
+    if !threads.is_multiple_of(32) && threads > 1 && ctx.block_source != BlockSource::Default {
         out.push(rules::block_size_not_multiple_of_32::diagnostic(
             block_at, threads,
         ));
@@ -247,7 +249,11 @@ fn launch_diagnostics(
     let Some(occ) = &report.occupancy else {
         return out;
     };
-    if occ.occupancy + 1e-9 < config.occupancy_threshold {
+    // Limited by a register count that is only estimated: the estimate is
+    // off by up to 2x either way on real kernels (issue 18), so the claim
+    // cannot be made; nvcc's count (when on PATH) makes it.
+    let unknown_limit = regs.estimated && occ.limiter == Limiter::Registers;
+    if occ.occupancy + 1e-9 < config.occupancy_threshold && !unknown_limit {
         let estimated = if regs.estimated {
             format!(
                 " (registers estimated {}–{}/thread; the count from nvcc makes this exact)",
@@ -285,7 +291,12 @@ fn launch_diagnostics(
     }
     if let (Some(grid), Some(launch)) = (report.grid, ctx.launch) {
         let blocks: i64 = grid.iter().product();
-        if blocks > 0 && (blocks as u64) < arch.reference_sm_count as u64 {
+        // A grid written as a constant (`<<<1, 1024>>>`, `dim3(2, 1, 1)`, a
+        // named count) is the author's choice for a fixed amount of work, and
+        // a kernel that never reads blockIdx/gridDim is written for one
+        // block: only a grid computed from a problem size is judged.
+        let judged = launch.grid.as_ref().is_some_and(grid_is_computed) && uses_grid(kernel);
+        if judged && blocks > 0 && (blocks as u64) < arch.reference_sm_count as u64 {
             let grid_at = launch
                 .grid
                 .as_ref()
@@ -300,6 +311,40 @@ fn launch_diagnostics(
         }
     }
     out
+}
+
+/// Whether a grid argument is computed (`(n + 255) / 256`, `ceil(N / 32.0)`)
+/// rather than written as a constant or a named count.
+fn grid_is_computed(e: &Expr) -> bool {
+    let mut computed = false;
+    e.walk(&mut |x| match &x.kind {
+        ExprKind::Binary(..) => computed = true,
+        ExprKind::Call(c) => {
+            let callee = c.callee.to_ascii_lowercase();
+            if callee.contains("ceil") || callee.contains("div") || callee.contains("round") {
+                computed = true;
+            }
+        }
+        _ => {}
+    });
+    computed
+}
+
+/// Whether the kernel reads its block's place in the grid (in its own body:
+/// a kernel that does so only through a helper is not judged).
+fn uses_grid(kernel: &Function) -> bool {
+    let Some(body) = &kernel.body else {
+        return false;
+    };
+    let mut uses = false;
+    body.walk_exprs(&mut |x| match &x.kind {
+        ExprKind::Builtin(Builtin::BlockIdx | Builtin::GridDim, _) => uses = true,
+        ExprKind::Call(c) if c.callee.contains("this_grid") || c.callee.contains("group_index") => {
+            uses = true
+        }
+        _ => {}
+    });
+    uses
 }
 
 /// Adds `__launch_bounds__(threads)` (or raises an existing smaller bound).

@@ -18,8 +18,17 @@ pub fn analyze_kernel(_model: &FileModel, kernel: &Function) -> Vec<Diagnostic> 
         return Vec::new();
     };
     let td = ThreadDependence::of(kernel);
+    let groups = Groups::of(kernel);
     let mut out = Vec::new();
-    divergent_barriers(body, &td, None, &mut None, &mut out);
+    divergent_barriers(
+        body,
+        &mut td.at_entry(),
+        &groups,
+        None,
+        &mut None,
+        &mut out,
+        true,
+    );
     let shared: HashSet<String> = kernel
         .shared_decls()
         .iter()
@@ -28,6 +37,7 @@ pub fn analyze_kernel(_model: &FileModel, kernel: &Function) -> Vec<Diagnostic> 
     if !shared.is_empty() {
         let mut checker = SyncChecker {
             td: &td,
+            groups: &groups,
             shared: &shared,
             reported: HashSet::new(),
             out: &mut out,
@@ -38,14 +48,95 @@ pub fn analyze_kernel(_model: &FileModel, kernel: &Function) -> Vec<Diagnostic> 
     out
 }
 
+/// The kernel's cooperative-groups handles: which variables are a whole
+/// thread block or grid (`cg::this_thread_block()`, `this_grid()`), whose
+/// `.sync()` is a block barrier, and which are tiles of a block
+/// (`tiled_partition`), whose `.sync()` only orders one warp.
+#[derive(Default)]
+struct Groups {
+    block: HashSet<String>,
+    tile: HashSet<String>,
+}
+
+impl Groups {
+    fn of(kernel: &Function) -> Groups {
+        let mut g = Groups::default();
+        for d in kernel.local_decls() {
+            let ty = d.ty.base.as_str();
+            let mut init = String::new();
+            if let Some(i) = &d.init {
+                i.walk(&mut |x| {
+                    if let ExprKind::Call(c) = &x.kind {
+                        init.push_str(&c.callee);
+                        init.push(' ');
+                    }
+                });
+            }
+            if init.contains("tiled_partition")
+                || ty.contains("tile")
+                || ty.contains("coalesced_group")
+            {
+                g.tile.insert(d.name.clone());
+            } else if init.contains("this_thread_block")
+                || init.contains("this_grid")
+                || ty.ends_with("thread_block")
+                || ty.ends_with("grid_group")
+            {
+                g.block.insert(d.name.clone());
+            }
+        }
+        g
+    }
+
+    /// Whether a call to `callee(args)` makes every thread of the block wait:
+    /// `__syncthreads*`, `block.sync()`, `grid.sync()`, `cg::sync(block)`,
+    /// `block.barrier_wait(...)`.
+    fn is_block_barrier(&self, call: &CallExpr) -> bool {
+        let callee = call.callee.as_str();
+        if is_barrier(callee) {
+            return true;
+        }
+        if let Some((recv, method)) = callee.rsplit_once('.') {
+            return matches!(method, "sync" | "barrier_wait" | "arrive_and_wait")
+                && self.block.contains(recv);
+        }
+        let plain = callee.trim_start_matches("::");
+        if matches!(plain, "cg::sync" | "cooperative_groups::sync" | "sync")
+            && let Some(ExprKind::Ident(g)) = call.args.first().map(|a| &a.kind)
+        {
+            return self.block.contains(g);
+        }
+        false
+    }
+}
+
+/// Whether every path through `s` ends in `return`: a uniform branch that
+/// does so takes its threads out together, whatever happens inside it.
+fn always_returns(s: &Stmt) -> bool {
+    match &s.kind {
+        StmtKind::Return(_) => true,
+        StmtKind::Block(v) => v.last().is_some_and(always_returns),
+        StmtKind::If {
+            then, els: Some(e), ..
+        } => always_returns(then) && always_returns(e),
+        _ => false,
+    }
+}
+
 /// Reports barriers under a thread-dependent condition, or after a
-/// thread-dependent early `return`.
+/// thread-dependent early `return`. Walks the statements in order with the
+/// thread dependence at each point (`td`), so a variable reused for a uniform
+/// loop after a thread-dependent one is uniform there; `report` is false for
+/// the passes that only find a loop's fixpoint.
+#[allow(clippy::too_many_arguments)]
 fn divergent_barriers(
     s: &Stmt,
-    td: &ThreadDependence,
+    td: &mut ThreadDependence,
+    groups: &Groups,
     divergent: Option<Span>,
     early_exit: &mut Option<Span>,
     out: &mut Vec<Diagnostic>,
+    report: bool,
 ) {
     let check_exprs = |s: &Stmt, early_exit: &Option<Span>, out: &mut Vec<Diagnostic>| {
         for e in s.own_exprs() {
@@ -54,7 +145,7 @@ fn divergent_barriers(
                     return;
                 };
                 let callee = &call.callee;
-                if !is_barrier(callee) {
+                if !groups.is_block_barrier(call) {
                     return;
                 }
                 if let Some(cond) = divergent {
@@ -69,14 +160,33 @@ fn divergent_barriers(
             });
         }
     };
-    check_exprs(s, early_exit, out);
+    if report {
+        check_exprs(s, early_exit, out);
+    }
     match &s.kind {
+        StmtKind::Decl(_) | StmtKind::Expr(_) => td.step(s, divergent.is_some()),
         StmtKind::If { cond, then, els } => {
+            td.step_expr(cond, divergent.is_some());
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
             let before = *early_exit;
-            divergent_barriers(then, td, d, early_exit, out);
+            let mut other = td.clone();
+            divergent_barriers(then, td, groups, d, early_exit, out, report);
+            if d.is_none() && always_returns(then) {
+                // The threads that took this uniform branch all left: those
+                // that go on never saw its returns, nor its assignments.
+                *early_exit = before;
+                *td = other.clone();
+            }
             if let Some(e) = els {
-                divergent_barriers(e, td, d, early_exit, out);
+                let mid = *early_exit;
+                divergent_barriers(e, &mut other, groups, d, early_exit, out, report);
+                if d.is_none() && always_returns(e) {
+                    *early_exit = mid;
+                } else {
+                    td.join(&other);
+                }
+            } else {
+                td.join(&other);
             }
             if divergent.is_none() && d.is_some() && early_exit.is_none() && before.is_none() {
                 // A thread-dependent branch that returns makes the rest divergent.
@@ -88,27 +198,94 @@ fn divergent_barriers(
             }
         }
         StmtKind::For {
-            cond, body, init, ..
+            cond,
+            body,
+            init,
+            step,
+            ..
         } => {
             for i in init {
-                divergent_barriers(i, td, divergent, early_exit, out);
+                divergent_barriers(i, td, groups, divergent, early_exit, out, report);
             }
-            let d = divergent.or_else(|| cond.as_ref().filter(|c| td.varies(c)).map(|c| c.span));
-            divergent_barriers(body, td, d, early_exit, out);
+            let loop_divergence = |td: &ThreadDependence| {
+                divergent.or_else(|| {
+                    cond.as_ref()
+                        .filter(|c| {
+                            td.varies(c) && !td.uniform_trip_count(init, c, step.as_deref())
+                        })
+                        .map(|c| c.span)
+                })
+            };
+            // The dependence at the top of the loop: what any iteration leaves.
+            for _ in 0..3 {
+                let mut pass = td.clone();
+                let d = loop_divergence(&pass);
+                divergent_barriers(
+                    body,
+                    &mut pass,
+                    groups,
+                    d,
+                    &mut early_exit.clone(),
+                    out,
+                    false,
+                );
+                if let Some(st) = step {
+                    pass.step_expr(st, d.is_some());
+                }
+                td.join(&pass);
+            }
+            let d = loop_divergence(td);
+            let mut pass = td.clone();
+            divergent_barriers(body, &mut pass, groups, d, early_exit, out, report);
+            td.join(&pass);
         }
         StmtKind::While { cond, body } | StmtKind::DoWhile { body, cond } => {
+            for _ in 0..3 {
+                let mut pass = td.clone();
+                let d = divergent.or_else(|| pass.varies(cond).then_some(cond.span));
+                divergent_barriers(
+                    body,
+                    &mut pass,
+                    groups,
+                    d,
+                    &mut early_exit.clone(),
+                    out,
+                    false,
+                );
+                td.join(&pass);
+            }
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
-            divergent_barriers(body, td, d, early_exit, out);
+            let mut pass = td.clone();
+            divergent_barriers(body, &mut pass, groups, d, early_exit, out, report);
+            td.join(&pass);
         }
         StmtKind::Switch { cond, body } => {
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
-            divergent_barriers(body, td, d, early_exit, out);
+            divergent_barriers(body, td, groups, d, early_exit, out, report);
         }
         _ => {
             for c in s.children() {
-                divergent_barriers(c, td, divergent, early_exit, out);
+                divergent_barriers(c, td, groups, divergent, early_exit, out, report);
             }
         }
+    }
+}
+
+/// The terms of a sum with their signs: `a + 4 * i - 1` → `a`, `4 * i`, `-1`.
+fn signed_addends(e: &Expr, negative: bool) -> Vec<(&Expr, bool)> {
+    use cudalens_syntax::ir::BinOp;
+    match &e.kind {
+        ExprKind::Binary(BinOp::Add, a, b) => {
+            let mut v = signed_addends(a, negative);
+            v.extend(signed_addends(b, negative));
+            v
+        }
+        ExprKind::Binary(BinOp::Sub, a, b) => {
+            let mut v = signed_addends(a, negative);
+            v.extend(signed_addends(b, !negative));
+            v
+        }
+        _ => vec![(e, negative)],
     }
 }
 
@@ -122,12 +299,41 @@ fn find_return(s: &Stmt) -> Option<Span> {
     found
 }
 
-/// Shared-memory accesses since the last barrier: array → (index key,
-/// thread-private, span, loop pass that made it).
+/// The part of a shared array one thread owns, when the index says so:
+/// `s[4 * i + c]` with `i` thread-dependent touches the thread's own group of
+/// 4 (for constant `c` in one window of 4), `s[row][j]` with `row`
+/// thread-dependent the thread's own row. Threads are assumed to map to
+/// distinct `i` / `row`, as for the thread-private slots `s[i]`.
+#[derive(Clone, Debug, PartialEq)]
+struct Owner {
+    /// The thread-dependent part (and any uniform non-constant part), as text.
+    key: String,
+    /// The width of each thread's group (`i64::MAX` for a whole row).
+    width: i64,
+    /// The constant offset within the group.
+    offset: i64,
+}
+
+impl Owner {
+    fn same_group(a: &Option<Owner>, b: &Option<Owner>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => {
+                a.key == b.key && a.width == b.width && (a.offset - b.offset).abs() < a.width
+            }
+            _ => false,
+        }
+    }
+}
+
+/// One shared access since the last barrier: index key, thread-private,
+/// span, loop pass that made it, the owned group.
+type Access = (String, bool, Span, u32, Option<Owner>);
+
+/// Shared-memory accesses since the last barrier, per array.
 #[derive(Clone, Default)]
 struct Pending {
-    writes: HashMap<String, Vec<(String, bool, Span, u32)>>,
-    reads: HashMap<String, Vec<(String, bool, Span, u32)>>,
+    writes: HashMap<String, Vec<Access>>,
+    reads: HashMap<String, Vec<Access>>,
 }
 
 impl Pending {
@@ -151,6 +357,7 @@ impl Pending {
 
 struct SyncChecker<'a> {
     td: &'a ThreadDependence,
+    groups: &'a Groups,
     shared: &'a HashSet<String>,
     reported: HashSet<Span>,
     out: &'a mut Vec<Diagnostic>,
@@ -232,7 +439,7 @@ impl SyncChecker<'_> {
     fn expr(&mut self, e: &Expr, mut p: Pending) -> Pending {
         if let ExprKind::Call(call) = &e.kind {
             let CallExpr { callee, args, .. } = &**call;
-            if is_barrier(callee) {
+            if self.groups.is_block_barrier(call) {
                 return Pending::default();
             }
             if callee == "__syncwarp" {
@@ -290,7 +497,61 @@ impl SyncChecker<'_> {
         }
     }
 
-    fn shared_access<'e>(&self, e: &'e Expr) -> Option<(&'e str, String, bool)> {
+    /// The group of the array `indices` (outermost first) falls in, owned by
+    /// one thread (see [`Owner`]).
+    fn owner(&self, indices: &[&Expr]) -> Option<Owner> {
+        use cudalens_syntax::ir::BinOp;
+        let first = indices.first()?;
+        if indices.len() > 1 {
+            return self.td.varies(first).then(|| Owner {
+                key: expr_key(first),
+                width: i64::MAX,
+                offset: 0,
+            });
+        }
+        let mut varying = Vec::new();
+        let mut uniform = Vec::new();
+        let mut offset = 0i64;
+        let mut width = None;
+        for (t, negative) in signed_addends(first, false) {
+            if let ExprKind::Int { value, .. } = &t.kind {
+                let v = *value;
+                offset += if negative { -v } else { v };
+                continue;
+            }
+            if !self.td.varies(t) {
+                uniform.push(format!(
+                    "{}{}",
+                    if negative { "-" } else { "+" },
+                    expr_key(t)
+                ));
+                continue;
+            }
+            if negative {
+                return None;
+            }
+            let k = match &t.kind {
+                ExprKind::Binary(BinOp::Mul, a, b) => match (&a.kind, &b.kind) {
+                    (ExprKind::Int { value, .. }, _) | (_, ExprKind::Int { value, .. }) => *value,
+                    _ => return None,
+                },
+                _ => 1,
+            };
+            if width.replace(k).is_some() {
+                return None; // two thread-dependent terms: no simple groups
+            }
+            varying.push(expr_key(t));
+        }
+        let width = width.filter(|w| *w > 0)?;
+        uniform.sort();
+        Some(Owner {
+            key: format!("{}{}", varying.join(""), uniform.join("")),
+            width,
+            offset,
+        })
+    }
+
+    fn shared_access<'e>(&self, e: &'e Expr) -> Option<(&'e str, String, bool, Option<Owner>)> {
         let ExprKind::Index(..) = &e.kind else {
             return None;
         };
@@ -311,24 +572,29 @@ impl SyncChecker<'_> {
             .collect::<Vec<_>>()
             .join("][");
         let private = indices.iter().any(|i| self.td.varies(i));
-        Some((name, key, private))
+        indices.reverse();
+        let owner = self.owner(&indices);
+        Some((name, key, private, owner))
     }
 
     fn read(&mut self, e: &Expr, p: &mut Pending) {
-        let Some((name, key, private)) = self.shared_access(e) else {
+        let Some((name, key, private, owner)) = self.shared_access(e) else {
             return;
         };
         let entry = p.reads.entry(name.to_string()).or_default();
-        if !entry.iter().any(|(k, _, sp, _)| *k == key && *sp == e.span) {
-            entry.push((key.clone(), private, e.span, self.pass));
+        if !entry
+            .iter()
+            .any(|(k, _, sp, _, _)| *k == key && *sp == e.span)
+        {
+            entry.push((key.clone(), private, e.span, self.pass, owner.clone()));
         }
         let Some(writes) = p.writes.get(name) else {
             return;
         };
-        let conflict = writes
-            .iter()
-            .find(|(wkey, wprivate, _, _)| !(*wkey == key && private && *wprivate));
-        if let Some((_, _, wspan, _)) = conflict
+        let conflict = writes.iter().find(|(wkey, wprivate, _, _, wowner)| {
+            !(Owner::same_group(wowner, &owner) || (*wkey == key && private && *wprivate))
+        });
+        if let Some((_, _, wspan, _, _)) = conflict
             && self.reported.insert(e.span)
         {
             self.out
@@ -337,25 +603,27 @@ impl SyncChecker<'_> {
     }
 
     fn write(&mut self, e: &Expr, p: &mut Pending) {
-        let Some((name, key, private)) = self.shared_access(e) else {
+        let Some((name, key, private, owner)) = self.shared_access(e) else {
             return;
         };
         // Write-after-read across loop iterations: the previous iteration's
         // readers may not be done when this iteration overwrites the array.
         let carried = p.reads.get(name).and_then(|reads| {
-            reads.iter().find(|(rkey, rprivate, _, pass)| {
-                *pass < self.pass && !(*rkey == key && private && *rprivate)
+            reads.iter().find(|(rkey, rprivate, _, pass, rowner)| {
+                *pass < self.pass
+                    && !(*rkey == key && private && *rprivate)
+                    && !Owner::same_group(rowner, &owner)
             })
         });
-        if let Some((_, _, rspan, _)) = carried
+        if let Some((_, _, rspan, _, _)) = carried
             && self.reported.insert(e.span)
         {
             self.out
                 .push(missing_syncthreads::write_after_read(e.span, name, *rspan));
         }
         let entry = p.writes.entry(name.to_string()).or_default();
-        if !entry.iter().any(|(k, _, _, _)| *k == key) {
-            entry.push((key, private, e.span, self.pass));
+        if !entry.iter().any(|(k, _, _, _, _)| *k == key) {
+            entry.push((key, private, e.span, self.pass, owner));
         }
     }
 }

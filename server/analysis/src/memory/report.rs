@@ -14,7 +14,7 @@
 //! The pad and the interleave are offered only when re-running the
 //! interpreter on the changed kernel shows that they remove the cost.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use cudalens_syntax::fingerprint::FastHashMap;
 
@@ -56,6 +56,10 @@ struct Stats {
     ideal_wavefronts: f64,
     alignment_dependent: bool,
     symbolic_stride: bool,
+    /// Adjacent lanes are apart by a name cudalens could not resolve that is
+    /// not a runtime value (`x128::size`, an uninstantiated template
+    /// parameter, an unknown macro): the stride is unknown, so no verdict.
+    unknown_stride: bool,
     block: [u32; 3],
     block_assumed: bool,
     index: Option<Expr>,
@@ -87,23 +91,50 @@ pub fn analyze(
         let mut interp = Interp::new(model, env, ctx);
         interp.run(kernel);
         let events = std::mem::take(&mut interp.events);
+        let runtime = |name: &str| {
+            name.starts_with("blockIdx.")
+                || name.starts_with("gridDim.")
+                || kernel.params.iter().any(|p| p.name == name)
+        };
         for ev in &events {
             accumulate(&mut stats, ev, &interp.syms, ctx);
+            if let Some(s) = stats.get_mut(&(ev.span, ev.kind)) {
+                s.unknown_stride |= unknown_stride(ev, &interp.syms, &runtime);
+            }
         }
     }
     let td = ThreadDependence::of(kernel);
     let mut reports = Vec::new();
     let mut diags = Vec::new();
-    for ((span, kind), s) in &stats {
-        if s.requests <= 0.0 {
-            continue;
-        }
-        let report = to_report(kernel, *span, *kind, s);
-        if let Some(d) = diagnostic(model, source, kernel, contexts, &td, &report, s) {
+    let made: Vec<(AccessReport, &Stats)> = stats
+        .iter()
+        .filter(|(_, s)| s.requests > 0.0)
+        .map(|((span, kind), s)| (to_report(kernel, *span, *kind, s), s))
+        .collect();
+    // Arrays the kernel also reads or writes contiguously at a sector
+    // boundary: a neighbour of such an access (a stencil's `j - 1`) touches
+    // the same sectors plus one the next access needs anyway, served by L1.
+    let aligned: HashSet<&str> = made
+        .iter()
+        .filter(|(r, s)| {
+            r.space == MemorySpace::Global
+                && s.unit_stride
+                && s.misalignment == Some(0)
+                && s.min_active_lanes >= 32
+        })
+        .map(|(_, s)| s.root.as_str())
+        .collect();
+    for (report, s) in &made {
+        let neighbour = report.space == MemorySpace::Global
+            && s.unit_stride
+            && s.min_active_lanes >= 32
+            && s.misalignment.is_some_and(|m| m != 0)
+            && aligned.contains(s.root.as_str());
+        if !neighbour && let Some(d) = diagnostic(model, source, kernel, contexts, &td, report, s) {
             diags.push(d);
         }
-        reports.push(report);
     }
+    reports.extend(made.into_iter().map(|(r, _)| r));
     (reports, diags)
 }
 
@@ -256,6 +287,19 @@ fn unit_stride(ev: &AccessEvent, block_x: u32) -> bool {
     })
 }
 
+/// Whether lanes of the access are apart by a symbol that is not a runtime
+/// value (a kernel parameter, `blockIdx`, `gridDim`): one cudalens failed to
+/// resolve, whose size is unknown.
+fn unknown_stride(ev: &AccessEvent, syms: &Symbols, runtime: &dyn Fn(&str) -> bool) -> bool {
+    let first = ev.active.iter().position(|a| *a);
+    let Some(t0) = first else { return false };
+    ev.address.terms.iter().any(|(m, l)| {
+        !m.is_empty()
+            && (t0..ev.active.len()).any(|t| ev.active[t] && l.get(t) != l.get(t0))
+            && m.iter().any(|s| !runtime(syms.name(*s)))
+    })
+}
+
 /// The address difference between lane 0 and lane 1 of the first active warp, in elements.
 fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String> {
     if block_x < 2 {
@@ -365,6 +409,10 @@ fn diagnostic(
     s: &Stats,
 ) -> Option<Diagnostic> {
     let access_text = r.span.text(source);
+    if s.unknown_stride {
+        // What cannot be known is not claimed (hover still shows the count).
+        return None;
+    }
     match r.space {
         MemorySpace::Global => {
             let (sectors, ideal) = (r.sectors_per_request?, r.ideal_sectors?);

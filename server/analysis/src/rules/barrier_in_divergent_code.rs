@@ -21,13 +21,18 @@ skip it the behaviour is undefined: the block can hang, or the barrier releases 
 and threads read shared memory their neighbours have not written yet. It often works
 on one GPU and fails on the next.",
     measured: "\
-Statically, with no hardware ground truth: a value is thread-dependent when it is
-computed from `threadIdx` (directly, or through variables, including loop variables);
-a condition on such a value makes its branches divergent. Known limits (tracked as the
-uniformity analysis of issue 18): conditions whose value is uniform although they
-mention the thread index (`for (t = base + tid; t < end + tid; …)`), cooperative-groups
-and named barriers, and single-thread sections are not yet understood; on the real
-project code reviewed for issue 18 this rule was right 5 times in 13.",
+Statically, with no hardware ground truth, walking the kernel in order: a value is
+thread-dependent at a point when it is computed there from `threadIdx` or
+`thread_rank()` (directly, or through variables assigned before that point, including
+loop variables); a condition on such a value makes its branches divergent. Uniform:
+kernel and template parameters, `blockIdx`/`blockDim`/`gridDim`, `__shared__`
+variables (one object for the block), the result of `__syncthreads_or/and/count`, a
+variable re-assigned a uniform value, a loop whose start and bound shift by the same
+thread-dependent term (`for (t = base + tid; t < end + tid; t += C)`: the trip count is
+uniform), and returns inside a uniform branch that returns on every path. Barriers:
+`__syncthreads*`, and `.sync()`/`cg::sync()` of a cooperative-groups thread block or
+grid (a `tiled_partition` tile's `.sync()` is a warp barrier, not reported here).
+Precision on labelled real code: see `tests/realworld` (issue 18).",
     example: r#"
 __global__ void block_sum(float* out, const float* in) {
     __shared__ float partial[256];
@@ -112,6 +117,159 @@ __global__ void k(float* a) {
         s[threadIdx.x] = a[threadIdx.x];
         __syncthreads();
         a[threadIdx.x] = s[255 - threadIdx.x];
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_loop_shifted_by_the_thread_keeps_a_uniform_trip_count() {
+        // Start and end both move by threadIdx.x: every thread runs the same
+        // number of iterations, so every thread reaches both barriers.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in, int T, int C) {
+    __shared__ float s[256];
+    const int tid = threadIdx.x;
+    for (int t = blockIdx.x * C + tid; t < (blockIdx.x + T) * C + tid; t += C) {
+        __syncthreads();
+        s[tid] = in[t];
+        __syncthreads();
+        out[t] = s[(tid + 1) % 256];
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_loop_whose_trip_count_depends_on_the_thread_is_divergent() {
+        check_diagnostics(
+            r#"
+__global__ void k(float* a, int n) {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        a[i] += 1.0f;
+        __syncthreads();
+      //^^^^^^^^^^^^^^^ warning[barrier-in-divergent-code]: __syncthreads() inside a condition that depends on threadIdx: threads that skip it never arrive, so the block can deadlock or read stale shared memory
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn block_votes_and_shared_flags_are_block_uniform() {
+        // The result of __syncthreads_or is the same in every thread, and a
+        // __shared__ flag set by thread 0 before a barrier reads the same in all.
+        check_diagnostics(
+            r#"
+__global__ void k(float* a, int* counter, int max_iter) {
+    __shared__ int done;
+    __shared__ float s[256];
+    if (threadIdx.x == 0) done = 0;
+    __syncthreads();
+    int it = 0;
+    while (!done && it < max_iter) {
+        s[threadIdx.x] = a[threadIdx.x];
+        __syncthreads();
+        if (threadIdx.x == 0 && s[0] < 1.0f) done = 1;
+        __syncthreads();
+        it++;
+    }
+    bool last = false;
+    if (threadIdx.x == 0) last = atomicAdd(counter, 1) == 7;
+    if (__syncthreads_or(last)) {
+        s[threadIdx.x] = 0.0f;
+        __syncthreads();
+        a[threadIdx.x] = s[255 - threadIdx.x];
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn returns_inside_a_uniform_branch_that_always_returns() {
+        // The thread-dependent returns are in a branch on a kernel parameter
+        // that ends in `return` for every thread that takes it.
+        check_diagnostics(
+            r#"
+__global__ void k(float* dst, const int* ids, int n) {
+    __shared__ int s[64];
+    if (!ids) {
+        if (threadIdx.x >= n) {
+            return;
+        }
+        dst[threadIdx.x] += 1.0f;
+        return;
+    }
+    s[threadIdx.x % 64] = ids[threadIdx.x];
+    __syncthreads();
+    dst[threadIdx.x] = s[(threadIdx.x + 1) % 64];
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn cooperative_groups_barriers_are_barriers() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* a) {
+    cg::thread_block block = cg::this_thread_block();
+    if (threadIdx.x < 16) {
+        block.sync();
+      //^^^^^^^^^^^^ warning[barrier-in-divergent-code]: block.sync() inside a condition that depends on threadIdx: threads that skip it never arrive, so the block can deadlock or read stale shared memory
+    }
+    a[block.thread_rank()] = 0.0f;
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_counter_reused_for_a_uniform_loop_is_uniform_there() {
+        // `i` first walks the block's elements (thread-dependent), then is
+        // reset to a constant for a tree reduction every thread runs.
+        check_diagnostics(
+            r#"
+__global__ void k(float* a, int n) {
+    __shared__ float s[256];
+    int i;
+    float acc = 0.0f;
+    for (i = threadIdx.x; i < n; i += blockDim.x) acc += a[i];
+    s[threadIdx.x] = acc;
+    __syncthreads();
+    for (i = 128; i > 0; i /= 2) {
+        if (threadIdx.x < i) s[threadIdx.x] += s[threadIdx.x + i];
+        __syncthreads();
+    }
+    for (int j = threadIdx.x; j < n; j += 32) a[j] = s[0];
+    for (int j = blockDim.y / 2; j > 0; j /= 2) {
+        __syncthreads();
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_loop_over_the_shape_of_a_thread_partition_is_uniform() {
+        // The partition's data depends on the thread, its shape does not.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in) {
+    __shared__ float s[256];
+    auto part = local_partition(in, threadIdx.x);
+    auto K_TILE_MAX = size<2>(part);
+    for (int k_tile = 0; k_tile < K_TILE_MAX; ++k_tile) {
+        s[threadIdx.x] = in[k_tile * 256 + threadIdx.x];
+        __syncthreads();
+        out[threadIdx.x] += s[255 - threadIdx.x];
+        __syncthreads();
     }
 }
 "#,

@@ -23,7 +23,9 @@ often also breaks coalescing at the block's edge.",
     measured: "\
 Exact arithmetic on the block size resolved from the launch's `<<<grid, block>>>`
 (constants, macros, `dim3` and template arguments), `__launch_bounds__` or the kernel's
-template parameters. A block size that does not resolve to constants is not reported.",
+template parameters. A block size that does not resolve to constants is not reported,
+nor a one-thread block: `<<<1, 1>>>` is a deliberate serial kernel (a flag, a scalar, a
+timer), not a warp with lanes to fill.",
     example: r#"
 __global__ void add(float* c, const float* a, const float* b) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -81,6 +83,16 @@ void launch(float* a) {
     //       ^^^^^^^^^^^^ warning[block-size-not-multiple-of-32]: block of 100 threads is not a multiple of the warp size: the last warp runs with 28 of 32 lanes idle
     k<<<264, dim3(16, 16)>>>(a);
 }
+"#,
+        );
+    }
+
+    #[test]
+    fn a_one_thread_kernel_is_deliberate() {
+        check_diagnostics(
+            r#"
+__global__ void set_flag(int* flag) { *flag = 1; }
+void launch(int* flag) { set_flag<<<1, 1>>>(flag); }
 "#,
         );
     }

@@ -33,8 +33,10 @@ Compute's on all 37 kernels of the committed corpus. Block size, dynamic shared 
 and static shared arrays come from the source. Registers come from `nvcc
 --resource-usage` when nvcc is available (the editor does this in the background);
 otherwise they are estimated from the kernel's size and the message says so with the
-estimated range. Occupancy uses the low end of the range, so an estimate never raises
-a false alarm on its own.",
+estimated range. Estimates are off by up to 2x either way on real kernels, so when the
+limiting resource is an *estimated* register count nothing is reported (on the real
+code labelled for issue 18 all 17 such warnings were unconfirmable): run with nvcc on
+PATH for those kernels.",
     example: r#"
 __global__ void stage(float* out, const float* in) {
     extern __shared__ float staging[];
@@ -94,6 +96,33 @@ mod tests {
     use crate::AnalysisConfig;
 
     #[test]
+    fn an_estimated_register_count_is_not_a_finding() {
+        // Enough live values for the estimate to limit occupancy at 1024
+        // threads; without nvcc's count this is a guess, not a claim.
+        let mut body = String::new();
+        for i in 0..96 {
+            body.push_str(&format!(
+                "    float v{i} = in[threadIdx.x + {i}] * {i}.0f;\n"
+            ));
+        }
+        let sum: Vec<String> = (0..96).map(|i| format!("v{i}")).collect();
+        let text = format!(
+            "__global__ void heavy(float* out, const float* in) {{\n{body}    out[threadIdx.x] = {};\n}}\nvoid h(float* o, const float* i) {{ heavy<<<4096, 1024>>>(o, i); }}\n",
+            sum.join(" + ")
+        );
+        let config = AnalysisConfig {
+            occupancy_threshold: 0.99,
+            ..AnalysisConfig::default()
+        };
+        let analysis = super::super::fixture::analyse(&text, &config);
+        assert!(
+            !analysis.diagnostics.iter().any(|d| d.code == super::CODE),
+            "{:?}",
+            analysis.diagnostics
+        );
+    }
+
+    #[test]
     fn a_kernel_launched_nowhere_is_judged_at_the_assumed_block_size() {
         let text = r#"
 __global__ void stage(float* out, const float* in) {
@@ -112,7 +141,7 @@ __global__ void stage(float* out, const float* in) {
         check_diagnostics_with(
             r#"
 __global__ void stage(float* out, const float* in) {
-//              ^^^^^ warning[low-occupancy]: occupancy 50% (32/64 warps) — limited by shared memory: 49,152 B/block (block size assumed: no launch in this file; set cudalens.defaultBlockSize) (registers estimated 16–24/thread; the count from nvcc makes this exact)
+//              ^^^^^ warning[low-occupancy]: occupancy 50% (32/64 warps) — limited by shared memory: 49,152 B/block (block size assumed: no launch in this file; set it with cudalens.defaultBlockSize, or --block in the CLI) (registers estimated 16–24/thread; the count from nvcc makes this exact)
     __shared__ float big[12288];
     big[threadIdx.x] = in[threadIdx.x];
     __syncthreads();

@@ -26,10 +26,12 @@ on another GPU, driver or block size.",
 Statically, with no hardware ground truth: shared accesses since the last barrier are
 tracked per array with their index; a read whose index differs from every write's own
 (thread-private) index is reported, once per read. Loops are walked twice to catch
-races between iterations. Known limits (issue 18): warp-synchronous code
-(`__syncwarp`, `__shfl_*_sync`), cooperative-groups barriers and single-thread
-sections are not yet understood; on the real project code reviewed for issue 18 this
-rule was right 2 times in 11, and it found a real write-after-read race in llm.c.",
+races between iterations. Barriers are `__syncthreads*` and the `.sync()`/`cg::sync()`
+of a cooperative-groups thread block or grid; a thread's own slot is `s[i]`, its group
+`s[K * i + c]` (constant `c` within `K`) or its row `s[i][*]` with `i`
+thread-dependent. Known limits: warp-synchronous code (`__syncwarp`, a tile's
+`.sync()`, `__shfl_*_sync`) on warp-private data and single-thread sections are not
+understood. Precision on labelled real code: see `tests/realworld` (issue 18).",
     example: r#"
 __global__ void reverse(float* data) {
     __shared__ float tmp[256];
@@ -106,6 +108,100 @@ __global__ void k(float* a) {
     __shared__ float s[256];
     s[threadIdx.x] = a[threadIdx.x];
     a[threadIdx.x] = s[threadIdx.x] * 2.0f;
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn cooperative_groups_barriers_separate_writes_and_reads() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* a) {
+    cg::thread_block cta = cg::this_thread_block();
+    auto block = cg::this_thread_block();
+    __shared__ float s[256];
+    s[threadIdx.x] = a[threadIdx.x];
+    cg::sync(cta);
+    a[threadIdx.x] = s[255 - threadIdx.x];
+    block.sync();
+    s[block.thread_rank()] = 2.0f * a[threadIdx.x];
+    block.sync();
+    a[threadIdx.x] += s[(threadIdx.x + 1) % 256];
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_warp_tile_sync_is_not_a_block_barrier() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* a) {
+    cg::thread_block block = cg::this_thread_block();
+    auto warp = cg::tiled_partition<32>(block);
+    __shared__ float s[256];
+    s[threadIdx.x] = a[threadIdx.x];
+    warp.sync();
+    a[threadIdx.x] = s[255 - threadIdx.x];
+    //               ^^^^^^^^^^^^^^^^^^^^ warning[missing-syncthreads]: `s` is read here after other threads wrote it with no __syncthreads() in between: this read can see stale data (insert __syncthreads() between the write and the read)
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn each_thread_accumulating_into_its_thread_rank_slot() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* out, const float* in, int n) {
+    cg::thread_block block = cg::this_thread_block();
+    __shared__ float s[256];
+    s[block.thread_rank()] = 0.0f;
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+        s[block.thread_rank()] += in[i];
+    }
+    cg::sync(block);
+    if (threadIdx.x == 0) out[blockIdx.x] = s[0] + s[1];
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn each_thread_owning_a_group_or_a_row() {
+        // s[4 * i + c] for c in 0..4 stays in thread i's group of 4, and
+        // rows[r][*] with r thread-dependent in the thread's own row: no
+        // race (the stride-4 accesses do conflict on banks).
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in, int groups) {
+    __shared__ float s[1024];
+    __shared__ float rows[256][33];
+    for (int i = threadIdx.x; i < groups; i += blockDim.x) {
+        float a = s[4 * i];
+        //        ^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on load of s[4 * i]: bank 0 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+        float b = s[4 * i + 1];
+        //        ^^^^^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on load of s[4 * i + 1]: bank 1 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+        s[4 * i + 1] = a + b;
+      //^^^^^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on store of s[4 * i + 1]: bank 1 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+        s[4 * i + 3] += a + b;
+      //^^^^^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on load of s[4 * i + 3]: bank 3 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+      //^^^^^^^^^^^^ warning[bank-conflict]: 4-way shared-memory bank conflict on store of s[4 * i + 3]: bank 3 serves 4 different words (4 wavefronts per request, ideal 1) (block size assumed 256×1×1: no launch resolves it)
+    }
+    int r = threadIdx.x;
+    for (int j = 0; j < 32; j++) {
+        for (int m = 0; m < j; m++) rows[r][j] -= rows[r][m] * in[m];
+        rows[r][j] /= in[j];
+    }
+    __syncthreads();
+    out[threadIdx.x] = s[threadIdx.x] + rows[threadIdx.x][0];
 }
 "#,
         );

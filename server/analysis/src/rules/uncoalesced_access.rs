@@ -36,6 +36,11 @@ On the committed ground truth (`tests/ground-truth`, Nsight Compute 2025.3 on an
 H100 and an H200) the sector counts agree exactly with ncu for all 28 (kernel,
 load/store) pairs of the global-memory corpus and all 6 of the runtime-pitch corpus,
 and an access is flagged exactly when ncu shows more than 15 % excess.
+A stride through a name cudalens cannot resolve that is not a kernel parameter
+(`x128::size`, an uninstantiated template parameter) is unknown and not reported; a
+contiguous access misaligned only by a constant element offset next to an aligned
+access of the same array (a stencil's `a[i - 1]`, `a[i + 1]`) is not reported either:
+the extra sector is the neighbour's, served by L1.
 A runtime part of an address (a row pitch, an offset from a parameter) is counted as
 a whole number of sectors (`cudaMalloc` aligns to 256 bytes); when that matters the
 message says so and gives the average over all alignments. A stride only known at run
@@ -113,6 +118,43 @@ __global__ void saxpy(int n, float a, const float* x, float* y) {
 
 void launch(int n, float a, const float* x, float* y) {
     saxpy<<<264, 256>>>(n, a, x, y);
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_stride_through_an_unresolved_constant_is_not_claimed() {
+        // `Packed::size` is a constant cudalens cannot see (a static member of
+        // a type from elsewhere): the stride is unknown, so nothing is said.
+        // A stride through a kernel parameter (a row pitch) is still judged.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in, int pitch) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i * Packed::size] = in[i * Packed::size];
+    out[i * pitch] = 1.0f;
+  //^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: up to 32 sectors per warp request (ideal 4) — adjacent threads are pitch floats apart (through i = blockIdx.x*blockDim.x+threadIdx.x) (block size assumed 256×1×1: no launch resolves it)
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn stencil_neighbours_of_an_aligned_access_are_not_misaligned_waste() {
+        // a[i - 1] and a[i + 1] fetch one sector beyond a[i]'s, which the
+        // neighbouring access needs anyway (L1 serves it): not reported.
+        check_diagnostics(
+            r#"
+__global__ void jacobi(float* b, const float* a, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i > 0 && i < n - 1) {
+        b[i] = 0.33f * (a[i - 1] + a[i] + a[i + 1]);
+    }
+}
+
+void launch(float* b, const float* a) {
+    jacobi<<<4096, 256>>>(b, a, 4096 * 256);
 }
 "#,
         );
