@@ -144,37 +144,28 @@ fn rewrite(text: &str, storage: &[&str], counting: bool, used: &mut Vec<(String,
 
 /// The index of the `)` closing the `(` at `open`.
 fn matching_paren(text: &str, open: usize) -> Option<usize> {
-    let mut depth = 0i32;
-    for (k, c) in text[open..].char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(open + k);
-                }
-            }
-            '\n' | ';' => return None,
-            _ => {}
-        }
-    }
-    None
+    matching(text, open, ('(', ')'))
 }
 
 /// The index of the `]` closing the `[` at `open`.
 fn matching_bracket(text: &str, open: usize) -> Option<usize> {
+    matching(text, open, ('[', ']'))
+}
+
+/// The index of the `close` that pairs with the `open_char` at `open`, on
+/// the same line and statement.
+fn matching(text: &str, open: usize, (open_char, close): (char, char)) -> Option<usize> {
     let mut depth = 0i32;
     for (k, c) in text[open..].char_indices() {
-        match c {
-            '[' => depth += 1,
-            ']' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(open + k);
-                }
+        if c == open_char {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+            if depth == 0 {
+                return Some(open + k);
             }
-            '\n' | ';' => return None,
-            _ => {}
+        } else if c == '\n' || c == ';' {
+            return None;
         }
     }
     None

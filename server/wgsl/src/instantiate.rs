@@ -283,8 +283,9 @@ fn instantiation_in(statement: &str, name: &str) -> Option<Vec<String>> {
     None
 }
 
-/// `A, B<C, D>, E` → `["A", "B<C, D>", "E"]`.
-fn split_top_level(list: &str) -> Vec<String> {
+/// `A, B<C, D>, E` → `["A", "B<C, D>", "E"]`: split at the commas outside
+/// `<...>` and `(...)`.
+pub fn split_top_level(list: &str) -> Vec<String> {
     let mut out = Vec::new();
     let (mut depth, mut current) = (0i32, String::new());
     for c in list.chars() {

@@ -39,6 +39,7 @@ use cudalens_syntax::FileModel;
 pub use bindings::{BindingKind, Sidecar, SidecarBinding, UniformField};
 pub use clamps::{CLAMP_COUNTER, ClampCounting, clamp_counting_variant};
 pub use diag::{Severity, TranspileDiagnostic};
+pub use instantiate::split_top_level;
 
 /// What the target adapter supports, and how to instantiate the kernel.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

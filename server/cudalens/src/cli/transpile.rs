@@ -53,22 +53,11 @@ pub struct TemplateArgs(pub Vec<String>);
 
 /// `float,256` → `["float", "256"]`, split at the commas outside `<...>` and `(...)`.
 pub fn parse_template_args(text: &str) -> Result<TemplateArgs, String> {
-    let mut out = Vec::new();
-    let (mut depth, mut current) = (0i32, String::new());
-    for c in text.chars() {
-        match c {
-            '<' | '(' => depth += 1,
-            '>' | ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(std::mem::take(&mut current).trim().to_string());
-                continue;
-            }
-            _ => {}
-        }
-        current.push(c);
-    }
-    out.push(current.trim().to_string());
-    if depth != 0 || out.iter().any(String::is_empty) {
+    let out = cudalens_wgsl::split_top_level(text);
+    let balanced = |open: char, close: char| {
+        text.chars().filter(|c| *c == open).count() == text.chars().filter(|c| *c == close).count()
+    };
+    if !balanced('<', '>') || !balanced('(', ')') || out.iter().any(String::is_empty) {
         return Err(format!(
             "`{text}` is not a list of template arguments (e.g. float,256)"
         ));
@@ -433,4 +422,18 @@ fn build_guarded(path: &Path, text: &str, extra: &CompileFlags) -> Result<FileMo
         gpu_actions::model_of_file(path, text, extra)
     }))
     .map_err(|payload| crate::pipeline::panic_message(&*payload))
+}
+
+#[cfg(test)]
+mod template_args_tests {
+    use super::parse_template_args;
+
+    #[test]
+    fn split_at_top_level_commas_and_refuse_what_is_not_a_list() {
+        let args = parse_template_args("float, Pair<int, 2>, (4)").expect("a list");
+        assert_eq!(args.0, ["float", "Pair<int, 2>", "(4)"]);
+        assert!(parse_template_args("float,").is_err());
+        assert!(parse_template_args("Pair<int, 2").is_err());
+        assert!(parse_template_args("").is_err());
+    }
 }
