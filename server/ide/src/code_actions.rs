@@ -478,12 +478,9 @@ mod tests {
             let diagnostics = &f.snapshot.analyzed.analysis.diagnostics;
             diagnostics.iter().map(|d| d.code).collect()
         };
-        assert_eq!(codes(&f), ["bank-conflict", "grid-too-small"]);
+        assert_eq!(codes(&f), ["bank-conflict"]);
         let again = fixture::analyze(edited);
-        assert_eq!(
-            codes(&again),
-            ["suppression-without-reason", "grid-too-small"]
-        );
+        assert_eq!(codes(&again), ["suppression-without-reason"]);
     }
 
     /// A second rule on a line already suppressing one joins its comment.
