@@ -249,8 +249,11 @@ impl ServerState {
 
     /// True when the open text of one of `paths` changed after tick `since`.
     pub fn changed_since<'a>(&self, mut paths: impl Iterator<Item = &'a Path>, since: u64) -> bool {
-        let _ = (&mut paths, since);
-        false
+        paths.any(|p| {
+            self.text_changed_at
+                .get(p)
+                .is_some_and(|tick| *tick > since)
+        })
     }
 
     /// Re-analyses the open documents that include `header`.
