@@ -509,3 +509,45 @@ fn macro_name(line: &str) -> &str {
     let end = rest.find(['(', ' ', '\n']).unwrap_or(rest.len());
     &rest[..end]
 }
+
+/// Include paths decide which header an `#include <...>` finds: a cached
+/// preamble built with one set must not serve a build with another.
+#[test]
+fn cached_preamble_follows_the_include_paths() {
+    use cudalens_syntax::document::cuda_parser;
+    use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
+    let provider: HashMap<PathBuf, String> = [
+        (
+            "/a/defs.cuh",
+            "#define KERNEL(n) __global__ void n##_first(float* x)\n",
+        ),
+        (
+            "/b/defs.cuh",
+            "#define KERNEL(n) __global__ void n##_second(float* x)\n",
+        ),
+    ]
+    .into_iter()
+    .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+    .collect();
+    let text = "#include <defs.cuh>\nKERNEL(k) { x[threadIdx.x] = 0; }\n";
+    let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), text);
+    let mut cache = ModelCache::default();
+    for (dir, kernel) in [("/a", "k_first"), ("/b", "k_second")] {
+        let opts = BuildOptions {
+            path: Some(Path::new("/p/main.cu")),
+            flags: CompileFlags {
+                include_dirs: vec![PathBuf::from(dir)],
+                ..CompileFlags::default()
+            },
+            provider: &provider,
+            max_include_depth: 16,
+            deadline: None,
+        };
+        let cached = build_model_cached(text, tree.as_ref(), &opts, &mut cache);
+        assert_eq!(
+            cached.functions,
+            build_model(text, tree.as_ref(), &opts).functions
+        );
+        assert!(cached.function(kernel).is_some(), "-I {dir}: no `{kernel}`");
+    }
+}

@@ -367,7 +367,9 @@ impl<'o> Builder<'o> {
 
     /// Defines what nvcc defines before the first line (see
     /// `preprocess::predefined`), then the file's `-D`/`-U` flags; all of
-    /// it is part of every function's cache key.
+    /// it, and the include paths (which decide what an `#include` or
+    /// `__has_include` finds), is part of every cache key: functions,
+    /// preprocessed items and the preamble.
     fn predefine(&mut self) {
         let flags = &self.opts.flags;
         for def in predefined(flags.cuda_arch.unwrap_or(DEFAULT_CUDA_ARCH)) {
@@ -379,7 +381,15 @@ impl<'o> Builder<'o> {
         for name in &flags.undefines {
             self.macros.undef(name);
         }
-        let flags_text = format!("{:?}", (flags.cuda_arch, &flags.defines, &flags.undefines));
+        let flags_text = format!(
+            "{:?}",
+            (
+                flags.cuda_arch,
+                &flags.defines,
+                &flags.undefines,
+                &flags.include_dirs
+            )
+        );
         self.macro_hash = hash_parts(&[flags_text.as_bytes()]);
     }
 
