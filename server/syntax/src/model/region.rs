@@ -580,11 +580,11 @@ fn run_ends_an_item(cx: &Cx, run: &[Node]) -> bool {
 fn tail_ends_an_item(text: &str) -> Option<bool> {
     let mut window = 512;
     while window < text.len() {
-        let mut from = text.len() - window;
-        while !text.is_char_boundary(from) {
-            from -= 1;
-        }
-        let from = text[from..].find('\n').map_or(text.len(), |i| from + i + 1);
+        // The window starts after a newline, which is a char boundary in
+        // UTF-8 wherever the byte count put it.
+        let start = text.len() - window;
+        let newline = text.as_bytes()[start..].iter().position(|&b| b == b'\n');
+        let from = newline.map_or(text.len(), |i| start + i + 1);
         let tail = &text[from..];
         let opens = tail.find("/*");
         let closes_earlier = tail.find("*/").is_some_and(|c| opens.is_none_or(|o| c < o));
@@ -663,7 +663,7 @@ mod tests {
     /// directives do not fool it.
     #[test]
     fn the_last_code_token_decides() {
-        let body = "  x += 1;\n".repeat(400);
+        let body = "  x += 1; // é😀\n".repeat(400);
         let function = format!("void f() {{\n{body}}}\n");
         assert_eq!(tail_ends_an_item(&function), Some(true));
         let open = format!("void f() {{\n{body}  g(");
