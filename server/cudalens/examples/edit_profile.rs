@@ -26,10 +26,21 @@ fn main() {
         ..BuildOptions::default()
     };
     let config = AnalysisConfig::default();
+    // The open: parse, first model build (every header cold), first analysis.
+    let t0 = Instant::now();
     let mut doc = document::Document::new(text, 1);
+    let t1 = Instant::now();
     let mut caches = (ModelCache::default(), AnalysisCache::default());
     let mut prev = build_model_cached(doc.text(), doc.syntax(), &opts, &mut caches.0);
+    let t2 = Instant::now();
     analyze_cached(&prev, doc.text(), &config, &mut caches.1);
+    let t3 = Instant::now();
+    println!(
+        "open, ms: parse {:.2}, model {:.2}, analysis {:.2}",
+        (t1 - t0).as_secs_f64() * 1e3,
+        (t2 - t1).as_secs_f64() * 1e3,
+        (t3 - t2).as_secs_f64() * 1e3
+    );
     let mid = doc.line_index().line_count() as u32 / 2;
     let mut times: [Vec<f64>; 4] = Default::default();
     for v in 2..2 + edits {

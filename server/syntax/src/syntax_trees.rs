@@ -55,8 +55,16 @@ impl SyntaxTrees {
     }
 
     /// The file's top-level nodes (named and not, e.g. a stray `;`) in order.
+    /// When the whole file did not parse as one translation unit (the root
+    /// is an ERROR: ggml's `mmq-load-tiles.cuh` opens a brace in both arms
+    /// of an `#if`), these are the root's children, complete items and the
+    /// fragments of the broken ones alike; see [`Self::root_is_broken`].
     pub fn top_level(&self) -> Vec<Node<'_>> {
         let root = self.whole.root_node();
+        if self.root_is_broken() {
+            let mut c = root.walk();
+            return root.children(&mut c).collect();
+        }
         if root.kind() != "translation_unit" {
             return vec![root];
         }
@@ -79,6 +87,12 @@ impl SyntaxTrees {
         }
         out.extend_from_slice(&items[next..]);
         out
+    }
+
+    /// The whole-file parse ended in an ERROR root: its children mix whole
+    /// items with the fragments of items the grammar could not fit.
+    pub fn root_is_broken(&self) -> bool {
+        self.whole.root_node().is_error()
     }
 
     /// How many top-level items are held as trees of their own (re-parsed

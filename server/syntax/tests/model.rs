@@ -551,3 +551,68 @@ fn cached_preamble_follows_the_include_paths() {
         assert!(cached.function(kernel).is_some(), "-I {dir}: no `{kernel}`");
     }
 }
+
+/// A brace opened in both arms of an `#if`, in two functions in a row (as
+/// ggml's `mmq-load-tiles.cuh` does), leaves tree-sitter with an ERROR root
+/// for the whole file: every function is still found and lowered, the
+/// inactive arm left out, with no syntax note, and edits in the broken and
+/// the whole functions keep cached builds equal to fresh ones.
+#[test]
+fn functions_around_a_brace_split_by_an_if_are_all_modelled() {
+    use cudalens_syntax::document::cuda_parser;
+    use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
+    let provider: HashMap<PathBuf, String> =
+        [(PathBuf::from("/p/defs.cuh"), "#define N 64\n".to_string())]
+            .into_iter()
+            .collect();
+    let broken = "template <int W> __global__ void NAME(float* x, int n) {\n\
+                  \x20   int i = threadIdx.x;\n\
+                  #if defined(WIDE)\n    if (i < n) {\n#else\n    {\n#endif\n\
+                  \x20       x[i * N] = 1.0f;\n    }\n}\n\n";
+    let mut text = format!(
+        "#include \"defs.cuh\"\n__device__ int twice(int a) {{ return a * 2; }}\n\n{}{}\
+         __global__ void after(float* y) {{ y[threadIdx.x] = twice(1); }}\n",
+        broken.replace("NAME", "split"),
+        broken.replace("NAME", "split_again"),
+    );
+    let opts = BuildOptions {
+        path: Some(Path::new("/p/main.cu")),
+        flags: CompileFlags::default(),
+        provider: &provider,
+        max_include_depth: 16,
+        deadline: None,
+    };
+    let mut cache = ModelCache::default();
+    let edits = [
+        ("", ""),
+        ("twice(1)", "twice(2)"),
+        ("x[i * N] = 1.0f", "x[i * N] = 3.0f"),
+        ("return a * 2", "return a * 4"),
+    ];
+    for (from, to) in edits {
+        text = text.replacen(from, to, 1);
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), &text);
+        assert!(tree.as_ref().unwrap().root_is_broken());
+        let cached = build_model_cached(&text, tree.as_ref(), &opts, &mut cache);
+        let fresh = build_model(&text, tree.as_ref(), &opts);
+        let step = format!("after {from:?} -> {to:?}");
+        assert_eq!(cached.functions, fresh.functions, "{step}");
+        assert_eq!(cached.diagnostics, fresh.diagnostics, "{step}");
+        assert!(
+            fresh.diagnostics.is_empty(),
+            "{step}: {:?}",
+            fresh.diagnostics
+        );
+        let names: Vec<&str> = fresh.functions.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["twice", "split", "split_again", "after"], "{step}");
+        let split = format!("{:?}", fresh.function("split").unwrap().body);
+        assert!(
+            !split.contains("If {"),
+            "{step}: the inactive arm's `if` was kept"
+        );
+        assert!(
+            split.contains("value: 64"),
+            "{step}: `N` from the header was not expanded"
+        );
+    }
+}

@@ -119,7 +119,15 @@ pub fn build_model_cached(
         map: None,
     };
     let top_level = tree.top_level();
-    let preamble_len = preamble_len(src, &top_level);
+    let broken_root = tree.root_is_broken();
+    let mut preamble_len = preamble_len(src, &top_level);
+    if broken_root {
+        // The preamble never takes part of a run of fragments.
+        let first_run = super::region::broken_root_runs(&top_level)
+            .into_iter()
+            .find_map(|(run, fragments)| fragments.then_some(run.start));
+        preamble_len = preamble_len.min(first_run.unwrap_or(usize::MAX));
+    }
     let rest = match preamble_len {
         0 => &top_level[..],
         n => {
@@ -140,14 +148,14 @@ pub fn build_model_cached(
                     cache.preamble = Some(p);
                 }
                 None => {
-                    b.item_list(&cx, &top_level[..n]);
+                    b.top_level_items(&cx, &top_level[..n], broken_root);
                     cache.preamble = (b.out_of_time.is_none()).then(|| b.snapshot(key));
                 }
             }
             &top_level[n..]
         }
     };
-    b.item_list(&cx, rest);
+    b.top_level_items(&cx, rest, broken_root);
     b.report_budgets();
     b.model.macros = b.macros;
     super::launch::resolve_launches(&mut b.model, &mut cache.launches);

@@ -76,6 +76,31 @@ impl Builder<'_> {
         }
     }
 
+    /// The file's top-level nodes. Under a broken root (see
+    /// [`crate::SyntaxTrees::root_is_broken`]) each run of fragments, from
+    /// the first up to the next node that starts an item at the start of a
+    /// line, is one region: preprocessed (which picks one arm of the `#if`
+    /// that split it) and parsed again. The whole items between are lowered
+    /// as in any file, and cached as such, so an edit in one of them no
+    /// longer re-expands the whole file.
+    pub(super) fn top_level_items(&mut self, cx: &Cx, nodes: &[Node], broken_root: bool) {
+        if !broken_root {
+            return self.item_list(cx, nodes);
+        }
+        for (run, fragments) in broken_root_runs(nodes) {
+            let run = &nodes[run];
+            if !fragments {
+                self.item_list(cx, run);
+                continue;
+            }
+            if self.out_of_time(run[0].start_byte()) {
+                return;
+            }
+            let span = Span::new(run[0].start_byte(), run[run.len() - 1].end_byte());
+            self.expanded_items(cx, span);
+        }
+    }
+
     /// Lowers the items of one list (a file's top level, a namespace's
     /// body, an active `#if` branch): clean nodes as they are, each run of
     /// nodes with syntax errors from its preprocessed text.
@@ -563,6 +588,73 @@ fn only_decides_conditionals(d: &Directive) -> bool {
     }
 }
 
+/// Kinds of node that make a whole top-level item (or a part of the file
+/// outside any item: comments, directives).
+const ITEM_KINDS: &[&str] = &[
+    "function_definition",
+    "template_declaration",
+    "template_instantiation",
+    "declaration",
+    "type_definition",
+    "alias_declaration",
+    "using_declaration",
+    "static_assert_declaration",
+    "namespace_definition",
+    "namespace_alias_definition",
+    "linkage_specification",
+    "concept_definition",
+];
+
+/// The children of a broken root in runs, each with whether it is a run of
+/// fragments (see [`Builder::top_level_items`]): whole items up to the first
+/// fragment, then the fragments up to the next node that starts an item.
+pub(super) fn broken_root_runs(nodes: &[Node]) -> Vec<(std::ops::Range<usize>, bool)> {
+    let mut runs = Vec::new();
+    let mut i = 0;
+    while i < nodes.len() {
+        let first_fragment = nodes[i..]
+            .iter()
+            .position(|&n| is_fragment(n))
+            .map_or(nodes.len(), |p| i + p);
+        if first_fragment == nodes.len() {
+            runs.push((i..first_fragment, false));
+            break;
+        }
+        // A run starts at the start of a line: a fragment in mid-line (the
+        // `;` after a `#define` whose `}` closed a namespace for the grammar,
+        // in CUB's `util_type.cuh`) takes the nodes of its line with it.
+        let start = (i..=first_fragment)
+            .rev()
+            .find(|&k| nodes[k].start_position().column == 0)
+            .unwrap_or(i);
+        if start > i {
+            runs.push((i..start, false));
+        }
+        let end = nodes[first_fragment + 1..]
+            .iter()
+            .position(|&n| starts_an_item(n))
+            .map_or(nodes.len(), |p| first_fragment + 1 + p);
+        runs.push((start..end, true));
+        i = end;
+    }
+    runs
+}
+
+/// A child of a broken root that starts a whole item: an item's kind, at
+/// the start of its line (a declaration indented inside a function whose
+/// braces the grammar lost is a fragment of that function).
+fn starts_an_item(n: Node) -> bool {
+    ITEM_KINDS.contains(&n.kind()) && n.start_position().column == 0
+}
+
+/// A child of a broken root that is part of an item the grammar could not
+/// fit (a lone `template`, `{`, a statement, ...). Comments and directives
+/// are neither: they belong to whatever run they stand in.
+fn is_fragment(n: Node) -> bool {
+    let neutral = n.kind() == "comment" || n.kind().starts_with("preproc_");
+    !neutral && !starts_an_item(n)
+}
+
 /// A run of nodes ends with a whole declaration. Its last node decides
 /// (the whole run's text only when that node holds no code at all).
 fn run_ends_an_item(cx: &Cx, run: &[Node]) -> bool {
@@ -656,7 +748,53 @@ fn first_error(n: Node) -> Option<Node> {
 
 #[cfg(test)]
 mod tests {
-    use super::tail_ends_an_item;
+    use super::{broken_root_runs, tail_ends_an_item};
+
+    /// Two functions in a row that open a brace in both arms of an `#if`
+    /// (as ggml's `mmq-load-tiles.cuh` does) make the whole file's root an
+    /// ERROR; the items before and after stay whole, the two broken ones
+    /// (with the directives inside them) make one run.
+    #[test]
+    fn a_broken_root_splits_into_whole_items_and_runs_of_fragments() {
+        let broken = "template <int W> __global__ void NAME(float* x, int n) {\n\
+                      \x20   int i = threadIdx.x;\n\
+                      #if defined(WIDE)\n    if (i < n) {\n#else\n    {\n#endif\n\
+                      \x20       x[i] = 1.0f;\n    }\n}\n\n";
+        let text = format!(
+            "#include \"defs.cuh\"\n__device__ int twice(int a) {{ return a * 2; }}\n\n{}{}\
+             // after\n__global__ void after(float* y) {{ y[threadIdx.x] = twice(1); }}\n",
+            broken.replace("NAME", "split"),
+            broken.replace("NAME", "split_again"),
+        );
+        let trees =
+            crate::SyntaxTrees::parse_whole(&mut crate::document::cuda_parser(), &text).unwrap();
+        assert!(
+            trees.root_is_broken(),
+            "the grammar now fits it: pick another case"
+        );
+        let nodes = trees.top_level();
+        let runs: Vec<(String, bool)> = broken_root_runs(&nodes)
+            .into_iter()
+            .map(|(r, fragments)| {
+                let span = nodes[r.start].start_byte()..nodes[r.end - 1].end_byte();
+                (text[span].lines().next().unwrap().to_string(), fragments)
+            })
+            .collect();
+        assert_eq!(
+            runs,
+            [
+                ("#include \"defs.cuh\"".to_string(), false),
+                (
+                    "template <int W> __global__ void split(float* x, int n) {".to_string(),
+                    true
+                ),
+                (
+                    "__global__ void after(float* y) { y[threadIdx.x] = twice(1); }".to_string(),
+                    false
+                ),
+            ]
+        );
+    }
 
     /// Only the last code token counts, however long the text: a comment
     /// opened before the window, a continued directive or trailing
