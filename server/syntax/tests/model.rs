@@ -616,3 +616,55 @@ fn functions_around_a_brace_split_by_an_if_are_all_modelled() {
         );
     }
 }
+
+/// A header the file includes but that did not exist when the preamble was
+/// built (the user is about to write it) is found on the next build: the
+/// cached preamble is not used past its appearance.
+#[test]
+fn cached_preamble_follows_a_header_that_appears() {
+    use cudalens_syntax::document::cuda_parser;
+    use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
+    let text =
+        "#include \"defs.cuh\"\n#include <tile.cuh>\nKERNEL(k) { x[threadIdx.x * TILE] = 0; }\n";
+    let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), text);
+    let mut provider: HashMap<PathBuf, String> = HashMap::new();
+    let mut cache = ModelCache::default();
+    let headers = [
+        (
+            "/p/defs.cuh",
+            "#define KERNEL(n) __global__ void n(float* x)\n",
+        ),
+        ("/inc/tile.cuh", "#define TILE 32\n"),
+    ];
+    for step in 0..=headers.len() {
+        if step > 0 {
+            let (path, header) = headers[step - 1];
+            provider.insert(PathBuf::from(path), header.to_string());
+        }
+        let opts = BuildOptions {
+            path: Some(Path::new("/p/main.cu")),
+            flags: CompileFlags {
+                include_dirs: vec![PathBuf::from("/inc")],
+                ..CompileFlags::default()
+            },
+            provider: &provider,
+            max_include_depth: 16,
+            deadline: None,
+        };
+        let cached = build_model_cached(text, tree.as_ref(), &opts, &mut cache);
+        let fresh = build_model(text, tree.as_ref(), &opts);
+        assert_eq!(
+            cached.functions, fresh.functions,
+            "after {step} headers appeared"
+        );
+        assert_eq!(
+            cached.diagnostics, fresh.diagnostics,
+            "after {step} headers appeared"
+        );
+        assert_eq!(
+            cached.function("k").is_some(),
+            step >= 1,
+            "after {step} headers appeared"
+        );
+    }
+}

@@ -11,7 +11,7 @@ use tree_sitter::Node;
 
 use super::builder::{
     BuildOptions, Builder, Cx, DEFAULT_CUDA_ARCH, ExpandedRegion, IncludeSite,
-    MAX_FULL_HEADER_BYTES, MAX_NESTING, MacroOnlyHeaders, Preamble, Template,
+    MAX_FULL_HEADER_BYTES, MAX_NESTING, MacroOnlyHeaders, MissingInclude, Preamble, Template,
 };
 use super::headers::{HeaderStore, ParsedHeader};
 use super::{
@@ -86,6 +86,7 @@ pub fn build_model_cached(
         macro_only: MacroOnlyHeaders::default(),
         main_include: None,
         headers_read: Vec::new(),
+        missing_includes: Vec::new(),
         out_of_time: None,
         pending_unroll: None,
         macro_hash: 0,
@@ -203,10 +204,14 @@ impl<'o> Builder<'o> {
     /// `p` was made for this preamble text and flags, and every header it
     /// read still has the text it had.
     fn preamble_is_current(&self, p: &Preamble, key: u64) -> bool {
+        let dirs = &self.opts.flags.include_dirs;
         p.key == key
             && p.headers
                 .iter()
                 .all(|(path, version)| self.opts.provider.version(path) == Some(*version))
+            && p.missing_includes.iter().all(|m| {
+                find_include(&m.written, m.dir.as_deref(), dirs, self.opts.provider).is_none()
+            })
     }
 
     /// The state after the preamble, for the next build.
@@ -214,6 +219,7 @@ impl<'o> Builder<'o> {
         Preamble {
             key,
             headers: self.headers_read.clone(),
+            missing_includes: self.missing_includes.clone(),
             model: self.model.clone(),
             macros: self.macros.clone(),
             macro_hash: self.macro_hash,
@@ -236,6 +242,7 @@ impl<'o> Builder<'o> {
         self.macro_only = p.macro_only.clone();
         self.launches_lowered = p.launches_lowered;
         self.headers_read = p.headers.clone();
+        self.missing_includes = p.missing_includes.clone();
     }
 
     pub(super) fn diag(
@@ -664,6 +671,10 @@ impl<'o> Builder<'o> {
             });
         }
         let Some(path) = found else {
+            self.missing_includes.push(MissingInclude {
+                written: written.to_string(),
+                dir: dir.map(Path::to_path_buf),
+            });
             if in_main && !system && !is_toolkit_header(written) {
                 self.diag(
                     cx,

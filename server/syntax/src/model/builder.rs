@@ -139,6 +139,8 @@ pub(super) struct Builder<'o> {
     pub(super) main_include: Option<Span>,
     /// Every header read so far, with its `SourceProvider::version`.
     pub(super) headers_read: Vec<(PathBuf, u64)>,
+    /// Every `#include` not found so far (see [`MissingInclude`]).
+    pub(super) missing_includes: Vec<MissingInclude>,
     /// Where the deadline stopped the build (an offset in the main file).
     pub(super) out_of_time: Option<usize>,
     /// A `#pragma unroll` waiting for the loop it applies to.
@@ -197,6 +199,9 @@ pub(super) struct Preamble {
     /// Each header read, with the hash of its text then: the preamble is
     /// stale when one of them changed.
     pub(super) headers: Vec<(PathBuf, u64)>,
+    /// Each `#include` it did not find: the preamble is stale when one of
+    /// them would be found now (the user created the header).
+    pub(super) missing_includes: Vec<MissingInclude>,
     pub(super) model: FileModel,
     pub(super) macros: MacroTable,
     pub(super) macro_hash: u64,
@@ -205,6 +210,14 @@ pub(super) struct Preamble {
     pub(super) full_header_bytes: usize,
     pub(super) macro_only: MacroOnlyHeaders,
     pub(super) launches_lowered: usize,
+}
+
+/// An `#include` that found no header: what it said, whether with `<...>`,
+/// and the directory of the file it stood in (searched first for `"..."`).
+#[derive(Clone)]
+pub(super) struct MissingInclude {
+    pub(super) written: String,
+    pub(super) dir: Option<PathBuf>,
 }
 
 /// An item's preprocessed text, its map to the source and its tree.
