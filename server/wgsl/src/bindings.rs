@@ -53,6 +53,14 @@ pub struct SidecarBinding {
     pub size: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<UniformField>,
+    /// A file-scope `__constant__`/`__device__` variable: its number of
+    /// elements (the buffer has exactly this many).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// Its initialiser's values, vector lanes flattened, in memory order
+    /// (the rest of the buffer is zero); absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

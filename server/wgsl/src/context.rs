@@ -246,6 +246,13 @@ pub struct Module<'m> {
     /// Spans of the `for` statements emitted unrolled (main-file functions
     /// only, each once, in the order they were lowered).
     pub unrolled_loops: Vec<Span>,
+    /// The kernel's memory effects, device functions included (which
+    /// file-scope variables it writes or uses atomically).
+    pub kernel_effects: crate::analysis::Effects,
+    /// File-scope `__constant__`/`__device__` variables bound so far.
+    pub device_globals: Vec<crate::globals::DeviceGlobal>,
+    /// File-scope variables that could not be bound (already reported).
+    pub failed_globals: HashSet<String>,
 }
 
 impl<'m> Module<'m> {

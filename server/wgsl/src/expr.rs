@@ -288,6 +288,9 @@ impl FnLower<'_, '_> {
             return Val::konst(Konst::Int(*v), s);
         }
         let model = self.m.model;
+        if self.m.failed_globals.contains(name) {
+            return Val::error();
+        }
         if let Some(g) = model.globals.iter().find(|g| g.name == name) {
             if g.dims.is_empty()
                 && g.ty.pointer == 0
@@ -304,7 +307,7 @@ impl FnLower<'_, '_> {
             }
             return self.error(
                 span,
-                format!("file-scope variable `{name}` (`__constant__`/`__device__` memory) is not supported: pass it as a kernel parameter"),
+                format!("file-scope variable `{name}` (`__constant__`/`__device__` memory) cannot be used here: only scalars, vectors and fixed-size arrays of them named in a function body become bindings"),
             );
         }
         if self.m.model.function(name).is_some() {

@@ -81,6 +81,9 @@ pub fn compile_kernel_recording(
         dynamic_shared_default_bytes: 0,
         unrolled_loops: Vec::new(),
         block: [1; 3],
+        kernel_effects: Default::default(),
+        device_globals: Vec::new(),
+        failed_globals: HashSet::new(),
     };
     let (block, block_source) = block_size(model, f, opts);
     m.block = block;
@@ -92,6 +95,7 @@ pub fn compile_kernel_recording(
         .unwrap_or(u64::from(block[0] * block[1] * block[2]) * 4);
 
     let effects = m.analysis.effects(kernel);
+    m.kernel_effects = effects.clone();
     for (span, msg) in std::mem::take(&mut m.analysis.recursion) {
         m.error(span, msg);
     }
@@ -111,6 +115,7 @@ pub fn compile_kernel_recording(
     let entry_name = m.module_name(kernel);
 
     let mut lower = FnLower::new(&mut m, kernel, f.body.as_deref(), true);
+    lower.declare_device_globals(f.body.as_deref());
     let instantiation = bind_template(&mut lower, f, opts);
 
     // Parameters: pointers → storage bindings, scalars → the uniform struct.
@@ -184,6 +189,17 @@ pub fn compile_kernel_recording(
     }
 
     // ---- assemble the module ------------------------------------------------
+    // File-scope variables bind after the parameters, in the order first used.
+    let mut global_decls = Vec::new();
+    for g in std::mem::take(&mut m.device_globals) {
+        let mut binding = g.binding;
+        binding.binding = bindings.len() as u32;
+        global_decls.push(format!(
+            "@group(0) @binding({}) {}",
+            binding.binding, g.decl
+        ));
+        bindings.push(binding);
+    }
     let uniform_binding = bindings.len() as u32;
     let mut text = String::new();
     let file = opts.source_name.as_deref().unwrap_or("<source>");
@@ -233,6 +249,13 @@ pub fn compile_kernel_recording(
     for decl in &binding_decls {
         text.push_str(decl);
         text.push('\n');
+    }
+    if !global_decls.is_empty() {
+        text.push_str("// File-scope `__constant__`/`__device__` variables (filled by the runner from\n// their initialisers, or as the host fills them).\n");
+        for decl in &global_decls {
+            text.push_str(decl);
+            text.push('\n');
+        }
     }
     text.push_str(&format!(
         "@group(0) @binding({uniform_binding}) var<uniform> params: Params;\n"
@@ -316,6 +339,8 @@ pub fn compile_kernel_recording(
                 param_index: mem.param_index,
             })
             .collect(),
+        length: None,
+        initial: None,
     });
     let sidecar = Sidecar {
         source_kernel: kernel.to_string(),
@@ -542,6 +567,8 @@ fn storage_param(
             param_index: Some(index),
             size: None,
             fields: Vec::new(),
+            length: None,
+            initial: None,
         },
     ))
 }

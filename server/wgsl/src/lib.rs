@@ -20,6 +20,7 @@ pub mod diag;
 pub mod emit;
 mod expr;
 mod functions;
+mod globals;
 mod instantiate;
 mod intrinsics;
 mod kernel;

@@ -603,7 +603,7 @@ impl FnLower<'_, '_> {
             return;
         }
         if d.shared {
-            self.shared_decl(d);
+            self.shared_decl(d, false);
             return;
         }
         if crate::source_facts::is_thread_block_type(&d.ty.base)
@@ -743,7 +743,12 @@ impl FnLower<'_, '_> {
 
     /// The declared type with its array dimensions; `[]` takes the
     /// initializer's length or, for `extern __shared__`, `open_len`.
-    fn array_type(&mut self, d: &VarDecl, elem: Ty, open_len: Option<ArrayLen>) -> Option<Ty> {
+    pub(crate) fn array_type(
+        &mut self,
+        d: &VarDecl,
+        elem: Ty,
+        open_len: Option<ArrayLen>,
+    ) -> Option<Ty> {
         let mut lens = Vec::new();
         for (i, dim) in d.dims.iter().enumerate() {
             match dim {
@@ -966,8 +971,9 @@ impl FnLower<'_, '_> {
         );
     }
 
-    /// `__shared__` → a module-scope `var<workgroup>`.
-    fn shared_decl(&mut self, d: &VarDecl) {
+    /// `__shared__` → a module-scope `var<workgroup>`. A file-scope one
+    /// (`file_scope`) is declared once for every function that names it.
+    pub(crate) fn shared_decl(&mut self, d: &VarDecl, file_scope: bool) {
         if d.init.is_some() {
             self.m
                 .error(d.span, "`__shared__` variables cannot have initializers");
@@ -1003,18 +1009,23 @@ impl FnLower<'_, '_> {
         let Some(ty) = self.array_type(d, elem.clone(), open_len) else {
             return;
         };
-        let key = format!("{}::{}", self.function, d.name);
+        let scope = if file_scope {
+            ""
+        } else {
+            self.function.as_str()
+        };
+        let key = format!("{scope}::{}", d.name);
         if let Some(sym) = self.m.shared_vars.get(&key).cloned() {
             self.declare(&d.name, sym);
             return;
         }
-        let atomic = if self
-            .m
-            .analysis
-            .effects(&self.function)
-            .atomic
-            .contains(&d.name)
-        {
+        let atomic_use = if file_scope {
+            self.m.kernel_effects.atomic.contains(&d.name)
+        } else {
+            let function = self.function.clone();
+            self.m.analysis.effects(&function).atomic.contains(&d.name)
+        };
+        let atomic = if atomic_use {
             match elem {
                 Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
                 Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),

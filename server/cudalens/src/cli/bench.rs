@@ -373,6 +373,9 @@ fn print_text(
         })
         .collect();
     println!("buffers:   {} elements", buffers.join(", "));
+    for (name, elements, fill) in &l.globals {
+        println!("global:    {name} {elements} elements, filled with {fill}");
+    }
     if let Some(why) = &l.clamps_not_counted {
         println!("clamps:    not counted: {why}");
     }

@@ -1,0 +1,166 @@
+//! File-scope `__constant__`, `__device__` and `__shared__` variables: the
+//! generated WGSL and sidecar (snapshots), refusals with their reason, and a
+//! run on a real adapter (lavapipe here) checked against a Rust reference.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_wgsl::TranspileOptions;
+
+/// A 5-tap filter whose weights are an initialised `__constant__` array read
+/// in a device function, a `__device__` scale, an uninitialised `__constant__`
+/// bound (filled by the host in CUDA), a `__device__` histogram counted with
+/// atomics, and a file-scope `__shared__` tile.
+const FILTER: &str = r#"
+#define TAPS 5
+__constant__ float c_weights[TAPS] = {0.125f, 0.25f, -0.5f, 0.25f, 0.125f};
+__constant__ int c_limit;
+__device__ float d_scale = 2.0f;
+__device__ unsigned int d_hits[4];
+__device__ float2 d_pairs[2] = {make_float2(1.0f, -1.0f), make_float2(0.5f, 4.0f)};
+__shared__ float tile[64 + TAPS - 1];
+
+__device__ float tap(int local) {
+    float acc = 0.0f;
+    for (int k = 0; k < TAPS; k++) acc += c_weights[k] * tile[local + k];
+    return acc;
+}
+
+__global__ void filter(const float *in, float *out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    tile[threadIdx.x] = i < n ? in[i] : 0.0f;
+    if (threadIdx.x < TAPS - 1) {
+        int j = i + blockDim.x;
+        tile[threadIdx.x + blockDim.x] = j < n ? in[j] : 0.0f;
+    }
+    __syncthreads();
+    if (i < c_limit) {
+        out[i] = tap(threadIdx.x) * d_scale + d_pairs[i % 2].x * d_pairs[1].y;
+        atomicAdd(&d_hits[i % 4], 1u);
+    }
+}
+
+int main() { filter<<<4, 64>>>(0, 0, 256); }
+"#;
+
+fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
+    let opts = TranspileOptions {
+        source_name: Some("globals.cu".into()),
+        ..TranspileOptions::default()
+    };
+    common::compile(source, kernel, &opts).map_err(|d| {
+        d.iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+#[test]
+fn file_scope_variables_become_bindings_filled_from_their_initialisers() {
+    let out = compile(FILTER, "filter").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("filter_wgsl", out.wgsl);
+    insta::assert_snapshot!("filter_sidecar", out.sidecar.to_json());
+}
+
+#[test]
+fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
+    let cases = [
+        (
+            "__device__ float *d_ptr;\n__global__ void k(float *o) { o[0] = d_ptr[0]; }",
+            "file-scope pointer variable `d_ptr`",
+        ),
+        (
+            "__device__ int d_count;\n__global__ void k(float *o) { atomicAdd(&d_count, 1); }",
+            "atomics on the file-scope scalar `d_count`",
+        ),
+        (
+            "__device__ int d_n;\n__device__ float d_table[2] = {1.0f, d_n};\n__global__ void k(float *o) { o[0] = d_table[1]; }",
+            "initialiser of the file-scope variable `d_table` is not a list of compile-time constants",
+        ),
+        (
+            "struct P { float a; int b; };\n__constant__ P c_p;\n__global__ void k(float *o) { o[0] = c_p.a; }",
+            "struct `P`: struct types are not supported",
+        ),
+    ];
+    for (source, want) in cases {
+        let err = compile(source, "k").expect_err(source);
+        assert!(err.contains(want), "{source}:\n{err}");
+    }
+}
+
+#[test]
+fn a_local_of_the_same_name_shadows_the_file_scope_variable() {
+    let source = "__constant__ float w[4] = {1, 2, 3, 4};\n__global__ void k(float *o) { float w = 3.0f; o[0] = w; }";
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.wgsl.contains("var<storage, read> w"), "{}", out.wgsl);
+    assert_eq!(out.sidecar.bindings.len(), 2);
+}
+
+#[test]
+fn the_filter_matches_a_reference_on_the_adapter() {
+    let out = compile(FILTER, "filter").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 256usize;
+    let limit = 200i32;
+    let input: Vec<f32> = (0..n)
+        .map(|i| ((i * 37) % 17) as f32 * 0.25 - 2.0)
+        .collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(n as u64));
+    // What `cudalens bench` does: initialisers from the sidecar; the host's
+    // `cudaMemcpyToSymbol(c_limit, ...)` stands for the value given here.
+    for b in &out.sidecar.bindings {
+        let Some(length) = b.length else { continue };
+        let spec = match (&b.initial, b.name.as_str()) {
+            (Some(values), _) => BufferSpec::values(length, values.clone()),
+            (None, "c_limit") => BufferSpec::values(1, vec![f64::from(limit)]),
+            (None, _) => BufferSpec::zeros(length),
+        };
+        bench = bench.with_buffer(&b.name, spec);
+    }
+    let result = runner.run(&bench).expect("run");
+    let output = |name: &str| {
+        result
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("no output {name}"))
+            .bytes
+            .clone()
+    };
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&output("out"));
+    let weights = [0.125f32, 0.25, -0.5, 0.25, 0.125];
+    let pairs = [[1.0f32, -1.0], [0.5, 4.0]];
+    for i in 0..n {
+        let want = if (i as i32) < limit {
+            let block = i / 64 * 64;
+            let local = i - block;
+            let mut acc = 0.0f32;
+            for (k, w) in weights.iter().enumerate() {
+                let j = block + local + k;
+                acc += w * if j < n { input[j] } else { 0.0 };
+            }
+            acc * 2.0 + pairs[i % 2][0] * pairs[1][1]
+        } else {
+            0.0
+        };
+        assert!(
+            (got[i] - want).abs() <= 1e-5 * want.abs().max(1.0),
+            "out[{i}]: got {}, want {want}",
+            got[i]
+        );
+    }
+    let hits: Vec<u32> = bytemuck::pod_collect_to_vec(&output("d_hits"));
+    assert_eq!(hits, vec![50, 50, 50, 50]);
+}
