@@ -232,6 +232,18 @@ fn one() -> u32 {
 }
 
 impl Benchmark {
+    /// The initial contents of every storage buffer, by binding name, with
+    /// its element type: exactly the bytes a run uploads (the same seeds),
+    /// so another implementation can run on the same inputs.
+    pub fn input_contents(&self) -> Result<Vec<(String, String, Vec<u8>)>, GpuError> {
+        let (prepared, _) = prepare_buffers(self)?;
+        Ok(prepared
+            .into_iter()
+            .filter(|b| b.kind != BindingKind::Uniform)
+            .map(|b| (b.name, b.element, b.contents))
+            .collect())
+    }
+
     /// A spec with defaults: 3 warm-up and 20 timed dispatches, 10 s timeout,
     /// no arguments and no buffers yet.
     pub fn new(

@@ -29,6 +29,10 @@ pub struct Sidecar {
     pub blocks_per_workgroup_override: Option<String>,
     pub features: Vec<String>,
     pub bindings: Vec<SidecarBinding>,
+    /// The template arguments the kernel was compiled with, as C++ spells
+    /// them (`["float", "256"]`); empty for a kernel that is no template.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instantiation: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -357,6 +357,7 @@ pub fn compile_kernel_recording(
         blocks_per_workgroup_override: mergeable.then(|| BLOCKS_PER_WORKGROUP_OVERRIDE.into()),
         features: m.needs.feature_names(),
         bindings: sidecar_bindings,
+        instantiation,
     };
     Ok(TranspileOutput {
         wgsl: text,

@@ -112,6 +112,8 @@ pub struct Prepared {
     pub bench: Benchmark,
     pub launch: LaunchInfo,
     pub warnings: Vec<TranspileDiagnostic>,
+    /// The kernel's template arguments as compiled (empty: no template).
+    pub instantiation: Vec<String>,
     /// Tuner features stored with the runs (see `tuning_data::tuning_record`); set by
     /// callers that have the kernel's analysis.
     pub tuning: Option<serde_json::Value>,
@@ -339,6 +341,7 @@ pub fn prepare(
                 .collect(),
         },
         warnings: out.warnings,
+        instantiation: out.sidecar.instantiation.clone(),
         tuning: None,
     })
 }
