@@ -88,7 +88,8 @@ pub struct Args {
     /// The nvcc to use for --native (default: `nvcc` on PATH).
     #[arg(long, value_name = "PATH", requires = "native")]
     pub nvcc: Option<PathBuf>,
-    /// A flag for nvcc instead of the default `-O3 -arch=native` (repeatable:
+    /// A flag for nvcc instead of the defaults (`-O3 -arch=native`, unresolved host
+    /// symbols allowed; repeatable:
     /// `--nvcc-flag=-O3 --nvcc-flag=-arch=sm_90`).
     #[arg(
         long = "nvcc-flag",
