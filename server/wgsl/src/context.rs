@@ -42,6 +42,62 @@ pub enum AtomicRepr {
     /// A CUDA `float` stored as its bits in `atomic<u32>` (float atomics
     /// become compare-exchange loops).
     F32Bits,
+    /// An 8- or 16-bit integer (or `bool`) buffer packed into 32-bit words
+    /// (not an atomic in CUDA: the words are atomic so that threads writing
+    /// neighbouring elements do not lose each other's writes).
+    Packed(Packed),
+}
+
+/// An element of a buffer packed 4 (8-bit) or 2 (16-bit) to a `u32` word,
+/// little-endian as in CUDA's memory: element `i` is bits
+/// `(i % n) * bits ..` of word `i / n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Packed {
+    pub bits: u8,
+    pub signed: bool,
+    /// C `bool`: a byte read as `!= 0`, written as 0 or 1.
+    pub boolean: bool,
+    /// The kernel writes the buffer: its words are `atomic<u32>`.
+    pub written: bool,
+}
+
+impl Packed {
+    /// The packed element type of a buffer of `base` (a normalized C type).
+    pub fn of(base: &str, written: bool) -> Option<Packed> {
+        let (bits, signed, boolean) = match base {
+            // nvcc's `char` is signed on every host it supports but Arm's;
+            // x86-64 and the CUDA ABI make it signed.
+            "char" | "signed char" | "int8_t" => (8, true, false),
+            "unsigned char" | "uint8_t" | "uchar" => (8, false, false),
+            "short" | "signed short" | "short int" | "int16_t" => (16, true, false),
+            "unsigned short" | "unsigned short int" | "uint16_t" | "ushort" => (16, false, false),
+            "bool" => (8, false, true),
+            _ => return None,
+        };
+        Some(Packed {
+            bits,
+            signed,
+            boolean,
+            written,
+        })
+    }
+
+    /// The C type's name, for comments.
+    pub fn describe(&self) -> &'static str {
+        match (self.bits, self.signed, self.boolean) {
+            (_, _, true) => "bool",
+            (8, true, _) => "8-bit signed",
+            (8, false, _) => "8-bit unsigned",
+            (_, true, _) => "16-bit signed",
+            _ => "16-bit unsigned",
+        }
+    }
+
+    /// The value type of an element in WGSL: C promotes 8- and 16-bit
+    /// integers to `int`.
+    pub fn value_type(&self) -> Ty {
+        if self.boolean { Ty::BOOL } else { Ty::I32 }
+    }
 }
 
 /// A CUDA pointer that the compiler tracks statically: an array (a storage

@@ -778,7 +778,9 @@ impl FnLower<'_, '_> {
                 self.write_place(&place, v, out);
             }
             Some(op) => {
-                if let Some(repr) = place.atomic {
+                if let Some(repr) = place.atomic
+                    && !matches!(repr, AtomicRepr::Packed(_))
+                {
                     let name = match op {
                         BinOp::Add => "atomicAdd",
                         BinOp::Sub => "atomicSub",
@@ -930,7 +932,9 @@ impl FnLower<'_, '_> {
             Konst::Int(1),
             if s == Scalar::Bool { Scalar::I32 } else { s },
         );
-        if let Some(repr) = place.atomic {
+        if let Some(repr) = place.atomic
+            && !matches!(repr, AtomicRepr::Packed(_))
+        {
             let name = if increment { "atomicAdd" } else { "atomicSub" };
             let old = self.atomic_rmw(name, &place, repr, one.clone(), span, out, want_value);
             if !want_value {
@@ -950,7 +954,7 @@ impl FnLower<'_, '_> {
         } else {
             None
         };
-        if s.is_int() {
+        if s.is_int() && place.atomic.is_none() {
             out.push(WStmt::line(format!(
                 "{}{};",
                 place.text,
@@ -1381,6 +1385,37 @@ impl FnLower<'_, '_> {
                 format!("bitcast<f32>(atomicLoad(&{}))", p.text),
                 p.ty.clone(),
             ),
+            Some(AtomicRepr::Packed(k)) => {
+                let Some((word, offset)) = packed_word(&p.text, k) else {
+                    return self.error(
+                        Span::new(0, 0),
+                        "internal error: a packed element without an index",
+                    );
+                };
+                let word = if k.written {
+                    format!("atomicLoad(&{word})")
+                } else {
+                    word
+                };
+                let bits = k.bits;
+                if k.boolean {
+                    Val::new(
+                        format!("extractBits({word}, {offset}, {bits}u) != 0u"),
+                        Ty::BOOL,
+                        Prec::Rel,
+                    )
+                } else if k.signed {
+                    Val::atom(
+                        format!("extractBits(bitcast<i32>({word}), {offset}, {bits}u)"),
+                        Ty::I32,
+                    )
+                } else {
+                    Val::atom(
+                        format!("i32(extractBits({word}, {offset}, {bits}u))"),
+                        Ty::I32,
+                    )
+                }
+            }
             _ => Val::atom(p.text.clone(), p.ty.clone()),
         }
     }
@@ -1394,10 +1429,58 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::F32Bits) => {
                 format!("atomicStore(&{}, bitcast<u32>({}));", p.text, v.text)
             }
+            Some(AtomicRepr::Packed(k)) => {
+                let Some((word, offset)) = packed_word(&p.text, k) else {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a packed element without an index",
+                    );
+                    return;
+                };
+                if !k.written {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a store to a read-only packed buffer",
+                    );
+                    return;
+                }
+                // Clear the element's bits, then set them: each thread only
+                // touches its own element's bits, so writes to neighbours
+                // sharing the word are not lost.
+                let value = if k.boolean {
+                    format!("select(0u, 1u, {})", v.text)
+                } else {
+                    format!("u32({})", v.text)
+                };
+                // The value first: it may read the element being replaced.
+                let offset_var = self.fresh("shift");
+                let bits_var = self.fresh("bits");
+                let mask = (1u32 << k.bits) - 1;
+                out.push(WStmt::line(format!("let {offset_var} = {offset};")));
+                out.push(WStmt::line(format!(
+                    "let {bits_var} = ({value} & {mask}u) << {offset_var};"
+                )));
+                out.push(WStmt::line(format!(
+                    "atomicAnd(&{word}, ~({mask}u << {offset_var}));"
+                )));
+                out.push(WStmt::line(format!("atomicOr(&{word}, {bits_var});")));
+                return;
+            }
             None => format!("{} = {};", p.text, v.text),
         };
         out.push(WStmt::line(line));
     }
+}
+
+/// The word (`buf[w]`) and bit offset of the packed element `buf[i]`.
+fn packed_word(text: &str, k: crate::context::Packed) -> Option<(String, String)> {
+    let (base, rest) = text.split_once('[')?;
+    let index = rest.strip_suffix(']')?;
+    let (per_word_log2, lane_mask) = if k.bits == 8 { (2, 3) } else { (1, 1) };
+    Some((
+        format!("{base}[u32({index}) >> {per_word_log2}u]"),
+        format!("(u32({index}) & {lane_mask}u) * {}u", k.bits),
+    ))
 }
 
 fn fold_arith(op: BinOp, a: Konst, b: Konst, s: Scalar) -> Option<Konst> {

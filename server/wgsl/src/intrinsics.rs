@@ -721,6 +721,13 @@ impl FnLower<'_, '_> {
             mutable: p.mutable,
         };
         match place.atomic {
+            Some(AtomicRepr::Packed(_)) => {
+                self.m.error(
+                    span,
+                    "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
+                );
+                None
+            }
             Some(repr) if place.mutable => Some((place, repr)),
             _ => {
                 self.m.error(span, "atomic operation on memory that cannot be declared atomic (only 32-bit integers and floats in storage or shared arrays)");
@@ -777,6 +784,12 @@ impl FnLower<'_, '_> {
         want_value: bool,
     ) -> Val {
         let result = match repr {
+            AtomicRepr::Packed(_) => {
+                return self.error(
+                    span,
+                    "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
+                );
+            }
             AtomicRepr::Native(Scalar::F32)
                 if !matches!(wgsl, "atomicAdd" | "atomicSub" | "atomicExchange") =>
             {

@@ -15,7 +15,7 @@ use crate::bindings::{
     BLOCKS_PER_WORKGROUP_OVERRIDE, BindingKind, GRID_DIM_FIELD, GRID_DIM_MEMBER,
     GRID_LAYOUT_OVERRIDE, Sidecar, SidecarBinding, UniformField, layout_uniform,
 };
-use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, PtrVal, Sym, Val};
+use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, Packed, PtrVal, Sym, Val};
 use crate::diag::TranspileDiagnostic;
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
@@ -468,9 +468,23 @@ fn storage_param(
         );
         return None;
     }
-    let elem = lower.map_type(&p.ty.pointee(), p.name_span);
+    // 8- and 16-bit integers and `bool`: packed into `u32` words.
+    let pointee = lower.subst_type(&p.ty.pointee());
+    let packed = if pointee.pointer == 0 {
+        Packed::of(
+            &normalize_base(&pointee.base),
+            effects.written.contains(&p.name),
+        )
+    } else {
+        None
+    };
+    let elem = match packed {
+        Some(k) => k.value_type(),
+        None => lower.map_type(&p.ty.pointee(), p.name_span),
+    };
     match &elem {
         Ty::Error => return None,
+        _ if packed.is_some() => {}
         Ty::Scalar(Scalar::Bool) => {
             lower.m.error(
                 p.name_span,
@@ -494,7 +508,16 @@ fn storage_param(
         _ => {}
     }
     let written = effects.written.contains(&p.name);
-    let atomic = if effects.atomic.contains(&p.name) {
+    let atomic = if let Some(k) = packed {
+        if effects.atomic.contains(&p.name) {
+            lower.m.error(
+                p.name_span,
+                "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
+            );
+            return None;
+        }
+        Some(AtomicRepr::Packed(k))
+    } else if effects.atomic.contains(&p.name) {
         match elem {
             Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
             Ty::Scalar(Scalar::F32) if lower.m.opts.float_atomics => {
@@ -515,10 +538,17 @@ fn storage_param(
     let wgsl = lower.m.module_name(&p.name);
     let ty = Ty::RuntimeArray(Box::new(elem.clone()));
     let access = if written { "read_write" } else { "read" };
-    let decl = format!(
+    let mut decl = format!(
         "@group(0) @binding({binding}) var<storage, {access}> {wgsl}: {};",
         storage_type(&ty, atomic)
     );
+    if let Some(k) = packed {
+        decl.push_str(&format!(
+            " // {} elements, {} to a word",
+            k.describe(),
+            32 / k.bits
+        ));
+    }
     if lower.assigned.contains(&p.name) {
         // The kernel moves this pointer (`x += offset`): track its offset.
         let var = lower.fresh(&format!("{wgsl}_offset"));

@@ -1065,6 +1065,8 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         (Ty::RuntimeArray(e), _) => format!("array<{}>", storage_type(e, atomic)),
         (_, Some(AtomicRepr::Native(s))) => format!("atomic<{}>", s.wgsl()),
         (_, Some(AtomicRepr::F32Bits)) => "atomic<u32>".into(),
+        (_, Some(AtomicRepr::Packed(p))) if p.written => "atomic<u32>".into(),
+        (_, Some(AtomicRepr::Packed(_))) => "u32".into(),
         (t, None) => t.wgsl(),
     }
 }
