@@ -32,13 +32,18 @@ impl FnLower<'_, '_> {
     /// Declares, in the function's outermost scope, every file-scope
     /// variable its body names (a local or parameter of the same name
     /// shadows it, as in C). Constant scalars stay constants.
-    pub fn declare_device_globals(&mut self, body: Option<&cudalens_syntax::ir::Stmt>) {
+    pub fn declare_device_globals(
+        &mut self,
+        params: &[cudalens_syntax::model::Param],
+        body: Option<&cudalens_syntax::ir::Stmt>,
+    ) {
         let Some(body) = body else { return };
         let model = self.m.model;
         if model.globals.is_empty() {
             return;
         }
-        let mut locals = std::collections::HashSet::new();
+        let mut locals: std::collections::HashSet<String> =
+            params.iter().map(|p| p.name.clone()).collect();
         body.walk(&mut |s| {
             if let StmtKind::Decl(ds) = &s.kind {
                 for d in ds {

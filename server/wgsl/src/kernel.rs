@@ -115,7 +115,7 @@ pub fn compile_kernel_recording(
     let entry_name = m.module_name(kernel);
 
     let mut lower = FnLower::new(&mut m, kernel, f.body.as_deref(), true);
-    lower.declare_device_globals(f.body.as_deref());
+    lower.declare_device_globals(&f.params, f.body.as_deref());
     let instantiation = bind_template(&mut lower, f, opts);
 
     // Parameters: pointers → storage bindings, scalars → the uniform struct.

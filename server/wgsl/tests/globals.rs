@@ -90,6 +90,15 @@ fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
 }
 
 #[test]
+fn a_parameter_of_the_same_name_shadows_the_file_scope_variable() {
+    // The CUDA samples keep host pointers in file-scope variables named as
+    // the kernels' parameters (`static uint *d_PartialHistograms;`).
+    let source = "static unsigned int *d_part;\n__global__ void k(unsigned int *d_part) { d_part[0] = 1; }";
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.sidecar.bindings.len(), 2);
+}
+
+#[test]
 fn a_local_of_the_same_name_shadows_the_file_scope_variable() {
     let source = "__constant__ float w[4] = {1, 2, 3, 4};\n__global__ void k(float *o) { float w = 3.0f; o[0] = w; }";
     let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
