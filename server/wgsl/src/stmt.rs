@@ -912,6 +912,42 @@ impl FnLower<'_, '_> {
             self.m.error(d.span, "a pointer must be initialized where it is declared (WGSL has no pointer variables)");
             return;
         };
+        // `T *s = SharedMemory<T>();`: the block's dynamic shared memory.
+        let accessor;
+        let init = match &init.kind {
+            ExprKind::Call(call)
+                if call.args.is_empty()
+                    && crate::source_facts::is_shared_memory_accessor(
+                        self.m.texts,
+                        call.callee.trim_start_matches("::"),
+                    ) =>
+            {
+                let name = format!("{}_smem", call.callee.trim_start_matches("::"));
+                let mut ty = d.ty.pointee();
+                ty.is_const = false;
+                let shared = VarDecl {
+                    name: name.clone(),
+                    name_span: d.name_span,
+                    span: d.span,
+                    ty,
+                    dims: vec![None],
+                    init: None,
+                    ctor_args: None,
+                    shared: true,
+                    is_extern: true,
+                    is_static: false,
+                    constexpr: false,
+                };
+                self.shared_decl(&shared, true);
+                accessor = Expr {
+                    kind: ExprKind::Ident(name),
+                    span: init.span,
+                    from_macro: init.from_macro,
+                };
+                &accessor
+            }
+            _ => init,
+        };
         let Some(mut view) = self.pointer(init, out) else {
             return;
         };

@@ -93,7 +93,8 @@ fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
 fn a_parameter_of_the_same_name_shadows_the_file_scope_variable() {
     // The CUDA samples keep host pointers in file-scope variables named as
     // the kernels' parameters (`static uint *d_PartialHistograms;`).
-    let source = "static unsigned int *d_part;\n__global__ void k(unsigned int *d_part) { d_part[0] = 1; }";
+    let source =
+        "static unsigned int *d_part;\n__global__ void k(unsigned int *d_part) { d_part[0] = 1; }";
     let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.sidecar.bindings.len(), 2);
 }
@@ -172,4 +173,69 @@ fn the_filter_matches_a_reference_on_the_adapter() {
     }
     let hits: Vec<u32> = bytemuck::pod_collect_to_vec(&output("d_hits"));
     assert_eq!(hits, vec![50, 50, 50, 50]);
+}
+
+/// The CUDA samples' accessor for dynamic shared memory (written here).
+const ACCESSOR_REDUCE: &str = r#"
+template <class T> struct SharedMemory {
+    __device__ inline operator T *() {
+        extern __shared__ int __smem[];
+        return (T *)__smem;
+    }
+    __device__ inline operator const T *() const {
+        extern __shared__ int __smem[];
+        return (T *)__smem;
+    }
+};
+
+template <class T>
+__global__ void block_sum(const T *in, T *out, unsigned int n) {
+    T *sdata = SharedMemory<T>();
+    unsigned int tid = threadIdx.x;
+    unsigned int i = blockIdx.x * blockDim.x + threadIdx.x;
+    sdata[tid] = (i < n) ? in[i] : 0;
+    __syncthreads();
+    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (tid < s) sdata[tid] += sdata[tid + s];
+        __syncthreads();
+    }
+    if (tid == 0) out[blockIdx.x] = sdata[0];
+}
+
+int main() { block_sum<float><<<4, 64, 64 * sizeof(float)>>>(0, 0, 256); }
+"#;
+
+#[test]
+fn the_shared_memory_accessor_struct_is_the_dynamic_shared_array() {
+    let out = compile(ACCESSOR_REDUCE, "block_sum").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("var<workgroup> SharedMemory_smem: array<f32, DYNAMIC_SHARED_ELEMENTS>;"),
+        "{}",
+        out.wgsl
+    );
+    // A struct whose operator does anything else is not taken for it.
+    let other =
+        ACCESSOR_REDUCE.replace("return (T *)__smem;", "__smem[0] = 1; return (T *)__smem;");
+    assert!(compile(&other, "block_sum").is_err());
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<f32> = (0..256).map(|i| (i % 7) as f32 - 2.5).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(256.0))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(256, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(4));
+    bench.launch.dynamic_shared_bytes = 64 * 4;
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let want: Vec<f32> = input.chunks(64).map(|c| c.iter().sum()).collect();
+    assert_eq!(got, want);
 }
