@@ -262,6 +262,16 @@ pub struct Specialization {
     pub effectful: bool,
 }
 
+/// One file-scope variable bound as a storage buffer.
+#[derive(Clone, Debug)]
+pub struct DeviceGlobal {
+    pub name: String,
+    pub sym: Sym,
+    /// `var<storage, ...> NAME: TYPE;` without the `@group/@binding`.
+    pub decl: String,
+    pub binding: crate::bindings::SidecarBinding,
+}
+
 /// Module-level state while one kernel is compiled.
 pub struct Module<'m> {
     pub model: &'m FileModel,
@@ -306,7 +316,7 @@ pub struct Module<'m> {
     /// file-scope variables it writes or uses atomically).
     pub kernel_effects: crate::analysis::Effects,
     /// File-scope `__constant__`/`__device__` variables bound so far.
-    pub device_globals: Vec<crate::globals::DeviceGlobal>,
+    pub device_globals: Vec<DeviceGlobal>,
     /// File-scope variables that could not be bound (already reported).
     pub failed_globals: HashSet<String>,
 }

@@ -14,19 +14,9 @@
 use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp, VarDecl};
 
 use crate::bindings::{BindingKind, SidecarBinding};
-use crate::context::{AtomicRepr, FnLower, Sym};
+use crate::context::{AtomicRepr, DeviceGlobal, FnLower, Sym};
 use crate::stmt::storage_type;
 use crate::types::{ArrayLen, Konst, Scalar, Ty};
-
-/// One file-scope variable bound as a storage buffer.
-#[derive(Clone, Debug)]
-pub struct DeviceGlobal {
-    pub name: String,
-    pub sym: Sym,
-    /// `var<storage, ...> NAME: TYPE;` without the `@group/@binding`.
-    pub decl: String,
-    pub binding: SidecarBinding,
-}
 
 impl FnLower<'_, '_> {
     /// Declares, in the function's outermost scope, every file-scope
