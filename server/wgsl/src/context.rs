@@ -236,6 +236,9 @@ pub enum Sym {
     /// (`cg::thread_block cta = cg::this_thread_block();`): no WGSL value;
     /// its methods lower to barriers and builtins.
     ThreadBlock,
+    /// A warp tile of the thread block (`thread_block_tile<32>`): no WGSL
+    /// value; its methods lower to warp intrinsics (`groups.rs`).
+    Tile,
     /// A pointer variable: a view into an array. When `offset_var` is set the
     /// view can move (`p += n`): the variable holds the element offset.
     Pointer {

@@ -256,6 +256,10 @@ impl FnLower<'_, '_> {
                 })
             }
             Some(Sym::Pointer { view, .. }) => Val::pointer(view),
+            Some(Sym::Tile) => self.error(
+                span,
+                format!("the tile `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`, `shfl*`, `any`, `all`, `ballot`, `meta_group_rank`)"),
+            ),
             Some(Sym::ThreadBlock) => self.error(
                 span,
                 format!("the cooperative group `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`) and `cg::sync`"),
@@ -703,6 +707,9 @@ impl FnLower<'_, '_> {
 
     /// A statement-level expression: assignments and calls become statements.
     pub fn expr_stmt(&mut self, e: &Expr, out: &mut Vec<WStmt>) {
+        if self.misparsed_tile_decl(e) {
+            return;
+        }
         match &e.kind {
             ExprKind::Assign(op, target, value) => {
                 self.assign(*op, target, value, e.span, out);

@@ -97,6 +97,9 @@ impl FnLower<'_, '_> {
         span: Span,
         out: &mut Vec<WStmt>,
     ) -> Option<Val> {
+        if let Some(v) = self.tile_call(name, args, span, out) {
+            return Some(v);
+        }
         let is_block = |this: &Self, e: &Expr| {
             e.as_ident()
                 .is_some_and(|n| matches!(this.lookup(n), Some(Sym::ThreadBlock)))

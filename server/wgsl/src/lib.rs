@@ -21,6 +21,7 @@ pub mod emit;
 mod expr;
 mod functions;
 mod globals;
+mod groups;
 mod instantiate;
 mod intrinsics;
 mod kernel;

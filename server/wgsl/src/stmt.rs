@@ -606,6 +606,23 @@ impl FnLower<'_, '_> {
             self.shared_decl(d, false);
             return;
         }
+        if d.ty.pointer == 0 && d.dims.is_empty() && self.is_tile_decl(&d.ty.base, d.init.as_ref())
+        {
+            let size =
+                d.ty.template_args
+                    .first()
+                    .and_then(|a| a.trim().parse().ok());
+            match &d.init {
+                Some(init) => self.tile_decl(&d.name, size, init, d.span),
+                None => {
+                    self.m.error(
+                        d.span,
+                        "a `thread_block_tile` must be initialised with `tiled_partition<32>(block)`",
+                    );
+                }
+            }
+            return;
+        }
         if crate::source_facts::is_thread_block_type(&d.ty.base)
             && d.ty.pointer == 0
             && d.dims.is_empty()
