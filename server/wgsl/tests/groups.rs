@@ -79,3 +79,17 @@ fn tiles_other_than_the_warp_are_refused_with_the_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn grid_and_coalesced_groups_are_refused_naming_the_feature() {
+    for ty in ["cg::grid_group", "cg::coalesced_group"] {
+        let source = format!(
+            "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n__global__ void warp_sums(float *out) {{\n    {ty} g = cg::this_grid();\n    out[0] = 1.0f;\n}}\n"
+        );
+        let err = compile(&source).expect_err(ty);
+        assert!(
+            err.contains(&format!("cooperative groups: `{ty}` is not supported")),
+            "{err}"
+        );
+    }
+}
