@@ -236,6 +236,19 @@ impl FnLower<'_, '_> {
         match self.lookup(name).cloned() {
             Some(Sym::Value { wgsl, ty, .. }) => Val::atom(wgsl, ty),
             Some(Sym::Const(v)) => v,
+            // A `__shared__` scalar or vector: its value.
+            Some(Sym::Array {
+                wgsl,
+                ty,
+                mutable,
+                atomic,
+                ..
+            }) if ty.is_value() && ty != Ty::Error => self.read_place(&Place {
+                text: wgsl,
+                ty,
+                atomic,
+                mutable,
+            }),
             Some(Sym::Array {
                 wgsl,
                 ty,

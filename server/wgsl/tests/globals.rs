@@ -239,3 +239,63 @@ fn the_shared_memory_accessor_struct_is_the_dynamic_shared_array() {
     let want: Vec<f32> = input.chunks(64).map(|c| c.iter().sum()).collect();
     assert_eq!(got, want);
 }
+
+/// `__shared__` scalars read as values (they were taken for arrays, and
+/// `w[i] / total` for pointer arithmetic), one of them atomic.
+const SHARED_SCALARS: &str = r#"
+__global__ void normalize(const float *partial, float *w, unsigned int *counts, int n) {
+    __shared__ float total;
+    __shared__ unsigned int count;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (threadIdx.x == 0) { total = partial[blockIdx.x]; count = 0; }
+    __syncthreads();
+    if (i < n) { w[i] = w[i] / total; atomicAdd(&count, 1u); }
+    __syncthreads();
+    if (threadIdx.x == 0) counts[blockIdx.x] = count;
+}
+int main() { normalize<<<2, 64>>>(0, 0, 0, 100); }
+"#;
+
+#[test]
+fn shared_scalars_are_values() {
+    let out = compile(SHARED_SCALARS, "normalize").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("w[i] = w[i] / total;"), "{}", out.wgsl);
+    assert!(
+        out.wgsl
+            .contains("counts[block_idx.x] = atomicLoad(&count);"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let w: Vec<f32> = (0..128).map(|i| i as f32).collect();
+    let partial = [2.0f32, 4.0];
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(100.0))
+        .with_buffer(
+            "partial",
+            BufferSpec::bytes(2, bytemuck::cast_slice(&partial).to_vec()),
+        )
+        .with_buffer(
+            "w",
+            BufferSpec::bytes(128, bytemuck::cast_slice(&w).to_vec()),
+        )
+        .with_buffer("counts", BufferSpec::zeros(2));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("w").expect("w").bytes);
+    for (i, g) in got.iter().enumerate() {
+        let want = if i < 100 {
+            w[i] / partial[i / 64]
+        } else {
+            w[i]
+        };
+        assert_eq!(*g, want, "w[{i}]");
+    }
+    let counts: Vec<u32> =
+        bytemuck::pod_collect_to_vec(&result.output("counts").expect("counts").bytes);
+    assert_eq!(counts, vec![64, 36]);
+}
