@@ -196,6 +196,23 @@ impl FnLower<'_, '_> {
             "sync" => call("__syncwarp", Vec::new()),
             "thread_rank" => bin(BinOp::Rem, rank(), int(WARP)),
             "meta_group_rank" => bin(BinOp::Div, rank(), int(WARP)),
+            // The block's tiles: ceil(threads / 32).
+            "meta_group_size" => {
+                let threads = bin(
+                    BinOp::Mul,
+                    bin(
+                        BinOp::Mul,
+                        builtin(Builtin::BlockDim, Axis::X),
+                        builtin(Builtin::BlockDim, Axis::Y),
+                    ),
+                    builtin(Builtin::BlockDim, Axis::Z),
+                );
+                bin(
+                    BinOp::Div,
+                    bin(BinOp::Add, threads, int(WARP - 1)),
+                    int(WARP),
+                )
+            }
             "size" | "num_threads" => {
                 return Some(Val::konst(Konst::Int(i128::from(WARP)), Scalar::U32));
             }

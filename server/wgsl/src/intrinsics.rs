@@ -277,11 +277,18 @@ impl FnLower<'_, '_> {
                 }
                 Val::void()
             }
+            // `_block` and `_system` scopes: one dispatch's storage atomics
+            // are device-wide, which covers the block, and nothing outside
+            // the dispatch (the host, other GPUs) touches its buffers.
             "atomicAdd" | "atomicSub" | "atomicMin" | "atomicMax" | "atomicAnd" | "atomicOr"
-            | "atomicXor" | "atomicExch" | "atomicAdd_block" | "atomicAdd_system" => {
-                self.atomic_call(name, args, span, out)
+            | "atomicXor" | "atomicExch" | "atomicAdd_block" | "atomicAdd_system"
+            | "atomicSub_block" | "atomicSub_system" | "atomicMin_block" | "atomicMin_system"
+            | "atomicMax_block" | "atomicMax_system" | "atomicAnd_block" | "atomicAnd_system"
+            | "atomicOr_block" | "atomicOr_system" | "atomicXor_block" | "atomicXor_system"
+            | "atomicExch_block" | "atomicExch_system" => self.atomic_call(name, args, span, out),
+            "atomicCAS" | "atomicCAS_block" | "atomicCAS_system" => {
+                self.atomic_cas(args, span, out)
             }
-            "atomicCAS" => self.atomic_cas(args, span, out),
             "atomicInc" | "atomicDec" => self.error(
                 span,
                 format!("`{name}` (wrapping atomic) is not supported yet"),
@@ -767,8 +774,20 @@ impl FnLower<'_, '_> {
             "atomicXor" => "atomicXor",
             _ => "atomicExchange",
         };
-        let r = self.atomic_rmw(wgsl, &place, repr, v, span, out, true);
-        self.last_effectful = r.text.starts_with("atomic");
+        let mut r = self.atomic_rmw(wgsl, &place, repr, v, span, out, true);
+        // An unused float exchange: the bare atomic (`bitcast` must be used).
+        if discarded
+            && let Some(inner) = r
+                .text
+                .strip_prefix("bitcast<f32>(")
+                .and_then(|t| t.strip_suffix(')'))
+        {
+            r = Val::atom(inner.to_string(), Ty::U32);
+        }
+        // A native atomic (`atomicAdd(...)`, `bitcast<f32>(atomicExchange(...))`)
+        // must stay even when its value is unused; emulated ones are already
+        // statements.
+        self.last_effectful = r.text.contains("atomic");
         r
     }
 

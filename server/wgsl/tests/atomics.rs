@@ -127,3 +127,40 @@ fn native_float_atomics_replace_the_loop_when_the_adapter_has_them() {
         assert_eq!(sums, [want, -want], "float_atomics={float_atomics}");
     }
 }
+
+#[test]
+fn block_and_system_scoped_atomics_are_device_atomics() {
+    let text = wgsl(
+        "atomicExch_system(&out[i], in[i]); atomicAdd_block(&per_block[0], in[i]);",
+        false,
+    );
+    assert!(text.contains("atomicExchange(&out["), "{text}");
+    let source = "__global__ void k(int* c, int n) { atomicCAS_system(&c[0], n, 1); atomicMin_block(&c[1], n); }";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl.contains("atomicCompareExchangeWeak(&c[0]"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("atomicMin(&c[1], n)"), "{}", out.wgsl);
+}
+
+#[test]
+fn an_unused_float_exchange_is_kept() {
+    // It was dropped: its text starts with `bitcast`, so it did not count as
+    // a side effect, and an unused value is not emitted.
+    let text = wgsl("atomicExch(&out[i], in[i]);", false);
+    assert!(
+        text.contains("    atomicExchange(&out[i], bitcast<u32>(in[i]));"),
+        "{text}"
+    );
+    let text = wgsl(
+        "float old = atomicExch(&out[i], in[i]); per_block[i] = old;",
+        false,
+    );
+    assert!(
+        text.contains("bitcast<f32>(atomicExchange(&out[i], bitcast<u32>(in[i])))"),
+        "{text}"
+    );
+}

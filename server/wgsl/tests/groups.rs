@@ -54,6 +54,19 @@ fn a_warp_tile_lowers_to_the_warp_intrinsics() {
 }
 
 #[test]
+fn a_tile_counts_the_blocks_warps() {
+    let source = TILE_REDUCE.replace(
+        "any_negative[blockIdx.x] = neg;",
+        "any_negative[blockIdx.x] = neg + tile32.meta_group_size();",
+    );
+    let wgsl = compile(&source).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        wgsl.contains("(BLOCK_DIM_X * BLOCK_DIM_Y * BLOCK_DIM_Z + 31u) / 32u"),
+        "{wgsl}"
+    );
+}
+
+#[test]
 fn tiles_other_than_the_warp_are_refused_with_the_reason() {
     let sixteen = TILE_REDUCE
         .replace("thread_block_tile<32>", "thread_block_tile<16>")
