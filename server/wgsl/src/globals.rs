@@ -118,13 +118,6 @@ impl FnLower<'_, '_> {
             self.array_type(g, elem.clone(), None)?
         };
         let atomic = if atomic_use {
-            if g.dims.is_empty() {
-                self.m.error(
-                    g.name_span,
-                    format!("atomics on the file-scope scalar `{name}` are not supported: declare it as a one-element array"),
-                );
-                return None;
-            }
             match elem {
                 Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
                 Ty::Scalar(Scalar::F32) if self.m.opts.float_atomics => {
@@ -185,20 +178,14 @@ impl FnLower<'_, '_> {
             "var<storage, {access}> {wgsl}: {};",
             storage_type(&ty, atomic)
         );
-        let sym = if g.dims.is_empty() {
-            Sym::Value {
-                wgsl: wgsl.clone(),
-                ty: elem.clone(),
-                mutable: written,
-            }
-        } else {
-            Sym::Array {
-                wgsl: wgsl.clone(),
-                ty,
-                mutable: written,
-                atomic,
-                module_scope: true,
-            }
+        // A scalar is a value-typed `Array` symbol, as a `__shared__` scalar:
+        // read where named, assignable, and atomic when used so.
+        let sym = Sym::Array {
+            wgsl: wgsl.clone(),
+            ty,
+            mutable: written,
+            atomic,
+            module_scope: true,
         };
         let element = storage_type(&elem, atomic);
         self.m.device_globals.push(DeviceGlobal {

@@ -71,10 +71,6 @@ fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
             "file-scope pointer variable `d_ptr`",
         ),
         (
-            "__device__ int d_count;\n__global__ void k(float *o) { atomicAdd(&d_count, 1); }",
-            "atomics on the file-scope scalar `d_count`",
-        ),
-        (
             "__device__ int d_n;\n__device__ float d_table[2] = {1.0f, d_n};\n__global__ void k(float *o) { o[0] = d_table[1]; }",
             "initialiser of the file-scope variable `d_table` is not a list of compile-time constants",
         ),
@@ -298,4 +294,30 @@ fn shared_scalars_are_values() {
     let counts: Vec<u32> =
         bytemuck::pod_collect_to_vec(&result.output("counts").expect("counts").bytes);
     assert_eq!(counts, vec![64, 36]);
+}
+
+#[test]
+fn file_scope_scalars_can_be_atomic() {
+    let source = "__device__ unsigned int d_count;\n__device__ int d_total = 5;\n__global__ void k(const int *in, int *out) {\n    atomicAdd(&d_count, 1u);\n    atomicAdd(&d_total, in[threadIdx.x]);\n    if (threadIdx.x == 0) out[0] = d_count + d_total;\n}\n";
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("var<storage, read_write> d_count: atomic<u32>;"),
+        "{}",
+        out.wgsl
+    );
+    assert!(
+        out.wgsl
+            .contains("out[0] = i32(atomicLoad(&d_count) + u32(atomicLoad(&d_total)));"),
+        "{}",
+        out.wgsl
+    );
+    let total = out
+        .sidecar
+        .bindings
+        .iter()
+        .find(|b| b.name == "d_total")
+        .expect("d_total");
+    assert_eq!(total.initial, Some(vec![5.0]));
+    assert_eq!(total.element.as_deref(), Some("atomic<i32>"));
 }
