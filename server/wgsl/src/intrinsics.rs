@@ -289,10 +289,10 @@ impl FnLower<'_, '_> {
             "atomicCAS" | "atomicCAS_block" | "atomicCAS_system" => {
                 self.atomic_cas(args, span, out)
             }
-            "atomicInc" | "atomicDec" => self.error(
-                span,
-                format!("`{name}` (wrapping atomic) is not supported yet"),
-            ),
+            "atomicInc" | "atomicDec" | "atomicInc_block" | "atomicInc_system"
+            | "atomicDec_block" | "atomicDec_system" => {
+                self.atomic_wrapping(name.starts_with("atomicInc"), args, span, out)
+            }
             "__shfl_sync" | "__shfl_down_sync" | "__shfl_up_sync" | "__shfl_xor_sync"
             | "__shfl" | "__shfl_down" | "__shfl_up" | "__shfl_xor" => {
                 self.shuffle(name, args, span, out)
@@ -1011,6 +1011,65 @@ impl FnLower<'_, '_> {
             ],
         ));
         Val::atom(old, Ty::Scalar(s))
+    }
+
+    /// `atomicInc(p, v)`: `*p = (old >= v) ? 0 : old + 1`; `atomicDec(p, v)`:
+    /// `*p = (old == 0 || old > v) ? v : old - 1`, both on `unsigned int`
+    /// and returning the old value: a compare-exchange loop (WGSL has no
+    /// wrapping atomics).
+    fn atomic_wrapping(
+        &mut self,
+        increment: bool,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
+        let name = if increment { "atomicInc" } else { "atomicDec" };
+        if !self.arity(name, args, 2, span) {
+            return Val::error();
+        }
+        let Some((place, repr)) = self.atomic_place(&args[0], span, out) else {
+            return Val::error();
+        };
+        if repr != AtomicRepr::Native(Scalar::U32) {
+            return self.error(span, format!("`{name}` needs an `unsigned int` location"));
+        }
+        let bound = self.expr(&args[1], out);
+        let bound = self.convert(bound, &Ty::U32, span);
+        let bound = self.materialize(bound, "bound", out);
+        let old = self.fresh("old");
+        let r = self.fresh("swap");
+        let next = if increment {
+            format!("select({old} + 1u, 0u, {old} >= {})", bound.text)
+        } else {
+            format!(
+                "select({old} - 1u, {b}, {old} == 0u || {old} > {b})",
+                b = bound.text
+            )
+        };
+        out.push(WStmt::Comment(format!(
+            "`{name}`: a compare-exchange loop (WGSL has no wrapping atomics)"
+        )));
+        out.push(WStmt::line(format!(
+            "var {old}: u32 = atomicLoad(&{});",
+            place.text
+        )));
+        out.push(WStmt::Block(
+            "loop".into(),
+            vec![
+                WStmt::line(format!(
+                    "let {r} = atomicCompareExchangeWeak(&{}, {old}, {next});",
+                    place.text
+                )),
+                WStmt::If {
+                    cond: format!("{r}.exchanged"),
+                    then: vec![WStmt::line("break;")],
+                    els: vec![],
+                },
+                WStmt::line(format!("{old} = {r}.old_value;")),
+            ],
+        ));
+        Val::atom(old, Ty::U32)
     }
 }
 
