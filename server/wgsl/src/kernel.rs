@@ -107,6 +107,10 @@ pub fn compile_kernel_recording(
         p.ty.pointer > 0
             && (effects.written.contains(&p.name) || effects.atomic.contains(&p.name))
             && read.contains(&p.name)
+    }) || model.globals.iter().any(|g| {
+        // A written file-scope `__device__` variable (a storage binding), read
+        // anywhere: conservatively, barriers order storage too.
+        !g.shared && !f.params.iter().any(|p| p.name == g.name) && effects.written.contains(&g.name)
     });
     warn_volatile(&mut m, f);
     for reserved in ["params", "Params"] {
