@@ -301,11 +301,15 @@ pub fn compile_kernel_recording(
         "@builtin(workgroup_id) workgroup_id: vec3<u32>",
         "@builtin(num_workgroups) num_workgroups: vec3<u32>",
     ];
+    // The subgroup builtins need the capability even when no subgroup
+    // operation does (`warpSize` alone, as llm.c's matmul_backward_bias_kernel4).
     if m.uses.warp_size && m.opts.subgroup_size.is_none() {
         entry_params.push("@builtin(subgroup_size) subgroup_size_in: u32");
+        m.needs.subgroups = true;
     }
     if m.uses.lane_id {
         entry_params.push("@builtin(subgroup_invocation_id) subgroup_lane_in: u32");
+        m.needs.subgroups = true;
     }
     for p in entry_params {
         text.push_str(&format!("    {p},\n"));

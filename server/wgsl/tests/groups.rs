@@ -106,3 +106,23 @@ fn grid_and_coalesced_groups_are_refused_naming_the_feature() {
         );
     }
 }
+
+#[test]
+fn warp_size_alone_declares_the_subgroup_capability() {
+    // llm.c's matmul_backward_bias_kernel4 reads `warpSize` and uses no
+    // subgroup operation: the builtin alone needs the capability (it was an
+    // internal compiler error).
+    let source =
+        "__global__ void warp_sums(float *out) { out[threadIdx.x] = threadIdx.x / warpSize; }";
+    let opts = TranspileOptions {
+        subgroups: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "warp_sums", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("@builtin(subgroup_size)"), "{}", out.wgsl);
+    assert!(
+        out.sidecar.features.contains(&"subgroups".to_string()),
+        "{:?}",
+        out.sidecar.features
+    );
+}
