@@ -156,6 +156,31 @@ impl FnLower<'_, '_> {
                     );
                 }
                 let v = self.expr(expr, out);
+                // `(unsigned char)x`, `(short)x`: the value C's promotion
+                // gives back, an `int` in the narrow type's range.
+                let target = self.subst_type(ty);
+                if target.pointer == 0
+                    && let Some(k) = crate::context::Packed::of(
+                        &cudalens_syntax::types::normalize_base(&target.base),
+                        false,
+                    )
+                    && !k.boolean
+                {
+                    if v.is_error() {
+                        return v;
+                    }
+                    let wide = self.explicit_cast(v, &Ty::I32, e.span);
+                    if wide.is_error() {
+                        return wide;
+                    }
+                    let bits = k.bits;
+                    let text = if k.signed {
+                        format!("extractBits({}, 0u, {bits}u)", wide.text)
+                    } else {
+                        format!("({} & {})", wide.operand(&[Prec::Primary, Prec::Unary]), (1u32 << bits) - 1)
+                    };
+                    return Val::atom(text, Ty::I32);
+                }
                 let to = self.map_type(ty, e.span);
                 if to == Ty::Void {
                     return Val::void();

@@ -130,3 +130,64 @@ fn packed_buffers_match_a_reference_on_the_adapter() {
         assert_eq!(flag[i], want_flag, "flag[{i}]");
     }
 }
+
+#[test]
+fn casts_to_narrow_types_wrap_as_cuda_does() {
+    let source = r#"
+__global__ void narrow(const float *f, const int *v, unsigned char *u8, int *s8, int *u16) {
+    int i = threadIdx.x;
+    u8[i] = (unsigned char)(f[i] * 2.0f);
+    s8[i] = (signed char)v[i];
+    u16[i] = (unsigned short)v[i] + 1;
+}
+"#;
+    let out = compile(source, "narrow").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("extractBits(v[i], 0u, 8u)"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("(v[i] & 65535) + 1"), "{}", out.wgsl);
+    // A narrow type is still refused where it would need storage.
+    let err = compile(
+        "__global__ void narrow(int *o) { unsigned char c = o[0]; o[1] = c; }",
+        "narrow",
+    )
+    .expect_err("a narrow local");
+    assert!(
+        err.contains("`unsigned char`: WGSL has no 8- or 16-bit integer types"),
+        "{err}"
+    );
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let f: Vec<f32> = (0..64).map(|i| i as f32 * 1.75).collect();
+    let v: Vec<i32> = (0..64).map(|i| i * 1013 - 30000).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "f",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&f).to_vec()),
+        )
+        .with_buffer(
+            "v",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&v).to_vec()),
+        )
+        .with_buffer("u8", BufferSpec::zeros(16))
+        .with_buffer("s8", BufferSpec::zeros(64))
+        .with_buffer("u16", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let output = |name: &str| result.output(name).expect(name).bytes.clone();
+    let u8s = output("u8");
+    let s8: Vec<i32> = bytemuck::pod_collect_to_vec(&output("s8"));
+    let u16: Vec<i32> = bytemuck::pod_collect_to_vec(&output("u16"));
+    for i in 0..64 {
+        // f * 2 stays below 256: the conversion is defined in C.
+        assert_eq!(u8s[i], (f[i] * 2.0) as u8, "u8[{i}]");
+        assert_eq!(s8[i], i32::from(v[i] as i8), "s8[{i}]");
+        assert_eq!(u16[i], i32::from(v[i] as u16) + 1, "u16[{i}]");
+    }
+}
