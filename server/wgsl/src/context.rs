@@ -46,6 +46,9 @@ pub enum AtomicRepr {
     /// (not an atomic in CUDA: the words are atomic so that threads writing
     /// neighbouring elements do not lose each other's writes).
     Packed(Packed),
+    /// Not memory: an 8- or 16-bit local variable held as an `i32` in the
+    /// type's range; every store narrows the value (C converts on store).
+    Narrow(Packed),
 }
 
 /// An element of a buffer packed 4 (8-bit) or 2 (16-bit) to a `u32` word,

@@ -169,17 +169,7 @@ impl FnLower<'_, '_> {
                     if v.is_error() {
                         return v;
                     }
-                    let wide = self.explicit_cast(v, &Ty::I32, e.span);
-                    if wide.is_error() {
-                        return wide;
-                    }
-                    let bits = k.bits;
-                    let text = if k.signed {
-                        format!("extractBits({}, 0u, {bits}u)", wide.text)
-                    } else {
-                        format!("({} & {})", wide.operand(&[Prec::Primary, Prec::Unary]), (1u32 << bits) - 1)
-                    };
-                    return Val::atom(text, Ty::I32);
+                    return self.narrow(v, k, e.span);
                 }
                 let to = self.map_type(ty, e.span);
                 if to == Ty::Void {
@@ -824,7 +814,7 @@ impl FnLower<'_, '_> {
             }
             Some(op) => {
                 if let Some(repr) = place.atomic
-                    && !matches!(repr, AtomicRepr::Packed(_))
+                    && !matches!(repr, AtomicRepr::Packed(_) | AtomicRepr::Narrow(_))
                 {
                     let name = match op {
                         BinOp::Add => "atomicAdd",
@@ -978,7 +968,7 @@ impl FnLower<'_, '_> {
             if s == Scalar::Bool { Scalar::I32 } else { s },
         );
         if let Some(repr) = place.atomic
-            && !matches!(repr, AtomicRepr::Packed(_))
+            && !matches!(repr, AtomicRepr::Packed(_) | AtomicRepr::Narrow(_))
         {
             let name = if increment { "atomicAdd" } else { "atomicSub" };
             let old = self.atomic_rmw(name, &place, repr, one.clone(), span, out, want_value);
@@ -1419,6 +1409,27 @@ impl FnLower<'_, '_> {
         p
     }
 
+    /// `v` converted to the 8- or 16-bit type `k` (as C converts on a cast
+    /// or a store), as the `int` C's promotion gives back: the low bits,
+    /// masked (unsigned) or sign-extended (signed).
+    pub fn narrow(&mut self, v: Val, k: crate::context::Packed, span: Span) -> Val {
+        let wide = self.explicit_cast(v, &Ty::I32, span);
+        if wide.is_error() {
+            return wide;
+        }
+        let bits = k.bits;
+        let text = if k.signed {
+            format!("extractBits({}, 0u, {bits}u)", wide.text)
+        } else {
+            format!(
+                "({} & {})",
+                wide.operand(&[Prec::Primary, Prec::Unary]),
+                (1u32 << bits) - 1
+            )
+        };
+        Val::atom(text, Ty::I32)
+    }
+
     // ---- memory access ------------------------------------------------------------
 
     pub fn read_place(&mut self, p: &Place) -> Val {
@@ -1473,6 +1484,10 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::Native(_)) => format!("atomicStore(&{}, {});", p.text, v.text),
             Some(AtomicRepr::F32Bits) => {
                 format!("atomicStore(&{}, bitcast<u32>({}));", p.text, v.text)
+            }
+            Some(AtomicRepr::Narrow(k)) => {
+                let v = self.narrow(v, k, Span::new(0, 0));
+                format!("{} = {};", p.text, v.text)
             }
             Some(AtomicRepr::Packed(k)) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {

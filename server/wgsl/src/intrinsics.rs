@@ -731,10 +731,10 @@ impl FnLower<'_, '_> {
             mutable: p.mutable,
         };
         match place.atomic {
-            Some(AtomicRepr::Packed(_)) => {
+            Some(AtomicRepr::Packed(_) | AtomicRepr::Narrow(_)) => {
                 self.m.error(
                     span,
-                    "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
+                    "atomic operations on 8- or 16-bit (or `bool`) buffers and variables are not supported",
                 );
                 None
             }
@@ -806,7 +806,7 @@ impl FnLower<'_, '_> {
         want_value: bool,
     ) -> Val {
         let result = match repr {
-            AtomicRepr::Packed(_) => {
+            AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) => {
                 return self.error(
                     span,
                     "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",

@@ -662,6 +662,45 @@ impl FnLower<'_, '_> {
                 .error(d.span, "arrays of pointers cannot be expressed in WGSL");
             return;
         }
+        // An 8- or 16-bit scalar local: an `i32` every store narrows.
+        if d.dims.is_empty() && d.ctor_args.is_none() {
+            let t = self.subst_type(&d.ty);
+            if let Some(k) =
+                crate::context::Packed::of(&cudalens_syntax::types::normalize_base(&t.base), false)
+                && !k.boolean
+            {
+                let init = match &d.init {
+                    Some(init) => {
+                        let v = self.expr(init, out);
+                        if v.is_error() {
+                            Val::error()
+                        } else {
+                            self.narrow(v, k, d.span)
+                        }
+                    }
+                    None => Val::konst(Konst::Int(0), Scalar::I32),
+                };
+                let name = self.local_name(&d.name);
+                if !init.is_error() {
+                    out.push(WStmt::line(format!(
+                        "var {name}: i32 = {}; // {}",
+                        init.text,
+                        k.describe()
+                    )));
+                }
+                self.declare(
+                    &d.name,
+                    Sym::Array {
+                        wgsl: name,
+                        ty: Ty::I32,
+                        mutable: !(d.ty.is_const || d.constexpr),
+                        atomic: Some(AtomicRepr::Narrow(k)),
+                        module_scope: false,
+                    },
+                );
+                return;
+            }
+        }
         let auto = d.ty.base == "auto";
         let mut init_val: Option<Val> = None;
         let elem = if auto {
@@ -1120,6 +1159,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         (_, Some(AtomicRepr::F32Bits)) => "atomic<u32>".into(),
         (_, Some(AtomicRepr::Packed(p))) if p.written => "atomic<u32>".into(),
         (_, Some(AtomicRepr::Packed(_))) => "u32".into(),
+        (_, Some(AtomicRepr::Narrow(_))) => "i32".into(),
         (t, None) => t.wgsl(),
     }
 }

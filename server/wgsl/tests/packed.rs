@@ -70,7 +70,7 @@ fn what_packing_cannot_do_is_refused_with_the_reason() {
             "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
         ),
         (
-            "__global__ void k(int *o, int n) { unsigned char c = n; o[0] = c; }",
+            "__global__ void k(int *o, int n) { unsigned char c[4]; c[0] = n; o[0] = c[0]; }",
             "`unsigned char`: WGSL has no 8- or 16-bit integer types",
         ),
     ] {
@@ -148,14 +148,14 @@ __global__ void narrow(const float *f, const int *v, unsigned char *u8, int *s8,
         out.wgsl
     );
     assert!(out.wgsl.contains("(v[i] & 65535) + 1"), "{}", out.wgsl);
-    // A narrow type is still refused where it would need storage.
+    // A narrow array is still refused.
     let err = compile(
-        "__global__ void narrow(int *o) { unsigned char c = o[0]; o[1] = c; }",
+        "__global__ void narrow(int *o) { short c[2]; c[0] = o[0]; o[1] = c[0]; }",
         "narrow",
     )
-    .expect_err("a narrow local");
+    .expect_err("a narrow array");
     assert!(
-        err.contains("`unsigned char`: WGSL has no 8- or 16-bit integer types"),
+        err.contains("`short`: WGSL has no 8- or 16-bit integer types"),
         "{err}"
     );
 
@@ -189,5 +189,59 @@ __global__ void narrow(const float *f, const int *v, unsigned char *u8, int *s8,
         assert_eq!(u8s[i], (f[i] * 2.0) as u8, "u8[{i}]");
         assert_eq!(s8[i], i32::from(v[i] as i8), "s8[{i}]");
         assert_eq!(u16[i], i32::from(v[i] as u16) + 1, "u16[{i}]");
+    }
+}
+
+#[test]
+fn narrow_locals_wrap_on_every_store() {
+    let source = r#"
+__global__ void narrow(const int *v, unsigned char *out8, int *o) {
+    int i = threadIdx.x;
+    unsigned char c = v[i];
+    signed char s = v[i];
+    unsigned short h;
+    h = v[i] * 3;
+    c += 200;
+    s++;
+    h -= 1;
+    out8[i] = c;
+    o[i] = c + s + h;
+}
+"#;
+    let out = compile(source, "narrow").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "narrow_locals_body",
+        &out.wgsl[out.wgsl.find("var c").expect("body")..]
+    );
+    let err = compile(
+        "__global__ void narrow(unsigned int *o) { unsigned char c = 1; atomicAdd(&c, 1); o[0] = c; }",
+        "narrow",
+    )
+    .expect_err("an atomic on a narrow local");
+    assert!(err.contains("8- or 16-bit"), "{err}");
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let v: Vec<i32> = (0..64).map(|i| i * 977 - 31000).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "v",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&v).to_vec()),
+        )
+        .with_buffer("out8", BufferSpec::zeros(16))
+        .with_buffer("o", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let out8 = result.output("out8").expect("out8").bytes.clone();
+    let o: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..64 {
+        let c = (v[i] as u8).wrapping_add(200);
+        let s = (v[i] as i8).wrapping_add(1);
+        let h = ((v[i] * 3) as u16).wrapping_sub(1);
+        assert_eq!(out8[i], c, "out8[{i}]");
+        assert_eq!(o[i], i32::from(c) + i32::from(s) + i32::from(h), "o[{i}]");
     }
 }
