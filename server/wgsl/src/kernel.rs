@@ -143,6 +143,38 @@ pub fn compile_kernel_recording(
             binding_decls.push(decl);
             bindings.push(binding);
         } else {
+            // An 8- or 16-bit scalar: an `i32` member, narrowed on load (the
+            // runner writes what it is given) and on every store.
+            let narrow_ty = lower.subst_type(&p.ty);
+            if narrow_ty.pointer == 0
+                && let Some(k) = Packed::of(&normalize_base(&narrow_ty.base), false)
+                && !k.boolean
+            {
+                let member = wgsl_ident(&p.name);
+                let local = lower.local_name(&p.name);
+                let load = lower.narrow(
+                    Val::atom(format!("params.{member}"), Ty::I32),
+                    k,
+                    p.name_span,
+                );
+                param_prologue.push(WStmt::line(format!(
+                    "var {local}: i32 = {}; // {}",
+                    load.text,
+                    k.describe()
+                )));
+                lower.declare(
+                    &p.name,
+                    Sym::Array {
+                        wgsl: local,
+                        ty: Ty::I32,
+                        mutable: true,
+                        atomic: Some(AtomicRepr::Narrow(k)),
+                        module_scope: false,
+                    },
+                );
+                uniform_members.push((member, p.name.clone(), Ty::I32, Some(index)));
+                continue;
+            }
             let ty = lower.map_type(&p.ty, p.name_span);
             if !ty.is_value() || ty == Ty::Error {
                 continue;

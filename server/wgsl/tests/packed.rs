@@ -245,3 +245,32 @@ __global__ void narrow(const int *v, unsigned char *out8, int *o) {
         assert_eq!(o[i], i32::from(c) + i32::from(s) + i32::from(h), "o[{i}]");
     }
 }
+
+#[test]
+fn narrow_kernel_parameters_are_narrowed_values() {
+    let source = "__global__ void fill(char *ptr, int *wide, int sz, char val) {\n    int i = blockIdx.x * blockDim.x + threadIdx.x;\n    if (i < sz) { ptr[i] = val; wide[i] = val * 2; }\n    val += 1;\n}\n";
+    let out = compile(source, "fill").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("var val: i32 = extractBits(params.val, 0u, 8u); // 8-bit signed"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    // 200 as a (signed) char is -56.
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(64.0))
+        .with_arg(3, ParamValue::Scalar(200.0))
+        .with_buffer("ptr_", BufferSpec::zeros(16))
+        .with_buffer("wide", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let ptr = result.output("ptr_").expect("ptr_").bytes.clone();
+    let wide: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("wide").expect("wide").bytes);
+    assert!(ptr.iter().all(|&b| b as i8 == -56), "{ptr:?}");
+    assert!(wide.iter().all(|&w| w == -112), "{wide:?}");
+}
