@@ -62,12 +62,32 @@ pub struct Packed {
     pub boolean: bool,
     /// The kernel writes the buffer: its words are `atomic<u32>`.
     pub written: bool,
+    /// 1, or 4 for `uchar4`/`char4`: one element fills a word.
+    pub lanes: u8,
 }
 
 impl Packed {
     /// The packed element type of a buffer of `base` (a normalized C type).
     pub fn of(base: &str, written: bool) -> Option<Packed> {
-        let (bits, signed, boolean) = match base {
+        let (bits, signed, boolean, lanes) = match base {
+            "uchar4" => (8, false, false, 4),
+            "char4" => (8, true, false, 4),
+            _ => {
+                let (bits, signed, boolean) = Self::scalar(base)?;
+                (bits, signed, boolean, 1)
+            }
+        };
+        Some(Packed {
+            bits,
+            signed,
+            boolean,
+            written,
+            lanes,
+        })
+    }
+
+    fn scalar(base: &str) -> Option<(u8, bool, bool)> {
+        Some(match base {
             // nvcc's `char` is signed on every host it supports but Arm's;
             // x86-64 and the CUDA ABI make it signed.
             "char" | "signed char" | "int8_t" => (8, true, false),
@@ -76,18 +96,19 @@ impl Packed {
             "unsigned short" | "unsigned short int" | "uint16_t" | "ushort" => (16, false, false),
             "bool" => (8, false, true),
             _ => return None,
-        };
-        Some(Packed {
-            bits,
-            signed,
-            boolean,
-            written,
         })
+    }
+
+    /// One lane of a vector element (what a component holds).
+    pub fn lane(&self) -> Packed {
+        Packed { lanes: 1, ..*self }
     }
 
     /// The C type's name, for comments.
     pub fn describe(&self) -> &'static str {
         match (self.bits, self.signed, self.boolean) {
+            _ if self.lanes == 4 && self.signed => "char4",
+            _ if self.lanes == 4 => "uchar4",
             (_, _, true) => "bool",
             (8, true, _) => "8-bit signed",
             (8, false, _) => "8-bit unsigned",
@@ -99,7 +120,13 @@ impl Packed {
     /// The value type of an element in WGSL: C promotes 8- and 16-bit
     /// integers to `int`.
     pub fn value_type(&self) -> Ty {
-        if self.boolean { Ty::BOOL } else { Ty::I32 }
+        if self.boolean {
+            Ty::BOOL
+        } else if self.lanes > 1 {
+            Ty::Vector(Scalar::I32, self.lanes)
+        } else {
+            Ty::I32
+        }
     }
 }
 

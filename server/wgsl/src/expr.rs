@@ -123,10 +123,17 @@ impl FnLower<'_, '_> {
                 }
             }
             Index(..) | Member { .. } => {
-                if let Member { base, field, arrow: false } = &e.kind
-                    && !self.is_place_expr(base)
-                {
-                    let b = self.expr(base, out);
+                if let Member { base, field, arrow: false } = &e.kind {
+                    // The whole value, then its component (a packed `uchar4`
+                    // element is unpacked first).
+                    let b = if self.is_place_expr(base) {
+                        match self.place(base, out) {
+                            Some(p) => self.read_place(&p),
+                            None => return Val::error(),
+                        }
+                    } else {
+                        self.expr(base, out)
+                    };
                     return self.component(b, field, e.span);
                 }
                 match self.place(e, out) {
@@ -1127,13 +1134,26 @@ impl FnLower<'_, '_> {
             } => {
                 let bp = self.place(base, out)?;
                 match (&bp.ty, field.as_str()) {
+                    // A component of a packed `uchar4` buffer element would
+                    // need a read-modify-write of its word.
+                    (Ty::Vector(..), _) if matches!(bp.atomic, Some(AtomicRepr::Packed(_))) => {
+                        self.m.error(
+                            e.span,
+                            "a component store into a `uchar4`/`char4` buffer element is not supported: store the whole element",
+                        );
+                        None
+                    }
                     (Ty::Vector(s, n), "x" | "y" | "z" | "w")
                         if ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
                     {
                         Some(Place {
                             text: format!("{}.{field}", bp.text),
                             ty: Ty::Scalar(*s),
-                            atomic: None,
+                            // A component of a narrow vector narrows too.
+                            atomic: match bp.atomic {
+                                Some(AtomicRepr::Narrow(k)) => Some(AtomicRepr::Narrow(k.lane())),
+                                _ => None,
+                            },
                             mutable: bp.mutable,
                         })
                     }
@@ -1413,21 +1433,25 @@ impl FnLower<'_, '_> {
     /// or a store), as the `int` C's promotion gives back: the low bits,
     /// masked (unsigned) or sign-extended (signed).
     pub fn narrow(&mut self, v: Val, k: crate::context::Packed, span: Span) -> Val {
-        let wide = self.explicit_cast(v, &Ty::I32, span);
+        let ty = k.value_type();
+        let wide = self.explicit_cast(v, &ty, span);
         if wide.is_error() {
             return wide;
         }
         let bits = k.bits;
+        let mask = (1u32 << bits) - 1;
         let text = if k.signed {
             format!("extractBits({}, 0u, {bits}u)", wide.text)
-        } else {
+        } else if k.lanes > 1 {
             format!(
-                "({} & {})",
+                "({} & {}({mask}))",
                 wide.operand(&[Prec::Primary, Prec::Unary]),
-                (1u32 << bits) - 1
+                ty.wgsl()
             )
+        } else {
+            format!("({} & {mask})", wide.operand(&[Prec::Primary, Prec::Unary]))
         };
-        Val::atom(text, Ty::I32)
+        Val::atom(text, ty)
     }
 
     // ---- memory access ------------------------------------------------------------
@@ -1454,6 +1478,13 @@ impl FnLower<'_, '_> {
                     word
                 };
                 let bits = k.bits;
+                if k.lanes == 4 {
+                    return if k.signed {
+                        Val::atom(format!("unpack4xI8({word})"), k.value_type())
+                    } else {
+                        Val::atom(format!("vec4<i32>(unpack4xU8({word}))"), k.value_type())
+                    };
+                }
                 if k.boolean {
                     Val::new(
                         format!("extractBits({word}, {offset}, {bits}u) != 0u"),
@@ -1504,6 +1535,17 @@ impl FnLower<'_, '_> {
                     );
                     return;
                 }
+                if k.lanes == 4 {
+                    // The element is the word: packing truncates each lane to
+                    // its low 8 bits, as C converts on the store.
+                    let packed = if k.signed {
+                        format!("pack4xI8({})", v.text)
+                    } else {
+                        format!("pack4xU8(vec4<u32>({}))", v.text)
+                    };
+                    out.push(WStmt::line(format!("atomicStore(&{word}, {packed});")));
+                    return;
+                }
                 // Clear the element's bits, then set them: each thread only
                 // touches its own element's bits, so writes to neighbours
                 // sharing the word are not lost.
@@ -1536,6 +1578,10 @@ impl FnLower<'_, '_> {
 fn packed_word(text: &str, k: crate::context::Packed) -> Option<(String, String)> {
     let (base, rest) = text.split_once('[')?;
     let index = rest.strip_suffix(']')?;
+    if k.lanes == 4 {
+        // One element per word.
+        return Some((format!("{base}[u32({index})]"), "0u".to_string()));
+    }
     let (per_word_log2, lane_mask) = if k.bits == 8 { (2, 3) } else { (1, 1) };
     Some((
         format!("{base}[u32({index}) >> {per_word_log2}u]"),

@@ -581,6 +581,26 @@ impl FnLower<'_, '_> {
         let digits = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
         let lanes: u8 = digits.parse().ok()?;
         let base = &rest[..rest.len() - digits.len()];
+        // `make_uchar4(r, g, b, a)`: each lane narrowed as C converts.
+        if lanes == 4 && matches!(base, "uchar" | "char") {
+            if !self.arity(name, args, 4, span) {
+                return Some(Val::error());
+            }
+            let k = crate::context::Packed::of(
+                if base == "uchar" { "uchar4" } else { "char4" },
+                false,
+            )?;
+            let vals = self.args(args, out);
+            let parts: Vec<String> = vals
+                .into_iter()
+                .map(|v| self.narrow(v, k.lane(), span).text)
+                .collect();
+            let ty = k.value_type();
+            return Some(Val::atom(
+                format!("{}({})", ty.wgsl(), parts.join(", ")),
+                ty,
+            ));
+        }
         let s = match base {
             "float" => Scalar::F32,
             "int" => Scalar::I32,

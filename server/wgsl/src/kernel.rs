@@ -149,6 +149,7 @@ pub fn compile_kernel_recording(
             if narrow_ty.pointer == 0
                 && let Some(k) = Packed::of(&normalize_base(&narrow_ty.base), false)
                 && !k.boolean
+                && k.lanes == 1
             {
                 let member = wgsl_ident(&p.name);
                 let local = lower.local_name(&p.name);
@@ -583,11 +584,11 @@ fn storage_param(
         storage_type(&ty, atomic)
     );
     if let Some(k) = packed {
-        decl.push_str(&format!(
-            " // {} elements, {} to a word",
-            k.describe(),
-            32 / k.bits
-        ));
+        decl.push_str(&if k.lanes == 4 {
+            format!(" // {} elements, one to a word", k.describe())
+        } else {
+            format!(" // {} elements, {} to a word", k.describe(), 32 / k.bits)
+        });
     }
     if lower.assigned.contains(&p.name) {
         // The kernel moves this pointer (`x += offset`): track its offset.

@@ -678,12 +678,13 @@ impl FnLower<'_, '_> {
                             self.narrow(v, k, d.span)
                         }
                     }
-                    None => Val::konst(Konst::Int(0), Scalar::I32),
+                    None => zero_value(&k.value_type()),
                 };
                 let name = self.local_name(&d.name);
                 if !init.is_error() {
                     out.push(WStmt::line(format!(
-                        "var {name}: i32 = {}; // {}",
+                        "var {name}: {} = {}; // {}",
+                        k.value_type().wgsl(),
                         init.text,
                         k.describe()
                     )));
@@ -692,7 +693,7 @@ impl FnLower<'_, '_> {
                     &d.name,
                     Sym::Array {
                         wgsl: name,
-                        ty: Ty::I32,
+                        ty: k.value_type(),
                         mutable: !(d.ty.is_const || d.constexpr),
                         atomic: Some(AtomicRepr::Narrow(k)),
                         module_scope: false,

@@ -274,3 +274,70 @@ fn narrow_kernel_parameters_are_narrowed_values() {
     assert!(ptr.iter().all(|&b| b as i8 == -56), "{ptr:?}");
     assert!(wide.iter().all(|&w| w == -112), "{wide:?}");
 }
+
+#[test]
+fn uchar4_buffers_and_variables_are_one_word_per_element() {
+    let source = r#"
+__global__ void shade(uchar4 *dst, const uchar4 *src, const char4 *d, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    uchar4 c = src[i];
+    uchar4 e;
+    e.x = c.x + 100;
+    e.y = c.y * 2;
+    e.z = 255 - c.z;
+    e.w = d[i].x;
+    c = make_uchar4(c.x + 1, c.y, c.z, 300);
+    dst[i] = (i & 1) ? e : c;
+}
+"#;
+    let out = compile(source, "shade").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "uchar4_body",
+        &out.wgsl[out.wgsl.find("var c").expect("body")..]
+    );
+    let err = compile(
+        "__global__ void shade(uchar4 *dst) { dst[0].x = 1; }",
+        "shade",
+    )
+    .expect_err("a component store into a buffer element");
+    assert!(
+        err.contains("component store into a `uchar4`/`char4` buffer element"),
+        "{err}"
+    );
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let src: Vec<u8> = (0..256).map(|i| (i * 53 % 256) as u8).collect();
+    let d: Vec<i8> = (0..256).map(|i| (i * 29 % 256) as u8 as i8).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(60.0))
+        .with_buffer("dst", BufferSpec::bytes(64, vec![9; 256]))
+        .with_buffer("src", BufferSpec::bytes(64, src.clone()))
+        .with_buffer(
+            "d",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&d).to_vec()),
+        );
+    let result = runner.run(&bench).expect("run");
+    let dst = result.output("dst").expect("dst").bytes.clone();
+    for i in 0..64 {
+        let c = &src[i * 4..i * 4 + 4];
+        let want: [u8; 4] = if i >= 60 {
+            [9; 4]
+        } else if i & 1 == 1 {
+            [
+                c[0].wrapping_add(100),
+                c[1].wrapping_mul(2),
+                255 - c[2],
+                d[i * 4] as u8,
+            ]
+        } else {
+            [c[0].wrapping_add(1), c[1], c[2], 300u32 as u8]
+        };
+        assert_eq!(&dst[i * 4..i * 4 + 4], &want, "dst[{i}]");
+    }
+}
