@@ -68,6 +68,11 @@ pub enum BufferInit {
     Bytes {
         bytes: Vec<u8>,
     },
+    /// Values, one per scalar lane in memory order (converted to the
+    /// element type), zero-padded to the buffer size.
+    Values {
+        values: Vec<f64>,
+    },
 }
 
 impl Default for BufferInit {
@@ -104,6 +109,14 @@ impl BufferSpec {
         BufferSpec {
             elements,
             init: BufferInit::Bytes { bytes },
+        }
+    }
+
+    /// `elements` elements holding `values` (one per scalar lane), then zeros.
+    pub fn values(elements: u64, values: Vec<f64>) -> Self {
+        BufferSpec {
+            elements,
+            init: BufferInit::Values { values },
         }
     }
 }
@@ -219,6 +232,18 @@ fn one() -> u32 {
 }
 
 impl Benchmark {
+    /// The initial contents of every storage buffer, by binding name, with
+    /// its element type: exactly the bytes a run uploads (the same seeds),
+    /// so another implementation can run on the same inputs.
+    pub fn input_contents(&self) -> Result<Vec<(String, String, Vec<u8>)>, GpuError> {
+        let (prepared, _) = prepare_buffers(self)?;
+        Ok(prepared
+            .into_iter()
+            .filter(|b| b.kind != BindingKind::Uniform)
+            .map(|b| (b.name, b.element, b.contents))
+            .collect())
+    }
+
     /// A spec with defaults: 3 warm-up and 20 timed dispatches, 10 s timeout,
     /// no arguments and no buffers yet.
     pub fn new(
@@ -731,6 +756,23 @@ fn prepare_buffers(bench: &Benchmark) -> Result<(Vec<PreparedBuffer>, Vec<String
                         }
                         let mut v = bytes.clone();
                         v.resize(len, 0);
+                        v
+                    }
+                    BufferInit::Values { values } => {
+                        let per = ty.lanes.max(1) as usize;
+                        if values.len() > (spec.elements as usize).saturating_mul(per) {
+                            return Err(GpuError::InvalidBenchmark(format!(
+                                "buffer {:?}: {} values given for {} elements",
+                                b.name,
+                                values.len(),
+                                spec.elements
+                            )));
+                        }
+                        let mut v = vec![0; len];
+                        let stride = ty.array_stride() as usize;
+                        for (i, chunk) in values.chunks(per).enumerate() {
+                            data::write_at(&mut v, i * stride, ty, chunk);
+                        }
                         v
                     }
                 }

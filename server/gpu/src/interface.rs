@@ -99,6 +99,15 @@ pub struct Binding {
     /// Fields of a uniform struct.
     #[serde(default)]
     pub fields: Vec<UniformField>,
+    /// A storage binding of a fixed number of elements that no kernel
+    /// parameter carries (a CUDA file-scope `__constant__`/`__device__`
+    /// variable): the buffer has exactly this many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// Its initial contents, one value per scalar lane in memory order
+    /// (the rest zero); absent: the caller decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<Vec<f64>>,
 }
 
 /// One field of a uniform struct.

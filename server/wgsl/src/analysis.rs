@@ -102,6 +102,17 @@ impl<'m> Analysis<'m> {
                 continue;
             }
             let callee_effects = self.effects(&callee);
+            // File-scope variables the callee writes (not through a parameter).
+            let global = |n: &String| {
+                !target.params.iter().any(|p| &p.name == n)
+                    && self.model.globals.iter().any(|g| &g.name == n)
+            };
+            effects
+                .written
+                .extend(callee_effects.written.iter().filter(|n| global(n)).cloned());
+            effects
+                .atomic
+                .extend(callee_effects.atomic.iter().filter(|n| global(n)).cloned());
             for (param, root) in target.params.iter().zip(roots) {
                 let Some(root) = root else { continue };
                 if callee_effects.written.contains(&param.name) {

@@ -29,6 +29,10 @@ pub struct Sidecar {
     pub blocks_per_workgroup_override: Option<String>,
     pub features: Vec<String>,
     pub bindings: Vec<SidecarBinding>,
+    /// The template arguments the kernel was compiled with, as C++ spells
+    /// them (`["float", "256"]`); empty for a kernel that is no template.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub instantiation: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +57,14 @@ pub struct SidecarBinding {
     pub size: Option<u64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<UniformField>,
+    /// A file-scope `__constant__`/`__device__` variable: its number of
+    /// elements (the buffer has exactly this many).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub length: Option<u64>,
+    /// Its initialiser's values, vector lanes flattened, in memory order
+    /// (the rest of the buffer is zero); absent when it has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial: Option<Vec<f64>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -57,8 +57,11 @@ pub fn clamp_counting_variant(wgsl: &str, sidecar: &Sidecar) -> Result<ClampCoun
         } else {
             String::new()
         };
+        // A file-scope variable is a fixed-size array: its outer length.
+        let length = fixed_length(wgsl, name)
+            .map_or_else(|| format!("arrayLength(&{name})"), |n| format!("{n}u"));
         text.push_str(&format!(
-            "\nfn {}(i: u32) -> u32 {{\n    let n = arrayLength(&{name});\n    if (i >= n) {{{count}\n        return n - 1u;\n    }}\n    return i;\n}}\n",
+            "\nfn {}(i: u32) -> u32 {{\n    let n = {length};\n    if (i >= n) {{{count}\n        return n - 1u;\n    }}\n    return i;\n}}\n",
             helper_name(name, *counting)
         ));
     }
@@ -69,6 +72,24 @@ pub fn clamp_counting_variant(wgsl: &str, sidecar: &Sidecar) -> Result<ClampCoun
         wgsl: text,
         group: 0,
         binding,
+    })
+}
+
+/// The outer length of the storage binding `name` when it is declared as a
+/// fixed-size array (`var<storage, read> c: array<array<f32, 4>, 3>;` → 3).
+fn fixed_length(wgsl: &str, name: &str) -> Option<u32> {
+    wgsl.lines().find_map(|line| {
+        let line = line.trim();
+        if !line.starts_with("@group(") || !line.contains("var<storage") {
+            return None;
+        }
+        let ty = line
+            .split_once(&format!("> {name}: "))?
+            .1
+            .strip_suffix(';')?;
+        let inner = ty.strip_prefix("array<")?.strip_suffix('>')?;
+        let (_, n) = inner.rsplit_once(',')?;
+        n.trim().parse().ok()
     })
 }
 
@@ -174,6 +195,15 @@ fn matching(text: &str, open: usize, (open_char, close): (char, char)) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_size_bindings_clamp_to_their_outer_length() {
+        let wgsl = "@group(0) @binding(0) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read> c_w: array<array<f32, 4>, 3>;\n@group(0) @binding(3) var<storage, read_write> hits: array<atomic<u32>, 8>;";
+        assert_eq!(fixed_length(wgsl, "a"), None);
+        assert_eq!(fixed_length(wgsl, "c_w"), Some(3));
+        assert_eq!(fixed_length(wgsl, "hits"), Some(8));
+        assert_eq!(fixed_length(wgsl, "w"), None);
+    }
 
     #[test]
     fn indices_of_storage_bindings_are_routed_through_the_counting_clamp() {

@@ -42,6 +42,92 @@ pub enum AtomicRepr {
     /// A CUDA `float` stored as its bits in `atomic<u32>` (float atomics
     /// become compare-exchange loops).
     F32Bits,
+    /// An 8- or 16-bit integer (or `bool`) buffer packed into 32-bit words
+    /// (not an atomic in CUDA: the words are atomic so that threads writing
+    /// neighbouring elements do not lose each other's writes).
+    Packed(Packed),
+    /// Not memory: an 8- or 16-bit local variable held as an `i32` in the
+    /// type's range; every store narrows the value (C converts on store).
+    Narrow(Packed),
+}
+
+/// An element of a buffer packed 4 (8-bit) or 2 (16-bit) to a `u32` word,
+/// little-endian as in CUDA's memory: element `i` is bits
+/// `(i % n) * bits ..` of word `i / n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Packed {
+    pub bits: u8,
+    pub signed: bool,
+    /// C `bool`: a byte read as `!= 0`, written as 0 or 1.
+    pub boolean: bool,
+    /// The kernel writes the buffer: its words are `atomic<u32>`.
+    pub written: bool,
+    /// 1, or 4 for `uchar4`/`char4`: one element fills a word.
+    pub lanes: u8,
+}
+
+impl Packed {
+    /// The packed element type of a buffer of `base` (a normalized C type).
+    pub fn of(base: &str, written: bool) -> Option<Packed> {
+        let (bits, signed, boolean, lanes) = match base {
+            "uchar4" => (8, false, false, 4),
+            "char4" => (8, true, false, 4),
+            _ => {
+                let (bits, signed, boolean) = Self::scalar(base)?;
+                (bits, signed, boolean, 1)
+            }
+        };
+        Some(Packed {
+            bits,
+            signed,
+            boolean,
+            written,
+            lanes,
+        })
+    }
+
+    fn scalar(base: &str) -> Option<(u8, bool, bool)> {
+        Some(match base {
+            // nvcc's `char` is signed on every host it supports but Arm's;
+            // x86-64 and the CUDA ABI make it signed.
+            "char" | "signed char" | "int8_t" => (8, true, false),
+            "unsigned char" | "uint8_t" | "uchar" => (8, false, false),
+            "short" | "signed short" | "short int" | "int16_t" => (16, true, false),
+            "unsigned short" | "unsigned short int" | "uint16_t" | "ushort" => (16, false, false),
+            "bool" => (8, false, true),
+            _ => return None,
+        })
+    }
+
+    /// One lane of a vector element (what a component holds).
+    pub fn lane(&self) -> Packed {
+        Packed { lanes: 1, ..*self }
+    }
+
+    /// The C type's name, for comments.
+    pub fn describe(&self) -> &'static str {
+        match (self.bits, self.signed, self.boolean) {
+            _ if self.lanes == 4 && self.signed => "char4",
+            _ if self.lanes == 4 => "uchar4",
+            (_, _, true) => "bool",
+            (8, true, _) => "8-bit signed",
+            (8, false, _) => "8-bit unsigned",
+            (_, true, _) => "16-bit signed",
+            _ => "16-bit unsigned",
+        }
+    }
+
+    /// The value type of an element in WGSL: C promotes 8- and 16-bit
+    /// integers to `int`.
+    pub fn value_type(&self) -> Ty {
+        if self.boolean {
+            Ty::BOOL
+        } else if self.lanes > 1 {
+            Ty::Vector(Scalar::I32, self.lanes)
+        } else {
+            Ty::I32
+        }
+    }
 }
 
 /// A CUDA pointer that the compiler tracks statically: an array (a storage
@@ -180,6 +266,9 @@ pub enum Sym {
     /// (`cg::thread_block cta = cg::this_thread_block();`): no WGSL value;
     /// its methods lower to barriers and builtins.
     ThreadBlock,
+    /// A warp tile of the thread block (`thread_block_tile<32>`): no WGSL
+    /// value; its methods lower to warp intrinsics (`groups.rs`).
+    Tile,
     /// A pointer variable: a view into an array. When `offset_var` is set the
     /// view can move (`p += n`): the variable holds the element offset.
     Pointer {
@@ -204,6 +293,16 @@ pub struct Specialization {
     pub wgsl_name: String,
     pub ret: Ty,
     pub effectful: bool,
+}
+
+/// One file-scope variable bound as a storage buffer.
+#[derive(Clone, Debug)]
+pub struct DeviceGlobal {
+    pub name: String,
+    pub sym: Sym,
+    /// `var<storage, ...> NAME: TYPE;` without the `@group/@binding`.
+    pub decl: String,
+    pub binding: crate::bindings::SidecarBinding,
 }
 
 /// Module-level state while one kernel is compiled.
@@ -246,6 +345,13 @@ pub struct Module<'m> {
     /// Spans of the `for` statements emitted unrolled (main-file functions
     /// only, each once, in the order they were lowered).
     pub unrolled_loops: Vec<Span>,
+    /// The kernel's memory effects, device functions included (which
+    /// file-scope variables it writes or uses atomically).
+    pub kernel_effects: crate::analysis::Effects,
+    /// File-scope `__constant__`/`__device__` variables bound so far.
+    pub device_globals: Vec<DeviceGlobal>,
+    /// File-scope variables that could not be bound (already reported).
+    pub failed_globals: HashSet<String>,
 }
 
 impl<'m> Module<'m> {

@@ -123,10 +123,17 @@ impl FnLower<'_, '_> {
                 }
             }
             Index(..) | Member { .. } => {
-                if let Member { base, field, arrow: false } = &e.kind
-                    && !self.is_place_expr(base)
-                {
-                    let b = self.expr(base, out);
+                if let Member { base, field, arrow: false } = &e.kind {
+                    // The whole value, then its component (a packed `uchar4`
+                    // element is unpacked first).
+                    let b = if self.is_place_expr(base) {
+                        match self.place(base, out) {
+                            Some(p) => self.read_place(&p),
+                            None => return Val::error(),
+                        }
+                    } else {
+                        self.expr(base, out)
+                    };
                     return self.component(b, field, e.span);
                 }
                 match self.place(e, out) {
@@ -156,6 +163,21 @@ impl FnLower<'_, '_> {
                     );
                 }
                 let v = self.expr(expr, out);
+                // `(unsigned char)x`, `(short)x`: the value C's promotion
+                // gives back, an `int` in the narrow type's range.
+                let target = self.subst_type(ty);
+                if target.pointer == 0
+                    && let Some(k) = crate::context::Packed::of(
+                        &cudalens_syntax::types::normalize_base(&target.base),
+                        false,
+                    )
+                    && !k.boolean
+                {
+                    if v.is_error() {
+                        return v;
+                    }
+                    return self.narrow(v, k, e.span);
+                }
                 let to = self.map_type(ty, e.span);
                 if to == Ty::Void {
                     return Val::void();
@@ -236,6 +258,19 @@ impl FnLower<'_, '_> {
         match self.lookup(name).cloned() {
             Some(Sym::Value { wgsl, ty, .. }) => Val::atom(wgsl, ty),
             Some(Sym::Const(v)) => v,
+            // A `__shared__` scalar or vector: its value.
+            Some(Sym::Array {
+                wgsl,
+                ty,
+                mutable,
+                atomic,
+                ..
+            }) if ty.is_value() && ty != Ty::Error => self.read_place(&Place {
+                text: wgsl,
+                ty,
+                atomic,
+                mutable,
+            }),
             Some(Sym::Array {
                 wgsl,
                 ty,
@@ -256,6 +291,10 @@ impl FnLower<'_, '_> {
                 })
             }
             Some(Sym::Pointer { view, .. }) => Val::pointer(view),
+            Some(Sym::Tile) => self.error(
+                span,
+                format!("the tile `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`, `shfl*`, `any`, `all`, `ballot`, `meta_group_rank`)"),
+            ),
             Some(Sym::ThreadBlock) => self.error(
                 span,
                 format!("the cooperative group `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`) and `cg::sync`"),
@@ -288,6 +327,9 @@ impl FnLower<'_, '_> {
             return Val::konst(Konst::Int(*v), s);
         }
         let model = self.m.model;
+        if self.m.failed_globals.contains(name) {
+            return Val::error();
+        }
         if let Some(g) = model.globals.iter().find(|g| g.name == name) {
             if g.dims.is_empty()
                 && g.ty.pointer == 0
@@ -304,7 +346,7 @@ impl FnLower<'_, '_> {
             }
             return self.error(
                 span,
-                format!("file-scope variable `{name}` (`__constant__`/`__device__` memory) is not supported: pass it as a kernel parameter"),
+                format!("file-scope variable `{name}` (`__constant__`/`__device__` memory) cannot be used here: only scalars, vectors and fixed-size arrays of them named in a function body become bindings"),
             );
         }
         if self.m.model.function(name).is_some() {
@@ -700,6 +742,9 @@ impl FnLower<'_, '_> {
 
     /// A statement-level expression: assignments and calls become statements.
     pub fn expr_stmt(&mut self, e: &Expr, out: &mut Vec<WStmt>) {
+        if self.misparsed_tile_decl(e) {
+            return;
+        }
         match &e.kind {
             ExprKind::Assign(op, target, value) => {
                 self.assign(*op, target, value, e.span, out);
@@ -775,7 +820,9 @@ impl FnLower<'_, '_> {
                 self.write_place(&place, v, out);
             }
             Some(op) => {
-                if let Some(repr) = place.atomic {
+                if let Some(repr) = place.atomic
+                    && !matches!(repr, AtomicRepr::Packed(_) | AtomicRepr::Narrow(_))
+                {
                     let name = match op {
                         BinOp::Add => "atomicAdd",
                         BinOp::Sub => "atomicSub",
@@ -927,7 +974,9 @@ impl FnLower<'_, '_> {
             Konst::Int(1),
             if s == Scalar::Bool { Scalar::I32 } else { s },
         );
-        if let Some(repr) = place.atomic {
+        if let Some(repr) = place.atomic
+            && !matches!(repr, AtomicRepr::Packed(_) | AtomicRepr::Narrow(_))
+        {
             let name = if increment { "atomicAdd" } else { "atomicSub" };
             let old = self.atomic_rmw(name, &place, repr, one.clone(), span, out, want_value);
             if !want_value {
@@ -947,7 +996,7 @@ impl FnLower<'_, '_> {
         } else {
             None
         };
-        if s.is_int() {
+        if s.is_int() && place.atomic.is_none() {
             out.push(WStmt::line(format!(
                 "{}{};",
                 place.text,
@@ -1085,13 +1134,26 @@ impl FnLower<'_, '_> {
             } => {
                 let bp = self.place(base, out)?;
                 match (&bp.ty, field.as_str()) {
+                    // A component of a packed `uchar4` buffer element would
+                    // need a read-modify-write of its word.
+                    (Ty::Vector(..), _) if matches!(bp.atomic, Some(AtomicRepr::Packed(_))) => {
+                        self.m.error(
+                            e.span,
+                            "a component store into a `uchar4`/`char4` buffer element is not supported: store the whole element",
+                        );
+                        None
+                    }
                     (Ty::Vector(s, n), "x" | "y" | "z" | "w")
                         if ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
                     {
                         Some(Place {
                             text: format!("{}.{field}", bp.text),
                             ty: Ty::Scalar(*s),
-                            atomic: None,
+                            // A component of a narrow vector narrows too.
+                            atomic: match bp.atomic {
+                                Some(AtomicRepr::Narrow(k)) => Some(AtomicRepr::Narrow(k.lane())),
+                                _ => None,
+                            },
                             mutable: bp.mutable,
                         })
                     }
@@ -1367,6 +1429,31 @@ impl FnLower<'_, '_> {
         p
     }
 
+    /// `v` converted to the 8- or 16-bit type `k` (as C converts on a cast
+    /// or a store), as the `int` C's promotion gives back: the low bits,
+    /// masked (unsigned) or sign-extended (signed).
+    pub fn narrow(&mut self, v: Val, k: crate::context::Packed, span: Span) -> Val {
+        let ty = k.value_type();
+        let wide = self.explicit_cast(v, &ty, span);
+        if wide.is_error() {
+            return wide;
+        }
+        let bits = k.bits;
+        let mask = (1u32 << bits) - 1;
+        let text = if k.signed {
+            format!("extractBits({}, 0u, {bits}u)", wide.text)
+        } else if k.lanes > 1 {
+            format!(
+                "({} & {}({mask}))",
+                wide.operand(&[Prec::Primary, Prec::Unary]),
+                ty.wgsl()
+            )
+        } else {
+            format!("({} & {mask})", wide.operand(&[Prec::Primary, Prec::Unary]))
+        };
+        Val::atom(text, ty)
+    }
+
     // ---- memory access ------------------------------------------------------------
 
     pub fn read_place(&mut self, p: &Place) -> Val {
@@ -1378,6 +1465,44 @@ impl FnLower<'_, '_> {
                 format!("bitcast<f32>(atomicLoad(&{}))", p.text),
                 p.ty.clone(),
             ),
+            Some(AtomicRepr::Packed(k)) => {
+                let Some((word, offset)) = packed_word(&p.text, k) else {
+                    return self.error(
+                        Span::new(0, 0),
+                        "internal error: a packed element without an index",
+                    );
+                };
+                let word = if k.written {
+                    format!("atomicLoad(&{word})")
+                } else {
+                    word
+                };
+                let bits = k.bits;
+                if k.lanes == 4 {
+                    return if k.signed {
+                        Val::atom(format!("unpack4xI8({word})"), k.value_type())
+                    } else {
+                        Val::atom(format!("vec4<i32>(unpack4xU8({word}))"), k.value_type())
+                    };
+                }
+                if k.boolean {
+                    Val::new(
+                        format!("extractBits({word}, {offset}, {bits}u) != 0u"),
+                        Ty::BOOL,
+                        Prec::Rel,
+                    )
+                } else if k.signed {
+                    Val::atom(
+                        format!("extractBits(bitcast<i32>({word}), {offset}, {bits}u)"),
+                        Ty::I32,
+                    )
+                } else {
+                    Val::atom(
+                        format!("i32(extractBits({word}, {offset}, {bits}u))"),
+                        Ty::I32,
+                    )
+                }
+            }
             _ => Val::atom(p.text.clone(), p.ty.clone()),
         }
     }
@@ -1391,10 +1516,77 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::F32Bits) => {
                 format!("atomicStore(&{}, bitcast<u32>({}));", p.text, v.text)
             }
+            Some(AtomicRepr::Narrow(k)) => {
+                let v = self.narrow(v, k, Span::new(0, 0));
+                format!("{} = {};", p.text, v.text)
+            }
+            Some(AtomicRepr::Packed(k)) => {
+                let Some((word, offset)) = packed_word(&p.text, k) else {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a packed element without an index",
+                    );
+                    return;
+                };
+                if !k.written {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a store to a read-only packed buffer",
+                    );
+                    return;
+                }
+                if k.lanes == 4 {
+                    // The element is the word: packing truncates each lane to
+                    // its low 8 bits, as C converts on the store.
+                    let packed = if k.signed {
+                        format!("pack4xI8({})", v.text)
+                    } else {
+                        format!("pack4xU8(vec4<u32>({}))", v.text)
+                    };
+                    out.push(WStmt::line(format!("atomicStore(&{word}, {packed});")));
+                    return;
+                }
+                // Clear the element's bits, then set them: each thread only
+                // touches its own element's bits, so writes to neighbours
+                // sharing the word are not lost.
+                let value = if k.boolean {
+                    format!("select(0u, 1u, {})", v.text)
+                } else {
+                    format!("u32({})", v.text)
+                };
+                // The value first: it may read the element being replaced.
+                let offset_var = self.fresh("shift");
+                let bits_var = self.fresh("bits");
+                let mask = (1u32 << k.bits) - 1;
+                out.push(WStmt::line(format!("let {offset_var} = {offset};")));
+                out.push(WStmt::line(format!(
+                    "let {bits_var} = ({value} & {mask}u) << {offset_var};"
+                )));
+                out.push(WStmt::line(format!(
+                    "atomicAnd(&{word}, ~({mask}u << {offset_var}));"
+                )));
+                out.push(WStmt::line(format!("atomicOr(&{word}, {bits_var});")));
+                return;
+            }
             None => format!("{} = {};", p.text, v.text),
         };
         out.push(WStmt::line(line));
     }
+}
+
+/// The word (`buf[w]`) and bit offset of the packed element `buf[i]`.
+fn packed_word(text: &str, k: crate::context::Packed) -> Option<(String, String)> {
+    let (base, rest) = text.split_once('[')?;
+    let index = rest.strip_suffix(']')?;
+    if k.lanes == 4 {
+        // One element per word.
+        return Some((format!("{base}[u32({index})]"), "0u".to_string()));
+    }
+    let (per_word_log2, lane_mask) = if k.bits == 8 { (2, 3) } else { (1, 1) };
+    Some((
+        format!("{base}[u32({index}) >> {per_word_log2}u]"),
+        format!("(u32({index}) & {lane_mask}u) * {}u", k.bits),
+    ))
 }
 
 fn fold_arith(op: BinOp, a: Konst, b: Konst, s: Scalar) -> Option<Konst> {

@@ -286,6 +286,7 @@ impl FnLower<'_, '_> {
     ) -> Specialization {
         let body = f.body.as_deref();
         let mut sub = FnLower::new(&mut *self.m, &f.name, body, false);
+        sub.declare_device_globals(&f.params, body);
         sub.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         for (name, v) in values {
             sub.declare(name, Sym::Const(Val::konst(Konst::Int(*v), Scalar::I32)));

@@ -97,6 +97,9 @@ impl FnLower<'_, '_> {
         span: Span,
         out: &mut Vec<WStmt>,
     ) -> Option<Val> {
+        if let Some(v) = self.tile_call(name, args, span, out) {
+            return Some(v);
+        }
         let is_block = |this: &Self, e: &Expr| {
             e.as_ident()
                 .is_some_and(|n| matches!(this.lookup(n), Some(Sym::ThreadBlock)))
@@ -274,15 +277,22 @@ impl FnLower<'_, '_> {
                 }
                 Val::void()
             }
+            // `_block` and `_system` scopes: one dispatch's storage atomics
+            // are device-wide, which covers the block, and nothing outside
+            // the dispatch (the host, other GPUs) touches its buffers.
             "atomicAdd" | "atomicSub" | "atomicMin" | "atomicMax" | "atomicAnd" | "atomicOr"
-            | "atomicXor" | "atomicExch" | "atomicAdd_block" | "atomicAdd_system" => {
-                self.atomic_call(name, args, span, out)
+            | "atomicXor" | "atomicExch" | "atomicAdd_block" | "atomicAdd_system"
+            | "atomicSub_block" | "atomicSub_system" | "atomicMin_block" | "atomicMin_system"
+            | "atomicMax_block" | "atomicMax_system" | "atomicAnd_block" | "atomicAnd_system"
+            | "atomicOr_block" | "atomicOr_system" | "atomicXor_block" | "atomicXor_system"
+            | "atomicExch_block" | "atomicExch_system" => self.atomic_call(name, args, span, out),
+            "atomicCAS" | "atomicCAS_block" | "atomicCAS_system" => {
+                self.atomic_cas(args, span, out)
             }
-            "atomicCAS" => self.atomic_cas(args, span, out),
-            "atomicInc" | "atomicDec" => self.error(
-                span,
-                format!("`{name}` (wrapping atomic) is not supported yet"),
-            ),
+            "atomicInc" | "atomicDec" | "atomicInc_block" | "atomicInc_system"
+            | "atomicDec_block" | "atomicDec_system" => {
+                self.atomic_wrapping(name.starts_with("atomicInc"), args, span, out)
+            }
             "__shfl_sync" | "__shfl_down_sync" | "__shfl_up_sync" | "__shfl_xor_sync"
             | "__shfl" | "__shfl_down" | "__shfl_up" | "__shfl_xor" => {
                 self.shuffle(name, args, span, out)
@@ -571,6 +581,26 @@ impl FnLower<'_, '_> {
         let digits = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
         let lanes: u8 = digits.parse().ok()?;
         let base = &rest[..rest.len() - digits.len()];
+        // `make_uchar4(r, g, b, a)`: each lane narrowed as C converts.
+        if lanes == 4 && matches!(base, "uchar" | "char") {
+            if !self.arity(name, args, 4, span) {
+                return Some(Val::error());
+            }
+            let k = crate::context::Packed::of(
+                if base == "uchar" { "uchar4" } else { "char4" },
+                false,
+            )?;
+            let vals = self.args(args, out);
+            let parts: Vec<String> = vals
+                .into_iter()
+                .map(|v| self.narrow(v, k.lane(), span).text)
+                .collect();
+            let ty = k.value_type();
+            return Some(Val::atom(
+                format!("{}({})", ty.wgsl(), parts.join(", ")),
+                ty,
+            ));
+        }
         let s = match base {
             "float" => Scalar::F32,
             "int" => Scalar::I32,
@@ -721,6 +751,13 @@ impl FnLower<'_, '_> {
             mutable: p.mutable,
         };
         match place.atomic {
+            Some(AtomicRepr::Packed(_) | AtomicRepr::Narrow(_)) => {
+                self.m.error(
+                    span,
+                    "atomic operations on 8- or 16-bit (or `bool`) buffers and variables are not supported",
+                );
+                None
+            }
             Some(repr) if place.mutable => Some((place, repr)),
             _ => {
                 self.m.error(span, "atomic operation on memory that cannot be declared atomic (only 32-bit integers and floats in storage or shared arrays)");
@@ -757,8 +794,20 @@ impl FnLower<'_, '_> {
             "atomicXor" => "atomicXor",
             _ => "atomicExchange",
         };
-        let r = self.atomic_rmw(wgsl, &place, repr, v, span, out, true);
-        self.last_effectful = r.text.starts_with("atomic");
+        let mut r = self.atomic_rmw(wgsl, &place, repr, v, span, out, true);
+        // An unused float exchange: the bare atomic (`bitcast` must be used).
+        if discarded
+            && let Some(inner) = r
+                .text
+                .strip_prefix("bitcast<f32>(")
+                .and_then(|t| t.strip_suffix(')'))
+        {
+            r = Val::atom(inner.to_string(), Ty::U32);
+        }
+        // A native atomic (`atomicAdd(...)`, `bitcast<f32>(atomicExchange(...))`)
+        // must stay even when its value is unused; emulated ones are already
+        // statements.
+        self.last_effectful = r.text.contains("atomic");
         r
     }
 
@@ -777,6 +826,12 @@ impl FnLower<'_, '_> {
         want_value: bool,
     ) -> Val {
         let result = match repr {
+            AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) => {
+                return self.error(
+                    span,
+                    "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
+                );
+            }
             AtomicRepr::Native(Scalar::F32)
                 if !matches!(wgsl, "atomicAdd" | "atomicSub" | "atomicExchange") =>
             {
@@ -976,6 +1031,65 @@ impl FnLower<'_, '_> {
             ],
         ));
         Val::atom(old, Ty::Scalar(s))
+    }
+
+    /// `atomicInc(p, v)`: `*p = (old >= v) ? 0 : old + 1`; `atomicDec(p, v)`:
+    /// `*p = (old == 0 || old > v) ? v : old - 1`, both on `unsigned int`
+    /// and returning the old value: a compare-exchange loop (WGSL has no
+    /// wrapping atomics).
+    fn atomic_wrapping(
+        &mut self,
+        increment: bool,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
+        let name = if increment { "atomicInc" } else { "atomicDec" };
+        if !self.arity(name, args, 2, span) {
+            return Val::error();
+        }
+        let Some((place, repr)) = self.atomic_place(&args[0], span, out) else {
+            return Val::error();
+        };
+        if repr != AtomicRepr::Native(Scalar::U32) {
+            return self.error(span, format!("`{name}` needs an `unsigned int` location"));
+        }
+        let bound = self.expr(&args[1], out);
+        let bound = self.convert(bound, &Ty::U32, span);
+        let bound = self.materialize(bound, "bound", out);
+        let old = self.fresh("old");
+        let r = self.fresh("swap");
+        let next = if increment {
+            format!("select({old} + 1u, 0u, {old} >= {})", bound.text)
+        } else {
+            format!(
+                "select({old} - 1u, {b}, {old} == 0u || {old} > {b})",
+                b = bound.text
+            )
+        };
+        out.push(WStmt::Comment(format!(
+            "`{name}`: a compare-exchange loop (WGSL has no wrapping atomics)"
+        )));
+        out.push(WStmt::line(format!(
+            "var {old}: u32 = atomicLoad(&{});",
+            place.text
+        )));
+        out.push(WStmt::Block(
+            "loop".into(),
+            vec![
+                WStmt::line(format!(
+                    "let {r} = atomicCompareExchangeWeak(&{}, {old}, {next});",
+                    place.text
+                )),
+                WStmt::If {
+                    cond: format!("{r}.exchanged"),
+                    then: vec![WStmt::line("break;")],
+                    els: vec![],
+                },
+                WStmt::line(format!("{old} = {r}.old_value;")),
+            ],
+        ));
+        Val::atom(old, Ty::U32)
     }
 }
 

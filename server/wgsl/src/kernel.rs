@@ -15,7 +15,7 @@ use crate::bindings::{
     BLOCKS_PER_WORKGROUP_OVERRIDE, BindingKind, GRID_DIM_FIELD, GRID_DIM_MEMBER,
     GRID_LAYOUT_OVERRIDE, Sidecar, SidecarBinding, UniformField, layout_uniform,
 };
-use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, PtrVal, Sym, Val};
+use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, Packed, PtrVal, Sym, Val};
 use crate::diag::TranspileDiagnostic;
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
@@ -81,6 +81,9 @@ pub fn compile_kernel_recording(
         dynamic_shared_default_bytes: 0,
         unrolled_loops: Vec::new(),
         block: [1; 3],
+        kernel_effects: Default::default(),
+        device_globals: Vec::new(),
+        failed_globals: HashSet::new(),
     };
     let (block, block_source) = block_size(model, f, opts);
     m.block = block;
@@ -92,6 +95,7 @@ pub fn compile_kernel_recording(
         .unwrap_or(u64::from(block[0] * block[1] * block[2]) * 4);
 
     let effects = m.analysis.effects(kernel);
+    m.kernel_effects = effects.clone();
     for (span, msg) in std::mem::take(&mut m.analysis.recursion) {
         m.error(span, msg);
     }
@@ -103,6 +107,10 @@ pub fn compile_kernel_recording(
         p.ty.pointer > 0
             && (effects.written.contains(&p.name) || effects.atomic.contains(&p.name))
             && read.contains(&p.name)
+    }) || model.globals.iter().any(|g| {
+        // A written file-scope `__device__` variable (a storage binding), read
+        // anywhere: conservatively, barriers order storage too.
+        !g.shared && !f.params.iter().any(|p| p.name == g.name) && effects.written.contains(&g.name)
     });
     warn_volatile(&mut m, f);
     for reserved in ["params", "Params"] {
@@ -111,6 +119,7 @@ pub fn compile_kernel_recording(
     let entry_name = m.module_name(kernel);
 
     let mut lower = FnLower::new(&mut m, kernel, f.body.as_deref(), true);
+    lower.declare_device_globals(&f.params, f.body.as_deref());
     let instantiation = bind_template(&mut lower, f, opts);
 
     // Parameters: pointers → storage bindings, scalars → the uniform struct.
@@ -134,6 +143,39 @@ pub fn compile_kernel_recording(
             binding_decls.push(decl);
             bindings.push(binding);
         } else {
+            // An 8- or 16-bit scalar: an `i32` member, narrowed on load (the
+            // runner writes what it is given) and on every store.
+            let narrow_ty = lower.subst_type(&p.ty);
+            if narrow_ty.pointer == 0
+                && let Some(k) = Packed::of(&normalize_base(&narrow_ty.base), false)
+                && !k.boolean
+                && k.lanes == 1
+            {
+                let member = wgsl_ident(&p.name);
+                let local = lower.local_name(&p.name);
+                let load = lower.narrow(
+                    Val::atom(format!("params.{member}"), Ty::I32),
+                    k,
+                    p.name_span,
+                );
+                param_prologue.push(WStmt::line(format!(
+                    "var {local}: i32 = {}; // {}",
+                    load.text,
+                    k.describe()
+                )));
+                lower.declare(
+                    &p.name,
+                    Sym::Array {
+                        wgsl: local,
+                        ty: Ty::I32,
+                        mutable: true,
+                        atomic: Some(AtomicRepr::Narrow(k)),
+                        module_scope: false,
+                    },
+                );
+                uniform_members.push((member, p.name.clone(), Ty::I32, Some(index)));
+                continue;
+            }
             let ty = lower.map_type(&p.ty, p.name_span);
             if !ty.is_value() || ty == Ty::Error {
                 continue;
@@ -184,6 +226,17 @@ pub fn compile_kernel_recording(
     }
 
     // ---- assemble the module ------------------------------------------------
+    // File-scope variables bind after the parameters, in the order first used.
+    let mut global_decls = Vec::new();
+    for g in std::mem::take(&mut m.device_globals) {
+        let mut binding = g.binding;
+        binding.binding = bindings.len() as u32;
+        global_decls.push(format!(
+            "@group(0) @binding({}) {}",
+            binding.binding, g.decl
+        ));
+        bindings.push(binding);
+    }
     let uniform_binding = bindings.len() as u32;
     let mut text = String::new();
     let file = opts.source_name.as_deref().unwrap_or("<source>");
@@ -234,6 +287,13 @@ pub fn compile_kernel_recording(
         text.push_str(decl);
         text.push('\n');
     }
+    if !global_decls.is_empty() {
+        text.push_str("// File-scope `__constant__`/`__device__` variables (filled by the runner from\n// their initialisers, or as the host fills them).\n");
+        for decl in &global_decls {
+            text.push_str(decl);
+            text.push('\n');
+        }
+    }
     text.push_str(&format!(
         "@group(0) @binding({uniform_binding}) var<uniform> params: Params;\n"
     ));
@@ -274,11 +334,15 @@ pub fn compile_kernel_recording(
         "@builtin(workgroup_id) workgroup_id: vec3<u32>",
         "@builtin(num_workgroups) num_workgroups: vec3<u32>",
     ];
+    // The subgroup builtins need the capability even when no subgroup
+    // operation does (`warpSize` alone, as llm.c's matmul_backward_bias_kernel4).
     if m.uses.warp_size && m.opts.subgroup_size.is_none() {
         entry_params.push("@builtin(subgroup_size) subgroup_size_in: u32");
+        m.needs.subgroups = true;
     }
     if m.uses.lane_id {
         entry_params.push("@builtin(subgroup_invocation_id) subgroup_lane_in: u32");
+        m.needs.subgroups = true;
     }
     for p in entry_params {
         text.push_str(&format!("    {p},\n"));
@@ -316,6 +380,8 @@ pub fn compile_kernel_recording(
                 param_index: mem.param_index,
             })
             .collect(),
+        length: None,
+        initial: None,
     });
     let sidecar = Sidecar {
         source_kernel: kernel.to_string(),
@@ -332,6 +398,7 @@ pub fn compile_kernel_recording(
         blocks_per_workgroup_override: mergeable.then(|| BLOCKS_PER_WORKGROUP_OVERRIDE.into()),
         features: m.needs.feature_names(),
         bindings: sidecar_bindings,
+        instantiation,
     };
     Ok(TranspileOutput {
         wgsl: text,
@@ -442,9 +509,23 @@ fn storage_param(
         );
         return None;
     }
-    let elem = lower.map_type(&p.ty.pointee(), p.name_span);
+    // 8- and 16-bit integers and `bool`: packed into `u32` words.
+    let pointee = lower.subst_type(&p.ty.pointee());
+    let packed = if pointee.pointer == 0 {
+        Packed::of(
+            &normalize_base(&pointee.base),
+            effects.written.contains(&p.name),
+        )
+    } else {
+        None
+    };
+    let elem = match packed {
+        Some(k) => k.value_type(),
+        None => lower.map_type(&p.ty.pointee(), p.name_span),
+    };
     match &elem {
         Ty::Error => return None,
+        _ if packed.is_some() => {}
         Ty::Scalar(Scalar::Bool) => {
             lower.m.error(
                 p.name_span,
@@ -468,7 +549,16 @@ fn storage_param(
         _ => {}
     }
     let written = effects.written.contains(&p.name);
-    let atomic = if effects.atomic.contains(&p.name) {
+    let atomic = if let Some(k) = packed {
+        if effects.atomic.contains(&p.name) {
+            lower.m.error(
+                p.name_span,
+                "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
+            );
+            return None;
+        }
+        Some(AtomicRepr::Packed(k))
+    } else if effects.atomic.contains(&p.name) {
         match elem {
             Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
             Ty::Scalar(Scalar::F32) if lower.m.opts.float_atomics => {
@@ -489,10 +579,17 @@ fn storage_param(
     let wgsl = lower.m.module_name(&p.name);
     let ty = Ty::RuntimeArray(Box::new(elem.clone()));
     let access = if written { "read_write" } else { "read" };
-    let decl = format!(
+    let mut decl = format!(
         "@group(0) @binding({binding}) var<storage, {access}> {wgsl}: {};",
         storage_type(&ty, atomic)
     );
+    if let Some(k) = packed {
+        decl.push_str(&if k.lanes == 4 {
+            format!(" // {} elements, one to a word", k.describe())
+        } else {
+            format!(" // {} elements, {} to a word", k.describe(), 32 / k.bits)
+        });
+    }
     if lower.assigned.contains(&p.name) {
         // The kernel moves this pointer (`x += offset`): track its offset.
         let var = lower.fresh(&format!("{wgsl}_offset"));
@@ -542,6 +639,8 @@ fn storage_param(
             param_index: Some(index),
             size: None,
             fields: Vec::new(),
+            length: None,
+            initial: None,
         },
     ))
 }

@@ -20,6 +20,8 @@ pub mod diag;
 pub mod emit;
 mod expr;
 mod functions;
+mod globals;
+mod groups;
 mod instantiate;
 mod intrinsics;
 mod kernel;

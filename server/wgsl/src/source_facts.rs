@@ -32,6 +32,63 @@ pub fn is_group_sync(callee: &str) -> bool {
     strip_cg(callee) == "sync" || callee.trim_end().ends_with(".sync")
 }
 
+/// Whether `name` is a struct whose conversion operator hands out the
+/// block's dynamic shared memory, as the CUDA samples' `SharedMemory<T>`:
+/// `struct SharedMemory { __device__ operator T *() { extern __shared__ int
+/// __smem[]; return (T *)__smem; } }`. The model keeps no member
+/// functions, so the struct's text is read: its body must declare an
+/// `extern __shared__` array, have a conversion `operator`, and hold no
+/// fields or other functions that could do something else.
+pub fn is_shared_memory_accessor(texts: &SourceTexts<'_>, name: &str) -> bool {
+    std::iter::once(texts.main)
+        .chain(texts.headers.values().map(|t| &**t))
+        .any(|text| struct_bodies(text, name).any(accessor_body))
+}
+
+/// The bodies (between the braces) of `struct NAME { ... }` and its
+/// specialisations `struct NAME<...> { ... }` in `text`.
+fn struct_bodies<'t>(text: &'t str, name: &'t str) -> impl Iterator<Item = &'t str> + 't {
+    text.match_indices("struct").filter_map(move |(at, _)| {
+        let rest = &text[at + "struct".len()..];
+        let after = rest.trim_start().strip_prefix(name)?;
+        if after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
+            return None;
+        }
+        let open = after.find('{')?;
+        // Only template arguments may sit between the name and the brace.
+        let between = after[..open].trim();
+        if !(between.is_empty() || between.starts_with('<') && between.ends_with('>')) {
+            return None;
+        }
+        let body = &after[open + 1..];
+        let mut depth = 1usize;
+        for (i, c) in body.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(&body[..i]);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    })
+}
+
+/// A body made only of conversion operators that return a cast of an
+/// `extern __shared__` array they declare.
+fn accessor_body(body: &str) -> bool {
+    let operators = body.matches("operator").count();
+    operators > 0
+        && body.matches("extern __shared__").count() == operators
+        && body.matches("return").count() == operators
+        // Nothing else: each operator's body has one declaration and one return.
+        && body.matches(';').count() == 2 * operators
+}
+
 /// Whether `f` writes its parameter `p` and `p` may be a reference
 /// (`v = ...`, `v.x = ...`, `v++`, or its address taken).
 pub fn writes_reference(texts: &SourceTexts<'_>, f: &Function, p: &Param) -> bool {

@@ -603,7 +603,24 @@ impl FnLower<'_, '_> {
             return;
         }
         if d.shared {
-            self.shared_decl(d);
+            self.shared_decl(d, false);
+            return;
+        }
+        if d.ty.pointer == 0 && d.dims.is_empty() && self.is_tile_decl(&d.ty.base, d.init.as_ref())
+        {
+            let size =
+                d.ty.template_args
+                    .first()
+                    .and_then(|a| a.trim().parse().ok());
+            match &d.init {
+                Some(init) => self.tile_decl(&d.name, size, init, d.span),
+                None => {
+                    self.m.error(
+                        d.span,
+                        "a `thread_block_tile` must be initialised with `tiled_partition<32>(block)`",
+                    );
+                }
+            }
             return;
         }
         if crate::source_facts::is_thread_block_type(&d.ty.base)
@@ -644,6 +661,46 @@ impl FnLower<'_, '_> {
             self.m
                 .error(d.span, "arrays of pointers cannot be expressed in WGSL");
             return;
+        }
+        // An 8- or 16-bit scalar local: an `i32` every store narrows.
+        if d.dims.is_empty() && d.ctor_args.is_none() {
+            let t = self.subst_type(&d.ty);
+            if let Some(k) =
+                crate::context::Packed::of(&cudalens_syntax::types::normalize_base(&t.base), false)
+                && !k.boolean
+            {
+                let init = match &d.init {
+                    Some(init) => {
+                        let v = self.expr(init, out);
+                        if v.is_error() {
+                            Val::error()
+                        } else {
+                            self.narrow(v, k, d.span)
+                        }
+                    }
+                    None => zero_value(&k.value_type()),
+                };
+                let name = self.local_name(&d.name);
+                if !init.is_error() {
+                    out.push(WStmt::line(format!(
+                        "var {name}: {} = {}; // {}",
+                        k.value_type().wgsl(),
+                        init.text,
+                        k.describe()
+                    )));
+                }
+                self.declare(
+                    &d.name,
+                    Sym::Array {
+                        wgsl: name,
+                        ty: k.value_type(),
+                        mutable: !(d.ty.is_const || d.constexpr),
+                        atomic: Some(AtomicRepr::Narrow(k)),
+                        module_scope: false,
+                    },
+                );
+                return;
+            }
         }
         let auto = d.ty.base == "auto";
         let mut init_val: Option<Val> = None;
@@ -743,7 +800,12 @@ impl FnLower<'_, '_> {
 
     /// The declared type with its array dimensions; `[]` takes the
     /// initializer's length or, for `extern __shared__`, `open_len`.
-    fn array_type(&mut self, d: &VarDecl, elem: Ty, open_len: Option<ArrayLen>) -> Option<Ty> {
+    pub(crate) fn array_type(
+        &mut self,
+        d: &VarDecl,
+        elem: Ty,
+        open_len: Option<ArrayLen>,
+    ) -> Option<Ty> {
         let mut lens = Vec::new();
         for (i, dim) in d.dims.iter().enumerate() {
             match dim {
@@ -907,6 +969,42 @@ impl FnLower<'_, '_> {
             self.m.error(d.span, "a pointer must be initialized where it is declared (WGSL has no pointer variables)");
             return;
         };
+        // `T *s = SharedMemory<T>();`: the block's dynamic shared memory.
+        let accessor;
+        let init = match &init.kind {
+            ExprKind::Call(call)
+                if call.args.is_empty()
+                    && crate::source_facts::is_shared_memory_accessor(
+                        self.m.texts,
+                        call.callee.trim_start_matches("::"),
+                    ) =>
+            {
+                let name = format!("{}_smem", call.callee.trim_start_matches("::"));
+                let mut ty = d.ty.pointee();
+                ty.is_const = false;
+                let shared = VarDecl {
+                    name: name.clone(),
+                    name_span: d.name_span,
+                    span: d.span,
+                    ty,
+                    dims: vec![None],
+                    init: None,
+                    ctor_args: None,
+                    shared: true,
+                    is_extern: true,
+                    is_static: false,
+                    constexpr: false,
+                };
+                self.shared_decl(&shared, true);
+                accessor = Expr {
+                    kind: ExprKind::Ident(name),
+                    span: init.span,
+                    from_macro: init.from_macro,
+                };
+                &accessor
+            }
+            _ => init,
+        };
         let Some(mut view) = self.pointer(init, out) else {
             return;
         };
@@ -966,8 +1064,9 @@ impl FnLower<'_, '_> {
         );
     }
 
-    /// `__shared__` → a module-scope `var<workgroup>`.
-    fn shared_decl(&mut self, d: &VarDecl) {
+    /// `__shared__` → a module-scope `var<workgroup>`. A file-scope one
+    /// (`file_scope`) is declared once for every function that names it.
+    pub(crate) fn shared_decl(&mut self, d: &VarDecl, file_scope: bool) {
         if d.init.is_some() {
             self.m
                 .error(d.span, "`__shared__` variables cannot have initializers");
@@ -1003,18 +1102,23 @@ impl FnLower<'_, '_> {
         let Some(ty) = self.array_type(d, elem.clone(), open_len) else {
             return;
         };
-        let key = format!("{}::{}", self.function, d.name);
+        let scope = if file_scope {
+            ""
+        } else {
+            self.function.as_str()
+        };
+        let key = format!("{scope}::{}", d.name);
         if let Some(sym) = self.m.shared_vars.get(&key).cloned() {
             self.declare(&d.name, sym);
             return;
         }
-        let atomic = if self
-            .m
-            .analysis
-            .effects(&self.function)
-            .atomic
-            .contains(&d.name)
-        {
+        let atomic_use = if file_scope {
+            self.m.kernel_effects.atomic.contains(&d.name)
+        } else {
+            let function = self.function.clone();
+            self.m.analysis.effects(&function).atomic.contains(&d.name)
+        };
+        let atomic = if atomic_use {
             match elem {
                 Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
                 Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
@@ -1054,6 +1158,9 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         (Ty::RuntimeArray(e), _) => format!("array<{}>", storage_type(e, atomic)),
         (_, Some(AtomicRepr::Native(s))) => format!("atomic<{}>", s.wgsl()),
         (_, Some(AtomicRepr::F32Bits)) => "atomic<u32>".into(),
+        (_, Some(AtomicRepr::Packed(p))) if p.written => "atomic<u32>".into(),
+        (_, Some(AtomicRepr::Packed(_))) => "u32".into(),
+        (_, Some(AtomicRepr::Narrow(_))) => "i32".into(),
         (t, None) => t.wgsl(),
     }
 }

@@ -264,6 +264,19 @@ pub fn map_value_type(
             "`{}`: textures and surfaces are not supported (WGSL storage buffers only)",
             written.display()
         )),
+        other
+            if matches!(
+                other
+                    .trim_start_matches("::")
+                    .trim_start_matches("cooperative_groups::")
+                    .trim_start_matches("cg::"),
+                "grid_group" | "multi_grid_group" | "coalesced_group" | "cluster_group"
+            ) =>
+        {
+            Err(format!(
+                "cooperative groups: `{other}` is not supported: a WGSL dispatch cannot synchronise or address groups beyond the thread block and its warps (`thread_block`, `thread_block_tile<32>` are supported)"
+            ))
+        }
         other if types.structs.contains_key(other) => Err(format!(
             "struct `{other}`: struct types are not supported yet"
         )),

@@ -127,3 +127,75 @@ fn native_float_atomics_replace_the_loop_when_the_adapter_has_them() {
         assert_eq!(sums, [want, -want], "float_atomics={float_atomics}");
     }
 }
+
+#[test]
+fn block_and_system_scoped_atomics_are_device_atomics() {
+    let text = wgsl(
+        "atomicExch_system(&out[i], in[i]); atomicAdd_block(&per_block[0], in[i]);",
+        false,
+    );
+    assert!(text.contains("atomicExchange(&out["), "{text}");
+    let source = "__global__ void k(int* c, int n) { atomicCAS_system(&c[0], n, 1); atomicMin_block(&c[1], n); }";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl.contains("atomicCompareExchangeWeak(&c[0]"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("atomicMin(&c[1], n)"), "{}", out.wgsl);
+}
+
+#[test]
+fn an_unused_float_exchange_is_kept() {
+    // It was dropped: its text starts with `bitcast`, so it did not count as
+    // a side effect, and an unused value is not emitted.
+    let text = wgsl("atomicExch(&out[i], in[i]);", false);
+    assert!(
+        text.contains("    atomicExchange(&out[i], bitcast<u32>(in[i]));"),
+        "{text}"
+    );
+    let text = wgsl(
+        "float old = atomicExch(&out[i], in[i]); per_block[i] = old;",
+        false,
+    );
+    assert!(
+        text.contains("bitcast<f32>(atomicExchange(&out[i], bitcast<u32>(in[i])))"),
+        "{text}"
+    );
+}
+
+#[test]
+fn wrapping_atomics_wrap_as_cuda_documents() {
+    let source = "__global__ void k(unsigned int *c, unsigned int *olds) {\n    unsigned int t = threadIdx.x;\n    olds[t] = atomicInc(&c[0], 9u);\n    olds[64 + t] = atomicDec(&c[1], 9u);\n}\n";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl.contains("select(old_1 + 1u, 0u, old_1 >= 9u)"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("c", BufferSpec::zeros(2))
+        .with_buffer("olds", BufferSpec::zeros(128));
+    let result = runner.run(&bench).expect("run");
+    let c: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("c").expect("c").bytes);
+    // 64 increments from 0 wrapping after 9: 64 mod 10; 64 decrements from
+    // 0 wrapping to 9: -64 mod 10.
+    assert_eq!(c, vec![4, 6]);
+    let olds: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("olds").expect("olds").bytes);
+    let mut counts = [[0u32; 10]; 2];
+    for (i, v) in olds.iter().enumerate() {
+        counts[i / 64][*v as usize] += 1;
+    }
+    // Each old value in 0..=9, in the cyclic sequence: inc 0,1,..,9,0,..
+    // (0..=3 seven times), dec 0,9,8,..,1,0,.. (0 and 9..=7 seven times).
+    assert_eq!(counts[0], [7, 7, 7, 7, 6, 6, 6, 6, 6, 6]);
+    assert_eq!(counts[1], [7, 6, 6, 6, 6, 6, 6, 7, 7, 7]);
+}

@@ -199,9 +199,9 @@ fn unknown_functions_and_globals() {
         "unknown function",
     );
     assert_error_at(
-        "__constant__ float coeffs[4];\n__global__ void k(float* x, int* y) { x[0] = coeffs[1]; }",
+        "__device__ float* coeffs;\n__global__ void k(float* x, int* y) { x[0] = coeffs[1]; }",
         "coeffs",
-        "__constant__",
+        "file-scope pointer variable `coeffs`",
     );
 }
 

@@ -79,6 +79,29 @@ pub struct Args {
     /// Bound on each run's GPU work, in seconds.
     #[arg(long, default_value_t = 60)]
     pub timeout: u64,
+    /// Also compile the kernel with nvcc and run it natively on the same inputs,
+    /// grid, block and arguments (CUDA events, same warm-up and iterations); print
+    /// native time, WGSL time, their ratio and the output comparison. Without nvcc
+    /// or a CUDA device this is said and skipped.
+    #[arg(long, conflicts_with = "autotune")]
+    pub native: bool,
+    /// The nvcc to use for --native (default: `nvcc` on PATH).
+    #[arg(long, value_name = "PATH", requires = "native")]
+    pub nvcc: Option<PathBuf>,
+    /// A flag for nvcc instead of the defaults (`-O3 -arch=native`, unresolved host
+    /// symbols allowed; repeatable:
+    /// `--nvcc-flag=-O3 --nvcc-flag=-arch=sm_90`).
+    #[arg(
+        long = "nvcc-flag",
+        value_name = "FLAG",
+        allow_hyphen_values = true,
+        requires = "native"
+    )]
+    pub nvcc_flags: Vec<String>,
+    /// Relative tolerance for float outputs in the --native comparison
+    /// (|wgsl − native| ≤ 1e-5 + REL·|native|).
+    #[arg(long, value_name = "REL", default_value_t = 1e-4, requires = "native")]
+    pub tolerance: f64,
 }
 
 /// `--runtime-checks`.
@@ -228,6 +251,12 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
             gpu_actions::record_history(&root, &label, &prepared, bench.as_ref(), sweep.as_ref())
         }
     };
+    // The native run, on the WGSL run's inputs and launch (not when the
+    // WGSL run measured another workload).
+    let native_outcome = match (&bench, &clamped) {
+        (Some(b), None) if args.native => Some(run_native(args, &model, &prepared, b, &root)),
+        _ => None,
+    };
     if let Some(out) = &args.report {
         let runs = history.as_ref().map_or(&[][..], |h| &h.runs[..]);
         let md = gpu_actions::report_markdown(&adapter, bench.as_ref(), sweep.as_ref(), runs);
@@ -237,13 +266,22 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         }
     }
     if args.json {
-        let value = json_output(
+        let mut value = json_output(
             &prepared,
             &adapter,
             bench.as_ref(),
             sweep.as_ref(),
             &history,
         );
+        if let (Some(outcome), Value::Object(map)) = (&native_outcome, &mut value) {
+            map.insert(
+                "native".into(),
+                match outcome {
+                    Ok(o) => serde_json::to_value(o).unwrap_or(Value::Null),
+                    Err(e) => json!({ "error": e }),
+                },
+            );
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
@@ -256,12 +294,126 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         eprintln!("error: {e}");
         return Err(Failed(exit::FINDINGS));
     }
+    if let Some(outcome) = &native_outcome {
+        print_native(args, outcome, bench.as_ref(), args.json)?;
+    }
     if let Some(sweep) = &sweep
         && sweep.best.is_none()
     {
         return Err(fail("no candidate workgroup size could run"));
     }
     Ok(())
+}
+
+/// `--native`: the same launch through nvcc, timed and compared.
+fn run_native(
+    args: &Args,
+    model: &cudalens_syntax::FileModel,
+    prepared: &Prepared,
+    wgsl: &BenchmarkResult,
+    root: &std::path::Path,
+) -> Result<gpu_actions::native::NativeOutcome, String> {
+    use crate::gpu_actions::native::{self, NvccOptions, Tolerance};
+    let inputs = prepared.bench.input_contents().map_err(|e| e.to_string())?;
+    let spec = native::native_spec(
+        model,
+        &args.file,
+        &prepared.bench,
+        &prepared.instantiation,
+        &inputs,
+    )?;
+    let mut preprocessor = Vec::new();
+    let flags = gpu_actions::compile_commands_flags(Some(&args.file));
+    let cli = args.preprocessor.flags();
+    for dir in flags.include_dirs.iter().chain(&cli.include_dirs) {
+        preprocessor.push(format!("-I{}", dir.display()));
+    }
+    for (name, value) in flags.defines.iter().chain(&cli.defines) {
+        preprocessor.push(format!("-D{name}={value}"));
+    }
+    let nvcc = NvccOptions {
+        nvcc: args.nvcc.clone(),
+        flags: args.nvcc_flags.clone(),
+        preprocessor,
+    };
+    let tol = Tolerance {
+        rel: args.tolerance,
+        ..Tolerance::default()
+    };
+    let dir = root
+        .join(".cudalens")
+        .join("native")
+        .join(cudalens_wgsl::names::wgsl_ident(&args.kernel));
+    native::run_native(&spec, &inputs, &wgsl.outputs, &dir, &nvcc, tol)
+}
+
+/// Prints the native outcome (text mode) and fails when it failed or an
+/// output differs; a missing nvcc or device is only said.
+fn print_native(
+    args: &Args,
+    outcome: &Result<gpu_actions::native::NativeOutcome, String>,
+    wgsl: Option<&BenchmarkResult>,
+    json: bool,
+) -> Result<(), Failed> {
+    use crate::gpu_actions::native::NativeOutcome;
+    let outcome = outcome
+        .as_ref()
+        .map_err(|e| fail(format_args!("--native: {e}")))?;
+    match outcome {
+        NativeOutcome::Unavailable(why) => {
+            eprintln!("native:    skipped: {why}");
+            Ok(())
+        }
+        NativeOutcome::Measured {
+            timing,
+            outputs,
+            tolerance,
+            harness,
+        } => {
+            let wgsl_ms = wgsl.map_or(f64::NAN, |w| w.timing.median_ms);
+            if !json {
+                println!(
+                    "native:    median {} ms, min {} ms ({} launches, CUDA events, {}; harness {})",
+                    format_ms(timing.median_ms),
+                    format_ms(timing.min_ms),
+                    timing.samples,
+                    timing.device,
+                    harness.display()
+                );
+                println!(
+                    "ratio:     native/WGSL {:.2} (native {} ms, WGSL {} ms)",
+                    timing.median_ms / wgsl_ms,
+                    format_ms(timing.median_ms),
+                    format_ms(wgsl_ms)
+                );
+                for o in outputs {
+                    if o.mismatches == 0 {
+                        println!(
+                            "compare:   {} {} elements equal (floats within {} relative, {} absolute; max abs error {:e})",
+                            o.name, o.elements, tolerance.rel, tolerance.abs, o.max_abs_error
+                        );
+                    } else {
+                        let (i, w, n) = o.first_mismatch.unwrap_or((0, 0.0, 0.0));
+                        println!(
+                            "compare:   {} {} values differ (first: value {i}, WGSL {w}, native {n}; max abs error {:e})",
+                            o.name, o.mismatches, o.max_abs_error
+                        );
+                    }
+                }
+                if outputs.is_empty() {
+                    println!("compare:   the kernel writes no buffer the runs could compare");
+                }
+            }
+            let bad = outputs.iter().filter(|o| o.mismatches > 0).count();
+            if bad > 0 {
+                return Err(fail(format_args!(
+                    "--native: {bad} output(s) of `{}` differ between WGSL and native CUDA",
+                    args.kernel
+                )));
+            }
+            Ok(())
+        }
+    }
 }
 
 fn dims(d: [u32; 3]) -> String {
@@ -373,6 +525,9 @@ fn print_text(
         })
         .collect();
     println!("buffers:   {} elements", buffers.join(", "));
+    for (name, elements, fill) in &l.globals {
+        println!("global:    {name} {elements} elements, filled with {fill}");
+    }
     if let Some(why) = &l.clamps_not_counted {
         println!("clamps:    not counted: {why}");
     }

@@ -100,6 +100,9 @@ pub struct LaunchInfo {
     pub extents: Vec<(String, Option<u64>)>,
     /// Why clamped accesses are not counted (`None`: they are).
     pub clamps_not_counted: Option<String>,
+    /// File-scope `__constant__`/`__device__` variables: binding name,
+    /// elements, and what they were filled with.
+    pub globals: Vec<(String, u64, &'static str)>,
 }
 
 /// A benchmark ready to run.
@@ -109,6 +112,8 @@ pub struct Prepared {
     pub bench: Benchmark,
     pub launch: LaunchInfo,
     pub warnings: Vec<TranspileDiagnostic>,
+    /// The kernel's template arguments as compiled (empty: no template).
+    pub instantiation: Vec<String>,
     /// Tuner features stored with the runs (see `tuning_data::tuning_record`); set by
     /// callers that have the kernel's analysis.
     pub tuning: Option<serde_json::Value>,
@@ -240,6 +245,7 @@ pub fn prepare(
     let extents = index_extents(model, kernel, block, grid, &args);
 
     let mut buffer_extents = Vec::new();
+    let mut globals = Vec::new();
     let mut bench = Benchmark::new(out.wgsl.clone(), interface.clone(), grid, block)
         .with_iterations(opts.warmup, opts.iterations)
         .with_timeout(opts.timeout);
@@ -256,6 +262,27 @@ pub fn prepare(
         Err(e) => Some(e),
     };
     for binding in interface.storage_bindings() {
+        if binding.param_index.is_none()
+            && let Some(length) = binding.length
+        {
+            // A file-scope variable: its own size; its initialiser, else what
+            // the host would have to put there.
+            let length = length.max(1);
+            let (spec, fill) = match &binding.initial {
+                Some(values) => (
+                    BufferSpec::values(length, values.clone()),
+                    "its initialiser",
+                ),
+                None if binding.kind == cudalens_gpu::BindingKind::StorageRead => (
+                    BufferSpec::random(length),
+                    "random values (no initialiser: the host fills it, e.g. cudaMemcpyToSymbol, which cudalens does not follow)",
+                ),
+                None => (BufferSpec::zeros(length), "zeros (no initialiser)"),
+            };
+            globals.push((binding.name.clone(), length, fill));
+            bench = bench.with_buffer(&binding.name, spec);
+            continue;
+        }
         let stride = binding
             .element
             .as_deref()
@@ -301,6 +328,7 @@ pub fn prepare(
             buffer_elements: elements,
             extents: buffer_extents,
             clamps_not_counted,
+            globals,
             args: args
                 .iter()
                 .map(|(_, name, v)| {
@@ -313,6 +341,7 @@ pub fn prepare(
                 .collect(),
         },
         warnings: out.warnings,
+        instantiation: out.sidecar.instantiation.clone(),
         tuning: None,
     })
 }

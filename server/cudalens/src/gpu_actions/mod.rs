@@ -18,12 +18,14 @@
 //! One room per concern: [`workspace`] (history root, models of files on
 //! disk), [`wgsl_files`] (writing transpiled kernels), [`launch`] (launch,
 //! buffers, arguments), [`sweep`] (autotune, cancellable), [`variants`]
-//! (plugin variants), [`history`] (history and report), [`format`](mod@format) (numbers
+//! (plugin variants), [`native`] (`bench --native`: the same kernel
+//! through nvcc, timed and compared), [`history`] (history and report), [`format`](mod@format) (numbers
 //! in messages). Which kernel a command means is `cudalens_ide::kernels`.
 
 pub mod format;
 pub mod history;
 pub mod launch;
+pub mod native;
 pub mod sweep;
 pub mod variants;
 pub mod wgsl_files;

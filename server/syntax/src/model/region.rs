@@ -426,7 +426,11 @@ impl Builder<'_> {
                 && next.text == "pragma"
             {
                 let len = expanded[i..].iter().take_while(|(_, at)| at == s).count();
-                let words: Vec<&str> = expanded[i + 2..i + len]
+                // `len` counts the tokens mapped to the invocation from
+                // `#`: a `pragma` mapped elsewhere makes it 1.
+                let words: Vec<&str> = expanded
+                    .get(i + 2..i + len)
+                    .unwrap_or_default()
                     .iter()
                     .map(|(t, _)| t.text.as_str())
                     .collect();

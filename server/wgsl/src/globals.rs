@@ -1,0 +1,268 @@
+//! File-scope `__constant__` and `__device__` variables as storage bindings.
+//!
+//! A variable a function refers to becomes one module-scope
+//! `var<storage, read>` (never written by the kernel, which `__constant__`
+//! memory cannot be) or `var<storage, read_write>`, declared once per kernel
+//! and bound after the kernel's parameters. Its initialiser, when it has one,
+//! travels in the sidecar (`initial`) so the runner fills the buffer with it;
+//! without one the sidecar says how many elements it has (`length`) and the
+//! runner fills it as the host would have to (`cudaMemcpyToSymbol`): the
+//! bench report states what it used. The runner writes the buffer element
+//! by element, so WGSL's layout (a `vec3` takes 16 bytes) need not match
+//! CUDA's. File-scope `__shared__` variables become one `var<workgroup>`.
+
+use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp, VarDecl};
+
+use crate::bindings::{BindingKind, SidecarBinding};
+use crate::context::{AtomicRepr, DeviceGlobal, FnLower, Sym};
+use crate::stmt::storage_type;
+use crate::types::{ArrayLen, Konst, Scalar, Ty};
+
+impl FnLower<'_, '_> {
+    /// Declares, in the function's outermost scope, every file-scope
+    /// variable its body names (a local or parameter of the same name
+    /// shadows it, as in C). Constant scalars stay constants.
+    pub fn declare_device_globals(
+        &mut self,
+        params: &[cudalens_syntax::model::Param],
+        body: Option<&cudalens_syntax::ir::Stmt>,
+    ) {
+        let Some(body) = body else { return };
+        let model = self.m.model;
+        if model.globals.is_empty() {
+            return;
+        }
+        let mut locals: std::collections::HashSet<String> =
+            params.iter().map(|p| p.name.clone()).collect();
+        body.walk(&mut |s| {
+            if let StmtKind::Decl(ds) = &s.kind {
+                for d in ds {
+                    locals.insert(d.name.clone());
+                }
+            }
+        });
+        let mut named = Vec::new();
+        body.walk_exprs(&mut |e| {
+            if let ExprKind::Ident(n) = &e.kind
+                && !locals.contains(n)
+                && !named.contains(n)
+            {
+                named.push(n.clone());
+            }
+        });
+        for name in named {
+            let Some(g) = model.globals.iter().rev().find(|g| g.name == name) else {
+                continue;
+            };
+            if is_constant_scalar(g) || g.ty.base == "dim3" {
+                continue;
+            }
+            if g.shared {
+                // File-scope `__shared__`: one workgroup variable.
+                let g = g.clone();
+                self.shared_decl(&g, true);
+                continue;
+            }
+            if let Some(existing) = self.m.device_globals.iter().find(|d| d.name == name) {
+                let sym = existing.sym.clone();
+                self.declare(&name, sym);
+                continue;
+            }
+            if self.m.failed_globals.contains(&name) {
+                continue;
+            }
+            match self.device_global(g) {
+                Some(sym) => self.declare(&name, sym),
+                None => {
+                    self.m.failed_globals.insert(name);
+                }
+            }
+        }
+    }
+
+    /// The binding for `g`, or an error naming what WGSL cannot hold.
+    fn device_global(&mut self, g: &VarDecl) -> Option<Sym> {
+        let name = &g.name;
+        if g.ty.pointer > 0 {
+            self.m.error(
+                g.name_span,
+                format!("file-scope pointer variable `{name}` (`__device__ T*`): WGSL bindings cannot hold pointers; pass the buffer as a kernel parameter"),
+            );
+            return None;
+        }
+        let elem = self.map_type(&g.ty, g.span);
+        match &elem {
+            Ty::Error => return None,
+            Ty::Scalar(Scalar::Bool) => {
+                self.m.error(
+                    g.name_span,
+                    format!("file-scope variable `{name}`: `bool` is not host-shareable in WGSL (use int)"),
+                );
+                return None;
+            }
+            Ty::Scalar(_) | Ty::Vector(..) => {}
+            _ => {
+                self.m.error(
+                    g.name_span,
+                    format!("file-scope variable `{name}` of type `{}` is not supported (only scalars, vectors and arrays of them)", g.ty.display()),
+                );
+                return None;
+            }
+        }
+        let effects = &self.m.kernel_effects;
+        let written = effects.written.contains(name);
+        let atomic_use = effects.atomic.contains(name);
+        let ty = if g.dims.is_empty() {
+            elem.clone()
+        } else {
+            self.array_type(g, elem.clone(), None)?
+        };
+        let atomic = if atomic_use {
+            match elem {
+                Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
+                Ty::Scalar(Scalar::F32) if self.m.opts.float_atomics => {
+                    self.m.needs.float32_atomics = true;
+                    Some(AtomicRepr::Native(Scalar::F32))
+                }
+                Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
+                _ => {
+                    self.m
+                        .error(g.name_span, "atomics need 32-bit integer or float elements");
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
+        let length = flat_len(&ty);
+        let initial = match &g.init {
+            None => None,
+            Some(init) => {
+                let mut values = Vec::new();
+                let lanes = match elem {
+                    Ty::Vector(_, n) => usize::from(n),
+                    _ => 1,
+                };
+                if !self.constant_leaves(init, &elem, &mut values) {
+                    self.m.error(
+                        init.span,
+                        format!("the initialiser of the file-scope variable `{name}` is not a list of compile-time constants"),
+                    );
+                    return None;
+                }
+                if values.len() > (length as usize).saturating_mul(lanes) {
+                    self.m.error(
+                        init.span,
+                        format!("the initialiser of `{name}` has more values than the variable has elements"),
+                    );
+                    return None;
+                }
+                Some(values)
+            }
+        };
+        if atomic.is_some() && initial.is_some() {
+            // An atomic buffer holds float bits for F32Bits: the runner would
+            // write floats. Refuse rather than fill it wrongly.
+            if atomic == Some(AtomicRepr::F32Bits) {
+                self.m.error(
+                    g.name_span,
+                    format!("an initialised float file-scope variable (`{name}`) used with atomics is not supported"),
+                );
+                return None;
+            }
+        }
+        let wgsl = self.m.module_name(name);
+        self.names.reserve(&wgsl);
+        let access = if written { "read_write" } else { "read" };
+        let decl = format!(
+            "var<storage, {access}> {wgsl}: {};",
+            storage_type(&ty, atomic)
+        );
+        // A scalar is a value-typed `Array` symbol, as a `__shared__` scalar:
+        // read where named, assignable, and atomic when used so.
+        let sym = Sym::Array {
+            wgsl: wgsl.clone(),
+            ty,
+            mutable: written,
+            atomic,
+            module_scope: true,
+        };
+        let element = storage_type(&elem, atomic);
+        self.m.device_globals.push(DeviceGlobal {
+            name: name.clone(),
+            sym: sym.clone(),
+            decl,
+            binding: SidecarBinding {
+                group: 0,
+                binding: 0,
+                name: wgsl,
+                kind: if written {
+                    BindingKind::StorageReadWrite
+                } else {
+                    BindingKind::StorageRead
+                },
+                element: Some(element),
+                param_index: None,
+                size: None,
+                fields: Vec::new(),
+                length: Some(length),
+                initial,
+            },
+        });
+        Some(sym)
+    }
+
+    /// The values of an initialiser, flattened in memory order (nested
+    /// braces, vector constructors `make_float2(1, 2)`); false when a leaf
+    /// is not a compile-time constant.
+    fn constant_leaves(&mut self, e: &Expr, elem: &Ty, out: &mut Vec<f64>) -> bool {
+        match &e.kind {
+            ExprKind::InitList(items) => items.iter().all(|i| self.constant_leaves(i, elem, out)),
+            ExprKind::Call(call)
+                if matches!(elem, Ty::Vector(..)) && call.callee.starts_with("make_") =>
+            {
+                call.args.iter().all(|a| {
+                    self.constant_leaves(a, &Ty::Scalar(elem.scalar().unwrap_or(Scalar::F32)), out)
+                })
+            }
+            ExprKind::Unary(UnOp::Neg, inner) if matches!(inner.kind, ExprKind::Float { .. }) => {
+                let mut v = Vec::new();
+                if !self.constant_leaves(inner, elem, &mut v) {
+                    return false;
+                }
+                out.extend(v.into_iter().map(|x| -x));
+                true
+            }
+            _ => {
+                let scalar = elem.scalar().unwrap_or(Scalar::F32);
+                let mut scratch = Vec::new();
+                let v = self.expr(e, &mut scratch);
+                let v = self.convert(v, &Ty::Scalar(scalar), e.span);
+                match v.konst {
+                    Some(Konst::Bool(b)) => {
+                        out.push(f64::from(u8::from(b)));
+                        true
+                    }
+                    Some(k) => {
+                        out.push(k.as_float());
+                        true
+                    }
+                    None => false,
+                }
+            }
+        }
+    }
+}
+
+/// A `const`/`constexpr` scalar with an initialiser: a WGSL constant.
+fn is_constant_scalar(g: &VarDecl) -> bool {
+    g.dims.is_empty() && g.ty.pointer == 0 && (g.ty.is_const || g.constexpr) && g.init.is_some()
+}
+
+/// Elements (scalars or vectors) of a possibly nested fixed array.
+fn flat_len(ty: &Ty) -> u64 {
+    match ty {
+        Ty::Array(e, ArrayLen::Fixed(n)) => u64::from(*n) * flat_len(e),
+        _ => 1,
+    }
+}

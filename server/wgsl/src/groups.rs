@@ -1,0 +1,237 @@
+//! Cooperative groups' warp tiles: `cg::thread_block_tile<32> t =
+//! cg::tiled_partition<32>(block)` (or `auto t = ...`). A tile of 32 threads
+//! of the block is its warp: CUDA partitions the block's linear thread
+//! ranks into consecutive tiles, as warps are. Its methods lower to the warp
+//! intrinsics the transpiler already has (`__shfl_*_sync`, `__syncwarp`,
+//! `__any_sync`, ...), so they need subgroups as those do. Tiles of other
+//! sizes (a shuffle `width` below the warp) are refused with the reason.
+
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{Axis, BinOp, Builtin, CallExpr, Expr, ExprKind};
+
+use crate::context::{FnLower, Sym, Val};
+use crate::emit::WStmt;
+use crate::source_facts::{is_this_thread_block, strip_cg};
+use crate::types::{Konst, Scalar};
+
+/// The warp a tile must be.
+const WARP: i64 = 32;
+
+/// `tiled_partition<N>` (as a callee, with or without its arguments written
+/// into the name) → N as written.
+fn tiled_partition_size<'a>(callee: &'a str, template_args: &'a [String]) -> Option<&'a str> {
+    let bare = strip_cg(callee);
+    if let Some(rest) = bare.strip_prefix("tiled_partition") {
+        let inside = rest
+            .trim()
+            .strip_prefix('<')
+            .and_then(|r| r.strip_suffix('>'));
+        return inside.or_else(|| template_args.first().map(String::as_str));
+    }
+    None
+}
+
+impl FnLower<'_, '_> {
+    /// `cg::thread_block_tile<32> t = init;` parsed as an expression
+    /// statement (`(thread_block_tile < 32) > t = init`: the parser does not
+    /// know the template): declares the tile. False when `e` is not that.
+    pub fn misparsed_tile_decl(&mut self, e: &Expr) -> bool {
+        // `(T < 32) > t = init` either way round: the assignment on top, or
+        // (as the parser recovers) inside the comparison.
+        let (lhs, name, init) = match &e.kind {
+            ExprKind::Assign(None, target, init) => match &target.kind {
+                ExprKind::Binary(BinOp::Gt, lhs, name) => (&**lhs, &**name, &**init),
+                _ => return false,
+            },
+            ExprKind::Binary(BinOp::Gt, lhs, rhs) => match &rhs.kind {
+                ExprKind::Assign(None, name, init) => (&**lhs, &**name, &**init),
+                _ => return false,
+            },
+            _ => return false,
+        };
+        let ExprKind::Binary(BinOp::Lt, ty, size) = &lhs.kind else {
+            return false;
+        };
+        let (Some(ty), Some(name)) = (ty.as_ident(), name.as_ident()) else {
+            return false;
+        };
+        if strip_cg(ty) != "thread_block_tile" {
+            return false;
+        }
+        let size = match &size.kind {
+            ExprKind::Int { value, .. } => Some(*value),
+            _ => None,
+        };
+        self.tile_decl(name, size, init, e.span);
+        true
+    }
+
+    /// Whether `base` (a declared type) is a tile type, or `auto` holding a
+    /// `tiled_partition` call.
+    pub fn is_tile_decl(&self, base: &str, init: Option<&Expr>) -> bool {
+        let bare = strip_cg(base);
+        bare.starts_with("thread_block_tile")
+            || (bare == "auto"
+                && matches!(init.map(|e| &e.kind), Some(ExprKind::Call(c))
+                    if tiled_partition_size(&c.callee, &c.template_args).is_some()))
+    }
+
+    /// Declares the tile `name` (of `size` threads when the type says) from
+    /// `init`, which must be `tiled_partition<32>(block)`.
+    pub fn tile_decl(&mut self, name: &str, size: Option<i64>, init: &Expr, span: Span) {
+        let ExprKind::Call(call) = &init.kind else {
+            self.m.error(
+                span,
+                "a `thread_block_tile` must be initialised with `tiled_partition<32>(block)`",
+            );
+            return;
+        };
+        let Some(written) = tiled_partition_size(&call.callee, &call.template_args) else {
+            self.m.error(
+                span,
+                "a `thread_block_tile` must be initialised with `tiled_partition<32>(block)`",
+            );
+            return;
+        };
+        let n = self.template_value(written.trim()).map(|v| v as i64);
+        let of_block = call.args.len() == 1
+            && (call.args[0]
+                .as_ident()
+                .is_some_and(|a| matches!(self.lookup(a), Some(Sym::ThreadBlock)))
+                || matches!(&call.args[0].kind, ExprKind::Call(c) if is_this_thread_block(&c.callee)));
+        if !of_block {
+            self.m.error(
+                span,
+                "cooperative groups: only tiles of the thread block (`tiled_partition<32>(this_thread_block())`) are supported",
+            );
+            return;
+        }
+        if n != Some(WARP) || size.is_some_and(|s| s != WARP) {
+            self.m.error(
+                span,
+                format!(
+                    "cooperative groups: tiles of {} threads are not supported, only the warp (32): WGSL subgroups have no narrower shuffles",
+                    n.map_or_else(|| written.to_string(), |n| n.to_string())
+                ),
+            );
+            return;
+        }
+        self.declare(name, Sym::Tile);
+    }
+
+    /// A method of a tile (`t.shfl_down(v, 1)`, `t.thread_rank()`, ...) or
+    /// `cg::sync(t)`. `None`: not a tile call.
+    pub fn tile_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let is_tile = |this: &Self, e: &Expr| {
+            e.as_ident()
+                .is_some_and(|n| matches!(this.lookup(n), Some(Sym::Tile)))
+        };
+        let method = match name.rsplit_once('.') {
+            Some((receiver, method)) if matches!(self.lookup(receiver.trim()), Some(Sym::Tile)) => {
+                method.trim()
+            }
+            _ if strip_cg(name) == "sync" && args.len() == 1 && is_tile(self, &args[0]) => "sync",
+            _ => return None,
+        };
+        let mk = |kind: ExprKind| Expr {
+            kind,
+            span,
+            from_macro: false,
+        };
+        let call = |callee: &str, args: Vec<Expr>| {
+            mk(ExprKind::Call(Box::new(CallExpr {
+                callee: callee.to_string(),
+                template_args: Vec::new(),
+                args,
+            })))
+        };
+        let full_mask = || {
+            mk(ExprKind::Int {
+                value: 0xffff_ffff,
+                unsigned: true,
+                long: false,
+            })
+        };
+        let int = |v: i64| {
+            mk(ExprKind::Int {
+                value: v,
+                unsigned: true,
+                long: false,
+            })
+        };
+        let bin = |op, a: Expr, b: Expr| mk(ExprKind::Binary(op, Box::new(a), Box::new(b)));
+        let builtin = |b: Builtin, axis: Axis| mk(ExprKind::Builtin(b, axis));
+        // The block's linear thread rank: (z * blockDim.y + y) * blockDim.x + x.
+        let rank = || {
+            bin(
+                BinOp::Add,
+                bin(
+                    BinOp::Mul,
+                    bin(
+                        BinOp::Add,
+                        bin(
+                            BinOp::Mul,
+                            builtin(Builtin::ThreadIdx, Axis::Z),
+                            builtin(Builtin::BlockDim, Axis::Y),
+                        ),
+                        builtin(Builtin::ThreadIdx, Axis::Y),
+                    ),
+                    builtin(Builtin::BlockDim, Axis::X),
+                ),
+                builtin(Builtin::ThreadIdx, Axis::X),
+            )
+        };
+        let with_mask = |callee: &str| {
+            let mut a = vec![full_mask()];
+            a.extend(args.iter().cloned());
+            call(callee, a)
+        };
+        let lowered = match method {
+            "sync" => call("__syncwarp", Vec::new()),
+            "thread_rank" => bin(BinOp::Rem, rank(), int(WARP)),
+            "meta_group_rank" => bin(BinOp::Div, rank(), int(WARP)),
+            // The block's tiles: ceil(threads / 32).
+            "meta_group_size" => {
+                let threads = bin(
+                    BinOp::Mul,
+                    bin(
+                        BinOp::Mul,
+                        builtin(Builtin::BlockDim, Axis::X),
+                        builtin(Builtin::BlockDim, Axis::Y),
+                    ),
+                    builtin(Builtin::BlockDim, Axis::Z),
+                );
+                bin(
+                    BinOp::Div,
+                    bin(BinOp::Add, threads, int(WARP - 1)),
+                    int(WARP),
+                )
+            }
+            "size" | "num_threads" => {
+                return Some(Val::konst(Konst::Int(i128::from(WARP)), Scalar::U32));
+            }
+            "shfl" if args.len() == 2 => with_mask("__shfl_sync"),
+            "shfl_down" if args.len() == 2 => with_mask("__shfl_down_sync"),
+            "shfl_up" if args.len() == 2 => with_mask("__shfl_up_sync"),
+            "shfl_xor" if args.len() == 2 => with_mask("__shfl_xor_sync"),
+            "any" if args.len() == 1 => with_mask("__any_sync"),
+            "all" if args.len() == 1 => with_mask("__all_sync"),
+            "ballot" if args.len() == 1 => with_mask("__ballot_sync"),
+            other => {
+                return Some(self.error(
+                    span,
+                    format!(
+                        "cooperative groups: `thread_block_tile::{other}` is not supported yet"
+                    ),
+                ));
+            }
+        };
+        Some(self.expr(&lowered, out))
+    }
+}

@@ -1,0 +1,323 @@
+//! File-scope `__constant__`, `__device__` and `__shared__` variables: the
+//! generated WGSL and sidecar (snapshots), refusals with their reason, and a
+//! run on a real adapter (lavapipe here) checked against a Rust reference.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_wgsl::TranspileOptions;
+
+/// A 5-tap filter whose weights are an initialised `__constant__` array read
+/// in a device function, a `__device__` scale, an uninitialised `__constant__`
+/// bound (filled by the host in CUDA), a `__device__` histogram counted with
+/// atomics, and a file-scope `__shared__` tile.
+const FILTER: &str = r#"
+#define TAPS 5
+__constant__ float c_weights[TAPS] = {0.125f, 0.25f, -0.5f, 0.25f, 0.125f};
+__constant__ int c_limit;
+__device__ float d_scale = 2.0f;
+__device__ unsigned int d_hits[4];
+__device__ float2 d_pairs[2] = {make_float2(1.0f, -1.0f), make_float2(0.5f, 4.0f)};
+__shared__ float tile[64 + TAPS - 1];
+
+__device__ float tap(int local) {
+    float acc = 0.0f;
+    for (int k = 0; k < TAPS; k++) acc += c_weights[k] * tile[local + k];
+    return acc;
+}
+
+__global__ void filter(const float *in, float *out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    tile[threadIdx.x] = i < n ? in[i] : 0.0f;
+    if (threadIdx.x < TAPS - 1) {
+        int j = i + blockDim.x;
+        tile[threadIdx.x + blockDim.x] = j < n ? in[j] : 0.0f;
+    }
+    __syncthreads();
+    if (i < c_limit) {
+        out[i] = tap(threadIdx.x) * d_scale + d_pairs[i % 2].x * d_pairs[1].y;
+        atomicAdd(&d_hits[i % 4], 1u);
+    }
+}
+
+int main() { filter<<<4, 64>>>(0, 0, 256); }
+"#;
+
+fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
+    let opts = TranspileOptions {
+        source_name: Some("globals.cu".into()),
+        ..TranspileOptions::default()
+    };
+    common::compile(source, kernel, &opts).map_err(|d| {
+        d.iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+#[test]
+fn file_scope_variables_become_bindings_filled_from_their_initialisers() {
+    let out = compile(FILTER, "filter").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("filter_wgsl", out.wgsl);
+    insta::assert_snapshot!("filter_sidecar", out.sidecar.to_json());
+}
+
+#[test]
+fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
+    let cases = [
+        (
+            "__device__ float *d_ptr;\n__global__ void k(float *o) { o[0] = d_ptr[0]; }",
+            "file-scope pointer variable `d_ptr`",
+        ),
+        (
+            "__device__ int d_n;\n__device__ float d_table[2] = {1.0f, d_n};\n__global__ void k(float *o) { o[0] = d_table[1]; }",
+            "initialiser of the file-scope variable `d_table` is not a list of compile-time constants",
+        ),
+        (
+            "struct P { float a; int b; };\n__constant__ P c_p;\n__global__ void k(float *o) { o[0] = c_p.a; }",
+            "struct `P`: struct types are not supported",
+        ),
+    ];
+    for (source, want) in cases {
+        let err = compile(source, "k").expect_err(source);
+        assert!(err.contains(want), "{source}:\n{err}");
+    }
+}
+
+#[test]
+fn a_parameter_of_the_same_name_shadows_the_file_scope_variable() {
+    // The CUDA samples keep host pointers in file-scope variables named as
+    // the kernels' parameters (`static uint *d_PartialHistograms;`).
+    let source =
+        "static unsigned int *d_part;\n__global__ void k(unsigned int *d_part) { d_part[0] = 1; }";
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.sidecar.bindings.len(), 2);
+}
+
+#[test]
+fn a_local_of_the_same_name_shadows_the_file_scope_variable() {
+    let source = "__constant__ float w[4] = {1, 2, 3, 4};\n__global__ void k(float *o) { float w = 3.0f; o[0] = w; }";
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(!out.wgsl.contains("var<storage, read> w"), "{}", out.wgsl);
+    assert_eq!(out.sidecar.bindings.len(), 2);
+}
+
+#[test]
+fn the_filter_matches_a_reference_on_the_adapter() {
+    let out = compile(FILTER, "filter").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 256usize;
+    let limit = 200i32;
+    let input: Vec<f32> = (0..n)
+        .map(|i| ((i * 37) % 17) as f32 * 0.25 - 2.0)
+        .collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(n as u64));
+    // What `cudalens bench` does: initialisers from the sidecar; the host's
+    // `cudaMemcpyToSymbol(c_limit, ...)` stands for the value given here.
+    for b in &out.sidecar.bindings {
+        let Some(length) = b.length else { continue };
+        let spec = match (&b.initial, b.name.as_str()) {
+            (Some(values), _) => BufferSpec::values(length, values.clone()),
+            (None, "c_limit") => BufferSpec::values(1, vec![f64::from(limit)]),
+            (None, _) => BufferSpec::zeros(length),
+        };
+        bench = bench.with_buffer(&b.name, spec);
+    }
+    let result = runner.run(&bench).expect("run");
+    let output = |name: &str| {
+        result
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("no output {name}"))
+            .bytes
+            .clone()
+    };
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&output("out"));
+    let weights = [0.125f32, 0.25, -0.5, 0.25, 0.125];
+    let pairs = [[1.0f32, -1.0], [0.5, 4.0]];
+    for i in 0..n {
+        let want = if (i as i32) < limit {
+            let block = i / 64 * 64;
+            let local = i - block;
+            let mut acc = 0.0f32;
+            for (k, w) in weights.iter().enumerate() {
+                let j = block + local + k;
+                acc += w * if j < n { input[j] } else { 0.0 };
+            }
+            acc * 2.0 + pairs[i % 2][0] * pairs[1][1]
+        } else {
+            0.0
+        };
+        assert!(
+            (got[i] - want).abs() <= 1e-5 * want.abs().max(1.0),
+            "out[{i}]: got {}, want {want}",
+            got[i]
+        );
+    }
+    let hits: Vec<u32> = bytemuck::pod_collect_to_vec(&output("d_hits"));
+    assert_eq!(hits, vec![50, 50, 50, 50]);
+}
+
+/// The CUDA samples' accessor for dynamic shared memory (written here).
+const ACCESSOR_REDUCE: &str = r#"
+template <class T> struct SharedMemory {
+    __device__ inline operator T *() {
+        extern __shared__ int __smem[];
+        return (T *)__smem;
+    }
+    __device__ inline operator const T *() const {
+        extern __shared__ int __smem[];
+        return (T *)__smem;
+    }
+};
+
+template <class T>
+__global__ void block_sum(const T *in, T *out, unsigned int n) {
+    T *sdata = SharedMemory<T>();
+    unsigned int tid = threadIdx.x;
+    unsigned int i = blockIdx.x * blockDim.x + threadIdx.x;
+    sdata[tid] = (i < n) ? in[i] : 0;
+    __syncthreads();
+    for (unsigned int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (tid < s) sdata[tid] += sdata[tid + s];
+        __syncthreads();
+    }
+    if (tid == 0) out[blockIdx.x] = sdata[0];
+}
+
+int main() { block_sum<float><<<4, 64, 64 * sizeof(float)>>>(0, 0, 256); }
+"#;
+
+#[test]
+fn the_shared_memory_accessor_struct_is_the_dynamic_shared_array() {
+    let out = compile(ACCESSOR_REDUCE, "block_sum").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("var<workgroup> SharedMemory_smem: array<f32, DYNAMIC_SHARED_ELEMENTS>;"),
+        "{}",
+        out.wgsl
+    );
+    // A struct whose operator does anything else is not taken for it.
+    let other =
+        ACCESSOR_REDUCE.replace("return (T *)__smem;", "__smem[0] = 1; return (T *)__smem;");
+    assert!(compile(&other, "block_sum").is_err());
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<f32> = (0..256).map(|i| (i % 7) as f32 - 2.5).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(256.0))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(256, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(4));
+    bench.launch.dynamic_shared_bytes = 64 * 4;
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let want: Vec<f32> = input.chunks(64).map(|c| c.iter().sum()).collect();
+    assert_eq!(got, want);
+}
+
+/// `__shared__` scalars read as values (they were taken for arrays, and
+/// `w[i] / total` for pointer arithmetic), one of them atomic.
+const SHARED_SCALARS: &str = r#"
+__global__ void normalize(const float *partial, float *w, unsigned int *counts, int n) {
+    __shared__ float total;
+    __shared__ unsigned int count;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (threadIdx.x == 0) { total = partial[blockIdx.x]; count = 0; }
+    __syncthreads();
+    if (i < n) { w[i] = w[i] / total; atomicAdd(&count, 1u); }
+    __syncthreads();
+    if (threadIdx.x == 0) counts[blockIdx.x] = count;
+}
+int main() { normalize<<<2, 64>>>(0, 0, 0, 100); }
+"#;
+
+#[test]
+fn shared_scalars_are_values() {
+    let out = compile(SHARED_SCALARS, "normalize").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("w[i] = w[i] / total;"), "{}", out.wgsl);
+    assert!(
+        out.wgsl
+            .contains("counts[block_idx.x] = atomicLoad(&count);"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let w: Vec<f32> = (0..128).map(|i| i as f32).collect();
+    let partial = [2.0f32, 4.0];
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(100.0))
+        .with_buffer(
+            "partial",
+            BufferSpec::bytes(2, bytemuck::cast_slice(&partial).to_vec()),
+        )
+        .with_buffer(
+            "w",
+            BufferSpec::bytes(128, bytemuck::cast_slice(&w).to_vec()),
+        )
+        .with_buffer("counts", BufferSpec::zeros(2));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("w").expect("w").bytes);
+    for (i, g) in got.iter().enumerate() {
+        let want = if i < 100 {
+            w[i] / partial[i / 64]
+        } else {
+            w[i]
+        };
+        assert_eq!(*g, want, "w[{i}]");
+    }
+    let counts: Vec<u32> =
+        bytemuck::pod_collect_to_vec(&result.output("counts").expect("counts").bytes);
+    assert_eq!(counts, vec![64, 36]);
+}
+
+#[test]
+fn file_scope_scalars_can_be_atomic() {
+    let source = "__device__ unsigned int d_count;\n__device__ int d_total = 5;\n__global__ void k(const int *in, int *out) {\n    atomicAdd(&d_count, 1u);\n    atomicAdd(&d_total, in[threadIdx.x]);\n    if (threadIdx.x == 0) out[0] = d_count + d_total;\n}\n";
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("var<storage, read_write> d_count: atomic<u32>;"),
+        "{}",
+        out.wgsl
+    );
+    assert!(
+        out.wgsl
+            .contains("out[0] = i32(atomicLoad(&d_count) + u32(atomicLoad(&d_total)));"),
+        "{}",
+        out.wgsl
+    );
+    let total = out
+        .sidecar
+        .bindings
+        .iter()
+        .find(|b| b.name == "d_total")
+        .expect("d_total");
+    assert_eq!(total.initial, Some(vec![5.0]));
+    assert_eq!(total.element.as_deref(), Some("atomic<i32>"));
+}

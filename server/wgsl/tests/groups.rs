@@ -1,0 +1,128 @@
+//! Cooperative groups' warp tiles (`thread_block_tile<32>` from
+//! `tiled_partition<32>(block)`, declared with its type — which the parser
+//! reads as a comparison — or `auto`): methods lower to the warp
+//! intrinsics; other tile sizes are refused with the reason. The output is
+//! validated by naga (with subgroups) as every transpile is.
+
+mod common;
+
+use cudalens_wgsl::TranspileOptions;
+
+const TILE_REDUCE: &str = r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+
+__global__ void warp_sums(const float *in, float *out, int *any_negative) {
+    cg::thread_block cta = cg::this_thread_block();
+    cg::thread_block_tile<32> tile32 = cg::tiled_partition<32>(cta);
+    auto same = cg::tiled_partition<32>(cta);
+    float v = in[blockIdx.x * blockDim.x + threadIdx.x];
+    for (int offset = tile32.size() / 2; offset > 0; offset /= 2) {
+        v += tile32.shfl_down(v, offset);
+    }
+    cg::sync(tile32);
+    bool neg = same.any(v < 0.0f);
+    if (tile32.thread_rank() == 0) {
+        out[blockIdx.x * (blockDim.x / 32) + tile32.meta_group_rank()] = v;
+        any_negative[blockIdx.x] = neg;
+    }
+}
+int main() { warp_sums<<<4, 128>>>(0, 0, 0); }
+"#;
+
+fn compile(source: &str) -> Result<String, String> {
+    let opts = TranspileOptions {
+        subgroups: true,
+        source_name: Some("groups.cu".into()),
+        ..TranspileOptions::default()
+    };
+    common::compile(source, "warp_sums", &opts)
+        .map(|o| o.wgsl)
+        .map_err(|d| {
+            d.iter()
+                .map(|d| d.message.clone())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+}
+
+#[test]
+fn a_warp_tile_lowers_to_the_warp_intrinsics() {
+    let wgsl = compile(TILE_REDUCE).unwrap_or_else(|e| panic!("{e}"));
+    let body = &wgsl[wgsl.find("var v: f32").expect("body")..];
+    insta::assert_snapshot!("warp_sums_body", body);
+}
+
+#[test]
+fn a_tile_counts_the_blocks_warps() {
+    let source = TILE_REDUCE.replace(
+        "any_negative[blockIdx.x] = neg;",
+        "any_negative[blockIdx.x] = neg + tile32.meta_group_size();",
+    );
+    let wgsl = compile(&source).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        wgsl.contains("(BLOCK_DIM_X * BLOCK_DIM_Y * BLOCK_DIM_Z + 31u) / 32u"),
+        "{wgsl}"
+    );
+}
+
+#[test]
+fn tiles_other_than_the_warp_are_refused_with_the_reason() {
+    let sixteen = TILE_REDUCE
+        .replace("thread_block_tile<32>", "thread_block_tile<16>")
+        .replace(
+            "tiled_partition<32>(cta);\n    auto",
+            "tiled_partition<16>(cta);\n    auto",
+        );
+    let err = compile(&sixteen).expect_err("a tile of 16");
+    assert!(
+        err.contains("tiles of 16 threads are not supported, only the warp (32)"),
+        "{err}"
+    );
+    let of_tile = TILE_REDUCE.replace(
+        "tiled_partition<32>(cta);\n    float",
+        "tiled_partition<32>(tile32);\n    float",
+    );
+    let err = compile(&of_tile).expect_err("a tile of a tile");
+    assert!(err.contains("only tiles of the thread block"), "{err}");
+    let unknown = TILE_REDUCE.replace("cg::sync(tile32);", "tile32.match_any(v);");
+    let err = compile(&unknown).expect_err("match_any");
+    assert!(
+        err.contains("`thread_block_tile::match_any` is not supported yet"),
+        "{err}"
+    );
+}
+
+#[test]
+fn grid_and_coalesced_groups_are_refused_naming_the_feature() {
+    for ty in ["cg::grid_group", "cg::coalesced_group"] {
+        let source = format!(
+            "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n__global__ void warp_sums(float *out) {{\n    {ty} g = cg::this_grid();\n    out[0] = 1.0f;\n}}\n"
+        );
+        let err = compile(&source).expect_err(ty);
+        assert!(
+            err.contains(&format!("cooperative groups: `{ty}` is not supported")),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn warp_size_alone_declares_the_subgroup_capability() {
+    // llm.c's matmul_backward_bias_kernel4 reads `warpSize` and uses no
+    // subgroup operation: the builtin alone needs the capability (it was an
+    // internal compiler error).
+    let source =
+        "__global__ void warp_sums(float *out) { out[threadIdx.x] = threadIdx.x / warpSize; }";
+    let opts = TranspileOptions {
+        subgroups: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "warp_sums", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("@builtin(subgroup_size)"), "{}", out.wgsl);
+    assert!(
+        out.sidecar.features.contains(&"subgroups".to_string()),
+        "{:?}",
+        out.sidecar.features
+    );
+}

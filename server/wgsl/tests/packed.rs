@@ -1,0 +1,343 @@
+//! Buffers of 8- and 16-bit integers and `bool`, packed four or two to a
+//! `u32` word (little-endian, as CUDA lays them out): reads sign- or
+//! zero-extend with `extractBits`, writes clear and set the element's bits
+//! with two atomics so that neighbours sharing a word keep their writes.
+//! Snapshot of the generated WGSL, refusals, and a run on a real adapter
+//! (lavapipe here) checked against a Rust reference.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_wgsl::TranspileOptions;
+
+const KERNEL: &str = r#"
+__global__ void bytes(const unsigned char *img, unsigned char *mask, short *delta,
+                      const signed char *bias, const bool *keep, bool *flag, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        int v = img[i] + bias[i];
+        mask[i] = v > 128 ? 255 : v + 1;
+        delta[i] = delta[i] - v;
+        flag[i] = keep[i] && v > 10;
+        mask[i] += 1;
+    }
+}
+int main() { bytes<<<2, 64>>>(0, 0, 0, 0, 0, 0, 100); }
+"#;
+
+fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
+    let opts = TranspileOptions {
+        source_name: Some("packed.cu".into()),
+        ..TranspileOptions::default()
+    };
+    common::compile(source, kernel, &opts).map_err(|d| {
+        d.iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+#[test]
+fn narrow_buffers_are_packed_into_words() {
+    let out = compile(KERNEL, "bytes").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("bytes_wgsl", out.wgsl);
+    let elements: Vec<_> = out
+        .sidecar
+        .bindings
+        .iter()
+        .map(|b| (b.name.as_str(), b.element.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        elements,
+        [
+            ("img", "u32"),
+            ("mask", "atomic<u32>"),
+            ("delta", "atomic<u32>"),
+            ("bias", "u32"),
+            ("keep", "u32"),
+            ("flag", "atomic<u32>"),
+            ("params", ""),
+        ]
+    );
+}
+
+#[test]
+fn what_packing_cannot_do_is_refused_with_the_reason() {
+    for (source, want) in [
+        (
+            "__global__ void k(unsigned char *c) { atomicAdd(&c[0], 1); }",
+            "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
+        ),
+        (
+            "__global__ void k(int *o, int n) { unsigned char c[4]; c[0] = n; o[0] = c[0]; }",
+            "`unsigned char`: WGSL has no 8- or 16-bit integer types",
+        ),
+    ] {
+        let err = compile(source, "k").expect_err(source);
+        assert!(err.contains(want), "{source}:\n{err}");
+    }
+}
+
+#[test]
+fn packed_buffers_match_a_reference_on_the_adapter() {
+    let out = compile(KERNEL, "bytes").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    // 128 threads, n = 100: elements 100.. stay as they were.
+    let len = 128usize;
+    let n = 100usize;
+    let img: Vec<u8> = (0..len).map(|i| (i * 37 % 256) as u8).collect();
+    let bias: Vec<i8> = (0..len)
+        .map(|i| (i as i32 * 13 % 200 - 100) as i8)
+        .collect();
+    let delta: Vec<i16> = (0..len).map(|i| (i as i32 * 300 - 12000) as i16).collect();
+    let keep: Vec<u8> = (0..len).map(|i| u8::from(i % 3 != 0)).collect();
+    let mask0: Vec<u8> = vec![7; len];
+    let flag0: Vec<u8> = vec![1; len];
+    let words = |bytes: &[u8]| BufferSpec::bytes(bytes.len().div_ceil(4) as u64, bytes.to_vec());
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(6, ParamValue::Scalar(n as f64))
+        .with_buffer("img", words(&img))
+        .with_buffer("mask", words(&mask0))
+        .with_buffer("delta", words(bytemuck::cast_slice(&delta)))
+        .with_buffer("bias", words(bytemuck::cast_slice(&bias)))
+        .with_buffer("keep", words(&keep))
+        .with_buffer("flag", words(&flag0));
+    let result = runner.run(&bench).expect("run");
+    let output = |name: &str| result.output(name).expect(name).bytes.clone();
+    let mask = output("mask");
+    let got_delta: Vec<i16> = bytemuck::pod_collect_to_vec(&output("delta"));
+    let flag = output("flag");
+    for i in 0..len {
+        let (want_mask, want_delta, want_flag) = if i < n {
+            let v = i32::from(img[i]) + i32::from(bias[i]);
+            let m = if v > 128 { 255u8 } else { (v + 1) as u8 };
+            (
+                m.wrapping_add(1),
+                (i32::from(delta[i]) - v) as i16,
+                u8::from(keep[i] != 0 && v > 10),
+            )
+        } else {
+            (mask0[i], delta[i], flag0[i])
+        };
+        assert_eq!(mask[i], want_mask, "mask[{i}]");
+        assert_eq!(got_delta[i], want_delta, "delta[{i}]");
+        assert_eq!(flag[i], want_flag, "flag[{i}]");
+    }
+}
+
+#[test]
+fn casts_to_narrow_types_wrap_as_cuda_does() {
+    let source = r#"
+__global__ void narrow(const float *f, const int *v, unsigned char *u8, int *s8, int *u16) {
+    int i = threadIdx.x;
+    u8[i] = (unsigned char)(f[i] * 2.0f);
+    s8[i] = (signed char)v[i];
+    u16[i] = (unsigned short)v[i] + 1;
+}
+"#;
+    let out = compile(source, "narrow").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("extractBits(v[i], 0u, 8u)"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("(v[i] & 65535) + 1"), "{}", out.wgsl);
+    // A narrow array is still refused.
+    let err = compile(
+        "__global__ void narrow(int *o) { short c[2]; c[0] = o[0]; o[1] = c[0]; }",
+        "narrow",
+    )
+    .expect_err("a narrow array");
+    assert!(
+        err.contains("`short`: WGSL has no 8- or 16-bit integer types"),
+        "{err}"
+    );
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let f: Vec<f32> = (0..64).map(|i| i as f32 * 1.75).collect();
+    let v: Vec<i32> = (0..64).map(|i| i * 1013 - 30000).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "f",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&f).to_vec()),
+        )
+        .with_buffer(
+            "v",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&v).to_vec()),
+        )
+        .with_buffer("u8", BufferSpec::zeros(16))
+        .with_buffer("s8", BufferSpec::zeros(64))
+        .with_buffer("u16", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let output = |name: &str| result.output(name).expect(name).bytes.clone();
+    let u8s = output("u8");
+    let s8: Vec<i32> = bytemuck::pod_collect_to_vec(&output("s8"));
+    let u16: Vec<i32> = bytemuck::pod_collect_to_vec(&output("u16"));
+    for i in 0..64 {
+        // f * 2 stays below 256: the conversion is defined in C.
+        assert_eq!(u8s[i], (f[i] * 2.0) as u8, "u8[{i}]");
+        assert_eq!(s8[i], i32::from(v[i] as i8), "s8[{i}]");
+        assert_eq!(u16[i], i32::from(v[i] as u16) + 1, "u16[{i}]");
+    }
+}
+
+#[test]
+fn narrow_locals_wrap_on_every_store() {
+    let source = r#"
+__global__ void narrow(const int *v, unsigned char *out8, int *o) {
+    int i = threadIdx.x;
+    unsigned char c = v[i];
+    signed char s = v[i];
+    unsigned short h;
+    h = v[i] * 3;
+    c += 200;
+    s++;
+    h -= 1;
+    out8[i] = c;
+    o[i] = c + s + h;
+}
+"#;
+    let out = compile(source, "narrow").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "narrow_locals_body",
+        &out.wgsl[out.wgsl.find("var c").expect("body")..]
+    );
+    let err = compile(
+        "__global__ void narrow(unsigned int *o) { unsigned char c = 1; atomicAdd(&c, 1); o[0] = c; }",
+        "narrow",
+    )
+    .expect_err("an atomic on a narrow local");
+    assert!(err.contains("8- or 16-bit"), "{err}");
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let v: Vec<i32> = (0..64).map(|i| i * 977 - 31000).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "v",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&v).to_vec()),
+        )
+        .with_buffer("out8", BufferSpec::zeros(16))
+        .with_buffer("o", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let out8 = result.output("out8").expect("out8").bytes.clone();
+    let o: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..64 {
+        let c = (v[i] as u8).wrapping_add(200);
+        let s = (v[i] as i8).wrapping_add(1);
+        let h = ((v[i] * 3) as u16).wrapping_sub(1);
+        assert_eq!(out8[i], c, "out8[{i}]");
+        assert_eq!(o[i], i32::from(c) + i32::from(s) + i32::from(h), "o[{i}]");
+    }
+}
+
+#[test]
+fn narrow_kernel_parameters_are_narrowed_values() {
+    let source = "__global__ void fill(char *ptr, int *wide, int sz, char val) {\n    int i = blockIdx.x * blockDim.x + threadIdx.x;\n    if (i < sz) { ptr[i] = val; wide[i] = val * 2; }\n    val += 1;\n}\n";
+    let out = compile(source, "fill").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("var val: i32 = extractBits(params.val, 0u, 8u); // 8-bit signed"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    // 200 as a (signed) char is -56.
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(64.0))
+        .with_arg(3, ParamValue::Scalar(200.0))
+        .with_buffer("ptr_", BufferSpec::zeros(16))
+        .with_buffer("wide", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let ptr = result.output("ptr_").expect("ptr_").bytes.clone();
+    let wide: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("wide").expect("wide").bytes);
+    assert!(ptr.iter().all(|&b| b as i8 == -56), "{ptr:?}");
+    assert!(wide.iter().all(|&w| w == -112), "{wide:?}");
+}
+
+#[test]
+fn uchar4_buffers_and_variables_are_one_word_per_element() {
+    let source = r#"
+__global__ void shade(uchar4 *dst, const uchar4 *src, const char4 *d, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    uchar4 c = src[i];
+    uchar4 e;
+    e.x = c.x + 100;
+    e.y = c.y * 2;
+    e.z = 255 - c.z;
+    e.w = d[i].x;
+    c = make_uchar4(c.x + 1, c.y, c.z, 300);
+    dst[i] = (i & 1) ? e : c;
+}
+"#;
+    let out = compile(source, "shade").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "uchar4_body",
+        &out.wgsl[out.wgsl.find("var c").expect("body")..]
+    );
+    let err = compile(
+        "__global__ void shade(uchar4 *dst) { dst[0].x = 1; }",
+        "shade",
+    )
+    .expect_err("a component store into a buffer element");
+    assert!(
+        err.contains("component store into a `uchar4`/`char4` buffer element"),
+        "{err}"
+    );
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let src: Vec<u8> = (0..256).map(|i| (i * 53 % 256) as u8).collect();
+    let d: Vec<i8> = (0..256).map(|i| (i * 29 % 256) as u8 as i8).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(60.0))
+        .with_buffer("dst", BufferSpec::bytes(64, vec![9; 256]))
+        .with_buffer("src", BufferSpec::bytes(64, src.clone()))
+        .with_buffer(
+            "d",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&d).to_vec()),
+        );
+    let result = runner.run(&bench).expect("run");
+    let dst = result.output("dst").expect("dst").bytes.clone();
+    for i in 0..64 {
+        let c = &src[i * 4..i * 4 + 4];
+        let want: [u8; 4] = if i >= 60 {
+            [9; 4]
+        } else if i & 1 == 1 {
+            [
+                c[0].wrapping_add(100),
+                c[1].wrapping_mul(2),
+                255 - c[2],
+                d[i * 4] as u8,
+            ]
+        } else {
+            [c[0].wrapping_add(1), c[1], c[2], 300u32 as u8]
+        };
+        assert_eq!(&dst[i * 4..i * 4 + 4], &want, "dst[{i}]");
+    }
+}
