@@ -7,7 +7,8 @@
 //! - `uncoalesced-access`, `bank-conflict`: [`memory`]
 //! - `low-occupancy`, `block-size-not-multiple-of-32`, `launch-exceeds-limit`,
 //!   `grid-too-small`: [`launch`]
-//! - `barrier-in-divergent-code`, `missing-syncthreads`: [`lints`]
+//! - `barrier-in-divergent-code`, `missing-syncthreads`: [`lints`] (the
+//!   shared-memory race walk: `races`)
 //! - front-end diagnostics (syntax, preprocessor): passed through from `cudalens-syntax`
 //! - `unused-suppression`, `suppression-without-reason`: [`suppress`], which
 //!   also removes the findings that `cudalens-ignore` comments silence
@@ -18,10 +19,13 @@
 pub mod context;
 pub mod diagnostic;
 pub mod divergence;
+mod groups;
+mod index_range;
 pub mod launch;
 pub mod lints;
 pub mod memory;
 pub mod parallel;
+mod races;
 pub mod rules;
 pub mod suppress;
 pub mod tuning;

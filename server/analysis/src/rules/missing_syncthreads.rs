@@ -24,14 +24,20 @@ thread has not read yet. The result depends on timing: it may pass every test an
 on another GPU, driver or block size.",
     measured: "\
 Statically, with no hardware ground truth: shared accesses since the last barrier are
-tracked per array with their index; a read whose index differs from every write's own
-(thread-private) index is reported, once per read. Loops are walked twice to catch
-races between iterations. Barriers are `__syncthreads*` and the `.sync()`/`cg::sync()`
-of a cooperative-groups thread block or grid; a thread's own slot is `s[i]`, its group
-`s[K * i + c]` (constant `c` within `K`) or its row `s[i][*]` with `i`
-thread-dependent. Known limits: warp-synchronous code (`__syncwarp`, a tile's
-`.sync()`, `__shfl_*_sync`) on warp-private data and single-thread sections are not
-understood. Precision on labelled real code: see `tests/realworld` (issue 18).",
+tracked per array (a member array of a shared struct is its own array) with their
+index; a read is reported once, when some write since the last barrier may have put
+another thread's data in its slot. Loops are walked twice to catch races between the
+iterations of the loop (a read before the loop does not count). Barriers are
+`__syncthreads*` and the `.sync()`/`cg::sync()` of a cooperative-groups thread block
+or grid. Not a race: a thread's own slot `s[i]`, group `s[K * i + c]` (constant `c`
+within `K`) or row `s[i][*]` with `i` thread-dependent; index ranges that cannot meet
+(`s[j]` for `j < i` against `s[threadIdx.x]` under `threadIdx.x > i`, the halves
+`s[k]` and `s[stride + k]` for `k < stride`); a single thread (`if (threadIdx.x == 0)`)
+reading back its own write. After the lanes of a warp met (`__syncwarp()`, a tile's
+`.sync()`, `__shfl_*_sync` and the other warp-wide `*_sync` intrinsics) data is taken
+as warp-private unless the indices show a read of another warp's slot (`s[tid + 1]`,
+`s[255 - tid]`, `s[lane]` after `s[warp_id]`). Precision on labelled real code: see
+`tests/realworld` (issue 18).",
     example: r#"
 __global__ void reverse(float* data) {
     __shared__ float tmp[256];
@@ -202,6 +208,194 @@ __global__ void k(float* out, const float* in, int groups) {
     }
     __syncthreads();
     out[threadIdx.x] = s[threadIdx.x] + rows[threadIdx.x][0];
+}
+"#,
+        );
+    }
+    #[test]
+    fn warp_private_slots_behind_a_warp_sync() {
+        // Each warp reads back only the slots its own lanes wrote
+        // (i in [32 * warp, 32 * warp + 32)), after the warp's lanes met.
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__global__ void k(int* out, const int* in, int n) {
+    __shared__ int idx[256];
+    cg::thread_block_tile<32> warp = cg::tiled_partition<32>(cg::this_thread_block());
+    idx[threadIdx.x] = in[blockIdx.x * 256 + threadIdx.x];
+    warp.sync();
+    int w = threadIdx.x / 32;
+    for (int i = w * 32; i < w * 32 + 32; ++i) {
+        out[i * n + threadIdx.x % 32] = idx[i];
+    }
+}
+__global__ void k2(float* out, const float* in, int steps) {
+    __shared__ float part[256];
+    float acc = 0.0f;
+    for (int t = 0; t < steps; ++t) {
+        float v = __shfl_xor_sync(0xffffffff, in[t * 256 + threadIdx.x], 1);
+        part[threadIdx.x] = v;
+        __syncwarp();
+        int lane = threadIdx.x % 32;
+        acc += part[(threadIdx.x / 32) * 32 + (lane ^ 1)];
+    }
+    out[threadIdx.x] = acc;
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn another_warps_slot_after_a_warp_sync_is_still_a_race() {
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in) {
+    __shared__ float s[256];
+    __shared__ float per_warp[8];
+    s[threadIdx.x] = in[threadIdx.x];
+    __syncwarp();
+    float a = s[threadIdx.x + 1];
+    //        ^^^^^^^^^^^^^^^^^^ warning[missing-syncthreads]: `s` is read here after other threads wrote it with no __syncthreads() in between: this read can see stale data (insert __syncthreads() between the write and the read)
+    if (threadIdx.x % 32 == 0) per_warp[threadIdx.x / 32] = a;
+    __syncwarp();
+    out[threadIdx.x] = per_warp[threadIdx.x % 32];
+    //                 ^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[missing-syncthreads]: `per_warp` is read here after other threads wrote it with no __syncthreads() in between: this read can see stale data (insert __syncthreads() between the write and the read)
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_single_thread_reads_back_its_own_slot() {
+        // The last step of the reduction leaves s[0] written by thread 0
+        // only (s[tid] for tid < d): thread 0 reads its own write. Reading
+        // s[1], written by thread 1, is a race.
+        check_diagnostics(
+            r#"
+__global__ void k(const float* in, float* out) {
+    extern __shared__ float s[];
+    const int tid = threadIdx.x;
+    s[tid] = in[tid];
+    s[tid + blockDim.x] = in[tid + blockDim.x];
+    for (int d = blockDim.x; d > 0; d /= 2) {
+        __syncthreads();
+        if (tid < d) {
+            float a = s[tid];
+            float b = s[tid + d];
+            if (b < a) s[tid] = b;
+        }
+    }
+    if (tid == 0) out[blockIdx.x] = s[0];
+    if (tid == 0) out[blockIdx.x + 1] = s[1];
+    //                                  ^^^^ warning[missing-syncthreads]: `s` is read here after other threads wrote it with no __syncthreads() in between: this read can see stale data (insert __syncthreads() between the write and the read)
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn rows_written_and_rows_read_that_cannot_meet() {
+        // Threads above i update their rows while reading rows below i
+        // (j < i): disjoint. Reading up to row i + 1 (j < i + 2) meets the
+        // row thread i + 1 writes, in this iteration and the next.
+        check_diagnostics(
+            r#"
+__global__ void k(float* m) {
+    __shared__ float a[16][17];
+    for (int r = 0; r < 16; r++) a[r][threadIdx.x] = m[r * 16 + threadIdx.x];
+    __syncthreads();
+    for (int i = 0; i < 15; i++) {
+        if (threadIdx.x > i) {
+            for (int j = 0; j < i; j++)
+                a[threadIdx.x][i] -= a[threadIdx.x][j] * a[j][i];
+            a[threadIdx.x][i] /= a[i][i];
+        }
+        __syncthreads();
+        if (threadIdx.x > i) {
+            for (int j = 0; j < i + 1; j++)
+                a[i + 1][threadIdx.x] -= a[i + 1][j] * a[j][threadIdx.x];
+        }
+        __syncthreads();
+        if (threadIdx.x > i) {
+            for (int j = 0; j < i + 2; j++)
+                a[threadIdx.x][i] += a[j][i];
+              //^^^^^^^^^^^^^^^^^ warning[missing-syncthreads]: `a` is overwritten here in the next loop iteration while other threads may still be reading it: add __syncthreads() at the end of the loop body
+                //                   ^^^^^^^ warning[missing-syncthreads]: `a` is read here after other threads wrote it with no __syncthreads() in between: this read can see stale data (insert __syncthreads() between the write and the read)
+        }
+        __syncthreads();
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn the_two_halves_of_a_tree_reduction_step() {
+        // Each step adds the upper half [stride, 2 * stride) into the lower
+        // [0, stride): no slot is both written and read within a step.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in) {
+    __shared__ float acc[1024];
+    for (int i = threadIdx.x; i < 1024; i += blockDim.x) acc[i] = in[i];
+    for (int stride = 512; stride > 0; stride >>= 1) {
+        __syncthreads();
+        for (int i = threadIdx.x; i < stride; i += blockDim.x)
+            acc[i] += acc[stride + i];
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) out[blockIdx.x] = acc[0];
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_write_after_read_race_across_iterations_through_cooperative_groups() {
+        // Each warp writes its partial sum to slot [warp] while every warp
+        // reads slots [lane] of the previous iteration: with no barrier at
+        // the end of the loop body a fast warp overwrites a slot a slow warp
+        // has not read yet.
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+#include <cooperative_groups/reduce.h>
+namespace cg = cooperative_groups;
+__global__ void k(float* out, const float* in, int T) {
+    cg::thread_block block = cg::this_thread_block();
+    cg::thread_block_tile<32> warp = cg::tiled_partition<32>(block);
+    __shared__ float block_acc[32];
+    if (warp.meta_group_rank() == 0) block_acc[warp.thread_rank()] = 0;
+    for (int t = 0; t < T; ++t) {
+        float v = in[t * 1024 + block.thread_rank()];
+        block_acc[warp.meta_group_rank()] = cg::reduce(warp, v, cg::plus<float>{});
+      //^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[missing-syncthreads]: `block_acc` is overwritten here in the next loop iteration while other threads may still be reading it: add __syncthreads() at the end of the loop body
+        block.sync();
+        out[t] = cg::reduce(warp, block_acc[warp.thread_rank()], cg::plus<float>{});
+    }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn reads_before_a_loop_and_other_members_are_not_loop_carried() {
+        // The reads of `in_counts` happen before the loop and in another
+        // member of the shared struct: the loop's writes to `out_counts[tid]`
+        // race with neither.
+        check_diagnostics(
+            r#"
+__global__ void k(int* out, int tracks) {
+    __shared__ struct { int in_counts[256]; int out_counts[256]; } st;
+    st.in_counts[threadIdx.x] = out[threadIdx.x];
+    __syncthreads();
+    int c = st.in_counts[255 - threadIdx.x];
+    for (int t = 0; t < tracks; ++t) {
+        st.out_counts[threadIdx.x] = c + t;
+    }
+    __syncthreads();
+    out[threadIdx.x] = st.out_counts[255 - threadIdx.x];
 }
 "#,
         );
