@@ -62,12 +62,12 @@ pub(crate) fn check(
         td,
         groups,
         consts: kernel.const_env(&file_env),
-        reassigned: kernel.reassigned_vars(),
         dims,
         gens: HashMap::new(),
         next_gen: 0,
         defs: HashMap::new(),
         ranges: HashMap::new(),
+        strided: HashSet::new(),
     };
     let mut checker = SyncChecker {
         env,
@@ -100,7 +100,8 @@ fn signed_addends(e: &Expr, negative: bool) -> Vec<(&Expr, bool)> {
 /// The part of a shared array one thread owns, when the index says so:
 /// `s[4 * i + c]` with `i` thread-dependent touches the thread's own group of
 /// 4 (for constant `c` in one window of 4), `s[row][j]` with `row`
-/// thread-dependent the thread's own row. Threads are assumed to map to
+/// thread-dependent the thread's own row, `s[j][col]` with only `col`
+/// thread-dependent its own column. Threads are assumed to map to
 /// distinct `i` / `row`, as for the thread-private slots `s[i]`.
 #[derive(Clone, Debug, PartialEq)]
 struct Owner {
@@ -150,22 +151,36 @@ struct Env<'a> {
     td: &'a ThreadDependence,
     groups: &'a Groups,
     consts: ConstEnv<'a>,
-    /// Locals assigned after their declaration somewhere in the kernel.
-    reassigned: HashSet<String>,
     /// Which of `threadIdx.x/y/z` the kernel reads.
     dims: [bool; 3],
     gens: HashMap<String, u32>,
     next_gen: u32,
-    /// Locals assigned once, at their declaration: the initialiser.
+    /// The value each local was last given (`int c = threadIdx.x;`,
+    /// `idx = threadIdx.x - 16;`) on every path to this point.
     defs: HashMap<String, (Expr, Snapshot)>,
     /// Ranges of variables (loop counters, guarded values) by atom key.
     ranges: HashMap<String, (Range, Snapshot)>,
+    /// Loop counters that start at `threadIdx.x` and step by `blockDim.x`:
+    /// a value `v` below `blockDim.x` is reached by thread `v` alone.
+    strided: HashSet<String>,
 }
 
 impl Env<'_> {
     fn bump(&mut self, name: &str) {
         self.next_gen += 1;
         self.gens.insert(name.to_string(), self.next_gen);
+    }
+
+    /// `name` now holds `value` (evaluated before the assignment).
+    fn define(&mut self, name: &str, value: &Expr) {
+        let snap = self.expr_snapshot(value);
+        self.bump(name);
+        self.defs.insert(name.to_string(), (value.clone(), snap));
+    }
+
+    /// After two paths: a definition holds only where both paths agree.
+    fn join_defs(&mut self, other: &HashMap<String, (Expr, Snapshot)>) {
+        self.defs.retain(|k, v| other.get(k) == Some(v));
     }
 
     fn gen_of(&self, name: &str) -> u32 {
@@ -511,6 +526,36 @@ impl Env<'_> {
         Some((var.to_string(), r, snap))
     }
 
+    /// Whether the loop is `for (v = threadIdx.x; ...; v += blockDim.x)`
+    /// with `v` assigned nowhere else: each thread's values are its index
+    /// plus multiples of the block size.
+    fn block_strided(&self, init: &[Stmt], step: Option<&Expr>, body: &Stmt) -> Option<String> {
+        let (var, start) = init.iter().find_map(|s| match &s.kind {
+            StmtKind::Decl(d) if d.len() == 1 => {
+                d[0].init.as_ref().map(|i| (d[0].name.as_str(), i))
+            }
+            StmtKind::Expr(e) => match &e.kind {
+                ExprKind::Assign(None, t, v) => match &t.kind {
+                    ExprKind::Ident(n) => Some((n.as_str(), &**v)),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        })?;
+        let tid = Lin::atom("threadIdx.x".into(), true);
+        let bdx = Lin::atom("blockDim.x".into(), false);
+        let ExprKind::Assign(Some(BinOp::Add), t, v) = &step?.kind else {
+            return None;
+        };
+        (matches!(&t.kind, ExprKind::Ident(n) if n == var)
+            && self.dims == [true, false, false]
+            && self.lin(start) == Some(tid)
+            && self.lin(v) == Some(bdx)
+            && !assigns(body, var))
+        .then(|| var.to_string())
+    }
+
     /// The thread-index symbols fixed to one value here (`threadIdx.x == 0`).
     fn pinned(&self) -> Vec<(String, i64)> {
         self.ranges
@@ -603,6 +648,15 @@ fn mirror(op: BinOp) -> BinOp {
     }
 }
 
+/// The variable a loop step assigns (`i++`, `i += s`, `i = next(i)`).
+fn step_target(step: &Expr) -> Option<&str> {
+    match &step.kind {
+        ExprKind::IncDec { target, .. } | ExprKind::Assign(_, target, _) => root_var(target),
+        ExprKind::Comma(v) => v.first().and_then(step_target),
+        _ => None,
+    }
+}
+
 /// Whether `s` assigns `var` (other than by a loop header's own step).
 fn assigns(s: &Stmt, var: &str) -> bool {
     let mut found = false;
@@ -649,6 +703,12 @@ struct Access {
     single: bool,
     /// The one warp that runs it, when the guards say.
     warp: Option<i64>,
+    /// Block-strided loop counters among the index's symbols.
+    strided: Vec<String>,
+    /// The one index that is a function of the thread index alone
+    /// (`s[threadIdx.x]`, `rows[j][c]` with `c = threadIdx.x`), as
+    /// `position:form`: the slot, row or column this thread owns.
+    lin_owner: Option<(String, Snapshot)>,
     /// The lanes of a warp met after it (on some path) before the current point.
     warp_synced: bool,
 }
@@ -735,13 +795,10 @@ impl SyncChecker<'_, '_> {
                     for e in d.init.iter().chain(d.ctor_args.iter().flatten()) {
                         p = self.expr(e, p);
                     }
-                    self.env.bump(&d.name);
                     match &d.init {
-                        Some(i) if !d.shared && !self.env.reassigned.contains(&d.name) => {
-                            let snap = self.env.expr_snapshot(i);
-                            self.env.defs.insert(d.name.clone(), (i.clone(), snap));
-                        }
+                        Some(i) if !d.shared => self.env.define(&d.name, i),
                         _ => {
+                            self.env.bump(&d.name);
                             self.env.defs.remove(&d.name);
                         }
                     }
@@ -752,16 +809,19 @@ impl SyncChecker<'_, '_> {
                 p = self.expr(cond, p);
                 let saved = self.env.ranges.clone();
                 let gens = self.env.gens.clone();
+                let defs = self.env.defs.clone();
                 self.env.apply_guard(cond, true);
                 let a = self.stmt(then, p.clone());
                 self.env.ranges = saved.clone();
                 let then_gens = std::mem::replace(&mut self.env.gens, gens);
+                let then_defs = std::mem::replace(&mut self.env.defs, defs);
                 self.env.apply_guard(cond, false);
                 let b = match els {
                     Some(e) => self.stmt(e, p),
                     None => p,
                 };
                 self.env.ranges = saved;
+                self.env.join_defs(&then_defs);
                 self.env.join_gens(then_gens);
                 a.merge(b)
             }
@@ -775,12 +835,24 @@ impl SyncChecker<'_, '_> {
                 for i in init {
                     p = self.stmt(i, p);
                 }
+                // The counter's start holds in the first iteration only:
+                // inside the loop it is its range.
+                let counter_var = step.as_deref().and_then(step_target);
+                if let Some(v) = counter_var {
+                    self.env.defs.remove(v);
+                }
                 let saved = self.env.ranges.clone();
                 let counter = self
                     .env
                     .loop_range(init, cond.as_deref(), step.as_deref(), body);
+                let strided = self.env.block_strided(init, step.as_deref(), body);
+                let strided_before = self.env.strided.clone();
+                if let Some(v) = &strided {
+                    self.env.strided.insert(v.clone());
+                }
                 let entry = p.clone();
                 let gens = self.env.gens.clone();
+                let defs = self.env.defs.clone();
                 // Twice: the second pass sees writes from the end of the previous iteration.
                 let mut state = p;
                 let first = self.pass;
@@ -792,6 +864,9 @@ impl SyncChecker<'_, '_> {
                     if let Some((v, r, snap)) = &counter {
                         self.env.ranges.insert(v.clone(), (r.clone(), snap.clone()));
                     }
+                    if let Some(v) = counter_var {
+                        self.env.defs.remove(v);
+                    }
                     if let Some(c) = cond {
                         state = self.expr(c, state);
                     }
@@ -802,12 +877,15 @@ impl SyncChecker<'_, '_> {
                 }
                 self.carried.pop();
                 self.env.ranges = saved;
+                self.env.strided = strided_before;
+                self.env.join_defs(&defs);
                 self.env.join_gens(gens);
                 entry.merge(state)
             }
             StmtKind::While { cond, body } | StmtKind::DoWhile { body, cond } => {
                 let entry = p.clone();
                 let gens = self.env.gens.clone();
+                let defs = self.env.defs.clone();
                 let mut state = p;
                 let first = self.pass;
                 for round in 0..2 {
@@ -819,6 +897,7 @@ impl SyncChecker<'_, '_> {
                     state = self.stmt(body, state);
                 }
                 self.carried.pop();
+                self.env.join_defs(&defs);
                 self.env.join_gens(gens);
                 entry.merge(state)
             }
@@ -862,7 +941,12 @@ impl SyncChecker<'_, '_> {
                 }
                 p = self.index_operands(target, p);
                 self.write(target, &mut p);
-                self.assigned(target);
+                match (&target.kind, op) {
+                    (ExprKind::Ident(n), None) if !self.shared.contains(n) => {
+                        self.env.define(n, value)
+                    }
+                    _ => self.assigned(target),
+                }
                 p
             }
             ExprKind::IncDec { target, .. } => {
@@ -898,6 +982,7 @@ impl SyncChecker<'_, '_> {
         {
             let name = name.to_string();
             self.env.bump(&name);
+            self.env.defs.remove(&name);
         }
     }
 
@@ -922,11 +1007,27 @@ impl SyncChecker<'_, '_> {
         let td = self.env.td;
         let first = indices.first()?;
         if indices.len() > 1 {
-            return td.varies(first).then(|| Owner {
-                key: expr_key(first),
-                width: i64::MAX,
-                offset: 0,
-            });
+            if td.varies(first) {
+                return Some(Owner {
+                    key: expr_key(first),
+                    width: i64::MAX,
+                    offset: 0,
+                });
+            }
+            // A column: `s[j][tid]` with only one thread-dependent index.
+            let varying: Vec<(usize, &&Expr)> = indices
+                .iter()
+                .enumerate()
+                .filter(|(_, i)| td.varies(i))
+                .collect();
+            return match varying.as_slice() {
+                [(d, i)] => Some(Owner {
+                    key: format!("{d}:{}", expr_key(i)),
+                    width: i64::MAX,
+                    offset: 0,
+                }),
+                _ => None,
+            };
         }
         let mut varying = Vec::new();
         let mut uniform = Vec::new();
@@ -1020,6 +1121,33 @@ impl SyncChecker<'_, '_> {
         pinned.sort();
         let single = self.env.single(&pinned);
         let warp = self.env.one_warp();
+        let thread_dims: Vec<(usize, &Lin)> = dims
+            .iter()
+            .enumerate()
+            .filter_map(|(d, (l, _))| {
+                l.as_ref()
+                    .filter(|l| l.terms.keys().any(|a| self.env.thread_atom(&a.key)))
+                    .map(|l| (d, l))
+            })
+            .collect();
+        let lin_owner = match thread_dims.as_slice() {
+            [(d, l)]
+                if l.terms
+                    .keys()
+                    .all(|a| !a.varies || self.env.thread_atom(&a.key)) =>
+            {
+                let snap = self.env.snapshot(l.terms.keys().map(|a| a.key.as_str()));
+                Some((format!("{d}:{}", l.display()), snap))
+            }
+            _ => None,
+        };
+        let strided = self
+            .env
+            .strided
+            .iter()
+            .filter(|v| lin_snap.iter().any(|(n, _)| n == *v))
+            .cloned()
+            .collect();
         Some((
             name,
             Access {
@@ -1034,6 +1162,8 @@ impl SyncChecker<'_, '_> {
                 pinned,
                 single,
                 warp,
+                strided,
+                lin_owner,
                 warp_synced: false,
             },
         ))
@@ -1065,6 +1195,15 @@ impl SyncChecker<'_, '_> {
             let (Some(la), Some(lb)) = (la, lb) else {
                 return false;
             };
+            // `s[v]` for a block-strided counter `v`: a slot below the block
+            // size (a thread index value) is thread `v`'s alone.
+            let strided_slot = match lb.terms.iter().collect::<Vec<_>>().as_slice() {
+                [(atom, 1)] if lb.c == 0 && b.strided.contains(&atom.key) => {
+                    Some(Lin::atom("threadIdx.x".into(), true))
+                }
+                _ => None,
+            };
+            let lb = strided_slot.as_ref().unwrap_or(lb);
             depends |= a.pinned.iter().any(|(k, _)| lb.coef(k) != 0);
             match (pin(la), pin(lb)) {
                 (Some(x), Some(y)) if x == y => {}
@@ -1140,6 +1279,13 @@ impl SyncChecker<'_, '_> {
     /// met in between).
     fn conflict(&self, w: &Access, r: &Access, synced: bool) -> bool {
         if Owner::same_group(&w.owner, &r.owner) || (w.key == r.key && w.private && r.private) {
+            return false;
+        }
+        if let (Some((wo, ws)), Some((ro, rs))) = (&w.lin_owner, &r.lin_owner)
+            && wo == ro
+            && self.env.fresh(ws)
+            && self.env.fresh(rs)
+        {
             return false;
         }
         if self.same_thread(r, w) || self.same_thread(w, r) || self.disjoint(w, r) {

@@ -400,4 +400,36 @@ __global__ void k(int* out, int tracks) {
 "#,
         );
     }
+
+    #[test]
+    fn a_thread_owning_a_column_or_its_block_strided_slots() {
+        // Each thread updates its own column cols[*][c]; thread 0 reads
+        // back acc[0], which only thread 0 writes (i = threadIdx.x, stepping
+        // by blockDim.x). Thread 0 reading acc[1], written by thread 1 in the
+        // next iteration, races.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out, const float* in, int n, int rounds) {
+    __shared__ float cols[16][17];
+    __shared__ float acc[256];
+    int c;
+    if (threadIdx.x < 16) {
+        c = threadIdx.x;
+        for (int i = 1; i < 16; i++)
+            for (int j = 0; j < i; j++)
+                cols[i][c] -= in[i * 16 + j] * cols[j][c];
+    } else {
+        c = threadIdx.x - 16;
+    }
+    for (int r = 0; r < rounds; r++) {
+        for (int i = threadIdx.x; i < 256; i += blockDim.x)
+            acc[i] = in[r * 256 + i];
+          //^^^^^^ warning[missing-syncthreads]: `acc` is overwritten here in the next loop iteration while other threads may still be reading it: add __syncthreads() at the end of the loop body
+        __syncthreads();
+        if (threadIdx.x == 0) out[r] = acc[0] + acc[1];
+    }
+}
+"#,
+        );
+    }
 }
