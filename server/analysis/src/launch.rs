@@ -157,7 +157,8 @@ fn launch_report(
             .with_static_smem(static_smem)
             .with_dynamic_smem(dynamic.unwrap_or(0));
         if regs.estimated {
-            i = i.estimated_registers();
+            // The range, not its low end alone: the report gives both ends.
+            i = i.estimated_register_range(regs.high);
         }
         i
     };
