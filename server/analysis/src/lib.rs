@@ -147,6 +147,10 @@ fn kernel_key(
         c.launch
             .map(|l| (l.smem_bytes, l.grid_dims.resolved()))
             .hash(&mut h);
+        c.block_values.hash(&mut h);
+        let mut ph: Vec<_> = c.param_hosts.iter().collect();
+        ph.sort_by(|a, b| a.0.cmp(b.0));
+        ph.hash(&mut h);
     }
     h.finish()
 }
@@ -288,7 +292,7 @@ pub fn analyze_cached(
     let computed = parallel::map_in_order(misses.len(), config.threads, |m| {
         let (kernel, contexts, _, _) = &slots[misses[m]];
         let (accesses, mut diagnostics) = memory::analyze_kernel(model, source, kernel, contexts);
-        diagnostics.extend(lints::analyze_kernel(model, kernel));
+        diagnostics.extend(lints::analyze_kernel(model, kernel, contexts));
         CachedKernel {
             start: kernel.span.start,
             end: kernel.span.end,

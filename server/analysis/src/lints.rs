@@ -6,23 +6,37 @@ use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::{ExprKind, Stmt, StmtKind};
 use cudalens_syntax::model::Function;
 
+use cudalens_syntax::consteval::ConstEnv;
+use cudalens_syntax::ir::{BinOp, Builtin, Expr};
+
+use crate::context::{HostValue, KernelContext};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::divergence::ThreadDependence;
 use crate::groups::Groups;
 use crate::races;
 use crate::rules::barrier_in_divergent_code;
 
-pub fn analyze_kernel(model: &FileModel, kernel: &Function) -> Vec<Diagnostic> {
+pub fn analyze_kernel(
+    model: &FileModel,
+    kernel: &Function,
+    contexts: &[KernelContext],
+) -> Vec<Diagnostic> {
     let Some(body) = &kernel.body else {
         return Vec::new();
     };
     let td = ThreadDependence::of(kernel);
     let groups = Groups::of(kernel);
+    let launches = Launches {
+        model,
+        kernel,
+        contexts,
+    };
     let mut out = Vec::new();
     divergent_barriers(
         body,
         &mut td.at_entry(),
         &groups,
+        &launches,
         None,
         &mut None,
         &mut out,
@@ -30,6 +44,106 @@ pub fn analyze_kernel(model: &FileModel, kernel: &Function) -> Vec<Diagnostic> {
     );
     races::check(model, kernel, body, &td, &groups, &mut out);
     out
+}
+
+/// The launches of the kernel in this file, to decide conditions the block
+/// size settles.
+struct Launches<'a> {
+    model: &'a FileModel,
+    kernel: &'a Function,
+    contexts: &'a [KernelContext<'a>],
+}
+
+impl Launches<'_> {
+    /// Whether a thread-dependent condition is false in every thread of
+    /// every launch in the file: `threadIdx.y >= k` where each launch's block
+    /// has `blockDim.y <= k` (`dim3 threads(32, k)` with the kernel's `k`
+    /// bound to the same `k`, or a template argument equal to the `case` of
+    /// `switch (k)` the launch sits in). A kernel launched nowhere here, or
+    /// a launch whose values are not known, keeps the condition possible.
+    fn never_taken(&self, cond: &Expr) -> bool {
+        let (x, bound) = match &cond.kind {
+            ExprKind::Binary(BinOp::Ge, x, e) => (x, e),
+            ExprKind::Binary(BinOp::Le, e, x) => (x, e),
+            _ => return false,
+        };
+        let Some(axis) = self.thread_axis(x, 0) else {
+            return false;
+        };
+        let file_env = self.model.const_env();
+        !self.contexts.is_empty()
+            && self.contexts.iter().all(|ctx| {
+                let env = ctx.env(&file_env);
+                let mut env = self.kernel.const_env(&env);
+                env.values
+                    .extend(ctx.param_values.iter().map(|(k, v)| (k.clone(), *v)));
+                ctx.launch.is_some()
+                    && match (self.value(bound, ctx, &env, 0), &ctx.block_values[axis]) {
+                        (Some(HostValue::Const(k)), Some(HostValue::Const(b))) => k >= *b,
+                        (Some(HostValue::Var(k)), Some(HostValue::Var(b))) => k == *b,
+                        _ => false,
+                    }
+            })
+    }
+
+    /// `threadIdx.d`, directly or through a local set once to it.
+    fn thread_axis(&self, e: &Expr, depth: u32) -> Option<usize> {
+        match &e.kind {
+            ExprKind::Builtin(Builtin::ThreadIdx, axis) => Some(*axis as usize),
+            ExprKind::Cast { expr, .. } => self.thread_axis(expr, depth + 1),
+            ExprKind::Ident(n) if depth < 8 => self.thread_axis(self.definition(n)?, depth + 1),
+            _ => None,
+        }
+    }
+
+    /// The initialiser of a local declared once and never assigned.
+    fn definition(&self, name: &str) -> Option<&Expr> {
+        if self.kernel.reassigned_vars().contains(name) {
+            return None;
+        }
+        let decls: Vec<_> = self
+            .kernel
+            .local_decls()
+            .into_iter()
+            .filter(|d| d.name == name)
+            .collect();
+        match decls.as_slice() {
+            [d] if !d.shared => d.init.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// A kernel-side value in the caller's terms for one launch: a
+    /// constant under its template arguments, or a scalar parameter's
+    /// argument.
+    fn value(
+        &self,
+        e: &Expr,
+        ctx: &KernelContext,
+        env: &ConstEnv,
+        depth: u32,
+    ) -> Option<HostValue> {
+        if let Some(v) = env.eval(e) {
+            return Some(HostValue::Const(v));
+        }
+        if depth > 8 {
+            return None;
+        }
+        match &e.kind {
+            ExprKind::Ident(n) => {
+                if self.kernel.params.iter().any(|p| p.name == *n) {
+                    return ctx.param_hosts.get(n).cloned();
+                }
+                self.value(self.definition(n)?, ctx, env, depth + 1)
+            }
+            ExprKind::Ternary(c, a, b) => {
+                let pick = if env.eval(c)? != 0 { a } else { b };
+                self.value(pick, ctx, env, depth + 1)
+            }
+            ExprKind::Cast { expr, .. } => self.value(expr, ctx, env, depth + 1),
+            _ => None,
+        }
+    }
 }
 
 /// Whether every path through `s` ends in `return`: a uniform branch that
@@ -55,6 +169,7 @@ fn divergent_barriers(
     s: &Stmt,
     td: &mut ThreadDependence,
     groups: &Groups,
+    launches: &Launches,
     divergent: Option<Span>,
     early_exit: &mut Option<Span>,
     out: &mut Vec<Diagnostic>,
@@ -89,10 +204,11 @@ fn divergent_barriers(
         StmtKind::Decl(_) | StmtKind::Expr(_) => td.step(s, divergent.is_some()),
         StmtKind::If { cond, then, els } => {
             td.step_expr(cond, divergent.is_some());
-            let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
+            let d = divergent
+                .or_else(|| (td.varies(cond) && !launches.never_taken(cond)).then_some(cond.span));
             let before = *early_exit;
             let mut other = td.clone();
-            divergent_barriers(then, td, groups, d, early_exit, out, report);
+            divergent_barriers(then, td, groups, launches, d, early_exit, out, report);
             if d.is_none() && always_returns(then) {
                 // The threads that took this uniform branch all left: those
                 // that go on never saw its returns, nor its assignments.
@@ -101,7 +217,7 @@ fn divergent_barriers(
             }
             if let Some(e) = els {
                 let mid = *early_exit;
-                divergent_barriers(e, &mut other, groups, d, early_exit, out, report);
+                divergent_barriers(e, &mut other, groups, launches, d, early_exit, out, report);
                 if d.is_none() && always_returns(e) {
                     *early_exit = mid;
                 } else {
@@ -127,7 +243,7 @@ fn divergent_barriers(
             ..
         } => {
             for i in init {
-                divergent_barriers(i, td, groups, divergent, early_exit, out, report);
+                divergent_barriers(i, td, groups, launches, divergent, early_exit, out, report);
             }
             let loop_divergence = |td: &ThreadDependence| {
                 divergent.or_else(|| {
@@ -146,6 +262,7 @@ fn divergent_barriers(
                     body,
                     &mut pass,
                     groups,
+                    launches,
                     d,
                     &mut early_exit.clone(),
                     out,
@@ -158,7 +275,9 @@ fn divergent_barriers(
             }
             let d = loop_divergence(td);
             let mut pass = td.clone();
-            divergent_barriers(body, &mut pass, groups, d, early_exit, out, report);
+            divergent_barriers(
+                body, &mut pass, groups, launches, d, early_exit, out, report,
+            );
             td.join(&pass);
         }
         StmtKind::While { cond, body } | StmtKind::DoWhile { body, cond } => {
@@ -169,6 +288,7 @@ fn divergent_barriers(
                     body,
                     &mut pass,
                     groups,
+                    launches,
                     d,
                     &mut early_exit.clone(),
                     out,
@@ -178,16 +298,18 @@ fn divergent_barriers(
             }
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
             let mut pass = td.clone();
-            divergent_barriers(body, &mut pass, groups, d, early_exit, out, report);
+            divergent_barriers(
+                body, &mut pass, groups, launches, d, early_exit, out, report,
+            );
             td.join(&pass);
         }
         StmtKind::Switch { cond, body } => {
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
-            divergent_barriers(body, td, groups, d, early_exit, out, report);
+            divergent_barriers(body, td, groups, launches, d, early_exit, out, report);
         }
         _ => {
             for c in s.children() {
-                divergent_barriers(c, td, groups, divergent, early_exit, out, report);
+                divergent_barriers(c, td, groups, launches, divergent, early_exit, out, report);
             }
         }
     }

@@ -30,10 +30,12 @@ another thread's data in its slot. Loops are walked twice to catch races between
 iterations of the loop (a read before the loop does not count). Barriers are
 `__syncthreads*` and the `.sync()`/`cg::sync()` of a cooperative-groups thread block
 or grid. Not a race: a thread's own slot `s[i]`, group `s[K * i + c]` (constant `c`
-within `K`) or row `s[i][*]` with `i` thread-dependent; index ranges that cannot meet
-(`s[j]` for `j < i` against `s[threadIdx.x]` under `threadIdx.x > i`, the halves
-`s[k]` and `s[stride + k]` for `k < stride`); a single thread (`if (threadIdx.x == 0)`)
-reading back its own write. After the lanes of a warp met (`__syncwarp()`, a tile's
+within `K`), row `s[i][*]` or column `s[*][i]` with `i` thread-dependent (a local's
+last assignment counts: `c = threadIdx.x`); index ranges that cannot meet (`s[j]` for
+`j < i` against `s[threadIdx.x]` under `threadIdx.x > i`, the halves `s[k]` and
+`s[stride + k]` for `k < stride`); a single thread (`if (threadIdx.x == 0)`) reading
+back its own write, also one made through `for (i = threadIdx.x; ...; i +=
+blockDim.x)`. After the lanes of a warp met (`__syncwarp()`, a tile's
 `.sync()`, `__shfl_*_sync` and the other warp-wide `*_sync` intrinsics) data is taken
 as warp-private unless the indices show a read of another warp's slot (`s[tid + 1]`,
 `s[255 - tid]`, `s[lane]` after `s[warp_id]`). Precision on labelled real code: see
