@@ -2,12 +2,13 @@
 //! block reach, and shared memory read by one thread after another thread
 //! wrote it with no barrier in between.
 
-use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::{ExprKind, Stmt, StmtKind};
-use cudalens_syntax::model::Function;
+use std::cell::RefCell;
+use std::collections::HashMap;
 
+use cudalens_syntax::FileModel;
 use cudalens_syntax::consteval::ConstEnv;
-use cudalens_syntax::ir::{BinOp, Builtin, Expr};
+use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind, Stmt, StmtKind};
+use cudalens_syntax::model::Function;
 
 use crate::context::{HostValue, KernelContext};
 use crate::diagnostic::{Diagnostic, Span};
@@ -30,6 +31,7 @@ pub fn analyze_kernel(
         model,
         kernel,
         contexts,
+        decided: RefCell::new(HashMap::new()),
     };
     let mut out = Vec::new();
     divergent_barriers(
@@ -52,6 +54,8 @@ struct Launches<'a> {
     model: &'a FileModel,
     kernel: &'a Function,
     contexts: &'a [KernelContext<'a>],
+    /// Conditions already decided (the walk visits loop bodies repeatedly).
+    decided: RefCell<HashMap<Span, bool>>,
 }
 
 impl Launches<'_> {
@@ -62,6 +66,18 @@ impl Launches<'_> {
     /// `switch (k)` the launch sits in). A kernel launched nowhere here, or
     /// a launch whose values are not known, keeps the condition possible.
     fn never_taken(&self, cond: &Expr) -> bool {
+        if let Some(&known) = self.decided.borrow().get(&cond.span) {
+            return known;
+        }
+        let answer = self.decide(cond);
+        self.decided.borrow_mut().insert(cond.span, answer);
+        answer
+    }
+
+    fn decide(&self, cond: &Expr) -> bool {
+        if self.contexts.iter().any(|c| c.launch.is_none()) {
+            return false;
+        }
         let (x, bound) = match &cond.kind {
             ExprKind::Binary(BinOp::Ge, x, e) => (x, e),
             ExprKind::Binary(BinOp::Le, e, x) => (x, e),

@@ -223,13 +223,16 @@ impl Env<'_> {
     }
 
     fn lin(&self, e: &Expr) -> Option<Lin> {
-        self.lin_at(e, 0)
+        // Definitions can share operands (`b = a + a; c = b + b; ...`): a
+        // budget of visited nodes keeps any chain linear in time.
+        self.lin_at(e, 0, &mut 4096)
     }
 
-    fn lin_at(&self, e: &Expr, depth: u32) -> Option<Lin> {
-        if depth > 24 {
+    fn lin_at(&self, e: &Expr, depth: u32, budget: &mut u32) -> Option<Lin> {
+        if depth > 24 || *budget == 0 {
             return None;
         }
+        *budget -= 1;
         let d = depth + 1;
         match &e.kind {
             ExprKind::Int {
@@ -243,7 +246,7 @@ impl Env<'_> {
                 }
                 if let Some((def, snap)) = self.defs.get(n)
                     && self.fresh(snap)
-                    && let Some(l) = self.lin_at(def, d)
+                    && let Some(l) = self.lin_at(def, d, budget)
                 {
                     return Some(l);
                 }
@@ -254,11 +257,13 @@ impl Env<'_> {
                 *b == Builtin::ThreadIdx,
             )),
             ExprKind::WarpSize => Some(Lin::constant(32)),
-            ExprKind::Unary(UnOp::Neg, x) => self.lin_at(x, d)?.scale(-1),
-            ExprKind::Unary(UnOp::Plus, x) | ExprKind::Cast { expr: x, .. } => self.lin_at(x, d),
+            ExprKind::Unary(UnOp::Neg, x) => self.lin_at(x, d, budget)?.scale(-1),
+            ExprKind::Unary(UnOp::Plus, x) | ExprKind::Cast { expr: x, .. } => {
+                self.lin_at(x, d, budget)
+            }
             ExprKind::Binary(op, a, b) => {
-                let la = self.lin_at(a, d)?;
-                let lb = self.lin_at(b, d)?;
+                let la = self.lin_at(a, d, budget)?;
+                let lb = self.lin_at(b, d, budget)?;
                 match op {
                     BinOp::Add => la.add(&lb),
                     BinOp::Sub => la.sub(&lb),

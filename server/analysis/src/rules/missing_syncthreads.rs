@@ -434,4 +434,60 @@ __global__ void k(float* out, const float* in, int n, int rounds) {
 "#,
         );
     }
+
+    #[test]
+    fn a_long_chain_of_shared_definitions_is_cut_short() {
+        // Each definition uses the previous one twice: expanding them all
+        // would take 2^40 steps; the index's form gives up instead.
+        check_diagnostics(
+            r#"
+__global__ void k(float* out) {
+    __shared__ float s[256];
+    int a0 = threadIdx.x;
+    int a1 = a0 + a0;
+    int a2 = a1 + a1;
+    int a3 = a2 + a2;
+    int a4 = a3 + a3;
+    int a5 = a4 + a4;
+    int a6 = a5 + a5;
+    int a7 = a6 + a6;
+    int a8 = a7 + a7;
+    int a9 = a8 + a8;
+    int a10 = a9 + a9;
+    int a11 = a10 + a10;
+    int a12 = a11 + a11;
+    int a13 = a12 + a12;
+    int a14 = a13 + a13;
+    int a15 = a14 + a14;
+    int a16 = a15 + a15;
+    int a17 = a16 + a16;
+    int a18 = a17 + a17;
+    int a19 = a18 + a18;
+    int a20 = a19 + a19;
+    int a21 = a20 + a20;
+    int a22 = a21 + a21;
+    int a23 = a22 + a22;
+    int a24 = a23 + a23;
+    int a25 = a24 + a24;
+    int a26 = a25 + a25;
+    int a27 = a26 + a26;
+    int a28 = a27 + a27;
+    int a29 = a28 + a28;
+    int a30 = a29 + a29;
+    int a31 = a30 + a30;
+    int a32 = a31 + a31;
+    int a33 = a32 + a32;
+    int a34 = a33 + a33;
+    int a35 = a34 + a34;
+    int a36 = a35 + a35;
+    int a37 = a36 + a36;
+    int a38 = a37 + a37;
+    int a39 = a38 + a38;
+    int a40 = a39 + a39;
+    s[a40 % 256] = 1.0f;
+    out[threadIdx.x] = s[a40 % 256];
+}
+"#,
+        );
+    }
 }
