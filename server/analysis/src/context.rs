@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use cudalens_syntax::FileModel;
+use cudalens_syntax::Span;
 use cudalens_syntax::consteval::ConstEnv;
+use cudalens_syntax::ir::{Expr, ExprKind, Stmt, StmtKind};
 use cudalens_syntax::model::{Function, LaunchSite, TemplateParamKind};
 use cudalens_syntax::preprocess::cexpr::parse_int_literal;
 
@@ -47,6 +49,20 @@ pub struct KernelContext<'m> {
     /// Scalar kernel parameters whose launch argument is a constant
     /// (`k<<<g, b>>>(a, 1024)` binds the int parameter to 1024).
     pub param_values: HashMap<String, i128>,
+    /// The launch's block dimensions in the caller's terms (`dim3
+    /// threads(32, k)`: `[32, k, 1]`), where known.
+    pub block_values: [Option<HostValue>; 3],
+    /// Scalar parameters bound to a launch argument, in the caller's terms.
+    pub param_hosts: HashMap<String, HostValue>,
+}
+
+/// A value in the launching function: a constant (also a variable inside
+/// `case N:` of a `switch` on it), or a variable the caller never
+/// reassigns, so that two mentions of it in one launch are one value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum HostValue {
+    Const(i128),
+    Var(String),
 }
 
 impl KernelContext<'_> {
@@ -108,6 +124,7 @@ pub fn contexts_for<'m>(
             ),
             _ => assumed_block(&template_values),
         };
+        let (block_values, param_hosts) = host_facts(model, kernel, launch, &file_env);
         let ctx = KernelContext {
             block,
             block_source: source,
@@ -115,6 +132,8 @@ pub fn contexts_for<'m>(
             template_values,
             template_types,
             param_values: constant_arguments(kernel, launch),
+            block_values,
+            param_hosts,
         };
         out.push(ctx);
     }
@@ -128,9 +147,127 @@ pub fn contexts_for<'m>(
             template_values,
             template_types,
             param_values: HashMap::new(),
+            block_values: [None, None, None],
+            param_hosts: HashMap::new(),
         });
     }
     out
+}
+
+type HostFacts = ([Option<HostValue>; 3], HashMap<String, HostValue>);
+
+/// The launch's block dimensions and scalar arguments as [`HostValue`]s.
+fn host_facts(
+    model: &FileModel,
+    kernel: &Function,
+    launch: &LaunchSite,
+    file_env: &ConstEnv,
+) -> HostFacts {
+    let mut facts: HostFacts = ([None, None, None], HashMap::new());
+    let Some(caller) = model.function(&launch.caller) else {
+        return facts;
+    };
+    let Some(body) = &caller.body else {
+        return facts;
+    };
+    let reassigned = caller.reassigned_vars();
+    let env = caller.const_env(file_env);
+    let value = |e: &Expr| -> Option<HostValue> {
+        if let Some(v) = env.eval(e) {
+            return Some(HostValue::Const(v));
+        }
+        let name = e.as_ident()?;
+        if reassigned.contains(name) {
+            return None;
+        }
+        Some(match case_value(body, name, launch.span, &env) {
+            Some(v) => HostValue::Const(v),
+            None => HostValue::Var(name.to_string()),
+        })
+    };
+    let dims: Option<Vec<&Expr>> = launch.block.as_ref().and_then(|b| match &b.kind {
+        ExprKind::Ident(n) if !reassigned.contains(n) => {
+            let decls: Vec<_> = caller
+                .local_decls()
+                .into_iter()
+                .filter(|d| d.name == *n)
+                .collect();
+            match decls.as_slice() {
+                [d] if d.ty.base.ends_with("dim3") => match (&d.ctor_args, &d.init) {
+                    (Some(args), _) => Some(args.iter().collect()),
+                    (None, Some(init)) => dim3_args(init),
+                    _ => None,
+                },
+                [d] if d.ty.pointer == 0 && d.dims.is_empty() => Some(vec![b]),
+                _ => None,
+            }
+        }
+        ExprKind::Call(_) => dim3_args(b),
+        _ => Some(vec![b]),
+    });
+    if let Some(dims) = dims.filter(|d| d.len() <= 3) {
+        for (i, slot) in facts.0.iter_mut().enumerate() {
+            *slot = match dims.get(i) {
+                Some(e) => value(e),
+                None => Some(HostValue::Const(1)),
+            };
+        }
+    }
+    for (p, arg) in kernel.params.iter().zip(&launch.args) {
+        if p.ty.pointer == 0
+            && let Some(v) = value(arg)
+        {
+            facts.1.insert(p.name.clone(), v);
+        }
+    }
+    facts
+}
+
+/// `dim3(a, b)` → `[a, b]`.
+fn dim3_args(e: &Expr) -> Option<Vec<&Expr>> {
+    match &e.kind {
+        ExprKind::Call(c) if c.callee.ends_with("dim3") => Some(c.args.iter().collect()),
+        _ => None,
+    }
+}
+
+/// The value `var` has at `at` when `at` lies in `case N:` of a `switch
+/// (var)` that the case before does not fall into.
+fn case_value(body: &Stmt, var: &str, at: Span, env: &ConstEnv) -> Option<i128> {
+    let mut found = None;
+    body.walk(&mut |s| {
+        let StmtKind::Switch { cond, body } = &s.kind else {
+            return;
+        };
+        if cond.as_ident() != Some(var) || found.is_some() {
+            return;
+        }
+        let StmtKind::Block(items) = &body.kind else {
+            return;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let StmtKind::Case { value, body } = &item.kind else {
+                continue;
+            };
+            let inside = body
+                .iter()
+                .any(|b| b.span.start <= at.start && at.end <= b.span.end);
+            if !inside {
+                continue;
+            }
+            let entered_alone = i == 0
+                || matches!(
+                    &items[i - 1].kind,
+                    StmtKind::Case { body, .. }
+                        if body.last().is_some_and(|l| matches!(l.kind, StmtKind::Break | StmtKind::Return(_)))
+                );
+            if entered_alone {
+                found = value.as_ref().and_then(|v| env.eval(v));
+            }
+            return;
+        }
+    });
+    found
 }
 
 /// Scalar (non-pointer) parameters bound to launch arguments that fold to

@@ -8,7 +8,7 @@ use cudalens_occupancy::{
     Arch, LaunchError, Limiter, OccupancyInput, OccupancyReport, best_block_size, occupancy, render,
 };
 use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::{Builtin, Expr, ExprKind, Type};
+use cudalens_syntax::ir::{Builtin, Expr, ExprKind, Type, UnOp};
 use cudalens_syntax::model::Function;
 
 use crate::AnalysisConfig;
@@ -157,7 +157,8 @@ fn launch_report(
             .with_static_smem(static_smem)
             .with_dynamic_smem(dynamic.unwrap_or(0));
         if regs.estimated {
-            i = i.estimated_registers();
+            // The range, not its low end alone: the report gives both ends.
+            i = i.estimated_register_range(regs.high);
         }
         i
     };
@@ -241,7 +242,11 @@ fn launch_diagnostics(
     let threads = ctx.threads();
     // A one-thread block is a deliberate serial kernel (a flag, a scalar, a
     // timer), not a block with idle lanes to fill.
-    if !threads.is_multiple_of(32) && threads > 1 && ctx.block_source != BlockSource::Default {
+    if !threads.is_multiple_of(32)
+        && threads > 1
+        && ctx.block_source != BlockSource::Default
+        && shares_work(kernel)
+    {
         out.push(rules::block_size_not_multiple_of_32::diagnostic(
             block_at, threads,
         ));
@@ -345,6 +350,34 @@ fn uses_grid(kernel: &Function) -> bool {
         _ => {}
     });
     uses
+}
+
+/// Calls that only report (each thread prints or checks its own values):
+/// a thread-dependent argument to them is no share of the block's work.
+const REPORT_CALLS: &[&str] = &["printf", "assert", "__assertfail"];
+
+/// Whether the block's threads share out work: some memory access or call
+/// argument depends on the thread (`a[threadIdx.x]`, `*(p + tid)`, `f(p, tid)`).
+/// A kernel whose threads only print (a `printf` demo) has no lanes worth
+/// filling, whatever its block size.
+fn shares_work(kernel: &Function) -> bool {
+    let Some(body) = &kernel.body else {
+        return false;
+    };
+    let td = crate::divergence::ThreadDependence::of(kernel);
+    let mut shares = false;
+    body.walk_exprs(&mut |x| match &x.kind {
+        ExprKind::Index(_, i) if td.varies(i) => shares = true,
+        ExprKind::Unary(UnOp::Deref, p) if td.varies(p) => shares = true,
+        ExprKind::Call(c)
+            if !REPORT_CALLS.contains(&c.callee.as_str())
+                && c.args.iter().any(|a| td.varies(a)) =>
+        {
+            shares = true
+        }
+        _ => {}
+    });
+    shares
 }
 
 /// Adds `__launch_bounds__(threads)` (or raises an existing smaller bound).

@@ -7,7 +7,8 @@
 //! - `uncoalesced-access`, `bank-conflict`: [`memory`]
 //! - `low-occupancy`, `block-size-not-multiple-of-32`, `launch-exceeds-limit`,
 //!   `grid-too-small`: [`launch`]
-//! - `barrier-in-divergent-code`, `missing-syncthreads`: [`lints`]
+//! - `barrier-in-divergent-code`, `missing-syncthreads`: [`lints`] (the
+//!   shared-memory race walk: `races`)
 //! - front-end diagnostics (syntax, preprocessor): passed through from `cudalens-syntax`
 //! - `unused-suppression`, `suppression-without-reason`: [`suppress`], which
 //!   also removes the findings that `cudalens-ignore` comments silence
@@ -18,10 +19,13 @@
 pub mod context;
 pub mod diagnostic;
 pub mod divergence;
+mod groups;
+mod index_range;
 pub mod launch;
 pub mod lints;
 pub mod memory;
 pub mod parallel;
+mod races;
 pub mod rules;
 pub mod suppress;
 pub mod tuning;
@@ -143,6 +147,10 @@ fn kernel_key(
         c.launch
             .map(|l| (l.smem_bytes, l.grid_dims.resolved()))
             .hash(&mut h);
+        c.block_values.hash(&mut h);
+        let mut ph: Vec<_> = c.param_hosts.iter().collect();
+        ph.sort_by(|a, b| a.0.cmp(b.0));
+        ph.hash(&mut h);
     }
     h.finish()
 }
@@ -284,7 +292,7 @@ pub fn analyze_cached(
     let computed = parallel::map_in_order(misses.len(), config.threads, |m| {
         let (kernel, contexts, _, _) = &slots[misses[m]];
         let (accesses, mut diagnostics) = memory::analyze_kernel(model, source, kernel, contexts);
-        diagnostics.extend(lints::analyze_kernel(model, kernel));
+        diagnostics.extend(lints::analyze_kernel(model, kernel, contexts));
         CachedKernel {
             start: kernel.span.start,
             end: kernel.span.end,

@@ -2,111 +2,163 @@
 //! block reach, and shared memory read by one thread after another thread
 //! wrote it with no barrier in between.
 
-use std::collections::{HashMap, HashSet};
+use std::cell::RefCell;
+use std::collections::HashMap;
 
 use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::{CallExpr, Expr, ExprKind, Stmt, StmtKind};
-use cudalens_syntax::model::{Function, is_barrier};
+use cudalens_syntax::consteval::ConstEnv;
+use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind, Stmt, StmtKind};
+use cudalens_syntax::model::Function;
 
+use crate::context::{HostValue, KernelContext};
 use crate::diagnostic::{Diagnostic, Span};
-use crate::divergence::{ThreadDependence, root_var};
-use crate::memory::expr_key;
-use crate::rules::{barrier_in_divergent_code, missing_syncthreads};
+use crate::divergence::ThreadDependence;
+use crate::groups::Groups;
+use crate::races;
+use crate::rules::barrier_in_divergent_code;
 
-pub fn analyze_kernel(_model: &FileModel, kernel: &Function) -> Vec<Diagnostic> {
+pub fn analyze_kernel(
+    model: &FileModel,
+    kernel: &Function,
+    contexts: &[KernelContext],
+) -> Vec<Diagnostic> {
     let Some(body) = &kernel.body else {
         return Vec::new();
     };
     let td = ThreadDependence::of(kernel);
     let groups = Groups::of(kernel);
+    let launches = Launches {
+        model,
+        kernel,
+        contexts,
+        decided: RefCell::new(HashMap::new()),
+    };
     let mut out = Vec::new();
     divergent_barriers(
         body,
         &mut td.at_entry(),
         &groups,
+        &launches,
         None,
         &mut None,
         &mut out,
         true,
     );
-    let shared: HashSet<String> = kernel
-        .shared_decls()
-        .iter()
-        .map(|d| d.name.clone())
-        .collect();
-    if !shared.is_empty() {
-        let mut checker = SyncChecker {
-            td: &td,
-            groups: &groups,
-            shared: &shared,
-            reported: HashSet::new(),
-            out: &mut out,
-            pass: 0,
-        };
-        checker.stmt(body, Pending::default());
-    }
+    races::check(model, kernel, body, &td, &groups, &mut out);
     out
 }
 
-/// The kernel's cooperative-groups handles: which variables are a whole
-/// thread block or grid (`cg::this_thread_block()`, `this_grid()`), whose
-/// `.sync()` is a block barrier, and which are tiles of a block
-/// (`tiled_partition`), whose `.sync()` only orders one warp.
-#[derive(Default)]
-struct Groups {
-    block: HashSet<String>,
-    tile: HashSet<String>,
+/// The launches of the kernel in this file, to decide conditions the block
+/// size settles.
+struct Launches<'a> {
+    model: &'a FileModel,
+    kernel: &'a Function,
+    contexts: &'a [KernelContext<'a>],
+    /// Conditions already decided (the walk visits loop bodies repeatedly).
+    decided: RefCell<HashMap<Span, bool>>,
 }
 
-impl Groups {
-    fn of(kernel: &Function) -> Groups {
-        let mut g = Groups::default();
-        for d in kernel.local_decls() {
-            let ty = d.ty.base.as_str();
-            let mut init = String::new();
-            if let Some(i) = &d.init {
-                i.walk(&mut |x| {
-                    if let ExprKind::Call(c) = &x.kind {
-                        init.push_str(&c.callee);
-                        init.push(' ');
-                    }
-                });
-            }
-            if init.contains("tiled_partition")
-                || ty.contains("tile")
-                || ty.contains("coalesced_group")
-            {
-                g.tile.insert(d.name.clone());
-            } else if init.contains("this_thread_block")
-                || init.contains("this_grid")
-                || ty.ends_with("thread_block")
-                || ty.ends_with("grid_group")
-            {
-                g.block.insert(d.name.clone());
-            }
+impl Launches<'_> {
+    /// Whether a thread-dependent condition is false in every thread of
+    /// every launch in the file: `threadIdx.y >= k` where each launch's block
+    /// has `blockDim.y <= k` (`dim3 threads(32, k)` with the kernel's `k`
+    /// bound to the same `k`, or a template argument equal to the `case` of
+    /// `switch (k)` the launch sits in). A kernel launched nowhere here, or
+    /// a launch whose values are not known, keeps the condition possible.
+    fn never_taken(&self, cond: &Expr) -> bool {
+        if let Some(&known) = self.decided.borrow().get(&cond.span) {
+            return known;
         }
-        g
+        let answer = self.decide(cond);
+        self.decided.borrow_mut().insert(cond.span, answer);
+        answer
     }
 
-    /// Whether a call to `callee(args)` makes every thread of the block wait:
-    /// `__syncthreads*`, `block.sync()`, `grid.sync()`, `cg::sync(block)`,
-    /// `block.barrier_wait(...)`.
-    fn is_block_barrier(&self, call: &CallExpr) -> bool {
-        let callee = call.callee.as_str();
-        if is_barrier(callee) {
-            return true;
+    fn decide(&self, cond: &Expr) -> bool {
+        if self.contexts.iter().any(|c| c.launch.is_none()) {
+            return false;
         }
-        if let Some((recv, method)) = callee.rsplit_once('.') {
-            return matches!(method, "sync" | "barrier_wait" | "arrive_and_wait")
-                && self.block.contains(recv);
+        let (x, bound) = match &cond.kind {
+            ExprKind::Binary(BinOp::Ge, x, e) => (x, e),
+            ExprKind::Binary(BinOp::Le, e, x) => (x, e),
+            _ => return false,
+        };
+        let Some(axis) = self.thread_axis(x, 0) else {
+            return false;
+        };
+        let file_env = self.model.const_env();
+        !self.contexts.is_empty()
+            && self.contexts.iter().all(|ctx| {
+                let env = ctx.env(&file_env);
+                let mut env = self.kernel.const_env(&env);
+                env.values
+                    .extend(ctx.param_values.iter().map(|(k, v)| (k.clone(), *v)));
+                ctx.launch.is_some()
+                    && match (self.value(bound, ctx, &env, 0), &ctx.block_values[axis]) {
+                        (Some(HostValue::Const(k)), Some(HostValue::Const(b))) => k >= *b,
+                        (Some(HostValue::Var(k)), Some(HostValue::Var(b))) => k == *b,
+                        _ => false,
+                    }
+            })
+    }
+
+    /// `threadIdx.d`, directly or through a local set once to it.
+    fn thread_axis(&self, e: &Expr, depth: u32) -> Option<usize> {
+        match &e.kind {
+            ExprKind::Builtin(Builtin::ThreadIdx, axis) => Some(*axis as usize),
+            ExprKind::Cast { expr, .. } => self.thread_axis(expr, depth + 1),
+            ExprKind::Ident(n) if depth < 8 => self.thread_axis(self.definition(n)?, depth + 1),
+            _ => None,
         }
-        let plain = callee.trim_start_matches("::");
-        if matches!(plain, "cg::sync" | "cooperative_groups::sync" | "sync")
-            && let Some(ExprKind::Ident(g)) = call.args.first().map(|a| &a.kind)
-        {
-            return self.block.contains(g);
+    }
+
+    /// The initialiser of a local declared once and never assigned.
+    fn definition(&self, name: &str) -> Option<&Expr> {
+        if self.kernel.reassigned_vars().contains(name) {
+            return None;
         }
-        false
+        let decls: Vec<_> = self
+            .kernel
+            .local_decls()
+            .into_iter()
+            .filter(|d| d.name == name)
+            .collect();
+        match decls.as_slice() {
+            [d] if !d.shared => d.init.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// A kernel-side value in the caller's terms for one launch: a
+    /// constant under its template arguments, or a scalar parameter's
+    /// argument.
+    fn value(
+        &self,
+        e: &Expr,
+        ctx: &KernelContext,
+        env: &ConstEnv,
+        depth: u32,
+    ) -> Option<HostValue> {
+        if let Some(v) = env.eval(e) {
+            return Some(HostValue::Const(v));
+        }
+        if depth > 8 {
+            return None;
+        }
+        match &e.kind {
+            ExprKind::Ident(n) => {
+                if self.kernel.params.iter().any(|p| p.name == *n) {
+                    return ctx.param_hosts.get(n).cloned();
+                }
+                self.value(self.definition(n)?, ctx, env, depth + 1)
+            }
+            ExprKind::Ternary(c, a, b) => {
+                let pick = if env.eval(c)? != 0 { a } else { b };
+                self.value(pick, ctx, env, depth + 1)
+            }
+            ExprKind::Cast { expr, .. } => self.value(expr, ctx, env, depth + 1),
+            _ => None,
+        }
     }
 }
 
@@ -133,6 +185,7 @@ fn divergent_barriers(
     s: &Stmt,
     td: &mut ThreadDependence,
     groups: &Groups,
+    launches: &Launches,
     divergent: Option<Span>,
     early_exit: &mut Option<Span>,
     out: &mut Vec<Diagnostic>,
@@ -167,10 +220,11 @@ fn divergent_barriers(
         StmtKind::Decl(_) | StmtKind::Expr(_) => td.step(s, divergent.is_some()),
         StmtKind::If { cond, then, els } => {
             td.step_expr(cond, divergent.is_some());
-            let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
+            let d = divergent
+                .or_else(|| (td.varies(cond) && !launches.never_taken(cond)).then_some(cond.span));
             let before = *early_exit;
             let mut other = td.clone();
-            divergent_barriers(then, td, groups, d, early_exit, out, report);
+            divergent_barriers(then, td, groups, launches, d, early_exit, out, report);
             if d.is_none() && always_returns(then) {
                 // The threads that took this uniform branch all left: those
                 // that go on never saw its returns, nor its assignments.
@@ -179,7 +233,7 @@ fn divergent_barriers(
             }
             if let Some(e) = els {
                 let mid = *early_exit;
-                divergent_barriers(e, &mut other, groups, d, early_exit, out, report);
+                divergent_barriers(e, &mut other, groups, launches, d, early_exit, out, report);
                 if d.is_none() && always_returns(e) {
                     *early_exit = mid;
                 } else {
@@ -205,7 +259,7 @@ fn divergent_barriers(
             ..
         } => {
             for i in init {
-                divergent_barriers(i, td, groups, divergent, early_exit, out, report);
+                divergent_barriers(i, td, groups, launches, divergent, early_exit, out, report);
             }
             let loop_divergence = |td: &ThreadDependence| {
                 divergent.or_else(|| {
@@ -224,6 +278,7 @@ fn divergent_barriers(
                     body,
                     &mut pass,
                     groups,
+                    launches,
                     d,
                     &mut early_exit.clone(),
                     out,
@@ -236,7 +291,9 @@ fn divergent_barriers(
             }
             let d = loop_divergence(td);
             let mut pass = td.clone();
-            divergent_barriers(body, &mut pass, groups, d, early_exit, out, report);
+            divergent_barriers(
+                body, &mut pass, groups, launches, d, early_exit, out, report,
+            );
             td.join(&pass);
         }
         StmtKind::While { cond, body } | StmtKind::DoWhile { body, cond } => {
@@ -247,6 +304,7 @@ fn divergent_barriers(
                     body,
                     &mut pass,
                     groups,
+                    launches,
                     d,
                     &mut early_exit.clone(),
                     out,
@@ -256,36 +314,20 @@ fn divergent_barriers(
             }
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
             let mut pass = td.clone();
-            divergent_barriers(body, &mut pass, groups, d, early_exit, out, report);
+            divergent_barriers(
+                body, &mut pass, groups, launches, d, early_exit, out, report,
+            );
             td.join(&pass);
         }
         StmtKind::Switch { cond, body } => {
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
-            divergent_barriers(body, td, groups, d, early_exit, out, report);
+            divergent_barriers(body, td, groups, launches, d, early_exit, out, report);
         }
         _ => {
             for c in s.children() {
-                divergent_barriers(c, td, groups, divergent, early_exit, out, report);
+                divergent_barriers(c, td, groups, launches, divergent, early_exit, out, report);
             }
         }
-    }
-}
-
-/// The terms of a sum with their signs: `a + 4 * i - 1` → `a`, `4 * i`, `-1`.
-fn signed_addends(e: &Expr, negative: bool) -> Vec<(&Expr, bool)> {
-    use cudalens_syntax::ir::BinOp;
-    match &e.kind {
-        ExprKind::Binary(BinOp::Add, a, b) => {
-            let mut v = signed_addends(a, negative);
-            v.extend(signed_addends(b, negative));
-            v
-        }
-        ExprKind::Binary(BinOp::Sub, a, b) => {
-            let mut v = signed_addends(a, negative);
-            v.extend(signed_addends(b, !negative));
-            v
-        }
-        _ => vec![(e, negative)],
     }
 }
 
@@ -297,333 +339,4 @@ fn find_return(s: &Stmt) -> Option<Span> {
         }
     });
     found
-}
-
-/// The part of a shared array one thread owns, when the index says so:
-/// `s[4 * i + c]` with `i` thread-dependent touches the thread's own group of
-/// 4 (for constant `c` in one window of 4), `s[row][j]` with `row`
-/// thread-dependent the thread's own row. Threads are assumed to map to
-/// distinct `i` / `row`, as for the thread-private slots `s[i]`.
-#[derive(Clone, Debug, PartialEq)]
-struct Owner {
-    /// The thread-dependent part (and any uniform non-constant part), as text.
-    key: String,
-    /// The width of each thread's group (`i64::MAX` for a whole row).
-    width: i64,
-    /// The constant offset within the group.
-    offset: i64,
-}
-
-impl Owner {
-    fn same_group(a: &Option<Owner>, b: &Option<Owner>) -> bool {
-        match (a, b) {
-            (Some(a), Some(b)) => {
-                a.key == b.key && a.width == b.width && (a.offset - b.offset).abs() < a.width
-            }
-            _ => false,
-        }
-    }
-}
-
-/// One shared access since the last barrier: index key, thread-private,
-/// span, loop pass that made it, the owned group.
-type Access = (String, bool, Span, u32, Option<Owner>);
-
-/// Shared-memory accesses since the last barrier, per array.
-#[derive(Clone, Default)]
-struct Pending {
-    writes: HashMap<String, Vec<Access>>,
-    reads: HashMap<String, Vec<Access>>,
-}
-
-impl Pending {
-    fn merge(mut self, other: Pending) -> Pending {
-        for (mine, theirs) in [
-            (&mut self.writes, other.writes),
-            (&mut self.reads, other.reads),
-        ] {
-            for (k, v) in theirs {
-                let e = mine.entry(k).or_default();
-                for w in v {
-                    if !e.contains(&w) {
-                        e.push(w);
-                    }
-                }
-            }
-        }
-        self
-    }
-}
-
-struct SyncChecker<'a> {
-    td: &'a ThreadDependence,
-    groups: &'a Groups,
-    shared: &'a HashSet<String>,
-    reported: HashSet<Span>,
-    out: &'a mut Vec<Diagnostic>,
-    /// Bumped for each second pass over a loop body, to tell loop-carried
-    /// accesses from those of the same iteration.
-    pass: u32,
-}
-
-impl SyncChecker<'_> {
-    fn stmt(&mut self, s: &Stmt, mut p: Pending) -> Pending {
-        match &s.kind {
-            StmtKind::Block(v) => {
-                for c in v {
-                    p = self.stmt(c, p);
-                }
-                p
-            }
-            StmtKind::If { cond, then, els } => {
-                p = self.expr(cond, p);
-                let a = self.stmt(then, p.clone());
-                let b = match els {
-                    Some(e) => self.stmt(e, p),
-                    None => p,
-                };
-                a.merge(b)
-            }
-            StmtKind::For {
-                init,
-                cond,
-                step,
-                body,
-                ..
-            } => {
-                for i in init {
-                    p = self.stmt(i, p);
-                }
-                let entry = p.clone();
-                // Twice: the second pass sees writes from the end of the previous iteration.
-                let mut state = p;
-                for round in 0..2 {
-                    if round == 1 {
-                        self.pass += 1;
-                    }
-                    if let Some(c) = cond {
-                        state = self.expr(c, state);
-                    }
-                    state = self.stmt(body, state);
-                    if let Some(st) = step {
-                        state = self.expr(st, state);
-                    }
-                }
-                entry.merge(state)
-            }
-            StmtKind::While { cond, body } | StmtKind::DoWhile { body, cond } => {
-                let entry = p.clone();
-                let mut state = p;
-                for round in 0..2 {
-                    if round == 1 {
-                        self.pass += 1;
-                    }
-                    state = self.expr(cond, state);
-                    state = self.stmt(body, state);
-                }
-                entry.merge(state)
-            }
-            _ => {
-                for e in s.own_exprs() {
-                    p = self.expr(e, p);
-                }
-                for c in s.children() {
-                    p = self.stmt(c, p);
-                }
-                p
-            }
-        }
-    }
-
-    /// Processes reads before writes within one expression, in evaluation order.
-    fn expr(&mut self, e: &Expr, mut p: Pending) -> Pending {
-        if let ExprKind::Call(call) = &e.kind {
-            let CallExpr { callee, args, .. } = &**call;
-            if self.groups.is_block_barrier(call) {
-                return Pending::default();
-            }
-            if callee == "__syncwarp" {
-                return p;
-            }
-            if callee.starts_with("atomic") {
-                for a in args.iter().skip(1) {
-                    p = self.expr(a, p);
-                }
-                return p;
-            }
-        }
-        match &e.kind {
-            ExprKind::Assign(op, target, value) => {
-                p = self.expr(value, p);
-                if op.is_some() {
-                    self.read(target, &mut p);
-                }
-                p = self.index_operands(target, p);
-                self.write(target, &mut p);
-                p
-            }
-            ExprKind::IncDec { target, .. } => {
-                self.read(target, &mut p);
-                p = self.index_operands(target, p);
-                self.write(target, &mut p);
-                p
-            }
-            ExprKind::Index(..) => {
-                p = self.index_operands(e, p);
-                self.read(e, &mut p);
-                p
-            }
-            _ => {
-                for c in e.children() {
-                    p = self.expr(c, p);
-                }
-                p
-            }
-        }
-    }
-
-    /// Evaluates the index expressions along `a[i][j]` (reads inside indices).
-    fn index_operands(&mut self, e: &Expr, mut p: Pending) -> Pending {
-        let mut cur = e;
-        loop {
-            match &cur.kind {
-                ExprKind::Index(base, idx) => {
-                    p = self.expr(idx, p);
-                    cur = base;
-                }
-                ExprKind::Member { base, .. } => cur = base,
-                _ => return p,
-            }
-        }
-    }
-
-    /// The group of the array `indices` (outermost first) falls in, owned by
-    /// one thread (see [`Owner`]).
-    fn owner(&self, indices: &[&Expr]) -> Option<Owner> {
-        use cudalens_syntax::ir::BinOp;
-        let first = indices.first()?;
-        if indices.len() > 1 {
-            return self.td.varies(first).then(|| Owner {
-                key: expr_key(first),
-                width: i64::MAX,
-                offset: 0,
-            });
-        }
-        let mut varying = Vec::new();
-        let mut uniform = Vec::new();
-        let mut offset = 0i64;
-        let mut width = None;
-        for (t, negative) in signed_addends(first, false) {
-            if let ExprKind::Int { value, .. } = &t.kind {
-                let v = *value;
-                offset += if negative { -v } else { v };
-                continue;
-            }
-            if !self.td.varies(t) {
-                uniform.push(format!(
-                    "{}{}",
-                    if negative { "-" } else { "+" },
-                    expr_key(t)
-                ));
-                continue;
-            }
-            if negative {
-                return None;
-            }
-            let k = match &t.kind {
-                ExprKind::Binary(BinOp::Mul, a, b) => match (&a.kind, &b.kind) {
-                    (ExprKind::Int { value, .. }, _) | (_, ExprKind::Int { value, .. }) => *value,
-                    _ => return None,
-                },
-                _ => 1,
-            };
-            if width.replace(k).is_some() {
-                return None; // two thread-dependent terms: no simple groups
-            }
-            varying.push(expr_key(t));
-        }
-        let width = width.filter(|w| *w > 0)?;
-        uniform.sort();
-        Some(Owner {
-            key: format!("{}{}", varying.join(""), uniform.join("")),
-            width,
-            offset,
-        })
-    }
-
-    fn shared_access<'e>(&self, e: &'e Expr) -> Option<(&'e str, String, bool, Option<Owner>)> {
-        let ExprKind::Index(..) = &e.kind else {
-            return None;
-        };
-        let name = root_var(e)?;
-        if !self.shared.contains(name) {
-            return None;
-        }
-        let mut indices = Vec::new();
-        let mut cur = e;
-        while let ExprKind::Index(base, idx) = &cur.kind {
-            indices.push(idx.as_ref());
-            cur = base;
-        }
-        let key = indices
-            .iter()
-            .rev()
-            .map(|i| expr_key(i))
-            .collect::<Vec<_>>()
-            .join("][");
-        let private = indices.iter().any(|i| self.td.varies(i));
-        indices.reverse();
-        let owner = self.owner(&indices);
-        Some((name, key, private, owner))
-    }
-
-    fn read(&mut self, e: &Expr, p: &mut Pending) {
-        let Some((name, key, private, owner)) = self.shared_access(e) else {
-            return;
-        };
-        let entry = p.reads.entry(name.to_string()).or_default();
-        if !entry
-            .iter()
-            .any(|(k, _, sp, _, _)| *k == key && *sp == e.span)
-        {
-            entry.push((key.clone(), private, e.span, self.pass, owner.clone()));
-        }
-        let Some(writes) = p.writes.get(name) else {
-            return;
-        };
-        let conflict = writes.iter().find(|(wkey, wprivate, _, _, wowner)| {
-            !(Owner::same_group(wowner, &owner) || (*wkey == key && private && *wprivate))
-        });
-        if let Some((_, _, wspan, _, _)) = conflict
-            && self.reported.insert(e.span)
-        {
-            self.out
-                .push(missing_syncthreads::read_after_write(e.span, name, *wspan));
-        }
-    }
-
-    fn write(&mut self, e: &Expr, p: &mut Pending) {
-        let Some((name, key, private, owner)) = self.shared_access(e) else {
-            return;
-        };
-        // Write-after-read across loop iterations: the previous iteration's
-        // readers may not be done when this iteration overwrites the array.
-        let carried = p.reads.get(name).and_then(|reads| {
-            reads.iter().find(|(rkey, rprivate, _, pass, rowner)| {
-                *pass < self.pass
-                    && !(*rkey == key && private && *rprivate)
-                    && !Owner::same_group(rowner, &owner)
-            })
-        });
-        if let Some((_, _, rspan, _, _)) = carried
-            && self.reported.insert(e.span)
-        {
-            self.out
-                .push(missing_syncthreads::write_after_read(e.span, name, *rspan));
-        }
-        let entry = p.writes.entry(name.to_string()).or_default();
-        if !entry.iter().any(|(k, _, _, _, _)| *k == key) {
-            entry.push((key, private, e.span, self.pass, owner));
-        }
-    }
 }

@@ -132,6 +132,7 @@ fn json_report_has_the_stable_keys() {
             "range",
             "registers",
             "registers_estimated",
+            "registers_range",
             "static_smem"
         ]
     );
@@ -148,10 +149,18 @@ fn json_report_has_the_stable_keys() {
             "grid",
             "limiter",
             "occupancy",
+            "occupancy_range",
             "range"
         ]
     );
     assert_eq!(launch["occupancy"], 1.0);
+    // The estimate's range and the occupancy at both of its ends.
+    let regs = &kernel["registers_range"];
+    assert!(
+        regs[0].as_u64() <= regs[1].as_u64() && regs[0] == kernel["registers"],
+        "{kernel}"
+    );
+    assert_eq!(launch["occupancy_range"][1], 1.0);
     let access = &file["accesses"][0];
     for key in [
         "kernel",

@@ -152,7 +152,7 @@ mod tests {
             |---|---:|---|
             | Warps (8/block) | **8** | 64 warp slots per SM |
             | Blocks per SM | 32 | hardware cap |
-            | Registers (16/thread, estimated) | 16 | 512 per warp allocated |
+            | Registers (16–24/thread, estimated) | 10–16 | 512–768 per warp allocated |
             | Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
 
         "#]]

@@ -410,7 +410,7 @@ mod tests {
                 |---|---:|---|
                 | Warps (8/block) | **8** | 64 warp slots per SM |
                 | Blocks per SM | 32 | hardware cap |
-                | Registers (16/thread, estimated) | 16 | 512 per warp allocated |
+                | Registers (16–25/thread, estimated) | 8–16 | 512–1,024 per warp allocated |
                 | Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
 
             "#]],
@@ -438,7 +438,7 @@ mod tests {
                 |---|---:|---|
                 | Warps (32/block) | **2** | 64 warp slots per SM |
                 | Blocks per SM | 32 | hardware cap |
-                | Registers (16/thread, estimated) | 4 | 512 per warp allocated |
+                | Registers (16–24/thread, estimated) | 2–4 | 512–768 per warp allocated |
                 | Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
 
                 Best block size for this kernel's resources: 1024

@@ -28,6 +28,10 @@ pub struct OccupancyInput {
     /// Named barriers per block (`ptxas -v` "used N barriers"); 0 when
     /// unknown. Only limits occupancy on compute capability 9.0+.
     pub barriers_per_block: u32,
+    /// The high end of an estimated register range (`registers_per_thread`
+    /// is its low end): the report then also gives the occupancy there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registers_high: Option<u32>,
 }
 
 impl OccupancyInput {
@@ -56,6 +60,14 @@ impl OccupancyInput {
 
     pub fn estimated_registers(mut self) -> Self {
         self.registers_estimated = true;
+        self
+    }
+
+    /// An estimated register count known only as `registers_per_thread ..=
+    /// high`: the report gives the occupancy at both ends.
+    pub fn estimated_register_range(mut self, high: u32) -> Self {
+        self.registers_estimated = true;
+        self.registers_high = (high > self.registers_per_thread).then_some(high);
         self
     }
 
@@ -186,6 +198,24 @@ pub struct OccupancyReport {
     pub occupancy: f64,
     pub limiter: Limiter,
     pub limits: Limits,
+    /// With an estimated register range: the occupancy at its high end
+    /// (the fields above are at its low end).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at_high_registers: Option<RegisterRangeEnd>,
+}
+
+/// The occupancy at the high end of an estimated register range.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RegisterRangeEnd {
+    pub registers: u32,
+    /// Blocks/SM the register file allows at this count (0: the block does
+    /// not fit at all; `None`: no register limit).
+    pub register_blocks_per_sm: Option<u32>,
+    /// Registers per warp after rounding up to the allocation unit.
+    pub allocated_per_warp: u32,
+    pub active_blocks_per_sm: u32,
+    pub active_warps_per_sm: u32,
+    pub occupancy: f64,
 }
 
 /// What each resource allows, keyed like [`Limiter`]'s serde names.
@@ -269,6 +299,40 @@ pub struct BarrierLimit {
 /// `cudaOccupancyMaxActiveBlocksPerMultiprocessor` computes it with no
 /// carveout preference and the dynamic shared-memory opt-in set to the maximum.
 pub fn occupancy(arch: &Arch, input: &OccupancyInput) -> Result<OccupancyReport, LaunchError> {
+    let mut report = occupancy_at(arch, input)?;
+    if let Some(high) = input
+        .registers_high
+        .filter(|h| *h > input.registers_per_thread)
+    {
+        let at_high = OccupancyInput {
+            registers_per_thread: high,
+            registers_high: None,
+            ..*input
+        };
+        report.at_high_registers = Some(match occupancy_at(arch, &at_high) {
+            Ok(r) => RegisterRangeEnd {
+                registers: high,
+                register_blocks_per_sm: r.limits.registers.blocks_per_sm,
+                allocated_per_warp: r.limits.registers.allocated_per_warp,
+                active_blocks_per_sm: r.active_blocks_per_sm,
+                active_warps_per_sm: r.active_warps_per_sm,
+                occupancy: r.occupancy,
+            },
+            // At the high end the block does not fit on an SM at all.
+            Err(_) => RegisterRangeEnd {
+                registers: high,
+                register_blocks_per_sm: Some(0),
+                allocated_per_warp: registers_per_warp(arch, high),
+                active_blocks_per_sm: 0,
+                active_warps_per_sm: 0,
+                occupancy: 0.0,
+            },
+        });
+    }
+    Ok(report)
+}
+
+fn occupancy_at(arch: &Arch, input: &OccupancyInput) -> Result<OccupancyReport, LaunchError> {
     validate(arch, input)?;
     let warps_per_block = warps_per_block(arch, input.threads_per_block);
 
@@ -373,6 +437,7 @@ pub fn occupancy(arch: &Arch, input: &OccupancyInput) -> Result<OccupancyReport,
             },
             barriers,
         },
+        at_high_registers: None,
     })
 }
 

@@ -24,7 +24,7 @@ pub mod render;
 
 pub use arch::{Arch, ArchParseError};
 pub use calc::{
-    BlockSizeSuggestion, LaunchError, Limiter, OccupancyInput, OccupancyReport, best_block_size,
-    blocks_per_full_wave, max_threads_per_block_for_registers, occupancy,
+    BlockSizeSuggestion, LaunchError, Limiter, OccupancyInput, OccupancyReport, RegisterRangeEnd,
+    best_block_size, blocks_per_full_wave, max_threads_per_block_for_registers, occupancy,
 };
 pub use nvcc::{ResourceUsage, demangle_base_name, parse_ptxas_output};

@@ -158,3 +158,65 @@ fn launch_errors_serialise_with_a_kind_tag() {
         "2048 threads per block exceeds the maximum of 1024"
     );
 }
+
+#[test]
+fn an_estimated_register_range_is_shown_as_a_range() {
+    // 32–64 registers/thread for 256 threads: 8 blocks/SM at the low end
+    // (the warps limit), 4 at the high end (the register file).
+    let input = OccupancyInput::new(256, 32).estimated_register_range(64);
+    let r = occupancy(h100(), &input).unwrap();
+    assert_eq!(
+        render::summary_line(&r),
+        "occupancy 50%–100% (32–64/64 warps at 32–64 registers/thread, estimated) — limited by warps: 256 threads/block"
+    );
+    let expected = "\
+**50%–100%** on `sm_90` (registers estimated 32–64/thread): 4–8 blocks/SM × 256 threads = 32–64/64 warps
+
+| Limit | Blocks/SM | Notes |
+|---|---:|---|
+| Warps (8/block) | **8** | 64 warp slots per SM |
+| Blocks per SM | 32 | hardware cap |
+| Registers (32–64/thread, estimated) | 4–8 | use ≤ 24 registers/thread to get 9 blocks/SM (not enough alone) |
+| Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
+";
+    assert_eq!(render::markdown_table(&r), expected);
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(
+        json["at_high_registers"],
+        json!({
+            "registers": 64,
+            "register_blocks_per_sm": 4,
+            "allocated_per_warp": 2048,
+            "active_blocks_per_sm": 4,
+            "active_warps_per_sm": 32,
+            "occupancy": 0.5
+        })
+    );
+
+    // A range that does not change the occupancy keeps one figure, but the
+    // registers row still shows the range.
+    let input = OccupancyInput::new(256, 16).estimated_register_range(24);
+    let r = occupancy(h100(), &input).unwrap();
+    assert_eq!(
+        render::summary_line(&r),
+        "occupancy 100% (64/64 warps) — limited by warps: 256 threads/block"
+    );
+    assert!(
+        render::markdown_table(&r).contains(
+            "| Registers (16–24/thread, estimated) | 10–16 | 512–768 per warp allocated |"
+        ),
+        "{}",
+        render::markdown_table(&r)
+    );
+
+    // A high end the block cannot launch with at all: 0 blocks there.
+    let input = OccupancyInput::new(1024, 32).estimated_register_range(255);
+    let r = occupancy(h100(), &input).unwrap();
+    let h = r.at_high_registers.as_ref().expect("high end");
+    assert_eq!((h.register_blocks_per_sm, h.occupancy), (Some(0), 0.0));
+    assert!(
+        render::summary_line(&r).starts_with("occupancy 0%–100% (0–64/64 warps at 32–255"),
+        "{}",
+        render::summary_line(&r)
+    );
+}

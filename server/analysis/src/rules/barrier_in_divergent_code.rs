@@ -29,7 +29,11 @@ kernel and template parameters, `blockIdx`/`blockDim`/`gridDim`, `__shared__`
 variables (one object for the block), the result of `__syncthreads_or/and/count`, a
 variable re-assigned a uniform value, a loop whose start and bound shift by the same
 thread-dependent term (`for (t = base + tid; t < end + tid; t += C)`: the trip count is
-uniform), and returns inside a uniform branch that returns on every path. Barriers:
+uniform), and returns inside a uniform branch that returns on every path. Never
+taken: `threadIdx.y >= k` when every launch of the kernel in the file makes
+`blockDim.y` at most `k` (the same never-reassigned caller variable bound to the
+kernel's `k`, or a template argument equal to the `case` of `switch (k)` the launch
+sits in); a kernel launched nowhere in the file keeps such a condition. Barriers:
 `__syncthreads*`, and `.sync()`/`cg::sync()` of a cooperative-groups thread block or
 grid (a `tiled_partition` tile's `.sync()` is a warp barrier, not reported here).
 Precision on labelled real code: see `tests/realworld` (issue 18).",
@@ -271,6 +275,51 @@ __global__ void k(float* out, const float* in) {
         out[threadIdx.x] += s[255 - threadIdx.x];
         __syncthreads();
     }
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_return_the_launches_block_size_never_takes() {
+        // Every launch in the file makes blockDim.y equal to the kernel's k
+        // (the same caller variable, or the template argument of the case
+        // the launch sits in), so threadIdx.y >= k never holds. A launch
+        // with one more row than k makes it hold for the last row.
+        check_diagnostics(
+            r#"
+template <int k_template>
+__global__ void solve(float* x, const float* a, int k_arg) {
+    const int k = k_template == 0 ? k_arg : k_template;
+    const int col = threadIdx.y;
+    if (col >= k) {
+        return;
+    }
+    __shared__ float s[1024];
+    s[threadIdx.y * 32 + threadIdx.x] = a[threadIdx.y * 32 + threadIdx.x];
+    __syncthreads();
+    x[threadIdx.y * 32 + threadIdx.x] = s[threadIdx.y * 32 + 31 - threadIdx.x];
+}
+template <int k_template>
+__global__ void loose(float* x, int k) {
+    if (threadIdx.y >= k) return;
+    __syncthreads();
+  //^^^^^^^^^^^^^^^ warning[barrier-in-divergent-code]: __syncthreads() after a thread-dependent early return: the threads that returned never arrive at this barrier (undefined behaviour; guard the work instead of returning)
+    x[threadIdx.x] = 1.0f;
+}
+void run(float* x, const float* a, int k) {
+    dim3 threads(32, k);
+    switch (k) {
+        case 16:
+            solve<16><<<4, threads>>>(x, a, 0);
+            break;
+        case 8:
+            solve<8><<<4, threads>>>(x, a, 0);
+            break;
+        default:
+            solve<0><<<4, threads>>>(x, a, k);
+    }
+    loose<0><<<4, dim3(32, k + 1)>>>(x, k);
 }
 "#,
         );

@@ -25,7 +25,8 @@ Exact arithmetic on the block size resolved from the launch's `<<<grid, block>>>
 (constants, macros, `dim3` and template arguments), `__launch_bounds__` or the kernel's
 template parameters. A block size that does not resolve to constants is not reported,
 nor a one-thread block: `<<<1, 1>>>` is a deliberate serial kernel (a flag, a scalar, a
-timer), not a warp with lanes to fill.",
+timer), not a warp with lanes to fill; nor a kernel whose threads share out no work (no
+memory access or call argument depends on the thread: a `printf` demo).",
     example: r#"
 __global__ void add(float* c, const float* a, const float* b) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -93,6 +94,27 @@ void launch(float* a) {
             r#"
 __global__ void set_flag(int* flag) { *flag = 1; }
 void launch(int* flag) { set_flag<<<1, 1>>>(flag); }
+"#,
+        );
+    }
+
+    #[test]
+    fn a_kernel_whose_threads_only_print_shares_out_no_work() {
+        // The printing kernel has no lanes worth filling; the one that
+        // passes its thread index to a helper does share out work.
+        check_diagnostics(
+            r#"
+#include <cstdio>
+__device__ void store(float* a, int i) { a[i] = 1.0f; }
+__global__ void hello(int val) {
+    printf("%d %d\n", threadIdx.x + threadIdx.y * blockDim.x, val);
+}
+__global__ void work(float* a) { store(a, threadIdx.x + 2 * threadIdx.y + 4 * threadIdx.z); }
+void launch(float* a) {
+    hello<<<1, dim3(2, 2, 2)>>>(10);
+    work<<<1, dim3(2, 2, 2)>>>(a);
+    //        ^^^^^^^^^^^^^ warning[block-size-not-multiple-of-32]: block of 8 threads is not a multiple of the warp size: the last warp runs with 24 of 32 lanes idle
+}
 "#,
         );
     }

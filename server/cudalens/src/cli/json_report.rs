@@ -46,6 +46,8 @@ pub struct Kernel {
     pub block_source: cudalens_analysis::BlockSource,
     pub registers: u32,
     pub registers_estimated: bool,
+    /// `[low, high]` of the estimate (equal when nvcc measured them).
+    pub registers_range: [u32; 2],
     pub static_smem: Option<u64>,
     pub launches: Vec<Launch>,
 }
@@ -58,8 +60,12 @@ pub struct Launch {
     pub grid: Option<[i64; 3]>,
     pub dynamic_smem: Option<u64>,
     pub active_blocks_per_sm: Option<u32>,
-    /// Fraction of the SM's warp slots in use (0–1).
+    /// Fraction of the SM's warp slots in use (0–1), at the low end of an
+    /// estimated register range.
     pub occupancy: Option<f64>,
+    /// `[at the high end, at the low end]` of the register range (equal
+    /// when the registers are measured or the range does not matter).
+    pub occupancy_range: Option<[f64; 2]>,
     pub limiter: Option<&'static str>,
     pub error: Option<String>,
 }
@@ -145,6 +151,7 @@ fn kernel(k: &KernelReport, range: &dyn Fn(Span) -> Range) -> Kernel {
         block_source: k.block_source,
         registers: k.registers.count,
         registers_estimated: k.registers.estimated,
+        registers_range: [k.registers.low, k.registers.high],
         static_smem: k.static_smem,
         launches: k.launches.iter().map(|l| launch(l, range)).collect(),
     }
@@ -158,6 +165,13 @@ fn launch(l: &LaunchReport, range: &dyn Fn(Span) -> Range) -> Launch {
         dynamic_smem: l.dynamic_smem,
         active_blocks_per_sm: l.occupancy.as_ref().map(|o| o.active_blocks_per_sm),
         occupancy: l.occupancy.as_ref().map(|o| o.occupancy),
+        occupancy_range: l.occupancy.as_ref().map(|o| {
+            let high = o
+                .at_high_registers
+                .as_ref()
+                .map_or(o.occupancy, |h| h.occupancy);
+            [high, o.occupancy]
+        }),
         limiter: l.occupancy.as_ref().map(|o| o.limiter.as_str()),
         error: l.error.clone(),
     }
