@@ -65,6 +65,10 @@ def transpiled_kernels(suite, sdir, binary):
     return out
 
 
+# One kernel's bench (WGSL run, nvcc, native run) past this is reported as a timeout.
+BENCH_TIMEOUT_S = 180
+
+
 def bench(binary, suite, sdir, file, kernel, extra):
     cmd = [binary, "bench", file, "--kernel", kernel, "--native", "--json"]
     for inc in suite.get("include", []):
@@ -73,7 +77,7 @@ def bench(binary, suite, sdir, file, kernel, extra):
         cmd += ["-D", d]
     cmd += extra
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BENCH_TIMEOUT_S)
     except subprocess.TimeoutExpired:
         return {"status": "timeout"}
     try:
@@ -146,6 +150,7 @@ def main():
             print(f"[{s['name']} {i + 1}/{len(kernels)}] {os.path.relpath(file, sdir)} {kernel}", file=sys.stderr)
             row = bench(binary, s, sdir, file, kernel, args.extra)
             row.update({"suite": s["name"], "file": os.path.relpath(file, sdir), "kernel": kernel})
+            print(f"    {json.dumps(row)}", file=sys.stderr, flush=True)
             rows.append(row)
 
     print("| Suite | File | Kernel | native ms | WGSL ms | native/WGSL | outputs |")

@@ -240,6 +240,14 @@ pub fn harness_source(spec: &NativeSpec) -> String {
          // arguments and input bytes. Usage: harness DIR (DIR holds NAME.in, gets NAME.out).\n",
         spec.kernel
     ));
+    // Runtime calls CUDA 12/13 removed that older programs still make (the
+    // PolyBench-ACC sources call cudaThreadSynchronize): the kernel is what
+    // is measured, the program's host code only has to compile.
+    s.push_str(
+        "#include <cuda_runtime.h>\n\
+         #define cudaThreadSynchronize cudaDeviceSynchronize\n\
+         #define cudaThreadExit cudaDeviceReset\n",
+    );
     s.push_str(&format!(
         "#define main cudalens_program_main\n#include \"{source}\"\n#undef main\n\n"
     ));
