@@ -169,19 +169,7 @@ impl ThreadDependence {
     /// bounds are not: `for (t = base + tid; t < end + tid; t += C)` starts
     /// and ends shifted by the same thread-dependent term, with a uniform step.
     pub fn uniform_trip_count(&self, init: &[Stmt], cond: &Expr, step: Option<&Expr>) -> bool {
-        let Some((var, start)) = init.iter().find_map(|s| match &s.kind {
-            StmtKind::Decl(d) if d.len() == 1 => {
-                d[0].init.as_ref().map(|i| (d[0].name.as_str(), i))
-            }
-            StmtKind::Expr(e) => match &e.kind {
-                ExprKind::Assign(None, t, v) => match &t.kind {
-                    ExprKind::Ident(n) => Some((n.as_str(), &**v)),
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
-        }) else {
+        let Some((var, start)) = cudalens_syntax::model::loop_start(init) else {
             return false;
         };
         let ExprKind::Binary(op, lhs, bound) = &cond.kind else {

@@ -425,19 +425,7 @@ impl Env<'_> {
         step: Option<&Expr>,
         body: &Stmt,
     ) -> Option<(String, Range, Snapshot)> {
-        let (var, start) = init.iter().find_map(|s| match &s.kind {
-            StmtKind::Decl(d) if d.len() == 1 => {
-                d[0].init.as_ref().map(|i| (d[0].name.as_str(), i))
-            }
-            StmtKind::Expr(e) => match &e.kind {
-                ExprKind::Assign(None, t, v) => match &t.kind {
-                    ExprKind::Ident(n) => Some((n.as_str(), &**v)),
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
-        })?;
+        let (var, start) = cudalens_syntax::model::loop_start(init)?;
         if assigns(body, var) {
             return None;
         }
@@ -535,19 +523,7 @@ impl Env<'_> {
     /// with `v` assigned nowhere else: each thread's values are its index
     /// plus multiples of the block size.
     fn block_strided(&self, init: &[Stmt], step: Option<&Expr>, body: &Stmt) -> Option<String> {
-        let (var, start) = init.iter().find_map(|s| match &s.kind {
-            StmtKind::Decl(d) if d.len() == 1 => {
-                d[0].init.as_ref().map(|i| (d[0].name.as_str(), i))
-            }
-            StmtKind::Expr(e) => match &e.kind {
-                ExprKind::Assign(None, t, v) => match &t.kind {
-                    ExprKind::Ident(n) => Some((n.as_str(), &**v)),
-                    _ => None,
-                },
-                _ => None,
-            },
-            _ => None,
-        })?;
+        let (var, start) = cudalens_syntax::model::loop_start(init)?;
         let tid = Lin::atom("threadIdx.x".into(), true);
         let bdx = Lin::atom("blockDim.x".into(), false);
         let ExprKind::Assign(Some(BinOp::Add), t, v) = &step?.kind else {

@@ -167,26 +167,7 @@ impl FnLower<'_, '_> {
         };
         let bin = |op, a: Expr, b: Expr| mk(ExprKind::Binary(op, Box::new(a), Box::new(b)));
         let builtin = |b: Builtin, axis: Axis| mk(ExprKind::Builtin(b, axis));
-        // The block's linear thread rank: (z * blockDim.y + y) * blockDim.x + x.
-        let rank = || {
-            bin(
-                BinOp::Add,
-                bin(
-                    BinOp::Mul,
-                    bin(
-                        BinOp::Add,
-                        bin(
-                            BinOp::Mul,
-                            builtin(Builtin::ThreadIdx, Axis::Z),
-                            builtin(Builtin::BlockDim, Axis::Y),
-                        ),
-                        builtin(Builtin::ThreadIdx, Axis::Y),
-                    ),
-                    builtin(Builtin::BlockDim, Axis::X),
-                ),
-                builtin(Builtin::ThreadIdx, Axis::X),
-            )
-        };
+        let rank = || crate::intrinsics::block_thread_rank(span);
         let with_mask = |callee: &str| {
             let mut a = vec![full_mask()];
             a.extend(args.iter().cloned());

@@ -152,27 +152,7 @@ impl FnLower<'_, '_> {
                 self.barrier(out);
                 Val::void()
             }
-            "thread_rank" => {
-                // (z * blockDim.y + y) * blockDim.x + x
-                let rank = bin(
-                    BinOp::Add,
-                    bin(
-                        BinOp::Mul,
-                        bin(
-                            BinOp::Add,
-                            bin(
-                                BinOp::Mul,
-                                builtin(Builtin::ThreadIdx, Axis::Z),
-                                builtin(Builtin::BlockDim, Axis::Y),
-                            ),
-                            builtin(Builtin::ThreadIdx, Axis::Y),
-                        ),
-                        builtin(Builtin::BlockDim, Axis::X),
-                    ),
-                    builtin(Builtin::ThreadIdx, Axis::X),
-                );
-                self.expr(&rank, out)
-            }
+            "thread_rank" => self.expr(&block_thread_rank(span), out),
             "size" | "num_threads" => self.expr(&dims(), out),
             other => self.error(
                 span,
@@ -1100,4 +1080,38 @@ fn float_of(t: &Ty) -> Ty {
         Some(_) => t.with_scalar(Scalar::F32),
         None => t.clone(),
     }
+}
+
+/// The block's linear thread rank,
+/// `(threadIdx.z * blockDim.y + threadIdx.y) * blockDim.x + threadIdx.x`:
+/// what `thread_block::thread_rank()` returns, and what warp tiles divide
+/// into lanes and warps.
+pub(crate) fn block_thread_rank(span: Span) -> Expr {
+    let builtin = |b: Builtin, axis: Axis| Expr {
+        kind: ExprKind::Builtin(b, axis),
+        span,
+        from_macro: false,
+    };
+    let bin = |op: BinOp, a: Expr, b: Expr| Expr {
+        kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
+        span,
+        from_macro: false,
+    };
+    bin(
+        BinOp::Add,
+        bin(
+            BinOp::Mul,
+            bin(
+                BinOp::Add,
+                bin(
+                    BinOp::Mul,
+                    builtin(Builtin::ThreadIdx, Axis::Z),
+                    builtin(Builtin::BlockDim, Axis::Y),
+                ),
+                builtin(Builtin::ThreadIdx, Axis::Y),
+            ),
+            builtin(Builtin::BlockDim, Axis::X),
+        ),
+        builtin(Builtin::ThreadIdx, Axis::X),
+    )
 }

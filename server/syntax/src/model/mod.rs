@@ -340,6 +340,19 @@ impl Step {
     }
 }
 
+/// The variable a `for` loop's init sets and the value it starts from:
+/// `int i = e` (one declarator) or `i = e`.
+pub fn loop_start(init: &[Stmt]) -> Option<(&str, &Expr)> {
+    init.iter().find_map(|s| match &s.kind {
+        StmtKind::Decl(d) if d.len() == 1 => d[0].init.as_ref().map(|i| (d[0].name.as_str(), i)),
+        StmtKind::Expr(e) => match &e.kind {
+            ExprKind::Assign(None, t, v) => t.as_ident().map(|n| (n, &**v)),
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 /// The induction variable of a `for` loop, when the update is one of the
 /// usual forms (`i++`, `i += s`, `s >>= 1`, `s /= 2`, `s *= 2`, `i = i + s`).
 pub fn induction_of(s: &Stmt) -> Option<Induction> {
