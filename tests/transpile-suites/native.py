@@ -65,8 +65,9 @@ def transpiled_kernels(suite, sdir, binary):
     return out
 
 
-# One kernel's bench (WGSL run, nvcc, native run) past this is reported as a timeout.
-BENCH_TIMEOUT_S = 180
+# One kernel's bench (WGSL run, nvcc, native run) past this is reported as a
+# timeout (NATIVE_BENCH_TIMEOUT_S overrides it, for sweeps over whole suites).
+BENCH_TIMEOUT_S = int(os.environ.get("NATIVE_BENCH_TIMEOUT_S", "180"))
 
 
 def bench(binary, suite, sdir, file, kernel, extra):
