@@ -158,3 +158,31 @@ fn clamped_accesses_are_an_error_not_a_speed_up() {
         "{stdout}"
     );
 }
+
+/// A kernel defined in a file the benchmarked file includes (Rodinia keeps
+/// its kernels in `*_kernel.cu` files that the program's `.cu` includes) is
+/// found and run, buffers sized as for a kernel of the file itself.
+#[test]
+fn a_kernel_from_an_included_file_is_benchmarked() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    std::fs::write(dir.path().join("row_dot_kernel.cu"), ROWS_FOR).expect("write");
+    let (out, result) = bench(
+        "#include \"row_dot_kernel.cu\"\nint main() { return 0; }\n",
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        result["launch"]["extents"],
+        json!([["A", 32768], ["x", 256], ["tmp", 128]])
+    );
+    assert_eq!(result["clamped_accesses"], 0);
+    assert!(result["timing"]["median_ms"].as_f64().unwrap() > 0.0);
+}

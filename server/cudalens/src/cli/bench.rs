@@ -160,7 +160,13 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
     })?;
     let model = gpu_actions::model_of_file(&args.file, &text, &args.preprocessor.flags());
     let kernels = gpu_actions::kernel_names(&model);
-    if !kernels.contains(&args.kernel) {
+    // A kernel the file includes from another file (Rodinia's `needle.cu`
+    // includes `needle_kernel.cu`) is benchmarked when named: the program
+    // compiles it as part of this file, as `transpile --included` does.
+    let included = model
+        .kernels()
+        .any(|k| k.name == args.kernel && k.body.is_some());
+    if !kernels.contains(&args.kernel) && !included {
         eprintln!(
             "error: no kernel `{}` in {} (kernels: {})",
             args.kernel,
