@@ -115,7 +115,7 @@ impl Lin {
 
     /// An upper bound of the form's value when every atom is at least its
     /// known lower bound (`lower(key)`), if the form decreases in each atom.
-    fn max_value(&self, lower: &impl Fn(&str) -> Option<i64>) -> Option<i64> {
+    pub fn max_value(&self, lower: &impl Fn(&str) -> Option<i64>) -> Option<i64> {
         let mut m = self.c;
         for (a, k) in &self.terms {
             if *k > 0 {

@@ -433,17 +433,8 @@ impl Env<'_> {
             self.range_of(e)
                 .lo
                 .and_then(|lo| Lin::constant(k).sub(&lo))
-                .and_then(|d| {
-                    // k - lo <= 0 for every value of the symbols.
-                    let mut m = d.c;
-                    for (a, c) in &d.terms {
-                        if *c > 0 {
-                            return None;
-                        }
-                        m = m.checked_add(c.checked_mul(builtin_lower_bound(&a.key)?)?)?;
-                    }
-                    Some(m)
-                })
+                // k - lo <= 0 for every value of the symbols.
+                .and_then(|d| d.max_value(&builtin_lower_bound))
                 .is_some_and(|m| m <= 0)
         };
         let is_var = |t: &Expr| matches!(&t.kind, ExprKind::Ident(n) if n == var);
@@ -499,16 +490,7 @@ impl Env<'_> {
             // start only for non-negative values.
             let non_negative = r.lo.as_ref().is_some_and(|lo| {
                 lo.scale(-1)
-                    .and_then(|d| {
-                        let mut m = d.c;
-                        for (a, c) in &d.terms {
-                            if *c > 0 {
-                                return None;
-                            }
-                            m = m.checked_add(c.checked_mul(builtin_lower_bound(&a.key)?)?)?;
-                        }
-                        Some(m)
-                    })
+                    .and_then(|d| d.max_value(&builtin_lower_bound))
                     .is_some_and(|m| m <= 0)
             });
             if !non_negative {

@@ -7,7 +7,7 @@
 //! sizes (a shuffle `width` below the warp) are refused with the reason.
 
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{Axis, BinOp, Builtin, CallExpr, Expr, ExprKind};
+use cudalens_syntax::ir::{BinOp, CallExpr, Expr, ExprKind};
 
 use crate::context::{FnLower, Sym, Val};
 use crate::emit::WStmt;
@@ -166,7 +166,6 @@ impl FnLower<'_, '_> {
             })
         };
         let bin = |op, a: Expr, b: Expr| mk(ExprKind::Binary(op, Box::new(a), Box::new(b)));
-        let builtin = |b: Builtin, axis: Axis| mk(ExprKind::Builtin(b, axis));
         let rank = || crate::intrinsics::block_thread_rank(span);
         let with_mask = |callee: &str| {
             let mut a = vec![full_mask()];
@@ -179,15 +178,7 @@ impl FnLower<'_, '_> {
             "meta_group_rank" => bin(BinOp::Div, rank(), int(WARP)),
             // The block's tiles: ceil(threads / 32).
             "meta_group_size" => {
-                let threads = bin(
-                    BinOp::Mul,
-                    bin(
-                        BinOp::Mul,
-                        builtin(Builtin::BlockDim, Axis::X),
-                        builtin(Builtin::BlockDim, Axis::Y),
-                    ),
-                    builtin(Builtin::BlockDim, Axis::Z),
-                );
+                let threads = crate::intrinsics::block_thread_count(span);
                 bin(
                     BinOp::Div,
                     bin(BinOp::Add, threads, int(WARP - 1)),

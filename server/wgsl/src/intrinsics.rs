@@ -126,27 +126,7 @@ impl FnLower<'_, '_> {
                 }
             }
         };
-        let builtin = |b: Builtin, axis: Axis| Expr {
-            kind: ExprKind::Builtin(b, axis),
-            span,
-            from_macro: false,
-        };
-        let bin = |op: BinOp, a: Expr, b: Expr| Expr {
-            kind: ExprKind::Binary(op, Box::new(a), Box::new(b)),
-            span,
-            from_macro: false,
-        };
-        let dims = || {
-            bin(
-                BinOp::Mul,
-                bin(
-                    BinOp::Mul,
-                    builtin(Builtin::BlockDim, Axis::X),
-                    builtin(Builtin::BlockDim, Axis::Y),
-                ),
-                builtin(Builtin::BlockDim, Axis::Z),
-            )
-        };
+        let dims = || block_thread_count(span);
         Some(match method {
             "sync" => {
                 self.barrier(out);
@@ -1114,4 +1094,19 @@ pub(crate) fn block_thread_rank(span: Span) -> Expr {
         ),
         builtin(Builtin::ThreadIdx, Axis::X),
     )
+}
+
+/// The block's thread count, `blockDim.x * blockDim.y * blockDim.z`.
+pub(crate) fn block_thread_count(span: Span) -> Expr {
+    let builtin = |axis: Axis| Expr {
+        kind: ExprKind::Builtin(Builtin::BlockDim, axis),
+        span,
+        from_macro: false,
+    };
+    let mul = |a: Expr, b: Expr| Expr {
+        kind: ExprKind::Binary(BinOp::Mul, Box::new(a), Box::new(b)),
+        span,
+        from_macro: false,
+    };
+    mul(mul(builtin(Axis::X), builtin(Axis::Y)), builtin(Axis::Z))
 }
