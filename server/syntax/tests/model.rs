@@ -668,3 +668,40 @@ fn cached_preamble_follows_a_header_that_appears() {
         );
     }
 }
+
+#[test]
+fn macros_defined_in_a_cached_body_reach_the_functions_after_it() {
+    use cudalens_syntax::document::cuda_parser;
+    use cudalens_syntax::model::{ModelCache, build_model, build_model_cached};
+    // `f` is reused from the cache on the second build; the `#define` deep
+    // in its body (inside an `#if`, after `#if defined(...)` lines that
+    // are not definitions) must still reach `k`, which is lowered again.
+    let first = "__device__ int f(int x) {\n\
+                 #if defined(FAST)\n    return x;\n#else\n\
+                 \x20   if (x > 0) {\n#define SCALE 4\n        x *= SCALE;\n    }\n\
+                 \x20   return x;\n#endif\n}\n\
+                 __global__ void k(float* p) {\n    __shared__ float s[SCALE * 32];\n\
+                 \x20   p[threadIdx.x] = s[threadIdx.x];\n}\n";
+    let second = first.replace("p[threadIdx.x] =", "p[threadIdx.x]  =");
+    let provider: HashMap<PathBuf, String> = HashMap::new();
+    let opts = BuildOptions {
+        path: Some(Path::new("/p/k.cu")),
+        flags: CompileFlags::default(),
+        provider: &provider,
+        max_include_depth: 16,
+        deadline: None,
+    };
+    let mut cache = ModelCache::default();
+    for text in [first, second.as_str()] {
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), text);
+        let cached = build_model_cached(text, tree.as_ref(), &opts, &mut cache);
+        let fresh = build_model(text, tree.as_ref(), &opts);
+        assert_eq!(cached.functions, fresh.functions);
+        let k = cached.functions.iter().find(|f| f.name == "k").unwrap();
+        let body = format!("{:?}", k.body);
+        assert!(
+            body.contains("Int { value: 4,") && !body.contains("\"SCALE\""),
+            "SCALE not expanded: {body}"
+        );
+    }
+}

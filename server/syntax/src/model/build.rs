@@ -834,9 +834,9 @@ impl<'o> Builder<'o> {
             // Macros defined inside the body still take effect for what
             // follows (`#if` in bodies is common in host code; walking every
             // such body at each edit is not).
-            let text = cx.text(node);
-            if text.contains('#') && (text.contains("define") || text.contains("undef")) {
-                self.replay_body_directives(cx, node);
+            let at = macro_directive_offsets(cx.text(node), node.start_byte());
+            if !at.is_empty() {
+                self.replay_body_directives(cx, node, &at);
             }
             self.new_functions.insert(key, (f.clone(), start));
             self.model.functions.push(f);
@@ -859,8 +859,17 @@ impl<'o> Builder<'o> {
         }
     }
 
-    /// Applies `#define`/`#undef` found inside a cached function body.
-    fn replay_body_directives(&mut self, cx: &Cx, node: Node) {
+    /// Applies `#define`/`#undef` found inside a cached function body:
+    /// `at` holds where their lines start, and only the nodes around them
+    /// are visited (a body's `#if defined(...)` lines made every edit walk
+    /// every node of such functions: a third of an edit in ggml's
+    /// `mmq-load-tiles.cuh`).
+    fn replay_body_directives(&mut self, cx: &Cx, node: Node, at: &[usize]) {
+        let holds_directive = |n: &Node| {
+            let r = n.byte_range();
+            let first = at.partition_point(|&o| o < r.start);
+            at.get(first).is_some_and(|&o| o < r.end)
+        };
         let mut stack = vec![node];
         while let Some(n) = stack.pop() {
             match n.kind() {
@@ -871,7 +880,10 @@ impl<'o> Builder<'o> {
                 }
                 _ => {
                     let mut c = n.walk();
-                    let children: Vec<Node> = n.children(&mut c).collect();
+                    let children: Vec<Node> = n
+                        .children(&mut c)
+                        .filter(|ch| holds_directive(ch))
+                        .collect();
                     stack.extend(children.into_iter().rev());
                 }
             }
@@ -1293,6 +1305,27 @@ impl<'o> Builder<'o> {
 }
 
 /// The children of `n` under field `field` (a declaration may have several declarators).
+/// Where the `#define` and `#undef` lines of `text` start, as offsets from
+/// `base` (the text's start in its source), in order.
+fn macro_directive_offsets(text: &str, base: usize) -> Vec<usize> {
+    if !text.contains('#') {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut line_start = 0;
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start();
+        if let Some(rest) = body.strip_prefix('#') {
+            let word = rest.trim_start();
+            if word.starts_with("define") || word.starts_with("undef") {
+                out.push(base + line_start + (line.len() - body.len()));
+            }
+        }
+        line_start += line.len();
+    }
+    out
+}
+
 pub(super) fn field_children<'t>(n: Node<'t>, field: &str) -> Vec<Node<'t>> {
     let mut c = n.walk();
     n.children_by_field_name(field, &mut c).collect()
