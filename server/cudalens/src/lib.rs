@@ -17,6 +17,7 @@ pub mod cli;
 pub mod framing;
 pub mod gpu_actions;
 pub mod lsp;
+pub mod nvcc_registers;
 pub mod overlay;
 pub mod rule_config;
 pub mod services;

@@ -9,10 +9,12 @@
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use cudalens_analysis::{AnalysisConfig, FileAnalysis, RULES, rule_exists};
+use cudalens_ide::settings::NvccSetting;
 use cudalens_occupancy::Arch;
 use cudalens_syntax::Severity;
 use cudalens_syntax::model::{HeaderStore, ModelCache};
@@ -26,8 +28,8 @@ use super::files::Unread;
 use super::findings::{self, Finding, ProjectRoot};
 use super::progress::Progress;
 use super::{exit, files, github, json_report, sarif, text_report};
-use crate::pipeline;
 use crate::rule_config::{self, RuleConfig};
+use crate::{nvcc_registers, pipeline};
 
 /// Names a file whose analysis panics on purpose (tests of exit status 3).
 const INJECT_PANIC_ENV: &str = "CUDALENS_INJECT_PANIC";
@@ -96,6 +98,19 @@ pub struct Args {
     /// Print how long each file took, slowest first, on stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Register counts from nvcc (`auto`: nvcc on PATH, if any; `off`; or
+    /// the nvcc to run). Each .cu file with kernels is compiled once with
+    /// `--resource-usage`; without nvcc, registers are estimated (a range).
+    #[arg(long, value_name = "auto|off|PATH", default_value = "auto", value_parser = parse_nvcc)]
+    pub nvcc: NvccSetting,
+}
+
+fn parse_nvcc(text: &str) -> Result<NvccSetting, String> {
+    Ok(match text {
+        "auto" => NvccSetting::FromPath,
+        "off" | "" => NvccSetting::Disabled,
+        path => NvccSetting::Explicit(PathBuf::from(path)),
+    })
 }
 
 fn parse_severity(text: &str) -> Result<Severity, String> {
@@ -179,6 +194,66 @@ struct Context<'a> {
     progress: &'a Progress,
     /// Headers are parsed once for the whole run, whichever files include them.
     headers: Arc<HeaderStore>,
+    nvcc: NvccRuns,
+}
+
+/// `--nvcc`: the compiler, and what it did for the run's files.
+struct NvccRuns {
+    exe: Option<PathBuf>,
+    measured: AtomicUsize,
+    /// Files nvcc could not compile, with its first error.
+    failed: Mutex<Vec<(PathBuf, String)>>,
+}
+
+impl NvccRuns {
+    /// nvcc's register counts for a `.cu` file that defines kernels, or
+    /// `None` (no nvcc, a header, no kernels, or nvcc failed: recorded).
+    fn registers(
+        &self,
+        path: &Path,
+        arch: &str,
+        flags: &CompileFlags,
+        has_kernels: bool,
+    ) -> Option<HashMap<String, u32>> {
+        let exe = self.exe.as_deref()?;
+        if !has_kernels || path.extension().is_none_or(|e| e != "cu") {
+            return None;
+        }
+        let cmd = nvcc_registers::command(exe, arch, path, None, flags);
+        match nvcc_registers::run_blocking(cmd, nvcc_registers::TIMEOUT) {
+            Ok(registers) => {
+                self.measured.fetch_add(1, Ordering::Relaxed);
+                Some(registers)
+            }
+            Err(e) => {
+                if let Ok(mut failed) = self.failed.lock() {
+                    failed.push((path.to_path_buf(), e));
+                }
+                None
+            }
+        }
+    }
+
+    /// One line on stderr about the run's register counts.
+    fn summarise(&self) {
+        if self.exe.is_none() {
+            return;
+        }
+        let measured = self.measured.load(Ordering::Relaxed);
+        let failed = self.failed.lock().map(|f| f.clone()).unwrap_or_default();
+        if measured == 0 && failed.is_empty() {
+            return;
+        }
+        let mut line = format!("note: registers measured by nvcc for {measured} files");
+        if let Some((first, why)) = failed.first() {
+            line += &format!(
+                "; estimated for {} that nvcc did not compile (first: {}: {why})",
+                failed.len(),
+                first.display()
+            );
+        }
+        eprintln!("{line}");
+    }
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -254,9 +329,15 @@ pub fn run(args: Args) -> ExitCode {
         baseline: existing.as_ref(),
         progress: &progress,
         headers: HeaderStore::new(),
+        nvcc: NvccRuns {
+            exe: nvcc_registers::executable(&args.nvcc),
+            measured: AtomicUsize::new(0),
+            failed: Mutex::new(Vec::new()),
+        },
     };
     let outcomes = analyse_all(&paths, &ctx);
     progress.finish();
+    ctx.nvcc.summarise();
     if args.timings {
         print_timings(&paths, &outcomes);
     }
@@ -369,16 +450,30 @@ fn analyse_one(source: &files::Source, rules: Option<&RuleConfig>, ctx: &Context
         model: ModelCache::sharing(ctx.headers.clone()),
         ..Default::default()
     };
-    let request = pipeline::Request {
-        text: &text,
-        tree: tree.as_ref(),
-        path: Some(path),
-        flags: ctx.flags.for_file(path),
-        provider: &FsProvider,
-        config,
-        caches: Some(&mut caches),
+    let flags = ctx.flags.for_file(path);
+    let mut analyse = |config: &AnalysisConfig| {
+        pipeline::run_guarded(pipeline::Request {
+            text: &text,
+            tree: tree.as_ref(),
+            path: Some(path),
+            flags: flags.clone(),
+            provider: &FsProvider,
+            config,
+            caches: Some(&mut caches),
+        })
     };
-    let analyzed = match pipeline::run_guarded(request) {
+    let mut analyzed = analyse(config);
+    // With nvcc, the file is analysed again with its real register counts
+    // (the model and the analyses not about registers come from the caches).
+    if let Ok(a) = &analyzed {
+        let has_kernels = !a.analysis.kernels.is_empty();
+        if let Some(registers) = ctx.nvcc.registers(path, &args.arch, &flags, has_kernels) {
+            let mut measured = config.clone();
+            measured.registers = registers;
+            analyzed = analyse(&measured);
+        }
+    }
+    let analyzed = match analyzed {
         Ok(a) => a,
         Err(panic) => {
             return Outcome::Failed {

@@ -18,14 +18,13 @@ use tokio::sync::mpsc;
 
 use cudalens_ide::Snapshot;
 use cudalens_ide::settings::{NvccSetting, Settings};
-use cudalens_occupancy::parse_ptxas_output;
 use cudalens_syntax::preprocess::include::CompileFlags;
 
 use super::{Event, Events, Level, NewestVersion, Ui};
+use crate::nvcc_registers;
 
 /// Quiet time after the last edit before nvcc runs.
 const DEBOUNCE: Duration = Duration::from_millis(500);
-const TIMEOUT: Duration = Duration::from_secs(120);
 /// Cached results kept (texts); the oldest half is dropped past this.
 const CACHE_LIMIT: usize = 256;
 
@@ -127,11 +126,7 @@ impl Cache {
         {
             return found.clone();
         }
-        let found = match &settings.nvcc {
-            NvccSetting::Disabled => None,
-            NvccSetting::Explicit(path) => Some(path.clone()),
-            NvccSetting::FromPath => find_on_path("nvcc"),
-        };
+        let found = nvcc_registers::executable(&settings.nvcc);
         *cached = Some((settings.nvcc.clone(), found.clone()));
         found
     }
@@ -198,67 +193,22 @@ async fn run_nvcc(
     tokio::fs::write(&source, snapshot.text.as_bytes())
         .await
         .map_err(|e| format!("cannot write {}: {e}", source.display()))?;
-    let mut cmd = tokio::process::Command::new(nvcc);
-    cmd.arg("--resource-usage")
-        .arg(format!("-arch={}", snapshot.settings.arch))
-        .args(["-c", "-o", "/dev/null"]);
     // Quoted includes resolve next to the real file, not the temporary copy.
-    if let Some(dir) = snapshot.path.as_deref().and_then(Path::parent) {
-        cmd.arg(format!("-I{}", dir.display()));
-    }
-    for dir in &flags.include_dirs {
-        cmd.arg(format!("-I{}", dir.display()));
-    }
-    for (name, value) in &flags.defines {
-        cmd.arg(format!("-D{name}={value}"));
-    }
-    cmd.arg(&source)
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(TIMEOUT, cmd.output()).await;
+    let dir = snapshot.path.as_deref().and_then(Path::parent);
+    let mut cmd = tokio::process::Command::from(nvcc_registers::command(
+        nvcc,
+        &snapshot.settings.arch,
+        &source,
+        dir,
+        flags,
+    ));
+    cmd.kill_on_drop(true);
+    let output = tokio::time::timeout(nvcc_registers::TIMEOUT, cmd.output()).await;
     let _ = tokio::fs::remove_file(&source).await;
     let output = output
-        .map_err(|_| format!("timed out after {} s", TIMEOUT.as_secs()))?
+        .map_err(|_| format!("timed out after {} s", nvcc_registers::TIMEOUT.as_secs()))?
         .map_err(|e| format!("cannot run {}: {e}", nvcc.display()))?;
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stderr),
-        String::from_utf8_lossy(&output.stdout)
-    );
-    if !output.status.success() {
-        let first_error = report
-            .lines()
-            .find(|l| l.contains("error"))
-            .unwrap_or("compilation failed");
-        return Err(first_error.trim().to_string());
-    }
-    Ok(kernel_registers(&report))
-}
-
-/// Registers per kernel from a ptxas report, under both the qualified name
-/// and the bare name the model uses. Template instantiations of one kernel
-/// keep the largest count (occupancy is then never overstated).
-fn kernel_registers(report: &str) -> HashMap<String, u32> {
-    let mut out: HashMap<String, u32> = HashMap::new();
-    for usage in parse_ptxas_output(report)
-        .into_iter()
-        .filter(|u| u.is_entry)
-    {
-        let qualified = usage
-            .demangled_name
-            .clone()
-            .unwrap_or_else(|| usage.mangled_name.clone());
-        let bare = qualified
-            .rsplit("::")
-            .next()
-            .unwrap_or(&qualified)
-            .to_string();
-        for name in [qualified, bare] {
-            let entry = out.entry(name).or_insert(0);
-            *entry = (*entry).max(usage.registers);
-        }
-    }
-    out
+    nvcc_registers::registers_from(&output)
 }
 
 fn cache_key(text: &str, flags: &CompileFlags, arch: &str) -> u64 {
@@ -268,47 +218,4 @@ fn cache_key(text: &str, flags: &CompileFlags, arch: &str) -> u64 {
     flags.defines.hash(&mut h);
     arch.hash(&mut h);
     h.finish()
-}
-
-fn find_on_path(name: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(name))
-        .find(|candidate| is_executable(candidate))
-}
-
-fn is_executable(path: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    }
-    #[cfg(not(unix))]
-    {
-        path.is_file()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn registers_by_bare_and_qualified_name() {
-        let report = "\
-ptxas info    : 0 bytes gmem
-ptxas info    : Compiling entry function '_Z5saxpyifPKfPf' for 'sm_90'
-ptxas info    : Function properties for _Z5saxpyifPKfPf
-    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-ptxas info    : Used 40 registers, used 0 barriers, 400 bytes cmem[0]
-ptxas info    : Compiling entry function '_ZN2ns6reduceILi256EEEvPf' for 'sm_90'
-ptxas info    : Function properties for _ZN2ns6reduceILi256EEEvPf
-    0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-ptxas info    : Used 24 registers, used 1 barriers, 1024 bytes smem, 400 bytes cmem[0]
-";
-        let regs = kernel_registers(report);
-        assert_eq!(regs.get("saxpy"), Some(&40));
-        assert_eq!(regs.get("reduce"), Some(&24));
-        assert_eq!(regs.get("ns::reduce"), Some(&24));
-    }
 }
