@@ -721,8 +721,12 @@ fn parallel_analysis_equals_sequential() {
 /// a hard limit (2048 threads) stays an error.
 #[test]
 fn register_limits_from_estimates_are_warnings() {
-    let locals: String = (0..60)
-        .map(|i| format!("  float v{i} = x[{i}] * 2.0f; x[{i} + 64] = v{i};\n"))
+    // A kernel whose whole estimated range (about 138-255 registers: 150
+    // loops of two calls, 60 `double` locals) is past the 64 that 1024
+    // threads leave.
+    let locals: String = (0..150)
+        .map(|i| format!("  for (int j{i} = 0; j{i} < n; ++j{i}) x[j{i}] += __expf(y[j{i}]) * sinf(z[j{i}]);\n"))
+        .chain((0..60).map(|i| format!("  double d{i} = y[{i}]; z[{i}] = (float)d{i};\n")))
         .collect();
     let kernel = |name: &str, bounds: &str| {
         format!(

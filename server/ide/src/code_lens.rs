@@ -141,7 +141,7 @@ mod tests {
             ```cuda
             __global__ void k(float* y)
             ```
-            Registers: ~16–24/thread (estimated; nvcc makes this exact)
+            Registers: ~5–24/thread (estimated; nvcc makes this exact)
 
             ---
             **No launch in this file**: block 256×1×1 (assumed: cudalens.defaultBlockSize)
@@ -152,7 +152,7 @@ mod tests {
             |---|---:|---|
             | Warps (8/block) | **8** | 64 warp slots per SM |
             | Blocks per SM | 32 | hardware cap |
-            | Registers (16–24/thread, estimated) | 10–16 | 512–768 per warp allocated |
+            | Registers (5–24/thread, estimated) | 10–32 | 256–768 per warp allocated |
             | Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
 
         "#]]

@@ -399,7 +399,7 @@ mod tests {
                 ```cuda
                 __global__ void saxpy(float a, float* y, int n)
                 ```
-                Registers: ~16–25/thread (estimated; nvcc makes this exact)
+                Registers: ~6–30/thread (estimated; nvcc makes this exact)
 
                 ---
                 **Launch at line 6**: block 256×1×1 (from the launch)
@@ -410,7 +410,7 @@ mod tests {
                 |---|---:|---|
                 | Warps (8/block) | **8** | 64 warp slots per SM |
                 | Blocks per SM | 32 | hardware cap |
-                | Registers (16–25/thread, estimated) | 8–16 | 512–1,024 per warp allocated |
+                | Registers (6–30/thread, estimated) | 8–32 | 256–1,024 per warp allocated |
                 | Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
 
             "#]],
@@ -438,7 +438,7 @@ mod tests {
                 |---|---:|---|
                 | Warps (32/block) | **2** | 64 warp slots per SM |
                 | Blocks per SM | 32 | hardware cap |
-                | Registers (16–24/thread, estimated) | 2–4 | 512–768 per warp allocated |
+                | Registers (5–24/thread, estimated) | 2–8 | 256–768 per warp allocated |
                 | Shared memory (1,024 B/block allocated) | 228 | carveout 8 KB |
 
                 Best block size for this kernel's resources: 1024

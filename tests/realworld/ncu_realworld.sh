@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Hardware truth for issue 18 on real code, on the device machine (nvcc, ncu,
+# an sm_90 GPU). Regenerates what tests/realworld/occupancy_truth.py and
+# ncu_recall.py read:
+#   bash tests/realworld/ncu_realworld.sh registers RW CUDALENS OUT
+#       `cudalens check --format json` over llm.c, PolyBench-ACC, Rodinia and
+#       the CUDA samples twice: --nvcc off (the estimate) and --nvcc auto
+#       (nvcc's counts): OUT/<project>.{estimate,nvcc}.json (ONLY=<project>: one)
+#   bash tests/realworld/ncu_realworld.sh polybench RW OUT
+#       each PolyBench-ACC program under ncu (launch statistics, occupancy):
+#       OUT/polybench/<program>.csv
+#   bash tests/realworld/ncu_realworld.sh llmc RW OUT [FIRST_VERSION LAST_VERSION]
+#       each llm.c dev/cuda program, kernel versions 1..8, under ncu with the
+#       source counters (sectors per line, shared-memory conflicts per line)
+#       and occupancy: OUT/llmc/<program>-<version>.{source.csv,details.csv}
+# RW holds the projects at the commits of tests/realworld/projects.toml.
+set -u
+what=$1; rw=$2
+case $what in
+registers)
+  bin=$(readlink -f "$3"); out=$(readlink -f "$4"); mkdir -p "$out"
+  check() { # project dir, then check's arguments
+    local name=$1 dir=$2; shift 2
+    [ -n "${ONLY:-}" ] && [ "$ONLY" != "$name" ] && return
+    for mode in off auto; do
+      local tag=estimate; [ $mode = auto ] && tag=nvcc
+      (cd "$rw/$dir" && timeout 900 "$bin" check --format json -j 16 --nvcc $mode "$@" \
+        > "$out/$name.$tag.json" 2> "$out/$name.$tag.stderr")
+    done
+  }
+  check llm.c llm.c dev/cuda llmc train_gpt2.cu test_gpt2.cu train_gpt2_fp32.cu profile_gpt2.cu -I .
+  # nvcc 13 no longer declares the CUDA 3 names PolyBench-ACC calls.
+  check polybench-acc polybench-acc CUDA -I CUDA/utilities -D cudaThreadSynchronize=cudaDeviceSynchronize \
+    -D cudaThreadExit=cudaDeviceReset
+  check rodinia rodinia cuda
+  check cuda-samples cuda-samples Samples -I Common
+  ;;
+polybench)
+  out=$(readlink -f "$3")/polybench; mkdir -p "$out" /tmp/pb
+  cd "$rw/polybench-acc/CUDA" || exit 1
+  for f in $(find . -name '*.cu' | sort); do
+    name=$(basename "$f" .cu)
+    nvcc -O3 -arch=sm_90 -I utilities -DcudaThreadSynchronize=cudaDeviceSynchronize \
+      -DcudaThreadExit=cudaDeviceReset "$f" -o /tmp/pb/$name > "$out/$name.nvcc.txt" 2>&1 || continue
+    # The first launch of each kernel; the program is stopped once each of
+    # its kernels was profiled (before its CPU reference run).
+    kernels=$(grep -c "__global__" "$f")
+    (cd "$(dirname "$f")" && timeout 120 ncu --csv --section LaunchStats --section Occupancy \
+      --kernel-id ::regex:.:1 --launch-count "$kernels" --kill 1 /tmp/pb/$name \
+      > "$out/$name.csv" 2> "$out/$name.ncu-stderr.txt")
+  done
+  ;;
+llmc)
+  out=$(readlink -f "$3")/llmc; mkdir -p "$out" /tmp/llmc
+  first=${4:-1}; last=${5:-8}
+  cd "$rw/llm.c/dev/cuda" || exit 1
+  progs=$(ls *.cu | grep -v nccl_all_reduce | sed 's/\.cu$//')
+  [ -e /tmp/llmc/.built ] || {
+    printf '%s\n' $progs | xargs -P 16 -I{} sh -c \
+      'nvcc -O3 -arch=sm_90 -lineinfo -std=c++17 -Xcompiler -fopenmp {}.cu -lcublas -lcublasLt -o /tmp/llmc/{} > /tmp/llmc/{}.nvcc.txt 2>&1'
+    cp /tmp/llmc/*.nvcc.txt "$out/" ; touch /tmp/llmc/.built; }
+  for p in $progs; do
+    [ -x /tmp/llmc/$p ] || continue
+    for v in $(seq "$first" "$last"); do
+      rep=/tmp/llmc/$p-$v
+      timeout 100 ncu --section SourceCounters --section LaunchStats --section Occupancy --import-source yes \
+        --kernel-id ::regex:.:1 --launch-count 8 -f -o "$rep" /tmp/llmc/$p $v > "$out/$p-$v.run.txt" 2>&1
+      [ -e "$rep.ncu-rep" ] || { echo "$p $v: no report" >> "$out/summary.txt"; break; }
+      ncu -i "$rep.ncu-rep" --page source --csv --print-source cuda > "$out/$p-$v.source.csv" 2>/dev/null
+      ncu -i "$rep.ncu-rep" --page details --csv > "$out/$p-$v.details.csv" 2>/dev/null
+      echo "$p $v: ok" >> "$out/summary.txt"
+    done
+  done
+  ;;
+esac
