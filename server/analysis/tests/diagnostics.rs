@@ -763,3 +763,55 @@ fn register_limits_from_estimates_are_warnings() {
     assert_eq!(wide.1, Severity::Error, "{wide:?}");
     assert!(wide.2.contains("2048 threads"), "{wide:?}");
 }
+
+/// llm.c f1e2ace6 dev/cuda/attention_backward.cu:347 (`att_bth[t2]`, with
+/// `att_bth` a row pointer moved by the thread's `t`): adjacent threads are
+/// a row apart, but the message named the inner counter, "through t2 = 0",
+/// and "t2 = 0 varies with threadIdx". The counter starts at 0 for every
+/// thread; only a variable whose initial value varies is named.
+#[test]
+fn a_counter_starting_at_zero_is_not_named_as_what_varies() {
+    let text = "__global__ void k(float* out, const float* att, int T) {
+  int t3 = blockIdx.x * blockDim.x + threadIdx.x;
+  for (int t = t3; t < T; t++) {
+    const float* row = att + t * T;
+    float acc = 0.0f;
+    for (int t2 = 0; t2 <= t; t2++) acc += row[t2];
+    out[t * T + t3] = acc;
+  }
+}
+";
+    let (_, analysis) = common::analyze_text(text);
+    let uncoalesced: Vec<_> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "uncoalesced-access")
+        .collect();
+    let row = uncoalesced
+        .iter()
+        .find(|d| d.span.text(text) == "row[t2]")
+        .unwrap_or_else(|| panic!("row[t2] is a row apart per thread: {uncoalesced:#?}"));
+    assert!(
+        row.message.contains("adjacent threads are T floats apart"),
+        "{}",
+        row.message
+    );
+    for d in &uncoalesced {
+        let related: Vec<&str> = d.related.iter().map(|r| r.message.as_str()).collect();
+        assert!(
+            !d.message.contains("t2 = 0") && related.iter().all(|r| !r.contains("t2 = 0")),
+            "{} {related:?}",
+            d.message
+        );
+    }
+    // The store's index does start from the thread: it is still named.
+    let store = uncoalesced
+        .iter()
+        .find(|d| d.span.text(text) == "out[t * T + t3]")
+        .expect("the store is a row apart per thread too");
+    assert!(
+        store.message.contains("(through t = t3)"),
+        "{}",
+        store.message
+    );
+}

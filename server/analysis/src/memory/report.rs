@@ -523,11 +523,24 @@ fn index_carriers(
         }
     });
     let decls = kernel.local_decls();
+    // A variable is named as the carrier only when its initial value is
+    // what varies: a loop counter that starts at 0 and varies only through
+    // a thread-dependent bound or base pointer is not (llm.c
+    // attention_backward.cu:347 read "through t2 = 0").
+    let varies = |init: &Expr| {
+        let mut found = false;
+        init.walk(&mut |e| match &e.kind {
+            ExprKind::Builtin(Builtin::ThreadIdx, _) => found = true,
+            ExprKind::Ident(m) if td.var_varies(m) => found = true,
+            _ => {}
+        });
+        found
+    };
     names
         .into_iter()
         .filter_map(|n| {
             let d = decls.iter().find(|d| d.name == n)?;
-            let init = d.init.as_ref()?;
+            let init = d.init.as_ref().filter(|i| varies(i))?;
             Some((d.span, format!("{n} = {}", render_expr(init))))
         })
         .take(2)
