@@ -1,7 +1,8 @@
 //! Prints a digest of a file's model, one line per function of the file (its
 //! name, execution space, span and a hash of its lowered body), then the
-//! file's diagnostics: `model_dump FILE [-I DIR]...`. A development aid to
-//! compare two builds of the front end on real code.
+//! file's diagnostics: `model_dump FILE [-I DIR]...` (`MODEL_DUMP_HEADERS=1`:
+//! the functions of its headers too). A development aid to compare two
+//! builds of the front end on real code.
 use cudalens_syntax::model::{ModelCache, build_model_cached};
 use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
 use cudalens_syntax::{BuildOptions, document};
@@ -20,11 +21,20 @@ fn main() {
     };
     let doc = document::Document::new(text, 1);
     let model = build_model_cached(doc.text(), doc.syntax(), &opts, &mut ModelCache::default());
-    for f in model.functions.iter().filter(|f| f.file.is_none()) {
+    let headers = std::env::var_os("MODEL_DUMP_HEADERS").is_some();
+    for f in model
+        .functions
+        .iter()
+        .filter(|f| headers || f.file.is_none())
+    {
         let mut h = DefaultHasher::new();
         format!("{:?}", f.body).hash(&mut h);
         println!(
-            "{} {:?} {}..{} body {:016x}",
+            "{}{} {:?} {}..{} body {:016x}",
+            f.file
+                .as_ref()
+                .map(|p| format!("{}: ", p.display()))
+                .unwrap_or_default(),
             f.name,
             f.exec,
             f.span.start,

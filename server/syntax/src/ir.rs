@@ -576,6 +576,33 @@ impl Expr {
 }
 
 impl Stmt {
+    /// Calls `f` on this statement and every nested statement, mutably,
+    /// parents first.
+    pub fn walk_mut(&mut self, f: &mut dyn FnMut(&mut Stmt)) {
+        f(self);
+        self.for_each_part_mut(&mut |part| {
+            if let PartMut::Stmt(s) = part {
+                s.walk_mut(f);
+            }
+        });
+    }
+
+    /// Gives every span in this statement tree the value `span` (a macro
+    /// expansion's statements all stand at the invocation).
+    pub fn set_span_everywhere(&mut self, span: Span) {
+        self.span = span;
+        if let StmtKind::Decl(decls) = &mut self.kind {
+            for d in decls {
+                d.span = span;
+                d.name_span = span;
+            }
+        }
+        self.for_each_part_mut(&mut |part| match part {
+            PartMut::Expr(e) => e.set_span_everywhere(span),
+            PartMut::Stmt(s) => s.set_span_everywhere(span),
+        });
+    }
+
     /// Moves every span in this statement tree by `delta` bytes.
     pub fn shift(&mut self, delta: isize) {
         self.span = self.span.shifted(delta);

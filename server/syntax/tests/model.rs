@@ -705,3 +705,56 @@ fn macros_defined_in_a_cached_body_reach_the_functions_after_it() {
         );
     }
 }
+
+/// Statement macros in headers reuse one lowering per macro (see
+/// `stmt_shapes.rs`): each row must lower exactly as it would alone. The
+/// same rows in the main file (lowered directly) are the reference.
+#[test]
+fn header_statement_macros_lower_as_each_row_would_alone() {
+    use cudalens_syntax::span::Span;
+    let rows = "#define ITER 256\n\
+        #define CASE(type_, n_, occ_, layout_, k_, flag_) \\\n\
+        \x20   if (type == (type_) && n == (n_) && flag == (flag_)) { \\\n\
+        \x20       static_assert((n_) % 32 == 0 && (k_) % 256 == 0, \"bad\"); \\\n\
+        \x20       return cfg((type_), (n_), (occ_), (layout_), (k_), -(n_), (flag_)); \\\n\
+        \x20   }\n\
+        #define NAMED(x) x = x + 1\n\
+        __device__ int table(int type, int n, bool flag) {\n\
+        \x20   CASE(TYPE_A, 256, 2, LAYOUT_A, ITER, true);\n\
+        \x20   CASE(TYPE_B, 128, 1, LAYOUT_B, ITER, false);\n\
+        \x20   CASE(TYPE_A, 0x40, 4, LAYOUT_A, 2 * ITER, true);\n\
+        \x20   CASE(7, 64u, 1.5f, LAYOUT_B, ITER, false);\n\
+        \x20   NAMED(n);\n\
+        \x20   NAMED(type);\n\
+        \x20   return 0;\n\
+        }\n";
+    let body_of = |files: &[(&str, &str)]| {
+        let model = model_with(files, "/p/main.cu", CompileFlags::default());
+        let f = model
+            .functions
+            .iter()
+            .find(|f| f.name == "table")
+            .expect("table modelled");
+        let mut body = f.body.as_deref().expect("a body").clone();
+        body.set_span_everywhere(Span::default());
+        format!("{body:?}")
+    };
+    let direct = body_of(&[("/p/main.cu", rows)]);
+    let through_header = body_of(&[
+        ("/p/rows.cuh", rows),
+        ("/p/main.cu", "#include \"rows.cuh\"\n"),
+    ]);
+    assert_eq!(through_header, direct);
+    // The rows' own values are there, not a sentinel's.
+    for value in [
+        "TYPE_B",
+        "LAYOUT_B",
+        "value: 128",
+        "value: 64",
+        "Bool(false)",
+        "1.5",
+    ] {
+        assert!(direct.contains(value), "{value} missing: {direct}");
+    }
+    assert!(!direct.contains("__cudalens_shape_arg") && !direct.contains("1999999"));
+}

@@ -95,6 +95,7 @@ pub fn build_model_cached(
         nesting_reported: false,
         nesting_refusals: 0,
         expansions: HashMap::new(),
+        stmt_shapes: HashMap::new(),
         old_functions: std::mem::take(&mut cache.functions),
         new_functions: fingerprint::map_with_capacity(cache.functions.len()),
         old_regions: std::mem::take(&mut cache.regions),

@@ -386,6 +386,13 @@ impl Builder<'_> {
 
     /// Expands a statement-level macro invocation into statements.
     fn expand_stmt(&mut self, cx: &Cx, text: &str, span: Span) -> Stmt {
+        match self.expand_stmt_by_shape(cx, text, span) {
+            Some(stmt) => stmt,
+            None => self.expand_stmt_directly(cx, text, span),
+        }
+    }
+
+    pub(super) fn expand_stmt_directly(&mut self, cx: &Cx, text: &str, span: Span) -> Stmt {
         let expanded = match self.macros.expand_text(text) {
             Ok(e) => e,
             Err(err) => {
@@ -636,7 +643,7 @@ fn expansion_body(root: Node) -> Option<Node> {
 }
 
 /// A C numeric literal.
-fn number(text: &str) -> ExprKind {
+pub(super) fn number(text: &str) -> ExprKind {
     let lower = text.to_ascii_lowercase();
     let hex = lower.starts_with("0x");
     let is_float = if hex {

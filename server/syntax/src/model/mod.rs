@@ -20,6 +20,7 @@ mod launch;
 mod lower;
 mod region;
 mod source_map;
+mod stmt_shapes;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
