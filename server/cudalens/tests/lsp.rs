@@ -1040,3 +1040,47 @@ fn a_kernel_file_takes_its_launches_from_the_files_that_include_it() {
     drop(dir);
     assert!(client.shutdown_and_exit().success());
 }
+
+#[test]
+fn a_device_function_finding_carries_each_kernels_calls() {
+    let Fixture {
+        mut client, _dir, ..
+    } = start(Value::Null);
+    let root = _dir.path().canonicalize().expect("canonical temp dir");
+    let text = "__device__ float at(const float* in, int i) { return in[i * 16]; }\n__global__ void k1(float* out, const float* in) {\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  out[i] = at(in, i);\n}\n__global__ void k2(float* out, const float* in) {\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  out[i] = 2.0f * at(in, i);\n}\nvoid run(float* o, const float* i) { k1<<<264, 256>>>(o, i); k2<<<264, 256>>>(o, i); }\n";
+    let uri = uri_of(&root.join("device_fn.cu"));
+    client.open(&uri, text, 1);
+    let diags = client.diagnostics(&uri, 1);
+    let found: Vec<&Value> = diags
+        .iter()
+        .filter(|d| d["code"] == "uncoalesced-access")
+        .collect();
+    assert_eq!(found.len(), 1, "{diags:#?}");
+    assert_eq!(found[0]["range"]["start"], position_of(text, "in[i * 16]"));
+    let calls: Vec<(Value, &str)> = found[0]["relatedInformation"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            Some((
+                r["location"]["range"]["start"].clone(),
+                r["message"].as_str()?,
+            ))
+        })
+        .filter(|(_, m)| m.contains(" calls "))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (
+                position_of(text, "at(in, i);\n}\n__global__ void k2"),
+                "kernel `k1` calls `at` here"
+            ),
+            (
+                position_of(text, "at(in, i);\n}\nvoid"),
+                "kernel `k2` calls `at` here"
+            ),
+        ]
+    );
+    assert!(client.shutdown_and_exit().success());
+}
