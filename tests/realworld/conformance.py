@@ -88,6 +88,8 @@ def run_project(p, root, binary):
     errors = []
     for f in report["files"]:
         for k in f.get("kernels", []):
+            if k.get("file"):  # defined in an included file, launched here
+                continue
             found.setdefault(base_name(k["name"]), os.path.relpath(f["path"], pdir))
         for d in f["diagnostics"]:
             severities[d["severity"]] = severities.get(d["severity"], 0) + 1

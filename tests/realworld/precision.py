@@ -9,7 +9,10 @@ The sample (drawn once, from the findings of `cudalens check` at commit
 fec6ece, 514 findings on 8 projects): every finding of the projects with
 fewer than 50 findings (cub 3, cutlass 2, raft 28, polybench-acc 35), and
 every third finding, in (file, line, rule) order, of the others (rodinia 73,
-ggml 89, llm.c 101, cuda-samples 183): 218 findings. Precision per rule is
+ggml 89, llm.c 101, cuda-samples 183): 218 findings; then the 6 new
+findings that launches from other files brought (issue 18 item 7: kernels
+in `*_kernel.cu` files analysed under their includers' launches), judged
+the same way, at the end of the file. Precision per rule is
 TRUE / (TRUE + FALSE) over the labelled findings cudalens still makes.
 Findings outside the set are counted as "unlabelled" (`--dump` prints them
 with their source, ready to judge); they fail the run only with `--strict`.
@@ -201,7 +204,7 @@ def main():
               f"{total['dropped TRUE']} / {total['dropped FALSE']} |")
     print()
     print(f"{len(labels)} labelled findings (the sample of the docstring: every finding of the projects "
-          "with fewer than 50 at fec6ece, every third of the others); unlabelled findings are not scored.")
+          "with fewer than 50 at fec6ece, every third of the others, and later additions); unlabelled findings are not scored.")
     for name in sorted(per_project):
         c = per_project[name]
         print(f"{name}: {c['TRUE']} TRUE, {c['FALSE']} FALSE, {c['unjudged']} unlabelled", file=sys.stderr)

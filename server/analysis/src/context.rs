@@ -124,7 +124,13 @@ pub fn contexts_for<'m>(
             ),
             _ => assumed_block(&template_values),
         };
-        let (block_values, param_hosts) = host_facts(model, kernel, launch, &file_env);
+        // A launch made in another file is in terms of a caller this model
+        // does not have: only its resolved numbers hold here.
+        let (block_values, param_hosts) = if launch.is_local() {
+            host_facts(model, kernel, launch, &file_env)
+        } else {
+            HostFacts::default()
+        };
         let ctx = KernelContext {
             block,
             block_source: source,

@@ -31,8 +31,12 @@ pub struct RegisterInfo {
 #[derive(Clone, Debug, Serialize)]
 pub struct LaunchReport {
     /// The `<<<...>>>` launch expression; `None` for the assumed configuration
-    /// of a kernel launched nowhere in the file.
+    /// of a kernel launched nowhere in the file, and for a launch made in
+    /// another file (then `launched_in` says where).
     pub span: Option<Span>,
+    /// Where a launch made in another file is (`needle.cu:140`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launched_in: Option<String>,
     pub block: [u32; 3],
     pub block_source: BlockSource,
     pub grid: Option<[i64; 3]>,
@@ -55,6 +59,11 @@ pub struct KernelReport {
     pub name: String,
     pub span: Span,
     pub name_span: Span,
+    /// `None`: the kernel is defined in this file. Otherwise the file that
+    /// defines it (this file includes it and launches it; its spans are that
+    /// file's, and only its launches are reported here).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<std::path::PathBuf>,
     /// Block size of the first configuration (null when it is only the default).
     pub block: Option<[u32; 3]>,
     pub block_source: BlockSource,
@@ -132,6 +141,7 @@ pub fn analyze_kernel(
         name: kernel.name.clone(),
         span: kernel.span,
         name_span: kernel.name_span,
+        file: kernel.file.clone(),
         block: (first.block_source != BlockSource::Default).then_some(first.block),
         block_source: first.block_source,
         registers,
@@ -174,7 +184,11 @@ fn launch_report(
     let grid = ctx.launch.and_then(|l| l.grid_dims.resolved());
     match result {
         Ok(r) => LaunchReport {
-            span: ctx.launch.map(|l| l.span),
+            span: ctx.launch.filter(|l| l.is_local()).map(|l| l.span),
+            launched_in: ctx
+                .launch
+                .and_then(|l| l.origin.as_ref())
+                .map(|o| o.to_string()),
             block: ctx.block,
             block_source: ctx.block_source,
             grid,
@@ -186,7 +200,11 @@ fn launch_report(
             occupancy_at_high_registers: at_high,
         },
         Err(e) => LaunchReport {
-            span: ctx.launch.map(|l| l.span),
+            span: ctx.launch.filter(|l| l.is_local()).map(|l| l.span),
+            launched_in: ctx
+                .launch
+                .and_then(|l| l.origin.as_ref())
+                .map(|o| o.to_string()),
             block: ctx.block,
             block_source: ctx.block_source,
             grid,
@@ -222,6 +240,11 @@ fn launch_diagnostics(
     config: &AnalysisConfig,
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    // A launch made in another file is reported there, at the launch (the
+    // file that makes it sees this kernel too): here it only informs.
+    if ctx.launch.is_some_and(|l| !l.is_local()) {
+        return out;
+    }
     // Diagnostics about a launch go on the launch; about an assumed configuration, on the kernel name.
     let at = ctx.launch.map_or(kernel.name_span, |l| l.span);
     let block_at = ctx.launch.and_then(|l| l.block_arg_span).unwrap_or(at);
@@ -273,7 +296,8 @@ fn launch_diagnostics(
             assumed_note(ctx),
             estimated,
         );
-        if let Some(fix) = launch_bounds_fix(kernel, threads) {
+        // The kernel's own text is in this file only when it is defined here.
+        if let Some(fix) = launch_bounds_fix(kernel, threads).filter(|_| kernel.in_main_file()) {
             d = d.with_fix(fix);
         }
         if let (Some(best), Some(span), Some(launch)) = (

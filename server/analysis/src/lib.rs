@@ -270,15 +270,25 @@ pub fn analyze_cached(
             .or_default()
             .push(l);
     }
-    // Contexts, keys and what the cache already knows, in file order.
+    // Contexts, keys and what the cache already knows, in file order: this
+    // file's kernels under every launch (its own and those other files make
+    // of them), and the kernels of included files under this file's launches
+    // of them (their launches are reported here; their bodies in their file).
     let mut slots = Vec::new();
-    for kernel in model
-        .kernels()
-        .filter(|k| k.in_main_file() && k.body.is_some())
-    {
-        let launches = launches_by_kernel
+    for kernel in model.kernels().filter(|k| k.body.is_some()) {
+        let all = launches_by_kernel
             .get(kernel.name.as_str())
             .map_or(&[][..], Vec::as_slice);
+        let local: Vec<_>;
+        let launches = if kernel.in_main_file() {
+            all
+        } else {
+            local = all.iter().copied().filter(|l| l.is_local()).collect();
+            if local.is_empty() {
+                continue;
+            }
+            &local[..]
+        };
         let contexts = context::contexts_for(model, launches, kernel, config);
         let key = kernel_key(file, kernel, &contexts);
         let cached = cache.kernels.remove(&key).map(|mut c| {
@@ -291,8 +301,14 @@ pub fn analyze_cached(
     let misses: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].3.is_none()).collect();
     let computed = parallel::map_in_order(misses.len(), config.threads, |m| {
         let (kernel, contexts, _, _) = &slots[misses[m]];
-        let (accesses, mut diagnostics) = memory::analyze_kernel(model, source, kernel, contexts);
-        diagnostics.extend(lints::analyze_kernel(model, kernel, contexts));
+        let (accesses, diagnostics) = if kernel.in_main_file() {
+            let (accesses, mut diagnostics) =
+                memory::analyze_kernel(model, source, kernel, contexts);
+            diagnostics.extend(lints::analyze_kernel(model, kernel, contexts));
+            (accesses, diagnostics)
+        } else {
+            (Vec::new(), Vec::new())
+        };
         CachedKernel {
             start: kernel.span.start,
             end: kernel.span.end,
@@ -325,8 +341,20 @@ pub fn analyze_cached(
         .retain(|d| !config.disabled_rules.contains(d.code));
     out.diagnostics
         .sort_by_key(|d| (d.span.start, d.span.end, d.code));
-    out.diagnostics
-        .dedup_by(|a, b| a.span == b.span && a.code == b.code && a.message == b.message);
+    // One finding per access and message: several kernels reaching one
+    // device function's access keep one diagnostic with each one's calls.
+    out.diagnostics.dedup_by(|later, kept| {
+        let same =
+            later.span == kept.span && later.code == kept.code && later.message == kept.message;
+        if same {
+            for r in later.related.drain(..) {
+                if !kept.related.contains(&r) {
+                    kept.related.push(r);
+                }
+            }
+        }
+        same
+    });
     suppress::apply(source, &mut out.diagnostics, &config.disabled_rules);
     out
 }

@@ -24,6 +24,7 @@ fn analyse(doc: &Document, config: &AnalysisConfig, caches: Option<&mut Caches>)
         provider: &FsProvider,
         config,
         caches,
+        launches_elsewhere: &[],
     })
 }
 

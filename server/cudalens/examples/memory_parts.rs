@@ -44,6 +44,7 @@ fn main() {
                 provider: &FsProvider,
                 config: &config,
                 caches: Some(c),
+                launches_elsewhere: &[],
             })
         })
         .collect();

@@ -10,12 +10,16 @@
 //! - [`overlay`]: open documents' text before the disk, for the server's reads.
 //! - [`framing`]: `Content-Length` framing of the server's byte streams.
 //! - [`tuning_data`]: tuner features stored with benchmark runs, and their export.
+//! - [`launches_elsewhere`]: launches of a document's kernels by the files including it, for the server.
+//! - [`background`]: outlines made and values freed on blocking threads.
 //! - [`allocator`]: mimalloc for Rust and tree-sitter alike.
 
 pub mod allocator;
+pub mod background;
 pub mod cli;
 pub mod framing;
 pub mod gpu_actions;
+pub mod launches_elsewhere;
 pub mod lsp;
 pub mod nvcc_registers;
 pub mod overlay;

@@ -300,3 +300,85 @@ fn occupancy_table_and_json() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout(&out).contains("2048 threads per block exceeds the maximum of 1024"));
 }
+
+/// A kernel file included and launched by another file (Rodinia keeps its
+/// kernels in `*_kernel.cu` files this way).
+const KERNEL_FILE: &str = "__global__ void twice(float* out, const float* in, int n) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) out[i] = 2.0f * in[i];
+}
+";
+const HOST_FILE: &str = "#include \"twice_kernel.cu\"
+#define BLOCK_SIZE 16
+void run(float* o, const float* i, int n) {
+  twice<<<(n + BLOCK_SIZE - 1) / BLOCK_SIZE, BLOCK_SIZE>>>(o, i, n);
+}
+";
+
+#[test]
+fn a_kernel_launched_from_the_file_including_it_takes_that_launch() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("twice_kernel.cu"), KERNEL_FILE).expect("write");
+    std::fs::write(dir.path().join("twice.cu"), HOST_FILE).expect("write");
+    let out = cudalens(&["check", ".", "--format", "json"], dir.path());
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let file = |name: &str| {
+        report["files"]
+            .as_array()
+            .and_then(|f| {
+                f.iter()
+                    .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {report:#}"))
+    };
+    // (b) The kernel file: analysed under the includer's launch, not the
+    // default 256: a 16-thread block, 50% occupancy (ncu's figure for
+    // Rodinia's nw at BLOCK_SIZE 16), the launch named.
+    let kernel_file = file("twice_kernel.cu");
+    let launch = &kernel_file["kernels"][0]["launches"][0];
+    assert_eq!(
+        launch["block"],
+        serde_json::json!([16, 1, 1]),
+        "{kernel_file:#}"
+    );
+    assert_eq!(launch["launched_in"], "twice.cu:4");
+    assert_eq!(launch["range"], Value::Null);
+    assert_eq!(launch["occupancy"], 0.5);
+    assert_eq!(kernel_file["kernels"][0]["block_source"], "launch");
+    // The launch's own finding is reported once, at the launch.
+    let codes = |f: &Value| -> Vec<String> {
+        f["diagnostics"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["code"].as_str().map(str::to_string))
+            .collect()
+    };
+    assert!(!codes(&kernel_file).contains(&"block-size-not-multiple-of-32".to_string()));
+    // (a) The including file: the kernel of its include, under its launch,
+    // with the launch's findings on the launch.
+    let host = file("twice.cu");
+    let k = &host["kernels"][0];
+    assert_eq!(k["name"], "twice");
+    assert_eq!(
+        k["file"].as_str().map(|f| f.ends_with("twice_kernel.cu")),
+        Some(true),
+        "{k:#}"
+    );
+    assert_eq!(k["range"], Value::Null);
+    assert_eq!(k["launches"][0]["block"], serde_json::json!([16, 1, 1]));
+    assert_eq!(k["launches"][0]["range"]["start"]["line"], 3);
+    assert_eq!(k["launches"][0]["occupancy"], 0.5);
+    assert_eq!(codes(&host), ["block-size-not-multiple-of-32"]);
+    // Only the memory findings of the kernel's own file mention its body.
+    assert_eq!(host["accesses"].as_array().map(Vec::len), Some(0));
+
+    // The kernel file alone: no launch known, the assumed block, said so.
+    let out = cudalens(
+        &["check", "twice_kernel.cu", "--format", "json"],
+        dir.path(),
+    );
+    let alone: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(alone["files"][0]["kernels"][0]["block_source"], "default");
+}

@@ -962,3 +962,125 @@ fn headers_are_reported_only_when_they_hold_cuda_code() {
     assert!(codes(&client.diagnostics(&kernels, 1)).contains(&"bank-conflict"));
     assert!(client.shutdown_and_exit().success());
 }
+
+/// The title of the occupancy lens of `uri`'s first kernel, once it contains `want`.
+fn lens_title_with(client: &mut LspClient, uri: &str, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        let lenses = client.request(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        );
+        last = lenses
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|l| l["command"]["command"] == "cudalens.showOccupancyTable")
+            .filter_map(|l| l["command"]["title"].as_str())
+            .collect::<Vec<_>>()
+            .join(" | ");
+        if last.contains(want) {
+            return last;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("no lens with {want:?}: {last:?}");
+}
+
+#[test]
+fn a_kernel_file_takes_its_launches_from_the_files_that_include_it() {
+    let kernel = "__global__ void twice(float* out, const float* in, int n) {\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) out[i] = 2.0f * in[i];\n}\n";
+    let host = "#include \"twice_kernel.cu\"\n#define BLOCK_SIZE 16\nvoid run(float* o, const float* i, int n) {\n  twice<<<(n + BLOCK_SIZE - 1) / BLOCK_SIZE, BLOCK_SIZE>>>(o, i, n);\n}\n";
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical temp dir");
+    std::fs::write(root.join("twice_kernel.cu"), kernel).expect("write");
+    std::fs::write(root.join("twice.cu"), host).expect("write");
+    let mut client = LspClient::start();
+    client.initialize(&root, json!({}), Value::Null);
+    // Only the kernel file open: the launch comes from the file beside it
+    // that includes it (read from disk once, when it is opened).
+    let kernel_uri = uri_of(&root.join("twice_kernel.cu"));
+    client.open(&kernel_uri, kernel, 1);
+    client.diagnostics(&kernel_uri, 1);
+    let title = lens_title_with(&mut client, &kernel_uri, "(launch in twice.cu:4)");
+    assert!(title.starts_with("occupancy 50%"), "{title}");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": kernel_uri}, "position": position_of(kernel, "twice(")}),
+    );
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("**Launch in `twice.cu:4`**: block 16×1×1 (from the launch)"),
+        "{text}"
+    );
+    // (a) The includer open: its launch of the included kernel has the
+    // occupancy inlay hint and the launch's finding.
+    let host_uri = uri_of(&root.join("twice.cu"));
+    let edited = host.replace("BLOCK_SIZE 16", "BLOCK_SIZE 48");
+    client.open(&host_uri, &edited, 1);
+    assert!(codes(&client.diagnostics(&host_uri, 1)).contains(&"block-size-not-multiple-of-32"));
+    let whole = json!({"start": {"line": 0, "character": 0}, "end": {"line": 9, "character": 0}});
+    let hints = client.request(
+        "textDocument/inlayHint",
+        json!({"textDocument": {"uri": host_uri}, "range": whole}),
+    );
+    assert!(
+        hints[0]["label"]
+            .as_str()
+            .is_some_and(|l| l.starts_with("occupancy 100%")),
+        "{hints:#}"
+    );
+    // (b) Its unsaved text, not the disk's, now decides the kernel file's
+    // launch, and its edits re-analyse the kernel file.
+    lens_title_with(&mut client, &kernel_uri, "occupancy 100%");
+    let size = position_of(&edited, "48").pipe_range(2);
+    client.change(&host_uri, 2, json!([{"range": size, "text": "20"}]));
+    let title = lens_title_with(&mut client, &kernel_uri, "occupancy 50%");
+    assert!(title.contains("(launch in twice.cu:4)"), "{title}");
+    drop(dir);
+    assert!(client.shutdown_and_exit().success());
+}
+
+#[test]
+fn a_device_function_finding_carries_each_kernels_calls() {
+    let Fixture {
+        mut client, _dir, ..
+    } = start(Value::Null);
+    let root = _dir.path().canonicalize().expect("canonical temp dir");
+    let text = "__device__ float at(const float* in, int i) { return in[i * 16]; }\n__global__ void k1(float* out, const float* in) {\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  out[i] = at(in, i);\n}\n__global__ void k2(float* out, const float* in) {\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  out[i] = 2.0f * at(in, i);\n}\nvoid run(float* o, const float* i) { k1<<<264, 256>>>(o, i); k2<<<264, 256>>>(o, i); }\n";
+    let uri = uri_of(&root.join("device_fn.cu"));
+    client.open(&uri, text, 1);
+    let diags = client.diagnostics(&uri, 1);
+    let found: Vec<&Value> = diags
+        .iter()
+        .filter(|d| d["code"] == "uncoalesced-access")
+        .collect();
+    assert_eq!(found.len(), 1, "{diags:#?}");
+    assert_eq!(found[0]["range"]["start"], position_of(text, "in[i * 16]"));
+    let calls: Vec<(Value, &str)> = found[0]["relatedInformation"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            Some((
+                r["location"]["range"]["start"].clone(),
+                r["message"].as_str()?,
+            ))
+        })
+        .filter(|(_, m)| m.contains(" calls "))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (
+                position_of(text, "at(in, i);\n}\n__global__ void k2"),
+                "kernel `k1` calls `at` here"
+            ),
+            (
+                position_of(text, "at(in, i);\n}\nvoid"),
+                "kernel `k2` calls `at` here"
+            ),
+        ]
+    );
+    assert!(client.shutdown_and_exit().success());
+}

@@ -59,6 +59,9 @@ fn occupancy_lenses(snapshot: &Snapshot) -> Vec<CodeLens> {
         .analysis
         .kernels
         .iter()
+        // A kernel of an included file: its name is in that file (its
+        // launches here get hovers and inlay hints).
+        .filter(|k| k.file.is_none())
         .map(|k| CodeLens {
             span: k.name_span,
             title: lens_title(k),
@@ -75,8 +78,13 @@ fn lens_title(k: &KernelReport) -> String {
         return "no launch configuration".to_string();
     };
     let mut title = launch_label(first);
-    if first.span.is_none() {
-        title.push_str(" (block size assumed)");
+    match &first.launched_in {
+        // A launch in another file that includes this one.
+        Some(place) if !first.block_source.assumed() => {
+            title.push_str(&format!(" (launch in {place})"))
+        }
+        _ if first.span.is_none() => title.push_str(" (block size assumed)"),
+        _ => {}
     }
     if k.launches.len() > 1 {
         title.push_str(&format!(" · {} launches", k.launches.len()));

@@ -67,6 +67,7 @@ pub fn analyze_with(fixture: &str, settings: Settings) -> Fixture {
         provider: &headers,
         config: &config,
         caches: None,
+        launches_elsewhere: &[],
     });
     let text: Arc<str> = text.into();
     let snapshot = Snapshot::new(

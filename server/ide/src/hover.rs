@@ -141,7 +141,7 @@ fn kernel_definition(snapshot: &Snapshot, offset: usize) -> Option<(String, Span
         .analysis
         .kernels
         .iter()
-        .find(|k| k.name_span.contains(offset))?;
+        .find(|k| k.file.is_none() && k.name_span.contains(offset))?;
     Some((kernel_markdown(snapshot, k), k.name_span))
 }
 
@@ -174,12 +174,13 @@ pub(crate) fn kernel_markdown(snapshot: &Snapshot, k: &KernelReport) -> String {
 fn launch_heading(snapshot: &Snapshot, l: &LaunchReport) -> String {
     let block = format!("{}×{}×{}", l.block[0], l.block[1], l.block[2]);
     let source = block_source_label(l.block_source);
-    match l.span {
-        Some(span) => format!(
+    match (l.span, &l.launched_in) {
+        (Some(span), _) => format!(
             "**Launch at line {}**: block {block} ({source})",
             snapshot.index.position(span.start).line + 1
         ),
-        None => format!("**No launch in this file**: block {block} ({source})"),
+        (None, Some(place)) => format!("**Launch in `{place}`**: block {block} ({source})"),
+        (None, None) => format!("**No launch in this file**: block {block} ({source})"),
     }
 }
 

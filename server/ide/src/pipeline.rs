@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cudalens_analysis::{AnalysisCache, AnalysisConfig, Diagnostic, FileAnalysis, analyze_cached};
-use cudalens_syntax::model::{ModelCache, build_model_cached};
+use cudalens_syntax::model::{LaunchSite, ModelCache, build_model_cached};
 use cudalens_syntax::preprocess::include::{CompileFlags, SourceProvider};
 use cudalens_syntax::{BuildOptions, FileModel, Severity, Span, SyntaxTrees};
 
@@ -81,7 +81,14 @@ pub struct Request<'a> {
     pub config: &'a AnalysisConfig,
     /// Results of the previous run on this document, refreshed in place.
     pub caches: Option<&'a mut Caches>,
+    /// Launches of this file's kernels made in other files (those that
+    /// include it; see [`launches_into_includes`]).
+    pub launches_elsewhere: &'a [Arc<LaunchSite>],
 }
+
+/// How many launches made in other files one kernel is analysed under at
+/// most (each is one more configuration to analyse).
+pub const MAX_LAUNCHES_ELSEWHERE: usize = 8;
 
 /// Builds the model and analyses it.
 pub fn run(req: Request<'_>) -> Analyzed {
@@ -100,9 +107,74 @@ pub fn run(req: Request<'_>) -> Analyzed {
     };
     let mut scratch = Caches::default();
     let caches = req.caches.unwrap_or(&mut scratch);
-    let model = build_model_cached(req.text, req.tree, &opts, &mut caches.model);
+    let mut model = build_model_cached(req.text, req.tree, &opts, &mut caches.model);
+    add_launches_elsewhere(&mut model, req.launches_elsewhere);
     let analysis = analyze_cached(&model, req.text, req.config, &mut caches.analysis);
     Analyzed::new(model, Arc::new(analysis))
+}
+
+/// The launches made elsewhere of kernels this file defines, each distinct
+/// configuration once, at most [`MAX_LAUNCHES_ELSEWHERE`] per kernel: they
+/// join the file's own launches, so every analysis sees them the same way.
+fn add_launches_elsewhere(model: &mut FileModel, elsewhere: &[Arc<LaunchSite>]) {
+    let defined_here = |name: &str| {
+        model
+            .functions
+            .iter()
+            .any(|f| f.name == name && f.is_kernel() && f.in_main_file() && f.body.is_some())
+    };
+    let mut added: Vec<Arc<LaunchSite>> = Vec::new();
+    for l in elsewhere {
+        if l.is_local() || !defined_here(&l.kernel) {
+            continue;
+        }
+        let same = |a: &LaunchSite| {
+            a.kernel == l.kernel
+                && a.block_dims == l.block_dims
+                && a.grid_dims == l.grid_dims
+                && a.template_args == l.template_args
+                && a.arg_values == l.arg_values
+                && a.smem_bytes == l.smem_bytes
+        };
+        let of_kernel = added.iter().filter(|a| a.kernel == l.kernel).count();
+        if of_kernel < MAX_LAUNCHES_ELSEWHERE && !added.iter().any(|a| same(a)) {
+            added.push(l.clone());
+        }
+    }
+    model.launches.extend(added);
+}
+
+/// This file's launches of kernels defined in files it includes, as those
+/// files see them (keyed by the defining file): where each launch is, and
+/// its block, grid, template and scalar arguments resolved here, with
+/// template arguments that are this file's constants replaced by their values.
+pub fn launches_into_includes(
+    model: &FileModel,
+    text: &str,
+    path: &Path,
+) -> Vec<(std::path::PathBuf, Arc<LaunchSite>)> {
+    let env = model.const_env();
+    let mut out = Vec::new();
+    for l in model.launches.iter().filter(|l| l.is_local()) {
+        // The definition (an outline keeps no bodies: then any kernel of the name).
+        let Some(file) = model
+            .functions
+            .iter()
+            .filter(|f| f.name == l.kernel && f.is_kernel())
+            .max_by_key(|f| f.body.is_some())
+            .and_then(|f| f.file.clone())
+        else {
+            continue;
+        };
+        let mut seen = l.seen_from_elsewhere(path, text);
+        for arg in &mut seen.template_args {
+            if let Some(v) = env.lookup(arg.trim()) {
+                *arg = v.to_string();
+            }
+        }
+        out.push((file, Arc::new(seen)));
+    }
+    out
 }
 
 /// `sm_90` → 900, `sm_120` → 1200: the value `__CUDA_ARCH__` has.

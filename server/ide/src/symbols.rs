@@ -57,7 +57,7 @@ fn function_symbol(snapshot: &Snapshot, f: &Function) -> Symbol {
             .model
             .launches
             .iter()
-            .filter(|l| f.span.start <= l.span.start && l.span.end <= f.span.end)
+            .filter(|l| l.is_local() && f.span.start <= l.span.start && l.span.end <= f.span.end)
             .map(|l| {
                 symbol(
                     format!("{}<<<…>>>", l.kernel),

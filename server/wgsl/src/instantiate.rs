@@ -32,7 +32,8 @@ pub fn from_launches(
 ) -> Option<Vec<String>> {
     let resolver = Resolver { model, texts };
     let mut partial: Option<Vec<String>> = None;
-    for launch in model.launches_of(&kernel.name) {
+    // A launch made in another file names its caller and arguments in that file's text.
+    for launch in model.launches_of(&kernel.name).filter(|l| l.is_local()) {
         let caller = model.function(&launch.caller);
         let mut args = Vec::new();
         for (i, tp) in kernel.template_params.iter().enumerate() {

@@ -61,6 +61,9 @@ pub struct AccessEvent {
     pub weight: f64,
     /// False when an enclosing loop's trip count is unknown (`weight` is then a lower bound).
     pub weight_exact: bool,
+    /// The device functions inlined to reach the access, outermost first:
+    /// each callee's name and the call expression (empty in the kernel's body).
+    pub chain: Vec<(String, Span)>,
 }
 
 pub struct Interp<'a> {
@@ -74,6 +77,12 @@ pub struct Interp<'a> {
     alive: Vec<bool>,
     steps: usize,
     inline_depth: usize,
+    /// The inlined calls being evaluated (see [`AccessEvent::chain`]).
+    calls: Vec<(String, Span)>,
+    /// Inside a function defined in another file (a header): its accesses
+    /// are in that file's text, which this file's spans cannot point at,
+    /// so they are not recorded here.
+    foreign_depth: usize,
     pub events: Vec<AccessEvent>,
     /// Result of the innermost inlined device function.
     ret: Option<Val>,
@@ -103,6 +112,8 @@ impl<'a> Interp<'a> {
             alive: vec![true; n],
             steps: 0,
             inline_depth: 0,
+            calls: Vec::new(),
+            foreign_depth: 0,
             events: Vec::new(),
             ret: None,
             pad: None,
@@ -739,7 +750,7 @@ impl<'a> Interp<'a> {
             ExprKind::SizeofType(ty) => self
                 .size_of(ty)
                 .map_or(Val::Unknown, |s| self.int(s as i64)),
-            ExprKind::Call(call) => self.call(&call.callee, &call.args, mask),
+            ExprKind::Call(call) => self.call(&call.callee, &call.args, mask, e.span),
             ExprKind::Comma(items) => {
                 let mut last = Val::Unknown;
                 for i in items {
@@ -923,7 +934,7 @@ impl<'a> Interp<'a> {
             ExprKind::Index(_, i) => Some((**i).clone()),
             _ => None,
         };
-        self.events.push(AccessEvent {
+        self.record(AccessEvent {
             span: e.span,
             kind,
             space: ptr.space,
@@ -935,8 +946,18 @@ impl<'a> Interp<'a> {
             index,
             weight: self.weight,
             weight_exact: self.weight_exact,
+            chain: Vec::new(),
         });
         Some(uniform)
+    }
+
+    /// Records an access made here (with the calls that led to it), unless
+    /// it is in a function of another file.
+    fn record(&mut self, mut ev: AccessEvent) {
+        if self.foreign_depth == 0 {
+            ev.chain = self.calls.clone();
+            self.events.push(ev);
+        }
     }
 
     /// The memory location an lvalue expression designates, with the size of
@@ -1015,7 +1036,7 @@ impl<'a> Interp<'a> {
         Some((f.offset, f.ty.clone()))
     }
 
-    fn call(&mut self, callee: &str, args: &[Expr], mask: &[bool]) -> Val {
+    fn call(&mut self, callee: &str, args: &[Expr], mask: &[bool], at: Span) -> Val {
         let plain = callee.trim_start_matches("::").trim_start_matches("std::");
         if plain.starts_with("atomic") {
             if let Some(first) = args.first() {
@@ -1031,7 +1052,7 @@ impl<'a> Interp<'a> {
                         if let Val::Ptr(p) = self.eval(first, mask) {
                             let bytes = self.size_of(&p.pointee).unwrap_or(4) as u32;
                             let active = self.and_alive(mask);
-                            self.events.push(AccessEvent {
+                            self.record(AccessEvent {
                                 span: first.span,
                                 kind: AccessKind::Atomic,
                                 space: p.space,
@@ -1043,6 +1064,7 @@ impl<'a> Interp<'a> {
                                 index: None,
                                 weight: self.weight,
                                 weight_exact: self.weight_exact,
+                                chain: Vec::new(),
                             });
                         }
                     }
@@ -1078,13 +1100,23 @@ impl<'a> Interp<'a> {
             .filter(|f| f.runs_on_device() && f.body.is_some())
             && self.inline_depth < MAX_INLINE_DEPTH
         {
-            return self.inline(f, vals, mask);
+            return self.inline(f, vals, mask, at);
         }
         let u = vals.iter().all(Self::is_uniform);
         self.opaque(plain, u && !vals.is_empty())
     }
 
-    fn inline(&mut self, f: &Function, args: Vec<Val>, mask: &[bool]) -> Val {
+    fn inline(&mut self, f: &Function, args: Vec<Val>, mask: &[bool], at: Span) -> Val {
+        let foreign = usize::from(!f.in_main_file());
+        self.foreign_depth += foreign;
+        self.calls.push((f.name.clone(), at));
+        let r = self.inline_body(f, args, mask);
+        self.calls.pop();
+        self.foreign_depth -= foreign;
+        r
+    }
+
+    fn inline_body(&mut self, f: &Function, args: Vec<Val>, mask: &[bool]) -> Val {
         let saved = self.vars.clone();
         for (p, v) in f.params.iter().zip(args) {
             let v = match v {

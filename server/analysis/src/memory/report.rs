@@ -60,6 +60,8 @@ struct Stats {
     /// not a runtime value (`x128::size`, an uninstantiated template
     /// parameter, an unknown macro): the stride is unknown, so no verdict.
     unknown_stride: bool,
+    /// The device functions inlined to reach the access (see `AccessEvent::chain`).
+    chain: Vec<(String, Span)>,
     block: [u32; 3],
     block_assumed: bool,
     index: Option<Expr>,
@@ -131,7 +133,7 @@ pub fn analyze(
             && s.misalignment.is_some_and(|m| m != 0)
             && aligned.contains(s.root.as_str());
         if !neighbour && let Some(d) = diagnostic(model, source, kernel, contexts, &td, report, s) {
-            diags.push(d);
+            diags.push(with_call_chain(d, kernel, &s.chain));
         }
     }
     reports.extend(made.into_iter().map(|(r, _)| r));
@@ -157,6 +159,9 @@ fn accumulate(
     s.evaluations += 1;
     if s.index.is_none() {
         s.index = ev.index.clone();
+    }
+    if s.chain.is_empty() {
+        s.chain = ev.chain.clone();
     }
     // How uniform values can shift the addresses (spans the whole block).
     let g = ev.address.symbolic_gcd();
@@ -502,6 +507,27 @@ fn diagnostic(
             Some(d)
         }
     }
+}
+
+/// A finding inside a device function stays at the access, in that
+/// function; how the kernel reaches it goes with it as related
+/// information, one call at a time (`k` calls `load` here, `load` calls
+/// `at` here). Findings of several kernels at one access with one message
+/// are merged into one, with every kernel's calls (`crate::analyze_cached`).
+fn with_call_chain(mut d: Diagnostic, kernel: &Function, chain: &[(String, Span)]) -> Diagnostic {
+    let mut caller = kernel.name.as_str();
+    for (callee, at) in chain {
+        let note = match caller == kernel.name {
+            true => format!("kernel `{caller}` calls `{callee}` here"),
+            false => format!(
+                "`{caller}` calls `{callee}` here (from kernel `{}`)",
+                kernel.name
+            ),
+        };
+        d = d.with_related(*at, note);
+        caller = callee;
+    }
+    d
 }
 
 /// Thread-dependent variables used in an index, with their declarations.

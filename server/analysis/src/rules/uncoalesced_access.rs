@@ -159,4 +159,61 @@ void launch(float* b, const float* a) {
 "#,
         );
     }
+
+    /// A finding inside a device function is made at the access, once for
+    /// every kernel that reaches it, with each kernel's calls as related
+    /// information; an access in a function of an included file is never
+    /// put on a line of this one (its text is not this file's).
+    #[test]
+    fn a_device_function_finding_is_placed_once_with_its_call_chains() {
+        let header = "#pragma once\n// two lines so that the header's access\n// would fall inside the kernel\n__device__ float far(const float* in, int i) {\n    return in[i * 32];\n}\n";
+        let main = r#"#include "far.cuh"
+__device__ float at(const float* in, int i) { return in[i * 16]; }
+__device__ float via(const float* in, int i) { return at(in, i); }
+__global__ void k1(float* out, const float* in) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = far(in, i) + via(in, i);
+}
+__global__ void k2(float* out, const float* in) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = at(in, i);
+}
+void run(float* o, const float* i) { k1<<<264, 256>>>(o, i); k2<<<264, 256>>>(o, i); }
+"#;
+        let path = std::path::PathBuf::from("/project/main.cu");
+        let files: std::collections::HashMap<std::path::PathBuf, String> = [(
+            std::path::PathBuf::from("/project/far.cuh"),
+            header.to_string(),
+        )]
+        .into();
+        let opts = cudalens_syntax::BuildOptions {
+            path: Some(&path),
+            provider: &files,
+            ..cudalens_syntax::BuildOptions::default()
+        };
+        let model = cudalens_syntax::analyze_source(main, &opts);
+        let analysis = crate::analyze(&model, main, &crate::AnalysisConfig::default());
+        let found: Vec<_> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == super::CODE)
+            .collect();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let d = found[0];
+        assert_eq!(d.span.text(main), "in[i * 16]");
+        let calls: Vec<(&str, &str)> = d
+            .related
+            .iter()
+            .filter(|r| r.message.contains(" calls "))
+            .map(|r| (r.span.text(main), r.message.as_str()))
+            .collect();
+        assert_eq!(
+            calls,
+            [
+                ("via(in, i)", "kernel `k1` calls `via` here"),
+                ("at(in, i)", "`via` calls `at` here (from kernel `k1`)"),
+                ("at(in, i)", "kernel `k2` calls `at` here"),
+            ]
+        );
+    }
 }

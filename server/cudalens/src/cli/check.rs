@@ -17,7 +17,7 @@ use cudalens_analysis::{AnalysisConfig, FileAnalysis, RULES, rule_exists};
 use cudalens_ide::settings::NvccSetting;
 use cudalens_occupancy::Arch;
 use cudalens_syntax::Severity;
-use cudalens_syntax::model::{HeaderStore, ModelCache};
+use cudalens_syntax::model::{HeaderStore, LaunchSite, ModelCache};
 use cudalens_syntax::preprocess::include::{
     CompileFlags, FsProvider, find_compile_commands, flags_from_compile_commands,
 };
@@ -203,6 +203,8 @@ struct NvccRuns {
     measured: AtomicUsize,
     /// Files nvcc could not compile, with its first error.
     failed: Mutex<Vec<(PathBuf, String)>>,
+    /// Each file's counts, once (a file launched from another is analysed twice).
+    done: Mutex<HashMap<PathBuf, Option<HashMap<String, u32>>>>,
 }
 
 impl NvccRuns {
@@ -219,8 +221,11 @@ impl NvccRuns {
         if !has_kernels || path.extension().is_none_or(|e| e != "cu") {
             return None;
         }
+        if let Some(known) = self.done.lock().ok()?.get(path) {
+            return known.clone();
+        }
         let cmd = nvcc_registers::command(exe, arch, path, None, flags);
-        match nvcc_registers::run_blocking(cmd, nvcc_registers::TIMEOUT) {
+        let registers = match nvcc_registers::run_blocking(cmd, nvcc_registers::TIMEOUT) {
             Ok(registers) => {
                 self.measured.fetch_add(1, Ordering::Relaxed);
                 Some(registers)
@@ -231,7 +236,11 @@ impl NvccRuns {
                 }
                 None
             }
+        };
+        if let Ok(mut done) = self.done.lock() {
+            done.insert(path.to_path_buf(), registers.clone());
         }
+        registers
     }
 
     /// One line on stderr about the run's register counts.
@@ -333,15 +342,17 @@ pub fn run(args: Args) -> ExitCode {
             exe: nvcc_registers::executable(&args.nvcc),
             measured: AtomicUsize::new(0),
             failed: Mutex::new(Vec::new()),
+            done: Mutex::new(HashMap::new()),
         },
     };
-    let outcomes = analyse_all(&paths, &ctx);
+    let mut outcomes = analyse_all(&paths, &ctx);
+    reanalyse_launched_elsewhere(&paths, &mut outcomes, &ctx);
     progress.finish();
     ctx.nvcc.summarise();
     if args.timings {
         print_timings(&paths, &outcomes);
     }
-    let outcomes = outcomes.into_iter().map(|(o, _)| o).collect();
+    let outcomes = outcomes.into_iter().map(|(o, _, _)| o).collect();
     print_outcomes(&paths, outcomes, &ctx, existing.as_ref())
 }
 
@@ -382,31 +393,92 @@ fn jobs(args: &Args, count: usize) -> usize {
         .clamp(1, count.max(1))
 }
 
+/// Launches a file makes of kernels defined in the files it includes, by
+/// the defining file.
+type LaunchesInto = Vec<(PathBuf, Arc<LaunchSite>)>;
+
 /// Analyses every file on `jobs` threads; results (with the time each file
-/// took) come back in input order.
-fn analyse_all(sources: &[files::Source], ctx: &Context<'_>) -> Vec<(Outcome, Duration)> {
+/// took, and the launches it makes of its includes' kernels) come back in
+/// input order.
+fn analyse_all(
+    sources: &[files::Source],
+    ctx: &Context<'_>,
+) -> Vec<(Outcome, Duration, LaunchesInto)> {
     let jobs = jobs(ctx.args, sources.len());
     cudalens_analysis::parallel::map_in_order(sources.len(), jobs, |i| {
-        let started = Instant::now();
         ctx.progress.current(&sources[i].path.display().to_string());
-        // Any panic while analysing or rendering one file fails that file, not the run.
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            analyse_one(&sources[i], ctx.rules[i].as_deref(), ctx)
-        }))
-        .unwrap_or_else(|payload| Outcome::Failed {
-            reason: internal_error(&pipeline::panic_message(&*payload)),
-        });
+        let (outcome, took, into) = analyse_guarded(&sources[i], ctx.rules[i].as_deref(), ctx, &[]);
         ctx.progress.done_one();
-        (outcome, started.elapsed())
+        (outcome, took, into)
     })
 }
 
+/// [`analyse_one`], timed; a panic while analysing or rendering one file
+/// fails that file, not the run.
+fn analyse_guarded(
+    source: &files::Source,
+    rules: Option<&RuleConfig>,
+    ctx: &Context<'_>,
+    elsewhere: &[Arc<LaunchSite>],
+) -> (Outcome, Duration, LaunchesInto) {
+    let started = Instant::now();
+    let (outcome, into) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analyse_one(source, rules, ctx, elsewhere)
+    }))
+    .unwrap_or_else(|payload| {
+        let reason = internal_error(&pipeline::panic_message(&*payload));
+        (Outcome::Failed { reason }, Vec::new())
+    });
+    (outcome, started.elapsed(), into)
+}
+
+/// A kernel file checked with the files that include it (Rodinia's
+/// `needle_kernel.cu`, included and launched by `needle.cu`) is analysed
+/// again under those launches: its block size, grid and scalar arguments
+/// are theirs rather than an assumed default. Only the files that define a
+/// kernel another checked file launches are analysed twice.
+fn reanalyse_launched_elsewhere(
+    sources: &[files::Source],
+    outcomes: &mut [(Outcome, Duration, LaunchesInto)],
+    ctx: &Context<'_>,
+) {
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let mut by_file: HashMap<PathBuf, Vec<Arc<LaunchSite>>> = HashMap::new();
+    for (_, _, into) in outcomes.iter() {
+        for (file, launch) in into {
+            by_file
+                .entry(canonical(file))
+                .or_default()
+                .push(launch.clone());
+        }
+    }
+    if by_file.is_empty() {
+        return;
+    }
+    let todo: Vec<(usize, Vec<Arc<LaunchSite>>)> = sources
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches!(outcomes[*i].0, Outcome::Analysed(_)))
+        .filter_map(|(i, s)| Some((i, by_file.remove(&canonical(&s.path))?)))
+        .collect();
+    let again =
+        cudalens_analysis::parallel::map_in_order(todo.len(), jobs(ctx.args, todo.len()), |t| {
+            let (i, launches) = &todo[t];
+            analyse_guarded(&sources[*i], ctx.rules[*i].as_deref(), ctx, launches)
+        });
+    for ((i, _), (outcome, took, _)) in todo.iter().zip(again) {
+        let slot = &mut outcomes[*i];
+        slot.0 = outcome;
+        slot.1 += took;
+    }
+}
+
 /// `--timings`: each file's analysis time, slowest first.
-fn print_timings(sources: &[files::Source], outcomes: &[(Outcome, Duration)]) {
+fn print_timings(sources: &[files::Source], outcomes: &[(Outcome, Duration, LaunchesInto)]) {
     let mut rows: Vec<(Duration, &Path)> = sources
         .iter()
         .zip(outcomes)
-        .map(|(s, (_, t))| (*t, s.path.as_path()))
+        .map(|(s, (_, t, _))| (*t, s.path.as_path()))
         .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.0));
     for (t, path) in rows {
@@ -422,14 +494,19 @@ fn internal_error(message: &str) -> String {
     format!("internal error in cudalens (please report): {message}")
 }
 
-fn analyse_one(source: &files::Source, rules: Option<&RuleConfig>, ctx: &Context<'_>) -> Outcome {
+fn analyse_one(
+    source: &files::Source,
+    rules: Option<&RuleConfig>,
+    ctx: &Context<'_>,
+    elsewhere: &[Arc<LaunchSite>],
+) -> (Outcome, LaunchesInto) {
     let path = source.path.as_path();
     let args = ctx.args;
     let max_bytes = args.max_file_size_mb.saturating_mul(1024 * 1024);
     let text = match files::read_source(path, max_bytes) {
         Ok(text) => text,
-        Err(Unread::Skipped(reason)) => return Outcome::Skipped { reason },
-        Err(Unread::Failed(reason)) => return Outcome::Failed { reason },
+        Err(Unread::Skipped(reason)) => return (Outcome::Skipped { reason }, Vec::new()),
+        Err(Unread::Failed(reason)) => return (Outcome::Failed { reason }, Vec::new()),
     };
     if std::env::var_os(INJECT_PANIC_ENV).is_some_and(|name| path.file_name() == Some(&name)) {
         panic!("{INJECT_PANIC_ENV} names this file");
@@ -460,6 +537,7 @@ fn analyse_one(source: &files::Source, rules: Option<&RuleConfig>, ctx: &Context
             provider: &FsProvider,
             config,
             caches: Some(&mut caches),
+            launches_elsewhere: elsewhere,
         })
     };
     let mut analyzed = analyse(config);
@@ -476,14 +554,14 @@ fn analyse_one(source: &files::Source, rules: Option<&RuleConfig>, ctx: &Context
     let analyzed = match analyzed {
         Ok(a) => a,
         Err(panic) => {
-            return Outcome::Failed {
-                reason: internal_error(&panic),
-            };
+            let reason = internal_error(&panic);
+            return (Outcome::Failed { reason }, Vec::new());
         }
     };
     if source.only_if_cuda && !analyzed.model.has_cuda_code() {
-        return Outcome::NotCuda;
+        return (Outcome::NotCuda, Vec::new());
     }
+    let into = pipeline::launches_into_includes(&analyzed.model, &text, path);
     let index = LineIndex::new(&text);
     let mut found = Vec::new();
     let mut baseline_used = Vec::new();
@@ -519,7 +597,7 @@ fn analyse_one(source: &files::Source, rules: Option<&RuleConfig>, ctx: &Context
         counts.denied += usize::from(d.severity >= args.deny);
     }
     let shown = path.display().to_string();
-    Outcome::Analysed(FileResult {
+    let result = FileResult {
         text: ctx
             .needs
             .text
@@ -531,7 +609,8 @@ fn analyse_one(source: &files::Source, rules: Option<&RuleConfig>, ctx: &Context
         findings: found,
         baseline_used,
         counts,
-    })
+    };
+    (Outcome::Analysed(result), into)
 }
 
 fn print_outcomes(

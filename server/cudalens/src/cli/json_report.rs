@@ -41,7 +41,11 @@ pub struct FileReport {
 #[derive(Debug, Serialize)]
 pub struct Kernel {
     pub name: String,
-    pub range: Range,
+    /// `null` for a kernel defined in an included file (`file`), reported
+    /// here for this file's launches of it.
+    pub range: Option<Range>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
     pub block: Option<[u32; 3]>,
     pub block_source: cudalens_analysis::BlockSource,
     pub registers: u32,
@@ -54,8 +58,12 @@ pub struct Kernel {
 
 #[derive(Debug, Serialize)]
 pub struct Launch {
-    /// `null` for the assumed configuration of a kernel launched nowhere in the file.
+    /// `null` for the assumed configuration of a kernel launched nowhere in
+    /// the file, and for a launch made in another file (`launched_in`).
     pub range: Option<Range>,
+    /// `file:line` of a launch made in another file that includes this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub launched_in: Option<String>,
     pub block: [u32; 3],
     pub grid: Option<[i64; 3]>,
     pub dynamic_smem: Option<u64>,
@@ -146,7 +154,8 @@ pub fn file_report(path: String, index: &LineIndex, analysis: &FileAnalysis) -> 
 fn kernel(k: &KernelReport, range: &dyn Fn(Span) -> Range) -> Kernel {
     Kernel {
         name: k.name.clone(),
-        range: range(k.span),
+        range: k.file.is_none().then(|| range(k.span)),
+        file: k.file.as_ref().map(|f| f.display().to_string()),
         block: k.block,
         block_source: k.block_source,
         registers: k.registers.count,
@@ -160,6 +169,7 @@ fn kernel(k: &KernelReport, range: &dyn Fn(Span) -> Range) -> Kernel {
 fn launch(l: &LaunchReport, range: &dyn Fn(Span) -> Range) -> Launch {
     Launch {
         range: l.span.map(range),
+        launched_in: l.launched_in.clone(),
         block: l.block,
         grid: l.grid,
         dynamic_smem: l.dynamic_smem,

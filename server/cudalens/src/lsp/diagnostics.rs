@@ -230,6 +230,7 @@ mod tests {
             provider: &FsProvider,
             config: &config,
             caches: None,
+            launches_elsewhere: &[],
         });
         Snapshot::new(
             "file:///tmp/k.cu".into(),

@@ -20,6 +20,7 @@ use cudalens_syntax::{Document, TextChange};
 
 use super::state::{DocEvent, DocState, ServerState, Snapshot};
 use super::{convert, diagnostics};
+use crate::background::{drop_in_background, prepare_outline};
 use crate::gpu_actions::compile_commands_flags;
 use crate::pipeline::{self, Analyzed, Caches};
 use crate::services::NewestVersion;
@@ -65,6 +66,7 @@ pub fn open(state: &Arc<ServerState>, uri: Uri, text: String, version: i32) {
         hibernated: false,
         reanalysed: false,
         snapshot_tx,
+        siblings: Default::default(),
     };
     tokio::spawn(task.run(rx));
 }
@@ -116,6 +118,8 @@ struct DocTask {
     /// series.
     reanalysed: bool,
     snapshot_tx: watch::Sender<Option<Arc<Snapshot>>>,
+    /// Launches of this document's kernels by the files beside it.
+    siblings: crate::launches_elsewhere::Siblings,
 }
 
 impl DocTask {
@@ -338,6 +342,7 @@ impl DocTask {
             model: ModelCache::sharing(headers.clone()),
             ..Caches::default()
         });
+        let (open, siblings) = (self.state.all_snapshots(), self.siblings.clone());
         let published = self.release_published_model();
         let result = tokio::task::spawn_blocking(move || {
             // Before the build: this may leave the cache the only owner of
@@ -364,6 +369,7 @@ impl DocTask {
             let registers = nvcc.registers_for(&text, &flags, &task_settings);
             let mut config = task_settings.analysis_config(registers);
             config.disabled_rules.extend(disabled_here);
+            let elsewhere = siblings.launches(path.as_deref(), &text, &flags, &provider, &open);
             let request = pipeline::Request {
                 text: &text,
                 tree: tree.as_ref(),
@@ -372,6 +378,7 @@ impl DocTask {
                 provider: &provider,
                 config: &config,
                 caches: Some(&mut caches),
+                launches_elsewhere: &elsewhere,
             };
             let analyzed = pipeline::run_guarded(request);
             (base, flags, caches, analyzed, rule_problem)
@@ -415,6 +422,8 @@ impl DocTask {
         }
         if self.state.is_current(&self.uri, self.generation, version) {
             diagnostics::publish(&self.state, &snapshot).await;
+            let launched = crate::launches_elsewhere::changed(&snapshot, previous.as_deref());
+            self.state.reanalyze_all(Some(&launched));
             prepare_outline(&snapshot);
             if std::mem::take(&mut self.refresh_views) {
                 request_view_refresh(&self.state);
@@ -473,23 +482,6 @@ impl DocTask {
             .client
             .log_message(MessageType::ERROR, text)
             .await;
-    }
-}
-
-/// Makes the snapshot's outline on a blocking thread now that its
-/// diagnostics are out, so the next edit does not wait for it (see
-/// `release_published_model`).
-fn prepare_outline(snapshot: &Arc<Snapshot>) {
-    let snapshot = snapshot.clone();
-    tokio::task::spawn_blocking(move || drop(snapshot.analyzed.outline()));
-}
-
-/// Frees a replaced snapshot or a dropped syntax tree on a blocking thread:
-/// freeing a large file's model, analysis or tree takes milliseconds, which
-/// nothing should wait for.
-fn drop_in_background<T: Send + 'static>(value: Option<T>) {
-    if let Some(value) = value {
-        tokio::task::spawn_blocking(move || drop(value));
     }
 }
 

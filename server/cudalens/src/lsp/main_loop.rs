@@ -34,7 +34,7 @@ pub async fn run(state: Weak<ServerState>, mut events: mpsc::UnboundedReceiver<E
                 version,
                 results,
             } => send(&state, &uri, DocEvent::PluginResults { version, results }),
-            Event::PluginsStarted => state.reanalyze_all(),
+            Event::PluginsStarted => state.reanalyze_all(None),
             Event::WgslDiagnostics {
                 uri,
                 version,

@@ -121,7 +121,7 @@ impl LanguageServer for CudaLens {
         }
         if let Some(settings) = self.pull_settings().await {
             self.apply_settings(&settings).await;
-            self.state.reanalyze_all();
+            self.state.reanalyze_all(None);
         }
         self.state.restart_plugins();
     }
@@ -157,7 +157,7 @@ impl LanguageServer for CudaLens {
         let pulled = self.pull_settings().await;
         let settings = pulled.unwrap_or(params.settings);
         let plugins_changed = self.apply_settings(&settings).await;
-        self.state.reanalyze_all();
+        self.state.reanalyze_all(None);
         if plugins_changed {
             self.state.restart_plugins();
         }
@@ -168,7 +168,7 @@ impl LanguageServer for CudaLens {
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         if workspace_rules::touches_config(&params) {
             self.state.rule_config_problems.forget();
-            self.state.reanalyze_all();
+            self.state.reanalyze_all(None);
         }
     }
 

@@ -215,9 +215,12 @@ impl ServerState {
             .retain(|u| u != uri);
     }
 
-    /// Asks every open document to be analysed again (settings changed).
-    pub fn reanalyze_all(&self) {
-        for doc in self.docs.iter() {
+    /// Asks the open documents to be analysed again: all (settings changed),
+    /// or those at `only` (other files' launches of their kernels changed).
+    pub fn reanalyze_all(&self, only: Option<&[PathBuf]>) {
+        let at =
+            |u: &Uri| only.is_none_or(|o| convert::uri_to_path(u).is_some_and(|p| o.contains(&p)));
+        for doc in self.docs.iter().filter(|d| at(d.key())) {
             let _ = doc.events.send(DocEvent::Reanalyze {
                 header_changed: false,
             });

@@ -127,6 +127,7 @@ impl<'a> LocalScope<'a> {
                 .and_then(|v| i64::try_from(v).ok()),
             block_arg_span: block.filter(|b| !b.from_macro).map(|b| b.span),
             arg_values: args.iter().map(|a| self.env.eval(a)).collect(),
+            origin: None,
         }
     }
 
