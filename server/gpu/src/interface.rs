@@ -79,6 +79,11 @@ pub enum BindingKind {
     StorageReadWrite,
     /// `var<uniform>`: the packed scalar parameters.
     Uniform,
+    /// A sampled texture for a CUDA texture object (`element`: its WGSL
+    /// type). Not filled by this runner yet: `validate` refuses it.
+    Texture,
+    /// The sampler of the texture bound before it. Refused as `Texture`.
+    Sampler,
 }
 
 /// One `@group(g) @binding(b)` resource.
@@ -246,6 +251,12 @@ impl KernelInterface {
                         ))
                     })?;
                     WgslType::parse(el)?;
+                }
+                BindingKind::Texture | BindingKind::Sampler => {
+                    return invalid(format!(
+                        "binding {:?}: the kernel reads a CUDA texture object through a WGSL texture and sampler, which this runner cannot create and fill yet (`tex1Dfetch` reads are buffers and run)",
+                        b.name
+                    ));
                 }
                 BindingKind::Uniform => {
                     for f in &b.fields {

@@ -275,6 +275,15 @@ pub enum Sym {
         view: PtrVal,
         offset_var: Option<String>,
     },
+    /// A texture object read by sampling (`textures.rs`): the texture and
+    /// sampler bindings, and the override saying its coordinates are
+    /// already normalized.
+    Texture {
+        wgsl: String,
+        sampler: String,
+        normalized: String,
+        dim: crate::textures::TexDim,
+    },
 }
 
 /// Builtins the entry point must expose through `var<private>` mirrors.

@@ -291,6 +291,10 @@ impl FnLower<'_, '_> {
                 })
             }
             Some(Sym::Pointer { view, .. }) => Val::pointer(view),
+            Some(Sym::Texture { .. }) => self.error(
+                span,
+                format!("the texture object `{name}` can only be read through `tex2D`, `tex3D`, `tex2DLayered` or `texCubemap`"),
+            ),
             Some(Sym::Tile) => self.error(
                 span,
                 format!("the tile `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`, `shfl*`, `any`, `all`, `ballot`, `meta_group_rank`)"),

@@ -71,7 +71,12 @@ impl FnLower<'_, '_> {
             if self.m.failed_globals.contains(&name) {
                 continue;
             }
-            match self.device_global(g) {
+            let bound = if g.ty.base == "texture" && g.ty.pointer == 0 {
+                self.texture_reference(g, body)
+            } else {
+                self.device_global(g)
+            };
+            match bound {
                 Some(sym) => self.declare(&name, sym),
                 None => {
                     self.m.failed_globals.insert(name);

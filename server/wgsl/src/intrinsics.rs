@@ -155,6 +155,9 @@ impl FnLower<'_, '_> {
         if let Some(v) = self.thread_block_call(name, args, span, out) {
             return v;
         }
+        if let Some(v) = self.texture_call(name, template_args, args, span, out) {
+            return v;
+        }
         if let Some(v) = self.intrinsic(name, args, span, out) {
             return v;
         }
@@ -499,7 +502,7 @@ impl FnLower<'_, '_> {
                     Ty::Vector(Scalar::U32, 3),
                 )
             }
-            "printf" => self.error(span, "`printf` is not available in WGSL"),
+            "printf" => self.printf(args, span),
             "malloc" | "free" | "cudaMalloc" | "cudaFree" | "memcpy" | "memset" => self.error(
                 span,
                 format!("`{name}`: dynamic memory is not available in WGSL"),
@@ -513,7 +516,7 @@ impl FnLower<'_, '_> {
             n if n.starts_with("tex") || n.starts_with("surf") => self.error(
                 span,
                 format!(
-                    "`{n}`: textures and surfaces are not supported (WGSL storage buffers only)"
+                    "`{n}`: textures and surfaces are supported only as texture objects (kernel parameters) read with tex1Dfetch, tex2D, tex3D, tex2DLayered or texCubemap, and texture references read with tex1Dfetch"
                 ),
             ),
             n if n.starts_with("cuda") => self.error(
@@ -523,6 +526,39 @@ impl FnLower<'_, '_> {
             _ => return None,
         };
         Some(v)
+    }
+
+    /// `printf` as a statement: WGSL has no console, and the call changes
+    /// no memory the kernel or the host can read, so it is left out with a
+    /// warning. Refused when its value is used or an argument has an effect
+    /// (an assignment, `++`, a call), which leaving it out would lose.
+    fn printf(&mut self, args: &[Expr], span: Span) -> Val {
+        if !std::mem::take(&mut self.result_discarded) {
+            return self.error(
+                span,
+                "`printf` is not available in WGSL (its result is used here)",
+            );
+        }
+        let mut effect = false;
+        for a in args {
+            a.walk(&mut |e| {
+                effect |= matches!(
+                    e.kind,
+                    ExprKind::Assign(..) | ExprKind::IncDec { .. } | ExprKind::Call(_)
+                );
+            });
+        }
+        if effect {
+            return self.error(
+                span,
+                "`printf` is not available in WGSL, and an argument here has a side effect that leaving it out would lose",
+            );
+        }
+        self.m.warning(
+            span,
+            "`printf` left out: WGSL has no console output (the kernel's memory effects are unchanged)",
+        );
+        Val::void()
     }
 
     fn float_operand(&mut self, v: Val, span: Span) -> Val {

@@ -134,6 +134,15 @@ pub fn compile_kernel_recording(
                 .error(p.name_span, format!("duplicate parameter `{}`", p.name));
             continue;
         }
+        if crate::textures::is_texture_object(&p.ty) {
+            let next = bindings.len() as u32;
+            for (decl, binding) in lower.texture_param(p, index, next, f.body.as_deref(), &effects)
+            {
+                binding_decls.push(decl);
+                bindings.push(binding);
+            }
+            continue;
+        }
         if p.ty.pointer > 0 {
             let Some((decl, binding)) =
                 storage_param(&mut lower, p, index, bindings.len() as u32, &effects)
@@ -495,7 +504,7 @@ fn bind_template(lower: &mut FnLower, f: &Function, opts: &TranspileOptions) -> 
 }
 
 /// A pointer parameter as a storage binding.
-fn storage_param(
+pub(crate) fn storage_param(
     lower: &mut FnLower,
     p: &cudalens_syntax::model::Param,
     index: usize,

@@ -260,8 +260,12 @@ pub fn map_value_type(
                 written.display()
             ))
         }
-        "cudaTextureObject_t" | "cudaSurfaceObject_t" => Err(format!(
-            "`{}`: textures and surfaces are not supported (WGSL storage buffers only)",
+        "cudaTextureObject_t" | "CUtexObject" => Err(format!(
+            "`{}`: textures and surfaces are supported only as texture objects passed to the kernel and read there (not as values of device functions or locals)",
+            written.display()
+        )),
+        "cudaSurfaceObject_t" | "CUsurfObject" => Err(format!(
+            "`{}`: textures and surfaces: surface objects (`surf2Dread`/`surf2Dwrite`) are not supported",
             written.display()
         )),
         other
