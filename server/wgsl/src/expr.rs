@@ -883,6 +883,23 @@ impl FnLower<'_, '_> {
         Some(place)
     }
 
+    /// Stores an already lowered `value` at `target` (an out-parameter of a
+    /// builtin such as `sincosf`), converted to the place's type.
+    pub fn store_value(&mut self, target: &Expr, value: Val, span: Span, out: &mut Vec<WStmt>) {
+        let Some(place) = self.place(target, out) else {
+            return;
+        };
+        if !place.mutable || !place.ty.is_value() {
+            self.m.error(
+                span,
+                "the result cannot be stored there (a read-only location or a whole array)",
+            );
+            return;
+        }
+        let v = self.convert(value, &place.ty, span);
+        self.write_place(&place, v, out);
+    }
+
     /// `p = q + n`, `p += n`, `p++` on a pointer variable: moves its offset.
     #[allow(clippy::too_many_arguments)]
     fn assign_pointer(

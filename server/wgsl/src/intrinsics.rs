@@ -72,7 +72,20 @@ impl FnLower<'_, '_> {
             return None;
         }
         let ty = self.subst_type(&CType::named(name));
-        let to = map_value_type(&ty, &self.m.model.types, self.m.opts).ok()?;
+        let to = match map_value_type(&ty, &self.m.model.types, self.m.opts) {
+            Ok(to) => to,
+            // `#define fp float` then `fp(x)`: the body keeps the call as
+            // written; the macro names the type.
+            Err(_) => {
+                let expanded = self.m.model.macros.expand_text(name).ok()?;
+                let expanded = expanded.trim();
+                if expanded == name || expanded.is_empty() {
+                    return None;
+                }
+                let ty = self.subst_type(&CType::named(expanded));
+                map_value_type(&ty, &self.m.model.types, self.m.opts).ok()?
+            }
+        };
         if !to.is_value() {
             return None;
         }
@@ -503,6 +516,9 @@ impl FnLower<'_, '_> {
                 )
             }
             "printf" => self.printf(args, span),
+            "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi" => {
+                self.sincos(name, args, span, out)
+            }
             "malloc" | "free" | "cudaMalloc" | "cudaFree" | "memcpy" | "memset" => self.error(
                 span,
                 format!("`{name}`: dynamic memory is not available in WGSL"),
@@ -526,6 +542,54 @@ impl FnLower<'_, '_> {
             _ => return None,
         };
         Some(v)
+    }
+
+    /// `sincosf(x, &s, &c)`: `s = sin(x); c = cos(x);` through the two
+    /// pointers (`sincospif`: of `pi * x`). `x` is evaluated once.
+    fn sincos(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.arity(name, args, 3, span) {
+            return Val::error();
+        }
+        let pi = name.starts_with("sincospi");
+        let double = !name.ends_with('f');
+        let x = self.expr(&args[0], out);
+        let x = if double && self.m.opts.enable_f64 {
+            self.m.needs.f64 = true;
+            self.convert(x, &Ty::Scalar(Scalar::F64), args[0].span)
+        } else {
+            self.float_operand(x, args[0].span)
+        };
+        if x.is_error() {
+            return x;
+        }
+        let x = if pi {
+            let pi = Val::konst(
+                Konst::Float(std::f64::consts::PI),
+                x.ty.scalar().unwrap_or(Scalar::F32),
+            );
+            self.binary(BinOp::Mul, pi, x, span)
+        } else {
+            x
+        };
+        let x = self.materialize(x, "angle", out);
+        let ty = x.ty.clone();
+        for (f, target) in [("sin", &args[1]), ("cos", &args[2])] {
+            // `&s` writes `s`; a pointer `p` writes `*p`.
+            let place = match &target.kind {
+                ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) => (**inner).clone(),
+                _ => Expr {
+                    kind: ExprKind::Unary(
+                        cudalens_syntax::ir::UnOp::Deref,
+                        Box::new(target.clone()),
+                    ),
+                    span: target.span,
+                    from_macro: target.from_macro,
+                },
+            };
+            let value = Val::atom(format!("{f}({})", x.text), ty.clone());
+            self.store_value(&place, value, target.span, out);
+        }
+        Val::void()
     }
 
     /// `printf` as a statement: WGSL has no console, and the call changes
