@@ -146,6 +146,11 @@ impl FnLower<'_, '_> {
                 "dynamic parallelism (launching a kernel from device code) cannot be expressed in WGSL",
             ),
             Cast { ty, reinterpret, expr } => {
+                if ty.pointer > 0
+                    && let Some(v) = self.byte_offset_pointer(ty, expr, e.span, out)
+                {
+                    return v;
+                }
                 if *reinterpret || ty.pointer > 0 {
                     if ty.pointer > 0 && !*reinterpret && self.is_pointer_expr(expr) {
                         let p = self.pointer(expr, out);
@@ -1395,6 +1400,79 @@ impl FnLower<'_, '_> {
                 None
             }
         }
+    }
+
+    /// `(T *)((char *)p + bytes)`: a byte offset from a `T` buffer (the
+    /// rows of a pitched allocation) is an element offset of
+    /// `bytes / sizeof(T)`. Exact whenever the access is valid CUDA (a `T`
+    /// access must be aligned to `T`, so the offset is a multiple of its
+    /// size); a constant offset that is not is refused. `None` when `e` has
+    /// another shape or `p` is no `T` buffer.
+    fn byte_offset_pointer(
+        &mut self,
+        ty: &cudalens_syntax::ir::Type,
+        e: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), lhs, bytes) = &e.kind else {
+            return None;
+        };
+        let ExprKind::Cast {
+            ty: byte_ty,
+            expr: inner,
+            ..
+        } = &lhs.kind
+        else {
+            return None;
+        };
+        let byte = matches!(
+            cudalens_syntax::types::normalize_base(&byte_ty.base).as_str(),
+            "char" | "signed char" | "unsigned char" | "int8_t" | "uint8_t"
+        );
+        if !byte || byte_ty.pointer != 1 || !self.is_pointer_expr(inner) {
+            return None;
+        }
+        let target = self.subst_type(&ty.pointee());
+        let want = cudalens_syntax::types::normalize_base(&target.base);
+        if target.pointer > 0 || crate::context::Packed::of(&want, false).is_some() {
+            return None;
+        }
+        let want = crate::types::map_value_type(&target, &self.m.model.types, self.m.opts).ok()?;
+        let size = want.host_layout()?.0;
+        let p = self.pointer(inner, out)?;
+        if p.elem != want {
+            self.m.error(
+                span,
+                format!(
+                    "pointer casts (such as `reinterpret_cast<float4*>`) cannot be expressed in WGSL: a byte offset from a `{}` buffer read as `{}`",
+                    p.elem.wgsl(),
+                    want.wgsl()
+                ),
+            );
+            return Some(Val::error());
+        }
+        let by = self.expr(bytes, out);
+        if by.is_error() {
+            return Some(by);
+        }
+        if let Some(k) = by.konst
+            && k.as_int() % i128::from(size) != 0
+        {
+            self.m.error(
+                span,
+                format!(
+                    "a byte offset of {} is not a multiple of the {size}-byte element",
+                    k.as_int()
+                ),
+            );
+            return Some(Val::error());
+        }
+        // Divided in the offset's own type (a `size_t` pitch stays 64-bit
+        // until the element index is taken).
+        let size = Val::konst(Konst::Int(i128::from(size)), Scalar::I32);
+        let elements = self.binary(BinOp::Div, by, size, span);
+        Some(Val::pointer(self.offset_pointer(p, *op, elements, span)))
     }
 
     /// The module-scope variable an array expression names, if any.
