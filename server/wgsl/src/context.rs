@@ -570,6 +570,16 @@ impl<'a, 'm> FnLower<'a, 'm> {
         }
     }
 
+    /// The packed 8/16-bit (or `bool`) kind of a value type, through
+    /// template parameters and typedefs (`typedef unsigned char Bool;`).
+    pub fn packed_of(&self, ty: &CType, written: bool) -> Option<Packed> {
+        let t = self.m.model.types.resolve(&self.subst_type(ty));
+        if t.pointer != 0 {
+            return None;
+        }
+        Packed::of(&cudalens_syntax::types::normalize_base(&t.base), written)
+    }
+
     /// Records the device features a type needs.
     pub fn note_type(&mut self, t: &Ty) {
         match t.leaf().scalar() {

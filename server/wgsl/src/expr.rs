@@ -172,10 +172,7 @@ impl FnLower<'_, '_> {
                 // gives back, an `int` in the narrow type's range.
                 let target = self.subst_type(ty);
                 if target.pointer == 0
-                    && let Some(k) = crate::context::Packed::of(
-                        &cudalens_syntax::types::normalize_base(&target.base),
-                        false,
-                    )
+                    && let Some(k) = self.packed_of(&target, false)
                     && !k.boolean
                 {
                     if v.is_error() {

@@ -71,6 +71,18 @@ impl FnLower<'_, '_> {
         if args.len() > 1 || self.lookup(name).is_some() || self.m.model.function(name).is_some() {
             return None;
         }
+        // `(uchar)(x)`, `Bool(x)`: an 8/16-bit type, narrowed as a C cast.
+        if let Some(k) = self.packed_of(&CType::named(name), false)
+            && !k.boolean
+            && k.lanes == 1
+            && let Some(arg) = args.first()
+        {
+            let v = self.expr(arg, out);
+            if v.is_error() {
+                return Some(v);
+            }
+            return Some(self.narrow(v, k, span));
+        }
         let ty = self.subst_type(&CType::named(name));
         let to = match map_value_type(&ty, &self.m.model.types, self.m.opts) {
             Ok(to) => to,

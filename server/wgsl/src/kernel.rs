@@ -15,7 +15,7 @@ use crate::bindings::{
     BLOCKS_PER_WORKGROUP_OVERRIDE, BindingKind, GRID_DIM_FIELD, GRID_DIM_MEMBER,
     GRID_LAYOUT_OVERRIDE, Sidecar, SidecarBinding, UniformField, layout_uniform,
 };
-use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, Packed, PtrVal, Sym, Val};
+use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, PtrVal, Sym, Val};
 use crate::diag::TranspileDiagnostic;
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
@@ -156,7 +156,7 @@ pub fn compile_kernel_recording(
             // runner writes what it is given) and on every store.
             let narrow_ty = lower.subst_type(&p.ty);
             if narrow_ty.pointer == 0
-                && let Some(k) = Packed::of(&normalize_base(&narrow_ty.base), false)
+                && let Some(k) = lower.packed_of(&narrow_ty, false)
                 && !k.boolean
                 && k.lanes == 1
             {
@@ -521,10 +521,7 @@ pub(crate) fn storage_param(
     // 8- and 16-bit integers and `bool`: packed into `u32` words.
     let pointee = lower.subst_type(&p.ty.pointee());
     let packed = if pointee.pointer == 0 {
-        Packed::of(
-            &normalize_base(&pointee.base),
-            effects.written.contains(&p.name),
-        )
+        lower.packed_of(&pointee, effects.written.contains(&p.name))
     } else {
         None
     };
