@@ -361,6 +361,8 @@ pub struct Module<'m> {
     pub device_globals: Vec<DeviceGlobal>,
     /// File-scope variables that could not be bound (already reported).
     pub failed_globals: HashSet<String>,
+    /// WGSL declarations of the CUDA structs in use, by WGSL name.
+    pub structs: std::collections::BTreeMap<String, String>,
 }
 
 impl<'m> Module<'m> {
@@ -580,8 +582,35 @@ impl<'a, 'm> FnLower<'a, 'm> {
         Packed::of(&cudalens_syntax::types::normalize_base(&t.base), written)
     }
 
+    /// Declares the struct `name` (and the structs it holds) in the module.
+    pub fn note_struct(&mut self, name: &str) {
+        let wgsl = Ty::Struct(name.to_string()).wgsl();
+        if self.m.structs.contains_key(&wgsl) {
+            return;
+        }
+        let Ok(fields) = crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0)
+        else {
+            return;
+        };
+        let mut decl =
+            format!("// CUDA `struct {name}` (the same layout as C's)\nstruct {wgsl} {{\n");
+        for (f, t) in &fields {
+            decl.push_str(&format!("    {}: {},\n", wgsl_ident(f), t.wgsl()));
+        }
+        decl.push_str("}\n");
+        self.m.structs.insert(wgsl, decl);
+        for (_, t) in fields {
+            self.note_type(&t);
+        }
+    }
+
     /// Records the device features a type needs.
     pub fn note_type(&mut self, t: &Ty) {
+        if let Ty::Struct(name) = t.leaf() {
+            let name = name.clone();
+            self.note_struct(&name);
+            return;
+        }
         match t.leaf().scalar() {
             Some(Scalar::F16) => self.m.needs.f16 = true,
             Some(Scalar::F64) => self.m.needs.f64 = true,

@@ -413,11 +413,39 @@ impl FnLower<'_, '_> {
                 }
                 Val::atom(format!("{}.{field}", base.postfix_base()), Ty::Scalar(*s))
             }
+            (Ty::Struct(name), _) => match self.struct_field(name, field, span) {
+                Some((member, ty)) => {
+                    Val::atom(format!("{}.{member}", base.postfix_base()), ty)
+                }
+                None => Val::error(),
+            },
             (Ty::Error, _) => Val::error(),
             _ => self.error(
                 span,
-                format!("member `{field}`: struct types are not supported yet"),
+                format!(
+                    "member `{field}` of a `{}`: only vector components and struct members can be selected",
+                    base.ty.wgsl()
+                ),
             ),
+        }
+    }
+
+    /// The WGSL member and type of `field` in the struct `name`.
+    fn struct_field(&mut self, name: &str, field: &str, span: Span) -> Option<(String, Ty)> {
+        let fields = match crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0) {
+            Ok(f) => f,
+            Err(e) => {
+                self.m.error(span, e);
+                return None;
+            }
+        };
+        match fields.into_iter().find(|(f, _)| f == field) {
+            Some((f, ty)) => Some((crate::names::wgsl_ident(&f), ty)),
+            None => {
+                self.m
+                    .error(span, format!("struct `{name}` has no member `{field}`"));
+                None
+            }
         }
     }
 
@@ -1180,20 +1208,57 @@ impl FnLower<'_, '_> {
                             mutable: bp.mutable,
                         })
                     }
+                    (Ty::Struct(name), _) => {
+                        let name = name.clone();
+                        let (member, ty) = self.struct_field(&name, field, e.span)?;
+                        Some(Place {
+                            text: format!("{}.{member}", bp.text),
+                            ty,
+                            atomic: None,
+                            mutable: bp.mutable,
+                        })
+                    }
                     (Ty::Error, _) => None,
                     _ => {
                         self.m.error(
                             e.span,
-                            format!("member `{field}`: struct types are not supported yet"),
+                            format!(
+                                "member `{field}` of a `{}`: only vector components and struct members can be selected",
+                                bp.ty.wgsl()
+                            ),
                         );
                         None
                     }
                 }
             }
-            ExprKind::Member { arrow: true, .. } => {
-                self.m
-                    .error(e.span, "`->`: pointers to structs are not supported");
-                None
+            ExprKind::Member {
+                base,
+                field,
+                arrow: true,
+            } => {
+                // `p->f`: the member of the element `p` points at.
+                let p = self.pointer(base, out)?;
+                let bp = self.deref(p, None, e.span);
+                let Ty::Struct(name) = &bp.ty else {
+                    if bp.ty != Ty::Error {
+                        self.m.error(
+                            e.span,
+                            format!(
+                                "`->{field}` on a pointer to `{}`, not to a struct",
+                                bp.ty.wgsl()
+                            ),
+                        );
+                    }
+                    return None;
+                };
+                let name = name.clone();
+                let (member, ty) = self.struct_field(&name, field, e.span)?;
+                Some(Place {
+                    text: format!("{}.{member}", bp.text),
+                    ty,
+                    atomic: None,
+                    mutable: bp.mutable,
+                })
             }
             _ => {
                 let v = self.expr(e, out);

@@ -84,6 +84,7 @@ pub fn compile_kernel_recording(
         kernel_effects: Default::default(),
         device_globals: Vec::new(),
         failed_globals: HashSet::new(),
+        structs: Default::default(),
     };
     let (block, block_source) = block_size(model, f, opts);
     m.block = block;
@@ -189,6 +190,13 @@ pub fn compile_kernel_recording(
             if !ty.is_value() || ty == Ty::Error {
                 continue;
             }
+            if let Ty::Struct(name) = &ty {
+                lower.m.error(
+                    p.name_span,
+                    format!("struct `{name}` passed by value to a kernel is not supported yet (the uniform buffer lays structs out differently): pass a pointer"),
+                );
+                continue;
+            }
             let member = wgsl_ident(&p.name);
             let stored = if ty == Ty::BOOL { Ty::U32 } else { ty.clone() };
             let local = lower.local_name(&p.name);
@@ -286,6 +294,10 @@ pub fn compile_kernel_recording(
         text.push_str(&format!(
             "// Elements of the `extern __shared__` array (set from the launch's dynamic shared memory).\noverride {name}: u32 = {default}u;\n"
         ));
+    }
+    for decl in m.structs.values() {
+        text.push('\n');
+        text.push_str(decl);
     }
     text.push_str("\n// Scalar kernel parameters, and the CUDA grid size (filled by the runner).\nstruct Params {\n");
     for mem in &members {

@@ -76,7 +76,7 @@ fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
         ),
         (
             "struct P { float a; int b; };\n__constant__ P c_p;\n__global__ void k(float *o) { o[0] = c_p.a; }",
-            "struct `P`: struct types are not supported",
+            "file-scope variable `c_p` of type `P` is not supported",
         ),
     ];
     for (source, want) in cases {
