@@ -250,6 +250,16 @@ impl KernelInterface {
                             b.name
                         ))
                     })?;
+                    if WgslType::parse(el).is_err()
+                        && el.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        // A CUDA struct the transpiler declared: its layout is
+                        // not in the sidecar.
+                        return invalid(format!(
+                            "storage binding {:?} holds structs (`{el}`), which this runner cannot fill yet",
+                            b.name
+                        ));
+                    }
                     WgslType::parse(el)?;
                 }
                 BindingKind::Texture | BindingKind::Sampler => {

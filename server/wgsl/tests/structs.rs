@@ -110,3 +110,11 @@ fn layouts_wgsl_cannot_match_are_refused_naming_the_member() {
         assert!(err.contains(want), "{source}:\n{err}");
     }
 }
+
+#[test]
+fn the_runner_refuses_struct_buffers_it_cannot_fill() {
+    let out = compile(STRUCTS, "visit").unwrap_or_else(|e| panic!("{e}"));
+    let err =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
+    assert!(err.to_string().contains("holds structs (`Node`)"), "{err}");
+}
