@@ -312,6 +312,24 @@ impl FnLower<'_, '_> {
                 "gridDim" => self.builtin(Builtin::GridDim, None, span),
                 "INFINITY" | "CUDART_INF_F" => Val::konst(Konst::Float(f64::INFINITY), Scalar::F32),
                 "NAN" | "CUDART_NAN_F" => Val::konst(Konst::Float(f64::NAN), Scalar::F32),
+                // math_constants.h (the CUDA toolkit's; not on every
+                // include path cudalens is given).
+                "CUDART_PI_F" => Val::konst(Konst::Float(std::f64::consts::PI), Scalar::F32),
+                "CUDART_PIO2_F" => {
+                    Val::konst(Konst::Float(std::f64::consts::FRAC_PI_2), Scalar::F32)
+                }
+                "CUDART_PIO4_F" => {
+                    Val::konst(Konst::Float(std::f64::consts::FRAC_PI_4), Scalar::F32)
+                }
+                "CUDART_2_OVER_PI_F" => {
+                    Val::konst(Konst::Float(std::f64::consts::FRAC_2_PI), Scalar::F32)
+                }
+                "CUDART_SQRT_HALF_F" => {
+                    Val::konst(Konst::Float(std::f64::consts::FRAC_1_SQRT_2), Scalar::F32)
+                }
+                "CUDART_SQRT_2_F" => Val::konst(Konst::Float(std::f64::consts::SQRT_2), Scalar::F32),
+                "CUDART_L2E_F" => Val::konst(Konst::Float(std::f64::consts::LOG2_E), Scalar::F32),
+                "CUDART_LN2_F" => Val::konst(Konst::Float(std::f64::consts::LN_2), Scalar::F32),
                 "FLT_MAX" => Val::konst(Konst::Float(f32::MAX as f64), Scalar::F32),
                 "FLT_MIN" => Val::konst(Konst::Float(f32::MIN_POSITIVE as f64), Scalar::F32),
                 "INT_MAX" => Val::konst(Konst::Int(i32::MAX as i128), Scalar::I32),

@@ -528,6 +528,29 @@ impl FnLower<'_, '_> {
                 )
             }
             "printf" => self.printf(args, span),
+            "isnan" | "isnanf" | "__isnanf" | "isinf" | "isinff" | "__isinff" | "isfinite"
+            | "finitef" | "__finitef" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                if v.is_error() {
+                    return Some(v);
+                }
+                if v.ty.scalar() == Some(Scalar::F64) {
+                    return Some(self.error(span, format!("`{name}` of a double is not supported")));
+                }
+                // On the bits: WGSL lets implementations assume floats are
+                // never NaN or infinite, so `x != x` could fold away.
+                let v = self.convert(v, &Ty::F32, span);
+                let bits = format!("(bitcast<u32>({}) & 0x7fffffffu)", v.text);
+                let test = match name.trim_start_matches('_') {
+                    n if n.starts_with("isnan") => format!("{bits} > 0x7f800000u"),
+                    n if n.starts_with("isinf") => format!("{bits} == 0x7f800000u"),
+                    _ => format!("{bits} < 0x7f800000u"),
+                };
+                Val::new(test, Ty::BOOL, crate::context::Prec::Rel)
+            }
             "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi" => {
                 self.sincos(name, args, span, out)
             }

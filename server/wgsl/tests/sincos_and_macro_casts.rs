@@ -90,3 +90,71 @@ fn the_rotation_matches_a_reference_on_the_adapter() {
         assert!(close(gc[i], angle[i].cos()), "cosines[{i}]: {}", gc[i]);
     }
 }
+
+/// Classifies floats and scales by math_constants.h's pi (our own kernel).
+const CLASSIFY: &str = r#"
+__global__ void classify(const float *x, int *kind, float *turns, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    kind[i] = isnan(x[i]) ? 1 : (isinf(x[i]) ? 2 : (isfinite(x[i]) ? 3 : 0));
+    turns[i] = isfinite(x[i]) ? x[i] / (2.0f * CUDART_PI_F) : 0.0f;
+}
+"#;
+
+#[test]
+fn nan_and_infinity_tests_read_the_bits() {
+    let opts = TranspileOptions {
+        source_name: Some("classify.cu".into()),
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(CLASSIFY, "classify", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl
+            .contains("(bitcast<u32>(x[i]) & 0x7fffffffu) > 0x7f800000u"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let x = [
+        1.5f32,
+        f32::NAN,
+        f32::INFINITY,
+        -f32::INFINITY,
+        -0.0,
+        6.283_185_5,
+        f32::MIN_POSITIVE / 2.0,
+        -7.0,
+    ];
+    let n = x.len();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer("kind", BufferSpec::zeros(n as u64))
+        .with_buffer("turns", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let kind: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("kind").expect("kind").bytes);
+    let turns: Vec<f32> =
+        bytemuck::pod_collect_to_vec(&result.output("turns").expect("turns").bytes);
+    let want: Vec<i32> = x
+        .iter()
+        .map(|v| {
+            if v.is_nan() {
+                1
+            } else if v.is_infinite() {
+                2
+            } else {
+                3
+            }
+        })
+        .collect();
+    assert_eq!(kind, want);
+    assert!((turns[5] - 1.0).abs() < 1e-6, "{turns:?}");
+}
