@@ -282,7 +282,7 @@ pub enum Sym {
         wgsl: String,
         sampler: String,
         normalized: String,
-        dim: crate::textures::TexDim,
+        dim: crate::types::TexDim,
     },
 }
 

@@ -137,10 +137,24 @@ pub fn compile_kernel_recording(
         }
         if crate::textures::is_texture_object(&p.ty) {
             let next = bindings.len() as u32;
-            for (decl, binding) in lower.texture_param(p, index, next, f.body.as_deref(), &effects)
-            {
-                binding_decls.push(decl);
-                bindings.push(binding);
+            match lower.texture_param(p, index, next, f.body.as_deref()) {
+                crate::textures::TextureBinding::Buffer(as_buffer) => {
+                    if let Some((decl, binding)) =
+                        storage_param(&mut lower, &as_buffer, index, next, &effects)
+                    {
+                        binding_decls.push(format!(
+                            "// Texture object `{}` read with tex1Dfetch: its linear memory.\n{decl}",
+                            p.name
+                        ));
+                        bindings.push(binding);
+                    }
+                }
+                crate::textures::TextureBinding::Bound(bound) => {
+                    for (decl, binding) in bound {
+                        binding_decls.push(decl);
+                        bindings.push(binding);
+                    }
+                }
             }
             continue;
         }
@@ -516,7 +530,7 @@ fn bind_template(lower: &mut FnLower, f: &Function, opts: &TranspileOptions) -> 
 }
 
 /// A pointer parameter as a storage binding.
-pub(crate) fn storage_param(
+fn storage_param(
     lower: &mut FnLower,
     p: &cudalens_syntax::model::Param,
     index: usize,

@@ -26,49 +26,20 @@ use cudalens_syntax::ir::{Expr, ExprKind, Stmt, Type as CType};
 use crate::bindings::{BindingKind, SidecarBinding};
 use crate::context::{FnLower, Sym, Val};
 use crate::emit::WStmt;
-use crate::types::{Scalar, Ty};
+use crate::types::{Scalar, TexDim, Ty};
 
 /// A texture object's type name.
 pub fn is_texture_object(ty: &CType) -> bool {
     ty.pointer == 0 && matches!(ty.base.as_str(), "cudaTextureObject_t" | "CUtexObject")
 }
 
-/// The WGSL texture a sampled read needs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TexDim {
-    D2,
-    D3,
-    D2Array,
-    Cube,
-}
-
-impl TexDim {
-    fn of_call(name: &str) -> Option<TexDim> {
-        Some(match name {
-            "tex2D" => TexDim::D2,
-            "tex3D" => TexDim::D3,
-            "tex2DLayered" => TexDim::D2Array,
-            "texCubemap" => TexDim::Cube,
-            _ => return None,
-        })
-    }
-
-    fn wgsl(self) -> &'static str {
-        match self {
-            TexDim::D2 => "texture_2d<f32>",
-            TexDim::D3 => "texture_3d<f32>",
-            TexDim::D2Array => "texture_2d_array<f32>",
-            TexDim::Cube => "texture_cube<f32>",
-        }
-    }
-
-    /// Coordinate arguments after the texture object (and the layer).
-    fn coords(self) -> usize {
-        match self {
-            TexDim::D2 | TexDim::D2Array => 2,
-            TexDim::D3 | TexDim::Cube => 3,
-        }
-    }
+/// What a texture-object parameter becomes.
+pub enum TextureBinding {
+    /// Read with `tex1Dfetch`: bind this `const T*` parameter as a buffer.
+    Buffer(cudalens_syntax::model::Param),
+    /// The texture and sampler declarations and bindings (none after an
+    /// error).
+    Bound(Vec<(String, SidecarBinding)>),
 }
 
 /// How a kernel reads one texture object.
@@ -167,20 +138,22 @@ impl FnLower<'_, '_> {
         index: usize,
         binding: u32,
         body: Option<&Stmt>,
-        effects: &crate::analysis::Effects,
-    ) -> Vec<(String, SidecarBinding)> {
-        let Some(body) = body else { return Vec::new() };
+    ) -> TextureBinding {
+        let Some(body) = body else {
+            return TextureBinding::Bound(Vec::new());
+        };
         let u = match texture_use(body, &p.name) {
             Ok(u) => u,
             Err(msg) => {
                 self.m.error(p.name_span, msg);
-                return Vec::new();
+                return TextureBinding::Bound(Vec::new());
             }
         };
         match u {
             TexUse::Fetch(elem) => {
-                // Linear memory read by index: exactly a `const T*` buffer.
-                let as_buffer = cudalens_syntax::model::Param {
+                // Linear memory read by index: exactly a `const T*` buffer,
+                // which the caller binds as it binds one.
+                TextureBinding::Buffer(cudalens_syntax::model::Param {
                     name: p.name.clone(),
                     name_span: p.name_span,
                     ty: CType {
@@ -189,19 +162,7 @@ impl FnLower<'_, '_> {
                         is_const: true,
                         ..CType::default()
                     },
-                };
-                crate::kernel::storage_param(self, &as_buffer, index, binding, effects)
-                    .map(|(decl, b)| {
-                        (
-                            format!(
-                                "// Texture object `{}` read with tex1Dfetch: its linear memory.\n{decl}",
-                                p.name
-                            ),
-                            b,
-                        )
-                    })
-                    .into_iter()
-                    .collect()
+                })
             }
             TexUse::Sample(dim, elems) => {
                 if let Some(elem) = elems.iter().find(|e| sampled_element(e).is_none()) {
@@ -209,7 +170,7 @@ impl FnLower<'_, '_> {
                         p.name_span,
                         format!("texture object `{}`: reads of `{elem}` elements are not supported (WGSL samples float textures: float, float2, float4)", p.name),
                     );
-                    return Vec::new();
+                    return TextureBinding::Bound(Vec::new());
                 }
                 let elem = elems.join("/");
                 let wgsl = self.m.module_name(&p.name);
@@ -262,7 +223,10 @@ impl FnLower<'_, '_> {
                     element: None,
                     ..texture.clone()
                 };
-                vec![(texture_decl, texture), (sampler_decl, sampler_binding)]
+                TextureBinding::Bound(vec![
+                    (texture_decl, texture),
+                    (sampler_decl, sampler_binding),
+                ])
             }
         }
     }

@@ -447,34 +447,6 @@ fn float_literal(f: f64, s: Scalar) -> String {
     format!("{text}{suffix}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn conversions_follow_c() {
-        assert_eq!(common_type(&Ty::I32, &Ty::U32), Ty::U32);
-        assert_eq!(common_type(&Ty::I32, &Ty::F32), Ty::F32);
-        assert_eq!(common_type(&Ty::BOOL, &Ty::BOOL), Ty::I32);
-        assert_eq!(
-            common_type(&Ty::Scalar(Scalar::I64), &Ty::U32),
-            Ty::Scalar(Scalar::I64)
-        );
-    }
-
-    #[test]
-    fn literals() {
-        assert_eq!(literal(Konst::Int(-1), Scalar::U32), "4294967295u");
-        assert_eq!(literal(Konst::Int(3), Scalar::F32), "3.0f");
-        assert_eq!(literal(Konst::Float(1e-30), Scalar::F32), "1e-30f");
-        assert_eq!(literal(Konst::Float(0.5), Scalar::I32), "0");
-        assert_eq!(
-            literal(Konst::Float(f64::INFINITY), Scalar::F32),
-            "bitcast<f32>(0x7f800000u)"
-        );
-    }
-}
-
 /// WGSL storage (size, alignment) of a host-shareable value type; structs
 /// from their fields.
 fn wgsl_layout(
@@ -561,4 +533,70 @@ pub fn struct_fields(
         ));
     }
     Ok(fields)
+}
+
+/// The WGSL texture a sampled read needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TexDim {
+    D2,
+    D3,
+    D2Array,
+    Cube,
+}
+
+impl TexDim {
+    pub fn of_call(name: &str) -> Option<TexDim> {
+        Some(match name {
+            "tex2D" => TexDim::D2,
+            "tex3D" => TexDim::D3,
+            "tex2DLayered" => TexDim::D2Array,
+            "texCubemap" => TexDim::Cube,
+            _ => return None,
+        })
+    }
+
+    pub fn wgsl(self) -> &'static str {
+        match self {
+            TexDim::D2 => "texture_2d<f32>",
+            TexDim::D3 => "texture_3d<f32>",
+            TexDim::D2Array => "texture_2d_array<f32>",
+            TexDim::Cube => "texture_cube<f32>",
+        }
+    }
+
+    /// Coordinate arguments after the texture object (and the layer).
+    pub fn coords(self) -> usize {
+        match self {
+            TexDim::D2 | TexDim::D2Array => 2,
+            TexDim::D3 | TexDim::Cube => 3,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conversions_follow_c() {
+        assert_eq!(common_type(&Ty::I32, &Ty::U32), Ty::U32);
+        assert_eq!(common_type(&Ty::I32, &Ty::F32), Ty::F32);
+        assert_eq!(common_type(&Ty::BOOL, &Ty::BOOL), Ty::I32);
+        assert_eq!(
+            common_type(&Ty::Scalar(Scalar::I64), &Ty::U32),
+            Ty::Scalar(Scalar::I64)
+        );
+    }
+
+    #[test]
+    fn literals() {
+        assert_eq!(literal(Konst::Int(-1), Scalar::U32), "4294967295u");
+        assert_eq!(literal(Konst::Int(3), Scalar::F32), "3.0f");
+        assert_eq!(literal(Konst::Float(1e-30), Scalar::F32), "1e-30f");
+        assert_eq!(literal(Konst::Float(0.5), Scalar::I32), "0");
+        assert_eq!(
+            literal(Konst::Float(f64::INFINITY), Scalar::F32),
+            "bitcast<f32>(0x7f800000u)"
+        );
+    }
 }
