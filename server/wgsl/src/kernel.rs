@@ -633,7 +633,7 @@ fn storage_param(
                     elem: elem.clone(),
                     atomic,
                     offset: Some(Box::new(Val::atom(var.clone(), Ty::I32))),
-                    module_root: None,
+                    module_root: Some(wgsl.clone()),
                     mutable: written,
                     scalar_target: false,
                 },
