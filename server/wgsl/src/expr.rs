@@ -194,6 +194,18 @@ impl FnLower<'_, '_> {
                 }
             }
             SizeofExpr(inner) => {
+                // `sizeof(uint)`: the parser cannot tell a typedef name from
+                // a variable; a name that is no variable but a type is one.
+                if let ExprKind::Ident(n) = &inner.kind
+                    && self.lookup(n).is_none()
+                    && let Some(size) = self
+                        .m
+                        .model
+                        .types
+                        .size_of(&self.subst_type(&cudalens_syntax::ir::Type::named(n)))
+                {
+                    return Val::konst(Konst::Int(i128::from(size)), Scalar::U32);
+                }
                 let mut scratch = Vec::new();
                 let v = self.expr(inner, &mut scratch);
                 match sizeof_ty(&v.ty) {

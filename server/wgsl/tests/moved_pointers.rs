@@ -84,3 +84,22 @@ fn the_ranks_match_a_reference_on_the_adapter() {
         }
     }
 }
+
+#[test]
+fn sizeof_a_typedef_name_is_its_size() {
+    // `sizeof(uint)` parses as the size of an expression `uint`; the name is
+    // no variable but a typedef (the merge sort's `nextPowerOfTwo`).
+    let source = "typedef unsigned int uint;\n__global__ void bits(uint *o) { const uint W = sizeof(uint) * 8; o[0] = W; }";
+    let opts = TranspileOptions::default();
+    let out = common::compile(source, "bits", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("const W: u32 = 32u;"), "{}", out.wgsl);
+    // A variable of that name is still the variable.
+    let source =
+        "__global__ void bits(double *o, int n) { float uint = 1.0f; o[0] = sizeof(uint) + n; }";
+    let opts = TranspileOptions {
+        enable_f64: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "bits", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("4u"), "{}", out.wgsl);
+}
