@@ -13,7 +13,7 @@ const VECTOR_ADD: &str = include_str!("../../wgsl/tests/kernels/vector_add.cu");
 
 const UNSUPPORTED: &str = r#"__global__ void noisy(float* a, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
-    if (i < n) printf("%d\n", i);
+    if (i < n) a[i] = clock();
 }
 "#;
 
@@ -151,7 +151,7 @@ fn transpile_action_writes_and_opens_wgsl() {
 fn unsupported_kernel_gets_wgsl_diagnostics_until_the_next_edit() {
     let mut f = start();
     let uri = open(&mut f, "noisy.cu", UNSUPPORTED);
-    let at = position_of(UNSUPPORTED, "printf");
+    let at = position_of(UNSUPPORTED, "clock");
     let result = execute(
         &mut f.client,
         &json!({"command": "cudalens.transpile", "arguments": [uri, null, at]}),

@@ -724,6 +724,12 @@ fn prepare_buffers(bench: &Benchmark) -> Result<(Vec<PreparedBuffer>, Vec<String
     let mut prepared = Vec::new();
     for b in &bench.interface.bindings {
         let contents = match b.kind {
+            BindingKind::Texture | BindingKind::Sampler => {
+                return Err(GpuError::InvalidInterface(format!(
+                    "binding {:?}: textures and samplers (CUDA texture objects) are not filled by this runner yet",
+                    b.name
+                )));
+            }
             BindingKind::StorageRead | BindingKind::StorageReadWrite => {
                 let element = b.element.as_deref().unwrap_or("u32");
                 let ty = WgslType::parse(element)?;
@@ -886,7 +892,11 @@ fn compile(
                                 BindingKind::StorageReadWrite => {
                                     wgpu::BufferBindingType::Storage { read_only: false }
                                 }
-                                BindingKind::Uniform => wgpu::BufferBindingType::Uniform,
+                                // Textures and samplers never get here:
+                                // `prepare_buffers` refuses them first.
+                                BindingKind::Uniform
+                                | BindingKind::Texture
+                                | BindingKind::Sampler => wgpu::BufferBindingType::Uniform,
                             },
                             has_dynamic_offset: false,
                             min_binding_size: None,

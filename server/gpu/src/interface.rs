@@ -79,6 +79,11 @@ pub enum BindingKind {
     StorageReadWrite,
     /// `var<uniform>`: the packed scalar parameters.
     Uniform,
+    /// A sampled texture for a CUDA texture object (`element`: its WGSL
+    /// type). Not filled by this runner yet: `validate` refuses it.
+    Texture,
+    /// The sampler of the texture bound before it. Refused as `Texture`.
+    Sampler,
 }
 
 /// One `@group(g) @binding(b)` resource.
@@ -245,7 +250,23 @@ impl KernelInterface {
                             b.name
                         ))
                     })?;
+                    if WgslType::parse(el).is_err()
+                        && el.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    {
+                        // A CUDA struct the transpiler declared: its layout is
+                        // not in the sidecar.
+                        return invalid(format!(
+                            "storage binding {:?} holds structs (`{el}`), which this runner cannot fill yet",
+                            b.name
+                        ));
+                    }
                     WgslType::parse(el)?;
+                }
+                BindingKind::Texture | BindingKind::Sampler => {
+                    return invalid(format!(
+                        "binding {:?}: the kernel reads a CUDA texture object through a WGSL texture and sampler, which this runner cannot create and fill yet (`tex1Dfetch` reads are buffers and run)",
+                        b.name
+                    ));
                 }
                 BindingKind::Uniform => {
                     for f in &b.fields {

@@ -80,6 +80,16 @@ impl<'m> Analysis<'m> {
                         effects.written.insert(r.clone());
                         effects.atomic.insert(r);
                     }
+                } else if matches!(
+                    call.callee.trim_start_matches("::"),
+                    "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi"
+                ) {
+                    // Builtins writing through their pointer arguments.
+                    for a in call.args.iter().skip(1) {
+                        if let Some(r) = root_of(a, &aliases) {
+                            effects.written.insert(r);
+                        }
+                    }
                 } else {
                     let roots = call.args.iter().map(|a| root_of(a, &aliases)).collect();
                     calls.push((e.span, call.callee.clone(), roots));

@@ -41,6 +41,11 @@ pub enum BindingKind {
     StorageRead,
     StorageReadWrite,
     Uniform,
+    /// A sampled texture (`element` is its WGSL type, `texture_2d<f32>`)
+    /// for a CUDA texture object parameter (`param_index`).
+    Texture,
+    /// The sampler that goes with the texture bound just before it.
+    Sampler,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

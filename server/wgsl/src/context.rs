@@ -275,6 +275,15 @@ pub enum Sym {
         view: PtrVal,
         offset_var: Option<String>,
     },
+    /// A texture object read by sampling (`textures.rs`): the texture and
+    /// sampler bindings, and the override saying its coordinates are
+    /// already normalized.
+    Texture {
+        wgsl: String,
+        sampler: String,
+        normalized: String,
+        dim: crate::types::TexDim,
+    },
 }
 
 /// Builtins the entry point must expose through `var<private>` mirrors.
@@ -352,6 +361,8 @@ pub struct Module<'m> {
     pub device_globals: Vec<DeviceGlobal>,
     /// File-scope variables that could not be bound (already reported).
     pub failed_globals: HashSet<String>,
+    /// WGSL declarations of the CUDA structs in use, by WGSL name.
+    pub structs: std::collections::BTreeMap<String, String>,
 }
 
 impl<'m> Module<'m> {
@@ -561,8 +572,45 @@ impl<'a, 'm> FnLower<'a, 'm> {
         }
     }
 
+    /// The packed 8/16-bit (or `bool`) kind of a value type, through
+    /// template parameters and typedefs (`typedef unsigned char Bool;`).
+    pub fn packed_of(&self, ty: &CType, written: bool) -> Option<Packed> {
+        let t = self.m.model.types.resolve(&self.subst_type(ty));
+        if t.pointer != 0 {
+            return None;
+        }
+        Packed::of(&cudalens_syntax::types::normalize_base(&t.base), written)
+    }
+
+    /// Declares the struct `name` (and the structs it holds) in the module.
+    pub fn note_struct(&mut self, name: &str) {
+        let wgsl = Ty::Struct(name.to_string()).wgsl();
+        if self.m.structs.contains_key(&wgsl) {
+            return;
+        }
+        let Ok(fields) = crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0)
+        else {
+            return;
+        };
+        let mut decl =
+            format!("// CUDA `struct {name}` (the same layout as C's)\nstruct {wgsl} {{\n");
+        for (f, t) in &fields {
+            decl.push_str(&format!("    {}: {},\n", wgsl_ident(f), t.wgsl()));
+        }
+        decl.push_str("}\n");
+        self.m.structs.insert(wgsl, decl);
+        for (_, t) in fields {
+            self.note_type(&t);
+        }
+    }
+
     /// Records the device features a type needs.
     pub fn note_type(&mut self, t: &Ty) {
+        if let Ty::Struct(name) = t.leaf() {
+            let name = name.clone();
+            self.note_struct(&name);
+            return;
+        }
         match t.leaf().scalar() {
             Some(Scalar::F16) => self.m.needs.f16 = true,
             Some(Scalar::F64) => self.m.needs.f64 = true,

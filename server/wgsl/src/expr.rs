@@ -146,6 +146,11 @@ impl FnLower<'_, '_> {
                 "dynamic parallelism (launching a kernel from device code) cannot be expressed in WGSL",
             ),
             Cast { ty, reinterpret, expr } => {
+                if ty.pointer > 0
+                    && let Some(v) = self.byte_offset_pointer(ty, expr, e.span, out)
+                {
+                    return v;
+                }
                 if *reinterpret || ty.pointer > 0 {
                     if ty.pointer > 0 && !*reinterpret && self.is_pointer_expr(expr) {
                         let p = self.pointer(expr, out);
@@ -167,10 +172,7 @@ impl FnLower<'_, '_> {
                 // gives back, an `int` in the narrow type's range.
                 let target = self.subst_type(ty);
                 if target.pointer == 0
-                    && let Some(k) = crate::context::Packed::of(
-                        &cudalens_syntax::types::normalize_base(&target.base),
-                        false,
-                    )
+                    && let Some(k) = self.packed_of(&target, false)
                     && !k.boolean
                 {
                     if v.is_error() {
@@ -192,6 +194,18 @@ impl FnLower<'_, '_> {
                 }
             }
             SizeofExpr(inner) => {
+                // `sizeof(uint)`: the parser cannot tell a typedef name from
+                // a variable; a name that is no variable but a type is one.
+                if let ExprKind::Ident(n) = &inner.kind
+                    && self.lookup(n).is_none()
+                    && let Some(size) = self
+                        .m
+                        .model
+                        .types
+                        .size_of(&self.subst_type(&cudalens_syntax::ir::Type::named(n)))
+                {
+                    return Val::konst(Konst::Int(i128::from(size)), Scalar::U32);
+                }
                 let mut scratch = Vec::new();
                 let v = self.expr(inner, &mut scratch);
                 match sizeof_ty(&v.ty) {
@@ -291,6 +305,10 @@ impl FnLower<'_, '_> {
                 })
             }
             Some(Sym::Pointer { view, .. }) => Val::pointer(view),
+            Some(Sym::Texture { .. }) => self.error(
+                span,
+                format!("the texture object `{name}` can only be read through `tex2D`, `tex3D`, `tex2DLayered` or `texCubemap`"),
+            ),
             Some(Sym::Tile) => self.error(
                 span,
                 format!("the tile `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`, `shfl*`, `any`, `all`, `ballot`, `meta_group_rank`)"),
@@ -306,6 +324,24 @@ impl FnLower<'_, '_> {
                 "gridDim" => self.builtin(Builtin::GridDim, None, span),
                 "INFINITY" | "CUDART_INF_F" => Val::konst(Konst::Float(f64::INFINITY), Scalar::F32),
                 "NAN" | "CUDART_NAN_F" => Val::konst(Konst::Float(f64::NAN), Scalar::F32),
+                // math_constants.h (the CUDA toolkit's; not on every
+                // include path cudalens is given).
+                "CUDART_PI_F" => Val::konst(Konst::Float(std::f64::consts::PI), Scalar::F32),
+                "CUDART_PIO2_F" => {
+                    Val::konst(Konst::Float(std::f64::consts::FRAC_PI_2), Scalar::F32)
+                }
+                "CUDART_PIO4_F" => {
+                    Val::konst(Konst::Float(std::f64::consts::FRAC_PI_4), Scalar::F32)
+                }
+                "CUDART_2_OVER_PI_F" => {
+                    Val::konst(Konst::Float(std::f64::consts::FRAC_2_PI), Scalar::F32)
+                }
+                "CUDART_SQRT_HALF_F" => {
+                    Val::konst(Konst::Float(std::f64::consts::FRAC_1_SQRT_2), Scalar::F32)
+                }
+                "CUDART_SQRT_2_F" => Val::konst(Konst::Float(std::f64::consts::SQRT_2), Scalar::F32),
+                "CUDART_L2E_F" => Val::konst(Konst::Float(std::f64::consts::LOG2_E), Scalar::F32),
+                "CUDART_LN2_F" => Val::konst(Konst::Float(std::f64::consts::LN_2), Scalar::F32),
                 "FLT_MAX" => Val::konst(Konst::Float(f32::MAX as f64), Scalar::F32),
                 "FLT_MIN" => Val::konst(Konst::Float(f32::MIN_POSITIVE as f64), Scalar::F32),
                 "INT_MAX" => Val::konst(Konst::Int(i32::MAX as i128), Scalar::I32),
@@ -407,11 +443,39 @@ impl FnLower<'_, '_> {
                 }
                 Val::atom(format!("{}.{field}", base.postfix_base()), Ty::Scalar(*s))
             }
+            (Ty::Struct(name), _) => match self.struct_field(name, field, span) {
+                Some((member, ty)) => {
+                    Val::atom(format!("{}.{member}", base.postfix_base()), ty)
+                }
+                None => Val::error(),
+            },
             (Ty::Error, _) => Val::error(),
             _ => self.error(
                 span,
-                format!("member `{field}`: struct types are not supported yet"),
+                format!(
+                    "member `{field}` of a `{}`: only vector components and struct members can be selected",
+                    base.ty.wgsl()
+                ),
             ),
+        }
+    }
+
+    /// The WGSL member and type of `field` in the struct `name`.
+    fn struct_field(&mut self, name: &str, field: &str, span: Span) -> Option<(String, Ty)> {
+        let fields = match crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0) {
+            Ok(f) => f,
+            Err(e) => {
+                self.m.error(span, e);
+                return None;
+            }
+        };
+        match fields.into_iter().find(|(f, _)| f == field) {
+            Some((f, ty)) => Some((crate::names::wgsl_ident(&f), ty)),
+            None => {
+                self.m
+                    .error(span, format!("struct `{name}` has no member `{field}`"));
+                None
+            }
         }
     }
 
@@ -879,6 +943,23 @@ impl FnLower<'_, '_> {
         Some(place)
     }
 
+    /// Stores an already lowered `value` at `target` (an out-parameter of a
+    /// builtin such as `sincosf`), converted to the place's type.
+    pub fn store_value(&mut self, target: &Expr, value: Val, span: Span, out: &mut Vec<WStmt>) {
+        let Some(place) = self.place(target, out) else {
+            return;
+        };
+        if !place.mutable || !place.ty.is_value() {
+            self.m.error(
+                span,
+                "the result cannot be stored there (a read-only location or a whole array)",
+            );
+            return;
+        }
+        let v = self.convert(value, &place.ty, span);
+        self.write_place(&place, v, out);
+    }
+
     /// `p = q + n`, `p += n`, `p++` on a pointer variable: moves its offset.
     #[allow(clippy::too_many_arguments)]
     fn assign_pointer(
@@ -1157,20 +1238,57 @@ impl FnLower<'_, '_> {
                             mutable: bp.mutable,
                         })
                     }
+                    (Ty::Struct(name), _) => {
+                        let name = name.clone();
+                        let (member, ty) = self.struct_field(&name, field, e.span)?;
+                        Some(Place {
+                            text: format!("{}.{member}", bp.text),
+                            ty,
+                            atomic: None,
+                            mutable: bp.mutable,
+                        })
+                    }
                     (Ty::Error, _) => None,
                     _ => {
                         self.m.error(
                             e.span,
-                            format!("member `{field}`: struct types are not supported yet"),
+                            format!(
+                                "member `{field}` of a `{}`: only vector components and struct members can be selected",
+                                bp.ty.wgsl()
+                            ),
                         );
                         None
                     }
                 }
             }
-            ExprKind::Member { arrow: true, .. } => {
-                self.m
-                    .error(e.span, "`->`: pointers to structs are not supported");
-                None
+            ExprKind::Member {
+                base,
+                field,
+                arrow: true,
+            } => {
+                // `p->f`: the member of the element `p` points at.
+                let p = self.pointer(base, out)?;
+                let bp = self.deref(p, None, e.span);
+                let Ty::Struct(name) = &bp.ty else {
+                    if bp.ty != Ty::Error {
+                        self.m.error(
+                            e.span,
+                            format!(
+                                "`->{field}` on a pointer to `{}`, not to a struct",
+                                bp.ty.wgsl()
+                            ),
+                        );
+                    }
+                    return None;
+                };
+                let name = name.clone();
+                let (member, ty) = self.struct_field(&name, field, e.span)?;
+                Some(Place {
+                    text: format!("{}.{member}", bp.text),
+                    ty,
+                    atomic: None,
+                    mutable: bp.mutable,
+                })
             }
             _ => {
                 let v = self.expr(e, out);
@@ -1374,6 +1492,79 @@ impl FnLower<'_, '_> {
                 None
             }
         }
+    }
+
+    /// `(T *)((char *)p + bytes)`: a byte offset from a `T` buffer (the
+    /// rows of a pitched allocation) is an element offset of
+    /// `bytes / sizeof(T)`. Exact whenever the access is valid CUDA (a `T`
+    /// access must be aligned to `T`, so the offset is a multiple of its
+    /// size); a constant offset that is not is refused. `None` when `e` has
+    /// another shape or `p` is no `T` buffer.
+    fn byte_offset_pointer(
+        &mut self,
+        ty: &cudalens_syntax::ir::Type,
+        e: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), lhs, bytes) = &e.kind else {
+            return None;
+        };
+        let ExprKind::Cast {
+            ty: byte_ty,
+            expr: inner,
+            ..
+        } = &lhs.kind
+        else {
+            return None;
+        };
+        let byte = matches!(
+            cudalens_syntax::types::normalize_base(&byte_ty.base).as_str(),
+            "char" | "signed char" | "unsigned char" | "int8_t" | "uint8_t"
+        );
+        if !byte || byte_ty.pointer != 1 || !self.is_pointer_expr(inner) {
+            return None;
+        }
+        let target = self.subst_type(&ty.pointee());
+        let want = cudalens_syntax::types::normalize_base(&target.base);
+        if target.pointer > 0 || crate::context::Packed::of(&want, false).is_some() {
+            return None;
+        }
+        let want = crate::types::map_value_type(&target, &self.m.model.types, self.m.opts).ok()?;
+        let size = want.host_layout()?.0;
+        let p = self.pointer(inner, out)?;
+        if p.elem != want {
+            self.m.error(
+                span,
+                format!(
+                    "pointer casts (such as `reinterpret_cast<float4*>`) cannot be expressed in WGSL: a byte offset from a `{}` buffer read as `{}`",
+                    p.elem.wgsl(),
+                    want.wgsl()
+                ),
+            );
+            return Some(Val::error());
+        }
+        let by = self.expr(bytes, out);
+        if by.is_error() {
+            return Some(by);
+        }
+        if let Some(k) = by.konst
+            && k.as_int() % i128::from(size) != 0
+        {
+            self.m.error(
+                span,
+                format!(
+                    "a byte offset of {} is not a multiple of the {size}-byte element",
+                    k.as_int()
+                ),
+            );
+            return Some(Val::error());
+        }
+        // Divided in the offset's own type (a `size_t` pitch stays 64-bit
+        // until the element index is taken).
+        let size = Val::konst(Konst::Int(i128::from(size)), Scalar::I32);
+        let elements = self.binary(BinOp::Div, by, size, span);
+        Some(Val::pointer(self.offset_pointer(p, *op, elements, span)))
     }
 
     /// The module-scope variable an array expression names, if any.

@@ -23,6 +23,10 @@ enum Arg {
     ThreadBlock,
     /// A reference parameter the callee writes: `&local` (its type).
     Ref(Val),
+    /// A reference parameter the callee writes, bound to an element of a
+    /// module-scope (`__shared__` or buffer) array: the array is fixed by
+    /// the specialization, the element offset is the runtime argument.
+    RefElement(PtrVal),
 }
 
 impl FnLower<'_, '_> {
@@ -93,6 +97,43 @@ impl FnLower<'_, '_> {
                     }) => Some((wgsl.clone(), ty.clone())),
                     _ => None,
                 });
+                let element_of_array = matches!(&a.kind, ExprKind::Index(base, _)
+                if base.as_ident().is_some_and(|n| matches!(
+                    self.lookup(n),
+                    Some(Sym::Array { module_scope: true, .. } | Sym::Pointer { .. })
+                )));
+                if local.is_none() && element_of_array {
+                    // `Comparator(s_key[i], ...)`: point at the element.
+                    let address = Expr {
+                        kind: ExprKind::Unary(
+                            cudalens_syntax::ir::UnOp::AddrOf,
+                            Box::new(a.clone()),
+                        ),
+                        span: a.span,
+                        from_macro: a.from_macro,
+                    };
+                    let Some(ptr) = self.pointer(&address, out) else {
+                        return Val::error();
+                    };
+                    if ptr.module_root.as_deref() != Some(ptr.base.as_str())
+                        || ptr.atomic.is_some()
+                        || ptr.scalar_target
+                        || !ptr.mutable
+                    {
+                        return self.error(
+                            a.span,
+                            format!(
+                                "`{}` is a reference parameter `{}` writes: its argument must be a local variable or an element of a writable `__shared__` or buffer array (not atomic, packed or read-only)",
+                                p.name, f.name
+                            ),
+                        );
+                    }
+                    if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                        types.insert(p.ty.base.clone(), ctype_of(&ptr.elem));
+                    }
+                    lowered.push(Arg::RefElement(ptr));
+                    continue;
+                }
                 let Some((wgsl, ty)) = local else {
                     return self.error(
                         a.span,
@@ -177,10 +218,17 @@ impl FnLower<'_, '_> {
             suffix.push(v.to_string().replace('-', "m"));
         }
         for a in &lowered {
-            if let Arg::Pointer(p) = a {
-                let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
-                key_parts.push(format!("{}+{offset_ty}", p.base));
-                suffix.push(p.base.clone());
+            match a {
+                Arg::Pointer(p) => {
+                    let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
+                    key_parts.push(format!("{}+{offset_ty}", p.base));
+                    suffix.push(p.base.clone());
+                }
+                Arg::RefElement(p) => {
+                    key_parts.push(format!("&{}[i32]", p.base));
+                    suffix.push(p.base.clone());
+                }
+                _ => {}
             }
         }
         let key = key_parts.join(";");
@@ -209,6 +257,10 @@ impl FnLower<'_, '_> {
                 spec
             }
         };
+        // A write through a reference parameter is an effect of the call.
+        let writes_reference = lowered
+            .iter()
+            .any(|a| matches!(a, Arg::Ref(_) | Arg::RefElement(_)));
         let mut call_args = Vec::new();
         for (p, a) in f.params.iter().zip(lowered) {
             match a {
@@ -222,6 +274,25 @@ impl FnLower<'_, '_> {
                     }
                 }
                 Arg::ThreadBlock => {}
+                Arg::RefElement(ptr) => {
+                    let ty = self.param_type(p, &types);
+                    if ty != ptr.elem {
+                        return self.error(
+                            span,
+                            format!(
+                                "the argument of reference parameter `{}` is a `{}`, not a `{}`",
+                                p.name,
+                                ptr.elem.wgsl(),
+                                ty.wgsl()
+                            ),
+                        );
+                    }
+                    let offset = match ptr.offset {
+                        Some(o) => self.convert(*o, &Ty::I32, span).text,
+                        None => "0".to_string(),
+                    };
+                    call_args.push(offset);
+                }
                 Arg::Ref(v) => {
                     let ty = self.param_type(p, &types);
                     if ty != v.ty {
@@ -239,7 +310,7 @@ impl FnLower<'_, '_> {
                 }
             }
         }
-        self.last_effectful = spec.effectful;
+        self.last_effectful = spec.effectful || writes_reference;
         let text = format!("{}({})", spec.wgsl_name, call_args.join(", "));
         Val::atom(text, spec.ret)
     }
@@ -314,6 +385,21 @@ impl FnLower<'_, '_> {
                             wgsl: format!("(*{name})"),
                             ty,
                             mutable: true,
+                        },
+                    );
+                }
+                Arg::RefElement(ptr) => {
+                    // The element `base[offset]`, read and written in place.
+                    let at = sub.fresh(&format!("{name}_at"));
+                    params.push(format!("{at}: i32"));
+                    sub.declare(
+                        &p.name,
+                        Sym::Array {
+                            wgsl: format!("{}[{at}]", ptr.base),
+                            ty: ptr.elem.clone(),
+                            mutable: true,
+                            atomic: None,
+                            module_scope: false,
                         },
                     );
                 }

@@ -71,7 +71,12 @@ impl FnLower<'_, '_> {
             if self.m.failed_globals.contains(&name) {
                 continue;
             }
-            match self.device_global(g) {
+            let bound = if g.ty.base == "texture" && g.ty.pointer == 0 {
+                self.texture_reference(g, body)
+            } else {
+                self.device_global(g)
+            };
+            match bound {
                 Some(sym) => self.declare(&name, sym),
                 None => {
                     self.m.failed_globals.insert(name);
@@ -90,7 +95,27 @@ impl FnLower<'_, '_> {
             );
             return None;
         }
-        let elem = self.map_type(&g.ty, g.span);
+        // An initialised, read-only 8/16-bit variable (`__constant__ short
+        // Q[64] = {...}`): one `i32` per element holding the value C's
+        // promotion gives, so reads need no unpacking.
+        let narrow = self
+            .packed_of(&g.ty, false)
+            .filter(|k| !k.boolean && k.lanes == 1);
+        if narrow.is_some() {
+            let effects = &self.m.kernel_effects;
+            if g.init.is_none() || effects.written.contains(name) || effects.atomic.contains(name) {
+                self.m.error(
+                    g.name_span,
+                    format!("file-scope 8/16-bit variable `{name}`: only initialised, read-only ones (`__constant__ short q[] = {{...}}`) are supported"),
+                );
+                return None;
+            }
+        }
+        let elem = if narrow.is_some() {
+            Ty::I32
+        } else {
+            self.map_type(&g.ty, g.span)
+        };
         match &elem {
             Ty::Error => return None,
             Ty::Scalar(Scalar::Bool) => {
@@ -157,6 +182,19 @@ impl FnLower<'_, '_> {
                     );
                     return None;
                 }
+                if let Some(k) = narrow {
+                    // The initialiser converted to the narrow type, as C does.
+                    let bits = u32::from(k.bits);
+                    for v in &mut values {
+                        let wrapped = (*v as i64) & ((1i64 << bits) - 1);
+                        let signed_max = 1i64 << (bits - 1);
+                        *v = if k.signed && wrapped >= signed_max {
+                            (wrapped - (1i64 << bits)) as f64
+                        } else {
+                            wrapped as f64
+                        };
+                    }
+                }
                 Some(values)
             }
         };
@@ -174,10 +212,13 @@ impl FnLower<'_, '_> {
         let wgsl = self.m.module_name(name);
         self.names.reserve(&wgsl);
         let access = if written { "read_write" } else { "read" };
-        let decl = format!(
+        let mut decl = format!(
             "var<storage, {access}> {wgsl}: {};",
             storage_type(&ty, atomic)
         );
+        if let Some(k) = narrow {
+            decl.push_str(&format!(" // {} values, one to an i32", k.describe()));
+        }
         // A scalar is a value-typed `Array` symbol, as a `__shared__` scalar:
         // read where named, assignable, and atomic when used so.
         let sym = Sym::Array {

@@ -71,8 +71,33 @@ impl FnLower<'_, '_> {
         if args.len() > 1 || self.lookup(name).is_some() || self.m.model.function(name).is_some() {
             return None;
         }
+        // `(uchar)(x)`, `Bool(x)`: an 8/16-bit type, narrowed as a C cast.
+        if let Some(k) = self.packed_of(&CType::named(name), false)
+            && !k.boolean
+            && k.lanes == 1
+            && let Some(arg) = args.first()
+        {
+            let v = self.expr(arg, out);
+            if v.is_error() {
+                return Some(v);
+            }
+            return Some(self.narrow(v, k, span));
+        }
         let ty = self.subst_type(&CType::named(name));
-        let to = map_value_type(&ty, &self.m.model.types, self.m.opts).ok()?;
+        let to = match map_value_type(&ty, &self.m.model.types, self.m.opts) {
+            Ok(to) => to,
+            // `#define fp float` then `fp(x)`: the body keeps the call as
+            // written; the macro names the type.
+            Err(_) => {
+                let expanded = self.m.model.macros.expand_text(name).ok()?;
+                let expanded = expanded.trim();
+                if expanded == name || expanded.is_empty() {
+                    return None;
+                }
+                let ty = self.subst_type(&CType::named(expanded));
+                map_value_type(&ty, &self.m.model.types, self.m.opts).ok()?
+            }
+        };
         if !to.is_value() {
             return None;
         }
@@ -153,6 +178,9 @@ impl FnLower<'_, '_> {
         self.last_effectful = false;
         let name = callee.trim_start_matches("::").trim_start_matches("std::");
         if let Some(v) = self.thread_block_call(name, args, span, out) {
+            return v;
+        }
+        if let Some(v) = self.texture_call(name, template_args, args, span, out) {
             return v;
         }
         if let Some(v) = self.intrinsic(name, args, span, out) {
@@ -499,7 +527,33 @@ impl FnLower<'_, '_> {
                     Ty::Vector(Scalar::U32, 3),
                 )
             }
-            "printf" => self.error(span, "`printf` is not available in WGSL"),
+            "printf" => self.printf(args, span),
+            "isnan" | "isnanf" | "__isnanf" | "isinf" | "isinff" | "__isinff" | "isfinite"
+            | "finitef" | "__finitef" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                if v.is_error() {
+                    return Some(v);
+                }
+                if v.ty.scalar() == Some(Scalar::F64) {
+                    return Some(self.error(span, format!("`{name}` of a double is not supported")));
+                }
+                // On the bits: WGSL lets implementations assume floats are
+                // never NaN or infinite, so `x != x` could fold away.
+                let v = self.convert(v, &Ty::F32, span);
+                let bits = format!("(bitcast<u32>({}) & 0x7fffffffu)", v.text);
+                let test = match name.trim_start_matches('_') {
+                    n if n.starts_with("isnan") => format!("{bits} > 0x7f800000u"),
+                    n if n.starts_with("isinf") => format!("{bits} == 0x7f800000u"),
+                    _ => format!("{bits} < 0x7f800000u"),
+                };
+                Val::new(test, Ty::BOOL, crate::context::Prec::Rel)
+            }
+            "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi" => {
+                self.sincos(name, args, span, out)
+            }
             "malloc" | "free" | "cudaMalloc" | "cudaFree" | "memcpy" | "memset" => self.error(
                 span,
                 format!("`{name}`: dynamic memory is not available in WGSL"),
@@ -513,7 +567,7 @@ impl FnLower<'_, '_> {
             n if n.starts_with("tex") || n.starts_with("surf") => self.error(
                 span,
                 format!(
-                    "`{n}`: textures and surfaces are not supported (WGSL storage buffers only)"
+                    "`{n}`: textures and surfaces are supported only as texture objects (kernel parameters) read with tex1Dfetch, tex2D, tex3D, tex2DLayered or texCubemap, and texture references read with tex1Dfetch"
                 ),
             ),
             n if n.starts_with("cuda") => self.error(
@@ -523,6 +577,87 @@ impl FnLower<'_, '_> {
             _ => return None,
         };
         Some(v)
+    }
+
+    /// `sincosf(x, &s, &c)`: `s = sin(x); c = cos(x);` through the two
+    /// pointers (`sincospif`: of `pi * x`). `x` is evaluated once.
+    fn sincos(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.arity(name, args, 3, span) {
+            return Val::error();
+        }
+        let pi = name.starts_with("sincospi");
+        let double = !name.ends_with('f');
+        let x = self.expr(&args[0], out);
+        let x = if double && self.m.opts.enable_f64 {
+            self.m.needs.f64 = true;
+            self.convert(x, &Ty::Scalar(Scalar::F64), args[0].span)
+        } else {
+            self.float_operand(x, args[0].span)
+        };
+        if x.is_error() {
+            return x;
+        }
+        let x = if pi {
+            let pi = Val::konst(
+                Konst::Float(std::f64::consts::PI),
+                x.ty.scalar().unwrap_or(Scalar::F32),
+            );
+            self.binary(BinOp::Mul, pi, x, span)
+        } else {
+            x
+        };
+        let x = self.materialize(x, "angle", out);
+        let ty = x.ty.clone();
+        for (f, target) in [("sin", &args[1]), ("cos", &args[2])] {
+            // `&s` writes `s`; a pointer `p` writes `*p`.
+            let place = match &target.kind {
+                ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) => (**inner).clone(),
+                _ => Expr {
+                    kind: ExprKind::Unary(
+                        cudalens_syntax::ir::UnOp::Deref,
+                        Box::new(target.clone()),
+                    ),
+                    span: target.span,
+                    from_macro: target.from_macro,
+                },
+            };
+            let value = Val::atom(format!("{f}({})", x.text), ty.clone());
+            self.store_value(&place, value, target.span, out);
+        }
+        Val::void()
+    }
+
+    /// `printf` as a statement: WGSL has no console, and the call changes
+    /// no memory the kernel or the host can read, so it is left out with a
+    /// warning. Refused when its value is used or an argument has an effect
+    /// (an assignment, `++`, a call), which leaving it out would lose.
+    fn printf(&mut self, args: &[Expr], span: Span) -> Val {
+        if !std::mem::take(&mut self.result_discarded) {
+            return self.error(
+                span,
+                "`printf` is not available in WGSL (its result is used here)",
+            );
+        }
+        let mut effect = false;
+        for a in args {
+            a.walk(&mut |e| {
+                effect |= matches!(
+                    e.kind,
+                    ExprKind::Assign(..) | ExprKind::IncDec { .. } | ExprKind::Call(_)
+                );
+            });
+        }
+        if effect {
+            return self.error(
+                span,
+                "`printf` is not available in WGSL, and an argument here has a side effect that leaving it out would lose",
+            );
+        }
+        self.m.warning(
+            span,
+            "`printf` left out: WGSL has no console output (the kernel's memory effects are unchanged)",
+        );
+        Val::void()
     }
 
     fn float_operand(&mut self, v: Val, span: Span) -> Val {

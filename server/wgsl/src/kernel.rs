@@ -15,7 +15,7 @@ use crate::bindings::{
     BLOCKS_PER_WORKGROUP_OVERRIDE, BindingKind, GRID_DIM_FIELD, GRID_DIM_MEMBER,
     GRID_LAYOUT_OVERRIDE, Sidecar, SidecarBinding, UniformField, layout_uniform,
 };
-use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, Packed, PtrVal, Sym, Val};
+use crate::context::{AtomicRepr, BuiltinUses, FnLower, Module, PtrVal, Sym, Val};
 use crate::diag::TranspileDiagnostic;
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
@@ -84,6 +84,7 @@ pub fn compile_kernel_recording(
         kernel_effects: Default::default(),
         device_globals: Vec::new(),
         failed_globals: HashSet::new(),
+        structs: Default::default(),
     };
     let (block, block_source) = block_size(model, f, opts);
     m.block = block;
@@ -134,6 +135,29 @@ pub fn compile_kernel_recording(
                 .error(p.name_span, format!("duplicate parameter `{}`", p.name));
             continue;
         }
+        if crate::textures::is_texture_object(&p.ty) {
+            let next = bindings.len() as u32;
+            match lower.texture_param(p, index, next, f.body.as_deref()) {
+                crate::textures::TextureBinding::Buffer(as_buffer) => {
+                    if let Some((decl, binding)) =
+                        storage_param(&mut lower, &as_buffer, index, next, &effects)
+                    {
+                        binding_decls.push(format!(
+                            "// Texture object `{}` read with tex1Dfetch: its linear memory.\n{decl}",
+                            p.name
+                        ));
+                        bindings.push(binding);
+                    }
+                }
+                crate::textures::TextureBinding::Bound(bound) => {
+                    for (decl, binding) in bound {
+                        binding_decls.push(decl);
+                        bindings.push(binding);
+                    }
+                }
+            }
+            continue;
+        }
         if p.ty.pointer > 0 {
             let Some((decl, binding)) =
                 storage_param(&mut lower, p, index, bindings.len() as u32, &effects)
@@ -147,7 +171,7 @@ pub fn compile_kernel_recording(
             // runner writes what it is given) and on every store.
             let narrow_ty = lower.subst_type(&p.ty);
             if narrow_ty.pointer == 0
-                && let Some(k) = Packed::of(&normalize_base(&narrow_ty.base), false)
+                && let Some(k) = lower.packed_of(&narrow_ty, false)
                 && !k.boolean
                 && k.lanes == 1
             {
@@ -178,6 +202,13 @@ pub fn compile_kernel_recording(
             }
             let ty = lower.map_type(&p.ty, p.name_span);
             if !ty.is_value() || ty == Ty::Error {
+                continue;
+            }
+            if let Ty::Struct(name) = &ty {
+                lower.m.error(
+                    p.name_span,
+                    format!("struct `{name}` passed by value to a kernel is not supported yet (the uniform buffer lays structs out differently): pass a pointer"),
+                );
                 continue;
             }
             let member = wgsl_ident(&p.name);
@@ -277,6 +308,10 @@ pub fn compile_kernel_recording(
         text.push_str(&format!(
             "// Elements of the `extern __shared__` array (set from the launch's dynamic shared memory).\noverride {name}: u32 = {default}u;\n"
         ));
+    }
+    for decl in m.structs.values() {
+        text.push('\n');
+        text.push_str(decl);
     }
     text.push_str("\n// Scalar kernel parameters, and the CUDA grid size (filled by the runner).\nstruct Params {\n");
     for mem in &members {
@@ -512,10 +547,7 @@ fn storage_param(
     // 8- and 16-bit integers and `bool`: packed into `u32` words.
     let pointee = lower.subst_type(&p.ty.pointee());
     let packed = if pointee.pointer == 0 {
-        Packed::of(
-            &normalize_base(&pointee.base),
-            effects.written.contains(&p.name),
-        )
+        lower.packed_of(&pointee, effects.written.contains(&p.name))
     } else {
         None
     };
@@ -601,7 +633,7 @@ fn storage_param(
                     elem: elem.clone(),
                     atomic,
                     offset: Some(Box::new(Val::atom(var.clone(), Ty::I32))),
-                    module_root: None,
+                    module_root: Some(wgsl.clone()),
                     mutable: written,
                     scalar_target: false,
                 },

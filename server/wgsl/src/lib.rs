@@ -28,6 +28,7 @@ mod kernel;
 pub mod names;
 mod source_facts;
 mod stmt;
+mod textures;
 pub mod types;
 mod unroll;
 pub mod validate;

@@ -665,8 +665,7 @@ impl FnLower<'_, '_> {
         // An 8- or 16-bit scalar local: an `i32` every store narrows.
         if d.dims.is_empty() && d.ctor_args.is_none() {
             let t = self.subst_type(&d.ty);
-            if let Some(k) =
-                crate::context::Packed::of(&cudalens_syntax::types::normalize_base(&t.base), false)
+            if let Some(k) = self.packed_of(&t, false)
                 && !k.boolean
             {
                 let init = match &d.init {

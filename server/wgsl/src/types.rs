@@ -85,6 +85,9 @@ pub enum Ty {
     /// A CUDA pointer value that is not a storage binding: a view into an
     /// array (`base + offset`). Only exists at compile time.
     Pointer(Box<Ty>),
+    /// A CUDA struct whose C layout is WGSL's (`struct_fields`), by its C
+    /// name; declared in the module under [`Ty::wgsl`].
+    Struct(String),
     /// The result of an expression that already failed with a diagnostic.
     Error,
 }
@@ -104,6 +107,7 @@ impl Ty {
             Ty::Array(e, ArrayLen::Override(n)) => format!("array<{}, {n}>", e.wgsl()),
             Ty::RuntimeArray(e) => format!("array<{}>", e.wgsl()),
             Ty::Pointer(e) => format!("ptr<{}>", e.wgsl()),
+            Ty::Struct(name) => crate::names::wgsl_ident(name),
             Ty::Error => "i32".into(),
         }
     }
@@ -120,7 +124,10 @@ impl Ty {
     }
 
     pub fn is_value(&self) -> bool {
-        matches!(self, Ty::Scalar(_) | Ty::Vector(..) | Ty::Error)
+        matches!(
+            self,
+            Ty::Scalar(_) | Ty::Vector(..) | Ty::Struct(_) | Ty::Error
+        )
     }
 
     /// The element type of arrays and pointers.
@@ -260,8 +267,12 @@ pub fn map_value_type(
                 written.display()
             ))
         }
-        "cudaTextureObject_t" | "cudaSurfaceObject_t" => Err(format!(
-            "`{}`: textures and surfaces are not supported (WGSL storage buffers only)",
+        "cudaTextureObject_t" | "CUtexObject" => Err(format!(
+            "`{}`: textures and surfaces are supported only as texture objects passed to the kernel and read there (not as values of device functions or locals)",
+            written.display()
+        )),
+        "cudaSurfaceObject_t" | "CUsurfObject" => Err(format!(
+            "`{}`: textures and surfaces: surface objects (`surf2Dread`/`surf2Dwrite`) are not supported",
             written.display()
         )),
         other
@@ -277,9 +288,9 @@ pub fn map_value_type(
                 "cooperative groups: `{other}` is not supported: a WGSL dispatch cannot synchronise or address groups beyond the thread block and its warps (`thread_block`, `thread_block_tile<32>` are supported)"
             ))
         }
-        other if types.structs.contains_key(other) => Err(format!(
-            "struct `{other}`: struct types are not supported yet"
-        )),
+        other if types.structs.contains_key(other) => {
+            struct_fields(other, types, opts, 0).map(|_| Ty::Struct(other.to_string()))
+        }
         other => Err(format!("unknown or unsupported type `{other}`")),
     }
 }
@@ -434,6 +445,132 @@ fn float_literal(f: f64, s: Scalar) -> String {
         format!("{text}.0")
     };
     format!("{text}{suffix}")
+}
+
+/// WGSL storage (size, alignment) of a host-shareable value type; structs
+/// from their fields.
+fn wgsl_layout(
+    ty: &Ty,
+    types: &TypeTable,
+    opts: &TranspileOptions,
+    depth: u32,
+) -> Option<(u64, u64)> {
+    match ty {
+        Ty::Struct(name) => {
+            let fields = struct_fields(name, types, opts, depth + 1).ok()?;
+            let mut offset = 0u64;
+            let mut align = 1u64;
+            for (_, t) in &fields {
+                let (size, a) = wgsl_layout(t, types, opts, depth + 1)?;
+                offset = offset.div_ceil(a) * a + size;
+                align = align.max(a);
+            }
+            Some((offset.div_ceil(align) * align, align))
+        }
+        Ty::Scalar(Scalar::Bool) => None,
+        other => other.host_layout(),
+    }
+}
+
+/// The fields of the CUDA struct `name` as WGSL types, when WGSL lays the
+/// struct out as C does (every field at the same offset, the same size and
+/// so the same array stride): only then can a buffer of them be shared. The
+/// error says which field differs or cannot be expressed.
+pub fn struct_fields(
+    name: &str,
+    types: &TypeTable,
+    opts: &TranspileOptions,
+    depth: u32,
+) -> Result<Vec<(String, Ty)>, String> {
+    let Some(def) = types.structs.get(name) else {
+        return Err(format!("unknown or unsupported type `{name}`"));
+    };
+    if depth > 8 {
+        return Err(format!("struct `{name}`: nested too deeply"));
+    }
+    let mut fields = Vec::new();
+    let mut offset = 0u64;
+    let mut align = 1u64;
+    for f in &def.fields {
+        // The front end records 1 for a scalar member.
+        if f.array_len != 1 {
+            return Err(format!(
+                "struct `{name}`: the array member `{}` is not supported yet",
+                f.name
+            ));
+        }
+        if types.resolve(&f.ty).pointer > 0 {
+            return Err(format!(
+                "struct `{name}`: the pointer member `{}` cannot be expressed in WGSL",
+                f.name
+            ));
+        }
+        let ty = map_value_type(&f.ty, types, opts)
+            .map_err(|e| format!("struct `{name}`, member `{}`: {e}", f.name))?;
+        let Some((size, a)) = wgsl_layout(&ty, types, opts, depth) else {
+            return Err(format!(
+                "struct `{name}`: the member `{}` (`{}`) is not host-shareable in WGSL",
+                f.name,
+                f.ty.display()
+            ));
+        };
+        offset = offset.div_ceil(a) * a;
+        if offset != f.offset {
+            return Err(format!(
+                "struct `{name}`: member `{}` is at byte {} in C but {offset} in WGSL (a 3-component vector or alignment differs)",
+                f.name, f.offset
+            ));
+        }
+        offset += size;
+        align = align.max(a);
+        fields.push((f.name.clone(), ty));
+    }
+    let size = offset.div_ceil(align) * align;
+    if size != def.size {
+        return Err(format!(
+            "struct `{name}` is {} bytes in C but {size} in WGSL",
+            def.size
+        ));
+    }
+    Ok(fields)
+}
+
+/// The WGSL texture a sampled read needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TexDim {
+    D2,
+    D3,
+    D2Array,
+    Cube,
+}
+
+impl TexDim {
+    pub fn of_call(name: &str) -> Option<TexDim> {
+        Some(match name {
+            "tex2D" => TexDim::D2,
+            "tex3D" => TexDim::D3,
+            "tex2DLayered" => TexDim::D2Array,
+            "texCubemap" => TexDim::Cube,
+            _ => return None,
+        })
+    }
+
+    pub fn wgsl(self) -> &'static str {
+        match self {
+            TexDim::D2 => "texture_2d<f32>",
+            TexDim::D3 => "texture_3d<f32>",
+            TexDim::D2Array => "texture_2d_array<f32>",
+            TexDim::Cube => "texture_cube<f32>",
+        }
+    }
+
+    /// Coordinate arguments after the texture object (and the layer).
+    pub fn coords(self) -> usize {
+        match self {
+            TexDim::D2 | TexDim::D2Array => 2,
+            TexDim::D3 | TexDim::Cube => 3,
+        }
+    }
 }
 
 #[cfg(test)]

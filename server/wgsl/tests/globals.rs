@@ -76,7 +76,7 @@ fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
         ),
         (
             "struct P { float a; int b; };\n__constant__ P c_p;\n__global__ void k(float *o) { o[0] = c_p.a; }",
-            "struct `P`: struct types are not supported",
+            "file-scope variable `c_p` of type `P` is not supported",
         ),
     ];
     for (source, want) in cases {
@@ -320,4 +320,36 @@ fn file_scope_scalars_can_be_atomic() {
         .expect("d_total");
     assert_eq!(total.initial, Some(vec![5.0]));
     assert_eq!(total.element.as_deref(), Some("atomic<i32>"));
+}
+
+#[test]
+fn initialised_narrow_constants_hold_their_c_values_one_to_a_word() {
+    // A quantisation table of `short`s (as JPEG samples keep them) and a
+    // byte table: each value as C converts it (40000 as a short, 256 as a
+    // byte), one per `i32`.
+    let source = "__constant__ short Q[] = {32, -33, 40000, 7};\n__constant__ unsigned char U[4] = {255, 256, 3, 4};\n__global__ void quant(float *x, int n) {\n    int i = threadIdx.x;\n    if (i < n) x[i] = x[i] / Q[i % 4] + U[i % 4];\n}\n";
+    let out = compile(source, "quant").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains(
+            "var<storage, read> Q: array<i32, 4>; // 16-bit signed values, one to an i32"
+        ),
+        "{}",
+        out.wgsl
+    );
+    let initial = |name: &str| {
+        out.sidecar
+            .bindings
+            .iter()
+            .find(|b| b.name == name)
+            .and_then(|b| b.initial.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(initial("Q"), [32.0, -33.0, -25536.0, 7.0]);
+    assert_eq!(initial("U"), [255.0, 0.0, 3.0, 4.0]);
+    let err = compile(
+        "__device__ short s_count[4];\n__global__ void k(int *o) { s_count[0] = 1; o[0] = s_count[1]; }",
+        "k",
+    )
+    .expect_err("written narrow global");
+    assert!(err.contains("only initialised, read-only ones"), "{err}");
 }

@@ -341,3 +341,24 @@ __global__ void shade(uchar4 *dst, const uchar4 *src, const char4 *d, int n) {
         assert_eq!(&dst[i * 4..i * 4 + 4], &want, "dst[{i}]");
     }
 }
+
+#[test]
+fn narrow_types_behind_typedefs_are_packed_too() {
+    // `typedef unsigned char Bool;` (as in the samples' lineOfSight) and a
+    // typedef'd 16-bit local: the same packing as the types they name.
+    let source = "typedef unsigned char Bool;\ntypedef short Sample;\n__global__ void mark(const float *h, Bool *visible, int n) {\n    int i = blockIdx.x * blockDim.x + threadIdx.x;\n    Sample s = (Sample)(h[i] * 1000.0f);\n    if (i < n) visible[i] = s > 0;\n}\n";
+    let out = compile(source, "mark").unwrap_or_else(|e| panic!("{e}"));
+    let visible = out
+        .sidecar
+        .bindings
+        .iter()
+        .find(|b| b.name == "visible")
+        .expect("visible");
+    assert_eq!(visible.element.as_deref(), Some("atomic<u32>"));
+    assert!(
+        out.wgsl.contains("// 8-bit unsigned elements, 4 to a word"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("var s: i32 = "), "{}", out.wgsl);
+}

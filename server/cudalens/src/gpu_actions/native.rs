@@ -137,6 +137,28 @@ pub fn native_spec(
             .find(|(n, _, _)| n == name)
             .map(|(_, _, b)| b.len() as u64)
     };
+    // The WGSL run reads texture objects and references as buffers; the
+    // native harness would have to create CUDA textures over them.
+    if let Some(p) = f
+        .params
+        .iter()
+        .find(|p| matches!(p.ty.base.as_str(), "cudaTextureObject_t" | "CUtexObject"))
+    {
+        return Err(format!(
+            "parameter `{}` is a texture object: the native harness does not create CUDA textures",
+            p.name
+        ));
+    }
+    if let Some(b) = iface
+        .bindings
+        .iter()
+        .find(|b| b.param_index.is_none() && b.length.is_none() && b.kind != BindingKind::Uniform)
+    {
+        return Err(format!(
+            "`{}` is a texture reference: the native harness does not bind CUDA textures",
+            b.name
+        ));
+    }
     let mut params = Vec::new();
     for (index, p) in f.params.iter().enumerate() {
         if let Some(b) = iface

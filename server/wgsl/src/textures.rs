@@ -1,0 +1,424 @@
+//! CUDA texture objects (`cudaTextureObject_t`, `CUtexObject` kernel
+//! parameters) as WGSL resources.
+//!
+//! How a texture object is read decides what it becomes:
+//! * only `tex1Dfetch<T>(t, i)`: the texture is bound to linear memory and
+//!   the fetch reads element `i` of it, so it is a read-only storage buffer
+//!   of `T`, read like a `const T*` parameter (bounds clamps included);
+//! * only `tex2D<T>`, `tex3D<T>`, `tex2DLayered<T>` or `texCubemap<T>` with a
+//!   float element (`float`, `float2`, `float4`): a sampled WGSL texture
+//!   (`texture_2d<f32>`, `texture_3d<f32>`, `texture_2d_array<f32>`,
+//!   `texture_cube<f32>`) and a `sampler`, read with `textureSampleLevel` at
+//!   level 0. Filtering and addressing modes are the sampler's (the runner
+//!   creates it from the host's texture descriptor). CUDA's unnormalized
+//!   coordinates (texel `i` covers `[i, i + 1)`) are divided by the
+//!   texture's size, which puts texel centres where CUDA has them; a
+//!   texture the host creates with `normalizedCoords = 1` sets the
+//!   `TEX_NORMALIZED_<name>` override instead.
+//!
+//! Anything else (integer elements, `tex1D`, surfaces, a texture object
+//! passed to a device function or copied, reads of two kinds) is refused
+//! with a message naming it.
+
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{Expr, ExprKind, Stmt, Type as CType};
+
+use crate::bindings::{BindingKind, SidecarBinding};
+use crate::context::{FnLower, Sym, Val};
+use crate::emit::WStmt;
+use crate::types::{Scalar, TexDim, Ty};
+
+/// A texture object's type name.
+pub fn is_texture_object(ty: &CType) -> bool {
+    ty.pointer == 0 && matches!(ty.base.as_str(), "cudaTextureObject_t" | "CUtexObject")
+}
+
+/// What a texture-object parameter becomes.
+pub enum TextureBinding {
+    /// Read with `tex1Dfetch`: bind this `const T*` parameter as a buffer.
+    Buffer(cudalens_syntax::model::Param),
+    /// The texture and sampler declarations and bindings (none after an
+    /// error).
+    Bound(Vec<(String, SidecarBinding)>),
+}
+
+/// How a kernel reads one texture object.
+#[derive(Clone, Debug, PartialEq)]
+enum TexUse {
+    /// `tex1Dfetch<T>`: linear memory of `T`.
+    Fetch(String),
+    /// Sampled reads through a texture of `TexDim`, of the element types
+    /// (`float4` and `float` reads of one texture are one binding).
+    Sample(TexDim, Vec<String>),
+}
+
+/// The one way `body` reads the texture object `name`, or why it cannot be
+/// expressed.
+fn texture_use(body: &Stmt, name: &str) -> Result<TexUse, String> {
+    let mut uses: Vec<TexUse> = Vec::new();
+    let mut problem: Option<String> = None;
+    let mut named = 0usize;
+    let mut as_texture = 0usize;
+    body.walk_exprs(&mut |e| match &e.kind {
+        ExprKind::Ident(n) if n == name => named += 1,
+        ExprKind::Call(call) if call.args.first().and_then(|a| a.as_ident()) == Some(name) => {
+            let callee = call.callee.trim_start_matches("::");
+            let elem = call.template_args.first().cloned();
+            let u = match (callee, elem) {
+                ("tex1Dfetch", Some(t)) => TexUse::Fetch(t),
+                (c, Some(t)) if TexDim::of_call(c).is_some() => {
+                    TexUse::Sample(TexDim::of_call(c).unwrap_or(TexDim::D2), vec![t])
+                }
+                (c, None) if c.starts_with("tex") => {
+                    problem.get_or_insert(format!(
+                        "`{c}` on the texture object `{name}` needs its element type (`{c}<float>(...)`)"
+                    ));
+                    return;
+                }
+                (c, _) if c.starts_with("tex") || c.starts_with("surf") => {
+                    problem.get_or_insert(format!(
+                        "texture object `{name}`: `{c}` is not supported (tex1Dfetch, tex2D, tex3D, tex2DLayered and texCubemap are)"
+                    ));
+                    return;
+                }
+                _ => return,
+            };
+            as_texture += 1;
+            if let TexUse::Sample(dim, new) = &u
+                && let Some(TexUse::Sample(_, elems)) = uses
+                    .iter_mut()
+                    .find(|x| matches!(x, TexUse::Sample(d, _) if d == dim))
+            {
+                for t in new {
+                    if !elems.contains(t) {
+                        elems.push(t.clone());
+                    }
+                }
+            } else if !uses.contains(&u) {
+                uses.push(u);
+            }
+        }
+        _ => {}
+    });
+    if let Some(p) = problem {
+        return Err(p);
+    }
+    if named > as_texture {
+        return Err(format!(
+            "texture object `{name}` is passed to a function or copied: only its direct reads (`tex1Dfetch`, `tex2D`, `tex3D`, `tex2DLayered`, `texCubemap`) can be expressed in WGSL"
+        ));
+    }
+    match uses.len() {
+        0 => Err(format!("texture object `{name}` is never read")),
+        1 => Ok(uses.remove(0)),
+        _ => Err(format!(
+            "texture object `{name}` is read in two ways (linear fetches and sampling, or sampling of two dimensionalities): one WGSL binding cannot serve both"
+        )),
+    }
+}
+
+/// The WGSL type a sampled read returns, for the CUDA element type
+/// (`.x`/`.xy` of the sampled `vec4<f32>`).
+fn sampled_element(elem: &str) -> Option<(Ty, &'static str)> {
+    Some(match elem.trim() {
+        "float" | "float1" => (Ty::F32, ".x"),
+        "float2" => (Ty::Vector(Scalar::F32, 2), ".xy"),
+        "float4" => (Ty::Vector(Scalar::F32, 4), ""),
+        _ => return None,
+    })
+}
+
+impl FnLower<'_, '_> {
+    /// Binds the texture-object kernel parameter `p`: a storage buffer for
+    /// `tex1Dfetch`, or a texture and its sampler. Returns the declarations
+    /// and sidecar bindings (numbered from `binding`).
+    pub fn texture_param(
+        &mut self,
+        p: &cudalens_syntax::model::Param,
+        index: usize,
+        binding: u32,
+        body: Option<&Stmt>,
+    ) -> TextureBinding {
+        let Some(body) = body else {
+            return TextureBinding::Bound(Vec::new());
+        };
+        let u = match texture_use(body, &p.name) {
+            Ok(u) => u,
+            Err(msg) => {
+                self.m.error(p.name_span, msg);
+                return TextureBinding::Bound(Vec::new());
+            }
+        };
+        match u {
+            TexUse::Fetch(elem) => {
+                // Linear memory read by index: exactly a `const T*` buffer,
+                // which the caller binds as it binds one.
+                TextureBinding::Buffer(cudalens_syntax::model::Param {
+                    name: p.name.clone(),
+                    name_span: p.name_span,
+                    ty: CType {
+                        base: elem,
+                        pointer: 1,
+                        is_const: true,
+                        ..CType::default()
+                    },
+                })
+            }
+            TexUse::Sample(dim, elems) => {
+                if let Some(elem) = elems.iter().find(|e| sampled_element(e).is_none()) {
+                    self.m.error(
+                        p.name_span,
+                        format!("texture object `{}`: reads of `{elem}` elements are not supported (WGSL samples float textures: float, float2, float4)", p.name),
+                    );
+                    return TextureBinding::Bound(Vec::new());
+                }
+                let elem = elems.join("/");
+                let wgsl = self.m.module_name(&p.name);
+                let sampler = self.m.module_name(&format!("{}_sampler", p.name));
+                let normalized = self.m.module_name(&format!("TEX_NORMALIZED_{}", p.name));
+                self.names.reserve(&wgsl);
+                self.names.reserve(&sampler);
+                self.names.reserve(&normalized);
+                self.declare(
+                    &p.name,
+                    Sym::Texture {
+                        wgsl: wgsl.clone(),
+                        sampler: sampler.clone(),
+                        normalized: normalized.clone(),
+                        dim,
+                    },
+                );
+                let texture_decl = format!(
+                    "// Texture object `{}` (CUDA `{}<{elem}>`): coordinates are unnormalized unless the\n// host's descriptor sets normalizedCoords (then set {normalized}).\noverride {normalized}: bool = false;\n@group(0) @binding({binding}) var {wgsl}: {};",
+                    p.name,
+                    match dim {
+                        TexDim::D2 => "tex2D",
+                        TexDim::D3 => "tex3D",
+                        TexDim::D2Array => "tex2DLayered",
+                        TexDim::Cube => "texCubemap",
+                    },
+                    dim.wgsl()
+                );
+                let sampler_decl = format!(
+                    "@group(0) @binding({}) var {sampler}: sampler; // filtering and addressing of `{}`",
+                    binding + 1,
+                    p.name
+                );
+                let texture = SidecarBinding {
+                    group: 0,
+                    binding,
+                    name: wgsl.clone(),
+                    kind: BindingKind::Texture,
+                    element: Some(dim.wgsl().to_string()),
+                    param_index: Some(index),
+                    size: None,
+                    fields: Vec::new(),
+                    length: None,
+                    initial: None,
+                };
+                let sampler_binding = SidecarBinding {
+                    binding: binding + 1,
+                    name: sampler,
+                    kind: BindingKind::Sampler,
+                    element: None,
+                    ..texture.clone()
+                };
+                TextureBinding::Bound(vec![
+                    (texture_decl, texture),
+                    (sampler_decl, sampler_binding),
+                ])
+            }
+        }
+    }
+
+    /// A file-scope texture reference (`texture<float, 1,
+    /// cudaReadModeElementType> t;`, bound by the host to linear memory
+    /// with `cudaBindTexture`) read with `tex1Dfetch(t, i)`: a read-only
+    /// storage buffer of its element type, sized by the runner as a
+    /// parameter's buffer. Other texture references are refused.
+    pub fn texture_reference(
+        &mut self,
+        g: &cudalens_syntax::ir::VarDecl,
+        body: &Stmt,
+    ) -> Option<Sym> {
+        let name = &g.name;
+        let args = &g.ty.template_args;
+        let elem = args.first().map(|e| e.trim().to_string());
+        let dim = args.get(1).map_or("1", |d| d.trim());
+        let mode = args.get(2).map_or("cudaReadModeElementType", |m| m.trim());
+        let mut fetches = 0usize;
+        let mut named = 0usize;
+        let mut other: Option<String> = None;
+        body.walk_exprs(&mut |e| match &e.kind {
+            ExprKind::Ident(n) if n == name => named += 1,
+            ExprKind::Call(call) if call.args.first().and_then(|a| a.as_ident()) == Some(name) => {
+                let callee = call.callee.trim_start_matches("::");
+                if callee == "tex1Dfetch" {
+                    fetches += 1;
+                } else {
+                    other.get_or_insert_with(|| callee.to_string());
+                }
+            }
+            _ => {}
+        });
+        let spelled = format!("texture<{}>", args.join(", "));
+        let refuse = |why: String| format!("texture reference `{name}` (`{spelled}`): {why}");
+        let problem = if let Some(c) = other {
+            Some(refuse(format!(
+                "`{c}` is not supported (texture references are supported when read with tex1Dfetch)"
+            )))
+        } else if dim != "1" || mode != "cudaReadModeElementType" {
+            Some(refuse("only 1-D texture references read as their element type (`cudaReadModeElementType`) are supported".into()))
+        } else if named > fetches {
+            Some(refuse("used other than through tex1Dfetch".into()))
+        } else {
+            None
+        };
+        if let Some(p) = problem {
+            self.m.error(g.name_span, p);
+            return None;
+        }
+        let elem_ty = CType::named(elem.as_deref().unwrap_or("float"));
+        let elem = self.map_type(&elem_ty, g.name_span);
+        match &elem {
+            Ty::Error => return None,
+            Ty::Scalar(Scalar::F32 | Scalar::I32 | Scalar::U32) => {}
+            Ty::Vector(Scalar::F32 | Scalar::I32 | Scalar::U32, 2 | 4) => {}
+            _ => {
+                self.m.error(
+                    g.name_span,
+                    refuse(format!(
+                        "`{}` elements are not supported (32-bit scalars and 2- or 4-vectors are)",
+                        elem_ty.display()
+                    )),
+                );
+                return None;
+            }
+        }
+        let wgsl = self.m.module_name(name);
+        self.names.reserve(&wgsl);
+        let ty = Ty::RuntimeArray(Box::new(elem.clone()));
+        let decl = format!(
+            "var<storage, read> {wgsl}: {}; // texture reference `{name}`, read with tex1Dfetch: its linear memory",
+            ty.wgsl()
+        );
+        let sym = Sym::Array {
+            wgsl: wgsl.clone(),
+            ty,
+            mutable: false,
+            atomic: None,
+            module_scope: true,
+        };
+        self.m.device_globals.push(crate::context::DeviceGlobal {
+            name: name.clone(),
+            sym: sym.clone(),
+            decl,
+            binding: SidecarBinding {
+                group: 0,
+                binding: 0,
+                name: wgsl,
+                kind: BindingKind::StorageRead,
+                element: Some(elem.wgsl()),
+                param_index: None,
+                size: None,
+                fields: Vec::new(),
+                length: None,
+                initial: None,
+            },
+        });
+        Some(sym)
+    }
+
+    /// A read of a texture object (`tex1Dfetch`, `tex2D`, ...); `None` when
+    /// `name` is no texture read of a bound texture object.
+    pub fn texture_call(
+        &mut self,
+        name: &str,
+        template_args: &[String],
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        if !name.starts_with("tex") {
+            return None;
+        }
+        let object = args.first()?.as_ident()?;
+        let sym = self.lookup(object)?.clone();
+        match (name, sym) {
+            ("tex1Dfetch", Sym::Array { .. } | Sym::Pointer { .. }) => {
+                if args.len() != 2 {
+                    return Some(self.error(
+                        span,
+                        format!("`tex1Dfetch` expects 2 argument(s), got {}", args.len()),
+                    ));
+                }
+                let index = Expr {
+                    kind: ExprKind::Index(Box::new(args[0].clone()), Box::new(args[1].clone())),
+                    span,
+                    from_macro: args[0].from_macro,
+                };
+                Some(self.expr(&index, out))
+            }
+            (
+                _,
+                Sym::Texture {
+                    wgsl,
+                    sampler,
+                    normalized,
+                    dim,
+                },
+            ) => {
+                let call_dim = TexDim::of_call(name)?;
+                let Some((ty, swizzle)) = template_args.first().and_then(|t| sampled_element(t))
+                else {
+                    return Some(self.error(
+                        span,
+                        format!("`{name}` on the texture object `{object}` needs a float element type (`{name}<float>`, `float2`, `float4`)"),
+                    ));
+                };
+                let layered = usize::from(dim == TexDim::D2Array);
+                let want = 1 + dim.coords() + layered;
+                if call_dim != dim || args.len() != want {
+                    return Some(self.error(
+                        span,
+                        format!("`{name}` on the texture object `{object}` expects {want} argument(s), got {}", args.len()),
+                    ));
+                }
+                let mut coords = Vec::new();
+                for a in &args[1..=dim.coords()] {
+                    let v = self.expr(a, out);
+                    coords.push(self.convert(v, &Ty::F32, a.span).text);
+                }
+                let n = dim.coords();
+                let point = format!("vec{n}<f32>({})", coords.join(", "));
+                let at = match dim {
+                    // A cube map is read with a direction: nothing to scale.
+                    TexDim::Cube => point,
+                    _ => {
+                        let point = self.materialize(
+                            Val::atom(point, Ty::Vector(Scalar::F32, n as u8)),
+                            "coord",
+                            out,
+                        );
+                        format!(
+                            "select({p} / vec{n}<f32>(textureDimensions({wgsl})), {p}, {normalized})",
+                            p = point.text
+                        )
+                    }
+                };
+                let text = if dim == TexDim::D2Array {
+                    let layer = self.expr(&args[3], out);
+                    let layer = self.convert(layer, &Ty::I32, args[3].span);
+                    format!(
+                        "textureSampleLevel({wgsl}, {sampler}, {at}, {}, 0.0){swizzle}",
+                        layer.text
+                    )
+                } else {
+                    format!("textureSampleLevel({wgsl}, {sampler}, {at}, 0.0){swizzle}")
+                };
+                Some(Val::atom(text, ty))
+            }
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! A pointer parameter the kernel moves (`d_key += base`) passed on to a
+//! device function (`count(d_key + stride, ...)`, as the samples' merge
+//! sort does): the specialised function takes the element offset
+//! (snapshot), and a run on a real adapter (lavapipe here) matches a Rust
+//! reference.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_wgsl::TranspileOptions;
+
+/// Ranks each key of a block's first half among its second half (our own kernel).
+const RANKS: &str = r#"
+__device__ unsigned int count_below(unsigned int val, unsigned int *data, unsigned int L) {
+    unsigned int c = 0;
+    for (unsigned int i = 0; i < L; i++) c += data[i] < val;
+    return c;
+}
+__global__ void ranks(unsigned int *d_rank, unsigned int *d_key, unsigned int stride) {
+    unsigned int i = threadIdx.x;
+    d_key += blockIdx.x * 2 * stride;
+    d_rank += blockIdx.x * 2 * stride;
+    if (i < stride) d_rank[i] = count_below(d_key[i], d_key + stride, stride);
+}
+"#;
+
+fn compile() -> cudalens_wgsl::TranspileOutput {
+    let opts = TranspileOptions {
+        source_name: Some("ranks.cu".into()),
+        ..TranspileOptions::default()
+    };
+    common::compile(RANKS, "ranks", &opts).unwrap_or_else(|d| panic!("{d:#?}"))
+}
+
+#[test]
+fn a_moved_buffer_pointer_is_passed_as_its_offset() {
+    let out = compile();
+    let start = out
+        .wgsl
+        .find("// __device__ count_below")
+        .expect("device function");
+    let body = &out.wgsl[start..];
+    let end = body.find("@compute").expect("entry");
+    let call = out
+        .wgsl
+        .lines()
+        .find(|l| l.contains("= count_below_d_key("))
+        .expect("call");
+    insta::assert_snapshot!("count_below", format!("{}{}", &body[..end], call.trim()));
+}
+
+#[test]
+fn the_ranks_match_a_reference_on_the_adapter() {
+    let out = compile();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let (blocks, stride) = (3usize, 32usize);
+    let n = blocks * 2 * stride;
+    let keys: Vec<u32> = (0..n as u32)
+        .map(|i| (i * 2_654_435_761u32) >> 24)
+        .collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [blocks as u32, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(stride as f64))
+        .with_buffer("d_rank", BufferSpec::zeros(n as u64))
+        .with_buffer(
+            "d_key",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&keys).to_vec()),
+        );
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<u32> =
+        bytemuck::pod_collect_to_vec(&result.output("d_rank").expect("d_rank").bytes);
+    for b in 0..blocks {
+        let base = b * 2 * stride;
+        for i in 0..stride {
+            let want = keys[base + stride..base + 2 * stride]
+                .iter()
+                .filter(|&&k| k < keys[base + i])
+                .count() as u32;
+            assert_eq!(got[base + i], want, "block {b}, key {i}");
+        }
+    }
+}
+
+#[test]
+fn sizeof_a_typedef_name_is_its_size() {
+    // `sizeof(uint)` parses as the size of an expression `uint`; the name is
+    // no variable but a typedef (the merge sort's `nextPowerOfTwo`).
+    let source = "typedef unsigned int uint;\n__global__ void bits(uint *o) { const uint W = sizeof(uint) * 8; o[0] = W; }";
+    let opts = TranspileOptions::default();
+    let out = common::compile(source, "bits", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("const W: u32 = 32u;"), "{}", out.wgsl);
+    // A variable of that name is still the variable.
+    let source =
+        "__global__ void bits(double *o, int n) { float uint = 1.0f; o[0] = sizeof(uint) + n; }";
+    let opts = TranspileOptions {
+        enable_f64: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "bits", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("4u"), "{}", out.wgsl);
+}
