@@ -162,8 +162,8 @@ pub(super) struct Builder<'o> {
     pub(super) nesting_refusals: u64,
     /// Macro expansions already lowered, by expanded text (see `expand_expr`).
     pub(super) expansions: HashMap<ExpansionKey, Expr>,
-    /// Statement macros' shapes (see `stmt_shapes.rs`); `None`: not reusable.
-    pub(super) stmt_shapes: HashMap<super::stmt_shapes::ShapeKey, Option<crate::ir::Stmt>>,
+    /// Statement macros' shapes by `stmt_shapes.rs`'s key; `None`: not reusable.
+    pub(super) stmt_shapes: HashMap<String, Option<crate::ir::Stmt>>,
 }
 
 /// Headers read for their macros only, reported once per file.

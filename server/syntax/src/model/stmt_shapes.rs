@@ -30,20 +30,8 @@ const MAX_ARGS: usize = 64;
 /// Shapes kept per build, at most.
 const MAX_SHAPES: usize = 1024;
 
-/// What a shape's lowering depends on besides the arguments.
-#[derive(Hash, PartialEq, Eq)]
-pub(super) struct ShapeKey {
-    /// The definition (by identity: a redefinition is a new shape).
-    def: usize,
-    /// The macros in force (the body may use others).
-    macro_hash: u64,
-    /// Casts and `sizeof` consult the types declared so far.
-    types: usize,
-    args: Vec<ArgClass>,
-}
-
 /// How one argument takes part in a shape.
-#[derive(Clone, Hash, PartialEq, Eq)]
+#[derive(Clone)]
 enum ArgClass {
     /// One number or `true`/`false`: a sentinel number.
     Literal,
@@ -139,12 +127,28 @@ impl Builder<'_> {
         if classes.iter().all(|c| matches!(c, ArgClass::Fixed(_))) {
             return None;
         }
-        let key = ShapeKey {
-            def: Arc::as_ptr(&def) as usize,
-            macro_hash: self.macro_hash,
-            types: self.model.types.structs.len() + self.model.types.aliases.len(),
-            args: classes.clone(),
-        };
+        // What the shape's lowering depends on besides the arguments: the
+        // definition (by identity: a redefinition is a new shape), the
+        // macros in force (the body may use others), the types declared so
+        // far (casts and `sizeof` consult them) and how each argument takes
+        // part (as a string, a line per argument: the builder's table holds no
+        // type of this room).
+        let mut key = format!(
+            "{:x}|{:x}|{}",
+            Arc::as_ptr(&def) as usize,
+            self.macro_hash,
+            self.model.types.structs.len() + self.model.types.aliases.len()
+        );
+        for class in &classes {
+            match class {
+                ArgClass::Literal => key.push_str("\nL"),
+                ArgClass::Name => key.push_str("\nN"),
+                ArgClass::Fixed(text) => {
+                    key.push_str("\nF:");
+                    key.push_str(text);
+                }
+            }
+        }
         let shape = match self.stmt_shapes.get(&key) {
             Some(known) => known.clone()?,
             None => {
