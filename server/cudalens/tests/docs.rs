@@ -217,9 +217,30 @@ fn keys(value: &serde_json::Value, out: &mut BTreeSet<String>) {
 fn documented_json_keys_are_emitted_and_every_key_is_documented() {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::write(dir.path().join("blob.cu"), b"\x7fELF\0binary").expect("write");
+    // A kernel launched from the file that includes it (`file`, `launched_in`).
+    std::fs::write(
+        dir.path().join("scale_kernel.cu"),
+        "__global__ void scale(float* a) { a[blockIdx.x * blockDim.x + threadIdx.x] *= 2.0f; }\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.path().join("scale.cu"),
+        "#include \"scale_kernel.cu\"\n#define BLOCK 16\nvoid run(float* a) { scale<<<64, BLOCK>>>(a); }\n",
+    )
+    .expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
-        .args(["check", "--format", "json", "examples", "tests/corpus"])
+        .args([
+            "check",
+            "--format",
+            "json",
+            "--nvcc",
+            "off",
+            "examples",
+            "tests/corpus",
+        ])
         .arg(dir.path().join("blob.cu"))
+        .arg(dir.path().join("scale_kernel.cu"))
+        .arg(dir.path().join("scale.cu"))
         .current_dir(repo_root())
         .output()
         .expect("run cudalens");
