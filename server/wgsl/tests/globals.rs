@@ -5,7 +5,6 @@
 mod common;
 
 use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
-use cudalens_wgsl::TranspileOptions;
 
 /// A 5-tap filter whose weights are an initialised `__constant__` array read
 /// in a device function, a `__device__` scale, an uninitialised `__constant__`
@@ -44,16 +43,7 @@ int main() { filter<<<4, 64>>>(0, 0, 256); }
 "#;
 
 fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
-    let opts = TranspileOptions {
-        source_name: Some("globals.cu".into()),
-        ..TranspileOptions::default()
-    };
-    common::compile(source, kernel, &opts).map_err(|d| {
-        d.iter()
-            .map(|d| d.message.clone())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    common::compile_as("globals.cu", source, kernel)
 }
 
 #[test]

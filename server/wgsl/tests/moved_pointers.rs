@@ -59,7 +59,7 @@ fn the_ranks_match_a_reference_on_the_adapter() {
     let (blocks, stride) = (3usize, 32usize);
     let n = blocks * 2 * stride;
     let keys: Vec<u32> = (0..n as u32)
-        .map(|i| (i * 2_654_435_761u32) >> 24)
+        .map(|i| i.wrapping_mul(2_654_435_761) >> 24)
         .collect();
     let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
     let bench = Benchmark::new(out.wgsl.clone(), iface, [blocks as u32, 1, 1], [64, 1, 1])

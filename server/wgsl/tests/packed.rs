@@ -8,7 +8,6 @@
 mod common;
 
 use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
-use cudalens_wgsl::TranspileOptions;
 
 const KERNEL: &str = r#"
 __global__ void bytes(const unsigned char *img, unsigned char *mask, short *delta,
@@ -26,16 +25,7 @@ int main() { bytes<<<2, 64>>>(0, 0, 0, 0, 0, 0, 100); }
 "#;
 
 fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
-    let opts = TranspileOptions {
-        source_name: Some("packed.cu".into()),
-        ..TranspileOptions::default()
-    };
-    common::compile(source, kernel, &opts).map_err(|d| {
-        d.iter()
-            .map(|d| d.message.clone())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    common::compile_as("packed.cu", source, kernel)
 }
 
 #[test]

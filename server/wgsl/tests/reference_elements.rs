@@ -88,7 +88,7 @@ fn the_sort_matches_a_reference_on_the_adapter() {
     let Some(runner) = guard.as_mut() else { return };
     let n = 256usize;
     let keys: Vec<u32> = (0..n as u32)
-        .map(|i| (i * 2_654_435_761u32) >> 20)
+        .map(|i| i.wrapping_mul(2_654_435_761) >> 20)
         .collect();
     let vals: Vec<u32> = (0..n as u32).collect();
     let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");

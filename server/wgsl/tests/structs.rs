@@ -4,8 +4,6 @@
 
 mod common;
 
-use cudalens_wgsl::TranspileOptions;
-
 /// A graph walk over a buffer of nodes, a distance through `->`, and a
 /// struct holding a vector (our own kernels).
 const STRUCTS: &str = r#"
@@ -41,16 +39,7 @@ __global__ void relax(Cell *c, Padded *q) {
 "#;
 
 fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
-    let opts = TranspileOptions {
-        source_name: Some("structs.cu".into()),
-        ..TranspileOptions::default()
-    };
-    common::compile(source, kernel, &opts).map_err(|d| {
-        d.iter()
-            .map(|d| d.message.clone())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    common::compile_as("structs.cu", source, kernel)
 }
 
 /// The struct declarations and the entry point's body.

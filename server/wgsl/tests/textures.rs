@@ -5,7 +5,7 @@
 mod common;
 
 use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
-use cudalens_wgsl::{BindingKind, TranspileOptions};
+use cudalens_wgsl::BindingKind;
 
 /// A gather through a texture object bound to linear memory, and a 2-D
 /// resampling through a sampled texture object (our own kernels).
@@ -45,16 +45,7 @@ __global__ void traced(float *out, int n) {
 "#;
 
 fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
-    let opts = TranspileOptions {
-        source_name: Some("textures.cu".into()),
-        ..TranspileOptions::default()
-    };
-    common::compile(source, kernel, &opts).map_err(|d| {
-        d.iter()
-            .map(|d| d.message.clone())
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
+    common::compile_as("textures.cu", source, kernel)
 }
 
 #[test]

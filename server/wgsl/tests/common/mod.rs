@@ -64,6 +64,21 @@ pub fn compile(
     transpile(&model, source, kernel, opts)
 }
 
+/// `kernel` of `source` transpiled with the default options as the file
+/// `name`; on failure, the diagnostics' messages, a line each.
+pub fn compile_as(name: &str, source: &str, kernel: &str) -> Result<TranspileOutput, String> {
+    let opts = TranspileOptions {
+        source_name: Some(name.into()),
+        ..TranspileOptions::default()
+    };
+    compile(source, kernel, &opts).map_err(|d| {
+        d.iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
 /// The suite file `stem` compiled (its kernel has the file's name).
 pub fn compile_suite(stem: &str) -> TranspileOutput {
     compile_suite_with(stem, &suite_options(stem))
