@@ -159,10 +159,21 @@ await step('a code lens shows the occupancy above the kernels', async () => {
 
 await step('the "Pad" quick fix pads tile and the saved file has it', async () => {
   // Clicking the problem puts the cursor on it; Ctrl+. lists its quick fixes.
-  await problems().filter({ hasText: '32-way' }).first().click();
-  await page.locator('.monaco-editor textarea').first().focus();
-  await page.keyboard.press('Control+.');
-  await page.locator('.action-widget .monaco-list-row', { hasText: 'Pad' }).first().waitFor();
+  // Asked twice at most: a Ctrl+. pressed while the editor is still taking
+  // focus after the click is sometimes lost (one CI run in three here).
+  const pad = page.locator('.action-widget .monaco-list-row', { hasText: 'Pad' }).first();
+  for (let attempt = 1; ; attempt++) {
+    await problems().filter({ hasText: '32-way' }).first().click();
+    await page.locator('.monaco-editor textarea').first().focus();
+    await page.keyboard.press('Control+.');
+    try {
+      await pad.waitFor({ timeout: attempt === 1 ? 20000 : 60000 });
+      break;
+    } catch (e) {
+      if (attempt === 2) throw e;
+      await page.keyboard.press('Escape');
+    }
+  }
   await page.screenshot({ path: join(results, '2-quick-fix.png') });
   // The README's picture: the problem, its quick fix, the code lenses.
   if (process.env.CUDALENS_UPDATE_SCREENSHOT === '1') {
