@@ -30,7 +30,9 @@ fn main() {
     let t0 = Instant::now();
     let mut doc = document::Document::new(text, 1);
     let t1 = Instant::now();
-    let mut caches = (ModelCache::default(), AnalysisCache::default());
+    // Headers parsed ahead on other threads, as the language server does.
+    let store = cudalens_syntax::model::headers::HeaderStore::for_editor();
+    let mut caches = (ModelCache::sharing(store), AnalysisCache::default());
     let mut prev = build_model_cached(doc.text(), doc.syntax(), &opts, &mut caches.0);
     let t2 = Instant::now();
     analyze_cached(&prev, doc.text(), &config, &mut caches.1);

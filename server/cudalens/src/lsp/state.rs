@@ -126,7 +126,7 @@ impl ServerState {
             output,
             docs: DashMap::new(),
             open_texts: Arc::new(DashMap::new()),
-            headers: HeaderStore::new(),
+            headers: HeaderStore::for_editor(),
             text_changed_at: DashMap::new(),
             text_clock: std::sync::atomic::AtomicU64::new(0),
             settings: RwLock::new(Arc::new(Settings::default())),

@@ -13,7 +13,8 @@ use super::builder::{
     BuildOptions, Builder, Cx, DEFAULT_CUDA_ARCH, ExpandedRegion, IncludeSite,
     MAX_FULL_HEADER_BYTES, MAX_NESTING, MacroOnlyHeaders, MissingInclude, Preamble, Template,
 };
-use super::headers::{HeaderStore, ParsedHeader};
+use super::header_bodies::{self, Plan};
+use super::headers::{HeaderStore, HeaderToParse, ParsedHeader};
 use super::{
     ExecSpace, FileModel, Function, Include, LaunchBounds, Param, TemplateParam, TemplateParamKind,
 };
@@ -26,7 +27,7 @@ use crate::preprocess::include::find_include;
 use crate::preprocess::lex::tokenize;
 use crate::preprocess::macros::{MacroDef, MacroTable};
 use crate::preprocess::predefined::{is_toolkit_header, predefined};
-use crate::preprocess::scan::Directive;
+use crate::preprocess::scan::{self, Directive};
 use crate::span::{Severity, Span, SyntaxDiagnostic};
 use crate::syntax_trees::SyntaxTrees;
 use crate::types::normalize_base;
@@ -41,6 +42,9 @@ pub struct ModelCache {
     /// Parsed headers; shared with other documents and files when made by
     /// [`ModelCache::sharing`].
     headers: Arc<HeaderStore>,
+    /// Which header function bodies the builds leave out (see
+    /// `header_bodies.rs`); made again when an edit names one of them.
+    plan: Option<Plan>,
     /// Launch sites by caller fingerprint (see `launch::resolve_launches`).
     launches: super::launch::LaunchCache,
     /// The state after the file's leading directives (see [`Preamble`]).
@@ -73,6 +77,110 @@ pub fn build_model_cached(
     opts: &BuildOptions,
     cache: &mut ModelCache,
 ) -> FileModel {
+    let plan = match cache.plan.take() {
+        Some(plan) if plan.still_holds_for(src) => plan,
+        _ => {
+            // A new plan: the headers are read again under it.
+            cache.preamble = None;
+            if tree.is_none() || !cache.headers.plans_bodies() {
+                Plan::off()
+            } else {
+                let (plan, mut headers) = plan_header_bodies(src, opts, &cache.headers);
+                // What a build reads fully, about (it reads the rest for macros).
+                let mut bytes = 0;
+                headers.retain(|h| {
+                    bytes += h.text.len();
+                    bytes <= MAX_FULL_HEADER_BYTES
+                });
+                cache.headers.prefetch(headers);
+                plan
+            }
+        }
+    };
+    let (model, missed) = build_with_plan(src, tree, opts, cache, plan.clone());
+    if !missed {
+        cache.plan = Some(plan);
+        return model;
+    }
+    // The build read a header fully that the plan's reading of the
+    // `#include`s did not reach (a computed include, say): read every body.
+    cache.preamble = None;
+    cache.plan = Some(Plan::off());
+    build_with_plan(src, tree, opts, cache, Plan::off()).0
+}
+
+/// Header text the plan of `header_bodies.rs` is made over at most; a file
+/// that can reach more (CUTLASS's examples reach 5 to 23 MB) reads most of
+/// it for macros only anyway, and gets no plan.
+const MAX_PLANNED_HEADER_BYTES: usize = 2 * MAX_FULL_HEADER_BYTES;
+
+/// The plan of `header_bodies.rs` for `src`, made over every header its
+/// `#include`s can reach in whatever branch they stand, and those headers
+/// in the order a build would first read them.
+fn plan_header_bodies(
+    src: &str,
+    opts: &BuildOptions,
+    store: &HeaderStore,
+) -> (Plan, Vec<HeaderToParse>) {
+    // Pushed last first, so the stack gives them in the order written.
+    let push_includes = |text: &str, from: Option<&Path>, stack: &mut Vec<_>| {
+        let at = stack.len();
+        for line in scan::lines(text).into_iter().filter(|l| l.directive) {
+            if let Directive::Include { written, system } = scan::directive(line.range.text(text)) {
+                stack.push((from.map(Path::to_path_buf), written, system));
+            }
+        }
+        stack[at..].reverse();
+    };
+    let mut stack: Vec<(Option<PathBuf>, String, bool)> = Vec::new();
+    push_includes(src, None, &mut stack);
+    let mut seen = HashSet::new();
+    let mut headers = Vec::new();
+    let mut outlines = Vec::new();
+    let mut bytes = 0;
+    while let Some((from, written, system)) = stack.pop() {
+        let dir = (!system)
+            .then(|| from.as_deref().or(opts.path).and_then(Path::parent))
+            .flatten();
+        let Some(path) = find_include(&written, dir, &opts.flags.include_dirs, opts.provider)
+        else {
+            continue;
+        };
+        if opts.path == Some(path.as_path()) || !seen.insert(path.clone()) {
+            continue;
+        }
+        let Some(text) = opts.provider.read(&path) else {
+            continue;
+        };
+        bytes += text.len();
+        if bytes > MAX_PLANNED_HEADER_BYTES {
+            return (Plan::off(), Vec::new());
+        }
+        let hash = hash_parts(&[text.as_bytes()]);
+        push_includes(&text, Some(&path), &mut stack);
+        outlines.push((path.clone(), hash, store.outline(&path, hash, &text)));
+        headers.push(HeaderToParse {
+            path,
+            hash,
+            text,
+            excluded: Arc::from([]),
+        });
+    }
+    let plan = header_bodies::plan(&header_bodies::outline(src), &outlines);
+    for h in &mut headers {
+        h.excluded = plan.excluded(&h.path, h.hash).unwrap_or_default();
+    }
+    (plan, headers)
+}
+
+/// One build under `plan`; also says whether the plan missed a header.
+fn build_with_plan(
+    src: &str,
+    tree: Option<&SyntaxTrees>,
+    opts: &BuildOptions,
+    cache: &mut ModelCache,
+    plan: Plan,
+) -> (FileModel, bool) {
     let mut b = Builder {
         opts,
         model: FileModel::default(),
@@ -100,6 +208,8 @@ pub fn build_model_cached(
         new_functions: fingerprint::map_with_capacity(cache.functions.len()),
         old_regions: std::mem::take(&mut cache.regions),
         new_regions: FingerprintMap::default(),
+        plan,
+        plan_missed: false,
     };
     b.predefine();
     let Some(tree) = tree else {
@@ -112,13 +222,14 @@ pub fn build_model_cached(
                 crate::document::MAX_PARSE_BYTES / (1024 * 1024)
             ),
         });
-        return b.model;
+        return (b.model, false);
     };
     let cx = Cx {
         src,
         file: None,
         origin: None,
         map: None,
+        skipped: &[],
     };
     let top_level = tree.top_level();
     let broken_root = tree.root_is_broken();
@@ -163,7 +274,7 @@ pub fn build_model_cached(
     super::launch::resolve_launches(&mut b.model, &mut cache.launches);
     cache.functions = b.new_functions;
     cache.regions = b.new_regions;
-    b.model
+    (b.model, b.plan_missed)
 }
 
 /// How many top-level nodes make the file's preamble: everything up to its
@@ -739,7 +850,11 @@ impl<'o> Builder<'o> {
         self.include_stack.push(path.clone());
         if self.full_header_bytes + text.len() <= MAX_FULL_HEADER_BYTES {
             self.full_header_bytes += text.len();
-            let parsed = self.store.parsed(&path, hash, &text);
+            let excluded = self.plan.excluded(&path, hash).unwrap_or_else(|_| {
+                self.plan_missed = true;
+                Arc::from([])
+            });
+            let parsed = self.store.parsed(&path, hash, &text, &excluded);
             self.read_header_fully(&path, &parsed);
         } else {
             self.macro_only.count += 1;
@@ -764,6 +879,7 @@ impl<'o> Builder<'o> {
             file: Some(path),
             origin: None,
             map: None,
+            skipped: &parsed.excluded,
         };
         self.items(&hcx, tree.root_node(), None);
     }
@@ -803,6 +919,8 @@ impl<'o> Builder<'o> {
             Some(t) if !t.direct => cx.text(t.header),
             _ => "",
         };
+        // A body left out of the tree keeps its text: the key says so.
+        let skipped = field!(node, "body").is_some_and(|b| cx.is_skipped(b));
         let key = hash_parts(&[
             cx.file
                 .map_or(&b""[..], |f| f.as_os_str().as_encoded_bytes()),
@@ -810,6 +928,7 @@ impl<'o> Builder<'o> {
             &self.macro_hash.to_le_bytes(),
             params_apart.as_bytes(),
             &cx.map.map_or(0, |m| m.key).to_le_bytes(),
+            &[u8::from(skipped)],
         ]);
         // Lowered from the source, or from an item's preprocessed text whose
         // source is part of the key (then it moves with that source); not
@@ -956,7 +1075,9 @@ impl<'o> Builder<'o> {
         let params = field!(fdecl, "parameters")
             .map(|p| self.params(cx, p))
             .unwrap_or_default();
-        let body = field!(node, "body").map(|b| self.stmt(cx, b));
+        let body = field!(node, "body")
+            .filter(|b| !cx.is_skipped(*b))
+            .map(|b| self.stmt(cx, b));
         let decl_start = children
             .iter()
             .find(|c| c.kind() != "comment")

@@ -90,6 +90,9 @@ pub(super) struct Cx<'s> {
     /// Set while lowering an item's preprocessed text (see `region.rs`):
     /// spans go through it back to the source.
     pub map: Option<&'s SourceMap>,
+    /// The interiors of the function bodies left out of a header's tree
+    /// (see `header_bodies.rs`), in order.
+    pub skipped: &'s [std::ops::Range<usize>],
 }
 
 impl Cx<'_> {
@@ -107,6 +110,15 @@ impl Cx<'_> {
             (None, Some(map)) => map.span(n.byte_range()),
             (None, None) => n.byte_range().into(),
         }
+    }
+
+    /// `body` is a function body left out of the tree (its function is
+    /// modelled as a declaration).
+    pub fn is_skipped(&self, body: Node) -> bool {
+        let start = body.start_byte() + 1;
+        self.skipped
+            .binary_search_by_key(&start, |r| r.start)
+            .is_ok()
     }
 
     /// The text is the source as written (not a macro expansion or an
@@ -164,6 +176,10 @@ pub(super) struct Builder<'o> {
     pub(super) expansions: HashMap<ExpansionKey, Expr>,
     /// Statement macros' shapes by `stmt_shapes.rs`'s key; `None`: not reusable.
     pub(super) stmt_shapes: HashMap<String, Option<crate::ir::Stmt>>,
+    /// Which header function bodies are left out (see `header_bodies.rs`).
+    pub(super) plan: super::header_bodies::Plan,
+    /// A header was read fully that the plan was not made over.
+    pub(super) plan_missed: bool,
 }
 
 /// Headers read for their macros only, reported once per file.

@@ -11,12 +11,15 @@
 //! keeps trees for a bounded amount of header text; beyond it a build parses
 //! a header for itself and drops the tree when it finishes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 
 use tree_sitter::Tree;
 
+use super::header_bodies::{Outline, outline};
+use crate::fingerprint::hash_parts;
 use crate::preprocess::scan::{self, Directive};
 use crate::span::Span;
 
@@ -28,6 +31,8 @@ const MAX_KEPT_TREE_TEXT: usize = 4 * 1024 * 1024;
 pub struct ParsedHeader {
     pub text: Arc<str>,
     pub tree: Option<Tree>,
+    /// The function bodies left out of the tree (see `header_bodies.rs`).
+    pub excluded: Arc<[Range<usize>]>,
 }
 
 /// A header's directives, each with its line's span, in order.
@@ -35,52 +40,194 @@ pub type Directives = Arc<[(Span, Directive)]>;
 
 #[derive(Default)]
 struct Entries {
-    /// By path: the hash of the text, and the parsed header.
+    /// By path: the hash of the text and of the bodies left out, and the
+    /// parsed header.
     trees: HashMap<PathBuf, (u64, Arc<ParsedHeader>)>,
     tree_text_bytes: usize,
     directives: HashMap<PathBuf, (u64, Directives, Option<String>)>,
+    outlines: HashMap<PathBuf, (u64, Arc<Outline>)>,
+    /// Headers waiting for a prefetching thread, the last needed at the end
+    /// (see [`HeaderStore::prefetch`]).
+    pending: Vec<HeaderToParse>,
+    /// Headers a prefetching thread is parsing now.
+    parsing: HashSet<PathBuf>,
+    /// Headers prefetched and not yet asked for, with their keys.
+    ready: HashMap<PathBuf, (u64, Arc<ParsedHeader>)>,
+}
+
+/// A header a build is about to read fully: its path, the hash of its text,
+/// the text, and the bodies its plan leaves out.
+pub struct HeaderToParse {
+    pub path: PathBuf,
+    pub hash: u64,
+    pub text: Arc<str>,
+    pub excluded: Arc<[Range<usize>]>,
 }
 
 /// See the module documentation. Cheap to share (`Arc`); thread-safe.
 #[derive(Default)]
 pub struct HeaderStore {
     entries: Mutex<Entries>,
+    /// Signalled when a prefetching thread finishes a header.
+    finished: Condvar,
+    /// Threads that parse a build's headers ahead of it, at most.
+    prefetchers: usize,
+    /// Builds leave out the header function bodies their file never
+    /// reaches (see `header_bodies.rs`).
+    plans_bodies: bool,
 }
 
 impl HeaderStore {
+    /// A store for many files (`check`): every header is parsed whole,
+    /// once, and its tree serves every file that includes it.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
 
-    /// The parsed header for `text` at `path`, parsing it on first use.
-    pub fn parsed(&self, path: &Path, hash: u64, text: &Arc<str>) -> Arc<ParsedHeader> {
-        if let Ok(entries) = self.entries.lock()
-            && let Some((h, parsed)) = entries.trees.get(path)
-            && *h == hash
-        {
-            return parsed.clone();
+    /// A store for the language server, where an open waits for one file:
+    /// its builds leave out the header function bodies the file never
+    /// reaches (`header_bodies.rs`) and hand the headers they will read to
+    /// other threads first.
+    pub fn for_editor() -> Arc<Self> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Arc::new(HeaderStore {
+            prefetchers: cores.saturating_sub(1).min(MAX_PREFETCHERS),
+            plans_bodies: true,
+            ..Self::default()
+        })
+    }
+
+    /// Whether builds leave out the bodies their file never reaches;
+    /// `CUDALENS_HEADER_BODIES=all` or `=planned` overrides it (to compare
+    /// the two).
+    pub fn plans_bodies(&self) -> bool {
+        static FORCED: std::sync::OnceLock<Option<bool>> = std::sync::OnceLock::new();
+        let forced =
+            FORCED.get_or_init(
+                || match std::env::var("CUDALENS_HEADER_BODIES").as_deref() {
+                    Ok("all") => Some(false),
+                    Ok("planned") => Some(true),
+                    _ => None,
+                },
+            );
+        forced.unwrap_or(self.plans_bodies)
+    }
+
+    /// Parses `headers` (in the order a build reads them) on other threads,
+    /// from the last: the build takes them from the first, parsing itself
+    /// any no thread has started, so the two meet in the middle. Replaces
+    /// what an earlier call left waiting.
+    pub fn prefetch(self: &Arc<Self>, headers: Vec<HeaderToParse>) {
+        if self.prefetchers == 0 || headers.is_empty() {
+            return;
         }
-        // Parsed outside the lock: other builds go on meanwhile.
-        let tree = if text.len() <= crate::document::MAX_PARSE_BYTES {
-            crate::document::parse(&mut crate::document::cuda_parser(), text, None)
-        } else {
-            None
+        let Ok(mut entries) = self.entries.lock() else {
+            return;
         };
-        let parsed = Arc::new(ParsedHeader {
-            text: text.clone(),
-            tree,
-        });
+        let e = &mut *entries;
+        e.ready.clear();
+        e.pending = headers
+            .into_iter()
+            .filter(|h| {
+                let key = tree_key(h.hash, &h.excluded);
+                e.trees.get(&h.path).is_none_or(|(k, _)| *k != key)
+            })
+            .collect();
+        let threads = self.prefetchers.min(e.pending.len());
+        drop(entries);
+        for _ in 0..threads {
+            let store = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name("cudalens-headers".into())
+                .spawn(move || store.prefetch_worker());
+            if spawned.is_err() {
+                break;
+            }
+        }
+    }
+
+    fn prefetch_worker(&self) {
+        loop {
+            let job = {
+                let Ok(mut entries) = self.entries.lock() else {
+                    return;
+                };
+                let Some(job) = entries.pending.pop() else {
+                    return;
+                };
+                entries.parsing.insert(job.path.clone());
+                job
+            };
+            let parsed = parse_header(&job.text, &job.excluded);
+            let key = tree_key(job.hash, &job.excluded);
+            if let Ok(mut entries) = self.entries.lock() {
+                entries.parsing.remove(&job.path);
+                entries.ready.insert(job.path, (key, parsed));
+            }
+            self.finished.notify_all();
+        }
+    }
+
+    /// The parsed header for `text` at `path` with the bodies `excluded`
+    /// left out, parsing it on first use.
+    pub fn parsed(
+        &self,
+        path: &Path,
+        hash: u64,
+        text: &Arc<str>,
+        excluded: &Arc<[Range<usize>]>,
+    ) -> Arc<ParsedHeader> {
+        let key = tree_key(hash, excluded);
+        let Ok(mut entries) = self.entries.lock() else {
+            return parse_header(text, excluded);
+        };
+        // Kept from an earlier build, prefetched, being prefetched (wait
+        // for it), or waiting for a thread (parse it here instead).
+        loop {
+            if let Some((k, parsed)) = entries.trees.get(path)
+                && *k == key
+            {
+                return parsed.clone();
+            }
+            if let Some((k, parsed)) = entries.ready.remove(path)
+                && k == key
+            {
+                keep(&mut entries, path, key, &parsed);
+                return parsed;
+            }
+            if !entries.parsing.contains(path) {
+                break;
+            }
+            entries = match self.finished.wait(entries) {
+                Ok(e) => e,
+                Err(_) => return parse_header(text, excluded),
+            };
+        }
+        entries.pending.retain(|h| h.path != path);
+        drop(entries);
+        // Parsed outside the lock: other builds go on meanwhile.
+        let parsed = parse_header(text, excluded);
         if let Ok(mut entries) = self.entries.lock() {
-            let e = &mut *entries;
-            if let Some((_, old)) = e.trees.remove(path) {
-                e.tree_text_bytes -= old.text.len();
-            }
-            if e.tree_text_bytes + text.len() <= MAX_KEPT_TREE_TEXT {
-                e.tree_text_bytes += text.len();
-                e.trees.insert(path.to_path_buf(), (hash, parsed.clone()));
-            }
+            keep(&mut entries, path, key, &parsed);
         }
         parsed
+    }
+
+    /// The outline of `text` at `path` (see `header_bodies.rs`), made on first use.
+    pub fn outline(&self, path: &Path, hash: u64, text: &str) -> Arc<Outline> {
+        if let Ok(entries) = self.entries.lock()
+            && let Some((h, o)) = entries.outlines.get(path)
+            && *h == hash
+        {
+            return o.clone();
+        }
+        let made = Arc::new(outline(text));
+        if let Ok(mut entries) = self.entries.lock() {
+            entries
+                .outlines
+                .insert(path.to_path_buf(), (hash, made.clone()));
+        }
+        made
     }
 
     /// The directives of `text` at `path`, read on first use, and the
@@ -106,6 +253,81 @@ impl HeaderStore {
         }
         (found, guard)
     }
+}
+
+/// Threads that prefetch headers, at most (a build reads them in order,
+/// so more rarely help).
+const MAX_PREFETCHERS: usize = 3;
+
+/// What a parsed header is kept under: its text and the bodies left out.
+fn tree_key(hash: u64, excluded: &[Range<usize>]) -> u64 {
+    let ranges: Vec<u8> = excluded
+        .iter()
+        .flat_map(|r| [r.start.to_le_bytes(), r.end.to_le_bytes()])
+        .flatten()
+        .collect();
+    hash_parts(&[&hash.to_le_bytes(), &ranges])
+}
+
+/// Keeps `parsed` for later builds while the budget of kept text lasts.
+fn keep(e: &mut Entries, path: &Path, key: u64, parsed: &Arc<ParsedHeader>) {
+    if let Some((_, old)) = e.trees.remove(path) {
+        e.tree_text_bytes -= old.text.len();
+    }
+    if e.tree_text_bytes + parsed.text.len() <= MAX_KEPT_TREE_TEXT {
+        e.tree_text_bytes += parsed.text.len();
+        e.trees.insert(path.to_path_buf(), (key, parsed.clone()));
+    }
+}
+
+/// Parses a header (too large ones get no tree).
+fn parse_header(text: &Arc<str>, excluded: &Arc<[Range<usize>]>) -> Arc<ParsedHeader> {
+    let tree = if text.len() <= crate::document::MAX_PARSE_BYTES {
+        parse_leaving_out(text, excluded)
+    } else {
+        None
+    };
+    Arc::new(ParsedHeader {
+        text: text.clone(),
+        tree,
+        excluded: excluded.clone(),
+    })
+}
+
+/// Parses `text` without the bytes of `excluded` (sorted, disjoint): the
+/// tree's offsets are the text's, and a body left out reads as `{}`.
+fn parse_leaving_out(text: &Arc<str>, excluded: &[Range<usize>]) -> Option<Tree> {
+    let mut parser = crate::document::cuda_parser();
+    if !excluded.is_empty() {
+        let lines = crate::line_table::LineTable::new(text.clone());
+        let point = |offset: usize| {
+            let row = lines.line_of(offset);
+            tree_sitter::Point {
+                row,
+                column: offset - lines.line_start(row),
+            }
+        };
+        let mut included = Vec::with_capacity(excluded.len() + 1);
+        let mut from = 0;
+        for r in excluded
+            .iter()
+            .chain(std::iter::once(&(text.len()..text.len())))
+        {
+            if r.start > from {
+                included.push(tree_sitter::Range {
+                    start_byte: from,
+                    end_byte: r.start,
+                    start_point: point(from),
+                    end_point: point(r.start),
+                });
+            }
+            from = r.end;
+        }
+        if parser.set_included_ranges(&included).is_err() {
+            parser = crate::document::cuda_parser();
+        }
+    }
+    crate::document::parse(&mut parser, text, None)
 }
 
 /// The macro of a classic include guard: the file is `#ifndef G` /

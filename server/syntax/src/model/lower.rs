@@ -377,6 +377,7 @@ impl Builder<'_> {
                     file: cx.file,
                     origin: Some(span),
                     map: None,
+                    skipped: &[],
                 };
                 self.expr(&ecx, e)
             }
@@ -413,6 +414,7 @@ impl Builder<'_> {
                     file: cx.file,
                     origin: Some(span),
                     map: None,
+                    skipped: &[],
                 };
                 let mut stmts = self.stmt_list(&ecx, b);
                 stmts.retain(|s| s.kind != StmtKind::Empty);

@@ -15,6 +15,7 @@ macro_rules! field {
 
 mod build;
 mod builder;
+pub mod header_bodies;
 pub mod headers;
 mod launch;
 mod lower;

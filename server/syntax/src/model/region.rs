@@ -287,6 +287,7 @@ impl Builder<'_> {
             file: cx.file,
             origin: None,
             map: Some(&expanded.map),
+            skipped: &[],
         };
         let root = expanded.tree.root_node();
         let mut c = root.walk();

@@ -1,0 +1,785 @@
+//! Which function bodies in a file's headers its build can leave unparsed.
+//!
+//! Opening a file of ggml's CUDA backend reads about 0.9 MB of headers, and
+//! parsing them with tree-sitter was two thirds of the open. Most of that
+//! text is the bodies of functions the file never reaches (the kernels of
+//! other files and their helpers). So before the headers are parsed, a
+//! lexical pass ([`outline`]) finds in every header the file can reach the
+//! function bodies at file and namespace scope, with the identifiers in
+//! them, and [`plan`] keeps every body whose function's name can be reached
+//! from the identifiers of the main file, of the headers' declarations,
+//! struct bodies and macros, and of the bodies kept so far. The others are
+//! left out of the parse (tree-sitter's included ranges: offsets stay those
+//! of the file) and their functions are modelled as declarations.
+//!
+//! Each step over-approximates what can be reached (every `#include`
+//! whichever branch it stands in, every identifier whatever it names, every
+//! overload of a name), and a body is always kept when the pass cannot be
+//! sure of it: a directive inside it, an operator, a name that is a macro,
+//! token pasting that could build its name, braces that do not balance. So
+//! the model of the main file is the one a full parse gives (the tests and
+//! the conformance runs compare the two).
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::preprocess::lex::{TokKind, tokenize};
+use crate::preprocess::scan::{self, Directive};
+
+/// What the pass found in one file.
+#[derive(Debug, Default)]
+pub struct Outline {
+    /// Function bodies at file or namespace scope, in order.
+    bodies: Vec<Body>,
+    /// Identifiers outside those bodies and their signatures: declarations,
+    /// struct bodies, initialisers, directives.
+    roots: Vec<Box<str>>,
+    /// Names of the macros the file defines.
+    macros: Vec<Box<str>>,
+    /// What `##` in the file's macros can glue names from.
+    pastes: Pastes,
+}
+
+/// A function body at file or namespace scope.
+#[derive(Debug)]
+struct Body {
+    /// Each identifier written just before a `(` of the signature (the
+    /// function's name among them: `Foo::bar(` gives `bar`, a constructor
+    /// with an initialiser list gives its members too).
+    names: Vec<Box<str>>,
+    /// The bytes between the braces.
+    interior: Range<usize>,
+    /// The identifiers of the signature and the body.
+    idents: Vec<Box<str>>,
+    /// Never left out: an operator, or a directive inside.
+    keep: bool,
+}
+
+/// Identifier parts `##` glues to macro arguments: a name built from them
+/// can be any that starts with a prefix or ends with a suffix.
+#[derive(Debug, Default)]
+struct Pastes {
+    prefixes: Vec<Box<str>>,
+    suffixes: Vec<Box<str>>,
+    /// Two arguments glued together: any name can come out.
+    any: bool,
+}
+
+impl Outline {
+    pub fn body_bytes(&self) -> usize {
+        self.bodies.iter().map(|b| b.interior.len()).sum()
+    }
+
+    /// Every identifier of the file, for the main file: whatever it names
+    /// is reached.
+    fn all_idents(&self) -> impl Iterator<Item = &str> {
+        self.roots
+            .iter()
+            .chain(
+                self.bodies
+                    .iter()
+                    .flat_map(|b| b.idents.iter().chain(&b.names)),
+            )
+            .map(|s| &**s)
+    }
+}
+
+/// The interiors of the bodies left out of one header, in order.
+pub type Excluded = Arc<[Range<usize>]>;
+
+/// The bodies a build leaves out, by header.
+#[derive(Debug, Default, Clone)]
+pub struct Plan {
+    /// Off: every body is parsed (no plan could be made, or the last one
+    /// missed a header the build read).
+    active: bool,
+    /// Each header the plan was made over: the hash of its text then and
+    /// the interiors of its bodies left out, in order.
+    headers: HashMap<PathBuf, (u64, Excluded)>,
+    /// The names of the functions left out: the plan holds while the main
+    /// file names none of them (see [`Plan::still_holds_for`]).
+    skipped_names: Arc<HashSet<Box<str>>>,
+}
+
+/// The header a build reads is not one the plan was made over (or its
+/// text changed since): the plan cannot vouch for the bodies it left out.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Unplanned;
+
+impl Plan {
+    /// A plan that leaves nothing out.
+    pub fn off() -> Plan {
+        Plan::default()
+    }
+
+    /// The interiors of the bodies of `header` (whose text hashes to
+    /// `hash`) to leave out, in order.
+    pub fn excluded(&self, header: &std::path::Path, hash: u64) -> Result<Excluded, Unplanned> {
+        if !self.active {
+            return Ok(Arc::from([]));
+        }
+        match self.headers.get(header) {
+            Some((h, ranges)) if *h == hash => Ok(ranges.clone()),
+            _ => Err(Unplanned),
+        }
+    }
+
+    /// The main file's text `main` names no function this plan left out
+    /// (after an edit: else the headers are read again with a new plan).
+    pub fn still_holds_for(&self, main: &str) -> bool {
+        if self.skipped_names.is_empty() {
+            return true;
+        }
+        let mut holds = true;
+        scan_idents(main, |id| holds &= !self.skipped_names.contains(id));
+        holds
+    }
+
+    /// How many bodies, and how many bytes of text, it leaves out.
+    pub fn left_out(&self) -> (usize, usize) {
+        let ranges = || self.headers.values().flat_map(|(_, r)| r.iter());
+        (ranges().count(), ranges().map(|r| r.len()).sum())
+    }
+}
+
+/// The plan for a main file outlined as `main` whose reachable headers are
+/// `headers`.
+pub fn plan(main: &Outline, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
+    let all = || std::iter::once(main).chain(headers.iter().map(|(_, _, o)| &**o));
+    if all().any(|o| o.pastes.any) {
+        return Plan::off();
+    }
+    let macros: HashSet<&str> = all().flat_map(|o| o.macros.iter().map(|m| &**m)).collect();
+    let prefixes: Vec<&str> = all()
+        .flat_map(|o| o.pastes.prefixes.iter().map(|m| &**m))
+        .collect();
+    let suffixes: Vec<&str> = all()
+        .flat_map(|o| o.pastes.suffixes.iter().map(|m| &**m))
+        .collect();
+    let pasted = |name: &str| {
+        prefixes.iter().any(|p| name.starts_with(p)) || suffixes.iter().any(|s| name.ends_with(s))
+    };
+    // Which bodies are kept, and the names whose bodies are waiting.
+    let mut kept: Vec<Vec<bool>> = Vec::with_capacity(headers.len());
+    let mut by_name: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+    let mut reached: HashSet<&str> = main.all_idents().collect();
+    let mut work: Vec<&str> = Vec::new();
+    for (h, (_, _, outline)) in headers.iter().enumerate() {
+        reached.extend(outline.roots.iter().map(|s| &**s));
+        let mut flags = Vec::with_capacity(outline.bodies.len());
+        for (i, body) in outline.bodies.iter().enumerate() {
+            let keep = body.keep
+                || body.names.is_empty()
+                || body
+                    .names
+                    .iter()
+                    .any(|n| macros.contains(&**n) || pasted(n));
+            if keep {
+                work.extend(body.idents.iter().map(|s| &**s));
+            } else {
+                for n in &body.names {
+                    by_name.entry(n).or_default().push((h, i));
+                }
+            }
+            flags.push(keep);
+        }
+        kept.push(flags);
+    }
+    work.extend(reached.iter().copied());
+    while let Some(name) = work.pop() {
+        reached.insert(name);
+        let Some(bodies) = by_name.remove(name) else {
+            continue;
+        };
+        for (h, i) in bodies {
+            if !kept[h][i] {
+                kept[h][i] = true;
+                let body = &headers[h].2.bodies[i];
+                work.extend(
+                    body.idents
+                        .iter()
+                        .map(|s| &**s)
+                        .filter(|s| !reached.contains(s)),
+                );
+            }
+        }
+    }
+    let mut out = Plan {
+        active: true,
+        ..Plan::default()
+    };
+    let mut skipped = HashSet::new();
+    for ((path, hash, outline), flags) in headers.iter().zip(&kept) {
+        let ranges: Vec<Range<usize>> = outline
+            .bodies
+            .iter()
+            .zip(flags)
+            .filter(|(_, kept)| !**kept)
+            .map(|(b, _)| {
+                skipped.extend(b.names.iter().cloned());
+                b.interior.clone()
+            })
+            .collect();
+        out.headers.insert(path.clone(), (*hash, ranges.into()));
+    }
+    out.skipped_names = Arc::new(skipped);
+    out
+}
+
+/// Calls `f` with each identifier of `text` outside comments and literals.
+fn scan_idents<'t>(text: &'t str, mut f: impl FnMut(&'t str)) {
+    let mut lexer = Lexer::new(text);
+    while let Some(tok) = lexer.next_token() {
+        if let Tok::Ident(id) = tok {
+            f(id);
+        }
+    }
+}
+
+/// Outlines one file's text (see the module documentation).
+pub fn outline(text: &str) -> Outline {
+    let mut out = Outline::default();
+    let mut roots: HashSet<&str> = HashSet::new();
+    let mut macros: HashSet<&str> = HashSet::new();
+    // Open braces: the body being outlined is the innermost `Body`.
+    let mut braces: Vec<Brace> = Vec::new();
+    let mut stmt = Statement::default();
+    // The body being read: its start, depth and identifiers.
+    let mut body: Option<(usize, usize, HashSet<&str>, bool)> = None;
+    let mut balanced = true;
+    let mut lexer = Lexer::new(text);
+    while let Some(tok) = lexer.next_token() {
+        if let Some((_, depth, idents, keep)) = &mut body {
+            match tok {
+                Tok::Ident(id) => {
+                    idents.insert(id);
+                }
+                Tok::Directive(line) => {
+                    *keep = true;
+                    directive(line, &mut roots, &mut macros, &mut out.pastes);
+                }
+                Tok::Punct(b'{', _) => *depth += 1,
+                Tok::Punct(b'}', at) => {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        let (start, _, idents, keep) = body.take().unwrap_or_default();
+                        let mut all = std::mem::take(&mut stmt.idents);
+                        all.extend(idents);
+                        out.bodies.push(Body {
+                            names: stmt.names.drain(..).map(Box::from).collect(),
+                            interior: start..at,
+                            idents: all.into_iter().map(Box::from).collect(),
+                            keep: keep || stmt.operator,
+                        });
+                        stmt = Statement::default();
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let scope = braces.last().is_none_or(|b| *b == Brace::Scope);
+        match tok {
+            Tok::Directive(line) => directive(line, &mut roots, &mut macros, &mut out.pastes),
+            Tok::Ident(id) if scope => stmt.ident(id),
+            Tok::Ident(id) => {
+                roots.insert(id);
+            }
+            Tok::Punct(b'{', at) if scope => match stmt.opens() {
+                Brace::Body => body = Some((at + 1, 1, HashSet::new(), false)),
+                kind => {
+                    roots.extend(stmt.idents.drain());
+                    stmt = Statement::default();
+                    braces.push(kind);
+                }
+            },
+            Tok::Punct(b'{', _) => braces.push(Brace::Other),
+            Tok::Punct(b'}', _) => {
+                roots.extend(stmt.idents.drain());
+                stmt = Statement::default();
+                if braces.pop().is_none() {
+                    balanced = false;
+                }
+            }
+            Tok::Punct(c, _) if scope => stmt.punct(c, &mut roots),
+            Tok::Punct(..) | Tok::Other => {
+                if scope {
+                    stmt.last_ident = None;
+                }
+            }
+        }
+    }
+    roots.extend(stmt.idents.drain());
+    let unclosed = body.is_some();
+    if let Some((_, _, idents, _)) = body.take() {
+        roots.extend(idents);
+    }
+    let mut owned: Vec<Box<str>> = Vec::new();
+    if !braces.is_empty() || !balanced || unclosed {
+        // Braces that only balance across `#if` branches: nothing is left
+        // out of this file, and everything in it is reached.
+        for b in out.bodies.drain(..) {
+            owned.extend(b.idents);
+        }
+    }
+    owned.extend(roots.into_iter().map(Box::from));
+    out.roots = owned;
+    out.macros = macros.into_iter().map(Box::from).collect();
+    out
+}
+
+/// What an open brace at file or namespace scope opens.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Brace {
+    /// A namespace or `extern "C"` block: functions inside are outlined.
+    Scope,
+    /// A function body.
+    Body,
+    /// A struct, enum, initialiser or anything else: read as a whole.
+    Other,
+}
+
+/// The declaration being read at file or namespace scope.
+#[derive(Default)]
+struct Statement<'t> {
+    idents: HashSet<&'t str>,
+    names: Vec<&'t str>,
+    last_ident: Option<&'t str>,
+    parens: usize,
+    /// Inside `template<...>` (its depth), or just after `template`.
+    angle: usize,
+    after_template: bool,
+    namespace: bool,
+    record: bool,
+    extern_: bool,
+    string: bool,
+    assigned: bool,
+    operator: bool,
+}
+
+impl<'t> Statement<'t> {
+    fn ident(&mut self, id: &'t str) {
+        self.idents.insert(id);
+        if self.parens == 0 && self.angle == 0 {
+            match id {
+                "namespace" => self.namespace = true,
+                "struct" | "class" | "union" | "enum" | "typedef" | "using" => self.record = true,
+                "extern" => self.extern_ = true,
+                "operator" => self.operator = true,
+                "template" => self.after_template = true,
+                _ => {}
+            }
+        }
+        self.last_ident = Some(id);
+    }
+
+    fn punct(&mut self, c: u8, roots: &mut HashSet<&'t str>) {
+        let last = self.last_ident.take();
+        match c {
+            b'(' => {
+                if self.parens == 0
+                    && self.angle == 0
+                    && let Some(name) = last
+                {
+                    self.names.push(name);
+                }
+                self.parens += 1;
+            }
+            b')' => self.parens = self.parens.saturating_sub(1),
+            b'<' if self.after_template || self.angle > 0 => {
+                self.after_template = false;
+                self.angle += 1;
+            }
+            b'>' if self.angle > 0 => self.angle -= 1,
+            b'=' if self.parens == 0 && self.angle == 0 => self.assigned = true,
+            b'"' => self.string = true,
+            b';' if self.parens == 0 => {
+                roots.extend(self.idents.drain());
+                *self = Statement::default();
+            }
+            _ => {}
+        }
+        if c != b'<' {
+            self.after_template = false;
+        }
+    }
+
+    fn opens(&self) -> Brace {
+        if self.namespace {
+            Brace::Scope
+        } else if self.record || self.assigned {
+            Brace::Other
+        } else if !self.names.is_empty() {
+            Brace::Body
+        } else if self.extern_ && self.string {
+            Brace::Scope
+        } else {
+            Brace::Other
+        }
+    }
+}
+
+/// Reads one directive line: its identifiers are reached, the macro it
+/// defines is noted, and so is what its `##` can glue.
+fn directive<'t>(
+    line: &'t str,
+    roots: &mut HashSet<&'t str>,
+    macros: &mut HashSet<&'t str>,
+    pastes: &mut Pastes,
+) {
+    // After the `#` (a `#` that starts the text is read as a directive).
+    scan_idents(line.get(1..).unwrap_or(""), |id| {
+        roots.insert(id);
+    });
+    let Directive::Define { params, body, .. } = scan::directive(line) else {
+        return;
+    };
+    // The defined name is the first identifier after `define`.
+    if let Some(name) = line
+        .split_once("define")
+        .map(|(_, rest)| rest.trim_start())
+        .and_then(|rest| {
+            rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()
+        })
+        .filter(|n| !n.is_empty())
+    {
+        macros.insert(name);
+    }
+    if !body.contains("##") {
+        return;
+    }
+    let params = params.unwrap_or_default();
+    let is_param = |t: &str| params.iter().any(|p| p == t) || t == "__VA_ARGS__";
+    let tokens = tokenize(&body);
+    for (i, t) in tokens.iter().enumerate() {
+        if !t.is("##") {
+            continue;
+        }
+        let left = i.checked_sub(1).and_then(|j| tokens.get(j));
+        let right = tokens.get(i + 1);
+        let literal = |t: Option<&crate::preprocess::lex::Token>| {
+            t.is_some_and(|t| {
+                matches!(t.kind, TokKind::Ident | TokKind::Number) && !is_param(&t.text)
+            })
+        };
+        match (
+            left.filter(|_| literal(left)),
+            right.filter(|_| literal(right)),
+        ) {
+            (Some(l), None) => pastes.prefixes.push(l.text.as_str().into()),
+            (None, Some(r)) => pastes.suffixes.push(r.text.as_str().into()),
+            (Some(_), Some(_)) => {}
+            (None, None) => pastes.any = true,
+        }
+    }
+}
+
+/// One token of the lexical pass.
+enum Tok<'t> {
+    Ident(&'t str),
+    /// A punctuation byte and its offset (`"` stands for a string literal).
+    Punct(u8, usize),
+    /// A whole directive line.
+    Directive(&'t str),
+    /// A number or character literal.
+    Other,
+}
+
+/// A lexer for the pass: identifiers, braces and the few punctuators that
+/// shape declarations; comments skipped, literals and directives whole.
+struct Lexer<'t> {
+    text: &'t str,
+    at: usize,
+    /// Only blanks since the last newline (a `#` here starts a directive).
+    line_start: bool,
+}
+
+impl<'t> Lexer<'t> {
+    fn new(text: &'t str) -> Self {
+        Lexer {
+            text,
+            at: 0,
+            line_start: true,
+        }
+    }
+
+    fn next_token(&mut self) -> Option<Tok<'t>> {
+        let b = self.text.as_bytes();
+        loop {
+            let i = self.at;
+            let c = *b.get(i)?;
+            match c {
+                b'\n' => {
+                    self.line_start = true;
+                    self.at += 1;
+                }
+                b' ' | b'\t' | b'\r' | 0x0b | 0x0c => self.at += 1,
+                b'\\' if matches!(b.get(i + 1), Some(b'\n' | b'\r')) => self.at += 2,
+                b'/' if b.get(i + 1) == Some(&b'/') => {
+                    self.at = find_byte(b, i, b'\n');
+                }
+                b'/' if b.get(i + 1) == Some(&b'*') => {
+                    self.at = find(b, i + 2, b"*/").map_or(b.len(), |p| p + 2);
+                }
+                b'#' if self.line_start => {
+                    let end = directive_end(b, i);
+                    self.at = end;
+                    return Some(Tok::Directive(&self.text[i..end]));
+                }
+                _ => {
+                    self.line_start = false;
+                    return Some(self.token(i, c));
+                }
+            }
+        }
+    }
+
+    fn token(&mut self, i: usize, c: u8) -> Tok<'t> {
+        let b = self.text.as_bytes();
+        if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 {
+            let mut j = i + 1;
+            while j < b.len() && (b[j] == b'_' || b[j].is_ascii_alphanumeric() || b[j] >= 0x80) {
+                j += 1;
+            }
+            let id = &self.text[i..j];
+            if b.get(j) == Some(&b'"') && matches!(id, "R" | "LR" | "uR" | "UR" | "u8R") {
+                self.at = raw_string_end(b, j);
+                return Tok::Punct(b'"', i);
+            }
+            self.at = j;
+            return Tok::Ident(id);
+        }
+        if c.is_ascii_digit() || (c == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)) {
+            let mut j = i + 1;
+            while j < b.len() {
+                let d = b[j];
+                let hex = b[i..j].starts_with(b"0x") || b[i..j].starts_with(b"0X");
+                let exponent = if hex {
+                    b"pP".as_slice()
+                } else {
+                    b"eEpP".as_slice()
+                };
+                let exponent_sign = matches!(d, b'+' | b'-') && exponent.contains(&b[j - 1]);
+                if d.is_ascii_alphanumeric()
+                    || d == b'.'
+                    || d == b'_'
+                    || d == b'\''
+                    || exponent_sign
+                {
+                    j += 1;
+                } else {
+                    break;
+                }
+            }
+            self.at = j;
+            return Tok::Other;
+        }
+        match c {
+            b'"' => {
+                self.at = literal_end(b, i, b'"');
+                Tok::Punct(b'"', i)
+            }
+            b'\'' => {
+                self.at = literal_end(b, i, b'\'');
+                Tok::Other
+            }
+            _ => {
+                self.at = i + 1;
+                Tok::Punct(c, i)
+            }
+        }
+    }
+}
+
+fn find_byte(b: &[u8], from: usize, byte: u8) -> usize {
+    b[from..]
+        .iter()
+        .position(|&c| c == byte)
+        .map_or(b.len(), |p| from + p)
+}
+
+fn find(b: &[u8], from: usize, pat: &[u8]) -> Option<usize> {
+    b.get(from..)?
+        .windows(pat.len())
+        .position(|w| w == pat)
+        .map(|p| from + p)
+}
+
+/// The end of a string or character literal opened at `i` (an unclosed one
+/// ends with its line).
+fn literal_end(b: &[u8], i: usize, quote: u8) -> usize {
+    let mut j = i + 1;
+    while j < b.len() {
+        match b[j] {
+            b'\\' => j += 2,
+            b'\n' => return j,
+            c if c == quote => return j + 1,
+            _ => j += 1,
+        }
+    }
+    b.len()
+}
+
+/// The end of a raw string literal whose `"` is at `quote`.
+fn raw_string_end(b: &[u8], quote: usize) -> usize {
+    let Some(open) = b[quote..]
+        .iter()
+        .position(|&c| c == b'(')
+        .map(|p| quote + p)
+    else {
+        return b.len();
+    };
+    let mut close = Vec::with_capacity(open - quote + 1);
+    close.push(b')');
+    close.extend_from_slice(&b[quote + 1..open]);
+    close.push(b'"');
+    find(b, open, &close).map_or(b.len(), |p| p + close.len())
+}
+
+/// The end of the directive line starting at `i` (continuations joined).
+fn directive_end(b: &[u8], i: usize) -> usize {
+    let mut j = i;
+    while j < b.len() {
+        match b[j] {
+            b'\\' if b.get(j + 1) == Some(&b'\n') => j += 2,
+            b'\\' if b.get(j + 1) == Some(&b'\r') && b.get(j + 2) == Some(&b'\n') => j += 3,
+            b'\n' => return j,
+            b'/' if b.get(j + 1) == Some(&b'*') => {
+                // A block comment may carry the line on.
+                j = find(b, j + 2, b"*/").map_or(b.len(), |p| p + 2);
+            }
+            b'/' if b.get(j + 1) == Some(&b'/') => return find_byte(b, j, b'\n'),
+            _ => j += 1,
+        }
+    }
+    b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_left_out(main: &str, headers: &[(&str, &str)]) -> Vec<String> {
+        let outlines: Vec<(PathBuf, u64, Arc<Outline>)> = headers
+            .iter()
+            .map(|(p, t)| (PathBuf::from(p), 7, Arc::new(outline(t))))
+            .collect();
+        let plan = plan(&outline(main), &outlines);
+        let mut out = Vec::new();
+        for (p, t) in headers {
+            for r in plan.excluded(std::path::Path::new(p), 7).unwrap().iter() {
+                // The function's name: the last identifier before the `(`
+                // preceding the body.
+                let head = &t[..r.start];
+                let head = &head[..head.rfind('(').unwrap_or(0)];
+                let name = head
+                    .rsplit(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .find(|s| !s.is_empty())
+                    .unwrap_or("");
+                out.push(name.to_string());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn bodies_reached_from_the_main_file_are_kept() {
+        let header = "\
+            #pragma once\n\
+            __device__ float leaf(float x) { return x * 2.0f; }\n\
+            __device__ float helper(float x) { return leaf(x) + 1.0f; }\n\
+            __device__ float unused(float x) { return x; }\n\
+            namespace ns { __global__ void other_kernel(float* p) { p[0] = unused(1.0f); } }\n\
+            struct S { __device__ float m() { return member_only(); } };\n\
+            __device__ float member_only() { return 0.0f; }\n";
+        let main =
+            "#include \"h.cuh\"\n__global__ void k(float* p) { p[threadIdx.x] = helper(p[0]); }\n";
+        // `other_kernel` and the `unused` it calls are left out; what `k`
+        // reaches, and what a struct body calls, is kept.
+        assert_eq!(
+            names_left_out(main, &[("h.cuh", header)]),
+            ["unused", "other_kernel"]
+        );
+    }
+
+    #[test]
+    fn what_the_pass_cannot_be_sure_of_is_kept() {
+        // A directive inside, an operator, a macro-named definition, braces
+        // that balance only across branches.
+        let header = "\
+            #define DEFINE_KERNEL(n) __global__ void n(float* p)\n\
+            __device__ int with_directive(int x) {\n#if A\n return 1;\n#endif\n return x; }\n\
+            __device__ float3 operator+(float3 a, float3 b) { return a; }\n\
+            DEFINE_KERNEL(made_by_macro) { p[0] = 1.0f; }\n";
+        assert_eq!(
+            names_left_out("int main() {}", &[("h.cuh", header)]),
+            Vec::<String>::new()
+        );
+        let unbalanced = "#if A\nvoid f(int a) {\n#else\nvoid f() {\n#endif\n}\nvoid g() { }\n";
+        assert!(names_left_out("", &[("u.h", unbalanced)]).is_empty());
+    }
+
+    #[test]
+    fn token_pasting_keeps_the_names_it_can_build() {
+        let header = "\
+            #define LAUNCH(name) name##_kernel<<<1, 1>>>()\n\
+            __global__ void scale_kernel() { }\n\
+            __global__ void scale_other() { }\n";
+        assert_eq!(
+            names_left_out("void f() { LAUNCH(scale); }", &[("h.cuh", header)]),
+            ["scale_other"]
+        );
+        let glue = "#define GLUE(a, b) a##b\n__global__ void x_y() { }\n";
+        assert!(names_left_out("", &[("h.cuh", glue)]).is_empty());
+    }
+
+    #[test]
+    fn initialisers_lambdas_and_records_are_not_bodies() {
+        let header = "\
+            __constant__ float table[] = { 1.0f, 2.0f };\n\
+            auto lambda = [](int x) { return x; };\n\
+            template <typename T, int N = 2> struct Box { T v[N]; };\n\
+            extern \"C\" { __global__ void in_extern_c(float* p) { p[0] = 0; } }\n\
+            template <typename T> __device__ T twice(T x) { return x + x; }\n";
+        assert_eq!(
+            names_left_out("", &[("h.cuh", header)]),
+            ["in_extern_c", "twice"]
+        );
+    }
+
+    #[test]
+    fn comments_strings_and_raw_strings_hide_braces_and_names() {
+        let header = "\
+            // void commented() {\n\
+            /* } */ __device__ const char* s() { return \"}{\"; }\n\
+            __device__ const char* r() { return R\"x(})x\"; }\n\
+            __device__ int c() { return '}'; }\n";
+        assert_eq!(names_left_out("", &[("h.cuh", header)]), ["s", "r", "c"]);
+    }
+
+    #[test]
+    fn a_plan_holds_until_the_main_file_names_a_function_it_left_out() {
+        let header = "__device__ float unused(float x) { return x; }\n";
+        let outlines = [(PathBuf::from("h.cuh"), 1, Arc::new(outline(header)))];
+        let plan = plan(&outline("int a;"), &outlines);
+        assert_eq!(
+            plan.excluded(std::path::Path::new("h.cuh"), 2),
+            Err(Unplanned)
+        );
+        assert_eq!(
+            plan.excluded(std::path::Path::new("other.cuh"), 1),
+            Err(Unplanned)
+        );
+        assert!(
+            Plan::off()
+                .excluded(std::path::Path::new("h.cuh"), 2)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(plan.still_holds_for("int a; // unused in a comment\n"));
+        assert!(!plan.still_holds_for("int a = unused(1.0f);"));
+    }
+}

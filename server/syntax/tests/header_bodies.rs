@@ -1,0 +1,119 @@
+//! The editor's builds leave out the header function bodies a file never
+//! reaches (`model/header_bodies.rs`): the file's model must be the one a
+//! whole parse gives, what it reaches must keep its body, and an edit that
+//! comes to name a left-out function must bring its body back.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use cudalens_syntax::model::headers::HeaderStore;
+use cudalens_syntax::model::{Function, ModelCache, build_model_cached};
+use cudalens_syntax::{BuildOptions, FileModel, SyntaxTrees, document::cuda_parser};
+
+const HEADER: &str = r#"#pragma once
+#define SCALE(x) scaled(x)
+#define LAUNCH_NAMED(n) n##_kernel<<<1, 32>>>
+__device__ float leaf(float x) { return x * 2.0f; }
+__device__ float helper(float x) { return leaf(x) + 1.0f; }
+__device__ float scaled(float x) { return x * 3.0f; }
+__device__ float unused_helper(float x) { return x - 1.0f; }
+template <typename T> __device__ T twice(T x) { return x + x; }
+struct Acc {
+    __device__ float add(float x) { return from_member(x); }
+};
+__device__ float from_member(float x) { return x; }
+__global__ void scale_kernel(float* p) { p[threadIdx.x] = twice(p[threadIdx.x]); }
+__global__ void unused_entry(float* p) {
+    __shared__ float tile[32];
+    tile[threadIdx.x] = unused_helper(p[threadIdx.x]);
+    __syncthreads();
+    p[threadIdx.x] = tile[31 - threadIdx.x];
+}
+"#;
+
+const MAIN: &str = r#"#include "lib.cuh"
+__global__ void k(float* p) {
+    Acc acc;
+    p[threadIdx.x] = helper(p[threadIdx.x]) + SCALE(p[0]) + acc.add(1.0f);
+}
+void host(float* p) {
+    k<<<1, 32>>>(p);
+    LAUNCH_NAMED(scale)(p);
+}
+"#;
+
+fn files(main: &str) -> HashMap<PathBuf, String> {
+    HashMap::from([
+        (PathBuf::from("/p/lib.cuh"), HEADER.to_string()),
+        (PathBuf::from("/p/main.cu"), main.to_string()),
+    ])
+}
+
+fn build(main: &str, cache: &mut ModelCache) -> FileModel {
+    let provider = files(main);
+    let opts = BuildOptions {
+        path: Some(Path::new("/p/main.cu")),
+        provider: &provider,
+        ..BuildOptions::default()
+    };
+    let trees = SyntaxTrees::parse_whole(&mut cuda_parser(), main);
+    build_model_cached(main, trees.as_ref(), &opts, cache)
+}
+
+fn function<'m>(model: &'m FileModel, name: &str) -> &'m Arc<Function> {
+    model
+        .functions
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("{name} modelled"))
+}
+
+#[test]
+fn a_file_reaches_the_same_model_with_unreached_header_bodies_left_out() {
+    let whole = build(MAIN, &mut ModelCache::sharing(HeaderStore::new()));
+    let planned = build(MAIN, &mut ModelCache::sharing(HeaderStore::for_editor()));
+    // Everything the file reaches, directly, through a macro, a struct
+    // member, a template or token pasting, is lowered as a whole parse
+    // lowers it (a `_kernel` that `##` could build is kept too).
+    for name in [
+        "k",
+        "host",
+        "helper",
+        "leaf",
+        "scaled",
+        "twice",
+        "from_member",
+        "scale_kernel",
+    ] {
+        let f = function(&planned, name);
+        assert!(f.body.is_some(), "{name} keeps its body");
+        assert_eq!(f, function(&whole, name), "{name}");
+    }
+    assert_eq!(planned.launches, whole.launches);
+    assert_eq!(planned.diagnostics, whole.diagnostics);
+    // What it never reaches is a declaration.
+    for name in ["unused_entry", "unused_helper"] {
+        assert!(function(&planned, name).body.is_none(), "{name} left out");
+        assert!(function(&whole, name).body.is_some());
+    }
+}
+
+#[test]
+fn an_edit_that_names_a_left_out_function_brings_its_body_back() {
+    let mut cache = ModelCache::sharing(HeaderStore::for_editor());
+    let first = build(MAIN, &mut cache);
+    assert!(function(&first, "unused_entry").body.is_none());
+    // Below the include: the preamble would be reused, but the plan no
+    // longer holds.
+    let edited = format!("{MAIN}void more(float* p) {{ unused_entry<<<1, 32>>>(p); }}\n");
+    let second = build(&edited, &mut cache);
+    let whole = build(&edited, &mut ModelCache::sharing(HeaderStore::new()));
+    for name in ["unused_entry", "unused_helper", "k"] {
+        assert!(
+            function(&second, name).body.is_some(),
+            "{name} parsed again"
+        );
+        assert_eq!(function(&second, name), function(&whole, name), "{name}");
+    }
+}
