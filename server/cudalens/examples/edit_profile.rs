@@ -30,8 +30,14 @@ fn main() {
     let t0 = Instant::now();
     let mut doc = document::Document::new(text, 1);
     let t1 = Instant::now();
-    // Headers parsed ahead on other threads, as the language server does.
-    let store = cudalens_syntax::model::headers::HeaderStore::for_editor();
+    // Headers parsed ahead on other threads, as the language server does
+    // (`EDIT_PROFILE_STORE=check`: as `check` does, each parsed whole by
+    // the build).
+    let store = if std::env::var("EDIT_PROFILE_STORE").as_deref() == Ok("check") {
+        cudalens_syntax::model::headers::HeaderStore::new()
+    } else {
+        cudalens_syntax::model::headers::HeaderStore::for_editor()
+    };
     let mut caches = (ModelCache::sharing(store), AnalysisCache::default());
     let mut prev = build_model_cached(doc.text(), doc.syntax(), &opts, &mut caches.0);
     let t2 = Instant::now();
@@ -43,6 +49,8 @@ fn main() {
         (t2 - t1).as_secs_f64() * 1e3,
         (t3 - t2).as_secs_f64() * 1e3
     );
+    let (bodies, bytes) = caches.0.header_bodies_left_out();
+    println!("header function bodies left out of the parse: {bodies} ({bytes} bytes)");
     let mid = doc.line_index().line_count() as u32 / 2;
     let mut times: [Vec<f64>; 4] = Default::default();
     for v in 2..2 + edits {

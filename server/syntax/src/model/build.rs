@@ -55,6 +55,12 @@ pub struct ModelCache {
 }
 
 impl ModelCache {
+    /// How many header function bodies, and how many bytes of them, the
+    /// last build left out (see `header_bodies.rs`).
+    pub fn header_bodies_left_out(&self) -> (usize, usize) {
+        self.plan.as_ref().map_or((0, 0), Plan::left_out)
+    }
+
     /// A cache whose headers come from (and go to) `store`, which other
     /// documents or files share.
     pub fn sharing(store: Arc<HeaderStore>) -> Self {

@@ -25,7 +25,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::preprocess::lex::{TokKind, tokenize};
+use crate::preprocess::lex::tokenize;
 use crate::preprocess::scan::{self, Directive};
 
 /// What the pass found in one file.
@@ -33,6 +33,9 @@ use crate::preprocess::scan::{self, Directive};
 pub struct Outline {
     /// Function bodies at file or namespace scope, in order.
     bodies: Vec<Body>,
+    /// Struct, class and union definitions there: what their members
+    /// name is reached only when the record is.
+    records: Vec<Record>,
     /// Identifiers outside those bodies and their signatures: declarations,
     /// struct bodies, initialisers, directives.
     roots: Vec<Box<str>>,
@@ -57,13 +60,28 @@ struct Body {
     keep: bool,
 }
 
-/// Identifier parts `##` glues to macro arguments: a name built from them
-/// can be any that starts with a prefix or ends with a suffix.
+/// A struct, class or union defined at file or namespace scope (always
+/// parsed; what it names counts only once it is reached).
+#[derive(Debug)]
+struct Record {
+    /// The identifiers of its head, keywords aside: its name, and also
+    /// base classes and template parameters (reaching any reaches it).
+    names: Vec<Box<str>>,
+    /// The identifiers of its members.
+    idents: Vec<Box<str>>,
+}
+
+/// What `##` in a file's macros can build names from. A chain `a ## b ##
+/// c` with one macro parameter builds `prefix ARG suffix`, ARG being the
+/// argument's text (never macro-expanded), so a name of that shape is
+/// reached when ARG is.
 #[derive(Debug, Default)]
 struct Pastes {
-    prefixes: Vec<Box<str>>,
-    suffixes: Vec<Box<str>>,
-    /// Two arguments glued together: any name can come out.
+    /// (prefix, suffix) of each chain with one parameter.
+    chains: Vec<(Box<str>, Box<str>)>,
+    /// Names chains without parameters build.
+    fixed: Vec<Box<str>>,
+    /// A chain with two parameters or more: any name can come out.
     any: bool,
 }
 
@@ -81,6 +99,11 @@ impl Outline {
                 self.bodies
                     .iter()
                     .flat_map(|b| b.idents.iter().chain(&b.names)),
+            )
+            .chain(
+                self.records
+                    .iter()
+                    .flat_map(|r| r.idents.iter().chain(&r.names)),
             )
             .map(|s| &**s)
     }
@@ -152,30 +175,29 @@ pub fn plan(main: &Outline, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
         return Plan::off();
     }
     let macros: HashSet<&str> = all().flat_map(|o| o.macros.iter().map(|m| &**m)).collect();
-    let prefixes: Vec<&str> = all()
-        .flat_map(|o| o.pastes.prefixes.iter().map(|m| &**m))
+    let chains: Vec<(&str, &str)> = all()
+        .flat_map(|o| o.pastes.chains.iter().map(|(p, s)| (&**p, &**s)))
         .collect();
-    let suffixes: Vec<&str> = all()
-        .flat_map(|o| o.pastes.suffixes.iter().map(|m| &**m))
-        .collect();
-    let pasted = |name: &str| {
-        prefixes.iter().any(|p| name.starts_with(p)) || suffixes.iter().any(|s| name.ends_with(s))
-    };
-    // Which bodies are kept, and the names whose bodies are waiting.
+    // Which bodies are kept, and the names whose bodies and records are
+    // waiting.
     let mut kept: Vec<Vec<bool>> = Vec::with_capacity(headers.len());
     let mut by_name: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+    let mut records_by_name: HashMap<&str, Vec<&Record>> = HashMap::new();
     let mut reached: HashSet<&str> = main.all_idents().collect();
+    reached.extend(all().flat_map(|o| o.pastes.fixed.iter().map(|f| &**f)));
     let mut work: Vec<&str> = Vec::new();
     for (h, (_, _, outline)) in headers.iter().enumerate() {
         reached.extend(outline.roots.iter().map(|s| &**s));
+        for r in &outline.records {
+            for n in &r.names {
+                records_by_name.entry(n).or_default().push(r);
+            }
+        }
         let mut flags = Vec::with_capacity(outline.bodies.len());
         for (i, body) in outline.bodies.iter().enumerate() {
             let keep = body.keep
                 || body.names.is_empty()
-                || body
-                    .names
-                    .iter()
-                    .any(|n| macros.contains(&**n) || pasted(n));
+                || body.names.iter().any(|n| macros.contains(&**n));
             if keep {
                 work.extend(body.idents.iter().map(|s| &**s));
             } else {
@@ -188,8 +210,29 @@ pub fn plan(main: &Outline, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
         kept.push(flags);
     }
     work.extend(reached.iter().copied());
+    let mut built = String::new();
     while let Some(name) = work.pop() {
         reached.insert(name);
+        // The names `##` builds from this one.
+        for (prefix, suffix) in &chains {
+            built.clear();
+            built.push_str(prefix);
+            built.push_str(name);
+            built.push_str(suffix);
+            if built != name
+                && let Some((key, _)) = by_name.get_key_value(built.as_str())
+            {
+                work.push(key);
+            }
+        }
+        for r in records_by_name.remove(name).unwrap_or_default() {
+            work.extend(
+                r.idents
+                    .iter()
+                    .map(|s| &**s)
+                    .filter(|s| !reached.contains(s)),
+            );
+        }
         let Some(bodies) = by_name.remove(name) else {
             continue;
         };
@@ -246,26 +289,101 @@ pub fn outline(text: &str) -> Outline {
     // Open braces: the body being outlined is the innermost `Body`.
     let mut braces: Vec<Brace> = Vec::new();
     let mut stmt = Statement::default();
-    // The body being read: its start, depth and identifiers.
-    let mut body: Option<(usize, usize, HashSet<&str>, bool)> = None;
+    // The body or record being read: its start, depth, identifiers,
+    // whether it must be kept, whether it is a record.
+    let mut body: Option<(usize, usize, HashSet<&str>, bool, bool)> = None;
     let mut balanced = true;
+    // The conditionals open inside the body: the brace depth at their `#if`
+    // and at the end of their first branch. Each branch starts from the
+    // depth at the `#if` (`#if A` / `if (a) {` / `#else` / `if (b) {` /
+    // `#endif` opens one brace); branches that disagree leave the file
+    // with nothing left out.
+    let mut conditionals: Vec<(usize, Option<usize>)> = Vec::new();
     let mut lexer = Lexer::new(text);
     while let Some(tok) = lexer.next_token() {
-        if let Some((_, depth, idents, keep)) = &mut body {
+        if let Some((_, depth, idents, keep, _)) = &mut body {
             match tok {
                 Tok::Ident(id) => {
                     idents.insert(id);
                 }
+                // Conditionals and pragmas act inside the body only (an
+                // unbalanced one unbalances the file, which then keeps
+                // everything); a macro defined or a header included there
+                // acts on what follows, so the body is kept.
                 Tok::Directive(line) => {
-                    *keep = true;
-                    directive(line, &mut roots, &mut macros, &mut out.pastes);
+                    let d = scan::directive(line);
+                    match d {
+                        Directive::Define { .. }
+                        | Directive::Undef(_)
+                        | Directive::Include { .. } => {
+                            *keep = true;
+                            directive(line, &mut roots, &mut macros, &mut out.pastes);
+                        }
+                        _ => scan_idents(line.get(1..).unwrap_or(""), |id| {
+                            idents.insert(id);
+                        }),
+                    }
+                    match d {
+                        Directive::If(_) | Directive::Ifdef { .. } => {
+                            conditionals.push((*depth, None))
+                        }
+                        Directive::Elif(_) | Directive::Elifdef { .. } | Directive::Else => {
+                            match conditionals.last_mut() {
+                                Some((at_if, first)) => {
+                                    if first.is_some_and(|f| f != *depth) {
+                                        balanced = false;
+                                    }
+                                    first.get_or_insert(*depth);
+                                    *depth = *at_if;
+                                }
+                                None => balanced = false,
+                            }
+                        }
+                        Directive::Endif => match conditionals.pop() {
+                            Some((_, Some(first))) => {
+                                if first != *depth {
+                                    balanced = false;
+                                }
+                                *depth = first;
+                            }
+                            Some((_, None)) => {}
+                            None => balanced = false,
+                        },
+                        _ => {}
+                    }
+                    if *depth == 0 {
+                        // A branch closed the body: where it ends is not sure.
+                        balanced = false;
+                        *depth = 1;
+                    }
                 }
                 Tok::Punct(b'{', _) => *depth += 1,
                 Tok::Punct(b'}', at) => {
                     *depth -= 1;
                     if *depth == 0 {
-                        let (start, _, idents, keep) = body.take().unwrap_or_default();
+                        if !conditionals.is_empty() {
+                            balanced = false;
+                            conditionals.clear();
+                        }
+                        let (start, _, idents, keep, record) = body.take().unwrap_or_default();
                         let mut all = std::mem::take(&mut stmt.idents);
+                        if record {
+                            let names: Vec<Box<str>> = all
+                                .iter()
+                                .filter(|id| !HEAD_KEYWORDS.contains(id))
+                                .map(|id| Box::from(*id))
+                                .collect();
+                            if names.is_empty() {
+                                roots.extend(idents);
+                            } else {
+                                out.records.push(Record {
+                                    names,
+                                    idents: idents.into_iter().map(Box::from).collect(),
+                                });
+                            }
+                            stmt = Statement::default();
+                            continue;
+                        }
                         all.extend(idents);
                         out.bodies.push(Body {
                             names: stmt.names.drain(..).map(Box::from).collect(),
@@ -288,7 +406,8 @@ pub fn outline(text: &str) -> Outline {
                 roots.insert(id);
             }
             Tok::Punct(b'{', at) if scope => match stmt.opens() {
-                Brace::Body => body = Some((at + 1, 1, HashSet::new(), false)),
+                Brace::Body => body = Some((at + 1, 1, HashSet::new(), false, false)),
+                Brace::Record => body = Some((at + 1, 1, HashSet::new(), false, true)),
                 kind => {
                     roots.extend(stmt.idents.drain());
                     stmt = Statement::default();
@@ -313,7 +432,7 @@ pub fn outline(text: &str) -> Outline {
     }
     roots.extend(stmt.idents.drain());
     let unclosed = body.is_some();
-    if let Some((_, _, idents, _)) = body.take() {
+    if let Some((_, _, idents, ..)) = body.take() {
         roots.extend(idents);
     }
     let mut owned: Vec<Box<str>> = Vec::new();
@@ -323,12 +442,60 @@ pub fn outline(text: &str) -> Outline {
         for b in out.bodies.drain(..) {
             owned.extend(b.idents);
         }
+        for r in out.records.drain(..) {
+            owned.extend(r.idents);
+        }
     }
     owned.extend(roots.into_iter().map(Box::from));
     out.roots = owned;
     out.macros = macros.into_iter().map(Box::from).collect();
     out
 }
+
+/// Words written before a `(` in a signature that are not the function's
+/// name (`__launch_bounds__(256)`, `decltype(x)`).
+const NOT_NAMES: &[&str] = &[
+    "__launch_bounds__",
+    "__attribute__",
+    "__align__",
+    "__declspec",
+    "alignas",
+    "decltype",
+    "noexcept",
+    "throw",
+    "__cluster_dims__",
+    "__maxnreg__",
+];
+
+/// Words of a record's head that name nothing it defines.
+const HEAD_KEYWORDS: &[&str] = &[
+    "struct",
+    "class",
+    "union",
+    "template",
+    "typename",
+    "public",
+    "protected",
+    "private",
+    "virtual",
+    "final",
+    "alignas",
+    "__align__",
+    "__attribute__",
+    "aligned",
+    "const",
+    "volatile",
+    "static",
+    "inline",
+    "constexpr",
+    "__device__",
+    "__host__",
+    "__forceinline__",
+    "int",
+    "bool",
+    "unsigned",
+    "size_t",
+];
 
 /// What an open brace at file or namespace scope opens.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -337,6 +504,8 @@ enum Brace {
     Scope,
     /// A function body.
     Body,
+    /// A struct, class or union body.
+    Record,
     /// A struct, enum, initialiser or anything else: read as a whole.
     Other,
 }
@@ -352,7 +521,10 @@ struct Statement<'t> {
     angle: usize,
     after_template: bool,
     namespace: bool,
+    /// `struct`, `class` or `union`.
     record: bool,
+    /// `enum`, `typedef`, `using`: a type, but not one read as a record.
+    other_type: bool,
     extern_: bool,
     string: bool,
     assigned: bool,
@@ -365,7 +537,8 @@ impl<'t> Statement<'t> {
         if self.parens == 0 && self.angle == 0 {
             match id {
                 "namespace" => self.namespace = true,
-                "struct" | "class" | "union" | "enum" | "typedef" | "using" => self.record = true,
+                "struct" | "class" | "union" => self.record = true,
+                "enum" | "typedef" | "using" => self.other_type = true,
                 "extern" => self.extern_ = true,
                 "operator" => self.operator = true,
                 "template" => self.after_template = true,
@@ -382,6 +555,7 @@ impl<'t> Statement<'t> {
                 if self.parens == 0
                     && self.angle == 0
                     && let Some(name) = last
+                    && !NOT_NAMES.contains(&name)
                 {
                     self.names.push(name);
                 }
@@ -409,7 +583,9 @@ impl<'t> Statement<'t> {
     fn opens(&self) -> Brace {
         if self.namespace {
             Brace::Scope
-        } else if self.record || self.assigned {
+        } else if self.record && !self.other_type && !self.assigned {
+            Brace::Record
+        } else if self.record || self.other_type || self.assigned {
             Brace::Other
         } else if !self.names.is_empty() {
             Brace::Body
@@ -454,26 +630,37 @@ fn directive<'t>(
     let params = params.unwrap_or_default();
     let is_param = |t: &str| params.iter().any(|p| p == t) || t == "__VA_ARGS__";
     let tokens = tokenize(&body);
-    for (i, t) in tokens.iter().enumerate() {
-        if !t.is("##") {
+    let mut i = 0;
+    while i < tokens.len() {
+        // A chain: operands joined by `##`.
+        let mut end = i;
+        while tokens.get(end + 1).is_some_and(|t| t.is("##")) && end + 2 < tokens.len() {
+            end += 2;
+        }
+        if end == i {
+            i += 1;
             continue;
         }
-        let left = i.checked_sub(1).and_then(|j| tokens.get(j));
-        let right = tokens.get(i + 1);
-        let literal = |t: Option<&crate::preprocess::lex::Token>| {
-            t.is_some_and(|t| {
-                matches!(t.kind, TokKind::Ident | TokKind::Number) && !is_param(&t.text)
-            })
-        };
-        match (
-            left.filter(|_| literal(left)),
-            right.filter(|_| literal(right)),
-        ) {
-            (Some(l), None) => pastes.prefixes.push(l.text.as_str().into()),
-            (None, Some(r)) => pastes.suffixes.push(r.text.as_str().into()),
-            (Some(_), Some(_)) => {}
-            (None, None) => pastes.any = true,
+        let operands: Vec<&str> = tokens[i..=end]
+            .iter()
+            .step_by(2)
+            .map(|t| t.text.as_str())
+            .collect();
+        let params_at: Vec<usize> = (0..operands.len())
+            .filter(|&k| is_param(operands[k]))
+            .collect();
+        match params_at[..] {
+            [] => {
+                // A fixed name.
+                pastes.fixed.push(operands.concat().into());
+            }
+            [k] => pastes.chains.push((
+                operands[..k].concat().into(),
+                operands[k + 1..].concat().into(),
+            )),
+            _ => pastes.any = true,
         }
+        i = end + 1;
     }
 }
 
@@ -694,24 +881,27 @@ mod tests {
             __device__ float unused(float x) { return x; }\n\
             namespace ns { __global__ void other_kernel(float* p) { p[0] = unused(1.0f); } }\n\
             struct S { __device__ float m() { return member_only(); } };\n\
-            __device__ float member_only() { return 0.0f; }\n";
-        let main =
-            "#include \"h.cuh\"\n__global__ void k(float* p) { p[threadIdx.x] = helper(p[0]); }\n";
-        // `other_kernel` and the `unused` it calls are left out; what `k`
-        // reaches, and what a struct body calls, is kept.
+            __device__ float member_only() { return 0.0f; }\n\
+            template <typename T> struct Unused { __device__ T m() { return from_unused(); } };\n\
+            __device__ float from_unused() { return 0.0f; }\n";
+        let main = "#include \"h.cuh\"\n\
+            __global__ void k(float* p) { S s; p[threadIdx.x] = helper(p[0]) + s.m(); }\n";
+        // `other_kernel` and the `unused` it calls are left out, and what
+        // the members of a struct the file never names call; what `k`
+        // reaches, through a struct it uses too, is kept.
         assert_eq!(
             names_left_out(main, &[("h.cuh", header)]),
-            ["unused", "other_kernel"]
+            ["unused", "other_kernel", "from_unused"]
         );
     }
 
     #[test]
     fn what_the_pass_cannot_be_sure_of_is_kept() {
-        // A directive inside, an operator, a macro-named definition, braces
-        // that balance only across branches.
+        // A macro defined inside, an operator, a macro-named definition,
+        // braces that balance only across branches.
         let header = "\
             #define DEFINE_KERNEL(n) __global__ void n(float* p)\n\
-            __device__ int with_directive(int x) {\n#if A\n return 1;\n#endif\n return x; }\n\
+            __device__ int with_define(int x) {\n#define ONE 1\n return ONE; }\n\
             __device__ float3 operator+(float3 a, float3 b) { return a; }\n\
             DEFINE_KERNEL(made_by_macro) { p[0] = 1.0f; }\n";
         assert_eq!(
@@ -723,17 +913,46 @@ mod tests {
     }
 
     #[test]
+    fn conditionals_and_pragmas_inside_a_body_go_with_it() {
+        let header = "\
+            __device__ float fast(float x) { return x; }\n\
+            __device__ float reached(float x) {\n#if FAST\n return fast(x);\n#else\n return x;\n#endif\n}\n\
+            __device__ float unreached(float* p) {\n float s = 0;\n#pragma unroll\n for (int i = 0; i < 4; ++i) s += p[i];\n#ifdef SLOW\n s = slow(s);\n#endif\n return s;\n}\n";
+        // `fast`, named under an `#if` of a reached body, is reached; a body
+        // whose branches open a brace each is read as one.
+        let header = format!(
+            "{header}__global__ void __launch_bounds__(128) openers(int* p) {{\n\
+             #if A\n if (p[0]) {{\n#else\n if (p[1]) {{\n#endif\n p[2] = 0; }}\n}}\n"
+        );
+        let header = header.as_str();
+        assert_eq!(
+            names_left_out("float f() { return reached(1.0f); }", &[("h.cuh", header)]),
+            ["unreached", "openers"]
+        );
+    }
+
+    #[test]
     fn token_pasting_keeps_the_names_it_can_build() {
         let header = "\
             #define LAUNCH(name) name##_kernel<<<1, 1>>>()\n\
+            #define LOCALS(prefix) int prefix##0 = 0\n\
             __global__ void scale_kernel() { }\n\
-            __global__ void scale_other() { }\n";
+            __global__ void other_kernel() { }\n\
+            __device__ int ne0() { return 0; }\n\
+            __device__ int x0() { return 0; }\n";
+        // `scale_kernel` is built from `scale`; `x0` would be built from an
+        // `x` the file names, `ne0` from no name it has.
         assert_eq!(
-            names_left_out("void f() { LAUNCH(scale); }", &[("h.cuh", header)]),
-            ["scale_other"]
+            names_left_out(
+                "void f() { LAUNCH(scale); LOCALS(x); }",
+                &[("h.cuh", header)]
+            ),
+            ["other_kernel", "ne0"]
         );
-        let glue = "#define GLUE(a, b) a##b\n__global__ void x_y() { }\n";
+        let glue = "#define GLUE(a, b) a##_##b\n__global__ void x_y() { }\n";
         assert!(names_left_out("", &[("h.cuh", glue)]).is_empty());
+        let fixed = "#define FIXED() fixed##_name()\n__device__ void fixed_name() { }\n";
+        assert!(names_left_out("", &[("h.cuh", fixed)]).is_empty());
     }
 
     #[test]
