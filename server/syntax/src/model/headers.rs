@@ -158,11 +158,17 @@ impl HeaderStore {
                 entries.parsing.insert(job.path.clone());
                 job
             };
-            let parsed = parse_header(&job.text, &job.excluded);
+            // A build may be waiting for this header: it hears of the end
+            // whatever happens (a panic leaves it to parse the header itself).
+            let parsed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                parse_header(&job.text, &job.excluded)
+            }));
             let key = tree_key(job.hash, &job.excluded);
             if let Ok(mut entries) = self.entries.lock() {
                 entries.parsing.remove(&job.path);
-                entries.ready.insert(job.path, (key, parsed));
+                if let Ok(parsed) = parsed {
+                    entries.ready.insert(job.path, (key, parsed));
+                }
             }
             self.finished.notify_all();
         }
@@ -198,9 +204,9 @@ impl HeaderStore {
             if !entries.parsing.contains(path) {
                 break;
             }
-            entries = match self.finished.wait(entries) {
-                Ok(e) => e,
-                Err(_) => return parse_header(text, excluded),
+            entries = match self.finished.wait_timeout(entries, PREFETCH_WAIT) {
+                Ok((e, timeout)) if !timeout.timed_out() => e,
+                _ => return parse_header(text, excluded),
             };
         }
         entries.pending.retain(|h| h.path != path);
@@ -258,6 +264,11 @@ impl HeaderStore {
 /// Threads that prefetch headers, at most (a build reads them in order,
 /// so more rarely help).
 const MAX_PREFETCHERS: usize = 3;
+
+/// How long a build waits for a header another thread is parsing before
+/// parsing it itself (a parse takes milliseconds; this only bounds the
+/// unforeseen).
+const PREFETCH_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What a parsed header is kept under: its text and the bodies left out.
 fn tree_key(hash: u64, excluded: &[Range<usize>]) -> u64 {
