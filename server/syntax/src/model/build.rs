@@ -129,20 +129,25 @@ fn plan_header_bodies(
     store: &HeaderStore,
 ) -> (Plan, Vec<HeaderToParse>) {
     // Pushed last first, so the stack gives them in the order written.
-    let push_includes = |text: &str, from: Option<&Path>, stack: &mut Vec<_>| {
-        let at = stack.len();
-        for line in scan::lines(text).into_iter().filter(|l| l.directive) {
-            if let Directive::Include { written, system } = scan::directive(line.range.text(text)) {
-                stack.push((from.map(Path::to_path_buf), written, system));
+    let push_includes =
+        |directives: &[(Span, Directive)], from: Option<&Path>, stack: &mut Vec<_>| {
+            let at = stack.len();
+            for (_, d) in directives {
+                if let Directive::Include { written, system } = d {
+                    stack.push((from.map(Path::to_path_buf), written.clone(), *system));
+                }
             }
-        }
-        stack[at..].reverse();
-    };
+            stack[at..].reverse();
+        };
+    let main_directives: Vec<(Span, Directive)> = scan::lines(src)
+        .into_iter()
+        .filter(|l| l.directive)
+        .map(|l| (l.range, scan::directive(l.range.text(src))))
+        .collect();
     let mut stack: Vec<(Option<PathBuf>, String, bool)> = Vec::new();
-    push_includes(src, None, &mut stack);
+    push_includes(&main_directives, None, &mut stack);
     let mut seen = HashSet::new();
     let mut headers = Vec::new();
-    let mut outlines = Vec::new();
     let mut bytes = 0;
     while let Some((from, written, system)) = stack.pop() {
         let dir = (!system)
@@ -163,8 +168,9 @@ fn plan_header_bodies(
             return (Plan::off(), Vec::new());
         }
         let hash = hash_parts(&[text.as_bytes()]);
-        push_includes(&text, Some(&path), &mut stack);
-        outlines.push((path.clone(), hash, store.outline(&path, hash, &text)));
+        // Read once per content; the build reads them again from the store.
+        let (directives, _) = store.directives(&path, hash, &text);
+        push_includes(&directives, Some(&path), &mut stack);
         headers.push(HeaderToParse {
             path,
             hash,
@@ -172,6 +178,17 @@ fn plan_header_bodies(
             excluded: Arc::from([]),
         });
     }
+    // Outlined once the reachable text is known to be within bounds.
+    let outlines: Vec<_> = headers
+        .iter()
+        .map(|h| {
+            (
+                h.path.clone(),
+                h.hash,
+                store.outline(&h.path, h.hash, &h.text),
+            )
+        })
+        .collect();
     let plan = header_bodies::plan(&header_bodies::outline(src), &outlines);
     for h in &mut headers {
         h.excluded = plan.excluded(&h.path, h.hash).unwrap_or_default();
