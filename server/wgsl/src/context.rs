@@ -314,6 +314,48 @@ pub struct DeviceGlobal {
     pub binding: crate::bindings::SidecarBinding,
 }
 
+impl DeviceGlobal {
+    /// The file-scope variable `name` (a `__constant__`/`__device__`
+    /// variable, a texture reference's linear memory) as the storage buffer
+    /// `wgsl` of elements `element`, read through `sym` (read-write when
+    /// `sym` is mutable) and declared by `decl`; its binding is numbered
+    /// with the kernel's. `length`: its element count where fixed;
+    /// `initial`: the values it starts with.
+    pub fn storage(
+        name: &str,
+        wgsl: String,
+        sym: Sym,
+        decl: String,
+        element: String,
+        length: Option<u64>,
+        initial: Option<Vec<f64>>,
+    ) -> DeviceGlobal {
+        use crate::bindings::BindingKind;
+        let kind = if matches!(sym, Sym::Array { mutable: true, .. }) {
+            BindingKind::StorageReadWrite
+        } else {
+            BindingKind::StorageRead
+        };
+        DeviceGlobal {
+            name: name.to_string(),
+            sym,
+            decl,
+            binding: crate::bindings::SidecarBinding {
+                group: 0,
+                binding: 0,
+                name: wgsl,
+                kind,
+                element: Some(element),
+                param_index: None,
+                size: None,
+                fields: Vec::new(),
+                length,
+                initial,
+            },
+        }
+    }
+}
+
 /// Module-level state while one kernel is compiled.
 pub struct Module<'m> {
     pub model: &'m FileModel,

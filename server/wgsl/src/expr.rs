@@ -479,6 +479,18 @@ impl FnLower<'_, '_> {
         }
     }
 
+    /// Member `field` of `base`, a place holding a struct `name` (`s.f`,
+    /// `p->f`): assignable where the struct is.
+    fn member_place(&mut self, base: &Place, name: &str, field: &str, span: Span) -> Option<Place> {
+        let (member, ty) = self.struct_field(name, field, span)?;
+        Some(Place {
+            text: format!("{}.{member}", base.text),
+            ty,
+            atomic: None,
+            mutable: base.mutable,
+        })
+    }
+
     pub(crate) fn explicit_cast(&mut self, v: Val, to: &Ty, span: Span) -> Val {
         if v.ty == *to || v.is_error() {
             return v;
@@ -1240,13 +1252,7 @@ impl FnLower<'_, '_> {
                     }
                     (Ty::Struct(name), _) => {
                         let name = name.clone();
-                        let (member, ty) = self.struct_field(&name, field, e.span)?;
-                        Some(Place {
-                            text: format!("{}.{member}", bp.text),
-                            ty,
-                            atomic: None,
-                            mutable: bp.mutable,
-                        })
+                        self.member_place(&bp, &name, field, e.span)
                     }
                     (Ty::Error, _) => None,
                     _ => {
@@ -1282,13 +1288,7 @@ impl FnLower<'_, '_> {
                     return None;
                 };
                 let name = name.clone();
-                let (member, ty) = self.struct_field(&name, field, e.span)?;
-                Some(Place {
-                    text: format!("{}.{member}", bp.text),
-                    ty,
-                    atomic: None,
-                    mutable: bp.mutable,
-                })
+                self.member_place(&bp, &name, field, e.span)
             }
             _ => {
                 let v = self.expr(e, out);
