@@ -28,6 +28,48 @@ fn cuda_copysignf(x: f32, y: f32) -> f32 {
 }",
 );
 
+/// Builtins that `FnLower::call` lowers itself even where the file defines
+/// a function of the same name (helper_math.h's vector overloads such as
+/// `fabs(float2)` or `make_float2(float s)`, whose bodies call the scalar
+/// builtin): such a call never reaches the file's function.
+pub(crate) fn builtin_before_functions(name: &str) -> bool {
+    const MATH: &[&str] = &[
+        "fminf",
+        "fmaxf",
+        "fmin",
+        "fmax",
+        "min",
+        "max",
+        "umin",
+        "umax",
+        "powf",
+        "__powf",
+        "pow",
+        "atan2f",
+        "atan2",
+        "fmodf",
+        "fmod",
+        "fmaf",
+        "fma",
+        "__fmaf_rn",
+        "abs",
+        "labs",
+        "log10f",
+        "log10",
+        "exp10f",
+        "exp10",
+        "roundf",
+        "round",
+        "copysignf",
+        "copysign",
+    ];
+    let vector_constructor = name.strip_prefix("make_").is_some_and(|rest| {
+        let digits = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
+        !digits.is_empty() && digits.parse::<u8>().is_ok()
+    });
+    float_unary(name).is_some() || MATH.contains(&name) || vector_constructor
+}
+
 /// Unary float functions with a direct WGSL builtin.
 fn float_unary(name: &str) -> Option<&'static str> {
     Some(match name {

@@ -472,13 +472,19 @@ impl Builder<'_> {
             span,
             from_macro: true,
         };
-        let expanded = match self.macros.expand_text(text) {
+        let mut expanded = match self.macros.expand_text(text) {
             Ok(e) => e,
             Err(err) => {
                 self.diag(cx, span, Severity::Hint, "macro-recursion", err.to_string());
                 return unknown(text);
             }
         };
+        // `#define INV_SQRT_2 0.7071f;` (the CUDA samples' dwtHaar1D): code
+        // that compiles has such a macro last in its statement, where the
+        // `;` only adds an empty statement.
+        while let Some(e) = expanded.trim_end().strip_suffix(';') {
+            expanded = e.to_string();
+        }
         // The same expansion lowers to the same expression (but for its
         // span) while the known types are the same: `TILE`, `IDX(y, x, n)`
         // are used over and over, and parsing each again costs a parser run.
