@@ -636,8 +636,20 @@ impl<'a, 'm> FnLower<'a, 'm> {
         };
         let mut decl =
             format!("// CUDA `struct {name}` (the same layout as C's)\nstruct {wgsl} {{\n");
+        let def = self.m.model.types.structs.get(name);
         for (f, t) in &fields {
-            decl.push_str(&format!("    {}: {},\n", wgsl_ident(f), t.wgsl()));
+            let pointer = def
+                .and_then(|d| d.fields.iter().find(|m| &m.name == f))
+                .filter(|m| crate::types::pointer_member(m, &self.m.model.types));
+            match pointer {
+                Some(m) => decl.push_str(&format!(
+                    "    {}: {}, // `{}`: a pointer's bits, never followed\n",
+                    wgsl_ident(f),
+                    t.wgsl(),
+                    m.ty.display()
+                )),
+                None => decl.push_str(&format!("    {}: {},\n", wgsl_ident(f), t.wgsl())),
+            }
         }
         decl.push_str("}\n");
         self.m.structs.insert(wgsl, decl);

@@ -469,6 +469,19 @@ impl FnLower<'_, '_> {
                 return None;
             }
         };
+        let types = &self.m.model.types;
+        let pointer = types.structs.get(name).is_some_and(|def| {
+            def.fields
+                .iter()
+                .any(|f| f.name == field && crate::types::pointer_member(f, types))
+        });
+        if pointer {
+            self.m.error(
+                span,
+                format!("member `{field}` of struct `{name}` is a pointer: WGSL cannot follow pointers held in memory"),
+            );
+            return None;
+        }
         match fields.into_iter().find(|(f, _)| f == field) {
             Some((f, ty)) => Some((crate::names::wgsl_ident(&f), ty)),
             None => {
