@@ -1185,12 +1185,26 @@ impl FnLower<'_, '_> {
         if !self.arity(name, args, 2, span) {
             return Val::error();
         }
-        let Some((place, repr)) = self.atomic_place(&args[0], span, out) else {
+        // `atomicInc((unsigned int *)&count[i], n)` on an `int` buffer (the
+        // CUDA samples' simpleAtomicIntrinsics): the same 32 bits, counted
+        // as unsigned.
+        let mut location = &args[0];
+        let mut through_unsigned = false;
+        if let ExprKind::Cast { ty, expr, .. } = &args[0].kind
+            && ty.pointer == 1
+            && self.map_type(&ty.pointee(), span) == Ty::U32
+        {
+            location = expr;
+            through_unsigned = true;
+        }
+        let Some((place, repr)) = self.atomic_place(location, span, out) else {
             return Val::error();
         };
-        if repr != AtomicRepr::Native(Scalar::U32) {
-            return self.error(span, format!("`{name}` needs an `unsigned int` location"));
-        }
+        let signed = match repr {
+            AtomicRepr::Native(Scalar::U32) => false,
+            AtomicRepr::Native(Scalar::I32) if through_unsigned => true,
+            _ => return self.error(span, format!("`{name}` needs an `unsigned int` location")),
+        };
         let bound = self.expr(&args[1], out);
         let bound = self.convert(bound, &Ty::U32, span);
         let bound = self.materialize(bound, "bound", out);
@@ -1204,26 +1218,40 @@ impl FnLower<'_, '_> {
                 b = bound.text
             )
         };
+        // An `int` location holds the counter's bits.
+        let (load, stored, read) = if signed {
+            (
+                format!("bitcast<u32>(atomicLoad(&{}))", place.text),
+                (
+                    format!("bitcast<i32>({old})"),
+                    format!("bitcast<i32>({next})"),
+                ),
+                format!("bitcast<u32>({r}.old_value)"),
+            )
+        } else {
+            (
+                format!("atomicLoad(&{})", place.text),
+                (old.clone(), next.clone()),
+                format!("{r}.old_value"),
+            )
+        };
         out.push(WStmt::Comment(format!(
             "`{name}`: a compare-exchange loop (WGSL has no wrapping atomics)"
         )));
-        out.push(WStmt::line(format!(
-            "var {old}: u32 = atomicLoad(&{});",
-            place.text
-        )));
+        out.push(WStmt::line(format!("var {old}: u32 = {load};")));
         out.push(WStmt::Block(
             "loop".into(),
             vec![
                 WStmt::line(format!(
-                    "let {r} = atomicCompareExchangeWeak(&{}, {old}, {next});",
-                    place.text
+                    "let {r} = atomicCompareExchangeWeak(&{}, {}, {});",
+                    place.text, stored.0, stored.1
                 )),
                 WStmt::If {
                     cond: format!("{r}.exchanged"),
                     then: vec![WStmt::line("break;")],
                     els: vec![],
                 },
-                WStmt::line(format!("{old} = {r}.old_value;")),
+                WStmt::line(format!("{old} = {read};")),
             ],
         ));
         Val::atom(old, Ty::U32)
