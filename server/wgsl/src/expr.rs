@@ -1240,14 +1240,31 @@ impl FnLower<'_, '_> {
             } => {
                 let bp = self.place(base, out)?;
                 match (&bp.ty, field.as_str()) {
-                    // A component of a packed `uchar4` buffer element would
-                    // need a read-modify-write of its word.
-                    (Ty::Vector(..), _) if matches!(bp.atomic, Some(AtomicRepr::Packed(_))) => {
-                        self.m.error(
-                            e.span,
-                            "a component store into a `uchar4`/`char4` buffer element is not supported: store the whole element",
-                        );
-                        None
+                    // A component of a packed `uchar4` buffer element is the
+                    // byte 4 * i + lane of the buffer (C's layout, and
+                    // `pack4xU8`'s): an 8-bit packed element of the same
+                    // words, stored without disturbing the other lanes.
+                    (Ty::Vector(_, 4), "x" | "y" | "z" | "w")
+                        if let Some(AtomicRepr::Packed(k)) = bp.atomic =>
+                    {
+                        let lane = "xyzw".find(field.as_str()).unwrap_or(0);
+                        let element = bp
+                            .text
+                            .split_once('[')
+                            .and_then(|(base, rest)| Some((base, rest.strip_suffix(']')?)));
+                        let Some((base, index)) = element else {
+                            self.m.error(
+                                e.span,
+                                "a component store into a `uchar4`/`char4` element that is not a buffer element is not supported",
+                            );
+                            return None;
+                        };
+                        Some(Place {
+                            text: format!("{base}[u32({index}) * 4u + {lane}u]"),
+                            ty: Ty::I32,
+                            atomic: Some(AtomicRepr::Packed(k.lane())),
+                            mutable: bp.mutable,
+                        })
                     }
                     (Ty::Vector(s, n), "x" | "y" | "z" | "w")
                         if ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>

@@ -10,7 +10,7 @@ use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
 use cudalens_syntax::model::{Function, TemplateParamKind, is_barrier};
 use cudalens_syntax::types::normalize_base;
 
-use crate::context::{FnLower, PtrVal, Specialization, Sym, Val};
+use crate::context::{AtomicRepr, FnLower, PtrVal, Specialization, Sym, Val};
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
 use crate::types::{Konst, Scalar, Ty};
@@ -322,9 +322,22 @@ impl FnLower<'_, '_> {
     ) -> Ty {
         let saved = std::mem::take(&mut self.template_types);
         self.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let t = self.map_type(&p.ty, p.name_span);
+        let t = match self.narrow_param(p) {
+            Some(k) => k.value_type(),
+            None => self.map_type(&p.ty, p.name_span),
+        };
         self.template_types = saved;
         t
+    }
+
+    /// The 8/16-bit kind of value parameter `p` (`unsigned char c`,
+    /// `const uchar4 a`): it is passed as C promotes it (`i32`,
+    /// `vec4<i32>`) and narrowed on entry and on every store.
+    fn narrow_param(&self, p: &cudalens_syntax::model::Param) -> Option<crate::context::Packed> {
+        if p.ty.pointer > 0 {
+            return None;
+        }
+        self.packed_of(&p.ty, false).filter(|k| !k.boolean)
     }
 
     /// The value of a non-type template argument as written.
@@ -399,6 +412,31 @@ impl FnLower<'_, '_> {
                             ty: ptr.elem.clone(),
                             mutable: true,
                             atomic: None,
+                            module_scope: false,
+                        },
+                    );
+                }
+                Arg::Value(_) if sub.narrow_param(p).is_some() => {
+                    let Some(k) = sub.narrow_param(p) else {
+                        continue;
+                    };
+                    let ty = k.value_type();
+                    let entry = format!("{name}_in");
+                    params.push(format!("{entry}: {}", ty.wgsl()));
+                    let load = sub.narrow(Val::atom(entry, ty.clone()), k, p.name_span);
+                    prologue.push(WStmt::line(format!(
+                        "var {name}: {} = {}; // {}",
+                        ty.wgsl(),
+                        load.text,
+                        k.describe()
+                    )));
+                    sub.declare(
+                        &p.name,
+                        Sym::Array {
+                            wgsl: name,
+                            ty,
+                            mutable: true,
+                            atomic: Some(AtomicRepr::Narrow(k)),
                             module_scope: false,
                         },
                     );
