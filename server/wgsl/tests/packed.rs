@@ -393,3 +393,61 @@ __global__ void paint(uchar4 *dst, const uchar4 base, int n) {
         assert_eq!(&dst[i * 4..i * 4 + 4], &want, "dst[{i}]");
     }
 }
+
+/// `__shared__` arrays of 8/16-bit elements (the CUDA samples' dct8x8,
+/// bisect, simpleCUDA2GL) hold one `i32` per element, narrowed on every
+/// store; a pointer of the same narrow type can point into them
+/// (`short *p = block + off`), as into a packed buffer.
+#[test]
+fn narrow_shared_arrays_and_pointers_into_them() {
+    let source = r#"
+__global__ void scale(const int *in, int *out, unsigned char *bytes) {
+    __shared__ short s[65];
+    __shared__ uchar4 q[64];
+    int t = threadIdx.x;
+    short *p = s + 1;
+    p[t] = in[t] * 1000;
+    q[t] = make_uchar4(t, t * 2, 300, in[t]);
+    q[t].z += 1;
+    if (t == 0) s[0] = -1;
+    __syncthreads();
+    out[t] = s[(t + 1) % 65] + s[t];
+    unsigned char *b = bytes + 4 * t;
+    b[0] = q[63 - t].x;
+    b[1] = q[63 - t].z;
+}
+"#;
+    let out = compile(source, "scale").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "narrow_shared",
+        &out.wgsl[out.wgsl.find("let t: i32").expect("body")..]
+    );
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<i32> = (0..64).map(|i| i * 37 - 900).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(64))
+        .with_buffer("bytes", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let s: Vec<i32> = std::iter::once(-1)
+        .chain(input.iter().map(|v| (v * 1000) as i16 as i32))
+        .collect();
+    let want: Vec<i32> = (0..64).map(|t| s[(t + 1) % 65] + s[t]).collect();
+    assert_eq!(got, want);
+    let bytes = result.output("bytes").expect("bytes").bytes.clone();
+    for t in 0..64usize {
+        let src = 63 - t;
+        // z: 300 stored as 44, plus one.
+        assert_eq!(&bytes[t * 4..t * 4 + 2], &[src as u8, 45], "bytes[{t}]");
+    }
+}
