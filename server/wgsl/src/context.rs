@@ -438,6 +438,9 @@ pub struct FnLower<'a, 'm> {
     pub scopes: Vec<HashMap<String, Sym>>,
     pub names: NameSupply,
     pub ret: Ty,
+    /// The function returns an 8/16-bit type (or `uchar4`): `ret` is the
+    /// promoted type and every returned value is narrowed.
+    pub narrow_ret: Option<Packed>,
     pub is_kernel: bool,
     /// The CUDA function name (for its analysis facts).
     pub function: String,
@@ -532,6 +535,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             scopes: vec![HashMap::new()],
             names,
             ret: Ty::Void,
+            narrow_ret: None,
             is_kernel,
             function: function.to_string(),
             template_types: HashMap::new(),

@@ -375,8 +375,17 @@ impl FnLower<'_, '_> {
         for (name, v) in values {
             sub.declare(name, Sym::Const(Val::konst(Konst::Int(*v), Scalar::I32)));
         }
-        let ret = sub.map_type(&f.ret, f.name_span);
+        // `short unfixh(int x)`: returned as C promotes it, narrowed.
+        let narrow_ret = (f.ret.pointer == 0)
+            .then(|| sub.packed_of(&f.ret, false))
+            .flatten()
+            .filter(|k| !k.boolean);
+        let ret = match narrow_ret {
+            Some(k) => k.value_type(),
+            None => sub.map_type(&f.ret, f.name_span),
+        };
         sub.ret = ret.clone();
+        sub.narrow_ret = narrow_ret;
         let mut params = Vec::new();
         let mut prologue = Vec::new();
         for (p, a) in f.params.iter().zip(args) {

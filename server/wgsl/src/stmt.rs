@@ -161,7 +161,10 @@ impl FnLower<'_, '_> {
             Some(e) => {
                 let v = self.expr(e, out);
                 let ret = self.ret.clone();
-                let v = self.convert(v, &ret, e.span);
+                let mut v = self.convert(v, &ret, e.span);
+                if let Some(k) = self.narrow_ret {
+                    v = self.narrow(v, k, e.span);
+                }
                 out.push(WStmt::line(format!("return {};", v.text)));
             }
         }

@@ -451,3 +451,38 @@ __global__ void scale(const int *in, int *out, unsigned char *bytes) {
         assert_eq!(&bytes[t * 4..t * 4 + 2], &[src as u8, 45], "bytes[{t}]");
     }
 }
+
+/// A device function returning an 8/16-bit type (dct8x8's
+/// `short unfixh(int x)`) returns the promoted value, narrowed.
+#[test]
+fn narrow_return_values_wrap_as_cuda_does() {
+    let source = "__device__ short unfix(int x) { return (x + 0x8000) >> 8; }\n\
+__global__ void k(const int *in, int *out) { int t = threadIdx.x; out[t] = unfix(in[t]) + 1; }\n";
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("return extractBits((x + 32768) >> 8u, 0u, 16u);"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<i32> = (0..64).map(|i| i * 900_001 - 20_000_000).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let want: Vec<i32> = input
+        .iter()
+        .map(|x| (((x + 0x8000) >> 8) as i16) as i32 + 1)
+        .collect();
+    assert_eq!(got, want);
+}
