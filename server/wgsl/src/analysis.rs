@@ -105,7 +105,7 @@ impl<'m> Analysis<'m> {
             // `make_float2(float s)`, `fabs(v.x)` in its `fabs(float2 v)`):
             // the transpiler lowers it itself, not as a call of the file's
             // function.
-            if crate::intrinsics::builtin_before_functions(
+            if crate::builtin_names::builtin_before_functions(
                 callee.trim_start_matches("::").trim_start_matches("std::"),
             ) {
                 continue;

@@ -5,6 +5,7 @@
 use cudalens_syntax::Span;
 use cudalens_syntax::ir::{Axis, BinOp, Builtin, Expr, ExprKind, Type as CType};
 
+use crate::builtin_names::float_unary;
 use crate::context::{AtomicRepr, FnLower, Place, Prec, Sym, Val};
 use crate::emit::WStmt;
 use crate::types::{Konst, Scalar, Ty, common_type, map_value_type, promote};
@@ -27,76 +28,6 @@ fn cuda_copysignf(x: f32, y: f32) -> f32 {
     return bitcast<f32>((bitcast<u32>(x) & 0x7fffffffu) | (bitcast<u32>(y) & 0x80000000u));
 }",
 );
-
-/// Builtins that `FnLower::call` lowers itself even where the file defines
-/// a function of the same name (helper_math.h's vector overloads such as
-/// `fabs(float2)` or `make_float2(float s)`, whose bodies call the scalar
-/// builtin): such a call never reaches the file's function.
-pub(crate) fn builtin_before_functions(name: &str) -> bool {
-    const MATH: &[&str] = &[
-        "fminf",
-        "fmaxf",
-        "fmin",
-        "fmax",
-        "min",
-        "max",
-        "umin",
-        "umax",
-        "powf",
-        "__powf",
-        "pow",
-        "atan2f",
-        "atan2",
-        "fmodf",
-        "fmod",
-        "fmaf",
-        "fma",
-        "__fmaf_rn",
-        "abs",
-        "labs",
-        "log10f",
-        "log10",
-        "exp10f",
-        "exp10",
-        "roundf",
-        "round",
-        "copysignf",
-        "copysign",
-    ];
-    let vector_constructor = name.strip_prefix("make_").is_some_and(|rest| {
-        let digits = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-        !digits.is_empty() && digits.parse::<u8>().is_ok()
-    });
-    float_unary(name).is_some() || MATH.contains(&name) || vector_constructor
-}
-
-/// Unary float functions with a direct WGSL builtin.
-fn float_unary(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "sqrtf" | "sqrt" | "__fsqrt_rn" => "sqrt",
-        "rsqrtf" | "rsqrt" => "inverseSqrt",
-        "expf" | "__expf" | "exp" => "exp",
-        "exp2f" | "exp2" => "exp2",
-        "logf" | "__logf" | "log" => "log",
-        "log2f" | "__log2f" | "log2" => "log2",
-        "sinf" | "__sinf" | "sin" => "sin",
-        "cosf" | "__cosf" | "cos" => "cos",
-        "tanf" | "__tanf" | "tan" => "tan",
-        "tanhf" | "tanh" => "tanh",
-        "sinhf" | "sinh" => "sinh",
-        "coshf" | "cosh" => "cosh",
-        "asinf" | "asin" => "asin",
-        "acosf" | "acos" => "acos",
-        "atanf" | "atan" => "atan",
-        "floorf" | "floor" => "floor",
-        "ceilf" | "ceil" => "ceil",
-        "truncf" | "trunc" => "trunc",
-        "rintf" | "rint" | "nearbyintf" => "round",
-        "fabsf" | "fabs" => "abs",
-        "__saturatef" => "saturate",
-        _ => return None,
-    })
-}
 
 impl FnLower<'_, '_> {
     /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
