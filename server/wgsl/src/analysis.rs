@@ -107,6 +107,7 @@ impl<'m> Analysis<'m> {
             // function.
             if crate::builtin_names::builtin_before_functions(
                 callee.trim_start_matches("::").trim_start_matches("std::"),
+                roots.len(),
             ) {
                 continue;
             }

@@ -5,7 +5,7 @@
 /// a function of the same name (helper_math.h's vector overloads such as
 /// `fabs(float2)` or `make_float2(float s)`, whose bodies call the scalar
 /// builtin): such a call never reaches the file's function.
-pub(crate) fn builtin_before_functions(name: &str) -> bool {
+pub(crate) fn builtin_before_functions(name: &str, args: usize) -> bool {
     const MATH: &[&str] = &[
         "fminf",
         "fmaxf",
@@ -36,9 +36,11 @@ pub(crate) fn builtin_before_functions(name: &str) -> bool {
         "copysignf",
         "copysign",
     ];
+    // `make_float4(x, y, z, w)`; with other argument counts the file's
+    // overload is called (`FnLower::overload_for`).
     let vector_constructor = name.strip_prefix("make_").is_some_and(|rest| {
         let digits = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
-        !digits.is_empty() && digits.parse::<u8>().is_ok()
+        digits.parse::<usize>().is_ok_and(|lanes| lanes == args)
     });
     float_unary(name).is_some() || MATH.contains(&name) || vector_constructor
 }

@@ -29,7 +29,7 @@ enum Arg {
     RefElement(PtrVal),
 }
 
-impl FnLower<'_, '_> {
+impl<'m> FnLower<'_, 'm> {
     pub fn call_device(
         &mut self,
         f: &Function,
@@ -207,7 +207,9 @@ impl FnLower<'_, '_> {
         }
 
         // The call shape: template bindings and where each pointer points.
-        let mut key_parts = vec![f.name.clone()];
+        // Overloads share a name: the parameter types tell them apart.
+        let signature: Vec<String> = f.params.iter().map(|p| p.ty.display()).collect();
+        let mut key_parts = vec![format!("{}({})", f.name, signature.join(","))];
         let mut suffix = Vec::new();
         for (name, t) in &types {
             key_parts.push(format!("{name}={}", t.display()));
@@ -338,6 +340,48 @@ impl FnLower<'_, '_> {
             return None;
         }
         self.packed_of(&p.ty, false).filter(|k| !k.boolean)
+    }
+
+    /// The file's function `name` (an overload of a builtin, such as
+    /// helper_math.h's `make_float4(float3 a, float w)`) whose parameter
+    /// types are the argument types: the arguments are lowered on trial
+    /// (their statements and messages dropped). `None`: none or several.
+    pub fn overload_for(&mut self, name: &str, args: &[Expr]) -> Option<&'m Function> {
+        let model = self.m.model;
+        let candidates: Vec<&Function> = model
+            .functions
+            .iter()
+            .map(|f| &**f)
+            .filter(|f| {
+                f.name == name
+                    && f.body.is_some()
+                    && f.runs_on_device()
+                    && f.template_params.is_empty()
+                    && f.params.len() == args.len()
+            })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let arg_types: Vec<Ty> = args.iter().map(|a| self.expr(a, &mut scratch).ty).collect();
+        let mut matching = Vec::new();
+        for f in candidates {
+            let fits = f
+                .params
+                .iter()
+                .zip(&arg_types)
+                .all(|(p, t)| p.ty.pointer == 0 && self.map_type(&p.ty, p.name_span) == *t);
+            if fits {
+                matching.push(f);
+            }
+        }
+        self.m.diags.truncate(diags);
+        match matching.as_slice() {
+            [f] => Some(*f),
+            _ => None,
+        }
     }
 
     /// The value of a non-type template argument as written.

@@ -649,6 +649,14 @@ impl FnLower<'_, '_> {
         let digits = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
         let lanes: u8 = digits.parse().ok()?;
         let base = &rest[..rest.len() - digits.len()];
+        // `make_float4(v3, 0.0f)`, `make_float3(s)`: not CUDA's constructor
+        // but an overload the file defines (helper_math.h), chosen by the
+        // argument types.
+        if args.len() != usize::from(lanes)
+            && let Some(f) = self.overload_for(name, args)
+        {
+            return Some(self.call_device(f, &[], args, span, out));
+        }
         // `make_uchar4(r, g, b, a)`: each lane narrowed as C converts.
         if lanes == 4 && matches!(base, "uchar" | "char") {
             if !self.arity(name, args, 4, span) {

@@ -89,3 +89,55 @@ __global__ void k(const Rec *r, long *o) { o[threadIdx.x] = r[threadIdx.x].offse
     let out = common::compile(source, "k", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(out.wgsl.contains("offset: i64"), "{}", out.wgsl);
 }
+
+/// helper_math.h-style overloads of the vector constructors
+/// (`make_float4(float s)`, `make_float4(float3 a, float w)`,
+/// `make_float3(float4 a)`; the samples' boxFilter, recursiveGaussian):
+/// each call with other than N arguments goes to the overload whose
+/// parameter types are the argument types.
+const OVERLOADS: &str = r#"
+inline __device__ float4 make_float4(float s) { return make_float4(s, s, s, s); }
+inline __device__ float4 make_float4(float3 a, float w) { return make_float4(a.x, a.y, a.z, w); }
+inline __device__ float3 make_float3(float4 a) { return make_float3(a.x, a.y, a.z); }
+
+__global__ void spread(const float *src, float4 *out) {
+    int i = threadIdx.x;
+    float4 s = make_float4(src[i]);
+    float3 t = make_float3(make_float4(1.0f, 2.0f, 3.0f, 4.0f));
+    out[i] = make_float4(t, src[i] * 2.0f) + s;
+}
+"#;
+
+#[test]
+fn vector_constructor_overloads_are_chosen_by_argument_types() {
+    let out =
+        common::compile_as("overloads.cu", OVERLOADS, "spread").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "overloads",
+        &out.wgsl[out.wgsl.find("// __device__").expect("functions")
+            ..out.wgsl.find("@compute").expect("entry")]
+    );
+    let body = &out.wgsl[out.wgsl.find("let i: i32").expect("body")..];
+    insta::assert_snapshot!("overloads_body", body);
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let src: Vec<f32> = (0..64).map(|i| i as f32 * 0.5).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "src",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&src).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let want: Vec<f32> = src
+        .iter()
+        .flat_map(|&s| [1.0 + s, 2.0 + s, 3.0 + s, s * 2.0 + s])
+        .collect();
+    assert_eq!(got, want);
+}
