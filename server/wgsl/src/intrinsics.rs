@@ -748,13 +748,24 @@ impl FnLower<'_, '_> {
             );
         }
         let v = vals[value_at].clone();
+        // 64-bit values (with their feature on) shuffle whole: SPIR-V's
+        // group shuffles take any scalar width, as CUDA's 64-bit overloads
+        // do (two 32-bit shuffles there).
         if !matches!(
             v.ty.scalar(),
-            Some(Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
+            Some(
+                Scalar::F32
+                    | Scalar::I32
+                    | Scalar::U32
+                    | Scalar::F16
+                    | Scalar::F64
+                    | Scalar::I64
+                    | Scalar::U64
+            )
         ) {
             return self.error(
                 args[value_at].span,
-                "shuffles support 32-bit (and f16) values",
+                "shuffles support 32- and 64-bit (and f16) values",
             );
         }
         let v = self.materialize(v, "value", out);
