@@ -15,12 +15,13 @@ pub fn builtin_layout(base: &str) -> Option<(u64, u64)> {
         | "uchar1" => scalar(1),
         "short" | "unsigned short" | "int16_t" | "uint16_t" | "half" | "__half"
         | "__nv_bfloat16" | "short1" | "ushort1" => scalar(2),
-        "int" | "unsigned int" | "float" | "int32_t" | "uint32_t" | "long" | "unsigned long"
-        | "int1" | "uint1" | "float1" | "__half2" | "half2" | "__nv_bfloat162" | "char4"
-        | "uchar4" | "short2" | "ushort2" => scalar(4),
-        // `long` is 8 bytes on the Linux hosts CUDA targets.
-        "long long" | "unsigned long long" | "double" | "int64_t" | "uint64_t" | "size_t"
-        | "ptrdiff_t" | "double1" | "longlong1" | "ulonglong1" => scalar(8),
+        "int" | "unsigned int" | "float" | "int32_t" | "uint32_t" | "int1" | "uint1" | "float1"
+        | "__half2" | "half2" | "__nv_bfloat162" | "char4" | "uchar4" | "short2" | "ushort2" => {
+            scalar(4)
+        }
+        // `long` is 8 bytes on the Linux hosts CUDA targets (LP64).
+        "long" | "unsigned long" | "long long" | "unsigned long long" | "double" | "int64_t"
+        | "uint64_t" | "size_t" | "ptrdiff_t" | "double1" | "longlong1" | "ulonglong1" => scalar(8),
         "int2" | "uint2" | "float2" | "short4" | "ushort4" => scalar(8),
         "int3" | "uint3" | "float3" | "dim3" => Some((12, 4)),
         "int4" | "uint4" | "float4" | "double2" | "longlong2" | "ulonglong2" => scalar(16),

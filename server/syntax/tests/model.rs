@@ -762,3 +762,71 @@ fn header_statement_macros_lower_as_each_row_would_alone() {
     }
     assert!(!direct.contains("__cudalens_shape_arg") && !direct.contains("1999999"));
 }
+
+/// An expression as an S-expression of operators, casts and names.
+fn sexp(e: &cudalens_syntax::ir::Expr) -> String {
+    match &e.kind {
+        ExprKind::Ident(n) => n.clone(),
+        ExprKind::Int { value, .. } => value.to_string(),
+        ExprKind::Binary(op, a, b) => format!("({op:?} {} {})", sexp(a), sexp(b)),
+        ExprKind::Unary(op, a) => format!("({op:?} {})", sexp(a)),
+        ExprKind::Cast { ty, expr, .. } => format!("(cast {} {})", ty.display(), sexp(expr)),
+        ExprKind::Index(a, i) => format!("(index {} {})", sexp(a), sexp(i)),
+        ExprKind::Ternary(c, a, b) => format!("(? {} {} {})", sexp(c), sexp(a), sexp(b)),
+        ExprKind::Call(c) => {
+            let args: Vec<String> = c.args.iter().map(sexp).collect();
+            format!("({} {})", c.callee, args.join(" "))
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// `(x)>=(lo) && (x)<=(hi)` (Rodinia's `IN_RANGE` macro): tree-sitter
+/// reads `(lo) && (x)` as a cast of `&&(x)` to a type `lo`, which also
+/// breaks the precedence around it. When the parenthesised name is no type
+/// (no typedef, struct, type macro or template parameter) the model reads
+/// the expression as C does.
+#[test]
+fn parenthesised_variables_before_unary_operators_are_not_casts() {
+    let src = "#define IN_RANGE(x, min, max) ((x)>=(min) && (x)<=(max))\n\
+__global__ void k(float* out, int* m, int n, int lo, int hi, float x) {\n\
+  bool v = IN_RANGE(threadIdx.x, lo, hi);\n\
+  bool w = n>=(lo) && (hi)<=(n);\n\
+  int a = m[n>=(lo) && (hi)];\n\
+  f(g(n>=(lo) && (hi)), n>=(lo) && (hi) ? 1 : 2);\n\
+}\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    let kernel = model.functions.iter().find(|f| f.name == "k").expect("k");
+    let mut inits = Vec::new();
+    let mut calls = Vec::new();
+    kernel
+        .body
+        .as_ref()
+        .expect("body")
+        .walk(&mut |s| match &s.kind {
+            StmtKind::Decl(decls) => {
+                for d in decls {
+                    let init = d.init.as_ref().expect("init");
+                    inits.push(format!("{} = {}", d.name, sexp(init)));
+                    // The whole initialiser keeps its span.
+                    if d.name == "w" {
+                        assert_eq!(init.span.text(src), "n>=(lo) && (hi)<=(n)");
+                    }
+                }
+            }
+            StmtKind::Expr(e) => calls.push(sexp(e)),
+            _ => {}
+        });
+    assert_eq!(
+        inits,
+        [
+            "v = (LogAnd (Ge Builtin(ThreadIdx, X) lo) (Le Builtin(ThreadIdx, X) hi))",
+            "w = (LogAnd (Ge n lo) (Le hi n))",
+            "a = (index m (LogAnd (Ge n lo) hi))",
+        ]
+    );
+    assert_eq!(
+        calls,
+        ["(f (g (LogAnd (Ge n lo) hi)) (? (LogAnd (Ge n lo) hi) 1 2))"]
+    );
+}

@@ -101,6 +101,16 @@ impl<'m> Analysis<'m> {
             let Some(target) = self.model.function(&callee) else {
                 continue;
             };
+            // A builtin of the same name (`make_float2(s, s)` in helper_math's
+            // `make_float2(float s)`, `fabs(v.x)` in its `fabs(float2 v)`):
+            // the transpiler lowers it itself, not as a call of the file's
+            // function.
+            if crate::builtin_names::builtin_before_functions(
+                callee.trim_start_matches("::").trim_start_matches("std::"),
+                roots.len(),
+            ) {
+                continue;
+            }
             if target.body.is_none() || !target.runs_on_device() {
                 continue;
             }

@@ -314,6 +314,48 @@ pub struct DeviceGlobal {
     pub binding: crate::bindings::SidecarBinding,
 }
 
+impl DeviceGlobal {
+    /// The file-scope variable `name` (a `__constant__`/`__device__`
+    /// variable, a texture reference's linear memory) as the storage buffer
+    /// `wgsl` of elements `element`, read through `sym` (read-write when
+    /// `sym` is mutable) and declared by `decl`; its binding is numbered
+    /// with the kernel's. `length`: its element count where fixed;
+    /// `initial`: the values it starts with.
+    pub fn storage(
+        name: &str,
+        wgsl: String,
+        sym: Sym,
+        decl: String,
+        element: String,
+        length: Option<u64>,
+        initial: Option<Vec<f64>>,
+    ) -> DeviceGlobal {
+        use crate::bindings::BindingKind;
+        let kind = if matches!(sym, Sym::Array { mutable: true, .. }) {
+            BindingKind::StorageReadWrite
+        } else {
+            BindingKind::StorageRead
+        };
+        DeviceGlobal {
+            name: name.to_string(),
+            sym,
+            decl,
+            binding: crate::bindings::SidecarBinding {
+                group: 0,
+                binding: 0,
+                name: wgsl,
+                kind,
+                element: Some(element),
+                param_index: None,
+                size: None,
+                fields: Vec::new(),
+                length,
+                initial,
+            },
+        }
+    }
+}
+
 /// Module-level state while one kernel is compiled.
 pub struct Module<'m> {
     pub model: &'m FileModel,
@@ -396,6 +438,9 @@ pub struct FnLower<'a, 'm> {
     pub scopes: Vec<HashMap<String, Sym>>,
     pub names: NameSupply,
     pub ret: Ty,
+    /// The function returns an 8/16-bit type (or `uchar4`): `ret` is the
+    /// promoted type and every returned value is narrowed.
+    pub narrow_ret: Option<Packed>,
     pub is_kernel: bool,
     /// The CUDA function name (for its analysis facts).
     pub function: String,
@@ -490,6 +535,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             scopes: vec![HashMap::new()],
             names,
             ret: Ty::Void,
+            narrow_ret: None,
             is_kernel,
             function: function.to_string(),
             template_types: HashMap::new(),
@@ -594,8 +640,20 @@ impl<'a, 'm> FnLower<'a, 'm> {
         };
         let mut decl =
             format!("// CUDA `struct {name}` (the same layout as C's)\nstruct {wgsl} {{\n");
+        let def = self.m.model.types.structs.get(name);
         for (f, t) in &fields {
-            decl.push_str(&format!("    {}: {},\n", wgsl_ident(f), t.wgsl()));
+            let pointer = def
+                .and_then(|d| d.fields.iter().find(|m| &m.name == f))
+                .filter(|m| crate::types::pointer_member(m, &self.m.model.types));
+            match pointer {
+                Some(m) => decl.push_str(&format!(
+                    "    {}: {}, // `{}`: a pointer's bits, never followed\n",
+                    wgsl_ident(f),
+                    t.wgsl(),
+                    m.ty.display()
+                )),
+                None => decl.push_str(&format!("    {}: {},\n", wgsl_ident(f), t.wgsl())),
+            }
         }
         decl.push_str("}\n");
         self.m.structs.insert(wgsl, decl);

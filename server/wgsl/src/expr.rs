@@ -469,6 +469,19 @@ impl FnLower<'_, '_> {
                 return None;
             }
         };
+        let types = &self.m.model.types;
+        let pointer = types.structs.get(name).is_some_and(|def| {
+            def.fields
+                .iter()
+                .any(|f| f.name == field && crate::types::pointer_member(f, types))
+        });
+        if pointer {
+            self.m.error(
+                span,
+                format!("member `{field}` of struct `{name}` is a pointer: WGSL cannot follow pointers held in memory"),
+            );
+            return None;
+        }
         match fields.into_iter().find(|(f, _)| f == field) {
             Some((f, ty)) => Some((crate::names::wgsl_ident(&f), ty)),
             None => {
@@ -477,6 +490,18 @@ impl FnLower<'_, '_> {
                 None
             }
         }
+    }
+
+    /// Member `field` of `base`, a place holding a struct `name` (`s.f`,
+    /// `p->f`): assignable where the struct is.
+    fn member_place(&mut self, base: &Place, name: &str, field: &str, span: Span) -> Option<Place> {
+        let (member, ty) = self.struct_field(name, field, span)?;
+        Some(Place {
+            text: format!("{}.{member}", base.text),
+            ty,
+            atomic: None,
+            mutable: base.mutable,
+        })
     }
 
     pub(crate) fn explicit_cast(&mut self, v: Val, to: &Ty, span: Span) -> Val {
@@ -1215,14 +1240,31 @@ impl FnLower<'_, '_> {
             } => {
                 let bp = self.place(base, out)?;
                 match (&bp.ty, field.as_str()) {
-                    // A component of a packed `uchar4` buffer element would
-                    // need a read-modify-write of its word.
-                    (Ty::Vector(..), _) if matches!(bp.atomic, Some(AtomicRepr::Packed(_))) => {
-                        self.m.error(
-                            e.span,
-                            "a component store into a `uchar4`/`char4` buffer element is not supported: store the whole element",
-                        );
-                        None
+                    // A component of a packed `uchar4` buffer element is the
+                    // byte 4 * i + lane of the buffer (C's layout, and
+                    // `pack4xU8`'s): an 8-bit packed element of the same
+                    // words, stored without disturbing the other lanes.
+                    (Ty::Vector(_, 4), "x" | "y" | "z" | "w")
+                        if let Some(AtomicRepr::Packed(k)) = bp.atomic =>
+                    {
+                        let lane = "xyzw".find(field.as_str()).unwrap_or(0);
+                        let element = bp
+                            .text
+                            .split_once('[')
+                            .and_then(|(base, rest)| Some((base, rest.strip_suffix(']')?)));
+                        let Some((base, index)) = element else {
+                            self.m.error(
+                                e.span,
+                                "a component store into a `uchar4`/`char4` element that is not a buffer element is not supported",
+                            );
+                            return None;
+                        };
+                        Some(Place {
+                            text: format!("{base}[u32({index}) * 4u + {lane}u]"),
+                            ty: Ty::I32,
+                            atomic: Some(AtomicRepr::Packed(k.lane())),
+                            mutable: bp.mutable,
+                        })
                     }
                     (Ty::Vector(s, n), "x" | "y" | "z" | "w")
                         if ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
@@ -1240,13 +1282,7 @@ impl FnLower<'_, '_> {
                     }
                     (Ty::Struct(name), _) => {
                         let name = name.clone();
-                        let (member, ty) = self.struct_field(&name, field, e.span)?;
-                        Some(Place {
-                            text: format!("{}.{member}", bp.text),
-                            ty,
-                            atomic: None,
-                            mutable: bp.mutable,
-                        })
+                        self.member_place(&bp, &name, field, e.span)
                     }
                     (Ty::Error, _) => None,
                     _ => {
@@ -1282,13 +1318,7 @@ impl FnLower<'_, '_> {
                     return None;
                 };
                 let name = name.clone();
-                let (member, ty) = self.struct_field(&name, field, e.span)?;
-                Some(Place {
-                    text: format!("{}.{member}", bp.text),
-                    ty,
-                    atomic: None,
-                    mutable: bp.mutable,
-                })
+                self.member_place(&bp, &name, field, e.span)
             }
             _ => {
                 let v = self.expr(e, out);

@@ -10,7 +10,7 @@ use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
 use cudalens_syntax::model::{Function, TemplateParamKind, is_barrier};
 use cudalens_syntax::types::normalize_base;
 
-use crate::context::{FnLower, PtrVal, Specialization, Sym, Val};
+use crate::context::{AtomicRepr, FnLower, PtrVal, Specialization, Sym, Val};
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
 use crate::types::{Konst, Scalar, Ty};
@@ -29,7 +29,7 @@ enum Arg {
     RefElement(PtrVal),
 }
 
-impl FnLower<'_, '_> {
+impl<'m> FnLower<'_, 'm> {
     pub fn call_device(
         &mut self,
         f: &Function,
@@ -207,7 +207,9 @@ impl FnLower<'_, '_> {
         }
 
         // The call shape: template bindings and where each pointer points.
-        let mut key_parts = vec![f.name.clone()];
+        // Overloads share a name: the parameter types tell them apart.
+        let signature: Vec<String> = f.params.iter().map(|p| p.ty.display()).collect();
+        let mut key_parts = vec![format!("{}({})", f.name, signature.join(","))];
         let mut suffix = Vec::new();
         for (name, t) in &types {
             key_parts.push(format!("{name}={}", t.display()));
@@ -322,9 +324,64 @@ impl FnLower<'_, '_> {
     ) -> Ty {
         let saved = std::mem::take(&mut self.template_types);
         self.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let t = self.map_type(&p.ty, p.name_span);
+        let t = match self.narrow_param(p) {
+            Some(k) => k.value_type(),
+            None => self.map_type(&p.ty, p.name_span),
+        };
         self.template_types = saved;
         t
+    }
+
+    /// The 8/16-bit kind of value parameter `p` (`unsigned char c`,
+    /// `const uchar4 a`): it is passed as C promotes it (`i32`,
+    /// `vec4<i32>`) and narrowed on entry and on every store.
+    fn narrow_param(&self, p: &cudalens_syntax::model::Param) -> Option<crate::context::Packed> {
+        if p.ty.pointer > 0 {
+            return None;
+        }
+        self.packed_of(&p.ty, false).filter(|k| !k.boolean)
+    }
+
+    /// The file's function `name` (an overload of a builtin, such as
+    /// helper_math.h's `make_float4(float3 a, float w)`) whose parameter
+    /// types are the argument types: the arguments are lowered on trial
+    /// (their statements and messages dropped). `None`: none or several.
+    pub fn overload_for(&mut self, name: &str, args: &[Expr]) -> Option<&'m Function> {
+        let model = self.m.model;
+        let candidates: Vec<&Function> = model
+            .functions
+            .iter()
+            .map(|f| &**f)
+            .filter(|f| {
+                f.name == name
+                    && f.body.is_some()
+                    && f.runs_on_device()
+                    && f.template_params.is_empty()
+                    && f.params.len() == args.len()
+            })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let arg_types: Vec<Ty> = args.iter().map(|a| self.expr(a, &mut scratch).ty).collect();
+        let mut matching = Vec::new();
+        for f in candidates {
+            let fits = f
+                .params
+                .iter()
+                .zip(&arg_types)
+                .all(|(p, t)| p.ty.pointer == 0 && self.map_type(&p.ty, p.name_span) == *t);
+            if fits {
+                matching.push(f);
+            }
+        }
+        self.m.diags.truncate(diags);
+        match matching.as_slice() {
+            [f] => Some(*f),
+            _ => None,
+        }
     }
 
     /// The value of a non-type template argument as written.
@@ -362,8 +419,17 @@ impl FnLower<'_, '_> {
         for (name, v) in values {
             sub.declare(name, Sym::Const(Val::konst(Konst::Int(*v), Scalar::I32)));
         }
-        let ret = sub.map_type(&f.ret, f.name_span);
+        // `short unfixh(int x)`: returned as C promotes it, narrowed.
+        let narrow_ret = (f.ret.pointer == 0)
+            .then(|| sub.packed_of(&f.ret, false))
+            .flatten()
+            .filter(|k| !k.boolean);
+        let ret = match narrow_ret {
+            Some(k) => k.value_type(),
+            None => sub.map_type(&f.ret, f.name_span),
+        };
         sub.ret = ret.clone();
+        sub.narrow_ret = narrow_ret;
         let mut params = Vec::new();
         let mut prologue = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
@@ -399,6 +465,31 @@ impl FnLower<'_, '_> {
                             ty: ptr.elem.clone(),
                             mutable: true,
                             atomic: None,
+                            module_scope: false,
+                        },
+                    );
+                }
+                Arg::Value(_) if sub.narrow_param(p).is_some() => {
+                    let Some(k) = sub.narrow_param(p) else {
+                        continue;
+                    };
+                    let ty = k.value_type();
+                    let entry = format!("{name}_in");
+                    params.push(format!("{entry}: {}", ty.wgsl()));
+                    let load = sub.narrow(Val::atom(entry, ty.clone()), k, p.name_span);
+                    prologue.push(WStmt::line(format!(
+                        "var {name}: {} = {}; // {}",
+                        ty.wgsl(),
+                        load.text,
+                        k.describe()
+                    )));
+                    sub.declare(
+                        &p.name,
+                        Sym::Array {
+                            wgsl: name,
+                            ty,
+                            mutable: true,
+                            atomic: Some(AtomicRepr::Narrow(k)),
                             module_scope: false,
                         },
                     );

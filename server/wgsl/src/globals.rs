@@ -13,7 +13,6 @@
 
 use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp, VarDecl};
 
-use crate::bindings::{BindingKind, SidecarBinding};
 use crate::context::{AtomicRepr, DeviceGlobal, FnLower, Sym};
 use crate::stmt::storage_type;
 use crate::types::{ArrayLen, Konst, Scalar, Ty};
@@ -229,27 +228,15 @@ impl FnLower<'_, '_> {
             module_scope: true,
         };
         let element = storage_type(&elem, atomic);
-        self.m.device_globals.push(DeviceGlobal {
-            name: name.clone(),
-            sym: sym.clone(),
+        self.m.device_globals.push(DeviceGlobal::storage(
+            name,
+            wgsl,
+            sym.clone(),
             decl,
-            binding: SidecarBinding {
-                group: 0,
-                binding: 0,
-                name: wgsl,
-                kind: if written {
-                    BindingKind::StorageReadWrite
-                } else {
-                    BindingKind::StorageRead
-                },
-                element: Some(element),
-                param_index: None,
-                size: None,
-                fields: Vec::new(),
-                length: Some(length),
-                initial,
-            },
-        });
+            element,
+            Some(length),
+            initial,
+        ));
         Some(sym)
     }
 

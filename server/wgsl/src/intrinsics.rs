@@ -5,6 +5,7 @@
 use cudalens_syntax::Span;
 use cudalens_syntax::ir::{Axis, BinOp, Builtin, Expr, ExprKind, Type as CType};
 
+use crate::builtin_names::float_unary;
 use crate::context::{AtomicRepr, FnLower, Place, Prec, Sym, Val};
 use crate::emit::WStmt;
 use crate::types::{Konst, Scalar, Ty, common_type, map_value_type, promote};
@@ -27,34 +28,6 @@ fn cuda_copysignf(x: f32, y: f32) -> f32 {
     return bitcast<f32>((bitcast<u32>(x) & 0x7fffffffu) | (bitcast<u32>(y) & 0x80000000u));
 }",
 );
-
-/// Unary float functions with a direct WGSL builtin.
-fn float_unary(name: &str) -> Option<&'static str> {
-    Some(match name {
-        "sqrtf" | "sqrt" | "__fsqrt_rn" => "sqrt",
-        "rsqrtf" | "rsqrt" => "inverseSqrt",
-        "expf" | "__expf" | "exp" => "exp",
-        "exp2f" | "exp2" => "exp2",
-        "logf" | "__logf" | "log" => "log",
-        "log2f" | "__log2f" | "log2" => "log2",
-        "sinf" | "__sinf" | "sin" => "sin",
-        "cosf" | "__cosf" | "cos" => "cos",
-        "tanf" | "__tanf" | "tan" => "tan",
-        "tanhf" | "tanh" => "tanh",
-        "sinhf" | "sinh" => "sinh",
-        "coshf" | "cosh" => "cosh",
-        "asinf" | "asin" => "asin",
-        "acosf" | "acos" => "acos",
-        "atanf" | "atan" => "atan",
-        "floorf" | "floor" => "floor",
-        "ceilf" | "ceil" => "ceil",
-        "truncf" | "trunc" => "trunc",
-        "rintf" | "rint" | "nearbyintf" => "round",
-        "fabsf" | "fabs" => "abs",
-        "__saturatef" => "saturate",
-        _ => return None,
-    })
-}
 
 impl FnLower<'_, '_> {
     /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
@@ -676,6 +649,14 @@ impl FnLower<'_, '_> {
         let digits = rest.trim_start_matches(|c: char| c.is_ascii_alphabetic());
         let lanes: u8 = digits.parse().ok()?;
         let base = &rest[..rest.len() - digits.len()];
+        // `make_float4(v3, 0.0f)`, `make_float3(s)`: not CUDA's constructor
+        // but an overload the file defines (helper_math.h), chosen by the
+        // argument types.
+        if args.len() != usize::from(lanes)
+            && let Some(f) = self.overload_for(name, args)
+        {
+            return Some(self.call_device(f, &[], args, span, out));
+        }
         // `make_uchar4(r, g, b, a)`: each lane narrowed as C converts.
         if lanes == 4 && matches!(base, "uchar" | "char") {
             if !self.arity(name, args, 4, span) {
@@ -767,13 +748,24 @@ impl FnLower<'_, '_> {
             );
         }
         let v = vals[value_at].clone();
+        // 64-bit values (with their feature on) shuffle whole: SPIR-V's
+        // group shuffles take any scalar width, as CUDA's 64-bit overloads
+        // do (two 32-bit shuffles there).
         if !matches!(
             v.ty.scalar(),
-            Some(Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
+            Some(
+                Scalar::F32
+                    | Scalar::I32
+                    | Scalar::U32
+                    | Scalar::F16
+                    | Scalar::F64
+                    | Scalar::I64
+                    | Scalar::U64
+            )
         ) {
             return self.error(
                 args[value_at].span,
-                "shuffles support 32-bit (and f16) values",
+                "shuffles support 32- and 64-bit (and f16) values",
             );
         }
         let v = self.materialize(v, "value", out);
@@ -1143,12 +1135,26 @@ impl FnLower<'_, '_> {
         if !self.arity(name, args, 2, span) {
             return Val::error();
         }
-        let Some((place, repr)) = self.atomic_place(&args[0], span, out) else {
+        // `atomicInc((unsigned int *)&count[i], n)` on an `int` buffer (the
+        // CUDA samples' simpleAtomicIntrinsics): the same 32 bits, counted
+        // as unsigned.
+        let mut location = &args[0];
+        let mut through_unsigned = false;
+        if let ExprKind::Cast { ty, expr, .. } = &args[0].kind
+            && ty.pointer == 1
+            && self.map_type(&ty.pointee(), span) == Ty::U32
+        {
+            location = expr;
+            through_unsigned = true;
+        }
+        let Some((place, repr)) = self.atomic_place(location, span, out) else {
             return Val::error();
         };
-        if repr != AtomicRepr::Native(Scalar::U32) {
-            return self.error(span, format!("`{name}` needs an `unsigned int` location"));
-        }
+        let signed = match repr {
+            AtomicRepr::Native(Scalar::U32) => false,
+            AtomicRepr::Native(Scalar::I32) if through_unsigned => true,
+            _ => return self.error(span, format!("`{name}` needs an `unsigned int` location")),
+        };
         let bound = self.expr(&args[1], out);
         let bound = self.convert(bound, &Ty::U32, span);
         let bound = self.materialize(bound, "bound", out);
@@ -1162,26 +1168,40 @@ impl FnLower<'_, '_> {
                 b = bound.text
             )
         };
+        // An `int` location holds the counter's bits.
+        let (load, stored, read) = if signed {
+            (
+                format!("bitcast<u32>(atomicLoad(&{}))", place.text),
+                (
+                    format!("bitcast<i32>({old})"),
+                    format!("bitcast<i32>({next})"),
+                ),
+                format!("bitcast<u32>({r}.old_value)"),
+            )
+        } else {
+            (
+                format!("atomicLoad(&{})", place.text),
+                (old.clone(), next.clone()),
+                format!("{r}.old_value"),
+            )
+        };
         out.push(WStmt::Comment(format!(
             "`{name}`: a compare-exchange loop (WGSL has no wrapping atomics)"
         )));
-        out.push(WStmt::line(format!(
-            "var {old}: u32 = atomicLoad(&{});",
-            place.text
-        )));
+        out.push(WStmt::line(format!("var {old}: u32 = {load};")));
         out.push(WStmt::Block(
             "loop".into(),
             vec![
                 WStmt::line(format!(
-                    "let {r} = atomicCompareExchangeWeak(&{}, {old}, {next});",
-                    place.text
+                    "let {r} = atomicCompareExchangeWeak(&{}, {}, {});",
+                    place.text, stored.0, stored.1
                 )),
                 WStmt::If {
                     cond: format!("{r}.exchanged"),
                     then: vec![WStmt::line("break;")],
                     els: vec![],
                 },
-                WStmt::line(format!("{old} = {r}.old_value;")),
+                WStmt::line(format!("{old} = {read};")),
             ],
         ));
         Val::atom(old, Ty::U32)

@@ -167,23 +167,25 @@ pub fn compile_kernel_recording(
             binding_decls.push(decl);
             bindings.push(binding);
         } else {
-            // An 8- or 16-bit scalar: an `i32` member, narrowed on load (the
-            // runner writes what it is given) and on every store.
+            // An 8- or 16-bit scalar or vector (`uchar4`): an `i32` (`vec4<i32>`)
+            // member, narrowed on load (the runner writes what it is given)
+            // and on every store.
             let narrow_ty = lower.subst_type(&p.ty);
             if narrow_ty.pointer == 0
                 && let Some(k) = lower.packed_of(&narrow_ty, false)
                 && !k.boolean
-                && k.lanes == 1
             {
                 let member = wgsl_ident(&p.name);
                 let local = lower.local_name(&p.name);
+                let ty = k.value_type();
                 let load = lower.narrow(
-                    Val::atom(format!("params.{member}"), Ty::I32),
+                    Val::atom(format!("params.{member}"), ty.clone()),
                     k,
                     p.name_span,
                 );
                 param_prologue.push(WStmt::line(format!(
-                    "var {local}: i32 = {}; // {}",
+                    "var {local}: {} = {}; // {}",
+                    ty.wgsl(),
                     load.text,
                     k.describe()
                 )));
@@ -191,13 +193,13 @@ pub fn compile_kernel_recording(
                     &p.name,
                     Sym::Array {
                         wgsl: local,
-                        ty: Ty::I32,
+                        ty: ty.clone(),
                         mutable: true,
                         atomic: Some(AtomicRepr::Narrow(k)),
                         module_scope: false,
                     },
                 );
-                uniform_members.push((member, p.name.clone(), Ty::I32, Some(index)));
+                uniform_members.push((member, p.name.clone(), ty, Some(index)));
                 continue;
             }
             let ty = lower.map_type(&p.ty, p.name_span);

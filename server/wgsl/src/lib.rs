@@ -4,6 +4,7 @@
 //!
 //! * [`types`] — WGSL types, CUDA type mapping, C conversions.
 //! * [`analysis`] — written/atomic buffers and recursion, before lowering.
+//! * `builtin_names` — the builtins the lowering handles itself.
 //! * `expr`, `stmt`, `intrinsics`, `functions` — the lowering.
 //! * [`bindings`] — storage/uniform bindings and the [`Sidecar`].
 //! * [`emit`] — the statement tree and its printer.
@@ -14,6 +15,7 @@
 
 pub mod analysis;
 pub mod bindings;
+mod builtin_names;
 mod clamps;
 mod context;
 pub mod diag;

@@ -161,7 +161,10 @@ impl FnLower<'_, '_> {
             Some(e) => {
                 let v = self.expr(e, out);
                 let ret = self.ret.clone();
-                let v = self.convert(v, &ret, e.span);
+                let mut v = self.convert(v, &ret, e.span);
+                if let Some(k) = self.narrow_ret {
+                    v = self.narrow(v, k, e.span);
+                }
                 out.push(WStmt::line(format!("return {};", v.text)));
             }
         }
@@ -1007,7 +1010,18 @@ impl FnLower<'_, '_> {
         let Some(mut view) = self.pointer(init, out) else {
             return;
         };
-        if d.ty.base != "auto" && d.ty.base != "void" {
+        // `short *p = block + off` into an 8/16-bit array of the same type:
+        // the view already narrows (or packs) its stores.
+        let narrow_view = self
+            .packed_of(&d.ty.pointee(), false)
+            .filter(|k| !k.boolean)
+            .is_some_and(|k| match view.atomic {
+                Some(AtomicRepr::Narrow(v) | AtomicRepr::Packed(v)) => {
+                    (v.bits, v.signed, v.lanes) == (k.bits, k.signed, k.lanes)
+                }
+                _ => false,
+            });
+        if d.ty.base != "auto" && d.ty.base != "void" && !narrow_view {
             let want = self.map_type(&d.ty.pointee(), d.span);
             if want != Ty::Error && want != view.elem {
                 self.m.error(d.span, "pointer casts cannot be expressed in WGSL: storage buffers have one element type");
@@ -1076,7 +1090,14 @@ impl FnLower<'_, '_> {
                 .error(d.span, "`__shared__` pointers are not supported");
             return;
         }
-        let elem = self.map_type(&d.ty, d.span);
+        // 8/16-bit (and `uchar4`) elements: one `i32` (`vec4<i32>`) each,
+        // narrowed on every store as C converts (four times the memory;
+        // nothing reads their bytes any other way: pointer casts are refused).
+        let narrow = self.packed_of(&d.ty, false).filter(|k| !k.boolean);
+        let elem = match narrow {
+            Some(k) => k.value_type(),
+            None => self.map_type(&d.ty, d.span),
+        };
         if elem == Ty::Error {
             return;
         }
@@ -1091,7 +1112,11 @@ impl FnLower<'_, '_> {
                 return;
             }
             let bytes = self.m.dynamic_shared_default_bytes;
-            let size = elem.host_layout().map(|l| l.0).unwrap_or(4).max(1);
+            // The element count is the launch's bytes over C's element size.
+            let size = match narrow {
+                Some(k) => u64::from(k.bits / 8) * u64::from(k.lanes),
+                None => elem.host_layout().map(|l| l.0).unwrap_or(4).max(1),
+            };
             let default = (bytes / size).max(1) as u32;
             self.m.dynamic_shared = Some((name.clone(), default, size as u32));
             Some(ArrayLen::Override(name))
@@ -1117,7 +1142,16 @@ impl FnLower<'_, '_> {
             let function = self.function.clone();
             self.m.analysis.effects(&function).atomic.contains(&d.name)
         };
-        let atomic = if atomic_use {
+        let atomic = if let Some(k) = narrow {
+            if atomic_use {
+                self.m.error(
+                    d.span,
+                    "atomics on 8- or 16-bit `__shared__` arrays are not supported",
+                );
+                return;
+            }
+            Some(AtomicRepr::Narrow(k))
+        } else if atomic_use {
             match elem {
                 Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
                 Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
@@ -1159,7 +1193,8 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         (_, Some(AtomicRepr::F32Bits)) => "atomic<u32>".into(),
         (_, Some(AtomicRepr::Packed(p))) if p.written => "atomic<u32>".into(),
         (_, Some(AtomicRepr::Packed(_))) => "u32".into(),
-        (_, Some(AtomicRepr::Narrow(_))) => "i32".into(),
+        // The value type: `i32`, or `vec4<i32>` for `uchar4`.
+        (t, Some(AtomicRepr::Narrow(_))) => t.wgsl(),
         (t, None) => t.wgsl(),
     }
 }

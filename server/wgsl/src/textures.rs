@@ -309,23 +309,17 @@ impl FnLower<'_, '_> {
             atomic: None,
             module_scope: true,
         };
-        self.m.device_globals.push(crate::context::DeviceGlobal {
-            name: name.clone(),
-            sym: sym.clone(),
-            decl,
-            binding: SidecarBinding {
-                group: 0,
-                binding: 0,
-                name: wgsl,
-                kind: BindingKind::StorageRead,
-                element: Some(elem.wgsl()),
-                param_index: None,
-                size: None,
-                fields: Vec::new(),
-                length: None,
-                initial: None,
-            },
-        });
+        self.m
+            .device_globals
+            .push(crate::context::DeviceGlobal::storage(
+                name,
+                wgsl,
+                sym.clone(),
+                decl,
+                elem.wgsl(),
+                None,
+                None,
+            ));
         Some(sym)
     }
 

@@ -499,14 +499,15 @@ pub fn struct_fields(
                 f.name
             ));
         }
-        if types.resolve(&f.ty).pointer > 0 {
-            return Err(format!(
-                "struct `{name}`: the pointer member `{}` cannot be expressed in WGSL",
-                f.name
-            ));
-        }
-        let ty = map_value_type(&f.ty, types, opts)
-            .map_err(|e| format!("struct `{name}`, member `{}`: {e}", f.name))?;
+        let ty = if pointer_member(f, types) {
+            // A device pointer (8 bytes, 8-aligned on the 64-bit hosts CUDA
+            // targets): its bits, kept when the struct is copied; WGSL cannot
+            // follow it, so using the member is refused (`FnLower::struct_field`).
+            Ty::Vector(Scalar::U32, 2)
+        } else {
+            map_value_type(&f.ty, types, opts)
+                .map_err(|e| format!("struct `{name}`, member `{}`: {e}", f.name))?
+        };
         let Some((size, a)) = wgsl_layout(&ty, types, opts, depth) else {
             return Err(format!(
                 "struct `{name}`: the member `{}` (`{}`) is not host-shareable in WGSL",
@@ -533,6 +534,11 @@ pub fn struct_fields(
         ));
     }
     Ok(fields)
+}
+
+/// Member `f` of a struct is a pointer (see `struct_fields`).
+pub fn pointer_member(f: &cudalens_syntax::types::StructField, types: &TypeTable) -> bool {
+    types.resolve(&f.ty).pointer > 0
 }
 
 /// The WGSL texture a sampled read needs.

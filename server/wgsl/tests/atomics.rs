@@ -199,3 +199,45 @@ fn wrapping_atomics_wrap_as_cuda_documents() {
     assert_eq!(counts[0], [7, 7, 7, 7, 6, 6, 6, 6, 6, 6]);
     assert_eq!(counts[1], [7, 6, 6, 6, 6, 6, 6, 7, 7, 7]);
 }
+
+/// `atomicInc((unsigned int *)&c[0], n)` on an `int` buffer (as the CUDA
+/// samples' simpleAtomicIntrinsics writes it): the counter's bits compared
+/// as unsigned; without the cast an `int` location is refused.
+#[test]
+fn wrapping_atomics_through_an_unsigned_view_of_int() {
+    let source = "__global__ void k(int *c, unsigned int *olds) {\n    unsigned int t = threadIdx.x;\n    olds[t] = atomicInc((unsigned int *)&c[0], 9u);\n    olds[64 + t] = atomicDec((unsigned int *)&c[1], 9u);\n}\n";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl
+            .contains("atomicCompareExchangeWeak(&c[0], bitcast<i32>(old_1), bitcast<i32>(select(old_1 + 1u, 0u, old_1 >= 9u)))"),
+        "{}",
+        out.wgsl
+    );
+    let plain = "__global__ void k(int *c) { atomicInc(&c[0], 9u); }";
+    let err = common::compile(plain, "k", &TranspileOptions::default()).expect_err("int");
+    assert!(
+        err[0].message.contains("needs an `unsigned int` location"),
+        "{err:#?}"
+    );
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let start: Vec<i32> = vec![-1, -5];
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "c",
+            BufferSpec::bytes(2, bytemuck::cast_slice(&start).to_vec()),
+        )
+        .with_buffer("olds", BufferSpec::zeros(128));
+    let result = runner.run(&bench).expect("run");
+    let c: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("c").expect("c").bytes);
+    // 0xffffffff and 0xfffffffb are above the bound as unsigned: the first
+    // increment wraps to 0 (63 more: 3), the first decrement to 9 (63 more:
+    // 9 - 63 mod 10 = 6).
+    assert_eq!(c, vec![3, 6]);
+}

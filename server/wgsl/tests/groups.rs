@@ -126,3 +126,68 @@ fn warp_size_alone_declares_the_subgroup_capability() {
         out.sidecar.features
     );
 }
+
+/// `__shfl_xor_sync`/`__shfl_down_sync` of `double` and `long long` (the
+/// CUDA samples' jacobi and simpleCudaGraphs reduce doubles in a warp): one
+/// 64-bit subgroup shuffle, with the f64/int64 features on.
+#[test]
+fn sixty_four_bit_values_shuffle_whole() {
+    let source = r#"
+__global__ void swap_pairs(const double *in, double *out, const long long *k, long long *kout) {
+    int t = threadIdx.x;
+    out[t] = __shfl_xor_sync(0xffffffff, in[t], 1);
+    kout[t] = __shfl_xor_sync(0xffffffff, k[t], 1);
+    double v = in[t];
+    for (int o = 16; o > 0; o /= 2) v += __shfl_down_sync(0xffffffff, v, o);
+    if (t == 0) out[64] = v;
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        subgroups: true,
+        enable_f64: true,
+        enable_int64: true,
+        source_name: Some("pairs.cu".into()),
+        ..cudalens_wgsl::TranspileOptions::default()
+    };
+    let out = common::compile(source, "swap_pairs", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    insta::assert_snapshot!(
+        "sixty_four_bit_shuffles",
+        &out.wgsl[out.wgsl.find("let t: i32").expect("body")..]
+    );
+    let without = cudalens_wgsl::TranspileOptions {
+        enable_f64: false,
+        ..opts.clone()
+    };
+    assert!(common::compile(source, "swap_pairs", &without).is_err());
+
+    // The runner fills no 64-bit integer buffers yet: the run is of the
+    // `double` half.
+    let doubles = source
+        .replace(", const long long *k, long long *kout", "")
+        .replace("    kout[t] = __shfl_xor_sync(0xffffffff, k[t], 1);\n", "");
+    let out = common::compile(&doubles, "swap_pairs", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let features = runner.adapter().map(|a| a.features);
+    if !features.is_ok_and(|f| f.shader_f64 && f.subgroup) {
+        eprintln!("skipping the run: the adapter lacks f64 or subgroups");
+        return;
+    }
+    let input: Vec<f64> = (0..64).map(|i| i as f64 * 0.25 - 3.0).collect();
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            cudalens_gpu::BufferSpec::bytes(64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", cudalens_gpu::BufferSpec::zeros(65));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f64> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for t in 0..64 {
+        assert_eq!(got[t], input[t ^ 1], "out[{t}]");
+    }
+}

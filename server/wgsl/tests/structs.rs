@@ -74,8 +74,8 @@ fn layouts_wgsl_cannot_match_are_refused_naming_the_member() {
             "struct `B`: member `p` is at byte 4 in C but 16 in WGSL",
         ),
         (
-            "struct B { float *data; int n; };\n__global__ void k(B *b) { b[0].n = 1; }",
-            "struct `B`: the pointer member `data` cannot be expressed in WGSL",
+            "struct B { float *data; int n; };\n__global__ void k(B *b) { b[0].data[0] = 1.0f; }",
+            "member `data` of struct `B` is a pointer: WGSL cannot follow pointers held in memory",
         ),
         (
             "struct B { int keys[4]; int n; };\n__global__ void k(B *b) { b[0].n = 1; }",
@@ -98,6 +98,22 @@ fn layouts_wgsl_cannot_match_are_refused_naming_the_member() {
         let err = compile(source, "k").expect_err(source);
         assert!(err.contains(want), "{source}:\n{err}");
     }
+}
+
+/// A pointer member the kernel does not use (Rodinia streamcluster's
+/// `Point::coord`) keeps its 8 bytes as two words, so the members after it
+/// sit where C puts them.
+#[test]
+fn unused_pointer_members_keep_their_bytes() {
+    let source = "typedef struct { float weight; float *coord; long assign; float cost; } Point;\n\
+__global__ void k(const Point *p, float *o) { int i = threadIdx.x; o[i] = p[i].weight * p[i].cost + p[i].assign; }\n";
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        source_name: Some("structs.cu".into()),
+        ..cudalens_wgsl::TranspileOptions::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    insta::assert_snapshot!("pointer_member_structs", parts(&out.wgsl));
 }
 
 #[test]

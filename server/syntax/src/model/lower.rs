@@ -17,7 +17,17 @@ const EXPANSION_PREFIX: &str = "void __cudalens_expansion(){";
 impl Builder<'_> {
     // ---- expressions --------------------------------------------------------
 
+    /// Lowers `n`, an expression of its own (not an operand lowered with
+    /// its operator): a statement's, an argument, an index, an initialiser.
     pub(super) fn expr(&mut self, cx: &Cx, n: Node) -> Expr {
+        match self.disambiguated(cx, n) {
+            Some(e) => e,
+            None => self.operand(cx, n),
+        }
+    }
+
+    /// Lowers `n` as part of the expression being lowered.
+    fn operand(&mut self, cx: &Cx, n: Node) -> Expr {
         let span = cx.span(n);
         if !self.enter_nesting(cx, span) {
             return Expr::new(ExprKind::Unknown(String::new()), span);
@@ -36,7 +46,7 @@ impl Builder<'_> {
 
     fn boxed(&mut self, cx: &Cx, n: Option<Node>) -> Box<Expr> {
         Box::new(match n {
-            Some(n) => self.expr(cx, n),
+            Some(n) => self.operand(cx, n),
             None => Expr::new(
                 ExprKind::Unknown(String::new()),
                 cx.origin.unwrap_or_default(),
@@ -84,7 +94,7 @@ impl Builder<'_> {
             }
             "qualified_identifier" => Ident(text.to_string()),
             "parenthesized_expression" => match n.named_child(0) {
-                Some(inner) => return Err(Box::new(self.expr(cx, inner))),
+                Some(inner) => return Err(Box::new(self.operand(cx, inner))),
                 None => Unknown(text.to_string()),
             },
             "field_expression" => {
@@ -170,11 +180,11 @@ impl Builder<'_> {
                 let mut cur = Some(n);
                 while let Some(c) = cur {
                     if c.kind() != "comma_expression" {
-                        items.push(self.expr(cx, c));
+                        items.push(self.operand(cx, c));
                         break;
                     }
                     if let Some(l) = field!(c, "left") {
-                        items.push(self.expr(cx, l));
+                        items.push(self.operand(cx, l));
                     }
                     cur = field!(c, "right");
                 }
@@ -215,6 +225,150 @@ impl Builder<'_> {
             "call_expression" => return self.call(cx, n),
             _ => Unknown(text.to_string()),
         })
+    }
+
+    /// `n` lowered again after un-parenthesising the variables that
+    /// tree-sitter read as cast types: `(a) && (b)`, `(n) - 1`, `(p) * q`
+    /// and `(m) & x` parse as a cast of a unary expression (the grammar
+    /// cannot know `a` is no type), with the wrong precedence around it
+    /// (`(x)>=(lo) && (x)<=(hi)` from a macro). Parentheses around one name
+    /// change nothing, so ` a  && (b)` (same length, same offsets: spans
+    /// stay right) is parsed instead. `None`: nothing to change, or the
+    /// new text does not parse as one expression.
+    fn disambiguated(&mut self, cx: &Cx, n: Node) -> Option<Expr> {
+        let mut parens = self.variables_taken_for_types(cx, n);
+        if parens.is_empty() {
+            return None;
+        }
+        // Parsed as a statement of a function, the expression at its own
+        // offsets: `void f(){` ends where the expression starts.
+        const WRAP: &str = "void f(){";
+        let (start, end) = (n.start_byte(), n.end_byte());
+        let mut text = cx.src.get(start..end)?.as_bytes().to_vec();
+        let pad = start.checked_sub(WRAP.len())?;
+        // A cast read anew in the changed text is changed too; a bound on
+        // the rounds for what never settles.
+        for _ in 0..MAX_DISAMBIGUATION_ROUNDS {
+            for p in &parens {
+                text[p - start] = b' ';
+            }
+            let body = String::from_utf8(text.clone()).ok()?;
+            let first = start + (body.len() - body.trim_start().len());
+            let last = start + body.trim_end().len();
+            let padded = format!("{}{WRAP}{body};}}", " ".repeat(pad));
+            let tree = parse(&mut self.expansion_parser, &padded, None)?;
+            let node = tree.root_node().descendant_for_byte_range(first, last)?;
+            if node.start_byte() != first || node.end_byte() != last || node.has_error() {
+                return None;
+            }
+            let ncx = Cx {
+                src: &padded,
+                file: cx.file,
+                origin: cx.origin,
+                map: cx.map,
+            };
+            parens = self.variables_taken_for_types(&ncx, node);
+            if parens.is_empty() {
+                let mut e = self.operand(&ncx, node);
+                e.span = cx.span(n);
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    /// The byte offsets of both parentheses of each cast in expression `n`
+    /// (not in its arguments, indices or initialisers: those are lowered as
+    /// expressions of their own) whose type is one name that names no type
+    /// and whose value starts with `-`, `+`, `*` or `&`.
+    fn variables_taken_for_types(&self, cx: &Cx, n: Node) -> Vec<usize> {
+        const PARTS: &[&str] = &[
+            "binary_expression",
+            "unary_expression",
+            "pointer_expression",
+            "cast_expression",
+            "conditional_expression",
+            "assignment_expression",
+            "comma_expression",
+            "update_expression",
+            "parenthesized_expression",
+            "field_expression",
+            "subscript_expression",
+            "subscript_argument_list",
+            "sizeof_expression",
+        ];
+        let mut out = Vec::new();
+        if !PARTS.contains(&n.kind()) {
+            return out;
+        }
+        let mut stack = vec![n];
+        while let Some(x) = stack.pop() {
+            if x.kind() == "cast_expression"
+                && let Some(parens) = self.variable_cast(cx, x)
+            {
+                out.extend(parens);
+            }
+            let mut c = x.walk();
+            stack.extend(
+                x.named_children(&mut c)
+                    .filter(|ch| PARTS.contains(&ch.kind())),
+            );
+        }
+        out
+    }
+
+    /// The parentheses of cast `n` when its "type" is a variable (see
+    /// `variables_taken_for_types`).
+    fn variable_cast(&self, cx: &Cx, n: Node) -> Option<[usize; 2]> {
+        let ty = field!(n, "type")?;
+        let value = field!(n, "value")?;
+        if ty.named_child_count() != 1 {
+            return None;
+        }
+        let name_node = ty
+            .named_child(0)
+            .filter(|t| t.kind() == "type_identifier")?;
+        let name = cx.text(name_node);
+        let op = field!(value, "operator").map(|o| cx.text(o));
+        let unary = matches!(value.kind(), "unary_expression" | "pointer_expression")
+            && matches!(op, Some("-" | "+" | "*" | "&"));
+        if !unary || self.names_type(name) || template_parameter_in_scope(cx, n, name) {
+            return None;
+        }
+        let open = n.child(0).filter(|p| cx.text(*p) == "(")?;
+        let close = n.child(2).filter(|p| cx.text(*p) == ")")?;
+        Some([open.start_byte(), close.start_byte()])
+    }
+
+    /// `name` is a type this file knows, a type of C or CUDA, or a macro
+    /// that expands to one.
+    fn names_type(&self, name: &str) -> bool {
+        let known = |w: &str| {
+            self.model.types.structs.contains_key(w)
+                || self.model.types.aliases.contains_key(w)
+                || crate::types::builtin_layout(w).is_some()
+                || TYPE_WORDS.contains(&w)
+                // `size_t`, `cudaTextureObject_t`, `curandState_t`, ...
+                || w.ends_with("_t")
+        };
+        if known(name) {
+            return true;
+        }
+        match self.macros.get(name) {
+            None => false,
+            Some(m) if m.params.is_some() => false,
+            Some(_) => match self.macros.expand_text(name) {
+                Ok(expanded) => {
+                    let words: Vec<&str> = expanded
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .filter(|w| !w.is_empty())
+                        .collect();
+                    !words.is_empty() && words.iter().all(|w| known(w))
+                }
+                // What it names is unknown: keep the cast.
+                Err(_) => true,
+            },
+        }
     }
 
     fn call(&mut self, cx: &Cx, n: Node) -> Result<ExprKind, Box<Expr>> {
@@ -318,13 +472,19 @@ impl Builder<'_> {
             span,
             from_macro: true,
         };
-        let expanded = match self.macros.expand_text(text) {
+        let mut expanded = match self.macros.expand_text(text) {
             Ok(e) => e,
             Err(err) => {
                 self.diag(cx, span, Severity::Hint, "macro-recursion", err.to_string());
                 return unknown(text);
             }
         };
+        // `#define INV_SQRT_2 0.7071f;` (the CUDA samples' dwtHaar1D): code
+        // that compiles has such a macro last in its statement, where the
+        // `;` only adds an empty statement.
+        while let Some(e) = expanded.trim_end().strip_suffix(';') {
+            expanded = e.to_string();
+        }
         // The same expansion lowers to the same expression (but for its
         // span) while the known types are the same: `TILE`, `IDX(y, x, n)`
         // are used over and over, and parsing each again costs a parser run.
@@ -636,6 +796,69 @@ impl Builder<'_> {
 }
 
 /// The compound statement of the wrapper function around an expansion.
+/// Rounds of `disambiguated`: each un-parenthesises at least one name.
+const MAX_DISAMBIGUATION_ROUNDS: usize = 8;
+
+/// Words that name types (or are part of one) besides `builtin_layout`'s.
+const TYPE_WORDS: &[&str] = &[
+    "void",
+    "char",
+    "short",
+    "int",
+    "long",
+    "float",
+    "double",
+    "signed",
+    "unsigned",
+    "bool",
+    "const",
+    "volatile",
+    "struct",
+    "uint",
+    "ushort",
+    "uchar",
+    "ulong",
+    "longlong",
+    "ulonglong",
+    "ulonglong2",
+    "ulonglong3",
+    "char4",
+    "uchar3",
+    "uint3",
+    "half",
+    "__half",
+    "__half2",
+    "half2",
+    "__nv_bfloat16",
+    "__nv_bfloat162",
+    "dim3",
+    "wchar_t",
+];
+
+/// `name` is a type parameter of a template around `n` (in its own tree:
+/// a macro expansion has none).
+fn template_parameter_in_scope(cx: &Cx, n: Node, name: &str) -> bool {
+    let mut cur = n.parent();
+    while let Some(p) = cur {
+        if p.kind() == "template_declaration"
+            && let Some(params) = field!(p, "parameters")
+        {
+            let mut c = params.walk();
+            for param in params.named_children(&mut c) {
+                let mut c2 = param.walk();
+                let named = param
+                    .named_children(&mut c2)
+                    .any(|x| x.kind() == "type_identifier" && cx.text(x) == name);
+                if named && param.kind().contains("type_parameter") {
+                    return true;
+                }
+            }
+        }
+        cur = p.parent();
+    }
+    false
+}
+
 fn expansion_body(root: Node) -> Option<Node> {
     let f = root.named_child(0)?;
     if f.kind() != "function_definition" {

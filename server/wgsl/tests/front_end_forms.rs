@@ -1,0 +1,143 @@
+//! C forms the front end must read as nvcc does before the transpiler sees
+//! them (our own kernels, written after patterns of public code): a
+//! range macro whose `(lo) && (x)` tree-sitter takes for a cast (Rodinia's
+//! hotspot and pathfinder), a constant macro ending in `;` (the CUDA
+//! samples' dwtHaar1D), helper_math.h-style overloads of builtins whose
+//! bodies call the builtin (bilateralFilter), and `long` struct members (8
+//! bytes, as on the Linux hosts CUDA targets).
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_wgsl::TranspileOptions;
+
+const FORMS: &str = r#"
+#define IN_RANGE(x, min, max) ((x)>=(min) && (x)<=(max))
+#define HALF 0.5f;
+
+inline __device__ float2 make_float2(float s) { return make_float2(s, s); }
+inline __device__ float2 fabs(float2 v) { return make_float2(fabs(v.x), fabs(v.y)); }
+
+__global__ void window(const float *src, float *out, int n, int lo, int hi) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    bool inside = IN_RANGE(i, lo, hi);
+    float2 p = make_float2(src[i], -src[i]);
+    out[i] = 0.0f;
+    if (inside) out[i] = fabs(p.y) * HALF;
+}
+"#;
+
+fn compile() -> cudalens_wgsl::TranspileOutput {
+    common::compile_as("forms.cu", FORMS, "window").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn range_macros_semicolon_constants_and_builtin_overloads_transpile() {
+    let out = compile();
+    let body = &out.wgsl[out.wgsl.find("let n: i32").expect("body")..];
+    insta::assert_snapshot!("window_body", body);
+}
+
+#[test]
+fn the_window_matches_a_reference_on_the_adapter() {
+    let out = compile();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let (n, lo, hi) = (200usize, 37i32, 151i32);
+    let input: Vec<f32> = (0..n).map(|i| i as f32 * 0.75 - 40.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_arg(3, ParamValue::Scalar(lo as f64))
+        .with_arg(4, ParamValue::Scalar(hi as f64))
+        .with_buffer(
+            "src",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(
+        &result
+            .outputs
+            .iter()
+            .find(|o| o.name == "out")
+            .expect("out")
+            .bytes,
+    );
+    let want: Vec<f32> = (0..n)
+        .map(|i| {
+            let inside = (i as i32) >= lo && (i as i32) <= hi;
+            if inside { input[i].abs() * 0.5 } else { 0.0 }
+        })
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn long_struct_members_sit_where_c_puts_them() {
+    let source = "struct Rec { int tag; long offset; int n; };\n\
+__global__ void k(const Rec *r, long *o) { o[threadIdx.x] = r[threadIdx.x].offset + r[threadIdx.x].n; }\n";
+    let opts = TranspileOptions {
+        enable_int64: true,
+        source_name: Some("rec.cu".into()),
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("offset: i64"), "{}", out.wgsl);
+}
+
+/// helper_math.h-style overloads of the vector constructors
+/// (`make_float4(float s)`, `make_float4(float3 a, float w)`,
+/// `make_float3(float4 a)`; the samples' boxFilter, recursiveGaussian):
+/// each call with other than N arguments goes to the overload whose
+/// parameter types are the argument types.
+const OVERLOADS: &str = r#"
+inline __device__ float4 make_float4(float s) { return make_float4(s, s, s, s); }
+inline __device__ float4 make_float4(float3 a, float w) { return make_float4(a.x, a.y, a.z, w); }
+inline __device__ float3 make_float3(float4 a) { return make_float3(a.x, a.y, a.z); }
+
+__global__ void spread(const float *src, float4 *out) {
+    int i = threadIdx.x;
+    float4 s = make_float4(src[i]);
+    float3 t = make_float3(make_float4(1.0f, 2.0f, 3.0f, 4.0f));
+    out[i] = make_float4(t, src[i] * 2.0f) + s;
+}
+"#;
+
+#[test]
+fn vector_constructor_overloads_are_chosen_by_argument_types() {
+    let out =
+        common::compile_as("overloads.cu", OVERLOADS, "spread").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "overloads",
+        &out.wgsl[out.wgsl.find("// __device__").expect("functions")
+            ..out.wgsl.find("@compute").expect("entry")]
+    );
+    let body = &out.wgsl[out.wgsl.find("let i: i32").expect("body")..];
+    insta::assert_snapshot!("overloads_body", body);
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let src: Vec<f32> = (0..64).map(|i| i as f32 * 0.5).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "src",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&src).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let want: Vec<f32> = src
+        .iter()
+        .flat_map(|&s| [1.0 + s, 2.0 + s, 3.0 + s, s * 2.0 + s])
+        .collect();
+    assert_eq!(got, want);
+}
