@@ -266,6 +266,7 @@ impl Builder<'_> {
                 file: cx.file,
                 origin: cx.origin,
                 map: cx.map,
+                skipped: &[],
             };
             parens = self.variables_taken_for_types(&ncx, node);
             if parens.is_empty() {
