@@ -48,7 +48,7 @@ __global__ void stage(float* out, const float* in) {
 
 void launch(float* out, const float* in) {
     stage<<<1024, 256, 96 * 1024>>>(out, in);
-  //^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[low-occupancy]: occupancy 25% (16/64 warps) — limited by shared memory: 98,304 B/block (registers estimated 5–28/thread; the count from nvcc makes this exact)
+  //^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[low-occupancy]: occupancy 25% (16/64 warps) — limited by shared memory: 98,304 B/block (registers estimated 6–28/thread; the count from nvcc makes this exact)
 }
 "#,
     example_kind: ExampleKind::Checked,
@@ -141,7 +141,7 @@ __global__ void stage(float* out, const float* in) {
         check_diagnostics_with(
             r#"
 __global__ void stage(float* out, const float* in) {
-//              ^^^^^ warning[low-occupancy]: occupancy 50% (32/64 warps) — limited by shared memory: 49,152 B/block (block size assumed: no launch in this file; set it with cudalens.defaultBlockSize, or --block in the CLI) (registers estimated 5–28/thread; the count from nvcc makes this exact)
+//              ^^^^^ warning[low-occupancy]: occupancy 50% (32/64 warps) — limited by shared memory: 49,152 B/block (block size assumed: no launch in this file; set it with cudalens.defaultBlockSize, or --block in the CLI) (registers estimated 6–28/thread; the count from nvcc makes this exact)
     __shared__ float big[12288];
     big[threadIdx.x] = in[threadIdx.x];
     __syncthreads();
