@@ -60,6 +60,10 @@ struct Stats {
     /// not a runtime value (`x128::size`, an uninstantiated template
     /// parameter, an unknown macro): the stride is unknown, so no verdict.
     unknown_stride: bool,
+    /// The address has a runtime element offset (`a[x + t]`, `t` a
+    /// parameter or a loaded value): where it puts the warp's data in its
+    /// sector is unknowable, so a contiguous access's misalignment is too.
+    runtime_offset: bool,
     /// The device functions inlined to reach the access (see `AccessEvent::chain`).
     chain: Vec<(String, Span)>,
     block: [u32; 3],
@@ -86,6 +90,9 @@ pub fn analyze(
     contexts: &[KernelContext],
 ) -> (Vec<AccessReport>, Vec<Diagnostic>) {
     let mut stats: BTreeMap<Key, Stats> = BTreeMap::new();
+    // Loads of a struct's field whose warp reads the rest of those structs
+    // (see `records_read_whole`), for every evaluation.
+    let mut records_whole: BTreeMap<Key, bool> = BTreeMap::new();
     let file_env = model.const_env();
     for ctx in contexts {
         let tenv = ctx.env(&file_env);
@@ -98,10 +105,14 @@ pub fn analyze(
                 || name.starts_with("gridDim.")
                 || kernel.params.iter().any(|p| p.name == name)
         };
-        for ev in &events {
+        for (ev, whole) in events.iter().zip(records_read_whole(&events)) {
+            if let Some(whole) = whole {
+                *records_whole.entry((ev.span, ev.kind)).or_insert(true) &= whole;
+            }
             accumulate(&mut stats, ev, &interp.syms, ctx);
             if let Some(s) = stats.get_mut(&(ev.span, ev.kind)) {
                 s.unknown_stride |= unknown_stride(ev, &interp.syms, &runtime);
+                s.runtime_offset |= runtime_offset(ev, &interp.syms);
             }
         }
     }
@@ -132,12 +143,100 @@ pub fn analyze(
             && s.min_active_lanes >= 32
             && s.misalignment.is_some_and(|m| m != 0)
             && aligned.contains(s.root.as_str());
-        if !neighbour && let Some(d) = diagnostic(model, source, kernel, contexts, &td, report, s) {
+        let whole_records = records_whole
+            .get(&(report.span, report.kind))
+            .copied()
+            .unwrap_or(false);
+        if !neighbour
+            && !whole_records
+            && let Some(d) = diagnostic(model, source, kernel, contexts, &td, report, s)
+        {
             diags.push(with_call_chain(d, kernel, &s.chain));
         }
     }
     reports.extend(made.into_iter().map(|(r, _)| r));
     (reports, diags)
+}
+
+/// For each event: `None` unless it is a global load of a field of a struct
+/// element (`x->d`, `q[l]` with `q = x->qs + 4 * il`); then whether, in every
+/// warp, the loads of the same array's structs in this run use at least
+/// 85 % (the waste threshold) of the bytes of every sector this load touches.
+/// The sectors are then fetched once and the warp's other loads of each
+/// struct hit them in L1: an array of small fixed-format records read whole
+/// (ggml's 18-byte quantised blocks) moves no byte it does not use, however
+/// many sectors each single field load spans.
+fn records_read_whole(events: &[AccessEvent]) -> Vec<Option<bool>> {
+    use super::cost::SECTOR_BYTES;
+    use super::verdict::WASTE_THRESHOLD;
+    /// Lane-bytes visited at most per kernel run (the rest is judged "no").
+    const BUDGET: usize = 2_000_000;
+    let is_record_load = |e: &AccessEvent| {
+        e.record > 0 && e.space == MemorySpace::Global && e.kind == AccessKind::Load
+    };
+    let mut budget = BUDGET;
+    let mut out = vec![None; events.len()];
+    let mut lanes = Vec::with_capacity(32);
+    for (i, e) in events.iter().enumerate() {
+        if !is_record_load(e) {
+            continue;
+        }
+        out[i] = Some(false);
+        if !e.address.lane_varying_symbols().is_empty() || e.element_bytes == 0 {
+            continue;
+        }
+        // The loads of the same structs, at a known distance from this one in every thread.
+        let peers: Vec<(&AccessEvent, super::lanes::Poly)> = events
+            .iter()
+            .filter(|f| is_record_load(f) && f.root == e.root && f.record == e.record)
+            .filter_map(|f| {
+                let d = f.address.sub(&e.address)?;
+                d.is_concrete().then_some((f, d))
+            })
+            .collect();
+        let at = |t: usize| e.address.concrete().map_or(0, |l| l.get(t));
+        let n = e.active.len();
+        let bytes = i64::from(e.element_bytes);
+        let mut whole = true;
+        for w in 0..n.div_ceil(32) {
+            fill_warp_lanes(w, &e.active, &mut lanes);
+            if lanes.is_empty() {
+                continue;
+            }
+            // Each sector this load touches, with the bytes the warp uses of it.
+            let mut used: FastHashMap<i64, u32> = FastHashMap::default();
+            for &t in &lanes {
+                let c = at(t);
+                for sector in c.div_euclid(SECTOR_BYTES)..=(c + bytes - 1).div_euclid(SECTOR_BYTES)
+                {
+                    used.insert(sector, 0);
+                }
+            }
+            for (f, d) in &peers {
+                let fbytes = i64::from(f.element_bytes);
+                for t in w * 32..((w + 1) * 32).min(n) {
+                    if !f.active.get(t).copied().unwrap_or(false) {
+                        continue;
+                    }
+                    budget = budget.saturating_sub(fbytes as usize);
+                    let start = at(t) + d.value(t).unwrap_or(0);
+                    for p in start..start + fbytes {
+                        if let Some(m) = used.get_mut(&p.div_euclid(SECTOR_BYTES)) {
+                            *m |= 1 << p.rem_euclid(SECTOR_BYTES);
+                        }
+                    }
+                }
+            }
+            let used_bytes: u32 = used.values().map(|m| m.count_ones()).sum();
+            let fetched = used.len() as f64 * SECTOR_BYTES as f64;
+            if budget == 0 || f64::from(used_bytes) < (1.0 - WASTE_THRESHOLD) * fetched {
+                whole = false;
+                break;
+            }
+        }
+        out[i] = Some(whole);
+    }
+    out
 }
 
 fn accumulate(
@@ -305,6 +404,23 @@ fn unknown_stride(ev: &AccessEvent, syms: &Symbols, runtime: &dyn Fn(&str) -> bo
     })
 }
 
+/// Whether the address adds a runtime value times a constant that is not a
+/// whole number of sectors (`a[x + 1 + t]`: 4 bytes times `t`), other than a
+/// block index (whose shift averages over the grid's blocks) or a loop's
+/// iteration: see `Stats::runtime_offset`. A row pitch (`y * width`, the
+/// coefficient varies with the thread or multiplies another symbol) is
+/// counted as sector-aligned instead (`global_cost_with_gcd`).
+fn runtime_offset(ev: &AccessEvent, syms: &Symbols) -> bool {
+    ev.address.terms.iter().any(|(m, l)| {
+        let name = m.first().map_or("", |s| syms.name(*s));
+        m.len() == 1
+            && matches!(l, super::lanes::Lanes::Same(c) if c % super::cost::SECTOR_BYTES != 0)
+            && !name.starts_with("blockIdx.")
+            && !name.starts_with("gridDim.")
+            && !name.ends_with(" (iteration)")
+    })
+}
+
 /// The address difference between lane 0 and lane 1 of the first active warp, in elements.
 fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String> {
     if block_x < 2 {
@@ -416,6 +532,11 @@ fn diagnostic(
     let access_text = r.span.text(source);
     if s.unknown_stride {
         // What cannot be known is not claimed (hover still shows the count).
+        return None;
+    }
+    if s.unit_stride && s.alignment_dependent && s.runtime_offset {
+        // A contiguous access whose only excess is the alignment of a
+        // runtime offset: unknowable, not claimed.
         return None;
     }
     match r.space {

@@ -40,7 +40,13 @@ A stride through a name cudalens cannot resolve that is not a kernel parameter
 (`x128::size`, an uninstantiated template parameter) is unknown and not reported; a
 contiguous access misaligned only by a constant element offset next to an aligned
 access of the same array (a stencil's `a[i - 1]`, `a[i + 1]`) is not reported either:
-the extra sector is the neighbour's, served by L1.
+the extra sector is the neighbour's, served by L1. Nor is a load of a field of a
+struct element when the warp's loads of those structs use at least 85 % of every
+sector it touches (an array of small fixed-format records read whole, such as
+quantised blocks): the sectors are fetched once and the other fields hit in L1.
+A contiguous access is not called misaligned when the misalignment comes from a
+runtime element offset (`a[x + 1 + t]`, `t` a parameter): where `t` puts the data
+in its sector cannot be known.
 A runtime part of an address (a row pitch, an offset from a parameter) is counted as
 a whole number of sectors (`cudaMalloc` aligns to 256 bytes); when that matters the
 message says so and gives the average over all alignments. A stride only known at run
@@ -214,6 +220,65 @@ void run(float* o, const float* i) { k1<<<264, 256>>>(o, i); k2<<<264, 256>>>(o,
                 ("at(in, i)", "`via` calls `at` here (from kernel `k1`)"),
                 ("at(in, i)", "kernel `k2` calls `at` here"),
             ]
+        );
+    }
+
+    #[test]
+    fn records_read_whole_by_the_warp_are_silent_and_a_single_field_is_not() {
+        // 16-byte records: a 2-byte scale, a 2-byte bias and 12 one-byte
+        // codes. Eight lanes take eight records, four lanes share each one:
+        // every field load spans the warp's 4 sectors, and together they use
+        // every byte of them (fetched once, then served by L1). `rec->codes +
+        // 3 * part` is an address, not a load. Reading only one field of each
+        // record (`scale_only`) moves 16 bytes for every 2 used: reported.
+        check_diagnostics(
+            r#"
+struct Rec { short scale; short bias; unsigned char codes[12]; };
+
+__global__ void decode(const Rec* recs, float* out) {
+    int r = threadIdx.x % 8;
+    int part = threadIdx.x / 8;
+    const Rec* rec = recs + blockIdx.x * 8 + r;
+    float scale = rec->scale;
+    float bias = rec->bias;
+    const unsigned char* c = rec->codes + 3 * part;
+    float acc = 0.0f;
+    for (int l = 0; l < 3; ++l) {
+        acc += scale * c[l] + bias;
+    }
+    out[blockIdx.x * 32 + threadIdx.x] = acc;
+}
+
+__global__ void scale_only(const Rec* recs, float* out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = recs[i].scale;
+    //       ^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 16 sectors per warp request (ideal 2) — adjacent threads are 8 shorts apart
+}
+
+void launch(const Rec* recs, float* out, int n) {
+    decode<<<n / 8, 32>>>(recs, out);
+    scale_only<<<n / 256, 256>>>(recs, out);
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_contiguous_access_at_a_runtime_offset_is_silent() {
+        // `b[x + 1 + t]` with `t` a kernel parameter: adjacent threads are
+        // adjacent floats; where the runtime offset puts the first one in its
+        // sector is unknown, so nothing is claimed about it.
+        check_diagnostics(
+            r#"
+__global__ void shift(float* b, const float* m, int t) {
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    b[x + 1 + t] -= m[x + 1 + t] * b[t];
+}
+
+void launch(float* b, const float* m, int n, int t) {
+    shift<<<n / 256, 256>>>(b, m, t);
+}
+"#,
         );
     }
 }
