@@ -973,7 +973,7 @@ impl<'a> Interp<'a> {
             space: ptr.space,
             root: ptr.root.clone(),
             element_bytes: bytes,
-            element_type: ptr.pointee.base.clone(),
+            element_type: element_word(&ptr.pointee),
             address: ptr.offset,
             active,
             index,
@@ -1105,7 +1105,7 @@ impl<'a> Interp<'a> {
                                 space: p.space,
                                 root: p.root.clone(),
                                 element_bytes: bytes,
-                                element_type: p.pointee.base.clone(),
+                                element_type: element_word(&p.pointee),
                                 address: p.offset,
                                 active,
                                 index: None,
@@ -1335,4 +1335,10 @@ fn merge_unknown(
     let mut out = else_vars;
     out.extend(differing.into_iter().map(|k| (k, Val::Unknown)));
     out
+}
+
+/// The accessed element's type for messages: `float`, `Point`, `void*`
+/// (a pointer is never its pointee's name alone).
+fn element_word(ty: &Type) -> String {
+    format!("{}{}", ty.base, "*".repeat(usize::from(ty.pointer)))
 }

@@ -471,6 +471,7 @@ fn plural(ty: &str) -> String {
         | "int4" | "double2" => format!("{ty}s"),
         "unsigned int" => "unsigned ints".into(),
         "" => "elements".into(),
+        pointer if pointer.ends_with('*') => "pointers".into(),
         other => format!("`{other}` elements"),
     }
 }
@@ -683,29 +684,146 @@ fn index_carriers(
         });
         found
     };
-    names
+    let mut carriers: Vec<(bool, Span, String)> = names
         .into_iter()
         .filter_map(|n| {
             let d = decls.iter().find(|d| d.name == n)?;
             let init = d.init.as_ref().filter(|i| varies(i))?;
-            Some((d.span, format!("{n} = {}", render_expr(init))))
+            let along_x = follows_thread_x(init, &decls, 4);
+            Some((along_x, d.span, format!("{n} = {}", render_expr(init))))
         })
+        .collect();
+    // "Adjacent threads" are adjacent in threadIdx.x: when some carrier
+    // follows threadIdx.x, the others (a `threadIdx.y` row) are not named.
+    if carriers.iter().any(|c| c.0) {
+        carriers.retain(|c| c.0);
+    }
+    carriers
+        .into_iter()
         .take(2)
+        .map(|(_, span, text)| (span, text))
         .collect()
 }
 
-/// Readable text for an expression (from the IR, so macros appear expanded).
+/// Whether `e` reads `threadIdx.x`, directly or through the initial values
+/// of the locals it names (`depth` levels deep).
+fn follows_thread_x(e: &Expr, decls: &[&cudalens_syntax::ir::VarDecl], depth: u8) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| match &x.kind {
+        ExprKind::Builtin(Builtin::ThreadIdx, Axis::X) => found = true,
+        ExprKind::Ident(n) if depth > 0 && !found => {
+            if let Some(init) = decls
+                .iter()
+                .find(|d| &d.name == n)
+                .and_then(|d| d.init.as_ref())
+            {
+                found |= follows_thread_x(init, decls, depth - 1);
+            }
+        }
+        _ => {}
+    });
+    found
+}
+
+/// Readable text for an expression (from the IR, so macros appear expanded),
+/// with the brackets its operators' precedence needs.
 fn render_expr(e: &Expr) -> String {
+    render_prec(e, 0)
+}
+
+/// C precedence of a binary operator (higher binds tighter).
+fn binding(op: cudalens_syntax::ir::BinOp) -> u8 {
+    use cudalens_syntax::ir::BinOp::*;
+    match op {
+        Mul | Div | Rem => 10,
+        Add | Sub => 9,
+        Shl | Shr => 8,
+        Lt | Gt | Le | Ge => 7,
+        Eq | Ne => 6,
+        BitAnd => 5,
+        BitXor => 4,
+        BitOr => 3,
+        LogAnd => 2,
+        LogOr => 1,
+    }
+}
+
+/// `e` rendered inside an operator of precedence `outer`: bracketed when it
+/// binds more loosely.
+fn render_prec(e: &Expr, outer: u8) -> String {
+    use cudalens_syntax::ir::UnOp;
+    const POSTFIX: u8 = 12;
+    const PREFIX: u8 = 11;
+    let bracket = |text: String, own: u8| {
+        if own < outer {
+            format!("({text})")
+        } else {
+            text
+        }
+    };
     match &e.kind {
         ExprKind::Int {
             value, unsigned, ..
         } => cudalens_syntax::ir::int_literal_value(*value, *unsigned).to_string(),
+        ExprKind::Float { value, single } => {
+            let mut t = format!("{value:?}");
+            if *single {
+                t.push('f');
+            }
+            t
+        }
+        ExprKind::Bool(b) => b.to_string(),
         ExprKind::Ident(n) => n.clone(),
         ExprKind::Builtin(b, a) => format!("{}.{}", b.name(), a.name()),
+        ExprKind::WarpSize => "warpSize".into(),
         ExprKind::Binary(op, a, b) => {
-            format!("{}{}{}", render_expr(a), op.as_str(), render_expr(b))
+            let own = binding(*op);
+            // Left-associative: a right operand of the same precedence needs brackets.
+            let text = format!(
+                "{}{}{}",
+                render_prec(a, own),
+                op.as_str(),
+                render_prec(b, own + 1)
+            );
+            bracket(text, own)
         }
-        ExprKind::Cast { expr, .. } => render_expr(expr),
+        ExprKind::Unary(op, a) => {
+            let sign = match op {
+                UnOp::Neg => "-",
+                UnOp::Plus => "+",
+                UnOp::Not => "!",
+                UnOp::BitNot => "~",
+                UnOp::Deref => "*",
+                UnOp::AddrOf => "&",
+            };
+            bracket(format!("{sign}{}", render_prec(a, PREFIX)), PREFIX)
+        }
+        ExprKind::Ternary(c, a, b) => bracket(
+            format!(
+                "{} ? {} : {}",
+                render_prec(c, 1),
+                render_prec(a, 0),
+                render_prec(b, 0)
+            ),
+            0,
+        ),
+        ExprKind::Index(a, i) => format!("{}[{}]", render_prec(a, POSTFIX), render_prec(i, 0)),
+        ExprKind::Member { base, field, arrow } => format!(
+            "{}{}{field}",
+            render_prec(base, POSTFIX),
+            if *arrow { "->" } else { "." }
+        ),
+        ExprKind::Call(call) => format!(
+            "{}({})",
+            call.callee,
+            call.args
+                .iter()
+                .map(|a| render_prec(a, 0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        // The value, not the conversion (`(int)threadIdx.x` reads as `threadIdx.x`).
+        ExprKind::Cast { expr, .. } => render_prec(expr, outer),
         _ => "…".into(),
     }
 }

@@ -281,4 +281,35 @@ void launch(float* b, const float* m, int n, int t) {
 "#,
         );
     }
+
+    #[test]
+    fn messages_name_pointers_the_x_carrier_and_keep_brackets() {
+        // A table of pointers filled with threadIdx.x on the outer index:
+        // its elements are pointers (not "`void` elements"), and what puts
+        // adjacent threads apart is `b` (threadIdx.x), not `r` (threadIdx.y).
+        // A carrier's initial value keeps the brackets it needs.
+        check_diagnostics(
+            r#"
+__global__ void fill_table(const char* base, const void** table, int rows, int batches, long step) {
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    int r = blockIdx.y * blockDim.y + threadIdx.y;
+    if (b >= batches || r >= rows) return;
+    table[r + b * rows] = base + (r + b * rows) * step;
+  //^^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: up to 16 sectors per warp request (ideal 8) — adjacent threads are rows pointers apart (through b = blockIdx.x*blockDim.x+threadIdx.x)
+}
+
+__global__ void quads(float* out, const float* in) {
+    int q = (blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    out[q] = in[q];
+  //^^^^^^ warning[uncoalesced-access]: uncoalesced global store: 16 sectors per warp request (ideal 4) — adjacent threads are 4 floats apart (through q = (blockIdx.x*blockDim.x+threadIdx.x)*4)
+    //       ^^^^^ warning[uncoalesced-access]: uncoalesced global load: 16 sectors per warp request (ideal 4) — adjacent threads are 4 floats apart (through q = (blockIdx.x*blockDim.x+threadIdx.x)*4)
+}
+
+void launch(const char* base, const void** table, int rows, int batches, long step, float* out, const float* in) {
+    fill_table<<<dim3(batches / 16, rows / 16), dim3(16, 16)>>>(base, table, rows, batches, step);
+    quads<<<64, 256>>>(out, in);
+}
+"#,
+        );
+    }
 }
