@@ -223,8 +223,13 @@ fn launch_report(
 
 fn assumed_note(ctx: &KernelContext) -> &'static str {
     match ctx.block_source {
-        BlockSource::Default => {
+        // Placed on the kernel's name: no launch is seen at all.
+        BlockSource::Default if ctx.launch.is_none() => {
             " (block size assumed: no launch in this file; set it with cudalens.defaultBlockSize, or --block in the CLI)"
+        }
+        // Placed on the launch, whose block size is a runtime value.
+        BlockSource::Default => {
+            " (block size assumed: this launch's block size is set at run time; set it with cudalens.defaultBlockSize, or --block in the CLI)"
         }
         BlockSource::LaunchBounds => " (block size taken from __launch_bounds__)",
         _ => "",

@@ -68,6 +68,8 @@ struct Stats {
     chain: Vec<(String, Span)>,
     block: [u32; 3],
     block_assumed: bool,
+    /// Why the block size is assumed (see `KernelContext::unresolved_block_reason`).
+    block_reason: Option<String>,
     index: Option<Expr>,
     /// How far apart adjacent lanes are, rendered (`NY floats`, `33 floats`).
     lane_stride: Option<String>,
@@ -109,7 +111,7 @@ pub fn analyze(
             if let Some(whole) = whole {
                 *records_whole.entry((ev.span, ev.kind)).or_insert(true) &= whole;
             }
-            accumulate(&mut stats, ev, &interp.syms, ctx);
+            accumulate(&mut stats, ev, &interp.syms, ctx, source);
             if let Some(s) = stats.get_mut(&(ev.span, ev.kind)) {
                 s.unknown_stride |= unknown_stride(ev, &interp.syms, &runtime);
                 s.runtime_offset |= runtime_offset(ev, &interp.syms);
@@ -244,6 +246,7 @@ fn accumulate(
     ev: &AccessEvent,
     syms: &Symbols,
     ctx: &KernelContext,
+    source: &str,
 ) {
     let n = ev.active.len();
     let s = stats.entry((ev.span, ev.kind)).or_insert_with(|| Stats {
@@ -255,6 +258,9 @@ fn accumulate(
     s.bytes = ev.element_bytes;
     s.block = ctx.block;
     s.block_assumed |= ctx.block_source.assumed();
+    if ctx.block_source.assumed() && s.block_reason.is_none() {
+        s.block_reason = Some(ctx.unresolved_block_reason(source));
+    }
     s.evaluations += 1;
     if s.index.is_none() {
         s.index = ev.index.clone();
@@ -515,7 +521,8 @@ fn kind_word(kind: AccessKind) -> &'static str {
 fn block_note(s: &Stats) -> String {
     if s.block_assumed {
         let [x, y, z] = s.block;
-        format!(" (block size assumed {x}×{y}×{z}: no launch resolves it)")
+        let reason = s.block_reason.as_deref().unwrap_or("no launch resolves it");
+        format!(" (block size assumed {x}×{y}×{z}: {reason})")
     } else {
         String::new()
     }
