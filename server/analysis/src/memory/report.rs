@@ -73,6 +73,8 @@ struct Stats {
     index: Option<Expr>,
     /// How far apart adjacent lanes are, rendered (`NY floats`, `33 floats`).
     lane_stride: Option<String>,
+    /// How far apart the rows of a warp are when the block is narrower than 32.
+    row_stride: Option<String>,
     /// Adjacent lanes are exactly one element apart.
     unit_stride: bool,
     /// Byte offset of the first active lane within its 32-byte sector.
@@ -272,6 +274,7 @@ fn accumulate(
     let g = ev.address.symbolic_gcd();
     if s.lane_stride.is_none() {
         s.lane_stride = lane_stride(ev, syms, ctx.block[0]);
+        s.row_stride = row_stride(ev, syms, ctx.block[0]);
         s.unit_stride = unit_stride(ev, ctx.block[0]);
         let first = ev.active.iter().position(|a| *a);
         // Runtime parts of the address count as sector-aligned (see `global_cost_with_gcd`).
@@ -427,16 +430,53 @@ fn runtime_offset(ev: &AccessEvent, syms: &Symbols) -> bool {
     })
 }
 
-/// The address difference between lane 0 and lane 1 of the first active warp, in elements.
+/// How far apart adjacent lanes of the first active warp are, as a phrase
+/// ("adjacent threads are 33 floats apart").
 fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String> {
+    let (t0, t1) = lane_pair(ev, block_x)?;
+    let who = if t1 > t0 + 1 {
+        "adjacent active threads"
+    } else {
+        "adjacent threads"
+    };
+    Some(match render_stride(ev, syms, t0, t1) {
+        Some(stride) => format!("{who} are {stride} apart"),
+        None => format!("{who} use the same address"),
+    })
+}
+
+/// The first active thread and the next active one of its warp in the same
+/// row (equal `threadIdx.y` and `z`): two lanes only `threadIdx.x` separates.
+fn lane_pair(ev: &AccessEvent, block_x: u32) -> Option<(usize, usize)> {
     if block_x < 2 {
         return None;
     }
+    let bx = block_x as usize;
     let t0 = ev.active.iter().position(|a| *a)?;
-    let t1 = t0 + 1;
-    if t1 >= ev.active.len() || (t1 % block_x as usize) == 0 {
+    let warp_end = ((t0 / 32 + 1) * 32).min(ev.active.len());
+    let row_end = ((t0 / bx + 1) * bx).min(warp_end);
+    let t1 = (t0 + 1..row_end).find(|&t| ev.active[t])?;
+    Some((t0, t1))
+}
+
+/// How far apart the rows of `threadIdx.x` one warp covers are, when the
+/// block is narrower than a warp and the first two rows are active.
+fn row_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String> {
+    let bx = block_x as usize;
+    if !(1..32).contains(&bx) {
         return None;
     }
+    let t0 = ev.active.iter().position(|a| *a)?;
+    let t1 = t0 + bx;
+    if t1 / 32 != t0 / 32 || !ev.active.get(t1).copied().unwrap_or(false) {
+        return None;
+    }
+    render_stride(ev, syms, t0, t1)
+}
+
+/// The address difference between threads `t0` and `t1`, in elements where
+/// it divides (`NY floats`, `1 short`, `2*N + 1 floats`); `None` when equal.
+fn render_stride(ev: &AccessEvent, syms: &Symbols, t0: usize, t1: usize) -> Option<String> {
     let bytes = ev.element_bytes.max(1) as i64;
     let mut parts = Vec::new();
     for (m, l) in &ev.address.terms {
@@ -448,14 +488,9 @@ fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String>
         parts.push((d, names.join("*")));
     }
     if parts.is_empty() {
-        return Some("0 bytes (same address)".into());
+        return None;
     }
     let divisible = parts.iter().all(|(d, _)| d % bytes == 0);
-    let unit = if divisible {
-        plural(&ev.element_type)
-    } else {
-        "bytes".to_string()
-    };
     let rendered: Vec<String> = parts
         .iter()
         .map(|(d, name)| {
@@ -467,7 +502,25 @@ fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String>
             }
         })
         .collect();
+    let one = rendered.len() == 1 && rendered[0] == "1";
+    let unit = match (divisible, one) {
+        (true, false) => plural(&ev.element_type),
+        (true, true) => singular(&ev.element_type),
+        (false, false) => "bytes".to_string(),
+        (false, true) => "byte".to_string(),
+    };
     Some(format!("{} {unit}", rendered.join(" + ")))
+}
+
+/// `float`, `unsigned int`, `pointer`, `` `Point` element``.
+fn singular(ty: &str) -> String {
+    match ty {
+        "float" | "double" | "int" | "char" | "short" | "half" | "float2" | "float4" | "int2"
+        | "int4" | "double2" | "unsigned int" => ty.to_string(),
+        "" => "element".into(),
+        pointer if pointer.ends_with('*') => "pointer".into(),
+        other => format!("`{other}` element"),
+    }
 }
 
 /// `floats`, `doubles`, `Point elements`.
@@ -568,8 +621,21 @@ fn diagnostic(
                     " — threads are contiguous but the warp's data starts {} bytes into a 32-byte sector (misaligned)",
                     s.misalignment.unwrap_or(0)
                 ));
-            } else if let Some(stride) = &s.lane_stride {
-                msg.push_str(&format!(" — adjacent threads are {stride} apart"));
+            } else if s.unit_stride
+                && let Some(rows) = &s.row_stride
+            {
+                let [x, y, z] = s.block;
+                let n = (32 / x.max(1)).min(y.saturating_mul(z)).max(2);
+                msg.push_str(&format!(
+                    " — threads are contiguous along x, but each warp spans {n} rows of {x} threads, {rows} apart"
+                ));
+            } else if let Some(phrase) = &s.lane_stride {
+                msg.push_str(&format!(" — {phrase}"));
+            } else if s.min_active_lanes < 32 {
+                msg.push_str(&format!(
+                    " — only {} of 32 lanes are active under a thread-dependent condition",
+                    s.min_active_lanes
+                ));
             }
             let carriers = index_carriers(kernel, td, s.index.as_ref());
             if let Some((_, text)) = carriers.first() {

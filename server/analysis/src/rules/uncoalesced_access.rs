@@ -312,4 +312,36 @@ void launch(const char* base, const void** table, int rows, int batches, long st
 "#,
         );
     }
+
+    #[test]
+    fn narrow_blocks_and_partial_warps_are_explained_as_they_are() {
+        // 8×8 blocks of 2-byte elements: each warp covers four rows of 16
+        // bytes, `pitch` apart. The threads of a row are contiguous: what
+        // costs is the rows (not "1 shorts apart"). A warp of which only two
+        // lanes (one per row) run is said to be so, not "0 bytes apart".
+        check_diagnostics(
+            r#"
+__global__ void tiles8(short* out, const short* in, int pitch) {
+    int x = blockIdx.x * 8 + threadIdx.x;
+    int y = blockIdx.y * 8 + threadIdx.y;
+    out[y * pitch + x] = in[y * pitch + x];
+  //^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: up to 4 sectors per warp request (ideal 2) — threads are contiguous along x, but each warp spans 4 rows of 8 threads, pitch shorts apart (through x = blockIdx.x*8+threadIdx.x)
+    //                   ^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: up to 4 sectors per warp request (ideal 2) — threads are contiguous along x, but each warp spans 4 rows of 8 threads, pitch shorts apart (through x = blockIdx.x*8+threadIdx.x)
+}
+
+__global__ void first_column(float* out, const float* in) {
+    __shared__ float col[16];
+    if (threadIdx.x == 0) col[threadIdx.y] = in[blockIdx.y * 16 + threadIdx.y + 7];
+    //                                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ info[uncoalesced-access]: uncoalesced global load: 1.2 sectors per warp request (ideal 1) — only 2 of 32 lanes are active under a thread-dependent condition
+    __syncthreads();
+    out[blockIdx.y * 256 + threadIdx.y * 16 + threadIdx.x] = col[threadIdx.y];
+}
+
+void launch(short* o, const short* i, int pitch, float* out, const float* in) {
+    tiles8<<<dim3(64, 64), dim3(8, 8)>>>(o, i, pitch);
+    first_column<<<dim3(1, 64), dim3(16, 16)>>>(out, in);
+}
+"#,
+        );
+    }
 }
