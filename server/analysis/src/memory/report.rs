@@ -420,9 +420,20 @@ fn unknown_stride(ev: &AccessEvent, syms: &Symbols, runtime: &dyn Fn(&str) -> bo
 /// coefficient varies with the thread or multiplies another symbol) is
 /// counted as sector-aligned instead (`global_cost_with_gcd`).
 fn runtime_offset(ev: &AccessEvent, syms: &Symbols) -> bool {
+    // Symbols that also scale a row (`cols * by`, `width * threadIdx.y`) are
+    // pitches, counted as aligned, even where they are also added alone
+    // (`a[cols * (by + 1) + x + 1]`: one row down, then one element late).
+    let pitches: Vec<super::lanes::Sym> = ev
+        .address
+        .terms
+        .iter()
+        .filter(|(m, l)| m.len() > 1 || (m.len() == 1 && !l.is_uniform()))
+        .flat_map(|(m, _)| m.iter().copied())
+        .collect();
     ev.address.terms.iter().any(|(m, l)| {
         let name = m.first().map_or("", |s| syms.name(*s));
         m.len() == 1
+            && !pitches.contains(&m[0])
             && matches!(l, super::lanes::Lanes::Same(c) if c % super::cost::SECTOR_BYTES != 0)
             && !name.starts_with("blockIdx.")
             && !name.starts_with("gridDim.")
