@@ -264,7 +264,7 @@ void launch(const Rec* recs, float* out, int n) {
     }
 
     #[test]
-    fn a_contiguous_access_at_a_runtime_offset_is_silent() {
+    fn a_contiguous_access_at_a_runtime_offset_is_silent_and_one_after_a_pitch_is_not() {
         // `b[x + 1 + t]` with `t` a kernel parameter: adjacent threads are
         // adjacent floats; where the runtime offset puts the first one in its
         // sector is unknown, so nothing is claimed about it.
@@ -275,8 +275,17 @@ __global__ void shift(float* b, const float* m, int t) {
     b[x + 1 + t] -= m[x + 1 + t] * b[t];
 }
 
-void launch(float* b, const float* m, int n, int t) {
+// `cols` also scales the row: a pitch, counted aligned, so the `+ 1` is a
+// known misalignment and is reported.
+__global__ void next_row(float* out, const float* in, int cols) {
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    out[x] = in[cols * blockIdx.y + cols + x + 1];
+    //       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ info[uncoalesced-access]: uncoalesced global load: 5 sectors per warp request (ideal 4) — threads are contiguous but the warp's data starts 4 bytes into a 32-byte sector (misaligned) (through x = blockIdx.x*blockDim.x+threadIdx.x); counted with the runtime part of the address 32-byte aligned (4.9 on average if it is not)
+}
+
+void launch(float* b, const float* m, int n, int t, float* out, const float* in, int cols) {
     shift<<<n / 256, 256>>>(b, m, t);
+    next_row<<<dim3(n / 256, n), 256>>>(out, in, cols);
 }
 "#,
         );
