@@ -164,8 +164,9 @@ pub fn analyze(
 
 /// For each event: `None` unless it is a global load of a field of a struct
 /// element (`x->d`, `q[l]` with `q = x->qs + 4 * il`); then whether, in every
-/// warp, the loads of the same array's structs in this run use at least
-/// 85 % (the waste threshold) of the bytes of every sector this load touches.
+/// warp, lanes share records and the loads of the same array's structs in
+/// this run use at least 85 % (the waste threshold) of the bytes of every
+/// sector this load touches.
 /// The sectors are then fetched once and the warp's other loads of each
 /// struct hit them in L1: an array of small fixed-format records read whole
 /// (ggml's 18-byte quantised blocks) moves no byte it does not use, however
@@ -206,6 +207,17 @@ fn records_read_whole(events: &[AccessEvent]) -> Vec<Option<bool>> {
             fill_warp_lanes(w, &e.active, &mut lanes);
             if lanes.is_empty() {
                 continue;
+            }
+            // The lanes share records (two of them less than a record apart):
+            // the thread mapping already spreads each record over the warp.
+            // One record per thread, each read whole field by field, is the
+            // array-of-structs pattern a vector load or SoA fixes: reported.
+            let mut starts: Vec<i64> = lanes.iter().map(|&t| at(t)).collect();
+            starts.sort_unstable();
+            let record = i64::try_from(e.record).unwrap_or(i64::MAX);
+            if !starts.windows(2).any(|w| w[1] - w[0] < record) {
+                whole = false;
+                break;
             }
             // Each sector this load touches, with the bytes the warp uses of it.
             let mut used: FastHashMap<i64, u32> = FastHashMap::default();

@@ -41,9 +41,11 @@ A stride through a name cudalens cannot resolve that is not a kernel parameter
 contiguous access misaligned only by a constant element offset next to an aligned
 access of the same array (a stencil's `a[i - 1]`, `a[i + 1]`) is not reported either:
 the extra sector is the neighbour's, served by L1. Nor is a load of a field of a
-struct element when the warp's loads of those structs use at least 85 % of every
-sector it touches (an array of small fixed-format records read whole, such as
-quantised blocks): the sectors are fetched once and the other fields hit in L1.
+struct element when the warp's lanes share records and its loads of those structs
+use at least 85 % of every sector it touches (small fixed-format records read
+whole by groups of lanes, such as quantised blocks): the sectors are fetched once
+and the other fields hit in L1. One record per thread read field by field (the
+array-of-structs pattern) stays reported.
 A contiguous access is not called misaligned when the misalignment comes from a
 runtime element offset (`a[x + 1 + t]`, `t` a parameter): where `t` puts the data
 in its sector cannot be known.
@@ -255,9 +257,21 @@ __global__ void scale_only(const Rec* recs, float* out) {
     //       ^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 16 sectors per warp request (ideal 2) — adjacent threads are 8 shorts apart
 }
 
-void launch(const Rec* recs, float* out, int n) {
+// One record per thread, read whole field by field: each load moves twice
+// the sectors a vector load would (the array-of-structs pattern).
+struct Pair { float a; float b; };
+
+__global__ void own_pair(const Pair* pairs, float* out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = pairs[i].a + pairs[i].b;
+    //       ^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 8 sectors per warp request (ideal 4) — adjacent threads are 2 floats apart
+    //                    ^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 8 sectors per warp request (ideal 4) — adjacent threads are 2 floats apart
+}
+
+void launch(const Rec* recs, float* out, int n, const Pair* pairs) {
     decode<<<n / 8, 32>>>(recs, out);
     scale_only<<<n / 256, 256>>>(recs, out);
+    own_pair<<<n / 256, 256>>>(pairs, out);
 }
 "#,
         );
