@@ -66,6 +66,26 @@ pub enum HostValue {
 }
 
 impl KernelContext<'_> {
+    /// Why no launch gives the block size, for messages about an assumed
+    /// one: "no launch resolves it", or the launch that sets it at run time
+    /// ("the launch at line 42 sets it at run time"; `source` is this file's
+    /// text, for the line of a launch made here).
+    pub fn unresolved_block_reason(&self, source: &str) -> String {
+        match self.launch {
+            None => "no launch resolves it".into(),
+            Some(l) => match &l.origin {
+                Some(origin) => format!("the launch at {origin} sets it at run time"),
+                None => {
+                    let line = source
+                        .get(..l.span.start)
+                        .map_or(0, |t| t.matches('\n').count())
+                        + 1;
+                    format!("the launch at line {line} sets it at run time")
+                }
+            },
+        }
+    }
+
     pub fn threads(&self) -> u64 {
         self.block.iter().map(|&d| d as u64).product()
     }

@@ -107,3 +107,42 @@ fn more_work_means_a_higher_estimate_and_the_range_stays_ordered() {
     };
     assert_eq!(huge.estimate().1, 255);
 }
+
+#[test]
+fn each_call_is_counted_once_however_deeply_it_is_nested() {
+    use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
+    use cudalens_syntax::{BuildOptions, analyze_source};
+    // Three calls: `sqrtf` inside `fmaxf` inside a sum inside an index, and
+    // `__syncthreads()` once. Before, a call was counted once for itself and
+    // once more for every expression around it.
+    let src = r#"
+__global__ void k(float *out, const float *in, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = 1.0f + 2.0f * fmaxf(sqrtf(in[i] * in[i]), 0.5f);
+    __syncthreads();
+}
+"#;
+    let opts = BuildOptions {
+        path: None,
+        flags: CompileFlags::default(),
+        provider: &FsProvider,
+        max_include_depth: 16,
+        deadline: None,
+    };
+    let model = analyze_source(src, &opts);
+    let kernel = model
+        .functions
+        .iter()
+        .find(|f| f.name == "k")
+        .expect("the kernel");
+    assert_eq!(
+        RegisterFeatures::of(kernel),
+        RegisterFeatures {
+            pointers: 2,
+            scalars: 1,
+            calls: 3,
+            loops: 0,
+            wide_locals: 0,
+        }
+    );
+}

@@ -93,7 +93,7 @@ fn access_markdown(a: &AccessReport) -> String {
     }
     if a.block_assumed {
         md.push_str(
-            "\n_Block size assumed (no launch in this file): set `cudalens.defaultBlockSize`._\n",
+            "\n_Block size assumed (no launch gives it a constant value): set `cudalens.defaultBlockSize`._\n",
         );
     }
     md

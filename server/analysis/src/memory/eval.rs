@@ -34,6 +34,9 @@ pub struct PtrVal {
     pub pointee: Type,
     /// Remaining array dimensions for multi-dimensional shared arrays (`[32][33]` → `[32, 33]`).
     pub dims: Vec<u64>,
+    /// The size of the struct this address lies in when it was reached
+    /// through a member (`x->d`, `x->qs + 4`), 0 otherwise.
+    pub record: u64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -64,6 +67,8 @@ pub struct AccessEvent {
     /// The device functions inlined to reach the access, outermost first:
     /// each callee's name and the call expression (empty in the kernel's body).
     pub chain: Vec<(String, Span)>,
+    /// See [`PtrVal::record`].
+    pub record: u64,
 }
 
 pub struct Interp<'a> {
@@ -144,6 +149,7 @@ impl<'a> Interp<'a> {
                     offset: Poly::constant(0, self.n),
                     pointee: self.concrete(&p.ty.pointee()),
                     dims: Vec::new(),
+                    record: 0,
                 })
             } else {
                 match self
@@ -300,6 +306,7 @@ impl<'a> Interp<'a> {
                     offset: Poly::constant(0, self.n),
                     pointee: self.concrete(&d.ty),
                     dims,
+                    record: 0,
                 }),
             );
             return;
@@ -914,6 +921,18 @@ impl<'a> Interp<'a> {
     }
 
     fn load(&mut self, e: &Expr, mask: &[bool]) -> Val {
+        // An array member (`x->qs`) or a row of a multi-dimensional shared
+        // array (`tile[i]`) used as a value is its address, not a load.
+        if matches!(e.kind, ExprKind::Index(..) | ExprKind::Member { .. }) {
+            let Some((ptr, bytes)) = self.location(e, mask) else {
+                return Val::Unknown;
+            };
+            if !ptr.dims.is_empty() {
+                return Val::Ptr(ptr);
+            }
+            let uniform = self.record_access(e, ptr, bytes, AccessKind::Load, mask);
+            return self.opaque("loaded value", uniform);
+        }
         match self.access(e, AccessKind::Load, mask) {
             Some(uniform_address) => self.opaque("loaded value", uniform_address),
             None => Val::Unknown,
@@ -928,8 +947,22 @@ impl<'a> Interp<'a> {
         if !ptr.dims.is_empty() {
             return None;
         }
+        Some(self.record_access(e, ptr, bytes, kind, mask))
+    }
+
+    /// Records the access `e` makes at `ptr`; returns whether every active
+    /// thread used the same address.
+    fn record_access(
+        &mut self,
+        e: &Expr,
+        ptr: PtrVal,
+        bytes: u32,
+        kind: AccessKind,
+        mask: &[bool],
+    ) -> bool {
         let active = self.and_alive(mask);
         let uniform = ptr.offset.is_uniform();
+        let record = ptr.record;
         let index = match &e.kind {
             ExprKind::Index(_, i) => Some((**i).clone()),
             _ => None,
@@ -940,15 +973,16 @@ impl<'a> Interp<'a> {
             space: ptr.space,
             root: ptr.root.clone(),
             element_bytes: bytes,
-            element_type: ptr.pointee.base.clone(),
+            element_type: element_word(&ptr.pointee),
             address: ptr.offset,
             active,
             index,
             weight: self.weight,
             weight_exact: self.weight_exact,
             chain: Vec::new(),
+            record,
         });
-        Some(uniform)
+        uniform
     }
 
     /// Records an access made here (with the calls that led to it), unless
@@ -965,6 +999,15 @@ impl<'a> Interp<'a> {
     fn location(&mut self, e: &Expr, mask: &[bool]) -> Option<(PtrVal, u32)> {
         match &e.kind {
             ExprKind::Index(base, idx) => {
+                // `s.m[i][j]`: a struct's member arrays are known by their
+                // element count only, not their shape (and a member indexed
+                // twice may be a pointer's pointee): not analysed.
+                if let ExprKind::Index(inner, _) = &base.kind
+                    && matches!(inner.kind, ExprKind::Member { .. })
+                {
+                    self.eval(idx, mask);
+                    return None;
+                }
                 // `tile[i][j]`: `tile[i]` is a row of a multi-dimensional array, not a load.
                 let b = match &base.kind {
                     ExprKind::Index(..) => self.location(base, mask).map(|(p, _)| Val::Ptr(p)),
@@ -1005,18 +1048,22 @@ impl<'a> Interp<'a> {
                 } else {
                     self.location(base, mask)?
                 };
-                let (off, ty) = self.field_layout(&p.pointee, field)?;
+                let (off, ty, len) = self.field_layout(&p.pointee, field)?;
                 let size = self.size_of(&ty)? as u32;
+                p.record = self.size_of(&p.pointee).unwrap_or(0);
                 p.offset = p.offset.add(&Poly::constant(off as i64, self.n))?;
                 p.pointee = ty;
+                // An array member: indexed further, or decays to a pointer.
+                p.dims = if len > 1 { vec![len] } else { Vec::new() };
                 Some((p, size))
             }
             _ => None,
         }
     }
 
-    /// Offset and type of `field` in a struct or CUDA vector type.
-    fn field_layout(&self, ty: &Type, field: &str) -> Option<(u64, Type)> {
+    /// Offset, type and element count (1 unless an array) of `field` in a
+    /// struct or CUDA vector type.
+    fn field_layout(&self, ty: &Type, field: &str) -> Option<(u64, Type, u64)> {
         let base = self.concrete(ty).base;
         let component = match base.as_str() {
             "float2" | "float3" | "float4" => Some("float"),
@@ -1030,10 +1077,10 @@ impl<'a> Interp<'a> {
             let ct = Type::named(c);
             let size = self.size_of(&ct)?;
             let k = ["x", "y", "z", "w"].iter().position(|f| *f == field)? as u64;
-            return Some((k * size, ct));
+            return Some((k * size, ct, 1));
         }
         let f = self.model.types.field(&self.concrete(ty), field)?;
-        Some((f.offset, f.ty.clone()))
+        Some((f.offset, f.ty.clone(), f.array_len))
     }
 
     fn call(&mut self, callee: &str, args: &[Expr], mask: &[bool], at: Span) -> Val {
@@ -1058,13 +1105,14 @@ impl<'a> Interp<'a> {
                                 space: p.space,
                                 root: p.root.clone(),
                                 element_bytes: bytes,
-                                element_type: p.pointee.base.clone(),
+                                element_type: element_word(&p.pointee),
                                 address: p.offset,
                                 active,
                                 index: None,
                                 weight: self.weight,
                                 weight_exact: self.weight_exact,
                                 chain: Vec::new(),
+                                record: p.record,
                             });
                         }
                     }
@@ -1287,4 +1335,10 @@ fn merge_unknown(
     let mut out = else_vars;
     out.extend(differing.into_iter().map(|k| (k, Val::Unknown)));
     out
+}
+
+/// The accessed element's type for messages: `float`, `Point`, `void*`
+/// (a pointer is never its pointee's name alone).
+fn element_word(ty: &Type) -> String {
+    format!("{}{}", ty.base, "*".repeat(usize::from(ty.pointer)))
 }

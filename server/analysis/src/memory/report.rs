@@ -60,13 +60,21 @@ struct Stats {
     /// not a runtime value (`x128::size`, an uninstantiated template
     /// parameter, an unknown macro): the stride is unknown, so no verdict.
     unknown_stride: bool,
+    /// The address has a runtime element offset (`a[x + t]`, `t` a
+    /// parameter or a loaded value): where it puts the warp's data in its
+    /// sector is unknowable, so a contiguous access's misalignment is too.
+    runtime_offset: bool,
     /// The device functions inlined to reach the access (see `AccessEvent::chain`).
     chain: Vec<(String, Span)>,
     block: [u32; 3],
     block_assumed: bool,
+    /// Why the block size is assumed (see `KernelContext::unresolved_block_reason`).
+    block_reason: Option<String>,
     index: Option<Expr>,
     /// How far apart adjacent lanes are, rendered (`NY floats`, `33 floats`).
     lane_stride: Option<String>,
+    /// How far apart the rows of a warp are when the block is narrower than 32.
+    row_stride: Option<String>,
     /// Adjacent lanes are exactly one element apart.
     unit_stride: bool,
     /// Byte offset of the first active lane within its 32-byte sector.
@@ -86,6 +94,9 @@ pub fn analyze(
     contexts: &[KernelContext],
 ) -> (Vec<AccessReport>, Vec<Diagnostic>) {
     let mut stats: BTreeMap<Key, Stats> = BTreeMap::new();
+    // Loads of a struct's field whose warp reads the rest of those structs
+    // (see `records_read_whole`), for every evaluation.
+    let mut records_whole: BTreeMap<Key, bool> = BTreeMap::new();
     let file_env = model.const_env();
     for ctx in contexts {
         let tenv = ctx.env(&file_env);
@@ -98,10 +109,14 @@ pub fn analyze(
                 || name.starts_with("gridDim.")
                 || kernel.params.iter().any(|p| p.name == name)
         };
-        for ev in &events {
-            accumulate(&mut stats, ev, &interp.syms, ctx);
+        for (ev, whole) in events.iter().zip(records_read_whole(&events)) {
+            if let Some(whole) = whole {
+                *records_whole.entry((ev.span, ev.kind)).or_insert(true) &= whole;
+            }
+            accumulate(&mut stats, ev, &interp.syms, ctx, source);
             if let Some(s) = stats.get_mut(&(ev.span, ev.kind)) {
                 s.unknown_stride |= unknown_stride(ev, &interp.syms, &runtime);
+                s.runtime_offset |= runtime_offset(ev, &interp.syms);
             }
         }
     }
@@ -132,7 +147,14 @@ pub fn analyze(
             && s.min_active_lanes >= 32
             && s.misalignment.is_some_and(|m| m != 0)
             && aligned.contains(s.root.as_str());
-        if !neighbour && let Some(d) = diagnostic(model, source, kernel, contexts, &td, report, s) {
+        let whole_records = records_whole
+            .get(&(report.span, report.kind))
+            .copied()
+            .unwrap_or(false);
+        if !neighbour
+            && !whole_records
+            && let Some(d) = diagnostic(model, source, kernel, contexts, &td, report, s)
+        {
             diags.push(with_call_chain(d, kernel, &s.chain));
         }
     }
@@ -140,11 +162,105 @@ pub fn analyze(
     (reports, diags)
 }
 
+/// For each event: `None` unless it is a global load of a field of a struct
+/// element (`x->d`, `q[l]` with `q = x->qs + 4 * il`); then whether, in every
+/// warp, lanes share records and the loads of the same array's structs in
+/// this run use at least 85 % (the waste threshold) of the bytes of every
+/// sector this load touches.
+/// The sectors are then fetched once and the warp's other loads of each
+/// struct hit them in L1: an array of small fixed-format records read whole
+/// (ggml's 18-byte quantised blocks) moves no byte it does not use, however
+/// many sectors each single field load spans.
+fn records_read_whole(events: &[AccessEvent]) -> Vec<Option<bool>> {
+    use super::cost::SECTOR_BYTES;
+    use super::verdict::WASTE_THRESHOLD;
+    /// Lane-bytes visited at most per kernel run (the rest is judged "no").
+    const BUDGET: usize = 2_000_000;
+    let is_record_load = |e: &AccessEvent| {
+        e.record > 0 && e.space == MemorySpace::Global && e.kind == AccessKind::Load
+    };
+    let mut budget = BUDGET;
+    let mut out = vec![None; events.len()];
+    let mut lanes = Vec::with_capacity(32);
+    for (i, e) in events.iter().enumerate() {
+        if !is_record_load(e) {
+            continue;
+        }
+        out[i] = Some(false);
+        if !e.address.lane_varying_symbols().is_empty() || e.element_bytes == 0 {
+            continue;
+        }
+        // The loads of the same structs, at a known distance from this one in every thread.
+        let peers: Vec<(&AccessEvent, super::lanes::Poly)> = events
+            .iter()
+            .filter(|f| is_record_load(f) && f.root == e.root && f.record == e.record)
+            .filter_map(|f| {
+                let d = f.address.sub(&e.address)?;
+                d.is_concrete().then_some((f, d))
+            })
+            .collect();
+        let at = |t: usize| e.address.concrete().map_or(0, |l| l.get(t));
+        let n = e.active.len();
+        let bytes = i64::from(e.element_bytes);
+        let mut whole = true;
+        for w in 0..n.div_ceil(32) {
+            fill_warp_lanes(w, &e.active, &mut lanes);
+            if lanes.is_empty() {
+                continue;
+            }
+            // The lanes share records (two of them less than a record apart):
+            // the thread mapping already spreads each record over the warp.
+            // One record per thread, each read whole field by field, is the
+            // array-of-structs pattern a vector load or SoA fixes: reported.
+            let mut starts: Vec<i64> = lanes.iter().map(|&t| at(t)).collect();
+            starts.sort_unstable();
+            let record = i64::try_from(e.record).unwrap_or(i64::MAX);
+            if !starts.windows(2).any(|w| w[1] - w[0] < record) {
+                whole = false;
+                break;
+            }
+            // Each sector this load touches, with the bytes the warp uses of it.
+            let mut used: FastHashMap<i64, u32> = FastHashMap::default();
+            for &t in &lanes {
+                let c = at(t);
+                for sector in c.div_euclid(SECTOR_BYTES)..=(c + bytes - 1).div_euclid(SECTOR_BYTES)
+                {
+                    used.insert(sector, 0);
+                }
+            }
+            for (f, d) in &peers {
+                let fbytes = i64::from(f.element_bytes);
+                for t in w * 32..((w + 1) * 32).min(n) {
+                    if !f.active.get(t).copied().unwrap_or(false) {
+                        continue;
+                    }
+                    budget = budget.saturating_sub(fbytes as usize);
+                    let start = at(t) + d.value(t).unwrap_or(0);
+                    for p in start..start + fbytes {
+                        if let Some(m) = used.get_mut(&p.div_euclid(SECTOR_BYTES)) {
+                            *m |= 1 << p.rem_euclid(SECTOR_BYTES);
+                        }
+                    }
+                }
+            }
+            let used_bytes: u32 = used.values().map(|m| m.count_ones()).sum();
+            let fetched = used.len() as f64 * SECTOR_BYTES as f64;
+            if budget == 0 || f64::from(used_bytes) < (1.0 - WASTE_THRESHOLD) * fetched {
+                whole = false;
+                break;
+            }
+        }
+        out[i] = Some(whole);
+    }
+    out
+}
+
 fn accumulate(
     stats: &mut BTreeMap<Key, Stats>,
     ev: &AccessEvent,
     syms: &Symbols,
     ctx: &KernelContext,
+    source: &str,
 ) {
     let n = ev.active.len();
     let s = stats.entry((ev.span, ev.kind)).or_insert_with(|| Stats {
@@ -156,6 +272,9 @@ fn accumulate(
     s.bytes = ev.element_bytes;
     s.block = ctx.block;
     s.block_assumed |= ctx.block_source.assumed();
+    if ctx.block_source.assumed() && s.block_reason.is_none() {
+        s.block_reason = Some(ctx.unresolved_block_reason(source));
+    }
     s.evaluations += 1;
     if s.index.is_none() {
         s.index = ev.index.clone();
@@ -167,6 +286,7 @@ fn accumulate(
     let g = ev.address.symbolic_gcd();
     if s.lane_stride.is_none() {
         s.lane_stride = lane_stride(ev, syms, ctx.block[0]);
+        s.row_stride = row_stride(ev, syms, ctx.block[0]);
         s.unit_stride = unit_stride(ev, ctx.block[0]);
         let first = ev.active.iter().position(|a| *a);
         // Runtime parts of the address count as sector-aligned (see `global_cost_with_gcd`).
@@ -305,16 +425,81 @@ fn unknown_stride(ev: &AccessEvent, syms: &Symbols, runtime: &dyn Fn(&str) -> bo
     })
 }
 
-/// The address difference between lane 0 and lane 1 of the first active warp, in elements.
+/// Whether the address adds a runtime value times a constant that is not a
+/// whole number of sectors (`a[x + 1 + t]`: 4 bytes times `t`), other than a
+/// block index (whose shift averages over the grid's blocks) or a loop's
+/// iteration: see `Stats::runtime_offset`. A row pitch (`y * width`, the
+/// coefficient varies with the thread or multiplies another symbol) is
+/// counted as sector-aligned instead (`global_cost_with_gcd`).
+fn runtime_offset(ev: &AccessEvent, syms: &Symbols) -> bool {
+    // Symbols that also scale a row (`cols * by`, `width * threadIdx.y`) are
+    // pitches, counted as aligned, even where they are also added alone
+    // (`a[cols * (by + 1) + x + 1]`: one row down, then one element late).
+    let pitches: Vec<super::lanes::Sym> = ev
+        .address
+        .terms
+        .iter()
+        .filter(|(m, l)| m.len() > 1 || (m.len() == 1 && !l.is_uniform()))
+        .flat_map(|(m, _)| m.iter().copied())
+        .collect();
+    ev.address.terms.iter().any(|(m, l)| {
+        let name = m.first().map_or("", |s| syms.name(*s));
+        m.len() == 1
+            && !pitches.contains(&m[0])
+            && matches!(l, super::lanes::Lanes::Same(c) if c % super::cost::SECTOR_BYTES != 0)
+            && !name.starts_with("blockIdx.")
+            && !name.starts_with("gridDim.")
+            && !name.ends_with(" (iteration)")
+    })
+}
+
+/// How far apart adjacent lanes of the first active warp are, as a phrase
+/// ("adjacent threads are 33 floats apart").
 fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String> {
+    let (t0, t1) = lane_pair(ev, block_x)?;
+    let who = if t1 > t0 + 1 {
+        "adjacent active threads"
+    } else {
+        "adjacent threads"
+    };
+    Some(match render_stride(ev, syms, t0, t1) {
+        Some(stride) => format!("{who} are {stride} apart"),
+        None => format!("{who} use the same address"),
+    })
+}
+
+/// The first active thread and the next active one of its warp in the same
+/// row (equal `threadIdx.y` and `z`): two lanes only `threadIdx.x` separates.
+fn lane_pair(ev: &AccessEvent, block_x: u32) -> Option<(usize, usize)> {
     if block_x < 2 {
         return None;
     }
+    let bx = block_x as usize;
     let t0 = ev.active.iter().position(|a| *a)?;
-    let t1 = t0 + 1;
-    if t1 >= ev.active.len() || (t1 % block_x as usize) == 0 {
+    let warp_end = ((t0 / 32 + 1) * 32).min(ev.active.len());
+    let row_end = ((t0 / bx + 1) * bx).min(warp_end);
+    let t1 = (t0 + 1..row_end).find(|&t| ev.active[t])?;
+    Some((t0, t1))
+}
+
+/// How far apart the rows of `threadIdx.x` one warp covers are, when the
+/// block is narrower than a warp and the first two rows are active.
+fn row_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String> {
+    let bx = block_x as usize;
+    if !(1..32).contains(&bx) {
         return None;
     }
+    let t0 = ev.active.iter().position(|a| *a)?;
+    let t1 = t0 + bx;
+    if t1 / 32 != t0 / 32 || !ev.active.get(t1).copied().unwrap_or(false) {
+        return None;
+    }
+    render_stride(ev, syms, t0, t1)
+}
+
+/// The address difference between threads `t0` and `t1`, in elements where
+/// it divides (`NY floats`, `1 short`, `2*N + 1 floats`); `None` when equal.
+fn render_stride(ev: &AccessEvent, syms: &Symbols, t0: usize, t1: usize) -> Option<String> {
     let bytes = ev.element_bytes.max(1) as i64;
     let mut parts = Vec::new();
     for (m, l) in &ev.address.terms {
@@ -326,14 +511,9 @@ fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String>
         parts.push((d, names.join("*")));
     }
     if parts.is_empty() {
-        return Some("0 bytes (same address)".into());
+        return None;
     }
     let divisible = parts.iter().all(|(d, _)| d % bytes == 0);
-    let unit = if divisible {
-        plural(&ev.element_type)
-    } else {
-        "bytes".to_string()
-    };
     let rendered: Vec<String> = parts
         .iter()
         .map(|(d, name)| {
@@ -345,7 +525,25 @@ fn lane_stride(ev: &AccessEvent, syms: &Symbols, block_x: u32) -> Option<String>
             }
         })
         .collect();
+    let one = rendered.len() == 1 && rendered[0] == "1";
+    let unit = match (divisible, one) {
+        (true, false) => plural(&ev.element_type),
+        (true, true) => singular(&ev.element_type),
+        (false, false) => "bytes".to_string(),
+        (false, true) => "byte".to_string(),
+    };
     Some(format!("{} {unit}", rendered.join(" + ")))
+}
+
+/// `float`, `unsigned int`, `pointer`, `` `Point` element``.
+fn singular(ty: &str) -> String {
+    match ty {
+        "float" | "double" | "int" | "char" | "short" | "half" | "float2" | "float4" | "int2"
+        | "int4" | "double2" | "unsigned int" => ty.to_string(),
+        "" => "element".into(),
+        pointer if pointer.ends_with('*') => "pointer".into(),
+        other => format!("`{other}` element"),
+    }
 }
 
 /// `floats`, `doubles`, `Point elements`.
@@ -355,6 +553,7 @@ fn plural(ty: &str) -> String {
         | "int4" | "double2" => format!("{ty}s"),
         "unsigned int" => "unsigned ints".into(),
         "" => "elements".into(),
+        pointer if pointer.ends_with('*') => "pointers".into(),
         other => format!("`{other}` elements"),
     }
 }
@@ -398,7 +597,8 @@ fn kind_word(kind: AccessKind) -> &'static str {
 fn block_note(s: &Stats) -> String {
     if s.block_assumed {
         let [x, y, z] = s.block;
-        format!(" (block size assumed {x}×{y}×{z}: no launch resolves it)")
+        let reason = s.block_reason.as_deref().unwrap_or("no launch resolves it");
+        format!(" (block size assumed {x}×{y}×{z}: {reason})")
     } else {
         String::new()
     }
@@ -416,6 +616,11 @@ fn diagnostic(
     let access_text = r.span.text(source);
     if s.unknown_stride {
         // What cannot be known is not claimed (hover still shows the count).
+        return None;
+    }
+    if s.unit_stride && s.alignment_dependent && s.runtime_offset {
+        // A contiguous access whose only excess is the alignment of a
+        // runtime offset: unknowable, not claimed.
         return None;
     }
     match r.space {
@@ -439,8 +644,21 @@ fn diagnostic(
                     " — threads are contiguous but the warp's data starts {} bytes into a 32-byte sector (misaligned)",
                     s.misalignment.unwrap_or(0)
                 ));
-            } else if let Some(stride) = &s.lane_stride {
-                msg.push_str(&format!(" — adjacent threads are {stride} apart"));
+            } else if s.unit_stride
+                && let Some(rows) = &s.row_stride
+            {
+                let [x, y, z] = s.block;
+                let n = (32 / x.max(1)).min(y.saturating_mul(z)).max(2);
+                msg.push_str(&format!(
+                    " — threads are contiguous along x, but each warp spans {n} rows of {x} threads, {rows} apart"
+                ));
+            } else if let Some(phrase) = &s.lane_stride {
+                msg.push_str(&format!(" — {phrase}"));
+            } else if s.min_active_lanes < 32 {
+                msg.push_str(&format!(
+                    " — only {} of 32 lanes are active under a thread-dependent condition",
+                    s.min_active_lanes
+                ));
             }
             let carriers = index_carriers(kernel, td, s.index.as_ref());
             if let Some((_, text)) = carriers.first() {
@@ -562,29 +780,146 @@ fn index_carriers(
         });
         found
     };
-    names
+    let mut carriers: Vec<(bool, Span, String)> = names
         .into_iter()
         .filter_map(|n| {
             let d = decls.iter().find(|d| d.name == n)?;
             let init = d.init.as_ref().filter(|i| varies(i))?;
-            Some((d.span, format!("{n} = {}", render_expr(init))))
+            let along_x = follows_thread_x(init, &decls, 4);
+            Some((along_x, d.span, format!("{n} = {}", render_expr(init))))
         })
+        .collect();
+    // "Adjacent threads" are adjacent in threadIdx.x: when some carrier
+    // follows threadIdx.x, the others (a `threadIdx.y` row) are not named.
+    if carriers.iter().any(|c| c.0) {
+        carriers.retain(|c| c.0);
+    }
+    carriers
+        .into_iter()
         .take(2)
+        .map(|(_, span, text)| (span, text))
         .collect()
 }
 
-/// Readable text for an expression (from the IR, so macros appear expanded).
+/// Whether `e` reads `threadIdx.x`, directly or through the initial values
+/// of the locals it names (`depth` levels deep).
+fn follows_thread_x(e: &Expr, decls: &[&cudalens_syntax::ir::VarDecl], depth: u8) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| match &x.kind {
+        ExprKind::Builtin(Builtin::ThreadIdx, Axis::X) => found = true,
+        ExprKind::Ident(n) if depth > 0 && !found => {
+            if let Some(init) = decls
+                .iter()
+                .find(|d| &d.name == n)
+                .and_then(|d| d.init.as_ref())
+            {
+                found |= follows_thread_x(init, decls, depth - 1);
+            }
+        }
+        _ => {}
+    });
+    found
+}
+
+/// Readable text for an expression (from the IR, so macros appear expanded),
+/// with the brackets its operators' precedence needs.
 fn render_expr(e: &Expr) -> String {
+    render_prec(e, 0)
+}
+
+/// C precedence of a binary operator (higher binds tighter).
+fn binding(op: cudalens_syntax::ir::BinOp) -> u8 {
+    use cudalens_syntax::ir::BinOp::*;
+    match op {
+        Mul | Div | Rem => 10,
+        Add | Sub => 9,
+        Shl | Shr => 8,
+        Lt | Gt | Le | Ge => 7,
+        Eq | Ne => 6,
+        BitAnd => 5,
+        BitXor => 4,
+        BitOr => 3,
+        LogAnd => 2,
+        LogOr => 1,
+    }
+}
+
+/// `e` rendered inside an operator of precedence `outer`: bracketed when it
+/// binds more loosely.
+fn render_prec(e: &Expr, outer: u8) -> String {
+    use cudalens_syntax::ir::UnOp;
+    const POSTFIX: u8 = 12;
+    const PREFIX: u8 = 11;
+    let bracket = |text: String, own: u8| {
+        if own < outer {
+            format!("({text})")
+        } else {
+            text
+        }
+    };
     match &e.kind {
         ExprKind::Int {
             value, unsigned, ..
         } => cudalens_syntax::ir::int_literal_value(*value, *unsigned).to_string(),
+        ExprKind::Float { value, single } => {
+            let mut t = format!("{value:?}");
+            if *single {
+                t.push('f');
+            }
+            t
+        }
+        ExprKind::Bool(b) => b.to_string(),
         ExprKind::Ident(n) => n.clone(),
         ExprKind::Builtin(b, a) => format!("{}.{}", b.name(), a.name()),
+        ExprKind::WarpSize => "warpSize".into(),
         ExprKind::Binary(op, a, b) => {
-            format!("{}{}{}", render_expr(a), op.as_str(), render_expr(b))
+            let own = binding(*op);
+            // Left-associative: a right operand of the same precedence needs brackets.
+            let text = format!(
+                "{}{}{}",
+                render_prec(a, own),
+                op.as_str(),
+                render_prec(b, own + 1)
+            );
+            bracket(text, own)
         }
-        ExprKind::Cast { expr, .. } => render_expr(expr),
+        ExprKind::Unary(op, a) => {
+            let sign = match op {
+                UnOp::Neg => "-",
+                UnOp::Plus => "+",
+                UnOp::Not => "!",
+                UnOp::BitNot => "~",
+                UnOp::Deref => "*",
+                UnOp::AddrOf => "&",
+            };
+            bracket(format!("{sign}{}", render_prec(a, PREFIX)), PREFIX)
+        }
+        ExprKind::Ternary(c, a, b) => bracket(
+            format!(
+                "{} ? {} : {}",
+                render_prec(c, 1),
+                render_prec(a, 0),
+                render_prec(b, 0)
+            ),
+            0,
+        ),
+        ExprKind::Index(a, i) => format!("{}[{}]", render_prec(a, POSTFIX), render_prec(i, 0)),
+        ExprKind::Member { base, field, arrow } => format!(
+            "{}{}{field}",
+            render_prec(base, POSTFIX),
+            if *arrow { "->" } else { "." }
+        ),
+        ExprKind::Call(call) => format!(
+            "{}({})",
+            call.callee,
+            call.args
+                .iter()
+                .map(|a| render_prec(a, 0))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        // The value, not the conversion (`(int)threadIdx.x` reads as `threadIdx.x`).
+        ExprKind::Cast { expr, .. } => render_prec(expr, outer),
         _ => "…".into(),
     }
 }

@@ -40,7 +40,15 @@ A stride through a name cudalens cannot resolve that is not a kernel parameter
 (`x128::size`, an uninstantiated template parameter) is unknown and not reported; a
 contiguous access misaligned only by a constant element offset next to an aligned
 access of the same array (a stencil's `a[i - 1]`, `a[i + 1]`) is not reported either:
-the extra sector is the neighbour's, served by L1.
+the extra sector is the neighbour's, served by L1. Nor is a load of a field of a
+struct element when the warp's lanes share records and its loads of those structs
+use at least 85 % of every sector it touches (small fixed-format records read
+whole by groups of lanes, such as quantised blocks): the sectors are fetched once
+and the other fields hit in L1. One record per thread read field by field (the
+array-of-structs pattern) stays reported.
+A contiguous access is not called misaligned when the misalignment comes from a
+runtime element offset (`a[x + 1 + t]`, `t` a parameter): where `t` puts the data
+in its sector cannot be known.
 A runtime part of an address (a row pitch, an offset from a parameter) is counted as
 a whole number of sectors (`cudaMalloc` aligns to 256 bytes); when that matters the
 message says so and gives the average over all alignments. A stride only known at run
@@ -214,6 +222,149 @@ void run(float* o, const float* i) { k1<<<264, 256>>>(o, i); k2<<<264, 256>>>(o,
                 ("at(in, i)", "`via` calls `at` here (from kernel `k1`)"),
                 ("at(in, i)", "kernel `k2` calls `at` here"),
             ]
+        );
+    }
+
+    #[test]
+    fn records_read_whole_by_the_warp_are_silent_and_a_single_field_is_not() {
+        // 16-byte records: a 2-byte scale, a 2-byte bias and 12 one-byte
+        // codes. Eight lanes take eight records, four lanes share each one:
+        // every field load spans the warp's 4 sectors, and together they use
+        // every byte of them (fetched once, then served by L1). `rec->codes +
+        // 3 * part` is an address, not a load. Reading only one field of each
+        // record (`scale_only`) moves 16 bytes for every 2 used: reported.
+        check_diagnostics(
+            r#"
+struct Rec { short scale; short bias; unsigned char codes[12]; };
+
+__global__ void decode(const Rec* recs, float* out) {
+    int r = threadIdx.x % 8;
+    int part = threadIdx.x / 8;
+    const Rec* rec = recs + blockIdx.x * 8 + r;
+    float scale = rec->scale;
+    float bias = rec->bias;
+    const unsigned char* c = rec->codes + 3 * part;
+    float acc = 0.0f;
+    for (int l = 0; l < 3; ++l) {
+        acc += scale * c[l] + bias;
+    }
+    out[blockIdx.x * 32 + threadIdx.x] = acc;
+}
+
+__global__ void scale_only(const Rec* recs, float* out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = recs[i].scale;
+    //       ^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 16 sectors per warp request (ideal 2) — adjacent threads are 8 shorts apart
+}
+
+// One record per thread, read whole field by field: each load moves twice
+// the sectors a vector load would (the array-of-structs pattern).
+struct Pair { float a; float b; };
+
+__global__ void own_pair(const Pair* pairs, float* out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = pairs[i].a + pairs[i].b;
+    //       ^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 8 sectors per warp request (ideal 4) — adjacent threads are 2 floats apart
+    //                    ^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 8 sectors per warp request (ideal 4) — adjacent threads are 2 floats apart
+}
+
+void launch(const Rec* recs, float* out, int n, const Pair* pairs) {
+    decode<<<n / 8, 32>>>(recs, out);
+    scale_only<<<n / 256, 256>>>(recs, out);
+    own_pair<<<n / 256, 256>>>(pairs, out);
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_contiguous_access_at_a_runtime_offset_is_silent_and_one_after_a_pitch_is_not() {
+        // `b[x + 1 + t]` with `t` a kernel parameter: adjacent threads are
+        // adjacent floats; where the runtime offset puts the first one in its
+        // sector is unknown, so nothing is claimed about it.
+        check_diagnostics(
+            r#"
+__global__ void shift(float* b, const float* m, int t) {
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    b[x + 1 + t] -= m[x + 1 + t] * b[t];
+}
+
+// `cols` also scales the row: a pitch, counted aligned, so the `+ 1` is a
+// known misalignment and is reported.
+__global__ void next_row(float* out, const float* in, int cols) {
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    out[x] = in[cols * blockIdx.y + cols + x + 1];
+    //       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ info[uncoalesced-access]: uncoalesced global load: 5 sectors per warp request (ideal 4) — threads are contiguous but the warp's data starts 4 bytes into a 32-byte sector (misaligned) (through x = blockIdx.x*blockDim.x+threadIdx.x); counted with the runtime part of the address 32-byte aligned (4.9 on average if it is not)
+}
+
+void launch(float* b, const float* m, int n, int t, float* out, const float* in, int cols) {
+    shift<<<n / 256, 256>>>(b, m, t);
+    next_row<<<dim3(n / 256, n), 256>>>(out, in, cols);
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn messages_name_pointers_the_x_carrier_and_keep_brackets() {
+        // A table of pointers filled with threadIdx.x on the outer index:
+        // its elements are pointers (not "`void` elements"), and what puts
+        // adjacent threads apart is `b` (threadIdx.x), not `r` (threadIdx.y).
+        // A carrier's initial value keeps the brackets it needs.
+        check_diagnostics(
+            r#"
+__global__ void fill_table(const char* base, const void** table, int rows, int batches, long step) {
+    int b = blockIdx.x * blockDim.x + threadIdx.x;
+    int r = blockIdx.y * blockDim.y + threadIdx.y;
+    if (b >= batches || r >= rows) return;
+    table[r + b * rows] = base + (r + b * rows) * step;
+  //^^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: up to 16 sectors per warp request (ideal 8) — adjacent threads are rows pointers apart (through b = blockIdx.x*blockDim.x+threadIdx.x)
+}
+
+__global__ void quads(float* out, const float* in) {
+    int q = (blockIdx.x * blockDim.x + threadIdx.x) * 4;
+    out[q] = in[q];
+  //^^^^^^ warning[uncoalesced-access]: uncoalesced global store: 16 sectors per warp request (ideal 4) — adjacent threads are 4 floats apart (through q = (blockIdx.x*blockDim.x+threadIdx.x)*4)
+    //       ^^^^^ warning[uncoalesced-access]: uncoalesced global load: 16 sectors per warp request (ideal 4) — adjacent threads are 4 floats apart (through q = (blockIdx.x*blockDim.x+threadIdx.x)*4)
+}
+
+void launch(const char* base, const void** table, int rows, int batches, long step, float* out, const float* in) {
+    fill_table<<<dim3(batches / 16, rows / 16), dim3(16, 16)>>>(base, table, rows, batches, step);
+    quads<<<64, 256>>>(out, in);
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn narrow_blocks_and_partial_warps_are_explained_as_they_are() {
+        // 8×8 blocks of 2-byte elements: each warp covers four rows of 16
+        // bytes, `pitch` apart. The threads of a row are contiguous: what
+        // costs is the rows (not "1 shorts apart"). A warp of which only two
+        // lanes (one per row) run is said to be so, not "0 bytes apart".
+        check_diagnostics(
+            r#"
+__global__ void tiles8(short* out, const short* in, int pitch) {
+    int x = blockIdx.x * 8 + threadIdx.x;
+    int y = blockIdx.y * 8 + threadIdx.y;
+    out[y * pitch + x] = in[y * pitch + x];
+  //^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: up to 4 sectors per warp request (ideal 2) — threads are contiguous along x, but each warp spans 4 rows of 8 threads, pitch shorts apart (through x = blockIdx.x*8+threadIdx.x)
+    //                   ^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: up to 4 sectors per warp request (ideal 2) — threads are contiguous along x, but each warp spans 4 rows of 8 threads, pitch shorts apart (through x = blockIdx.x*8+threadIdx.x)
+}
+
+__global__ void first_column(float* out, const float* in) {
+    __shared__ float col[16];
+    if (threadIdx.x == 0) col[threadIdx.y] = in[blockIdx.y * 16 + threadIdx.y + 7];
+    //                                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ info[uncoalesced-access]: uncoalesced global load: 1.2 sectors per warp request (ideal 1) — only 2 of 32 lanes are active under a thread-dependent condition
+    __syncthreads();
+    out[blockIdx.y * 256 + threadIdx.y * 16 + threadIdx.x] = col[threadIdx.y];
+}
+
+void launch(short* o, const short* i, int pitch, float* out, const float* in) {
+    tiles8<<<dim3(64, 64), dim3(8, 8)>>>(o, i, pitch);
+    first_column<<<dim3(1, 64), dim3(16, 16)>>>(out, in);
+}
+"#,
         );
     }
 }

@@ -201,15 +201,7 @@ impl Builder<'_> {
             return;
         };
         let span = cx.span(first_error);
-        let shown: String = cx
-            .text(first_error)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .trim()
-            .chars()
-            .take(40)
-            .collect();
+        let shown = snippet(cx.text(first_error).lines().next().unwrap_or("").trim(), 40);
         let what = if first_error.is_missing() {
             format!("a missing `{}`", first_error.kind())
         } else {
@@ -821,5 +813,51 @@ mod tests {
         let continued = format!("KERNEL(k)\n#if 1\n{}#endif\n", "// note\n".repeat(300));
         assert_eq!(tail_ends_an_item(&continued), Some(false));
         assert_eq!(tail_ends_an_item("// nothing\n"), None);
+    }
+}
+
+/// At most `max` characters of `line` for a message, cut between words (a
+/// cut inside `__attribute__((aligned(16)))` left unbalanced brackets), with
+/// "…" when something was left out.
+fn snippet(line: &str, max: usize) -> String {
+    if line.chars().count() <= max {
+        return line.to_string();
+    }
+    let mut out = String::new();
+    for word in line.split_whitespace() {
+        let len = out.chars().count() + usize::from(!out.is_empty()) + word.chars().count();
+        if len > max {
+            break;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    if out.is_empty() {
+        out = line.chars().take(max).collect();
+    }
+    out.push_str(" …");
+    out
+}
+
+#[cfg(test)]
+mod snippet_tests {
+    use super::snippet;
+
+    #[test]
+    fn long_lines_are_cut_between_words_and_say_so() {
+        assert_eq!(snippet("= (1.0f +", 40), "= (1.0f +");
+        assert_eq!(
+            snippet(
+                "typedef struct __attribute__((aligned(16))) { float a; } T;",
+                40
+            ),
+            "typedef struct …"
+        );
+        assert_eq!(
+            snippet(&"x".repeat(50), 40),
+            format!("{} …", "x".repeat(40))
+        );
     }
 }
