@@ -83,9 +83,13 @@ pub fn build_model_cached(
     opts: &BuildOptions,
     cache: &mut ModelCache,
 ) -> FileModel {
-    let plan = match cache.plan.take() {
-        Some(plan) if plan.still_holds_for(src) => plan,
-        _ => {
+    let held = cache
+        .plan
+        .take()
+        .and_then(|mut plan| plan.still_holds_for(src).then_some(plan));
+    let plan = match held {
+        Some(plan) => plan,
+        None => {
             // A new plan: the headers are read again under it.
             cache.preamble = None;
             if tree.is_none() || !cache.headers.plans_bodies() {
@@ -189,7 +193,7 @@ fn plan_header_bodies(
             )
         })
         .collect();
-    let plan = header_bodies::plan(&header_bodies::outline(src), &outlines);
+    let plan = header_bodies::plan(src, &outlines);
     for h in &mut headers {
         h.excluded = plan.excluded(&h.path, h.hash).unwrap_or_default();
     }
