@@ -384,6 +384,46 @@ fn include_guard(text: &str, directives: &[(Span, Directive)]) -> Option<String>
 mod tests {
     use super::*;
 
+    fn header(i: usize) -> HeaderToParse {
+        let text: Arc<str> = format!(
+            "#pragma once\n__device__ float f{i}(float x) {{ return x * {i}.0f; }}\n\
+             __device__ float g{i}(float x) {{ return f{i}(x) + 1.0f; }}\n"
+        )
+        .into();
+        // Every other header leaves `g`'s body out.
+        let excluded: Arc<[Range<usize>]> = if i % 2 == 0 {
+            let start = text.rfind('{').unwrap() + 1;
+            Arc::from([start..text.rfind('}').unwrap()])
+        } else {
+            Arc::from([])
+        };
+        HeaderToParse {
+            path: PathBuf::from(format!("/h{i}.cuh")),
+            hash: i as u64,
+            text,
+            excluded,
+        }
+    }
+
+    #[test]
+    fn prefetched_headers_are_the_trees_a_build_would_parse() {
+        let store = HeaderStore::for_editor();
+        store.prefetch((0..12).map(header).collect());
+        // Taken in order, as a build does, while other threads parse from
+        // the last: each is the tree of a parse of its own.
+        for i in 0..12 {
+            let h = header(i);
+            let got = store.parsed(&h.path, h.hash, &h.text, &h.excluded);
+            let own = parse_header(&h.text, &h.excluded);
+            let sexp = |p: &ParsedHeader| p.tree.as_ref().map(|t| t.root_node().to_sexp());
+            assert_eq!(sexp(&got), sexp(&own), "header {i}");
+            assert!(sexp(&got).is_some_and(|s| !s.contains("ERROR")));
+            // A body left out reads as `{}`.
+            let bodies = sexp(&got).unwrap().matches("(return_statement").count();
+            assert_eq!(bodies, if i % 2 == 0 { 1 } else { 2 }, "header {i}");
+        }
+    }
+
     fn guard_of(text: &str) -> Option<String> {
         HeaderStore::default()
             .directives(Path::new("/h.h"), 0, text)
