@@ -393,7 +393,7 @@ mod tests {
         // Every other header leaves `g`'s body out.
         let excluded: Arc<[Range<usize>]> = if i.is_multiple_of(2) {
             let start = text.rfind('{').unwrap() + 1;
-            vec![start..text.rfind('}').unwrap()].into()
+            std::iter::once(start..text.rfind('}').unwrap()).collect()
         } else {
             Arc::from([])
         };
