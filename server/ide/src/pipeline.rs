@@ -90,6 +90,25 @@ pub struct Request<'a> {
 /// most (each is one more configuration to analyse).
 pub const MAX_LAUNCHES_ELSEWHERE: usize = 8;
 
+/// Plans an opened file's headers and starts parsing them while the file
+/// itself is parsed (see `ModelCache::plan_ahead`).
+pub fn plan_ahead(
+    caches: &mut Caches,
+    text: &str,
+    path: Option<&Path>,
+    flags: CompileFlags,
+    provider: &dyn SourceProvider,
+) {
+    let opts = BuildOptions {
+        path,
+        flags,
+        provider,
+        max_include_depth: MAX_INCLUDE_DEPTH,
+        deadline: None,
+    };
+    caches.model.plan_ahead(text, &opts);
+}
+
 /// Builds the model and analyses it.
 pub fn run(req: Request<'_>) -> Analyzed {
     let mut flags = req.flags;

@@ -20,7 +20,7 @@ use cudalens_syntax::{Document, TextChange};
 
 use super::state::{DocEvent, DocState, ServerState, Snapshot};
 use super::{convert, diagnostics};
-use crate::background::{drop_in_background, prepare_outline};
+use crate::background::{drop_in_background, plan_ahead, prepare_outline};
 use crate::gpu_actions::compile_commands_flags;
 use crate::pipeline::{self, Analyzed, Caches};
 use crate::services::NewestVersion;
@@ -299,8 +299,14 @@ impl DocTask {
         self.hibernated = false;
         self.refresh_views = false; // an edit makes the client ask anyway
         let doc = self.doc.take();
+        let ahead = plan_ahead(&text_events, self.caches.is_some(), &self.path, &self.state);
         let applied =
             tokio::task::spawn_blocking(move || apply_text_events(doc, text_events)).await;
+        if let Some(task) = ahead
+            && let Ok((caches, base)) = task.await
+        {
+            (self.caches, self.base_flags) = (Some(caches), Some(base));
+        }
         match applied {
             Ok((doc, panic)) => {
                 if let Some(message) = panic {

@@ -55,6 +55,16 @@ pub struct ModelCache {
 }
 
 impl ModelCache {
+    /// Makes the plan of `src`'s header bodies and starts parsing its
+    /// headers on other threads, before `src` itself is parsed (the
+    /// language server's open: the two overlap); the build of the same
+    /// text takes the plan made.
+    pub fn plan_ahead(&mut self, src: &str, opts: &BuildOptions) {
+        if self.plan.is_none() {
+            self.plan = Some(new_plan(src, opts, &self.headers));
+        }
+    }
+
     /// How many header function bodies, and how many bytes of them, the
     /// last build left out (see `header_bodies.rs`).
     pub fn header_bodies_left_out(&self) -> (usize, usize) {
@@ -92,18 +102,10 @@ pub fn build_model_cached(
         None => {
             // A new plan: the headers are read again under it.
             cache.preamble = None;
-            if tree.is_none() || !cache.headers.plans_bodies() {
+            if tree.is_none() {
                 Plan::off()
             } else {
-                let (plan, mut headers) = plan_header_bodies(src, opts, &cache.headers);
-                // What a build reads fully, about (it reads the rest for macros).
-                let mut bytes = 0;
-                headers.retain(|h| {
-                    bytes += h.text.len();
-                    bytes <= MAX_FULL_HEADER_BYTES
-                });
-                cache.headers.prefetch(headers);
-                plan
+                new_plan(src, opts, &cache.headers)
             }
         }
     };
@@ -117,6 +119,23 @@ pub fn build_model_cached(
     cache.preamble = None;
     cache.plan = Some(Plan::off());
     build_with_plan(src, tree, opts, cache, Plan::off()).0
+}
+
+/// A plan for `src` (off unless the store plans), with the headers it will
+/// read handed to the store's prefetching threads.
+fn new_plan(src: &str, opts: &BuildOptions, store: &Arc<HeaderStore>) -> Plan {
+    if !store.plans_bodies() {
+        return Plan::off();
+    }
+    let (plan, mut headers) = plan_header_bodies(src, opts, store);
+    // What a build reads fully, about (it reads the rest for macros).
+    let mut bytes = 0;
+    headers.retain(|h| {
+        bytes += h.text.len();
+        bytes <= MAX_FULL_HEADER_BYTES
+    });
+    store.prefetch(headers);
+    plan
 }
 
 /// Header text the plan of `header_bodies.rs` is made over at most; a file
