@@ -162,13 +162,8 @@ fn plan_header_bodies(
             }
             stack[at..].reverse();
         };
-    let main_directives: Vec<(Span, Directive)> = scan::lines(src)
-        .into_iter()
-        .filter(|l| l.directive)
-        .map(|l| (l.range, scan::directive(l.range.text(src))))
-        .collect();
     let mut stack: Vec<(Option<PathBuf>, String, bool)> = Vec::new();
-    push_includes(&main_directives, None, &mut stack);
+    push_includes(&scan::directives(src), None, &mut stack);
     let mut seen = HashSet::new();
     let mut headers = Vec::new();
     let mut bytes = 0;
@@ -1472,7 +1467,6 @@ impl<'o> Builder<'o> {
     }
 }
 
-/// The children of `n` under field `field` (a declaration may have several declarators).
 /// Where the `#define` and `#undef` lines of `text` start, as offsets from
 /// `base` (the text's start in its source), in order.
 fn macro_directive_offsets(text: &str, base: usize) -> Vec<usize> {
@@ -1494,6 +1488,7 @@ fn macro_directive_offsets(text: &str, base: usize) -> Vec<usize> {
     out
 }
 
+/// The children of `n` under field `field` (a declaration may have several declarators).
 pub(super) fn field_children<'t>(n: Node<'t>, field: &str) -> Vec<Node<'t>> {
     let mut c = n.walk();
     n.children_by_field_name(field, &mut c).collect()

@@ -86,10 +86,6 @@ struct Pastes {
 }
 
 impl Outline {
-    pub fn body_bytes(&self) -> usize {
-        self.bodies.iter().map(|b| b.interior.len()).sum()
-    }
-
     /// Every identifier of the file, for the main file: whatever it names
     /// is reached.
     fn all_idents(&self) -> impl Iterator<Item = &str> {
@@ -667,21 +663,16 @@ fn directive<'t>(
     scan_idents(line.get(1..).unwrap_or(""), |id| {
         roots.insert(id);
     });
-    let Directive::Define { params, body, .. } = scan::directive(line) else {
+    let Directive::Define {
+        name_at,
+        params,
+        body,
+        ..
+    } = scan::directive(line)
+    else {
         return;
     };
-    // The defined name is the first identifier after `define`.
-    if let Some(name) = line
-        .split_once("define")
-        .map(|(_, rest)| rest.trim_start())
-        .and_then(|rest| {
-            rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-                .next()
-        })
-        .filter(|n| !n.is_empty())
-    {
-        macros.insert(name);
-    }
+    macros.insert(name_at.text(line));
     if !body.contains("##") {
         return;
     }
@@ -784,9 +775,9 @@ impl<'t> Lexer<'t> {
 
     fn token(&mut self, i: usize, c: u8) -> Tok<'t> {
         let b = self.text.as_bytes();
-        if c == b'_' || c.is_ascii_alphabetic() || c >= 0x80 {
+        if is_ident_byte(c) && !c.is_ascii_digit() {
             let mut j = i + 1;
-            while j < b.len() && (b[j] == b'_' || b[j].is_ascii_alphanumeric() || b[j] >= 0x80) {
+            while j < b.len() && is_ident_byte(b[j]) {
                 j += 1;
             }
             let id = &self.text[i..j];

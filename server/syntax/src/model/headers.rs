@@ -18,7 +18,7 @@ use std::sync::{Arc, Condvar, Mutex};
 
 use tree_sitter::Tree;
 
-use super::header_bodies::{Outline, outline};
+use super::header_bodies::{Excluded, Outline, outline};
 use crate::fingerprint::hash_parts;
 use crate::preprocess::scan::{self, Directive};
 use crate::span::Span;
@@ -32,7 +32,7 @@ pub struct ParsedHeader {
     pub text: Arc<str>,
     pub tree: Option<Tree>,
     /// The function bodies left out of the tree (see `header_bodies.rs`).
-    pub excluded: Arc<[Range<usize>]>,
+    pub excluded: Excluded,
 }
 
 /// A header's directives, each with its line's span, in order.
@@ -61,7 +61,7 @@ pub struct HeaderToParse {
     pub path: PathBuf,
     pub hash: u64,
     pub text: Arc<str>,
-    pub excluded: Arc<[Range<usize>]>,
+    pub excluded: Excluded,
 }
 
 /// See the module documentation. Cheap to share (`Arc`); thread-safe.
@@ -181,7 +181,7 @@ impl HeaderStore {
         path: &Path,
         hash: u64,
         text: &Arc<str>,
-        excluded: &Arc<[Range<usize>]>,
+        excluded: &Excluded,
     ) -> Arc<ParsedHeader> {
         let key = tree_key(hash, excluded);
         let Ok(mut entries) = self.entries.lock() else {
@@ -245,12 +245,7 @@ impl HeaderStore {
         {
             return (d.clone(), g.clone());
         }
-        let found: Directives = scan::lines(text)
-            .into_iter()
-            .filter(|l| l.directive)
-            .map(|l| (l.range, scan::directive(l.range.text(text))))
-            .filter(|(_, d)| *d != Directive::Other)
-            .collect();
+        let found: Directives = scan::directives(text).into();
         let guard = include_guard(text, &found);
         if let Ok(mut entries) = self.entries.lock() {
             entries
@@ -292,7 +287,7 @@ fn keep(e: &mut Entries, path: &Path, key: u64, parsed: &Arc<ParsedHeader>) {
 }
 
 /// Parses a header (too large ones get no tree).
-fn parse_header(text: &Arc<str>, excluded: &Arc<[Range<usize>]>) -> Arc<ParsedHeader> {
+fn parse_header(text: &Arc<str>, excluded: &Excluded) -> Arc<ParsedHeader> {
     let tree = if text.len() <= crate::document::MAX_PARSE_BYTES {
         parse_leaving_out(text, excluded)
     } else {
@@ -391,7 +386,7 @@ mod tests {
         )
         .into();
         // Every other header leaves `g`'s body out.
-        let excluded: Arc<[Range<usize>]> = if i.is_multiple_of(2) {
+        let excluded: Excluded = if i.is_multiple_of(2) {
             let start = text.rfind('{').unwrap() + 1;
             std::iter::once(start..text.rfind('}').unwrap()).collect()
         } else {

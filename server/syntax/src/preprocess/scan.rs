@@ -145,6 +145,17 @@ pub enum Directive {
     Other,
 }
 
+/// Every directive of `src` that says something (not [`Directive::Other`]),
+/// with its line's span, in order.
+pub fn directives(src: &str) -> Vec<(Span, Directive)> {
+    lines(src)
+        .into_iter()
+        .filter(|l| l.directive)
+        .map(|l| (l.range, directive(l.range.text(src))))
+        .filter(|(_, d)| *d != Directive::Other)
+        .collect()
+}
+
 /// Reads the directive on `line` (its text starts with optional blanks and `#`).
 pub fn directive(line: &str) -> Directive {
     let text = line.trim_start();
