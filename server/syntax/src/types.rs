@@ -8,6 +8,13 @@ use serde::Serialize;
 use crate::ir::Type;
 
 /// Size and alignment in bytes of a scalar or CUDA vector type name.
+/// The keywords of C's type names (what the grammar never reads as a
+/// variable's name).
+pub const C_TYPE_KEYWORDS: &[&str] = &[
+    "void", "bool", "char", "short", "int", "long", "float", "double", "signed", "unsigned",
+    "const", "volatile", "struct",
+];
+
 pub fn builtin_layout(base: &str) -> Option<(u64, u64)> {
     let scalar = |n: u64| Some((n, n));
     match base {

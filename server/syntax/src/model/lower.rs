@@ -349,6 +349,7 @@ impl Builder<'_> {
                 || self.model.types.aliases.contains_key(w)
                 || crate::types::builtin_layout(w).is_some()
                 || TYPE_WORDS.contains(&w)
+                || crate::types::C_TYPE_KEYWORDS.contains(&w)
                 // `size_t`, `cudaTextureObject_t`, `curandState_t`, ...
                 || w.ends_with("_t")
         };
@@ -800,21 +801,9 @@ impl Builder<'_> {
 /// Rounds of `disambiguated`: each un-parenthesises at least one name.
 const MAX_DISAMBIGUATION_ROUNDS: usize = 8;
 
-/// Words that name types (or are part of one) besides `builtin_layout`'s.
+/// Words that name types (or are part of one) besides `builtin_layout`'s
+/// and C's type keywords.
 const TYPE_WORDS: &[&str] = &[
-    "void",
-    "char",
-    "short",
-    "int",
-    "long",
-    "float",
-    "double",
-    "signed",
-    "unsigned",
-    "bool",
-    "const",
-    "volatile",
-    "struct",
     "uint",
     "ushort",
     "uchar",
@@ -835,7 +824,6 @@ const TYPE_WORDS: &[&str] = &[
     "dim3",
     "wchar_t",
 ];
-
 /// `name` is a type parameter of a template around `n` (in its own tree:
 /// a macro expansion has none).
 fn template_parameter_in_scope(cx: &Cx, n: Node, name: &str) -> bool {

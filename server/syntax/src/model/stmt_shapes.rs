@@ -43,7 +43,7 @@ enum ArgClass {
 
 const SENTINEL_NAME: &str = "__cudalens_shape_arg";
 
-/// Words the grammar does not read as a name.
+/// Words the grammar does not read as a name, besides C's type keywords.
 const KEYWORDS: &[&str] = &[
     "this",
     "nullptr",
@@ -52,21 +52,8 @@ const KEYWORDS: &[&str] = &[
     "decltype",
     "typename",
     "template",
-    "const",
-    "volatile",
     "static",
     "auto",
-    "void",
-    "bool",
-    "char",
-    "short",
-    "int",
-    "long",
-    "float",
-    "double",
-    "signed",
-    "unsigned",
-    "struct",
     "class",
     "union",
     "enum",
@@ -197,7 +184,8 @@ impl Builder<'_> {
                 && !self.model.types.structs.contains_key(&t.text)
                 && !self.model.types.aliases.contains_key(&t.text)
                 && crate::types::builtin_layout(&t.text).is_none()
-                && !KEYWORDS.contains(&t.text.as_str());
+                && !KEYWORDS.contains(&t.text.as_str())
+                && !crate::types::C_TYPE_KEYWORDS.contains(&t.text.as_str());
             if plain_name {
                 return ArgClass::Name;
             }
