@@ -9,6 +9,10 @@
 #   bash tests/realworld/ncu_realworld.sh polybench RW OUT
 #       each PolyBench-ACC program under ncu (launch statistics, occupancy):
 #       OUT/polybench/<program>.csv
+#   bash tests/realworld/ncu_realworld.sh polybench-source RW OUT
+#       each PolyBench-ACC kernel (SMALL_DATASET, -lineinfo) under ncu with the
+#       source counters, one kernel per report: OUT/polybench-source/
+#       <program>-<kernel>.{source.csv,details.csv}
 #   bash tests/realworld/ncu_realworld.sh llmc RW OUT [FIRST_VERSION LAST_VERSION]
 #       each llm.c dev/cuda program, kernel versions 1..8, under ncu with the
 #       source counters (sectors per line, shared-memory conflicts per line)
@@ -50,11 +54,32 @@ polybench)
       > "$out/$name.csv" 2> "$out/$name.ncu-stderr.txt")
   done
   ;;
+polybench-source)
+  # Access patterns do not depend on the dataset size; the small one keeps
+  # the source counters' instrumented replays short.
+  out=$(readlink -f "$3")/polybench-source; mkdir -p "$out" /tmp/pbs
+  cd "$rw/polybench-acc/CUDA" || exit 1
+  for f in $(find . -name '*.cu' | sort); do
+    name=$(basename "$f" .cu)
+    nvcc -O3 -arch=sm_90 -lineinfo -DSMALL_DATASET -I utilities -DcudaThreadSynchronize=cudaDeviceSynchronize \
+      -DcudaThreadExit=cudaDeviceReset "$f" -o /tmp/pbs/$name > "$out/$name.nvcc.txt" 2>&1 || continue
+    for k in $(grep -o '__global__ void [A-Za-z0-9_]*' "$f" | awk '{print $3}' | sort -u); do
+      rep=/tmp/pbs/$name-$k
+      (cd "$(dirname "$f")" && timeout 60 ncu --section SourceCounters --section LaunchStats --section Occupancy \
+        --import-source yes --kernel-name "regex:^$k\$" --launch-count 1 --kill 1 -f -o "$rep" /tmp/pbs/$name \
+        > "$out/$name-$k.run.txt" 2>&1)
+      [ -e "$rep.ncu-rep" ] || continue
+      ncu -i "$rep.ncu-rep" --page source --csv --print-source cuda > "$out/$name-$k.source.csv" 2>/dev/null
+      ncu -i "$rep.ncu-rep" --page details --csv > "$out/$name-$k.details.csv" 2>/dev/null
+    done
+  done
+  ;;
 llmc)
   out=$(readlink -f "$3")/llmc; mkdir -p "$out" /tmp/llmc
   first=${4:-1}; last=${5:-8}
   cd "$rw/llm.c/dev/cuda" || exit 1
-  progs=$(ls *.cu | grep -v nccl_all_reduce | sed 's/\.cu$//')
+  # LLMC_PROGS: the programs to profile, in this order (default: all).
+  progs=${LLMC_PROGS:-$(ls *.cu | grep -v nccl_all_reduce | sed 's/\.cu$//')}
   [ -e /tmp/llmc/.built ] || {
     printf '%s\n' $progs | xargs -P 16 -I{} sh -c \
       'nvcc -O3 -arch=sm_90 -lineinfo -std=c++17 -Xcompiler -fopenmp {}.cu -lcublas -lcublasLt -o /tmp/llmc/{} > /tmp/llmc/{}.nvcc.txt 2>&1'
@@ -63,7 +88,7 @@ llmc)
     [ -x /tmp/llmc/$p ] || continue
     for v in $(seq "$first" "$last"); do
       rep=/tmp/llmc/$p-$v
-      timeout 100 ncu --section SourceCounters --section LaunchStats --section Occupancy --import-source yes \
+      timeout 60 ncu --section SourceCounters --section LaunchStats --section Occupancy --import-source yes \
         --kernel-id ::regex:.:1 --launch-count 8 -f -o "$rep" /tmp/llmc/$p $v > "$out/$p-$v.run.txt" 2>&1
       [ -e "$rep.ncu-rep" ] || { echo "$p $v: no report" >> "$out/summary.txt"; break; }
       ncu -i "$rep.ncu-rep" --page source --csv --print-source cuda > "$out/$p-$v.source.csv" 2>/dev/null

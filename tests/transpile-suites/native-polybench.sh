@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# bench --native on PolyBench-ACC kernels with the launches and sizes their
-# programs use (STANDARD_DATASET; grid and block as each program computes
-# them): the table in BENCHMARKS.md's "Native comparison" comes from this.
-#   bash tests/transpile-suites/native-polybench.sh DIR/polybench-acc CUDALENS [OUT]
+# bench --native on every PolyBench-ACC kernel with the launch and sizes its
+# own program uses (STANDARD_DATASET): grid and block as ncu recorded them,
+# scalars from the program (results/polybench-launches-h200.tsv, made by
+# polybench_launches.py). BENCHMARKS.md's "Native comparison" table comes
+# from this.
+#   bash tests/transpile-suites/native-polybench.sh DIR/polybench-acc CUDALENS [OUT] [DEADLINE_EPOCH]
 # Needs nvcc and an NVIDIA GPU with Vulkan (the device machine).
 set -u
-PB=$1; BIN=$2; OUT=${3:-/dev/stdout}
+PB=$1; BIN=$(readlink -f "$2"); OUT=${3:-/dev/stdout}; deadline=${4:-0}
+launches=$(readlink -f "$(dirname "$0")/results/polybench-launches-h200.tsv")
 cd "$PB/CUDA" || exit 1
-run() { # file kernel args...
-  local file=$1 kernel=$2; shift 2
-  echo "== $file $kernel $*"
-  timeout 240 "$BIN" bench "$file" --kernel "$kernel" -I utilities --native --iterations 50 "$@" 2>&1 \
-    | grep -E "^(kernel|launch|scalars|buffers|time|native|ratio|compare|clamps|error|warning)" || true
-}
-{
-run linear-algebra/kernels/gemm/gemm.cu gemm_kernel --grid 16,64 --block 32,8 --arg ni=512 --arg nj=512 --arg nk=512 --arg alpha=32412 --arg beta=2123
-run linear-algebra/kernels/syrk/syrk.cu syrk_kernel --grid 32,128 --block 32,8 --arg ni=1024 --arg nj=1024 --arg alpha=32412 --arg beta=2123
-run linear-algebra/kernels/atax/atax.cu atax_kernel1 --grid 16 --block 256 --arg nx=4096 --arg ny=4096
-run linear-algebra/kernels/mvt/mvt.cu mvt_kernel1 --grid 16 --block 256 --arg n=4096
-run stencils/convolution-2d/2DConvolution.cu convolution2D_kernel --grid 128,512 --block 32,8 --arg ni=4096 --arg nj=4096
-} > "$OUT"
+tail -n +2 "$launches" | while IFS=$'\t' read -r file kernel grid block args how; do
+  if [ "$deadline" -gt 0 ] && [ $(( deadline - $(date +%s) )) -lt 20 ]; then
+    echo "== $file $kernel: not run (deadline)"; continue
+  fi
+  flags=()
+  for a in $args; do flags+=(--arg "$a"); done
+  echo "== $file $kernel --grid $grid --block $block $args"
+  timeout 90 "$BIN" bench "$file" --kernel "$kernel" -I utilities --native --iterations 20 --warmup 3 \
+    --grid "$grid" --block "$block" "${flags[@]}" 2>&1 \
+    | grep -E "^(kernel|launch|scalars|buffers|time|native|ratio|compare|clamps|error|warning)" || echo "exit: ${PIPESTATUS[0]}"
+done > "$OUT"

@@ -41,6 +41,11 @@ pub struct LaunchReport {
     pub block_source: BlockSource,
     pub grid: Option<[i64; 3]>,
     pub dynamic_smem: Option<u64>,
+    /// The launch passes dynamic shared memory whose size is a run-time
+    /// value (`` `sram_size` ``, or "its dynamic shared memory"): it is not
+    /// counted, so the occupancy is an upper bound.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dynamic_smem_unresolved: Option<String>,
     pub occupancy: Option<OccupancyReport>,
     /// Why no occupancy could be computed (a hard limit was exceeded).
     pub error: Option<String>,
@@ -162,6 +167,16 @@ fn launch_report(
         .launch
         .and_then(|l| l.smem_bytes)
         .and_then(|b| u64::try_from(b).ok());
+    let dynamic_smem_unresolved = ctx
+        .launch
+        .filter(|l| l.smem_bytes.is_none())
+        .and_then(|l| l.smem.as_ref())
+        .map(|e| {
+            e.as_ident().map_or_else(
+                || "its dynamic shared memory".to_string(),
+                |name| format!("`{name}`"),
+            )
+        });
     let input = |r: u32| {
         let mut i = OccupancyInput::new(threads, r)
             .with_static_smem(static_smem)
@@ -193,6 +208,7 @@ fn launch_report(
             block_source: ctx.block_source,
             grid,
             dynamic_smem: dynamic,
+            dynamic_smem_unresolved,
             occupancy: Some(r),
             error: None,
             error_from_registers: false,
@@ -209,6 +225,7 @@ fn launch_report(
             block_source: ctx.block_source,
             grid,
             dynamic_smem: dynamic,
+            dynamic_smem_unresolved,
             occupancy: None,
             error: Some(e.to_string()),
             error_from_registers: matches!(
@@ -295,12 +312,15 @@ fn launch_diagnostics(
         } else {
             String::new()
         };
-        let mut d = rules::low_occupancy::diagnostic(
-            at,
-            render::summary_line(occ),
-            assumed_note(ctx),
-            estimated,
-        );
+        let mut summary = render::summary_line(occ);
+        if let Some(smem) = &report.dynamic_smem_unresolved {
+            // Uncounted shared memory can only lower it further.
+            summary = format!(
+                "{} ({smem}, the dynamic shared memory, is set at run time and not counted)",
+                summary.replacen("occupancy ", "occupancy at most ", 1)
+            );
+        }
+        let mut d = rules::low_occupancy::diagnostic(at, summary, assumed_note(ctx), estimated);
         // The kernel's own text is in this file only when it is defined here.
         if let Some(fix) = launch_bounds_fix(kernel, threads).filter(|_| kernel.in_main_file()) {
             d = d.with_fix(fix);

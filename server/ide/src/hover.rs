@@ -214,9 +214,13 @@ fn launch(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
     let grid = l.grid.map_or("unresolved".to_string(), |g| {
         format!("{}×{}×{}", g[0], g[1], g[2])
     });
-    let smem = l
-        .dynamic_smem
-        .map_or("none".to_string(), |b| format!("{} B", group_digits(b)));
+    let smem = match (&l.dynamic_smem, &l.dynamic_smem_unresolved) {
+        (Some(b), _) => format!("{} B", group_digits(*b)),
+        (None, Some(what)) => {
+            format!("{what}, set at run time (not counted: occupancy is at most what follows)")
+        }
+        (None, None) => "none".to_string(),
+    };
     let _ = writeln!(
         md,
         "grid {grid} · block {}×{}×{} · dynamic shared memory {smem}\n",

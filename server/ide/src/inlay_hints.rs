@@ -61,7 +61,10 @@ pub fn inlay_hints(snapshot: &Snapshot, range: Span, settings: &Settings) -> Vec
 pub(crate) fn launch_label(l: &LaunchReport) -> String {
     match (&l.occupancy, &l.error) {
         (Some(report), _) => {
-            let summary = render::summary_line(report);
+            let mut summary = render::summary_line(report);
+            if l.dynamic_smem_unresolved.is_some() {
+                summary = summary.replacen("occupancy ", "occupancy ≤ ", 1);
+            }
             match summary.rsplit_once(": ") {
                 Some((short, _)) => short.to_string(),
                 None => summary,

@@ -153,6 +153,33 @@ __global__ void stage(float* out, const float* in) {
     }
 
     #[test]
+    fn dynamic_shared_memory_of_a_run_time_size_makes_it_an_upper_bound() {
+        // Uncounted dynamic shared memory can only lower the occupancy: the
+        // finding says "at most" and names what was not counted.
+        let config = AnalysisConfig {
+            occupancy_threshold: 0.75,
+            ..AnalysisConfig::default()
+        };
+        check_diagnostics_with(
+            r#"
+__global__ void stage(float* out, const float* in) {
+    __shared__ float big[12288];
+    extern __shared__ float more[];
+    big[threadIdx.x] = in[threadIdx.x];
+    more[threadIdx.x] = in[threadIdx.x];
+    __syncthreads();
+    out[threadIdx.x] = big[threadIdx.x] + more[threadIdx.x];
+}
+void run(float* out, const float* in, int bytes) {
+    stage<<<264, 256, bytes>>>(out, in);
+  //^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ warning[low-occupancy]: occupancy at most 50% (32/64 warps) — limited by shared memory: 49,152 B/block (`bytes`, the dynamic shared memory, is set at run time and not counted) (registers estimated 6–28/thread; the count from nvcc makes this exact)
+}
+"#,
+            &config,
+        );
+    }
+
+    #[test]
     fn a_launch_whose_block_size_is_a_runtime_value_is_named_as_such() {
         // The kernel is launched, with a block size only known at run time:
         // the message says so at the launch, and the finding in the kernel

@@ -67,12 +67,18 @@ pub struct Launch {
     pub block: [u32; 3],
     pub grid: Option<[i64; 3]>,
     pub dynamic_smem: Option<u64>,
+    /// The launch passes dynamic shared memory of a run-time size: not
+    /// counted, so `occupancy` is an upper bound and `occupancy_range`
+    /// reaches down to one block per SM.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub dynamic_smem_unresolved: bool,
     pub active_blocks_per_sm: Option<u32>,
     /// Fraction of the SM's warp slots in use (0–1), at the low end of an
     /// estimated register range.
     pub occupancy: Option<f64>,
     /// `[at the high end, at the low end]` of the register range (equal
-    /// when the registers are measured or the range does not matter).
+    /// when the registers are measured or the range does not matter); the
+    /// low end also takes in dynamic shared memory of a run-time size.
     pub occupancy_range: Option<[f64; 2]>,
     pub limiter: Option<&'static str>,
     pub error: Option<String>,
@@ -173,14 +179,25 @@ fn launch(l: &LaunchReport, range: &dyn Fn(Span) -> Range) -> Launch {
         block: l.block,
         grid: l.grid,
         dynamic_smem: l.dynamic_smem,
+        dynamic_smem_unresolved: l.dynamic_smem_unresolved.is_some(),
         active_blocks_per_sm: l.occupancy.as_ref().map(|o| o.active_blocks_per_sm),
         occupancy: l.occupancy.as_ref().map(|o| o.occupancy),
         occupancy_range: l.occupancy.as_ref().map(|o| {
-            let high = o
+            let mut low = o
                 .at_high_registers
                 .as_ref()
                 .map_or(o.occupancy, |h| h.occupancy);
-            [high, o.occupancy]
+            if l.dynamic_smem_unresolved.is_some() {
+                // Uncounted shared memory can leave room for one block.
+                let warps = l
+                    .block
+                    .iter()
+                    .map(|&d| d as u64)
+                    .product::<u64>()
+                    .div_ceil(32);
+                low = low.min(warps as f64 / o.max_warps_per_sm.max(1) as f64);
+            }
+            [low, o.occupancy]
         }),
         limiter: l.occupancy.as_ref().map(|o| o.limiter.as_str()),
         error: l.error.clone(),
