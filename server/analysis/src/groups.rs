@@ -131,3 +131,89 @@ impl Groups {
         false
     }
 }
+
+/// The thread count of each cooperative-groups handle of `kernel`, for the
+/// values of its per-thread methods (`thread_rank()`, `meta_group_rank()`):
+/// `None` for the whole block, `Some(n)` for a tile of `n` threads
+/// (`thread_block_tile<32>`, `tiled_partition<32>(block)`). A tile whose
+/// size is not written as a number is left out.
+pub(crate) fn handle_sizes(kernel: &Function) -> std::collections::HashMap<String, Option<u32>> {
+    let groups = Groups::of(kernel);
+    let mut sizes = std::collections::HashMap::new();
+    for name in &groups.block {
+        sizes.insert(name.clone(), None);
+    }
+    // The type and the calls of each handle's initialiser, as text: the
+    // size is the first `<N>` in them.
+    let mut texts: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let init_text = |base: &str, init: &Expr| {
+        let mut text = base.to_string();
+        init.walk(&mut |x| match &x.kind {
+            ExprKind::Call(c) => text.push_str(&c.callee),
+            // `tiled_partition<32>(block)` can read as comparisons.
+            ExprKind::Int { value, .. } => text.push_str(&format!("<{value}>")),
+            _ => {}
+        });
+        text
+    };
+    for d in kernel.local_decls() {
+        let text = match &d.init {
+            Some(init) => init_text(&d.ty.base, init),
+            None => d.ty.base.clone(),
+        };
+        texts.insert(d.name.clone(), text);
+    }
+    // `cg::thread_block_tile<32> warp = …;` read as an expression (see
+    // [`Groups::of`]): the handle is an assignment's target.
+    if let Some(body) = &kernel.body {
+        body.walk_exprs(&mut |e| {
+            if let ExprKind::Assign(None, t, v) = &e.kind
+                && let ExprKind::Ident(name) = &t.kind
+                && groups.tile.contains(name)
+            {
+                texts
+                    .entry(name.clone())
+                    .or_insert_with(|| init_text("", v));
+            }
+        });
+    }
+    for name in &groups.tile {
+        if let Some(n) = texts.get(name).and_then(|t| template_size(t)) {
+            sizes.insert(name.clone(), Some(n));
+        }
+    }
+    sizes
+}
+
+/// `32` from `cg::thread_block_tile<32>` (the first `<N>` in `text`).
+fn template_size(text: &str) -> Option<u32> {
+    let start = text.find('<')? + 1;
+    let len = text[start..].find('>')?;
+    text[start..start + len]
+        .trim()
+        .parse()
+        .ok()
+        .filter(|n: &u32| (1..=1024).contains(n))
+}
+
+#[cfg(test)]
+mod tests {
+    use cudalens_syntax::{BuildOptions, analyze_source};
+
+    #[test]
+    fn tile_and_block_handles_have_their_sizes() {
+        let src = "namespace cg = cooperative_groups;
+__global__ void k(float* out) {
+    cg::thread_block block = cg::this_thread_block();
+    cg::thread_block_tile<32> warp = cg::tiled_partition<32>(block);
+    auto half = cg::tiled_partition<16>(block);
+    out[block.thread_rank()] = warp.thread_rank() + half.thread_rank();
+}
+";
+        let model = analyze_source(src, &BuildOptions::default());
+        let sizes = super::handle_sizes(model.function("k").expect("kernel"));
+        assert_eq!(sizes.get("block"), Some(&None), "{sizes:?}");
+        assert_eq!(sizes.get("warp"), Some(&Some(32)), "{sizes:?}");
+        assert_eq!(sizes.get("half"), Some(&Some(16)), "{sizes:?}");
+    }
+}

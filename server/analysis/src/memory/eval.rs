@@ -101,6 +101,9 @@ pub struct Interp<'a> {
     /// The values each loop's iteration symbol takes (`0..=trips-1`), for
     /// the loops evaluated once symbolically whose trip count is known.
     pub iteration_ranges: HashMap<super::lanes::Sym, (i64, i64)>,
+    /// The kernel's cooperative-groups handles and their thread counts
+    /// (`None`: the whole block), for `warp.thread_rank()` and friends.
+    group_sizes: HashMap<String, Option<u32>>,
 }
 
 impl<'a> Interp<'a> {
@@ -126,6 +129,7 @@ impl<'a> Interp<'a> {
             weight_exact: true,
             thread_indices: Default::default(),
             iteration_ranges: HashMap::new(),
+            group_sizes: HashMap::new(),
         }
     }
 
@@ -141,6 +145,7 @@ impl<'a> Interp<'a> {
 
     /// Runs `kernel` for one block.
     pub fn run(&mut self, kernel: &Function) {
+        self.group_sizes = crate::groups::handle_sizes(kernel);
         for p in &kernel.params {
             let v = if p.ty.pointer > 0 {
                 Val::Ptr(PtrVal {
@@ -1083,6 +1088,26 @@ impl<'a> Interp<'a> {
         Some((f.offset, f.ty.clone(), f.array_len))
     }
 
+    /// `block.thread_rank()`, `warp.thread_rank()`, `warp.meta_group_rank()`,
+    /// `.size()`: a cooperative-groups handle's per-thread values, from the
+    /// thread's linear index in the block (tiles are consecutive ranks).
+    fn group_method(&self, callee: &str) -> Option<Val> {
+        let (recv, method) = callee.rsplit_once('.')?;
+        let size = *self.group_sizes.get(recv)?;
+        let n = self.n as i64;
+        let tile = size.map_or(n, i64::from);
+        let per_thread = |f: &dyn Fn(i64) -> i64| Val::Int(Poly::per_thread((0..n).map(f).collect()));
+        Some(match method {
+            "thread_rank" => per_thread(&|t| t % tile),
+            "meta_group_rank" if size.is_some() => per_thread(&|t| t / tile),
+            "size" | "num_threads" => Val::Int(Poly::constant(tile, self.n)),
+            "meta_group_size" if size.is_some() => {
+                Val::Int(Poly::constant((n + tile - 1) / tile, self.n))
+            }
+            _ => return None,
+        })
+    }
+
     fn call(&mut self, callee: &str, args: &[Expr], mask: &[bool], at: Span) -> Val {
         let plain = callee.trim_start_matches("::").trim_start_matches("std::");
         if plain.starts_with("atomic") {
@@ -1122,6 +1147,11 @@ impl<'a> Interp<'a> {
                 self.eval(a, mask);
             }
             return Val::Unknown;
+        }
+        if args.is_empty()
+            && let Some(v) = self.group_method(callee)
+        {
+            return v;
         }
         let vals: Vec<Val> = args.iter().map(|a| self.eval(a, mask)).collect();
         match (plain, vals.as_slice()) {

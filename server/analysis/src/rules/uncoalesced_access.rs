@@ -115,6 +115,32 @@ __global__ void scale_rows(float* out, const float* in) {
     }
 
     #[test]
+    fn cooperative_groups_ranks_are_lanes() {
+        // llm.c's softmax_forward_kernel5_lowp reads `x[4*i + k]` with
+        // `i = warp.thread_rank()`: 49% of its sectors excessive on the H200.
+        // A tile's rank is the lane, its meta-group rank the warp: one warp
+        // per row reads the row in order; the block's rank is the thread.
+        check_diagnostics(
+            r#"
+namespace cg = cooperative_groups;
+__global__ void rows(float* out, const float* in) {
+    cg::thread_block block = cg::this_thread_block();
+    cg::thread_block_tile<32> warp = cg::tiled_partition<32>(block);
+    int row = blockIdx.x * warp.meta_group_size() + warp.meta_group_rank();
+    float sum = 0.0f;
+    for (int i = warp.thread_rank(); i < 256; i += warp.size()) {
+        sum += in[row * 1024 + 4 * i];
+             //^^^^^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 16 sectors per warp request (ideal 4) — adjacent threads are 4 floats apart
+        sum += in[row * 1024 + i];
+    }
+    out[blockIdx.x * block.size() + block.thread_rank()] = sum;
+}
+void run(float* out, const float* in) { rows<<<64, 128>>>(out, in); }
+"#,
+        );
+    }
+
+    #[test]
     fn coalesced_and_grid_stride_accesses_are_silent() {
         check_diagnostics(
             r#"
