@@ -21,6 +21,7 @@ pub mod diagnostic;
 pub mod divergence;
 mod groups;
 mod index_range;
+pub mod host_launch;
 pub mod launch;
 pub mod lints;
 pub mod memory;

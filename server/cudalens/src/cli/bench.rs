@@ -13,6 +13,8 @@ use cudalens_gpu::{
     AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutcome, RuntimeChecks,
 };
 
+use cudalens_analysis::host_launch::HostLaunch;
+
 use super::progress::Progress;
 use super::{exit, files, transpile};
 use crate::gpu_actions::{self, BenchOptions, HistoryOutcome, PrepareError, Prepared, format_ms};
@@ -98,6 +100,15 @@ pub struct Args {
         requires = "native"
     )]
     pub nvcc_flags: Vec<String>,
+    /// Which launch of the kernel in the file (1-based, file order) gives the
+    /// grid, block and scalar arguments the flags do not.
+    #[arg(long = "launch", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub launch_index: u32,
+    /// Print the launch read from the program's host code (grid, block,
+    /// scalars, buffer sizes and every assumption) and stop: nothing is
+    /// transpiled or run, no GPU is opened. With --json, one JSON object.
+    #[arg(long, conflicts_with_all = ["autotune", "native"])]
+    pub print_launch: bool,
     /// Relative tolerance for float outputs in the --native comparison
     /// (|wgsl − native| ≤ 1e-5 + REL·|native|).
     #[arg(long, value_name = "REL", default_value_t = 1e-4, requires = "native")]
@@ -175,6 +186,19 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         );
         return Err(Failed(exit::USAGE));
     }
+    let host_index = args.launch_index.saturating_sub(1) as usize;
+    let sites = cudalens_analysis::host_launch::launch_sites(&model, &args.kernel).len();
+    if args.launch_index > 1 && host_index >= sites {
+        eprintln!(
+            "error: --launch {}: the file launches `{}` {sites} time(s)",
+            args.launch_index, args.kernel
+        );
+        return Err(Failed(exit::USAGE));
+    }
+    if args.print_launch {
+        print_launch(args, &model, &text, host_index);
+        return Ok(());
+    }
     // The GPU worker that also serves the editor's benchmarks (one runner, its jobs in order).
     let gpu = GpuWorker::start(args.adapter.clone());
     let opts = BenchOptions {
@@ -192,6 +216,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         },
         unroll: args.unroll,
         instantiate: args.instantiate.clone().map(|t| t.0),
+        host_launch: Some(host_index),
     };
     let (job_model, job_text) = (model.clone(), text.clone());
     let (file, kernel) = (args.file.clone(), args.kernel.clone());
@@ -293,7 +318,13 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
     } else {
-        print_text(&prepared, &adapter, bench.as_ref(), sweep.as_ref());
+        print_text(
+            &prepared,
+            &file_name(&args.file),
+            &adapter,
+            bench.as_ref(),
+            sweep.as_ref(),
+        );
         print_history(&prepared.kernel, &history);
     }
     if let Some(e) = &clamped {
@@ -491,6 +522,7 @@ fn json_output(
 
 fn print_text(
     prepared: &Prepared,
+    file: &str,
     adapter: &AdapterReport,
     bench: Option<&BenchmarkResult>,
     sweep: Option<&AutotuneResult>,
@@ -501,8 +533,16 @@ fn print_text(
         "adapter:   {} ({}, {})",
         adapter.name, adapter.backend, adapter.device_type
     );
+    if let Some(h) = &l.host {
+        print_host(h, file, l.source);
+        for a in h.launch_assumptions() {
+            println!("assumed:   {a}");
+        }
+    }
     let source = match l.source {
         "flags" => "from --grid/--block",
+        "host" => "from the program's host code",
+        "host-reblocked" => "the host code's grid × block, re-divided by --block",
         "launch" => "from the launch in the file",
         "size" => "from --size",
         _ => "default size",
@@ -513,7 +553,15 @@ fn print_text(
         dims(l.block),
         dims(l.problem_size)
     );
-    let args: Vec<String> = l.args.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let args: Vec<String> = l
+        .args
+        .iter()
+        .zip(l.arg_origins.iter().map(Some).chain(std::iter::repeat(None)))
+        .map(|((n, v), origin)| match origin.map(String::as_str) {
+            Some("host") | None => format!("{n}={v}"),
+            Some(o) => format!("{n}={v} ({o})"),
+        })
+        .collect();
     println!(
         "scalars:   {}",
         if args.is_empty() {
@@ -576,6 +624,159 @@ fn print_text(
         if let Some(b) = &s.best_result {
             print_result(b);
         }
+    }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// Where the host code's launch numbers came from, one line each.
+fn print_host(h: &HostLaunch, file: &str, source: &str) {
+    println!("host:      {}", h.location(file));
+    let flags = if source == "flags" {
+        " [--grid/--block given: not used]"
+    } else {
+        ""
+    };
+    println!("  grid     {}{flags}", h.grid.describe());
+    println!("  block    {}{flags}", h.block.describe());
+    for s in &h.scalars {
+        println!("  {:<8} {}", s.param, s.describe());
+    }
+}
+
+/// `--print-launch`: the launch from the host code, merged with the flags,
+/// and the buffer sizes it implies; nothing runs.
+fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, text: &str, index: usize) {
+    use cudalens_analysis::host_launch::{self, dims_text};
+    let host = host_launch::resolve(model, text, &args.kernel, index);
+    let file = file_name(&args.file);
+    let host_block = host.as_ref().and_then(|h| h.block.value);
+    let host_grid = host.as_ref().and_then(|h| h.grid.value);
+    let block = args.block.or(host_block);
+    let grid = match (args.grid, host_grid, host_block, block) {
+        (Some(g), ..) => Some(g),
+        (None, Some(g), Some(hb), Some(b)) if hb != b => Some(std::array::from_fn(|i| {
+            (g[i].saturating_mul(hb[i])).div_ceil(b[i])
+        })),
+        (None, g, ..) => g,
+    };
+    let mut assumptions: Vec<String> = host.as_ref().map_or_else(
+        || {
+            vec![format!(
+                "no launch of `{}` in {file}: bench picks its default launch",
+                args.kernel
+            )]
+        },
+        |h| h.launch_assumptions(),
+    );
+    let problem = match (grid, block) {
+        (Some(g), Some(b)) => Some(std::array::from_fn::<u32, 3, _>(|i| {
+            g[i].saturating_mul(b[i])
+        })),
+        _ => None,
+    };
+    // Scalars: --arg, else the host code's value, else bench's default.
+    let params = model
+        .function(&args.kernel)
+        .map_or(&[][..], |f| &f.params[..]);
+    let mut scalars = Vec::new();
+    for (i, p) in params.iter().enumerate().filter(|(_, p)| p.ty.pointer == 0) {
+        let hs = host
+            .as_ref()
+            .and_then(|h| h.scalars.iter().find(|s| s.index == i));
+        let (value, origin) = if let Some((_, v)) = args.args.iter().find(|(n, _)| *n == p.name) {
+            (*v, "--arg".to_string())
+        } else if let Some(v) = hs.and_then(|s| s.value) {
+            (v.as_f64(), "host".to_string())
+        } else {
+            let lower = p.name.to_ascii_lowercase();
+            let is_int = !matches!(
+                p.ty.base.as_str(),
+                "float" | "double" | "half" | "__half" | "__nv_bfloat16"
+            );
+            let (v, what) = if is_int && gpu_actions::SIZE_NAMES.contains(&lower.as_str()) {
+                (
+                    problem.map_or(f64::from(gpu_actions::DEFAULT_SIZE_1D), |p| f64::from(p[0])),
+                    "bench's default for a size-like name, the problem's side",
+                )
+            } else {
+                (1.0, "bench's default 1")
+            };
+            let why = hs
+                .and_then(|s| s.unresolved.as_deref())
+                .map_or(String::new(), |w| format!(" ({w})"));
+            assumptions.push(format!("{} = {v}: {what}{why}", p.name));
+            (v, format!("assumed: {what}"))
+        };
+        scalars.push((i, p.name.clone(), value, origin));
+    }
+    let buffers = match (grid, block) {
+        (Some(g), Some(b)) => {
+            let values: Vec<(usize, f64)> = scalars.iter().map(|(i, _, v, _)| (*i, *v)).collect();
+            gpu_actions::launch::cuda_buffer_elements(model, &args.kernel, b, g, &values)
+        }
+        _ => Vec::new(),
+    };
+    if args.json {
+        let value = json!({
+            "file": args.file,
+            "kernel": args.kernel,
+            "location": host.as_ref().map(|h| h.location(&file)),
+            "grid": grid,
+            "block": block,
+            "scalars": scalars.iter().map(|(_, n, v, o)| json!({"name": n, "value": v, "origin": o})).collect::<Vec<_>>(),
+            "buffers": buffers.iter().map(|(n, e)| json!({"name": n, "elements": e})).collect::<Vec<_>>(),
+            "assumptions": assumptions,
+            "host": host,
+        });
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        return;
+    }
+    println!("kernel:    {}", args.kernel);
+    if let Some(h) = &host {
+        let source = if args.grid.is_some() { "flags" } else { "host" };
+        print_host(h, &file, source);
+    }
+    let d = |v: Option<[u32; 3]>| v.map_or("?".to_string(), dims_text);
+    println!("launch:    grid {} × block {}", d(grid), d(block));
+    let shown: Vec<String> = scalars
+        .iter()
+        .map(|(_, n, v, o)| {
+            if o == "host" {
+                format!("{n}={v}")
+            } else {
+                format!("{n}={v} ({o})")
+            }
+        })
+        .collect();
+    println!(
+        "scalars:   {}",
+        if shown.is_empty() {
+            "none".to_string()
+        } else {
+            shown.join(", ")
+        }
+    );
+    if !buffers.is_empty() {
+        let shown: Vec<String> = buffers
+            .iter()
+            .map(|(n, e)| match e {
+                Some(e) => format!("{n} {e}"),
+                None => format!("{n} ? (not bounded by the analysis)"),
+            })
+            .collect();
+        println!(
+            "buffers:   {} elements (what the kernel can index)",
+            shown.join(", ")
+        );
+    }
+    for a in &assumptions {
+        println!("assumed:   {a}");
     }
 }
 

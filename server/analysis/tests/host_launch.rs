@@ -1,0 +1,89 @@
+//! `host_launch::resolve`: the launch a program makes, read from its host
+//! code, with where every number came from (fixtures in
+//! `tests/corpus/host_launch/`).
+
+mod common;
+
+use cudalens_analysis::host_launch::{self, HostLaunch};
+
+fn launches(file: &str, kernel: &str) -> Vec<HostLaunch> {
+    let (text, model, _) = common::analyze_file(&common::corpus(&format!("host_launch/{file}")));
+    let n = host_launch::launch_sites(&model, kernel).len();
+    (0..n)
+        .filter_map(|i| host_launch::resolve(&model, &text, kernel, i))
+        .collect()
+}
+
+/// What `cudalens bench` prints about a launch, one line per number.
+fn report(file: &str, kernel: &str) -> String {
+    let mut out = String::new();
+    for l in launches(file, kernel) {
+        out.push_str(&format!("launch {}\n", l.location(file)));
+        out.push_str(&format!("  grid  {}\n", l.grid.describe()));
+        out.push_str(&format!("  block {}\n", l.block.describe()));
+        for s in &l.scalars {
+            out.push_str(&format!("  {} {}\n", s.param, s.describe()));
+        }
+        for a in l.assumptions() {
+            out.push_str(&format!("  assumption: {a}\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn sizes_come_from_the_default_dataset_through_the_callers() {
+    let l = &launches("scale_rows.cu", "scale_rows")[0];
+    assert_eq!(l.block.value, Some([32, 8, 1]));
+    // ceil(300 / 32) = 10, ceil(600 / 8) = 75.
+    assert_eq!(l.grid.value, Some([10, 75, 1]));
+    let values: Vec<_> = l.scalars.iter().map(|s| (s.param.as_str(), s.value)).collect();
+    assert_eq!(
+        values,
+        [
+            ("rows", Some(host_launch::Num::Int(600))),
+            ("cols", Some(host_launch::Num::Int(300))),
+            ("factor", None),
+        ]
+    );
+    insta::assert_snapshot!(report("scale_rows.cu", "scale_rows"));
+}
+
+#[test]
+fn a_loop_variable_takes_its_first_value_and_says_so() {
+    let l = &launches("forms.cu", "bump")[0];
+    assert_eq!(l.grid.value, Some([8192, 1, 1]));
+    assert_eq!(l.block.value, Some([128, 1, 1]));
+    assert_eq!(l.scalars[1].value, Some(host_launch::Num::Int(0)));
+    assert!(l.assumptions().iter().any(|a| a.contains("first value")));
+    insta::assert_snapshot!(report("forms.cu", "bump"));
+}
+
+#[test]
+fn every_launch_of_a_kernel_is_resolved_in_file_order() {
+    let all = launches("forms.cu", "fill");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].grid.value, Some([4096, 1, 1]));
+    assert_eq!(all[1].grid.value, Some([16384, 1, 1]));
+    assert_eq!(all[1].scalars[0].value, Some(host_launch::Num::Int(524288)));
+    insta::assert_snapshot!(report("forms.cu", "fill"));
+}
+
+#[test]
+fn member_reads_of_another_dim3_and_unknown_run_time_values() {
+    let l = &launches("forms.cu", "blur")[0];
+    assert_eq!(l.block.value, Some([16, 16, 1]));
+    // The grid's y needs `height`, which main computes from argc.
+    assert_eq!(l.grid.value, None);
+    assert_eq!(l.scalars[0].value, Some(host_launch::Num::Int(1000)));
+    assert_eq!(l.scalars[1].value, None);
+    insta::assert_snapshot!(report("forms.cu", "blur"));
+}
+
+#[test]
+fn min_and_max_of_constants() {
+    let l = &launches("forms.cu", "stride_sum")[0];
+    assert_eq!(l.block.value, Some([512, 1, 1]));
+    assert_eq!(l.grid.value, Some([1024, 1, 1]));
+    insta::assert_snapshot!(report("forms.cu", "stride_sum"));
+}
