@@ -848,6 +848,11 @@ impl<'m> Evaluator<'m> {
         let name = &f.params[index].name;
         let calls = self.calls_of(&f.name);
         let Some(&(caller, call_span, args)) = calls.first() else {
+            if f.name == "main" {
+                return Err(format!(
+                    "`{name}` is a parameter of main: the command line sets it at run time"
+                ));
+            }
             return Err(format!(
                 "`{name}` is a parameter of {}, which nothing in the file calls",
                 f.name

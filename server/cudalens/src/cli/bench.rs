@@ -674,6 +674,16 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, text: &str, ind
         },
         |h| h.launch_assumptions(),
     );
+    if let (None, Some(g), Some(hb), Some(b)) = (args.grid, host_grid, host_block, block)
+        && hb != b
+    {
+        let threads: [u32; 3] = std::array::from_fn(|i| g[i].saturating_mul(hb[i]));
+        assumptions.push(format!(
+            "grid: the host code's {} threads re-divided by --block {}",
+            dims_text(threads),
+            dims_text(b)
+        ));
+    }
     let problem = match (grid, block) {
         (Some(g), Some(b)) => Some(std::array::from_fn::<u32, 3, _>(|i| {
             g[i].saturating_mul(b[i])
