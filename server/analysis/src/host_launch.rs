@@ -173,7 +173,7 @@ impl HostScalar {
         if !self.written.is_empty() {
             out.push_str(&format!(" = {}", self.written));
         }
-        for s in self.steps.iter().rev() {
+        for s in &self.steps {
             out.push_str(&format!(" ← {s}"));
         }
         if let Some(why) = &self.unresolved {
@@ -796,13 +796,13 @@ impl<'m> Evaluator<'m> {
                     .filter(|(axis, _, _)| axis.is_none())
                     .last()
             {
-                let v = self.eval(value, Place { function: f, at: pos }, trace, d)?;
                 trace.step(format!(
                     "{}: {name} = {} at line {}",
                     f.name,
                     self.written(value),
                     self.line(pos)
                 ));
+                let v = self.eval(value, Place { function: f, at: pos }, trace, d)?;
                 return Ok(convert(v, &decl.ty).unwrap_or(v));
             }
             if f.reassigned_vars().contains(name) {
@@ -821,15 +821,14 @@ impl<'m> Evaluator<'m> {
                     ));
                 }
             };
-            let v = self.eval(init, Place { function: f, at: decl.span.start }, trace, d)?;
-            let v = convert(v, &decl.ty).unwrap_or(v);
             trace.step(format!(
                 "{}: {} {name} = {}",
                 f.name,
                 decl.ty.base,
                 self.written(init)
             ));
-            return Ok(v);
+            let v = self.eval(init, Place { function: f, at: decl.span.start }, trace, d)?;
+            return Ok(convert(v, &decl.ty).unwrap_or(v));
         }
         if let Some(index) = f.params.iter().position(|p| p.name == name) {
             if f.reassigned_vars().contains(name) || address_taken(f, name).is_some() {
@@ -873,8 +872,6 @@ impl<'m> Evaluator<'m> {
                 self.line(call_span.start)
             ));
         }
-        let v = self.eval(arg, Place { function: caller, at: call_span.start }, trace, depth + 1)?;
-        let v = convert(v, &f.params[index].ty).unwrap_or(v);
         trace.step(format!(
             "{}'s parameter {name} = `{}` from {} at line {}",
             f.name,
@@ -882,7 +879,8 @@ impl<'m> Evaluator<'m> {
             caller.name,
             self.line(call_span.start)
         ));
-        Ok(v)
+        let v = self.eval(arg, Place { function: caller, at: call_span.start }, trace, depth + 1)?;
+        Ok(convert(v, &f.params[index].ty).unwrap_or(v))
     }
 
     /// Calls of `name` in the file's own functions, in file order.

@@ -711,7 +711,18 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, text: &str, ind
             );
             let (v, what) = if is_int && gpu_actions::SIZE_NAMES.contains(&lower.as_str()) {
                 (
-                    problem.map_or(f64::from(gpu_actions::DEFAULT_SIZE_1D), |p| f64::from(p[0])),
+                    problem.map_or_else(
+                        || {
+                            // bench's default problem, as `prepare` picks it.
+                            let two_d = block.is_some_and(|b| b[1] > 1);
+                            f64::from(if two_d {
+                                gpu_actions::DEFAULT_SIZE_2D
+                            } else {
+                                gpu_actions::DEFAULT_SIZE_1D
+                            })
+                        },
+                        |p| f64::from(p[0]),
+                    ),
                     "bench's default for a size-like name, the problem's side",
                 )
             } else {
