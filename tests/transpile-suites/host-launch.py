@@ -9,10 +9,12 @@ Nothing runs on a GPU.
 
 DIR holds each suite checked out at its commit as DIR/<name> (as for
 coverage.py). Output: TSV (file, kernel, grid, block, scalars,
-assumptions), one row per kernel, on stdout or OUT; `--markdown` prints a
+assumptions, buffers), one row per kernel, on stdout or OUT; `--markdown` prints a
 Markdown table instead. Grids and blocks are `X,Y,Z` (`?` where the host
 code does not resolve them); scalars `name=value` separated by `;` (those
-bench would assume are marked `name=value*`).
+bench would assume are marked `name=value*`); buffers `name=elements`
+(what the kernel can index at that launch, `?` where the analysis cannot
+bound it: bench then sizes it from grid × block).
 """
 
 import argparse
@@ -86,28 +88,33 @@ def main():
             r = launch_of(args.cudalens, s, sdir, file, kernel)
             rel = os.path.relpath(file, sdir)
             if "error" in r:
-                rows.append((rel, kernel, "?", "?", "", "error: " + r["error"]))
+                rows.append((rel, kernel, "?", "?", "", "error: " + r["error"], ""))
                 continue
             scalars = ";".join(
                 f"{x['name']}={x['value']:g}" + ("" if x["origin"] in ("host", "--arg") else "*")
                 for x in r["scalars"]
             )
+            buffers = ";".join(
+                f"{b['name']}={'?' if b['elements'] is None else b['elements']}"
+                for b in r["buffers"]
+            )
             rows.append((rel, kernel, dims(r["grid"]), dims(r["block"]), scalars,
-                         " | ".join(r["assumptions"])))
+                         " | ".join(r["assumptions"]), buffers))
     if args.markdown:
-        print("| file | kernel | grid | block | scalars | assumed |")
-        print("|---|---|---|---|---|---|")
+        print("| file | kernel | grid | block | scalars | assumed | buffers |")
+        print("|---|---|---|---|---|---|---|")
         for r in rows:
             cells = [c.replace("|", "\\|") for c in r]
             print("| " + " | ".join(f"`{c}`" if i < 2 else c for i, c in enumerate(cells)) + " |")
     else:
         out = open(args.tsv, "w") if args.tsv else sys.stdout
-        print("file\tkernel\tgrid\tblock\tscalars\tassumptions", file=out)
+        print("file\tkernel\tgrid\tblock\tscalars\tassumptions\tbuffers", file=out)
         for r in rows:
             print("\t".join(c.replace("\t", " ") for c in r), file=out)
     resolved = sum(1 for r in rows if "?" not in (r[2] + r[3]))
-    print(f"{resolved} of {len(rows)} kernels: grid and block resolved from the host code",
-          file=sys.stderr)
+    bounded = sum(1 for r in rows if r[6] and "=?" not in r[6])
+    print(f"{resolved} of {len(rows)} kernels: grid and block resolved from the host code; "
+          f"{bounded} with every buffer bounded by the analysis", file=sys.stderr)
 
 
 if __name__ == "__main__":

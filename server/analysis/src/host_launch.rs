@@ -230,12 +230,7 @@ pub fn launch_sites<'m>(model: &'m FileModel, kernel: &str) -> Vec<&'m LaunchSit
 /// Reads launch `which` (0-based; see [`launch_sites`]) of `kernel` from
 /// the host code. `text` is the analysed file's text. `None` when the
 /// kernel has no such launch.
-pub fn resolve(
-    model: &FileModel,
-    text: &str,
-    kernel: &str,
-    which: usize,
-) -> Option<HostLaunch> {
+pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Option<HostLaunch> {
     let sites = launch_sites(model, kernel);
     let site = *sites.get(which)?;
     let k = model.function(kernel);
@@ -258,10 +253,7 @@ pub fn resolve(
         scalars: Vec::new(),
     };
     let params = k.map_or(&[][..], |k| &k.params[..]);
-    let scalar_params = params
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.ty.pointer == 0);
+    let scalar_params = params.iter().enumerate().filter(|(_, p)| p.ty.pointer == 0);
     if !site.is_local() {
         // Made in another file: its own resolution is all that holds here.
         let elsewhere = format!("resolved in {}", launch.origin.as_deref().unwrap_or("?"));
@@ -275,20 +267,24 @@ pub fn resolve(
                 value: value.map(Num::Int),
                 written: String::new(),
                 steps: vec![elsewhere.clone()],
-                unresolved: value
-                    .is_none()
-                    .then(|| format!("not a constant at the launch in {}", launch.origin.as_deref().unwrap_or("?"))),
+                unresolved: value.is_none().then(|| {
+                    format!(
+                        "not a constant at the launch in {}",
+                        launch.origin.as_deref().unwrap_or("?")
+                    )
+                }),
                 assumptions: Vec::new(),
             });
         }
         return Some(launch);
     }
-    let Some(caller) = model
-        .functions
-        .iter()
-        .map(|f| &**f)
-        .find(|f| f.name == site.caller && f.in_main_file() && f.body.as_ref().is_some_and(|b| b.span.start <= site.span.start && site.span.end <= b.span.end))
-    else {
+    let Some(caller) = model.functions.iter().map(|f| &**f).find(|f| {
+        f.name == site.caller
+            && f.in_main_file()
+            && f.body
+                .as_ref()
+                .is_some_and(|b| b.span.start <= site.span.start && site.span.end <= b.span.end)
+    }) else {
         return Some(launch);
     };
     let at = Place {
@@ -352,9 +348,26 @@ fn is_int_type(base: &str) -> bool {
         && words.iter().all(|w| {
             matches!(
                 *w,
-                "int" | "unsigned" | "signed" | "long" | "short" | "char" | "size_t" | "ptrdiff_t"
-                    | "int8_t" | "int16_t" | "int32_t" | "int64_t" | "uint8_t" | "uint16_t"
-                    | "uint32_t" | "uint64_t" | "uint" | "ulong" | "bool" | "std::size_t"
+                "int"
+                    | "unsigned"
+                    | "signed"
+                    | "long"
+                    | "short"
+                    | "char"
+                    | "size_t"
+                    | "ptrdiff_t"
+                    | "int8_t"
+                    | "int16_t"
+                    | "int32_t"
+                    | "int64_t"
+                    | "uint8_t"
+                    | "uint16_t"
+                    | "uint32_t"
+                    | "uint64_t"
+                    | "uint"
+                    | "ulong"
+                    | "bool"
+                    | "std::size_t"
             )
         })
 }
@@ -552,7 +565,10 @@ impl<'m> Evaluator<'m> {
                     }
                     // `grid.x = …;` before the launch, on every path to it.
                     for (axis, value, pos) in self.assignments_before(f, name, at.at)? {
-                        let place = Place { function: f, at: pos };
+                        let place = Place {
+                            function: f,
+                            at: pos,
+                        };
                         match axis {
                             Some(axis) => parts.components[axis] = Some((value, place)),
                             None => {
@@ -560,7 +576,8 @@ impl<'m> Evaluator<'m> {
                                     self.dim3_parts(value, place, trace, depth + 1)?.components
                             }
                         }
-                        let member = axis.map_or(String::new(), |a| format!(".{}", ["x", "y", "z"][a]));
+                        let member =
+                            axis.map_or(String::new(), |a| format!(".{}", ["x", "y", "z"][a]));
                         trace.step(format!(
                             "{}: {name}{member} = {} at line {}",
                             f.name,
@@ -570,7 +587,9 @@ impl<'m> Evaluator<'m> {
                     }
                     Ok(parts)
                 }
-                Some(d) if d.ty.pointer == 0 && d.dims.is_empty() => listed(std::slice::from_ref(e), at),
+                Some(d) if d.ty.pointer == 0 && d.dims.is_empty() => {
+                    listed(std::slice::from_ref(e), at)
+                }
                 Some(_) => Err(format!("`{name}` is not a number or a dim3")),
                 None => listed(std::slice::from_ref(e), at),
             },
@@ -594,14 +613,16 @@ impl<'m> Evaluator<'m> {
         let target_axis = |t: &Expr| -> Option<Option<usize>> {
             match &t.kind {
                 ExprKind::Ident(n) if n == name => Some(None),
-                ExprKind::Member { base, field, arrow: false } if base.as_ident() == Some(name) => {
-                    match field.as_str() {
-                        "x" => Some(Some(0)),
-                        "y" => Some(Some(1)),
-                        "z" => Some(Some(2)),
-                        _ => None,
-                    }
-                }
+                ExprKind::Member {
+                    base,
+                    field,
+                    arrow: false,
+                } if base.as_ident() == Some(name) => match field.as_str() {
+                    "x" => Some(Some(0)),
+                    "y" => Some(Some(1)),
+                    "z" => Some(Some(2)),
+                    _ => None,
+                },
                 _ => None,
             }
         };
@@ -626,7 +647,9 @@ impl<'m> Evaluator<'m> {
         // Those that are plain statements of a block holding `at`.
         let mut plain: Vec<(Option<usize>, &'m Expr, usize)> = Vec::new();
         walk_stmts(body, &mut |s| {
-            let StmtKind::Block(items) = &s.kind else { return };
+            let StmtKind::Block(items) = &s.kind else {
+                return;
+            };
             if !(s.span.start <= at && at < s.span.end) {
                 return;
             }
@@ -645,7 +668,7 @@ impl<'m> Evaluator<'m> {
             .find(|c| !plain.iter().any(|(_, _, p)| p == *c))
         {
             return Err(format!(
-                "`{name}` is changed at line {} in a way this does not follow",
+                "`{name}` is changed at line {}, where it may not run before the launch (under a condition or inside an expression)",
                 self.line(other)
             ));
         }
@@ -663,7 +686,10 @@ impl<'m> Evaluator<'m> {
 
     fn eval(&self, e: &Expr, at: Place<'m>, trace: &mut Trace, depth: u8) -> Eval<Num> {
         if depth > MAX_DEPTH {
-            return Err(format!("`{}` is defined too deep to follow", self.written(e)));
+            return Err(format!(
+                "`{}` is defined too deep to follow",
+                self.written(e)
+            ));
         }
         let d = depth + 1;
         use ExprKind::*;
@@ -685,7 +711,10 @@ impl<'m> Evaluator<'m> {
                     (UnOp::Neg, Num::Float(v)) => Ok(Num::Float(-v)),
                     (UnOp::Not, v) => Ok(Num::Int(i128::from(v.as_f64() == 0.0))),
                     (UnOp::BitNot, Num::Int(v)) => Ok(Num::Int(!v)),
-                    _ => Err(format!("`{}` is not evaluated on the host", self.written(e))),
+                    _ => Err(format!(
+                        "`{}` is not evaluated on the host",
+                        self.written(e)
+                    )),
                 }
             }
             Binary(op, a, b) => {
@@ -737,7 +766,10 @@ impl<'m> Evaluator<'m> {
                     _ => false,
                 };
                 if !is_dim3 {
-                    return Err(format!("`{}` is not a dim3 of the host code", self.written(base)));
+                    return Err(format!(
+                        "`{}` is not a dim3 of the host code",
+                        self.written(base)
+                    ));
                 }
                 match self.dim3_parts(base, at, trace, d)?.components[axis] {
                     Some((c, place)) => self.eval(c, place, trace, d),
@@ -751,19 +783,28 @@ impl<'m> Evaluator<'m> {
                     .iter()
                     .map(|a| self.eval(a, at, trace, d))
                     .collect::<Eval<Vec<_>>>()?;
-                call(name, &args).ok_or_else(|| {
-                    format!("the call `{}` is not evaluated", self.written(e))
-                })
+                call(name, &args)
+                    .ok_or_else(|| format!("the call `{}` is not evaluated", self.written(e)))
             }
             Comma(v) => match v.last() {
                 Some(last) => self.eval(last, at, trace, d),
                 None => Err("empty expression".into()),
             },
-            _ => Err(format!("`{}` is not evaluated on the host", self.written(e))),
+            _ => Err(format!(
+                "`{}` is not evaluated on the host",
+                self.written(e)
+            )),
         }
     }
 
-    fn ident(&self, name: &str, e: &Expr, at: Place<'m>, trace: &mut Trace, depth: u8) -> Eval<Num> {
+    fn ident(
+        &self,
+        name: &str,
+        e: &Expr,
+        at: Place<'m>,
+        trace: &mut Trace,
+        depth: u8,
+    ) -> Eval<Num> {
         let f = at.function;
         let d = depth + 1;
         if let Some(decl) = self.decl_before(f, name, at.at) {
@@ -771,7 +812,15 @@ impl<'m> Evaluator<'m> {
                 return Err(format!("`{name}` is not a scalar"));
             }
             if let Some((first, line)) = self.loop_start(f, name, at.at) {
-                let v = self.eval(first, Place { function: f, at: first.span.start }, trace, d)?;
+                let v = self.eval(
+                    first,
+                    Place {
+                        function: f,
+                        at: first.span.start,
+                    },
+                    trace,
+                    d,
+                )?;
                 let written = self.written(first);
                 let shown = if written == v.to_string() {
                     written
@@ -802,7 +851,15 @@ impl<'m> Evaluator<'m> {
                     self.written(value),
                     self.line(pos)
                 ));
-                let v = self.eval(value, Place { function: f, at: pos }, trace, d)?;
+                let v = self.eval(
+                    value,
+                    Place {
+                        function: f,
+                        at: pos,
+                    },
+                    trace,
+                    d,
+                )?;
                 return Ok(convert(v, &decl.ty).unwrap_or(v));
             }
             if f.reassigned_vars().contains(name) {
@@ -827,7 +884,15 @@ impl<'m> Evaluator<'m> {
                 decl.ty.base,
                 self.written(init)
             ));
-            let v = self.eval(init, Place { function: f, at: decl.span.start }, trace, d)?;
+            let v = self.eval(
+                init,
+                Place {
+                    function: f,
+                    at: decl.span.start,
+                },
+                trace,
+                d,
+            )?;
             return Ok(convert(v, &decl.ty).unwrap_or(v));
         }
         if let Some(index) = f.params.iter().position(|p| p.name == name) {
@@ -879,7 +944,15 @@ impl<'m> Evaluator<'m> {
             caller.name,
             self.line(call_span.start)
         ));
-        let v = self.eval(arg, Place { function: caller, at: call_span.start }, trace, depth + 1)?;
+        let v = self.eval(
+            arg,
+            Place {
+                function: caller,
+                at: call_span.start,
+            },
+            trace,
+            depth + 1,
+        )?;
         Ok(convert(v, &f.params[index].ty).unwrap_or(v))
     }
 

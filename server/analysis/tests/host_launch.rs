@@ -37,7 +37,11 @@ fn sizes_come_from_the_default_dataset_through_the_callers() {
     assert_eq!(l.block.value, Some([32, 8, 1]));
     // ceil(300 / 32) = 10, ceil(600 / 8) = 75.
     assert_eq!(l.grid.value, Some([10, 75, 1]));
-    let values: Vec<_> = l.scalars.iter().map(|s| (s.param.as_str(), s.value)).collect();
+    let values: Vec<_> = l
+        .scalars
+        .iter()
+        .map(|s| (s.param.as_str(), s.value))
+        .collect();
     assert_eq!(
         values,
         [
@@ -86,4 +90,21 @@ fn min_and_max_of_constants() {
     assert_eq!(l.block.value, Some([512, 1, 1]));
     assert_eq!(l.grid.value, Some([1024, 1, 1]));
     insta::assert_snapshot!(report("forms.cu", "stride_sum"));
+}
+
+#[test]
+fn assignments_before_the_launch_are_followed_only_when_they_always_run() {
+    let l = &launches("assigned.cu", "shrink")[0];
+    // blocks.x = ceil((1000 - 1) / 64) at k = 0.
+    assert_eq!(l.grid.value, Some([16, 1, 1]));
+    assert_eq!(l.block.value, Some([64, 1, 1]));
+    let s = &launches("assigned.cu", "scale")[0];
+    assert_eq!(s.scalars[0].value, Some(host_launch::Num::Int(4000)));
+    // `m` is assigned under `if (flag)`.
+    assert_eq!(s.grid.value, None);
+    insta::assert_snapshot!(format!(
+        "{}{}",
+        report("assigned.cu", "shrink"),
+        report("assigned.cu", "scale")
+    ));
 }

@@ -36,7 +36,13 @@ fn stdout(out: &Output) -> String {
 #[test]
 fn print_launch_says_where_every_number_came_from() {
     let out = cudalens(
-        &["bench", "scale_rows.cu", "--kernel", "scale_rows", "--print-launch"],
+        &[
+            "bench",
+            "scale_rows.cu",
+            "--kernel",
+            "scale_rows",
+            "--print-launch",
+        ],
         &corpus(),
     );
     insta::assert_snapshot!(stdout(&out));
@@ -78,14 +84,61 @@ fn print_launch_with_flags_re_divides_the_program_s_threads() {
 }
 
 #[test]
+fn print_launch_follows_the_dataset_chosen_with_d() {
+    let out = cudalens(
+        &[
+            "bench",
+            "scale_rows.cu",
+            "--kernel",
+            "scale_rows",
+            "--print-launch",
+            "--json",
+            "-D",
+            "TINY_SET",
+        ],
+        &corpus(),
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    // 48 columns, 64 rows in 32×8 blocks.
+    assert_eq!(v["grid"], json!([2, 8, 1]));
+    assert_eq!(
+        v["scalars"][0],
+        json!({"name": "rows", "value": 64.0, "origin": "host"})
+    );
+    // Row 63, column 63: the extent analysis bounds the column by the 64
+    // threads of x, not by the `c < cols` guard, so 16 elements more than
+    // the program's 64 × 48 (never fewer).
+    assert_eq!(
+        v["buffers"],
+        json!([{"name": "in", "elements": 3088}, {"name": "out", "elements": 3088}])
+    );
+}
+
+#[test]
 fn a_second_launch_is_picked_with_launch_n() {
     let out = cudalens(
-        &["bench", "forms.cu", "--kernel", "fill", "--print-launch", "--launch", "2"],
+        &[
+            "bench",
+            "forms.cu",
+            "--kernel",
+            "fill",
+            "--print-launch",
+            "--launch",
+            "2",
+        ],
         &corpus(),
     );
     insta::assert_snapshot!(stdout(&out));
     let out = cudalens(
-        &["bench", "forms.cu", "--kernel", "fill", "--print-launch", "--launch", "3"],
+        &[
+            "bench",
+            "forms.cu",
+            "--kernel",
+            "fill",
+            "--print-launch",
+            "--launch",
+            "3",
+        ],
         &corpus(),
     );
     assert_eq!(out.status.code(), Some(2));
@@ -185,9 +238,16 @@ fn bench_runs_the_program_s_launch() {
     let stable: String = text
         .lines()
         .filter(|l| {
-            !["adapter:", "time:", "bandwidth:", "transfers:", "history:", "dispatch:"]
-                .iter()
-                .any(|p| l.starts_with(p))
+            ![
+                "adapter:",
+                "time:",
+                "bandwidth:",
+                "transfers:",
+                "history:",
+                "dispatch:",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
         })
         .map(|l| format!("{l}\n"))
         .collect();

@@ -556,7 +556,12 @@ fn print_text(
     let args: Vec<String> = l
         .args
         .iter()
-        .zip(l.arg_origins.iter().map(Some).chain(std::iter::repeat(None)))
+        .zip(
+            l.arg_origins
+                .iter()
+                .map(Some)
+                .chain(std::iter::repeat(None)),
+        )
         .map(|((n, v), origin)| match origin.map(String::as_str) {
             Some("host") | None => format!("{n}={v}"),
             Some(o) => format!("{n}={v} ({o})"),
@@ -755,7 +760,10 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, text: &str, ind
             "assumptions": assumptions,
             "host": host,
         });
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
         return;
     }
     println!("kernel:    {}", args.kernel);

@@ -250,7 +250,11 @@ pub fn prepare(
         .or(site_block)
         .unwrap_or(interface.workgroup_size);
     let is_2d = block[1] > 1
-        || opts.grid.or(host_grid).or(site_grid).is_some_and(|g| g[1] > 1)
+        || opts
+            .grid
+            .or(host_grid)
+            .or(site_grid)
+            .is_some_and(|g| g[1] > 1)
         || interface.workgroup_size[1] > 1
         || model
             .function(kernel)
@@ -290,8 +294,13 @@ pub fn prepare(
         .flat_map(|h| &h.scalars)
         .filter_map(|s| Some((s.param.clone(), s.unresolved.clone()?)))
         .collect();
-    let (args, arg_origins) =
-        scalar_args(&interface, problem[0], &opts.args, &host_values, &unresolved)?;
+    let (args, arg_origins) = scalar_args(
+        &interface,
+        problem[0],
+        &opts.args,
+        &host_values,
+        &unresolved,
+    )?;
     let extents = index_extents(model, kernel, block, grid, &args);
 
     let mut buffer_extents = Vec::new();
@@ -526,7 +535,9 @@ fn scalar_args(
         let why_not = unresolved
             .iter()
             .find(|(n, _)| matches(&field.name, n))
-            .map_or(String::new(), |(_, why)| format!("; not from the host code: {why}"));
+            .map_or(String::new(), |(_, why)| {
+                format!("; not from the host code: {why}")
+            });
         let (value, origin) = if let Some((_, v)) =
             overrides.iter().find(|(n, _)| matches(&field.name, n))
         {
@@ -538,7 +549,9 @@ fn scalar_args(
             if is_int && SIZE_NAMES.contains(&lower.as_str()) {
                 (
                     f64::from(size),
-                    format!("assumed: bench's default for a size-like name, the problem's side{why_not}"),
+                    format!(
+                        "assumed: bench's default for a size-like name, the problem's side{why_not}"
+                    ),
                 )
             } else {
                 (1.0, format!("assumed: bench's default 1{why_not}"))
