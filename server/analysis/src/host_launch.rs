@@ -842,8 +842,7 @@ impl<'m> Evaluator<'m> {
                 && let Some((_, value, pos)) = self
                     .assignments_before(f, name, at.at)?
                     .into_iter()
-                    .filter(|(axis, _, _)| axis.is_none())
-                    .last()
+                    .rfind(|(axis, _, _)| axis.is_none())
             {
                 trace.step(format!(
                     "{}: {name} = {} at line {}",
