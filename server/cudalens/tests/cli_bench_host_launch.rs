@@ -114,6 +114,23 @@ fn print_launch_follows_the_dataset_chosen_with_d() {
     );
 }
 
+/// The kernel's file has no launch; the file beside it that includes it
+/// does, and its host code gives the launch.
+#[test]
+fn a_kernel_file_takes_the_launch_of_the_file_including_it() {
+    let out = cudalens(
+        &[
+            "bench",
+            "halve_kernel.cu",
+            "--kernel",
+            "halve",
+            "--print-launch",
+        ],
+        &corpus().join("included"),
+    );
+    insta::assert_snapshot!(stdout(&out));
+}
+
 #[test]
 fn a_second_launch_is_picked_with_launch_n() {
     let out = cudalens(

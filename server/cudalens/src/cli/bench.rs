@@ -187,7 +187,14 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         return Err(Failed(exit::USAGE));
     }
     let host_index = args.launch_index.saturating_sub(1) as usize;
-    let sites = cudalens_analysis::host_launch::launch_sites(&model, &args.kernel).len();
+    let local = cudalens_analysis::host_launch::launch_sites(&model, &args.kernel).len();
+    // No launch here: one made by a file beside it that includes it.
+    let (sites, host) = if local > 0 {
+        let host = cudalens_analysis::host_launch::resolve(&model, &text, &args.kernel, host_index);
+        (local, host)
+    } else {
+        includer_launch(args, &text, host_index)
+    };
     if args.launch_index > 1 && host_index >= sites {
         eprintln!(
             "error: --launch {}: the file launches `{}` {sites} time(s)",
@@ -196,7 +203,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         return Err(Failed(exit::USAGE));
     }
     if args.print_launch {
-        print_launch(args, &model, &text, host_index);
+        print_launch(args, &model, host);
         return Ok(());
     }
     // The GPU worker that also serves the editor's benchmarks (one runner, its jobs in order).
@@ -217,6 +224,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         unroll: args.unroll,
         instantiate: args.instantiate.clone().map(|t| t.0),
         host_launch: Some(host_index),
+        host_given: host,
     };
     let (job_model, job_text) = (model.clone(), text.clone());
     let (file, kernel) = (args.file.clone(), args.kernel.clone());
@@ -639,6 +647,37 @@ fn file_name(path: &std::path::Path) -> String {
     )
 }
 
+/// The kernel's launch number `index` (0-based) made by the first file
+/// beside FILE that includes it and launches the kernel (Rodinia's
+/// `needle.cu` including `needle_kernel.cu`), read from that file's host
+/// code; with how many launches of the kernel that file makes.
+fn includer_launch(args: &Args, text: &str, index: usize) -> (usize, Option<HostLaunch>) {
+    use cudalens_analysis::host_launch;
+    let mut flags = gpu_actions::compile_commands_flags(Some(&args.file));
+    let cli = args.preprocessor.flags();
+    flags.include_dirs.extend(cli.include_dirs.iter().cloned());
+    flags.defines.extend(cli.defines.iter().cloned());
+    flags.undefines.extend(cli.undefines.iter().cloned());
+    let provider = cudalens_syntax::preprocess::include::FsProvider;
+    // (`needle_kernel.cu`'s parent is "": its directory is needed.)
+    let path = std::path::absolute(&args.file).unwrap_or_else(|_| args.file.clone());
+    for (from, from_text, from_model) in
+        crate::launches_elsewhere::includers(&path, text, &flags, &provider)
+    {
+        let n = host_launch::launch_sites(&from_model, &args.kernel).len();
+        if n == 0 {
+            continue;
+        }
+        let host =
+            host_launch::resolve(&from_model, &from_text, &args.kernel, index).map(|mut h| {
+                h.origin = Some(format!("{}:{}", file_name(&from), h.line));
+                h
+            });
+        return (n, host);
+    }
+    (0, None)
+}
+
 /// Where the host code's launch numbers came from, one line each.
 fn print_host(h: &HostLaunch, file: &str, source: &str) {
     println!("host:      {}", h.location(file));
@@ -656,9 +695,8 @@ fn print_host(h: &HostLaunch, file: &str, source: &str) {
 
 /// `--print-launch`: the launch from the host code, merged with the flags,
 /// and the buffer sizes it implies; nothing runs.
-fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, text: &str, index: usize) {
-    use cudalens_analysis::host_launch::{self, dims_text};
-    let host = host_launch::resolve(model, text, &args.kernel, index);
+fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<HostLaunch>) {
+    use cudalens_analysis::host_launch::dims_text;
     let file = file_name(&args.file);
     let host_block = host.as_ref().and_then(|h| h.block.value);
     let host_grid = host.as_ref().and_then(|h| h.grid.value);

@@ -68,6 +68,9 @@ pub struct BenchOptions {
     /// program's host code where the flags above do not give them
     /// (`cudalens bench`); `None`: the heuristics alone (the editor).
     pub host_launch: Option<usize>,
+    /// That launch, already read by the caller (`bench` reads it from a
+    /// file that includes the kernel's when the kernel's own has none).
+    pub host_given: Option<cudalens_analysis::host_launch::HostLaunch>,
 }
 
 impl Default for BenchOptions {
@@ -84,6 +87,7 @@ impl Default for BenchOptions {
             unroll: None,
             instantiate: None,
             host_launch: None,
+            host_given: None,
         }
     }
 }
@@ -207,9 +211,10 @@ pub fn prepare(
     opts: &BenchOptions,
     adapter: &AdapterReport,
 ) -> Result<Prepared, PrepareError> {
-    let host = opts
-        .host_launch
-        .and_then(|i| cudalens_analysis::host_launch::resolve(model, text, kernel, i));
+    let host = opts.host_given.clone().or_else(|| {
+        opts.host_launch
+            .and_then(|i| cudalens_analysis::host_launch::resolve(model, text, kernel, i))
+    });
     let host_block = host.as_ref().and_then(|h| h.block.value);
     let host_grid = host.as_ref().and_then(|h| h.grid.value);
     // The transpiler sizes the workgroup from the first launch whose block
