@@ -108,3 +108,43 @@ fn assignments_before_the_launch_are_followed_only_when_they_always_run() {
         report("assigned.cu", "scale")
     ));
 }
+
+/// Every launch of every kernel in the repository's own CUDA files resolves
+/// without a panic, and a resolved grid or block is never zero.
+#[test]
+fn every_launch_in_the_corpus_resolves_without_panicking() {
+    let mut files = Vec::new();
+    let mut dirs = vec![
+        common::repo_root().join("tests/corpus"),
+        common::repo_root().join("examples"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "cu" || x == "cuh") {
+                files.push(p);
+            }
+        }
+    }
+    let mut launches_seen = 0;
+    for path in files {
+        let (text, model, _) = common::analyze_file(&path);
+        let kernels: Vec<String> = model.launches.iter().map(|l| l.kernel.clone()).collect();
+        for k in kernels {
+            for i in 0..host_launch::launch_sites(&model, &k).len() {
+                let l = host_launch::resolve(&model, &text, &k, i).expect("a launch");
+                launches_seen += 1;
+                for d in [l.grid.value, l.block.value].into_iter().flatten() {
+                    assert!(d.iter().all(|&v| v > 0), "{}: {k}: {d:?}", path.display());
+                }
+                let _ = (l.grid.describe(), l.block.describe(), l.assumptions());
+            }
+        }
+    }
+    assert!(launches_seen > 10, "{launches_seen}");
+}
