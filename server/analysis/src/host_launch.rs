@@ -903,6 +903,25 @@ impl<'m> Evaluator<'m> {
         if let Some(v) = self.env.lookup(name) {
             return Ok(Num::Int(v));
         }
+        // A file-scope constant that is not an integer (`const float RATE = 0.02f;`).
+        if let Some(g) = self.model.globals.iter().find(|g| g.name == name) {
+            return match &g.init {
+                Some(init)
+                    if (g.ty.is_const || g.constexpr) && g.ty.pointer == 0 && g.dims.is_empty() =>
+                {
+                    trace.step(format!(
+                        "const {} {name} = {}",
+                        g.ty.base,
+                        self.written(init)
+                    ));
+                    let v = self.eval(init, at, trace, d)?;
+                    Ok(convert(v, &g.ty).unwrap_or(v))
+                }
+                _ => Err(format!(
+                    "`{name}` is a file-scope variable, which may change at run time"
+                )),
+            };
+        }
         Err(format!("`{}` is not known in {}", self.written(e), f.name))
     }
 

@@ -5,6 +5,7 @@
 #define STEPS 40
 
 const int WIDTH = 1000;
+const float GAIN = 2.5f;
 
 __global__ void bump(float *v, int n, int step)
 {
@@ -67,7 +68,7 @@ int main(int argc, char **argv)
 {
     float *v, *out;
     steps(v);
-    fills(v, 2.5f);
+    fills(v, GAIN);
     images(v, out, argc * 100);
     sums(v, out);
     return 0;
