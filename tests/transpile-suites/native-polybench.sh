@@ -4,6 +4,10 @@
 # them): the table in BENCHMARKS.md's "Native comparison" comes from this.
 #   bash tests/transpile-suites/native-polybench.sh DIR/polybench-acc CUDALENS [OUT]
 # Needs nvcc and an NVIDIA GPU with Vulkan (the device machine).
+# Without --grid/--block/--arg, bench now reads each program's own launch
+# from its host code (tests/transpile-suites/host-launch.py lists them);
+# atax_kernel1 and mvt_kernel1 below are NOT their programs' launches,
+# which are grid 128 × block 32×8.
 set -u
 PB=$1; BIN=$2; OUT=${3:-/dev/stdout}
 cd "$PB/CUDA" || exit 1
