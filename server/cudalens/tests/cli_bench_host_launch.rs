@@ -84,6 +84,36 @@ fn print_launch_with_flags_re_divides_the_program_s_threads() {
 }
 
 #[test]
+fn another_problem_from_grid_leaves_the_program_s_sizes_out() {
+    let out = cudalens(
+        &[
+            "bench",
+            "scale_rows.cu",
+            "--kernel",
+            "scale_rows",
+            "--print-launch",
+            "--grid",
+            "4,4",
+            "--block",
+            "8,8",
+            "--json",
+        ],
+        &corpus(),
+    );
+    let v: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(v["grid"], json!([4, 4, 1]));
+    // 32×32 threads: the size-like scalars get the side, not 600 and 300.
+    assert_eq!(v["scalars"][0]["value"], 32.0);
+    assert_eq!(v["scalars"][1]["value"], 32.0);
+    assert!(
+        v["scalars"][0]["origin"]
+            .as_str()
+            .unwrap()
+            .starts_with("assumed: bench's default")
+    );
+}
+
+#[test]
 fn print_launch_follows_the_dataset_chosen_with_d() {
     let out = cudalens(
         &[

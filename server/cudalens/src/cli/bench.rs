@@ -107,7 +107,7 @@ pub struct Args {
     /// Print the launch read from the program's host code (grid, block,
     /// scalars, buffer sizes and every assumption) and stop: nothing is
     /// transpiled or run, no GPU is opened. With --json, one JSON object.
-    #[arg(long, conflicts_with_all = ["autotune", "native"])]
+    #[arg(long, conflicts_with_all = ["autotune", "native", "size"])]
     pub print_launch: bool,
     /// Relative tolerance for float outputs in the --native comparison
     /// (|wgsl − native| ≤ 1e-5 + REL·|native|).
@@ -542,7 +542,7 @@ fn print_text(
         adapter.name, adapter.backend, adapter.device_type
     );
     if let Some(h) = &l.host {
-        print_host(h, file, l.source);
+        print_host(h, file, l.source, Some(l.block));
         for a in h.launch_assumptions() {
             println!("assumed:   {a}");
         }
@@ -679,17 +679,22 @@ fn includer_launch(args: &Args, text: &str, index: usize) -> (usize, Option<Host
 }
 
 /// Where the host code's launch numbers came from, one line each.
-fn print_host(h: &HostLaunch, file: &str, source: &str) {
+fn print_host(h: &HostLaunch, file: &str, source: &str, block: Option<[u32; 3]>) {
     println!("host:      {}", h.location(file));
-    let flags = if source == "flags" {
-        " [--grid/--block given: not used]"
+    let (grid_note, scalar_note) = match source {
+        "flags" => (" [--grid given: not used]", " [--grid given: not used]"),
+        "size" => (" [--size given: not used]", " [--size given: not used]"),
+        _ => ("", ""),
+    };
+    let block_note = if h.block.value.is_some() && h.block.value != block {
+        " [--block given: not used]"
     } else {
         ""
     };
-    println!("  grid     {}{flags}", h.grid.describe());
-    println!("  block    {}{flags}", h.block.describe());
+    println!("  grid     {}{grid_note}", h.grid.describe());
+    println!("  block    {}{block_note}", h.block.describe());
     for s in &h.scalars {
-        println!("  {:<8} {}", s.param, s.describe());
+        println!("  {:<8} {}{scalar_note}", s.param, s.describe());
     }
 }
 
@@ -744,7 +749,7 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
             .and_then(|h| h.scalars.iter().find(|s| s.index == i));
         let (value, origin) = if let Some((_, v)) = args.args.iter().find(|(n, _)| *n == p.name) {
             (*v, "--arg".to_string())
-        } else if let Some(v) = hs.and_then(|s| s.value) {
+        } else if let Some(v) = hs.filter(|_| args.grid.is_none()).and_then(|s| s.value) {
             (v.as_f64(), "host".to_string())
         } else {
             let lower = p.name.to_ascii_lowercase();
@@ -807,7 +812,7 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
     println!("kernel:    {}", args.kernel);
     if let Some(h) = &host {
         let source = if args.grid.is_some() { "flags" } else { "host" };
-        print_host(h, &file, source);
+        print_host(h, &file, source, block);
     }
     let d = |v: Option<[u32; 3]>| v.map_or("?".to_string(), dims_text);
     println!("launch:    grid {} × block {}", d(grid), d(block));

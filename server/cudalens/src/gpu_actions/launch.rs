@@ -289,12 +289,16 @@ pub fn prepare(
         (grid_for_problem(problem, block), problem, "default")
     };
     let elements = product(problem).max(product(grid) * product(block));
-    let host_values: Vec<(String, f64, String)> = host
+    // `--grid`/`--size` set another problem: the program's scalars (its
+    // sizes) would not fit it, the heuristics below do.
+    let problem_from_flags = opts.grid.is_some() || opts.size.is_some();
+    let host_scalars = host.as_ref().filter(|_| !problem_from_flags);
+    let host_values: Vec<(String, f64, String)> = host_scalars
         .iter()
         .flat_map(|h| &h.scalars)
         .filter_map(|s| Some((s.param.clone(), s.value?.as_f64(), s.describe())))
         .collect();
-    let unresolved: Vec<(String, String)> = host
+    let unresolved: Vec<(String, String)> = host_scalars
         .iter()
         .flat_map(|h| &h.scalars)
         .filter_map(|s| Some((s.param.clone(), s.unresolved.clone()?)))
