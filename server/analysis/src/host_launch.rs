@@ -833,10 +833,12 @@ impl<'m> Evaluator<'m> {
                 return Ok(v);
             }
             if let Some(callee) = address_taken(f, name) {
-                return Err(format!(
-                    "set at run time: {}() receives &{name} in {}",
-                    callee, f.name
-                ));
+                return self.out_parameter(f, name, at.at, trace, d).map_err(|why| {
+                    format!(
+                        "set at run time: {}() receives &{name} in {}{why}",
+                        callee, f.name
+                    )
+                });
             }
             if f.reassigned_vars().contains(name)
                 && let Some((_, value, pos)) = self
@@ -972,6 +974,133 @@ impl<'m> Evaluator<'m> {
             depth + 1,
         )?;
         Ok(convert(v, &f.params[index].ty).unwrap_or(v))
+    }
+
+    /// The value `f` gives `name` by passing `&name` to a function of this
+    /// file (`init(&alpha)` whose body says `*alpha = 32412;`): only when
+    /// that is the one call taking `&name`, it always runs before `at`, and
+    /// the callee's only write through the pointer is a plain statement
+    /// of its body's outer block, the pointer going nowhere else. `Err`
+    /// holds why not (after `; `), for the caller's message.
+    fn out_parameter(
+        &self,
+        f: &'m Function,
+        name: &str,
+        at: usize,
+        trace: &mut Trace,
+        depth: u8,
+    ) -> Eval<Num> {
+        let body = f.body.as_ref().ok_or_else(String::new)?;
+        let takes_address = |a: &Expr| matches!(&a.kind, ExprKind::Unary(UnOp::AddrOf, inner) if inner.as_ident() == Some(name));
+        let mut calls: Vec<(&'m str, usize, Span)> = Vec::new();
+        walk_stmts(body, &mut |st| {
+            for e in st.own_exprs() {
+                walk_expr(e, &mut |e| {
+                    if let ExprKind::Call(c) = &e.kind
+                        && let Some(i) = c.args.iter().position(takes_address)
+                    {
+                        calls.push((c.callee.as_str(), i, e.span));
+                    }
+                });
+            }
+        });
+        let [(callee, index, span)] = calls[..] else {
+            return Err(format!("; &{name} is passed {} times", calls.len()));
+        };
+        if span.start >= at {
+            return Err(String::new());
+        }
+        // A statement of a block that holds `at`: it runs before the launch.
+        let mut always = false;
+        walk_stmts(body, &mut |st| {
+            if let StmtKind::Block(items) = &st.kind
+                && st.span.start <= at
+                && at < st.span.end
+                && items
+                    .iter()
+                    .any(|i| matches!(&i.kind, StmtKind::Expr(e) if e.span == span))
+            {
+                always = true;
+            }
+        });
+        if !always {
+            return Err(format!(
+                "; the call at line {} may not run",
+                self.line(span.start)
+            ));
+        }
+        let Some(g) = self
+            .model
+            .functions
+            .iter()
+            .map(|g| &**g)
+            .find(|g| g.name == callee && g.in_main_file() && g.body.is_some())
+        else {
+            return Err(String::new());
+        };
+        let Some(p) = g.params.get(index).map(|p| p.name.as_str()) else {
+            return Err(String::new());
+        };
+        let Some(StmtKind::Block(items)) = g.body.as_ref().map(|b| &b.kind) else {
+            return Err(String::new());
+        };
+        let deref_of_p = |t: &Expr| match &t.kind {
+            ExprKind::Unary(UnOp::Deref, inner) => inner.as_ident() == Some(p),
+            ExprKind::Index(base, i) => {
+                base.as_ident() == Some(p) && matches!(i.kind, ExprKind::Int { value: 0, .. })
+            }
+            _ => false,
+        };
+        // The write: `*p = v;` in the outer block, the last one.
+        let write = items.iter().rev().find_map(|i| match &i.kind {
+            StmtKind::Expr(e) => match &e.kind {
+                ExprKind::Assign(None, t, v) if deref_of_p(t) => Some((e.span, &**v)),
+                _ => None,
+            },
+            _ => None,
+        });
+        let Some((write_span, value)) = write else {
+            return Err(String::new());
+        };
+        // Nothing else writes through `p` or hands it on.
+        let mut other = false;
+        if let Some(b) = &g.body {
+            b.walk_exprs(&mut |e| match &e.kind {
+                ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. }
+                    if e.span != write_span =>
+                {
+                    let mut base = &**t;
+                    while let ExprKind::Member { base: b, .. }
+                    | ExprKind::Index(b, _)
+                    | ExprKind::Unary(UnOp::Deref, b) = &base.kind
+                    {
+                        base = b;
+                    }
+                    other |= base.as_ident() == Some(p);
+                }
+                ExprKind::Call(c) => other |= c.args.iter().any(|a| a.as_ident() == Some(p)),
+                _ => {}
+            });
+        }
+        if other {
+            return Err(format!("; {callee}() writes *{p} in more than one place"));
+        }
+        trace.step(format!(
+            "{}: {callee}(…&{name}…) at line {} sets *{p} = {} (line {})",
+            f.name,
+            self.line(span.start),
+            self.written(value),
+            self.line(write_span.start)
+        ));
+        self.eval(
+            value,
+            Place {
+                function: g,
+                at: write_span.start,
+            },
+            trace,
+            depth + 1,
+        )
     }
 
     /// Calls of `name` in the file's own functions, in file order.

@@ -47,7 +47,8 @@ fn sizes_come_from_the_default_dataset_through_the_callers() {
         [
             ("rows", Some(host_launch::Num::Int(600))),
             ("cols", Some(host_launch::Num::Int(300))),
-            ("factor", None),
+            // pick_factor(&factor) sets `*factor = 1.5f;`.
+            ("factor", Some(host_launch::Num::Float(1.5))),
         ]
     );
     insta::assert_snapshot!(report("scale_rows.cu", "scale_rows"));

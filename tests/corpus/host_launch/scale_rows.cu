@@ -1,5 +1,5 @@
 // A wrapper launches; main sets the sizes and calls it. The scale factor
-// is written through a pointer at run time.
+// is set through a pointer by pick_factor.
 #include "dataset.cuh"
 
 __global__ void scale_rows(int rows, int cols, real factor, const real *in, real *out)
