@@ -285,6 +285,9 @@ pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Opt
                 .as_ref()
                 .is_some_and(|b| b.span.start <= site.span.start && site.span.end <= b.span.end)
     }) else {
+        let why = format!("the body of {} is not in this file", site.caller);
+        launch.grid = HostDims::unresolved(&why);
+        launch.block = HostDims::unresolved(&why);
         return Some(launch);
     };
     let at = Place {
