@@ -6,6 +6,10 @@
 # from this.
 #   bash tests/transpile-suites/native-polybench.sh DIR/polybench-acc CUDALENS [OUT] [DEADLINE_EPOCH]
 # Needs nvcc and an NVIDIA GPU with Vulkan (the device machine).
+# Without --grid/--block/--arg, bench now reads each program's own launch
+# from its host code (tests/transpile-suites/host-launch.py lists them);
+# atax_kernel1 and mvt_kernel1 below are NOT their programs' launches,
+# which are grid 128 × block 32×8.
 set -u
 PB=$1; BIN=$(readlink -f "$2"); OUT=${3:-/dev/stdout}; deadline=${4:-0}
 launches=$(readlink -f "$(dirname "$0")/results/polybench-launches-h200.tsv")

@@ -20,6 +20,7 @@ pub mod context;
 pub mod diagnostic;
 pub mod divergence;
 mod groups;
+pub mod host_launch;
 mod index_range;
 pub mod launch;
 pub mod lints;

@@ -54,6 +54,25 @@ pub fn from_siblings(
     flags: &CompileFlags,
     provider: &dyn SourceProvider,
 ) -> Vec<Arc<LaunchSite>> {
+    let mut out = Vec::new();
+    for (from, text, model) in includers(path, text, flags, provider) {
+        for (file, launch) in pipeline::launches_into_includes(&model, &text, &from) {
+            if same_file(&file, path) {
+                out.push(launch);
+            }
+        }
+    }
+    out
+}
+
+/// The files beside `path` that include it by name and launch one of its
+/// kernels (bounded, see the module's note), each with its text and model.
+pub fn includers(
+    path: &Path,
+    text: &str,
+    flags: &CompileFlags,
+    provider: &dyn SourceProvider,
+) -> Vec<(PathBuf, String, cudalens_syntax::FileModel)> {
     let kernels = kernel_names(text);
     let (Some(dir), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
         return Vec::new();
@@ -100,11 +119,7 @@ pub fn from_siblings(
             deadline: Some(std::time::Instant::now() + pipeline::BUILD_TIME_BUDGET),
         };
         let model = build_model_cached(&text, tree.as_ref(), &opts, &mut ModelCache::default());
-        for (file, launch) in pipeline::launches_into_includes(&model, &text, &from) {
-            if same_file(&file, path) {
-                out.push(launch);
-            }
-        }
+        out.push((from, text, model));
     }
     out
 }

@@ -157,3 +157,57 @@ fn differing_outputs_fail_the_bench() {
         "{stderr}"
     );
 }
+
+/// `copy` launched by a wrapper whose grid and size come from `main`: with
+/// no flags, both runs get the program's launch read from the host code.
+const COPY_FROM_HOST: &str = r#"
+__constant__ float c_gain;
+__global__ void copy(const float* in, float* out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = in[i] * (c_gain * 0.0f + 1.0f);
+}
+#define COUNT 384
+void run(const float* in, float* out, int n) {
+    dim3 b(128);
+    dim3 g((n + b.x - 1) / b.x);
+    copy<<<g, b>>>(in, out, n);
+}
+int main() { int n = COUNT; run(0, 0, n); return 0; }
+"#;
+
+#[test]
+fn the_native_run_takes_the_program_s_launch_from_the_host_code() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    let nvcc = fake_nvcc(dir.path(), false);
+    std::fs::write(dir.path().join("k.cu"), COPY_FROM_HOST).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(["bench", "k.cu", "--kernel", "copy", "--iterations", "2"])
+        .args(["--native", "--nvcc", nvcc.to_str().unwrap()])
+        .current_dir(dir.path())
+        .output()
+        .expect("run cudalens");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("  n        384 = n ← run's parameter n = `n` from main at line 13 ← main: int n = COUNT"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("compare:   out 384 elements equal"),
+        "{stdout}"
+    );
+    let harness = std::fs::read_to_string(dir.path().join("seen_harness.cu")).expect("harness");
+    assert!(
+        harness.contains("const dim3 grid(3, 1, 1), block(128, 1, 1);"),
+        "{harness}"
+    );
+    assert!(harness.contains("int a_2 = (int)(384);"), "{harness}");
+}

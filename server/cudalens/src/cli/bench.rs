@@ -13,6 +13,8 @@ use cudalens_gpu::{
     AdapterReport, AutotuneResult, BenchmarkResult, CandidateOutcome, RuntimeChecks,
 };
 
+use cudalens_analysis::host_launch::HostLaunch;
+
 use super::progress::Progress;
 use super::{exit, files, transpile};
 use crate::gpu_actions::{self, BenchOptions, HistoryOutcome, PrepareError, Prepared, format_ms};
@@ -98,6 +100,15 @@ pub struct Args {
         requires = "native"
     )]
     pub nvcc_flags: Vec<String>,
+    /// Which launch of the kernel in the file (1-based, file order) gives the
+    /// grid, block and scalar arguments the flags do not.
+    #[arg(long = "launch", value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub launch_index: u32,
+    /// Print the launch read from the program's host code (grid, block,
+    /// scalars, buffer sizes and every assumption) and stop: nothing is
+    /// transpiled or run, no GPU is opened. With --json, one JSON object.
+    #[arg(long, conflicts_with_all = ["autotune", "native", "size"])]
+    pub print_launch: bool,
     /// Relative tolerance for float outputs in the --native comparison
     /// (|wgsl − native| ≤ 1e-5 + REL·|native|).
     #[arg(long, value_name = "REL", default_value_t = 1e-4, requires = "native")]
@@ -175,6 +186,26 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         );
         return Err(Failed(exit::USAGE));
     }
+    let host_index = args.launch_index.saturating_sub(1) as usize;
+    let local = cudalens_analysis::host_launch::launch_sites(&model, &args.kernel).len();
+    // No launch here: one made by a file beside it that includes it.
+    let (sites, host) = if local > 0 {
+        let host = cudalens_analysis::host_launch::resolve(&model, &text, &args.kernel, host_index);
+        (local, host)
+    } else {
+        includer_launch(args, &text, host_index)
+    };
+    if args.launch_index > 1 && host_index >= sites {
+        eprintln!(
+            "error: --launch {}: the file launches `{}` {sites} time(s)",
+            args.launch_index, args.kernel
+        );
+        return Err(Failed(exit::USAGE));
+    }
+    if args.print_launch {
+        print_launch(args, &model, host);
+        return Ok(());
+    }
     // The GPU worker that also serves the editor's benchmarks (one runner, its jobs in order).
     let gpu = GpuWorker::start(args.adapter.clone());
     let opts = BenchOptions {
@@ -192,6 +223,8 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         },
         unroll: args.unroll,
         instantiate: args.instantiate.clone().map(|t| t.0),
+        host_launch: Some(host_index),
+        host_given: host,
     };
     let (job_model, job_text) = (model.clone(), text.clone());
     let (file, kernel) = (args.file.clone(), args.kernel.clone());
@@ -293,7 +326,13 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
             serde_json::to_string_pretty(&value).unwrap_or_default()
         );
     } else {
-        print_text(&prepared, &adapter, bench.as_ref(), sweep.as_ref());
+        print_text(
+            &prepared,
+            &file_name(&args.file),
+            &adapter,
+            bench.as_ref(),
+            sweep.as_ref(),
+        );
         print_history(&prepared.kernel, &history);
     }
     if let Some(e) = &clamped {
@@ -491,6 +530,7 @@ fn json_output(
 
 fn print_text(
     prepared: &Prepared,
+    file: &str,
     adapter: &AdapterReport,
     bench: Option<&BenchmarkResult>,
     sweep: Option<&AutotuneResult>,
@@ -501,8 +541,16 @@ fn print_text(
         "adapter:   {} ({}, {})",
         adapter.name, adapter.backend, adapter.device_type
     );
+    if let Some(h) = &l.host {
+        print_host(h, file, l.source, Some(l.block));
+        for a in h.launch_assumptions() {
+            println!("assumed:   {a}");
+        }
+    }
     let source = match l.source {
         "flags" => "from --grid/--block",
+        "host" => "from the program's host code",
+        "host-reblocked" => "the host code's grid × block, re-divided by --block",
         "launch" => "from the launch in the file",
         "size" => "from --size",
         _ => "default size",
@@ -513,7 +561,20 @@ fn print_text(
         dims(l.block),
         dims(l.problem_size)
     );
-    let args: Vec<String> = l.args.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let args: Vec<String> = l
+        .args
+        .iter()
+        .zip(
+            l.arg_origins
+                .iter()
+                .map(Some)
+                .chain(std::iter::repeat(None)),
+        )
+        .map(|((n, v), origin)| match origin.map(String::as_str) {
+            Some("host") | None => format!("{n}={v}"),
+            Some(o) => format!("{n}={v} ({o})"),
+        })
+        .collect();
     println!(
         "scalars:   {}",
         if args.is_empty() {
@@ -576,6 +637,218 @@ fn print_text(
         if let Some(b) = &s.best_result {
             print_result(b);
         }
+    }
+}
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
+}
+
+/// The kernel's launch number `index` (0-based) made by the first file
+/// beside FILE that includes it and launches the kernel (Rodinia's
+/// `needle.cu` including `needle_kernel.cu`), read from that file's host
+/// code; with how many launches of the kernel that file makes.
+fn includer_launch(args: &Args, text: &str, index: usize) -> (usize, Option<HostLaunch>) {
+    use cudalens_analysis::host_launch;
+    let mut flags = gpu_actions::compile_commands_flags(Some(&args.file));
+    let cli = args.preprocessor.flags();
+    flags.include_dirs.extend(cli.include_dirs.iter().cloned());
+    flags.defines.extend(cli.defines.iter().cloned());
+    flags.undefines.extend(cli.undefines.iter().cloned());
+    let provider = cudalens_syntax::preprocess::include::FsProvider;
+    // (`needle_kernel.cu`'s parent is "": its directory is needed.)
+    let path = std::path::absolute(&args.file).unwrap_or_else(|_| args.file.clone());
+    for (from, from_text, from_model) in
+        crate::launches_elsewhere::includers(&path, text, &flags, &provider)
+    {
+        let n = host_launch::launch_sites(&from_model, &args.kernel).len();
+        if n == 0 {
+            continue;
+        }
+        let host =
+            host_launch::resolve(&from_model, &from_text, &args.kernel, index).map(|mut h| {
+                h.origin = Some(format!("{}:{}", file_name(&from), h.line));
+                h
+            });
+        return (n, host);
+    }
+    (0, None)
+}
+
+/// Where the host code's launch numbers came from, one line each.
+fn print_host(h: &HostLaunch, file: &str, source: &str, block: Option<[u32; 3]>) {
+    println!("host:      {}", h.location(file));
+    let (grid_note, scalar_note) = match source {
+        "flags" => (" [--grid given: not used]", " [--grid given: not used]"),
+        "size" => (" [--size given: not used]", " [--size given: not used]"),
+        _ => ("", ""),
+    };
+    let block_note = if h.block.value.is_some() && h.block.value != block {
+        " [--block given: not used]"
+    } else {
+        ""
+    };
+    println!("  grid     {}{grid_note}", h.grid.describe());
+    println!("  block    {}{block_note}", h.block.describe());
+    for s in &h.scalars {
+        println!("  {:<8} {}{scalar_note}", s.param, s.describe());
+    }
+}
+
+/// `--print-launch`: the launch from the host code, merged with the flags,
+/// and the buffer sizes it implies; nothing runs.
+fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<HostLaunch>) {
+    use cudalens_analysis::host_launch::dims_text;
+    let file = file_name(&args.file);
+    let host_block = host.as_ref().and_then(|h| h.block.value);
+    let host_grid = host.as_ref().and_then(|h| h.grid.value);
+    let block = args.block.or(host_block);
+    let grid = match (args.grid, host_grid, host_block, block) {
+        (Some(g), ..) => Some(g),
+        (None, Some(g), Some(hb), Some(b)) if hb != b => Some(std::array::from_fn(|i| {
+            (g[i].saturating_mul(hb[i])).div_ceil(b[i])
+        })),
+        (None, g, ..) => g,
+    };
+    let mut assumptions: Vec<String> = host.as_ref().map_or_else(
+        || {
+            vec![format!(
+                "no launch of `{}` in {file}: bench picks its default launch",
+                args.kernel
+            )]
+        },
+        |h| h.launch_assumptions(),
+    );
+    if let (None, Some(g), Some(hb), Some(b)) = (args.grid, host_grid, host_block, block)
+        && hb != b
+    {
+        let threads: [u32; 3] = std::array::from_fn(|i| g[i].saturating_mul(hb[i]));
+        assumptions.push(format!(
+            "grid: the host code's {} threads re-divided by --block {}",
+            dims_text(threads),
+            dims_text(b)
+        ));
+    }
+    let problem = match (grid, block) {
+        (Some(g), Some(b)) => Some(std::array::from_fn::<u32, 3, _>(|i| {
+            g[i].saturating_mul(b[i])
+        })),
+        _ => None,
+    };
+    // Scalars: --arg, else the host code's value, else bench's default.
+    let params = model
+        .function(&args.kernel)
+        .map_or(&[][..], |f| &f.params[..]);
+    let mut scalars = Vec::new();
+    for (i, p) in params.iter().enumerate().filter(|(_, p)| p.ty.pointer == 0) {
+        let hs = host
+            .as_ref()
+            .and_then(|h| h.scalars.iter().find(|s| s.index == i));
+        let (value, origin) = if let Some((_, v)) = args.args.iter().find(|(n, _)| *n == p.name) {
+            (*v, "--arg".to_string())
+        } else if let Some(v) = hs.filter(|_| args.grid.is_none()).and_then(|s| s.value) {
+            (v.as_f64(), "host".to_string())
+        } else {
+            let lower = p.name.to_ascii_lowercase();
+            let is_int = !matches!(
+                p.ty.base.as_str(),
+                "float" | "double" | "half" | "__half" | "__nv_bfloat16"
+            );
+            let (v, what) = if is_int && gpu_actions::SIZE_NAMES.contains(&lower.as_str()) {
+                (
+                    problem.map_or_else(
+                        || {
+                            // bench's default problem, as `prepare` picks it.
+                            let two_d = block.is_some_and(|b| b[1] > 1);
+                            f64::from(if two_d {
+                                gpu_actions::DEFAULT_SIZE_2D
+                            } else {
+                                gpu_actions::DEFAULT_SIZE_1D
+                            })
+                        },
+                        |p| f64::from(p[0]),
+                    ),
+                    "bench's default for a size-like name, the problem's side",
+                )
+            } else {
+                (1.0, "bench's default 1")
+            };
+            let why = hs
+                .and_then(|s| s.unresolved.as_deref())
+                .map_or(String::new(), |w| format!(" ({w})"));
+            assumptions.push(format!("{} = {v}: {what}{why}", p.name));
+            (v, format!("assumed: {what}"))
+        };
+        scalars.push((i, p.name.clone(), value, origin));
+    }
+    let buffers = match (grid, block) {
+        (Some(g), Some(b)) => {
+            let values: Vec<(usize, f64)> = scalars.iter().map(|(i, _, v, _)| (*i, *v)).collect();
+            gpu_actions::launch::cuda_buffer_elements(model, &args.kernel, b, g, &values)
+        }
+        _ => Vec::new(),
+    };
+    if args.json {
+        let value = json!({
+            "file": args.file,
+            "kernel": args.kernel,
+            "location": host.as_ref().map(|h| h.location(&file)),
+            "grid": grid,
+            "block": block,
+            "scalars": scalars.iter().map(|(_, n, v, o)| json!({"name": n, "value": v, "origin": o})).collect::<Vec<_>>(),
+            "buffers": buffers.iter().map(|(n, e)| json!({"name": n, "elements": e})).collect::<Vec<_>>(),
+            "assumptions": assumptions,
+            "host": host,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
+        return;
+    }
+    println!("kernel:    {}", args.kernel);
+    if let Some(h) = &host {
+        let source = if args.grid.is_some() { "flags" } else { "host" };
+        print_host(h, &file, source, block);
+    }
+    let d = |v: Option<[u32; 3]>| v.map_or("?".to_string(), dims_text);
+    println!("launch:    grid {} × block {}", d(grid), d(block));
+    let shown: Vec<String> = scalars
+        .iter()
+        .map(|(_, n, v, o)| {
+            if o == "host" {
+                format!("{n}={v}")
+            } else {
+                format!("{n}={v} ({o})")
+            }
+        })
+        .collect();
+    println!(
+        "scalars:   {}",
+        if shown.is_empty() {
+            "none".to_string()
+        } else {
+            shown.join(", ")
+        }
+    );
+    if !buffers.is_empty() {
+        let shown: Vec<String> = buffers
+            .iter()
+            .map(|(n, e)| match e {
+                Some(e) => format!("{n} {e}"),
+                None => format!("{n} ? (not bounded by the analysis)"),
+            })
+            .collect();
+        println!(
+            "buffers:   {} elements (what the kernel can index)",
+            shown.join(", ")
+        );
+    }
+    for a in &assumptions {
+        println!("assumed:   {a}");
     }
 }
 

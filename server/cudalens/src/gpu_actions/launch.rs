@@ -63,6 +63,14 @@ pub struct BenchOptions {
     pub unroll: Option<u32>,
     /// The kernel's template arguments (`--instantiate`); default: a launch's.
     pub instantiate: Option<Vec<String>>,
+    /// Read grid, block and scalar arguments of this launch of the kernel
+    /// (0-based, file order: `host_launch::launch_sites`) from the
+    /// program's host code where the flags above do not give them
+    /// (`cudalens bench`); `None`: the heuristics alone (the editor).
+    pub host_launch: Option<usize>,
+    /// That launch, already read by the caller (`bench` reads it from a
+    /// file that includes the kernel's when the kernel's own has none).
+    pub host_given: Option<cudalens_analysis::host_launch::HostLaunch>,
 }
 
 impl Default for BenchOptions {
@@ -78,6 +86,8 @@ impl Default for BenchOptions {
             runtime_checks: RuntimeChecks::BoundsOnly,
             unroll: None,
             instantiate: None,
+            host_launch: None,
+            host_given: None,
         }
     }
 }
@@ -88,12 +98,19 @@ pub struct LaunchInfo {
     pub grid: [u32; 3],
     pub block: [u32; 3],
     pub problem_size: [u32; 3],
-    /// `flags`, `launch` (the file's `<<<>>>`), `size` or `default`.
+    /// `flags`, `host` (the program's host code), `host-reblocked` (its
+    /// grid × block re-divided by `--block`), `launch` (the file's
+    /// `<<<>>>`), `size` or `default`.
     pub source: &'static str,
     /// Elements per storage buffer.
     pub buffer_elements: u64,
     /// Scalar arguments by name.
     pub args: Vec<(String, f64)>,
+    /// Where each of `args` came from: `--arg`, `host`, or `assumed: …`
+    /// (bench's default, with why the host code did not give it).
+    pub arg_origins: Vec<String>,
+    /// The launch as the program's host code makes it, when read.
+    pub host: Option<cudalens_analysis::host_launch::HostLaunch>,
     /// Per storage buffer (WGSL binding name) the elements the kernel can
     /// index for this launch and these arguments, where the analysis knows
     /// it (`None`: it does not, the buffer has `buffer_elements`).
@@ -194,12 +211,25 @@ pub fn prepare(
     opts: &BenchOptions,
     adapter: &AdapterReport,
 ) -> Result<Prepared, PrepareError> {
+    let host = opts.host_given.clone().or_else(|| {
+        opts.host_launch
+            .and_then(|i| cudalens_analysis::host_launch::resolve(model, text, kernel, i))
+    });
+    let host_block = host.as_ref().and_then(|h| h.block.value);
+    let host_grid = host.as_ref().and_then(|h| h.grid.value);
+    // The transpiler sizes the workgroup from the first launch whose block
+    // resolves: another block is an override.
+    let transpiler_block = model
+        .launches_of(kernel)
+        .find_map(|l| to_u32_dims(l.block_dims.resolved()));
     let mut topts = transpile_options(
         source,
         adapter.features.subgroup,
         adapter.features.shader_f16,
     );
-    topts.block_override = opts.block;
+    topts.block_override = opts
+        .block
+        .or(host_block.filter(|b| Some(*b) != transpiler_block));
     topts.float_atomics = adapter.features.shader_float32_atomic;
     topts.enable_f64 = adapter.features.shader_f64;
     topts.enable_int64 = adapter.features.shader_int64;
@@ -211,15 +241,25 @@ pub fn prepare(
     let interface = KernelInterface::from_json(&out.sidecar.to_json())
         .map_err(|e| PrepareError::Other(e.to_string()))?;
 
-    let site = model.launches_of(kernel).next();
+    let site = match opts.host_launch {
+        Some(i) => cudalens_analysis::host_launch::launch_sites(model, kernel)
+            .get(i)
+            .copied(),
+        None => model.launches_of(kernel).next(),
+    };
     let site_block = site.and_then(|l| to_u32_dims(l.block_dims.resolved()));
     let site_grid = site.and_then(|l| to_u32_dims(l.grid_dims.resolved()));
     let block = opts
         .block
+        .or(host_block)
         .or(site_block)
         .unwrap_or(interface.workgroup_size);
     let is_2d = block[1] > 1
-        || opts.grid.or(site_grid).is_some_and(|g| g[1] > 1)
+        || opts
+            .grid
+            .or(host_grid)
+            .or(site_grid)
+            .is_some_and(|g| g[1] > 1)
         || interface.workgroup_size[1] > 1
         || model
             .function(kernel)
@@ -230,6 +270,14 @@ pub fn prepare(
     } else if let Some(n) = opts.size {
         let problem = from_size(n);
         (grid_for_problem(problem, block), problem, "size")
+    } else if let (Some(grid), Some(hb)) = (host_grid, host_block) {
+        if hb == block {
+            (grid, grid_times_block(grid, block), "host")
+        } else {
+            // `--block` without `--grid`: the program's threads, re-divided.
+            let problem = grid_times_block(grid, hb);
+            (grid_for_problem(problem, block), problem, "host-reblocked")
+        }
     } else if let Some(grid) = site_grid {
         (grid, grid_times_block(grid, block), "launch")
     } else {
@@ -241,7 +289,27 @@ pub fn prepare(
         (grid_for_problem(problem, block), problem, "default")
     };
     let elements = product(problem).max(product(grid) * product(block));
-    let args = scalar_args(&interface, problem[0], &opts.args)?;
+    // `--grid`/`--size` set another problem: the program's scalars (its
+    // sizes) would not fit it, the heuristics below do.
+    let problem_from_flags = opts.grid.is_some() || opts.size.is_some();
+    let host_scalars = host.as_ref().filter(|_| !problem_from_flags);
+    let host_values: Vec<(String, f64, String)> = host_scalars
+        .iter()
+        .flat_map(|h| &h.scalars)
+        .filter_map(|s| Some((s.param.clone(), s.value?.as_f64(), s.describe())))
+        .collect();
+    let unresolved: Vec<(String, String)> = host_scalars
+        .iter()
+        .flat_map(|h| &h.scalars)
+        .filter_map(|s| Some((s.param.clone(), s.unresolved.clone()?)))
+        .collect();
+    let (args, arg_origins) = scalar_args(
+        &interface,
+        problem[0],
+        &opts.args,
+        &host_values,
+        &unresolved,
+    )?;
     let extents = index_extents(model, kernel, block, grid, &args);
 
     let mut buffer_extents = Vec::new();
@@ -329,6 +397,8 @@ pub fn prepare(
             extents: buffer_extents,
             clamps_not_counted,
             globals,
+            arg_origins,
+            host,
             args: args
                 .iter()
                 .map(|(_, name, v)| {
@@ -344,6 +414,43 @@ pub fn prepare(
         instantiation: out.sidecar.instantiation.clone(),
         tuning: None,
     })
+}
+
+/// Elements each pointer parameter (by name, in parameter order) can reach
+/// for this launch and these scalar values (by CUDA parameter index), in
+/// the CUDA element type; `None` where the analysis cannot bound it. No
+/// transpiling: `bench --print-launch`.
+pub fn cuda_buffer_elements(
+    model: &FileModel,
+    kernel: &str,
+    block: [u32; 3],
+    grid: [u32; 3],
+    scalars: &[(usize, f64)],
+) -> Vec<(String, Option<u64>)> {
+    let Some(f) = model.function(kernel) else {
+        return Vec::new();
+    };
+    let args: Vec<_> = scalars
+        .iter()
+        .map(|(i, v)| (*i, String::new(), ParamValue::Scalar(*v)))
+        .collect();
+    let bytes = index_extents(model, kernel, block, grid, &args);
+    let env = model.const_env();
+    f.params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.ty.pointer > 0)
+        .map(|(i, p)| {
+            let size = env.size_of(&p.ty.pointee()).filter(|&s| s > 0);
+            let elements = bytes
+                .get(&i)
+                .copied()
+                .flatten()
+                .zip(size)
+                .map(|(b, s)| b.div_ceil(s));
+            (p.name.clone(), elements)
+        })
+        .collect()
 }
 
 /// Bytes each pointer parameter (by CUDA parameter index) can reach for
@@ -393,12 +500,19 @@ fn grid_times_block(grid: [u32; 3], block: [u32; 3]) -> [u32; 3] {
     [0, 1, 2].map(|i| grid[i].saturating_mul(block[i]))
 }
 
-/// Values of the scalar parameters: overrides, else the size heuristic, else 1.
+/// A scalar argument: CUDA parameter index, WGSL name, value.
+type ScalarArg = (usize, String, ParamValue);
+
+/// Values of the scalar parameters: overrides, else the host code's
+/// (`host`: name, value, how), else the size heuristic, else 1; with where
+/// each came from (`unresolved`: why the host code did not give one).
 fn scalar_args(
     interface: &KernelInterface,
     size: u32,
     overrides: &[(String, f64)],
-) -> Result<Vec<(usize, String, ParamValue)>, PrepareError> {
+    host: &[(String, f64, String)],
+    unresolved: &[(String, String)],
+) -> Result<(Vec<ScalarArg>, Vec<String>), PrepareError> {
     let fields: Vec<_> = interface
         .bindings
         .iter()
@@ -422,21 +536,37 @@ fn scalar_args(
         }
     }
     let mut out = Vec::new();
+    let mut origins = Vec::new();
     for (index, field) in fields {
         let ty = WgslType::parse(&field.ty).ok();
         let is_int = field.ty.contains("i32") || field.ty.contains("u32");
-        let value = overrides
+        let from_host = host.iter().find(|(n, _, _)| matches(&field.name, n));
+        let why_not = unresolved
             .iter()
             .find(|(n, _)| matches(&field.name, n))
-            .map(|(_, v)| *v)
-            .unwrap_or_else(|| {
-                let lower = field.name.trim_end_matches('_').to_ascii_lowercase();
-                if is_int && SIZE_NAMES.contains(&lower.as_str()) {
-                    f64::from(size)
-                } else {
-                    1.0
-                }
+            .map_or(String::new(), |(_, why)| {
+                format!("; not from the host code: {why}")
             });
+        let (value, origin) = if let Some((_, v)) =
+            overrides.iter().find(|(n, _)| matches(&field.name, n))
+        {
+            (*v, "--arg".to_string())
+        } else if let Some((_, v, _)) = from_host {
+            (*v, "host".to_string())
+        } else {
+            let lower = field.name.trim_end_matches('_').to_ascii_lowercase();
+            if is_int && SIZE_NAMES.contains(&lower.as_str()) {
+                (
+                    f64::from(size),
+                    format!(
+                        "assumed: bench's default for a size-like name, the problem's side{why_not}"
+                    ),
+                )
+            } else {
+                (1.0, format!("assumed: bench's default 1{why_not}"))
+            }
+        };
+        origins.push(origin);
         let lanes = ty.map_or(1, |t| t.lanes);
         let param = if lanes > 1 {
             ParamValue::Vector(vec![value; lanes as usize])
@@ -445,5 +575,5 @@ fn scalar_args(
         };
         out.push((index, field.name.clone(), param));
     }
-    Ok(out)
+    Ok((out, origins))
 }

@@ -4,6 +4,9 @@
 //! about LSP or terminals.
 //!
 //! Launch and buffer heuristics (documented in the README):
+//! - with `BenchOptions::host_launch` (`cudalens bench`), grid, block and
+//!   scalars the flags do not give come from the program's host code
+//!   (`cudalens_analysis::host_launch`), each with its provenance;
 //! - block: `--block`, else the kernel's first launch when it resolves, else
 //!   the WGSL default (`__launch_bounds__` or 256);
 //! - problem: `--grid` (problem = grid × block), else `--size N` (N, or N×N

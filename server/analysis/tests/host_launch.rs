@@ -1,0 +1,151 @@
+//! `host_launch::resolve`: the launch a program makes, read from its host
+//! code, with where every number came from (fixtures in
+//! `tests/corpus/host_launch/`).
+
+mod common;
+
+use cudalens_analysis::host_launch::{self, HostLaunch};
+
+fn launches(file: &str, kernel: &str) -> Vec<HostLaunch> {
+    let (text, model, _) = common::analyze_file(&common::corpus(&format!("host_launch/{file}")));
+    let n = host_launch::launch_sites(&model, kernel).len();
+    (0..n)
+        .filter_map(|i| host_launch::resolve(&model, &text, kernel, i))
+        .collect()
+}
+
+/// What `cudalens bench` prints about a launch, one line per number.
+fn report(file: &str, kernel: &str) -> String {
+    let mut out = String::new();
+    for l in launches(file, kernel) {
+        out.push_str(&format!("launch {}\n", l.location(file)));
+        out.push_str(&format!("  grid  {}\n", l.grid.describe()));
+        out.push_str(&format!("  block {}\n", l.block.describe()));
+        for s in &l.scalars {
+            out.push_str(&format!("  {} {}\n", s.param, s.describe()));
+        }
+        for a in l.assumptions() {
+            out.push_str(&format!("  assumption: {a}\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn sizes_come_from_the_default_dataset_through_the_callers() {
+    let l = &launches("scale_rows.cu", "scale_rows")[0];
+    assert_eq!(l.block.value, Some([32, 8, 1]));
+    // ceil(300 / 32) = 10, ceil(600 / 8) = 75.
+    assert_eq!(l.grid.value, Some([10, 75, 1]));
+    let values: Vec<_> = l
+        .scalars
+        .iter()
+        .map(|s| (s.param.as_str(), s.value))
+        .collect();
+    assert_eq!(
+        values,
+        [
+            ("rows", Some(host_launch::Num::Int(600))),
+            ("cols", Some(host_launch::Num::Int(300))),
+            // pick_factor(&factor) sets `*factor = 1.5f;`.
+            ("factor", Some(host_launch::Num::Float(1.5))),
+        ]
+    );
+    insta::assert_snapshot!(report("scale_rows.cu", "scale_rows"));
+}
+
+#[test]
+fn a_loop_variable_takes_its_first_value_and_says_so() {
+    let l = &launches("forms.cu", "bump")[0];
+    assert_eq!(l.grid.value, Some([8192, 1, 1]));
+    assert_eq!(l.block.value, Some([128, 1, 1]));
+    assert_eq!(l.scalars[1].value, Some(host_launch::Num::Int(0)));
+    assert!(l.assumptions().iter().any(|a| a.contains("first value")));
+    insta::assert_snapshot!(report("forms.cu", "bump"));
+}
+
+#[test]
+fn every_launch_of_a_kernel_is_resolved_in_file_order() {
+    let all = launches("forms.cu", "fill");
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].grid.value, Some([4096, 1, 1]));
+    assert_eq!(all[1].grid.value, Some([16384, 1, 1]));
+    assert_eq!(all[1].scalars[0].value, Some(host_launch::Num::Int(524288)));
+    insta::assert_snapshot!(report("forms.cu", "fill"));
+}
+
+#[test]
+fn member_reads_of_another_dim3_and_unknown_run_time_values() {
+    let l = &launches("forms.cu", "blur")[0];
+    assert_eq!(l.block.value, Some([16, 16, 1]));
+    // The grid's y needs `height`, which main computes from argc.
+    assert_eq!(l.grid.value, None);
+    assert_eq!(l.scalars[0].value, Some(host_launch::Num::Int(1000)));
+    assert_eq!(l.scalars[1].value, None);
+    insta::assert_snapshot!(report("forms.cu", "blur"));
+}
+
+#[test]
+fn min_and_max_of_constants() {
+    let l = &launches("forms.cu", "stride_sum")[0];
+    assert_eq!(l.block.value, Some([512, 1, 1]));
+    assert_eq!(l.grid.value, Some([1024, 1, 1]));
+    insta::assert_snapshot!(report("forms.cu", "stride_sum"));
+}
+
+#[test]
+fn assignments_before_the_launch_are_followed_only_when_they_always_run() {
+    let l = &launches("assigned.cu", "shrink")[0];
+    // blocks.x = ceil((1000 - 1) / 64) at k = 0.
+    assert_eq!(l.grid.value, Some([16, 1, 1]));
+    assert_eq!(l.block.value, Some([64, 1, 1]));
+    let s = &launches("assigned.cu", "scale")[0];
+    assert_eq!(s.scalars[0].value, Some(host_launch::Num::Int(4000)));
+    // `m` is assigned under `if (flag)`.
+    assert_eq!(s.grid.value, None);
+    insta::assert_snapshot!(format!(
+        "{}{}",
+        report("assigned.cu", "shrink"),
+        report("assigned.cu", "scale")
+    ));
+}
+
+/// Every launch of every kernel in the repository's own CUDA files resolves
+/// without a panic, and a resolved grid or block is never zero.
+#[test]
+fn every_launch_in_the_corpus_resolves_without_panicking() {
+    let mut files = Vec::new();
+    let mut dirs = vec![
+        common::repo_root().join("tests/corpus"),
+        common::repo_root().join("examples"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|x| x == "cu" || x == "cuh") {
+                files.push(p);
+            }
+        }
+    }
+    let mut launches_seen = 0;
+    for path in files {
+        let (text, model, _) = common::analyze_file(&path);
+        let kernels: Vec<String> = model.launches.iter().map(|l| l.kernel.clone()).collect();
+        for k in kernels {
+            for i in 0..host_launch::launch_sites(&model, &k).len() {
+                let l = host_launch::resolve(&model, &text, &k, i).expect("a launch");
+                launches_seen += 1;
+                for d in [l.grid.value, l.block.value].into_iter().flatten() {
+                    assert!(d.iter().all(|&v| v > 0), "{}: {k}: {d:?}", path.display());
+                }
+                let _ = (l.grid.describe(), l.block.describe(), l.assumptions());
+            }
+        }
+    }
+    assert!(launches_seen > 10, "{launches_seen}");
+}
