@@ -157,7 +157,7 @@ pub fn contexts_for<'m>(
             launch: Some(launch),
             template_values,
             template_types,
-            param_values: constant_arguments(kernel, launch),
+            param_values: launch_arguments(model, kernel, launch),
             block_values,
             param_hosts,
         };
@@ -307,6 +307,41 @@ fn constant_arguments(kernel: &Function, launch: &LaunchSite) -> HashMap<String,
         .filter(|(p, _)| p.ty.pointer == 0)
         .filter_map(|(p, value)| Some((p.name.clone(), (*value)?)))
         .collect()
+}
+
+/// The launch's constant scalar arguments, and those the host code gives
+/// through the launching function's callers (llm.c's `main` sets `int T =
+/// 1024;` and passes it down to the function that launches): only values
+/// the host code fixes, never one that rests on an assumption (a loop's
+/// first iteration, the first of several calls).
+fn launch_arguments(
+    model: &FileModel,
+    kernel: &Function,
+    launch: &LaunchSite,
+) -> HashMap<String, i128> {
+    let mut values = constant_arguments(kernel, launch);
+    let unresolved = kernel
+        .params
+        .iter()
+        .any(|p| p.ty.pointer == 0 && !values.contains_key(&p.name));
+    if !unresolved || !launch.is_local() {
+        return values;
+    }
+    let sites = crate::host_launch::launch_sites(model, &kernel.name);
+    let Some(which) = sites.iter().position(|l| std::ptr::eq(*l, launch)) else {
+        return values;
+    };
+    let Some(host) = crate::host_launch::resolve(model, "", &kernel.name, which) else {
+        return values;
+    };
+    for s in host.scalars {
+        if let (Some(crate::host_launch::Num::Int(v)), None, true) =
+            (s.value, &s.unresolved, s.assumptions.is_empty())
+        {
+            values.entry(s.param).or_insert(v);
+        }
+    }
+    values
 }
 
 fn clamp_u32(v: i64) -> u32 {

@@ -604,7 +604,9 @@ impl<'a> Interp<'a> {
             return false;
         }
         let mut loop_mask = mask.to_vec();
-        for _ in 0..trips {
+        let (start_steps, start_events, start_vars) =
+            (self.steps, self.events.len(), self.vars.clone());
+        for i in 0..trips {
             let Val::Int(c) = self.eval(cond, &loop_mask) else {
                 break;
             };
@@ -619,6 +621,18 @@ impl<'a> Interp<'a> {
             }
             self.stmt(body, &loop_mask, certain);
             self.eval(step, &loop_mask);
+            // Nested loops with known trip counts (llm.c's flash attention:
+            // 32 × 32 tiles of 64-element loops) would spend the whole
+            // statement budget and lose every access after them: when the
+            // iterations would take more than half of what is left, the
+            // loop is evaluated symbolically instead.
+            let per_iteration = self.steps - start_steps;
+            if i == 0 && per_iteration * trips > STEP_BUDGET.saturating_sub(start_steps) / 2 {
+                self.steps = start_steps;
+                self.events.truncate(start_events);
+                self.vars = start_vars;
+                return false;
+            }
         }
         true
     }
@@ -855,6 +869,11 @@ impl<'a> Interp<'a> {
                 if let Some(r) = exact {
                     return Val::Int(r);
                 }
+                if matches!(op, Div | Rem)
+                    && let Some(r) = self.aligned_div_rem(op, &a, &b)
+                {
+                    return Val::Int(r);
+                }
                 // Comparisons of values whose difference is concrete (`i < i0 + 128`).
                 if op.is_comparison()
                     && !matches!(op, LogAnd | LogOr)
@@ -879,6 +898,51 @@ impl<'a> Interp<'a> {
                 let u = Self::is_uniform(&x) && Self::is_uniform(&y);
                 self.opaque("expr", u)
             }
+        }
+    }
+
+    /// `idx % T` and `idx / T` for `idx = blockIdx.x * blockDim.x +
+    /// threadIdx.x` and a constant `T` (llm.c's attention kernels split a
+    /// flat index into `t2 = idx % T`, `t = (idx / T) % T`): when the uniform
+    /// part is a multiple of `g` that divides `T` and every thread's own part
+    /// lies in `0..g`, no thread's part crosses a multiple of `T`, so
+    /// `(U + v) % T = U % T + v` (a uniform multiple of `g`, plus `v`) and
+    /// `(U + v) / T = U / T` (uniform). Only for non-negative uniform parts:
+    /// block indices, grid sizes and loop iterations counted from 0.
+    fn aligned_div_rem(&mut self, op: BinOp, a: &Poly, b: &Poly) -> Option<Poly> {
+        let m = b.as_const().filter(|&m| m > 0)?;
+        let g = a.symbolic_gcd();
+        if g <= 0 || m % g != 0 {
+            return None;
+        }
+        for (mono, lanes) in &a.terms {
+            if mono.is_empty() {
+                continue;
+            }
+            let non_negative = mono.iter().all(|&s| {
+                let name = self.syms.name(s);
+                name.starts_with("blockIdx.")
+                    || name.starts_with("gridDim.")
+                    || name.ends_with("(iteration)")
+            });
+            if !lanes.is_uniform() || !non_negative {
+                return None;
+            }
+            if let super::lanes::Lanes::Same(c) = lanes
+                && *c < 0
+            {
+                return None;
+            }
+        }
+        let own = a.concrete();
+        if !(0..self.n).all(|t| own.map_or(0, |l| l.get(t)) < g && own.map_or(0, |l| l.get(t)) >= 0) {
+            return None;
+        }
+        let own = Poly::per_thread((0..self.n).map(|t| own.map_or(0, |l| l.get(t))).collect());
+        let uniform = Poly::symbol(self.syms.fresh(op.as_str()), self.n);
+        match op {
+            BinOp::Rem => uniform.scale(g)?.add(&own),
+            _ => Some(uniform),
         }
     }
 

@@ -141,6 +141,85 @@ void run(float* out, const float* in) { rows<<<64, 128>>>(out, in); }
     }
 
     #[test]
+    fn sizes_from_the_callers_and_a_flat_index_split_by_them() {
+        // llm.c's attention_query_key_kernel1: `main` sets T and C and passes
+        // them down through the function that launches; the kernel splits a
+        // flat index with `idx % T` and `(idx / T) % T`, so adjacent threads
+        // read keys C floats apart (84% of the sectors excessive on the
+        // H200). Nested loops of known trip counts (32 × 32 × 64) are
+        // evaluated symbolically instead of spending the statement budget,
+        // so the store after them is still seen.
+        check_diagnostics(
+            r#"
+__global__ void query_key(float* out, const float* inp, int T, int C) {
+    int idx = blockIdx.x * blockDim.x + threadIdx.x;
+    int t2 = idx % T;
+    int t = (idx / T) % T;
+    const float* key = inp + t2 * C;
+    const float* query = inp + t * C;
+    float v = 0.0f;
+    for (int i = 0; i < 4; i++) {
+        v += query[i] * key[i];
+                      //^^^^^^ warning[uncoalesced-access]: uncoalesced global load: 32 sectors per warp request (ideal 4) — adjacent threads are 768 floats apart
+    }
+    out[idx] = v;
+}
+
+__global__ void tiles(float* out, const float* in, int n) {
+    __shared__ float tile[64];
+    float acc = 0.0f;
+    for (int j = 0; j < n; j++) {
+        for (int i = 0; i < n; i++) {
+            for (int k = 0; k < 64; k++) {
+                acc += in[k];
+            }
+        }
+    }
+    tile[threadIdx.x] = acc;
+    __syncthreads();
+    out[threadIdx.x * 64] = tile[threadIdx.x];
+  //^^^^^^^^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global store: 32 sectors per warp request (ideal 4) — adjacent threads are 64 floats apart
+}
+
+void attention(float* out, const float* inp, int T, int C) {
+    query_key<<<T * T / 256, 256>>>(out, inp, T, C);
+    tiles<<<1, 64>>>(out, inp, T / 32);
+}
+
+int main() {
+    int T = 1024;
+    int C = 768;
+    attention(0, 0, T, C);
+    return 0;
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_size_from_one_of_several_calls_is_not_assumed() {
+        // Two callers pass different sizes: the stride stays the symbol C
+        // (neither 1 from the first call nor 768 from the second).
+        check_diagnostics(
+            r#"
+__global__ void rows(float* out, const float* in, int C) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = in[i * C];
+    //       ^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: up to 32 sectors per warp request (ideal 4) — adjacent threads are C floats apart (through i = blockIdx.x*blockDim.x+threadIdx.x)
+}
+void run(float* out, const float* in, int C) {
+    rows<<<64, 256>>>(out, in, C);
+}
+int main() {
+    run(0, 0, 1);
+    run(0, 0, 768);
+    return 0;
+}
+"#,
+        );
+    }
+
+    #[test]
     fn coalesced_and_grid_stride_accesses_are_silent() {
         check_diagnostics(
             r#"
