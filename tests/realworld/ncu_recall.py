@@ -3,7 +3,7 @@
 `bank-conflict` on real kernels that ncu measured. Reads what
 `device_truth.sh` brought back (untarred):
 
-    python3 tests/realworld/ncu_recall.py TRUTH_DIR [--rows]
+    python3 tests/realworld/ncu_recall.py TRUTH_DIR [--rows] [--check DIR]
 
 Truth, per kernel ncu profiled (PolyBench-ACC: every kernel, one report each,
 `polybench-source/*.details.csv`; llm.c dev/cuda: the first launches of each
@@ -79,7 +79,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--rows", action="store_true")
+    ap.add_argument("--check", help="directory of <project>.nvcc.json from another cudalens build "
+                    "(default TRUTH_DIR/registers: the device run's own)")
     args = ap.parse_args()
+    check_dir = args.check or os.path.join(args.dir, "registers")
     sources = [
         ("PolyBench-ACC", "polybench-acc", glob.glob(os.path.join(args.dir, "polybench-source", "*.details.csv")),
          lambda p: os.path.basename(p).split("-")[0] + ".cu"),
@@ -91,7 +94,7 @@ def main():
     rows = []
     totals = {}
     for label, project, files, source_of in sources:
-        flags = cudalens_flags(os.path.join(args.dir, "registers", f"{project}.nvcc.json"))
+        flags = cudalens_flags(os.path.join(check_dir, f"{project}.nvcc.json"))
         kernels = {}
         for path in sorted(files):
             src = source_of(path)

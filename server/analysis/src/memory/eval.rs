@@ -935,7 +935,8 @@ impl<'a> Interp<'a> {
             }
         }
         let own = a.concrete();
-        if !(0..self.n).all(|t| own.map_or(0, |l| l.get(t)) < g && own.map_or(0, |l| l.get(t)) >= 0) {
+        if !(0..self.n).all(|t| own.map_or(0, |l| l.get(t)) < g && own.map_or(0, |l| l.get(t)) >= 0)
+        {
             return None;
         }
         let own = Poly::per_thread((0..self.n).map(|t| own.map_or(0, |l| l.get(t))).collect());
@@ -1160,7 +1161,8 @@ impl<'a> Interp<'a> {
         let size = *self.group_sizes.get(recv)?;
         let n = self.n as i64;
         let tile = size.map_or(n, i64::from);
-        let per_thread = |f: &dyn Fn(i64) -> i64| Val::Int(Poly::per_thread((0..n).map(f).collect()));
+        let per_thread =
+            |f: &dyn Fn(i64) -> i64| Val::Int(Poly::per_thread((0..n).map(f).collect()));
         Some(match method {
             "thread_rank" => per_thread(&|t| t % tile),
             "meta_group_rank" if size.is_some() => per_thread(&|t| t / tile),

@@ -197,6 +197,43 @@ int main() {
     }
 
     #[test]
+    fn rows_whose_starts_are_not_sector_aligned_cost_their_average() {
+        // llm.c's softmax_forward_kernel2..7: one block per row of V = 50,257
+        // floats, so row b starts b × 201,028 bytes in, and most warps
+        // straddle one more sector (ncu on the H200: 18% of the sectors
+        // excessive). The block index takes every value, so the average over
+        // the alignments it gives is the cost, not an assumption; a row of
+        // 1,024 floats stays aligned and silent.
+        check_diagnostics(
+            r#"
+__global__ void row_max(float* out, const float* in, int C) {
+    const float* x = in + blockIdx.x * C;
+    float m = -1e30f;
+    for (int i = threadIdx.x; i < C; i += blockDim.x) {
+        m = fmaxf(m, x[i]);
+                   //^^^^ info[uncoalesced-access]: uncoalesced global load: 4.9 sectors per warp request (ideal 4) — threads are contiguous, but where a block's data starts moves by a number of bytes that is not a multiple of 32 from block to block, so most warps straddle one more sector (averaged over the blocks) (through i = threadIdx.x)
+    }
+    out[blockIdx.x * blockDim.x + threadIdx.x] = m;
+}
+__global__ void row_max_aligned(float* out, const float* in, int C) {
+    const float* x = in + blockIdx.x * C;
+    float m = -1e30f;
+    for (int i = threadIdx.x; i < C; i += blockDim.x) {
+        m = fmaxf(m, x[i]);
+    }
+    out[blockIdx.x * blockDim.x + threadIdx.x] = m;
+}
+int main() {
+    int V = 50257;
+    row_max<<<64, 256>>>(0, 0, V);
+    row_max_aligned<<<64, 256>>>(0, 0, 1024);
+    return 0;
+}
+"#,
+        );
+    }
+
+    #[test]
     fn a_size_from_one_of_several_calls_is_not_assumed() {
         // Two callers pass different sizes: the stride stays the symbol C
         // (neither 1 from the first call nor 768 from the second).
