@@ -13,7 +13,7 @@ use cudalens_syntax::model::Function;
 use crate::context::{HostValue, KernelContext};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::divergence::ThreadDependence;
-use crate::groups::Groups;
+use crate::groups::{CalledBarriers, Groups};
 use crate::races;
 use crate::rules::barrier_in_divergent_code;
 
@@ -32,6 +32,7 @@ pub fn analyze_kernel(
         kernel,
         contexts,
         decided: RefCell::new(HashMap::new()),
+        barriers: CalledBarriers::new(model),
     };
     let mut out = Vec::new();
     divergent_barriers(
@@ -44,7 +45,15 @@ pub fn analyze_kernel(
         &mut out,
         true,
     );
-    races::check(model, kernel, body, &td, &groups, &mut out);
+    races::check(
+        model,
+        kernel,
+        body,
+        &td,
+        &groups,
+        &launches.barriers,
+        &mut out,
+    );
     out
 }
 
@@ -56,6 +65,8 @@ struct Launches<'a> {
     contexts: &'a [KernelContext<'a>],
     /// Conditions already decided (the walk visits loop bodies repeatedly).
     decided: RefCell<HashMap<Span, bool>>,
+    /// Device functions that reach a block barrier.
+    barriers: CalledBarriers<'a>,
 }
 
 impl Launches<'_> {
@@ -198,17 +209,27 @@ fn divergent_barriers(
                     return;
                 };
                 let callee = &call.callee;
-                if !groups.is_block_barrier(call) {
-                    return;
-                }
+                // A call of a device function that reaches a barrier is a
+                // barrier where it is made (its threads must all call it).
+                let inside = match groups.is_block_barrier(call) {
+                    true => None,
+                    false => match launches.barriers.of_call(call) {
+                        Some(b) => Some(b),
+                        None => return,
+                    },
+                };
                 if let Some(cond) = divergent {
-                    out.push(barrier_in_divergent_code::under_condition(
-                        x.span, callee, cond,
-                    ));
+                    out.push(match &inside {
+                        None => barrier_in_divergent_code::under_condition(x.span, callee, cond),
+                        Some(b) => barrier_in_divergent_code::call_under_condition(x.span, b, cond),
+                    });
                 } else if let Some(ret) = early_exit {
-                    out.push(barrier_in_divergent_code::after_early_return(
-                        x.span, callee, *ret,
-                    ));
+                    out.push(match &inside {
+                        None => barrier_in_divergent_code::after_early_return(x.span, callee, *ret),
+                        Some(b) => {
+                            barrier_in_divergent_code::call_after_early_return(x.span, b, *ret)
+                        }
+                    });
                 }
             });
         }
