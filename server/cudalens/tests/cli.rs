@@ -382,6 +382,27 @@ fn a_finding_in_a_header_of_device_functions_is_reported_once_at_the_header() {
         ],
         "{d:#}"
     );
+    // The header's own suppression comments apply to them (and are used).
+    let suppressed = HELPER_HEADER.replace(
+        "  return m[i * 32];",
+        "  // cudalens-ignore[uncoalesced-access]: a column read, once per call\n  return m[i * 32];",
+    );
+    std::fs::write(dir.path().join("helpers.cuh"), suppressed).expect("write");
+    let out = cudalens(&["check", ".", "--format", "json"], dir.path());
+    let quiet: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let quiet_header = quiet["files"]
+        .as_array()
+        .and_then(|f| {
+            f.iter().find(|f| {
+                f["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("helpers.cuh"))
+            })
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(diagnostics(&quiet_header), Vec::<Value>::new(), "{quiet:#}");
+    std::fs::write(dir.path().join("helpers.cuh"), HELPER_HEADER).expect("write");
     // Checked alone, the header has no kernel to reach it: silent, as before.
     let out = cudalens(&["check", "helpers.cuh", "--format", "json"], dir.path());
     let alone: Value = serde_json::from_str(&stdout(&out)).expect("json");
