@@ -54,7 +54,79 @@ pub fn analyze_kernel(
         &launches.barriers,
         &mut out,
     );
+    // Barriers inside this file's device functions that the kernel calls:
+    // the function's own thread-dependent conditions and returns make them
+    // divergent (its parameters count as uniform, as the caller's values
+    // are not followed; a condition a launch would settle stays possible).
+    for f in called_functions(model, body) {
+        let (Some(f_body), true) = (&f.body, f.in_main_file()) else {
+            continue;
+        };
+        let f_groups = Groups::of(f);
+        let mut has_barrier = false;
+        f_body.walk_exprs(&mut |e| {
+            if let ExprKind::Call(c) = &e.kind {
+                has_barrier |= f_groups.is_block_barrier(c);
+            }
+        });
+        if !has_barrier {
+            continue;
+        }
+        let inside = Launches {
+            model,
+            kernel: f,
+            contexts: &[],
+            decided: RefCell::new(HashMap::new()),
+            barriers: CalledBarriers::new(model),
+        };
+        let f_td = ThreadDependence::of(f);
+        divergent_barriers(
+            f_body,
+            &mut f_td.at_entry(),
+            &f_groups,
+            &inside,
+            None,
+            &mut None,
+            &mut out,
+            true,
+        );
+    }
     out
+}
+
+/// The device functions `body` calls, directly or through each other (up
+/// to four calls deep), each once, in the order first called.
+fn called_functions<'m>(model: &'m FileModel, body: &Stmt) -> Vec<&'m Function> {
+    let mut found: Vec<&Function> = Vec::new();
+    let mut todo: Vec<(String, usize)> = Vec::new();
+    let push_calls = |s: &Stmt, depth: usize, todo: &mut Vec<(String, usize)>| {
+        s.walk_exprs(&mut |e| {
+            if let ExprKind::Call(c) = &e.kind {
+                todo.push((c.callee.clone(), depth));
+            }
+        });
+    };
+    push_calls(body, 0, &mut todo);
+    let mut next = 0;
+    while let Some((callee, depth)) = todo.get(next).cloned() {
+        next += 1;
+        let Some(f) = model
+            .function(&callee)
+            .filter(|f| f.runs_on_device() && !f.is_kernel() && f.body.is_some())
+        else {
+            continue;
+        };
+        if found.iter().any(|g| std::ptr::eq(*g, f)) {
+            continue;
+        }
+        found.push(f);
+        if depth < 3
+            && let Some(b) = &f.body
+        {
+            push_calls(b, depth + 1, &mut todo);
+        }
+    }
+    found
 }
 
 /// The launches of the kernel in this file, to decide conditions the block
@@ -241,8 +313,15 @@ fn divergent_barriers(
         StmtKind::Decl(_) | StmtKind::Expr(_) => td.step(s, divergent.is_some()),
         StmtKind::If { cond, then, els } => {
             td.step_expr(cond, divergent.is_some());
-            let d = divergent
-                .or_else(|| (td.varies(cond) && !launches.never_taken(cond)).then_some(cond.span));
+            // Both branches reaching a barrier (ggml's `if (warp combines) {
+            // ...; __syncthreads(); ...} else { __syncthreads(); }`): every
+            // thread arrives at one, so neither is reported.
+            let matched = els.as_deref().is_some_and(|e| {
+                reaches_barrier(then, groups, launches) && reaches_barrier(e, groups, launches)
+            });
+            let d = divergent.or_else(|| {
+                (td.varies(cond) && !launches.never_taken(cond) && !matched).then_some(cond.span)
+            });
             let before = *early_exit;
             let mut other = td.clone();
             divergent_barriers(then, td, groups, launches, d, early_exit, out, report);
@@ -350,6 +429,20 @@ fn divergent_barriers(
             }
         }
     }
+}
+
+/// Whether `s` makes a block barrier, or calls a device function that
+/// reaches one.
+fn reaches_barrier(s: &Stmt, groups: &Groups, launches: &Launches) -> bool {
+    let mut found = false;
+    s.walk_exprs(&mut |e| {
+        if let ExprKind::Call(c) = &e.kind
+            && !found
+        {
+            found = groups.is_block_barrier(c) || launches.barriers.of_call(c).is_some();
+        }
+    });
+    found
 }
 
 fn find_return(s: &Stmt) -> Option<Span> {

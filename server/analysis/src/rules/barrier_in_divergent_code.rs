@@ -40,8 +40,11 @@ sits in); a kernel launched nowhere in the file keeps such a condition. Barriers
 grid (a `tiled_partition` tile's `.sync()` is a warp barrier, not reported here),
 also as a handle parameter of a device function; a call of a device function that
 reaches one of these (up to four calls deep) counts as a barrier where it is made, with
-the same uniformity of its condition. A barrier inside a called function that the
-function itself makes under a thread-dependent condition is not yet judged.
+the same uniformity of its condition. Inside the file's device functions a kernel
+calls, a barrier under the function's own thread-dependent condition or after its own
+thread-dependent return is reported too (its parameters count as uniform). Not
+reported: a thread-dependent `if` both of whose branches reach a barrier (every thread
+arrives at one).
 Precision on labelled real code: see `tests/realworld` (issue 18).",
     example: r#"
 __global__ void block_sum(float* out, const float* in) {
@@ -180,6 +183,49 @@ __global__ void k(float* a, int n) {
     step(block);
   //^^^^^^^^^^^ warning[barrier-in-divergent-code]: `step()` reaches block.sync() (in `wait_all`) after a thread-dependent early return: the threads that returned never arrive at that barrier (undefined behaviour; guard the work instead of returning)
     a[i] = s[255 - threadIdx.x];
+}
+"#,
+        );
+    }
+
+    /// Inside a device function the kernel calls, the function's own
+    /// thread-dependent condition makes its barrier divergent; its loops
+    /// over parameters, conditions on the block index and a condition both
+    /// of whose branches reach a barrier do not.
+    #[test]
+    fn a_barrier_under_a_called_functions_own_condition() {
+        check_diagnostics(
+            r#"
+__device__ void tail(float* s) {
+    if (threadIdx.x < 32) {
+        s[threadIdx.x] += s[threadIdx.x + 32];
+        __syncthreads();
+      //^^^^^^^^^^^^^^^ warning[barrier-in-divergent-code]: __syncthreads() inside a condition that depends on threadIdx: threads that skip it never arrive, so the block can deadlock or read stale shared memory
+    }
+}
+__device__ void uniform_steps(float* s, int n) {
+    for (int i = 0; i < n; ++i) {
+        s[threadIdx.x] += 1.0f;
+        __syncthreads();
+    }
+    if (blockIdx.x == 0) {
+        __syncthreads();
+    }
+    // Both branches arrive at a barrier: every thread arrives once.
+    if (threadIdx.x / 32 == 0) {
+        s[threadIdx.x] *= 2.0f;
+        __syncthreads();
+    } else {
+        __syncthreads();
+    }
+}
+__global__ void k(float* a, int n) {
+    __shared__ float s[256];
+    s[threadIdx.x] = a[threadIdx.x];
+    __syncthreads();
+    tail(s);
+    uniform_steps(s, n);
+    a[threadIdx.x] = s[threadIdx.x];
 }
 "#,
         );
