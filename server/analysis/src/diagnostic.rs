@@ -41,6 +41,32 @@ pub struct Diagnostic {
     pub fixes: Vec<Fix>,
 }
 
+/// A finding inside a function of another file (a header) that a kernel of
+/// the analysed file reaches: reported once, at that file (in `check`, see
+/// `cudalens_ide::pipeline::findings_into_includes`), not here.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ElsewhereFinding {
+    pub file: std::sync::Arc<std::path::Path>,
+    /// At the access, in `file`'s text; related information there too.
+    pub diagnostic: Diagnostic,
+    /// How this file's kernels reach it.
+    pub entries: Vec<Entry>,
+}
+
+/// How a kernel of the analysed file reaches a function of another file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub kernel: String,
+    /// The kernel's first call on the way, in the analysed file's text.
+    pub call: Span,
+    /// The first function of the other file the calls enter, and its name
+    /// there (a span in that file's text).
+    pub callee: String,
+    pub anchor: Span,
+    /// The functions called between the kernel and `callee`.
+    pub via: Vec<String>,
+}
+
 impl Diagnostic {
     pub fn new(span: Span, severity: Severity, code: &'static str, message: String) -> Self {
         Diagnostic {

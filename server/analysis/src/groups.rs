@@ -3,10 +3,14 @@
 //! `cg::sync(block)`), and which only make the lanes of one warp meet
 //! (`__syncwarp`, a tile's `.sync()`, the warp-wide `*_sync` intrinsics).
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 
+use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::{CallExpr, Expr, ExprKind};
 use cudalens_syntax::model::{Function, is_barrier};
+
+use crate::diagnostic::Span;
 
 /// Warp-wide intrinsics: every lane named in the mask executes the call
 /// together, so a warp's lanes meet there.
@@ -43,6 +47,10 @@ pub(crate) struct Groups {
 impl Groups {
     pub(crate) fn of(kernel: &Function) -> Groups {
         let mut g = Groups::default();
+        // A device function's handle parameters (`cg::thread_block block`).
+        for p in &kernel.params {
+            g.classify(&p.name, &p.ty.base, None);
+        }
         for d in kernel.local_decls() {
             g.classify(&d.name, &d.ty.base, d.init.as_ref());
         }
@@ -129,6 +137,94 @@ impl Groups {
             return self.tile.contains(g);
         }
         false
+    }
+}
+
+/// How deep calls are followed to find a barrier in a called function.
+const MAX_CALL_DEPTH: usize = 4;
+
+/// A block barrier reached through a call of a device function: every
+/// thread of the block must make that call, as if it were the barrier.
+#[derive(Clone, Debug)]
+pub(crate) struct BarrierInside {
+    /// The function called (the call's callee).
+    pub(crate) function: String,
+    /// The function the barrier is in (`function` or one it calls).
+    pub(crate) within: String,
+    /// The barrier (`__syncthreads`, `block.sync`) as written.
+    pub(crate) barrier: String,
+    /// Where it is, when in the analysed file (a header's text is not).
+    pub(crate) span: Option<Span>,
+}
+
+/// Which device functions of the file reach a block barrier, each decided
+/// once per kernel analysis.
+pub(crate) struct CalledBarriers<'a> {
+    model: &'a FileModel,
+    known: RefCell<HashMap<String, Option<BarrierInside>>>,
+}
+
+impl<'a> CalledBarriers<'a> {
+    pub(crate) fn new(model: &'a FileModel) -> Self {
+        CalledBarriers {
+            model,
+            known: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The block barrier `call` reaches inside the device function it
+    /// calls (at any depth up to [`MAX_CALL_DEPTH`]), if any. A barrier
+    /// the function makes only on some of its paths counts too: the call
+    /// is where the caller's threads must all be.
+    pub(crate) fn of_call(&self, call: &CallExpr) -> Option<BarrierInside> {
+        self.reached(&call.callee, 0).map(|b| BarrierInside {
+            function: call.callee.clone(),
+            ..b
+        })
+    }
+
+    fn reached(&self, callee: &str, depth: usize) -> Option<BarrierInside> {
+        if let Some(known) = self.known.borrow().get(callee) {
+            return known.clone();
+        }
+        // Cut cycles: a function being decided reaches nothing through itself.
+        self.known.borrow_mut().insert(callee.to_string(), None);
+        let found = self
+            .model
+            .function(callee)
+            .filter(|f| f.runs_on_device() && !f.is_kernel())
+            .filter(|_| depth < MAX_CALL_DEPTH)
+            .and_then(|f| self.inside(f, depth));
+        self.known
+            .borrow_mut()
+            .insert(callee.to_string(), found.clone());
+        found
+    }
+
+    fn inside(&self, f: &Function, depth: usize) -> Option<BarrierInside> {
+        let body = f.body.as_ref()?;
+        let groups = Groups::of(f);
+        let mut found: Option<BarrierInside> = None;
+        let mut calls: Vec<String> = Vec::new();
+        body.walk_exprs(&mut |e| {
+            if let ExprKind::Call(c) = &e.kind {
+                if found.is_none() && groups.is_block_barrier(c) {
+                    found = Some(BarrierInside {
+                        function: f.name.clone(),
+                        within: f.name.clone(),
+                        barrier: c.callee.clone(),
+                        span: f.in_main_file().then_some(e.span),
+                    });
+                }
+                calls.push(c.callee.clone());
+            }
+        });
+        found.or_else(|| {
+            calls
+                .iter()
+                .filter(|c| **c != f.name)
+                .find_map(|c| self.reached(c, depth + 1))
+        })
     }
 }
 

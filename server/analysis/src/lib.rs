@@ -40,7 +40,7 @@ use cudalens_syntax::fingerprint::{self, FingerprintMap, Fingerprinter};
 use cudalens_syntax::{FileModel, Span};
 
 pub use context::{BlockSource, KernelContext};
-pub use diagnostic::{Diagnostic, Edit, Fix, Related};
+pub use diagnostic::{Diagnostic, Edit, ElsewhereFinding, Entry, Fix, Related};
 pub use launch::{KernelReport, LaunchReport, RegisterInfo};
 pub use memory::{AccessKind, AccessReport, MemorySpace};
 pub use rules::{RULES, rule_exists};
@@ -83,6 +83,10 @@ pub struct FileAnalysis {
     pub diagnostics: Vec<Diagnostic>,
     pub kernels: Vec<KernelReport>,
     pub accesses: Vec<AccessReport>,
+    /// Findings inside functions of included files (headers) that this
+    /// file's kernels reach: reported at those files.
+    #[serde(skip)]
+    pub elsewhere: Vec<ElsewhereFinding>,
 }
 
 /// Per-kernel memory and lint results kept between analyses of the same
@@ -100,6 +104,7 @@ struct CachedKernel {
     anchors: Arc<Anchors>,
     accesses: Vec<AccessReport>,
     diagnostics: Vec<Diagnostic>,
+    elsewhere: Vec<ElsewhereFinding>,
     resources: launch::KernelResources,
 }
 
@@ -234,6 +239,10 @@ fn relocate(c: &mut CachedKernel, start: usize, end: usize, anchors: &mut Anchor
     };
     c.accesses.iter_mut().for_each(|a| a.map_spans(&map));
     c.diagnostics.iter_mut().for_each(|d| d.map_spans(&map));
+    // Only the kernel's calls are in this file's text.
+    for e in c.elsewhere.iter_mut().flat_map(|f| f.entries.iter_mut()) {
+        e.call = map(e.call);
+    }
     c.start = start;
     c.end = end;
 }
@@ -244,6 +253,20 @@ pub fn analyze_cached(
     source: &str,
     config: &AnalysisConfig,
     cache: &mut AnalysisCache,
+) -> FileAnalysis {
+    analyze_with_findings(model, source, config, cache, &[])
+}
+
+/// [`analyze_cached`], with the findings other files' analyses made in this
+/// file's functions (see [`FileAnalysis::elsewhere`]) reported among this
+/// file's own: one per access and rule, the related information of all
+/// merged, and this file's suppressions applied to them.
+pub fn analyze_with_findings(
+    model: &FileModel,
+    source: &str,
+    config: &AnalysisConfig,
+    cache: &mut AnalysisCache,
+    from_elsewhere: &[Diagnostic],
 ) -> FileAnalysis {
     let mut out = FileAnalysis::default();
     let mut fresh = fingerprint::map_with_capacity(cache.kernels.len());
@@ -302,13 +325,13 @@ pub fn analyze_cached(
     let misses: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].3.is_none()).collect();
     let computed = parallel::map_in_order(misses.len(), config.threads, |m| {
         let (kernel, contexts, _, _) = &slots[misses[m]];
-        let (accesses, diagnostics) = if kernel.in_main_file() {
-            let (accesses, mut diagnostics) =
+        let (accesses, diagnostics, elsewhere) = if kernel.in_main_file() {
+            let (accesses, mut diagnostics, elsewhere) =
                 memory::analyze_kernel(model, source, kernel, contexts);
             diagnostics.extend(lints::analyze_kernel(model, kernel, contexts));
-            (accesses, diagnostics)
+            (accesses, diagnostics, elsewhere)
         } else {
-            (Vec::new(), Vec::new())
+            (Vec::new(), Vec::new(), Vec::new())
         };
         CachedKernel {
             start: kernel.span.start,
@@ -316,6 +339,7 @@ pub fn analyze_cached(
             anchors: anchors.clone(),
             accesses,
             diagnostics,
+            elsewhere,
             resources: launch::KernelResources::of(model, kernel, contexts),
         }
     });
@@ -335,9 +359,13 @@ pub fn analyze_cached(
         out.diagnostics.append(&mut diags);
         out.accesses.extend(entry.accesses.iter().cloned());
         out.diagnostics.extend(entry.diagnostics.iter().cloned());
+        out.elsewhere.extend(entry.elsewhere.iter().cloned());
         fresh.insert(key, entry);
     }
     cache.kernels = fresh;
+    out.elsewhere
+        .retain(|f| !config.disabled_rules.contains(f.diagnostic.code));
+    merge_findings_from_elsewhere(&mut out.diagnostics, from_elsewhere);
     out.diagnostics
         .retain(|d| !config.disabled_rules.contains(d.code));
     out.diagnostics
@@ -358,4 +386,24 @@ pub fn analyze_cached(
     });
     suppress::apply(source, &mut out.diagnostics, &config.disabled_rules);
     out
+}
+
+/// Adds the findings other files' analyses made here (the same header
+/// function reached from several files, or under several launches), one
+/// per access and rule: a finding this file made itself there, or else the
+/// first given, keeps its message and gains the others' related information.
+fn merge_findings_from_elsewhere(diagnostics: &mut Vec<Diagnostic>, from: &[Diagnostic]) {
+    for d in from {
+        let same = |k: &&mut Diagnostic| k.span == d.span && k.code == d.code;
+        match diagnostics.iter_mut().find(same) {
+            Some(kept) => {
+                for r in &d.related {
+                    if !kept.related.contains(r) {
+                        kept.related.push(r.clone());
+                    }
+                }
+            }
+            None => diagnostics.push(d.clone()),
+        }
+    }
 }

@@ -13,7 +13,7 @@ use cudalens_syntax::model::Function;
 use crate::context::{HostValue, KernelContext};
 use crate::diagnostic::{Diagnostic, Span};
 use crate::divergence::ThreadDependence;
-use crate::groups::Groups;
+use crate::groups::{CalledBarriers, Groups};
 use crate::races;
 use crate::rules::barrier_in_divergent_code;
 
@@ -32,6 +32,7 @@ pub fn analyze_kernel(
         kernel,
         contexts,
         decided: RefCell::new(HashMap::new()),
+        barriers: CalledBarriers::new(model),
     };
     let mut out = Vec::new();
     divergent_barriers(
@@ -44,8 +45,88 @@ pub fn analyze_kernel(
         &mut out,
         true,
     );
-    races::check(model, kernel, body, &td, &groups, &mut out);
+    races::check(
+        model,
+        kernel,
+        body,
+        &td,
+        &groups,
+        &launches.barriers,
+        &mut out,
+    );
+    // Barriers inside this file's device functions that the kernel calls:
+    // the function's own thread-dependent conditions and returns make them
+    // divergent (its parameters count as uniform, as the caller's values
+    // are not followed; a condition a launch would settle stays possible).
+    for f in called_functions(model, body) {
+        let (Some(f_body), true) = (&f.body, f.in_main_file()) else {
+            continue;
+        };
+        let f_groups = Groups::of(f);
+        let mut has_barrier = false;
+        f_body.walk_exprs(&mut |e| {
+            if let ExprKind::Call(c) = &e.kind {
+                has_barrier |= f_groups.is_block_barrier(c);
+            }
+        });
+        if !has_barrier {
+            continue;
+        }
+        let inside = Launches {
+            model,
+            kernel: f,
+            contexts: &[],
+            decided: RefCell::new(HashMap::new()),
+            barriers: CalledBarriers::new(model),
+        };
+        let f_td = ThreadDependence::of(f);
+        divergent_barriers(
+            f_body,
+            &mut f_td.at_entry(),
+            &f_groups,
+            &inside,
+            None,
+            &mut None,
+            &mut out,
+            true,
+        );
+    }
     out
+}
+
+/// The device functions `body` calls, directly or through each other (up
+/// to four calls deep), each once, in the order first called.
+fn called_functions<'m>(model: &'m FileModel, body: &Stmt) -> Vec<&'m Function> {
+    let mut found: Vec<&Function> = Vec::new();
+    let mut todo: Vec<(String, usize)> = Vec::new();
+    let push_calls = |s: &Stmt, depth: usize, todo: &mut Vec<(String, usize)>| {
+        s.walk_exprs(&mut |e| {
+            if let ExprKind::Call(c) = &e.kind {
+                todo.push((c.callee.clone(), depth));
+            }
+        });
+    };
+    push_calls(body, 0, &mut todo);
+    let mut next = 0;
+    while let Some((callee, depth)) = todo.get(next).cloned() {
+        next += 1;
+        let Some(f) = model
+            .function(&callee)
+            .filter(|f| f.runs_on_device() && !f.is_kernel() && f.body.is_some())
+        else {
+            continue;
+        };
+        if found.iter().any(|g| std::ptr::eq(*g, f)) {
+            continue;
+        }
+        found.push(f);
+        if depth < 3
+            && let Some(b) = &f.body
+        {
+            push_calls(b, depth + 1, &mut todo);
+        }
+    }
+    found
 }
 
 /// The launches of the kernel in this file, to decide conditions the block
@@ -56,6 +137,8 @@ struct Launches<'a> {
     contexts: &'a [KernelContext<'a>],
     /// Conditions already decided (the walk visits loop bodies repeatedly).
     decided: RefCell<HashMap<Span, bool>>,
+    /// Device functions that reach a block barrier.
+    barriers: CalledBarriers<'a>,
 }
 
 impl Launches<'_> {
@@ -198,17 +281,27 @@ fn divergent_barriers(
                     return;
                 };
                 let callee = &call.callee;
-                if !groups.is_block_barrier(call) {
-                    return;
-                }
+                // A call of a device function that reaches a barrier is a
+                // barrier where it is made (its threads must all call it).
+                let inside = match groups.is_block_barrier(call) {
+                    true => None,
+                    false => match launches.barriers.of_call(call) {
+                        Some(b) => Some(b),
+                        None => return,
+                    },
+                };
                 if let Some(cond) = divergent {
-                    out.push(barrier_in_divergent_code::under_condition(
-                        x.span, callee, cond,
-                    ));
+                    out.push(match &inside {
+                        None => barrier_in_divergent_code::under_condition(x.span, callee, cond),
+                        Some(b) => barrier_in_divergent_code::call_under_condition(x.span, b, cond),
+                    });
                 } else if let Some(ret) = early_exit {
-                    out.push(barrier_in_divergent_code::after_early_return(
-                        x.span, callee, *ret,
-                    ));
+                    out.push(match &inside {
+                        None => barrier_in_divergent_code::after_early_return(x.span, callee, *ret),
+                        Some(b) => {
+                            barrier_in_divergent_code::call_after_early_return(x.span, b, *ret)
+                        }
+                    });
                 }
             });
         }
@@ -220,8 +313,15 @@ fn divergent_barriers(
         StmtKind::Decl(_) | StmtKind::Expr(_) => td.step(s, divergent.is_some()),
         StmtKind::If { cond, then, els } => {
             td.step_expr(cond, divergent.is_some());
-            let d = divergent
-                .or_else(|| (td.varies(cond) && !launches.never_taken(cond)).then_some(cond.span));
+            // Both branches reaching a barrier (ggml's `if (warp combines) {
+            // ...; __syncthreads(); ...} else { __syncthreads(); }`): every
+            // thread arrives at one, so neither is reported.
+            let matched = els.as_deref().is_some_and(|e| {
+                reaches_barrier(then, groups, launches) && reaches_barrier(e, groups, launches)
+            });
+            let d = divergent.or_else(|| {
+                (td.varies(cond) && !launches.never_taken(cond) && !matched).then_some(cond.span)
+            });
             let before = *early_exit;
             let mut other = td.clone();
             divergent_barriers(then, td, groups, launches, d, early_exit, out, report);
@@ -329,6 +429,20 @@ fn divergent_barriers(
             }
         }
     }
+}
+
+/// Whether `s` makes a block barrier, or calls a device function that
+/// reaches one.
+fn reaches_barrier(s: &Stmt, groups: &Groups, launches: &Launches) -> bool {
+    let mut found = false;
+    s.walk_exprs(&mut |e| {
+        if let ExprKind::Call(c) = &e.kind
+            && !found
+        {
+            found = groups.is_block_barrier(c) || launches.barriers.of_call(c).is_some();
+        }
+    });
+    found
 }
 
 fn find_return(s: &Stmt) -> Option<Span> {

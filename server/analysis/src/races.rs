@@ -29,7 +29,7 @@ use cudalens_syntax::model::Function;
 
 use crate::diagnostic::{Diagnostic, Span};
 use crate::divergence::{ThreadDependence, root_var};
-use crate::groups::Groups;
+use crate::groups::{CalledBarriers, Groups};
 use crate::index_range::{Atom, Lin, Range, builtin_lower_bound};
 use crate::memory::expr_key;
 use crate::rules::missing_syncthreads;
@@ -41,6 +41,7 @@ pub(crate) fn check(
     body: &Stmt,
     td: &ThreadDependence,
     groups: &Groups,
+    barriers: &CalledBarriers,
     out: &mut Vec<Diagnostic>,
 ) {
     let shared: HashSet<String> = kernel
@@ -61,6 +62,7 @@ pub(crate) fn check(
     let env = Env {
         td,
         groups,
+        barriers,
         consts: kernel.const_env(&file_env),
         dims,
         gens: HashMap::new(),
@@ -150,6 +152,8 @@ const PURE_GROUP_METHODS: &[&str] = &[
 struct Env<'a> {
     td: &'a ThreadDependence,
     groups: &'a Groups,
+    /// Device functions that reach a block barrier: calling one is one.
+    barriers: &'a CalledBarriers<'a>,
     consts: ConstEnv<'a>,
     /// Which of `threadIdx.x/y/z` the kernel reads.
     dims: [bool; 3],
@@ -880,6 +884,11 @@ impl SyncChecker<'_, '_> {
     fn expr(&mut self, e: &Expr, mut p: Pending) -> Pending {
         if let ExprKind::Call(call) = &e.kind {
             if self.env.groups.is_block_barrier(call) {
+                return Pending::default();
+            }
+            if self.env.barriers.of_call(call).is_some() {
+                // The callee's own accesses are not seen: after its barrier,
+                // nothing written before the call is pending.
                 return Pending::default();
             }
             if self.env.groups.is_warp_sync(call) {

@@ -301,6 +301,118 @@ fn occupancy_table_and_json() {
     assert!(stdout(&out).contains("2048 threads per block exceeds the maximum of 1024"));
 }
 
+/// A header made only of device functions (no kernel of its own), included
+/// by two files whose kernels call its helper.
+const HELPER_HEADER: &str = "#pragma once
+// a helper that reads a column: adjacent threads 32 floats apart
+__device__ float column(const float* m, int i) {
+  return m[i * 32];
+}
+__device__ float row(const float* m, int i) { return m[i]; }
+";
+const CALLER_A: &str = "#include \"helpers.cuh\"
+__global__ void first(float* out, const float* m) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  out[i] = column(m, i) + row(m, i);
+}
+void run_a(float* o, const float* m) { first<<<64, 256>>>(o, m); }
+";
+const CALLER_B: &str = "#include \"helpers.cuh\"
+__device__ float twice_column(const float* m, int i) { return 2.0f * column(m, i); }
+__global__ void second(float* out, const float* m) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  out[i] = twice_column(m, i);
+}
+void run_b(float* o, const float* m) { second<<<64, 256>>>(o, m); }
+";
+
+#[test]
+fn a_finding_in_a_header_of_device_functions_is_reported_once_at_the_header() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("helpers.cuh"), HELPER_HEADER).expect("write");
+    std::fs::write(dir.path().join("a.cu"), CALLER_A).expect("write");
+    std::fs::write(dir.path().join("b.cu"), CALLER_B).expect("write");
+    let out = cudalens(&["check", ".", "--format", "json"], dir.path());
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let file = |name: &str| {
+        report["files"]
+            .as_array()
+            .and_then(|f| {
+                f.iter()
+                    .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} in {report:#}"))
+    };
+    let diagnostics =
+        |f: &Value| -> Vec<Value> { f["diagnostics"].as_array().cloned().unwrap_or_default() };
+    // The including files: nothing of the header's on their lines.
+    assert_eq!(diagnostics(&file("a.cu")), Vec::<Value>::new());
+    assert_eq!(diagnostics(&file("b.cu")), Vec::<Value>::new());
+    // The header: one finding, at the column read, with both ways in.
+    let header = diagnostics(&file("helpers.cuh"));
+    assert_eq!(header.len(), 1, "{header:#?}");
+    let d = &header[0];
+    assert_eq!(d["code"], "uncoalesced-access");
+    assert_eq!(d["range"]["start"]["line"], 3, "{d:#}");
+    let message = d["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("32 sectors per warp request (ideal 4)"),
+        "{message}"
+    );
+    let related: Vec<(u64, &str)> = d["related"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| {
+            Some((
+                r["range"]["start"]["line"].as_u64()?,
+                r["message"].as_str()?,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        related,
+        [
+            (2, "kernel `first` calls `column` at ./a.cu:4"),
+            (
+                2,
+                "kernel `second` reaches `column` through `twice_column` (call at ./b.cu:5)"
+            ),
+        ],
+        "{d:#}"
+    );
+    // The header's own suppression comments apply to them (and are used).
+    let suppressed = HELPER_HEADER.replace(
+        "  return m[i * 32];",
+        "  // cudalens-ignore[uncoalesced-access]: a column read, once per call\n  return m[i * 32];",
+    );
+    std::fs::write(dir.path().join("helpers.cuh"), suppressed).expect("write");
+    let out = cudalens(&["check", ".", "--format", "json"], dir.path());
+    let quiet: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let quiet_header = quiet["files"]
+        .as_array()
+        .and_then(|f| {
+            f.iter().find(|f| {
+                f["path"]
+                    .as_str()
+                    .is_some_and(|p| p.ends_with("helpers.cuh"))
+            })
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(diagnostics(&quiet_header), Vec::<Value>::new(), "{quiet:#}");
+    std::fs::write(dir.path().join("helpers.cuh"), HELPER_HEADER).expect("write");
+    // Checked alone, the header has no kernel to reach it: silent, as before.
+    let out = cudalens(&["check", "helpers.cuh", "--format", "json"], dir.path());
+    let alone: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(
+        diagnostics(&alone["files"][0]),
+        Vec::<Value>::new(),
+        "{alone:#}"
+    );
+}
+
 /// A kernel file included and launched by another file (Rodinia keeps its
 /// kernels in `*_kernel.cu` files this way).
 const KERNEL_FILE: &str = "__global__ void twice(float* out, const float* in, int n) {

@@ -6,7 +6,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 
-use cudalens_analysis::{AnalysisCache, AnalysisConfig, Diagnostic, FileAnalysis, analyze_cached};
+use cudalens_analysis::{
+    AnalysisCache, AnalysisConfig, Diagnostic, FileAnalysis, Related, analyze_with_findings,
+};
 use cudalens_syntax::model::{LaunchSite, ModelCache, build_model_cached};
 use cudalens_syntax::preprocess::include::{CompileFlags, SourceProvider};
 use cudalens_syntax::{BuildOptions, FileModel, Severity, Span, SyntaxTrees};
@@ -111,6 +113,12 @@ pub fn plan_ahead(
 
 /// Builds the model and analyses it.
 pub fn run(req: Request<'_>) -> Analyzed {
+    run_with_findings(req, &[])
+}
+
+/// [`run`], with the findings other files' analyses made in this file's
+/// functions (see [`findings_into_includes`]) reported among its own.
+pub fn run_with_findings(req: Request<'_>, from_elsewhere: &[Diagnostic]) -> Analyzed {
     let mut flags = req.flags;
     // `__CUDA_ARCH__` is the configured target unless the file's own
     // compile command names one.
@@ -128,7 +136,13 @@ pub fn run(req: Request<'_>) -> Analyzed {
     let caches = req.caches.unwrap_or(&mut scratch);
     let mut model = build_model_cached(req.text, req.tree, &opts, &mut caches.model);
     add_launches_elsewhere(&mut model, req.launches_elsewhere);
-    let analysis = analyze_cached(&model, req.text, req.config, &mut caches.analysis);
+    let analysis = analyze_with_findings(
+        &model,
+        req.text,
+        req.config,
+        &mut caches.analysis,
+        from_elsewhere,
+    );
     Analyzed::new(model, Arc::new(analysis))
 }
 
@@ -196,6 +210,47 @@ pub fn launches_into_includes(
     out
 }
 
+/// The findings this file's kernels made inside functions of the files it
+/// includes, keyed by that file, as that file reports them: at the access,
+/// with how each kernel of this file (`path`, whose text is `text`) reaches
+/// the function as related information at that function's name.
+pub fn findings_into_includes(
+    analysis: &FileAnalysis,
+    text: &str,
+    path: &Path,
+) -> Vec<(std::path::PathBuf, Diagnostic)> {
+    let line = |at: usize| {
+        text.get(..at)
+            .map_or(0, |t| t.bytes().filter(|&b| b == b'\n').count())
+            + 1
+    };
+    let mut out = Vec::new();
+    for f in &analysis.elsewhere {
+        let mut d = f.diagnostic.clone();
+        let notes = f.entries.iter().map(|e| {
+            let at = format!("{}:{}", path.display(), line(e.call.start));
+            let message = match e.via.as_slice() {
+                [] => format!("kernel `{}` calls `{}` at {at}", e.kernel, e.callee),
+                via => format!(
+                    "kernel `{}` reaches `{}` through `{}` (call at {at})",
+                    e.kernel,
+                    e.callee,
+                    via.join("` → `")
+                ),
+            };
+            Related {
+                span: e.anchor,
+                message,
+            }
+        });
+        // The way in first, then the calls made in the header.
+        let inside = std::mem::take(&mut d.related);
+        d.related = notes.chain(inside).collect();
+        out.push((f.file.to_path_buf(), d));
+    }
+    out
+}
+
 /// `sm_90` → 900, `sm_120` → 1200: the value `__CUDA_ARCH__` has.
 fn cuda_arch_value(arch: &str) -> Option<u32> {
     let digits: String = arch.chars().filter(char::is_ascii_digit).collect();
@@ -206,7 +261,16 @@ fn cuda_arch_value(arch: &str) -> Option<u32> {
 /// of taking the process (the editor's server, or a whole `check` run) down.
 /// After a panic the caches may be half-updated, so callers drop them.
 pub fn run_guarded(req: Request<'_>) -> Result<Analyzed, String> {
-    catch_unwind(AssertUnwindSafe(|| run(req))).map_err(|payload| panic_message(&*payload))
+    run_guarded_with_findings(req, &[])
+}
+
+/// [`run_with_findings`], guarded as [`run_guarded`] is.
+pub fn run_guarded_with_findings(
+    req: Request<'_>,
+    from_elsewhere: &[Diagnostic],
+) -> Result<Analyzed, String> {
+    catch_unwind(AssertUnwindSafe(|| run_with_findings(req, from_elsewhere)))
+        .map_err(|payload| panic_message(&*payload))
 }
 
 /// The message of a caught panic.

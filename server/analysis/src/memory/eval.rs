@@ -69,6 +69,14 @@ pub struct AccessEvent {
     pub chain: Vec<(String, Span)>,
     /// See [`PtrVal::record`].
     pub record: u64,
+    /// For an access in a function of another file (a header): that file,
+    /// whose text the spans are in (`None` in this file).
+    pub file: Option<std::sync::Arc<std::path::Path>>,
+    /// For each call of `chain`: whether its callee is defined in `file`.
+    pub chain_in_file: Vec<bool>,
+    /// For an access in another file: the access as written (this file's
+    /// text cannot give it), for messages.
+    pub text: Option<String>,
 }
 
 pub struct Interp<'a> {
@@ -84,11 +92,14 @@ pub struct Interp<'a> {
     inline_depth: usize,
     /// The inlined calls being evaluated (see [`AccessEvent::chain`]).
     calls: Vec<(String, Span)>,
-    /// Inside a function defined in another file (a header): its accesses
-    /// are in that file's text, which this file's spans cannot point at,
-    /// so they are not recorded here.
-    foreign_depth: usize,
+    /// The file of each inlined call's callee (`None`: this file).
+    call_files: Vec<Option<std::sync::Arc<std::path::Path>>>,
+    /// Accesses made in this file's code.
     pub events: Vec<AccessEvent>,
+    /// Accesses made inside functions defined in other files (headers):
+    /// their spans are in that file's text, which this file's spans cannot
+    /// point at, so they are kept apart (see [`AccessEvent::file`]).
+    pub foreign_events: Vec<AccessEvent>,
     /// Result of the innermost inlined device function.
     ret: Option<Val>,
     /// A shared array analysed as if padded by one element in its last dimension.
@@ -121,8 +132,9 @@ impl<'a> Interp<'a> {
             steps: 0,
             inline_depth: 0,
             calls: Vec::new(),
-            foreign_depth: 0,
+            call_files: Vec::new(),
             events: Vec::new(),
+            foreign_events: Vec::new(),
             ret: None,
             pad: None,
             weight: 1.0,
@@ -709,6 +721,11 @@ impl<'a> Interp<'a> {
             ExprKind::Binary(op, a, b) => {
                 let x = self.eval(a, mask);
                 let y = self.eval(b, mask);
+                if *op == BinOp::Div
+                    && let Some(v) = self.bytes_to_elements(&x, &y, b)
+                {
+                    return v;
+                }
                 self.binary(*op, x, y)
             }
             ExprKind::Ternary(c, a, b) => {
@@ -833,6 +850,51 @@ impl<'a> Interp<'a> {
                 }
             }
         }
+    }
+
+    /// `nb1 / sizeof(float)`: a runtime byte count (a name, uniform)
+    /// divided by an element size to count elements. The division is exact
+    /// by the code's own premise (a byte stride of `float` data), which a
+    /// plain `nb1 / 4` does not state: the quotient is a runtime value of
+    /// its own, `nb1 / sizeof(float)`, not an unknown (see
+    /// `report::unknown_stride`).
+    fn bytes_to_elements(&mut self, x: &Val, y: &Val, divisor: &Expr) -> Option<Val> {
+        let sizeof = match &divisor.kind {
+            ExprKind::SizeofType(_) | ExprKind::SizeofExpr(_) => divisor,
+            ExprKind::Cast { expr, .. }
+                if matches!(expr.kind, ExprKind::SizeofType(_) | ExprKind::SizeofExpr(_)) =>
+            {
+                expr
+            }
+            _ => return None,
+        };
+        let (Val::Int(bytes), Val::Int(size)) = (x, y) else {
+            return None;
+        };
+        size.as_const().filter(|&k| k > 1)?;
+        // Exactly one uniform named symbol, coefficient 1: `nb1`.
+        let mut terms = bytes.terms.iter();
+        let (mono, coeff) = terms.next()?;
+        if terms.next().is_some() || mono.len() != 1 || *coeff != super::lanes::Lanes::Same(1) {
+            return None;
+        }
+        let name = self.syms.name(mono[0]).to_string();
+        let named = !name.is_empty()
+            && name
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'.');
+        if !named {
+            return None;
+        }
+        let text = match &sizeof.kind {
+            ExprKind::SizeofType(ty) => format!("sizeof({})", ty.display()),
+            _ => super::render::render_expr(sizeof),
+        };
+        if text.contains('…') {
+            return None;
+        }
+        let quotient = self.syms.named(&format!("{name} / {text}"));
+        Some(Val::Int(Poly::symbol(quotient, self.n)))
     }
 
     fn binary(&mut self, op: BinOp, x: Val, y: Val) -> Val {
@@ -1051,16 +1113,33 @@ impl<'a> Interp<'a> {
             weight_exact: self.weight_exact,
             chain: Vec::new(),
             record,
+            file: None,
+            chain_in_file: Vec::new(),
+            text: self.foreign_text(e),
         });
         uniform
     }
 
-    /// Records an access made here (with the calls that led to it), unless
-    /// it is in a function of another file.
+    /// The access as written, for an access in another file's function.
+    fn foreign_text(&self, e: &Expr) -> Option<String> {
+        let foreign = self.call_files.last().is_some_and(Option::is_some);
+        let text = foreign.then(|| super::render::render_expr(e))?;
+        (!text.contains('…')).then_some(text)
+    }
+
+    /// Records an access (with the calls that led to it): made here, or in
+    /// a function of another file.
     fn record(&mut self, mut ev: AccessEvent) {
-        if self.foreign_depth == 0 {
-            ev.chain = self.calls.clone();
-            self.events.push(ev);
+        ev.chain = self.calls.clone();
+        match self.call_files.last().cloned().flatten() {
+            None => self.events.push(ev),
+            Some(file) => {
+                ev.chain_in_file = (self.call_files.iter())
+                    .map(|f| f.as_ref() == Some(&file))
+                    .collect();
+                ev.file = Some(file);
+                self.foreign_events.push(ev);
+            }
         }
     }
 
@@ -1204,6 +1283,9 @@ impl<'a> Interp<'a> {
                                 weight_exact: self.weight_exact,
                                 chain: Vec::new(),
                                 record: p.record,
+                                file: None,
+                                chain_in_file: Vec::new(),
+                                text: self.foreign_text(first),
                             });
                         }
                     }
@@ -1251,12 +1333,17 @@ impl<'a> Interp<'a> {
     }
 
     fn inline(&mut self, f: &Function, args: Vec<Val>, mask: &[bool], at: Span) -> Val {
-        let foreign = usize::from(!f.in_main_file());
-        self.foreign_depth += foreign;
+        let file = match (&f.file, self.call_files.last()) {
+            (None, _) => None,
+            // The caller's file again: its allocation is shared.
+            (Some(p), Some(Some(caller))) if **caller == **p => Some(caller.clone()),
+            (Some(p), _) => Some(std::sync::Arc::from(p.as_path())),
+        };
+        self.call_files.push(file);
         self.calls.push((f.name.clone(), at));
         let r = self.inline_body(f, args, mask);
         self.calls.pop();
-        self.foreign_depth -= foreign;
+        self.call_files.pop();
         r
     }
 

@@ -11,6 +11,7 @@ pub mod eval;
 pub mod extent;
 pub mod lanes;
 mod pure_map;
+mod render;
 mod report;
 pub mod verdict;
 
@@ -21,7 +22,7 @@ use cudalens_syntax::ir::{Expr, ExprKind};
 use cudalens_syntax::model::Function;
 
 use crate::context::KernelContext;
-use crate::diagnostic::{Diagnostic, Span};
+use crate::diagnostic::Span;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -89,13 +90,14 @@ impl AccessReport {
 }
 
 /// Every global and shared access of `kernel` under each configuration, with
-/// its diagnostics.
+/// its diagnostics, and the findings in functions of other files (headers)
+/// that it reaches.
 pub fn analyze_kernel(
     model: &FileModel,
     source: &str,
     kernel: &Function,
     contexts: &[KernelContext],
-) -> (Vec<AccessReport>, Vec<Diagnostic>) {
+) -> report::Analysis {
     report::analyze(model, source, kernel, contexts)
 }
 

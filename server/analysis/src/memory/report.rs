@@ -15,6 +15,8 @@
 //! interpreter on the changed kernel shows that they remove the cost.
 
 use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
 
 use cudalens_syntax::fingerprint::FastHashMap;
 
@@ -28,6 +30,7 @@ use super::cost::{
 };
 use super::eval::{AccessEvent, Interp};
 use super::lanes::Symbols;
+use super::render::render_expr;
 use super::verdict::{global_severity, shared_severity, waste};
 use super::{AccessKind, AccessReport, MemorySpace};
 use crate::context::KernelContext;
@@ -69,6 +72,12 @@ struct Stats {
     averaged_over_blocks: bool,
     /// The device functions inlined to reach the access (see `AccessEvent::chain`).
     chain: Vec<(String, Span)>,
+    /// See `AccessEvent::chain_in_file`.
+    chain_in_file: Vec<bool>,
+    /// See `AccessEvent::text`.
+    text: Option<String>,
+    /// A field of a struct element (see `PtrVal::record`).
+    record_field: bool,
     block: [u32; 3],
     block_assumed: bool,
     /// Why the block size is assumed (see `KernelContext::unresolved_block_reason`).
@@ -90,17 +99,59 @@ struct Stats {
 
 type Key = (Span, AccessKind);
 
+/// Per-access statistics of one file's accesses, and which record loads
+/// are read whole (see [`records_read_whole`]).
+#[derive(Default)]
+struct Tally {
+    stats: BTreeMap<Key, Stats>,
+    records_whole: BTreeMap<Key, bool>,
+}
+
+impl Tally {
+    fn add(
+        &mut self,
+        events: &[AccessEvent],
+        syms: &Symbols,
+        ctx: &KernelContext,
+        reason: &dyn Fn(&KernelContext) -> String,
+        runtime: &dyn Fn(&str) -> bool,
+    ) {
+        for (ev, whole) in events.iter().zip(records_read_whole(events)) {
+            if let Some(whole) = whole {
+                *self.records_whole.entry((ev.span, ev.kind)).or_insert(true) &= whole;
+            }
+            accumulate(&mut self.stats, ev, syms, ctx, reason);
+            if let Some(s) = self.stats.get_mut(&(ev.span, ev.kind)) {
+                s.unknown_stride |= unknown_stride(ev, syms, runtime);
+                s.runtime_offset |= runtime_offset(ev, syms);
+            }
+        }
+    }
+}
+
+/// The accesses' reports, and their diagnostics; plus the findings inside
+/// functions of other files (headers) that the kernel reaches.
+pub type Analysis = (
+    Vec<AccessReport>,
+    Vec<Diagnostic>,
+    Vec<crate::diagnostic::ElsewhereFinding>,
+);
+
 pub fn analyze(
     model: &FileModel,
     source: &str,
     kernel: &Function,
     contexts: &[KernelContext],
-) -> (Vec<AccessReport>, Vec<Diagnostic>) {
-    let mut stats: BTreeMap<Key, Stats> = BTreeMap::new();
-    // Loads of a struct's field whose warp reads the rest of those structs
-    // (see `records_read_whole`), for every evaluation.
-    let mut records_whole: BTreeMap<Key, bool> = BTreeMap::new();
+) -> Analysis {
+    let mut here = Tally::default();
+    let mut elsewhere: BTreeMap<Arc<Path>, Tally> = BTreeMap::new();
     let file_env = model.const_env();
+    let here_reason = |ctx: &KernelContext| ctx.unresolved_block_reason(source);
+    // A header's finding cannot name this file's lines: it names the kernel.
+    let elsewhere_reason = |ctx: &KernelContext| match ctx.launch {
+        Some(_) => format!("kernel `{}`'s launch sets it at run time", kernel.name),
+        None => format!("no launch of kernel `{}` resolves it", kernel.name),
+    };
     for ctx in contexts {
         let tenv = ctx.env(&file_env);
         let env = kernel.const_env(&tenv);
@@ -108,61 +159,120 @@ pub fn analyze(
         interp.run(kernel);
         let events = std::mem::take(&mut interp.events);
         let runtime = |name: &str| {
+            // A runtime byte count in elements (`Interp::bytes_to_elements`).
+            let name = name
+                .split_once(" / sizeof(")
+                .map_or(name, |(bytes, _)| bytes);
             name.starts_with("blockIdx.")
                 || name.starts_with("gridDim.")
                 || kernel.params.iter().any(|p| p.name == name)
         };
-        for (ev, whole) in events.iter().zip(records_read_whole(&events)) {
-            if let Some(whole) = whole {
-                *records_whole.entry((ev.span, ev.kind)).or_insert(true) &= whole;
+        here.add(&events, &interp.syms, ctx, &here_reason, &runtime);
+        let mut by_file: BTreeMap<Arc<Path>, Vec<AccessEvent>> = BTreeMap::new();
+        for ev in std::mem::take(&mut interp.foreign_events) {
+            if let Some(file) = ev.file.clone() {
+                by_file.entry(file).or_default().push(ev);
             }
-            accumulate(&mut stats, ev, &interp.syms, ctx, source);
-            if let Some(s) = stats.get_mut(&(ev.span, ev.kind)) {
-                s.unknown_stride |= unknown_stride(ev, &interp.syms, &runtime);
-                s.runtime_offset |= runtime_offset(ev, &interp.syms);
-            }
+        }
+        for (file, events) in by_file {
+            let tally = elsewhere.entry(file).or_default();
+            tally.add(&events, &interp.syms, ctx, &elsewhere_reason, &runtime);
         }
     }
     let td = ThreadDependence::of(kernel);
-    let mut reports = Vec::new();
-    let mut diags = Vec::new();
-    let made: Vec<(AccessReport, &Stats)> = stats
-        .iter()
-        .filter(|(_, s)| s.requests > 0.0)
-        .map(|((span, kind), s)| (to_report(kernel, *span, *kind, s), s))
-        .collect();
-    // Arrays the kernel also reads or writes contiguously at a sector
-    // boundary: a neighbour of such an access (a stencil's `j - 1`) touches
-    // the same sectors plus one the next access needs anyway, served by L1.
-    let aligned: HashSet<&str> = made
-        .iter()
-        .filter(|(r, s)| {
-            r.space == MemorySpace::Global
-                && s.unit_stride
-                && s.misalignment == Some(0)
-                && s.min_active_lanes >= 32
-        })
-        .map(|(_, s)| s.root.as_str())
-        .collect();
-    for (report, s) in &made {
-        let neighbour = report.space == MemorySpace::Global
-            && s.unit_stride
-            && s.min_active_lanes >= 32
-            && s.misalignment.is_some_and(|m| m != 0)
-            && aligned.contains(s.root.as_str());
-        let whole_records = records_whole
-            .get(&(report.span, report.kind))
-            .copied()
-            .unwrap_or(false);
-        if !neighbour
-            && !whole_records
-            && let Some(d) = diagnostic(model, source, kernel, contexts, &td, report, s)
-        {
-            diags.push(with_call_chain(d, kernel, &s.chain));
-        }
+    let judge = Judge {
+        model,
+        source,
+        kernel,
+        contexts,
+        td: &td,
+    };
+    let (reports, diags) = judge.findings(&here, None);
+    let diags = diags.into_iter().map(|(d, _)| d).collect();
+    let mut found_elsewhere = Vec::new();
+    for (file, tally) in &elsewhere {
+        let (_, diags) = judge.findings(tally, Some(file));
+        found_elsewhere.extend(diags.into_iter().map(|(diagnostic, entry)| {
+            crate::diagnostic::ElsewhereFinding {
+                file: file.clone(),
+                diagnostic,
+                entries: entry.into_iter().collect(),
+            }
+        }));
     }
-    reports.extend(made.into_iter().map(|(r, _)| r));
-    (reports, diags)
+    (reports, diags, found_elsewhere)
+}
+
+/// What judging an access needs besides its statistics.
+struct Judge<'a> {
+    model: &'a FileModel,
+    source: &'a str,
+    kernel: &'a Function,
+    contexts: &'a [KernelContext<'a>],
+    td: &'a ThreadDependence,
+}
+
+impl Judge<'_> {
+    /// The reports of a file's accesses and the diagnostics of the wasteful
+    /// ones (`elsewhere`: the accesses are in that file, a header).
+    fn findings(
+        &self,
+        tally: &Tally,
+        elsewhere: Option<&Arc<Path>>,
+    ) -> (
+        Vec<AccessReport>,
+        Vec<(Diagnostic, Option<crate::diagnostic::Entry>)>,
+    ) {
+        let kernel = self.kernel;
+        let made: Vec<(AccessReport, &Stats)> = (tally.stats.iter())
+            .filter(|(_, s)| s.requests > 0.0)
+            .map(|((span, kind), s)| (to_report(kernel, *span, *kind, s), s))
+            .collect();
+        // Arrays the kernel also reads or writes contiguously at a sector
+        // boundary: a neighbour of such an access (a stencil's `j - 1`) touches
+        // the same sectors plus one the next access needs anyway, served by L1.
+        let aligned: HashSet<&str> = made
+            .iter()
+            .filter(|(r, s)| {
+                r.space == MemorySpace::Global
+                    && s.unit_stride
+                    && s.misalignment == Some(0)
+                    && s.min_active_lanes >= 32
+            })
+            .map(|(_, s)| s.root.as_str())
+            .collect();
+        let mut diags = Vec::new();
+        for (report, s) in &made {
+            let neighbour = report.space == MemorySpace::Global
+                && s.unit_stride
+                && s.min_active_lanes >= 32
+                && s.misalignment.is_some_and(|m| m != 0)
+                && aligned.contains(s.root.as_str());
+            let whole_records = (tally.records_whole.get(&(report.span, report.kind)))
+                .copied()
+                .unwrap_or(false);
+            if neighbour || whole_records {
+                continue;
+            }
+            if elsewhere.is_some() && !judged_in_a_header(s) {
+                continue;
+            }
+            let made = diagnostic(self, report, s, elsewhere.is_some());
+            if let Some(d) = made {
+                diags.push(match elsewhere {
+                    None => (with_call_chain(d, kernel, &s.chain), None),
+                    Some(file) => {
+                        // Unless the way in is known, the finding is not made.
+                        let Some(entry) = entry_of(self.model, kernel, file, s) else {
+                            continue;
+                        };
+                        (with_call_chain_in_file(d, kernel, s), Some(entry))
+                    }
+                });
+            }
+        }
+        (made.into_iter().map(|(r, _)| r).collect(), diags)
+    }
 }
 
 /// For each event: `None` unless it is a global load of a field of a struct
@@ -263,7 +373,7 @@ fn accumulate(
     ev: &AccessEvent,
     syms: &Symbols,
     ctx: &KernelContext,
-    source: &str,
+    reason: &dyn Fn(&KernelContext) -> String,
 ) {
     let n = ev.active.len();
     let s = stats.entry((ev.span, ev.kind)).or_insert_with(|| Stats {
@@ -276,13 +386,18 @@ fn accumulate(
     s.block = ctx.block;
     s.block_assumed |= ctx.block_source.assumed();
     if ctx.block_source.assumed() && s.block_reason.is_none() {
-        s.block_reason = Some(ctx.unresolved_block_reason(source));
+        s.block_reason = Some(reason(ctx));
     }
     s.evaluations += 1;
     if s.index.is_none() {
         s.index = ev.index.clone();
     }
+    if s.text.is_none() {
+        s.text = ev.text.clone();
+    }
+    s.record_field |= ev.record > 0;
     if s.chain.is_empty() {
+        s.chain_in_file = ev.chain_in_file.clone();
         s.chain = ev.chain.clone();
     }
     // How uniform values can shift the addresses (spans the whole block).
@@ -634,16 +749,14 @@ fn block_note(s: &Stats) -> String {
     }
 }
 
-fn diagnostic(
-    model: &FileModel,
-    source: &str,
-    kernel: &Function,
-    contexts: &[KernelContext],
-    td: &ThreadDependence,
-    r: &AccessReport,
-    s: &Stats,
-) -> Option<Diagnostic> {
-    let access_text = r.span.text(source);
+fn diagnostic(j: &Judge, r: &AccessReport, s: &Stats, elsewhere: bool) -> Option<Diagnostic> {
+    let (model, source, kernel, contexts, td) = (j.model, j.source, j.kernel, j.contexts, j.td);
+    // An access in another file: its text is not in `source`; fixes and
+    // the kernel's variables would be edits and spans in the wrong file.
+    let access_text = match elsewhere {
+        false => r.span.text(source),
+        true => s.text.as_deref().unwrap_or("this access"),
+    };
     if s.unknown_stride {
         // What cannot be known is not claimed (hover still shows the count).
         return None;
@@ -694,7 +807,10 @@ fn diagnostic(
                     s.min_active_lanes
                 ));
             }
-            let carriers = index_carriers(kernel, td, s.index.as_ref());
+            let carriers = match elsewhere {
+                false => index_carriers(kernel, td, s.index.as_ref()),
+                true => Vec::new(),
+            };
             if let Some((_, text)) = carriers.first() {
                 msg.push_str(&format!(" (through {text})"));
             }
@@ -708,6 +824,9 @@ fn diagnostic(
             let mut d = Diagnostic::new(r.span, severity, UNCOALESCED_ACCESS, msg);
             for (span, text) in carriers {
                 d = d.with_related(span, format!("{text} varies with threadIdx"));
+            }
+            if elsewhere {
+                return Some(d);
             }
             if let Some(fix) = swap_mapping_fix(kernel, source, s.index.as_ref()) {
                 d = d.with_fix(fix);
@@ -753,6 +872,9 @@ fn diagnostic(
                 block_note(s)
             );
             let mut d = Diagnostic::new(r.span, severity, BANK_CONFLICT, msg);
+            if elsewhere {
+                return Some(d);
+            }
             if let Some(fix) = pad_fix(model, kernel, contexts, s) {
                 d = d.with_fix(fix);
             }
@@ -780,6 +902,63 @@ fn with_call_chain(mut d: Diagnostic, kernel: &Function, chain: &[(String, Span)
         caller = callee;
     }
     d
+}
+
+/// Whether an access in a function of another file (a header's helper,
+/// shared by every file that includes it) is judged there. Only a waste the
+/// helper's own indexing makes is: not one made under an assumed block (the
+/// caller's launch decides the warps), not a contiguous access's
+/// misalignment or idle lanes (the caller's pointer and condition decide
+/// them: cuda-samples' `bisect_util.cu` reads `g_s[tid - 1]` from a pointer
+/// the host shifted by one element), not a field of a fixed-format record
+/// (ggml's quantised blocks, read whole by the block).
+fn judged_in_a_header(s: &Stats) -> bool {
+    !s.block_assumed && !s.unit_stride && !s.record_field
+}
+
+/// [`with_call_chain`] for a finding in another file: only the calls made
+/// in that file are related information there (the calls into it are the
+/// finding's entries, see [`split_entry`]).
+fn with_call_chain_in_file(mut d: Diagnostic, kernel: &Function, s: &Stats) -> Diagnostic {
+    let calls = s.chain.iter().zip(&s.chain_in_file);
+    let mut caller: Option<&str> = None;
+    for ((callee, at), &callee_in_file) in calls {
+        if let Some(caller) = caller {
+            d = d.with_related(
+                *at,
+                format!(
+                    "`{caller}` calls `{callee}` here (from kernel `{}`)",
+                    kernel.name
+                ),
+            );
+        }
+        caller = callee_in_file.then_some(callee.as_str());
+    }
+    d
+}
+
+/// How `kernel` reaches an access in `file`: its first call on the way (in
+/// this file), the first function of `file` it enters (and that function's
+/// name in `file`), and the functions between.
+fn entry_of(
+    model: &FileModel,
+    kernel: &Function,
+    file: &Path,
+    s: &Stats,
+) -> Option<crate::diagnostic::Entry> {
+    let (_, call) = s.chain.first()?;
+    let i = s.chain_in_file.iter().position(|&b| b)?;
+    let (callee, _) = s.chain.get(i)?;
+    let anchor = (model.functions.iter())
+        .find(|f| f.name == *callee && f.body.is_some() && f.file.as_deref() == Some(file))?
+        .name_span;
+    Some(crate::diagnostic::Entry {
+        kernel: kernel.name.clone(),
+        call: *call,
+        callee: callee.clone(),
+        anchor,
+        via: s.chain[..i].iter().map(|(n, _)| n.clone()).collect(),
+    })
 }
 
 /// Thread-dependent variables used in an index, with their declarations.
@@ -853,109 +1032,6 @@ fn follows_thread_x(e: &Expr, decls: &[&cudalens_syntax::ir::VarDecl], depth: u8
         _ => {}
     });
     found
-}
-
-/// Readable text for an expression (from the IR, so macros appear expanded),
-/// with the brackets its operators' precedence needs.
-fn render_expr(e: &Expr) -> String {
-    render_prec(e, 0)
-}
-
-/// C precedence of a binary operator (higher binds tighter).
-fn binding(op: cudalens_syntax::ir::BinOp) -> u8 {
-    use cudalens_syntax::ir::BinOp::*;
-    match op {
-        Mul | Div | Rem => 10,
-        Add | Sub => 9,
-        Shl | Shr => 8,
-        Lt | Gt | Le | Ge => 7,
-        Eq | Ne => 6,
-        BitAnd => 5,
-        BitXor => 4,
-        BitOr => 3,
-        LogAnd => 2,
-        LogOr => 1,
-    }
-}
-
-/// `e` rendered inside an operator of precedence `outer`: bracketed when it
-/// binds more loosely.
-fn render_prec(e: &Expr, outer: u8) -> String {
-    use cudalens_syntax::ir::UnOp;
-    const POSTFIX: u8 = 12;
-    const PREFIX: u8 = 11;
-    let bracket = |text: String, own: u8| {
-        if own < outer {
-            format!("({text})")
-        } else {
-            text
-        }
-    };
-    match &e.kind {
-        ExprKind::Int {
-            value, unsigned, ..
-        } => cudalens_syntax::ir::int_literal_value(*value, *unsigned).to_string(),
-        ExprKind::Float { value, single } => {
-            let mut t = format!("{value:?}");
-            if *single {
-                t.push('f');
-            }
-            t
-        }
-        ExprKind::Bool(b) => b.to_string(),
-        ExprKind::Ident(n) => n.clone(),
-        ExprKind::Builtin(b, a) => format!("{}.{}", b.name(), a.name()),
-        ExprKind::WarpSize => "warpSize".into(),
-        ExprKind::Binary(op, a, b) => {
-            let own = binding(*op);
-            // Left-associative: a right operand of the same precedence needs brackets.
-            let text = format!(
-                "{}{}{}",
-                render_prec(a, own),
-                op.as_str(),
-                render_prec(b, own + 1)
-            );
-            bracket(text, own)
-        }
-        ExprKind::Unary(op, a) => {
-            let sign = match op {
-                UnOp::Neg => "-",
-                UnOp::Plus => "+",
-                UnOp::Not => "!",
-                UnOp::BitNot => "~",
-                UnOp::Deref => "*",
-                UnOp::AddrOf => "&",
-            };
-            bracket(format!("{sign}{}", render_prec(a, PREFIX)), PREFIX)
-        }
-        ExprKind::Ternary(c, a, b) => bracket(
-            format!(
-                "{} ? {} : {}",
-                render_prec(c, 1),
-                render_prec(a, 0),
-                render_prec(b, 0)
-            ),
-            0,
-        ),
-        ExprKind::Index(a, i) => format!("{}[{}]", render_prec(a, POSTFIX), render_prec(i, 0)),
-        ExprKind::Member { base, field, arrow } => format!(
-            "{}{}{field}",
-            render_prec(base, POSTFIX),
-            if *arrow { "->" } else { "." }
-        ),
-        ExprKind::Call(call) => format!(
-            "{}({})",
-            call.callee,
-            call.args
-                .iter()
-                .map(|a| render_prec(a, 0))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        // The value, not the conversion (`(int)threadIdx.x` reads as `threadIdx.x`).
-        ExprKind::Cast { expr, .. } => render_prec(expr, outer),
-        _ => "…".into(),
-    }
 }
 
 /// Padding the innermost dimension of a 2D shared tile by one element moves

@@ -14,7 +14,9 @@ pub const RULE: Rule = Rule {
     detects: "\
 A block-wide barrier (`__syncthreads()` and its `_count`/`_and`/`_or` forms) inside a
 branch or loop whose condition depends on the thread index, or after an early `return`
-taken by only some threads.",
+taken by only some threads; also a call of a device function that reaches such a
+barrier (in its body or in a function it calls), made under such a condition or after
+such a return.",
     why: "\
 Every thread of the block must reach the same `__syncthreads()`. When some threads
 skip it the behaviour is undefined: the block can hang, or the barrier releases early
@@ -35,7 +37,14 @@ taken: `threadIdx.y >= k` when every launch of the kernel in the file makes
 kernel's `k`, or a template argument equal to the `case` of `switch (k)` the launch
 sits in); a kernel launched nowhere in the file keeps such a condition. Barriers:
 `__syncthreads*`, and `.sync()`/`cg::sync()` of a cooperative-groups thread block or
-grid (a `tiled_partition` tile's `.sync()` is a warp barrier, not reported here).
+grid (a `tiled_partition` tile's `.sync()` is a warp barrier, not reported here),
+also as a handle parameter of a device function; a call of a device function that
+reaches one of these (up to four calls deep) counts as a barrier where it is made, with
+the same uniformity of its condition. Inside the file's device functions a kernel
+calls, a barrier under the function's own thread-dependent condition or after its own
+thread-dependent return is reported too (its parameters count as uniform). Not
+reported: a thread-dependent `if` both of whose branches reach a barrier (every thread
+arrives at one).
 Precision on labelled real code: see `tests/realworld` (issue 18).",
     example: r#"
 __global__ void block_sum(float* out, const float* in) {
@@ -90,9 +99,169 @@ pub(crate) fn after_early_return(at: Span, callee: &str, ret: Span) -> Diagnosti
     .with_related(ret, "the early return")
 }
 
+/// What a call of a function that reaches a barrier says of it.
+fn reaching(b: &crate::groups::BarrierInside) -> String {
+    if b.within == b.function {
+        format!("`{}()` calls {}()", b.function, b.barrier)
+    } else {
+        format!(
+            "`{}()` reaches {}() (in `{}`)",
+            b.function, b.barrier, b.within
+        )
+    }
+}
+
+/// A call of a device function that reaches a barrier, under the
+/// thread-dependent condition at `condition`.
+pub(crate) fn call_under_condition(
+    at: Span,
+    b: &crate::groups::BarrierInside,
+    condition: Span,
+) -> Diagnostic {
+    let d = Diagnostic::new(
+        at,
+        Severity::Warning,
+        CODE,
+        format!("{} inside a condition that depends on threadIdx: threads that skip the call never arrive at that barrier, so the block can deadlock or read stale shared memory", reaching(b)),
+    )
+    .with_related(condition, "the thread-dependent condition");
+    with_barrier(d, b)
+}
+
+/// A call of a device function that reaches a barrier, after the
+/// thread-dependent early return at `ret`.
+pub(crate) fn call_after_early_return(
+    at: Span,
+    b: &crate::groups::BarrierInside,
+    ret: Span,
+) -> Diagnostic {
+    let d = Diagnostic::new(
+        at,
+        Severity::Warning,
+        CODE,
+        format!("{} after a thread-dependent early return: the threads that returned never arrive at that barrier (undefined behaviour; guard the work instead of returning)", reaching(b)),
+    )
+    .with_related(ret, "the early return");
+    with_barrier(d, b)
+}
+
+fn with_barrier(d: Diagnostic, b: &crate::groups::BarrierInside) -> Diagnostic {
+    match b.span {
+        Some(span) => d.with_related(span, format!("the barrier in `{}`", b.within)),
+        None => d,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::fixture::check_diagnostics;
+
+    /// A device function that reaches a barrier is a barrier where it is
+    /// called: under a thread-dependent condition, or after a
+    /// thread-dependent return, some threads never arrive at it.
+    #[test]
+    fn a_barrier_inside_a_called_device_function_is_seen_at_the_call() {
+        check_diagnostics(
+            r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__device__ void stage(float* s, const float* a, int i) {
+    s[threadIdx.x] = a[i];
+    __syncthreads();
+}
+__device__ void wait_all(cg::thread_block block) { block.sync(); }
+__device__ void step(cg::thread_block block) { wait_all(block); }
+__global__ void k(float* a, int n) {
+    __shared__ float s[256];
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        stage(s, a, i);
+      //^^^^^^^^^^^^^^ warning[barrier-in-divergent-code]: `stage()` calls __syncthreads() inside a condition that depends on threadIdx: threads that skip the call never arrive at that barrier, so the block can deadlock or read stale shared memory
+    }
+    cg::thread_block block = cg::this_thread_block();
+    if (threadIdx.x >= n) return;
+    step(block);
+  //^^^^^^^^^^^ warning[barrier-in-divergent-code]: `step()` reaches block.sync() (in `wait_all`) after a thread-dependent early return: the threads that returned never arrive at that barrier (undefined behaviour; guard the work instead of returning)
+    a[i] = s[255 - threadIdx.x];
+}
+"#,
+        );
+    }
+
+    /// Inside a device function the kernel calls, the function's own
+    /// thread-dependent condition makes its barrier divergent; its loops
+    /// over parameters, conditions on the block index and a condition both
+    /// of whose branches reach a barrier do not.
+    #[test]
+    fn a_barrier_under_a_called_functions_own_condition() {
+        check_diagnostics(
+            r#"
+__device__ void tail(float* s) {
+    if (threadIdx.x < 32) {
+        s[threadIdx.x] += s[threadIdx.x + 32];
+        __syncthreads();
+      //^^^^^^^^^^^^^^^ warning[barrier-in-divergent-code]: __syncthreads() inside a condition that depends on threadIdx: threads that skip it never arrive, so the block can deadlock or read stale shared memory
+    }
+}
+__device__ void uniform_steps(float* s, int n) {
+    for (int i = 0; i < n; ++i) {
+        s[threadIdx.x] += 1.0f;
+        __syncthreads();
+    }
+    if (blockIdx.x == 0) {
+        __syncthreads();
+    }
+    // Both branches arrive at a barrier: every thread arrives once.
+    if (threadIdx.x / 32 == 0) {
+        s[threadIdx.x] *= 2.0f;
+        __syncthreads();
+    } else {
+        __syncthreads();
+    }
+}
+__global__ void k(float* a, int n) {
+    __shared__ float s[256];
+    s[threadIdx.x] = a[threadIdx.x];
+    __syncthreads();
+    tail(s);
+    uniform_steps(s, n);
+    a[threadIdx.x] = s[threadIdx.x];
+}
+"#,
+        );
+    }
+
+    /// Calls of such a function under block-uniform conditions (the block
+    /// index, a kernel parameter, a loop whose trip count is the same for
+    /// every thread) and calls of functions without a barrier are fine.
+    #[test]
+    fn a_called_barrier_under_uniform_conditions_is_silent() {
+        check_diagnostics(
+            r#"
+__device__ void stage(float* s, const float* a, int i) {
+    s[threadIdx.x] = a[i];
+    __syncthreads();
+}
+__device__ float twice(float x) { return 2.0f * x; }
+__global__ void k(float* a, int n, int rounds) {
+    __shared__ float s[256];
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (blockIdx.x < n) {
+        stage(s, a, i);
+    }
+    if (rounds > 2) {
+        stage(s, a, i);
+    }
+    for (int r = threadIdx.x; r < rounds + threadIdx.x; r += 1) {
+        stage(s, a, i);
+    }
+    if (i < n) {
+        a[i] = twice(s[255 - threadIdx.x]);
+    }
+}
+"#,
+        );
+    }
 
     #[test]
     fn an_early_return_makes_the_rest_divergent() {

@@ -29,7 +29,9 @@ index; a read is reported once, when some write since the last barrier may have 
 another thread's data in its slot. Loops are walked twice to catch races between the
 iterations of the loop (a read before the loop does not count). Barriers are
 `__syncthreads*` and the `.sync()`/`cg::sync()` of a cooperative-groups thread block
-or grid. Not a race: a thread's own slot `s[i]`, group `s[K * i + c]` (constant `c`
+or grid, and a call of a device function that reaches one. Shared accesses made inside
+called device functions are not seen yet (a race through them is missed, never
+invented). Not a race: a thread's own slot `s[i]`, group `s[K * i + c]` (constant `c`
 within `K`), row `s[i][*]` or column `s[*][i]` with `i` thread-dependent (a local's
 last assignment counts: `c = threadIdx.x`); index ranges that cannot meet (`s[j]` for
 `j < i` against `s[threadIdx.x]` under `threadIdx.x > i`, the halves `s[k]` and
@@ -138,6 +140,30 @@ __global__ void k(float* a) {
     s[block.thread_rank()] = 2.0f * a[threadIdx.x];
     block.sync();
     a[threadIdx.x] += s[(threadIdx.x + 1) % 256];
+}
+"#,
+        );
+    }
+
+    /// A barrier inside a called device function separates the writes
+    /// before the call from the reads after it; a called function without
+    /// one does not.
+    #[test]
+    fn a_barrier_inside_a_called_function_separates_writes_and_reads() {
+        check_diagnostics(
+            r#"
+__device__ void wait_for_block() { __syncthreads(); }
+__device__ void nothing() {}
+__global__ void k(float* a) {
+    __shared__ float s[256];
+    s[threadIdx.x] = a[threadIdx.x];
+    wait_for_block();
+    a[threadIdx.x] = s[255 - threadIdx.x];
+    wait_for_block();
+    s[threadIdx.x] = 2.0f * a[threadIdx.x];
+    nothing();
+    a[threadIdx.x] += s[255 - threadIdx.x];
+    //                ^^^^^^^^^^^^^^^^^^^^ warning[missing-syncthreads]: `s` is read here after other threads wrote it with no __syncthreads() in between: this read can see stale data (insert __syncthreads() between the write and the read)
 }
 "#,
         );

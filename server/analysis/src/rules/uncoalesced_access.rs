@@ -52,7 +52,14 @@ in its sector cannot be known.
 A runtime part of an address (a row pitch, an offset from a parameter) is counted as
 a whole number of sectors (`cudaMalloc` aligns to 256 bytes); when that matters the
 message says so and gives the average over all alignments. A stride only known at run
-time is assumed large and said as \"up to\".",
+time is assumed large and said as \"up to\"; so is a runtime byte count divided by an
+element size (`nb1 / sizeof(float)`: a byte stride in elements, exact by the code's
+own premise), while `nb1 / 4` stays unknown.
+An access inside a function of an included header is reported at the header, once,
+with how each kernel reaches it, when `check` analyses both the header and a file
+whose kernel calls the function. There only the helper's own indexing is judged: not
+under an assumed block, not a contiguous access's misalignment or idle lanes (the
+caller's pointer and condition set those), not a field of a fixed-format record.",
     example: r#"
 __global__ void copy_2d(float* out, const float* in) {
     int row = blockIdx.x * blockDim.x + threadIdx.x;
@@ -310,6 +317,30 @@ void launch(float* b, const float* a) {
         );
     }
 
+    #[test]
+    fn a_byte_stride_divided_by_the_element_size_is_a_runtime_stride() {
+        // `nb / sizeof(float)` turns a byte stride into elements (exact by the
+        // code's premise): a runtime stride like `nb` itself, judged as one.
+        // `nb / 4` states no such premise (nor does a quotient of anything
+        // but a name): unknown, silent.
+        check_diagnostics(
+            r#"
+__global__ void rows(float* out, const float* in, int nb, int n) {
+    int t = threadIdx.x;
+    const int stride = nb / sizeof(float);
+    out[t] = in[t * stride];
+           //^^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: up to 32 sectors per warp request (ideal 4) — adjacent threads are nb / sizeof(float) floats apart (through t = threadIdx.x)
+    out[t + 256] = in[t * (nb / 4)];
+    out[t + 512] = in[t * ((nb + n) / sizeof(float))];
+}
+
+void launch(float* out, const float* in, int nb, int n) {
+    rows<<<1, 256>>>(out, in, nb, n);
+}
+"#,
+        );
+    }
+
     /// A finding inside a device function is made at the access, once for
     /// every kernel that reaches it, with each kernel's calls as related
     /// information; an access in a function of an included file is never
@@ -364,6 +395,29 @@ void run(float* o, const float* i) { k1<<<264, 256>>>(o, i); k2<<<264, 256>>>(o,
                 ("at(in, i)", "`via` calls `at` here (from kernel `k1`)"),
                 ("at(in, i)", "kernel `k2` calls `at` here"),
             ]
+        );
+        // The included file's access is a finding of that file, at the
+        // access in its text, with how `k1` reaches it.
+        let there: Vec<_> = analysis.elsewhere.iter().collect();
+        assert_eq!(there.len(), 1, "{there:#?}");
+        let f = there[0];
+        assert_eq!(&*f.file, std::path::Path::new("/project/far.cuh"));
+        assert_eq!(f.diagnostic.code, super::CODE);
+        assert_eq!(f.diagnostic.span.text(header), "in[i * 32]");
+        assert!(f.diagnostic.fixes.is_empty());
+        let at = |text: &str, what: &str| {
+            let start = text.find(what).expect("in the text");
+            crate::Span::new(start, start + what.len())
+        };
+        assert_eq!(
+            f.entries,
+            [crate::Entry {
+                kernel: "k1".into(),
+                call: at(main, "far(in, i)"),
+                callee: "far".into(),
+                anchor: at(header, "far"),
+                via: vec![],
+            }]
         );
     }
 

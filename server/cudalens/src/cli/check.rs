@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cudalens_analysis::{AnalysisConfig, FileAnalysis, RULES, rule_exists};
+use cudalens_analysis::{AnalysisConfig, Diagnostic, FileAnalysis, RULES, rule_exists};
 use cudalens_ide::settings::NvccSetting;
 use cudalens_occupancy::Arch;
 use cudalens_syntax::Severity;
@@ -346,7 +346,9 @@ pub fn run(args: Args) -> ExitCode {
         },
     };
     let mut outcomes = analyse_all(&paths, &ctx);
-    reanalyse_launched_elsewhere(&paths, &mut outcomes, &ctx);
+    let launched = launches_by_file(&outcomes);
+    reanalyse_launched_elsewhere(&paths, &mut outcomes, &ctx, &launched);
+    report_findings_in_includes(&paths, &mut outcomes, &ctx, &launched);
     progress.finish();
     ctx.nvcc.summarise();
     if args.timings {
@@ -393,9 +395,35 @@ fn jobs(args: &Args, count: usize) -> usize {
         .clamp(1, count.max(1))
 }
 
-/// Launches a file makes of kernels defined in the files it includes, by
-/// the defining file.
-type LaunchesInto = Vec<(PathBuf, Arc<LaunchSite>)>;
+/// What a file's analysis found for the files it includes, by file: the
+/// launches it makes of their kernels, and the findings its kernels made
+/// inside their functions.
+#[derive(Default)]
+struct LaunchesInto {
+    launches: Vec<(PathBuf, Arc<LaunchSite>)>,
+    findings: Vec<(PathBuf, Diagnostic)>,
+}
+
+/// The launches each file's kernels get from the files that include it, by
+/// canonical path.
+type LaunchedFrom = HashMap<PathBuf, Vec<Arc<LaunchSite>>>;
+
+fn canonical(p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+fn launches_by_file(outcomes: &[(Outcome, Duration, LaunchesInto)]) -> LaunchedFrom {
+    let mut by_file: LaunchedFrom = HashMap::new();
+    for (_, _, into) in outcomes {
+        for (file, launch) in &into.launches {
+            by_file
+                .entry(canonical(file))
+                .or_default()
+                .push(launch.clone());
+        }
+    }
+    by_file
+}
 
 /// Analyses every file on `jobs` threads; results (with the time each file
 /// took, and the launches it makes of its includes' kernels) come back in
@@ -407,7 +435,8 @@ fn analyse_all(
     let jobs = jobs(ctx.args, sources.len());
     cudalens_analysis::parallel::map_in_order(sources.len(), jobs, |i| {
         ctx.progress.current(&sources[i].path.display().to_string());
-        let (outcome, took, into) = analyse_guarded(&sources[i], ctx.rules[i].as_deref(), ctx, &[]);
+        let (outcome, took, into) =
+            analyse_guarded(&sources[i], ctx.rules[i].as_deref(), ctx, &[], &[]);
         ctx.progress.done_one();
         (outcome, took, into)
     })
@@ -420,14 +449,15 @@ fn analyse_guarded(
     rules: Option<&RuleConfig>,
     ctx: &Context<'_>,
     elsewhere: &[Arc<LaunchSite>],
+    findings: &[Diagnostic],
 ) -> (Outcome, Duration, LaunchesInto) {
     let started = Instant::now();
     let (outcome, into) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        analyse_one(source, rules, ctx, elsewhere)
+        analyse_one(source, rules, ctx, elsewhere, findings)
     }))
     .unwrap_or_else(|payload| {
         let reason = internal_error(&pipeline::panic_message(&*payload));
-        (Outcome::Failed { reason }, Vec::new())
+        (Outcome::Failed { reason }, LaunchesInto::default())
     });
     (outcome, started.elapsed(), into)
 }
@@ -441,35 +471,83 @@ fn reanalyse_launched_elsewhere(
     sources: &[files::Source],
     outcomes: &mut [(Outcome, Duration, LaunchesInto)],
     ctx: &Context<'_>,
+    launched: &LaunchedFrom,
 ) {
-    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
-    let mut by_file: HashMap<PathBuf, Vec<Arc<LaunchSite>>> = HashMap::new();
+    if launched.is_empty() {
+        return;
+    }
+    let todo: Vec<Again> = sources
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| matches!(outcomes[*i].0, Outcome::Analysed(_)))
+        .filter_map(|(i, s)| Some((i, launched.get(&canonical(&s.path))?.as_slice(), &[][..])))
+        .collect();
+    analyse_again(sources, outcomes, ctx, &todo);
+}
+
+/// A finding inside a header's function that a kernel of another checked
+/// file reaches (llm.c's `llmc/cuda_common.cuh` helpers, called from the
+/// kernels of `llmc/*.cuh`) is reported once, at the header, however many
+/// files reach it: the header is analysed again with those findings among
+/// its own (its suppressions and rule settings apply to them). A header
+/// that is not among the checked files gets none.
+fn report_findings_in_includes(
+    sources: &[files::Source],
+    outcomes: &mut [(Outcome, Duration, LaunchesInto)],
+    ctx: &Context<'_>,
+    launched: &LaunchedFrom,
+) {
+    let mut by_file: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
     for (_, _, into) in outcomes.iter() {
-        for (file, launch) in into {
-            by_file
-                .entry(canonical(file))
-                .or_default()
-                .push(launch.clone());
+        for (file, d) in &into.findings {
+            by_file.entry(canonical(file)).or_default().push(d.clone());
         }
     }
     if by_file.is_empty() {
         return;
     }
-    let todo: Vec<(usize, Vec<Arc<LaunchSite>>)> = sources
+    let todo: Vec<Again> = sources
         .iter()
         .enumerate()
         .filter(|(i, _)| matches!(outcomes[*i].0, Outcome::Analysed(_)))
-        .filter_map(|(i, s)| Some((i, by_file.remove(&canonical(&s.path))?)))
+        .filter_map(|(i, s)| {
+            let key = canonical(&s.path);
+            let findings = by_file.get(&key)?;
+            let launches = launched.get(&key).map_or(&[][..], Vec::as_slice);
+            Some((i, launches, findings.as_slice()))
+        })
         .collect();
+    analyse_again(sources, outcomes, ctx, &todo);
+}
+
+/// A file to analyse again: its index, with the launches and the findings
+/// other files make in it.
+type Again<'a> = (usize, &'a [Arc<LaunchSite>], &'a [Diagnostic]);
+
+/// Analyses the files of `todo` again, each with its launches and findings
+/// from other files; their new results replace the first ones.
+fn analyse_again(
+    sources: &[files::Source],
+    outcomes: &mut [(Outcome, Duration, LaunchesInto)],
+    ctx: &Context<'_>,
+    todo: &[Again],
+) {
     let again =
         cudalens_analysis::parallel::map_in_order(todo.len(), jobs(ctx.args, todo.len()), |t| {
-            let (i, launches) = &todo[t];
-            analyse_guarded(&sources[*i], ctx.rules[*i].as_deref(), ctx, launches)
+            let (i, launches, findings) = todo[t];
+            analyse_guarded(
+                &sources[i],
+                ctx.rules[i].as_deref(),
+                ctx,
+                launches,
+                findings,
+            )
         });
-    for ((i, _), (outcome, took, _)) in todo.iter().zip(again) {
+    for ((i, _, _), (outcome, took, into)) in todo.iter().zip(again) {
         let slot = &mut outcomes[*i];
         slot.0 = outcome;
         slot.1 += took;
+        slot.2 = into;
     }
 }
 
@@ -499,14 +577,19 @@ fn analyse_one(
     rules: Option<&RuleConfig>,
     ctx: &Context<'_>,
     elsewhere: &[Arc<LaunchSite>],
+    findings_elsewhere: &[Diagnostic],
 ) -> (Outcome, LaunchesInto) {
     let path = source.path.as_path();
     let args = ctx.args;
     let max_bytes = args.max_file_size_mb.saturating_mul(1024 * 1024);
     let text = match files::read_source(path, max_bytes) {
         Ok(text) => text,
-        Err(Unread::Skipped(reason)) => return (Outcome::Skipped { reason }, Vec::new()),
-        Err(Unread::Failed(reason)) => return (Outcome::Failed { reason }, Vec::new()),
+        Err(Unread::Skipped(reason)) => {
+            return (Outcome::Skipped { reason }, LaunchesInto::default());
+        }
+        Err(Unread::Failed(reason)) => {
+            return (Outcome::Failed { reason }, LaunchesInto::default());
+        }
     };
     if std::env::var_os(INJECT_PANIC_ENV).is_some_and(|name| path.file_name() == Some(&name)) {
         panic!("{INJECT_PANIC_ENV} names this file");
@@ -529,16 +612,19 @@ fn analyse_one(
     };
     let flags = ctx.flags.for_file(path);
     let mut analyse = |config: &AnalysisConfig| {
-        pipeline::run_guarded(pipeline::Request {
-            text: &text,
-            tree: tree.as_ref(),
-            path: Some(path),
-            flags: flags.clone(),
-            provider: &FsProvider,
-            config,
-            caches: Some(&mut caches),
-            launches_elsewhere: elsewhere,
-        })
+        pipeline::run_guarded_with_findings(
+            pipeline::Request {
+                text: &text,
+                tree: tree.as_ref(),
+                path: Some(path),
+                flags: flags.clone(),
+                provider: &FsProvider,
+                config,
+                caches: Some(&mut caches),
+                launches_elsewhere: elsewhere,
+            },
+            findings_elsewhere,
+        )
     };
     let mut analyzed = analyse(config);
     // With nvcc, the file is analysed again with its real register counts
@@ -555,13 +641,16 @@ fn analyse_one(
         Ok(a) => a,
         Err(panic) => {
             let reason = internal_error(&panic);
-            return (Outcome::Failed { reason }, Vec::new());
+            return (Outcome::Failed { reason }, LaunchesInto::default());
         }
     };
     if source.only_if_cuda && !analyzed.model.has_cuda_code() {
-        return (Outcome::NotCuda, Vec::new());
+        return (Outcome::NotCuda, LaunchesInto::default());
     }
-    let into = pipeline::launches_into_includes(&analyzed.model, &text, path);
+    let into = LaunchesInto {
+        launches: pipeline::launches_into_includes(&analyzed.model, &text, path),
+        findings: pipeline::findings_into_includes(&analyzed.analysis, &text, path),
+    };
     let index = LineIndex::new(&text);
     let mut found = Vec::new();
     let mut baseline_used = Vec::new();
