@@ -130,8 +130,12 @@ pub fn contexts_for<'m>(
     for &launch in launches {
         let (template_values, template_types) =
             bind_templates(kernel, &launch.template_args, &file_env);
-        let (block, source) = match launch.block_dims.resolved() {
-            Some([x, y, z]) if x > 0 && y > 0 && z > 0 => (
+        let resolved = launch
+            .block_dims
+            .resolved()
+            .filter(|&[x, y, z]| x > 0 && y > 0 && z > 0);
+        let (block, source) = match resolved {
+            Some([x, y, z]) => (
                 [clamp_u32(x), clamp_u32(y), clamp_u32(z)],
                 if launch.block.as_ref().is_some_and(|b| {
                     b.as_ident()
@@ -157,11 +161,17 @@ pub fn contexts_for<'m>(
             launch: Some(launch),
             template_values,
             template_types,
-            param_values: launch_arguments(model, kernel, launch),
+            param_values: constant_arguments(kernel, launch),
             block_values,
             param_hosts,
         };
-        out.push(ctx);
+        out.extend(with_host_values(
+            model,
+            kernel,
+            launch,
+            ctx,
+            resolved.is_none(),
+        ));
     }
     if out.is_empty() {
         let (template_values, template_types) = bind_templates(kernel, &[], &file_env);
@@ -309,39 +319,68 @@ fn constant_arguments(kernel: &Function, launch: &LaunchSite) -> HashMap<String,
         .collect()
 }
 
-/// The launch's constant scalar arguments, and those the host code gives
-/// through the launching function's callers (llm.c's `main` sets `int T =
-/// 1024;` and passes it down to the function that launches): only values
-/// the host code fixes, never one that rests on an assumption (a loop's
-/// first iteration, the first of several calls).
-fn launch_arguments(
-    model: &FileModel,
+/// `ctx` with what the host code fixes through the launching function's
+/// callers (llm.c's `main` sets `int T = 1024;` and passes it down): scalar
+/// arguments, and, when the launch's block is not a constant here, the
+/// block — one configuration per value when the program launches in a loop
+/// over a constant array (`block_sizes[j]`: llm.c's dev programs run every
+/// kernel at 32, 64, … threads). Only values that rest on no assumption (a
+/// loop's first iteration, the first of several calls) are used.
+fn with_host_values<'m>(
+    model: &'m FileModel,
     kernel: &Function,
-    launch: &LaunchSite,
-) -> HashMap<String, i128> {
-    let mut values = constant_arguments(kernel, launch);
-    let unresolved = kernel
+    launch: &'m LaunchSite,
+    ctx: KernelContext<'m>,
+    block_unresolved: bool,
+) -> Vec<KernelContext<'m>> {
+    let scalars_unresolved = kernel
         .params
         .iter()
-        .any(|p| p.ty.pointer == 0 && !values.contains_key(&p.name));
-    if !unresolved || !launch.is_local() {
-        return values;
+        .any(|p| p.ty.pointer == 0 && !ctx.param_values.contains_key(&p.name));
+    if !launch.is_local() || !(scalars_unresolved || block_unresolved) {
+        return vec![ctx];
     }
     let sites = crate::host_launch::launch_sites(model, &kernel.name);
     let Some(which) = sites.iter().position(|l| std::ptr::eq(*l, launch)) else {
-        return values;
+        return vec![ctx];
     };
-    let Some(host) = crate::host_launch::resolve(model, "", &kernel.name, which) else {
-        return values;
+    let mut hosts = crate::host_launch::resolve_each(model, "", &kernel.name, which);
+    // One configuration per value of the loop only when each value gives
+    // the launch its block; otherwise the loop's values are an assumption.
+    let block_known = |h: &crate::host_launch::HostLaunch| {
+        h.block.value.is_some() && h.block.unresolved.is_none() && h.block.assumptions.is_empty()
     };
-    for s in host.scalars {
-        if let (Some(crate::host_launch::Num::Int(v)), None, true) =
-            (s.value, &s.unresolved, s.assumptions.is_empty())
-        {
-            values.entry(s.param).or_insert(v);
-        }
+    if hosts.len() > 1 && !(block_unresolved && hosts.iter().all(block_known)) {
+        hosts = crate::host_launch::resolve(model, "", &kernel.name, which)
+            .into_iter()
+            .collect();
     }
-    values
+    let mut out = Vec::new();
+    for host in &hosts {
+        let mut c = ctx.clone();
+        for s in &host.scalars {
+            if let (Some(crate::host_launch::Num::Int(v)), None, true) =
+                (s.value, &s.unresolved, s.assumptions.is_empty())
+            {
+                c.param_values.entry(s.param.clone()).or_insert(v);
+            }
+        }
+        if block_unresolved
+            && let (Some(b), None, true) = (
+                host.block.value,
+                &host.block.unresolved,
+                host.block.assumptions.is_empty(),
+            )
+        {
+            c.block = b;
+            c.block_source = BlockSource::Launch;
+        }
+        out.push(c);
+    }
+    if out.is_empty() {
+        out.push(ctx);
+    }
+    out
 }
 
 fn clamp_u32(v: i64) -> u32 {

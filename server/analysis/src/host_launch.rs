@@ -231,6 +231,37 @@ pub fn launch_sites<'m>(model: &'m FileModel, kernel: &str) -> Vec<&'m LaunchSit
 /// the host code. `text` is the analysed file's text. `None` when the
 /// kernel has no such launch.
 pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Option<HostLaunch> {
+    resolve_choice(model, text, kernel, which, None).map(|(launch, _)| launch)
+}
+
+/// Most values a host loop over a constant array is followed through.
+const MAX_CHOICES: usize = 16;
+
+/// Launch `which` once for each value of the constant array a host loop
+/// runs over (llm.c's `int block_sizes[] = {32, 64, 128, 256, 512}; for (j
+/// …) { int block_size = block_sizes[j]; … }`), each without that loop's
+/// assumption; [`resolve`]'s one launch when there is no such loop.
+pub fn resolve_each(model: &FileModel, text: &str, kernel: &str, which: usize) -> Vec<HostLaunch> {
+    let Some((first, choices)) = resolve_choice(model, text, kernel, which, None) else {
+        return Vec::new();
+    };
+    if !(2..=MAX_CHOICES).contains(&choices) {
+        return vec![first];
+    }
+    (0..choices)
+        .filter_map(|k| resolve_choice(model, text, kernel, which, Some(k)).map(|(l, _)| l))
+        .collect()
+}
+
+/// [`resolve`] with element `choice` of a loop over a constant array (the
+/// first, as an assumption, when `None`), and how many elements it has.
+fn resolve_choice(
+    model: &FileModel,
+    text: &str,
+    kernel: &str,
+    which: usize,
+    choice: Option<usize>,
+) -> Option<(HostLaunch, usize)> {
     let sites = launch_sites(model, kernel);
     let site = *sites.get(which)?;
     let k = model.function(kernel);
@@ -239,6 +270,8 @@ pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Opt
         model,
         text,
         env: &file_env,
+        choice,
+        choices: std::cell::Cell::new(0),
     };
     let line = line_of(text, site.span.start);
     let mut launch = HostLaunch {
@@ -276,7 +309,7 @@ pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Opt
                 assumptions: Vec::new(),
             });
         }
-        return Some(launch);
+        return Some((launch, ev.choices.get()));
     }
     let Some(caller) = model.functions.iter().map(|f| &**f).find(|f| {
         f.name == site.caller
@@ -288,7 +321,7 @@ pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Opt
         let why = format!("the body of {} is not in this file", site.caller);
         launch.grid = HostDims::unresolved(&why);
         launch.block = HostDims::unresolved(&why);
-        return Some(launch);
+        return Some((launch, ev.choices.get()));
     };
     let at = Place {
         function: caller,
@@ -321,7 +354,7 @@ pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Opt
             assumptions: trace.assumptions,
         });
     }
-    Some(launch)
+    Some((launch, ev.choices.get()))
 }
 
 /// A value converted to a variable's or parameter's type (an integer one
@@ -451,6 +484,11 @@ struct Evaluator<'m> {
     model: &'m FileModel,
     text: &'m str,
     env: &'m ConstEnv<'m>,
+    /// Which element of a loop over a constant array to follow (`None`:
+    /// the first, as an assumption).
+    choice: Option<usize>,
+    /// How many elements such an array had (0: none was met).
+    choices: std::cell::Cell<usize>,
 }
 
 impl<'m> Evaluator<'m> {
@@ -793,11 +831,74 @@ impl<'m> Evaluator<'m> {
                 Some(last) => self.eval(last, at, trace, d),
                 None => Err("empty expression".into()),
             },
+            Index(base, index) => self.array_element(e, base, index, at, trace, d),
             _ => Err(format!(
                 "`{}` is not evaluated on the host",
                 self.written(e)
             )),
         }
+    }
+
+    /// `sizes[j]` of a local array with a constant initialiser: at a
+    /// constant index, that element; at the induction variable of a loop
+    /// from 0 around `at`, the element [`Self::choice`] picks (each run of
+    /// [`resolve_each`] one), else the first, as an assumption.
+    fn array_element(
+        &self,
+        e: &Expr,
+        base: &Expr,
+        index: &Expr,
+        at: Place<'m>,
+        trace: &mut Trace,
+        d: u8,
+    ) -> Eval<Num> {
+        let not = || format!("`{}` is not evaluated on the host", self.written(e));
+        let name = base.as_ident().ok_or_else(not)?;
+        let decl = self
+            .decl_before(at.function, name, at.at)
+            .filter(|decl| decl.dims.len() == 1 && decl.ty.pointer == 0)
+            .ok_or_else(not)?;
+        let Some(Expr {
+            kind: ExprKind::InitList(items),
+            ..
+        }) = &decl.init
+        else {
+            return Err(not());
+        };
+        if at.function.reassigned_vars().contains(name) {
+            return Err(format!("`{name}` is written after its initialiser"));
+        }
+        let loop_index = index.as_ident().and_then(|j| {
+            let (first, line) = self.loop_start(at.function, j, at.at)?;
+            let start = self.eval(first, at, &mut Trace::default(), d).ok()?;
+            (start == Num::Int(0)).then_some((j, line))
+        });
+        let k = match loop_index {
+            Some((j, line)) => {
+                self.choices.set(self.choices.get().max(items.len()));
+                let k = self.choice.unwrap_or(0);
+                let item = items.get(k).ok_or_else(not)?;
+                let v = self.eval(item, at, trace, d)?;
+                match self.choice {
+                    Some(_) => trace.step(format!(
+                        "{name}[{j}] = {v}: value {} of the {} the loop at line {line} runs over",
+                        k + 1,
+                        items.len()
+                    )),
+                    None => trace.assume(format!(
+                        "`{name}[{j}]` runs over the {} values of `{name}` in the loop at line {line}: the first, {v}, is used",
+                        items.len()
+                    )),
+                }
+                return Ok(v);
+            }
+            None => self.eval(index, at, trace, d)?.to_int().ok_or_else(not)?,
+        };
+        let item = usize::try_from(k)
+            .ok()
+            .and_then(|k| items.get(k))
+            .ok_or_else(not)?;
+        self.eval(item, at, trace, d)
     }
 
     fn ident(

@@ -149,3 +149,32 @@ fn every_launch_in_the_corpus_resolves_without_panicking() {
     }
     assert!(launches_seen > 10, "{launches_seen}");
 }
+
+#[test]
+fn a_loop_over_a_constant_array_gives_one_launch_per_value() {
+    let (text, model, _) = common::analyze_file(&common::corpus("host_launch/block_sweep.cu"));
+    // bench follows the first value and says so.
+    let first = host_launch::resolve(&model, &text, "scale", 0).expect("launch");
+    assert_eq!(first.block.value, Some([32, 1, 1]));
+    assert!(
+        first
+            .assumptions()
+            .iter()
+            .any(|a| a.contains("runs over the 3 values of `block_sizes`")),
+        "{:?}",
+        first.assumptions()
+    );
+    // The analysis takes each value, with no assumption left.
+    let each = host_launch::resolve_each(&model, &text, "scale", 0);
+    let blocks: Vec<_> = each.iter().map(|l| l.block.value).collect();
+    assert_eq!(
+        blocks,
+        [Some([32, 1, 1]), Some([128, 1, 1]), Some([512, 1, 1])]
+    );
+    let grids: Vec<_> = each.iter().map(|l| l.grid.value).collect();
+    assert_eq!(
+        grids,
+        [Some([128, 1, 1]), Some([32, 1, 1]), Some([8, 1, 1])]
+    );
+    assert!(each.iter().all(|l| l.block.assumptions.is_empty()));
+}

@@ -533,3 +533,38 @@ void run(float* o, const float* i, int d) {
         "{known}"
     );
 }
+
+/// llm.c's dev programs launch each kernel in a loop over a constant array
+/// of block sizes: the kernel is analysed at each of them, as ncu measures
+/// it, instead of at an assumed block.
+#[test]
+fn a_kernel_launched_in_a_loop_over_block_sizes_gets_each_block() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/corpus/host_launch/block_sweep.cu"),
+    )
+    .expect("corpus file");
+    std::fs::write(dir.path().join("sweep.cu"), src).expect("write");
+    let out = cudalens(
+        &["check", "--format", "json", "--nvcc", "off", "sweep.cu"],
+        dir.path(),
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let kernel = &report["files"][0]["kernels"][0];
+    assert_eq!(kernel["block_source"], "launch", "{kernel}");
+    let blocks: Vec<&Value> = kernel["launches"]
+        .as_array()
+        .expect("launches")
+        .iter()
+        .map(|l| &l["block"])
+        .collect();
+    assert_eq!(
+        blocks,
+        [
+            &serde_json::json!([32, 1, 1]),
+            &serde_json::json!([128, 1, 1]),
+            &serde_json::json!([512, 1, 1])
+        ]
+    );
+}
