@@ -3,6 +3,7 @@
 the one ncu measures? Reads what `device_truth.sh` brought back (untarred):
 
     python3 tests/realworld/occupancy_vs_ncu.py TRUTH_DIR [--rows]
+        [--check DIR --cudalens BIN]
 
 Truth: every kernel launch ncu profiled (PolyBench-ACC programs: the first
 launch of each kernel, `polybench/<program>.csv`; llm.c dev/cuda programs:
@@ -25,6 +26,12 @@ Counted per ncu launch:
 - assumed: the block size is a run-time value (or the launch is in code
   cudalens does not see), so cudalens says the number is an assumption;
 - without nvcc: the estimate's occupancy range contains ncu's.
+
+With `--check DIR` (`<project>.nvcc.json` from another cudalens build, run
+here without nvcc), the launches (blocks, what is resolved) come from that
+build and the registers from the device run's nvcc counts: the occupancy
+that build states with nvcc is recomputed by `cudalens occupancy` (the same
+calculator) from nvcc's registers and static shared memory.
 """
 import argparse
 import csv
@@ -33,6 +40,7 @@ import io
 import json
 import os
 import re
+import subprocess
 
 
 def ncu_launches(path):
@@ -87,6 +95,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("dir")
     ap.add_argument("--rows", action="store_true", help="print every launch")
+    ap.add_argument("--check", help="launches from this directory's <project>.nvcc.json")
+    ap.add_argument("--cudalens", default="cudalens", help="for --check: the calculator")
     args = ap.parse_args()
     sources = [
         ("PolyBench-ACC", "polybench-acc", sorted(glob.glob(os.path.join(args.dir, "polybench", "*.csv"))),
@@ -101,6 +111,10 @@ def main():
     for label, project, files, source_of in sources:
         exact = cudalens_kernels(os.path.join(args.dir, "registers", f"{project}.nvcc.json"))
         estimate = cudalens_kernels(os.path.join(args.dir, "registers", f"{project}.estimate.json"))
+        if args.check:
+            exact = with_nvcc_registers(
+                cudalens_kernels(os.path.join(args.check, f"{project}.nvcc.json")), exact, args.cudalens)
+            estimate = cudalens_kernels(os.path.join(args.check, f"{project}.nvcc.json"))
         seen = set()
         n = [0] * 6
         for path in files:
@@ -148,6 +162,40 @@ def main():
     print(f"| all | {total[0]} | {total[1]} | {total[2]} | {total[5]} | {total[3]} | {total[4]}/{total[1]} |")
     if args.rows:
         print("\n".join(rows))
+
+
+def with_nvcc_registers(launches_from, registers_from, cudalens):
+    """`launches_from`'s kernels with each launch's occupancy recomputed at
+    the register count (and static shared memory) of `registers_from`."""
+    out = {}
+    for key, kernels in launches_from.items():
+        measured = [k for k in registers_from.get(key, []) if not k.get("registers_estimated")]
+        if not measured:
+            continue
+        regs, smem = measured[0]["registers"], measured[0].get("static_smem") or 0
+        fixed = []
+        for k in kernels:
+            k = dict(k, registers=regs, registers_estimated=False)
+            launches = []
+            for l in k.get("launches", []):
+                l = dict(l)
+                block = "x".join(str(d) for d in l["block"])
+                r = subprocess.run([cudalens, "occupancy", "--block", block, "--regs", str(regs),
+                                    "--smem-static", str(smem), "--smem-dynamic", str(l.get("dynamic_smem") or 0),
+                                    "--json"], capture_output=True, text=True)
+                try:
+                    occ = json.loads(r.stdout)["occupancy"]
+                except (ValueError, KeyError):
+                    occ = None
+                lo = (l.get("occupancy_range") or [occ, occ])[0]
+                l["occupancy"] = occ
+                if occ is not None:
+                    l["occupancy_range"] = [min(lo, occ) if l.get("dynamic_smem_unresolved") else occ, occ]
+                launches.append(l)
+            k["launches"] = launches
+            fixed.append(k)
+        out[key] = fixed
+    return out
 
 
 def from_code_ok(kernel, launch, dims):

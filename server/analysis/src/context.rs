@@ -54,6 +54,10 @@ pub struct KernelContext<'m> {
     pub block_values: [Option<HostValue>; 3],
     /// Scalar parameters bound to a launch argument, in the caller's terms.
     pub param_hosts: HashMap<String, HostValue>,
+    /// Dynamic shared memory the host code gives where the launch's own
+    /// argument does not fold (`block_size * sizeof(float)` with the
+    /// block from the callers).
+    pub dynamic_smem: Option<u64>,
 }
 
 /// A value in the launching function: a constant (also a variable inside
@@ -164,6 +168,7 @@ pub fn contexts_for<'m>(
             param_values: constant_arguments(kernel, launch),
             block_values,
             param_hosts,
+            dynamic_smem: None,
         };
         out.extend(with_host_values(
             model,
@@ -185,6 +190,7 @@ pub fn contexts_for<'m>(
             param_values: HashMap::new(),
             block_values: [None, None, None],
             param_hosts: HashMap::new(),
+            dynamic_smem: None,
         });
     }
     out
@@ -337,7 +343,8 @@ fn with_host_values<'m>(
         .params
         .iter()
         .any(|p| p.ty.pointer == 0 && !ctx.param_values.contains_key(&p.name));
-    if !launch.is_local() || !(scalars_unresolved || block_unresolved) {
+    let smem_unresolved = launch.smem.is_some() && launch.smem_bytes.is_none();
+    if !launch.is_local() || !(scalars_unresolved || block_unresolved || smem_unresolved) {
         return vec![ctx];
     }
     let sites = crate::host_launch::launch_sites(model, &kernel.name);
@@ -364,6 +371,9 @@ fn with_host_values<'m>(
             {
                 c.param_values.entry(s.param.clone()).or_insert(v);
             }
+        }
+        if launch.smem_bytes.is_none() {
+            c.dynamic_smem = host.dynamic_smem;
         }
         if block_unresolved
             && let (Some(b), None, true) = (

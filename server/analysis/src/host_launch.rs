@@ -102,6 +102,9 @@ pub struct HostLaunch {
     pub grid: HostDims,
     pub block: HostDims,
     pub scalars: Vec<HostScalar>,
+    /// Bytes of dynamic shared memory (`<<<g, b, bytes>>>`), when the host
+    /// code gives them without an assumption.
+    pub dynamic_smem: Option<u64>,
 }
 
 impl HostLaunch {
@@ -284,6 +287,7 @@ fn resolve_choice(
         grid: HostDims::unresolved("no grid at the launch"),
         block: HostDims::unresolved("no block at the launch"),
         scalars: Vec::new(),
+        dynamic_smem: None,
     };
     let params = k.map_or(&[][..], |k| &k.params[..]);
     let scalar_params = params.iter().enumerate().filter(|(_, p)| p.ty.pointer == 0);
@@ -332,6 +336,15 @@ fn resolve_choice(
     }
     if let Some(b) = &site.block {
         launch.block = ev.dims(b, at);
+    }
+    if let Some(smem) = &site.smem {
+        let mut trace = Trace::default();
+        launch.dynamic_smem = ev
+            .eval(smem, at, &mut trace, 0)
+            .ok()
+            .filter(|_| trace.assumptions.is_empty())
+            .and_then(Num::to_int)
+            .and_then(|b| u64::try_from(b).ok());
     }
     for (i, p) in scalar_params {
         let Some(arg) = site.args.get(i) else {

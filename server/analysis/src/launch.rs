@@ -166,10 +166,11 @@ fn launch_report(
     let dynamic = ctx
         .launch
         .and_then(|l| l.smem_bytes)
-        .and_then(|b| u64::try_from(b).ok());
+        .and_then(|b| u64::try_from(b).ok())
+        .or(ctx.dynamic_smem);
     let dynamic_smem_unresolved = ctx
         .launch
-        .filter(|l| l.smem_bytes.is_none())
+        .filter(|l| l.smem_bytes.is_none() && ctx.dynamic_smem.is_none())
         .and_then(|l| l.smem.as_ref())
         .map(|e| {
             e.as_ident().map_or_else(
