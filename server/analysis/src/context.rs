@@ -115,6 +115,18 @@ pub fn contexts_for<'m>(
     kernel: &Function,
     config: &AnalysisConfig,
 ) -> Vec<KernelContext<'m>> {
+    contexts_with_calls(model, launches, kernel, config, &std::cell::OnceCell::new())
+}
+
+/// [`contexts_for`] for one of many kernels of the file: `calls` indexes
+/// the file's calls once, on first need, for every launch's host values.
+pub fn contexts_with_calls<'m>(
+    model: &'m FileModel,
+    launches: &[&'m LaunchSite],
+    kernel: &Function,
+    config: &AnalysisConfig,
+    calls: &std::cell::OnceCell<crate::host_launch::CallIndex<'m>>,
+) -> Vec<KernelContext<'m>> {
     let file_env = model.const_env();
     let bounds = kernel
         .launch_bounds
@@ -176,6 +188,7 @@ pub fn contexts_for<'m>(
             launch,
             ctx,
             resolved.is_none(),
+            calls,
         ));
     }
     if out.is_empty() {
@@ -338,6 +351,7 @@ fn with_host_values<'m>(
     launch: &'m LaunchSite,
     ctx: KernelContext<'m>,
     block_unresolved: bool,
+    calls: &std::cell::OnceCell<crate::host_launch::CallIndex<'m>>,
 ) -> Vec<KernelContext<'m>> {
     let scalars_unresolved = kernel
         .params
@@ -351,7 +365,8 @@ fn with_host_values<'m>(
     let Some(which) = sites.iter().position(|l| std::ptr::eq(*l, launch)) else {
         return vec![ctx];
     };
-    let mut hosts = crate::host_launch::resolve_each(model, "", &kernel.name, which);
+    let calls = calls.get_or_init(|| crate::host_launch::CallIndex::of(model));
+    let mut hosts = crate::host_launch::resolve_each_indexed(model, calls, &kernel.name, which);
     // One configuration per value of the loop only when each value gives
     // the launch its block; otherwise the loop's values are an assumption.
     let block_known = |h: &crate::host_launch::HostLaunch| {

@@ -6,7 +6,9 @@
 //! from the text (a value set at run time, a loop's later iterations) is
 //! said, never guessed.
 
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use serde::Serialize;
 
@@ -230,11 +232,63 @@ pub fn launch_sites<'m>(model: &'m FileModel, kernel: &str) -> Vec<&'m LaunchSit
     sites
 }
 
+/// Every call made in the file's own functions, by callee (its whole name
+/// and its last `::` segment): built once when many launches are resolved
+/// (the analysis resolves each launch of the file on every edit, and
+/// scanning every body for each caller cost ggml-cuda.cu 8–18 ms an edit).
+pub struct CallIndex<'m> {
+    by_name: HashMap<&'m str, Vec<CallSite<'m>>>,
+}
+
+type CallSite<'m> = (&'m Function, Span, &'m [Expr]);
+
+impl<'m> CallIndex<'m> {
+    pub fn of(model: &'m FileModel) -> CallIndex<'m> {
+        let mut by_name: HashMap<&'m str, Vec<CallSite<'m>>> = HashMap::new();
+        for f in model.functions.iter().map(|f| &**f) {
+            if !f.in_main_file() {
+                continue;
+            }
+            let Some(body) = &f.body else { continue };
+            walk_stmts(body, &mut |s| {
+                for e in s.own_exprs() {
+                    walk_expr(e, &mut |e| {
+                        if let ExprKind::Call(c) = &e.kind {
+                            let site = (f, e.span, &c.args[..]);
+                            by_name.entry(c.callee.as_str()).or_default().push(site);
+                            if let Some(last) = c.callee.rsplit("::").next()
+                                && last != c.callee
+                            {
+                                by_name.entry(last).or_default().push(site);
+                            }
+                        }
+                    });
+                }
+            });
+        }
+        for sites in by_name.values_mut() {
+            sites.sort_by_key(|(_, s, _)| s.start);
+            sites.dedup_by_key(|(_, s, _)| s.start);
+        }
+        CallIndex { by_name }
+    }
+}
+
+/// [`resolve_each`] with the file's calls indexed once by the caller.
+pub fn resolve_each_indexed(
+    model: &FileModel,
+    calls: &CallIndex,
+    kernel: &str,
+    which: usize,
+) -> Vec<HostLaunch> {
+    each(model, "", kernel, which, Some(calls))
+}
+
 /// Reads launch `which` (0-based; see [`launch_sites`]) of `kernel` from
 /// the host code. `text` is the analysed file's text. `None` when the
 /// kernel has no such launch.
 pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Option<HostLaunch> {
-    resolve_choice(model, text, kernel, which, None).map(|(launch, _)| launch)
+    resolve_choice(model, text, kernel, which, None, None).map(|(launch, _)| launch)
 }
 
 /// Most values a host loop over a constant array is followed through.
@@ -242,17 +296,38 @@ const MAX_CHOICES: usize = 16;
 
 /// Launch `which` once for each value of the constant array a host loop
 /// runs over (llm.c's `int block_sizes[] = {32, 64, 128, 256, 512}; for (j
-/// …) { int block_size = block_sizes[j]; … }`), each without that loop's
-/// assumption; [`resolve`]'s one launch when there is no such loop.
+/// …) { int block_size = block_sizes[j]; … }`): each value's block and
+/// dynamic shared memory without that loop's assumption, the grid and the
+/// scalars as [`resolve`] reads them (with the assumption where they depend
+/// on the value); [`resolve`]'s one launch when there is no such loop.
 pub fn resolve_each(model: &FileModel, text: &str, kernel: &str, which: usize) -> Vec<HostLaunch> {
-    let Some((first, choices)) = resolve_choice(model, text, kernel, which, None) else {
+    each(model, text, kernel, which, None)
+}
+
+fn each(
+    model: &FileModel,
+    text: &str,
+    kernel: &str,
+    which: usize,
+    calls: Option<&CallIndex>,
+) -> Vec<HostLaunch> {
+    let Some((first, choices)) = resolve_choice(model, text, kernel, which, None, calls) else {
         return Vec::new();
     };
     if !(2..=MAX_CHOICES).contains(&choices) {
         return vec![first];
     }
+    // Per value, the block and the dynamic shared memory; the grid and the
+    // scalars of the first run (a scalar that depends on the value carries
+    // the first run's assumption there).
     (0..choices)
-        .filter_map(|k| resolve_choice(model, text, kernel, which, Some(k)).map(|(l, _)| l))
+        .filter_map(|k| {
+            resolve_choice(model, text, kernel, which, Some(k), calls).map(|(l, _)| HostLaunch {
+                grid: first.grid.clone(),
+                scalars: first.scalars.clone(),
+                ..l
+            })
+        })
         .collect()
 }
 
@@ -264,6 +339,7 @@ fn resolve_choice(
     kernel: &str,
     which: usize,
     choice: Option<usize>,
+    calls: Option<&CallIndex>,
 ) -> Option<(HostLaunch, usize)> {
     let sites = launch_sites(model, kernel);
     let site = *sites.get(which)?;
@@ -275,6 +351,9 @@ fn resolve_choice(
         env: &file_env,
         choice,
         choices: std::cell::Cell::new(0),
+        calls,
+        decls: RefCell::default(),
+        reassigned: RefCell::default(),
     };
     let line = line_of(text, site.span.start);
     let mut launch = HostLaunch {
@@ -331,7 +410,10 @@ fn resolve_choice(
         function: caller,
         at: site.span.start,
     };
-    if let Some(g) = &site.grid {
+    // A run for one value of a loop over a constant array (see
+    // [`resolve_each`]) reads only what the analysis takes per value.
+    let per_value = choice.is_some();
+    if let Some(g) = site.grid.as_ref().filter(|_| !per_value) {
         launch.grid = ev.dims(g, at);
     }
     if let Some(b) = &site.block {
@@ -346,7 +428,7 @@ fn resolve_choice(
             .and_then(Num::to_int)
             .and_then(|b| u64::try_from(b).ok());
     }
-    for (i, p) in scalar_params {
+    for (i, p) in scalar_params.filter(|_| !per_value) {
         let Some(arg) = site.args.get(i) else {
             continue;
         };
@@ -502,6 +584,12 @@ struct Evaluator<'m> {
     choice: Option<usize>,
     /// How many elements such an array had (0: none was met).
     choices: std::cell::Cell<usize>,
+    /// The file's calls, indexed once (`None`: scanned when needed).
+    calls: Option<&'m CallIndex<'m>>,
+    /// Each function's declarations and reassigned names, read once per
+    /// resolution (keyed by the function's address).
+    decls: RefCell<HashMap<usize, Rc<Vec<&'m VarDecl>>>>,
+    reassigned: RefCell<HashMap<usize, Rc<HashSet<String>>>>,
 }
 
 impl<'m> Evaluator<'m> {
@@ -738,7 +826,43 @@ impl<'m> Evaluator<'m> {
             .max_by_key(|d| d.span.start)
     }
 
-    fn eval(&self, e: &Expr, at: Place<'m>, trace: &mut Trace, depth: u8) -> Eval<Num> {
+    /// [`Self::decl_before`] with `f`'s declarations read once.
+    fn decl_before_cached(
+        &self,
+        f: &'m Function,
+        name: &str,
+        offset: usize,
+    ) -> Option<&'m VarDecl> {
+        self.decls_of(f)
+            .iter()
+            .copied()
+            .filter(|d| d.name == name && d.span.start <= offset)
+            .max_by_key(|d| d.span.start)
+    }
+
+    /// `f.local_decls()`, read once per function.
+    fn decls_of(&self, f: &'m Function) -> Rc<Vec<&'m VarDecl>> {
+        let key = f as *const Function as usize;
+        if let Some(d) = self.decls.borrow().get(&key) {
+            return d.clone();
+        }
+        let d = Rc::new(f.local_decls());
+        self.decls.borrow_mut().insert(key, d.clone());
+        d
+    }
+
+    /// `f.reassigned_vars()`, read once per function.
+    fn reassigned(&self, f: &'m Function) -> Rc<HashSet<String>> {
+        let key = f as *const Function as usize;
+        if let Some(r) = self.reassigned.borrow().get(&key) {
+            return r.clone();
+        }
+        let r = Rc::new(f.reassigned_vars());
+        self.reassigned.borrow_mut().insert(key, r.clone());
+        r
+    }
+
+    fn eval(&self, e: &'m Expr, at: Place<'m>, trace: &mut Trace, depth: u8) -> Eval<Num> {
         if depth > MAX_DEPTH {
             return Err(format!(
                 "`{}` is defined too deep to follow",
@@ -860,7 +984,7 @@ impl<'m> Evaluator<'m> {
         &self,
         e: &Expr,
         base: &Expr,
-        index: &Expr,
+        index: &'m Expr,
         at: Place<'m>,
         trace: &mut Trace,
         d: u8,
@@ -878,7 +1002,7 @@ impl<'m> Evaluator<'m> {
         else {
             return Err(not());
         };
-        if at.function.reassigned_vars().contains(name) {
+        if self.reassigned(at.function).contains(name) {
             return Err(format!("`{name}` is written after its initialiser"));
         }
         let loop_index = index.as_ident().and_then(|j| {
@@ -924,7 +1048,7 @@ impl<'m> Evaluator<'m> {
     ) -> Eval<Num> {
         let f = at.function;
         let d = depth + 1;
-        if let Some(decl) = self.decl_before(f, name, at.at) {
+        if let Some(decl) = self.decl_before_cached(f, name, at.at) {
             if decl.ty.pointer > 0 || !decl.dims.is_empty() {
                 return Err(format!("`{name}` is not a scalar"));
             }
@@ -957,7 +1081,7 @@ impl<'m> Evaluator<'m> {
                     )
                 });
             }
-            if f.reassigned_vars().contains(name)
+            if self.reassigned(f).contains(name)
                 && let Some((_, value, pos)) = self
                     .assignments_before(f, name, at.at)?
                     .into_iter()
@@ -980,7 +1104,7 @@ impl<'m> Evaluator<'m> {
                 )?;
                 return Ok(convert(v, &decl.ty).unwrap_or(v));
             }
-            if f.reassigned_vars().contains(name) {
+            if self.reassigned(f).contains(name) {
                 trace.assume(format!(
                     "`{name}` changes after the launch in {}: its value at the first launch is used",
                     f.name
@@ -1014,7 +1138,7 @@ impl<'m> Evaluator<'m> {
             return Ok(convert(v, &decl.ty).unwrap_or(v));
         }
         if let Some(index) = f.params.iter().position(|p| p.name == name) {
-            if f.reassigned_vars().contains(name) || address_taken(f, name).is_some() {
+            if self.reassigned(f).contains(name) || address_taken(f, name).is_some() {
                 return Err(format!("parameter `{name}` is changed in {}", f.name));
             }
             return self.parameter(f, index, trace, depth);
@@ -1222,6 +1346,9 @@ impl<'m> Evaluator<'m> {
 
     /// Calls of `name` in the file's own functions, in file order.
     fn calls_of(&self, name: &str) -> Vec<(&'m Function, Span, &'m [Expr])> {
+        if let Some(index) = self.calls {
+            return index.by_name.get(name).cloned().unwrap_or_default();
+        }
         let mut out = Vec::new();
         for f in self.model.functions.iter().map(|f| &**f) {
             if !f.in_main_file() {

@@ -299,6 +299,7 @@ pub fn analyze_with_findings(
     // of them), and the kernels of included files under this file's launches
     // of them (their launches are reported here; their bodies in their file).
     let mut slots = Vec::new();
+    let calls = std::cell::OnceCell::new();
     for kernel in model.kernels().filter(|k| k.body.is_some()) {
         let all = launches_by_kernel
             .get(kernel.name.as_str())
@@ -313,7 +314,7 @@ pub fn analyze_with_findings(
             }
             &local[..]
         };
-        let contexts = context::contexts_for(model, launches, kernel, config);
+        let contexts = context::contexts_with_calls(model, launches, kernel, config, &calls);
         let key = kernel_key(file, kernel, &contexts);
         let cached = cache.kernels.remove(&key).map(|mut c| {
             relocate(&mut c, kernel.span.start, kernel.span.end, &mut moves);
