@@ -366,16 +366,24 @@ fn with_host_values<'m>(
         return vec![ctx];
     };
     let calls = calls.get_or_init(|| crate::host_launch::CallIndex::of(model));
-    let mut hosts = crate::host_launch::resolve_each_indexed(model, calls, &kernel.name, which);
-    // One configuration per value of the loop only when each value gives
-    // the launch its block; otherwise the loop's values are an assumption.
+    let single = || -> Vec<crate::host_launch::HostLaunch> {
+        crate::host_launch::resolve_indexed(model, calls, &kernel.name, which)
+            .into_iter()
+            .collect()
+    };
+    // One configuration per value of a loop over a constant array only
+    // when each value gives the launch its block; otherwise the loop's
+    // values are an assumption.
     let block_known = |h: &crate::host_launch::HostLaunch| {
         h.block.value.is_some() && h.block.unresolved.is_none() && h.block.assumptions.is_empty()
     };
-    if hosts.len() > 1 && !(block_unresolved && hosts.iter().all(block_known)) {
-        hosts = crate::host_launch::resolve(model, "", &kernel.name, which)
-            .into_iter()
-            .collect();
+    let mut hosts = if block_unresolved {
+        crate::host_launch::resolve_each_indexed(model, calls, &kernel.name, which)
+    } else {
+        single()
+    };
+    if hosts.len() > 1 && !hosts.iter().all(block_known) {
+        hosts = single();
     }
     let mut out = Vec::new();
     for host in &hosts {

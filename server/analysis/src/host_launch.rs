@@ -238,6 +238,7 @@ pub fn launch_sites<'m>(model: &'m FileModel, kernel: &str) -> Vec<&'m LaunchSit
 /// scanning every body for each caller cost ggml-cuda.cu 8–18 ms an edit).
 pub struct CallIndex<'m> {
     by_name: HashMap<&'m str, Vec<CallSite<'m>>>,
+    facts: FunctionFacts<'m>,
 }
 
 type CallSite<'m> = (&'m Function, Span, &'m [Expr]);
@@ -270,14 +271,27 @@ impl<'m> CallIndex<'m> {
             sites.sort_by_key(|(_, s, _)| s.start);
             sites.dedup_by_key(|(_, s, _)| s.start);
         }
-        CallIndex { by_name }
+        CallIndex {
+            by_name,
+            facts: FunctionFacts::default(),
+        }
     }
 }
 
+/// [`resolve`] with the file's calls indexed once by the caller.
+pub fn resolve_indexed<'m>(
+    model: &'m FileModel,
+    calls: &CallIndex<'m>,
+    kernel: &str,
+    which: usize,
+) -> Option<HostLaunch> {
+    resolve_choice(model, "", kernel, which, None, Some(calls)).map(|(launch, _)| launch)
+}
+
 /// [`resolve_each`] with the file's calls indexed once by the caller.
-pub fn resolve_each_indexed(
-    model: &FileModel,
-    calls: &CallIndex,
+pub fn resolve_each_indexed<'m>(
+    model: &'m FileModel,
+    calls: &CallIndex<'m>,
     kernel: &str,
     which: usize,
 ) -> Vec<HostLaunch> {
@@ -304,12 +318,12 @@ pub fn resolve_each(model: &FileModel, text: &str, kernel: &str, which: usize) -
     each(model, text, kernel, which, None)
 }
 
-fn each(
-    model: &FileModel,
+fn each<'m>(
+    model: &'m FileModel,
     text: &str,
     kernel: &str,
     which: usize,
-    calls: Option<&CallIndex>,
+    calls: Option<&CallIndex<'m>>,
 ) -> Vec<HostLaunch> {
     let Some((first, choices)) = resolve_choice(model, text, kernel, which, None, calls) else {
         return Vec::new();
@@ -333,18 +347,19 @@ fn each(
 
 /// [`resolve`] with element `choice` of a loop over a constant array (the
 /// first, as an assumption, when `None`), and how many elements it has.
-fn resolve_choice(
-    model: &FileModel,
+fn resolve_choice<'m>(
+    model: &'m FileModel,
     text: &str,
     kernel: &str,
     which: usize,
     choice: Option<usize>,
-    calls: Option<&CallIndex>,
+    calls: Option<&CallIndex<'m>>,
 ) -> Option<(HostLaunch, usize)> {
     let sites = launch_sites(model, kernel);
     let site = *sites.get(which)?;
     let k = model.function(kernel);
     let file_env = model.const_env();
+    let local_facts = FunctionFacts::default();
     let ev = Evaluator {
         model,
         text,
@@ -352,8 +367,7 @@ fn resolve_choice(
         choice,
         choices: std::cell::Cell::new(0),
         calls,
-        decls: RefCell::default(),
-        reassigned: RefCell::default(),
+        facts: calls.map_or(&local_facts, |c| &c.facts),
     };
     let line = line_of(text, site.span.start);
     let mut launch = HostLaunch {
@@ -575,24 +589,31 @@ impl Trace {
 
 type Eval<T> = Result<T, String>;
 
-struct Evaluator<'m> {
+struct Evaluator<'m, 'e> {
     model: &'m FileModel,
-    text: &'m str,
-    env: &'m ConstEnv<'m>,
+    text: &'e str,
+    env: &'e ConstEnv<'e>,
     /// Which element of a loop over a constant array to follow (`None`:
     /// the first, as an assumption).
     choice: Option<usize>,
     /// How many elements such an array had (0: none was met).
     choices: std::cell::Cell<usize>,
     /// The file's calls, indexed once (`None`: scanned when needed).
-    calls: Option<&'m CallIndex<'m>>,
-    /// Each function's declarations and reassigned names, read once per
-    /// resolution (keyed by the function's address).
+    calls: Option<&'e CallIndex<'m>>,
+    /// Facts read once per function (with the index: once per analysis).
+    facts: &'e FunctionFacts<'m>,
+}
+
+/// Each function's declarations and reassigned names, read once (keyed by
+/// the function's address) for every launch a resolution or an analysis
+/// follows through it.
+#[derive(Default)]
+struct FunctionFacts<'m> {
     decls: RefCell<HashMap<usize, Rc<Vec<&'m VarDecl>>>>,
     reassigned: RefCell<HashMap<usize, Rc<HashSet<String>>>>,
 }
 
-impl<'m> Evaluator<'m> {
+impl<'m, 'e> Evaluator<'m, 'e> {
     /// The expression as written in the file, whitespace collapsed.
     fn written(&self, e: &Expr) -> String {
         let raw = self
@@ -843,22 +864,22 @@ impl<'m> Evaluator<'m> {
     /// `f.local_decls()`, read once per function.
     fn decls_of(&self, f: &'m Function) -> Rc<Vec<&'m VarDecl>> {
         let key = f as *const Function as usize;
-        if let Some(d) = self.decls.borrow().get(&key) {
+        if let Some(d) = self.facts.decls.borrow().get(&key) {
             return d.clone();
         }
         let d = Rc::new(f.local_decls());
-        self.decls.borrow_mut().insert(key, d.clone());
+        self.facts.decls.borrow_mut().insert(key, d.clone());
         d
     }
 
     /// `f.reassigned_vars()`, read once per function.
     fn reassigned(&self, f: &'m Function) -> Rc<HashSet<String>> {
         let key = f as *const Function as usize;
-        if let Some(r) = self.reassigned.borrow().get(&key) {
+        if let Some(r) = self.facts.reassigned.borrow().get(&key) {
             return r.clone();
         }
         let r = Rc::new(f.reassigned_vars());
-        self.reassigned.borrow_mut().insert(key, r.clone());
+        self.facts.reassigned.borrow_mut().insert(key, r.clone());
         r
     }
 
