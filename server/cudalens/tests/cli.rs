@@ -20,6 +20,18 @@ void host(float* o, float* i) { transpose<<<264, dim3(32, 32)>>>(o, i); }
 
 const TOO_BIG: &str = "__global__ void k(float* a) { a[threadIdx.x] = 0; }\nvoid h(float* a) { k<<<264, 2048>>>(a); }\n";
 
+/// The report's entry for the file whose path ends with `name`.
+fn file_named(report: &Value, name: &str) -> Value {
+    report["files"]
+        .as_array()
+        .and_then(|f| {
+            f.iter()
+                .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
+        })
+        .cloned()
+        .unwrap_or_else(|| panic!("{name} in {report:#}"))
+}
+
 fn project() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir_all(dir.path().join("src/nested")).expect("dirs");
@@ -334,16 +346,7 @@ fn a_finding_in_a_header_of_device_functions_is_reported_once_at_the_header() {
     std::fs::write(dir.path().join("b.cu"), CALLER_B).expect("write");
     let out = cudalens(&["check", ".", "--format", "json"], dir.path());
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
-    let file = |name: &str| {
-        report["files"]
-            .as_array()
-            .and_then(|f| {
-                f.iter()
-                    .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
-            })
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} in {report:#}"))
-    };
+    let file = |name: &str| file_named(&report, name);
     let diagnostics =
         |f: &Value| -> Vec<Value> { f["diagnostics"].as_array().cloned().unwrap_or_default() };
     // The including files: nothing of the header's on their lines.
@@ -434,16 +437,7 @@ fn a_kernel_launched_from_the_file_including_it_takes_that_launch() {
     std::fs::write(dir.path().join("twice.cu"), HOST_FILE).expect("write");
     let out = cudalens(&["check", ".", "--format", "json"], dir.path());
     let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
-    let file = |name: &str| {
-        report["files"]
-            .as_array()
-            .and_then(|f| {
-                f.iter()
-                    .find(|f| f["path"].as_str().is_some_and(|p| p.ends_with(name)))
-            })
-            .cloned()
-            .unwrap_or_else(|| panic!("{name} in {report:#}"))
-    };
+    let file = |name: &str| file_named(&report, name);
     // (b) The kernel file: analysed under the includer's launch, not the
     // default 256: a 16-thread block, 50% occupancy (ncu's figure for
     // Rodinia's nw at BLOCK_SIZE 16), the launch named.
