@@ -545,7 +545,7 @@ fn piped_runs_print_no_progress() {
         );
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 1, "{format}: only the summary: {err}");
-        assert!(lines[0].starts_with("cudalens: 8 files checked"), "{err}");
+        assert!(lines[0].starts_with("cudalens: 15 files checked"), "{err}");
     }
 }
 
