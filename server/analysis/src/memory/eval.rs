@@ -981,12 +981,7 @@ impl<'a> Interp<'a> {
             if mono.is_empty() {
                 continue;
             }
-            let non_negative = mono.iter().all(|&s| {
-                let name = self.syms.name(s);
-                name.starts_with("blockIdx.")
-                    || name.starts_with("gridDim.")
-                    || name.ends_with("(iteration)")
-            });
+            let non_negative = mono.iter().all(|&s| self.syms.is_counter(s));
             if !lanes.is_uniform() || !non_negative {
                 return None;
             }

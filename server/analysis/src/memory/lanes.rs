@@ -45,6 +45,16 @@ impl Symbols {
     pub fn name(&self, s: Sym) -> &str {
         self.names.get(s as usize).map_or("?", String::as_str)
     }
+
+    /// A block index, a grid size or a loop's iteration counted from 0:
+    /// a non-negative value that takes every value of its range in turn
+    /// (so the shifts it gives an address average over the grid or loop).
+    pub fn is_counter(&self, s: Sym) -> bool {
+        let name = self.name(s);
+        name.starts_with("blockIdx.")
+            || name.starts_with("gridDim.")
+            || name.ends_with(" (iteration)")
+    }
 }
 
 /// A coefficient: the same for every thread, or one value per thread.

@@ -572,13 +572,10 @@ fn runtime_offset(ev: &AccessEvent, syms: &Symbols) -> bool {
         .flat_map(|(m, _)| m.iter().copied())
         .collect();
     ev.address.terms.iter().any(|(m, l)| {
-        let name = m.first().map_or("", |s| syms.name(*s));
         m.len() == 1
             && !pitches.contains(&m[0])
             && matches!(l, super::lanes::Lanes::Same(c) if c % super::cost::SECTOR_BYTES != 0)
-            && !name.starts_with("blockIdx.")
-            && !name.starts_with("gridDim.")
-            && !name.ends_with(" (iteration)")
+            && !syms.is_counter(m[0])
     })
 }
 
@@ -587,15 +584,10 @@ fn runtime_offset(ev: &AccessEvent, syms: &Symbols) -> bool {
 /// value in turn, so the alignments the shift gives are known and the
 /// average over them is the cost (not an assumption).
 fn shifts_only_by_block_and_iteration(ev: &AccessEvent, syms: &Symbols) -> bool {
-    ev.address.terms.iter().all(|(m, l)| {
-        m.is_empty()
-            || (m.len() == 1 && l.is_uniform() && {
-                let name = syms.name(m[0]);
-                name.starts_with("blockIdx.")
-                    || name.starts_with("gridDim.")
-                    || name.ends_with(" (iteration)")
-            })
-    })
+    ev.address
+        .terms
+        .iter()
+        .all(|(m, l)| m.is_empty() || (m.len() == 1 && l.is_uniform() && syms.is_counter(m[0])))
 }
 
 /// How far apart adjacent lanes of the first active warp are, as a phrase
