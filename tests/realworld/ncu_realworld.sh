@@ -17,6 +17,12 @@
 #       each llm.c dev/cuda program, kernel versions 1..8, under ncu with the
 #       source counters (sectors per line, shared-memory conflicts per line)
 #       and occupancy: OUT/llmc/<program>-<version>.{source.csv,details.csv}
+#   bash tests/realworld/ncu_realworld.sh samples RW OUT
+#       each CUDA sample that uses shared memory (SAMPLES: the folders under
+#       Samples/, default: every one with __shared__ that builds on its own)
+#       built from its folder's .cu/.cpp files, under ncu with the source
+#       counters and occupancy, first launch of each kernel:
+#       OUT/samples/<folder>.details.csv
 # RW holds the projects at the commits of tests/realworld/projects.toml.
 set -u
 what=$1; rw=$2
@@ -37,6 +43,8 @@ registers)
   check polybench-acc polybench-acc CUDA -I CUDA/utilities -D cudaThreadSynchronize=cudaDeviceSynchronize \
     -D cudaThreadExit=cudaDeviceReset
   check rodinia rodinia cuda
+  # Each sample with an `inc` folder gets it through a compile_commands.json, as its CMake build would.
+  python3 "$(dirname "$0")/samples_compile_commands.py" "$rw/cuda-samples" > /dev/null
   check cuda-samples cuda-samples Samples -I Common
   ;;
 polybench)
@@ -95,6 +103,32 @@ llmc)
       ncu -i "$rep.ncu-rep" --page details --csv > "$out/$p-$v.details.csv" 2>/dev/null
       echo "$p $v: ok" >> "$out/summary.txt"
     done
+  done
+  ;;
+samples)
+  out=$(readlink -f "$3")/samples; mkdir -p "$out" /tmp/smp
+  cd "$rw/cuda-samples" || exit 1
+  # Samples that need OpenGL, NVRTC, the driver API's PTX files, several
+  # GPUs or dynamic parallelism's separate linking are left out.
+  dirs=${SAMPLES:-$(grep -rl "__shared__" --include=*.cu --include=*.cuh Samples | xargs -n1 dirname | sed 's,/\(src\|inc\)$,,' \
+    | sort -u | grep -v -e nvrtc -e GL -e Drv -e cdp -e MultiGPU -e MultiDevice -e Tegra -e simpleHyperQ)}
+  build() { # sample folder -> /tmp/smp/<name>
+    local d=$1 name; name=$(basename "$d")
+    nvcc -O3 -arch=sm_90 -lineinfo -std=c++17 -I Common -I "$d" -I "$d/inc" \
+      $(ls "$d"/*.cu "$d"/*.cpp "$d"/src/*.cu "$d"/src/*.cpp 2>/dev/null) \
+      -lcublas -lcurand -lcufft -lcusparse -o /tmp/smp/$name > /tmp/smp/$name.nvcc.txt 2>&1
+  }
+  export -f build
+  printf '%s\n' $dirs | xargs -P 16 -I{} bash -c 'build {}'
+  for d in $dirs; do
+    name=$(basename "$d")
+    [ -x /tmp/smp/$name ] || { echo "$d: does not build" >> "$out/summary.txt"; continue; }
+    rep=/tmp/smp/$name-rep
+    (cd "$d" && timeout 90 ncu --section SourceCounters --section LaunchStats --section Occupancy --import-source yes \
+      --kernel-id ::regex:.:1 --launch-count 12 -f -o "$rep" /tmp/smp/$name > "$out/$name.run.txt" 2>&1)
+    [ -e "$rep.ncu-rep" ] || { echo "$d: no report" >> "$out/summary.txt"; continue; }
+    ncu -i "$rep.ncu-rep" --page details --csv > "$out/$name.details.csv" 2>/dev/null
+    echo "$d: ok" >> "$out/summary.txt"
   done
   ;;
 esac

@@ -103,10 +103,13 @@ def main():
          lambda p: os.path.basename(p)[: -len(".csv")] + ".cu"),
         ("llm.c dev/cuda", "llm.c", sorted(glob.glob(os.path.join(args.dir, "llmc", "*.details.csv"))),
          lambda p: re.sub(r"-\d+\.details\.csv$", ".cu", os.path.basename(p))),
+        # A sample's kernels live in any of its folder's files: matched by name.
+        ("CUDA samples", "cuda-samples", sorted(glob.glob(os.path.join(args.dir, "samples", "*.details.csv"))),
+         lambda p: None),
     ]
     print("| project | launches ncu profiled | cudalens states the block (from the code) | stated occupancy equals ncu's | run-time dynamic shared memory: range contains ncu's | block a run-time value: stated as assumed | without nvcc: range contains ncu's |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    total = [0] * 6
+    total = [0] * 7
     rows = []
     for label, project, files, source_of in sources:
         exact = cudalens_kernels(os.path.join(args.dir, "registers", f"{project}.nvcc.json"))
@@ -116,10 +119,14 @@ def main():
                 cudalens_kernels(os.path.join(args.check, f"{project}.nvcc.json")), exact, args.cudalens)
             estimate = cudalens_kernels(os.path.join(args.check, f"{project}.nvcc.json"))
         seen = set()
-        n = [0] * 6
+        n = [0] * 7
         for path in files:
             src = source_of(path)
             for kernel, dims, occ, regs in ncu_launches(path):
+                src = source_of(path)
+                if src is None:
+                    files = {f for (f, k) in list(exact) + list(estimate) if k == kernel}
+                    src = files.pop() if len(files) == 1 else None
                 key = (src, kernel, tuple(dims))
                 if key in seen:  # one row per kernel and block size
                     continue
@@ -151,15 +158,16 @@ def main():
                     else:
                         n[3] += 1
                         verdict = f"assumed block {launch.get('block')} ({k.get('block_source')})"
-                if le is not None and le.get("occupancy_range"):
+                if le is not None and le.get("occupancy_range") and from_code_ok(ke, le, dims):
+                    n[6] += 1
                     lo, hi = le["occupancy_range"]
-                    if from_code_ok(ke, le, dims) and 100 * lo - 0.5 <= occ <= 100 * hi + 0.5:
+                    if 100 * lo - 0.5 <= occ <= 100 * hi + 0.5:
                         n[4] += 1
                 rows.append(f"{label}\t{src}\t{kernel}\t{'x'.join(map(str, dims))}\tncu {occ:.1f}% ({regs} regs)\t{verdict}")
-        for i in range(6):
+        for i in range(7):
             total[i] += n[i]
-        print(f"| {label} | {n[0]} | {n[1]} | {n[2]} | {n[5]} | {n[3]} | {n[4]}/{n[1]} |")
-    print(f"| all | {total[0]} | {total[1]} | {total[2]} | {total[5]} | {total[3]} | {total[4]}/{total[1]} |")
+        print(f"| {label} | {n[0]} | {n[1]} | {n[2]} | {n[5]} | {n[3]} | {n[4]}/{n[6]} |")
+    print(f"| all | {total[0]} | {total[1]} | {total[2]} | {total[5]} | {total[3]} | {total[4]}/{total[6]} |")
     if args.rows:
         print("\n".join(rows))
 

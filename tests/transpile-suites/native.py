@@ -8,7 +8,7 @@ device machine); elsewhere every row says `skipped`.
 
     python3 tests/transpile-suites/native.py DIR [--cudalens BIN]
         [--only NAME] [--match TEXT] [--limit N] [--scratch DIR]
-        [--json OUT] [-- BENCH ARGS...]
+        [--json OUT] [--deadline UNIX_TIME] [-- BENCH ARGS...]
 
 DIR holds each suite checked out at its commit as DIR/<name> (as for
 coverage.py). Each suite is copied to a scratch directory first (default:
@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -121,6 +122,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="at most N kernels per suite")
     ap.add_argument("--scratch", help="where the suites are copied (default: a temporary directory)")
     ap.add_argument("--json")
+    ap.add_argument("--deadline", type=float, default=0,
+                    help="Unix time after which no further kernel is started (the table covers those run)")
     argv = sys.argv[1:]
     extra = argv[argv.index("--") + 1 :] if "--" in argv else []
     args = ap.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
@@ -148,6 +151,9 @@ def main():
         if args.limit:
             kernels = kernels[: args.limit]
         for i, (file, kernel) in enumerate(kernels):
+            if args.deadline and time.time() > args.deadline:
+                print(f"deadline: {len(kernels) - i} kernels of {s['name']} not run", file=sys.stderr)
+                break
             print(f"[{s['name']} {i + 1}/{len(kernels)}] {os.path.relpath(file, sdir)} {kernel}", file=sys.stderr)
             row = bench(binary, s, sdir, file, kernel, args.extra)
             row.update({"suite": s["name"], "file": os.path.relpath(file, sdir), "kernel": kernel})
