@@ -168,6 +168,46 @@ fn launch_sites_resolve_dim3_through_header_macros() {
     assert!(m.includes[0].resolved.is_some() && m.includes[1].system);
 }
 
+/// A launch through a function-pointer variable is a launch of each kernel
+/// assigned to it (the CUDA samples' `transpose.cu` picks its kernel so),
+/// and no fix may rewrite its block argument, which all of them share.
+#[test]
+fn launches_through_a_function_pointer_are_launches_of_each_kernel_assigned() {
+    let text = r#"
+#define TILE 32
+__global__ void copy(float *o, const float *i, int n) { o[threadIdx.x] = i[threadIdx.x]; }
+__global__ void naive(float *o, const float *i, int n) { o[threadIdx.x] = i[threadIdx.x]; }
+__global__ void other(float *o, const float *i, int n) { o[threadIdx.x] = i[threadIdx.x]; }
+void run(float *o, float *i, int n, int which) {
+    void (*kernel)(float *, const float *, int);
+    dim3 grid(n / TILE, n / TILE), threads(TILE, 8);
+    for (int k = 0; k < 2; k++) {
+        switch (k) {
+        case 0: kernel = &copy; break;
+        case 1: kernel = naive; break;
+        }
+        kernel<<<grid, threads>>>(o, i, n);
+    }
+    other<<<1, 64>>>(o, i, n);
+}
+"#;
+    let m = model_with(&[("pick.cu", text)], "pick.cu", CompileFlags::default());
+    let mut launched: Vec<(&str, Dim3, bool)> = m
+        .launches
+        .iter()
+        .map(|l| (l.kernel.as_str(), l.block_dims, l.block_arg_span.is_some()))
+        .collect();
+    launched.sort_by_key(|l| l.0);
+    assert_eq!(
+        launched,
+        vec![
+            ("copy", Dim3::known(32, 8, 1), false),
+            ("naive", Dim3::known(32, 8, 1), false),
+            ("other", Dim3::known(64, 1, 1), true),
+        ]
+    );
+}
+
 #[test]
 fn defines_from_flags_and_missing_headers() {
     let src = "#include \"nowhere.cuh\"\n#if BLOCK == 128\n__global__ void a() {}\n#else\n__global__ void b() {}\n#endif\n";

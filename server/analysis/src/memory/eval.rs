@@ -64,6 +64,9 @@ pub struct AccessEvent {
     pub weight: f64,
     /// False when an enclosing loop's trip count is unknown (`weight` is then a lower bound).
     pub weight_exact: bool,
+    /// Evaluated only in the first iteration of a loop whose later
+    /// iterations' values are unknown (see `Interp::first_iteration`).
+    pub first_iteration_only: bool,
     /// The device functions inlined to reach the access, outermost first:
     /// each callee's name and the call expression (empty in the kernel's body).
     pub chain: Vec<(String, Span)>,
@@ -107,6 +110,8 @@ pub struct Interp<'a> {
     /// Trip-count multiplier of the loops being evaluated symbolically.
     weight: f64,
     weight_exact: bool,
+    /// Inside `first_iteration`: see `AccessEvent::first_iteration_only`.
+    first_iteration_only: bool,
     /// threadIdx.x/y/z for the whole block, computed on first use.
     thread_indices: [std::cell::OnceCell<Poly>; 3],
     /// The values each loop's iteration symbol takes (`0..=trips-1`), for
@@ -139,6 +144,7 @@ impl<'a> Interp<'a> {
             pad: None,
             weight: 1.0,
             weight_exact: true,
+            first_iteration_only: false,
             thread_indices: Default::default(),
             iteration_ranges: HashMap::new(),
             group_sizes: HashMap::new(),
@@ -436,6 +442,17 @@ impl<'a> Interp<'a> {
             self.vars.insert(ind.var.clone(), Val::Unknown);
             return;
         }
+        if let Some(ind) = induction_of(s)
+            && matches!(
+                ind.step,
+                Step::Mul(_) | Step::Div(_) | Step::Shl(_) | Step::Shr(_)
+            )
+            && matches!(self.vars.get(&ind.var), Some(Val::Int(p)) if p.as_const().is_some())
+        {
+            self.first_iteration(cond.as_deref(), body, mask);
+            self.vars.insert(ind.var.clone(), Val::Unknown);
+            return;
+        }
         // Symbolic: one pass standing for every iteration.
         let induction = induction_of(s);
         let trips = induction
@@ -490,6 +507,32 @@ impl<'a> Interp<'a> {
         }
         self.weight = saved_weight;
         self.weight_exact = saved_exact;
+    }
+
+    /// A loop that doubles or halves its variable up to a run-time bound
+    /// (`for (size = 2; size < arrayLength; size <<= 1)`, the CUDA samples'
+    /// bitonic sort): no symbolic value stands for all its iterations, but
+    /// the first one is known. It is evaluated alone, as code that runs
+    /// when the loop runs at all; its counts are marked inexact (one
+    /// iteration of an unknown number) and the later iterations are not
+    /// judged.
+    fn first_iteration(&mut self, cond: Option<&Expr>, body: &Stmt, mask: &[bool]) {
+        let mut loop_mask = mask.to_vec();
+        if let Some(c) = cond
+            && let Val::Int(c) = self.eval(c, mask)
+            && let Some(t) = self.truth_concrete(&c)
+        {
+            for (m, x) in loop_mask.iter_mut().zip(&t) {
+                *m = *m && *x;
+            }
+        }
+        if loop_mask.iter().any(|m| *m) {
+            let saved = (self.weight_exact, self.first_iteration_only);
+            (self.weight_exact, self.first_iteration_only) = (false, true);
+            self.stmt(body, &loop_mask, false);
+            (self.weight_exact, self.first_iteration_only) = saved;
+        }
+        self.invalidate_assigned(body);
     }
 
     /// Iterations of `for (v = init; v OP bound; v STEP= k)` when init, bound
@@ -1106,6 +1149,7 @@ impl<'a> Interp<'a> {
             index,
             weight: self.weight,
             weight_exact: self.weight_exact,
+            first_iteration_only: self.first_iteration_only,
             chain: Vec::new(),
             record,
             file: None,
@@ -1276,6 +1320,7 @@ impl<'a> Interp<'a> {
                                 index: None,
                                 weight: self.weight,
                                 weight_exact: self.weight_exact,
+                                first_iteration_only: self.first_iteration_only,
                                 chain: Vec::new(),
                                 record: p.record,
                                 file: None,

@@ -45,6 +45,8 @@ struct Stats {
     bytes: u32,
     requests: f64,
     requests_exact: bool,
+    /// See `AccessEvent::first_iteration_only`.
+    first_iteration_only: bool,
     sectors: f64,
     /// `sectors` averaged over the alignments a runtime offset could take.
     sectors_any_alignment: f64,
@@ -67,6 +69,10 @@ struct Stats {
     /// parameter or a loaded value): where it puts the warp's data in its
     /// sector is unknowable, so a contiguous access's misalignment is too.
     runtime_offset: bool,
+    /// A launch passes the buffer as an address past the start of its
+    /// allocation (`buf + padding`): where the warp's data starts within a
+    /// sector is unknown, so a contiguous access's misalignment is too.
+    base_offset_unknown: bool,
     /// The count is the average over the alignments a block index (or a
     /// loop's iteration) shifts the warp's data through.
     averaged_over_blocks: bool,
@@ -115,6 +121,7 @@ impl Tally {
         ctx: &KernelContext,
         reason: &dyn Fn(&KernelContext) -> String,
         runtime: &dyn Fn(&str) -> bool,
+        offset_base: &dyn Fn(&str) -> bool,
     ) {
         for (ev, whole) in events.iter().zip(records_read_whole(events)) {
             if let Some(whole) = whole {
@@ -124,6 +131,7 @@ impl Tally {
             if let Some(s) = self.stats.get_mut(&(ev.span, ev.kind)) {
                 s.unknown_stride |= unknown_stride(ev, syms, runtime);
                 s.runtime_offset |= runtime_offset(ev, syms);
+                s.base_offset_unknown |= offset_base(&ev.root);
             }
         }
     }
@@ -167,7 +175,24 @@ pub fn analyze(
                 || name.starts_with("gridDim.")
                 || kernel.params.iter().any(|p| p.name == name)
         };
-        here.add(&events, &interp.syms, ctx, &here_reason, &runtime);
+        // Buffers this context's launch passes at an offset into their allocation.
+        let offset_base = |root: &str| {
+            ctx.launch.is_some_and(|l| {
+                kernel
+                    .params
+                    .iter()
+                    .zip(&l.offset_args)
+                    .any(|(p, &offset)| offset && p.ty.pointer > 0 && p.name == root)
+            })
+        };
+        here.add(
+            &events,
+            &interp.syms,
+            ctx,
+            &here_reason,
+            &runtime,
+            &offset_base,
+        );
         let mut by_file: BTreeMap<Arc<Path>, Vec<AccessEvent>> = BTreeMap::new();
         for ev in std::mem::take(&mut interp.foreign_events) {
             if let Some(file) = ev.file.clone() {
@@ -176,7 +201,14 @@ pub fn analyze(
         }
         for (file, events) in by_file {
             let tally = elsewhere.entry(file).or_default();
-            tally.add(&events, &interp.syms, ctx, &elsewhere_reason, &runtime);
+            tally.add(
+                &events,
+                &interp.syms,
+                ctx,
+                &elsewhere_reason,
+                &runtime,
+                &offset_base,
+            );
         }
     }
     let td = ThreadDependence::of(kernel);
@@ -381,6 +413,7 @@ fn accumulate(
         ..Stats::default()
     });
     s.requests_exact &= ev.weight_exact;
+    s.first_iteration_only |= ev.first_iteration_only;
     s.root = ev.root.clone();
     s.bytes = ev.element_bytes;
     s.block = ctx.block;
@@ -582,12 +615,16 @@ fn runtime_offset(ev: &AccessEvent, syms: &Symbols) -> bool {
 /// Whether every uniform part of the address is a block index, a grid size
 /// or a loop's iteration times a known number of bytes: each takes every
 /// value in turn, so the alignments the shift gives are known and the
-/// average over them is the cost (not an assumption).
+/// average over them is the cost (not an assumption). A part that moves
+/// the address by whole sectors only (a grid-stride loop's `i += gridDim.x *
+/// blockDim.x` over floats) cannot change an alignment and is left aside.
 fn shifts_only_by_block_and_iteration(ev: &AccessEvent, syms: &Symbols) -> bool {
-    ev.address
-        .terms
-        .iter()
-        .all(|(m, l)| m.is_empty() || (m.len() == 1 && l.is_uniform() && syms.is_counter(m[0])))
+    let whole_sectors = |l: &super::lanes::Lanes| matches!(l, super::lanes::Lanes::Same(c) if c % super::cost::SECTOR_BYTES == 0);
+    ev.address.terms.iter().all(|(m, l)| {
+        m.is_empty()
+            || whole_sectors(l)
+            || (m.len() == 1 && l.is_uniform() && syms.is_counter(m[0]))
+    })
 }
 
 /// How far apart adjacent lanes of the first active warp are, as a phrase
@@ -741,6 +778,16 @@ fn block_note(s: &Stats) -> String {
     }
 }
 
+/// Says that a count stands for a loop's first iteration only.
+fn first_iteration_note(s: &Stats) -> &'static str {
+    match s.first_iteration_only {
+        true => {
+            "; judged in the first iteration of a loop whose bound is a run-time value (later iterations are not judged)"
+        }
+        false => "",
+    }
+}
+
 fn diagnostic(j: &Judge, r: &AccessReport, s: &Stats, elsewhere: bool) -> Option<Diagnostic> {
     let (model, source, kernel, contexts, td) = (j.model, j.source, j.kernel, j.contexts, j.td);
     // An access in another file: its text is not in `source`; fixes and
@@ -756,6 +803,11 @@ fn diagnostic(j: &Judge, r: &AccessReport, s: &Stats, elsewhere: bool) -> Option
     if s.unit_stride && s.alignment_dependent && s.runtime_offset {
         // A contiguous access whose only excess is the alignment of a
         // runtime offset: unknowable, not claimed.
+        return None;
+    }
+    if s.unit_stride && s.base_offset_unknown && !s.averaged_over_blocks {
+        // Its misalignment is set by the offset the host adds to the
+        // buffer (the CUDA samples' FDTD3d pads it so that the reads align).
         return None;
     }
     match r.space {
@@ -812,6 +864,7 @@ fn diagnostic(j: &Judge, r: &AccessReport, s: &Stats, elsewhere: bool) -> Option
                     fmt_num(s.sectors_any_alignment / s.requests)
                 ));
             }
+            msg.push_str(&first_iteration_note(s));
             msg.push_str(&block_note(s));
             let mut d = Diagnostic::new(r.span, severity, UNCOALESCED_ACCESS, msg);
             for (span, text) in carriers {
@@ -844,6 +897,11 @@ fn diagnostic(j: &Judge, r: &AccessReport, s: &Stats, elsewhere: bool) -> Option
             let severity = shared_severity(ways);
             let head = if (ways - worst as f64).abs() < 0.01 {
                 format!("{worst}-way shared-memory bank conflict")
+            } else if s.first_iteration_only {
+                format!(
+                    "shared-memory bank conflict: worst {worst}-way, {}-way on average",
+                    fmt_num(ways)
+                )
             } else {
                 format!(
                     "shared-memory bank conflict: worst {worst}-way, {}-way on average over the loop's {} requests",
@@ -857,10 +915,11 @@ fn diagnostic(j: &Judge, r: &AccessReport, s: &Stats, elsewhere: bool) -> Option
                 format!("bank {} serves {worst} different words", s.worst_bank)
             };
             let msg = format!(
-                "{head} on {} of {access_text}: {detail} ({} wavefronts per request, ideal {}){}",
+                "{head} on {} of {access_text}: {detail} ({} wavefronts per request, ideal {}){}{}",
                 kind_word(r.kind),
                 fmt_num(wf),
                 fmt_num(ideal),
+                first_iteration_note(s),
                 block_note(s)
             );
             let mut d = Diagnostic::new(r.span, severity, BANK_CONFLICT, msg);

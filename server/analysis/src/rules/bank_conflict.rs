@@ -122,4 +122,42 @@ void launch(float* out) {
 "#,
         );
     }
+
+    #[test]
+    fn a_doubling_loop_up_to_a_runtime_bound_is_judged_in_its_first_iteration() {
+        // The CUDA samples' bitonicSortShared: `for (size = 2; size <
+        // arrayLength; size <<= 1)` with `arrayLength` a kernel parameter.
+        // No symbol stands for every iteration's `stride`, but the first one
+        // (stride 1: `pos = 2 * threadIdx.x`) is known, and it is 2-way
+        // (ncu on the H100: 46% of the kernel's wavefronts excessive). The
+        // message says that later iterations were not judged.
+        check_diagnostics(
+            r#"
+__global__ void sort_shared(unsigned* keys, unsigned n) {
+    __shared__ unsigned s[1024];
+    s[threadIdx.x] = keys[blockIdx.x * 1024 + threadIdx.x];
+    s[threadIdx.x + 512] = keys[blockIdx.x * 1024 + threadIdx.x + 512];
+    for (unsigned size = 2; size < n; size <<= 1) {
+        for (unsigned stride = size / 2; stride > 0; stride >>= 1) {
+            __syncthreads();
+            unsigned pos = 2 * threadIdx.x - (threadIdx.x & (stride - 1));
+            unsigned a = s[pos];
+            //           ^^^^^^ info[bank-conflict]: 2-way shared-memory bank conflict on load of s[pos]: bank 0 serves 2 different words (2 wavefronts per request, ideal 1); judged in the first iteration of a loop whose bound is a run-time value (later iterations are not judged)
+            unsigned b = s[pos + stride];
+            //           ^^^^^^^^^^^^^^^ info[bank-conflict]: 2-way shared-memory bank conflict on load of s[pos + stride]: bank 1 serves 2 different words (2 wavefronts per request, ideal 1); judged in the first iteration of a loop whose bound is a run-time value (later iterations are not judged)
+            if (a > b) { s[pos] = b; s[pos + stride] = a; }
+            //           ^^^^^^ info[bank-conflict]: 2-way shared-memory bank conflict on store of s[pos]: bank 0 serves 2 different words (2 wavefronts per request, ideal 1); judged in the first iteration of a loop whose bound is a run-time value (later iterations are not judged)
+            //                       ^^^^^^^^^^^^^^^ info[bank-conflict]: 2-way shared-memory bank conflict on store of s[pos + stride]: bank 1 serves 2 different words (2 wavefronts per request, ideal 1); judged in the first iteration of a loop whose bound is a run-time value (later iterations are not judged)
+        }
+    }
+    __syncthreads();
+    keys[blockIdx.x * 1024 + threadIdx.x] = s[threadIdx.x];
+}
+
+void launch(unsigned* keys, unsigned n) {
+    sort_shared<<<n / 1024, 512>>>(keys, n);
+}
+"#,
+        );
+    }
 }

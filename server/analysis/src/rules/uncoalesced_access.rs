@@ -502,6 +502,71 @@ void launch(float* b, const float* m, int n, int t, float* out, const float* in,
     }
 
     #[test]
+    fn a_grid_stride_loop_keeps_the_average_over_its_blocks_shifts() {
+        // The CUDA samples' fp16ScalarProduct starts each block's loop at
+        // `threadIdx.x + blockDim.x + blockIdx.x`: blocks are one element
+        // apart, so most warps straddle one more sector (ncu on the H100:
+        // 18% of the sectors excessive). The loop's `i += gridDim.x *
+        // blockDim.x` moves by whole sectors and does not hide that.
+        check_diagnostics(
+            r#"
+__global__ void dot(const float* a, float* out, int size) {
+    const int stride = gridDim.x * blockDim.x;
+    float v = 0;
+    for (int i = threadIdx.x + blockDim.x + blockIdx.x; i < size; i += stride) {
+        v += a[i];
+           //^^^^ info[uncoalesced-access]: uncoalesced global load: 4.9 sectors per warp request (ideal 4) — threads are contiguous, but where a block's data starts moves by a number of bytes that is not a multiple of 32 from block to block, so most warps straddle one more sector (averaged over the blocks) (through i = threadIdx.x+blockDim.x+blockIdx.x)
+    }
+    out[blockIdx.x * blockDim.x + threadIdx.x] = v;
+}
+__global__ void dot_aligned(const float* a, float* out, int size) {
+    float v = 0;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < size; i += gridDim.x * blockDim.x) {
+        v += a[i];
+    }
+    out[blockIdx.x * blockDim.x + threadIdx.x] = v;
+}
+void run(const float* a, float* out) {
+    dot<<<128, 128>>>(a, out, 1 << 20);
+    dot_aligned<<<128, 128>>>(a, out, 1 << 20);
+}
+"#,
+        );
+    }
+
+    #[test]
+    fn a_contiguous_access_into_a_buffer_the_host_offsets_is_silent() {
+        // The host passes `in + pad` (the CUDA samples' FDTD3d pads its
+        // volume so that the reads after the halo align): where the warp's
+        // data starts in its sector depends on that offset, not on the
+        // kernel's `+ 4`. The same kernel launched on the allocation itself
+        // is misaligned by 16 bytes, and a strided access stays reported
+        // whatever the offset.
+        check_diagnostics(
+            r#"
+__global__ void halo(float* out, const float* in, int pitch) {
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    out[x] = in[x + 4] + in[x * pitch];
+    //                   ^^^^^^^^^^^^^ warning[uncoalesced-access]: uncoalesced global load: up to 32 sectors per warp request (ideal 4) — adjacent threads are pitch floats apart (through x = blockIdx.x*blockDim.x+threadIdx.x)
+}
+
+__global__ void halo_here(float* out, const float* in) {
+    int x = blockIdx.x * blockDim.x + threadIdx.x;
+    out[x] = in[x + 4];
+    //       ^^^^^^^^^ info[uncoalesced-access]: uncoalesced global load: 5 sectors per warp request (ideal 4) — threads are contiguous but the warp's data starts 16 bytes into a 32-byte sector (misaligned) (through x = blockIdx.x*blockDim.x+threadIdx.x)
+}
+
+void launch(float* out, float* buffer, int n, int pitch) {
+    const int pad = 32 - 4;
+    float* in = buffer + pad;
+    halo<<<n / 256, 256>>>(out, in, pitch);
+    halo_here<<<n / 256, 256>>>(out, buffer);
+}
+"#,
+        );
+    }
+
+    #[test]
     fn messages_name_pointers_the_x_carrier_and_keep_brackets() {
         // A table of pointers filled with threadIdx.x on the outer index:
         // its elements are pointers (not "`void` elements"), and what puts

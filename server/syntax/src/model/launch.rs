@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{Dim3, FileModel, Function, LaunchSite};
 use crate::consteval::ConstEnv;
 use crate::fingerprint::{self, FingerprintMap, Fingerprinter};
-use crate::ir::{Expr, ExprKind, LaunchExpr, VarDecl};
+use crate::ir::{BinOp, Expr, ExprKind, LaunchExpr, UnOp, VarDecl};
 
 /// The launches found in one caller, kept between builds: (file constants
 /// and types they were resolved with, where the caller started, launches).
@@ -62,7 +62,7 @@ pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
                         )));
                     }
                 });
-                found
+                through_pointers(f, found)
             }
         };
         launches.extend_from_slice(&found);
@@ -70,6 +70,56 @@ pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
     }
     *cache = fresh;
     model.launches = launches;
+}
+
+/// A launch through a function-pointer variable (`kernel = &copy; …
+/// kernel<<<grid, threads>>>(…)`, as in the CUDA samples' `transpose.cu`)
+/// is a launch of every kernel the caller assigns to that variable. Its
+/// block argument is shared by all of them, so no fix may rewrite it.
+fn through_pointers(caller: &Function, found: Vec<Arc<LaunchSite>>) -> Vec<Arc<LaunchSite>> {
+    let Some(body) = &caller.body else {
+        return found;
+    };
+    let mut targets: Vec<(String, String)> = Vec::new();
+    body.walk_exprs(&mut |e| {
+        if let ExprKind::Assign(None, target, value) = &e.kind
+            && let Some(var) = target.as_ident()
+            && found.iter().any(|l| l.kernel == var)
+        {
+            let named = match &value.kind {
+                ExprKind::Unary(UnOp::AddrOf, inner) => inner.as_ident(),
+                _ => value.as_ident(),
+            };
+            if let Some(name) = named {
+                let name = name.rsplit("::").next().unwrap_or(name).to_string();
+                if !targets.contains(&(var.to_string(), name.clone())) {
+                    targets.push((var.to_string(), name));
+                }
+            }
+        }
+    });
+    if targets.is_empty() {
+        return found;
+    }
+    let mut out = Vec::with_capacity(found.len() + targets.len());
+    for launch in found {
+        let pointed: Vec<&String> = targets
+            .iter()
+            .filter(|(var, _)| *var == launch.kernel)
+            .map(|(_, kernel)| kernel)
+            .collect();
+        if pointed.is_empty() {
+            out.push(launch);
+            continue;
+        }
+        for kernel in pointed {
+            let mut each = (*launch).clone();
+            each.kernel = kernel.clone();
+            each.block_arg_span = None;
+            out.push(Arc::new(each));
+        }
+    }
+    out
 }
 
 /// What launch resolution reads besides the caller: file constants, type sizes and aliases.
@@ -127,8 +177,50 @@ impl<'a> LocalScope<'a> {
                 .and_then(|v| i64::try_from(v).ok()),
             block_arg_span: block.filter(|b| !b.from_macro).map(|b| b.span),
             arg_values: args.iter().map(|a| self.env.eval(a)).collect(),
+            offset_args: args.iter().map(|a| self.offset_address(a, 0)).collect(),
             origin: None,
         }
+    }
+
+    /// Whether `e` is an address past the start of an allocation: pointer
+    /// arithmetic, `&a[i]`, or a variable of the caller initialised or
+    /// assigned so (see `LaunchSite::offset_args`). Integer arguments match
+    /// too; only pointer parameters read the answer.
+    fn offset_address(&self, e: &Expr, depth: u8) -> bool {
+        if depth > 4 {
+            return false;
+        }
+        match &e.kind {
+            ExprKind::Binary(BinOp::Add | BinOp::Sub, ..) => true,
+            // `&a[i]`, `&s.field`; `&x` of a whole variable is its start.
+            ExprKind::Unary(UnOp::AddrOf, inner) => inner.as_ident().is_none(),
+            ExprKind::Cast { expr, .. } => self.offset_address(expr, depth + 1),
+            ExprKind::Ident(name) => {
+                let init = self
+                    .decl_of(name, e.span.start)
+                    .and_then(|d| d.init.as_ref())
+                    .is_some_and(|init| self.offset_address(init, depth + 1));
+                init || (self.reassigned.contains(name.as_str())
+                    && self.assigned_offset(name, depth))
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether the caller assigns `name` an offset address or moves it (`p += n`, `p++`).
+    fn assigned_offset(&self, name: &str, depth: u8) -> bool {
+        let Some(body) = &self.function.body else {
+            return false;
+        };
+        let mut found = false;
+        body.walk_exprs(&mut |e| match &e.kind {
+            ExprKind::Assign(op, target, value) if target.as_ident() == Some(name) => {
+                found |= op.is_some() || self.offset_address(value, depth + 1);
+            }
+            ExprKind::IncDec { target, .. } if target.as_ident() == Some(name) => found = true,
+            _ => {}
+        });
+        found
     }
 
     fn int(&self, e: &Expr) -> Option<i64> {

@@ -488,6 +488,11 @@ pub struct LaunchSite {
     /// Each argument's value where it folds to a constant in the caller (its
     /// constant locals, macros, file constants).
     pub arg_values: Vec<Option<i128>>,
+    /// Each argument that is an address past the start of an allocation
+    /// (`buf + padding`, `&buf[i]`, or a caller's variable set so): where a
+    /// pointer parameter's data starts within a 32-byte sector is then not
+    /// the allocation's 256-byte alignment.
+    pub offset_args: Vec<bool>,
     /// `None`: the launch is in this file. Otherwise it was made in another
     /// file (one that includes this one) and its spans and expressions are
     /// that file's: only its resolved facts (block, grid, template and
