@@ -125,7 +125,8 @@ def main():
             for kernel, dims, occ, regs in ncu_launches(path):
                 src = source_of(path)
                 if src is None:
-                    files = {f for (f, k) in list(exact) + list(estimate) if k == kernel}
+                    files = {f for (f, k), ks in list(exact.items()) + list(estimate.items())
+                             if k == kernel and any(x.get("range") for x in ks)}
                     src = files.pop() if len(files) == 1 else None
                 key = (src, kernel, tuple(dims))
                 if key in seen:  # one row per kernel and block size
@@ -178,6 +179,12 @@ def with_nvcc_registers(launches_from, registers_from, cudalens):
     out = {}
     for key, kernels in launches_from.items():
         measured = [k for k in registers_from.get(key, []) if not k.get("registers_estimated")]
+        if not measured:
+            # A header's kernel: nvcc compiled it in the file that includes it.
+            measured = [k for (f, name), ks in registers_from.items() if name == key[1]
+                        for k in ks if not k.get("registers_estimated")]
+            if len({k["registers"] for k in measured}) != 1:
+                measured = []
         if not measured:
             continue
         regs, smem = measured[0]["registers"], measured[0].get("static_smem") or 0

@@ -106,3 +106,48 @@ fn nvcc_register_counts_replace_the_estimate_in_check() {
         "{err}"
     );
 }
+
+/// A kernel defined in a header is compiled by nvcc in the `.cu` files that
+/// include it (the CUDA samples' `fastWalshTransform_kernel.cuh`, whose
+/// kernels its own host functions launch): `check DIR` gives the header's
+/// kernel the counts of the first such file instead of an estimate.
+#[cfg(unix)]
+#[test]
+fn a_header_kernel_gets_the_counts_of_the_file_that_includes_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("scale_kernel.cuh"), SCALE).expect("write");
+    std::fs::write(
+        dir.path().join("main.cu"),
+        "#include \"scale_kernel.cuh\"\n__global__ void other(float* a) { a[threadIdx.x] = 0; }\n",
+    )
+    .expect("write");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    executable(&bin.join("nvcc"), FAKE_NVCC);
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = cudalens_env(
+        &["check", ".", "--format", "json"],
+        dir.path(),
+        &[("PATH", &path)],
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let header = report["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| {
+            f["path"]
+                .as_str()
+                .is_some_and(|p| p.ends_with("scale_kernel.cuh"))
+        })
+        .expect("the header is checked");
+    let k = &header["kernels"][0];
+    assert_eq!(k["name"], "scale");
+    assert_eq!(k["registers"], 128, "{k}");
+    assert_eq!(k["registers_estimated"], false, "{k}");
+    assert_eq!(k["launches"][0]["occupancy"], 0.25, "{k}");
+}

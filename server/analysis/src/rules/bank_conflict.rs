@@ -36,7 +36,15 @@ through the one verdict function every part of cudalens uses (`memory::verdict`)
 On the committed ground truth (`tests/ground-truth`, Nsight Compute 2025.3 on an
 H100) the wavefronts agree exactly with ncu's \"L1 Wavefronts Shared\" for all 68
 (kernel, load/store) pairs of the shared-memory corpus: padded and XOR-swizzled
-transposes, five reductions, 64- and 128-bit accesses, broadcasts, strides.",
+transposes, five reductions, 64- and 128-bit accesses, broadcasts, strides.
+
+A loop that doubles or halves its variable up to a run-time bound (`for (size = 2;
+size < n; size <<= 1)`) is judged in its first iteration only, and the message says
+so. What the data decides (atomics on `s_hist[value]`) and what a run-time value
+decides (`pos = 2 * tid - (tid & (size - 1))` with `size` a parameter) stays
+unknown and silent: on the CUDA samples measured by ncu (H100) these are the three
+kernels with conflicts that cudalens does not report (`histogram256Kernel`, the two
+`scanExclusiveShared` kernels).",
     example: r#"
 #define TILE 32
 

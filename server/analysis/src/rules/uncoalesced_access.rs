@@ -48,7 +48,10 @@ and the other fields hit in L1. One record per thread read field by field (the
 array-of-structs pattern) stays reported.
 A contiguous access is not called misaligned when the misalignment comes from a
 runtime element offset (`a[x + 1 + t]`, `t` a parameter): where `t` puts the data
-in its sector cannot be known.
+in its sector cannot be known. Nor when a launch passes the buffer at an offset
+into its allocation (`in + padding`, `&buf[i]`, or a variable set so): the host's
+offset decides the alignment (the CUDA samples' FDTD3d pads its volume so that
+the reads after the halo align; ncu measures no excess there).
 A runtime part of an address (a row pitch, an offset from a parameter) is counted as
 a whole number of sectors (`cudaMalloc` aligns to 256 bytes); when that matters the
 message says so and gives the average over all alignments. A stride only known at run

@@ -205,6 +205,10 @@ struct NvccRuns {
     failed: Mutex<Vec<(PathBuf, String)>>,
     /// Each file's counts, once (a file launched from another is analysed twice).
     done: Mutex<HashMap<PathBuf, Option<HashMap<String, u32>>>>,
+    /// The counts of the first compiled `.cu` file that includes each header
+    /// (by canonical path): nvcc compiles a header's kernels in the files
+    /// that include it, never on its own.
+    by_header: Mutex<HashMap<PathBuf, HashMap<String, u32>>>,
 }
 
 impl NvccRuns {
@@ -218,8 +222,11 @@ impl NvccRuns {
         has_kernels: bool,
     ) -> Option<HashMap<String, u32>> {
         let exe = self.exe.as_deref()?;
-        if !has_kernels || path.extension().is_none_or(|e| e != "cu") {
+        if !has_kernels {
             return None;
+        }
+        if path.extension().is_none_or(|e| e != "cu") {
+            return self.by_header.lock().ok()?.get(&canonical(path)).cloned();
         }
         if let Some(known) = self.done.lock().ok()?.get(path) {
             return known.clone();
@@ -241,6 +248,31 @@ impl NvccRuns {
             done.insert(path.to_path_buf(), registers.clone());
         }
         registers
+    }
+
+    /// Keeps a compiled file's counts for the headers it includes.
+    fn record_includes(
+        &self,
+        includes: &[cudalens_syntax::model::Include],
+        registers: &HashMap<String, u32>,
+    ) {
+        let Ok(mut by_header) = self.by_header.lock() else {
+            return;
+        };
+        for header in includes.iter().filter_map(|i| i.resolved.as_deref()) {
+            if header.extension().is_none_or(|e| e != "cu") {
+                by_header
+                    .entry(canonical(header))
+                    .or_insert_with(|| registers.clone());
+            }
+        }
+    }
+
+    /// Whether the header got counts from a file that includes it.
+    fn measured_through_includer(&self, path: &Path) -> bool {
+        self.by_header
+            .lock()
+            .is_ok_and(|b| b.contains_key(&canonical(path)))
     }
 
     /// One line on stderr about the run's register counts.
@@ -343,6 +375,7 @@ pub fn run(args: Args) -> ExitCode {
             measured: AtomicUsize::new(0),
             failed: Mutex::new(Vec::new()),
             done: Mutex::new(HashMap::new()),
+            by_header: Mutex::new(HashMap::new()),
         },
     };
     let mut outcomes = analyse_all(&paths, &ctx);
@@ -473,14 +506,20 @@ fn reanalyse_launched_elsewhere(
     ctx: &Context<'_>,
     launched: &LaunchedFrom,
 ) {
-    if launched.is_empty() {
-        return;
-    }
+    // A header whose kernels nvcc compiled in a file that includes it is
+    // analysed again with those counts, as a `.cu` file is with its own.
+    let measured_later = |s: &files::Source| {
+        s.path.extension().is_some_and(|e| e != "cu") && ctx.nvcc.measured_through_includer(&s.path)
+    };
     let todo: Vec<Again> = sources
         .iter()
         .enumerate()
         .filter(|(i, _)| matches!(outcomes[*i].0, Outcome::Analysed(_)))
-        .filter_map(|(i, s)| Some((i, launched.get(&canonical(&s.path))?.as_slice(), &[][..])))
+        .filter_map(|(i, s)| match launched.get(&canonical(&s.path)) {
+            Some(launches) => Some((i, launches.as_slice(), &[][..])),
+            None if measured_later(s) => Some((i, &[][..], &[][..])),
+            None => None,
+        })
         .collect();
     analyse_again(sources, outcomes, ctx, &todo);
 }
@@ -632,6 +671,7 @@ fn analyse_one(
     if let Ok(a) = &analyzed {
         let has_kernels = !a.analysis.kernels.is_empty();
         if let Some(registers) = ctx.nvcc.registers(path, &args.arch, &flags, has_kernels) {
+            ctx.nvcc.record_includes(&a.model.includes, &registers);
             let mut measured = config.clone();
             measured.registers = registers;
             analyzed = analyse(&measured);
