@@ -250,6 +250,17 @@ fn benchmark_lens_runs_with_progress_and_writes_the_report() {
     let report = f.root.join(".cudalens/reports/vector_add.md");
     let md = std::fs::read_to_string(&report).expect("report written");
     assert!(md.contains("# cudalens benchmark: `vector_add`"), "{md}");
+    // The workload is the program's own launch (`<<<(n + BLOCK - 1) / BLOCK,
+    // BLOCK>>>`: 128 threads from the host code), and what the host code
+    // does not give (`n`, a parameter of `launch`) is said to be assumed.
+    let workload = md.split("## Workload").nth(1).expect("workload section");
+    assert!(
+        workload.contains("host:      vector_add.cu:9"),
+        "{workload}"
+    );
+    assert!(workload.contains("× block 128,"), "{workload}");
+    assert!(workload.contains("n="), "{workload}");
+    assert!(workload.contains("assumed"), "{workload}");
     assert!(f.root.join(".cudalens/history.redb").exists());
     // The report is opened once the message is out; give it a moment.
     let opened = |c: &LspClient| show_documents(c).contains(&uri_of(&report));

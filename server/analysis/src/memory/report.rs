@@ -864,7 +864,7 @@ fn diagnostic(j: &Judge, r: &AccessReport, s: &Stats, elsewhere: bool) -> Option
                     fmt_num(s.sectors_any_alignment / s.requests)
                 ));
             }
-            msg.push_str(&first_iteration_note(s));
+            msg.push_str(first_iteration_note(s));
             msg.push_str(&block_note(s));
             let mut d = Diagnostic::new(r.span, severity, UNCOALESCED_ACCESS, msg);
             for (span, text) in carriers {

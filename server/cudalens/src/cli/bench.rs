@@ -17,6 +17,7 @@ use cudalens_analysis::host_launch::HostLaunch;
 
 use super::progress::Progress;
 use super::{exit, files, transpile};
+use crate::gpu_actions::format::dims;
 use crate::gpu_actions::{self, BenchOptions, HistoryOutcome, PrepareError, Prepared, format_ms};
 use crate::services::gpu::GpuWorker;
 use crate::tuning_data;
@@ -298,7 +299,14 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
     };
     if let Some(out) = &args.report {
         let runs = history.as_ref().map_or(&[][..], |h| &h.runs[..]);
-        let md = gpu_actions::report_markdown(&adapter, bench.as_ref(), sweep.as_ref(), runs);
+        let md = gpu_actions::report_markdown(
+            &adapter,
+            &prepared,
+            &file_name(&args.file),
+            bench.as_ref(),
+            sweep.as_ref(),
+            runs,
+        );
         gpu_actions::write_report(out, &md).map_err(fail)?;
         if !args.json {
             eprintln!("report: {}", out.display());
@@ -461,14 +469,6 @@ fn print_native(
     }
 }
 
-fn dims(d: [u32; 3]) -> String {
-    match d {
-        [x, 1, 1] => x.to_string(),
-        [x, y, 1] => format!("{x}×{y}"),
-        [x, y, z] => format!("{x}×{y}×{z}"),
-    }
-}
-
 fn json_output(
     prepared: &Prepared,
     adapter: &AdapterReport,
@@ -535,68 +535,13 @@ fn print_text(
     bench: Option<&BenchmarkResult>,
     sweep: Option<&AutotuneResult>,
 ) {
-    let l = &prepared.launch;
     println!("kernel:    {}", prepared.kernel);
     println!(
         "adapter:   {} ({}, {})",
         adapter.name, adapter.backend, adapter.device_type
     );
-    if let Some(h) = &l.host {
-        print_host(h, file, l.source, Some(l.block));
-        for a in h.launch_assumptions() {
-            println!("assumed:   {a}");
-        }
-    }
-    let source = match l.source {
-        "flags" => "from --grid/--block",
-        "host" => "from the program's host code",
-        "host-reblocked" => "the host code's grid × block, re-divided by --block",
-        "launch" => "from the launch in the file",
-        "size" => "from --size",
-        _ => "default size",
-    };
-    println!(
-        "launch:    grid {} × block {}, problem {} ({source})",
-        dims(l.grid),
-        dims(l.block),
-        dims(l.problem_size)
-    );
-    let args: Vec<String> = l
-        .args
-        .iter()
-        .zip(
-            l.arg_origins
-                .iter()
-                .map(Some)
-                .chain(std::iter::repeat(None)),
-        )
-        .map(|((n, v), origin)| match origin.map(String::as_str) {
-            Some("host") | None => format!("{n}={v}"),
-            Some(o) => format!("{n}={v} ({o})"),
-        })
-        .collect();
-    println!(
-        "scalars:   {}",
-        if args.is_empty() {
-            "none".into()
-        } else {
-            args.join(", ")
-        }
-    );
-    let buffers: Vec<String> = l
-        .extents
-        .iter()
-        .map(|(name, extent)| match extent {
-            Some(n) => format!("{name} {n} (what the kernel can index)"),
-            None => format!("{name} {} (not bounded by the analysis)", l.buffer_elements),
-        })
-        .collect();
-    println!("buffers:   {} elements", buffers.join(", "));
-    for (name, elements, fill) in &l.globals {
-        println!("global:    {name} {elements} elements, filled with {fill}");
-    }
-    if let Some(why) = &l.clamps_not_counted {
-        println!("clamps:    not counted: {why}");
+    for line in gpu_actions::format::launch_lines(&prepared.launch, file) {
+        println!("{line}");
     }
     if let Some(b) = bench {
         print_result(b);
@@ -679,25 +624,6 @@ fn includer_launch(args: &Args, text: &str, index: usize) -> (usize, Option<Host
 }
 
 /// Where the host code's launch numbers came from, one line each.
-fn print_host(h: &HostLaunch, file: &str, source: &str, block: Option<[u32; 3]>) {
-    println!("host:      {}", h.location(file));
-    let (grid_note, scalar_note) = match source {
-        "flags" => (" [--grid given: not used]", " [--grid given: not used]"),
-        "size" => (" [--size given: not used]", " [--size given: not used]"),
-        _ => ("", ""),
-    };
-    let block_note = if h.block.value.is_some() && h.block.value != block {
-        " [--block given: not used]"
-    } else {
-        ""
-    };
-    println!("  grid     {}{grid_note}", h.grid.describe());
-    println!("  block    {}{block_note}", h.block.describe());
-    for s in &h.scalars {
-        println!("  {:<8} {}{scalar_note}", s.param, s.describe());
-    }
-}
-
 /// `--print-launch`: the launch from the host code, merged with the flags,
 /// and the buffer sizes it implies; nothing runs.
 fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<HostLaunch>) {
@@ -812,7 +738,9 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
     println!("kernel:    {}", args.kernel);
     if let Some(h) = &host {
         let source = if args.grid.is_some() { "flags" } else { "host" };
-        print_host(h, &file, source, block);
+        for line in gpu_actions::format::host_lines(h, &file, source, block) {
+            println!("{line}");
+        }
     }
     let d = |v: Option<[u32; 3]>| v.map_or("?".to_string(), dims_text);
     println!("launch:    grid {} × block {}", d(grid), d(block));

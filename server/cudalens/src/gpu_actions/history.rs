@@ -99,19 +99,30 @@ pub fn regression_warning(kernel: &str, regression: &Regression) -> String {
     )
 }
 
-/// The full Markdown report.
+/// The full Markdown report, with the workload it measured: the launch,
+/// scalars and buffers, and where each came from (`file`: the kernel's
+/// file name, for the host code's location).
 pub fn report_markdown(
     adapter: &AdapterReport,
+    prepared: &Prepared,
+    file: &str,
     bench: Option<&BenchmarkResult>,
     sweep: Option<&AutotuneResult>,
     history: &[RunWithFlag],
 ) -> String {
-    cudalens_gpu::render_markdown(&ReportInput {
+    let mut md = cudalens_gpu::render_markdown(&ReportInput {
         hardware: Some(adapter),
         benchmark: bench.or(sweep.and_then(|s| s.best_result.as_ref())),
         autotune: sweep,
         history,
-    })
+    });
+    md.push_str("\n## Workload\n\n```text\n");
+    for line in super::format::launch_lines(&prepared.launch, file) {
+        md.push_str(&line);
+        md.push('\n');
+    }
+    md.push_str("```\n");
+    md
 }
 
 /// Writes a report, creating its directory.
