@@ -14,6 +14,8 @@ use cudalens_syntax::model::{Function, LaunchSite, TemplateParamKind};
 use cudalens_syntax::preprocess::cexpr::parse_int_literal;
 
 use crate::AnalysisConfig;
+use crate::host_cache::HostValues;
+use crate::host_launch::{self, HostLaunch};
 
 /// Where a kernel's block size came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -115,17 +117,24 @@ pub fn contexts_for<'m>(
     kernel: &Function,
     config: &AnalysisConfig,
 ) -> Vec<KernelContext<'m>> {
-    contexts_with_calls(model, launches, kernel, config, &std::cell::OnceCell::new())
+    contexts_with_host(
+        model,
+        launches,
+        kernel,
+        config,
+        &HostValues::uncached(model),
+    )
 }
 
-/// [`contexts_for`] for one of many kernels of the file: `calls` indexes
-/// the file's calls once, on first need, for every launch's host values.
-pub fn contexts_with_calls<'m>(
+/// [`contexts_for`] for one of many kernels of the file: `host` indexes
+/// the file's calls once, on first need, for every launch's host values,
+/// and reuses those an earlier analysis of the document resolved.
+pub fn contexts_with_host<'m>(
     model: &'m FileModel,
     launches: &[&'m LaunchSite],
     kernel: &Function,
     config: &AnalysisConfig,
-    calls: &std::cell::OnceCell<crate::host_launch::CallIndex<'m>>,
+    host: &HostValues<'m>,
 ) -> Vec<KernelContext<'m>> {
     let file_env = model.const_env();
     let bounds = kernel
@@ -188,7 +197,7 @@ pub fn contexts_with_calls<'m>(
             launch,
             ctx,
             resolved.is_none(),
-            calls,
+            host,
         ));
     }
     if out.is_empty() {
@@ -351,7 +360,7 @@ fn with_host_values<'m>(
     launch: &'m LaunchSite,
     ctx: KernelContext<'m>,
     block_unresolved: bool,
-    calls: &std::cell::OnceCell<crate::host_launch::CallIndex<'m>>,
+    host: &HostValues<'m>,
 ) -> Vec<KernelContext<'m>> {
     let scalars_unresolved = kernel
         .params
@@ -361,50 +370,43 @@ fn with_host_values<'m>(
     if !launch.is_local() || !(scalars_unresolved || block_unresolved || smem_unresolved) {
         return vec![ctx];
     }
-    let sites = crate::host_launch::launch_sites(model, &kernel.name);
+    let sites = host_launch::launch_sites(model, &kernel.name);
     let Some(which) = sites.iter().position(|l| std::ptr::eq(*l, launch)) else {
         return vec![ctx];
     };
-    let calls = calls.get_or_init(|| crate::host_launch::CallIndex::of(model));
-    let single = || -> Vec<crate::host_launch::HostLaunch> {
-        crate::host_launch::resolve_indexed(model, calls, &kernel.name, which)
-            .into_iter()
-            .collect()
-    };
-    // One configuration per value of a loop over a constant array only
-    // when each value gives the launch its block; otherwise the loop's
-    // values are an assumption.
-    let block_known = |h: &crate::host_launch::HostLaunch| {
-        h.block.value.is_some() && h.block.unresolved.is_none() && h.block.assumptions.is_empty()
-    };
-    let mut hosts = if block_unresolved {
-        crate::host_launch::resolve_each_indexed(model, calls, &kernel.name, which)
-    } else {
-        single()
-    };
-    if hosts.len() > 1 && !hosts.iter().all(block_known) {
-        hosts = single();
-    }
+    let hosts = host.launches(&kernel.name, which, &sites, block_unresolved, |calls| {
+        let single = || -> Vec<HostLaunch> {
+            host_launch::resolve_indexed(model, calls, &kernel.name, which)
+                .into_iter()
+                .collect()
+        };
+        // One configuration per value of a loop over a constant array only
+        // when each value gives the launch its block; otherwise the loop's
+        // values are an assumption.
+        let block_known = |h: &HostLaunch| h.block.value.is_some() && h.block.how.certain();
+        let hosts = if block_unresolved {
+            host_launch::resolve_each_indexed(model, calls, &kernel.name, which)
+        } else {
+            single()
+        };
+        if hosts.len() > 1 && !hosts.iter().all(block_known) {
+            single()
+        } else {
+            hosts
+        }
+    });
     let mut out = Vec::new();
-    for host in &hosts {
+    for host in hosts.iter() {
         let mut c = ctx.clone();
         for s in &host.scalars {
-            if let (Some(crate::host_launch::Num::Int(v)), None, true) =
-                (s.value, &s.unresolved, s.assumptions.is_empty())
-            {
+            if let (Some(host_launch::Num::Int(v)), true) = (s.value, s.how.certain()) {
                 c.param_values.entry(s.param.clone()).or_insert(v);
             }
         }
         if launch.smem_bytes.is_none() {
             c.dynamic_smem = host.dynamic_smem;
         }
-        if block_unresolved
-            && let (Some(b), None, true) = (
-                host.block.value,
-                &host.block.unresolved,
-                host.block.assumptions.is_empty(),
-            )
-        {
+        if block_unresolved && let (Some(b), true) = (host.block.value, host.block.how.certain()) {
             c.block = b;
             c.block_source = BlockSource::Launch;
         }

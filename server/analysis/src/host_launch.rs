@@ -7,7 +7,7 @@
 //! said, never guessed.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::rc::Rc;
 
 use serde::Serialize;
@@ -56,11 +56,11 @@ impl std::fmt::Display for Num {
     }
 }
 
-/// One launch dimension set (grid or block) and where it came from.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct HostDims {
-    /// All three components, when every one resolved to a positive size.
-    pub value: Option<[u32; 3]>,
+/// Where a value of the host code came from: what is written at the
+/// launch, how the names in it were bound, why it did not resolve, and what
+/// was assumed on the way.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Provenance {
     /// The expressions as written (`DIM_THREAD_BLOCK_X, DIM_THREAD_BLOCK_Y`).
     pub written: String,
     /// How the names in them were bound, in order (`main: int n = N`).
@@ -69,6 +69,41 @@ pub struct HostDims {
     pub unresolved: Option<String>,
     /// Assumptions made on the way (a loop's first iteration).
     pub assumptions: Vec<String>,
+}
+
+impl Provenance {
+    /// True when the value rests on nothing unresolved and no assumption.
+    pub fn certain(&self) -> bool {
+        self.unresolved.is_none() && self.assumptions.is_empty()
+    }
+
+    /// `value = written`, each step after `sep`, then what did not resolve
+    /// and what was assumed.
+    fn describe(&self, value: String, sep: &str) -> String {
+        let mut out = value;
+        if !self.written.is_empty() {
+            out.push_str(&format!(" = {}", self.written));
+        }
+        for s in &self.steps {
+            out.push_str(&format!("{sep}{s}"));
+        }
+        if let Some(why) = &self.unresolved {
+            out.push_str(&format!(" (not resolved: {why})"));
+        }
+        for a in &self.assumptions {
+            out.push_str(&format!(" (assumed: {a})"));
+        }
+        out
+    }
+}
+
+/// One launch dimension set (grid or block) and where it came from.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HostDims {
+    /// All three components, when every one resolved to a positive size.
+    pub value: Option<[u32; 3]>,
+    #[serde(flatten)]
+    pub how: Provenance,
 }
 
 /// One scalar kernel argument.
@@ -80,11 +115,9 @@ pub struct HostScalar {
     pub index: usize,
     /// The value, when the host code gives it.
     pub value: Option<Num>,
-    /// The argument as written at the launch.
-    pub written: String,
-    pub steps: Vec<String>,
-    pub unresolved: Option<String>,
-    pub assumptions: Vec<String>,
+    /// The argument as written at the launch, and how it was bound.
+    #[serde(flatten)]
+    pub how: Provenance,
 }
 
 /// The launch of a kernel as its program makes it.
@@ -114,7 +147,7 @@ impl HostLaunch {
     pub fn assumptions(&self) -> Vec<String> {
         let mut out = self.launch_assumptions();
         for s in &self.scalars {
-            if let Some(why) = &s.unresolved {
+            if let Some(why) = &s.how.unresolved {
                 out.push(format!("{} not resolved: {why}", s.param));
             }
         }
@@ -132,13 +165,18 @@ impl HostLaunch {
             ));
         }
         for (what, d) in [("grid", &self.grid), ("block", &self.block)] {
-            out.extend(d.assumptions.iter().map(|a| format!("{what}: {a}")));
-            if let Some(why) = &d.unresolved {
+            out.extend(d.how.assumptions.iter().map(|a| format!("{what}: {a}")));
+            if let Some(why) = &d.how.unresolved {
                 out.push(format!("{what} not resolved: {why}"));
             }
         }
         for s in &self.scalars {
-            out.extend(s.assumptions.iter().map(|a| format!("{}: {a}", s.param)));
+            out.extend(
+                s.how
+                    .assumptions
+                    .iter()
+                    .map(|a| format!("{}: {a}", s.param)),
+            );
         }
         out
     }
@@ -148,46 +186,18 @@ impl HostDims {
     /// `32×8 = dim3 block(DIM_THREAD_BLOCK_X, DIM_THREAD_BLOCK_Y) at line
     /// 151; how the names in it were bound`.
     pub fn describe(&self) -> String {
-        let mut out = match self.value {
-            Some(v) => dims_text(v),
-            None => "?".to_string(),
-        };
-        if !self.written.is_empty() {
-            out.push_str(&format!(" = {}", self.written));
-        }
-        for s in &self.steps {
-            out.push_str(&format!("; {s}"));
-        }
-        if let Some(why) = &self.unresolved {
-            out.push_str(&format!(" (not resolved: {why})"));
-        }
-        for a in &self.assumptions {
-            out.push_str(&format!(" (assumed: {a})"));
-        }
-        out
+        let value = self.value.map_or_else(|| "?".to_string(), dims_text);
+        self.how.describe(value, "; ")
     }
 }
 
 impl HostScalar {
     /// `512 = ni ← gemmCuda's parameter ni = `ni` from main at line 209 ← main: int ni = NI`.
     pub fn describe(&self) -> String {
-        let mut out = match self.value {
-            Some(v) => v.to_string(),
-            None => "?".to_string(),
-        };
-        if !self.written.is_empty() {
-            out.push_str(&format!(" = {}", self.written));
-        }
-        for s in &self.steps {
-            out.push_str(&format!(" ← {s}"));
-        }
-        if let Some(why) = &self.unresolved {
-            out.push_str(&format!(" (not resolved: {why})"));
-        }
-        for a in &self.assumptions {
-            out.push_str(&format!(" (assumed: {a})"));
-        }
-        out
+        let value = self
+            .value
+            .map_or_else(|| "?".to_string(), |v| v.to_string());
+        self.how.describe(value, " ← ")
     }
 }
 
@@ -239,6 +249,21 @@ pub fn launch_sites<'m>(model: &'m FileModel, kernel: &str) -> Vec<&'m LaunchSit
 pub struct CallIndex<'m> {
     by_name: HashMap<&'m str, Vec<CallSite<'m>>>,
     facts: FunctionFacts<'m>,
+    /// What the resolutions since [`Self::start_reads`] read.
+    reads: RefCell<Option<Reads>>,
+}
+
+/// What resolutions read of the file's functions besides the kernel: with
+/// the file's environment and the kernel's launch sites, all a resolution
+/// depends on (`host_cache` reuses a result while these are unchanged).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reads {
+    /// Names of functions looked up by name (a launch's caller, the callee
+    /// an out-parameter is passed to): each function of that name counts.
+    pub functions: BTreeSet<String>,
+    /// Names whose calls were followed (a parameter's value at the first
+    /// call): each function calling that name counts.
+    pub callers_of: BTreeSet<String>,
 }
 
 type CallSite<'m> = (&'m Function, Span, &'m [Expr]);
@@ -274,6 +299,29 @@ impl<'m> CallIndex<'m> {
         CallIndex {
             by_name,
             facts: FunctionFacts::default(),
+            reads: RefCell::new(None),
+        }
+    }
+
+    /// Records what resolutions read from now on (see [`Self::take_reads`]).
+    pub fn start_reads(&self) {
+        *self.reads.borrow_mut() = Some(Reads::default());
+    }
+
+    /// What resolutions read since [`Self::start_reads`]; stops recording.
+    pub fn take_reads(&self) -> Reads {
+        self.reads.borrow_mut().take().unwrap_or_default()
+    }
+
+    fn read_function(&self, name: &str) {
+        if let Some(r) = self.reads.borrow_mut().as_mut() {
+            r.functions.insert(name.to_string());
+        }
+    }
+
+    fn read_callers_of(&self, name: &str) {
+        if let Some(r) = self.reads.borrow_mut().as_mut() {
+            r.callers_of.insert(name.to_string());
         }
     }
 }
@@ -285,7 +333,7 @@ pub fn resolve_indexed<'m>(
     kernel: &str,
     which: usize,
 ) -> Option<HostLaunch> {
-    resolve_choice(model, "", kernel, which, None, Some(calls)).map(|(launch, _)| launch)
+    resolve_choice(model, "", kernel, which, None, calls).map(|(launch, _)| launch)
 }
 
 /// [`resolve_each`] with the file's calls indexed once by the caller.
@@ -295,14 +343,15 @@ pub fn resolve_each_indexed<'m>(
     kernel: &str,
     which: usize,
 ) -> Vec<HostLaunch> {
-    each(model, "", kernel, which, Some(calls))
+    each(model, "", kernel, which, calls)
 }
 
 /// Reads launch `which` (0-based; see [`launch_sites`]) of `kernel` from
 /// the host code. `text` is the analysed file's text. `None` when the
 /// kernel has no such launch.
 pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Option<HostLaunch> {
-    resolve_choice(model, text, kernel, which, None, None).map(|(launch, _)| launch)
+    let calls = CallIndex::of(model);
+    resolve_choice(model, text, kernel, which, None, &calls).map(|(launch, _)| launch)
 }
 
 /// Most values a host loop over a constant array is followed through.
@@ -315,7 +364,7 @@ const MAX_CHOICES: usize = 16;
 /// scalars as [`resolve`] reads them (with the assumption where they depend
 /// on the value); [`resolve`]'s one launch when there is no such loop.
 pub fn resolve_each(model: &FileModel, text: &str, kernel: &str, which: usize) -> Vec<HostLaunch> {
-    each(model, text, kernel, which, None)
+    each(model, text, kernel, which, &CallIndex::of(model))
 }
 
 fn each<'m>(
@@ -323,7 +372,7 @@ fn each<'m>(
     text: &str,
     kernel: &str,
     which: usize,
-    calls: Option<&CallIndex<'m>>,
+    calls: &CallIndex<'m>,
 ) -> Vec<HostLaunch> {
     let Some((first, choices)) = resolve_choice(model, text, kernel, which, None, calls) else {
         return Vec::new();
@@ -353,13 +402,12 @@ fn resolve_choice<'m>(
     kernel: &str,
     which: usize,
     choice: Option<usize>,
-    calls: Option<&CallIndex<'m>>,
+    calls: &CallIndex<'m>,
 ) -> Option<(HostLaunch, usize)> {
     let sites = launch_sites(model, kernel);
     let site = *sites.get(which)?;
     let k = model.function(kernel);
     let file_env = model.const_env();
-    let local_facts = FunctionFacts::default();
     let ev = Evaluator {
         model,
         text,
@@ -367,7 +415,6 @@ fn resolve_choice<'m>(
         choice,
         choices: std::cell::Cell::new(0),
         calls,
-        facts: calls.map_or(&local_facts, |c| &c.facts),
     };
     let line = line_of(text, site.span.start);
     let mut launch = HostLaunch {
@@ -395,19 +442,22 @@ fn resolve_choice<'m>(
                 param: p.name.clone(),
                 index: i,
                 value: value.map(Num::Int),
-                written: String::new(),
-                steps: vec![elsewhere.clone()],
-                unresolved: value.is_none().then(|| {
-                    format!(
-                        "not a constant at the launch in {}",
-                        launch.origin.as_deref().unwrap_or("?")
-                    )
-                }),
-                assumptions: Vec::new(),
+                how: Provenance {
+                    written: String::new(),
+                    steps: vec![elsewhere.clone()],
+                    unresolved: value.is_none().then(|| {
+                        format!(
+                            "not a constant at the launch in {}",
+                            launch.origin.as_deref().unwrap_or("?")
+                        )
+                    }),
+                    assumptions: Vec::new(),
+                },
             });
         }
         return Some((launch, ev.choices.get()));
     }
+    calls.read_function(&site.caller);
     let Some(caller) = model.functions.iter().map(|f| &**f).find(|f| {
         f.name == site.caller
             && f.in_main_file()
@@ -453,14 +503,16 @@ fn resolve_choice<'m>(
             param: p.name.clone(),
             index: i,
             value: value.flatten(),
-            written: ev.written(arg),
-            steps: trace.steps,
-            unresolved: match (result, value) {
-                (Err(why), _) => Some(why),
-                (Ok(_), Some(None)) => Some(format!("`{}` is not a number", ev.written(arg))),
-                _ => None,
+            how: Provenance {
+                written: ev.written(arg),
+                steps: trace.steps,
+                unresolved: match (result, value) {
+                    (Err(why), _) => Some(why),
+                    (Ok(_), Some(None)) => Some(format!("`{}` is not a number", ev.written(arg))),
+                    _ => None,
+                },
+                assumptions: trace.assumptions,
             },
-            assumptions: trace.assumptions,
         });
     }
     Some((launch, ev.choices.get()))
@@ -521,10 +573,10 @@ impl HostDims {
     fn unresolved(why: &str) -> HostDims {
         HostDims {
             value: None,
-            written: String::new(),
-            steps: Vec::new(),
-            unresolved: Some(why.to_string()),
-            assumptions: Vec::new(),
+            how: Provenance {
+                unresolved: Some(why.to_string()),
+                ..Provenance::default()
+            },
         }
     }
 
@@ -535,10 +587,12 @@ impl HostDims {
         });
         HostDims {
             value,
-            written: String::new(),
-            steps: vec![how.to_string()],
-            unresolved: value.is_none().then(|| format!("not constant ({how})")),
-            assumptions: Vec::new(),
+            how: Provenance {
+                written: String::new(),
+                steps: vec![how.to_string()],
+                unresolved: value.is_none().then(|| format!("not constant ({how})")),
+                assumptions: Vec::new(),
+            },
         }
     }
 }
@@ -598,10 +652,9 @@ struct Evaluator<'m, 'e> {
     choice: Option<usize>,
     /// How many elements such an array had (0: none was met).
     choices: std::cell::Cell<usize>,
-    /// The file's calls, indexed once (`None`: scanned when needed).
-    calls: Option<&'e CallIndex<'m>>,
-    /// Facts read once per function (with the index: once per analysis).
-    facts: &'e FunctionFacts<'m>,
+    /// The file's calls, indexed once, with the facts read once per
+    /// function (per analysis, or per resolution for `bench`).
+    calls: &'e CallIndex<'m>,
 }
 
 /// Each function's declarations and reassigned names, read once (keyed by
@@ -635,10 +688,7 @@ impl<'m, 'e> Evaluator<'m, 'e> {
         let mut trace = Trace::default();
         let mut out = HostDims {
             value: None,
-            written: String::new(),
-            steps: Vec::new(),
-            unresolved: None,
-            assumptions: Vec::new(),
+            how: Provenance::default(),
         };
         match self.dim3_parts(e, at, &mut trace, 0) {
             Ok(parts) => {
@@ -655,23 +705,23 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                     }) {
                         Ok(v) => value[i] = v,
                         Err(why) => {
-                            out.unresolved = Some(why);
+                            out.how.unresolved = Some(why);
                             break;
                         }
                     }
                 }
-                out.written = parts.written;
-                if out.unresolved.is_none() {
+                out.how.written = parts.written;
+                if out.how.unresolved.is_none() {
                     out.value = Some(value);
                 }
             }
             Err(why) => {
-                out.written = self.written(e);
-                out.unresolved = Some(why);
+                out.how.written = self.written(e);
+                out.how.unresolved = Some(why);
             }
         }
-        out.steps = trace.steps;
-        out.assumptions = trace.assumptions;
+        out.how.steps = trace.steps;
+        out.how.assumptions = trace.assumptions;
         out
     }
 
@@ -864,22 +914,26 @@ impl<'m, 'e> Evaluator<'m, 'e> {
     /// `f.local_decls()`, read once per function.
     fn decls_of(&self, f: &'m Function) -> Rc<Vec<&'m VarDecl>> {
         let key = f as *const Function as usize;
-        if let Some(d) = self.facts.decls.borrow().get(&key) {
+        if let Some(d) = self.calls.facts.decls.borrow().get(&key) {
             return d.clone();
         }
         let d = Rc::new(f.local_decls());
-        self.facts.decls.borrow_mut().insert(key, d.clone());
+        self.calls.facts.decls.borrow_mut().insert(key, d.clone());
         d
     }
 
     /// `f.reassigned_vars()`, read once per function.
     fn reassigned(&self, f: &'m Function) -> Rc<HashSet<String>> {
         let key = f as *const Function as usize;
-        if let Some(r) = self.facts.reassigned.borrow().get(&key) {
+        if let Some(r) = self.calls.facts.reassigned.borrow().get(&key) {
             return r.clone();
         }
         let r = Rc::new(f.reassigned_vars());
-        self.facts.reassigned.borrow_mut().insert(key, r.clone());
+        self.calls
+            .facts
+            .reassigned
+            .borrow_mut()
+            .insert(key, r.clone());
         r
     }
 
@@ -1291,6 +1345,7 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                 self.line(span.start)
             ));
         }
+        self.calls.read_function(callee);
         let Some(g) = self
             .model
             .functions
@@ -1366,30 +1421,9 @@ impl<'m, 'e> Evaluator<'m, 'e> {
     }
 
     /// Calls of `name` in the file's own functions, in file order.
-    fn calls_of(&self, name: &str) -> Vec<(&'m Function, Span, &'m [Expr])> {
-        if let Some(index) = self.calls {
-            return index.by_name.get(name).cloned().unwrap_or_default();
-        }
-        let mut out = Vec::new();
-        for f in self.model.functions.iter().map(|f| &**f) {
-            if !f.in_main_file() {
-                continue;
-            }
-            let Some(body) = &f.body else { continue };
-            walk_stmts(body, &mut |s| {
-                for e in s.own_exprs() {
-                    walk_expr(e, &mut |e| {
-                        if let ExprKind::Call(c) = &e.kind
-                            && (c.callee == name || c.callee.rsplit("::").next() == Some(name))
-                        {
-                            out.push((f, e.span, &c.args[..]));
-                        }
-                    });
-                }
-            });
-        }
-        out.sort_by_key(|(_, s, _)| s.start);
-        out
+    fn calls_of(&self, name: &str) -> &'e [CallSite<'m>] {
+        self.calls.read_callers_of(name);
+        self.calls.by_name.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// When `at` is inside a `for` loop whose induction variable is `name`

@@ -20,6 +20,7 @@ pub mod context;
 pub mod diagnostic;
 pub mod divergence;
 mod groups;
+pub mod host_cache;
 pub mod host_launch;
 mod index_range;
 pub mod launch;
@@ -94,6 +95,9 @@ pub struct FileAnalysis {
 #[derive(Default)]
 pub struct AnalysisCache {
     kernels: FingerprintMap<CachedKernel>,
+    /// What the host code gave each launch (an edit in a kernel body
+    /// changes none of it).
+    host: host_cache::HostCache,
 }
 
 struct CachedKernel {
@@ -299,7 +303,7 @@ pub fn analyze_with_findings(
     // of them), and the kernels of included files under this file's launches
     // of them (their launches are reported here; their bodies in their file).
     let mut slots = Vec::new();
-    let calls = std::cell::OnceCell::new();
+    let host = host_cache::HostValues::cached(model, &mut cache.host);
     for kernel in model.kernels().filter(|k| k.body.is_some()) {
         let all = launches_by_kernel
             .get(kernel.name.as_str())
@@ -314,7 +318,7 @@ pub fn analyze_with_findings(
             }
             &local[..]
         };
-        let contexts = context::contexts_with_calls(model, launches, kernel, config, &calls);
+        let contexts = context::contexts_with_host(model, launches, kernel, config, &host);
         let key = kernel_key(file, kernel, &contexts);
         let cached = cache.kernels.remove(&key).map(|mut c| {
             relocate(&mut c, kernel.span.start, kernel.span.end, &mut moves);
@@ -322,6 +326,7 @@ pub fn analyze_with_findings(
         });
         slots.push((kernel, contexts, key, cached));
     }
+    host.finish(&mut cache.host);
     // The kernels the cache did not know, analysed side by side.
     let misses: Vec<usize> = (0..slots.len()).filter(|&i| slots[i].3.is_none()).collect();
     let computed = parallel::map_in_order(misses.len(), config.threads, |m| {

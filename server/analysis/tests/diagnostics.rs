@@ -273,6 +273,137 @@ fn cached_analysis_equals_fresh_analysis_after_edits() {
     }
 }
 
+/// A program whose host code fixes its kernel's stride and block sizes, as
+/// llm.c's do (`main` sets them and passes them down through `run`).
+const HOST_FIXED: &str = r#"__global__ void gather(float* out, const float* in, int stride) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    out[i] = in[i * stride];
+}
+
+void run(float* out, const float* in, int stride, int block_size) {
+    gather<<<64, block_size>>>(out, in, stride);
+}
+
+int main() {
+    int stride = 8;
+    int block_sizes[] = {32, 48};
+    for (int j = 0; j < 2; j++) {
+        int block_size = block_sizes[j];
+        run(0, 0, stride, block_size);
+    }
+    return 0;
+}
+"#;
+
+/// `text` analysed after `edits` (each `(from, to)`, applied in order) with
+/// one model and analysis cache, as the editor does; after each edit the
+/// cached analysis is compared with a fresh analysis of a fresh model (a
+/// file opened with that text). Returns the diagnostics after each edit.
+fn edited_as_in_the_editor(text: &str, edits: &[(&str, &str)]) -> Vec<Vec<String>> {
+    use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze, analyze_cached};
+    use cudalens_syntax::BuildOptions;
+    use cudalens_syntax::document::cuda_parser;
+    use cudalens_syntax::model::{ModelCache, build_model_cached};
+    use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
+    let opts = BuildOptions {
+        path: None,
+        flags: CompileFlags::default(),
+        provider: &FsProvider,
+        max_include_depth: 16,
+        deadline: None,
+    };
+    let config = AnalysisConfig::default();
+    let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());
+    let mut text = text.to_string();
+    let mut out = Vec::new();
+    for (i, (from, to)) in std::iter::once(&("", "")).chain(edits).enumerate() {
+        if i > 0 {
+            assert!(text.contains(from), "{from:?}");
+            text = text.replacen(from, to, 1);
+        }
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), &text);
+        let model = build_model_cached(&text, tree.as_ref(), &opts, &mut mcache);
+        let cached = analyze_cached(&model, &text, &config, &mut acache);
+        let (_, opened) = common::analyze_text(&text);
+        let fresh = analyze(&model, &text, &config);
+        assert_eq!(cached.diagnostics, fresh.diagnostics, "after {from:?}");
+        assert_eq!(cached.diagnostics, opened.diagnostics, "after {from:?}");
+        assert_eq!(cached.accesses, opened.accesses, "after {from:?}");
+        assert_eq!(
+            serde_json::to_string(&cached.kernels).unwrap(),
+            serde_json::to_string(&opened.kernels).unwrap(),
+            "after {from:?}"
+        );
+        out.push(
+            cached
+                .diagnostics
+                .iter()
+                .map(|d| format!("{}: {}", d.code, d.message))
+                .collect(),
+        );
+    }
+    out
+}
+
+#[test]
+fn edits_inside_a_kernel_keep_the_host_values_a_fresh_open_gives() {
+    let runs = edited_as_in_the_editor(
+        HOST_FIXED,
+        &[
+            // Inside the kernel body: the host values are reused.
+            (
+                "out[i] = in[i * stride];",
+                "out[i] = in[i * stride] + 1.0f;",
+            ),
+            // Lines added in the kernel move the host functions down.
+            (
+                "int i = blockIdx.x * blockDim.x + threadIdx.x;",
+                "int i = blockIdx.x * blockDim.x + threadIdx.x;\n    // a note\n    float unused = 0.0f;",
+            ),
+            ("+ 1.0f;", ";"),
+        ],
+    );
+    let strided = |d: &Vec<String>| {
+        d.iter()
+            .any(|m| m.starts_with("uncoalesced-access") && m.contains("8 floats"))
+    };
+    let odd_block = |d: &Vec<String>| {
+        d.iter()
+            .any(|m| m.starts_with("block-size-not-multiple-of-32") && m.contains("48"))
+    };
+    for d in &runs {
+        // `stride` = 8 and the block of 48 threads come from main.
+        assert!(strided(d) && odd_block(d), "{d:#?}");
+    }
+    assert!(runs.windows(2).all(|w| w[0] == w[1]), "{runs:#?}");
+}
+
+#[test]
+fn an_edit_of_a_host_value_changes_the_findings() {
+    let runs = edited_as_in_the_editor(
+        HOST_FIXED,
+        &[
+            ("int stride = 8;", "int stride = 1;"),
+            ("{32, 48}", "{32, 64}"),
+            ("int stride = 1;", "int stride = 8;"),
+        ],
+    );
+    let strided = |d: &Vec<String>| {
+        d.iter()
+            .any(|m| m.starts_with("uncoalesced-access") && m.contains("8 floats"))
+    };
+    let odd_block = |d: &Vec<String>| {
+        d.iter()
+            .any(|m| m.starts_with("block-size-not-multiple-of-32"))
+    };
+    let seen: Vec<(bool, bool)> = runs.iter().map(|d| (strided(d), odd_block(d))).collect();
+    assert_eq!(
+        seen,
+        [(true, true), (false, true), (false, false), (true, false)],
+        "{runs:#?}"
+    );
+}
+
 #[test]
 fn cached_results_inside_device_functions_move_with_them() {
     use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze, analyze_cached};

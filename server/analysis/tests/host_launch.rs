@@ -174,9 +174,9 @@ fn a_loop_over_a_constant_array_gives_one_launch_per_value() {
     // The grid depends on the value: read once, with the loop's assumption.
     assert!(
         each.iter()
-            .all(|l| l.grid.value == Some([128, 1, 1]) && !l.grid.assumptions.is_empty()),
+            .all(|l| l.grid.value == Some([128, 1, 1]) && !l.grid.how.assumptions.is_empty()),
         "{:?}",
         each.iter().map(|l| &l.grid).collect::<Vec<_>>()
     );
-    assert!(each.iter().all(|l| l.block.assumptions.is_empty()));
+    assert!(each.iter().all(|l| l.block.how.assumptions.is_empty()));
 }

@@ -703,7 +703,7 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
                 (1.0, "bench's default 1")
             };
             let why = hs
-                .and_then(|s| s.unresolved.as_deref())
+                .and_then(|s| s.how.unresolved.as_deref())
                 .map_or(String::new(), |w| format!(" ({w})"));
             assumptions.push(format!("{} = {v}: {what}{why}", p.name));
             (v, format!("assumed: {what}"))

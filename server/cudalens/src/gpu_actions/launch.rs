@@ -301,7 +301,7 @@ pub fn prepare(
     let unresolved: Vec<(String, String)> = host_scalars
         .iter()
         .flat_map(|h| &h.scalars)
-        .filter_map(|s| Some((s.param.clone(), s.unresolved.clone()?)))
+        .filter_map(|s| Some((s.param.clone(), s.how.unresolved.clone()?)))
         .collect();
     let (args, arg_origins) = scalar_args(
         &interface,
