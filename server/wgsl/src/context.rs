@@ -491,6 +491,10 @@ impl<'a, 'm> FnLower<'a, 'm> {
                     }
                 }
                 ExprKind::Unary(UnOp::AddrOf, t) => {
+                    // `&x` may be written through: `x` needs a `var`.
+                    if let Some(n) = t.as_ident() {
+                        assigned.insert(n.to_string());
+                    }
                     let mut root = &**t;
                     while let ExprKind::Member { base, .. } | ExprKind::Index(base, _) = &root.kind
                     {
@@ -634,12 +638,17 @@ impl<'a, 'm> FnLower<'a, 'm> {
         if self.m.structs.contains_key(&wgsl) {
             return;
         }
-        let Ok(fields) = crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0)
+        let Ok(fields) = crate::types::struct_members(name, &self.m.model.types, self.m.opts)
         else {
             return;
         };
-        let mut decl =
-            format!("// CUDA `struct {name}` (the same layout as C's)\nstruct {wgsl} {{\n");
+        let layout =
+            if crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0).is_ok() {
+                "the same layout as C's"
+            } else {
+                "not C's layout: held only in function and workgroup memory"
+            };
+        let mut decl = format!("// CUDA `struct {name}` ({layout})\nstruct {wgsl} {{\n");
         let def = self.m.model.types.structs.get(name);
         for (f, t) in &fields {
             let pointer = def

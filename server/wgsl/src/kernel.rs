@@ -143,7 +143,7 @@ pub fn compile_kernel_recording(
                         storage_param(&mut lower, &as_buffer, index, next, &effects)
                     {
                         binding_decls.push(format!(
-                            "// Texture object `{}` read with tex1Dfetch: its linear memory.\n{decl}",
+                            "// Texture object `{}` read with tex1Dfetch: its linear memory, elements read as stored (cudaReadModeElementType).\n{decl}",
                             p.name
                         ));
                         bindings.push(binding);
@@ -557,6 +557,10 @@ fn storage_param(
         Some(k) => k.value_type(),
         None => lower.map_type(&p.ty.pointee(), p.name_span),
     };
+    if let Err(e) = crate::types::host_shareable(&elem, &lower.m.model.types, lower.m.opts) {
+        lower.m.error(p.name_span, e);
+        return None;
+    }
     match &elem {
         Ty::Error => return None,
         _ if packed.is_some() => {}
