@@ -482,11 +482,26 @@ impl<'a, 'm> FnLower<'a, 'm> {
                 ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => {
                     // `v.y += 1`: a member of `v` assigned makes `v` mutable
                     // (a by-value parameter then gets a `var` copy).
+                    // So does an element of an array member (`t.v[0] = 1`),
+                    // but not an element through a pointer (`b[i].x = 1`).
                     let mut root = &**t;
-                    while let ExprKind::Member { base, .. } = &root.kind {
-                        root = base;
+                    let mut through_member = true;
+                    loop {
+                        match &root.kind {
+                            ExprKind::Member { base, .. } => {
+                                root = base;
+                                through_member = true;
+                            }
+                            ExprKind::Index(base, _) => {
+                                root = base;
+                                through_member = false;
+                            }
+                            _ => break,
+                        }
                     }
-                    if let Some(n) = root.as_ident() {
+                    if let Some(n) = root.as_ident()
+                        && through_member
+                    {
                         assigned.insert(n.to_string());
                     }
                 }

@@ -98,8 +98,8 @@ fn layouts_wgsl_cannot_match_are_refused_naming_the_member() {
             "struct `B`, member `c`",
         ),
         (
-            "struct B { float a; int n; };\n__global__ void k(B b, float *o) { o[0] = b.a; }",
-            "struct `B` passed by value to a kernel is not supported yet",
+            "struct B { int a; float3 p; };\n__global__ void k(B b, float *o) { o[0] = b.p.x; }",
+            "struct `B` passed by value to the kernel: struct `B`: member `p` is at byte 4 in C but 16 in WGSL",
         ),
         (
             "struct B { float a; int n; };\n__global__ void k(B *b, float *o) { o[0] = b[0].c; }",
@@ -175,4 +175,51 @@ fn local_structs_keep_wgsl_layout_and_array_members_match_c() {
     let err =
         cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
     assert!(err.to_string().contains("holds structs"), "{err}");
+}
+
+/// A struct passed by value to a kernel (the CUDA samples' lineOfSight
+/// `const Ray ray`, LargeKernelParameter's `param_t`): one struct in a
+/// read-only storage buffer, and a `var` copy when the kernel writes its
+/// parameter (our own kernel).
+const BY_VALUE: &str = r#"
+struct Segment { float3 origin; float2 dir; int length; };
+struct Table { int v[8]; };
+
+__device__ float2 at(Segment s, int i) { return make_float2(s.origin.x + i * s.dir.x, s.origin.y + i * s.dir.y); }
+
+__global__ void walk(const Segment seg, Table t, float *out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    t.v[0] += 1;
+    if (i < seg.length) out[i] = at(seg, i).y + t.v[i % 8];
+}
+"#;
+
+#[test]
+fn structs_passed_by_value_are_one_struct_in_a_read_only_buffer() {
+    let out = compile(BY_VALUE, "walk").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("walk_structs", parts(&out.wgsl));
+    let decls: Vec<&str> = out
+        .wgsl
+        .lines()
+        .filter(|l| l.contains("var<storage"))
+        .collect();
+    assert_eq!(
+        decls,
+        [
+            "@group(0) @binding(0) var<storage, read> seg: Segment;",
+            "@group(0) @binding(1) var<storage, read> t: Table;",
+            "@group(0) @binding(2) var<storage, read_write> out: array<f32>;",
+        ]
+    );
+    let seg = &out.sidecar.bindings[0];
+    assert_eq!(
+        (seg.param_index, seg.length, seg.element.as_deref()),
+        (Some(0), Some(1), Some("Segment"))
+    );
+    let err =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
+    assert!(
+        err.to_string().contains("holds structs (`Segment`)"),
+        "{err}"
+    );
 }
