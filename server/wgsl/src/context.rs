@@ -482,15 +482,34 @@ impl<'a, 'm> FnLower<'a, 'm> {
                 ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => {
                     // `v.y += 1`: a member of `v` assigned makes `v` mutable
                     // (a by-value parameter then gets a `var` copy).
+                    // So does an element of an array member (`t.v[0] = 1`),
+                    // but not an element through a pointer (`b[i].x = 1`).
                     let mut root = &**t;
-                    while let ExprKind::Member { base, .. } = &root.kind {
-                        root = base;
+                    let mut through_member = true;
+                    loop {
+                        match &root.kind {
+                            ExprKind::Member { base, .. } => {
+                                root = base;
+                                through_member = true;
+                            }
+                            ExprKind::Index(base, _) => {
+                                root = base;
+                                through_member = false;
+                            }
+                            _ => break,
+                        }
                     }
-                    if let Some(n) = root.as_ident() {
+                    if let Some(n) = root.as_ident()
+                        && through_member
+                    {
                         assigned.insert(n.to_string());
                     }
                 }
                 ExprKind::Unary(UnOp::AddrOf, t) => {
+                    // `&x` may be written through: `x` needs a `var`.
+                    if let Some(n) = t.as_ident() {
+                        assigned.insert(n.to_string());
+                    }
                     let mut root = &**t;
                     while let ExprKind::Member { base, .. } | ExprKind::Index(base, _) = &root.kind
                     {
@@ -634,12 +653,17 @@ impl<'a, 'm> FnLower<'a, 'm> {
         if self.m.structs.contains_key(&wgsl) {
             return;
         }
-        let Ok(fields) = crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0)
+        let Ok(fields) = crate::types::struct_members(name, &self.m.model.types, self.m.opts)
         else {
             return;
         };
-        let mut decl =
-            format!("// CUDA `struct {name}` (the same layout as C's)\nstruct {wgsl} {{\n");
+        let layout =
+            if crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0).is_ok() {
+                "the same layout as C's"
+            } else {
+                "not C's layout: held only in function and workgroup memory"
+            };
+        let mut decl = format!("// CUDA `struct {name}` ({layout})\nstruct {wgsl} {{\n");
         let def = self.m.model.types.structs.get(name);
         for (f, t) in &fields {
             let pointer = def

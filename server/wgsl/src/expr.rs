@@ -462,7 +462,7 @@ impl FnLower<'_, '_> {
 
     /// The WGSL member and type of `field` in the struct `name`.
     fn struct_field(&mut self, name: &str, field: &str, span: Span) -> Option<(String, Ty)> {
-        let fields = match crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0) {
+        let fields = match crate::types::struct_members(name, &self.m.model.types, self.m.opts) {
             Ok(f) => f,
             Err(e) => {
                 self.m.error(span, e);
@@ -1355,6 +1355,22 @@ impl FnLower<'_, '_> {
                 let p = self.place(e, out)?;
                 p.ty.element().is_some().then_some(p)
             }
+            // An array member of a struct (`view.m[i]`), when the struct
+            // is a place; otherwise no array (the caller says why).
+            ExprKind::Member { arrow: false, .. } => {
+                let diags = self.m.diags.len();
+                let mut scratch = Vec::new();
+                match self.place(e, &mut scratch) {
+                    Some(p) if matches!(p.ty, Ty::Array(..)) => {
+                        out.extend(scratch);
+                        Some(p)
+                    }
+                    _ => {
+                        self.m.diags.truncate(diags);
+                        None
+                    }
+                }
+            }
             _ => None,
         }
     }
@@ -1493,6 +1509,22 @@ impl FnLower<'_, '_> {
                         scalar_target: true,
                     }),
                     Some(Sym::Array { .. }) => self.pointer(inner, out),
+                    // `&t` of a local `var` (`intersectBox(..., &tnear)`):
+                    // read and written through `*p`, or passed to a device
+                    // function as a `ptr<function, T>`.
+                    Some(Sym::Value {
+                        wgsl,
+                        ty,
+                        mutable: true,
+                    }) if ty.is_value() => Some(PtrVal {
+                        base: wgsl,
+                        elem: ty,
+                        atomic: None,
+                        offset: None,
+                        module_root: None,
+                        mutable: true,
+                        scalar_target: true,
+                    }),
                     _ => {
                         self.m.error(
                             e.span,

@@ -23,6 +23,13 @@ enum Arg {
     ThreadBlock,
     /// A reference parameter the callee writes: `&local` (its type).
     Ref(Val),
+    /// The address of a local variable (`&tnear`) for a pointer parameter:
+    /// a `ptr<function, T>` argument (its WGSL text and the pointee type).
+    LocalPtr(Val),
+    /// A texture object the kernel samples (`Sym::Texture`): the
+    /// specialization reads the kernel's texture and sampler bindings; no
+    /// WGSL argument.
+    Texture(Sym),
     /// A reference parameter the callee writes, bound to an element of a
     /// module-scope (`__shared__` or buffer) array: the array is fixed by
     /// the specialization, the element offset is the runtime argument.
@@ -38,11 +45,34 @@ impl<'m> FnLower<'_, 'm> {
         span: Span,
         out: &mut Vec<WStmt>,
     ) -> Val {
+        // Missing trailing arguments take their defaults (`float w = 0.0f`).
+        let with_defaults;
+        let args = if args.len() < f.params.len() {
+            match self.default_arguments(f, args.len()) {
+                Ok(defaults) => {
+                    with_defaults = args.iter().cloned().chain(defaults).collect::<Vec<_>>();
+                    with_defaults.as_slice()
+                }
+                Err(why) => {
+                    return self.error(
+                        span,
+                        format!(
+                            "`{}` expects {} argument(s), got {}: {why}",
+                            f.name,
+                            f.params.len(),
+                            args.len()
+                        ),
+                    );
+                }
+            }
+        } else {
+            args
+        };
         if args.len() != f.params.len() {
             return self.error(
                 span,
                 format!(
-                    "`{}` expects {} argument(s), got {} (default arguments are not supported)",
+                    "`{}` expects {} argument(s), got {}",
                     f.name,
                     f.params.len(),
                     args.len()
@@ -84,6 +114,29 @@ impl<'m> FnLower<'_, 'm> {
                     );
                 }
                 lowered.push(Arg::ThreadBlock);
+                continue;
+            }
+            if crate::textures::is_texture_object(&p.ty) {
+                // A texture object of the kernel: sampled ones fix the
+                // specialization, fetched ones are their linear memory.
+                match a.as_ident().and_then(|n| self.lookup(n)).cloned() {
+                    Some(sym @ Sym::Texture { .. }) => lowered.push(Arg::Texture(sym)),
+                    Some(Sym::Array { .. } | Sym::Pointer { .. }) => {
+                        let Some(ptr) = self.pointer(a, out) else {
+                            return Val::error();
+                        };
+                        lowered.push(Arg::Pointer(ptr));
+                    }
+                    _ => {
+                        return self.error(
+                            a.span,
+                            format!(
+                                "only a texture object the kernel receives can be passed as `{}` of `{}`",
+                                p.name, f.name
+                            ),
+                        );
+                    }
+                }
                 continue;
             }
             if p.ty.pointer == 0 && crate::source_facts::writes_reference(self.m.texts, f, p) {
@@ -158,6 +211,33 @@ impl<'m> FnLower<'_, 'm> {
                 let Some(ptr) = self.pointer(a, out) else {
                     return Val::error();
                 };
+                if ptr.scalar_target && ptr.module_root.is_none() {
+                    // The address of a whole local variable, or a pointer
+                    // parameter holding one: WGSL passes `&x` or `p` on.
+                    let passed_on = ptr
+                        .base
+                        .strip_prefix("(*")
+                        .and_then(|b| b.strip_suffix(')'))
+                        .filter(|b| is_plain_name(b));
+                    let address = match passed_on {
+                        Some(b) => Some(b.to_string()),
+                        None if is_plain_name(&ptr.base) => Some(format!("&{}", ptr.base)),
+                        None => None,
+                    };
+                    let Some(address) =
+                        address.filter(|_| ptr.atomic.is_none() && ptr.offset.is_none())
+                    else {
+                        return self.error(
+                            a.span,
+                            "only pointers into kernel buffers or `__shared__` arrays, or the address of a whole local variable, can be passed to device functions",
+                        );
+                    };
+                    if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                        types.insert(p.ty.base.clone(), ctype_of(&ptr.elem));
+                    }
+                    lowered.push(Arg::LocalPtr(Val::atom(address, ptr.elem)));
+                    continue;
+                }
                 if ptr.module_root.as_deref() != Some(ptr.base.as_str()) {
                     return self.error(
                         a.span,
@@ -230,6 +310,11 @@ impl<'m> FnLower<'_, 'm> {
                     key_parts.push(format!("&{}[i32]", p.base));
                     suffix.push(p.base.clone());
                 }
+                Arg::LocalPtr(v) => key_parts.push(format!("&local {}", v.ty.wgsl())),
+                Arg::Texture(Sym::Texture { wgsl, .. }) => {
+                    key_parts.push(format!("texture {wgsl}"));
+                    suffix.push(wgsl.clone());
+                }
                 _ => {}
             }
         }
@@ -262,7 +347,7 @@ impl<'m> FnLower<'_, 'm> {
         // A write through a reference parameter is an effect of the call.
         let writes_reference = lowered
             .iter()
-            .any(|a| matches!(a, Arg::Ref(_) | Arg::RefElement(_)));
+            .any(|a| matches!(a, Arg::Ref(_) | Arg::RefElement(_) | Arg::LocalPtr(_)));
         let mut call_args = Vec::new();
         for (p, a) in f.params.iter().zip(lowered) {
             match a {
@@ -275,7 +360,7 @@ impl<'m> FnLower<'_, 'm> {
                         call_args.push(o.text);
                     }
                 }
-                Arg::ThreadBlock => {}
+                Arg::ThreadBlock | Arg::Texture(_) => {}
                 Arg::RefElement(ptr) => {
                     let ty = self.param_type(p, &types);
                     if ty != ptr.elem {
@@ -294,6 +379,26 @@ impl<'m> FnLower<'_, 'm> {
                         None => "0".to_string(),
                     };
                     call_args.push(offset);
+                }
+                Arg::LocalPtr(v) => {
+                    let saved = std::mem::take(&mut self.template_types);
+                    self.template_types =
+                        types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    let ty = self.map_type(&p.ty.pointee(), p.name_span);
+                    self.template_types = saved;
+                    if ty != v.ty {
+                        return self.error(
+                            span,
+                            format!(
+                                "`{}` of `{}` points at a `{}`, but the argument is the address of a `{}`",
+                                p.name,
+                                f.name,
+                                ty.wgsl(),
+                                v.ty.wgsl()
+                            ),
+                        );
+                    }
+                    call_args.push(v.text);
                 }
                 Arg::Ref(v) => {
                     let ty = self.param_type(p, &types);
@@ -315,6 +420,47 @@ impl<'m> FnLower<'_, 'm> {
         self.last_effectful = spec.effectful || writes_reference;
         let text = format!("{}({})", spec.wgsl_name, call_args.join(", "));
         Val::atom(text, spec.ret)
+    }
+
+    /// The default arguments of `f`'s parameters from `given` on. C++
+    /// evaluates a default where the function is declared; one that names
+    /// only literals and the file's constants means the same at the call,
+    /// anything else (a call, a variable the caller could shadow) is
+    /// refused.
+    fn default_arguments(&self, f: &Function, given: usize) -> Result<Vec<Expr>, String> {
+        let mut out = Vec::new();
+        for p in &f.params[given..] {
+            let Some(d) = &p.default else {
+                return Err(format!("parameter `{}` has no default argument", p.name));
+            };
+            let mut problem = None;
+            d.walk(&mut |e| match &e.kind {
+                ExprKind::Int { .. }
+                | ExprKind::Float { .. }
+                | ExprKind::Bool(_)
+                | ExprKind::Unary(..)
+                | ExprKind::Binary(..)
+                | ExprKind::Ternary(..)
+                | ExprKind::Cast { .. }
+                | ExprKind::SizeofType(_) => {}
+                ExprKind::Ident(n)
+                    if self.m.model.consts.contains_key(n)
+                        && matches!(self.lookup(n), None | Some(Sym::Const(_))) => {}
+                _ => {
+                    problem.get_or_insert_with(|| {
+                        format!(
+                            "the default argument of `{}` is not a constant expression (only literals and the file's constants are supported)",
+                            p.name
+                        )
+                    });
+                }
+            });
+            if let Some(why) = problem {
+                return Err(why);
+            }
+            out.push(d.clone());
+        }
+        Ok(out)
     }
 
     fn param_type(
@@ -384,6 +530,41 @@ impl<'m> FnLower<'_, 'm> {
         }
     }
 
+    /// Among several device functions named `name` (`mul(float3x4, float3)`
+    /// and `mul(float3x4, float4)`), the one whose parameter types are the
+    /// argument types, else the only one taking that many arguments;
+    /// `None` when the name has one definition (or none fits: the first
+    /// definition is tried, as before).
+    pub fn overload_of(&mut self, name: &str, args: &[Expr]) -> Option<&'m Function> {
+        let model = self.m.model;
+        let defined: Vec<&Function> = model
+            .functions
+            .iter()
+            .map(|f| &**f)
+            .filter(|f| f.name == name && f.body.is_some() && f.runs_on_device())
+            .collect();
+        if defined.len() < 2 {
+            return None;
+        }
+        if let Some(f) = self.overload_for(name, args) {
+            return Some(f);
+        }
+        let takes = |f: &&Function| {
+            f.params.len() == args.len()
+                || (f.params.len() > args.len()
+                    && f.params[args.len()..].iter().all(|p| p.default.is_some()))
+        };
+        match defined
+            .into_iter()
+            .filter(takes)
+            .collect::<Vec<_>>()
+            .as_slice()
+        {
+            [f] => Some(*f),
+            _ => None,
+        }
+    }
+
     /// The value of a non-type template argument as written.
     pub fn template_value(&mut self, written: &str) -> Option<i128> {
         let t = written.trim().trim_end_matches(['u', 'U', 'l', 'L']);
@@ -442,6 +623,32 @@ impl<'m> FnLower<'_, 'm> {
             };
             match a {
                 Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
+                Arg::Texture(sym) => sub.declare(&p.name, sym.clone()),
+                Arg::LocalPtr(_) => {
+                    let ty = sub.map_type(&p.ty.pointee(), p.name_span);
+                    if assigned {
+                        sub.m.error(
+                            p.name_span,
+                            format!("pointer parameter `{}` is moved, but it holds the address of a local variable: only `*{}` can be used", p.name, p.name),
+                        );
+                    }
+                    params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
+                    sub.declare(
+                        &p.name,
+                        Sym::Pointer {
+                            view: PtrVal {
+                                base: format!("(*{name})"),
+                                elem: ty,
+                                atomic: None,
+                                offset: None,
+                                module_root: None,
+                                mutable: !p.ty.is_const,
+                                scalar_target: true,
+                            },
+                            offset_var: None,
+                        },
+                    );
+                }
                 Arg::Ref(_) => {
                     let ty = sub.map_type(&p.ty, p.name_span);
                     params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
@@ -623,6 +830,11 @@ fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: us
             }))
 }
 
+/// A WGSL identifier alone (a variable one can take `&` of).
+fn is_plain_name(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 fn is_type_param(f: &Function, name: &str) -> bool {
     f.template_params
         .iter()
@@ -630,7 +842,7 @@ fn is_type_param(f: &Function, name: &str) -> bool {
 }
 
 /// A C type from template-argument text: `const float`, `unsigned int*`.
-fn parse_ctype(written: &str) -> CType {
+pub(crate) fn parse_ctype(written: &str) -> CType {
     let pointer = written.matches('*').count() as u8;
     let is_const = written.split_whitespace().any(|w| w == "const");
     let base = normalize_base(&written.replace('*', " "));

@@ -9,7 +9,10 @@
 //! runner fills it as the host would have to (`cudaMemcpyToSymbol`): the
 //! bench report states what it used. The runner writes the buffer element
 //! by element, so WGSL's layout (a `vec3` takes 16 bytes) need not match
-//! CUDA's. File-scope `__shared__` variables become one `var<workgroup>`.
+//! CUDA's. An uninitialised struct variable (the host copies it in) is
+//! bound when WGSL lays the struct out as C does; the runner cannot fill
+//! struct buffers yet and refuses them by name. File-scope `__shared__`
+//! variables become one `var<workgroup>`.
 
 use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp, VarDecl};
 
@@ -125,6 +128,24 @@ impl FnLower<'_, '_> {
                 return None;
             }
             Ty::Scalar(_) | Ty::Vector(..) => {}
+            // A struct the host fills (`cudaMemcpyToSymbol`): its buffer
+            // must hold C's bytes.
+            Ty::Struct(_) if g.init.is_none() => {
+                if let Err(e) =
+                    crate::types::host_shareable(&elem, &self.m.model.types, self.m.opts)
+                {
+                    self.m
+                        .error(g.name_span, format!("file-scope variable `{name}`: {e}"));
+                    return None;
+                }
+            }
+            Ty::Struct(_) => {
+                self.m.error(
+                    g.name_span,
+                    format!("file-scope variable `{name}` of type `{}`: initialised structs are not supported yet (only scalars, vectors and arrays of them)", g.ty.display()),
+                );
+                return None;
+            }
             _ => {
                 self.m.error(
                     g.name_span,

@@ -163,6 +163,9 @@ impl FnLower<'_, '_> {
             return v;
         }
         let model = self.m.model;
+        if let Some(f) = self.overload_of(name, args) {
+            return self.call_device(f, template_args, args, span, out);
+        }
         match model.function(name) {
             Some(f) if f.body.is_some() && f.runs_on_device() => self.call_device(f, template_args, args, span, out),
             Some(f) if f.body.is_none() => self.error(
@@ -537,12 +540,21 @@ impl FnLower<'_, '_> {
             "clock" | "clock64" | "__globaltimer" => {
                 self.error(span, format!("`{name}`: WGSL has no clock"))
             }
-            n if n.starts_with("tex") || n.starts_with("surf") => self.error(
-                span,
-                format!(
-                    "`{n}`: textures and surfaces are supported only as texture objects (kernel parameters) read with tex1Dfetch, tex2D, tex3D, tex2DLayered or texCubemap, and texture references read with tex1Dfetch"
-                ),
-            ),
+            // Not the file's own device function (`tex2DBicubic`).
+            n if (n.starts_with("tex") || n.starts_with("surf"))
+                && self
+                    .m
+                    .model
+                    .function(n)
+                    .is_none_or(|f| f.body.is_none() || !f.runs_on_device()) =>
+            {
+                self.error(
+                    span,
+                    format!(
+                        "`{n}`: textures and surfaces are supported only as texture objects (kernel parameters) read with tex1Dfetch, tex1D, tex2D, tex3D, tex2DLayered or texCubemap, and texture references read with tex1Dfetch"
+                    ),
+                )
+            }
             n if n.starts_with("cuda") => self.error(
                 span,
                 format!("`{n}` is a CUDA runtime API call: not available in device code / WGSL"),

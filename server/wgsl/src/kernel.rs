@@ -143,7 +143,7 @@ pub fn compile_kernel_recording(
                         storage_param(&mut lower, &as_buffer, index, next, &effects)
                     {
                         binding_decls.push(format!(
-                            "// Texture object `{}` read with tex1Dfetch: its linear memory.\n{decl}",
+                            "// Texture object `{}` read with tex1Dfetch: its linear memory, elements read as stored (cudaReadModeElementType).\n{decl}",
                             p.name
                         ));
                         bindings.push(binding);
@@ -207,10 +207,62 @@ pub fn compile_kernel_recording(
                 continue;
             }
             if let Ty::Struct(name) = &ty {
-                lower.m.error(
-                    p.name_span,
-                    format!("struct `{name}` passed by value to a kernel is not supported yet (the uniform buffer lays structs out differently): pass a pointer"),
-                );
+                // The argument's bytes in a read-only storage buffer of one
+                // struct: C's layout, which the uniform block cannot keep.
+                if let Err(e) =
+                    crate::types::host_shareable(&ty, &lower.m.model.types, lower.m.opts)
+                {
+                    lower.m.error(
+                        p.name_span,
+                        format!("struct `{name}` passed by value to the kernel: {e}"),
+                    );
+                    continue;
+                }
+                let binding = bindings.len() as u32;
+                let wgsl = lower.m.module_name(&p.name);
+                lower.names.reserve(&wgsl);
+                binding_decls.push(format!(
+                    "// `{}`: a struct passed by value, its bytes as the host passes them (C's layout).\n@group(0) @binding({binding}) var<storage, read> {wgsl}: {};",
+                    p.name,
+                    ty.wgsl()
+                ));
+                bindings.push(SidecarBinding {
+                    group: 0,
+                    binding,
+                    name: wgsl.clone(),
+                    kind: BindingKind::StorageRead,
+                    element: Some(ty.wgsl()),
+                    param_index: Some(index),
+                    size: None,
+                    fields: Vec::new(),
+                    length: Some(1),
+                    initial: None,
+                });
+                if lower.assigned.contains(&p.name) {
+                    // C's parameter is the kernel's own copy.
+                    let local = lower.local_name(&p.name);
+                    param_prologue
+                        .push(WStmt::line(format!("var {local}: {} = {wgsl};", ty.wgsl())));
+                    lower.declare(
+                        &p.name,
+                        Sym::Value {
+                            wgsl: local,
+                            ty,
+                            mutable: true,
+                        },
+                    );
+                } else {
+                    lower.declare(
+                        &p.name,
+                        Sym::Array {
+                            wgsl,
+                            ty,
+                            mutable: false,
+                            atomic: None,
+                            module_scope: true,
+                        },
+                    );
+                }
                 continue;
             }
             let member = wgsl_ident(&p.name);
@@ -557,6 +609,10 @@ fn storage_param(
         Some(k) => k.value_type(),
         None => lower.map_type(&p.ty.pointee(), p.name_span),
     };
+    if let Err(e) = crate::types::host_shareable(&elem, &lower.m.model.types, lower.m.opts) {
+        lower.m.error(p.name_span, e);
+        return None;
+    }
     match &elem {
         Ty::Error => return None,
         _ if packed.is_some() => {}

@@ -5,28 +5,39 @@
 //! * only `tex1Dfetch<T>(t, i)`: the texture is bound to linear memory and
 //!   the fetch reads element `i` of it, so it is a read-only storage buffer
 //!   of `T`, read like a `const T*` parameter (bounds clamps included);
-//! * only `tex2D<T>`, `tex3D<T>`, `tex2DLayered<T>` or `texCubemap<T>` with a
-//!   float element (`float`, `float2`, `float4`): a sampled WGSL texture
-//!   (`texture_2d<f32>`, `texture_3d<f32>`, `texture_2d_array<f32>`,
-//!   `texture_cube<f32>`) and a `sampler`, read with `textureSampleLevel` at
-//!   level 0. Filtering and addressing modes are the sampler's (the runner
-//!   creates it from the host's texture descriptor). CUDA's unnormalized
-//!   coordinates (texel `i` covers `[i, i + 1)`) are divided by the
-//!   texture's size, which puts texel centres where CUDA has them; a
-//!   texture the host creates with `normalizedCoords = 1` sets the
-//!   `TEX_NORMALIZED_<name>` override instead.
+//! * only `tex1D<T>`, `tex2D<T>`, `tex3D<T>`, `tex2DLayered<T>` or
+//!   `texCubemap<T>` with a float element (`float`, `float2`, `float4`, or
+//!   a typedef of one): a sampled WGSL texture (`texture_2d<f32>`,
+//!   `texture_3d<f32>`, `texture_2d_array<f32>`, `texture_cube<f32>`) and a
+//!   `sampler`, read with `textureSampleLevel` at level 0. A 1-D CUDA array
+//!   (`tex1D`) is a 2-D texture of height 1 read at row 0.5, since WGSL
+//!   samples no `texture_1d` in compute shaders. Filtering and addressing
+//!   modes are the sampler's (the runner creates it from the host's texture
+//!   descriptor). CUDA's unnormalized coordinates (texel `i` covers
+//!   `[i, i + 1)`) are divided by the texture's size, which puts texel
+//!   centres where CUDA has them; a texture the host creates with
+//!   `normalizedCoords = 1` sets the `TEX_NORMALIZED_<name>` override
+//!   instead.
 //!
-//! Anything else (integer elements, `tex1D`, surfaces, a texture object
-//! passed to a device function or copied, reads of two kinds) is refused
-//! with a message naming it.
+//! A texture object passed to a device function of the file
+//! (`getPixel(x, y, tex)`) is followed there: the function is specialised
+//! for the texture (no WGSL argument), and its reads count as the kernel's
+//! (template arguments of the call name their element types:
+//! `tex2DBicubic<uchar, float>(tex, u, v)` reads `tex2D<float>`).
+//!
+//! Anything else (integer elements, surfaces, a texture object copied or
+//! stored, reads of two kinds) is refused with a message naming it.
+
+use std::collections::BTreeMap;
 
 use cudalens_syntax::Span;
 use cudalens_syntax::ir::{Expr, ExprKind, Stmt, Type as CType};
+use cudalens_syntax::model::{FileModel, Function};
 
 use crate::bindings::{BindingKind, SidecarBinding};
 use crate::context::{FnLower, Sym, Val};
 use crate::emit::WStmt;
-use crate::types::{Scalar, TexDim, Ty};
+use crate::types::{Scalar, TexDim, Ty, map_value_type};
 
 /// A texture object's type name.
 pub fn is_texture_object(ty: &CType) -> bool {
@@ -52,18 +63,109 @@ enum TexUse {
     Sample(TexDim, Vec<String>),
 }
 
-/// The one way `body` reads the texture object `name`, or why it cannot be
-/// expressed.
-fn texture_use(body: &Stmt, name: &str) -> Result<TexUse, String> {
+/// The one way `body` reads the texture object `name`, following it into
+/// the file's device functions it is passed to (`getPixel(x, y, tex)`,
+/// `tex2DBicubic<uchar, float>(tex, u, v)`), or why it cannot be expressed.
+fn texture_use(model: &FileModel, body: &Stmt, name: &str) -> Result<TexUse, String> {
     let mut uses: Vec<TexUse> = Vec::new();
+    collect_uses(model, body, name, &BTreeMap::new(), 0, &mut uses)?;
+    match uses.len() {
+        0 => Err(format!("texture object `{name}` is never read")),
+        1 => Ok(uses.remove(0)),
+        _ => Err(format!(
+            "texture object `{name}` is read in two ways (linear fetches and sampling, or sampling of two dimensionalities): one WGSL binding cannot serve both"
+        )),
+    }
+}
+
+/// Whether a host function of the file names `cudaReadModeNormalizedFloat`
+/// (a texture descriptor's `readMode`).
+fn host_reads_normalized_floats(model: &FileModel) -> bool {
+    model.functions.iter().any(|f| {
+        !f.runs_on_device()
+            && f.body.as_deref().is_some_and(|b| {
+                let mut found = false;
+                b.walk_exprs(&mut |e| {
+                    found |=
+                        matches!(&e.kind, ExprKind::Ident(n) if n == "cudaReadModeNormalizedFloat");
+                });
+                found
+            })
+    })
+}
+
+/// How deep [`collect_uses`] follows a texture object through device
+/// functions.
+const MAX_TEXTURE_CALL_DEPTH: usize = 8;
+
+/// The file's device function `callee` when it takes a texture object at
+/// argument position `index`.
+fn texture_taking_function<'m>(
+    model: &'m FileModel,
+    callee: &str,
+    index: usize,
+    args: usize,
+) -> Option<&'m Function> {
+    if callee == "tex1Dfetch" || TexDim::of_call(callee).is_some() {
+        return None;
+    }
+    let f = model.function(callee)?;
+    (f.body.is_some()
+        && f.runs_on_device()
+        && args <= f.params.len()
+        && f.params
+            .get(index)
+            .is_some_and(|p| is_texture_object(&p.ty)))
+    .then_some(f)
+}
+
+/// Adds to `uses` how `body` reads the texture object `name`; `subst` maps
+/// the template parameters of the function `body` belongs to to the
+/// arguments of the call being followed.
+fn collect_uses(
+    model: &FileModel,
+    body: &Stmt,
+    name: &str,
+    subst: &BTreeMap<String, String>,
+    depth: usize,
+    uses: &mut Vec<TexUse>,
+) -> Result<(), String> {
     let mut problem: Option<String> = None;
     let mut named = 0usize;
     let mut as_texture = 0usize;
+    let mut calls: Vec<(&Function, String, BTreeMap<String, String>)> = Vec::new();
+    let resolve = |t: &str| {
+        subst
+            .get(t.trim())
+            .cloned()
+            .unwrap_or_else(|| t.to_string())
+    };
     body.walk_exprs(&mut |e| match &e.kind {
         ExprKind::Ident(n) if n == name => named += 1,
-        ExprKind::Call(call) if call.args.first().and_then(|a| a.as_ident()) == Some(name) => {
+        ExprKind::Call(call) => {
             let callee = call.callee.trim_start_matches("::");
-            let elem = call.template_args.first().cloned();
+            // Passed on to a device function: its reads count.
+            let mut passed = false;
+            for (i, a) in call.args.iter().enumerate() {
+                if a.as_ident() != Some(name) {
+                    continue;
+                }
+                if let Some(f) = texture_taking_function(model, callee, i, call.args.len()) {
+                    let inner: BTreeMap<String, String> = f
+                        .template_params
+                        .iter()
+                        .zip(&call.template_args)
+                        .map(|(tp, a)| (tp.name.clone(), resolve(a)))
+                        .collect();
+                    calls.push((f, f.params[i].name.clone(), inner));
+                    as_texture += 1;
+                    passed = true;
+                }
+            }
+            if passed || call.args.first().and_then(|a| a.as_ident()) != Some(name) {
+                return;
+            }
+            let elem = call.template_args.first().map(|t| resolve(t));
             let u = match (callee, elem) {
                 ("tex1Dfetch", Some(t)) => TexUse::Fetch(t),
                 (c, Some(t)) if TexDim::of_call(c).is_some() => {
@@ -77,26 +179,14 @@ fn texture_use(body: &Stmt, name: &str) -> Result<TexUse, String> {
                 }
                 (c, _) if c.starts_with("tex") || c.starts_with("surf") => {
                     problem.get_or_insert(format!(
-                        "texture object `{name}`: `{c}` is not supported (tex1Dfetch, tex2D, tex3D, tex2DLayered and texCubemap are)"
+                        "texture object `{name}`: `{c}` is not supported (tex1Dfetch, tex1D, tex2D, tex3D, tex2DLayered and texCubemap are)"
                     ));
                     return;
                 }
                 _ => return,
             };
             as_texture += 1;
-            if let TexUse::Sample(dim, new) = &u
-                && let Some(TexUse::Sample(_, elems)) = uses
-                    .iter_mut()
-                    .find(|x| matches!(x, TexUse::Sample(d, _) if d == dim))
-            {
-                for t in new {
-                    if !elems.contains(t) {
-                        elems.push(t.clone());
-                    }
-                }
-            } else if !uses.contains(&u) {
-                uses.push(u);
-            }
+            add_use(uses, u);
         }
         _ => {}
     });
@@ -105,25 +195,47 @@ fn texture_use(body: &Stmt, name: &str) -> Result<TexUse, String> {
     }
     if named > as_texture {
         return Err(format!(
-            "texture object `{name}` is passed to a function or copied: only its direct reads (`tex1Dfetch`, `tex2D`, `tex3D`, `tex2DLayered`, `texCubemap`) can be expressed in WGSL"
+            "texture object `{name}` is copied or passed where no texture object is expected: only its reads (`tex1Dfetch`, `tex1D`, `tex2D`, `tex3D`, `tex2DLayered`, `texCubemap`) and device functions taking a `cudaTextureObject_t` can be expressed in WGSL"
         ));
     }
-    match uses.len() {
-        0 => Err(format!("texture object `{name}` is never read")),
-        1 => Ok(uses.remove(0)),
-        _ => Err(format!(
-            "texture object `{name}` is read in two ways (linear fetches and sampling, or sampling of two dimensionalities): one WGSL binding cannot serve both"
-        )),
+    for (f, param, inner) in calls {
+        if depth >= MAX_TEXTURE_CALL_DEPTH {
+            return Err(format!(
+                "texture object `{name}` is passed through more than {MAX_TEXTURE_CALL_DEPTH} device functions"
+            ));
+        }
+        if let Some(b) = f.body.as_deref() {
+            collect_uses(model, b, &param, &inner, depth + 1, uses)?;
+        }
+    }
+    Ok(())
+}
+
+/// Adds one read to the reads seen so far (`float4` and `float` reads of
+/// one texture are one binding).
+fn add_use(uses: &mut Vec<TexUse>, u: TexUse) {
+    if let TexUse::Sample(dim, new) = &u
+        && let Some(TexUse::Sample(_, elems)) = uses
+            .iter_mut()
+            .find(|x| matches!(x, TexUse::Sample(d, _) if d == dim))
+    {
+        for t in new {
+            if !elems.contains(t) {
+                elems.push(t.clone());
+            }
+        }
+    } else if !uses.contains(&u) {
+        uses.push(u);
     }
 }
 
-/// The WGSL type a sampled read returns, for the CUDA element type
-/// (`.x`/`.xy` of the sampled `vec4<f32>`).
-fn sampled_element(elem: &str) -> Option<(Ty, &'static str)> {
-    Some(match elem.trim() {
-        "float" | "float1" => (Ty::F32, ".x"),
-        "float2" => (Ty::Vector(Scalar::F32, 2), ".xy"),
-        "float4" => (Ty::Vector(Scalar::F32, 4), ""),
+/// The swizzle taking a sampled read (a `vec4<f32>`) to the CUDA element
+/// type, `None` for elements WGSL cannot sample (integers).
+fn sampled_swizzle(ty: &Ty) -> Option<&'static str> {
+    Some(match ty {
+        Ty::Scalar(Scalar::F32) => ".x",
+        Ty::Vector(Scalar::F32, 2) => ".xy",
+        Ty::Vector(Scalar::F32, 4) => "",
         _ => return None,
     })
 }
@@ -142,7 +254,7 @@ impl FnLower<'_, '_> {
         let Some(body) = body else {
             return TextureBinding::Bound(Vec::new());
         };
-        let u = match texture_use(body, &p.name) {
+        let u = match texture_use(self.m.model, body, &p.name) {
             Ok(u) => u,
             Err(msg) => {
                 self.m.error(p.name_span, msg);
@@ -151,7 +263,30 @@ impl FnLower<'_, '_> {
         };
         match u {
             TexUse::Fetch(elem) => {
-                // Linear memory read by index: exactly a `const T*` buffer,
+                // `tex1Dfetch<float>` also reads 8/16-bit memory as
+                // normalized floats when the host's descriptor says so; a
+                // `float` buffer cannot reproduce that, and which texture
+                // the descriptor makes is not known here.
+                let float_elem = matches!(
+                    map_value_type(
+                        &self.subst_type(&crate::functions::parse_ctype(&elem)),
+                        &self.m.model.types,
+                        self.m.opts,
+                    ),
+                    Ok(Ty::Scalar(Scalar::F32) | Ty::Vector(Scalar::F32, _))
+                );
+                if float_elem && host_reads_normalized_floats(self.m.model) {
+                    self.m.error(
+                        p.name_span,
+                        format!(
+                            "texture object `{}` is read with `tex1Dfetch<{elem}>` and this file's host code creates a texture with `cudaReadModeNormalizedFloat`: if it is this one, its linear memory holds narrower integers read as normalized floats, which a `{elem}` buffer would not reproduce",
+                            p.name
+                        ),
+                    );
+                    return TextureBinding::Bound(Vec::new());
+                }
+                // Linear memory read by index as its element type
+                // (`cudaReadModeElementType`): exactly a `const T*` buffer,
                 // which the caller binds as it binds one.
                 TextureBinding::Buffer(cudalens_syntax::model::Param {
                     name: p.name.clone(),
@@ -162,10 +297,19 @@ impl FnLower<'_, '_> {
                         is_const: true,
                         ..CType::default()
                     },
+                    default: None,
                 })
             }
             TexUse::Sample(dim, elems) => {
-                if let Some(elem) = elems.iter().find(|e| sampled_element(e).is_none()) {
+                let samples = |e: &String| {
+                    let ty = map_value_type(
+                        &self.subst_type(&crate::functions::parse_ctype(e)),
+                        &self.m.model.types,
+                        self.m.opts,
+                    );
+                    ty.is_ok_and(|t| sampled_swizzle(&t).is_some())
+                };
+                if let Some(elem) = elems.iter().find(|e| !samples(e)) {
                     self.m.error(
                         p.name_span,
                         format!("texture object `{}`: reads of `{elem}` elements are not supported (WGSL samples float textures: float, float2, float4)", p.name),
@@ -189,13 +333,19 @@ impl FnLower<'_, '_> {
                     },
                 );
                 let texture_decl = format!(
-                    "// Texture object `{}` (CUDA `{}<{elem}>`): coordinates are unnormalized unless the\n// host's descriptor sets normalizedCoords (then set {normalized}).\noverride {normalized}: bool = false;\n@group(0) @binding({binding}) var {wgsl}: {};",
+                    "// Texture object `{}` (CUDA `{}<{elem}>`): coordinates are unnormalized unless the\n// host's descriptor sets normalizedCoords (then set {normalized}).{}\noverride {normalized}: bool = false;\n@group(0) @binding({binding}) var {wgsl}: {};",
                     p.name,
                     match dim {
+                        TexDim::D1 => "tex1D",
                         TexDim::D2 => "tex2D",
                         TexDim::D3 => "tex3D",
                         TexDim::D2Array => "tex2DLayered",
                         TexDim::Cube => "texCubemap",
+                    },
+                    if dim == TexDim::D1 {
+                        "\n// A 1-D CUDA array: bind it as a 2-D texture of height 1."
+                    } else {
+                        ""
                     },
                     dim.wgsl()
                 );
@@ -363,7 +513,15 @@ impl FnLower<'_, '_> {
                 },
             ) => {
                 let call_dim = TexDim::of_call(name)?;
-                let Some((ty, swizzle)) = template_args.first().and_then(|t| sampled_element(t))
+                // Through typedefs and the template arguments of a device
+                // function the texture was passed to (`tex2D<R>`).
+                let elem = template_args.first().map(|t| {
+                    let c = self.subst_type(&crate::functions::parse_ctype(t));
+                    map_value_type(&c, &self.m.model.types, self.m.opts)
+                });
+                let Some((ty, swizzle)) = elem
+                    .and_then(Result::ok)
+                    .and_then(|t| sampled_swizzle(&t).map(|s| (t, s)))
                 else {
                     return Some(self.error(
                         span,
@@ -386,6 +544,15 @@ impl FnLower<'_, '_> {
                 let n = dim.coords();
                 let point = format!("vec{n}<f32>({})", coords.join(", "));
                 let at = match dim {
+                    // Row 0 of the height-1 texture that holds the 1-D array.
+                    TexDim::D1 => {
+                        let x =
+                            self.materialize(Val::atom(coords[0].clone(), Ty::F32), "coord", out);
+                        format!(
+                            "vec2<f32>(select({x} / f32(textureDimensions({wgsl}).x), {x}, {normalized}), 0.5)",
+                            x = x.text
+                        )
+                    }
                     // A cube map is read with a direction: nothing to scale.
                     TexDim::Cube => point,
                     _ => {

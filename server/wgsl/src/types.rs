@@ -289,7 +289,7 @@ pub fn map_value_type(
             ))
         }
         other if types.structs.contains_key(other) => {
-            struct_fields(other, types, opts, 0).map(|_| Ty::Struct(other.to_string()))
+            struct_members(other, types, opts).map(|_| Ty::Struct(other.to_string()))
         }
         other => Err(format!("unknown or unsupported type `{other}`")),
     }
@@ -467,6 +467,10 @@ fn wgsl_layout(
             }
             Some((offset.div_ceil(align) * align, align))
         }
+        Ty::Array(elem, ArrayLen::Fixed(n)) => {
+            let (size, a) = wgsl_layout(elem, types, opts, depth + 1)?;
+            Some((size.div_ceil(a) * a * u64::from(*n), a))
+        }
         Ty::Scalar(Scalar::Bool) => None,
         other => other.host_layout(),
     }
@@ -482,6 +486,39 @@ pub fn struct_fields(
     opts: &TranspileOptions,
     depth: u32,
 ) -> Result<Vec<(String, Ty)>, String> {
+    fields_of(name, types, opts, depth, true)
+}
+
+/// The fields of the CUDA struct `name` as WGSL types, whatever the
+/// layout: what a struct held only in function or workgroup memory needs,
+/// where no one else reads its bytes (a `float3` member may sit at another
+/// offset there). Where memory is shared with the host, `host_shareable`
+/// checks the layout.
+pub fn struct_members(
+    name: &str,
+    types: &TypeTable,
+    opts: &TranspileOptions,
+) -> Result<Vec<(String, Ty)>, String> {
+    fields_of(name, types, opts, 0, false)
+}
+
+/// Whether buffers of `ty` hold what C's do: every struct in it laid out as
+/// C lays it out (`struct_fields`); the error names what differs.
+pub fn host_shareable(ty: &Ty, types: &TypeTable, opts: &TranspileOptions) -> Result<(), String> {
+    match ty {
+        Ty::Struct(name) => struct_fields(name, types, opts, 0).map(|_| ()),
+        Ty::Array(elem, _) | Ty::RuntimeArray(elem) => host_shareable(elem, types, opts),
+        _ => Ok(()),
+    }
+}
+
+fn fields_of(
+    name: &str,
+    types: &TypeTable,
+    opts: &TranspileOptions,
+    depth: u32,
+    strict: bool,
+) -> Result<Vec<(String, Ty)>, String> {
     let Some(def) = types.structs.get(name) else {
         return Err(format!("unknown or unsupported type `{name}`"));
     };
@@ -493,13 +530,13 @@ pub fn struct_fields(
     let mut align = 1u64;
     for f in &def.fields {
         // The front end records 1 for a scalar member.
-        if f.array_len != 1 {
+        if f.array_len != 1 && pointer_member(f, types) {
             return Err(format!(
-                "struct `{name}`: the array member `{}` is not supported yet",
+                "struct `{name}`: the member `{}` is an array of pointers, which WGSL cannot hold",
                 f.name
             ));
         }
-        let ty = if pointer_member(f, types) {
+        let elem = if pointer_member(f, types) {
             // A device pointer (8 bytes, 8-aligned on the 64-bit hosts CUDA
             // targets): its bits, kept when the struct is copied; WGSL cannot
             // follow it, so using the member is refused (`FnLower::struct_field`).
@@ -507,6 +544,48 @@ pub fn struct_fields(
         } else {
             map_value_type(&f.ty, types, opts)
                 .map_err(|e| format!("struct `{name}`, member `{}`: {e}", f.name))?
+        };
+        if !strict {
+            let ty = match u32::try_from(f.array_len) {
+                Ok(1) => elem,
+                Ok(n) if n > 0 => Ty::Array(Box::new(elem), ArrayLen::Fixed(n)),
+                _ => {
+                    return Err(format!(
+                        "struct `{name}`: the array member `{}` has {} elements",
+                        f.name, f.array_len
+                    ));
+                }
+            };
+            fields.push((f.name.clone(), ty));
+            continue;
+        }
+        // `float4 m[3]`: an array member whose elements are as far apart
+        // in WGSL as in C.
+        let ty = if f.array_len == 1 {
+            elem
+        } else {
+            let len = u32::try_from(f.array_len)
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| {
+                    format!(
+                        "struct `{name}`: the array member `{}` has {} elements",
+                        f.name, f.array_len
+                    )
+                })?;
+            let stride =
+                wgsl_layout(&elem, types, opts, depth).map(|(size, a)| size.div_ceil(a) * a);
+            let c_size = types.size_of(&f.ty);
+            if stride.is_none() || stride != c_size {
+                return Err(format!(
+                    "struct `{name}`: the elements of the array member `{}` (`{}`) are {} bytes apart in C but {} in WGSL",
+                    f.name,
+                    f.ty.display(),
+                    c_size.map_or("?".to_string(), |n| n.to_string()),
+                    stride.map_or("?".to_string(), |n| n.to_string())
+                ));
+            }
+            Ty::Array(Box::new(elem), ArrayLen::Fixed(len))
         };
         let Some((size, a)) = wgsl_layout(&ty, types, opts, depth) else {
             return Err(format!(
@@ -526,6 +605,9 @@ pub fn struct_fields(
         align = align.max(a);
         fields.push((f.name.clone(), ty));
     }
+    if !strict {
+        return Ok(fields);
+    }
     let size = offset.div_ceil(align) * align;
     if size != def.size {
         return Err(format!(
@@ -544,6 +626,10 @@ pub fn pointer_member(f: &cudalens_syntax::types::StructField, types: &TypeTable
 /// The WGSL texture a sampled read needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TexDim {
+    /// `tex1D` of a 1-D CUDA array: WGSL cannot sample a `texture_1d` in a
+    /// compute shader, so it is a 2-D texture of height 1 read at row 0.5
+    /// (a sample there takes row 0 alone, whatever the filtering).
+    D1,
     D2,
     D3,
     D2Array,
@@ -553,6 +639,7 @@ pub enum TexDim {
 impl TexDim {
     pub fn of_call(name: &str) -> Option<TexDim> {
         Some(match name {
+            "tex1D" => TexDim::D1,
             "tex2D" => TexDim::D2,
             "tex3D" => TexDim::D3,
             "tex2DLayered" => TexDim::D2Array,
@@ -563,7 +650,7 @@ impl TexDim {
 
     pub fn wgsl(self) -> &'static str {
         match self {
-            TexDim::D2 => "texture_2d<f32>",
+            TexDim::D1 | TexDim::D2 => "texture_2d<f32>",
             TexDim::D3 => "texture_3d<f32>",
             TexDim::D2Array => "texture_2d_array<f32>",
             TexDim::Cube => "texture_cube<f32>",
@@ -573,6 +660,7 @@ impl TexDim {
     /// Coordinate arguments after the texture object (and the layer).
     pub fn coords(self) -> usize {
         match self {
+            TexDim::D1 => 1,
             TexDim::D2 | TexDim::D2Array => 2,
             TexDim::D3 | TexDim::Cube => 3,
         }

@@ -65,8 +65,8 @@ fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
             "initialiser of the file-scope variable `d_table` is not a list of compile-time constants",
         ),
         (
-            "struct P { float a; int b; };\n__constant__ P c_p;\n__global__ void k(float *o) { o[0] = c_p.a; }",
-            "file-scope variable `c_p` of type `P` is not supported",
+            "struct P { float a; int b; };\n__constant__ P c_p = {1.0f, 2};\n__global__ void k(float *o) { o[0] = c_p.a; }",
+            "file-scope variable `c_p` of type `P`: initialised structs are not supported yet",
         ),
     ];
     for (source, want) in cases {

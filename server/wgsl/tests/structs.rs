@@ -78,16 +78,28 @@ fn layouts_wgsl_cannot_match_are_refused_naming_the_member() {
             "member `data` of struct `B` is a pointer: WGSL cannot follow pointers held in memory",
         ),
         (
-            "struct B { int keys[4]; int n; };\n__global__ void k(B *b) { b[0].n = 1; }",
-            "struct `B`: the array member `keys` is not supported yet",
+            "struct B { float3 keys[2]; int n; };\n__global__ void k(B *b) { b[0].n = 1; }",
+            "struct `B`: the elements of the array member `keys` (`float3`) are 12 bytes apart in C but 16 in WGSL",
+        ),
+        (
+            "struct R { float3 o; float3 d; };\n__constant__ R c_r;\n__global__ void k(float *o) { o[0] = c_r.d.x; }",
+            "file-scope variable `c_r`: struct `R`: member `d` is at byte 12 in C but 16 in WGSL",
+        ),
+        (
+            "struct R { float3 o; float3 d; };\n__global__ void k(R *r, float *o) { R x; x.o = make_float3(1.0f); o[0] = x.o.y + r[0].d.z; }",
+            "struct `R`: member `d` is at byte 12 in C but 16 in WGSL",
+        ),
+        (
+            "struct P { float a; int b; };\n__constant__ P c_p = {1.0f, 2};\n__global__ void k(float *o) { o[0] = c_p.a; }",
+            "initialised structs are not supported yet",
         ),
         (
             "struct B { char c; int n; };\n__global__ void k(B *b) { b[0].n = 1; }",
             "struct `B`, member `c`",
         ),
         (
-            "struct B { float a; int n; };\n__global__ void k(B b, float *o) { o[0] = b.a; }",
-            "struct `B` passed by value to a kernel is not supported yet",
+            "struct B { int a; float3 p; };\n__global__ void k(B b, float *o) { o[0] = b.p.x; }",
+            "struct `B` passed by value to the kernel: struct `B`: member `p` is at byte 4 in C but 16 in WGSL",
         ),
         (
             "struct B { float a; int n; };\n__global__ void k(B *b, float *o) { o[0] = b[0].c; }",
@@ -122,4 +134,92 @@ fn the_runner_refuses_struct_buffers_it_cannot_fill() {
     let err =
         cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
     assert!(err.to_string().contains("holds structs (`Node`)"), "{err}");
+}
+
+/// A ray of two `float3` members held only in a local (no one else reads
+/// its bytes, so WGSL's own layout serves) and a matrix of `float4` rows
+/// in `__constant__` memory and in a buffer (an array member as far apart
+/// as in C), as in the CUDA samples' volume renderers (our own kernel).
+const RAYS: &str = r#"
+struct Ray { float3 o; float3 d; };
+struct Rows { float4 m[3]; int n; };
+__constant__ Rows c_view;
+
+__device__ float dot4(float4 a, float4 b) { return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w; }
+
+__global__ void march(const Rows *extra, float *out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    Ray r;
+    r.o = make_float3(0.0f, 0.0f, (float)i);
+    r.d = make_float3(dot4(c_view.m[0], make_float4(1.0f, 0.0f, 0.0f, 0.0f)),
+                      dot4(c_view.m[1], extra[0].m[2]), 1.0f);
+    out[i] = r.o.z + r.d.x * r.d.y + extra[0].n;
+}
+"#;
+
+#[test]
+fn local_structs_keep_wgsl_layout_and_array_members_match_c() {
+    let out = compile(RAYS, "march").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("march_structs", parts(&out.wgsl));
+    let view = out
+        .sidecar
+        .bindings
+        .iter()
+        .find(|b| b.name == "c_view")
+        .expect("c_view");
+    assert_eq!(
+        (view.element.as_deref(), view.length, view.initial.is_none()),
+        (Some("Rows"), Some(1), true)
+    );
+    let err =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
+    assert!(err.to_string().contains("holds structs"), "{err}");
+}
+
+/// A struct passed by value to a kernel (the CUDA samples' lineOfSight
+/// `const Ray ray`, LargeKernelParameter's `param_t`): one struct in a
+/// read-only storage buffer, and a `var` copy when the kernel writes its
+/// parameter (our own kernel).
+const BY_VALUE: &str = r#"
+struct Segment { float3 origin; float2 dir; int length; };
+struct Table { int v[8]; };
+
+__device__ float2 at(Segment s, int i) { return make_float2(s.origin.x + i * s.dir.x, s.origin.y + i * s.dir.y); }
+
+__global__ void walk(const Segment seg, Table t, float *out) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    t.v[0] += 1;
+    if (i < seg.length) out[i] = at(seg, i).y + t.v[i % 8];
+}
+"#;
+
+#[test]
+fn structs_passed_by_value_are_one_struct_in_a_read_only_buffer() {
+    let out = compile(BY_VALUE, "walk").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("walk_structs", parts(&out.wgsl));
+    let decls: Vec<&str> = out
+        .wgsl
+        .lines()
+        .filter(|l| l.contains("var<storage"))
+        .collect();
+    assert_eq!(
+        decls,
+        [
+            "@group(0) @binding(0) var<storage, read> seg: Segment;",
+            "@group(0) @binding(1) var<storage, read> t: Table;",
+            "@group(0) @binding(2) var<storage, read_write> out: array<f32>;",
+        ]
+    );
+    let seg = &out.sidecar.bindings[0];
+    assert_eq!(
+        (seg.param_index, seg.length, seg.element.as_deref()),
+        (Some(0), Some(1), Some("Segment"))
+    );
+    let err =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
+    assert!(
+        err.to_string().contains("holds structs (`Segment`)"),
+        "{err}"
+    );
 }

@@ -1164,10 +1164,12 @@ impl<'o> Builder<'o> {
                 }
                 None => (String::new(), cx.span(p)),
             };
+            let default = field!(p, "default_value").map(|d| self.expr(cx, d));
             out.push(Param {
                 name,
                 name_span,
                 ty,
+                default,
             });
         }
         out

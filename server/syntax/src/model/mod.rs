@@ -55,6 +55,9 @@ pub struct Param {
     pub name: String,
     pub name_span: Span,
     pub ty: Type,
+    /// The default argument (`float w = 0.0f`), when the declaration has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -211,6 +214,9 @@ impl Function {
         self.decl_start = f(self.decl_start);
         for p in &mut self.params {
             p.name_span = Span::new(f(p.name_span.start), f(p.name_span.end));
+            if let Some(d) = &mut p.default {
+                d.shift(delta);
+            }
         }
         if let Some(b) = &mut self.launch_bounds {
             b.span = Span::new(f(b.span.start), f(b.span.end));

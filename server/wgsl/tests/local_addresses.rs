@@ -1,0 +1,123 @@
+//! Addresses of local variables given to device functions' pointer
+//! parameters (`intersectBox(..., &tnear, &tfar)` in the CUDA samples'
+//! volume renderers) and overloads chosen by argument types: the generated
+//! functions (snapshot), the refusals, and a run on a real adapter
+//! (lavapipe here) against a Rust reference.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+
+/// A clipped interval written through two pointer parameters, passed on
+/// once more, and `scale` overloaded for `float` and `int` (our own kernel).
+const CLIP: &str = r#"
+__device__ void order(float *lo, float *hi) {
+    if (*lo > *hi) { float t = *lo; *lo = *hi; *hi = t; }
+}
+
+__device__ int clip(float a, float b, float *lo, float *hi) {
+    *lo = a;
+    hi[0] = b;
+    order(lo, hi);
+    return *hi - *lo > 1.0f;
+}
+
+__device__ float scale(float x, float s) { return x * s; }
+__device__ int scale(int x, int s) { return x * s + 1; }
+
+__global__ void interval(const float *a, const float *b, float *width, int *wide, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float lo, hi;
+    int w = clip(a[i], b[i], &lo, &hi);
+    width[i] = scale(hi - lo, 0.5f);
+    wide[i] = scale(w, 3);
+}
+"#;
+
+fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
+    common::compile_as("local_addresses.cu", source, kernel)
+}
+
+#[test]
+fn local_addresses_are_function_pointers_and_overloads_follow_argument_types() {
+    let out = compile(CLIP, "interval").unwrap_or_else(|e| panic!("{e}"));
+    let functions = &out.wgsl[out.wgsl.find("// __device__").expect("device functions")
+        ..out.wgsl.find("@compute").expect("entry point")];
+    insta::assert_snapshot!("clip_functions", functions);
+    assert!(
+        out.wgsl.contains("clip(a[i], b[i], &lo, &hi)"),
+        "{}",
+        out.wgsl
+    );
+}
+
+#[test]
+fn what_a_local_address_cannot_do_is_refused_with_the_reason() {
+    let cases = [
+        (
+            "__device__ void f(float *p) { p[1] = 0.0f; }\n__global__ void k(float *o) { float x = 1.0f; f(&x); o[0] = x; }",
+            "indexing through the address of a scalar is not supported",
+        ),
+        (
+            "__device__ void f(float *p) { p += 1; *p = 0.0f; }\n__global__ void k(float *o) { float x = 1.0f; f(&x); o[0] = x; }",
+            "pointer parameter `p` is moved",
+        ),
+        (
+            "__device__ void f(int *p) { *p = 0; }\n__global__ void k(float *o) { float x = 1.0f; f(&x); o[0] = x; }",
+            "points at a `i32`, but the argument is the address of a `f32`",
+        ),
+    ];
+    for (source, want) in cases {
+        let err = compile(source, "k").expect_err(source);
+        assert!(err.contains(want), "{source}:\n{err}");
+    }
+}
+
+#[test]
+fn the_interval_matches_a_reference_on_the_adapter() {
+    let out = compile(CLIP, "interval").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 96usize;
+    let a: Vec<f32> = (0..n).map(|i| (i as f32) * 0.37 - 9.0).collect();
+    let b: Vec<f32> = (0..n).map(|i| 5.0 - (i as f32) * 0.21).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(4, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "a",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&a).to_vec()),
+        )
+        .with_buffer(
+            "b",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&b).to_vec()),
+        )
+        .with_buffer("width", BufferSpec::zeros(n as u64))
+        .with_buffer("wide", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let output = |name: &str| {
+        result
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("{name}"))
+            .bytes
+            .clone()
+    };
+    let width: Vec<f32> = bytemuck::pod_collect_to_vec(&output("width"));
+    let wide: Vec<i32> = bytemuck::pod_collect_to_vec(&output("wide"));
+    for i in 0..n {
+        let (lo, hi) = if a[i] > b[i] {
+            (b[i], a[i])
+        } else {
+            (a[i], b[i])
+        };
+        let w = i32::from(hi - lo > 1.0);
+        assert_eq!(width[i], (hi - lo) * 0.5, "width[{i}]");
+        assert_eq!(wide[i], w * 3 + 1, "wide[{i}]");
+    }
+}
