@@ -80,8 +80,12 @@ impl ThreadDependence {
     }
 
     /// Either state (after two branches, or over loop iterations).
-    pub fn join(&mut self, other: &ThreadDependence) {
+    /// Adds what varies in `other`; whether that added anything (joins
+    /// only add, so a loop's walk reaches its fixpoint when one adds nothing).
+    pub fn join(&mut self, other: &ThreadDependence) -> bool {
+        let before = self.vars.len();
         self.vars.extend(other.vars.iter().cloned());
+        self.vars.len() != before
     }
 
     /// The effect of one declaration or expression statement at this point

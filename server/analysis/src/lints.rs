@@ -370,8 +370,12 @@ fn divergent_barriers(
                         .map(|c| c.span)
                 })
             };
-            // The dependence at the top of the loop: what any iteration leaves.
-            for _ in 0..3 {
+            // The dependence at the top of the loop: what any iteration
+            // leaves. A pass that adds nothing is a fixpoint: stopping there
+            // (and, when not reporting, skipping the last walk, which would
+            // add nothing either) keeps nested loops from costing 4^depth
+            // walks (ggml's fattn kernels: 5 levels).
+            let converged = loop_fixpoint(td, |td| {
                 let mut pass = td.clone();
                 let d = loop_divergence(&pass);
                 divergent_barriers(
@@ -387,7 +391,10 @@ fn divergent_barriers(
                 if let Some(st) = step {
                     pass.step_expr(st, d.is_some());
                 }
-                td.join(&pass);
+                pass
+            });
+            if converged && !report {
+                return;
             }
             let d = loop_divergence(td);
             let mut pass = td.clone();
@@ -397,7 +404,7 @@ fn divergent_barriers(
             td.join(&pass);
         }
         StmtKind::While { cond, body } | StmtKind::DoWhile { body, cond } => {
-            for _ in 0..3 {
+            let converged = loop_fixpoint(td, |td| {
                 let mut pass = td.clone();
                 let d = divergent.or_else(|| pass.varies(cond).then_some(cond.span));
                 divergent_barriers(
@@ -410,7 +417,10 @@ fn divergent_barriers(
                     out,
                     false,
                 );
-                td.join(&pass);
+                pass
+            });
+            if converged && !report {
+                return;
             }
             let d = divergent.or_else(|| td.varies(cond).then_some(cond.span));
             let mut pass = td.clone();
@@ -429,6 +439,22 @@ fn divergent_barriers(
             }
         }
     }
+}
+
+/// Joins the dependence one walk of a loop's body leaves into `td`, up to
+/// three times, stopping at the first walk that adds nothing; whether it
+/// stopped there (a fixpoint: another walk would add nothing either).
+fn loop_fixpoint(
+    td: &mut ThreadDependence,
+    mut walk: impl FnMut(&ThreadDependence) -> ThreadDependence,
+) -> bool {
+    for _ in 0..3 {
+        let pass = walk(td);
+        if !td.join(&pass) {
+            return true;
+        }
+    }
+    false
 }
 
 /// Whether `s` makes a block barrier, or calls a device function that

@@ -462,6 +462,38 @@ fn deeply_nested_code_is_analysed_on_a_small_stack() {
 }
 
 #[test]
+fn deeply_nested_loops_cost_work_linear_in_their_depth() {
+    // Two walks that doubled with each level of nesting: the barrier lint
+    // walked each loop three times plus once to report (4^depth), and the
+    // memory interpreter, abandoning the unrolling of a costly loop, gave
+    // its steps back and met the loops inside again (2^depth). ggml's
+    // fattn kernels nest 5 loops; 20 took minutes. Both findings of the
+    // innermost body are still made.
+    let depth = 20;
+    let mut body = String::new();
+    for d in 0..depth {
+        body.push_str(&format!(
+            "for (int i{d} = 0; i{d} < 2; ++i{d}) {{ acc += i{d}; "
+        ));
+    }
+    body.push_str("if (threadIdx.x < 16) { __syncthreads(); } p[threadIdx.x * 2] = acc; ");
+    body.push_str(&"}".repeat(depth));
+    let src = format!(
+        "__global__ void k(int* p) {{ int acc = threadIdx.x; {body} }}\nvoid h(int* p) {{ k<<<1, 64>>>(p); }}"
+    );
+    let (_, a) = common::analyze_text(&src);
+    let found = |code: &str| -> Vec<&str> {
+        a.diagnostics
+            .iter()
+            .filter(|d| d.code == code)
+            .map(|d| d.span.text(&src))
+            .collect()
+    };
+    assert_eq!(found("barrier-in-divergent-code"), ["__syncthreads()"]);
+    assert_eq!(found("uncoalesced-access"), ["p[threadIdx.x * 2]"]);
+}
+
+#[test]
 fn constant_launch_arguments_bind_scalar_parameters() {
     let src = r#"
 __global__ void strided(const float* in, float* out, int stride) {

@@ -23,6 +23,9 @@ const MAX_UNROLL: usize = 64;
 /// Bound on interpreted statements per kernel configuration, so no kernel can
 /// make analysis slow.
 const STEP_BUDGET: usize = 20_000;
+/// All the work of one run, counting what an abandoned unrolling undid
+/// (which `steps` gives back): a bound on the whole, however loops nest.
+const WORK_BUDGET: usize = 8 * STEP_BUDGET;
 const MAX_INLINE_DEPTH: usize = 4;
 
 /// A pointer into global or shared memory: a root array plus a byte offset.
@@ -92,6 +95,12 @@ pub struct Interp<'a> {
     vars: HashMap<String, Val>,
     alive: Vec<bool>,
     steps: usize,
+    /// Every step taken, never given back (see [`WORK_BUDGET`]).
+    work: usize,
+    /// Loops whose unrolling was abandoned as too costly: met again (an
+    /// outer loop's symbolic pass), they are evaluated symbolically at
+    /// once, so each nesting level does not double the work.
+    too_costly: std::collections::HashSet<*const Stmt>,
     inline_depth: usize,
     /// The inlined calls being evaluated (see [`AccessEvent::chain`]).
     calls: Vec<(String, Span)>,
@@ -135,6 +144,8 @@ impl<'a> Interp<'a> {
             vars: HashMap::new(),
             alive: vec![true; n],
             steps: 0,
+            work: 0,
+            too_costly: Default::default(),
             inline_depth: 0,
             calls: Vec::new(),
             call_files: Vec::new(),
@@ -153,7 +164,14 @@ impl<'a> Interp<'a> {
 
     /// Whether the statement budget ran out (the events are then incomplete).
     pub fn exhausted(&self) -> bool {
-        self.steps > STEP_BUDGET
+        self.steps > STEP_BUDGET || self.work > WORK_BUDGET
+    }
+
+    /// Counts one step; whether the budget is spent.
+    fn spend(&mut self) -> bool {
+        self.steps += 1;
+        self.work += 1;
+        self.exhausted()
     }
 
     /// Analyse `array` as if its innermost dimension had one more element.
@@ -237,8 +255,7 @@ impl<'a> Interp<'a> {
     /// `certain`: false inside branches whose condition we could not evaluate,
     /// where a `return` must not be taken as ending the threads.
     fn stmt(&mut self, s: &Stmt, mask: &[bool], certain: bool) {
-        self.steps += 1;
-        if self.steps > STEP_BUDGET || self.ret.is_some() {
+        if self.spend() || self.ret.is_some() {
             return;
         }
         match &s.kind {
@@ -625,6 +642,9 @@ impl<'a> Interp<'a> {
         let (Some(cond), Some(step)) = (cond, step) else {
             return false;
         };
+        if self.too_costly.contains(&std::ptr::from_ref(body)) {
+            return false;
+        }
         // Dry run on the induction variable alone to count iterations.
         let Some(Val::Int(start)) = self.vars.get(var).cloned() else {
             return false;
@@ -686,6 +706,7 @@ impl<'a> Interp<'a> {
                 self.steps = start_steps;
                 self.events.truncate(start_events);
                 self.vars = start_vars;
+                self.too_costly.insert(std::ptr::from_ref(body));
                 return false;
             }
         }
@@ -734,8 +755,7 @@ impl<'a> Interp<'a> {
     }
 
     pub fn eval(&mut self, e: &Expr, mask: &[bool]) -> Val {
-        self.steps += 1;
-        if self.steps > STEP_BUDGET {
+        if self.spend() {
             return Val::Unknown;
         }
         match &e.kind {
