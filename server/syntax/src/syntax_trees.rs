@@ -75,7 +75,13 @@ impl SyntaxTrees {
         let mut next = 0;
         let mut c = root.walk();
         for node in root.children(&mut c) {
-            while next < items.len() && items[next].start_byte() <= node.start_byte() {
+            // A zero-width node (a MISSING `;` of error recovery) at an
+            // item's start goes before the item, keeping the list ordered.
+            let empty = node.start_byte() == node.end_byte();
+            while next < items.len()
+                && (items[next].start_byte() < node.start_byte()
+                    || (items[next].start_byte() == node.start_byte() && !empty))
+            {
                 out.push(items[next]);
                 next += 1;
             }
