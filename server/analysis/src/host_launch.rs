@@ -16,10 +16,13 @@ use cudalens_syntax::FileModel;
 use cudalens_syntax::Span;
 use cudalens_syntax::consteval::{ConstEnv, fold_binary};
 use cudalens_syntax::ir::{BinOp, Expr, ExprKind, Stmt, StmtKind, Type, UnOp, VarDecl};
-use cudalens_syntax::model::{Function, LaunchSite};
+use cudalens_syntax::model::{ExecSpace, Function, LaunchSite};
 
 /// How deep caller chains and variable definitions are followed.
 const MAX_DEPTH: u8 = 12;
+/// Most calls of a function whose arguments are compared (see
+/// `Evaluator::parameter`).
+const MAX_CALLS_COMPARED: usize = 8;
 
 /// A number as C computes it on the host: integer or floating point.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -415,6 +418,7 @@ fn resolve_choice<'m>(
         choice,
         choices: std::cell::Cell::new(0),
         calls,
+        bound: RefCell::new(Vec::new()),
     };
     let line = line_of(text, site.span.start);
     let mut launch = HostLaunch {
@@ -643,6 +647,9 @@ impl Trace {
 
 type Eval<T> = Result<T, String>;
 
+/// A helper being evaluated: its function's address and its parameters' values.
+type Bound = (usize, Vec<(String, Num)>);
+
 struct Evaluator<'m, 'e> {
     model: &'m FileModel,
     text: &'e str,
@@ -655,6 +662,10 @@ struct Evaluator<'m, 'e> {
     /// The file's calls, indexed once, with the facts read once per
     /// function (per analysis, or per resolution for `bench`).
     calls: &'e CallIndex<'m>,
+    /// The parameters of the one-line helpers being evaluated
+    /// ([`Self::helper_call`]), innermost last: the function's address and
+    /// each parameter's value.
+    bound: RefCell<Vec<Bound>>,
 }
 
 /// Each function's declarations and reassigned names, read once (keyed by
@@ -1036,8 +1047,10 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                     .iter()
                     .map(|a| self.eval(a, at, trace, d))
                     .collect::<Eval<Vec<_>>>()?;
-                call(name, &args)
-                    .ok_or_else(|| format!("the call `{}` is not evaluated", self.written(e)))
+                match call(name, &args) {
+                    Some(v) => Ok(v),
+                    None => self.helper_call(&c.callee, &args, e, trace, d),
+                }
             }
             Comma(v) => match v.last() {
                 Some(last) => self.eval(last, at, trace, d),
@@ -1123,6 +1136,15 @@ impl<'m, 'e> Evaluator<'m, 'e> {
     ) -> Eval<Num> {
         let f = at.function;
         let d = depth + 1;
+        if let Some((_, values)) = self
+            .bound
+            .borrow()
+            .last()
+            .filter(|(func, _)| *func == f as *const Function as usize)
+            && let Some((_, v)) = values.iter().find(|(n, _)| n == name)
+        {
+            return Ok(*v);
+        }
         if let Some(decl) = self.decl_before_cached(f, name, at.at) {
             if decl.ty.pointer > 0 || !decl.dims.is_empty() {
                 return Err(format!("`{name}` is not a scalar"));
@@ -1213,8 +1235,39 @@ impl<'m, 'e> Evaluator<'m, 'e> {
             return Ok(convert(v, &decl.ty).unwrap_or(v));
         }
         if let Some(index) = f.params.iter().position(|p| p.name == name) {
-            if self.reassigned(f).contains(name) || address_taken(f, name).is_some() {
+            if address_taken(f, name).is_some() {
                 return Err(format!("parameter `{name}` is changed in {}", f.name));
+            }
+            if self.reassigned(f).contains(name) {
+                // `block_size = 32;` before the launch (llm.c's
+                // softmax_forward3): the last such statement gives it.
+                let Some((_, value, pos)) = self
+                    .assignments_before(f, name, at.at)?
+                    .into_iter()
+                    .rfind(|(axis, _, _)| axis.is_none())
+                else {
+                    trace.assume(format!(
+                        "`{name}` changes after the launch in {}: its value at the first launch is used",
+                        f.name
+                    ));
+                    return self.parameter(f, index, trace, depth);
+                };
+                trace.step(format!(
+                    "{}: {name} = {} at line {}",
+                    f.name,
+                    self.written(value),
+                    self.line(pos)
+                ));
+                let v = self.eval(
+                    value,
+                    Place {
+                        function: f,
+                        at: pos,
+                    },
+                    trace,
+                    d,
+                )?;
+                return Ok(convert(v, &f.params[index].ty).unwrap_or(v));
             }
             return self.parameter(f, index, trace, depth);
         }
@@ -1243,6 +1296,72 @@ impl<'m, 'e> Evaluator<'m, 'e> {
         Err(format!("`{}` is not known in {}", self.written(e), f.name))
     }
 
+    /// A host function of the file or its headers whose body is one
+    /// `return` (`iDivUp(w, 16)`, `ceil_div(n, block)`): its value at these
+    /// arguments. Overloads, templates and anything longer are not followed.
+    fn helper_call(
+        &self,
+        callee: &str,
+        args: &[Num],
+        e: &Expr,
+        trace: &mut Trace,
+        depth: u8,
+    ) -> Eval<Num> {
+        let not_evaluated = || format!("the call `{}` is not evaluated", self.written(e));
+        self.calls.read_function(callee);
+        let mut defined = self
+            .model
+            .functions
+            .iter()
+            .map(|f| &**f)
+            .filter(|f| f.name == callee && f.body.is_some());
+        let (Some(f), None) = (defined.next(), defined.next()) else {
+            return Err(not_evaluated());
+        };
+        let scalar = |t: &Type| t.pointer == 0 && (is_int_type(&t.base) || is_float_type(&t.base));
+        if !matches!(f.exec, ExecSpace::Host | ExecSpace::HostDevice)
+            || !f.template_params.is_empty()
+            || f.params.len() != args.len()
+            || !f.params.iter().all(|p| scalar(&p.ty))
+            || !scalar(&f.ret)
+        {
+            return Err(not_evaluated());
+        }
+        let Some(StmtKind::Block(items)) = f.body.as_deref().map(|b| &b.kind) else {
+            return Err(not_evaluated());
+        };
+        let [
+            Stmt {
+                kind: StmtKind::Return(Some(result)),
+                ..
+            },
+        ] = &items[..]
+        else {
+            return Err(not_evaluated());
+        };
+        let values = f
+            .params
+            .iter()
+            .zip(args)
+            .map(|(p, &a)| (p.name.clone(), convert(a, &p.ty).unwrap_or(a)))
+            .collect::<Vec<_>>();
+        trace.step(format!("{} = {}", self.written(e), self.written(result)));
+        let key = f as *const Function as usize;
+        self.bound.borrow_mut().push((key, values));
+        let v = self.eval(
+            result,
+            Place {
+                function: f,
+                at: result.span.start,
+            },
+            trace,
+            depth,
+        );
+        self.bound.borrow_mut().pop();
+        let v = v?;
+        Ok(convert(v, &f.ret).unwrap_or(v))
+    }
+
     /// Parameter `index` of `f`: its argument at the first call of `f` in the file.
     fn parameter(&self, f: &'m Function, index: usize, trace: &mut Trace, depth: u8) -> Eval<Num> {
         let name = &f.params[index].name;
@@ -1265,14 +1384,6 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                 self.line(call_span.start)
             ));
         };
-        if calls.len() > 1 {
-            trace.assume(format!(
-                "{} is called {} times: the first call (line {}) is followed",
-                f.name,
-                calls.len(),
-                self.line(call_span.start)
-            ));
-        }
         trace.step(format!(
             "{}'s parameter {name} = `{}` from {} at line {}",
             f.name,
@@ -1280,15 +1391,34 @@ impl<'m, 'e> Evaluator<'m, 'e> {
             caller.name,
             self.line(call_span.start)
         ));
-        let v = self.eval(
-            arg,
-            Place {
-                function: caller,
-                at: call_span.start,
-            },
-            trace,
-            depth + 1,
-        )?;
+        let at_call = |(caller, span, _): &CallSite<'m>| Place {
+            function: caller,
+            at: span.start,
+        };
+        let v = self.eval(arg, at_call(&calls[0]), trace, depth + 1)?;
+        // Other calls passing the same value (llm.c's `case 5:` and `case
+        // 6:` both pass `block_size`) make the first call no assumption.
+        let same_everywhere = calls.len() <= MAX_CALLS_COMPARED
+            && calls[1..].iter().all(|c| {
+                c.2.get(index).is_some_and(|a| {
+                    let mut other = Trace::default();
+                    let o = self.eval(a, at_call(c), &mut other, depth + 1);
+                    // Equal, and assuming nothing the first did not.
+                    o.is_ok_and(|o| o.to_string() == v.to_string())
+                        && other
+                            .assumptions
+                            .iter()
+                            .all(|x| trace.assumptions.contains(x))
+                })
+            });
+        if !same_everywhere {
+            trace.assume(format!(
+                "{} is called {} times: the first call (line {}) is followed",
+                f.name,
+                calls.len(),
+                self.line(call_span.start)
+            ));
+        }
         Ok(convert(v, &f.params[index].ty).unwrap_or(v))
     }
 

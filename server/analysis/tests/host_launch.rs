@@ -180,3 +180,65 @@ fn a_loop_over_a_constant_array_gives_one_launch_per_value() {
     );
     assert!(each.iter().all(|l| l.block.how.assumptions.is_empty()));
 }
+
+fn resolve_text(text: &str, kernel: &str) -> HostLaunch {
+    let (model, _) = common::analyze_text(text);
+    host_launch::resolve(&model, text, kernel, 0).expect("a launch")
+}
+
+/// A parameter set before the launch (llm.c's `softmax_forward3` sets
+/// `block_size = 32;` whatever its caller passed) and a one-line helper
+/// (the CUDA samples' `iDivUp`) are followed; a function called twice
+/// with the same value is no assumption, with different values it is.
+#[test]
+fn parameters_set_before_the_launch_helpers_and_repeated_calls() {
+    let text = r#"
+__global__ void k(float* p, int n) { p[threadIdx.x] = n; }
+static unsigned int div_up(unsigned int a, unsigned int b) { return (a % b != 0) ? (a / b + 1) : (a / b); }
+void launch(float* p, int n, int block) {
+    block = div_up(1920, 16);
+    k<<<div_up(n, block), block>>>(p, n);
+}
+void dispatch(int which, float* p, int block) {
+    switch (which) {
+        case 1: launch(p, 4096, block); break;
+        case 2: launch(p, 4096, block); break;
+    }
+}
+int main() { float* p; dispatch(1, p, 64); }
+"#;
+    let l = resolve_text(text, "k");
+    assert_eq!(l.block.value, Some([120, 1, 1]));
+    assert!(l.block.how.certain(), "{:?}", l.block.how);
+    // ceil(4096 / 120) = 35, with n the same at both calls.
+    assert_eq!(l.grid.value, Some([35, 1, 1]));
+    assert!(l.grid.how.certain(), "{:?}", l.grid.how);
+    assert!(l.assumptions().is_empty(), "{:?}", l.assumptions());
+
+    let differing = text.replace("case 2: launch(p, 4096", "case 2: launch(p, 8192");
+    let l = resolve_text(&differing, "k");
+    assert_eq!(l.grid.value, Some([35, 1, 1]));
+    assert_eq!(
+        l.grid.how.assumptions,
+        ["launch is called 2 times: the first call (line 10) is followed"]
+    );
+    // The block does not depend on the call: still certain.
+    assert!(l.block.how.certain(), "{:?}", l.block.how);
+
+    // A helper that is more than one `return` is not followed.
+    let longer = text.replace(
+        "{ return (a % b != 0) ? (a / b + 1) : (a / b); }",
+        "{ unsigned int q = a / b; return (a % b != 0) ? q + 1 : q; }",
+    );
+    let l = resolve_text(&longer, "k");
+    assert_eq!(l.block.value, None);
+    assert!(
+        l.block
+            .how
+            .unresolved
+            .as_deref()
+            .is_some_and(|w| w.contains("div_up(1920, 16)")),
+        "{:?}",
+        l.block.how
+    );
+}

@@ -430,6 +430,36 @@ void run(float* o, const float* i, int n) {
 }
 ";
 
+/// The including file's launch passes a block its host code computes
+/// (the CUDA samples' shfl_scan: `int blockSize = iDivUp(w, 16);`, 120
+/// threads, ncu's block): the kernel file takes the block the host code
+/// gives, not the default.
+const COMPUTED_HOST_FILE: &str = "#include \"twice_kernel.cu\"
+static int div_up(int a, int b) { return (a + b - 1) / b; }
+void run(float* o, const float* i, int n) {
+  int threads = div_up(1920, 16);
+  twice<<<div_up(n, threads), threads>>>(o, i, n);
+}
+int main() { run(0, 0, 1 << 20); }
+";
+
+#[test]
+fn a_kernel_file_takes_the_block_the_including_file_computes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("twice_kernel.cu"), KERNEL_FILE).expect("write");
+    std::fs::write(dir.path().join("twice.cu"), COMPUTED_HOST_FILE).expect("write");
+    let out = cudalens(&["check", ".", "--format", "json"], dir.path());
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let kernel_file = file_named(&report, "twice_kernel.cu");
+    let kernel = &kernel_file["kernels"][0];
+    assert_eq!(kernel["block_source"], "launch", "{kernel_file:#}");
+    let launch = &kernel["launches"][0];
+    assert_eq!(launch["block"], serde_json::json!([120, 1, 1]));
+    // ceil(2^20 / 120).
+    assert_eq!(launch["grid"], serde_json::json!([8739, 1, 1]));
+    assert_eq!(launch["launched_in"], "twice.cu:5");
+}
+
 #[test]
 fn a_kernel_launched_from_the_file_including_it_takes_that_launch() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -6,10 +6,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 
+use cudalens_analysis::host_launch;
 use cudalens_analysis::{
     AnalysisCache, AnalysisConfig, Diagnostic, FileAnalysis, Related, analyze_with_findings,
 };
-use cudalens_syntax::model::{LaunchSite, ModelCache, build_model_cached};
+use cudalens_syntax::model::{Dim3, LaunchSite, ModelCache, build_model_cached};
 use cudalens_syntax::preprocess::include::{CompileFlags, SourceProvider};
 use cudalens_syntax::{BuildOptions, FileModel, Severity, Span, SyntaxTrees};
 
@@ -187,16 +188,21 @@ pub fn launches_into_includes(
     path: &Path,
 ) -> Vec<(std::path::PathBuf, Arc<LaunchSite>)> {
     let env = model.const_env();
+    // The host code is read only for launches whose numbers the launch
+    // itself does not give (`blockSize = iDivUp(w, 16)` in the caller).
+    let calls = std::cell::OnceCell::new();
     let mut out = Vec::new();
     for l in model.launches.iter().filter(|l| l.is_local()) {
         // The definition (an outline keeps no bodies: then any kernel of the name).
-        let Some(file) = model
+        let Some(kernel) = model
             .functions
             .iter()
             .filter(|f| f.name == l.kernel && f.is_kernel())
             .max_by_key(|f| f.body.is_some())
-            .and_then(|f| f.file.clone())
         else {
+            continue;
+        };
+        let Some(file) = kernel.file.clone() else {
             continue;
         };
         let mut seen = l.seen_from_elsewhere(path, text);
@@ -205,9 +211,62 @@ pub fn launches_into_includes(
                 *arg = v.to_string();
             }
         }
+        if seen.block_dims.resolved().is_none()
+            || seen.grid_dims.resolved().is_none()
+            || (kernel.params.iter().zip(&seen.arg_values))
+                .any(|(p, v)| p.ty.pointer == 0 && v.is_none())
+        {
+            let calls = calls.get_or_init(|| host_launch::CallIndex::of(model));
+            with_host_values(model, calls, l, &mut seen);
+        }
         out.push((file, Arc::new(seen)));
     }
     out
+}
+
+/// What the host code of the launching file gives of `launch` without an
+/// assumption (its block, grid, dynamic shared memory and scalar
+/// arguments), written into `seen`, its copy for the file that defines the
+/// kernel: there only resolved numbers hold.
+fn with_host_values<'m>(
+    model: &'m FileModel,
+    calls: &host_launch::CallIndex<'m>,
+    launch: &LaunchSite,
+    seen: &mut LaunchSite,
+) {
+    let sites = host_launch::launch_sites(model, &launch.kernel);
+    let Some(which) = sites.iter().position(|s| std::ptr::eq(*s, launch)) else {
+        return;
+    };
+    let Some(host) = host_launch::resolve_indexed(model, calls, &launch.kernel, which) else {
+        return;
+    };
+    let known = |d: &host_launch::HostDims| {
+        d.value
+            .filter(|_| d.how.certain())
+            .map(|[x, y, z]| Dim3::known(x.into(), y.into(), z.into()))
+    };
+    if seen.block_dims.resolved().is_none()
+        && let Some(b) = known(&host.block)
+    {
+        seen.block_dims = b;
+    }
+    if seen.grid_dims.resolved().is_none()
+        && let Some(g) = known(&host.grid)
+    {
+        seen.grid_dims = g;
+    }
+    if launch.smem.is_some() && seen.smem_bytes.is_none() {
+        seen.smem_bytes = host.dynamic_smem.and_then(|b| i64::try_from(b).ok());
+    }
+    for s in &host.scalars {
+        if let (Some(host_launch::Num::Int(v)), true, Some(slot)) =
+            (s.value, s.how.certain(), seen.arg_values.get_mut(s.index))
+            && slot.is_none()
+        {
+            *slot = Some(v);
+        }
+    }
 }
 
 /// The findings this file's kernels made inside functions of the files it
