@@ -1179,27 +1179,9 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                 });
             }
             if self.reassigned(f).contains(name)
-                && let Some((_, value, pos)) = self
-                    .assignments_before(f, name, at.at)?
-                    .into_iter()
-                    .rfind(|(axis, _, _)| axis.is_none())
+                && let Some(v) = self.last_assignment(f, name, at.at, &decl.ty, trace, d)?
             {
-                trace.step(format!(
-                    "{}: {name} = {} at line {}",
-                    f.name,
-                    self.written(value),
-                    self.line(pos)
-                ));
-                let v = self.eval(
-                    value,
-                    Place {
-                        function: f,
-                        at: pos,
-                    },
-                    trace,
-                    d,
-                )?;
-                return Ok(convert(v, &decl.ty).unwrap_or(v));
+                return Ok(v);
             }
             if self.reassigned(f).contains(name) {
                 trace.assume(format!(
@@ -1241,33 +1223,14 @@ impl<'m, 'e> Evaluator<'m, 'e> {
             if self.reassigned(f).contains(name) {
                 // `block_size = 32;` before the launch (llm.c's
                 // softmax_forward3): the last such statement gives it.
-                let Some((_, value, pos)) = self
-                    .assignments_before(f, name, at.at)?
-                    .into_iter()
-                    .rfind(|(axis, _, _)| axis.is_none())
-                else {
-                    trace.assume(format!(
-                        "`{name}` changes after the launch in {}: its value at the first launch is used",
-                        f.name
-                    ));
-                    return self.parameter(f, index, trace, depth);
-                };
-                trace.step(format!(
-                    "{}: {name} = {} at line {}",
-                    f.name,
-                    self.written(value),
-                    self.line(pos)
+                let ty = &f.params[index].ty;
+                if let Some(v) = self.last_assignment(f, name, at.at, ty, trace, d)? {
+                    return Ok(v);
+                }
+                trace.assume(format!(
+                    "`{name}` changes after the launch in {}: its value at the first launch is used",
+                    f.name
                 ));
-                let v = self.eval(
-                    value,
-                    Place {
-                        function: f,
-                        at: pos,
-                    },
-                    trace,
-                    d,
-                )?;
-                return Ok(convert(v, &f.params[index].ty).unwrap_or(v));
             }
             return self.parameter(f, index, trace, depth);
         }
@@ -1294,6 +1257,42 @@ impl<'m, 'e> Evaluator<'m, 'e> {
             };
         }
         Err(format!("`{}` is not known in {}", self.written(e), f.name))
+    }
+
+    /// The value of the last plain `name = value;` of `f` before `at`
+    /// (`None`: there is none; `Err`: one may not run).
+    fn last_assignment(
+        &self,
+        f: &'m Function,
+        name: &str,
+        at: usize,
+        ty: &Type,
+        trace: &mut Trace,
+        depth: u8,
+    ) -> Eval<Option<Num>> {
+        let Some((_, value, pos)) = self
+            .assignments_before(f, name, at)?
+            .into_iter()
+            .rfind(|(axis, _, _)| axis.is_none())
+        else {
+            return Ok(None);
+        };
+        trace.step(format!(
+            "{}: {name} = {} at line {}",
+            f.name,
+            self.written(value),
+            self.line(pos)
+        ));
+        let v = self.eval(
+            value,
+            Place {
+                function: f,
+                at: pos,
+            },
+            trace,
+            depth,
+        )?;
+        Ok(Some(convert(v, ty).unwrap_or(v)))
     }
 
     /// A host function of the file or its headers whose body is one
