@@ -116,7 +116,7 @@ impl<'m> FnLower<'_, 'm> {
                 lowered.push(Arg::ThreadBlock);
                 continue;
             }
-            if crate::textures::is_texture_object(&p.ty) {
+            if crate::types::is_texture_object(&p.ty) {
                 // A texture object of the kernel: sampled ones fix the
                 // specialization, fetched ones are their linear memory.
                 match a.as_ident().and_then(|n| self.lookup(n)).cloned() {

@@ -135,7 +135,7 @@ pub fn compile_kernel_recording(
                 .error(p.name_span, format!("duplicate parameter `{}`", p.name));
             continue;
         }
-        if crate::textures::is_texture_object(&p.ty) {
+        if crate::types::is_texture_object(&p.ty) {
             let next = bindings.len() as u32;
             match lower.texture_param(p, index, next, f.body.as_deref()) {
                 crate::textures::TextureBinding::Buffer(as_buffer) => {

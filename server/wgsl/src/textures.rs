@@ -37,12 +37,7 @@ use cudalens_syntax::model::{FileModel, Function};
 use crate::bindings::{BindingKind, SidecarBinding};
 use crate::context::{FnLower, Sym, Val};
 use crate::emit::WStmt;
-use crate::types::{Scalar, TexDim, Ty, map_value_type};
-
-/// A texture object's type name.
-pub fn is_texture_object(ty: &CType) -> bool {
-    ty.pointer == 0 && matches!(ty.base.as_str(), "cudaTextureObject_t" | "CUtexObject")
-}
+use crate::types::{Scalar, TexDim, Ty, is_texture_object, map_value_type};
 
 /// What a texture-object parameter becomes.
 pub enum TextureBinding {

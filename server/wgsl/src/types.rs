@@ -694,3 +694,10 @@ mod tests {
         );
     }
 }
+
+/// A texture object's type name (`cudaTextureObject_t`): here, below both
+/// the kernel's bindings (`textures.rs`) and the calls that pass one on
+/// (`functions.rs`).
+pub fn is_texture_object(ty: &CType) -> bool {
+    ty.pointer == 0 && matches!(ty.base.as_str(), "cudaTextureObject_t" | "CUtexObject")
+}
