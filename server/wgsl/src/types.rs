@@ -667,6 +667,13 @@ impl TexDim {
     }
 }
 
+/// A texture object's type name (`cudaTextureObject_t`): here, below both
+/// the kernel's bindings (`textures.rs`) and the calls that pass one on
+/// (`functions.rs`).
+pub fn is_texture_object(ty: &CType) -> bool {
+    ty.pointer == 0 && matches!(ty.base.as_str(), "cudaTextureObject_t" | "CUtexObject")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -693,11 +700,4 @@ mod tests {
             "bitcast<f32>(0x7f800000u)"
         );
     }
-}
-
-/// A texture object's type name (`cudaTextureObject_t`): here, below both
-/// the kernel's bindings (`textures.rs`) and the calls that pass one on
-/// (`functions.rs`).
-pub fn is_texture_object(ty: &CType) -> bool {
-    ty.pointer == 0 && matches!(ty.base.as_str(), "cudaTextureObject_t" | "CUtexObject")
 }
