@@ -23,6 +23,10 @@ enum Arg {
     ThreadBlock,
     /// A reference parameter the callee writes: `&local` (its type).
     Ref(Val),
+    /// A reference parameter the callee writes, bound to a module-scope
+    /// scalar (`__shared__ unsigned int converged;`): fixed by the
+    /// specialization (its WGSL name and type); no WGSL argument.
+    RefGlobal(String, Ty),
     /// The address of a local variable (`&tnear`) for a pointer parameter:
     /// a `ptr<function, T>` argument (its WGSL text and the pointee type).
     LocalPtr(Val),
@@ -155,6 +159,24 @@ impl<'m> FnLower<'_, 'm> {
                     self.lookup(n),
                     Some(Sym::Array { module_scope: true, .. } | Sym::Pointer { .. })
                 )));
+                // A `__shared__` (or `__device__`) scalar: the callee names it.
+                let module_scalar = a.as_ident().and_then(|n| match self.lookup(n) {
+                    Some(Sym::Array {
+                        wgsl,
+                        ty,
+                        mutable: true,
+                        atomic: None,
+                        module_scope: true,
+                    }) if ty.is_value() => Some((wgsl.clone(), ty.clone())),
+                    _ => None,
+                });
+                if let Some((wgsl, ty)) = module_scalar {
+                    if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                        types.insert(p.ty.base.clone(), ctype_of(&ty));
+                    }
+                    lowered.push(Arg::RefGlobal(wgsl, ty));
+                    continue;
+                }
                 if local.is_none() && element_of_array {
                     // `Comparator(s_key[i], ...)`: point at the element.
                     let address = Expr {
@@ -311,6 +333,10 @@ impl<'m> FnLower<'_, 'm> {
                     suffix.push(p.base.clone());
                 }
                 Arg::LocalPtr(v) => key_parts.push(format!("&local {}", v.ty.wgsl())),
+                Arg::RefGlobal(wgsl, _) => {
+                    key_parts.push(format!("&{wgsl}"));
+                    suffix.push(wgsl.clone());
+                }
                 Arg::Texture(Sym::Texture { wgsl, .. }) => {
                     key_parts.push(format!("texture {wgsl}"));
                     suffix.push(wgsl.clone());
@@ -345,9 +371,12 @@ impl<'m> FnLower<'_, 'm> {
             }
         };
         // A write through a reference parameter is an effect of the call.
-        let writes_reference = lowered
-            .iter()
-            .any(|a| matches!(a, Arg::Ref(_) | Arg::RefElement(_) | Arg::LocalPtr(_)));
+        let writes_reference = lowered.iter().any(|a| {
+            matches!(
+                a,
+                Arg::Ref(_) | Arg::RefElement(_) | Arg::RefGlobal(..) | Arg::LocalPtr(_)
+            )
+        });
         let mut call_args = Vec::new();
         for (p, a) in f.params.iter().zip(lowered) {
             match a {
@@ -379,6 +408,20 @@ impl<'m> FnLower<'_, 'm> {
                         None => "0".to_string(),
                     };
                     call_args.push(offset);
+                }
+                Arg::RefGlobal(_, ty) => {
+                    let want = self.param_type(p, &types);
+                    if want != ty {
+                        return self.error(
+                            span,
+                            format!(
+                                "the argument of reference parameter `{}` is a `{}`, not a `{}`",
+                                p.name,
+                                ty.wgsl(),
+                                want.wgsl()
+                            ),
+                        );
+                    }
                 }
                 Arg::LocalPtr(v) => {
                     let saved = std::mem::take(&mut self.template_types);
@@ -624,6 +667,16 @@ impl<'m> FnLower<'_, 'm> {
             match a {
                 Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
                 Arg::Texture(sym) => sub.declare(&p.name, sym.clone()),
+                Arg::RefGlobal(wgsl, ty) => sub.declare(
+                    &p.name,
+                    Sym::Array {
+                        wgsl: wgsl.clone(),
+                        ty: ty.clone(),
+                        mutable: true,
+                        atomic: None,
+                        module_scope: true,
+                    },
+                ),
                 Arg::LocalPtr(_) => {
                     let ty = sub.map_type(&p.ty.pointee(), p.name_span);
                     if assigned {

@@ -530,6 +530,7 @@ impl FnLower<'_, '_> {
             "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi" => {
                 self.sincos(name, args, span, out)
             }
+            "frexpf" | "frexp" => self.frexp(name, args, span, out),
             "malloc" | "free" | "cudaMalloc" | "cudaFree" | "memcpy" | "memset" => self.error(
                 span,
                 format!("`{name}`: dynamic memory is not available in WGSL"),
@@ -610,6 +611,78 @@ impl FnLower<'_, '_> {
             self.store_value(&place, value, target.span, out);
         }
         Val::void()
+    }
+
+    /// `frexp(x, &e)` of a `float`, on the bits: WGSL's `frexp` is
+    /// indeterminate for subnormal, infinite and NaN `x`, where C (and CUDA,
+    /// which keeps subnormals unless built with `-ftz=true`) normalizes a
+    /// subnormal and returns an infinite or NaN `x` itself with exponent 0
+    /// (CUDA: unspecified), as it returns `±0` with exponent 0. `frexp` of
+    /// an integer is the `double` overload: refused.
+    fn frexp(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.arity(name, args, 2, span) {
+            return Val::error();
+        }
+        let x = self.expr(&args[0], out);
+        if x.is_error() {
+            return x;
+        }
+        let int_to_float =
+            name == "frexpf" && matches!(x.ty, Ty::Scalar(Scalar::I32 | Scalar::U32));
+        if x.ty != Ty::F32 && !int_to_float {
+            return self.error(
+                span,
+                format!(
+                    "`{name}` of a `{}` is not supported (only `float`)",
+                    x.ty.wgsl()
+                ),
+            );
+        }
+        let x = self.convert(x, &Ty::F32, args[0].span);
+        let x = self.materialize(x, "x", out);
+        let bits = self.fresh("bits");
+        let mantissa = self.fresh("mantissa");
+        let zeros = self.fresh("zeros");
+        let biased = self.fresh("biased");
+        let special = self.fresh("special");
+        let subnormal = self.fresh("subnormal");
+        for line in [
+            format!("let {bits} = bitcast<u32>({});", x.text),
+            format!("let {mantissa} = {bits} & 0x7fffffu;"),
+            format!("let {zeros} = countLeadingZeros({mantissa});"),
+            format!("let {biased} = ({bits} >> 23u) & 0xffu;"),
+            // ±0, ±inf and NaN are returned as they are, with exponent 0.
+            format!("let {special} = {biased} == 0xffu || ({bits} & 0x7fffffffu) == 0u;"),
+            format!("let {subnormal} = {biased} == 0u;"),
+        ] {
+            out.push(WStmt::line(line));
+        }
+        // A subnormal `m * 2^-149` with its top bit at 31 - zeros is
+        // `(m / 2^(32 - zeros)) * 2^(-117 - zeros)`.
+        let exp = Val::atom(
+            format!(
+                "select(select(i32({biased}) - 126, -117 - i32({zeros}), {subnormal}), 0, {special})"
+            ),
+            Ty::I32,
+        );
+        let fraction = format!(
+            "bitcast<f32>(select(({bits} & 0x807fffffu) | 0x3f000000u, ({bits} & 0x80000000u) | 0x3f000000u | (({mantissa} << ({zeros} - 8u)) & 0x7fffffu), {subnormal}))"
+        );
+        // `&e` writes `e`; a pointer `p` writes `*p`.
+        let target = &args[1];
+        let place = match &target.kind {
+            ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) => (**inner).clone(),
+            _ => Expr {
+                kind: ExprKind::Unary(cudalens_syntax::ir::UnOp::Deref, Box::new(target.clone())),
+                span: target.span,
+                from_macro: target.from_macro,
+            },
+        };
+        self.store_value(&place, exp, target.span, out);
+        Val::atom(
+            format!("select({fraction}, {}, {special})", x.text),
+            Ty::F32,
+        )
     }
 
     /// `printf` as a statement: WGSL has no console, and the call changes
