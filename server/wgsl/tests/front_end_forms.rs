@@ -141,3 +141,36 @@ fn vector_constructor_overloads_are_chosen_by_argument_types() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// Enum types are their underlying integer types (C++ [dcl.enum]): a
+/// typedef of an anonymous enum (an RNA base), a named enum with a
+/// negative enumerator, one too large for `int`, and one with a written
+/// underlying type.
+#[test]
+fn enum_types_are_their_underlying_integers() {
+    let source = r#"
+typedef enum { A, C, G, U } base_t;
+enum Sign { MINUS = -1, ZERO, PLUS };
+enum Big { SMALL = 1, LARGE = 0x80000000 };
+enum Wide : unsigned int { LOW, HIGH = 7 };
+__global__ void pairs(const base_t *seq, int *out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    base_t b = seq[i];
+    Sign s = b == G ? PLUS : MINUS;
+    enum Big big = LARGE;
+    Wide w = HIGH;
+    out[i] = (b == A && seq[i + 1] == U) + s * 10 + (int)(big >> 31) * 100 + (int)w * 1000;
+}
+"#;
+    let out = common::compile_as("enums.cu", source, "pairs").unwrap_or_else(|e| panic!("{e}"));
+    for decl in [
+        "seq: array<i32>",
+        "let b: i32",
+        "let s: i32",
+        "let big: u32",
+        "let w: u32",
+    ] {
+        assert!(out.wgsl.contains(decl), "{decl}:\n{}", out.wgsl);
+    }
+}
