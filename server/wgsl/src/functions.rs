@@ -325,7 +325,12 @@ impl<'m> FnLower<'_, 'm> {
             match a {
                 Arg::Pointer(p) => {
                     let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
-                    key_parts.push(format!("{}+{offset_ty}", p.base));
+                    // A view of other-typed memory specializes apart.
+                    let view = match p.atomic {
+                        Some(r) if r.is_view() => format!(" as {} {r:?}", p.elem.wgsl()),
+                        _ => String::new(),
+                    };
+                    key_parts.push(format!("{}+{offset_ty}{view}", p.base));
                     suffix.push(p.base.clone());
                 }
                 Arg::RefElement(p) => {

@@ -476,15 +476,7 @@ impl FnLower<'_, '_> {
                     return Some(Val::error());
                 }
                 let p = self.pointer(&args[0], out)?;
-                let place = Place {
-                    text: match &p.offset {
-                        Some(o) => format!("{}[{}]", p.base, o.text),
-                        None => format!("{}[0]", p.base),
-                    },
-                    ty: p.elem.clone(),
-                    atomic: p.atomic,
-                    mutable: false,
-                };
+                let place = self.deref(p, None, span);
                 self.read_place(&place)
             }
             n if n.starts_with("make_") => self.make_vector(n, args, span, out)?,
@@ -923,6 +915,13 @@ impl FnLower<'_, '_> {
             mutable: p.mutable,
         };
         match place.atomic {
+            Some(repr) if repr.is_view() => {
+                self.m.error(
+                    span,
+                    "atomic operations through a vector or scalar view of other-typed memory (a pointer cast) are not supported",
+                );
+                None
+            }
             Some(AtomicRepr::Packed(_) | AtomicRepr::Narrow(_)) => {
                 self.m.error(
                     span,
@@ -998,6 +997,12 @@ impl FnLower<'_, '_> {
         want_value: bool,
     ) -> Val {
         let result = match repr {
+            AtomicRepr::Lanes(_) | AtomicRepr::Spread(_) => {
+                return self.error(
+                    span,
+                    "atomic operations through a vector or scalar view of other-typed memory (a pointer cast) are not supported",
+                );
+            }
             AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) => {
                 return self.error(
                     span,

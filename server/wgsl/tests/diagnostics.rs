@@ -61,8 +61,8 @@ fn recursion() {
 #[test]
 fn reinterpret_cast_of_pointers() {
     assert_error_at(
-        "__global__ void k(float* x, int* y) { float4 v = reinterpret_cast<float4*>(x)[0]; y[0] = (int)v.x; }",
-        "reinterpret_cast<float4*>(x)",
+        "__global__ void k(float* x, int* y) { int4 v = reinterpret_cast<int4*>(x)[0]; y[0] = v.x; }",
+        "reinterpret_cast<int4*>(x)",
         "pointer casts",
     );
 }
