@@ -98,6 +98,11 @@ impl<'m> Analysis<'m> {
             _ => {}
         });
         for (span, callee, roots) in calls {
+            let callee = namespaced_callee(
+                self.model,
+                callee.trim_start_matches("::").trim_start_matches("std::"),
+            )
+            .to_string();
             let Some(target) = self.model.function(&callee) else {
                 continue;
             };
@@ -159,5 +164,34 @@ pub fn root_of(e: &Expr, aliases: &HashMap<String, String>) -> Option<String> {
         ExprKind::Cast { expr, .. } => root_of(expr, aliases),
         ExprKind::Member { base, .. } => root_of(base, aliases),
         _ => None,
+    }
+}
+
+/// `dUtils::AigNodeID` → `AigNodeID`: a function of a namespace (the model
+/// keeps bare names) when no function has the qualified name, exactly one
+/// definition has the bare one, and the qualifier is no struct or template
+/// (whose static members are not modelled). Otherwise `name` itself.
+pub(crate) fn namespaced_callee<'a>(model: &FileModel, name: &'a str) -> &'a str {
+    let Some((qualifier, bare)) = name.rsplit_once("::") else {
+        return name;
+    };
+    let last = qualifier.rsplit("::").next().unwrap_or(qualifier);
+    let unique = || {
+        model
+            .functions
+            .iter()
+            .filter(|f| f.name == bare && f.body.is_some())
+            .count()
+            == 1
+    };
+    if model.function(name).is_none()
+        && !qualifier.contains(['<', '>', '(', ' ', '.'])
+        && !model.types.structs.contains_key(qualifier)
+        && !model.types.structs.contains_key(last)
+        && unique()
+    {
+        bare
+    } else {
+        name
     }
 }

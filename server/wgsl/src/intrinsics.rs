@@ -159,10 +159,14 @@ impl FnLower<'_, '_> {
         if let Some(v) = self.intrinsic(name, args, span, out) {
             return v;
         }
+        if let Some(v) = self.numeric_limits(name, args, span) {
+            return v;
+        }
         if let Some(v) = self.functional_cast(name, args, span, out) {
             return v;
         }
         let model = self.m.model;
+        let name = crate::analysis::namespaced_callee(model, name);
         if let Some(f) = self.overload_of(name, args) {
             return self.call_device(f, template_args, args, span, out);
         }
@@ -181,6 +185,61 @@ impl FnLower<'_, '_> {
                 format!("unknown function `{name}`: not a device function of this file (function pointers cannot be expressed in WGSL)"),
             ),
         }
+    }
+
+    /// `std::numeric_limits<T>::max()` and its siblings of a 32- or 64-bit
+    /// integer or a float type: C's constants (`min` of a float is the
+    /// smallest normal, as in C++). `None` for other names.
+    fn numeric_limits(&mut self, name: &str, args: &[Expr], span: Span) -> Option<Val> {
+        let rest = name.strip_prefix("numeric_limits<")?;
+        let (ty, method) = rest.rsplit_once(">::")?;
+        if !args.is_empty() {
+            return Some(self.error(span, format!("`{name}` takes no arguments")));
+        }
+        let written = CType::named(ty.trim());
+        let t = self.map_type(&written, span);
+        let Ty::Scalar(s) = t else {
+            if t == Ty::Error {
+                return Some(Val::error());
+            }
+            return Some(self.error(
+                span,
+                format!("`numeric_limits` of `{}` is not supported", t.wgsl()),
+            ));
+        };
+        let int = |min: i128, max: i128| match method {
+            "max" => Some(Konst::Int(max)),
+            "min" | "lowest" => Some(Konst::Int(min)),
+            _ => None,
+        };
+        let float = |max: f64, min: f64, eps: f64| match method {
+            "max" => Some(Konst::Float(max)),
+            "min" => Some(Konst::Float(min)),
+            "lowest" => Some(Konst::Float(-max)),
+            "epsilon" => Some(Konst::Float(eps)),
+            "infinity" => Some(Konst::Float(f64::INFINITY)),
+            _ => None,
+        };
+        let k = match s {
+            Scalar::I32 => int(i32::MIN.into(), i32::MAX.into()),
+            Scalar::U32 => int(0, u32::MAX.into()),
+            Scalar::I64 => int(i64::MIN.into(), i64::MAX.into()),
+            Scalar::U64 => int(0, u64::MAX.into()),
+            Scalar::F32 => float(
+                f32::MAX.into(),
+                f32::MIN_POSITIVE.into(),
+                f32::EPSILON.into(),
+            ),
+            Scalar::F64 => float(f64::MAX, f64::MIN_POSITIVE, f64::EPSILON),
+            _ => None,
+        };
+        Some(match k {
+            Some(k) => Val::konst(k, s),
+            None => self.error(
+                span,
+                format!("`numeric_limits<{}>::{method}` is not supported", t.wgsl()),
+            ),
+        })
     }
 
     fn args(&mut self, args: &[Expr], out: &mut Vec<WStmt>) -> Vec<Val> {

@@ -365,7 +365,10 @@ fn is_sync_intrinsic(name: &str) -> bool {
 
 /// Whether calling `callee` may reach a synchronizing intrinsic.
 fn synchronizes(model: &FileModel, callee: &str, visited: &mut HashSet<String>) -> bool {
-    let name = callee.trim_start_matches("::").trim_start_matches("std::");
+    let name = crate::analysis::namespaced_callee(
+        model,
+        callee.trim_start_matches("::").trim_start_matches("std::"),
+    );
     if is_sync_intrinsic(name) {
         return true;
     }

@@ -174,3 +174,74 @@ __global__ void pairs(const base_t *seq, int *out, int n) {
         assert!(out.wgsl.contains(decl), "{decl}:\n{}", out.wgsl);
     }
 }
+
+/// `std::numeric_limits<T>` constants, with `T` a template parameter (a
+/// segmented sort pads with `numeric_limits<K>::max()`).
+#[test]
+fn numeric_limits_are_cs_constants() {
+    let source = r#"
+#include <limits>
+template <class K>
+__global__ void pad(K *keys, float *f, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) keys[i] = std::numeric_limits<K>::max();
+    if (i == 0) keys[1] = std::numeric_limits<K>::lowest();
+    if (i == 0) f[0] = std::numeric_limits<float>::min();
+    if (i == 0) f[2] = std::numeric_limits<float>::epsilon();
+    if (i == 0) f[1] = -std::numeric_limits<float>::max();
+}
+int main() { unsigned int *k; float *f; pad<unsigned int><<<1, 64>>>(k, f, 10); }
+"#;
+    let out = common::compile_as("limits.cu", source, "pad").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "keys[i] = 4294967295u;",
+        "keys[1] = 0u;",
+        "f[0] = 1.1754944e-38f;",
+        "f[2] = 1.1920929e-7f;",
+        "f[1] = -3.4028235e38f;",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let err = common::compile_as(
+        "limits.cu",
+        "__global__ void k(int *o) { o[0] = std::numeric_limits<int>::epsilon(); }",
+        "k",
+    )
+    .expect_err("epsilon of int");
+    assert!(err.contains("numeric_limits<i32>::epsilon"), "{err}");
+}
+
+/// Functions of a namespace called by their qualified name (`aig::id(x)`),
+/// with their effects (a write through a pointer parameter); a qualifier
+/// that names a struct (a static member) or an ambiguous name is refused.
+#[test]
+fn namespace_qualified_calls_reach_the_function() {
+    let source = r#"
+namespace aig {
+__device__ __forceinline__ int id(int lit) { return lit >> 1; }
+__device__ void mark(int *flags, int i) { flags[i] = 1; }
+}
+__global__ void nodes(const int *lits, int *ids, int *flags, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        ids[i] = aig::id(lits[i]);
+        aig::mark(flags, i);
+    }
+}
+"#;
+    let out = common::compile_as("ns.cu", source, "nodes").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("ids[i] = id(lits[i]);"), "{}", out.wgsl);
+    assert!(
+        out.wgsl
+            .contains("var<storage, read_write> flags: array<i32>"),
+        "{}",
+        out.wgsl
+    );
+    let ambiguous = r#"
+namespace a { __device__ int f(int x) { return x; } }
+namespace b { __device__ int f(int x) { return -x; } }
+__global__ void k(int *o) { o[0] = b::f(1); }
+"#;
+    let err = common::compile_as("ns.cu", ambiguous, "k").expect_err("ambiguous");
+    assert!(err.contains("unknown function `b::f`"), "{err}");
+}
