@@ -38,9 +38,44 @@ enum Arg {
     /// module-scope (`__shared__` or buffer) array: the array is fixed by
     /// the specialization, the element offset is the runtime argument.
     RefElement(PtrVal),
+    /// A pointer into a local array of the caller (`DCT8(D)` with `float
+    /// D[8]`): a `ptr<function, array<T, N>>` argument (the array's type),
+    /// and the element offset when there is one.
+    LocalArray(PtrVal, Ty),
 }
 
 impl<'m> FnLower<'_, 'm> {
+    /// The type of the caller's local array `a` points into (`D`, `D + k`,
+    /// `&D[k]`), when `base` is that array's WGSL name.
+    fn local_array_of(&self, a: &Expr, base: &str) -> Option<Ty> {
+        let mut e = a;
+        let root = loop {
+            match &e.kind {
+                ExprKind::Ident(n) => break n,
+                ExprKind::Binary(
+                    cudalens_syntax::ir::BinOp::Add | cudalens_syntax::ir::BinOp::Sub,
+                    x,
+                    _,
+                ) => e = x,
+                ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) => match &inner.kind {
+                    ExprKind::Index(x, _) => e = x,
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        };
+        match self.lookup(root) {
+            Some(Sym::Array {
+                wgsl,
+                ty: ty @ Ty::Array(..),
+                mutable: true,
+                atomic: None,
+                module_scope: false,
+            }) if wgsl == base && is_plain_name(wgsl) => Some(ty.clone()),
+            _ => None,
+        }
+    }
+
     pub fn call_device(
         &mut self,
         f: &Function,
@@ -260,10 +295,21 @@ impl<'m> FnLower<'_, 'm> {
                     lowered.push(Arg::LocalPtr(Val::atom(address, ptr.elem)));
                     continue;
                 }
+                if ptr.module_root.is_none()
+                    && !ptr.scalar_target
+                    && ptr.atomic.is_none()
+                    && let Some(array) = self.local_array_of(a, &ptr.base)
+                {
+                    if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                        types.insert(p.ty.base.clone(), ctype_of(&ptr.elem));
+                    }
+                    lowered.push(Arg::LocalArray(ptr, array));
+                    continue;
+                }
                 if ptr.module_root.as_deref() != Some(ptr.base.as_str()) {
                     return self.error(
                         a.span,
-                        "only pointers into kernel buffers or `__shared__` arrays can be passed to device functions",
+                        "only pointers into kernel buffers, `__shared__` arrays or the caller's local arrays can be passed to device functions",
                     );
                 }
                 if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
@@ -338,6 +384,10 @@ impl<'m> FnLower<'_, 'm> {
                     suffix.push(p.base.clone());
                 }
                 Arg::LocalPtr(v) => key_parts.push(format!("&local {}", v.ty.wgsl())),
+                Arg::LocalArray(p, array) => {
+                    let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
+                    key_parts.push(format!("&local {}+{offset_ty}", array.wgsl()));
+                }
                 Arg::RefGlobal(wgsl, _) => {
                     key_parts.push(format!("&{wgsl}"));
                     suffix.push(wgsl.clone());
@@ -379,7 +429,11 @@ impl<'m> FnLower<'_, 'm> {
         let writes_reference = lowered.iter().any(|a| {
             matches!(
                 a,
-                Arg::Ref(_) | Arg::RefElement(_) | Arg::RefGlobal(..) | Arg::LocalPtr(_)
+                Arg::Ref(_)
+                    | Arg::RefElement(_)
+                    | Arg::RefGlobal(..)
+                    | Arg::LocalPtr(_)
+                    | Arg::LocalArray(..)
             )
         });
         let mut call_args = Vec::new();
@@ -426,6 +480,29 @@ impl<'m> FnLower<'_, 'm> {
                                 want.wgsl()
                             ),
                         );
+                    }
+                }
+                Arg::LocalArray(ptr, _) => {
+                    let saved = std::mem::take(&mut self.template_types);
+                    self.template_types =
+                        types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    let ty = self.map_type(&p.ty.pointee(), p.name_span);
+                    self.template_types = saved;
+                    if ty != ptr.elem {
+                        return self.error(
+                            span,
+                            format!(
+                                "`{}` of `{}` points at a `{}`, but the argument points into an array of `{}`",
+                                p.name,
+                                f.name,
+                                ty.wgsl(),
+                                ptr.elem.wgsl()
+                            ),
+                        );
+                    }
+                    call_args.push(format!("&{}", ptr.base));
+                    if let Some(o) = ptr.offset {
+                        call_args.push(o.text);
                     }
                 }
                 Arg::LocalPtr(v) => {
@@ -777,8 +854,18 @@ impl<'m> FnLower<'_, 'm> {
                         },
                     );
                 }
-                Arg::Pointer(ptr) => {
+                Arg::Pointer(_) | Arg::LocalArray(..) => {
+                    let (ptr, array) = match a {
+                        Arg::LocalArray(ptr, array) => (ptr, Some(array)),
+                        Arg::Pointer(ptr) => (ptr, None),
+                        _ => unreachable!(),
+                    };
                     let mut view = ptr.clone();
+                    if let Some(array) = array {
+                        let arg = sub.fresh(&format!("{name}_array"));
+                        params.push(format!("{arg}: ptr<function, {}>", array.wgsl()));
+                        view.base = format!("(*{arg})");
+                    }
                     if p.ty.is_const {
                         view.mutable = false;
                     }
