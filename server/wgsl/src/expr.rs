@@ -353,7 +353,21 @@ impl FnLower<'_, '_> {
                 "FLT_MIN" => Val::konst(Konst::Float(f32::MIN_POSITIVE as f64), Scalar::F32),
                 "INT_MAX" => Val::konst(Konst::Int(i32::MAX as i128), Scalar::I32),
                 "INT_MIN" => Val::konst(Konst::Int(i32::MIN as i128), Scalar::I32),
-                "UINT_MAX" => Val::konst(Konst::Int(u32::MAX as i128), Scalar::U32),
+                "UINT_MAX" | "UINT32_MAX" => Val::konst(Konst::Int(u32::MAX as i128), Scalar::U32),
+                "INT32_MAX" => Val::konst(Konst::Int(i32::MAX as i128), Scalar::I32),
+                "INT32_MIN" => Val::konst(Konst::Int(i32::MIN as i128), Scalar::I32),
+                "FLT_EPSILON" => Val::konst(Konst::Float(f32::EPSILON as f64), Scalar::F32),
+                // math.h's `double` constants: as an unsuffixed literal
+                // (`f32` unless 64-bit floats are enabled).
+                _ if let Some(v) = math_h_constant(name) => {
+                    let s = if self.m.opts.enable_f64 {
+                        self.m.needs.f64 = true;
+                        Scalar::F64
+                    } else {
+                        Scalar::F32
+                    };
+                    Val::konst(Konst::Float(v), s)
+                }
                 _ => self.global(name, span),
             },
         }
@@ -1966,6 +1980,27 @@ impl FnLower<'_, '_> {
         };
         out.push(WStmt::line(line));
     }
+}
+
+/// The value of one of math.h's `M_*` constants.
+fn math_h_constant(name: &str) -> Option<f64> {
+    use std::f64::consts as c;
+    Some(match name {
+        "M_PI" => c::PI,
+        "M_PI_2" => c::FRAC_PI_2,
+        "M_PI_4" => c::FRAC_PI_4,
+        "M_1_PI" => c::FRAC_1_PI,
+        "M_2_PI" => c::FRAC_2_PI,
+        "M_2_SQRTPI" => c::FRAC_2_SQRT_PI,
+        "M_E" => c::E,
+        "M_LOG2E" => c::LOG2_E,
+        "M_LOG10E" => c::LOG10_E,
+        "M_LN2" => c::LN_2,
+        "M_LN10" => c::LN_10,
+        "M_SQRT2" => c::SQRT_2,
+        "M_SQRT1_2" => c::FRAC_1_SQRT_2,
+        _ => return None,
+    })
 }
 
 /// `base[index]` → (`base`, `index`), at the brackets that close the text.

@@ -502,6 +502,7 @@ impl FnLower<'_, '_> {
                 Val::atom(format!("bitcast<{}>({})", to.wgsl(), v.text), to)
             }
             "__float2int_rz" | "__float2uint_rz" | "__float2int_rn" | "__float2uint_rn"
+            | "__float2int_rd" | "__float2uint_rd" | "__float2int_ru" | "__float2uint_ru"
             | "__int2float_rn" | "__uint2float_rn" | "__float2half" | "__half2float" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
@@ -519,16 +520,87 @@ impl FnLower<'_, '_> {
                     }
                     _ => Ty::F32,
                 };
-                let v = if name.ends_with("_rn")
-                    && !name.starts_with("__int")
-                    && !name.starts_with("__uint")
-                {
-                    let f = self.convert(v, &Ty::F32, span);
-                    Val::atom(format!("round({})", f.text), Ty::F32)
-                } else {
-                    v
+                // Rounded as the suffix says (`rn`: to nearest even, as
+                // WGSL's `round`), then converted toward zero.
+                let rounding = match &name[name.len() - 3..] {
+                    "_rn" => Some("round"),
+                    "_rd" => Some("floor"),
+                    "_ru" => Some("ceil"),
+                    _ => None,
+                };
+                let v = match rounding {
+                    Some(r) if !name.starts_with("__int") && !name.starts_with("__uint") => {
+                        let f = self.convert(v, &Ty::F32, span);
+                        Val::atom(format!("{r}({})", f.text), Ty::F32)
+                    }
+                    _ => v,
                 };
                 self.convert(v, &to, span)
+            }
+            "lrintf" | "llrintf" | "lroundf" | "llroundf" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                // `long` results: 64-bit integers, as the types say.
+                let to = self.map_type(&CType::named("long"), span);
+                if to == Ty::Error {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let f = self.convert(v, &Ty::F32, span);
+                let rounded = if name.contains("round") {
+                    // Halfway cases away from zero.
+                    self.m.helpers.insert(HELPER_ROUNDF);
+                    format!("cuda_roundf({})", f.text)
+                } else {
+                    format!("round({})", f.text)
+                };
+                self.convert(Val::atom(rounded, Ty::F32), &to, span)
+            }
+            "signbit" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                match v.ty {
+                    Ty::Scalar(Scalar::F32) => Val::new(
+                        format!("(bitcast<u32>({}) >> 31u) != 0u", v.text),
+                        Ty::BOOL,
+                        Prec::Rel,
+                    ),
+                    Ty::Scalar(Scalar::F64) => Val::new(
+                        format!("(bitcast<u64>({}) >> 63u) != 0u", v.text),
+                        Ty::BOOL,
+                        Prec::Rel,
+                    ),
+                    Ty::Error => v,
+                    _ => self.error(span, format!("`signbit` of a `{}`", v.ty.wgsl())),
+                }
+            }
+            "__popcll" | "__clzll" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let t = self.map_type(&CType::named("unsigned long long"), span);
+                if t == Ty::Error || v.is_error() {
+                    return Some(Val::error());
+                }
+                let v = self.convert(v, &t, span);
+                let v = self.materialize(v, "bits", out);
+                // The two 32-bit halves (WGSL's bit counts are 32-bit).
+                let (hi, lo) = (
+                    format!("u32({} >> 32u)", v.text),
+                    format!("u32({} & 4294967295lu)", v.text),
+                );
+                let text = if name == "__popcll" {
+                    format!("i32(countOneBits({hi}) + countOneBits({lo}))")
+                } else {
+                    format!(
+                        "select(i32(countLeadingZeros({hi})), 32 + i32(countLeadingZeros({lo})), {hi} == 0u)"
+                    )
+                };
+                Val::atom(text, Ty::I32)
             }
             "__ldg" => {
                 if !self.arity(name, args, 1, span) {

@@ -245,3 +245,65 @@ __global__ void k(int *o) { o[0] = b::f(1); }
     let err = common::compile_as("ns.cu", ambiguous, "k").expect_err("ambiguous");
     assert!(err.contains("unknown function `b::f`"), "{err}");
 }
+
+/// math.h's `M_*` constants are `double` (as an unsuffixed literal), and
+/// `FLT_EPSILON`/`UINT32_MAX` their C values, when no header defines them.
+#[test]
+fn math_h_and_stdint_constants() {
+    let source = r#"
+__global__ void k(float *o, unsigned int *u) {
+    o[0] = M_PI;
+    o[1] = FLT_EPSILON;
+    u[0] = UINT32_MAX;
+}
+"#;
+    let out = common::compile_as("m.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "o[0] = 3.1415927f;",
+        "o[1] = 1.1920929e-7f;",
+        "u[0] = 4294967295u;",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f64: true,
+        ..Default::default()
+    };
+    let source = "__global__ void k(double *o) { o[0] = M_PI * 2.0; }";
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        out.wgsl.contains("o[0] = 6.283185307179586lf;"),
+        "{}",
+        out.wgsl
+    );
+}
+
+/// Rounding conversions, `signbit` and 64-bit bit counts, validated by naga
+/// with the features they need.
+#[test]
+fn rounding_conversions_signbit_and_64_bit_counts() {
+    let source = r#"
+__global__ void k(const float *x, int *o, long *l, const unsigned long long *w) {
+    int i = threadIdx.x;
+    o[4 * i] = __float2int_rd(x[i]) + __float2int_ru(x[i]);
+    o[4 * i + 1] = signbit(x[i]) ? 1 : 0;
+    o[4 * i + 2] = __popcll(w[i]) + __clzll(w[i]);
+    o[4 * i + 3] = (int)nearbyint(x[i]);
+    l[i] = lrintf(x[i]) + lroundf(x[i]);
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        enable_f64: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    for want in [
+        "i32(floor(x[i])) + i32(ceil(x[i]))",
+        "(bitcast<u32>(x[i]) >> 31u) != 0u",
+        "countOneBits(u32(bits_",
+        "i64(round(x[i])) + i64(cuda_roundf(x[i]))",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+}
