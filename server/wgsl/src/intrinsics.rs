@@ -187,6 +187,19 @@ impl FnLower<'_, '_> {
         }
     }
 
+    /// A constant `double` argument bound to a `let`: naga's constant
+    /// evaluator cannot apply most math functions to 64-bit floats
+    /// (`acos(-1.0lf)` fails validation), while a `let` is evaluated at run
+    /// time as in CUDA.
+    fn runtime_f64(&mut self, v: Val, out: &mut Vec<WStmt>) -> Val {
+        if v.konst.is_none() || v.ty.scalar() != Some(Scalar::F64) {
+            return v;
+        }
+        let name = self.fresh("c");
+        out.push(WStmt::line(format!("let {name}: f64 = {};", v.text)));
+        Val::atom(name, v.ty)
+    }
+
     /// `std::numeric_limits<T>::max()` and its siblings of a 32- or 64-bit
     /// integer or a float type: C's constants (`min` of a float is the
     /// smallest normal, as in C++). `None` for other names.
@@ -274,6 +287,7 @@ impl FnLower<'_, '_> {
                 return Some(v);
             }
             let ty = v.ty.clone();
+            let v = self.runtime_f64(v, out);
             return Some(Val::atom(format!("{f}({})", v.text), ty));
         }
         let v = match name {
@@ -361,6 +375,7 @@ impl FnLower<'_, '_> {
                     n if n.contains("pow") => "pow",
                     _ => "atan2",
                 };
+                let a = self.runtime_f64(a, out);
                 Val::atom(format!("{f}({}, {})", a.text, b.text), t)
             }
             "fmodf" | "fmod" => {

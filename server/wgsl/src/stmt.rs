@@ -1283,6 +1283,9 @@ fn block_specialized(
 fn header_piece(v: &[WStmt], allow_decl: bool) -> Option<String> {
     match v {
         [] => Some(String::new()),
+        // A line with a trailing comment (`var i: i32 = 0; // char`) would
+        // comment out the rest of the header.
+        [WStmt::Line(l)] if l.contains("//") => None,
         [WStmt::Line(l)]
             if allow_decl
                 || !(l.starts_with("let ") || l.starts_with("var ") || l.starts_with("const ")) =>

@@ -344,3 +344,30 @@ __global__ void k(unsigned int* keys, float* x) {
     );
     assert!(ok.is_ok(), "{ok:?}");
 }
+
+/// Generated WGSL that naga rejected (internal errors found on public
+/// code): a buffer named after an address space, an 8-bit loop variable
+/// whose declaration carries a comment, and a math function of a constant
+/// `double` (naga's constant evaluator has none for 64-bit floats).
+#[test]
+fn former_internal_errors_validate_or_are_refused() {
+    let all = TranspileOptions {
+        enable_f64: true,
+        enable_int64: true,
+        ..TranspileOptions::default()
+    };
+    let storage = "__global__ void k(float *storage, const float *read) { storage[threadIdx.x] = read[threadIdx.x]; }";
+    let out = common::compile(storage, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("storage_: array<f32>"), "{}", out.wgsl);
+    let narrow_loop = r#"
+__global__ void k(const unsigned long *data, int *r) {
+    unsigned long x = data[threadIdx.x];
+    char cnt = 0;
+    for (char i = 0; i < 64; i++) { cnt = cnt + (x & 0x1); x = x >> 1; }
+    r[threadIdx.x] = cnt;
+}"#;
+    common::compile(narrow_loop, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    let constant = "__global__ void k(double* x) { x[0] = sin(acos(-1.0) * x[1]); }";
+    let out = common::compile(constant, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("acos(c_"), "{}", out.wgsl);
+}
