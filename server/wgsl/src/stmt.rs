@@ -127,7 +127,16 @@ impl FnLower<'_, '_> {
             }
             StmtKind::Unknown(text) => {
                 let t = text.trim_start();
-                if t.starts_with("#pragma") {
+                if without_comments(t).trim().is_empty() {
+                    // A comment the front end kept as a statement.
+                } else if t.starts_with("static_assert") {
+                    // Checked by nvcc at compile time: no run-time effect.
+                } else if let Some((name, ty)) = local_alias(t) {
+                    // `using T_ACC = T;`, `typedef int4 copy_t;`: the rest of
+                    // the function names the type.
+                    let ty = self.subst_type(&ty);
+                    self.template_types.insert(name, ty);
+                } else if t.starts_with("#pragma") {
                     self.m.warning(s.span, "pragma ignored");
                 } else if t.starts_with("asm") {
                     self.m
@@ -1334,4 +1343,80 @@ fn for_statement(
         block.push(lp);
         WStmt::Block(String::new(), block)
     }
+}
+
+/// `text` without its `//` and `/* */` comments.
+fn without_comments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    loop {
+        let line = rest.find("//");
+        let block = rest.find("/*");
+        match (line, block) {
+            (Some(l), b) if b.is_none_or(|b| l < b) => {
+                out.push_str(&rest[..l]);
+                match rest[l..].find('\n') {
+                    Some(end) => rest = &rest[l + end..],
+                    None => return out,
+                }
+            }
+            (_, Some(b)) => {
+                out.push_str(&rest[..b]);
+                match rest[b + 2..].find("*/") {
+                    Some(end) => rest = &rest[b + 2 + end + 2..],
+                    None => return out,
+                }
+            }
+            _ => {
+                out.push_str(rest);
+                return out;
+            }
+        }
+    }
+}
+
+/// A local type alias of a plain type: `using NAME = TYPE;` or `typedef
+/// TYPE NAME;` (qualifiers and `*` allowed; no templates, arrays or
+/// function types).
+fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
+    let t = text.trim().strip_suffix(';')?.trim();
+    let (name, ty) = if let Some(rest) = t.strip_prefix("using ") {
+        let (name, ty) = rest.split_once('=')?;
+        (name.trim(), ty.trim())
+    } else {
+        let rest = t.strip_prefix("typedef ")?.trim();
+        let at = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+        (rest[at + 1..].trim(), rest[..=at].trim())
+    };
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+    };
+    if !plain(name) || ty.contains(['<', '>', '[', '(', ':', '=']) {
+        return None;
+    }
+    let pointer = ty.matches('*').count();
+    let words: Vec<&str> = ty
+        .trim_end_matches(|c: char| c == '*' || c.is_whitespace())
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "typename" | "volatile" | "__restrict__"))
+        .collect();
+    let is_const = words.contains(&"const");
+    let base: Vec<&str> = words.into_iter().filter(|w| *w != "const").collect();
+    if base.is_empty()
+        || ty.trim_end_matches(['*', ' ']).contains('*')
+        || !base.iter().all(|w| plain(w))
+    {
+        return None;
+    }
+    Some((
+        name.to_string(),
+        cudalens_syntax::ir::Type {
+            base: cudalens_syntax::types::normalize_base(&base.join(" ")),
+            pointer: u8::try_from(pointer).ok()?,
+            is_const,
+            ..Default::default()
+        },
+    ))
 }

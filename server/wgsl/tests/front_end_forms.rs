@@ -307,3 +307,28 @@ __global__ void k(const float *x, int *o, long *l, const unsigned long long *w) 
         assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
     }
 }
+
+/// Local type aliases (`using T_ACC = T;`, `typedef int4 copy_t;`) name
+/// their type for the rest of the function; `static_assert` and comments
+/// the front end keeps as statements have no run-time effect.
+#[test]
+fn local_aliases_static_asserts_and_stray_comments() {
+    let source = r#"
+#define BLOCK 64
+template <typename T>
+__global__ void moments(const T *x, float *o, const int4 *v, int4 *w) {
+    using T_ACC = T;
+    typedef int4 copy_t;
+    static_assert(BLOCK % 32 == 0, "BLOCK must be a multiple of 32");
+    T_ACC s = x[threadIdx.x] * (T_ACC)2;
+    copy_t c = v[threadIdx.x];
+    w[threadIdx.x] = c;
+    o[threadIdx.x] = s;
+}
+int main() { moments<float><<<1, BLOCK>>>(0, 0, 0, 0); }
+"#;
+    let out = common::compile_as("alias.cu", source, "moments").unwrap_or_else(|e| panic!("{e}"));
+    for want in ["let s: f32 = x[", "let c: vec4<i32> = v["] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+}
