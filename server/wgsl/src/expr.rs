@@ -920,6 +920,13 @@ impl FnLower<'_, '_> {
                 .error(target.span, "assignment to a whole array is not supported");
             return None;
         }
+        if op.is_none() && matches!(value.kind, ExprKind::InitList(_)) {
+            // `v = {a, b}`: a value of the place's type built from the list,
+            // as a declaration's initializer is.
+            let v = self.initializer(value, &place.ty, out)?;
+            self.write_place(&place, v, out);
+            return Some(place);
+        }
         let rhs = self.expr(value, out);
         if rhs.is_error() {
             return None;

@@ -868,8 +868,51 @@ impl FnLower<'_, '_> {
         Some(ty)
     }
 
-    fn initializer(&mut self, init: &Expr, ty: &Ty, out: &mut Vec<WStmt>) -> Option<Val> {
+    pub(crate) fn initializer(
+        &mut self,
+        init: &Expr,
+        ty: &Ty,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
         match (&init.kind, ty) {
+            (ExprKind::InitList(items), Ty::Struct(name)) => {
+                // Aggregate initialization: members in order, the missing
+                // ones zero (C++ value-initializes them).
+                let fields =
+                    match crate::types::struct_members(name, &self.m.model.types, self.m.opts) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            self.m.error(init.span, e);
+                            return None;
+                        }
+                    };
+                let types = &self.m.model.types;
+                let pointer = types.structs.get(name).is_some_and(|def| {
+                    def.fields
+                        .iter()
+                        .any(|f| crate::types::pointer_member(f, types))
+                });
+                if pointer || items.len() > fields.len() {
+                    self.m.error(
+                        init.span,
+                        format!("unsupported initializer list for struct `{name}` (a pointer member, or more values than members)"),
+                    );
+                    return None;
+                }
+                let mut parts = Vec::new();
+                for (i, (_, fty)) in fields.iter().enumerate() {
+                    let v = match items.get(i) {
+                        Some(item) => self.initializer(item, fty, out)?,
+                        None => zero_value(fty),
+                    };
+                    parts.push(v.text);
+                }
+                self.note_type(ty);
+                Some(Val::atom(
+                    format!("{}({})", ty.wgsl(), parts.join(", ")),
+                    ty.clone(),
+                ))
+            }
             (ExprKind::InitList(items), Ty::Array(elem, ArrayLen::Fixed(n))) => {
                 if items.len() > *n as usize {
                     self.m.error(init.span, "too many initializers");

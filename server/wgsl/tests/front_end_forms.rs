@@ -332,3 +332,33 @@ int main() { moments<float><<<1, BLOCK>>>(0, 0, 0, 0); }
         assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
     }
 }
+
+/// Braced lists assigned to vectors, structs and elements (`d[i] = {ox, oy,
+/// oz, 0.f}`), and struct declarations initialised from one (`XYZ out = {0,
+/// 0, 0}`): the type's value, missing members zero as C++ value-initializes.
+#[test]
+fn braced_lists_build_vectors_and_structs() {
+    let source = r#"
+struct XYZ { float x, y, z; };
+struct Pair { float re; float im; int n; };
+__global__ void k(float4 *d, XYZ *o, Pair *p, float ox) {
+    int i = threadIdx.x;
+    XYZ out = {0, 1.5f, i};
+    o[i] = out;
+    d[i] = {ox, 1.0f, 2.0f, 0.f};
+    p[i] = {ox};
+    float2 z;
+    z = {ox, -ox};
+    d[i].x += z.y;
+}
+"#;
+    let out = common::compile_as("lists.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "let out: XYZ = XYZ(0.0f, 1.5f, f32(i));",
+        "d[i] = vec4<f32>(ox, 1.0f, 2.0f, 0.0f);",
+        "p[i] = Pair(ox, 0.0f, 0);",
+        "z = vec2<f32>(ox, -ox);",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+}
