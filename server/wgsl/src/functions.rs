@@ -26,7 +26,7 @@ enum Arg {
     /// A reference parameter the callee writes, bound to a module-scope
     /// scalar (`__shared__ unsigned int converged;`): fixed by the
     /// specialization (its WGSL name and type); no WGSL argument.
-    RefGlobal(String, Ty),
+    RefGlobal(String, Ty, Option<AtomicRepr>),
     /// The address of a local variable (`&tnear`) for a pointer parameter:
     /// a `ptr<function, T>` argument (its WGSL text and the pointee type).
     LocalPtr(Val),
@@ -196,20 +196,21 @@ impl<'m> FnLower<'_, 'm> {
                 )));
                 // A `__shared__` (or `__device__`) scalar: the callee names it.
                 let module_scalar = a.as_ident().and_then(|n| match self.lookup(n) {
+                    // Atomic too (a flag the callee sets with `atomicExch`).
                     Some(Sym::Array {
                         wgsl,
                         ty,
                         mutable: true,
-                        atomic: None,
+                        atomic: atomic @ (None | Some(AtomicRepr::Native(_) | AtomicRepr::F32Bits)),
                         module_scope: true,
-                    }) if ty.is_value() => Some((wgsl.clone(), ty.clone())),
+                    }) if ty.is_value() => Some((wgsl.clone(), ty.clone(), *atomic)),
                     _ => None,
                 });
-                if let Some((wgsl, ty)) = module_scalar {
+                if let Some((wgsl, ty, atomic)) = module_scalar {
                     if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
                         types.insert(p.ty.base.clone(), ctype_of(&ty));
                     }
-                    lowered.push(Arg::RefGlobal(wgsl, ty));
+                    lowered.push(Arg::RefGlobal(wgsl, ty, atomic));
                     continue;
                 }
                 if local.is_none() && element_of_array {
@@ -388,7 +389,7 @@ impl<'m> FnLower<'_, 'm> {
                     let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
                     key_parts.push(format!("&local {}+{offset_ty}", array.wgsl()));
                 }
-                Arg::RefGlobal(wgsl, _) => {
+                Arg::RefGlobal(wgsl, _, _) => {
                     key_parts.push(format!("&{wgsl}"));
                     suffix.push(wgsl.clone());
                 }
@@ -468,7 +469,7 @@ impl<'m> FnLower<'_, 'm> {
                     };
                     call_args.push(offset);
                 }
-                Arg::RefGlobal(_, ty) => {
+                Arg::RefGlobal(_, ty, _) => {
                     let want = self.param_type(p, &types);
                     if want != ty {
                         return self.error(
@@ -749,13 +750,13 @@ impl<'m> FnLower<'_, 'm> {
             match a {
                 Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
                 Arg::Texture(sym) => sub.declare(&p.name, sym.clone()),
-                Arg::RefGlobal(wgsl, ty) => sub.declare(
+                Arg::RefGlobal(wgsl, ty, atomic) => sub.declare(
                     &p.name,
                     Sym::Array {
                         wgsl: wgsl.clone(),
                         ty: ty.clone(),
                         mutable: true,
-                        atomic: None,
+                        atomic: *atomic,
                         module_scope: true,
                     },
                 ),

@@ -210,3 +210,55 @@ fn a_module_scalar_of_another_type_is_refused() {
     let err = compile(source, "k").expect_err("type");
     assert!(err.contains("reference parameter `v`"), "{err}");
 }
+
+/// A `__shared__` flag passed by reference to a function that clears it
+/// with `atomicExch` (the eigenvalue bisection's convergence flag): the
+/// variable is atomic, and the callee's reads and writes are atomic too.
+const ATOMIC_FLAG: &str = r#"
+__device__ void check(unsigned int v, unsigned int &converged) {
+    if (v % 7u == 0u) atomicExch(&converged, 0u);
+}
+__global__ void converge(const unsigned int *in, unsigned int *out) {
+    __shared__ unsigned int converged;
+    if (threadIdx.x == 0) converged = 1u;
+    __syncthreads();
+    check(in[blockIdx.x * blockDim.x + threadIdx.x], converged);
+    __syncthreads();
+    if (threadIdx.x == 0) out[blockIdx.x] = converged;
+}
+int main() { converge<<<4, 32>>>(0, 0); }
+"#;
+
+#[test]
+fn an_atomic_shared_flag_passed_by_reference() {
+    let out = compile(ATOMIC_FLAG, "converge").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("var<workgroup> converged: atomic<u32>;"),
+        "{}",
+        out.wgsl
+    );
+    assert!(
+        out.wgsl.contains("atomicExchange(&converged, 0u)"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    // Block 1 holds a multiple of 7; the others do not.
+    let input: Vec<u32> = (0..128u32)
+        .map(|i| if i == 40 { 21 } else { 7 * i + 1 })
+        .collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(128, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(4));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    assert_eq!(got, vec![1, 0, 1, 1]);
+}
