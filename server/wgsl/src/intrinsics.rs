@@ -167,6 +167,22 @@ impl FnLower<'_, '_> {
         }
         let model = self.m.model;
         let name = crate::analysis::namespaced_callee(model, name);
+        // `P<DEGREE>(x)` with an explicit specialization `template <> float
+        // P<7>(float x)` for the arguments here: C++ calls that one.
+        if !template_args.is_empty()
+            && let Some(want) = self.specialization_name(name, template_args)
+            && let Some(f) = model.functions.iter().map(|f| &**f).find(|f| {
+                f.body.is_some()
+                    && f.runs_on_device()
+                    && f.name
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        == want
+            })
+        {
+            return self.call_device(f, &[], args, span, out);
+        }
         if let Some(f) = self.overload_of(name, args) {
             return self.call_device(f, template_args, args, span, out);
         }
@@ -198,6 +214,39 @@ impl FnLower<'_, '_> {
         let name = self.fresh("c");
         out.push(WStmt::line(format!("let {name}: f64 = {};", v.text)));
         Val::atom(name, v.ty)
+    }
+
+    /// The name an explicit specialization of the function template `name`
+    /// for `template_args` has in the model (`P<7>`, without spaces): each
+    /// argument resolved in this scope (an integer, a constant or template
+    /// value, a type).
+    fn specialization_name(&mut self, name: &str, template_args: &[String]) -> Option<String> {
+        let mut resolved = Vec::new();
+        for a in template_args {
+            let a = a.trim();
+            let text = if a.parse::<i128>().is_ok() {
+                a.to_string()
+            } else if let Some(Sym::Const(v)) = self.lookup(a)
+                && let Some(k) = v.konst
+            {
+                k.as_int().to_string()
+            } else if let Some(v) = self.m.model.consts.get(a) {
+                v.to_string()
+            } else {
+                let t = self.subst_type(&CType::named(a));
+                if t.pointer > 0 {
+                    return None;
+                }
+                t.base
+            };
+            resolved.push(text);
+        }
+        Some(
+            format!("{name}<{}>", resolved.join(","))
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect(),
+        )
     }
 
     /// `std::numeric_limits<T>::max()` and its siblings of a 32- or 64-bit

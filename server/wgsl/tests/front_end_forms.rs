@@ -362,3 +362,20 @@ __global__ void k(float4 *d, XYZ *o, Pair *p, float ox) {
         assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
     }
 }
+
+/// A call of a function template with an explicit specialization for its
+/// arguments (`template <> float P<7>(float x)`) calls the specialization,
+/// the argument being a template value of the caller or a literal.
+#[test]
+fn explicit_specializations_are_called() {
+    let source = r#"
+template <int D> __device__ float P(float x);
+template <> __device__ float P<3>(float x) { return x * 3.0f; }
+template <> __device__ float P<5>(float x) { return x * 5.0f; }
+template <int D> __global__ void k(float *o) { o[0] = P<D>(o[1]) + P<5>(o[2]); }
+int main() { k<3><<<1, 1>>>(0); }
+"#;
+    let out = common::compile_as("spec.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("return x * 3.0f;"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("return x * 5.0f;"), "{}", out.wgsl);
+}
