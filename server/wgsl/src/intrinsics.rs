@@ -186,7 +186,7 @@ impl FnLower<'_, '_> {
         if let Some(f) = self.overload_of(name, args) {
             return self.call_device(f, template_args, args, span, out);
         }
-        match model.function(name) {
+        match crate::analysis::device_function(model, name) {
             Some(f) if f.body.is_some() && f.runs_on_device() => self.call_device(f, template_args, args, span, out),
             Some(f) if f.body.is_none() => self.error(
                 span,

@@ -375,7 +375,8 @@ fn synchronizes(model: &FileModel, callee: &str, visited: &mut HashSet<String>) 
     if !visited.insert(name.to_string()) {
         return false;
     }
-    let Some(body) = model.function(name).and_then(|f| f.body.as_ref()) else {
+    let Some(body) = crate::analysis::device_function(model, name).and_then(|f| f.body.as_ref())
+    else {
         return false;
     };
     let mut found = false;

@@ -211,12 +211,13 @@ int main() { unsigned int *k; float *f; pad<unsigned int><<<1, 64>>>(k, f, 10); 
     assert!(err.contains("numeric_limits<i32>::epsilon"), "{err}");
 }
 
-/// Functions of a namespace called by their qualified name (`aig::id(x)`),
-/// with their effects (a write through a pointer parameter); a qualifier
-/// that names a struct (a static member) or an ambiguous name is refused.
+/// Functions of a namespace called by their qualified name (`aig::id(x)`,
+/// beside a host-only `id` of the same name), with their effects (a write
+/// through a pointer parameter); an ambiguous name is refused.
 #[test]
 fn namespace_qualified_calls_reach_the_function() {
     let source = r#"
+inline int id(int lit) { return lit / 2; }
 namespace aig {
 __device__ __forceinline__ int id(int lit) { return lit >> 1; }
 __device__ void mark(int *flags, int i) { flags[i] = 1; }
@@ -231,6 +232,11 @@ __global__ void nodes(const int *lits, int *ids, int *flags, int n) {
 "#;
     let out = common::compile_as("ns.cu", source, "nodes").unwrap_or_else(|e| panic!("{e}"));
     assert!(out.wgsl.contains("ids[i] = id(lits[i]);"), "{}", out.wgsl);
+    assert!(
+        out.wgsl.contains("return lit >> 1") && !out.wgsl.contains("lit / 2"),
+        "{}",
+        out.wgsl
+    );
     assert!(
         out.wgsl
             .contains("var<storage, read_write> flags: array<i32>"),
