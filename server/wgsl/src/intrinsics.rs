@@ -601,6 +601,69 @@ impl FnLower<'_, '_> {
                 };
                 self.convert(v, &to, span)
             }
+            "__float2half_rn" | "__float2half2_rn" | "__floats2half2_rn" | "__halves2half2"
+            | "__low2float" | "__high2float" | "__low2half" | "__high2half" | "__half22float2"
+            | "__hadd" | "__hsub" | "__hmul" | "__hadd2" | "__hsub2" | "__hmul2" | "__hfma"
+            | "__hfma2" | "__hneg" | "__hneg2" => {
+                // cuda_fp16.h on `half`/`half2` (`vec2<f16>`): IEEE half
+                // arithmetic, rounded to nearest as `_rn` says.
+                if !self.m.opts.enable_f16 {
+                    return Some(self.error(
+                        span,
+                        format!("`{name}` needs 16-bit floats: enable `enable_f16` (`cudalens transpile --f16`)"),
+                    ));
+                }
+                self.m.needs.f16 = true;
+                let h = Ty::Scalar(Scalar::F16);
+                let h2 = Ty::Vector(Scalar::F16, 2);
+                let f2 = Ty::Vector(Scalar::F32, 2);
+                let (params, ret): (Vec<&Ty>, &Ty) = match name {
+                    "__float2half_rn" => (vec![&Ty::F32], &h),
+                    "__float2half2_rn" => (vec![&Ty::F32], &h2),
+                    "__floats2half2_rn" => (vec![&Ty::F32, &Ty::F32], &h2),
+                    "__halves2half2" => (vec![&h, &h], &h2),
+                    "__low2float" | "__high2float" => (vec![&h2], &Ty::F32),
+                    "__low2half" | "__high2half" => (vec![&h2], &h),
+                    "__half22float2" => (vec![&h2], &f2),
+                    "__hadd" | "__hsub" | "__hmul" => (vec![&h, &h], &h),
+                    "__hadd2" | "__hsub2" | "__hmul2" => (vec![&h2, &h2], &h2),
+                    "__hfma" => (vec![&h, &h, &h], &h),
+                    "__hfma2" => (vec![&h2, &h2, &h2], &h2),
+                    "__hneg" => (vec![&h], &h),
+                    _ => (vec![&h2], &h2),
+                };
+                let (params, ret): (Vec<Ty>, Ty) =
+                    (params.into_iter().cloned().collect(), ret.clone());
+                if !self.arity(name, args, params.len(), span) {
+                    return Some(Val::error());
+                }
+                let mut vals = Vec::new();
+                for (a, t) in args.iter().zip(&params) {
+                    let v = self.expr(a, out);
+                    if v.is_error() {
+                        return Some(v);
+                    }
+                    let v = self.convert(v, t, a.span);
+                    vals.push(v.operand(&[Prec::Primary]));
+                }
+                let text = match name {
+                    "__float2half_rn" => format!("f16({})", vals[0]),
+                    "__float2half2_rn" => format!("vec2<f16>(f16({}))", vals[0]),
+                    "__floats2half2_rn" => format!("vec2<f16>(f16({}), f16({}))", vals[0], vals[1]),
+                    "__halves2half2" => format!("vec2<f16>({}, {})", vals[0], vals[1]),
+                    "__low2float" => format!("f32({}.x)", vals[0]),
+                    "__high2float" => format!("f32({}.y)", vals[0]),
+                    "__low2half" => format!("{}.x", vals[0]),
+                    "__high2half" => format!("{}.y", vals[0]),
+                    "__half22float2" => format!("vec2<f32>({})", vals[0]),
+                    "__hadd" | "__hadd2" => format!("({} + {})", vals[0], vals[1]),
+                    "__hsub" | "__hsub2" => format!("({} - {})", vals[0], vals[1]),
+                    "__hmul" | "__hmul2" => format!("({} * {})", vals[0], vals[1]),
+                    "__hfma" | "__hfma2" => format!("fma({}, {}, {})", vals[0], vals[1], vals[2]),
+                    _ => format!("(-{})", vals[0]),
+                };
+                Val::atom(text, ret)
+            }
             "lrintf" | "llrintf" | "lroundf" | "llroundf" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());

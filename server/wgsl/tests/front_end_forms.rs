@@ -385,3 +385,35 @@ int main() { k<3><<<1, 1>>>(0); }
     assert!(out.wgsl.contains("return x * 3.0f;"), "{}", out.wgsl);
     assert!(out.wgsl.contains("return x * 5.0f;"), "{}", out.wgsl);
 }
+
+/// cuda_fp16.h's `half2` intrinsics (a dot product in the style of the
+/// samples' fp16 scalar product): `vec2<f16>` arithmetic, validated by naga
+/// with 16-bit floats, and refused with the option named without them.
+#[test]
+fn half2_intrinsics_are_f16_vector_arithmetic() {
+    let source = r#"
+#include <cuda_fp16.h>
+__global__ void dot(const half2 *a, const half2 *b, float *out, int n) {
+    __shared__ half2 partial[64];
+    half2 v = __float2half2_rn(0.f);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) v = __hfma2(a[i], b[i], v);
+    partial[threadIdx.x] = __hadd2(v, __halves2half2(__float2half_rn(0.f), __hneg(__low2half(v))));
+    __syncthreads();
+    if (threadIdx.x == 0) out[blockIdx.x] = __low2float(partial[0]) + __high2float(__hmul2(partial[1], partial[2]));
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f16: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "dot", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    for want in [
+        "vec2<f16>(f16(0.0f))",
+        "fma(a[i], b[i], v)",
+        "f32(partial[0].x)",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let err = common::compile_as("h.cu", source, "dot").expect_err("no f16");
+    assert!(err.contains("16-bit floats"), "{err}");
+}
