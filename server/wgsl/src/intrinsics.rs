@@ -344,10 +344,47 @@ impl FnLower<'_, '_> {
                 self.barrier(out);
                 Val::void()
             }
-            "__syncthreads_count" | "__syncthreads_and" | "__syncthreads_or" => self.error(
-                span,
-                format!("`{name}` (a barrier with a block-wide reduction) is not supported yet"),
-            ),
+            "__syncthreads_count" | "__syncthreads_and" | "__syncthreads_or" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                // The predicate first (C evaluates the argument before the
+                // call), then a workgroup counter: cleared after every
+                // thread is done reading the last result, counted, read
+                // after the barrier that is `__syncthreads` itself.
+                let p = self.expr(&args[0], out);
+                if p.is_error() {
+                    return Some(p);
+                }
+                let p = self.convert(p, &Ty::BOOL, args[0].span);
+                let p = self.materialize(p, "pred", out);
+                let decl = "var<workgroup> cuda_sync_reduction: atomic<u32>;".to_string();
+                if !self.m.workgroup_vars.contains(&decl) {
+                    self.m.workgroup_vars.push(decl);
+                }
+                self.barrier(out);
+                out.push(WStmt::line("atomicStore(&cuda_sync_reduction, 0u);"));
+                self.barrier(out);
+                // `and` counts the threads whose predicate is false.
+                let counted = if name == "__syncthreads_and" {
+                    format!("!({})", p.text)
+                } else {
+                    p.text.clone()
+                };
+                out.push(WStmt::line(format!(
+                    "if ({counted}) {{ atomicAdd(&cuda_sync_reduction, 1u); }}"
+                )));
+                self.barrier(out);
+                let n = self.fresh("count");
+                out.push(WStmt::line(format!(
+                    "let {n} = atomicLoad(&cuda_sync_reduction);"
+                )));
+                match name {
+                    "__syncthreads_count" => Val::atom(format!("i32({n})"), Ty::I32),
+                    "__syncthreads_and" => Val::atom(format!("select(0, 1, {n} == 0u)"), Ty::I32),
+                    _ => Val::atom(format!("select(0, 1, {n} != 0u)"), Ty::I32),
+                }
+            }
             "__threadfence" | "__threadfence_block" | "__threadfence_system" => {
                 // WGSL has no fence without a barrier: `storageBarrier` also
                 // synchronises the workgroup, which is stronger than CUDA.

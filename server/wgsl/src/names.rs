@@ -232,6 +232,7 @@ pub const GENERATED: &[&str] = &[
     "DYNAMIC_SHARED_ELEMENTS",
     "GRID_LAYOUT",
     "BLOCKS_PER_WORKGROUP",
+    "cuda_sync_reduction",
     // WGSL builtin functions the generated code calls: a user variable of
     // the same name would shadow them.
     "select",
