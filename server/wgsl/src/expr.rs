@@ -1966,6 +1966,11 @@ impl FnLower<'_, '_> {
                 // sharing the word are not lost.
                 let value = if k.boolean {
                     format!("select(0u, 1u, {})", v.text)
+                } else if v.ty == Ty::I32 && v.konst.is_some() {
+                    // The two's-complement bits (`u32(-1)` of a constant is
+                    // an error in WGSL; of a run-time `i32` it is the same
+                    // bitcast): masked to the element below.
+                    format!("bitcast<u32>(i32({}))", v.text)
                 } else {
                     format!("u32({})", v.text)
                 };

@@ -371,3 +371,13 @@ __global__ void k(const unsigned long *data, int *r) {
     let out = common::compile(constant, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(out.wgsl.contains("acos(c_"), "{}", out.wgsl);
 }
+
+/// A negative constant stored into a written 16-bit buffer (the packed
+/// store took `u32(-1)`, which WGSL rejects for a constant).
+#[test]
+fn a_negative_constant_stored_into_a_packed_buffer_validates() {
+    let source = "__global__ void k(short *s) { s[threadIdx.x] = -1; }";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("bitcast<u32>(i32(-1))"), "{}", out.wgsl);
+}
