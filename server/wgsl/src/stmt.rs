@@ -669,6 +669,29 @@ impl FnLower<'_, '_> {
             self.pointer_decl(d, out);
             return;
         }
+        // `auto p = buf + off;`: a pointer declared by its initializer (a
+        // `const auto` pointer is itself const: what it points at is not).
+        let pointer_init = d.init.as_ref().is_some_and(|i| match &i.kind {
+            // A named array or pointer (not a struct held as one).
+            ExprKind::Ident(n) => matches!(
+                self.lookup(n),
+                Some(
+                    Sym::Pointer { .. }
+                        | Sym::Array {
+                            ty: Ty::Array(..) | Ty::RuntimeArray(..),
+                            ..
+                        }
+                )
+            ),
+            _ => self.is_pointer_expr(i),
+        });
+        if d.ty.base == "auto" && d.dims.is_empty() && pointer_init {
+            let mut pointer = d.clone();
+            pointer.ty.pointer = 1;
+            pointer.ty.is_const = false;
+            self.pointer_decl(&pointer, out);
+            return;
+        }
         if d.ty.pointer > 0 {
             self.m
                 .error(d.span, "arrays of pointers cannot be expressed in WGSL");

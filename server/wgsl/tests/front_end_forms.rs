@@ -417,3 +417,25 @@ __global__ void dot(const half2 *a, const half2 *b, float *out, int n) {
     let err = common::compile_as("h.cu", source, "dot").expect_err("no f16");
     assert!(err.contains("16-bit floats"), "{err}");
 }
+
+/// `auto` pointers take their view from the initializer (`auto row = m +
+/// r * n;`, `const auto v = reinterpret_cast<const float4*>(x)`), and an
+/// `auto` copy of a struct stays a value.
+#[test]
+fn auto_pointers_are_views() {
+    let source = r#"
+struct P { float a, b; };
+__constant__ P c_p;
+__global__ void k(const float *m, float *o, int n) {
+    int r = threadIdx.x;
+    auto row = m + r * n;
+    const auto v = reinterpret_cast<const float4*>(m);
+    auto q = c_p;
+    o[r] = row[1] + v[r].y + q.b;
+}
+"#;
+    let out = common::compile_as("auto.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("m[row + 1]"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("m[4 * (r) + 1]"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("q.b"), "{}", out.wgsl);
+}
