@@ -49,7 +49,7 @@ pub fn normalize_base(written: &str) -> String {
         .filter(|w| {
             !matches!(
                 *w,
-                "const" | "volatile" | "__restrict__" | "struct" | "class"
+                "const" | "volatile" | "__restrict__" | "struct" | "class" | "enum"
             )
         })
         .collect();

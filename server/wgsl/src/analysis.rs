@@ -45,7 +45,7 @@ impl<'m> Analysis<'m> {
         if let Some(e) = self.memo.get(name) {
             return e.clone();
         }
-        let Some(f) = self.model.function(name) else {
+        let Some(f) = device_function(self.model, name) else {
             return Effects::default();
         };
         let Some(body) = &f.body else {
@@ -98,7 +98,12 @@ impl<'m> Analysis<'m> {
             _ => {}
         });
         for (span, callee, roots) in calls {
-            let Some(target) = self.model.function(&callee) else {
+            let callee = namespaced_callee(
+                self.model,
+                callee.trim_start_matches("::").trim_start_matches("std::"),
+            )
+            .to_string();
+            let Some(target) = device_function(self.model, &callee) else {
                 continue;
             };
             // A builtin of the same name (`make_float2(s, s)` in helper_math's
@@ -160,4 +165,49 @@ pub fn root_of(e: &Expr, aliases: &HashMap<String, String>) -> Option<String> {
         ExprKind::Member { base, .. } => root_of(base, aliases),
         _ => None,
     }
+}
+
+/// `dUtils::AigNodeID` → `AigNodeID`: a function of a namespace (the model
+/// keeps bare names) when no function has the qualified name, exactly one
+/// device definition has the bare one, and the qualifier is no struct or template
+/// (whose static members are not modelled). Otherwise `name` itself.
+pub(crate) fn namespaced_callee<'a>(model: &FileModel, name: &'a str) -> &'a str {
+    let Some((qualifier, bare)) = name.rsplit_once("::") else {
+        return name;
+    };
+    let last = qualifier.rsplit("::").next().unwrap_or(qualifier);
+    // Device code can only call a definition that runs on the device.
+    let unique = || {
+        model
+            .functions
+            .iter()
+            .filter(|f| f.name == bare && f.body.is_some() && f.runs_on_device())
+            .count()
+            == 1
+    };
+    if model.function(name).is_none()
+        && !qualifier.contains(['<', '>', '(', ' ', '.'])
+        && !model.types.structs.contains_key(qualifier)
+        && !model.types.structs.contains_key(last)
+        && unique()
+    {
+        bare
+    } else {
+        name
+    }
+}
+
+/// The function device code calls by `name`: the first definition that
+/// runs on the device, else what the model finds (a host function or a
+/// declaration, which the caller reports).
+pub(crate) fn device_function<'a>(
+    model: &'a FileModel,
+    name: &str,
+) -> Option<&'a cudalens_syntax::model::Function> {
+    model
+        .functions
+        .iter()
+        .map(|f| &**f)
+        .find(|f| f.name == name && f.body.is_some() && f.runs_on_device())
+        .or_else(|| model.function(name))
 }

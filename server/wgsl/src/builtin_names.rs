@@ -66,7 +66,7 @@ pub(crate) fn float_unary(name: &str) -> Option<&'static str> {
         "floorf" | "floor" => "floor",
         "ceilf" | "ceil" => "ceil",
         "truncf" | "trunc" => "trunc",
-        "rintf" | "rint" | "nearbyintf" => "round",
+        "rintf" | "rint" | "nearbyintf" | "nearbyint" => "round",
         "fabsf" | "fabs" => "abs",
         "__saturatef" => "saturate",
         _ => return None,

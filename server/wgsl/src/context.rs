@@ -49,6 +49,22 @@ pub enum AtomicRepr {
     /// Not memory: an 8- or 16-bit local variable held as an `i32` in the
     /// type's range; every store narrows the value (C converts on store).
     Narrow(Packed),
+    /// Not atomic: a view of `N`-lane vectors over an array of their
+    /// scalars (`reinterpret_cast<float4*>(x)` of a `float*` buffer): the
+    /// vector `v[i]` is the scalars `x[N * i] ..= x[N * i + N - 1]`, as in
+    /// C's memory (vectors are their lanes, in order, without padding).
+    Lanes(u8),
+    /// Not atomic, and only on pointers: a view of the scalars of an array
+    /// of `N`-lane vectors (`(float *)v` of a `float2*` buffer): the
+    /// scalar `s[i]` is lane `i % N` of `v[i / N]`.
+    Spread(u8),
+}
+
+impl AtomicRepr {
+    /// A view of other-typed memory, not an atomic or narrow representation.
+    pub fn is_view(self) -> bool {
+        matches!(self, AtomicRepr::Lanes(_) | AtomicRepr::Spread(_))
+    }
 }
 
 /// An element of a buffer packed 4 (8-bit) or 2 (16-bit) to a `u32` word,

@@ -152,14 +152,21 @@ impl FnLower<'_, '_> {
                     return v;
                 }
                 if *reinterpret || ty.pointer > 0 {
-                    if ty.pointer > 0 && !*reinterpret && self.is_pointer_expr(expr) {
+                    if ty.pointer == 1 && self.is_pointer_expr(expr) {
+                        let diags = self.m.diags.len();
                         let p = self.pointer(expr, out);
+                        if p.is_none() && self.m.diags.len() > diags {
+                            return Val::error();
+                        }
                         let target = ty.pointee();
                         let want = self.map_type(&target, e.span);
-                        if let Some(p) = &p
-                            && p.elem == want
-                        {
-                            return Val::pointer(p.clone());
+                        if let Some(p) = p {
+                            if p.elem == want {
+                                return Val::pointer(p);
+                            }
+                            if let Some(view) = self.vector_view(p, &want, e.span) {
+                                return view;
+                            }
                         }
                     }
                     return self.error(
@@ -346,7 +353,21 @@ impl FnLower<'_, '_> {
                 "FLT_MIN" => Val::konst(Konst::Float(f32::MIN_POSITIVE as f64), Scalar::F32),
                 "INT_MAX" => Val::konst(Konst::Int(i32::MAX as i128), Scalar::I32),
                 "INT_MIN" => Val::konst(Konst::Int(i32::MIN as i128), Scalar::I32),
-                "UINT_MAX" => Val::konst(Konst::Int(u32::MAX as i128), Scalar::U32),
+                "UINT_MAX" | "UINT32_MAX" => Val::konst(Konst::Int(u32::MAX as i128), Scalar::U32),
+                "INT32_MAX" => Val::konst(Konst::Int(i32::MAX as i128), Scalar::I32),
+                "INT32_MIN" => Val::konst(Konst::Int(i32::MIN as i128), Scalar::I32),
+                "FLT_EPSILON" => Val::konst(Konst::Float(f32::EPSILON as f64), Scalar::F32),
+                // math.h's `double` constants: as an unsuffixed literal
+                // (`f32` unless 64-bit floats are enabled).
+                _ if let Some(v) = math_h_constant(name) => {
+                    let s = if self.m.opts.enable_f64 {
+                        self.m.needs.f64 = true;
+                        Scalar::F64
+                    } else {
+                        Scalar::F32
+                    };
+                    Val::konst(Konst::Float(v), s)
+                }
                 _ => self.global(name, span),
             },
         }
@@ -899,6 +920,13 @@ impl FnLower<'_, '_> {
                 .error(target.span, "assignment to a whole array is not supported");
             return None;
         }
+        if op.is_none() && matches!(value.kind, ExprKind::InitList(_)) {
+            // `v = {a, b}`: a value of the place's type built from the list,
+            // as a declaration's initializer is.
+            let v = self.initializer(value, &place.ty, out)?;
+            self.write_place(&place, v, out);
+            return Some(place);
+        }
         let rhs = self.expr(value, out);
         if rhs.is_error() {
             return None;
@@ -911,6 +939,7 @@ impl FnLower<'_, '_> {
             Some(op) => {
                 if let Some(repr) = place.atomic
                     && !matches!(repr, AtomicRepr::Packed(_) | AtomicRepr::Narrow(_))
+                    && !repr.is_view()
                 {
                     let name = match op {
                         BinOp::Add => "atomicAdd",
@@ -1082,6 +1111,7 @@ impl FnLower<'_, '_> {
         );
         if let Some(repr) = place.atomic
             && !matches!(repr, AtomicRepr::Packed(_) | AtomicRepr::Narrow(_))
+            && !repr.is_view()
         {
             let name = if increment { "atomicAdd" } else { "atomicSub" };
             let old = self.atomic_rmw(name, &place, repr, one.clone(), span, out, want_value);
@@ -1267,6 +1297,23 @@ impl FnLower<'_, '_> {
                         })
                     }
                     (Ty::Vector(s, n), "x" | "y" | "z" | "w")
+                        if let Some(AtomicRepr::Lanes(lanes)) = bp.atomic
+                            && ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
+                    {
+                        let lane = "xyzw".find(field.as_str()).unwrap_or(0);
+                        let Some((base, index)) = split_element(&bp.text) else {
+                            self.m
+                                .error(e.span, "internal error: a vector view without an index");
+                            return None;
+                        };
+                        Some(Place {
+                            text: format!("{base}[{lanes} * ({index}) + {lane}]"),
+                            ty: Ty::Scalar(*s),
+                            atomic: None,
+                            mutable: bp.mutable,
+                        })
+                    }
+                    (Ty::Vector(s, n), "x" | "y" | "z" | "w")
                         if ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
                     {
                         Some(Place {
@@ -1403,7 +1450,7 @@ impl FnLower<'_, '_> {
     }
 
     /// The element `p[index]` (or `*p`).
-    fn deref(&mut self, p: PtrVal, index: Option<Val>, span: Span) -> Place {
+    pub(crate) fn deref(&mut self, p: PtrVal, index: Option<Val>, span: Span) -> Place {
         if p.scalar_target {
             if index
                 .as_ref()
@@ -1440,6 +1487,17 @@ impl FnLower<'_, '_> {
                 self.index_value(sum, span)
             }
         };
+        if let Some(AtomicRepr::Spread(n)) = p.atomic {
+            // Lane `i % n` of vector `i / n` (an index into valid memory
+            // is not negative, so both are C's).
+            let i = idx.operand(&[Prec::Primary]);
+            return Place {
+                text: format!("{}[{i} / {n}][{i} % {n}]", p.base),
+                ty: p.elem,
+                atomic: None,
+                mutable: p.mutable,
+            };
+        }
         Place {
             text: format!("{}[{}]", p.base, idx.text),
             ty: p.elem,
@@ -1660,6 +1718,70 @@ impl FnLower<'_, '_> {
         Some(self.offset_pointer(p, op, by, span))
     }
 
+    /// A pointer cast between a scalar and the vectors of that scalar
+    /// (`reinterpret_cast<const float4*>(x)` of a `float*` buffer, `(float
+    /// *)v` of a `float2*` one, and back): a view of the same memory, as C
+    /// lays it out (a vector is its lanes in order). The offset changes
+    /// units: a scalar offset into a vector view must be a multiple of the
+    /// lanes, as CUDA's alignment rules require of a valid vector access (a
+    /// constant one that is not is refused). `None` for other casts.
+    fn vector_view(&mut self, mut p: PtrVal, want: &Ty, span: Span) -> Option<Val> {
+        if p.scalar_target {
+            return None;
+        }
+        let lanes_of = |t: &Ty| match t {
+            Ty::Vector(_, n) => *n,
+            _ => 1,
+        };
+        // The storage's element type, and scalars per unit of the offset.
+        let (storage, per_old) = match p.atomic {
+            None => (p.elem.clone(), lanes_of(&p.elem)),
+            Some(AtomicRepr::Lanes(n)) => (Ty::Scalar(p.elem.scalar()?), n),
+            Some(AtomicRepr::Spread(n)) => (Ty::Vector(p.elem.scalar()?, n), 1),
+            Some(_) => return None,
+        };
+        let (repr, per_new) = match (&storage, want) {
+            (a, b) if a == b => (None, lanes_of(a)),
+            // `float4*` over `float` storage.
+            (Ty::Scalar(s), Ty::Vector(t, n)) if s == t && *s != Scalar::Bool => {
+                (Some(AtomicRepr::Lanes(*n)), *n)
+            }
+            // `float*` over `float2`/`float4` storage.
+            (Ty::Vector(s, n), Ty::Scalar(t)) if s == t && *s != Scalar::Bool && *n != 3 => {
+                (Some(AtomicRepr::Spread(*n)), 1)
+            }
+            _ => return None,
+        };
+        if let Some(o) = p.offset.take() {
+            let mut o = *o;
+            if per_old > 1 {
+                let k = Val::konst(Konst::Int(i128::from(per_old)), Scalar::I32);
+                o = self.binary(BinOp::Mul, o, k, span);
+            }
+            if per_new > 1 {
+                if let Some(k) = o.konst
+                    && k.as_int() % i128::from(per_new) != 0
+                {
+                    self.m.error(
+                        span,
+                        format!(
+                            "a `{}` view starting {} scalars in is not aligned to its {per_new} lanes",
+                            want.wgsl(),
+                            k.as_int()
+                        ),
+                    );
+                    return Some(Val::error());
+                }
+                let k = Val::konst(Konst::Int(i128::from(per_new)), Scalar::I32);
+                o = self.binary(BinOp::Div, o, k, span);
+            }
+            p.offset = Some(Box::new(o));
+        }
+        p.elem = want.clone();
+        p.atomic = repr;
+        Some(Val::pointer(p))
+    }
+
     fn offset_pointer(&mut self, mut p: PtrVal, op: BinOp, by: Val, span: Span) -> PtrVal {
         if p.scalar_target {
             self.m.error(
@@ -1756,6 +1878,21 @@ impl FnLower<'_, '_> {
                     )
                 }
             }
+            Some(AtomicRepr::Lanes(n)) => {
+                let Some((base, index)) = split_element(&p.text) else {
+                    return self.error(
+                        Span::new(0, 0),
+                        "internal error: a vector view without an index",
+                    );
+                };
+                let lanes: Vec<String> = (0..n)
+                    .map(|l| format!("{base}[{n} * ({index}) + {l}]"))
+                    .collect();
+                Val::atom(
+                    format!("{}({})", p.ty.wgsl(), lanes.join(", ")),
+                    p.ty.clone(),
+                )
+            }
             _ => Val::atom(p.text.clone(), p.ty.clone()),
         }
     }
@@ -1772,6 +1909,31 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::Narrow(k)) => {
                 let v = self.narrow(v, k, Span::new(0, 0));
                 format!("{} = {};", p.text, v.text)
+            }
+            Some(AtomicRepr::Lanes(n)) => {
+                let Some((base, index)) = split_element(&p.text) else {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a vector view without an index",
+                    );
+                    return;
+                };
+                // The value first: it may read the lanes being replaced.
+                let value = self.fresh("lanes");
+                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                for (l, c) in "xyzw".chars().take(usize::from(n)).enumerate() {
+                    out.push(WStmt::line(format!(
+                        "{base}[{n} * ({index}) + {l}] = {value}.{c};"
+                    )));
+                }
+                return;
+            }
+            Some(AtomicRepr::Spread(_)) => {
+                self.m.error(
+                    Span::new(0, 0),
+                    "internal error: a store through a scalar view that was not resolved",
+                );
+                return;
             }
             Some(AtomicRepr::Packed(k)) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {
@@ -1804,6 +1966,11 @@ impl FnLower<'_, '_> {
                 // sharing the word are not lost.
                 let value = if k.boolean {
                     format!("select(0u, 1u, {})", v.text)
+                } else if v.ty == Ty::I32 && v.konst.is_some() {
+                    // The two's-complement bits (`u32(-1)` of a constant is
+                    // an error in WGSL; of a run-time `i32` it is the same
+                    // bitcast): masked to the element below.
+                    format!("bitcast<u32>(i32({}))", v.text)
                 } else {
                     format!("u32({})", v.text)
                 };
@@ -1825,6 +1992,42 @@ impl FnLower<'_, '_> {
         };
         out.push(WStmt::line(line));
     }
+}
+
+/// The value of one of math.h's `M_*` constants.
+fn math_h_constant(name: &str) -> Option<f64> {
+    use std::f64::consts as c;
+    Some(match name {
+        "M_PI" => c::PI,
+        "M_PI_2" => c::FRAC_PI_2,
+        "M_PI_4" => c::FRAC_PI_4,
+        "M_1_PI" => c::FRAC_1_PI,
+        "M_2_PI" => c::FRAC_2_PI,
+        "M_2_SQRTPI" => c::FRAC_2_SQRT_PI,
+        "M_E" => c::E,
+        "M_LOG2E" => c::LOG2_E,
+        "M_LOG10E" => c::LOG10_E,
+        "M_LN2" => c::LN_2,
+        "M_LN10" => c::LN_10,
+        "M_SQRT2" => c::SQRT_2,
+        "M_SQRT1_2" => c::FRAC_1_SQRT_2,
+        _ => return None,
+    })
+}
+
+/// `base[index]` → (`base`, `index`), at the brackets that close the text.
+fn split_element(text: &str) -> Option<(&str, &str)> {
+    let inner = text.strip_suffix(']')?;
+    let mut depth = 0usize;
+    for (i, c) in inner.char_indices().rev() {
+        match c {
+            ']' => depth += 1,
+            '[' if depth == 0 => return Some((&text[..i], &inner[i + 1..])),
+            '[' => depth -= 1,
+            _ => {}
+        }
+    }
+    None
 }
 
 /// The word (`buf[w]`) and bit offset of the packed element `buf[i]`.

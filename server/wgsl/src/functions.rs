@@ -23,6 +23,10 @@ enum Arg {
     ThreadBlock,
     /// A reference parameter the callee writes: `&local` (its type).
     Ref(Val),
+    /// A reference parameter the callee writes, bound to a module-scope
+    /// scalar (`__shared__ unsigned int converged;`): fixed by the
+    /// specialization (its WGSL name and type); no WGSL argument.
+    RefGlobal(String, Ty, Option<AtomicRepr>),
     /// The address of a local variable (`&tnear`) for a pointer parameter:
     /// a `ptr<function, T>` argument (its WGSL text and the pointee type).
     LocalPtr(Val),
@@ -34,9 +38,44 @@ enum Arg {
     /// module-scope (`__shared__` or buffer) array: the array is fixed by
     /// the specialization, the element offset is the runtime argument.
     RefElement(PtrVal),
+    /// A pointer into a local array of the caller (`DCT8(D)` with `float
+    /// D[8]`): a `ptr<function, array<T, N>>` argument (the array's type),
+    /// and the element offset when there is one.
+    LocalArray(PtrVal, Ty),
 }
 
 impl<'m> FnLower<'_, 'm> {
+    /// The type of the caller's local array `a` points into (`D`, `D + k`,
+    /// `&D[k]`), when `base` is that array's WGSL name.
+    fn local_array_of(&self, a: &Expr, base: &str) -> Option<Ty> {
+        let mut e = a;
+        let root = loop {
+            match &e.kind {
+                ExprKind::Ident(n) => break n,
+                ExprKind::Binary(
+                    cudalens_syntax::ir::BinOp::Add | cudalens_syntax::ir::BinOp::Sub,
+                    x,
+                    _,
+                ) => e = x,
+                ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) => match &inner.kind {
+                    ExprKind::Index(x, _) => e = x,
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        };
+        match self.lookup(root) {
+            Some(Sym::Array {
+                wgsl,
+                ty: ty @ Ty::Array(..),
+                mutable: true,
+                atomic: None,
+                module_scope: false,
+            }) if wgsl == base && is_plain_name(wgsl) => Some(ty.clone()),
+            _ => None,
+        }
+    }
+
     pub fn call_device(
         &mut self,
         f: &Function,
@@ -155,6 +194,25 @@ impl<'m> FnLower<'_, 'm> {
                     self.lookup(n),
                     Some(Sym::Array { module_scope: true, .. } | Sym::Pointer { .. })
                 )));
+                // A `__shared__` (or `__device__`) scalar: the callee names it.
+                let module_scalar = a.as_ident().and_then(|n| match self.lookup(n) {
+                    // Atomic too (a flag the callee sets with `atomicExch`).
+                    Some(Sym::Array {
+                        wgsl,
+                        ty,
+                        mutable: true,
+                        atomic: atomic @ (None | Some(AtomicRepr::Native(_) | AtomicRepr::F32Bits)),
+                        module_scope: true,
+                    }) if ty.is_value() => Some((wgsl.clone(), ty.clone(), *atomic)),
+                    _ => None,
+                });
+                if let Some((wgsl, ty, atomic)) = module_scalar {
+                    if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                        types.insert(p.ty.base.clone(), ctype_of(&ty));
+                    }
+                    lowered.push(Arg::RefGlobal(wgsl, ty, atomic));
+                    continue;
+                }
                 if local.is_none() && element_of_array {
                     // `Comparator(s_key[i], ...)`: point at the element.
                     let address = Expr {
@@ -238,10 +296,21 @@ impl<'m> FnLower<'_, 'm> {
                     lowered.push(Arg::LocalPtr(Val::atom(address, ptr.elem)));
                     continue;
                 }
+                if ptr.module_root.is_none()
+                    && !ptr.scalar_target
+                    && ptr.atomic.is_none()
+                    && let Some(array) = self.local_array_of(a, &ptr.base)
+                {
+                    if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                        types.insert(p.ty.base.clone(), ctype_of(&ptr.elem));
+                    }
+                    lowered.push(Arg::LocalArray(ptr, array));
+                    continue;
+                }
                 if ptr.module_root.as_deref() != Some(ptr.base.as_str()) {
                     return self.error(
                         a.span,
-                        "only pointers into kernel buffers or `__shared__` arrays can be passed to device functions",
+                        "only pointers into kernel buffers, `__shared__` arrays or the caller's local arrays can be passed to device functions",
                     );
                 }
                 if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
@@ -303,7 +372,12 @@ impl<'m> FnLower<'_, 'm> {
             match a {
                 Arg::Pointer(p) => {
                     let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
-                    key_parts.push(format!("{}+{offset_ty}", p.base));
+                    // A view of other-typed memory specializes apart.
+                    let view = match p.atomic {
+                        Some(r) if r.is_view() => format!(" as {} {r:?}", p.elem.wgsl()),
+                        _ => String::new(),
+                    };
+                    key_parts.push(format!("{}+{offset_ty}{view}", p.base));
                     suffix.push(p.base.clone());
                 }
                 Arg::RefElement(p) => {
@@ -311,6 +385,14 @@ impl<'m> FnLower<'_, 'm> {
                     suffix.push(p.base.clone());
                 }
                 Arg::LocalPtr(v) => key_parts.push(format!("&local {}", v.ty.wgsl())),
+                Arg::LocalArray(p, array) => {
+                    let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
+                    key_parts.push(format!("&local {}+{offset_ty}", array.wgsl()));
+                }
+                Arg::RefGlobal(wgsl, _, _) => {
+                    key_parts.push(format!("&{wgsl}"));
+                    suffix.push(wgsl.clone());
+                }
                 Arg::Texture(Sym::Texture { wgsl, .. }) => {
                     key_parts.push(format!("texture {wgsl}"));
                     suffix.push(wgsl.clone());
@@ -345,9 +427,16 @@ impl<'m> FnLower<'_, 'm> {
             }
         };
         // A write through a reference parameter is an effect of the call.
-        let writes_reference = lowered
-            .iter()
-            .any(|a| matches!(a, Arg::Ref(_) | Arg::RefElement(_) | Arg::LocalPtr(_)));
+        let writes_reference = lowered.iter().any(|a| {
+            matches!(
+                a,
+                Arg::Ref(_)
+                    | Arg::RefElement(_)
+                    | Arg::RefGlobal(..)
+                    | Arg::LocalPtr(_)
+                    | Arg::LocalArray(..)
+            )
+        });
         let mut call_args = Vec::new();
         for (p, a) in f.params.iter().zip(lowered) {
             match a {
@@ -379,6 +468,43 @@ impl<'m> FnLower<'_, 'm> {
                         None => "0".to_string(),
                     };
                     call_args.push(offset);
+                }
+                Arg::RefGlobal(_, ty, _) => {
+                    let want = self.param_type(p, &types);
+                    if want != ty {
+                        return self.error(
+                            span,
+                            format!(
+                                "the argument of reference parameter `{}` is a `{}`, not a `{}`",
+                                p.name,
+                                ty.wgsl(),
+                                want.wgsl()
+                            ),
+                        );
+                    }
+                }
+                Arg::LocalArray(ptr, _) => {
+                    let saved = std::mem::take(&mut self.template_types);
+                    self.template_types =
+                        types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    let ty = self.map_type(&p.ty.pointee(), p.name_span);
+                    self.template_types = saved;
+                    if ty != ptr.elem {
+                        return self.error(
+                            span,
+                            format!(
+                                "`{}` of `{}` points at a `{}`, but the argument points into an array of `{}`",
+                                p.name,
+                                f.name,
+                                ty.wgsl(),
+                                ptr.elem.wgsl()
+                            ),
+                        );
+                    }
+                    call_args.push(format!("&{}", ptr.base));
+                    if let Some(o) = ptr.offset {
+                        call_args.push(o.text);
+                    }
                 }
                 Arg::LocalPtr(v) => {
                     let saved = std::mem::take(&mut self.template_types);
@@ -624,6 +750,16 @@ impl<'m> FnLower<'_, 'm> {
             match a {
                 Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
                 Arg::Texture(sym) => sub.declare(&p.name, sym.clone()),
+                Arg::RefGlobal(wgsl, ty, atomic) => sub.declare(
+                    &p.name,
+                    Sym::Array {
+                        wgsl: wgsl.clone(),
+                        ty: ty.clone(),
+                        mutable: true,
+                        atomic: *atomic,
+                        module_scope: true,
+                    },
+                ),
                 Arg::LocalPtr(_) => {
                     let ty = sub.map_type(&p.ty.pointee(), p.name_span);
                     if assigned {
@@ -719,8 +855,18 @@ impl<'m> FnLower<'_, 'm> {
                         },
                     );
                 }
-                Arg::Pointer(ptr) => {
+                Arg::Pointer(_) | Arg::LocalArray(..) => {
+                    let (ptr, array) = match a {
+                        Arg::LocalArray(ptr, array) => (ptr, Some(array)),
+                        Arg::Pointer(ptr) => (ptr, None),
+                        _ => unreachable!(),
+                    };
                     let mut view = ptr.clone();
+                    if let Some(array) = array {
+                        let arg = sub.fresh(&format!("{name}_array"));
+                        params.push(format!("{arg}: ptr<function, {}>", array.wgsl()));
+                        view.base = format!("(*{arg})");
+                    }
                     if p.ty.is_const {
                         view.mutable = false;
                     }

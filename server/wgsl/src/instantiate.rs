@@ -35,27 +35,34 @@ pub fn from_launches(
     // A launch made in another file names its caller and arguments in that file's text.
     for launch in model.launches_of(&kernel.name).filter(|l| l.is_local()) {
         let caller = model.function(&launch.caller);
-        let mut args = Vec::new();
-        for (i, tp) in kernel.template_params.iter().enumerate() {
-            let resolved = match launch.template_args.get(i) {
-                Some(written) => resolver.resolve(written, &tp.kind, caller, 0),
-                None => match tp.kind {
-                    TemplateParamKind::Type => {
-                        resolver.deduce(kernel, &tp.name, &launch.args, caller, 0)
-                    }
-                    TemplateParamKind::Value(_) => None,
-                },
-            };
-            match resolved.or_else(|| tp.default.clone()) {
-                Some(a) => args.push(a),
-                None => break,
-            }
-        }
-        if args.len() == kernel.template_params.len() {
+        if let Some(args) =
+            resolver.launch_arguments(kernel, &launch.template_args, &launch.args, caller)
+        {
             return Some(args);
         }
         if partial.is_none() && !launch.template_args.is_empty() {
             partial = Some(launch.template_args.clone());
+        }
+    }
+    // Launches in the host functions of the file's headers (the model
+    // resolves only the main file's): `dispatch<K>` in `sort.cuh` launching
+    // `sort_kernel<<<...>>>(keys)`, called from `main` with `int *keys`.
+    for f in model.functions.iter().filter(|f| !f.in_main_file()) {
+        let Some(body) = &f.body else { continue };
+        let mut found = Vec::new();
+        body.walk_exprs(&mut |e| {
+            if let ExprKind::Launch(l) = &e.kind
+                && l.kernel.rsplit("::").next() == Some(kernel.name.as_str())
+            {
+                found.push((l.template_args.clone(), l.args.clone()));
+            }
+        });
+        for (template_args, args) in found {
+            if let Some(resolved) =
+                resolver.launch_arguments(kernel, &template_args, &args, Some(f))
+            {
+                return Some(resolved);
+            }
         }
     }
     explicit_instantiations(texts, &kernel.name)
@@ -70,6 +77,30 @@ struct Resolver<'m> {
 }
 
 impl<'m> Resolver<'m> {
+    /// Every template argument of `kernel` at one launch in `caller`
+    /// (written, deduced from the arguments, or defaulted); `None` unless
+    /// all resolve.
+    fn launch_arguments(
+        &self,
+        kernel: &Function,
+        template_args: &[String],
+        args: &[Expr],
+        caller: Option<&'m Function>,
+    ) -> Option<Vec<String>> {
+        let mut out = Vec::new();
+        for (i, tp) in kernel.template_params.iter().enumerate() {
+            let resolved = match template_args.get(i) {
+                Some(written) => self.resolve(written, &tp.kind, caller, 0),
+                None => match tp.kind {
+                    TemplateParamKind::Type => self.deduce(kernel, &tp.name, args, caller, 0),
+                    TemplateParamKind::Value(_) => None,
+                },
+            };
+            out.push(resolved.or_else(|| tp.default.clone())?);
+        }
+        Some(out)
+    }
+
     /// `written` (an argument in `caller`) as a concrete type or integer.
     fn resolve(
         &self,

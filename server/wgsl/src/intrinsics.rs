@@ -159,14 +159,34 @@ impl FnLower<'_, '_> {
         if let Some(v) = self.intrinsic(name, args, span, out) {
             return v;
         }
+        if let Some(v) = self.numeric_limits(name, args, span) {
+            return v;
+        }
         if let Some(v) = self.functional_cast(name, args, span, out) {
             return v;
         }
         let model = self.m.model;
+        let name = crate::analysis::namespaced_callee(model, name);
+        // `P<DEGREE>(x)` with an explicit specialization `template <> float
+        // P<7>(float x)` for the arguments here: C++ calls that one.
+        if !template_args.is_empty()
+            && let Some(want) = self.specialization_name(name, template_args)
+            && let Some(f) = model.functions.iter().map(|f| &**f).find(|f| {
+                f.body.is_some()
+                    && f.runs_on_device()
+                    && f.name
+                        .chars()
+                        .filter(|c| !c.is_whitespace())
+                        .collect::<String>()
+                        == want
+            })
+        {
+            return self.call_device(f, &[], args, span, out);
+        }
         if let Some(f) = self.overload_of(name, args) {
             return self.call_device(f, template_args, args, span, out);
         }
-        match model.function(name) {
+        match crate::analysis::device_function(model, name) {
             Some(f) if f.body.is_some() && f.runs_on_device() => self.call_device(f, template_args, args, span, out),
             Some(f) if f.body.is_none() => self.error(
                 span,
@@ -181,6 +201,107 @@ impl FnLower<'_, '_> {
                 format!("unknown function `{name}`: not a device function of this file (function pointers cannot be expressed in WGSL)"),
             ),
         }
+    }
+
+    /// A constant `double` argument bound to a `let`: naga's constant
+    /// evaluator cannot apply most math functions to 64-bit floats
+    /// (`acos(-1.0lf)` fails validation), while a `let` is evaluated at run
+    /// time as in CUDA.
+    fn runtime_f64(&mut self, v: Val, out: &mut Vec<WStmt>) -> Val {
+        if v.konst.is_none() || v.ty.scalar() != Some(Scalar::F64) {
+            return v;
+        }
+        let name = self.fresh("c");
+        out.push(WStmt::line(format!("let {name}: f64 = {};", v.text)));
+        Val::atom(name, v.ty)
+    }
+
+    /// The name an explicit specialization of the function template `name`
+    /// for `template_args` has in the model (`P<7>`, without spaces): each
+    /// argument resolved in this scope (an integer, a constant or template
+    /// value, a type).
+    fn specialization_name(&mut self, name: &str, template_args: &[String]) -> Option<String> {
+        let mut resolved = Vec::new();
+        for a in template_args {
+            let a = a.trim();
+            let text = if a.parse::<i128>().is_ok() {
+                a.to_string()
+            } else if let Some(Sym::Const(v)) = self.lookup(a)
+                && let Some(k) = v.konst
+            {
+                k.as_int().to_string()
+            } else if let Some(v) = self.m.model.consts.get(a) {
+                v.to_string()
+            } else {
+                let t = self.subst_type(&CType::named(a));
+                if t.pointer > 0 {
+                    return None;
+                }
+                t.base
+            };
+            resolved.push(text);
+        }
+        Some(
+            format!("{name}<{}>", resolved.join(","))
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect(),
+        )
+    }
+
+    /// `std::numeric_limits<T>::max()` and its siblings of a 32- or 64-bit
+    /// integer or a float type: C's constants (`min` of a float is the
+    /// smallest normal, as in C++). `None` for other names.
+    fn numeric_limits(&mut self, name: &str, args: &[Expr], span: Span) -> Option<Val> {
+        let rest = name.strip_prefix("numeric_limits<")?;
+        let (ty, method) = rest.rsplit_once(">::")?;
+        if !args.is_empty() {
+            return Some(self.error(span, format!("`{name}` takes no arguments")));
+        }
+        let written = CType::named(ty.trim());
+        let t = self.map_type(&written, span);
+        let Ty::Scalar(s) = t else {
+            if t == Ty::Error {
+                return Some(Val::error());
+            }
+            return Some(self.error(
+                span,
+                format!("`numeric_limits` of `{}` is not supported", t.wgsl()),
+            ));
+        };
+        let int = |min: i128, max: i128| match method {
+            "max" => Some(Konst::Int(max)),
+            "min" | "lowest" => Some(Konst::Int(min)),
+            _ => None,
+        };
+        let float = |max: f64, min: f64, eps: f64| match method {
+            "max" => Some(Konst::Float(max)),
+            "min" => Some(Konst::Float(min)),
+            "lowest" => Some(Konst::Float(-max)),
+            "epsilon" => Some(Konst::Float(eps)),
+            "infinity" => Some(Konst::Float(f64::INFINITY)),
+            _ => None,
+        };
+        let k = match s {
+            Scalar::I32 => int(i32::MIN.into(), i32::MAX.into()),
+            Scalar::U32 => int(0, u32::MAX.into()),
+            Scalar::I64 => int(i64::MIN.into(), i64::MAX.into()),
+            Scalar::U64 => int(0, u64::MAX.into()),
+            Scalar::F32 => float(
+                f32::MAX.into(),
+                f32::MIN_POSITIVE.into(),
+                f32::EPSILON.into(),
+            ),
+            Scalar::F64 => float(f64::MAX, f64::MIN_POSITIVE, f64::EPSILON),
+            _ => None,
+        };
+        Some(match k {
+            Some(k) => Val::konst(k, s),
+            None => self.error(
+                span,
+                format!("`numeric_limits<{}>::{method}` is not supported", t.wgsl()),
+            ),
+        })
     }
 
     fn args(&mut self, args: &[Expr], out: &mut Vec<WStmt>) -> Vec<Val> {
@@ -215,6 +336,7 @@ impl FnLower<'_, '_> {
                 return Some(v);
             }
             let ty = v.ty.clone();
+            let v = self.runtime_f64(v, out);
             return Some(Val::atom(format!("{f}({})", v.text), ty));
         }
         let v = match name {
@@ -222,10 +344,47 @@ impl FnLower<'_, '_> {
                 self.barrier(out);
                 Val::void()
             }
-            "__syncthreads_count" | "__syncthreads_and" | "__syncthreads_or" => self.error(
-                span,
-                format!("`{name}` (a barrier with a block-wide reduction) is not supported yet"),
-            ),
+            "__syncthreads_count" | "__syncthreads_and" | "__syncthreads_or" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                // The predicate first (C evaluates the argument before the
+                // call), then a workgroup counter: cleared after every
+                // thread is done reading the last result, counted, read
+                // after the barrier that is `__syncthreads` itself.
+                let p = self.expr(&args[0], out);
+                if p.is_error() {
+                    return Some(p);
+                }
+                let p = self.convert(p, &Ty::BOOL, args[0].span);
+                let p = self.materialize(p, "pred", out);
+                let decl = "var<workgroup> cuda_sync_reduction: atomic<u32>;".to_string();
+                if !self.m.workgroup_vars.contains(&decl) {
+                    self.m.workgroup_vars.push(decl);
+                }
+                self.barrier(out);
+                out.push(WStmt::line("atomicStore(&cuda_sync_reduction, 0u);"));
+                self.barrier(out);
+                // `and` counts the threads whose predicate is false.
+                let counted = if name == "__syncthreads_and" {
+                    format!("!({})", p.text)
+                } else {
+                    p.text.clone()
+                };
+                out.push(WStmt::line(format!(
+                    "if ({counted}) {{ atomicAdd(&cuda_sync_reduction, 1u); }}"
+                )));
+                self.barrier(out);
+                let n = self.fresh("count");
+                out.push(WStmt::line(format!(
+                    "let {n} = atomicLoad(&cuda_sync_reduction);"
+                )));
+                match name {
+                    "__syncthreads_count" => Val::atom(format!("i32({n})"), Ty::I32),
+                    "__syncthreads_and" => Val::atom(format!("select(0, 1, {n} == 0u)"), Ty::I32),
+                    _ => Val::atom(format!("select(0, 1, {n} != 0u)"), Ty::I32),
+                }
+            }
             "__threadfence" | "__threadfence_block" | "__threadfence_system" => {
                 // WGSL has no fence without a barrier: `storageBarrier` also
                 // synchronises the workgroup, which is stronger than CUDA.
@@ -302,6 +461,7 @@ impl FnLower<'_, '_> {
                     n if n.contains("pow") => "pow",
                     _ => "atan2",
                 };
+                let a = self.runtime_f64(a, out);
                 Val::atom(format!("{f}({}, {})", a.text, b.text), t)
             }
             "fmodf" | "fmod" => {
@@ -443,6 +603,7 @@ impl FnLower<'_, '_> {
                 Val::atom(format!("bitcast<{}>({})", to.wgsl(), v.text), to)
             }
             "__float2int_rz" | "__float2uint_rz" | "__float2int_rn" | "__float2uint_rn"
+            | "__float2int_rd" | "__float2uint_rd" | "__float2int_ru" | "__float2uint_ru"
             | "__int2float_rn" | "__uint2float_rn" | "__float2half" | "__half2float" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
@@ -460,31 +621,157 @@ impl FnLower<'_, '_> {
                     }
                     _ => Ty::F32,
                 };
-                let v = if name.ends_with("_rn")
-                    && !name.starts_with("__int")
-                    && !name.starts_with("__uint")
-                {
-                    let f = self.convert(v, &Ty::F32, span);
-                    Val::atom(format!("round({})", f.text), Ty::F32)
-                } else {
-                    v
+                // Rounded as the suffix says (`rn`: to nearest even, as
+                // WGSL's `round`), then converted toward zero.
+                let rounding = match &name[name.len() - 3..] {
+                    "_rn" => Some("round"),
+                    "_rd" => Some("floor"),
+                    "_ru" => Some("ceil"),
+                    _ => None,
+                };
+                let v = match rounding {
+                    Some(r) if !name.starts_with("__int") && !name.starts_with("__uint") => {
+                        let f = self.convert(v, &Ty::F32, span);
+                        Val::atom(format!("{r}({})", f.text), Ty::F32)
+                    }
+                    _ => v,
                 };
                 self.convert(v, &to, span)
+            }
+            "__float2half_rn" | "__float2half2_rn" | "__floats2half2_rn" | "__halves2half2"
+            | "__low2float" | "__high2float" | "__low2half" | "__high2half" | "__half22float2"
+            | "__hadd" | "__hsub" | "__hmul" | "__hadd2" | "__hsub2" | "__hmul2" | "__hfma"
+            | "__hfma2" | "__hneg" | "__hneg2" => {
+                // cuda_fp16.h on `half`/`half2` (`vec2<f16>`): IEEE half
+                // arithmetic, rounded to nearest as `_rn` says.
+                if !self.m.opts.enable_f16 {
+                    return Some(self.error(
+                        span,
+                        format!("`{name}` needs 16-bit floats: enable `enable_f16` (`cudalens transpile --f16`)"),
+                    ));
+                }
+                self.m.needs.f16 = true;
+                let h = Ty::Scalar(Scalar::F16);
+                let h2 = Ty::Vector(Scalar::F16, 2);
+                let f2 = Ty::Vector(Scalar::F32, 2);
+                let (params, ret): (Vec<&Ty>, &Ty) = match name {
+                    "__float2half_rn" => (vec![&Ty::F32], &h),
+                    "__float2half2_rn" => (vec![&Ty::F32], &h2),
+                    "__floats2half2_rn" => (vec![&Ty::F32, &Ty::F32], &h2),
+                    "__halves2half2" => (vec![&h, &h], &h2),
+                    "__low2float" | "__high2float" => (vec![&h2], &Ty::F32),
+                    "__low2half" | "__high2half" => (vec![&h2], &h),
+                    "__half22float2" => (vec![&h2], &f2),
+                    "__hadd" | "__hsub" | "__hmul" => (vec![&h, &h], &h),
+                    "__hadd2" | "__hsub2" | "__hmul2" => (vec![&h2, &h2], &h2),
+                    "__hfma" => (vec![&h, &h, &h], &h),
+                    "__hfma2" => (vec![&h2, &h2, &h2], &h2),
+                    "__hneg" => (vec![&h], &h),
+                    _ => (vec![&h2], &h2),
+                };
+                let (params, ret): (Vec<Ty>, Ty) =
+                    (params.into_iter().cloned().collect(), ret.clone());
+                if !self.arity(name, args, params.len(), span) {
+                    return Some(Val::error());
+                }
+                let mut vals = Vec::new();
+                for (a, t) in args.iter().zip(&params) {
+                    let v = self.expr(a, out);
+                    if v.is_error() {
+                        return Some(v);
+                    }
+                    let v = self.convert(v, t, a.span);
+                    vals.push(v.operand(&[Prec::Primary]));
+                }
+                let text = match name {
+                    "__float2half_rn" => format!("f16({})", vals[0]),
+                    "__float2half2_rn" => format!("vec2<f16>(f16({}))", vals[0]),
+                    "__floats2half2_rn" => format!("vec2<f16>(f16({}), f16({}))", vals[0], vals[1]),
+                    "__halves2half2" => format!("vec2<f16>({}, {})", vals[0], vals[1]),
+                    "__low2float" => format!("f32({}.x)", vals[0]),
+                    "__high2float" => format!("f32({}.y)", vals[0]),
+                    "__low2half" => format!("{}.x", vals[0]),
+                    "__high2half" => format!("{}.y", vals[0]),
+                    "__half22float2" => format!("vec2<f32>({})", vals[0]),
+                    "__hadd" | "__hadd2" => format!("({} + {})", vals[0], vals[1]),
+                    "__hsub" | "__hsub2" => format!("({} - {})", vals[0], vals[1]),
+                    "__hmul" | "__hmul2" => format!("({} * {})", vals[0], vals[1]),
+                    "__hfma" | "__hfma2" => format!("fma({}, {}, {})", vals[0], vals[1], vals[2]),
+                    _ => format!("(-{})", vals[0]),
+                };
+                Val::atom(text, ret)
+            }
+            "lrintf" | "llrintf" | "lroundf" | "llroundf" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                // `long` results: 64-bit integers, as the types say.
+                let to = self.map_type(&CType::named("long"), span);
+                if to == Ty::Error {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let f = self.convert(v, &Ty::F32, span);
+                let rounded = if name.contains("round") {
+                    // Halfway cases away from zero.
+                    self.m.helpers.insert(HELPER_ROUNDF);
+                    format!("cuda_roundf({})", f.text)
+                } else {
+                    format!("round({})", f.text)
+                };
+                self.convert(Val::atom(rounded, Ty::F32), &to, span)
+            }
+            "signbit" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                match v.ty {
+                    Ty::Scalar(Scalar::F32) => Val::new(
+                        format!("(bitcast<u32>({}) >> 31u) != 0u", v.text),
+                        Ty::BOOL,
+                        Prec::Rel,
+                    ),
+                    Ty::Scalar(Scalar::F64) => Val::new(
+                        format!("(bitcast<u64>({}) >> 63u) != 0u", v.text),
+                        Ty::BOOL,
+                        Prec::Rel,
+                    ),
+                    Ty::Error => v,
+                    _ => self.error(span, format!("`signbit` of a `{}`", v.ty.wgsl())),
+                }
+            }
+            "__popcll" | "__clzll" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let t = self.map_type(&CType::named("unsigned long long"), span);
+                if t == Ty::Error || v.is_error() {
+                    return Some(Val::error());
+                }
+                let v = self.convert(v, &t, span);
+                let v = self.materialize(v, "bits", out);
+                // The two 32-bit halves (WGSL's bit counts are 32-bit).
+                let (hi, lo) = (
+                    format!("u32({} >> 32u)", v.text),
+                    format!("u32({} & 4294967295lu)", v.text),
+                );
+                let text = if name == "__popcll" {
+                    format!("i32(countOneBits({hi}) + countOneBits({lo}))")
+                } else {
+                    format!(
+                        "select(i32(countLeadingZeros({hi})), 32 + i32(countLeadingZeros({lo})), {hi} == 0u)"
+                    )
+                };
+                Val::atom(text, Ty::I32)
             }
             "__ldg" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
                 }
                 let p = self.pointer(&args[0], out)?;
-                let place = Place {
-                    text: match &p.offset {
-                        Some(o) => format!("{}[{}]", p.base, o.text),
-                        None => format!("{}[0]", p.base),
-                    },
-                    ty: p.elem.clone(),
-                    atomic: p.atomic,
-                    mutable: false,
-                };
+                let place = self.deref(p, None, span);
                 self.read_place(&place)
             }
             n if n.starts_with("make_") => self.make_vector(n, args, span, out)?,
@@ -530,6 +817,7 @@ impl FnLower<'_, '_> {
             "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi" => {
                 self.sincos(name, args, span, out)
             }
+            "frexpf" | "frexp" => self.frexp(name, args, span, out),
             "malloc" | "free" | "cudaMalloc" | "cudaFree" | "memcpy" | "memset" => self.error(
                 span,
                 format!("`{name}`: dynamic memory is not available in WGSL"),
@@ -610,6 +898,78 @@ impl FnLower<'_, '_> {
             self.store_value(&place, value, target.span, out);
         }
         Val::void()
+    }
+
+    /// `frexp(x, &e)` of a `float`, on the bits: WGSL's `frexp` is
+    /// indeterminate for subnormal, infinite and NaN `x`, where C (and CUDA,
+    /// which keeps subnormals unless built with `-ftz=true`) normalizes a
+    /// subnormal and returns an infinite or NaN `x` itself with exponent 0
+    /// (CUDA: unspecified), as it returns `±0` with exponent 0. `frexp` of
+    /// an integer is the `double` overload: refused.
+    fn frexp(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.arity(name, args, 2, span) {
+            return Val::error();
+        }
+        let x = self.expr(&args[0], out);
+        if x.is_error() {
+            return x;
+        }
+        let int_to_float =
+            name == "frexpf" && matches!(x.ty, Ty::Scalar(Scalar::I32 | Scalar::U32));
+        if x.ty != Ty::F32 && !int_to_float {
+            return self.error(
+                span,
+                format!(
+                    "`{name}` of a `{}` is not supported (only `float`)",
+                    x.ty.wgsl()
+                ),
+            );
+        }
+        let x = self.convert(x, &Ty::F32, args[0].span);
+        let x = self.materialize(x, "x", out);
+        let bits = self.fresh("bits");
+        let mantissa = self.fresh("mantissa");
+        let zeros = self.fresh("zeros");
+        let biased = self.fresh("biased");
+        let special = self.fresh("special");
+        let subnormal = self.fresh("subnormal");
+        for line in [
+            format!("let {bits} = bitcast<u32>({});", x.text),
+            format!("let {mantissa} = {bits} & 0x7fffffu;"),
+            format!("let {zeros} = countLeadingZeros({mantissa});"),
+            format!("let {biased} = ({bits} >> 23u) & 0xffu;"),
+            // ±0, ±inf and NaN are returned as they are, with exponent 0.
+            format!("let {special} = {biased} == 0xffu || ({bits} & 0x7fffffffu) == 0u;"),
+            format!("let {subnormal} = {biased} == 0u;"),
+        ] {
+            out.push(WStmt::line(line));
+        }
+        // A subnormal `m * 2^-149` with its top bit at 31 - zeros is
+        // `(m / 2^(32 - zeros)) * 2^(-117 - zeros)`.
+        let exp = Val::atom(
+            format!(
+                "select(select(i32({biased}) - 126, -117 - i32({zeros}), {subnormal}), 0, {special})"
+            ),
+            Ty::I32,
+        );
+        let fraction = format!(
+            "bitcast<f32>(select(({bits} & 0x807fffffu) | 0x3f000000u, ({bits} & 0x80000000u) | 0x3f000000u | (({mantissa} << ({zeros} - 8u)) & 0x7fffffu), {subnormal}))"
+        );
+        // `&e` writes `e`; a pointer `p` writes `*p`.
+        let target = &args[1];
+        let place = match &target.kind {
+            ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) => (**inner).clone(),
+            _ => Expr {
+                kind: ExprKind::Unary(cudalens_syntax::ir::UnOp::Deref, Box::new(target.clone())),
+                span: target.span,
+                from_macro: target.from_macro,
+            },
+        };
+        self.store_value(&place, exp, target.span, out);
+        Val::atom(
+            format!("select({fraction}, {}, {special})", x.text),
+            Ty::F32,
+        )
     }
 
     /// `printf` as a statement: WGSL has no console, and the call changes
@@ -850,6 +1210,13 @@ impl FnLower<'_, '_> {
             mutable: p.mutable,
         };
         match place.atomic {
+            Some(repr) if repr.is_view() => {
+                self.m.error(
+                    span,
+                    "atomic operations through a vector or scalar view of other-typed memory (a pointer cast) are not supported",
+                );
+                None
+            }
             Some(AtomicRepr::Packed(_) | AtomicRepr::Narrow(_)) => {
                 self.m.error(
                     span,
@@ -925,6 +1292,12 @@ impl FnLower<'_, '_> {
         want_value: bool,
     ) -> Val {
         let result = match repr {
+            AtomicRepr::Lanes(_) | AtomicRepr::Spread(_) => {
+                return self.error(
+                    span,
+                    "atomic operations through a vector or scalar view of other-typed memory (a pointer cast) are not supported",
+                );
+            }
             AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) => {
                 return self.error(
                     span,

@@ -5,6 +5,17 @@ use std::collections::HashSet;
 /// WGSL keywords and reserved words (WGSL spec §15.2–15.3), plus the
 /// predeclared type names that cannot be shadowed without confusion.
 const WGSL_RESERVED: &[&str] = &[
+    // Predeclared address spaces and access modes: a binding named after
+    // one (`var<storage, read_write> storage`) refers to itself.
+    "function",
+    "private",
+    "workgroup",
+    "uniform",
+    "storage",
+    "handle",
+    "read",
+    "write",
+    "read_write",
     "alias",
     "break",
     "case",
@@ -221,6 +232,7 @@ pub const GENERATED: &[&str] = &[
     "DYNAMIC_SHARED_ELEMENTS",
     "GRID_LAYOUT",
     "BLOCKS_PER_WORKGROUP",
+    "cuda_sync_reduction",
     // WGSL builtin functions the generated code calls: a user variable of
     // the same name would shadow them.
     "select",

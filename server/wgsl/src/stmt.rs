@@ -127,7 +127,16 @@ impl FnLower<'_, '_> {
             }
             StmtKind::Unknown(text) => {
                 let t = text.trim_start();
-                if t.starts_with("#pragma") {
+                if without_comments(t).trim().is_empty() {
+                    // A comment the front end kept as a statement.
+                } else if t.starts_with("static_assert") {
+                    // Checked by nvcc at compile time: no run-time effect.
+                } else if let Some((name, ty)) = local_alias(t) {
+                    // `using T_ACC = T;`, `typedef int4 copy_t;`: the rest of
+                    // the function names the type.
+                    let ty = self.subst_type(&ty);
+                    self.template_types.insert(name, ty);
+                } else if t.starts_with("#pragma") {
                     self.m.warning(s.span, "pragma ignored");
                 } else if t.starts_with("asm") {
                     self.m
@@ -660,6 +669,29 @@ impl FnLower<'_, '_> {
             self.pointer_decl(d, out);
             return;
         }
+        // `auto p = buf + off;`: a pointer declared by its initializer (a
+        // `const auto` pointer is itself const: what it points at is not).
+        let pointer_init = d.init.as_ref().is_some_and(|i| match &i.kind {
+            // A named array or pointer (not a struct held as one).
+            ExprKind::Ident(n) => matches!(
+                self.lookup(n),
+                Some(
+                    Sym::Pointer { .. }
+                        | Sym::Array {
+                            ty: Ty::Array(..) | Ty::RuntimeArray(..),
+                            ..
+                        }
+                )
+            ),
+            _ => self.is_pointer_expr(i),
+        });
+        if d.ty.base == "auto" && d.dims.is_empty() && pointer_init {
+            let mut pointer = d.clone();
+            pointer.ty.pointer = 1;
+            pointer.ty.is_const = false;
+            self.pointer_decl(&pointer, out);
+            return;
+        }
         if d.ty.pointer > 0 {
             self.m
                 .error(d.span, "arrays of pointers cannot be expressed in WGSL");
@@ -859,8 +891,51 @@ impl FnLower<'_, '_> {
         Some(ty)
     }
 
-    fn initializer(&mut self, init: &Expr, ty: &Ty, out: &mut Vec<WStmt>) -> Option<Val> {
+    pub(crate) fn initializer(
+        &mut self,
+        init: &Expr,
+        ty: &Ty,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
         match (&init.kind, ty) {
+            (ExprKind::InitList(items), Ty::Struct(name)) => {
+                // Aggregate initialization: members in order, the missing
+                // ones zero (C++ value-initializes them).
+                let fields =
+                    match crate::types::struct_members(name, &self.m.model.types, self.m.opts) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            self.m.error(init.span, e);
+                            return None;
+                        }
+                    };
+                let types = &self.m.model.types;
+                let pointer = types.structs.get(name).is_some_and(|def| {
+                    def.fields
+                        .iter()
+                        .any(|f| crate::types::pointer_member(f, types))
+                });
+                if pointer || items.len() > fields.len() {
+                    self.m.error(
+                        init.span,
+                        format!("unsupported initializer list for struct `{name}` (a pointer member, or more values than members)"),
+                    );
+                    return None;
+                }
+                let mut parts = Vec::new();
+                for (i, (_, fty)) in fields.iter().enumerate() {
+                    let v = match items.get(i) {
+                        Some(item) => self.initializer(item, fty, out)?,
+                        None => zero_value(fty),
+                    };
+                    parts.push(v.text);
+                }
+                self.note_type(ty);
+                Some(Val::atom(
+                    format!("{}({})", ty.wgsl(), parts.join(", ")),
+                    ty.clone(),
+                ))
+            }
             (ExprKind::InitList(items), Ty::Array(elem, ArrayLen::Fixed(n))) => {
                 if items.len() > *n as usize {
                     self.m.error(init.span, "too many initializers");
@@ -1195,6 +1270,8 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         (_, Some(AtomicRepr::Packed(_))) => "u32".into(),
         // The value type: `i32`, or `vec4<i32>` for `uchar4`.
         (t, Some(AtomicRepr::Narrow(_))) => t.wgsl(),
+        // Views exist only on pointers, never on declared memory.
+        (t, Some(AtomicRepr::Lanes(_) | AtomicRepr::Spread(_))) => t.wgsl(),
         (t, None) => t.wgsl(),
     }
 }
@@ -1281,6 +1358,9 @@ fn block_specialized(
 fn header_piece(v: &[WStmt], allow_decl: bool) -> Option<String> {
     match v {
         [] => Some(String::new()),
+        // A line with a trailing comment (`var i: i32 = 0; // char`) would
+        // comment out the rest of the header.
+        [WStmt::Line(l)] if l.contains("//") => None,
         [WStmt::Line(l)]
             if allow_decl
                 || !(l.starts_with("let ") || l.starts_with("var ") || l.starts_with("const ")) =>
@@ -1329,4 +1409,80 @@ fn for_statement(
         block.push(lp);
         WStmt::Block(String::new(), block)
     }
+}
+
+/// `text` without its `//` and `/* */` comments.
+fn without_comments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    loop {
+        let line = rest.find("//");
+        let block = rest.find("/*");
+        match (line, block) {
+            (Some(l), b) if b.is_none_or(|b| l < b) => {
+                out.push_str(&rest[..l]);
+                match rest[l..].find('\n') {
+                    Some(end) => rest = &rest[l + end..],
+                    None => return out,
+                }
+            }
+            (_, Some(b)) => {
+                out.push_str(&rest[..b]);
+                match rest[b + 2..].find("*/") {
+                    Some(end) => rest = &rest[b + 2 + end + 2..],
+                    None => return out,
+                }
+            }
+            _ => {
+                out.push_str(rest);
+                return out;
+            }
+        }
+    }
+}
+
+/// A local type alias of a plain type: `using NAME = TYPE;` or `typedef
+/// TYPE NAME;` (qualifiers and `*` allowed; no templates, arrays or
+/// function types).
+fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
+    let t = text.trim().strip_suffix(';')?.trim();
+    let (name, ty) = if let Some(rest) = t.strip_prefix("using ") {
+        let (name, ty) = rest.split_once('=')?;
+        (name.trim(), ty.trim())
+    } else {
+        let rest = t.strip_prefix("typedef ")?.trim();
+        let at = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+        (rest[at + 1..].trim(), rest[..=at].trim())
+    };
+    let plain = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+    };
+    if !plain(name) || ty.contains(['<', '>', '[', '(', ':', '=']) {
+        return None;
+    }
+    let pointer = ty.matches('*').count();
+    let words: Vec<&str> = ty
+        .trim_end_matches(|c: char| c == '*' || c.is_whitespace())
+        .split_whitespace()
+        .filter(|w| !matches!(*w, "typename" | "volatile" | "__restrict__"))
+        .collect();
+    let is_const = words.contains(&"const");
+    let base: Vec<&str> = words.into_iter().filter(|w| *w != "const").collect();
+    if base.is_empty()
+        || ty.trim_end_matches(['*', ' ']).contains('*')
+        || !base.iter().all(|w| plain(w))
+    {
+        return None;
+    }
+    Some((
+        name.to_string(),
+        cudalens_syntax::ir::Type {
+            base: cudalens_syntax::types::normalize_base(&base.join(" ")),
+            pointer: u8::try_from(pointer).ok()?,
+            is_const,
+            ..Default::default()
+        },
+    ))
 }

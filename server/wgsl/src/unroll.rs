@@ -365,14 +365,18 @@ fn is_sync_intrinsic(name: &str) -> bool {
 
 /// Whether calling `callee` may reach a synchronizing intrinsic.
 fn synchronizes(model: &FileModel, callee: &str, visited: &mut HashSet<String>) -> bool {
-    let name = callee.trim_start_matches("::").trim_start_matches("std::");
+    let name = crate::analysis::namespaced_callee(
+        model,
+        callee.trim_start_matches("::").trim_start_matches("std::"),
+    );
     if is_sync_intrinsic(name) {
         return true;
     }
     if !visited.insert(name.to_string()) {
         return false;
     }
-    let Some(body) = model.function(name).and_then(|f| f.body.as_ref()) else {
+    let Some(body) = crate::analysis::device_function(model, name).and_then(|f| f.body.as_ref())
+    else {
         return false;
     };
     let mut found = false;

@@ -61,8 +61,8 @@ fn recursion() {
 #[test]
 fn reinterpret_cast_of_pointers() {
     assert_error_at(
-        "__global__ void k(float* x, int* y) { float4 v = reinterpret_cast<float4*>(x)[0]; y[0] = (int)v.x; }",
-        "reinterpret_cast<float4*>(x)",
+        "__global__ void k(float* x, int* y) { int4 v = reinterpret_cast<int4*>(x)[0]; y[0] = v.x; }",
+        "reinterpret_cast<int4*>(x)",
         "pointer casts",
     );
 }
@@ -343,4 +343,41 @@ __global__ void k(unsigned int* keys, float* x) {
         &TranspileOptions::default(),
     );
     assert!(ok.is_ok(), "{ok:?}");
+}
+
+/// Generated WGSL that naga rejected (internal errors found on public
+/// code): a buffer named after an address space, an 8-bit loop variable
+/// whose declaration carries a comment, and a math function of a constant
+/// `double` (naga's constant evaluator has none for 64-bit floats).
+#[test]
+fn former_internal_errors_validate_or_are_refused() {
+    let all = TranspileOptions {
+        enable_f64: true,
+        enable_int64: true,
+        ..TranspileOptions::default()
+    };
+    let storage = "__global__ void k(float *storage, const float *read) { storage[threadIdx.x] = read[threadIdx.x]; }";
+    let out = common::compile(storage, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("storage_: array<f32>"), "{}", out.wgsl);
+    let narrow_loop = r#"
+__global__ void k(const unsigned long *data, int *r) {
+    unsigned long x = data[threadIdx.x];
+    char cnt = 0;
+    for (char i = 0; i < 64; i++) { cnt = cnt + (x & 0x1); x = x >> 1; }
+    r[threadIdx.x] = cnt;
+}"#;
+    common::compile(narrow_loop, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    let constant = "__global__ void k(double* x) { x[0] = sin(acos(-1.0) * x[1]); }";
+    let out = common::compile(constant, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("acos(c_"), "{}", out.wgsl);
+}
+
+/// A negative constant stored into a written 16-bit buffer (the packed
+/// store took `u32(-1)`, which WGSL rejects for a constant).
+#[test]
+fn a_negative_constant_stored_into_a_packed_buffer_validates() {
+    let source = "__global__ void k(short *s) { s[threadIdx.x] = -1; }";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("bitcast<u32>(i32(-1))"), "{}", out.wgsl);
 }

@@ -141,3 +141,301 @@ fn vector_constructor_overloads_are_chosen_by_argument_types() {
         .collect();
     assert_eq!(got, want);
 }
+
+/// Enum types are their underlying integer types (C++ [dcl.enum]): a
+/// typedef of an anonymous enum (an RNA base), a named enum with a
+/// negative enumerator, one too large for `int`, and one with a written
+/// underlying type.
+#[test]
+fn enum_types_are_their_underlying_integers() {
+    let source = r#"
+typedef enum { A, C, G, U } base_t;
+enum Sign { MINUS = -1, ZERO, PLUS };
+enum Big { SMALL = 1, LARGE = 0x80000000 };
+enum Wide : unsigned int { LOW, HIGH = 7 };
+__global__ void pairs(const base_t *seq, int *out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    base_t b = seq[i];
+    Sign s = b == G ? PLUS : MINUS;
+    enum Big big = LARGE;
+    Wide w = HIGH;
+    out[i] = (b == A && seq[i + 1] == U) + s * 10 + (int)(big >> 31) * 100 + (int)w * 1000;
+}
+"#;
+    let out = common::compile_as("enums.cu", source, "pairs").unwrap_or_else(|e| panic!("{e}"));
+    for decl in [
+        "seq: array<i32>",
+        "let b: i32",
+        "let s: i32",
+        "let big: u32",
+        "let w: u32",
+    ] {
+        assert!(out.wgsl.contains(decl), "{decl}:\n{}", out.wgsl);
+    }
+}
+
+/// `std::numeric_limits<T>` constants, with `T` a template parameter (a
+/// segmented sort pads with `numeric_limits<K>::max()`).
+#[test]
+fn numeric_limits_are_cs_constants() {
+    let source = r#"
+#include <limits>
+template <class K>
+__global__ void pad(K *keys, float *f, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) keys[i] = std::numeric_limits<K>::max();
+    if (i == 0) keys[1] = std::numeric_limits<K>::lowest();
+    if (i == 0) f[0] = std::numeric_limits<float>::min();
+    if (i == 0) f[2] = std::numeric_limits<float>::epsilon();
+    if (i == 0) f[1] = -std::numeric_limits<float>::max();
+}
+int main() { unsigned int *k; float *f; pad<unsigned int><<<1, 64>>>(k, f, 10); }
+"#;
+    let out = common::compile_as("limits.cu", source, "pad").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "keys[i] = 4294967295u;",
+        "keys[1] = 0u;",
+        "f[0] = 1.1754944e-38f;",
+        "f[2] = 1.1920929e-7f;",
+        "f[1] = -3.4028235e38f;",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let err = common::compile_as(
+        "limits.cu",
+        "__global__ void k(int *o) { o[0] = std::numeric_limits<int>::epsilon(); }",
+        "k",
+    )
+    .expect_err("epsilon of int");
+    assert!(err.contains("numeric_limits<i32>::epsilon"), "{err}");
+}
+
+/// Functions of a namespace called by their qualified name (`aig::id(x)`,
+/// beside a host-only `id` of the same name), with their effects (a write
+/// through a pointer parameter); an ambiguous name is refused.
+#[test]
+fn namespace_qualified_calls_reach_the_function() {
+    let source = r#"
+inline int id(int lit) { return lit / 2; }
+namespace aig {
+__device__ __forceinline__ int id(int lit) { return lit >> 1; }
+__device__ void mark(int *flags, int i) { flags[i] = 1; }
+}
+__global__ void nodes(const int *lits, int *ids, int *flags, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        ids[i] = aig::id(lits[i]);
+        aig::mark(flags, i);
+    }
+}
+"#;
+    let out = common::compile_as("ns.cu", source, "nodes").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("ids[i] = id(lits[i]);"), "{}", out.wgsl);
+    assert!(
+        out.wgsl.contains("return lit >> 1") && !out.wgsl.contains("lit / 2"),
+        "{}",
+        out.wgsl
+    );
+    assert!(
+        out.wgsl
+            .contains("var<storage, read_write> flags: array<i32>"),
+        "{}",
+        out.wgsl
+    );
+    let ambiguous = r#"
+namespace a { __device__ int f(int x) { return x; } }
+namespace b { __device__ int f(int x) { return -x; } }
+__global__ void k(int *o) { o[0] = b::f(1); }
+"#;
+    let err = common::compile_as("ns.cu", ambiguous, "k").expect_err("ambiguous");
+    assert!(err.contains("unknown function `b::f`"), "{err}");
+}
+
+/// math.h's `M_*` constants are `double` (as an unsuffixed literal), and
+/// `FLT_EPSILON`/`UINT32_MAX` their C values, when no header defines them.
+#[test]
+fn math_h_and_stdint_constants() {
+    let source = r#"
+__global__ void k(float *o, unsigned int *u) {
+    o[0] = M_PI;
+    o[1] = FLT_EPSILON;
+    u[0] = UINT32_MAX;
+}
+"#;
+    let out = common::compile_as("m.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "o[0] = 3.1415927f;",
+        "o[1] = 1.1920929e-7f;",
+        "u[0] = 4294967295u;",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f64: true,
+        ..Default::default()
+    };
+    let source = "__global__ void k(double *o) { o[0] = M_PI * 2.0; }";
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        out.wgsl.contains("o[0] = 6.283185307179586lf;"),
+        "{}",
+        out.wgsl
+    );
+}
+
+/// Rounding conversions, `signbit` and 64-bit bit counts, validated by naga
+/// with the features they need.
+#[test]
+fn rounding_conversions_signbit_and_64_bit_counts() {
+    let source = r#"
+__global__ void k(const float *x, int *o, long *l, const unsigned long long *w) {
+    int i = threadIdx.x;
+    o[4 * i] = __float2int_rd(x[i]) + __float2int_ru(x[i]);
+    o[4 * i + 1] = signbit(x[i]) ? 1 : 0;
+    o[4 * i + 2] = __popcll(w[i]) + __clzll(w[i]);
+    o[4 * i + 3] = (int)nearbyint(x[i]);
+    l[i] = lrintf(x[i]) + lroundf(x[i]);
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        enable_f64: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    for want in [
+        "i32(floor(x[i])) + i32(ceil(x[i]))",
+        "(bitcast<u32>(x[i]) >> 31u) != 0u",
+        "countOneBits(u32(bits_",
+        "i64(round(x[i])) + i64(cuda_roundf(x[i]))",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+}
+
+/// Local type aliases (`using T_ACC = T;`, `typedef int4 copy_t;`) name
+/// their type for the rest of the function; `static_assert` and comments
+/// the front end keeps as statements have no run-time effect.
+#[test]
+fn local_aliases_static_asserts_and_stray_comments() {
+    let source = r#"
+#define BLOCK 64
+template <typename T>
+__global__ void moments(const T *x, float *o, const int4 *v, int4 *w) {
+    using T_ACC = T;
+    typedef int4 copy_t;
+    static_assert(BLOCK % 32 == 0, "BLOCK must be a multiple of 32");
+    T_ACC s = x[threadIdx.x] * (T_ACC)2;
+    copy_t c = v[threadIdx.x];
+    w[threadIdx.x] = c;
+    o[threadIdx.x] = s;
+}
+int main() { moments<float><<<1, BLOCK>>>(0, 0, 0, 0); }
+"#;
+    let out = common::compile_as("alias.cu", source, "moments").unwrap_or_else(|e| panic!("{e}"));
+    for want in ["let s: f32 = x[", "let c: vec4<i32> = v["] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+}
+
+/// Braced lists assigned to vectors, structs and elements (`d[i] = {ox, oy,
+/// oz, 0.f}`), and struct declarations initialised from one (`XYZ out = {0,
+/// 0, 0}`): the type's value, missing members zero as C++ value-initializes.
+#[test]
+fn braced_lists_build_vectors_and_structs() {
+    let source = r#"
+struct XYZ { float x, y, z; };
+struct Pair { float re; float im; int n; };
+__global__ void k(float4 *d, XYZ *o, Pair *p, float ox) {
+    int i = threadIdx.x;
+    XYZ out = {0, 1.5f, i};
+    o[i] = out;
+    d[i] = {ox, 1.0f, 2.0f, 0.f};
+    p[i] = {ox};
+    float2 z;
+    z = {ox, -ox};
+    d[i].x += z.y;
+}
+"#;
+    let out = common::compile_as("lists.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "let out: XYZ = XYZ(0.0f, 1.5f, f32(i));",
+        "d[i] = vec4<f32>(ox, 1.0f, 2.0f, 0.0f);",
+        "p[i] = Pair(ox, 0.0f, 0);",
+        "z = vec2<f32>(ox, -ox);",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+}
+
+/// A call of a function template with an explicit specialization for its
+/// arguments (`template <> float P<7>(float x)`) calls the specialization,
+/// the argument being a template value of the caller or a literal.
+#[test]
+fn explicit_specializations_are_called() {
+    let source = r#"
+template <int D> __device__ float P(float x);
+template <> __device__ float P<3>(float x) { return x * 3.0f; }
+template <> __device__ float P<5>(float x) { return x * 5.0f; }
+template <int D> __global__ void k(float *o) { o[0] = P<D>(o[1]) + P<5>(o[2]); }
+int main() { k<3><<<1, 1>>>(0); }
+"#;
+    let out = common::compile_as("spec.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("return x * 3.0f;"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("return x * 5.0f;"), "{}", out.wgsl);
+}
+
+/// cuda_fp16.h's `half2` intrinsics (a dot product in the style of the
+/// samples' fp16 scalar product): `vec2<f16>` arithmetic, validated by naga
+/// with 16-bit floats, and refused with the option named without them.
+#[test]
+fn half2_intrinsics_are_f16_vector_arithmetic() {
+    let source = r#"
+#include <cuda_fp16.h>
+__global__ void dot(const half2 *a, const half2 *b, float *out, int n) {
+    __shared__ half2 partial[64];
+    half2 v = __float2half2_rn(0.f);
+    for (int i = threadIdx.x; i < n; i += blockDim.x) v = __hfma2(a[i], b[i], v);
+    partial[threadIdx.x] = __hadd2(v, __halves2half2(__float2half_rn(0.f), __hneg(__low2half(v))));
+    __syncthreads();
+    if (threadIdx.x == 0) out[blockIdx.x] = __low2float(partial[0]) + __high2float(__hmul2(partial[1], partial[2]));
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f16: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "dot", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    for want in [
+        "vec2<f16>(f16(0.0f))",
+        "fma(a[i], b[i], v)",
+        "f32(partial[0].x)",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let err = common::compile_as("h.cu", source, "dot").expect_err("no f16");
+    assert!(err.contains("16-bit floats"), "{err}");
+}
+
+/// `auto` pointers take their view from the initializer (`auto row = m +
+/// r * n;`, `const auto v = reinterpret_cast<const float4*>(x)`), and an
+/// `auto` copy of a struct stays a value.
+#[test]
+fn auto_pointers_are_views() {
+    let source = r#"
+struct P { float a, b; };
+__constant__ P c_p;
+__global__ void k(const float *m, float *o, int n) {
+    int r = threadIdx.x;
+    auto row = m + r * n;
+    const auto v = reinterpret_cast<const float4*>(m);
+    auto q = c_p;
+    o[r] = row[1] + v[r].y + q.b;
+}
+"#;
+    let out = common::compile_as("auto.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("m[row + 1]"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("m[4 * (r) + 1]"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("q.b"), "{}", out.wgsl);
+}

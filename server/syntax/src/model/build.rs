@@ -499,7 +499,15 @@ impl<'o> Builder<'o> {
                         .insert(cx.text(name).to_string(), t);
                 }
             }
-            "enum_specifier" => self.enum_def(cx, node),
+            "enum_specifier" => {
+                let underlying = self.enum_def(cx, node);
+                if let (Some(name), Some(ty)) = (field!(node, "name"), underlying) {
+                    self.model
+                        .types
+                        .aliases
+                        .insert(cx.text(name).to_string(), ty);
+                }
+            }
             kind if kind.starts_with("preproc_") => {
                 let active = self.preproc(cx, node);
                 match template {
@@ -1428,7 +1436,24 @@ impl<'o> Builder<'o> {
         let Some(t) = field!(node, "type") else {
             return;
         };
-        let base = self.type_from(cx, node, t);
+        let mut base = self.type_from(cx, node, t);
+        if t.kind() == "enum_specifier" {
+            // `typedef enum { A, C, G, U } base_t;`: its enumerators are
+            // constants and `base_t` its underlying integer type.
+            let underlying = self.enum_def(cx, t);
+            if let Some(ty) = underlying {
+                if let Some(name) = field!(t, "name") {
+                    self.model
+                        .types
+                        .aliases
+                        .insert(cx.text(name).to_string(), ty.clone());
+                }
+                base = Type {
+                    is_const: base.is_const,
+                    ..ty
+                };
+            }
+        }
         for d in field_children(node, "declarator") {
             let info = unwrap_declarator(cx, d);
             if matches!(t.kind(), "struct_specifier" | "class_specifier")
@@ -1443,10 +1468,20 @@ impl<'o> Builder<'o> {
         }
     }
 
-    fn enum_def(&mut self, cx: &Cx, node: Node) {
-        let Some(body) = field!(node, "body") else {
-            return;
+    /// Records the enumerators of an enum definition as constants; returns
+    /// its underlying type: the one written (`enum E : short`), `int` for an
+    /// `enum class`, else (C++ [dcl.enum]) `int` when every value fits,
+    /// then `unsigned int`, then `long`/`unsigned long` (what an unscoped
+    /// enum promotes to as well). `None` without a body.
+    fn enum_def(&mut self, cx: &Cx, node: Node) -> Option<Type> {
+        let body = field!(node, "body")?;
+        let written = field!(node, "base").map(|b| self.type_from(cx, node, b));
+        let scoped = {
+            let mut c = node.walk();
+            node.children(&mut c)
+                .any(|ch| matches!(cx.text(ch), "class" | "struct"))
         };
+        let (mut low, mut high) = (0i128, 0i128);
         let mut next: i128 = 0;
         let mut c = body.walk();
         let children: Vec<Node> = body.named_children(&mut c).collect();
@@ -1464,8 +1499,24 @@ impl<'o> Builder<'o> {
                 }
             }
             self.model.consts.insert(cx.text(name).to_string(), next);
+            low = low.min(next);
+            high = high.max(next);
             next = next.wrapping_add(1);
         }
+        let fits = |lo: i128, hi: i128| low >= lo && high <= hi;
+        let base = match written {
+            Some(t) => {
+                return Some(Type {
+                    is_const: false,
+                    ..t
+                });
+            }
+            None if scoped || fits(i32::MIN.into(), i32::MAX.into()) => "int",
+            None if fits(0, u32::MAX.into()) => "unsigned int",
+            None if fits(i64::MIN.into(), i64::MAX.into()) => "long",
+            None => "unsigned long",
+        };
+        Some(Type::named(base))
     }
 }
 

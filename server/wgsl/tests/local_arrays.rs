@@ -1,0 +1,108 @@
+//! Pointers into the caller's local arrays passed to device functions
+//! (`butterfly(D)` with `float D[8]`, `butterfly(D + 4)`, `&D[k]`): a
+//! `ptr<function, array<T, N>>` argument and the element offset. The
+//! generated WGSL (snapshot), a refusal, and a run on a real adapter
+//! (lavapipe here) against Rust.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+
+const SOURCE: &str = r#"
+__device__ void butterfly(float *v, int n) {
+    for (int k = 0; k < n / 2; k++) {
+        float a = v[k], b = v[k + n / 2];
+        v[k] = a + b;
+        v[k + n / 2] = a - b;
+    }
+}
+__device__ float total(const float *v, int n) {
+    float s = 0.0f;
+    for (int k = 0; k < n; k++) s += v[k] * (k + 1);
+    return s;
+}
+__global__ void transform(const float *in, float *out, int rows) {
+    int r = blockIdx.x * blockDim.x + threadIdx.x;
+    if (r >= rows) return;
+    float D[8];
+    for (int k = 0; k < 8; k++) D[k] = in[r * 8 + k];
+    butterfly(D, 8);
+    butterfly(D + 4, 4);
+    butterfly(&D[0], 4);
+    for (int k = 0; k < 8; k++) out[r * 9 + k] = D[k];
+    out[r * 9 + 8] = total(D, 8);
+}
+int main() { transform<<<1, 32>>>(0, 0, 32); }
+"#;
+
+fn reference(row: &[f32]) -> Vec<f32> {
+    fn butterfly(v: &mut [f32]) {
+        let h = v.len() / 2;
+        for k in 0..h {
+            let (a, b) = (v[k], v[k + h]);
+            v[k] = a + b;
+            v[k + h] = a - b;
+        }
+    }
+    let mut d = row.to_vec();
+    butterfly(&mut d);
+    butterfly(&mut d[4..8]);
+    butterfly(&mut d[0..4]);
+    let mut s = 0.0f32;
+    for (k, x) in d.iter().enumerate() {
+        s += x * (k + 1) as f32;
+    }
+    d.push(s);
+    d
+}
+
+#[test]
+fn local_arrays_are_passed_as_function_pointers_with_an_offset() {
+    let out = common::compile_as("local.cu", SOURCE, "transform").unwrap_or_else(|e| panic!("{e}"));
+    let start = out.wgsl.find("// __device__ butterfly").expect("butterfly");
+    let end = out.wgsl.find("@compute").expect("entry");
+    insta::assert_snapshot!("local_array_callees", &out.wgsl[start..end]);
+    for call in [
+        "butterfly(&D, 8)",
+        "butterfly_2(&D, 4, 4)",
+        "butterfly_2(&D, 0, 4)",
+        "total(&D, 8)",
+    ] {
+        assert!(out.wgsl.contains(call), "{call}:\n{}", out.wgsl);
+    }
+}
+
+#[test]
+fn local_arrays_passed_to_device_functions_match_c_on_the_adapter() {
+    let out = common::compile_as("local.cu", SOURCE, "transform").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let rows = 32usize;
+    let input: Vec<f32> = (0..rows * 8).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(rows as f64))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(input.len() as u64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros((rows * 9) as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for r in 0..rows {
+        assert_eq!(
+            got[r * 9..r * 9 + 9],
+            reference(&input[r * 8..r * 8 + 8])[..],
+            "row {r}"
+        );
+    }
+}
+
+#[test]
+fn a_pointer_of_another_element_type_is_refused() {
+    let source = "__device__ void f(int *v) { v[0] = 1; }\n__global__ void k(int *o) { float D[4]; f((int *)D); o[0] = 1; }";
+    assert!(common::compile_as("local.cu", source, "k").is_err());
+}

@@ -1,0 +1,127 @@
+//! Pointer casts between a scalar and vectors of it (`reinterpret_cast<const
+//! float4*>(x)[i]` over a `float*` buffer, `(float *)v` over a `float2*`
+//! one): views of the same memory in C's layout. The generated WGSL
+//! (snapshot), refusals, and runs on a real adapter (lavapipe here) against
+//! Rust.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+
+/// Vectorized SAXPY-like kernel (float4 loads and a float4 store through
+/// casts, a component store through a local view) and a kernel reading a
+/// `float2` buffer as scalars (complex numbers as re/im pairs).
+const VIEWS: &str = r#"
+__global__ void scale4(const float *x, float *y, float a, int n4) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n4) {
+        float4 v = reinterpret_cast<const float4*>(x)[i];
+        float4 w = reinterpret_cast<float4*>(y)[i];
+        w.x += a * v.x; w.y += a * v.y; w.z += a * v.z; w.w += a * v.w;
+        reinterpret_cast<float4*>(y)[i] = w;
+        float4 *tail = (float4*)(y + 4 * n4);
+        if (i == 0) tail[0].y = v.x + v.w;
+    }
+}
+
+__global__ void magnitudes(const float2 *z, float *out, int n) {
+    const float *parts = (const float *)z;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) out[i] = parts[2 * i] * parts[2 * i] + parts[2 * i + 1] * parts[2 * i + 1];
+}
+int main() { scale4<<<1, 64>>>(0, 0, 2.0f, 64); magnitudes<<<1, 64>>>(0, 0, 64); }
+"#;
+
+fn compile(source: &str, kernel: &str) -> Result<cudalens_wgsl::TranspileOutput, String> {
+    common::compile_as("views.cu", source, kernel)
+}
+
+fn body(wgsl: &str) -> String {
+    let from = wgsl.find("    let i: i32").expect("body");
+    wgsl[from..].to_string()
+}
+
+#[test]
+fn vector_views_read_and_write_the_scalars_in_place() {
+    let out = compile(VIEWS, "scale4").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("scale4_body", body(&out.wgsl));
+    let out = compile(VIEWS, "magnitudes").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!("magnitudes_body", body(&out.wgsl));
+}
+
+#[test]
+fn views_match_c_on_the_adapter() {
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n4 = 64usize;
+    let x: Vec<f32> = (0..4 * n4).map(|i| (i % 13) as f32 - 6.0).collect();
+    let y: Vec<f32> = (0..4 * n4 + 4).map(|i| (i % 7) as f32 * 0.5).collect();
+    let out = compile(VIEWS, "scale4").unwrap_or_else(|e| panic!("{e}"));
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(2.0))
+        .with_arg(3, ParamValue::Scalar(n4 as f64))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(x.len() as u64, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer(
+            "y",
+            BufferSpec::bytes(y.len() as u64, bytemuck::cast_slice(&y).to_vec()),
+        );
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("y").expect("y").bytes);
+    let mut want = y.clone();
+    for i in 0..4 * n4 {
+        want[i] += 2.0 * x[i];
+    }
+    want[4 * n4 + 1] = x[0] + x[3];
+    assert_eq!(got, want);
+
+    let n = 64usize;
+    let z: Vec<f32> = (0..2 * n).map(|i| (i % 5) as f32 - 2.5).collect();
+    let out = compile(VIEWS, "magnitudes").unwrap_or_else(|e| panic!("{e}"));
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "z",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&z).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let want: Vec<f32> = (0..n)
+        .map(|i| z[2 * i] * z[2 * i] + z[2 * i + 1] * z[2 * i + 1])
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn what_a_view_cannot_do_is_refused() {
+    for (body, what) in [
+        // Three floats in: not a float4 boundary.
+        (
+            "float4 v = reinterpret_cast<const float4*>(x + 3)[0]; y[0] = v.x;",
+            "not aligned to its 4 lanes",
+        ),
+        // Another scalar type: a bit reinterpretation, not a view.
+        (
+            "int4 v = reinterpret_cast<const int4*>(x)[0]; y[0] = v.x;",
+            "pointer casts",
+        ),
+        // The buffer holds atomics: no view of it.
+        (
+            "atomicAdd(&((float *)z)[1], 1.0f);",
+            "view of other-typed memory",
+        ),
+    ] {
+        let source = format!("__global__ void k(const float *x, float *y, float2 *z) {{ {body} }}");
+        let err = compile(&source, "k").expect_err(what);
+        assert!(err.contains(what), "{body}: {err}");
+    }
+}
