@@ -246,8 +246,10 @@ impl<'m> Functions<'m> {
     }
 }
 
-/// This model's functions with bodies, by name and by callee, in file
-/// order; `calls` receives each one's callees (from `before` when known).
+/// This model's functions with bodies, by name (headers' too: a one-line
+/// helper a resolution evaluates may be defined in one) and, for this
+/// file's, by callee (calls are followed in this file only), this file's
+/// in file order; `calls` receives each one's callees (from `before` when known).
 fn functions<'m>(
     model: &'m FileModel,
     before: &FingerprintMap<Arc<Vec<u64>>>,
@@ -257,13 +259,17 @@ fn functions<'m>(
         .functions
         .iter()
         .map(|f| &**f)
-        .filter(|f| f.in_main_file() && f.body.is_some())
+        .filter(|f| f.body.is_some())
         .collect();
-    list.sort_by_key(|f| f.span.start);
+    // This file's in file order, then the headers' (stable: model order).
+    list.sort_by_key(|f| (!f.in_main_file(), f.span.start));
     let mut named: HashMap<&str, Vec<&Function>> = HashMap::new();
     let mut calling: FingerprintMap<Vec<&Function>> = FingerprintMap::default();
     for f in list {
         named.entry(f.name.as_str()).or_default().push(f);
+        if !f.in_main_file() {
+            continue;
+        }
         let c = calls
             .get(&f.fingerprint)
             .or_else(|| before.get(&f.fingerprint))

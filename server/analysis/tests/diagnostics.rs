@@ -404,6 +404,53 @@ fn an_edit_of_a_host_value_changes_the_findings() {
     );
 }
 
+/// A one-line host helper defined in a header gives the launch its block;
+/// editing only the header changes the block in the document's cached
+/// analysis, as in a fresh one (the host values' cache hashes the header's
+/// functions of the names a resolution looked up, not only the file's).
+#[test]
+fn an_edit_of_a_helper_in_a_header_changes_the_cached_host_values() {
+    use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze, analyze_cached};
+    use cudalens_syntax::BuildOptions;
+    use cudalens_syntax::document::cuda_parser;
+    use cudalens_syntax::model::{ModelCache, build_model_cached};
+    use cudalens_syntax::preprocess::include::CompileFlags;
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    let text = "#include \"sizes.h\"\n\
+                __global__ void k(float* p) { p[blockIdx.x * blockDim.x + threadIdx.x] = 0.0f; }\n\
+                void host(float* p) { k<<<4, threads_for(192)>>>(p); }\n";
+    let main = PathBuf::from("/virtual/main.cu");
+    let config = AnalysisConfig::default();
+    let (mut mcache, mut acache) = (ModelCache::default(), AnalysisCache::default());
+    let mut blocks = Vec::new();
+    for divisor in [4, 6] {
+        let mut files = HashMap::new();
+        files.insert(
+            PathBuf::from("/virtual/sizes.h"),
+            format!("static int threads_for(int n) {{ return n / {divisor}; }}\n"),
+        );
+        let opts = BuildOptions {
+            path: Some(&main),
+            flags: CompileFlags::default(),
+            provider: &files,
+            max_include_depth: 16,
+            deadline: None,
+        };
+        let tree = cudalens_syntax::SyntaxTrees::parse_whole(&mut cuda_parser(), text);
+        let model = build_model_cached(text, tree.as_ref(), &opts, &mut mcache);
+        let cached = analyze_cached(&model, text, &config, &mut acache);
+        let fresh = analyze(&model, text, &config);
+        assert_eq!(
+            serde_json::to_string(&cached.kernels).unwrap(),
+            serde_json::to_string(&fresh.kernels).unwrap(),
+            "n / {divisor}"
+        );
+        blocks.push(cached.kernels[0].launches[0].block);
+    }
+    assert_eq!(blocks, [[48, 1, 1], [32, 1, 1]]);
+}
+
 #[test]
 fn cached_results_inside_device_functions_move_with_them() {
     use cudalens_analysis::{AnalysisCache, AnalysisConfig, analyze, analyze_cached};
