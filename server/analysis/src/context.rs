@@ -383,7 +383,7 @@ fn with_host_values<'m>(
         // One configuration per value of a loop over a constant array only
         // when each value gives the launch its block; otherwise the loop's
         // values are an assumption.
-        let block_known = |h: &HostLaunch| h.block.value.is_some() && h.block.how.certain();
+        let block_known = |h: &HostLaunch| h.block.certain().is_some();
         let hosts = if block_unresolved {
             host_launch::resolve_each_indexed(model, calls, &kernel.name, which)
         } else {
@@ -399,14 +399,14 @@ fn with_host_values<'m>(
     for host in hosts.iter() {
         let mut c = ctx.clone();
         for s in &host.scalars {
-            if let (Some(host_launch::Num::Int(v)), true) = (s.value, s.how.certain()) {
+            if let Some(v) = s.certain_int() {
                 c.param_values.entry(s.param.clone()).or_insert(v);
             }
         }
         if launch.smem_bytes.is_none() {
             c.dynamic_smem = host.dynamic_smem;
         }
-        if block_unresolved && let (Some(b), true) = (host.block.value, host.block.how.certain()) {
+        if block_unresolved && let Some(b) = host.block.certain() {
             c.block = b;
             c.block_source = BlockSource::Launch;
         }

@@ -186,6 +186,11 @@ impl HostLaunch {
 }
 
 impl HostDims {
+    /// The dimensions, when they rest on nothing unresolved and no assumption.
+    pub fn certain(&self) -> Option<[u32; 3]> {
+        self.value.filter(|_| self.how.certain())
+    }
+
     /// `32×8 = dim3 block(DIM_THREAD_BLOCK_X, DIM_THREAD_BLOCK_Y) at line
     /// 151; how the names in it were bound`.
     pub fn describe(&self) -> String {
@@ -195,6 +200,14 @@ impl HostDims {
 }
 
 impl HostScalar {
+    /// The integer value, when it rests on nothing unresolved and no assumption.
+    pub fn certain_int(&self) -> Option<i128> {
+        match self.value {
+            Some(Num::Int(v)) if self.how.certain() => Some(v),
+            _ => None,
+        }
+    }
+
     /// `512 = ni ← gemmCuda's parameter ni = `ni` from main at line 209 ← main: int ni = NI`.
     pub fn describe(&self) -> String {
         let value = self

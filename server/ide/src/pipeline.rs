@@ -217,7 +217,7 @@ pub fn launches_into_includes(
                 .any(|(p, v)| p.ty.pointer == 0 && v.is_none())
         {
             let calls = calls.get_or_init(|| host_launch::CallIndex::of(model));
-            with_host_values(model, calls, l, &mut seen);
+            resolve_from_host_code(model, calls, l, &mut seen);
         }
         out.push((file, Arc::new(seen)));
     }
@@ -228,7 +228,7 @@ pub fn launches_into_includes(
 /// assumption (its block, grid, dynamic shared memory and scalar
 /// arguments), written into `seen`, its copy for the file that defines the
 /// kernel: there only resolved numbers hold.
-fn with_host_values<'m>(
+fn resolve_from_host_code<'m>(
     model: &'m FileModel,
     calls: &host_launch::CallIndex<'m>,
     launch: &LaunchSite,
@@ -242,8 +242,7 @@ fn with_host_values<'m>(
         return;
     };
     let known = |d: &host_launch::HostDims| {
-        d.value
-            .filter(|_| d.how.certain())
+        d.certain()
             .map(|[x, y, z]| Dim3::known(x.into(), y.into(), z.into()))
     };
     if seen.block_dims.resolved().is_none()
@@ -260,8 +259,7 @@ fn with_host_values<'m>(
         seen.smem_bytes = host.dynamic_smem.and_then(|b| i64::try_from(b).ok());
     }
     for s in &host.scalars {
-        if let (Some(host_launch::Num::Int(v)), true, Some(slot)) =
-            (s.value, s.how.certain(), seen.arg_values.get_mut(s.index))
+        if let (Some(v), Some(slot)) = (s.certain_int(), seen.arg_values.get_mut(s.index))
             && slot.is_none()
         {
             *slot = Some(v);
