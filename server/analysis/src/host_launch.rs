@@ -1351,6 +1351,12 @@ impl<'m, 'e> Evaluator<'m, 'e> {
         else {
             return Err(not_evaluated());
         };
+        let key = f as *const Function as usize;
+        if self.bound.borrow().iter().any(|(k, _)| *k == key) {
+            return Err(format!(
+                "`{callee}` calls itself: its value is not followed"
+            ));
+        }
         let values = f
             .params
             .iter()
@@ -1358,7 +1364,6 @@ impl<'m, 'e> Evaluator<'m, 'e> {
             .map(|(p, &a)| (p.name.clone(), convert(a, &p.ty).unwrap_or(a)))
             .collect::<Vec<_>>();
         trace.step(format!("{} = {}", self.written(e), self.written(result)));
-        let key = f as *const Function as usize;
         self.bound.borrow_mut().push((key, values));
         let v = self.eval(
             result,

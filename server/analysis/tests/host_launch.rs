@@ -232,6 +232,22 @@ int main() { float* p; dispatch(1, p, 64); }
     );
     let l = resolve_text(&longer, "k");
     assert_eq!(l.block.value, None);
+    // A helper that calls itself is not followed, and says so.
+    let recursive = text.replace(
+        "{ return (a % b != 0) ? (a / b + 1) : (a / b); }",
+        "{ return a > b ? div_up(a - b, b) + 1 : 1; }",
+    );
+    let r = resolve_text(&recursive, "k");
+    assert_eq!(r.block.value, None);
+    assert!(
+        r.block
+            .how
+            .unresolved
+            .as_deref()
+            .is_some_and(|w| w.contains("`div_up` calls itself")),
+        "{:?}",
+        r.block.how
+    );
     assert!(
         l.block
             .how
