@@ -123,6 +123,32 @@ pub struct HostScalar {
     pub how: Provenance,
 }
 
+/// What the program allocated for one pointer argument.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HostBuffer {
+    /// The kernel's parameter name.
+    pub param: String,
+    /// CUDA parameter index.
+    pub index: usize,
+    /// Bytes of the allocation the argument points at, when the host code
+    /// gives them.
+    pub bytes: Option<u64>,
+    /// The argument as written at the launch, the `cudaMalloc` that sized
+    /// it and how the names in its size were bound.
+    #[serde(flatten)]
+    pub how: Provenance,
+}
+
+impl HostBuffer {
+    /// `16777216 bytes = symmat_gpu ← cudaMalloc(…) at line 234 ← …`.
+    pub fn describe(&self) -> String {
+        let value = self
+            .bytes
+            .map_or_else(|| "? bytes".to_string(), |b| format!("{b} bytes"));
+        self.how.describe(value, " ← ")
+    }
+}
+
 /// The launch of a kernel as its program makes it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct HostLaunch {
@@ -140,6 +166,9 @@ pub struct HostLaunch {
     pub grid: HostDims,
     pub block: HostDims,
     pub scalars: Vec<HostScalar>,
+    /// The allocations the pointer arguments point at (`cudaMalloc` in
+    /// the launching function or its callers).
+    pub buffers: Vec<HostBuffer>,
     /// Bytes of dynamic shared memory (`<<<g, b, bytes>>>`), when the host
     /// code gives them without an assumption.
     pub dynamic_smem: Option<u64>,
@@ -404,6 +433,7 @@ fn each<'m>(
             resolve_choice(model, text, kernel, which, Some(k), calls).map(|(l, _)| HostLaunch {
                 grid: first.grid.clone(),
                 scalars: first.scalars.clone(),
+                buffers: first.buffers.clone(),
                 ..l
             })
         })
@@ -444,6 +474,7 @@ fn resolve_choice<'m>(
         grid: HostDims::unresolved("no grid at the launch"),
         block: HostDims::unresolved("no block at the launch"),
         scalars: Vec::new(),
+        buffers: Vec::new(),
         dynamic_smem: None,
     };
     let params = k.map_or(&[][..], |k| &k.params[..]);
@@ -532,8 +563,30 @@ fn resolve_choice<'m>(
             },
         });
     }
+    for (i, p) in params.iter().enumerate().filter(|(_, p)| p.ty.pointer > 0) {
+        let Some(arg) = site.args.get(i).filter(|_| !per_value) else {
+            continue;
+        };
+        let mut trace = Trace::default();
+        let result = ev.allocation(arg, at, &mut trace, 0);
+        launch.buffers.push(HostBuffer {
+            param: p.name.clone(),
+            index: i,
+            bytes: result.as_ref().ok().copied(),
+            how: Provenance {
+                written: ev.written(arg),
+                steps: trace.steps,
+                unresolved: result.err(),
+                assumptions: trace.assumptions,
+            },
+        });
+    }
     Some((launch, ev.choices.get()))
 }
+
+/// The functions that allocate device memory whose first argument is the
+/// address of the pointer they set and whose second is its size in bytes.
+const ALLOCATORS: [&str; 3] = ["cudaMalloc", "cudaMallocManaged", "cudaMallocAsync"];
 
 /// A value converted to a variable's or parameter's type (an integer one
 /// takes the truncated value); a type this does not know keeps the value;
@@ -1028,6 +1081,13 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                 .size_of(ty)
                 .map(|s| Num::Int(i128::from(s)))
                 .ok_or_else(|| format!("sizeof({}) is not known", ty.base)),
+            // `sizeof(DATA_TYPE)` parses as an expression when the grammar
+            // cannot tell the name is a type (a macro or a typedef).
+            SizeofExpr(inner) => self
+                .operand_type(inner, at)
+                .and_then(|ty| self.env.size_of(&ty))
+                .map(|s| Num::Int(i128::from(s)))
+                .ok_or_else(|| format!("`{}` is not known", self.written(e))),
             Member { base, field, arrow } if !arrow => {
                 let axis = match field.as_str() {
                     "x" => 0,
@@ -1074,6 +1134,37 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                 "`{}` is not evaluated on the host",
                 self.written(e)
             )),
+        }
+    }
+
+    /// The type `sizeof(operand)` measures: a type name the grammar took
+    /// for an expression, a variable (not an array), or an element of a
+    /// pointer variable (`*p`, `p[0]`).
+    fn operand_type(&self, operand: &Expr, at: Place<'m>) -> Option<Type> {
+        let declared = |name: &str| -> Option<Type> {
+            match self.decl_before(at.function, name, at.at) {
+                Some(d) if d.dims.is_empty() => Some(d.ty.clone()),
+                Some(_) => None,
+                None => match at.function.params.iter().find(|p| p.name == name) {
+                    Some(p) => Some(p.ty.clone()),
+                    None => Some(Type::named(name)),
+                },
+            }
+        };
+        match &operand.kind {
+            ExprKind::Ident(name) => declared(name),
+            ExprKind::Unknown(text)
+                if text
+                    .split_whitespace()
+                    .all(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) =>
+            {
+                Some(Type::named(&text.split_whitespace().collect::<Vec<_>>().join(" ")))
+            }
+            ExprKind::Unary(UnOp::Deref, p) | ExprKind::Index(p, _) => {
+                let ty = declared(p.as_ident()?)?;
+                (ty.pointer > 0).then(|| ty.pointee())
+            }
+            _ => None,
         }
     }
 
@@ -1565,6 +1656,120 @@ impl<'m, 'e> Evaluator<'m, 'e> {
             trace,
             depth + 1,
         )
+    }
+
+    /// Bytes of the allocation a pointer argument `arg` points at, read at
+    /// `at`: the last `cudaMalloc(&name, bytes)` (through casts and error
+    /// checking wrappers) before `at` in its function, or, for a parameter
+    /// of that function, the allocation its callers pass (all of them the
+    /// same size, else the first is an assumption).
+    fn allocation(&self, arg: &'m Expr, at: Place<'m>, trace: &mut Trace, depth: u8) -> Eval<u64> {
+        if depth > MAX_DEPTH {
+            return Err(format!("`{}` is passed on too deep to follow", self.written(arg)));
+        }
+        let mut e = arg;
+        while let ExprKind::Cast { expr, .. } = &e.kind {
+            e = expr;
+        }
+        let Some(name) = e.as_ident() else {
+            return Err(format!(
+                "`{}` is not a pointer variable (an offset or an expression)",
+                self.written(arg)
+            ));
+        };
+        let f = at.function;
+        self.calls.read_function(&f.name);
+        let body = f.body.as_ref().ok_or_else(|| format!("{} has no body", f.name))?;
+        let mut last: Option<(&'m Expr, &'m Expr)> = None;
+        let mut visit = |e: &'m Expr| {
+            if e.span.start >= at.at {
+                return;
+            }
+            if let ExprKind::Call(c) = &e.kind
+                && ALLOCATORS.contains(&c.callee.as_str())
+                && let [target, size, ..] = &c.args[..]
+            {
+                let mut t = target;
+                while let ExprKind::Cast { expr, .. } = &t.kind {
+                    t = expr;
+                }
+                if let ExprKind::Unary(UnOp::AddrOf, inner) = &t.kind
+                    && inner.as_ident() == Some(name)
+                    && last.is_none_or(|(_, call)| call.span.start < e.span.start)
+                {
+                    last = Some((size, e));
+                }
+            }
+        };
+        walk_stmts(body, &mut |st| {
+            for e in st.own_exprs() {
+                walk_expr(e, &mut visit);
+            }
+        });
+        if let Some((size, call)) = last {
+            // The call as written (inside a macro: the macro's invocation).
+            let written = self.written(call);
+            trace.step(format!(
+                "{}: {} at line {}",
+                f.name,
+                written.trim_end_matches(';'),
+                self.line(call.span.start)
+            ));
+            let place = Place {
+                function: f,
+                at: call.span.start,
+            };
+            let bytes = self.eval(size, place, trace, depth + 1)?;
+            return bytes
+                .to_int()
+                .and_then(|b| u64::try_from(b).ok())
+                .ok_or_else(|| format!("`{}` is not a size", self.written(size)));
+        }
+        let Some(index) = f.params.iter().position(|p| p.name == name) else {
+            return Err(format!("no cudaMalloc of `{name}` in {} before the launch", f.name));
+        };
+        let calls = self.calls_of(&f.name);
+        let Some(first) = calls.first() else {
+            return Err(format!(
+                "`{name}` is a parameter of {}, which nothing in the file calls",
+                f.name
+            ));
+        };
+        let at_call = |(caller, span, _): &CallSite<'m>| Place {
+            function: caller,
+            at: span.start,
+        };
+        let Some(passed) = first.2.get(index) else {
+            return Err(format!(
+                "the call of {} at line {} has no argument for `{name}`",
+                f.name,
+                self.line(first.1.start)
+            ));
+        };
+        trace.step(format!(
+            "{}'s parameter {name} = `{}` from {} at line {}",
+            f.name,
+            self.written(passed),
+            first.0.name,
+            self.line(first.1.start)
+        ));
+        let bytes = self.allocation(passed, at_call(first), trace, depth + 1)?;
+        let same_everywhere = calls.len() <= MAX_CALLS_COMPARED
+            && calls[1..].iter().all(|c| {
+                c.2.get(index).is_some_and(|a| {
+                    let mut other = Trace::default();
+                    self.allocation(a, at_call(c), &mut other, depth + 1) == Ok(bytes)
+                })
+            });
+        if !same_everywhere {
+            trace.assume(format!(
+                "{} is called {} times: the first call's buffer (line {}) is followed",
+                f.name,
+                calls.len(),
+                self.line(first.1.start)
+            ));
+        }
+        Ok(bytes)
     }
 
     /// Calls of `name` in the file's own functions, in file order.

@@ -258,3 +258,38 @@ int main() { float* p; dispatch(1, p, 64); }
         l.block.how
     );
 }
+
+/// The allocation each pointer argument points at: the last `cudaMalloc`
+/// before the launch in the launching function (through casts, error
+/// checking wrappers and `sizeof` of a macro-named type), or in its
+/// caller for a pointer passed in; an offset pointer or a buffer allocated
+/// nowhere in the file stays unresolved with the reason.
+#[test]
+fn buffers_take_the_size_the_program_allocates() {
+    let text = r#"
+#define DATA_TYPE float
+#define M 2048
+#define CHECK(x) x
+__global__ void k(DATA_TYPE* a, DATA_TYPE* b, DATA_TYPE* c, double* d, float* e, int n) { a[threadIdx.x] = n; }
+void run(int n, double* d_in) {
+    DATA_TYPE *a_gpu, *b_gpu, *c_gpu, *e_gpu;
+    cudaMalloc((void **)&a_gpu, sizeof(DATA_TYPE) * M * 16);
+    cudaMalloc((void **)&a_gpu, sizeof(DATA_TYPE) * M * n);
+    cudaMalloc(&b_gpu, n * sizeof(float));
+    CHECK(cudaMalloc(&c_gpu, n * sizeof(float)));
+    k<<<n / 256, 256>>>(a_gpu, b_gpu + 4, c_gpu, d_in, e_gpu, n);
+}
+int main() {
+    double* d;
+    cudaMallocManaged(&d, 1000 * sizeof(*d));
+    run(4096, d);
+}
+"#;
+    let l = resolve_text(text, "k");
+    let got: Vec<String> = l
+        .buffers
+        .iter()
+        .map(|b| format!("{}: {}", b.param, b.describe()))
+        .collect();
+    insta::assert_debug_snapshot!(got);
+}

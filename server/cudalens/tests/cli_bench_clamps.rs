@@ -186,3 +186,51 @@ fn a_kernel_from_an_included_file_is_benchmarked() {
     assert_eq!(result["clamped_accesses"], 0);
     assert!(result["timing"]["median_ms"].as_f64().unwrap() > 0.0);
 }
+
+/// Where the analysis cannot bound what the kernel indexes, the program's
+/// own `cudaMalloc` sizes the buffers: the `while` walk above, launched by
+/// host code that allocates the matrix, runs with no access clamped and a
+/// time (PolyBench's correlation and covariance kernels had none before).
+#[test]
+fn the_programs_allocations_size_what_the_analysis_cannot_bound() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    let program = format!(
+        "{ROWS_WHILE}{}",
+        r#"
+#define NX 128
+#define NY 256
+void run(int nx, int ny) {
+    float *A, *x, *tmp;
+    cudaMalloc((void **)&A, sizeof(float) * NX * NY);
+    cudaMalloc((void **)&x, sizeof(float) * NY);
+    cudaMalloc((void **)&tmp, sizeof(float) * NX);
+    row_dot<<<NX / 64, 64>>>(A, x, tmp, nx, ny);
+}
+int main() { run(NX, NY); return 0; }
+"#
+    );
+    std::fs::write(dir.path().join("k.cu"), program).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
+        .args(["bench", "k.cu", "--kernel", "row_dot", "--iterations", "2", "--json"])
+        .current_dir(dir.path())
+        .output()
+        .expect("run cudalens");
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(out.status.success(), "{result:#}");
+    assert_eq!(result["launch"]["source"], "host");
+    assert_eq!(
+        result["launch"]["extents"],
+        json!([["A", null], ["x", null], ["tmp", null]])
+    );
+    assert_eq!(
+        result["launch"]["allocations"],
+        json!([["A", 32768], ["x", 256], ["tmp", 128]])
+    );
+    assert_eq!(result["clamped_accesses"], 0);
+    assert_eq!(result["errors"], json!([]));
+    assert!(result["timing"]["median_ms"].as_f64().unwrap() > 0.0);
+}

@@ -717,6 +717,19 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
         }
         _ => Vec::new(),
     };
+    // The program's allocations, in elements, for its own launch.
+    let allocated = |name: &str| -> Option<u64> {
+        let p = params.iter().find(|p| p.name == name)?;
+        let bytes = host
+            .as_ref()
+            .filter(|_| args.grid.is_none())?
+            .buffers
+            .iter()
+            .find(|b| b.param == name)?
+            .bytes?;
+        let size = model.const_env().size_of(&p.ty.pointee()).filter(|&s| s > 0)?;
+        Some(bytes / size)
+    };
     if args.json {
         let value = json!({
             "file": args.file,
@@ -725,7 +738,7 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
             "grid": grid,
             "block": block,
             "scalars": scalars.iter().map(|(_, n, v, o)| json!({"name": n, "value": v, "origin": o})).collect::<Vec<_>>(),
-            "buffers": buffers.iter().map(|(n, e)| json!({"name": n, "elements": e})).collect::<Vec<_>>(),
+            "buffers": buffers.iter().map(|(n, e)| json!({"name": n, "elements": e, "allocated": allocated(n)})).collect::<Vec<_>>(),
             "assumptions": assumptions,
             "host": host,
         });
@@ -765,9 +778,13 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
     if !buffers.is_empty() {
         let shown: Vec<String> = buffers
             .iter()
-            .map(|(n, e)| match e {
-                Some(e) => format!("{n} {e}"),
-                None => format!("{n} ? (not bounded by the analysis)"),
+            .map(|(n, e)| match (e, allocated(n)) {
+                (Some(e), Some(a)) if a > *e => format!("{n} {e} (the program allocates {a})"),
+                (Some(e), _) => format!("{n} {e}"),
+                (None, Some(a)) => format!(
+                    "{n} ? (not bounded by the analysis; the program allocates {a})"
+                ),
+                (None, None) => format!("{n} ? (not bounded by the analysis)"),
             })
             .collect();
         println!(

@@ -68,6 +68,11 @@ pub fn host_lines(
     for s in &h.scalars {
         out.push(format!("  {:<8} {}{scalar_note}", s.param, s.describe()));
     }
+    // Only the allocations that resolved: an unresolved one adds nothing
+    // the buffers line does not say.
+    for b in h.buffers.iter().filter(|b| b.bytes.is_some()) {
+        out.push(format!("  {:<8} {}{scalar_note}", b.param, b.describe()));
+    }
     out
 }
 
@@ -123,9 +128,23 @@ pub fn launch_lines(l: &super::LaunchInfo, file: &str) -> Vec<String> {
     let buffers: Vec<String> = l
         .extents
         .iter()
-        .map(|(name, extent)| match extent {
-            Some(n) => format!("{name} {n} (what the kernel can index)"),
-            None => format!("{name} {} (not bounded by the analysis)", l.buffer_elements),
+        .map(|(name, extent)| {
+            let allocated = l
+                .allocations
+                .iter()
+                .find_map(|(a, n)| (a == name).then_some(*n));
+            match (extent, allocated) {
+                (Some(n), Some(a)) if a > *n => format!(
+                    "{name} {a} (the program's allocation; the kernel can index {n})"
+                ),
+                (Some(n), _) => format!("{name} {n} (what the kernel can index)"),
+                (None, Some(a)) => format!(
+                    "{name} {a} (the program's allocation; not bounded by the analysis)"
+                ),
+                (None, None) => {
+                    format!("{name} {} (not bounded by the analysis)", l.buffer_elements)
+                }
+            }
         })
         .collect();
     out.push(format!("buffers:   {} elements", buffers.join(", ")));

@@ -1,6 +1,7 @@
 //! A benchmark ready to run: the kernel transpiled for the adapter, and the
 //! launch, buffers and arguments derived by the heuristics in `mod.rs`.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -115,6 +116,10 @@ pub struct LaunchInfo {
     /// index for this launch and these arguments, where the analysis knows
     /// it (`None`: it does not, the buffer has `buffer_elements`).
     pub extents: Vec<(String, Option<u64>)>,
+    /// Per storage buffer (WGSL binding name) the elements of the
+    /// allocation the program's host code passes at the launch
+    /// (`cudaMalloc`), where it gives them; the buffer has at least these.
+    pub allocations: Vec<(String, u64)>,
     /// Why clamped accesses are not counted (`None`: they are).
     pub clamps_not_counted: Option<String>,
     /// File-scope `__constant__`/`__device__` variables: binding name,
@@ -185,7 +190,7 @@ pub fn clamp_error(
         .launch
         .extents
         .iter()
-        .filter(|(_, e)| e.is_none())
+        .filter(|(n, e)| e.is_none() && !prepared.launch.allocations.iter().any(|(a, _)| a == n))
         .map(|(n, _)| n.as_str())
         .collect();
     let sized = if unbounded.is_empty() {
@@ -311,8 +316,15 @@ pub fn prepare(
         &unresolved,
     )?;
     let extents = index_extents(model, kernel, block, grid, &args);
+    // The program's own allocations, for its own launch only.
+    let allocated: HashMap<usize, u64> = host_scalars
+        .iter()
+        .flat_map(|h| &h.buffers)
+        .filter_map(|b| Some((b.index, b.bytes?)))
+        .collect();
 
     let mut buffer_extents = Vec::new();
+    let mut allocations = Vec::new();
     let mut globals = Vec::new();
     let mut bench = Benchmark::new(out.wgsl.clone(), interface.clone(), grid, block)
         .with_iterations(opts.warmup, opts.iterations)
@@ -361,8 +373,17 @@ pub fn prepare(
         let extent = binding
             .param_index
             .and_then(|i| extents.get(&i).copied().flatten());
-        let elements = extent.map_or(elements, |bytes| bytes.div_ceil(stride).max(1));
+        let mut elements = extent.map_or(elements, |bytes| bytes.div_ceil(stride).max(1));
         buffer_extents.push((binding.name.clone(), extent.map(|b| b.div_ceil(stride))));
+        // The program's allocation, where larger: what it runs on (and what
+        // a kernel the analysis cannot bound may index).
+        if let Some(bytes) = binding.param_index.and_then(|i| allocated.get(&i)) {
+            let program = bytes.div_ceil(stride).max(1);
+            allocations.push((binding.name.clone(), program));
+            if extent.is_none() || program > elements {
+                elements = program;
+            }
+        }
         let bytes = elements.saturating_mul(stride);
         let limit = adapter.limits.max_storage_buffer_binding_size;
         if bytes > limit {
@@ -395,6 +416,7 @@ pub fn prepare(
             source: source_kind,
             buffer_elements: elements,
             extents: buffer_extents,
+            allocations,
             clamps_not_counted,
             globals,
             arg_origins,
