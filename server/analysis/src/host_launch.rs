@@ -609,7 +609,7 @@ fn is_float_type(base: &str) -> bool {
 }
 
 /// Integer type names a cast may name (C's and the fixed-width ones).
-fn is_int_type(base: &str) -> bool {
+pub(crate) fn is_int_type(base: &str) -> bool {
     let words: Vec<&str> = base.split_whitespace().collect();
     !words.is_empty()
         && words.iter().all(|w| {
@@ -1158,7 +1158,9 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                     .split_whitespace()
                     .all(|w| w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) =>
             {
-                Some(Type::named(&text.split_whitespace().collect::<Vec<_>>().join(" ")))
+                Some(Type::named(
+                    &text.split_whitespace().collect::<Vec<_>>().join(" "),
+                ))
             }
             ExprKind::Unary(UnOp::Deref, p) | ExprKind::Index(p, _) => {
                 let ty = declared(p.as_ident()?)?;
@@ -1665,7 +1667,10 @@ impl<'m, 'e> Evaluator<'m, 'e> {
     /// same size, else the first is an assumption).
     fn allocation(&self, arg: &'m Expr, at: Place<'m>, trace: &mut Trace, depth: u8) -> Eval<u64> {
         if depth > MAX_DEPTH {
-            return Err(format!("`{}` is passed on too deep to follow", self.written(arg)));
+            return Err(format!(
+                "`{}` is passed on too deep to follow",
+                self.written(arg)
+            ));
         }
         let mut e = arg;
         while let ExprKind::Cast { expr, .. } = &e.kind {
@@ -1679,7 +1684,10 @@ impl<'m, 'e> Evaluator<'m, 'e> {
         };
         let f = at.function;
         self.calls.read_function(&f.name);
-        let body = f.body.as_ref().ok_or_else(|| format!("{} has no body", f.name))?;
+        let body = f
+            .body
+            .as_ref()
+            .ok_or_else(|| format!("{} has no body", f.name))?;
         let mut last: Option<(&'m Expr, &'m Expr)> = None;
         let mut visit = |e: &'m Expr| {
             if e.span.start >= at.at {
@@ -1726,7 +1734,10 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                 .ok_or_else(|| format!("`{}` is not a size", self.written(size)));
         }
         let Some(index) = f.params.iter().position(|p| p.name == name) else {
-            return Err(format!("no cudaMalloc of `{name}` in {} before the launch", f.name));
+            return Err(format!(
+                "no cudaMalloc of `{name}` in {} before the launch",
+                f.name
+            ));
         };
         let calls = self.calls_of(&f.name);
         let Some(first) = calls.first() else {

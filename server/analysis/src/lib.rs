@@ -379,8 +379,12 @@ pub fn analyze_with_findings(
     // One finding per access and message: several kernels reaching one
     // device function's access keep one diagnostic with each one's calls.
     out.diagnostics.dedup_by(|later, kept| {
-        let same =
-            later.span == kept.span && later.code == kept.code && later.message == kept.message;
+        // A conflict a run-time argument decides is worded with each
+        // kernel's own argument: one note per access, the first kernel's.
+        let conditional = |d: &Diagnostic| d.message.contains(memory::RUNTIME_ARGUMENT_NOTE);
+        let same = later.span == kept.span
+            && later.code == kept.code
+            && (later.message == kept.message || (conditional(later) && conditional(kept)));
         if same {
             for r in later.related.drain(..) {
                 if !kept.related.contains(&r) {

@@ -215,7 +215,15 @@ int main() { run(NX, NY); return 0; }
     );
     std::fs::write(dir.path().join("k.cu"), program).expect("write");
     let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
-        .args(["bench", "k.cu", "--kernel", "row_dot", "--iterations", "2", "--json"])
+        .args([
+            "bench",
+            "k.cu",
+            "--kernel",
+            "row_dot",
+            "--iterations",
+            "2",
+            "--json",
+        ])
         .current_dir(dir.path())
         .output()
         .expect("run cudalens");

@@ -112,6 +112,10 @@ pub struct Interp<'a> {
     /// their spans are in that file's text, which this file's spans cannot
     /// point at, so they are kept apart (see [`AccessEvent::file`]).
     pub foreign_events: Vec<AccessEvent>,
+    /// Shared-memory accesses of this file whose index did not evaluate
+    /// (a run-time value decides it): `report::probe` tries values for the
+    /// kernel's unknown scalar parameters on them.
+    pub unknown_shared: Vec<Span>,
     /// Result of the innermost inlined device function.
     ret: Option<Val>,
     /// A shared array analysed as if padded by one element in its last dimension.
@@ -151,6 +155,7 @@ impl<'a> Interp<'a> {
             call_files: Vec::new(),
             events: Vec::new(),
             foreign_events: Vec::new(),
+            unknown_shared: Vec::new(),
             ret: None,
             pad: None,
             weight: 1.0,
@@ -1226,7 +1231,14 @@ impl<'a> Interp<'a> {
                     return None;
                 };
                 let i = self.eval(idx, mask);
-                let Val::Int(i) = i else { return None };
+                let Val::Int(i) = i else {
+                    if p.space == MemorySpace::Shared
+                        && self.call_files.last().is_none_or(Option::is_none)
+                    {
+                        self.unknown_shared.push(e.span);
+                    }
+                    return None;
+                };
                 let elem = self.size_of(&p.pointee)?;
                 let stride = p.dims.iter().skip(1).product::<u64>().max(1) * elem;
                 let offset = p.offset.add(&i.scale(stride as i64)?)?;

@@ -10,12 +10,15 @@ pub mod cost;
 pub mod eval;
 pub mod extent;
 pub mod lanes;
+mod probe;
 mod pure_map;
 mod render;
 mod report;
 pub mod verdict;
 
 use serde::Serialize;
+
+pub use probe::RUNTIME_ARGUMENT_NOTE;
 
 use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::{Expr, ExprKind};

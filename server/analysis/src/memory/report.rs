@@ -108,13 +108,13 @@ type Key = (Span, AccessKind);
 /// Per-access statistics of one file's accesses, and which record loads
 /// are read whole (see [`records_read_whole`]).
 #[derive(Default)]
-struct Tally {
+pub(super) struct Tally {
     stats: BTreeMap<Key, Stats>,
     records_whole: BTreeMap<Key, bool>,
 }
 
 impl Tally {
-    fn add(
+    pub(super) fn add(
         &mut self,
         events: &[AccessEvent],
         syms: &Symbols,
@@ -160,11 +160,19 @@ pub fn analyze(
         Some(_) => format!("kernel `{}`'s launch sets it at run time", kernel.name),
         None => format!("no launch of kernel `{}` resolves it", kernel.name),
     };
+    // Shared accesses whose index a run-time value decides, and the first
+    // configuration that met them (see `probe`).
+    let mut unknown_shared: HashSet<Span> = HashSet::new();
+    let mut probed_ctx: Option<&KernelContext> = None;
     for ctx in contexts {
         let tenv = ctx.env(&file_env);
         let env = kernel.const_env(&tenv);
         let mut interp = Interp::new(model, env, ctx);
         interp.run(kernel);
+        if !interp.unknown_shared.is_empty() && !interp.exhausted() {
+            unknown_shared.extend(interp.unknown_shared.drain(..));
+            probed_ctx.get_or_insert(ctx);
+        }
         let events = std::mem::take(&mut interp.events);
         let runtime = |name: &str| {
             // A runtime byte count in elements (`Interp::bytes_to_elements`).
@@ -220,7 +228,16 @@ pub fn analyze(
         td: &td,
     };
     let (reports, diags) = judge.findings(&here, None);
-    let diags = diags.into_iter().map(|(d, _)| d).collect();
+    let mut diags: Vec<Diagnostic> = diags.into_iter().map(|(d, _)| d).collect();
+    if let Some(ctx) = probed_ctx {
+        diags.extend(super::probe::conflicts_by_parameter(
+            model,
+            source,
+            kernel,
+            ctx,
+            &unknown_shared,
+        ));
+    }
     let mut found_elsewhere = Vec::new();
     for (file, tally) in &elsewhere {
         let (_, diags) = judge.findings(tally, Some(file));
@@ -236,18 +253,18 @@ pub fn analyze(
 }
 
 /// What judging an access needs besides its statistics.
-struct Judge<'a> {
-    model: &'a FileModel,
-    source: &'a str,
-    kernel: &'a Function,
-    contexts: &'a [KernelContext<'a>],
-    td: &'a ThreadDependence,
+pub(super) struct Judge<'a> {
+    pub(super) model: &'a FileModel,
+    pub(super) source: &'a str,
+    pub(super) kernel: &'a Function,
+    pub(super) contexts: &'a [KernelContext<'a>],
+    pub(super) td: &'a ThreadDependence,
 }
 
 impl Judge<'_> {
     /// The reports of a file's accesses and the diagnostics of the wasteful
     /// ones (`elsewhere`: the accesses are in that file, a header).
-    fn findings(
+    pub(super) fn findings(
         &self,
         tally: &Tally,
         elsewhere: Option<&Arc<Path>>,

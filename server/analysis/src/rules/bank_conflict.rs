@@ -40,11 +40,13 @@ transposes, five reductions, 64- and 128-bit accesses, broadcasts, strides.
 
 A loop that doubles or halves its variable up to a run-time bound (`for (size = 2;
 size < n; size <<= 1)`) is judged in its first iteration only, and the message says
-so. What the data decides (atomics on `s_hist[value]`) and what a run-time value
-decides (`pos = 2 * tid - (tid & (size - 1))` with `size` a parameter) stays
-unknown and silent: on the CUDA samples measured by ncu (H100) these are the three
-kernels with conflicts that cudalens does not report (`histogram256Kernel`, the two
-`scanExclusiveShared` kernels).",
+so. An index that a scalar argument the launch does not fix decides (`pos = 2 * tid -
+(tid & (size - 1))` with `size` a parameter) is tried with that argument at each power
+of two from 1 to 1024 (`memory/probe.rs`); when some of them conflict, a note (**info**)
+names the values that do and those that do not, never a single claim. On the CUDA
+samples measured by ncu (H100) this finds the two `scanExclusiveShared` kernels (ncu:
+50% of their wavefronts excessive); what the data decides (atomics on
+`s_hist[value]`, `histogram256Kernel`) stays unknown and silent.",
     example: r#"
 #define TILE 32
 
@@ -164,6 +166,36 @@ __global__ void sort_shared(unsigned* keys, unsigned n) {
 
 void launch(unsigned* keys, unsigned n) {
     sort_shared<<<n / 1024, 512>>>(keys, n);
+}
+"#,
+        );
+    }
+    #[test]
+    fn a_conflict_a_runtime_argument_decides_is_a_note_with_the_values() {
+        // The CUDA samples' scan (`pos = 2 * tid - (tid & (size - 1))`, ncu
+        // on the H100: 50% of the wavefronts excessive at the size the
+        // program passes) and a stride argument: conflicts for some values
+        // of an argument the launch does not fix, none for others. Each
+        // power of two is tried; the note names which conflict.
+        check_diagnostics(
+            r#"
+__device__ unsigned scan_step(unsigned v, unsigned* s, unsigned size) {
+    unsigned pos = 2 * threadIdx.x - (threadIdx.x & (size - 1));
+    s[pos] = v;
+  //^^^^^^ info[bank-conflict]: 2-way shared-memory bank conflict on store of s[pos]: bank 0 serves 2 different words (2 wavefronts per request, ideal 1) when `size` is 1–16 — `size` is a run-time argument here: of the powers of two from 1 to 1024 tried, these conflict (the figures are for size = 1) and 32–1024 do not
+    __syncthreads();
+    return s[pos];
+    //     ^^^^^^ info[bank-conflict]: 2-way shared-memory bank conflict on load of s[pos]: bank 0 serves 2 different words (2 wavefronts per request, ideal 1) when `size` is 1–16 — `size` is a run-time argument here: of the powers of two from 1 to 1024 tried, these conflict (the figures are for size = 1) and 32–1024 do not
+}
+
+__global__ void scan(unsigned* data, unsigned size) {
+    __shared__ unsigned s[512];
+    unsigned i = blockIdx.x * 256 + threadIdx.x;
+    data[i] = scan_step(data[i], s, size);
+}
+
+void launch(unsigned* data, unsigned size) {
+    scan<<<64, 256>>>(data, size);
 }
 "#,
         );

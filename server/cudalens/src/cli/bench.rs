@@ -727,7 +727,10 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
             .iter()
             .find(|b| b.param == name)?
             .bytes?;
-        let size = model.const_env().size_of(&p.ty.pointee()).filter(|&s| s > 0)?;
+        let size = model
+            .const_env()
+            .size_of(&p.ty.pointee())
+            .filter(|&s| s > 0)?;
         Some(bytes / size)
     };
     if args.json {
@@ -781,9 +784,9 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
             .map(|(n, e)| match (e, allocated(n)) {
                 (Some(e), Some(a)) if a > *e => format!("{n} {e} (the program allocates {a})"),
                 (Some(e), _) => format!("{n} {e}"),
-                (None, Some(a)) => format!(
-                    "{n} ? (not bounded by the analysis; the program allocates {a})"
-                ),
+                (None, Some(a)) => {
+                    format!("{n} ? (not bounded by the analysis; the program allocates {a})")
+                }
                 (None, None) => format!("{n} ? (not bounded by the analysis)"),
             })
             .collect();

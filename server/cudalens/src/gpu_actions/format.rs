@@ -134,13 +134,13 @@ pub fn launch_lines(l: &super::LaunchInfo, file: &str) -> Vec<String> {
                 .iter()
                 .find_map(|(a, n)| (a == name).then_some(*n));
             match (extent, allocated) {
-                (Some(n), Some(a)) if a > *n => format!(
-                    "{name} {a} (the program's allocation; the kernel can index {n})"
-                ),
+                (Some(n), Some(a)) if a > *n => {
+                    format!("{name} {a} (the program's allocation; the kernel can index {n})")
+                }
                 (Some(n), _) => format!("{name} {n} (what the kernel can index)"),
-                (None, Some(a)) => format!(
-                    "{name} {a} (the program's allocation; not bounded by the analysis)"
-                ),
+                (None, Some(a)) => {
+                    format!("{name} {a} (the program's allocation; not bounded by the analysis)")
+                }
                 (None, None) => {
                     format!("{name} {} (not bounded by the analysis)", l.buffer_elements)
                 }
