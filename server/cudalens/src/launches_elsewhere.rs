@@ -34,12 +34,12 @@ fn same_file(a: &Path, b: &Path) -> bool {
 pub fn from_open_documents(path: &Path, snapshots: &[Arc<Snapshot>]) -> Vec<Arc<LaunchSite>> {
     let mut out = Vec::new();
     for s in snapshots {
-        let Some(from) = s.path.as_deref().filter(|p| *p != path) else {
+        if s.path.as_deref().is_none_or(|p| p == path) {
             continue;
-        };
-        for (file, launch) in pipeline::launches_into_includes(&s.analyzed.model, &s.text, from) {
-            if same_file(&file, path) {
-                out.push(launch);
+        }
+        for (file, launch) in s.launches_into_includes() {
+            if same_file(file, path) {
+                out.push(launch.clone());
             }
         }
     }
@@ -162,14 +162,13 @@ fn kernel_names(text: &str) -> Vec<String> {
 /// published over `before`: those it launches kernels of, when its launches
 /// of them changed (none when they did not: an edit elsewhere costs nothing).
 pub fn changed(now: &Snapshot, before: Option<&Snapshot>) -> Vec<PathBuf> {
-    let into = |s: &Snapshot| {
-        (s.path.as_deref()).map(|p| pipeline::launches_into_includes(&s.analyzed.model, &s.text, p))
-    };
-    match into(now) {
-        Some(launches) if before.and_then(into).as_ref() != Some(&launches) => {
-            launches.into_iter().map(|(file, _)| file).collect()
-        }
-        _ => Vec::new(),
+    if now.path.is_none() {
+        return Vec::new();
+    }
+    let launches = now.launches_into_includes();
+    match before.filter(|b| b.path.is_some()) {
+        Some(b) if b.launches_into_includes() == launches => Vec::new(),
+        _ => launches.iter().map(|(file, _)| file.clone()).collect(),
     }
 }
 

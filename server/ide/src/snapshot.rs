@@ -3,10 +3,11 @@
 //! behind `Arc`s); every feature of this crate is a function of one.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use cudalens_analysis::FileAnalysis;
 use cudalens_plugin_host::PluginAnalysis;
+use cudalens_syntax::model::LaunchSite;
 use cudalens_syntax::{LineIndex, Span};
 
 use crate::pipeline::Analyzed;
@@ -37,7 +38,14 @@ pub struct Snapshot {
     /// The document is idle and its model is only an outline (no function
     /// bodies): the server wakes it for a full one before answering requests.
     pub hibernated: bool,
+    /// [`Self::launches_into_includes`], computed on first use: the server
+    /// asks for it after each publish and for every open document that
+    /// another one's kernels may be launched from.
+    pub(crate) launches_out: Arc<OnceLock<LaunchesOut>>,
 }
+
+/// Launches of kernels defined in other files, with the file of each.
+pub type LaunchesOut = Vec<(PathBuf, Arc<LaunchSite>)>;
 
 impl Snapshot {
     /// A snapshot of `text` analysed under `settings`, without plugin results.
@@ -60,7 +68,19 @@ impl Snapshot {
             plugin_results: Vec::new(),
             settings,
             hibernated: false,
+            launches_out: Arc::default(),
         }
+    }
+
+    /// The launches this document makes of kernels that files it includes
+    /// define (`pipeline::launches_into_includes`), once per snapshot.
+    pub fn launches_into_includes(&self) -> &[(PathBuf, Arc<LaunchSite>)] {
+        self.launches_out.get_or_init(|| match &self.path {
+            Some(path) => {
+                crate::pipeline::launches_into_includes(&self.analyzed.model, &self.text, path)
+            }
+            None => Vec::new(),
+        })
     }
 
     /// A C/C++ header (by its name) that defines no device code and launches
@@ -113,6 +133,8 @@ impl Snapshot {
         Snapshot {
             analyzed: Arc::new(Analyzed::new(self.analyzed.outline(), analysis)),
             hibernated: true,
+            // Another model: its launches are read again.
+            launches_out: Arc::default(),
             ..self.clone()
         }
     }
