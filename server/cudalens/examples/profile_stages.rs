@@ -1,4 +1,4 @@
-//! `cargo run --release --example profile_stages -- FILE [OPENS]`: time of
+//! `cargo run --release --example profile_stages -- FILE [OPENS] [-IDIR...]`: time of
 //! each stage (parse, model, analyse) of opening one file, then of a few
 //! one-character edits, to find where latency goes. `open_once` is not
 //! inlined, so `valgrind --tool=callgrind --toggle-collect='*open_once*'`
@@ -21,9 +21,16 @@ fn main() {
     let opens: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
     let text = std::fs::read_to_string(&path).unwrap_or_default();
     let config = AnalysisConfig::default();
+    // `-IDIR` arguments after OPENS: the include paths a build gives.
+    let flags = cudalens_syntax::preprocess::include::CompileFlags {
+        include_dirs: args
+            .filter_map(|a| a.strip_prefix("-I").map(std::path::PathBuf::from))
+            .collect(),
+        ..Default::default()
+    };
     let opts = BuildOptions {
         path: Some(std::path::Path::new(&path)),
-        flags: Default::default(),
+        flags,
         provider: &FsProvider,
         max_include_depth: 16,
         deadline: None,
