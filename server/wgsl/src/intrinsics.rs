@@ -336,6 +336,9 @@ impl FnLower<'_, '_> {
                 return Some(v);
             }
             let ty = v.ty.clone();
+            if ty.scalar() == Some(Scalar::F64) && is_32_bit_only(f) {
+                return Some(self.f64_refused(name, span));
+            }
             let v = self.runtime_f64(v, out);
             return Some(Val::atom(format!("{f}({})", v.text), ty));
         }
@@ -461,6 +464,9 @@ impl FnLower<'_, '_> {
                     n if n.contains("pow") => "pow",
                     _ => "atan2",
                 };
+                if t.scalar() == Some(Scalar::F64) && is_32_bit_only(f) {
+                    return Some(self.f64_refused(name, span));
+                }
                 let a = self.runtime_f64(a, out);
                 Val::atom(format!("{f}({}, {})", a.text, b.text), t)
             }
@@ -523,6 +529,9 @@ impl FnLower<'_, '_> {
                 }
                 let v = self.expr(&args[0], out);
                 let v = self.float_operand(v, span);
+                if v.ty.scalar() == Some(Scalar::F64) {
+                    return Some(self.f64_refused(name, span));
+                }
                 if name.starts_with("log") {
                     Val::new(format!("log({}) * 0.4342944819f", v.text), v.ty, Prec::Mul)
                 } else {
@@ -1003,6 +1012,27 @@ impl FnLower<'_, '_> {
             "`printf` left out: WGSL has no console output (the kernel's memory effects are unchanged)",
         );
         Val::void()
+    }
+
+    /// `exp(x)` of a `double`: naga accepts it, but SPIR-V's GLSL.std.450
+    /// defines these functions for 16- and 32-bit floats only, and NVIDIA's
+    /// Vulkan driver crashed compiling one (H100, driver 580.159.04): refused
+    /// rather than emitted.
+    fn f64_refused(&mut self, name: &str, span: Span) -> Val {
+        self.error(
+            span,
+            format!(
+                "`{name}` of a `double`: naga accepts WGSL's `{}` on f64, but Vulkan's SPIR-V (GLSL.std.450) defines it for 16- and 32-bit floats only (a kernel using such calls crashed NVIDIA's Vulkan driver); use `{}f` where float precision is enough",
+                float_unary(name)
+                    .or(match name {
+                        n if n.contains("pow") => Some("pow"),
+                        n if n.contains("atan2") => Some("atan2"),
+                        _ => None,
+                    })
+                    .unwrap_or(name),
+                name.trim_end_matches('f').trim_start_matches("__")
+            ),
+        )
     }
 
     fn float_operand(&mut self, v: Val, span: Span) -> Val {
@@ -1649,4 +1679,28 @@ pub(crate) fn block_thread_count(span: Span) -> Expr {
         from_macro: false,
     };
     mul(mul(builtin(Axis::X), builtin(Axis::Y)), builtin(Axis::Z))
+}
+
+/// WGSL builtins that SPIR-V's GLSL.std.450 defines for 16- and 32-bit
+/// floats only (its Exp, Log, Pow, the trigonometric and hyperbolic
+/// functions): `sqrt`, `floor`, `abs`, `fma` and the like take `f64`.
+fn is_32_bit_only(wgsl: &str) -> bool {
+    matches!(
+        wgsl,
+        "exp"
+            | "exp2"
+            | "log"
+            | "log2"
+            | "pow"
+            | "sin"
+            | "cos"
+            | "tan"
+            | "asin"
+            | "acos"
+            | "atan"
+            | "atan2"
+            | "sinh"
+            | "cosh"
+            | "tanh"
+    )
 }

@@ -21,7 +21,7 @@ use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
 use crate::stmt::storage_type;
 use crate::types::{Konst, Scalar, Ty};
-use crate::validate::{Needs, validate_wgsl};
+use crate::validate::{Needs, Rejection, validate_wgsl};
 use crate::{SourceTexts, TranspileOptions, TranspileOutput};
 
 /// Where the block size came from, for the header comment.
@@ -443,12 +443,19 @@ pub fn compile_kernel_recording(
     print_block(&mut text, &stmts, 1);
     text.push_str("}\n");
 
-    if let Err(msg) = validate_wgsl(&text, &m.needs) {
-        m.diags.push(TranspileDiagnostic::error(
-            f.name_span,
-            format!("internal compiler error: the generated WGSL for `{kernel}` does not validate (please report this):\n{msg}"),
-        ));
-        return Err(m.diags);
+    match validate_wgsl(&text, &m.needs) {
+        Ok(()) => {}
+        Err(Rejection::Invalid(msg)) => {
+            m.diags.push(TranspileDiagnostic::error(
+                f.name_span,
+                format!("internal compiler error: the generated WGSL for `{kernel}` does not validate (please report this):\n{msg}"),
+            ));
+            return Err(m.diags);
+        }
+        Err(Rejection::NotPortable(msg)) => {
+            m.diags.push(TranspileDiagnostic::error(f.name_span, msg));
+            return Err(m.diags);
+        }
     }
 
     let mut sidecar_bindings = bindings;

@@ -62,18 +62,97 @@ impl Needs {
     }
 }
 
-/// Parses and validates `wgsl`; the error is naga's message, rendered
-/// against the generated source.
-pub fn validate_wgsl(wgsl: &str, needs: &Needs) -> Result<(), String> {
-    let module = naga::front::wgsl::parse_str(wgsl).map_err(|e| e.emit_to_string(wgsl))?;
+/// Why generated WGSL does not leave the crate.
+#[derive(Debug)]
+pub enum Rejection {
+    /// naga rejects it: a transpiler bug (naga's message, rendered against
+    /// the generated source).
+    Invalid(String),
+    /// naga accepts it but a Vulkan driver need not run it (see
+    /// [`math_outside_vulkan`]).
+    NotPortable(String),
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::Invalid(m) | Rejection::NotPortable(m) => f.write_str(m),
+        }
+    }
+}
+
+/// Parses and validates `wgsl`, then checks what naga allows and Vulkan
+/// does not.
+pub fn validate_wgsl(wgsl: &str, needs: &Needs) -> Result<(), Rejection> {
+    let module = naga::front::wgsl::parse_str(wgsl)
+        .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
     let mut validator = Validator::new(ValidationFlags::all(), needs.capabilities());
     if needs.subgroups {
         validator
             .subgroup_stages(ShaderStages::COMPUTE)
             .subgroup_operations(SubgroupOperationSet::all());
     }
-    validator
+    let info = validator
         .validate(&module)
-        .map_err(|e| e.emit_to_string(wgsl))?;
+        .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
+    if let Some((function, fun)) = math_outside_vulkan(&module, &info) {
+        let fun = format!("{fun:?}").to_lowercase();
+        return Err(Rejection::NotPortable(format!(
+            "`{fun}` of a 64-bit float in `{function}`: naga accepts it, but Vulkan's SPIR-V (GLSL.std.450) defines it for 16- and 32-bit floats only (a kernel using such calls crashed NVIDIA's Vulkan driver); compute it in `float` where its precision is enough"
+        )));
+    }
     Ok(())
+}
+
+/// The first math function of a 64-bit float argument that SPIR-V's
+/// GLSL.std.450 defines for 16- and 32-bit floats only (exponentials,
+/// logarithms, powers, trigonometric and hyperbolic functions), with the
+/// WGSL function it is in. The transpiler refuses those it writes itself at
+/// the CUDA call; this catches any other way they are reached.
+fn math_outside_vulkan(
+    module: &naga::Module,
+    info: &naga::valid::ModuleInfo,
+) -> Option<(String, naga::MathFunction)> {
+    use naga::MathFunction as M;
+    let functions = module.functions.iter().map(|(h, f)| (f, &info[h])).chain(
+        (module.entry_points.iter().enumerate())
+            .map(|(i, e)| (&e.function, info.get_entry_point(i))),
+    );
+    for (function, finfo) in functions {
+        for (_, expr) in function.expressions.iter() {
+            let naga::Expression::Math { fun, arg, .. } = expr else {
+                continue;
+            };
+            let restricted = matches!(
+                fun,
+                M::Exp
+                    | M::Exp2
+                    | M::Log
+                    | M::Log2
+                    | M::Pow
+                    | M::Sin
+                    | M::Cos
+                    | M::Tan
+                    | M::Asin
+                    | M::Acos
+                    | M::Atan
+                    | M::Atan2
+                    | M::Sinh
+                    | M::Cosh
+                    | M::Tanh
+                    | M::Asinh
+                    | M::Acosh
+                    | M::Atanh
+            );
+            let f64_arg = finfo[*arg]
+                .ty
+                .inner_with(&module.types)
+                .scalar()
+                .is_some_and(|s| s.kind == naga::ScalarKind::Float && s.width == 8);
+            if restricted && f64_arg {
+                return Some((function.name.clone().unwrap_or_default(), *fun));
+            }
+        }
+    }
+    None
 }
