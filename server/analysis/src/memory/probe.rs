@@ -7,20 +7,15 @@
 //! to each power of two from 1 to 1024, one argument at a time, and an
 //! access that conflicts for some of them is reported as a note naming
 //! the values that conflict and those that do not: a conditional finding,
-//! never a claim about the one value the program passes.
+//! never a claim about the one value the program passes. (The runs and
+//! their judgement are `report::conflicts_by_parameter`'s.)
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 
-use cudalens_syntax::FileModel;
 use cudalens_syntax::model::Function;
 
-use super::MemorySpace;
-use super::eval::Interp;
-use super::report::{Judge, Tally};
 use crate::context::KernelContext;
-use crate::diagnostic::{Diagnostic, Severity, Span};
-use crate::divergence::ThreadDependence;
-use crate::rules::bank_conflict::CODE as BANK_CONFLICT;
+use crate::diagnostic::{Diagnostic, Severity};
 
 /// Every note made here says this (diagnostics of several kernels on one
 /// access are merged by it).
@@ -31,114 +26,75 @@ const VALUES: [i128; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /// Scalar arguments tried, at most (each costs `VALUES.len()` runs).
 const MAX_PARAMETERS: usize = 2;
 
-/// Notes for the accesses of `unknown` (shared accesses whose index did
-/// not evaluate under `ctx`) that conflict for some values of one unknown
-/// integer argument.
-pub(super) fn conflicts_by_parameter(
-    model: &FileModel,
-    source: &str,
-    kernel: &Function,
+/// The scalar arguments worth trying: integers the launch leaves unknown
+/// (not template parameters), at most [`MAX_PARAMETERS`].
+pub(super) fn candidates<'k>(
+    kernel: &'k Function,
     ctx: &KernelContext,
-    unknown: &HashSet<Span>,
-) -> Vec<Diagnostic> {
-    let file_env = model.const_env();
-    let td = ThreadDependence::of(kernel);
+) -> impl Iterator<Item = &'k str> {
     let template_names: HashSet<&str> = kernel
         .template_params
         .iter()
         .map(|t| t.name.as_str())
         .collect();
-    let candidates = kernel
+    let unknown = |name: &str| !ctx.param_values.contains_key(name);
+    kernel
         .params
         .iter()
-        .filter(|p| {
+        .filter(move |p| {
             p.ty.pointer == 0
                 && crate::host_launch::is_int_type(&p.ty.base)
-                && !ctx.param_values.contains_key(&p.name)
+                && unknown(&p.name)
                 && !template_names.contains(p.name.as_str())
         })
-        .take(MAX_PARAMETERS);
-    let mut out = Vec::new();
-    for param in candidates {
-        // Per access: the finding at each value that conflicts, and the
-        // values that were evaluated without one.
-        let mut flagged: BTreeMap<Span, Vec<(i128, Diagnostic)>> = BTreeMap::new();
-        let mut evaluated: BTreeMap<Span, Vec<i128>> = BTreeMap::new();
-        for value in VALUES {
-            let mut probe = ctx.clone();
-            probe.param_values.insert(param.name.clone(), value);
-            let tenv = probe.env(&file_env);
-            let env = kernel.const_env(&tenv);
-            let mut interp = Interp::new(model, env, &probe);
-            interp.run(kernel);
-            if interp.exhausted() {
-                return out;
-            }
-            let events: Vec<_> = std::mem::take(&mut interp.events)
-                .into_iter()
-                .filter(|e| e.space == MemorySpace::Shared && unknown.contains(&e.span))
-                .collect();
-            let mut tally = Tally::default();
-            let reason = |c: &KernelContext| c.unresolved_block_reason(source);
-            let runtime = |name: &str| kernel.params.iter().any(|p| p.name == name);
-            tally.add(&events, &interp.syms, &probe, &reason, &runtime, &|_| false);
-            let contexts = [probe.clone()];
-            let judge = Judge {
-                model,
-                source,
-                kernel,
-                contexts: &contexts,
-                td: &td,
-            };
-            let (reports, diags) = judge.findings(&tally, None);
-            for r in &reports {
-                evaluated.entry(r.span).or_default().push(value);
-            }
-            for (d, _) in diags {
-                if d.code == BANK_CONFLICT {
-                    flagged.entry(d.span).or_default().push((value, d));
-                }
-            }
+        .map(|p| p.name.as_str())
+        .take(MAX_PARAMETERS)
+        .collect::<Vec<_>>()
+        .into_iter()
+}
+
+/// `ctx` with `param` set to each of [`VALUES`], in order.
+pub(super) fn configurations<'m>(
+    ctx: &KernelContext<'m>,
+    param: &str,
+) -> impl Iterator<Item = (i128, KernelContext<'m>)> {
+    let ctx = ctx.clone();
+    let param = param.to_string();
+    VALUES.into_iter().map(move |value| {
+        let mut probe = ctx.clone();
+        probe.param_values.insert(param.clone(), value);
+        (value, probe)
+    })
+}
+
+/// The finding made at `first`, the first of the `conflicting` values of
+/// `param`, reworded as the note for all of them (`clean`: the values
+/// evaluated without a conflict).
+pub(super) fn conditional_note(
+    mut d: Diagnostic,
+    param: &str,
+    first: i128,
+    conflicting: &[i128],
+    clean: &[i128],
+) -> Diagnostic {
+    let message = d
+        .message
+        .split(" — ")
+        .next()
+        .unwrap_or(&d.message)
+        .to_string();
+    d.message = format!(
+        "{message} when `{param}` is {} — `{param}` {RUNTIME_ARGUMENT_NOTE}: of the powers of two from 1 to 1024 tried, these conflict (the figures are for {param} = {first}){}",
+        list(conflicting),
+        if clean.is_empty() {
+            String::new()
+        } else {
+            format!(" and {} do not", list(clean))
         }
-        for (span, hits) in flagged {
-            let values: Vec<i128> = hits.iter().map(|(v, _)| *v).collect();
-            let clean: Vec<i128> = evaluated
-                .get(&span)
-                .into_iter()
-                .flatten()
-                .copied()
-                .filter(|v| !values.contains(v))
-                .collect();
-            // The finding at the first conflicting value, reworded.
-            let Some((first, mut d)) = hits.into_iter().next() else {
-                continue;
-            };
-            let name = &param.name;
-            let message = d
-                .message
-                .split(" — ")
-                .next()
-                .unwrap_or(&d.message)
-                .to_string();
-            d.message = format!(
-                "{message} when `{name}` is {} — `{name}` {RUNTIME_ARGUMENT_NOTE}: of the powers of two from 1 to 1024 tried, these conflict (the figures are for {name} = {first}){}",
-                list(&values),
-                if clean.is_empty() {
-                    String::new()
-                } else {
-                    format!(" and {} do not", list(&clean))
-                }
-            );
-            d.severity = Severity::Info;
-            d.fixes.clear();
-            out.push(d);
-        }
-        if !out.is_empty() {
-            // One argument explains them; a second would repeat them.
-            break;
-        }
-    }
-    out
+    );
+    d.severity = Severity::Info;
+    d.fixes.clear();
+    d
 }
 
 /// `1, 2, 4 and 8`; runs of consecutive powers of two as `4–64`.

@@ -30,6 +30,7 @@ use super::cost::{
 };
 use super::eval::{AccessEvent, Interp};
 use super::lanes::Symbols;
+use super::probe;
 use super::render::render_expr;
 use super::verdict::{global_severity, shared_severity, waste};
 use super::{AccessKind, AccessReport, MemorySpace};
@@ -108,13 +109,13 @@ type Key = (Span, AccessKind);
 /// Per-access statistics of one file's accesses, and which record loads
 /// are read whole (see [`records_read_whole`]).
 #[derive(Default)]
-pub(super) struct Tally {
+struct Tally {
     stats: BTreeMap<Key, Stats>,
     records_whole: BTreeMap<Key, bool>,
 }
 
 impl Tally {
-    pub(super) fn add(
+    fn add(
         &mut self,
         events: &[AccessEvent],
         syms: &Symbols,
@@ -230,7 +231,7 @@ pub fn analyze(
     let (reports, diags) = judge.findings(&here, None);
     let mut diags: Vec<Diagnostic> = diags.into_iter().map(|(d, _)| d).collect();
     if let Some(ctx) = probed_ctx {
-        diags.extend(super::probe::conflicts_by_parameter(
+        diags.extend(conflicts_by_parameter(
             model,
             source,
             kernel,
@@ -252,19 +253,89 @@ pub fn analyze(
     (reports, diags, found_elsewhere)
 }
 
+/// Notes for the shared accesses of `unknown` (whose index did not
+/// evaluate under `ctx`) that conflict for some values of one unknown
+/// integer argument (see `probe.rs`).
+fn conflicts_by_parameter(
+    model: &FileModel,
+    source: &str,
+    kernel: &Function,
+    ctx: &KernelContext,
+    unknown: &HashSet<Span>,
+) -> Vec<Diagnostic> {
+    let file_env = model.const_env();
+    let td = ThreadDependence::of(kernel);
+    let mut out = Vec::new();
+    for param in probe::candidates(kernel, ctx) {
+        // Per access: the finding at each value that conflicts, and the
+        // values it was evaluated at.
+        let mut flagged: BTreeMap<Span, Vec<(i128, Diagnostic)>> = BTreeMap::new();
+        let mut evaluated: BTreeMap<Span, Vec<i128>> = BTreeMap::new();
+        for (value, probe) in probe::configurations(ctx, param) {
+            let tenv = probe.env(&file_env);
+            let env = kernel.const_env(&tenv);
+            let mut interp = Interp::new(model, env, &probe);
+            interp.run(kernel);
+            if interp.exhausted() {
+                return out;
+            }
+            let events: Vec<_> = std::mem::take(&mut interp.events)
+                .into_iter()
+                .filter(|e| e.space == MemorySpace::Shared && unknown.contains(&e.span))
+                .collect();
+            let mut tally = Tally::default();
+            let reason = |c: &KernelContext| c.unresolved_block_reason(source);
+            let runtime = |name: &str| kernel.params.iter().any(|p| p.name == name);
+            tally.add(&events, &interp.syms, &probe, &reason, &runtime, &|_| false);
+            let contexts = [probe];
+            let judge = Judge {
+                model,
+                source,
+                kernel,
+                contexts: &contexts,
+                td: &td,
+            };
+            let (reports, diags) = judge.findings(&tally, None);
+            for r in &reports {
+                evaluated.entry(r.span).or_default().push(value);
+            }
+            for (d, _) in diags {
+                if d.code == BANK_CONFLICT {
+                    flagged.entry(d.span).or_default().push((value, d));
+                }
+            }
+        }
+        for (span, hits) in flagged {
+            let values: Vec<i128> = hits.iter().map(|(v, _)| *v).collect();
+            let clean: Vec<i128> = (evaluated.get(&span).into_iter().flatten())
+                .copied()
+                .filter(|v| !values.contains(v))
+                .collect();
+            if let Some((first, d)) = hits.into_iter().next() {
+                out.push(probe::conditional_note(d, param, first, &values, &clean));
+            }
+        }
+        if !out.is_empty() {
+            // One argument explains them; a second would repeat them.
+            break;
+        }
+    }
+    out
+}
+
 /// What judging an access needs besides its statistics.
-pub(super) struct Judge<'a> {
-    pub(super) model: &'a FileModel,
-    pub(super) source: &'a str,
-    pub(super) kernel: &'a Function,
-    pub(super) contexts: &'a [KernelContext<'a>],
-    pub(super) td: &'a ThreadDependence,
+struct Judge<'a> {
+    model: &'a FileModel,
+    source: &'a str,
+    kernel: &'a Function,
+    contexts: &'a [KernelContext<'a>],
+    td: &'a ThreadDependence,
 }
 
 impl Judge<'_> {
     /// The reports of a file's accesses and the diagnostics of the wasteful
     /// ones (`elsewhere`: the accesses are in that file, a header).
-    pub(super) fn findings(
+    fn findings(
         &self,
         tally: &Tally,
         elsewhere: Option<&Arc<Path>>,
