@@ -172,6 +172,12 @@ impl<'a> Interp<'a> {
         self.steps > STEP_BUDGET || self.work > WORK_BUDGET
     }
 
+    /// The work this run took, as a share of one run's budget (1.0: all
+    /// of it).
+    pub fn work_share(&self) -> f64 {
+        self.work as f64 / WORK_BUDGET as f64
+    }
+
     /// Counts one step; whether the budget is spent.
     fn spend(&mut self) -> bool {
         self.steps += 1;

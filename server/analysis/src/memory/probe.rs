@@ -25,6 +25,8 @@ pub const RUNTIME_ARGUMENT_NOTE: &str = "is a run-time argument here";
 const VALUES: [i128; 11] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024];
 /// Scalar arguments tried, at most (each costs `VALUES.len()` runs).
 const MAX_PARAMETERS: usize = 2;
+/// The work all the runs may take together, in runs' budgets.
+pub(super) const WORK_SHARE: f64 = 2.0;
 
 /// The scalar arguments worth trying: integers the launch leaves unknown
 /// (not template parameters), at most [`MAX_PARAMETERS`].

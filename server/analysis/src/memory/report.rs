@@ -266,6 +266,9 @@ fn conflicts_by_parameter(
     let file_env = model.const_env();
     let td = ThreadDependence::of(kernel);
     let mut out = Vec::new();
+    // All the runs together get two runs' budget: an edit of a costly
+    // kernel must not pay 22 of them.
+    let mut spent = 0.0;
     for param in probe::candidates(kernel, ctx) {
         // Per access: the finding at each value that conflicts, and the
         // values it was evaluated at.
@@ -276,7 +279,9 @@ fn conflicts_by_parameter(
             let env = kernel.const_env(&tenv);
             let mut interp = Interp::new(model, env, &probe);
             interp.run(kernel);
-            if interp.exhausted() {
+            spent += interp.work_share();
+            if interp.exhausted() || spent > probe::WORK_SHARE {
+                // This argument's values are not all tried: none is told.
                 return out;
             }
             let events: Vec<_> = std::mem::take(&mut interp.events)

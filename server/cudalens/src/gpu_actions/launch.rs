@@ -374,6 +374,7 @@ pub fn prepare(
             .param_index
             .and_then(|i| extents.get(&i).copied().flatten());
         let mut elements = extent.map_or(elements, |bytes| bytes.div_ceil(stride).max(1));
+        let mut sized_by = "";
         buffer_extents.push((binding.name.clone(), extent.map(|b| b.div_ceil(stride))));
         // The program's allocation, where larger: what it runs on (and what
         // a kernel the analysis cannot bound may index).
@@ -382,13 +383,14 @@ pub fn prepare(
             allocations.push((binding.name.clone(), program));
             if extent.is_none() || program > elements {
                 elements = program;
+                sized_by = " (the program's allocation at its launch)";
             }
         }
         let bytes = elements.saturating_mul(stride);
         let limit = adapter.limits.max_storage_buffer_binding_size;
         if bytes > limit {
             return Err(PrepareError::Other(format!(
-                "buffer `{}` would need {bytes} bytes, over the adapter's limit of {limit}; use a smaller --size",
+                "buffer `{}` would need {bytes} bytes{sized_by}, over the adapter's limit of {limit}; give a smaller problem (--size, or --grid/--block with --arg)",
                 binding.name
             )));
         }
