@@ -930,7 +930,19 @@ impl<'o> Builder<'o> {
             map: None,
             skipped: &parsed.excluded,
         };
-        self.items(&hcx, tree.root_node(), None);
+        let root = tree.root_node();
+        if root.is_error() {
+            // As in the main file (see `top_level_items`): runs of fragments
+            // are preprocessed and parsed again. Walking the ERROR root's
+            // children alone loses every function whose body the grammar
+            // split (a statement written as a lone macro, `OP_MACRO`
+            // without `;`, in three functions of one header).
+            let mut c = root.walk();
+            let children: Vec<Node> = root.children(&mut c).collect();
+            self.top_level_items(&hcx, &children, true);
+            return;
+        }
+        self.items(&hcx, root, None);
     }
 
     /// Reads a header's directives alone: conditionals, macros, includes.
