@@ -183,6 +183,13 @@ impl FnLower<'_, '_> {
         {
             return self.call_device(f, &[], args, span, out);
         }
+        // `MIN(a, b)` with explicit specializations `MIN<float>`,
+        // `MIN<double>` of a template: the one for the deduced arguments.
+        if template_args.is_empty()
+            && let Some(f) = self.deduced_specialization(name, args)
+        {
+            return self.call_device(f, &[], args, span, out);
+        }
         if let Some(f) = self.overload_of(name, args) {
             return self.call_device(f, template_args, args, span, out);
         }
