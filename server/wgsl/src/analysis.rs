@@ -66,9 +66,38 @@ impl<'m> Analysis<'m> {
                 }
             }
         });
+        // Pointers declared without a value and bound by an assignment
+        // (`float *p; ... p = a + i;`; the lowering keeps one array per
+        // pointer). Twice, for a pointer assigned from another.
+        let mut unbound: HashSet<String> = HashSet::new();
+        body.walk(&mut |s| {
+            if let StmtKind::Decl(decls) = &s.kind {
+                for d in decls {
+                    if d.ty.pointer > 0 && d.dims.is_empty() && !aliases.contains_key(&d.name) {
+                        unbound.insert(d.name.clone());
+                    }
+                }
+            }
+        });
+        for _ in 0..2 {
+            body.walk_exprs(&mut |e| {
+                if let ExprKind::Assign(None, target, value) = &e.kind
+                    && let Some(n) = target.as_ident()
+                    && unbound.contains(n)
+                    && !aliases.contains_key(n)
+                    && let Some(r) = root_of(value, &aliases)
+                    && r != n
+                {
+                    aliases.insert(n.to_string(), r);
+                }
+            });
+        }
         let mut effects = Effects::default();
         let mut calls: Vec<(Span, String, Vec<Option<String>>)> = Vec::new();
         body.walk_exprs(&mut |e| match &e.kind {
+            // Moving a local pointer (`p = a + k`, `p++`) writes no memory.
+            ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. }
+                if target.as_ident().is_some_and(|n| aliases.contains_key(n)) => {}
             ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. } => {
                 if let Some(r) = root_of(target, &aliases) {
                     effects.written.insert(r);
