@@ -439,3 +439,26 @@ __global__ void k(const float *m, float *o, int n) {
     assert!(out.wgsl.contains("m[4 * (r) + 1]"), "{}", out.wgsl);
     assert!(out.wgsl.contains("q.b"), "{}", out.wgsl);
 }
+
+/// `int* const __restrict x`: the grammar reads `__restrict` after `const`
+/// as the parameter's name and leaves `x` in an error node; the front end
+/// takes the name from there (the parameters keep their order and names).
+#[test]
+fn const_restrict_pointer_parameters_keep_their_names() {
+    let source = r#"
+__global__ void copy_if(const int* const __restrict src, int* const __restrict dst, const int* __restrict flags, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n && flags[i]) dst[i] = src[i];
+}
+"#;
+    let out =
+        common::compile_as("restrict.cu", source, "copy_if").unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<_> = out
+        .sidecar
+        .bindings
+        .iter()
+        .map(|b| b.name.as_str())
+        .collect();
+    assert_eq!(names, ["src", "dst", "flags", "params"], "{}", out.wgsl);
+    assert!(out.wgsl.contains("dst[i] = src[i];"), "{}", out.wgsl);
+}
