@@ -595,6 +595,24 @@ impl FnLower<'_, '_> {
                 let b = self.convert(vals[1].clone(), &t, span);
                 self.binary(BinOp::Mul, a, b, span)
             }
+            // stdint.h's constant macros: `UINT32_C(255)` is `255U`.
+            "INT32_C" | "UINT32_C" | "INT64_C" | "UINT64_C" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let c_type = match name {
+                    "INT32_C" => "int",
+                    "UINT32_C" => "unsigned int",
+                    "INT64_C" => "long",
+                    _ => "unsigned long",
+                };
+                let to = self.map_type(&CType::named(c_type), span);
+                if to == Ty::Error {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                self.convert(v, &to, span)
+            }
             "__float_as_int" | "__float_as_uint" | "__int_as_float" | "__uint_as_float" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());

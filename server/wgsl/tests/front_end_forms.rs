@@ -462,3 +462,39 @@ __global__ void copy_if(const int* const __restrict src, int* const __restrict d
     assert_eq!(names, ["src", "dst", "flags", "params"], "{}", out.wgsl);
     assert!(out.wgsl.contains("dst[i] = src[i];"), "{}", out.wgsl);
 }
+
+/// stdint.h's constant macros (`UINT32_C(255)` is `255U`, so the shift is
+/// unsigned) and glibc's `ulong` (`unsigned long`, 64 bits).
+#[test]
+fn stdint_constant_macros_and_ulong() {
+    let source = r#"
+__global__ void k(unsigned int *u, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) u[i] = (UINT32_C(255) << 23) + INT32_C(-1) + (unsigned int)i;
+}
+"#;
+    let out = common::compile_as("c.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("2139095039u"), "{}", out.wgsl);
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        ..Default::default()
+    };
+    let wide = "__global__ void w(ulong *o) { o[0] = (ulong)threadIdx.x * UINT64_C(4294967296); }";
+    let w = common::compile(wide, "w", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(w.wgsl.contains("o: array<u64>"), "{}", w.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 70usize;
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(1, ParamValue::Scalar(n as f64))
+        .with_buffer("u", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<u32> = bytemuck::pod_collect_to_vec(&result.outputs[0].bytes);
+    for (i, g) in got.iter().enumerate().take(n) {
+        assert_eq!(*g, (255u32 << 23).wrapping_sub(1) + i as u32, "u[{i}]");
+    }
+}
