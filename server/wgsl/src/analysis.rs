@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use cudalens_syntax::FileModel;
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp};
+use cudalens_syntax::ir::{BinOp, Expr, ExprKind, StmtKind, UnOp};
 
 /// Memory effects of one function, by the name of the array or pointer
 /// parameter they reach (its "root").
@@ -57,7 +57,7 @@ impl<'m> Analysis<'m> {
         body.walk(&mut |s| {
             if let StmtKind::Decl(decls) = &s.kind {
                 for d in decls {
-                    if d.ty.pointer > 0
+                    if (d.ty.pointer > 0 || d.ty.base == "auto" && pointer_like(d.init.as_ref()))
                         && let Some(init) = &d.init
                         && let Some(r) = root_of(init, &aliases)
                     {
@@ -184,6 +184,21 @@ impl<'m> Analysis<'m> {
 }
 
 /// The array or pointer variable an lvalue/pointer expression reaches.
+/// An `auto` variable's initialiser that may be a pointer (`a + i * n`,
+/// `&a[i]`, `(T*)a`, `a`), not an element read (`a[i]`, `p->x`, `*p`): an
+/// over-approximation, as aliasing a value only makes its root count as
+/// written.
+fn pointer_like(init: Option<&Expr>) -> bool {
+    match init.map(|e| &e.kind) {
+        Some(ExprKind::Ident(_) | ExprKind::Unary(UnOp::AddrOf, _)) => true,
+        Some(ExprKind::Binary(op, a, _)) => {
+            matches!(op, BinOp::Add | BinOp::Sub) && pointer_like(Some(a))
+        }
+        Some(ExprKind::Cast { ty, expr, .. }) => ty.pointer > 0 || pointer_like(Some(expr)),
+        _ => false,
+    }
+}
+
 pub fn root_of(e: &Expr, aliases: &HashMap<String, String>) -> Option<String> {
     match &e.kind {
         ExprKind::Ident(n) => Some(aliases.get(n).cloned().unwrap_or_else(|| n.clone())),

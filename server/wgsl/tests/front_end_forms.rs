@@ -498,3 +498,66 @@ __global__ void k(unsigned int *u, int n) {
         assert_eq!(*g, (255u32 << 23).wrapping_sub(1) + i as u32, "u[{i}]");
     }
 }
+
+/// A store through an `auto` pointer (`auto row = out + r * n; row[i] = x;`,
+/// `const auto c = out + k; *c = x;`) writes the buffer it points into: the
+/// binding is `read_write` (before, only pointers declared with a `*` were
+/// followed, and the store was refused as one into a read-only buffer).
+#[test]
+fn stores_through_auto_pointers_write_their_buffer() {
+    let source = r#"
+__global__ void scale_rows(const float *in, float *out, int *count, int n) {
+    auto row = out + blockIdx.x * n;
+    const auto c = count + blockIdx.x;
+    auto x = in[blockIdx.x * n + threadIdx.x];
+    row[threadIdx.x] = x * 2.0f;
+    if (threadIdx.x == 0) *c = n;
+}
+"#;
+    let out = common::compile_as("rows.cu", source, "scale_rows").unwrap_or_else(|e| panic!("{e}"));
+    let written: Vec<_> = out
+        .sidecar
+        .bindings
+        .iter()
+        .filter(|b| b.kind == cudalens_wgsl::BindingKind::StorageReadWrite)
+        .map(|b| b.name.as_str())
+        .collect();
+    assert_eq!(written, ["out", "count"], "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let (rows, n) = (3usize, 32usize);
+    let input: Vec<f32> = (0..rows * n).map(|i| i as f32 * 0.5 - 9.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(
+        out.wgsl.clone(),
+        iface,
+        [rows as u32, 1, 1],
+        [n as u32, 1, 1],
+    )
+    .with_iterations(0, 1)
+    .with_arg(3, ParamValue::Scalar(n as f64))
+    .with_buffer(
+        "in",
+        BufferSpec::bytes((rows * n) as u64, bytemuck::cast_slice(&input).to_vec()),
+    )
+    .with_buffer("out", BufferSpec::zeros((rows * n) as u64))
+    .with_buffer("count", BufferSpec::zeros(rows as u64));
+    let result = runner.run(&bench).expect("run");
+    let output = |name: &str| {
+        result
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("no output {name}"))
+            .bytes
+            .clone()
+    };
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&output("out"));
+    let count: Vec<i32> = bytemuck::pod_collect_to_vec(&output("count"));
+    for i in 0..rows * n {
+        assert_eq!(got[i], input[i] * 2.0, "out[{i}]");
+    }
+    assert_eq!(count, vec![n as i32; rows]);
+}
