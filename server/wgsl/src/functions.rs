@@ -768,6 +768,42 @@ impl<'m> FnLower<'_, 'm> {
         }
     }
 
+    /// The file's non-template device function `name` whose parameter
+    /// types are the argument types, when some argument is a vector (CUDA's
+    /// math builtins take scalars) and the builtin of that name would give
+    /// another type than the function returns. `None` otherwise (the
+    /// builtin is lowered: helper_math.h's per-component overloads).
+    pub fn overload_with_other_result(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+    ) -> Option<&'m Function> {
+        let model = self.m.model;
+        if !model
+            .functions
+            .iter()
+            .any(|f| f.name == name && f.body.is_some() && f.runs_on_device())
+        {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let vector_arg = args
+            .iter()
+            .any(|a| matches!(self.expr(a, &mut scratch).ty, Ty::Vector(..)));
+        let found = vector_arg
+            .then(|| self.overload_for(name, args))
+            .flatten()
+            .filter(|f| {
+                let ret = self.map_type(&f.ret, f.name_span);
+                let builtin = self.intrinsic(name, args, span, &mut scratch);
+                builtin.is_some_and(|b| b.ty != ret && ret != Ty::Error)
+            });
+        self.m.diags.truncate(diags);
+        found
+    }
+
     /// Among several device functions named `name` (`mul(float3x4, float3)`
     /// and `mul(float3x4, float4)`), the one whose parameter types are the
     /// argument types, else the only one taking that many arguments;

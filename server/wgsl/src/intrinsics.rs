@@ -156,6 +156,13 @@ impl FnLower<'_, '_> {
         if let Some(v) = self.texture_call(name, template_args, args, span, out) {
             return v;
         }
+        // A builtin name the file overloads for vector arguments with
+        // another result (`float abs(float2 a) { return hypotf(a.x, a.y); }`,
+        // where WGSL's `abs` is per component): C++ calls the file's
+        // function, whose parameters match the arguments exactly.
+        if let Some(f) = self.overload_with_other_result(name, args, span) {
+            return self.call_device(f, &[], args, span, out);
+        }
         if let Some(v) = self.intrinsic(name, args, span, out) {
             return v;
         }
@@ -326,7 +333,7 @@ impl FnLower<'_, '_> {
         false
     }
 
-    fn intrinsic(
+    pub(crate) fn intrinsic(
         &mut self,
         name: &str,
         args: &[Expr],

@@ -561,3 +561,53 @@ __global__ void scale_rows(const float *in, float *out, int *count, int n) {
     }
     assert_eq!(count, vec![n as i32; rows]);
 }
+
+/// A file's overload of a math builtin for a vector with another result
+/// (`float abs(float2 a)`, the magnitude, where WGSL's `abs` works per
+/// component) is called, as C++ calls it; helper_math.h-style per-component
+/// overloads (`float2 fabs(float2)`) still lower to the builtin.
+#[test]
+fn vector_overloads_of_builtins_with_other_results_are_called() {
+    let source = r#"
+inline __device__ float abs(const float2 a) { return sqrtf(a.x * a.x + a.y * a.y); }
+inline __device__ float2 fabs(float2 v) { return make_float2(fabs(v.x), fabs(v.y)); }
+__global__ void magnitude(const float2 *v, float *m, float2 *f, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    m[i] = abs(v[i]) + (float)abs(-i);
+    f[i] = fabs(v[i]);
+}
+"#;
+    let out = common::compile_as("abs.cu", source, "magnitude").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("fn abs_"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("f[i] = abs(v[i]);"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let v: Vec<f32> = (0..2 * n).map(|k| k as f32 * 0.25 - 11.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "v",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&v).to_vec()),
+        )
+        .with_buffer("m", BufferSpec::zeros(n as u64))
+        .with_buffer("f", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let m: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("m").expect("m").bytes);
+    let f: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("f").expect("f").bytes);
+    for i in 0..n {
+        let (x, y) = (v[2 * i], v[2 * i + 1]);
+        let want = (x * x + y * y).sqrt() + i as f32;
+        assert!(
+            (m[i] - want).abs() <= 1e-5 * want.abs().max(1.0),
+            "m[{i}]: {} vs {want}",
+            m[i]
+        );
+        assert_eq!((f[2 * i], f[2 * i + 1]), (x.abs(), y.abs()), "f[{i}]");
+    }
+}
