@@ -111,6 +111,14 @@ impl<'m> Analysis<'m> {
                     }
                 } else if matches!(
                     call.callee.trim_start_matches("::"),
+                    "__stwb" | "__stcg" | "__stcs" | "__stwt"
+                ) {
+                    // Stores with a cache hint: `__stcs(p, v)` is `*p = v`.
+                    if let Some(r) = call.args.first().and_then(|a| root_of(a, &aliases)) {
+                        effects.written.insert(r);
+                    }
+                } else if matches!(
+                    call.callee.trim_start_matches("::"),
                     "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi"
                 ) {
                     // Builtins writing through their pointer arguments.

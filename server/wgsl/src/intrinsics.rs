@@ -29,6 +29,29 @@ fn cuda_copysignf(x: f32, y: f32) -> f32 {
 }",
 );
 
+const HELPER_HYPOTF: (&str, &str) = (
+    "cuda_hypotf",
+    "// CUDA `hypotf`: sqrt(x * x + y * y) without overflow or underflow on the
+// way; infinite when either argument is (even beside a NaN), else NaN when
+// either is NaN.
+fn cuda_hypotf(x: f32, y: f32) -> f32 {
+    let bx = bitcast<u32>(x) & 0x7fffffffu;
+    let by = bitcast<u32>(y) & 0x7fffffffu;
+    if (bx == 0x7f800000u || by == 0x7f800000u) {
+        return bitcast<f32>(0x7f800000u);
+    }
+    if (bx > 0x7f800000u || by > 0x7f800000u) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    let m = bitcast<f32>(max(bx, by));
+    if (m == 0.0f) {
+        return 0.0f;
+    }
+    let q = bitcast<f32>(min(bx, by)) / m;
+    return m * sqrt(1.0f + q * q);
+}",
+);
+
 impl FnLower<'_, '_> {
     /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
     /// call whose callee names a value type) are explicit conversions;
@@ -558,6 +581,20 @@ impl FnLower<'_, '_> {
                 self.m.helpers.insert(HELPER_ROUNDF);
                 Val::atom(format!("cuda_roundf({})", v.text), Ty::F32)
             }
+            "hypotf" | "hypot" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                // `hypot` of doubles is not lowered (no f64 helper).
+                if name == "hypot" && vals.iter().any(|v| v.ty != Ty::F32) {
+                    return Some(self.error(span, "`hypot` of `double` is not supported yet (`hypotf` is)"));
+                }
+                let a = self.convert(vals[0].clone(), &Ty::F32, span);
+                let b = self.convert(vals[1].clone(), &Ty::F32, span);
+                self.m.helpers.insert(HELPER_HYPOTF);
+                Val::atom(format!("cuda_hypotf({}, {})", a.text, b.text), Ty::F32)
+            }
             "copysignf" | "copysign" => {
                 if !self.arity(name, args, 2, span) {
                     return Some(Val::error());
@@ -798,13 +835,32 @@ impl FnLower<'_, '_> {
                 };
                 Val::atom(text, Ty::I32)
             }
-            "__ldg" => {
+            // Loads and stores with cache hints: the hint has no WGSL
+            // counterpart and changes no value.
+            "__ldg" | "__ldca" | "__ldcg" | "__ldcs" | "__ldlu" | "__ldcv" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
                 }
                 let p = self.pointer(&args[0], out)?;
                 let place = self.deref(p, None, span);
                 self.read_place(&place)
+            }
+            "__stwb" | "__stcg" | "__stcs" | "__stwt" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let p = self.pointer(&args[0], out)?;
+                let place = self.deref(p, None, span);
+                if !place.mutable {
+                    return Some(self.error(span, format!("`{name}` into a read-only location")));
+                }
+                let v = self.expr(&args[1], out);
+                if v.is_error() {
+                    return Some(v);
+                }
+                let v = self.convert(v, &place.ty, span);
+                self.write_place(&place, v, out);
+                Val::void()
             }
             n if n.starts_with("make_") => self.make_vector(n, args, span, out)?,
             "dim3" => {
