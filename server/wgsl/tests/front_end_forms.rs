@@ -611,3 +611,23 @@ __global__ void magnitude(const float2 *v, float *m, float2 *f, int n) {
         assert_eq!((f[2 * i], f[2 * i + 1]), (x.abs(), y.abs()), "f[{i}]");
     }
 }
+
+/// An object-like macro naming a function, called (`#define SQRT sqrtf`,
+/// then `SQRT(x)`): the call expands as cpp expands it.
+#[test]
+fn object_like_macros_naming_functions_are_called() {
+    let source = r#"
+#define SQRT sqrtf
+#define FABS fabsf
+__global__ void k(const float *a, float *o, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) o[i] = SQRT(FABS(a[i]) * 2.0f);
+}
+"#;
+    let out = common::compile_as("sqrt.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("o[i] = sqrt(abs(a[i]) * 2.0f);"),
+        "{}",
+        out.wgsl
+    );
+}

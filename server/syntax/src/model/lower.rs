@@ -394,9 +394,12 @@ impl Builder<'_> {
             Some(f) => (cx.text(f).to_string(), Vec::new()),
             None => (String::new(), Vec::new()),
         };
+        // A function-like macro, or an object-like one naming a function
+        // (`#define SQRT sqrtf` then `SQRT(x)`): the call expands as cpp
+        // expands it.
         if cx.is_raw()
             && func.is_some_and(|f| f.kind() == "identifier")
-            && self.macros.get(&callee).is_some_and(|m| m.params.is_some())
+            && self.macros.get(&callee).is_some()
         {
             return Err(Box::new(self.expand_expr(cx, text, cx.span(n))));
         }
