@@ -1198,14 +1198,32 @@ impl FnLower<'_, '_> {
             );
         }
         let vals = self.args(args, out);
-        if let Some(width) = vals.get(min_args)
-            && width.konst.map(|k| k.as_int()) != Some(32)
-            && width.text != "warp_size"
+        // `width`: lanes shuffle within aligned segments of that many lanes
+        // (a power of two up to the warp size, as CUDA requires).
+        let mut width: Option<Val> = None;
+        if let Some(w) = vals.get(min_args)
+            && w.konst.map(|k| k.as_int()) != Some(32)
+            && w.text != "warp_size"
         {
-            return self.error(
-                args[min_args].span,
-                "a shuffle `width` other than the warp size is not supported",
-            );
+            let constant = w.konst.map(|k| k.as_int());
+            if constant.is_some_and(|c| !(1..=32).contains(&c) || c & (c - 1) != 0) {
+                return self.error(
+                    args[min_args].span,
+                    "a shuffle `width` must be a power of two up to the warp size",
+                );
+            }
+            if let (Some(c), Some(sub)) = (constant, self.m.opts.subgroup_size)
+                && c > i128::from(sub)
+            {
+                return self.error(
+                    args[min_args].span,
+                    format!(
+                        "a shuffle `width` of {c} spans more than the adapter's subgroup of {sub}"
+                    ),
+                );
+            }
+            let w = self.convert(w.clone(), &Ty::U32, span);
+            width = Some(self.materialize(w, "width", out));
         }
         let v = vals[value_at].clone();
         // 64-bit values (with their feature on) shuffle whole: SPIR-V's
@@ -1233,6 +1251,26 @@ impl FnLower<'_, '_> {
         let lane = self.materialize(lane, "delta", out);
         let ty = v.ty.clone();
         let base = name.trim_start_matches("__shfl").trim_end_matches("_sync");
+        if let Some(w) = width {
+            // Within the caller's segment of `w` lanes: `__shfl` reads lane
+            // `src % w` of it; up/down keep the caller's value past its
+            // ends; xor may read earlier segments, not later ones.
+            self.m.uses.lane_id = true;
+            let (v, d, w) = (v.text, lane.text, w.text);
+            let text = match base {
+                "" => format!("subgroupShuffle({v}, (lane_id & ~({w} - 1u)) | ({d} & ({w} - 1u)))"),
+                "_xor" => format!(
+                    "select({v}, subgroupShuffleXor({v}, {d}), (lane_id ^ {d}) < (lane_id | ({w} - 1u)) + 1u)"
+                ),
+                "_down" => format!(
+                    "select({v}, subgroupShuffleDown({v}, {d}), (lane_id & ({w} - 1u)) + {d} < {w})"
+                ),
+                _ => format!(
+                    "select({v}, subgroupShuffleUp({v}, {d}), (lane_id & ({w} - 1u)) >= {d})"
+                ),
+            };
+            return Val::atom(text, ty);
+        }
         let text = match base {
             "" => format!("subgroupShuffle({}, {})", v.text, lane.text),
             "_xor" => format!("subgroupShuffleXor({}, {})", v.text, lane.text),
