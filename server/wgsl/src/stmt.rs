@@ -12,7 +12,7 @@ use crate::types::{ArrayLen, Konst, Scalar, Ty, promote};
 impl FnLower<'_, '_> {
     /// The text the current function's spans index (`None`: a header whose
     /// text the caller did not give).
-    fn function_text(&self) -> Option<&str> {
+    pub(crate) fn function_text(&self) -> Option<&str> {
         let file = self.m.model.function(&self.function)?.file.as_deref();
         self.m.texts.text_of(file)
     }
@@ -131,6 +131,10 @@ impl FnLower<'_, '_> {
                     // A comment the front end kept as a statement.
                 } else if t.starts_with("static_assert") {
                     // Checked by nvcc at compile time: no run-time effect.
+                } else if t.starts_with("namespace ") && t.contains('=') {
+                    // `namespace cg = cooperative_groups;`: an alias of a
+                    // namespace (the lowering reads `cg::` as cooperative
+                    // groups wherever it is written).
                 } else if let Some((name, ty)) = local_alias(t) {
                     // `using T_ACC = T;`, `typedef int4 copy_t;`: the rest of
                     // the function names the type.
