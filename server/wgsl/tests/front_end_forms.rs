@@ -631,3 +631,32 @@ __global__ void k(const float *a, float *o, int n) {
         out.wgsl
     );
 }
+
+/// Comments right after an opening parenthesis or inside a braced list
+/// (`0.433f * (   // sqrt(3) / 4` on its own line) are no operands: the
+/// expression inside is lowered.
+#[test]
+fn comments_opening_parentheses_and_lists_are_skipped() {
+    let source = r#"
+__constant__ float table[] = {
+    1.5f, // first
+    -2.0f  /* second */
+};
+__global__ void k(const float *a, float *o) {
+    int i = threadIdx.x;
+    float x = 0.433f * (   // sqrt(3) / 4
+        a[i] + 1.0f);
+    float w[2] = { /* lanes */ x, x * 2.0f };
+    o[i] = x + w[1] + table[1] + (
+        // the last term
+        a[0]);
+}
+"#;
+    let out = common::compile_as("comments.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "0.433f * (a[i] + 1.0f)",
+        "o[i] = x + w[1] + table[1] + a[0];",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+}

@@ -93,7 +93,7 @@ impl Builder<'_> {
                 }
             }
             "qualified_identifier" => Ident(text.to_string()),
-            "parenthesized_expression" => match n.named_child(0) {
+            "parenthesized_expression" => match first_named(n) {
                 Some(inner) => return Err(Box::new(self.operand(cx, inner))),
                 None => Unknown(text.to_string()),
             },
@@ -215,7 +215,10 @@ impl Builder<'_> {
             }
             "initializer_list" => {
                 let mut c = n.walk();
-                let items: Vec<Node> = n.named_children(&mut c).collect();
+                let items: Vec<Node> = n
+                    .named_children(&mut c)
+                    .filter(|i| i.kind() != "comment")
+                    .collect();
                 InitList(items.into_iter().map(|i| self.expr(cx, i)).collect())
             }
             "compound_literal_expression" => match field!(n, "value") {
@@ -711,7 +714,7 @@ impl Builder<'_> {
                 }
                 StmtKind::Case { value, body }
             }
-            "return_statement" => StmtKind::Return(n.named_child(0).map(|e| self.expr(cx, e))),
+            "return_statement" => StmtKind::Return(first_named(n).map(|e| self.expr(cx, e))),
             "break_statement" => StmtKind::Break,
             "continue_statement" => StmtKind::Continue,
             "goto_statement" => StmtKind::Goto(
@@ -745,7 +748,7 @@ impl Builder<'_> {
     fn condition(&mut self, cx: &Cx, n: Option<Node>) -> Expr {
         let inner = n.and_then(|c| match c.kind() {
             "condition_clause" => field!(c, "value").or_else(|| c.named_child(0)),
-            "parenthesized_expression" => c.named_child(0),
+            "parenthesized_expression" => first_named(c),
             _ => Some(c),
         });
         match inner {
@@ -849,6 +852,13 @@ fn template_parameter_in_scope(cx: &Cx, n: Node, name: &str) -> bool {
         cur = p.parent();
     }
     false
+}
+
+/// The first named child of `n` that is no comment (`( // note` puts the
+/// comment first).
+fn first_named(n: Node) -> Option<Node> {
+    let mut c = n.walk();
+    n.named_children(&mut c).find(|ch| ch.kind() != "comment")
 }
 
 fn expansion_body(root: Node) -> Option<Node> {
