@@ -660,3 +660,49 @@ __global__ void k(const float *a, float *o) {
         assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
     }
 }
+
+/// C++'s alternative tokens (`and`, `or`, `not`, `bitand`, `xor`, ...) are
+/// the operators they spell, with their precedence; checked on the adapter.
+#[test]
+fn alternative_operator_tokens() {
+    let source = r#"
+__global__ void k(const int *a, int *o, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    bool v = a[i] > 0;
+    o[i] = 0;
+    if (not v or i + 1 == n) o[i] = 1;
+    if (a[i] > 2 and i > 0) o[i] = (a[i] bitand 3) xor (compl i bitor 1);
+}
+"#;
+    let out = common::compile_as("alt.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("if (!v || i + 1 == n)"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let a: Vec<i32> = (0..n as i32).map(|i| (i * 7) % 11 - 3).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "a",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&a).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..n {
+        let ii = i as i32;
+        let mut want = 0;
+        if !(a[i] > 0) || ii + 1 == n as i32 {
+            want = 1;
+        }
+        if a[i] > 2 && ii > 0 {
+            want = (a[i] & 3) ^ (!ii | 1);
+        }
+        assert_eq!(got[i], want, "o[{i}]");
+    }
+}

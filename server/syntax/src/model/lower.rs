@@ -134,7 +134,7 @@ impl Builder<'_> {
                     "-" => UnOp::Neg,
                     "+" => UnOp::Plus,
                     "!" | "not" => UnOp::Not,
-                    "~" => UnOp::BitNot,
+                    "~" | "compl" => UnOp::BitNot,
                     "*" => UnOp::Deref,
                     "&" => UnOp::AddrOf,
                     _ => return Ok(Unknown(text.to_string())),
