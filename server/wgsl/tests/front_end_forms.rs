@@ -697,7 +697,7 @@ __global__ void k(const int *a, int *o, int n) {
     for i in 0..n {
         let ii = i as i32;
         let mut want = 0;
-        if !(a[i] > 0) || ii + 1 == n as i32 {
+        if a[i] <= 0 || ii + 1 == n as i32 {
             want = 1;
         }
         if a[i] > 2 && ii > 0 {
