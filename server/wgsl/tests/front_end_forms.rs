@@ -706,3 +706,48 @@ __global__ void k(const int *a, int *o, int n) {
         assert_eq!(got[i], want, "o[{i}]");
     }
 }
+
+/// `(T)-x` where `T` is a template parameter or a typedef: tree-sitter
+/// reads a subtraction of a variable `T`; C casts the unary `-x`, which
+/// binds tighter than any binary operator (`(T)-a * b` is
+/// `((T)(-a)) * b`). Checked on the adapter.
+#[test]
+fn casts_of_a_unary_operand_to_a_named_type() {
+    let source = r#"
+typedef float real_t;
+template <class T>
+__global__ void k(const T *x, T *o, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    T a = x[i], b = x[(i + 1) % n];
+    o[3 * i] = (T)-a * b + b;
+    o[3 * i + 1] = (real_t)-a - b;
+    o[3 * i + 2] = (T)-a < b ? (T)-2 : (T)+b;
+}
+int main() { float *x, *o; k<float><<<1, 64>>>(x, o, 64); }
+"#;
+    let out = common::compile_as("casts.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("o[3 * i] = -a * b + b;"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 13.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros(3 * n as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..n {
+        let (a, b) = (x[i], x[(i + 1) % n]);
+        let want = [-a * b + b, -a - b, if -a < b { -2.0 } else { b }];
+        assert_eq!(&got[3 * i..3 * i + 3], &want, "o[{i}]");
+    }
+}

@@ -119,6 +119,9 @@ impl Builder<'_> {
             }
             "binary_expression" => {
                 let op = field!(n, "operator").map(|o| cx.text(o)).unwrap_or("");
+                if let Some(cast) = self.cast_read_as_binary(cx, n, op) {
+                    return Err(Box::new(cast));
+                }
                 match BinOp::from_str(op) {
                     Some(op) => Binary(
                         op,
@@ -228,6 +231,31 @@ impl Builder<'_> {
             "call_expression" => return self.call(cx, n),
             _ => Unknown(text.to_string()),
         })
+    }
+
+    /// `(real)-2.5 * t`, which tree-sitter reads as `real - (2.5 * t)` when
+    /// it cannot know `real` names a type (a template parameter, a
+    /// typedef): C casts the unary `-2.5`, so the cast of `op` applied to
+    /// the leftmost operand of the right side replaces that operand
+    /// (`((real)(-2.5)) * t`). `None` unless the left side is one
+    /// parenthesised name of a type and `op` can be unary.
+    fn cast_read_as_binary(&mut self, cx: &Cx, n: Node, op: &str) -> Option<Expr> {
+        let unary = match op {
+            "-" => UnOp::Neg,
+            "+" => UnOp::Plus,
+            "*" => UnOp::Deref,
+            "&" => UnOp::AddrOf,
+            _ => return None,
+        };
+        let left = field!(n, "left").filter(|l| l.kind() == "parenthesized_expression")?;
+        let name_node = first_named(left).filter(|i| i.kind() == "identifier")?;
+        let name = cx.text(name_node);
+        if !(self.names_type(name) || template_parameter_in_scope(cx, n, name)) {
+            return None;
+        }
+        let right = self.operand(cx, field!(n, "right")?);
+        let start = cx.span(n).start;
+        Some(attach_cast(right, name, unary, start))
     }
 
     /// `n` lowered again after un-parenthesising the variables that
@@ -852,6 +880,39 @@ fn template_parameter_in_scope(cx: &Cx, n: Node, name: &str) -> bool {
         cur = p.parent();
     }
     false
+}
+
+/// `(T)` with unary `op` applied to the leftmost operand of `e` (see
+/// `cast_read_as_binary`); spans of the rebuilt nodes start at `start`.
+fn attach_cast(e: Expr, ty: &str, op: UnOp, start: usize) -> Expr {
+    let span = Span::new(start, e.span.end);
+    let from_macro = e.from_macro;
+    let kind = match e.kind {
+        ExprKind::Binary(b, l, r) => {
+            ExprKind::Binary(b, Box::new(attach_cast(*l, ty, op, start)), r)
+        }
+        other => {
+            let inner = Expr {
+                kind: other,
+                span: e.span,
+                from_macro,
+            };
+            ExprKind::Cast {
+                ty: Box::new(ir::Type::named(ty)),
+                reinterpret: false,
+                expr: Box::new(Expr {
+                    kind: ExprKind::Unary(op, Box::new(inner)),
+                    span,
+                    from_macro,
+                }),
+            }
+        }
+    };
+    Expr {
+        kind,
+        span,
+        from_macro,
+    }
 }
 
 /// The first named child of `n` that is no comment (`( // note` puts the
