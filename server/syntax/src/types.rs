@@ -64,6 +64,8 @@ pub fn normalize_base(written: &str) -> String {
         "short int" | "signed short" => "short".into(),
         "unsigned short int" => "unsigned short".into(),
         "uint" => "unsigned int".into(),
+        // glibc's `sys/types.h` (which CUDA's headers include on Linux).
+        "ulong" => "unsigned long".into(),
         _ => joined
             .trim_start_matches("::")
             .trim_start_matches("std::")

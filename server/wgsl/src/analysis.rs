@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use cudalens_syntax::FileModel;
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp};
+use cudalens_syntax::ir::{BinOp, Expr, ExprKind, StmtKind, UnOp};
 
 /// Memory effects of one function, by the name of the array or pointer
 /// parameter they reach (its "root").
@@ -57,7 +57,7 @@ impl<'m> Analysis<'m> {
         body.walk(&mut |s| {
             if let StmtKind::Decl(decls) = &s.kind {
                 for d in decls {
-                    if d.ty.pointer > 0
+                    if (d.ty.pointer > 0 || d.ty.base == "auto" && pointer_like(d.init.as_ref()))
                         && let Some(init) = &d.init
                         && let Some(r) = root_of(init, &aliases)
                     {
@@ -66,9 +66,38 @@ impl<'m> Analysis<'m> {
                 }
             }
         });
+        // Pointers declared without a value and bound by an assignment
+        // (`float *p; ... p = a + i;`; the lowering keeps one array per
+        // pointer). Twice, for a pointer assigned from another.
+        let mut unbound: HashSet<String> = HashSet::new();
+        body.walk(&mut |s| {
+            if let StmtKind::Decl(decls) = &s.kind {
+                for d in decls {
+                    if d.ty.pointer > 0 && d.dims.is_empty() && !aliases.contains_key(&d.name) {
+                        unbound.insert(d.name.clone());
+                    }
+                }
+            }
+        });
+        for _ in 0..2 {
+            body.walk_exprs(&mut |e| {
+                if let ExprKind::Assign(None, target, value) = &e.kind
+                    && let Some(n) = target.as_ident()
+                    && unbound.contains(n)
+                    && !aliases.contains_key(n)
+                    && let Some(r) = root_of(value, &aliases)
+                    && r != n
+                {
+                    aliases.insert(n.to_string(), r);
+                }
+            });
+        }
         let mut effects = Effects::default();
         let mut calls: Vec<(Span, String, Vec<Option<String>>)> = Vec::new();
         body.walk_exprs(&mut |e| match &e.kind {
+            // Moving a local pointer (`p = a + k`, `p++`) writes no memory.
+            ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. }
+                if target.as_ident().is_some_and(|n| aliases.contains_key(n)) => {}
             ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. } => {
                 if let Some(r) = root_of(target, &aliases) {
                     effects.written.insert(r);
@@ -79,6 +108,14 @@ impl<'m> Analysis<'m> {
                     if let Some(r) = call.args.first().and_then(|a| root_of(a, &aliases)) {
                         effects.written.insert(r.clone());
                         effects.atomic.insert(r);
+                    }
+                } else if matches!(
+                    call.callee.trim_start_matches("::"),
+                    "__stwb" | "__stcg" | "__stcs" | "__stwt"
+                ) {
+                    // Stores with a cache hint: `__stcs(p, v)` is `*p = v`.
+                    if let Some(r) = call.args.first().and_then(|a| root_of(a, &aliases)) {
+                        effects.written.insert(r);
                     }
                 } else if matches!(
                     call.callee.trim_start_matches("::"),
@@ -155,6 +192,21 @@ impl<'m> Analysis<'m> {
 }
 
 /// The array or pointer variable an lvalue/pointer expression reaches.
+/// An `auto` variable's initialiser that may be a pointer (`a + i * n`,
+/// `&a[i]`, `(T*)a`, `a`), not an element read (`a[i]`, `p->x`, `*p`): an
+/// over-approximation, as aliasing a value only makes its root count as
+/// written.
+fn pointer_like(init: Option<&Expr>) -> bool {
+    match init.map(|e| &e.kind) {
+        Some(ExprKind::Ident(_) | ExprKind::Unary(UnOp::AddrOf, _)) => true,
+        Some(ExprKind::Binary(op, a, _)) => {
+            matches!(op, BinOp::Add | BinOp::Sub) && pointer_like(Some(a))
+        }
+        Some(ExprKind::Cast { ty, expr, .. }) => ty.pointer > 0 || pointer_like(Some(expr)),
+        _ => false,
+    }
+}
+
 pub fn root_of(e: &Expr, aliases: &HashMap<String, String>) -> Option<String> {
     match &e.kind {
         ExprKind::Ident(n) => Some(aliases.get(n).cloned().unwrap_or_else(|| n.clone())),

@@ -291,6 +291,11 @@ pub enum Sym {
         view: PtrVal,
         offset_var: Option<String>,
     },
+    /// A pointer variable declared without a value (`float *p;`, or
+    /// `= NULL`): its offset variable is declared; the first assignment
+    /// (`p = base + k;`) binds it to its array and makes it a movable
+    /// [`Sym::Pointer`]. `ty` is the declared pointer type.
+    UnboundPointer { ty: CType, offset_var: String },
     /// A texture object read by sampling (`textures.rs`): the texture and
     /// sampler bindings, and the override saying its coordinates are
     /// already normalized.
@@ -600,6 +605,13 @@ impl<'a, 'm> FnLower<'a, 'm> {
 
     pub fn lookup(&self, name: &str) -> Option<&Sym> {
         self.scopes.iter().rev().find_map(|s| s.get(name))
+    }
+
+    /// Replaces what `name` means in the innermost scope that declares it.
+    pub fn redeclare(&mut self, name: &str, sym: Sym) {
+        if let Some(s) = self.scopes.iter_mut().rev().find(|s| s.contains_key(name)) {
+            s.insert(name.to_string(), sym);
+        }
     }
 
     pub fn declare(&mut self, name: &str, sym: Sym) {

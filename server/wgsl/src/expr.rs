@@ -3,7 +3,7 @@
 //! CUDA pointers tracked as (array, offset) views.
 
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind, UnOp};
+use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind, Type as CType, UnOp};
 
 use crate::context::{AtomicRepr, FnLower, Place, Prec, PtrVal, Sym, Val};
 use crate::emit::WStmt;
@@ -312,6 +312,10 @@ impl FnLower<'_, '_> {
                 })
             }
             Some(Sym::Pointer { view, .. }) => Val::pointer(view),
+            Some(Sym::UnboundPointer { .. }) => self.error(
+                span,
+                format!("pointer `{name}` is used before it is assigned (it is declared without a value, and WGSL has no pointer variables)"),
+            ),
             Some(Sym::Texture { .. }) => self.error(
                 span,
                 format!("the texture object `{name}` can only be read through `tex2D`, `tex3D`, `tex2DLayered` or `texCubemap`"),
@@ -909,6 +913,19 @@ impl FnLower<'_, '_> {
             self.assign_pointer(name, view, offset_var, op, value, span, out);
             return None;
         }
+        if let Some(name) = target.as_ident()
+            && let Some(Sym::UnboundPointer { ty, offset_var }) = self.lookup(name).cloned()
+        {
+            if op.is_some() {
+                self.m.error(
+                    span,
+                    format!("pointer `{name}` is moved before it is assigned"),
+                );
+                return None;
+            }
+            self.bind_pointer(name, &ty, offset_var, value, span, out);
+            return None;
+        }
         let place = self.place(target, out)?;
         if !place.mutable {
             self.m
@@ -1012,6 +1029,87 @@ impl FnLower<'_, '_> {
         }
         let v = self.convert(value, &place.ty, span);
         self.write_place(&place, v, out);
+    }
+
+    /// `p = base + k;`, the first assignment of a pointer declared without
+    /// a value: `p` becomes a view of `base` whose offset variable (declared
+    /// with `p`) is set here; later assignments move it within `base`. The
+    /// array must be one named variable (a view of `tile[r]` would read
+    /// `r` anew at every use).
+    fn bind_pointer(
+        &mut self,
+        name: &str,
+        ty: &CType,
+        offset_var: String,
+        value: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) {
+        let Some(mut view) = self.pointer(value, out) else {
+            return;
+        };
+        if !view
+            .base
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            self.m.error(
+                span,
+                format!("pointer `{name}` is declared without a value and then pointed into `{}`: only a named array can be bound later", view.base),
+            );
+            return;
+        }
+        if view.scalar_target {
+            self.m.error(span, "a pointer to a scalar cannot move");
+            return;
+        }
+        if !self.view_fits(ty, &view, span) {
+            return;
+        }
+        if ty.is_const {
+            view.mutable = false;
+        }
+        let start = view
+            .offset
+            .take()
+            .map(|o| *o)
+            .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32));
+        let start = self.convert(start, &Ty::I32, span);
+        out.push(WStmt::line(format!("{offset_var} = {};", start.text)));
+        view.offset = Some(Box::new(Val::atom(offset_var.clone(), Ty::I32)));
+        view.module_root = None;
+        self.redeclare(
+            name,
+            Sym::Pointer {
+                view,
+                offset_var: Some(offset_var),
+            },
+        );
+    }
+
+    /// Whether a pointer declared `ty` can be `view` (same element type, or
+    /// an 8/16-bit view of an array of that type); else the error is
+    /// reported.
+    pub(crate) fn view_fits(&mut self, ty: &CType, view: &PtrVal, span: Span) -> bool {
+        // `short *p = block + off` into an 8/16-bit array of the same type:
+        // the view already narrows (or packs) its stores.
+        let narrow_view = self
+            .packed_of(&ty.pointee(), false)
+            .filter(|k| !k.boolean)
+            .is_some_and(|k| match view.atomic {
+                Some(AtomicRepr::Narrow(v) | AtomicRepr::Packed(v)) => {
+                    (v.bits, v.signed, v.lanes) == (k.bits, k.signed, k.lanes)
+                }
+                _ => false,
+            });
+        if ty.base != "auto" && ty.base != "void" && !narrow_view {
+            let want = self.map_type(&ty.pointee(), span);
+            if want != Ty::Error && want != view.elem {
+                self.m.error(span, "pointer casts cannot be expressed in WGSL: storage buffers have one element type");
+                return false;
+            }
+        }
+        true
     }
 
     /// `p = q + n`, `p += n`, `p++` on a pointer variable: moves its offset.

@@ -656,6 +656,154 @@ impl<'m> FnLower<'_, 'm> {
         }
     }
 
+    /// `MIN(a, b)` where `MIN` is a function template (`template <class T>
+    /// T MIN(T, T);`, with or without a body) that has explicit
+    /// specializations (`template <> float MIN<float>(float, float)`): the
+    /// specialization for the template arguments deduced from the argument
+    /// types, which C++ calls. A type parameter is deduced only from
+    /// parameters declared as it (`T x`, `const T x`); `None` (the caller
+    /// goes on as before) unless every template parameter is deduced, the
+    /// deductions agree, and exactly one specialization has those
+    /// arguments. Arguments whose WGSL type is not their C type are not
+    /// deduced from: 8/16-bit values (held as `i32`) and, without `f64`,
+    /// expressions with an unsuffixed (`double`) floating literal.
+    pub fn deduced_specialization(&mut self, name: &str, args: &[Expr]) -> Option<&'m Function> {
+        let model = self.m.model;
+        let prefix = format!("{name}<");
+        let specializations: Vec<&Function> = model
+            .functions
+            .iter()
+            .map(|f| &**f)
+            .filter(|f| {
+                f.body.is_some()
+                    && f.runs_on_device()
+                    && f.name.starts_with(&prefix)
+                    && f.name.ends_with('>')
+                    && f.params.len() == args.len()
+            })
+            .collect();
+        if specializations.is_empty() {
+            return None;
+        }
+        let primary = model.functions.iter().map(|f| &**f).find(|f| {
+            f.name == name
+                && f.runs_on_device()
+                && !f.template_params.is_empty()
+                && f.params.len() == args.len()
+        })?;
+        if primary
+            .template_params
+            .iter()
+            .any(|t| t.kind != TemplateParamKind::Type)
+        {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let mut deduced: Vec<Option<Ty>> = vec![None; primary.template_params.len()];
+        for (p, arg) in primary.params.iter().zip(args) {
+            if p.ty.pointer != 0 || !p.ty.template_args.is_empty() {
+                continue;
+            }
+            let Some(i) = primary
+                .template_params
+                .iter()
+                .position(|t| t.name == p.ty.base)
+            else {
+                continue;
+            };
+            if !self.deducible(arg) {
+                self.m.diags.truncate(diags);
+                return None;
+            }
+            let t = self.expr(arg, &mut scratch).ty;
+            if matches!(t, Ty::Error | Ty::Void) || deduced[i].as_ref().is_some_and(|d| *d != t) {
+                self.m.diags.truncate(diags);
+                return None;
+            }
+            deduced[i] = Some(t);
+        }
+        let Some(deduced) = deduced.into_iter().collect::<Option<Vec<Ty>>>() else {
+            self.m.diags.truncate(diags);
+            return None;
+        };
+        let mut matching = Vec::new();
+        for f in specializations {
+            let written =
+                crate::instantiate::split_top_level(&f.name[prefix.len()..f.name.len() - 1]);
+            if written.len() != deduced.len() {
+                continue;
+            }
+            let fits = written.iter().zip(&deduced).all(|(w, t)| {
+                let c = self.subst_type(&parse_ctype(w));
+                c.pointer == 0 && self.map_type(&c, f.name_span) == *t
+            });
+            if fits {
+                matching.push(f);
+            }
+        }
+        self.m.diags.truncate(diags);
+        match matching.as_slice() {
+            [f] => Some(*f),
+            _ => None,
+        }
+    }
+
+    /// Whether the WGSL type of `arg` is its C type (see
+    /// [`Self::deduced_specialization`]). A cast gives its type, whatever
+    /// it converts.
+    fn deducible(&self, arg: &Expr) -> bool {
+        let narrow = |a: &Option<AtomicRepr>| {
+            matches!(a, Some(AtomicRepr::Packed(_) | AtomicRepr::Narrow(_)))
+        };
+        match &arg.kind {
+            ExprKind::Cast { ty, .. } => self.packed_of(ty, false).is_none(),
+            ExprKind::Float { single: false, .. } => self.m.opts.enable_f64,
+            ExprKind::Ident(n) => match self.lookup(n) {
+                Some(Sym::Array { atomic, .. }) => !narrow(atomic),
+                Some(Sym::Pointer { view, .. }) => !narrow(&view.atomic),
+                _ => true,
+            },
+            _ => arg.children().into_iter().all(|c| self.deducible(c)),
+        }
+    }
+
+    /// The file's non-template device function `name` whose parameter
+    /// types are the argument types, when some argument is a vector (CUDA's
+    /// math builtins take scalars) and the builtin of that name would give
+    /// another type than the function returns. `None` otherwise (the
+    /// builtin is lowered: helper_math.h's per-component overloads).
+    pub fn overload_with_other_result(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+    ) -> Option<&'m Function> {
+        let model = self.m.model;
+        if !model
+            .functions
+            .iter()
+            .any(|f| f.name == name && f.body.is_some() && f.runs_on_device())
+        {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let vector_arg = args
+            .iter()
+            .any(|a| matches!(self.expr(a, &mut scratch).ty, Ty::Vector(..)));
+        let found = vector_arg
+            .then(|| self.overload_for(name, args))
+            .flatten()
+            .filter(|f| {
+                let ret = self.map_type(&f.ret, f.name_span);
+                let builtin = self.intrinsic(name, args, span, &mut scratch);
+                builtin.is_some_and(|b| b.ty != ret && ret != Ty::Error)
+            });
+        self.m.diags.truncate(diags);
+        found
+    }
+
     /// Among several device functions named `name` (`mul(float3x4, float3)`
     /// and `mul(float3x4, float4)`), the one whose parameter types are the
     /// argument types, else the only one taking that many arguments;

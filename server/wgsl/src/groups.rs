@@ -119,6 +119,61 @@ impl FnLower<'_, '_> {
         self.declare(name, Sym::Tile);
     }
 
+    /// `cg::reduce(tile, v, cg::plus<T>())` over a warp tile: the subgroup
+    /// reduction for the operator (`plus`, `less`, `greater`, `bit_and`,
+    /// `bit_or`, `bit_xor`); another operator is refused.
+    fn tile_reduce(&mut self, value: &Expr, op: &Expr, span: Span, out: &mut Vec<WStmt>) -> Val {
+        let written = match &op.kind {
+            ExprKind::Call(c) => c.callee.clone(),
+            ExprKind::Ident(n) => n.clone(),
+            ExprKind::Unknown(t) => t.clone(),
+            // `cg::plus<float>{}`: the front end keeps a compound literal's
+            // braces only; its type is read from the text before them.
+            ExprKind::InitList(items) if items.is_empty() && !op.from_macro => self
+                .function_text()
+                .and_then(|t| t.get(..op.span.start))
+                .map(type_before)
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        let name = strip_cg(written.split(['<', '{', '(']).next().unwrap_or(""));
+        let v = self.expr(value, out);
+        if v.is_error() {
+            return v;
+        }
+        let integer = v.ty.scalar().is_some_and(|s| s.is_int());
+        let f = match name {
+            "plus" => "subgroupAdd",
+            "less" => "subgroupMin",
+            "greater" => "subgroupMax",
+            "bit_and" if integer => "subgroupAnd",
+            "bit_or" if integer => "subgroupOr",
+            "bit_xor" if integer => "subgroupXor",
+            _ => {
+                return self.error(
+                    op.span,
+                    format!("cooperative groups: `cg::reduce` with `{written}` is not supported (plus, less, greater and, on integers, bit_and, bit_or, bit_xor are)"),
+                );
+            }
+        };
+        if !self.m.opts.subgroups {
+            return self.error(span, "`cg::reduce` needs WGSL subgroup operations: enable the `subgroups` option (the adapter must support subgroups)");
+        }
+        // The subgroup reduction is the tile's only when the subgroup is
+        // the 32-thread tile.
+        if let Some(n) = self.m.opts.subgroup_size
+            && i64::from(n) != WARP
+        {
+            return self.error(
+                span,
+                format!("`cg::reduce` over a 32-thread tile needs 32-lane subgroups (the adapter's have {n})"),
+            );
+        }
+        self.m.needs.subgroups = true;
+        let ty = v.ty.clone();
+        Val::atom(format!("{f}({})", v.text), ty)
+    }
+
     /// A method of a tile (`t.shfl_down(v, 1)`, `t.thread_rank()`, ...) or
     /// `cg::sync(t)`. `None`: not a tile call.
     pub fn tile_call(
@@ -137,6 +192,9 @@ impl FnLower<'_, '_> {
                 method.trim()
             }
             _ if strip_cg(name) == "sync" && args.len() == 1 && is_tile(self, &args[0]) => "sync",
+            _ if strip_cg(name) == "reduce" && args.len() == 3 && is_tile(self, &args[0]) => {
+                return Some(self.tile_reduce(&args[1], &args[2], span, out));
+            }
             _ => return None,
         };
         let mk = |kind: ExprKind| Expr {
@@ -206,4 +264,40 @@ impl FnLower<'_, '_> {
         };
         Some(self.expr(&lowered, out))
     }
+}
+
+/// The type name written just before a compound literal's braces
+/// (`... cg::plus<float>` → `cg::plus<float>`): template arguments, then a
+/// name with its `::` qualifiers.
+fn type_before(text: &str) -> String {
+    let t = text.trim_end();
+    let mut end = t.len();
+    if t.ends_with('>') {
+        let mut depth = 0i32;
+        let mut open = None;
+        for (i, c) in t.char_indices().rev() {
+            match c {
+                '>' => depth += 1,
+                '<' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        open = Some(i);
+                        break;
+                    }
+                }
+                _ => {}
+            }
+        }
+        let Some(open) = open else {
+            return String::new();
+        };
+        end = open;
+    }
+    let head = &t[..end];
+    let start = head
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == ':'))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    t[start..].to_string()
 }

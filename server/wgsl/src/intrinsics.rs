@@ -29,6 +29,29 @@ fn cuda_copysignf(x: f32, y: f32) -> f32 {
 }",
 );
 
+const HELPER_HYPOTF: (&str, &str) = (
+    "cuda_hypotf",
+    "// CUDA `hypotf`: sqrt(x * x + y * y) without overflow or underflow on the
+// way; infinite when either argument is (even beside a NaN), else NaN when
+// either is NaN.
+fn cuda_hypotf(x: f32, y: f32) -> f32 {
+    let bx = bitcast<u32>(x) & 0x7fffffffu;
+    let by = bitcast<u32>(y) & 0x7fffffffu;
+    if (bx == 0x7f800000u || by == 0x7f800000u) {
+        return bitcast<f32>(0x7f800000u);
+    }
+    if (bx > 0x7f800000u || by > 0x7f800000u) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    let m = bitcast<f32>(max(bx, by));
+    if (m == 0.0f) {
+        return 0.0f;
+    }
+    let q = bitcast<f32>(min(bx, by)) / m;
+    return m * sqrt(1.0f + q * q);
+}",
+);
+
 impl FnLower<'_, '_> {
     /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
     /// call whose callee names a value type) are explicit conversions;
@@ -156,6 +179,13 @@ impl FnLower<'_, '_> {
         if let Some(v) = self.texture_call(name, template_args, args, span, out) {
             return v;
         }
+        // A builtin name the file overloads for vector arguments with
+        // another result (`float abs(float2 a) { return hypotf(a.x, a.y); }`,
+        // where WGSL's `abs` is per component): C++ calls the file's
+        // function, whose parameters match the arguments exactly.
+        if let Some(f) = self.overload_with_other_result(name, args, span) {
+            return self.call_device(f, &[], args, span, out);
+        }
         if let Some(v) = self.intrinsic(name, args, span, out) {
             return v;
         }
@@ -180,6 +210,13 @@ impl FnLower<'_, '_> {
                         .collect::<String>()
                         == want
             })
+        {
+            return self.call_device(f, &[], args, span, out);
+        }
+        // `MIN(a, b)` with explicit specializations `MIN<float>`,
+        // `MIN<double>` of a template: the one for the deduced arguments.
+        if template_args.is_empty()
+            && let Some(f) = self.deduced_specialization(name, args)
         {
             return self.call_device(f, &[], args, span, out);
         }
@@ -319,7 +356,7 @@ impl FnLower<'_, '_> {
         false
     }
 
-    fn intrinsic(
+    pub(crate) fn intrinsic(
         &mut self,
         name: &str,
         args: &[Expr],
@@ -553,6 +590,20 @@ impl FnLower<'_, '_> {
                 self.m.helpers.insert(HELPER_ROUNDF);
                 Val::atom(format!("cuda_roundf({})", v.text), Ty::F32)
             }
+            "hypotf" | "hypot" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                // `hypot` of doubles is not lowered (no f64 helper).
+                if name == "hypot" && vals.iter().any(|v| v.ty != Ty::F32) {
+                    return Some(self.error(span, "`hypot` of `double` is not supported yet (`hypotf` is)"));
+                }
+                let a = self.convert(vals[0].clone(), &Ty::F32, span);
+                let b = self.convert(vals[1].clone(), &Ty::F32, span);
+                self.m.helpers.insert(HELPER_HYPOTF);
+                Val::atom(format!("cuda_hypotf({}, {})", a.text, b.text), Ty::F32)
+            }
             "copysignf" | "copysign" => {
                 if !self.arity(name, args, 2, span) {
                     return Some(Val::error());
@@ -596,6 +647,24 @@ impl FnLower<'_, '_> {
                 let a = self.convert(vals[0].clone(), &t, span);
                 let b = self.convert(vals[1].clone(), &t, span);
                 self.binary(BinOp::Mul, a, b, span)
+            }
+            // stdint.h's constant macros: `UINT32_C(255)` is `255U`.
+            "INT32_C" | "UINT32_C" | "INT64_C" | "UINT64_C" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let c_type = match name {
+                    "INT32_C" => "int",
+                    "UINT32_C" => "unsigned int",
+                    "INT64_C" => "long",
+                    _ => "unsigned long",
+                };
+                let to = self.map_type(&CType::named(c_type), span);
+                if to == Ty::Error {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                self.convert(v, &to, span)
             }
             "__float_as_int" | "__float_as_uint" | "__int_as_float" | "__uint_as_float" => {
                 if !self.arity(name, args, 1, span) {
@@ -775,13 +844,32 @@ impl FnLower<'_, '_> {
                 };
                 Val::atom(text, Ty::I32)
             }
-            "__ldg" => {
+            // Loads and stores with cache hints: the hint has no WGSL
+            // counterpart and changes no value.
+            "__ldg" | "__ldca" | "__ldcg" | "__ldcs" | "__ldlu" | "__ldcv" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
                 }
                 let p = self.pointer(&args[0], out)?;
                 let place = self.deref(p, None, span);
                 self.read_place(&place)
+            }
+            "__stwb" | "__stcg" | "__stcs" | "__stwt" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let p = self.pointer(&args[0], out)?;
+                let place = self.deref(p, None, span);
+                if !place.mutable {
+                    return Some(self.error(span, format!("`{name}` into a read-only location")));
+                }
+                let v = self.expr(&args[1], out);
+                if v.is_error() {
+                    return Some(v);
+                }
+                let v = self.convert(v, &place.ty, span);
+                self.write_place(&place, v, out);
+                Val::void()
             }
             n if n.starts_with("make_") => self.make_vector(n, args, span, out)?,
             "dim3" => {
@@ -1140,14 +1228,32 @@ impl FnLower<'_, '_> {
             );
         }
         let vals = self.args(args, out);
-        if let Some(width) = vals.get(min_args)
-            && width.konst.map(|k| k.as_int()) != Some(32)
-            && width.text != "warp_size"
+        // `width`: lanes shuffle within aligned segments of that many lanes
+        // (a power of two up to the warp size, as CUDA requires).
+        let mut width: Option<Val> = None;
+        if let Some(w) = vals.get(min_args)
+            && w.konst.map(|k| k.as_int()) != Some(32)
+            && w.text != "warp_size"
         {
-            return self.error(
-                args[min_args].span,
-                "a shuffle `width` other than the warp size is not supported",
-            );
+            let constant = w.konst.map(|k| k.as_int());
+            if constant.is_some_and(|c| !(1..=32).contains(&c) || c & (c - 1) != 0) {
+                return self.error(
+                    args[min_args].span,
+                    "a shuffle `width` must be a power of two up to the warp size",
+                );
+            }
+            if let (Some(c), Some(sub)) = (constant, self.m.opts.subgroup_size)
+                && c > i128::from(sub)
+            {
+                return self.error(
+                    args[min_args].span,
+                    format!(
+                        "a shuffle `width` of {c} spans more than the adapter's subgroup of {sub}"
+                    ),
+                );
+            }
+            let w = self.convert(w.clone(), &Ty::U32, span);
+            width = Some(self.materialize(w, "width", out));
         }
         let v = vals[value_at].clone();
         // 64-bit values (with their feature on) shuffle whole: SPIR-V's
@@ -1175,6 +1281,26 @@ impl FnLower<'_, '_> {
         let lane = self.materialize(lane, "delta", out);
         let ty = v.ty.clone();
         let base = name.trim_start_matches("__shfl").trim_end_matches("_sync");
+        if let Some(w) = width {
+            // Within the caller's segment of `w` lanes: `__shfl` reads lane
+            // `src % w` of it; up/down keep the caller's value past its
+            // ends; xor may read earlier segments, not later ones.
+            self.m.uses.lane_id = true;
+            let (v, d, w) = (v.text, lane.text, w.text);
+            let text = match base {
+                "" => format!("subgroupShuffle({v}, (lane_id & ~({w} - 1u)) | ({d} & ({w} - 1u)))"),
+                "_xor" => format!(
+                    "select({v}, subgroupShuffleXor({v}, {d}), (lane_id ^ {d}) < (lane_id | ({w} - 1u)) + 1u)"
+                ),
+                "_down" => format!(
+                    "select({v}, subgroupShuffleDown({v}, {d}), (lane_id & ({w} - 1u)) + {d} < {w})"
+                ),
+                _ => format!(
+                    "select({v}, subgroupShuffleUp({v}, {d}), (lane_id & ({w} - 1u)) >= {d})"
+                ),
+            };
+            return Val::atom(text, ty);
+        }
         let text = match base {
             "" => format!("subgroupShuffle({}, {})", v.text, lane.text),
             "_xor" => format!("subgroupShuffleXor({}, {})", v.text, lane.text),

@@ -630,10 +630,13 @@ fn storage_param(
             );
             return None;
         }
-        Ty::Vector(_, 3) => {
+        // `float3*`: WGSL's `array<vec3<f32>>` has a 16-byte stride, C's 12
+        // bytes: bound as the scalars, each element read and written as its
+        // three lanes (`AtomicRepr::Lanes`).
+        Ty::Vector(_, 3) if effects.atomic.contains(&p.name) => {
             lower.m.error(
                 p.name_span,
-                "buffers of 3-component vectors have a 16-byte stride in WGSL but 12 bytes in CUDA: use float4 or scalars",
+                "atomic operations on buffers of 3-component vectors are not supported",
             );
             return None;
         }
@@ -673,13 +676,23 @@ fn storage_param(
     } else {
         None
     };
+    let (atomic, stored) = match elem {
+        Ty::Vector(s, 3) if packed.is_none() => (Some(AtomicRepr::Lanes(3)), Ty::Scalar(s)),
+        _ => (atomic, elem.clone()),
+    };
     let wgsl = lower.m.module_name(&p.name);
     let ty = Ty::RuntimeArray(Box::new(elem.clone()));
     let access = if written { "read_write" } else { "read" };
     let mut decl = format!(
         "@group(0) @binding({binding}) var<storage, {access}> {wgsl}: {};",
-        storage_type(&ty, atomic)
+        storage_type(&Ty::RuntimeArray(Box::new(stored.clone())), atomic)
     );
+    if let Ty::Vector(_, 3) = elem {
+        decl.push_str(&format!(
+            " // `{}` elements, three to an element (C's 12-byte stride)",
+            elem.wgsl()
+        ));
+    }
     if let Some(k) = packed {
         decl.push_str(&if k.lanes == 4 {
             format!(" // {} elements, one to a word", k.describe())
@@ -720,7 +733,7 @@ fn storage_param(
             },
         );
     }
-    let element = storage_type(&elem, atomic);
+    let element = storage_type(&stored, atomic);
     Some((
         decl,
         SidecarBinding {

@@ -12,7 +12,7 @@ use crate::types::{ArrayLen, Konst, Scalar, Ty, promote};
 impl FnLower<'_, '_> {
     /// The text the current function's spans index (`None`: a header whose
     /// text the caller did not give).
-    fn function_text(&self) -> Option<&str> {
+    pub(crate) fn function_text(&self) -> Option<&str> {
         let file = self.m.model.function(&self.function)?.file.as_deref();
         self.m.texts.text_of(file)
     }
@@ -131,6 +131,10 @@ impl FnLower<'_, '_> {
                     // A comment the front end kept as a statement.
                 } else if t.starts_with("static_assert") {
                     // Checked by nvcc at compile time: no run-time effect.
+                } else if t.starts_with("namespace ") && t.contains('=') {
+                    // `namespace cg = cooperative_groups;`: an alias of a
+                    // namespace (the lowering reads `cg::` as cooperative
+                    // groups wherever it is written).
                 } else if let Some((name, ty)) = local_alias(t) {
                     // `using T_ACC = T;`, `typedef int4 copy_t;`: the rest of
                     // the function names the type.
@@ -1042,7 +1046,21 @@ impl FnLower<'_, '_> {
                 .error(d.span, "pointers to pointers cannot be expressed in WGSL");
             return;
         }
-        let Some(init) = &d.init else {
+        let null = |e: &Expr| matches!(e.kind, ExprKind::Int { value: 0, .. });
+        let Some(init) = d.init.as_ref().filter(|i| !null(i)) else {
+            // `float *p;` (or `= NULL`): bound by its first assignment.
+            if d.dims.is_empty() && self.assigned.contains(&d.name) {
+                let name = self.local_name(&d.name);
+                out.push(WStmt::line(format!("var {name}: i32 = 0;")));
+                self.declare(
+                    &d.name,
+                    Sym::UnboundPointer {
+                        ty: d.ty.clone(),
+                        offset_var: name,
+                    },
+                );
+                return;
+            }
             self.m.error(d.span, "a pointer must be initialized where it is declared (WGSL has no pointer variables)");
             return;
         };
@@ -1085,23 +1103,8 @@ impl FnLower<'_, '_> {
         let Some(mut view) = self.pointer(init, out) else {
             return;
         };
-        // `short *p = block + off` into an 8/16-bit array of the same type:
-        // the view already narrows (or packs) its stores.
-        let narrow_view = self
-            .packed_of(&d.ty.pointee(), false)
-            .filter(|k| !k.boolean)
-            .is_some_and(|k| match view.atomic {
-                Some(AtomicRepr::Narrow(v) | AtomicRepr::Packed(v)) => {
-                    (v.bits, v.signed, v.lanes) == (k.bits, k.signed, k.lanes)
-                }
-                _ => false,
-            });
-        if d.ty.base != "auto" && d.ty.base != "void" && !narrow_view {
-            let want = self.map_type(&d.ty.pointee(), d.span);
-            if want != Ty::Error && want != view.elem {
-                self.m.error(d.span, "pointer casts cannot be expressed in WGSL: storage buffers have one element type");
-                return;
-            }
+        if !self.view_fits(&d.ty, &view, d.span) {
+            return;
         }
         if d.ty.is_const {
             view.mutable = false;

@@ -439,3 +439,315 @@ __global__ void k(const float *m, float *o, int n) {
     assert!(out.wgsl.contains("m[4 * (r) + 1]"), "{}", out.wgsl);
     assert!(out.wgsl.contains("q.b"), "{}", out.wgsl);
 }
+
+/// `int* const __restrict x`: the grammar reads `__restrict` after `const`
+/// as the parameter's name and leaves `x` in an error node; the front end
+/// takes the name from there (the parameters keep their order and names).
+#[test]
+fn const_restrict_pointer_parameters_keep_their_names() {
+    let source = r#"
+__global__ void copy_if(const int* const __restrict src, int* const __restrict dst, const int* __restrict flags, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n && flags[i]) dst[i] = src[i];
+}
+"#;
+    let out =
+        common::compile_as("restrict.cu", source, "copy_if").unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<_> = out
+        .sidecar
+        .bindings
+        .iter()
+        .map(|b| b.name.as_str())
+        .collect();
+    assert_eq!(names, ["src", "dst", "flags", "params"], "{}", out.wgsl);
+    assert!(out.wgsl.contains("dst[i] = src[i];"), "{}", out.wgsl);
+}
+
+/// stdint.h's constant macros (`UINT32_C(255)` is `255U`, so the shift is
+/// unsigned) and glibc's `ulong` (`unsigned long`, 64 bits).
+#[test]
+fn stdint_constant_macros_and_ulong() {
+    let source = r#"
+__global__ void k(unsigned int *u, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) u[i] = (UINT32_C(255) << 23) + INT32_C(-1) + (unsigned int)i;
+}
+"#;
+    let out = common::compile_as("c.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("2139095039u"), "{}", out.wgsl);
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        ..Default::default()
+    };
+    let wide = "__global__ void w(ulong *o) { o[0] = (ulong)threadIdx.x * UINT64_C(4294967296); }";
+    let w = common::compile(wide, "w", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(w.wgsl.contains("o: array<u64>"), "{}", w.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 70usize;
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(1, ParamValue::Scalar(n as f64))
+        .with_buffer("u", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<u32> = bytemuck::pod_collect_to_vec(&result.outputs[0].bytes);
+    for (i, g) in got.iter().enumerate().take(n) {
+        assert_eq!(*g, (255u32 << 23).wrapping_sub(1) + i as u32, "u[{i}]");
+    }
+}
+
+/// A store through an `auto` pointer (`auto row = out + r * n; row[i] = x;`,
+/// `const auto c = out + k; *c = x;`) writes the buffer it points into: the
+/// binding is `read_write` (before, only pointers declared with a `*` were
+/// followed, and the store was refused as one into a read-only buffer).
+#[test]
+fn stores_through_auto_pointers_write_their_buffer() {
+    let source = r#"
+__global__ void scale_rows(const float *in, float *out, int *count, int n) {
+    auto row = out + blockIdx.x * n;
+    const auto c = count + blockIdx.x;
+    auto x = in[blockIdx.x * n + threadIdx.x];
+    row[threadIdx.x] = x * 2.0f;
+    if (threadIdx.x == 0) *c = n;
+}
+"#;
+    let out = common::compile_as("rows.cu", source, "scale_rows").unwrap_or_else(|e| panic!("{e}"));
+    let written: Vec<_> = out
+        .sidecar
+        .bindings
+        .iter()
+        .filter(|b| b.kind == cudalens_wgsl::BindingKind::StorageReadWrite)
+        .map(|b| b.name.as_str())
+        .collect();
+    assert_eq!(written, ["out", "count"], "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let (rows, n) = (3usize, 32usize);
+    let input: Vec<f32> = (0..rows * n).map(|i| i as f32 * 0.5 - 9.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(
+        out.wgsl.clone(),
+        iface,
+        [rows as u32, 1, 1],
+        [n as u32, 1, 1],
+    )
+    .with_iterations(0, 1)
+    .with_arg(3, ParamValue::Scalar(n as f64))
+    .with_buffer(
+        "in",
+        BufferSpec::bytes((rows * n) as u64, bytemuck::cast_slice(&input).to_vec()),
+    )
+    .with_buffer("out", BufferSpec::zeros((rows * n) as u64))
+    .with_buffer("count", BufferSpec::zeros(rows as u64));
+    let result = runner.run(&bench).expect("run");
+    let output = |name: &str| {
+        result
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("no output {name}"))
+            .bytes
+            .clone()
+    };
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&output("out"));
+    let count: Vec<i32> = bytemuck::pod_collect_to_vec(&output("count"));
+    for i in 0..rows * n {
+        assert_eq!(got[i], input[i] * 2.0, "out[{i}]");
+    }
+    assert_eq!(count, vec![n as i32; rows]);
+}
+
+/// A file's overload of a math builtin for a vector with another result
+/// (`float abs(float2 a)`, the magnitude, where WGSL's `abs` works per
+/// component) is called, as C++ calls it; helper_math.h-style per-component
+/// overloads (`float2 fabs(float2)`) still lower to the builtin.
+#[test]
+fn vector_overloads_of_builtins_with_other_results_are_called() {
+    let source = r#"
+inline __device__ float abs(const float2 a) { return sqrtf(a.x * a.x + a.y * a.y); }
+inline __device__ float2 fabs(float2 v) { return make_float2(fabs(v.x), fabs(v.y)); }
+__global__ void magnitude(const float2 *v, float *m, float2 *f, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    m[i] = abs(v[i]) + (float)abs(-i);
+    f[i] = fabs(v[i]);
+}
+"#;
+    let out = common::compile_as("abs.cu", source, "magnitude").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("fn abs_"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("f[i] = abs(v[i]);"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let v: Vec<f32> = (0..2 * n).map(|k| k as f32 * 0.25 - 11.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "v",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&v).to_vec()),
+        )
+        .with_buffer("m", BufferSpec::zeros(n as u64))
+        .with_buffer("f", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let m: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("m").expect("m").bytes);
+    let f: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("f").expect("f").bytes);
+    for i in 0..n {
+        let (x, y) = (v[2 * i], v[2 * i + 1]);
+        let want = (x * x + y * y).sqrt() + i as f32;
+        assert!(
+            (m[i] - want).abs() <= 1e-5 * want.abs().max(1.0),
+            "m[{i}]: {} vs {want}",
+            m[i]
+        );
+        assert_eq!((f[2 * i], f[2 * i + 1]), (x.abs(), y.abs()), "f[{i}]");
+    }
+}
+
+/// An object-like macro naming a function, called (`#define SQRT sqrtf`,
+/// then `SQRT(x)`): the call expands as cpp expands it.
+#[test]
+fn object_like_macros_naming_functions_are_called() {
+    let source = r#"
+#define SQRT sqrtf
+#define FABS fabsf
+__global__ void k(const float *a, float *o, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) o[i] = SQRT(FABS(a[i]) * 2.0f);
+}
+"#;
+    let out = common::compile_as("sqrt.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("o[i] = sqrt(abs(a[i]) * 2.0f);"),
+        "{}",
+        out.wgsl
+    );
+}
+
+/// Comments right after an opening parenthesis or inside a braced list
+/// (`0.433f * (   // sqrt(3) / 4` on its own line) are no operands: the
+/// expression inside is lowered.
+#[test]
+fn comments_opening_parentheses_and_lists_are_skipped() {
+    let source = r#"
+__constant__ float table[] = {
+    1.5f, // first
+    -2.0f  /* second */
+};
+__global__ void k(const float *a, float *o) {
+    int i = threadIdx.x;
+    float x = 0.433f * (   // sqrt(3) / 4
+        a[i] + 1.0f);
+    float w[2] = { /* lanes */ x, x * 2.0f };
+    o[i] = x + w[1] + table[1] + (
+        // the last term
+        a[0]);
+}
+"#;
+    let out = common::compile_as("comments.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "0.433f * (a[i] + 1.0f)",
+        "o[i] = x + w[1] + table[1] + a[0];",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+}
+
+/// C++'s alternative tokens (`and`, `or`, `not`, `bitand`, `xor`, ...) are
+/// the operators they spell, with their precedence; checked on the adapter.
+#[test]
+fn alternative_operator_tokens() {
+    let source = r#"
+__global__ void k(const int *a, int *o, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    bool v = a[i] > 0;
+    o[i] = 0;
+    if (not v or i + 1 == n) o[i] = 1;
+    if (a[i] > 2 and i > 0) o[i] = (a[i] bitand 3) xor (compl i bitor 1);
+}
+"#;
+    let out = common::compile_as("alt.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("if (!v || i + 1 == n)"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let a: Vec<i32> = (0..n as i32).map(|i| (i * 7) % 11 - 3).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "a",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&a).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..n {
+        let ii = i as i32;
+        let mut want = 0;
+        if a[i] <= 0 || ii + 1 == n as i32 {
+            want = 1;
+        }
+        if a[i] > 2 && ii > 0 {
+            want = (a[i] & 3) ^ (!ii | 1);
+        }
+        assert_eq!(got[i], want, "o[{i}]");
+    }
+}
+
+/// `(T)-x` where `T` is a template parameter or a typedef: tree-sitter
+/// reads a subtraction of a variable `T`; C casts the unary `-x`, which
+/// binds tighter than any binary operator (`(T)-a * b` is
+/// `((T)(-a)) * b`). Checked on the adapter.
+#[test]
+fn casts_of_a_unary_operand_to_a_named_type() {
+    let source = r#"
+typedef float real_t;
+template <class T>
+__global__ void k(const T *x, T *o, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    T a = x[i], b = x[(i + 1) % n];
+    o[3 * i] = (T)-a * b + b;
+    o[3 * i + 1] = (real_t)-a - b;
+    o[3 * i + 2] = (T)-a < b ? (T)-2 : (T)+b;
+}
+int main() { float *x, *o; k<float><<<1, 64>>>(x, o, 64); }
+"#;
+    let out = common::compile_as("casts.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("o[3 * i] = -a * b + b;"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 13.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros(3 * n as u64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..n {
+        let (a, b) = (x[i], x[(i + 1) % n]);
+        let want = [-a * b + b, -a - b, if -a < b { -2.0 } else { b }];
+        assert_eq!(&got[3 * i..3 * i + 3], &want, "o[{i}]");
+    }
+}

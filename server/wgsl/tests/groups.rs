@@ -191,3 +191,106 @@ __global__ void swap_pairs(const double *in, double *out, const long long *k, lo
         assert_eq!(got[t], input[t ^ 1], "out[{t}]");
     }
 }
+
+/// `cg::reduce(tile, v, op)` over a warp tile is the subgroup reduction for
+/// the operator (`cg::plus<T>()`, `cg::greater<T>{}`, ...), with the
+/// namespace alias written inside the kernel; refused where the adapter's
+/// subgroups are known not to be 32 lanes, or for another operator.
+const TILE_CG_REDUCE: &str = r#"
+#include <cooperative_groups.h>
+__global__ void warp_sums(const float *in, float *out, int *bits) {
+    namespace cg = cooperative_groups;
+    cg::thread_block block = cg::this_thread_block();
+    cg::thread_block_tile<32> warp = cg::tiled_partition<32>(block);
+    float v = in[blockIdx.x * blockDim.x + threadIdx.x];
+    float s = cg::reduce(warp, v, cg::plus<float>());
+    float m = cg::reduce(warp, v, cg::greater<float>{});
+    int b = cg::reduce(warp, (int)threadIdx.x, cg::bit_or<int>());
+    if (warp.thread_rank() == 0) {
+        out[2 * (blockIdx.x * (blockDim.x / 32) + warp.meta_group_rank())] = s;
+        out[2 * (blockIdx.x * (blockDim.x / 32) + warp.meta_group_rank()) + 1] = m;
+        bits[blockIdx.x * (blockDim.x / 32) + warp.meta_group_rank()] = b;
+    }
+}
+int main() { warp_sums<<<2, 64>>>(0, 0, 0); }
+"#;
+
+#[test]
+fn cg_reduce_over_a_warp_tile_is_a_subgroup_reduction() {
+    let wgsl = compile(TILE_CG_REDUCE).unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "let s: f32 = subgroupAdd(v);",
+        "let m: f32 = subgroupMax(v);",
+        "subgroupOr(",
+    ] {
+        assert!(wgsl.contains(want), "{want}:\n{wgsl}");
+    }
+    let other = TILE_CG_REDUCE.replace("cg::greater<float>{}", "cg::multiplies<float>{}");
+    let err = compile(&other).expect_err("refused");
+    assert!(
+        err.contains("`cg::reduce` with `cg::multiplies<float>`"),
+        "{err}"
+    );
+    let opts = TranspileOptions {
+        subgroups: true,
+        subgroup_size: Some(16),
+        ..TranspileOptions::default()
+    };
+    let err = common::compile(TILE_CG_REDUCE, "warp_sums", &opts).expect_err("refused");
+    assert!(
+        err.iter()
+            .any(|d| d.message.contains("needs 32-lane subgroups")),
+        "{err:#?}"
+    );
+}
+
+/// On an adapter whose subgroups are 32 lanes (NVIDIA's; lavapipe's are
+/// narrower, and the run is skipped there), the reductions match CUDA's.
+#[test]
+fn cg_reduce_matches_cuda_on_32_lane_subgroups() {
+    use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface};
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let runner = guard.as_mut().unwrap();
+    let report = runner.adapter().expect("adapter report");
+    if !report.features.subgroup || report.subgroup_min_size != 32 || report.subgroup_max_size != 32
+    {
+        eprintln!(
+            "adapter {}: subgroups are not 32 lanes, cg::reduce not executed",
+            report.name
+        );
+        return;
+    }
+    let opts = TranspileOptions {
+        subgroups: true,
+        ..TranspileOptions::default()
+    };
+    let out =
+        common::compile(TILE_CG_REDUCE, "warp_sums", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    let input: Vec<f32> = (0..128).map(|i| ((i * 37) % 101) as f32 - 50.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(128, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(8))
+        .with_buffer("bits", BufferSpec::zeros(4));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let bits: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("bits").expect("bits").bytes);
+    for w in 0..4 {
+        let lanes = &input[32 * w..32 * w + 32];
+        // Small integers: the sum is exact in any order.
+        assert_eq!(got[2 * w], lanes.iter().sum::<f32>(), "sum of tile {w}");
+        assert_eq!(
+            got[2 * w + 1],
+            lanes.iter().copied().fold(f32::MIN, f32::max),
+            "max of tile {w}"
+        );
+        let tids = (32 * (w % 2)..32 * (w % 2) + 32).fold(0, |a, t| a | t as i32);
+        assert_eq!(bits[w], tids, "bit_or of tile {w}");
+    }
+}

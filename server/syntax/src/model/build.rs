@@ -930,7 +930,19 @@ impl<'o> Builder<'o> {
             map: None,
             skipped: &parsed.excluded,
         };
-        self.items(&hcx, tree.root_node(), None);
+        let root = tree.root_node();
+        if root.is_error() {
+            // As in the main file (see `top_level_items`): runs of fragments
+            // are preprocessed and parsed again. Walking the ERROR root's
+            // children alone loses every function whose body the grammar
+            // split (a statement written as a lone macro, `OP_MACRO`
+            // without `;`, in three functions of one header).
+            let mut c = root.walk();
+            let children: Vec<Node> = root.children(&mut c).collect();
+            self.top_level_items(&hcx, &children, true);
+            return;
+        }
+        self.items(&hcx, root, None);
     }
 
     /// Reads a header's directives alone: conditionals, macros, includes.
@@ -1153,7 +1165,7 @@ impl<'o> Builder<'o> {
         let mut out = Vec::new();
         let mut c = list.walk();
         let children: Vec<Node> = list.named_children(&mut c).collect();
-        for p in children {
+        for (i, p) in children.iter().copied().enumerate() {
             if !matches!(
                 p.kind(),
                 "parameter_declaration" | "optional_parameter_declaration"
@@ -1163,7 +1175,7 @@ impl<'o> Builder<'o> {
             let mut ty = field!(p, "type")
                 .map(|t| self.type_from(cx, p, t))
                 .unwrap_or_default();
-            let (name, name_span) = match field!(p, "declarator") {
+            let (mut name, mut name_span) = match field!(p, "declarator") {
                 Some(d) => {
                     let info = unwrap_declarator(cx, d);
                     ty.pointer += info.pointer + info.dims.len() as u8;
@@ -1172,6 +1184,18 @@ impl<'o> Builder<'o> {
                 }
                 None => (String::new(), cx.span(p)),
             };
+            // `int* const __restrict x`: the grammar takes `__restrict` after
+            // `const` for the name and leaves `x` in an ERROR after the
+            // parameter.
+            if matches!(name.as_str(), "__restrict" | "restrict")
+                && let Some(err) = children.get(i + 1).filter(|n| n.kind() == "ERROR")
+                && err.named_child_count() == 1
+                && let Some(id) = err.named_child(0).filter(|n| n.kind() == "identifier")
+            {
+                name = cx.text(id).to_string();
+                name_span = cx.span(id);
+                ty.restrict = true;
+            }
             let default = field!(p, "default_value").map(|d| self.expr(cx, d));
             out.push(Param {
                 name,

@@ -93,7 +93,7 @@ impl Builder<'_> {
                 }
             }
             "qualified_identifier" => Ident(text.to_string()),
-            "parenthesized_expression" => match n.named_child(0) {
+            "parenthesized_expression" => match first_named(n) {
                 Some(inner) => return Err(Box::new(self.operand(cx, inner))),
                 None => Unknown(text.to_string()),
             },
@@ -119,6 +119,9 @@ impl Builder<'_> {
             }
             "binary_expression" => {
                 let op = field!(n, "operator").map(|o| cx.text(o)).unwrap_or("");
+                if let Some(cast) = self.cast_read_as_binary(cx, n, op) {
+                    return Err(Box::new(cast));
+                }
                 match BinOp::from_str(op) {
                     Some(op) => Binary(
                         op,
@@ -134,7 +137,7 @@ impl Builder<'_> {
                     "-" => UnOp::Neg,
                     "+" => UnOp::Plus,
                     "!" | "not" => UnOp::Not,
-                    "~" => UnOp::BitNot,
+                    "~" | "compl" => UnOp::BitNot,
                     "*" => UnOp::Deref,
                     "&" => UnOp::AddrOf,
                     _ => return Ok(Unknown(text.to_string())),
@@ -215,7 +218,10 @@ impl Builder<'_> {
             }
             "initializer_list" => {
                 let mut c = n.walk();
-                let items: Vec<Node> = n.named_children(&mut c).collect();
+                let items: Vec<Node> = n
+                    .named_children(&mut c)
+                    .filter(|i| i.kind() != "comment")
+                    .collect();
                 InitList(items.into_iter().map(|i| self.expr(cx, i)).collect())
             }
             "compound_literal_expression" => match field!(n, "value") {
@@ -225,6 +231,31 @@ impl Builder<'_> {
             "call_expression" => return self.call(cx, n),
             _ => Unknown(text.to_string()),
         })
+    }
+
+    /// `(real)-2.5 * t`, which tree-sitter reads as `real - (2.5 * t)` when
+    /// it cannot know `real` names a type (a template parameter, a
+    /// typedef): C casts the unary `-2.5`, so the cast of `op` applied to
+    /// the leftmost operand of the right side replaces that operand
+    /// (`((real)(-2.5)) * t`). `None` unless the left side is one
+    /// parenthesised name of a type and `op` can be unary.
+    fn cast_read_as_binary(&mut self, cx: &Cx, n: Node, op: &str) -> Option<Expr> {
+        let unary = match op {
+            "-" => UnOp::Neg,
+            "+" => UnOp::Plus,
+            "*" => UnOp::Deref,
+            "&" => UnOp::AddrOf,
+            _ => return None,
+        };
+        let left = field!(n, "left").filter(|l| l.kind() == "parenthesized_expression")?;
+        let name_node = first_named(left).filter(|i| i.kind() == "identifier")?;
+        let name = cx.text(name_node);
+        if !(self.names_type(name) || template_parameter_in_scope(cx, n, name)) {
+            return None;
+        }
+        let right = self.operand(cx, field!(n, "right")?);
+        let start = cx.span(n).start;
+        Some(attach_cast(right, name, unary, start))
     }
 
     /// `n` lowered again after un-parenthesising the variables that
@@ -394,9 +425,12 @@ impl Builder<'_> {
             Some(f) => (cx.text(f).to_string(), Vec::new()),
             None => (String::new(), Vec::new()),
         };
+        // A function-like macro, or an object-like one naming a function
+        // (`#define SQRT sqrtf` then `SQRT(x)`): the call expands as cpp
+        // expands it.
         if cx.is_raw()
             && func.is_some_and(|f| f.kind() == "identifier")
-            && self.macros.get(&callee).is_some_and(|m| m.params.is_some())
+            && self.macros.get(&callee).is_some()
         {
             return Err(Box::new(self.expand_expr(cx, text, cx.span(n))));
         }
@@ -708,7 +742,7 @@ impl Builder<'_> {
                 }
                 StmtKind::Case { value, body }
             }
-            "return_statement" => StmtKind::Return(n.named_child(0).map(|e| self.expr(cx, e))),
+            "return_statement" => StmtKind::Return(first_named(n).map(|e| self.expr(cx, e))),
             "break_statement" => StmtKind::Break,
             "continue_statement" => StmtKind::Continue,
             "goto_statement" => StmtKind::Goto(
@@ -742,7 +776,7 @@ impl Builder<'_> {
     fn condition(&mut self, cx: &Cx, n: Option<Node>) -> Expr {
         let inner = n.and_then(|c| match c.kind() {
             "condition_clause" => field!(c, "value").or_else(|| c.named_child(0)),
-            "parenthesized_expression" => c.named_child(0),
+            "parenthesized_expression" => first_named(c),
             _ => Some(c),
         });
         match inner {
@@ -846,6 +880,46 @@ fn template_parameter_in_scope(cx: &Cx, n: Node, name: &str) -> bool {
         cur = p.parent();
     }
     false
+}
+
+/// `(T)` with unary `op` applied to the leftmost operand of `e` (see
+/// `cast_read_as_binary`); spans of the rebuilt nodes start at `start`.
+fn attach_cast(e: Expr, ty: &str, op: UnOp, start: usize) -> Expr {
+    let span = Span::new(start, e.span.end);
+    let from_macro = e.from_macro;
+    let kind = match e.kind {
+        ExprKind::Binary(b, l, r) => {
+            ExprKind::Binary(b, Box::new(attach_cast(*l, ty, op, start)), r)
+        }
+        other => {
+            let inner = Expr {
+                kind: other,
+                span: e.span,
+                from_macro,
+            };
+            ExprKind::Cast {
+                ty: Box::new(ir::Type::named(ty)),
+                reinterpret: false,
+                expr: Box::new(Expr {
+                    kind: ExprKind::Unary(op, Box::new(inner)),
+                    span,
+                    from_macro,
+                }),
+            }
+        }
+    };
+    Expr {
+        kind,
+        span,
+        from_macro,
+    }
+}
+
+/// The first named child of `n` that is no comment (`( // note` puts the
+/// comment first).
+fn first_named(n: Node) -> Option<Node> {
+    let mut c = n.walk();
+    n.named_children(&mut c).find(|ch| ch.kind() != "comment")
 }
 
 fn expansion_body(root: Node) -> Option<Node> {
