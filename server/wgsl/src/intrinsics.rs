@@ -368,7 +368,13 @@ impl FnLower<'_, '_> {
                 return Some(Val::error());
             }
             let v = self.expr(&args[0], out);
-            let v = self.float_operand(v, args[0].span);
+            // `expf(d)` of a double converts it to float, as C does; `exp`
+            // keeps the argument's precision (CUDA's overloads).
+            let v = if is_float_variant(name) && v.ty.scalar() == Some(Scalar::F64) {
+                self.convert(v, &Ty::F32, args[0].span)
+            } else {
+                self.float_operand(v, args[0].span)
+            };
             if v.is_error() {
                 return Some(v);
             }
@@ -493,6 +499,10 @@ impl FnLower<'_, '_> {
                 if float {
                     t = float_of(&t);
                 }
+                // `powf`, `atan2f`, `fminf`, `fmaxf` of doubles compute in float.
+                if is_float_variant(name) && t.scalar() == Some(Scalar::F64) {
+                    t = Ty::F32;
+                }
                 let a = self.convert(vals[0].clone(), &t, args[0].span);
                 let b = self.convert(vals[1].clone(), &t, args[1].span);
                 let f = match name {
@@ -565,7 +575,11 @@ impl FnLower<'_, '_> {
                     return Some(Val::error());
                 }
                 let v = self.expr(&args[0], out);
-                let v = self.float_operand(v, span);
+                let v = if is_float_variant(name) && v.ty.scalar() == Some(Scalar::F64) {
+                    self.convert(v, &Ty::F32, span)
+                } else {
+                    self.float_operand(v, span)
+                };
                 if v.ty.scalar() == Some(Scalar::F64) {
                     return Some(self.f64_refused(name, span));
                 }
@@ -1805,6 +1819,13 @@ pub(crate) fn block_thread_count(span: Span) -> Expr {
         from_macro: false,
     };
     mul(mul(builtin(Axis::X), builtin(Axis::Y)), builtin(Axis::Z))
+}
+
+/// C's single-precision variant of a math function (`expf`, `__powf`,
+/// `fminf`, `__saturatef`): its arguments convert to `float`, whatever
+/// their type, where the unsuffixed CUDA overloads keep a `double`'s.
+fn is_float_variant(name: &str) -> bool {
+    name.ends_with('f') && name != "erf" && !name.ends_with("_rn")
 }
 
 /// WGSL builtins that SPIR-V's GLSL.std.450 defines for 16- and 32-bit

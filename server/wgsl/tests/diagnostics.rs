@@ -418,6 +418,13 @@ fn transcendental_functions_of_doubles_are_refused() {
     );
     let fine = "__global__ void k(double* x) { x[2] = sqrt(x[0]) + floor(x[1]) + fma(x[0], x[1], 1.0) + fabs(x[1]); }";
     common::compile(fine, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    // The float variants of doubles compute in float, as C converts their
+    // arguments: nothing to refuse.
+    let narrowed = "__global__ void k(double* x) { x[2] = expf(x[0]) + powf(x[0], 2.0) + atan2f(x[0], x[1]); }";
+    let out = common::compile(narrowed, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    for f in ["exp(f32(", "pow(f32(", "atan2(f32("] {
+        assert!(out.wgsl.contains(f), "{f}: {}", out.wgsl);
+    }
     // The float versions of the same calls are untouched.
     let floats =
         "__global__ void k(float* x) { x[2] = expf(x[0]) + powf(x[0], 1.5f) + cosf((float)x[1]); }";
