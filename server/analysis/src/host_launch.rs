@@ -378,7 +378,7 @@ pub fn resolve_indexed<'m>(
     kernel: &str,
     which: usize,
 ) -> Option<HostLaunch> {
-    resolve_choice(model, "", kernel, which, None, calls).map(|(launch, _)| launch)
+    resolve_choice(model, "", kernel, which, None, calls, false).map(|(launch, _)| launch)
 }
 
 /// [`resolve_each`] with the file's calls indexed once by the caller.
@@ -388,7 +388,7 @@ pub fn resolve_each_indexed<'m>(
     kernel: &str,
     which: usize,
 ) -> Vec<HostLaunch> {
-    each(model, "", kernel, which, calls)
+    each(model, "", kernel, which, calls, false)
 }
 
 /// Reads launch `which` (0-based; see [`launch_sites`]) of `kernel` from
@@ -396,7 +396,7 @@ pub fn resolve_each_indexed<'m>(
 /// kernel has no such launch.
 pub fn resolve(model: &FileModel, text: &str, kernel: &str, which: usize) -> Option<HostLaunch> {
     let calls = CallIndex::of(model);
-    resolve_choice(model, text, kernel, which, None, &calls).map(|(launch, _)| launch)
+    resolve_choice(model, text, kernel, which, None, &calls, true).map(|(launch, _)| launch)
 }
 
 /// Most values a host loop over a constant array is followed through.
@@ -409,7 +409,7 @@ const MAX_CHOICES: usize = 16;
 /// scalars as [`resolve`] reads them (with the assumption where they depend
 /// on the value); [`resolve`]'s one launch when there is no such loop.
 pub fn resolve_each(model: &FileModel, text: &str, kernel: &str, which: usize) -> Vec<HostLaunch> {
-    each(model, text, kernel, which, &CallIndex::of(model))
+    each(model, text, kernel, which, &CallIndex::of(model), true)
 }
 
 fn each<'m>(
@@ -418,8 +418,10 @@ fn each<'m>(
     kernel: &str,
     which: usize,
     calls: &CallIndex<'m>,
+    buffers: bool,
 ) -> Vec<HostLaunch> {
-    let Some((first, choices)) = resolve_choice(model, text, kernel, which, None, calls) else {
+    let Some((first, choices)) = resolve_choice(model, text, kernel, which, None, calls, buffers)
+    else {
         return Vec::new();
     };
     if !(2..=MAX_CHOICES).contains(&choices) {
@@ -430,11 +432,13 @@ fn each<'m>(
     // the first run's assumption there).
     (0..choices)
         .filter_map(|k| {
-            resolve_choice(model, text, kernel, which, Some(k), calls).map(|(l, _)| HostLaunch {
-                grid: first.grid.clone(),
-                scalars: first.scalars.clone(),
-                buffers: first.buffers.clone(),
-                ..l
+            resolve_choice(model, text, kernel, which, Some(k), calls, false).map(|(l, _)| {
+                HostLaunch {
+                    grid: first.grid.clone(),
+                    scalars: first.scalars.clone(),
+                    buffers: first.buffers.clone(),
+                    ..l
+                }
             })
         })
         .collect()
@@ -442,6 +446,9 @@ fn each<'m>(
 
 /// [`resolve`] with element `choice` of a loop over a constant array (the
 /// first, as an assumption, when `None`), and how many elements it has.
+/// `buffers`: read the pointer arguments' allocations too (what `bench`
+/// sizes buffers from; the analyses do not need them, and reading them
+/// walks the launching function once per pointer).
 fn resolve_choice<'m>(
     model: &'m FileModel,
     text: &str,
@@ -449,6 +456,7 @@ fn resolve_choice<'m>(
     which: usize,
     choice: Option<usize>,
     calls: &CallIndex<'m>,
+    buffers: bool,
 ) -> Option<(HostLaunch, usize)> {
     let sites = launch_sites(model, kernel);
     let site = *sites.get(which)?;
@@ -563,7 +571,7 @@ fn resolve_choice<'m>(
             },
         });
     }
-    for (i, p) in params.iter().enumerate().filter(|(_, p)| p.ty.pointer > 0) {
+    for (i, p) in (params.iter().enumerate()).filter(|(_, p)| buffers && p.ty.pointer > 0) {
         let Some(arg) = site.args.get(i).filter(|_| !per_value) else {
             continue;
         };
