@@ -453,15 +453,7 @@ impl<'m> FnLower<'_, 'm> {
                 Arg::RefElement(ptr) => {
                     let ty = self.param_type(p, &types);
                     if ty != ptr.elem {
-                        return self.error(
-                            span,
-                            format!(
-                                "the argument of reference parameter `{}` is a `{}`, not a `{}`",
-                                p.name,
-                                ptr.elem.wgsl(),
-                                ty.wgsl()
-                            ),
-                        );
+                        return self.reference_mismatch(span, &p.name, &ptr.elem, &ty);
                     }
                     let offset = match ptr.offset {
                         Some(o) => self.convert(*o, &Ty::I32, span).text,
@@ -472,23 +464,11 @@ impl<'m> FnLower<'_, 'm> {
                 Arg::RefGlobal(_, ty, _) => {
                     let want = self.param_type(p, &types);
                     if want != ty {
-                        return self.error(
-                            span,
-                            format!(
-                                "the argument of reference parameter `{}` is a `{}`, not a `{}`",
-                                p.name,
-                                ty.wgsl(),
-                                want.wgsl()
-                            ),
-                        );
+                        return self.reference_mismatch(span, &p.name, &ty, &want);
                     }
                 }
                 Arg::LocalArray(ptr, _) => {
-                    let saved = std::mem::take(&mut self.template_types);
-                    self.template_types =
-                        types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                    let ty = self.map_type(&p.ty.pointee(), p.name_span);
-                    self.template_types = saved;
+                    let ty = self.type_under(&p.ty.pointee(), p.name_span, &types);
                     if ty != ptr.elem {
                         return self.error(
                             span,
@@ -507,11 +487,7 @@ impl<'m> FnLower<'_, 'm> {
                     }
                 }
                 Arg::LocalPtr(v) => {
-                    let saved = std::mem::take(&mut self.template_types);
-                    self.template_types =
-                        types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-                    let ty = self.map_type(&p.ty.pointee(), p.name_span);
-                    self.template_types = saved;
+                    let ty = self.type_under(&p.ty.pointee(), p.name_span, &types);
                     if ty != v.ty {
                         return self.error(
                             span,
@@ -529,15 +505,7 @@ impl<'m> FnLower<'_, 'm> {
                 Arg::Ref(v) => {
                     let ty = self.param_type(p, &types);
                     if ty != v.ty {
-                        return self.error(
-                            span,
-                            format!(
-                                "the argument of reference parameter `{}` is a `{}`, not a `{}`",
-                                p.name,
-                                v.ty.wgsl(),
-                                ty.wgsl()
-                            ),
-                        );
+                        return self.reference_mismatch(span, &p.name, &v.ty, &ty);
                     }
                     call_args.push(v.text);
                 }
@@ -594,14 +562,32 @@ impl<'m> FnLower<'_, 'm> {
         p: &cudalens_syntax::model::Param,
         types: &BTreeMap<String, CType>,
     ) -> Ty {
+        match self.narrow_param(p) {
+            Some(k) => k.value_type(),
+            None => self.type_under(&p.ty, p.name_span, types),
+        }
+    }
+
+    /// `ty` mapped to WGSL with the template parameters bound to `types`
+    /// (a specialization's), the enclosing binding restored after.
+    fn type_under(&mut self, ty: &CType, span: Span, types: &BTreeMap<String, CType>) -> Ty {
         let saved = std::mem::take(&mut self.template_types);
         self.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let t = match self.narrow_param(p) {
-            Some(k) => k.value_type(),
-            None => self.map_type(&p.ty, p.name_span),
-        };
+        let t = self.map_type(ty, span);
         self.template_types = saved;
         t
+    }
+
+    /// The error for a reference parameter given an argument of another type.
+    fn reference_mismatch(&mut self, span: Span, param: &str, given: &Ty, wanted: &Ty) -> Val {
+        self.error(
+            span,
+            format!(
+                "the argument of reference parameter `{param}` is a `{}`, not a `{}`",
+                given.wgsl(),
+                wanted.wgsl()
+            ),
+        )
     }
 
     /// The 8/16-bit kind of value parameter `p` (`unsigned char c`,
