@@ -1680,11 +1680,7 @@ impl<'m, 'e> Evaluator<'m, 'e> {
                 self.written(arg)
             ));
         }
-        let mut e = arg;
-        while let ExprKind::Cast { expr, .. } = &e.kind {
-            e = expr;
-        }
-        let Some(name) = e.as_ident() else {
+        let Some(name) = arg.without_casts().as_ident() else {
             return Err(format!(
                 "`{}` is not a pointer variable (an offset or an expression)",
                 self.written(arg)
@@ -1704,17 +1700,11 @@ impl<'m, 'e> Evaluator<'m, 'e> {
             if let ExprKind::Call(c) = &e.kind
                 && ALLOCATORS.contains(&c.callee.as_str())
                 && let [target, size, ..] = &c.args[..]
+                && let ExprKind::Unary(UnOp::AddrOf, inner) = &target.without_casts().kind
+                && inner.as_ident() == Some(name)
+                && last.is_none_or(|(_, call)| call.span.start < e.span.start)
             {
-                let mut t = target;
-                while let ExprKind::Cast { expr, .. } = &t.kind {
-                    t = expr;
-                }
-                if let ExprKind::Unary(UnOp::AddrOf, inner) = &t.kind
-                    && inner.as_ident() == Some(name)
-                    && last.is_none_or(|(_, call)| call.span.start < e.span.start)
-                {
-                    last = Some((size, e));
-                }
+                last = Some((size, e));
             }
         };
         walk_stmts(body, &mut |st| {

@@ -329,6 +329,15 @@ impl Expr {
             _ => None,
         }
     }
+
+    /// The expression inside any casts (`(void **)&p` → `&p`).
+    pub fn without_casts(&self) -> &Expr {
+        let mut e = self;
+        while let ExprKind::Cast { expr, .. } = &e.kind {
+            e = expr;
+        }
+        e
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

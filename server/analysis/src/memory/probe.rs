@@ -30,29 +30,24 @@ pub(super) const WORK_SHARE: f64 = 2.0;
 
 /// The scalar arguments worth trying: integers the launch leaves unknown
 /// (not template parameters), at most [`MAX_PARAMETERS`].
-pub(super) fn candidates<'k>(
-    kernel: &'k Function,
-    ctx: &KernelContext,
-) -> impl Iterator<Item = &'k str> {
+pub(super) fn candidates<'k>(kernel: &'k Function, ctx: &KernelContext) -> Vec<&'k str> {
     let template_names: HashSet<&str> = kernel
         .template_params
         .iter()
         .map(|t| t.name.as_str())
         .collect();
-    let unknown = |name: &str| !ctx.param_values.contains_key(name);
     kernel
         .params
         .iter()
-        .filter(move |p| {
+        .filter(|p| {
             p.ty.pointer == 0
                 && crate::host_launch::is_int_type(&p.ty.base)
-                && unknown(&p.name)
+                && !ctx.param_values.contains_key(&p.name)
                 && !template_names.contains(p.name.as_str())
         })
         .map(|p| p.name.as_str())
         .take(MAX_PARAMETERS)
-        .collect::<Vec<_>>()
-        .into_iter()
+        .collect()
 }
 
 /// `ctx` with `param` set to each of [`VALUES`], in order.

@@ -225,20 +225,13 @@ fn one_dimensional(kernel: &Function, contexts: &[KernelContext]) -> bool {
         })
 }
 
-fn strip_casts(mut e: &Expr) -> &Expr {
-    while let ExprKind::Cast { expr, .. } = &e.kind {
-        e = expr;
-    }
-    e
-}
-
 /// `blockIdx.x * blockDim.x + threadIdx.x`, in any operand order.
 fn is_linear_tid(e: &Expr) -> bool {
-    let ExprKind::Binary(BinOp::Add, a, b) = &strip_casts(e).kind else {
+    let ExprKind::Binary(BinOp::Add, a, b) = &e.without_casts().kind else {
         return false;
     };
-    let builtin = |e: &Expr, want: Builtin| matches!(strip_casts(e).kind, ExprKind::Builtin(b, Axis::X) if b == want);
-    let block_base = |e: &Expr| match &strip_casts(e).kind {
+    let builtin = |e: &Expr, want: Builtin| matches!(e.without_casts().kind, ExprKind::Builtin(b, Axis::X) if b == want);
+    let block_base = |e: &Expr| match &e.without_casts().kind {
         ExprKind::Binary(BinOp::Mul, x, y) => {
             (builtin(x, Builtin::BlockIdx) && builtin(y, Builtin::BlockDim))
                 || (builtin(x, Builtin::BlockDim) && builtin(y, Builtin::BlockIdx))
@@ -343,7 +336,7 @@ impl Matcher<'_> {
     /// declared before the loop, never reassigned, holding it. Returns the
     /// text to use for `t` in the rewrite and its IR.
     fn tid(&self, e: &Expr) -> Option<(String, Expr)> {
-        let e = strip_casts(e);
+        let e = e.without_casts();
         if let ExprKind::Ident(n) = &e.kind {
             let d = self.decl(n)?;
             let ok = Self::scalar_local(d)
@@ -368,7 +361,7 @@ impl Matcher<'_> {
         let ExprKind::Binary(BinOp::Add, a, b) = &e.kind else {
             return None;
         };
-        let is_k = |x: &Expr| strip_casts(x).as_ident() == Some(self.k);
+        let is_k = |x: &Expr| x.without_casts().as_ident() == Some(self.k);
         let (mul, _) = if is_k(b) {
             (a, b)
         } else if is_k(a) {

@@ -175,25 +175,8 @@ pub fn analyze(
             probed_ctx.get_or_insert(ctx);
         }
         let events = std::mem::take(&mut interp.events);
-        let runtime = |name: &str| {
-            // A runtime byte count in elements (`Interp::bytes_to_elements`).
-            let name = name
-                .split_once(" / sizeof(")
-                .map_or(name, |(bytes, _)| bytes);
-            name.starts_with("blockIdx.")
-                || name.starts_with("gridDim.")
-                || kernel.params.iter().any(|p| p.name == name)
-        };
-        // Buffers this context's launch passes at an offset into their allocation.
-        let offset_base = |root: &str| {
-            ctx.launch.is_some_and(|l| {
-                kernel
-                    .params
-                    .iter()
-                    .zip(&l.offset_args)
-                    .any(|(p, &offset)| offset && p.ty.pointer > 0 && p.name == root)
-            })
-        };
+        let runtime = |name: &str| is_runtime_value(kernel, name);
+        let offset_base = |root: &str| passed_at_offset(kernel, ctx, root);
         here.add(
             &events,
             &interp.syms,
@@ -253,6 +236,30 @@ pub fn analyze(
     (reports, diags, found_elsewhere)
 }
 
+/// Whether a symbol of the interpreter stands for a value set at run time:
+/// a kernel parameter, `blockIdx`/`gridDim`, or a runtime byte count in
+/// elements (`Interp::bytes_to_elements`).
+fn is_runtime_value(kernel: &Function, name: &str) -> bool {
+    let name = name
+        .split_once(" / sizeof(")
+        .map_or(name, |(bytes, _)| bytes);
+    name.starts_with("blockIdx.")
+        || name.starts_with("gridDim.")
+        || kernel.params.iter().any(|p| p.name == name)
+}
+
+/// Whether `ctx`'s launch passes the buffer `root` at an offset into its
+/// allocation.
+fn passed_at_offset(kernel: &Function, ctx: &KernelContext, root: &str) -> bool {
+    ctx.launch.is_some_and(|l| {
+        kernel
+            .params
+            .iter()
+            .zip(&l.offset_args)
+            .any(|(p, &offset)| offset && p.ty.pointer > 0 && p.name == root)
+    })
+}
+
 /// Notes for the shared accesses of `unknown` (whose index did not
 /// evaluate under `ctx`) that conflict for some values of one unknown
 /// integer argument (see `probe.rs`).
@@ -289,9 +296,14 @@ fn conflicts_by_parameter(
                 .filter(|e| e.space == MemorySpace::Shared && unknown.contains(&e.span))
                 .collect();
             let mut tally = Tally::default();
-            let reason = |c: &KernelContext| c.unresolved_block_reason(source);
-            let runtime = |name: &str| kernel.params.iter().any(|p| p.name == name);
-            tally.add(&events, &interp.syms, &probe, &reason, &runtime, &|_| false);
+            tally.add(
+                &events,
+                &interp.syms,
+                &probe,
+                &|c| c.unresolved_block_reason(source),
+                &|name| is_runtime_value(kernel, name),
+                &|root| passed_at_offset(kernel, &probe, root),
+            );
             let contexts = [probe];
             let judge = Judge {
                 model,
