@@ -82,6 +82,55 @@ def suite_paths(suite, sdir):
     return [p for p in out if os.path.exists(p)]
 
 
+def makefile_defines(directory):
+    """The -D flags the default build of a program's Makefile gives nvcc (as
+    its compile_commands.json would): variables take their values in the
+    file (`VAR = yes`, `?=`, `:=`); `ifeq`/`ifneq ($(VAR),value)` and
+    `ifdef VAR` are evaluated with them; `$(...)` in a flag's value is left
+    out (the flag is dropped)."""
+    path = os.path.join(directory, "Makefile")
+    try:
+        text = open(path, errors="replace").read()
+    except OSError:
+        return []
+    text = re.sub(r"\\\n", " ", text)
+    values, active, flags = {}, [], []
+    for raw in text.split("\n"):
+        line = raw.split("#", 1)[0].strip()
+        words = line.split()
+        if not words:
+            continue
+        if words[0] in ("ifeq", "ifneq"):
+            m = re.match(r"if(n?)eq\s*\(\s*\$\((\w+)\)\s*,\s*([^)]*?)\s*\)", line)
+            if m:
+                equal = values.get(m.group(2), "") == m.group(3)
+                active.append(equal != (m.group(1) == "n"))
+            else:
+                active.append(False)
+            continue
+        if words[0] in ("ifdef", "ifndef") and len(words) > 1:
+            active.append((words[1] in values) == (words[0] == "ifdef"))
+            continue
+        if words[0] == "else" and active:
+            active[-1] = not active[-1]
+            continue
+        if words[0] == "endif":
+            active = active[:-1]
+            continue
+        if not all(active):
+            continue
+        m = re.match(r"(\w+)\s*(\?=|:=|\+=|=)\s*(.*)$", line)
+        if not m:
+            continue
+        name, op, value = m.groups()
+        if op == "?=" and name in values:
+            continue
+        values[name] = (values.get(name, "") + " " + value) if op == "+=" else value
+        if "FLAGS" in name:
+            flags += [w[2:] for w in value.split() if w.startswith("-D") and len(w) > 2 and "$" not in w]
+    return flags
+
+
 def run_suite(suite, root, binary, portable):
     sdir = os.path.join(root, suite.get("dir", suite["name"]))
     paths = suite_paths(suite, sdir)
@@ -94,7 +143,11 @@ def run_suite(suite, root, binary, portable):
     records = []
     # Directories one by one: a crash costs one directory, not the suite.
     for path in paths:
-        proc = subprocess.run(base + [path], capture_output=True, text=True, timeout=600)
+        own = []
+        if suite.get("makefile_defines"):
+            for d in makefile_defines(path):
+                own += ["-D", d]
+        proc = subprocess.run(base + own + [path], capture_output=True, text=True, timeout=600)
         if proc.returncode not in (0, 1):
             print(f"warning: {path}: exit {proc.returncode}: {proc.stderr[-400:]}", file=sys.stderr)
         try:
