@@ -201,7 +201,11 @@ impl<'m> FnLower<'_, 'm> {
                         wgsl,
                         ty,
                         mutable: true,
-                        atomic: atomic @ (None | Some(AtomicRepr::Native(_) | AtomicRepr::F32Bits)),
+                        atomic:
+                            atomic @ (None
+                            | Some(
+                                AtomicRepr::Native(_) | AtomicRepr::F32Bits | AtomicRepr::F64Bits,
+                            )),
                         module_scope: true,
                     }) if ty.is_value() => Some((wgsl.clone(), ty.clone(), *atomic)),
                     _ => None,
@@ -562,18 +566,31 @@ impl<'m> FnLower<'_, 'm> {
         p: &cudalens_syntax::model::Param,
         types: &BTreeMap<String, CType>,
     ) -> Ty {
-        match self.narrow_param(p) {
+        // Whether the parameter is narrow depends on the callee's bindings
+        // too: `T c` is an 8-bit `uchar` in a caller where `T` is `uchar`
+        // but a `float` in `cubicFilter<float>`.
+        self.under_bindings(types, |this| match this.narrow_param(p) {
             Some(k) => k.value_type(),
-            None => self.type_under(&p.ty, p.name_span, types),
-        }
+            None => this.map_type(&p.ty, p.name_span),
+        })
     }
 
     /// `ty` mapped to WGSL with the template parameters bound to `types`
-    /// (a specialization's), the enclosing binding restored after.
+    /// (a specialization's).
     fn type_under(&mut self, ty: &CType, span: Span, types: &BTreeMap<String, CType>) -> Ty {
+        self.under_bindings(types, |this| this.map_type(ty, span))
+    }
+
+    /// `f` run with the template parameters bound to `types`, the enclosing
+    /// binding restored after.
+    fn under_bindings<T>(
+        &mut self,
+        types: &BTreeMap<String, CType>,
+        f: impl FnOnce(&mut Self) -> T,
+    ) -> T {
         let saved = std::mem::take(&mut self.template_types);
         self.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-        let t = self.map_type(ty, span);
+        let t = f(self);
         self.template_types = saved;
         t
     }

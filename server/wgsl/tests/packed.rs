@@ -486,3 +486,25 @@ __global__ void k(const int *in, int *out) { int t = threadIdx.x; out[t] = unfix
         .collect();
     assert_eq!(got, want);
 }
+
+/// A template parameter named like one of the caller's is bound by the
+/// callee's own arguments: in `blend<unsigned char, float>`, `pick<R>` is
+/// `pick<float>`, whose `T a` is a `float`, not the caller's 8-bit `T`
+/// (the CUDA samples' bicubicTexture: `cubicFilter<R>(fx, tex2D<T>(...))`
+/// with `T = uchar`, which did not validate).
+#[test]
+fn a_callees_template_parameter_is_not_the_callers_narrow_one() {
+    let source = r#"
+template <class T> __device__ T pick(float x, T a, T b) { return x < 0.5f ? a : b; }
+template <class T, class R> __device__ R blend(const T *in, int i) {
+    return pick<R>(0.25f, (R)in[i], (R)in[i + 1]);
+}
+__global__ void k(const unsigned char *in, float *out) {
+    int i = threadIdx.x;
+    out[i] = blend<unsigned char, float>(in, i);
+}
+int main() { k<<<1, 32>>>(0, 0); }
+"#;
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("a: f32, b: f32) -> f32"), "{}", out.wgsl);
+}
