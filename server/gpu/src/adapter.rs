@@ -60,6 +60,11 @@ pub struct AdapterFeatures {
     /// (SHADER_FLOAT32_ATOMIC: VK_EXT_shader_atomic_float, Metal 3).
     #[serde(default)]
     pub shader_float32_atomic: bool,
+    /// 64-bit integer atomics on storage and workgroup memory
+    /// (SHADER_INT64_ATOMIC_ALL_OPS: VK_KHR_shader_atomic_int64 with both
+    /// buffer and shared atomics).
+    #[serde(default)]
+    pub shader_int64_atomics: bool,
 }
 
 impl AdapterFeatures {
@@ -73,6 +78,7 @@ impl AdapterFeatures {
             shader_int64: f.contains(wgpu::Features::SHADER_INT64),
             subgroup: f.contains(wgpu::Features::SUBGROUP),
             shader_float32_atomic: f.contains(wgpu::Features::SHADER_FLOAT32_ATOMIC),
+            shader_int64_atomics: f.contains(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS),
         }
     }
 
@@ -89,6 +95,10 @@ impl AdapterFeatures {
             (
                 self.shader_float32_atomic,
                 wgpu::Features::SHADER_FLOAT32_ATOMIC,
+            ),
+            (
+                self.shader_int64_atomics,
+                wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS,
             ),
         ] {
             if on {
@@ -287,12 +297,13 @@ impl fmt::Display for AdapterReport {
         )?;
         write!(
             f,
-            "  features:             timestamp_query={} subgroup={} shader_f16={} shader_f64={} float32_atomics={}",
+            "  features:             timestamp_query={} subgroup={} shader_f16={} shader_f64={} float32_atomics={} int64_atomics={}",
             yes_no(x.timestamp_query),
             yes_no(x.subgroup),
             yes_no(x.shader_f16),
             yes_no(x.shader_f64),
-            yes_no(x.shader_float32_atomic)
+            yes_no(x.shader_float32_atomic),
+            yes_no(x.shader_int64_atomics)
         )
     }
 }
@@ -336,6 +347,7 @@ pub(crate) mod tests {
                 shader_int64: true,
                 subgroup: true,
                 shader_float32_atomic: true,
+                shader_int64_atomics: true,
             },
             limits: AdapterLimits {
                 max_compute_workgroup_size_x: 1024,

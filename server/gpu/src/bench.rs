@@ -684,6 +684,7 @@ fn check_spec(report: &AdapterReport, bench: &Benchmark) -> Result<(), GpuError>
             "f64" | "shader_f64" => report.features.shader_f64,
             "int64" | "shader_int64" => report.features.shader_int64,
             "float32_atomics" => report.features.shader_float32_atomic,
+            "int64_atomics" => report.features.shader_int64_atomics,
             _ => {
                 return Err(GpuError::InvalidInterface(format!(
                     "unknown feature {feature:?}"

@@ -57,6 +57,8 @@ pub(crate) fn push_scalar(out: &mut Vec<u8>, scalar: Scalar, value: f64) {
         Scalar::F64 => out.extend_from_slice(&value.to_le_bytes()),
         Scalar::I32 => out.extend_from_slice(&(value as i32).to_le_bytes()),
         Scalar::U32 => out.extend_from_slice(&(value as u32).to_le_bytes()),
+        Scalar::I64 => out.extend_from_slice(&(value as i64).to_le_bytes()),
+        Scalar::U64 => out.extend_from_slice(&(value as u64).to_le_bytes()),
     }
 }
 
@@ -73,8 +75,8 @@ pub(crate) fn random_elements(ty: WgslType, elements: u64, seed: u64) -> Vec<u8>
         for _ in 0..ty.lanes {
             let value = match ty.scalar {
                 Scalar::F16 | Scalar::F32 | Scalar::F64 => rng.range(-1024, 1023) as f64 / 1024.0,
-                Scalar::I32 => rng.range(-100, 100) as f64,
-                Scalar::U32 => rng.range(0, 100) as f64,
+                Scalar::I32 | Scalar::I64 => rng.range(-100, 100) as f64,
+                Scalar::U32 | Scalar::U64 => rng.range(0, 100) as f64,
             };
             push_scalar(&mut out, ty.scalar, value);
         }

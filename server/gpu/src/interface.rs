@@ -135,6 +135,9 @@ pub enum Scalar {
     F64,
     I32,
     U32,
+    /// 64-bit integers (WGSL `i64`/`u64`, with SHADER_INT64).
+    I64,
+    U64,
 }
 
 impl Scalar {
@@ -142,7 +145,7 @@ impl Scalar {
         match self {
             Scalar::F16 => 2,
             Scalar::F32 | Scalar::I32 | Scalar::U32 => 4,
-            Scalar::F64 => 8,
+            Scalar::F64 | Scalar::I64 | Scalar::U64 => 8,
         }
     }
 }
@@ -172,6 +175,8 @@ impl WgslType {
             "f64" => Some(Scalar::F64),
             "i32" | "i" => Some(Scalar::I32),
             "u32" | "u" => Some(Scalar::U32),
+            "i64" => Some(Scalar::I64),
+            "u64" => Some(Scalar::U64),
             _ => None,
         };
         if let Some(rest) = t.strip_prefix("vec") {
@@ -191,7 +196,7 @@ impl WgslType {
         }
         // Single-letter aliases exist only for vectors.
         match t.as_str() {
-            "f16" | "f32" | "f64" | "i32" | "u32" => Ok(WgslType {
+            "f16" | "f32" | "f64" | "i32" | "u32" | "i64" | "u64" => Ok(WgslType {
                 scalar: scalar_of(&t).ok_or_else(bad)?,
                 lanes: 1,
             }),

@@ -42,6 +42,10 @@ pub enum AtomicRepr {
     /// A CUDA `float` stored as its bits in `atomic<u32>` (float atomics
     /// become compare-exchange loops).
     F32Bits,
+    /// A CUDA `double` stored as its bits in `atomic<u64>` (with the
+    /// adapter's 64-bit atomics; `atomicAdd(double*)` becomes a
+    /// compare-exchange loop, as `float`'s without float atomics).
+    F64Bits,
     /// An 8- or 16-bit integer (or `bool`) buffer packed into 32-bit words
     /// (not an atomic in CUDA: the words are atomic so that threads writing
     /// neighbouring elements do not lose each other's writes).
@@ -61,6 +65,16 @@ pub enum AtomicRepr {
 }
 
 impl AtomicRepr {
+    /// For a float held as its bits in an integer atomic: the float type and
+    /// the integer type of its bits (`("f32", "u32")`).
+    pub fn float_bits(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            AtomicRepr::F32Bits => Some(("f32", "u32")),
+            AtomicRepr::F64Bits => Some(("f64", "u64")),
+            _ => None,
+        }
+    }
+
     /// A view of other-typed memory, not an atomic or narrow representation.
     pub fn is_view(self) -> bool {
         matches!(self, AtomicRepr::Lanes(_) | AtomicRepr::Spread(_))
@@ -437,6 +451,34 @@ impl<'m> Module<'m> {
         let d = TranspileDiagnostic::warning(span, message);
         if !self.diags.contains(&d) {
             self.diags.push(d);
+        }
+    }
+
+    /// How memory of element type `elem` that atomics use is declared;
+    /// `storage`: in a storage buffer (native float atomics exist only
+    /// there). Err: why it cannot be.
+    pub fn atomic_repr(&mut self, elem: &Ty, storage: bool) -> Result<AtomicRepr, String> {
+        let wide = "64-bit atomics need an adapter with 64-bit integer atomics (wgpu's SHADER_INT64_ATOMIC_ALL_OPS; `--int64-atomics`)";
+        match elem {
+            Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Ok(AtomicRepr::Native(*s)),
+            Ty::Scalar(Scalar::F32) if storage && self.opts.float_atomics => {
+                self.needs.float32_atomics = true;
+                Ok(AtomicRepr::Native(Scalar::F32))
+            }
+            Ty::Scalar(Scalar::F32) => Ok(AtomicRepr::F32Bits),
+            Ty::Scalar(s @ (Scalar::I64 | Scalar::U64)) if self.opts.int64_atomics => {
+                self.needs.int64 = true;
+                self.needs.int64_atomics = true;
+                Ok(AtomicRepr::Native(*s))
+            }
+            Ty::Scalar(Scalar::F64) if self.opts.int64_atomics => {
+                self.needs.int64 = true;
+                self.needs.f64 = true;
+                self.needs.int64_atomics = true;
+                Ok(AtomicRepr::F64Bits)
+            }
+            Ty::Scalar(Scalar::I64 | Scalar::U64 | Scalar::F64) => Err(wide.into()),
+            _ => Err("atomics need 32- or 64-bit integer or float elements".into()),
         }
     }
 

@@ -1934,10 +1934,13 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::Native(_)) if p.ty.is_value() => {
                 Val::atom(format!("atomicLoad(&{})", p.text), p.ty.clone())
             }
-            Some(AtomicRepr::F32Bits) if p.ty.is_value() => Val::atom(
-                format!("bitcast<f32>(atomicLoad(&{}))", p.text),
-                p.ty.clone(),
-            ),
+            Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) if p.ty.is_value() => {
+                let (float, _) = repr.float_bits().unwrap_or(("f32", "u32"));
+                Val::atom(
+                    format!("bitcast<{float}>(atomicLoad(&{}))", p.text),
+                    p.ty.clone(),
+                )
+            }
             Some(AtomicRepr::Packed(k)) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {
                     return self.error(
@@ -2001,8 +2004,9 @@ impl FnLower<'_, '_> {
         }
         let line = match p.atomic {
             Some(AtomicRepr::Native(_)) => format!("atomicStore(&{}, {});", p.text, v.text),
-            Some(AtomicRepr::F32Bits) => {
-                format!("atomicStore(&{}, bitcast<u32>({}));", p.text, v.text)
+            Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) => {
+                let (_, bits) = repr.float_bits().unwrap_or(("f32", "u32"));
+                format!("atomicStore(&{}, bitcast<{bits}>({}));", p.text, v.text)
             }
             Some(AtomicRepr::Narrow(k)) => {
                 let v = self.narrow(v, k, Span::new(0, 0));

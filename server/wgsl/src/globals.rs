@@ -163,16 +163,10 @@ impl FnLower<'_, '_> {
             self.array_type(g, elem.clone(), None)?
         };
         let atomic = if atomic_use {
-            match elem {
-                Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
-                Ty::Scalar(Scalar::F32) if self.m.opts.float_atomics => {
-                    self.m.needs.float32_atomics = true;
-                    Some(AtomicRepr::Native(Scalar::F32))
-                }
-                Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
-                _ => {
-                    self.m
-                        .error(g.name_span, "atomics need 32-bit integer or float elements");
+            match self.m.atomic_repr(&elem, true) {
+                Ok(repr) => Some(repr),
+                Err(why) => {
+                    self.m.error(g.name_span, why);
                     return None;
                 }
             }
@@ -221,7 +215,7 @@ impl FnLower<'_, '_> {
         if atomic.is_some() && initial.is_some() {
             // An atomic buffer holds float bits for F32Bits: the runner would
             // write floats. Refuse rather than fill it wrongly.
-            if atomic == Some(AtomicRepr::F32Bits) {
+            if atomic.and_then(AtomicRepr::float_bits).is_some() {
                 self.m.error(
                     g.name_span,
                     format!("an initialised float file-scope variable (`{name}`) used with atomics is not supported"),

@@ -1433,12 +1433,18 @@ impl FnLower<'_, '_> {
         let mut r = self.atomic_rmw(wgsl, &place, repr, v, span, out, true);
         // An unused float exchange: the bare atomic (`bitcast` must be used).
         if discarded
+            && let Some((float, bits)) = repr.float_bits()
             && let Some(inner) = r
                 .text
-                .strip_prefix("bitcast<f32>(")
+                .strip_prefix(&format!("bitcast<{float}>("))
                 .and_then(|t| t.strip_suffix(')'))
         {
-            r = Val::atom(inner.to_string(), Ty::U32);
+            let bits = if bits == "u64" {
+                Scalar::U64
+            } else {
+                Scalar::U32
+            };
+            r = Val::atom(inner.to_string(), Ty::Scalar(bits));
         }
         // A native atomic (`atomicAdd(...)`, `bitcast<f32>(atomicExchange(...))`)
         // must stay even when its value is unused; emulated ones are already
@@ -1489,15 +1495,21 @@ impl FnLower<'_, '_> {
                     Ty::Scalar(s),
                 )
             }
-            AtomicRepr::F32Bits => {
-                let v = self.convert(v, &Ty::F32, span);
+            AtomicRepr::F32Bits | AtomicRepr::F64Bits => {
+                let (float, bits) = repr.float_bits().unwrap_or(("f32", "u32"));
+                let float_ty = if repr == AtomicRepr::F64Bits {
+                    Ty::Scalar(Scalar::F64)
+                } else {
+                    Ty::F32
+                };
+                let v = self.convert(v, &float_ty, span);
                 match wgsl {
                     "atomicExchange" => Val::atom(
                         format!(
-                            "bitcast<f32>(atomicExchange(&{}, bitcast<u32>({})))",
+                            "bitcast<{float}>(atomicExchange(&{}, bitcast<{bits}>({})))",
                             place.text, v.text
                         ),
-                        Ty::F32,
+                        float_ty,
                     ),
                     "atomicAdd" | "atomicSub" => {
                         let v = self.materialize(v, "operand", out);
@@ -1508,14 +1520,14 @@ impl FnLower<'_, '_> {
                             "float atomic: compare-exchange loop on the bits (WGSL atomics are integer-only)".into(),
                         ));
                         out.push(WStmt::line(format!(
-                            "var {old}: u32 = atomicLoad(&{});",
+                            "var {old}: {bits} = atomicLoad(&{});",
                             place.text
                         )));
                         out.push(WStmt::Block(
                             "loop".into(),
                             vec![
                                 WStmt::line(format!(
-                                    "let {swap} = atomicCompareExchangeWeak(&{}, {old}, bitcast<u32>(bitcast<f32>({old}) {op} {}));",
+                                    "let {swap} = atomicCompareExchangeWeak(&{}, {old}, bitcast<{bits}>(bitcast<{float}>({old}) {op} {}));",
                                     place.text, v.text
                                 )),
                                 WStmt::If {
@@ -1526,7 +1538,7 @@ impl FnLower<'_, '_> {
                                 WStmt::line(format!("{old} = {swap}.old_value;")),
                             ],
                         ));
-                        Val::atom(format!("bitcast<f32>({old})"), Ty::F32)
+                        Val::atom(format!("bitcast<{float}>({old})"), float_ty)
                     }
                     _ => {
                         return self.error(

@@ -659,17 +659,10 @@ fn storage_param(
         }
         Some(AtomicRepr::Packed(k))
     } else if effects.atomic.contains(&p.name) {
-        match elem {
-            Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
-            Ty::Scalar(Scalar::F32) if lower.m.opts.float_atomics => {
-                lower.m.needs.float32_atomics = true;
-                Some(AtomicRepr::Native(Scalar::F32))
-            }
-            Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
-            _ => {
-                lower
-                    .m
-                    .error(p.name_span, "atomics need 32-bit integer or float elements");
+        match lower.m.atomic_repr(&elem, true) {
+            Ok(repr) => Some(repr),
+            Err(why) => {
+                lower.m.error(p.name_span, why);
                 None
             }
         }

@@ -61,6 +61,11 @@ pub struct TranspileOptions {
     /// SHADER_FLOAT32_ATOMIC): `atomicAdd/Sub/Exch(float*)` on a kernel's
     /// buffers become `atomic<f32>` operations instead of compare-exchange loops.
     pub float_atomics: bool,
+    /// The adapter has 64-bit integer atomics on storage and workgroup
+    /// memory (wgpu's SHADER_INT64_ATOMIC_ALL_OPS): atomics on `long long`
+    /// become `atomic<i64>`/`atomic<u64>` operations, and those on `double`
+    /// compare-exchange loops on its bits in an `atomic<u64>`.
+    pub int64_atomics: bool,
     /// The adapter's subgroup size when it has exactly one (min = max):
     /// `warpSize` becomes a constant, so loops over it can be unrolled.
     pub subgroup_size: Option<u32>,

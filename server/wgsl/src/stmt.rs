@@ -1230,12 +1230,10 @@ impl FnLower<'_, '_> {
             }
             Some(AtomicRepr::Narrow(k))
         } else if atomic_use {
-            match elem {
-                Ty::Scalar(s @ (Scalar::I32 | Scalar::U32)) => Some(AtomicRepr::Native(s)),
-                Ty::Scalar(Scalar::F32) => Some(AtomicRepr::F32Bits),
-                _ => {
-                    self.m
-                        .error(d.span, "atomics need 32-bit integer or float elements");
+            match self.m.atomic_repr(&elem, false) {
+                Ok(repr) => Some(repr),
+                Err(why) => {
+                    self.m.error(d.span, why);
                     None
                 }
             }
@@ -1269,6 +1267,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         (Ty::RuntimeArray(e), _) => format!("array<{}>", storage_type(e, atomic)),
         (_, Some(AtomicRepr::Native(s))) => format!("atomic<{}>", s.wgsl()),
         (_, Some(AtomicRepr::F32Bits)) => "atomic<u32>".into(),
+        (_, Some(AtomicRepr::F64Bits)) => "atomic<u64>".into(),
         (_, Some(AtomicRepr::Packed(p))) if p.written => "atomic<u32>".into(),
         (_, Some(AtomicRepr::Packed(_))) => "u32".into(),
         // The value type: `i32`, or `vec4<i32>` for `uchar4`.

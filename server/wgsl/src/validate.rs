@@ -11,6 +11,7 @@ pub struct Needs {
     pub subgroups: bool,
     pub subgroup_barrier: bool,
     pub float32_atomics: bool,
+    pub int64_atomics: bool,
 }
 
 impl Needs {
@@ -22,6 +23,10 @@ impl Needs {
         caps.set(Capabilities::SUBGROUP, self.subgroups);
         caps.set(Capabilities::SUBGROUP_BARRIER, self.subgroup_barrier);
         caps.set(Capabilities::SHADER_FLOAT32_ATOMIC, self.float32_atomics);
+        caps.set(
+            Capabilities::SHADER_INT64_ATOMIC_ALL_OPS,
+            self.int64_atomics,
+        );
         caps
     }
 
@@ -37,6 +42,7 @@ impl Needs {
             subgroups: has("subgroups"),
             subgroup_barrier: wgsl.contains("subgroupBarrier"),
             float32_atomics: has("float32_atomics"),
+            int64_atomics: has("int64_atomics"),
         }
     }
 
@@ -57,6 +63,9 @@ impl Needs {
         }
         if self.float32_atomics {
             out.push("float32_atomics".to_string());
+        }
+        if self.int64_atomics {
+            out.push("int64_atomics".to_string());
         }
         out
     }

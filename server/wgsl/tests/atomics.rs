@@ -241,3 +241,93 @@ fn wrapping_atomics_through_an_unsigned_view_of_int() {
     // 9 - 63 mod 10 = 6).
     assert_eq!(c, vec![3, 6]);
 }
+
+/// Atomics on `unsigned long long` and `double` (HeCBench's atomicCost and
+/// ccsd-trpdrv, the CUDA samples' jacobiCudaGraphs: `atomicAdd(double*)`)
+/// with the adapter's 64-bit atomics: `atomic<u64>` operations, and for
+/// `double` a compare-exchange loop on its bits; without them, a refusal
+/// that names the feature.
+#[test]
+fn sixty_four_bit_atomics_with_the_adapters_int64_atomics() {
+    let source = "__global__ void k(const double* in, double* sum, unsigned long long* count,\n\
+                  long long* low, int n) {\n\
+                  __shared__ unsigned long long block_count;\n\
+                  int i = blockIdx.x * blockDim.x + threadIdx.x;\n\
+                  if (threadIdx.x == 0) block_count = 0;\n\
+                  __syncthreads();\n\
+                  if (i < n) {\n\
+                    atomicAdd(sum, in[i]);\n\
+                    atomicAdd(&block_count, 1ull);\n\
+                    atomicMin(low, (long long)(in[i] * -3.0));\n\
+                  }\n\
+                  __syncthreads();\n\
+                  if (threadIdx.x == 0) atomicAdd(count, block_count);\n}\n";
+    let opts = TranspileOptions {
+        enable_f64: true,
+        enable_int64: true,
+        int64_atomics: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    for needle in [
+        "array<atomic<u64>>",
+        "array<atomic<i64>>",
+        "var<workgroup> block_count: atomic<u64>",
+        "bitcast<u64>(bitcast<f64>(",
+    ] {
+        assert!(out.wgsl.contains(needle), "{needle}:\n{}", out.wgsl);
+    }
+    assert!(out.sidecar.features.contains(&"int64_atomics".to_string()));
+    let without = TranspileOptions {
+        int64_atomics: false,
+        ..opts.clone()
+    };
+    let refused = common::compile(source, "k", &without).expect_err("needs 64-bit atomics");
+    assert!(
+        refused
+            .iter()
+            .any(|d| d.message.contains("SHADER_INT64_ATOMIC_ALL_OPS")),
+        "{refused:#?}"
+    );
+
+    // The same sums on the adapter (lavapipe has VK_KHR_shader_atomic_int64);
+    // small integers keep double addition exact in any order.
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    if !runner
+        .adapter()
+        .is_ok_and(|a| a.features.shader_int64_atomics && a.features.shader_f64)
+    {
+        eprintln!("skipping: the adapter has no 64-bit atomics");
+        return;
+    }
+    let n = 4096u32;
+    let input: Vec<f64> = (0..n).map(|i| f64::from(i % 7)).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [n / 256, 1, 1], [256, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(4, ParamValue::Scalar(f64::from(n)))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(u64::from(n), bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("sum", BufferSpec::bytes(1, vec![0; 8]))
+        .with_buffer("count", BufferSpec::bytes(1, vec![0; 8]))
+        .with_buffer("low", BufferSpec::bytes(1, vec![0; 8]));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let word = |name: &str| -> [u8; 8] {
+        let o = result
+            .outputs
+            .iter()
+            .find(|o| o.name == name)
+            .unwrap_or_else(|| panic!("no output {name}"));
+        o.bytes[..8].try_into().expect("8 bytes")
+    };
+    assert_eq!(f64::from_le_bytes(word("sum")), input.iter().sum::<f64>());
+    assert_eq!(u64::from_le_bytes(word("count")), u64::from(n));
+    assert_eq!(i64::from_le_bytes(word("low")), -18);
+}

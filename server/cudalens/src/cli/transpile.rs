@@ -84,6 +84,11 @@ pub struct FeatureArgs {
     /// float `atomicAdd`/`atomicSub`/`atomicExch` on buffers become `atomic<f32>`.
     #[arg(long)]
     pub float_atomics: bool,
+    /// The target has 64-bit integer atomics on buffers and shared memory
+    /// (wgpu's SHADER_INT64_ATOMIC_ALL_OPS): atomics on `long long` and
+    /// `double` (the latter as compare-exchange loops on its bits).
+    #[arg(long)]
+    pub int64_atomics: bool,
     /// All of the above (what NVIDIA's Vulkan driver offers).
     #[arg(long)]
     pub all_features: bool,
@@ -97,6 +102,7 @@ impl FeatureArgs {
         opts.enable_f64 = self.f64 || all;
         opts.enable_int64 = self.int64 || all;
         opts.float_atomics = self.float_atomics || all;
+        opts.int64_atomics = self.int64_atomics || all;
         opts
     }
 }

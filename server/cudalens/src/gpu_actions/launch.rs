@@ -236,6 +236,7 @@ pub fn prepare(
         .block
         .or(host_block.filter(|b| Some(*b) != transpiler_block));
     topts.float_atomics = adapter.features.shader_float32_atomic;
+    topts.int64_atomics = adapter.features.shader_int64_atomics;
     topts.enable_f64 = adapter.features.shader_f64;
     topts.enable_int64 = adapter.features.shader_int64;
     topts.subgroup_size = adapter.fixed_subgroup_size();

@@ -82,6 +82,8 @@ fn c_type_of(model: &FileModel, kernel: &str, index: usize, wgsl: &str) -> Optio
         cudalens_gpu::interface::Scalar::F64 => "double",
         cudalens_gpu::interface::Scalar::I32 => "int",
         cudalens_gpu::interface::Scalar::U32 => "unsigned int",
+        cudalens_gpu::interface::Scalar::I64 => "long long",
+        cudalens_gpu::interface::Scalar::U64 => "unsigned long long",
     };
     Some(match (ty.lanes, scalar) {
         (1, s) => s.to_string(),
@@ -89,6 +91,8 @@ fn c_type_of(model: &FileModel, kernel: &str, index: usize, wgsl: &str) -> Optio
         (n, "double") => format!("double{n}"),
         (n, "int") => format!("int{n}"),
         (n, "unsigned int") => format!("uint{n}"),
+        (n, "long long") => format!("longlong{n}"),
+        (n, "unsigned long long") => format!("ulonglong{n}"),
         _ => return None,
     })
 }
@@ -493,6 +497,15 @@ fn scalars(bytes: &[u8], scalar: cudalens_gpu::interface::Scalar) -> Vec<f64> {
             .chunks_exact(2)
             .map(|c| f16_to_f64(u16::from_le_bytes([c[0], c[1]])))
             .collect(),
+        // For the report only: integers are compared on their bytes.
+        S::I64 => bytes
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64)
+            .collect(),
+        S::U64 => bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8])) as f64)
+            .collect(),
     }
 }
 
@@ -528,6 +541,13 @@ pub fn compare_outputs(
     use cudalens_gpu::interface::Scalar as S;
     let float = matches!(ty.scalar, S::F16 | S::F32 | S::F64);
     let (a, b) = (scalars(wgsl, ty.scalar), scalars(native, ty.scalar));
+    // Integers exactly, on their bytes (a 64-bit one need not fit an f64).
+    let size = ty.scalar.size() as usize;
+    let same_bytes: Vec<bool> = wgsl
+        .chunks_exact(size)
+        .zip(native.chunks_exact(size))
+        .map(|(p, q)| p == q)
+        .collect();
     let mut out = OutputComparison {
         name: name.to_string(),
         elements: a.len() as u64 / u64::from(ty.lanes.max(1)),
@@ -539,7 +559,7 @@ pub fn compare_outputs(
         let ok = if float {
             (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= tol.abs + tol.rel * y.abs()
         } else {
-            x == y
+            same_bytes.get(i).copied().unwrap_or(false)
         };
         if x.is_finite() && y.is_finite() {
             out.max_abs_error = out.max_abs_error.max((x - y).abs());
