@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
+use cudalens_syntax::ir::{Expr, ExprKind, Type as CType, UnOp};
 use cudalens_syntax::model::{Function, TemplateParamKind};
 
 use crate::SourceTexts;
@@ -208,6 +208,13 @@ impl<'m> Resolver<'m> {
             if param.ty.base != name {
                 continue;
             }
+            // A literal has its own type (`1` an `int`, `1.0f` a `float`),
+            // as C++ deduces from it.
+            if param.ty.pointer == 0
+                && let Some(literal) = literal_type(arg)
+            {
+                return Some(literal.to_string());
+            }
             let ty = match &arg.kind {
                 ExprKind::Cast { ty, .. } => &**ty,
                 ExprKind::Ident(var) => match declared.get(var.as_str()) {
@@ -232,6 +239,24 @@ impl<'m> Resolver<'m> {
             return Some(ty.base.clone());
         }
         None
+    }
+}
+
+/// The type C++ gives a literal argument (`-1` too): `int`, `unsigned int`,
+/// `long`, `unsigned long`, `float`, `double`, `bool`.
+fn literal_type(e: &Expr) -> Option<&'static str> {
+    match &e.kind {
+        ExprKind::Int { unsigned, long, .. } => Some(match (*unsigned, *long) {
+            (false, false) => "int",
+            (true, false) => "unsigned int",
+            (false, true) => "long",
+            (true, true) => "unsigned long",
+        }),
+        ExprKind::Float { single: true, .. } => Some("float"),
+        ExprKind::Float { single: false, .. } => Some("double"),
+        ExprKind::Bool(_) => Some("bool"),
+        ExprKind::Unary(UnOp::Neg, inner) => literal_type(inner),
+        _ => None,
     }
 }
 
