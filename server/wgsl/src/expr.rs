@@ -1346,6 +1346,21 @@ impl FnLower<'_, '_> {
                         );
                         return None;
                     }
+                    // `w5[-1]` on a kernel buffer (HeCBench's prna, whose
+                    // host passes `w5 = base + 1`): a WGSL buffer starts at
+                    // its binding, and naga rejects a negative constant.
+                    if let (Some(k), Ty::RuntimeArray(_)) = (idx.konst, &bp.ty)
+                        && k.as_int() < 0
+                    {
+                        self.m.error(
+                            index.span,
+                            format!(
+                                "constant index {} is before the start of the buffer: a WGSL buffer begins at its binding (an argument pointing into an allocation cannot be expressed)",
+                                k.as_int()
+                            ),
+                        );
+                        return None;
+                    }
                     let elem = bp.ty.element().cloned().unwrap_or(Ty::Error);
                     return Some(Place {
                         text: format!("{}[{}]", bp.text, idx.text),
