@@ -7,6 +7,9 @@
 /// builtin): such a call never reaches the file's function.
 pub(crate) fn builtin_before_functions(name: &str, args: usize) -> bool {
     const MATH: &[&str] = &[
+        "log1pf",
+        "expm1f",
+        "cbrtf",
         "fminf",
         "fmaxf",
         "fmin",

@@ -52,6 +52,50 @@ fn cuda_hypotf(x: f32, y: f32) -> f32 {
 }",
 );
 
+/// `log1pf`: log(1 + x) accurate for small `x`. WGSL's `log` has an
+/// absolute error bound of 2^-21 near 1, which is all of log(1 + x) for
+/// x = 1e-7: below |x| = 1/16 a Taylor series (to x^8: error under 1e-10
+/// relative), above it `log(1 + x)`.
+const HELPER_LOG1PF: (&str, &str) = (
+    "cuda_log1pf",
+    "// CUDA `log1pf`: log(1 + x); a series near 0, where log(1 + x) would lose x.
+fn cuda_log1pf(x: f32) -> f32 {
+    if (abs(x) < 0.0625f) {
+        return x * (1.0f - x * (0.5f - x * (1.0f / 3.0f - x * (0.25f - x * (0.2f - x * (1.0f / 6.0f - x * (1.0f / 7.0f - x * 0.125f)))))));
+    }
+    return log(1.0f + x);
+}",
+);
+
+/// `expm1f`: exp(x) - 1 accurate for small `x`: below |x| = 1/16 a Taylor
+/// series (to x^7), above it `exp(x) - 1`.
+const HELPER_EXPM1F: (&str, &str) = (
+    "cuda_expm1f",
+    "// CUDA `expm1f`: exp(x) - 1; a series near 0, where exp(x) - 1 would lose x.
+fn cuda_expm1f(x: f32) -> f32 {
+    if (abs(x) < 0.0625f) {
+        return x * (1.0f + x * (0.5f + x * (1.0f / 6.0f + x * (1.0f / 24.0f + x * (1.0f / 120.0f + x * (1.0f / 720.0f + x * (1.0f / 5040.0f)))))));
+    }
+    return exp(x) - 1.0f;
+}",
+);
+
+/// `cbrtf`: the real cube root (negative for negative `x`), with one Newton
+/// step after `pow` (whose error alone exceeds CUDA's 1 ulp bound).
+const HELPER_CBRTF: (&str, &str) = (
+    "cuda_cbrtf",
+    "// CUDA `cbrtf`: real cube root, one Newton step refining pow(|x|, 1/3).
+fn cuda_cbrtf(x: f32) -> f32 {
+    let a = abs(x);
+    if (a == 0.0f || a == bitcast<f32>(0x7f800000u) || a != a) {
+        return x;
+    }
+    var y = pow(a, 1.0f / 3.0f);
+    y = y - (y * y * y - a) / (3.0f * y * y);
+    return select(y, -y, x < 0.0f);
+}",
+);
+
 impl FnLower<'_, '_> {
     /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
     /// call whose callee names a value type) are explicit conversions;
@@ -618,6 +662,20 @@ impl FnLower<'_, '_> {
                 self.m.helpers.insert(HELPER_HYPOTF);
                 Val::atom(format!("cuda_hypotf({}, {})", a.text, b.text), Ty::F32)
             }
+            "log1pf" | "expm1f" | "cbrtf" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let v = self.convert(v, &Ty::F32, span);
+                let helper = match name {
+                    "log1pf" => HELPER_LOG1PF,
+                    "expm1f" => HELPER_EXPM1F,
+                    _ => HELPER_CBRTF,
+                };
+                self.m.helpers.insert(helper);
+                Val::atom(format!("{}({})", helper.0, v.text), Ty::F32)
+            }
             "copysignf" | "copysign" => {
                 if !self.arity(name, args, 2, span) {
                     return Some(Val::error());
@@ -902,6 +960,7 @@ impl FnLower<'_, '_> {
                 )
             }
             "printf" => self.printf(args, span),
+            "assert" => self.assert(args, span),
             "isnan" | "isnanf" | "__isnanf" | "isinf" | "isinff" | "__isinff" | "isfinite"
             | "finitef" | "__finitef" => {
                 if !self.arity(name, args, 1, span) {
@@ -933,7 +992,7 @@ impl FnLower<'_, '_> {
                 span,
                 format!("`{name}`: dynamic memory is not available in WGSL"),
             ),
-            "assert" | "__trap" | "__brkpt" => {
+            "__trap" | "__brkpt" => {
                 self.error(span, format!("`{name}` has no WGSL equivalent"))
             }
             "clock" | "clock64" | "__globaltimer" => {
@@ -1088,10 +1147,34 @@ impl FnLower<'_, '_> {
     /// warning. Refused when its value is used or an argument has an effect
     /// (an assignment, `++`, a call), which leaving it out would lose.
     fn printf(&mut self, args: &[Expr], span: Span) -> Val {
+        self.left_out(
+            "printf",
+            "WGSL has no console output (the kernel's memory effects are unchanged)",
+            args,
+            span,
+        )
+    }
+
+    /// `assert(c)`: left out, as a build with `NDEBUG` leaves it out. A
+    /// dispatch cannot be stopped from WGSL, so only a failing assertion
+    /// behaves differently (no trap).
+    fn assert(&mut self, args: &[Expr], span: Span) -> Val {
+        self.left_out(
+            "assert",
+            "as when `NDEBUG` is defined: WGSL cannot stop a dispatch, so a failing assertion no longer traps",
+            args,
+            span,
+        )
+    }
+
+    /// A call with no WGSL equivalent and no effect on memory, left out with
+    /// a warning saying `why`; refused where its result is used or an
+    /// argument has a side effect (which leaving it out would lose).
+    fn left_out(&mut self, name: &str, why: &str, args: &[Expr], span: Span) -> Val {
         if !std::mem::take(&mut self.result_discarded) {
             return self.error(
                 span,
-                "`printf` is not available in WGSL (its result is used here)",
+                format!("`{name}` is not available in WGSL (its result is used here)"),
             );
         }
         let mut effect = false;
@@ -1106,13 +1189,10 @@ impl FnLower<'_, '_> {
         if effect {
             return self.error(
                 span,
-                "`printf` is not available in WGSL, and an argument here has a side effect that leaving it out would lose",
+                format!("`{name}` is not available in WGSL, and an argument here has a side effect that leaving it out would lose"),
             );
         }
-        self.m.warning(
-            span,
-            "`printf` left out: WGSL has no console output (the kernel's memory effects are unchanged)",
-        );
+        self.m.warning(span, format!("`{name}` left out: {why}"));
         Val::void()
     }
 

@@ -41,6 +41,47 @@ fn printf() {
 }
 
 #[test]
+fn assert_is_left_out_as_with_ndebug() {
+    // HeCBench's assert and the CUDA samples' simpleAssert: `assert(c)` is
+    // left out with a warning (a build with NDEBUG does the same; WGSL
+    // cannot stop a dispatch), not refused.
+    let source = "__global__ void k(float* x, int* y) { int i = threadIdx.x; assert(i < 64); y[i] = i; }\n\
+                  void host(float* x, int* y) { k<<<1, 64>>>(x, y); }\n";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(!out.wgsl.contains("assert"), "{}", out.wgsl);
+    assert!(
+        out.warnings
+            .iter()
+            .any(|d| d.message.contains("`assert` left out") && d.message.contains("NDEBUG")),
+        "{:?}",
+        out.warnings
+    );
+    // One whose condition has a side effect cannot be left out.
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { int i = threadIdx.x; assert(y[i]++ < 3); }",
+        "assert(y[i]++ < 3)",
+        "side effect",
+    );
+    // `__trap()` stops the kernel: no equivalent.
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { if (y[0] < 0) __trap(); }",
+        "__trap()",
+        "no WGSL equivalent",
+    );
+}
+
+#[test]
+fn a_negative_constant_index_of_a_buffer() {
+    // Was an internal error (naga: "Accessing via a negative index").
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { x[-1] = x[0]; }",
+        "-1",
+        "before the start of the buffer",
+    );
+}
+
+#[test]
 fn dynamic_parallelism() {
     assert_error_at(
         "__global__ void child(float* x) {}\n__global__ void k(float* x, int* y) { child<<<1, 1>>>(x); }",

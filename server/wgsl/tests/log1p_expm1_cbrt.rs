@@ -1,0 +1,91 @@
+//! `log1pf`, `expm1f` and `cbrtf` (HeCBench's prna `calc_xl`, qem's
+//! `QuarticSolver`): accurate near 0 where `log(1 + x)` and `exp(x) - 1`
+//! would round away `x`, and the real cube root of negatives. A run on a
+//! real adapter (lavapipe here) against Rust's `ln_1p`, `exp_m1`, `cbrt`.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+
+const SOURCE: &str = r#"
+__global__ void fns(const float *x, float *l, float *e, float *c, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    l[i] = log1pf(x[i]);
+    e[i] = expm1f(x[i]);
+    c[i] = cbrtf(x[i]);
+}
+"#;
+
+#[test]
+fn log1p_expm1_and_cbrt_match_a_reference_on_the_adapter() {
+    let out = common::compile_as("fns.cu", SOURCE, "fns").unwrap_or_else(|e| panic!("{e}"));
+    for helper in ["fn cuda_log1pf", "fn cuda_expm1f", "fn cuda_cbrtf"] {
+        assert!(out.wgsl.contains(helper), "{helper}:\n{}", out.wgsl);
+    }
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let mut x: Vec<f32> = (0..n).map(|i| (i as f32 - 32.0) * 0.37).collect();
+    for (k, v) in [1e-7f32, -3e-8, 1e-20, 0.0, -27.0, 8.0, 1e-30, -0.5]
+        .into_iter()
+        .enumerate()
+    {
+        x[k] = v;
+    }
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(4, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer("l", BufferSpec::zeros(n as u64))
+        .with_buffer("e", BufferSpec::zeros(n as u64))
+        .with_buffer("c", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let read = |name: &str| -> Vec<f32> {
+        bytemuck::pod_collect_to_vec(&result.output(name).expect(name).bytes)
+    };
+    let (l, e, c) = (read("l"), read("e"), read("c"));
+    // Near 0 (|x| < 1/16, the series) within a few ulp, where `log(1 + x)`
+    // and `exp(x) - 1` would be off by up to 100% (x = 1e-20); elsewhere
+    // within WGSL's own bounds for `log` and `exp` (2^-21 absolute near 1).
+    let close = |x: f32, got: f32, want: f32| {
+        let tol = if x.abs() < 0.0625 {
+            want.abs() * 4.0 * f32::EPSILON
+        } else {
+            want.abs() * 1e-5 + 1e-6
+        };
+        got == want || (got - want).abs() <= tol
+    };
+    for i in 0..n {
+        if x[i] > -1.0 {
+            let want = x[i].ln_1p();
+            assert!(
+                close(x[i], l[i], want),
+                "log1pf({}) = {}, want {want}",
+                x[i],
+                l[i]
+            );
+        }
+        let want = x[i].exp_m1();
+        assert!(
+            close(x[i], e[i], want),
+            "expm1f({}) = {}, want {want}",
+            x[i],
+            e[i]
+        );
+        let want = x[i].cbrt();
+        let tol = want.abs() * 4.0 * f32::EPSILON;
+        assert!(
+            c[i] == want || (c[i] - want).abs() <= tol,
+            "cbrtf({}) = {}, want {want}",
+            x[i],
+            c[i]
+        );
+    }
+}
