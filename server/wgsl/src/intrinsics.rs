@@ -96,6 +96,26 @@ fn cuda_cbrtf(x: f32) -> f32 {
 }",
 );
 
+/// WGSL builtin `f` (one of `float_unary`'s) of the constant `x`, rounded to
+/// `f32` when `single`; `None` for the builtins not folded (those whose
+/// domain is the whole line, which naga evaluates without complaint).
+fn fold_float_unary(f: &str, x: f64, single: bool) -> Option<f64> {
+    let g: fn(f64) -> f64 = match f {
+        "sqrt" => f64::sqrt,
+        "inverseSqrt" => |v| 1.0 / v.sqrt(),
+        "log" => f64::ln,
+        "log2" => f64::log2,
+        "exp" => f64::exp,
+        "exp2" => f64::exp2,
+        "asin" => f64::asin,
+        "acos" => f64::acos,
+        _ => return None,
+    };
+    let x = if single { f64::from(x as f32) } else { x };
+    let y = g(x);
+    Some(if single { f64::from(y as f32) } else { y })
+}
+
 impl FnLower<'_, '_> {
     /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
     /// call whose callee names a value type) are explicit conversions;
@@ -425,6 +445,15 @@ impl FnLower<'_, '_> {
             let ty = v.ty.clone();
             if ty.scalar() == Some(Scalar::F64) && is_32_bit_only(f) {
                 return Some(self.f64_refused(name, span));
+            }
+            // A constant argument is computed here, as C computes it: naga
+            // evaluates builtins of constants itself and rejects arguments
+            // outside their domain (`log(0.0f)`, prna's `INF` = `-LOG(0)`).
+            if let (Some(Konst::Float(x)), Some(scalar @ (Scalar::F32 | Scalar::F64))) =
+                (v.konst, ty.scalar())
+                && let Some(y) = fold_float_unary(f, x, scalar == Scalar::F32)
+            {
+                return Some(Val::konst(Konst::Float(y), scalar));
             }
             let v = self.runtime_f64(v, out);
             return Some(Val::atom(format!("{f}({})", v.text), ty));

@@ -72,6 +72,23 @@ fn assert_is_left_out_as_with_ndebug() {
 }
 
 #[test]
+fn math_of_constants_outside_their_domain_is_computed_as_c_does() {
+    // HeCBench's prna: `#define INF (-LOG(0))`. naga evaluates `log(0.0f)`
+    // itself and rejects it (an internal error before); C gives -inf.
+    let source = "__global__ void k(float* x, int* y) { x[0] = -logf(0.0f); x[1] = sqrtf(-1.0f); x[2] = logf(2.0f); }\n\
+                  void host(float* x, int* y) { k<<<1, 1>>>(x, y); }\n";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl.contains("x[0] = bitcast<f32>(0x7f800000u)"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("0x7fc00000u"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("0.6931472f"), "{}", out.wgsl);
+}
+
+#[test]
 fn a_negative_constant_index_of_a_buffer() {
     // Was an internal error (naga: "Accessing via a negative index").
     assert_error_at(
