@@ -82,25 +82,47 @@ def suite_paths(suite, sdir):
     return [p for p in out if os.path.exists(p)]
 
 
-def makefile_defines(directory):
-    """The -D flags the default build of a program's Makefile gives nvcc (as
-    its compile_commands.json would): variables take their values in the
-    file (`VAR = yes`, `?=`, `:=`); `ifeq`/`ifneq ($(VAR),value)` and
-    `ifdef VAR` are evaluated with them; `$(...)` in a flag's value is left
-    out (the flag is dropped)."""
-    path = os.path.join(directory, "Makefile")
+def build_flags(directory):
+    """The -D and -I flags the default build of a program gives nvcc (as its
+    compile_commands.json would), read from its Makefile: variables take
+    their values in the file (`VAR = yes`, `?=`, `:=`, `+=`) and are
+    expanded in flags (`-I $(INC_DIR)`); `ifeq`/`ifneq ($(VAR),value)` and
+    `ifdef VAR` are evaluated with them; a flag still naming an unset
+    variable is dropped. An `-I` must be a folder inside the program's (or
+    the suite's: `-I../include`). Without a Makefile, a CMakeLists.txt's
+    `include_directories` and `target_include_directories` folders."""
+    flags = []
+    text = None
     try:
-        text = open(path, errors="replace").read()
+        text = open(os.path.join(directory, "Makefile"), errors="replace").read()
     except OSError:
-        return []
+        pass
+    if text is None:
+        try:
+            cmake = open(os.path.join(directory, "CMakeLists.txt"), errors="replace").read()
+        except OSError:
+            return []
+        for group in re.findall(r"include_directories\s*\(([^)]*)\)", cmake):
+            for word in group.replace('"', " ").split():
+                word = word.replace("${CMAKE_CURRENT_LIST_DIR}", ".").replace("${CMAKE_CURRENT_SOURCE_DIR}", ".")
+                if "$" not in word and os.path.isdir(os.path.join(directory, word)):
+                    flags += ["-I", os.path.normpath(os.path.join(directory, word))]
+        return flags
     text = re.sub(r"\\\n", " ", text)
-    values, active, flags = {}, [], []
+    values, active, lines = {}, [], []
+
+    def expand(value):
+        for _ in range(3):
+            value = re.sub(r"\$[({](\w+)[)}]", lambda m: values.get(m.group(1), m.group(0)), value)
+        return value
+
     for raw in text.split("\n"):
+        recipe = raw.startswith("\t")
         line = raw.split("#", 1)[0].strip()
         words = line.split()
         if not words:
             continue
-        if words[0] in ("ifeq", "ifneq"):
+        if not recipe and words[0] in ("ifeq", "ifneq"):
             m = re.match(r"if(n?)eq\s*\(\s*\$\((\w+)\)\s*,\s*([^)]*?)\s*\)", line)
             if m:
                 equal = values.get(m.group(2), "") == m.group(3)
@@ -108,26 +130,44 @@ def makefile_defines(directory):
             else:
                 active.append(False)
             continue
-        if words[0] in ("ifdef", "ifndef") and len(words) > 1:
+        if not recipe and words[0] in ("ifdef", "ifndef") and len(words) > 1:
             active.append((words[1] in values) == (words[0] == "ifdef"))
             continue
-        if words[0] == "else" and active:
+        if not recipe and words[0] == "else" and active:
             active[-1] = not active[-1]
             continue
-        if words[0] == "endif":
+        if not recipe and words[0] == "endif":
             active = active[:-1]
             continue
         if not all(active):
             continue
-        m = re.match(r"(\w+)\s*(\?=|:=|\+=|=)\s*(.*)$", line)
-        if not m:
-            continue
-        name, op, value = m.groups()
-        if op == "?=" and name in values:
-            continue
-        values[name] = (values.get(name, "") + " " + value) if op == "+=" else value
-        if "FLAGS" in name:
-            flags += [w[2:] for w in value.split() if w.startswith("-D") and len(w) > 2 and "$" not in w]
+        m = None if recipe else re.match(r"(\w+)\s*(\?=|:=|\+=|=)\s*(.*)$", line)
+        if m:
+            name, op, value = m.groups()
+            if op == "?=" and name in values:
+                continue
+            values[name] = (values.get(name, "") + " " + value) if op == "+=" else value
+            if "FLAGS" in name:
+                lines.append(value)
+        elif recipe:
+            lines.append(line)
+    includes, defines = [], []
+    for line in lines:
+        line = expand(line)
+        words = line.split()
+        for i, w in enumerate(words):
+            if w.startswith("-D") and len(w) > 2 and "$" not in w and w[2:] not in defines:
+                defines.append(w[2:])
+            elif w.startswith("-I"):
+                folder = w[2:] or (words[i + 1] if i + 1 < len(words) else "")
+                full = os.path.normpath(os.path.join(directory, folder))
+                if folder and "$" not in folder and not os.path.isabs(folder) and os.path.isdir(full) \
+                        and full not in includes:
+                    includes.append(full)
+    for d in defines:
+        flags += ["-D", d]
+    for full in includes:
+        flags += ["-I", full]
     return flags
 
 
@@ -143,10 +183,7 @@ def run_suite(suite, root, binary, portable):
     records = []
     # Directories one by one: a crash costs one directory, not the suite.
     for path in paths:
-        own = []
-        if suite.get("makefile_defines"):
-            for d in makefile_defines(path):
-                own += ["-D", d]
+        own = build_flags(path) if suite.get("build_flags") else []
         proc = subprocess.run(base + own + [path], capture_output=True, text=True, timeout=600)
         if proc.returncode not in (0, 1):
             print(f"warning: {path}: exit {proc.returncode}: {proc.stderr[-400:]}", file=sys.stderr)
