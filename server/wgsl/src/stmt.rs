@@ -3,7 +3,7 @@
 //! the C code), `switch` with fallthrough emulated, locals and shared arrays.
 
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{Expr, ExprKind, Stmt, StmtKind, VarDecl};
+use cudalens_syntax::ir::{Expr, ExprKind, Stmt, StmtKind, Type as CType, VarDecl};
 
 use crate::context::{AtomicRepr, FnLower, Prec, Sym, Val};
 use crate::emit::WStmt;
@@ -1155,6 +1155,23 @@ impl FnLower<'_, '_> {
         );
     }
 
+    /// The one pointee type every use of array `name` in the function being
+    /// lowered casts it to (`reinterpret_cast<T*>(name)`, `(T*)name`), with
+    /// the template parameters bound; `None` when it is used any other way.
+    fn only_cast_to(&self, name: &str) -> Option<CType> {
+        let body = self.m.model.function(&self.function)?.body.as_deref()?;
+        let (mut uses, mut casts) = (0usize, Vec::new());
+        body.walk_exprs(&mut |e| match &e.kind {
+            ExprKind::Ident(n) if n == name => uses += 1,
+            ExprKind::Cast { ty, expr, .. } if ty.pointer == 1 && expr.as_ident() == Some(name) => {
+                casts.push(self.subst_type(&ty.pointee()));
+            }
+            _ => {}
+        });
+        let first = casts.first()?.clone();
+        (uses == casts.len() && casts.iter().all(|t| *t == first)).then_some(first)
+    }
+
     /// `__shared__` → a module-scope `var<workgroup>`. A file-scope one
     /// (`file_scope`) is declared once for every function that names it.
     pub(crate) fn shared_decl(&mut self, d: &VarDecl, file_scope: bool) {
@@ -1168,16 +1185,36 @@ impl FnLower<'_, '_> {
                 .error(d.span, "`__shared__` pointers are not supported");
             return;
         }
+        // `extern __shared__ char smem[]; T *tile = reinterpret_cast<T*>(smem);`
+        // (HeCBench's convolution1D, fma, sosfil): raw dynamic memory only
+        // ever used as one other type is declared as that type.
+        let recast = if d.is_extern && !file_scope {
+            self.only_cast_to(&d.name)
+        } else {
+            None
+        };
+        let declared = recast.as_ref().unwrap_or(&d.ty);
         // 8/16-bit (and `uchar4`) elements: one `i32` (`vec4<i32>`) each,
         // narrowed on every store as C converts (four times the memory;
         // nothing reads their bytes any other way: pointer casts are refused).
-        let narrow = self.packed_of(&d.ty, false).filter(|k| !k.boolean);
+        let narrow = self.packed_of(declared, false).filter(|k| !k.boolean);
         let elem = match narrow {
             Some(k) => k.value_type(),
-            None => self.map_type(&d.ty, d.span),
+            None => self.map_type(declared, d.span),
         };
         if elem == Ty::Error {
             return;
+        }
+        if let Some(t) = &recast {
+            self.m.warning(
+                d.span,
+                format!(
+                    "`{}` is declared as `{}` elements: it is only ever used through `{}*` casts",
+                    d.name,
+                    elem.wgsl(),
+                    t.display()
+                ),
+            );
         }
         let open_len = if d.is_extern {
             let name = "DYNAMIC_SHARED_ELEMENTS".to_string();

@@ -1,0 +1,94 @@
+//! Raw dynamic shared memory used as one other type
+//! (`extern __shared__ unsigned char smem[]; T *tile = reinterpret_cast<T*>(smem);`,
+//! HeCBench's convolution1D, fma and sosfil): declared as that type, with a
+//! warning saying so; a run on a real adapter (lavapipe here) against a
+//! Rust reference. Raw memory used as two types stays refused.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+
+const SOURCE: &str = r#"
+template <typename T>
+__global__ void blur(const T *in, T *out, int n) {
+    extern __shared__ unsigned char smem[];
+    T *tile = reinterpret_cast<T *>(smem);
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    tile[threadIdx.x + 1] = i < n ? in[i] : (T)0;
+    if (threadIdx.x == 0) tile[0] = i > 0 ? in[i - 1] : (T)0;
+    if (threadIdx.x == blockDim.x - 1) tile[blockDim.x + 1] = i + 1 < n ? in[i + 1] : (T)0;
+    __syncthreads();
+    if (i < n) out[i] = (tile[threadIdx.x] + tile[threadIdx.x + 1] + tile[threadIdx.x + 2]) / (T)3;
+}
+int main() {
+    float *a, *b;
+    blur<float><<<4, 64, 66 * sizeof(float)>>>(a, b, 256);
+}
+"#;
+
+#[test]
+fn raw_shared_memory_used_as_one_type_is_declared_as_it() {
+    let out = common::compile_as("blur.cu", SOURCE, "blur").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("array<f32, DYNAMIC_SHARED_ELEMENTS>"),
+        "{}",
+        out.wgsl
+    );
+    assert_eq!(out.sidecar.dynamic_shared_element_bytes, Some(4));
+    assert!(
+        out.warnings
+            .iter()
+            .any(|d| d.message.contains("only ever used through `float*` casts")),
+        "{:?}",
+        out.warnings
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 256usize;
+    let input: Vec<f32> = (0..n).map(|i| (i % 13) as f32).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(n as u64));
+    bench.launch.dynamic_shared_bytes = 66 * 4;
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for i in 0..n {
+        let at = |j: isize| -> f32 {
+            if j < 0 || j as usize >= n {
+                0.0
+            } else {
+                input[j as usize]
+            }
+        };
+        let want = (at(i as isize - 1) + at(i as isize) + at(i as isize + 1)) / 3.0;
+        assert_eq!(got[i], want, "out[{i}]");
+    }
+}
+
+#[test]
+fn raw_shared_memory_used_as_two_types_stays_refused() {
+    let source = r#"
+__global__ void k(float *o, int *p) {
+    extern __shared__ char smem[];
+    float *f = reinterpret_cast<float *>(smem);
+    int *q = reinterpret_cast<int *>(smem);
+    f[threadIdx.x] = o[threadIdx.x];
+    q[threadIdx.x + 64] = p[threadIdx.x];
+    __syncthreads();
+    o[threadIdx.x] = f[63 - threadIdx.x] + q[127 - threadIdx.x];
+}
+int main() { k<<<1, 64, 512>>>(0, 0); }
+"#;
+    let err = common::compile_as("two.cu", source, "k").expect_err("two types");
+    assert!(err.contains("pointer casts"), "{err}");
+}
