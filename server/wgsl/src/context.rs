@@ -527,6 +527,9 @@ pub struct FnLower<'a, 'm> {
     /// The call being lowered is a statement whose value is discarded
     /// (set by `expr_stmt`, taken by the first call that asks).
     pub result_discarded: bool,
+    /// CUB block reductions: aliases of `cub::BlockReduce<...>` and their
+    /// `TempStorage` variables (`cub.rs`).
+    pub block_reduce: crate::cub::BlockReduceState,
 }
 
 impl<'a, 'm> FnLower<'a, 'm> {
@@ -629,6 +632,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             last_effectful: false,
             result_discarded: false,
             pending_prologue: Vec::new(),
+            block_reduce: Default::default(),
         }
     }
 

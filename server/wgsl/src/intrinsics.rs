@@ -240,6 +240,9 @@ impl FnLower<'_, '_> {
         if let Some(v) = self.thread_block_call(name, args, span, out) {
             return v;
         }
+        if let Some(v) = self.block_reduce_call(name, args, span, out) {
+            return v;
+        }
         if let Some(v) = self.texture_call(name, template_args, args, span, out) {
             return v;
         }

@@ -18,6 +18,7 @@ pub mod bindings;
 mod builtin_names;
 mod clamps;
 mod context;
+mod cub;
 pub mod diag;
 pub mod emit;
 mod expr;

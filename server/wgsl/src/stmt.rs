@@ -131,6 +131,8 @@ impl FnLower<'_, '_> {
                     // A comment the front end kept as a statement.
                 } else if t.starts_with("static_assert") {
                     // Checked by nvcc at compile time: no run-time effect.
+                } else if self.block_reduce_alias(t, s.span) {
+                    // `typedef cub::BlockReduce<float, 256> BlockReduce;` (cub.rs).
                 } else if t.starts_with("namespace ") && t.contains('=') {
                     // `namespace cg = cooperative_groups;`: an alias of a
                     // namespace (the lowering reads `cg::` as cooperative
@@ -616,6 +618,9 @@ impl FnLower<'_, '_> {
                 d.span,
                 format!("redeclaration of `{}` in the same scope", d.name),
             );
+            return;
+        }
+        if d.ty.pointer == 0 && d.dims.is_empty() && self.block_reduce_storage(&d.ty, &d.name) {
             return;
         }
         if d.shared {

@@ -62,16 +62,16 @@ fn raw_shared_memory_used_as_one_type_is_declared_as_it() {
         .run(&bench)
         .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
     let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
-    for i in 0..n {
-        let at = |j: isize| -> f32 {
-            if j < 0 || j as usize >= n {
-                0.0
-            } else {
-                input[j as usize]
-            }
-        };
+    let at = |j: isize| -> f32 {
+        if j < 0 || j as usize >= n {
+            0.0
+        } else {
+            input[j as usize]
+        }
+    };
+    for (i, value) in got.iter().enumerate() {
         let want = (at(i as isize - 1) + at(i as isize) + at(i as isize + 1)) / 3.0;
-        assert_eq!(got[i], want, "out[{i}]");
+        assert_eq!(*value, want, "out[{i}]");
     }
 }
 

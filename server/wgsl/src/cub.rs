@@ -1,0 +1,283 @@
+//! CUB's block-wide reduction, `cub::BlockReduce<T, BLOCK_DIM_X[, ALGORITHM,
+//! BLOCK_DIM_Y, BLOCK_DIM_Z]>` (HeCBench's accuracy, attention, dp, gd,
+//! scel, ...): the alias the kernel declares names the reducer, its
+//! `TempStorage` becomes a workgroup array of one value per thread, and
+//! `R(temp).Sum(x)` / `.Reduce(x, cub::Max())` (optionally over the first
+//! `num_valid` threads) a tree reduction over it between barriers. CUB gives
+//! the aggregate to thread 0 only; every thread gets it here.
+
+use std::collections::HashMap;
+
+use cudalens_syntax::Span;
+use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
+
+use crate::context::{FnLower, Val};
+use crate::emit::WStmt;
+use crate::instantiate::split_top_level;
+use crate::types::{Scalar, Ty};
+
+/// One `cub::BlockReduce` specialization the function names.
+#[derive(Clone, Debug)]
+pub(crate) struct BlockReducer {
+    value: CType,
+    /// BLOCK_DIM_X · BLOCK_DIM_Y · BLOCK_DIM_Z.
+    threads: u32,
+}
+
+/// What `cub.rs` knows while one function is lowered.
+#[derive(Default)]
+pub struct BlockReduceState {
+    reducers: HashMap<String, BlockReducer>,
+    /// `TempStorage` variable → its reducer's alias.
+    storage: HashMap<String, String>,
+    /// `TempStorage` variable → its workgroup array (declared on first use).
+    arrays: HashMap<String, String>,
+}
+
+/// `typedef cub::BlockReduce<ARGS> NAME;` or `using NAME = cub::BlockReduce<ARGS>;`
+/// → (NAME, ARGS).
+fn alias_of_block_reduce(text: &str) -> Option<(String, String)> {
+    let t = text.trim().strip_suffix(';')?.trim();
+    let (name, ty) = if let Some(rest) = t.strip_prefix("using ") {
+        let (name, ty) = rest.split_once('=')?;
+        (name.trim().to_string(), ty.trim().to_string())
+    } else {
+        let rest = t.strip_prefix("typedef ")?.trim();
+        let close = rest.rfind('>')?;
+        (
+            rest[close + 1..].trim().to_string(),
+            rest[..=close].trim().to_string(),
+        )
+    };
+    let args = ty
+        .trim_start_matches("typename ")
+        .trim_start_matches("::")
+        .strip_prefix("cub::BlockReduce")?
+        .trim()
+        .strip_prefix('<')?
+        .strip_suffix('>')?;
+    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    plain.then(|| (name, args.to_string()))
+}
+
+/// The reduction operator of `Reduce(x, op)`: `cub::Sum()`, `cub::Max()`, `cub::Min()`.
+fn reduction_operator(e: &Expr) -> Option<&'static str> {
+    let callee = match &e.kind {
+        ExprKind::Call(c) if c.args.is_empty() => c.callee.as_str(),
+        ExprKind::Ident(n) => n.as_str(),
+        _ => return None,
+    };
+    match callee.trim_start_matches("::").trim_start_matches("cub::") {
+        "Sum" => Some("sum"),
+        "Max" => Some("max"),
+        "Min" => Some("min"),
+        _ => None,
+    }
+}
+
+impl FnLower<'_, '_> {
+    /// A `cub::BlockReduce` alias statement: recorded (nothing to emit).
+    /// `false`: not one.
+    pub(crate) fn block_reduce_alias(&mut self, text: &str, span: Span) -> bool {
+        let Some((name, args)) = alias_of_block_reduce(text) else {
+            return false;
+        };
+        let args = split_top_level(&args);
+        let Some(value) = args.first() else {
+            self.m
+                .error(span, "`cub::BlockReduce` without a value type");
+            return true;
+        };
+        let value = self.subst_type(&CType::named(value.trim().trim_start_matches("typename ")));
+        // BLOCK_DIM_X, then (after the algorithm) BLOCK_DIM_Y and BLOCK_DIM_Z.
+        let mut threads: i128 = 1;
+        for dim in args
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 0 && *i != 2)
+            .map(|(_, d)| d)
+        {
+            let value = self.template_value(dim).or_else(|| {
+                let expanded = self.m.model.macros.expand_text(dim).ok()?;
+                self.template_value(expanded.trim_matches(|c| c == '(' || c == ')' || c == ' '))
+            });
+            match value {
+                Some(n) if (1..=1024).contains(&n) => threads *= n,
+                _ => {
+                    self.m.error(
+                        span,
+                        format!("`cub::BlockReduce` block dimension `{dim}` is not a compile-time integer from 1 to 1024"),
+                    );
+                    return true;
+                }
+            }
+        }
+        if threads > 1024 {
+            self.m.error(
+                span,
+                format!("`cub::BlockReduce` over {threads} threads: a block has at most 1024"),
+            );
+            return true;
+        }
+        self.block_reduce.reducers.insert(
+            name,
+            BlockReducer {
+                value,
+                threads: threads as u32,
+            },
+        );
+        true
+    }
+
+    /// A `typename R::TempStorage v` declaration of a known reducer `R`:
+    /// recorded (its array is declared at the first reduction). `false`: not one.
+    pub(crate) fn block_reduce_storage(&mut self, ty: &CType, var: &str) -> bool {
+        let base = ty.base.trim().trim_start_matches("typename ").trim();
+        let Some(alias) = base.strip_suffix("::TempStorage").map(str::trim) else {
+            return false;
+        };
+        if !self.block_reduce.reducers.contains_key(alias) {
+            return false;
+        }
+        self.block_reduce
+            .storage
+            .insert(var.to_string(), alias.to_string());
+        true
+    }
+
+    /// `R(temp).Sum(x)`, `R(temp).Sum(x, num_valid)`, `R(temp).Reduce(x, op)`,
+    /// `R(temp).Reduce(x, op, num_valid)`. `None`: not a call of a reducer.
+    pub(crate) fn block_reduce_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let (receiver, method) = name.rsplit_once('.')?;
+        let (alias, storage) = receiver.trim().strip_suffix(')')?.split_once('(')?;
+        let (alias, storage) = (alias.trim(), storage.trim());
+        let reducer = self.block_reduce.reducers.get(alias)?.clone();
+        if self.block_reduce.storage.get(storage).map(String::as_str) != Some(alias) {
+            return Some(self.error(
+                span,
+                format!("`{alias}({storage})`: `{storage}` is not a `{alias}::TempStorage` of this function"),
+            ));
+        }
+        let (op, valid) = match (method.trim(), args) {
+            ("Sum", [_]) => ("sum", None),
+            ("Sum", [_, n]) => ("sum", Some(n)),
+            ("Reduce", [_, op]) | ("Reduce", [_, op, _]) => match reduction_operator(op) {
+                Some(o) => (o, args.get(2)),
+                None => {
+                    return Some(self.error(
+                        op.span,
+                        "`cub::BlockReduce::Reduce` with an operator other than `cub::Sum()`, `cub::Max()` or `cub::Min()` is not supported",
+                    ));
+                }
+            },
+            (m, _) => {
+                return Some(self.error(
+                    span,
+                    format!("`cub::BlockReduce::{m}` with {} argument(s) is not supported (`Sum` and `Reduce` are)", args.len()),
+                ));
+            }
+        };
+        let ty = self.map_type(&reducer.value, span);
+        if !matches!(
+            ty,
+            Ty::Scalar(
+                Scalar::F32
+                    | Scalar::I32
+                    | Scalar::U32
+                    | Scalar::F64
+                    | Scalar::I64
+                    | Scalar::U64
+                    | Scalar::F16
+            )
+        ) {
+            return Some(self.error(
+                span,
+                format!(
+                    "`cub::BlockReduce` of `{}` is not supported (scalars only)",
+                    reducer.value.display()
+                ),
+            ));
+        }
+        let x = self.expr(&args[0], out);
+        let x = self.convert(x, &ty, span);
+        let x = self.materialize(x, "reduce_input", out);
+        let bound = match valid {
+            Some(n) => {
+                let n = self.expr(n, out);
+                let n = self.convert(n, &Ty::U32, span);
+                format!("min({}, {}u)", n.text, reducer.threads)
+            }
+            None => format!("{}u", reducer.threads),
+        };
+        let array = match self.block_reduce.arrays.get(storage) {
+            Some(a) => a.clone(),
+            None => {
+                let a = self.m.module_name(&format!("{storage}_reduce"));
+                self.m.workgroup_vars.push(format!(
+                    "var<workgroup> {a}: array<{}, {}>; // `{alias}::TempStorage {storage}`: one value per thread",
+                    ty.wgsl(),
+                    reducer.threads
+                ));
+                self.block_reduce
+                    .arrays
+                    .insert(storage.to_string(), a.clone());
+                a
+            }
+        };
+        let rank = self.expr(&crate::intrinsics::block_thread_rank(span), out);
+        let rank = self.convert(rank, &Ty::U32, span);
+        let rank = self.materialize(rank, "reduce_rank", out);
+        let valid_count = self.fresh("reduce_count");
+        let stride = self.fresh("stride");
+        let result = self.fresh("block_aggregate");
+        let combine = |a: &str, b: &str| match op {
+            "sum" => format!("{a} + {b}"),
+            f => format!("{f}({a}, {b})"),
+        };
+        out.push(WStmt::Comment(format!(
+            "`{alias}({storage}).{}`: a tree reduction over the block ({} threads) between barriers",
+            method.trim(),
+            reducer.threads
+        )));
+        out.push(WStmt::line(format!("let {valid_count} = {bound};")));
+        out.push(WStmt::If {
+            cond: format!("{} < {}u", rank.text, reducer.threads),
+            then: vec![WStmt::line(format!("{array}[{}] = {};", rank.text, x.text))],
+            els: vec![],
+        });
+        self.barrier(out);
+        let mut step = vec![WStmt::If {
+            cond: format!(
+                "{r} % (2u * {stride}) == 0u && {r} + {stride} < {valid_count}",
+                r = rank.text
+            ),
+            then: vec![WStmt::line(format!(
+                "{array}[{r}] = {};",
+                combine(
+                    &format!("{array}[{r}]", r = rank.text),
+                    &format!("{array}[{r} + {stride}]", r = rank.text)
+                ),
+                r = rank.text
+            ))],
+            els: vec![],
+        }];
+        self.barrier(&mut step);
+        out.push(WStmt::Block(
+            format!(
+                "for (var {stride} = 1u; {stride} < {}u; {stride} = {stride} * 2u)",
+                reducer.threads
+            ),
+            step,
+        ));
+        out.push(WStmt::line(format!("let {result} = {array}[0];")));
+        // The array may be written again by the next reduction.
+        self.barrier(out);
+        Some(Val::atom(result, ty))
+    }
+}

@@ -1,0 +1,105 @@
+//! `cub::BlockReduce` (HeCBench's accuracy, attention, dp, gd, scel, ...):
+//! the alias, its `TempStorage` and `Sum`/`Reduce` (with `num_valid` too)
+//! become a tree reduction over a workgroup array. A run on a real adapter
+//! (lavapipe here) against a Rust reference; what is not supported is
+//! refused with the reason.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+
+const SOURCE: &str = r#"
+#include <cub/cub.cuh>
+#define THREADS 128
+template <typename T>
+__global__ void stats(const T *in, T *sum, T *maximum, T *partial, int n) {
+    typedef cub::BlockReduce<T, THREADS> BlockReduce;
+    __shared__ typename BlockReduce::TempStorage temp;
+    using MaxReduce = cub::BlockReduce<T, THREADS>;
+    __shared__ typename MaxReduce::TempStorage max_temp;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    T x = i < n ? in[i] : (T)0;
+    T total = BlockReduce(temp).Sum(x);
+    T top = MaxReduce(max_temp).Reduce(x, cub::Max());
+    T first = BlockReduce(temp).Sum(x, 10);
+    if (threadIdx.x == 0) {
+        sum[blockIdx.x] = total;
+        maximum[blockIdx.x] = top;
+        partial[blockIdx.x] = first;
+    }
+}
+int main() {
+    float *a, *b, *c, *d;
+    stats<float><<<4, THREADS>>>(a, b, c, d, 500);
+}
+"#;
+
+#[test]
+fn block_reductions_match_a_reference_on_the_adapter() {
+    let out = common::compile_as("stats.cu", SOURCE, "stats").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("var<workgroup> temp_reduce: array<f32, 128>"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 500usize;
+    let input: Vec<f32> = (0..n).map(|i| ((i * 7) % 31) as f32).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [128, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(4, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("sum", BufferSpec::zeros(4))
+        .with_buffer("maximum", BufferSpec::zeros(4))
+        .with_buffer("partial", BufferSpec::zeros(4));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let read = |name: &str| -> Vec<f32> {
+        bytemuck::pod_collect_to_vec(&result.output(name).expect(name).bytes)
+    };
+    let (sum, maximum, partial) = (read("sum"), read("maximum"), read("partial"));
+    for b in 0..4 {
+        let block: Vec<f32> = (b * 128..(b + 1) * 128)
+            .map(|i| if i < n { input[i] } else { 0.0 })
+            .collect();
+        // Small integers: exact in any order of addition.
+        assert_eq!(sum[b], block.iter().sum::<f32>(), "sum of block {b}");
+        assert_eq!(
+            maximum[b],
+            block.iter().cloned().fold(f32::MIN, f32::max),
+            "max of block {b}"
+        );
+        assert_eq!(
+            partial[b],
+            block[..10].iter().sum::<f32>(),
+            "first 10 of block {b}"
+        );
+    }
+}
+
+#[test]
+fn what_block_reduce_cannot_do_is_refused_with_the_reason() {
+    let cases = [
+        (
+            "__global__ void k(float *o) {\n  typedef cub::BlockReduce<float, 64> R;\n  __shared__ typename R::TempStorage t;\n  o[0] = R(t).Reduce(o[threadIdx.x], [](float a, float b) { return a * b; });\n}\nint main() { k<<<1, 64>>>(0); }",
+            "other than `cub::Sum()`",
+        ),
+        (
+            "__global__ void k(float *o, int n) {\n  typedef cub::BlockReduce<float, n> R;\n}\nint main() { k<<<1, 64>>>(0, 3); }",
+            "not a compile-time integer",
+        ),
+    ];
+    for (source, want) in cases {
+        let err = common::compile_as("k.cu", source, "k").expect_err(source);
+        assert!(err.contains(want), "{source}:\n{err}");
+    }
+}
