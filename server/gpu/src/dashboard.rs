@@ -6,7 +6,7 @@
 //! A pure function of its input (the clock is a parameter), so it can be
 //! snapshot-tested; every string from the history is escaped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 use crate::history::{HistoryRecord, Regression, detect_regression};
@@ -23,9 +23,10 @@ pub struct DashboardInput<'a> {
     pub generated_ms: u64,
 }
 
-/// Charts show at most this many runs of a kernel (the newest); the table
-/// lists them all.
+/// Charts show at most this many runs of a kernel (the newest).
 pub const MAX_CHART_RUNS: usize = 200;
+/// The tables of a kernel's runs and regressions list at most this many (the newest).
+pub const MAX_TABLE_RUNS: usize = 500;
 
 /// Runs whose timings can be drawn: finite, non-negative medians.
 fn drawable(r: &HistoryRecord) -> bool {
@@ -50,8 +51,11 @@ struct Run<'a> {
     swept_out: bool,
 }
 
+/// File, kernel, adapter.
+type GroupKey<'a> = (&'a str, &'a str, &'a str);
+
 fn groups(runs: &[(u64, HistoryRecord)]) -> Vec<Group<'_>> {
-    let mut by_key: BTreeMap<(&str, &str, &str), Vec<(u64, &HistoryRecord)>> = BTreeMap::new();
+    let mut by_key: BTreeMap<GroupKey, Vec<(u64, &HistoryRecord)>> = BTreeMap::new();
     for (id, r) in runs.iter().filter(|(_, r)| drawable(r)) {
         by_key
             .entry((r.file.as_str(), r.kernel.as_str(), r.adapter.as_str()))
@@ -71,17 +75,26 @@ fn groups(runs: &[(u64, HistoryRecord)]) -> Vec<Group<'_>> {
                     }
                 }
             }
-            let owned: Vec<HistoryRecord> = records.iter().map(|(_, r)| (*r).clone()).collect();
+            // The best earlier run per configuration is all `detect_regression`
+            // uses: keeping it makes a long history linear, not quadratic.
+            let mut best_before: HashMap<([u32; 3], [u64; 3]), &HistoryRecord> = HashMap::new();
             let runs = records
                 .iter()
-                .enumerate()
-                .map(|(i, (id, r))| Run {
-                    id: *id,
-                    record: r,
-                    regression: detect_regression(r, &owned[..i]),
-                    swept_out: r
-                        .sweep
-                        .is_some_and(|s| sweep_best.get(&s).is_some_and(|b| b.0 != *id)),
+                .map(|&(id, r)| {
+                    let key = (r.workgroup_size, r.problem_size);
+                    let best = best_before.get(&key).copied();
+                    if r.median_ms > 0.0 && best.is_none_or(|b| r.median_ms < b.median_ms) {
+                        best_before.insert(key, r);
+                    }
+                    Run {
+                        id,
+                        record: r,
+                        regression: best
+                            .and_then(|b| detect_regression(r, std::slice::from_ref(b))),
+                        swept_out: r
+                            .sweep
+                            .is_some_and(|s| sweep_best.get(&s).is_some_and(|b| b.0 != id)),
+                    }
                 })
                 .collect();
             Group {
@@ -135,6 +148,7 @@ a { color: var(--accent); }
 section.kernel { border: 1px solid var(--line); border-radius: 10px; padding: 18px 22px; margin: 22px 0;
   background: var(--card); }
 .meta { color: var(--muted); margin: 2px 0 0; }
+.scroll { overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; margin: 6px 0; font-size: .92em; }
 th, td { text-align: left; padding: 4px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
 th { color: var(--muted); font-weight: 600; }
@@ -180,9 +194,9 @@ pub fn render_dashboard(input: &DashboardInput<'_>) -> String {
     html.push_str("<title>cudalens benchmark dashboard</title>\n<style>");
     html.push_str(STYLE);
     for i in 0..6 {
-        let _ = write!(
+        let _ = writeln!(
             html,
-            "svg.chart .s{i} {{ stroke: var(--s{i}); fill: var(--s{i}); }} svg.chart polyline.s{i} {{ fill: none; }} svg.chart .band.s{i} {{ fill: var(--s{i}); fill-opacity: .15; stroke: none; }} .legend i.s{i} {{ background: var(--s{i}); }}\n"
+            "svg.chart .s{i} {{ stroke: var(--s{i}); fill: var(--s{i}); }} svg.chart polyline.s{i} {{ fill: none; }} svg.chart .band.s{i} {{ fill: var(--s{i}); fill-opacity: .15; stroke: none; }} .legend i.s{i} {{ background: var(--s{i}); }}"
         );
     }
     html.push_str("</style>\n</head>\n<body>\n");
@@ -226,7 +240,7 @@ fn timeline<'g, 'a>(group: &'g Group<'a>) -> Vec<&'g Run<'a>> {
 }
 
 fn summary_table(html: &mut String, groups: &[Group<'_>]) {
-    html.push_str("<table class=\"summary\">\n<thead><tr><th>kernel</th><th>file</th><th>adapter</th><th class=\"num\">runs</th><th class=\"num\">latest ms</th><th class=\"num\">best ms</th><th class=\"num\">latest GB/s</th><th class=\"num\">native/WGSL</th><th>status</th></tr></thead>\n<tbody>\n");
+    html.push_str("<div class=\"scroll\"><table class=\"summary\">\n<thead><tr><th>kernel</th><th>file</th><th>adapter</th><th class=\"num\">runs</th><th class=\"num\">latest ms</th><th class=\"num\">best ms</th><th class=\"num\">latest GB/s</th><th class=\"num\">native/WGSL</th><th>status</th></tr></thead>\n<tbody>\n");
     for (i, g) in groups.iter().enumerate() {
         let line = timeline(g);
         let Some(latest) = line.last() else { continue };
@@ -260,7 +274,7 @@ fn summary_table(html: &mut String, groups: &[Group<'_>]) {
             finite_or_zero(latest.record.gb_per_s),
         );
     }
-    html.push_str("</tbody>\n</table>\n");
+    html.push_str("</tbody>\n</table></div>\n");
 }
 
 fn finite_or_zero(x: f64) -> f64 {
@@ -602,11 +616,14 @@ fn line_chart(kind: &str, unit: &str, points: &[Point], series: usize) -> String
 }
 
 fn regressions_table(html: &mut String, group: &Group<'_>) {
-    let flagged: Vec<&Run> = group
+    let mut flagged: Vec<&Run> = group
         .runs
         .iter()
+        .rev()
         .filter(|r| !r.swept_out && r.regression.is_some())
+        .take(MAX_TABLE_RUNS)
         .collect();
+    flagged.reverse();
     if flagged.is_empty() {
         return;
     }
@@ -633,11 +650,14 @@ fn short_hash(h: &str) -> &str {
 }
 
 fn native_table(html: &mut String, group: &Group<'_>) {
-    let native: Vec<(&Run, f64)> = group
+    let mut native: Vec<(&Run, f64)> = group
         .runs
         .iter()
+        .rev()
         .filter_map(|r| native_ratio(r.record).map(|x| (r, x)))
+        .take(MAX_TABLE_RUNS)
         .collect();
+    native.reverse();
     if native.is_empty() {
         return;
     }
@@ -760,7 +780,7 @@ fn runs_table(html: &mut String, group: &Group<'_>) {
         group.runs.len(),
         plural(group.runs.len())
     );
-    for r in group.runs.iter().rev() {
+    for r in group.runs.iter().rev().take(MAX_TABLE_RUNS) {
         let rec = r.record;
         let spread = spread(rec).map_or_else(
             || "–".to_string(),
@@ -791,7 +811,14 @@ fn runs_table(html: &mut String, group: &Group<'_>) {
             escape_html(short_hash(&rec.wgsl_hash)),
         );
     }
-    html.push_str("</tbody>\n</table>\n</details>\n");
+    html.push_str("</tbody>\n</table>\n");
+    if group.runs.len() > MAX_TABLE_RUNS {
+        let _ = writeln!(
+            html,
+            "<p class=\"muted\">The newest {MAX_TABLE_RUNS} are listed; `cudalens history --export` has them all.</p>"
+        );
+    }
+    html.push_str("</details>\n");
 }
 
 #[cfg(test)]
@@ -940,6 +967,26 @@ mod tests {
         assert!(html.contains("data-points=\"2\""));
         let only_nan = page(&[(1, run("k", 1, f64::NAN, T0))]);
         assert!(only_nan.contains("no run with a time"));
+    }
+
+    #[test]
+    fn a_long_history_stays_fast_and_bounded() {
+        let runs: Vec<(u64, HistoryRecord)> = (0..20_000u64)
+            .map(|i| (i + 1, run("saxpy", 256, 1.0 + (i % 7) as f64 * 0.1, T0 + i)))
+            .collect();
+        let start = std::time::Instant::now();
+        let html = page(&runs);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert!(html.contains(&format!("data-points=\"{MAX_CHART_RUNS}\"")));
+        assert!(html.contains("The charts show the newest 200 runs."));
+        let table_rows = |class: &str| {
+            let table = &html[html.find(&format!("<table class=\"{class}\">")).unwrap()..];
+            table[..table.find("</table>").unwrap()]
+                .matches("<tr><td>")
+                .count()
+        };
+        assert_eq!(table_rows("runs"), MAX_TABLE_RUNS);
+        assert_eq!(table_rows("regressions"), MAX_TABLE_RUNS);
     }
 
     #[test]
