@@ -96,6 +96,12 @@ fn report_shows_the_runs_bench_recorded() {
     let without_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
     assert!(!without_ns.contains("http://") && !without_ns.contains("https://"));
 
+    // From a directory inside the workspace, its history is found.
+    std::fs::create_dir(root.join("src")).unwrap();
+    let inside = cudalens(&["report", "-o", "-"], &root.join("src"));
+    assert!(inside.status.success(), "{}", stderr(&inside));
+    assert!(stdout(&inside).contains("<code>vector_add</code>"));
+
     // `-` prints the same page; another path is created with its directory.
     let printed = cudalens(&["report", "--output", "-"], &root);
     assert!(printed.status.success(), "{}", stderr(&printed));
@@ -122,7 +128,8 @@ fn report_shows_the_runs_bench_recorded() {
 #[test]
 fn a_missing_history_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = cudalens(&["report"], dir.path());
+    // (`--workspace .`: no directory above the temporary one is looked at.)
+    let out = cudalens(&["report", "--workspace", "."], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("no benchmark history at") && stderr(&out).contains("cudalens bench"),

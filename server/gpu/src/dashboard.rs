@@ -190,7 +190,7 @@ pub fn render_dashboard(input: &DashboardInput<'_>) -> String {
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     html.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
     // Nothing may be fetched: the page works offline and in a webview.
-    html.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n");
+    html.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n");
     html.push_str("<title>cudalens benchmark dashboard</title>\n<style>");
     html.push_str(STYLE);
     for i in 0..6 {

@@ -14,9 +14,11 @@ use super::exit;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The workspace whose `.cudalens/history.redb` is read.
-    #[arg(long, value_name = "DIR", default_value = ".")]
-    pub workspace: PathBuf,
+    /// The workspace whose `.cudalens/history.redb` is read (default: the
+    /// nearest directory from here up that has one, as `bench` writes it at
+    /// the project's root).
+    #[arg(long, value_name = "DIR")]
+    pub workspace: Option<PathBuf>,
     /// Where to write the page (default: `<workspace>/.cudalens/report.html`); `-` for stdout.
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -30,7 +32,8 @@ pub struct Args {
 const LOCK_WAIT: Duration = Duration::from_secs(3);
 
 pub fn run(args: Args) -> ExitCode {
-    let path = History::default_path(&args.workspace);
+    let workspace = args.workspace.clone().unwrap_or_else(nearest_workspace);
+    let path = History::default_path(&workspace);
     if !path.is_file() {
         eprintln!(
             "error: no benchmark history at {} (run `cudalens bench FILE --kernel NAME` in this workspace first, or pass --workspace DIR)",
@@ -66,7 +69,7 @@ pub fn run(args: Args) -> ExitCode {
     let output = args
         .output
         .clone()
-        .unwrap_or_else(|| args.workspace.join(".cudalens").join("report.html"));
+        .unwrap_or_else(|| workspace.join(".cudalens").join("report.html"));
     if let Err(e) = write_page(&output, &html) {
         eprintln!("error: {e}");
         return ExitCode::from(exit::FAILURE);
@@ -76,6 +79,15 @@ pub fn run(args: Args) -> ExitCode {
         open_in_browser(&output);
     }
     ExitCode::from(exit::OK)
+}
+
+/// The current directory or its nearest ancestor with a history; the
+/// current directory when none has one.
+fn nearest_workspace() -> PathBuf {
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    here.ancestors()
+        .find(|d| History::default_path(d).is_file())
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
 }
 
 /// Every run of the history, waiting briefly while another process holds it.
