@@ -164,6 +164,7 @@ svg.chart text { fill: var(--muted); font: 11px system-ui, sans-serif; }
 svg.chart .grid { stroke: var(--line); stroke-width: 1; }
 svg.chart .axis { stroke: var(--muted); stroke-width: 1; }
 svg.chart .band { stroke: none; }
+svg.chart line.whisker { stroke-width: 1.5; stroke-opacity: .55; }
 svg.chart polyline { fill: none; stroke-width: 2; }
 svg.chart circle { stroke: var(--bg); stroke-width: 1.5; }
 svg.chart circle.regression { fill: var(--bad); stroke: var(--bad); stroke-width: 2; fill-opacity: .25; }
@@ -264,17 +265,30 @@ fn summary_table(html: &mut String, groups: &[Group<'_>]) {
         };
         let _ = writeln!(
             html,
-            "<tr><td><a href=\"#kernel-{i}\"><code>{}</code></a></td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{:.2}</td><td class=\"num\">{ratio}</td><td>{status}</td></tr>",
+            "<tr><td><a href=\"#kernel-{i}\"><code>{}</code></a></td><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{ratio}</td><td>{status}</td></tr>",
             escape_html(g.kernel),
             escape_html(g.file),
             escape_html(g.adapter),
             g.runs.len(),
             format_ms(latest.record.median_ms),
             format_ms(best),
-            finite_or_zero(latest.record.gb_per_s),
+            format_gbs(latest.record.gb_per_s),
         );
     }
     html.push_str("</tbody>\n</table></div>\n");
+}
+
+/// GB/s with three significant digits at least (a slow kernel's 0.00335).
+fn format_gbs(x: f64) -> String {
+    let x = finite_or_zero(x);
+    if x >= 100.0 || x == 0.0 {
+        format!("{x:.1}")
+    } else if x >= 1.0 {
+        format!("{x:.2}")
+    } else {
+        let decimals = (2 - x.log10().floor() as i32).clamp(2, 12) as usize;
+        format!("{x:.decimals$}")
+    }
 }
 
 fn finite_or_zero(x: f64) -> f64 {
@@ -395,12 +409,12 @@ fn kernel_section(html: &mut String, index: usize, group: &Group<'_>) {
 fn run_title(r: &Run) -> String {
     let rec = r.record;
     let mut t = format!(
-        "run {} · {} UTC · block {} · median {} ms · {:.2} GB/s",
+        "run {} · {} UTC · block {} · median {} ms · {} GB/s",
         r.id,
         format_utc(rec.timestamp_ms),
         dims(&rec.workgroup_size),
         format_ms(rec.median_ms),
-        finite_or_zero(rec.gb_per_s)
+        format_gbs(rec.gb_per_s)
     );
     if let Some((lo, hi)) = spread(rec) {
         let _ = write!(t, " (min {} – p95 {} ms)", format_ms(lo), format_ms(hi));
@@ -561,6 +575,17 @@ fn line_chart(kind: &str, unit: &str, points: &[Point], series: usize) -> String
                 "<polygon class=\"band {}\" points=\"{}\"/>",
                 series_class(s),
                 pts.join(" ")
+            );
+        }
+        // Each run's own spread too: a lone run has no band to show it.
+        for (x, (lo, hi)) in &banded {
+            let _ = writeln!(
+                svg,
+                "<line class=\"whisker {}\" x1=\"{x:.1}\" x2=\"{x:.1}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
+                series_class(s),
+                y_of(*lo),
+                y_of(*hi),
+                x = x_of(*x),
             );
         }
         let line: Vec<String> = mine
@@ -753,7 +778,7 @@ fn sweep_chart(candidates: &[&HistoryRecord], best: Option<usize>) -> String {
         let w = (x_of(r.median_ms) - LABEL).max(1.0);
         let _ = writeln!(
             svg,
-            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><rect class=\"bar{}\" x=\"{LABEL}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" rx=\"2\"><title>block {} · median {} ms · {:.2} GB/s</title></rect><text x=\"{:.1}\" y=\"{:.1}\">{} ms{}</text>",
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{}</text><rect class=\"bar{}\" x=\"{LABEL}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"{:.1}\" rx=\"2\"><title>block {} · median {} ms · {} GB/s</title></rect><text x=\"{:.1}\" y=\"{:.1}\">{} ms{}</text>",
             LABEL - 8.0,
             y + 15.0,
             dims(&r.workgroup_size),
@@ -762,7 +787,7 @@ fn sweep_chart(candidates: &[&HistoryRecord], best: Option<usize>) -> String {
             ROW - 6.0,
             dims(&r.workgroup_size),
             format_ms(r.median_ms),
-            finite_or_zero(r.gb_per_s),
+            format_gbs(r.gb_per_s),
             LABEL + w + 6.0,
             y + 15.0,
             format_ms(r.median_ms),
@@ -800,13 +825,13 @@ fn runs_table(html: &mut String, group: &Group<'_>) {
         };
         let _ = writeln!(
             html,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{spread}</td><td class=\"num\">{:.2}</td><td class=\"num\">{native}</td><td>{}</td><td><code>{}</code></td><td>{flag}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{spread}</td><td class=\"num\">{}</td><td class=\"num\">{native}</td><td>{}</td><td><code>{}</code></td><td>{flag}</td></tr>",
             r.id,
             format_utc(rec.timestamp_ms),
             dims(&rec.workgroup_size),
             dims(&rec.problem_size),
             format_ms(rec.median_ms),
-            finite_or_zero(rec.gb_per_s),
+            format_gbs(rec.gb_per_s),
             adapter_line(rec),
             escape_html(short_hash(&rec.wgsl_hash)),
         );
@@ -996,6 +1021,15 @@ mod tests {
         let without_ns = html.replace("xmlns=\"http://www.w3.org/2000/svg\"", "");
         assert!(!without_ns.contains("http:") && !without_ns.contains("https:"));
         assert!(!html.contains("<script") && !html.contains("<link") && !html.contains("@import"));
+    }
+
+    #[test]
+    fn bandwidth_keeps_three_significant_digits() {
+        assert_eq!(format_gbs(0.003_354), "0.00335");
+        assert_eq!(format_gbs(0.5), "0.500");
+        assert_eq!(format_gbs(13.333), "13.33");
+        assert_eq!(format_gbs(2039.4), "2039.4");
+        assert_eq!(format_gbs(f64::NAN), "0.0");
     }
 
     #[test]
