@@ -15,3 +15,5 @@ cargo build -p cudalens --locked
 bash tests/adoption/run.sh
 bash tests/editors/nvim/run.sh
 bash tests/editors/vscode/run.sh
+# `cudalens report`'s page in a real Chromium, offline, JavaScript off.
+bash tests/report/run.sh

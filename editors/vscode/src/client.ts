@@ -15,7 +15,7 @@ import {
 } from 'vscode-languageclient/node';
 import { argumentsAtCursor } from './commandArguments';
 import { SERVER_COMMANDS, resultText, serverCommand } from './serverCommands';
-import { resolveServer } from './serverPath';
+import { type ServerResolution, resolveServer } from './serverPath';
 import { initializationOptions, serverSettings } from './settings';
 import { showCode, showMarkdown } from './views';
 
@@ -51,17 +51,22 @@ export class CudalensClient implements vscode.Disposable {
 
   constructor(private readonly context: vscode.ExtensionContext) {}
 
-  async start(): Promise<void> {
-    this.disposePlaceholders();
-    const config = vscode.workspace.getConfiguration('cudalens');
-    const server = resolveServer({
-      configuredPath: config.get<string>('server.path'),
+  /** The cudalens binary the settings name (also run for `cudalens report`). */
+  resolveServer(): ServerResolution {
+    return resolveServer({
+      configuredPath: vscode.workspace.getConfiguration('cudalens').get<string>('server.path'),
       extensionPath: this.context.extensionPath,
       platform: process.platform,
       envPath: process.env.PATH,
       homeDir: os.homedir(),
       isExecutable,
     });
+  }
+
+  async start(): Promise<void> {
+    this.disposePlaceholders();
+    const config = vscode.workspace.getConfiguration('cudalens');
+    const server = this.resolveServer();
     if (!server.ok) {
       this.registerPlaceholders([], 'the cudalens language server is not running');
       void this.reportMissingServer(server.message);

@@ -4,6 +4,7 @@
 // sent to the running server.
 import * as vscode from 'vscode';
 import { CudalensClient } from './client';
+import { openDashboard } from './dashboardView';
 
 let cudalens: CudalensClient | undefined;
 
@@ -13,6 +14,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   context.subscriptions.push(
     client,
     vscode.commands.registerCommand('cudalens.restartServer', () => client.restart()),
+    vscode.commands.registerCommand('cudalens.openDashboard', () => openDashboard(client.resolveServer())),
     vscode.workspace.onDidGrantWorkspaceTrust(() => client.restart()),
     vscode.workspace.onDidChangeConfiguration((e) => client.onConfigurationChanged(e)),
   );

@@ -6,10 +6,11 @@ import { SERVER_COMMANDS } from '../src/serverCommands';
 
 const pkg = JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8'));
 
-test('every server command and restartServer are contributed with a title', () => {
+test('every server command, restartServer and openDashboard are contributed with a title', () => {
   const contributed = new Map<string, string>(pkg.contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
   for (const { id } of SERVER_COMMANDS) assert.ok(contributed.get(id), id);
   assert.ok(contributed.get('cudalens.restartServer'));
+  assert.equal(contributed.get('cudalens.openDashboard'), 'Open Benchmark Dashboard');
 });
 
 test('settings the extension reads are declared', () => {

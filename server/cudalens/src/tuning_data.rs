@@ -114,6 +114,7 @@ mod tests {
             gb_per_s: 1.0,
             wgsl_hash: "0".into(),
             tuning,
+            ..HistoryRecord::default()
         }
     }
 

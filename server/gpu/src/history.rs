@@ -11,6 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
+use crate::adapter::AdapterReport;
 use crate::bench::BenchmarkResult;
 use crate::error::GpuError;
 
@@ -21,7 +22,7 @@ const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
 pub const REGRESSION_THRESHOLD: f64 = 0.10;
 
 /// One stored benchmark run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HistoryRecord {
     /// Unix time in milliseconds.
     pub timestamp_ms: u64,
@@ -41,6 +42,44 @@ pub struct HistoryRecord {
     /// see `cudalens history export`). Absent in runs recorded before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tuning: Option<serde_json::Value>,
+    /// Fastest and p95 launch of the run (the spread around the median);
+    /// absent in runs recorded before the dashboard.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p95_ms: Option<f64>,
+    /// Median of the same launch compiled by nvcc (`bench --native`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub native_ms: Option<f64>,
+    /// Set on every candidate of one autotune sweep (the same value for all
+    /// of them, the sweep's start time), so the sweep can be shown again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<u64>,
+    /// Backend and driver of the adapter; `adapter` is only its name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adapter_info: Option<AdapterInfo>,
+}
+
+/// What identifies the software a run went through besides the adapter's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdapterInfo {
+    /// `Vulkan`, `Metal`, `Dx12`, ...
+    pub backend: String,
+    /// `DiscreteGpu`, `Cpu`, ...
+    pub device_type: String,
+    pub driver: String,
+    pub driver_info: String,
+}
+
+impl From<&AdapterReport> for AdapterInfo {
+    fn from(a: &AdapterReport) -> Self {
+        AdapterInfo {
+            backend: a.backend.clone(),
+            device_type: a.device_type.clone(),
+            driver: a.driver.clone(),
+            driver_info: a.driver_info.clone(),
+        }
+    }
 }
 
 impl HistoryRecord {
@@ -59,6 +98,11 @@ impl HistoryRecord {
             gb_per_s: result.gb_per_s,
             wgsl_hash: content_hash(wgsl),
             tuning: None,
+            min_ms: Some(result.timing.min_ms),
+            p95_ms: Some(result.timing.p95_ms),
+            native_ms: None,
+            sweep: None,
+            adapter_info: None,
         }
     }
 
@@ -252,7 +296,38 @@ mod tests {
             gb_per_s: 8.0 / median_ms,
             wgsl_hash: content_hash("fn main() {}"),
             tuning: None,
+            min_ms: None,
+            p95_ms: None,
+            native_ms: None,
+            sweep: None,
+            adapter_info: None,
         }
+    }
+
+    #[test]
+    fn reads_runs_recorded_before_the_dashboard_fields() {
+        let old = r#"{"timestamp_ms":1,"file":"a.cu","kernel":"k","adapter":"llvmpipe",
+            "workgroup_size":[256,1,1],"problem_size":[1024,1,1],"median_ms":0.5,
+            "gb_per_s":2.0,"wgsl_hash":"00"}"#;
+        let r: HistoryRecord = serde_json::from_str(old).unwrap();
+        assert_eq!((r.native_ms, r.sweep, r.min_ms), (None, None, None));
+        assert!(r.adapter_info.is_none());
+    }
+
+    #[test]
+    fn new_fields_round_trip() {
+        let mut r = record("saxpy", 256, 1.0, 7);
+        r.native_ms = Some(0.8);
+        r.sweep = Some(7);
+        r.min_ms = Some(0.9);
+        r.adapter_info = Some(AdapterInfo {
+            backend: "Vulkan".into(),
+            device_type: "Cpu".into(),
+            driver: "llvmpipe".into(),
+            driver_info: "Mesa 25".into(),
+        });
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(serde_json::from_str::<HistoryRecord>(&json).unwrap(), r);
     }
 
     #[test]

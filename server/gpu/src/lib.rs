@@ -8,12 +8,14 @@
 //! * [`autotune`] — workgroup-size sweeps.
 //! * [`history`] — an embedded run history with regression flags.
 //! * [`report`] — Markdown + inline SVG rendering.
+//! * [`dashboard`] — the whole history as one self-contained HTML page.
 //!
 //! See `README.md` for the timing method.
 
 pub mod adapter;
 pub mod autotune;
 pub mod bench;
+pub mod dashboard;
 mod data;
 mod error;
 pub mod grid;
@@ -28,9 +30,10 @@ pub use bench::{
     Benchmark, BenchmarkResult, BufferInit, BufferSpec, ClampCheck, LaunchConfig, OutputBuffer,
     ParamValue, Runner, RuntimeChecks, TimingPreference, TimingSource,
 };
+pub use dashboard::{DashboardInput, render_dashboard};
 pub use error::GpuError;
 pub use grid::{DispatchPlan, GridLayout, fold_grid, plan_dispatch};
-pub use history::{History, HistoryRecord, Regression, RunWithFlag};
+pub use history::{AdapterInfo, History, HistoryRecord, Regression, RunWithFlag};
 
 pub use interface::{Binding, BindingKind, KernelInterface, UniformField, WgslType};
 pub use report::{ReportInput, render_autotune_svg, render_markdown};

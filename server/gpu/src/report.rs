@@ -376,6 +376,11 @@ mod tests {
             gb_per_s: 200.0,
             wgsl_hash: "0123456789abcdef".into(),
             tuning: None,
+            min_ms: None,
+            p95_ms: None,
+            native_ms: None,
+            sweep: None,
+            adapter_info: None,
         };
         vec![
             RunWithFlag {

@@ -1,5 +1,6 @@
 -- End-to-end test of editors/nvim in a real headless Neovim: diagnostics,
 -- inlay hints, the "Pad" quick fix, code lenses and the :Cudalens* commands
+-- (:CudalensReport on a history of a real benchmark run)
 -- against the real cudalens binary. Run through tests/editors/nvim/run.sh.
 -- Fails fast: the steps build on each other.
 local file = assert(os.getenv('CUDALENS_TEST_FILE'), 'CUDALENS_TEST_FILE not set')
@@ -209,6 +210,48 @@ step('a C++ header with kernels attaches and is analysed; a .cpp source does not
   vim.cmd.edit(vim.fn.fnameescape(source))
   vim.wait(500)
   assert(require('cudalens.util').client(0) == nil, 'cudalens attached to a .cpp source')
+end)
+
+step(':CudalensReport writes the dashboard of the workspace and opens it', function()
+  -- A real benchmark run makes the history the page is made from.
+  local dir = vim.fs.dirname(file)
+  local kernel = assert(os.getenv('CUDALENS_REPO')) .. '/server/wgsl/tests/kernels/vector_add.cu'
+  vim.fn.writefile(vim.fn.readfile(kernel), dir .. '/vector_add.cu')
+  local bench = vim.system({ os.getenv('CUDALENS_BIN'), 'bench', 'vector_add.cu', '--kernel', 'vector_add',
+    '--size', '4096', '--iterations', '3' }, { cwd = dir, text = true }):wait()
+  assert(bench.code == 0, 'cudalens bench failed: ' .. (bench.stderr or ''))
+  vim.cmd.edit(vim.fn.fnameescape(file))
+  -- What the system's browser would get.
+  local opened
+  vim.ui.open = function(path)
+    opened = path
+    return nil, nil
+  end
+  vim.cmd('CudalensReport')
+  wait_for('the report to be opened', function()
+    return opened ~= nil
+  end)
+  assert(opened == vim.fs.joinpath(vim.fn.resolve(dir), '.cudalens', 'report.html')
+    or opened == vim.fs.joinpath(dir, '.cudalens', 'report.html'), 'opened ' .. tostring(opened))
+  local html = table.concat(vim.fn.readfile(opened), '\n')
+  assert(html:find('<code>vector_add</code>', 1, true), 'the page lacks the kernel')
+  assert(html:find('class="chart chart-time" data-points="1"', 1, true), 'the time chart lacks the run')
+
+  -- A workspace without history: a clear error, nothing opened.
+  local empty = vim.fn.tempname()
+  vim.fn.mkdir(empty, 'p')
+  vim.fn.writefile({ '__global__ void k() {}' }, empty .. '/k.cu')
+  vim.cmd.edit(vim.fn.fnameescape(empty .. '/k.cu'))
+  vim.cmd.cd(vim.fn.fnameescape(empty)) -- the workspace when no server or marker names one
+  local err
+  require('cudalens.report').run({}, function(e)
+    err = e or false
+  end)
+  wait_for('the report to fail', function()
+    return err ~= nil
+  end)
+  assert(type(err) == 'string' and err:find('no benchmark history at ' .. vim.fn.resolve(empty), 1, true)
+    or err:find('no benchmark history at ' .. empty, 1, true), 'error: ' .. tostring(err))
 end)
 
 finish(nil)

@@ -3,7 +3,8 @@
 // playwright-core: install the .vsix; open shared.cu; the 32-way bank conflict
 // in Problems, the occupancy code lens and inlay hint; the "Pad" quick fix
 // (Ctrl+.), saved and checked on disk, and the diagnostic gone; "Show
-// occupancy table" in a webview; a wrong server path gives the install error
+// occupancy table" in a webview; "Open Benchmark Dashboard" shows the charts
+// of a real benchmark run in a webview; a wrong server path gives the install error
 // and the right one brings the server back. Screenshots go to
 // editors/vscode/test-results/ (CUDALENS_UPDATE_SCREENSHOT=1 also refreshes
 // docs/screenshots/vscode.png). Run through tests/editors/vscode/run.sh.
@@ -36,6 +37,13 @@ mkdirSync(workspace);
 mkdirSync(join(userData, 'User'), { recursive: true });
 mkdirSync(results, { recursive: true });
 copyFileSync(join(repo, 'tests/corpus/memory/shared.cu'), join(workspace, 'shared.cu'));
+// A benchmark history for the dashboard: one real run on the adapter wgpu finds.
+copyFileSync(join(repo, 'server/wgsl/tests/kernels/vector_add.cu'), join(workspace, 'vector_add.cu'));
+{
+  const r = spawnSync(serverBin, ['bench', 'vector_add.cu', '--kernel', 'vector_add', '--size', '4096', '--iterations', '3'],
+    { cwd: workspace, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cudalens bench failed (${r.status}): ${r.stderr}`);
+}
 writeFileSync(
   join(userData, 'User/settings.json'),
   JSON.stringify({
@@ -224,6 +232,24 @@ await step('inlay hints show the occupancy after a launch', async () => {
   await page.screenshot({ path: join(results, '5-inlay-hints.png') });
 });
 
+await step('"cudalens: Open Benchmark Dashboard" shows the history\'s charts in a webview', async () => {
+  await runCommand('cudalens: Open Benchmark Dashboard');
+  await page.locator('.tab', { hasText: 'Benchmark dashboard' }).waitFor();
+  // Webviews are iframes inside iframes; the occupancy table's may be open too.
+  const end = Date.now() + STEP_TIMEOUT;
+  let points;
+  while (points === undefined) {
+    for (const frame of page.frames()) {
+      const svg = frame.locator('svg.chart-time');
+      if ((await svg.count().catch(() => 0)) > 0) points = await svg.first().locator('circle').count();
+    }
+    if (Date.now() > end) throw new Error('no dashboard chart in any webview');
+    if (points === undefined) await new Promise((r) => setTimeout(r, 250));
+  }
+  if (points !== 1) throw new Error(`the time chart has ${points} points, the history one run`);
+  await page.screenshot({ path: join(results, '6-dashboard.png') });
+});
+
 await step('a wrong cudalens.server.path restarts into a clear error', async () => {
   // Through the Settings editor, as a user would; the extension restarts the server.
   await runCommand('Preferences: Open User Settings');
@@ -238,7 +264,7 @@ await step('a wrong cudalens.server.path restarts into a clear error', async () 
   if (!(await toast.innerText()).includes('Install instructions')) throw new Error('no install button');
   const others = await page.locator('.notification-toast', { hasText: 'failed' }).allInnerTexts();
   if (others.length > 0) throw new Error(`unexpected error notifications: ${others.join(' | ')}`);
-  await page.screenshot({ path: join(results, '6-missing-server.png') });
+  await page.screenshot({ path: join(results, '7-missing-server.png') });
 });
 
 await step('setting the right path back restarts the server: diagnostics return', async () => {

@@ -1,7 +1,8 @@
 -- :CudalensOccupancy, :CudalensTranspile, :CudalensBenchmark, :CudalensAutotune
 -- send workspace/executeCommand with the arguments [uri, kernel, position]
 -- (the kernel under the cursor, found through documentSymbol) and show the
--- answer in a scratch window. :CudalensInlayHints toggles inlay hints.
+-- answer in a scratch window. :CudalensInlayHints toggles inlay hints;
+-- :CudalensReport writes and opens the benchmark dashboard (report.lua).
 local M = {}
 
 local util = require('cudalens.util')
@@ -102,6 +103,9 @@ function M.define()
   vim.api.nvim_create_user_command('CudalensInlayHints', M.toggle_inlay_hints, {
     desc = 'cudalens: toggle inlay hints in this buffer',
   })
+  vim.api.nvim_create_user_command('CudalensReport', function()
+    require('cudalens.report').run()
+  end, { desc = 'cudalens: the benchmark dashboard of this workspace, in the browser' })
   -- Code lenses carry cudalens.showOccupancyTable [uri, kernel]: handle it on
   -- the client so that the answer (Markdown) is shown instead of dropped.
   vim.lsp.commands['cudalens.showOccupancyTable'] = function(command, ctx)

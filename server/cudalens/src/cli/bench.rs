@@ -281,21 +281,35 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
     let root = gpu_actions::workspace_root_for(&args.file);
     let label = gpu_actions::display_relative(&args.file, &root);
     let clamped = gpu_actions::clamp_error(&prepared, bench.as_ref(), sweep.as_ref());
+    // The native run, on the WGSL run's inputs and launch (not when the
+    // WGSL run measured another workload); before the history, which keeps its time.
+    let native_outcome = match (&bench, &clamped) {
+        (Some(b), None) if args.native => Some(run_native(args, &model, &prepared, b, &root)),
+        _ => None,
+    };
+    let native_ms = match &native_outcome {
+        Some(Ok(gpu_actions::native::NativeOutcome::Measured { timing, .. })) => {
+            Some(timing.median_ms)
+        }
+        _ => None,
+    };
     // A run that timed clamped accesses measured another workload: it
     // stays out of the history (it would pass for a speed-up).
     let history = match &clamped {
         Some(_) => Err(cudalens_gpu::GpuError::InvalidBenchmark(
             "accesses were clamped (see the error below)".into(),
         )),
-        None => {
-            gpu_actions::record_history(&root, &label, &prepared, bench.as_ref(), sweep.as_ref())
-        }
-    };
-    // The native run, on the WGSL run's inputs and launch (not when the
-    // WGSL run measured another workload).
-    let native_outcome = match (&bench, &clamped) {
-        (Some(b), None) if args.native => Some(run_native(args, &model, &prepared, b, &root)),
-        _ => None,
+        None => gpu_actions::record_history(
+            &root,
+            &label,
+            &prepared,
+            gpu_actions::Measurements {
+                adapter: &adapter,
+                bench: bench.as_ref(),
+                native_ms,
+                sweep: sweep.as_ref(),
+            },
+        ),
     };
     if let Some(out) = &args.report {
         let runs = history.as_ref().map_or(&[][..], |h| &h.runs[..]);

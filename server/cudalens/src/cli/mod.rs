@@ -14,6 +14,7 @@ mod json_report;
 mod lsp;
 mod occupancy;
 mod progress;
+mod report;
 pub mod rules;
 mod sarif;
 mod text_report;
@@ -69,6 +70,8 @@ pub enum Command {
     Bench(bench::Args),
     /// Export the workspace's benchmark history as training data for tuners.
     History(history::Args),
+    /// Write the benchmark history as one self-contained HTML dashboard.
+    Report(report::Args),
     /// List the rules, or print one rule's documentation.
     Rules(rules::Args),
 }
@@ -106,6 +109,7 @@ pub fn main() -> ExitCode {
         Some(Command::Hw(args)) => hw::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::History(args)) => history::run(args),
+        Some(Command::Report(args)) => report::run(args),
         Some(Command::Rules(args)) => rules::run(args),
         // An editor starts us with a pipe on stdin; a person at a terminal gets help.
         None if !std::io::stdin().is_terminal() => lsp::run(lsp::Args::default()),

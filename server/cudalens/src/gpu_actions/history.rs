@@ -22,11 +22,27 @@ pub struct HistoryOutcome {
 
 /// A history record for one run of `prepared` (problem size as asked, so
 /// runs at different block sizes over the same problem compare).
-pub(super) fn record(prepared: &Prepared, file: &str, result: &BenchmarkResult) -> HistoryRecord {
+pub(super) fn record(
+    prepared: &Prepared,
+    file: &str,
+    result: &BenchmarkResult,
+    adapter: &AdapterReport,
+) -> HistoryRecord {
     let mut r = HistoryRecord::from_result(result, file, &prepared.bench.wgsl);
     r.problem_size = prepared.launch.problem_size.map(u64::from);
     r.tuning = prepared.tuning.clone();
+    r.adapter_info = Some(adapter.into());
     r
+}
+
+/// What was measured, to be recorded: a benchmark (with its native CUDA
+/// median when `--native` ran) or a sweep.
+#[derive(Clone, Copy)]
+pub struct Measurements<'a> {
+    pub adapter: &'a AdapterReport,
+    pub bench: Option<&'a BenchmarkResult>,
+    pub native_ms: Option<f64>,
+    pub sweep: Option<&'a AutotuneResult>,
 }
 
 /// Appends the benchmark (or every measured candidate of a sweep, the best
@@ -35,11 +51,18 @@ pub fn record_history(
     root: &Path,
     file: &str,
     prepared: &Prepared,
-    bench: Option<&BenchmarkResult>,
-    sweep: Option<&AutotuneResult>,
+    measured: Measurements<'_>,
 ) -> Result<HistoryOutcome, GpuError> {
+    let Measurements {
+        adapter,
+        bench,
+        native_ms,
+        sweep,
+    } = measured;
     let history = History::open(root)?;
     let mut newest = None;
+    // One value for all candidates: the dashboard shows them as one sweep.
+    let sweep_id = cudalens_gpu::history::now_ms();
     if let Some(sweep) = sweep {
         for (i, entry) in sweep.entries.iter().enumerate() {
             if Some(i) == sweep.best {
@@ -62,17 +85,26 @@ pub fn record_history(
                 gb_per_s: *gb_per_s,
                 wgsl_hash: cudalens_gpu::history::content_hash(&prepared.bench.wgsl),
                 tuning: prepared.tuning.clone(),
+                min_ms: Some(timing.min_ms),
+                p95_ms: Some(timing.p95_ms),
+                native_ms: None,
+                sweep: Some(sweep_id),
+                adapter_info: Some(adapter.into()),
             };
             r.problem_size = prepared.launch.problem_size.map(u64::from);
             history.append(&r)?;
         }
         if let Some(best) = &sweep.best_result {
-            history.append(&record(prepared, file, best))?;
+            let mut r = record(prepared, file, best, adapter);
+            r.sweep = Some(sweep_id);
+            history.append(&r)?;
             newest = Some(best);
         }
     }
     if let Some(result) = bench {
-        history.append(&record(prepared, file, result))?;
+        let mut r = record(prepared, file, result, adapter);
+        r.native_ms = native_ms;
+        history.append(&r)?;
         newest = Some(result);
     }
     let (runs, regression) = match newest {

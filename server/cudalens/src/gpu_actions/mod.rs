@@ -38,7 +38,7 @@ pub use cudalens_ide::kernels::{kernel_at, kernel_names};
 pub use cudalens_ide::tune::{DEFAULT_SIZE_1D, DEFAULT_SIZE_2D, block_limits, tune_problem_size};
 pub use format::{format_ms, summary_line, thousands};
 pub use history::{
-    HistoryOutcome, record_history, regression_warning, report_markdown, write_report,
+    HistoryOutcome, Measurements, record_history, regression_warning, report_markdown, write_report,
 };
 pub use launch::{
     BenchOptions, LaunchInfo, PrepareError, Prepared, SIZE_NAMES, clamp_error, prepare,

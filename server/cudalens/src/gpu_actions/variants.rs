@@ -94,7 +94,7 @@ pub fn benchmark_variant(
                 // Append only (no read-back of recent runs: nobody shows them here).
                 // Best effort: a history that cannot be written must not fail the tuning.
                 let _ = History::open(h.root)
-                    .and_then(|history| history.append(&record(&prepared, h.file, &r)));
+                    .and_then(|history| history.append(&record(&prepared, h.file, &r, &adapter)));
             }
             BenchResult::success(r.timing.median_ms, Some(r.gb_per_s))
         }

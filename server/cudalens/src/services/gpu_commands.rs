@@ -449,7 +449,17 @@ impl Measured {
         }
         let root = &job.setup.root;
         let label = gpu_actions::display_relative(&job.source_path, root);
-        let history = gpu_actions::record_history(root, &label, &prepared, bench, sweep);
+        let history = gpu_actions::record_history(
+            root,
+            &label,
+            &prepared,
+            gpu_actions::Measurements {
+                adapter: &adapter,
+                bench,
+                native_ms: None,
+                sweep,
+            },
+        );
         let runs = match &history {
             Ok(h) => {
                 if let Some(r) = &h.regression {
