@@ -31,9 +31,10 @@ pub fn builtin_layout(base: &str) -> Option<(u64, u64)> {
         | "uint64_t" | "size_t" | "ptrdiff_t" | "double1" | "longlong1" | "ulonglong1" => scalar(8),
         "int2" | "uint2" | "float2" | "short4" | "ushort4" => scalar(8),
         "int3" | "uint3" | "float3" | "dim3" => Some((12, 4)),
-        "int4" | "uint4" | "float4" | "double2" | "longlong2" | "ulonglong2" => scalar(16),
+        "int4" | "uint4" | "float4" | "double2" | "longlong2" | "ulonglong2" | "long2"
+        | "ulong2" => scalar(16),
         "double3" | "longlong3" => Some((24, 8)),
-        "double4" | "longlong4" | "ulonglong4" => Some((32, 16)),
+        "double4" | "longlong4" | "ulonglong4" | "long4" | "ulong4" => Some((32, 16)),
         "char2" | "uchar2" => scalar(2),
         "char3" | "uchar3" => Some((3, 1)),
         "short3" | "ushort3" => Some((6, 2)),

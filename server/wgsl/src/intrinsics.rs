@@ -1301,6 +1301,16 @@ impl FnLower<'_, '_> {
                 self.m.needs.f64 = true;
                 Scalar::F64
             }
+            // Two and four lanes: three have another stride in C (24 bytes)
+            // than in WGSL (32).
+            "long" | "longlong" if self.m.opts.enable_int64 && lanes != 3 => {
+                self.m.needs.int64 = true;
+                Scalar::I64
+            }
+            "ulong" | "ulonglong" if self.m.opts.enable_int64 && lanes != 3 => {
+                self.m.needs.int64 = true;
+                Scalar::U64
+            }
             _ => return Some(self.error(span, format!("`{name}`: unsupported vector type"))),
         };
         if !(2..=4).contains(&lanes) || !self.arity(name, args, lanes as usize, span) {

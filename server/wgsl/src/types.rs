@@ -239,6 +239,36 @@ pub fn map_value_type(
             "16-bit floats",
             "enable_f16",
         ),
+        // 64-bit integer vectors of 2 and 4 lanes (their C and WGSL strides
+        // agree: 16 and 32 bytes; 3 lanes would not, 24 against 32).
+        "long2" | "longlong2" => need_vector(
+            opts.enable_int64,
+            Scalar::I64,
+            2,
+            "64-bit integers",
+            "enable_int64",
+        ),
+        "long4" | "longlong4" => need_vector(
+            opts.enable_int64,
+            Scalar::I64,
+            4,
+            "64-bit integers",
+            "enable_int64",
+        ),
+        "ulong2" | "ulonglong2" => need_vector(
+            opts.enable_int64,
+            Scalar::U64,
+            2,
+            "64-bit integers",
+            "enable_int64",
+        ),
+        "ulong4" | "ulonglong4" => need_vector(
+            opts.enable_int64,
+            Scalar::U64,
+            4,
+            "64-bit integers",
+            "enable_int64",
+        ),
         "double2" => need_vector(
             opts.enable_f64,
             Scalar::F64,

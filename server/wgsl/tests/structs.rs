@@ -223,3 +223,32 @@ fn structs_passed_by_value_are_one_struct_in_a_read_only_buffer() {
         "{err}"
     );
 }
+
+/// 64-bit integer vectors (HeCBench's compute-score and merkle: `ulong4`):
+/// `vec2/vec4<u64>`, whose strides are C's; in a struct where C aligns a
+/// `ulong4` to 16 bytes and WGSL to 32, refused with the offsets.
+#[test]
+fn sixty_four_bit_integer_vectors() {
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        ..Default::default()
+    };
+    let source = "__global__ void k(ulong4 *v, long2 *w) {\n\
+                  int i = threadIdx.x;\n\
+                  ulong4 a = v[i];\n\
+                  v[i] = make_ulong4(a.w, a.z, a.y, a.x + 1);\n\
+                  w[i].x += w[i].y;\n}\n\
+                  int main() { k<<<1, 32>>>(0, 0); }\n";
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("array<vec4<u64>>"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("array<vec2<i64>>"), "{}", out.wgsl);
+    let misaligned = "struct S { int tag; ulong4 h; };\n\
+                      __global__ void k(S *s) { s[threadIdx.x].h.x = 1; }\n\
+                      int main() { k<<<1, 32>>>(0); }\n";
+    let err = common::compile(misaligned, "k", &opts).expect_err("C aligns ulong4 to 16");
+    assert!(
+        err.iter()
+            .any(|d| d.message.contains("at byte 16 in C but 32 in WGSL")),
+        "{err:#?}"
+    );
+}
