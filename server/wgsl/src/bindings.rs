@@ -27,6 +27,11 @@ pub struct Sidecar {
     /// `BLOCK_DIM_X * n` wide.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub blocks_per_workgroup_override: Option<String>,
+    /// Kernel pointer parameters the kernel compares with `NULL` → the
+    /// `bool` override saying the host passed `NULL` (default false: the
+    /// runner binds a buffer for every pointer parameter).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub null_pointer_overrides: std::collections::BTreeMap<String, String>,
     pub features: Vec<String>,
     pub bindings: Vec<SidecarBinding>,
     /// The template arguments the kernel was compiled with, as C++ spells

@@ -2,7 +2,7 @@
 //! ([`Module`]) and the per-function lowering context ([`FnLower`]) with its
 //! scopes, values, places and pointer views.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cudalens_syntax::FileModel;
 use cudalens_syntax::Span;
@@ -409,6 +409,9 @@ pub struct Module<'m> {
     pub barriers: bool,
     /// `var<workgroup>` declarations, in order.
     pub workgroup_vars: Vec<String>,
+    /// Kernel pointer parameters the kernel compares with `NULL`, and the
+    /// `bool` override that says the host passed `NULL` (`expr.rs`).
+    pub null_overrides: BTreeMap<String, String>,
     /// `(override name, default)` for dynamic shared memory.
     /// The `extern __shared__` override: name, default element count, element bytes.
     pub dynamic_shared: Option<(String, u32, u32)>,

@@ -613,6 +613,15 @@ impl FnLower<'_, '_> {
         if matches!(op, BinOp::LogAnd | BinOp::LogOr) {
             return self.short_circuit(op, a, b, span, out);
         }
+        if matches!(op, BinOp::Eq | BinOp::Ne)
+            && let Some(is_null) = self.null_test(a, b).or_else(|| self.null_test(b, a))
+        {
+            return if op == BinOp::Eq {
+                Val::atom(is_null, Ty::BOOL)
+            } else {
+                Val::new(format!("!{is_null}"), Ty::BOOL, Prec::Unary)
+            };
+        }
         if matches!(op, BinOp::Add | BinOp::Sub) && self.is_pointer_expr(a) {
             return match self.pointer_arith(op, a, b, span, out) {
                 Some(p) => Val::pointer(p),
@@ -622,6 +631,38 @@ impl FnLower<'_, '_> {
         let l = self.expr(a, out);
         let r = self.expr(b, out);
         self.binary(op, l, r, span)
+    }
+
+    /// `p == NULL` of a kernel pointer parameter `p` the kernel never
+    /// reassigns (llm.c's `bias != NULL`, `mean != nullptr`): the override
+    /// that says whether the host passed `NULL` (the WGSL buffer always
+    /// exists), stated in a warning. `None`: not such a test.
+    fn null_test(&mut self, pointer: &Expr, null: &Expr) -> Option<String> {
+        let is_null_literal = |e: &Expr| match &e.without_casts().kind {
+            ExprKind::Int { value: 0, .. } => true,
+            ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
+            _ => false,
+        };
+        let name = pointer.as_ident()?;
+        if !self.is_kernel || !is_null_literal(null) || self.assigned.contains(name) {
+            return None;
+        }
+        let f = self.m.model.function(&self.function)?;
+        if !f.params.iter().any(|p| p.name == name && p.ty.pointer > 0) {
+            return None;
+        }
+        if let Some(o) = self.m.null_overrides.get(name) {
+            return Some(o.clone());
+        }
+        let o = self
+            .m
+            .module_name(&format!("{}_IS_NULL", crate::names::wgsl_ident(name)));
+        self.m.null_overrides.insert(name.to_string(), o.clone());
+        self.m.warning(
+            pointer.span,
+            format!("`{name}` compared with NULL: the override `{o}` says whether the host passed NULL (false unless the runner sets it: it binds a buffer for every pointer parameter)"),
+        );
+        Some(o)
     }
 
     /// `l op r` with C's conversions (no side effects involved).

@@ -71,6 +71,7 @@ pub fn compile_kernel_recording(
         writes_storage: false,
         barriers: false,
         workgroup_vars: Vec::new(),
+        null_overrides: Default::default(),
         dynamic_shared: None,
         helpers: BTreeSet::new(),
         functions: Vec::new(),
@@ -358,6 +359,11 @@ pub fn compile_kernel_recording(
             "// CUDA blocks per workgroup (set by the runner for small 1D blocks; this kernel has no\n// shared memory, barriers or warp operations, so blocks sharing a workgroup cannot interact).\noverride {BLOCKS_PER_WORKGROUP_OVERRIDE}: u32 = 1u;\n"
         ));
     }
+    for (param, name) in &m.null_overrides {
+        text.push_str(&format!(
+            "// Whether the host passed NULL for `{param}` (set by the runner; a bound buffer otherwise).\noverride {name}: bool = false;\n"
+        ));
+    }
     if let Some((name, default, _)) = &m.dynamic_shared {
         text.push_str(&format!(
             "// Elements of the `extern __shared__` array (set from the launch's dynamic shared memory).\noverride {name}: u32 = {default}u;\n"
@@ -492,6 +498,7 @@ pub fn compile_kernel_recording(
         dynamic_shared_element_bytes: m.dynamic_shared.as_ref().map(|(_, _, b)| *b),
         grid_layout_override: Some(GRID_LAYOUT_OVERRIDE.into()),
         blocks_per_workgroup_override: mergeable.then(|| BLOCKS_PER_WORKGROUP_OVERRIDE.into()),
+        null_pointer_overrides: m.null_overrides.clone(),
         features: m.needs.feature_names(),
         bindings: sidecar_bindings,
         instantiation,

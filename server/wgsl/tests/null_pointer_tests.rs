@@ -1,0 +1,73 @@
+//! `p != NULL` of a kernel pointer parameter (llm.c's `matmul_forward`
+//! with `bias != NULL`, `layernorm` with `mean != nullptr`): a WGSL buffer
+//! always exists, so the test reads a `bool` override that says whether the
+//! host passed NULL (false: the runner binds every pointer parameter),
+//! named in a warning and in the sidecar. A run on a real adapter (lavapipe
+//! here) takes the bound branch.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+
+const SOURCE: &str = r#"
+__global__ void add_bias(float *out, const float *bias, const float *weights, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float w = weights != nullptr ? weights[i] : 1.0f;
+    if (bias != NULL) out[i] += w * bias[i];
+    if (NULL == bias) out[i] = -1.0f;
+}
+int main() { add_bias<<<1, 64>>>(0, 0, 0, 64); }
+"#;
+
+#[test]
+fn null_tests_of_kernel_pointers_read_an_override() {
+    let out = common::compile_as("bias.cu", SOURCE, "add_bias").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("override bias_IS_NULL: bool = false;"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("!bias_IS_NULL"), "{}", out.wgsl);
+    assert!(
+        out.wgsl.contains("override weights_IS_NULL: bool = false;"),
+        "{}",
+        out.wgsl
+    );
+    assert_eq!(
+        out.sidecar
+            .null_pointer_overrides
+            .get("bias")
+            .map(String::as_str),
+        Some("bias_IS_NULL")
+    );
+    assert!(
+        out.warnings
+            .iter()
+            .any(|d| d.message.contains("`bias` compared with NULL")),
+        "{:?}",
+        out.warnings
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let bias: Vec<f32> = (0..n).map(|i| i as f32).collect();
+    let weights: Vec<f32> = (0..n).map(|i| (i % 3) as f32).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bytes = |v: &[f32]| BufferSpec::bytes(n as u64, bytemuck::cast_slice(v).to_vec());
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(n as f64))
+        .with_buffer("out", BufferSpec::zeros(n as u64))
+        .with_buffer("bias", bytes(&bias))
+        .with_buffer("weights", bytes(&weights));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for (i, value) in got.iter().enumerate() {
+        assert_eq!(*value, weights[i] * bias[i], "out[{i}]");
+    }
+}
