@@ -385,3 +385,31 @@ fn a_macro_whose_body_is_pragma_unroll() {
     });
     assert_eq!(unrolls, [Some(None), Some(Some(1))]);
 }
+
+/// HeCBench's convolutionDeformable (`src/cuda/dcn_v2_im2col_cuda.cu`,
+/// after Caffe): `CUDA_KERNEL_LOOP(index, n) { ... }`, a function-like
+/// macro expanding to a `for` header with the block after it as the body.
+/// The grammar reads it as a nested function definition; the model has the
+/// loop, with the block's statements inside it.
+#[test]
+fn a_macro_heading_a_block_is_a_loop() {
+    let m = main_only(
+        "#define CUDA_KERNEL_LOOP(i, n) \\\n  for (int i = blockIdx.x * blockDim.x + threadIdx.x; \\\n       i < (n); i += blockDim.x * gridDim.x)\n\
+         __global__ void k(const int n, float *x) {\n  CUDA_KERNEL_LOOP(index, n)\n  {\n    x[index] = 2.0f * x[index];\n  }\n}\n",
+    );
+    assert_clean(&m);
+    let body = kernel(&m, "k").body.as_ref().expect("body");
+    let mut loops = 0;
+    let mut unknown = Vec::new();
+    body.walk(&mut |s| match &s.kind {
+        StmtKind::For { body, .. } => {
+            loops += 1;
+            let mut stores = 0;
+            body.walk(&mut |t| stores += usize::from(matches!(t.kind, StmtKind::Expr(_))));
+            assert_eq!(stores, 1, "{body:?}");
+        }
+        StmtKind::Unknown(t) => unknown.push(t.clone()),
+        _ => {}
+    });
+    assert_eq!((loops, unknown), (1, Vec::<String>::new()));
+}

@@ -758,6 +758,12 @@ impl Builder<'_> {
                 StmtKind::Label(label, Box::new(self.opt_stmt(cx, inner)))
             }
             ";" => StmtKind::Empty,
+            // `CUDA_KERNEL_LOOP(i, n) { ... }` (Caffe's and HeCBench's
+            // grid-stride loop macro): the grammar reads a function-like
+            // macro before a block as a nested function definition.
+            "function_definition" if cx.is_raw() && self.is_macro_headed_block(cx, n) => {
+                return self.expand_stmt(cx, cx.text(n), span);
+            }
             _ => StmtKind::Unknown(cx.text(n).to_string()),
         };
         Stmt { kind, span }
@@ -813,6 +819,24 @@ impl Builder<'_> {
             return out;
         }
         vec![self.stmt(cx, n)]
+    }
+
+    /// A "function definition" in a body whose declarator is a call of a
+    /// function-like macro: `MACRO(args) { ... }` with no type before it.
+    fn is_macro_headed_block(&self, cx: &Cx, n: Node) -> bool {
+        if field!(n, "type").is_some() {
+            return false;
+        }
+        let Some(d) = field!(n, "declarator").filter(|d| d.kind() == "function_declarator") else {
+            return false;
+        };
+        match field!(d, "declarator") {
+            Some(name) if name.kind() == "identifier" => self
+                .macros
+                .get(cx.text(name))
+                .is_some_and(|m| m.params.is_some()),
+            _ => false,
+        }
     }
 
     fn is_macro_invocation(&self, cx: &Cx, e: Node) -> bool {
