@@ -50,7 +50,8 @@ impl AdapterLimits {
 pub struct AdapterFeatures {
     /// Compute-pass `timestamp_writes` (GPU timing).
     pub timestamp_query: bool,
-    /// `write_timestamp` inside passes (not needed; reported for completeness).
+    /// `write_timestamp` inside passes: timestamps between the dispatches
+    /// of one pass (`TimingMethod::BetweenDispatches`).
     pub timestamp_query_inside_passes: bool,
     pub shader_f16: bool,
     pub shader_f64: bool,
@@ -88,6 +89,10 @@ impl AdapterFeatures {
         let mut f = wgpu::Features::empty();
         for (on, flag) in [
             (self.timestamp_query, wgpu::Features::TIMESTAMP_QUERY),
+            (
+                self.timestamp_query && self.timestamp_query_inside_passes,
+                wgpu::Features::TIMESTAMP_QUERY_INSIDE_PASSES,
+            ),
             (self.shader_f16, wgpu::Features::SHADER_F16),
             (self.shader_f64, wgpu::Features::SHADER_F64),
             (self.shader_int64, wgpu::Features::SHADER_INT64),

@@ -28,7 +28,7 @@ pub use adapter::{AdapterFeatures, AdapterLimits, AdapterReport, HardwareReport,
 pub use autotune::{AutotuneEntry, AutotuneResult, CandidateOutcome, autotune};
 pub use bench::{
     Benchmark, BenchmarkResult, BufferInit, BufferSpec, ClampCheck, LaunchConfig, OutputBuffer,
-    ParamValue, Runner, RuntimeChecks, TimingPreference, TimingSource,
+    ParamValue, Runner, RuntimeChecks, TimingMethod, TimingPreference, TimingSource,
 };
 pub use dashboard::{DashboardInput, render_dashboard};
 pub use error::GpuError;

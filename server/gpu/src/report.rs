@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 
 use crate::adapter::AdapterReport;
 use crate::autotune::{AutotuneResult, CandidateOutcome};
-use crate::bench::{BenchmarkResult, TimingSource};
+use crate::bench::BenchmarkResult;
 use crate::history::RunWithFlag;
 
 /// What goes into a report; every part is optional.
@@ -160,10 +160,7 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
     }
 
     if let Some(b) = input.benchmark {
-        let source = match b.timing_source {
-            TimingSource::GpuTimestamps => "GPU timestamps",
-            TimingSource::WallClock => "wall clock",
-        };
+        let source = b.timing_description();
         let _ = writeln!(md, "## Result\n");
         let _ = writeln!(md, "| | |\n|---|---|");
         let _ = writeln!(md, "| adapter | {} |", cell(&b.adapter));
@@ -294,7 +291,7 @@ mod tests {
     use super::*;
     use crate::adapter::tests::fake_adapter;
     use crate::autotune::AutotuneEntry;
-    use crate::bench::RuntimeChecks;
+    use crate::bench::{RuntimeChecks, TimingMethod, TimingSource};
     use crate::history::{HistoryRecord, Regression};
     use crate::stats::TimingStats;
 
@@ -349,6 +346,8 @@ mod tests {
             blocks_per_workgroup: 1,
             runtime_checks: RuntimeChecks::BoundsOnly,
             timing_source: TimingSource::GpuTimestamps,
+            timing_method: TimingMethod::BetweenDispatches,
+            dispatches_per_pass: 32,
             timing: stats(0.042),
             samples_ms: vec![0.042; 20],
             compile_ms: 3.0,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use cudalens_gpu::{
     Benchmark, BufferSpec, CandidateOutcome, GpuError, KernelInterface, ParamValue, Runner,
-    TimingPreference, TimingSource, autotune,
+    TimingMethod, TimingPreference, TimingSource, autotune,
 };
 
 /// Opens a runner, or returns `None` (skip) only when explicitly allowed.
@@ -201,6 +201,71 @@ fn vector_add_with_random_inputs_and_wall_clock_timing() {
     assert_eq!(
         again.output("c").map(|o| &o.bytes),
         Some(&r.output("c").expect("c").bytes)
+    );
+}
+
+/// A microsecond kernel is timed without the compute pass's fixed cost:
+/// dispatches batched in one pass give a lower per-dispatch figure than one
+/// dispatch per pass (the old method), whose every sample holds a pass.
+#[test]
+fn tiny_kernels_are_timed_in_batches_not_one_pass_each() {
+    let mut runner = runner_or_skip!();
+    let features = runner.adapter().expect("adapter").features;
+    if !features.timestamp_query {
+        eprintln!("adapter lacks TIMESTAMP_QUERY: batching needs timestamps");
+        return;
+    }
+    // One workgroup of 64 threads: far below a millisecond on any adapter.
+    let tiny = saxpy_bench(64, 64).with_iterations(3, 30);
+    let timed = |preference: TimingPreference, runner: &mut Runner| {
+        let mut bench = tiny.clone();
+        bench.timing = preference;
+        let r = runner.run(&bench).expect("tiny saxpy runs");
+        assert_eq!(r.timing_source, TimingSource::GpuTimestamps, "{:?}", r.warnings);
+        assert_eq!(r.timing.samples, 30);
+        eprintln!(
+            "{preference:?}: {:?} ({})",
+            r.timing,
+            r.timing_description()
+        );
+        r
+    };
+    let one_per_pass = timed(TimingPreference::OnePerPass, &mut runner);
+    assert_eq!(one_per_pass.timing_method, TimingMethod::OnePerPass);
+    assert_eq!(one_per_pass.dispatches_per_pass, 1);
+
+    let auto = timed(TimingPreference::Auto, &mut runner);
+    assert_eq!(auto.timing_method, TimingMethod::PassAverage);
+    // The batch grew past one dispatch: a single one lasts far less than
+    // the batch's target.
+    assert!(auto.dispatches_per_pass > 1, "{auto:?}");
+    assert!(
+        auto.timing.median_ms < one_per_pass.timing.median_ms,
+        "batched {:?} ({}) vs one per pass {:?}",
+        auto.timing,
+        auto.timing_description(),
+        one_per_pass.timing
+    );
+
+    // Per-dispatch timestamps: one sample per dispatch, several per pass.
+    let between = timed(TimingPreference::BetweenDispatches, &mut runner);
+    if features.timestamp_query_inside_passes {
+        assert_eq!(between.timing_method, TimingMethod::BetweenDispatches);
+        assert!(between.dispatches_per_pass > 1, "{between:?}");
+    } else {
+        assert_eq!(between.timing_method, TimingMethod::PassAverage);
+    }
+    // Batching happens after the verification launch: outputs are one launch's.
+    assert_eq!(auto.output("y"), one_per_pass.output("y"));
+    // Results from before the field existed read as one dispatch per pass.
+    let mut old = serde_json::to_value(&auto).expect("json");
+    let object = old.as_object_mut().expect("object");
+    object.remove("timing_method");
+    object.remove("dispatches_per_pass");
+    let old: cudalens_gpu::BenchmarkResult = serde_json::from_value(old).expect("old record");
+    assert_eq!(
+        (old.timing_method, old.dispatches_per_pass),
+        (TimingMethod::OnePerPass, 1)
     );
 }
 

@@ -815,10 +815,7 @@ fn print_launch(args: &Args, model: &cudalens_syntax::FileModel, host: Option<Ho
 }
 
 fn print_result(b: &BenchmarkResult) {
-    let source = match b.timing_source {
-        cudalens_gpu::TimingSource::GpuTimestamps => "GPU timestamps",
-        cudalens_gpu::TimingSource::WallClock => "wall clock",
-    };
+    let source = b.timing_description();
     println!(
         "time:      min {} / median {} / p95 {} ms ({} launches, {source})",
         format_ms(b.timing.min_ms),
