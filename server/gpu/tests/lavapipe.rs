@@ -221,7 +221,12 @@ fn tiny_kernels_are_timed_in_batches_not_one_pass_each() {
         let mut bench = tiny.clone();
         bench.timing = preference;
         let r = runner.run(&bench).expect("tiny saxpy runs");
-        assert_eq!(r.timing_source, TimingSource::GpuTimestamps, "{:?}", r.warnings);
+        assert_eq!(
+            r.timing_source,
+            TimingSource::GpuTimestamps,
+            "{:?}",
+            r.warnings
+        );
         assert_eq!(r.timing.samples, 30);
         eprintln!(
             "{preference:?}: {:?} ({})",
