@@ -414,7 +414,7 @@ fn shares_work(kernel: &Function) -> bool {
     let Some(body) = &kernel.body else {
         return false;
     };
-    let td = crate::divergence::ThreadDependence::of(kernel);
+    let td = cudalens_syntax::divergence::ThreadDependence::of(kernel);
     let mut shares = false;
     body.walk_exprs(&mut |x| match &x.kind {
         ExprKind::Index(_, i) if td.varies(i) => shares = true,

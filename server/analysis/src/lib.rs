@@ -18,7 +18,6 @@
 
 pub mod context;
 pub mod diagnostic;
-pub mod divergence;
 mod groups;
 pub mod host_cache;
 pub mod host_launch;

@@ -12,10 +12,10 @@ use cudalens_syntax::model::Function;
 
 use crate::context::{HostValue, KernelContext};
 use crate::diagnostic::{Diagnostic, Span};
-use crate::divergence::ThreadDependence;
 use crate::groups::{CalledBarriers, Groups};
 use crate::races;
 use crate::rules::barrier_in_divergent_code;
+use cudalens_syntax::divergence::ThreadDependence;
 
 pub fn analyze_kernel(
     model: &FileModel,

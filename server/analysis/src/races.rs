@@ -28,11 +28,11 @@ use cudalens_syntax::ir::{
 use cudalens_syntax::model::Function;
 
 use crate::diagnostic::{Diagnostic, Span};
-use crate::divergence::{ThreadDependence, root_var};
 use crate::groups::{CalledBarriers, Groups};
 use crate::index_range::{Atom, Lin, Range, builtin_lower_bound};
 use crate::memory::expr_key;
 use crate::rules::missing_syncthreads;
+use cudalens_syntax::divergence::{ThreadDependence, root_var};
 
 /// Reports the shared-memory races of `kernel` (see the module docs).
 pub(crate) fn check(

@@ -1,12 +1,13 @@
 //! Which values differ between the threads of a block ("thread-dependent"):
 //! anything computed from `threadIdx`, from a thread-dependent value, or
 //! assigned under a thread-dependent condition. Used to find divergent
-//! barriers and to know which accesses only some lanes execute.
+//! barriers (the analysis' lint, the transpiler's refusal) and to know which
+//! accesses only some lanes execute.
 
 use std::collections::HashSet;
 
-use cudalens_syntax::ir::{Builtin, Expr, ExprKind, Stmt, StmtKind};
-use cudalens_syntax::model::Function;
+use crate::ir::{Builtin, Expr, ExprKind, Stmt, StmtKind, expr_key};
+use crate::model::Function;
 
 /// Intrinsics whose result differs per lane.
 const LANE_VARYING_CALLS: &[&str] = &[
@@ -173,13 +174,13 @@ impl ThreadDependence {
     /// bounds are not: `for (t = base + tid; t < end + tid; t += C)` starts
     /// and ends shifted by the same thread-dependent term, with a uniform step.
     pub fn uniform_trip_count(&self, init: &[Stmt], cond: &Expr, step: Option<&Expr>) -> bool {
-        let Some((var, start)) = cudalens_syntax::model::loop_start(init) else {
+        let Some((var, start)) = crate::model::loop_start(init) else {
             return false;
         };
         let ExprKind::Binary(op, lhs, bound) = &cond.kind else {
             return false;
         };
-        use cudalens_syntax::ir::BinOp;
+        use crate::ir::BinOp;
         if !matches!(
             op,
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::Ne
@@ -202,12 +203,12 @@ impl ThreadDependence {
         let mut a: Vec<String> = addends(start)
             .into_iter()
             .filter(|t| self.varies(t))
-            .map(crate::memory::expr_key)
+            .map(expr_key)
             .collect();
         let mut b: Vec<String> = addends(bound)
             .into_iter()
             .filter(|t| self.varies(t))
-            .map(crate::memory::expr_key)
+            .map(expr_key)
             .collect();
         a.sort();
         b.sort();
@@ -289,7 +290,7 @@ impl ThreadDependence {
 /// The terms of a sum: `a + b - c` → `a`, `b`, `c` (signs are irrelevant to
 /// which terms vary).
 fn addends(e: &Expr) -> Vec<&Expr> {
-    use cudalens_syntax::ir::BinOp;
+    use crate::ir::BinOp;
     match &e.kind {
         ExprKind::Binary(BinOp::Add | BinOp::Sub, a, b) => {
             let mut v = addends(a);

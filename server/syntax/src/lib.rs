@@ -5,9 +5,11 @@
 //! - [`syntax_trees`]: a file's trees; an edit inside one item re-parses that item.
 //! - [`preprocess`]: macros, conditionals, includes.
 //! - [`ir`]: the statement/expression tree of function bodies.
+//! - [`divergence`]: which values differ between the threads of a block.
 //! - [`model`]: functions, kernels, shared arrays, loops, launch sites.
 
 pub mod consteval;
+pub mod divergence;
 pub mod document;
 pub mod file_kind;
 pub mod fingerprint;

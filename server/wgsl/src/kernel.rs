@@ -21,6 +21,7 @@ use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
 use crate::stmt::storage_type;
 use crate::types::{Konst, Scalar, Ty};
+use crate::uniformity;
 use crate::validate::{Needs, Rejection, validate_wgsl};
 use crate::{SourceTexts, TranspileOptions, TranspileOutput};
 
@@ -101,6 +102,11 @@ pub fn compile_kernel_recording(
     for (span, msg) in std::mem::take(&mut m.analysis.recursion) {
         m.error(span, msg);
     }
+    m.diags.extend(uniformity::divergent_barriers(
+        model,
+        f,
+        texts.text_of(f.file.as_deref()),
+    ));
     // Threads of a block can only communicate through global memory when some
     // buffer is both written and read by the kernel: only then does
     // `__syncthreads()` need a storage barrier too (it costs 2-3x on an H100).

@@ -10,6 +10,8 @@
 //! * [`emit`] — the statement tree and its printer.
 //! * [`validate`] — naga parsing and validation.
 //! * `unroll` — which `for` loops can be unrolled ([`TranspileOptions::unroll`]).
+//! * `uniformity` — refuses barriers only some threads reach (WGSL's uniform
+//!   control flow rule, which naga does not check).
 //!
 //! See `README.md` for the CUDA → WGSL mapping and the semantic differences.
 
@@ -33,6 +35,7 @@ mod source_facts;
 mod stmt;
 mod textures;
 pub mod types;
+mod uniformity;
 mod unroll;
 pub mod validate;
 

@@ -21,7 +21,6 @@ use serde::Serialize;
 pub use probe::RUNTIME_ARGUMENT_NOTE;
 
 use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::{Expr, ExprKind};
 use cudalens_syntax::model::Function;
 
 use crate::context::KernelContext;
@@ -104,33 +103,4 @@ pub fn analyze_kernel(
     report::analyze(model, source, kernel, contexts)
 }
 
-/// A canonical text for an expression, ignoring spans (used to compare indices).
-pub fn expr_key(e: &Expr) -> String {
-    use ExprKind::*;
-    match &e.kind {
-        Int {
-            value, unsigned, ..
-        } => cudalens_syntax::ir::int_literal_value(*value, *unsigned).to_string(),
-        Float { value, .. } => format!("{value:?}"),
-        Bool(b) => b.to_string(),
-        Ident(n) => n.clone(),
-        Builtin(b, a) => format!("{}.{}", b.name(), a.name()),
-        WarpSize => "warpSize".into(),
-        Unary(op, x) => format!("{op:?}({})", expr_key(x)),
-        Binary(op, a, b) => format!("({} {} {})", expr_key(a), op.as_str(), expr_key(b)),
-        Ternary(c, a, b) => format!("({} ? {} : {})", expr_key(c), expr_key(a), expr_key(b)),
-        Index(a, i) => format!("{}[{}]", expr_key(a), expr_key(i)),
-        Member { base, field, .. } => format!("{}.{field}", expr_key(base)),
-        Cast { ty, expr, .. } => format!("({}){}", ty.display(), expr_key(expr)),
-        Call(call) => format!(
-            "{}({})",
-            call.callee,
-            call.args
-                .iter()
-                .map(expr_key)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        other => format!("{other:?}"),
-    }
-}
+pub use cudalens_syntax::ir::expr_key;

@@ -36,9 +36,9 @@ use super::verdict::{global_severity, shared_severity, waste};
 use super::{AccessKind, AccessReport, MemorySpace};
 use crate::context::KernelContext;
 use crate::diagnostic::{Diagnostic, Edit, Fix, Span};
-use crate::divergence::ThreadDependence;
 use crate::rules::bank_conflict::CODE as BANK_CONFLICT;
 use crate::rules::uncoalesced_access::CODE as UNCOALESCED_ACCESS;
+use cudalens_syntax::divergence::ThreadDependence;
 
 #[derive(Default)]
 struct Stats {
