@@ -13,7 +13,8 @@
 //! - `unused-suppression`, `suppression-without-reason`: [`suppress`], which
 //!   also removes the findings that `cudalens-ignore` comments silence
 //!
-//! [`rules`] documents every code; [`memory::verdict`] is the one judgement
+//! [`work_shape`] tells whether a kernel's work depends on its block size
+//! (for `bench --autotune`). [`rules`] documents every code; [`memory::verdict`] is the one judgement
 //! of whether an access is wasteful.
 
 pub mod context;
@@ -30,6 +31,7 @@ mod races;
 pub mod rules;
 pub mod suppress;
 pub mod tuning;
+pub mod work_shape;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;

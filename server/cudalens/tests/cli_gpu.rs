@@ -241,6 +241,92 @@ fn bench_autotune_picks_a_candidate() {
     assert!(report.contains("<svg"), "{report}");
 }
 
+/// Each thread's element comes from the global thread index: every block
+/// size does the same work.
+const GRID_STRIDE: &str = r#"
+__global__ void scale(float* y, const float* x, int n) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += blockDim.x * gridDim.x)
+        y[i] = 2.0f * x[i];
+}
+"#;
+
+/// The block is a tile fixed in the code: another block size computes
+/// something else.
+const FIXED_TILE: &str = r#"
+#define TILE 64
+__global__ void tiled(float* y, const float* x, int n) {
+    __shared__ float t[TILE];
+    int i = blockIdx.x * TILE + threadIdx.x;
+    if (i < n) t[threadIdx.x] = x[i];
+    __syncthreads();
+    if (i < n) y[i] = 2.0f * t[TILE - 1 - threadIdx.x];
+}
+"#;
+
+#[test]
+fn bench_autotune_ranks_only_kernels_whose_work_the_block_does_not_shape() {
+    if !gpu_available() {
+        return;
+    }
+    let (_dir, root) = workspace(&[]);
+    std::fs::write(root.join("scale.cu"), GRID_STRIDE).expect("write");
+    std::fs::write(root.join("tiled.cu"), FIXED_TILE).expect("write");
+    let sweep = |file: &str, kernel: &str, json: bool| {
+        let mut args = vec![
+            "bench",
+            file,
+            "--kernel",
+            kernel,
+            "--size",
+            "4096",
+            "--iterations",
+            "2",
+            "--warmup",
+            "1",
+            "--autotune",
+            "--report",
+            "tune.md",
+        ];
+        if json {
+            args.push("--json");
+        }
+        let out = cudalens(&args, &root);
+        assert!(out.status.success(), "{}", stderr(&out));
+        out
+    };
+
+    let ranked: Value =
+        serde_json::from_slice(&sweep("scale.cu", "scale", true).stdout).expect("JSON");
+    assert_eq!(ranked["ranked"], true, "{ranked:#}");
+    assert!(ranked["best_workgroup_size"].is_array(), "{ranked:#}");
+    assert!(ranked.get("work_depends_on_launch").is_none(), "{ranked:#}");
+
+    let unranked: Value =
+        serde_json::from_slice(&sweep("tiled.cu", "tiled", true).stdout).expect("JSON");
+    assert_eq!(unranked["ranked"], false, "{unranked:#}");
+    assert!(unranked["best_workgroup_size"].is_null(), "{unranked:#}");
+    let why = unranked["work_depends_on_launch"]
+        .as_str()
+        .expect("a reason");
+    assert!(why.contains("line 4") && why.contains("t[TILE]"), "{why}");
+    // Every candidate still ran: the times are shown, not ranked.
+    assert!(
+        unranked["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["outcome"]["status"] == "measured"),
+        "{unranked:#}"
+    );
+    let report = std::fs::read_to_string(root.join("tune.md")).expect("report");
+    assert!(report.contains("Not a ranking"), "{report}");
+    assert!(!report.contains("**best**"), "{report}");
+
+    let text = stdout(&sweep("tiled.cu", "tiled", false));
+    assert!(text.contains("not a ranking"), "{text}");
+    assert!(!text.contains("best:"), "{text}");
+}
+
 #[test]
 fn bench_rejects_untranspilable_kernels() {
     if !gpu_available() {

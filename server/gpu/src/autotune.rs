@@ -1,5 +1,9 @@
 //! Workgroup-size sweeps: benchmark one kernel at several block sizes over
-//! the same problem and pick the fastest.
+//! the same problem and pick the fastest. Every candidate gets the same
+//! problem (grid = ceil(problem / block)), the same buffer specs (sizes and
+//! seeds: the same input bytes) and the same arguments; only the block and
+//! the grid change. Whether that is the same *work* depends on the kernel:
+//! [`AutotuneResult::rank_nothing`] is for kernels whose block is a tile.
 
 use serde::{Deserialize, Serialize};
 
@@ -88,9 +92,22 @@ pub struct AutotuneResult {
     /// Full result of the best candidate (outputs included).
     #[serde(skip)]
     pub best_result: Option<BenchmarkResult>,
+    /// Why the kernel's work depends on its block size, when it does (the
+    /// caller knows the CUDA; see [`AutotuneResult::rank_nothing`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub work_depends_on_launch: Option<String>,
 }
 
 impl AutotuneResult {
+    /// Every candidate ran the same problem with the same buffers, but a
+    /// kernel whose work depends on its block (a tile fixed in the code)
+    /// computed something else at each: the times stay, there is no best.
+    pub fn rank_nothing(&mut self, reason: &str) {
+        self.work_depends_on_launch = Some(reason.to_string());
+        self.best = None;
+        self.best_result = None;
+    }
+
     pub fn best_entry(&self) -> Option<&AutotuneEntry> {
         self.best.and_then(|i| self.entries.get(i))
     }
@@ -179,6 +196,7 @@ pub fn autotune(
         entries,
         best,
         best_result,
+        work_depends_on_launch: None,
     })
 }
 

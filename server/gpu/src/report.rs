@@ -219,6 +219,13 @@ pub fn render_markdown(input: &ReportInput<'_>) -> String {
 
     if let Some(sweep) = input.autotune {
         let _ = writeln!(md, "## Autotune (problem {})\n", dims(sweep.problem_size));
+        if let Some(why) = &sweep.work_depends_on_launch {
+            let _ = writeln!(
+                md,
+                "> ⚠ **Not a ranking**: the kernel's work depends on its block size ({}), so each candidate computed something else.\n",
+                cell(why)
+            );
+        }
         md.push_str(&render_autotune_svg(sweep));
         let _ = writeln!(
             md,
@@ -333,6 +340,7 @@ mod tests {
             ],
             best: Some(2),
             best_result: None,
+            work_depends_on_launch: None,
         }
     }
 

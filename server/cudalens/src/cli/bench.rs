@@ -365,7 +365,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         print_native(args, outcome, bench.as_ref(), args.json)?;
     }
     if let Some(sweep) = &sweep
-        && sweep.best.is_none()
+        && sweep.entries.iter().all(|e| e.median_ms().is_none())
     {
         return Err(fail("no candidate workgroup size could run"));
     }
@@ -526,6 +526,7 @@ fn json_output(
         if let Some(s) = sweep {
             let best = s.best_entry().map(|e| e.workgroup_size);
             map.insert("best_workgroup_size".into(), json!(best));
+            map.insert("ranked".into(), json!(s.work_depends_on_launch.is_none()));
         }
         map.insert(
             "history".into(),
@@ -562,6 +563,11 @@ fn print_text(
     }
     if let Some(s) = sweep {
         println!("\nautotune (problem {}):", dims(s.problem_size));
+        if let Some(why) = &s.work_depends_on_launch {
+            println!(
+                "warning:   not a ranking: the kernel's work depends on its block size ({why}); every candidate ran the same problem and buffers, but computed something else"
+            );
+        }
         println!(
             "  {:>10} {:>12} {:>12} {:>12} {:>10}",
             "workgroup", "grid", "median ms", "p95 ms", "GB/s"

@@ -139,6 +139,10 @@ pub struct Prepared {
     /// Tuner features stored with the runs (see `tuning_data::tuning_record`); set by
     /// callers that have the kernel's analysis.
     pub tuning: Option<serde_json::Value>,
+    /// Why the kernel's work depends on its block size (a fixed tile, a
+    /// block index scaled by a constant), with the line; an autotune sweep
+    /// then compares different workloads and ranks nothing.
+    pub launch_dependent_work: Option<String>,
 }
 
 /// Why a benchmark could not be prepared.
@@ -409,9 +413,25 @@ pub fn prepare(
     for (index, _, value) in &args {
         bench = bench.with_arg(*index, value.clone());
     }
+    let launch_dependent_work = model
+        .function(kernel)
+        .filter(|f| f.is_kernel())
+        .and_then(|f| {
+            let work = cudalens_analysis::work_shape::launch_dependent_work(f)?;
+            let at = match (f.in_main_file(), text.get(..work.span.start)) {
+                (true, Some(before)) => format!(
+                    "line {}, `{}`",
+                    before.matches('\n').count() + 1,
+                    work.span.text(text)
+                ),
+                _ => format!("`{}`", f.name),
+            };
+            Some(format!("{at}: {}", work.reason))
+        });
     Ok(Prepared {
         kernel: kernel.to_string(),
         bench,
+        launch_dependent_work,
         launch: LaunchInfo {
             grid,
             block,

@@ -29,6 +29,7 @@ pub fn autotune_stepwise(
         entries: Vec::new(),
         best: None,
         best_result: None,
+        work_depends_on_launch: None,
     };
     let mut cancelled = false;
     for (i, wg) in candidates.iter().enumerate() {
@@ -50,6 +51,9 @@ pub fn autotune_stepwise(
                 merged.best_result.clone_from(&one.best_result);
             }
         }
+    }
+    if let Some(reason) = &prepared.launch_dependent_work {
+        merged.rank_nothing(reason);
     }
     Ok(Sweep {
         result: merged,
