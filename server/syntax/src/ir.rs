@@ -675,29 +675,6 @@ impl Stmt {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A 5,000-line file's bodies hold tens of thousands of these, kept by
-    /// every analysed document: a variant that makes them larger belongs in a
-    /// box (as `ExprKind::Call`). 128 / 320 bytes before they were boxed.
-    #[test]
-    fn ir_nodes_stay_small() {
-        assert!(size_of::<Expr>() <= 64, "Expr: {}", size_of::<Expr>());
-        assert!(size_of::<Stmt>() <= 96, "Stmt: {}", size_of::<Stmt>());
-    }
-
-    #[test]
-    fn integer_literals_keep_their_value_in_64_bits() {
-        for v in [0, 1, -4, i128::from(i64::MAX), i128::from(u64::MAX)] {
-            let (bits, unsigned) = int_literal_bits(v).unwrap();
-            assert_eq!(int_literal_value(bits, unsigned), v);
-        }
-        assert_eq!(int_literal_bits(i128::from(u64::MAX) + 1), None);
-    }
-}
-
 /// A canonical text for an expression, ignoring spans (used to compare indices).
 pub fn expr_key(e: &Expr) -> String {
     use ExprKind::*;
@@ -726,5 +703,28 @@ pub fn expr_key(e: &Expr) -> String {
                 .join(", ")
         ),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A 5,000-line file's bodies hold tens of thousands of these, kept by
+    /// every analysed document: a variant that makes them larger belongs in a
+    /// box (as `ExprKind::Call`). 128 / 320 bytes before they were boxed.
+    #[test]
+    fn ir_nodes_stay_small() {
+        assert!(size_of::<Expr>() <= 64, "Expr: {}", size_of::<Expr>());
+        assert!(size_of::<Stmt>() <= 96, "Stmt: {}", size_of::<Stmt>());
+    }
+
+    #[test]
+    fn integer_literals_keep_their_value_in_64_bits() {
+        for v in [0, 1, -4, i128::from(i64::MAX), i128::from(u64::MAX)] {
+            let (bits, unsigned) = int_literal_bits(v).unwrap();
+            assert_eq!(int_literal_value(bits, unsigned), v);
+        }
+        assert_eq!(int_literal_bits(i128::from(u64::MAX) + 1), None);
     }
 }
