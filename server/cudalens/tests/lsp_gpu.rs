@@ -412,3 +412,33 @@ void run(const float* A, const float* x, float* tmp) {
     );
     assert!(!body.contains("median"), "{message}");
 }
+
+#[test]
+fn autotune_of_a_fixed_tile_kernel_says_it_is_not_a_ranking() {
+    if !gpu_available() {
+        return;
+    }
+    let mut f = start();
+    let text = r#"#define TILE 64
+__global__ void tiled(float* y, const float* x, int n) {
+    __shared__ float t[TILE];
+    int i = blockIdx.x * TILE + threadIdx.x;
+    if (i < n) t[threadIdx.x] = x[i];
+    __syncthreads();
+    if (i < n) y[i] = 2.0f * t[TILE - 1 - threadIdx.x];
+}
+void run(float* y, const float* x) { tiled<<<16, 64>>>(y, x, 1024); }
+"#;
+    std::fs::write(f.root.join("tiled.cu"), text).expect("write");
+    let uri = open(&mut f, "tiled.cu", text);
+    execute(
+        &mut f.client,
+        &json!({"command": "cudalens.autotune", "arguments": [uri, "tiled", null]}),
+    );
+    let message = f.client.wait_for(|m| m["method"] == "window/showMessage");
+    let body = message["params"]["message"].as_str().unwrap();
+    assert!(
+        body.contains("not ranked") && body.contains("t[TILE]") && !body.contains("best workgroup"),
+        "{message}"
+    );
+}

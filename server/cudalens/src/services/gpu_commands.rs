@@ -403,7 +403,8 @@ impl Job {
                 true
             })
             .map_err(gpu)?;
-            if sweep.cancelled && sweep.result.best.is_none() {
+            let measured = sweep.result.entries.iter().any(|e| e.median_ms().is_some());
+            if sweep.cancelled && !measured {
                 return Err(JobError::Cancelled);
             }
             if sweep.cancelled {
@@ -488,6 +489,18 @@ impl Measured {
                 None
             }
         };
+        if let Some(why) = sweep.and_then(|s| s.work_depends_on_launch.as_ref())
+            && sweep.is_some_and(|s| s.entries.iter().any(|e| e.median_ms().is_some()))
+        {
+            // Each candidate computed something else: times, not a winner.
+            return Ok(Done {
+                summary: format!(
+                    "{kernel}: autotune not ranked: the kernel's work depends on its block size ({why}); the times are in the report"
+                ),
+                warnings,
+                report,
+            });
+        }
         let best = bench.or(sweep.and_then(|s| s.best_result.as_ref()));
         let Some(best) = best else {
             return Err(JobError::Failed(format!(
