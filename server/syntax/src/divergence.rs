@@ -46,16 +46,29 @@ const SHAPE_QUERIES: &[&str] = &["size", "shape", "rank", "depth", "cosize"];
 #[derive(Clone, Debug, Default)]
 pub struct ThreadDependence {
     vars: HashSet<String>,
-    /// `__shared__` variables: one object for the whole block, so reading a
-    /// shared scalar (a flag thread 0 set before a barrier) gives every
-    /// thread the same value, and `s[i]` varies only if `i` does.
+    /// `__shared__` variables, and a kernel's pointer parameters that are
+    /// never reassigned (global memory): one object for the whole block, so
+    /// reading a shared scalar or `flags[blockIdx.x]` (a flag one thread set
+    /// before a barrier) gives every thread the same value, and `s[i]`
+    /// varies only if `i` does.
     shared: HashSet<String>,
 }
 
 impl ThreadDependence {
     pub fn of(f: &Function) -> Self {
+        let mut shared: HashSet<String> = f.shared_decls().iter().map(|d| d.name.clone()).collect();
+        if f.is_kernel() {
+            // A device function's pointer may point at one thread's locals.
+            let reassigned = f.reassigned_vars();
+            shared.extend(
+                f.params
+                    .iter()
+                    .filter(|p| p.ty.pointer > 0 && !reassigned.contains(&p.name))
+                    .map(|p| p.name.clone()),
+            );
+        }
         let mut td = ThreadDependence {
-            shared: f.shared_decls().iter().map(|d| d.name.clone()).collect(),
+            shared,
             ..ThreadDependence::default()
         };
         let Some(body) = &f.body else { return td };

@@ -7,7 +7,7 @@ mod common;
 
 use cudalens_wgsl::{Severity, TranspileOptions};
 
-const HOST: &str = "\nvoid host(float* x, int n) { k<<<4, 64>>>(x, n); }\n";
+const HOST: &str = "\n";
 
 /// The refusals for `kernel` as (text at the span, message); `None` when it
 /// transpiles.
@@ -126,5 +126,20 @@ fn uniform_early_returns_and_matched_branches_keep_their_barriers() {
 fn a_variable_reused_with_a_uniform_value_is_uniform_again() {
     assert_transpiles(
         "__global__ void k(float* x, int n) {\n    __shared__ float s[64];\n    int j = threadIdx.x;\n    s[j] = x[j];\n    j = n;\n    if (j > 8) { __syncthreads(); }\n    x[threadIdx.x] = s[0];\n}",
+    );
+}
+
+#[test]
+fn a_flag_one_thread_writes_to_global_memory_is_read_uniformly() {
+    // HeCBench's fsm: the best thread updates `same[blockIdx.x]`, a barrier
+    // follows, and every thread loops on the same element.
+    assert_transpiles(
+        "__global__ void k(float* x, int n, int* same) {\n    do {\n        if (threadIdx.x == 0) same[blockIdx.x]++;\n        __syncthreads();\n        x[threadIdx.x] += 1.0f;\n        __syncthreads();\n    } while (same[blockIdx.x] < n);\n}",
+    );
+    // A value each thread reads at its own index still varies.
+    assert_refused(
+        "__global__ void k(float* x, int n, int* same) {\n    if (same[threadIdx.x] > 0) { __syncthreads(); }\n}",
+        "__syncthreads()",
+        "depends on the thread",
     );
 }

@@ -28,7 +28,8 @@ thread-dependent at a point when it is computed there from `threadIdx` or
 `thread_rank()` (directly, or through variables assigned before that point, including
 loop variables); a condition on such a value makes its branches divergent. Uniform:
 kernel and template parameters, `blockIdx`/`blockDim`/`gridDim`, `__shared__`
-variables (one object for the block), the result of `__syncthreads_or/and/count`, a
+variables and a kernel's pointer parameters (one object for the block: `flag[blockIdx.x]`
+is uniform, `a[threadIdx.x]` is not), the result of `__syncthreads_or/and/count`, a
 variable re-assigned a uniform value, a loop whose start and bound shift by the same
 thread-dependent term (`for (t = base + tid; t < end + tid; t += C)`: the trip count is
 uniform), and returns inside a uniform branch that returns on every path. Never
