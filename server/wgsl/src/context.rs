@@ -498,6 +498,25 @@ impl<'m> Module<'m> {
     }
 }
 
+/// One `cub::BlockReduce` specialization the function names.
+#[derive(Clone, Debug)]
+pub struct BlockReducer {
+    pub value: CType,
+    /// BLOCK_DIM_X · BLOCK_DIM_Y · BLOCK_DIM_Z.
+    pub threads: u32,
+}
+
+/// What `cub.rs` knows while one function is lowered (here, so that the
+/// lowering's state does not import the module that reads it).
+#[derive(Default)]
+pub struct BlockReduceState {
+    pub reducers: HashMap<String, BlockReducer>,
+    /// `TempStorage` variable → its reducer's alias.
+    pub storage: HashMap<String, String>,
+    /// `TempStorage` variable → its workgroup array (declared on first use).
+    pub arrays: HashMap<String, String>,
+}
+
 /// Lowers the body of one function (the kernel or a device function).
 pub struct FnLower<'a, 'm> {
     pub m: &'a mut Module<'m>,
@@ -532,7 +551,7 @@ pub struct FnLower<'a, 'm> {
     pub result_discarded: bool,
     /// CUB block reductions: aliases of `cub::BlockReduce<...>` and their
     /// `TempStorage` variables (`cub.rs`).
-    pub block_reduce: crate::cub::BlockReduceState,
+    pub block_reduce: BlockReduceState,
 }
 
 impl<'a, 'm> FnLower<'a, 'm> {

@@ -6,33 +6,15 @@
 //! `num_valid` threads) a tree reduction over it between barriers. CUB gives
 //! the aggregate to thread 0 only; every thread gets it here.
 
-use std::collections::HashMap;
-
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
+use std::collections::HashSet;
 
-use crate::context::{FnLower, Val};
+use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, Type as CType};
+
+use crate::context::{BlockReducer, FnLower, Val};
 use crate::emit::WStmt;
 use crate::instantiate::split_top_level;
 use crate::types::{Scalar, Ty};
-
-/// One `cub::BlockReduce` specialization the function names.
-#[derive(Clone, Debug)]
-pub(crate) struct BlockReducer {
-    value: CType,
-    /// BLOCK_DIM_X · BLOCK_DIM_Y · BLOCK_DIM_Z.
-    threads: u32,
-}
-
-/// What `cub.rs` knows while one function is lowered.
-#[derive(Default)]
-pub struct BlockReduceState {
-    reducers: HashMap<String, BlockReducer>,
-    /// `TempStorage` variable → its reducer's alias.
-    storage: HashMap<String, String>,
-    /// `TempStorage` variable → its workgroup array (declared on first use).
-    arrays: HashMap<String, String>,
-}
 
 /// `typedef cub::BlockReduce<ARGS> NAME;` or `using NAME = cub::BlockReduce<ARGS>;`
 /// → (NAME, ARGS).
@@ -58,6 +40,30 @@ fn alias_of_block_reduce(text: &str) -> Option<(String, String)> {
         .strip_suffix('>')?;
     let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     plain.then(|| (name, args.to_string()))
+}
+
+/// The `cub::BlockReduce` aliases `f` declares.
+pub(crate) fn block_reduce_aliases(f: &cudalens_syntax::model::Function) -> HashSet<String> {
+    let mut out = HashSet::new();
+    if let Some(body) = &f.body {
+        body.walk(&mut |s| {
+            if let StmtKind::Unknown(text) = &s.kind
+                && let Some((name, _)) = alias_of_block_reduce(text)
+            {
+                out.insert(name);
+            }
+        });
+    }
+    out
+}
+
+/// Whether `callee` is `R(temp).Sum` or `R(temp).Reduce` of one of `aliases`.
+pub(crate) fn is_reduction_of(callee: &str, aliases: &HashSet<String>) -> bool {
+    let Some((receiver, method)) = callee.rsplit_once('.') else {
+        return false;
+    };
+    let alias = receiver.trim().split_once('(').map(|(a, _)| a.trim());
+    matches!(method.trim(), "Sum" | "Reduce") && alias.is_some_and(|a| aliases.contains(a))
 }
 
 /// The reduction operator of `Reduce(x, op)`: `cub::Sum()`, `cub::Max()`, `cub::Min()`.

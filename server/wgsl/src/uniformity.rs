@@ -42,6 +42,7 @@ pub fn divergent_barriers(
         let mut walk = Walk {
             model,
             blocks: block_handles(f),
+            reducers: crate::cub::block_reduce_aliases(f),
             found: Vec::new(),
         };
         let td = ThreadDependence::of(f);
@@ -102,6 +103,9 @@ struct Walk<'a> {
     model: &'a FileModel,
     /// Local names of this function's cooperative-groups thread blocks.
     blocks: HashSet<String>,
+    /// Its `cub::BlockReduce` aliases: `R(temp).Sum(x)` synchronises the
+    /// block (CUB's reductions contain `__syncthreads`; so does ours).
+    reducers: HashSet<String>,
     found: Vec<Finding>,
 }
 
@@ -117,7 +121,7 @@ impl Walk<'_> {
 
     fn is_block_barrier(&self, call: &CallExpr) -> bool {
         let callee = call.callee.as_str();
-        if is_barrier_call(callee) {
+        if is_barrier_call(callee) || crate::cub::is_reduction_of(callee, &self.reducers) {
             return true;
         }
         if !is_group_sync(callee) {
@@ -349,6 +353,7 @@ fn reaches_barrier(
     let walk = Walk {
         model,
         blocks: block_handles(f),
+        reducers: crate::cub::block_reduce_aliases(f),
         found: Vec::new(),
     };
     let mut barrier = None;

@@ -97,6 +97,12 @@ fn what_block_reduce_cannot_do_is_refused_with_the_reason() {
             "__global__ void k(float *o, int n) {\n  typedef cub::BlockReduce<float, n> R;\n}\nint main() { k<<<1, 64>>>(0, 3); }",
             "not a compile-time integer",
         ),
+        // Only some threads reach the reduction's barriers (undefined in
+        // CUDA too: every thread of the block must call it).
+        (
+            "__global__ void k(float *o) {\n  typedef cub::BlockReduce<float, 64> R;\n  __shared__ typename R::TempStorage t;\n  if (threadIdx.x < 32) o[0] = R(t).Sum(o[threadIdx.x]);\n}\nint main() { k<<<1, 64>>>(0); }",
+            "uniform control flow",
+        ),
     ];
     for (source, want) in cases {
         let err = common::compile_as("k.cu", source, "k").expect_err(source);
