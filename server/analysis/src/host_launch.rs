@@ -133,6 +133,9 @@ pub struct HostBuffer {
     /// Bytes of the allocation the argument points at, when the host code
     /// gives them.
     pub bytes: Option<u64>,
+    /// The launch passes `NULL` (`nullptr`, `0`) here.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub null: bool,
     /// The argument as written at the launch, the `cudaMalloc` that sized
     /// it and how the names in its size were bound.
     #[serde(flatten)]
@@ -576,11 +579,17 @@ fn resolve_choice<'m>(
             continue;
         };
         let mut trace = Trace::default();
+        let null = matches!(&arg.without_casts().kind, ExprKind::Int { value: 0, .. })
+            || matches!(
+                arg.without_casts().as_ident(),
+                Some("NULL" | "nullptr" | "__null")
+            );
         let result = ev.allocation(arg, at, &mut trace, 0);
         launch.buffers.push(HostBuffer {
             param: p.name.clone(),
             index: i,
             bytes: result.as_ref().ok().copied(),
+            null,
             how: Provenance {
                 written: ev.written(arg),
                 steps: trace.steps,

@@ -293,3 +293,25 @@ int main() {
         .collect();
     insta::assert_debug_snapshot!(got);
 }
+
+/// A pointer argument the launch passes as NULL (llm.c's `matmul_forward`
+/// with no bias): `bench` sets the kernel's NULL test from it.
+#[test]
+fn null_pointer_arguments_are_marked() {
+    let text = r#"
+__global__ void k(float* out, const float* bias, const float* w, int n) { out[threadIdx.x] = n; }
+int main() {
+    float *out, *w;
+    cudaMalloc(&out, 256 * sizeof(float));
+    k<<<1, 256>>>(out, NULL, (const float*)nullptr, 256);
+    k<<<1, 256>>>(out, 0, w, 256);
+}
+"#;
+    let l = resolve_text(text, "k");
+    let null: Vec<(&str, bool)> = l
+        .buffers
+        .iter()
+        .map(|b| (b.param.as_str(), b.null))
+        .collect();
+    assert_eq!(null, [("out", false), ("bias", true), ("w", true)]);
+}

@@ -243,6 +243,11 @@ pub struct Benchmark {
     /// result reports [`BenchmarkResult::clamped_accesses`].
     #[serde(default)]
     pub clamp_check: Option<ClampCheck>,
+    /// Pointer parameters the launch passes as NULL: their buffer is still
+    /// bound (WGSL has no null binding) and the kernel's NULL tests read
+    /// true (`KernelInterface::null_pointer_overrides`).
+    #[serde(default)]
+    pub null_pointers: std::collections::BTreeSet<String>,
 }
 
 /// A shader variant counting clamped accesses into an `atomic<u32>` at
@@ -303,6 +308,7 @@ impl Benchmark {
             runtime_checks: RuntimeChecks::Checked,
             merge_small_blocks: true,
             clamp_check: None,
+            null_pointers: Default::default(),
         }
     }
 
@@ -908,6 +914,10 @@ fn override_constants(bench: &Benchmark, plan: &DispatchPlan) -> Vec<(String, f6
     }
     if let Some(name) = &iface.blocks_per_workgroup_override {
         constants.push((name.clone(), f64::from(plan.blocks_per_workgroup)));
+    }
+    for (param, name) in &iface.null_pointer_overrides {
+        let null = bench.null_pointers.contains(param);
+        constants.push((name.clone(), if null { 1.0 } else { 0.0 }));
     }
     constants
 }
@@ -1592,6 +1602,7 @@ mod tests {
             dynamic_shared_element_bytes: None,
             grid_layout_override: None,
             blocks_per_workgroup_override: None,
+            null_pointer_overrides: Default::default(),
             features: vec![],
             bindings: vec![],
         };

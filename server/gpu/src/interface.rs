@@ -30,6 +30,8 @@
 //!   carries; `null` for runner-filled fields. The uniform field
 //!   [`GRID_DIM_FIELD`] receives the CUDA grid size (see [`crate::grid`]).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use crate::error::GpuError;
@@ -64,6 +66,11 @@ pub struct KernelInterface {
     #[serde(default)]
     pub blocks_per_workgroup_override: Option<String>,
     /// WGSL extensions the kernel needs (`subgroups`, `f16`, `f64`).
+    /// Kernel pointer parameters the kernel compares with NULL → the
+    /// `bool` override saying the host passed NULL (set from
+    /// [`crate::Benchmark::null_pointers`]).
+    #[serde(default)]
+    pub null_pointer_overrides: BTreeMap<String, String>,
     #[serde(default)]
     pub features: Vec<String>,
     pub bindings: Vec<Binding>,

@@ -70,4 +70,13 @@ fn null_tests_of_kernel_pointers_read_an_override() {
     for (i, value) in got.iter().enumerate() {
         assert_eq!(*value, weights[i] * bias[i], "out[{i}]");
     }
+    // A launch that passes NULL for `bias` (what `bench` reads from the
+    // host code): the other branch.
+    let mut null_bias = bench.clone();
+    null_bias.null_pointers.insert("bias".into());
+    let result = runner
+        .run(&null_bias)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    assert!(got.iter().all(|v| *v == -1.0), "{got:?}");
 }

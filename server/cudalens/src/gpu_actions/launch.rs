@@ -335,6 +335,14 @@ pub fn prepare(
         .with_iterations(opts.warmup, opts.iterations)
         .with_timeout(opts.timeout);
     bench.runtime_checks = opts.runtime_checks;
+    // Where the program passes NULL, the kernel's NULL tests say so (a
+    // buffer is still bound: WGSL has no null binding).
+    bench.null_pointers = host_scalars
+        .iter()
+        .flat_map(|h| &h.buffers)
+        .filter(|b| b.null && interface.null_pointer_overrides.contains_key(&b.param))
+        .map(|b| b.param.clone())
+        .collect();
     let clamps_not_counted = match cudalens_wgsl::clamp_counting_variant(&out.wgsl, &out.sidecar) {
         Ok(c) => {
             bench.clamp_check = Some(ClampCheck {
