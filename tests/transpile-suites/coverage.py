@@ -37,6 +37,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 # follow issue 19's list; the patterns match the transpiler's messages.
 CAUSES = [
     ("internal compiler error", r"internal (compiler )?error"),
+    ("barrier only some threads reach", r"uniform control flow"),
     ("cooperative groups", r"\bcg::|cooperative_groups|thread_block|thread_rank|grid_group|coalesced_group|tiled_partition|\b(cta|tile\d*|block|grid|warp|active|g|group|peer_group|tiledPartition\d*|threadBlockGroup|labeledGroup)\.(sync|size|shfl\w*|ballot|any|all|thread_rank|meta_group\w*|num_threads)"),
     ("tensor cores (wmma)", r"wmma::|\bmma_sync|__nv_bfloat16|nv_bfloat|precision::tf32"),
     ("async copy / pipelines", r"cuda::pipeline|cuda::barrier|memcpy_async|producer_\w+|consumer_\w+|__pipeline|cuda::memcpy|arrive_and_wait|cp\.async"),
