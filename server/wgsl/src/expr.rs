@@ -57,6 +57,25 @@ impl FnLower<'_, '_> {
         }
     }
 
+    /// `e` as a condition: a kernel pointer parameter tests the override
+    /// that says the host passed NULL (`null_test`), anything else is
+    /// lowered and compared against zero.
+    pub fn condition(&mut self, e: &Expr, out: &mut Vec<WStmt>) -> Val {
+        let null = Expr::new(
+            ExprKind::Int {
+                value: 0,
+                unsigned: false,
+                long: false,
+            },
+            e.span,
+        );
+        if let Some(is_null) = self.null_test(e.without_casts(), &null) {
+            return Val::new(format!("!{is_null}"), Ty::BOOL, Prec::Unary);
+        }
+        let v = self.expr(e, out);
+        self.as_condition(v, e.span)
+    }
+
     /// A condition: any scalar compared against zero.
     pub fn as_condition(&mut self, v: Val, span: Span) -> Val {
         match &v.ty {
@@ -562,8 +581,7 @@ impl FnLower<'_, '_> {
                 self.convert(v, &t, e.span)
             }
             UnOp::Not => {
-                let v = self.expr(a, out);
-                let b = self.as_condition(v, e.span);
+                let b = self.condition(a, out);
                 if let Some(k) = b.konst {
                     return Val::konst(Konst::Bool(!k.truthy()), Scalar::Bool);
                 }
@@ -800,11 +818,9 @@ impl FnLower<'_, '_> {
         span: Span,
         out: &mut Vec<WStmt>,
     ) -> Val {
-        let l = self.expr(a, out);
-        let l = self.as_condition(l, a.span);
+        let l = self.condition(a, out);
         let mut rhs_stmts = Vec::new();
-        let r = self.expr(b, &mut rhs_stmts);
-        let r = self.as_condition(r, b.span);
+        let r = self.condition(b, &mut rhs_stmts);
         let (prec, sym) = if op == BinOp::LogAnd {
             (Prec::LogAnd, "&&")
         } else {
@@ -853,8 +869,7 @@ impl FnLower<'_, '_> {
     }
 
     fn ternary(&mut self, c: &Expr, a: &Expr, b: &Expr, span: Span, out: &mut Vec<WStmt>) -> Val {
-        let cond = self.expr(c, out);
-        let cond = self.as_condition(cond, c.span);
+        let cond = self.condition(c, out);
         let mut sa = Vec::new();
         let mut sb = Vec::new();
         let va = self.expr(a, &mut sa);

@@ -62,8 +62,7 @@ impl FnLower<'_, '_> {
                 }
             }
             StmtKind::If { cond, then, els } => {
-                let c = self.expr(cond, out);
-                let c = self.as_condition(c, cond.span);
+                let c = self.condition(cond, out);
                 let mut then_out = Vec::new();
                 self.stmt_flat(then, &mut then_out);
                 let mut els_out = Vec::new();
@@ -198,8 +197,7 @@ impl FnLower<'_, '_> {
     /// The condition of a loop: the statements it needs and its value.
     fn loop_cond(&mut self, cond: &Expr) -> (Vec<WStmt>, Val) {
         let mut pre = Vec::new();
-        let v = self.expr(cond, &mut pre);
-        let v = self.as_condition(v, cond.span);
+        let v = self.condition(cond, &mut pre);
         (pre, v)
     }
 

@@ -80,3 +80,26 @@ fn null_tests_of_kernel_pointers_read_an_override() {
     let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
     assert!(got.iter().all(|v| *v == -1.0), "{got:?}");
 }
+
+/// A kernel pointer used as a condition (`if (partial_sums)`, the CUDA
+/// samples' shfl_scan; `!p`; `p ? a : b`) reads the same override.
+#[test]
+fn pointers_used_as_conditions_read_the_override() {
+    let source = r#"
+__global__ void k(float *out, const float *partial, const float *scale) {
+    int i = threadIdx.x;
+    if (partial) out[i] += partial[i];
+    if (!scale || i > 8) return;
+    out[i] *= scale ? scale[i] : 1.0f;
+}
+int main() { k<<<1, 32>>>(0, 0, 0); }
+"#;
+    let out = common::compile_as("cond.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    for needle in [
+        "override partial_IS_NULL: bool = false;",
+        "override scale_IS_NULL: bool = false;",
+        "!partial_IS_NULL",
+    ] {
+        assert!(out.wgsl.contains(needle), "{needle}:\n{}", out.wgsl);
+    }
+}
