@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::AdapterLimits;
-use crate::bench::{Benchmark, BenchmarkResult, Runner};
+use crate::bench::{Benchmark, BenchmarkResult, Runner, TimingMethod};
 use crate::error::GpuError;
 use crate::grid::grid_for_problem;
 use crate::stats::TimingStats;
@@ -58,6 +58,9 @@ pub enum CandidateOutcome {
         timing: TimingStats,
         gb_per_s: f64,
         gflop_per_s: Option<f64>,
+        /// How the samples were taken (older sweeps: one per pass).
+        #[serde(default)]
+        timing_method: TimingMethod,
     },
     /// Failed validation, compilation, a limit or the timeout.
     Skipped { reason: String },
@@ -154,6 +157,7 @@ pub fn autotune(
                         timing: result.timing,
                         gb_per_s: result.gb_per_s,
                         gflop_per_s: result.gflop_per_s,
+                        timing_method: result.timing_method,
                     };
                     let better = best
                         .as_ref()

@@ -12,7 +12,7 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition};
 use serde::{Deserialize, Serialize};
 
 use crate::adapter::AdapterReport;
-use crate::bench::BenchmarkResult;
+use crate::bench::{BenchmarkResult, TimingMethod};
 use crate::error::GpuError;
 
 const RUNS: TableDefinition<u64, &str> = TableDefinition::new("runs");
@@ -58,6 +58,12 @@ pub struct HistoryRecord {
     /// Backend and driver of the adapter; `adapter` is only its name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub adapter_info: Option<AdapterInfo>,
+    /// How the run's samples were taken (`BenchmarkResult::timing_method`):
+    /// a batched median leaves out the per-pass cost a one-per-pass median
+    /// has, so the two are not compared. Runs recorded before the field
+    /// existed were one per pass.
+    #[serde(default)]
+    pub timing_method: TimingMethod,
 }
 
 /// What identifies the software a run went through besides the adapter's name.
@@ -103,15 +109,18 @@ impl HistoryRecord {
             native_ms: None,
             sweep: None,
             adapter_info: None,
+            timing_method: result.timing_method,
         }
     }
 
-    /// Same kernel, adapter, workgroup size and problem size: timings are comparable.
+    /// Same kernel, adapter, workgroup size, problem size and way of
+    /// timing: timings are comparable.
     pub fn same_configuration(&self, other: &HistoryRecord) -> bool {
         self.kernel == other.kernel
             && self.adapter == other.adapter
             && self.workgroup_size == other.workgroup_size
             && self.problem_size == other.problem_size
+            && self.timing_method == other.timing_method
     }
 }
 
@@ -301,6 +310,7 @@ mod tests {
             native_ms: None,
             sweep: None,
             adapter_info: None,
+            timing_method: Default::default(),
         }
     }
 
@@ -312,6 +322,23 @@ mod tests {
         let r: HistoryRecord = serde_json::from_str(old).unwrap();
         assert_eq!((r.native_ms, r.sweep, r.min_ms), (None, None, None));
         assert!(r.adapter_info.is_none());
+        assert_eq!(r.timing_method, TimingMethod::OnePerPass);
+    }
+
+    /// A batched median leaves out the per-pass cost a one-per-pass median
+    /// has: an old one-per-pass run is no baseline for a batched one (a
+    /// microsecond kernel read 4x faster batched on lavapipe), nor the
+    /// other way round.
+    #[test]
+    fn runs_timed_differently_are_not_compared() {
+        let old = record("saxpy", 256, 0.010, 1);
+        let mut batched = record("saxpy", 256, 0.040, 2);
+        batched.timing_method = TimingMethod::PassAverage;
+        assert!(!batched.same_configuration(&old));
+        assert!(detect_regression(&batched, std::slice::from_ref(&old)).is_none());
+        let mut later = record("saxpy", 256, 0.050, 3);
+        later.timing_method = TimingMethod::PassAverage;
+        assert!(detect_regression(&later, &[old, batched]).is_some());
     }
 
     #[test]

@@ -320,6 +320,7 @@ mod tests {
                 timing: stats(ms),
                 gb_per_s: 8.0 * 1_048_576.0 / (ms * 1e6),
                 gflop_per_s: None,
+                timing_method: Default::default(),
             },
         };
         AutotuneResult {
@@ -388,6 +389,7 @@ mod tests {
             native_ms: None,
             sweep: None,
             adapter_info: None,
+            timing_method: Default::default(),
         };
         vec![
             RunWithFlag {

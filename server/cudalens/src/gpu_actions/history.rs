@@ -69,7 +69,10 @@ pub fn record_history(
                 continue;
             }
             let cudalens_gpu::CandidateOutcome::Measured {
-                timing, gb_per_s, ..
+                timing,
+                gb_per_s,
+                timing_method,
+                ..
             } = &entry.outcome
             else {
                 continue;
@@ -90,6 +93,7 @@ pub fn record_history(
                 native_ms: None,
                 sweep: Some(sweep_id),
                 adapter_info: Some(adapter.into()),
+                timing_method: *timing_method,
             };
             r.problem_size = prepared.launch.problem_size.map(u64::from);
             history.append(&r)?;
