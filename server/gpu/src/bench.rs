@@ -144,7 +144,7 @@ pub enum TimingPreference {
 }
 
 /// How the timed dispatches were recorded: what one sample contains.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TimingMethod {
     /// Each dispatch in its own compute pass, timed by the pass's

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
+use crate::bench::TimingMethod;
 use crate::history::{HistoryRecord, Regression, detect_regression};
 use crate::report::{format_ms, format_utc};
 
@@ -77,11 +78,12 @@ fn groups(runs: &[(u64, HistoryRecord)]) -> Vec<Group<'_>> {
             }
             // The best earlier run per configuration is all `detect_regression`
             // uses: keeping it makes a long history linear, not quadratic.
-            let mut best_before: HashMap<([u32; 3], [u64; 3]), &HistoryRecord> = HashMap::new();
+            let mut best_before: HashMap<([u32; 3], [u64; 3], TimingMethod), &HistoryRecord> =
+                HashMap::new();
             let runs = records
                 .iter()
                 .map(|&(id, r)| {
-                    let key = (r.workgroup_size, r.problem_size);
+                    let key = (r.workgroup_size, r.problem_size, r.timing_method);
                     let best = best_before.get(&key).copied();
                     if r.median_ms > 0.0 && best.is_none_or(|b| r.median_ms < b.median_ms) {
                         best_before.insert(key, r);
@@ -334,9 +336,13 @@ fn kernel_section(html: &mut String, index: usize, group: &Group<'_>) {
     );
 
     // One series per configuration: only those compare (`same_configuration`).
-    let mut configs: Vec<([u32; 3], [u64; 3])> = Vec::new();
+    let mut configs: Vec<([u32; 3], [u64; 3], TimingMethod)> = Vec::new();
     for r in &line {
-        let key = (r.record.workgroup_size, r.record.problem_size);
+        let key = (
+            r.record.workgroup_size,
+            r.record.problem_size,
+            r.record.timing_method,
+        );
         if !configs.contains(&key) {
             configs.push(key);
         }
@@ -344,7 +350,13 @@ fn kernel_section(html: &mut String, index: usize, group: &Group<'_>) {
     let series_of = |r: &Run| {
         configs
             .iter()
-            .position(|c| *c == (r.record.workgroup_size, r.record.problem_size))
+            .position(|c| {
+                *c == (
+                    r.record.workgroup_size,
+                    r.record.problem_size,
+                    r.record.timing_method,
+                )
+            })
             .unwrap_or(0)
     };
     if group.runs.iter().filter(|r| !r.swept_out).count() > line.len() {
@@ -354,10 +366,16 @@ fn kernel_section(html: &mut String, index: usize, group: &Group<'_>) {
         );
     }
     html.push_str("<div class=\"legend\">");
-    for (i, (wg, problem)) in configs.iter().enumerate() {
+    for (i, (wg, problem, method)) in configs.iter().enumerate() {
+        // Runs timed another way are another series (never compared).
+        let timed = match method {
+            TimingMethod::OnePerPass => "",
+            TimingMethod::BetweenDispatches => " · timed between dispatches",
+            TimingMethod::PassAverage => " · batched dispatches",
+        };
         let _ = write!(
             html,
-            "<span><i class=\"{}\"></i>block {} · problem {}</span>",
+            "<span><i class=\"{}\"></i>block {} · problem {}{timed}</span>",
             series_class(i),
             dims(wg),
             dims(problem)
