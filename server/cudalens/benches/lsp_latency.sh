@@ -25,7 +25,7 @@ python3 "$TOOLS/lsp_latency.py" "$BIN" "$WORK/bench5000.cu" --edits 30
 if command -v clangd > /dev/null; then
   # clangd on CUDA without the toolkit's headers, as in the team's reference measurement.
   printf -- '-xcuda\n--cuda-gpu-arch=sm_80\n-nocudainc\n-nocudalib\n' > "$WORK/compile_flags.txt"
-  echo "== latency: $(clangd --version | head -1)"
+  echo "== latency: $(clangd --version | sed -n 1p)"
   python3 "$TOOLS/lsp_latency.py" "clangd --log=error" "$WORK/bench5000.cu" --edits 10 --timeout 600
   rm "$WORK/compile_flags.txt"
 fi

@@ -16,14 +16,14 @@ if [ -z "$nvim" ]; then
   exit 1
 fi
 "$nvim" --headless --clean -c 'if !has("nvim-0.11") | cquit 1 | endif' -c 'qall!' ||
-  { echo "Neovim 0.11+ needed, found: $("$nvim" --version | head -1)" >&2; exit 1; }
+  { echo "Neovim 0.11+ needed, found: $("$nvim" --version | sed -n 1p)" >&2; exit 1; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp "$repo/tests/corpus/memory/shared.cu" "$work/shared.cu"
 git -C "$work" init -q 2>/dev/null || true # a root marker, as in a real project
 
-echo "nvim e2e: $("$nvim" --version | head -1), server $bin"
+echo "nvim e2e: $("$nvim" --version | sed -n 1p), server $bin"
 CUDALENS_REPO="$repo" CUDALENS_BIN="$bin" CUDALENS_TEST_FILE="$work/shared.cu" \
   timeout 120 "$nvim" --headless --clean -u "$repo/tests/editors/nvim/minimal_init.lua" \
   -c "luafile $repo/tests/editors/nvim/e2e.lua"

@@ -29,6 +29,6 @@ if [ -z "$code_server" ] || [ ! -x /usr/bin/chromium ]; then
   echo "$msg"
   exit 0
 fi
-echo "vscode e2e: code-server $("$code_server" --version | head -1), server $bin"
+echo "vscode e2e: code-server $("$code_server" --version | sed -n 1p), server $bin"
 CODE_SERVER="$code_server" CUDALENS_BIN="$bin" CUDALENS_VSIX="$ext/cudalens.vsix" \
   timeout 300 node "$repo/tests/editors/vscode/e2e.mjs"
