@@ -61,6 +61,28 @@ pub fn compile_kernel_recording(
             format!("no `__global__` kernel named `{kernel}` with a body in this file"),
         )]);
     };
+    // A barrier after a thread-dependent `return`: the return becomes a
+    // flag where that keeps the meaning (`early_exit.rs`), checked again.
+    let text = texts.text_of(f.file.as_deref());
+    let mut refusals = uniformity::divergent_barriers(model, f, text);
+    let rewritten;
+    let mut early_returns = Vec::new();
+    let f = match refusals.is_empty() {
+        true => f,
+        false => match crate::early_exit::rewrite(model, f) {
+            Some((g, returns)) => {
+                rewritten = g;
+                if uniformity::divergent_barriers(model, &rewritten, text).is_empty() {
+                    refusals.clear();
+                    early_returns = returns;
+                    &rewritten
+                } else {
+                    f
+                }
+            }
+            None => f,
+        },
+    };
     let mut m = Module {
         model,
         texts,
@@ -102,11 +124,13 @@ pub fn compile_kernel_recording(
     for (span, msg) in std::mem::take(&mut m.analysis.recursion) {
         m.error(span, msg);
     }
-    m.diags.extend(uniformity::divergent_barriers(
-        model,
-        f,
-        texts.text_of(f.file.as_deref()),
-    ));
+    m.diags.extend(refusals);
+    for r in early_returns {
+        m.diags.push(TranspileDiagnostic::warning(
+            r,
+            "threads that take this `return` skip the rest of the kernel but still arrive at its later barriers (WGSL needs every barrier in uniform control flow; on the GPU a thread that has exited no longer holds a barrier back): the work after it is guarded by a flag",
+        ));
+    }
     // Threads of a block can only communicate through global memory when some
     // buffer is both written and read by the kernel: only then does
     // `__syncthreads()` need a storage barrier too (it costs 2-3x on an H100).

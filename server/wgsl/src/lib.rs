@@ -22,6 +22,7 @@ mod clamps;
 mod context;
 mod cub;
 pub mod diag;
+mod early_exit;
 pub mod emit;
 mod expr;
 mod functions;

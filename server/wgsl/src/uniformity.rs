@@ -57,6 +57,31 @@ pub fn divergent_barriers(
     out
 }
 
+/// Which statements of `f` make a block barrier (see [`crate::early_exit`]).
+pub(crate) struct Barriers<'a>(Walk<'a>);
+
+impl<'a> Barriers<'a> {
+    pub(crate) fn of(model: &'a FileModel, f: &Function) -> Self {
+        Barriers(Walk {
+            model,
+            blocks: block_handles(f),
+            reducers: crate::cub::block_reduce_aliases(f),
+            found: Vec::new(),
+        })
+    }
+
+    /// `s` is a block barrier and nothing else: `__syncthreads();`, a
+    /// thread block's `sync()`.
+    pub(crate) fn is_bare_barrier(&self, s: &Stmt) -> bool {
+        matches!(&s.kind, StmtKind::Expr(e) if matches!(&e.kind, ExprKind::Call(c) if self.0.is_block_barrier(c)))
+    }
+
+    /// `s` makes or reaches a block barrier somewhere.
+    pub(crate) fn in_stmt(&self, s: &Stmt) -> bool {
+        self.0.contains_barrier(s)
+    }
+}
+
 /// Why a barrier is not reached by every thread.
 #[derive(Clone, Copy)]
 enum Cause {
