@@ -58,7 +58,7 @@ pub fn analyze_kernel(
     // the function's own thread-dependent conditions and returns make them
     // divergent (its parameters count as uniform, as the caller's values
     // are not followed; a condition a launch would settle stays possible).
-    for f in called_functions(model, body) {
+    for f in model.device_functions_called_by(body) {
         let (Some(f_body), true) = (&f.body, f.in_main_file()) else {
             continue;
         };
@@ -92,41 +92,6 @@ pub fn analyze_kernel(
         );
     }
     out
-}
-
-/// The device functions `body` calls, directly or through each other (up
-/// to four calls deep), each once, in the order first called.
-fn called_functions<'m>(model: &'m FileModel, body: &Stmt) -> Vec<&'m Function> {
-    let mut found: Vec<&Function> = Vec::new();
-    let mut todo: Vec<(String, usize)> = Vec::new();
-    let push_calls = |s: &Stmt, depth: usize, todo: &mut Vec<(String, usize)>| {
-        s.walk_exprs(&mut |e| {
-            if let ExprKind::Call(c) = &e.kind {
-                todo.push((c.callee.clone(), depth));
-            }
-        });
-    };
-    push_calls(body, 0, &mut todo);
-    let mut next = 0;
-    while let Some((callee, depth)) = todo.get(next).cloned() {
-        next += 1;
-        let Some(f) = model
-            .function(&callee)
-            .filter(|f| f.runs_on_device() && !f.is_kernel() && f.body.is_some())
-        else {
-            continue;
-        };
-        if found.iter().any(|g| std::ptr::eq(*g, f)) {
-            continue;
-        }
-        found.push(f);
-        if depth < 3
-            && let Some(b) = &f.body
-        {
-            push_calls(b, depth + 1, &mut todo);
-        }
-    }
-    found
 }
 
 /// The launches of the kernel in this file, to decide conditions the block

@@ -19,8 +19,8 @@ use cudalens_syntax::model::Function;
 use crate::diag::TranspileDiagnostic;
 use crate::source_facts::{is_group_sync, is_this_thread_block, strip_cg};
 
-/// How deep calls are followed to find a barrier (the analysis' depth).
-const CALL_DEPTH: usize = 4;
+// How deep calls are followed to find a barrier: the analysis' depth.
+use cudalens_syntax::model::CALL_DEPTH;
 
 /// The refusals for `kernel`: its own divergent barriers and those inside
 /// the device functions of its file that it calls (their parameters count
@@ -32,7 +32,9 @@ pub fn divergent_barriers(
 ) -> Vec<TranspileDiagnostic> {
     let mut out = Vec::new();
     let mut functions = vec![kernel];
-    functions.extend(called_functions(model, kernel));
+    if let Some(body) = &kernel.body {
+        functions.extend(model.device_functions_called_by(body));
+    }
     for f in functions {
         let Some(body) = &f.body else { continue };
         if f.file != kernel.file {
@@ -396,43 +398,6 @@ fn reaches_barrier(
             .iter()
             .find_map(|c| reaches_barrier(model, c, depth + 1, seen))
     })
-}
-
-/// The device functions `kernel` calls, directly or through each other (up
-/// to [`CALL_DEPTH`] calls deep), each once.
-fn called_functions<'m>(model: &'m FileModel, kernel: &Function) -> Vec<&'m Function> {
-    let mut found: Vec<&Function> = Vec::new();
-    let mut todo: Vec<(String, usize)> = Vec::new();
-    let push_calls = |s: &Stmt, depth: usize, todo: &mut Vec<(String, usize)>| {
-        s.walk_exprs(&mut |e| {
-            if let ExprKind::Call(c) = &e.kind {
-                todo.push((c.callee.clone(), depth));
-            }
-        });
-    };
-    if let Some(body) = &kernel.body {
-        push_calls(body, 0, &mut todo);
-    }
-    let mut next = 0;
-    while let Some((callee, depth)) = todo.get(next).cloned() {
-        next += 1;
-        let Some(f) = model
-            .function(&callee)
-            .filter(|f| f.runs_on_device() && !f.is_kernel() && f.body.is_some())
-        else {
-            continue;
-        };
-        if found.iter().any(|g| std::ptr::eq(*g, f)) {
-            continue;
-        }
-        found.push(f);
-        if depth + 1 < CALL_DEPTH
-            && let Some(b) = &f.body
-        {
-            push_calls(b, depth + 1, &mut todo);
-        }
-    }
-    found
 }
 
 /// Whether every path through `s` ends in `return`.

@@ -39,6 +39,10 @@ use crate::preprocess::macros::{MacroDef, MacroTable};
 use crate::span::{Span, SyntaxDiagnostic};
 use crate::types::TypeTable;
 
+/// How deep calls are followed by [`FileModel::device_functions_called_by`]
+/// (a kernel calling `a` calling `b` is depth 2).
+pub const CALL_DEPTH: usize = 4;
+
 /// Where a function runs, from its `__global__`/`__device__`/`__host__` qualifiers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -696,6 +700,43 @@ impl FileModel {
             .iter()
             .map(|f| &**f)
             .filter(|f| f.is_kernel())
+    }
+
+    /// The device functions with a body that `body` calls, directly or
+    /// through each other (up to [`CALL_DEPTH`] calls deep), each once, in
+    /// the order first called: what the divergent-barrier lint and the
+    /// transpiler's uniformity rule look into.
+    pub fn device_functions_called_by(&self, body: &Stmt) -> Vec<&Function> {
+        let mut found: Vec<&Function> = Vec::new();
+        let mut todo: Vec<(String, usize)> = Vec::new();
+        let push_calls = |s: &Stmt, depth: usize, todo: &mut Vec<(String, usize)>| {
+            s.walk_exprs(&mut |e| {
+                if let ExprKind::Call(c) = &e.kind {
+                    todo.push((c.callee.clone(), depth));
+                }
+            });
+        };
+        push_calls(body, 0, &mut todo);
+        let mut next = 0;
+        while let Some((callee, depth)) = todo.get(next).cloned() {
+            next += 1;
+            let Some(f) = self
+                .function(&callee)
+                .filter(|f| f.runs_on_device() && !f.is_kernel() && f.body.is_some())
+            else {
+                continue;
+            };
+            if found.iter().any(|g| std::ptr::eq(*g, f)) {
+                continue;
+            }
+            found.push(f);
+            if depth + 1 < CALL_DEPTH
+                && let Some(b) = &f.body
+            {
+                push_calls(b, depth + 1, &mut todo);
+            }
+        }
+        found
     }
 
     /// The definition of a function (preferring one with a body).
