@@ -447,7 +447,16 @@ impl FnLower<'_, '_> {
             }
             let ty = v.ty.clone();
             if ty.scalar() == Some(Scalar::F64) && is_32_bit_only(f) {
-                return Some(self.f64_refused(name, span));
+                // A constant is folded below, as C folds it.
+                let folds = matches!(v.konst, Some(Konst::Float(x)) if fold_float_unary(f, x, false).is_some());
+                if !folds {
+                    if ty == Ty::Scalar(Scalar::F64)
+                        && let Some(call) = self.f64_software(f, &[&v.text], span)
+                    {
+                        return Some(call);
+                    }
+                    return Some(self.f64_refused(name, span));
+                }
             }
             // A constant argument is computed here, as C computes it: naga
             // evaluates builtins of constants itself and rejects arguments
@@ -588,6 +597,11 @@ impl FnLower<'_, '_> {
                     _ => "atan2",
                 };
                 if t.scalar() == Some(Scalar::F64) && is_32_bit_only(f) {
+                    if t == Ty::Scalar(Scalar::F64)
+                        && let Some(call) = self.f64_software(f, &[&a.text, &b.text], span)
+                    {
+                        return Some(call);
+                    }
                     return Some(self.f64_refused(name, span));
                 }
                 let a = self.runtime_f64(a, out);
@@ -657,6 +671,12 @@ impl FnLower<'_, '_> {
                     self.float_operand(v, span)
                 };
                 if v.ty.scalar() == Some(Scalar::F64) {
+                    if v.ty == Ty::Scalar(Scalar::F64)
+                        && name == "log10"
+                        && let Some(call) = self.f64_software("log10", &[&v.text], span)
+                    {
+                        return Some(call);
+                    }
                     return Some(self.f64_refused(name, span));
                 }
                 if name.starts_with("log") {
@@ -1226,6 +1246,27 @@ impl FnLower<'_, '_> {
         }
         self.m.warning(span, format!("`{name}` left out: {why}"));
         Val::void()
+    }
+
+    /// `f` (a WGSL builtin) of `double` arguments through the software
+    /// helper of `f64_math.rs`, with a warning stating its accuracy (once
+    /// per function in a kernel); `None` for the functions not written there.
+    fn f64_software(&mut self, f: &str, args: &[&str], span: Span) -> Option<Val> {
+        let helpers = crate::f64_math::helpers_for(f)?;
+        for h in helpers {
+            self.m.helpers.insert(h);
+        }
+        let message = format!(
+            "`{f}` of a `double` is computed in software (Vulkan's SPIR-V has no 64-bit `{f}`; after fdlibm): {}",
+            crate::f64_math::accuracy(f)
+        );
+        if !self.m.diags.iter().any(|d| d.message == message) {
+            self.m.warning(span, message);
+        }
+        Some(Val::atom(
+            format!("{}({})", crate::f64_math::function_name(f), args.join(", ")),
+            Ty::Scalar(Scalar::F64),
+        ))
     }
 
     /// `exp(x)` of a `double`: naga accepts it, but SPIR-V's GLSL.std.450

@@ -25,6 +25,7 @@ pub mod diag;
 mod early_exit;
 pub mod emit;
 mod expr;
+mod f64_math;
 mod functions;
 mod globals;
 mod groups;

@@ -1,0 +1,179 @@
+//! `exp`, `log`, `pow`, `sin`, `cos`, `tan`, `atan`, `atan2`, `asin`,
+//! `acos`, `log2`, `log10` of `double`, which Vulkan's SPIR-V does not
+//! define, computed in software (`f64_math.rs`, after fdlibm): run on a real
+//! adapter (lavapipe here) over arguments across each function's range and
+//! compared with the host's libm, within the accuracy the warning states.
+//! Rodinia's myocyte and particlefilter, HeCBench's cooling, vanGenuchten,
+//! gabor, haversine, romberg … call these.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_wgsl::{Severity, TranspileOptions};
+
+const SOURCE: &str = r#"
+__global__ void math(const double* x, const double* y, double* out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    double a = x[i], b = y[i];
+    out[i * 12 + 0] = exp(a);
+    out[i * 12 + 1] = log(fabs(a) + 1e-300);
+    out[i * 12 + 2] = pow(fabs(a), b);
+    out[i * 12 + 3] = sin(a);
+    out[i * 12 + 4] = cos(a);
+    out[i * 12 + 5] = tan(a);
+    out[i * 12 + 6] = atan(a);
+    out[i * 12 + 7] = atan2(a, b);
+    out[i * 12 + 8] = asin(b / 8.0);
+    out[i * 12 + 9] = acos(b / 8.0);
+    out[i * 12 + 10] = log2(fabs(b) + 1.0);
+    out[i * 12 + 11] = log10(fabs(a) + 1.0);
+}
+int main() {
+    double *x, *y, *o;
+    math<<<8, 64>>>(x, y, o, 512);
+}
+"#;
+
+fn options() -> TranspileOptions {
+    TranspileOptions {
+        enable_f64: true,
+        ..TranspileOptions::default()
+    }
+}
+
+/// Distance in units in the last place between two doubles of the same sign.
+fn ulps(a: f64, b: f64) -> f64 {
+    if a == b || a.is_nan() && b.is_nan() {
+        return 0.0;
+    }
+    if a.is_nan() || b.is_nan() || a.signum() != b.signum() {
+        return f64::INFINITY;
+    }
+    (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as f64
+}
+
+#[test]
+fn doubles_math_matches_libm_on_the_adapter() {
+    let out = common::compile(SOURCE, "math", &options()).unwrap_or_else(|d| panic!("{d:#?}"));
+    for f in [
+        "cuda_exp_f64(",
+        "cuda_pow_f64(",
+        "cuda_sin_f64(",
+        "cuda_atan2_f64(",
+        "cuda_acos_f64(",
+    ] {
+        assert!(out.wgsl.contains(f), "{f}: {}", out.wgsl);
+    }
+    // One warning per function, stating its accuracy.
+    let warned = |f: &str| {
+        out.warnings
+            .iter()
+            .filter(|w| {
+                w.severity == Severity::Warning
+                    && w.message
+                        .starts_with(&format!("`{f}` of a `double` is computed in software"))
+            })
+            .count()
+    };
+    assert_eq!(warned("exp"), 1, "{:#?}", out.warnings);
+    assert!(
+        out.warnings
+            .iter()
+            .any(|w| w.message.contains("`sin` of a `double`") && w.message.contains("1.6e6"))
+    );
+
+    let n = 512usize;
+    // Arguments across the ranges: tiny, around the reduction boundaries,
+    // large (sin/cos up to 1e5), negative; exponents integral and not.
+    let x: Vec<f64> = (0..n)
+        .map(|i| {
+            let t = i as f64 / n as f64;
+            match i % 4 {
+                0 => (t - 0.5) * 1400.0, // exp over its whole range
+                1 => (t - 0.5) * 2.0e5,  // large trigonometric arguments
+                2 => (t - 0.5) * 1e-6,   // tiny
+                _ => (t - 0.5) * 7.0,    // around pi/4 .. 2 pi
+            }
+        })
+        .collect();
+    let y: Vec<f64> = (0..n)
+        .map(|i| match i % 3 {
+            0 => (i % 17) as f64 - 8.0,         // integer exponents
+            1 => (i as f64 * 0.37) % 7.9 - 3.9, // fractional
+            _ => 0.5,
+        })
+        .collect();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [8, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer(
+            "y",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&y).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(12 * n as u64));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f64> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let names = [
+        "exp", "log", "pow", "sin", "cos", "tan", "atan", "atan2", "asin", "acos", "log2", "log10",
+    ];
+    let mut worst = [0.0f64; 12];
+    for i in 0..n {
+        let (a, b) = (x[i], y[i]);
+        let want = [
+            a.exp(),
+            (a.abs() + 1e-300).ln(),
+            a.abs().powf(b),
+            a.sin(),
+            a.cos(),
+            a.tan(),
+            a.atan(),
+            a.atan2(b),
+            (b / 8.0).asin(),
+            (b / 8.0).acos(),
+            (b.abs() + 1.0).log2(),
+            (a.abs() + 1.0).log10(),
+        ];
+        for k in 0..12 {
+            let (g, w) = (got[i * 12 + k], want[k]);
+            // Results the adapter may flush (subnormal) or that are zero:
+            // compared absolutely.
+            let err = if w.abs() < 1e-300 {
+                if (g - w).abs() < 1e-300 {
+                    0.0
+                } else {
+                    f64::INFINITY
+                }
+            } else {
+                ulps(g, w)
+            };
+            worst[k] = worst[k].max(err);
+            let bound = match names[k] {
+                "exp" | "log" | "atan" | "sin" | "cos" => 2.0,
+                // pow's error grows with |y ln x| (here below 60).
+                "pow" => 64.0,
+                _ => 8.0,
+            };
+            assert!(
+                err <= bound,
+                "{}({a:e}, {b:e}) = {g:e}, libm {w:e}: {err} ulp",
+                names[k]
+            );
+        }
+    }
+    eprintln!(
+        "worst ulps: {:?}",
+        names.iter().zip(worst).collect::<Vec<_>>()
+    );
+}
