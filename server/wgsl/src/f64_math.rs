@@ -18,7 +18,9 @@
 //! (repeated multiplication, as `x*x` for `pow(x, 2)`), `sqrt` for 0.5,
 //! otherwise `exp(y·log|x|)`, whose relative error grows as |y·ln x|·2^-53
 //! (1e-14 at |y·ln x| = 50). Subnormal arguments and results may be flushed
-//! to zero, as Vulkan allows.
+//! to zero, as Vulkan allows. NaN is tested as `!(x == x)`: naga writes `!=`
+//! as SPIR-V's ordered comparison, false for NaN (lavapipe gave
+//! `pow(0, NaN) = 0` with `x != x`).
 
 /// A helper: its WGSL name and text.
 pub(crate) type Helper = (&'static str, &'static str);
@@ -90,7 +92,7 @@ helper!(
         "// CUDA `exp` of a double, in software (fdlibm e_exp.c): x = k*ln2 + r, |r| <= ln2/2,
 // exp(r) from a rational approximation, scaled by 2^k.
 fn cuda_exp_f64(x: f64) -> f64 {{
-    if (x != x) {{
+    if (!(x == x)) {{
         return x;
     }}
     if (x > 709.782712893383973096lf) {{
@@ -128,7 +130,7 @@ helper!(
         "// CUDA `log` of a double, in software (fdlibm e_log.c): x = 2^k * (1 + f), 1 + f in
 // [sqrt(2)/2, sqrt(2)), log(1 + f) from s = f / (2 + f).
 fn cuda_log_f64(x: f64) -> f64 {{
-    if (x != x || x == {INF}) {{
+    if (!(x == x) || x == {INF}) {{
         return x;
     }}
     if (x < 0.0lf) {{
@@ -206,34 +208,37 @@ helper!(
     helper_pow,
     "cuda_pow_f64",
     format!(
-        "// CUDA `pow` of doubles, in software: C's special cases, integer exponents up to 64 by
+        "// CUDA `pow` of doubles, in software: C99's special cases (Annex F), integer exponents up to 64 by
 // repeated multiplication, 0.5 by sqrt, otherwise exp(y * log|x|).
 fn cuda_pow_f64(x: f64, y: f64) -> f64 {{
     if (y == 0.0lf || x == 1.0lf) {{
         return 1.0lf;
     }}
-    if (x != x || y != y) {{
+    if (!(x == x) || !(y == y)) {{
         return x + y;
     }}
-    let integer = round(y) == y && abs(y) < 9007199254740992.0lf;
-    let odd = integer && abs(y - 2.0lf * round(y * 0.5lf)) == 1.0lf;
     let ax = abs(x);
+    let ay = abs(y);
+    if (ay == {INF}) {{
+        if (ax == 1.0lf) {{
+            return 1.0lf;
+        }}
+        return select(0.0lf, {INF}, (ax > 1.0lf) == (y > 0.0lf));
+    }}
+    let integer = round(y) == y;
+    let odd = integer && ay < 9007199254740992.0lf && abs(y - 2.0lf * round(y * 0.5lf)) == 1.0lf;
     if (x < 0.0lf && !integer && ax != {INF}) {{
         return {NAN};
     }}
-    let negative = x < 0.0lf && odd;
+    // The sign of x, that of -0 included (pow(-0, -1) is -inf).
+    let negative = x < 0.0lf || (x == 0.0lf && 1.0lf / x < 0.0lf);
     var r: f64;
     if (ax == 0.0lf) {{
         r = select(0.0lf, {INF}, y < 0.0lf);
     }} else if (ax == {INF}) {{
         r = select({INF}, 0.0lf, y < 0.0lf);
-    }} else if (abs(y) == {INF}) {{
-        if (ax == 1.0lf) {{
-            return 1.0lf;
-        }}
-        r = select(0.0lf, {INF}, (ax > 1.0lf) == (y > 0.0lf));
-    }} else if (integer && abs(y) <= 64.0lf) {{
-        var n = u32(abs(y));
+    }} else if (integer && ay <= 64.0lf) {{
+        var n = u32(ay);
         var b = ax;
         r = 1.0lf;
         loop {{
@@ -254,7 +259,7 @@ fn cuda_pow_f64(x: f64, y: f64) -> f64 {{
     }} else {{
         r = cuda_exp_f64(y * cuda_log_f64(ax));
     }}
-    return select(r, -r, negative);
+    return select(r, -r, negative && odd);
 }}"
     )
 );
@@ -311,7 +316,7 @@ helper!(
     format!(
         "// CUDA `sin` of a double, in software (see cuda_reduce_pio2_f64).
 fn cuda_sin_f64(x: f64) -> f64 {{
-    if (x != x || abs(x) == {INF}) {{
+    if (!(x == x) || abs(x) == {INF}) {{
         return {NAN};
     }}
     if (abs(x) < 7.450580596923828e-9lf) {{
@@ -338,7 +343,7 @@ helper!(
     format!(
         "// CUDA `cos` of a double, in software (see cuda_reduce_pio2_f64).
 fn cuda_cos_f64(x: f64) -> f64 {{
-    if (x != x || abs(x) == {INF}) {{
+    if (!(x == x) || abs(x) == {INF}) {{
         return {NAN};
     }}
     let a = cuda_reduce_pio2_f64(x);
@@ -372,7 +377,7 @@ helper!(
     "// CUDA `atan` of a double, in software (fdlibm s_atan.c): |x| reduced against
 // atan(0.5), atan(1), atan(1.5) and pi/2, then an odd polynomial.
 fn cuda_atan_f64(x: f64) -> f64 {
-    if (x != x) {
+    if (!(x == x)) {
         return x;
     }
     var ax = abs(x);
@@ -425,22 +430,36 @@ helper!(
     "cuda_atan2_f64",
     "// CUDA `atan2` of doubles, in software: atan(|y / x|) placed in its quadrant.
 fn cuda_atan2_f64(y: f64, x: f64) -> f64 {
-    if (x != x || y != y) {
+    if (!(x == x) || !(y == y)) {
         return x + y;
     }
     let pi = 3.14159265358979311600e+00lf;
     let pi_lo = 1.22464679914735317720e-16lf;
+    let pio2 = 1.57079632679489655800e+00lf;
+    let inf = f64(bitcast<f32>(0x7f800000u));
+    // The signs, those of zeros included (C99 Annex F).
+    let y_negative = y < 0.0lf || (y == 0.0lf && 1.0lf / y < 0.0lf);
+    let x_negative = x < 0.0lf || (x == 0.0lf && 1.0lf / x < 0.0lf);
+    let ax = abs(x);
+    let ay = abs(y);
     var r: f64;
-    if (y == 0.0lf) {
-        // The sign of a zero x is not seen here: atan2(0, -0) reads as atan2(0, 0).
-        r = select(0.0lf, pi, x < 0.0lf);
-    } else if (x == 0.0lf) {
-        r = 1.57079632679489655800e+00lf;
+    if (ay == 0.0lf) {
+        r = select(0.0lf, pi, x_negative);
+    } else if (ax == 0.0lf) {
+        r = pio2;
+    } else if (ax == inf) {
+        if (ay == inf) {
+            r = select(0.25lf * pi, 0.75lf * pi, x_negative);
+        } else {
+            r = select(0.0lf, pi, x_negative);
+        }
+    } else if (ay == inf) {
+        r = pio2;
     } else {
-        let a = cuda_atan_f64(abs(y / x));
-        r = select(a, pi - (a - pi_lo), x < 0.0lf);
+        let a = cuda_atan_f64(ay / ax);
+        r = select(a, pi - (a - pi_lo), x_negative);
     }
-    return select(r, -r, y < 0.0lf);
+    return select(r, -r, y_negative);
 }"
     .to_string()
 );

@@ -177,3 +177,87 @@ fn doubles_math_matches_libm_on_the_adapter() {
         names.iter().zip(worst).collect::<Vec<_>>()
     );
 }
+
+const SPECIALS: &str = r#"
+__global__ void specials(const double* x, const double* y, double* out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    out[i * 6 + 0] = pow(x[i], y[i]);
+    out[i * 6 + 1] = exp(x[i]);
+    out[i * 6 + 2] = log(x[i]);
+    out[i * 6 + 3] = sin(x[i]);
+    out[i * 6 + 4] = atan(x[i]);
+    out[i * 6 + 5] = atan2(x[i], y[i]);
+}
+int main() {
+    double *x, *y, *o;
+    specials<<<1, 64>>>(x, y, o, 64);
+}
+"#;
+
+/// C99's special values (Annex F: zeros and their signs, infinities, NaN,
+/// overflow and underflow) as the host's libm gives them: the same bits,
+/// NaN for NaN.
+#[test]
+fn special_values_are_those_of_c() {
+    let out =
+        common::compile(SPECIALS, "specials", &options()).unwrap_or_else(|d| panic!("{d:#?}"));
+    let (inf, nan) = (f64::INFINITY, f64::NAN);
+    let values = [
+        0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0, -3.0, inf, -inf, nan, 709.8, -746.0,
+        1e-310,
+    ];
+    let mut pairs = Vec::new();
+    for &a in &values {
+        for &b in &[0.0, -0.0, 1.0, -1.0, 2.0, -3.0, 0.5, 2.5, inf, -inf, nan] {
+            pairs.push((a, b));
+        }
+    }
+    pairs.truncate(64 * (pairs.len() / 64).max(1));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    for chunk in pairs.chunks(64) {
+        let n = chunk.len();
+        let x: Vec<f64> = chunk.iter().map(|p| p.0).collect();
+        let y: Vec<f64> = chunk.iter().map(|p| p.1).collect();
+        let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+        let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+            .with_iterations(0, 1)
+            .with_arg(3, ParamValue::Scalar(n as f64))
+            .with_buffer(
+                "x",
+                BufferSpec::bytes(n as u64, bytemuck::cast_slice(&x).to_vec()),
+            )
+            .with_buffer(
+                "y",
+                BufferSpec::bytes(n as u64, bytemuck::cast_slice(&y).to_vec()),
+            )
+            .with_buffer("out", BufferSpec::zeros(6 * n as u64));
+        let result = runner
+            .run(&bench)
+            .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+        let got: Vec<f64> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+        for (i, &(a, b)) in chunk.iter().enumerate() {
+            let want = [a.powf(b), a.exp(), a.ln(), a.sin(), a.atan(), a.atan2(b)];
+            for (k, name) in ["pow", "exp", "log", "sin", "atan", "atan2"]
+                .iter()
+                .enumerate()
+            {
+                let g = got[i * 6 + k];
+                let w = want[k];
+                // Subnormal inputs and results may be flushed (Vulkan allows it).
+                let tiny = a != 0.0 && a.abs() < f64::MIN_POSITIVE
+                    || w != 0.0 && w.abs() < f64::MIN_POSITIVE;
+                // Finite results within the accuracy the warning states.
+                let bound = if *name == "pow" { 64.0 } else { 2.0 };
+                let same = g.to_bits() == w.to_bits()
+                    || g.is_nan() && w.is_nan()
+                    || w.is_finite() && w != 0.0 && ulps(g, w) <= bound
+                    || tiny && g.abs() < 1e-300 && w.abs() < 1e-300;
+                assert!(same, "{name}({a:e}, {b:e}) = {g:e}, C gives {w:e}");
+            }
+        }
+    }
+}
