@@ -9,8 +9,10 @@
 # the problem size, makes each launch loop a million times, so crs runs with
 # the sizes of its own main.cu's smallest case given as --arg).
 #   bash tests/transpile-suites/device_stop29.sh PHASES SECONDS
-# PHASES: a comma list of own, rodinia, hecbench, crs (run 1 was
-# own,rodinia,hecbench with crs inside hecbench: it timed out there).
+# PHASES: a comma list of own, rodinia, hecbench, crs, and rerun (HeCBench's
+# rushlarsen alone; run 1 was own,rodinia,hecbench with crs inside hecbench,
+# where it timed out; run 2 crs,hecbench; run 3 rerun, after pow's special
+# values and the NaN tests were fixed).
 # Carry `.gl` (Vulkan loader, stripped cudalens) and `.realworld`.
 # Leaves $OUT/stop29.tar.xz.
 set -u
@@ -47,6 +49,10 @@ if [[ $phases == *,crs,* ]]; then
     echo "exit $?" >> $o/crs-$k.txt
   done
   rm -rf $rw/hecbench/src/crs-cuda
+fi
+if [[ $phases == *,rerun,* ]]; then
+  python3 tests/transpile-suites/native.py $rw --cudalens .gl/cudalens --only hecbench --match rushlarsen \
+    --deadline $deadline --json $o/rerun.json -- --iterations 20 > $o/rerun.md 2> $o/rerun.log
 fi
 if [[ $phases == *,hecbench,* ]]; then
   python3 tests/transpile-suites/native.py $rw --cudalens .gl/cudalens --only hecbench --deadline $deadline \
