@@ -180,28 +180,25 @@ fn cuda_log_f64(x: f64) -> f64 {{
     )
 );
 
+/// `log2` or `log10` of a double: the natural logarithm times `factor`.
+fn log_base(name: &str, factor: f64) -> String {
+    format!(
+        "// CUDA `{name}` of a double: the natural logarithm times {factor:?}.
+fn cuda_{name}_f64(x: f64) -> f64 {{
+    return cuda_log_f64(x) * {factor:?}lf;
+}}"
+    )
+}
+
 helper!(
     helper_log2,
     "cuda_log2_f64",
-    format!(
-        "// CUDA `log2` of a double: the natural logarithm times log2(e).
-fn cuda_log2_f64(x: f64) -> f64 {{
-    return cuda_log_f64(x) * {:?}lf;
-}}",
-        std::f64::consts::LOG2_E
-    )
+    log_base("log2", std::f64::consts::LOG2_E)
 );
-
 helper!(
     helper_log10,
     "cuda_log10_f64",
-    format!(
-        "// CUDA `log10` of a double: the natural logarithm times log10(e).
-fn cuda_log10_f64(x: f64) -> f64 {{
-    return cuda_log_f64(x) * {:?}lf;
-}}",
-        std::f64::consts::LOG10_E
-    )
+    log_base("log10", std::f64::consts::LOG10_E)
 );
 
 helper!(
@@ -310,55 +307,48 @@ fn cuda_kcos_f64(x: f64, y: f64) -> f64 {
         .to_string()
 );
 
+/// `sin` or `cos` of a double: the kernel each quadrant of the reduced
+/// argument takes (`-` before a name negates it); `sin` returns a tiny
+/// argument itself.
+fn trig(name: &str, quadrants: [&str; 4]) -> String {
+    let tiny = match name {
+        "sin" => "\n    if (abs(x) < 7.450580596923828e-9lf) {\n        return x;\n    }",
+        _ => "",
+    };
+    let [q0, q1, q2, q3] = quadrants.map(|q| match q.strip_prefix('-') {
+        Some(k) => format!("-cuda_k{k}_f64(a.y0, a.y1)"),
+        None => format!("cuda_k{q}_f64(a.y0, a.y1)"),
+    });
+    format!(
+        "// CUDA `{name}` of a double, in software (see cuda_reduce_pio2_f64).
+fn cuda_{name}_f64(x: f64) -> f64 {{
+    if (!(x == x) || abs(x) == {INF}) {{
+        return {NAN};
+    }}{tiny}
+    let a = cuda_reduce_pio2_f64(x);
+    if (a.quadrant == 0) {{
+        return {q0};
+    }}
+    if (a.quadrant == 1) {{
+        return {q1};
+    }}
+    if (a.quadrant == 2) {{
+        return {q2};
+    }}
+    return {q3};
+}}"
+    )
+}
+
 helper!(
     helper_sin,
     "cuda_sin_f64",
-    format!(
-        "// CUDA `sin` of a double, in software (see cuda_reduce_pio2_f64).
-fn cuda_sin_f64(x: f64) -> f64 {{
-    if (!(x == x) || abs(x) == {INF}) {{
-        return {NAN};
-    }}
-    if (abs(x) < 7.450580596923828e-9lf) {{
-        return x;
-    }}
-    let a = cuda_reduce_pio2_f64(x);
-    if (a.quadrant == 0) {{
-        return cuda_ksin_f64(a.y0, a.y1);
-    }}
-    if (a.quadrant == 1) {{
-        return cuda_kcos_f64(a.y0, a.y1);
-    }}
-    if (a.quadrant == 2) {{
-        return -cuda_ksin_f64(a.y0, a.y1);
-    }}
-    return -cuda_kcos_f64(a.y0, a.y1);
-}}"
-    )
+    trig("sin", ["sin", "cos", "-sin", "-cos"])
 );
-
 helper!(
     helper_cos,
     "cuda_cos_f64",
-    format!(
-        "// CUDA `cos` of a double, in software (see cuda_reduce_pio2_f64).
-fn cuda_cos_f64(x: f64) -> f64 {{
-    if (!(x == x) || abs(x) == {INF}) {{
-        return {NAN};
-    }}
-    let a = cuda_reduce_pio2_f64(x);
-    if (a.quadrant == 0) {{
-        return cuda_kcos_f64(a.y0, a.y1);
-    }}
-    if (a.quadrant == 1) {{
-        return -cuda_ksin_f64(a.y0, a.y1);
-    }}
-    if (a.quadrant == 2) {{
-        return -cuda_kcos_f64(a.y0, a.y1);
-    }}
-    return cuda_ksin_f64(a.y0, a.y1);
-}}"
-    )
+    trig("cos", ["cos", "-sin", "-cos", "sin"])
 );
 
 helper!(

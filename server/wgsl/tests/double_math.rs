@@ -53,6 +53,35 @@ fn ulps(a: f64, b: f64) -> f64 {
     (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs() as f64
 }
 
+/// Runs `out` (a kernel of `x`, `y`, `out` and a count) on the adapter over
+/// `x` and `y` with `cells` output doubles per element; the outputs.
+fn run_xy(
+    runner: &mut cudalens_gpu::Runner,
+    out: &cudalens_wgsl::TranspileOutput,
+    x: &[f64],
+    y: &[f64],
+    cells: usize,
+) -> Vec<f64> {
+    let n = x.len();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bytes = |v: &[f64]| BufferSpec::bytes(n as u64, bytemuck::cast_slice(v).to_vec());
+    let bench = Benchmark::new(
+        out.wgsl.clone(),
+        iface,
+        [n.div_ceil(64) as u32, 1, 1],
+        [64, 1, 1],
+    )
+    .with_iterations(0, 1)
+    .with_arg(3, ParamValue::Scalar(n as f64))
+    .with_buffer("x", bytes(x))
+    .with_buffer("y", bytes(y))
+    .with_buffer("out", BufferSpec::zeros((cells * n) as u64));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes)
+}
+
 #[test]
 fn doubles_math_matches_libm_on_the_adapter() {
     let out = common::compile(SOURCE, "math", &options()).unwrap_or_else(|d| panic!("{d:#?}"));
@@ -108,23 +137,7 @@ fn doubles_math_matches_libm_on_the_adapter() {
         return;
     };
     let Some(runner) = guard.as_mut() else { return };
-    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [8, 1, 1], [64, 1, 1])
-        .with_iterations(0, 1)
-        .with_arg(3, ParamValue::Scalar(n as f64))
-        .with_buffer(
-            "x",
-            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&x).to_vec()),
-        )
-        .with_buffer(
-            "y",
-            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&y).to_vec()),
-        )
-        .with_buffer("out", BufferSpec::zeros(12 * n as u64));
-    let result = runner
-        .run(&bench)
-        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
-    let got: Vec<f64> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let got = run_xy(runner, &out, &x, &y, 12);
     let names = [
         "exp", "log", "pow", "sin", "cos", "tan", "atan", "atan2", "asin", "acos", "log2", "log10",
     ];
@@ -213,32 +226,14 @@ fn special_values_are_those_of_c() {
             pairs.push((a, b));
         }
     }
-    pairs.truncate(64 * (pairs.len() / 64).max(1));
     let Some(mut guard) = common::gpu_runner() else {
         return;
     };
     let Some(runner) = guard.as_mut() else { return };
     for chunk in pairs.chunks(64) {
-        let n = chunk.len();
         let x: Vec<f64> = chunk.iter().map(|p| p.0).collect();
         let y: Vec<f64> = chunk.iter().map(|p| p.1).collect();
-        let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-        let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
-            .with_iterations(0, 1)
-            .with_arg(3, ParamValue::Scalar(n as f64))
-            .with_buffer(
-                "x",
-                BufferSpec::bytes(n as u64, bytemuck::cast_slice(&x).to_vec()),
-            )
-            .with_buffer(
-                "y",
-                BufferSpec::bytes(n as u64, bytemuck::cast_slice(&y).to_vec()),
-            )
-            .with_buffer("out", BufferSpec::zeros(6 * n as u64));
-        let result = runner
-            .run(&bench)
-            .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
-        let got: Vec<f64> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+        let got = run_xy(runner, &out, &x, &y, 6);
         for (i, &(a, b)) in chunk.iter().enumerate() {
             let want = [a.powf(b), a.exp(), a.ln(), a.sin(), a.atan(), a.atan2(b)];
             for (k, name) in ["pow", "exp", "log", "sin", "atan", "atan2"]
