@@ -91,7 +91,9 @@ def build_flags(directory):
     `ifdef VAR` are evaluated with them; a flag still naming an unset
     variable is dropped. An `-I` must be a folder inside the program's (or
     the suite's: `-I../include`). Without a Makefile, a CMakeLists.txt's
-    `include_directories` and `target_include_directories` folders."""
+    `include_directories` and `target_include_directories` folders and
+    HeCBench's `add_hecbench_benchmark` `INCLUDE_DIRS` and `COMPILE_OPTIONS`
+    `-D` flags."""
     flags = []
     text = None
     try:
@@ -103,11 +105,24 @@ def build_flags(directory):
             cmake = open(os.path.join(directory, "CMakeLists.txt"), errors="replace").read()
         except OSError:
             return []
+        folders = []
         for group in re.findall(r"include_directories\s*\(([^)]*)\)", cmake):
-            for word in group.replace('"', " ").split():
-                word = word.replace("${CMAKE_CURRENT_LIST_DIR}", ".").replace("${CMAKE_CURRENT_SOURCE_DIR}", ".")
-                if "$" not in word and os.path.isdir(os.path.join(directory, word)):
-                    flags += ["-I", os.path.normpath(os.path.join(directory, word))]
+            folders += group.replace('"', " ").split()
+        # HeCBench's own function: `add_hecbench_benchmark(... INCLUDE_DIRS a b
+        # COMPILE_OPTIONS -DX ...)`, each keyword's words up to the next keyword.
+        for call in re.findall(r"add_hecbench_benchmark\s*\(([^)]*)\)", cmake):
+            keyword = None
+            for word in call.replace('"', " ").split():
+                if re.fullmatch(r"[A-Z_]+", word):
+                    keyword = word
+                elif keyword == "INCLUDE_DIRS":
+                    folders.append(word)
+                elif keyword == "COMPILE_OPTIONS" and word.startswith("-D"):
+                    flags += ["-D", word[2:]]
+        for word in folders:
+            word = word.replace("${CMAKE_CURRENT_LIST_DIR}", ".").replace("${CMAKE_CURRENT_SOURCE_DIR}", ".")
+            if "$" not in word and os.path.isdir(os.path.join(directory, word)):
+                flags += ["-I", os.path.normpath(os.path.join(directory, word))]
         return flags
     text = re.sub(r"\\\n", " ", text)
     values, active, lines = {}, [], []
