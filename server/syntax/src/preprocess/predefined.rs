@@ -15,7 +15,8 @@
 //! - The CUDA 13.0 runtime headers (`cuda_runtime_api.h`, `cuda.h`,
 //!   `crt/host_defines.h`) define `CUDART_VERSION`, `CUDA_VERSION` and the
 //!   `__align__` / `__builtin_align__` attributes: code tests them after
-//!   including those headers, which cudalens cannot read.
+//!   including those headers, which cudalens cannot read. They include
+//!   glibc's `<stdint.h>`, whose `INT8_C` … `UINTMAX_C` are defined too.
 //!
 //! Checked against nvcc 13.0.88 on the device machine (an H200): the device
 //! pass's preprocessing command of `nvcc --dryrun -arch=sm_90`, run with
@@ -84,8 +85,32 @@ pub fn predefined(arch: u32) -> Vec<MacroDef> {
         &["a"],
         "__attribute__((aligned(a)))",
     ));
+    // `<stdint.h>`'s constant macros as glibc writes them for LP64 (nvcc's
+    // headers include it: code calls `UINT8_C(1)` without including it).
+    for (name, suffix) in STDINT_CONSTANT_MACROS {
+        let body = match suffix {
+            "" => "c".to_string(),
+            s => format!("c ## {s}"),
+        };
+        out.push(MacroDef::function(name, &["c"], &body));
+    }
     out
 }
+
+/// glibc's `<stdint.h>` on LP64: each constant macro and the suffix it
+/// pastes to its argument.
+const STDINT_CONSTANT_MACROS: [(&str, &str); 10] = [
+    ("INT8_C", ""),
+    ("INT16_C", ""),
+    ("INT32_C", ""),
+    ("INT64_C", "L"),
+    ("UINT8_C", ""),
+    ("UINT16_C", ""),
+    ("UINT32_C", "U"),
+    ("UINT64_C", "UL"),
+    ("INTMAX_C", "L"),
+    ("UINTMAX_C", "UL"),
+];
 
 /// `__has_include(<name>)` for headers of the C and C++ standard libraries
 /// and the CUDA toolkit, which cudalens does not read but nvcc always finds.
@@ -169,6 +194,8 @@ mod tests {
             )
             .unwrap()
         );
+        assert_eq!(t.expand_text("UINT8_C(255)").unwrap(), "255");
+        assert_eq!(t.expand_text("UINT64_C(1)").unwrap(), "1UL");
     }
 
     #[test]
