@@ -312,6 +312,7 @@ fn build_with_plan(
     b.top_level_items(&cx, rest, broken_root);
     b.report_budgets();
     b.model.macros = b.macros;
+    b.model.index_functions();
     super::launch::resolve_launches(&mut b.model, &mut cache.launches);
     cache.functions = b.new_functions;
     cache.regions = b.new_regions;

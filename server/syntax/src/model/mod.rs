@@ -585,12 +585,25 @@ pub struct Include {
     pub resolved: Option<PathBuf>,
 }
 
+/// Where each name's definition stands in [`FileModel::functions`].
+#[derive(Clone, Debug, Default)]
+struct FunctionIndex {
+    built: bool,
+    /// How many functions the model had when it was made.
+    len: usize,
+    by_name: HashMap<Box<str>, usize>,
+}
+
 /// Everything the front end knows about one file.
 #[derive(Clone, Debug, Default)]
 pub struct FileModel {
     /// Shared with the model cache and the previous build: a function whose
     /// text and position did not change is the same allocation, never a copy.
     pub functions: Vec<Arc<Function>>,
+    /// [`FileModel::function`]'s answers, made when the build ends (a model
+    /// of ggml's `mmq.cuh` holds thousands of functions, and the analyses ask
+    /// for one per call they follow: the scan was a tenth of an edit).
+    function_index: FunctionIndex,
     /// Shared with the launch cache: an edit elsewhere shifts them in place.
     pub launches: Vec<Arc<LaunchSite>>,
     /// File-scope variables (`__constant__`, `__device__`, `const int N = ...`).
@@ -741,17 +754,51 @@ impl FileModel {
 
     /// The definition of a function (preferring one with a body).
     pub fn function(&self, name: &str) -> Option<&Function> {
+        if self.function_index.len == self.functions.len() && self.function_index.built {
+            return self
+                .function_index
+                .by_name
+                .get(name)
+                .and_then(|&i| self.functions.get(i))
+                .map(|f| &**f);
+        }
+        self.function_scan(name).map(|(_, f)| f)
+    }
+
+    /// Indexes [`FileModel::function`]'s answers; a model whose functions
+    /// change afterwards (in number) is scanned again.
+    pub fn index_functions(&mut self) {
+        let mut by_name: HashMap<Box<str>, usize> = HashMap::with_capacity(self.functions.len());
+        for (i, f) in self.functions.iter().enumerate() {
+            match by_name.get(f.name.as_str()) {
+                Some(&j) if self.functions[j].body.is_some() || f.body.is_none() => {}
+                _ => {
+                    by_name.insert(f.name.as_str().into(), i);
+                }
+            }
+        }
+        self.function_index = FunctionIndex {
+            built: true,
+            len: self.functions.len(),
+            by_name,
+        };
+    }
+
+    /// The definition of `name` (preferring one with a body) and where it
+    /// stands in `functions`, by a scan.
+    fn function_scan(&self, name: &str) -> Option<(usize, &Function)> {
         let mut best = None;
-        for f in self
+        for (i, f) in self
             .functions
             .iter()
             .map(|f| &**f)
-            .filter(|f| f.name == name)
+            .enumerate()
+            .filter(|(_, f)| f.name == name)
         {
             if f.body.is_some() {
-                return Some(f);
+                return Some((i, f));
             }
-            best.get_or_insert(f);
+            best.get_or_insert((i, f));
         }
         best
     }
