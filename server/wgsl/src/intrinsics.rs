@@ -3,7 +3,7 @@
 //! clear refusals for what WGSL cannot do (printf, textures, ...).
 
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{Axis, BinOp, Builtin, Expr, ExprKind, Type as CType};
+use cudalens_syntax::ir::{Axis, BinOp, Builtin, Expr, ExprKind, Type as CType, UnOp};
 
 use crate::builtin_names::float_unary;
 use crate::context::{AtomicRepr, FnLower, Place, Prec, Sym, Val};
@@ -540,6 +540,27 @@ impl FnLower<'_, '_> {
             | "atomicMax_block" | "atomicMax_system" | "atomicAnd_block" | "atomicAnd_system"
             | "atomicOr_block" | "atomicOr_system" | "atomicXor_block" | "atomicXor_system"
             | "atomicExch_block" | "atomicExch_system" => self.atomic_call(name, args, span, out),
+            // CUDA 12.8's `__nv_atomic_load_n(p, order[, scope])`: relaxed, it
+            // reads `*p` as every WGSL atomic access is (relaxed); other orders
+            // ask for ordering WGSL's atomics do not give.
+            "__nv_atomic_load_n" | "__nv_atomic_load" => {
+                if args.len() < 2 || args.len() > 3 {
+                    return Some(self.error(span, format!("`{name}` expects 2 or 3 arguments")));
+                }
+                let relaxed = matches!(&args[1].kind, ExprKind::Ident(o) if o == "__NV_ATOMIC_RELAXED");
+                if !relaxed {
+                    return Some(self.error(
+                        args[1].span,
+                        format!("`{name}` with a memory order other than `__NV_ATOMIC_RELAXED`: WGSL's atomics are relaxed, so the ordering it asks for cannot be kept"),
+                    ));
+                }
+                let read = Expr {
+                    kind: ExprKind::Unary(UnOp::Deref, Box::new(args[0].clone())),
+                    span,
+                    from_macro: args[0].from_macro,
+                };
+                self.expr(&read, out)
+            }
             "atomicCAS" | "atomicCAS_block" | "atomicCAS_system" => {
                 self.atomic_cas(args, span, out)
             }

@@ -331,3 +331,69 @@ fn sixty_four_bit_atomics_with_the_adapters_int64_atomics() {
     assert_eq!(u64::from_le_bytes(word("count")), u64::from(n));
     assert_eq!(i64::from_le_bytes(word("low")), -18);
 }
+
+/// CUDA 12.8's `__nv_atomic_load_n(p, __NV_ATOMIC_RELAXED)`, the first read
+/// of HeCBench atomicCAS's compare-exchange loops (`CUDA_VERSION >= 12080`):
+/// a relaxed read of `*p`, as every WGSL atomic access is; a stronger order
+/// is refused, since WGSL's atomics cannot keep it. Run on the adapter: a
+/// minimum by compare-exchange.
+#[test]
+fn relaxed_nv_atomic_loads_read_the_atomic() {
+    let source = |order: &str| {
+        format!(
+            "__device__ int atomic_min_relaxed(int* address, int val) {{\n\
+             int ret = __nv_atomic_load_n(address, {order});\n\
+             while (val < ret) {{ int old = ret; if ((ret = atomicCAS(address, old, val)) == old) break; }}\n\
+             return ret;\n}}\n\
+             __global__ void k(const int* in, int* out, int n) {{\n\
+             int i = blockIdx.x * blockDim.x + threadIdx.x;\n\
+             if (i < n) atomic_min_relaxed(out, in[i]);\n}}\n"
+        )
+    };
+    let strong = common::compile(
+        &source("__NV_ATOMIC_ACQUIRE"),
+        "k",
+        &TranspileOptions::default(),
+    )
+    .expect_err("an acquire load is refused");
+    assert!(
+        strong
+            .iter()
+            .any(|d| d.message.contains("__NV_ATOMIC_RELAXED")),
+        "{strong:#?}"
+    );
+    let out = common::compile(
+        &source("__NV_ATOMIC_RELAXED"),
+        "k",
+        &TranspileOptions::default(),
+    )
+    .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl.contains("atomicLoad(") || out.wgsl.contains("atomicCompareExchangeWeak("),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 200usize;
+    let input: Vec<i32> = (0..n as i32).map(|i| (i * 37) % 101 - 50).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer(
+            "out",
+            BufferSpec::bytes(1, bytemuck::cast_slice(&[i32::MAX]).to_vec()),
+        );
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    assert_eq!(got[0], *input.iter().min().unwrap());
+}

@@ -14,6 +14,15 @@ local function finish(failure)
   end
   io.stdout:write(('%d passed, %d failed\n'):format(passed, failure and 1 or 0))
   io.stdout:flush()
+  -- The servers are stopped and waited for first: left to `qall!`, a
+  -- server that had exited was written to after Neovim had dropped its
+  -- signal handlers, and SIGPIPE ended Neovim (status 141) now and then.
+  for _, client in ipairs(vim.lsp.get_clients()) do
+    client:stop()
+  end
+  vim.wait(5000, function()
+    return #vim.lsp.get_clients() == 0
+  end, 50)
   vim.cmd(failure and 'cquit 1' or 'qall!')
 end
 
