@@ -14,8 +14,9 @@
 //! about 1 ulp (`sin`/`cos`/`tan` for |x| < 1.6·10^6; their error grows
 //! beyond, where fdlibm switches to Payne-Hanek reduction); `tan`, `atan2`,
 //! `asin`, `acos`, `log2`, `log10` a few ulp (built from the others);
-//! `pow` exact-to-rounding for integer exponents up to 64 in magnitude
-//! (repeated multiplication, as `x*x` for `pow(x, 2)`), `sqrt` for 0.5,
+//! `pow` by repeated multiplication for integer exponents up to 64 in
+//! magnitude (`x*x`, correctly rounded, for `pow(x, 2)`; one rounding per
+//! multiplication, at most 11, beyond), `sqrt` for 0.5,
 //! otherwise `exp(y·log|x|)`, whose relative error grows as |y·ln x|·2^-53
 //! (1e-14 at |y·ln x| = 50). Subnormal arguments and results may be flushed
 //! to zero, as Vulkan allows. NaN is tested as `!(x == x)`: naga writes `!=`
@@ -60,7 +61,7 @@ pub(crate) fn accuracy(name: &str) -> &'static str {
         "sin" | "cos" => "within about 1 ulp for |x| < 1.6e6, less accurate beyond",
         "tan" => "within a few ulp for |x| < 1.6e6, less accurate beyond",
         "pow" => {
-            "exact to rounding for integer exponents up to 64, otherwise as exp(y*log|x|): relative error about |y*ln x|*2^-53 (1e-14 at |y*ln x| = 50)"
+            "integer exponents up to 64 by repeated multiplication (one rounding per multiplication, correctly rounded for y = 2), otherwise as exp(y*log|x|): relative error about |y*ln x|*2^-53 (1e-14 at |y*ln x| = 50)"
         }
         _ => "within a few ulp",
     }
