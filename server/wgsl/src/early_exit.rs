@@ -62,7 +62,7 @@ pub(crate) fn rewrite(model: &FileModel, kernel: &Function) -> Option<(Function,
             span: at,
             ty: Type::named("bool"),
             dims: Vec::new(),
-            init: Some(expr(ExprKind::Bool(false), at)),
+            init: Some(Expr::new(ExprKind::Bool(false), at)),
             ctor_args: None,
             shared: false,
             is_extern: false,
@@ -225,8 +225,11 @@ fn close(run: &mut Vec<Stmt>, out: &mut Vec<Stmt>) {
     }
     let stmts = std::mem::take(run);
     let at = Span::new(stmts[0].span.start, stmts[stmts.len() - 1].span.end);
-    let not_exited = expr(
-        ExprKind::Unary(UnOp::Not, Box::new(expr(ExprKind::Ident(FLAG.into()), at))),
+    let not_exited = Expr::new(
+        ExprKind::Unary(
+            UnOp::Not,
+            Box::new(Expr::new(ExprKind::Ident(FLAG.into()), at)),
+        ),
         at,
     );
     out.push(stmt(
@@ -335,8 +338,8 @@ fn split(d: &VarDecl) -> Option<(Stmt, Stmt)> {
     decl.init = None;
     decl.constexpr = false;
     decl.ty.is_const = false;
-    let target = expr(ExprKind::Ident(d.name.clone()), d.name_span);
-    let assign = expr(
+    let target = Expr::new(ExprKind::Ident(d.name.clone()), d.name_span);
+    let assign = Expr::new(
         ExprKind::Assign(None, Box::new(target), Box::new(init)),
         d.span,
     );
@@ -350,10 +353,10 @@ fn split(d: &VarDecl) -> Option<(Stmt, Stmt)> {
 fn assign_flag(at: Span) -> Stmt {
     let assign = ExprKind::Assign(
         None,
-        Box::new(expr(ExprKind::Ident(FLAG.into()), at)),
-        Box::new(expr(ExprKind::Bool(true), at)),
+        Box::new(Expr::new(ExprKind::Ident(FLAG.into()), at)),
+        Box::new(Expr::new(ExprKind::Bool(true), at)),
     );
-    stmt(StmtKind::Expr(expr(assign, at)), at)
+    stmt(StmtKind::Expr(Expr::new(assign, at)), at)
 }
 
 fn names_flag(body: &Stmt) -> bool {
@@ -369,12 +372,4 @@ fn names_flag(body: &Stmt) -> bool {
 
 fn stmt(kind: StmtKind, span: Span) -> Stmt {
     Stmt { kind, span }
-}
-
-fn expr(kind: ExprKind, span: Span) -> Expr {
-    Expr {
-        kind,
-        span,
-        from_macro: false,
-    }
 }

@@ -26,6 +26,8 @@
 /// A helper: its WGSL name and text.
 pub(crate) type Helper = (&'static str, &'static str);
 
+/// `types::literal` of an f64 infinity and NaN (a test keeps them equal),
+/// as constants for the helpers' texts.
 const INF: &str = "f64(bitcast<f32>(0x7f800000u))";
 const NAN: &str = "f64(bitcast<f32>(0x7fc00000u))";
 
@@ -419,40 +421,41 @@ fn cuda_atan_f64(x: f64) -> f64 {
 helper!(
     helper_atan2,
     "cuda_atan2_f64",
-    "// CUDA `atan2` of doubles, in software: atan(|y / x|) placed in its quadrant.
-fn cuda_atan2_f64(y: f64, x: f64) -> f64 {
-    if (!(x == x) || !(y == y)) {
+    format!(
+        "// CUDA `atan2` of doubles, in software: atan(|y / x|) placed in its quadrant.
+fn cuda_atan2_f64(y: f64, x: f64) -> f64 {{
+    if (!(x == x) || !(y == y)) {{
         return x + y;
-    }
+    }}
     let pi = 3.14159265358979311600e+00lf;
     let pi_lo = 1.22464679914735317720e-16lf;
     let pio2 = 1.57079632679489655800e+00lf;
-    let inf = f64(bitcast<f32>(0x7f800000u));
+    let inf = {INF};
     // The signs, those of zeros included (C99 Annex F).
     let y_negative = y < 0.0lf || (y == 0.0lf && 1.0lf / y < 0.0lf);
     let x_negative = x < 0.0lf || (x == 0.0lf && 1.0lf / x < 0.0lf);
     let ax = abs(x);
     let ay = abs(y);
     var r: f64;
-    if (ay == 0.0lf) {
+    if (ay == 0.0lf) {{
         r = select(0.0lf, pi, x_negative);
-    } else if (ax == 0.0lf) {
+    }} else if (ax == 0.0lf) {{
         r = pio2;
-    } else if (ax == inf) {
-        if (ay == inf) {
+    }} else if (ax == inf) {{
+        if (ay == inf) {{
             r = select(0.25lf * pi, 0.75lf * pi, x_negative);
-        } else {
+        }} else {{
             r = select(0.0lf, pi, x_negative);
-        }
-    } else if (ay == inf) {
+        }}
+    }} else if (ay == inf) {{
         r = pio2;
-    } else {
+    }} else {{
         let a = cuda_atan_f64(ay / ax);
         r = select(a, pi - (a - pi_lo), x_negative);
-    }
+    }}
     return select(r, -r, y_negative);
-}"
-    .to_string()
+}}"
+    )
 );
 
 helper!(
@@ -482,3 +485,18 @@ fn cuda_acos_f64(x: f64) -> f64 {{
 }}"
     )
 );
+
+#[cfg(test)]
+mod tests {
+    use crate::types::{Konst, Scalar, literal};
+
+    /// The helpers' infinity and NaN are the transpiler's own literals.
+    #[test]
+    fn infinity_and_nan_are_the_literals_the_transpiler_writes() {
+        assert_eq!(
+            super::INF,
+            literal(Konst::Float(f64::INFINITY), Scalar::F64)
+        );
+        assert_eq!(super::NAN, literal(Konst::Float(f64::NAN), Scalar::F64));
+    }
+}

@@ -588,8 +588,8 @@ pub struct Include {
 /// Where each name's definition stands in [`FileModel::functions`].
 #[derive(Clone, Debug, Default)]
 struct FunctionIndex {
-    built: bool,
-    /// How many functions the model had when it was made.
+    /// How many functions the model had when it was made (a model never
+    /// indexed reads 0: it is scanned unless it has no function at all).
     len: usize,
     by_name: HashMap<Box<str>, usize>,
 }
@@ -754,7 +754,7 @@ impl FileModel {
 
     /// The definition of a function (preferring one with a body).
     pub fn function(&self, name: &str) -> Option<&Function> {
-        if self.function_index.len == self.functions.len() && self.function_index.built {
+        if self.function_index.len == self.functions.len() {
             return self
                 .function_index
                 .by_name
@@ -762,7 +762,7 @@ impl FileModel {
                 .and_then(|&i| self.functions.get(i))
                 .map(|f| &**f);
         }
-        self.function_scan(name).map(|(_, f)| f)
+        self.function_scan(name)
     }
 
     /// Indexes [`FileModel::function`]'s answers; a model whose functions
@@ -778,27 +778,24 @@ impl FileModel {
             }
         }
         self.function_index = FunctionIndex {
-            built: true,
             len: self.functions.len(),
             by_name,
         };
     }
 
-    /// The definition of `name` (preferring one with a body) and where it
-    /// stands in `functions`, by a scan.
-    fn function_scan(&self, name: &str) -> Option<(usize, &Function)> {
+    /// The definition of `name` (preferring one with a body), by a scan.
+    fn function_scan(&self, name: &str) -> Option<&Function> {
         let mut best = None;
-        for (i, f) in self
+        for f in self
             .functions
             .iter()
             .map(|f| &**f)
-            .enumerate()
-            .filter(|(_, f)| f.name == name)
+            .filter(|f| f.name == name)
         {
             if f.body.is_some() {
-                return Some((i, f));
+                return Some(f);
             }
-            best.get_or_insert((i, f));
+            best.get_or_insert(f);
         }
         best
     }
