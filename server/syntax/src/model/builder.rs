@@ -90,8 +90,10 @@ pub(super) struct Cx<'s> {
     /// Set while lowering an item's preprocessed text (see `region.rs`):
     /// spans go through it back to the source.
     pub map: Option<&'s SourceMap>,
-    /// The interiors of the function bodies left out of a header's tree
-    /// (see `header_bodies.rs`), in order.
+    /// What a header's build left out of its tree (see `header_bodies.rs`):
+    /// function bodies' interiors, declarations and table values, in
+    /// order, as offsets of the header (also while lowering its
+    /// preprocessed text, through `map`).
     pub skipped: &'s [std::ops::Range<usize>],
 }
 
@@ -115,7 +117,16 @@ impl Cx<'_> {
     /// `body` is a function body left out of the tree (its function is
     /// modelled as a declaration).
     pub fn is_skipped(&self, body: Node) -> bool {
-        let start = body.start_byte() + 1;
+        if self.skipped.is_empty() || self.origin.is_some() {
+            return false;
+        }
+        let brace = body.start_byte()..body.start_byte() + 1;
+        let start = match self.map {
+            // In preprocessed text: the `{` the user wrote.
+            Some(map) if map.verbatim(brace.clone()) => map.span(brace).start + 1,
+            Some(_) => return false,
+            None => brace.end,
+        };
         self.skipped
             .binary_search_by_key(&start, |r| r.start)
             .is_ok()

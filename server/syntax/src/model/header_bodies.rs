@@ -1,24 +1,39 @@
-//! Which function bodies in a file's headers its build can leave unparsed.
+//! What in a file's headers its build can leave unparsed.
 //!
 //! Opening a file of ggml's CUDA backend reads about 0.9 MB of headers, and
 //! parsing them with tree-sitter was two thirds of the open. Most of that
-//! text is the bodies of functions the file never reaches (the kernels of
-//! other files and their helpers). So before the headers are parsed, a
-//! lexical pass ([`outline`]) finds in every header the file can reach the
-//! function bodies at file and namespace scope, with the identifiers in
-//! them, and [`plan`] keeps every body whose function's name can be reached
-//! from the identifiers of the main file, of the headers' declarations,
-//! struct bodies and macros, and of the bodies kept so far. The others are
-//! left out of the parse (tree-sitter's included ranges: offsets stay those
-//! of the file) and their functions are modelled as declarations.
+//! text is what the file never reaches: the bodies of other files' kernels
+//! and their helpers, API declarations (`ggml.h`), lookup tables
+//! (`ggml-common.h`). So before the headers are parsed, a lexical pass
+//! ([`outline`]) finds in every header the file can reach, at file and
+//! namespace scope: function bodies, function declarations and explicit
+//! instantiations (also those written through a macro, `extern
+//! DECL_CASE(int);`, expanded with every header's macros), `#define`s,
+//! records, `static_assert`s and long runs of numbers, each with the
+//! identifiers in it. [`plan`] then reaches names from the main file's code
+//! and directives, and from the headers' other declarations (types,
+//! variables, initialisers): a body, declaration or instantiation is kept
+//! once a name it defines is reached, a macro's replacement once the macro
+//! is, a record's members once the record is, and what is kept reaches
+//! more. What is not kept is left out of the parse (tree-sitter's included
+//! ranges: offsets stay those of the file); a function whose body is left
+//! out is modelled as a declaration. `static_assert`s and a table's values
+//! (at least [`MIN_TABLE_RUN`] bytes of numbers) are always left out: the
+//! model checks no assertion, and the editor's diagnostics never read a
+//! header table's values (`check`, `transpile` and `bench` build without a
+//! plan, every value read).
 //!
 //! Each step over-approximates what can be reached (every `#include`
 //! whichever branch it stands in, every identifier whatever it names, every
-//! overload of a name), and a body is always kept when the pass cannot be
-//! sure of it: a directive inside it, an operator, a name that is a macro,
-//! token pasting that could build its name, braces that do not balance. So
-//! the model of the main file is the one a full parse gives (the tests and
-//! the conformance runs compare the two).
+//! overload of a name, every definition of a macro), and an item is always
+//! kept when the pass cannot be sure of it: a directive inside it, an
+//! operator, a name that is a macro whose expansion is unsure, a macro
+//! that can write a statement, token pasting that could build its name,
+//! braces that do not balance. Names the main file writes only in comments
+//! and strings are not reached; an edit that could bring one to life is
+//! seen by [`Plan::still_holds_for`]. So the model of the main file is the
+//! one a full parse gives, for everything the main file reaches (the tests
+//! and the conformance runs compare the two).
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
@@ -36,11 +51,28 @@ pub struct Outline {
     /// Struct, class and union definitions there: what their members
     /// name is reached only when the record is.
     records: Vec<Record>,
+    /// Function declarations (no body) there: each is read only when its
+    /// name is reached.
+    decls: Vec<Decl>,
+    /// Long runs of number literals at file or namespace scope, the
+    /// values of lookup tables (see [`MIN_TABLE_RUN`]).
+    tables: Vec<Range<usize>>,
+    /// `#define`s: what a replacement names is reached once its macro is.
+    defines: Vec<Define>,
+    /// `static_assert(...);` at file or namespace scope: always left out.
+    asserts: Vec<Range<usize>>,
+    /// Declarations at file or namespace scope written with words before a
+    /// `(` that may be macros (`DECLARE_CASE(float);`): what they declare
+    /// is known once the macros of every header are (see [`plan`]).
+    macro_statements: Vec<MacroStatement>,
     /// Identifiers outside those bodies and their signatures: declarations,
     /// struct bodies, initialisers, directives.
     roots: Vec<Box<str>>,
     /// Names of the macros the file defines.
     macros: Vec<Box<str>>,
+    /// Those of them whose replacement holds `;`, `{` or `}`: a
+    /// declaration that uses one may declare more than it shows.
+    statement_macros: Vec<Box<str>>,
     /// What `##` in the file's macros can glue names from.
     pastes: Pastes,
 }
@@ -59,6 +91,46 @@ struct Body {
     /// Never left out: an operator, or a directive inside.
     keep: bool,
 }
+
+/// A function declaration at file or namespace scope: `void f(int);`.
+#[derive(Debug)]
+struct Decl {
+    name: Box<str>,
+    /// Its text (expanded when its name is a macro: `DECLARE(f);`).
+    text: Box<str>,
+    /// From its first token to its `;`, inclusive.
+    range: Range<usize>,
+    /// Its identifiers, the name among them.
+    idents: Vec<Box<str>>,
+}
+
+/// A macro definition.
+#[derive(Debug)]
+struct Define {
+    name: Box<str>,
+    params: Option<Vec<String>>,
+    body: Box<str>,
+    /// The identifiers of its parameters and replacement.
+    idents: Vec<Box<str>>,
+}
+
+/// A declaration that is not plainly one function's: see
+/// [`Outline::macro_statements`].
+#[derive(Debug)]
+struct MacroStatement {
+    text: Box<str>,
+    /// From its first token to its `;`, inclusive.
+    range: Range<usize>,
+    idents: Vec<Box<str>>,
+    /// The words written before a `(` at its top level.
+    names: Vec<Box<str>>,
+}
+
+/// The shortest run of number literals left out of a header's parse: a
+/// lookup table's values (ggml's `ggml-common.h` holds 110 KB of them).
+/// The editor's diagnostics never read a header table's values, and
+/// `transpile`, `bench` and `check` build without a plan (every value read).
+const MIN_TABLE_RUN: usize = 1024;
 
 /// A struct, class or union defined at file or namespace scope (always
 /// parsed; what it names counts only once it is reached).
@@ -101,6 +173,9 @@ impl Outline {
                     .iter()
                     .flat_map(|r| r.idents.iter().chain(&r.names)),
             )
+            .chain(self.decls.iter().flat_map(|d| d.idents.iter()))
+            .chain(self.defines.iter().flat_map(|d| d.idents.iter()))
+            .chain(self.macro_statements.iter().flat_map(|m| m.idents.iter()))
             .map(|s| &**s)
     }
 }
@@ -150,8 +225,11 @@ impl Plan {
     /// The main file's text, edited into `main`, still names no function
     /// this plan left out (else the headers are read again with a new
     /// plan). Only what changed since the last check is read, as raw
-    /// identifiers, comments and strings included (so deleting a `/*`
-    /// cannot bring a name to life unseen): an edit costs microseconds.
+    /// identifiers, comments and strings included: an edit costs
+    /// microseconds. An edit that could end or open a comment or a string
+    /// (a `/`, `*`, quote, backslash or line break in or beside it) can
+    /// bring code to life anywhere after it: the whole file's code is read
+    /// again then (about a millisecond for 200 KB).
     pub fn still_holds_for(&mut self, main: &str) -> bool {
         if self.skipped_names.is_empty() {
             return true;
@@ -179,6 +257,19 @@ impl Plan {
         let changed = main.get(start..end.max(start)).unwrap_or(main);
         let mut holds = true;
         raw_idents(changed, |id| holds &= !self.skipped_names.contains(id));
+        let around = new
+            .get(prefix.saturating_sub(1)..(new.len() - suffix + 1).min(new.len()))
+            .unwrap_or(new);
+        let old_around = old
+            .get(prefix.saturating_sub(1)..(old.len() - suffix + 1).min(old.len()))
+            .unwrap_or(old);
+        let delimits = |b: &[u8]| {
+            b.iter()
+                .any(|c| matches!(c, b'/' | b'*' | b'"' | b'\'' | b'\\' | b'\n' | b'\r'))
+        };
+        if holds && (delimits(around) || delimits(old_around)) {
+            scan_idents(main, |id| holds &= !self.skipped_names.contains(id));
+        }
         if holds {
             self.main = Arc::from(main);
         }
@@ -200,24 +291,80 @@ pub fn plan(text: &str, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
         return Plan::off();
     }
     let macros: HashSet<&str> = all().flat_map(|o| o.macros.iter().map(|m| &**m)).collect();
+    let statement_macros: HashSet<&str> = all()
+        .flat_map(|o| o.statement_macros.iter().map(|m| &**m))
+        .collect();
     let chains: Vec<(&str, &str)> = all()
         .flat_map(|o| o.pastes.chains.iter().map(|(p, s)| (&**p, &**s)))
         .collect();
-    // Which bodies are kept, and the names whose bodies and records are
-    // waiting.
+    let mut defines: HashMap<&str, Vec<&Define>> = HashMap::new();
+    for d in all().flat_map(|o| &o.defines) {
+        defines.entry(&d.name).or_default().push(d);
+    }
+    // What each declaration written through macros declares, found by
+    // expanding it (see `MacroExpander`), before anything borrows it.
+    let mut expander = MacroExpander::new(&defines);
+    let expanded: Vec<Vec<Option<Vec<Box<str>>>>> = headers
+        .iter()
+        .map(|(_, _, o)| {
+            o.macro_statements
+                .iter()
+                .map(|m| expander.declared_names(&m.text, &m.names, &m.idents))
+                .collect()
+        })
+        .collect();
+    // A declaration named by a macro (`DECLARE(f);`): what it expands to.
+    let expanded_decls: Vec<Vec<Option<Vec<Box<str>>>>> = headers
+        .iter()
+        .map(|(_, _, o)| {
+            o.decls
+                .iter()
+                .map(|d| {
+                    macros.contains(&*d.name).then(|| {
+                        expander.declared_names(&d.text, std::slice::from_ref(&d.name), &d.idents)
+                    })?
+                })
+                .collect()
+        })
+        .collect();
+    // Which bodies and declarations are kept, and the names whose bodies,
+    // declarations and records are waiting.
     let mut kept: Vec<Vec<bool>> = Vec::with_capacity(headers.len());
-    let mut by_name: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+    let mut kept_decls: Vec<Vec<bool>> = Vec::with_capacity(headers.len());
+    let mut kept_statements: Vec<Vec<bool>> = Vec::with_capacity(headers.len());
+    let mut by_name: HashMap<&str, Vec<(usize, Waiting)>> = HashMap::new();
     let mut records_by_name: HashMap<&str, Vec<&Record>> = HashMap::new();
-    // Every identifier of the main file, in comments too (see
+    // Every identifier of the main file's code and directives (one that an
+    // edit brings out of a comment or a string is seen by
     // `Plan::still_holds_for`).
     let mut reached: HashSet<&str> = main.all_idents().collect();
-    raw_idents(text, |id| {
-        reached.insert(id);
-    });
     reached.extend(all().flat_map(|o| o.pastes.fixed.iter().map(|f| &**f)));
     let mut work: Vec<&str> = Vec::new();
     for (h, (_, _, outline)) in headers.iter().enumerate() {
         reached.extend(outline.roots.iter().map(|s| &**s));
+        // A declaration through macros is read once a name it declares is
+        // reached; one whose expansion could not be read, always.
+        let mut flags = Vec::with_capacity(outline.macro_statements.len());
+        for (i, (m, declared)) in outline
+            .macro_statements
+            .iter()
+            .zip(&expanded[h])
+            .enumerate()
+        {
+            match declared {
+                Some(names) => {
+                    for n in names {
+                        by_name
+                            .entry(n)
+                            .or_default()
+                            .push((h, Waiting::Statement(i)));
+                    }
+                }
+                None => work.extend(m.idents.iter().map(|s| &**s)),
+            }
+            flags.push(declared.is_none());
+        }
+        kept_statements.push(flags);
         for r in &outline.records {
             for n in &r.names {
                 records_by_name.entry(n).or_default().push(r);
@@ -232,12 +379,36 @@ pub fn plan(text: &str, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
                 work.extend(body.idents.iter().map(|s| &**s));
             } else {
                 for n in &body.names {
-                    by_name.entry(n).or_default().push((h, i));
+                    by_name.entry(n).or_default().push((h, Waiting::Body(i)));
                 }
             }
             flags.push(keep);
         }
         kept.push(flags);
+        // A declaration whose name is a macro, or that uses a macro that
+        // can write a statement, may declare what it does not show.
+        let mut flags = Vec::with_capacity(outline.decls.len());
+        for (i, decl) in outline.decls.iter().enumerate() {
+            let declared = match &expanded_decls[h][i] {
+                Some(names) => Some(names.as_slice()),
+                None if macros.contains(&*decl.name) => None,
+                None => Some(std::slice::from_ref(&decl.name)),
+            };
+            let keep = declared.is_none()
+                || decl
+                    .idents
+                    .iter()
+                    .any(|id| statement_macros.contains(&**id));
+            if keep {
+                work.extend(decl.idents.iter().map(|s| &**s));
+            } else {
+                for n in declared.unwrap_or_default() {
+                    by_name.entry(n).or_default().push((h, Waiting::Decl(i)));
+                }
+            }
+            flags.push(keep);
+        }
+        kept_decls.push(flags);
     }
     work.extend(reached.iter().copied());
     let mut built = String::new();
@@ -249,11 +420,24 @@ pub fn plan(text: &str, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
             built.push_str(prefix);
             built.push_str(name);
             built.push_str(suffix);
-            if built != name
-                && let Some((key, _)) = by_name.get_key_value(built.as_str())
-            {
+            if built == name {
+                continue;
+            }
+            if let Some((key, _)) = by_name.get_key_value(built.as_str()) {
                 work.push(key);
             }
+            if let Some((key, _)) = defines.get_key_value(built.as_str()) {
+                work.push(key);
+            }
+        }
+        // A macro reached: what its replacement names is.
+        for d in defines.remove(name).unwrap_or_default() {
+            work.extend(
+                d.idents
+                    .iter()
+                    .map(|s| &**s)
+                    .filter(|s| !reached.contains(s)),
+            );
         }
         for r in records_by_name.remove(name).unwrap_or_default() {
             work.extend(
@@ -263,19 +447,21 @@ pub fn plan(text: &str, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
                     .filter(|s| !reached.contains(s)),
             );
         }
-        let Some(bodies) = by_name.remove(name) else {
+        let Some(waiting) = by_name.remove(name) else {
             continue;
         };
-        for (h, i) in bodies {
-            if !kept[h][i] {
-                kept[h][i] = true;
-                let body = &headers[h].2.bodies[i];
-                work.extend(
-                    body.idents
-                        .iter()
-                        .map(|s| &**s)
-                        .filter(|s| !reached.contains(s)),
-                );
+        for (h, item) in waiting {
+            let (flag, idents) = match item {
+                Waiting::Body(i) => (&mut kept[h][i], &headers[h].2.bodies[i].idents),
+                Waiting::Decl(i) => (&mut kept_decls[h][i], &headers[h].2.decls[i].idents),
+                Waiting::Statement(i) => (
+                    &mut kept_statements[h][i],
+                    &headers[h].2.macro_statements[i].idents,
+                ),
+            };
+            if !*flag {
+                *flag = true;
+                work.extend(idents.iter().map(|s| &**s).filter(|s| !reached.contains(s)));
             }
         }
     }
@@ -285,8 +471,14 @@ pub fn plan(text: &str, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
         ..Plan::default()
     };
     let mut skipped = HashSet::new();
-    for ((path, hash, outline), flags) in headers.iter().zip(&kept) {
-        let ranges: Vec<Range<usize>> = outline
+    for (h, ((((path, hash, outline), flags), decl_flags), (statement_flags, declared))) in headers
+        .iter()
+        .zip(&kept)
+        .zip(&kept_decls)
+        .zip(kept_statements.iter().zip(&expanded))
+        .enumerate()
+    {
+        let mut ranges: Vec<Range<usize>> = outline
             .bodies
             .iter()
             .zip(flags)
@@ -296,10 +488,165 @@ pub fn plan(text: &str, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
                 b.interior.clone()
             })
             .collect();
-        out.headers.insert(path.clone(), (*hash, ranges.into()));
+        for ((d, names), _) in outline
+            .decls
+            .iter()
+            .zip(&expanded_decls[h])
+            .zip(decl_flags)
+            .filter(|(_, kept)| !**kept)
+        {
+            match names {
+                Some(names) => skipped.extend(names.iter().cloned()),
+                None => {
+                    skipped.insert(d.name.clone());
+                }
+            }
+            ranges.push(d.range.clone());
+        }
+        for ((m, names), _) in outline
+            .macro_statements
+            .iter()
+            .zip(declared)
+            .zip(statement_flags)
+            .filter(|(_, kept)| !**kept)
+        {
+            skipped.extend(names.iter().flatten().cloned());
+            ranges.push(m.range.clone());
+        }
+        ranges.extend(outline.tables.iter().cloned());
+        ranges.extend(outline.asserts.iter().cloned());
+        // In order, none inside another (a table inside a left-out body).
+        ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+        let mut disjoint: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+        for r in ranges {
+            if disjoint.last().is_none_or(|last| r.start >= last.end) {
+                disjoint.push(r);
+            }
+        }
+        out.headers.insert(path.clone(), (*hash, disjoint.into()));
     }
     out.skipped_names = Arc::new(skipped);
     out
+}
+
+/// What waits for a name to be reached: a body, a declaration or a
+/// declaration through macros, by index.
+#[derive(Clone, Copy)]
+enum Waiting {
+    Body(usize),
+    Decl(usize),
+    Statement(usize),
+}
+
+/// Expands declarations written through macros (`extern DECL_CASE(int);`)
+/// with the macros of every header the file can reach, to find what they
+/// declare. A macro defined differently in two `#if` branches leaves what
+/// its statements declare unknown, and so does one built on it; unless its
+/// definitions differ only in names (`#define cudaStream_t hipStream_t`
+/// for HIP, `musaStream_t` for MUSA): then the shape of a declaration is
+/// sure, and only a name one of them writes is not.
+struct MacroExpander {
+    table: crate::preprocess::macros::MacroTable,
+    /// Macros whose expansion is not sure.
+    unsure: HashSet<String>,
+    /// The names written by macros whose definitions differ only in names.
+    renamed: HashSet<String>,
+}
+
+impl MacroExpander {
+    fn new(defines: &HashMap<&str, Vec<&Define>>) -> Self {
+        use crate::preprocess::macros::MacroDef;
+        let mut table = crate::preprocess::macros::MacroTable::default();
+        let mut unsure: HashSet<String> = HashSet::new();
+        let mut renamed: HashSet<String> = HashSet::new();
+        // A definition's tokens, with every name the same.
+        let shape = |d: &Define| -> Vec<String> {
+            tokenize(&d.body)
+                .into_iter()
+                .map(|t| match t.kind {
+                    crate::preprocess::lex::TokKind::Ident => String::new(),
+                    _ => t.text,
+                })
+                .collect()
+        };
+        for (name, defs) in defines {
+            let first = defs[0];
+            if defs[1..]
+                .iter()
+                .any(|d| d.params != first.params || d.body != first.body)
+            {
+                if defs[1..]
+                    .iter()
+                    .all(|d| d.params == first.params && shape(d) == shape(first))
+                {
+                    renamed.extend(
+                        defs.iter()
+                            .flat_map(|d| d.idents.iter().map(|i| i.to_string())),
+                    );
+                } else {
+                    unsure.insert(name.to_string());
+                    continue;
+                }
+            }
+            table.define(MacroDef {
+                name: name.to_string(),
+                params: first.params.clone(),
+                body: tokenize(&first.body),
+                file: None,
+                name_span: crate::span::Span::default(),
+            });
+        }
+        // Built on an unsure macro: unsure (to a fixed point).
+        loop {
+            let more: Vec<String> = defines
+                .iter()
+                .filter(|(name, defs)| {
+                    !unsure.contains(**name)
+                        && defs
+                            .iter()
+                            .any(|d| d.idents.iter().any(|id| unsure.contains(&**id)))
+                })
+                .map(|(name, _)| name.to_string())
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            unsure.extend(more);
+        }
+        MacroExpander {
+            table,
+            unsure,
+            renamed,
+        }
+    }
+
+    /// The names `m` declares, when it is only declarations of functions
+    /// or explicit instantiations once expanded; `None` when that is not
+    /// sure (it stays a root).
+    fn declared_names(
+        &mut self,
+        text: &str,
+        names: &[Box<str>],
+        idents: &[Box<str>],
+    ) -> Option<Vec<Box<str>>> {
+        let through_macro = names
+            .iter()
+            .any(|n| self.table.get(n).is_some_and(|d| d.params.is_some()));
+        if !through_macro || idents.iter().any(|id| self.unsure.contains(&**id)) {
+            return None;
+        }
+        let text = self.table.expand_text(text).ok()?;
+        let o = outline(&text);
+        let only_declarations = o.roots.is_empty()
+            && o.bodies.is_empty()
+            && o.records.is_empty()
+            && o.macro_statements.is_empty()
+            && o.defines.is_empty()
+            && !o.decls.is_empty();
+        let names: Vec<Box<str>> = o.decls.into_iter().map(|d| d.name).collect();
+        let sure = only_declarations && !names.iter().any(|n| self.renamed.contains(&**n));
+        sure.then_some(names)
+    }
 }
 
 fn is_ident_byte(c: u8) -> bool {
@@ -353,6 +700,8 @@ pub fn outline(text: &str) -> Outline {
     // `#endif` opens one brace); branches that disagree leave the file
     // with nothing left out.
     let mut conditionals: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut statement_macros: HashSet<&str> = HashSet::new();
+    let mut table = TableRun::default();
     let mut lexer = Lexer::new(text);
     while let Some(tok) = lexer.next_token() {
         if let Some((_, depth, idents, keep, _)) = &mut body {
@@ -371,7 +720,7 @@ pub fn outline(text: &str) -> Outline {
                         | Directive::Undef(_)
                         | Directive::Include { .. } => {
                             *keep = true;
-                            directive(line, &mut roots, &mut macros, &mut out.pastes);
+                            directive(line, &mut out.defines, &mut macros, &mut out.pastes);
                         }
                         _ => scan_idents(line.get(1..).unwrap_or(""), |id| {
                             idents.insert(id);
@@ -453,9 +802,56 @@ pub fn outline(text: &str) -> Outline {
             continue;
         }
         let scope = braces.last().is_none_or(|b| *b == Brace::Scope);
+        if scope || braces.last() == Some(&Brace::Other) {
+            table.feed(&tok, scope && stmt.parens > 0, &mut out.tables);
+        }
         match tok {
-            Tok::Directive(line) => directive(line, &mut roots, &mut macros, &mut out.pastes),
-            Tok::Ident(id) if scope => stmt.ident(id),
+            Tok::Directive(line) => {
+                if stmt.start.is_some() {
+                    stmt.not_one_function = true;
+                    stmt.directive = true;
+                }
+                directive(line, &mut out.defines, &mut macros, &mut out.pastes);
+                if let Some(name) = statement_macro(line) {
+                    statement_macros.insert(name);
+                }
+            }
+            Tok::Ident(id) if scope => {
+                stmt.starts_at(id.as_ptr() as usize - text.as_ptr() as usize);
+                stmt.ident(id);
+            }
+            Tok::Punct(b';', at) if scope && stmt.parens == 0 => {
+                let done = std::mem::take(&mut stmt);
+                if done
+                    .start
+                    .is_some_and(|s| text[s..].starts_with("static_assert"))
+                    && !done.directive
+                {
+                    // Declares nothing; the model does not check it.
+                    out.asserts.push(done.start.unwrap_or(at)..at + 1);
+                    continue;
+                }
+                let declared = done
+                    .declared_function()
+                    .or_else(|| done.instantiated_template());
+                match (declared, done.start) {
+                    (Some((name, start)), _) => out.decls.push(Decl {
+                        name: name.into(),
+                        text: text[start..at + 1].into(),
+                        range: start..at + 1,
+                        idents: done.idents.into_iter().map(Box::from).collect(),
+                    }),
+                    (None, Some(start)) if !done.names.is_empty() && !done.directive => {
+                        out.macro_statements.push(MacroStatement {
+                            text: text[start..at + 1].into(),
+                            range: start..at + 1,
+                            idents: done.idents.into_iter().map(Box::from).collect(),
+                            names: done.names.into_iter().map(Box::from).collect(),
+                        })
+                    }
+                    _ => roots.extend(done.idents),
+                }
+            }
             Tok::Ident(id) => {
                 roots.insert(id);
             }
@@ -476,10 +872,17 @@ pub fn outline(text: &str) -> Outline {
                     balanced = false;
                 }
             }
-            Tok::Punct(c, _) if scope => stmt.punct(c, &mut roots),
-            Tok::Punct(..) | Tok::Other => {
+            Tok::Punct(c, at) if scope => {
+                stmt.starts_at(at);
+                stmt.punct(c, &mut roots);
+            }
+            Tok::Punct(..) | Tok::Number(_) | Tok::Other => {
                 if scope {
+                    if stmt.start.is_none() {
+                        stmt.not_one_function = true;
+                    }
                     stmt.last_ident = None;
+                    stmt.paren_head = ParenHead::Done;
                 }
             }
         }
@@ -500,10 +903,91 @@ pub fn outline(text: &str) -> Outline {
             owned.extend(r.idents);
         }
     }
+    table.feed(&Tok::Other, false, &mut out.tables);
+    if !braces.is_empty() || !balanced || unclosed {
+        // Where declarations are is not sure either.
+        for d in out.decls.drain(..) {
+            owned.extend(d.idents);
+        }
+        for m in out.macro_statements.drain(..) {
+            owned.extend(m.idents);
+        }
+    }
     owned.extend(roots.into_iter().map(Box::from));
     out.roots = owned;
     out.macros = macros.into_iter().map(Box::from).collect();
+    out.statement_macros = statement_macros.into_iter().map(Box::from).collect();
     out
+}
+
+/// The name of the macro `line` defines when its replacement holds `;`,
+/// `{` or `}` (see [`Outline::statement_macros`]).
+fn statement_macro(line: &str) -> Option<&str> {
+    let Directive::Define { name_at, body, .. } = scan::directive(line) else {
+        return None;
+    };
+    body.contains([';', '{', '}']).then(|| name_at.text(line))
+}
+
+/// A run of number literals being read outside function bodies: `1, 2,
+/// -3, ...` (a sign, a number, a comma), as a lookup table's values are
+/// written inside `= { ... }` or between the macros that open and close
+/// one (ggml's `GGML_TABLE_BEGIN(...) ... GGML_TABLE_END()`).
+#[derive(Default)]
+struct TableRun {
+    /// Where the run started, where its last whole element (or the comma
+    /// after it) ended, and where its last comma ended.
+    span: Option<(usize, usize, usize)>,
+    /// The last token read: 0 after a comma or at the start, 1 after a
+    /// sign, 2 after a number.
+    state: u8,
+    /// The token before the run could open a list: `{`, `,` or `)`.
+    may_start: bool,
+}
+
+impl TableRun {
+    /// Reads one token; `in_parens`: inside a call's or a declarator's
+    /// parentheses at file scope, where numbers are arguments. A finished
+    /// run of at least [`MIN_TABLE_RUN`] bytes goes to `tables`.
+    fn feed(&mut self, tok: &Tok, in_parens: bool, tables: &mut Vec<Range<usize>>) {
+        match (tok, self.span) {
+            (Tok::Number(r), Some((start, _, comma))) if self.state != 2 && !in_parens => {
+                self.span = Some((start, r.end, comma));
+                self.state = 2;
+            }
+            (Tok::Punct(b',', at), Some((start, ..))) if self.state == 2 => {
+                self.span = Some((start, at + 1, at + 1));
+                self.state = 0;
+            }
+            (Tok::Punct(b'-' | b'+', _), Some(_)) if self.state == 0 => self.state = 1,
+            (Tok::Punct(b'-' | b'+', at), None) if self.may_start && !in_parens => {
+                self.span = Some((*at, *at, *at));
+                self.state = 1;
+            }
+            (Tok::Number(r), None) if self.may_start && !in_parens => {
+                self.span = Some((r.start, r.end, r.start));
+                self.state = 2;
+            }
+            _ => {
+                if let Some((start, end, comma)) = self.span.take() {
+                    // A run that ends with a number and goes on with an
+                    // operator (`..., 3 * x }`) leaves its last element.
+                    let operator =
+                        matches!(tok, Tok::Punct(c, _) if !matches!(c, b'}' | b')' | b';'));
+                    let end = if self.state == 2 && operator {
+                        comma
+                    } else {
+                        end
+                    };
+                    if end - start >= MIN_TABLE_RUN {
+                        tables.push(start..end);
+                    }
+                }
+                self.state = 0;
+                self.may_start = matches!(tok, Tok::Punct(b'{' | b',' | b')', _));
+            }
+        }
+    }
 }
 
 /// Words written before a `(` in a signature that are not the function's
@@ -519,6 +1003,29 @@ const NOT_NAMES: &[&str] = &[
     "throw",
     "__cluster_dims__",
     "__maxnreg__",
+];
+
+/// Words written before a `(` that make a declarator in parentheses, not
+/// a function (`int (x);`, `void (*handler)(int)`).
+const TYPE_WORDS: &[&str] = &[
+    "void",
+    "bool",
+    "char",
+    "short",
+    "int",
+    "long",
+    "float",
+    "double",
+    "signed",
+    "unsigned",
+    "auto",
+    "const",
+    "volatile",
+    "static_assert",
+    "sizeof",
+    "alignof",
+    "typeof",
+    "__typeof__",
 ];
 
 /// Words of a record's head that name nothing it defines.
@@ -583,12 +1090,79 @@ struct Statement<'t> {
     string: bool,
     assigned: bool,
     operator: bool,
+    /// The offset of its first token.
+    start: Option<usize>,
+    /// What makes it more than one function's declaration: a `,` between
+    /// declarators, a directive inside, a literal where a declaration
+    /// starts, a declarator in parentheses (`void (*p)(int)`).
+    not_one_function: bool,
+    /// Reading what follows the `(` after the name, for a declarator in
+    /// parentheses: `(*`, `(&`, `(^` or `(Class::*`.
+    paren_head: ParenHead,
+    /// A directive stands inside it.
+    directive: bool,
+    /// An explicit instantiation (`template` and a word: `template void
+    /// f<int>(int);`), and the template it instantiates.
+    instantiation: bool,
+    instantiated: Option<&'t str>,
+}
+
+/// See [`Statement::paren_head`].
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum ParenHead {
+    #[default]
+    Done,
+    /// Just after the `(`.
+    Open,
+    /// After a name there (a `::` must follow).
+    Name,
+    /// After a `:` of a `::`.
+    Colon,
 }
 
 impl<'t> Statement<'t> {
+    /// The declaration as a function declaration: its name and its first
+    /// byte, when it declares exactly one function and nothing else.
+    fn declared_function(&self) -> Option<(&'t str, usize)> {
+        // `struct` here only names a type (`struct tensor * f(...)`): a
+        // record with a body never ends at a `;` of the statement.
+        let plain = !(self.namespace
+            || self.other_type
+            || self.assigned
+            || self.operator
+            || self.not_one_function
+            || self.angle > 0);
+        match (plain, &self.names[..], self.start) {
+            (true, [name], Some(start)) if !TYPE_WORDS.contains(name) => Some((name, start)),
+            _ => None,
+        }
+    }
+
+    /// The template an explicit instantiation instantiates, and the
+    /// declaration's first byte: it matters only once the template does.
+    fn instantiated_template(&self) -> Option<(&'t str, usize)> {
+        let plain = !(self.namespace || self.assigned || self.directive || self.parens > 0);
+        match (plain && self.instantiation, self.instantiated, self.start) {
+            (true, Some(name), Some(start)) => Some((name, start)),
+            _ => None,
+        }
+    }
+
+    fn starts_at(&mut self, at: usize) {
+        self.start.get_or_insert(at);
+    }
+
     fn ident(&mut self, id: &'t str) {
         self.idents.insert(id);
+        self.paren_head = match self.paren_head {
+            ParenHead::Open | ParenHead::Colon => ParenHead::Name,
+            _ => ParenHead::Done,
+        };
         if self.parens == 0 && self.angle == 0 {
+            // `template void f<int>(int);`: `template` and a word.
+            if self.after_template && id != "template" {
+                self.instantiation = true;
+            }
             match id {
                 "namespace" => self.namespace = true,
                 "struct" | "class" | "union" => self.record = true,
@@ -612,11 +1186,25 @@ impl<'t> Statement<'t> {
                     && !NOT_NAMES.contains(&name)
                 {
                     self.names.push(name);
+                    self.paren_head = ParenHead::Open;
+                    self.parens += 1;
+                    return;
                 }
                 self.parens += 1;
             }
+            b'*' | b'&' | b'^' if matches!(self.paren_head, ParenHead::Open | ParenHead::Colon) => {
+                self.not_one_function = true
+            }
+            b':' if self.paren_head != ParenHead::Done => {
+                self.paren_head = ParenHead::Colon;
+                return;
+            }
+            b',' if self.parens == 0 && self.angle == 0 => self.not_one_function = true,
             b')' => self.parens = self.parens.saturating_sub(1),
             b'<' if self.after_template || self.angle > 0 => {
+                if self.instantiation && self.angle == 0 && self.instantiated.is_none() {
+                    self.instantiated = last;
+                }
                 self.after_template = false;
                 self.angle += 1;
             }
@@ -632,6 +1220,7 @@ impl<'t> Statement<'t> {
         if c != b'<' {
             self.after_template = false;
         }
+        self.paren_head = ParenHead::Done;
     }
 
     fn opens(&self) -> Brace {
@@ -651,18 +1240,16 @@ impl<'t> Statement<'t> {
     }
 }
 
-/// Reads one directive line: its identifiers are reached, the macro it
-/// defines is noted, and so is what its `##` can glue.
+/// Reads one directive line: a `#define` is noted, with what its
+/// replacement names (reached once the macro is) and what its `##` can
+/// glue. Other directives reach nothing: a condition, an `#include` or a
+/// pragma names no code.
 fn directive<'t>(
     line: &'t str,
-    roots: &mut HashSet<&'t str>,
+    defines: &mut Vec<Define>,
     macros: &mut HashSet<&'t str>,
     pastes: &mut Pastes,
 ) {
-    // After the `#` (a `#` that starts the text is read as a directive).
-    scan_idents(line.get(1..).unwrap_or(""), |id| {
-        roots.insert(id);
-    });
     let Directive::Define {
         name_at,
         params,
@@ -672,7 +1259,21 @@ fn directive<'t>(
     else {
         return;
     };
-    macros.insert(name_at.text(line));
+    let name = name_at.text(line);
+    macros.insert(name);
+    let mut idents = Vec::new();
+    // After the `#` (a `#` that starts the text is read as a directive).
+    scan_idents(line.get(1..).unwrap_or(""), |id| {
+        if id != name && id != "define" {
+            idents.push(Box::from(id));
+        }
+    });
+    defines.push(Define {
+        name: name.into(),
+        params: params.clone(),
+        body: body.as_str().into(),
+        idents,
+    });
     if !body.contains("##") {
         return;
     }
@@ -720,7 +1321,9 @@ enum Tok<'t> {
     Punct(u8, usize),
     /// A whole directive line.
     Directive(&'t str),
-    /// A number or character literal.
+    /// A number literal: its bytes.
+    Number(Range<usize>),
+    /// A character literal.
     Other,
 }
 
@@ -811,7 +1414,7 @@ impl<'t> Lexer<'t> {
                 }
             }
             self.at = j;
-            return Tok::Other;
+            return Tok::Number(i..j);
         }
         match c {
             b'"' => {
@@ -1028,6 +1631,101 @@ mod tests {
         assert_eq!(names_left_out("", &[("h.cuh", header)]), ["s", "r", "c"]);
     }
 
+    /// The text of each range `main`'s plan leaves out of `header`.
+    fn texts_left_out(main: &str, header: &str) -> Vec<String> {
+        let outlines = [(PathBuf::from("h.h"), 7, Arc::new(outline(header)))];
+        let plan = plan(main, &outlines);
+        let ranges = plan.excluded(std::path::Path::new("h.h"), 7).unwrap();
+        ranges
+            .iter()
+            .map(|r| header[r.clone()].to_string())
+            .collect()
+    }
+
+    #[test]
+    fn declarations_are_left_out_until_their_name_is_reached() {
+        let header = "\
+            #define API __attribute__((visibility(\"default\")))\n\
+            #define DECLARE(n) void n(int)\n\
+            #define TWO void hidden(int); void\n\
+            API struct tensor * used(struct context * ctx, int n);\n\
+            API struct tensor * unused(struct context * ctx);\n\
+            template <typename T> __device__ T unused_template(T x);\n\
+            int a, unused_pair(int);\n\
+            void (*unused_pointer)(int);\n\
+            int (Holder::*unused_member)(int);\n\
+            static int unused_value = initial(0);\n\
+            typedef void unused_type(int);\n\
+            DECLARE(unused_macro_named);\n\
+            TWO unused_statement_macro(int);\n\
+            void unused_branches(\n#if A\nint\n#else\nfloat\n#endif\n);\n\
+            namespace ns { float unused_in_namespace(float); }\n\
+            template void instantiated<int>(int*);\n\
+            #define INSTANTIATE(T) template __global__ void scaled<T>(T*, T)\n\
+            extern INSTANTIATE(float);\n\
+            #if A\n#define TWICE(n) void n(int)\n#else\n#define TWICE(n) int n;\n#endif\n\
+            TWICE(unsure);\n";
+        // A declaration is read once a name it declares is (through its
+        // macros, expanded); one that declares more than one function (a
+        // second declarator, a pointer in parentheses, an initialiser, a
+        // typedef, a macro that may write a statement, a directive inside,
+        // a macro defined differently in two branches) is always read.
+        assert_eq!(
+            texts_left_out("void f() { used(0, 1); }", header),
+            [
+                "API struct tensor * unused(struct context * ctx);",
+                "template <typename T> __device__ T unused_template(T x);",
+                "DECLARE(unused_macro_named);",
+                "float unused_in_namespace(float);",
+                "template void instantiated<int>(int*);",
+                "extern INSTANTIATE(float);",
+            ]
+        );
+        // An instantiation matters once its template does.
+        let left = texts_left_out(
+            "void f() { scaled<<<1, 1>>>(p, 2.0f); instantiated(p); }",
+            header,
+        );
+        assert!(
+            !left
+                .iter()
+                .any(|t| t.contains("instantiated<int>") || t.contains("INSTANTIATE")),
+            "{left:?}"
+        );
+        assert!(
+            !texts_left_out("void f() { unused(0); }", header)
+                .iter()
+                .any(|t| t.contains("unused(struct"))
+        );
+    }
+
+    #[test]
+    fn the_values_of_long_tables_are_left_out() {
+        let values = |n: usize, sep: &str| {
+            (0..n)
+                .map(|i| format!("{}{i}", if i % 3 == 0 { "-" } else { "" }))
+                .collect::<Vec<_>>()
+                .join(sep)
+        };
+        let long = values(300, ", ");
+        let header = format!(
+            "#define TABLE_BEGIN(t, n, s) static const __device__ t n[s] = {{\n\
+             #define TABLE_END() }};\n\
+             TABLE_BEGIN(int, by_macro, 300)\n{long},\nTABLE_END()\n\
+             __constant__ int braced[300] = {{ {long} }};\n\
+             __constant__ int short_one[4] = {{ 1, 2, 3, 4 }};\n\
+             __constant__ int computed[301] = {{ {long}, 7 * 3 }};\n\
+             __constant__ float3 nested[2] = {{ {{ 1, 2, 3 }}, {{ 4, 5, 6 }} }};\n"
+        );
+        let left = texts_left_out("", &header);
+        // Whole values, with the comma after the last one, or without an
+        // element an operator goes on with.
+        assert_eq!(left.len(), 3, "{left:?}");
+        assert_eq!(left[0], format!("{long},"));
+        assert_eq!(left[1], long);
+        assert_eq!(left[2], format!("{long},"));
+    }
+
     #[test]
     fn a_plan_holds_until_the_main_file_names_a_function_it_left_out() {
         let header = "__device__ float unused(float x) { return x; }\n";
@@ -1056,5 +1754,37 @@ mod tests {
                 .still_holds_for("int a;\nint b = 2; // unused\n")
         );
         assert!(!plan.still_holds_for("int a = unused(1.0f);\nint b = 2;\n"));
+    }
+
+    #[test]
+    fn an_edit_that_brings_a_name_out_of_a_comment_ends_the_plan() {
+        let header = "__device__ float unused(float x) { return x; }\n";
+        let outlines = [(PathBuf::from("h.cuh"), 1, Arc::new(outline(header)))];
+        // Named only in a comment or a string: left out.
+        for main in [
+            "int a; // then unused(a)\nint b;\n",
+            "int a; /* unused(a) */ int b;\n",
+            "const char* s = \"unused(a)\";\n",
+        ] {
+            let made = plan(main, &outlines);
+            assert_eq!(made.left_out().0, 1, "{main}");
+        }
+        let mut p = plan("int a; // then unused(a)\nint b;\n", &outlines);
+        // A line break, far from the name, ends the comment before it.
+        assert!(
+            !p.clone()
+                .still_holds_for("int a; // then\n unused(a)\nint b;\n")
+        );
+        assert!(
+            !p.clone()
+                .still_holds_for("int a; / then unused(a)\nint b;\n")
+        );
+        assert!(p.still_holds_for("int a; // then unused(a)\nint bc;\n"));
+        let mut p = plan("int a; /* unused(a) */ int b;\n", &outlines);
+        assert!(
+            !p.clone()
+                .still_holds_for("int a; /* */ unused(a) */ int b;\n")
+        );
+        assert!(p.still_holds_for("int a; /* unused(a) */ int b, c;\n"));
     }
 }

@@ -233,11 +233,20 @@ impl Builder<'_> {
             .iter()
             .filter(|l| l.directive)
             .all(|l| only_decides_conditionals(&scan::directive(l.range.text(region))));
+        // What the header's build left out of the region changes its text.
+        let left_out: Vec<u8> = cx
+            .skipped
+            .iter()
+            .filter(|r| r.start < span.end && r.end > span.start)
+            .flat_map(|r| [r.start.to_le_bytes(), r.end.to_le_bytes()])
+            .flatten()
+            .collect();
         let key = crate::fingerprint::hash_parts(&[
             cx.file
                 .map_or(&b""[..], |f| f.as_os_str().as_encoded_bytes()),
             region.as_bytes(),
             &self.macro_hash.to_le_bytes(),
+            &left_out,
         ]);
         let cached = reusable
             .then(|| {
@@ -279,7 +288,7 @@ impl Builder<'_> {
             file: cx.file,
             origin: None,
             map: Some(&expanded.map),
-            skipped: &[],
+            skipped: cx.skipped,
         };
         let root = expanded.tree.root_node();
         let mut c = root.walk();
@@ -309,7 +318,7 @@ impl Builder<'_> {
                 continue;
             }
             if let Some(run) = code.take() {
-                pending.extend(tokens_at(src, run));
+                pending.extend(tokens_outside(src, run, cx.skipped));
             }
             // A directive ends the code before it (an invocation spanning a
             // directive is left as written).
@@ -349,7 +358,7 @@ impl Builder<'_> {
             self.apply_directive(cx, cx.file, abs, line_text, &d);
         }
         if let Some(run) = code.take() {
-            pending.extend(tokens_at(src, run));
+            pending.extend(tokens_outside(src, run, cx.skipped));
         }
         self.flush(cx, &mut pending, &mut pieces);
         if let Some(from) = inactive_from
@@ -440,6 +449,25 @@ impl Builder<'_> {
 }
 
 /// The tokens of the source bytes `run`, with their spans in the source.
+/// The tokens of `run` outside the ranges a header's build left out of its
+/// tree (`skipped`, in order; each starts and ends between tokens): what
+/// the parse left out, the preprocessed text leaves out too.
+fn tokens_outside(src: &str, run: Span, skipped: &[std::ops::Range<usize>]) -> Vec<(Token, Span)> {
+    let mut out = Vec::new();
+    let mut from = run.start;
+    let first = skipped.partition_point(|r| r.end <= run.start);
+    for r in skipped[first..].iter().take_while(|r| r.start < run.end) {
+        if r.start > from {
+            out.extend(tokens_at(src, Span::new(from, r.start)));
+        }
+        from = from.max(r.end);
+    }
+    if from < run.end {
+        out.extend(tokens_at(src, Span::new(from, run.end)));
+    }
+    out
+}
+
 fn tokens_at(src: &str, run: Span) -> impl Iterator<Item = (Token, Span)> {
     tokenize_spans(run.text(src))
         .into_iter()
