@@ -14,7 +14,7 @@
 //! The pad and the interleave are offered only when re-running the
 //! interpreter on the changed kernel shows that they remove the cost.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -155,7 +155,16 @@ pub fn analyze(
     let mut here = Tally::default();
     let mut elsewhere: BTreeMap<Arc<Path>, Tally> = BTreeMap::new();
     let file_env = model.const_env();
-    let here_reason = |ctx: &KernelContext| ctx.unresolved_block_reason(source);
+    // Asked once per access; the line of a launch is counted once.
+    let reasons: std::cell::RefCell<HashMap<usize, String>> = Default::default();
+    let here_reason = |ctx: &KernelContext| {
+        let launch = ctx.launch.map_or(0, |l| std::ptr::from_ref(l) as usize);
+        reasons
+            .borrow_mut()
+            .entry(launch)
+            .or_insert_with(|| ctx.unresolved_block_reason(source))
+            .clone()
+    };
     // A header's finding cannot name this file's lines: it names the kernel.
     let elsewhere_reason = |ctx: &KernelContext| match ctx.launch {
         Some(_) => format!("kernel `{}`'s launch sets it at run time", kernel.name),
