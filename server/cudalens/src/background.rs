@@ -33,20 +33,22 @@ pub fn drop_in_background<T: Send + 'static>(value: Option<T>) {
 /// On an open (among `events`) of a document without caches yet: plans
 /// the file's header bodies and starts parsing its
 /// headers (`ModelCache::plan_ahead`) on a blocking thread while the file
-/// itself is parsed on another; gives the caches to build with and the
-/// file's flags from `compile_commands.json`.
+/// itself is parsed on another, then looks for launches of its kernels in
+/// the files beside it (`siblings`); gives the caches to build with and
+/// the file's flags from `compile_commands.json`.
 pub fn plan_ahead(
     events: &[DocEvent],
     has_caches: bool,
     path: &Option<PathBuf>,
     state: &ServerState,
+    siblings: &crate::launches_elsewhere::Siblings,
 ) -> Option<JoinHandle<(Caches, CompileFlags)>> {
     let text = events.iter().find_map(|e| match e {
         DocEvent::Open { text, .. } if !has_caches => Some(text.clone()),
         _ => None,
     })?;
     let (settings, provider) = (state.settings(), state.source_provider());
-    let (store, path) = (state.headers.clone(), path.clone());
+    let (store, path, siblings) = (state.headers.clone(), path.clone(), siblings.clone());
     Some(tokio::task::spawn_blocking(move || {
         let base = compile_commands_flags(path.as_deref());
         let mut caches = Caches {
@@ -55,7 +57,14 @@ pub fn plan_ahead(
         };
         if text.len() <= settings.max_file_bytes() {
             let flags = settings.compile_flags(base.clone());
-            pipeline::plan_ahead(&mut caches, &text, path.as_deref(), flags, &provider);
+            pipeline::plan_ahead(
+                &mut caches,
+                &text,
+                path.as_deref(),
+                flags.clone(),
+                &provider,
+            );
+            siblings.prepare(path.as_deref(), &text, &flags, &provider);
         }
         (caches, base)
     }))

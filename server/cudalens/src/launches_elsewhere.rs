@@ -180,6 +180,21 @@ pub struct Siblings(Arc<OnceLock<Vec<Arc<LaunchSite>>>>);
 impl Siblings {
     /// The launches of the kernels `text` (at `path`) defines, made by the
     /// open documents and by the files beside it that are not open.
+    /// Reads the files beside `path` once, ahead of the first analysis
+    /// (the open reads them while the document itself is parsed).
+    pub fn prepare(
+        &self,
+        path: Option<&Path>,
+        text: &str,
+        flags: &CompileFlags,
+        provider: &dyn SourceProvider,
+    ) {
+        if let Some(path) = path.filter(|_| text.contains("__global__")) {
+            self.0
+                .get_or_init(|| from_siblings(path, text, flags, provider));
+        }
+    }
+
     pub fn launches(
         &self,
         path: Option<&Path>,

@@ -299,7 +299,13 @@ impl DocTask {
         self.hibernated = false;
         self.refresh_views = false; // an edit makes the client ask anyway
         let doc = self.doc.take();
-        let ahead = plan_ahead(&text_events, self.caches.is_some(), &self.path, &self.state);
+        let ahead = plan_ahead(
+            &text_events,
+            self.caches.is_some(),
+            &self.path,
+            &self.state,
+            &self.siblings,
+        );
         let applied =
             tokio::task::spawn_blocking(move || apply_text_events(doc, text_events)).await;
         if let Some(task) = ahead
