@@ -52,10 +52,14 @@ fn files(main: &str) -> HashMap<PathBuf, String> {
 }
 
 fn build(main: &str, cache: &mut ModelCache) -> FileModel {
-    let provider = files(main);
+    build_among(files(main), main, cache)
+}
+
+/// The model of `/p/main.cu`, whose text is `main`, among `files`.
+fn build_among(files: HashMap<PathBuf, String>, main: &str, cache: &mut ModelCache) -> FileModel {
     let opts = BuildOptions {
         path: Some(Path::new("/p/main.cu")),
-        provider: &provider,
+        provider: &files,
         ..BuildOptions::default()
     };
     let trees = SyntaxTrees::parse_whole(&mut cuda_parser(), main);
@@ -147,17 +151,11 @@ __global__ void k(int* p) { p[threadIdx.x] = from_table(p[threadIdx.x]); }
 "#;
 
 fn build_c_api(cache: &mut ModelCache) -> FileModel {
-    let provider = HashMap::from([
+    let files = HashMap::from([
         (PathBuf::from("/p/api.h"), c_api_header()),
         (PathBuf::from("/p/main.cu"), C_API_MAIN.to_string()),
     ]);
-    let opts = BuildOptions {
-        path: Some(Path::new("/p/main.cu")),
-        provider: &provider,
-        ..BuildOptions::default()
-    };
-    let trees = SyntaxTrees::parse_whole(&mut cuda_parser(), C_API_MAIN);
-    build_model_cached(C_API_MAIN, trees.as_ref(), &opts, cache)
+    build_among(files, C_API_MAIN, cache)
 }
 
 #[test]

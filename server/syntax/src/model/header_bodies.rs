@@ -430,22 +430,16 @@ pub fn plan(text: &str, headers: &[(PathBuf, u64, Arc<Outline>)]) -> Plan {
                 work.push(key);
             }
         }
-        // A macro reached: what its replacement names is.
-        for d in defines.remove(name).unwrap_or_default() {
-            work.extend(
-                d.idents
-                    .iter()
-                    .map(|s| &**s)
-                    .filter(|s| !reached.contains(s)),
-            );
-        }
-        for r in records_by_name.remove(name).unwrap_or_default() {
-            work.extend(
-                r.idents
-                    .iter()
-                    .map(|s| &**s)
-                    .filter(|s| !reached.contains(s)),
-            );
+        // A macro reached: what its replacement names is; a record: what
+        // its members name.
+        let replacements = defines.remove(name).unwrap_or_default();
+        let members = records_by_name.remove(name).unwrap_or_default();
+        for idents in replacements
+            .iter()
+            .map(|d| &d.idents)
+            .chain(members.iter().map(|r| &r.idents))
+        {
+            work.extend(idents.iter().map(|s| &**s).filter(|s| !reached.contains(s)));
         }
         let Some(waiting) = by_name.remove(name) else {
             continue;
