@@ -20,6 +20,34 @@ fn cuda_roundf(x: f32) -> f32 {
 }",
 );
 
+/// `ldexpf`: WGSL's `ldexp` leaves the result undefined for an exponent
+/// past the type's bias (127), where CUDA overflows to infinity or
+/// underflows to zero; three steps of at most a third each stay inside it
+/// (each partial result lies between `x` and the final one, so no step
+/// overflows or underflows unless the result does).
+const HELPER_LDEXPF: (&str, &str) = (
+    "cuda_ldexpf",
+    "// CUDA `ldexpf`: x * 2^e, in three steps WGSL's `ldexp` defines (|step| <= 100).
+fn cuda_ldexpf(x: f32, e: i32) -> f32 {
+    let n = clamp(e, -300, 300);
+    let a = n / 3;
+    let b = (n - a) / 2;
+    return ldexp(ldexp(ldexp(x, a), b), n - a - b);
+}",
+);
+
+/// `ldexp` of a `double`: as [`HELPER_LDEXPF`], the bias being 1023.
+const HELPER_LDEXP: (&str, &str) = (
+    "cuda_ldexp",
+    "// CUDA `ldexp`: x * 2^e, in three steps WGSL's `ldexp` defines (|step| <= 734).
+fn cuda_ldexp(x: f64, e: i32) -> f64 {
+    let n = clamp(e, -2200, 2200);
+    let a = n / 3;
+    let b = (n - a) / 2;
+    return ldexp(ldexp(ldexp(x, a), b), n - a - b);
+}",
+);
+
 /// `copysignf`: the magnitude of `x` with the sign bit of `y`.
 const HELPER_COPYSIGNF: (&str, &str) = (
     "cuda_copysignf",
@@ -628,6 +656,45 @@ impl FnLower<'_, '_> {
                 let a = self.runtime_f64(a, out);
                 Val::atom(format!("{f}({}, {})", a.text, b.text), t)
             }
+            "ldexpf" | "ldexp" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let t = match vals[0].ty {
+                    Ty::Scalar(Scalar::F64) => vals[0].ty.clone(),
+                    _ => Ty::F32,
+                };
+                let x = self.convert(vals[0].clone(), &t, span);
+                let e = self.convert(vals[1].clone(), &Ty::I32, span);
+                let helper = match t {
+                    Ty::Scalar(Scalar::F64) => HELPER_LDEXP,
+                    _ => HELPER_LDEXPF,
+                };
+                self.m.helpers.insert(helper);
+                Val::atom(format!("{}({}, {})", helper.0, x.text, e.text), t)
+            }
+            "__dp4a" => {
+                // The four byte products of `a` and `b` added to `c`: signed
+                // bytes for `int` arguments, unsigned for `unsigned`
+                // (`extractBits` sign-extends an `i32`, not a `u32`).
+                if !self.arity(name, args, 3, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let t = match vals[0].ty {
+                    Ty::Scalar(Scalar::U32) => Ty::U32,
+                    _ => Ty::I32,
+                };
+                let a = self.convert(vals[0].clone(), &t, span).operand(&[Prec::Primary]);
+                let b = self.convert(vals[1].clone(), &t, span).operand(&[Prec::Primary]);
+                let c = self.convert(vals[2].clone(), &t, span).operand(&[Prec::Primary]);
+                let byte = |v: &str, k: u32| format!("extractBits({v}, {}u, 8u)", 8 * k);
+                let products: Vec<String> = (0..4)
+                    .map(|k| format!("{} * {}", byte(&a, k), byte(&b, k)))
+                    .collect();
+                Val::atom(format!("({c} + {})", products.join(" + ")), t)
+            }
             "fmodf" | "fmod" => {
                 if !self.arity(name, args, 2, span) {
                     return Some(Val::error());
@@ -864,7 +931,9 @@ impl FnLower<'_, '_> {
             "__float2half_rn" | "__float2half2_rn" | "__floats2half2_rn" | "__halves2half2"
             | "__low2float" | "__high2float" | "__low2half" | "__high2half" | "__half22float2"
             | "__hadd" | "__hsub" | "__hmul" | "__hadd2" | "__hsub2" | "__hmul2" | "__hfma"
-            | "__hfma2" | "__hneg" | "__hneg2" => {
+            | "__hfma2" | "__hneg" | "__hneg2" | "__float22half2_rn" | "hexp" | "hlog" | "hsqrt"
+            | "h2exp" | "h2log" | "h2sqrt" | "__hgt" | "__hlt" | "__hge" | "__hle" | "__heq"
+            | "__hne" | "__hgt2" | "__hlt2" | "__hge2" | "__hle2" | "__heq2" | "__hne2" => {
                 // cuda_fp16.h on `half`/`half2` (`vec2<f16>`): IEEE half
                 // arithmetic, rounded to nearest as `_rn` says.
                 if !self.m.opts.enable_f16 {
@@ -889,7 +958,14 @@ impl FnLower<'_, '_> {
                     "__hadd2" | "__hsub2" | "__hmul2" => (vec![&h2, &h2], &h2),
                     "__hfma" => (vec![&h, &h, &h], &h),
                     "__hfma2" => (vec![&h2, &h2, &h2], &h2),
-                    "__hneg" => (vec![&h], &h),
+                    "__hneg" | "hexp" | "hlog" | "hsqrt" => (vec![&h], &h),
+                    "__float22half2_rn" => (vec![&f2], &h2),
+                    "__hgt" | "__hlt" | "__hge" | "__hle" | "__heq" | "__hne" => {
+                        (vec![&h, &h], &Ty::BOOL)
+                    }
+                    "__hgt2" | "__hlt2" | "__hge2" | "__hle2" | "__heq2" | "__hne2" => {
+                        (vec![&h2, &h2], &h2)
+                    }
                     _ => (vec![&h2], &h2),
                 };
                 let (params, ret): (Vec<Ty>, Ty) =
@@ -920,6 +996,29 @@ impl FnLower<'_, '_> {
                     "__hsub" | "__hsub2" => format!("({} - {})", vals[0], vals[1]),
                     "__hmul" | "__hmul2" => format!("({} * {})", vals[0], vals[1]),
                     "__hfma" | "__hfma2" => format!("fma({}, {}, {})", vals[0], vals[1], vals[2]),
+                    "__float22half2_rn" => format!("vec2<f16>({})", vals[0]),
+                    "hexp" | "h2exp" => format!("exp({})", vals[0]),
+                    "hlog" | "h2log" => format!("log({})", vals[0]),
+                    "hsqrt" | "h2sqrt" => format!("sqrt({})", vals[0]),
+                    // Ordered comparisons (false with a NaN, as in CUDA);
+                    // the `2` forms give 1.0 or 0.0 per lane.
+                    "__hgt" | "__hlt" | "__hge" | "__hle" | "__heq" | "__hne" | "__hgt2"
+                    | "__hlt2" | "__hge2" | "__hle2" | "__heq2" | "__hne2" => {
+                        let n = name;
+                        let op = match &n[3..5] {
+                            "gt" => ">",
+                            "lt" => "<",
+                            "ge" => ">=",
+                            "le" => "<=",
+                            "eq" => "==",
+                            _ => "!=",
+                        };
+                        let compare = format!("({} {op} {})", vals[0], vals[1]);
+                        match n.ends_with('2') {
+                            true => format!("select(vec2<f16>(0.0h), vec2<f16>(1.0h), {compare})"),
+                            false => compare,
+                        }
+                    }
                     _ => format!("(-{})", vals[0]),
                 };
                 Val::atom(text, ret)

@@ -1,0 +1,152 @@
+//! `__dp4a` (HeCBench's dp4a `dot_product2`), `ldexpf` (rfs's
+//! `sumArrays`) and cuda_fp16.h's comparisons, `__float22half2_rn` and half
+//! math (relu's `ReluGrad_impl1`, gelu's `gelu_bias_loop`, crossEntropy's
+//! `loss_bwd`). The integer and float functions run on a real adapter
+//! (lavapipe here) against a reference in Rust; the half ones are
+//! validated by naga with 16-bit floats (lavapipe has none).
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+
+const SOURCE: &str = r#"
+__global__ void fns(const int *a, const int *b, const unsigned *ua, const unsigned *ub,
+                    int *d, unsigned *ud, const float *x, const int *e, float *l, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    d[i] = __dp4a(a[i], b[i], i - 5);
+    ud[i] = __dp4a(ua[i], ub[i], 7u);
+    l[i] = ldexpf(x[i], e[i]);
+}
+"#;
+
+fn dp4a_signed(a: i32, b: i32, c: i32) -> i32 {
+    (0..4).fold(c, |acc, k| {
+        let byte = |v: i32| ((v >> (8 * k)) & 0xff) as u8 as i8 as i32;
+        acc.wrapping_add(byte(a) * byte(b))
+    })
+}
+
+fn dp4a_unsigned(a: u32, b: u32, c: u32) -> u32 {
+    (0..4).fold(c, |acc, k| {
+        let byte = |v: u32| (v >> (8 * k)) & 0xff;
+        acc.wrapping_add(byte(a) * byte(b))
+    })
+}
+
+#[test]
+fn byte_dot_products_and_ldexp_match_a_reference_on_the_adapter() {
+    let out = common::compile_as("fns.cu", SOURCE, "fns").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("extractBits(a[i], 24u, 8u)"),
+        "{}",
+        out.wgsl
+    );
+    assert!(out.wgsl.contains("fn cuda_ldexpf"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    // Bytes of every sign and size, from a fixed generator.
+    let mut seed = 0x2545_f491_u32;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let (a, b, ua, ub): (Vec<i32>, Vec<i32>, Vec<u32>, Vec<u32>) = (0..n)
+        .map(|_| (next() as i32, next() as i32, next(), next()))
+        .fold(Default::default(), |mut v, (p, q, r, s)| {
+            v.0.push(p);
+            v.1.push(q);
+            v.2.push(r);
+            v.3.push(s);
+            v
+        });
+    // Exponents past the bias overflow to infinity and underflow to zero,
+    // as in CUDA (WGSL's `ldexp` alone leaves them undefined).
+    let x: Vec<f32> = (0..n).map(|i| (i as f32 - 20.5) * 1.75).collect();
+    let e: Vec<i32> = (0..n)
+        .map(|i| [-3, 0, 7, 127, 200, -200, -140, 130][i % 8])
+        .collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bytes = |v: &[u8]| BufferSpec::bytes(n as u64, v.to_vec());
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(9, ParamValue::Scalar(n as f64))
+        .with_buffer("a", bytes(bytemuck::cast_slice(&a)))
+        .with_buffer("b", bytes(bytemuck::cast_slice(&b)))
+        .with_buffer("ua", bytes(bytemuck::cast_slice(&ua)))
+        .with_buffer("ub", bytes(bytemuck::cast_slice(&ub)))
+        .with_buffer("x", bytes(bytemuck::cast_slice(&x)))
+        .with_buffer("e", bytes(bytemuck::cast_slice(&e)))
+        .with_buffer("d", BufferSpec::zeros(n as u64))
+        .with_buffer("ud", BufferSpec::zeros(n as u64))
+        .with_buffer("l", BufferSpec::zeros(n as u64));
+    let result = runner.run(&bench).expect("run");
+    let read = |name: &str| -> Vec<u8> { result.output(name).expect(name).bytes.clone() };
+    let d: Vec<i32> = bytemuck::pod_collect_to_vec(&read("d"));
+    let ud: Vec<u32> = bytemuck::pod_collect_to_vec(&read("ud"));
+    let l: Vec<f32> = bytemuck::pod_collect_to_vec(&read("l"));
+    for i in 0..n {
+        assert_eq!(
+            d[i],
+            dp4a_signed(a[i], b[i], i as i32 - 5),
+            "__dp4a({}, {})",
+            a[i],
+            b[i]
+        );
+        assert_eq!(
+            ud[i],
+            dp4a_unsigned(ua[i], ub[i], 7),
+            "__dp4a({}u, {}u)",
+            ua[i],
+            ub[i]
+        );
+        // Exact: a power of two scales without rounding (denormal results
+        // aside, which -140 and -200 take to zero or keep by the adapter's
+        // flush mode: 0 or the exact denormal both pass).
+        let want = (f64::from(x[i]) * 2f64.powi(e[i])) as f32;
+        let denormal = want != 0.0 && want.abs() < f32::MIN_POSITIVE;
+        assert!(
+            l[i] == want || denormal && l[i] == 0.0,
+            "ldexpf({}, {}) = {}, want {want}",
+            x[i],
+            e[i],
+            l[i]
+        );
+    }
+}
+
+#[test]
+fn half_comparisons_conversions_and_math_are_f16() {
+    let source = r#"
+#include <cuda_fp16.h>
+__global__ void k(const half2 *a, const half2 *b, half2 *o, const float2 *f, half *h) {
+    int i = threadIdx.x;
+    o[i] = __hmul2(__hgt2(a[i], b[i]), a[i]);
+    half2 t = __float22half2_rn(f[i]);
+    h[i] = __hle(h[i], __low2half(t)) ? hexp(h[i]) : hsqrt(h[i]);
+    o[i + 32] = h2log(t);
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f16: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    for want in [
+        "select(vec2<f16>(0.0h), vec2<f16>(1.0h), (a[i] > b[i]))",
+        "vec2<f16>(f[i])",
+        "(h[i] <= t.x)",
+        "exp(h[i])",
+        "sqrt(h[i])",
+        "log(t)",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let err = common::compile_as("h.cu", source, "k").expect_err("no f16");
+    assert!(err.contains("16-bit floats"), "{err}");
+}
