@@ -52,6 +52,7 @@ pub(crate) fn helpers_for(name: &str) -> Option<Vec<Helper>> {
         "atan2" => vec![atan2, atan],
         "asin" => vec![helper_asin(), atan2, atan],
         "acos" => vec![helper_acos(), atan2, atan],
+        "cbrt" => vec![helper_cbrt(), exp, log],
         _ => return None,
     })
 }
@@ -59,7 +60,7 @@ pub(crate) fn helpers_for(name: &str) -> Option<Vec<Helper>> {
 /// What the warning at each call says about the result's accuracy.
 pub(crate) fn accuracy(name: &str) -> &'static str {
     match name {
-        "exp" | "log" | "atan" => "within about 1 ulp",
+        "exp" | "log" | "atan" | "cbrt" => "within about 1 ulp",
         "sin" | "cos" => "within about 1 ulp for |x| < 1.6e6, less accurate beyond",
         "tan" => "within a few ulp for |x| < 1.6e6, less accurate beyond",
         "pow" => {
@@ -122,6 +123,25 @@ fn cuda_exp_f64(x: f64) -> f64 {{
         return ldexp(y, n + 1000) * ldexp(1.0lf, -1000);
     }}
     return ldexp(y, n);
+}}"
+    )
+);
+
+helper!(
+    helper_cbrt,
+    "cuda_cbrt_f64",
+    format!(
+        "// CUDA `cbrt` of a double: exp(log|x| / 3), then two Newton steps y += (|x|/y^2 - y)/3
+// (written so that no step overflows), with the sign of x.
+fn cuda_cbrt_f64(x: f64) -> f64 {{
+    let a = abs(x);
+    if (!(x == x) || a == 0.0lf || a == {INF}) {{
+        return x;
+    }}
+    var y = cuda_exp_f64(cuda_log_f64(a) / 3.0lf);
+    y = y + (a / (y * y) - y) / 3.0lf;
+    y = y + (a / (y * y) - y) / 3.0lf;
+    return select(y, -y, x < 0.0lf);
 }}"
     )
 );

@@ -48,6 +48,88 @@ fn cuda_ldexp(x: f64, e: i32) -> f64 {
 }",
 );
 
+/// The SIMD-in-a-word intrinsics: each byte or halfword of the 32-bit
+/// words taken out (sign-extended for the signed ones), and put back.
+const HELPERS_SIMD: [(&str, &str); 7] = [
+    (
+        "cuda_vabs4",
+        "// CUDA `__vabs4`: per signed byte |a| (0x80 stays 0x80).
+fn cuda_vabs4(a: u32) -> u32 {
+    var r = 0u;
+    for (var k = 0u; k < 32u; k += 8u) {
+        r = insertBits(r, bitcast<u32>(abs(extractBits(bitcast<i32>(a), k, 8u))), k, 8u);
+    }
+    return r;
+}",
+    ),
+    (
+        "cuda_vabs2",
+        "// CUDA `__vabs2`: per signed halfword |a| (0x8000 stays 0x8000).
+fn cuda_vabs2(a: u32) -> u32 {
+    var r = 0u;
+    for (var k = 0u; k < 32u; k += 16u) {
+        r = insertBits(r, bitcast<u32>(abs(extractBits(bitcast<i32>(a), k, 16u))), k, 16u);
+    }
+    return r;
+}",
+    ),
+    (
+        "cuda_vabsdiffs4",
+        "// CUDA `__vabsdiffs4`: per signed byte |a - b|.
+fn cuda_vabsdiffs4(a: u32, b: u32) -> u32 {
+    var r = 0u;
+    for (var k = 0u; k < 32u; k += 8u) {
+        r = insertBits(r, bitcast<u32>(abs(extractBits(bitcast<i32>(a), k, 8u) - extractBits(bitcast<i32>(b), k, 8u))), k, 8u);
+    }
+    return r;
+}",
+    ),
+    (
+        "cuda_vabsdiffs2",
+        "// CUDA `__vabsdiffs2`: per signed halfword |a - b|.
+fn cuda_vabsdiffs2(a: u32, b: u32) -> u32 {
+    var r = 0u;
+    for (var k = 0u; k < 32u; k += 16u) {
+        r = insertBits(r, bitcast<u32>(abs(extractBits(bitcast<i32>(a), k, 16u) - extractBits(bitcast<i32>(b), k, 16u))), k, 16u);
+    }
+    return r;
+}",
+    ),
+    (
+        "cuda_vabsdiffu4",
+        "// CUDA `__vabsdiffu4`: per unsigned byte |a - b|.
+fn cuda_vabsdiffu4(a: u32, b: u32) -> u32 {
+    var r = 0u;
+    for (var k = 0u; k < 32u; k += 8u) {
+        r = insertBits(r, bitcast<u32>(abs(bitcast<i32>(extractBits(a, k, 8u)) - bitcast<i32>(extractBits(b, k, 8u)))), k, 8u);
+    }
+    return r;
+}",
+    ),
+    (
+        "cuda_vabsdiffu2",
+        "// CUDA `__vabsdiffu2`: per unsigned halfword |a - b|.
+fn cuda_vabsdiffu2(a: u32, b: u32) -> u32 {
+    var r = 0u;
+    for (var k = 0u; k < 32u; k += 16u) {
+        r = insertBits(r, bitcast<u32>(abs(bitcast<i32>(extractBits(a, k, 16u)) - bitcast<i32>(extractBits(b, k, 16u)))), k, 16u);
+    }
+    return r;
+}",
+    ),
+    (
+        "cuda_vmaxs4",
+        "// CUDA `__vmaxs4`: per signed byte max(a, b).
+fn cuda_vmaxs4(a: u32, b: u32) -> u32 {
+    var r = 0u;
+    for (var k = 0u; k < 32u; k += 8u) {
+        r = insertBits(r, bitcast<u32>(max(extractBits(bitcast<i32>(a), k, 8u), extractBits(bitcast<i32>(b), k, 8u))), k, 8u);
+    }
+    return r;
+}",
+    ),
+];
+
 /// `copysignf`: the magnitude of `x` with the sign bit of `y`.
 const HELPER_COPYSIGNF: (&str, &str) = (
     "cuda_copysignf",
@@ -802,11 +884,17 @@ impl FnLower<'_, '_> {
                 self.m.helpers.insert(HELPER_HYPOTF);
                 Val::atom(format!("cuda_hypotf({}, {})", a.text, b.text), Ty::F32)
             }
-            "log1pf" | "expm1f" | "cbrtf" => {
+            "log1pf" | "expm1f" | "cbrtf" | "cbrt" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
                 }
                 let v = self.expr(&args[0], out);
+                if name == "cbrt" && v.ty == Ty::Scalar(Scalar::F64) {
+                    return Some(
+                        self.f64_software("cbrt", &[&v.text], span)
+                            .unwrap_or_else(|| self.f64_refused(name, span)),
+                    );
+                }
                 let v = self.convert(v, &Ty::F32, span);
                 let helper = match name {
                     "log1pf" => HELPER_LOG1PF,
@@ -825,6 +913,23 @@ impl FnLower<'_, '_> {
                 let b = self.convert(vals[1].clone(), &Ty::F32, span);
                 self.m.helpers.insert(HELPER_COPYSIGNF);
                 Val::atom(format!("cuda_copysignf({}, {})", a.text, b.text), Ty::F32)
+            }
+            "__vabs4" | "__vabs2" | "__vabsdiffs4" | "__vabsdiffs2" | "__vabsdiffu4"
+            | "__vabsdiffu2" | "__vmaxs4" => {
+                let helper = HELPERS_SIMD
+                    .into_iter()
+                    .find(|h| h.0.strip_prefix("cuda_") == name.strip_prefix("__"))?;
+                let arity = if name.contains("abs") && !name.contains("diff") { 1 } else { 2 };
+                if !self.arity(name, args, arity, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let words: Vec<String> = vals
+                    .into_iter()
+                    .map(|v| self.convert(v, &Ty::U32, span).text)
+                    .collect();
+                self.m.helpers.insert(helper);
+                Val::atom(format!("{}({})", helper.0, words.join(", ")), Ty::U32)
             }
             "__popc" | "__clz" | "__ffs" | "__brev" => {
                 if !self.arity(name, args, 1, span) {

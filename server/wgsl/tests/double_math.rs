@@ -1,10 +1,10 @@
 //! `exp`, `log`, `pow`, `sin`, `cos`, `tan`, `atan`, `atan2`, `asin`,
-//! `acos`, `log2`, `log10` of `double`, which Vulkan's SPIR-V does not
+//! `acos`, `log2`, `log10`, `cbrt` of `double`, which Vulkan's SPIR-V does not
 //! define, computed in software (`f64_math.rs`, after fdlibm): run on a real
 //! adapter (lavapipe here) over arguments across each function's range and
 //! compared with the host's libm, within the accuracy the warning states.
 //! Rodinia's myocyte and particlefilter, HeCBench's cooling, vanGenuchten,
-//! gabor, haversine, romberg … call these.
+//! gabor, haversine, romberg, lulesh (`cbrt`) … call these.
 
 mod common;
 
@@ -16,18 +16,19 @@ __global__ void math(const double* x, const double* y, double* out, int n) {
     int i = blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     double a = x[i], b = y[i];
-    out[i * 12 + 0] = exp(a);
-    out[i * 12 + 1] = log(fabs(a) + 1e-300);
-    out[i * 12 + 2] = pow(fabs(a), b);
-    out[i * 12 + 3] = sin(a);
-    out[i * 12 + 4] = cos(a);
-    out[i * 12 + 5] = tan(a);
-    out[i * 12 + 6] = atan(a);
-    out[i * 12 + 7] = atan2(a, b);
-    out[i * 12 + 8] = asin(b / 8.0);
-    out[i * 12 + 9] = acos(b / 8.0);
-    out[i * 12 + 10] = log2(fabs(b) + 1.0);
-    out[i * 12 + 11] = log10(fabs(a) + 1.0);
+    out[i * 13 + 0] = exp(a);
+    out[i * 13 + 1] = log(fabs(a) + 1e-300);
+    out[i * 13 + 2] = pow(fabs(a), b);
+    out[i * 13 + 3] = sin(a);
+    out[i * 13 + 4] = cos(a);
+    out[i * 13 + 5] = tan(a);
+    out[i * 13 + 6] = atan(a);
+    out[i * 13 + 7] = atan2(a, b);
+    out[i * 13 + 8] = asin(b / 8.0);
+    out[i * 13 + 9] = acos(b / 8.0);
+    out[i * 13 + 10] = log2(fabs(b) + 1.0);
+    out[i * 13 + 11] = log10(fabs(a) + 1.0);
+    out[i * 13 + 12] = cbrt(a);
 }
 int main() {
     double *x, *y, *o;
@@ -91,6 +92,7 @@ fn doubles_math_matches_libm_on_the_adapter() {
         "cuda_sin_f64(",
         "cuda_atan2_f64(",
         "cuda_acos_f64(",
+        "cuda_cbrt_f64(",
     ] {
         assert!(out.wgsl.contains(f), "{f}: {}", out.wgsl);
     }
@@ -137,11 +139,12 @@ fn doubles_math_matches_libm_on_the_adapter() {
         return;
     };
     let Some(runner) = guard.as_mut() else { return };
-    let got = run_xy(runner, &out, &x, &y, 12);
+    let got = run_xy(runner, &out, &x, &y, 13);
     let names = [
         "exp", "log", "pow", "sin", "cos", "tan", "atan", "atan2", "asin", "acos", "log2", "log10",
+        "cbrt",
     ];
-    let mut worst = [0.0f64; 12];
+    let mut worst = [0.0f64; 13];
     for i in 0..n {
         let (a, b) = (x[i], y[i]);
         let want = [
@@ -157,9 +160,10 @@ fn doubles_math_matches_libm_on_the_adapter() {
             (b / 8.0).acos(),
             (b.abs() + 1.0).log2(),
             (a.abs() + 1.0).log10(),
+            a.cbrt(),
         ];
-        for k in 0..12 {
-            let (g, w) = (got[i * 12 + k], want[k]);
+        for k in 0..13 {
+            let (g, w) = (got[i * 13 + k], want[k]);
             // Results the adapter may flush (subnormal) or that are zero:
             // compared absolutely.
             let err = if w.abs() < 1e-300 {
@@ -173,7 +177,7 @@ fn doubles_math_matches_libm_on_the_adapter() {
             };
             worst[k] = worst[k].max(err);
             let bound = match names[k] {
-                "exp" | "log" | "atan" | "sin" | "cos" => 2.0,
+                "exp" | "log" | "atan" | "sin" | "cos" | "cbrt" => 2.0,
                 // pow's error grows with |y ln x| (here below 60).
                 "pow" => 64.0,
                 _ => 8.0,

@@ -1,5 +1,7 @@
-//! `__dp4a` (HeCBench's dp4a `dot_product2`), `ldexpf` (rfs's
-//! `sumArrays`) and cuda_fp16.h's comparisons, `__float22half2_rn` and half
+//! `__dp4a` (HeCBench's dp4a `dot_product2`), the SIMD-in-a-word
+//! `__vabs4/2`, `__vabsdiffs4/2`, `__vabsdiffu4/2` and `__vmaxs4` (relu's
+//! `Relu_impl2`), `ldexpf` (rfs's `sumArrays`) and cuda_fp16.h's
+//! comparisons, `__float22half2_rn` and half
 //! math (relu's `ReluGrad_impl1`, gelu's `gelu_bias_loop`, crossEntropy's
 //! `loss_bwd`). The integer and float functions run on a real adapter
 //! (lavapipe here) against a reference in Rust; the half ones are
@@ -149,4 +151,94 @@ __global__ void k(const half2 *a, const half2 *b, half2 *o, const float2 *f, hal
     }
     let err = common::compile_as("h.cu", source, "k").expect_err("no f16");
     assert!(err.contains("16-bit floats"), "{err}");
+}
+
+const SIMD: &str = r#"
+__global__ void simd(const unsigned *a, const unsigned *b, unsigned *o, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    o[7 * i] = __vabs4(a[i]);
+    o[7 * i + 1] = __vabs2(a[i]);
+    o[7 * i + 2] = __vabsdiffs2(a[i], b[i]);
+    o[7 * i + 3] = __vmaxs4(a[i], b[i]);
+    o[7 * i + 4] = __vabsdiffs4(a[i], b[i]);
+    o[7 * i + 5] = __vabsdiffu2(a[i], b[i]);
+    o[7 * i + 6] = __vabsdiffu4(a[i], b[i]);
+}
+"#;
+
+/// Each lane of `bits` bits of `a` (and `b`), signed or not, through `f`.
+fn lanes(bits: u32, signed: bool, a: u32, b: u32, f: impl Fn(i32, i32) -> i32) -> u32 {
+    (0..32 / bits).fold(0u32, |r, k| {
+        let lane = |v: u32| {
+            let shift = 32 - bits;
+            let top = (v >> (k * bits)) << shift;
+            match signed {
+                true => (top as i32) >> shift,
+                false => (top >> shift) as i32,
+            }
+        };
+        let mask = (1u32 << bits) - 1;
+        r | ((f(lane(a), lane(b)) as u32 & mask) << (k * bits))
+    })
+}
+
+#[test]
+fn simd_in_a_word_intrinsics_match_a_reference_on_the_adapter() {
+    let out = common::compile_as("simd.cu", SIMD, "simd").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let mut seed = 0x9e37_79b9_u32;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    };
+    let mut a: Vec<u32> = (0..n).map(|_| next()).collect();
+    let b: Vec<u32> = (0..n).map(|_| next()).collect();
+    // The lanes' extremes: -128 and -32768 have no positive counterpart.
+    a[0] = 0x8080_8080;
+    a[1] = 0x7f80_01ff;
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "a",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&a).to_vec()),
+        )
+        .with_buffer(
+            "b",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&b).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros(7 * n as u64));
+    let result = runner.run(&bench).expect("run");
+    let o: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..n {
+        let want = [
+            lanes(8, true, a[i], 0, |x, _| x.abs()),
+            lanes(16, true, a[i], 0, |x, _| x.abs()),
+            lanes(16, true, a[i], b[i], |x, y| (x - y).abs()),
+            lanes(8, true, a[i], b[i], |x, y| x.max(y)),
+            lanes(8, true, a[i], b[i], |x, y| (x - y).abs()),
+            lanes(16, false, a[i], b[i], |x, y| (x - y).abs()),
+            lanes(8, false, a[i], b[i], |x, y| (x - y).abs()),
+        ];
+        let names = [
+            "__vabs4",
+            "__vabs2",
+            "__vabsdiffs2",
+            "__vmaxs4",
+            "__vabsdiffs4",
+            "__vabsdiffu2",
+            "__vabsdiffu4",
+        ];
+        for (k, name) in names.iter().enumerate() {
+            assert_eq!(o[7 * i + k], want[k], "{name}({:#x}, {:#x})", a[i], b[i]);
+        }
+    }
 }
