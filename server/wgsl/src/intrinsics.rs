@@ -48,87 +48,59 @@ fn cuda_ldexp(x: f64, e: i32) -> f64 {
 }",
 );
 
-/// The SIMD-in-a-word intrinsics: each byte or halfword of the 32-bit
-/// words taken out (sign-extended for the signed ones), and put back.
-const HELPERS_SIMD: [(&str, &str); 7] = [
-    (
-        "cuda_vabs4",
-        "// CUDA `__vabs4`: per signed byte |a| (0x80 stays 0x80).
-fn cuda_vabs4(a: u32) -> u32 {
-    var r = 0u;
-    for (var k = 0u; k < 32u; k += 8u) {
-        r = insertBits(r, bitcast<u32>(abs(extractBits(bitcast<i32>(a), k, 8u))), k, 8u);
-    }
-    return r;
-}",
-    ),
-    (
-        "cuda_vabs2",
-        "// CUDA `__vabs2`: per signed halfword |a| (0x8000 stays 0x8000).
-fn cuda_vabs2(a: u32) -> u32 {
-    var r = 0u;
-    for (var k = 0u; k < 32u; k += 16u) {
-        r = insertBits(r, bitcast<u32>(abs(extractBits(bitcast<i32>(a), k, 16u))), k, 16u);
-    }
-    return r;
-}",
-    ),
-    (
-        "cuda_vabsdiffs4",
-        "// CUDA `__vabsdiffs4`: per signed byte |a - b|.
-fn cuda_vabsdiffs4(a: u32, b: u32) -> u32 {
-    var r = 0u;
-    for (var k = 0u; k < 32u; k += 8u) {
-        r = insertBits(r, bitcast<u32>(abs(extractBits(bitcast<i32>(a), k, 8u) - extractBits(bitcast<i32>(b), k, 8u))), k, 8u);
-    }
-    return r;
-}",
-    ),
-    (
-        "cuda_vabsdiffs2",
-        "// CUDA `__vabsdiffs2`: per signed halfword |a - b|.
-fn cuda_vabsdiffs2(a: u32, b: u32) -> u32 {
-    var r = 0u;
-    for (var k = 0u; k < 32u; k += 16u) {
-        r = insertBits(r, bitcast<u32>(abs(extractBits(bitcast<i32>(a), k, 16u) - extractBits(bitcast<i32>(b), k, 16u))), k, 16u);
-    }
-    return r;
-}",
-    ),
-    (
-        "cuda_vabsdiffu4",
-        "// CUDA `__vabsdiffu4`: per unsigned byte |a - b|.
-fn cuda_vabsdiffu4(a: u32, b: u32) -> u32 {
-    var r = 0u;
-    for (var k = 0u; k < 32u; k += 8u) {
-        r = insertBits(r, bitcast<u32>(abs(bitcast<i32>(extractBits(a, k, 8u)) - bitcast<i32>(extractBits(b, k, 8u)))), k, 8u);
-    }
-    return r;
-}",
-    ),
-    (
-        "cuda_vabsdiffu2",
-        "// CUDA `__vabsdiffu2`: per unsigned halfword |a - b|.
-fn cuda_vabsdiffu2(a: u32, b: u32) -> u32 {
-    var r = 0u;
-    for (var k = 0u; k < 32u; k += 16u) {
-        r = insertBits(r, bitcast<u32>(abs(bitcast<i32>(extractBits(a, k, 16u)) - bitcast<i32>(extractBits(b, k, 16u)))), k, 16u);
-    }
-    return r;
-}",
-    ),
-    (
-        "cuda_vmaxs4",
-        "// CUDA `__vmaxs4`: per signed byte max(a, b).
-fn cuda_vmaxs4(a: u32, b: u32) -> u32 {
-    var r = 0u;
-    for (var k = 0u; k < 32u; k += 8u) {
-        r = insertBits(r, bitcast<u32>(max(extractBits(bitcast<i32>(a), k, 8u), extractBits(bitcast<i32>(b), k, 8u))), k, 8u);
-    }
-    return r;
-}",
-    ),
+/// The SIMD-in-a-word intrinsics: (name, arity, lane bits, signed lanes,
+/// what each lane becomes of `x` and `y`).
+const SIMD_LANES: [(&str, usize, u32, bool, &str); 7] = [
+    ("vabs4", 1, 8, true, "abs(x)"),
+    ("vabs2", 1, 16, true, "abs(x)"),
+    ("vabsdiffs4", 2, 8, true, "abs(x - y)"),
+    ("vabsdiffs2", 2, 16, true, "abs(x - y)"),
+    ("vabsdiffu4", 2, 8, false, "abs(x - y)"),
+    ("vabsdiffu2", 2, 16, false, "abs(x - y)"),
+    ("vmaxs4", 2, 8, true, "max(x, y)"),
 ];
+
+/// The helper of the SIMD-in-a-word intrinsic `name` (`__vabs4` …) and its
+/// arity: each byte or halfword of the 32-bit words taken out
+/// (sign-extended for the signed ones), through the lane's expression, and
+/// put back (the low bits: `-128` stays `0x80`, as in CUDA).
+fn simd_helper(name: &str) -> Option<((&'static str, &'static str), usize)> {
+    static TEXTS: std::sync::OnceLock<Vec<(&'static str, &'static str)>> =
+        std::sync::OnceLock::new();
+    let texts = TEXTS.get_or_init(|| {
+        SIMD_LANES
+            .iter()
+            .map(|&(lanes, arity, bits, signed, each)| {
+                let lane = |v: &str| match signed {
+                    true => format!("extractBits(bitcast<i32>({v}), k, {bits}u)"),
+                    false => format!("bitcast<i32>(extractBits({v}, k, {bits}u))"),
+                };
+                let params = ["a: u32", "b: u32"][..arity].join(", ");
+                let text = format!(
+                    "// CUDA `__{lanes}`: {each} of each {kind} {bits}-bit lane.
+fn cuda_{lanes}({params}) -> u32 {{
+    var r = 0u;
+    for (var k = 0u; k < 32u; k += {bits}u) {{
+        let x = {x};
+        let y = {y};
+        r = insertBits(r, bitcast<u32>({each}), k, {bits}u);
+    }}
+    return r;
+}}",
+                    kind = if signed { "signed" } else { "unsigned" },
+                    x = lane("a"),
+                    y = if arity == 2 { lane("b") } else { "0".into() },
+                );
+                let leak = |t: String| -> &'static str { Box::leak(t.into_boxed_str()) };
+                (leak(format!("cuda_{lanes}")), leak(text))
+            })
+            .collect()
+    });
+    let at = SIMD_LANES
+        .iter()
+        .position(|l| Some(l.0) == name.strip_prefix("__"))?;
+    Some((texts[at], SIMD_LANES[at].1))
+}
 
 /// `copysignf`: the magnitude of `x` with the sign bit of `y`.
 const HELPER_COPYSIGNF: (&str, &str) = (
@@ -916,10 +888,7 @@ impl FnLower<'_, '_> {
             }
             "__vabs4" | "__vabs2" | "__vabsdiffs4" | "__vabsdiffs2" | "__vabsdiffu4"
             | "__vabsdiffu2" | "__vmaxs4" => {
-                let helper = HELPERS_SIMD
-                    .into_iter()
-                    .find(|h| h.0.strip_prefix("cuda_") == name.strip_prefix("__"))?;
-                let arity = if name.contains("abs") && !name.contains("diff") { 1 } else { 2 };
+                let (helper, arity) = simd_helper(name)?;
                 if !self.arity(name, args, arity, span) {
                     return Some(Val::error());
                 }

@@ -22,6 +22,16 @@ __global__ void fns(const int *a, const int *b, const unsigned *ua, const unsign
 }
 "#;
 
+/// A fixed sequence of words from `seed` (xorshift32).
+fn xorshift(mut seed: u32) -> impl FnMut() -> u32 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        seed
+    }
+}
+
 fn dp4a_signed(a: i32, b: i32, c: i32) -> i32 {
     (0..4).fold(c, |acc, k| {
         let byte = |v: i32| ((v >> (8 * k)) & 0xff) as u8 as i8 as i32;
@@ -51,13 +61,7 @@ fn byte_dot_products_and_ldexp_match_a_reference_on_the_adapter() {
     let Some(runner) = guard.as_mut() else { return };
     let n = 64usize;
     // Bytes of every sign and size, from a fixed generator.
-    let mut seed = 0x2545_f491_u32;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed
-    };
+    let mut next = xorshift(0x2545_f491);
     let (a, b, ua, ub): (Vec<i32>, Vec<i32>, Vec<u32>, Vec<u32>) = (0..n)
         .map(|_| (next() as i32, next() as i32, next(), next()))
         .fold(Default::default(), |mut v, (p, q, r, s)| {
@@ -191,13 +195,7 @@ fn simd_in_a_word_intrinsics_match_a_reference_on_the_adapter() {
     };
     let Some(runner) = guard.as_mut() else { return };
     let n = 64usize;
-    let mut seed = 0x9e37_79b9_u32;
-    let mut next = || {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9);
     let mut a: Vec<u32> = (0..n).map(|_| next()).collect();
     let b: Vec<u32> = (0..n).map(|_| next()).collect();
     // The lanes' extremes: -128 and -32768 have no positive counterpart.
