@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Stop 30's device check (issue 19): `bench --native` on NVIDIA's Vulkan
 # driver for the HeCBench kernels the stop's intrinsics opened (`__dp4a`,
-# `ldexpf`, the half comparisons, `__float22half2_rn`, `hexp`): dp4a, rfs,
+# `ldexpf`, the half comparisons, `__float22half2_rn`, `hexp`, the SIMD-in-a-word
+# `__vmaxs4`, `cbrt` of a double): dp4a, rfs, lulesh,
 # gelu, relu and crossEntropy, from .realworld/hec-stop30.tar.xz.
 #   bash tests/transpile-suites/device_stop30.sh SECONDS
 # Carry `.gl` (Vulkan loader, stripped cudalens) and `.realworld`.
