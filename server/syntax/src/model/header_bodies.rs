@@ -257,17 +257,21 @@ impl Plan {
         let changed = main.get(start..end.max(start)).unwrap_or(main);
         let mut holds = true;
         raw_idents(changed, |id| holds &= !self.skipped_names.contains(id));
-        let around = new
-            .get(prefix.saturating_sub(1)..(new.len() - suffix + 1).min(new.len()))
-            .unwrap_or(new);
-        let old_around = old
-            .get(prefix.saturating_sub(1)..(old.len() - suffix + 1).min(old.len()))
-            .unwrap_or(old);
-        let delimits = |b: &[u8]| {
-            b.iter()
-                .any(|c| matches!(c, b'/' | b'*' | b'"' | b'\'' | b'\\' | b'\n' | b'\r'))
-        };
-        if holds && (delimits(around) || delimits(old_around)) {
+        // What changed, in the old text and the new, and the bytes beside
+        // it (a `/` typed after a `/` opens a comment).
+        let changed_old = &old[prefix..old.len() - suffix];
+        let changed_new = &new[prefix..new.len() - suffix];
+        let beside = [prefix.checked_sub(1), Some(new.len() - suffix)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| new.get(i));
+        let lexes = |c: &u8| matches!(c, b'/' | b'*' | b'"' | b'\'' | b'\\');
+        let delimits = changed_old
+            .iter()
+            .chain(changed_new)
+            .any(|c| lexes(c) || matches!(c, b'\n' | b'\r'))
+            || beside.into_iter().any(lexes);
+        if holds && delimits {
             scan_idents(main, |id| holds &= !self.skipped_names.contains(id));
         }
         if holds {
@@ -1780,5 +1784,10 @@ mod tests {
                 .still_holds_for("int a; /* */ unused(a) */ int b;\n")
         );
         assert!(p.still_holds_for("int a; /* unused(a) */ int b, c;\n"));
+        // Deleting what stood between `*` and `/` closes the comment.
+        let mut p = plan("int a; /* c *x/ unused(a);\n", &outlines);
+        assert_eq!(p.left_out().0, 1);
+        assert!(!p.clone().still_holds_for("int a; /* c */ unused(a);\n"));
+        assert!(p.still_holds_for("int a; /* cd *x/ unused(a);\n"));
     }
 }
