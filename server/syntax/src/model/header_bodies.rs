@@ -809,8 +809,8 @@ pub fn outline(text: &str) -> Outline {
                     stmt.not_one_function = true;
                     stmt.directive = true;
                 }
-                directive(line, &mut out.defines, &mut macros, &mut out.pastes);
-                if let Some(name) = statement_macro(line) {
+                if let Some(name) = directive(line, &mut out.defines, &mut macros, &mut out.pastes)
+                {
                     statement_macros.insert(name);
                 }
             }
@@ -916,15 +916,6 @@ pub fn outline(text: &str) -> Outline {
     out.macros = macros.into_iter().map(Box::from).collect();
     out.statement_macros = statement_macros.into_iter().map(Box::from).collect();
     out
-}
-
-/// The name of the macro `line` defines when its replacement holds `;`,
-/// `{` or `}` (see [`Outline::statement_macros`]).
-fn statement_macro(line: &str) -> Option<&str> {
-    let Directive::Define { name_at, body, .. } = scan::directive(line) else {
-        return None;
-    };
-    body.contains([';', '{', '}']).then(|| name_at.text(line))
 }
 
 /// A run of number literals being read outside function bodies: `1, 2,
@@ -1241,13 +1232,14 @@ impl<'t> Statement<'t> {
 /// Reads one directive line: a `#define` is noted, with what its
 /// replacement names (reached once the macro is) and what its `##` can
 /// glue. Other directives reach nothing: a condition, an `#include` or a
-/// pragma names no code.
+/// pragma names no code. Gives the macro's name when its replacement holds
+/// `;`, `{` or `}` (see [`Outline::statement_macros`]).
 fn directive<'t>(
     line: &'t str,
     defines: &mut Vec<Define>,
     macros: &mut HashSet<&'t str>,
     pastes: &mut Pastes,
-) {
+) -> Option<&'t str> {
     let Directive::Define {
         name_at,
         params,
@@ -1255,10 +1247,11 @@ fn directive<'t>(
         ..
     } = scan::directive(line)
     else {
-        return;
+        return None;
     };
     let name = name_at.text(line);
     macros.insert(name);
+    let writes_statement = body.contains([';', '{', '}']).then_some(name);
     let mut idents = Vec::new();
     // After the `#` (a `#` that starts the text is read as a directive).
     scan_idents(line.get(1..).unwrap_or(""), |id| {
@@ -1273,7 +1266,7 @@ fn directive<'t>(
         idents,
     });
     if !body.contains("##") {
-        return;
+        return writes_statement;
     }
     let params = params.unwrap_or_default();
     let is_param = |t: &str| params.iter().any(|p| p == t) || t == "__VA_ARGS__";
@@ -1310,6 +1303,7 @@ fn directive<'t>(
         }
         i = end + 1;
     }
+    writes_statement
 }
 
 /// One token of the lexical pass.
