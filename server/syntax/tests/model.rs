@@ -870,3 +870,40 @@ __global__ void k(float* out, int* m, int n, int lo, int hi, float x) {\n\
         ["(f (g (LogAnd (Ge n lo) hi)) (? (LogAnd (Ge n lo) hi) 1 2))"]
     );
 }
+
+/// `(a - x) * (src[n]) + x * (src[n + 1])` (HeCBench affine's bilinear
+/// interpolation): tree-sitter reads `(src[n]) + x` as a cast of `+x` to
+/// an array type `src[n]`. C has no casts to array types, so a
+/// parenthesised subscript before a unary operator is always an operand.
+#[test]
+fn parenthesised_subscripts_before_unary_operators_are_not_casts() {
+    let src = "__global__ void k(float* o, const float* src, int n, float x) {\n\
+  float g = (1.0f - x) * ((1.0f - x) * (src[n]) + x * (src[n + 1]));\n\
+  float h = (src[n]) - (o[n][0]) * x;\n\
+}\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    let kernel = model.functions.iter().find(|f| f.name == "k").expect("k");
+    let mut inits = Vec::new();
+    kernel.body.as_ref().expect("body").walk(&mut |s| {
+        if let StmtKind::Decl(decls) = &s.kind {
+            for d in decls {
+                inits.push(format!(
+                    "{} = {}",
+                    d.name,
+                    sexp(d.init.as_ref().expect("init"))
+                ));
+            }
+        }
+    });
+    let inits: Vec<String> = inits
+        .into_iter()
+        .map(|i| i.replace("Float { value: 1.0, single: true }", "1.0f"))
+        .collect();
+    assert_eq!(
+        inits,
+        [
+            "g = (Mul (Sub 1.0f x) (Add (Mul (Sub 1.0f x) (index src n)) (Mul x (index src (Add n 1)))))",
+            "h = (Sub (index src n) (Mul (index (index o n) 0) x))",
+        ]
+    );
+}

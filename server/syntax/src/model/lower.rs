@@ -354,17 +354,22 @@ impl Builder<'_> {
     fn variable_cast(&self, cx: &Cx, n: Node) -> Option<[usize; 2]> {
         let ty = field!(n, "type")?;
         let value = field!(n, "value")?;
-        if ty.named_child_count() != 1 {
+        // `(a) - b`, or `(a[i]) + b`: C casts to no array type, so an
+        // "array type" is always a subscripted variable.
+        let subscripted =
+            field!(ty, "declarator").is_some_and(|d| d.kind() == "abstract_array_declarator");
+        if ty.named_child_count() != 1 && !(subscripted && ty.named_child_count() == 2) {
             return None;
         }
-        let name_node = ty
-            .named_child(0)
-            .filter(|t| t.kind() == "type_identifier")?;
+        let name_node = field!(ty, "type").filter(|t| t.kind() == "type_identifier")?;
         let name = cx.text(name_node);
         let op = field!(value, "operator").map(|o| cx.text(o));
         let unary = matches!(value.kind(), "unary_expression" | "pointer_expression")
             && matches!(op, Some("-" | "+" | "*" | "&"));
-        if !unary || self.names_type(name) || template_parameter_in_scope(cx, n, name) {
+        if !unary
+            || (!subscripted && self.names_type(name))
+            || template_parameter_in_scope(cx, n, name)
+        {
             return None;
         }
         let open = n.child(0).filter(|p| cx.text(*p) == "(")?;
