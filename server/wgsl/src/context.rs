@@ -176,6 +176,11 @@ pub struct PtrVal {
     pub mutable: bool,
     /// `&scalar`: no indexing, only `*p`.
     pub scalar_target: bool,
+    /// The pointee is itself an array `elem[rows[0]][rows[1]]…` (a
+    /// parameter `float w[6][5][5]` points at `float[5][5]`): `p[i]` is
+    /// then a pointer again, `rows[1..]`-shaped, at `i × rows[0] × …`
+    /// elements, and only a pointer with no rows reaches an element.
+    pub rows: Vec<u32>,
 }
 
 /// A lowered expression: WGSL text with its type.

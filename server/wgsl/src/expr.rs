@@ -328,6 +328,7 @@ impl FnLower<'_, '_> {
                     module_root: module_scope.then_some(wgsl),
                     mutable,
                     scalar_target: false,
+                    rows: Vec::new(),
                 })
             }
             Some(Sym::Pointer { view, .. }) => Val::pointer(view),
@@ -1343,9 +1344,29 @@ impl FnLower<'_, '_> {
                 _ => false,
             },
             ExprKind::Unary(UnOp::AddrOf, _) => true,
+            ExprKind::Index(base, _) | ExprKind::Unary(UnOp::Deref, base) => {
+                self.row_depth(base) > 0
+            }
             ExprKind::Binary(BinOp::Add | BinOp::Sub, a, _) => self.is_pointer_expr(a),
             ExprKind::Cast { ty, .. } => ty.pointer > 0,
             _ => false,
+        }
+    }
+
+    /// How many array dimensions the pointer `e` still has to step
+    /// through (`PtrVal::rows`): 2 for `w`, 1 for `w[i]` of `float
+    /// w[][5][5]`; 0 for anything else.
+    fn row_depth(&self, e: &Expr) -> usize {
+        match &e.kind {
+            ExprKind::Ident(n) => match self.lookup(n) {
+                Some(Sym::Pointer { view, .. }) => view.rows.len(),
+                _ => 0,
+            },
+            ExprKind::Index(base, _) | ExprKind::Unary(UnOp::Deref, base) => {
+                self.row_depth(base).saturating_sub(1)
+            }
+            ExprKind::Binary(BinOp::Add | BinOp::Sub, a, _) => self.row_depth(a),
+            _ => 0,
         }
     }
 
@@ -1620,6 +1641,18 @@ impl FnLower<'_, '_> {
 
     /// The element `p[index]` (or `*p`).
     pub(crate) fn deref(&mut self, p: PtrVal, index: Option<Val>, span: Span) -> Place {
+        if !p.rows.is_empty() {
+            self.m.error(
+                span,
+                "a whole row of a multidimensional array is used as a value: only its elements can be read or written",
+            );
+            return Place {
+                text: "0".into(),
+                ty: Ty::Error,
+                atomic: None,
+                mutable: false,
+            };
+        }
         if p.scalar_target {
             if index
                 .as_ref()
@@ -1694,6 +1727,20 @@ impl FnLower<'_, '_> {
             ExprKind::Binary(op @ (BinOp::Add | BinOp::Sub), a, b) if self.is_pointer_expr(a) => {
                 self.pointer_arith(*op, a, b, e.span, out)
             }
+            // `w[i]` of a `float w[][5][5]`: the row, a pointer again.
+            ExprKind::Index(base, index) if self.row_depth(base) > 0 => {
+                let p = self.pointer(base, out)?;
+                let idx = self.expr(index, out);
+                let mut row = self.offset_pointer(p, BinOp::Add, idx, e.span);
+                row.rows.remove(0);
+                Some(row)
+            }
+            // `*w`: its first row.
+            ExprKind::Unary(UnOp::Deref, inner) if self.row_depth(inner) > 0 => {
+                let mut row = self.pointer(inner, out)?;
+                row.rows.remove(0);
+                Some(row)
+            }
             ExprKind::Unary(UnOp::AddrOf, inner) => match &inner.kind {
                 ExprKind::Index(base, index) => {
                     if let Some(bp) = self.array_place(base, out) {
@@ -1712,6 +1759,7 @@ impl FnLower<'_, '_> {
                             module_root,
                             mutable: bp.mutable,
                             scalar_target: false,
+                            rows: Vec::new(),
                         });
                     }
                     let p = self.pointer(base, out)?;
@@ -1734,6 +1782,7 @@ impl FnLower<'_, '_> {
                         module_root: module_scope.then_some(wgsl),
                         mutable,
                         scalar_target: true,
+                        rows: Vec::new(),
                     }),
                     Some(Sym::Array { .. }) => self.pointer(inner, out),
                     // `&t` of a local `var` (`intersectBox(..., &tnear)`):
@@ -1751,6 +1800,7 @@ impl FnLower<'_, '_> {
                         module_root: None,
                         mutable: true,
                         scalar_target: true,
+                        rows: Vec::new(),
                     }),
                     _ => {
                         self.m.error(
@@ -1959,7 +2009,13 @@ impl FnLower<'_, '_> {
             );
             return p;
         }
-        let by = self.index_value(by, span);
+        let mut by = self.index_value(by, span);
+        // A pointer to rows moves by whole rows.
+        let row_len: u64 = p.rows.iter().map(|&r| u64::from(r)).product();
+        if row_len > 1 {
+            let k = Val::konst(Konst::Int(i128::from(row_len)), Scalar::I32);
+            by = self.binary(BinOp::Mul, by, k, span);
+        }
         let new = match p.offset.take() {
             None if op == BinOp::Add => by,
             None => {

@@ -381,7 +381,12 @@ impl<'m> FnLower<'_, 'm> {
                         Some(r) if r.is_view() => format!(" as {} {r:?}", p.elem.wgsl()),
                         _ => String::new(),
                     };
-                    key_parts.push(format!("{}+{offset_ty}{view}", p.base));
+                    let rows = if p.rows.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" rows {:?}", p.rows)
+                    };
+                    key_parts.push(format!("{}+{offset_ty}{view}{rows}", p.base));
                     suffix.push(p.base.clone());
                 }
                 Arg::RefElement(p) => {
@@ -931,6 +936,7 @@ impl<'m> FnLower<'_, 'm> {
                                 module_root: None,
                                 mutable: !p.ty.is_const,
                                 scalar_target: true,
+                                rows: Vec::new(),
                             },
                             offset_var: None,
                         },
@@ -1013,6 +1019,18 @@ impl<'m> FnLower<'_, 'm> {
                         _ => unreachable!(),
                     };
                     let mut view = ptr.clone();
+                    // `double phi[][Y][Z]` takes rows of exactly that shape.
+                    if let Some(rows) = sub.param_rows(p)
+                        && rows != view.rows
+                    {
+                        sub.m.error(
+                            p.name_span,
+                            format!(
+                                "parameter `{}` points at rows of {rows:?} elements, its argument at {:?}",
+                                p.name, view.rows
+                            ),
+                        );
+                    }
                     if let Some(array) = array {
                         let arg = sub.fresh(&format!("{name}_array"));
                         params.push(format!("{arg}: ptr<function, {}>", array.wgsl()));

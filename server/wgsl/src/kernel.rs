@@ -635,15 +635,21 @@ fn storage_param(
     binding: u32,
     effects: &crate::analysis::Effects,
 ) -> Option<(String, SidecarBinding)> {
-    if p.ty.pointer > 1 {
+    // `float w[6][5][5]`: a buffer of floats whose pointer steps by rows.
+    let rows = lower.param_rows(p)?;
+    if usize::from(p.ty.pointer) > 1 + rows.len() {
         lower.m.error(
             p.name_span,
             "pointers to pointers cannot be expressed in WGSL",
         );
         return None;
     }
+    let pointee_cty = CType {
+        pointer: p.ty.pointer - 1 - rows.len() as u8,
+        ..p.ty.clone()
+    };
     // 8- and 16-bit integers and `bool`: packed into `u32` words.
-    let pointee = lower.subst_type(&p.ty.pointee());
+    let pointee = lower.subst_type(&pointee_cty);
     let packed = if pointee.pointer == 0 {
         lower.packed_of(&pointee, effects.written.contains(&p.name))
     } else {
@@ -651,7 +657,7 @@ fn storage_param(
     };
     let elem = match packed {
         Some(k) => k.value_type(),
-        None => lower.map_type(&p.ty.pointee(), p.name_span),
+        None => lower.map_type(&pointee_cty, p.name_span),
     };
     if let Err(e) = crate::types::host_shareable(&elem, &lower.m.model.types, lower.m.opts) {
         lower.m.error(p.name_span, e);
@@ -730,7 +736,31 @@ fn storage_param(
             format!(" // {} elements, {} to a word", k.describe(), 32 / k.bits)
         });
     }
-    if lower.assigned.contains(&p.name) {
+    if !rows.is_empty() {
+        if lower.assigned.contains(&p.name) {
+            lower.m.error(
+                p.name_span,
+                "an array parameter that the kernel moves is not supported",
+            );
+            return None;
+        }
+        lower.declare(
+            &p.name,
+            Sym::Pointer {
+                view: PtrVal {
+                    base: wgsl.clone(),
+                    elem: elem.clone(),
+                    atomic,
+                    offset: None,
+                    module_root: Some(wgsl.clone()),
+                    mutable: written,
+                    scalar_target: false,
+                    rows,
+                },
+                offset_var: None,
+            },
+        );
+    } else if lower.assigned.contains(&p.name) {
         // The kernel moves this pointer (`x += offset`): track its offset.
         let var = lower.fresh(&format!("{wgsl}_offset"));
         lower.declare(
@@ -744,6 +774,7 @@ fn storage_param(
                     module_root: Some(wgsl.clone()),
                     mutable: written,
                     scalar_target: false,
+                    rows: Vec::new(),
                 },
                 offset_var: Some(var.clone()),
             },

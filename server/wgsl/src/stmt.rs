@@ -839,6 +839,36 @@ impl FnLower<'_, '_> {
         self.declare(&d.name, sym);
     }
 
+    /// The inner dimensions of an array parameter (`5, 5` of `float
+    /// w[6][5][5]`: the shape of what it points at), each a compile-time
+    /// constant; empty for any other parameter. `None` after an error.
+    pub(crate) fn param_rows(&mut self, p: &cudalens_syntax::model::Param) -> Option<Vec<u32>> {
+        let mut rows = Vec::new();
+        for dim in p.dims.iter().skip(1) {
+            let Some(e) = dim else {
+                self.m
+                    .error(p.name_span, "only the first array dimension may be omitted");
+                return None;
+            };
+            let v = self.expr(e, &mut Vec::new());
+            match v.konst.map(|k| k.as_int()) {
+                Some(n) if n > 0 && n <= i128::from(u32::MAX) => rows.push(n as u32),
+                Some(_) => {
+                    self.m.error(e.span, "array size must be positive");
+                    return None;
+                }
+                None => {
+                    if !v.is_error() {
+                        self.m
+                            .error(e.span, "array size must be a compile-time constant");
+                    }
+                    return None;
+                }
+            }
+        }
+        Some(rows)
+    }
+
     /// The declared type with its array dimensions; `[]` takes the
     /// initializer's length or, for `extern __shared__`, `open_len`.
     pub(crate) fn array_type(

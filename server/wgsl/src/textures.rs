@@ -292,6 +292,7 @@ impl FnLower<'_, '_> {
                         is_const: true,
                         ..CType::default()
                     },
+                    dims: Vec::new(),
                     default: None,
                 })
             }

@@ -1176,11 +1176,15 @@ impl<'o> Builder<'o> {
             let mut ty = field!(p, "type")
                 .map(|t| self.type_from(cx, p, t))
                 .unwrap_or_default();
+            let mut dims = Vec::new();
             let (mut name, mut name_span) = match field!(p, "declarator") {
                 Some(d) => {
                     let info = unwrap_declarator(cx, d);
                     ty.pointer += info.pointer + info.dims.len() as u8;
                     ty.restrict |= info.restrict;
+                    dims = (info.dims.iter())
+                        .map(|s| s.map(|s| self.expr(cx, s)))
+                        .collect();
                     (info.name, info.name_span)
                 }
                 None => (String::new(), cx.span(p)),
@@ -1202,6 +1206,7 @@ impl<'o> Builder<'o> {
                 name,
                 name_span,
                 ty,
+                dims,
                 default,
             });
         }

@@ -59,6 +59,12 @@ pub struct Param {
     pub name: String,
     pub name_span: Span,
     pub ty: Type,
+    /// Array dimensions written on the name, outermost first
+    /// (`float w[6][5][5]`, `double phi[][Y][Z]`): each also counts in
+    /// `ty.pointer` (C adjusts the parameter to a pointer); the inner ones
+    /// give the pointee's shape.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dims: Vec<Option<Expr>>,
     /// The default argument (`float w = 0.0f`), when the declaration has one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default: Option<Expr>,
