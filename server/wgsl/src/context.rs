@@ -557,6 +557,10 @@ pub struct FnLower<'a, 'm> {
     /// CUB block reductions: aliases of `cub::BlockReduce<...>` and their
     /// `TempStorage` variables (`cub.rs`).
     pub block_reduce: BlockReduceState,
+    /// The caller's local arrays this device function received, by the
+    /// WGSL text of their base (`(*dvdx_array)`): their array types, so
+    /// that pointers into them can be passed on.
+    pub local_array_params: HashMap<String, Ty>,
 }
 
 impl<'a, 'm> FnLower<'a, 'm> {
@@ -660,6 +664,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             result_discarded: false,
             pending_prologue: Vec::new(),
             block_reduce: Default::default(),
+            local_array_params: HashMap::new(),
         }
     }
 

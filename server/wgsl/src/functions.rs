@@ -46,7 +46,9 @@ enum Arg {
 
 impl<'m> FnLower<'_, 'm> {
     /// The type of the caller's local array `a` points into (`D`, `D + k`,
-    /// `&D[k]`), when `base` is that array's WGSL name.
+    /// `&D[k]`), when `base` is that array's WGSL name, or the base of a
+    /// local array the caller itself received (`&dvdx[3]` in LULESH's
+    /// `CalcElemVolumeDerivative`, passed on to `VoluDer`).
     fn local_array_of(&self, a: &Expr, base: &str) -> Option<Ty> {
         let mut e = a;
         let root = loop {
@@ -72,6 +74,9 @@ impl<'m> FnLower<'_, 'm> {
                 atomic: None,
                 module_scope: false,
             }) if wgsl == base && is_plain_name(wgsl) => Some(ty.clone()),
+            Some(Sym::Pointer { view, .. }) if view.base == base => {
+                self.local_array_params.get(base).cloned()
+            }
             _ => None,
         }
     }
@@ -1035,6 +1040,7 @@ impl<'m> FnLower<'_, 'm> {
                         let arg = sub.fresh(&format!("{name}_array"));
                         params.push(format!("{arg}: ptr<function, {}>", array.wgsl()));
                         view.base = format!("(*{arg})");
+                        sub.local_array_params.insert(view.base.clone(), array.clone());
                     }
                     if p.ty.is_const {
                         view.mutable = false;

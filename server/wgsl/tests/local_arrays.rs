@@ -1,5 +1,7 @@
 //! Pointers into the caller's local arrays passed to device functions
-//! (`butterfly(D)` with `float D[8]`, `butterfly(D + 4)`, `&D[k]`): a
+//! (`butterfly(D)` with `float D[8]`, `butterfly(D + 4)`, `&D[k]`), and
+//! passed on again by the callee (`&v[4]`, as LULESH's
+//! `CalcElemVolumeDerivative` hands `&dvdx[3]` to `VoluDer`): a
 //! `ptr<function, array<T, N>>` argument and the element offset. The
 //! generated WGSL (snapshot), a refusal, and a run on a real adapter
 //! (lavapipe here) against Rust.
@@ -21,6 +23,10 @@ __device__ float total(const float *v, int n) {
     for (int k = 0; k < n; k++) s += v[k] * (k + 1);
     return s;
 }
+__device__ void halves(float *v) {
+    butterfly(&v[4], 4);
+    butterfly(v + 2, 2);
+}
 __global__ void transform(const float *in, float *out, int rows) {
     int r = blockIdx.x * blockDim.x + threadIdx.x;
     if (r >= rows) return;
@@ -29,6 +35,7 @@ __global__ void transform(const float *in, float *out, int rows) {
     butterfly(D, 8);
     butterfly(D + 4, 4);
     butterfly(&D[0], 4);
+    halves(D);
     for (int k = 0; k < 8; k++) out[r * 9 + k] = D[k];
     out[r * 9 + 8] = total(D, 8);
 }
@@ -48,6 +55,8 @@ fn reference(row: &[f32]) -> Vec<f32> {
     butterfly(&mut d);
     butterfly(&mut d[4..8]);
     butterfly(&mut d[0..4]);
+    butterfly(&mut d[4..8]);
+    butterfly(&mut d[2..4]);
     let mut s = 0.0f32;
     for (k, x) in d.iter().enumerate() {
         s += x * (k + 1) as f32;
@@ -67,6 +76,9 @@ fn local_arrays_are_passed_as_function_pointers_with_an_offset() {
         "butterfly_2(&D, 4, 4)",
         "butterfly_2(&D, 0, 4)",
         "total(&D, 8)",
+        "halves(&D)",
+        "butterfly_2(&(*v_array_1), 4, 4)",
+        "butterfly_2(&(*v_array_1), 2, 2)",
     ] {
         assert!(out.wgsl.contains(call), "{call}:\n{}", out.wgsl);
     }
