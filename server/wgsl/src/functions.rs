@@ -21,6 +21,8 @@ enum Arg {
     Pointer(PtrVal),
     /// A cooperative-groups `thread_block`: no WGSL argument.
     ThreadBlock,
+    /// A 32-thread tile of the block (`Sym::Tile`): no WGSL argument.
+    Tile,
     /// A reference parameter the callee writes: `&local` (its type).
     Ref(Val),
     /// A reference parameter the callee writes, bound to a module-scope
@@ -146,6 +148,25 @@ impl<'m> FnLower<'_, 'm> {
         }
         let mut lowered = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
+            // A group handed on (`cg_reduce_n(v, tile)` taking a `Group
+            // &threads`): the callee uses it through its methods.
+            let group = a.as_ident().and_then(|n| match self.lookup(n) {
+                Some(Sym::Tile) => Some((Arg::Tile, "cg::thread_block_tile")),
+                Some(Sym::ThreadBlock) => Some((Arg::ThreadBlock, "cg::thread_block")),
+                _ => None,
+            });
+            if let Some((arg, type_name)) = group
+                && p.ty.pointer == 0
+                && (is_type_param(f, &p.ty.base)
+                    || matches!(arg, Arg::Tile)
+                    || crate::source_facts::is_thread_block_type(&p.ty.base))
+            {
+                if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                    types.insert(p.ty.base.clone(), CType::named(type_name));
+                }
+                lowered.push(arg);
+                continue;
+            }
             if crate::source_facts::is_thread_block_type(&p.ty.base) && p.ty.pointer == 0 {
                 let is_block = a
                     .as_ident()
@@ -463,7 +484,7 @@ impl<'m> FnLower<'_, 'm> {
                         call_args.push(o.text);
                     }
                 }
-                Arg::ThreadBlock | Arg::Texture(_) => {}
+                Arg::ThreadBlock | Arg::Tile | Arg::Texture(_) => {}
                 Arg::RefElement(ptr) => {
                     let ty = self.param_type(p, &types);
                     if ty != ptr.elem {
@@ -910,6 +931,7 @@ impl<'m> FnLower<'_, 'm> {
             };
             match a {
                 Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
+                Arg::Tile => sub.declare(&p.name, Sym::Tile),
                 Arg::Texture(sym) => sub.declare(&p.name, sym.clone()),
                 Arg::RefGlobal(wgsl, ty, atomic) => sub.declare(
                     &p.name,
@@ -1040,7 +1062,8 @@ impl<'m> FnLower<'_, 'm> {
                         let arg = sub.fresh(&format!("{name}_array"));
                         params.push(format!("{arg}: ptr<function, {}>", array.wgsl()));
                         view.base = format!("(*{arg})");
-                        sub.local_array_params.insert(view.base.clone(), array.clone());
+                        sub.local_array_params
+                            .insert(view.base.clone(), array.clone());
                     }
                     if p.ty.is_const {
                         view.mutable = false;

@@ -642,7 +642,11 @@ impl FnLower<'_, '_> {
             }
             return;
         }
-        if crate::source_facts::is_thread_block_type(&d.ty.base)
+        // `auto block = cg::this_thread_block();` declares the block too.
+        let auto_block = d.ty.base == "auto"
+            && matches!(d.init.as_ref().map(|e| &e.kind),
+                Some(ExprKind::Call(call)) if crate::source_facts::is_this_thread_block(&call.callee));
+        if (crate::source_facts::is_thread_block_type(&d.ty.base) || auto_block)
             && d.ty.pointer == 0
             && d.dims.is_empty()
         {

@@ -294,3 +294,32 @@ fn cg_reduce_matches_cuda_on_32_lane_subgroups() {
         assert_eq!(bits[w], tids, "bit_or of tile {w}");
     }
 }
+
+/// `auto block = cg::this_thread_block()` (HeCBench's groupnorm) declares
+/// the block as its type does, and a tile or the block handed to a device
+/// function (the samples' reduction `cg_reduce_n(v, tile)`, taking a
+/// template `Group &`) is used there through its methods.
+#[test]
+fn groups_declared_with_auto_and_handed_to_device_functions() {
+    let source = r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+template <typename T, typename Group> __device__ T reduce_n(T in, Group &threads) {
+    return cg::reduce(threads, in, cg::plus<T>());
+}
+template <typename Group> __device__ void wait(Group &g) { g.sync(); }
+__global__ void warp_sums(const float *in, float *out) {
+    auto block = cg::this_thread_block();
+    const auto again = cg::this_thread_block();
+    auto warp = cg::tiled_partition<32>(block);
+    float v = reduce_n(in[block.thread_rank()], warp);
+    wait(again);
+    if (warp.thread_rank() == 0) out[warp.meta_group_rank()] = v;
+}
+int main() { warp_sums<<<1, 64>>>(0, 0); }
+"#;
+    let wgsl = compile(source).unwrap_or_else(|e| panic!("{e}"));
+    for want in ["return subgroupAdd(in_1);", "workgroupBarrier();"] {
+        assert!(wgsl.contains(want), "{want}:\n{wgsl}");
+    }
+}
