@@ -62,6 +62,11 @@ pub enum AtomicRepr {
     /// of `N`-lane vectors (`(float *)v` of a `float2*` buffer): the
     /// scalar `s[i]` is lane `i % N` of `v[i / N]`.
     Spread(u8),
+    /// Not atomic, and only on pointers: a view of an array of scalars
+    /// of this type as another scalar type of the same width (`(int
+    /// *)&scores[k]` of a `float` array): its bits, `bitcast` on every
+    /// read and write.
+    Bits(Scalar),
 }
 
 impl AtomicRepr {
@@ -77,7 +82,10 @@ impl AtomicRepr {
 
     /// A view of other-typed memory, not an atomic or narrow representation.
     pub fn is_view(self) -> bool {
-        matches!(self, AtomicRepr::Lanes(_) | AtomicRepr::Spread(_))
+        matches!(
+            self,
+            AtomicRepr::Lanes(_) | AtomicRepr::Spread(_) | AtomicRepr::Bits(_)
+        )
     }
 }
 

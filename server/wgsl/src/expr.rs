@@ -1969,6 +1969,14 @@ impl FnLower<'_, '_> {
             (Ty::Vector(s, n), Ty::Scalar(t)) if s == t && *s != Scalar::Bool && *n != 3 => {
                 (Some(AtomicRepr::Spread(*n)), 1)
             }
+            // `int*` over `float` storage: the same bits.
+            (Ty::Scalar(s), Ty::Scalar(t))
+                if p.atomic.is_none()
+                    && s.bits() == t.bits()
+                    && ![*s, *t].contains(&Scalar::Bool) =>
+            {
+                (Some(AtomicRepr::Bits(*s)), 1)
+            }
             _ => return None,
         };
         if let Some(o) = p.offset.take() {
@@ -2121,6 +2129,10 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
+            Some(AtomicRepr::Bits(_)) => Val::atom(
+                format!("bitcast<{}>({})", p.ty.wgsl(), p.text),
+                p.ty.clone(),
+            ),
             _ => Val::atom(p.text.clone(), p.ty.clone()),
         }
     }
@@ -2163,6 +2175,9 @@ impl FnLower<'_, '_> {
                     "internal error: a store through a scalar view that was not resolved",
                 );
                 return;
+            }
+            Some(AtomicRepr::Bits(stored)) => {
+                format!("{} = bitcast<{}>({});", p.text, stored.wgsl(), v.text)
             }
             Some(AtomicRepr::Packed(k)) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {

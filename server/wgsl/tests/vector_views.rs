@@ -125,3 +125,66 @@ fn what_a_view_cannot_do_is_refused() {
         assert!(err.contains(what), "{body}: {err}");
     }
 }
+
+/// A scalar array read and written as another scalar type of the same
+/// width (HeCBench's match: `int *indices = (int*)&scores[k]` reuses a
+/// `__shared__ float` array; scatterAdd: `(int*)&buffer[n]` of an
+/// `extern __shared__ float`): the bits, `bitcast` both ways.
+const BITS: &str = r#"
+__global__ void bits(const float *x, float *y, unsigned *signs, int n) {
+    __shared__ float scores[64];
+    int t = threadIdx.x;
+    scores[t] = x[t];
+    int *indices = (int*)&scores[32];
+    __syncthreads();
+    if (t < 32) indices[t] = t * 3 - 40;
+    __syncthreads();
+    unsigned *raw = (unsigned *)y;
+    if (t < 32) {
+        y[t] = scores[t] + (float)indices[t];
+        signs[t] = ((const unsigned *)x)[t] >> 31;
+    } else {
+        raw[t] = ((const unsigned *)x)[t] ^ 0x80000000u;
+    }
+}
+int main() { bits<<<1, 64>>>(0, 0, 0, 64); }
+"#;
+
+#[test]
+fn same_width_scalar_views_are_bitcasts_matching_c_on_the_adapter() {
+    let out = compile(BITS, "bits").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "scores[32 + t] = bitcast<f32>(t * 3 - 40);",
+        "bitcast<i32>(scores[32 + t])",
+        "y[t] = bitcast<f32>(bitcast<u32>(x[t]) ^ 2147483648u);",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let x: Vec<f32> = (0..64).map(|i| (i as f32 - 20.25) * 1.5).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(64.0))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer("y", BufferSpec::zeros(64))
+        .with_buffer("signs", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let y: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("y").expect("y").bytes);
+    let signs: Vec<u32> =
+        bytemuck::pod_collect_to_vec(&result.output("signs").expect("signs").bytes);
+    for t in 0..64 {
+        if t < 32 {
+            assert_eq!(y[t], x[t] + (t as i32 * 3 - 40) as f32, "y[{t}]");
+            assert_eq!(signs[t], x[t].to_bits() >> 31, "signs[{t}]");
+        } else {
+            assert_eq!(y[t], -x[t], "y[{t}] has the sign bit flipped");
+        }
+    }
+}
