@@ -67,6 +67,10 @@ pub enum AtomicRepr {
     /// *)&scores[k]` of a `float` array): its bits, `bitcast` on every
     /// read and write.
     Bits(Scalar),
+    /// Not atomic, and only on pointers: a view of an array of 2-lane
+    /// vectors as 4-lane ones (`(float4 *)v` of a `float2*` buffer): the
+    /// vector `w[i]` is `v[2 * i]` then `v[2 * i + 1]`, as in C's memory.
+    Pairs,
 }
 
 impl AtomicRepr {
@@ -84,7 +88,7 @@ impl AtomicRepr {
     pub fn is_view(self) -> bool {
         matches!(
             self,
-            AtomicRepr::Lanes(_) | AtomicRepr::Spread(_) | AtomicRepr::Bits(_)
+            AtomicRepr::Lanes(_) | AtomicRepr::Spread(_) | AtomicRepr::Bits(_) | AtomicRepr::Pairs
         )
     }
 }

@@ -1486,6 +1486,22 @@ impl FnLower<'_, '_> {
                             mutable: bp.mutable,
                         })
                     }
+                    (Ty::Vector(s, 4), "x" | "y" | "z" | "w")
+                        if bp.atomic == Some(AtomicRepr::Pairs) =>
+                    {
+                        let lane = "xyzw".find(field.as_str()).unwrap_or(0);
+                        let Some((base, index)) = split_element(&bp.text) else {
+                            self.m
+                                .error(e.span, "internal error: a vector view without an index");
+                            return None;
+                        };
+                        Some(Place {
+                            text: format!("{base}[2 * ({index}) + {}][{}]", lane / 2, lane % 2),
+                            ty: Ty::Scalar(*s),
+                            atomic: None,
+                            mutable: bp.mutable,
+                        })
+                    }
                     (Ty::Vector(s, n), "x" | "y" | "z" | "w")
                         if let Some(AtomicRepr::Lanes(lanes)) = bp.atomic
                             && ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
@@ -1969,6 +1985,10 @@ impl FnLower<'_, '_> {
             (Ty::Vector(s, n), Ty::Scalar(t)) if s == t && *s != Scalar::Bool && *n != 3 => {
                 (Some(AtomicRepr::Spread(*n)), 1)
             }
+            // `float4*` over `float2` storage: two elements each.
+            (Ty::Vector(s, 2), Ty::Vector(t, 4)) if s == t && *s != Scalar::Bool => {
+                (Some(AtomicRepr::Pairs), 4)
+            }
             // `int*` over `float` storage: the same bits.
             (Ty::Scalar(s), Ty::Scalar(t))
                 if p.atomic.is_none()
@@ -2133,6 +2153,21 @@ impl FnLower<'_, '_> {
                 format!("bitcast<{}>({})", p.ty.wgsl(), p.text),
                 p.ty.clone(),
             ),
+            Some(AtomicRepr::Pairs) => {
+                let Some((base, index)) = split_element(&p.text) else {
+                    return self.error(
+                        Span::new(0, 0),
+                        "internal error: a vector view without an index",
+                    );
+                };
+                Val::atom(
+                    format!(
+                        "{}({base}[2 * ({index})], {base}[2 * ({index}) + 1])",
+                        p.ty.wgsl()
+                    ),
+                    p.ty.clone(),
+                )
+            }
             _ => Val::atom(p.text.clone(), p.ty.clone()),
         }
     }
@@ -2178,6 +2213,23 @@ impl FnLower<'_, '_> {
             }
             Some(AtomicRepr::Bits(stored)) => {
                 format!("{} = bitcast<{}>({});", p.text, stored.wgsl(), v.text)
+            }
+            Some(AtomicRepr::Pairs) => {
+                let Some((base, index)) = split_element(&p.text) else {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a vector view without an index",
+                    );
+                    return;
+                };
+                // The value first: it may read the pair being replaced.
+                let value = self.fresh("pair");
+                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                out.push(WStmt::line(format!("{base}[2 * ({index})] = {value}.xy;")));
+                out.push(WStmt::line(format!(
+                    "{base}[2 * ({index}) + 1] = {value}.zw;"
+                )));
+                return;
             }
             Some(AtomicRepr::Packed(k)) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {

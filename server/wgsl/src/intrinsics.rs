@@ -1825,7 +1825,10 @@ impl FnLower<'_, '_> {
         want_value: bool,
     ) -> Val {
         let result = match repr {
-            AtomicRepr::Lanes(_) | AtomicRepr::Spread(_) | AtomicRepr::Bits(_) => {
+            AtomicRepr::Lanes(_)
+            | AtomicRepr::Spread(_)
+            | AtomicRepr::Bits(_)
+            | AtomicRepr::Pairs => {
                 return self.error(
                     span,
                     "atomic operations through a vector or scalar view of other-typed memory (a pointer cast) are not supported",

@@ -1347,7 +1347,15 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         // The value type: `i32`, or `vec4<i32>` for `uchar4`.
         (t, Some(AtomicRepr::Narrow(_))) => t.wgsl(),
         // Views exist only on pointers, never on declared memory.
-        (t, Some(AtomicRepr::Lanes(_) | AtomicRepr::Spread(_) | AtomicRepr::Bits(_))) => t.wgsl(),
+        (
+            t,
+            Some(
+                AtomicRepr::Lanes(_)
+                | AtomicRepr::Spread(_)
+                | AtomicRepr::Bits(_)
+                | AtomicRepr::Pairs,
+            ),
+        ) => t.wgsl(),
         (t, None) => t.wgsl(),
     }
 }

@@ -188,3 +188,59 @@ fn same_width_scalar_views_are_bitcasts_matching_c_on_the_adapter() {
         }
     }
 }
+
+/// A `float2` buffer read and written as `float4`s (HeCBench's hexciton:
+/// `real_vec_t *sigma_in = (real_vec_t*) sigma2_in` with `float2` complex
+/// numbers and `float4` vectors): each `float4` is two consecutive
+/// elements, whole or by component.
+const PAIRS: &str = r#"
+__global__ void pairs(const float2 *a, float2 *b, int n4) {
+    const float4 *in = (const float4 *)a;
+    float4 *out = (float4 *)b;
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n4) {
+        float4 v = in[i];
+        out[i] += make_float4(v.w, v.z, v.y, v.x);
+        out[i].y = in[i].x * 2.0f;
+    }
+}
+int main() { pairs<<<1, 32>>>(0, 0, 32); }
+"#;
+
+#[test]
+fn pairs_of_two_lane_vectors_are_four_lane_views_matching_c_on_the_adapter() {
+    let out = compile(PAIRS, "pairs").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "let v: vec4<f32> = vec4<f32>(a[2 * (i)], a[2 * (i) + 1]);",
+        "b[2 * (i) + 0][1] = vec4<f32>(a[2 * (i)], a[2 * (i) + 1]).x * 2.0f;",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n4 = 32usize;
+    let a: Vec<f32> = (0..4 * n4).map(|i| (i % 17) as f32 - 8.0).collect();
+    let b: Vec<f32> = (0..4 * n4).map(|i| (i % 5) as f32 * 0.5).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bytes =
+        |v: &[f32]| BufferSpec::bytes((v.len() / 2) as u64, bytemuck::cast_slice(v).to_vec());
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(n4 as f64))
+        .with_buffer("a", bytes(&a))
+        .with_buffer("b", bytes(&b));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("b").expect("b").bytes);
+    for i in 0..n4 {
+        let v = &a[4 * i..4 * i + 4];
+        let want = [
+            b[4 * i] + v[3],
+            v[0] * 2.0,
+            b[4 * i + 2] + v[1],
+            b[4 * i + 3] + v[0],
+        ];
+        assert_eq!(got[4 * i..4 * i + 4], want, "out[{i}]");
+    }
+}
