@@ -9,7 +9,7 @@
 
 use crate::BindingKind;
 use crate::bindings::Sidecar;
-use crate::validate::{Needs, validate_wgsl};
+use crate::validate::validate_wgsl;
 
 /// The counter's name in the variant.
 pub const CLAMP_COUNTER: &str = "cudalens_clamped";
@@ -65,8 +65,7 @@ pub fn clamp_counting_variant(wgsl: &str, sidecar: &Sidecar) -> Result<ClampCoun
             helper_name(name, *counting)
         ));
     }
-    let needs = Needs::from_features(&sidecar.features, wgsl);
-    validate_wgsl(&text, &needs)
+    validate_wgsl(&text)
         .map_err(|e| format!("the clamp-counting variant does not validate: {e}"))?;
     Ok(ClampCounting {
         wgsl: text,

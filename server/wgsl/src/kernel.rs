@@ -479,8 +479,8 @@ pub fn compile_kernel_recording(
     print_block(&mut text, &stmts, 1);
     text.push_str("}\n");
 
-    match validate_wgsl(&text, &m.needs) {
-        Ok(()) => {}
+    let needs = match validate_wgsl(&text) {
+        Ok(needs) => needs,
         Err(Rejection::Invalid(msg)) => {
             m.diags.push(TranspileDiagnostic::error(
                 f.name_span,
@@ -492,6 +492,15 @@ pub fn compile_kernel_recording(
             m.diags.push(TranspileDiagnostic::error(f.name_span, msg));
             return Err(m.diags);
         }
+    };
+    // The module needs no more than the target offers (the lowering refuses
+    // what the options leave out; this catches any way around it).
+    if let Some(feature) = needs.beyond(m.opts) {
+        m.diags.push(TranspileDiagnostic::error(
+            f.name_span,
+            format!("internal compiler error: the generated WGSL for `{kernel}` needs `{feature}`, which the target does not have (please report this)"),
+        ));
+        return Err(m.diags);
     }
 
     let mut sidecar_bindings = bindings;
@@ -529,7 +538,7 @@ pub fn compile_kernel_recording(
         grid_layout_override: Some(GRID_LAYOUT_OVERRIDE.into()),
         blocks_per_workgroup_override: mergeable.then(|| BLOCKS_PER_WORKGROUP_OVERRIDE.into()),
         null_pointer_overrides: m.null_overrides.clone(),
-        features: m.needs.feature_names(),
+        features: needs.feature_names(),
         bindings: sidecar_bindings,
         instantiation,
     };

@@ -30,20 +30,21 @@ impl Needs {
         caps
     }
 
-    /// What a module needs, from its sidecar's feature names (and its text,
-    /// for `subgroupBarrier`, which needs no feature of its own): the
-    /// inverse of [`Needs::feature_names`], to re-validate an output.
-    pub fn from_features(features: &[String], wgsl: &str) -> Needs {
-        let has = |name: &str| features.iter().any(|f| f == name);
-        Needs {
-            f16: has("shader_f16"),
-            f64: has("shader_f64"),
-            int64: has("shader_int64"),
-            subgroups: has("subgroups"),
-            subgroup_barrier: wgsl.contains("subgroupBarrier"),
-            float32_atomics: has("float32_atomics"),
-            int64_atomics: has("int64_atomics"),
-        }
+    /// The first feature the module needs that `opts` leaves out.
+    pub fn beyond(&self, opts: &crate::TranspileOptions) -> Option<&'static str> {
+        [
+            (self.f16 && !opts.enable_f16, "shader_f16"),
+            (self.f64 && !opts.enable_f64, "shader_f64"),
+            (self.int64 && !opts.enable_int64, "shader_int64"),
+            (self.subgroups && !opts.subgroups, "subgroups"),
+            (
+                self.float32_atomics && !opts.float_atomics,
+                "float32_atomics",
+            ),
+            (self.int64_atomics && !opts.int64_atomics, "int64_atomics"),
+        ]
+        .into_iter()
+        .find_map(|(beyond, name)| beyond.then_some(name))
     }
 
     /// Feature names for the sidecar.
@@ -91,17 +92,29 @@ impl std::fmt::Display for Rejection {
 }
 
 /// Parses and validates `wgsl`, then checks what naga allows and Vulkan
-/// does not.
-pub fn validate_wgsl(wgsl: &str, needs: &Needs) -> Result<(), Rejection> {
+/// does not. What the module needs from the device is read from the
+/// module itself ([`Needs::of_module`]), and the module is validated with
+/// exactly those capabilities: the sidecar's features are what naga saw,
+/// not what the transpiler meant to write.
+pub fn validate_wgsl(wgsl: &str) -> Result<Needs, Rejection> {
     let module = naga::front::wgsl::parse_str(wgsl)
         .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
-    let mut validator = Validator::new(ValidationFlags::all(), needs.capabilities());
-    if needs.subgroups {
-        validator
-            .subgroup_stages(ShaderStages::COMPUTE)
-            .subgroup_operations(SubgroupOperationSet::all());
-    }
-    let info = validator
+    // Types first (every capability the transpiler can use allowed), then
+    // validation with only those the module turns out to need.
+    let everything = Needs {
+        f16: true,
+        f64: true,
+        int64: true,
+        subgroups: true,
+        subgroup_barrier: true,
+        float32_atomics: true,
+        int64_atomics: true,
+    };
+    let info = validator_for(&everything)
+        .validate(&module)
+        .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
+    let needs = Needs::of_module(&module, &info);
+    let info = validator_for(&needs)
         .validate(&module)
         .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
     if let Some((function, fun)) = math_outside_vulkan(&module, &info) {
@@ -110,7 +123,113 @@ pub fn validate_wgsl(wgsl: &str, needs: &Needs) -> Result<(), Rejection> {
             "`{fun}` of a 64-bit float in `{function}`: naga accepts it, but Vulkan's SPIR-V (GLSL.std.450) defines it for 16- and 32-bit floats only (a kernel using such calls crashed NVIDIA's Vulkan driver); compute it in `float` where its precision is enough"
         )));
     }
-    Ok(())
+    Ok(needs)
+}
+
+fn validator_for(needs: &Needs) -> Validator {
+    let mut validator = Validator::new(ValidationFlags::all(), needs.capabilities());
+    if needs.subgroups {
+        validator
+            .subgroup_stages(ShaderStages::COMPUTE)
+            .subgroup_operations(SubgroupOperationSet::all());
+    }
+    validator
+}
+
+impl Needs {
+    /// What a validated module needs from the device: the widths of the
+    /// scalars its declarations and expressions have, its atomics, its
+    /// subgroup operations, builtins and barriers.
+    pub fn of_module(module: &naga::Module, info: &naga::valid::ModuleInfo) -> Needs {
+        use naga::{Binding, BuiltIn, ScalarKind, TypeInner};
+        let mut needs = Needs::default();
+        let scalar = |inner: &TypeInner, needs: &mut Needs| {
+            if let TypeInner::Atomic(s) = inner {
+                match (s.kind, s.width) {
+                    (ScalarKind::Float, 4) => needs.float32_atomics = true,
+                    (_, 8) => needs.int64_atomics = true,
+                    _ => {}
+                }
+            }
+            let Some(s) = inner.scalar() else { return };
+            match (s.kind, s.width) {
+                (ScalarKind::Float, 2) => needs.f16 = true,
+                (ScalarKind::Float, 8) => needs.f64 = true,
+                (ScalarKind::Sint | ScalarKind::Uint, 8) => needs.int64 = true,
+                _ => {}
+            }
+        };
+        // Arrays and structs hold their scalars in other types of the
+        // arena, each visited on its own.
+        for (_, ty) in module.types.iter() {
+            scalar(&ty.inner, &mut needs);
+        }
+        let functions = module.functions.iter().map(|(h, f)| (f, &info[h])).chain(
+            (module.entry_points.iter().enumerate())
+                .map(|(i, e)| (&e.function, info.get_entry_point(i))),
+        );
+        for (function, finfo) in functions {
+            for (handle, _) in function.expressions.iter() {
+                scalar(finfo[handle].ty.inner_with(&module.types), &mut needs);
+            }
+            subgroup_statements(&function.body, &mut needs);
+        }
+        let subgroup_builtin = |b: &Option<Binding>| {
+            matches!(
+                b,
+                Some(Binding::BuiltIn(
+                    BuiltIn::SubgroupSize
+                        | BuiltIn::SubgroupInvocationId
+                        | BuiltIn::NumSubgroups
+                        | BuiltIn::SubgroupId
+                ))
+            )
+        };
+        for e in &module.entry_points {
+            if e.function
+                .arguments
+                .iter()
+                .any(|a| subgroup_builtin(&a.binding))
+            {
+                needs.subgroups = true;
+            }
+        }
+        needs
+    }
+}
+
+/// Subgroup operations and barriers anywhere in `block`.
+fn subgroup_statements(block: &naga::Block, needs: &mut Needs) {
+    use naga::Statement as S;
+    for statement in block.iter() {
+        match statement {
+            S::SubgroupBallot { .. }
+            | S::SubgroupGather { .. }
+            | S::SubgroupCollectiveOperation { .. } => needs.subgroups = true,
+            // naga (and so wgpu) asks for subgroups as well.
+            S::ControlBarrier(b) | S::MemoryBarrier(b) if b.contains(naga::Barrier::SUB_GROUP) => {
+                needs.subgroup_barrier = true;
+                needs.subgroups = true;
+            }
+            S::Block(b) => subgroup_statements(b, needs),
+            S::If { accept, reject, .. } => {
+                subgroup_statements(accept, needs);
+                subgroup_statements(reject, needs);
+            }
+            S::Switch { cases, .. } => {
+                for case in cases {
+                    subgroup_statements(&case.body, needs);
+                }
+            }
+            S::Loop {
+                body, continuing, ..
+            } => {
+                subgroup_statements(body, needs);
+                subgroup_statements(continuing, needs);
+            }
+            _ => {}
+        }
+    }
 }
 
 /// The first math function of a 64-bit float argument that SPIR-V's
@@ -164,4 +283,75 @@ fn math_outside_vulkan(
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn needs(body: &str) -> Needs {
+        validate_wgsl(body).unwrap_or_else(|e| panic!("{e}\n{body}"))
+    }
+
+    const ENTRY: &str =
+        "@compute @workgroup_size(32)\nfn main(@builtin(local_invocation_id) id: vec3<u32>";
+
+    #[test]
+    fn a_plain_module_needs_nothing() {
+        let wgsl = format!(
+            "@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n{ENTRY}) {{ x[id.x] = x[id.x] * 2.0; }}"
+        );
+        assert_eq!(needs(&wgsl), Needs::default());
+    }
+
+    #[test]
+    fn scalar_widths_come_from_declarations_and_expressions() {
+        let wgsl = format!(
+            "enable f16;\n@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n{ENTRY}) {{\n    let h = f16(x[0]);\n    let d = i64(id.x) * 3li;\n    x[1] = f32(h) + f32(d) + f32(f64(x[2]));\n}}"
+        );
+        let n = needs(&wgsl);
+        assert!(n.f16 && n.int64 && n.f64, "{n:?}");
+        assert!(
+            !n.subgroups && !n.float32_atomics && !n.int64_atomics,
+            "{n:?}"
+        );
+    }
+
+    #[test]
+    fn atomics_subgroup_operations_builtins_and_barriers_are_found() {
+        let wgsl = format!(
+            "@group(0) @binding(0) var<storage, read_write> f: array<atomic<f32>>;\n@group(0) @binding(1) var<storage, read_write> u: array<atomic<u64>>;\n{ENTRY}, @builtin(subgroup_size) width: u32) {{\n    if (id.x < 4u) {{ atomicAdd(&f[0], 1.0); }}\n    loop {{ atomicAdd(&u[0], 1lu); break; }}\n}}"
+        );
+        let n = needs(&wgsl);
+        assert!(
+            n.float32_atomics && n.int64_atomics && n.int64 && n.subgroups,
+            "{n:?}"
+        );
+        let wgsl = format!(
+            "@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n{ENTRY}) {{\n    switch (id.x) {{ case 0u: {{ x[0] = subgroupAdd(x[1]); }} default: {{ subgroupBarrier(); }} }}\n}}"
+        );
+        let n = needs(&wgsl);
+        assert!(n.subgroups && n.subgroup_barrier, "{n:?}");
+        let wgsl = format!("{ENTRY}) {{ if (id.x == 0u) {{ subgroupBarrier(); }} }}");
+        let n = needs(&wgsl);
+        assert!(
+            n.subgroups && n.subgroup_barrier,
+            "subgroupBarrier alone: {n:?}"
+        );
+    }
+
+    #[test]
+    fn a_target_without_a_needed_feature_is_named() {
+        let n = Needs {
+            f64: true,
+            ..Needs::default()
+        };
+        let opts = crate::TranspileOptions::default();
+        assert_eq!(n.beyond(&opts), Some("shader_f64"));
+        let opts = crate::TranspileOptions {
+            enable_f64: true,
+            ..Default::default()
+        };
+        assert_eq!(n.beyond(&opts), None);
+    }
 }
