@@ -57,6 +57,9 @@ pub struct AdapterFeatures {
     pub shader_f64: bool,
     pub shader_int64: bool,
     pub subgroup: bool,
+    /// `subgroupBarrier()` (SUBGROUP_BARRIER: what `__syncwarp()` becomes).
+    #[serde(default)]
+    pub subgroup_barrier: bool,
     /// Native `atomic<f32>` add/sub/exchange on storage buffers
     /// (SHADER_FLOAT32_ATOMIC: VK_EXT_shader_atomic_float, Metal 3).
     #[serde(default)]
@@ -78,6 +81,8 @@ impl AdapterFeatures {
             shader_f64: f.contains(wgpu::Features::SHADER_F64),
             shader_int64: f.contains(wgpu::Features::SHADER_INT64),
             subgroup: f.contains(wgpu::Features::SUBGROUP),
+            subgroup_barrier: f
+                .contains(wgpu::Features::SUBGROUP | wgpu::Features::SUBGROUP_BARRIER),
             shader_float32_atomic: f.contains(wgpu::Features::SHADER_FLOAT32_ATOMIC),
             shader_int64_atomics: f.contains(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS),
         }
@@ -97,6 +102,10 @@ impl AdapterFeatures {
             (self.shader_f64, wgpu::Features::SHADER_F64),
             (self.shader_int64, wgpu::Features::SHADER_INT64),
             (self.subgroup, wgpu::Features::SUBGROUP),
+            (
+                self.subgroup && self.subgroup_barrier,
+                wgpu::Features::SUBGROUP_BARRIER,
+            ),
             (
                 self.shader_float32_atomic,
                 wgpu::Features::SHADER_FLOAT32_ATOMIC,
@@ -351,6 +360,7 @@ pub(crate) mod tests {
                 shader_f64: true,
                 shader_int64: true,
                 subgroup: true,
+                subgroup_barrier: true,
                 shader_float32_atomic: true,
                 shader_int64_atomics: true,
             },

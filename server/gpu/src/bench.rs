@@ -745,6 +745,7 @@ fn check_spec(report: &AdapterReport, bench: &Benchmark) -> Result<(), GpuError>
     for feature in &iface.features {
         let supported = match feature.as_str() {
             "subgroups" | "subgroup" => report.features.subgroup,
+            "subgroup_barrier" => report.features.subgroup_barrier,
             "f16" | "shader_f16" => report.features.shader_f16,
             "f64" | "shader_f64" => report.features.shader_f64,
             "int64" | "shader_int64" => report.features.shader_int64,

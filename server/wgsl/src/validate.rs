@@ -30,6 +30,21 @@ impl Needs {
         caps
     }
 
+    /// The inverse of [`Needs::feature_names`]: what a sidecar's features
+    /// allow (to validate an output again with exactly those).
+    pub fn from_feature_names(features: &[String]) -> Needs {
+        let has = |name: &str| features.iter().any(|f| f == name);
+        Needs {
+            f16: has("shader_f16"),
+            f64: has("shader_f64"),
+            int64: has("shader_int64"),
+            subgroups: has("subgroups"),
+            subgroup_barrier: has("subgroup_barrier"),
+            float32_atomics: has("float32_atomics"),
+            int64_atomics: has("int64_atomics"),
+        }
+    }
+
     /// The first feature the module needs that `opts` leaves out.
     pub fn beyond(&self, opts: &crate::TranspileOptions) -> Option<&'static str> {
         [
@@ -55,6 +70,9 @@ impl Needs {
         }
         if self.subgroups {
             out.push("subgroups".to_string());
+        }
+        if self.subgroup_barrier {
+            out.push("subgroup_barrier".to_string());
         }
         if self.f64 {
             out.push("shader_f64".to_string());
@@ -114,9 +132,7 @@ pub fn validate_wgsl(wgsl: &str) -> Result<Needs, Rejection> {
         .validate(&module)
         .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
     let needs = Needs::of_module(&module, &info);
-    let info = validator_for(&needs)
-        .validate(&module)
-        .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
+    let info = validate_module(wgsl, &module, &needs)?;
     if let Some((function, fun)) = math_outside_vulkan(&module, &info) {
         let fun = format!("{fun:?}").to_lowercase();
         return Err(Rejection::NotPortable(format!(
@@ -124,6 +140,24 @@ pub fn validate_wgsl(wgsl: &str) -> Result<Needs, Rejection> {
         )));
     }
     Ok(needs)
+}
+
+/// Validates `wgsl` with exactly the capabilities of `needs` (a sidecar's
+/// features read back with [`Needs::from_feature_names`]).
+pub fn validate_with(wgsl: &str, needs: &Needs) -> Result<(), Rejection> {
+    let module = naga::front::wgsl::parse_str(wgsl)
+        .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
+    validate_module(wgsl, &module, needs).map(|_| ())
+}
+
+fn validate_module(
+    wgsl: &str,
+    module: &naga::Module,
+    needs: &Needs,
+) -> Result<naga::valid::ModuleInfo, Rejection> {
+    validator_for(needs)
+        .validate(module)
+        .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))
 }
 
 fn validator_for(needs: &Needs) -> Validator {

@@ -323,3 +323,50 @@ int main() { warp_sums<<<1, 64>>>(0, 0); }
         assert!(wgsl.contains(want), "{want}:\n{wgsl}");
     }
 }
+
+/// `__syncwarp()` becomes `subgroupBarrier()`, which wgpu accepts only on
+/// a device opened with SUBGROUP_BARRIER: the sidecar names the feature
+/// and the runner asks for it (before, every kernel with `__syncwarp` was
+/// refused at shader creation, on lavapipe and NVIDIA alike).
+#[test]
+fn syncwarp_kernels_run_on_the_adapter() {
+    use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface};
+    let source = r#"
+__global__ void swap_pairs(float *x) {
+    __shared__ float s[32];
+    int t = threadIdx.x;
+    s[t] = x[t];
+    __syncwarp();
+    x[t] = s[t ^ 1];
+}
+int main() { swap_pairs<<<1, 32>>>(0); }
+"#;
+    let opts = TranspileOptions {
+        subgroups: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "swap_pairs", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("subgroupBarrier();"), "{}", out.wgsl);
+    assert_eq!(out.sidecar.features, ["subgroups", "subgroup_barrier"]);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let runner = guard.as_mut().unwrap();
+    let report = runner.adapter().expect("adapter report");
+    if !report.features.subgroup_barrier {
+        eprintln!("adapter {}: no subgroup barrier, not executed", report.name);
+        return;
+    }
+    let x: Vec<f32> = (0..32).map(|i| i as f32).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(32, bytemuck::cast_slice(&x).to_vec()),
+        );
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("x").expect("x").bytes);
+    let want: Vec<f32> = (0..32).map(|i: usize| (i ^ 1) as f32).collect();
+    assert_eq!(got, want);
+}

@@ -3,7 +3,7 @@
 
 mod common;
 
-use cudalens_wgsl::validate::{Needs, validate_wgsl};
+use cudalens_wgsl::validate::validate_wgsl;
 use cudalens_wgsl::{TranspileOptions, transpile_all};
 use proptest::prelude::*;
 
@@ -144,9 +144,13 @@ fn check(source: &str, opts: &TranspileOptions) {
             }
         }
         if let Ok(out) = result {
-            let needs = Needs::from_features(&out.sidecar.features, &out.wgsl);
-            if let Err(e) = validate_wgsl(&out.wgsl, &needs) {
-                panic!("{kernel}: Ok output does not validate: {e}\n{}", out.wgsl);
+            match validate_wgsl(&out.wgsl) {
+                Ok(needs) => assert_eq!(
+                    needs.feature_names(),
+                    out.sidecar.features,
+                    "{kernel}: the sidecar's features are the module's"
+                ),
+                Err(e) => panic!("{kernel}: Ok output does not validate: {e}\n{}", out.wgsl),
             }
         }
     }

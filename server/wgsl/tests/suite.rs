@@ -4,7 +4,7 @@
 mod common;
 
 use cudalens_wgsl::transpile_all;
-use cudalens_wgsl::validate::{Needs, validate_wgsl};
+use cudalens_wgsl::validate::{Needs, validate_with};
 
 use common::{model_of, suite, suite_options};
 
@@ -19,8 +19,8 @@ fn every_suite_kernel_compiles_validates_and_matches_its_snapshot() {
         for (kernel, result) in results {
             let out = result.unwrap_or_else(|d| panic!("{stem}/{kernel}: {d:#?}"));
             // Independent re-validation with exactly the advertised features.
-            let needs = Needs::from_features(&out.sidecar.features, &out.wgsl);
-            validate_wgsl(&out.wgsl, &needs).unwrap_or_else(|e| panic!("{stem}/{kernel}: {e}"));
+            let needs = Needs::from_feature_names(&out.sidecar.features);
+            validate_with(&out.wgsl, &needs).unwrap_or_else(|e| panic!("{stem}/{kernel}: {e}"));
             insta::assert_snapshot!(format!("{stem}__{kernel}_wgsl"), out.wgsl);
             insta::assert_snapshot!(format!("{stem}__{kernel}_sidecar"), out.sidecar.to_json());
             let warnings: Vec<String> = out.warnings.iter().map(|w| w.message.clone()).collect();

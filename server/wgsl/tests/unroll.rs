@@ -6,7 +6,7 @@
 mod common;
 
 use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
-use cudalens_wgsl::validate::{Needs, validate_wgsl};
+use cudalens_wgsl::validate::validate_wgsl;
 use cudalens_wgsl::{TranspileOptions, TranspileOutput, unrollable_loops, unrollable_loops_with};
 
 fn unrolled(factor: Option<u32>) -> TranspileOptions {
@@ -19,12 +19,9 @@ fn unrolled(factor: Option<u32>) -> TranspileOptions {
 
 fn compile(source: &str, kernel: &str, opts: &TranspileOptions) -> TranspileOutput {
     let out = common::compile(source, kernel, opts).unwrap_or_else(|d| panic!("{d:#?}"));
-    let needs = Needs {
-        subgroups: opts.subgroups,
-        subgroup_barrier: out.wgsl.contains("subgroupBarrier"),
-        ..Needs::default()
-    };
-    validate_wgsl(&out.wgsl, &needs).unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let needs = validate_wgsl(&out.wgsl).unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    // No more than the options allow.
+    assert!(needs.subgroups <= opts.subgroups, "{needs:?}");
     out
 }
 
