@@ -120,6 +120,17 @@ pub struct Binding {
     /// (the rest zero); absent: the caller decides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial: Option<Vec<f64>>,
+    /// The buffer a pointer member of a struct argument points at: that
+    /// parameter and member (the caller fills it; its size is unknown here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<MemberOf>,
+}
+
+/// A kernel parameter (a struct, or a pointer to one) and its pointer member.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberOf {
+    pub param_index: usize,
+    pub member: String,
 }
 
 /// One field of a uniform struct.

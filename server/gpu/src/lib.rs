@@ -35,6 +35,6 @@ pub use error::GpuError;
 pub use grid::{DispatchPlan, GridLayout, fold_grid, plan_dispatch};
 pub use history::{AdapterInfo, History, HistoryRecord, Regression, RunWithFlag};
 
-pub use interface::{Binding, BindingKind, KernelInterface, UniformField, WgslType};
+pub use interface::{Binding, BindingKind, KernelInterface, MemberOf, UniformField, WgslType};
 pub use report::{ReportInput, render_autotune_svg, render_markdown};
 pub use stats::TimingStats;

@@ -75,6 +75,18 @@ pub struct SidecarBinding {
     /// (the rest of the buffer is zero); absent when it has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub initial: Option<Vec<f64>>,
+    /// What a pointer member of a struct argument points at
+    /// (`member_buffers.rs`): the host fills it from that member.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_of: Option<MemberOf>,
+}
+
+/// The kernel parameter (a struct, or a pointer to one) and the pointer
+/// member whose buffer a binding is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberOf {
+    pub param_index: usize,
+    pub member: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -403,6 +403,7 @@ impl DeviceGlobal {
                 fields: Vec::new(),
                 length,
                 initial,
+                member_of: None,
             },
         }
     }
@@ -573,6 +574,9 @@ pub struct FnLower<'a, 'm> {
     /// WGSL text of their base (`(*dvdx_array)`): their array types, so
     /// that pointers into them can be passed on.
     pub local_array_params: HashMap<String, Ty>,
+    /// This device function's parameters that hold one of the kernel's
+    /// struct arguments, whole: the kernel's name and the parameter's.
+    pub struct_args: HashMap<String, (String, String)>,
 }
 
 impl<'a, 'm> FnLower<'a, 'm> {
@@ -677,6 +681,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             pending_prologue: Vec::new(),
             block_reduce: Default::default(),
             local_array_params: HashMap::new(),
+            struct_args: HashMap::new(),
         }
     }
 

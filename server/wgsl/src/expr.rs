@@ -1347,6 +1347,7 @@ impl FnLower<'_, '_> {
             ExprKind::Index(base, _) | ExprKind::Unary(UnOp::Deref, base) => {
                 self.row_depth(base) > 0
             }
+            ExprKind::Member { base, field, arrow } => self.is_member_buffer(base, field, *arrow),
             ExprKind::Binary(BinOp::Add | BinOp::Sub, a, _) => self.is_pointer_expr(a),
             ExprKind::Cast { ty, .. } => ty.pointer > 0,
             _ => false,
@@ -1835,6 +1836,11 @@ impl FnLower<'_, '_> {
             ExprKind::Cast { .. } => {
                 let v = self.expr(e, out);
                 v.ptr.map(|p| *p)
+            }
+            ExprKind::Member { base, field, arrow }
+                if self.is_member_buffer(base, field, *arrow) =>
+            {
+                self.member_buffer(base, field, *arrow, e.span)
             }
             _ => {
                 let v = self.expr(e, out);

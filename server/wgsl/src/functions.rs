@@ -17,7 +17,9 @@ use crate::types::{Konst, Scalar, Ty};
 
 /// How one argument is passed to a specialization.
 enum Arg {
-    Value(Val),
+    /// A value; when it is one of the kernel's struct arguments passed on
+    /// whole, the kernel's name and that parameter's (`member_buffers.rs`).
+    Value(Val, Option<(String, String)>),
     Pointer(PtrVal),
     /// A cooperative-groups `thread_block`: no WGSL argument.
     ThreadBlock,
@@ -358,7 +360,10 @@ impl<'m> FnLower<'_, 'm> {
                 if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
                     types.insert(p.ty.base.clone(), ctype_of(&v.ty));
                 }
-                lowered.push(Arg::Value(v));
+                // The kernel's struct argument itself: the callee follows
+                // its pointer members to the same buffers.
+                let struct_arg = a.as_ident().and_then(|n| self.kernel_struct_arg(n));
+                lowered.push(Arg::Value(v, struct_arg));
             }
         }
         for tp in &f.template_params {
@@ -414,6 +419,9 @@ impl<'m> FnLower<'_, 'm> {
                     };
                     key_parts.push(format!("{}+{offset_ty}{view}{rows}", p.base));
                     suffix.push(p.base.clone());
+                }
+                Arg::Value(_, Some(kernel_param)) => {
+                    key_parts.push(format!("struct argument {kernel_param:?}"));
                 }
                 Arg::RefElement(p) => {
                     key_parts.push(format!("&{}[i32]", p.base));
@@ -475,7 +483,7 @@ impl<'m> FnLower<'_, 'm> {
         let mut call_args = Vec::new();
         for (p, a) in f.params.iter().zip(lowered) {
             match a {
-                Arg::Value(v) => {
+                Arg::Value(v, _) => {
                     let ty = self.param_type(p, &types);
                     call_args.push(self.convert(v, &ty, span).text);
                 }
@@ -996,7 +1004,7 @@ impl<'m> FnLower<'_, 'm> {
                         },
                     );
                 }
-                Arg::Value(_) if sub.narrow_param(p).is_some() => {
+                Arg::Value(..) if sub.narrow_param(p).is_some() => {
                     let Some(k) = sub.narrow_param(p) else {
                         continue;
                     };
@@ -1021,7 +1029,10 @@ impl<'m> FnLower<'_, 'm> {
                         },
                     );
                 }
-                Arg::Value(_) => {
+                Arg::Value(_, struct_arg) => {
+                    if let Some(kernel_param) = struct_arg {
+                        sub.struct_args.insert(p.name.clone(), kernel_param.clone());
+                    }
                     let ty = sub.map_type(&p.ty, p.name_span);
                     params.push(format!("{param_name}: {}", ty.wgsl()));
                     if assigned {

@@ -268,6 +268,7 @@ pub fn compile_kernel_recording(
                     fields: Vec::new(),
                     length: Some(1),
                     initial: None,
+                    member_of: None,
                 });
                 if lower.assigned.contains(&p.name) {
                     // C's parameter is the kernel's own copy.
@@ -344,6 +345,10 @@ pub fn compile_kernel_recording(
     // ---- assemble the module ------------------------------------------------
     // File-scope variables bind after the parameters, in the order first used.
     let mut global_decls = Vec::new();
+    let member_buffers = m
+        .device_globals
+        .iter()
+        .any(|g| g.binding.member_of.is_some());
     for g in std::mem::take(&mut m.device_globals) {
         let mut binding = g.binding;
         binding.binding = bindings.len() as u32;
@@ -413,7 +418,11 @@ pub fn compile_kernel_recording(
         text.push('\n');
     }
     if !global_decls.is_empty() {
-        text.push_str("// File-scope `__constant__`/`__device__` variables (filled by the runner from\n// their initialisers, or as the host fills them).\n");
+        text.push_str(if member_buffers {
+            "// File-scope `__constant__`/`__device__` variables (filled by the runner from\n// their initialisers, or as the host fills them), and what pointer members of\n// struct arguments point at.\n"
+        } else {
+            "// File-scope `__constant__`/`__device__` variables (filled by the runner from\n// their initialisers, or as the host fills them).\n"
+        });
         for decl in &global_decls {
             text.push_str(decl);
             text.push('\n');
@@ -523,6 +532,7 @@ pub fn compile_kernel_recording(
             .collect(),
         length: None,
         initial: None,
+        member_of: None,
     });
     let sidecar = Sidecar {
         source_kernel: kernel.to_string(),
@@ -821,6 +831,7 @@ fn storage_param(
             fields: Vec::new(),
             length: None,
             initial: None,
+            member_of: None,
         },
     ))
 }

@@ -32,6 +32,7 @@ mod groups;
 mod instantiate;
 mod intrinsics;
 mod kernel;
+mod member_buffers;
 pub mod names;
 mod source_facts;
 mod stmt;

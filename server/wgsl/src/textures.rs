@@ -361,6 +361,7 @@ impl FnLower<'_, '_> {
                     fields: Vec::new(),
                     length: None,
                     initial: None,
+                    member_of: None,
                 };
                 let sampler_binding = SidecarBinding {
                     binding: binding + 1,

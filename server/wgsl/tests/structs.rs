@@ -74,7 +74,7 @@ fn layouts_wgsl_cannot_match_are_refused_naming_the_member() {
             "struct `B`: member `p` is at byte 4 in C but 16 in WGSL",
         ),
         (
-            "struct B { float *data; int n; };\n__global__ void k(B *b) { b[0].data[0] = 1.0f; }",
+            "struct B { float *data; int n; };\n__global__ void k(B *b) { b[1].data[0] = 1.0f; }",
             "member `data` of struct `B` is a pointer: WGSL cannot follow pointers held in memory",
         ),
         (
@@ -251,4 +251,118 @@ fn sixty_four_bit_integer_vectors() {
             .any(|d| d.message.contains("at byte 16 in C but 32 in WGSL")),
         "{err:#?}"
     );
+}
+
+/// Pointer members the kernel follows (HeCBench's ECL graphs passed by
+/// value, `g.nindex[i]`; a struct of device pointers in device memory,
+/// `clusters->means[i]` in the gaussian mixture): each is a buffer of its
+/// own, bound after the parameters and named in the sidecar (`member_of`)
+/// so the host side knows what fills it; members of structs held by value
+/// (`d_vars.u_star.u0` in HeCBench's d3q19-bgk) and 8-bit elements (packed
+/// four to a word) too. A member the kernel changes, a struct other than
+/// the argument's first, and atomics are refused.
+const MEMBER_BUFFERS: &str = r#"
+struct Graph { int nodes; int *nindex; int *nlist; float *weight; };
+struct Clusters { float *means; float *N; int k; };
+__device__ float total(const float *w, int from, int to) {
+    float s = 0.0f;
+    for (int j = from; j < to; j++) s += w[j];
+    return s;
+}
+__global__ void degree(Graph g, int *deg) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < g.nodes) {
+        float w = total(g.weight, g.nindex[i], g.nindex[i + 1]);
+        deg[i] = g.nindex[i + 1] - g.nindex[i] + g.nlist[g.nindex[i]] + (int)w;
+    }
+}
+__global__ void seed(Clusters *c, const float *data, int n) {
+    int i = threadIdx.x;
+    if (i < n) { c->means[i] = data[i] * 2.0f; (*c).N[i] = c[0].means[i] + c->k; }
+}
+struct U { float *u0; float *u1; };
+struct Vars { U u_star; unsigned char *flag; float *r; };
+__device__ float first_u0(Vars w, int i) { return w.u_star.u0[i] + w.r[i]; }
+__device__ float via(Vars w, int i) { return first_u0(w, i); }
+__global__ void handed(Vars v, float *out) { out[threadIdx.x] = via(v, threadIdx.x); }
+__device__ float copy_moved(Vars w) { w.r = w.u_star.u1; return w.r[0]; }
+__global__ void handed_moved(Vars v, float *out) { out[0] = copy_moved(v); }
+__global__ void init(Vars v, int n) {
+    int i = threadIdx.x;
+    if (i < n && v.flag[i] != 0) { v.u_star.u0[i] = v.r[i]; v.flag[i] = 0; }
+}
+__global__ void moved(Graph g) { g.nlist = g.nindex; g.nlist[0] = 1; }
+__global__ void nested_moved(Vars v) { v.u_star.u1 = v.r; v.u_star.u1[0] = 1.0f; }
+__global__ void other(Clusters *c) { c[1].means[0] = 1.0f; }
+__global__ void counted(Graph g) { atomicAdd(&g.nlist[0], 1); }
+"#;
+
+#[test]
+fn pointer_members_of_struct_arguments_are_buffers_of_their_own() {
+    let out = compile(MEMBER_BUFFERS, "degree").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "var<storage, read> g_nindex: array<i32>; // what `g.nindex` points at",
+        "var<storage, read> g_weight: array<f32>; // what `g.weight` points at",
+        "deg[i] = g_nindex[i + 1] - g_nindex[i] + g_nlist[g_nindex[i]]",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let members: Vec<(String, usize, String)> = (out.sidecar.bindings.iter())
+        .filter_map(|b| {
+            let m = b.member_of.as_ref()?;
+            Some((b.name.clone(), m.param_index, m.member.clone()))
+        })
+        .collect();
+    assert_eq!(
+        members,
+        [
+            ("g_nindex".to_string(), 0, "nindex".to_string()),
+            ("g_weight".to_string(), 0, "weight".to_string()),
+            ("g_nlist".to_string(), 0, "nlist".to_string()),
+        ]
+    );
+    let out = compile(MEMBER_BUFFERS, "seed").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "var<storage, read_write> c_means: array<f32>;",
+        "c_means[i] = data[i] * 2.0f;",
+        "c_N[i] = c_means[i] + f32(c[",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let out = compile(MEMBER_BUFFERS, "init").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "var<storage, read_write> v_flag: array<atomic<u32>>; // what `v.flag` points at",
+        "var<storage, read_write> v_u_star_u0: array<f32>; // what `v.u_star.u0` points at",
+        "v_u_star_u0[i] = v_r[i];",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    // A device function handed the struct whole (HeCBench's d3q19-bgk
+    // `collide_and_stream_g` hands `lbm_vars d_vars` on) reads the same
+    // buffers, through any depth of calls.
+    let out = compile(MEMBER_BUFFERS, "handed").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("return v_u_star_u0[i] + v_r[i];"),
+        "{}",
+        out.wgsl
+    );
+    for (kernel, want) in [
+        ("handed_moved", "the pointer member `v.r` is assigned"),
+        ("moved", "the pointer member `g.nlist` is assigned"),
+        (
+            "nested_moved",
+            "the pointer member `v.u_star.u1` is assigned",
+        ),
+        (
+            "other",
+            "is a pointer: WGSL cannot follow pointers held in memory",
+        ),
+        (
+            "counted",
+            "atomic operations through `g`'s pointer members are not supported",
+        ),
+    ] {
+        let err = compile(MEMBER_BUFFERS, kernel).expect_err(kernel);
+        assert!(err.contains(want), "{kernel}: {err}");
+    }
 }

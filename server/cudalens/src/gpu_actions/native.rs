@@ -153,6 +153,16 @@ pub fn native_spec(
             p.name
         ));
     }
+    if let Some((b, m)) = iface
+        .bindings
+        .iter()
+        .find_map(|b| Some((b, b.member_of.as_ref()?)))
+    {
+        return Err(format!(
+            "`{}` is the buffer behind the pointer member `{}` of parameter {}: the native harness does not build structs holding device pointers",
+            b.name, m.member, m.param_index
+        ));
+    }
     if let Some(b) = iface
         .bindings
         .iter()
