@@ -67,6 +67,10 @@ pub enum AtomicRepr {
     /// *)&scores[k]` of a `float` array): its bits, `bitcast` on every
     /// read and write.
     Bits(Scalar),
+    /// Not atomic: a C `bool` struct member held in the low byte of the
+    /// `u32` word it starts (the other bytes are the struct's padding):
+    /// read as that byte `!= 0`, written as 0 or 1.
+    ByteBool,
     /// Not atomic, and only on pointers: a view of an array of 2-lane
     /// vectors as 4-lane ones (`(float4 *)v` of a `float2*` buffer): the
     /// vector `w[i]` is `v[2 * i]` then `v[2 * i + 1]`, as in C's memory.

@@ -490,7 +490,12 @@ impl FnLower<'_, '_> {
             }
             (Ty::Struct(name), _) => match self.struct_field(name, field, span) {
                 Some((member, ty)) => {
-                    Val::atom(format!("{}.{member}", base.postfix_base()), ty)
+                    let text = format!("{}.{member}", base.postfix_base());
+                    if self.byte_bool(name, field) {
+                        Val::new(format!("({text} & 0xffu) != 0u"), Ty::BOOL, Prec::Rel)
+                    } else {
+                        Val::atom(text, ty)
+                    }
                 }
                 None => Val::error(),
             },
@@ -503,6 +508,16 @@ impl FnLower<'_, '_> {
                 ),
             ),
         }
+    }
+
+    /// Whether `field` of the struct `name` is a `bool` held in a word
+    /// (`types::bool_in_word`).
+    fn byte_bool(&self, name: &str, field: &str) -> bool {
+        let types = &self.m.model.types;
+        types.structs.get(name).is_some_and(|def| {
+            (def.fields.iter())
+                .any(|f| f.name == field && crate::types::bool_in_word(def, f, types))
+        })
     }
 
     /// The WGSL member and type of `field` in the struct `name`.
@@ -541,10 +556,11 @@ impl FnLower<'_, '_> {
     /// `p->f`): assignable where the struct is.
     fn member_place(&mut self, base: &Place, name: &str, field: &str, span: Span) -> Option<Place> {
         let (member, ty) = self.struct_field(name, field, span)?;
+        let byte_bool = self.byte_bool(name, field);
         Some(Place {
             text: format!("{}.{member}", base.text),
-            ty,
-            atomic: None,
+            ty: if byte_bool { Ty::BOOL } else { ty },
+            atomic: byte_bool.then_some(AtomicRepr::ByteBool),
             mutable: base.mutable,
         })
     }
@@ -2155,6 +2171,9 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
+            Some(AtomicRepr::ByteBool) => {
+                Val::new(format!("({} & 0xffu) != 0u", p.text), Ty::BOOL, Prec::Rel)
+            }
             Some(AtomicRepr::Bits(_)) => Val::atom(
                 format!("bitcast<{}>({})", p.ty.wgsl(), p.text),
                 p.ty.clone(),
@@ -2216,6 +2235,10 @@ impl FnLower<'_, '_> {
                     "internal error: a store through a scalar view that was not resolved",
                 );
                 return;
+            }
+            Some(AtomicRepr::ByteBool) => {
+                let b = self.as_condition(v, Span::new(0, 0));
+                format!("{} = select(0u, 1u, {});", p.text, b.text)
             }
             Some(AtomicRepr::Bits(stored)) => {
                 format!("{} = bitcast<{}>({});", p.text, stored.wgsl(), v.text)

@@ -1356,6 +1356,8 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
                 | AtomicRepr::Pairs,
             ),
         ) => t.wgsl(),
+        // Only struct members are held so; their struct declares the word.
+        (_, Some(AtomicRepr::ByteBool)) => "u32".into(),
         (t, None) => t.wgsl(),
     }
 }

@@ -571,6 +571,10 @@ fn fields_of(
             // targets): its bits, kept when the struct is copied; WGSL cannot
             // follow it, so using the member is refused (`FnLower::struct_field`).
             Ty::Vector(Scalar::U32, 2)
+        } else if bool_in_word(def, f, types) {
+            // A C `bool` followed by padding: the word it starts, read and
+            // written through its low byte (`AtomicRepr::ByteBool`).
+            Ty::U32
         } else {
             map_value_type(&f.ty, types, opts)
                 .map_err(|e| format!("struct `{name}`, member `{}`: {e}", f.name))?
@@ -651,6 +655,27 @@ fn fields_of(
 /// Member `f` of a struct is a pointer (see `struct_fields`).
 pub fn pointer_member(f: &cudalens_syntax::types::StructField, types: &TypeTable) -> bool {
     types.resolve(&f.ty).pointer > 0
+}
+
+/// A scalar C `bool` member (one byte) that starts a 4-byte-aligned word
+/// whose other three bytes are padding (`bool is_leaf; int num_keys;`):
+/// WGSL holds it as that `u32` word, so the struct keeps C's layout.
+pub fn bool_in_word(
+    def: &cudalens_syntax::types::StructDef,
+    f: &cudalens_syntax::types::StructField,
+    types: &TypeTable,
+) -> bool {
+    let t = types.resolve(&f.ty);
+    if t.pointer != 0 || f.array_len != 1 || normalize_base(&t.base) != "bool" || f.offset % 4 != 0
+    {
+        return false;
+    }
+    let next = (def.fields.iter())
+        .map(|g| g.offset)
+        .filter(|&o| o > f.offset)
+        .min()
+        .unwrap_or(def.size);
+    next >= f.offset + 4
 }
 
 /// The WGSL texture a sampled read needs.

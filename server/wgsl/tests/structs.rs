@@ -366,3 +366,38 @@ fn pointer_members_of_struct_arguments_are_buffers_of_their_own() {
         assert!(err.contains(want), "{kernel}: {err}");
     }
 }
+
+/// A `bool` member followed by padding (Rodinia's and HeCBench's b+tree
+/// `knode::is_leaf` before `int num_keys`) is the `u32` word it starts:
+/// read through its low byte (the host leaves the padding undefined),
+/// written as 0 or 1; the struct keeps C's layout. Two `bool`s sharing a
+/// word are still refused.
+#[test]
+fn bool_members_followed_by_padding_are_words() {
+    let source = r#"
+typedef struct knode { int location; int keys[5]; bool is_leaf; int num_keys; } knode;
+struct Flags { bool a; bool b; int n; };
+__global__ void find(knode *nodes, int *out, int n) {
+    int i = threadIdx.x;
+    if (i < n) {
+        knode k = nodes[i];
+        out[i] = k.is_leaf ? k.keys[0] : -1;
+        nodes[i].is_leaf = out[i] > 3;
+    }
+}
+__global__ void flags(Flags *f, int *o) { o[0] = f[0].a; }
+"#;
+    let out = compile(source, "find").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "    is_leaf: u32,",
+        "out[i] = select(-1, k.keys[0], (k.is_leaf & 0xffu) != 0u);",
+        "nodes[i].is_leaf = select(0u, 1u, out[i] > 3);",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let err = compile(source, "flags").expect_err("two bools in a word");
+    assert!(
+        err.contains("the member `a` (`bool`) is not host-shareable"),
+        "{err}"
+    );
+}
