@@ -666,7 +666,10 @@ pub fn bool_in_word(
     types: &TypeTable,
 ) -> bool {
     let t = types.resolve(&f.ty);
-    if t.pointer != 0 || f.array_len != 1 || normalize_base(&t.base) != "bool" || f.offset % 4 != 0
+    if t.pointer != 0
+        || f.array_len != 1
+        || normalize_base(&t.base) != "bool"
+        || !f.offset.is_multiple_of(4)
     {
         return false;
     }
