@@ -1150,7 +1150,6 @@ impl FnLower<'_, '_> {
         let start = self.convert(start, &Ty::I32, span);
         out.push(WStmt::line(format!("{offset_var} = {};", start.text)));
         view.offset = Some(Box::new(Val::atom(offset_var.clone(), Ty::I32)));
-        view.module_root = None;
         self.redeclare(
             name,
             Sym::Pointer {

@@ -1159,8 +1159,9 @@ impl FnLower<'_, '_> {
                 .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32));
             let start = self.convert(start, &Ty::I32, d.span);
             out.push(WStmt::line(format!("var {name}: i32 = {};", start.text)));
+            // Still the module-scope array it started in (when it is one):
+            // device functions can be handed it with its offset.
             view.offset = Some(Box::new(Val::atom(name.clone(), Ty::I32)));
-            view.module_root = None;
             self.declare(
                 &d.name,
                 Sym::Pointer {

@@ -103,3 +103,58 @@ fn sizeof_a_typedef_name_is_its_size() {
     let out = common::compile(source, "bits", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(out.wgsl.contains("4u"), "{}", out.wgsl);
 }
+
+/// A local pointer moved within a `__shared__` array (`start = smem +
+/// off`, as HeCBench's segsort hands `start` and `start + lhs_len` to
+/// `find_kth3`, and the samples' eigenvalue bisection its `s_cl_*`
+/// pointers): a device function takes the array and the offset.
+const SHARED_MOVED: &str = r#"
+__device__ int sum_of(const int *a, int n) {
+    int s = 0;
+    for (int i = 0; i < n; i++) s += a[i];
+    return s;
+}
+__global__ void halves(const int *in, int *out) {
+    __shared__ int smem[64];
+    int t = threadIdx.x;
+    smem[t] = in[t];
+    __syncthreads();
+    int *start;
+    start = smem + (t / 8) * 8;
+    out[t] = sum_of(start, 4) * 100 + sum_of(start + 4, 4);
+}
+int main() { halves<<<1, 64>>>(0, 0); }
+"#;
+
+#[test]
+fn a_pointer_moved_in_shared_memory_is_passed_with_its_offset_on_the_adapter() {
+    let out =
+        common::compile_as("moved.cu", SHARED_MOVED, "halves").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("sum_of_smem(start, 4)"), "{}", out.wgsl);
+    assert!(
+        out.wgsl.contains("sum_of_smem(start + 4, 4)"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<i32> = (0..64).map(|i| (i * 7) % 13 - 6).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for t in 0..64 {
+        let base = (t / 8) * 8;
+        let first: i32 = input[base..base + 4].iter().sum();
+        let second: i32 = input[base + 4..base + 8].iter().sum();
+        assert_eq!(got[t], first * 100 + second, "out[{t}]");
+    }
+}
