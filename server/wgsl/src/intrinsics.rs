@@ -1259,10 +1259,19 @@ impl FnLower<'_, '_> {
                     ),
                 )
             }
-            n if n.starts_with("cuda") => self.error(
+            // Not the file's own device function (`cuda_ij2intindex`).
+            n if n.starts_with("cuda")
+                && self
+                    .m
+                    .model
+                    .function(n)
+                    .is_none_or(|f| f.body.is_none() || !f.runs_on_device()) =>
+            {
+                self.error(
                 span,
-                format!("`{n}` is a CUDA runtime API call: not available in device code / WGSL"),
-            ),
+                    format!("`{n}` is a CUDA runtime API call: not available in device code / WGSL"),
+                )
+            }
             _ => return None,
         };
         Some(v)

@@ -494,3 +494,25 @@ fn a_negative_constant_stored_into_a_packed_buffer_validates() {
         .unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(out.wgsl.contains("bitcast<u32>(i32(-1))"), "{}", out.wgsl);
 }
+
+/// A runtime call in device code is refused by name; a device function of
+/// the file whose name starts the same way (HeCBench's rys
+/// `cuda_ij2intindex`) is called.
+#[test]
+fn runtime_calls_are_refused_but_device_functions_named_like_them_are_called() {
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { int *p; cudaMalloc(&p, 4); y[0] = 1; }",
+        "cudaMalloc(&p, 4)",
+        "dynamic memory",
+    );
+    assert_error_at(
+        "__global__ void k(float* x, int* y) { cudaDeviceSynchronize(); y[0] = 1; }",
+        "cudaDeviceSynchronize()",
+        "is a CUDA runtime API call",
+    );
+    let source = "__device__ int cuda_ij2intindex(int i, int j) { return i > j ? i * (i + 1) / 2 + j : j * (j + 1) / 2 + i; }\n\
+__global__ void k(float* x, int* y) { y[threadIdx.x] = cuda_ij2intindex(threadIdx.x, 3); }\n";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("fn cuda_ij2intindex("), "{}", out.wgsl);
+}
