@@ -67,6 +67,12 @@ pub enum AtomicRepr {
     /// *)&scores[k]` of a `float` array): its bits, `bitcast` on every
     /// read and write.
     Bits(Scalar),
+    /// Not atomic, and only on pointers: a view of 32-bit words over an
+    /// 8- or 16-bit array held one element to an `i32` (`Narrow`): the
+    /// word `w[i]` is elements `n * i ..` (`n` = 4 or 2), little-endian
+    /// as in C's memory (`((unsigned int *)s_Hist)[i] = 0` of a
+    /// `__shared__ unsigned char` array).
+    Words(Packed),
     /// Not atomic: a C `bool` struct member held in the low byte of the
     /// `u32` word it starts (the other bytes are the struct's padding):
     /// read as that byte `!= 0`, written as 0 or 1.
@@ -92,7 +98,11 @@ impl AtomicRepr {
     pub fn is_view(self) -> bool {
         matches!(
             self,
-            AtomicRepr::Lanes(_) | AtomicRepr::Spread(_) | AtomicRepr::Bits(_) | AtomicRepr::Pairs
+            AtomicRepr::Lanes(_)
+                | AtomicRepr::Spread(_)
+                | AtomicRepr::Bits(_)
+                | AtomicRepr::Pairs
+                | AtomicRepr::Words(_)
         )
     }
 }

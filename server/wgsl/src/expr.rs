@@ -1989,6 +1989,31 @@ impl FnLower<'_, '_> {
             Ty::Vector(_, n) => *n,
             _ => 1,
         };
+        // `unsigned int*` over an 8/16-bit array held one element to an
+        // `i32`: words of 4 (or 2) elements.
+        if let Some(AtomicRepr::Narrow(k)) = p.atomic
+            && k.lanes == 1
+            && !k.boolean
+            && matches!(want, Ty::Scalar(Scalar::U32 | Scalar::I32))
+        {
+            let per = i128::from(32 / k.bits);
+            if let Some(o) = p.offset.take() {
+                if let Some(c) = o.konst
+                    && c.as_int() % per != 0
+                {
+                    self.m.error(
+                        span,
+                        format!("a 32-bit view starting {} elements in is not aligned to its {per} elements", c.as_int()),
+                    );
+                    return Some(Val::error());
+                }
+                let k = Val::konst(Konst::Int(per), Scalar::I32);
+                p.offset = Some(Box::new(self.binary(BinOp::Div, *o, k, span)));
+            }
+            p.elem = want.clone();
+            p.atomic = Some(AtomicRepr::Words(k));
+            return Some(Val::pointer(p));
+        }
         // The storage's element type, and scalars per unit of the offset.
         let (storage, per_old) = match p.atomic {
             None => (p.elem.clone(), lanes_of(&p.elem)),
@@ -2177,6 +2202,31 @@ impl FnLower<'_, '_> {
                 format!("bitcast<{}>({})", p.ty.wgsl(), p.text),
                 p.ty.clone(),
             ),
+            Some(AtomicRepr::Words(k)) => {
+                let Some((base, index)) = split_element(&p.text) else {
+                    return self.error(
+                        Span::new(0, 0),
+                        "internal error: a word view without an index",
+                    );
+                };
+                let per = 32 / k.bits;
+                let mask = (1u32 << k.bits) - 1;
+                let parts: Vec<String> = (0..per)
+                    .map(|j| {
+                        format!(
+                            "((u32({base}[{per} * ({index}) + {j}]) & {mask}u) << {}u)",
+                            u32::from(j) * u32::from(k.bits)
+                        )
+                    })
+                    .collect();
+                let word = format!("({})", parts.join(" | "));
+                let word = if p.ty == Ty::I32 {
+                    format!("bitcast<i32>{word}")
+                } else {
+                    word
+                };
+                Val::atom(word, p.ty.clone())
+            }
             Some(AtomicRepr::Pairs) => {
                 let Some((base, index)) = split_element(&p.text) else {
                     return self.error(
@@ -2241,6 +2291,34 @@ impl FnLower<'_, '_> {
             }
             Some(AtomicRepr::Bits(stored)) => {
                 format!("{} = bitcast<{}>({});", p.text, stored.wgsl(), v.text)
+            }
+            Some(AtomicRepr::Words(k)) => {
+                let Some((base, index)) = split_element(&p.text) else {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a word view without an index",
+                    );
+                    return;
+                };
+                // The value first: it may read the elements being replaced.
+                let value = self.fresh("word");
+                out.push(WStmt::line(format!(
+                    "let {value} = bitcast<u32>({});",
+                    v.text
+                )));
+                let per = 32 / k.bits;
+                for j in 0..per {
+                    let offset = u32::from(j) * u32::from(k.bits);
+                    let element = if k.signed {
+                        format!("extractBits(bitcast<i32>({value}), {offset}u, {}u)", k.bits)
+                    } else {
+                        format!("i32(extractBits({value}, {offset}u, {}u))", k.bits)
+                    };
+                    out.push(WStmt::line(format!(
+                        "{base}[{per} * ({index}) + {j}] = {element};"
+                    )));
+                }
+                return;
             }
             Some(AtomicRepr::Pairs) => {
                 let Some((base, index)) = split_element(&p.text) else {

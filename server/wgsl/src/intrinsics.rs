@@ -1259,13 +1259,11 @@ impl FnLower<'_, '_> {
                     ),
                 )
             }
-            // Not the file's own device function (`cuda_ij2intindex`).
+            // Not a device function the file defines or declares
+            // (`cuda_ij2intindex`; one defined in another file is reported
+            // as having no definition here).
             n if n.starts_with("cuda")
-                && self
-                    .m
-                    .model
-                    .function(n)
-                    .is_none_or(|f| f.body.is_none() || !f.runs_on_device()) =>
+                && self.m.model.function(n).is_none_or(|f| !f.runs_on_device()) =>
             {
                 self.error(
                 span,
@@ -1837,7 +1835,8 @@ impl FnLower<'_, '_> {
             AtomicRepr::Lanes(_)
             | AtomicRepr::Spread(_)
             | AtomicRepr::Bits(_)
-            | AtomicRepr::Pairs => {
+            | AtomicRepr::Pairs
+            | AtomicRepr::Words(_) => {
                 return self.error(
                     span,
                     "atomic operations through a vector or scalar view of other-typed memory (a pointer cast) are not supported",

@@ -1354,7 +1354,8 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
                 AtomicRepr::Lanes(_)
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::Bits(_)
-                | AtomicRepr::Pairs,
+                | AtomicRepr::Pairs
+                | AtomicRepr::Words(_),
             ),
         ) => t.wgsl(),
         // Only struct members are held so; their struct declares the word.

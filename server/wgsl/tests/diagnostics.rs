@@ -510,6 +510,12 @@ fn runtime_calls_are_refused_but_device_functions_named_like_them_are_called() {
         "cudaDeviceSynchronize()",
         "is a CUDA runtime API call",
     );
+    // Declared here, defined in another file (separate compilation).
+    assert_error_at(
+        "__device__ int cuda_helper(int i);\n__global__ void k(float* x, int* y) { y[0] = cuda_helper(1); }",
+        "cuda_helper(1)",
+        "has no definition in this file",
+    );
     let source = "__device__ int cuda_ij2intindex(int i, int j) { return i > j ? i * (i + 1) / 2 + j : j * (j + 1) / 2 + i; }\n\
 __global__ void k(float* x, int* y) { y[threadIdx.x] = cuda_ij2intindex(threadIdx.x, 3); }\n";
     let out = common::compile(source, "k", &TranspileOptions::default())

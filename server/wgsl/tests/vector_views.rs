@@ -244,3 +244,65 @@ fn pairs_of_two_lane_vectors_are_four_lane_views_matching_c_on_the_adapter() {
         assert_eq!(got[4 * i..4 * i + 4], want, "out[{i}]");
     }
 }
+
+/// 32-bit words over an 8- or 16-bit `__shared__` array (the samples'
+/// histogram64 zeroes its `uchar s_Hist[]` as `uint`s; dct8x8 hands
+/// `(unsigned int *)` of its `short` block to a device function): each
+/// word is its 4 (or 2) elements, little-endian as in C's memory.
+const WORDS: &str = r#"
+__device__ void swap_halves(unsigned int *w, int i) { w[i] = (w[i] << 16) | (w[i] >> 16); }
+__global__ void words(const unsigned int *in, unsigned int *out, int *bytes, int *shorts) {
+    __shared__ unsigned char b[256];
+    __shared__ short h[128];
+    int t = threadIdx.x;
+    ((unsigned int *)b)[t] = in[t];
+    ((unsigned int *)h)[t] = in[t] ^ 0x80008000u;
+    __syncthreads();
+    b[4 * t + 1] = 7;
+    swap_halves((unsigned int *)h, t);
+    __syncthreads();
+    out[t] = ((unsigned int *)b)[t];
+    bytes[t] = b[4 * t + 3];
+    shorts[t] = h[2 * t];
+}
+int main() { words<<<1, 64>>>(0, 0, 0, 0); }
+"#;
+
+#[test]
+fn words_over_8_and_16_bit_arrays_match_c_on_the_adapter() {
+    let out = compile(WORDS, "words").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("b[4 * (t) + 3] = i32(extractBits("),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<u32> = (0..64u32)
+        .map(|i| i.wrapping_mul(0x9e37_79b9) ^ 0x00ff_ff00)
+        .collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(64))
+        .with_buffer("bytes", BufferSpec::zeros(64))
+        .with_buffer("shorts", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let read = |name: &str| result.output(name).expect(name).bytes.clone();
+    let words: Vec<u32> = bytemuck::pod_collect_to_vec(&read("out"));
+    let bytes: Vec<i32> = bytemuck::pod_collect_to_vec(&read("bytes"));
+    let shorts: Vec<i32> = bytemuck::pod_collect_to_vec(&read("shorts"));
+    for (t, &w) in input.iter().enumerate() {
+        assert_eq!(words[t], (w & 0xffff_00ff) | (7 << 8), "out[{t}]");
+        assert_eq!(bytes[t], (w >> 24) as i32, "bytes[{t}]");
+        // The word's halves swapped: the low short is the high one's bits.
+        let swapped = (w ^ 0x8000_8000).rotate_left(16);
+        assert_eq!(shorts[t], i32::from(swapped as u16 as i16), "shorts[{t}]");
+    }
+}
