@@ -73,6 +73,10 @@ pub enum AtomicRepr {
     /// as in C's memory (`((unsigned int *)s_Hist)[i] = 0` of a
     /// `__shared__ unsigned char` array).
     Words(Packed),
+    /// Not atomic: a 3-component vector struct member held as an
+    /// `array<T, 3>` (C's 12 bytes for `float3`): read as `vec3(t[0],
+    /// t[1], t[2])`, written lane by lane.
+    Triple,
     /// Not atomic: a C `bool` struct member held in the low byte of the
     /// `u32` word it starts (the other bytes are the struct's padding):
     /// read as that byte `!= 0`, written as 0 or 1.

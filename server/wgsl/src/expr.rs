@@ -147,6 +147,16 @@ impl FnLower<'_, '_> {
                     // element is unpacked first).
                     let b = if self.is_place_expr(base) {
                         match self.place(base, out) {
+                            // One lane of a `float3` member held as three
+                            // scalars: that scalar alone.
+                            Some(p) if p.atomic == Some(AtomicRepr::Triple) => {
+                                if let (Some(lane), Some(s)) =
+                                    ("xyz".find(field.as_str()), p.ty.scalar())
+                                {
+                                    return Val::atom(format!("{}[{lane}]", p.text), Ty::Scalar(s));
+                                }
+                                self.read_place(&p)
+                            }
                             Some(p) => self.read_place(&p),
                             None => return Val::error(),
                         }
@@ -493,6 +503,14 @@ impl FnLower<'_, '_> {
                     let text = format!("{}.{member}", base.postfix_base());
                     if self.byte_bool(name, field) {
                         Val::new(format!("({text} & 0xffu) != 0u"), Ty::BOOL, Prec::Rel)
+                    } else if let Ty::Array(elem, crate::types::ArrayLen::Fixed(3)) = &ty
+                        && self.triple(name, field)
+                        && let Some(s) = elem.scalar()
+                    {
+                        Val::atom(
+                            format!("vec3<{0}>({text}[0], {text}[1], {text}[2])", s.wgsl()),
+                            Ty::Vector(s, 3),
+                        )
                     } else {
                         Val::atom(text, ty)
                     }
@@ -508,6 +526,16 @@ impl FnLower<'_, '_> {
                 ),
             ),
         }
+    }
+
+    /// Whether `field` of the struct `name` is a 3-component vector held
+    /// as three scalars (`types::triple_member`).
+    fn triple(&self, name: &str, field: &str) -> bool {
+        let types = &self.m.model.types;
+        types.structs.get(name).is_some_and(|def| {
+            (def.fields.iter())
+                .any(|f| f.name == field && crate::types::triple_member(f, types, self.m.opts))
+        })
     }
 
     /// Whether `field` of the struct `name` is a `bool` held in a word
@@ -556,6 +584,17 @@ impl FnLower<'_, '_> {
     /// `p->f`): assignable where the struct is.
     fn member_place(&mut self, base: &Place, name: &str, field: &str, span: Span) -> Option<Place> {
         let (member, ty) = self.struct_field(name, field, span)?;
+        if let Ty::Array(elem, crate::types::ArrayLen::Fixed(3)) = &ty
+            && self.triple(name, field)
+            && let Some(s) = elem.scalar()
+        {
+            return Some(Place {
+                text: format!("{}.{member}", base.text),
+                ty: Ty::Vector(s, 3),
+                atomic: Some(AtomicRepr::Triple),
+                mutable: base.mutable,
+            });
+        }
         let byte_bool = self.byte_bool(name, field);
         Some(Place {
             text: format!("{}.{member}", base.text),
@@ -1502,6 +1541,17 @@ impl FnLower<'_, '_> {
                             mutable: bp.mutable,
                         })
                     }
+                    (Ty::Vector(s, 3), "x" | "y" | "z")
+                        if bp.atomic == Some(AtomicRepr::Triple) =>
+                    {
+                        let lane = "xyz".find(field.as_str()).unwrap_or(0);
+                        Some(Place {
+                            text: format!("{}[{lane}]", bp.text),
+                            ty: Ty::Scalar(*s),
+                            atomic: None,
+                            mutable: bp.mutable,
+                        })
+                    }
                     (Ty::Vector(s, 4), "x" | "y" | "z" | "w")
                         if bp.atomic == Some(AtomicRepr::Pairs) =>
                     {
@@ -2198,6 +2248,10 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::ByteBool) => {
                 Val::new(format!("({} & 0xffu) != 0u", p.text), Ty::BOOL, Prec::Rel)
             }
+            Some(AtomicRepr::Triple) => Val::atom(
+                format!("{}({1}[0], {1}[1], {1}[2])", p.ty.wgsl(), p.text),
+                p.ty.clone(),
+            ),
             Some(AtomicRepr::Bits(_)) => Val::atom(
                 format!("bitcast<{}>({})", p.ty.wgsl(), p.text),
                 p.ty.clone(),
@@ -2283,6 +2337,15 @@ impl FnLower<'_, '_> {
                     Span::new(0, 0),
                     "internal error: a store through a scalar view that was not resolved",
                 );
+                return;
+            }
+            Some(AtomicRepr::Triple) => {
+                // The value first: it may read the lanes being replaced.
+                let value = self.fresh("lanes");
+                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                for (l, c) in "xyz".chars().enumerate() {
+                    out.push(WStmt::line(format!("{}[{l}] = {value}.{c};", p.text)));
+                }
                 return;
             }
             Some(AtomicRepr::ByteBool) => {

@@ -1842,7 +1842,10 @@ impl FnLower<'_, '_> {
                     "atomic operations through a vector or scalar view of other-typed memory (a pointer cast) are not supported",
                 );
             }
-            AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) | AtomicRepr::ByteBool => {
+            AtomicRepr::Packed(_)
+            | AtomicRepr::Narrow(_)
+            | AtomicRepr::ByteBool
+            | AtomicRepr::Triple => {
                 return self.error(
                     span,
                     "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",

@@ -1020,6 +1020,24 @@ impl FnLower<'_, '_> {
                 self.m.error(init.span, "unsupported initializer list");
                 None
             }
+            // A `float3` value for a member held as three scalars
+            // (`types::triple_member`).
+            (_, Ty::Array(elem, ArrayLen::Fixed(3))) if matches!(**elem, Ty::Scalar(_)) => {
+                let v = self.expr(init, out);
+                if v.is_error() {
+                    return None;
+                }
+                if v.ty != Ty::Vector(elem.scalar()?, 3) {
+                    self.m
+                        .error(init.span, "array initializer must be a braced list");
+                    return None;
+                }
+                let v = self.materialize(v, "lanes", out);
+                Some(Val::atom(
+                    format!("{}({1}.x, {1}.y, {1}.z)", ty.wgsl(), v.text),
+                    ty.clone(),
+                ))
+            }
             (_, Ty::Array(..)) => {
                 self.m
                     .error(init.span, "array initializer must be a braced list");
@@ -1360,6 +1378,10 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         ) => t.wgsl(),
         // Only struct members are held so; their struct declares the word.
         (_, Some(AtomicRepr::ByteBool)) => "u32".into(),
+        (t, Some(AtomicRepr::Triple)) => match t {
+            Ty::Vector(s, 3) => format!("array<{}, 3>", s.wgsl()),
+            t => t.wgsl(),
+        },
         (t, None) => t.wgsl(),
     }
 }

@@ -571,6 +571,14 @@ fn fields_of(
             // targets): its bits, kept when the struct is copied; WGSL cannot
             // follow it, so using the member is refused (`FnLower::struct_field`).
             Ty::Vector(Scalar::U32, 2)
+        } else if triple_member(f, types, opts) {
+            // `float3 pos`: three scalars, C's 12 bytes (a WGSL `vec3` takes
+            // 16), read and written as a vector (`AtomicRepr::Triple`).
+            match map_value_type(&f.ty, types, opts) {
+                Ok(Ty::Vector(s, 3)) => Ty::Array(Box::new(Ty::Scalar(s)), ArrayLen::Fixed(3)),
+                Ok(other) => other,
+                Err(e) => return Err(format!("struct `{name}`, member `{}`: {e}", f.name)),
+            }
         } else if bool_in_word(def, f, types) {
             // A C `bool` followed by padding: the word it starts, read and
             // written through its low byte (`AtomicRepr::ByteBool`).
@@ -655,6 +663,18 @@ fn fields_of(
 /// Member `f` of a struct is a pointer (see `struct_fields`).
 pub fn pointer_member(f: &cudalens_syntax::types::StructField, types: &TypeTable) -> bool {
     types.resolve(&f.ty).pointer > 0
+}
+
+/// A struct member of a 3-component vector type (`float3`, `double3`,
+/// `int3`), not an array of them: held as three scalars in C's layout.
+pub fn triple_member(
+    f: &cudalens_syntax::types::StructField,
+    types: &TypeTable,
+    opts: &TranspileOptions,
+) -> bool {
+    f.array_len == 1
+        && types.resolve(&f.ty).pointer == 0
+        && matches!(map_value_type(&f.ty, types, opts), Ok(Ty::Vector(_, 3)))
 }
 
 /// A scalar C `bool` member (one byte) that starts a 4-byte-aligned word
