@@ -45,10 +45,17 @@ impl FnLower<'_, '_> {
             }
             StmtKind::Expr(e) => self.expr_stmt(e, out),
             StmtKind::Block(items) => {
-                // A macro that expands to several statements is not a C block.
-                let real_block = self
-                    .function_text()
-                    .is_none_or(|text| s.span.text(text).starts_with('{'));
+                // A macro that expands to several statements is not a C
+                // block; one whose body is a braced block is (`#define
+                // swap(a, b) {float tmp = a; a = b; b = tmp;}`, used twice).
+                let real_block = self.function_text().is_none_or(|text| {
+                    let written = s.span.text(text);
+                    written.starts_with('{')
+                        || self.m.model.macros.expand_text(written).is_ok_and(|e| {
+                            let e = e.trim().trim_end_matches(';').trim_end();
+                            e.starts_with('{') && e.ends_with('}')
+                        })
+                });
                 if real_block {
                     let mut inner = Vec::new();
                     self.stmt_flat(s, &mut inner);

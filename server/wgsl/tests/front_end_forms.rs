@@ -751,3 +751,47 @@ int main() { float *x, *o; k<float><<<1, 64>>>(x, o, 64); }
         assert_eq!(&got[3 * i..3 * i + 3], &want, "o[{i}]");
     }
 }
+
+/// A statement macro whose body is a braced block (HeCBench's tsp:
+/// `#define swap(a, b) {float tmp = a; a = b; b = tmp;}`) is a block of
+/// its own each time it is used, as in C; a macro of several statements
+/// still declares into the enclosing scope.
+#[test]
+fn braced_statement_macros_are_blocks() {
+    let source = r#"
+#define swap(a, b) {float tmp = a;  a = b;  b = tmp;}
+#define TWO float u = 1.0f; float w = 2.0f;
+__global__ void k(float *px, float *py, float *o) {
+    int i = threadIdx.x, j = 63 - threadIdx.x;
+    if (i < j) {
+        swap(px[i], px[j]);
+        swap(py[i], py[j]);
+    }
+    TWO
+    float tmp = u + w;
+    o[i] = tmp;
+}
+int main() { k<<<1, 64>>>(0, 0, 0); }
+"#;
+    let out = common::compile_as("swap.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let x: Vec<f32> = (0..64).map(|i| i as f32).collect();
+    let y: Vec<f32> = (0..64).map(|i| 100.0 + i as f32).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bytes = |v: &[f32]| BufferSpec::bytes(64, bytemuck::cast_slice(v).to_vec());
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("px", bytes(&x))
+        .with_buffer("py", bytes(&y))
+        .with_buffer("o", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let read = |name: &str| -> Vec<f32> {
+        bytemuck::pod_collect_to_vec(&result.output(name).expect(name).bytes)
+    };
+    assert_eq!(read("px"), x.iter().rev().copied().collect::<Vec<f32>>());
+    assert_eq!(read("py"), y.iter().rev().copied().collect::<Vec<f32>>());
+    assert_eq!(read("o"), vec![3.0f32; 64]);
+}
