@@ -350,7 +350,18 @@ impl<'m> FnLower<'_, 'm> {
                 }
                 lowered.push(Arg::Pointer(ptr));
             } else {
-                let v = self.expr(a, out);
+                // `(T2){0, 1}` (a compound literal, whose braces the front
+                // end keeps) for a parameter of a known type: that value.
+                let v = match &a.kind {
+                    ExprKind::InitList(_) if !is_type_param(f, &p.ty.base) => {
+                        let ty = self.param_type(p, &types);
+                        match self.initializer(a, &ty, out) {
+                            Some(v) => v,
+                            None => return Val::error(),
+                        }
+                    }
+                    _ => self.expr(a, out),
+                };
                 if v.is_error() {
                     return v;
                 }

@@ -179,6 +179,14 @@ impl FnLower<'_, '_> {
                     out.push(WStmt::line("return;"));
                 }
             }
+            // `return (T2){a, b};` (a compound literal, whose braces the
+            // front end keeps): a value of the return type.
+            Some(e) if matches!(e.kind, ExprKind::InitList(_)) && self.narrow_ret.is_none() => {
+                let ret = self.ret.clone();
+                if let Some(v) = self.initializer(e, &ret, out) {
+                    out.push(WStmt::line(format!("return {};", v.text)));
+                }
+            }
             Some(e) => {
                 let v = self.expr(e, out);
                 let ret = self.ret.clone();

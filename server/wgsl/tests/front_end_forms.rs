@@ -795,3 +795,39 @@ int main() { k<<<1, 64>>>(0, 0, 0); }
     assert_eq!(read("py"), y.iter().rev().copied().collect::<Vec<f32>>());
     assert_eq!(read("o"), vec![3.0f32; 64]);
 }
+
+/// A compound literal (`(T2){a, b}`, whose braces the front end keeps) as
+/// a function's returned value or as an argument takes the type the
+/// function declares (HeCBench's fft: `return (T2){ cos(phi), sin(phi) };`
+/// and `cmplx_mul(*a3, (T2){0, -1})` through a macro).
+#[test]
+fn compound_literals_take_the_declared_type() {
+    let source = r#"
+typedef float2 T2;
+#define I (T2){ 0, 1 }
+__device__ T2 cmplx_mul(T2 a, T2 b) { return (T2){ a.x*b.x - a.y*b.y, a.x*b.y + a.y*b.x }; }
+__global__ void k(T2 *z) {
+    int i = threadIdx.x;
+    z[i] = cmplx_mul(z[i], I);
+}
+int main() { k<<<1, 32>>>(0); }
+"#;
+    let out = common::compile_as("cl.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let z: Vec<f32> = (0..64).map(|i| i as f32 - 10.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "z",
+            BufferSpec::bytes(32, bytemuck::cast_slice(&z).to_vec()),
+        );
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("z").expect("z").bytes);
+    // Times i: (x, y) becomes (-y, x).
+    let want: Vec<f32> = z.chunks(2).flat_map(|c| [-c[1], c[0]]).collect();
+    assert_eq!(got, want);
+}
