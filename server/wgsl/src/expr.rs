@@ -2300,6 +2300,16 @@ impl FnLower<'_, '_> {
         }
     }
 
+    /// Stores the lanes of vector `v` to `targets` (lane `x` to the
+    /// first), the value first: it may read the lanes being replaced.
+    fn store_lanes(&mut self, targets: Vec<String>, v: &Val, out: &mut Vec<WStmt>) {
+        let value = self.fresh("lanes");
+        out.push(WStmt::line(format!("let {value} = {};", v.text)));
+        for (target, c) in targets.iter().zip("xyzw".chars()) {
+            out.push(WStmt::line(format!("{target} = {value}.{c};")));
+        }
+    }
+
     pub fn write_place(&mut self, p: &Place, v: Val, out: &mut Vec<WStmt>) {
         if v.is_error() {
             return;
@@ -2322,14 +2332,8 @@ impl FnLower<'_, '_> {
                     );
                     return;
                 };
-                // The value first: it may read the lanes being replaced.
-                let value = self.fresh("lanes");
-                out.push(WStmt::line(format!("let {value} = {};", v.text)));
-                for (l, c) in "xyzw".chars().take(usize::from(n)).enumerate() {
-                    out.push(WStmt::line(format!(
-                        "{base}[{n} * ({index}) + {l}] = {value}.{c};"
-                    )));
-                }
+                let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
+                self.store_lanes(lanes.collect(), &v, out);
                 return;
             }
             Some(AtomicRepr::Spread(_)) => {
@@ -2340,12 +2344,8 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::Triple) => {
-                // The value first: it may read the lanes being replaced.
-                let value = self.fresh("lanes");
-                out.push(WStmt::line(format!("let {value} = {};", v.text)));
-                for (l, c) in "xyz".chars().enumerate() {
-                    out.push(WStmt::line(format!("{}[{l}] = {value}.{c};", p.text)));
-                }
+                let lanes = (0..3).map(|l| format!("{}[{l}]", p.text));
+                self.store_lanes(lanes.collect(), &v, out);
                 return;
             }
             Some(AtomicRepr::ByteBool) => {

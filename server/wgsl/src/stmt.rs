@@ -869,23 +869,29 @@ impl FnLower<'_, '_> {
                     .error(p.name_span, "only the first array dimension may be omitted");
                 return None;
             };
-            let v = self.expr(e, &mut Vec::new());
-            match v.konst.map(|k| k.as_int()) {
-                Some(n) if n > 0 && n <= i128::from(u32::MAX) => rows.push(n as u32),
-                Some(_) => {
-                    self.m.error(e.span, "array size must be positive");
-                    return None;
-                }
-                None => {
-                    if !v.is_error() {
-                        self.m
-                            .error(e.span, "array size must be a compile-time constant");
-                    }
-                    return None;
-                }
-            }
+            rows.push(self.array_size(e)?);
         }
         Some(rows)
+    }
+
+    /// An array dimension: a positive compile-time constant, else `None`
+    /// after an error.
+    fn array_size(&mut self, e: &Expr) -> Option<u32> {
+        let v = self.expr(e, &mut Vec::new());
+        match v.konst.map(|k| k.as_int()) {
+            Some(n) if n > 0 && n <= i128::from(u32::MAX) => Some(n as u32),
+            Some(_) => {
+                self.m.error(e.span, "array size must be positive");
+                None
+            }
+            None => {
+                if !v.is_error() {
+                    self.m
+                        .error(e.span, "array size must be a compile-time constant");
+                }
+                None
+            }
+        }
     }
 
     /// The declared type with its array dimensions; `[]` takes the
@@ -899,26 +905,7 @@ impl FnLower<'_, '_> {
         let mut lens = Vec::new();
         for (i, dim) in d.dims.iter().enumerate() {
             match dim {
-                Some(e) => {
-                    let mut scratch = Vec::new();
-                    let v = self.expr(e, &mut scratch);
-                    match v.konst.map(|k| k.as_int()) {
-                        Some(n) if n > 0 && n <= i128::from(u32::MAX) => {
-                            lens.push(ArrayLen::Fixed(n as u32))
-                        }
-                        Some(_) => {
-                            self.m.error(e.span, "array size must be positive");
-                            return None;
-                        }
-                        None => {
-                            if !v.is_error() {
-                                self.m
-                                    .error(e.span, "array size must be a compile-time constant");
-                            }
-                            return None;
-                        }
-                    }
-                }
+                Some(e) => lens.push(ArrayLen::Fixed(self.array_size(e)?)),
                 None if i == 0 => {
                     if let Some(len) = open_len.clone() {
                         lens.push(len);
