@@ -1137,7 +1137,7 @@ impl FnLower<'_, '_> {
                     _ => self.error(span, format!("`signbit` of a `{}`", v.ty.wgsl())),
                 }
             }
-            "__popcll" | "__clzll" => {
+            "__popcll" | "__clzll" | "__brevll" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
                 }
@@ -1153,6 +1153,13 @@ impl FnLower<'_, '_> {
                     format!("u32({} >> 32u)", v.text),
                     format!("u32({} & 4294967295lu)", v.text),
                 );
+                if name == "__brevll" {
+                    // Each half reversed, and the halves swapped.
+                    return Some(Val::atom(
+                        format!("((u64(reverseBits({lo})) << 32u) | u64(reverseBits({hi})))"),
+                        t,
+                    ));
+                }
                 let text = if name == "__popcll" {
                     format!("i32(countOneBits({hi}) + countOneBits({lo}))")
                 } else {

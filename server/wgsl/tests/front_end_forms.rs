@@ -831,3 +831,45 @@ int main() { k<<<1, 32>>>(0); }
     let want: Vec<f32> = z.chunks(2).flat_map(|c| [-c[1], c[0]]).collect();
     assert_eq!(got, want);
 }
+
+/// `__brevll` (HeCBench's ntt `bit_rev_permutation`): each 32-bit half
+/// reversed and the halves swapped, against Rust's `reverse_bits` on an
+/// adapter with 64-bit integers.
+#[test]
+fn brevll_reverses_64_bits() {
+    let source = r#"
+__global__ void k(const unsigned long long *w, unsigned long long *r) {
+    int i = threadIdx.x;
+    r[i] = __brevll(w[i]) >> 3;
+}
+int main() { k<<<1, 32>>>(0, 0); }
+"#;
+    let opts = TranspileOptions {
+        enable_int64: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    if !runner.adapter().is_ok_and(|a| a.features.shader_int64) {
+        eprintln!("no 64-bit integers on this adapter: __brevll not executed");
+        return;
+    }
+    let w: Vec<u64> = (0..32u64)
+        .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (1 << i))
+        .collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "w",
+            BufferSpec::bytes(32, bytemuck::cast_slice(&w).to_vec()),
+        )
+        .with_buffer("r", BufferSpec::zeros(32));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<u64> = bytemuck::pod_collect_to_vec(&result.output("r").expect("r").bytes);
+    let want: Vec<u64> = w.iter().map(|x| x.reverse_bits() >> 3).collect();
+    assert_eq!(got, want);
+}
