@@ -213,6 +213,28 @@ pub struct PtrVal {
     pub rows: Vec<u32>,
 }
 
+impl PtrVal {
+    /// The first element of the module-scope array `name` (a storage
+    /// binding): no offset, no rows.
+    pub fn module_array(
+        name: String,
+        elem: Ty,
+        atomic: Option<AtomicRepr>,
+        mutable: bool,
+    ) -> PtrVal {
+        PtrVal {
+            base: name.clone(),
+            elem,
+            atomic,
+            offset: None,
+            module_root: Some(name),
+            mutable,
+            scalar_target: false,
+            rows: Vec::new(),
+        }
+    }
+}
+
 /// A lowered expression: WGSL text with its type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Val {

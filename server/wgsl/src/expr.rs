@@ -1556,11 +1556,7 @@ impl FnLower<'_, '_> {
                         if bp.atomic == Some(AtomicRepr::Pairs) =>
                     {
                         let lane = "xyzw".find(field.as_str()).unwrap_or(0);
-                        let Some((base, index)) = split_element(&bp.text) else {
-                            self.m
-                                .error(e.span, "internal error: a vector view without an index");
-                            return None;
-                        };
+                        let (base, index) = self.view_parts(&bp.text, e.span)?;
                         Some(Place {
                             text: format!("{base}[2 * ({index}) + {}][{}]", lane / 2, lane % 2),
                             ty: Ty::Scalar(*s),
@@ -1573,11 +1569,7 @@ impl FnLower<'_, '_> {
                             && ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
                     {
                         let lane = "xyzw".find(field.as_str()).unwrap_or(0);
-                        let Some((base, index)) = split_element(&bp.text) else {
-                            self.m
-                                .error(e.span, "internal error: a vector view without an index");
-                            return None;
-                        };
+                        let (base, index) = self.view_parts(&bp.text, e.span)?;
                         Some(Place {
                             text: format!("{base}[{lanes} * ({index}) + {lane}]"),
                             ty: Ty::Scalar(*s),
@@ -2231,11 +2223,8 @@ impl FnLower<'_, '_> {
                 }
             }
             Some(AtomicRepr::Lanes(n)) => {
-                let Some((base, index)) = split_element(&p.text) else {
-                    return self.error(
-                        Span::new(0, 0),
-                        "internal error: a vector view without an index",
-                    );
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return Val::error();
                 };
                 let lanes: Vec<String> = (0..n)
                     .map(|l| format!("{base}[{n} * ({index}) + {l}]"))
@@ -2257,11 +2246,8 @@ impl FnLower<'_, '_> {
                 p.ty.clone(),
             ),
             Some(AtomicRepr::Words(k)) => {
-                let Some((base, index)) = split_element(&p.text) else {
-                    return self.error(
-                        Span::new(0, 0),
-                        "internal error: a word view without an index",
-                    );
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return Val::error();
                 };
                 let per = 32 / k.bits;
                 let mask = (1u32 << k.bits) - 1;
@@ -2282,11 +2268,8 @@ impl FnLower<'_, '_> {
                 Val::atom(word, p.ty.clone())
             }
             Some(AtomicRepr::Pairs) => {
-                let Some((base, index)) = split_element(&p.text) else {
-                    return self.error(
-                        Span::new(0, 0),
-                        "internal error: a vector view without an index",
-                    );
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return Val::error();
                 };
                 Val::atom(
                     format!(
@@ -2298,6 +2281,19 @@ impl FnLower<'_, '_> {
             }
             _ => Val::atom(p.text.clone(), p.ty.clone()),
         }
+    }
+
+    /// The array and the index of a view's element place (`base[index]`),
+    /// which every view's place has; an internal error otherwise.
+    fn view_parts(&mut self, text: &str, span: Span) -> Option<(String, String)> {
+        let parts = split_element(text).map(|(b, i)| (b.to_string(), i.to_string()));
+        if parts.is_none() {
+            self.m.error(
+                span,
+                "internal error: a view of other-typed memory without an index",
+            );
+        }
+        parts
     }
 
     /// Stores the lanes of vector `v` to `targets` (lane `x` to the
@@ -2325,11 +2321,7 @@ impl FnLower<'_, '_> {
                 format!("{} = {};", p.text, v.text)
             }
             Some(AtomicRepr::Lanes(n)) => {
-                let Some((base, index)) = split_element(&p.text) else {
-                    self.m.error(
-                        Span::new(0, 0),
-                        "internal error: a vector view without an index",
-                    );
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return;
                 };
                 let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
@@ -2356,11 +2348,7 @@ impl FnLower<'_, '_> {
                 format!("{} = bitcast<{}>({});", p.text, stored.wgsl(), v.text)
             }
             Some(AtomicRepr::Words(k)) => {
-                let Some((base, index)) = split_element(&p.text) else {
-                    self.m.error(
-                        Span::new(0, 0),
-                        "internal error: a word view without an index",
-                    );
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the elements being replaced.
@@ -2384,11 +2372,7 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::Pairs) => {
-                let Some((base, index)) = split_element(&p.text) else {
-                    self.m.error(
-                        Span::new(0, 0),
-                        "internal error: a vector view without an index",
-                    );
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the pair being replaced.

@@ -767,14 +767,8 @@ fn storage_param(
             &p.name,
             Sym::Pointer {
                 view: PtrVal {
-                    base: wgsl.clone(),
-                    elem: elem.clone(),
-                    atomic,
-                    offset: None,
-                    module_root: Some(wgsl.clone()),
-                    mutable: written,
-                    scalar_target: false,
                     rows,
+                    ..PtrVal::module_array(wgsl.clone(), elem.clone(), atomic, written)
                 },
                 offset_var: None,
             },
@@ -786,14 +780,8 @@ fn storage_param(
             &p.name,
             Sym::Pointer {
                 view: PtrVal {
-                    base: wgsl.clone(),
-                    elem: elem.clone(),
-                    atomic,
                     offset: Some(Box::new(Val::atom(var.clone(), Ty::I32))),
-                    module_root: Some(wgsl.clone()),
-                    mutable: written,
-                    scalar_target: false,
-                    rows: Vec::new(),
+                    ..PtrVal::module_array(wgsl.clone(), elem.clone(), atomic, written)
                 },
                 offset_var: Some(var.clone()),
             },

@@ -32,8 +32,12 @@ struct MemberPointer {
     param: String,
     member: String,
     pointee: cudalens_syntax::ir::Type,
-    /// The kernel (or the device function, in its copy) assigns it.
-    changed: bool,
+    /// The kernel the argument belongs to.
+    kernel: String,
+    /// The name the current function holds the struct (or pointer) by.
+    local: String,
+    /// Reached through a pointer to the struct (`c->m`).
+    through_pointer: bool,
 }
 
 impl FnLower<'_, '_> {
@@ -74,13 +78,32 @@ impl FnLower<'_, '_> {
     ) -> Option<PtrVal> {
         let mp = self.member_pointer(base, field, arrow)?;
         let key = format!("{}.{}", mp.param, mp.member);
-        if let Some(existing) = self.m.device_globals.iter().find(|g| g.name == key) {
-            return match &existing.sym {
-                Sym::Pointer { view, .. } => Some(view.clone()),
-                _ => None,
-            };
+        // Checked at every use, before the buffer is reused: a device
+        // function's copy of the struct may change its member.
+        let kernel_body = self
+            .m
+            .model
+            .function(&mp.kernel)
+            .and_then(|f| f.body.as_deref());
+        if mp.through_pointer && kernel_body.is_some_and(|b| changed_in(b, &mp.param, None)) {
+            self.m.error(
+                span,
+                format!(
+                    "the kernel moves `{}`: a struct's pointer members are followed only through the argument itself",
+                    mp.param
+                ),
+            );
+            return None;
         }
-        if mp.changed {
+        let last = mp.member.rsplit('.').next().unwrap_or(&mp.member);
+        let own_body = self
+            .m
+            .model
+            .function(&self.function)
+            .and_then(|f| f.body.as_deref());
+        let changed = kernel_body.is_some_and(|b| changed_in(b, &mp.param, Some(last)))
+            || (!self.is_kernel && own_body.is_some_and(|b| changed_in(b, &mp.local, Some(last))));
+        if changed {
             self.m.error(
                 span,
                 format!(
@@ -88,6 +111,12 @@ impl FnLower<'_, '_> {
                 ),
             );
             return None;
+        }
+        if let Some(existing) = self.m.device_globals.iter().find(|g| g.name == key) {
+            return match &existing.sym {
+                Sym::Pointer { view, .. } => Some(view.clone()),
+                _ => None,
+            };
         }
         let effects = &self.m.kernel_effects;
         if effects.atomic.contains(&mp.param) {
@@ -133,16 +162,7 @@ impl FnLower<'_, '_> {
         let stored = storage_type(&elem, atomic);
         let decl =
             format!("var<storage, {access}> {wgsl}: array<{stored}>; // what `{key}` points at");
-        let view = PtrVal {
-            base: wgsl.clone(),
-            elem: elem.clone(),
-            atomic,
-            offset: None,
-            module_root: Some(wgsl.clone()),
-            mutable: written,
-            scalar_target: false,
-            rows: Vec::new(),
-        };
+        let view = PtrVal::module_array(wgsl.clone(), elem.clone(), atomic, written);
         let mut global = DeviceGlobal::storage(
             &key,
             wgsl,
@@ -185,14 +205,14 @@ impl FnLower<'_, '_> {
             .iter()
             .enumerate()
             .find(|(_, p)| p.name == name)?;
-        // The parameter itself, not a local of the same name; a pointer to
-        // the struct that never moves (the lowering tracks an offset for
-        // any pointer parameter a write reaches through a member).
+        // The parameter itself, not a local of the same name (a pointer
+        // to the struct is a `Sym::Pointer` when a write reaches through
+        // a member: the lowering tracks an offset for it; `member_buffer`
+        // refuses one the kernel really moves).
         if self.is_kernel {
             match self.lookup(name) {
                 Some(Sym::Array { .. } | Sym::Value { .. }) => {}
-                Some(Sym::Pointer { .. })
-                    if through_pointer && !changed(&kernel.body, name, None) => {}
+                Some(Sym::Pointer { .. }) if through_pointer => {}
                 _ => return None,
             }
         }
@@ -220,35 +240,20 @@ impl FnLower<'_, '_> {
             return None;
         }
         path.push(field.to_string());
-        // Changed by the kernel, or by this device function in its copy.
-        let last = Some(field);
-        let own = self
-            .m
-            .model
-            .function(&self.function)
-            .and_then(|f| f.body.as_ref());
-        let changed = changed(&kernel.body, name, last)
-            || (!self.is_kernel && own.is_some_and(|b| changed_in(b, local, last)));
         Some(MemberPointer {
             index,
             param: name.to_string(),
             member: path.join("."),
             pointee: member_ty.pointee(),
-            changed,
+            kernel: kernel.name.clone(),
+            local: local.to_string(),
+            through_pointer,
         })
     }
 }
 
 /// Whether `body` assigns `param` itself (`member` `None`: `c = ...`,
 /// `c++`) or its member (`g.nlist = ...`).
-fn changed(
-    body: &Option<Box<cudalens_syntax::ir::Stmt>>,
-    param: &str,
-    member: Option<&str>,
-) -> bool {
-    body.as_ref().is_some_and(|b| changed_in(b, param, member))
-}
-
 fn changed_in(body: &cudalens_syntax::ir::Stmt, param: &str, member: Option<&str>) -> bool {
     let mut changed = false;
     body.walk_exprs(&mut |e| {

@@ -271,6 +271,8 @@ __device__ float via(Vars w, int i) { return first_u0(w, i); }
 __global__ void handed(Vars v, float *out) { out[threadIdx.x] = via(v, threadIdx.x); }
 __device__ float copy_moved(Vars w) { w.r = w.u_star.u1; return w.r[0]; }
 __global__ void handed_moved(Vars v, float *out) { out[0] = copy_moved(v); }
+__global__ void used_then_moved(Vars v, float *out) { out[1] = v.r[0]; out[0] = copy_moved(v); }
+__global__ void moved_pointer(Clusters *c) { c++; c->means[0] = 1.0f; }
 __global__ void init(Vars v, int n) {
     int i = threadIdx.x;
     if (i < n && v.flag[i] != 0) { v.u_star.u0[i] = v.r[i]; v.flag[i] = 0; }
@@ -332,6 +334,10 @@ fn pointer_members_of_struct_arguments_are_buffers_of_their_own() {
     );
     for (kernel, want) in [
         ("handed_moved", "the pointer member `v.r` is assigned"),
+        // The kernel's own use binds the buffer first; the copy's change
+        // is still seen.
+        ("used_then_moved", "the pointer member `v.r` is assigned"),
+        ("moved_pointer", "the kernel moves `c`"),
         ("moved", "the pointer member `g.nlist` is assigned"),
         (
             "nested_moved",
