@@ -193,9 +193,25 @@ impl FnLower<'_, '_> {
                             if p.elem == want {
                                 return Val::pointer(p);
                             }
+                            let from = match p.atomic {
+                                Some(AtomicRepr::Narrow(k)) => format!("{}-bit", k.bits),
+                                _ => p.elem.wgsl(),
+                            };
                             if let Some(view) = self.vector_view(p, &want, e.span) {
                                 return view;
                             }
+                            if want == Ty::Error {
+                                return Val::error();
+                            }
+                            // Name both element types: which views exist is
+                            // documented in server/wgsl/README.md.
+                            return self.error(
+                                e.span,
+                                format!(
+                                    "pointer cast from `{from}` elements to `{}` elements cannot be expressed in WGSL: storage buffers have one element type, and this pair has no view",
+                                    want.wgsl()
+                                ),
+                            );
                         }
                     }
                     return self.error(
@@ -1936,10 +1952,10 @@ impl FnLower<'_, '_> {
         else {
             return None;
         };
-        let byte = matches!(
-            cudalens_syntax::types::normalize_base(&byte_ty.base).as_str(),
-            "char" | "signed char" | "unsigned char" | "int8_t" | "uint8_t"
-        );
+        // `char *`, also behind a typedef (`uchar`).
+        let byte = self
+            .packed_of(&byte_ty.pointee(), false)
+            .is_some_and(|k| k.bits == 8 && k.lanes == 1 && !k.boolean);
         if !byte || byte_ty.pointer != 1 || !self.is_pointer_expr(inner) {
             return None;
         }
@@ -1955,7 +1971,7 @@ impl FnLower<'_, '_> {
             self.m.error(
                 span,
                 format!(
-                    "pointer casts (such as `reinterpret_cast<float4*>`) cannot be expressed in WGSL: a byte offset from a `{}` buffer read as `{}`",
+                    "pointer cast from `{}` elements, moved by a byte offset, to `{}` elements cannot be expressed in WGSL: storage buffers have one element type",
                     p.elem.wgsl(),
                     want.wgsl()
                 ),

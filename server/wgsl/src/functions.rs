@@ -75,7 +75,7 @@ impl<'m> FnLower<'_, 'm> {
                 wgsl,
                 ty: ty @ Ty::Array(..),
                 mutable: true,
-                atomic: None,
+                atomic: None | Some(AtomicRepr::Narrow(_)),
                 module_scope: false,
             }) if wgsl == base && is_plain_name(wgsl) => Some(ty.clone()),
             Some(Sym::Pointer { view, .. }) if view.base == base => {
@@ -330,7 +330,7 @@ impl<'m> FnLower<'_, 'm> {
                 }
                 if ptr.module_root.is_none()
                     && !ptr.scalar_target
-                    && ptr.atomic.is_none()
+                    && matches!(ptr.atomic, None | Some(AtomicRepr::Narrow(_)))
                     && let Some(array) = self.local_array_of(a, &ptr.base)
                 {
                     if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
@@ -522,8 +522,20 @@ impl<'m> FnLower<'_, 'm> {
                     }
                 }
                 Arg::LocalArray(ptr, _) => {
-                    let ty = self.type_under(&p.ty.pointee(), p.name_span, &types);
-                    if ty != ptr.elem {
+                    // An 8/16-bit array is held as `i32`s: the parameter must
+                    // name the same narrow type (`unsigned char *` for a
+                    // `uint8_t` array), whose values it narrows alike.
+                    let pointee = self.subst_type(&p.ty.pointee());
+                    let fits = match ptr.atomic {
+                        Some(AtomicRepr::Narrow(k)) => {
+                            self.packed_of(&pointee, false).is_some_and(|q| {
+                                (q.bits, q.signed, q.lanes) == (k.bits, k.signed, k.lanes)
+                            })
+                        }
+                        _ => self.type_under(&p.ty.pointee(), p.name_span, &types) == ptr.elem,
+                    };
+                    if !fits {
+                        let ty = self.type_under(&p.ty.pointee(), p.name_span, &types);
                         return self.error(
                             span,
                             format!(

@@ -762,6 +762,17 @@ impl FnLower<'_, '_> {
                 return;
             }
         }
+        // An 8- or 16-bit local array: `i32` elements (`vec4<i32>` for
+        // `uchar4`) that every store narrows, as `__shared__` ones.
+        if !d.dims.is_empty() && d.ctor_args.is_none() {
+            let t = self.subst_type(&d.ty);
+            if let Some(k) = self.packed_of(&t, false)
+                && !k.boolean
+            {
+                self.narrow_local_array(d, k, out);
+                return;
+            }
+        }
         let auto = d.ty.base == "auto";
         let mut init_val: Option<Val> = None;
         let elem = if auto {
@@ -856,6 +867,143 @@ impl FnLower<'_, '_> {
             }
         };
         self.declare(&d.name, sym);
+    }
+
+    /// `char key[8] = {…}`, `unsigned char s[] = "…"`: an array of the
+    /// promoted type whose initial values are narrowed as C stores them.
+    fn narrow_local_array(&mut self, d: &VarDecl, k: crate::context::Packed, out: &mut Vec<WStmt>) {
+        // `char s[] = "abc"` takes its length from the string, NUL included.
+        let string = match d.init.as_ref().map(|e| &e.kind) {
+            Some(ExprKind::Str(raw)) => match c_string_bytes(raw) {
+                Some(bytes) => Some(bytes),
+                None => {
+                    self.m.error(
+                        d.span,
+                        "only plain string literals (no prefix, raw strings or universal names) can initialise a `char` array",
+                    );
+                    return;
+                }
+            },
+            _ => None,
+        };
+        let mut sized = d.clone();
+        if let (Some(bytes), Some(None)) = (&string, sized.dims.first()) {
+            sized.dims[0] = Some(Expr {
+                kind: ExprKind::Int {
+                    value: bytes.len() as i64,
+                    unsigned: false,
+                    long: false,
+                },
+                span: d.span,
+                from_macro: false,
+            });
+        }
+        let Some(ty) = self.array_type(&sized, k.value_type(), None) else {
+            return;
+        };
+        let init = match (&d.init, string) {
+            (None, _) => None,
+            (Some(_), Some(bytes)) => {
+                let Ty::Array(_, ArrayLen::Fixed(n)) = &ty else {
+                    self.m.error(
+                        d.span,
+                        "a string literal initialises a one-dimensional array",
+                    );
+                    return;
+                };
+                if bytes.len() > *n as usize + 1 {
+                    self.m.error(d.span, "the string is longer than the array");
+                    return;
+                }
+                let items: Vec<String> = (0..*n as usize)
+                    .map(|i| {
+                        let b = bytes.get(i).copied().unwrap_or(0);
+                        let v = if k.signed {
+                            i64::from(b as i8)
+                        } else {
+                            i64::from(b)
+                        };
+                        format!("{v}")
+                    })
+                    .collect();
+                Some(format!("{}({})", ty.wgsl(), items.join(", ")))
+            }
+            (Some(init), None) => match self.narrow_initializer(init, &ty, k, out) {
+                Some(v) => Some(v),
+                None => return,
+            },
+        };
+        let name = self.local_name(&d.name);
+        match init {
+            Some(text) => out.push(WStmt::line(format!(
+                "var {name}: {} = {text}; // {}",
+                ty.wgsl(),
+                k.describe()
+            ))),
+            None => out.push(WStmt::line(format!(
+                "var {name}: {}; // {}",
+                ty.wgsl(),
+                k.describe()
+            ))),
+        }
+        self.declare(
+            &d.name,
+            Sym::Array {
+                wgsl: name,
+                ty,
+                // Like every local array, a `var` (passed on by pointer).
+                mutable: true,
+                atomic: Some(AtomicRepr::Narrow(k)),
+                module_scope: false,
+            },
+        );
+    }
+
+    /// The WGSL text of an initializer list for an array of narrowed
+    /// elements; `None` after an error.
+    fn narrow_initializer(
+        &mut self,
+        init: &Expr,
+        ty: &Ty,
+        k: crate::context::Packed,
+        out: &mut Vec<WStmt>,
+    ) -> Option<String> {
+        match (&init.kind, ty) {
+            (ExprKind::InitList(items), Ty::Array(elem, ArrayLen::Fixed(n))) => {
+                if items.len() > *n as usize {
+                    self.m.error(init.span, "too many initializers");
+                    return None;
+                }
+                let mut parts = Vec::new();
+                for i in 0..*n as usize {
+                    match items.get(i) {
+                        Some(item) => parts.push(self.narrow_initializer(item, elem, k, out)?),
+                        None => parts.push(zero_value(elem).text),
+                    }
+                }
+                Some(format!("{}({})", ty.wgsl(), parts.join(", ")))
+            }
+            (ExprKind::InitList(_), _) => {
+                self.m.error(
+                    init.span,
+                    "unsupported initializer list for an 8- or 16-bit array",
+                );
+                None
+            }
+            _ if ty.is_value() => {
+                let v = self.expr(init, out);
+                if v.is_error() {
+                    return None;
+                }
+                let v = self.narrow(v, k, init.span);
+                (!v.is_error()).then_some(v.text)
+            }
+            _ => {
+                self.m
+                    .error(init.span, "an array must be initialised with a braced list");
+                None
+            }
+        }
     }
 
     /// The inner dimensions of an array parameter (`5, 5` of `float
@@ -1597,4 +1745,66 @@ fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
             ..Default::default()
         },
     ))
+}
+
+/// The bytes of a plain C string literal (`"ab\\n"`, quotes included in
+/// `raw`) with its terminating NUL; `None` for prefixed, raw or
+/// universal-character strings.
+fn c_string_bytes(raw: &str) -> Option<Vec<u8>> {
+    let body = raw.strip_prefix('"')?.strip_suffix('"')?;
+    let mut out = Vec::new();
+    let mut chars = body.bytes().peekable();
+    while let Some(c) = chars.next() {
+        if c != b'\\' {
+            out.push(c);
+            continue;
+        }
+        let e = chars.next()?;
+        let b = match e {
+            b'n' => b'\n',
+            b't' => b'\t',
+            b'r' => b'\r',
+            b'a' => 7,
+            b'b' => 8,
+            b'f' => 12,
+            b'v' => 11,
+            b'\\' | b'\'' | b'"' | b'?' => e,
+            b'x' => {
+                let mut v: u32 = 0;
+                let mut any = false;
+                while let Some(&h) = chars.peek() {
+                    let Some(d) = (h as char).to_digit(16) else {
+                        break;
+                    };
+                    v = v.checked_mul(16)? + d;
+                    any = true;
+                    chars.next();
+                }
+                if !any || v > 255 {
+                    return None;
+                }
+                v as u8
+            }
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                for _ in 0..2 {
+                    match chars.peek() {
+                        Some(&o @ b'0'..=b'7') => {
+                            v = v * 8 + u32::from(o - b'0');
+                            chars.next();
+                        }
+                        _ => break,
+                    }
+                }
+                if v > 255 {
+                    return None;
+                }
+                v as u8
+            }
+            _ => return None,
+        };
+        out.push(b);
+    }
+    out.push(0);
+    Some(out)
 }

@@ -60,7 +60,7 @@ fn what_packing_cannot_do_is_refused_with_the_reason() {
             "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
         ),
         (
-            "__global__ void k(int *o, int n) { unsigned char c[4]; c[0] = n; o[0] = c[0]; }",
+            "struct S { unsigned char c[4]; };\n__global__ void k(S *s, int *o) { o[0] = s[0].c[1]; }",
             "`unsigned char`: WGSL has no 8- or 16-bit integer types",
         ),
     ] {
@@ -138,12 +138,12 @@ __global__ void narrow(const float *f, const int *v, unsigned char *u8, int *s8,
         out.wgsl
     );
     assert!(out.wgsl.contains("(v[i] & 65535) + 1"), "{}", out.wgsl);
-    // A narrow array is still refused.
+    // A narrow struct member is still refused.
     let err = compile(
-        "__global__ void narrow(int *o) { short c[2]; c[0] = o[0]; o[1] = c[0]; }",
+        "struct P { short c; int d; };\n__global__ void narrow(P *o) { o[0].d = o[0].c; }",
         "narrow",
     )
-    .expect_err("a narrow array");
+    .expect_err("a narrow member");
     assert!(
         err.contains("`short`: WGSL has no 8- or 16-bit integer types"),
         "{err}"
@@ -507,4 +507,85 @@ int main() { k<<<1, 32>>>(0, 0); }
 "#;
     let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
     assert!(out.wgsl.contains("a: f32, b: f32) -> f32"), "{}", out.wgsl);
+}
+
+/// Local arrays of 8/16-bit elements (HeCBench's md5hash `unsigned char
+/// key[8]`, deredundancy `char bases[4]`, base64e's `const uchar
+/// chars[] = "…"`) hold one `i32` per element like `__shared__` ones:
+/// initializers and every store are narrowed, a string literal gives its
+/// bytes and NUL, the array can be handed to a device function taking the
+/// same narrow type, and a 32-bit view combines four elements.
+#[test]
+fn narrow_local_arrays_and_string_initializers() {
+    let source = r#"
+__device__ int total(const unsigned char *p, int n) {
+    int s = 0;
+    for (int i = 0; i < n; i++) s += p[i];
+    return s;
+}
+__global__ void local_bytes(const int *in, int *out) {
+    char bases[4];
+    unsigned char key[8] = {0, 200, 255, 256, 1};
+    const unsigned char tab[] = "AB\x7f\n";
+    signed char neg[2] = {-1, 130};
+    short wide[2][2] = {{40000, -2}, {3}};
+    int t = threadIdx.x;
+    for (int i = 0; i < 4; i++) bases[i] = in[t] + i * 100;
+    key[t % 8] += 100;
+    wide[t % 2][1] += in[t];
+    unsigned int *w = (unsigned int *)key;
+    out[2 * t] = bases[t % 4] + key[t % 8] + tab[t % 5] + neg[t % 2] + total(key, 8)
+        + wide[t % 2][1] + wide[0][0];
+    out[2 * t + 1] = (int)w[t % 2];
+}
+"#;
+    let out = compile(source, "local_bytes").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "narrow_local_arrays",
+        &out.wgsl[out.wgsl.find("var bases").expect("body")..]
+    );
+    let err = compile(
+        "__global__ void k(int *o) { char s[2] = \"abc\"; o[0] = s[0]; }",
+        "k",
+    )
+    .expect_err("a string longer than its array");
+    assert!(err.contains("longer than the array"), "{err}");
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<i32> = (0..64).map(|i| i * 53 - 1700).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(128));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let tab: [u8; 5] = [b'A', b'B', 0x7f, b'\n', 0];
+    let neg: [i8; 2] = [-1, 130u8 as i8];
+    for t in 0..64usize {
+        let bases: Vec<i32> = (0..4)
+            .map(|i| i32::from((input[t] + i * 100) as i8))
+            .collect();
+        let mut key: [u8; 8] = [0, 200, 255, 0, 1, 0, 0, 0];
+        key[t % 8] = key[t % 8].wrapping_add(100);
+        let mut wide: [[i16; 2]; 2] = [[40000u16 as i16, -2], [3, 0]];
+        wide[t % 2][1] = (i32::from(wide[t % 2][1]) + input[t]) as i16;
+        let sum: i32 = key.iter().map(|&b| i32::from(b)).sum();
+        let want = bases[t % 4]
+            + i32::from(key[t % 8])
+            + i32::from(tab[t % 5])
+            + i32::from(neg[t % 2])
+            + sum
+            + i32::from(wide[t % 2][1])
+            + i32::from(wide[0][0]);
+        assert_eq!(got[2 * t], want, "out[{}]", 2 * t);
+        let word = u32::from_le_bytes(key[4 * (t % 2)..4 * (t % 2) + 4].try_into().unwrap());
+        assert_eq!(got[2 * t + 1], word as i32, "out[{}]", 2 * t + 1);
+    }
 }

@@ -61,7 +61,7 @@ fn offsets_that_cannot_be_elements_are_refused() {
     let cases = [
         (
             "__global__ void k(float *v) { float2 *p = (float2 *)((char *)v + 8); p[0].x = 1.0f; }",
-            "a byte offset from a `f32` buffer read as `vec2<f32>`",
+            "pointer cast from `f32` elements, moved by a byte offset, to `vec2<f32>` elements",
         ),
         (
             "__global__ void k(float *v) { float *p = (float *)((char *)v + 6); p[0] = 1.0f; }",

@@ -90,5 +90,8 @@ __global__ void k(float *o, int *p) {
 int main() { k<<<1, 64, 512>>>(0, 0); }
 "#;
     let err = common::compile_as("two.cu", source, "k").expect_err("two types");
-    assert!(err.contains("pointer casts"), "{err}");
+    assert!(
+        err.contains("pointer cast from `8-bit` elements to `f32` elements"),
+        "{err}"
+    );
 }

@@ -112,7 +112,7 @@ fn what_a_view_cannot_do_is_refused() {
         // Another scalar type: a bit reinterpretation, not a view.
         (
             "int4 v = reinterpret_cast<const int4*>(x)[0]; y[0] = v.x;",
-            "pointer casts",
+            "pointer cast from `f32` elements to `vec4<i32>` elements",
         ),
         // The buffer holds atomics: no view of it.
         (
