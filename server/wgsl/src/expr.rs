@@ -188,6 +188,11 @@ impl FnLower<'_, '_> {
                             return Val::error();
                         }
                         let target = ty.pointee();
+                        if let Some(p) = &p
+                            && let Some(view) = self.packed_word_view(p, &target, e.span)
+                        {
+                            return view;
+                        }
                         let want = self.map_type(&target, e.span);
                         if let Some(p) = p {
                             if p.elem == want {
@@ -2039,6 +2044,70 @@ impl FnLower<'_, '_> {
     /// units: a scalar offset into a vector view must be a multiple of the
     /// lanes, as CUDA's alignment rules require of a valid vector access (a
     /// constant one that is not is refused). `None` for other casts.
+    /// A view of 32-bit words over a buffer of 8/16-bit elements packed
+    /// into them (`(unsigned int *)bytes`, `(float *)d_src`, `*(char4
+    /// *)(data + i)` of a `char *` buffer): word `w[i]` is elements `n·i
+    /// ..` (`n` = 4 or 2), which is the buffer's own word `i`. `None` when
+    /// `p` is no such buffer or `target` no 32-bit type; an error value
+    /// when the view starts inside a word.
+    fn packed_word_view(&mut self, p: &PtrVal, target: &CType, span: Span) -> Option<Val> {
+        let Some(AtomicRepr::Packed(k)) = p.atomic else {
+            return None;
+        };
+        if k.lanes != 1 || k.boolean || p.scalar_target || !p.rows.is_empty() {
+            return None;
+        }
+        let (elem, repr) = if let Some(q) = self.packed_of(target, false) {
+            // `char4`/`uchar4` over bytes: the packed word, read as lanes.
+            if q.lanes != 4 || k.bits != 8 {
+                return None;
+            }
+            let q = crate::context::Packed {
+                written: k.written,
+                ..q
+            };
+            (q.value_type(), AtomicRepr::Packed(q))
+        } else {
+            let target = self.subst_type(target);
+            let want =
+                crate::types::map_value_type(&target, &self.m.model.types, self.m.opts).ok()?;
+            // A written buffer's words are `atomic<u32>`: read and written
+            // whole with atomicLoad/atomicStore, as its elements' stores are.
+            let repr = match (&want, k.written) {
+                (Ty::Scalar(Scalar::U32 | Scalar::I32 | Scalar::F32), false) => {
+                    AtomicRepr::Bits(Scalar::U32)
+                }
+                (Ty::Scalar(Scalar::U32), true) => AtomicRepr::Native(Scalar::U32),
+                (Ty::Scalar(Scalar::F32), true) => AtomicRepr::F32Bits,
+                _ => return None,
+            };
+            (want, repr)
+        };
+        let per = i128::from(32 / k.bits);
+        let mut view = p.clone();
+        if let Some(o) = view.offset.take() {
+            if let Some(c) = o.konst
+                && c.as_int() % per != 0
+            {
+                self.m.error(
+                    span,
+                    format!(
+                        "a 32-bit view starting {} elements in is not aligned to its {per} elements",
+                        c.as_int()
+                    ),
+                );
+                return Some(Val::error());
+            }
+            // C requires the view to be aligned; an offset that is not is
+            // undefined behaviour there, so division is exact.
+            let k = Val::konst(Konst::Int(per), Scalar::I32);
+            view.offset = Some(Box::new(self.binary(BinOp::Div, *o, k, span)));
+        }
+        view.elem = elem;
+        view.atomic = Some(repr);
+        Some(Val::pointer(view))
+    }
+
     fn vector_view(&mut self, mut p: PtrVal, want: &Ty, span: Span) -> Option<Val> {
         if p.scalar_target {
             return None;
@@ -2052,7 +2121,7 @@ impl FnLower<'_, '_> {
         if let Some(AtomicRepr::Narrow(k)) = p.atomic
             && k.lanes == 1
             && !k.boolean
-            && matches!(want, Ty::Scalar(Scalar::U32 | Scalar::I32))
+            && matches!(want, Ty::Scalar(Scalar::U32 | Scalar::I32 | Scalar::F32))
         {
             let per = i128::from(32 / k.bits);
             if let Some(o) = p.offset.take() {
@@ -2276,10 +2345,11 @@ impl FnLower<'_, '_> {
                     })
                     .collect();
                 let word = format!("({})", parts.join(" | "));
-                let word = if p.ty == Ty::I32 {
-                    format!("bitcast<i32>{word}")
-                } else {
-                    word
+                let word = match p.ty {
+                    Ty::Scalar(s @ (Scalar::I32 | Scalar::F32)) => {
+                        format!("bitcast<{}>{word}", s.wgsl())
+                    }
+                    _ => word,
                 };
                 Val::atom(word, p.ty.clone())
             }

@@ -306,3 +306,68 @@ fn words_over_8_and_16_bit_arrays_match_c_on_the_adapter() {
         assert_eq!(shorts[t], i32::from(swapped as u16 as i16), "shorts[{t}]");
     }
 }
+
+/// 32-bit views of buffers of bytes packed four to a word (Rodinia's
+/// dwt2d `(float *)d_src` of an `unsigned char *`, HeCBench's memtest
+/// `(unsigned int *)ptr`, all-pairs-distance `*(char4 *)(data + i)`) and
+/// a `float` view of a `__shared__ unsigned char` array: each word of the
+/// view is the buffer's own word, read with a bitcast (or an atomic load
+/// where the kernel writes the buffer's bytes).
+#[test]
+fn word_views_of_byte_buffers_run_on_the_adapter() {
+    let source = r#"
+__global__ void words(const unsigned char *src, unsigned char *dst, const char *data, int *out) {
+    int t = threadIdx.x;
+    const float *s = (const float *)src;
+    unsigned int *d = (unsigned int *)dst;
+    float *df = (float *)(dst + 256);
+    char4 j = *(char4 *)(data + 4 * t);
+    __shared__ unsigned char bytes[256];
+    float *sf = (float *)bytes;
+    sf[t] = s[t];
+    __syncthreads();
+    d[t] = (unsigned int)(sf[63 - t] * 2.0f);
+    df[t] = s[t] + 1.0f;
+    dst[512 + t] = (unsigned char)(t * 3);
+    out[t] = j.x + j.y * 2 + j.z * 3 + j.w * 4;
+}
+"#;
+    let out = compile(source, "words").unwrap_or_else(|e| panic!("{e}"));
+    insta::assert_snapshot!(
+        "word_views_of_byte_buffers",
+        &out.wgsl[out.wgsl.find("    var j").expect("body")..]
+    );
+    let err = compile(
+        "__global__ void k(const unsigned char *b, float *o) { o[0] = *(const float *)(b + 2); }",
+        "k",
+    )
+    .expect_err("a view inside a word");
+    assert!(err.contains("not aligned to its 4 elements"), "{err}");
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let floats: Vec<f32> = (0..64).map(|i| i as f32 * 1.5 + 0.25).collect();
+    let src: Vec<u8> = bytemuck::cast_slice(&floats).to_vec();
+    let data: Vec<u8> = (0..256).map(|i| (i * 37 % 256) as u8).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("src", BufferSpec::bytes(256, src))
+        .with_buffer("dst", BufferSpec::zeros(576))
+        .with_buffer("data", BufferSpec::bytes(256, data.clone()))
+        .with_buffer("out", BufferSpec::zeros(64));
+    let result = runner.run(&bench).expect("run");
+    let dst = result.output("dst").expect("dst").bytes.clone();
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for t in 0..64usize {
+        let word = u32::from_le_bytes(dst[4 * t..4 * t + 4].try_into().unwrap());
+        assert_eq!(word, (floats[63 - t] * 2.0) as u32, "d[{t}]");
+        let f = f32::from_le_bytes(dst[256 + 4 * t..260 + 4 * t].try_into().unwrap());
+        assert_eq!(f, floats[t] + 1.0, "df[{t}]");
+        assert_eq!(dst[512 + t], (t * 3) as u8, "dst[{}]", 512 + t);
+        let j: Vec<i32> = (0..4).map(|l| i32::from(data[4 * t + l] as i8)).collect();
+        assert_eq!(got[t], j[0] + j[1] * 2 + j[2] * 3 + j[3] * 4, "out[{t}]");
+    }
+}
