@@ -25,7 +25,7 @@ use crate::adapter::{self, AdapterReport};
 use crate::data;
 use crate::error::GpuError;
 use crate::grid::{DispatchPlan, GridLayout, plan_dispatch};
-use crate::interface::{BindingKind, GRID_DIM_FIELD, KernelInterface, WgslType};
+use crate::interface::{BindingKind, ElementType, GRID_DIM_FIELD, KernelInterface, WgslType};
 use crate::stats::TimingStats;
 
 /// CUDA launch configuration `<<<grid, block, dynamic_shared_bytes>>>`.
@@ -798,15 +798,14 @@ fn prepare_buffers(bench: &Benchmark) -> Result<(Vec<PreparedBuffer>, Vec<String
                 )));
             }
             BindingKind::StorageRead | BindingKind::StorageReadWrite => {
-                let element = b.element.as_deref().unwrap_or("u32");
-                let ty = WgslType::parse(element)?;
+                let element = b.element_type()?;
                 let spec = bench.buffers.get(&b.name).ok_or_else(|| {
                     GpuError::InvalidBenchmark(format!(
                         "no buffer spec for storage binding {:?}",
                         b.name
                     ))
                 })?;
-                let len = spec.elements.saturating_mul(ty.array_stride());
+                let len = spec.elements.saturating_mul(element.array_stride());
                 let len = usize::try_from(len).map_err(|_| {
                     GpuError::InvalidBenchmark(format!("buffer {:?} too large", b.name))
                 })?;
@@ -815,7 +814,14 @@ fn prepare_buffers(bench: &Benchmark) -> Result<(Vec<PreparedBuffer>, Vec<String
                         let seed = seed.unwrap_or(
                             0xC0DA_1E05 ^ (u64::from(b.group) << 32 | u64::from(b.binding)),
                         );
-                        data::random_elements(ty, spec.elements, seed)
+                        match &element {
+                            ElementType::Plain(ty) => {
+                                data::random_elements(*ty, spec.elements, seed)
+                            }
+                            ElementType::Struct(layout) => {
+                                data::random_struct_elements(layout, spec.elements, seed)
+                            }
+                        }
                     }
                     BufferInit::Zeros => vec![0; len],
                     BufferInit::Bytes { bytes } => {
@@ -832,6 +838,12 @@ fn prepare_buffers(bench: &Benchmark) -> Result<(Vec<PreparedBuffer>, Vec<String
                         v
                     }
                     BufferInit::Values { values } => {
+                        let ElementType::Plain(ty) = element else {
+                            return Err(GpuError::InvalidBenchmark(format!(
+                                "buffer {:?} holds structs: give its bytes, not values",
+                                b.name
+                            )));
+                        };
                         let per = ty.lanes.max(1) as usize;
                         if values.len() > (spec.elements as usize).saturating_mul(per) {
                             return Err(GpuError::InvalidBenchmark(format!(

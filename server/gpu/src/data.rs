@@ -1,6 +1,6 @@
 //! Host-side buffer contents: seeded random inputs and uniform packing.
 
-use crate::interface::{Scalar, WgslType};
+use crate::interface::{ElementLayout, LeafRole, Scalar, WgslType};
 
 /// SplitMix64: tiny, fast, and deterministic across platforms, which is all
 /// benchmark inputs need (no dependency, reproducible by seed).
@@ -81,6 +81,37 @@ pub(crate) fn random_elements(ty: WgslType, elements: u64, seed: u64) -> Vec<u8>
             push_scalar(&mut out, ty.scalar, value);
         }
         out.resize(start + stride, 0); // vec3 padding
+    }
+    out
+}
+
+/// `elements` random structs of `layout`: each value leaf as
+/// [`random_elements`] fills its type, `bool`s 0 or 1, pointers and
+/// padding zero.
+pub(crate) fn random_struct_elements(layout: &ElementLayout, elements: u64, seed: u64) -> Vec<u8> {
+    let mut rng = SplitMix64::new(seed);
+    let stride = layout.stride as usize;
+    let mut out = vec![0u8; elements as usize * stride];
+    for e in 0..elements as usize {
+        for leaf in &layout.leaves {
+            let Ok(ty) = WgslType::parse(&leaf.ty) else {
+                continue;
+            };
+            let values: Vec<f64> = match leaf.role {
+                LeafRole::Pointer => continue,
+                LeafRole::Bool => vec![(rng.next_u64() & 1) as f64],
+                LeafRole::Value => (0..ty.lanes)
+                    .map(|_| match ty.scalar {
+                        Scalar::F16 | Scalar::F32 | Scalar::F64 => {
+                            rng.range(-1024, 1023) as f64 / 1024.0
+                        }
+                        Scalar::I32 | Scalar::I64 => rng.range(-100, 100) as f64,
+                        Scalar::U32 | Scalar::U64 => rng.range(0, 100) as f64,
+                    })
+                    .collect(),
+            };
+            write_at(&mut out, e * stride + leaf.offset as usize, ty, &values);
+        }
     }
     out
 }

@@ -124,6 +124,79 @@ pub struct Binding {
     /// parameter and member (the caller fills it; its size is unknown here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_of: Option<MemberOf>,
+    /// A buffer of CUDA structs (`element` names the WGSL struct): every
+    /// scalar and vector of one element with its offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<ElementLayout>,
+}
+
+/// One element of a buffer of structs (the transpiler's `element_layout`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElementLayout {
+    /// Bytes from one element to the next.
+    pub stride: u64,
+    pub leaves: Vec<LayoutLeaf>,
+}
+
+/// A scalar or vector inside a struct element.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LayoutLeaf {
+    /// The member's path (`pos.x`, `cells[3].mass`).
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub offset: u64,
+    pub role: LeafRole,
+}
+
+/// What a leaf holds, which decides how it is filled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeafRole {
+    /// A number: random values of its type.
+    Value,
+    /// A C `bool` in the low byte of a `u32` word: 0 or 1.
+    Bool,
+    /// A device pointer's bits: zero (the runner cannot give them a meaning).
+    Pointer,
+}
+
+/// The element type of a storage buffer: a WGSL scalar or vector, or a
+/// CUDA struct laid out as described.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ElementType {
+    Plain(WgslType),
+    Struct(ElementLayout),
+}
+
+impl ElementType {
+    /// Bytes from one element to the next.
+    pub fn array_stride(&self) -> u64 {
+        match self {
+            ElementType::Plain(t) => t.array_stride(),
+            ElementType::Struct(l) => l.stride,
+        }
+    }
+}
+
+impl Binding {
+    /// The element type of this storage binding (`u32` when none is named).
+    pub fn element_type(&self) -> Result<ElementType, GpuError> {
+        let el = self.element.as_deref().unwrap_or("u32");
+        let Some(layout) = &self.layout else {
+            return WgslType::parse(el).map(ElementType::Plain);
+        };
+        for leaf in &layout.leaves {
+            let ty = WgslType::parse(&leaf.ty)?;
+            if leaf.offset + ty.size() > layout.stride {
+                return Err(GpuError::InvalidInterface(format!(
+                    "storage binding {:?}: member {:?} ends past the element's {} bytes",
+                    self.name, leaf.name, layout.stride
+                )));
+            }
+        }
+        Ok(ElementType::Struct(layout.clone()))
+    }
 }
 
 /// A kernel parameter (a struct, or a pointer to one) and its pointer member.
@@ -273,7 +346,8 @@ impl KernelInterface {
                             b.name
                         ))
                     })?;
-                    if WgslType::parse(el).is_err()
+                    if b.layout.is_none()
+                        && WgslType::parse(el).is_err()
                         && el.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                     {
                         // A CUDA struct the transpiler declared: its layout is
@@ -283,7 +357,7 @@ impl KernelInterface {
                             b.name
                         ));
                     }
-                    WgslType::parse(el)?;
+                    b.element_type()?;
                 }
                 BindingKind::Texture | BindingKind::Sampler => {
                     return invalid(format!(

@@ -79,6 +79,10 @@ pub struct SidecarBinding {
     /// (`member_buffers.rs`): the host fills it from that member.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub member_of: Option<MemberOf>,
+    /// For a buffer of structs: each scalar and vector of an element, with
+    /// its offset (`element_layout.rs`), so that the runner can fill it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<crate::element_layout::ElementLayout>,
 }
 
 /// The kernel parameter (a struct, or a pointer to one) and the pointer

@@ -444,6 +444,7 @@ impl DeviceGlobal {
                 length,
                 initial,
                 member_of: None,
+                layout: None,
             },
         }
     }

@@ -195,7 +195,9 @@ impl FnLower<'_, '_> {
                         }
                         let want = self.map_type(&target, e.span);
                         if let Some(p) = p {
-                            if p.elem == want {
+                            // An 8/16-bit array holds each element in an `i32`:
+                            // `(int *)bytes` is a view of words, not the same type.
+                            if p.elem == want && !matches!(p.atomic, Some(AtomicRepr::Narrow(_))) {
                                 return Val::pointer(p);
                             }
                             let from = match p.atomic {

@@ -269,6 +269,7 @@ pub fn compile_kernel_recording(
                     length: Some(1),
                     initial: None,
                     member_of: None,
+                    layout: None,
                 });
                 if lower.assigned.contains(&p.name) {
                     // C's parameter is the kernel's own copy.
@@ -533,7 +534,22 @@ pub fn compile_kernel_recording(
         length: None,
         initial: None,
         member_of: None,
+        layout: None,
     });
+    // Buffers of structs: each element's layout, for the runner to fill.
+    let structs_by_wgsl: std::collections::HashMap<String, &String> =
+        (m.model.types.structs.keys())
+            .map(|c| (Ty::Struct(c.clone()).wgsl(), c))
+            .collect();
+    for b in &mut sidecar_bindings {
+        if matches!(
+            b.kind,
+            BindingKind::StorageRead | BindingKind::StorageReadWrite
+        ) && let Some(c) = b.element.as_ref().and_then(|e| structs_by_wgsl.get(e))
+        {
+            b.layout = crate::element_layout::of(&Ty::Struct((*c).clone()), &m.model.types, m.opts);
+        }
+    }
     let sidecar = Sidecar {
         source_kernel: kernel.to_string(),
         entry_point: entry_name,
@@ -820,6 +836,7 @@ fn storage_param(
             length: None,
             initial: None,
             member_of: None,
+            layout: None,
         },
     ))
 }

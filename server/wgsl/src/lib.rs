@@ -23,6 +23,7 @@ mod context;
 mod cub;
 pub mod diag;
 mod early_exit;
+pub mod element_layout;
 pub mod emit;
 mod expr;
 mod f64_math;

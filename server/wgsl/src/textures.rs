@@ -362,6 +362,7 @@ impl FnLower<'_, '_> {
                     length: None,
                     initial: None,
                     member_of: None,
+                    layout: None,
                 };
                 let sampler_binding = SidecarBinding {
                     binding: binding + 1,

@@ -2,7 +2,8 @@
 //! (`extern __shared__ unsigned char smem[]; T *tile = reinterpret_cast<T*>(smem);`,
 //! HeCBench's convolution1D, fma and sosfil): declared as that type, with a
 //! warning saying so; a run on a real adapter (lavapipe here) against a
-//! Rust reference. Raw memory used as two types stays refused.
+//! Rust reference. Raw memory used as two types is bytes, each type a
+//! view of 32-bit words over them (`vector_views.rs`).
 
 mod common;
 
@@ -76,7 +77,7 @@ fn raw_shared_memory_used_as_one_type_is_declared_as_it() {
 }
 
 #[test]
-fn raw_shared_memory_used_as_two_types_stays_refused() {
+fn raw_shared_memory_used_as_two_types_is_words_over_its_bytes() {
     let source = r#"
 __global__ void k(float *o, int *p) {
     extern __shared__ char smem[];
@@ -89,9 +90,35 @@ __global__ void k(float *o, int *p) {
 }
 int main() { k<<<1, 64, 512>>>(0, 0); }
 "#;
-    let err = common::compile_as("two.cu", source, "k").expect_err("two types");
+    let out = common::compile_as("two.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        err.contains("pointer cast from `8-bit` elements to `f32` elements"),
-        "{err}"
+        out.wgsl
+            .contains("var<workgroup> smem: array<i32, DYNAMIC_SHARED_ELEMENTS>"),
+        "{}",
+        out.wgsl
     );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let o: Vec<f32> = (0..64).map(|i| i as f32 * 0.5).collect();
+    let p: Vec<i32> = (0..64).map(|i| i * 7 - 100).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "o",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&o).to_vec()),
+        )
+        .with_buffer(
+            "p",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&p).to_vec()),
+        );
+    bench.launch.dynamic_shared_bytes = 512;
+    let result = (runner.run(&bench)).unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for t in 0..64 {
+        // f[63 - t] is o[63 - t]; q[127 - t] is p[63 - t], stored in words 64.. .
+        assert_eq!(got[t], o[63 - t] + p[63 - t] as f32, "o[{t}]");
+    }
 }

@@ -112,12 +112,76 @@ __global__ void k(const Point *p, float *o) { int i = threadIdx.x; o[i] = p[i].w
     insta::assert_snapshot!("pointer_member_structs", parts(&out.wgsl));
 }
 
+/// The runner fills buffers of structs from the layout in the sidecar
+/// (`element_layout`): every number with a value of its type, a `bool`
+/// word with 0 or 1, a pointer member's bytes with zeros. A kernel reads
+/// every kind of member and writes what it computed into the same
+/// element; on lavapipe, the result is checked against Rust reading the
+/// element's other members from the same bytes.
 #[test]
-fn the_runner_refuses_struct_buffers_it_cannot_fill() {
-    let out = compile(STRUCTS, "visit").unwrap_or_else(|e| panic!("{e}"));
-    let err =
-        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
-    assert!(err.to_string().contains("holds structs (`Node`)"), "{err}");
+fn the_runner_fills_buffers_of_structs_member_by_member() {
+    let source = r#"
+struct Inner { int id; float w[2]; };
+struct Body { float3 pos; bool live; int n; float *trail; Inner in; float sum; };
+__global__ void weigh(Body *b) {
+    int i = threadIdx.x;
+    Body x = b[i];
+    b[i].sum = x.pos.x + x.pos.y * x.pos.z + (x.live ? 10.0f : 20.0f) + x.n + x.in.id * x.in.w[1];
+}
+"#;
+    let out = compile(source, "weigh").unwrap_or_else(|e| panic!("{e}"));
+    let sidecar = out.sidecar.to_json();
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&sidecar).unwrap_or_else(|e| panic!("{e}"));
+    let layout = iface.bindings[0].layout.clone().expect("layout");
+    let leaves: Vec<(String, String, u64)> = (layout.leaves.iter())
+        .map(|l| (l.name.clone(), l.ty.clone(), l.offset))
+        .collect();
+    insta::assert_debug_snapshot!("body_layout", (layout.stride, leaves));
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let bench = cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("b", cudalens_gpu::BufferSpec::random(64));
+    let result = runner.run(&bench).expect("run");
+    let bytes = result.output("b").expect("b").bytes.clone();
+    let f = |at: usize| f32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    let i = |at: usize| i32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+    let stride = layout.stride as usize;
+    assert_eq!(bytes.len(), 64 * stride);
+    let mut lives = [0; 2];
+    for e in 0..64 {
+        let at = e * stride;
+        // C's offsets: pos 0, live 12, n 16, trail 24, in 32 (id, w[2]), sum 44.
+        let live = i(at + 12);
+        assert!(live == 0 || live == 1, "live word {live}");
+        lives[live as usize] += 1;
+        assert_eq!(&bytes[at + 24..at + 32], &[0; 8], "pointer bytes");
+        for k in [0, 4, 8, 36, 40] {
+            assert!(
+                (-1.0..1.0).contains(&f(at + k)),
+                "float at {k}: {}",
+                f(at + k)
+            );
+        }
+        assert!((-100..=100).contains(&i(at + 16)));
+        let want = f(at)
+            + f(at + 4) * f(at + 8)
+            + if live == 1 { 10.0 } else { 20.0 }
+            + i(at + 16) as f32
+            + i(at + 32) as f32 * f(at + 40);
+        assert!(
+            (f(at + 44) - want).abs() <= 1e-4 * want.abs().max(1.0),
+            "sum of element {e}"
+        );
+    }
+    assert!(
+        lives[0] > 0 && lives[1] > 0,
+        "both bool values drawn: {lives:?}"
+    );
 }
 
 /// A ray of two `float3` members held in a local (three scalars each, as
@@ -156,9 +220,17 @@ fn local_structs_and_array_members_match_c() {
         (view.element.as_deref(), view.length, view.initial.is_none()),
         (Some("Rows"), Some(1), true)
     );
-    let err =
-        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
-    assert!(err.to_string().contains("holds structs"), "{err}");
+    // The runner is told each element's layout: C's `float4 m[3]` rows.
+    let iface = cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let layout = iface.bindings[0].layout.as_ref().expect("layout");
+    let offsets: Vec<(&str, u64)> = (layout.leaves.iter())
+        .map(|l| (l.name.as_str(), l.offset))
+        .collect();
+    assert_eq!(
+        (layout.stride, offsets),
+        (64, vec![("m[0]", 0), ("m[1]", 16), ("m[2]", 32), ("n", 48)])
+    );
 }
 
 /// A struct passed by value to a kernel (the CUDA samples' lineOfSight
@@ -200,11 +272,14 @@ fn structs_passed_by_value_are_one_struct_in_a_read_only_buffer() {
         (seg.param_index, seg.length, seg.element.as_deref()),
         (Some(0), Some(1), Some("Segment"))
     );
-    let err =
-        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect_err("structs");
-    assert!(
-        err.to_string().contains("holds structs (`Segment`)"),
-        "{err}"
+    // One element, laid out as C's `Segment` (a `float3` is 12 bytes).
+    let iface = cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let layout = iface.bindings[0].layout.as_ref().expect("layout");
+    assert_eq!(layout.stride, 32);
+    assert_eq!(
+        layout.leaves.iter().map(|l| l.offset).collect::<Vec<_>>(),
+        [0, 4, 8, 16, 24]
     );
 }
 

@@ -376,11 +376,7 @@ pub fn prepare(
             bench = bench.with_buffer(&binding.name, spec);
             continue;
         }
-        let stride = binding
-            .element
-            .as_deref()
-            .and_then(|e| WgslType::parse(e).ok())
-            .map_or(4, |t| t.array_stride());
+        let stride = binding.element_type().map_or(4, |t| t.array_stride());
         // What the kernel can index, where the analysis bounds it; else the
         // problem size.
         let extent = binding

@@ -15,6 +15,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use cudalens_gpu::interface::ElementLayout;
 use cudalens_gpu::{Benchmark, BindingKind, OutputBuffer, ParamValue, WgslType};
 use cudalens_syntax::FileModel;
 use serde::Serialize;
@@ -31,6 +32,9 @@ pub enum NativeParam {
     },
     /// A value: its C++ type and literal.
     Scalar { c_type: String, literal: String },
+    /// A struct passed by value, which the WGSL run holds in a one-element
+    /// buffer: the kernel receives that buffer's bytes.
+    Struct { name: String, bytes: u64 },
 }
 
 /// A file-scope variable the host fills (`cudaMemcpyToSymbol`) or the kernel
@@ -63,6 +67,9 @@ pub struct NativeSpec {
     pub globals: Vec<NativeGlobal>,
     pub warmup: u32,
     pub iterations: u32,
+    /// The layout of each buffer of structs, by binding name: outputs are
+    /// compared member by member.
+    pub layouts: std::collections::HashMap<String, ElementLayout>,
 }
 
 /// The C++ type of a by-value argument: the parameter's own spelling when
@@ -187,6 +194,13 @@ pub fn native_spec(
                     b.name
                 ));
             }
+            if p.ty.pointer == 0 && p.dims.is_empty() {
+                params.push(NativeParam::Struct {
+                    name: b.name.clone(),
+                    bytes: bytes_of(&b.name).ok_or_else(|| format!("no input for `{}`", b.name))?,
+                });
+                continue;
+            }
             params.push(NativeParam::Buffer {
                 name: b.name.clone(),
                 bytes: bytes_of(&b.name).ok_or_else(|| format!("no input for `{}`", b.name))?,
@@ -260,6 +274,11 @@ pub fn native_spec(
         globals,
         warmup: bench.warmup,
         iterations: bench.iterations.max(1),
+        layouts: iface
+            .bindings
+            .iter()
+            .filter_map(|b| Some((b.name.clone(), b.layout.clone()?)))
+            .collect(),
     })
 }
 
@@ -363,6 +382,12 @@ int main(int argc, char **argv) {
             NativeParam::Scalar { c_type, literal } => {
                 s.push_str(&format!("    {c_type} a_{i} = {literal};\n"));
                 arg_names.push(format!("&a_{i}"));
+            }
+            NativeParam::Struct { name, bytes } => {
+                s.push_str(&format!(
+                    "    // `{name}`: a struct passed by value, {bytes} bytes.\n    std::vector<char> h_{i} = cudalens_read(dir + \"/{name}.in\", {bytes});\n"
+                ));
+                arg_names.push(format!("h_{i}.data()"));
             }
         }
     }
@@ -531,16 +556,17 @@ fn f16_to_f64(h: u16) -> f64 {
     }
 }
 
-/// Compares `wgsl` with `native` bytes of the element type `element`:
-/// integers exactly, floats within `tol` (NaN equals NaN).
+/// Compares `wgsl` with `native` bytes of the element type `element`
+/// (`layout` for a buffer of structs: member by member): integers exactly,
+/// floats within `tol` (NaN equals NaN).
 pub fn compare_outputs(
     name: &str,
     element: &str,
+    layout: Option<&ElementLayout>,
     wgsl: &[u8],
     native: &[u8],
     tol: Tolerance,
 ) -> Result<OutputComparison, String> {
-    let ty = WgslType::parse(element).map_err(|e| e.to_string())?;
     if wgsl.len() != native.len() {
         return Err(format!(
             "`{name}`: the WGSL run has {} bytes, the native run {}",
@@ -548,23 +574,59 @@ pub fn compare_outputs(
             native.len()
         ));
     }
+    let mut out = OutputComparison {
+        name: name.to_string(),
+        elements: 0,
+        mismatches: 0,
+        max_abs_error: 0.0,
+        first_mismatch: None,
+    };
+    let Some(layout) = layout else {
+        let ty = WgslType::parse(element).map_err(|e| e.to_string())?;
+        out.elements = (wgsl.len() as u64 / ty.scalar.size()) / u64::from(ty.lanes.max(1));
+        compare_scalars(&mut out, ty.scalar, wgsl, native, 0, tol);
+        return Ok(out);
+    };
+    let stride = layout.stride as usize;
+    if stride == 0 {
+        return Err(format!("`{name}`: a struct element of 0 bytes"));
+    }
+    out.elements = (wgsl.len() / stride) as u64;
+    for e in 0..wgsl.len() / stride {
+        for leaf in &layout.leaves {
+            let ty = WgslType::parse(&leaf.ty).map_err(|e| e.to_string())?;
+            let at = e * stride + leaf.offset as usize;
+            let range = at..at + ty.size() as usize;
+            let (Some(a), Some(b)) = (wgsl.get(range.clone()), native.get(range)) else {
+                continue;
+            };
+            compare_scalars(&mut out, ty.scalar, a, b, e as u64, tol);
+        }
+    }
+    Ok(out)
+}
+
+/// Adds the scalars of `wgsl` and `native` (both of `scalar`) to `out`;
+/// a mismatch is reported at `index`, or at its scalar's own index when
+/// `index` is 0 and the bytes are a whole buffer.
+fn compare_scalars(
+    out: &mut OutputComparison,
+    scalar: cudalens_gpu::interface::Scalar,
+    wgsl: &[u8],
+    native: &[u8],
+    index: u64,
+    tol: Tolerance,
+) {
     use cudalens_gpu::interface::Scalar as S;
-    let float = matches!(ty.scalar, S::F16 | S::F32 | S::F64);
-    let (a, b) = (scalars(wgsl, ty.scalar), scalars(native, ty.scalar));
+    let float = matches!(scalar, S::F16 | S::F32 | S::F64);
+    let (a, b) = (scalars(wgsl, scalar), scalars(native, scalar));
     // Integers exactly, on their bytes (a 64-bit one need not fit an f64).
-    let size = ty.scalar.size() as usize;
+    let size = scalar.size() as usize;
     let same_bytes: Vec<bool> = wgsl
         .chunks_exact(size)
         .zip(native.chunks_exact(size))
         .map(|(p, q)| p == q)
         .collect();
-    let mut out = OutputComparison {
-        name: name.to_string(),
-        elements: a.len() as u64 / u64::from(ty.lanes.max(1)),
-        mismatches: 0,
-        max_abs_error: 0.0,
-        first_mismatch: None,
-    };
     for (i, (x, y)) in a.iter().zip(&b).enumerate() {
         let ok = if float {
             (x.is_nan() && y.is_nan()) || x == y || (x - y).abs() <= tol.abs + tol.rel * y.abs()
@@ -577,11 +639,10 @@ pub fn compare_outputs(
         if !ok {
             out.mismatches += 1;
             if out.first_mismatch.is_none() {
-                out.first_mismatch = Some((i as u64, *x, *y));
+                out.first_mismatch = Some((index.max(i as u64), *x, *y));
             }
         }
     }
-    Ok(out)
 }
 
 /// The native run's outcome.
@@ -705,7 +766,12 @@ pub fn run_native(
             continue;
         };
         outputs.push(compare_outputs(
-            &o.name, &o.element, &o.bytes, &native, tol,
+            &o.name,
+            &o.element,
+            spec.layouts.get(&o.name),
+            &o.bytes,
+            &native,
+            tol,
         )?);
     }
     Ok(NativeOutcome::Measured {
@@ -755,6 +821,10 @@ mod tests {
                     bytes: 4096,
                     output: true,
                 },
+                NativeParam::Struct {
+                    name: "seg".into(),
+                    bytes: 32,
+                },
             ],
             globals: vec![
                 NativeGlobal {
@@ -774,6 +844,7 @@ mod tests {
             ],
             warmup: 3,
             iterations: 20,
+            layouts: Default::default(),
         }
     }
 
@@ -807,6 +878,7 @@ mod tests {
         let c = compare_outputs(
             "y",
             "f32",
+            None,
             &f(&[1.0, 2.0, 3.0]),
             &f(&[1.0, 2.00001, 3.1]),
             tol,
@@ -816,18 +888,63 @@ mod tests {
         assert_eq!(c.first_mismatch.map(|m| m.0), Some(2));
         assert!((c.max_abs_error - 0.1).abs() < 1e-6);
         let i = |v: &[i32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-        let c = compare_outputs("n", "atomic<i32>", &i(&[1, 2]), &i(&[1, 3]), tol).unwrap();
+        let c = compare_outputs("n", "atomic<i32>", None, &i(&[1, 2]), &i(&[1, 3]), tol).unwrap();
         assert_eq!((c.elements, c.mismatches), (2, 1));
         let c = compare_outputs(
             "v",
             "vec2<f32>",
+            None,
             &f(&[f32::NAN, 1.0]),
             &f(&[f32::NAN, 1.0]),
             tol,
         )
         .unwrap();
         assert_eq!((c.elements, c.mismatches), (1, 0));
-        assert!(compare_outputs("y", "f32", &f(&[1.0]), &f(&[1.0, 2.0]), tol).is_err());
+        assert!(compare_outputs("y", "f32", None, &f(&[1.0]), &f(&[1.0, 2.0]), tol).is_err());
+    }
+
+    /// A buffer of structs is compared member by member: a float member
+    /// within the tolerance, an integer one exactly, padding not at all.
+    #[test]
+    fn struct_outputs_compare_member_by_member() {
+        use cudalens_gpu::interface::{LayoutLeaf, LeafRole};
+        let layout = ElementLayout {
+            stride: 12,
+            leaves: vec![
+                LayoutLeaf {
+                    name: "w".into(),
+                    ty: "f32".into(),
+                    offset: 0,
+                    role: LeafRole::Value,
+                },
+                LayoutLeaf {
+                    name: "id".into(),
+                    ty: "i32".into(),
+                    offset: 4,
+                    role: LeafRole::Value,
+                },
+            ],
+        };
+        // Two elements: (w, id, padding).
+        let element = |w: f32, id: i32, pad: u32| {
+            let mut b = w.to_le_bytes().to_vec();
+            b.extend(id.to_le_bytes());
+            b.extend(pad.to_le_bytes());
+            b
+        };
+        let wgsl = [element(1.0, 7, 0), element(2.0, 8, 0)].concat();
+        let native = [element(1.00001, 7, 99), element(2.0, 9, 5)].concat();
+        let c = compare_outputs(
+            "p",
+            "S",
+            Some(&layout),
+            &wgsl,
+            &native,
+            Tolerance::default(),
+        )
+        .unwrap();
+        assert_eq!((c.elements, c.mismatches), (2, 1));
+        assert_eq!(c.first_mismatch, Some((1, 8.0, 9.0)));
     }
 
     #[test]

@@ -1,0 +1,129 @@
+//! The byte layout of a buffer of CUDA structs, for the runner: every
+//! scalar or vector the struct holds (nested structs and array members
+//! flattened) with its offset and role, so that `bench` can fill such a
+//! buffer with values of the right types and compare it with native CUDA's
+//! field by field. Only structs whose WGSL layout is C's reach buffers
+//! (`types::struct_fields` checks it), so C's offsets are the buffer's.
+
+use serde::{Deserialize, Serialize};
+
+use crate::TranspileOptions;
+use cudalens_syntax::types::TypeTable;
+
+use crate::types::{
+    Ty, bool_in_word, map_value_type, pointer_member, struct_fields, triple_member,
+};
+
+/// More leaves than this per element (a struct holding a large array) and
+/// the runner is not told the layout: it refuses the buffer as before.
+const MAX_LEAVES: usize = 4096;
+
+/// One element of a buffer of structs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ElementLayout {
+    /// Bytes from one element to the next (C's `sizeof`).
+    pub stride: u64,
+    pub leaves: Vec<LayoutLeaf>,
+}
+
+/// A scalar or vector inside the element.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayoutLeaf {
+    /// The member's path (`pos.x` is a leaf `pos` of type `f32` at lane
+    /// offsets; `cells[3].mass`).
+    pub name: String,
+    /// Its WGSL type (`f32`, `vec2<u32>`).
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub offset: u64,
+    pub role: LeafRole,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeafRole {
+    /// A number: filled with values of its type.
+    Value,
+    /// A C `bool` held in the low byte of this `u32` word: 0 or 1.
+    Bool,
+    /// A device pointer's 8 bytes: the runner cannot give it a meaning,
+    /// so it stays zero (the kernel may only copy it).
+    Pointer,
+}
+
+/// The layout of a buffer element of type `ty`, when it is a struct that
+/// buffers can hold.
+pub fn of(ty: &Ty, types: &TypeTable, opts: &TranspileOptions) -> Option<ElementLayout> {
+    let Ty::Struct(name) = ty else {
+        return None;
+    };
+    let stride = types.structs.get(name)?.size;
+    let mut leaves = Vec::new();
+    flatten(name, "", 0, types, opts, 0, &mut leaves)?;
+    Some(ElementLayout { stride, leaves })
+}
+
+fn flatten(
+    name: &str,
+    prefix: &str,
+    base: u64,
+    types: &TypeTable,
+    opts: &TranspileOptions,
+    depth: u32,
+    out: &mut Vec<LayoutLeaf>,
+) -> Option<()> {
+    let def = types.structs.get(name)?;
+    // Checks C's layout is WGSL's (and so the offsets below are the buffer's).
+    struct_fields(name, types, opts, depth).ok()?;
+    for f in &def.fields {
+        let path = if prefix.is_empty() {
+            f.name.clone()
+        } else {
+            format!("{prefix}.{}", f.name)
+        };
+        let (role, ty) = if pointer_member(f, types) {
+            (LeafRole::Pointer, Ty::Vector(crate::types::Scalar::U32, 2))
+        } else if bool_in_word(def, f, types) {
+            (LeafRole::Bool, Ty::U32)
+        } else if triple_member(f, types, opts) {
+            // Three scalars, C's 12 bytes: three leaves.
+            let Ok(Ty::Vector(s, 3)) = map_value_type(&f.ty, types, opts) else {
+                return None;
+            };
+            for (lane, axis) in ["x", "y", "z"].iter().enumerate() {
+                out.push(LayoutLeaf {
+                    name: format!("{path}.{axis}"),
+                    ty: Ty::Scalar(s).wgsl(),
+                    offset: base + f.offset + s.size() * lane as u64,
+                    role: LeafRole::Value,
+                });
+            }
+            continue;
+        } else {
+            (LeafRole::Value, map_value_type(&f.ty, types, opts).ok()?)
+        };
+        let size = types.size_of(&f.ty)?;
+        for i in 0..f.array_len {
+            let offset = base + f.offset + i * size;
+            let path = if f.array_len == 1 {
+                path.clone()
+            } else {
+                format!("{path}[{i}]")
+            };
+            match &ty {
+                Ty::Struct(inner) => flatten(inner, &path, offset, types, opts, depth + 1, out)?,
+                Ty::Scalar(_) | Ty::Vector(..) => out.push(LayoutLeaf {
+                    name: path,
+                    ty: ty.wgsl(),
+                    offset,
+                    role,
+                }),
+                _ => return None,
+            }
+            if out.len() > MAX_LEAVES {
+                return None;
+            }
+        }
+    }
+    Some(())
+}
