@@ -15,6 +15,10 @@ use cudalens_syntax::ir::{BinOp, Expr, ExprKind, StmtKind, UnOp};
 pub struct Effects {
     pub written: HashSet<String>,
     pub atomic: HashSet<String>,
+    /// Roots used with atomics through a pointer cast (`atomicCAS((unsigned
+    /// *)f, …)` of a `float` array, the usual float atomicMax loop): their
+    /// words must be integer atomics, never `atomic<f32>`.
+    pub bit_atomic: HashSet<String>,
 }
 
 /// Memoised effects of the device functions of one file.
@@ -92,6 +96,17 @@ impl<'m> Analysis<'m> {
                 }
             });
         }
+        // Aliases made by a pointer cast (`unsigned *u = (unsigned *)f;`).
+        let mut cast_aliases: HashSet<String> = HashSet::new();
+        body.walk(&mut |s| {
+            if let StmtKind::Decl(decls) = &s.kind {
+                for d in decls {
+                    if aliases.contains_key(&d.name) && d.init.as_ref().is_some_and(has_cast) {
+                        cast_aliases.insert(d.name.clone());
+                    }
+                }
+            }
+        });
         let mut effects = Effects::default();
         let mut calls: Vec<(Span, String, Vec<Option<String>>)> = Vec::new();
         body.walk_exprs(&mut |e| match &e.kind {
@@ -105,10 +120,27 @@ impl<'m> Analysis<'m> {
             }
             ExprKind::Call(call) => {
                 if call.callee.starts_with("atomic") {
-                    if let Some(r) = call.args.first().and_then(|a| root_of(a, &aliases)) {
+                    if let Some(first) = call.args.first()
+                        && let Some(r) = root_of(first, &aliases)
+                    {
+                        let mut through_cast = has_cast(first);
+                        first.walk(&mut |x| {
+                            if let ExprKind::Ident(n) = &x.kind
+                                && cast_aliases.contains(n)
+                            {
+                                through_cast = true;
+                            }
+                        });
+                        if through_cast {
+                            effects.bit_atomic.insert(r.clone());
+                        }
                         effects.written.insert(r.clone());
                         effects.atomic.insert(r);
                     }
+                    // The file's own `atomicMax(float *, float)` (see
+                    // `FnLower::file_atomic`): what it does to its pointer counts.
+                    let roots = call.args.iter().map(|a| root_of(a, &aliases)).collect();
+                    calls.push((e.span, call.callee.clone(), roots));
                 } else if matches!(
                     call.callee.trim_start_matches("::"),
                     "__stwb" | "__stcg" | "__stcs" | "__stwt"
@@ -175,10 +207,20 @@ impl<'m> Analysis<'m> {
             effects
                 .atomic
                 .extend(callee_effects.atomic.iter().filter(|n| global(n)).cloned());
+            effects.bit_atomic.extend(
+                callee_effects
+                    .bit_atomic
+                    .iter()
+                    .filter(|n| global(n))
+                    .cloned(),
+            );
             for (param, root) in target.params.iter().zip(roots) {
                 let Some(root) = root else { continue };
                 if callee_effects.written.contains(&param.name) {
                     effects.written.insert(root.clone());
+                }
+                if callee_effects.bit_atomic.contains(&param.name) {
+                    effects.bit_atomic.insert(root.clone());
                 }
                 if callee_effects.atomic.contains(&param.name) {
                     effects.atomic.insert(root);
@@ -189,6 +231,19 @@ impl<'m> Analysis<'m> {
         self.memo.insert(name.to_string(), effects.clone());
         effects
     }
+}
+
+/// Whether `e` contains a pointer cast.
+fn has_cast(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |x| {
+        if let ExprKind::Cast { ty, .. } = &x.kind
+            && ty.pointer > 0
+        {
+            found = true;
+        }
+    });
+    found
 }
 
 /// The array or pointer variable an lvalue/pointer expression reaches.

@@ -2143,6 +2143,19 @@ impl FnLower<'_, '_> {
             p.atomic = Some(AtomicRepr::Words(k));
             return Some(Val::pointer(p));
         }
+        // `(unsigned *)f` of a float array held as its bits in atomic words
+        // (the kernel uses it with atomics): those words, as the integer
+        // atomics they are (the programs' own compare-and-swap loops).
+        let words = match (p.atomic, want) {
+            (Some(AtomicRepr::F32Bits), Ty::Scalar(Scalar::U32)) => Some(Scalar::U32),
+            (Some(AtomicRepr::F64Bits), Ty::Scalar(Scalar::U64)) => Some(Scalar::U64),
+            _ => None,
+        };
+        if let Some(s) = words {
+            p.elem = want.clone();
+            p.atomic = Some(AtomicRepr::Native(s));
+            return Some(Val::pointer(p));
+        }
         // The storage's element type, and scalars per unit of the offset.
         let (storage, per_old) = match p.atomic {
             None => (p.elem.clone(), lanes_of(&p.elem)),

@@ -869,6 +869,43 @@ impl<'m> FnLower<'_, 'm> {
         found
     }
 
+    /// `atomicMax(float *, float)`, `atomicMin(double *, double)`: CUDA has
+    /// no such atomics, so programs (HeCBench's lebesgue, michalewicz)
+    /// define them as compare-and-swap loops; C++ calls the file's function
+    /// whose first parameter points at the argument's element type. `None`
+    /// when the file defines none for it (the builtin applies).
+    pub fn file_atomic(&mut self, name: &str, args: &[Expr]) -> Option<&'m Function> {
+        if !name.starts_with("atomic") || args.is_empty() {
+            return None;
+        }
+        let model = self.m.model;
+        let candidates: Vec<&'m Function> = (model.functions.iter())
+            .map(|f| &**f)
+            .filter(|f| {
+                f.name == name
+                    && f.body.is_some()
+                    && f.runs_on_device()
+                    && f.template_params.is_empty()
+                    && f.params.len() == args.len()
+                    && f.params[0].ty.pointer == 1
+            })
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let arg = self.expr(&args[0], &mut Vec::new());
+        let found = match arg.ty {
+            Ty::Pointer(elem) => candidates.into_iter().find(|f| {
+                let p = &f.params[0];
+                self.map_type(&p.ty.pointee(), p.name_span) == *elem
+            }),
+            _ => None,
+        };
+        self.m.diags.truncate(diags);
+        found
+    }
+
     /// Among several device functions named `name` (`mul(float3x4, float3)`
     /// and `mul(float3x4, float4)`), the one whose parameter types are the
     /// argument types, else the only one taking that many arguments;

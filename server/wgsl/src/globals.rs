@@ -157,13 +157,15 @@ impl FnLower<'_, '_> {
         let effects = &self.m.kernel_effects;
         let written = effects.written.contains(name);
         let atomic_use = effects.atomic.contains(name);
+        let bit_atomic = effects.bit_atomic.contains(name);
         let ty = if g.dims.is_empty() {
             elem.clone()
         } else {
             self.array_type(g, elem.clone(), None)?
         };
         let atomic = if atomic_use {
-            match self.m.atomic_repr(&elem, true) {
+            // Integer atomics through a cast need the float's bits in `u32`s.
+            match self.m.atomic_repr(&elem, !bit_atomic) {
                 Ok(repr) => Some(repr),
                 Err(why) => {
                     self.m.error(g.name_span, why);

@@ -335,6 +335,9 @@ impl FnLower<'_, '_> {
         if let Some(f) = self.overload_with_other_result(name, args, span) {
             return self.call_device(f, &[], args, span, out);
         }
+        if let Some(f) = self.file_atomic(name, args) {
+            return self.call_device(f, &[], args, span, out);
+        }
         if let Some(v) = self.intrinsic(name, args, span, out) {
             return v;
         }
@@ -952,17 +955,26 @@ impl FnLower<'_, '_> {
                 let v = self.expr(&args[0], out);
                 self.convert(v, &to, span)
             }
-            "__float_as_int" | "__float_as_uint" | "__int_as_float" | "__uint_as_float" => {
+            "__float_as_int" | "__float_as_uint" | "__int_as_float" | "__uint_as_float"
+            | "__double_as_longlong" | "__longlong_as_double" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
                 }
-                let v = self.expr(&args[0], out);
                 let (from, to) = match name {
                     "__float_as_int" => (Ty::F32, Ty::I32),
                     "__float_as_uint" => (Ty::F32, Ty::U32),
                     "__int_as_float" => (Ty::I32, Ty::F32),
-                    _ => (Ty::U32, Ty::F32),
+                    "__uint_as_float" => (Ty::U32, Ty::F32),
+                    _ => {
+                        let (double, long) = (CType::named("double"), CType::named("long long"));
+                        let (f, i) = (self.map_type(&double, span), self.map_type(&long, span));
+                        if f == Ty::Error || i == Ty::Error {
+                            return Some(Val::error());
+                        }
+                        if name == "__double_as_longlong" { (f, i) } else { (i, f) }
+                    }
                 };
+                let v = self.expr(&args[0], out);
                 let v = self.convert(v, &from, span);
                 Val::atom(format!("bitcast<{}>({})", to.wgsl(), v.text), to)
             }

@@ -737,7 +737,9 @@ fn storage_param(
         }
         Some(AtomicRepr::Packed(k))
     } else if effects.atomic.contains(&p.name) {
-        match lower.m.atomic_repr(&elem, true) {
+        // Integer atomics through a cast need the float's bits in `u32`s.
+        let storage = !effects.bit_atomic.contains(&p.name);
+        match lower.m.atomic_repr(&elem, storage) {
             Ok(repr) => Some(repr),
             Err(why) => {
                 lower.m.error(p.name_span, why);

@@ -397,3 +397,100 @@ fn relaxed_nv_atomic_loads_read_the_atomic() {
     let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
     assert_eq!(got[0], *input.iter().min().unwrap());
 }
+
+/// CUDA has no `atomicMax(float *)`/`atomicMin(double *)`; programs define
+/// them as compare-and-swap loops on the bits (HeCBench's michalewicz,
+/// lebesgue, hausdorff). The file's own function is called, not refused
+/// as a float builtin, and a float array used with integer atomics through
+/// a cast holds its bits in `atomic<u32>` even when the adapter has float
+/// atomics. Run on the adapter against Rust's maximum and minimum.
+#[test]
+fn the_files_own_float_atomic_max_and_min_run_as_cas_loops() {
+    let source = r#"
+__device__ float atomicMax(float *addr, float value) {
+    unsigned int *ptr = (unsigned int *)addr;
+    unsigned int ret = *ptr;
+    while (value > __uint_as_float(ret)) {
+        unsigned int old = ret;
+        if ((ret = atomicCAS(ptr, old, __float_as_uint(value))) == old) break;
+    }
+    return __uint_as_float(ret);
+}
+__device__ double atomicMin(double *address, double val) {
+    unsigned long long *ptr = (unsigned long long *)address;
+    unsigned long long ret = *ptr;
+    while (val < __longlong_as_double(ret)) {
+        unsigned long long old = ret;
+        if ((ret = atomicCAS(ptr, old, __double_as_longlong(val))) == old) break;
+    }
+    return __longlong_as_double(ret);
+}
+__global__ void extremes(const float *in, float *hi, double *lo, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) {
+        atomicMax(hi, in[i]);
+        atomicMin(lo, (double)in[i]);
+    }
+}
+"#;
+    let opts = TranspileOptions {
+        float_atomics: true,
+        enable_f64: true,
+        enable_int64: true,
+        int64_atomics: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "extremes", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    for want in [
+        "var<storage, read_write> hi: array<atomic<u32>>;",
+        "var<storage, read_write> lo: array<atomic<u64>>;",
+        "atomicCompareExchangeWeak(",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let adapter = runner.adapter().expect("adapter");
+    if !(adapter.features.shader_f64 && adapter.features.shader_int64_atomics) {
+        eprintln!("skipping the run: the adapter lacks f64 or 64-bit atomics");
+        return;
+    }
+    let n = 1000u32;
+    let input: Vec<f32> = (0..n)
+        .map(|i| ((i * 7919) % 1000) as f32 * 0.25 - 100.0)
+        .collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [256, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(f64::from(n)))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(u64::from(n), bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer(
+            "hi",
+            BufferSpec::bytes(1, (-1000.0f32).to_le_bytes().to_vec()),
+        )
+        .with_buffer("lo", BufferSpec::bytes(1, 1000.0f64.to_le_bytes().to_vec()));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let hi = f32::from_le_bytes(
+        result.output("hi").expect("hi").bytes[..4]
+            .try_into()
+            .unwrap(),
+    );
+    let lo = f64::from_le_bytes(
+        result.output("lo").expect("lo").bytes[..8]
+            .try_into()
+            .unwrap(),
+    );
+    assert_eq!(hi, input.iter().copied().fold(f32::MIN, f32::max));
+    assert_eq!(
+        lo,
+        f64::from(input.iter().copied().fold(f32::MAX, f32::min))
+    );
+}
