@@ -151,8 +151,10 @@ pub fn compile_kernel_recording(
     let entry_name = m.module_name(kernel);
 
     let mut lower = FnLower::new(&mut m, kernel, f.body.as_deref(), true);
-    lower.declare_device_globals(&f.params, f.body.as_deref());
+    // Template arguments first: a variable template (`T mask[N]`) the
+    // kernel names takes the kernel's `T`.
     let instantiation = bind_template(&mut lower, f, opts);
+    lower.declare_device_globals(&f.params, f.body.as_deref());
 
     // Parameters: pointers → storage bindings, scalars → the uniform struct.
     let mut bindings = Vec::new();

@@ -343,3 +343,75 @@ fn initialised_narrow_constants_hold_their_c_values_one_to_a_word() {
     .expect_err("written narrow global");
     assert!(err.contains("only initialised, read-only ones"), "{err}");
 }
+
+/// A variable template (`template <typename T> __constant__ T mask[N];`,
+/// HeCBench's convolution1D) read as `mask<T>[j]` in a kernel template:
+/// the binding takes the kernel's `T` (here `double`, from the launch).
+/// `mask<float>` in a kernel instantiated otherwise stays refused rather
+/// than silently read as another instance. Run on the adapter.
+#[test]
+fn variable_templates_take_the_kernels_template_argument() {
+    let source = r#"
+template <typename T>
+__constant__ T mask[4];
+template <typename T>
+__global__ void conv(const T *in, T *out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    T s = 0;
+    for (int j = 0; j < 4; j++) if (i + j < n) s += in[i + j] * mask<T>[j];
+    if (i < n) out[i] = s;
+}
+__global__ void other(const double *in, double *out) { out[0] = in[0] * mask<float>[0]; }
+int main() { double *a, *b; conv<double><<<1, 64>>>(a, b, 64); }
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f64: true,
+        source_name: Some("conv.cu".into()),
+        ..cudalens_wgsl::TranspileOptions::default()
+    };
+    let out = common::compile(source, "conv", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl.contains("var<storage, read> mask: array<f64, 4>;"),
+        "{}",
+        out.wgsl
+    );
+    let err = common::compile(source, "other", &opts).expect_err("another instance");
+    assert!(
+        err.iter().any(|d| d.message.contains("mask<float>")),
+        "{err:#?}"
+    );
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    if !runner.adapter().is_ok_and(|a| a.features.shader_f64) {
+        return;
+    }
+    let input: Vec<f64> = (0..64).map(|i| f64::from(i) * 0.5 - 3.0).collect();
+    let mask = [0.5f64, -1.0, 2.0, 0.25];
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(64.0))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(64))
+        .with_buffer(
+            "mask",
+            BufferSpec::bytes(4, bytemuck::cast_slice(&mask).to_vec()),
+        );
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f64> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for i in 0..64 {
+        let want: f64 = (0..4)
+            .filter(|j| i + j < 64)
+            .map(|j| input[i + j] * mask[j])
+            .sum();
+        assert_eq!(got[i], want, "out[{i}]");
+    }
+}

@@ -93,6 +93,27 @@ impl Builder<'_> {
                 }
             }
             "qualified_identifier" => Ident(text.to_string()),
+            // `mask<T>[j]` of a variable template (`template <typename T>
+            // __constant__ T mask[N];`): the variable itself when its one
+            // argument is the type the variable is declared with, so that
+            // the function's own `T` instantiates both alike. Any other
+            // argument stays unknown (never silently the wrong instance).
+            "template_function" => match (field!(n, "name"), field!(n, "arguments")) {
+                (Some(name), Some(args))
+                    if self.model.globals.iter().any(|g| {
+                        g.name == cx.text(name)
+                            && g.ty.base
+                                == cx
+                                    .text(args)
+                                    .trim_start_matches('<')
+                                    .trim_end_matches('>')
+                                    .trim()
+                    }) =>
+                {
+                    Ident(cx.text(name).to_string())
+                }
+                _ => Unknown(text.to_string()),
+            },
             "parenthesized_expression" => match first_named(n) {
                 Some(inner) => return Err(Box::new(self.operand(cx, inner))),
                 None => Unknown(text.to_string()),
