@@ -907,3 +907,38 @@ fn parenthesised_subscripts_before_unary_operators_are_not_casts() {
         ]
     );
 }
+
+/// C's `min`/`max` macros written as GNU statement expressions (`({
+/// __typeof__(a) _a = (a); …; _a < _b ? _a : _b; })`, HeCBench's chemv and
+/// LULESH) are their value with the copies replaced by what they copy,
+/// when nothing copied has a side effect; a copy of `i++` stays unknown.
+#[test]
+fn statement_expressions_of_pure_copies_are_their_value() {
+    let src = "#define MIN(a, b) ({ __typeof__(a) _a = (a); __typeof__(b) _b = (b); _a < _b ? _a : _b; })\n\
+__global__ void k(int* o, int n, int i) {\n\
+  int a = MIN(n * 2, o[i]);\n\
+  int b = MIN(i++, n);\n\
+}\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    let kernel = model.functions.iter().find(|f| f.name == "k").expect("k");
+    let mut inits = Vec::new();
+    kernel.body.as_ref().expect("body").walk(&mut |s| {
+        if let StmtKind::Decl(decls) = &s.kind {
+            for d in decls {
+                let init = d.init.as_ref().expect("init");
+                let shown = match &init.kind {
+                    ExprKind::Unknown(_) => "unknown".to_string(),
+                    _ => sexp(init),
+                };
+                inits.push(format!("{} = {shown}", d.name));
+            }
+        }
+    });
+    assert_eq!(
+        inits,
+        [
+            "a = (? (Lt (Mul n 2) (index o i)) (Mul n 2) (index o i))",
+            "b = unknown",
+        ]
+    );
+}

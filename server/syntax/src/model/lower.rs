@@ -44,6 +44,45 @@ impl Builder<'_> {
         }
     }
 
+    /// A GNU statement expression made of copies and a value, as C's
+    /// `min`/`max` macros write it (`({ __typeof__(a) _a = (a); __typeof__(b)
+    /// _b = (b); _a < _b ? _a : _b; })`, HeCBench's chemv and LULESH): the
+    /// value with each copy replaced by its initialiser. Only when every
+    /// initialiser is free of side effects (then evaluating it at each use
+    /// is evaluating it once); `None` otherwise, and for any other statement.
+    fn statement_expression(&mut self, cx: &Cx, block: Node) -> Option<Expr> {
+        let mut c = block.walk();
+        let items: Vec<Node> = block
+            .named_children(&mut c)
+            .filter(|n| n.kind() != "comment")
+            .collect();
+        let (last, decls) = items.split_last()?;
+        if last.kind() != "expression_statement" {
+            return None;
+        }
+        let mut bindings: Vec<(String, Expr)> = Vec::new();
+        for d in decls {
+            if d.kind() != "declaration" {
+                return None;
+            }
+            for declarator in super::build::field_children(*d, "declarator") {
+                let name = field!(declarator, "declarator").filter(|n| n.kind() == "identifier");
+                let (Some(name), Some(value)) = (name, field!(declarator, "value")) else {
+                    return None;
+                };
+                let mut value = self.operand(cx, value);
+                substitute_bindings(&mut value, &bindings);
+                if !side_effect_free(&value) {
+                    return None;
+                }
+                bindings.push((cx.text(name).to_string(), value));
+            }
+        }
+        let mut value = self.operand(cx, first_named(*last)?);
+        substitute_bindings(&mut value, &bindings);
+        Some(value)
+    }
+
     fn boxed(&mut self, cx: &Cx, n: Option<Node>) -> Box<Expr> {
         Box::new(match n {
             Some(n) => self.operand(cx, n),
@@ -115,6 +154,12 @@ impl Builder<'_> {
                 _ => Unknown(text.to_string()),
             },
             "parenthesized_expression" => match first_named(n) {
+                Some(inner) if inner.kind() == "compound_statement" => {
+                    match self.statement_expression(cx, inner) {
+                        Some(e) => return Err(Box::new(e)),
+                        None => Unknown(text.to_string()),
+                    }
+                }
                 Some(inner) => return Err(Box::new(self.operand(cx, inner))),
                 None => Unknown(text.to_string()),
             },
@@ -967,6 +1012,36 @@ fn attach_cast(e: Expr, ty: &str, op: UnOp, start: usize) -> Expr {
 
 /// The first named child of `n` that is no comment (`( // note` puts the
 /// comment first).
+/// Whether evaluating `e` twice is evaluating it once: no assignment,
+/// increment, call or launch in it.
+fn side_effect_free(e: &Expr) -> bool {
+    let mut pure = true;
+    e.walk(&mut |x| {
+        if matches!(
+            x.kind,
+            ExprKind::Assign(..)
+                | ExprKind::IncDec { .. }
+                | ExprKind::Call(_)
+                | ExprKind::Launch(_)
+                | ExprKind::Unknown(_)
+        ) {
+            pure = false;
+        }
+    });
+    pure
+}
+
+/// `e` with each variable of `bindings` replaced by its value.
+fn substitute_bindings(e: &mut Expr, bindings: &[(String, Expr)]) {
+    e.walk_mut(&mut |x| {
+        if let ExprKind::Ident(n) = &x.kind
+            && let Some((_, value)) = bindings.iter().find(|(b, _)| b == n)
+        {
+            *x = value.clone();
+        }
+    });
+}
+
 fn first_named(n: Node) -> Option<Node> {
     let mut c = n.walk();
     n.named_children(&mut c).find(|ch| ch.kind() != "comment")

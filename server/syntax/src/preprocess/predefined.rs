@@ -65,6 +65,11 @@ pub fn predefined(arch: u32) -> Vec<MacroDef> {
         // the CUDA headers cudalens does not read
         ("CUDART_VERSION", version.to_string()),
         ("CUDA_VERSION", version.to_string()),
+        // GCC's `__typeof__` keyword (C code's `min`/`max` macros declare
+        // their copies with it), which tree-sitter's C++ grammar does not
+        // know, spelled as C++'s `decltype`; not a macro in nvcc.
+        ("__typeof__", "decltype".into()),
+        ("__typeof", "decltype".into()),
     ];
     let mut out: Vec<MacroDef> = objects
         .iter()
