@@ -684,19 +684,7 @@ impl<'m> FnLower<'_, 'm> {
     /// types are the argument types: the arguments are lowered on trial
     /// (their statements and messages dropped). `None`: none or several.
     pub fn overload_for(&mut self, name: &str, args: &[Expr]) -> Option<&'m Function> {
-        let model = self.m.model;
-        let candidates: Vec<&Function> = model
-            .functions
-            .iter()
-            .map(|f| &**f)
-            .filter(|f| {
-                f.name == name
-                    && f.body.is_some()
-                    && f.runs_on_device()
-                    && f.template_params.is_empty()
-                    && f.params.len() == args.len()
-            })
-            .collect();
+        let candidates = self.plain_device_functions(name, args.len());
         if candidates.is_empty() {
             return None;
         }
@@ -869,6 +857,21 @@ impl<'m> FnLower<'_, 'm> {
         found
     }
 
+    /// The file's device functions called `name` that are no templates and
+    /// take `arity` parameters (the overloads C++ picks among by type).
+    fn plain_device_functions(&self, name: &str, arity: usize) -> Vec<&'m Function> {
+        (self.m.model.functions.iter())
+            .map(|f| &**f)
+            .filter(|f| {
+                f.name == name
+                    && f.body.is_some()
+                    && f.runs_on_device()
+                    && f.template_params.is_empty()
+                    && f.params.len() == arity
+            })
+            .collect()
+    }
+
     /// `atomicMax(float *, float)`, `atomicMin(double *, double)`: CUDA has
     /// no such atomics, so programs (HeCBench's lebesgue, michalewicz)
     /// define them as compare-and-swap loops; C++ calls the file's function
@@ -878,18 +881,8 @@ impl<'m> FnLower<'_, 'm> {
         if !name.starts_with("atomic") || args.is_empty() {
             return None;
         }
-        let model = self.m.model;
-        let candidates: Vec<&'m Function> = (model.functions.iter())
-            .map(|f| &**f)
-            .filter(|f| {
-                f.name == name
-                    && f.body.is_some()
-                    && f.runs_on_device()
-                    && f.template_params.is_empty()
-                    && f.params.len() == args.len()
-                    && f.params[0].ty.pointer == 1
-            })
-            .collect();
+        let mut candidates = self.plain_device_functions(name, args.len());
+        candidates.retain(|f| f.params[0].ty.pointer == 1);
         if candidates.is_empty() {
             return None;
         }
