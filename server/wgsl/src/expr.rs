@@ -2039,13 +2039,6 @@ impl FnLower<'_, '_> {
         Some(self.offset_pointer(p, op, by, span))
     }
 
-    /// A pointer cast between a scalar and the vectors of that scalar
-    /// (`reinterpret_cast<const float4*>(x)` of a `float*` buffer, `(float
-    /// *)v` of a `float2*` one, and back): a view of the same memory, as C
-    /// lays it out (a vector is its lanes in order). The offset changes
-    /// units: a scalar offset into a vector view must be a multiple of the
-    /// lanes, as CUDA's alignment rules require of a valid vector access (a
-    /// constant one that is not is refused). `None` for other casts.
     /// A view of 32-bit words over a buffer of 8/16-bit elements packed
     /// into them (`(unsigned int *)bytes`, `(float *)d_src`, `*(char4
     /// *)(data + i)` of a `char *` buffer): word `w[i]` is elements `n·i
@@ -2110,6 +2103,13 @@ impl FnLower<'_, '_> {
         Some(Val::pointer(view))
     }
 
+    /// A pointer cast between a scalar and the vectors of that scalar
+    /// (`reinterpret_cast<const float4*>(x)` of a `float*` buffer, `(float
+    /// *)v` of a `float2*` one, and back): a view of the same memory, as C
+    /// lays it out (a vector is its lanes in order). The offset changes
+    /// units: a scalar offset into a vector view must be a multiple of the
+    /// lanes, as CUDA's alignment rules require of a valid vector access (a
+    /// constant one that is not is refused). `None` for other casts.
     fn vector_view(&mut self, mut p: PtrVal, want: &Ty, span: Span) -> Option<Val> {
         if p.scalar_target {
             return None;
