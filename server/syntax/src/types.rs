@@ -67,6 +67,12 @@ pub fn normalize_base(written: &str) -> String {
         "uint" => "unsigned int".into(),
         // glibc's `sys/types.h` (which CUDA's headers include on Linux).
         "ulong" => "unsigned long".into(),
+        // The toolkit's `cuComplex.h` and `cufft.h` (which cudalens does not
+        // read): complex numbers are `float2`/`double2`.
+        "cuFloatComplex" | "cuComplex" | "cufftComplex" => "float2".into(),
+        "cuDoubleComplex" | "cufftDoubleComplex" => "double2".into(),
+        "cufftReal" => "float".into(),
+        "cufftDoubleReal" => "double".into(),
         _ => joined
             .trim_start_matches("::")
             .trim_start_matches("std::")

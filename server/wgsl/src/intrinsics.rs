@@ -111,7 +111,7 @@ fn cuda_copysignf(x: f32, y: f32) -> f32 {
 }",
 );
 
-const HELPER_HYPOTF: (&str, &str) = (
+pub(crate) const HELPER_HYPOTF: (&str, &str) = (
     "cuda_hypotf",
     "// CUDA `hypotf`: sqrt(x * x + y * y) without overflow or underflow on the
 // way; infinite when either argument is (even beside a NaN), else NaN when
@@ -335,6 +335,9 @@ impl FnLower<'_, '_> {
         if let Some(f) = self.overload_with_other_result(name, args, span) {
             return self.call_device(f, &[], args, span, out);
         }
+        if let Some(v) = self.cucomplex_call(name, args, span, out) {
+            return v;
+        }
         if let Some(f) = self.file_atomic(name, args) {
             return self.call_device(f, &[], args, span, out);
         }
@@ -493,11 +496,11 @@ impl FnLower<'_, '_> {
         })
     }
 
-    fn args(&mut self, args: &[Expr], out: &mut Vec<WStmt>) -> Vec<Val> {
+    pub(crate) fn args(&mut self, args: &[Expr], out: &mut Vec<WStmt>) -> Vec<Val> {
         args.iter().map(|a| self.expr(a, out)).collect()
     }
 
-    fn arity(&mut self, name: &str, args: &[Expr], n: usize, span: Span) -> bool {
+    pub(crate) fn arity(&mut self, name: &str, args: &[Expr], n: usize, span: Span) -> bool {
         if args.len() == n {
             return true;
         }

@@ -21,6 +21,7 @@ mod builtin_names;
 mod clamps;
 mod context;
 mod cub;
+mod cucomplex;
 pub mod diag;
 mod early_exit;
 pub mod element_layout;
