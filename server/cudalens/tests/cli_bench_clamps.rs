@@ -242,3 +242,49 @@ int main() { run(NX, NY); return 0; }
     assert_eq!(result["errors"], json!([]));
     assert!(result["timing"]["median_ms"].as_f64().unwrap() > 0.0);
 }
+
+/// A buffer the analysis cannot bound (the `while` walk) is sized with
+/// `--buffer NAME=ELEMENTS`: at the sizes the program would allocate the
+/// run clamps nothing and is timed; the output says which sizes were
+/// given. A name that is no buffer of the kernel is an error naming them.
+#[test]
+fn buffers_the_analysis_cannot_bound_are_sized_with_buffer() {
+    if !gpu_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    std::fs::write(dir.path().join("k.cu"), ROWS_WHILE).expect("write");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cudalens"))
+            .args(LAUNCH)
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .expect("run cudalens")
+    };
+    let out = run(&[
+        "--buffer", "A=32768", "--buffer", "x=256", "--buffer", "tmp=128",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let result: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        result["launch"]["given"],
+        json!([["A", 32768], ["x", 256], ["tmp", 128]])
+    );
+    assert_eq!(result["clamped_accesses"], 0);
+    assert_eq!(result["errors"], json!([]));
+
+    let out = run(&["--buffer", "B=4"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr
+            .contains("--buffer B: the kernel has no buffer of that name (its buffers: A, x, tmp)"),
+        "{stderr}"
+    );
+}

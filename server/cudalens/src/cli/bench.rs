@@ -47,6 +47,12 @@ pub struct Args {
     /// A scalar argument: `NAME=VALUE` (repeatable; overrides the size heuristic).
     #[arg(long = "arg", value_name = "NAME=VALUE", value_parser = parse_arg)]
     pub args: Vec<(String, f64)>,
+    /// A buffer's size in elements: `NAME=ELEMENTS`, NAME the kernel's
+    /// pointer parameter (repeatable). For buffers the program sizes at run
+    /// time, which the analysis cannot bound; a run that indexes past it is
+    /// reported as clamped, as always.
+    #[arg(long = "buffer", value_name = "NAME=ELEMENTS", value_parser = parse_buffer)]
+    pub buffers: Vec<(String, u64)>,
     /// Sweep workgroup sizes and report the fastest.
     #[arg(long)]
     pub autotune: bool,
@@ -139,6 +145,19 @@ fn parse_dims(text: &str) -> Result<[u32; 3], String> {
         .ok_or_else(|| format!("`{text}` is not X[,Y[,Z]] (positive integers)"))
 }
 
+fn parse_buffer(text: &str) -> Result<(String, u64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not NAME=ELEMENTS"))?;
+    let value: u64 = value
+        .trim()
+        .parse()
+        .ok()
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("`{value}` is not a positive number of elements"))?;
+    Ok((name.trim().to_string(), value))
+}
+
 fn parse_arg(text: &str) -> Result<(String, f64), String> {
     let (name, value) = text
         .split_once('=')
@@ -226,6 +245,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         instantiate: args.instantiate.clone().map(|t| t.0),
         host_launch: Some(host_index),
         host_given: host,
+        buffers: args.buffers.clone(),
     };
     let (job_model, job_text) = (model.clone(), text.clone());
     let (file, kernel) = (args.file.clone(), args.kernel.clone());

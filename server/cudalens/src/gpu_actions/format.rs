@@ -133,6 +133,14 @@ pub fn launch_lines(l: &super::LaunchInfo, file: &str) -> Vec<String> {
                 .allocations
                 .iter()
                 .find_map(|(a, n)| (a == name).then_some(*n));
+            if let Some((_, g)) = l.given.iter().find(|(g, _)| g == name) {
+                return match extent {
+                    Some(n) => {
+                        format!("{name} {g} (given with --buffer; the kernel can index {n})")
+                    }
+                    None => format!("{name} {g} (given with --buffer)"),
+                };
+            }
             match (extent, allocated) {
                 (Some(n), Some(a)) if a > *n => {
                     format!("{name} {a} (the program's allocation; the kernel can index {n})")

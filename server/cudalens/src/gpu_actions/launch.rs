@@ -72,6 +72,10 @@ pub struct BenchOptions {
     /// That launch, already read by the caller (`bench` reads it from a
     /// file that includes the kernel's when the kernel's own has none).
     pub host_given: Option<cudalens_analysis::host_launch::HostLaunch>,
+    /// `NAME=ELEMENTS`: the elements of a buffer (by CUDA parameter or
+    /// binding name), over what the analysis or the program's allocation
+    /// gives (`--buffer`; what the host code sizes at run time).
+    pub buffers: Vec<(String, u64)>,
 }
 
 impl Default for BenchOptions {
@@ -89,6 +93,7 @@ impl Default for BenchOptions {
             instantiate: None,
             host_launch: None,
             host_given: None,
+            buffers: Vec::new(),
         }
     }
 }
@@ -120,6 +125,9 @@ pub struct LaunchInfo {
     /// allocation the program's host code passes at the launch
     /// (`cudaMalloc`), where it gives them; the buffer has at least these.
     pub allocations: Vec<(String, u64)>,
+    /// Per storage buffer (WGSL binding name) the elements `--buffer` gave:
+    /// the buffer has exactly these.
+    pub given: Vec<(String, u64)>,
     /// Why clamped accesses are not counted (`None`: they are).
     pub clamps_not_counted: Option<String>,
     /// File-scope `__constant__`/`__device__` variables: binding name,
@@ -207,7 +215,7 @@ pub fn clamp_error(
         )
     };
     Some(format!(
-        "{count} storage accesses of one launch were outside their buffers and clamped into them: the time measures a different workload than the kernel's{sized} (give the program's sizes: --arg NAME=VALUE, --grid/--block, --size)"
+        "{count} storage accesses of one launch were outside their buffers and clamped into them: the time measures a different workload than the kernel's{sized} (give the program's sizes: --arg NAME=VALUE, --grid/--block, --size, --buffer NAME=ELEMENTS)"
     ))
 }
 
@@ -330,6 +338,30 @@ pub fn prepare(
 
     let mut buffer_extents = Vec::new();
     let mut allocations = Vec::new();
+    let mut given = Vec::new();
+    // `--buffer` names a kernel parameter (or its binding): each must exist.
+    let params: Vec<String> = model
+        .function(kernel)
+        .map(|f| f.params.iter().map(|p| p.name.clone()).collect())
+        .unwrap_or_default();
+    let param_name =
+        |b: &cudalens_gpu::interface::Binding| b.param_index.and_then(|i| params.get(i)).cloned();
+    for (name, _) in &opts.buffers {
+        let known = interface
+            .storage_bindings()
+            .any(|b| &b.name == name || param_name(b).as_ref() == Some(name));
+        if !known {
+            let names: Vec<String> = interface
+                .storage_bindings()
+                .filter(|b| b.param_index.is_some())
+                .filter_map(param_name)
+                .collect();
+            return Err(PrepareError::Other(format!(
+                "--buffer {name}: the kernel has no buffer of that name (its buffers: {})",
+                names.join(", ")
+            )));
+        }
+    }
     let mut globals = Vec::new();
     let mut bench = Benchmark::new(out.wgsl.clone(), interface.clone(), grid, block)
         .with_iterations(opts.warmup, opts.iterations)
@@ -395,11 +427,20 @@ pub fn prepare(
                 sized_by = " (the program's allocation at its launch)";
             }
         }
+        if let Some((_, n)) = opts
+            .buffers
+            .iter()
+            .find(|(n, _)| n == &binding.name || param_name(binding).as_ref() == Some(n))
+        {
+            elements = (*n).max(1);
+            sized_by = " (given with --buffer)";
+            given.push((binding.name.clone(), elements));
+        }
         let bytes = elements.saturating_mul(stride);
         let limit = adapter.limits.max_storage_buffer_binding_size;
         if bytes > limit {
             return Err(PrepareError::Other(format!(
-                "buffer `{}` would need {bytes} bytes{sized_by}, over the adapter's limit of {limit}; give a smaller problem (--size, or --grid/--block with --arg)",
+                "buffer `{}` would need {bytes} bytes{sized_by}, over the adapter's limit of {limit}; give a smaller problem (--size, or --grid/--block with --arg, and --buffer NAME=ELEMENTS)",
                 binding.name
             )));
         }
@@ -444,6 +485,7 @@ pub fn prepare(
             buffer_elements: elements,
             extents: buffer_extents,
             allocations,
+            given,
             clamps_not_counted,
             globals,
             arg_origins,
