@@ -872,6 +872,25 @@ impl FnLower<'_, '_> {
     /// `char key[8] = {…}`, `unsigned char s[] = "…"`: an array of the
     /// promoted type whose initial values are narrowed as C stores them.
     fn narrow_local_array(&mut self, d: &VarDecl, k: crate::context::Packed, out: &mut Vec<WStmt>) {
+        if !self.try_narrow_local_array(d, k, out) {
+            // Declared anyway so later uses do not cascade into more errors.
+            self.declare(
+                &d.name,
+                Sym::Value {
+                    wgsl: d.name.clone(),
+                    ty: Ty::Error,
+                    mutable: true,
+                },
+            );
+        }
+    }
+
+    fn try_narrow_local_array(
+        &mut self,
+        d: &VarDecl,
+        k: crate::context::Packed,
+        out: &mut Vec<WStmt>,
+    ) -> bool {
         // `char s[] = "abc"` takes its length from the string, NUL included.
         let string = match d.init.as_ref().map(|e| &e.kind) {
             Some(ExprKind::Str(raw)) => match c_string_bytes(raw) {
@@ -879,9 +898,9 @@ impl FnLower<'_, '_> {
                 None => {
                     self.m.error(
                         d.span,
-                        "only plain string literals (no prefix, raw strings or universal names) can initialise a `char` array",
+                        "only plain string literals with C's escapes (no prefix, raw string or universal character name) can initialise a `char` array",
                     );
-                    return;
+                    return false;
                 }
             },
             _ => None,
@@ -899,7 +918,7 @@ impl FnLower<'_, '_> {
             });
         }
         let Some(ty) = self.array_type(&sized, k.value_type(), None) else {
-            return;
+            return false;
         };
         let init = match (&d.init, string) {
             (None, _) => None,
@@ -909,11 +928,11 @@ impl FnLower<'_, '_> {
                         d.span,
                         "a string literal initialises a one-dimensional array",
                     );
-                    return;
+                    return false;
                 };
                 if bytes.len() > *n as usize + 1 {
                     self.m.error(d.span, "the string is longer than the array");
-                    return;
+                    return false;
                 }
                 let items: Vec<String> = (0..*n as usize)
                     .map(|i| {
@@ -930,7 +949,7 @@ impl FnLower<'_, '_> {
             }
             (Some(init), None) => match self.narrow_initializer(init, &ty, k, out) {
                 Some(v) => Some(v),
-                None => return,
+                None => return false,
             },
         };
         let name = self.local_name(&d.name);
@@ -957,6 +976,7 @@ impl FnLower<'_, '_> {
                 module_scope: false,
             },
         );
+        true
     }
 
     /// The WGSL text of an initializer list for an array of narrowed
