@@ -307,3 +307,36 @@ fn bench_runs_the_program_s_launch() {
         .collect();
     insta::assert_snapshot!(stable);
 }
+
+/// The kernel and the host function launching it are both in a header the
+/// benchmarked file includes: that launch is found and read with what its
+/// caller resolves (here the block; the grid depends on a parameter), and
+/// `--launch 2` picks the header's second launch, all constant.
+#[test]
+fn a_launch_in_an_included_header_is_read() {
+    let dir = corpus().join("launched_in_header");
+    let first = cudalens(
+        &[
+            "bench",
+            "program.cu",
+            "--kernel",
+            "count_bins",
+            "--print-launch",
+        ],
+        &dir,
+    );
+    insta::assert_snapshot!("launch_in_header_first", stdout(&first));
+    let second = cudalens(
+        &[
+            "bench",
+            "program.cu",
+            "--kernel",
+            "count_bins",
+            "--print-launch",
+            "--launch",
+            "2",
+        ],
+        &dir,
+    );
+    insta::assert_snapshot!("launch_in_header_second", stdout(&second));
+}

@@ -213,7 +213,10 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         let host = cudalens_analysis::host_launch::resolve(&model, &text, &args.kernel, host_index);
         (local, host)
     } else {
-        includer_launch(args, &text, host_index)
+        match includer_launch(args, &text, host_index) {
+            (0, _) => header_launch(&model, &text, &args.kernel, host_index),
+            found => found,
+        }
     };
     if args.launch_index > 1 && host_index >= sites {
         eprintln!(
@@ -661,6 +664,32 @@ fn includer_launch(args: &Args, text: &str, index: usize) -> (usize, Option<Host
         return (n, host);
     }
     (0, None)
+}
+
+/// No launch in the file or in a file including it: one made in the
+/// bodies of the headers it includes (a kernel's file that also launches it
+/// from a host function, tpacf's `histogram_kernel.cu`), with what its
+/// caller resolves there.
+fn header_launch(
+    model: &cudalens_syntax::FileModel,
+    text: &str,
+    kernel: &str,
+    index: usize,
+) -> (usize, Option<HostLaunch>) {
+    let found = cudalens_syntax::model::header_launches(model, kernel, &|p| {
+        std::fs::read_to_string(p).ok()
+    });
+    if found.is_empty() {
+        return (0, None);
+    }
+    let n = found.len();
+    let mut with = model.clone();
+    with.launches
+        .extend(found.into_iter().map(std::sync::Arc::new));
+    (
+        n,
+        cudalens_analysis::host_launch::resolve(&with, text, kernel, index),
+    )
 }
 
 /// Where the host code's launch numbers came from, one line each.

@@ -72,6 +72,54 @@ pub(super) fn resolve_launches(model: &mut FileModel, cache: &mut LaunchCache) {
     model.launches = launches;
 }
 
+/// The launches of `kernel` made in the bodies of the headers' functions
+/// (tpacf's `histogram_kernel.cu`, included by `compute.cu`, both defines
+/// `histoKernel` and launches it from its host function `GPUHistogram`):
+/// resolved in their caller as the file's own launches are, then seen as
+/// made in that header (`LaunchSite::seen_from_elsewhere`: no span the main
+/// file could mistake for its own). `read` gives a header's text, for the
+/// line each is shown at. Not part of the model: `bench` asks for them when
+/// neither the file nor a file including it launches the kernel.
+pub fn header_launches(
+    model: &FileModel,
+    kernel: &str,
+    read: &dyn Fn(&std::path::Path) -> Option<String>,
+) -> Vec<LaunchSite> {
+    let file_env = model.const_env();
+    let mut out = Vec::new();
+    for f in model
+        .functions
+        .iter()
+        .filter(|f| !f.in_main_file() && f.has_launches)
+    {
+        let (Some(body), Some(path)) = (&f.body, &f.file) else {
+            continue;
+        };
+        let mut found = Vec::new();
+        let mut locals = None;
+        body.walk_exprs(&mut |e| {
+            if let ExprKind::Launch(launch) = &e.kind
+                && launch.kernel.rsplit("::").next() == Some(kernel)
+            {
+                let scope = locals.get_or_insert_with(|| LocalScope::new(f, &file_env));
+                found.push(scope.launch(
+                    e,
+                    &launch.kernel,
+                    &launch.template_args,
+                    &launch.config,
+                    &launch.args,
+                ));
+            }
+        });
+        if found.is_empty() {
+            continue;
+        }
+        let text = read(path).unwrap_or_default();
+        out.extend(found.iter().map(|l| l.seen_from_elsewhere(path, &text)));
+    }
+    out
+}
+
 /// A launch through a function-pointer variable (`kernel = &copy; …
 /// kernel<<<grid, threads>>>(…)`, as in the CUDA samples' `transpose.cu`)
 /// is a launch of every kernel the caller assigns to that variable. Its

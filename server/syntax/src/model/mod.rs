@@ -32,6 +32,7 @@ use serde::Serialize;
 pub use build::{ModelCache, build_model, build_model_cached};
 pub use builder::BuildOptions;
 pub use headers::HeaderStore;
+pub use launch::header_launches;
 
 use crate::consteval::ConstEnv;
 use crate::ir::{Expr, ExprKind, Stmt, StmtKind, Type, VarDecl};
