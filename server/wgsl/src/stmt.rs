@@ -795,15 +795,7 @@ impl FnLower<'_, '_> {
             self.map_type(&d.ty, d.span)
         };
         if elem == Ty::Error {
-            // Declared anyway so later uses do not cascade into more errors.
-            self.declare(
-                &d.name,
-                Sym::Value {
-                    wgsl: d.name.clone(),
-                    ty: Ty::Error,
-                    mutable: true,
-                },
-            );
+            self.declare_failed(&d.name);
             return;
         }
         if elem == Ty::Void {
@@ -873,16 +865,21 @@ impl FnLower<'_, '_> {
     /// promoted type whose initial values are narrowed as C stores them.
     fn narrow_local_array(&mut self, d: &VarDecl, k: crate::context::Packed, out: &mut Vec<WStmt>) {
         if !self.try_narrow_local_array(d, k, out) {
-            // Declared anyway so later uses do not cascade into more errors.
-            self.declare(
-                &d.name,
-                Sym::Value {
-                    wgsl: d.name.clone(),
-                    ty: Ty::Error,
-                    mutable: true,
-                },
-            );
+            self.declare_failed(&d.name);
         }
+    }
+
+    /// A local whose declaration failed (with its diagnostic), declared
+    /// anyway so that later uses do not cascade into more errors.
+    fn declare_failed(&mut self, name: &str) {
+        self.declare(
+            name,
+            Sym::Value {
+                wgsl: name.to_string(),
+                ty: Ty::Error,
+                mutable: true,
+            },
+        );
     }
 
     fn try_narrow_local_array(
