@@ -207,10 +207,11 @@ def run_suite(suite, root, binary, portable):
             records += json.loads(proc.stdout) if proc.stdout.strip() else []
         except json.JSONDecodeError:
             print(f"warning: {path}: unreadable output", file=sys.stderr)
-    # One entry per (defining file, kernel): it passes when any includer compiles it.
+    # One entry per (defining file, kernel, line): it passes when any
+    # includer compiles it. The line tells overloads apart.
     kernels = {}
     for r in records:
-        key = (os.path.relpath(r["defined_in"], sdir), r["kernel"])
+        key = (os.path.relpath(r["defined_in"], sdir), r["kernel"], r["line"])
         k = kernels.setdefault(key, {"ok": False, "causes": None, "errors": [], "line": r["line"]})
         if r["ok"]:
             k["ok"] = True
@@ -220,7 +221,10 @@ def run_suite(suite, root, binary, portable):
         if k["causes"] is None or len(causes) < len(k["causes"]):
             k["causes"] = causes
             k["errors"] = r["errors"]
-    return kernels
+    # Named `kernel@line` only where one file defines the name twice.
+    lines = collections.Counter((file, kernel) for file, kernel, _ in kernels)
+    return {(file, kernel if lines[(file, kernel)] == 1 else f"{kernel}@{line}"): k
+            for (file, kernel, line), k in kernels.items()}
 
 
 def main():

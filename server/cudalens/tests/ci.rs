@@ -545,7 +545,14 @@ fn piped_runs_print_no_progress() {
         );
         let lines: Vec<&str> = err.lines().collect();
         assert_eq!(lines.len(), 1, "{format}: only the summary: {err}");
-        assert!(lines[0].starts_with("cudalens: 15 files checked"), "{err}");
+        // The summary alone (the file count grows with the corpus).
+        let checked = lines[0]
+            .strip_prefix("cudalens: ")
+            .and_then(|rest| rest.split_once(" files checked: "));
+        assert!(
+            checked.is_some_and(|(n, _)| n.parse::<u32>().is_ok_and(|n| n > 10)),
+            "{err}"
+        );
     }
 }
 

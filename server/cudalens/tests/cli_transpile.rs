@@ -264,3 +264,74 @@ __global__ void orphan(T* out) { out[threadIdx.x] = T(); }
     let wgsl = std::fs::read_to_string(root.join("f.wgsl")).unwrap();
     assert!(wgsl.contains("fill<double, 128>"), "{wgsl}");
 }
+
+#[test]
+fn overloaded_kernels_are_each_compiled_at_their_own_line() {
+    let (_dir, root) = project();
+    std::fs::create_dir_all(root.join("sort")).unwrap();
+    // Overloads of one name in two headers, as segsort's keys and pairs
+    // headers hold them; the first header's comment is Latin-1 (`©`), which
+    // the line numbers must survive.
+    let mut pairs = b"/* Copyright \xa9 2013 */\n".to_vec();
+    pairs.extend_from_slice(
+        b"template <typename K, typename T>\n__global__ void copy(const K *k, const T *v, K *kb, T *vb, int n) {\n    int i = threadIdx.x; if (i < n) { kb[i] = k[i]; vb[i] = v[i]; }\n}\n",
+    );
+    std::fs::write(root.join("sort/pairs.cuh"), pairs).unwrap();
+    std::fs::write(
+        root.join("sort/keys.cuh"),
+        "\n\ntemplate <typename K>\n__global__ void copy(const K *k, K *kb, int n) {\n    int i = threadIdx.x; if (i < n) kb[i] = k[i];\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("sort/main.cu"),
+        "#include \"pairs.cuh\"\n#include \"keys.cuh\"\nint main() {\n    int *k, *kb; float *v, *vb;\n    copy<<<1, 32>>>(k, v, kb, vb, 32);\n    copy<<<1, 64>>>(k, kb, 32);\n}\n",
+    )
+    .unwrap();
+    let out = cudalens(
+        &[
+            "transpile",
+            "sort/main.cu",
+            "--check",
+            "--included",
+            "--format",
+            "json",
+        ],
+        &root,
+    );
+    let records = json(&out);
+    let found: Vec<(String, u64, bool)> = records
+        .iter()
+        .map(|r| {
+            let file = r["defined_in"].as_str().unwrap();
+            let file = file.rsplit('/').next().unwrap().to_string();
+            (file, r["line"].as_u64().unwrap(), r["ok"] == true)
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![("pairs.cuh".into(), 3, true), ("keys.cuh".into(), 4, true)],
+        "{records:?}"
+    );
+    // Written out, the second overload gets a file of its own.
+    let out = cudalens(&["transpile", "sort/main.cu", "--included"], &root);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let first = std::fs::read_to_string(root.join("sort/main.cu.copy.wgsl")).expect("first");
+    let second = std::fs::read_to_string(root.join("sort/main.cu.copy-2.wgsl")).expect("second");
+    assert!(first.contains("vb"), "{first}");
+    assert!(!second.contains("vb"), "{second}");
+    // `-o` names one file: refused for two definitions.
+    let out = cudalens(
+        &[
+            "transpile",
+            "sort/main.cu",
+            "--included",
+            "--kernel",
+            "copy",
+            "-o",
+            "x.wgsl",
+        ],
+        &root,
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("2 definitions"), "{}", stderr(&out));
+}

@@ -47,6 +47,24 @@ pub fn resolve_kernel(
         .ok_or_else(|| "place the cursor inside a kernel".to_string())
 }
 
+/// Which definition of an overloaded kernel `target` means (the one its
+/// position is in), with its 1-based number among the name's definitions;
+/// `None` when the name has one definition (the transpiler's default).
+pub fn overload_at(
+    model: &FileModel,
+    index: &LineIndex,
+    target: &KernelTarget,
+) -> Option<(cudalens_wgsl::KernelDefinition, usize)> {
+    let offset = index.offset(target.position?);
+    let k = kernel_at(model, offset)?;
+    if target.kernel.as_ref().is_some_and(|name| *name != k.name) {
+        return None;
+    }
+    let all = cudalens_wgsl::kernel_definitions(model, &k.name);
+    let number = all.iter().position(|f| std::ptr::eq(*f, k))? + 1;
+    (all.len() > 1).then(|| (cudalens_wgsl::KernelDefinition::of(k), number))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,6 +97,28 @@ mod tests {
         assert_eq!(
             resolve(&target(None, 3)),
             Err("place the cursor inside a kernel".into())
+        );
+    }
+
+    #[test]
+    fn the_overload_around_the_position() {
+        let f = fixture::analyze(
+            "__global__ void k(int* a) { a[0] = 1; }\n\
+             __global__ void k(int* a, int n) { a[n] = 2; }\n\
+             __global__ void one(int* a) { a[0] = 3; }\n",
+        );
+        let model = &f.snapshot.analyzed.model;
+        let overload =
+            |kernel: &str, line| overload_at(model, &f.snapshot.index, &target(Some(kernel), line));
+        assert_eq!(overload("k", 0).map(|(_, n)| n), Some(1));
+        let (second, n) = overload("k", 1).expect("second");
+        assert_eq!(n, 2);
+        assert!(second.is(cudalens_wgsl::kernel_definitions(model, "k")[1]));
+        assert_eq!(overload("one", 2), None, "one definition: the default");
+        assert_eq!(
+            overload("one", 1),
+            None,
+            "the position is in another kernel"
         );
     }
 }

@@ -28,6 +28,9 @@ pub struct Analysis<'m> {
     stack: Vec<String>,
     /// Calls that close a cycle in the call graph.
     pub recursion: Vec<(Span, String)>,
+    /// The definition the compiled kernel's name means (one of several
+    /// overloads, `TranspileOptions::definition`).
+    kernel: Option<&'m cudalens_syntax::model::Function>,
 }
 
 impl<'m> Analysis<'m> {
@@ -37,11 +40,21 @@ impl<'m> Analysis<'m> {
             memo: HashMap::new(),
             stack: Vec::new(),
             recursion: Vec::new(),
+            kernel: None,
         }
     }
 
+    /// Makes `kernel` the definition its name means from now on.
+    pub fn pin_kernel(&mut self, kernel: &'m cudalens_syntax::model::Function) {
+        self.memo.remove(&kernel.name);
+        self.kernel = Some(kernel);
+    }
+
     pub fn function(&self, name: &str) -> Option<&'m cudalens_syntax::model::Function> {
-        self.model.function(name)
+        match self.kernel {
+            Some(k) if k.name == name => Some(k),
+            _ => self.model.function(name),
+        }
     }
 
     /// The effects of the function `name` (empty for unknown functions).
@@ -49,7 +62,8 @@ impl<'m> Analysis<'m> {
         if let Some(e) = self.memo.get(name) {
             return e.clone();
         }
-        let Some(f) = device_function(self.model, name) else {
+        let pinned = self.kernel.filter(|k| k.name == name);
+        let Some(f) = pinned.or_else(|| device_function(self.model, name)) else {
             return Effects::default();
         };
         let Some(body) = &f.body else {

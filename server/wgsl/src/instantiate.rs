@@ -33,7 +33,7 @@ pub fn from_launches(
     let resolver = Resolver { model, texts };
     let mut partial: Option<Vec<String>> = None;
     // A launch made in another file names its caller and arguments in that file's text.
-    for launch in model.launches_of(&kernel.name).filter(|l| l.is_local()) {
+    for launch in crate::kernel::launches_for(model, kernel).filter(|l| l.is_local()) {
         let caller = model.function(&launch.caller);
         if let Some(args) =
             resolver.launch_arguments(kernel, &launch.template_args, &launch.args, caller)
@@ -53,6 +53,7 @@ pub fn from_launches(
         body.walk_exprs(&mut |e| {
             if let ExprKind::Launch(l) = &e.kind
                 && l.kernel.rsplit("::").next() == Some(kernel.name.as_str())
+                && kernel.accepts_arguments(l.args.len())
             {
                 found.push((l.template_args.clone(), l.args.clone()));
             }
@@ -168,6 +169,7 @@ impl<'m> Resolver<'m> {
             body.walk_exprs(&mut |e| {
                 if let ExprKind::Call(call) = &e.kind
                     && call.callee.trim_start_matches("::") == host.name
+                    && host.accepts_arguments(call.args.len())
                 {
                     calls.push((call.template_args.clone(), call.args.clone()));
                 }

@@ -51,11 +51,12 @@ pub fn compile_kernel_recording(
     opts: &TranspileOptions,
     unrolled: &mut Vec<Span>,
 ) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
-    let Some(f) = model
-        .functions
-        .iter()
-        .find(|f| f.name == kernel && f.is_kernel() && f.body.is_some())
-    else {
+    let definitions = crate::kernel_definitions(model, kernel);
+    let chosen = match &opts.definition {
+        Some(d) => definitions.iter().find(|f| d.is(f)),
+        None => definitions.first(),
+    };
+    let Some(&definition) = chosen else {
         return Err(vec![TranspileDiagnostic::error(
             Span::new(0, 0),
             format!("no `__global__` kernel named `{kernel}` with a body in this file"),
@@ -63,6 +64,7 @@ pub fn compile_kernel_recording(
     };
     // A barrier after a thread-dependent `return`: the return becomes a
     // flag where that keeps the meaning (`early_exit.rs`), checked again.
+    let f = definition;
     let text = texts.text_of(f.file.as_deref());
     let mut refusals = uniformity::divergent_barriers(model, f, text);
     let rewritten;
@@ -110,9 +112,10 @@ pub fn compile_kernel_recording(
         failed_globals: HashSet::new(),
         structs: Default::default(),
     };
+    m.analysis.pin_kernel(definition);
     let (block, block_source) = block_size(model, f, opts);
     m.block = block;
-    let launch = model.launches_of(kernel).next();
+    let launch = launches_for(model, f).next();
     m.dynamic_shared_default_bytes = launch
         .and_then(|l| l.smem_bytes)
         .filter(|b| *b > 0)
@@ -577,15 +580,22 @@ pub fn compile_kernel_recording(
     })
 }
 
+/// The launches of `f` in the model: those of its name whose argument
+/// count fits it (one overload's launches, not another's).
+pub(crate) fn launches_for<'a>(
+    model: &'a FileModel,
+    f: &'a Function,
+) -> impl Iterator<Item = &'a cudalens_syntax::model::LaunchSite> {
+    (model.launches_of(&f.name)).filter(|l| f.accepts_arguments(l.args.len()))
+}
+
 /// The launch's block size: options, first launch site, `__launch_bounds__`, 256.
 fn block_size(model: &FileModel, f: &Function, opts: &TranspileOptions) -> ([u32; 3], BlockSource) {
     if let Some(b) = opts.block_override {
         return (b.map(|v| v.max(1)), BlockSource::Option);
     }
     let valid = |v: i64| u32::try_from(v).ok().filter(|v| (1..=1024).contains(v));
-    if let Some(dims) = model
-        .launches_of(&f.name)
-        .find_map(|l| l.block_dims.resolved())
+    if let Some(dims) = launches_for(model, f).find_map(|l| l.block_dims.resolved())
         && let (Some(x), Some(y), Some(z)) = (valid(dims[0]), valid(dims[1]), valid(dims[2]))
     {
         return ([x, y, z], BlockSource::Launch);

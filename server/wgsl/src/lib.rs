@@ -98,6 +98,44 @@ pub struct TranspileOptions {
     /// body while that many iterations remain, then the original loop runs
     /// the rest. See `README.md` and [`unrollable_loops`].
     pub unroll: Option<u32>,
+    /// Which definition of the kernel's name to compile when there are
+    /// several (C++ overloads, or kernels of one name in two headers);
+    /// default: the first with a body. See [`kernel_definitions`].
+    pub definition: Option<KernelDefinition>,
+}
+
+/// One definition of a kernel: the file it is in (`None`: the main file)
+/// and where its name starts there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelDefinition {
+    pub file: Option<PathBuf>,
+    pub name_start: usize,
+}
+
+impl KernelDefinition {
+    pub fn of(f: &cudalens_syntax::model::Function) -> Self {
+        KernelDefinition {
+            file: f.file.clone(),
+            name_start: f.name_span.start,
+        }
+    }
+
+    pub fn is(&self, f: &cudalens_syntax::model::Function) -> bool {
+        f.file == self.file && f.name_span.start == self.name_start
+    }
+}
+
+/// The kernels named `name` that have a body, in the model's order: more
+/// than one when the name is overloaded (segsort's `gen_copy<K, T, Offset>`
+/// for pairs and `gen_copy<K, Offset>` for keys).
+pub fn kernel_definitions<'m>(
+    model: &'m FileModel,
+    name: &str,
+) -> Vec<&'m cudalens_syntax::model::Function> {
+    (model.functions.iter())
+        .map(|f| &**f)
+        .filter(|f| f.name == name && f.is_kernel() && f.body.is_some())
+        .collect()
 }
 
 /// A compiled kernel.

@@ -199,7 +199,7 @@ impl FnLower<'_, '_> {
             }
             (kernel.as_str(), name.as_str())
         };
-        let kernel = self.m.model.function(kernel)?;
+        let kernel = self.m.analysis.function(kernel)?;
         let (index, param) = kernel
             .params
             .iter()

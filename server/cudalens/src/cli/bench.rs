@@ -677,7 +677,8 @@ fn header_launch(
     index: usize,
 ) -> (usize, Option<HostLaunch>) {
     let found = cudalens_syntax::model::header_launches(model, kernel, &|p| {
-        std::fs::read_to_string(p).ok()
+        // As the front end reads it: invalid UTF-8 replaced, not refused.
+        files::read_source(p, u64::MAX).ok()
     });
     if found.is_empty() {
         return (0, None);

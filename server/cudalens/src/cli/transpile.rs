@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use cudalens_analysis::Diagnostic;
+use cudalens_syntax::model::Function;
 use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
 use cudalens_syntax::{FileModel, LineIndex};
 use cudalens_wgsl::{TranspileDiagnostic, TranspileOptions};
@@ -242,17 +243,20 @@ pub fn run(args: Args) -> ExitCode {
             }
         };
         let mut all = gpu_actions::kernel_names(&model);
-        if args.included {
-            let roots = include_roots(&args.paths, &source.path);
-            for k in model.kernels() {
-                let included = k.body.is_some()
-                    && k.file.as_ref().is_some_and(|f| {
-                        let f = std::path::absolute(f).unwrap_or_else(|_| f.clone());
-                        roots.iter().any(|r| f.starts_with(r))
-                    });
-                if included && !all.contains(&k.name) {
-                    all.push(k.name.clone());
-                }
+        let roots = match args.included {
+            true => include_roots(&args.paths, &source.path),
+            false => Vec::new(),
+        };
+        let listed = |k: &Function| {
+            k.in_main_file()
+                || k.file.as_ref().is_some_and(|f| {
+                    let f = std::path::absolute(f).unwrap_or_else(|_| f.clone());
+                    roots.iter().any(|r| f.starts_with(r))
+                })
+        };
+        for k in model.kernels() {
+            if k.body.is_some() && listed(k) && !all.contains(&k.name) {
+                all.push(k.name.clone());
             }
         }
         let kernels = match &args.kernel {
@@ -289,21 +293,51 @@ pub fn run(args: Args) -> ExitCode {
         any_kernel |= !kernels.is_empty();
         let mut opts = args.features.options(&source.path);
         opts.instantiation = args.instantiate.clone().map(|t| t.0);
-        for kernel in &kernels {
-            let defined_in = model
-                .function(kernel)
+        // Every listed definition of each name (overloads are compiled
+        // one by one), else the first.
+        let definitions: Vec<(&String, Option<&Function>, usize)> = (kernels.iter())
+            .flat_map(|kernel| {
+                let all = cudalens_wgsl::kernel_definitions(&model, kernel);
+                let mut chosen: Vec<&Function> =
+                    all.iter().copied().filter(|f| listed(f)).collect();
+                if chosen.is_empty() {
+                    chosen.extend(all.first());
+                }
+                let overloaded = chosen.len() > 1;
+                let chosen: Vec<(&String, Option<&Function>, usize)> = match overloaded {
+                    true => (chosen.into_iter().enumerate())
+                        .map(|(i, f)| (kernel, Some(f), i + 1))
+                        .collect(),
+                    false => vec![(kernel, chosen.first().copied(), 0)],
+                };
+                chosen
+            })
+            .collect();
+        if args.output.is_some() && definitions.len() > 1 {
+            eprintln!(
+                "error: -o needs one kernel, and `{}` has {} definitions (overloads): leave -o out",
+                kernels.first().map_or("", |k| k.as_str()),
+                definitions.len()
+            );
+            return ExitCode::from(exit::USAGE);
+        }
+        for (kernel, function, overload) in definitions {
+            opts.definition = function
+                .filter(|_| overload > 0)
+                .map(cudalens_wgsl::KernelDefinition::of);
+            let defined_in = function
                 .and_then(|f| f.file.clone())
                 .unwrap_or_else(|| source.path.clone());
             // Spans index the text of the file the kernel is defined in.
             let kernel_text = if defined_in == source.path {
                 text.clone()
             } else {
-                std::fs::read_to_string(&defined_in).unwrap_or_default()
+                // Read as the front end read it (invalid UTF-8 replaced), or the
+                // spans would index another text.
+                files::read_source(&defined_in, u64::MAX).unwrap_or_default()
             };
             let index = LineIndex::new(&kernel_text);
-            let line = model
-                .function(kernel)
-                .map_or(0, |f| index.position(f.name_span.start).line + 1);
+            let line = function.map_or(0, |f| index.position(f.name_span.start).line + 1);
             let mut record = KernelRecord {
                 file: source.path.display().to_string(),
                 defined_in: defined_in.display().to_string(),
@@ -322,10 +356,9 @@ pub fn run(args: Args) -> ExitCode {
                     }
                     record.ok = true;
                     if !args.check {
-                        let target = args
-                            .output
-                            .clone()
-                            .unwrap_or_else(|| gpu_actions::wgsl_path(&source.path, kernel));
+                        let target = args.output.clone().unwrap_or_else(|| {
+                            gpu_actions::overload_wgsl_path(&source.path, kernel, overload)
+                        });
                         match gpu_actions::write_outputs(&target, &out, args.force) {
                             Ok(()) => {
                                 if args.format == Format::Text {

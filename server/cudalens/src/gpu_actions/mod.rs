@@ -46,7 +46,7 @@ pub use launch::{
 pub use sweep::{Sweep, autotune_stepwise};
 pub use variants::{HistoryTarget, VariantTarget, benchmark_variant};
 pub use wgsl_files::{
-    GENERATED_MARK, WriteError, foreign_output, may_overwrite, sidecar_path, transpile_guarded,
-    transpile_options, wgsl_path, write_outputs,
+    GENERATED_MARK, WriteError, foreign_output, may_overwrite, overload_wgsl_path, sidecar_path,
+    transpile_guarded, transpile_options, wgsl_path, write_outputs,
 };
 pub use workspace::{compile_commands_flags, display_relative, model_of_file, workspace_root_for};

@@ -19,6 +19,16 @@ pub fn wgsl_path(source: &Path, kernel: &str) -> PathBuf {
     source.with_file_name(name)
 }
 
+/// [`wgsl_path`] of the `number`th definition of an overloaded kernel
+/// (1-based; 0: not overloaded): the second overload of `k` is
+/// `<file>.k-2.wgsl`, the first keeps the plain name.
+pub fn overload_wgsl_path(source: &Path, kernel: &str, number: usize) -> PathBuf {
+    match number {
+        0 | 1 => wgsl_path(source, kernel),
+        n => wgsl_path(source, &format!("{kernel}-{n}")),
+    }
+}
+
 /// The sidecar written next to a WGSL file: `<...>.wgsl.json`.
 pub fn sidecar_path(wgsl: &Path) -> PathBuf {
     let mut name = wgsl.as_os_str().to_os_string();

@@ -86,6 +86,15 @@ impl Source {
         resolve_kernel(&self.analyzed.model, &index, target)
     }
 
+    /// The definition `target` means when its kernel is overloaded.
+    pub fn overload(
+        &self,
+        target: &KernelTarget,
+    ) -> Option<(cudalens_wgsl::KernelDefinition, usize)> {
+        let index = LineIndex::new(&self.text);
+        cudalens_ide::kernels::overload_at(&self.analyzed.model, &index, target)
+    }
+
     /// Publishes (or clears, with an empty list) the transpiler's
     /// diagnostics on the CUDA file when it is open.
     fn wgsl_diagnostics(&self, events: &Events, diagnostics: Vec<TranspileDiagnostic>) {
@@ -155,7 +164,9 @@ pub async fn transpile(
     };
     // The editor's transpile allows warp intrinsics and `half`: the sidecar
     // lists the features the shader then needs.
-    let opts = gpu_actions::transpile_options(&source.path, true, true);
+    let mut opts = gpu_actions::transpile_options(&source.path, true, true);
+    let overload = source.overload(target);
+    opts.definition = overload.as_ref().map(|(d, _)| d.clone());
     let (analyzed, text, name) = (source.analyzed.clone(), source.text.clone(), kernel.clone());
     let compiled = tokio::task::spawn_blocking(move || {
         let headers = cudalens_syntax::preprocess::include::FsProvider;
@@ -172,7 +183,8 @@ pub async fn transpile(
     };
     source.wgsl_diagnostics(events, Vec::new());
 
-    let path = gpu_actions::wgsl_path(&source.path, &kernel);
+    let path =
+        gpu_actions::overload_wgsl_path(&source.path, &kernel, overload.map_or(0, |(_, n)| n));
     let check = path.clone();
     let foreign = tokio::task::spawn_blocking(move || gpu_actions::foreign_output(&check))
         .await

@@ -134,6 +134,14 @@ impl Function {
         self.file.is_none()
     }
 
+    /// Whether a call with `n` arguments can mean this function: at least
+    /// its parameters without defaults, at most all of them. Tells apart
+    /// overloads of one name (segsort's `gen_copy` of keys and of pairs).
+    pub fn accepts_arguments(&self, n: usize) -> bool {
+        let required = self.params.iter().filter(|p| p.default.is_none()).count();
+        (required..=self.params.len()).contains(&n)
+    }
+
     /// Every variable declaration in the body, in source order.
     pub fn local_decls(&self) -> Vec<&VarDecl> {
         let mut out = Vec::new();

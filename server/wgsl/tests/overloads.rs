@@ -1,0 +1,98 @@
+//! Kernels that share a name (C++ overloads: segsort's `gen_copy` for
+//! keys and for key/value pairs): each definition is compiled on its own,
+//! with the template arguments and block of its own launches, and runs on a
+//! real adapter (lavapipe here).
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_wgsl::{KernelDefinition, TranspileOptions, kernel_definitions};
+
+/// Two `copy` kernels launched from two host templates, whose arguments
+/// come from `main`'s variables: pairs with `int` keys and `float` values in
+/// blocks of 64, keys alone as `unsigned` in blocks of 128.
+const SORT: &str = r#"
+template <typename K, typename T>
+__global__ void copy(const K *key, const T *val, K *keyB, T *valB, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) { keyB[i] = key[i]; valB[i] = val[i]; }
+}
+
+template <typename K>
+__global__ void copy(const K *key, K *keyB, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) keyB[i] = key[i] * 2u;
+}
+
+template <typename K, typename T>
+void sort_pairs(K *k, T *v, K *kb, T *vb, int n) { copy<<<(n + 63) / 64, 64>>>(k, v, kb, vb, n); }
+
+template <typename K>
+void sort_keys(K *k, K *kb, int n) { copy<<<(n + 127) / 128, 128>>>(k, kb, n); }
+
+int main() {
+    int *k, *kb; float *v, *vb;
+    sort_pairs(k, v, kb, vb, 100);
+    unsigned *u, *ub;
+    sort_keys(u, ub, 100);
+}
+"#;
+
+fn compile_definition(index: usize) -> cudalens_wgsl::TranspileOutput {
+    let model = common::model_of(SORT);
+    let definitions = kernel_definitions(&model, "copy");
+    assert_eq!(definitions.len(), 2, "both overloads have bodies");
+    let opts = TranspileOptions {
+        definition: Some(KernelDefinition::of(definitions[index])),
+        ..TranspileOptions::default()
+    };
+    cudalens_wgsl::transpile(&model, SORT, "copy", &opts).unwrap_or_else(|d| panic!("{d:#?}"))
+}
+
+#[test]
+fn each_overload_takes_its_own_launches_arguments_and_block() {
+    let pairs = compile_definition(0);
+    let keys = compile_definition(1);
+    let element = |out: &cudalens_wgsl::TranspileOutput, name: &str| {
+        (out.sidecar.bindings.iter())
+            .find(|b| b.name == name)
+            .and_then(|b| b.element.clone())
+            .unwrap_or_else(|| panic!("binding {name}: {:#?}", out.sidecar.bindings))
+    };
+    assert_eq!(pairs.sidecar.instantiation, vec!["int", "float"]);
+    assert_eq!(element(&pairs, "key"), "i32");
+    assert_eq!(element(&pairs, "valB"), "f32");
+    assert_eq!(pairs.sidecar.workgroup_size, [64, 1, 1]);
+
+    assert_eq!(keys.sidecar.instantiation, vec!["unsigned int"]);
+    assert_eq!(element(&keys, "keyB"), "u32");
+    assert!(!keys.sidecar.bindings.iter().any(|b| b.name == "val"));
+    assert_eq!(keys.sidecar.workgroup_size, [128, 1, 1]);
+
+    // Without a choice, the first definition is compiled, as before.
+    let model = common::model_of(SORT);
+    let first = cudalens_wgsl::transpile(&model, SORT, "copy", &TranspileOptions::default())
+        .expect("first definition");
+    assert_eq!(first.wgsl, pairs.wgsl);
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<u32> = (0..100).map(|i| i * 7 + 3).collect();
+    let iface = KernelInterface::from_json(&keys.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(keys.wgsl.clone(), iface, [1, 1, 1], [128, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(100.0))
+        .with_buffer(
+            "key",
+            BufferSpec::bytes(100, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("keyB", BufferSpec::zeros(100));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", keys.wgsl));
+    let got: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("keyB").expect("keyB").bytes);
+    let want: Vec<u32> = input.iter().map(|k| k * 2).collect();
+    assert_eq!(got, want);
+}
