@@ -942,3 +942,28 @@ __global__ void k(int* o, int n, int i) {\n\
         ]
     );
 }
+
+/// Constants and enumerators in namespaces are found by their qualified
+/// names (logic-rewrite's `dUtils::AigConst0`), each namespace's own when
+/// two share a name; enumerators also by their enum's name.
+#[test]
+fn namespaced_constants_answer_to_their_qualified_names() {
+    let src = "namespace a { const int X = 1; enum Kind { P = 3, Q }; }\n\
+namespace b { const int X = 2; namespace c { constexpr int Depth = 7; } }\n\
+namespace b::d { const unsigned Y = 9u; }\n\
+enum class Mode { Fast = 2, Slow };\n\
+namespace { const int Hidden = 5; }\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    let get = |name: &str| model.consts.get(name).copied();
+    assert_eq!(get("a::X"), Some(1));
+    assert_eq!(get("b::X"), Some(2));
+    assert_eq!(get("b::c::Depth"), Some(7));
+    assert_eq!(get("c::Depth"), Some(7));
+    assert_eq!(get("b::d::Y"), Some(9));
+    assert_eq!(get("a::Q"), Some(4));
+    assert_eq!(get("a::Kind::Q"), Some(4));
+    assert_eq!(get("Kind::P"), Some(3));
+    assert_eq!(get("Mode::Slow"), Some(3));
+    assert_eq!(get("Hidden"), Some(5));
+    assert_eq!(get("c::X"), None);
+}

@@ -873,3 +873,34 @@ int main() { k<<<1, 32>>>(0, 0); }
     let want: Vec<u64> = w.iter().map(|x| x.reverse_bits() >> 3).collect();
     assert_eq!(got, want);
 }
+
+/// Namespaced constants and scoped enumerators used by their qualified
+/// names (logic-rewrite's `dUtils::AigConst0`): each namespace's own value,
+/// checked on the adapter.
+#[test]
+fn qualified_constants_take_their_namespaces_values() {
+    let source = r#"
+namespace a { const int X = 1; enum Kind { P = 3, Q }; }
+namespace b { const int X = 20; namespace c { constexpr int Depth = 300; } }
+enum class Mode { Fast = 2, Slow };
+__global__ void pick(int *out) {
+    int i = threadIdx.x;
+    out[i] = a::X + b::X + b::c::Depth + (int)Mode::Slow * 1000 + a::Kind::Q * 10000 + a::P * 100000 + i;
+}
+"#;
+    let out = common::compile_as("ns.cu", source, "pick").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("out", BufferSpec::zeros(32));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    let want: Vec<i32> = (0..32)
+        .map(|i| 1 + 20 + 300 + 3000 + 40000 + 300000 + i)
+        .collect();
+    assert_eq!(got, want);
+}

@@ -251,6 +251,7 @@ fn build_with_plan(
         new_regions: FingerprintMap::default(),
         plan,
         plan_missed: false,
+        namespaces: Vec::new(),
     };
     b.predefine();
     let Some(tree) = tree else {
@@ -459,7 +460,19 @@ impl<'o> Builder<'o> {
             }
             "namespace_definition" => {
                 if let Some(body) = field!(node, "body") {
+                    // `namespace a::b {` names two; an anonymous one none.
+                    let names: Vec<String> = field!(node, "name")
+                        .map(|n| {
+                            cx.text(n)
+                                .split("::")
+                                .map(|p| p.trim().to_string())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let depth = self.namespaces.len();
+                    self.namespaces.extend(names);
                     self.items(cx, body, None);
+                    self.namespaces.truncate(depth);
                 }
             }
             "template_declaration" => {
@@ -534,7 +547,7 @@ impl<'o> Builder<'o> {
                 && let Some(init) = &d.init
                 && let Some(v) = self.model.const_env().eval(init)
             {
-                self.model.consts.insert(d.name.clone(), v);
+                self.insert_const(&d.name, None, v);
             }
             self.model.globals.push(d);
         }
@@ -1498,6 +1511,28 @@ impl<'o> Builder<'o> {
         }
     }
 
+    /// Records a file-scope constant under its name and under each
+    /// qualified name that reaches it (`dUtils::AigConst0` in `namespace
+    /// dUtils`, `Mode::Slow` for an enumerator of `enum class Mode`,
+    /// `a::b::Mode::Slow`): a qualified use then finds this constant, not
+    /// another namespace's of the same name.
+    fn insert_const(&mut self, name: &str, enum_name: Option<&str>, value: i128) {
+        let namespaces: Vec<&str> = self.namespaces.iter().map(String::as_str).collect();
+        let mut scopes = vec![namespaces.clone()];
+        // An unscoped enum's enumerators are also its namespace's names.
+        if let Some(e) = enum_name {
+            scopes[0].push(e);
+            scopes.push(namespaces);
+        }
+        for scope in scopes {
+            for from in 0..scope.len() {
+                let qualified = format!("{}::{name}", scope[from..].join("::"));
+                self.model.consts.insert(qualified, value);
+            }
+        }
+        self.model.consts.insert(name.to_string(), value);
+    }
+
     /// Records the enumerators of an enum definition as constants; returns
     /// its underlying type: the one written (`enum E : short`), `int` for an
     /// `enum class`, else (C++ [dcl.enum]) `int` when every value fits,
@@ -1511,6 +1546,7 @@ impl<'o> Builder<'o> {
             node.children(&mut c)
                 .any(|ch| matches!(cx.text(ch), "class" | "struct"))
         };
+        let enum_name = field!(node, "name").map(|n| cx.text(n).to_string());
         let (mut low, mut high) = (0i128, 0i128);
         let mut next: i128 = 0;
         let mut c = body.walk();
@@ -1528,7 +1564,7 @@ impl<'o> Builder<'o> {
                     next = v;
                 }
             }
-            self.model.consts.insert(cx.text(name).to_string(), next);
+            self.insert_const(cx.text(name), enum_name.as_deref(), next);
             low = low.min(next);
             high = high.max(next);
             next = next.wrapping_add(1);

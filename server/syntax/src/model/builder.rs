@@ -191,6 +191,8 @@ pub(super) struct Builder<'o> {
     pub(super) plan: super::header_bodies::Plan,
     /// A header was read fully that the plan was not made over.
     pub(super) plan_missed: bool,
+    /// The named namespaces around the item being built, outermost first.
+    pub(super) namespaces: Vec<String>,
 }
 
 /// Headers read for their macros only, reported once per file.
