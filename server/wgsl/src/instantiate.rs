@@ -33,7 +33,7 @@ pub fn from_launches(
     let resolver = Resolver { model, texts };
     let mut partial: Option<Vec<String>> = None;
     // A launch made in another file names its caller and arguments in that file's text.
-    for launch in crate::kernel::launches_for(model, kernel).filter(|l| l.is_local()) {
+    for launch in launches_for(model, kernel).filter(|l| l.is_local()) {
         let caller = model.function(&launch.caller);
         if let Some(args) =
             resolver.launch_arguments(kernel, &launch.template_args, &launch.args, caller)
@@ -70,6 +70,15 @@ pub fn from_launches(
         .into_iter()
         .find(|args| args.len() >= kernel.template_params.len())
         .or(partial)
+}
+
+/// The launches of `f` in the model: those of its name whose argument
+/// count fits it (one overload's launches, not another's).
+pub(crate) fn launches_for<'a>(
+    model: &'a FileModel,
+    f: &'a Function,
+) -> impl Iterator<Item = &'a cudalens_syntax::model::LaunchSite> {
+    (model.launches_of(&f.name)).filter(|l| f.accepts_arguments(l.args.len()))
 }
 
 struct Resolver<'m> {

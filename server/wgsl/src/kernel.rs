@@ -115,7 +115,7 @@ pub fn compile_kernel_recording(
     m.analysis.pin_kernel(definition);
     let (block, block_source) = block_size(model, f, opts);
     m.block = block;
-    let launch = launches_for(model, f).next();
+    let launch = crate::instantiate::launches_for(model, f).next();
     m.dynamic_shared_default_bytes = launch
         .and_then(|l| l.smem_bytes)
         .filter(|b| *b > 0)
@@ -580,22 +580,14 @@ pub fn compile_kernel_recording(
     })
 }
 
-/// The launches of `f` in the model: those of its name whose argument
-/// count fits it (one overload's launches, not another's).
-pub(crate) fn launches_for<'a>(
-    model: &'a FileModel,
-    f: &'a Function,
-) -> impl Iterator<Item = &'a cudalens_syntax::model::LaunchSite> {
-    (model.launches_of(&f.name)).filter(|l| f.accepts_arguments(l.args.len()))
-}
-
 /// The launch's block size: options, first launch site, `__launch_bounds__`, 256.
 fn block_size(model: &FileModel, f: &Function, opts: &TranspileOptions) -> ([u32; 3], BlockSource) {
     if let Some(b) = opts.block_override {
         return (b.map(|v| v.max(1)), BlockSource::Option);
     }
     let valid = |v: i64| u32::try_from(v).ok().filter(|v| (1..=1024).contains(v));
-    if let Some(dims) = launches_for(model, f).find_map(|l| l.block_dims.resolved())
+    if let Some(dims) =
+        crate::instantiate::launches_for(model, f).find_map(|l| l.block_dims.resolved())
         && let (Some(x), Some(y), Some(z)) = (valid(dims[0]), valid(dims[1]), valid(dims[2]))
     {
         return ([x, y, z], BlockSource::Launch);
