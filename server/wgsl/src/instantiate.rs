@@ -40,7 +40,15 @@ pub fn from_launches(
         {
             return Some(args);
         }
-        if partial.is_none() && !launch.template_args.is_empty() {
+        // Arguments written in terms of the caller's own template
+        // parameters (`k<T><<<...>>>` in `run<T>`) say nothing here.
+        let names_caller_parameter = |a: &String| {
+            caller.is_some_and(|c| c.template_params.iter().any(|p| p.name == a.trim()))
+        };
+        if partial.is_none()
+            && !launch.template_args.is_empty()
+            && !launch.template_args.iter().any(names_caller_parameter)
+        {
             partial = Some(launch.template_args.clone());
         }
     }
@@ -199,6 +207,20 @@ impl<'m> Resolver<'m> {
         explicit_instantiations(self.texts, &host.name)
             .into_iter()
             .find_map(|args| args.get(index).cloned())
+            .or_else(|| {
+                // `template vector<float> run(const csr<float> &m, int k);`:
+                // deduced from the parameter types it spells.
+                let TemplateParamKind::Type = tp.kind else {
+                    return None;
+                };
+                explicit_signatures(self.texts, &host.name)
+                    .iter()
+                    .filter(|written| written.len() == host.params.len())
+                    .find_map(|written| {
+                        (host.params.iter().zip(written))
+                            .find_map(|(p, w)| deduce_from_written(&p.ty, &tp.name, w))
+                    })
+            })
             .or_else(|| tp.default.clone())
     }
 
@@ -216,12 +238,14 @@ impl<'m> Resolver<'m> {
         let caller = caller?;
         let declared = declared_types(caller);
         for (param, arg) in callee.params.iter().zip(args) {
-            if param.ty.base != name {
+            let direct = param.ty.base == name;
+            if !direct && !param.ty.template_args.iter().any(|a| a.trim() == name) {
                 continue;
             }
             // A literal has its own type (`1` an `int`, `1.0f` a `float`),
             // as C++ deduces from it.
-            if param.ty.pointer == 0
+            if direct
+                && param.ty.pointer == 0
                 && let Some(literal) = literal_type(arg)
             {
                 return Some(literal.to_string());
@@ -237,20 +261,99 @@ impl<'m> Resolver<'m> {
             if ty.pointer < param.ty.pointer {
                 continue;
             }
-            if let Some(index) = caller
-                .template_params
-                .iter()
-                .position(|p| p.name == ty.base)
-            {
+            // `const csr<T> &m` given a `csr<float>` (or the caller's `csr<U>`).
+            let found = match direct {
+                true => ty.base.clone(),
+                false => match template_argument_at(&param.ty, ty, name) {
+                    Some(found) => found,
+                    None => continue,
+                },
+            };
+            if let Some(index) = caller.template_params.iter().position(|p| p.name == found) {
                 if let Some(found) = self.caller_argument(caller, index, depth) {
                     return Some(found);
                 }
                 continue;
             }
-            return Some(ty.base.clone());
+            return Some(found);
         }
         None
     }
+}
+
+/// The argument `actual` gives where `pattern` has `name` among its
+/// template arguments (`csr<T>` against `csr<float>` → `float`).
+fn template_argument_at(pattern: &CType, actual: &CType, name: &str) -> Option<String> {
+    if pattern.base != actual.base || pattern.template_args.len() != actual.template_args.len() {
+        return None;
+    }
+    let at = pattern
+        .template_args
+        .iter()
+        .position(|a| a.trim() == name)?;
+    Some(actual.template_args[at].trim().to_string())
+}
+
+/// `name` deduced from one parameter of an explicit instantiation, as
+/// written (`const csr_matrix<float> &matrix`), against the template's
+/// declared parameter type (`const csr_matrix<T> &`).
+fn deduce_from_written(declared: &CType, name: &str, written: &str) -> Option<String> {
+    // The written type without its parameter name, qualifiers and declarators.
+    let mut ty = written.trim();
+    if let Some(end) = ty.rfind(|c: char| !(c.is_alphanumeric() || c == '_'))
+        && ty[end + 1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        && !ty[..=end].trim().is_empty()
+    {
+        ty = &ty[..=end];
+    }
+    let ty = ty.replace("const ", "").replace(['&', '*'], "");
+    let ty = ty.trim();
+    if declared.base == name && declared.template_args.is_empty() {
+        return (!ty.is_empty()).then(|| ty.to_string());
+    }
+    let (base, rest) = ty.split_once('<')?;
+    let args = split_top_level(rest.strip_suffix('>')?);
+    let actual = CType {
+        base: base.trim().to_string(),
+        template_args: args,
+        ..CType::default()
+    };
+    template_argument_at(declared, &actual, name)
+}
+
+/// The parameter lists of the explicit instantiations of `name` written
+/// without template arguments (`template vector<float> run(const
+/// csr<float> &m, int k);`), one declaration per entry, as written.
+fn explicit_signatures(texts: &SourceTexts<'_>, name: &str) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for statement in explicit_instantiation_statements(texts) {
+        let mut from = 0;
+        while let Some(found) = statement[from..].find(name) {
+            let start = from + found;
+            from = start + name.len();
+            let before_ok = statement[..start]
+                .chars()
+                .next_back()
+                .is_some_and(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
+            let after = statement[from..].trim_start();
+            if !before_ok || !after.starts_with('(') {
+                continue;
+            }
+            let Some(close) = after.rfind(')') else {
+                continue;
+            };
+            let inside = after[1..close].trim();
+            out.push(match inside {
+                "" | "void" => Vec::new(),
+                _ => split_top_level(inside),
+            });
+            break;
+        }
+    }
+    out
 }
 
 /// The type C++ gives a literal argument (`-1` too): `int`, `unsigned int`,
@@ -286,6 +389,14 @@ fn declared_types(f: &Function) -> HashMap<&str, &CType> {
 /// keep explicit instantiations, so they are read from the text: a
 /// `template` keyword not followed by `<`, up to the next `;`.
 fn explicit_instantiations(texts: &SourceTexts<'_>, name: &str) -> Vec<Vec<String>> {
+    (explicit_instantiation_statements(texts).into_iter())
+        .filter_map(|statement| instantiation_in(statement, name))
+        .collect()
+}
+
+/// The text after each `template` keyword not followed by `<` (an
+/// explicit instantiation), up to the next `;` or `{`, in every text.
+fn explicit_instantiation_statements<'t>(texts: &'t SourceTexts<'_>) -> Vec<&'t str> {
     let mut out = Vec::new();
     let all = std::iter::once(texts.main).chain(texts.headers.values().map(|t| &**t));
     for text in all {
@@ -298,16 +409,16 @@ fn explicit_instantiations(texts: &SourceTexts<'_>, name: &str) -> Vec<Vec<Strin
                 .next_back()
                 .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
             let after = &text[from..];
+            let line_start = text[..start].rfind('\n').map_or(0, |n| n + 1);
+            let in_comment = text[line_start..start].contains("//");
             if !before_ok
+                || in_comment
                 || !after.starts_with(char::is_whitespace)
                 || after.trim_start().starts_with('<')
             {
                 continue;
             }
-            let statement = &text[from..from + text[from..].find([';', '{']).unwrap_or(0)];
-            if let Some(args) = instantiation_in(statement, name) {
-                out.push(args);
-            }
+            out.push(&text[from..from + text[from..].find([';', '{']).unwrap_or(0)]);
         }
     }
     out
@@ -381,7 +492,8 @@ mod tests {
         let text = "template <typename T> void run(T* x);\n\
                     template void run<float>(float* x);\n\
                     template __global__ void k<Vec<int, 2>, 64>(int*);\n\
-                    // template is a word in comments too\n";
+                    // template is a word in comments too\n\
+                    // template void run<int>(int* x);\n";
         let texts = SourceTexts::main(text);
         assert_eq!(
             explicit_instantiations(&texts, "run"),

@@ -1,0 +1,85 @@
+//! Template arguments of a kernel launched in a host template that is
+//! itself only instantiated explicitly, without template arguments, by
+//! the parameter types it spells (`template vector<float> eigen(const
+//! csr<float> &m, int k);`), and reached through a parameter of class
+//! template type (`const csr<T> &m`): the pattern of HeCBench's lanczos,
+//! with our own kernel.
+
+mod common;
+
+use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
+use cudalens_wgsl::TranspileOptions;
+
+const SOURCE: &str = r#"
+template <typename T> struct csr { T *values; int rows; };
+template <typename T> struct vec { T *data; };
+
+template <typename T>
+__global__ void scale_kernel(const int n, T *x, T a) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] = x[i] * a + (T)0.5;
+}
+
+template <typename T>
+void device_scale(int n, T *x) { scale_kernel<T><<<(n + 63) / 64, 64>>>(n, x, (T)2); }
+
+template <typename T>
+void step(const csr<T> &m) { T *x = m.values; device_scale(m.rows, x); }
+
+template <typename T>
+vec<T> eigen(const csr<T> &matrix, int k) { step(matrix); return vec<T>(); }
+
+template vec<double> eigen(const csr<double> &matrix, int k);
+"#;
+
+#[test]
+fn arguments_come_from_an_explicit_instantiation_through_class_template_parameters() {
+    let opts = TranspileOptions {
+        enable_f64: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(SOURCE, "scale_kernel", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(out.sidecar.instantiation, vec!["double"]);
+    assert!(out.wgsl.contains("array<f64>"), "{}", out.wgsl);
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    if !runner.adapter().is_ok_and(|a| a.features.shader_f64) {
+        return;
+    }
+    let x: Vec<f64> = (0..100).map(|i| f64::from(i) * 0.25 - 7.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(0, ParamValue::Scalar(100.0))
+        .with_arg(2, ParamValue::Scalar(3.0))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(100, bytemuck::cast_slice(&x).to_vec()),
+        );
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f64> = bytemuck::pod_collect_to_vec(&result.output("x").expect("x").bytes);
+    let want: Vec<f64> = x.iter().map(|v| v * 3.0 + 0.5).collect();
+    assert_eq!(got, want);
+}
+
+/// Without the explicit instantiation nothing gives `T`: the kernel is
+/// refused with the reason, not compiled for the literal name `T`.
+#[test]
+fn without_an_instantiation_the_parameter_has_no_argument() {
+    let source = SOURCE.replace(
+        "template vec<double> eigen",
+        "// template vec<double> eigen",
+    );
+    let err = common::compile(&source, "scale_kernel", &TranspileOptions::default())
+        .expect_err("no argument");
+    assert!(
+        err.iter()
+            .any(|d| d.message.contains("template parameter `T` has no argument")),
+        "{err:#?}"
+    );
+}
