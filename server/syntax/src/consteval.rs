@@ -91,6 +91,12 @@ pub fn eval_int(e: &Expr, env: &ConstEnv) -> Option<i128> {
             }
         }
         SizeofType(ty) => env.size_of(ty)? as i128,
+        // `sizeof("...")`: its bytes with the NUL (a message's length
+        // written `sizeof(MSG) - 1`).
+        SizeofExpr(inner) => match &inner.kind {
+            Str(raw) => crate::literals::c_string_bytes(raw)?.len() as i128,
+            _ => return None,
+        },
         Call(call) if call.args.len() == 2 => {
             let args = &call.args;
             let (x, y) = (eval_int(&args[0], env)?, eval_int(&args[1], env)?);

@@ -15,6 +15,7 @@ pub mod file_kind;
 pub mod fingerprint;
 pub mod ir;
 pub mod line_table;
+pub mod literals;
 pub mod model;
 pub mod parser;
 pub mod position;

@@ -252,6 +252,12 @@ impl FnLower<'_, '_> {
                     None => self.error(e.span, format!("unknown size of `{}`", ty.display())),
                 }
             }
+            SizeofExpr(inner) if let ExprKind::Str(raw) = &inner.kind => {
+                match cudalens_syntax::literals::c_string_bytes(raw) {
+                    Some(bytes) => Val::konst(Konst::Int(bytes.len() as i128), Scalar::U32),
+                    None => self.error(e.span, "cannot compute the `sizeof` of this string literal (only plain C strings are read)"),
+                }
+            }
             SizeofExpr(inner) => {
                 // `sizeof(uint)`: the parser cannot tell a typedef name from
                 // a variable; a name that is no variable but a type is one.

@@ -890,7 +890,7 @@ impl FnLower<'_, '_> {
     ) -> bool {
         // `char s[] = "abc"` takes its length from the string, NUL included.
         let string = match d.init.as_ref().map(|e| &e.kind) {
-            Some(ExprKind::Str(raw)) => match c_string_bytes(raw) {
+            Some(ExprKind::Str(raw)) => match cudalens_syntax::literals::c_string_bytes(raw) {
                 Some(bytes) => Some(bytes),
                 None => {
                     self.m.error(
@@ -1762,66 +1762,4 @@ fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
             ..Default::default()
         },
     ))
-}
-
-/// The bytes of a plain C string literal (`"ab\\n"`, quotes included in
-/// `raw`) with its terminating NUL; `None` for prefixed, raw or
-/// universal-character strings.
-fn c_string_bytes(raw: &str) -> Option<Vec<u8>> {
-    let body = raw.strip_prefix('"')?.strip_suffix('"')?;
-    let mut out = Vec::new();
-    let mut chars = body.bytes().peekable();
-    while let Some(c) = chars.next() {
-        if c != b'\\' {
-            out.push(c);
-            continue;
-        }
-        let e = chars.next()?;
-        let b = match e {
-            b'n' => b'\n',
-            b't' => b'\t',
-            b'r' => b'\r',
-            b'a' => 7,
-            b'b' => 8,
-            b'f' => 12,
-            b'v' => 11,
-            b'\\' | b'\'' | b'"' | b'?' => e,
-            b'x' => {
-                let mut v: u32 = 0;
-                let mut any = false;
-                while let Some(&h) = chars.peek() {
-                    let Some(d) = (h as char).to_digit(16) else {
-                        break;
-                    };
-                    v = v.checked_mul(16)? + d;
-                    any = true;
-                    chars.next();
-                }
-                if !any || v > 255 {
-                    return None;
-                }
-                v as u8
-            }
-            b'0'..=b'7' => {
-                let mut v = u32::from(e - b'0');
-                for _ in 0..2 {
-                    match chars.peek() {
-                        Some(&o @ b'0'..=b'7') => {
-                            v = v * 8 + u32::from(o - b'0');
-                            chars.next();
-                        }
-                        _ => break,
-                    }
-                }
-                if v > 255 {
-                    return None;
-                }
-                v as u8
-            }
-            _ => return None,
-        };
-        out.push(b);
-    }
-    out.push(0);
-    Some(out)
 }

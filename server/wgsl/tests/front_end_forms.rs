@@ -904,3 +904,32 @@ __global__ void pick(int *out) {
         .collect();
     assert_eq!(got, want);
 }
+
+/// `sizeof` of a string literal is its bytes with the NUL, in array sizes
+/// and in expressions (columnarSolver's `#define ENCRYPTEDLEN
+/// ((int)sizeof(ENCRYPTED_T)-1)`, with our own message).
+#[test]
+fn sizeof_a_string_literal_counts_its_bytes_and_nul() {
+    let source = r#"
+#define MESSAGE "ab\tc\x41"
+#define LEN ((int)sizeof(MESSAGE) - 1)
+__global__ void lengths(int *out) {
+    int cols[LEN + 1];
+    for (int j = 0; j < LEN + 1; j++) cols[j] = j;
+    out[threadIdx.x] = cols[LEN] * 100 + (int)sizeof("") * 10 + LEN;
+}
+"#;
+    let out = common::compile_as("len.cu", source, "lengths").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("array<i32, 6>"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [4, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("out", BufferSpec::zeros(4));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    assert_eq!(got, vec![5 * 100 + 10 + 5; 4]);
+}
