@@ -436,8 +436,61 @@ impl FnLower<'_, '_> {
         }
     }
 
+    /// `std::is_same<A, B>::value` / `std::is_same_v<A, B>` with the
+    /// kernel's template arguments bound: whether the two are one C++
+    /// type. `None` when `name` is no such trait; an error when a type is
+    /// unknown (a guess could pick the wrong branch).
+    fn type_trait(&mut self, name: &str, span: Span) -> Option<Val> {
+        let bare = name.trim_start_matches("::").trim_start_matches("std::");
+        let inner = match bare.strip_prefix("is_same_v<") {
+            Some(rest) => rest.strip_suffix('>')?,
+            None => bare.strip_prefix("is_same<")?.strip_suffix(">::value")?,
+        };
+        let args = crate::instantiate::split_top_level(inner);
+        let [a, b] = args.as_slice() else {
+            return None;
+        };
+        Some(match (self.canonical_type(a), self.canonical_type(b)) {
+            (Some(a), Some(b)) => Val::konst(Konst::Bool(a == b), Scalar::Bool),
+            _ => self.error(
+                span,
+                format!("`{name}`: cannot tell whether these are one type (a type is unknown)"),
+            ),
+        })
+    }
+
+    /// A written type as one spelling per C++ type: template arguments
+    /// bound, typedefs resolved, `<stdint.h>`'s names as glibc defines
+    /// them on Linux; `None` for a type the model does not know.
+    fn canonical_type(&self, written: &str) -> Option<(String, u8)> {
+        let written = written.trim();
+        let pointer = written.chars().filter(|&c| c == '*').count();
+        let base = cudalens_syntax::types::normalize_base(written.trim_end_matches(['*', ' ']));
+        let ty = self.subst_type(&CType::named(&base));
+        let ty = self.m.model.types.resolve(&ty);
+        let base = cudalens_syntax::types::normalize_base(&ty.base);
+        let base = match base.as_str() {
+            "int32_t" => "int",
+            "uint32_t" => "unsigned int",
+            "int64_t" => "long",
+            "uint64_t" | "size_t" => "unsigned long",
+            "int16_t" => "short",
+            "uint16_t" => "unsigned short",
+            "int8_t" => "signed char",
+            "uint8_t" => "unsigned char",
+            "half" => "__half",
+            other => other,
+        }
+        .to_string();
+        self.m.model.types.size_of(&CType::named(&base))?;
+        Some((base, ty.pointer + u8::try_from(pointer).ok()?))
+    }
+
     /// File-scope names: integer constants and `const` scalars.
     fn global(&mut self, name: &str, span: Span) -> Val {
+        if let Some(v) = self.type_trait(name, span) {
+            return v;
+        }
         if let Some(v) = self.m.model.consts.get(name) {
             let s = if i32::try_from(*v).is_ok() {
                 Scalar::I32

@@ -933,3 +933,42 @@ __global__ void lengths(int *out) {
     let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
     assert_eq!(got, vec![5 * 100 + 10 + 5; 4]);
 }
+
+/// `std::is_same<T, U>::value` and `std::is_same_v` with the kernel's
+/// template argument bound (logprob's `IS_FP16`): typedefs and spellings
+/// of one type are the same type, `long` and `long long` are not.
+#[test]
+fn is_same_compares_the_bound_types() {
+    let source = r#"
+typedef unsigned int u32;
+template <typename T>
+__global__ void traits(const T *a, int *o) {
+    const bool is_float = std::is_same<T, float>::value;
+    o[threadIdx.x] = (int)is_float + 2 * (int)std::is_same_v<T, u32> + 4 * (int)std::is_same_v<T, unsigned>
+        + 8 * (int)std::is_same<T *, unsigned int *>::value + 16 * (int)std::is_same_v<long, long long>
+        + 32 * (int)std::is_same_v<uint32_t, unsigned int> + (int)a[threadIdx.x] * 64;
+}
+int main() { unsigned *a; int *o; traits<<<1, 8>>>(a, o); }
+"#;
+    let out = common::compile_as("traits.cu", source, "traits").unwrap_or_else(|e| panic!("{e}"));
+    let err = common::compile_as("traits.cu", &source.replace("u32>", "mystery_t>"), "traits")
+        .expect_err("an unknown type");
+    assert!(
+        err.contains("cannot tell whether these are one type"),
+        "{err}"
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let a: Vec<u32> = (0..8).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [8, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("a", BufferSpec::bytes(8, bytemuck::cast_slice(&a).to_vec()))
+        .with_buffer("o", BufferSpec::zeros(8));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    let want: Vec<i32> = (0..8).map(|i| 2 + 4 + 8 + 32 + i * 64).collect();
+    assert_eq!(got, want);
+}
