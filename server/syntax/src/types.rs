@@ -124,6 +124,14 @@ impl TypeTable {
         t
     }
 
+    /// Whether `name` names a type: a struct, a typedef or a builtin
+    /// (CUDA's vectors included).
+    pub fn is_known_name(&self, name: &str) -> bool {
+        self.structs.contains_key(name)
+            || self.aliases.contains_key(name)
+            || builtin_layout(name).is_some()
+    }
+
     /// (size, align) of a type; pointers are 8 bytes.
     pub fn layout(&self, ty: &Type) -> Option<(u64, u64)> {
         let t = self.resolve(ty);

@@ -967,3 +967,44 @@ namespace { const int Hidden = 5; }\n";
     assert_eq!(get("Hidden"), Some(5));
     assert_eq!(get("c::X"), None);
 }
+
+/// Locals initialised with parentheses whose value tree-sitter reads as
+/// a prototype's parameter (marchingCubes' `constexpr unsigned int
+/// threadNum(voxelX * voxelY);`, `unsigned int b(idx[blockIdx.x]);`) are
+/// variables with that value when the parameter's "type" is no type; a
+/// real prototype stays one.
+#[test]
+fn direct_initialised_locals_are_not_prototypes() {
+    let src = "typedef float real;\n\
+__global__ void k(const unsigned *idx, unsigned *o, unsigned w, unsigned h) {\n\
+  constexpr unsigned int n(w * h);\n\
+  unsigned int b(idx[blockIdx.x]);\n\
+  unsigned int m(idx[0] & h);\n\
+  unsigned int c(min(w, h));\n\
+  float proto(real *p);\n\
+}\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    let kernel = model.functions.iter().find(|f| f.name == "k").expect("k");
+    let decls: Vec<String> = kernel
+        .local_decls()
+        .iter()
+        .map(|d| {
+            let args: Vec<String> = d.ctor_args.iter().flatten().map(sexp).collect();
+            format!(
+                "{}{} ({})",
+                if d.constexpr { "constexpr " } else { "" },
+                d.name,
+                args.join(", ")
+            )
+        })
+        .collect();
+    assert_eq!(
+        decls,
+        [
+            "constexpr n ((Mul w h))",
+            "b ((index idx Builtin(BlockIdx, X)))",
+            "m ((BitAnd (index idx 0) h))",
+            "c ((min w h))",
+        ]
+    );
+}

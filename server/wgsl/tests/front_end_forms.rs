@@ -972,3 +972,45 @@ int main() { unsigned *a; int *o; traits<<<1, 8>>>(a, o); }
     let want: Vec<i32> = (0..8).map(|i| 2 + 4 + 8 + 32 + i * 64).collect();
     assert_eq!(got, want);
 }
+
+/// Locals initialised with parentheses that tree-sitter reads as
+/// prototypes (marchingCubes' `constexpr unsigned int threadNum(voxelX *
+/// voxelY);`), with our own kernel: the values, and a constant one as a
+/// `__shared__` array's size.
+#[test]
+fn direct_initialised_locals_hold_their_values() {
+    let source = r#"
+#define W 4
+constexpr int H = 8;
+__global__ void direct(const unsigned *idx, unsigned *o) {
+    constexpr unsigned int threadNum(W * H);
+    constexpr unsigned int warps(threadNum / 32);
+    unsigned int masked(idx[0] & H);
+    unsigned int b(idx[blockIdx.x]);
+    __shared__ unsigned s[threadNum];
+    s[threadIdx.x] = b + masked + threadIdx.x;
+    __syncthreads();
+    o[threadIdx.x] = threadNum * 1000 + warps * 100 + s[threadNum - 1 - threadIdx.x];
+}
+"#;
+    let out = common::compile_as("direct.cu", source, "direct").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let idx: Vec<u32> = vec![13, 7];
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "idx",
+            BufferSpec::bytes(2, bytemuck::cast_slice(&idx).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros(32));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    let want: Vec<u32> = (0..32u32)
+        .map(|t| 32 * 1000 + 100 + 13 + (13 & 8) + (31 - t))
+        .collect();
+    assert_eq!(got, want);
+}

@@ -1350,8 +1350,29 @@ impl<'o> Builder<'o> {
         let mut ctor_args = Vec::new();
         for a in args {
             // Only `(NAME, NAME)`: a real prototype has typed parameters.
-            if a.kind() != "parameter_declaration" || field!(a, "declarator").is_some() {
+            // `(idx[i])` and `(f(x))` parse as a parameter of type `idx`
+            // or `f` with an abstract declarator: expressions when that
+            // name is no type.
+            if a.kind() != "parameter_declaration" {
                 return None;
+            }
+            if let Some(declarator) = field!(a, "declarator") {
+                let named_type = field!(a, "type")
+                    .filter(|t| t.kind() == "type_identifier")
+                    .map(|t| cx.text(t));
+                // `(a * b)`, `(a & b)`: a product or a mask, not a
+                // parameter `b` of type `a *`, when `a` is no type.
+                let expression = matches!(
+                    declarator.kind(),
+                    "abstract_array_declarator"
+                        | "abstract_function_declarator"
+                        | "pointer_declarator"
+                        | "reference_declarator"
+                ) && named_type
+                    .is_some_and(|t| !self.model.types.is_known_name(t));
+                if !expression {
+                    return None;
+                }
             }
             ctor_args.push(self.text_expr(cx, cx.text(a), cx.span(a)));
         }
@@ -1366,7 +1387,7 @@ impl<'o> Builder<'o> {
             shared: words.iter().any(|w| w == "__shared__"),
             is_extern: false,
             is_static: words.iter().any(|w| w == "static"),
-            constexpr: false,
+            constexpr: words.iter().any(|w| w == "constexpr"),
         })
     }
 
