@@ -918,20 +918,55 @@ impl<'m> FnLower<'_, 'm> {
         if let Some(f) = self.overload_for(name, args) {
             return Some(f);
         }
-        let takes = |f: &&Function| {
-            f.params.len() == args.len()
-                || (f.params.len() > args.len()
-                    && f.params[args.len()..].iter().all(|p| p.default.is_some()))
-        };
-        match defined
-            .into_iter()
-            .filter(takes)
-            .collect::<Vec<_>>()
-            .as_slice()
-        {
+        let takes = |f: &&Function| f.accepts_arguments(args.len());
+        let taking: Vec<&Function> = defined.into_iter().filter(takes).collect();
+        if let [f] = taking.as_slice() {
+            return Some(*f);
+        }
+        // No non-template overload takes these argument types exactly:
+        // C++ calls the one template that deduces them without conflict
+        // (`add(T a, T b, T c)` beside `float2 add(float2, float2, float2)`
+        // for three floats).
+        let deducing: Vec<&Function> = (taking.into_iter())
+            .filter(|f| !f.template_params.is_empty())
+            .filter(|f| self.deduces_consistently(f, args))
+            .collect();
+        match deducing.as_slice() {
             [f] => Some(*f),
             _ => None,
         }
+    }
+
+    /// Whether every type parameter of template `f` that a by-value
+    /// parameter is declared as (`T a`) gets one type from `args`, and
+    /// every such parameter is deduced.
+    fn deduces_consistently(&mut self, f: &Function, args: &[Expr]) -> bool {
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let mut deduced: BTreeMap<&str, Ty> = BTreeMap::new();
+        let mut consistent = true;
+        for (p, a) in f.params.iter().zip(args) {
+            let Some(tp) = f.template_params.iter().find(|t| t.name == p.ty.base) else {
+                continue;
+            };
+            if p.ty.pointer != 0 {
+                consistent = false;
+                break;
+            }
+            let ty = self.expr(a, &mut scratch).ty;
+            if ty == Ty::Error || deduced.get(tp.name.as_str()).is_some_and(|t| *t != ty) {
+                consistent = false;
+                break;
+            }
+            deduced.insert(tp.name.as_str(), ty);
+        }
+        self.m.diags.truncate(diags);
+        consistent
+            && f.template_params.iter().all(|t| {
+                deduced.contains_key(t.name.as_str())
+                    || t.default.is_some()
+                    || !matches!(t.kind, cudalens_syntax::model::TemplateParamKind::Type)
+            })
     }
 
     /// The value of a non-type template argument as written.

@@ -1014,3 +1014,42 @@ __global__ void direct(const unsigned *idx, unsigned *o) {
         .collect();
     assert_eq!(got, want);
 }
+
+/// Overloads of one name by argument count, templates among them
+/// (addBiasResidualLayerNorm's `add(T, T)`, `add(T, T, T)` beside
+/// `float2 add(float2, float2, float2)`): three floats call the template
+/// that deduces `T = float`, three `float2`s the non-template.
+#[test]
+fn a_template_overload_is_called_where_it_deduces_the_arguments() {
+    let source = r#"
+template <typename T> __device__ T add(T a, T b) { return a + b; }
+template <typename T> __device__ T add(T a, T b, T c) { return a + b + c; }
+__device__ float2 add(float2 a, float2 b, float2 c) { return make_float2(a.x + b.x + c.x, 10.0f); }
+__global__ void sums(const float *x, float *o) {
+    int i = threadIdx.x;
+    float2 v = add(make_float2(x[i], 0.0f), make_float2(1.0f, 0.0f), make_float2(2.0f, 0.0f));
+    o[i] = add(x[i], 1.0f, 2.0f) * 100.0f + add(x[i], x[i]) + v.y;
+}
+"#;
+    let out = common::compile_as("sums.cu", source, "sums").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let x: Vec<f32> = (0..16).map(|i| i as f32).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [16, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(16, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros(16));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    let want: Vec<f32> = x
+        .iter()
+        .map(|v| (v + 3.0) * 100.0 + 2.0 * v + 10.0)
+        .collect();
+    assert_eq!(got, want);
+}
