@@ -330,30 +330,35 @@ fn deduce_from_written(declared: &CType, name: &str, written: &str) -> Option<St
 fn explicit_signatures(texts: &SourceTexts<'_>, name: &str) -> Vec<Vec<String>> {
     let mut out = Vec::new();
     for statement in explicit_instantiation_statements(texts) {
-        let mut from = 0;
-        while let Some(found) = statement[from..].find(name) {
-            let start = from + found;
-            from = start + name.len();
-            let before_ok = statement[..start]
-                .chars()
-                .next_back()
-                .is_some_and(|c| !(c.is_alphanumeric() || c == '_' || c == ':'));
-            let after = statement[from..].trim_start();
-            if !before_ok || !after.starts_with('(') {
-                continue;
-            }
-            let Some(close) = after.rfind(')') else {
-                continue;
-            };
-            let inside = after[1..close].trim();
-            out.push(match inside {
-                "" | "void" => Vec::new(),
-                _ => split_top_level(inside),
-            });
-            break;
-        }
+        let Some(after) = after_name(statement, name).find(|a| a.starts_with('(')) else {
+            continue;
+        };
+        let Some(close) = after.rfind(')') else {
+            continue;
+        };
+        out.push(match after[1..close].trim() {
+            "" | "void" => Vec::new(),
+            inside => split_top_level(inside),
+        });
     }
     out
+}
+
+/// The text after each whole-word occurrence of `name` in `statement`,
+/// leading blanks removed.
+fn after_name<'s>(statement: &'s str, name: &'s str) -> impl Iterator<Item = &'s str> {
+    statement.match_indices(name).filter_map(move |(start, _)| {
+        let before_ok = statement[..start]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        let after = &statement[start + name.len()..];
+        let after_ok = after
+            .chars()
+            .next()
+            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+        (before_ok && after_ok).then(|| after.trim_start())
+    })
 }
 
 /// The type C++ gives a literal argument (`-1` too): `int`, `unsigned int`,
@@ -426,18 +431,7 @@ fn explicit_instantiation_statements<'t>(texts: &'t SourceTexts<'_>) -> Vec<&'t 
 
 /// `... name<A, B>(...)` in `statement` → `["A", "B"]`.
 fn instantiation_in(statement: &str, name: &str) -> Option<Vec<String>> {
-    let mut from = 0;
-    while let Some(found) = statement[from..].find(name) {
-        let start = from + found;
-        from = start + name.len();
-        let before_ok = statement[..start]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-        let after = statement[from..].trim_start();
-        if !before_ok || !after.starts_with('<') {
-            continue;
-        }
+    for after in after_name(statement, name).filter(|a| a.starts_with('<')) {
         let mut depth = 0i32;
         let mut end = None;
         for (i, c) in after.char_indices() {

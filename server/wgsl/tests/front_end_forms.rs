@@ -889,16 +889,9 @@ __global__ void pick(int *out) {
 }
 "#;
     let out = common::compile_as("ns.cu", source, "pick").unwrap_or_else(|e| panic!("{e}"));
-    let Some(mut guard) = common::gpu_runner() else {
+    let Some(got) = common::run_block::<i32>(&out, 32, &[], ("out", 32)) else {
         return;
     };
-    let Some(runner) = guard.as_mut() else { return };
-    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
-        .with_iterations(0, 1)
-        .with_buffer("out", BufferSpec::zeros(32));
-    let result = runner.run(&bench).expect("run");
-    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
     let want: Vec<i32> = (0..32)
         .map(|i| 1 + 20 + 300 + 3000 + 40000 + 300000 + i)
         .collect();
@@ -921,16 +914,9 @@ __global__ void lengths(int *out) {
 "#;
     let out = common::compile_as("len.cu", source, "lengths").unwrap_or_else(|e| panic!("{e}"));
     assert!(out.wgsl.contains("array<i32, 6>"), "{}", out.wgsl);
-    let Some(mut guard) = common::gpu_runner() else {
+    let Some(got) = common::run_block::<i32>(&out, 4, &[], ("out", 4)) else {
         return;
     };
-    let Some(runner) = guard.as_mut() else { return };
-    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [4, 1, 1])
-        .with_iterations(0, 1)
-        .with_buffer("out", BufferSpec::zeros(4));
-    let result = runner.run(&bench).expect("run");
-    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
     assert_eq!(got, vec![5 * 100 + 10 + 5; 4]);
 }
 
@@ -957,18 +943,11 @@ int main() { unsigned *a; int *o; traits<<<1, 8>>>(a, o); }
         err.contains("cannot tell whether these are one type"),
         "{err}"
     );
-    let Some(mut guard) = common::gpu_runner() else {
+    let a: Vec<u32> = (0..8).collect();
+    let inputs = [("a", 8, bytemuck::cast_slice(&a).to_vec())];
+    let Some(got) = common::run_block::<i32>(&out, 8, &inputs, ("o", 8)) else {
         return;
     };
-    let Some(runner) = guard.as_mut() else { return };
-    let a: Vec<u32> = (0..8).collect();
-    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [8, 1, 1])
-        .with_iterations(0, 1)
-        .with_buffer("a", BufferSpec::bytes(8, bytemuck::cast_slice(&a).to_vec()))
-        .with_buffer("o", BufferSpec::zeros(8));
-    let result = runner.run(&bench).expect("run");
-    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
     let want: Vec<i32> = (0..8).map(|i| 2 + 4 + 8 + 32 + i * 64).collect();
     assert_eq!(got, want);
 }
@@ -994,21 +973,11 @@ __global__ void direct(const unsigned *idx, unsigned *o) {
 }
 "#;
     let out = common::compile_as("direct.cu", source, "direct").unwrap_or_else(|e| panic!("{e}"));
-    let Some(mut guard) = common::gpu_runner() else {
+    let idx: Vec<u32> = vec![13, 7];
+    let inputs = [("idx", 2, bytemuck::cast_slice(&idx).to_vec())];
+    let Some(got) = common::run_block::<u32>(&out, 32, &inputs, ("o", 32)) else {
         return;
     };
-    let Some(runner) = guard.as_mut() else { return };
-    let idx: Vec<u32> = vec![13, 7];
-    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
-        .with_iterations(0, 1)
-        .with_buffer(
-            "idx",
-            BufferSpec::bytes(2, bytemuck::cast_slice(&idx).to_vec()),
-        )
-        .with_buffer("o", BufferSpec::zeros(32));
-    let result = runner.run(&bench).expect("run");
-    let got: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
     let want: Vec<u32> = (0..32u32)
         .map(|t| 32 * 1000 + 100 + 13 + (13 & 8) + (31 - t))
         .collect();
@@ -1032,21 +1001,11 @@ __global__ void sums(const float *x, float *o) {
 }
 "#;
     let out = common::compile_as("sums.cu", source, "sums").unwrap_or_else(|e| panic!("{e}"));
-    let Some(mut guard) = common::gpu_runner() else {
+    let x: Vec<f32> = (0..16).map(|i| i as f32).collect();
+    let inputs = [("x", 16, bytemuck::cast_slice(&x).to_vec())];
+    let Some(got) = common::run_block::<f32>(&out, 16, &inputs, ("o", 16)) else {
         return;
     };
-    let Some(runner) = guard.as_mut() else { return };
-    let x: Vec<f32> = (0..16).map(|i| i as f32).collect();
-    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [16, 1, 1])
-        .with_iterations(0, 1)
-        .with_buffer(
-            "x",
-            BufferSpec::bytes(16, bytemuck::cast_slice(&x).to_vec()),
-        )
-        .with_buffer("o", BufferSpec::zeros(16));
-    let result = runner.run(&bench).expect("run");
-    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
     let want: Vec<f32> = x
         .iter()
         .map(|v| (v + 3.0) * 100.0 + 2.0 * v + 10.0)

@@ -119,3 +119,36 @@ pub fn gpu_runner() -> Option<MutexGuard<'static, Option<Runner>>> {
     }
     Some(guard)
 }
+
+/// Runs `out` once over one block of `threads` threads with the input
+/// buffers given as `(name, elements, bytes)` and returns the elements of
+/// the buffer `output` (`length` of them, zeroed before the run); `None`
+/// where GPU tests are skipped.
+#[allow(dead_code)]
+pub fn run_block<T: bytemuck::Pod>(
+    out: &TranspileOutput,
+    threads: u32,
+    inputs: &[(&str, u64, Vec<u8>)],
+    output: (&str, u64),
+) -> Option<Vec<T>> {
+    let mut guard = gpu_runner()?;
+    let runner = guard.as_mut()?;
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench =
+        cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [threads, 1, 1])
+            .with_iterations(0, 1)
+            .with_buffer(output.0, cudalens_gpu::BufferSpec::zeros(output.1));
+    for (name, elements, bytes) in inputs {
+        bench = bench.with_buffer(
+            name,
+            cudalens_gpu::BufferSpec::bytes(*elements, bytes.clone()),
+        );
+    }
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    Some(bytemuck::pod_collect_to_vec(
+        &result.output(output.0).expect("output").bytes,
+    ))
+}
