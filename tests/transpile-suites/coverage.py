@@ -83,7 +83,7 @@ def suite_paths(suite, sdir):
     return [p for p in out if os.path.exists(p)]
 
 
-def build_flags(directory):
+def build_flags(directory, depth=0):
     """The -D and -I flags the default build of a program gives nvcc (as its
     compile_commands.json would), read from its Makefile: variables take
     their values in the file (`VAR = yes`, `?=`, `:=`, `+=`) and are
@@ -93,7 +93,8 @@ def build_flags(directory):
     the suite's: `-I../include`). Without a Makefile, a CMakeLists.txt's
     `include_directories` and `target_include_directories` folders and
     HeCBench's `add_hecbench_benchmark` `INCLUDE_DIRS` and `COMPILE_OPTIONS`
-    `-D` flags."""
+    `-D` flags. A Makefile that runs another (`$(MAKE) -C src`) adds that
+    one's flags."""
     flags = []
     text = None
     try:
@@ -168,6 +169,16 @@ def build_flags(directory):
         elif recipe:
             lines.append(line)
     includes, defines = [], []
+    # A Makefile that only runs another's (`$(MAKE) -C src`): that one's
+    # flags, its -I folders taken from its own directory.
+    subs = []
+    for line in lines:
+        m = re.search(r"(?:\$\(MAKE\)|\bmake)\s+-C\s+(\S+)", expand(line))
+        sub = os.path.normpath(os.path.join(directory, m.group(1))) if m else None
+        if sub and sub not in subs and sub != os.path.normpath(directory) \
+                and sub.startswith(os.path.normpath(directory)) and os.path.isdir(sub) and depth < 2:
+            subs.append(sub)
+            flags += build_flags(sub, depth + 1)
     for line in lines:
         line = expand(line)
         words = line.split()
