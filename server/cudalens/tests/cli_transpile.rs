@@ -334,4 +334,22 @@ fn overloaded_kernels_are_each_compiled_at_their_own_line() {
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("2 definitions"), "{}", stderr(&out));
+    // `bench` measures one definition, and says which.
+    let out = cudalens(
+        &[
+            "bench",
+            "sort/main.cu",
+            "--kernel",
+            "copy",
+            "--print-launch",
+        ],
+        &root,
+    );
+    assert!(
+        stderr(&out).contains(
+            "`copy` has 2 definitions (overloads): `bench` measures the first, at line 3"
+        ),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -206,6 +206,25 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         );
         return Err(Failed(exit::USAGE));
     }
+    // An overloaded name: the launch analysis and the benchmark take the
+    // first definition; say so rather than time another silently.
+    let definitions = cudalens_wgsl::kernel_definitions(&model, &args.kernel);
+    if let [first, _, ..] = definitions.as_slice() {
+        let line = |f: &cudalens_syntax::model::Function| {
+            let file = f.file.as_deref().unwrap_or(&args.file);
+            let text = files::read_source(file, u64::MAX).unwrap_or_default();
+            cudalens_syntax::LineIndex::new(&text)
+                .position(f.name_span.start)
+                .line
+                + 1
+        };
+        eprintln!(
+            "note: `{}` has {} definitions (overloads): `bench` measures the first, at line {} (`transpile` compiles each)",
+            args.kernel,
+            definitions.len(),
+            line(first)
+        );
+    }
     let host_index = args.launch_index.saturating_sub(1) as usize;
     let local = cudalens_analysis::host_launch::launch_sites(&model, &args.kernel).len();
     // No launch here: one made by a file beside it that includes it.

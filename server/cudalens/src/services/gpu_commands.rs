@@ -265,6 +265,14 @@ pub async fn benchmark(
         Ok(k) => k,
         Err(e) => return ui.show(Level::Error, e).await,
     };
+    // The benchmark compiles the first definition of an overloaded name:
+    // refuse another rather than time the wrong kernel.
+    if let Some((_, n)) = source.overload(&target).filter(|(_, n)| *n > 1) {
+        let message = format!(
+            "`{kernel}` here is definition {n} of an overloaded kernel: benchmarks and autotuning measure the first definition only (Transpile compiles this one)"
+        );
+        return ui.show(Level::Error, message).await;
+    }
     let verb = if setup.sweep {
         "Autotuning"
     } else {

@@ -146,6 +146,15 @@ async fn tune(
     )?;
     let snapshot = snapshot.ok_or("open the file in the editor to tune its kernels")?;
     let kernel = resolve_kernel(&snapshot.analyzed.model, &snapshot.index, &args.target)?;
+    // Measurements compile the first definition of an overloaded name.
+    if let Some((_, n)) =
+        cudalens_ide::kernels::overload_at(&snapshot.analyzed.model, &snapshot.index, &args.target)
+            .filter(|(_, n)| *n > 1)
+    {
+        return Err(format!(
+            "`{kernel}` here is definition {n} of an overloaded kernel: tuning measures the first definition only"
+        ));
+    }
     let adapter = gpu
         .run(|slot| {
             slot.get()
