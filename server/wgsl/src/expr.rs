@@ -703,8 +703,40 @@ impl FnLower<'_, '_> {
 
     // ---- operators ------------------------------------------------------------
 
+    /// `*reinterpret_cast<unsigned int *>(&i)` of a local scalar `i`: its
+    /// bits read as another scalar type of the same width (`bitcast`).
+    /// `None` for any other dereference.
+    fn local_bits_view(&mut self, a: &Expr, out: &mut Vec<WStmt>) -> Option<Val> {
+        let ExprKind::Cast { ty, expr, .. } = &a.kind else {
+            return None;
+        };
+        let ExprKind::Unary(UnOp::AddrOf, target) = &expr.kind else {
+            return None;
+        };
+        let name = target.as_ident()?;
+        if ty.pointer != 1 || !matches!(self.lookup(name), Some(Sym::Value { .. })) {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let to = self.map_type(&ty.pointee(), a.span);
+        let v = self.expr(target, out);
+        self.m.diags.truncate(diags);
+        match (&v.ty, &to) {
+            (Ty::Scalar(from), Ty::Scalar(want))
+                if from.bits() == want.bits() && *from != Scalar::Bool && *want != Scalar::Bool =>
+            {
+                Some(Val::atom(
+                    format!("bitcast<{}>({})", want.wgsl(), v.text),
+                    to.clone(),
+                ))
+            }
+            _ => None,
+        }
+    }
+
     fn unary(&mut self, op: UnOp, a: &Expr, e: &Expr, out: &mut Vec<WStmt>) -> Val {
         match op {
+            UnOp::Deref if let Some(v) = self.local_bits_view(a, out) => v,
             UnOp::Deref => match self.place(e, out) {
                 Some(p) => self.read_place(&p),
                 None => Val::error(),

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use cudalens_syntax::FileModel;
-use cudalens_syntax::ir::{Expr, ExprKind, Type as CType, UnOp};
+use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, Type as CType, UnOp};
 use cudalens_syntax::model::{Function, TemplateParamKind};
 
 use crate::SourceTexts;
@@ -141,7 +141,8 @@ impl<'m> Resolver<'m> {
                 // A type that names a template parameter of an enclosing
                 // template cannot be known here.
                 let base = written.trim_start_matches("typename ").trim();
-                Some(base.to_string())
+                let alias = caller.and_then(|c| local_alias_of(c, base));
+                Some(alias.unwrap_or_else(|| base.to_string()))
             }
             TemplateParamKind::Value(_) => self.value(written, caller).map(|v| v.to_string()),
         }
@@ -275,10 +276,30 @@ impl<'m> Resolver<'m> {
                 }
                 continue;
             }
-            return Some(found);
+            // `using scalar_t = float; scalar_t *d_x; run(d_x);`
+            return Some(local_alias_of(caller, &found).unwrap_or(found));
         }
         None
     }
+}
+
+/// What a type alias local to `f` names (`using scalar_t = float;`,
+/// `typedef unsigned int u32;` in its body), when it is a plain,
+/// non-pointer type that names none of `f`'s template parameters.
+fn local_alias_of(f: &Function, name: &str) -> Option<String> {
+    let mut found = None;
+    f.body.as_ref()?.walk(&mut |s| {
+        if found.is_none()
+            && let StmtKind::Unknown(text) = &s.kind
+            && let Some((alias, ty)) = crate::stmt::local_alias(text)
+            && alias == name
+            && ty.pointer == 0
+            && !f.template_params.iter().any(|p| p.name == ty.base)
+        {
+            found = Some(ty.base);
+        }
+    });
+    found
 }
 
 /// The argument `actual` gives where `pattern` has `name` among its

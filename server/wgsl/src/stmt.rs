@@ -1721,7 +1721,7 @@ fn without_comments(text: &str) -> String {
 /// A local type alias of a plain type: `using NAME = TYPE;` or `typedef
 /// TYPE NAME;` (qualifiers and `*` allowed; no templates, arrays or
 /// function types).
-fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
+pub(crate) fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
     let t = text.trim().strip_suffix(';')?.trim();
     let (name, ty) = if let Some(rest) = t.strip_prefix("using ") {
         let (name, ty) = rest.split_once('=')?;

@@ -1012,3 +1012,36 @@ __global__ void sums(const float *x, float *o) {
         .collect();
     assert_eq!(got, want);
 }
+
+/// `*reinterpret_cast<unsigned int *>(&i)` and `*(float *)&u` of local
+/// scalars are their bits as the other type (quant3MatMul's
+/// `as_unsigned`), checked on the adapter against Rust's bit casts.
+#[test]
+fn a_local_scalar_read_through_a_cast_pointer_is_a_bitcast() {
+    let source = r#"
+__device__ inline unsigned int as_unsigned(int i) { return *reinterpret_cast<unsigned int *>(&i); }
+__global__ void bits(const int *x, unsigned *o, float *f) {
+    int i = threadIdx.x;
+    unsigned u = as_unsigned(x[i]);
+    o[i] = u >> 1;
+    f[i] = *(float *)&u;
+}
+"#;
+    let out = common::compile_as("bits.cu", source, "bits").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("bitcast<u32>"), "{}", out.wgsl);
+    let x: Vec<i32> = (0..16).map(|i| (i - 8) * 0x0101_0101).collect();
+    let x_bytes = bytemuck::cast_slice(&x).to_vec();
+    let zeros = vec![0u8; 64];
+    let inputs = [("x", 16, x_bytes.clone()), ("f", 16, zeros.clone())];
+    let Some(got) = common::run_block::<u32>(&out, 16, &inputs, ("o", 16)) else {
+        return;
+    };
+    let want: Vec<u32> = x.iter().map(|&v| (v as u32) >> 1).collect();
+    assert_eq!(got, want);
+    let inputs = [("x", 16, x_bytes), ("o", 16, zeros)];
+    let Some(floats) = common::run_block::<u32>(&out, 16, &inputs, ("f", 16)) else {
+        return;
+    };
+    // The float written is the int's bits: compared as bits (NaNs included).
+    assert_eq!(floats, x.iter().map(|&v| v as u32).collect::<Vec<_>>());
+}

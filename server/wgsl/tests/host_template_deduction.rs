@@ -83,3 +83,44 @@ fn without_an_instantiation_the_parameter_has_no_argument() {
         "{err:#?}"
     );
 }
+
+/// A launching function's own type alias (`using scalar_t = float;` in
+/// `main`, quant3MatMul's pattern) names the type it aliases, through a
+/// host template that deduces from a `scalar_t *` argument.
+#[test]
+fn a_callers_local_alias_is_the_type_it_names() {
+    let source = r#"
+template <typename scalar_t>
+__global__ void halve(scalar_t *x, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) x[i] = x[i] / (scalar_t)2;
+}
+template <typename scalar_t>
+void run(scalar_t *x, int n) { halve<<<(n + 63) / 64, 64>>>(x, n); }
+int main() {
+    using scalar_t = float;
+    scalar_t *d_x;
+    run(d_x, 100);
+}
+"#;
+    let out = common::compile(source, "halve", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(out.sidecar.instantiation, vec!["float"]);
+    let x: Vec<f32> = (0..64).map(|i| i as f32 - 7.0).collect();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(1, ParamValue::Scalar(64.0))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&x).to_vec()),
+        );
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("x").expect("x").bytes);
+    let want: Vec<f32> = x.iter().map(|v| v / 2.0).collect();
+    assert_eq!(got, want);
+}
