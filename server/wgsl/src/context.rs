@@ -81,6 +81,11 @@ pub enum AtomicRepr {
     /// `u32` word it starts (the other bytes are the struct's padding):
     /// read as that byte `!= 0`, written as 0 or 1.
     ByteBool,
+    /// Not atomic, and only on pointers: a `Spread` view whose scalars are
+    /// read as another scalar type of the same width (`(int *)&s[k]` of
+    /// `float *s = (float *)f4`, a `float4` array): lane `i % N` of
+    /// `v[i / N]`, its bits `bitcast` on every read and write.
+    SpreadBits(u8, Scalar),
     /// Not atomic, and only on pointers: a view of an array of 2-lane
     /// vectors as 4-lane ones (`(float4 *)v` of a `float2*` buffer): the
     /// vector `w[i]` is `v[2 * i]` then `v[2 * i + 1]`, as in C's memory.
@@ -104,6 +109,7 @@ impl AtomicRepr {
             self,
             AtomicRepr::Lanes(_)
                 | AtomicRepr::Spread(_)
+                | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)
                 | AtomicRepr::Pairs
                 | AtomicRepr::Words(_)

@@ -1877,14 +1877,18 @@ impl FnLower<'_, '_> {
                 self.index_value(sum, span)
             }
         };
-        if let Some(AtomicRepr::Spread(n)) = p.atomic {
+        if let Some(AtomicRepr::Spread(n) | AtomicRepr::SpreadBits(n, _)) = p.atomic {
             // Lane `i % n` of vector `i / n` (an index into valid memory
-            // is not negative, so both are C's).
+            // is not negative, so both are C's), its bits for `SpreadBits`.
             let i = idx.operand(&[Prec::Primary]);
+            let bits = match p.atomic {
+                Some(AtomicRepr::SpreadBits(_, stored)) => Some(AtomicRepr::Bits(stored)),
+                _ => None,
+            };
             return Place {
                 text: format!("{}[{i} / {n}][{i} % {n}]", p.base),
                 ty: p.elem,
-                atomic: None,
+                atomic: bits,
                 mutable: p.mutable,
             };
         }
@@ -2268,6 +2272,15 @@ impl FnLower<'_, '_> {
             (Ty::Vector(s, 2), Ty::Vector(t, 4)) if s == t && *s != Scalar::Bool => {
                 (Some(AtomicRepr::Pairs), 4)
             }
+            // `int*` over the `float` lanes of `float4` storage.
+            (Ty::Vector(s, n), Ty::Scalar(t))
+                if matches!(p.atomic, Some(AtomicRepr::Spread(_)))
+                    && s.bits() == t.bits()
+                    && *n != 3
+                    && ![*s, *t].contains(&Scalar::Bool) =>
+            {
+                (Some(AtomicRepr::SpreadBits(*n, *s)), 1)
+            }
             // `int*` over `float` storage: the same bits.
             (Ty::Scalar(s), Ty::Scalar(t))
                 if p.atomic.is_none()
@@ -2520,7 +2533,7 @@ impl FnLower<'_, '_> {
                 self.store_lanes(lanes.collect(), &v, out);
                 return;
             }
-            Some(AtomicRepr::Spread(_)) => {
+            Some(AtomicRepr::Spread(_) | AtomicRepr::SpreadBits(..)) => {
                 self.m.error(
                     Span::new(0, 0),
                     "internal error: a store through a scalar view that was not resolved",

@@ -1856,6 +1856,7 @@ impl FnLower<'_, '_> {
         let result = match repr {
             AtomicRepr::Lanes(_)
             | AtomicRepr::Spread(_)
+            | AtomicRepr::SpreadBits(..)
             | AtomicRepr::Bits(_)
             | AtomicRepr::Pairs
             | AtomicRepr::Words(_) => {

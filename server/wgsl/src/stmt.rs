@@ -1538,6 +1538,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
             Some(
                 AtomicRepr::Lanes(_)
                 | AtomicRepr::Spread(_)
+                | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)
                 | AtomicRepr::Pairs
                 | AtomicRepr::Words(_),

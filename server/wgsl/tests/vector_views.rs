@@ -371,3 +371,52 @@ __global__ void words(const unsigned char *src, unsigned char *dst, const char *
         assert_eq!(got[t], j[0] + j[1] * 2 + j[2] * 3 + j[3] * 4, "out[{t}]");
     }
 }
+
+/// `int *indices = (int *)&scores[k]` where `scores = (float *)buffer` of
+/// a `__shared__ float4` array (HeCBench match's best-score reduction,
+/// with our own kernel): the ints live in the float lanes, their bits
+/// moved unchanged by `bitcast`, and the floats beside them untouched.
+#[test]
+fn int_views_of_float_lanes_of_a_vector_array_keep_their_bits() {
+    let source = r#"
+__global__ void best(const float *score, int *best_index, float *best_score) {
+    __shared__ float4 buffer[8];
+    int t = threadIdx.x;
+    float *scores = (float *)buffer;
+    int *indices = (int *)&scores[16];
+    scores[t] = score[t];
+    indices[t] = t * 3 + 1;
+    __syncthreads();
+    best_score[t] = scores[(t + 1) % 16];
+    best_index[t] = indices[(t + 5) % 16];
+}
+"#;
+    let out = common::compile_as("best.cu", source, "best").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("bitcast<i32>"), "{}", out.wgsl);
+    let score: Vec<f32> = (0..16).map(|i| i as f32 * 0.5 - 2.0).collect();
+    let zeros = vec![0u8; 64];
+    let inputs = [
+        ("score", 16, bytemuck::cast_slice(&score).to_vec()),
+        ("best_score", 16, zeros.clone()),
+    ];
+    let Some(index) = common::run_block::<i32>(&out, 16, &inputs, ("best_index", 16)) else {
+        return;
+    };
+    assert_eq!(
+        index,
+        (0..16)
+            .map(|t| ((t + 5) % 16) * 3 + 1)
+            .collect::<Vec<i32>>()
+    );
+    let inputs = [
+        ("score", 16, bytemuck::cast_slice(&score).to_vec()),
+        ("best_index", 16, zeros),
+    ];
+    let Some(best) = common::run_block::<f32>(&out, 16, &inputs, ("best_score", 16)) else {
+        return;
+    };
+    assert_eq!(
+        best,
+        (0..16).map(|t| score[(t + 1) % 16]).collect::<Vec<f32>>()
+    );
+}
