@@ -751,35 +751,11 @@ impl<'m> FnLower<'_, 'm> {
         {
             return None;
         }
+        let deduced = self
+            .deduce_from_values(primary, args)?
+            .into_iter()
+            .collect::<Option<Vec<Ty>>>()?;
         let diags = self.m.diags.len();
-        let mut scratch = Vec::new();
-        let mut deduced: Vec<Option<Ty>> = vec![None; primary.template_params.len()];
-        for (p, arg) in primary.params.iter().zip(args) {
-            if p.ty.pointer != 0 || !p.ty.template_args.is_empty() {
-                continue;
-            }
-            let Some(i) = primary
-                .template_params
-                .iter()
-                .position(|t| t.name == p.ty.base)
-            else {
-                continue;
-            };
-            if !self.deducible(arg) {
-                self.m.diags.truncate(diags);
-                return None;
-            }
-            let t = self.expr(arg, &mut scratch).ty;
-            if matches!(t, Ty::Error | Ty::Void) || deduced[i].as_ref().is_some_and(|d| *d != t) {
-                self.m.diags.truncate(diags);
-                return None;
-            }
-            deduced[i] = Some(t);
-        }
-        let Some(deduced) = deduced.into_iter().collect::<Option<Vec<Ty>>>() else {
-            self.m.diags.truncate(diags);
-            return None;
-        };
         let mut matching = Vec::new();
         for f in specializations {
             let written =
@@ -937,36 +913,56 @@ impl<'m> FnLower<'_, 'm> {
         }
     }
 
-    /// Whether every type parameter of template `f` that a by-value
-    /// parameter is declared as (`T a`) gets one type from `args`, and
-    /// every such parameter is deduced.
+    /// Whether template `f` deduces its type parameters from `args`
+    /// without conflict (each deduced, or defaulted). A template with a
+    /// parameter declared `T *` is not matched against its arguments here:
+    /// such a template is not chosen.
     fn deduces_consistently(&mut self, f: &Function, args: &[Expr]) -> bool {
+        let is_param = |base: &str| f.template_params.iter().any(|t| t.name == base);
+        if f.params
+            .iter()
+            .any(|p| p.ty.pointer != 0 && is_param(&p.ty.base))
+        {
+            return false;
+        }
+        let Some(deduced) = self.deduce_from_values(f, args) else {
+            return false;
+        };
+        (f.template_params.iter().zip(&deduced)).all(|(t, d)| {
+            d.is_some()
+                || t.default.is_some()
+                || !matches!(t.kind, cudalens_syntax::model::TemplateParamKind::Type)
+        })
+    }
+
+    /// The template parameters of `f` (in order) that its by-value
+    /// parameters declared as one (`T x`) deduce from `args`, `None` where
+    /// none does; `None` in all when two arguments disagree, or one's WGSL
+    /// type is not its C type ([`Self::deducible`]). Leaves no diagnostics.
+    fn deduce_from_values(&mut self, f: &Function, args: &[Expr]) -> Option<Vec<Option<Ty>>> {
         let diags = self.m.diags.len();
         let mut scratch = Vec::new();
-        let mut deduced: BTreeMap<&str, Ty> = BTreeMap::new();
+        let mut deduced: Vec<Option<Ty>> = vec![None; f.template_params.len()];
         let mut consistent = true;
-        for (p, a) in f.params.iter().zip(args) {
-            let Some(tp) = f.template_params.iter().find(|t| t.name == p.ty.base) else {
+        for (p, arg) in f.params.iter().zip(args) {
+            if p.ty.pointer != 0 || !p.ty.template_args.is_empty() {
+                continue;
+            }
+            let Some(i) = f.template_params.iter().position(|t| t.name == p.ty.base) else {
                 continue;
             };
-            if p.ty.pointer != 0 {
+            let t = match self.deducible(arg) {
+                true => self.expr(arg, &mut scratch).ty,
+                false => Ty::Error,
+            };
+            if matches!(t, Ty::Error | Ty::Void) || deduced[i].as_ref().is_some_and(|d| *d != t) {
                 consistent = false;
                 break;
             }
-            let ty = self.expr(a, &mut scratch).ty;
-            if ty == Ty::Error || deduced.get(tp.name.as_str()).is_some_and(|t| *t != ty) {
-                consistent = false;
-                break;
-            }
-            deduced.insert(tp.name.as_str(), ty);
+            deduced[i] = Some(t);
         }
         self.m.diags.truncate(diags);
-        consistent
-            && f.template_params.iter().all(|t| {
-                deduced.contains_key(t.name.as_str())
-                    || t.default.is_some()
-                    || !matches!(t.kind, cudalens_syntax::model::TemplateParamKind::Type)
-            })
+        consistent.then_some(deduced)
     }
 
     /// The value of a non-type template argument as written.

@@ -211,9 +211,10 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
     let definitions = cudalens_wgsl::kernel_definitions(&model, &args.kernel);
     if let [first, _, ..] = definitions.as_slice() {
         let line = |f: &cudalens_syntax::model::Function| {
-            let file = f.file.as_deref().unwrap_or(&args.file);
-            let text = files::read_source(file, u64::MAX).unwrap_or_default();
-            cudalens_syntax::LineIndex::new(&text)
+            // The main file's text is read already; a header's is read here.
+            let header =
+                (f.file.as_deref()).map(|h| files::read_source(h, u64::MAX).unwrap_or_default());
+            cudalens_syntax::LineIndex::new(header.as_deref().unwrap_or(&text))
                 .position(f.name_span.start)
                 .line
                 + 1

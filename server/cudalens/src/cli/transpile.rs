@@ -303,14 +303,14 @@ pub fn run(args: Args) -> ExitCode {
                 if chosen.is_empty() {
                     chosen.extend(all.first());
                 }
+                if chosen.is_empty() {
+                    return vec![(kernel, None, 0)];
+                }
+                // Overloads are numbered from 1; a lone definition is 0.
                 let overloaded = chosen.len() > 1;
-                let chosen: Vec<(&String, Option<&Function>, usize)> = match overloaded {
-                    true => (chosen.into_iter().enumerate())
-                        .map(|(i, f)| (kernel, Some(f), i + 1))
-                        .collect(),
-                    false => vec![(kernel, chosen.first().copied(), 0)],
-                };
-                chosen
+                (chosen.into_iter().enumerate())
+                    .map(|(i, f)| (kernel, Some(f), if overloaded { i + 1 } else { 0 }))
+                    .collect::<Vec<_>>()
             })
             .collect();
         if args.output.is_some() && definitions.len() > 1 {
