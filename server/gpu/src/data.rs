@@ -100,6 +100,10 @@ pub(crate) fn random_struct_elements(layout: &ElementLayout, elements: u64, seed
             let values: Vec<f64> = match leaf.role {
                 LeafRole::Pointer => continue,
                 LeafRole::Bool => vec![(rng.next_u64() & 1) as f64],
+                LeafRole::Bytes => {
+                    let bytes = [(); 4].map(|_| rng.range(0, 100) as u8);
+                    vec![f64::from(u32::from_le_bytes(bytes))]
+                }
                 LeafRole::Value => (0..ty.lanes)
                     .map(|_| match ty.scalar {
                         Scalar::F16 | Scalar::F32 | Scalar::F64 => {

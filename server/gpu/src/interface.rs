@@ -159,6 +159,8 @@ pub enum LeafRole {
     Bool,
     /// A device pointer's bits: zero (the runner cannot give them a meaning).
     Pointer,
+    /// A `u32` word of a struct's 8- or 16-bit members: each byte in [0, 100].
+    Bytes,
 }
 
 /// The element type of a storage buffer: a WGSL scalar or vector, or a

@@ -13,6 +13,7 @@ use crate::analysis::Analysis;
 use crate::diag::TranspileDiagnostic;
 use crate::emit::WStmt;
 use crate::names::{NameSupply, wgsl_ident};
+use crate::types::Packed;
 use crate::types::{Konst, Scalar, Ty, literal, map_value_type};
 use crate::validate::Needs;
 
@@ -86,6 +87,18 @@ pub enum AtomicRepr {
     /// `float *s = (float *)f4`, a `float4` array): lane `i % N` of
     /// `v[i / N]`, its bits `bitcast` on every read and write.
     SpreadBits(u8, Scalar),
+    /// Not atomic: an 8- or 16-bit member of a struct, held in the `u32`
+    /// words of the struct's byte run (`types::ByteRuns`); the place is an
+    /// element of the run in the member's own size, its bits found as a
+    /// packed buffer's are. An array member's place adds `first` to its
+    /// index. `private`: the struct is a variable of this thread, so a
+    /// store may rewrite the word; in a buffer or `__shared__` memory
+    /// another thread may be writing a neighbouring member of that word.
+    MemberBytes {
+        packed: Packed,
+        first: u32,
+        private: bool,
+    },
     /// Not atomic, and only on pointers: a view of an array of 2-lane
     /// vectors as 4-lane ones (`(float4 *)v` of a `float2*` buffer): the
     /// vector `w[i]` is `v[2 * i]` then `v[2 * i + 1]`, as in C's memory.
@@ -114,85 +127,6 @@ impl AtomicRepr {
                 | AtomicRepr::Pairs
                 | AtomicRepr::Words(_)
         )
-    }
-}
-
-/// An element of a buffer packed 4 (8-bit) or 2 (16-bit) to a `u32` word,
-/// little-endian as in CUDA's memory: element `i` is bits
-/// `(i % n) * bits ..` of word `i / n`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Packed {
-    pub bits: u8,
-    pub signed: bool,
-    /// C `bool`: a byte read as `!= 0`, written as 0 or 1.
-    pub boolean: bool,
-    /// The kernel writes the buffer: its words are `atomic<u32>`.
-    pub written: bool,
-    /// 1, or 4 for `uchar4`/`char4`: one element fills a word.
-    pub lanes: u8,
-}
-
-impl Packed {
-    /// The packed element type of a buffer of `base` (a normalized C type).
-    pub fn of(base: &str, written: bool) -> Option<Packed> {
-        let (bits, signed, boolean, lanes) = match base {
-            "uchar4" => (8, false, false, 4),
-            "char4" => (8, true, false, 4),
-            _ => {
-                let (bits, signed, boolean) = Self::scalar(base)?;
-                (bits, signed, boolean, 1)
-            }
-        };
-        Some(Packed {
-            bits,
-            signed,
-            boolean,
-            written,
-            lanes,
-        })
-    }
-
-    fn scalar(base: &str) -> Option<(u8, bool, bool)> {
-        Some(match base {
-            // nvcc's `char` is signed on every host it supports but Arm's;
-            // x86-64 and the CUDA ABI make it signed.
-            "char" | "signed char" | "int8_t" => (8, true, false),
-            "unsigned char" | "uint8_t" | "uchar" => (8, false, false),
-            "short" | "signed short" | "short int" | "int16_t" => (16, true, false),
-            "unsigned short" | "unsigned short int" | "uint16_t" | "ushort" => (16, false, false),
-            "bool" => (8, false, true),
-            _ => return None,
-        })
-    }
-
-    /// One lane of a vector element (what a component holds).
-    pub fn lane(&self) -> Packed {
-        Packed { lanes: 1, ..*self }
-    }
-
-    /// The C type's name, for comments.
-    pub fn describe(&self) -> &'static str {
-        match (self.bits, self.signed, self.boolean) {
-            _ if self.lanes == 4 && self.signed => "char4",
-            _ if self.lanes == 4 => "uchar4",
-            (_, _, true) => "bool",
-            (8, true, _) => "8-bit signed",
-            (8, false, _) => "8-bit unsigned",
-            (_, true, _) => "16-bit signed",
-            _ => "16-bit unsigned",
-        }
-    }
-
-    /// The value type of an element in WGSL: C promotes 8- and 16-bit
-    /// integers to `int`.
-    pub fn value_type(&self) -> Ty {
-        if self.boolean {
-            Ty::BOOL
-        } else if self.lanes > 1 {
-            Ty::Vector(Scalar::I32, self.lanes)
-        } else {
-            Ty::I32
-        }
     }
 }
 
@@ -835,7 +769,24 @@ impl<'a, 'm> FnLower<'a, 'm> {
             };
         let mut decl = format!("// CUDA `struct {name}` ({layout})\nstruct {wgsl} {{\n");
         let def = self.m.model.types.structs.get(name);
+        let runs = def
+            .and_then(|d| crate::types::byte_runs(d, &self.m.model.types).ok())
+            .unwrap_or_default();
         for (f, t) in &fields {
+            if let Some(r) = runs.runs.iter().position(|r| r.field == *f) {
+                let members: Vec<String> = (runs.members.iter())
+                    .filter(|(_, m)| m.run == r)
+                    .map(|(n, m)| format!("`{n}` ({})", m.packed.describe()))
+                    .collect();
+                decl.push_str(&format!(
+                    "    {}: {}, // bytes {}..: {}\n",
+                    wgsl_ident(f),
+                    t.wgsl(),
+                    runs.runs[r].start,
+                    members.join(", ")
+                ));
+                continue;
+            }
             let pointer = def
                 .and_then(|d| d.fields.iter().find(|m| &m.name == f))
                 .filter(|m| crate::types::pointer_member(m, &self.m.model.types));

@@ -49,6 +49,9 @@ pub enum LeafRole {
     /// A device pointer's 8 bytes: the runner cannot give it a meaning,
     /// so it stays zero (the kernel may only copy it).
     Pointer,
+    /// A `u32` word of 8- or 16-bit members (`types::ByteRuns`): each
+    /// byte a small value.
+    Bytes,
 }
 
 /// The layout of a buffer element of type `ty`, when it is a struct that
@@ -75,7 +78,44 @@ fn flatten(
     let def = types.structs.get(name)?;
     // Checks C's layout is WGSL's (and so the offsets below are the buffer's).
     struct_fields(name, types, opts, depth).ok()?;
+    let runs = crate::types::byte_runs(def, types).ok()?;
     for f in &def.fields {
+        if let Some(m) = runs.member(&f.name) {
+            // A run's words, once, at its first member; each named by the
+            // members whose bytes it holds.
+            if runs
+                .members
+                .iter()
+                .find(|(_, o)| o.run == m.run)
+                .map(|(n, _)| n)
+                != Some(&f.name)
+            {
+                continue;
+            }
+            let run = &runs.runs[m.run];
+            for w in 0..u64::from(run.words) {
+                let word = run.start + 4 * w..run.start + 4 * w + 4;
+                let names: Vec<&str> = (def.fields.iter())
+                    .filter(|g| runs.member(&g.name).is_some_and(|o| o.run == m.run))
+                    .filter(|g| {
+                        let bytes = types.size_of(&g.ty).unwrap_or(1) * g.array_len;
+                        g.offset < word.end && word.start < g.offset + bytes
+                    })
+                    .map(|g| g.name.as_str())
+                    .collect();
+                let names = names.join(",");
+                out.push(LayoutLeaf {
+                    name: match prefix.is_empty() {
+                        true => names,
+                        false => format!("{prefix}.{names}"),
+                    },
+                    ty: "u32".into(),
+                    offset: base + word.start,
+                    role: LeafRole::Bytes,
+                });
+            }
+            continue;
+        }
         let path = if prefix.is_empty() {
             f.name.clone()
         } else {

@@ -580,6 +580,28 @@ impl FnLower<'_, '_> {
                 }
                 Val::atom(format!("{}.{field}", base.postfix_base()), Ty::Scalar(*s))
             }
+            (Ty::Struct(name), _) if let Some(found) = self.byte_member(name, field, span) => {
+                let Ok((run, m)) = found else {
+                    return Val::error();
+                };
+                if m.len != 1 {
+                    return self.error(
+                        span,
+                        format!("the 8- or 16-bit array member `{field}` of a struct value: index it where the struct is a variable"),
+                    );
+                }
+                let place = Place {
+                    text: format!("{}.{run}[{}]", base.postfix_base(), m.first),
+                    ty: m.packed.value_type(),
+                    atomic: Some(AtomicRepr::MemberBytes {
+                        packed: m.packed,
+                        first: 0,
+                        private: true,
+                    }),
+                    mutable: false,
+                };
+                self.read_place(&place)
+            }
             (Ty::Struct(name), _) => match self.struct_field(name, field, span) {
                 Some((member, ty)) => {
                     let text = format!("{}.{member}", base.postfix_base());
@@ -662,9 +684,94 @@ impl FnLower<'_, '_> {
         }
     }
 
+    /// Whether a store to `place` can be expressed: an 8- or 16-bit struct
+    /// member only where the struct is the thread's own variable (storing
+    /// rewrites its whole word, which in shared memory would overwrite a
+    /// neighbouring member another thread is writing).
+    pub(crate) fn can_store(&mut self, place: &Place, span: Span) -> bool {
+        if let Some(AtomicRepr::MemberBytes { private: false, .. }) = place.atomic {
+            self.m.error(
+                span,
+                "a store to an 8- or 16-bit member of a struct in a buffer or `__shared__` memory is not supported: WGSL stores whole 32-bit words, and another thread may be writing a neighbouring member of the same word (copy the struct to a local variable, or store the whole struct)",
+            );
+            return false;
+        }
+        true
+    }
+
+    /// Whether the struct `e` names is this thread's own variable (a
+    /// local, or an element of a local array), not memory other threads
+    /// reach.
+    fn is_private_root(&self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Ident(name) => match self.lookup(name) {
+                Some(Sym::Value { .. }) => true,
+                Some(Sym::Array { module_scope, .. }) => !module_scope,
+                _ => false,
+            },
+            ExprKind::Member {
+                base, arrow: false, ..
+            }
+            | ExprKind::Index(base, _) => self.is_private_root(base),
+            _ => false,
+        }
+    }
+
+    /// The WGSL field holding `field` of the struct `name` and where in it,
+    /// when `field` is an 8- or 16-bit member (`types::byte_runs`); an
+    /// error when the struct cannot be expressed.
+    fn byte_member(
+        &mut self,
+        name: &str,
+        field: &str,
+        span: Span,
+    ) -> Option<Result<(String, crate::types::ByteMember), ()>> {
+        let types = &self.m.model.types;
+        let runs = crate::types::byte_runs(types.structs.get(name)?, types).ok()?;
+        let m = *runs.member(field)?;
+        if let Err(e) = crate::types::struct_members(name, types, self.m.opts) {
+            self.m.error(span, e);
+            return Some(Err(()));
+        }
+        Some(Ok((crate::names::wgsl_ident(&runs.runs[m.run].field), m)))
+    }
+
     /// Member `field` of `base`, a place holding a struct `name` (`s.f`,
-    /// `p->f`): assignable where the struct is.
-    fn member_place(&mut self, base: &Place, name: &str, field: &str, span: Span) -> Option<Place> {
+    /// `p->f`): assignable where the struct is. `private`: the struct is
+    /// this thread's own variable (see `AtomicRepr::MemberBytes`).
+    fn member_place(
+        &mut self,
+        base: &Place,
+        name: &str,
+        field: &str,
+        private: bool,
+        span: Span,
+    ) -> Option<Place> {
+        if let Some(found) = self.byte_member(name, field, span) {
+            let (run, m) = found.ok()?;
+            let packed = m.packed;
+            let (text, ty, first) = if m.len == 1 {
+                let text = format!("{}.{run}[{}]", base.text, m.first);
+                (text, packed.value_type(), 0)
+            } else {
+                let len = u32::try_from(m.len).unwrap_or(u32::MAX);
+                let ty = Ty::Array(
+                    Box::new(packed.value_type()),
+                    crate::types::ArrayLen::Fixed(len),
+                );
+                (format!("{}.{run}", base.text), ty, m.first)
+            };
+            return Some(Place {
+                text,
+                ty,
+                atomic: Some(AtomicRepr::MemberBytes {
+                    packed,
+                    first,
+                    private,
+                }),
+                mutable: base.mutable,
+            });
+        }
         let (member, ty) = self.struct_field(name, field, span)?;
         if let Ty::Array(elem, crate::types::ArrayLen::Fixed(3)) = &ty
             && self.triple(name, field)
@@ -1158,6 +1265,9 @@ impl FnLower<'_, '_> {
                 .error(target.span, "assignment to a read-only location");
             return None;
         }
+        if !self.can_store(&place, target.span) {
+            return None;
+        }
         if !place.ty.is_value() {
             self.m
                 .error(target.span, "assignment to a whole array is not supported");
@@ -1181,7 +1291,12 @@ impl FnLower<'_, '_> {
             }
             Some(op) => {
                 if let Some(repr) = place.atomic
-                    && !matches!(repr, AtomicRepr::Packed(_) | AtomicRepr::Narrow(_))
+                    && !matches!(
+                        repr,
+                        AtomicRepr::Packed(_)
+                            | AtomicRepr::Narrow(_)
+                            | AtomicRepr::MemberBytes { .. }
+                    )
                     && !repr.is_view()
                 {
                     let name = match op {
@@ -1421,6 +1536,9 @@ impl FnLower<'_, '_> {
         if !place.mutable {
             return self.error(target.span, "increment of a read-only location");
         }
+        if !self.can_store(&place, target.span) {
+            return Val::error();
+        }
         let Some(s) = place
             .ty
             .scalar()
@@ -1433,7 +1551,10 @@ impl FnLower<'_, '_> {
             if s == Scalar::Bool { Scalar::I32 } else { s },
         );
         if let Some(repr) = place.atomic
-            && !matches!(repr, AtomicRepr::Packed(_) | AtomicRepr::Narrow(_))
+            && !matches!(
+                repr,
+                AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) | AtomicRepr::MemberBytes { .. }
+            )
             && !repr.is_view()
         {
             let name = if increment { "atomicAdd" } else { "atomicSub" };
@@ -1608,6 +1729,32 @@ impl FnLower<'_, '_> {
                         return None;
                     }
                     let elem = bp.ty.element().cloned().unwrap_or(Ty::Error);
+                    // An 8- or 16-bit array member: its elements start
+                    // `first` elements into the struct's byte run.
+                    if let Some(AtomicRepr::MemberBytes {
+                        packed,
+                        first,
+                        private,
+                    }) = bp.atomic
+                    {
+                        let index = match first {
+                            0 => idx.text,
+                            _ => format!(
+                                "{first} + {}",
+                                idx.operand(&[Prec::Primary, Prec::Unary, Prec::Mul])
+                            ),
+                        };
+                        return Some(Place {
+                            text: format!("{}[{index}]", bp.text),
+                            ty: elem,
+                            atomic: Some(AtomicRepr::MemberBytes {
+                                packed,
+                                first: 0,
+                                private,
+                            }),
+                            mutable: bp.mutable,
+                        });
+                    }
                     return Some(Place {
                         text: format!("{}[{}]", bp.text, idx.text),
                         ty: elem,
@@ -1707,7 +1854,8 @@ impl FnLower<'_, '_> {
                     }
                     (Ty::Struct(name), _) => {
                         let name = name.clone();
-                        self.member_place(&bp, &name, field, e.span)
+                        let private = self.is_private_root(base);
+                        self.member_place(&bp, &name, field, private, e.span)
                     }
                     (Ty::Error, _) => None,
                     _ => {
@@ -1743,7 +1891,7 @@ impl FnLower<'_, '_> {
                     return None;
                 };
                 let name = name.clone();
-                self.member_place(&bp, &name, field, e.span)
+                self.member_place(&bp, &name, field, false, e.span)
             }
             _ => {
                 let v = self.expr(e, out);
@@ -2063,7 +2211,7 @@ impl FnLower<'_, '_> {
         }
         let target = self.subst_type(&ty.pointee());
         let want = cudalens_syntax::types::normalize_base(&target.base);
-        if target.pointer > 0 || crate::context::Packed::of(&want, false).is_some() {
+        if target.pointer > 0 || crate::types::Packed::of(&want, false).is_some() {
             return None;
         }
         let want = crate::types::map_value_type(&target, &self.m.model.types, self.m.opts).ok()?;
@@ -2152,7 +2300,7 @@ impl FnLower<'_, '_> {
             if q.lanes != 4 || k.bits != 8 {
                 return None;
             }
-            let q = crate::context::Packed {
+            let q = crate::types::Packed {
                 written: k.written,
                 ..q
             };
@@ -2352,7 +2500,7 @@ impl FnLower<'_, '_> {
     /// `v` converted to the 8- or 16-bit type `k` (as C converts on a cast
     /// or a store), as the `int` C's promotion gives back: the low bits,
     /// masked (unsigned) or sign-extended (signed).
-    pub fn narrow(&mut self, v: Val, k: crate::context::Packed, span: Span) -> Val {
+    pub fn narrow(&mut self, v: Val, k: crate::types::Packed, span: Span) -> Val {
         let ty = k.value_type();
         let wide = self.explicit_cast(v, &ty, span);
         if wide.is_error() {
@@ -2388,14 +2536,14 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
-            Some(AtomicRepr::Packed(k)) => {
+            Some(AtomicRepr::Packed(k) | AtomicRepr::MemberBytes { packed: k, .. }) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {
                     return self.error(
                         Span::new(0, 0),
                         "internal error: a packed element without an index",
                     );
                 };
-                let word = if k.written {
+                let word = if k.written && matches!(p.atomic, Some(AtomicRepr::Packed(_))) {
                     format!("atomicLoad(&{word})")
                 } else {
                     word
@@ -2589,6 +2737,40 @@ impl FnLower<'_, '_> {
                 )));
                 return;
             }
+            Some(AtomicRepr::MemberBytes { packed: k, .. }) => {
+                // The struct is this thread's (`is_private_root`, checked
+                // where the store is made): the word is rewritten whole.
+                let Some((word, offset)) = packed_word(&p.text, k) else {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a packed element without an index",
+                    );
+                    return;
+                };
+                if k.lanes == 4 {
+                    // Packing keeps each lane's low 8 bits, as C's store does.
+                    let packed = if k.signed {
+                        format!("pack4xI8({})", v.text)
+                    } else {
+                        format!("pack4xU8(vec4<u32>({}))", v.text)
+                    };
+                    format!("{word} = {packed};")
+                } else {
+                    let bits = if k.boolean {
+                        let b = self.as_condition(v, Span::new(0, 0));
+                        format!("select(0u, 1u, {})", b.text)
+                    } else {
+                        let v = self.narrow(v, k, Span::new(0, 0));
+                        format!("bitcast<u32>({})", v.text)
+                    };
+                    let mask = (1u32 << k.bits) - 1;
+                    let shift = self.fresh("shift");
+                    out.push(WStmt::line(format!("let {shift} = {offset};")));
+                    format!(
+                        "{word} = ({word} & ~({mask}u << {shift})) | (({bits} & {mask}u) << {shift});"
+                    )
+                }
+            }
             Some(AtomicRepr::Packed(k)) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {
                     self.m.error(
@@ -2685,9 +2867,16 @@ fn split_element(text: &str) -> Option<(&str, &str)> {
 }
 
 /// The word (`buf[w]`) and bit offset of the packed element `buf[i]`.
-fn packed_word(text: &str, k: crate::context::Packed) -> Option<(String, String)> {
-    let (base, rest) = text.split_once('[')?;
-    let index = rest.strip_suffix(']')?;
+fn packed_word(text: &str, k: crate::types::Packed) -> Option<(String, String)> {
+    let (base, index) = split_element(text)?;
+    // A constant element (a struct member's): its word and bits folded.
+    if let Ok(i) = index.trim().parse::<u32>() {
+        return Some(match (k.lanes, k.bits) {
+            (4, _) => (format!("{base}[{i}]"), "0u".to_string()),
+            (_, 8) => (format!("{base}[{}]", i / 4), format!("{}u", (i % 4) * 8)),
+            _ => (format!("{base}[{}]", i / 2), format!("{}u", (i % 2) * 16)),
+        });
+    }
     if k.lanes == 4 {
         // One element per word.
         return Some((format!("{base}[u32({index})]"), "0u".to_string()));

@@ -672,7 +672,7 @@ impl<'m> FnLower<'_, 'm> {
     /// The 8/16-bit kind of value parameter `p` (`unsigned char c`,
     /// `const uchar4 a`): it is passed as C promotes it (`i32`,
     /// `vec4<i32>`) and narrowed on entry and on every store.
-    fn narrow_param(&self, p: &cudalens_syntax::model::Param) -> Option<crate::context::Packed> {
+    fn narrow_param(&self, p: &cudalens_syntax::model::Param) -> Option<crate::types::Packed> {
         if p.ty.pointer > 0 {
             return None;
         }

@@ -1542,10 +1542,8 @@ impl FnLower<'_, '_> {
             if !self.arity(name, args, 4, span) {
                 return Some(Val::error());
             }
-            let k = crate::context::Packed::of(
-                if base == "uchar" { "uchar4" } else { "char4" },
-                false,
-            )?;
+            let k =
+                crate::types::Packed::of(if base == "uchar" { "uchar4" } else { "char4" }, false)?;
             let vals = self.args(args, out);
             let parts: Vec<String> = vals
                 .into_iter()
@@ -1773,7 +1771,9 @@ impl FnLower<'_, '_> {
                 );
                 None
             }
-            Some(AtomicRepr::Packed(_) | AtomicRepr::Narrow(_)) => {
+            Some(
+                AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) | AtomicRepr::MemberBytes { .. },
+            ) => {
                 self.m.error(
                     span,
                     "atomic operations on 8- or 16-bit (or `bool`) buffers and variables are not supported",
@@ -1867,6 +1867,7 @@ impl FnLower<'_, '_> {
             }
             AtomicRepr::Packed(_)
             | AtomicRepr::Narrow(_)
+            | AtomicRepr::MemberBytes { .. }
             | AtomicRepr::ByteBool
             | AtomicRepr::Triple => {
                 return self.error(

@@ -863,7 +863,7 @@ impl FnLower<'_, '_> {
 
     /// `char key[8] = {…}`, `unsigned char s[] = "…"`: an array of the
     /// promoted type whose initial values are narrowed as C stores them.
-    fn narrow_local_array(&mut self, d: &VarDecl, k: crate::context::Packed, out: &mut Vec<WStmt>) {
+    fn narrow_local_array(&mut self, d: &VarDecl, k: crate::types::Packed, out: &mut Vec<WStmt>) {
         if !self.try_narrow_local_array(d, k, out) {
             self.declare_failed(&d.name);
         }
@@ -885,7 +885,7 @@ impl FnLower<'_, '_> {
     fn try_narrow_local_array(
         &mut self,
         d: &VarDecl,
-        k: crate::context::Packed,
+        k: crate::types::Packed,
         out: &mut Vec<WStmt>,
     ) -> bool {
         // `char s[] = "abc"` takes its length from the string, NUL included.
@@ -982,7 +982,7 @@ impl FnLower<'_, '_> {
         &mut self,
         init: &Expr,
         ty: &Ty,
-        k: crate::context::Packed,
+        k: crate::types::Packed,
         out: &mut Vec<WStmt>,
     ) -> Option<String> {
         match (&init.kind, ty) {
@@ -1099,6 +1099,110 @@ impl FnLower<'_, '_> {
         Some(ty)
     }
 
+    /// `{a, b, c}` for a struct with 8- or 16-bit members: the members in
+    /// C's order, each narrow one packed into its run's words
+    /// (`types::ByteRuns`), the missing ones zero.
+    #[allow(clippy::too_many_arguments)]
+    fn byte_struct_initializer(
+        &mut self,
+        init: &Expr,
+        items: &[Expr],
+        ty: &Ty,
+        def: &cudalens_syntax::types::StructDef,
+        runs: &crate::types::ByteRuns,
+        fields: &[(String, Ty)],
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        if items.len() > def.fields.len()
+            || def
+                .fields
+                .iter()
+                .any(|f| crate::types::pointer_member(f, &self.m.model.types))
+        {
+            self.m.error(
+                init.span,
+                format!("unsupported initializer list for struct `{}` (a pointer member, or more values than members)", def.name),
+            );
+            return None;
+        }
+        // The terms OR-ed into each word of each run.
+        let mut words: Vec<Vec<Vec<String>>> = (runs.runs.iter())
+            .map(|r| vec![Vec::new(); r.words as usize])
+            .collect();
+        let mut values: std::collections::HashMap<String, String> = Default::default();
+        for (f, item) in def.fields.iter().zip(items) {
+            let Some(m) = runs.member(&f.name) else {
+                let fty = fields
+                    .iter()
+                    .find(|(n, _)| *n == f.name)
+                    .map(|(_, t)| t.clone())?;
+                let v = self.initializer(item, &fty, out)?;
+                values.insert(f.name.clone(), v.text);
+                continue;
+            };
+            let k = m.packed;
+            let elements: Vec<&Expr> = match (&item.kind, m.len) {
+                (_, 1) => vec![item],
+                (ExprKind::InitList(list), n) if list.len() as u64 <= n => list.iter().collect(),
+                _ => {
+                    self.m.error(
+                        item.span,
+                        format!(
+                            "unsupported initializer for the 8- or 16-bit array member `{}`",
+                            f.name
+                        ),
+                    );
+                    return None;
+                }
+            };
+            let unit = u32::from(k.bits / 8) * u32::from(k.lanes);
+            for (j, e) in elements.into_iter().enumerate() {
+                let v = self.expr(e, out);
+                let bits = if k.boolean {
+                    let b = self.as_condition(v, e.span);
+                    format!("select(0u, 1u, {})", b.text)
+                } else {
+                    let v = self.narrow(v, k, e.span);
+                    if v.is_error() {
+                        return None;
+                    }
+                    match (k.lanes, k.signed) {
+                        (4, true) => format!("pack4xI8({})", v.text),
+                        (4, false) => format!("pack4xU8(vec4<u32>({}))", v.text),
+                        _ => format!("(bitcast<u32>({}) & {}u)", v.text, (1u32 << k.bits) - 1),
+                    }
+                };
+                let byte = (m.first + j as u32) * unit;
+                let shift = (byte % 4) * 8;
+                let term = if shift == 0 {
+                    bits
+                } else {
+                    format!("({bits} << {shift}u)")
+                };
+                words[m.run][(byte / 4) as usize].push(term);
+            }
+        }
+        let mut parts = Vec::new();
+        for (fname, fty) in fields {
+            if let Some(r) = runs.runs.iter().position(|r| r.field == *fname) {
+                let ws: Vec<String> = (words[r].iter())
+                    .map(|terms| match terms.is_empty() {
+                        true => "0u".to_string(),
+                        false => terms.join(" | "),
+                    })
+                    .collect();
+                parts.push(format!("{}({})", fty.wgsl(), ws.join(", ")));
+            } else {
+                parts.push(values.remove(fname).unwrap_or_else(|| zero_value(fty).text));
+            }
+        }
+        self.note_type(ty);
+        Some(Val::atom(
+            format!("{}({})", ty.wgsl(), parts.join(", ")),
+            ty.clone(),
+        ))
+    }
+
     pub(crate) fn initializer(
         &mut self,
         init: &Expr,
@@ -1118,6 +1222,14 @@ impl FnLower<'_, '_> {
                         }
                     };
                 let types = &self.m.model.types;
+                if let Some(def) = types.structs.get(name)
+                    && let Ok(runs) = crate::types::byte_runs(def, types)
+                    && !runs.members.is_empty()
+                {
+                    let def = def.clone();
+                    return self
+                        .byte_struct_initializer(init, items, ty, &def, &runs, &fields, out);
+                }
                 let pointer = types.structs.get(name).is_some_and(|def| {
                     def.fields
                         .iter()
@@ -1546,6 +1658,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
         ) => t.wgsl(),
         // Only struct members are held so; their struct declares the word.
         (_, Some(AtomicRepr::ByteBool)) => "u32".into(),
+        (_, Some(AtomicRepr::MemberBytes { .. })) => "u32".into(),
         (t, Some(AtomicRepr::Triple)) => match t {
             Ty::Vector(s, 3) => format!("array<{}, 3>", s.wgsl()),
             t => t.wgsl(),

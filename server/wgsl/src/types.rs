@@ -555,10 +555,38 @@ fn fields_of(
     if depth > 8 {
         return Err(format!("struct `{name}`: nested too deeply"));
     }
+    let bytes = byte_runs(def, types)?;
     let mut fields = Vec::new();
     let mut offset = 0u64;
     let mut align = 1u64;
     for f in &def.fields {
+        if let Some(m) = bytes.member(&f.name) {
+            // Narrow members: their run's words, once, where the run starts.
+            let run = &bytes.runs[m.run];
+            if bytes
+                .members
+                .iter()
+                .find(|(_, o)| o.run == m.run)
+                .map(|(n, _)| n)
+                != Some(&f.name)
+            {
+                continue;
+            }
+            let ty = Ty::Array(Box::new(Ty::U32), ArrayLen::Fixed(run.words));
+            if strict {
+                offset = offset.div_ceil(4) * 4;
+                if offset != run.start {
+                    return Err(format!(
+                        "struct `{name}`: member `{}` is at byte {} in C but {offset} in WGSL",
+                        f.name, f.offset
+                    ));
+                }
+                offset += 4 * u64::from(run.words);
+                align = align.max(4);
+            }
+            fields.push((run.field.clone(), ty));
+            continue;
+        }
         // The front end records 1 for a scalar member.
         if f.array_len != 1 && pointer_member(f, types) {
             return Err(format!(
@@ -658,6 +686,216 @@ fn fields_of(
         ));
     }
     Ok(fields)
+}
+
+/// An element of a buffer packed 4 (8-bit) or 2 (16-bit) to a `u32` word,
+/// little-endian as in CUDA's memory: element `i` is bits
+/// `(i % n) * bits ..` of word `i / n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Packed {
+    pub bits: u8,
+    pub signed: bool,
+    /// C `bool`: a byte read as `!= 0`, written as 0 or 1.
+    pub boolean: bool,
+    /// The kernel writes the buffer: its words are `atomic<u32>`.
+    pub written: bool,
+    /// 1, or 4 for `uchar4`/`char4`: one element fills a word.
+    pub lanes: u8,
+}
+
+impl Packed {
+    /// The packed element type of a buffer of `base` (a normalized C type).
+    pub fn of(base: &str, written: bool) -> Option<Packed> {
+        let (bits, signed, boolean, lanes) = match base {
+            "uchar4" => (8, false, false, 4),
+            "char4" => (8, true, false, 4),
+            _ => {
+                let (bits, signed, boolean) = Self::scalar(base)?;
+                (bits, signed, boolean, 1)
+            }
+        };
+        Some(Packed {
+            bits,
+            signed,
+            boolean,
+            written,
+            lanes,
+        })
+    }
+
+    fn scalar(base: &str) -> Option<(u8, bool, bool)> {
+        Some(match base {
+            // nvcc's `char` is signed on every host it supports but Arm's;
+            // x86-64 and the CUDA ABI make it signed.
+            "char" | "signed char" | "int8_t" => (8, true, false),
+            "unsigned char" | "uint8_t" | "uchar" => (8, false, false),
+            "short" | "signed short" | "short int" | "int16_t" => (16, true, false),
+            "unsigned short" | "unsigned short int" | "uint16_t" | "ushort" => (16, false, false),
+            "bool" => (8, false, true),
+            _ => return None,
+        })
+    }
+
+    /// One lane of a vector element (what a component holds).
+    pub fn lane(&self) -> Packed {
+        Packed { lanes: 1, ..*self }
+    }
+
+    /// The C type's name, for comments.
+    pub fn describe(&self) -> &'static str {
+        match (self.bits, self.signed, self.boolean) {
+            _ if self.lanes == 4 && self.signed => "char4",
+            _ if self.lanes == 4 => "uchar4",
+            (_, _, true) => "bool",
+            (8, true, _) => "8-bit signed",
+            (8, false, _) => "8-bit unsigned",
+            (_, true, _) => "16-bit signed",
+            _ => "16-bit unsigned",
+        }
+    }
+
+    /// The value type of an element in WGSL: C promotes 8- and 16-bit
+    /// integers to `int`.
+    pub fn value_type(&self) -> Ty {
+        if self.boolean {
+            Ty::BOOL
+        } else if self.lanes > 1 {
+            Ty::Vector(Scalar::I32, self.lanes)
+        } else {
+            Ty::I32
+        }
+    }
+}
+
+/// Where a struct's 8- and 16-bit integer members live (`char x;`,
+/// `int8_t board[12];`, `uchar4 c;`): WGSL has no such types, so each run
+/// of 32-bit words that only these members (and padding) occupy is one
+/// WGSL field, `array<u32, n>`, at C's offset; the struct keeps C's layout
+/// and a member is its bits in those words (`AtomicRepr::MemberBytes`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ByteRuns {
+    pub runs: Vec<ByteRun>,
+    /// Each narrow member by its C name.
+    pub members: Vec<(String, ByteMember)>,
+}
+
+/// One WGSL field holding narrow members: `words` words from byte `start`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ByteRun {
+    pub field: String,
+    pub start: u64,
+    pub words: u32,
+}
+
+/// A narrow member: in run `run`, its first element is element `first` of
+/// the run counted in the member's own element size (`packed_word` finds
+/// the word and bits of element `i` of that size).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ByteMember {
+    pub run: usize,
+    pub packed: Packed,
+    pub first: u32,
+    /// The C array length (1 for a scalar member).
+    pub len: u64,
+}
+
+impl ByteRuns {
+    pub fn member(&self, name: &str) -> Option<&ByteMember> {
+        self.members.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+}
+
+/// The packed kind of a struct member held in a byte run, if it is one
+/// (a `bool` alone in its word stays `bool_in_word`'s).
+pub fn narrow_member(
+    def: &cudalens_syntax::types::StructDef,
+    f: &cudalens_syntax::types::StructField,
+    types: &TypeTable,
+) -> Option<Packed> {
+    let t = types.resolve(&f.ty);
+    if t.pointer != 0 || bool_in_word(def, f, types) {
+        return None;
+    }
+    Packed::of(&normalize_base(&t.base), false)
+}
+
+/// The byte runs of the struct `def` (empty when it has no narrow member);
+/// an error when a narrow member shares a word with another member (a
+/// `half` beside a `short`), which WGSL cannot lay out as C does.
+pub fn byte_runs(
+    def: &cudalens_syntax::types::StructDef,
+    types: &TypeTable,
+) -> Result<ByteRuns, String> {
+    let name = &def.name;
+    let words_of = |offset: u64, bytes: u64| (offset / 4)..(offset + bytes.max(1)).div_ceil(4);
+    let mut narrow = Vec::new();
+    for f in &def.fields {
+        if let Some(k) = narrow_member(def, f, types) {
+            let unit = u64::from(k.bits / 8) * u64::from(k.lanes);
+            if !f.offset.is_multiple_of(unit) {
+                return Err(format!(
+                    "struct `{name}`: member `{}` is at byte {}, not a multiple of its size",
+                    f.name, f.offset
+                ));
+            }
+            narrow.push((f, k, words_of(f.offset, unit * f.array_len)));
+        }
+    }
+    if narrow.is_empty() {
+        return Ok(ByteRuns::default());
+    }
+    for f in &def.fields {
+        if narrow.iter().any(|(n, ..)| n.name == f.name) {
+            continue;
+        }
+        let bytes = types.size_of(&f.ty).unwrap_or(4) * f.array_len;
+        let words = words_of(f.offset, bytes);
+        if let Some((n, ..)) = narrow
+            .iter()
+            .find(|(_, _, w)| w.start < words.end && words.start < w.end)
+        {
+            return Err(format!(
+                "struct `{name}`: the 8- or 16-bit member `{}` shares a 32-bit word with member `{}`, which WGSL cannot lay out as C does",
+                n.name, f.name
+            ));
+        }
+    }
+    let taken = |field: &str| def.fields.iter().any(|f| f.name == field);
+    let mut out = ByteRuns::default();
+    for (f, k, words) in narrow {
+        let joins = out
+            .runs
+            .last()
+            .is_some_and(|r| r.start / 4 + u64::from(r.words) >= words.start);
+        if joins {
+            let r = out.runs.last_mut().expect("a run");
+            let end = (r.start / 4 + u64::from(r.words)).max(words.end);
+            r.words = u32::try_from(end - r.start / 4).map_err(|_| "struct too large")?;
+        } else {
+            let mut field = format!("bytes_{}", words.start * 4);
+            while taken(&field) {
+                field.insert(0, '_');
+            }
+            out.runs.push(ByteRun {
+                field,
+                start: words.start * 4,
+                words: u32::try_from(words.end - words.start).map_err(|_| "struct too large")?,
+            });
+        }
+        let run = out.runs.len() - 1;
+        let unit = u64::from(k.bits / 8) * u64::from(k.lanes);
+        let first = (f.offset - out.runs[run].start) / unit;
+        out.members.push((
+            f.name.clone(),
+            ByteMember {
+                run,
+                packed: k,
+                first: u32::try_from(first).map_err(|_| "struct too large")?,
+                len: f.array_len,
+            },
+        ));
+    }
+    Ok(out)
 }
 
 /// Member `f` of a struct is a pointer (see `struct_fields`).
