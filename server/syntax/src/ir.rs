@@ -258,6 +258,13 @@ pub enum ExprKind {
     SizeofType(Box<Type>),
     SizeofExpr(Box<Expr>),
     InitList(Vec<Expr>),
+    /// `.r = 0` in an initializer list (a C99/C++20 designated
+    /// initializer): the member it sets. Other designators (`[3] = x`,
+    /// `.a.b = x`) stay `Unknown`.
+    Designated {
+        field: String,
+        value: Box<Expr>,
+    },
     Comma(Vec<Expr>),
     /// Something we keep as text only (lambdas, `new`, ...). Analyses treat it as opaque.
     Unknown(String),
@@ -533,6 +540,7 @@ impl Expr {
             | SizeofExpr(e)
             | Cast { expr: e, .. }
             | Member { base: e, .. }
+            | Designated { value: e, .. }
             | IncDec { target: e, .. } => f(e),
             Binary(_, a, b) | Assign(_, a, b) | Index(a, b) => {
                 f(a);
@@ -557,6 +565,7 @@ impl Expr {
             | SizeofExpr(e)
             | Cast { expr: e, .. }
             | Member { base: e, .. }
+            | Designated { value: e, .. }
             | IncDec { target: e, .. } => f(e),
             Binary(_, a, b) | Assign(_, a, b) | Index(a, b) => {
                 f(a);

@@ -440,6 +440,9 @@ pub struct Module<'m> {
     pub device_globals: Vec<DeviceGlobal>,
     /// File-scope variables that could not be bound (already reported).
     pub failed_globals: HashSet<String>,
+    /// Initialised, read-only file-scope structs as WGSL `const`s: the C
+    /// name, its symbol and the declaration (`globals.rs`).
+    pub module_consts: Vec<(String, Sym, String)>,
     /// WGSL declarations of the CUDA structs in use, by WGSL name.
     pub structs: std::collections::BTreeMap<String, String>,
 }

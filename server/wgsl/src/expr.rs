@@ -279,6 +279,10 @@ impl FnLower<'_, '_> {
                 }
             }
             InitList(_) => self.error(e.span, "initializer lists are only supported in declarations"),
+            Designated { .. } => self.error(
+                e.span,
+                "a designated initializer (`.member = value`) is supported only in the initializer list of a struct",
+            ),
             Comma(items) => {
                 let Some((last, rest)) = items.split_last() else {
                     return self.error(e.span, "empty comma expression");
@@ -1163,7 +1167,10 @@ impl FnLower<'_, '_> {
         let t = common_type(&va.ty, &vb.ty);
         let va = self.convert(va, &t, a.span);
         let vb = self.convert(vb, &t, b.span);
-        if sa.is_empty() && sb.is_empty() {
+        // `select` takes scalars and vectors only: a struct or array is
+        // chosen by a branch.
+        let selectable = matches!(t, Ty::Scalar(_) | Ty::Vector(..));
+        if sa.is_empty() && sb.is_empty() && (selectable || cond.konst.is_some()) {
             if let Some(k) = cond.konst {
                 return if k.truthy() { va } else { vb };
             }

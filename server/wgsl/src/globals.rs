@@ -65,6 +65,11 @@ impl FnLower<'_, '_> {
                 self.shared_decl(&g, true);
                 continue;
             }
+            if let Some((_, sym, _)) = self.m.module_consts.iter().find(|(n, ..)| *n == name) {
+                let sym = sym.clone();
+                self.declare(&name, sym);
+                continue;
+            }
             if let Some(existing) = self.m.device_globals.iter().find(|d| d.name == name) {
                 let sym = existing.sym.clone();
                 self.declare(&name, sym);
@@ -139,13 +144,7 @@ impl FnLower<'_, '_> {
                     return None;
                 }
             }
-            Ty::Struct(_) => {
-                self.m.error(
-                    g.name_span,
-                    format!("file-scope variable `{name}` of type `{}`: initialised structs are not supported yet (only scalars, vectors and arrays of them)", g.ty.display()),
-                );
-                return None;
-            }
+            Ty::Struct(_) => return self.constant_struct(g, &elem),
             _ => {
                 self.m.error(
                     g.name_span,
@@ -257,6 +256,68 @@ impl FnLower<'_, '_> {
         Some(sym)
     }
 
+    /// An initialised file-scope struct (`__constant__ pixel BORDER =
+    /// {.r = 0, .g = 0, .b = 0};`) as a WGSL `const`: what no kernel
+    /// writes and the host never copies into (`cudaMemcpyToSymbol`), whose
+    /// initialiser is made of compile-time constants.
+    fn constant_struct(&mut self, g: &VarDecl, ty: &Ty) -> Option<Sym> {
+        let name = &g.name;
+        let refuse = |this: &mut Self, why: &str| {
+            this.m.error(
+                g.name_span,
+                format!(
+                    "file-scope variable `{name}` of type `{}`: {why}",
+                    g.ty.display()
+                ),
+            );
+            None
+        };
+        let effects = &self.m.kernel_effects;
+        if effects.written.contains(name) || effects.atomic.contains(name) {
+            return refuse(
+                self,
+                "an initialised struct the kernel writes is not supported",
+            );
+        }
+        if !g.dims.is_empty() {
+            return refuse(self, "initialised arrays of structs are not supported");
+        }
+        let texts = self.m.texts;
+        let host_copies = std::iter::once(texts.main)
+            .chain(texts.headers.values().map(|t| &**t))
+            .any(|t| host_copies_into(t, name));
+        if host_copies {
+            return refuse(
+                self,
+                "the host copies into this initialised struct (`cudaMemcpyToSymbol`), so its initialiser is not what kernels read",
+            );
+        }
+        let init = g.init.as_ref()?;
+        let mut scratch = Vec::new();
+        let value = self.initializer(init, ty, &mut scratch)?;
+        if !scratch.is_empty() || !value_is_constant(init) {
+            return refuse(
+                self,
+                "its initialiser is not made of compile-time constants",
+            );
+        }
+        let wgsl = self.m.module_name(name);
+        self.names.reserve(&wgsl);
+        let decl = format!(
+            "// CUDA `{}` (initialised, never written): a constant.\nconst {wgsl}: {} = {};",
+            name,
+            ty.wgsl(),
+            value.text
+        );
+        let sym = Sym::Value {
+            wgsl,
+            ty: ty.clone(),
+            mutable: false,
+        };
+        self.m.module_consts.push((name.clone(), sym.clone(), decl));
+        Some(sym)
+    }
+
     /// The values of an initialiser, flattened in memory order (nested
     /// braces, vector constructors `make_float2(1, 2)`); false when a leaf
     /// is not a compile-time constant.
@@ -296,6 +357,40 @@ impl FnLower<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// Whether `text` passes the symbol `name` to a call that copies into it
+/// (`cudaMemcpyToSymbol(name, ...)`, its `Async` form) or takes its address
+/// (`cudaGetSymbolAddress(&p, name)`).
+fn host_copies_into(text: &str, name: &str) -> bool {
+    ["cudaMemcpyToSymbol", "cudaGetSymbolAddress"]
+        .iter()
+        .any(|call| {
+            text.match_indices(call).any(|(at, _)| {
+                let args = &text[at..];
+                let Some(open) = args.find('(') else {
+                    return false;
+                };
+                let end = args[open..].find(';').map_or(args.len(), |e| open + e);
+                args[open..end]
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .any(|word| word == name)
+            })
+        })
+}
+
+/// Whether an initialiser is made of literals (and lists, designators,
+/// casts and signs of them): what a WGSL `const` may hold.
+fn value_is_constant(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Int { .. } | ExprKind::Float { .. } | ExprKind::Bool(_) => true,
+        ExprKind::InitList(items) => items.iter().all(value_is_constant),
+        ExprKind::Designated { value, .. } => value_is_constant(value),
+        ExprKind::Cast { expr, .. } | ExprKind::Unary(UnOp::Neg | UnOp::Plus, expr) => {
+            value_is_constant(expr)
+        }
+        _ => false,
     }
 }
 

@@ -109,6 +109,7 @@ pub fn compile_kernel_recording(
         block: [1; 3],
         kernel_effects: Default::default(),
         device_globals: Vec::new(),
+        module_consts: Vec::new(),
         failed_globals: HashSet::new(),
         structs: Default::default(),
     };
@@ -437,6 +438,13 @@ pub fn compile_kernel_recording(
     text.push_str(&format!(
         "@group(0) @binding({uniform_binding}) var<uniform> params: Params;\n"
     ));
+    if !m.module_consts.is_empty() {
+        text.push('\n');
+        for (_, _, decl) in &m.module_consts {
+            text.push_str(decl);
+            text.push('\n');
+        }
+    }
     if !m.workgroup_vars.is_empty() {
         text.push('\n');
         for w in &m.workgroup_vars {

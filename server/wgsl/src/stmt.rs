@@ -1106,22 +1106,24 @@ impl FnLower<'_, '_> {
     fn byte_struct_initializer(
         &mut self,
         init: &Expr,
-        items: &[Expr],
+        slots: &[Option<&Expr>],
         ty: &Ty,
         def: &cudalens_syntax::types::StructDef,
         runs: &crate::types::ByteRuns,
         fields: &[(String, Ty)],
         out: &mut Vec<WStmt>,
     ) -> Option<Val> {
-        if items.len() > def.fields.len()
-            || def
-                .fields
-                .iter()
-                .any(|f| crate::types::pointer_member(f, &self.m.model.types))
+        if def
+            .fields
+            .iter()
+            .any(|f| crate::types::pointer_member(f, &self.m.model.types))
         {
             self.m.error(
                 init.span,
-                format!("unsupported initializer list for struct `{}` (a pointer member, or more values than members)", def.name),
+                format!(
+                    "unsupported initializer list for struct `{}` (a pointer member)",
+                    def.name
+                ),
             );
             return None;
         }
@@ -1130,7 +1132,8 @@ impl FnLower<'_, '_> {
             .map(|r| vec![Vec::new(); r.words as usize])
             .collect();
         let mut values: std::collections::HashMap<String, String> = Default::default();
-        for (f, item) in def.fields.iter().zip(items) {
+        for (f, item) in def.fields.iter().zip(slots) {
+            let Some(item) = *item else { continue };
             let Some(m) = runs.member(&f.name) else {
                 let fty = fields
                     .iter()
@@ -1211,8 +1214,9 @@ impl FnLower<'_, '_> {
     ) -> Option<Val> {
         match (&init.kind, ty) {
             (ExprKind::InitList(items), Ty::Struct(name)) => {
-                // Aggregate initialization: members in order, the missing
-                // ones zero (C++ value-initializes them).
+                // Aggregate initialization: members in order (or as
+                // designated), the missing ones zero (C++ value-initializes
+                // them).
                 let fields =
                     match crate::types::struct_members(name, &self.m.model.types, self.m.opts) {
                         Ok(f) => f,
@@ -1222,29 +1226,36 @@ impl FnLower<'_, '_> {
                         }
                     };
                 let types = &self.m.model.types;
-                if let Some(def) = types.structs.get(name)
-                    && let Ok(runs) = crate::types::byte_runs(def, types)
+                let def = types.structs.get(name)?.clone();
+                let slots = match member_items(items, &def) {
+                    Ok(slots) => slots,
+                    Err(e) => {
+                        self.m.error(init.span, e);
+                        return None;
+                    }
+                };
+                if let Ok(runs) = crate::types::byte_runs(&def, types)
                     && !runs.members.is_empty()
                 {
-                    let def = def.clone();
                     return self
-                        .byte_struct_initializer(init, items, ty, &def, &runs, &fields, out);
+                        .byte_struct_initializer(init, &slots, ty, &def, &runs, &fields, out);
                 }
-                let pointer = types.structs.get(name).is_some_and(|def| {
-                    def.fields
-                        .iter()
-                        .any(|f| crate::types::pointer_member(f, types))
-                });
-                if pointer || items.len() > fields.len() {
+                let pointer = def
+                    .fields
+                    .iter()
+                    .any(|f| crate::types::pointer_member(f, types));
+                if pointer || slots.len() != fields.len() {
                     self.m.error(
                         init.span,
-                        format!("unsupported initializer list for struct `{name}` (a pointer member, or more values than members)"),
+                        format!(
+                            "unsupported initializer list for struct `{name}` (a pointer member)"
+                        ),
                     );
                     return None;
                 }
                 let mut parts = Vec::new();
-                for (i, (_, fty)) in fields.iter().enumerate() {
-                    let v = match items.get(i) {
+                for ((_, fty), item) in fields.iter().zip(&slots) {
+                    let v = match item {
                         Some(item) => self.initializer(item, fty, out)?,
                         None => zero_value(fty),
                     };
@@ -1627,6 +1638,41 @@ impl FnLower<'_, '_> {
         self.m.shared_vars.insert(key, sym.clone());
         self.declare(&d.name, sym);
     }
+}
+
+/// The items of an initializer list of the struct `def`, member by member
+/// in C's order (`None`: not given, so zero): positional items fill the
+/// members in turn, `.m = v` sets `m` and the positional items after it
+/// continue from there, as C's designated initializers do.
+pub(crate) fn member_items<'e>(
+    items: &'e [Expr],
+    def: &cudalens_syntax::types::StructDef,
+) -> Result<Vec<Option<&'e Expr>>, String> {
+    let mut slots: Vec<Option<&Expr>> = vec![None; def.fields.len()];
+    let mut next = 0;
+    for item in items {
+        let (at, value) = match &item.kind {
+            ExprKind::Designated { field, value } => {
+                let at = (def.fields.iter())
+                    .position(|f| f.name == *field)
+                    .ok_or_else(|| format!("struct `{}` has no member `{field}`", def.name))?;
+                (at, &**value)
+            }
+            _ => (next, item),
+        };
+        let slot = slots
+            .get_mut(at)
+            .ok_or_else(|| format!("more initializers than struct `{}` has members", def.name))?;
+        if slot.is_some() {
+            return Err(format!(
+                "member `{}` of struct `{}` is initialized twice",
+                def.fields[at].name, def.name
+            ));
+        }
+        *slot = Some(value);
+        next = at + 1;
+    }
+    Ok(slots)
 }
 
 /// The declared WGSL type of memory that may hold atomics.

@@ -65,8 +65,8 @@ fn what_a_binding_cannot_hold_is_refused_with_the_reason() {
             "initialiser of the file-scope variable `d_table` is not a list of compile-time constants",
         ),
         (
-            "struct P { float a; int b; };\n__constant__ P c_p = {1.0f, 2};\n__global__ void k(float *o) { o[0] = c_p.a; }",
-            "file-scope variable `c_p` of type `P`: initialised structs are not supported yet",
+            "struct P { float a; int b; };\n__device__ P c_p = {1.0f, 2};\n__global__ void k(float *o) { c_p.a = 2.0f; o[0] = c_p.a; }",
+            "file-scope variable `c_p` of type `P`: an initialised struct the kernel writes is not supported",
         ),
     ];
     for (source, want) in cases {
@@ -413,5 +413,65 @@ int main() { double *a, *b; conv<double><<<1, 64>>>(a, b, 64); }
             .map(|j| input[i + j] * mask[j])
             .sum();
         assert_eq!(got[i], want, "out[{i}]");
+    }
+}
+
+/// An initialised `__constant__` struct (HeCBench's seam-carving
+/// `BORDER_PIXEL = {.r=0, .g=0, .b=0}`, designated) that no kernel writes
+/// and the host never copies into: a WGSL `const`. Designators set their
+/// member and positional items continue after it, as in C; the host's
+/// `cudaMemcpyToSymbol` into it, or a kernel writing it, is refused. Run
+/// on the adapter.
+#[test]
+fn initialised_constant_structs_are_wgsl_constants() {
+    let source = r#"
+typedef struct { int r; int g; int b; float w; } pixel;
+__constant__ pixel BORDER = {.g = 2, 5, .r = -1};
+__global__ void shade(const int *x, float *out) {
+    int i = threadIdx.x;
+    pixel own = {x[i], 0, 0, 0.5f};
+    pixel p = i % 2 ? BORDER : own;
+    pixel q = {.w = 0.25f};
+    out[i] = p.r + p.g * 10 + p.b * 100 + p.w + q.w;
+}
+"#;
+    let out = common::compile_as("border.cu", source, "shade").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("const BORDER: pixel = pixel(-1, 2, 5, 0.0f);"),
+        "{}",
+        out.wgsl
+    );
+    let x: Vec<i32> = (0..32).map(|i| i * 3 - 40).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("x", 32, bytemuck::cast_slice(&x).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for i in 0..32 {
+        let want = if i % 2 == 1 {
+            -1.0 + 20.0 + 500.0 + 0.25
+        } else {
+            x[i] as f32 + 0.5 + 0.25
+        };
+        assert_eq!(got[i], want, "out[{i}]");
+    }
+
+    for (host, want) in [
+        (
+            "void set() { pixel p = {1, 2, 3, 0}; cudaMemcpyToSymbol(BORDER, &p, sizeof(p)); }",
+            "the host copies into this initialised struct",
+        ),
+        ("", "struct `pixel` has no member `a`"),
+    ] {
+        let source = format!(
+            "typedef struct {{ int r; int g; int b; float w; }} pixel;\n__constant__ pixel BORDER = {{.{} = 1}};\n{host}\n__global__ void k(float *o) {{ o[0] = BORDER.r; }}",
+            if host.is_empty() { "a" } else { "r" }
+        );
+        let err = common::compile_as("border.cu", &source, "k").expect_err("refused");
+        assert!(err.contains(want), "{want}:\n{err}");
     }
 }

@@ -290,6 +290,22 @@ impl Builder<'_> {
                     .collect();
                 InitList(items.into_iter().map(|i| self.expr(cx, i)).collect())
             }
+            "initializer_pair" => {
+                let designators: Vec<Node> = {
+                    let mut c = n.walk();
+                    n.children_by_field_name("designator", &mut c).collect()
+                };
+                match (designators.as_slice(), field!(n, "value")) {
+                    ([d], Some(v)) if d.kind() == "field_designator" => {
+                        let field = cx.text(*d).trim_start_matches('.').trim().to_string();
+                        Designated {
+                            field,
+                            value: self.boxed(cx, Some(v)),
+                        }
+                    }
+                    _ => Unknown(text.to_string()),
+                }
+            }
             "compound_literal_expression" => match field!(n, "value") {
                 Some(v) => return Err(Box::new(self.expr(cx, v))),
                 None => Unknown(text.to_string()),
