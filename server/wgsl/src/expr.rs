@@ -1787,23 +1787,20 @@ impl FnLower<'_, '_> {
                     // byte 4 * i + lane of the buffer (C's layout, and
                     // `pack4xU8`'s): an 8-bit packed element of the same
                     // words, stored without disturbing the other lanes.
-                    (Ty::Vector(_, 4), "x" | "y" | "z" | "w")
-                        if let Some(AtomicRepr::Packed(k)) = bp.atomic =>
+                    (Ty::Vector(_, n), "x" | "y" | "z" | "w")
+                        if let Some(AtomicRepr::Packed(k)) = bp.atomic
+                            && ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
                     {
                         let lane = "xyzw".find(field.as_str()).unwrap_or(0);
-                        let element = bp
-                            .text
-                            .split_once('[')
-                            .and_then(|(base, rest)| Some((base, rest.strip_suffix(']')?)));
-                        let Some((base, index)) = element else {
+                        let Some((base, index)) = split_element(&bp.text) else {
                             self.m.error(
                                 e.span,
-                                "a component store into a `uchar4`/`char4` element that is not a buffer element is not supported",
+                                "a component of a packed vector element that is not a buffer element is not supported",
                             );
                             return None;
                         };
                         Some(Place {
-                            text: format!("{base}[u32({index}) * 4u + {lane}u]"),
+                            text: format!("{base}[u32({index}) * {n}u + {lane}u]"),
                             ty: Ty::I32,
                             atomic: Some(AtomicRepr::Packed(k.lane())),
                             mutable: bp.mutable,
@@ -2302,10 +2299,16 @@ impl FnLower<'_, '_> {
         if k.lanes != 1 || k.boolean || p.scalar_target || !p.rows.is_empty() {
             return None;
         }
+        let mut per = i128::from(32 / k.bits);
         let (elem, repr) = if let Some(q) = self.packed_of(target, false) {
-            // `char4`/`uchar4` over bytes: the packed word, read as lanes.
-            if q.lanes != 4 || k.bits != 8 {
+            // `char4`/`uchar4` over bytes: the packed word, read as lanes;
+            // `uchar3`, `short2` over their scalars: each element its lanes,
+            // scalars `n·i ..` of the same buffer (`lane_places`).
+            if q.bits != k.bits || q.lanes < 2 || (k.bits != 8 && q.is_word()) {
                 return None;
+            }
+            if !q.is_word() {
+                per = i128::from(q.lanes);
             }
             let q = crate::types::Packed {
                 written: k.written,
@@ -2328,7 +2331,6 @@ impl FnLower<'_, '_> {
             };
             (want, repr)
         };
-        let per = i128::from(32 / k.bits);
         let mut view = p.clone();
         if let Some(o) = view.offset.take() {
             if let Some(c) = o.konst
@@ -2337,7 +2339,8 @@ impl FnLower<'_, '_> {
                 self.m.error(
                     span,
                     format!(
-                        "a 32-bit view starting {} elements in is not aligned to its {per} elements",
+                        "a `{}` view starting {} elements in is not aligned to its {per} elements",
+                        target.display(),
                         c.as_int()
                     ),
                 );
@@ -2543,6 +2546,20 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
+            Some(AtomicRepr::Packed(k)) if k.lanes > 1 && !k.is_word() => {
+                // `uchar3`, `short2`: each lane a packed scalar.
+                let Some(lanes) = lane_places(p, k) else {
+                    return self.error(
+                        Span::new(0, 0),
+                        "internal error: a packed element without an index",
+                    );
+                };
+                let parts: Vec<String> = lanes.iter().map(|l| self.read_place(l).text).collect();
+                Val::atom(
+                    format!("{}({})", p.ty.wgsl(), parts.join(", ")),
+                    p.ty.clone(),
+                )
+            }
             Some(AtomicRepr::Packed(k) | AtomicRepr::MemberBytes { packed: k, .. }) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {
                     return self.error(
@@ -2556,7 +2573,7 @@ impl FnLower<'_, '_> {
                     word
                 };
                 let bits = k.bits;
-                if k.lanes == 4 {
+                if k.is_word() {
                     return if k.signed {
                         Val::atom(format!("unpack4xI8({word})"), k.value_type())
                     } else {
@@ -2754,7 +2771,7 @@ impl FnLower<'_, '_> {
                     );
                     return;
                 };
-                if k.lanes == 4 {
+                if k.is_word() {
                     // Packing keeps each lane's low 8 bits, as C's store does.
                     let packed = if k.signed {
                         format!("pack4xI8({})", v.text)
@@ -2778,6 +2795,23 @@ impl FnLower<'_, '_> {
                     )
                 }
             }
+            Some(AtomicRepr::Packed(k)) if k.lanes > 1 && !k.is_word() => {
+                let Some(lanes) = lane_places(p, k) else {
+                    self.m.error(
+                        Span::new(0, 0),
+                        "internal error: a packed element without an index",
+                    );
+                    return;
+                };
+                // The value first: it may read the lanes being replaced.
+                let value = self.fresh("lanes");
+                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                for (lane, c) in lanes.iter().zip("xyzw".chars()) {
+                    let v = Val::atom(format!("{value}.{c}"), Ty::I32);
+                    self.write_place(lane, v, out);
+                }
+                return;
+            }
             Some(AtomicRepr::Packed(k)) => {
                 let Some((word, offset)) = packed_word(&p.text, k) else {
                     self.m.error(
@@ -2793,7 +2827,7 @@ impl FnLower<'_, '_> {
                     );
                     return;
                 }
-                if k.lanes == 4 {
+                if k.is_word() {
                     // The element is the word: packing truncates each lane to
                     // its low 8 bits, as C converts on the store.
                     let packed = if k.signed {
@@ -2873,18 +2907,39 @@ fn split_element(text: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// The places of the lanes of the packed vector element `p` (`buf[i]` of
+/// a `uchar3` buffer): lane `k` is the packed scalar `buf[n * i + k]`.
+fn lane_places(p: &Place, k: crate::types::Packed) -> Option<Vec<Place>> {
+    let (base, index) = split_element(&p.text)?;
+    let n = k.lanes;
+    Some(
+        (0..n)
+            .map(|lane| Place {
+                text: format!("{base}[{n} * ({index}) + {lane}]"),
+                ty: Ty::I32,
+                atomic: Some(AtomicRepr::Packed(k.lane())),
+                mutable: p.mutable,
+            })
+            .collect(),
+    )
+}
+
 /// The word (`buf[w]`) and bit offset of the packed element `buf[i]`.
 fn packed_word(text: &str, k: crate::types::Packed) -> Option<(String, String)> {
     let (base, index) = split_element(text)?;
     // A constant element (a struct member's): its word and bits folded.
     if let Ok(i) = index.trim().parse::<u32>() {
-        return Some(match (k.lanes, k.bits) {
-            (4, _) => (format!("{base}[{i}]"), "0u".to_string()),
+        return Some(match (k.is_word(), k.bits) {
+            (true, _) => (format!("{base}[{i}]"), "0u".to_string()),
             (_, 8) => (format!("{base}[{}]", i / 4), format!("{}u", (i % 4) * 8)),
             _ => (format!("{base}[{}]", i / 2), format!("{}u", (i % 2) * 16)),
         });
     }
-    if k.lanes == 4 {
+    if k.lanes > 1 && !k.is_word() {
+        // Lane by lane (`lane_places`).
+        return None;
+    }
+    if k.is_word() {
         // One element per word.
         return Some((format!("{base}[u32({index})]"), "0u".to_string()));
     }

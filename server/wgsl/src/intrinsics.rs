@@ -1537,13 +1537,14 @@ impl FnLower<'_, '_> {
         {
             return Some(self.call_device(f, &[], args, span, out));
         }
-        // `make_uchar4(r, g, b, a)`: each lane narrowed as C converts.
-        if lanes == 4 && matches!(base, "uchar" | "char") {
-            if !self.arity(name, args, 4, span) {
+        // `make_uchar4(r, g, b, a)`, `make_short2(x, y)`: each lane narrowed
+        // as C converts.
+        if let Some(k) = crate::types::Packed::of(&format!("{base}{lanes}"), false)
+            && k.lanes > 1
+        {
+            if !self.arity(name, args, usize::from(lanes), span) {
                 return Some(Val::error());
             }
-            let k =
-                crate::types::Packed::of(if base == "uchar" { "uchar4" } else { "char4" }, false)?;
             let vals = self.args(args, out);
             let parts: Vec<String> = vals
                 .into_iter()

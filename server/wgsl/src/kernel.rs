@@ -779,8 +779,16 @@ fn storage_param(
         ));
     }
     if let Some(k) = packed {
-        decl.push_str(&if k.lanes == 4 {
+        decl.push_str(&if k.is_word() {
             format!(" // {} elements, one to a word", k.describe())
+        } else if k.lanes > 1 {
+            format!(
+                " // {} elements: {} lanes of {} bits each, {} lanes to a word",
+                k.describe(),
+                k.lanes,
+                k.bits,
+                32 / k.bits
+            )
         } else {
             format!(" // {} elements, {} to a word", k.describe(), 32 / k.bits)
         });

@@ -291,12 +291,12 @@ pub fn map_value_type(
             "enable_f64",
         ),
         "char" | "signed char" | "unsigned char" | "int8_t" | "uint8_t" | "short"
-        | "unsigned short" | "int16_t" | "uint16_t" | "char4" | "uchar4" | "char2" | "uchar2" => {
-            Err(format!(
-                "`{}`: WGSL has no 8- or 16-bit integer types",
-                written.display()
-            ))
-        }
+        | "unsigned short" | "int16_t" | "uint16_t" | "char4" | "uchar4" | "char2" | "uchar2"
+        | "char3" | "uchar3" | "short2" | "ushort2" | "short3" | "ushort3" | "short4"
+        | "ushort4" => Err(format!(
+            "`{}`: WGSL has no 8- or 16-bit integer types",
+            written.display()
+        )),
         "cudaTextureObject_t" | "CUtexObject" => Err(format!(
             "`{}`: textures and surfaces are supported only as texture objects passed to the kernel and read there (not as values of device functions or locals)",
             written.display()
@@ -699,7 +699,9 @@ pub struct Packed {
     pub boolean: bool,
     /// The kernel writes the buffer: its words are `atomic<u32>`.
     pub written: bool,
-    /// 1, or 4 for `uchar4`/`char4`: one element fills a word.
+    /// 1, or the lanes of a vector type (`uchar4`/`char4` fill a word;
+    /// `uchar2`, `uchar3`, `short2`, `short4` are their lanes in order,
+    /// each a packed scalar: element `i`'s lane `k` is scalar `lanes * i + k`).
     pub lanes: u8,
 }
 
@@ -709,6 +711,16 @@ impl Packed {
         let (bits, signed, boolean, lanes) = match base {
             "uchar4" => (8, false, false, 4),
             "char4" => (8, true, false, 4),
+            "uchar2" => (8, false, false, 2),
+            "char2" => (8, true, false, 2),
+            "uchar3" => (8, false, false, 3),
+            "char3" => (8, true, false, 3),
+            "ushort2" => (16, false, false, 2),
+            "short2" => (16, true, false, 2),
+            "ushort3" => (16, false, false, 3),
+            "short3" => (16, true, false, 3),
+            "ushort4" => (16, false, false, 4),
+            "short4" => (16, true, false, 4),
             _ => {
                 let (bits, signed, boolean) = Self::scalar(base)?;
                 (bits, signed, boolean, 1)
@@ -741,11 +753,29 @@ impl Packed {
         Packed { lanes: 1, ..*self }
     }
 
+    /// A vector element that fills its 32-bit word (`uchar4`, `char4`):
+    /// read and written whole (`pack4xU8`); other vectors lane by lane.
+    pub fn is_word(&self) -> bool {
+        self.lanes == 4 && self.bits == 8
+    }
+
     /// The C type's name, for comments.
     pub fn describe(&self) -> &'static str {
         match (self.bits, self.signed, self.boolean) {
-            _ if self.lanes == 4 && self.signed => "char4",
-            _ if self.lanes == 4 => "uchar4",
+            _ if self.lanes > 1 => match (self.bits, self.signed, self.lanes) {
+                (8, true, 4) => "char4",
+                (8, false, 4) => "uchar4",
+                (8, true, 3) => "char3",
+                (8, false, 3) => "uchar3",
+                (8, true, _) => "char2",
+                (8, false, _) => "uchar2",
+                (_, true, 4) => "short4",
+                (_, false, 4) => "ushort4",
+                (_, true, 3) => "short3",
+                (_, false, 3) => "ushort3",
+                (_, true, _) => "short2",
+                _ => "ushort2",
+            },
             (_, _, true) => "bool",
             (8, true, _) => "8-bit signed",
             (8, false, _) => "8-bit unsigned",
@@ -816,7 +846,9 @@ pub fn narrow_member(
     if t.pointer != 0 || bool_in_word(def, f, types) {
         return None;
     }
-    Packed::of(&normalize_base(&t.base), false)
+    // Vectors other than `uchar4`/`char4` (`uchar3`, `short2` members)
+    // stay refused (`map_value_type`).
+    Packed::of(&normalize_base(&t.base), false).filter(|k| k.lanes == 1 || k.is_word())
 }
 
 /// The byte runs of the struct `def` (empty when it has no narrow member);

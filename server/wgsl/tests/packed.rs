@@ -593,3 +593,80 @@ __global__ void local_bytes(const int *in, int *out) {
         assert_eq!(got[2 * t + 1], word as i32, "out[{}]", 2 * t + 1);
     }
 }
+
+/// Vectors of 8- and 16-bit lanes other than `uchar4` (`uchar3` pixels,
+/// `short2` points, `char2`; HeCBench's base64e reads `reinterpret_cast<
+/// const uchar3 *>(bytes)[id]`, distort and dpid keep `uchar3` images,
+/// flame `short2` points): each lane is a packed scalar, element `i`'s lane
+/// `k` the scalar `n·i + k` of the buffer, read as a vector and stored lane
+/// by lane (a whole element or one component). Run on the adapter against
+/// a Rust reference (our own kernel).
+#[test]
+fn vectors_of_narrow_lanes_are_their_packed_lanes() {
+    let source = r#"
+__global__ void pixels(const unsigned char *bytes, uchar3 *dst, short2 *pts, int *sums) {
+    int i = threadIdx.x;
+    uchar3 p = reinterpret_cast<const uchar3 *>(bytes)[i];
+    char2 d = make_char2(p.x - p.y, p.z);
+    dst[i] = make_uchar3(p.z, p.y + 100, p.x);
+    dst[i].y = dst[i].y + 1;
+    short2 q = pts[i];
+    pts[i] = make_short2(q.y, q.x * 300);
+    sums[i] = p.x + p.y + p.z + d.x * 1000 + d.y;
+}
+"#;
+    let out = compile(source, "pixels").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("// uchar3 elements: 3 lanes of 8 bits each, 4 lanes to a word"),
+        "{}",
+        out.wgsl
+    );
+    const N: usize = 64;
+    let bytes: Vec<u8> = (0..3 * N).map(|b| (b * 37 % 251) as u8).collect();
+    let pts: Vec<i16> = (0..2 * N).map(|v| (v as i16) * 211 - 20000).collect();
+    let mut words = bytes.clone();
+    words.resize((3 * N).div_ceil(4) * 4, 0);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [N as u32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("bytes", BufferSpec::bytes(words.len() as u64 / 4, words))
+        .with_buffer("dst", BufferSpec::zeros((3 * N as u64).div_ceil(4)))
+        .with_buffer(
+            "pts",
+            BufferSpec::bytes(N as u64, bytemuck::cast_slice(&pts).to_vec()),
+        )
+        .with_buffer("sums", BufferSpec::zeros(N as u64));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let output = |name: &str| result.output(name).expect(name).bytes.clone();
+    let dst = output("dst");
+    let got_pts: Vec<i16> = bytemuck::pod_collect_to_vec(&output("pts"));
+    let sums: Vec<i32> = bytemuck::pod_collect_to_vec(&output("sums"));
+    for i in 0..N {
+        let (x, y, z) = (bytes[3 * i], bytes[3 * i + 1], bytes[3 * i + 2]);
+        assert_eq!(
+            &dst[3 * i..3 * i + 3],
+            &[z, y.wrapping_add(101), x],
+            "dst[{i}]"
+        );
+        let dx = i32::from(x.wrapping_sub(y) as i8);
+        let dy = i32::from(z as i8);
+        assert_eq!(
+            sums[i],
+            i32::from(x) + i32::from(y) + i32::from(z) + dx * 1000 + dy,
+            "sums[{i}]"
+        );
+        let (qx, qy) = (pts[2 * i], pts[2 * i + 1]);
+        assert_eq!(
+            (got_pts[2 * i], got_pts[2 * i + 1]),
+            (qy, qx.wrapping_mul(300)),
+            "pts[{i}]"
+        );
+    }
+}
