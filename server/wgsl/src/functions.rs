@@ -209,12 +209,22 @@ impl<'m> FnLower<'_, 'm> {
             if p.ty.pointer == 0 && crate::source_facts::writes_reference(self.m.texts, f, p) {
                 // `float3& v` written by the callee: a `ptr<function, T>`
                 // to the caller's local variable.
+                let narrow = self.narrow_param(p);
                 let local = a.as_ident().and_then(|n| match self.lookup(n) {
                     Some(Sym::Value {
                         wgsl,
                         ty,
                         mutable: true,
-                    }) => Some((wgsl.clone(), ty.clone())),
+                    }) if narrow.is_none() => Some((wgsl.clone(), ty.clone())),
+                    // `uchar3 temp; sample(.., temp)`: a narrow local of the
+                    // parameter's own kind (the callee narrows its stores).
+                    Some(Sym::Array {
+                        wgsl,
+                        ty,
+                        mutable: true,
+                        atomic: Some(AtomicRepr::Narrow(k)),
+                        module_scope: false,
+                    }) if narrow == Some(*k) => Some((wgsl.clone(), ty.clone())),
                     _ => None,
                 });
                 let element_of_array = matches!(&a.kind, ExprKind::Index(base, _)
@@ -1062,16 +1072,32 @@ impl<'m> FnLower<'_, 'm> {
                     );
                 }
                 Arg::Ref(_) => {
-                    let ty = sub.map_type(&p.ty, p.name_span);
-                    params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
-                    sub.declare(
-                        &p.name,
-                        Sym::Value {
-                            wgsl: format!("(*{name})"),
-                            ty,
-                            mutable: true,
-                        },
-                    );
+                    if let Some(k) = sub.narrow_param(p) {
+                        // The caller's narrow local: stores narrow here too.
+                        let ty = k.value_type();
+                        params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
+                        sub.declare(
+                            &p.name,
+                            Sym::Array {
+                                wgsl: format!("(*{name})"),
+                                ty,
+                                mutable: true,
+                                atomic: Some(AtomicRepr::Narrow(k)),
+                                module_scope: false,
+                            },
+                        );
+                    } else {
+                        let ty = sub.map_type(&p.ty, p.name_span);
+                        params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
+                        sub.declare(
+                            &p.name,
+                            Sym::Value {
+                                wgsl: format!("(*{name})"),
+                                ty,
+                                mutable: true,
+                            },
+                        );
+                    }
                 }
                 Arg::RefElement(ptr) => {
                     // The element `base[offset]`, read and written in place.

@@ -597,13 +597,15 @@ __global__ void local_bytes(const int *in, int *out) {
 /// Vectors of 8- and 16-bit lanes other than `uchar4` (`uchar3` pixels,
 /// `short2` points, `char2`; HeCBench's base64e reads `reinterpret_cast<
 /// const uchar3 *>(bytes)[id]`, distort and dpid keep `uchar3` images,
-/// flame `short2` points): each lane is a packed scalar, element `i`'s lane
+/// flame `short2` points; distort's `uchar3 &result` written by a device
+/// function): each lane is a packed scalar, element `i`'s lane
 /// `k` the scalar `n·i + k` of the buffer, read as a vector and stored lane
 /// by lane (a whole element or one component). Run on the adapter against
 /// a Rust reference (our own kernel).
 #[test]
 fn vectors_of_narrow_lanes_are_their_packed_lanes() {
     let source = r#"
+__device__ void fill(uchar3 &r, int v) { r.x = v; r.y = v + 1; r.z = 300; }
 __global__ void pixels(const unsigned char *bytes, uchar3 *dst, short2 *pts, int *sums) {
     int i = threadIdx.x;
     uchar3 p = reinterpret_cast<const uchar3 *>(bytes)[i];
@@ -612,7 +614,9 @@ __global__ void pixels(const unsigned char *bytes, uchar3 *dst, short2 *pts, int
     dst[i].y = dst[i].y + 1;
     short2 q = pts[i];
     pts[i] = make_short2(q.y, q.x * 300);
-    sums[i] = p.x + p.y + p.z + d.x * 1000 + d.y;
+    uchar3 t;
+    fill(t, 250 + i);
+    sums[i] = p.x + p.y + p.z + d.x * 1000 + d.y + t.x + t.y * 3 + t.z * 7;
 }
 "#;
     let out = compile(source, "pixels").unwrap_or_else(|e| panic!("{e}"));
@@ -659,7 +663,14 @@ __global__ void pixels(const unsigned char *bytes, uchar3 *dst, short2 *pts, int
         let dy = i32::from(z as i8);
         assert_eq!(
             sums[i],
-            i32::from(x) + i32::from(y) + i32::from(z) + dx * 1000 + dy,
+            i32::from(x)
+                + i32::from(y)
+                + i32::from(z)
+                + dx * 1000
+                + dy
+                + (250 + i as i32) % 256
+                + (251 + i as i32) % 256 * 3
+                + 44 * 7,
             "sums[{i}]"
         );
         let (qx, qy) = (pts[2 * i], pts[2 * i + 1]);
