@@ -2293,6 +2293,20 @@ impl FnLower<'_, '_> {
     /// `p` is no such buffer or `target` no 32-bit type; an error value
     /// when the view starts inside a word.
     fn packed_word_view(&mut self, p: &PtrVal, target: &CType, span: Span) -> Option<Val> {
+        // `(uchar4 *)rgba` of an `unsigned int *` buffer: each word is one
+        // `uchar4`, its bytes in C's order (`unpack4xU8`), read and stored
+        // whole.
+        if p.atomic.is_none()
+            && p.elem == Ty::U32
+            && !p.scalar_target
+            && p.rows.is_empty()
+            && let Some(q) = self.packed_of(target, false).filter(|q| q.is_word())
+        {
+            let mut view = p.clone();
+            view.elem = q.value_type();
+            view.atomic = Some(AtomicRepr::Packed(q));
+            return Some(Val::pointer(view));
+        }
         let Some(AtomicRepr::Packed(k)) = p.atomic else {
             return None;
         };
@@ -2820,6 +2834,17 @@ impl FnLower<'_, '_> {
                     );
                     return;
                 };
+                if !k.written && k.is_word() {
+                    // A `uchar4` view of plain words (`packed_word_view`):
+                    // the word is the element, stored whole.
+                    let packed = if k.signed {
+                        format!("pack4xI8({})", v.text)
+                    } else {
+                        format!("pack4xU8(vec4<u32>({}))", v.text)
+                    };
+                    out.push(WStmt::line(format!("{word} = {packed};")));
+                    return;
+                }
                 if !k.written {
                     self.m.error(
                         Span::new(0, 0),

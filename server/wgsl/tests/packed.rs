@@ -681,3 +681,50 @@ __global__ void pixels(const unsigned char *bytes, uchar3 *dst, short2 *pts, int
         );
     }
 }
+
+/// `(uchar4 *)rgba` of an `unsigned int *` buffer (the CUDA samples'
+/// cudaNvSci `rgbToGrayscaleKernel`): each word is one `uchar4`, its bytes
+/// in C's order, read with `unpack4xU8` and stored whole. Run on the
+/// adapter against a Rust reference (our own kernel).
+#[test]
+fn uchar4_views_of_words_are_the_words() {
+    let source = r#"
+__global__ void gray(unsigned int *rgba, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    uchar4 *pix = (uchar4 *)rgba;
+    if (i < n) {
+        uchar4 p = pix[i];
+        unsigned char g = (unsigned char)(p.x / 4 + p.y / 2 + p.z / 4);
+        pix[i] = make_uchar4(g, g, p.w, 7);
+    }
+}
+"#;
+    let out = compile(source, "gray").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("rgba[u32(i)] = pack4xU8(vec4<u32>("),
+        "{}",
+        out.wgsl
+    );
+    let words: Vec<u32> = (0..64u32).map(|i| i.wrapping_mul(0x9e37_79b9)).collect();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(1, ParamValue::Scalar(64.0))
+        .with_buffer(
+            "rgba",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&words).to_vec()),
+        );
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("rgba").expect("rgba").bytes);
+    for (i, w) in words.iter().enumerate() {
+        let [x, y, z, a] = w.to_le_bytes();
+        let g = (u32::from(x) / 4 + u32::from(y) / 2 + u32::from(z) / 4) as u8;
+        assert_eq!(got[i], u32::from_le_bytes([g, g, a, 7]), "rgba[{i}]");
+    }
+}
