@@ -296,6 +296,12 @@ pub struct CallExpr {
     pub callee: String,
     pub template_args: Vec<String>,
     pub args: Vec<Expr>,
+    /// `obj.m(...)` / `p->m(...)`: the object, as written (`callee` keeps
+    /// the whole text, `obj.m`); whether it was reached through `->`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receiver: Option<Box<Expr>>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub arrow: bool,
 }
 
 /// `kernel<template_args><<<config...>>>(args...)`.
@@ -521,6 +527,11 @@ impl Expr {
     /// Moves every span by `delta` bytes (a cached function reused at a new offset).
     pub fn shift(&mut self, delta: isize) {
         self.span = self.span.shifted(delta);
+        if let ExprKind::Call(call) = &mut self.kind
+            && let Some(r) = &mut call.receiver
+        {
+            r.shift(delta);
+        }
         self.for_each_child_mut(&mut |c| c.shift(delta));
     }
 
@@ -528,6 +539,11 @@ impl Expr {
     /// expansion's nodes all point at the invocation).
     pub fn set_span_everywhere(&mut self, span: Span) {
         self.span = span;
+        if let ExprKind::Call(call) = &mut self.kind
+            && let Some(r) = &mut call.receiver
+        {
+            r.set_span_everywhere(span);
+        }
         self.for_each_child_mut(&mut |c| c.set_span_everywhere(span));
     }
 
@@ -551,6 +567,8 @@ impl Expr {
                 f(b);
                 f(c);
             }
+            // Not the receiver of `obj.m(...)`: analyses see a method call's
+            // arguments, as before methods were lowered (see `CallExpr`).
             Call(call) => call.args.iter().for_each(f),
             InitList(args) | Comma(args) => args.iter().for_each(f),
             Launch(launch) => launch.config.iter().chain(&launch.args).for_each(f),

@@ -817,6 +817,17 @@ fn sexp(e: &cudalens_syntax::ir::Expr) -> String {
             let args: Vec<String> = c.args.iter().map(sexp).collect();
             format!("({} {})", c.callee, args.join(" "))
         }
+        ExprKind::Member { base, field, arrow } => {
+            format!(
+                "({} {} {field})",
+                if *arrow { "->" } else { "." },
+                sexp(base)
+            )
+        }
+        ExprKind::Assign(op, a, b) => match op {
+            Some(op) => format!("({op:?}= {} {})", sexp(a), sexp(b)),
+            None => format!("(= {} {})", sexp(a), sexp(b)),
+        },
         other => format!("{other:?}"),
     }
 }
@@ -1006,5 +1017,71 @@ __global__ void k(const unsigned *idx, unsigned *o, unsigned w, unsigned h) {\n\
             "m ((BitAnd (index idx 0) h))",
             "c ((min w h))",
         ]
+    );
+}
+
+/// Member functions defined in a struct are functions `S::m` whose first
+/// parameter is `S *this` (none for a `static` one); the members their
+/// bodies name bare go through it, a local of the same name keeps its
+/// own; a call `obj.m(a)` keeps its object (`CallExpr::receiver`).
+#[test]
+fn member_functions_take_their_object_as_this() {
+    let src = "struct P {\n\
+  float x, v;\n\
+  P(float a) : x(a), v(0) {}\n\
+  __device__ void step(float dt) { x += v * dt; clamp(); }\n\
+  __device__ void clamp() { float v = 1.0f; if (x > v) x = v; }\n\
+  __device__ static float half(float a) { return a / 2; }\n\
+};\n\
+__global__ void k(P *p) { p[0].step(P::half(1.0f)); }\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    let names: Vec<&str> = model.functions.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["P::step", "P::clamp", "P::half", "k"]);
+    let f = |n: &str| model.functions.iter().find(|f| f.name == n).expect(n);
+    let params = |n: &str| -> Vec<String> {
+        f(n).params
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}{}",
+                    p.ty.base,
+                    "*".repeat(p.ty.pointer.into()),
+                    p.name
+                )
+            })
+            .collect()
+    };
+    assert_eq!(params("P::step"), ["P *this", "float dt"]);
+    assert_eq!(params("P::half"), ["float a"]);
+    let body = |n: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        f(n).body.as_ref().expect("body").walk(&mut |s| {
+            if let StmtKind::Expr(e) = &s.kind {
+                out.push(sexp(e));
+            }
+        });
+        out
+    };
+    assert_eq!(
+        body("P::step"),
+        ["(Add= (-> this x) (Mul (-> this v) dt))", "(P::clamp this)"]
+    );
+    // `v` is clamp's own local there, `x` the member.
+    assert!(
+        format!("{:?}", body("P::clamp")).contains("(= (-> this x) v)"),
+        "{:?}",
+        body("P::clamp")
+    );
+    let mut receivers = Vec::new();
+    f("k").body.as_ref().expect("body").walk_exprs(&mut |e| {
+        if let ExprKind::Call(c) = &e.kind
+            && let Some(r) = &c.receiver
+        {
+            receivers.push((c.callee.clone(), sexp(r), c.arrow));
+        }
+    });
+    assert_eq!(
+        receivers,
+        [("p[0].step".to_string(), "(index p 0)".to_string(), false)]
     );
 }

@@ -173,6 +173,22 @@ impl<'m> Analysis<'m> {
                             effects.written.insert(r);
                         }
                     }
+                } else if let Some(obj) = &call.receiver {
+                    // `obj.m(a)`: the member functions `S::m(S *this, a)`
+                    // of any struct (the object's type is not known here:
+                    // every candidate's effects count).
+                    let method = call.callee.rsplit(['.', '>']).next().unwrap_or_default();
+                    let suffix = format!("::{}", method.trim());
+                    for f in &self.model.functions {
+                        if f.name.ends_with(&suffix)
+                            && f.params.first().is_some_and(|p| p.name == "this")
+                        {
+                            let roots = std::iter::once(root_of(obj, &aliases))
+                                .chain(call.args.iter().map(|a| root_of(a, &aliases)))
+                                .collect();
+                            calls.push((e.span, f.name.clone(), roots));
+                        }
+                    }
                 } else {
                     let roots = call.args.iter().map(|a| root_of(a, &aliases)).collect();
                     calls.push((e.span, call.callee.clone(), roots));

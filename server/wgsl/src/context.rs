@@ -585,6 +585,13 @@ impl<'a, 'm> FnLower<'a, 'm> {
                     let mut through_member = true;
                     loop {
                         match &root.kind {
+                            // `p->x = 1` writes through `p`, which stays put.
+                            ExprKind::Member {
+                                base, arrow: true, ..
+                            } => {
+                                root = base;
+                                through_member = false;
+                            }
                             ExprKind::Member { base, .. } => {
                                 root = base;
                                 through_member = true;
@@ -621,6 +628,25 @@ impl<'a, 'm> FnLower<'a, 'm> {
             // A local passed to a reference parameter the callee writes
             // (`swap(a, b)` with `float& x`) is assigned there.
             body.walk_exprs(&mut |e| {
+                // `obj.m()`: a member function takes `&obj` (`method_call`),
+                // so `obj` is a `var`.
+                if let ExprKind::Call(call) = &e.kind
+                    && !call.arrow
+                    && let Some(obj) = &call.receiver
+                {
+                    let mut root = &**obj;
+                    while let ExprKind::Member {
+                        base, arrow: false, ..
+                    }
+                    | ExprKind::Index(base, _) = &root.kind
+                    {
+                        root = base;
+                    }
+                    if let Some(n) = root.as_ident() {
+                        assigned.insert(n.to_string());
+                        addr_taken.insert(n.to_string());
+                    }
+                }
                 if let ExprKind::Call(call) = &e.kind
                     && let Some(callee) = m.model.function(call.callee.trim_start_matches("::"))
                     && callee.body.is_some()

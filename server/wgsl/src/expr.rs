@@ -134,7 +134,10 @@ impl FnLower<'_, '_> {
             }
             Ternary(c, a, b) => self.ternary(c, a, b, e.span, out),
             Call(call) => {
-                let v = self.call(&call.callee, &call.template_args, &call.args, e.span, out);
+                let v = match self.method_call(call, e.span, out) {
+                    Some(v) => v,
+                    None => self.call(&call.callee, &call.template_args, &call.args, e.span, out),
+                };
                 if v.ptr.is_none() && v.ty != Ty::Void && self.last_call_effectful(&v) {
                     self.materialize(v, "call", out)
                 } else {
@@ -166,6 +169,17 @@ impl FnLower<'_, '_> {
                     return self.component(b, field, e.span);
                 }
                 match self.place(e, out) {
+                    // `s.bytes` of `char bytes[64]` whole (passed on, copied):
+                    // its elements live in the words of the struct.
+                    Some(p)
+                        if matches!(p.atomic, Some(AtomicRepr::MemberBytes { .. }))
+                            && !p.ty.is_value() =>
+                    {
+                        self.error(
+                            e.span,
+                            "an 8- or 16-bit array member of a struct can only be indexed (`s.m[i]`): it cannot be passed or copied whole (its elements share the struct's 32-bit words)",
+                        )
+                    }
                     Some(p) => self.read_place(&p),
                     None => Val::error(),
                 }
@@ -686,6 +700,52 @@ impl FnLower<'_, '_> {
                 None
             }
         }
+    }
+
+    /// `obj.m(args)` / `p->m(args)` where the object is a struct `S` whose
+    /// member function `S::m` the file defines (the front end lowers it
+    /// with a first parameter `S *this`, `syntax::model::methods`): the
+    /// call `S::m(&obj, args)` (`S::m(args)` for a static one). `None`
+    /// for any other call (cooperative groups' `cta.sync()`, ...).
+    fn method_call(
+        &mut self,
+        call: &cudalens_syntax::ir::CallExpr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let obj = call.receiver.as_deref()?;
+        let method = call.callee.rsplit(['.', '>']).next()?.trim();
+        // The object's struct, lowered on trial (its statements and
+        // messages dropped; the call lowers it again).
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let ty = if call.arrow {
+            self.pointer(obj, &mut scratch).map(|p| p.elem)
+        } else {
+            Some(self.expr(obj, &mut scratch).ty)
+        };
+        self.m.diags.truncate(diags);
+        let Some(Ty::Struct(name)) = ty else {
+            return None;
+        };
+        let qualified = format!("{name}::{method}");
+        let f = crate::analysis::device_function(self.m.model, &qualified)?;
+        let this_arg = match f.params.first() {
+            Some(p) if p.name == "this" => Some(match call.arrow {
+                true => obj.clone(),
+                false => Expr {
+                    kind: ExprKind::Unary(UnOp::AddrOf, Box::new(obj.clone())),
+                    span: obj.span,
+                    from_macro: obj.from_macro,
+                },
+            }),
+            _ => None,
+        };
+        let args: Vec<Expr> = this_arg
+            .into_iter()
+            .chain(call.args.iter().cloned())
+            .collect();
+        Some(self.call(&qualified, &call.template_args, &args, span, out))
     }
 
     /// Whether a store to `place` can be expressed: an 8- or 16-bit struct
@@ -1215,7 +1275,10 @@ impl FnLower<'_, '_> {
             }
             ExprKind::Call(call) => {
                 self.result_discarded = true;
-                let v = self.call(&call.callee, &call.template_args, &call.args, e.span, out);
+                let v = match self.method_call(call, e.span, out) {
+                    Some(v) => v,
+                    None => self.call(&call.callee, &call.template_args, &call.args, e.span, out),
+                };
                 self.result_discarded = false;
                 if v.is_error() || v.text.is_empty() {
                     return;
@@ -2088,6 +2151,13 @@ impl FnLower<'_, '_> {
             ExprKind::Unary(UnOp::AddrOf, inner) => match &inner.kind {
                 ExprKind::Index(base, index) => {
                     if let Some(bp) = self.array_place(base, out) {
+                        if let Some(AtomicRepr::MemberBytes { .. }) = bp.atomic {
+                            self.m.error(
+                                e.span,
+                                "a pointer into an 8- or 16-bit array member of a struct is not supported (its elements share the struct's 32-bit words)",
+                            );
+                            return None;
+                        }
                         let idx = self.expr(index, out);
                         let idx = self.index_value(idx, index.span);
                         let elem = bp.ty.element().cloned().unwrap_or(Ty::Error);

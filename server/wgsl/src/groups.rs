@@ -207,6 +207,8 @@ impl FnLower<'_, '_> {
                 callee: callee.to_string(),
                 template_args: Vec::new(),
                 args,
+                receiver: None,
+                arrow: false,
             })))
         };
         let full_mask = || {

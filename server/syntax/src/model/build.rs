@@ -252,6 +252,7 @@ fn build_with_plan(
         plan,
         plan_missed: false,
         namespaces: Vec::new(),
+        receiver: None,
     };
     b.predefine();
     let Some(tree) = tree else {
@@ -1004,6 +1005,10 @@ impl<'o> Builder<'o> {
             params_apart.as_bytes(),
             &cx.map.map_or(0, |m| m.key).to_le_bytes(),
             &[u8::from(skipped)],
+            // A method's lowering depends on its struct (`methods.rs`).
+            self.receiver
+                .as_ref()
+                .map_or(&b""[..], |(r, _)| r.name.as_bytes()),
         ]);
         // Lowered from the source, or from an item's preprocessed text whose
         // source is part of the key (then it moves with that source); not
@@ -1158,7 +1163,7 @@ impl<'o> Builder<'o> {
             .find(|c| c.kind() != "comment")
             .map_or(cx.span(node).start, |c| cx.span(*c).start);
         let name = cx.text(name_node).to_string();
-        self.model.functions.push(Arc::new(Function {
+        let f = Function {
             name: name.rsplit("::").next().unwrap_or(&name).to_string(),
             name_span: cx.span(name_node),
             span: cx.span(outer),
@@ -1172,7 +1177,15 @@ impl<'o> Builder<'o> {
             body: body.map(Box::new),
             fingerprint: 0,
             has_launches: false,
-        }));
+        };
+        let f = match &self.receiver {
+            Some((r, is_static)) => match super::methods::as_method(f, r, *is_static) {
+                Some(f) => f,
+                None => return,
+            },
+            None => f,
+        };
+        self.model.functions.push(Arc::new(f));
     }
 
     fn params(&mut self, cx: &Cx, list: Node) -> Vec<Param> {
@@ -1464,7 +1477,7 @@ impl<'o> Builder<'o> {
         let mut fields = Vec::new();
         let mut c = body.walk();
         let children: Vec<Node> = body.named_children(&mut c).collect();
-        for f in children {
+        for &f in &children {
             if f.kind() != "field_declaration" {
                 continue;
             }
@@ -1493,7 +1506,37 @@ impl<'o> Builder<'o> {
                 fields.push((info.name, ty, n));
             }
         }
+        let field_names = fields.iter().map(|(n, _, _)| n.clone()).collect();
         self.model.types.add_struct(name, fields);
+        // Member functions defined in the body: `name::m` (`methods.rs`).
+        let methods: Vec<(Node, String, bool)> = children
+            .iter()
+            .filter(|c| c.kind() == "function_definition")
+            .filter_map(|m| {
+                let d = field_children(*m, "declarator").into_iter().next()?;
+                let fdecl = find_function_declarator(d)?;
+                let method = cx.text(field!(fdecl, "declarator")?).to_string();
+                let mut c = m.walk();
+                let is_static = m
+                    .children(&mut c)
+                    .any(|k| k.kind() == "storage_class_specifier" && cx.text(k) == "static");
+                Some((*m, method, is_static))
+            })
+            .collect();
+        if methods.is_empty() {
+            return;
+        }
+        let receiver = super::methods::Receiver {
+            name: name.to_string(),
+            fields: field_names,
+            methods: methods.iter().map(|(_, m, s)| (m.clone(), *s)).collect(),
+        };
+        let outer = self.receiver.take();
+        for (node, _, is_static) in methods {
+            self.receiver = Some((receiver.clone(), is_static));
+            self.function(cx, node, None);
+        }
+        self.receiver = outer;
     }
 
     fn typedef(&mut self, cx: &Cx, node: Node) {

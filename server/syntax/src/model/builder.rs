@@ -193,6 +193,9 @@ pub(super) struct Builder<'o> {
     pub(super) plan_missed: bool,
     /// The named namespaces around the item being built, outermost first.
     pub(super) namespaces: Vec<String>,
+    /// The struct whose member functions are being lowered (`methods.rs`),
+    /// and whether the one being lowered is `static`.
+    pub(super) receiver: Option<(super::methods::Receiver, bool)>,
 }
 
 /// Headers read for their macros only, reported once per file.

@@ -132,6 +132,7 @@ impl Builder<'_> {
                 }
             }
             "qualified_identifier" => Ident(text.to_string()),
+            "this" => Ident("this".to_string()),
             // `mask<T>[j]` of a variable template (`template <typename T>
             // __constant__ T mask[N];`): the variable itself when its one
             // argument is the type the variable is declared with, so that
@@ -567,10 +568,21 @@ impl Builder<'_> {
                 expr: Box::new(lowered.remove(0)),
             });
         }
+        // `obj.m(...)`, `p->m(...)`: the object, for method calls
+        // (`build.rs` lowers the methods of structs as `S::m`).
+        let (receiver, arrow) = match func {
+            Some(f) if f.kind() == "field_expression" => (
+                field!(f, "argument").map(|a| Box::new(self.expr(cx, a))),
+                field!(f, "operator").is_some_and(|o| cx.text(o) == "->"),
+            ),
+            _ => (None, false),
+        };
         Ok(ExprKind::Call(Box::new(CallExpr {
             callee,
             template_args,
             args: lowered,
+            receiver,
+            arrow,
         })))
     }
 

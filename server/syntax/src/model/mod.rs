@@ -19,6 +19,7 @@ pub mod header_bodies;
 pub mod headers;
 mod launch;
 mod lower;
+mod methods;
 mod region;
 mod source_map;
 mod stmt_shapes;

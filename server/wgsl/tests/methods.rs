@@ -1,0 +1,120 @@
+//! Member functions of structs (HeCBench's projectile `obj[i].getangle()`,
+//! mandelbrot, gamma-correction's `pixel[i].set(...)`): the front end
+//! lowers `S::m` with a first parameter `S *this` and binds the members the
+//! body names bare; a call `obj.m(a)` is `S::m(&obj, a)`, `p->m(a)` is
+//! `S::m(p, a)`, on locals and on buffer elements, and a `static` one takes
+//! no object. Run on the adapter against a Rust reference (our own
+//! kernels).
+
+mod common;
+
+const PARTICLES: &str = r#"
+struct Particle {
+    float x, v;
+    int hits;
+    __device__ void step(float dt) { x += v * dt; bounce(); }
+    __device__ void bounce() { if (x > 1.0f) { x = 2.0f - x; v = -v; hits++; } }
+    __device__ float energy() const { return half(v * v); }
+    __device__ static float half(float a) { return 0.5f * a; }
+};
+
+struct Acc {
+    float sum;
+    int n;
+    __device__ void add(float s) { sum += s; n++; }
+};
+
+__global__ void simulate(Particle *p, float *e, float dt, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    p[i].step(dt);
+    Particle q = p[i];
+    Acc acc = {0.0f, 0};
+    Acc *a = &acc;
+    acc.add(q.energy());
+    a->add(Particle::half(q.x));
+    e[i] = acc.sum + acc.n;
+}
+
+struct Pixel {
+    unsigned char r, g, b, a;
+    __device__ void gray(unsigned char v) { r = v; g = v; b = v; }
+};
+
+__global__ void shade(Pixel *px) { px[threadIdx.x].gray(3); }
+"#;
+
+#[test]
+fn member_functions_are_functions_of_their_object() {
+    let out =
+        common::compile_as("methods.cu", PARTICLES, "simulate").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "fn Particle__half(a: f32) -> f32 {",
+        "fn Acc__add(this_: ptr<function, Acc>, s: f32) {",
+        "    Acc__add(&acc, ",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    const N: usize = 64;
+    // x, v, hits: 12 bytes each.
+    let mut bytes = Vec::new();
+    for i in 0..N {
+        bytes.extend_from_slice(&(i as f32 / 40.0).to_le_bytes());
+        bytes.extend_from_slice(&((i as f32 - 20.0) / 8.0).to_le_bytes());
+        bytes.extend_from_slice(&(i as i32).to_le_bytes());
+    }
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [N as u32, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, cudalens_gpu::ParamValue::Scalar(0.25))
+        .with_arg(3, cudalens_gpu::ParamValue::Scalar(N as f64))
+        .with_buffer(
+            "p",
+            cudalens_gpu::BufferSpec::bytes(N as u64, bytes.clone()),
+        )
+        .with_buffer("e", cudalens_gpu::BufferSpec::zeros(N as u64));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let p = result.output("p").expect("p").bytes.clone();
+    let e: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("e").expect("e").bytes);
+    let f = |b: &[u8], at: usize| f32::from_le_bytes(b[at..at + 4].try_into().unwrap());
+    for i in 0..N {
+        let (mut x, mut v, mut hits) = (f(&bytes, 12 * i), f(&bytes, 12 * i + 4), i as i32);
+        x += v * 0.25;
+        if x > 1.0 {
+            x = 2.0 - x;
+            v = -v;
+            hits += 1;
+        }
+        assert_eq!(f(&p, 12 * i), x, "p[{i}].x");
+        assert_eq!(f(&p, 12 * i + 4), v, "p[{i}].v");
+        assert_eq!(
+            i32::from_le_bytes(p[12 * i + 8..12 * i + 12].try_into().unwrap()),
+            hits,
+            "p[{i}].hits"
+        );
+        let want = 0.5 * (v * v) + 0.5 * x + 2.0;
+        assert!(
+            (e[i] - want).abs() <= 1e-6 * want.abs().max(1.0),
+            "e[{i}]: {} vs {want}",
+            e[i]
+        );
+    }
+}
+
+/// A member function storing 8-bit members of a struct in a buffer would
+/// rewrite words other threads may be writing: refused at the store.
+#[test]
+fn narrow_member_stores_through_a_method_on_a_buffer_element_are_refused() {
+    let err = common::compile_as("methods.cu", PARTICLES, "shade").expect_err("refused");
+    assert!(
+        err.contains("a store to an 8- or 16-bit member of a struct in a buffer"),
+        "{err}"
+    );
+}
