@@ -1021,9 +1021,10 @@ __global__ void k(const unsigned *idx, unsigned *o, unsigned w, unsigned h) {\n\
 }
 
 /// Member functions defined in a struct are functions `S::m` whose first
-/// parameter is `S *this` (none for a `static` one); the members their
-/// bodies name bare go through it, a local of the same name keeps its
-/// own; a call `obj.m(a)` keeps its object (`CallExpr::receiver`).
+/// parameter is `S *this` (none for a `static` one; the constructor is
+/// `S::S`, its member initialisers first); the members their bodies name
+/// bare go through it, a local of the same name keeps its own; a call
+/// `obj.m(a)` keeps its object (`CallExpr::receiver`).
 #[test]
 fn member_functions_take_their_object_as_this() {
     let src = "struct P {\n\
@@ -1036,7 +1037,7 @@ fn member_functions_take_their_object_as_this() {
 __global__ void k(P *p) { p[0].step(P::half(1.0f)); }\n";
     let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
     let names: Vec<&str> = model.functions.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["P::step", "P::clamp", "P::half", "k"]);
+    assert_eq!(names, ["P::P", "P::step", "P::clamp", "P::half", "k"]);
     let f = |n: &str| model.functions.iter().find(|f| f.name == n).expect(n);
     let params = |n: &str| -> Vec<String> {
         f(n).params
@@ -1053,6 +1054,7 @@ __global__ void k(P *p) { p[0].step(P::half(1.0f)); }\n";
     };
     assert_eq!(params("P::step"), ["P *this", "float dt"]);
     assert_eq!(params("P::half"), ["float a"]);
+    assert_eq!(params("P::P"), ["P *this", "float a"]);
     let body = |n: &str| -> Vec<String> {
         let mut out = Vec::new();
         f(n).body.as_ref().expect("body").walk(&mut |s| {
@@ -1066,6 +1068,8 @@ __global__ void k(P *p) { p[0].step(P::half(1.0f)); }\n";
         body("P::step"),
         ["(Add= (-> this x) (Mul (-> this v) dt))", "(P::clamp this)"]
     );
+    // The constructor's member initialisers come first.
+    assert_eq!(body("P::P"), ["(= (-> this x) a)", "(= (-> this v) 0)"]);
     // `v` is clamp's own local there, `x` the member.
     assert!(
         format!("{:?}", body("P::clamp")).contains("(= (-> this x) v)"),

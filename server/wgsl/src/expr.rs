@@ -713,6 +713,25 @@ impl FnLower<'_, '_> {
         span: Span,
         out: &mut Vec<WStmt>,
     ) -> Option<Val> {
+        // `payoff(s)` of a struct variable: its `operator()`.
+        if call.receiver.is_none() {
+            let name = call.callee.as_str();
+            let ty = match self.lookup(name) {
+                Some(Sym::Value { ty, .. }) => ty.clone(),
+                // A struct parameter of the kernel (a read-only binding).
+                Some(Sym::Array { ty, .. }) if ty.is_value() => ty.clone(),
+                _ => return None,
+            };
+            let Ty::Struct(s) = ty else { return None };
+            let qualified = format!("{s}::operator()");
+            crate::analysis::device_function(self.m.model, &qualified)?;
+            let obj = Expr::new(ExprKind::Ident(name.to_string()), span);
+            let this = Expr::new(ExprKind::Unary(UnOp::AddrOf, Box::new(obj)), span);
+            let args: Vec<Expr> = std::iter::once(this)
+                .chain(call.args.iter().cloned())
+                .collect();
+            return Some(self.call(&qualified, &[], &args, span, out));
+        }
         let obj = call.receiver.as_deref()?;
         let method = call.callee.rsplit(['.', '>']).next()?.trim();
         // The object's struct, lowered on trial (its statements and
@@ -746,6 +765,64 @@ impl FnLower<'_, '_> {
             .chain(call.args.iter().cloned())
             .collect();
         Some(self.call(&qualified, &call.template_args, &args, span, out))
+    }
+
+    /// The constructor `S::S` of the struct `name` the file defines for
+    /// `arity` arguments (`syntax::model::methods`).
+    pub(crate) fn constructor_of(&self, name: &str, arity: usize) -> Option<String> {
+        let qualified = format!("{name}::{name}");
+        let found = self.m.model.functions.iter().any(|f| {
+            f.name == qualified
+                && f.body.is_some()
+                && f.runs_on_device()
+                && f.params.len() == arity + 1
+        });
+        found.then_some(qualified)
+    }
+
+    /// `S(a, b)` of a struct whose constructor the file defines (a local
+    /// `S s(a, b);`, a temporary, `S s = {a, b};`): a new variable, zero,
+    /// then `S::S(&tmp, a, b)`; its value. `None` when `S` has no such
+    /// constructor.
+    pub(crate) fn construct(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let ctor = self.constructor_of(name, args.len())?;
+        let ty = Ty::Struct(name.to_string());
+        self.note_type(&ty);
+        let tmp = self.fresh("object");
+        out.push(WStmt::line(format!("var {tmp}: {};", ty.wgsl())));
+        // The temporary as a C name the call can take the address of.
+        let c_name = format!("{tmp}@object");
+        self.declare(
+            &c_name,
+            Sym::Value {
+                wgsl: tmp.clone(),
+                ty: ty.clone(),
+                mutable: true,
+            },
+        );
+        let this = Expr {
+            kind: ExprKind::Unary(
+                UnOp::AddrOf,
+                Box::new(Expr::new(ExprKind::Ident(c_name), span)),
+            ),
+            span,
+            from_macro: false,
+        };
+        let args: Vec<Expr> = std::iter::once(this).chain(args.iter().cloned()).collect();
+        let v = self.call(&ctor, &[], &args, span, out);
+        if v.is_error() {
+            return Some(v);
+        }
+        if !v.text.is_empty() {
+            out.push(WStmt::line(format!("{};", v.text)));
+        }
+        Some(Val::atom(tmp, ty))
     }
 
     /// Whether a store to `place` can be expressed: an 8- or 16-bit struct

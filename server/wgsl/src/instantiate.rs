@@ -251,12 +251,24 @@ impl<'m> Resolver<'m> {
             {
                 return Some(literal.to_string());
             }
+            // `run(PayoffPut(k))`: a temporary of a struct is that struct.
+            let temporary;
             let ty = match &arg.kind {
                 ExprKind::Cast { ty, .. } => &**ty,
                 ExprKind::Ident(var) => match declared.get(var.as_str()) {
                     Some(ty) => *ty,
                     None => continue,
                 },
+                ExprKind::Call(call)
+                    if call.receiver.is_none()
+                        && self.model.types.structs.contains_key(&call.callee) =>
+                {
+                    temporary = CType {
+                        base: call.callee.clone(),
+                        ..CType::default()
+                    };
+                    &temporary
+                }
                 _ => continue,
             };
             if ty.pointer < param.ty.pointer {

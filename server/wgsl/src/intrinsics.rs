@@ -338,6 +338,12 @@ impl FnLower<'_, '_> {
         if let Some(v) = self.cucomplex_call(name, args, span, out) {
             return v;
         }
+        // `PayoffPut(k)`: a temporary of a struct the file constructs.
+        if self.m.model.types.structs.contains_key(name)
+            && let Some(v) = self.construct(name, args, span, out)
+        {
+            return v;
+        }
         if let Some(f) = self.file_atomic(name, args) {
             return self.call_device(f, &[], args, span, out);
         }

@@ -813,6 +813,11 @@ impl FnLower<'_, '_> {
             self.initializer(init, &ty, out)
         } else if let Some(args) = &d.ctor_args {
             self.constructor(args, &ty, d.span, out)
+        } else if let Ty::Struct(s) = &ty
+            && self.constructor_of(s, 0).is_some()
+        {
+            // `S s;` runs `S`'s default constructor.
+            self.construct(&s.clone(), &[], d.span, out)
         } else {
             None
         };
@@ -1213,6 +1218,12 @@ impl FnLower<'_, '_> {
         out: &mut Vec<WStmt>,
     ) -> Option<Val> {
         match (&init.kind, ty) {
+            // `S s = {a, b};` of a struct with a constructor: the constructor.
+            (ExprKind::InitList(items), Ty::Struct(name))
+                if self.constructor_of(name, items.len()).is_some() =>
+            {
+                self.construct(&name.clone(), items, init.span, out)
+            }
             (ExprKind::InitList(items), Ty::Struct(name)) => {
                 // Aggregate initialization: members in order (or as
                 // designated), the missing ones zero (C++ value-initializes
@@ -1375,6 +1386,17 @@ impl FnLower<'_, '_> {
             Ty::Scalar(_) if args.len() == 1 => {
                 let v = self.expr(&args[0], out);
                 Some(self.convert(v, ty, span))
+            }
+            // `Local l(p);` of a struct whose constructor the file defines.
+            Ty::Struct(name) if let Some(v) = self.construct(&name.clone(), args, span, out) => {
+                Some(v)
+            }
+            Ty::Struct(name) => {
+                self.m.error(
+                    span,
+                    format!("struct `{name}` has no constructor for {} arguments in this file (a device constructor is needed)", args.len()),
+                );
+                None
             }
             _ => {
                 self.m.error(span, "unsupported constructor");

@@ -118,3 +118,69 @@ fn narrow_member_stores_through_a_method_on_a_buffer_element_are_refused() {
         "{err}"
     );
 }
+
+/// Constructors (member initialisers first, then the body), the default
+/// one for `S s;`, `S s = {a, b}` of a struct with a constructor, a
+/// temporary `S(a)`, and the call operator of a struct passed by value
+/// whose type is deduced from the temporary the host passes (HeCBench's
+/// aop `PayoffPut(K)` and `payoff(S)`, dpid's `Local l(p)`). Run on the
+/// adapter against a Rust reference.
+#[test]
+fn constructors_and_call_operators() {
+    let source = r#"
+struct Put {
+    float k;
+    __device__ Put(float strike) : k(strike) {}
+    __device__ float operator()(float s) const { return fmaxf(k - s, 0.0f); }
+};
+struct Range {
+    int lo, hi, width;
+    __device__ Range() : lo(1), hi(3) { width = hi - lo; }
+    __device__ Range(int a, int b) : lo(a), hi(b) { width = b - a; }
+};
+template <typename Payoff>
+__global__ void price(Payoff payoff, const float *s, float *out, int n) {
+    int i = threadIdx.x;
+    if (i >= n) return;
+    Range fixed;
+    Range r(i, 2 * i + 1);
+    Range q = {i, i};
+    float twice = fmaxf(Put(2.0f).k - s[i], 0.0f);
+    out[i] = payoff(s[i]) + twice + fixed.width * 100 + r.width * 1000 + q.width;
+}
+template <typename Payoff>
+void run(Payoff p, const float *s, float *out) { price<<<1, 64>>>(p, s, out, 64); }
+int main() { float *s, *o; run(Put(1.5f), s, o); }
+"#;
+    let out = common::compile_as("ctors.cu", source, "price").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("// Template instantiation: price<Put>."),
+        "{}",
+        out.wgsl
+    );
+    let s: Vec<f32> = (0..64).map(|i| i as f32 / 16.0).collect();
+    let k = 1.5f32.to_le_bytes().to_vec();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, cudalens_gpu::ParamValue::Scalar(64.0))
+        .with_buffer("payoff", cudalens_gpu::BufferSpec::bytes(1, k))
+        .with_buffer(
+            "s",
+            cudalens_gpu::BufferSpec::bytes(64, bytemuck::cast_slice(&s).to_vec()),
+        )
+        .with_buffer("out", cudalens_gpu::BufferSpec::zeros(64));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for (i, x) in s.iter().enumerate() {
+        let want = (1.5 - x).max(0.0) + (2.0 - x).max(0.0) + 200.0 + (i as f32 + 1.0) * 1000.0;
+        assert_eq!(got[i], want, "out[{i}]");
+    }
+}

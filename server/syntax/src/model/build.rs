@@ -1155,9 +1155,22 @@ impl<'o> Builder<'o> {
         let params = field!(fdecl, "parameters")
             .map(|p| self.params(cx, p))
             .unwrap_or_default();
-        let body = field!(node, "body")
+        let mut body = field!(node, "body")
             .filter(|b| !cx.is_skipped(*b))
             .map(|b| self.stmt(cx, b));
+        // A constructor's member initialisers (`: x(a), v(0)`) run first,
+        // as assignments to the members (`methods.rs` binds them to `this`).
+        if self.receiver.is_some()
+            && let Some(list) = children
+                .iter()
+                .find(|c| c.kind() == "field_initializer_list")
+            && let Some(b) = &mut body
+        {
+            let inits = self.member_initializers(cx, *list);
+            if let crate::ir::StmtKind::Block(stmts) = &mut b.kind {
+                stmts.splice(0..0, inits);
+            }
+        }
         let decl_start = children
             .iter()
             .find(|c| c.kind() != "comment")
@@ -1186,6 +1199,47 @@ impl<'o> Builder<'o> {
             None => f,
         };
         self.model.functions.push(Arc::new(f));
+    }
+
+    /// `: x(a), v{0}` of a constructor: `x = a; v = 0;` (a member given
+    /// several values, a nested object's constructor, stays unknown).
+    fn member_initializers(&mut self, cx: &Cx, list: Node) -> Vec<crate::ir::Stmt> {
+        use crate::ir::{Expr, ExprKind, Stmt, StmtKind};
+        let mut out = Vec::new();
+        let mut c = list.walk();
+        for init in list.named_children(&mut c) {
+            if init.kind() != "field_initializer" {
+                continue;
+            }
+            let mut c2 = init.walk();
+            let parts: Vec<Node> = init.named_children(&mut c2).collect();
+            let Some(name) = parts.iter().find(|p| p.kind() == "field_identifier") else {
+                continue;
+            };
+            let values: Vec<Node> = parts
+                .iter()
+                .filter(|p| matches!(p.kind(), "argument_list" | "initializer_list"))
+                .flat_map(|a| {
+                    let mut c3 = a.walk();
+                    a.named_children(&mut c3).collect::<Vec<_>>()
+                })
+                .filter(|v| v.kind() != "comment")
+                .collect();
+            let span = cx.span(init);
+            let value = match values.as_slice() {
+                [v] => self.expr(cx, *v),
+                _ => Expr::new(ExprKind::Unknown(cx.text(init).to_string()), span),
+            };
+            let target = Expr::new(ExprKind::Ident(cx.text(*name).to_string()), cx.span(*name));
+            out.push(Stmt {
+                kind: StmtKind::Expr(Expr::new(
+                    ExprKind::Assign(None, Box::new(target), Box::new(value)),
+                    span,
+                )),
+                span,
+            });
+        }
+        out
     }
 
     fn params(&mut self, cx: &Cx, list: Node) -> Vec<Param> {
@@ -1529,7 +1583,12 @@ impl<'o> Builder<'o> {
         let receiver = super::methods::Receiver {
             name: name.to_string(),
             fields: field_names,
-            methods: methods.iter().map(|(_, m, s)| (m.clone(), *s)).collect(),
+            // Bare calls to these are calls on `this`; not the
+            // constructor (`S(a)` in a method is a new object).
+            methods: (methods.iter())
+                .filter(|(_, m, _)| m != name && !m.starts_with("operator"))
+                .map(|(_, m, s)| (m.clone(), *s))
+                .collect(),
         };
         let outer = self.receiver.take();
         for (node, _, is_static) in methods {

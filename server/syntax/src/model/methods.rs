@@ -4,7 +4,9 @@
 //! members a body names bare (`r`, `set2(v)`) reached through it
 //! (`this->r`, `Pixel::set2(this, v)`). Calls `obj.set(v)` keep their
 //! object (`CallExpr::receiver`); the transpiler resolves them by the
-//! object's type. Constructors, destructors and operators are not lowered.
+//! object's type. Constructors are `Pixel::Pixel` (member initialisers
+//! first), the call operator `Pixel::operator()`; destructors and other
+//! operators are not lowered.
 
 use std::collections::HashSet;
 
@@ -31,13 +33,22 @@ impl Receiver {
 }
 
 /// Makes `f`, lowered from a method of `r` (`is_static` if declared so),
-/// the function `R::m`; `None` for what is not lowered as a method
-/// (constructors, destructors, operators).
+/// the function `R::m`: a constructor is `R::R` (its member initialisers
+/// already first in its body), the call operator `R::operator()`; `None`
+/// for what is not lowered (destructors, other operators).
 pub(super) fn as_method(mut f: Function, r: &Receiver, is_static: bool) -> Option<Function> {
-    if f.name == r.name || f.name.starts_with('~') || f.name.starts_with("operator") {
+    let name = f.name.split_whitespace().collect::<String>();
+    if name.starts_with('~') || (name.starts_with("operator") && name != "operator()") {
         return None;
     }
-    f.name = format!("{}::{}", r.name, f.name);
+    if name == r.name {
+        // A constructor returns nothing (its object is `this`).
+        f.ret = Type {
+            base: "void".into(),
+            ..Type::default()
+        };
+    }
+    f.name = format!("{}::{name}", r.name);
     let mut declared: HashSet<String> = f.params.iter().map(|p| p.name.clone()).collect();
     if let Some(body) = &f.body {
         body.walk(&mut |s| {
