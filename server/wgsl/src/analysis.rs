@@ -122,7 +122,9 @@ impl<'m> Analysis<'m> {
             }
         });
         let mut effects = Effects::default();
-        let mut calls: Vec<(Span, String, Vec<Option<String>>)> = Vec::new();
+        // (span, callee, argument roots, whether the callee is known: a
+        // method call's candidates are guesses, see below).
+        let mut calls: Vec<(Span, String, Vec<Option<String>>, bool)> = Vec::new();
         body.walk_exprs(&mut |e| match &e.kind {
             // Moving a local pointer (`p = a + k`, `p++`) writes no memory.
             ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. }
@@ -154,7 +156,7 @@ impl<'m> Analysis<'m> {
                     // The file's own `atomicMax(float *, float)` (see
                     // `FnLower::file_atomic`): what it does to its pointer counts.
                     let roots = call.args.iter().map(|a| root_of(a, &aliases)).collect();
-                    calls.push((e.span, call.callee.clone(), roots));
+                    calls.push((e.span, call.callee.clone(), roots, true));
                 } else if matches!(
                     call.callee.trim_start_matches("::"),
                     "__stwb" | "__stcg" | "__stcs" | "__stwt"
@@ -186,17 +188,17 @@ impl<'m> Analysis<'m> {
                             let roots = std::iter::once(root_of(obj, &aliases))
                                 .chain(call.args.iter().map(|a| root_of(a, &aliases)))
                                 .collect();
-                            calls.push((e.span, f.name.clone(), roots));
+                            calls.push((e.span, f.name.clone(), roots, false));
                         }
                     }
                 } else {
                     let roots = call.args.iter().map(|a| root_of(a, &aliases)).collect();
-                    calls.push((e.span, call.callee.clone(), roots));
+                    calls.push((e.span, call.callee.clone(), roots, true));
                 }
             }
             _ => {}
         });
-        for (span, callee, roots) in calls {
+        for (span, callee, roots, known) in calls {
             let callee = namespaced_callee(
                 self.model,
                 callee.trim_start_matches("::").trim_start_matches("std::"),
@@ -219,6 +221,11 @@ impl<'m> Analysis<'m> {
                 continue;
             }
             if self.stack.contains(&callee) {
+                // A method candidate may be another struct's method of
+                // that name: no recursion is claimed on a guess.
+                if !known {
+                    continue;
+                }
                 self.recursion.push((
                     span,
                     format!("recursive call to `{callee}`: WGSL does not allow recursion"),
