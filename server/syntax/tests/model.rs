@@ -168,6 +168,33 @@ fn launch_sites_resolve_dim3_through_header_macros() {
     assert!(m.includes[0].resolved.is_some() && m.includes[1].system);
 }
 
+/// `auto k = align<int, 64>; k<<<2, 128>>>(…)` (HeCBench's moe-align):
+/// a launch of that instance, with its template arguments.
+#[test]
+fn a_variable_holding_a_kernel_instance_launches_it() {
+    let text = r#"
+template <typename T, int N> __global__ void align(T *o) { o[threadIdx.x] = N; }
+void run(int *o) {
+    auto k = align<int, 64>;
+    k<<<2, 128>>>(o);
+}
+"#;
+    let m = model_with(&[("alias.cu", text)], "alias.cu", CompileFlags::default());
+    let launched: Vec<(&str, Vec<String>, Dim3)> = m
+        .launches
+        .iter()
+        .map(|l| (l.kernel.as_str(), l.template_args.clone(), l.block_dims))
+        .collect();
+    assert_eq!(
+        launched,
+        [(
+            "align",
+            vec!["int".to_string(), "64".to_string()],
+            Dim3::known(128, 1, 1)
+        )]
+    );
+}
+
 /// A launch through a function-pointer variable is a launch of each kernel
 /// assigned to it (the CUDA samples' `transpose.cu` picks its kernel so),
 /// and no fix may rewrite its block argument, which all of them share.

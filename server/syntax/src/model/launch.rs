@@ -123,11 +123,41 @@ pub fn header_launches(
 /// A launch through a function-pointer variable (`kernel = &copy; …
 /// kernel<<<grid, threads>>>(…)`, as in the CUDA samples' `transpose.cu`)
 /// is a launch of every kernel the caller assigns to that variable. Its
-/// block argument is shared by all of them, so no fix may rewrite it.
+/// block argument is shared by all of them, so no fix may rewrite it. A
+/// variable initialised with a kernel template's instance (`auto k =
+/// align_kernel<int>; k<<<g, b>>>(…)`, HeCBench's moe-align) launches that
+/// instance: its template arguments are the launch's.
 fn through_pointers(caller: &Function, found: Vec<Arc<LaunchSite>>) -> Vec<Arc<LaunchSite>> {
     let Some(body) = &caller.body else {
         return found;
     };
+    let mut instances: Vec<(String, String, Vec<String>)> = Vec::new();
+    body.walk(&mut |s| {
+        if let crate::ir::StmtKind::Decl(ds) = &s.kind {
+            for d in ds {
+                if found.iter().any(|l| l.kernel == d.name)
+                    && let Some(init) = &d.init
+                    && let Some((kernel, args)) = kernel_instance(init)
+                {
+                    instances.push((d.name.clone(), kernel, args));
+                }
+            }
+        }
+    });
+    let found: Vec<Arc<LaunchSite>> = found
+        .into_iter()
+        .map(
+            |launch| match instances.iter().find(|(var, ..)| *var == launch.kernel) {
+                Some((_, kernel, args)) if launch.template_args.is_empty() => {
+                    let mut each = (*launch).clone();
+                    each.kernel = kernel.clone();
+                    each.template_args = args.clone();
+                    Arc::new(each)
+                }
+                _ => launch,
+            },
+        )
+        .collect();
     let mut targets: Vec<(String, String)> = Vec::new();
     body.walk_exprs(&mut |e| {
         if let ExprKind::Assign(None, target, value) = &e.kind
@@ -168,6 +198,44 @@ fn through_pointers(caller: &Function, found: Vec<Arc<LaunchSite>>) -> Vec<Arc<L
         }
     }
     out
+}
+
+/// `name<a, b>` (or `&name<a, b>`, `name`) written as an initialiser: the
+/// name and its template arguments, split at top-level commas.
+fn kernel_instance(init: &Expr) -> Option<(String, Vec<String>)> {
+    let text = match &init.kind {
+        ExprKind::Unknown(t) => t.trim(),
+        ExprKind::Ident(n) => return Some((n.clone(), Vec::new())),
+        ExprKind::Unary(UnOp::AddrOf, inner) => return kernel_instance(inner),
+        _ => return None,
+    };
+    let text = text.trim_start_matches('&').trim();
+    let (name, rest) = text.split_once('<')?;
+    let inner = rest.trim_end().strip_suffix('>')?;
+    let name = name.trim();
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == ':')
+    {
+        return None;
+    }
+    let mut args = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth -= 1,
+            ',' if depth == 0 => {
+                args.push(inner[start..i].trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    args.push(inner[start..].trim().to_string());
+    let name = name.rsplit("::").next().unwrap_or(name).to_string();
+    Some((name, args))
 }
 
 /// What launch resolution reads besides the caller: file constants, type sizes and aliases.
