@@ -535,6 +535,9 @@ pub struct FnLower<'a, 'm> {
     pub template_types: HashMap<String, CType>,
     /// Names assigned anywhere in the body (they need `var`).
     pub assigned: HashSet<String>,
+    /// Pointer parameters this specialization received as null
+    /// (`Arg::Null`): tests against null fold, any other use is refused.
+    pub null_params: HashSet<String>,
     /// Names whose address is taken anywhere in the body (`&x`): they may
     /// change through a pointer.
     pub addr_taken: HashSet<String>,
@@ -682,6 +685,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             function: function.to_string(),
             template_types: HashMap::new(),
             assigned,
+            null_params: HashSet::new(),
             addr_taken,
             emulated_switch_depth: 0,
             loop_depth: 0,

@@ -546,6 +546,12 @@ impl FnLower<'_, '_> {
                 format!("function pointers (`{name}`) cannot be expressed in WGSL"),
             );
         }
+        if self.null_params.contains(name) {
+            return self.error(
+                span,
+                format!("`{name}` is a null pointer in this call (the caller passes `nullptr`): only tests against null can be expressed (`if ({name})`, `{name} != nullptr`)"),
+            );
+        }
         self.error(span, format!("unknown identifier `{name}`"))
     }
 
@@ -1080,6 +1086,10 @@ impl FnLower<'_, '_> {
             _ => false,
         };
         let name = pointer.as_ident()?;
+        // A parameter this specialization received as null (`Arg::Null`).
+        if self.null_params.contains(name) && is_null_literal(null) && self.lookup(name).is_none() {
+            return Some("true".to_string());
+        }
         if !self.is_kernel || !is_null_literal(null) || self.assigned.contains(name) {
             return None;
         }
@@ -1286,7 +1296,38 @@ impl FnLower<'_, '_> {
         Val::atom(t, Ty::BOOL)
     }
 
+    /// Whether `cond` holds when it only tests a pointer parameter this
+    /// call received as null (`p`, `!p`, `p == nullptr`, `p != NULL`):
+    /// `Some(false)` for `p` and `p != nullptr`, `Some(true)` for their
+    /// negations; `None` for any other condition.
+    pub(crate) fn null_param_test(&self, cond: &Expr) -> Option<bool> {
+        let is_null_param = |e: &Expr| {
+            e.without_casts()
+                .as_ident()
+                .is_some_and(|n| self.null_params.contains(n) && self.lookup(n).is_none())
+        };
+        let is_null_literal = |e: &Expr| match &e.without_casts().kind {
+            ExprKind::Int { value: 0, .. } => true,
+            ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
+            _ => false,
+        };
+        match &cond.without_casts().kind {
+            _ if is_null_param(cond) => Some(false),
+            ExprKind::Unary(UnOp::Not, inner) => self.null_param_test(inner).map(|b| !b),
+            ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b)
+                if (is_null_param(a) && is_null_literal(b))
+                    || (is_null_param(b) && is_null_literal(a)) =>
+            {
+                Some(*op == BinOp::Eq)
+            }
+            _ => None,
+        }
+    }
+
     fn ternary(&mut self, c: &Expr, a: &Expr, b: &Expr, span: Span, out: &mut Vec<WStmt>) -> Val {
+        if let Some(holds) = self.null_param_test(c) {
+            return self.expr(if holds { a } else { b }, out);
+        }
         let cond = self.condition(c, out);
         let mut sa = Vec::new();
         let mut sb = Vec::new();

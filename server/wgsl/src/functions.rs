@@ -46,6 +46,10 @@ enum Arg {
     /// D[8]`): a `ptr<function, array<T, N>>` argument (the array's type),
     /// and the element offset when there is one.
     LocalArray(PtrVal, Ty),
+    /// `nullptr`, `NULL` or `0` for a pointer parameter: fixed by the
+    /// specialization, whose tests of the parameter against null fold
+    /// (`FnLower::null_params`); no WGSL argument.
+    Null,
 }
 
 impl<'m> FnLower<'_, 'm> {
@@ -307,6 +311,10 @@ impl<'m> FnLower<'_, 'm> {
                 lowered.push(Arg::Ref(Val::atom(address, ty)));
                 continue;
             }
+            if p.ty.pointer > 0 && is_null_pointer(a) {
+                lowered.push(Arg::Null);
+                continue;
+            }
             if p.ty.pointer > 0 {
                 let Some(ptr) = self.pointer(a, out) else {
                     return Val::error();
@@ -461,6 +469,10 @@ impl<'m> FnLower<'_, 'm> {
                     key_parts.push(format!("texture {wgsl}"));
                     suffix.push(wgsl.clone());
                 }
+                Arg::Null => {
+                    key_parts.push("null".into());
+                    suffix.push("null".into());
+                }
                 _ => {}
             }
         }
@@ -513,7 +525,7 @@ impl<'m> FnLower<'_, 'm> {
                         call_args.push(o.text);
                     }
                 }
-                Arg::ThreadBlock | Arg::Tile | Arg::Texture(_) => {}
+                Arg::ThreadBlock | Arg::Tile | Arg::Texture(_) | Arg::Null => {}
                 Arg::RefElement(ptr) => {
                     let ty = self.param_type(p, &types);
                     if ty != ptr.elem {
@@ -1033,6 +1045,9 @@ impl<'m> FnLower<'_, 'm> {
             };
             match a {
                 Arg::ThreadBlock => sub.declare(&p.name, Sym::ThreadBlock),
+                Arg::Null => {
+                    sub.null_params.insert(p.name.clone());
+                }
                 Arg::Tile => sub.declare(&p.name, Sym::Tile),
                 Arg::Texture(sym) => sub.declare(&p.name, sym.clone()),
                 Arg::RefGlobal(wgsl, ty, atomic) => sub.declare(
@@ -1349,5 +1364,14 @@ fn scalar_c_name(s: Scalar) -> &'static str {
         Scalar::F16 => "half",
         Scalar::F32 => "float",
         Scalar::F64 => "double",
+    }
+}
+
+/// `nullptr`, `NULL`, `__null` or `0` (cast or not): a null pointer argument.
+fn is_null_pointer(a: &Expr) -> bool {
+    match &a.without_casts().kind {
+        ExprKind::Int { value: 0, .. } => true,
+        ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
+        _ => false,
     }
 }

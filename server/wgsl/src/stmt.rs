@@ -69,6 +69,17 @@ impl FnLower<'_, '_> {
                 }
             }
             StmtKind::If { cond, then, els } => {
+                // `if (p != nullptr)` of a pointer this call passes as null:
+                // only the branch taken is lowered (the other may use `p`).
+                if let Some(holds) = self.null_param_test(cond) {
+                    let taken = if holds { Some(&**then) } else { els.as_deref() };
+                    if let Some(branch) = taken {
+                        let mut inner = Vec::new();
+                        self.stmt_flat(branch, &mut inner);
+                        out.push(WStmt::Block(String::new(), inner));
+                    }
+                    return;
+                }
                 let c = self.condition(cond, out);
                 let mut then_out = Vec::new();
                 self.stmt_flat(then, &mut then_out);

@@ -103,3 +103,46 @@ int main() { k<<<1, 32>>>(0, 0, 0); }
         assert!(out.wgsl.contains(needle), "{needle}:\n{}", out.wgsl);
     }
 }
+
+/// `nullptr` passed to a device function's pointer parameter (HeCBench's
+/// moe-align `..., topk_num, nullptr)`): the call is specialized for it,
+/// its tests against null fold and only the branch taken is lowered, so the
+/// other may use the pointer; a use outside such a test is refused by name.
+/// Run on the adapter.
+#[test]
+fn null_arguments_of_device_functions_fold_their_tests() {
+    let source = r#"
+__device__ float scaled(const float *a, const float *mask, int i) {
+    float m = mask == nullptr ? 2.0f : mask[i];
+    if (mask) m += mask[0];
+    else m += 1.0f;
+    if (!mask) m *= 10.0f;
+    return a[i] * m;
+}
+__device__ float broken(const float *mask) { return mask[0]; }
+__global__ void apply(const float *a, float *out) {
+    int i = threadIdx.x;
+    out[i] = scaled(a, nullptr, i);
+}
+__global__ void misuse(float *out) { out[0] = broken(NULL); }
+"#;
+    let out = common::compile_as("null.cu", source, "apply").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("fn scaled_a_null("), "{}", out.wgsl);
+    let err = common::compile_as("null.cu", source, "misuse").expect_err("refused");
+    assert!(
+        err.contains("`mask` is a null pointer in this call"),
+        "{err}"
+    );
+    let a: Vec<f32> = (0..64).map(|i| i as f32 * 0.5).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        64,
+        &[("a", 64, bytemuck::cast_slice(&a).to_vec())],
+        ("out", 64),
+    ) else {
+        return;
+    };
+    for (i, x) in a.iter().enumerate() {
+        assert_eq!(got[i], x * 30.0, "out[{i}]");
+    }
+}
