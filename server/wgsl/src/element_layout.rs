@@ -83,13 +83,7 @@ fn flatten(
         if let Some(m) = runs.member(&f.name) {
             // A run's words, once, at its first member; each named by the
             // members whose bytes it holds.
-            if runs
-                .members
-                .iter()
-                .find(|(_, o)| o.run == m.run)
-                .map(|(n, _)| n)
-                != Some(&f.name)
-            {
+            if !runs.starts_run(&f.name) {
                 continue;
             }
             let run = &runs.runs[m.run];

@@ -2975,11 +2975,7 @@ impl FnLower<'_, '_> {
                 };
                 if k.is_word() {
                     // Packing keeps each lane's low 8 bits, as C's store does.
-                    let packed = if k.signed {
-                        format!("pack4xI8({})", v.text)
-                    } else {
-                        format!("pack4xU8(vec4<u32>({}))", v.text)
-                    };
+                    let packed = pack_word(k, &v.text);
                     format!("{word} = {packed};")
                 } else {
                     let bits = if k.boolean {
@@ -3025,11 +3021,7 @@ impl FnLower<'_, '_> {
                 if !k.written && k.is_word() {
                     // A `uchar4` view of plain words (`packed_word_view`):
                     // the word is the element, stored whole.
-                    let packed = if k.signed {
-                        format!("pack4xI8({})", v.text)
-                    } else {
-                        format!("pack4xU8(vec4<u32>({}))", v.text)
-                    };
+                    let packed = pack_word(k, &v.text);
                     out.push(WStmt::line(format!("{word} = {packed};")));
                     return;
                 }
@@ -3043,11 +3035,7 @@ impl FnLower<'_, '_> {
                 if k.is_word() {
                     // The element is the word: packing truncates each lane to
                     // its low 8 bits, as C converts on the store.
-                    let packed = if k.signed {
-                        format!("pack4xI8({})", v.text)
-                    } else {
-                        format!("pack4xU8(vec4<u32>({}))", v.text)
-                    };
+                    let packed = pack_word(k, &v.text);
                     out.push(WStmt::line(format!("atomicStore(&{word}, {packed});")));
                     return;
                 }
@@ -3118,6 +3106,16 @@ fn split_element(text: &str) -> Option<(&str, &str)> {
         }
     }
     None
+}
+
+/// A `uchar4`/`char4` value packed into its word: each lane's low 8 bits,
+/// as C's store keeps them.
+fn pack_word(k: crate::types::Packed, v: &str) -> String {
+    if k.signed {
+        format!("pack4xI8({v})")
+    } else {
+        format!("pack4xU8(vec4<u32>({v}))")
+    }
 }
 
 /// The places of the lanes of the packed vector element `p` (`buf[i]` of

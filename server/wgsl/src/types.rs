@@ -563,13 +563,7 @@ fn fields_of(
         if let Some(m) = bytes.member(&f.name) {
             // Narrow members: their run's words, once, where the run starts.
             let run = &bytes.runs[m.run];
-            if bytes
-                .members
-                .iter()
-                .find(|(_, o)| o.run == m.run)
-                .map(|(n, _)| n)
-                != Some(&f.name)
-            {
+            if !bytes.starts_run(&f.name) {
                 continue;
             }
             let ty = Ty::Array(Box::new(Ty::U32), ArrayLen::Fixed(run.words));
@@ -832,6 +826,18 @@ pub struct ByteMember {
 impl ByteRuns {
     pub fn member(&self, name: &str) -> Option<&ByteMember> {
         self.members.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+    }
+
+    /// Whether the member `name` is the first of its run (where the run's
+    /// field stands in the struct).
+    pub fn starts_run(&self, name: &str) -> bool {
+        self.member(name).is_some_and(|m| {
+            self.members
+                .iter()
+                .find(|(_, o)| o.run == m.run)
+                .map(|(n, _)| n.as_str())
+                == Some(name)
+        })
     }
 }
 
