@@ -353,3 +353,46 @@ fn overloaded_kernels_are_each_compiled_at_their_own_line() {
         stderr(&out)
     );
 }
+
+/// An error inside a device function a header defines points at the
+/// header's line (text and JSON), not at a line of the file compiled;
+/// one in the kernel's own file stays there.
+#[test]
+fn errors_in_header_device_functions_point_into_the_header() {
+    let (_dir, root) = project();
+    std::fs::write(
+        root.join("helpers.cuh"),
+        "// helpers\n\n__device__ float f(float *p) {\n    return p[0] + printf(\"%d\", 1);\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("main.cu"),
+        "#include \"helpers.cuh\"\n__global__ void k(float *a) {\n    a[0] = f(a) + printf(\"%d\", 2);\n}\n",
+    )
+    .unwrap();
+    let out = cudalens(&["transpile", "main.cu", "--check"], &root);
+    let err = stderr(&out);
+    assert!(err.contains("--> helpers.cuh:4:"), "{err}");
+    assert!(err.contains("--> main.cu:3:"), "{err}");
+    let out = cudalens(
+        &["transpile", "main.cu", "--check", "--format", "json"],
+        &root,
+    );
+    let records = json(&out);
+    let errors: Vec<(Option<String>, u64)> = records[0]["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| {
+            let file = e["file"]
+                .as_str()
+                .map(|f| f.rsplit('/').next().unwrap_or(f).to_string());
+            (file, e["line"].as_u64().unwrap())
+        })
+        .collect();
+    assert!(
+        errors.contains(&(Some("helpers.cuh".to_string()), 4)),
+        "{errors:?}"
+    );
+    assert!(errors.contains(&(None, 3)), "{errors:?}");
+}

@@ -445,15 +445,19 @@ pub struct Module<'m> {
     pub module_consts: Vec<(String, Sym, String)>,
     /// WGSL declarations of the CUDA structs in use, by WGSL name.
     pub structs: std::collections::BTreeMap<String, String>,
+    /// The header whose function is being lowered (`None`: the file
+    /// compiled): where the spans of the diagnostics made now point.
+    pub current_file: Option<std::path::PathBuf>,
 }
 
 impl<'m> Module<'m> {
     pub fn error(&mut self, span: Span, message: impl Into<String>) {
-        self.diags.push(TranspileDiagnostic::error(span, message));
+        let d = TranspileDiagnostic::error(span, message).in_file(self.current_file.clone());
+        self.diags.push(d);
     }
 
     pub fn warning(&mut self, span: Span, message: impl Into<String>) {
-        let d = TranspileDiagnostic::warning(span, message);
+        let d = TranspileDiagnostic::warning(span, message).in_file(self.current_file.clone());
         if !self.diags.contains(&d) {
             self.diags.push(d);
         }

@@ -11,6 +11,10 @@ pub struct TranspileDiagnostic {
     pub span: Span,
     pub message: String,
     pub severity: Severity,
+    /// The header `span` indexes (a device function or kernel defined
+    /// there); `None`: the file compiled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<std::path::PathBuf>,
 }
 
 impl TranspileDiagnostic {
@@ -19,6 +23,7 @@ impl TranspileDiagnostic {
             span,
             message: message.into(),
             severity: Severity::Error,
+            file: None,
         }
     }
 
@@ -27,7 +32,13 @@ impl TranspileDiagnostic {
             span,
             message: message.into(),
             severity: Severity::Warning,
+            file: None,
         }
+    }
+
+    /// The same diagnostic, in the header `file` (`None`: the file compiled).
+    pub fn in_file(self, file: Option<std::path::PathBuf>) -> Self {
+        TranspileDiagnostic { file, ..self }
     }
 
     pub fn is_error(&self) -> bool {

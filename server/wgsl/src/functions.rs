@@ -496,7 +496,10 @@ impl<'m> FnLower<'_, 'm> {
                 };
                 let wgsl_name = self.m.module_name(&base);
                 self.m.in_progress.insert(key.clone());
+                // The callee's diagnostics point into its own file.
+                let caller_file = std::mem::replace(&mut self.m.current_file, f.file.clone());
                 let spec = self.specialize(f, &wgsl_name, &types, &values, &lowered);
+                self.m.current_file = caller_file;
                 self.m.in_progress.remove(&key);
                 self.m.specializations.insert(key, spec.clone());
                 spec

@@ -112,6 +112,8 @@ pub fn compile_kernel_recording(
         module_consts: Vec::new(),
         failed_globals: HashSet::new(),
         structs: Default::default(),
+        // A kernel of a header (`--included`) reports in that header.
+        current_file: f.file.clone(),
     };
     m.analysis.pin_kernel(definition);
     let (block, block_source) = block_size(model, f, opts);
@@ -128,12 +130,13 @@ pub fn compile_kernel_recording(
     for (span, msg) in std::mem::take(&mut m.analysis.recursion) {
         m.error(span, msg);
     }
-    m.diags.extend(refusals);
+    m.diags
+        .extend(refusals.into_iter().map(|d| d.in_file(f.file.clone())));
     for r in early_returns {
-        m.diags.push(TranspileDiagnostic::warning(
+        m.warning(
             r,
             "threads that take this `return` skip the rest of the kernel but still arrive at its later barriers (WGSL needs every barrier in uniform control flow; on the GPU a thread that has exited no longer holds a barrier back): the work after it is guarded by a flag",
-        ));
+        );
     }
     // Threads of a block can only communicate through global memory when some
     // buffer is both written and read by the kernel: only then does
@@ -505,24 +508,27 @@ pub fn compile_kernel_recording(
     let needs = match validate_wgsl(&text) {
         Ok(needs) => needs,
         Err(Rejection::Invalid(msg)) => {
-            m.diags.push(TranspileDiagnostic::error(
+            m.current_file = f.file.clone();
+            m.error(
                 f.name_span,
                 format!("internal compiler error: the generated WGSL for `{kernel}` does not validate (please report this):\n{msg}"),
-            ));
+            );
             return Err(m.diags);
         }
         Err(Rejection::NotPortable(msg)) => {
-            m.diags.push(TranspileDiagnostic::error(f.name_span, msg));
+            m.current_file = f.file.clone();
+            m.error(f.name_span, msg);
             return Err(m.diags);
         }
     };
     // The module needs no more than the target offers (the lowering refuses
     // what the options leave out; this catches any way around it).
     if let Some(feature) = needs.beyond(m.opts) {
-        m.diags.push(TranspileDiagnostic::error(
+        m.current_file = f.file.clone();
+        m.error(
             f.name_span,
             format!("internal compiler error: the generated WGSL for `{kernel}` needs `{feature}`, which the target does not have (please report this)"),
-        ));
+        );
         return Err(m.diags);
     }
 

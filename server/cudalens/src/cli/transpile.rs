@@ -157,14 +157,55 @@ pub fn as_diagnostic(d: &TranspileDiagnostic) -> Diagnostic {
     Diagnostic::new(d.span, d.severity, "wgsl", d.message.clone())
 }
 
-/// Prints transpiler diagnostics rustc-style on stderr.
+/// Prints transpiler diagnostics rustc-style on stderr, each against the
+/// file its span indexes: `path` (whose text is `text`), or the header it
+/// names (read as the front end read it).
 pub fn print_diagnostics(path: &Path, text: &str, diagnostics: &[TranspileDiagnostic]) {
-    let index = LineIndex::new(text);
-    let converted: Vec<Diagnostic> = diagnostics.iter().map(as_diagnostic).collect();
-    eprint!(
-        "{}",
-        text_report::render(&path.display().to_string(), text, &index, &converted)
-    );
+    let mut texts = DiagnosticTexts::new(path, text);
+    for d in diagnostics {
+        let (file, text, index) = texts.of(d);
+        eprint!(
+            "{}",
+            text_report::render(
+                &file.display().to_string(),
+                text,
+                index,
+                &[as_diagnostic(d)]
+            )
+        );
+    }
+}
+
+/// The texts diagnostics point into: the file compiled and the headers
+/// their `file` names, each read once.
+struct DiagnosticTexts {
+    files: Vec<(PathBuf, String, LineIndex)>,
+}
+
+impl DiagnosticTexts {
+    fn new(path: &Path, text: &str) -> Self {
+        DiagnosticTexts {
+            files: vec![(path.to_path_buf(), text.to_string(), LineIndex::new(text))],
+        }
+    }
+
+    /// The file, text and line index `d`'s span indexes.
+    fn of(&mut self, d: &TranspileDiagnostic) -> (&Path, &str, &LineIndex) {
+        let at = match &d.file {
+            None => 0,
+            Some(file) => match self.files.iter().position(|(p, ..)| p == file) {
+                Some(i) => i,
+                None => {
+                    let text = files::read_source(file, u64::MAX).unwrap_or_default();
+                    let index = LineIndex::new(&text);
+                    self.files.push((file.clone(), text, index));
+                    self.files.len() - 1
+                }
+            },
+        };
+        let (p, t, i) = &self.files[at];
+        (p, t, i)
+    }
 }
 
 /// One kernel's outcome in `--format json`.
@@ -187,18 +228,25 @@ struct KernelRecord {
 
 #[derive(Debug, Serialize)]
 struct MessageRecord {
+    /// The file the line is in, where it is not the file compiled.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<String>,
     line: u32,
     message: String,
 }
 
 fn message_records<'a>(
-    index: &LineIndex,
+    texts: &mut DiagnosticTexts,
     found: impl Iterator<Item = &'a TranspileDiagnostic>,
 ) -> Vec<MessageRecord> {
     found
-        .map(|d| MessageRecord {
-            line: index.position(d.span.start).line + 1,
-            message: d.message.clone(),
+        .map(|d| {
+            let (_, _, index) = texts.of(d);
+            MessageRecord {
+                file: d.file.as_ref().map(|f| f.display().to_string()),
+                line: index.position(d.span.start).line + 1,
+                message: d.message.clone(),
+            }
         })
         .collect()
 }
@@ -338,6 +386,7 @@ pub fn run(args: Args) -> ExitCode {
             };
             let index = LineIndex::new(&kernel_text);
             let line = function.map_or(0, |f| index.position(f.name_span.start).line + 1);
+            let mut texts = DiagnosticTexts::new(&source.path, &text);
             let mut record = KernelRecord {
                 file: source.path.display().to_string(),
                 defined_in: defined_in.display().to_string(),
@@ -350,9 +399,9 @@ pub fn run(args: Args) -> ExitCode {
             };
             match gpu_actions::transpile_guarded(&model, &text, &FsProvider, kernel, &opts) {
                 Ok(out) => {
-                    record.warnings = message_records(&index, out.warnings.iter());
+                    record.warnings = message_records(&mut texts, out.warnings.iter());
                     if args.format == Format::Text && !out.warnings.is_empty() {
-                        print_diagnostics(&defined_in, &kernel_text, &out.warnings);
+                        print_diagnostics(&source.path, &text, &out.warnings);
                     }
                     record.ok = true;
                     if !args.check {
@@ -379,11 +428,11 @@ pub fn run(args: Args) -> ExitCode {
                 }
                 Err(diagnostics) => {
                     record.errors =
-                        message_records(&index, diagnostics.iter().filter(|d| d.is_error()));
+                        message_records(&mut texts, diagnostics.iter().filter(|d| d.is_error()));
                     record.warnings =
-                        message_records(&index, diagnostics.iter().filter(|d| !d.is_error()));
+                        message_records(&mut texts, diagnostics.iter().filter(|d| !d.is_error()));
                     if args.format == Format::Text {
-                        print_diagnostics(&defined_in, &kernel_text, &diagnostics);
+                        print_diagnostics(&source.path, &text, &diagnostics);
                         eprintln!("error: kernel `{kernel}` cannot be transpiled to WGSL");
                         for missing in missing_includes(&model) {
                             eprintln!(

@@ -288,6 +288,37 @@ pub fn wgsl_diagnostic(
     }
 }
 
+/// A transpiler diagnostic whose span is in a header the kernel uses (a
+/// device function defined there): on the CUDA file's first line, its
+/// message naming the header's line, the header's place as related
+/// information (the server publishes diagnostics on the file transpiled).
+pub fn wgsl_diagnostic_in_header(
+    file: &Path,
+    d: &cudalens_wgsl::TranspileDiagnostic,
+) -> lsp::Diagnostic {
+    // Read as the front end read it (invalid UTF-8 replaced): the spans
+    // index that text.
+    let text = std::fs::read(file)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
+    let index = LineIndex::new(&text);
+    let at = range(&index, d.span);
+    lsp::Diagnostic {
+        range: lsp::Range::default(),
+        severity: Some(severity(d.severity)),
+        code: Some(lsp::NumberOrString::String("wgsl".to_string())),
+        source: Some(WGSL_SOURCE.to_string()),
+        message: format!("{}:{}: {}", file.display(), at.start.line + 1, d.message),
+        related_information: path_to_uri(file).map(|uri| {
+            vec![lsp::DiagnosticRelatedInformation {
+                location: lsp::Location { uri, range: at },
+                message: d.message.clone(),
+            }]
+        }),
+        ..Default::default()
+    }
+}
+
 /// The file system path of a `file:` URI.
 pub fn uri_to_path(uri: &lsp::Uri) -> Option<PathBuf> {
     let is_file = uri.scheme().as_str().eq_ignore_ascii_case("file");
@@ -326,5 +357,29 @@ mod tests {
         assert_eq!(uri_to_path(&uri), Some(PathBuf::from("/tmp/a b/k.cu")));
         let untitled: lsp::Uri = "untitled:Untitled-1".parse().expect("valid uri");
         assert_eq!(uri_to_path(&untitled), None);
+    }
+
+    /// A transpiler diagnostic in a header: on the CUDA file's first line,
+    /// naming the header's line, the header's range as related information.
+    #[test]
+    fn wgsl_diagnostics_in_headers_name_their_place() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let header = dir.path().join("h.cuh");
+        std::fs::write(
+            &header,
+            "// one
+__device__ int f() { return g(); }
+",
+        )
+        .expect("write");
+        let at = "// one\n__device__ int f() { return ".len();
+        let d = cudalens_wgsl::TranspileDiagnostic::error(Span::new(at, at + 3), "no `g`")
+            .in_file(Some(header.clone()));
+        let converted = wgsl_diagnostic_in_header(&header, &d);
+        assert_eq!(converted.range, lsp::Range::default());
+        assert_eq!(converted.message, format!("{}:2: no `g`", header.display()));
+        let related = converted.related_information.expect("related");
+        assert_eq!(related[0].location.range.start, lsp::Position::new(1, 28));
+        assert_eq!(related[0].location.uri, path_to_uri(&header).expect("uri"));
     }
 }

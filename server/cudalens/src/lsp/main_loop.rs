@@ -76,7 +76,10 @@ async fn set_wgsl_diagnostics(
     let index = LineIndex::new(&text);
     let converted: Vec<lsp::Diagnostic> = found
         .iter()
-        .map(|d| convert::wgsl_diagnostic(&index, d))
+        .map(|d| match &d.file {
+            Some(header) => convert::wgsl_diagnostic_in_header(header, d),
+            None => convert::wgsl_diagnostic(&index, d),
+        })
         .collect();
     if !converted.is_empty() {
         state.wgsl_diagnostics.insert(key, (version, converted));
