@@ -438,6 +438,45 @@ impl FnLower<'_, '_> {
                 "INT32_MAX" => Val::konst(Konst::Int(i32::MAX as i128), Scalar::I32),
                 "INT32_MIN" => Val::konst(Konst::Int(i32::MIN as i128), Scalar::I32),
                 "FLT_EPSILON" => Val::konst(Konst::Float(f32::EPSILON as f64), Scalar::F32),
+                // limits.h's narrow integers: `int` values, as C promotes them.
+                "SHRT_MAX" | "INT16_MAX" => Val::konst(Konst::Int(i128::from(i16::MAX)), Scalar::I32),
+                "SHRT_MIN" | "INT16_MIN" => Val::konst(Konst::Int(i128::from(i16::MIN)), Scalar::I32),
+                "USHRT_MAX" | "UINT16_MAX" => Val::konst(Konst::Int(i128::from(u16::MAX)), Scalar::I32),
+                "CHAR_MAX" | "SCHAR_MAX" | "INT8_MAX" => Val::konst(Konst::Int(127), Scalar::I32),
+                "CHAR_MIN" | "SCHAR_MIN" | "INT8_MIN" => Val::konst(Konst::Int(-128), Scalar::I32),
+                "UCHAR_MAX" | "UINT8_MAX" => Val::konst(Konst::Int(255), Scalar::I32),
+                // float.h's and limits.h's 64-bit values: the 64-bit types
+                // they are, or refused without them (never narrowed).
+                "DBL_MAX" | "DBL_MIN" | "DBL_EPSILON" => {
+                    if !self.m.opts.enable_f64 {
+                        return self.error(
+                            span,
+                            format!("`{name}` is a `double`: it needs 64-bit floats (`--f64`, wgpu's SHADER_F64)"),
+                        );
+                    }
+                    self.m.needs.f64 = true;
+                    let v = match name {
+                        "DBL_MAX" => f64::MAX,
+                        "DBL_MIN" => f64::MIN_POSITIVE,
+                        _ => f64::EPSILON,
+                    };
+                    Val::konst(Konst::Float(v), Scalar::F64)
+                }
+                "LLONG_MAX" | "INT64_MAX" | "LLONG_MIN" | "INT64_MIN" | "ULLONG_MAX"
+                | "UINT64_MAX" => {
+                    if !self.m.opts.enable_int64 {
+                        return self.error(
+                            span,
+                            format!("`{name}` is a 64-bit integer: it needs 64-bit integers (`--int64`, wgpu's SHADER_INT64)"),
+                        );
+                    }
+                    self.m.needs.int64 = true;
+                    match name {
+                        "LLONG_MAX" | "INT64_MAX" => Val::konst(Konst::Int(i128::from(i64::MAX)), Scalar::I64),
+                        "LLONG_MIN" | "INT64_MIN" => Val::konst(Konst::Int(i128::from(i64::MIN)), Scalar::I64),
+                        _ => Val::konst(Konst::Int(i128::from(u64::MAX)), Scalar::U64),
+                    }
+                }
                 // math.h's `double` constants: as an unsuffixed literal
                 // (`f32` unless 64-bit floats are enabled).
                 _ if let Some(v) = math_h_constant(name) => {

@@ -436,6 +436,11 @@ pub fn literal(k: Konst, s: Scalar) -> String {
             }
         }
         (Konst::Int(v), Scalar::U32) => format!("{v}u"),
+        // `-9223372036854775808li` is a negated literal one past `i64`'s
+        // range: WGSL rejects it.
+        (Konst::Int(v), Scalar::I64) if v == i128::from(i64::MIN) => {
+            "(-9223372036854775807li - 1li)".into()
+        }
         (Konst::Int(v), Scalar::I64) => format!("{v}li"),
         (Konst::Int(v), Scalar::U64) => format!("{v}lu"),
         (Konst::Float(f), s) => float_literal(f, s),

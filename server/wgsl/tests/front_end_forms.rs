@@ -1045,3 +1045,50 @@ __global__ void bits(const int *x, unsigned *o, float *f) {
     // The float written is the int's bits: compared as bits (NaNs included).
     assert_eq!(floats, x.iter().map(|&v| v as u32).collect::<Vec<_>>());
 }
+
+/// limits.h's and float.h's constants the file names without their
+/// headers (HeCBench's rsbench `DBL_MAX`): narrow limits are `int`s, the
+/// 64-bit ones their types (`i64::MIN` written so WGSL accepts it), and
+/// refused without the adapter feature rather than narrowed.
+#[test]
+fn limits_constants_keep_their_types() {
+    let source = r#"
+__global__ void k(long long *o, double *d, int *s) {
+    o[0] = LLONG_MIN; o[1] = LLONG_MAX; o[2] = (long long)ULLONG_MAX;
+    d[0] = DBL_MAX; d[1] = -DBL_EPSILON;
+    s[0] = SHRT_MAX + SHRT_MIN + UCHAR_MAX + CHAR_MIN;
+}
+"#;
+    let all = TranspileOptions {
+        enable_f64: true,
+        enable_int64: true,
+        source_name: Some("limits.cu".into()),
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "k", &all).unwrap_or_else(|d| panic!("{d:#?}"));
+    for want in [
+        "o[0] = (-9223372036854775807li - 1li);",
+        "o[1] = 9223372036854775807li;",
+        "o[2] = -1li;",
+        "d[0] = 1.7976931348623157e308lf;",
+        "s[0] = 126;",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let plain = TranspileOptions {
+        enable_int64: true,
+        ..TranspileOptions::default()
+    };
+    let err = common::compile(
+        "__global__ void g(float *f) { f[0] = DBL_MAX; }",
+        "g",
+        &plain,
+    )
+    .expect_err("no f64");
+    assert!(
+        err.iter().any(|d| d
+            .message
+            .contains("`DBL_MAX` is a `double`: it needs 64-bit floats")),
+        "{err:#?}"
+    );
+}
