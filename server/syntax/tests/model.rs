@@ -1116,3 +1116,15 @@ __global__ void k(P *p) { p[0].step(P::half(1.0f)); }\n";
         [("p[0].step".to_string(), "(index p 0)".to_string(), false)]
     );
 }
+
+/// A struct with bit-fields (`unsigned value : 11;`, HeCBench's
+/// logic-rewrite `Cut`) packs members the model does not lay out: it stays
+/// unknown, so nothing reads its members at wrong offsets.
+#[test]
+fn structs_with_bit_fields_stay_unknown() {
+    let src = "struct Cut { int sign; unsigned t : 16; unsigned v : 11; bool used; };\n\
+struct Plain { int sign; bool used; };\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    assert!(!model.types.structs.contains_key("Cut"));
+    assert!(model.types.structs.contains_key("Plain"));
+}

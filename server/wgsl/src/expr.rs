@@ -2101,6 +2101,10 @@ impl FnLower<'_, '_> {
             } => {
                 // `p->f`: the member of the element `p` points at.
                 let p = self.pointer(base, out)?;
+                // `&local`, a method's `this` on a local: a whole variable
+                // of the thread's own (a row of a `__shared__` array also
+                // has no module root, but is no scalar target).
+                let private = p.module_root.is_none() && p.scalar_target;
                 let bp = self.deref(p, None, e.span);
                 let Ty::Struct(name) = &bp.ty else {
                     if bp.ty != Ty::Error {
@@ -2115,7 +2119,7 @@ impl FnLower<'_, '_> {
                     return None;
                 };
                 let name = name.clone();
-                self.member_place(&bp, &name, field, false, e.span)
+                self.member_place(&bp, &name, field, private, e.span)
             }
             _ => {
                 let v = self.expr(e, out);

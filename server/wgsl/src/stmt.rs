@@ -1402,6 +1402,25 @@ impl FnLower<'_, '_> {
             Ty::Struct(name) if let Some(v) = self.construct(&name.clone(), args, span, out) => {
                 Some(v)
             }
+            // `S copy(other);`: the implicit copy constructor.
+            Ty::Struct(_) if args.len() == 1 => {
+                let v = self.expr(&args[0], out);
+                if v.is_error() {
+                    return None;
+                }
+                if v.ty != *ty {
+                    self.m.error(
+                        span,
+                        format!(
+                            "a `{}` initialised from a `{}`: no constructor of the file takes it",
+                            ty.wgsl(),
+                            v.ty.wgsl()
+                        ),
+                    );
+                    return None;
+                }
+                Some(v)
+            }
             Ty::Struct(name) => {
                 self.m.error(
                     span,

@@ -184,3 +184,35 @@ int main() { float *s, *o; run(Put(1.5f), s, o); }
         assert_eq!(got[i], want, "out[{i}]");
     }
 }
+
+/// A member function storing 8-bit members of an object that is the
+/// thread's own (`p.gray(v)` on a local copy) rewrites its words in place;
+/// `Pixel q(p)` copies. Run on the adapter against a Rust reference.
+#[test]
+fn member_functions_store_narrow_members_of_local_objects() {
+    let source = r#"
+struct Pixel {
+    unsigned char r, g, b, a;
+    __device__ void gray(unsigned char v) { r = v; g = v; b = v; }
+};
+__global__ void shade_copy(const Pixel *px, int *out) {
+    int i = threadIdx.x;
+    Pixel p = px[i];
+    p.gray(i * 9);
+    Pixel q(p);
+    out[i] = q.r + q.g * 256 + q.a * 65536;
+}
+"#;
+    let out =
+        common::compile_as("pixels.cu", source, "shade_copy").unwrap_or_else(|e| panic!("{e}"));
+    let px: Vec<u8> = (0..64u32 * 4).map(|b| (b * 7 % 256) as u8).collect();
+    let Some(got) = common::run_block::<i32>(&out, 64, &[("px", 64, px.clone())], ("out", 64))
+    else {
+        return;
+    };
+    for i in 0..64 {
+        let v = (i * 9 % 256) as i32;
+        let a = i32::from(px[4 * i + 3]);
+        assert_eq!(got[i], v + v * 256 + a * 65536, "out[{i}]");
+    }
+}

@@ -1535,6 +1535,15 @@ impl<'o> Builder<'o> {
             if f.kind() != "field_declaration" {
                 continue;
             }
+            // Bit-fields (`unsigned a : 4;`) pack several members into one
+            // word: the model does not lay them out, so the struct stays
+            // unknown (its size and offsets would be wrong).
+            let mut c2 = f.walk();
+            if f.named_children(&mut c2)
+                .any(|k| k.kind() == "bitfield_clause")
+            {
+                return;
+            }
             let base = field!(f, "type")
                 .map(|t| self.type_from(cx, f, t))
                 .unwrap_or_default();
