@@ -65,8 +65,7 @@ pub fn compile_kernel_recording(
     // A barrier after a thread-dependent `return`: the return becomes a
     // flag where that keeps the meaning (`early_exit.rs`), checked again.
     let f = definition;
-    let text = texts.text_of(f.file.as_deref());
-    let mut refusals = uniformity::divergent_barriers(model, f, text);
+    let mut refusals = uniformity::divergent_barriers(model, f, texts);
     let rewritten;
     let mut early_returns = Vec::new();
     let f = match refusals.is_empty() {
@@ -74,7 +73,7 @@ pub fn compile_kernel_recording(
         false => match crate::early_exit::rewrite(model, f) {
             Some((g, returns)) => {
                 rewritten = g;
-                if uniformity::divergent_barriers(model, &rewritten, text).is_empty() {
+                if uniformity::divergent_barriers(model, &rewritten, texts).is_empty() {
                     refusals.clear();
                     early_returns = returns;
                     &rewritten
@@ -130,8 +129,7 @@ pub fn compile_kernel_recording(
     for (span, msg) in std::mem::take(&mut m.analysis.recursion) {
         m.error(span, msg);
     }
-    m.diags
-        .extend(refusals.into_iter().map(|d| d.in_file(f.file.clone())));
+    m.diags.extend(refusals);
     for r in early_returns {
         m.warning(
             r,

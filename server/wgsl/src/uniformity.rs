@@ -23,12 +23,13 @@ use crate::source_facts::{is_group_sync, is_this_thread_block, strip_cg};
 use cudalens_syntax::model::CALL_DEPTH;
 
 /// The refusals for `kernel`: its own divergent barriers and those inside
-/// the device functions of its file that it calls (their parameters count
-/// as uniform). `text` is the text the kernel's spans index.
+/// the device functions it calls, in its file or a header (their
+/// parameters count as uniform). Each diagnostic names the file its span
+/// indexes; `texts` give the lines its message cites.
 pub fn divergent_barriers(
     model: &FileModel,
     kernel: &Function,
-    text: Option<&str>,
+    texts: &crate::SourceTexts<'_>,
 ) -> Vec<TranspileDiagnostic> {
     let mut out = Vec::new();
     let mut functions = vec![kernel];
@@ -37,10 +38,7 @@ pub fn divergent_barriers(
     }
     for f in functions {
         let Some(body) = &f.body else { continue };
-        if f.file != kernel.file {
-            // Its spans index another text than the kernel's.
-            continue;
-        }
+        let text = texts.text_of(f.file.as_deref());
         let mut walk = Walk {
             model,
             blocks: block_handles(f),
@@ -50,7 +48,7 @@ pub fn divergent_barriers(
         let td = ThreadDependence::of(f);
         walk.visit(body, &mut td.at_entry(), None, &mut None, true);
         for finding in walk.found {
-            let diag = finding.diagnostic(text);
+            let diag = finding.diagnostic(text).in_file(f.file.clone());
             if !out.contains(&diag) {
                 out.push(diag);
             }
