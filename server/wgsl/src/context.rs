@@ -654,16 +654,22 @@ impl<'a, 'm> FnLower<'a, 'm> {
                         addr_taken.insert(n.to_string());
                     }
                 }
-                if let ExprKind::Call(call) = &e.kind
-                    && let Some(callee) = m.model.function(call.callee.trim_start_matches("::"))
-                    && callee.body.is_some()
-                {
-                    for (p, a) in callee.params.iter().zip(&call.args) {
-                        if let Some(n) = a.as_ident()
-                            && p.ty.pointer == 0
-                            && crate::source_facts::writes_reference(m.texts, callee, p)
-                        {
-                            assigned.insert(n.to_string());
+                // Any overload of that name may be the one called (the
+                // template `add_vector(T &t, ...)` with an empty body beside
+                // `add_vector(int &t, ...)`, which writes).
+                if let ExprKind::Call(call) = &e.kind {
+                    let name = call.callee.trim_start_matches("::");
+                    let overloads = (m.model.functions.iter())
+                        .filter(|f| f.name == name && f.body.is_some())
+                        .filter(|f| f.accepts_arguments(call.args.len()));
+                    for callee in overloads {
+                        for (p, a) in callee.params.iter().zip(&call.args) {
+                            if let Some(n) = a.as_ident()
+                                && p.ty.pointer == 0
+                                && crate::source_facts::writes_reference(m.texts, callee, p)
+                            {
+                                assigned.insert(n.to_string());
+                            }
                         }
                     }
                 }

@@ -96,3 +96,35 @@ fn each_overload_takes_its_own_launches_arguments_and_block() {
     let want: Vec<u32> = input.iter().map(|k| k * 2).collect();
     assert_eq!(got, want);
 }
+
+/// A local handed to a reference parameter is a `var` when any overload of
+/// that name writes it (HeCBench's cmembench: an empty `template <class T>
+/// void add_vector(T &t, const T &v)` first, `add_vector(int &t, ...)`
+/// that writes after it). Run on the adapter.
+#[test]
+fn a_local_written_by_a_later_overload_is_a_variable() {
+    let source = r#"
+template <class T>
+__device__ void add_vector(T &target, const T &v) {}
+__device__ void add_vector(int &target, const int &v) { target += v; }
+__global__ void sum(const int *in, int *out) {
+    int s = 0;
+    for (int j = 0; j < 4; j++) add_vector(s, in[threadIdx.x * 4 + j]);
+    out[threadIdx.x] = s;
+}
+"#;
+    let out = common::compile_as("sum.cu", source, "sum").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<i32> = (0..256).map(|i| i * 3 - 100).collect();
+    let Some(got) = common::run_block::<i32>(
+        &out,
+        64,
+        &[("in", 256, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 64),
+    ) else {
+        return;
+    };
+    for i in 0..64 {
+        let want: i32 = input[4 * i..4 * i + 4].iter().sum();
+        assert_eq!(got[i], want, "out[{i}]");
+    }
+}
