@@ -304,6 +304,15 @@ pub struct CallExpr {
     pub arrow: bool,
 }
 
+impl CallExpr {
+    /// The member function `obj.m(...)`/`p->m(...)` names (`m`); `None`
+    /// without an object.
+    pub fn method(&self) -> Option<&str> {
+        self.receiver.as_ref()?;
+        self.callee.rsplit(['.', '>']).next().map(str::trim)
+    }
+}
+
 /// `kernel<template_args><<<config...>>>(args...)`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LaunchExpr {

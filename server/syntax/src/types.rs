@@ -188,6 +188,27 @@ impl TypeTable {
     }
 }
 
+/// `A, B<C, D>, E` → `["A", "B<C, D>", "E"]`: split at the commas outside
+/// `<...>` and `(...)`.
+pub fn split_top_level(list: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let (mut depth, mut current) = (0i32, String::new());
+    for c in list.chars() {
+        match c {
+            '<' | '(' => depth += 1,
+            '>' | ')' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(std::mem::take(&mut current).trim().to_string());
+                continue;
+            }
+            _ => {}
+        }
+        current.push(c);
+    }
+    out.push(current.trim().to_string());
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

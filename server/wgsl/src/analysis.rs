@@ -179,8 +179,7 @@ impl<'m> Analysis<'m> {
                     // `obj.m(a)`: the member functions `S::m(S *this, a)`
                     // of any struct (the object's type is not known here:
                     // every candidate's effects count).
-                    let method = call.callee.rsplit(['.', '>']).next().unwrap_or_default();
-                    let suffix = format!("::{}", method.trim());
+                    let suffix = format!("::{}", call.method().unwrap_or_default());
                     for f in &self.model.functions {
                         if f.name.ends_with(&suffix)
                             && f.params.first().is_some_and(|p| p.name == "this")

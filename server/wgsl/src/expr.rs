@@ -778,7 +778,7 @@ impl FnLower<'_, '_> {
             return Some(self.call(&qualified, &[], &args, span, out));
         }
         let obj = call.receiver.as_deref()?;
-        let method = call.callee.rsplit(['.', '>']).next()?.trim();
+        let method = call.method()?;
         // The object's struct, lowered on trial (its statements and
         // messages dropped; the call lowers it again).
         let diags = self.m.diags.len();
@@ -1119,11 +1119,6 @@ impl FnLower<'_, '_> {
     /// that says whether the host passed `NULL` (the WGSL buffer always
     /// exists), stated in a warning. `None`: not such a test.
     fn null_test(&mut self, pointer: &Expr, null: &Expr) -> Option<String> {
-        let is_null_literal = |e: &Expr| match &e.without_casts().kind {
-            ExprKind::Int { value: 0, .. } => true,
-            ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
-            _ => false,
-        };
         let name = pointer.as_ident()?;
         // A parameter this specialization received as null (`Arg::Null`).
         if self.null_params.contains(name) && is_null_literal(null) && self.lookup(name).is_none() {
@@ -1344,11 +1339,6 @@ impl FnLower<'_, '_> {
             e.without_casts()
                 .as_ident()
                 .is_some_and(|n| self.null_params.contains(n) && self.lookup(n).is_none())
-        };
-        let is_null_literal = |e: &Expr| match &e.without_casts().kind {
-            ExprKind::Int { value: 0, .. } => true,
-            ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
-            _ => false,
         };
         match &cond.without_casts().kind {
             _ if is_null_param(cond) => Some(false),
@@ -3112,6 +3102,15 @@ impl FnLower<'_, '_> {
             None => format!("{} = {};", p.text, v.text),
         };
         out.push(WStmt::line(line));
+    }
+}
+
+/// `nullptr`, `NULL`, `__null` or `0`, cast or not: a null pointer.
+pub(crate) fn is_null_literal(e: &Expr) -> bool {
+    match &e.without_casts().kind {
+        ExprKind::Int { value: 0, .. } => true,
+        ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
+        _ => false,
     }
 }
 

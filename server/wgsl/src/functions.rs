@@ -311,7 +311,7 @@ impl<'m> FnLower<'_, 'm> {
                 lowered.push(Arg::Ref(Val::atom(address, ty)));
                 continue;
             }
-            if p.ty.pointer > 0 && is_null_pointer(a) {
+            if p.ty.pointer > 0 && crate::expr::is_null_literal(a) {
                 lowered.push(Arg::Null);
                 continue;
             }
@@ -1367,14 +1367,5 @@ fn scalar_c_name(s: Scalar) -> &'static str {
         Scalar::F16 => "half",
         Scalar::F32 => "float",
         Scalar::F64 => "double",
-    }
-}
-
-/// `nullptr`, `NULL`, `__null` or `0` (cast or not): a null pointer argument.
-fn is_null_pointer(a: &Expr) -> bool {
-    match &a.without_casts().kind {
-        ExprKind::Int { value: 0, .. } => true,
-        ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
-        _ => false,
     }
 }

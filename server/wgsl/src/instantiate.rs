@@ -17,6 +17,8 @@ use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, Type as CType, UnOp};
 use cudalens_syntax::model::{Function, TemplateParamKind};
 
 use crate::SourceTexts;
+/// Re-exported where the transpiler's callers used it.
+pub use cudalens_syntax::types::split_top_level;
 
 /// How deep host templates are followed (a launch in `run<T>` called from
 /// `dispatch<T>` called from `main` is depth 2).
@@ -487,27 +489,6 @@ fn instantiation_in(statement: &str, name: &str) -> Option<Vec<String>> {
         return Some(split_top_level(&after[1..end]));
     }
     None
-}
-
-/// `A, B<C, D>, E` → `["A", "B<C, D>", "E"]`: split at the commas outside
-/// `<...>` and `(...)`.
-pub fn split_top_level(list: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let (mut depth, mut current) = (0i32, String::new());
-    for c in list.chars() {
-        match c {
-            '<' | '(' => depth += 1,
-            '>' | ')' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(std::mem::take(&mut current).trim().to_string());
-                continue;
-            }
-            _ => {}
-        }
-        current.push(c);
-    }
-    out.push(current.trim().to_string());
-    out
 }
 
 #[cfg(test)]

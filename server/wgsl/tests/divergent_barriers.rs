@@ -151,37 +151,15 @@ fn a_flag_one_thread_writes_to_global_memory_is_read_uniformly() {
 /// header's functions were not walked, and the kernel transpiled).
 #[test]
 fn divergent_barriers_in_header_functions_are_refused_in_the_header() {
-    use std::collections::HashMap;
-    use std::path::{Path, PathBuf};
-    use std::sync::Arc;
-
-    use cudalens_syntax::preprocess::include::CompileFlags;
-    use cudalens_syntax::{BuildOptions, analyze_source};
-
     let header = "__device__ void stage(float *s) {\n  if (threadIdx.x < 16) {\n    s[threadIdx.x] = 1.0f;\n    __syncthreads();\n  }\n}\n";
     let main = "#include \"stage.cuh\"\n__global__ void k(float *a) { __shared__ float s[32]; stage(s); a[threadIdx.x] = s[threadIdx.x]; }\n";
-    let provider: HashMap<PathBuf, String> = [(PathBuf::from("stage.cuh"), header.to_string())]
-        .into_iter()
-        .collect();
-    let model = analyze_source(
+    let err = common::compile_with_headers(
         main,
-        &BuildOptions {
-            path: Some(Path::new("main.cu")),
-            flags: CompileFlags::default(),
-            provider: &provider,
-            max_include_depth: 8,
-            deadline: None,
-        },
-    );
-    let texts = cudalens_wgsl::SourceTexts {
-        main,
-        headers: provider
-            .iter()
-            .map(|(p, t)| (p.clone(), Arc::<str>::from(t.as_str())))
-            .collect(),
-    };
-    let err = cudalens_wgsl::transpile_in(&model, &texts, "k", &TranspileOptions::default())
-        .expect_err("refused");
+        &[("stage.cuh", header)],
+        "k",
+        &TranspileOptions::default(),
+    )
+    .expect_err("refused");
     let barrier = err
         .iter()
         .find(|d| {
@@ -189,7 +167,10 @@ fn divergent_barriers_in_header_functions_are_refused_in_the_header() {
                 .contains("__syncthreads() on line 4 is inside a condition")
         })
         .unwrap_or_else(|| panic!("{err:#?}"));
-    assert_eq!(barrier.file.as_deref(), Some(Path::new("stage.cuh")));
+    assert_eq!(
+        barrier.file.as_deref(),
+        Some(std::path::Path::new("stage.cuh"))
+    );
     assert_eq!(
         &header[barrier.span.start..barrier.span.end],
         "__syncthreads()"

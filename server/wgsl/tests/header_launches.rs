@@ -3,13 +3,9 @@
 //! template arguments are followed from that launch through the host
 //! templates' calls to the main file (`run(keys, seg, n)` with `int *keys`).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+mod common;
 
-use cudalens_syntax::preprocess::include::CompileFlags;
-use cudalens_syntax::{BuildOptions, analyze_source};
-use cudalens_wgsl::{SourceTexts, TranspileOptions, transpile_in};
+use cudalens_wgsl::TranspileOptions;
 
 const KERNEL: &str = r#"
 template <class K, class Offset>
@@ -42,30 +38,8 @@ int main() {
 
 #[test]
 fn template_arguments_come_from_a_launch_in_a_header() {
-    let provider: HashMap<PathBuf, String> = [
-        (PathBuf::from("kernel.cuh"), KERNEL.to_string()),
-        (PathBuf::from("dispatch.cuh"), DISPATCH.to_string()),
-    ]
-    .into_iter()
-    .collect();
-    let model = analyze_source(
-        MAIN,
-        &BuildOptions {
-            path: Some(Path::new("main.cu")),
-            flags: CompileFlags::default(),
-            provider: &provider,
-            max_include_depth: 8,
-            deadline: None,
-        },
-    );
-    let texts = SourceTexts {
-        main: MAIN,
-        headers: provider
-            .iter()
-            .map(|(p, t)| (p.clone(), Arc::<str>::from(t.as_str())))
-            .collect(),
-    };
-    let out = transpile_in(&model, &texts, "shift", &TranspileOptions::default())
+    let headers = [("kernel.cuh", KERNEL), ("dispatch.cuh", DISPATCH)];
+    let out = common::compile_with_headers(MAIN, &headers, "shift", &TranspileOptions::default())
         .unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(out.wgsl.contains("keys: array<f32>"), "{}", out.wgsl);
     assert!(out.wgsl.contains("seg: array<u32>"), "{}", out.wgsl);

@@ -201,7 +201,7 @@ fn through_pointers(caller: &Function, found: Vec<Arc<LaunchSite>>) -> Vec<Arc<L
 }
 
 /// `name<a, b>` (or `&name<a, b>`, `name`) written as an initialiser: the
-/// name and its template arguments, split at top-level commas.
+/// name and its template arguments (`types::split_top_level`).
 fn kernel_instance(init: &Expr) -> Option<(String, Vec<String>)> {
     let text = match &init.kind {
         ExprKind::Unknown(t) => t.trim(),
@@ -220,20 +220,7 @@ fn kernel_instance(init: &Expr) -> Option<(String, Vec<String>)> {
     {
         return None;
     }
-    let mut args = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (i, c) in inner.char_indices() {
-        match c {
-            '<' | '(' | '[' => depth += 1,
-            '>' | ')' | ']' => depth -= 1,
-            ',' if depth == 0 => {
-                args.push(inner[start..i].trim().to_string());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    args.push(inner[start..].trim().to_string());
+    let args = crate::types::split_top_level(inner);
     let name = name.rsplit("::").next().unwrap_or(name).to_string();
     Some((name, args))
 }

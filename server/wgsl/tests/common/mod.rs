@@ -64,6 +64,37 @@ pub fn compile(
     transpile(&model, source, kernel, opts)
 }
 
+/// `kernel` of `main` (the file `main.cu`) transpiled with `headers`
+/// (path, text) as the files it may include: what the CLI gives the
+/// transpiler, the headers' texts included.
+pub fn compile_with_headers(
+    main: &str,
+    headers: &[(&str, &str)],
+    kernel: &str,
+    opts: &TranspileOptions,
+) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+    let provider: HashMap<PathBuf, String> = (headers.iter())
+        .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+        .collect();
+    let model = analyze_source(
+        main,
+        &BuildOptions {
+            path: Some(Path::new("main.cu")),
+            flags: CompileFlags::default(),
+            provider: &provider,
+            max_include_depth: 8,
+            deadline: None,
+        },
+    );
+    let texts = cudalens_wgsl::SourceTexts {
+        main,
+        headers: (provider.iter())
+            .map(|(p, t)| (p.clone(), std::sync::Arc::<str>::from(t.as_str())))
+            .collect(),
+    };
+    cudalens_wgsl::transpile_in(&model, &texts, kernel, opts)
+}
+
 /// `kernel` of `source` transpiled with the default options as the file
 /// `name`; on failure, the diagnostics' messages, a line each.
 pub fn compile_as(name: &str, source: &str, kernel: &str) -> Result<TranspileOutput, String> {
