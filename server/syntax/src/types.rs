@@ -84,7 +84,11 @@ pub fn normalize_base(written: &str) -> String {
 pub struct StructField {
     pub name: String,
     pub ty: Type,
+    /// Elements of an array member (the product of `dims`); 1 for a scalar.
     pub array_len: u64,
+    /// An array member's extents, outermost first (`e[3][3]` → `[3, 3]`);
+    /// empty for a scalar member.
+    pub dims: Vec<u64>,
     pub offset: u64,
 }
 
@@ -96,11 +100,27 @@ pub struct StructDef {
     pub align: u64,
 }
 
+/// An array type's name: `typedef int tab4_t[4][4][4][4];`.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ArrayAlias {
+    pub element: Type,
+    /// Extents, outermost first.
+    pub dims: Vec<u64>,
+}
+
 /// Structs and aliases known in a translation unit.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TypeTable {
     pub structs: HashMap<String, StructDef>,
     pub aliases: HashMap<String, Type>,
+    /// Names of array types. Kept apart from `aliases` (which cannot
+    /// carry extents) so that such a name never passes for its element
+    /// type: declarations expand it into their dimensions, and anywhere
+    /// else it is an unknown type.
+    pub array_aliases: HashMap<String, ArrayAlias>,
+    /// Union names: not laid out (members share bytes, which `structs`
+    /// cannot say), so no union passes for a struct.
+    pub unions: std::collections::HashSet<String>,
 }
 
 impl TypeTable {
@@ -124,11 +144,19 @@ impl TypeTable {
         t
     }
 
+    /// How many names the table knows: it grows with every type defined,
+    /// so caches of lowered text key on it.
+    pub fn known_count(&self) -> usize {
+        self.structs.len() + self.aliases.len() + self.array_aliases.len() + self.unions.len()
+    }
+
     /// Whether `name` names a type: a struct, a typedef or a builtin
     /// (CUDA's vectors included).
     pub fn is_known_name(&self, name: &str) -> bool {
         self.structs.contains_key(name)
             || self.aliases.contains_key(name)
+            || self.array_aliases.contains_key(name)
+            || self.unions.contains(name)
             || builtin_layout(name).is_some()
     }
 
@@ -145,12 +173,14 @@ impl TypeTable {
         self.layout(ty).map(|l| l.0)
     }
 
-    /// Lays out a struct from its fields (name, type, array length) with C rules.
-    pub fn add_struct(&mut self, name: &str, fields: Vec<(String, Type, u64)>) {
+    /// Lays out a struct from its fields (name, type, array extents) with
+    /// C rules.
+    pub fn add_struct(&mut self, name: &str, fields: Vec<(String, Type, Vec<u64>)>) {
         let mut offset = 0u64;
         let mut align = 1u64;
         let mut out = Vec::new();
-        for (fname, fty, n) in fields {
+        for (fname, fty, dims) in fields {
+            let n = dims.iter().product::<u64>();
             let Some((size, a)) = self.layout(&fty) else {
                 // Unknown member type: the struct's layout is unknown.
                 return;
@@ -161,6 +191,7 @@ impl TypeTable {
                 name: fname,
                 ty: fty,
                 array_len: n,
+                dims,
                 offset,
             });
             offset += size * n.max(1);
@@ -219,9 +250,9 @@ mod tests {
         t.add_struct(
             "P",
             vec![
-                ("a".into(), Type::named("char"), 1),
-                ("b".into(), Type::named("double"), 1),
-                ("c".into(), Type::named("float"), 3),
+                ("a".into(), Type::named("char"), vec![]),
+                ("b".into(), Type::named("double"), vec![]),
+                ("c".into(), Type::named("float"), vec![3]),
             ],
         );
         let p = &t.structs["P"];

@@ -139,11 +139,17 @@ fn flatten(
         let size = types.size_of(&f.ty)?;
         for i in 0..f.array_len {
             let offset = base + f.offset + i * size;
-            let path = if f.array_len == 1 {
-                path.clone()
-            } else {
-                format!("{path}[{i}]")
-            };
+            // `e[1][2]` for element 5 of `e[3][3]`.
+            let mut path = path.clone();
+            let mut rest = i;
+            let mut index = Vec::new();
+            for &n in f.dims.iter().rev() {
+                index.push(rest % n.max(1));
+                rest /= n.max(1);
+            }
+            for k in index.iter().rev() {
+                path.push_str(&format!("[{k}]"));
+            }
             match &ty {
                 Ty::Struct(inner) => flatten(inner, &path, offset, types, opts, depth + 1, out)?,
                 Ty::Scalar(_) | Ty::Vector(..) => out.push(LayoutLeaf {

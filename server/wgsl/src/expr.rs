@@ -2139,16 +2139,14 @@ impl FnLower<'_, '_> {
                 }),
                 _ => None,
             },
-            ExprKind::Index(inner, _) => {
-                if !self.is_array_valued(inner) {
-                    return None;
-                }
+            ExprKind::Index(inner, _) if self.is_array_valued(inner) => {
                 let p = self.place(e, out)?;
                 p.ty.element().is_some().then_some(p)
             }
-            // An array member of a struct (`view.m[i]`), when the struct
-            // is a place; otherwise no array (the caller says why).
-            ExprKind::Member { arrow: false, .. } => {
+            // An array member of a struct (`view.m[i]`, `p->m[i]`, a row
+            // `p->e[i]` of `e[3][3]`), when the struct is a place;
+            // otherwise no array (the caller says why).
+            ExprKind::Member { .. } | ExprKind::Index(..) => {
                 let diags = self.m.diags.len();
                 let mut scratch = Vec::new();
                 match self.place(e, &mut scratch) {

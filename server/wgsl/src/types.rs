@@ -321,6 +321,9 @@ pub fn map_value_type(
         other if types.structs.contains_key(other) => {
             struct_members(other, types, opts).map(|_| Ty::Struct(other.to_string()))
         }
+        other if types.unions.contains(other) => Err(format!(
+            "`{other}` is a union: WGSL has no unions (its members cannot share bytes)"
+        )),
         other => Err(format!("unknown or unsupported type `{other}`")),
     }
 }
@@ -587,7 +590,7 @@ fn fields_of(
             continue;
         }
         // The front end records 1 for a scalar member.
-        if f.array_len != 1 && pointer_member(f, types) {
+        if !f.dims.is_empty() && pointer_member(f, types) {
             return Err(format!(
                 "struct `{name}`: the member `{}` is an array of pointers, which WGSL cannot hold",
                 f.name
@@ -615,33 +618,15 @@ fn fields_of(
                 .map_err(|e| format!("struct `{name}`, member `{}`: {e}", f.name))?
         };
         if !strict {
-            let ty = match u32::try_from(f.array_len) {
-                Ok(1) => elem,
-                Ok(n) if n > 0 => Ty::Array(Box::new(elem), ArrayLen::Fixed(n)),
-                _ => {
-                    return Err(format!(
-                        "struct `{name}`: the array member `{}` has {} elements",
-                        f.name, f.array_len
-                    ));
-                }
-            };
+            let ty = member_array(name, f, elem)?;
             fields.push((f.name.clone(), ty));
             continue;
         }
         // `float4 m[3]`: an array member whose elements are as far apart
         // in WGSL as in C.
-        let ty = if f.array_len == 1 {
+        let ty = if f.dims.is_empty() {
             elem
         } else {
-            let len = u32::try_from(f.array_len)
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| {
-                    format!(
-                        "struct `{name}`: the array member `{}` has {} elements",
-                        f.name, f.array_len
-                    )
-                })?;
             let stride =
                 wgsl_layout(&elem, types, opts, depth).map(|(size, a)| size.div_ceil(a) * a);
             let c_size = types.size_of(&f.ty);
@@ -654,7 +639,7 @@ fn fields_of(
                     stride.map_or("?".to_string(), |n| n.to_string())
                 ));
             }
-            Ty::Array(Box::new(elem), ArrayLen::Fixed(len))
+            member_array(name, f, elem)?
         };
         let Some((size, a)) = wgsl_layout(&ty, types, opts, depth) else {
             return Err(format!(
@@ -874,6 +859,12 @@ pub fn byte_runs(
     let mut narrow = Vec::new();
     for f in &def.fields {
         if let Some(k) = narrow_member(def, f, types) {
+            if f.dims.len() > 1 {
+                return Err(format!(
+                    "struct `{name}`: the 8- or 16-bit member `{}` is an array of more than one dimension, which is not supported",
+                    f.name
+                ));
+            }
             let unit = u64::from(k.bits / 8) * u64::from(k.lanes);
             if !f.offset.is_multiple_of(unit) {
                 return Err(format!(
@@ -941,6 +932,28 @@ pub fn byte_runs(
     Ok(out)
 }
 
+/// The WGSL type of an array member of `elem`s: nested arrays, innermost
+/// extent last (`su3_complex e[3][3]` is `array<array<C, 3>, 3>`, whose
+/// elements lie where C's do when `elem`'s stride is its C size);
+/// `elem` itself for a scalar member.
+fn member_array(
+    name: &str,
+    f: &cudalens_syntax::types::StructField,
+    elem: Ty,
+) -> Result<Ty, String> {
+    let mut ty = elem;
+    for &n in f.dims.iter().rev() {
+        let len = u32::try_from(n).ok().filter(|n| *n > 0).ok_or_else(|| {
+            format!(
+                "struct `{name}`: the array member `{}` has {} elements",
+                f.name, f.array_len
+            )
+        })?;
+        ty = Ty::Array(Box::new(ty), ArrayLen::Fixed(len));
+    }
+    Ok(ty)
+}
+
 /// Member `f` of a struct is a pointer (see `struct_fields`).
 pub fn pointer_member(f: &cudalens_syntax::types::StructField, types: &TypeTable) -> bool {
     types.resolve(&f.ty).pointer > 0
@@ -953,7 +966,7 @@ pub fn triple_member(
     types: &TypeTable,
     opts: &TranspileOptions,
 ) -> bool {
-    f.array_len == 1
+    f.dims.is_empty()
         && types.resolve(&f.ty).pointer == 0
         && matches!(map_value_type(&f.ty, types, opts), Ok(Ty::Vector(_, 3)))
 }
@@ -968,7 +981,7 @@ pub fn bool_in_word(
 ) -> bool {
     let t = types.resolve(&f.ty);
     if t.pointer != 0
-        || f.array_len != 1
+        || !f.dims.is_empty()
         || normalize_base(&t.base) != "bool"
         || !f.offset.is_multiple_of(4)
     {

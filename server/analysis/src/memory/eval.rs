@@ -1274,22 +1274,22 @@ impl<'a> Interp<'a> {
                 } else {
                     self.location(base, mask)?
                 };
-                let (off, ty, len) = self.field_layout(&p.pointee, field)?;
+                let (off, ty, dims) = self.field_layout(&p.pointee, field)?;
                 let size = self.size_of(&ty)? as u32;
                 p.record = self.size_of(&p.pointee).unwrap_or(0);
                 p.offset = p.offset.add(&Poly::constant(off as i64, self.n))?;
                 p.pointee = ty;
                 // An array member: indexed further, or decays to a pointer.
-                p.dims = if len > 1 { vec![len] } else { Vec::new() };
+                p.dims = dims;
                 Some((p, size))
             }
             _ => None,
         }
     }
 
-    /// Offset, type and element count (1 unless an array) of `field` in a
+    /// Offset, type and array extents (none for a scalar) of `field` in a
     /// struct or CUDA vector type.
-    fn field_layout(&self, ty: &Type, field: &str) -> Option<(u64, Type, u64)> {
+    fn field_layout(&self, ty: &Type, field: &str) -> Option<(u64, Type, Vec<u64>)> {
         let base = self.concrete(ty).base;
         let component = match base.as_str() {
             "float2" | "float3" | "float4" => Some("float"),
@@ -1303,10 +1303,10 @@ impl<'a> Interp<'a> {
             let ct = Type::named(c);
             let size = self.size_of(&ct)?;
             let k = ["x", "y", "z", "w"].iter().position(|f| *f == field)? as u64;
-            return Some((k * size, ct, 1));
+            return Some((k * size, ct, Vec::new()));
         }
         let f = self.model.types.field(&self.concrete(ty), field)?;
-        Some((f.offset, f.ty.clone(), f.array_len))
+        Some((f.offset, f.ty.clone(), f.dims.clone()))
     }
 
     /// `block.thread_rank()`, `warp.thread_rank()`, `warp.meta_group_rank()`,

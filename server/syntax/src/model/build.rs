@@ -20,7 +20,7 @@ use super::{
 };
 use crate::document::cuda_parser;
 use crate::fingerprint::{self, FingerprintMap, hash_parts};
-use crate::ir::{Type, VarDecl};
+use crate::ir::{Expr, ExprKind, Type, VarDecl};
 use crate::preprocess::cexpr::eval_condition_with;
 use crate::preprocess::conditionals::Conditionals;
 use crate::preprocess::include::find_include;
@@ -501,8 +501,13 @@ impl<'o> Builder<'o> {
                     self.record_globals(decls);
                 }
             }
-            "struct_specifier" | "class_specifier" | "union_specifier" => {
+            "struct_specifier" | "class_specifier" => {
                 self.struct_def(cx, node);
+            }
+            "union_specifier" => {
+                if let Some(name) = field!(node, "name") {
+                    self.model.types.unions.insert(cx.text(name).to_string());
+                }
             }
             "type_definition" => self.typedef(cx, node),
             "alias_declaration" => {
@@ -1265,6 +1270,8 @@ impl<'o> Builder<'o> {
                     dims = (info.dims.iter())
                         .map(|s| s.map(|s| self.expr(cx, s)))
                         .collect();
+                    let added = self.expand_array_alias(&mut ty, &mut dims, info.name_span);
+                    ty.pointer += added as u8;
                     (info.name, info.name_span)
                 }
                 None => (String::new(), cx.span(p)),
@@ -1372,11 +1379,12 @@ impl<'o> Builder<'o> {
             let mut ty = base.clone();
             ty.pointer += info.pointer;
             ty.restrict |= info.restrict;
-            let dims = info
+            let mut dims = info
                 .dims
                 .iter()
                 .map(|s| s.map(|s| self.expr(cx, s)))
                 .collect();
+            self.expand_array_alias(&mut ty, &mut dims, info.name_span);
             let (init, ctor_args) = match info.init {
                 Some(v) if v.kind() == "argument_list" => {
                     let mut c = v.walk();
@@ -1461,10 +1469,22 @@ impl<'o> Builder<'o> {
     /// The type written in `type_node`, with qualifiers from its declaration `owner`.
     pub(super) fn type_from(&mut self, cx: &Cx, owner: Node, type_node: Node) -> Type {
         let mut ty = self.base_type(cx, type_node);
+        // `fparam_t p` with `typedef struct fparam {...} *fparam_t;`: a
+        // pointer, written out here so that every later reader sees one.
+        // `const fparam_t` makes the pointer const, not what it points at.
+        let mut pointer_alias = false;
+        if ty.template_args.is_empty() && self.model.types.aliases.contains_key(&ty.base) {
+            let resolved = self.model.types.resolve(&ty);
+            if resolved.pointer > 0 {
+                ty = resolved;
+                pointer_alias = true;
+            }
+        }
         let mut c = owner.walk();
         for ch in owner.children(&mut c) {
             if ch.kind() == "type_qualifier" {
                 match cx.text(ch) {
+                    "const" if pointer_alias => {}
                     "const" => ty.is_const = true,
                     "__restrict__" | "__restrict" | "restrict" => ty.restrict = true,
                     _ => {}
@@ -1544,14 +1564,40 @@ impl<'o> Builder<'o> {
             {
                 return;
             }
-            let base = field!(f, "type")
-                .map(|t| self.type_from(cx, f, t))
-                .unwrap_or_default();
-            for d in field_children(f, "declarator") {
+            let declarators = field_children(f, "declarator");
+            let base = match field!(f, "type") {
+                // `struct tloop_t { fbase_t seq[6]; int_t val; } tloop[120];`:
+                // a struct defined where a member uses it.
+                Some(t)
+                    if matches!(t.kind(), "struct_specifier" | "class_specifier")
+                        && let Some(inner_body) = field!(t, "body") =>
+                {
+                    let inner = match field!(t, "name") {
+                        Some(n) => cx.text(n).to_string(),
+                        None => {
+                            let member = (declarators.first())
+                                .map(|d| unwrap_declarator(cx, *d).name)
+                                .unwrap_or_default();
+                            format!("{name}_{member}")
+                        }
+                    };
+                    self.struct_body(cx, &inner, inner_body);
+                    self.model
+                        .types
+                        .aliases
+                        .insert(format!("{name}::{inner}"), Type::named(&inner));
+                    let mut ty = self.type_from(cx, f, t);
+                    ty.base = inner;
+                    ty
+                }
+                Some(t) => self.type_from(cx, f, t),
+                None => Type::default(),
+            };
+            for d in declarators {
                 let info = unwrap_declarator(cx, d);
                 let mut ty = base.clone();
                 ty.pointer += info.pointer;
-                let mut n: u64 = 1;
+                let mut dims = Vec::new();
                 for s in info.dims.iter() {
                     let e = s.map(|s| self.expr(cx, s));
                     let env = crate::consteval::ConstEnv {
@@ -1560,13 +1606,28 @@ impl<'o> Builder<'o> {
                         parent: None,
                         types: Some(&self.model.types),
                     };
-                    n = n.saturating_mul(
-                        e.and_then(|e| env.eval(&e))
-                            .and_then(|v| u64::try_from(v).ok())
-                            .unwrap_or(1),
-                    );
+                    // An extent we cannot evaluate (or `[]`) leaves the
+                    // struct's layout unknown: every later offset would be
+                    // a guess.
+                    let Some(n) = e
+                        .and_then(|e| env.eval(&e))
+                        .and_then(|v| u64::try_from(v).ok())
+                    else {
+                        return;
+                    };
+                    dims.push(n);
                 }
-                fields.push((info.name, ty, n));
+                // `tab4_t stack;`: an array type's name adds its extents.
+                if ty.pointer == 0
+                    && let Some(a) = self.model.types.array_aliases.get(&ty.base)
+                {
+                    dims.extend(a.dims.iter().copied());
+                    ty = Type {
+                        is_const: ty.is_const || a.element.is_const,
+                        ..a.element.clone()
+                    };
+                }
+                fields.push((info.name, ty, dims));
             }
         }
         let field_names = fields.iter().map(|(n, _, _)| n.clone()).collect();
@@ -1611,6 +1672,16 @@ impl<'o> Builder<'o> {
         let Some(t) = field!(node, "type") else {
             return;
         };
+        if t.kind() == "union_specifier" {
+            // `typedef union {...} U;`: an unknown type that says why.
+            let names = (field_children(node, "declarator").into_iter())
+                .map(|d| unwrap_declarator(cx, d))
+                .filter(|i| i.pointer == 0 && i.dims.is_empty())
+                .map(|i| i.name)
+                .chain(field!(t, "name").map(|n| cx.text(n).to_string()));
+            self.model.types.unions.extend(names);
+            return;
+        }
         let mut base = self.type_from(cx, node, t);
         if t.kind() == "enum_specifier" {
             // `typedef enum { A, C, G, U } base_t;`: its enumerators are
@@ -1629,17 +1700,114 @@ impl<'o> Builder<'o> {
                 };
             }
         }
-        for d in field_children(node, "declarator") {
-            let info = unwrap_declarator(cx, d);
-            if matches!(t.kind(), "struct_specifier" | "class_specifier")
-                && let Some(body) = field!(t, "body")
-            {
-                self.struct_body(cx, &info.name, body);
-                continue;
+        let declarators: Vec<DeclaratorInfo> = field_children(node, "declarator")
+            .into_iter()
+            .map(|d| unwrap_declarator(cx, d))
+            .collect();
+        if matches!(t.kind(), "struct_specifier" | "class_specifier")
+            && let Some(body) = field!(t, "body")
+        {
+            // The struct takes the name of the declarator that names it
+            // (`typedef struct {...} P;`), else its tag (`typedef struct
+            // fparam {...} *fparam_t;`); the other declarators are
+            // pointers to it or arrays of it.
+            let tag = field!(t, "name").map(|n| cx.text(n).to_string());
+            let plain = (declarators.iter())
+                .find(|i| i.pointer == 0 && i.dims.is_empty() && !i.name.is_empty())
+                .map(|i| i.name.clone());
+            let Some(name) = plain.or_else(|| tag.clone()).or_else(|| {
+                let first = declarators.first()?;
+                Some(format!("{}_struct", first.name))
+            }) else {
+                return;
+            };
+            self.struct_body(cx, &name, body);
+            if let Some(tag) = tag.filter(|t| *t != name) {
+                self.model.types.aliases.insert(tag, Type::named(&name));
             }
-            let mut ty = base.clone();
-            ty.pointer += info.pointer;
-            self.model.types.aliases.insert(info.name, ty);
+            base.base = name.clone();
+            for info in &declarators {
+                if info.name != name {
+                    self.type_alias(cx, info, &base);
+                }
+            }
+            return;
+        }
+        for info in &declarators {
+            self.type_alias(cx, info, &base);
+        }
+    }
+
+    /// `tab2_t t;` declares `int t[4][4]`: moves an array type name's
+    /// extents into `dims` (after the declarator's own: `tab2_t t[3]` is
+    /// `int t[3][4][4]`) and its element into `ty`. Returns how many
+    /// extents it added.
+    fn expand_array_alias(&self, ty: &mut Type, dims: &mut Vec<Option<Expr>>, span: Span) -> usize {
+        if ty.pointer > 0 {
+            return 0;
+        }
+        let Some(a) = self.model.types.array_aliases.get(&ty.base) else {
+            return 0;
+        };
+        for &n in &a.dims {
+            dims.push(Some(Expr {
+                kind: ExprKind::Int {
+                    value: n as i64,
+                    unsigned: false,
+                    long: false,
+                },
+                span,
+                from_macro: false,
+            }));
+        }
+        *ty = Type {
+            is_const: ty.is_const || a.element.is_const,
+            restrict: ty.restrict,
+            ..a.element.clone()
+        };
+        a.dims.len()
+    }
+
+    /// Records `typedef <base> <declarator>;`: a name for a type, or for an
+    /// array type when the declarator has extents.
+    fn type_alias(&mut self, cx: &Cx, info: &DeclaratorInfo, base: &Type) {
+        let mut ty = base.clone();
+        ty.pointer += info.pointer;
+        if info.pointer > 0 && !info.dims.is_empty() {
+            // `typedef int (*row_t)[4]` and `typedef int *ptrs_t[4]` read
+            // the same here: leave the name unknown rather than guess.
+            return;
+        }
+        let mut dims = Vec::new();
+        for s in &info.dims {
+            let e = s.map(|s| self.expr(cx, s));
+            let Some(n) = e
+                .and_then(|e| self.model.const_env().eval(&e))
+                .and_then(|v| u64::try_from(v).ok())
+            else {
+                // An array type of unknown extent stays an unknown type.
+                return;
+            };
+            dims.push(n);
+        }
+        let types = &mut self.model.types;
+        // `typedef tab2_t tab3_t[3];`: an array of an array type.
+        if ty.pointer == 0
+            && let Some(inner) = types.array_aliases.get(&ty.base).cloned()
+        {
+            dims.extend(inner.dims);
+            ty = Type {
+                is_const: ty.is_const || inner.element.is_const,
+                ..inner.element
+            };
+        }
+        if dims.is_empty() {
+            types.aliases.insert(info.name.clone(), ty);
+        } else {
+            types.array_aliases.insert(
+                info.name.clone(),
+                crate::types::ArrayAlias { element: ty, dims },
+            );
         }
     }
 

@@ -626,7 +626,7 @@ impl Builder<'_> {
         let key = ExpansionKey {
             text: expanded,
             in_main_file: cx.is_main(),
-            types: self.model.types.structs.len() + self.model.types.aliases.len(),
+            types: self.model.types.known_count(),
         };
         if let Some(known) = self.expansions.get(&key) {
             let mut e = known.clone();

@@ -661,6 +661,14 @@ impl FileModel {
             .collect();
         aliases.sort();
         aliases.hash(h);
+        let mut arrays: Vec<_> = (self.types.array_aliases.iter())
+            .map(|(k, v)| (k, v.element.display(), &v.dims))
+            .collect();
+        arrays.sort();
+        arrays.hash(h);
+        let mut unions: Vec<_> = self.types.unions.iter().collect();
+        unions.sort();
+        unions.hash(h);
     }
 
     /// What an idle document keeps of its model: the functions it defines

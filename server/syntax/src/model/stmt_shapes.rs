@@ -124,7 +124,7 @@ impl Builder<'_> {
             "{:x}|{:x}|{}",
             Arc::as_ptr(&def) as usize,
             self.macro_hash,
-            self.model.types.structs.len() + self.model.types.aliases.len()
+            self.model.types.known_count()
         );
         for class in &classes {
             match class {

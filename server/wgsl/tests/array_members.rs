@@ -1,0 +1,148 @@
+//! Array members of structs as real code writes them (HeCBench's frna and
+//! prna `fparam_t`, dslash and su3's `su3_matrix`): multi-dimensional
+//! members (`e[3][3]`), members whose type is an array typedef (`tab2_t
+//! stack;` with `typedef int tab2_t[4][4]`), structs defined inside the
+//! member that uses them, pointer typedefs of structs (`typedef struct
+//! {...} *param_t;`), and `p->m[i]` through a pointer. Each laid out as C
+//! lays it out (an array typedef member used to count as one `int`, so
+//! every later member sat at a wrong offset) and run on the real adapter
+//! against a Rust reference (our own kernels). Unions, which WGSL cannot
+//! hold, are refused by name instead of laid out as structs.
+
+mod common;
+
+const TABLES: &str = r#"
+typedef int tab2_t[4][4];
+typedef enum { A, C, G, U } base_t;
+typedef struct param {
+  int use;
+  tab2_t stack;
+  int n;
+  struct tri_t { base_t seq[3]; int val; } tri[8];
+  float e[2][3];
+} *param_t;
+
+__global__ void tables(const param_t __restrict__ p, int *out) {
+  int i = threadIdx.x;
+  tab2_t local;
+  local[i % 4][1] = p->tri[i % 8].seq[i % 3];
+  out[2 * i] = p->stack[i % 4][(i / 4) % 4] + p->n + p->tri[i % 8].val + local[i % 4][1];
+  out[2 * i + 1] = (int)(p->e[i % 2][i % 3] * 10.0f) + p->use;
+}
+"#;
+
+/// C's bytes of the one `param`: use@0, stack@4..68, n@68, tri@72..200
+/// (16 bytes each), e@200..224.
+fn table_bytes() -> Vec<u8> {
+    let mut b = Vec::new();
+    let int = |b: &mut Vec<u8>, v: i32| b.extend_from_slice(&v.to_le_bytes());
+    int(&mut b, 1000);
+    for k in 0..16 {
+        int(&mut b, k * 3);
+    }
+    int(&mut b, 500);
+    for t in 0..8 {
+        for s in 0..3 {
+            int(&mut b, (t + s) % 4);
+        }
+        int(&mut b, t * 100);
+    }
+    for k in 0..6 {
+        b.extend_from_slice(&(k as f32 * 0.5).to_le_bytes());
+    }
+    b
+}
+
+#[test]
+fn array_members_keep_c_offsets_and_index_by_every_extent() {
+    let out = common::compile_as("tables.cu", TABLES, "tables").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "    stack: array<array<i32, 4>, 4>,",
+        "    tri: array<tri_t, 8>,",
+        "    e: array<array<f32, 3>, 2>,",
+        "    seq: array<i32, 3>,",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    const N: usize = 32;
+    let Some(got) = common::run_block::<i32>(
+        &out,
+        N as u32,
+        &[("p", 1, table_bytes())],
+        ("out", 2 * N as u64),
+    ) else {
+        return;
+    };
+    for i in 0..N {
+        let stack = (4 * (i % 4) + (i / 4) % 4) as i32 * 3;
+        let t = (i % 8) as i32;
+        let seq = (t + (i % 3) as i32) % 4;
+        let e = ((3 * (i % 2) + i % 3) as f32 * 0.5 * 10.0) as i32;
+        assert_eq!(
+            &got[2 * i..2 * i + 2],
+            &[stack + 500 + t * 100 + seq, e + 1000],
+            "thread {i}"
+        );
+    }
+}
+
+#[test]
+fn array_typedefs_and_pointer_typedefs_have_c_layouts() {
+    let model = common::model_of(TABLES);
+    let param = &model.types.structs["param"];
+    let offsets: Vec<(&str, u64, &[u64])> = (param.fields.iter())
+        .map(|f| (f.name.as_str(), f.offset, f.dims.as_slice()))
+        .collect();
+    assert_eq!(
+        offsets,
+        [
+            ("use", 0, &[][..]),
+            ("stack", 4, &[4, 4][..]),
+            ("n", 68, &[][..]),
+            ("tri", 72, &[8][..]),
+            ("e", 200, &[2, 3][..]),
+        ]
+    );
+    assert_eq!(param.size, 224);
+    let f = model
+        .functions
+        .iter()
+        .find(|f| f.name == "tables")
+        .expect("kernel");
+    assert_eq!(
+        (f.params[0].ty.base.as_str(), f.params[0].ty.pointer),
+        ("param", 1)
+    );
+    // `const param_t` makes the pointer const, not the struct.
+    assert!(!f.params[0].ty.is_const);
+}
+
+#[test]
+fn structs_with_members_of_unknown_extent_have_no_layout() {
+    let model = common::model_of(
+        "struct S { int a; float v[UNKNOWN_N]; int b; };\nstruct T { int a; int rest[]; };\n",
+    );
+    assert!(!model.types.structs.contains_key("S"));
+    assert!(!model.types.structs.contains_key("T"));
+}
+
+#[test]
+fn unions_are_refused_not_laid_out_as_structs() {
+    let source = r#"
+union bits { float f; unsigned int u; };
+typedef union { int i; float f; } pun_t;
+__global__ void k(const float *in, unsigned int *out) {
+  bits b;
+  b.f = in[threadIdx.x];
+  out[threadIdx.x] = b.u;
+}
+__global__ void k2(const pun_t *in, int *out) { out[0] = in[0].i; }
+"#;
+    for kernel in ["k", "k2"] {
+        let err = common::compile_as("u.cu", source, kernel).expect_err("refused");
+        assert!(
+            err.contains("is a union: WGSL has no unions"),
+            "{kernel}: {err}"
+        );
+    }
+}
