@@ -97,6 +97,20 @@ impl<'m> FnLower<'_, 'm> {
         span: Span,
         out: &mut Vec<WStmt>,
     ) -> Val {
+        self.call_device_bound(f, template_args, BTreeMap::new(), args, span, out)
+    }
+
+    /// [`Self::call_device`] with some type parameters already bound
+    /// (`pointer_type_arguments`).
+    fn call_device_bound(
+        &mut self,
+        f: &Function,
+        template_args: &[String],
+        bound: BTreeMap<String, CType>,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
         // Missing trailing arguments take their defaults (`float w = 0.0f`).
         let with_defaults;
         let args = if args.len() < f.params.len() {
@@ -131,8 +145,13 @@ impl<'m> FnLower<'_, 'm> {
                 ),
             );
         }
+        if bound.is_empty()
+            && let Some((g, bound)) = self.pointer_type_arguments(f, template_args, args)
+        {
+            return self.call_device_bound(&g, template_args, bound, args, span, out);
+        }
         // Template arguments: explicit ones first, then deduced from the arguments.
-        let mut types: BTreeMap<String, CType> = BTreeMap::new();
+        let mut types: BTreeMap<String, CType> = bound;
         let mut values: BTreeMap<String, i128> = BTreeMap::new();
         for (tp, written) in f.template_params.iter().zip(template_args) {
             match &tp.kind {
@@ -938,6 +957,81 @@ impl<'m> FnLower<'_, 'm> {
         }
     }
 
+    /// `f` with each by-value parameter of a template type whose argument
+    /// is a pointer (`INT_T num_nucs` given a `const int *`, as in
+    /// HeCBench's rsbench and xsbench) declared as that pointer, and the
+    /// type parameter bound to it in the body; `None` when no parameter
+    /// is one. Only plain buffer pointers (no packed or reinterpreted
+    /// view), whose element's C type the WGSL type names exactly.
+    fn pointer_type_arguments(
+        &mut self,
+        f: &Function,
+        template_args: &[String],
+        args: &[Expr],
+    ) -> Option<(Function, BTreeMap<String, CType>)> {
+        let explicit =
+            |name: &str| (f.template_params.iter().zip(template_args)).any(|(t, _)| t.name == name);
+        let candidates: Vec<usize> = (f.params.iter().enumerate())
+            .filter(|(_, p)| {
+                p.ty.pointer == 0
+                    && p.ty.template_args.is_empty()
+                    && is_type_param(f, &p.ty.base)
+                    && !explicit(&p.ty.base)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let mut bound: BTreeMap<String, CType> = BTreeMap::new();
+        for i in candidates {
+            let Some(a) = args.get(i) else { continue };
+            let diags = self.m.diags.len();
+            let mut scratch = Vec::new();
+            let value = self.expr(a, &mut scratch);
+            let ptr = match value.ptr.is_some() {
+                true => self.pointer(a, &mut scratch),
+                false => None,
+            };
+            self.m.diags.truncate(diags);
+            let Some(ptr) = ptr.filter(|p| {
+                p.atomic.is_none()
+                    && !p.scalar_target
+                    && matches!(p.elem, Ty::Scalar(_) | Ty::Vector(..) | Ty::Struct(_))
+            }) else {
+                continue;
+            };
+            let declared = CType {
+                is_const: !ptr.mutable,
+                pointer: 1,
+                ..ctype_of(&ptr.elem)
+            };
+            let param = &f.params[i].ty.base;
+            match bound.get(param) {
+                Some(d) if *d != declared => return None,
+                _ => {
+                    bound.insert(param.clone(), declared);
+                }
+            }
+        }
+        if bound.is_empty() {
+            return None;
+        }
+        // Its parameters declared as the pointers; uses in the body take
+        // the binding.
+        let mut g = f.clone();
+        for p in &mut g.params {
+            if let Some(d) = bound.get(&p.ty.base) {
+                p.ty = CType {
+                    pointer: p.ty.pointer + d.pointer,
+                    restrict: p.ty.restrict,
+                    ..d.clone()
+                };
+            }
+        }
+        Some((g, bound))
+    }
+
     /// Whether template `f` deduces its type parameters from `args`
     /// without conflict (each deduced, or defaulted). A template with a
     /// parameter declared `T *` is not matched against its arguments here:
@@ -1352,6 +1446,7 @@ fn ctype_of(t: &Ty) -> CType {
             };
             format!("{base}{n}")
         }
+        Ty::Struct(name) => name.clone(),
         _ => "int".to_string(),
     };
     CType::named(&name)

@@ -644,6 +644,16 @@ impl FnLower<'_, '_> {
             );
             return;
         }
+        // `REAL_T row = values + k;` where the template's `REAL_T` is a
+        // pointer type: a pointer variable.
+        let bound = self.subst_type(&d.ty);
+        if bound.pointer > d.ty.pointer {
+            let d = VarDecl {
+                ty: bound,
+                ..d.clone()
+            };
+            return self.decl(&d, out);
+        }
         if d.ty.pointer == 0 && d.dims.is_empty() && self.block_reduce_storage(&d.ty, &d.name) {
             return;
         }

@@ -112,3 +112,49 @@ fn the_specializations_compute_on_the_adapter() {
         );
     }
 }
+
+/// `INT_T counts` given a `const int *` (HeCBench's rsbench and xsbench
+/// pass their buffers to `template <class INT_T, class DOUBLE_T> ...
+/// calculate_macro_xs(..., INT_T num_nucs, DOUBLE_T concs)`): the
+/// parameter is that pointer, and the type parameter is it in the body.
+const POINTER_TYPES: &str = r#"
+template <class INT_T, class REAL_T>
+__device__ void gather(float *acc, int row, INT_T counts, REAL_T values) {
+    for (int k = 0; k < 4; k++) acc[k] = 0.0f;
+    REAL_T rowp = values + row * 8;
+    for (int k = 0; k < counts[row]; k++) acc[k % 4] += rowp[k];
+}
+__global__ void lookup(const int *__restrict__ counts, const float *__restrict__ values, float *out) {
+    int i = threadIdx.x;
+    float acc[4];
+    gather(acc, i % 4, counts, values);
+    out[i] = acc[0] + 10.0f * acc[3];
+}
+"#;
+
+#[test]
+fn template_parameters_given_pointers_are_those_pointers() {
+    let out =
+        common::compile_as("lookup.cu", POINTER_TYPES, "lookup").unwrap_or_else(|e| panic!("{e}"));
+    let counts: Vec<i32> = vec![8, 3, 5, 0];
+    let values: Vec<f32> = (0..32).map(|k| k as f32 * 0.25).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[
+            ("counts", 4, bytemuck::cast_slice(&counts).to_vec()),
+            ("values", 32, bytemuck::cast_slice(&values).to_vec()),
+        ],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (i, g) in got.iter().enumerate() {
+        let row = i % 4;
+        let mut acc = [0.0f32; 4];
+        for k in 0..counts[row] as usize {
+            acc[k % 4] += values[row * 8 + k];
+        }
+        assert_eq!(*g, acc[0] + 10.0 * acc[3], "thread {i}");
+    }
+}
