@@ -1276,7 +1276,13 @@ impl FnLower<'_, '_> {
                     .fields
                     .iter()
                     .any(|f| crate::types::pointer_member(f, types));
-                if pointer || slots.len() != fields.len() {
+                // An over-aligned struct's padding words (`fields_of`) are
+                // no member of C's: zero.
+                let padding = fields.len() == slots.len() + 1
+                    && fields
+                        .last()
+                        .is_some_and(|(n, _)| !def.fields.iter().any(|f| f.name == *n));
+                if pointer || (slots.len() != fields.len() && !padding) {
                     self.m.error(
                         init.span,
                         format!(
@@ -1286,10 +1292,11 @@ impl FnLower<'_, '_> {
                     return None;
                 }
                 let mut parts = Vec::new();
-                for ((_, fty), item) in fields.iter().zip(&slots) {
+                let items = slots.iter().map(Some).chain(std::iter::repeat(None));
+                for ((_, fty), item) in fields.iter().zip(items) {
                     let v = match item {
-                        Some(item) => self.initializer(item, fty, out)?,
-                        None => zero_value(fty),
+                        Some(Some(item)) => self.initializer(item, fty, out)?,
+                        _ => zero_value(fty),
                     };
                     parts.push(v.text);
                 }

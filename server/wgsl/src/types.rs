@@ -659,6 +659,18 @@ fn fields_of(
         align = align.max(a);
         fields.push((f.name.clone(), ty));
     }
+    // `struct __align__(16) S { float x; }`: C's 16 bytes, WGSL's 4 but
+    // for a last member of padding words (same in both modes: the struct
+    // is declared once).
+    if let Some(words) = over_alignment_padding(def, &fields, types, opts, depth) {
+        let mut pad = "pad_to_c_size".to_string();
+        while fields.iter().any(|(n, _)| *n == pad) {
+            pad.insert(0, '_');
+        }
+        fields.push((pad, Ty::Array(Box::new(Ty::U32), ArrayLen::Fixed(words))));
+        offset = offset.div_ceil(4) * 4 + 4 * u64::from(words);
+        align = align.max(4);
+    }
     if !strict {
         return Ok(fields);
     }
@@ -670,6 +682,34 @@ fn fields_of(
         ));
     }
     Ok(fields)
+}
+
+/// The `u32` words a struct aligned beyond its members (`__align__(16)`,
+/// `alignas(8)`) needs after `fields` for WGSL's size to be C's; `None`
+/// when it needs none or no words can make it (a WGSL layout unknown, or
+/// a size that is not a whole number of words).
+fn over_alignment_padding(
+    def: &cudalens_syntax::types::StructDef,
+    fields: &[(String, Ty)],
+    types: &TypeTable,
+    opts: &TranspileOptions,
+    depth: u32,
+) -> Option<u32> {
+    let (mut end, mut align) = (0u64, 1u64);
+    for (_, ty) in fields {
+        let (size, a) = wgsl_layout(ty, types, opts, depth)?;
+        end = end.div_ceil(a) * a + size;
+        align = align.max(a);
+    }
+    if def.size <= end.div_ceil(align) * align || def.align <= align {
+        return None;
+    }
+    let start = end.div_ceil(4) * 4;
+    let bytes = def.size.checked_sub(start)?;
+    if bytes == 0 || !bytes.is_multiple_of(4) || !def.size.is_multiple_of(align.max(4)) {
+        return None;
+    }
+    u32::try_from(bytes / 4).ok()
 }
 
 /// An element of a buffer packed 4 (8-bit) or 2 (16-bit) to a `u32` word,

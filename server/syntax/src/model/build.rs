@@ -1539,30 +1539,115 @@ impl<'o> Builder<'o> {
     }
 
     fn struct_def(&mut self, cx: &Cx, node: Node) {
-        let (Some(name), Some(body)) = (field!(node, "name"), field!(node, "body")) else {
+        let (Some(name), Some(_)) = (field!(node, "name"), field!(node, "body")) else {
             return;
         };
         let name = cx.text(name).to_string();
-        self.struct_body(cx, &name, body);
+        self.struct_body(cx, &name, node);
     }
 
-    fn struct_body(&mut self, cx: &Cx, name: &str, body: Node) {
+    /// Lays out the struct `spec` defines (a `struct_specifier` with a
+    /// body) as nvcc does, under `name`. Whatever would make a guessed
+    /// layout (bit-fields, `packed`, aligned members, virtual functions,
+    /// several or padded bases, extents we cannot evaluate) leaves the
+    /// struct unknown instead: every use of it is then refused.
+    fn struct_body(&mut self, cx: &Cx, name: &str, spec: Node) {
+        let Some(body) = field!(spec, "body") else {
+            return;
+        };
+        // `struct __align__(16) S` (after the toolkit's macro),
+        // `alignas(8)`, `__attribute__((aligned(32)))`: a larger alignment,
+        // so a larger size.
+        let mut min_align = 1u64;
+        let mut packed = false;
+        let mut c0 = spec.walk();
+        let attributes: Vec<Node> = spec
+            .children(&mut c0)
+            .filter(|ch| matches!(ch.kind(), "alignas_qualifier" | "attribute_specifier"))
+            .collect();
+        for a in attributes {
+            match self.layout_attribute(cx, a) {
+                Some(0) => packed = true,
+                Some(n) => min_align = min_align.max(n),
+                None => return,
+            }
+        }
         let env_consts = self.model.consts.clone();
         let mut fields = Vec::new();
+        // `struct D : B {...}`: B's members first. Only one base, not
+        // virtual, without tail padding (which another ABI rule may let
+        // D's members reuse).
+        let mut c1 = spec.walk();
+        let bases: Vec<Node> = spec
+            .children(&mut c1)
+            .filter(|ch| ch.kind() == "base_class_clause")
+            .collect();
+        for clause in bases {
+            let mut c = clause.walk();
+            let named: Vec<Node> = clause
+                .named_children(&mut c)
+                .filter(|n| n.kind() != "access_specifier")
+                .collect();
+            if named.len() != 1 || cx.text(clause).contains("virtual") {
+                return;
+            }
+            let base_name = normalize_base(cx.text(named[0]));
+            let Some(base) = self.model.types.structs.get(&base_name) else {
+                return;
+            };
+            let end = base.fields.last().map_or(0, |f| {
+                let size = self.model.types.size_of(&f.ty).unwrap_or(0);
+                f.offset + size * f.array_len.max(1)
+            });
+            if !base.fields.is_empty() && end != base.size {
+                return;
+            }
+            fields.extend(
+                (base.fields.iter()).map(|f| (f.name.clone(), f.ty.clone(), f.dims.clone())),
+            );
+        }
         let mut c = body.walk();
         let children: Vec<Node> = body.named_children(&mut c).collect();
         for &f in &children {
+            // A virtual function adds a hidden pointer to every object.
+            if matches!(
+                f.kind(),
+                "field_declaration" | "function_definition" | "declaration"
+            ) && cx.text(f).trim_start().starts_with("virtual")
+            {
+                return;
+            }
             if f.kind() != "field_declaration" {
                 continue;
             }
             // Bit-fields (`unsigned a : 4;`) pack several members into one
             // word: the model does not lay them out, so the struct stays
-            // unknown (its size and offsets would be wrong).
+            // unknown (its size and offsets would be wrong). So do members
+            // with alignment attributes of their own.
             let mut c2 = f.walk();
-            if f.named_children(&mut c2)
-                .any(|k| k.kind() == "bitfield_clause")
-            {
+            if f.named_children(&mut c2).any(|k| {
+                k.kind() == "bitfield_clause"
+                    || k.kind() == "attribute_specifier"
+                    || (k.kind() == "type_qualifier" && cx.text(k).starts_with("alignas"))
+            }) {
                 return;
+            }
+            // `static const int N = 4;` is no part of an object: a constant
+            // named `S::N`.
+            let mut c3 = f.walk();
+            if f.children(&mut c3)
+                .any(|k| k.kind() == "storage_class_specifier" && cx.text(k) == "static")
+            {
+                if let Some(v) = field!(f, "default_value")
+                    && let Some(d) = field_children(f, "declarator").first()
+                {
+                    let e = self.expr(cx, v);
+                    if let Some(v) = self.model.const_env().eval(&e) {
+                        let member = unwrap_declarator(cx, *d).name;
+                        self.model.consts.insert(format!("{name}::{member}"), v);
+                    }
+                }
+                continue;
             }
             let declarators = field_children(f, "declarator");
             let base = match field!(f, "type") {
@@ -1570,7 +1655,7 @@ impl<'o> Builder<'o> {
                 // a struct defined where a member uses it.
                 Some(t)
                     if matches!(t.kind(), "struct_specifier" | "class_specifier")
-                        && let Some(inner_body) = field!(t, "body") =>
+                        && field!(t, "body").is_some() =>
                 {
                     let inner = match field!(t, "name") {
                         Some(n) => cx.text(n).to_string(),
@@ -1581,7 +1666,7 @@ impl<'o> Builder<'o> {
                             format!("{name}_{member}")
                         }
                     };
-                    self.struct_body(cx, &inner, inner_body);
+                    self.struct_body(cx, &inner, t);
                     self.model
                         .types
                         .aliases
@@ -1632,6 +1717,36 @@ impl<'o> Builder<'o> {
         }
         let field_names = fields.iter().map(|(n, _, _)| n.clone()).collect();
         self.model.types.add_struct(name, fields);
+        if packed {
+            // `__attribute__((packed))` of members that leave no padding
+            // (minibude's `Atom`: three floats and an int): the same
+            // offsets, alignment 1. Padding would move them: unknown.
+            let types = &self.model.types;
+            let Some(def) = types.structs.get(name) else {
+                return;
+            };
+            let mut end = 0;
+            for f in &def.fields {
+                if f.offset != end || min_align > 1 {
+                    self.model.types.structs.remove(name);
+                    return;
+                }
+                end += types.size_of(&f.ty).unwrap_or(0) * f.array_len.max(1);
+            }
+            let def = self
+                .model
+                .types
+                .structs
+                .get_mut(name)
+                .expect("laid out above");
+            (def.size, def.align) = (end.max(1), 1);
+        }
+        if min_align > 1
+            && let Some(def) = self.model.types.structs.get_mut(name)
+        {
+            def.align = def.align.max(min_align);
+            def.size = def.size.div_ceil(def.align) * def.align;
+        }
         // Member functions defined in the body: `name::m` (`methods.rs`).
         let methods: Vec<(Node, String, bool)> = children
             .iter()
@@ -1704,8 +1819,7 @@ impl<'o> Builder<'o> {
             .into_iter()
             .map(|d| unwrap_declarator(cx, d))
             .collect();
-        if matches!(t.kind(), "struct_specifier" | "class_specifier")
-            && let Some(body) = field!(t, "body")
+        if matches!(t.kind(), "struct_specifier" | "class_specifier") && field!(t, "body").is_some()
         {
             // The struct takes the name of the declarator that names it
             // (`typedef struct {...} P;`), else its tag (`typedef struct
@@ -1721,7 +1835,7 @@ impl<'o> Builder<'o> {
             }) else {
                 return;
             };
-            self.struct_body(cx, &name, body);
+            self.struct_body(cx, &name, t);
             if let Some(tag) = tag.filter(|t| *t != name) {
                 self.model.types.aliases.insert(tag, Type::named(&name));
             }
@@ -1766,6 +1880,48 @@ impl<'o> Builder<'o> {
             ..a.element.clone()
         };
         a.dims.len()
+    }
+
+    /// The alignment a layout attribute of a struct asks for (1 for an
+    /// attribute that does not touch the layout, 0 for `packed`); `None`
+    /// for one we cannot read.
+    fn layout_attribute(&mut self, cx: &Cx, a: Node) -> Option<u64> {
+        let text = cx.text(a);
+        if text.contains("packed") {
+            return (!text.contains("aligned")).then_some(0);
+        }
+        let argument = if a.kind() == "alignas_qualifier" {
+            Some(a.named_child(0)?)
+        } else if text.contains("aligned") {
+            // `__attribute__((aligned(16)))`: the call's one argument
+            // (`aligned` alone means the target's largest alignment).
+            let mut stack = vec![a];
+            let mut found = None;
+            while let Some(n) = stack.pop() {
+                if n.kind() == "call_expression"
+                    && field!(n, "function")
+                        .is_some_and(|f| matches!(cx.text(f), "aligned" | "__aligned__"))
+                {
+                    found = field!(n, "arguments").and_then(|args| args.named_child(0));
+                    break;
+                }
+                let mut c = n.walk();
+                stack.extend(n.named_children(&mut c));
+            }
+            Some(found?)
+        } else {
+            None
+        };
+        let Some(argument) = argument else {
+            return Some(1);
+        };
+        if argument.kind().contains("type") {
+            let ty = self.type_descriptor(cx, argument);
+            return self.model.types.layout(&ty).map(|(_, a)| a);
+        }
+        let e = self.expr(cx, argument);
+        let n = self.model.const_env().eval(&e)?;
+        u64::try_from(n).ok().filter(|n| n.is_power_of_two())
     }
 
     /// Records `typedef <base> <declarator>;`: a name for a type, or for an
