@@ -457,6 +457,23 @@ impl FnLower<'_, '_> {
             return Some(self.error(span, format!("`{name}` takes no arguments")));
         }
         let written = CType::named(ty.trim());
+        // 8- and 16-bit integers (`numeric_limits<int8_t>::min()`): their
+        // C range, as the `int` C promotes them to.
+        if let Some(k) = self
+            .packed_of(&written, false)
+            .filter(|k| !k.boolean && k.lanes == 1)
+        {
+            let bits = u32::from(k.bits);
+            let (min, max) = match k.signed {
+                true => (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1),
+                false => (0, (1i128 << bits) - 1),
+            };
+            return Some(match method {
+                "max" => Val::konst(Konst::Int(max), Scalar::I32),
+                "min" | "lowest" => Val::konst(Konst::Int(min), Scalar::I32),
+                _ => self.error(span, format!("`{name}` is not supported")),
+            });
+        }
         let t = self.map_type(&written, span);
         let Ty::Scalar(s) = t else {
             if t == Ty::Error {

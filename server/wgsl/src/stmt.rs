@@ -705,6 +705,23 @@ impl FnLower<'_, '_> {
             }
             return;
         }
+        // `static constexpr auto i8_min = ...;` (vLLM's quantization
+        // helpers): CUDA lets a device function's static local only be
+        // initialised with a constant, so a read-only one is that
+        // constant in every thread.
+        if d.is_static
+            && !d.is_extern
+            && (d.constexpr || d.ty.is_const)
+            && d.ty.pointer == 0
+            && d.dims.is_empty()
+            && d.init.is_some()
+        {
+            let d = VarDecl {
+                is_static: false,
+                ..d.clone()
+            };
+            return self.decl(&d, out);
+        }
         if d.is_static || d.is_extern {
             self.m.error(
                 d.span,

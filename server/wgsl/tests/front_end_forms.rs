@@ -1092,3 +1092,40 @@ __global__ void k(long long *o, double *d, int *s) {
         "{err:#?}"
     );
 }
+
+/// `static constexpr` and `static const` locals with their initialisers
+/// (vLLM's `float_to_int8_rn`, as HeCBench's quantVLLM has it) are
+/// constants in every thread; `numeric_limits` of 8-bit types is C's
+/// range. A mutable static local stays refused (it is one variable the
+/// whole grid shares).
+#[test]
+fn static_constant_locals_are_constants() {
+    let source = r#"
+#include <cstdint>
+#include <limits>
+static inline __device__ int8_t to_i8(float x) {
+  static constexpr auto lo = static_cast<float>(std::numeric_limits<int8_t>::min());
+  static constexpr auto hi = static_cast<float>(std::numeric_limits<int8_t>::max());
+  static const int bias = 3;
+  float r = rintf(x);
+  return static_cast<int8_t>(r < lo ? lo : (r > hi ? hi : r)) + bias - 3;
+}
+__global__ void quantize(const float *in, int *out) { out[threadIdx.x] = to_i8(in[threadIdx.x]); }
+__global__ void counter(int *out) { static int calls = 0; out[threadIdx.x] = calls++; }
+"#;
+    let out = common::compile_as("q.cu", source, "quantize").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<f32> = (0..32).map(|i| (i as f32 - 16.0) * 13.7).collect();
+    if let Some(got) = common::run_block::<i32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) {
+        let want: Vec<i32> = (input.iter())
+            .map(|x| x.round_ties_even().clamp(-128.0, 127.0) as i32)
+            .collect();
+        assert_eq!(got, want);
+    }
+    let err = common::compile_as("q.cu", source, "counter").expect_err("refused");
+    assert!(err.contains("static/extern local variables"), "{err}");
+}
