@@ -3,8 +3,9 @@
 //! make a struct larger (WGSL pads it with words), a base class's members
 //! come first, `static` members take no room (and are constants). Each of
 //! these was laid out wrongly before and the WGSL said "the same layout as
-//! C's". What the model cannot lay out exactly (`packed`, virtual
-//! functions, a base with tail padding, several bases, aligned members)
+//! C's". What the model cannot lay out exactly (`packed` with padding,
+//! `#pragma pack`, anonymous struct and union members, virtual functions,
+//! a base with tail padding, several bases, aligned members)
 //! stays unknown and is refused; `packed` without padding to remove keeps
 //! its offsets. Run on the real adapter against a Rust
 //! reference (our own kernels).
@@ -109,8 +110,21 @@ struct B { int b; };
 struct Both : A, B { int c; };
 struct AlignedMember { int a; alignas(16) float x; };
 struct __attribute__((__packed__)) Tight { float x, y, z; int type; };
+struct AnonUnion { union { float f; int i; }; int k; };
+struct AnonStruct { struct { int a, b; }; int k; };
+#pragma pack(push, 1)
+struct UnderPack { char c; int i; };
+#pragma pack(pop)
+struct AfterPack { char c; int i; };
 "#,
     );
+    for name in ["AnonUnion", "AnonStruct", "UnderPack"] {
+        assert!(
+            !model.types.structs.contains_key(name),
+            "{name} has a layout"
+        );
+    }
+    assert_eq!(model.types.structs["AfterPack"].size, 8);
     // `packed` without padding to remove (minibude's `Atom`): C's offsets,
     // alignment 1.
     let tight = &model.types.structs["Tight"];

@@ -238,6 +238,7 @@ fn build_with_plan(
         missing_includes: Vec::new(),
         out_of_time: None,
         pending_unroll: None,
+        packing: Vec::new(),
         macro_hash: 0,
         launches_lowered: 0,
         nesting: 0,
@@ -681,6 +682,34 @@ impl<'o> Builder<'o> {
             Some(&"unroll") => {
                 let n = words.get(1).and_then(|w| w.parse::<i64>().ok());
                 self.pending_unroll = Some(n);
+            }
+            _ if arg.starts_with("pack") => {
+                // `pack(push, 1)`, `pack(pop)`, `pack(2)`, `pack()`.
+                let inner = arg
+                    .split_once('(')
+                    .and_then(|(_, r)| r.rsplit_once(')'))
+                    .map_or("", |(i, _)| i);
+                let parts: Vec<&str> = inner.split(',').map(str::trim).collect();
+                match parts.as_slice() {
+                    ["push", rest @ ..] => {
+                        let value = rest.last().map(|v| v.to_string());
+                        let current = self.packing.last().cloned().flatten();
+                        self.packing.push(value.or(current));
+                    }
+                    ["pop", ..] => {
+                        self.packing.pop();
+                    }
+                    [""] => {
+                        if let Some(last) = self.packing.last_mut() {
+                            *last = None;
+                        }
+                    }
+                    [value] => match self.packing.last_mut() {
+                        Some(last) => *last = Some(value.to_string()),
+                        None => self.packing.push(Some(value.to_string())),
+                    },
+                    _ => self.packing.push(Some(inner.to_string())),
+                }
             }
             _ => {}
         }
@@ -1555,6 +1584,9 @@ impl<'o> Builder<'o> {
         let Some(body) = field!(spec, "body") else {
             return;
         };
+        if self.packing.last().is_some_and(Option::is_some) {
+            return;
+        }
         // `struct __align__(16) S` (after the toolkit's macro),
         // `alignas(8)`, `__attribute__((aligned(32)))`: a larger alignment,
         // so a larger size.
@@ -1650,6 +1682,19 @@ impl<'o> Builder<'o> {
                 continue;
             }
             let declarators = field_children(f, "declarator");
+            // `union { float f; int i; };` or `struct { int a, b; };`
+            // without a name: its members are the enclosing struct's, at
+            // offsets the model does not compute.
+            if declarators.is_empty()
+                && field!(f, "type").is_some_and(|t| {
+                    matches!(
+                        t.kind(),
+                        "struct_specifier" | "union_specifier" | "class_specifier"
+                    ) && field!(t, "body").is_some()
+                })
+            {
+                return;
+            }
             let base = match field!(f, "type") {
                 // `struct tloop_t { fbase_t seq[6]; int_t val; } tloop[120];`:
                 // a struct defined where a member uses it.

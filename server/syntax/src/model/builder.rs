@@ -168,6 +168,10 @@ pub(super) struct Builder<'o> {
     pub(super) out_of_time: Option<usize>,
     /// A `#pragma unroll` waiting for the loop it applies to.
     pub(super) pending_unroll: Option<Option<i64>>,
+    /// `#pragma pack` in effect (its stack, innermost last; `None` where
+    /// `#pragma pack()` restored the default): structs defined under a
+    /// packing are not laid out.
+    pub(super) packing: Vec<Option<String>>,
     /// Changes whenever a macro is defined or undefined: part of the cache key.
     pub(super) macro_hash: u64,
     /// Count of `<<<...>>>` launches lowered so far.
