@@ -118,8 +118,8 @@ pub struct TypeTable {
     /// type: declarations expand it into their dimensions, and anywhere
     /// else it is an unknown type.
     pub array_aliases: HashMap<String, ArrayAlias>,
-    /// Union names: not laid out (members share bytes, which `structs`
-    /// cannot say), so no union passes for a struct.
+    /// Union names. A union laid out (`add_union`) is in `structs` too,
+    /// every member at offset 0: what reads it as a struct must check here.
     pub unions: std::collections::HashSet<String>,
 }
 
@@ -203,6 +203,38 @@ impl TypeTable {
                 name: name.to_string(),
                 fields: out,
                 size: size.max(1),
+                align,
+            },
+        );
+    }
+
+    /// Lays out a union: every member at offset 0, the size of the
+    /// largest rounded to the largest alignment (C's rules). Recorded with
+    /// the structs; `unions` tells it apart.
+    pub fn add_union(&mut self, name: &str, fields: Vec<(String, Type, Vec<u64>)>) {
+        let (mut size, mut align) = (0u64, 1u64);
+        let mut out = Vec::new();
+        for (fname, fty, dims) in fields {
+            let Some((s, a)) = self.layout(&fty) else {
+                return;
+            };
+            let n = dims.iter().product::<u64>();
+            size = size.max(s * n.max(1));
+            align = align.max(a);
+            out.push(StructField {
+                name: fname,
+                ty: fty,
+                array_len: n,
+                dims,
+                offset: 0,
+            });
+        }
+        self.structs.insert(
+            name.to_string(),
+            StructDef {
+                name: name.to_string(),
+                fields: out,
+                size: size.div_ceil(align).max(1) * align,
                 align,
             },
         );

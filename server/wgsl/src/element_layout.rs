@@ -78,6 +78,20 @@ fn flatten(
     let def = types.structs.get(name)?;
     // Checks C's layout is WGSL's (and so the offsets below are the buffer's).
     struct_fields(name, types, opts, depth).ok()?;
+    // A union: its one word (every member's bits).
+    if types.unions.contains(name) {
+        let word = crate::types::union_word(def, types, opts).ok()?;
+        out.push(LayoutLeaf {
+            name: match prefix.is_empty() {
+                true => crate::types::UNION_BITS.to_string(),
+                false => format!("{prefix}.{}", crate::types::UNION_BITS),
+            },
+            ty: Ty::Scalar(word).wgsl(),
+            offset: base,
+            role: LeafRole::Value,
+        });
+        return Some(());
+    }
     let runs = crate::types::byte_runs(def, types).ok()?;
     for f in &def.fields {
         if let Some(m) = runs.member(&f.name) {

@@ -668,7 +668,11 @@ impl FnLower<'_, '_> {
             (Ty::Struct(name), _) => match self.struct_field(name, field, span) {
                 Some((member, ty)) => {
                     let text = format!("{}.{member}", base.postfix_base());
-                    if self.byte_bool(name, field) {
+                    if let Some(word) = self.union_bits(name)
+                        && Ty::Scalar(word) != ty
+                    {
+                        Val::atom(format!("bitcast<{}>({text})", ty.wgsl()), ty)
+                    } else if self.byte_bool(name, field) {
                         Val::new(format!("({text} & 0xffu) != 0u"), Ty::BOOL, Prec::Rel)
                     } else if let Ty::Array(elem, crate::types::ArrayLen::Fixed(3)) = &ty
                         && self.triple(name, field)
@@ -724,6 +728,24 @@ impl FnLower<'_, '_> {
                 return None;
             }
         };
+        // A union's member is its one word, read as the member's type
+        // (`union_bits`).
+        if self.m.model.types.unions.contains(name) {
+            let types = &self.m.model.types;
+            let f = types
+                .structs
+                .get(name)?
+                .fields
+                .iter()
+                .find(|f| f.name == field);
+            let Some(f) = f else {
+                self.m
+                    .error(span, format!("union `{name}` has no member `{field}`"));
+                return None;
+            };
+            let ty = crate::types::map_value_type(&f.ty, types, self.m.opts).ok()?;
+            return Some((crate::types::UNION_BITS.to_string(), ty));
+        }
         let types = &self.m.model.types;
         let pointer = types.structs.get(name).is_some_and(|def| {
             def.fields
@@ -970,6 +992,16 @@ impl FnLower<'_, '_> {
                 mutable: base.mutable,
             });
         }
+        if let Some(word) = self.union_bits(name) {
+            // A union member: the union's word, its bits `bitcast` on
+            // every read and write.
+            return Some(Place {
+                text: format!("{}.{member}", base.text),
+                atomic: (Ty::Scalar(word) != ty).then_some(AtomicRepr::Bits(word)),
+                ty,
+                mutable: base.mutable,
+            });
+        }
         let byte_bool = self.byte_bool(name, field);
         Some(Place {
             text: format!("{}.{member}", base.text),
@@ -977,6 +1009,15 @@ impl FnLower<'_, '_> {
             atomic: byte_bool.then_some(AtomicRepr::ByteBool),
             mutable: base.mutable,
         })
+    }
+
+    /// The word the union `name` is held in; `None` for a struct.
+    pub(crate) fn union_bits(&self, name: &str) -> Option<Scalar> {
+        let types = &self.m.model.types;
+        if !types.unions.contains(name) {
+            return None;
+        }
+        crate::types::union_word(types.structs.get(name)?, types, self.m.opts).ok()
     }
 
     pub(crate) fn explicit_cast(&mut self, v: Val, to: &Ty, span: Span) -> Val {

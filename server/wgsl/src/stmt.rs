@@ -1262,6 +1262,39 @@ impl FnLower<'_, '_> {
             {
                 self.construct(&name.clone(), items, init.span, out)
             }
+            // `un u = {1.0f};`: a union's first member (C's rule).
+            (ExprKind::InitList(items), Ty::Struct(name))
+                if self.m.model.types.unions.contains(name) =>
+            {
+                let word = self.union_bits(name);
+                let first = (self.m.model.types.structs.get(name))
+                    .and_then(|d| d.fields.first())
+                    .map(|f| f.ty.clone());
+                let (Some(word), Some(first), [item] | [item, ..]) =
+                    (word, first, items.as_slice())
+                else {
+                    self.m.error(
+                        init.span,
+                        format!("unsupported initializer list for union `{name}`"),
+                    );
+                    return None;
+                };
+                if items.len() > 1 || matches!(item.kind, ExprKind::Designated { .. }) {
+                    self.m.error(
+                        init.span,
+                        format!("a union's initializer list sets its first member only (`{name}`)"),
+                    );
+                    return None;
+                }
+                let fty = self.map_type(&first, init.span);
+                let v = self.initializer(item, &fty, out)?;
+                let bits = match fty == Ty::Scalar(word) {
+                    true => v.text,
+                    false => format!("bitcast<{}>({})", word.wgsl(), v.text),
+                };
+                self.note_type(ty);
+                Some(Val::atom(format!("{}({bits})", ty.wgsl()), ty.clone()))
+            }
             (ExprKind::InitList(items), Ty::Struct(name)) => {
                 // Aggregate initialization: members in order (or as
                 // designated), the missing ones zero (C++ value-initializes

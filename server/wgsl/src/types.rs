@@ -563,6 +563,10 @@ fn fields_of(
     if depth > 8 {
         return Err(format!("struct `{name}`: nested too deeply"));
     }
+    if types.unions.contains(name) {
+        let storage = union_word(def, types, opts)?;
+        return Ok(vec![(UNION_BITS.to_string(), Ty::Scalar(storage))]);
+    }
     let bytes = byte_runs(def, types)?;
     let mut fields = Vec::new();
     let mut offset = 0u64;
@@ -970,6 +974,44 @@ pub fn byte_runs(
         ));
     }
     Ok(out)
+}
+
+/// The one member of a union's WGSL struct: the bits all its members share.
+pub const UNION_BITS: &str = "bits";
+
+/// The word a union is held in: a union whose members are all scalars of
+/// one width (`union { float f; unsigned int u; }`, svd3x3's punning
+/// union) is that width's unsigned integer, each member its bits read
+/// through `bitcast`. Any other union is refused: WGSL has no unions.
+pub fn union_word(
+    def: &cudalens_syntax::types::StructDef,
+    types: &TypeTable,
+    opts: &TranspileOptions,
+) -> Result<Scalar, String> {
+    let name = &def.name;
+    let mut width = None;
+    for f in &def.fields {
+        let scalar = match map_value_type(&f.ty, types, opts) {
+            Ok(Ty::Scalar(s)) if f.dims.is_empty() && types.resolve(&f.ty).pointer == 0 => s,
+            _ => {
+                return Err(format!(
+                    "`{name}` is a union: WGSL has no unions (only a union of scalars of one width, read through their bits, is supported; member `{}` is not one)",
+                    f.name
+                ));
+            }
+        };
+        let w = scalar.size();
+        if *width.get_or_insert(w) != w || !matches!(w, 4 | 8) || scalar == Scalar::Bool {
+            return Err(format!(
+                "`{name}` is a union: WGSL has no unions (only a union of 32-bit or of 64-bit scalars, read through their bits, is supported)"
+            ));
+        }
+    }
+    match width {
+        Some(4) => Ok(Scalar::U32),
+        Some(8) => Ok(Scalar::U64),
+        _ => Err(format!("`{name}` is a union without members")),
+    }
 }
 
 /// The WGSL type of an array member of `elem`s: nested arrays, innermost

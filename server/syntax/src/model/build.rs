@@ -509,6 +509,7 @@ impl<'o> Builder<'o> {
                 if let Some(name) = field!(node, "name") {
                     self.model.types.unions.insert(cx.text(name).to_string());
                 }
+                self.struct_def(cx, node);
             }
             "type_definition" => self.typedef(cx, node),
             "alias_declaration" => {
@@ -1699,8 +1700,10 @@ impl<'o> Builder<'o> {
                 // `struct tloop_t { fbase_t seq[6]; int_t val; } tloop[120];`:
                 // a struct defined where a member uses it.
                 Some(t)
-                    if matches!(t.kind(), "struct_specifier" | "class_specifier")
-                        && field!(t, "body").is_some() =>
+                    if matches!(
+                        t.kind(),
+                        "struct_specifier" | "class_specifier" | "union_specifier"
+                    ) && field!(t, "body").is_some() =>
                 {
                     let inner = match field!(t, "name") {
                         Some(n) => cx.text(n).to_string(),
@@ -1761,6 +1764,11 @@ impl<'o> Builder<'o> {
             }
         }
         let field_names = fields.iter().map(|(n, _, _)| n.clone()).collect();
+        if spec.kind() == "union_specifier" {
+            self.model.types.unions.insert(name.to_string());
+            self.model.types.add_union(name, fields);
+            return;
+        }
         self.model.types.add_struct(name, fields);
         if packed {
             // `__attribute__((packed))` of members that leave no padding
@@ -1833,14 +1841,13 @@ impl<'o> Builder<'o> {
             return;
         };
         if t.kind() == "union_specifier" {
-            // `typedef union {...} U;`: an unknown type that says why.
+            // `typedef union {...} U;`: a union under each name.
             let names = (field_children(node, "declarator").into_iter())
                 .map(|d| unwrap_declarator(cx, d))
                 .filter(|i| i.pointer == 0 && i.dims.is_empty())
                 .map(|i| i.name)
                 .chain(field!(t, "name").map(|n| cx.text(n).to_string()));
             self.model.types.unions.extend(names);
-            return;
         }
         let mut base = self.type_from(cx, node, t);
         if t.kind() == "enum_specifier" {
@@ -1864,7 +1871,10 @@ impl<'o> Builder<'o> {
             .into_iter()
             .map(|d| unwrap_declarator(cx, d))
             .collect();
-        if matches!(t.kind(), "struct_specifier" | "class_specifier") && field!(t, "body").is_some()
+        if matches!(
+            t.kind(),
+            "struct_specifier" | "class_specifier" | "union_specifier"
+        ) && field!(t, "body").is_some()
         {
             // The struct takes the name of the declarator that names it
             // (`typedef struct {...} P;`), else its tag (`typedef struct
