@@ -125,6 +125,10 @@ struct AfterPack { char c; int i; };
         );
     }
     assert_eq!(model.types.structs["AfterPack"].size, 8);
+    // A named struct defined inside another is a type, not a member.
+    let nested = common::model_of("struct Outer { struct Inner { double d; }; int k; };");
+    assert_eq!(nested.types.structs["Outer"].size, 4);
+    assert_eq!(nested.types.structs["Inner"].size, 8);
     // `packed` without padding to remove (minibude's `Atom`): C's offsets,
     // alignment 1.
     let tight = &model.types.structs["Tight"];

@@ -1685,16 +1685,26 @@ impl<'o> Builder<'o> {
             let declarators = field_children(f, "declarator");
             // `union { float f; int i; };` or `struct { int a, b; };`
             // without a name: its members are the enclosing struct's, at
-            // offsets the model does not compute.
+            // offsets the model does not compute. With a name, a nested
+            // type (`struct _TempStorage {...};`), no member.
             if declarators.is_empty()
-                && field!(f, "type").is_some_and(|t| {
-                    matches!(
-                        t.kind(),
-                        "struct_specifier" | "union_specifier" | "class_specifier"
-                    ) && field!(t, "body").is_some()
-                })
+                && let Some(t) = field!(f, "type")
+                && matches!(
+                    t.kind(),
+                    "struct_specifier" | "union_specifier" | "class_specifier"
+                )
+                && field!(t, "body").is_some()
             {
-                return;
+                let Some(inner) = field!(t, "name") else {
+                    return;
+                };
+                let inner = cx.text(inner).to_string();
+                self.struct_body(cx, &inner, t);
+                self.model
+                    .types
+                    .aliases
+                    .insert(format!("{name}::{inner}"), Type::named(&inner));
+                continue;
             }
             let base = match field!(f, "type") {
                 // `struct tloop_t { fbase_t seq[6]; int_t val; } tloop[120];`:
