@@ -1,6 +1,21 @@
 //! Names of the CUDA builtins the transpiler lowers itself, for the
 //! lowering (`intrinsics`) and for the analysis that runs before it.
 
+/// CUDA builtins that only read their arguments: the math functions and
+/// the conversions (`__half2float`, `__float2int_rn`, `make_float2`).
+/// What `printf` or `assert` left out may drop a call to one of these.
+pub(crate) fn pure_builtin(name: &str, args: usize) -> bool {
+    let name = name.trim_start_matches("::").trim_start_matches("std::");
+    let conversion = name.starts_with("__")
+        && name[2..].contains('2')
+        && !name.contains("atomic")
+        && !name.contains("shfl");
+    conversion
+        || name.starts_with("make_")
+        || float_unary(name).is_some()
+        || builtin_before_functions(name, args)
+}
+
 /// Builtins that `FnLower::call` lowers itself even where the file defines
 /// a function of the same name (helper_math.h's vector overloads such as
 /// `fabs(float2)` or `make_float2(float s)`, whose bodies call the scalar

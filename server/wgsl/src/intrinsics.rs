@@ -1478,10 +1478,16 @@ impl FnLower<'_, '_> {
         let mut effect = false;
         for a in args {
             a.walk(&mut |e| {
-                effect |= matches!(
-                    e.kind,
-                    ExprKind::Assign(..) | ExprKind::IncDec { .. } | ExprKind::Call(_)
-                );
+                effect |= match &e.kind {
+                    ExprKind::Assign(..) | ExprKind::IncDec { .. } => true,
+                    // `__half2float(res[i])`, `fabsf(d)`: CUDA's conversions
+                    // and math read their arguments only.
+                    ExprKind::Call(c) => {
+                        !crate::builtin_names::pure_builtin(&c.callee, c.args.len())
+                            || crate::analysis::device_function(self.m.model, &c.callee).is_some()
+                    }
+                    _ => false,
+                };
             });
         }
         if effect {

@@ -41,6 +41,40 @@ fn printf() {
 }
 
 #[test]
+fn printf_of_conversions_is_left_out_and_of_side_effects_refused() {
+    // HeCBench's gemv checks print `__half2float(res[idx])`: a conversion
+    // reads its argument only, so leaving the `printf` out loses nothing.
+    let source = "#include <cuda_fp16.h>\n\
+                  __global__ void k(const half* x, int* y) { int i = threadIdx.x; printf(\"%f %f\\n\", __half2float(x[i]), fabsf(__half2float(x[i]))); y[i] = i; }\n\
+                  void host(half* x, int* y) { k<<<1, 64>>>(x, y); }\n";
+    let opts = TranspileOptions {
+        enable_f16: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.warnings
+            .iter()
+            .any(|d| d.message.contains("`printf` left out")),
+        "{:?}",
+        out.warnings
+    );
+    // A call of the file's own function, or an increment, may do something.
+    for (kernel, construct) in [
+        (
+            "__device__ int bump(int* y) { return y[0]++; }\n__global__ void k(float* x, int* y) { printf(\"%d\\n\", bump(y)); }",
+            "printf(\"%d\\n\", bump(y))",
+        ),
+        (
+            "__global__ void k(float* x, int* y) { int i = 0; printf(\"%d\\n\", i++); y[0] = i; }",
+            "printf(\"%d\\n\", i++)",
+        ),
+    ] {
+        assert_error_at(kernel, construct, "an argument here has a side effect");
+    }
+}
+
+#[test]
 fn assert_is_left_out_as_with_ndebug() {
     // HeCBench's assert and the CUDA samples' simpleAssert: `assert(c)` is
     // left out with a warning (a build with NDEBUG does the same; WGSL
