@@ -1084,6 +1084,22 @@ fn expansion_body(root: Node) -> Option<Node> {
 }
 
 /// A C numeric literal.
+/// A C99 hexadecimal floating literal without its suffix (`0x1.0p-24`,
+/// `0x1.8p3`): hex digits, an optional point, a binary exponent.
+fn hex_float(lower: &str) -> Option<f64> {
+    let body = lower.strip_prefix("0x")?;
+    let (mantissa, exponent) = body.split_once('p')?;
+    let exponent: i32 = exponent.parse().ok()?;
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    if digits.is_empty() || digits.len() > 30 {
+        return None;
+    }
+    let m = u128::from_str_radix(&digits, 16).ok()?;
+    let scale = exponent.checked_sub(4 * fraction.len() as i32)?;
+    Some(m as f64 * 2f64.powi(scale))
+}
+
 pub(super) fn number(text: &str) -> ExprKind {
     let lower = text.to_ascii_lowercase();
     let hex = lower.starts_with("0x");
@@ -1099,8 +1115,15 @@ pub(super) fn number(text: &str) -> ExprKind {
             .chars()
             .filter(|&c| c != '\'')
             .collect();
-        let value = digits.parse::<f64>().unwrap_or(f64::NAN);
-        ExprKind::Float { value, single }
+        let value = match hex {
+            true => hex_float(&digits),
+            false => digits.parse::<f64>().ok(),
+        };
+        match value {
+            Some(value) => ExprKind::Float { value, single },
+            // Never a made-up value: the literal stays unknown (refused).
+            None => ExprKind::Unknown(text.to_string()),
+        }
     } else {
         let suffix = lower.trim_start_matches(|c: char| {
             c.is_ascii_hexdigit() || c == 'x' || c == '\'' || c == 'b'
@@ -1113,5 +1136,34 @@ pub(super) fn number(text: &str) -> ExprKind {
             },
             None => ExprKind::Unknown(text.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod literal_tests {
+    use super::number;
+    use crate::ir::ExprKind;
+
+    /// Hexadecimal floats (vLLM-style `(x >> 8) * 0x1.0p-24f`, HeCBench's
+    /// attention-paged) are their values; they were NaN, silently.
+    #[test]
+    fn hexadecimal_floats_are_their_values() {
+        for (text, want, single) in [
+            ("0x1.0p-24f", 2f64.powi(-24), true),
+            ("0x1.8p3", 12.0, false),
+            ("0X.8P1", 1.0, false),
+            ("0x10p-4", 1.0, false),
+        ] {
+            assert_eq!(
+                number(text),
+                ExprKind::Float {
+                    value: want,
+                    single
+                },
+                "{text}"
+            );
+        }
+        // What cannot be read is unknown, never a made-up number.
+        assert!(matches!(number("0x1.0q5"), ExprKind::Unknown(_)));
     }
 }
