@@ -192,7 +192,11 @@ impl<'m> Analysis<'m> {
                     }
                 } else {
                     let roots = call.args.iter().map(|a| root_of(a, &aliases)).collect();
-                    calls.push((e.span, call.callee.clone(), roots, true));
+                    // `f<N - 1>(..)` in `f<N>` may reach a specialization
+                    // that ends it (`template <> f<0>`): the instances
+                    // tell, when the transpiler makes them.
+                    let known = call.template_args.is_empty();
+                    calls.push((e.span, call.callee.clone(), roots, known));
                 }
             }
             _ => {}

@@ -508,6 +508,18 @@ impl<'m> FnLower<'_, 'm> {
                         ),
                     );
                 }
+                // A template recursing on its arguments (`f<N - 1>` in
+                // `f<N>`) with no specialization ending it here: each
+                // instance is new, so depth is the only bound.
+                if self.m.in_progress.len() >= MAX_CALL_DEPTH {
+                    return self.error(
+                        span,
+                        format!(
+                            "calls nested more than {MAX_CALL_DEPTH} deep at `{}` (a recursion through template arguments?): WGSL does not allow recursion",
+                            f.name
+                        ),
+                    );
+                }
                 let base = if suffix.is_empty() {
                     f.name.clone()
                 } else {
@@ -1101,7 +1113,16 @@ impl<'m> FnLower<'_, 'm> {
         if let Some(Sym::Const(v)) = self.lookup(written.trim()) {
             return v.konst.map(|k| k.as_int());
         }
-        self.m.model.consts.get(written.trim()).copied()
+        if let Some(v) = self.m.model.consts.get(written.trim()) {
+            return Some(*v);
+        }
+        // `2 * KERNEL_RADIUS`, `n_threads_reduction / 2`: an expression of
+        // macros and constants (every name known, or no value).
+        let constant = |name: &str| match self.lookup(name) {
+            Some(Sym::Const(v)) => v.konst.map(|k| k.as_int()),
+            _ => self.m.model.consts.get(name).copied(),
+        };
+        cudalens_syntax::preprocess::cexpr::eval_constant(written, &self.m.model.macros, &constant)
     }
 
     fn specialize(
@@ -1411,6 +1432,10 @@ fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: us
 fn is_plain_name(text: &str) -> bool {
     !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
+
+/// How deep specializations may nest (each instance of a recursive
+/// template is a new one).
+const MAX_CALL_DEPTH: usize = 64;
 
 fn is_type_param(f: &Function, name: &str) -> bool {
     f.template_params

@@ -430,6 +430,9 @@ impl FnLower<'_, '_> {
                 k.as_int().to_string()
             } else if let Some(v) = self.m.model.consts.get(a) {
                 v.to_string()
+            } else if let Some(v) = self.template_value(a) {
+                // `N - 1` in `f<N>`: `f<0>` where N is 1.
+                v.to_string()
             } else {
                 let t = self.subst_type(&CType::named(a));
                 if t.pointer > 0 {

@@ -33,6 +33,47 @@ pub fn eval_condition_with(
     Ok(v != 0)
 }
 
+/// Evaluates an integer constant expression written in code (a template
+/// argument such as `2 * KERNEL_RADIUS` or `n_threads_reduction / 2`):
+/// macros expanded, every other name through `constant`. Unlike `#if`, a
+/// name with no value makes the whole expression unknown (`None`), never 0.
+pub fn eval_constant(
+    text: &str,
+    macros: &MacroTable,
+    constant: &dyn Fn(&str) -> Option<i128>,
+) -> Option<i128> {
+    let expanded = macros.expand(&tokenize(text)).ok()?;
+    let mut toks = Vec::with_capacity(expanded.len());
+    for t in expanded {
+        if t.kind != TokKind::Ident || matches!(t.text.as_str(), "true" | "false") {
+            toks.push(t);
+            continue;
+        }
+        let v = constant(&t.text)?;
+        let tok = |kind, text: String| Token {
+            kind,
+            text,
+            ..t.clone()
+        };
+        // A negative value as `(0 - n)`: the parser reads no signed literal.
+        if v < 0 {
+            toks.push(tok(TokKind::Punct, "(".into()));
+            toks.push(tok(TokKind::Number, "0".into()));
+            toks.push(tok(TokKind::Punct, "-".into()));
+            toks.push(tok(TokKind::Number, v.unsigned_abs().to_string()));
+            toks.push(tok(TokKind::Punct, ")".into()));
+        } else {
+            toks.push(tok(TokKind::Number, v.to_string()));
+        }
+    }
+    let mut p = Parser {
+        toks: &toks,
+        pos: 0,
+    };
+    let v = p.ternary().ok()?;
+    (p.pos == p.toks.len()).then_some(v)
+}
+
 /// Queries about the compiler that `#if` may ask. cudalens models no host
 /// compiler's attribute or builtin tables, so they answer 0 (the portable
 /// fallback branch), while `defined(__has_attribute)` is 1 as on gcc and clang.
@@ -303,6 +344,22 @@ fn apply_binary(op: &str, a: i128, b: i128) -> Result<i128, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn constant_expressions_of_code_know_every_name_or_nothing() {
+        let mut m = MacroTable::default();
+        m.define(crate::preprocess::macros::MacroDef::object(
+            "KERNEL_RADIUS",
+            "8",
+        ));
+        let consts = |n: &str| (n == "n_threads").then_some(-256);
+        assert_eq!(
+            eval_constant("2 * KERNEL_RADIUS + 1", &m, &consts),
+            Some(17)
+        );
+        assert_eq!(eval_constant("n_threads / 2", &m, &consts), Some(-128));
+        assert_eq!(eval_constant("unknown_name / 2", &m, &consts), None);
+    }
+
     use super::*;
     use crate::preprocess::macros::MacroDef;
 
