@@ -288,3 +288,61 @@ fn buffers_the_analysis_cannot_bound_are_sized_with_buffer() {
         "{stderr}"
     );
 }
+
+/// A tile with a halo in `extern __shared__` memory (HeCBench's ced: the
+/// launch, in a lambda bench does not read, passes `(b + 2)²` ints): with
+/// no size given, bench assumes one element per thread, the constant
+/// index of the halo's last corner leaves the array and wgpu rejects the
+/// pipeline; the error says which assumption and how to give the size,
+/// and `--shared-bytes` runs it.
+#[test]
+fn dynamic_shared_sizes_bench_assumed_are_named_and_can_be_given() {
+    if !gpu_available() {
+        return;
+    }
+    const HALO: &str = r#"
+__global__ void halo(const int* in, int* out) {
+    extern __shared__ int tile[];
+    const int L = blockDim.x;
+    int t = threadIdx.x;
+    tile[t + 1] = in[t];
+    if (t == 0) { tile[0] = 0; tile[L + 1] = 0; }
+    __syncthreads();
+    out[t] = tile[t] + tile[t + 1] + tile[t + 2];
+}
+"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    std::fs::write(dir.path().join("k.cu"), HALO).expect("write");
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_cudalens"))
+            .args([
+                "bench", "k.cu", "--kernel", "halo", "--grid", "1", "--block", "64",
+            ])
+            .args(["--iterations", "2"])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .expect("run cudalens")
+    };
+    let assumed = run(&[]);
+    let text = String::from_utf8_lossy(&assumed.stdout).to_string()
+        + &String::from_utf8_lossy(&assumed.stderr);
+    // `L + 1` is an override expression: a constant index once the block
+    // size is set.
+    assert!(!assumed.status.success(), "{text}");
+    assert!(
+        text.contains("has 256 bytes, an assumption")
+            && text.contains("give the launch's size with --shared-bytes"),
+        "{text}"
+    );
+    let given = run(&["--shared-bytes", "264"]);
+    let text = String::from_utf8_lossy(&given.stdout);
+    assert!(
+        given.status.success()
+            && text.contains("shared:    264 bytes of `extern __shared__` (--shared-bytes)"),
+        "{text}\n{}",
+        String::from_utf8_lossy(&given.stderr)
+    );
+    assert!(text.contains("no access was out of bounds"), "{text}");
+}

@@ -53,6 +53,11 @@ pub struct Args {
     /// reported as clamped, as always.
     #[arg(long = "buffer", value_name = "NAME=ELEMENTS", value_parser = parse_buffer)]
     pub buffers: Vec<(String, u64)>,
+    /// The launch's dynamic shared memory in bytes (the third `<<<>>>`
+    /// argument), where no launch in the code gives it; without it bench
+    /// assumes one element per thread and says so.
+    #[arg(long, value_name = "BYTES")]
+    pub shared_bytes: Option<u32>,
     /// Sweep workgroup sizes and report the fastest.
     #[arg(long)]
     pub autotune: bool,
@@ -169,6 +174,26 @@ fn parse_arg(text: &str) -> Result<(String, f64), String> {
     Ok((name.trim().to_string(), value))
 }
 
+/// A run's error, with what bench assumed that can cause it: wgpu rejects
+/// a pipeline whose override values (block size, `extern __shared__`
+/// elements) make a constant index leave its array, which a launch whose
+/// dynamic shared size bench had to assume does (HeCBench's ced, launched
+/// from a lambda bench does not read).
+fn explain_run_error(e: cudalens_gpu::GpuError, prepared: &gpu_actions::Prepared) -> String {
+    let message = e.to_string();
+    if !message.contains("Pipeline constant error") {
+        return message;
+    }
+    match &prepared.launch.dynamic_shared {
+        Some((bytes, origin)) if origin.starts_with("assumed") => format!(
+            "{message}\n  note: the kernel's `extern __shared__` array has {bytes} bytes, an assumption (no launch in the code gives its size); a constant index past it makes the pipeline invalid: give the launch's size with --shared-bytes"
+        ),
+        _ => format!(
+            "{message}\n  note: the kernel is invalid for this launch's values (block size, `extern __shared__` bytes): a constant index leaves its array"
+        ),
+    }
+}
+
 /// A failure, already described; carries the exit status.
 struct Failed(u8);
 
@@ -269,6 +294,7 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
         host_launch: Some(host_index),
         host_given: host,
         buffers: args.buffers.clone(),
+        shared_bytes: args.shared_bytes,
     };
     let (job_model, job_text) = (model.clone(), text.clone());
     let (file, kernel) = (args.file.clone(), args.kernel.clone());
@@ -319,7 +345,9 @@ fn run_inner(args: &Args) -> Result<(), Failed> {
             Ok((Some(runner.run(&job.bench)?), None))
         }
     });
-    let (bench, sweep) = measured.map_err(fail)?.map_err(fail)?;
+    let (bench, sweep) = measured
+        .map_err(fail)?
+        .map_err(|e| fail(explain_run_error(e, &prepared)))?;
 
     let root = gpu_actions::workspace_root_for(&args.file);
     let label = gpu_actions::display_relative(&args.file, &root);

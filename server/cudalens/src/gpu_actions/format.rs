@@ -161,6 +161,11 @@ pub fn launch_lines(l: &super::LaunchInfo, file: &str) -> Vec<String> {
             "global:    {name} {elements} elements, filled with {fill}"
         ));
     }
+    if let Some((bytes, origin)) = &l.dynamic_shared {
+        out.push(format!(
+            "shared:    {bytes} bytes of `extern __shared__` ({origin})"
+        ));
+    }
     if let Some(why) = &l.clamps_not_counted {
         out.push(format!("clamps:    not counted: {why}"));
     }

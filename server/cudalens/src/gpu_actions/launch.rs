@@ -76,6 +76,9 @@ pub struct BenchOptions {
     /// binding name), over what the analysis or the program's allocation
     /// gives (`--buffer`; what the host code sizes at run time).
     pub buffers: Vec<(String, u64)>,
+    /// The launch's dynamic shared memory in bytes (`<<<g, b, BYTES>>>`),
+    /// over what the launch gives (`--shared-bytes`).
+    pub shared_bytes: Option<u32>,
 }
 
 impl Default for BenchOptions {
@@ -94,6 +97,7 @@ impl Default for BenchOptions {
             host_launch: None,
             host_given: None,
             buffers: Vec::new(),
+            shared_bytes: None,
         }
     }
 }
@@ -130,6 +134,9 @@ pub struct LaunchInfo {
     pub given: Vec<(String, u64)>,
     /// Why clamped accesses are not counted (`None`: they are).
     pub clamps_not_counted: Option<String>,
+    /// The kernel's `extern __shared__` bytes and where they came from
+    /// (`None`: it has none).
+    pub dynamic_shared: Option<(u32, String)>,
     /// File-scope `__constant__`/`__device__` variables: binding name,
     /// elements, and what they were filled with.
     pub globals: Vec<(String, u64, &'static str)>,
@@ -446,14 +453,26 @@ pub fn prepare(
         }
         bench = bench.with_buffer(&binding.name, BufferSpec::random(elements));
     }
+    let mut dynamic_shared = None;
     if interface.dynamic_shared_override.is_some() {
         let per_element = interface.dynamic_shared_element_bytes.unwrap_or(4);
         let threads = u32::try_from(product(block)).unwrap_or(u32::MAX);
-        bench.launch.dynamic_shared_bytes = site
+        let from_site = site
             .and_then(|l| l.smem_bytes)
             .and_then(|b| u32::try_from(b).ok())
-            .filter(|&b| b > 0)
-            .unwrap_or_else(|| threads.saturating_mul(per_element));
+            .filter(|&b| b > 0);
+        let (bytes, origin) = match (opts.shared_bytes, from_site) {
+            (Some(b), _) => (b, "--shared-bytes".to_string()),
+            (None, Some(b)) => (b, "the launch".to_string()),
+            (None, None) => (
+                threads.saturating_mul(per_element),
+                format!(
+                    "assumed: one {per_element}-byte element per thread, as no launch gives it (--shared-bytes)"
+                ),
+            ),
+        };
+        bench.launch.dynamic_shared_bytes = bytes;
+        dynamic_shared = Some((bytes, origin));
     }
     for (index, _, value) in &args {
         bench = bench.with_arg(*index, value.clone());
@@ -487,6 +506,7 @@ pub fn prepare(
             allocations,
             given,
             clamps_not_counted,
+            dynamic_shared,
             globals,
             arg_origins,
             host,
