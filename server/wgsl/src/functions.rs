@@ -1434,8 +1434,10 @@ fn is_plain_name(text: &str) -> bool {
 }
 
 /// How deep specializations may nest (each instance of a recursive
-/// template is a new one).
-const MAX_CALL_DEPTH: usize = 64;
+/// template is a new one). Real call chains stay far below; 32 keeps the
+/// lowering inside a 2 MiB thread stack (the server's workers', tests')
+/// even in debug builds (64 overflowed there).
+const MAX_CALL_DEPTH: usize = 32;
 
 fn is_type_param(f: &Function, name: &str) -> bool {
     f.template_params

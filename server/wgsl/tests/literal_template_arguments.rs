@@ -39,3 +39,50 @@ fn literal_arguments_give_their_cpp_types() {
     assert!(out.wgsl.contains("stride: i32"), "{}", out.wgsl);
     assert!(out.wgsl.contains("scale: f32"), "{}", out.wgsl);
 }
+
+/// A template recursing on its value argument down to an explicit
+/// specialization (HeCBench's wlcpow: `__TEA_core<N - 1>(v0, v1, sum)` in
+/// `__TEA_core<N>`, ended by `template <> __TEA_core<0>`), and template
+/// arguments written as expressions of macros (`2 * RADIUS`): each
+/// instance is its own function. One with no end is refused; it used to
+/// overflow the transpiler's stack.
+#[test]
+fn template_recursion_ends_at_its_specialization() {
+    let source = r#"
+#define RADIUS 2
+template <int N> __device__ void rounds(unsigned int &a, unsigned int &b) {
+    a += b * N;
+    b ^= a;
+    rounds<N - 1>(a, b);
+}
+template <> __device__ void rounds<0>(unsigned int &a, unsigned int &b) {}
+template <int N> __device__ void endless(unsigned int &a) { a++; endless<N + 1>(a); }
+
+__global__ void mix(unsigned int *out) {
+    unsigned int a = threadIdx.x, b = 7u;
+    rounds<2 * RADIUS>(a, b);
+    out[threadIdx.x] = a ^ b;
+}
+__global__ void runaway(unsigned int *out) {
+    unsigned int a = 0;
+    endless<0>(a);
+    out[0] = a;
+}
+"#;
+    let out = common::compile_as("tea.cu", source, "mix").unwrap_or_else(|e| panic!("{e}"));
+    if let Some(got) = common::run_block::<u32>(&out, 32, &[], ("out", 32)) {
+        let want: Vec<u32> = (0..32u32)
+            .map(|t| {
+                let (mut a, mut b) = (t, 7u32);
+                for n in (1..=4u32).rev() {
+                    a = a.wrapping_add(b.wrapping_mul(n));
+                    b ^= a;
+                }
+                a ^ b
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+    let err = common::compile_as("tea.cu", source, "runaway").expect_err("refused");
+    assert!(err.contains("calls nested more than 32 deep"), "{err}");
+}
