@@ -1101,6 +1101,16 @@ fn hex_float(lower: &str) -> Option<f64> {
 }
 
 pub(super) fn number(text: &str) -> ExprKind {
+    // The grammar takes a sign into the literal in places (`float(-0x1p-4)`):
+    // a negated float is exact.
+    if let Some(rest) = text.strip_prefix('-')
+        && let ExprKind::Float { value, single } = number(rest.trim_start())
+    {
+        return ExprKind::Float {
+            value: -value,
+            single,
+        };
+    }
     let lower = text.to_ascii_lowercase();
     let hex = lower.starts_with("0x");
     let is_float = if hex {
@@ -1153,6 +1163,7 @@ mod literal_tests {
             ("0x1.8p3", 12.0, false),
             ("0X.8P1", 1.0, false),
             ("0x10p-4", 1.0, false),
+            ("-0xf.8p-4", -0.96875, false),
         ] {
             assert_eq!(
                 number(text),
