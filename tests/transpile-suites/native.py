@@ -35,8 +35,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
+sys.path.insert(0, HERE)
+from coverage import build_flags  # noqa: E402  (the same per-program flags coverage.py counts with)
+
+
 def transpiled_kernels(suite, sdir, binary):
-    """(compiled file, kernel) for every kernel that transpiles with all features."""
+    """(compiled file, kernel, the program's own -D/-I flags) for every
+    kernel that transpiles with all features, as coverage.py compiles it."""
     base = [binary, "transpile", "--check", "--included", "--format", "json", "--all-features"]
     for inc in suite.get("include", []):
         base += ["-I", os.path.join(sdir, inc)]
@@ -53,7 +58,8 @@ def transpiled_kernels(suite, sdir, binary):
     for path in paths:
         if not os.path.exists(path):
             continue
-        proc = subprocess.run(base + [path], capture_output=True, text=True, timeout=600)
+        own = build_flags(path) if suite.get("build_flags") else []
+        proc = subprocess.run(base + own + [path], capture_output=True, text=True, timeout=600)
         try:
             records = json.loads(proc.stdout) if proc.stdout.strip() else []
         except json.JSONDecodeError:
@@ -62,7 +68,7 @@ def transpiled_kernels(suite, sdir, binary):
             key = (r["defined_in"], r["kernel"])
             if r["ok"] and key not in seen:
                 seen.add(key)
-                out.append((r["file"], r["kernel"]))
+                out.append((r["file"], r["kernel"], own))
     return out
 
 
@@ -71,13 +77,13 @@ def transpiled_kernels(suite, sdir, binary):
 BENCH_TIMEOUT_S = int(os.environ.get("NATIVE_BENCH_TIMEOUT_S", "180"))
 
 
-def bench(binary, suite, sdir, file, kernel, extra):
+def bench(binary, suite, sdir, file, kernel, own, extra):
     cmd = [binary, "bench", file, "--kernel", kernel, "--native", "--json"]
     for inc in suite.get("include", []):
         cmd += ["-I", os.path.join(sdir, inc)]
     for d in suite.get("defines", []):
         cmd += ["-D", d]
-    cmd += extra
+    cmd += own + extra
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=BENCH_TIMEOUT_S)
     except subprocess.TimeoutExpired:
@@ -151,12 +157,12 @@ def main():
             kernels = [k for k in kernels if args.match in k[0] or args.match in k[1]]
         if args.limit:
             kernels = kernels[: args.limit]
-        for i, (file, kernel) in enumerate(kernels):
+        for i, (file, kernel, own) in enumerate(kernels):
             if args.deadline and time.time() > args.deadline:
                 print(f"deadline: {len(kernels) - i} kernels of {s['name']} not run", file=sys.stderr)
                 break
             print(f"[{s['name']} {i + 1}/{len(kernels)}] {os.path.relpath(file, sdir)} {kernel}", file=sys.stderr)
-            row = bench(binary, s, sdir, file, kernel, args.extra)
+            row = bench(binary, s, sdir, file, kernel, own, args.extra)
             row.update({"suite": s["name"], "file": os.path.relpath(file, sdir), "kernel": kernel})
             print(f"    {json.dumps(row)}", file=sys.stderr, flush=True)
             rows.append(row)

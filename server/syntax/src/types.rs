@@ -100,6 +100,11 @@ pub struct StructDef {
     pub align: u64,
 }
 
+/// Structs larger than this (a terabyte) stay unknown: no device holds
+/// one, and sizes near `u64::MAX` would overflow the arithmetic of every
+/// layout that uses them.
+const MAX_STRUCT_BYTES: u64 = 1 << 40;
+
 /// An array type's name: `typedef int tab4_t[4][4][4][4];`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ArrayAlias {
@@ -180,12 +185,12 @@ impl TypeTable {
         let mut align = 1u64;
         let mut out = Vec::new();
         for (fname, fty, dims) in fields {
-            let n = dims.iter().product::<u64>();
+            let n = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d));
             let Some((size, a)) = self.layout(&fty) else {
                 // Unknown member type: the struct's layout is unknown.
                 return;
             };
-            offset = offset.div_ceil(a) * a;
+            offset = offset.div_ceil(a).saturating_mul(a);
             align = align.max(a);
             out.push(StructField {
                 name: fname,
@@ -194,9 +199,12 @@ impl TypeTable {
                 dims,
                 offset,
             });
-            offset += size * n.max(1);
+            offset = offset.saturating_add(size.saturating_mul(n.max(1)));
         }
-        let size = offset.div_ceil(align) * align;
+        let size = offset.div_ceil(align).saturating_mul(align);
+        if size > MAX_STRUCT_BYTES {
+            return;
+        }
         self.structs.insert(
             name.to_string(),
             StructDef {
@@ -218,8 +226,8 @@ impl TypeTable {
             let Some((s, a)) = self.layout(&fty) else {
                 return;
             };
-            let n = dims.iter().product::<u64>();
-            size = size.max(s * n.max(1));
+            let n = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d));
+            size = size.max(s.saturating_mul(n.max(1)));
             align = align.max(a);
             out.push(StructField {
                 name: fname,
@@ -229,12 +237,16 @@ impl TypeTable {
                 offset: 0,
             });
         }
+        let size = size.div_ceil(align).max(1).saturating_mul(align);
+        if size > MAX_STRUCT_BYTES {
+            return;
+        }
         self.structs.insert(
             name.to_string(),
             StructDef {
                 name: name.to_string(),
                 fields: out,
-                size: size.div_ceil(align).max(1) * align,
+                size,
                 align,
             },
         );

@@ -916,7 +916,7 @@ pub fn byte_runs(
                     f.name, f.offset
                 ));
             }
-            narrow.push((f, k, words_of(f.offset, unit * f.array_len)));
+            narrow.push((f, k, words_of(f.offset, unit.saturating_mul(f.array_len))));
         }
     }
     if narrow.is_empty() {
@@ -926,7 +926,10 @@ pub fn byte_runs(
         if narrow.iter().any(|(n, ..)| n.name == f.name) {
             continue;
         }
-        let bytes = types.size_of(&f.ty).unwrap_or(4) * f.array_len;
+        let bytes = types
+            .size_of(&f.ty)
+            .unwrap_or(4)
+            .saturating_mul(f.array_len);
         let words = words_of(f.offset, bytes);
         if let Some((n, ..)) = narrow
             .iter()

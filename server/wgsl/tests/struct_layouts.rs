@@ -144,3 +144,25 @@ struct AfterPack { char c; int i; };
     }
     assert!(model.types.structs.contains_key("Padded"));
 }
+
+/// Extents whose product overflows 64 bits leave the struct unknown, with
+/// no overflow on the way (a debug build would panic).
+#[test]
+fn overflowing_sizes_are_unknown_not_a_panic() {
+    let source = r#"
+typedef int big_t[1000000000][1000000000][1000000000];
+struct H { int a; big_t b; int c; };
+union U { big_t x; int y; };
+struct A { int a; float v[4000000000][4000000000]; };
+__global__ void k(const H *h, const U *u, const A *a, int *out) { out[0] = h[0].c + u[0].y + a[0].a; }
+"#;
+    let model = common::model_of(source);
+    for name in ["H", "U", "A"] {
+        assert!(
+            !model.types.structs.contains_key(name),
+            "{name} has a layout"
+        );
+    }
+    let err = common::compile_as("huge.cu", source, "k").expect_err("refused");
+    assert!(err.contains("unknown or unsupported type `H`"), "{err}");
+}

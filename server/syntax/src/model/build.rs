@@ -1630,7 +1630,8 @@ impl<'o> Builder<'o> {
             };
             let end = base.fields.last().map_or(0, |f| {
                 let size = self.model.types.size_of(&f.ty).unwrap_or(0);
-                f.offset + size * f.array_len.max(1)
+                f.offset
+                    .saturating_add(size.saturating_mul(f.array_len.max(1)))
             });
             if !base.fields.is_empty() && end != base.size {
                 return;
@@ -1794,7 +1795,9 @@ impl<'o> Builder<'o> {
                     self.model.types.structs.remove(name);
                     return;
                 }
-                end += types.size_of(&f.ty).unwrap_or(0) * f.array_len.max(1);
+                end = end.saturating_add(
+                    (types.size_of(&f.ty).unwrap_or(0)).saturating_mul(f.array_len.max(1)),
+                );
             }
             let def = self
                 .model
@@ -1808,7 +1811,7 @@ impl<'o> Builder<'o> {
             && let Some(def) = self.model.types.structs.get_mut(name)
         {
             def.align = def.align.max(min_align);
-            def.size = def.size.div_ceil(def.align) * def.align;
+            def.size = def.size.div_ceil(def.align).saturating_mul(def.align);
         }
         // Member functions defined in the body: `name::m` (`methods.rs`).
         let methods: Vec<(Node, String, bool)> = children
