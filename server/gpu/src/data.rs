@@ -97,24 +97,26 @@ pub(crate) fn random_struct_elements(layout: &ElementLayout, elements: u64, seed
             let Ok(ty) = WgslType::parse(&leaf.ty) else {
                 continue;
             };
-            let values: Vec<f64> = match leaf.role {
-                LeafRole::Pointer => continue,
-                LeafRole::Bool => vec![(rng.next_u64() & 1) as f64],
-                LeafRole::Bytes => {
-                    let bytes = [(); 4].map(|_| rng.range(0, 100) as u8);
-                    vec![f64::from(u32::from_le_bytes(bytes))]
-                }
-                LeafRole::Value => (0..ty.lanes)
-                    .map(|_| match ty.scalar {
-                        Scalar::F16 | Scalar::F32 | Scalar::F64 => {
-                            rng.range(-1024, 1023) as f64 / 1024.0
-                        }
-                        Scalar::I32 | Scalar::I64 => rng.range(-100, 100) as f64,
-                        Scalar::U32 | Scalar::U64 => rng.range(0, 100) as f64,
-                    })
-                    .collect(),
-            };
-            write_at(&mut out, e * stride + leaf.offset as usize, ty, &values);
+            for offset in leaf.offsets() {
+                let values: Vec<f64> = match leaf.role {
+                    LeafRole::Pointer => continue,
+                    LeafRole::Bool => vec![(rng.next_u64() & 1) as f64],
+                    LeafRole::Bytes => {
+                        let bytes = [(); 4].map(|_| rng.range(0, 100) as u8);
+                        vec![f64::from(u32::from_le_bytes(bytes))]
+                    }
+                    LeafRole::Value => (0..ty.lanes)
+                        .map(|_| match ty.scalar {
+                            Scalar::F16 | Scalar::F32 | Scalar::F64 => {
+                                rng.range(-1024, 1023) as f64 / 1024.0
+                            }
+                            Scalar::I32 | Scalar::I64 => rng.range(-100, 100) as f64,
+                            Scalar::U32 | Scalar::U64 => rng.range(0, 100) as f64,
+                        })
+                        .collect(),
+                };
+                write_at(&mut out, e * stride + offset as usize, ty, &values);
+            }
         }
     }
     out
@@ -149,6 +151,37 @@ mod tests {
         assert_eq!(bytes.len(), 5 * 16);
         for el in bytes.chunks(4) {
             assert!(u32::from_le_bytes([el[0], el[1], el[2], el[3]]) <= 100);
+        }
+    }
+
+    /// A repeated leaf (`count` copies `stride` apart) fills every copy;
+    /// the bytes between copies and past them stay zero.
+    #[test]
+    fn repeated_leaves_fill_every_copy() {
+        use crate::interface::{ElementLayout, LayoutLeaf, LeafRole};
+        let layout = ElementLayout {
+            stride: 48,
+            leaves: vec![LayoutLeaf {
+                name: "big[0..5]".into(),
+                ty: "u32".into(),
+                offset: 4,
+                role: LeafRole::Value,
+                count: 5,
+                stride: 8,
+            }],
+        };
+        let bytes = random_struct_elements(&layout, 2, 3);
+        assert_eq!(bytes.len(), 96);
+        let word = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        for e in 0..2 {
+            let base = 48 * e;
+            // Random values in 0..100: at least one copy is nonzero.
+            assert!((0..5).any(|k| word(base + 4 + 8 * k) != 0));
+            for k in 0..5 {
+                assert!(word(base + 4 + 8 * k) < 100);
+                assert_eq!(word(base + 8 + 8 * k), 0, "gap after copy {k}");
+            }
+            assert_eq!(word(base + 44), 0);
         }
     }
 

@@ -147,6 +147,31 @@ pub struct LayoutLeaf {
     pub ty: String,
     pub offset: u64,
     pub role: LeafRole,
+    /// How many of it there are, `stride` bytes apart (an array member of
+    /// many elements, `stack[0..65536]`, is one leaf); 1 when absent.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stride: u64,
+}
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+impl LayoutLeaf {
+    /// The offset of each of its `count` copies.
+    pub fn offsets(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.count.max(1)).map(|k| self.offset + k * self.stride)
+    }
 }
 
 /// What a leaf holds, which decides how it is filled.
@@ -190,7 +215,8 @@ impl Binding {
         };
         for leaf in &layout.leaves {
             let ty = WgslType::parse(&leaf.ty)?;
-            if leaf.offset + ty.size() > layout.stride {
+            let last = (leaf.count.max(1) - 1).saturating_mul(leaf.stride);
+            if leaf.offset.saturating_add(last).saturating_add(ty.size()) > layout.stride {
                 return Err(GpuError::InvalidInterface(format!(
                     "storage binding {:?}: member {:?} ends past the element's {} bytes",
                     self.name, leaf.name, layout.stride

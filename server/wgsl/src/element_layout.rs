@@ -37,6 +37,28 @@ pub struct LayoutLeaf {
     pub ty: String,
     pub offset: u64,
     pub role: LeafRole,
+    /// How many of it there are, `stride` bytes apart: an array member of
+    /// more than [`REPEAT_AT`] scalars or vectors is one leaf (frna's
+    /// `int_t int22[4]…[4]`, 65,536 of them); 1 when absent.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub count: u64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub stride: u64,
+}
+
+/// Array members of more elements than this are one repeated leaf.
+const REPEAT_AT: u64 = 64;
+
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -89,6 +111,8 @@ fn flatten(
             ty: Ty::Scalar(word).wgsl(),
             offset: base,
             role: LeafRole::Value,
+            count: 1,
+            stride: 0,
         });
         return Some(());
     }
@@ -120,6 +144,8 @@ fn flatten(
                     ty: "u32".into(),
                     offset: base + word.start,
                     role: LeafRole::Bytes,
+                    count: 1,
+                    stride: 0,
                 });
             }
             continue;
@@ -144,6 +170,8 @@ fn flatten(
                     ty: Ty::Scalar(s).wgsl(),
                     offset: base + f.offset + s.size() * lane as u64,
                     role: LeafRole::Value,
+                    count: 1,
+                    stride: 0,
                 });
             }
             continue;
@@ -151,6 +179,22 @@ fn flatten(
             (LeafRole::Value, map_value_type(&f.ty, types, opts).ok()?)
         };
         let size = types.size_of(&f.ty)?;
+        // A long array of numbers: one leaf repeated (the runner and the
+        // comparison walk its copies).
+        if f.array_len > REPEAT_AT && matches!(ty, Ty::Scalar(_) | Ty::Vector(..)) {
+            out.push(LayoutLeaf {
+                name: format!("{path}[0..{}]", f.array_len),
+                ty: ty.wgsl(),
+                offset: base + f.offset,
+                role,
+                count: f.array_len,
+                stride: size,
+            });
+            if out.len() > MAX_LEAVES {
+                return None;
+            }
+            continue;
+        }
         for i in 0..f.array_len {
             let offset = base + f.offset + i * size;
             // `e[1][2]` for element 5 of `e[3][3]`.
@@ -171,6 +215,8 @@ fn flatten(
                     ty: ty.wgsl(),
                     offset,
                     role,
+                    count: 1,
+                    stride: 0,
                 }),
                 _ => return None,
             }

@@ -175,3 +175,34 @@ __global__ void mixed_widths(const mixed *in, float *out) { out[0] = in[0].f; }
         "{err}"
     );
 }
+
+/// A long array member (frna's `tab8_t int22`, 65,536 ints) is one layout
+/// leaf repeated (`count`, `stride`) for the runner and the comparison;
+/// short ones keep a leaf per element.
+#[test]
+fn long_array_members_are_one_repeated_leaf() {
+    let source = r#"
+struct Tables { int n; float big[100]; short small[4]; };
+__global__ void k(const Tables *t, float *out) { out[threadIdx.x] = t[0].big[threadIdx.x] + t[0].n; }
+"#;
+    let out = common::compile_as("t.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    let sidecar: serde_json::Value = out.sidecar.to_json().parse().expect("json");
+    let leaves = sidecar["bindings"][0]["layout"]["leaves"]
+        .as_array()
+        .expect("leaves")
+        .clone();
+    let big = leaves
+        .iter()
+        .find(|l| l["name"] == "big[0..100]")
+        .unwrap_or_else(|| panic!("{leaves:#?}"));
+    assert_eq!(
+        (&big["offset"], &big["count"], &big["stride"]),
+        (&4.into(), &100.into(), &4.into())
+    );
+    // `n` has no count: one.
+    assert!(
+        leaves
+            .iter()
+            .any(|l| l["name"] == "n" && l.get("count").is_none())
+    );
+}

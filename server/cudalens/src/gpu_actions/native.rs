@@ -595,12 +595,14 @@ pub fn compare_outputs(
     for e in 0..wgsl.len() / stride {
         for leaf in &layout.leaves {
             let ty = WgslType::parse(&leaf.ty).map_err(|e| e.to_string())?;
-            let at = e * stride + leaf.offset as usize;
-            let range = at..at + ty.size() as usize;
-            let (Some(a), Some(b)) = (wgsl.get(range.clone()), native.get(range)) else {
-                continue;
-            };
-            compare_scalars(&mut out, ty.scalar, a, b, e as u64, tol);
+            for offset in leaf.offsets() {
+                let at = e * stride + offset as usize;
+                let range = at..at + ty.size() as usize;
+                let (Some(a), Some(b)) = (wgsl.get(range.clone()), native.get(range)) else {
+                    continue;
+                };
+                compare_scalars(&mut out, ty.scalar, a, b, e as u64, tol);
+            }
         }
     }
     Ok(out)
@@ -916,12 +918,16 @@ mod tests {
                     ty: "f32".into(),
                     offset: 0,
                     role: LeafRole::Value,
+                    count: 1,
+                    stride: 0,
                 },
                 LayoutLeaf {
                     name: "id".into(),
                     ty: "i32".into(),
                     offset: 4,
                     role: LeafRole::Value,
+                    count: 1,
+                    stride: 0,
                 },
             ],
         };
