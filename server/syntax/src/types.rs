@@ -181,8 +181,18 @@ impl TypeTable {
     /// Lays out a struct from its fields (name, type, array extents) with
     /// C rules.
     pub fn add_struct(&mut self, name: &str, fields: Vec<(String, Type, Vec<u64>)>) {
-        let mut offset = 0u64;
-        let mut align = 1u64;
+        self.lay_out(name, fields, false);
+    }
+
+    /// Lays out a union: every member at offset 0, the size of the
+    /// largest rounded to the largest alignment (C's rules). Recorded with
+    /// the structs; `unions` tells it apart.
+    pub fn add_union(&mut self, name: &str, fields: Vec<(String, Type, Vec<u64>)>) {
+        self.lay_out(name, fields, true);
+    }
+
+    fn lay_out(&mut self, name: &str, fields: Vec<(String, Type, Vec<u64>)>, union: bool) {
+        let (mut end, mut align) = (0u64, 1u64);
         let mut out = Vec::new();
         for (fname, fty, dims) in fields {
             let n = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d));
@@ -190,8 +200,12 @@ impl TypeTable {
                 // Unknown member type: the struct's layout is unknown.
                 return;
             };
-            offset = offset.div_ceil(a).saturating_mul(a);
+            let offset = match union {
+                true => 0,
+                false => end.div_ceil(a).saturating_mul(a),
+            };
             align = align.max(a);
+            end = end.max(offset.saturating_add(size.saturating_mul(n.max(1))));
             out.push(StructField {
                 name: fname,
                 ty: fty,
@@ -199,45 +213,8 @@ impl TypeTable {
                 dims,
                 offset,
             });
-            offset = offset.saturating_add(size.saturating_mul(n.max(1)));
         }
-        let size = offset.div_ceil(align).saturating_mul(align);
-        if size > MAX_STRUCT_BYTES {
-            return;
-        }
-        self.structs.insert(
-            name.to_string(),
-            StructDef {
-                name: name.to_string(),
-                fields: out,
-                size: size.max(1),
-                align,
-            },
-        );
-    }
-
-    /// Lays out a union: every member at offset 0, the size of the
-    /// largest rounded to the largest alignment (C's rules). Recorded with
-    /// the structs; `unions` tells it apart.
-    pub fn add_union(&mut self, name: &str, fields: Vec<(String, Type, Vec<u64>)>) {
-        let (mut size, mut align) = (0u64, 1u64);
-        let mut out = Vec::new();
-        for (fname, fty, dims) in fields {
-            let Some((s, a)) = self.layout(&fty) else {
-                return;
-            };
-            let n = dims.iter().fold(1u64, |a, &d| a.saturating_mul(d));
-            size = size.max(s.saturating_mul(n.max(1)));
-            align = align.max(a);
-            out.push(StructField {
-                name: fname,
-                ty: fty,
-                array_len: n,
-                dims,
-                offset: 0,
-            });
-        }
-        let size = size.div_ceil(align).max(1).saturating_mul(align);
+        let size = end.div_ceil(align).max(1).saturating_mul(align);
         if size > MAX_STRUCT_BYTES {
             return;
         }
