@@ -1009,7 +1009,8 @@ impl FnLower<'_, '_> {
             }
             "__float2int_rz" | "__float2uint_rz" | "__float2int_rn" | "__float2uint_rn"
             | "__float2int_rd" | "__float2uint_rd" | "__float2int_ru" | "__float2uint_ru"
-            | "__int2float_rn" | "__uint2float_rn" | "__float2half" | "__half2float" => {
+            | "__int2float_rn" | "__uint2float_rn" | "__float2half" | "__half2float"
+            | "__int2half_rn" | "__uint2half_rn" | "__short2half_rn" | "__ushort2half_rn" => {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
                 }
@@ -1017,9 +1018,11 @@ impl FnLower<'_, '_> {
                 let to = match name {
                     n if n.starts_with("__float2int") => Ty::I32,
                     n if n.starts_with("__float2uint") => Ty::U32,
-                    "__float2half" => {
+                    // An integer to `half` through `f32`: exact up to 2^24,
+                    // and anything larger is past `half`'s 65504 either way.
+                    n if n == "__float2half" || n.ends_with("2half_rn") => {
                         if !self.m.opts.enable_f16 {
-                            return Some(self.error(span, "`__float2half` needs enable_f16"));
+                            return Some(self.error(span, format!("`{n}` needs enable_f16")));
                         }
                         self.m.needs.f16 = true;
                         Ty::Scalar(Scalar::F16)
@@ -1281,6 +1284,7 @@ impl FnLower<'_, '_> {
             "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi" => {
                 self.sincos(name, args, span, out)
             }
+            "sinpif" | "cospif" => self.sin_cos_pi(name, args, span, out),
             "frexpf" | "frexp" => self.frexp(name, args, span, out),
             "malloc" | "free" | "cudaMalloc" | "cudaFree" | "memcpy" | "memset" => self.error(
                 span,
@@ -1321,6 +1325,36 @@ impl FnLower<'_, '_> {
             _ => return None,
         };
         Some(v)
+    }
+
+    /// `sinpif(x)`, `cospif(x)`: of `π·x` with the argument reduced first,
+    /// as CUDA's are exact where the result is: `r = x - 2·round(x/2)` (in
+    /// [-1, 1], exact), then `sin(π·a)` of `a` in [0, 1/2] (`sinpi(1 - a)`
+    /// is `sinpi(a)`, `cospi(a)` is `sinpi(1/2 - a)`), so `sinpif(1)` and
+    /// `cospif(0.5)` are 0, not `sin(π)`'s 8.7e-8.
+    fn sin_cos_pi(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        if !self.arity(name, args, 1, span) {
+            return Val::error();
+        }
+        let x = self.expr(&args[0], out);
+        let x = self.convert(x, &Ty::F32, args[0].span);
+        if x.is_error() {
+            return x;
+        }
+        let x = self.materialize(x, "x", out);
+        let r = Val::atom(format!("({0} - 2.0f * round({0} * 0.5f))", x.text), Ty::F32);
+        let r = self.materialize(r, "reduced", out);
+        let a = self.materialize(Val::atom(format!("abs({})", r.text), Ty::F32), "a", out);
+        let pi = "3.14159265358979f";
+        let text = match name {
+            "sinpif" => format!(
+                "sign({r}) * sin({pi} * select({a}, 1.0f - {a}, {a} > 0.5f))",
+                r = r.text,
+                a = a.text
+            ),
+            _ => format!("sin({pi} * (0.5f - {}))", a.text),
+        };
+        Val::atom(text, Ty::F32)
     }
 
     /// `sincosf(x, &s, &c)`: `s = sin(x); c = cos(x);` through the two

@@ -89,3 +89,61 @@ fn log1p_expm1_and_cbrt_match_a_reference_on_the_adapter() {
         );
     }
 }
+
+/// `sinpif`/`cospif` (HeCBench's wlcpow): reduced before `sin`, so they
+/// are exactly 0 where CUDA's are (`sinpif(n)`, `cospif(n + 0.5)`) and
+/// within a few ulp of `sin(π x)` elsewhere, for large `x` too.
+#[test]
+fn sinpi_and_cospi_are_exact_at_their_zeros() {
+    let source = r#"
+__global__ void k(const float *x, float *s, float *c) {
+    int i = threadIdx.x;
+    s[i] = sinpif(x[i]);
+    c[i] = cospif(x[i]);
+}
+"#;
+    let out = common::compile_as("pi.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    let xs: Vec<f32> = (0..64)
+        .map(|i| match i % 4 {
+            0 => (i as f32) - 32.0,         // integers: sinpi 0
+            1 => (i as f32) * 0.5 + 0.0625, // between
+            2 => (i as f32) - 31.5,         // halves: cospi 0
+            _ => 1.0e6 + i as f32 * 0.25,   // large
+        })
+        .collect();
+    let inputs = |other: &'static str| {
+        vec![
+            ("x", 64u64, bytemuck::cast_slice(&xs).to_vec()),
+            (other, 64u64, vec![0u8; 256]),
+        ]
+    };
+    let Some(s) = common::run_block::<f32>(&out, 64, &inputs("c"), ("s", 64)) else {
+        return;
+    };
+    let Some(c) = common::run_block::<f32>(&out, 64, &inputs("s"), ("c", 64)) else {
+        return;
+    };
+    for (i, &x) in xs.iter().enumerate() {
+        let r = f64::from(x) - 2.0 * (f64::from(x) / 2.0).round();
+        let (ws, wc) = (
+            (std::f64::consts::PI * r).sin(),
+            (std::f64::consts::PI * r).cos(),
+        );
+        if x.fract() == 0.0 {
+            assert_eq!(s[i].abs(), 0.0, "sinpif({x})");
+        }
+        if (x - 0.5).fract() == 0.0 {
+            assert_eq!(c[i].abs(), 0.0, "cospif({x})");
+        }
+        assert!(
+            (f64::from(s[i]) - ws).abs() < 1e-5,
+            "sinpif({x}) = {} not {ws}",
+            s[i]
+        );
+        assert!(
+            (f64::from(c[i]) - wc).abs() < 1e-5,
+            "cospif({x}) = {} not {wc}",
+            c[i]
+        );
+    }
+}
