@@ -296,6 +296,9 @@ pub enum Sym {
     /// A warp tile of the thread block (`thread_block_tile<32>`): no WGSL
     /// value; its methods lower to warp intrinsics (`groups.rs`).
     Tile,
+    /// `coalesced_threads()`: the warp's lanes active where it was made,
+    /// held as the WGSL `let` of their ballot mask (`groups.rs`).
+    Coalesced(String),
     /// A pointer variable: a view into an array. When `offset_var` is set the
     /// view can move (`p += n`): the variable holds the element offset.
     Pointer {

@@ -405,6 +405,10 @@ impl FnLower<'_, '_> {
                 span,
                 format!("the cooperative group `{name}` can only be used through its methods (`sync`, `thread_rank`, `size`) and `cg::sync`"),
             ),
+            Some(Sym::Coalesced(_)) => self.error(
+                span,
+                format!("the coalesced group `{name}` can only be used through its methods (`thread_rank`, `size`, `sync`, `shfl` from rank 0) in the function that made it"),
+            ),
             None => match name {
                 "threadIdx" => self.builtin(Builtin::ThreadIdx, None, span),
                 "blockIdx" => self.builtin(Builtin::BlockIdx, None, span),

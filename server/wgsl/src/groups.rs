@@ -5,6 +5,8 @@
 //! intrinsics the transpiler already has (`__shfl_*_sync`, `__syncwarp`,
 //! `__any_sync`, ...), so they need subgroups as those do. Tiles of other
 //! sizes (a shuffle `width` below the warp) are refused with the reason.
+//! A coalesced group (`coalesced_threads()`) is the ballot of the lanes
+//! active where it is made.
 
 use cudalens_syntax::Span;
 use cudalens_syntax::ir::{BinOp, CallExpr, Expr, ExprKind};
@@ -12,6 +14,7 @@ use cudalens_syntax::ir::{BinOp, CallExpr, Expr, ExprKind};
 use crate::context::{FnLower, Sym, Val};
 use crate::emit::WStmt;
 use crate::source_facts::{is_this_thread_block, strip_cg};
+use crate::types::Ty;
 use crate::types::{Konst, Scalar};
 
 /// The warp a tile must be.
@@ -172,6 +175,74 @@ impl FnLower<'_, '_> {
         self.m.needs.subgroups = true;
         let ty = v.ty.clone();
         Val::atom(format!("{f}({})", v.text), ty)
+    }
+
+    /// `auto g = cg::coalesced_threads();` (HeCBench's filter, the
+    /// warp-aggregated atomic of NVIDIA's blog): the lanes active here, as
+    /// the mask of a ballot taken now, so that `g.size()` inside a branch
+    /// later still counts them all.
+    pub fn coalesced_decl(&mut self, name: &str, span: Span, out: &mut Vec<WStmt>) {
+        if !self.m.opts.subgroups {
+            self.m.error(span, "`coalesced_threads()` needs WGSL subgroup operations: enable the `subgroups` option (the adapter must support subgroups)");
+            return;
+        }
+        if let Some(n) = self.m.opts.subgroup_size
+            && i64::from(n) != WARP
+        {
+            self.m.error(
+                span,
+                format!("`coalesced_threads()` needs 32-lane subgroups (the adapter's have {n})"),
+            );
+            return;
+        }
+        self.m.needs.subgroups = true;
+        let mask = self.fresh(&format!("{name}_lanes"));
+        out.push(WStmt::line(format!(
+            "let {mask} = subgroupBallot(true).x; // `{name}`: the lanes active at `coalesced_threads()`"
+        )));
+        self.declare(name, Sym::Coalesced(mask));
+    }
+
+    /// A method of a coalesced group: `thread_rank()` (active lanes below
+    /// this one), `size()`, `shfl(v, 0)` (the group's first lane), `sync()`.
+    /// `None`: not a coalesced group's call.
+    pub fn coalesced_call(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let (receiver, method) = name.rsplit_once('.')?;
+        let Some(Sym::Coalesced(mask)) = self.lookup(receiver.trim()).cloned() else {
+            return None;
+        };
+        self.m.uses.lane_id = true;
+        Some(match (method.trim(), args) {
+            ("thread_rank", []) => Val::atom(
+                format!("countOneBits({mask} & ((1u << lane_id) - 1u))"),
+                Ty::U32,
+            ),
+            ("size" | "num_threads", []) => Val::atom(format!("countOneBits({mask})"), Ty::U32),
+            ("sync", []) => Val::void(),
+            ("shfl", [v, rank])
+                if matches!(rank.kind, ExprKind::Int { value: 0, .. }) =>
+            {
+                let v = self.expr(v, out);
+                if v.is_error() {
+                    return Some(v);
+                }
+                let ty = v.ty.clone();
+                Val::atom(
+                    format!("subgroupShuffle({}, firstTrailingBit({mask}))", v.text),
+                    ty,
+                )
+            }
+            (m, _) => self.error(
+                span,
+                format!("cooperative groups: `{m}` of a coalesced group is not supported (thread_rank, size, sync and shfl from rank 0 are)"),
+            ),
+        })
     }
 
     /// A method of a tile (`t.shfl_down(v, 1)`, `t.thread_rank()`, ...) or

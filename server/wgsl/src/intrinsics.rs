@@ -264,6 +264,9 @@ impl FnLower<'_, '_> {
         span: Span,
         out: &mut Vec<WStmt>,
     ) -> Option<Val> {
+        if let Some(v) = self.coalesced_call(name, args, span, out) {
+            return Some(v);
+        }
         if let Some(v) = self.tile_call(name, args, span, out) {
             return Some(v);
         }

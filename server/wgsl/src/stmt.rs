@@ -678,6 +678,19 @@ impl FnLower<'_, '_> {
             }
             return;
         }
+        // `auto g = cg::coalesced_threads();`
+        if d.ty.pointer == 0
+            && d.dims.is_empty()
+            && matches!(
+                crate::source_facts::strip_cg(&d.ty.base),
+                "auto" | "coalesced_group"
+            )
+            && let Some(ExprKind::Call(call)) = d.init.as_ref().map(|e| &e.kind)
+            && crate::source_facts::strip_cg(&call.callee) == "coalesced_threads"
+        {
+            self.coalesced_decl(&d.name, d.span, out);
+            return;
+        }
         // `auto block = cg::this_thread_block();` declares the block too.
         let auto_block = d.ty.base == "auto"
             && matches!(d.init.as_ref().map(|e| &e.kind),

@@ -370,3 +370,45 @@ int main() { swap_pairs<<<1, 32>>>(0); }
     let want: Vec<f32> = (0..32).map(|i: usize| (i ^ 1) as f32).collect();
     assert_eq!(got, want);
 }
+
+/// `cg::coalesced_threads()` (HeCBench's filter: the warp-aggregated
+/// atomic increment): the lanes active where the group is made, one
+/// ballot taken there, so `g.size()` inside `if (g.thread_rank() == 0)`
+/// still counts every lane of the group; `g.shfl(v, 0)` reads the group's
+/// first lane. A shuffle from another rank is refused.
+#[test]
+fn a_coalesced_group_is_the_ballot_taken_where_it_is_made() {
+    let source = r#"
+#include <cooperative_groups.h>
+namespace cg = cooperative_groups;
+__device__ int agg_inc(int *ctr) {
+    auto g = cg::coalesced_threads();
+    int res = 0;
+    if (g.thread_rank() == 0) res = atomicAdd(ctr, g.size());
+    return g.shfl(res, 0) + g.thread_rank();
+}
+__global__ void warp_sums(int *dst, int *n, const int *src) {
+    int i = threadIdx.x;
+    if (src[i] > 0) dst[agg_inc(n)] = src[i];
+}
+"#;
+    let wgsl = compile(source).unwrap_or_else(|e| panic!("{e}"));
+    let body = &wgsl[wgsl.find("fn agg_inc").expect("agg_inc")..];
+    let ballot = body.find("subgroupBallot(true).x").expect("the ballot");
+    let branch = body.find("if (").expect("the branch");
+    assert!(ballot < branch, "{body}");
+    assert!(
+        body.contains("atomicAdd(&n[0], i32(countOneBits(g_lanes"),
+        "{body}"
+    );
+    assert!(
+        body.contains("subgroupShuffle(res, firstTrailingBit(g_lanes"),
+        "{body}"
+    );
+    let refused =
+        compile(&source.replace("g.shfl(res, 0)", "g.shfl(res, 1)")).expect_err("refused");
+    assert!(
+        refused.contains("of a coalesced group is not supported"),
+        "{refused}"
+    );
+}
