@@ -433,8 +433,11 @@ impl FnLower<'_, '_> {
                 k.as_int().to_string()
             } else if let Some(v) = self.m.model.consts.get(a) {
                 v.to_string()
-            } else if let Some(v) = self.template_value(a) {
-                // `N - 1` in `f<N>`: `f<0>` where N is 1.
+            } else if !matches!(a, "true" | "false")
+                && let Some(v) = self.template_value(a)
+            {
+                // `N - 1` in `f<N>`: `f<0>` where N is 1. (`f<true>` is
+                // written so in the model: not `f<1>`.)
                 v.to_string()
             } else {
                 let t = self.subst_type(&CType::named(a));

@@ -86,3 +86,22 @@ __global__ void runaway(unsigned int *out) {
     let err = common::compile_as("tea.cu", source, "runaway").expect_err("refused");
     assert!(err.contains("calls nested more than 32 deep"), "{err}");
 }
+
+/// Explicit specializations on `bool` (`pick<true>`) are found by their
+/// written argument (evaluating template arguments as expressions had
+/// turned `true` into `1` and lost them).
+#[test]
+fn bool_specializations_are_found() {
+    let source = r#"
+template <bool B> __device__ float pick(float x);
+template <> __device__ float pick<true>(float x) { return x * 2.0f; }
+template <> __device__ float pick<false>(float x) { return x + 1.0f; }
+__global__ void k(float *o) { o[threadIdx.x] = pick<true>(o[threadIdx.x]) + pick<false>(1.0f); }
+"#;
+    let out = common::compile_as("pick.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("fn pick_true_") && out.wgsl.contains("fn pick_false_"),
+        "{}",
+        out.wgsl
+    );
+}
