@@ -1010,11 +1010,21 @@ pub fn union_word(
             ));
         }
     }
-    match width {
-        Some(4) => Ok(Scalar::U32),
-        Some(8) => Ok(Scalar::U64),
-        _ => Err(format!("`{name}` is a union without members")),
+    let word = match width {
+        Some(4) => Scalar::U32,
+        Some(8) => Scalar::U64,
+        _ => return Err(format!("`{name}` is a union without members")),
+    };
+    // `union __align__(16) U { float f; unsigned u; }`: C's 16 bytes,
+    // which one word is not.
+    if Some(def.size) != width {
+        return Err(format!(
+            "`{name}` is a union of {} bytes in C (its alignment) but one {}-byte word in WGSL",
+            def.size,
+            word.size()
+        ));
     }
+    Ok(word)
 }
 
 /// The WGSL type of an array member of `elem`s: nested arrays, innermost

@@ -1775,13 +1775,14 @@ impl<'o> Builder<'o> {
             }
         }
         let field_names = fields.iter().map(|(n, _, _)| n.clone()).collect();
-        if spec.kind() == "union_specifier" {
+        let union = spec.kind() == "union_specifier";
+        if union {
             self.model.types.unions.insert(name.to_string());
             self.model.types.add_union(name, fields);
-            return;
+        } else {
+            self.model.types.add_struct(name, fields);
         }
-        self.model.types.add_struct(name, fields);
-        if packed {
+        if packed && !union {
             // `__attribute__((packed))` of members that leave no padding
             // (minibude's `Atom`: three floats and an int): the same
             // offsets, alignment 1. Padding would move them: unknown.
@@ -1812,6 +1813,9 @@ impl<'o> Builder<'o> {
         {
             def.align = def.align.max(min_align);
             def.size = def.size.div_ceil(def.align).saturating_mul(def.align);
+        }
+        if union {
+            return;
         }
         // Member functions defined in the body: `name::m` (`methods.rs`).
         let methods: Vec<(Node, String, bool)> = children
