@@ -174,6 +174,12 @@ __global__ void mixed_widths(const mixed *in, float *out) { out[0] = in[0].f; }
         err.contains("`mixed` is a union: WGSL has no unions"),
         "{err}"
     );
+    // Aligned beyond its word: C's size, refused (one word would be 4).
+    let aligned = "union __align__(16) W { float f; unsigned int u; };\n\
+                   __global__ void k(const W *w, float *o) { o[threadIdx.x] = w[threadIdx.x].f; }\n";
+    assert_eq!(common::model_of(aligned).types.structs["W"].size, 16);
+    let err = common::compile_as("w.cu", aligned, "k").expect_err("refused");
+    assert!(err.contains("`W` is a union of 16 bytes in C"), "{err}");
 }
 
 /// A long array member (frna's `tab8_t int22`, 65,536 ints) is one layout
