@@ -149,6 +149,21 @@ impl TypeTable {
         t
     }
 
+    /// The element and extents of an array type's name (`tab2_t` of
+    /// `typedef int tab2_t[4][4]`: `int`, `[4, 4]`), its constness joined
+    /// to the element's; `None` for any other type, pointers included.
+    pub fn array_element(&self, ty: &Type) -> Option<(Type, Vec<u64>)> {
+        if ty.pointer > 0 {
+            return None;
+        }
+        let a = self.array_aliases.get(&ty.base)?;
+        let element = Type {
+            is_const: ty.is_const || a.element.is_const,
+            ..a.element.clone()
+        };
+        Some((element, a.dims.clone()))
+    }
+
     /// How many names the table knows: it grows with every type defined,
     /// so caches of lowered text key on it.
     pub fn known_count(&self) -> usize {

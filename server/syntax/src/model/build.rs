@@ -1605,7 +1605,6 @@ impl<'o> Builder<'o> {
                 None => return,
             }
         }
-        let env_consts = self.model.consts.clone();
         let mut fields = Vec::new();
         // `struct D : B {...}`: B's members first. Only one base, not
         // virtual, without tail padding (which another ABI rule may let
@@ -1699,12 +1698,7 @@ impl<'o> Builder<'o> {
                 let Some(inner) = field!(t, "name") else {
                     return;
                 };
-                let inner = cx.text(inner).to_string();
-                self.struct_body(cx, &inner, t);
-                self.model
-                    .types
-                    .aliases
-                    .insert(format!("{name}::{inner}"), Type::named(&inner));
+                self.nested_struct(cx, name, cx.text(inner).to_string(), t);
                 continue;
             }
             let base = match field!(f, "type") {
@@ -1725,11 +1719,7 @@ impl<'o> Builder<'o> {
                             format!("{name}_{member}")
                         }
                     };
-                    self.struct_body(cx, &inner, t);
-                    self.model
-                        .types
-                        .aliases
-                        .insert(format!("{name}::{inner}"), Type::named(&inner));
+                    let inner = self.nested_struct(cx, name, inner, t);
                     let mut ty = self.type_from(cx, f, t);
                     ty.base = inner;
                     ty
@@ -1741,35 +1731,16 @@ impl<'o> Builder<'o> {
                 let info = unwrap_declarator(cx, d);
                 let mut ty = base.clone();
                 ty.pointer += info.pointer;
-                let mut dims = Vec::new();
-                for s in info.dims.iter() {
-                    let e = s.map(|s| self.expr(cx, s));
-                    let env = crate::consteval::ConstEnv {
-                        values: HashMap::new(),
-                        base: Some(&env_consts),
-                        parent: None,
-                        types: Some(&self.model.types),
-                    };
-                    // An extent we cannot evaluate (or `[]`) leaves the
-                    // struct's layout unknown: every later offset would be
-                    // a guess.
-                    let Some(n) = e
-                        .and_then(|e| env.eval(&e))
-                        .and_then(|v| u64::try_from(v).ok())
-                    else {
-                        return;
-                    };
-                    dims.push(n);
-                }
+                // An extent we cannot evaluate (or `[]`) leaves the
+                // struct's layout unknown: every later offset would be a
+                // guess.
+                let Some(mut dims) = self.extents(cx, &info.dims) else {
+                    return;
+                };
                 // `tab4_t stack;`: an array type's name adds its extents.
-                if ty.pointer == 0
-                    && let Some(a) = self.model.types.array_aliases.get(&ty.base)
-                {
-                    dims.extend(a.dims.iter().copied());
-                    ty = Type {
-                        is_const: ty.is_const || a.element.is_const,
-                        ..a.element.clone()
-                    };
+                if let Some((element, more)) = self.model.types.array_element(&ty) {
+                    dims.extend(more);
+                    ty = element;
                 }
                 fields.push((info.name, ty, dims));
             }
@@ -1929,13 +1900,10 @@ impl<'o> Builder<'o> {
     /// `int t[3][4][4]`) and its element into `ty`. Returns how many
     /// extents it added.
     fn expand_array_alias(&self, ty: &mut Type, dims: &mut Vec<Option<Expr>>, span: Span) -> usize {
-        if ty.pointer > 0 {
-            return 0;
-        }
-        let Some(a) = self.model.types.array_aliases.get(&ty.base) else {
+        let Some((element, more)) = self.model.types.array_element(ty) else {
             return 0;
         };
-        for &n in &a.dims {
+        for &n in &more {
             dims.push(Some(Expr {
                 kind: ExprKind::Int {
                     value: n as i64,
@@ -1947,11 +1915,34 @@ impl<'o> Builder<'o> {
             }));
         }
         *ty = Type {
-            is_const: ty.is_const || a.element.is_const,
             restrict: ty.restrict,
-            ..a.element.clone()
+            ..element
         };
-        a.dims.len()
+        more.len()
+    }
+
+    /// The extents written in a declarator (`[N][2 * M]`), each evaluated;
+    /// `None` when one is unknown or left out (`[]`).
+    fn extents(&mut self, cx: &Cx, dims: &[Option<Node>]) -> Option<Vec<u64>> {
+        let mut out = Vec::with_capacity(dims.len());
+        for d in dims {
+            let e = self.expr(cx, (*d)?);
+            let n = self.model.const_env().eval(&e)?;
+            out.push(u64::try_from(n).ok()?);
+        }
+        Some(out)
+    }
+
+    /// A struct defined inside the struct `outer` (`struct tri_t {...}
+    /// tri[8];`, or a nested type): laid out under its own name, which
+    /// `outer::inner` names too. Returns that name.
+    fn nested_struct(&mut self, cx: &Cx, outer: &str, inner: String, spec: Node) -> String {
+        self.struct_body(cx, &inner, spec);
+        self.model
+            .types
+            .aliases
+            .insert(format!("{outer}::{inner}"), Type::named(&inner));
+        inner
     }
 
     /// The alignment a layout attribute of a struct asks for (1 for an
@@ -2006,28 +1997,15 @@ impl<'o> Builder<'o> {
             // the same here: leave the name unknown rather than guess.
             return;
         }
-        let mut dims = Vec::new();
-        for s in &info.dims {
-            let e = s.map(|s| self.expr(cx, s));
-            let Some(n) = e
-                .and_then(|e| self.model.const_env().eval(&e))
-                .and_then(|v| u64::try_from(v).ok())
-            else {
-                // An array type of unknown extent stays an unknown type.
-                return;
-            };
-            dims.push(n);
-        }
+        // An array type of unknown extent stays an unknown type.
+        let Some(mut dims) = self.extents(cx, &info.dims) else {
+            return;
+        };
         let types = &mut self.model.types;
         // `typedef tab2_t tab3_t[3];`: an array of an array type.
-        if ty.pointer == 0
-            && let Some(inner) = types.array_aliases.get(&ty.base).cloned()
-        {
-            dims.extend(inner.dims);
-            ty = Type {
-                is_const: ty.is_const || inner.element.is_const,
-                ..inner.element
-            };
+        if let Some((element, more)) = types.array_element(&ty) {
+            dims.extend(more);
+            ty = element;
         }
         if dims.is_empty() {
             types.aliases.insert(info.name.clone(), ty);
