@@ -9,12 +9,11 @@
 mod common;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface, ParamValue};
-use cudalens_syntax::preprocess::include::CompileFlags;
-use cudalens_syntax::{BuildOptions, FileModel, analyze_source};
+use cudalens_syntax::FileModel;
 use cudalens_wgsl::{SourceTexts, TranspileOptions, TranspileOutput, transpile_in};
 
 /// Our own kernels: each repeats an affine step written as macros.
@@ -74,20 +73,7 @@ int main() {
 "#;
 
 fn build() -> (FileModel, HashMap<PathBuf, String>) {
-    let provider: HashMap<PathBuf, String> = [(PathBuf::from("affine.h"), HEADER.to_string())]
-        .into_iter()
-        .collect();
-    let model = analyze_source(
-        MAIN,
-        &BuildOptions {
-            path: Some(Path::new("main.cu")),
-            flags: CompileFlags::default(),
-            provider: &provider,
-            max_include_depth: 8,
-            deadline: None,
-        },
-    );
-    (model, provider)
+    common::model_with_headers(MAIN, &[("affine.h", HEADER)])
 }
 
 fn compile(kernel: &str) -> TranspileOutput {

@@ -64,15 +64,13 @@ pub fn compile(
     transpile(&model, source, kernel, opts)
 }
 
-/// `kernel` of `main` (the file `main.cu`) transpiled with `headers`
-/// (path, text) as the files it may include: what the CLI gives the
-/// transpiler, the headers' texts included.
-pub fn compile_with_headers(
+/// The model of `main` (as `main.cu`) with `headers` (path, text) for its
+/// includes, and those headers as the provider held them.
+#[allow(dead_code)]
+pub fn model_with_headers(
     main: &str,
     headers: &[(&str, &str)],
-    kernel: &str,
-    opts: &TranspileOptions,
-) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+) -> (FileModel, HashMap<PathBuf, String>) {
     let provider: HashMap<PathBuf, String> = (headers.iter())
         .map(|(p, t)| (PathBuf::from(p), t.to_string()))
         .collect();
@@ -86,6 +84,19 @@ pub fn compile_with_headers(
             deadline: None,
         },
     );
+    (model, provider)
+}
+
+/// `kernel` of `main` (the file `main.cu`) transpiled with `headers`
+/// (path, text) as the files it may include: what the CLI gives the
+/// transpiler, the headers' texts included.
+pub fn compile_with_headers(
+    main: &str,
+    headers: &[(&str, &str)],
+    kernel: &str,
+    opts: &TranspileOptions,
+) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+    let (model, provider) = model_with_headers(main, headers);
     let texts = cudalens_wgsl::SourceTexts {
         main,
         headers: (provider.iter())
