@@ -1283,9 +1283,7 @@ impl FnLower<'_, '_> {
                 let first = (self.m.model.types.structs.get(name))
                     .and_then(|d| d.fields.first())
                     .map(|f| f.ty.clone());
-                let (Some(word), Some(first), [item] | [item, ..]) =
-                    (word, first, items.as_slice())
-                else {
+                let (Some(word), Some(first), [item, ..]) = (word, first, items.as_slice()) else {
                     self.m.error(
                         init.span,
                         format!("unsupported initializer list for union `{name}`"),
