@@ -220,7 +220,7 @@ impl<'m> Analysis<'m> {
             ) {
                 continue;
             }
-            if target.body.is_none() || !target.runs_on_device() {
+            if target.body.is_none() || !target.callable_from_device() {
                 continue;
             }
             if self.stack.contains(&callee) {
@@ -328,7 +328,7 @@ pub(crate) fn namespaced_callee<'a>(model: &FileModel, name: &'a str) -> &'a str
         model
             .functions
             .iter()
-            .filter(|f| f.name == bare && f.body.is_some() && f.runs_on_device())
+            .filter(|f| f.name == bare && f.body.is_some() && f.callable_from_device())
             .count()
             == 1
     };
@@ -355,6 +355,61 @@ pub(crate) fn device_function<'a>(
         .functions
         .iter()
         .map(|f| &**f)
-        .find(|f| f.name == name && f.body.is_some() && f.runs_on_device())
+        .find(|f| f.name == name && f.body.is_some() && f.callable_from_device())
         .or_else(|| model.function(name))
+}
+
+/// Whether a call of the device function `name` only computes its result:
+/// its body (and those of the functions it calls, `depth` deep) assigns
+/// nothing but its own locals and by-value parameters, and calls only
+/// CUDA's pure math and conversions (`AigIsNode(id, n) { return id > n; }`
+/// inside an `assert`). Anything unsure is an effect.
+pub(crate) fn computes_only(model: &FileModel, name: &str, depth: usize) -> bool {
+    let name = namespaced_callee(model, name);
+    let Some(f) = device_function(model, name) else {
+        return false;
+    };
+    let Some(body) = f.body.as_deref() else {
+        return false;
+    };
+    if depth == 0 || f.params.iter().any(|p| p.ty.base.contains('&')) {
+        return false;
+    }
+    let mut locals: HashSet<String> = f
+        .params
+        .iter()
+        .filter(|p| p.ty.pointer == 0 && p.dims.is_empty())
+        .map(|p| p.name.clone())
+        .collect();
+    let mut declares_static = false;
+    body.walk(&mut |s| {
+        if let StmtKind::Decl(ds) = &s.kind {
+            for d in ds {
+                declares_static |= d.is_static || d.shared || d.ty.base.contains('&');
+                if d.ty.pointer == 0 {
+                    locals.insert(d.name.clone());
+                }
+            }
+        }
+        declares_static |= matches!(s.kind, StmtKind::Goto(_));
+    });
+    if declares_static {
+        return false;
+    }
+    let mut pure = true;
+    body.walk_exprs(&mut |e| {
+        pure &= match &e.kind {
+            ExprKind::Assign(_, target, _) | ExprKind::IncDec { target, .. } => {
+                matches!(&target.kind, ExprKind::Ident(n) if locals.contains(n))
+            }
+            ExprKind::Call(c) => {
+                c.receiver.is_none()
+                    && (crate::builtin_names::pure_builtin(&c.callee, c.args.len())
+                        || computes_only(model, &c.callee, depth - 1))
+            }
+            ExprKind::Launch(_) | ExprKind::Unknown(_) => false,
+            _ => true,
+        };
+    });
+    pure
 }

@@ -306,8 +306,83 @@ impl FnLower<'_, '_> {
                 }
                 self.expr(last, out)
             }
-            Unknown(text) => self.unknown_expr(text, e.span),
+            Unknown(text) => match self.variable_template(text, e.span) {
+                Some(init) => self.expr(&init, out),
+                None => self.unknown_expr(text, e.span),
+            },
         }
+    }
+
+    /// `EMPTY<K, V>` of a constant variable template (`template <typename
+    /// K, typename V> const K EMPTY = empty_key<K, V>();`): its initializer
+    /// with the arguments written for its parameters, which C++ evaluates
+    /// to the variable's one value. `None` for anything else.
+    fn variable_template(&self, text: &str, span: Span) -> Option<Expr> {
+        let model = self.m.model;
+        let open = text.find('<')?;
+        let name = text[..open].trim();
+        let params = model.variable_templates.get(name)?;
+        let inner = text[open + 1..].trim_end().strip_suffix('>')?;
+        let args = cudalens_syntax::types::split_top_level(inner);
+        let global = model.globals.iter().rev().find(|g| g.name == name)?;
+        if !(global.ty.is_const || global.constexpr)
+            || !global.dims.is_empty()
+            || args.len() != params.len()
+        {
+            return None;
+        }
+        let mut init = global.init.clone()?;
+        // The parameters' names replaced word by word in written types.
+        let subst = |written: &str| -> String {
+            let mut out = String::new();
+            let mut word = String::new();
+            let flush = |word: &mut String, out: &mut String| {
+                match params.iter().position(|p| p.name == *word) {
+                    Some(i) => out.push_str(args[i].trim()),
+                    None => out.push_str(word),
+                }
+                word.clear();
+            };
+            for c in written.chars() {
+                if c.is_alphanumeric() || c == '_' {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut out);
+                    out.push(c);
+                }
+            }
+            flush(&mut word, &mut out);
+            out
+        };
+        init.walk_mut(&mut |e| {
+            e.span = span;
+            match &mut e.kind {
+                ExprKind::Call(call) => {
+                    for a in &mut call.template_args {
+                        *a = subst(a);
+                    }
+                }
+                ExprKind::Cast { ty, .. } => ty.base = subst(&ty.base),
+                // A value parameter given a literal (`template <int N>
+                // const int TWICE = 2 * N;`).
+                ExprKind::Ident(n) => {
+                    if let Some(i) = params.iter().position(|p| p.name == *n) {
+                        match args[i].trim().parse::<i64>() {
+                            Ok(value) => {
+                                e.kind = ExprKind::Int {
+                                    value,
+                                    unsigned: false,
+                                    long: false,
+                                }
+                            }
+                            Err(_) => *n = args[i].trim().to_string(),
+                        }
+                    }
+                }
+                _ => {}
+            }
+        });
+        Some(init)
     }
 
     fn unknown_expr(&mut self, text: &str, span: Span) -> Val {
@@ -845,7 +920,7 @@ impl FnLower<'_, '_> {
         let found = self.m.model.functions.iter().any(|f| {
             f.name == qualified
                 && f.body.is_some()
-                && f.runs_on_device()
+                && f.callable_from_device()
                 && f.params.len() == arity + 1
         });
         found.then_some(qualified)

@@ -785,7 +785,7 @@ impl<'m> FnLower<'_, 'm> {
             .map(|f| &**f)
             .filter(|f| {
                 f.body.is_some()
-                    && f.runs_on_device()
+                    && f.callable_from_device()
                     && f.name.starts_with(&prefix)
                     && f.name.ends_with('>')
                     && f.params.len() == args.len()
@@ -796,7 +796,7 @@ impl<'m> FnLower<'_, 'm> {
         }
         let primary = model.functions.iter().map(|f| &**f).find(|f| {
             f.name == name
-                && f.runs_on_device()
+                && f.callable_from_device()
                 && !f.template_params.is_empty()
                 && f.params.len() == args.len()
         })?;
@@ -868,7 +868,7 @@ impl<'m> FnLower<'_, 'm> {
         if !model
             .functions
             .iter()
-            .any(|f| f.name == name && f.body.is_some() && f.runs_on_device())
+            .any(|f| f.name == name && f.body.is_some() && f.callable_from_device())
         {
             return None;
         }
@@ -897,7 +897,7 @@ impl<'m> FnLower<'_, 'm> {
             .filter(|f| {
                 f.name == name
                     && f.body.is_some()
-                    && f.runs_on_device()
+                    && f.callable_from_device()
                     && f.template_params.is_empty()
                     && f.params.len() == arity
             })
@@ -942,7 +942,7 @@ impl<'m> FnLower<'_, 'm> {
             .functions
             .iter()
             .map(|f| &**f)
-            .filter(|f| f.name == name && f.body.is_some() && f.runs_on_device())
+            .filter(|f| f.name == name && f.body.is_some() && f.callable_from_device())
             .collect();
         if defined.len() < 2 {
             return None;
@@ -1421,7 +1421,7 @@ fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: us
             && callees.iter().any(|c| {
                 analysis.function(c).is_some_and(|g| {
                     g.body.is_some()
-                        && g.runs_on_device()
+                        && g.callable_from_device()
                         && g.name != f.name
                         && has_effects(g, analysis, depth + 1)
                 })

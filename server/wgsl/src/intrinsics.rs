@@ -198,7 +198,7 @@ fn fold_float_unary(f: &str, x: f64, single: bool) -> Option<f64> {
     Some(if single { f64::from(y as f32) } else { y })
 }
 
-impl FnLower<'_, '_> {
+impl<'m> FnLower<'_, 'm> {
     /// `float(x)`, `T(x)`, `(fp)(x)`, `uint(x)`: C++'s functional casts (a
     /// call whose callee names a value type) are explicit conversions;
     /// `T()` is the zero value.
@@ -360,6 +360,13 @@ impl FnLower<'_, '_> {
             return v;
         }
         let model = self.m.model;
+        if let Some((f, class_args)) = self.class_template_static(name) {
+            let all: Vec<String> = class_args
+                .into_iter()
+                .chain(template_args.iter().cloned())
+                .collect();
+            return self.call_device(f, &all, args, span, out);
+        }
         let name = crate::analysis::namespaced_callee(model, name);
         // `P<DEGREE>(x)` with an explicit specialization `template <> float
         // P<7>(float x)` for the arguments here: C++ calls that one.
@@ -367,7 +374,7 @@ impl FnLower<'_, '_> {
             && let Some(want) = self.specialization_name(name, template_args)
             && let Some(f) = model.functions.iter().map(|f| &**f).find(|f| {
                 f.body.is_some()
-                    && f.runs_on_device()
+                    && f.callable_from_device()
                     && f.name
                         .chars()
                         .filter(|c| !c.is_whitespace())
@@ -388,7 +395,7 @@ impl FnLower<'_, '_> {
             return self.call_device(f, template_args, args, span, out);
         }
         match crate::analysis::device_function(model, name) {
-            Some(f) if f.body.is_some() && f.runs_on_device() => self.call_device(f, template_args, args, span, out),
+            Some(f) if f.body.is_some() && f.callable_from_device() => self.call_device(f, template_args, args, span, out),
             Some(f) if f.body.is_none() => self.error(
                 span,
                 format!("`{name}` has no definition in this file (device functions must be visible to be compiled)"),
@@ -402,6 +409,30 @@ impl FnLower<'_, '_> {
                 format!("unknown function `{name}`: not a device function of this file (function pointers cannot be expressed in WGSL)"),
             ),
         }
+    }
+
+    /// `HashTable<K, V>::empty_key` of a class template's static member
+    /// function: the function `HashTable::empty_key` (which takes the
+    /// class's parameters first, `syntax::model::methods`) and the class
+    /// arguments written.
+    fn class_template_static(
+        &self,
+        name: &str,
+    ) -> Option<(&'m cudalens_syntax::model::Function, Vec<String>)> {
+        let (class, method) = name.rsplit_once("::")?;
+        let class = class.trim();
+        let open = class.find('<')?;
+        let inner = class[open + 1..].strip_suffix('>')?;
+        let qualified = format!("{}::{method}", class[..open].trim());
+        let args = cudalens_syntax::types::split_top_level(inner);
+        let f = self.m.model.functions.iter().map(|f| &**f).find(|f| {
+            f.name == qualified
+                && f.body.is_some()
+                && f.callable_from_device()
+                && f.params.first().is_none_or(|p| p.name != "this")
+                && f.template_params.len() >= args.len()
+        })?;
+        Some((f, args))
     }
 
     /// A constant `double` argument bound to a `let`: naga's constant
@@ -1308,7 +1339,7 @@ impl FnLower<'_, '_> {
                     .m
                     .model
                     .function(n)
-                    .is_none_or(|f| f.body.is_none() || !f.runs_on_device()) =>
+                    .is_none_or(|f| f.body.is_none() || !f.callable_from_device()) =>
             {
                 self.error(
                     span,
@@ -1321,7 +1352,7 @@ impl FnLower<'_, '_> {
             // (`cuda_ij2intindex`; one defined in another file is reported
             // as having no definition here).
             n if n.starts_with("cuda")
-                && self.m.model.function(n).is_none_or(|f| !f.runs_on_device()) =>
+                && self.m.model.function(n).is_none_or(|f| !f.callable_from_device()) =>
             {
                 self.error(
                 span,
@@ -1526,8 +1557,12 @@ impl FnLower<'_, '_> {
                     // `__half2float(res[i])`, `fabsf(d)`: CUDA's conversions
                     // and math read their arguments only.
                     ExprKind::Call(c) => {
-                        !crate::builtin_names::pure_builtin(&c.callee, c.args.len())
-                            || crate::analysis::device_function(self.m.model, &c.callee).is_some()
+                        let callee = crate::analysis::namespaced_callee(self.m.model, &c.callee);
+                        let pure = match crate::analysis::device_function(self.m.model, callee) {
+                            Some(_) => crate::analysis::computes_only(self.m.model, &c.callee, 4),
+                            None => crate::builtin_names::pure_builtin(&c.callee, c.args.len()),
+                        };
+                        !pure
                     }
                     _ => false,
                 };

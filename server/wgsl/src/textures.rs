@@ -106,7 +106,7 @@ fn texture_taking_function<'m>(
     }
     let f = model.function(callee)?;
     (f.body.is_some()
-        && f.runs_on_device()
+        && f.callable_from_device()
         && args <= f.params.len()
         && f.params
             .get(index)

@@ -75,6 +75,32 @@ fn printf_of_conversions_is_left_out_and_of_side_effects_refused() {
 }
 
 #[test]
+fn assert_of_a_function_that_only_computes_is_left_out() {
+    // HeCBench's logic-rewrite: `assert(dUtils::AigIsNode(id, nPIs))`, a
+    // function of a namespace that returns a comparison and changes
+    // nothing; one that writes memory (`bump`) is an effect.
+    let source = "namespace u { __host__ __device__ int twice(int v) { int t = v; t += v; return t; }\n\
+                  __host__ __device__ int is_node(int id, int n) { return twice(id) > n && fabsf((float)id) >= 0.0f; } }\n\
+                  __global__ void k(float* x, int* y) { int i = threadIdx.x; assert(u::is_node(i, 3)); y[i] = i; }\n\
+                  void host(float* x, int* y) { k<<<1, 64>>>(x, y); }\n";
+    let out = common::compile(source, "k", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(!out.wgsl.contains("is_node"), "{}", out.wgsl);
+    for (kernel, construct) in [
+        (
+            "__device__ int bump(int* y) { return y[0]++ > 0; }\n__global__ void k(float* x, int* y) { assert(bump(y)); }",
+            "assert(bump(y))",
+        ),
+        (
+            "__device__ int g; __device__ int seen(int v) { g = v; return v; }\n__global__ void k(float* x, int* y) { assert(seen(y[0])); }",
+            "assert(seen(y[0]))",
+        ),
+    ] {
+        assert_error_at(kernel, construct, "an argument here has a side effect");
+    }
+}
+
+#[test]
 fn assert_is_left_out_as_with_ndebug() {
     // HeCBench's assert and the CUDA samples' simpleAssert: `assert(c)` is
     // left out with a warning (a build with NDEBUG does the same; WGSL

@@ -216,3 +216,70 @@ __global__ void shade_copy(const Pixel *px, int *out) {
         assert_eq!(got[i], v + v * 256 + a * 65536, "out[{i}]");
     }
 }
+
+/// HeCBench's logic-rewrite hash tables: a class template's static member
+/// function called with the class's arguments (`HashTable<K, V>::
+/// empty_key()`), a `constexpr` function with no `__device__` (callable
+/// from kernels under nvcc's `--expt-relaxed-constexpr`) choosing with `if
+/// constexpr`, and a constant variable template initialised by a call of
+/// it (`EMPTY_KEY<K, V>`), inside a kernel template. Run on the adapter
+/// against a Rust reference.
+#[test]
+fn class_template_statics_constexpr_functions_and_variable_templates() {
+    let source = r#"
+#include <type_traits>
+typedef unsigned int u32;
+typedef unsigned long long u64;
+template <typename K, typename V>
+struct Table {
+    __host__ __device__ static constexpr K empty_key() {
+        if (std::is_same<K, u32>::value) return 0xFFFFFFF0u;
+        else return 0x7FFFFFFFu;
+    }
+};
+template <typename K, typename V>
+constexpr K table_empty_key() {
+    if constexpr (std::is_same<K, u32>::value || std::is_same<K, u64>::value)
+        return Table<K, V>::empty_key();
+    else
+        return -1;
+}
+template <typename K, typename V>
+const K EMPTY_KEY = table_empty_key<K, V>();
+template <int N>
+const int TWICE = 2 * N;
+
+template <typename K, typename V>
+__global__ void clear(K *keys, V *values) {
+    int i = threadIdx.x;
+    if (keys[i] == EMPTY_KEY<K, V>) values[i] = TWICE<21>;
+    else values[i] = (V)(keys[i] % 7u);
+}
+void host(u32 *k, int *v) { clear<<<1, 64>>>(k, v); }
+"#;
+    let out = common::compile_as("tables.cu", source, "clear").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("fn Table__empty_key_u32__int() -> u32 {"),
+        "{}",
+        out.wgsl
+    );
+    let keys: Vec<u32> = (0..64u32)
+        .map(|i| if i % 3 == 0 { 0xFFFF_FFF0 } else { i * 5 })
+        .collect();
+    let Some(got) = common::run_block::<i32>(
+        &out,
+        64,
+        &[("keys", 64, bytemuck::cast_slice(&keys).to_vec())],
+        ("values", 64),
+    ) else {
+        return;
+    };
+    for (i, k) in keys.iter().enumerate() {
+        let want = if *k == 0xFFFF_FFF0 {
+            42
+        } else {
+            (k % 7) as i32
+        };
+        assert_eq!(got[i], want, "values[{i}]");
+    }
+}

@@ -254,6 +254,7 @@ fn build_with_plan(
         plan_missed: false,
         namespaces: Vec::new(),
         receiver: None,
+        class_template: None,
     };
     b.predefine();
     let Some(tree) = tree else {
@@ -499,11 +500,23 @@ impl<'o> Builder<'o> {
                     self.function(cx, node, template);
                 } else {
                     let decls = self.declaration(cx, node);
+                    if let Some(t) = template {
+                        let params = self.template_header_params(cx, t.header);
+                        for d in &decls {
+                            (self.model.variable_templates).insert(d.name.clone(), params.clone());
+                        }
+                    }
                     self.record_globals(decls);
                 }
             }
             "struct_specifier" | "class_specifier" => {
+                self.class_template = template.map(|t| {
+                    let params = self.template_header_params(cx, t.header);
+                    let text = field!(t.header, "parameters").map_or("", |p| cx.text(p));
+                    (params, text.to_string())
+                });
                 self.struct_def(cx, node);
+                self.class_template = None;
             }
             "union_specifier" => {
                 if let Some(name) = field!(node, "name") {
@@ -1040,10 +1053,14 @@ impl<'o> Builder<'o> {
             params_apart.as_bytes(),
             &cx.map.map_or(0, |m| m.key).to_le_bytes(),
             &[u8::from(skipped)],
-            // A method's lowering depends on its struct (`methods.rs`).
+            // A method's lowering depends on its struct (`methods.rs`) and
+            // the struct's template parameters.
             self.receiver
                 .as_ref()
                 .map_or(&b""[..], |(r, _)| r.name.as_bytes()),
+            self.receiver
+                .as_ref()
+                .map_or(&b""[..], |(r, _)| r.class_header.as_bytes()),
         ]);
         // Lowered from the source, or from an item's preprocessed text whose
         // source is part of the key (then it moves with that source); not
@@ -1156,6 +1173,7 @@ impl<'o> Builder<'o> {
                             "__global__" => exec_words.push("__global__"),
                             "__device__" => exec_words.push("__device__"),
                             "__host__" => exec_words.push("__host__"),
+                            "constexpr" => exec_words.push("constexpr"),
                             _ => {}
                         }
                     }
@@ -1163,6 +1181,7 @@ impl<'o> Builder<'o> {
                 _ => {}
             }
         }
+        let constexpr = exec_words.contains(&"constexpr");
         let exec = if exec_words.contains(&"__global__") {
             ExecSpace::Kernel
         } else if exec_words.contains(&"__device__") {
@@ -1225,6 +1244,7 @@ impl<'o> Builder<'o> {
             body: body.map(Box::new),
             fingerprint: 0,
             has_launches: false,
+            constexpr,
         };
         let f = match &self.receiver {
             Some((r, is_static)) => match super::methods::as_method(f, r, *is_static) {
@@ -1582,6 +1602,8 @@ impl<'o> Builder<'o> {
     /// several or padded bases, extents we cannot evaluate) leaves the
     /// struct unknown instead: every use of it is then refused.
     fn struct_body(&mut self, cx: &Cx, name: &str, spec: Node) {
+        // Taken first: structs nested in this one are no class template.
+        let class_template = self.class_template.take();
         let Some(body) = field!(spec, "body") else {
             return;
         };
@@ -1806,8 +1828,11 @@ impl<'o> Builder<'o> {
         if methods.is_empty() {
             return;
         }
+        let (class_params, class_header) = class_template.unwrap_or_default();
         let receiver = super::methods::Receiver {
             name: name.to_string(),
+            class_params,
+            class_header,
             fields: field_names,
             // Bare calls to these are calls on `this`; not the
             // constructor (`S(a)` in a method is a new object).

@@ -200,6 +200,10 @@ pub(super) struct Builder<'o> {
     /// The struct whose member functions are being lowered (`methods.rs`),
     /// and whether the one being lowered is `static`.
     pub(super) receiver: Option<(super::methods::Receiver, bool)>,
+    /// The parameters and header text of the class template whose struct
+    /// is about to be built (`template <typename K> struct HashTable`):
+    /// its static member functions take them (`methods.rs`).
+    pub(super) class_template: Option<(Vec<super::TemplateParam>, String)>,
 }
 
 /// Headers read for their macros only, reported once per file.

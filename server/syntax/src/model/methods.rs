@@ -18,6 +18,11 @@ use super::{Function, Param};
 #[derive(Clone, Debug)]
 pub(super) struct Receiver {
     pub name: String,
+    /// A class template's parameters (`template <typename K> struct S`),
+    /// which its static methods take first (`S<int>::empty()` calls
+    /// `S::empty` with `K = int`), and their written text.
+    pub class_params: Vec<super::TemplateParam>,
+    pub class_header: String,
     pub fields: Vec<String>,
     /// Each method's name and whether it is `static`.
     pub methods: Vec<(String, bool)>,
@@ -49,6 +54,10 @@ pub(super) fn as_method(mut f: Function, r: &Receiver, is_static: bool) -> Optio
         };
     }
     f.name = format!("{}::{name}", r.name);
+    if is_static && !r.class_params.is_empty() {
+        f.template_params
+            .splice(0..0, r.class_params.iter().cloned());
+    }
     let mut declared: HashSet<String> = f.params.iter().map(|p| p.name.clone()).collect();
     if let Some(body) = &f.body {
         body.walk(&mut |s| {

@@ -117,6 +117,9 @@ pub struct Function {
     pub fingerprint: u64,
     /// The body contains a `<<<...>>>` launch (so launch resolution can skip the rest).
     pub has_launches: bool,
+    /// Declared `constexpr`: device code may call it even as a host
+    /// function (nvcc's `--expt-relaxed-constexpr`).
+    pub constexpr: bool,
 }
 
 impl Function {
@@ -129,6 +132,12 @@ impl Function {
             self.exec,
             ExecSpace::Kernel | ExecSpace::Device | ExecSpace::HostDevice
         )
+    }
+
+    /// Whether device code can call it: a device function, or a
+    /// `constexpr` one (see [`Function::constexpr`]).
+    pub fn callable_from_device(&self) -> bool {
+        self.runs_on_device() || self.constexpr
     }
 
     pub fn in_main_file(&self) -> bool {
@@ -626,6 +635,10 @@ pub struct FileModel {
     pub globals: Vec<VarDecl>,
     /// File-scope integer constants: `const`/`constexpr` globals, enum values.
     pub consts: HashMap<String, i128>,
+    /// The template parameters of file-scope variable templates
+    /// (`template <typename K, typename V> const K EMPTY = empty<K, V>();`),
+    /// by name; the variable itself is in `globals`.
+    pub variable_templates: HashMap<String, Vec<TemplateParam>>,
     pub types: TypeTable,
     /// Macros defined at the end of the file.
     pub macros: MacroTable,
@@ -700,6 +713,7 @@ impl FileModel {
                         body: None,
                         fingerprint: f.fingerprint,
                         has_launches: f.has_launches,
+                        constexpr: f.constexpr,
                     })
                 })
                 .collect(),
