@@ -8,7 +8,9 @@
 //! `T* x`). Values are folded with the launching function's constants
 //! (`const int threads = 256; k<threads><<<...>>>`). Explicit
 //! instantiations (`template void run<float>(float*, int);`,
-//! `template __global__ void k<int>(int*);`) count as calls.
+//! `template __global__ void k<int>(int*);`) count as calls, and so do
+//! calls of a class template's member function on an object of known type
+//! (`Table<int, float> t; t.insert(n);` for `Table<K, V>::insert`).
 
 use std::collections::HashMap;
 
@@ -183,15 +185,32 @@ impl<'m> Resolver<'m> {
             return None;
         }
         let tp = host.template_params.get(index)?;
+        let class = self.class_template_of(host);
         for f in &self.model.functions {
             let Some(body) = &f.body else { continue };
             let mut calls = Vec::new();
+            let declared = declared_types(f);
             body.walk_exprs(&mut |e| {
-                if let ExprKind::Call(call) = &e.kind
-                    && call.callee.trim_start_matches("::") == host.name
-                    && host.accepts_arguments(call.args.len())
-                {
+                let ExprKind::Call(call) = &e.kind else {
+                    return;
+                };
+                if !host.accepts_arguments(call.args.len()) {
+                    return;
+                }
+                if call.receiver.is_none() && call.callee.trim_start_matches("::") == host.name {
                     calls.push((call.template_args.clone(), call.args.clone()));
+                }
+                // `table.insert(keys, n)` of a `HashTable<uint64, uint32>
+                // table` calls `HashTable<K, V>::insert` with the object's
+                // arguments.
+                if let Some(class) = &class
+                    && call.method() == Some(host.name.as_str())
+                    && let Some(ExprKind::Ident(object)) = call.receiver.as_deref().map(|r| &r.kind)
+                    && let Some(ty) = declared.get(object.as_str())
+                    && ty.base == *class
+                    && ty.template_args.len() == host.template_params.len()
+                {
+                    calls.push((ty.template_args.clone(), call.args.clone()));
                 }
             });
             for (template_args, args) in calls {
@@ -225,6 +244,20 @@ impl<'m> Resolver<'m> {
                     })
             })
             .or_else(|| tp.default.clone())
+    }
+
+    /// `HashTable` when `host` is a member function of that class template
+    /// defined outside it with the class's parameters as its own
+    /// (`template <typename K, typename V> void HashTable<K, V>::insert(...)`;
+    /// the model names it `insert`).
+    fn class_template_of(&self, host: &Function) -> Option<String> {
+        let text = self.texts.text_of(host.file.as_deref())?;
+        let written = text.get(host.name_span.start..host.name_span.end)?;
+        let (qualifier, _) = written.rsplit_once("::")?;
+        let open = qualifier.find('<')?;
+        let args = split_top_level(qualifier[open + 1..].trim_end().strip_suffix('>')?);
+        let own = host.template_params.iter().map(|p| p.name.as_str());
+        (args.iter().map(|a| a.trim()).eq(own)).then(|| qualifier[..open].trim().to_string())
     }
 
     /// Deduces type parameter `name` of `callee` from the arguments of a

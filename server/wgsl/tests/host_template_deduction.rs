@@ -124,3 +124,39 @@ int main() {
     let want: Vec<f32> = x.iter().map(|v| v / 2.0).collect();
     assert_eq!(got, want);
 }
+
+/// HeCBench's logic-rewrite: a kernel launched from a member function of
+/// a class template defined outside the class (`template <typename K,
+/// typename V> void Table<K, V>::insert(...)`), called on an object whose
+/// declared type gives the class's arguments (`Table<unsigned, short>
+/// t; t.insert(...)`).
+#[test]
+fn arguments_come_from_the_object_a_class_template_method_is_called_on() {
+    let source = r#"
+template <typename K, typename V>
+__global__ void insert_kernel(K *keys, V *values, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n) values[i] = (V)(keys[i] + 1);
+}
+template <typename K, typename V>
+class Table {
+public:
+    K *keys; V *values;
+    void insert(int n);
+};
+template <typename K, typename V>
+void Table<K, V>::insert(int n) { insert_kernel<K, V><<<(n + 63) / 64, 64>>>(keys, values, n); }
+int main() { Table<unsigned, float> t; t.insert(100); }
+"#;
+    let out = common::compile(source, "insert_kernel", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(out.sidecar.instantiation, vec!["unsigned int", "float"]);
+    assert!(
+        out.wgsl.contains("var<storage, read> keys: array<u32>;")
+            && out
+                .wgsl
+                .contains("var<storage, read_write> values: array<f32>;"),
+        "{}",
+        out.wgsl
+    );
+}
