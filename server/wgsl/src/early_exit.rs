@@ -36,6 +36,8 @@ use crate::uniformity::Barriers;
 /// The flag the rewrite declares (a kernel naming its own variable so is
 /// left as it is).
 const FLAG: &str = "cudalens_exited";
+/// The flag of [`rewrite_guarded_block`]: the thread skips the block.
+const SKIPPED: &str = "cudalens_skipped";
 
 /// `kernel` with its early returns turned into a flag (see the module
 /// note), and the spans of the returns rewritten; `None` when its body is
@@ -52,6 +54,7 @@ pub(crate) fn rewrite(model: &FileModel, kernel: &Function) -> Option<(Function,
     let mut rw = Rewriter {
         barriers: Barriers::of(model, kernel),
         returns: Vec::new(),
+        flag: FLAG,
     };
     let at = stmts[first].span;
     let mut out: Vec<Stmt> = stmts[..first].to_vec();
@@ -77,6 +80,107 @@ pub(crate) fn rewrite(model: &FileModel, kernel: &Function) -> Option<(Function,
     Some((f, rw.returns))
 }
 
+/// `kernel` with the barriers of a thread-dependent `if` moved out of it:
+///
+/// ```text
+/// if (i < n) {                 bool cudalens_skipped = !(i < n);
+///   s[t] = x[i];               if (!cudalens_skipped) { s[t] = x[i]; }
+///   __syncthreads();    ==>    workgroupBarrier();
+///   y[i] = s[t ^ 1];           if (!cudalens_skipped) { y[i] = s[t ^ 1]; }
+/// }                            z[i] = 0;
+/// z[i] = 0;
+/// ```
+///
+/// CUDA's rules leave a barrier only some threads reach undefined; on the
+/// GPU the threads that skip the block run on past it and leave, and no
+/// longer hold its barriers back (the pattern HeCBench's streamcluster and
+/// sad rely on). Here they wait at the barriers and do nothing between
+/// them, which no thread that took the block can tell apart. Made only for
+/// an `if` at the top of the kernel's body after which no barrier comes
+/// (a later barrier would pair differently on the GPU), whose block holds
+/// no early `return` before its last barrier (the thread would then run
+/// the statements after the `if`) and is guarded as [`rewrite`] guards
+/// the kernel's body; the `if`'s condition is evaluated once, where it
+/// stands. Returns the span of the `if`'s condition; the caller checks the
+/// result with the uniformity rule.
+pub(crate) fn rewrite_guarded_block(
+    model: &FileModel,
+    kernel: &Function,
+) -> Option<(Function, Span)> {
+    let body = kernel.body.as_deref()?;
+    let StmtKind::Block(stmts) = &body.kind else {
+        return None;
+    };
+    if names_flag(body) {
+        return None;
+    }
+    let mut rw = Rewriter {
+        barriers: Barriers::of(model, kernel),
+        returns: Vec::new(),
+        flag: SKIPPED,
+    };
+    let at = stmts.iter().position(|s| rw.barriers.in_stmt(s))?;
+    if stmts[at + 1..].iter().any(|s| rw.barriers.in_stmt(s))
+        || stmts[..at].iter().any(|s| early_return(s).is_some())
+    {
+        return None;
+    }
+    let StmtKind::If { cond, then, els } = &stmts[at].kind else {
+        return None;
+    };
+    if els.as_deref().is_some_and(|e| rw.barriers.in_stmt(e)) {
+        return None;
+    }
+    let inner = match &then.kind {
+        StmtKind::Block(v) => v.as_slice(),
+        _ => std::slice::from_ref(&**then),
+    };
+    let guarded = rw.guard(inner, Context::KernelBody)?;
+    if !rw.returns.is_empty() {
+        return None;
+    }
+    let skipped = Expr::new(
+        ExprKind::Unary(UnOp::Not, Box::new(cond.clone())),
+        cond.span,
+    );
+    let mut out: Vec<Stmt> = stmts[..at].to_vec();
+    out.push(stmt(
+        StmtKind::Decl(vec![VarDecl {
+            name: SKIPPED.into(),
+            name_span: cond.span,
+            span: cond.span,
+            ty: Type::named("bool"),
+            dims: Vec::new(),
+            init: Some(skipped),
+            ctor_args: None,
+            shared: false,
+            is_extern: false,
+            is_static: false,
+            constexpr: false,
+        }]),
+        cond.span,
+    ));
+    // A declaration of the block's stays in a scope of the kernel's body
+    // (the guard splits it from its assignment): braces keep the names
+    // of the statements after the `if` apart from them.
+    out.push(stmt(StmtKind::Block(guarded), then.span));
+    if let Some(e) = els {
+        let flag = Expr::new(ExprKind::Ident(SKIPPED.into()), e.span);
+        out.push(stmt(
+            StmtKind::If {
+                cond: flag,
+                then: e.clone(),
+                els: None,
+            },
+            e.span,
+        ));
+    }
+    out.extend(stmts[at + 1..].iter().cloned());
+    let mut f = kernel.clone();
+    f.body = Some(Box::new(stmt(StmtKind::Block(out), body.span)));
+    Some((f, cond.span))
+}
+
 /// Where a list of statements stands.
 #[derive(Clone, Copy, PartialEq)]
 enum Context {
@@ -90,6 +194,8 @@ enum Context {
 struct Rewriter<'a> {
     barriers: Barriers<'a>,
     returns: Vec<Span>,
+    /// The flag that guards the work: [`FLAG`] or [`SKIPPED`].
+    flag: &'static str,
 }
 
 impl Rewriter<'_> {
@@ -102,14 +208,14 @@ impl Rewriter<'_> {
             let before_a_barrier =
                 context == Context::BarrierLoop || last_barrier.is_some_and(|b| i < b);
             if self.barriers.in_stmt(s) {
-                close(&mut run, &mut out);
+                close(&mut run, &mut out, self.flag);
                 out.push(self.barrier_stmt(s)?);
                 continue;
             }
             if let Some(ret) = early_return(s) {
                 let first = self.returns.is_empty() && run.is_empty();
                 self.returns.push(ret);
-                let set = assign_flag(s.span);
+                let set = assign_flag(s.span, self.flag);
                 let set = match &s.kind {
                     StmtKind::If { cond, .. } => stmt(
                         StmtKind::If {
@@ -126,7 +232,7 @@ impl Rewriter<'_> {
                     true => out.push(set),
                     false => {
                         run.push(set);
-                        close(&mut run, &mut out);
+                        close(&mut run, &mut out, self.flag);
                     }
                 }
                 continue;
@@ -147,11 +253,11 @@ impl Rewriter<'_> {
                             // Shared memory, or a value computed without
                             // reading memory: harmless for every thread, and
                             // kept where later statements see it as it was.
-                            close(&mut run, &mut out);
+                            close(&mut run, &mut out, self.flag);
                             out.push(stmt(StmtKind::Decl(vec![d.clone()]), s.span));
                         } else {
                             let (decl, assign) = split(d)?;
-                            close(&mut run, &mut out);
+                            close(&mut run, &mut out, self.flag);
                             out.push(decl);
                             run.push(assign);
                         }
@@ -160,7 +266,7 @@ impl Rewriter<'_> {
                 _ => run.push(s.clone()),
             }
         }
-        close(&mut run, &mut out);
+        close(&mut run, &mut out, self.flag);
         Some(out)
     }
 
@@ -219,7 +325,7 @@ impl Rewriter<'_> {
 }
 
 /// Ends a stretch of guarded statements: `if (!cudalens_exited) { ... }`.
-fn close(run: &mut Vec<Stmt>, out: &mut Vec<Stmt>) {
+fn close(run: &mut Vec<Stmt>, out: &mut Vec<Stmt>, flag: &str) {
     if run.is_empty() {
         return;
     }
@@ -228,7 +334,7 @@ fn close(run: &mut Vec<Stmt>, out: &mut Vec<Stmt>) {
     let not_exited = Expr::new(
         ExprKind::Unary(
             UnOp::Not,
-            Box::new(Expr::new(ExprKind::Ident(FLAG.into()), at)),
+            Box::new(Expr::new(ExprKind::Ident(flag.into()), at)),
         ),
         at,
     );
@@ -350,10 +456,10 @@ fn split(d: &VarDecl) -> Option<(Stmt, Stmt)> {
 }
 
 /// `cudalens_exited = true;`
-fn assign_flag(at: Span) -> Stmt {
+fn assign_flag(at: Span, flag: &str) -> Stmt {
     let assign = ExprKind::Assign(
         None,
-        Box::new(Expr::new(ExprKind::Ident(FLAG.into()), at)),
+        Box::new(Expr::new(ExprKind::Ident(flag.into()), at)),
         Box::new(Expr::new(ExprKind::Bool(true), at)),
     );
     stmt(StmtKind::Expr(Expr::new(assign, at)), at)
@@ -361,10 +467,11 @@ fn assign_flag(at: Span) -> Stmt {
 
 fn names_flag(body: &Stmt) -> bool {
     let mut found = false;
-    body.walk_exprs(&mut |e| found |= matches!(&e.kind, ExprKind::Ident(n) if n == FLAG));
+    let ours = |n: &str| n == FLAG || n == SKIPPED;
+    body.walk_exprs(&mut |e| found |= matches!(&e.kind, ExprKind::Ident(n) if ours(n)));
     body.walk(&mut |s| {
         if let StmtKind::Decl(ds) = &s.kind {
-            found |= ds.iter().any(|d| d.name == FLAG);
+            found |= ds.iter().any(|d| ours(&d.name));
         }
     });
     found

@@ -68,21 +68,29 @@ pub fn compile_kernel_recording(
     let mut refusals = uniformity::divergent_barriers(model, f, texts);
     let rewritten;
     let mut early_returns = Vec::new();
+    let mut guarded_block = None;
     let f = match refusals.is_empty() {
         true => f,
-        false => match crate::early_exit::rewrite(model, f) {
-            Some((g, returns)) => {
+        false => {
+            let uniform = |g: &Function| uniformity::divergent_barriers(model, g, texts).is_empty();
+            if let Some((g, returns)) =
+                crate::early_exit::rewrite(model, f).filter(|(g, _)| uniform(g))
+            {
                 rewritten = g;
-                if uniformity::divergent_barriers(model, &rewritten, texts).is_empty() {
-                    refusals.clear();
-                    early_returns = returns;
-                    &rewritten
-                } else {
-                    f
-                }
+                refusals.clear();
+                early_returns = returns;
+                &rewritten
+            } else if let Some((g, condition)) =
+                crate::early_exit::rewrite_guarded_block(model, f).filter(|(g, _)| uniform(g))
+            {
+                rewritten = g;
+                refusals.clear();
+                guarded_block = Some(condition);
+                &rewritten
+            } else {
+                f
             }
-            None => f,
-        },
+        }
     };
     let mut m = Module {
         model,
@@ -130,6 +138,12 @@ pub fn compile_kernel_recording(
         m.error(span, msg);
     }
     m.diags.extend(refusals);
+    if let Some(condition) = guarded_block {
+        m.warning(
+            condition,
+            "this condition depends on the thread and the block it guards holds a barrier (undefined in CUDA unless every thread of the block takes it alike; on the GPU the threads that skip it run past and no longer hold its barriers back): the barriers are moved out of the block, the threads that skip it wait at them doing nothing, and the work inside is guarded by a flag",
+        );
+    }
     for r in early_returns {
         m.warning(
             r,

@@ -1,7 +1,9 @@
 //! WGSL requires `workgroupBarrier()` in uniform control flow and naga does
 //! not check it: a barrier only some threads of a block reach is refused
 //! (with the line and the reason), and barriers every thread reaches are
-//! transpiled as before.
+//! transpiled as before. The two shapes `early_exit.rs` rewrites (early
+//! returns, a thread-dependent `if` at the top of the kernel after which
+//! no barrier comes) are tested in `early_returns.rs`.
 
 mod common;
 
@@ -43,7 +45,10 @@ fn assert_transpiles(kernel: &str) {
 
 #[test]
 fn barrier_under_a_thread_index_condition() {
-    let kernel = "__global__ void k(float* x, int n) {\n    __shared__ float s[64];\n    s[threadIdx.x] = x[threadIdx.x];\n    if (threadIdx.x < 32) {\n        s[threadIdx.x] += s[threadIdx.x + 32];\n        __syncthreads();\n    }\n    x[threadIdx.x] = s[0];\n}";
+    // A barrier follows the `if`: the threads that skip the block would
+    // meet it where the others meet the first (`early_returns.rs` moves
+    // the barriers out of the block only where none follows).
+    let kernel = "__global__ void k(float* x, int n) {\n    __shared__ float s[64];\n    s[threadIdx.x] = x[threadIdx.x];\n    if (threadIdx.x < 32) {\n        s[threadIdx.x] += s[threadIdx.x + 32];\n        __syncthreads();\n    }\n    __syncthreads();\n    x[threadIdx.x] = s[0];\n}";
     assert_refused(
         kernel,
         "__syncthreads()",
@@ -54,7 +59,7 @@ fn barrier_under_a_thread_index_condition() {
 #[test]
 fn barrier_under_a_value_each_thread_loads() {
     assert_refused(
-        "__global__ void k(float* x, int n) {\n    __shared__ float s[64];\n    float v = x[blockIdx.x * 64 + threadIdx.x];\n    if (v > 0.0f) { s[threadIdx.x] = v; __syncthreads(); }\n}",
+        "__global__ void k(float* x, int n) {\n    __shared__ float s[64];\n    float v = x[blockIdx.x * 64 + threadIdx.x];\n    for (int r = 0; r < n; r++) {\n        if (v > 0.0f) { s[threadIdx.x] = v; __syncthreads(); }\n    }\n}",
         "__syncthreads()",
         "depends on the thread",
     );
@@ -101,7 +106,7 @@ fn barrier_under_a_thread_condition_inside_a_called_device_function() {
 #[test]
 fn cooperative_block_sync_under_a_thread_condition() {
     assert_refused(
-        "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n__global__ void k(float* x, int n) {\n    __shared__ float s[64];\n    cg::thread_block block = cg::this_thread_block();\n    s[threadIdx.x] = x[threadIdx.x];\n    if (threadIdx.x == 0) { block.sync(); }\n    x[threadIdx.x] = s[0];\n}",
+        "#include <cooperative_groups.h>\nnamespace cg = cooperative_groups;\n__global__ void k(float* x, int n) {\n    __shared__ float s[64];\n    cg::thread_block block = cg::this_thread_block();\n    s[threadIdx.x] = x[threadIdx.x];\n    if (threadIdx.x == 0) { block.sync(); }\n    block.sync();\n    x[threadIdx.x] = s[0];\n}",
         "block.sync()",
         "depends on the thread",
     );
@@ -140,7 +145,7 @@ fn a_flag_one_thread_writes_to_global_memory_is_read_uniformly() {
     );
     // A value each thread reads at its own index still varies.
     assert_refused(
-        "__global__ void k(float* x, int n, int* same) {\n    if (same[threadIdx.x] > 0) { __syncthreads(); }\n}",
+        "__global__ void k(float* x, int n, int* same) {\n    if (same[threadIdx.x] > 0) { __syncthreads(); }\n    __syncthreads();\n}",
         "__syncthreads()",
         "depends on the thread",
     );

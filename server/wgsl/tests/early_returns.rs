@@ -183,3 +183,95 @@ fn what_the_flag_cannot_keep_the_meaning_of_is_still_refused() {
         "a barrier under a condition",
     );
 }
+
+/// A thread-dependent `if` at the top of the kernel whose block holds the
+/// barriers (HeCBench's sad `if (gid < n) { ...; __syncthreads(); ... }`,
+/// streamcluster, the CUDA samples' imageDenoising): the barriers move out
+/// of the block, the threads that skip it wait at them, and the work is
+/// guarded by a flag; announced with a warning at the condition. Run on
+/// the adapter against a Rust reference with a last block partly skipped.
+#[test]
+fn barriers_of_a_thread_dependent_block_move_out_of_it() {
+    let source = r#"
+__global__ void k(const int* a, const int* v, int* counts, int* z, int n) {
+    __shared__ int s;
+    int gid = blockIdx.x * blockDim.x + threadIdx.x;
+    if (gid < n) {
+        if (threadIdx.x == 0) s = 0;
+        __syncthreads();
+        int mine = a[gid] == *v;
+        if (mine) atomicAdd(&s, 1);
+        __syncthreads();
+        if (threadIdx.x == 0) counts[blockIdx.x] = s;
+    } else {
+        z[gid] = 7;
+    }
+    if (gid < n) z[gid] = 1;
+}
+int main() { int *a, *v, *c, *z; k<<<4, 64>>>(a, v, c, z, 200); }
+"#;
+    let out = common::compile_as("guarded.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.warnings.iter().any(|d| d.severity == Severity::Warning
+            && d.message
+                .contains("the barriers are moved out of the block")
+            && d.span.text(source) == "gid < n"),
+        "the rewrite is announced at the condition: {:#?}",
+        out.warnings
+    );
+    let n = 200usize;
+    let a: Vec<i32> = (0..4 * 64).map(|i| (i % 5) as i32).collect();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [4, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(4, ParamValue::Scalar(n as f64))
+        .with_buffer(
+            "a",
+            BufferSpec::bytes(256, bytemuck::cast_slice(&a).to_vec()),
+        )
+        .with_buffer("v", BufferSpec::bytes(1, 3i32.to_le_bytes().to_vec()))
+        .with_buffer("counts", BufferSpec::zeros(4))
+        .with_buffer("z", BufferSpec::zeros(256));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let counts: Vec<i32> =
+        bytemuck::pod_collect_to_vec(&result.output("counts").expect("counts").bytes);
+    let z: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("z").expect("z").bytes);
+    for b in 0..4 {
+        let want = (b * 64..(b * 64 + 64).min(n))
+            .filter(|&i| a[i] == 3)
+            .count() as i32;
+        assert_eq!(counts[b], want, "counts[{b}]");
+    }
+    for (i, got) in z.iter().enumerate() {
+        assert_eq!(*got, if i < n { 1 } else { 7 }, "z[{i}]");
+    }
+}
+
+#[test]
+fn a_thread_dependent_block_is_refused_where_moving_its_barriers_would_change_it() {
+    let refused = |kernel: &str, why: &str| {
+        let errors = errors(kernel);
+        assert!(
+            errors.iter().any(|e| e.contains("uniform control flow")),
+            "{why}: must be refused, got {errors:#?}"
+        );
+    };
+    refused(
+        "__global__ void k(float* x, int n) {\n  __shared__ float s[64];\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) { s[threadIdx.x] = x[i]; __syncthreads(); }\n  __syncthreads();\n  x[i] = s[0];\n}\n",
+        "a barrier after the block",
+    );
+    refused(
+        "__global__ void k(float* x, int n) {\n  __shared__ float s[64];\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) { if (x[i] < 0.0f) return; s[threadIdx.x] = x[i]; __syncthreads(); x[i] = s[0]; }\n  x[0] = 1.0f;\n}\n",
+        "a return before the block's barrier (the statements after the block would run)",
+    );
+    refused(
+        "__global__ void k(float* x, int n) {\n  __shared__ float s[64];\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  for (int r = 0; r < n; r++) {\n    if (i < n) { s[threadIdx.x] = x[i]; __syncthreads(); }\n  }\n}\n",
+        "a block inside a loop (a thread that skips it goes on to the next round)",
+    );
+}
