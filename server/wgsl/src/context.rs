@@ -657,6 +657,16 @@ impl<'a, 'm> FnLower<'a, 'm> {
                         addr_taken.insert(n.to_string());
                     }
                 }
+                // `rng()` of an object: its `operator()` takes `&rng`.
+                if let ExprKind::Call(call) = &e.kind
+                    && call.receiver.is_none()
+                    && call.template_args.is_empty()
+                    && !call.callee.contains("::")
+                    && m.model.function(&call.callee).is_none()
+                {
+                    assigned.insert(call.callee.clone());
+                    addr_taken.insert(call.callee.clone());
+                }
                 // Any overload of that name may be the one called (the
                 // template `add_vector(T &t, ...)` with an empty body beside
                 // `add_vector(int &t, ...)`, which writes).

@@ -1256,6 +1256,10 @@ impl<'m> FnLower<'_, 'm> {
                 if !self.arity(name, args, 1, span) {
                     return Some(Val::error());
                 }
+                // `__ldg(&r[i].rate)`: the value there, however it is reached.
+                if let ExprKind::Unary(UnOp::AddrOf, place) = &args[0].kind {
+                    return Some(self.expr(place, out));
+                }
                 let p = self.pointer(&args[0], out)?;
                 let place = self.deref(p, None, span);
                 self.read_place(&place)

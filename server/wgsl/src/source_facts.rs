@@ -98,6 +98,15 @@ pub fn writes_reference(texts: &SourceTexts<'_>, f: &Function, p: &Param) -> boo
         let target = match &e.kind {
             ExprKind::Assign(_, t, _) | ExprKind::IncDec { target: t, .. } => t,
             ExprKind::Unary(UnOp::AddrOf, t) => t,
+            // `rng.next()`, `rng()`: a member function takes the object's
+            // address and may change it.
+            ExprKind::Call(c) if !c.arrow => match &c.receiver {
+                Some(object) => object,
+                None => {
+                    writes |= c.callee == p.name;
+                    return;
+                }
+            },
             _ => return,
         };
         let mut root = &**target;

@@ -283,3 +283,68 @@ void host(u32 *k, int *v) { clear<<<1, 64>>>(k, v); }
         assert_eq!(got[i], want, "values[{i}]");
     }
 }
+
+/// HeCBench's aobench: a functor object's `operator()(void)` called as
+/// `rng()` on a local and on a reference parameter (C's `(void)` is no
+/// parameter; the callee changes the caller's object, so the reference is
+/// passed as a pointer, as is one whose method is called), and mf-sgd's
+/// `__ldg(&r[i].rate)` of a struct buffer's member. Run on the adapter
+/// against a Rust reference.
+#[test]
+fn functors_references_and_loads_of_members() {
+    let source = r#"
+struct Rating { int u; float rate; };
+struct RNG {
+    unsigned int x;
+    __device__ RNG(unsigned int seed) { x = seed; }
+    __device__ int next() { x ^= x << 13; x ^= x >> 17; x ^= x << 5; return int(x & 0xffu); }
+    __device__ float operator()(void) { return next() / 256.0f; }
+};
+__device__ float two(RNG &rng) { return rng() + rng(); }
+__device__ void skip(RNG &rng) { rng.next(); }
+__global__ void k(const Rating *r, float *out) {
+    int i = threadIdx.x;
+    RNG rng(i + 1);
+    float a = rng();
+    float b = two(rng);
+    skip(rng);
+    float c = rng();
+    out[i] = a + 10.0f * b + 100.0f * c + __ldg(&r[i].rate) * __ldg(&r[i].u);
+}
+void host(Rating *r, float *o) { k<<<1, 64>>>(r, o); }
+"#;
+    let out = common::compile_as("functors.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl
+            .contains("fn two(rng: ptr<function, RNG>) -> f32 {")
+            && out.wgsl.contains("fn skip(rng: ptr<function, RNG>) {"),
+        "{}",
+        out.wgsl
+    );
+    let mut bytes = Vec::new();
+    for i in 0..64i32 {
+        bytes.extend_from_slice(&(i % 7).to_le_bytes());
+        bytes.extend_from_slice(&(i as f32 * 0.25).to_le_bytes());
+    }
+    let Some(got) = common::run_block::<f32>(&out, 64, &[("r", 64, bytes)], ("out", 64)) else {
+        return;
+    };
+    for (i, got) in got.iter().enumerate() {
+        let mut x = i as u32 + 1;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            (x & 0xff) as f32 / 256.0
+        };
+        let a = next();
+        let b = next() + next();
+        next();
+        let c = next();
+        let want = a + 10.0 * b + 100.0 * c + (i as f32 * 0.25) * (i % 7) as f32;
+        assert!(
+            (got - want).abs() <= 1e-4 * want.abs().max(1.0),
+            "out[{i}]: {got} vs {want}"
+        );
+    }
+}

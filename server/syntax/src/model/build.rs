@@ -1347,6 +1347,14 @@ impl<'o> Builder<'o> {
                 default,
             });
         }
+        // `f(void)`: C's way of saying no parameters.
+        if let [only] = out.as_slice()
+            && only.name.is_empty()
+            && only.ty.base == "void"
+            && only.ty.pointer == 0
+        {
+            out.clear();
+        }
         out
     }
 
