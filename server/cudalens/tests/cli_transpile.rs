@@ -189,6 +189,60 @@ fn directories_compile_kernels_of_included_files_in_their_includers_context() {
     assert_eq!(alone["errors"][0]["line"], 1);
 }
 
+/// HeCBench's miniFE builds `main.cpp` with `nvcc -x cu`: the kernels of
+/// the headers it includes compile in its context (a header alone does not
+/// know its includer's `-D` types); a C++ source that includes no kernel
+/// is no record.
+#[test]
+fn directories_compile_kernels_that_cpp_sources_include() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(
+        root.join("src/ops.hpp"),
+        "template <typename T>\n__global__ void scale(T* x, T a) { x[threadIdx.x] *= a; }\n\
+         template <typename T>\nvoid run(T* x) { scale<T><<<1, 64>>>(x, (T)2); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("src/main.cpp"),
+        "#include \"ops.hpp\"\nint main() { SCALAR *x; run(x); return 0; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("src/util.cpp"),
+        "#include <cstdio>\nint util() { return 1; }\n",
+    )
+    .unwrap();
+    let out = cudalens(
+        &[
+            "transpile",
+            "src",
+            "--check",
+            "--included",
+            "--format",
+            "json",
+            "-D",
+            "SCALAR=float",
+        ],
+        &root,
+    );
+    let records = json(&out);
+    let from_main: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["file"].as_str().unwrap().ends_with("main.cpp"))
+        .collect();
+    assert_eq!(from_main.len(), 1, "{records:?}");
+    assert_eq!(from_main[0]["kernel"], "scale");
+    assert_eq!(from_main[0]["ok"], true, "{records:?}");
+    assert!(
+        !records
+            .iter()
+            .any(|r| r["file"].as_str().unwrap().ends_with("util.cpp")),
+        "{records:?}"
+    );
+}
+
 #[test]
 fn templates_follow_host_templates_explicit_instantiations_and_flags() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -10,12 +10,17 @@ use std::path::Path;
 pub const CUDA_EXTENSIONS: &[&str] = &["cu", "cuh"];
 /// Extensions of C/C++ headers.
 pub const HEADER_EXTENSIONS: &[&str] = &["h", "hpp", "hh", "hxx", "inl"];
+/// Extensions of C++ sources, which nvcc compiles as CUDA when told to
+/// (`-x cu`): miniFE's `main.cpp` includes its kernels' headers.
+pub const CPP_SOURCE_EXTENSIONS: &[&str] = &["cpp", "cc", "cxx"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
     Cuda,
     /// A C/C++ header: analysed, reported only when it holds CUDA code.
     CppHeader,
+    /// A C++ source: CUDA only where a build says `-x cu`.
+    CppSource,
     Other,
 }
 
@@ -27,6 +32,8 @@ impl FileKind {
             FileKind::Cuda
         } else if HEADER_EXTENSIONS.contains(&ext) {
             FileKind::CppHeader
+        } else if CPP_SOURCE_EXTENSIONS.contains(&ext) {
+            FileKind::CppSource
         } else {
             FileKind::Other
         }
@@ -43,7 +50,8 @@ mod tests {
         assert_eq!(FileKind::of(Path::new("a/k.cuh")), FileKind::Cuda);
         assert_eq!(FileKind::of(Path::new("a/k.hpp")), FileKind::CppHeader);
         assert_eq!(FileKind::of(Path::new("a/k.h")), FileKind::CppHeader);
-        assert_eq!(FileKind::of(Path::new("a/k.cpp")), FileKind::Other);
+        assert_eq!(FileKind::of(Path::new("a/main.cpp")), FileKind::CppSource);
+        assert_eq!(FileKind::of(Path::new("a/k.c")), FileKind::Other);
         assert_eq!(FileKind::of(Path::new("Makefile")), FileKind::Other);
     }
 }

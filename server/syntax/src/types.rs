@@ -126,6 +126,11 @@ pub struct TypeTable {
     /// Union names. A union laid out (`add_union`) is in `structs` too,
     /// every member at offset 0: what reads it as a struct must check here.
     pub unions: std::collections::HashSet<String>,
+    /// The parameter names of class templates (`Vector` of `template
+    /// <typename Scalar, typename Ordinal> struct Vector`), for member
+    /// types named through an instance (`Vector<double, int>::ScalarType`,
+    /// an alias `Vector::ScalarType` of `Scalar`).
+    pub class_params: HashMap<String, Vec<String>>,
 }
 
 impl TypeTable {

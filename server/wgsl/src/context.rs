@@ -793,8 +793,52 @@ impl<'a, 'm> FnLower<'a, 'm> {
                 is_const: ty.is_const || bound.is_const,
                 ..bound.clone()
             },
-            None => ty.clone(),
+            None => match self.member_type(ty) {
+                Some(member) => member,
+                None => ty.clone(),
+            },
         }
+    }
+
+    /// `typename V::ScalarType` with `V` bound to `Vector<double, int>`
+    /// (or written so): the struct's member type (`typedef Scalar
+    /// ScalarType;`) with the class template's arguments for its
+    /// parameters: `double`.
+    fn member_type(&self, ty: &CType) -> Option<CType> {
+        let written = ty.base.trim().trim_start_matches("typename ").trim();
+        let (qualifier, member) = written.rsplit_once("::")?;
+        let qualifier = match self.template_types.get(qualifier.trim()) {
+            Some(bound) if bound.pointer == 0 => bound.clone(),
+            Some(_) => return None,
+            None => CType::named(qualifier.trim()),
+        };
+        // The class and its arguments, written apart or in the name.
+        let (class, args) = match qualifier.base.split_once('<') {
+            Some((class, rest)) => (
+                class.trim().to_string(),
+                cudalens_syntax::types::split_top_level(rest.trim_end().strip_suffix('>')?),
+            ),
+            None => (qualifier.base.clone(), qualifier.template_args.clone()),
+        };
+        let types = &self.m.model.types;
+        let aliased = types.aliases.get(&format!("{class}::{}", member.trim()))?;
+        let params = types.class_params.get(&class);
+        let found = match params.and_then(|p| p.iter().position(|n| *n == aliased.base)) {
+            Some(i) => {
+                let arg = args.get(i)?;
+                let mut t =
+                    self.subst_type(&CType::named(&cudalens_syntax::types::normalize_base(arg)));
+                t.pointer += aliased.pointer;
+                t.is_const |= aliased.is_const;
+                t
+            }
+            None => aliased.clone(),
+        };
+        Some(CType {
+            pointer: ty.pointer + found.pointer,
+            is_const: ty.is_const || found.is_const,
+            ..found
+        })
     }
 
     /// The packed 8/16-bit (or `bool`) kind of a value type, through

@@ -145,8 +145,22 @@ impl<'m> Resolver<'m> {
                 // A type that names a template parameter of an enclosing
                 // template cannot be known here.
                 let base = written.trim_start_matches("typename ").trim();
-                let alias = caller.and_then(|c| local_alias_of(c, base));
-                Some(alias.unwrap_or_else(|| base.to_string()))
+                if let Some(alias) = caller.and_then(|c| local_alias_of(c, base)) {
+                    return Some(alias);
+                }
+                // `driver<MINIFE_SCALAR>()` with `-DMINIFE_SCALAR=double`.
+                let is_macro = self
+                    .model
+                    .macros
+                    .get(base)
+                    .is_some_and(|m| m.params.is_none());
+                match is_macro
+                    .then(|| self.model.macros.expand_text(base).ok())
+                    .flatten()
+                {
+                    Some(expanded) => Some(expanded.trim().to_string()),
+                    None => Some(base.to_string()),
+                }
             }
             TemplateParamKind::Value(_) => self.value(written, caller).map(|v| v.to_string()),
         }
@@ -197,7 +211,13 @@ impl<'m> Resolver<'m> {
                 if !host.accepts_arguments(call.args.len()) {
                     return;
                 }
-                if call.receiver.is_none() && call.callee.trim_start_matches("::") == host.name {
+                // `run(...)`, `::run(...)`, `ns::run(...)`.
+                let callee = call.callee.trim_start_matches("::");
+                let named = callee == host.name
+                    || callee
+                        .strip_suffix(host.name.as_str())
+                        .is_some_and(|q| q.ends_with("::") && !q.contains(['<', '>']));
+                if call.receiver.is_none() && named {
                     calls.push((call.template_args.clone(), call.args.clone()));
                 }
                 // `table.insert(keys, n)` of a `HashTable<uint64, uint32>
@@ -311,6 +331,20 @@ impl<'m> Resolver<'m> {
             }
             // `const csr<T> &m` given a `csr<float>` (or the caller's `csr<U>`).
             let found = match direct {
+                // `const V &b` given a `Vector<Scalar, int> b`: the
+                // instance, its arguments read in the caller.
+                true if !ty.template_args.is_empty() => {
+                    let mut args = Vec::new();
+                    for a in &ty.template_args {
+                        let kind = TemplateParamKind::Type;
+                        let resolved = match a.trim().parse::<i128>() {
+                            Ok(_) => a.trim().to_string(),
+                            Err(_) => self.resolve(a, &kind, Some(caller), depth + 1)?,
+                        };
+                        args.push(resolved);
+                    }
+                    return Some(format!("{}<{}>", ty.base, args.join(", ")));
+                }
                 true => ty.base.clone(),
                 false => match template_argument_at(&param.ty, ty, name) {
                     Some(found) => found,

@@ -160,3 +160,78 @@ int main() { Table<unsigned, float> t; t.insert(100); }
         out.wgsl
     );
 }
+
+/// HeCBench's miniFE: `axpy_kernel<VectorType>` takes `typename
+/// VectorType::ScalarType` arguments; `axpy` is called with a `const
+/// VectorType &` that `solve` passes on from `driver`'s `Vector<Scalar,
+/// Ordinal> b`, and `driver` is called as `mini::driver<SCALAR, int>` with
+/// `SCALAR` a macro. The kernel is compiled for `Vector<float, int>`, its
+/// member type (`typedef Scalar ScalarType;`) read through the class
+/// template's parameters. Run on the adapter against a Rust reference.
+#[test]
+fn member_types_of_class_template_instances_deduced_through_host_templates() {
+    let source = r#"
+#define SCALAR float
+namespace mini {
+template <typename Scalar, typename Ordinal>
+struct Vector {
+  typedef Scalar ScalarType;
+  typedef Ordinal OrdinalType;
+  Ordinal size;
+};
+template <typename VectorType>
+__global__ void axpy_kernel(const typename VectorType::OrdinalType n,
+                            const typename VectorType::ScalarType alpha,
+                            const typename VectorType::ScalarType *x,
+                            typename VectorType::ScalarType *y) {
+  int i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i < n) y[i] += alpha * x[i];
+}
+template <typename VectorType>
+void axpy(typename VectorType::ScalarType alpha, const VectorType &x, VectorType &y,
+          typename VectorType::ScalarType *d_x, typename VectorType::ScalarType *d_y) {
+  axpy_kernel<VectorType><<<(x.size + 63) / 64, 64>>>(x.size, alpha, d_x, d_y);
+}
+template <typename VectorType>
+void solve(const VectorType &b, VectorType &x, typename VectorType::ScalarType *d) {
+  axpy(1, b, x, d, d);
+}
+template <typename Scalar, typename Ordinal>
+void driver(int n) {
+  Vector<Scalar, Ordinal> b, x;
+  Scalar *d;
+  solve(b, x, d);
+}
+}
+int main() { mini::driver<SCALAR, int>(100); }
+"#;
+    let out = common::compile(source, "axpy_kernel", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(out.sidecar.instantiation, vec!["Vector<float, int>"]);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let x: Vec<f32> = (0..100).map(|i| i as f32 * 0.5).collect();
+    let y: Vec<f32> = (0..100).map(|i| 100.0 - i as f32).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(0, ParamValue::Scalar(100.0))
+        .with_arg(1, ParamValue::Scalar(3.0))
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(100, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer(
+            "y",
+            BufferSpec::bytes(100, bytemuck::cast_slice(&y).to_vec()),
+        );
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("y").expect("y").bytes);
+    for i in 0..100 {
+        assert_eq!(got[i], y[i] + 3.0 * x[i], "y[{i}]");
+    }
+}

@@ -21,12 +21,20 @@ const BINARY_SNIFF_BYTES: usize = 8000;
 /// Expands the command-line paths into files, in a stable order.
 /// Fails on the first path that does not exist.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+    discover_with(paths, false)
+}
+
+/// [`discover`], with the C++ sources of directories too when
+/// `cpp_sources` (as files that count only if they hold CUDA code:
+/// `transpile --included` compiles the kernels of the headers a `-x cu`
+/// `main.cpp` includes).
+pub fn discover_with(paths: &[PathBuf], cpp_sources: bool) -> Result<Vec<Source>, String> {
     let mut out = Vec::new();
     for path in paths {
         let meta = std::fs::metadata(path)
             .map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
         if meta.is_dir() {
-            walk(path, &mut out);
+            walk(path, cpp_sources, &mut out);
         } else {
             out.push(Source {
                 path: path.clone(),
@@ -37,7 +45,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<Source>) {
+fn walk(dir: &Path, cpp_sources: bool, out: &mut Vec<Source>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -51,7 +59,7 @@ fn walk(dir: &Path, out: &mut Vec<Source>) {
             continue;
         };
         if kind.is_dir() && !hidden {
-            walk(&path, out);
+            walk(&path, cpp_sources, out);
         } else if kind.is_file() {
             match FileKind::of(&path) {
                 FileKind::Cuda => out.push(Source {
@@ -62,7 +70,11 @@ fn walk(dir: &Path, out: &mut Vec<Source>) {
                     path,
                     only_if_cuda: true,
                 }),
-                FileKind::Other => {}
+                FileKind::CppSource if cpp_sources => out.push(Source {
+                    path,
+                    only_if_cuda: true,
+                }),
+                FileKind::CppSource | FileKind::Other => {}
             }
         }
     }

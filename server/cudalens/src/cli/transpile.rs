@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use cudalens_analysis::Diagnostic;
+use cudalens_syntax::file_kind::FileKind;
 use cudalens_syntax::model::Function;
 use cudalens_syntax::preprocess::include::{CompileFlags, FsProvider};
 use cudalens_syntax::{FileModel, LineIndex};
@@ -252,7 +253,7 @@ fn message_records<'a>(
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let sources = match files::discover(&args.paths) {
+    let sources = match files::discover_with(&args.paths, args.included) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -276,7 +277,13 @@ pub fn run(args: Args) -> ExitCode {
                 continue;
             }
         };
-        if source.only_if_cuda && !text.contains("__global__") {
+        // A header holds its kernels; a C++ source may only include them
+        // (its model says, below: no kernel, no record).
+        let cpp_source = FileKind::of(&source.path) == FileKind::CppSource;
+        if source.only_if_cuda && !cpp_source && !text.contains("__global__") {
+            continue;
+        }
+        if cpp_source && !text.contains("#include") {
             continue;
         }
         let model = match build_guarded(&source.path, &text, &args.preprocessor.flags()) {

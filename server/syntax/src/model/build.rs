@@ -1596,6 +1596,59 @@ impl<'o> Builder<'o> {
         ty
     }
 
+    /// The types a struct's body names (`typedef Scalar ScalarType;`,
+    /// `using index_t = int;`) as aliases `S::ScalarType`, and a class
+    /// template's parameter names (`Vector<double>::ScalarType` is then
+    /// `double`), whatever becomes of the struct's layout.
+    fn member_types(
+        &mut self,
+        cx: &Cx,
+        name: &str,
+        body: Node,
+        class_template: Option<&(Vec<TemplateParam>, String)>,
+    ) {
+        if let Some((params, _)) = class_template {
+            let names = params.iter().map(|p| p.name.clone()).collect();
+            self.model
+                .types
+                .class_params
+                .insert(name.to_string(), names);
+        }
+        let mut c = body.walk();
+        let children: Vec<Node> = body.named_children(&mut c).collect();
+        for member in children {
+            match member.kind() {
+                "type_definition" => {
+                    let Some(t) = field!(member, "type") else {
+                        continue;
+                    };
+                    let ty = self.type_from(cx, member, t);
+                    for d in field_children(member, "declarator") {
+                        let info = unwrap_declarator(cx, d);
+                        if info.dims.is_empty() {
+                            let aliased = Type {
+                                pointer: ty.pointer + info.pointer,
+                                ..ty.clone()
+                            };
+                            let key = format!("{name}::{}", info.name);
+                            self.model.types.aliases.insert(key, aliased);
+                        }
+                    }
+                }
+                "alias_declaration" => {
+                    if let (Some(alias), Some(ty)) =
+                        (field!(member, "name"), field!(member, "type"))
+                    {
+                        let t = self.type_descriptor(cx, ty);
+                        let key = format!("{name}::{}", cx.text(alias));
+                        self.model.types.aliases.insert(key, t);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     fn struct_def(&mut self, cx: &Cx, node: Node) {
         let (Some(name), Some(_)) = (field!(node, "name"), field!(node, "body")) else {
             return;
@@ -1615,6 +1668,7 @@ impl<'o> Builder<'o> {
         let Some(body) = field!(spec, "body") else {
             return;
         };
+        self.member_types(cx, name, body, class_template.as_ref());
         if self.packing.last().is_some_and(Option::is_some) {
             return;
         }

@@ -510,6 +510,32 @@ impl Builder<'_> {
                     .unwrap_or_default();
                 (name, args)
             }
+            // `ns::run<float>(x)`: the qualified name, and the arguments of
+            // its last part (a class template's `S<T>::f()` keeps them in
+            // the name).
+            Some(f) if f.kind() == "qualified_identifier" => {
+                let mut last = f;
+                while let Some(name) =
+                    field!(last, "name").filter(|_| last.kind() == "qualified_identifier")
+                {
+                    last = name;
+                }
+                match (
+                    last.kind() == "template_function",
+                    field!(last, "name"),
+                    field!(last, "arguments"),
+                ) {
+                    (true, Some(name), Some(args)) => {
+                        let scope = &cx.text(f)[..last.start_byte() - f.start_byte()];
+                        let mut c = args.walk();
+                        let args = (args.named_children(&mut c))
+                            .map(|x| cx.text(x).trim().to_string())
+                            .collect::<Vec<_>>();
+                        (format!("{}{}", scope.trim(), cx.text(name)), args)
+                    }
+                    _ => (cx.text(f).to_string(), Vec::new()),
+                }
+            }
             Some(f) => (cx.text(f).to_string(), Vec::new()),
             None => (String::new(), Vec::new()),
         };
