@@ -212,3 +212,26 @@ __global__ void k(const Tables *t, float *out) { out[threadIdx.x] = t[0].big[thr
             .any(|l| l["name"] == "n" && l.get("count").is_none())
     );
 }
+
+/// HeCBench's phmm: a kernel parameter pointing at an array typedef
+/// (`const fArray *in` with `typedef double fArray[4][3][2]`) is `const
+/// double in[][4][3][2]`: rows of that array, indexed `in[i][j][k][l]`.
+#[test]
+fn pointers_to_array_typedefs_are_rows_of_the_array() {
+    let source = r#"
+typedef float fArray[4][3][2];
+__global__ void k(const fArray *__restrict__ in, fArray *__restrict__ out, int i) {
+  int b = threadIdx.x;
+  out[i][1][b % 3][0] = in[i - 1][2][b % 3][1] * 2.0f;
+}
+void host(fArray *a, fArray *b) { k<<<1, 3>>>(a, b, 1); }
+"#;
+    let out = common::compile_as("rows.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains(
+            "out[i * 24 + 6 + b % 3 * 2 + 0] = in[(i - 1) * 24 + 12 + b % 3 * 2 + 1] * 2.0f;"
+        ),
+        "{}",
+        out.wgsl
+    );
+}

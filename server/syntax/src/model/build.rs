@@ -1322,6 +1322,27 @@ impl<'o> Builder<'o> {
                         .collect();
                     let added = self.expand_array_alias(&mut ty, &mut dims, info.name_span);
                     ty.pointer += added as u8;
+                    // `const fArray *p` with `typedef double fArray[4][3]`:
+                    // `const double p[][4][3]`, rows of the array type.
+                    if ty.pointer == 1 && dims.is_empty() {
+                        let whole = Type {
+                            pointer: 0,
+                            ..ty.clone()
+                        };
+                        if let Some((element, _)) = self.model.types.array_element(&whole) {
+                            dims.push(None);
+                            let rows = self.expand_array_alias(
+                                &mut whole.clone(),
+                                &mut dims,
+                                info.name_span,
+                            );
+                            ty = Type {
+                                pointer: 1 + rows as u8,
+                                restrict: ty.restrict,
+                                ..element
+                            };
+                        }
+                    }
                     (info.name, info.name_span)
                 }
                 None => (String::new(), cx.span(p)),
