@@ -101,7 +101,10 @@ def bench(binary, suite, sdir, file, kernel, own, extra):
         return row
     if "error" in native:
         row["status"] = "native failed"
-        row["detail"] = native["error"].strip().splitlines()[0][:200]
+        # The first line says which step failed; nvcc's first error follows.
+        lines = native["error"].strip().splitlines()
+        first_error = next((l for l in lines[1:] if "error" in l), "")
+        row["detail"] = (lines[0] + " " + first_error.strip())[:300]
         return row
     if "Unavailable" in native:
         row["status"] = "skipped"

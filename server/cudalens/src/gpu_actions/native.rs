@@ -59,6 +59,10 @@ pub struct NativeSpec {
     pub source: PathBuf,
     /// `kernel` or `kernel<args>`.
     pub kernel_ref: String,
+    /// The named namespaces the kernel is defined in, outermost first
+    /// (`miniFE`): the harness opens them (`using namespace miniFE;`) so
+    /// that the kernel and its template arguments' types are found.
+    pub namespaces: Vec<String>,
     pub kernel: String,
     pub grid: [u32; 3],
     pub block: [u32; 3],
@@ -263,9 +267,14 @@ pub fn native_spec(
     } else {
         format!("{kernel}<{}>", instantiation.join(", "))
     };
+    let defined_in = f.file.as_deref().unwrap_or(file);
+    let namespaces = std::fs::read_to_string(defined_in)
+        .map(|text| enclosing_namespaces(&text, f.name_span.start))
+        .unwrap_or_default();
     Ok(NativeSpec {
         source: std::path::absolute(file).unwrap_or_else(|_| file.to_path_buf()),
         kernel_ref,
+        namespaces,
         kernel,
         grid: bench.launch.grid,
         block: bench.launch.block,
@@ -286,6 +295,27 @@ pub fn native_spec(
 pub const RESULT_MARK: &str = "CUDALENS_NATIVE";
 
 /// The harness program (see the module documentation).
+/// The names of the `namespace X { ... }` blocks around byte `at` of a
+/// CUDA file, outermost first (anonymous ones left out).
+fn enclosing_namespaces(text: &str, at: usize) -> Vec<String> {
+    let Some(tree) = cudalens_syntax::parser::cuda_parser().parse(text, None) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut node = tree.root_node().descendant_for_byte_range(at, at);
+    while let Some(n) = node {
+        if n.kind() == "namespace_definition"
+            && let Some(name) = n.child_by_field_name("name")
+            && let Some(name) = text.get(name.byte_range())
+        {
+            out.push(name.to_string());
+        }
+        node = n.parent();
+    }
+    out.reverse();
+    out
+}
+
 pub fn harness_source(spec: &NativeSpec) -> String {
     let mut s = String::new();
     let source = spec.source.display().to_string().replace('\\', "/");
@@ -306,6 +336,9 @@ pub fn harness_source(spec: &NativeSpec) -> String {
     s.push_str(&format!(
         "#define main cudalens_program_main\n#include \"{source}\"\n#undef main\n\n"
     ));
+    for ns in &spec.namespaces {
+        s.push_str(&format!("using namespace {ns};\n"));
+    }
     s.push_str(
         r#"#include <algorithm>
 #include <cstdio>
@@ -796,10 +829,24 @@ fn tail(text: &str, max: usize) -> &str {
 mod tests {
     use super::*;
 
+    /// HeCBench's miniFE defines its kernels and their template arguments'
+    /// types in `namespace miniFE`: the harness opens the namespaces the
+    /// kernel stands in.
+    #[test]
+    fn the_harness_opens_the_kernels_namespaces() {
+        let text = "namespace outer {\nnamespace inner {\n__global__ void k(float *x) {}\n}\n}\nnamespace {\n__global__ void g() {}\n}\n__global__ void top() {}\n";
+        let at = |name: &str| text.find(name).unwrap();
+        assert_eq!(enclosing_namespaces(text, at("k(")), ["outer", "inner"]);
+        assert!(enclosing_namespaces(text, at("g(")).is_empty());
+        assert!(enclosing_namespaces(text, at("top(")).is_empty());
+        assert!(harness_source(&spec()).contains("#undef main\n\nusing namespace blas;\n"));
+    }
+
     fn spec() -> NativeSpec {
         NativeSpec {
             source: PathBuf::from("/work/project/saxpy.cu"),
             kernel_ref: "saxpy<float>".into(),
+            namespaces: vec!["blas".into()],
             kernel: "saxpy".into(),
             grid: [4, 1, 1],
             block: [256, 1, 1],
