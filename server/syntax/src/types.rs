@@ -134,6 +134,24 @@ pub struct TypeTable {
 }
 
 impl TypeTable {
+    /// The member type `member` of the instance `class<args>` of a class
+    /// template (`Vector<double, int>::ScalarType` of `typedef Scalar
+    /// ScalarType;`: `double`), or of a plain struct (`args` empty); `None`
+    /// when the struct names no such type or an argument is missing.
+    pub fn member_type(&self, class: &str, args: &[String], member: &str) -> Option<Type> {
+        let aliased = self.aliases.get(&format!("{class}::{member}"))?;
+        let params = self.class_params.get(class);
+        match params.and_then(|p| p.iter().position(|n| *n == aliased.base)) {
+            Some(i) => {
+                let mut t = Type::named(&normalize_base(args.get(i)?));
+                t.pointer += aliased.pointer;
+                t.is_const |= aliased.is_const;
+                Some(t)
+            }
+            None => Some(aliased.clone()),
+        }
+    }
+
     /// Follows typedefs/usings to the underlying type.
     pub fn resolve(&self, ty: &Type) -> Type {
         let mut t = ty.clone();

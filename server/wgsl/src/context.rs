@@ -820,19 +820,17 @@ impl<'a, 'm> FnLower<'a, 'm> {
             ),
             None => (qualifier.base.clone(), qualifier.template_args.clone()),
         };
-        let types = &self.m.model.types;
-        let aliased = types.aliases.get(&format!("{class}::{}", member.trim()))?;
-        let params = types.class_params.get(&class);
-        let found = match params.and_then(|p| p.iter().position(|n| *n == aliased.base)) {
-            Some(i) => {
-                let arg = args.get(i)?;
-                let mut t =
-                    self.subst_type(&CType::named(&cudalens_syntax::types::normalize_base(arg)));
-                t.pointer += aliased.pointer;
-                t.is_const |= aliased.is_const;
-                t
-            }
-            None => aliased.clone(),
+        let member = self
+            .m
+            .model
+            .types
+            .member_type(&class, &args, member.trim())?;
+        // An argument may name a template parameter of this function.
+        let bound = self.subst_type(&CType::named(&member.base));
+        let found = CType {
+            pointer: member.pointer + bound.pointer,
+            is_const: member.is_const || bound.is_const,
+            ..bound
         };
         Some(CType {
             pointer: ty.pointer + found.pointer,

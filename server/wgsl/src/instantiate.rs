@@ -148,6 +148,29 @@ impl<'m> Resolver<'m> {
                 if let Some(alias) = caller.and_then(|c| local_alias_of(c, base)) {
                     return Some(alias);
                 }
+                // `typedef typename V::ScalarType Scalar;` in `dot<V>`: the
+                // member type of `V`'s argument. A local alias that cannot be
+                // read hides any file-scope type of that name: unknown.
+                if let Some(caller) = caller
+                    && let Some(aliased) = local_alias_text(caller, base)
+                {
+                    let (qualifier, member) =
+                        aliased.trim_start_matches("typename ").rsplit_once("::")?;
+                    let index = caller
+                        .template_params
+                        .iter()
+                        .position(|p| p.name == qualifier.trim())?;
+                    let instance = self.caller_argument(caller, index, depth)?;
+                    let (class, args) = match instance.split_once('<') {
+                        Some((class, rest)) => (
+                            class.trim(),
+                            split_top_level(rest.trim_end().strip_suffix('>')?),
+                        ),
+                        None => (instance.trim(), Vec::new()),
+                    };
+                    let t = self.model.types.member_type(class, &args, member.trim())?;
+                    return (t.pointer == 0).then_some(t.base);
+                }
                 // `driver<MINIFE_SCALAR>()` with `-DMINIFE_SCALAR=double`.
                 let is_macro = self
                     .model
@@ -378,6 +401,32 @@ fn local_alias_of(f: &Function, name: &str) -> Option<String> {
             && !f.template_params.iter().any(|p| p.name == ty.base)
         {
             found = Some(ty.base);
+        }
+    });
+    found
+}
+
+/// What a local `typedef ... name;` or `using name = ...;` of `f` names,
+/// as written (`typename V::ScalarType`).
+fn local_alias_text(f: &Function, name: &str) -> Option<String> {
+    let mut found = None;
+    f.body.as_ref()?.walk(&mut |s| {
+        let StmtKind::Unknown(text) = &s.kind else {
+            return;
+        };
+        let t = text.trim().trim_end_matches(';').trim();
+        let aliased = if let Some(rest) = t.strip_prefix("using ") {
+            rest.split_once('=')
+                .filter(|(n, _)| n.trim() == name)
+                .map(|(_, ty)| ty.trim())
+        } else {
+            t.strip_prefix("typedef ")
+                .and_then(|rest| rest.trim_end().strip_suffix(name))
+                .filter(|ty| ty.ends_with(char::is_whitespace))
+                .map(str::trim)
+        };
+        if found.is_none() {
+            found = aliased.map(str::to_string);
         }
     });
     found

@@ -235,3 +235,35 @@ int main() { mini::driver<SCALAR, int>(100); }
         assert_eq!(got[i], y[i] + 3.0 * x[i], "y[{i}]");
     }
 }
+
+/// HeCBench's miniFE `dot`: `typedef typename Vector::ScalarType Scalar;`
+/// in the launching host template names the member type of the vector's
+/// instance, not the file's own `Scalar` (here a `double`, in miniFE a
+/// header's `typedef MINIFE_SCALAR Scalar;`).
+#[test]
+fn a_local_typedef_of_a_member_type_hides_the_files_type_of_that_name() {
+    let source = r#"
+typedef double Scalar;
+template <typename S, typename O> struct Vec { typedef S ScalarType; O n; };
+template <typename Scalar, int B>
+__global__ void dot_kernel(int n, const Scalar *x, Scalar *d) {
+  int i = threadIdx.x; if (i < n) d[i] = x[i] * (Scalar)B;
+}
+template <typename Vector>
+void dot(const Vector &x, typename Vector::ScalarType *dx) {
+  typedef typename Vector::ScalarType Scalar;
+  const int BLOCK_SIZE = 256;
+  Scalar *d;
+  dot_kernel<Scalar, BLOCK_SIZE><<<1, BLOCK_SIZE>>>(x.n, dx, d);
+}
+int main() { Vec<float, int> v; float *p; dot(v, p); }
+"#;
+    let out = common::compile(source, "dot_kernel", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(out.sidecar.instantiation, vec!["float", "256"]);
+    assert!(
+        out.wgsl.contains("var<storage, read> x: array<f32>;"),
+        "{}",
+        out.wgsl
+    );
+}
