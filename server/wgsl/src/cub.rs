@@ -9,7 +9,8 @@
 use cudalens_syntax::Span;
 use std::collections::HashSet;
 
-use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, Type as CType};
+use cudalens_syntax::FileModel;
+use cudalens_syntax::ir::{BinOp, Expr, ExprKind, StmtKind, Type as CType};
 
 use crate::context::{BlockReducer, FnLower, Val};
 use crate::emit::WStmt;
@@ -67,16 +68,84 @@ pub(crate) fn is_reduction_of(callee: &str, aliases: &HashSet<String>) -> bool {
 }
 
 /// The reduction operator of `Reduce(x, op)`: `cub::Sum()`, `cub::Max()`, `cub::Min()`.
-fn reduction_operator(e: &Expr) -> Option<&'static str> {
+fn reduction_operator(model: &FileModel, e: &Expr) -> Option<&'static str> {
     let callee = match &e.kind {
         ExprKind::Call(c) if c.args.is_empty() => c.callee.as_str(),
         ExprKind::Ident(n) => n.as_str(),
         _ => return None,
     };
+    // A functor of the file's own (`Max{}` of `struct Max`, whose call
+    // operator is `return t > u ? t : u;`): what its body computes.
+    if let Some(f) = model.function(&format!("{callee}::operator()")) {
+        return functor_reduction(f);
+    }
+    // A type of the file's own that the model cannot read is no cub functor.
+    if model.types.structs.contains_key(callee) {
+        return None;
+    }
     match callee.trim_start_matches("::").trim_start_matches("cub::") {
         "Sum" => Some("sum"),
         "Max" => Some("max"),
         "Min" => Some("min"),
+        _ => None,
+    }
+}
+
+/// `"sum"`, `"max"` or `"min"` when the call operator `f` (with the
+/// object as `this`) returns `a + b`, or `a > b ? a : b` of its two
+/// operands in either order and with either comparison (operands possibly
+/// passed through `std::forward<T>(a)`); `None` for any other body.
+fn functor_reduction(f: &cudalens_syntax::model::Function) -> Option<&'static str> {
+    let operands: Vec<&str> = (f.params.iter())
+        .filter(|p| p.name != "this")
+        .map(|p| p.name.as_str())
+        .collect();
+    let [a, b] = operands.as_slice() else {
+        return None;
+    };
+    let StmtKind::Block(body) = &f.body.as_deref()?.kind else {
+        return None;
+    };
+    let [only] = body.as_slice() else { return None };
+    let StmtKind::Return(Some(value)) = &only.kind else {
+        return None;
+    };
+    let name = |e: &Expr| match &e.kind {
+        ExprKind::Ident(n) => Some(n.clone()),
+        ExprKind::Call(c)
+            if matches!(c.callee.as_str(), "std::forward" | "forward") && c.args.len() == 1 =>
+        {
+            match &c.args[0].kind {
+                ExprKind::Ident(n) => Some(n.clone()),
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    if let ExprKind::Binary(BinOp::Add, l, r) = &value.kind {
+        let (l, r) = (name(l)?, name(r)?);
+        let both = [l.as_str(), r.as_str()] == [*a, *b] || [l.as_str(), r.as_str()] == [*b, *a];
+        return both.then_some("sum");
+    }
+    let ExprKind::Ternary(cond, yes, no) = &value.kind else {
+        return None;
+    };
+    let ExprKind::Binary(op, l, r) = &cond.kind else {
+        return None;
+    };
+    let (l, r, yes, no) = (name(l)?, name(r)?, name(yes)?, name(no)?);
+    let ordered = [l.as_str(), r.as_str()] == [*a, *b] || [l.as_str(), r.as_str()] == [*b, *a];
+    if !ordered || l == r || yes == no {
+        return None;
+    }
+    // `l > r ? l : r` is the larger; `l > r ? r : l` the smaller.
+    let picks_left = yes == l && no == r;
+    let picks_right = yes == r && no == l;
+    match op {
+        BinOp::Gt | BinOp::Ge if picks_left => Some("max"),
+        BinOp::Gt | BinOp::Ge if picks_right => Some("min"),
+        BinOp::Lt | BinOp::Le if picks_left => Some("min"),
+        BinOp::Lt | BinOp::Le if picks_right => Some("max"),
         _ => None,
     }
 }
@@ -173,15 +242,17 @@ impl FnLower<'_, '_> {
         let (op, valid) = match (method.trim(), args) {
             ("Sum", [_]) => ("sum", None),
             ("Sum", [_, n]) => ("sum", Some(n)),
-            ("Reduce", [_, op]) | ("Reduce", [_, op, _]) => match reduction_operator(op) {
-                Some(o) => (o, args.get(2)),
-                None => {
-                    return Some(self.error(
+            ("Reduce", [_, op]) | ("Reduce", [_, op, _]) => {
+                match reduction_operator(self.m.model, op) {
+                    Some(o) => (o, args.get(2)),
+                    None => {
+                        return Some(self.error(
                         op.span,
                         "`cub::BlockReduce::Reduce` with an operator other than `cub::Sum()`, `cub::Max()` or `cub::Min()` is not supported",
                     ));
+                    }
                 }
-            },
+            }
             (m, _) => {
                 return Some(self.error(
                     span,

@@ -109,3 +109,31 @@ fn what_block_reduce_cannot_do_is_refused_with_the_reason() {
         assert!(err.contains(want), "{source}:\n{err}");
     }
 }
+
+/// HeCBench's quantVLLM reduces with a functor of its own (`Reduce(x,
+/// Max{}, n)` with `struct Max { ... return t > u ? t : u; }`): a call
+/// operator that picks the larger (or smaller) of its operands is that
+/// reduction, one that adds them a sum (moe's `Sum`); any other body is
+/// refused rather than guessed from the functor's name.
+#[test]
+fn functors_of_the_file_that_pick_the_larger_or_smaller_operand() {
+    let source = |body: &str| {
+        format!(
+            "#include <cub/cub.cuh>\nstruct Max {{\n  template <typename T, typename U>\n  __device__ T operator()(T &&t, U &&u) const {{ {body} }}\n}};\n__global__ void k(const float *x, float *o) {{\n  typedef cub::BlockReduce<float, 64> R;\n  __shared__ typename R::TempStorage t;\n  float m = R(t).Reduce(x[threadIdx.x], Max{{}}, blockDim.x);\n  if (threadIdx.x == 0) o[0] = m;\n}}\nint main() {{ k<<<1, 64>>>(0, 0); }}"
+        )
+    };
+    for (body, combine) in [
+        ("return ((t) > (u)) ? (t) : (u);", "max("),
+        ("return u < t ? t : u;", "max("),
+        ("return t < u ? t : u;", "min("),
+        (
+            "return std::forward<T>(t) + std::forward<U>(u);",
+            "] + t_reduce[",
+        ),
+    ] {
+        let out = common::compile_as("k.cu", &source(body), "k").unwrap_or_else(|e| panic!("{e}"));
+        assert!(out.wgsl.contains(combine), "{body}:\n{}", out.wgsl);
+    }
+    let err = common::compile_as("k.cu", &source("return t * u;"), "k").expect_err("a product");
+    assert!(err.contains("other than `cub::Sum()`"), "{err}");
+}

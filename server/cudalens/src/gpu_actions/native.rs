@@ -82,7 +82,13 @@ pub struct NativeSpec {
 fn c_type_of(model: &FileModel, kernel: &str, index: usize, wgsl: &str) -> Option<String> {
     let f = model.function(kernel)?;
     let p = f.params.get(index)?;
-    let templated = f.template_params.iter().any(|t| t.name == p.ty.base);
+    // `T`, or a type spelled through one (`typename V::ScalarType`).
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map(str::to_string)
+            .collect()
+    };
+    let templated = (f.template_params.iter()).any(|t| words(&p.ty.base).contains(&t.name));
     if !templated && p.ty.pointer == 0 && p.ty.template_args.is_empty() {
         return Some(p.ty.base.clone());
     }
@@ -828,6 +834,28 @@ fn tail(text: &str, max: usize) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// miniFE's `typename VectorType::ScalarType alpha`: a by-value
+    /// parameter spelled through a template parameter is written in the
+    /// harness as the type the WGSL run stored (`double`), a plain one as
+    /// written.
+    #[test]
+    fn by_value_parameters_spelled_through_template_parameters_take_the_stored_type() {
+        let source = "template <typename V>\n__global__ void k(typename V::ScalarType alpha, int n, typename V::ScalarType *y) {}\n";
+        let provider: std::collections::HashMap<PathBuf, String> = Default::default();
+        let model = cudalens_syntax::analyze_source(
+            source,
+            &cudalens_syntax::BuildOptions {
+                path: Some(Path::new("k.cu")),
+                flags: Default::default(),
+                provider: &provider,
+                max_include_depth: 8,
+                deadline: None,
+            },
+        );
+        assert_eq!(c_type_of(&model, "k", 0, "f64").as_deref(), Some("double"));
+        assert_eq!(c_type_of(&model, "k", 1, "i32").as_deref(), Some("int"));
+    }
 
     /// HeCBench's miniFE defines its kernels and their template arguments'
     /// types in `namespace miniFE`: the harness opens the namespaces the

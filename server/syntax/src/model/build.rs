@@ -1893,19 +1893,31 @@ impl<'o> Builder<'o> {
         if union {
             return;
         }
-        // Member functions defined in the body: `name::m` (`methods.rs`).
-        let methods: Vec<(Node, String, bool)> = children
+        // Member functions defined in the body: `name::m` (`methods.rs`),
+        // member templates with their own header (`template <typename T>
+        // T operator()(T a, T b)`).
+        let methods: Vec<(Node, Option<Node>, String, bool)> = children
             .iter()
-            .filter(|c| c.kind() == "function_definition")
-            .filter_map(|m| {
-                let d = field_children(*m, "declarator").into_iter().next()?;
+            .filter_map(|c| match c.kind() {
+                "function_definition" => Some((*c, None)),
+                "template_declaration" => {
+                    let mut w = c.walk();
+                    let f = c
+                        .named_children(&mut w)
+                        .find(|n| n.kind() == "function_definition");
+                    f.map(|f| (f, Some(*c)))
+                }
+                _ => None,
+            })
+            .filter_map(|(m, header)| {
+                let d = field_children(m, "declarator").into_iter().next()?;
                 let fdecl = find_function_declarator(d)?;
                 let method = cx.text(field!(fdecl, "declarator")?).to_string();
                 let mut c = m.walk();
                 let is_static = m
                     .children(&mut c)
                     .any(|k| k.kind() == "storage_class_specifier" && cx.text(k) == "static");
-                Some((*m, method, is_static))
+                Some((m, header, method, is_static))
             })
             .collect();
         if methods.is_empty() {
@@ -1920,14 +1932,18 @@ impl<'o> Builder<'o> {
             // Bare calls to these are calls on `this`; not the
             // constructor (`S(a)` in a method is a new object).
             methods: (methods.iter())
-                .filter(|(_, m, _)| m != name && !m.starts_with("operator"))
-                .map(|(_, m, s)| (m.clone(), *s))
+                .filter(|(_, _, m, _)| m != name && !m.starts_with("operator"))
+                .map(|(_, _, m, s)| (m.clone(), *s))
                 .collect(),
         };
         let outer = self.receiver.take();
-        for (node, _, is_static) in methods {
+        for (node, header, _, is_static) in methods {
             self.receiver = Some((receiver.clone(), is_static));
-            self.function(cx, node, None);
+            let template = header.map(|header| Template {
+                header,
+                direct: true,
+            });
+            self.function(cx, node, template);
         }
         self.receiver = outer;
     }

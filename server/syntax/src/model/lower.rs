@@ -307,9 +307,21 @@ impl Builder<'_> {
                     _ => Unknown(text.to_string()),
                 }
             }
-            "compound_literal_expression" => match field!(n, "value") {
-                Some(v) => return Err(Box::new(self.expr(cx, v))),
-                None => Unknown(text.to_string()),
+            "compound_literal_expression" => match (field!(n, "type"), field!(n, "value")) {
+                // `Max{}`: a value-initialised temporary, as `Max()`.
+                (Some(t), Some(v))
+                    if t.kind() == "type_identifier" && v.named_child_count() == 0 =>
+                {
+                    Call(Box::new(CallExpr {
+                        callee: cx.text(t).to_string(),
+                        template_args: Vec::new(),
+                        args: Vec::new(),
+                        receiver: None,
+                        arrow: false,
+                    }))
+                }
+                (_, Some(v)) => return Err(Box::new(self.expr(cx, v))),
+                _ => Unknown(text.to_string()),
             },
             "call_expression" => return self.call(cx, n),
             _ => Unknown(text.to_string()),
