@@ -123,12 +123,17 @@ impl FnLower<'_, '_> {
         } else {
             self.map_type(&g.ty, g.span)
         };
+        // A `__device__ bool` flag (HeCBench's hungarian `repeat_kernel`):
+        // a word whose low byte is C's byte, read `!= 0`, written 0 or 1.
+        let byte_bool = matches!(elem, Ty::Scalar(Scalar::Bool)) && g.dims.is_empty();
         match &elem {
             Ty::Error => return None,
+            Ty::Scalar(Scalar::Bool)
+                if byte_bool && !self.m.kernel_effects.atomic.contains(name) => {}
             Ty::Scalar(Scalar::Bool) => {
                 self.m.error(
                     g.name_span,
-                    format!("file-scope variable `{name}`: `bool` is not host-shareable in WGSL (use int)"),
+                    format!("file-scope variable `{name}`: a `bool` array or atomic is not host-shareable in WGSL (C packs four to a word; use int)"),
                 );
                 return None;
             }
@@ -162,7 +167,9 @@ impl FnLower<'_, '_> {
         } else {
             self.array_type(g, elem.clone(), None)?
         };
-        let atomic = if atomic_use {
+        let atomic = if byte_bool {
+            Some(AtomicRepr::ByteBool)
+        } else if atomic_use {
             // Integer atomics through a cast need the float's bits in `u32`s.
             match self.m.atomic_repr(&elem, !bit_atomic) {
                 Ok(repr) => Some(repr),
@@ -233,6 +240,9 @@ impl FnLower<'_, '_> {
         );
         if let Some(k) = narrow {
             decl.push_str(&format!(" // {} values, one to an i32", k.describe()));
+        }
+        if byte_bool {
+            decl.push_str(" // C `bool`: its byte is the word's low byte");
         }
         // A scalar is a value-typed `Array` symbol, as a `__shared__` scalar:
         // read where named, assignable, and atomic when used so.

@@ -475,3 +475,53 @@ __global__ void shade(const int *x, float *out) {
         assert!(err.contains(want), "{want}:\n{err}");
     }
 }
+
+/// HeCBench's hungarian sets `__device__ bool repeat_kernel` from some
+/// threads for the host to read: a word whose low byte is C's byte (read
+/// `!= 0`, written 0 or 1). A `bool` array (four to a word in C) is
+/// refused.
+#[test]
+fn device_bool_flags_are_the_low_byte_of_a_word() {
+    let source = "__device__ bool found;\n__device__ bool flags[8];\n\
+                  __global__ void k(const int *x, int *seen) {\n  if (x[threadIdx.x] == 7) found = true;\n  __syncthreads();\n  if (threadIdx.x == 0) seen[0] = found ? 1 : 0;\n}\n\
+                  __global__ void g(int *x) { flags[threadIdx.x % 8] = x[threadIdx.x] > 0; }\n\
+                  int main() { k<<<1, 64>>>(0, 0); g<<<1, 64>>>(0); }\n";
+    let out = compile(source, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("var<storage, read_write> found: u32;")
+            && out.wgsl.contains("found = select(0u, 1u, true);"),
+        "{}",
+        out.wgsl
+    );
+    let err = compile(source, "g").expect_err("a bool array");
+    assert!(err.contains("a `bool` array or atomic"), "{err}");
+
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    for (seven_at, want) in [(Some(13usize), 1), (None, 0)] {
+        let x: Vec<i32> = (0..64)
+            .map(|i| if Some(i) == seven_at { 7 } else { 1 })
+            .collect();
+        let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+        let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+            .with_iterations(0, 1)
+            .with_buffer(
+                "x",
+                BufferSpec::bytes(64, bytemuck::cast_slice(&x).to_vec()),
+            )
+            .with_buffer("seen", BufferSpec::zeros(1))
+            .with_buffer("found", BufferSpec::zeros(1));
+        let result = runner.run(&bench).expect("run");
+        let seen: Vec<i32> =
+            bytemuck::pod_collect_to_vec(&result.output("seen").expect("seen").bytes);
+        let found: Vec<u32> =
+            bytemuck::pod_collect_to_vec(&result.output("found").expect("found").bytes);
+        assert_eq!(
+            (seen[0], found[0]),
+            (want, want as u32),
+            "7 at {seven_at:?}"
+        );
+    }
+}
