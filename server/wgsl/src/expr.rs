@@ -2503,6 +2503,29 @@ impl FnLower<'_, '_> {
                 let v = self.expr(e, out);
                 v.ptr.map(|p| *p)
             }
+            // `*k++` (HeCBench's jenkins-hash walking its keys): the
+            // pointer as it was, then moved; `*++k` moved first.
+            ExprKind::IncDec {
+                target,
+                increment,
+                prefix,
+            } if target
+                .as_ident()
+                .is_some_and(|n| matches!(self.lookup(n), Some(Sym::Pointer { .. }))) =>
+            {
+                if *prefix {
+                    self.incdec(*increment, true, target, e.span, out, false);
+                    return self.pointer(target, out);
+                }
+                let mut before = self.pointer(target, out)?;
+                if let Some(offset) = before.offset.take() {
+                    let name = self.fresh("before");
+                    out.push(WStmt::line(format!("let {name} = {};", offset.text)));
+                    before.offset = Some(Box::new(Val::atom(name, offset.ty.clone())));
+                }
+                self.incdec(*increment, false, target, e.span, out, false);
+                Some(before)
+            }
             ExprKind::Member { base, field, arrow }
                 if self.is_member_buffer(base, field, *arrow) =>
             {

@@ -158,3 +158,38 @@ fn a_pointer_moved_in_shared_memory_is_passed_with_its_offset_on_the_adapter() {
         assert_eq!(*got, first * 100 + second, "out[{t}]");
     }
 }
+
+/// HeCBench's jenkins-hash walks its keys as `uint3`s: `v = *k++;` reads
+/// where the pointer stands and moves it on (`*++k` moves it first). Run
+/// on the adapter against a Rust reference.
+#[test]
+fn increments_inside_a_dereference_read_then_move() {
+    let source = r#"
+__global__ void walk(const unsigned int *keys, unsigned int *out) {
+    int id = threadIdx.x;
+    const uint3 *k = (const uint3 *)(keys + id * 12);
+    uint3 v = *k++;
+    unsigned int a = v.x + 2u * v.y + 3u * v.z;
+    v = *k++;
+    a += 5u * v.x;
+    v = *++k;
+    out[id] = a + 7u * v.z;
+}
+void host(unsigned int *k, unsigned int *o) { walk<<<1, 8>>>(k, o); }
+"#;
+    let out = common::compile_as("walk.cu", source, "walk").unwrap_or_else(|e| panic!("{e}"));
+    let keys: Vec<u32> = (0..96).map(|i| i * 3 + 1).collect();
+    let Some(got) = common::run_block::<u32>(
+        &out,
+        8,
+        &[("keys", 96, bytemuck::cast_slice(&keys).to_vec())],
+        ("out", 8),
+    ) else {
+        return;
+    };
+    for (id, got) in got.iter().enumerate() {
+        let at = |i: usize| keys[id * 12 + i];
+        let want = at(0) + 2 * at(1) + 3 * at(2) + 5 * at(3) + 7 * at(11);
+        assert_eq!(*got, want, "out[{id}]");
+    }
+}
