@@ -243,6 +243,55 @@ fn directories_compile_kernels_that_cpp_sources_include() {
     );
 }
 
+/// `nvcc -rdc` programs (HeCBench's fresnel, logan) declare device
+/// functions that another `.cu` of the directory defines: the definition
+/// is read from that file (with the helpers of its own it calls). Two
+/// files' `static` helpers of one name would be one function here: such a
+/// definition is left out and the call refused.
+#[test]
+fn device_functions_defined_in_another_file_of_the_program_are_linked() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let write = |name: &str, text: &str| std::fs::write(root.join(name), text).unwrap();
+    write(
+        "main.cu",
+        "__device__ float scaled(float x);\n__device__ float shifted(float x);\n\
+         __global__ void k(float *y) { y[threadIdx.x] = scaled(y[threadIdx.x]); }\n\
+         __global__ void g(float *y) { y[threadIdx.x] = scaled(shifted(y[threadIdx.x])); }\n\
+         int main() { k<<<1, 32>>>(0); g<<<1, 32>>>(0); }\n",
+    );
+    write(
+        "scale.cu",
+        "static __device__ float helper(float x) { return 2.0f * x; }\n\
+         __device__ float scaled(float x) { return helper(x) + 1.0f; }\n",
+    );
+    write(
+        "shift.cu",
+        "static __device__ float helper(float x) { return x - 3.0f; }\n\
+         __device__ float shifted(float x) { return helper(x); }\n",
+    );
+    let out = cudalens(
+        &["transpile", "main.cu", "--kernel", "k", "-o", "k.wgsl"],
+        &root,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wgsl = std::fs::read_to_string(root.join("k.wgsl")).unwrap();
+    assert!(
+        wgsl.contains("fn scaled(") && wgsl.contains("2.0f * x"),
+        "{wgsl}"
+    );
+    let out = cudalens(
+        &["transpile", "main.cu", "--kernel", "g", "-o", "g.wgsl"],
+        &root,
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("`shifted` has no definition in this file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn templates_follow_host_templates_explicit_instantiations_and_flags() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -1,6 +1,8 @@
 //! The workspace around a file: where its benchmark history and reports go,
 //! its `compile_commands.json` flags, and its model when read from disk (the
-//! CLI's input, and the editor's for closed files).
+//! CLI's input, and the editor's for closed files), with the device
+//! functions it declares linked in from the other `.cu` files of its
+//! directory (`nvcc -rdc` programs).
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +53,128 @@ pub fn compile_commands_flags(path: Option<&Path>) -> CompileFlags {
 /// line, `cudalens.includePaths`/`defines` in the editor), includes read
 /// from disk, and the front end's time budget.
 pub fn model_of_file(path: &Path, text: &str, extra: &CompileFlags) -> FileModel {
+    let mut model = unit_model(path, text, extra);
+    link_separate_units(&mut model, path, extra);
+    model
+}
+
+/// How many other files of the directory are read for definitions.
+const MAX_UNITS_READ: usize = 16;
+
+/// Device functions the file declares and calls but defines in another
+/// `.cu` of its directory, as a program built with `nvcc -rdc` links
+/// them (HeCBench's fresnel, merkle, logan): their definitions, and the
+/// device functions those call, are added from the other file's own model
+/// (its own macros and includes), marked as that file's. A name defined in
+/// several other files is left undefined (which one links is the build's).
+fn link_separate_units(model: &mut FileModel, path: &Path, extra: &CompileFlags) {
+    let defined = |m: &FileModel, name: &str| {
+        m.functions
+            .iter()
+            .any(|f| f.name == name && f.body.is_some())
+    };
+    let mut wanted: Vec<String> = (model.functions.iter())
+        .filter(|f| f.runs_on_device() && !f.is_kernel() && f.body.is_none())
+        .map(|f| f.name.clone())
+        .filter(|n| !defined(model, n))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut others: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cu") && p.file_name() != path.file_name())
+        .collect();
+    others.sort();
+    others.truncate(MAX_UNITS_READ);
+    // Each unit's model, built once, when one of the names is in its text.
+    let mut units: Vec<(PathBuf, Option<FileModel>, String)> = others
+        .into_iter()
+        .filter_map(|p| Some((p.clone(), None, std::fs::read_to_string(&p).ok()?)))
+        .collect();
+    // Definitions may call functions of a third unit: a few rounds.
+    for _round in 0..4 {
+        wanted.sort();
+        wanted.dedup();
+        wanted.retain(|n| !defined(model, n));
+        if wanted.is_empty() {
+            break;
+        }
+        let mut next = Vec::new();
+        for name in std::mem::take(&mut wanted) {
+            // The definition, with the functions of its own file it calls
+            // (a `static` helper is that file's own).
+            let mut linked: Vec<Vec<cudalens_syntax::model::Function>> = Vec::new();
+            for (other, unit, text) in &mut units {
+                if !text.contains(name.as_str()) {
+                    continue;
+                }
+                let unit = unit.get_or_insert_with(|| unit_model(other, text, extra));
+                let Some(def) = (unit.functions.iter()).find(|f| {
+                    f.name == name && f.body.is_some() && f.runs_on_device() && f.in_main_file()
+                }) else {
+                    continue;
+                };
+                let mut group = vec![(**def).clone()];
+                if let Some(body) = &def.body {
+                    group.extend(
+                        (unit.device_functions_called_by(body).into_iter())
+                            .filter(|f| f.in_main_file())
+                            .cloned(),
+                    );
+                }
+                for f in &mut group {
+                    f.file = Some(other.clone());
+                    if let Some(body) = &f.body {
+                        body.walk_exprs(&mut |e| {
+                            if let cudalens_syntax::ir::ExprKind::Call(c) = &e.kind
+                                && unit
+                                    .functions
+                                    .iter()
+                                    .any(|g| g.name == c.callee && g.body.is_none())
+                            {
+                                next.push(c.callee.clone());
+                            }
+                        });
+                    }
+                }
+                linked.push(group);
+            }
+            // Defined in exactly one other file (the one the build links),
+            // and naming nothing this model already holds: two files'
+            // `static` helpers of one name would be one function here.
+            if let [group] = linked.as_slice()
+                && group.iter().all(|f| {
+                    !model
+                        .functions
+                        .iter()
+                        .any(|g| g.name == f.name && g.body.is_some())
+                })
+            {
+                let mut names: Vec<&str> = group.iter().map(|f| f.name.as_str()).collect();
+                names.sort();
+                names.dedup();
+                if names.len() == group.len() {
+                    model
+                        .functions
+                        .extend(group.iter().cloned().map(std::sync::Arc::new));
+                }
+            }
+        }
+        wanted = next;
+    }
+    model.index_functions();
+}
+
+fn unit_model(path: &Path, text: &str, extra: &CompileFlags) -> FileModel {
     let mut flags = compile_commands_flags(Some(path));
     flags
         .include_dirs
