@@ -157,15 +157,18 @@ fn errors(kernel: &str) -> Vec<String> {
     }
 }
 
+/// `kernel` is refused for a barrier not every thread reaches (`why`
+/// says which shape).
+fn refused(kernel: &str, why: &str) {
+    let errors = errors(kernel);
+    assert!(
+        errors.iter().any(|e| e.contains("uniform control flow")),
+        "{why}: must be refused, got {errors:#?}"
+    );
+}
+
 #[test]
 fn what_the_flag_cannot_keep_the_meaning_of_is_still_refused() {
-    let refused = |kernel: &str, why: &str| {
-        let errors = errors(kernel);
-        assert!(
-            errors.iter().any(|e| e.contains("uniform control flow")),
-            "{why}: must be refused, got {errors:#?}"
-        );
-    };
     refused(
         "__global__ void k(const int* len, float* out, int n) {\n  __shared__ float s[64];\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i >= n) return;\n  int m = len[i];\n  for (int j = 0; j < m; j++) { s[threadIdx.x] = j; __syncthreads(); }\n  out[i] = s[threadIdx.x];\n}\n",
         "a loop bound the guarded work loads",
@@ -255,13 +258,6 @@ int main() { int *a, *v, *c, *z; k<<<4, 64>>>(a, v, c, z, 200); }
 
 #[test]
 fn a_thread_dependent_block_is_refused_where_moving_its_barriers_would_change_it() {
-    let refused = |kernel: &str, why: &str| {
-        let errors = errors(kernel);
-        assert!(
-            errors.iter().any(|e| e.contains("uniform control flow")),
-            "{why}: must be refused, got {errors:#?}"
-        );
-    };
     refused(
         "__global__ void k(float* x, int n) {\n  __shared__ float s[64];\n  int i = blockIdx.x * blockDim.x + threadIdx.x;\n  if (i < n) { s[threadIdx.x] = x[i]; __syncthreads(); }\n  __syncthreads();\n  x[i] = s[0];\n}\n",
         "a barrier after the block",
