@@ -245,7 +245,14 @@ pub(crate) fn handle_sizes(kernel: &Function) -> std::collections::HashMap<Strin
     let init_text = |base: &str, init: &Expr| {
         let mut text = base.to_string();
         init.walk(&mut |x| match &x.kind {
-            ExprKind::Call(c) => text.push_str(&c.callee),
+            ExprKind::Call(c) => {
+                text.push_str(&c.callee);
+                // `cg::tiled_partition<32>(block)`: the front end keeps a
+                // qualified call's template arguments apart.
+                if !c.template_args.is_empty() {
+                    text.push_str(&format!("<{}>", c.template_args.join(", ")));
+                }
+            }
             // `tiled_partition<32>(block)` can read as comparisons.
             ExprKind::Int { value, .. } => text.push_str(&format!("<{value}>")),
             _ => {}
