@@ -278,6 +278,15 @@ impl TypeTable {
     }
 }
 
+/// `Vector<double, Pair<int, 2>>` → `("Vector", ["double", "Pair<int,
+/// 2>"])`: a template's name and its arguments as written; `None` unless
+/// `<...>` closes the text.
+pub fn template_instance(text: &str) -> Option<(&str, Vec<String>)> {
+    let (name, rest) = text.split_once('<')?;
+    let inner = rest.trim_end().strip_suffix('>')?;
+    Some((name.trim(), split_top_level(inner)))
+}
+
 /// `A, B<C, D>, E` → `["A", "B<C, D>", "E"]`: split at the commas outside
 /// `<...>` and `(...)`.
 pub fn split_top_level(list: &str) -> Vec<String> {

@@ -813,12 +813,12 @@ impl<'a, 'm> FnLower<'a, 'm> {
             None => CType::named(qualifier.trim()),
         };
         // The class and its arguments, written apart or in the name.
-        let (class, args) = match qualifier.base.split_once('<') {
-            Some((class, rest)) => (
-                class.trim().to_string(),
-                cudalens_syntax::types::split_top_level(rest.trim_end().strip_suffix('>')?),
-            ),
-            None => (qualifier.base.clone(), qualifier.template_args.clone()),
+        let (class, args) = match qualifier.base.contains('<') {
+            true => {
+                let (class, args) = cudalens_syntax::types::template_instance(&qualifier.base)?;
+                (class.to_string(), args)
+            }
+            false => (qualifier.base.clone(), qualifier.template_args.clone()),
         };
         let member = self
             .m

@@ -58,22 +58,7 @@ pub(crate) fn rewrite(model: &FileModel, kernel: &Function) -> Option<(Function,
     };
     let at = stmts[first].span;
     let mut out: Vec<Stmt> = stmts[..first].to_vec();
-    out.push(stmt(
-        StmtKind::Decl(vec![VarDecl {
-            name: FLAG.into(),
-            name_span: at,
-            span: at,
-            ty: Type::named("bool"),
-            dims: Vec::new(),
-            init: Some(Expr::new(ExprKind::Bool(false), at)),
-            ctor_args: None,
-            shared: false,
-            is_extern: false,
-            is_static: false,
-            constexpr: false,
-        }]),
-        at,
-    ));
+    out.push(declare_flag(FLAG, Expr::new(ExprKind::Bool(false), at)));
     out.extend(rw.guard(&stmts[first..], Context::KernelBody)?);
     let mut f = kernel.clone();
     f.body = Some(Box::new(stmt(StmtKind::Block(out), body.span)));
@@ -144,22 +129,7 @@ pub(crate) fn rewrite_guarded_block(
         cond.span,
     );
     let mut out: Vec<Stmt> = stmts[..at].to_vec();
-    out.push(stmt(
-        StmtKind::Decl(vec![VarDecl {
-            name: SKIPPED.into(),
-            name_span: cond.span,
-            span: cond.span,
-            ty: Type::named("bool"),
-            dims: Vec::new(),
-            init: Some(skipped),
-            ctor_args: None,
-            shared: false,
-            is_extern: false,
-            is_static: false,
-            constexpr: false,
-        }]),
-        cond.span,
-    ));
+    out.push(declare_flag(SKIPPED, skipped));
     // A declaration of the block's stays in a scope of the kernel's body
     // (the guard splits it from its assignment): braces keep the names
     // of the statements after the `if` apart from them.
@@ -453,6 +423,27 @@ fn split(d: &VarDecl) -> Option<(Stmt, Stmt)> {
         stmt(StmtKind::Decl(vec![decl]), d.span),
         stmt(StmtKind::Expr(assign), d.span),
     ))
+}
+
+/// `bool flag = init;`, at `init`'s span.
+fn declare_flag(flag: &str, init: Expr) -> Stmt {
+    let at = init.span;
+    stmt(
+        StmtKind::Decl(vec![VarDecl {
+            name: flag.into(),
+            name_span: at,
+            span: at,
+            ty: Type::named("bool"),
+            dims: Vec::new(),
+            init: Some(init),
+            ctor_args: None,
+            shared: false,
+            is_extern: false,
+            is_static: false,
+            constexpr: false,
+        }]),
+        at,
+    )
 }
 
 /// `cudalens_exited = true;`

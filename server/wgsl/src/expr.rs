@@ -319,11 +319,8 @@ impl FnLower<'_, '_> {
     /// to the variable's one value. `None` for anything else.
     fn variable_template(&self, text: &str, span: Span) -> Option<Expr> {
         let model = self.m.model;
-        let open = text.find('<')?;
-        let name = text[..open].trim();
+        let (name, args) = cudalens_syntax::types::template_instance(text)?;
         let params = model.variable_templates.get(name)?;
-        let inner = text[open + 1..].trim_end().strip_suffix('>')?;
-        let args = cudalens_syntax::types::split_top_level(inner);
         let global = model.globals.iter().rev().find(|g| g.name == name)?;
         if !(global.ty.is_const || global.constexpr)
             || !global.dims.is_empty()

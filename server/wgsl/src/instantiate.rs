@@ -21,6 +21,7 @@ use cudalens_syntax::model::{Function, TemplateParamKind};
 use crate::SourceTexts;
 /// Re-exported where the transpiler's callers used it.
 pub use cudalens_syntax::types::split_top_level;
+use cudalens_syntax::types::template_instance;
 
 /// How deep host templates are followed (a launch in `run<T>` called from
 /// `dispatch<T>` called from `main` is depth 2).
@@ -161,12 +162,9 @@ impl<'m> Resolver<'m> {
                         .iter()
                         .position(|p| p.name == qualifier.trim())?;
                     let instance = self.caller_argument(caller, index, depth)?;
-                    let (class, args) = match instance.split_once('<') {
-                        Some((class, rest)) => (
-                            class.trim(),
-                            split_top_level(rest.trim_end().strip_suffix('>')?),
-                        ),
-                        None => (instance.trim(), Vec::new()),
+                    let (class, args) = match instance.contains('<') {
+                        true => template_instance(&instance)?,
+                        false => (instance.trim(), Vec::new()),
                     };
                     let t = self.model.types.member_type(class, &args, member.trim())?;
                     return (t.pointer == 0).then_some(t.base);
@@ -297,10 +295,9 @@ impl<'m> Resolver<'m> {
         let text = self.texts.text_of(host.file.as_deref())?;
         let written = text.get(host.name_span.start..host.name_span.end)?;
         let (qualifier, _) = written.rsplit_once("::")?;
-        let open = qualifier.find('<')?;
-        let args = split_top_level(qualifier[open + 1..].trim_end().strip_suffix('>')?);
+        let (class, args) = template_instance(qualifier)?;
         let own = host.template_params.iter().map(|p| p.name.as_str());
-        (args.iter().map(|a| a.trim()).eq(own)).then(|| qualifier[..open].trim().to_string())
+        (args.iter().map(|a| a.trim()).eq(own)).then(|| class.to_string())
     }
 
     /// Deduces type parameter `name` of `callee` from the arguments of a
@@ -465,10 +462,9 @@ fn deduce_from_written(declared: &CType, name: &str, written: &str) -> Option<St
     if declared.base == name && declared.template_args.is_empty() {
         return (!ty.is_empty()).then(|| ty.to_string());
     }
-    let (base, rest) = ty.split_once('<')?;
-    let args = split_top_level(rest.strip_suffix('>')?);
+    let (base, args) = template_instance(ty)?;
     let actual = CType {
-        base: base.trim().to_string(),
+        base: base.to_string(),
         template_args: args,
         ..CType::default()
     };

@@ -420,11 +420,8 @@ impl<'m> FnLower<'_, 'm> {
         name: &str,
     ) -> Option<(&'m cudalens_syntax::model::Function, Vec<String>)> {
         let (class, method) = name.rsplit_once("::")?;
-        let class = class.trim();
-        let open = class.find('<')?;
-        let inner = class[open + 1..].strip_suffix('>')?;
-        let qualified = format!("{}::{method}", class[..open].trim());
-        let args = cudalens_syntax::types::split_top_level(inner);
+        let (class, args) = cudalens_syntax::types::template_instance(class)?;
+        let qualified = format!("{class}::{method}");
         let f = self.m.model.functions.iter().map(|f| &**f).find(|f| {
             f.name == qualified
                 && f.body.is_some()
@@ -1563,7 +1560,7 @@ impl<'m> FnLower<'_, 'm> {
                     ExprKind::Call(c) => {
                         let callee = crate::analysis::namespaced_callee(self.m.model, &c.callee);
                         let pure = match crate::analysis::device_function(self.m.model, callee) {
-                            Some(_) => crate::analysis::computes_only(self.m.model, &c.callee, 4),
+                            Some(_) => crate::analysis::computes_only(self.m.model, callee, 4),
                             None => crate::builtin_names::pure_builtin(&c.callee, c.args.len()),
                         };
                         !pure

@@ -526,12 +526,8 @@ impl<'o> Builder<'o> {
             }
             "type_definition" => self.typedef(cx, node),
             "alias_declaration" => {
-                if let (Some(name), Some(ty)) = (field!(node, "name"), field!(node, "type")) {
-                    let t = self.type_descriptor(cx, ty);
-                    self.model
-                        .types
-                        .aliases
-                        .insert(cx.text(name).to_string(), t);
+                if let Some((name, t)) = self.alias_declaration(cx, node) {
+                    self.model.types.aliases.insert(name, t);
                 }
             }
             "enum_specifier" => {
@@ -1325,20 +1321,16 @@ impl<'o> Builder<'o> {
                     // `const fArray *p` with `typedef double fArray[4][3]`:
                     // `const double p[][4][3]`, rows of the array type.
                     if ty.pointer == 1 && dims.is_empty() {
-                        let whole = Type {
+                        let mut element = Type {
                             pointer: 0,
                             ..ty.clone()
                         };
-                        if let Some((element, _)) = self.model.types.array_element(&whole) {
-                            dims.push(None);
-                            let rows = self.expand_array_alias(
-                                &mut whole.clone(),
-                                &mut dims,
-                                info.name_span,
-                            );
+                        let mut rows = vec![None];
+                        let n = self.expand_array_alias(&mut element, &mut rows, info.name_span);
+                        if n > 0 {
+                            dims = rows;
                             ty = Type {
-                                pointer: 1 + rows as u8,
-                                restrict: ty.restrict,
+                                pointer: 1 + n as u8,
                                 ..element
                             };
                         }
@@ -1657,17 +1649,20 @@ impl<'o> Builder<'o> {
                     }
                 }
                 "alias_declaration" => {
-                    if let (Some(alias), Some(ty)) =
-                        (field!(member, "name"), field!(member, "type"))
-                    {
-                        let t = self.type_descriptor(cx, ty);
-                        let key = format!("{name}::{}", cx.text(alias));
+                    if let Some((alias, t)) = self.alias_declaration(cx, member) {
+                        let key = format!("{name}::{alias}");
                         self.model.types.aliases.insert(key, t);
                     }
                 }
                 _ => {}
             }
         }
+    }
+
+    /// `using name = type;`: the name and the type.
+    fn alias_declaration(&mut self, cx: &Cx, node: Node) -> Option<(String, Type)> {
+        let (name, ty) = (field!(node, "name")?, field!(node, "type")?);
+        Some((cx.text(name).to_string(), self.type_descriptor(cx, ty)))
     }
 
     fn struct_def(&mut self, cx: &Cx, node: Node) {

@@ -210,9 +210,7 @@ fn kernel_instance(init: &Expr) -> Option<(String, Vec<String>)> {
         _ => return None,
     };
     let text = text.trim_start_matches('&').trim();
-    let (name, rest) = text.split_once('<')?;
-    let inner = rest.trim_end().strip_suffix('>')?;
-    let name = name.trim();
+    let (name, args) = crate::types::template_instance(text)?;
     if name.is_empty()
         || !name
             .chars()
@@ -220,7 +218,6 @@ fn kernel_instance(init: &Expr) -> Option<(String, Vec<String>)> {
     {
         return None;
     }
-    let args = crate::types::split_top_level(inner);
     let name = name.rsplit("::").next().unwrap_or(name).to_string();
     Some((name, args))
 }
