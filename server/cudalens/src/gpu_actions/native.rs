@@ -83,12 +83,10 @@ fn c_type_of(model: &FileModel, kernel: &str, index: usize, wgsl: &str) -> Optio
     let f = model.function(kernel)?;
     let p = f.params.get(index)?;
     // `T`, or a type spelled through one (`typename V::ScalarType`).
-    let words = |t: &str| -> Vec<String> {
-        t.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .map(str::to_string)
-            .collect()
-    };
-    let templated = (f.template_params.iter()).any(|t| words(&p.ty.base).contains(&t.name));
+    let mut words =
+        p.ty.base
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'));
+    let templated = words.any(|w| f.template_params.iter().any(|t| t.name == w));
     if !templated && p.ty.pointer == 0 && p.ty.template_args.is_empty() {
         return Some(p.ty.base.clone());
     }

@@ -63,10 +63,13 @@ const MAX_UNITS_READ: usize = 16;
 
 /// Device functions the file declares and calls but defines in another
 /// `.cu` of its directory, as a program built with `nvcc -rdc` links
-/// them (HeCBench's fresnel, merkle, logan): their definitions, and the
-/// device functions those call, are added from the other file's own model
-/// (its own macros and includes), marked as that file's. A name defined in
-/// several other files is left undefined (which one links is the build's).
+/// them (HeCBench's logan): their definitions, and the device functions
+/// of that file those call, are added from the other file's own model (its
+/// own macros and includes), marked as that file's. A name defined in
+/// several other files is left undefined (which one links is the build's),
+/// and so is one whose helpers share a name with what the model holds
+/// already (fresnel's two files' `static` Chebyshev helpers would be one
+/// function here).
 fn link_separate_units(model: &mut FileModel, path: &Path, extra: &CompileFlags) {
     let defined = |m: &FileModel, name: &str| {
         m.functions
