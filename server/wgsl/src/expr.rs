@@ -307,7 +307,23 @@ impl FnLower<'_, '_> {
                 self.expr(last, out)
             }
             Unknown(text) => match self.variable_template(text, e.span) {
-                Some(init) => self.expr(&init, out),
+                // Expanded as specializations are: one that reaches itself
+                // (`template <typename A> const A X = X<A>;`) would never end.
+                Some(init) => {
+                    let key = format!("variable template {}", text.trim());
+                    if self.m.in_progress.contains(&key)
+                        || self.m.in_progress.len() >= crate::functions::MAX_CALL_DEPTH
+                    {
+                        return self.error(
+                            e.span,
+                            format!("variable template `{}` is defined through itself", text.trim()),
+                        );
+                    }
+                    self.m.in_progress.insert(key.clone());
+                    let v = self.expr(&init, out);
+                    self.m.in_progress.remove(&key);
+                    v
+                }
                 None => self.unknown_expr(text, e.span),
             },
         }

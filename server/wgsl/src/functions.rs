@@ -1437,7 +1437,7 @@ fn is_plain_name(text: &str) -> bool {
 /// template is a new one). Real call chains stay far below; 32 keeps the
 /// lowering inside a 2 MiB thread stack (the server's workers', tests')
 /// even in debug builds (64 overflowed there).
-const MAX_CALL_DEPTH: usize = 32;
+pub(crate) const MAX_CALL_DEPTH: usize = 32;
 
 fn is_type_param(f: &Function, name: &str) -> bool {
     f.template_params

@@ -348,3 +348,25 @@ void host(Rating *r, float *o) { k<<<1, 64>>>(r, o); }
         );
     }
 }
+
+/// A variable template defined through itself (`const A LOOP = LOOP<A>;`,
+/// which nvcc rejects) is an error at its use, not an endless expansion
+/// (it overflowed the transpiler's stack when first written).
+#[test]
+fn a_variable_template_defined_through_itself_is_refused() {
+    let source = "template <typename A> const A LOOP = LOOP<A>;\n\
+                  template <typename A> const A PING = PONG<A> + 1;\n\
+                  template <typename A> const A PONG = PING<A> + 1;\n\
+                  __global__ void k(int *x) { x[0] = LOOP<int>; x[1] = PING<int>; }\n\
+                  void host(int *x) { k<<<1, 1>>>(x); }\n";
+    let err = common::compile_as("loop.cu", source, "k").expect_err("refused");
+    assert!(
+        err.contains("variable template `LOOP<A>` is defined through itself"),
+        "{err}"
+    );
+    // Through another: PING<int> → PONG<int> → PING<A> → PONG<A> again.
+    assert!(
+        err.contains("variable template `PONG<A>` is defined through itself"),
+        "{err}"
+    );
+}
