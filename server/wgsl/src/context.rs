@@ -787,13 +787,20 @@ impl<'a, 'm> FnLower<'a, 'm> {
     }
 
     pub fn subst_type(&self, ty: &CType) -> CType {
+        self.subst_type_at(ty, 0)
+    }
+
+    /// [`Self::subst_type`] `depth` member types deep: a member type
+    /// defined through itself (`typedef typename S<T>::X X;`) stops
+    /// there, unknown.
+    fn subst_type_at(&self, ty: &CType, depth: usize) -> CType {
         match self.template_types.get(&ty.base) {
             Some(bound) => CType {
                 pointer: ty.pointer + bound.pointer,
                 is_const: ty.is_const || bound.is_const,
                 ..bound.clone()
             },
-            None => match self.member_type(ty) {
+            None => match self.member_type(ty, depth) {
                 Some(member) => member,
                 None => ty.clone(),
             },
@@ -804,7 +811,12 @@ impl<'a, 'm> FnLower<'a, 'm> {
     /// (or written so): the struct's member type (`typedef Scalar
     /// ScalarType;`) with the class template's arguments for its
     /// parameters: `double`.
-    fn member_type(&self, ty: &CType) -> Option<CType> {
+    fn member_type(&self, ty: &CType, depth: usize) -> Option<CType> {
+        /// Member types named through member types, as deep as real code goes.
+        const MAX_DEPTH: usize = 8;
+        if depth >= MAX_DEPTH {
+            return None;
+        }
         let written = ty.base.trim().trim_start_matches("typename ").trim();
         let (qualifier, member) = written.rsplit_once("::")?;
         let qualifier = match self.template_types.get(qualifier.trim()) {
@@ -826,7 +838,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             .types
             .member_type(&class, &args, member.trim())?;
         // An argument may name a template parameter of this function.
-        let bound = self.subst_type(&CType::named(&member.base));
+        let bound = self.subst_type_at(&CType::named(&member.base), depth + 1);
         let found = CType {
             pointer: member.pointer + bound.pointer,
             is_const: member.is_const || bound.is_const,

@@ -267,3 +267,20 @@ int main() { Vec<float, int> v; float *p; dot(v, p); }
         out.wgsl
     );
 }
+
+/// A member type defined through itself (`typedef typename S<T>::X X;`,
+/// which nvcc rejects) is an unknown type, not an endless lookup (it
+/// overflowed the transpiler's stack when first written).
+#[test]
+fn a_member_type_defined_through_itself_is_unknown() {
+    let source = "template <typename T> struct S { typedef typename S<T>::X X; };\n\
+                  template <typename V> __global__ void k(typename V::X *x) { x[0] = 1; }\n\
+                  void host() { k<S<int>><<<1, 1>>>(0); }\n";
+    let diags = common::compile(source, "k", &TranspileOptions::default()).expect_err("refused");
+    assert!(
+        diags.iter().any(|d| d
+            .message
+            .contains("unknown or unsupported type `typename S<T>::X`")),
+        "{diags:#?}"
+    );
+}
