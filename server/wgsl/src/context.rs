@@ -34,6 +34,12 @@ pub enum Prec {
     LogOr,
 }
 
+/// How deep specializations may nest (each instance of a recursive
+/// template is a new one). Real call chains stay far below; 32 keeps the
+/// lowering inside a 2 MiB thread stack (the server's workers', tests')
+/// even in debug builds (64 overflowed there).
+pub(crate) const MAX_CALL_DEPTH: usize = 32;
+
 /// How an array element used with atomics is stored.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AtomicRepr {

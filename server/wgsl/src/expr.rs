@@ -312,7 +312,7 @@ impl FnLower<'_, '_> {
                 Some(init) => {
                     let key = format!("variable template {}", text.trim());
                     if self.m.in_progress.contains(&key)
-                        || self.m.in_progress.len() >= crate::functions::MAX_CALL_DEPTH
+                        || self.m.in_progress.len() >= crate::context::MAX_CALL_DEPTH
                     {
                         return self.error(
                             e.span,

@@ -10,7 +10,7 @@ use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
 use cudalens_syntax::model::{Function, TemplateParamKind, is_barrier};
 use cudalens_syntax::types::normalize_base;
 
-use crate::context::{AtomicRepr, FnLower, PtrVal, Specialization, Sym, Val};
+use crate::context::{AtomicRepr, FnLower, MAX_CALL_DEPTH, PtrVal, Specialization, Sym, Val};
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
 use crate::types::{Konst, Scalar, Ty};
@@ -1432,12 +1432,6 @@ fn has_effects(f: &Function, analysis: &mut crate::analysis::Analysis, depth: us
 fn is_plain_name(text: &str) -> bool {
     !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
-
-/// How deep specializations may nest (each instance of a recursive
-/// template is a new one). Real call chains stay far below; 32 keeps the
-/// lowering inside a 2 MiB thread stack (the server's workers', tests')
-/// even in debug builds (64 overflowed there).
-pub(crate) const MAX_CALL_DEPTH: usize = 32;
 
 fn is_type_param(f: &Function, name: &str) -> bool {
     f.template_params
