@@ -189,7 +189,8 @@ fn directories_compile_kernels_of_included_files_in_their_includers_context() {
     assert_eq!(alone["errors"][0]["line"], 1);
 }
 
-/// HeCBench's miniFE builds `main.cpp` with `nvcc -x cu`: the kernels of
+/// HeCBench's miniFE builds `main.cpp` with `nvcc -x cu` (leukocyte its
+/// `.c` files): the kernels of
 /// the headers it includes compile in its context (a header alone does not
 /// know its includer's `-D` types); a C++ source that includes no kernel
 /// is no record.
@@ -207,6 +208,18 @@ fn directories_compile_kernels_that_cpp_sources_include() {
     std::fs::write(
         root.join("src/main.cpp"),
         "#include \"ops.hpp\"\nint main() { SCALAR *x; run(x); return 0; }\n",
+    )
+    .unwrap();
+    // A C source built `--x cu` includes a header kernel too (HeCBench's
+    // leukocyte: `detect_main.c` includes `kernel_GICOV.h`).
+    std::fs::write(
+        root.join("src/track.h"),
+        "__global__ void track(float* x) { x[threadIdx.x] += RADIUS; }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("src/detect.c"),
+        "#define RADIUS 3.0f\n#include \"track.h\"\nint detect() { return 0; }\n",
     )
     .unwrap();
     std::fs::write(
@@ -235,6 +248,13 @@ fn directories_compile_kernels_that_cpp_sources_include() {
     assert_eq!(from_main.len(), 1, "{records:?}");
     assert_eq!(from_main[0]["kernel"], "scale");
     assert_eq!(from_main[0]["ok"], true, "{records:?}");
+    let from_detect: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["file"].as_str().unwrap().ends_with("detect.c"))
+        .collect();
+    assert_eq!(from_detect.len(), 1, "{records:?}");
+    assert_eq!(from_detect[0]["kernel"], "track");
+    assert_eq!(from_detect[0]["ok"], true, "{records:?}");
     assert!(
         !records
             .iter()

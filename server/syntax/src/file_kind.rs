@@ -10,9 +10,10 @@ use std::path::Path;
 pub const CUDA_EXTENSIONS: &[&str] = &["cu", "cuh"];
 /// Extensions of C/C++ headers.
 pub const HEADER_EXTENSIONS: &[&str] = &["h", "hpp", "hh", "hxx", "inl"];
-/// Extensions of C++ sources, which nvcc compiles as CUDA when told to
-/// (`-x cu`): miniFE's `main.cpp` includes its kernels' headers.
-pub const CPP_SOURCE_EXTENSIONS: &[&str] = &["cpp", "cc", "cxx"];
+/// Extensions of C and C++ sources, which nvcc compiles as CUDA when told
+/// to (`-x cu`): miniFE's `main.cpp` and leukocyte's `detect_main.c`
+/// include their kernels' headers.
+pub const CPP_SOURCE_EXTENSIONS: &[&str] = &["cpp", "cc", "cxx", "c"];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileKind {
@@ -51,7 +52,8 @@ mod tests {
         assert_eq!(FileKind::of(Path::new("a/k.hpp")), FileKind::CppHeader);
         assert_eq!(FileKind::of(Path::new("a/k.h")), FileKind::CppHeader);
         assert_eq!(FileKind::of(Path::new("a/main.cpp")), FileKind::CppSource);
-        assert_eq!(FileKind::of(Path::new("a/k.c")), FileKind::Other);
+        assert_eq!(FileKind::of(Path::new("a/k.c")), FileKind::CppSource);
+        assert_eq!(FileKind::of(Path::new("a/k.py")), FileKind::Other);
         assert_eq!(FileKind::of(Path::new("Makefile")), FileKind::Other);
     }
 }
