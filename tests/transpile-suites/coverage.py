@@ -83,6 +83,25 @@ def suite_paths(suite, sdir):
     return [p for p in out if os.path.exists(p)]
 
 
+def torch_extension_defines(directory):
+    """`-D` flags of `extra_cuda_cflags` in a PyTorch extension's `run.py`
+    (HeCBench's dwconv1d builds its kernels through `torch.utils.cpp_extension.load`),
+    with `{NAME}` replaced by a `NAME = value` of the same file."""
+    try:
+        text = open(os.path.join(directory, "run.py"), errors="replace").read()
+    except OSError:
+        return []
+    names = dict(re.findall(r"^(\w+)\s*=\s*([\w.]+)\s*$", text, re.M))
+    flags = []
+    for group in re.findall(r"extra_cuda_cflags\s*=\s*\[([^\]]*)\]", text):
+        for flag in re.findall(r"f?'(-D[^']*)'|f?\"(-D[^\"]*)\"", group):
+            flag = "".join(flag)
+            flag = re.sub(r"\{(\w+)\}", lambda m: names.get(m.group(1), "$"), flag)
+            if "$" not in flag:
+                flags += ["-D", flag[2:]]
+    return flags
+
+
 def build_flags(directory, depth=0):
     """The -D and -I flags the default build of a program gives nvcc (as its
     compile_commands.json would), read from its Makefile: variables take
@@ -94,8 +113,9 @@ def build_flags(directory, depth=0):
     `include_directories` and `target_include_directories` folders and
     HeCBench's `add_hecbench_benchmark` `INCLUDE_DIRS` and `COMPILE_OPTIONS`
     `-D` flags. A Makefile that runs another (`$(MAKE) -C src`) adds that
-    one's flags."""
-    flags = []
+    one's flags. A PyTorch extension's `-D` flags come from its `run.py`
+    (`extra_cuda_cflags=[f'-DTmax={T_MAX}']`, the names set in the file)."""
+    flags = torch_extension_defines(directory)
     text = None
     try:
         text = open(os.path.join(directory, "Makefile"), errors="replace").read()

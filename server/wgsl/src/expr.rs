@@ -2125,97 +2125,8 @@ impl FnLower<'_, '_> {
                 arrow: false,
             } => {
                 let bp = self.place(base, out)?;
-                match (&bp.ty, field.as_str()) {
-                    // A component of a packed `uchar4` buffer element is the
-                    // byte 4 * i + lane of the buffer (C's layout, and
-                    // `pack4xU8`'s): an 8-bit packed element of the same
-                    // words, stored without disturbing the other lanes.
-                    (Ty::Vector(_, n), "x" | "y" | "z" | "w")
-                        if let Some(AtomicRepr::Packed(k)) = bp.atomic
-                            && ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
-                    {
-                        let lane = "xyzw".find(field.as_str()).unwrap_or(0);
-                        let Some((base, index)) = split_element(&bp.text) else {
-                            self.m.error(
-                                e.span,
-                                "a component of a packed vector element that is not a buffer element is not supported",
-                            );
-                            return None;
-                        };
-                        Some(Place {
-                            text: format!("{base}[u32({index}) * {n}u + {lane}u]"),
-                            ty: Ty::I32,
-                            atomic: Some(AtomicRepr::Packed(k.lane())),
-                            mutable: bp.mutable,
-                        })
-                    }
-                    (Ty::Vector(s, 3), "x" | "y" | "z")
-                        if bp.atomic == Some(AtomicRepr::Triple) =>
-                    {
-                        let lane = "xyz".find(field.as_str()).unwrap_or(0);
-                        Some(Place {
-                            text: format!("{}[{lane}]", bp.text),
-                            ty: Ty::Scalar(*s),
-                            atomic: None,
-                            mutable: bp.mutable,
-                        })
-                    }
-                    (Ty::Vector(s, 4), "x" | "y" | "z" | "w")
-                        if bp.atomic == Some(AtomicRepr::Pairs) =>
-                    {
-                        let lane = "xyzw".find(field.as_str()).unwrap_or(0);
-                        let (base, index) = self.view_parts(&bp.text, e.span)?;
-                        Some(Place {
-                            text: format!("{base}[2 * ({index}) + {}][{}]", lane / 2, lane % 2),
-                            ty: Ty::Scalar(*s),
-                            atomic: None,
-                            mutable: bp.mutable,
-                        })
-                    }
-                    (Ty::Vector(s, n), "x" | "y" | "z" | "w")
-                        if let Some(AtomicRepr::Lanes(lanes)) = bp.atomic
-                            && ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
-                    {
-                        let lane = "xyzw".find(field.as_str()).unwrap_or(0);
-                        let (base, index) = self.view_parts(&bp.text, e.span)?;
-                        Some(Place {
-                            text: format!("{base}[{lanes} * ({index}) + {lane}]"),
-                            ty: Ty::Scalar(*s),
-                            atomic: None,
-                            mutable: bp.mutable,
-                        })
-                    }
-                    (Ty::Vector(s, n), "x" | "y" | "z" | "w")
-                        if ("xyzw".find(field.as_str()).unwrap_or(0) as u8) < *n =>
-                    {
-                        Some(Place {
-                            text: format!("{}.{field}", bp.text),
-                            ty: Ty::Scalar(*s),
-                            // A component of a narrow vector narrows too.
-                            atomic: match bp.atomic {
-                                Some(AtomicRepr::Narrow(k)) => Some(AtomicRepr::Narrow(k.lane())),
-                                _ => None,
-                            },
-                            mutable: bp.mutable,
-                        })
-                    }
-                    (Ty::Struct(name), _) => {
-                        let name = name.clone();
-                        let private = self.is_private_root(base);
-                        self.member_place(&bp, &name, field, private, e.span)
-                    }
-                    (Ty::Error, _) => None,
-                    _ => {
-                        self.m.error(
-                            e.span,
-                            format!(
-                                "member `{field}` of a `{}`: only vector components and struct members can be selected",
-                                bp.ty.wgsl()
-                            ),
-                        );
-                        None
-                    }
-                }
+                let private = self.is_private_root(base);
+                self.select_member(bp, field, private, e.span)
             }
             ExprKind::Member {
                 base,
@@ -2229,6 +2140,10 @@ impl FnLower<'_, '_> {
                 // has no module root, but is no scalar target).
                 let private = p.module_root.is_none() && p.scalar_target;
                 let bp = self.deref(p, None, e.span);
+                // `s->x` on a pointer to a vector (`float4 *s = ss + j;`).
+                if let Ty::Vector(..) = bp.ty {
+                    return self.select_member(bp, field, private, e.span);
+                }
                 let Ty::Struct(name) = &bp.ty else {
                     if bp.ty != Ty::Error {
                         self.m.error(
@@ -2321,6 +2236,105 @@ impl FnLower<'_, '_> {
                 Val::atom(format!("u32({})", idx.text), Ty::U32)
             }
             _ => self.error(span, "array index must be an integer"),
+        }
+    }
+
+    /// The member `field` of the place `bp` (`v.x`, `s.f`, `p->x`): a vector
+    /// component or a struct member, in whatever representation the place
+    /// has (packed bytes, spread lanes, ...). `private`: `bp` is a whole
+    /// variable of the thread's own.
+    fn select_member(
+        &mut self,
+        bp: Place,
+        field: &str,
+        private: bool,
+        span: Span,
+    ) -> Option<Place> {
+        match (&bp.ty, field) {
+            // A component of a packed `uchar4` buffer element is the
+            // byte 4 * i + lane of the buffer (C's layout, and
+            // `pack4xU8`'s): an 8-bit packed element of the same
+            // words, stored without disturbing the other lanes.
+            (Ty::Vector(_, n), "x" | "y" | "z" | "w")
+                if let Some(AtomicRepr::Packed(k)) = bp.atomic
+                    && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
+            {
+                let lane = "xyzw".find(field).unwrap_or(0);
+                let Some((base, index)) = split_element(&bp.text) else {
+                    self.m.error(
+                                span,
+                                "a component of a packed vector element that is not a buffer element is not supported",
+                            );
+                    return None;
+                };
+                Some(Place {
+                    text: format!("{base}[u32({index}) * {n}u + {lane}u]"),
+                    ty: Ty::I32,
+                    atomic: Some(AtomicRepr::Packed(k.lane())),
+                    mutable: bp.mutable,
+                })
+            }
+            (Ty::Vector(s, 3), "x" | "y" | "z") if bp.atomic == Some(AtomicRepr::Triple) => {
+                let lane = "xyz".find(field).unwrap_or(0);
+                Some(Place {
+                    text: format!("{}[{lane}]", bp.text),
+                    ty: Ty::Scalar(*s),
+                    atomic: None,
+                    mutable: bp.mutable,
+                })
+            }
+            (Ty::Vector(s, 4), "x" | "y" | "z" | "w") if bp.atomic == Some(AtomicRepr::Pairs) => {
+                let lane = "xyzw".find(field).unwrap_or(0);
+                let (base, index) = self.view_parts(&bp.text, span)?;
+                Some(Place {
+                    text: format!("{base}[2 * ({index}) + {}][{}]", lane / 2, lane % 2),
+                    ty: Ty::Scalar(*s),
+                    atomic: None,
+                    mutable: bp.mutable,
+                })
+            }
+            (Ty::Vector(s, n), "x" | "y" | "z" | "w")
+                if let Some(AtomicRepr::Lanes(lanes)) = bp.atomic
+                    && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
+            {
+                let lane = "xyzw".find(field).unwrap_or(0);
+                let (base, index) = self.view_parts(&bp.text, span)?;
+                Some(Place {
+                    text: format!("{base}[{lanes} * ({index}) + {lane}]"),
+                    ty: Ty::Scalar(*s),
+                    atomic: None,
+                    mutable: bp.mutable,
+                })
+            }
+            (Ty::Vector(s, n), "x" | "y" | "z" | "w")
+                if ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
+            {
+                Some(Place {
+                    text: format!("{}.{field}", bp.text),
+                    ty: Ty::Scalar(*s),
+                    // A component of a narrow vector narrows too.
+                    atomic: match bp.atomic {
+                        Some(AtomicRepr::Narrow(k)) => Some(AtomicRepr::Narrow(k.lane())),
+                        _ => None,
+                    },
+                    mutable: bp.mutable,
+                })
+            }
+            (Ty::Struct(name), _) => {
+                let name = name.clone();
+                self.member_place(&bp, &name, field, private, span)
+            }
+            (Ty::Error, _) => None,
+            _ => {
+                self.m.error(
+                            span,
+                            format!(
+                                "member `{field}` of a `{}`: only vector components and struct members can be selected",
+                                bp.ty.wgsl()
+                            ),
+                        );
+                None
+            }
         }
     }
 

@@ -118,3 +118,39 @@ fn a_pointer_of_another_element_type_is_refused() {
     let source = "__device__ void f(int *v) { v[0] = 1; }\n__global__ void k(int *o) { float D[4]; f((int *)D); o[0] = 1; }";
     assert!(common::compile_as("local.cu", source, "k").is_err());
 }
+
+/// `s->x` through a pointer to an element of a local vector array
+/// (`float4 *s = ss + j; s->x += ...`, as HeCBench's dwconv1d
+/// accumulates): the member of the element it points at, on lavapipe.
+#[test]
+fn members_of_a_vector_reached_through_a_pointer_are_its_components() {
+    let source = r#"
+__global__ void lanes(const float *in, float *out) {
+    int t = threadIdx.x;
+    float4 ss[2];
+    for (int j = 0; j < 2; j++) ss[j] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+    for (int j = 0; j < 2; j++) {
+        float4 *s = ss + j;
+        s->x += in[t] * (j + 1);
+        s->y += in[t] + j;
+        s->z -= in[t];
+        s->w = s->x + s->y;
+    }
+    out[t] = ss[0].x + 10.0f * ss[1].y + 100.0f * ss[1].z + 1000.0f * ss[0].w;
+}
+"#;
+    let out = common::compile_as("lanes.cu", source, "lanes").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.5).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (t, x) in input.iter().enumerate() {
+        let want = x + 10.0 * (x + 1.0) + 100.0 * -x + 1000.0 * (x + x);
+        assert_eq!(got[t], want, "thread {t}");
+    }
+}
