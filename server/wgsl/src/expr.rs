@@ -660,8 +660,13 @@ impl FnLower<'_, '_> {
             {
                 let mut scratch = Vec::new();
                 let v = self.expr(init, &mut scratch);
-                let ty = self.map_type(&g.ty, g.span);
-                let v = self.convert(v, &ty, g.span);
+                // `constexpr auto N = 8;`: the initialiser's type.
+                let v = if g.ty.base == "auto" {
+                    v
+                } else {
+                    let ty = self.map_type(&g.ty, g.span);
+                    self.convert(v, &ty, g.span)
+                };
                 if v.konst.is_some() {
                     return v;
                 }

@@ -525,3 +525,24 @@ fn device_bool_flags_are_the_low_byte_of_a_word() {
         );
     }
 }
+
+/// `static constexpr auto` constants take their initialiser's type, as C++
+/// deduces it (HeCBench's perlin: `constexpr auto INVSQRT2 = .7071...;`,
+/// `constexpr auto N_GRADIENTS = 8;`): a double and an int, on lavapipe.
+#[test]
+fn constexpr_auto_constants_have_their_initialisers_type() {
+    let source = "static constexpr auto HALF = .5;\nstatic constexpr auto COUNT = 8;\n\
+        __global__ void k(double *o) { int t = threadIdx.x; o[t] = HALF * (t % COUNT) + COUNT / 3; }";
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f64: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(out.wgsl.contains("f64"), "{}", out.wgsl);
+    let Some(got) = common::run_block::<f64>(&out, 32, &[], ("o", 32)) else {
+        return;
+    };
+    for (t, v) in got.iter().enumerate() {
+        assert_eq!(*v, 0.5 * (t % 8) as f64 + 2.0, "thread {t}");
+    }
+}
