@@ -1166,6 +1166,17 @@ impl FnLower<'_, '_> {
     }
 
     fn unary(&mut self, op: UnOp, a: &Expr, e: &Expr, out: &mut Vec<WStmt>) -> Val {
+        let symbol = match op {
+            UnOp::Neg => Some("-"),
+            UnOp::BitNot => Some("~"),
+            UnOp::Not => Some("!"),
+            _ => None,
+        };
+        if let Some(symbol) = symbol
+            && let Some(v) = self.user_operator(symbol, &[a], e.span, out)
+        {
+            return v;
+        }
         match op {
             UnOp::Deref if let Some(v) = self.local_bits_view(a, out) => v,
             UnOp::Deref => match self.place(e, out) {
@@ -1246,6 +1257,9 @@ impl FnLower<'_, '_> {
                 Some(p) => Val::pointer(p),
                 None => Val::error(),
             };
+        }
+        if let Some(v) = self.user_operator(op.as_str(), &[a, b], span, out) {
+            return v;
         }
         let l = self.expr(a, out);
         let r = self.expr(b, out);
@@ -1613,6 +1627,11 @@ impl FnLower<'_, '_> {
             }
             self.bind_pointer(name, &ty, offset_var, value, span, out);
             return None;
+        }
+        if let Some(op) = op
+            && let Some(done) = self.user_compound_operator(op.as_str(), target, value, span, out)
+        {
+            return done;
         }
         let place = self.place(target, out)?;
         if !place.mutable {

@@ -520,10 +520,11 @@ impl<'m> FnLower<'_, 'm> {
                         ),
                     );
                 }
+                let name = crate::operators::spelled_name(&f.name);
                 let base = if suffix.is_empty() {
-                    f.name.clone()
+                    name
                 } else {
-                    format!("{}_{}", f.name, suffix.join("_"))
+                    format!("{name}_{}", suffix.join("_"))
                 };
                 let wgsl_name = self.m.module_name(&base);
                 self.m.in_progress.insert(key.clone());

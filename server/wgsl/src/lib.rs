@@ -36,6 +36,7 @@ mod intrinsics;
 mod kernel;
 mod member_buffers;
 pub mod names;
+mod operators;
 mod source_facts;
 mod stmt;
 mod textures;
