@@ -312,6 +312,52 @@ fn device_functions_defined_in_another_file_of_the_program_are_linked() {
     );
 }
 
+/// HeCBench merkle: `merge` and `apply_rounds`, both declared in a header
+/// and defined in `rounds.cu`, share helpers (what linking `apply_rounds`
+/// brought is there when `merge` is linked), the helpers use the file's
+/// own operators on vectors (`operator<` giving masks, called), and
+/// `operator-` is overloaded there.
+#[test]
+fn linked_definitions_bring_their_files_operators_and_share_helpers() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().canonicalize().expect("canonical");
+    let write = |name: &str, text: &str| std::fs::write(root.join(name), text).unwrap();
+    write(
+        "rounds.h",
+        "__device__ uint2 merge(uint2 a, uint2 b);
+__device__ uint2 apply_rounds(uint2 a);
+",
+    );
+    write(
+        "main.cu",
+        "#include \"rounds.h\"\n\
+         __global__ void k(uint2 *y) { int i = threadIdx.x; y[i] = merge(apply_rounds(y[i]), y[i + 1]); }\n\
+         int main() { k<<<1, 32>>>(0); }\n",
+    );
+    write(
+        "rounds.cu",
+        "#include \"rounds.h\"\n\
+         inline __device__ uint2 operator<(uint2 a, uint2 b) { return make_uint2(a.x < b.x ? 0xffffffffu : 0u, a.y < b.y ? 0xffffffffu : 0u); }\n\
+         inline __device__ uint2 operator-(uint2 a, uint2 b) { return make_uint2(a.x - b.x, a.y - b.y); }\n\
+         inline __device__ uint2 operator-(unsigned int a, uint2 b) { return make_uint2(a - b.x, a - b.y); }\n\
+         __device__ uint2 step(uint2 a) { return (a < make_uint2(7u, 9u)) - a; }\n\
+         __device__ uint2 apply_rounds(uint2 a) { return step(step(a)); }\n\
+         __device__ uint2 merge(uint2 a, uint2 b) { return step(a) - (5u - b); }\n",
+    );
+    let out = cudalens(
+        &["transpile", "main.cu", "--kernel", "k", "-o", "k.wgsl"],
+        &root,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let wgsl = std::fs::read_to_string(root.join("k.wgsl")).unwrap();
+    assert!(
+        wgsl.contains("fn merge(")
+            && wgsl.contains("fn apply_rounds(")
+            && wgsl.contains("operator_lt("),
+        "{wgsl}"
+    );
+}
+
 #[test]
 fn templates_follow_host_templates_explicit_instantiations_and_flags() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -554,8 +554,9 @@ impl FnLower<'_, '_> {
                     };
                     Val::konst(Konst::Float(v), Scalar::F64)
                 }
+                // `long` is 64 bits, as on Linux (LP64), where nvcc's host is.
                 "LLONG_MAX" | "INT64_MAX" | "LLONG_MIN" | "INT64_MIN" | "ULLONG_MAX"
-                | "UINT64_MAX" => {
+                | "UINT64_MAX" | "LONG_MAX" | "LONG_MIN" | "ULONG_MAX" => {
                     if !self.m.opts.enable_int64 {
                         return self.error(
                             span,
@@ -564,8 +565,8 @@ impl FnLower<'_, '_> {
                     }
                     self.m.needs.int64 = true;
                     match name {
-                        "LLONG_MAX" | "INT64_MAX" => Val::konst(Konst::Int(i128::from(i64::MAX)), Scalar::I64),
-                        "LLONG_MIN" | "INT64_MIN" => Val::konst(Konst::Int(i128::from(i64::MIN)), Scalar::I64),
+                        "LLONG_MAX" | "INT64_MAX" | "LONG_MAX" => Val::konst(Konst::Int(i128::from(i64::MAX)), Scalar::I64),
+                        "LLONG_MIN" | "INT64_MIN" | "LONG_MIN" => Val::konst(Konst::Int(i128::from(i64::MIN)), Scalar::I64),
                         _ => Val::konst(Konst::Int(i128::from(u64::MAX)), Scalar::U64),
                     }
                 }

@@ -102,6 +102,52 @@ fn cuda_{lanes}({params}) -> u32 {{
     Some((texts[at], SIMD_LANES[at].1))
 }
 
+/// `__umulhi`, `__umul64hi`: the high half of the full product, from the
+/// four products of the operands' halves (WGSL has no wider integer).
+const HELPER_UMULHI: (&str, &str) = (
+    "cuda_umulhi",
+    "// CUDA `__umulhi`: bits 32..63 of the 64-bit product.
+fn cuda_umulhi(a: u32, b: u32) -> u32 {
+    let a0 = a & 0xffffu; let a1 = a >> 16u; let b0 = b & 0xffffu; let b1 = b >> 16u;
+    let p01 = a0 * b1; let p10 = a1 * b0;
+    let mid = ((a0 * b0) >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+    return a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+}",
+);
+const HELPER_UMUL64HI: (&str, &str) = (
+    "cuda_umul64hi",
+    "// CUDA `__umul64hi`: bits 64..127 of the 128-bit product.
+fn cuda_umul64hi(a: u64, b: u64) -> u64 {
+    let m = 0xfffffffflu;
+    let a0 = a & m; let a1 = a >> 32u; let b0 = b & m; let b1 = b >> 32u;
+    let p01 = a0 * b1; let p10 = a1 * b0;
+    let mid = ((a0 * b0) >> 32u) + (p01 & m) + (p10 & m);
+    return a1 * b1 + (p01 >> 32u) + (p10 >> 32u) + (mid >> 32u);
+}",
+);
+/// `__mulhi`, `__mul64hi`: the unsigned high half, less each negative
+/// operand's partner (two's complement: a = ua - 2^n when negative).
+const HELPER_MULHI: (&str, &str) = (
+    "cuda_mulhi",
+    "// CUDA `__mulhi`: bits 32..63 of the signed 64-bit product.
+fn cuda_mulhi(a: i32, b: i32) -> i32 {
+    var h = cuda_umulhi(bitcast<u32>(a), bitcast<u32>(b));
+    if (a < 0) { h = h - bitcast<u32>(b); }
+    if (b < 0) { h = h - bitcast<u32>(a); }
+    return bitcast<i32>(h);
+}",
+);
+const HELPER_MUL64HI: (&str, &str) = (
+    "cuda_mul64hi",
+    "// CUDA `__mul64hi`: bits 64..127 of the signed 128-bit product.
+fn cuda_mul64hi(a: i64, b: i64) -> i64 {
+    var h = cuda_umul64hi(bitcast<u64>(a), bitcast<u64>(b));
+    if (a < 0) { h = h - bitcast<u64>(b); }
+    if (b < 0) { h = h - bitcast<u64>(a); }
+    return bitcast<i64>(h);
+}",
+);
+
 /// `copysignf`: the magnitude of `x` with the sign bit of `y`.
 const HELPER_COPYSIGNF: (&str, &str) = (
     "cuda_copysignf",
@@ -1214,6 +1260,29 @@ impl<'m> FnLower<'_, 'm> {
                     Ty::Error => v,
                     _ => self.error(span, format!("`signbit` of a `{}`", v.ty.wgsl())),
                 }
+            }
+            "__umulhi" | "__mulhi" | "__umul64hi" | "__mul64hi" => {
+                if !self.arity(name, args, 2, span) {
+                    return Some(Val::error());
+                }
+                let (c_type, helpers): (&str, &[(&str, &str)]) = match name {
+                    "__umulhi" => ("unsigned int", &[HELPER_UMULHI]),
+                    "__mulhi" => ("int", &[HELPER_UMULHI, HELPER_MULHI]),
+                    "__umul64hi" => ("unsigned long long", &[HELPER_UMUL64HI]),
+                    _ => ("long long", &[HELPER_UMUL64HI, HELPER_MUL64HI]),
+                };
+                let t = self.map_type(&CType::named(c_type), span);
+                let vals = self.args(args, out);
+                if t == Ty::Error || vals.iter().any(Val::is_error) {
+                    return Some(Val::error());
+                }
+                let a = self.convert(vals[0].clone(), &t, span);
+                let b = self.convert(vals[1].clone(), &t, span);
+                for h in helpers {
+                    self.m.helpers.insert(*h);
+                }
+                let f = helpers[helpers.len() - 1].0;
+                Val::atom(format!("{f}({}, {})", a.text, b.text), t)
             }
             "__popcll" | "__clzll" | "__brevll" => {
                 if !self.arity(name, args, 1, span) {

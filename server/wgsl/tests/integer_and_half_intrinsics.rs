@@ -240,3 +240,65 @@ fn simd_in_a_word_intrinsics_match_a_reference_on_the_adapter() {
         }
     }
 }
+
+/// `__umulhi`, `__mulhi`, `__umul64hi`, `__mul64hi` (HeCBench merkle's
+/// `mul_hi` of `ulong4` lanes): the high half of the full product, from
+/// the operands' halves, against Rust's wide products on lavapipe; and
+/// `ULONG_MAX`/`LONG_MIN` as LP64 Linux defines them.
+#[test]
+fn high_halves_of_products_match_wide_arithmetic_on_the_adapter() {
+    let source = r#"
+__global__ void hi(const unsigned long long *a, const unsigned long long *b, unsigned long long *o) {
+    int i = threadIdx.x;
+    unsigned long long x = a[i], y = b[i];
+    unsigned int x32 = (unsigned int)x, y32 = (unsigned int)y;
+    o[5 * i] = __umul64hi(x, y);
+    o[5 * i + 1] = (unsigned long long)__mul64hi((long long)x, (long long)y);
+    o[5 * i + 2] = __umulhi(x32, y32);
+    o[5 * i + 3] = (unsigned int)__mulhi((int)x32, (int)y32);
+    o[5 * i + 4] = (x & 1) ? ULONG_MAX : (unsigned long long)LONG_MIN;
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "hi", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    let a: Vec<u64> = (0..32u64)
+        .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (i << 60))
+        .collect();
+    let b: Vec<u64> = (0..32u64)
+        .map(|i| {
+            (i + 7)
+                .wrapping_mul(0xC2B2_AE3D_27D4_EB4F)
+                .rotate_left(i as u32)
+        })
+        .collect();
+    let Some(got) = common::run_block::<u64>(
+        &out,
+        32,
+        &[
+            ("a", 32, bytemuck::cast_slice(&a).to_vec()),
+            ("b", 32, bytemuck::cast_slice(&b).to_vec()),
+        ],
+        ("o", 160),
+    ) else {
+        return;
+    };
+    for i in 0..32 {
+        let (x, y) = (a[i], b[i]);
+        let (x32, y32) = (x as u32, y as u32);
+        let want = [
+            ((x as u128 * y as u128) >> 64) as u64,
+            ((x as i64 as i128 * y as i64 as i128) >> 64) as i64 as u64,
+            ((x32 as u64 * y32 as u64) >> 32) as u32 as u64,
+            ((x32 as i32 as i64 * y32 as i32 as i64) >> 32) as i32 as u32 as u64,
+            if x & 1 == 1 {
+                u64::MAX
+            } else {
+                i64::MIN as u64
+            },
+        ];
+        assert_eq!(&got[5 * i..5 * i + 5], &want[..], "thread {i}");
+    }
+}

@@ -134,6 +134,19 @@ fn link_separate_units(model: &mut FileModel, path: &Path, extra: &CompileFlags)
                             .cloned(),
                     );
                 }
+                // The file's own operators (`inline __device__ ulong4
+                // operator<(...)` in merkle's rescue_prime.cu), which its
+                // functions' `a < b` call.
+                group.extend(
+                    (unit.functions.iter())
+                        .filter(|f| {
+                            f.name.starts_with("operator")
+                                && f.body.is_some()
+                                && f.runs_on_device()
+                                && f.in_main_file()
+                        })
+                        .map(|f| (**f).clone()),
+                );
                 for f in &mut group {
                     f.file = Some(other.clone());
                     if let Some(body) = &f.body {
@@ -152,23 +165,38 @@ fn link_separate_units(model: &mut FileModel, path: &Path, extra: &CompileFlags)
                 linked.push(group);
             }
             // Defined in exactly one other file (the one the build links),
-            // and naming nothing this model already holds: two files'
-            // `static` helpers of one name would be one function here.
-            if let [group] = linked.as_slice()
-                && group.iter().all(|f| {
-                    !model
-                        .functions
-                        .iter()
-                        .any(|g| g.name == f.name && g.body.is_some())
-                })
-            {
-                let mut names: Vec<&str> = group.iter().map(|f| f.name.as_str()).collect();
+            // and naming nothing this model holds from elsewhere: two
+            // files' `static` helpers of one name would be one function
+            // here. What an earlier name linked from the same file is
+            // there already (merkle's `merge` calls what
+            // `apply_rescue_permutation` linked).
+            if let [group] = linked.as_slice() {
+                // One function once (overloads, as rescue_prime.cu's two
+                // `operator-`, are different functions).
+                let signature = |f: &cudalens_syntax::model::Function| {
+                    let params: Vec<String> =
+                        f.params.iter().map(|p| format!("{:?}", p.ty)).collect();
+                    (f.name.clone(), params)
+                };
+                let held = |f: &cudalens_syntax::model::Function, same_file: bool| {
+                    model.functions.iter().any(|g| {
+                        g.body.is_some()
+                            && match same_file {
+                                true => g.file == f.file && signature(g) == signature(f),
+                                false => g.file != f.file && g.name == f.name,
+                            }
+                    })
+                };
+                let mut names: Vec<_> = group.iter().map(signature).collect();
                 names.sort();
                 names.dedup();
-                if names.len() == group.len() {
-                    model
-                        .functions
-                        .extend(group.iter().cloned().map(std::sync::Arc::new));
+                if names.len() == group.len() && !group.iter().any(|f| held(f, false)) {
+                    let new: Vec<_> = (group.iter())
+                        .filter(|f| !held(f, true))
+                        .cloned()
+                        .map(std::sync::Arc::new)
+                        .collect();
+                    model.functions.extend(new);
                 }
             }
         }
