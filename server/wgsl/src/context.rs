@@ -271,6 +271,16 @@ impl Val {
     }
 }
 
+/// A row of a function-local array of rows (`B[1]` of `double B[3][8]`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalRow {
+    /// The whole array (`B`, `(*b_array)`) and its type.
+    pub array: String,
+    pub array_ty: Ty,
+    /// The row's index, a WGSL expression free of effects.
+    pub index: String,
+}
+
 /// An assignable location.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Place {
@@ -574,6 +584,11 @@ pub struct FnLower<'a, 'm> {
     /// WGSL text of their base (`(*dvdx_array)`): their array types, so
     /// that pointers into them can be passed on.
     pub local_array_params: HashMap<String, Ty>,
+    /// Rows of local arrays of rows, by their WGSL text (`B[1]`,
+    /// `(*b_array)[b_row]`): the whole array's text and type and the row's
+    /// index. WGSL passes only whole variables by pointer, so a row is
+    /// passed as its array and the index.
+    pub local_rows: HashMap<String, LocalRow>,
     /// This device function's parameters that hold one of the kernel's
     /// struct arguments, whole: the kernel's name and the parameter's.
     pub struct_args: HashMap<String, (String, String)>,
@@ -724,6 +739,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             pending_prologue: Vec::new(),
             block_reduce: Default::default(),
             local_array_params: HashMap::new(),
+            local_rows: HashMap::new(),
             struct_args: HashMap::new(),
         }
     }

@@ -7,7 +7,7 @@ use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind, Type as CType, UnOp};
 
 use crate::context::{AtomicRepr, FnLower, Place, Prec, PtrVal, Sym, Val};
 use crate::emit::WStmt;
-use crate::types::{Konst, Scalar, Ty, common_type, promote, wrap_int};
+use crate::types::{ArrayLen, Konst, Scalar, Ty, common_type, promote, wrap_int};
 
 const UNARY_OK: &[Prec] = &[Prec::Primary, Prec::Unary];
 const MUL_OK: &[Prec] = &[Prec::Primary, Prec::Unary, Prec::Mul];
@@ -2583,6 +2583,58 @@ impl FnLower<'_, '_> {
             {
                 self.member_buffer(base, field, *arrow, e.span)
             }
+            // `B[0]` of a local `double B[3][8]`, or of the rows a function
+            // received (LULESH's `CalcElemNodeNormals(B[0], ...)`, `const
+            // Real_t *pfx = b[0]`): the row, a pointer to its first element.
+            ExprKind::Index(rows, index) if self.is_local_rows(rows) => {
+                // The whole array and the row's index (kept in a `let`: the
+                // row's text is used again where the pointer is).
+                let (array, array_ty, first) =
+                    match rows.as_ident().and_then(|n| self.lookup(n)).cloned() {
+                        Some(Sym::Array { wgsl, ty, .. }) => (wgsl, ty, None),
+                        Some(Sym::Pointer { view, .. }) => {
+                            let ty = self.local_array_params.get(&view.base).cloned()?;
+                            (view.base, ty, view.offset.map(|o| *o))
+                        }
+                        _ => return None,
+                    };
+                let Ty::Array(row_ty, ArrayLen::Fixed(_)) = &array_ty else {
+                    return None;
+                };
+                let Ty::Array(elem, ArrayLen::Fixed(_)) = &**row_ty else {
+                    return None;
+                };
+                let (row_ty, elem) = ((**row_ty).clone(), (**elem).clone());
+                let idx = self.expr(index, out);
+                let idx = match first {
+                    Some(o) => self.binary(BinOp::Add, o, idx, e.span),
+                    None => idx,
+                };
+                let idx = self.convert(idx, &Ty::I32, index.span);
+                let idx = self.materialize(idx, "row", out);
+                let text = format!("{array}[{}]", idx.text);
+                self.local_rows.insert(
+                    text.clone(),
+                    crate::context::LocalRow {
+                        array,
+                        array_ty,
+                        index: idx.text,
+                    },
+                );
+                // Passed on, it points into a local array (a row).
+                self.local_array_params.insert(text.clone(), row_ty);
+                let mutable = !matches!(rows.as_ident().and_then(|n| self.lookup(n)), Some(Sym::Pointer { view, .. }) if !view.mutable);
+                Some(PtrVal {
+                    base: text,
+                    elem,
+                    atomic: None,
+                    offset: None,
+                    module_root: None,
+                    mutable,
+                    scalar_target: false,
+                    rows: Vec::new(),
+                })
+            }
             _ => {
                 let v = self.expr(e, out);
                 if !v.is_error() {
@@ -2670,6 +2722,28 @@ impl FnLower<'_, '_> {
     }
 
     /// The module-scope variable an array expression names, if any.
+    /// Whether `e` names a function-local array of rows (`double B[3][8]`)
+    /// or the rows of one a device function received (`double b[][8]`).
+    fn is_local_rows(&self, e: &Expr) -> bool {
+        let is_rows = |t: &Ty| matches!(t, Ty::Array(inner, _) if matches!(**inner, Ty::Array(..)));
+        match &e.kind {
+            ExprKind::Ident(n) => match self.lookup(n) {
+                Some(Sym::Array {
+                    ty,
+                    module_scope: false,
+                    atomic: None,
+                    ..
+                }) => is_rows(ty),
+                Some(Sym::Pointer { view, .. }) => {
+                    matches!(view.elem, Ty::Array(..))
+                        && self.local_array_params.contains_key(&view.base)
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     fn lookup_root(&self, e: &Expr) -> Option<(String, bool)> {
         match &e.kind {
             ExprKind::Ident(n) => match self.lookup(n) {

@@ -13,7 +13,7 @@ use cudalens_syntax::types::normalize_base;
 use crate::context::{AtomicRepr, FnLower, MAX_CALL_DEPTH, PtrVal, Specialization, Sym, Val};
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
-use crate::types::{Konst, Scalar, Ty};
+use crate::types::{ArrayLen, Konst, Scalar, Ty};
 
 /// How one argument is passed to a specialization.
 enum Arg {
@@ -45,7 +45,9 @@ enum Arg {
     /// A pointer into a local array of the caller (`DCT8(D)` with `float
     /// D[8]`): a `ptr<function, array<T, N>>` argument (the array's type),
     /// and the element offset when there is one.
-    LocalArray(PtrVal, Ty),
+    /// A pointer into a local array (the array's type), or into a row
+    /// of one (`B[1]`: the whole array is passed, and the row's index).
+    LocalArray(PtrVal, Ty, Option<crate::context::LocalRow>),
     /// `nullptr`, `NULL` or `0` for a pointer parameter: fixed by the
     /// specialization, whose tests of the parameter against null fold
     /// (`FnLower::null_params`); no WGSL argument.
@@ -58,6 +60,10 @@ impl<'m> FnLower<'_, 'm> {
     /// local array the caller itself received (`&dvdx[3]` in LULESH's
     /// `CalcElemVolumeDerivative`, passed on to `VoluDer`).
     fn local_array_of(&self, a: &Expr, base: &str) -> Option<Ty> {
+        // A row of a local array of rows (`B[0]`): `pointer` recorded it.
+        if let ExprKind::Index(..) = &a.kind {
+            return self.local_array_params.get(base).cloned();
+        }
         let mut e = a;
         let root = loop {
             match &e.kind {
@@ -373,7 +379,13 @@ impl<'m> FnLower<'_, 'm> {
                     if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
                         types.insert(p.ty.base.clone(), ctype_of(&ptr.elem));
                     }
-                    lowered.push(Arg::LocalArray(ptr, array));
+                    match self.local_rows.get(&ptr.base).cloned() {
+                        Some(row) => {
+                            let array = row.array_ty.clone();
+                            lowered.push(Arg::LocalArray(ptr, array, Some(row)));
+                        }
+                        None => lowered.push(Arg::LocalArray(ptr, array, None)),
+                    }
                     continue;
                 }
                 if ptr.module_root.as_deref() != Some(ptr.base.as_str()) {
@@ -476,9 +488,10 @@ impl<'m> FnLower<'_, 'm> {
                     suffix.push(p.base.clone());
                 }
                 Arg::LocalPtr(v) => key_parts.push(format!("&local {}", v.ty.wgsl())),
-                Arg::LocalArray(p, array) => {
+                Arg::LocalArray(p, array, row) => {
                     let offset_ty = p.offset.as_ref().map(|o| o.ty.wgsl()).unwrap_or_default();
-                    key_parts.push(format!("&local {}+{offset_ty}", array.wgsl()));
+                    let row = if row.is_some() { "row of " } else { "" };
+                    key_parts.push(format!("&local {row}{}+{offset_ty}", array.wgsl()));
                 }
                 Arg::RefGlobal(wgsl, _, _) => {
                     key_parts.push(format!("&{wgsl}"));
@@ -578,7 +591,7 @@ impl<'m> FnLower<'_, 'm> {
                         return self.reference_mismatch(span, &p.name, &ty, &want);
                     }
                 }
-                Arg::LocalArray(ptr, _) => {
+                Arg::LocalArray(ptr, _, row) => {
                     // An 8/16-bit array is held as `i32`s: the parameter must
                     // name the same narrow type (`unsigned char *` for a
                     // `uint8_t` array), whose values it narrows alike.
@@ -589,7 +602,16 @@ impl<'m> FnLower<'_, 'm> {
                                 (q.bits, q.signed, q.lanes) == (k.bits, k.signed, k.lanes)
                             })
                         }
-                        _ => self.type_under(&p.ty.pointee(), p.name_span, &types) == ptr.elem,
+                        _ => {
+                            let want = self.type_under(&p.ty.pointee(), p.name_span, &types);
+                            // `double G[][8]` given a local `double G[8][8]`:
+                            // rows of the parameter's shape.
+                            let (dims, inner) = row_shape(&ptr.elem);
+                            want == ptr.elem
+                                || (!dims.is_empty()
+                                    && *inner == want
+                                    && self.param_rows(p).as_deref() == Some(&dims[..]))
+                        }
                     };
                     if !fits {
                         let ty = self.type_under(&p.ty.pointee(), p.name_span, &types);
@@ -604,7 +626,13 @@ impl<'m> FnLower<'_, 'm> {
                             ),
                         );
                     }
-                    call_args.push(format!("&{}", ptr.base));
+                    match row {
+                        Some(row) => {
+                            call_args.push(format!("&{}", row.array));
+                            call_args.push(row.index);
+                        }
+                        None => call_args.push(format!("&{}", ptr.base)),
+                    }
                     if let Some(o) = ptr.offset {
                         call_args.push(o.text);
                     }
@@ -1295,15 +1323,19 @@ impl<'m> FnLower<'_, 'm> {
                     );
                 }
                 Arg::Pointer(_) | Arg::LocalArray(..) => {
-                    let (ptr, array) = match a {
-                        Arg::LocalArray(ptr, array) => (ptr, Some(array)),
-                        Arg::Pointer(ptr) => (ptr, None),
+                    let (ptr, array, row) = match a {
+                        Arg::LocalArray(ptr, array, row) => (ptr, Some(array), row.is_some()),
+                        Arg::Pointer(ptr) => (ptr, None, false),
                         _ => unreachable!(),
                     };
                     let mut view = ptr.clone();
                     // `double phi[][Y][Z]` takes rows of exactly that shape.
+                    // A local array of rows (`double B[3][8]`) keeps its
+                    // nested shape: `b[i][j]` indexes the rows themselves.
+                    let local_rows = array.is_some() && !row_shape(&view.elem).0.is_empty();
                     if let Some(rows) = sub.param_rows(p)
                         && rows != view.rows
+                        && !(local_rows && row_shape(&view.elem).0 == rows)
                     {
                         sub.m.error(
                             p.name_span,
@@ -1317,8 +1349,26 @@ impl<'m> FnLower<'_, 'm> {
                         let arg = sub.fresh(&format!("{name}_array"));
                         params.push(format!("{arg}: ptr<function, {}>", array.wgsl()));
                         view.base = format!("(*{arg})");
-                        sub.local_array_params
-                            .insert(view.base.clone(), array.clone());
+                        if row {
+                            // The row `(*b_array)[b_row]` of the array passed.
+                            let index = sub.fresh(&format!("{name}_row"));
+                            params.push(format!("{index}: i32"));
+                            let whole =
+                                std::mem::replace(&mut view.base, format!("(*{arg})[{index}]"));
+                            let row_ty = array.element().cloned().unwrap_or(Ty::Error);
+                            sub.local_rows.insert(
+                                view.base.clone(),
+                                crate::context::LocalRow {
+                                    array: whole,
+                                    array_ty: array.clone(),
+                                    index,
+                                },
+                            );
+                            sub.local_array_params.insert(view.base.clone(), row_ty);
+                        } else {
+                            sub.local_array_params
+                                .insert(view.base.clone(), array.clone());
+                        }
                     }
                     if p.ty.is_const {
                         view.mutable = false;
@@ -1485,4 +1535,16 @@ fn scalar_c_name(s: Scalar) -> &'static str {
         Scalar::F32 => "float",
         Scalar::F64 => "double",
     }
+}
+
+/// The row lengths of a local array's element and its innermost element
+/// (`array<array<f64, 8>, 2>` → `([2, 8], f64)`); no rows for a scalar.
+fn row_shape(ty: &Ty) -> (Vec<u32>, &Ty) {
+    let mut dims = Vec::new();
+    let mut t = ty;
+    while let Ty::Array(inner, ArrayLen::Fixed(n)) = t {
+        dims.push(*n);
+        t = inner;
+    }
+    (dims, t)
 }

@@ -133,6 +133,11 @@ pub fn validate_wgsl(wgsl: &str) -> Result<Needs, Rejection> {
         .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
     let needs = Needs::of_module(&module, &info);
     let info = validate_module(wgsl, &module, &needs)?;
+    if let Some(function) = partial_pointer_argument(&module, &info) {
+        return Err(Rejection::Invalid(format!(
+            "a call in `{function}` passes a pointer to part of a variable (an element or member): WGSL passes only whole variables by pointer, and naga's SPIR-V backend (wgpu's path to Vulkan) fails on it (a transpiler bug: please report)"
+        )));
+    }
     if let Some((function, fun)) = math_outside_vulkan(&module, &info) {
         let fun = format!("{fun:?}").to_lowercase();
         return Err(Rejection::NotPortable(format!(
@@ -271,6 +276,70 @@ fn subgroup_statements(block: &naga::Block, needs: &mut Needs) {
 /// logarithms, powers, trigonometric and hyperbolic functions), with the
 /// WGSL function it is in. The transpiler refuses those it writes itself at
 /// the CUDA call; this catches any other way they are reached.
+/// The first function that passes a `function`- or `private`-space
+/// pointer argument which is not a whole variable (`&rows[1]`,
+/// `&ray.dir`). WGSL forbids it without the `unrestricted_pointer_parameters`
+/// language extension; naga validates it, then its SPIR-V backend panics.
+fn partial_pointer_argument(
+    module: &naga::Module,
+    info: &naga::valid::ModuleInfo,
+) -> Option<String> {
+    fn calls<'a>(block: &'a naga::Block, out: &mut Vec<&'a [naga::Handle<naga::Expression>]>) {
+        for statement in block.iter() {
+            match statement {
+                naga::Statement::Call { arguments, .. } => out.push(arguments),
+                naga::Statement::Block(b) => calls(b, out),
+                naga::Statement::If { accept, reject, .. } => {
+                    calls(accept, out);
+                    calls(reject, out);
+                }
+                naga::Statement::Switch { cases, .. } => {
+                    for case in cases {
+                        calls(&case.body, out);
+                    }
+                }
+                naga::Statement::Loop {
+                    body, continuing, ..
+                } => {
+                    calls(body, out);
+                    calls(continuing, out);
+                }
+                _ => {}
+            }
+        }
+    }
+    let functions = module.functions.iter().map(|(h, f)| (f, &info[h])).chain(
+        (module.entry_points.iter().enumerate())
+            .map(|(i, e)| (&e.function, info.get_entry_point(i))),
+    );
+    for (function, finfo) in functions {
+        let mut arguments = Vec::new();
+        calls(&function.body, &mut arguments);
+        for &argument in arguments.iter().flat_map(|a| a.iter()) {
+            let local_pointer = matches!(
+                finfo[argument].ty.inner_with(&module.types),
+                naga::TypeInner::Pointer {
+                    space: naga::AddressSpace::Function | naga::AddressSpace::Private,
+                    ..
+                } | naga::TypeInner::ValuePointer {
+                    space: naga::AddressSpace::Function | naga::AddressSpace::Private,
+                    ..
+                }
+            );
+            let whole = matches!(
+                function.expressions[argument],
+                naga::Expression::LocalVariable(_)
+                    | naga::Expression::GlobalVariable(_)
+                    | naga::Expression::FunctionArgument(_)
+            );
+            if local_pointer && !whole {
+                return Some(function.name.clone().unwrap_or_default());
+            }
+        }
+    }
+    None
+}
+
 fn math_outside_vulkan(
     module: &naga::Module,
     info: &naga::valid::ModuleInfo,
@@ -329,6 +398,20 @@ mod tests {
 
     const ENTRY: &str =
         "@compute @workgroup_size(32)\nfn main(@builtin(local_invocation_id) id: vec3<u32>";
+
+    #[test]
+    fn pointers_to_parts_of_variables_are_not_passed() {
+        let call = |arg: &str| {
+            format!(
+                "@group(0) @binding(0) var<storage, read_write> x: array<f32>;\n\
+                 fn f(p: ptr<function, array<f32, 4>>) {{ (*p)[0] = 1.0; }}\n\
+                 {ENTRY}) {{\n    var rows: array<array<f32, 4>, 2>;\n    var row: array<f32, 4>;\n    f({arg});\n    x[id.x] = rows[1][0] + row[0];\n}}"
+            )
+        };
+        assert!(validate_wgsl(&call("&row")).is_ok());
+        let err = validate_wgsl(&call("&rows[1]")).expect_err("a row is part of a variable");
+        assert!(err.to_string().contains("whole variables"), "{err}");
+    }
 
     #[test]
     fn a_plain_module_needs_nothing() {

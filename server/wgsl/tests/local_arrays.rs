@@ -154,3 +154,58 @@ __global__ void lanes(const float *in, float *out) {
         assert_eq!(got[t], want, "thread {t}");
     }
 }
+
+/// A local array of rows passed whole to `float b[][4]` (LULESH's
+/// `CalcElemShapeFunctionDerivatives(..., B, ...)` with `Real_t B[3][8]`,
+/// xlqc's `double G[][MAXROOTS]`) and a row of it to `float *` (`B[1]`,
+/// and `const float *r = b[0]` in the callee): the rows keep their shape,
+/// a row is a local array of its own. On lavapipe against Rust.
+#[test]
+fn local_arrays_of_rows_and_their_rows_are_passed_to_device_functions() {
+    let source = r#"
+__device__ void fill(float b[][4], float s) {
+    for (int r = 0; r < 2; r++)
+        for (int c = 0; c < 4; c++) b[r][c] = s * (r * 4 + c);
+    const float *first = b[0];
+    b[1][0] += first[3];
+}
+__device__ float total(const float *row, int n) {
+    float t = 0.0f;
+    for (int c = 0; c < n; c++) t += row[c] * (c + 1);
+    return t;
+}
+__global__ void rows(const float *in, float *out) {
+    int t = threadIdx.x;
+    float B[2][4];
+    fill(B, in[t]);
+    out[t] = total(B[1], 4) + 100.0f * total(B[0], 4);
+}
+"#;
+    let out = common::compile_as("rows.cu", source, "rows").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("array<array<f32, 4>, 2>"), "{}", out.wgsl);
+    let input: Vec<f32> = (0..32).map(|i| (i % 5) as f32 - 1.5).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (t, s) in input.iter().enumerate() {
+        let mut b = [[0.0f32; 4]; 2];
+        for (r, row) in b.iter_mut().enumerate() {
+            for (c, v) in row.iter_mut().enumerate() {
+                *v = s * (r * 4 + c) as f32;
+            }
+        }
+        b[1][0] += b[0][3];
+        let total = |row: &[f32; 4]| -> f32 {
+            row.iter()
+                .enumerate()
+                .map(|(c, v)| v * (c + 1) as f32)
+                .sum()
+        };
+        assert_eq!(got[t], total(&b[1]) + 100.0 * total(&b[0]), "thread {t}");
+    }
+}
