@@ -159,6 +159,10 @@ impl FnLower<'_, '_> {
                     // the function names the type.
                     let ty = self.subst_type(&ty);
                     self.template_types.insert(name, ty);
+                } else if let Some((name, ty)) = self.templated_alias(t) {
+                    // `typedef interval_gpu<T> I;`, `using T2 = typename
+                    // TypeConverter<T>::Type;`: with this instance's arguments.
+                    self.template_types.insert(name, ty);
                 } else if t.starts_with("#pragma") {
                     self.m.warning(s.span, "pragma ignored");
                 } else if t.starts_with("asm") {
@@ -2011,6 +2015,91 @@ fn without_comments(text: &str) -> String {
 /// A local type alias of a plain type: `using NAME = TYPE;` or `typedef
 /// TYPE NAME;` (qualifiers and `*` allowed; no templates, arrays or
 /// function types).
+impl FnLower<'_, '_> {
+    /// A local alias of a class template instance or of a member type
+    /// (`typedef interval_gpu<T> I;`, `using T2 = typename
+    /// TypeConverter<T>::Type;`, `typedef TxN_t<data_t, veclen_> VecType;`),
+    /// its template parameters replaced by this instance's arguments and
+    /// member types resolved. `None` for another statement.
+    fn templated_alias(&self, text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
+        let t = text.trim().strip_suffix(';')?.trim();
+        let (name, written) = if let Some(rest) = t.strip_prefix("using ") {
+            let (name, ty) = rest.split_once('=')?;
+            (name.trim(), ty.trim())
+        } else {
+            let rest = t.strip_prefix("typedef ")?.trim();
+            let at = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+            (rest[at + 1..].trim(), rest[..=at].trim())
+        };
+        let plain = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !plain || !written.contains(['<', ':']) || written.contains(['(', '[', '=']) {
+            return None;
+        }
+        // The parameters' names replaced word by word with what they are bound to.
+        let mut out = String::new();
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut String| {
+            match self.template_types.get(word.as_str()) {
+                Some(bound) => out.push_str(&c_spelling(bound)),
+                None => out.push_str(word),
+            }
+            word.clear();
+        };
+        for c in written.chars() {
+            if c.is_alphanumeric() || c == '_' {
+                word.push(c);
+            } else {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut word, &mut out);
+        let is_const = out.split_whitespace().any(|w| w == "const");
+        let written = out.trim_end();
+        let stripped = written.trim_end_matches(['*', ' ']);
+        let pointer = written[stripped.len()..].matches('*').count();
+        let body: String = (stripped.split_whitespace())
+            .filter(|w| !matches!(*w, "typename" | "const"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let ty = match cudalens_syntax::types::template_instance(&body) {
+            Some((class, args)) if body.ends_with('>') && !class.contains("::") => {
+                cudalens_syntax::ir::Type {
+                    base: class.to_string(),
+                    template_args: args,
+                    ..Default::default()
+                }
+            }
+            _ => cudalens_syntax::ir::Type::named(&body),
+        };
+        let ty = cudalens_syntax::ir::Type {
+            pointer: u8::try_from(pointer).ok()?,
+            is_const,
+            ..ty
+        };
+        Some((name.to_string(), self.subst_type(&ty)))
+    }
+}
+
+/// A C type as written (`const Vec<float, 4>*`), for substitution into
+/// other written types.
+fn c_spelling(t: &cudalens_syntax::ir::Type) -> String {
+    let mut s = String::new();
+    if t.is_const {
+        s.push_str("const ");
+    }
+    s.push_str(&t.base);
+    if !t.template_args.is_empty() {
+        s.push('<');
+        s.push_str(&t.template_args.join(", "));
+        s.push('>');
+    }
+    s.push_str(&"*".repeat(usize::from(t.pointer)));
+    s
+}
+
 pub(crate) fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
     let t = text.trim().strip_suffix(';')?.trim();
     let (name, ty) = if let Some(rest) = t.strip_prefix("using ") {

@@ -284,3 +284,38 @@ fn a_member_type_defined_through_itself_is_unknown() {
         "{diags:#?}"
     );
 }
+
+/// Local aliases of member types of class template specialisations
+/// (`using T2 = typename TypeConverter<T>::Type;`, HeCBench's
+/// addBiasResidualLayerNorm; `typedef typename Converter<T>::Scalar S;`),
+/// with the kernel's arguments: on lavapipe against Rust.
+#[test]
+fn local_aliases_of_template_instances_take_the_kernels_arguments() {
+    let source = r#"
+template <typename T> struct Converter;
+template <> struct Converter<float> { using Type = float2; typedef float Scalar; };
+template <typename T>
+__global__ void widen(const T *in, float *out) {
+    using T2 = typename Converter<T>::Type;
+    typedef typename Converter<T>::Scalar S;
+    int i = threadIdx.x;
+    T2 v = make_float2(in[i], 2.0f * in[i]);
+    S lo = v.x, hi = v.y + 1.0f;
+    out[i] = lo * 10.0f + hi;
+}
+template __global__ void widen<float>(const float *, float *);
+"#;
+    let out = common::compile_as("aliases.cu", source, "widen").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.25).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (i, x) in input.iter().enumerate() {
+        assert_eq!(got[i], x * 10.0 + (2.0 * x + 1.0), "thread {i}");
+    }
+}
