@@ -148,6 +148,40 @@ fn cuda_mul64hi(a: i64, b: i64) -> i64 {
 }",
 );
 
+/// `__nv_cvt_float_to_fp8(x, saturate, interpretation)`: `x` rounded to
+/// nearest even in E4M3 (bias 7, 3 mantissa bits, no infinity, NaN
+/// 0x7F) or E5M2 (bias 15, 2 mantissa bits), as PTX's `cvt.rn` does; too
+/// large (or infinite) is the largest finite value with `__NV_SATFINITE`,
+/// else NaN (E4M3) or infinity (E5M2); NaN is the canonical 0x7F.
+const HELPER_FP8: (&str, &str) = (
+    "cuda_fp8_from_f32",
+    "// CUDA `__nv_cvt_float_to_fp8`: round to nearest even, then saturate.
+fn cuda_fp8_from_f32(x: f32, e5m2: bool, satfinite: bool) -> u32 {
+    let bits = bitcast<u32>(x);
+    let sign = (bits >> 24u) & 0x80u;
+    let a = bits & 0x7fffffffu;
+    if (a > 0x7f800000u) { return 0x7fu; }
+    let m = select(3u, 2u, e5m2);
+    let maxnorm = select(0x7eu, 0x7bu, e5m2);
+    let over = select(select(0x7fu, 0x7cu, e5m2), maxnorm, satfinite);
+    if (a == 0x7f800000u) { return sign | over; }
+    var biased = i32(a >> 23u) - 127 + select(7, 15, e5m2);
+    let mant = (a & 0x7fffffu) | 0x800000u;
+    var shift = 23u - m;
+    if (biased < 1) {
+        shift = shift + u32(1 - biased);
+        biased = 0;
+    }
+    if (shift >= 31u) { return sign; }
+    let lsb = (mant >> shift) & 1u;
+    let rounded = (mant + (1u << (shift - 1u)) - 1u + lsb) >> shift;
+    var r = rounded;
+    if (biased > 0) { r = (u32(biased) << m) + rounded - (1u << m); }
+    if (r > maxnorm) { r = over; }
+    return sign | r;
+}",
+);
+
 /// `copysignf`: the magnitude of `x` with the sign bit of `y`.
 const HELPER_COPYSIGNF: (&str, &str) = (
     "cuda_copysignf",
@@ -1260,6 +1294,30 @@ impl<'m> FnLower<'_, 'm> {
                     Ty::Error => v,
                     _ => self.error(span, format!("`signbit` of a `{}`", v.ty.wgsl())),
                 }
+            }
+            "__nv_cvt_float_to_fp8" => {
+                if !self.arity(name, args, 3, span) {
+                    return Some(Val::error());
+                }
+                let word = |e: &Expr| e.as_ident().map(|n| n.trim_start_matches("::").to_string());
+                let satfinite = match word(&args[1]).as_deref() {
+                    Some("__NV_SATFINITE") => true,
+                    Some("__NV_NOSAT") => false,
+                    _ => return Some(self.error(args[1].span, "the saturation of `__nv_cvt_float_to_fp8` must be written `__NV_SATFINITE` or `__NV_NOSAT`")),
+                };
+                let e5m2 = match word(&args[2]).as_deref() {
+                    Some("__NV_E5M2") => true,
+                    Some("__NV_E4M3") => false,
+                    _ => return Some(self.error(args[2].span, "the format of `__nv_cvt_float_to_fp8` must be written `__NV_E4M3` or `__NV_E5M2`")),
+                };
+                let v = self.expr(&args[0], out);
+                if v.is_error() {
+                    return Some(Val::error());
+                }
+                // The parameter is a `float` (a `double` argument converts).
+                let v = self.convert(v, &Ty::F32, span);
+                self.m.helpers.insert(HELPER_FP8);
+                Val::atom(format!("cuda_fp8_from_f32({}, {e5m2}, {satfinite})", v.text), Ty::U32)
             }
             "__umulhi" | "__mulhi" | "__umul64hi" | "__mul64hi" => {
                 if !self.arity(name, args, 2, span) {

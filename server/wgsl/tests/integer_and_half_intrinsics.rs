@@ -302,3 +302,116 @@ __global__ void hi(const unsigned long long *a, const unsigned long long *b, uns
         assert_eq!(&got[5 * i..5 * i + 5], &want[..], "thread {i}");
     }
 }
+
+/// The fp8 value nearest `x` (ties to the even code), by decoding all the
+/// codes: an oracle independent of the WGSL helper's bit arithmetic.
+fn fp8_oracle(x: f32, e5m2: bool, satfinite: bool) -> u8 {
+    let (m, bias, maxnorm) = if e5m2 { (2, 15, 0x7b) } else { (3, 7, 0x7e) };
+    let decode = |code: u8| -> f64 {
+        let e = i32::from(code >> m);
+        let f = f64::from(code & ((1 << m) - 1));
+        if e == 0 {
+            f * 2f64.powi(1 - bias - m)
+        } else {
+            (1.0 + f / f64::from(1 << m)) * 2f64.powi(e - bias)
+        }
+    };
+    if x.is_nan() {
+        return 0x7f;
+    }
+    let sign = if x.is_sign_negative() { 0x80 } else { 0 };
+    let over = if satfinite {
+        maxnorm
+    } else if e5m2 {
+        0x7c
+    } else {
+        0x7f
+    };
+    let a = f64::from(x.abs());
+    if x.is_infinite() {
+        return sign | over;
+    }
+    // Past the largest finite value by half a step, or at the tie when
+    // the code after it is even (E5M2's infinity; E4M3's 0x7F is odd):
+    // overflow.
+    let top = decode(maxnorm);
+    let half = (top - decode(maxnorm - 1)) / 2.0;
+    if a > top + half || (a == top + half && (maxnorm + 1) % 2 == 0) {
+        return sign | over;
+    }
+    let mut best = 0u8;
+    for code in 0..=maxnorm {
+        let (d, b) = ((decode(code) - a).abs(), (decode(best) - a).abs());
+        if d < b || (d == b && code % 2 == 0) {
+            best = code;
+        }
+    }
+    sign | best
+}
+
+/// `__nv_cvt_float_to_fp8` in both formats and saturation modes (HeCBench
+/// f8cast) against the oracle on lavapipe: ties, denormals, the largest
+/// values, overflow, infinities, NaN, -0.
+#[test]
+fn float_to_fp8_rounds_to_nearest_even_and_saturates_as_ptx() {
+    let source = r#"
+__global__ void cvt(const float *x, unsigned char *o) {
+    int i = threadIdx.x;
+    o[4 * i] = __nv_cvt_float_to_fp8(x[i], __NV_SATFINITE, __NV_E4M3);
+    o[4 * i + 1] = __nv_cvt_float_to_fp8(x[i], __NV_NOSAT, __NV_E4M3);
+    o[4 * i + 2] = __nv_cvt_float_to_fp8(x[i], __NV_SATFINITE, __NV_E5M2);
+    o[4 * i + 3] = __nv_cvt_float_to_fp8(x[i], __NV_NOSAT, __NV_E5M2);
+}
+"#;
+    let out = common::compile_as("fp8.cu", source, "cvt").unwrap_or_else(|e| panic!("{e}"));
+    let mut xs: Vec<f32> = vec![
+        0.0,
+        -0.0,
+        1.0,
+        -1.0,
+        1.0625,
+        1.1875,
+        448.0,
+        464.0,
+        463.9,
+        480.0,
+        57344.0,
+        61440.0,
+        61439.0,
+        1e30,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        2f32.powi(-9),
+        2f32.powi(-10),
+        1.5 * 2f32.powi(-10),
+        2f32.powi(-16),
+        2f32.powi(-17),
+        3.0 * 2f32.powi(-18),
+        0.3,
+        -2.75,
+        1e-30,
+        96.0,
+        104.0,
+    ];
+    xs.extend((0..100).map(|i| (i as f32 - 50.0) * 1.37));
+    xs.truncate(128);
+    let n = xs.len();
+    let Some(got) = common::run_block::<u8>(
+        &out,
+        n as u32,
+        &[("x", n as u64, bytemuck::cast_slice(&xs).to_vec())],
+        ("o", (4 * n) as u64),
+    ) else {
+        return;
+    };
+    for (i, x) in xs.iter().enumerate() {
+        let want = [
+            fp8_oracle(*x, false, true),
+            fp8_oracle(*x, false, false),
+            fp8_oracle(*x, true, true),
+            fp8_oracle(*x, true, false),
+        ];
+        assert_eq!(&got[4 * i..4 * i + 4], &want[..], "x = {x:e}");
+    }
+}
