@@ -10,7 +10,9 @@ use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
 use cudalens_syntax::model::{Function, TemplateParamKind, is_barrier};
 use cudalens_syntax::types::normalize_base;
 
-use crate::context::{AtomicRepr, FnLower, MAX_CALL_DEPTH, PtrVal, Specialization, Sym, Val};
+use crate::context::{
+    AtomicRepr, FnLower, MAX_CALL_DEPTH, Place, PtrVal, Specialization, Sym, Val,
+};
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
 use crate::types::{ArrayLen, Konst, Scalar, Ty};
@@ -178,6 +180,9 @@ impl<'m> FnLower<'_, 'm> {
             }
         }
         let mut lowered = Vec::new();
+        // Parts of variables passed by pointer, copied into locals (`&ray.dir`):
+        // written back after the call.
+        let mut write_back: Vec<(Place, String)> = Vec::new();
         for (p, a) in f.params.iter().zip(args) {
             // A group handed on (`cg_reduce_n(v, tile)` taking a `Group
             // &threads`): the callee uses it through its methods.
@@ -338,6 +343,21 @@ impl<'m> FnLower<'_, 'm> {
             }
             if p.ty.pointer > 0 && crate::expr::is_null_literal(a) {
                 lowered.push(Arg::Null);
+                continue;
+            }
+            if p.ty.pointer > 0
+                && let Some((tmp, place)) = self.part_of_variable(a, args, out)
+            {
+                if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                    types.insert(p.ty.base.clone(), ctype_of(&place.ty));
+                }
+                lowered.push(Arg::LocalPtr(Val::atom(
+                    format!("&{tmp}"),
+                    place.ty.clone(),
+                )));
+                if place.mutable && !p.ty.is_const {
+                    write_back.push((place, tmp));
+                }
                 continue;
             }
             if p.ty.pointer > 0 {
@@ -664,7 +684,90 @@ impl<'m> FnLower<'_, 'm> {
         }
         self.last_effectful = spec.effectful || writes_reference;
         let text = format!("{}({})", spec.wgsl_name, call_args.join(", "));
-        Val::atom(text, spec.ret)
+        if write_back.is_empty() {
+            return Val::atom(text, spec.ret);
+        }
+        // The call runs here, then the copies go back to the parts.
+        let result = if spec.ret == Ty::Void {
+            out.push(WStmt::line(format!("{text};")));
+            Val::void()
+        } else {
+            let r = self.fresh("call");
+            out.push(WStmt::line(format!("let {r} = {text};")));
+            Val::atom(r, spec.ret)
+        };
+        for (place, tmp) in write_back {
+            let v = Val::atom(tmp, place.ty.clone());
+            self.write_place(&place, v, out);
+        }
+        self.last_effectful = false;
+        result
+    }
+
+    /// `&ray.dir` (a member of a variable, not the whole variable) passed
+    /// to a pointer parameter: WGSL passes only whole variables by pointer,
+    /// so the part is copied into a local whose address is passed (the
+    /// caller writes it back). `None` for any other argument, and when
+    /// another argument names the same variable (the callee could see the
+    /// part through it, not the copy).
+    fn part_of_variable(
+        &mut self,
+        a: &Expr,
+        args: &[Expr],
+        out: &mut Vec<WStmt>,
+    ) -> Option<(String, Place)> {
+        let ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) = &a.without_casts().kind
+        else {
+            return None;
+        };
+        let mut root = &**inner;
+        loop {
+            match &root.kind {
+                ExprKind::Member { base, .. } => root = base,
+                ExprKind::Index(base, _) if matches!(base.kind, ExprKind::Member { .. }) => {
+                    root = base
+                }
+                _ => break,
+            }
+        }
+        if !matches!(inner.kind, ExprKind::Member { .. }) {
+            return None;
+        }
+        let name = root.as_ident()?;
+        let mut shared = 0;
+        for other in args {
+            other.walk(&mut |e| {
+                if e.as_ident() == Some(name) {
+                    shared += 1;
+                }
+            });
+        }
+        if shared != 1 {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let place = self.place(inner, &mut scratch);
+        self.m.diags.truncate(diags);
+        // Values read and written whole (a `float3` member held as three
+        // scalars too); never an atomic.
+        let place = place.filter(|p| {
+            p.ty.is_value()
+                && p.ty != Ty::Error
+                && matches!(
+                    p.atomic,
+                    None | Some(AtomicRepr::Triple | AtomicRepr::Narrow(_))
+                )
+        })?;
+        out.extend(scratch);
+        let tmp = self.fresh("part");
+        let v = self.read_place(&place);
+        out.push(WStmt::line(format!(
+            "var {tmp}: {} = {};",
+            place.ty.wgsl(),
+            v.text
+        )));
+        Some((tmp, place))
     }
 
     /// The default arguments of `f`'s parameters from `given` on. C++

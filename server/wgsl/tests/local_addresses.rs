@@ -121,3 +121,43 @@ fn the_interval_matches_a_reference_on_the_adapter() {
         assert_eq!(wide[i], w * 3 + 1, "wide[{i}]");
     }
 }
+
+/// `vnormalize(&ray.dir)` (HeCBench aobench): a member of a local struct
+/// passed by pointer is copied into a local, passed, and copied back (WGSL
+/// passes only whole variables by pointer); two arguments naming the same
+/// variable (`add(&r.x, &r.y)`, as secp256k1 does) stay refused, since the
+/// callee could see one through the other. On lavapipe against Rust.
+#[test]
+fn members_passed_by_pointer_are_copied_in_and_out() {
+    let source = r#"
+struct Ray { float3 org; float3 dir; };
+__device__ void scale(float3 *v, float s) { v->x *= s; v->y *= s; v->z = v->z * s + 1.0f; }
+__device__ float length2(const float3 *v) { return v->x * v->x + v->y * v->y + v->z * v->z; }
+__global__ void rays(const float *in, float *out) {
+    int i = threadIdx.x;
+    Ray ray;
+    ray.org = make_float3(0.0f, 0.0f, 0.0f);
+    ray.dir = make_float3(in[i], 2.0f, -1.0f);
+    scale(&ray.dir, 3.0f);
+    out[i] = ray.dir.x + ray.dir.z * 10.0f + length2(&ray.dir) * 100.0f + ray.org.y;
+}
+"#;
+    let out = compile(source, "rays").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.5 - 4.0).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (i, x) in input.iter().enumerate() {
+        let d = [x * 3.0, 6.0, -3.0 + 1.0];
+        let want = d[0] + d[2] * 10.0 + (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) * 100.0;
+        assert_eq!(got[i], want, "thread {i}");
+    }
+    let aliasing = "struct P { float x, y; };\n__device__ void add(float *a, const float *b) { *a += *b; }\n\
+        __global__ void k(float *o) { P r; r.x = 1.0f; r.y = 2.0f; add(&r.x, &r.y); o[0] = r.x; }";
+    assert!(compile(aliasing, "k").is_err());
+}
