@@ -109,9 +109,32 @@ pub enum AtomicRepr {
     /// vectors as 4-lane ones (`(float4 *)v` of a `float2*` buffer): the
     /// vector `w[i]` is `v[2 * i]` then `v[2 * i + 1]`, as in C's memory.
     Pairs,
+    /// A struct of `count` members of one 32- or 64-bit scalar type, with
+    /// no padding, that atomics update (`atomicCAS(&table[slot].key, ...)`
+    /// of `struct KeyValue { uint32_t key, value; }`): each element held
+    /// as `array<atomic<T>, count>` (C's bytes), member `k` its `[k]`,
+    /// read and written through `atomicLoad`/`atomicStore`; `bits`: the
+    /// floats' bits in `u32`/`u64` atomics (`F32Bits`/`F64Bits`).
+    Members {
+        count: u8,
+        scalar: Scalar,
+        bits: bool,
+    },
 }
 
 impl AtomicRepr {
+    /// For `Members`: how each member is held.
+    pub fn member(self) -> Option<AtomicRepr> {
+        match self {
+            AtomicRepr::Members { scalar, bits, .. } => Some(match (bits, scalar.bits() == 64) {
+                (false, _) => AtomicRepr::Native(scalar),
+                (true, false) => AtomicRepr::F32Bits,
+                (true, true) => AtomicRepr::F64Bits,
+            }),
+            _ => None,
+        }
+    }
+
     /// For a float held as its bits in an integer atomic: the float type and
     /// the integer type of its bits (`("f32", "u32")`).
     pub fn float_bits(self) -> Option<(&'static str, &'static str)> {
@@ -506,6 +529,31 @@ impl<'m> Module<'m> {
                 Ok(AtomicRepr::F64Bits)
             }
             Ty::Scalar(Scalar::I64 | Scalar::U64 | Scalar::F64) => Err(wide.into()),
+            // Atomics on members of a struct of one scalar type.
+            Ty::Struct(name) => {
+                let why = format!(
+                    "atomics on members of struct `{name}` need its members to be one 32- or 64-bit scalar type, with no padding"
+                );
+                let fields = crate::types::struct_fields(name, &self.model.types, self.opts, 0)
+                    .map_err(|_| why.clone())?;
+                let size = self.model.types.structs.get(name).map(|d| d.size);
+                let Some(Ty::Scalar(first)) = fields.first().map(|(_, t)| t.clone()) else {
+                    return Err(why);
+                };
+                let count = u8::try_from(fields.len()).map_err(|_| why.clone())?;
+                let width = u64::from(first.bits() / 8);
+                if fields.iter().any(|(_, t)| *t != Ty::Scalar(first))
+                    || size != Some(u64::from(count) * width)
+                {
+                    return Err(why);
+                }
+                let member = self.atomic_repr(&Ty::Scalar(first), storage)?;
+                Ok(AtomicRepr::Members {
+                    count,
+                    scalar: first,
+                    bits: matches!(member, AtomicRepr::F32Bits | AtomicRepr::F64Bits),
+                })
+            }
             _ => Err("atomics need 32- or 64-bit integer or float elements".into()),
         }
     }

@@ -1053,6 +1053,19 @@ impl FnLower<'_, '_> {
         private: bool,
         span: Span,
     ) -> Option<Place> {
+        if let Some(AtomicRepr::Members { .. }) = base.atomic {
+            // `table[slot].key` of atomically updated elements.
+            let members = self.members_of(&base.ty);
+            let Some(k) = members
+                .iter()
+                .position(|(m, _)| *m == crate::names::wgsl_ident(field))
+            else {
+                self.m
+                    .error(span, format!("struct `{name}` has no member `{field}`"));
+                return None;
+            };
+            return Some(self.member_lane(base, k));
+        }
         if let Some(found) = self.byte_member(name, field, span) {
             let (run, m) = found.ok()?;
             let packed = m.packed;
@@ -2363,6 +2376,33 @@ impl FnLower<'_, '_> {
         }
     }
 
+    /// The members of the struct `ty` as WGSL names them, with their types.
+    fn members_of(&self, ty: &Ty) -> Vec<(String, Ty)> {
+        let Ty::Struct(name) = ty else {
+            return Vec::new();
+        };
+        crate::types::struct_fields(name, &self.m.model.types, self.m.opts, 0)
+            .map(|f| {
+                f.into_iter()
+                    .map(|(m, t)| (crate::names::wgsl_ident(&m), t))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Member `k` of an element held as `AtomicRepr::Members`: its atomic.
+    fn member_lane(&self, p: &Place, k: usize) -> Place {
+        let ty = (self.members_of(&p.ty).get(k))
+            .map(|(_, t)| t.clone())
+            .unwrap_or(Ty::Error);
+        Place {
+            text: format!("{}[{k}]", p.text),
+            ty,
+            atomic: p.atomic.and_then(AtomicRepr::member),
+            mutable: p.mutable,
+        }
+    }
+
     /// The element `p[index]` (or `*p`).
     pub(crate) fn deref(&mut self, p: PtrVal, index: Option<Val>, span: Span) -> Place {
         if !p.rows.is_empty() {
@@ -2545,6 +2585,42 @@ impl FnLower<'_, '_> {
                         None
                     }
                 },
+                // `&table[slot].key` of atomically updated elements: the
+                // member's atomic, for `atomicCAS` and the others.
+                ExprKind::Member { base, .. } => {
+                    let diags = self.m.diags.len();
+                    let mut scratch = Vec::new();
+                    let of_members = match base.kind {
+                        ExprKind::Index(..) | ExprKind::Unary(UnOp::Deref, _) => self
+                            .place(base, &mut scratch)
+                            .is_some_and(|b| matches!(b.atomic, Some(AtomicRepr::Members { .. }))),
+                        _ => false,
+                    };
+                    let place = of_members
+                        .then(|| self.place(inner, &mut scratch))
+                        .flatten();
+                    match place {
+                        Some(p) if p.ty.is_value() => {
+                            out.extend(scratch);
+                            Some(PtrVal {
+                                base: p.text,
+                                elem: p.ty,
+                                atomic: p.atomic,
+                                offset: None,
+                                module_root: None,
+                                mutable: p.mutable,
+                                scalar_target: true,
+                                rows: Vec::new(),
+                            })
+                        }
+                        _ => {
+                            self.m.diags.truncate(diags);
+                            self.m
+                                .error(e.span, "taking this address is not supported in WGSL");
+                            None
+                        }
+                    }
+                }
                 _ => {
                     self.m
                         .error(e.span, "taking this address is not supported in WGSL");
@@ -3038,6 +3114,19 @@ impl FnLower<'_, '_> {
 
     pub fn read_place(&mut self, p: &Place) -> Val {
         match p.atomic {
+            Some(AtomicRepr::Members { count, .. }) => {
+                // A whole element: its members loaded, in order.
+                let parts: Vec<String> = (0..usize::from(count))
+                    .map(|k| {
+                        let lane = self.member_lane(p, k);
+                        self.read_place(&lane).text
+                    })
+                    .collect();
+                Val::atom(
+                    format!("{}({})", p.ty.wgsl(), parts.join(", ")),
+                    p.ty.clone(),
+                )
+            }
             Some(AtomicRepr::Native(_)) if p.ty.is_value() => {
                 Val::atom(format!("atomicLoad(&{})", p.text), p.ty.clone())
             }
@@ -3190,6 +3279,21 @@ impl FnLower<'_, '_> {
             return;
         }
         let line = match p.atomic {
+            Some(AtomicRepr::Members { count, .. }) => {
+                // A whole element: each member stored (the value first).
+                let value = self.fresh("element");
+                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                for (k, (member, ty)) in self
+                    .members_of(&p.ty)
+                    .into_iter()
+                    .enumerate()
+                    .take(usize::from(count))
+                {
+                    let lane = self.member_lane(p, k);
+                    self.write_place(&lane, Val::atom(format!("{value}.{member}"), ty), out);
+                }
+                return;
+            }
             Some(AtomicRepr::Native(_)) => format!("atomicStore(&{}, {});", p.text, v.text),
             Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) => {
                 let (_, bits) = repr.float_bits().unwrap_or(("f32", "u32"));

@@ -2105,6 +2105,7 @@ impl<'m> FnLower<'_, 'm> {
             | AtomicRepr::Narrow(_)
             | AtomicRepr::MemberBytes { .. }
             | AtomicRepr::ByteBool
+            | AtomicRepr::Members { .. }
             | AtomicRepr::Triple => {
                 return self.error(
                     span,

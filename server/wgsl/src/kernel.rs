@@ -857,7 +857,12 @@ fn storage_param(
             },
         );
     }
-    let element = storage_type(&stored, atomic);
+    // Atomically updated struct elements are the struct's bytes: the
+    // runner fills them by the struct's layout.
+    let element = match atomic {
+        Some(AtomicRepr::Members { .. }) => stored.wgsl(),
+        _ => storage_type(&stored, atomic),
+    };
     Some((
         decl,
         SidecarBinding {

@@ -1817,6 +1817,9 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
             format!("array<{}, {n}>", storage_type(e, atomic))
         }
         (Ty::RuntimeArray(e), _) => format!("array<{}>", storage_type(e, atomic)),
+        (_, Some(repr @ AtomicRepr::Members { count, .. })) => {
+            format!("array<{}, {count}>", storage_type(&Ty::Void, repr.member()))
+        }
         (_, Some(AtomicRepr::Native(s))) => format!("atomic<{}>", s.wgsl()),
         (_, Some(AtomicRepr::F32Bits)) => "atomic<u32>".into(),
         (_, Some(AtomicRepr::F64Bits)) => "atomic<u64>".into(),

@@ -494,3 +494,83 @@ __global__ void extremes(const float *in, float *hi, double *lo, int n) {
         f64::from(input.iter().copied().fold(f32::MAX, f32::min))
     );
 }
+
+/// Atomics on members of buffer structs of one scalar type (HeCBench's
+/// linearprobing: `atomicCAS(&hashtable[slot].key, kEmpty, key)` then
+/// `atomicExch(&hashtable[slot].value, value)`; testSNAP: `atomicAdd(&(y[i].re),
+/// ...)` on `{double re, im}`): each element is `array<atomic<T>, n>`,
+/// members read and written through atomics. A hash table filled on
+/// lavapipe holds every key with its value; a float struct sums.
+#[test]
+fn atomics_on_members_of_struct_elements() {
+    let source = r#"
+struct KeyValue { unsigned int key; unsigned int value; };
+struct Pair { float re; float im; };
+__global__ void insert(KeyValue *table, const unsigned int *keys, Pair *sums, unsigned int capacity) {
+    unsigned int i = threadIdx.x;
+    unsigned int key = keys[i];
+    unsigned int slot = (key * 2654435761u) & (capacity - 1);
+    while (true) {
+        unsigned int prev = atomicCAS(&table[slot].key, 0xffffffffu, key);
+        if (prev == 0xffffffffu || prev == key) {
+            atomicExch(&table[slot].value, key * 3u);
+            break;
+        }
+        slot = (slot + 1) & (capacity - 1);
+    }
+    atomicAdd(&sums[i % 2].re, 1.0f);
+    atomicAdd(&(sums[i % 2].im), (float)i);
+}
+"#;
+    let out = common::compile_as("table.cu", source, "insert").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("table: array<array<atomic<u32>, 2>>"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let capacity = 64usize;
+    let keys: Vec<u32> = (0..32u32).map(|i| i * 7 + 1).collect();
+    let empty: Vec<u32> = vec![0xffff_ffff; 2 * capacity];
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(3, ParamValue::Scalar(capacity as f64))
+        .with_buffer(
+            "table",
+            BufferSpec::bytes(capacity as u64, bytemuck::cast_slice(&empty).to_vec()),
+        )
+        .with_buffer(
+            "keys",
+            BufferSpec::bytes(32, bytemuck::cast_slice(&keys).to_vec()),
+        )
+        .with_buffer("sums", BufferSpec::zeros(2));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let table: Vec<u32> =
+        bytemuck::pod_collect_to_vec(&result.output("table").expect("table").bytes);
+    let mut found: Vec<(u32, u32)> = table
+        .chunks(2)
+        .filter(|kv| kv[0] != 0xffff_ffff)
+        .map(|kv| (kv[0], kv[1]))
+        .collect();
+    found.sort();
+    let want: Vec<(u32, u32)> = keys.iter().map(|k| (*k, k * 3)).collect();
+    assert_eq!(found, want);
+    let sums: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("sums").expect("sums").bytes);
+    let even: f32 = (0..32).filter(|i| i % 2 == 0).map(|i| i as f32).sum();
+    let odd: f32 = (0..32).filter(|i| i % 2 == 1).map(|i| i as f32).sum();
+    assert_eq!(sums, vec![16.0, even, 16.0, odd]);
+}
+
+#[test]
+fn atomics_on_members_of_mixed_structs_are_refused() {
+    let source = "struct M { int key; float w; };\n\
+        __global__ void k(M *t) { atomicAdd(&t[threadIdx.x].key, 1); }";
+    let err = common::compile_as("mixed.cu", source, "k").expect_err("mixed members");
+    assert!(err.contains("one 32- or 64-bit scalar type"), "{err}");
+}
