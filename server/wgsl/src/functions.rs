@@ -346,15 +346,38 @@ impl<'m> FnLower<'_, 'm> {
                 continue;
             }
             if p.ty.pointer > 0
-                && let Some((tmp, place)) = self.part_of_variable(a, args, out)
+                && let Some((tmp, place, offset)) = self.part_of_variable(a, args, out)
             {
-                if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
-                    types.insert(p.ty.base.clone(), ctype_of(&place.ty));
+                match offset {
+                    // An element of an array that is part of a variable: the
+                    // copied array, at the element.
+                    Some(offset) => {
+                        let elem = place.ty.element().cloned().unwrap_or(Ty::Error);
+                        if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                            types.insert(p.ty.base.clone(), ctype_of(&elem));
+                        }
+                        let ptr = PtrVal {
+                            base: tmp.clone(),
+                            elem,
+                            atomic: None,
+                            offset: Some(Box::new(offset)),
+                            module_root: None,
+                            mutable: true,
+                            scalar_target: false,
+                            rows: Vec::new(),
+                        };
+                        lowered.push(Arg::LocalArray(ptr, place.ty.clone(), None));
+                    }
+                    None => {
+                        if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                            types.insert(p.ty.base.clone(), ctype_of(&place.ty));
+                        }
+                        lowered.push(Arg::LocalPtr(Val::atom(
+                            format!("&{tmp}"),
+                            place.ty.clone(),
+                        )));
+                    }
                 }
-                lowered.push(Arg::LocalPtr(Val::atom(
-                    format!("&{tmp}"),
-                    place.ty.clone(),
-                )));
                 if place.mutable && !p.ty.is_const {
                     write_back.push((place, tmp));
                 }
@@ -715,7 +738,7 @@ impl<'m> FnLower<'_, 'm> {
         a: &Expr,
         args: &[Expr],
         out: &mut Vec<WStmt>,
-    ) -> Option<(String, Place)> {
+    ) -> Option<(String, Place, Option<Val>)> {
         let ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) = &a.without_casts().kind
         else {
             return None;
@@ -723,14 +746,24 @@ impl<'m> FnLower<'_, 'm> {
         let mut root = &**inner;
         loop {
             match &root.kind {
-                ExprKind::Member { base, .. } => root = base,
-                ExprKind::Index(base, _) if matches!(base.kind, ExprKind::Member { .. }) => {
-                    root = base
-                }
+                ExprKind::Member { base, .. } | ExprKind::Index(base, _) => root = base,
                 _ => break,
             }
         }
-        if !matches!(inner.kind, ExprKind::Member { .. }) {
+        // `&params.rows[idx][0]`: an element of an array inside a
+        // variable (not the variable itself): the array is the part.
+        let (part, element) = match &inner.kind {
+            ExprKind::Member { .. } => (&**inner, None),
+            ExprKind::Index(array, index) if !matches!(array.kind, ExprKind::Ident(_)) => {
+                (&**array, Some(&**index))
+            }
+            _ => return None,
+        };
+        let mut within = part;
+        while let ExprKind::Index(base, _) = &within.kind {
+            within = base;
+        }
+        if !matches!(within.kind, ExprKind::Member { .. }) {
             return None;
         }
         let name = root.as_ident()?;
@@ -747,12 +780,24 @@ impl<'m> FnLower<'_, 'm> {
         }
         let diags = self.m.diags.len();
         let mut scratch = Vec::new();
-        let place = self.place(inner, &mut scratch);
+        let place = self.place(part, &mut scratch);
+        let offset = element.map(|i| self.expr(i, &mut scratch));
         self.m.diags.truncate(diags);
+        if offset
+            .as_ref()
+            .is_some_and(|o| o.is_error() || !o.ty.scalar().is_some_and(|s| s.is_int()))
+        {
+            return None;
+        }
         // Values read and written whole (a `float3` member held as three
         // scalars too); never an atomic.
         let place = place.filter(|p| {
-            p.ty.is_value()
+            let value = match (&p.ty, &offset) {
+                (Ty::Array(e, crate::types::ArrayLen::Fixed(_)), Some(_)) => e.is_value(),
+                (_, Some(_)) => false,
+                (t, None) => t.is_value(),
+            };
+            value
                 && p.ty != Ty::Error
                 && matches!(
                     p.atomic,
@@ -767,7 +812,7 @@ impl<'m> FnLower<'_, 'm> {
             place.ty.wgsl(),
             v.text
         )));
-        Some((tmp, place))
+        Some((tmp, place, offset))
     }
 
     /// The default arguments of `f`'s parameters from `given` on. C++

@@ -157,6 +157,37 @@ __global__ void rays(const float *in, float *out) {
         let want = d[0] + d[2] * 10.0 + (d[0] * d[0] + d[1] * d[1] + d[2] * d[2]) * 100.0;
         assert_eq!(got[i], want, "thread {i}");
     }
+    // `affine(p, &params.rows[i][0])` (HeCBench flame): a row inside a
+    // struct, copied into a local array and passed at the element.
+    let rows = r#"
+struct Params { float rows[4][3]; int n; };
+__device__ float affine(float x, const float *w) { return w[0] * x + w[1] - w[2]; }
+__device__ void bump(float *w) { w[1] += 10.0f; }
+__global__ void apply(const float *in, float *out) {
+    int i = threadIdx.x;
+    Params params;
+    for (int r = 0; r < 4; r++)
+        for (int c = 0; c < 3; c++) params.rows[r][c] = r * 3 + c;
+    bump(&params.rows[i % 4][0]);
+    out[i] = affine(in[i], &params.rows[i % 4][0]) + params.rows[(i + 1) % 4][1];
+}
+"#;
+    let out = compile(rows, "apply").unwrap_or_else(|e| panic!("{e}"));
+    if let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) {
+        for (i, x) in input.iter().enumerate() {
+            let w = |r: usize, c: usize| {
+                (r * 3 + c) as f32 + if c == 1 && r == i % 4 { 10.0 } else { 0.0 }
+            };
+            let r = i % 4;
+            let want = w(r, 0) * x + w(r, 1) - w(r, 2) + w((i + 1) % 4, 1);
+            assert_eq!(got[i], want, "thread {i}");
+        }
+    }
     let aliasing = "struct P { float x, y; };\n__device__ void add(float *a, const float *b) { *a += *b; }\n\
         __global__ void k(float *o) { P r; r.x = 1.0f; r.y = 2.0f; add(&r.x, &r.y); o[0] = r.x; }";
     assert!(compile(aliasing, "k").is_err());
