@@ -744,11 +744,8 @@ impl<'m> FnLower<'_, 'm> {
             return None;
         };
         let mut root = &**inner;
-        loop {
-            match &root.kind {
-                ExprKind::Member { base, .. } | ExprKind::Index(base, _) => root = base,
-                _ => break,
-            }
+        while let ExprKind::Member { base, .. } | ExprKind::Index(base, _) = &root.kind {
+            root = base;
         }
         // `&params.rows[idx][0]`: an element of an array inside a
         // variable (not the variable itself): the array is the part.
