@@ -91,7 +91,24 @@ impl<'m> FnLower<'_, 'm> {
                 module_scope: false,
             }) if wgsl == base && is_plain_name(wgsl) => Some(ty.clone()),
             Some(Sym::Pointer { view, .. }) if view.base == base => {
-                self.local_array_params.get(base).cloned()
+                self.local_array_params.get(base).cloned().or_else(|| {
+                    // `float *L_b = L;` of a local `float L[NN]` (HeCBench
+                    // libor): the array the pointer views.
+                    self.scopes
+                        .iter()
+                        .rev()
+                        .flat_map(|s| s.values())
+                        .find_map(|sym| match sym {
+                            Sym::Array {
+                                wgsl,
+                                ty: ty @ Ty::Array(..),
+                                mutable: true,
+                                atomic: None | Some(AtomicRepr::Narrow(_)),
+                                module_scope: false,
+                            } if wgsl == base && is_plain_name(wgsl) => Some(ty.clone()),
+                            _ => None,
+                        })
+                })
             }
             _ => None,
         }

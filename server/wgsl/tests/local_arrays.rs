@@ -209,3 +209,33 @@ __global__ void rows(const float *in, float *out) {
         assert_eq!(got[t], total(&b[1]) + 100.0 * total(&b[0]), "thread {t}");
     }
 }
+
+/// A local pointer naming a local array (`float *L_b = L;`, HeCBench
+/// libor) passed on is that array: on lavapipe against Rust.
+#[test]
+fn a_local_pointer_to_a_local_array_is_passed_as_the_array() {
+    let source = r#"
+__device__ void scale(float *v, int n, float s) { for (int k = 0; k < n; k++) v[k] *= s; }
+__global__ void aliased(const float *in, float *out) {
+    int t = threadIdx.x;
+    float L[4];
+    for (int k = 0; k < 4; k++) L[k] = in[t] + k;
+    float *L_b = L;
+    scale(L_b, 4, 2.0f);
+    out[t] = L[0] + L[3] * 10.0f;
+}
+"#;
+    let out = common::compile_as("alias.cu", source, "aliased").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.5).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (t, x) in input.iter().enumerate() {
+        assert_eq!(got[t], 2.0 * x + 10.0 * 2.0 * (x + 3.0), "thread {t}");
+    }
+}
