@@ -2871,6 +2871,34 @@ impl FnLower<'_, '_> {
             view.atomic = Some(AtomicRepr::Packed(q));
             return Some(Val::pointer(view));
         }
+        // `(const uint8_t *)&a[k]` of an `int` or `unsigned int` buffer
+        // (HeCBench dp4a): a read-only view of its bytes (or 16-bit halves) in C's
+        // order, element `j` the word's bits `8·(j % 4)..`.
+        if p.atomic.is_none()
+            && matches!(p.elem, Ty::Scalar(Scalar::U32 | Scalar::I32))
+            && !p.scalar_target
+            && p.rows.is_empty()
+            && target.is_const
+            && let Some(q) = self
+                .packed_of(target, false)
+                .filter(|q| q.lanes == 1 && !q.boolean && !q.is_word())
+            // The words of an `int` buffer are `i32`s: read as signed bits
+            // only (`extractBits` of an `i32` extends the sign).
+            && (q.signed || p.elem == Ty::U32)
+        {
+            let mut view = p.clone();
+            if let Some(o) = view.offset.take() {
+                let per = Val::konst(Konst::Int(i128::from(32 / q.bits)), Scalar::I32);
+                view.offset = Some(Box::new(self.binary(BinOp::Mul, *o, per, span)));
+            }
+            view.elem = q.value_type();
+            view.atomic = Some(AtomicRepr::Packed(crate::types::Packed {
+                written: false,
+                ..q
+            }));
+            view.mutable = false;
+            return Some(Val::pointer(view));
+        }
         let Some(AtomicRepr::Packed(k)) = p.atomic else {
             return None;
         };

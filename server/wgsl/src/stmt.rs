@@ -81,6 +81,23 @@ impl FnLower<'_, '_> {
                     return;
                 }
                 let c = self.condition(cond, out);
+                // A condition known while compiling (`if constexpr
+                // (std::is_same_v<T, unsigned>)`, a template value): only
+                // the branch taken is lowered; the other never runs (and
+                // under `if constexpr` need not compile for this instance).
+                if let Some(k) = c.konst {
+                    let taken = if k.truthy() {
+                        Some(&**then)
+                    } else {
+                        els.as_deref()
+                    };
+                    if let Some(branch) = taken {
+                        let mut inner = Vec::new();
+                        self.stmt_flat(branch, &mut inner);
+                        out.push(WStmt::Block(String::new(), inner));
+                    }
+                    return;
+                }
                 let mut then_out = Vec::new();
                 self.stmt_flat(then, &mut then_out);
                 let mut els_out = Vec::new();

@@ -728,3 +728,66 @@ __global__ void gray(unsigned int *rgba, int n) {
         assert_eq!(got[i], u32::from_le_bytes([g, g, a, 7]), "rgba[{i}]");
     }
 }
+
+/// `(const uint8_t *)&a[k]` and `(const int8_t *)&a[k]` of `unsigned` and
+/// `int` buffers (HeCBench dp4a): read-only views of their bytes in C's
+/// order; `if constexpr (std::is_same_v<T, unsigned>)` lowers only the
+/// branch its instance takes (the other need not compile). On lavapipe
+/// against Rust.
+#[test]
+fn byte_views_of_word_buffers_read_c_bytes() {
+    let source = r#"
+#include <type_traits>
+template <typename T>
+__global__ void dot(const T *a, const T *b, int *d) {
+    int i = threadIdx.x;
+    int sum = 0;
+    if constexpr (std::is_same_v<T, unsigned>) {
+        const uint8_t *a8 = (const uint8_t *)&a[i];
+        const uint8_t *b8 = (const uint8_t *)&b[i];
+        sum = a8[0] * b8[0] + a8[1] * b8[1] + a8[2] * b8[2] + a8[3] * b8[3];
+    } else {
+        const int8_t *a8 = (const int8_t *)&a[i];
+        const int8_t *b8 = (const int8_t *)&b[i];
+        sum = a8[0] * b8[0] + a8[1] * b8[1] + a8[2] * b8[2] + a8[3] * b8[3];
+    }
+    d[i] = sum;
+}
+template __global__ void dot<unsigned>(const unsigned *, const unsigned *, int *);
+template __global__ void dot<int>(const int *, const int *, int *);
+"#;
+    let a: Vec<u32> = (0..32u32)
+        .map(|i| i.wrapping_mul(0x9E37_79B9) ^ 0x80ff_7f01)
+        .collect();
+    let b: Vec<u32> = (0..32u32)
+        .map(|i| (i + 3).wrapping_mul(0x85EB_CA6B))
+        .collect();
+    for (ty, signed) in [("unsigned", false), ("int", true)] {
+        let opts = cudalens_wgsl::TranspileOptions {
+            instantiation: Some(vec![ty.to_string()]),
+            ..Default::default()
+        };
+        let out = common::compile(source, "dot", &opts).unwrap_or_else(|e| panic!("{ty}: {e:?}"));
+        let Some(got) = common::run_block::<i32>(
+            &out,
+            32,
+            &[
+                ("a", 32, bytemuck::cast_slice(&a).to_vec()),
+                ("b", 32, bytemuck::cast_slice(&b).to_vec()),
+            ],
+            ("d", 32),
+        ) else {
+            return;
+        };
+        for i in 0..32 {
+            let (x, y) = (a[i].to_le_bytes(), b[i].to_le_bytes());
+            let want: i32 = (0..4)
+                .map(|k| match signed {
+                    true => i32::from(x[k] as i8) * i32::from(y[k] as i8),
+                    false => i32::from(x[k]) * i32::from(y[k]),
+                })
+                .sum();
+            assert_eq!(got[i], want, "{ty} thread {i}");
+        }
+    }
+}
