@@ -211,7 +211,8 @@ pub fn map_value_type(
         "float" => Ok(Ty::F32),
         "half" | "__half" => need(opts.enable_f16, Scalar::F16, "16-bit floats", "enable_f16"),
         "double" => need(opts.enable_f64, Scalar::F64, "64-bit floats", "enable_f64"),
-        "long" | "long long" | "int64_t" | "ptrdiff_t" | "intptr_t" => need(
+        // `clock_t` is glibc's `long` (the samples' simpleHyperQ sums clocks).
+        "long" | "long long" | "int64_t" | "ptrdiff_t" | "intptr_t" | "clock_t" => need(
             opts.enable_int64,
             Scalar::I64,
             "64-bit integers",

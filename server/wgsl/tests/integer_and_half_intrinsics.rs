@@ -415,3 +415,18 @@ __global__ void cvt(const float *x, unsigned char *o) {
         assert_eq!(&got[4 * i..4 * i + 4], &want[..], "x = {x:e}");
     }
 }
+
+/// `clock_t` as data is glibc's `long` (the samples' simpleHyperQ `sum`
+/// adds up the clocks other kernels wrote): 64 bits, on lavapipe.
+#[test]
+fn clock_t_values_are_64_bit_integers() {
+    let source = "__global__ void sum(clock_t *d_clocks, int n) {\n\
+        clock_t s = 0;\n for (int i = 0; i < n; i++) s += d_clocks[i];\n\
+        if (threadIdx.x == 0) d_clocks[n] = s; }";
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "sum", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(out.wgsl.contains("array<i64>"), "{}", out.wgsl);
+}
