@@ -1487,7 +1487,8 @@ impl<'m> FnLower<'_, 'm> {
                     format!("`{n}` is a CUDA runtime API call: not available in device code / WGSL"),
                 )
             }
-            _ => return None,
+            // `__double2ll_rd`, `__ull2float_ru`, `__double2hiint`, ...
+            _ => return self.rounded_conversion(name, args, span, out),
         };
         Some(v)
     }

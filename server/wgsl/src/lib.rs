@@ -20,6 +20,7 @@ pub mod bindings;
 mod builtin_names;
 mod clamps;
 mod context;
+mod conversions;
 mod cub;
 mod cucomplex;
 pub mod diag;

@@ -430,3 +430,121 @@ fn clock_t_values_are_64_bit_integers() {
     let out = common::compile(source, "sum", &opts).unwrap_or_else(|e| panic!("{e:?}"));
     assert!(out.wgsl.contains("array<i64>"), "{}", out.wgsl);
 }
+
+/// The nearest-even float of `v`, then stepped one place down or up where
+/// the mode says and the nearest lies on the wrong side (Rust's `as` rounds
+/// to nearest even): an oracle for the directed conversions.
+fn directed<F: Copy + PartialOrd>(
+    v: i128,
+    nearest: F,
+    exact: fn(F) -> i128,
+    down: fn(F) -> F,
+    up: fn(F) -> F,
+    mode: &str,
+) -> F {
+    let r = nearest;
+    let (lo, hi) = match exact(r).cmp(&v) {
+        std::cmp::Ordering::Greater => (down(r), r),
+        std::cmp::Ordering::Less => (r, up(r)),
+        std::cmp::Ordering::Equal => (r, r),
+    };
+    match mode {
+        "rd" => lo,
+        "ru" => hi,
+        "rz" if v >= 0 => lo,
+        "rz" => hi,
+        _ => r,
+    }
+}
+
+/// `__int2float_rd/ru/rz`, `__ll2float_*`, `__ull2double_*`,
+/// `__double2ll_*`, `__double2hiint`/`loint` and `__hiloint2double`
+/// (HeCBench intrinsics-cast) against Rust on lavapipe, with values whose
+/// low bits a float cannot hold.
+#[test]
+fn rounded_conversions_match_directed_rounding() {
+    let source = r#"
+__global__ void conv(const long long *x, float *f, double *d, long long *l) {
+    int i = threadIdx.x;
+    long long v = x[i];
+    int w = (int)(v >> 20);
+    f[8 * i] = __int2float_rd(w);
+    f[8 * i + 1] = __int2float_ru(w);
+    f[8 * i + 2] = __int2float_rz(w);
+    f[8 * i + 3] = __ll2float_rd(v);
+    f[8 * i + 4] = __ll2float_ru(v);
+    f[8 * i + 5] = __ll2float_rn(v);
+    f[8 * i + 6] = __uint2float_ru((unsigned)w);
+    f[8 * i + 7] = __ull2float_rz((unsigned long long)v);
+    d[4 * i] = __ll2double_rd(v);
+    d[4 * i + 1] = __ll2double_ru(v);
+    d[4 * i + 2] = __ull2double_rn((unsigned long long)v);
+    d[4 * i + 3] = __hiloint2double(__double2hiint(d[4 * i]), __double2loint(d[4 * i]));
+    l[2 * i] = __double2ll_rd(d[4 * i] / 3.0);
+    l[2 * i + 1] = __double2ll_ru(d[4 * i] / 3.0);
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        enable_f64: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "conv", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    let xs: Vec<i64> = (0..32i64)
+        .map(|i| {
+            let base = 0x0123_4567_89ab_cdefi64
+                .wrapping_mul(i + 1)
+                .rotate_left(i as u32 * 3);
+            if i % 3 == 0 { -base } else { base }
+        })
+        .collect();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "x",
+            cudalens_gpu::BufferSpec::bytes(32, bytemuck::cast_slice(&xs).to_vec()),
+        )
+        .with_buffer("f", cudalens_gpu::BufferSpec::zeros(256))
+        .with_buffer("d", cudalens_gpu::BufferSpec::zeros(128))
+        .with_buffer("l", cudalens_gpu::BufferSpec::zeros(64));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let f: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("f").expect("f").bytes);
+    let d: Vec<f64> = bytemuck::pod_collect_to_vec(&result.output("d").expect("d").bytes);
+    let l: Vec<i64> = bytemuck::pod_collect_to_vec(&result.output("l").expect("l").bytes);
+    let f32d =
+        |v: i128, r: f32, m: &str| directed(v, r, |x| x as i128, f32::next_down, f32::next_up, m);
+    let f64d =
+        |v: i128, r: f64, m: &str| directed(v, r, |x| x as i128, f64::next_down, f64::next_up, m);
+    for (i, &v) in xs.iter().enumerate() {
+        let w = (v >> 20) as i32;
+        let u = v as u64;
+        let want_f = [
+            f32d(w.into(), w as f32, "rd"),
+            f32d(w.into(), w as f32, "ru"),
+            f32d(w.into(), w as f32, "rz"),
+            f32d(v.into(), v as f32, "rd"),
+            f32d(v.into(), v as f32, "ru"),
+            v as f32,
+            f32d((w as u32).into(), w as u32 as f32, "ru"),
+            f32d(u.into(), u as f32, "rz"),
+        ];
+        assert_eq!(&f[8 * i..8 * i + 8], &want_f[..], "floats of {v}");
+        let rd = f64d(v.into(), v as f64, "rd");
+        let want_d = [rd, f64d(v.into(), v as f64, "ru"), u as f64, rd];
+        assert_eq!(&d[4 * i..4 * i + 4], &want_d[..], "doubles of {v}");
+        let third = rd / 3.0;
+        assert_eq!(
+            &l[2 * i..2 * i + 2],
+            &[third.floor() as i64, third.ceil() as i64],
+            "{v}"
+        );
+    }
+}
