@@ -347,25 +347,9 @@ impl FnLower<'_, '_> {
         let mut init = global.init.clone()?;
         // The parameters' names replaced word by word in written types.
         let subst = |written: &str| -> String {
-            let mut out = String::new();
-            let mut word = String::new();
-            let flush = |word: &mut String, out: &mut String| {
-                match params.iter().position(|p| p.name == *word) {
-                    Some(i) => out.push_str(args[i].trim()),
-                    None => out.push_str(word),
-                }
-                word.clear();
-            };
-            for c in written.chars() {
-                if c.is_alphanumeric() || c == '_' {
-                    word.push(c);
-                } else {
-                    flush(&mut word, &mut out);
-                    out.push(c);
-                }
-            }
-            flush(&mut word, &mut out);
-            out
+            crate::names::replace_words(written, |word| {
+                (params.iter().position(|p| p.name == word)).map(|i| args[i].trim().to_string())
+            })
         };
         init.walk_mut(&mut |e| {
             e.span = span;

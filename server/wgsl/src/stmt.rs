@@ -2042,15 +2042,7 @@ impl FnLower<'_, '_> {
     /// its template parameters replaced by this instance's arguments and
     /// member types resolved. `None` for another statement.
     fn templated_alias(&self, text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
-        let t = text.trim().strip_suffix(';')?.trim();
-        let (name, written) = if let Some(rest) = t.strip_prefix("using ") {
-            let (name, ty) = rest.split_once('=')?;
-            (name.trim(), ty.trim())
-        } else {
-            let rest = t.strip_prefix("typedef ")?.trim();
-            let at = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
-            (rest[at + 1..].trim(), rest[..=at].trim())
-        };
+        let (name, written) = split_alias(text)?;
         let plain = !name.is_empty()
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             && !name.starts_with(|c: char| c.is_ascii_digit());
@@ -2058,24 +2050,9 @@ impl FnLower<'_, '_> {
             return None;
         }
         // The parameters' names replaced word by word with what they are bound to.
-        let mut out = String::new();
-        let mut word = String::new();
-        let flush = |word: &mut String, out: &mut String| {
-            match self.template_types.get(word.as_str()) {
-                Some(bound) => out.push_str(&c_spelling(bound)),
-                None => out.push_str(word),
-            }
-            word.clear();
-        };
-        for c in written.chars() {
-            if c.is_alphanumeric() || c == '_' {
-                word.push(c);
-            } else {
-                flush(&mut word, &mut out);
-                out.push(c);
-            }
-        }
-        flush(&mut word, &mut out);
+        let out = crate::names::replace_words(written, |word| {
+            self.template_types.get(word).map(c_spelling)
+        });
         let is_const = out.split_whitespace().any(|w| w == "const");
         let written = out.trim_end();
         let stripped = written.trim_end_matches(['*', ' ']);
@@ -2120,16 +2097,21 @@ fn c_spelling(t: &cudalens_syntax::ir::Type) -> String {
     s
 }
 
-pub(crate) fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
+/// The name and the written type of `using name = type;` or `typedef
+/// type name;`.
+fn split_alias(text: &str) -> Option<(&str, &str)> {
     let t = text.trim().strip_suffix(';')?.trim();
-    let (name, ty) = if let Some(rest) = t.strip_prefix("using ") {
+    if let Some(rest) = t.strip_prefix("using ") {
         let (name, ty) = rest.split_once('=')?;
-        (name.trim(), ty.trim())
-    } else {
-        let rest = t.strip_prefix("typedef ")?.trim();
-        let at = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
-        (rest[at + 1..].trim(), rest[..=at].trim())
-    };
+        return Some((name.trim(), ty.trim()));
+    }
+    let rest = t.strip_prefix("typedef ")?.trim();
+    let at = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+    Some((rest[at + 1..].trim(), rest[..=at].trim()))
+}
+
+pub(crate) fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
+    let (name, ty) = split_alias(text)?;
     let plain = |s: &str| {
         !s.is_empty()
             && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
