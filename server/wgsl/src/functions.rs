@@ -744,6 +744,19 @@ impl<'m> FnLower<'_, 'm> {
         result
     }
 
+    /// Whether values of `ty` hold an array (directly or in a struct
+    /// member, `depth` structs deep).
+    fn holds_arrays(&self, ty: &Ty, depth: u32) -> bool {
+        match ty {
+            Ty::Array(..) => true,
+            Ty::Struct(name) if depth < 8 => {
+                crate::types::struct_members(name, &self.m.model.types, self.m.opts)
+                    .is_ok_and(|fields| fields.iter().any(|(_, t)| self.holds_arrays(t, depth + 1)))
+            }
+            _ => false,
+        }
+    }
+
     /// `&ray.dir` (a member of a variable, not the whole variable) passed
     /// to a pointer parameter: WGSL passes only whole variables by pointer,
     /// so the part is copied into a local whose address is passed (the
@@ -1468,8 +1481,19 @@ impl<'m> FnLower<'_, 'm> {
                         sub.struct_args.insert(p.name.clone(), kernel_param.clone());
                     }
                     let ty = sub.map_type(&p.ty, p.name_span);
+                    // A value holding arrays (a struct of tables passed by
+                    // value, HeCBench flame's `ConstMemParams`) is copied
+                    // into a variable once: indexing the parameter itself
+                    // with a run-time index made lavapipe and NVIDIA's
+                    // driver hang (naga copies the whole value per access).
+                    let holds_arrays = sub.holds_arrays(&ty, 0);
+                    let param_name = if holds_arrays && !assigned {
+                        format!("{name}_in")
+                    } else {
+                        param_name
+                    };
                     params.push(format!("{param_name}: {}", ty.wgsl()));
-                    if assigned {
+                    if assigned || holds_arrays {
                         prologue.push(WStmt::line(format!(
                             "var {name}: {} = {param_name};",
                             ty.wgsl()

@@ -502,3 +502,97 @@ __global__ void k(R *r, B b, float *o) {
         assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
     }
 }
+
+/// A struct of tables passed by value to a device function and indexed at
+/// run time (HeCBench flame's `ConstMemParams`): the parameter is copied
+/// into a variable once and the variable indexed. Indexing the parameter
+/// itself hung lavapipe (60 s) and lost NVIDIA's device (H100, stop 37).
+#[test]
+fn struct_values_holding_arrays_are_indexed_through_a_variable() {
+    let source = r#"
+struct VP { int idx; float factor; };
+struct Params { VP vp[20][5]; float pre[20][6]; float colors[20]; };
+__device__ float step(float x, int idx, const Params params) {
+    float out = 0.0f;
+    for (int i = 0; i < 5; i++) {
+        if (fabsf(params.vp[idx][i].factor) < 0.01f) continue;
+        switch (params.vp[idx][i].idx) {
+            case 0: out += params.vp[idx][i].factor * x; break;
+            case 1: { out += params.pre[idx][i]; break; }
+            default: out += params.colors[idx]; break;
+        }
+    }
+    return out;
+}
+__global__ void tables(const float *in, float *out, const Params params) {
+    int i = threadIdx.x;
+    out[i] = step(in[i], i % 20, params);
+}
+"#;
+    let out = common::compile_as("tables.cu", source, "tables").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("var params__1: Params_ = params__1_in;"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    // The struct's bytes: vp (20×5 of {int, float}), pre (20×6), colors (20).
+    let mut bytes: Vec<u8> = Vec::new();
+    for f in 0..20 {
+        for v in 0..5 {
+            bytes.extend((((f + v) % 3) as i32).to_le_bytes());
+            bytes.extend(
+                (if v == 4 {
+                    0.0f32
+                } else {
+                    0.5 * v as f32 + 0.25
+                })
+                .to_le_bytes(),
+            );
+        }
+    }
+    for k in 0..120 {
+        bytes.extend((k as f32 * 0.125).to_le_bytes());
+    }
+    for f in 0..20 {
+        bytes.extend((f as f32).to_le_bytes());
+    }
+    let input: Vec<f32> = (0..32).map(|i| i as f32 - 10.0).collect();
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("params_", cudalens_gpu::BufferSpec::bytes(1, bytes))
+        .with_buffer(
+            "in",
+            cudalens_gpu::BufferSpec::bytes(32, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", cudalens_gpu::BufferSpec::zeros(32));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for (t, x) in input.iter().enumerate() {
+        let f = t % 20;
+        let mut want = 0.0f32;
+        for v in 0..5 {
+            let factor = if v == 4 {
+                0.0f32
+            } else {
+                0.5 * v as f32 + 0.25
+            };
+            if factor.abs() < 0.01 {
+                continue;
+            }
+            want += match (f + v) % 3 {
+                0 => factor * x,
+                1 => (f * 6 + v) as f32 * 0.125,
+                _ => f as f32,
+            };
+        }
+        assert_eq!(got[t], want, "thread {t}");
+    }
+}
