@@ -541,9 +541,9 @@ __global__ void tables(const float *in, float *out, const Params params) {
     let Some(runner) = guard.as_mut() else { return };
     // The struct's bytes: vp (20×5 of {int, float}), pre (20×6), colors (20).
     let mut bytes: Vec<u8> = Vec::new();
-    for f in 0..20 {
-        for v in 0..5 {
-            bytes.extend((((f + v) % 3) as i32).to_le_bytes());
+    for f in 0..20i32 {
+        for v in 0..5i32 {
+            bytes.extend(((f + v) % 3).to_le_bytes());
             bytes.extend(
                 (if v == 4 {
                     0.0f32
@@ -557,7 +557,7 @@ __global__ void tables(const float *in, float *out, const Params params) {
     for k in 0..120 {
         bytes.extend((k as f32 * 0.125).to_le_bytes());
     }
-    for f in 0..20 {
+    for f in 0..20i32 {
         bytes.extend((f as f32).to_le_bytes());
     }
     let input: Vec<f32> = (0..32).map(|i| i as f32 - 10.0).collect();
