@@ -332,8 +332,17 @@ pub fn harness_source(spec: &NativeSpec) -> String {
     // Runtime calls CUDA 12/13 removed that older programs still make (the
     // PolyBench-ACC sources call cudaThreadSynchronize): the kernel is what
     // is measured, the program's host code only has to compile.
+    // The harness's own headers first: a program's macros (LULESH's
+    // `#define max(a, b)`) would break the standard headers included after
+    // them; their include guards keep the program's own includes harmless.
     s.push_str(
-        "#include <cuda_runtime.h>\n\
+        "#include <algorithm>\n\
+         #include <cstdio>\n\
+         #include <cstdlib>\n\
+         #include <string>\n\
+         #include <vector>\n\
+         #include <cuda_fp16.h>\n\
+         #include <cuda_runtime.h>\n\
          #define cudaThreadSynchronize cudaDeviceSynchronize\n\
          #define cudaThreadExit cudaDeviceReset\n",
     );
@@ -344,14 +353,7 @@ pub fn harness_source(spec: &NativeSpec) -> String {
         s.push_str(&format!("using namespace {ns};\n"));
     }
     s.push_str(
-        r#"#include <algorithm>
-#include <cstdio>
-#include <cstdlib>
-#include <string>
-#include <vector>
-#include <cuda_fp16.h>
-#include <cuda_runtime.h>
-
+        r#"
 #define CUDALENS_CHECK(call)                                                          \
     do {                                                                              \
         cudaError_t cudalens_e = (call);                                              \
@@ -923,6 +925,18 @@ mod tests {
             warmup: 3,
             iterations: 20,
             layouts: Default::default(),
+        }
+    }
+
+    /// LULESH `#define`s `max(a, b)`: the standard headers the harness
+    /// needs come before the program's source, so its macros cannot break
+    /// them (nvcc failed in `uniform_int_dist.h` on the H100, stop 37).
+    #[test]
+    fn the_harness_includes_its_headers_before_the_program() {
+        let text = harness_source(&spec());
+        let program = text.find("#define main cudalens_program_main").unwrap();
+        for header in ["<algorithm>", "<vector>", "<cuda_fp16.h>"] {
+            assert!(text.find(header).unwrap() < program, "{header}: {text}");
         }
     }
 
