@@ -103,7 +103,9 @@ def bench(binary, suite, sdir, file, kernel, own, extra):
         row["status"] = "native failed"
         # The first line says which step failed; nvcc's first error follows.
         lines = native["error"].strip().splitlines()
-        first_error = next((l for l in lines[1:] if "error" in l), "")
+        # (A run's failure is the harness's own line: `cudalens native:
+        # launch(): cudaErrorIllegalAddress (...)`.)
+        first_error = next((l for l in lines[1:] if "error" in l.lower()), lines[1] if len(lines) > 1 else "")
         row["detail"] = (lines[0] + " " + first_error.strip())[:300]
         return row
     if "Unavailable" in native:
