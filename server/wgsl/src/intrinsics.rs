@@ -440,6 +440,30 @@ impl<'m> FnLower<'_, 'm> {
             return v;
         }
         let model = self.m.model;
+        // `Comparator::compare(x, y)` with `Comparator` a template type
+        // parameter (HeCBench collision): the static method of the struct
+        // it is bound to.
+        if let Some((class, method)) = name.rsplit_once("::")
+            && let Some(bound) = self.template_types.get(class).cloned()
+            && bound.pointer == 0
+        {
+            // `LessThan<int>`: the class template's static method, with the
+            // class's arguments (`class_template_static`).
+            let spelled = match bound.template_args.is_empty() {
+                true => bound.base.clone(),
+                false => format!("{}<{}>", bound.base, bound.template_args.join(", ")),
+            };
+            let plain = bound.base.split('<').next().unwrap_or_default();
+            if spelled != class && model.function(&format!("{plain}::{method}")).is_some() {
+                return self.call(
+                    &format!("{spelled}::{method}"),
+                    template_args,
+                    args,
+                    span,
+                    out,
+                );
+            }
+        }
         if let Some((f, class_args)) = self.class_template_static(name) {
             let all: Vec<String> = class_args
                 .into_iter()

@@ -370,3 +370,46 @@ fn a_variable_template_defined_through_itself_is_refused() {
         "{err}"
     );
 }
+
+/// `Comparator::compare(x, y)` with `Comparator` a template type parameter
+/// bound to a struct (`Max`) or a class template instance (`LessThan<int>`,
+/// HeCBench collision's warp bitonic sort): the static method of the type
+/// it is bound to. On lavapipe against Rust.
+#[test]
+fn static_methods_called_through_a_template_parameter() {
+    let source = r#"
+template <typename T>
+struct LessThan { static __device__ bool compare(const T a, const T b) { return a < b; } };
+struct Max { static __device__ int pick(int a, int b) { return a > b ? a : b; } };
+template <typename T, typename Comparator>
+__device__ T smaller(T x, T y) { return Comparator::compare(x, y) ? x : y; }
+template <typename P>
+__device__ int chosen(int x, int y) { return P::pick(x, y); }
+__global__ void order(const int *a, const int *b, int *out) {
+    int i = threadIdx.x;
+    out[2 * i] = smaller<int, LessThan<int>>(a[i], b[i]);
+    out[2 * i + 1] = chosen<Max>(a[i], b[i]);
+}
+"#;
+    let out = common::compile_as("cmp.cu", source, "order").unwrap_or_else(|e| panic!("{e}"));
+    let a: Vec<i32> = (0..32).map(|i| (i * 7) % 11 - 5).collect();
+    let b: Vec<i32> = (0..32).map(|i| (i * 5) % 13 - 6).collect();
+    let Some(got) = common::run_block::<i32>(
+        &out,
+        32,
+        &[
+            ("a", 32, bytemuck::cast_slice(&a).to_vec()),
+            ("b", 32, bytemuck::cast_slice(&b).to_vec()),
+        ],
+        ("out", 64),
+    ) else {
+        return;
+    };
+    for i in 0..32 {
+        assert_eq!(
+            &got[2 * i..2 * i + 2],
+            &[a[i].min(b[i]), a[i].max(b[i])],
+            "thread {i}"
+        );
+    }
+}
