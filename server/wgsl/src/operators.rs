@@ -88,7 +88,15 @@ impl<'m> FnLower<'_, 'm> {
                     && f.params.len() == operands.len()
             })
             .collect();
-        if defined.iter().all(|f| per_component(f, symbol)) {
+        // Declared and not defined here (a `-rdc` program's other file
+        // defines it, and linking found none): C++ calls it, what it
+        // computes is not known.
+        let declared_only = defined.is_empty()
+            && model
+                .functions
+                .iter()
+                .any(|f| f.name == name && f.body.is_none() && f.params.len() == operands.len());
+        if !declared_only && defined.iter().all(|f| per_component(f, symbol)) {
             return None;
         }
         let diags = self.m.diags.len();
@@ -103,6 +111,13 @@ impl<'m> FnLower<'_, 'm> {
             .any(|t| matches!(t, Ty::Vector(..) | Ty::Struct(_)))
         {
             return None;
+        }
+        if declared_only {
+            self.m.error(
+                span,
+                format!("`{name}` is declared but not defined in this file or its directory: what it computes is not known (WGSL's own `{symbol}` may compute something else)"),
+            );
+            return Some(None);
         }
         let args: Vec<Expr> = operands.iter().map(|e| (*e).clone()).collect();
         // The overload taking exactly these types, else the one whose

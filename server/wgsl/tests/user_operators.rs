@@ -78,6 +78,11 @@ fn an_operator_that_cannot_be_picked_is_refused_not_replaced() {
         __global__ void k(float4 *o, const float4 *a) { int i = threadIdx.x; o[i] = a[i] * a[i]; }";
     let err = compile(source, "k").expect_err("refused");
     assert!(err.contains("operator*"), "{err}");
+    // Declared, defined nowhere the transpiler reads: refused too.
+    let source = "__device__ float2 operator+(float2 a, float2 b);\n\
+        __global__ void k(float2 *o) { int i = threadIdx.x; o[i] = o[i] + o[i]; }";
+    let err = compile(source, "k").expect_err("refused");
+    assert!(err.contains("declared but not defined"), "{err}");
     // A per-component `^` for `uchar4` (HeCBench aes) is WGSL's own.
     let source = "__device__ int2 operator^(int2 a, int2 b) { return make_int2(a.x ^ b.x, a.y ^ b.y); }\n\
         __global__ void k(int2 *o, const int2 *a) { int i = threadIdx.x; o[i] = a[i] ^ a[i + 1]; }";
