@@ -1658,7 +1658,21 @@ impl FnLower<'_, '_> {
         }
         match op {
             None => {
-                let v = self.convert(rhs, &place.ty, span);
+                // A float into an 8/16-bit place converts as the GPU does
+                // (saturated: `narrow`), not through a wrapping `i32`.
+                let v = match (place.atomic, rhs.ty.scalar()) {
+                    (
+                        Some(
+                            AtomicRepr::Packed(k)
+                            | AtomicRepr::Narrow(k)
+                            | AtomicRepr::MemberBytes { packed: k, .. },
+                        ),
+                        Some(Scalar::F16 | Scalar::F32 | Scalar::F64),
+                    ) if !k.boolean && k.lanes == 1 && matches!(rhs.ty, Ty::Scalar(_)) => {
+                        self.narrow(rhs, k, span)
+                    }
+                    _ => self.convert(rhs, &place.ty, span),
+                };
                 self.write_place(&place, v, out);
             }
             Some(op) => {
@@ -3102,6 +3116,28 @@ impl FnLower<'_, '_> {
     /// masked (unsigned) or sign-extended (signed).
     pub fn narrow(&mut self, v: Val, k: crate::types::Packed, span: Span) -> Val {
         let ty = k.value_type();
+        // A float converts as the GPU's `cvt.rzi` does (C leaves it
+        // undefined out of range): toward zero, saturated to the narrow
+        // type's range, NaN 0 (`__half` to `short` in HeCBench flame
+        // differed from the H100 while the value wrapped).
+        if k.lanes == 1
+            && !k.boolean
+            && let Some(s @ (Scalar::F16 | Scalar::F32 | Scalar::F64)) = v.ty.scalar()
+            && v.ty.is_value()
+            && matches!(v.ty, Ty::Scalar(_))
+        {
+            let (lo, hi) = match k.signed {
+                true => (-(1i64 << (k.bits - 1)), (1i64 << (k.bits - 1)) - 1),
+                false => (0, (1i64 << k.bits) - 1),
+            };
+            let (helper, x) = match s {
+                Scalar::F64 => (HELPER_F64_TO_NARROW, v.text),
+                Scalar::F16 => (HELPER_F32_TO_NARROW, format!("f32({})", v.text)),
+                _ => (HELPER_F32_TO_NARROW, v.text),
+            };
+            self.m.helpers.insert(helper);
+            return Val::atom(format!("{}({x}, {lo}, {hi})", helper.0), ty);
+        }
         let wide = self.explicit_cast(v, &ty, span);
         if wide.is_error() {
             return wide;
@@ -3455,6 +3491,14 @@ impl FnLower<'_, '_> {
                     out.push(WStmt::line(format!("atomicStore(&{word}, {packed});")));
                     return;
                 }
+                // A float stored converts as the GPU converts it
+                // (saturated: `narrow`).
+                let v = match v.ty {
+                    Ty::Scalar(Scalar::F16 | Scalar::F32 | Scalar::F64) if !k.boolean => {
+                        self.narrow(v, k, Span::new(0, 0))
+                    }
+                    _ => v,
+                };
                 // Clear the element's bits, then set them: each thread only
                 // touches its own element's bits, so writes to neighbours
                 // sharing the word are not lost.
@@ -3561,6 +3605,26 @@ fn lane_places(p: &Place, k: crate::types::Packed) -> Option<Vec<Place>> {
 }
 
 /// The word (`buf[w]`) and bit offset of the packed element `buf[i]`.
+/// A float to an 8- or 16-bit integer as `cvt.rzi` does: toward zero,
+/// saturated to `lo..=hi`, NaN 0.
+const HELPER_F32_TO_NARROW: (&str, &str) = (
+    "cuda_f32_to_narrow",
+    "// CUDA's float to char/short: toward zero, saturated, NaN 0.
+fn cuda_f32_to_narrow(x: f32, lo: i32, hi: i32) -> i32 {
+    // NaN by its bits: WGSL may assume `x != x` is false.
+    if ((bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u) { return 0; }
+    return clamp(i32(clamp(x, f32(lo), f32(hi))), lo, hi);
+}",
+);
+const HELPER_F64_TO_NARROW: (&str, &str) = (
+    "cuda_f64_to_narrow",
+    "// CUDA's double to char/short: toward zero, saturated, NaN 0.
+fn cuda_f64_to_narrow(x: f64, lo: i32, hi: i32) -> i32 {
+    if ((bitcast<u64>(x) & 0x7fffffffffffffflu) > 0x7ff0000000000000lu) { return 0; }
+    return clamp(i32(clamp(x, f64(lo), f64(hi))), lo, hi);
+}",
+);
+
 fn packed_word(text: &str, k: crate::types::Packed) -> Option<(String, String)> {
     let (base, index) = split_element(text)?;
     // A constant element (a struct member's): its word and bits folded.

@@ -1153,6 +1153,20 @@ impl<'m> FnLower<'_, 'm> {
                     return Some(Val::error());
                 }
                 let v = self.expr(&args[0], out);
+                // The argument converts to the parameter's type first, as
+                // C converts it (`__int2float_rn(x)` of a `long long`
+                // takes its low 32 bits; it was converted whole before
+                // stop 37, and differed from the H100).
+                let param = match name {
+                    n if n.starts_with("__float2") => Some(Ty::F32),
+                    "__int2float_rn" | "__int2half_rn" => Some(Ty::I32),
+                    "__uint2float_rn" | "__uint2half_rn" => Some(Ty::U32),
+                    _ => None,
+                };
+                let v = match param {
+                    Some(t) if !v.is_error() => self.convert(v, &t, span),
+                    _ => v,
+                };
                 let to = match name {
                     n if n.starts_with("__float2int") => Ty::I32,
                     n if n.starts_with("__float2uint") => Ty::U32,

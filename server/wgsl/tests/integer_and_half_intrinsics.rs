@@ -474,7 +474,7 @@ __global__ void conv(const long long *x, float *f, double *d, long long *l) {
     f[8 * i + 3] = __ll2float_rd(v);
     f[8 * i + 4] = __ll2float_ru(v);
     f[8 * i + 5] = __ll2float_rn(v);
-    f[8 * i + 6] = __uint2float_ru((unsigned)w);
+    f[8 * i + 6] = __uint2float_ru((unsigned)w) + __int2float_rn(v & 0xffff);
     f[8 * i + 7] = __ull2float_rz((unsigned long long)v);
     d[4 * i] = __ll2double_rd(v);
     d[4 * i + 1] = __ll2double_ru(v);
@@ -533,7 +533,7 @@ __global__ void conv(const long long *x, float *f, double *d, long long *l) {
             f32d(v.into(), v as f32, "rd"),
             f32d(v.into(), v as f32, "ru"),
             v as f32,
-            f32d((w as u32).into(), w as u32 as f32, "ru"),
+            f32d((w as u32).into(), w as u32 as f32, "ru") + (v & 0xffff) as f32,
             f32d(u.into(), u as f32, "rz"),
         ];
         assert_eq!(&f[8 * i..8 * i + 8], &want_f[..], "floats of {v}");
@@ -547,4 +547,68 @@ __global__ void conv(const long long *x, float *f, double *d, long long *l) {
             "{v}"
         );
     }
+}
+
+/// `__int2float_rn(x)` and `__uint2float_rn(x)` of a `long long` take its
+/// low 32 bits, as C converts the argument to the parameter's `int`
+/// (HeCBench intrinsics-cast `cast2_intrinsics` differed from the H100
+/// while the whole 64-bit value was converted).
+#[test]
+fn int_conversions_take_their_parameters_width() {
+    let source = "__global__ void low(const long long *x, float *f) { int i = threadIdx.x;\n\
+        f[2 * i] = __int2float_rn(x[i]); f[2 * i + 1] = __uint2float_rn(x[i]); }";
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "low", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(out.wgsl.contains("f32(i32(x[i]))"), "{}", out.wgsl);
+    assert!(out.wgsl.contains("f32(u32(x[i]))"), "{}", out.wgsl);
+}
+
+/// A float converted to `short`/`unsigned char` (a cast, a store, `__half`
+/// to `short` as HeCBench flame does) is toward zero, saturated, NaN 0, as
+/// the GPU's `cvt.rzi` (C leaves it undefined): on lavapipe.
+#[test]
+fn floats_to_narrow_integers_saturate() {
+    let source = r#"
+__global__ void sat(const float *x, short *s, unsigned char *u) {
+    int i = threadIdx.x;
+    s[i] = (short)x[i];
+    u[i] = x[i];
+}
+"#;
+    let out = common::compile_as("sat.cu", source, "sat").unwrap_or_else(|e| panic!("{e}"));
+    let xs: Vec<f32> = vec![
+        0.0,
+        -0.0,
+        1.9,
+        -1.9,
+        255.5,
+        256.0,
+        -1.0,
+        32767.9,
+        32768.0,
+        -32769.0,
+        1e30,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        f32::NAN,
+        100.25,
+        -100.75,
+    ];
+    let n = xs.len();
+    let x = ("x", n as u64, bytemuck::cast_slice(&xs).to_vec());
+    let inputs = [x.clone(), ("u", n as u64, vec![0u8; n])];
+    let Some(s) = common::run_block::<i16>(&out, n as u32, &inputs, ("s", n as u64)) else {
+        return;
+    };
+    let want_s: Vec<i16> = xs.iter().map(|x| *x as i16).collect();
+    assert_eq!(s[..n], want_s[..]);
+    let inputs = [x, ("s", n as u64, vec![0u8; 2 * n])];
+    let Some(u) = common::run_block::<u8>(&out, n as u32, &inputs, ("u", n as u64)) else {
+        return;
+    };
+    let want_u: Vec<u8> = xs.iter().map(|x| *x as u8).collect();
+    assert_eq!(u[..n], want_u[..]);
 }
