@@ -1161,8 +1161,20 @@ impl<'m> FnLower<'_, 'm> {
                     n if n.starts_with("__float2") => Some(Ty::F32),
                     "__int2float_rn" | "__int2half_rn" => Some(Ty::I32),
                     "__uint2float_rn" | "__uint2half_rn" => Some(Ty::U32),
+                    // `__half2float(colors[i])` of a `short`: the value
+                    // becomes a `__half` first, rounded to its 11 bits
+                    // (HeCBench flame).
+                    "__half2float" if v.ty.scalar() != Some(Scalar::F16) => {
+                        Some(Ty::Scalar(Scalar::F16))
+                    }
                     _ => None,
                 };
+                if param == Some(Ty::Scalar(Scalar::F16)) {
+                    if !self.m.opts.enable_f16 {
+                        return Some(self.error(span, format!("`{name}` needs enable_f16")));
+                    }
+                    self.m.needs.f16 = true;
+                }
                 let v = match param {
                     Some(t) if !v.is_error() => self.convert(v, &t, span),
                     _ => v,

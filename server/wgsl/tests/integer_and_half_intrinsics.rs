@@ -612,3 +612,18 @@ __global__ void sat(const float *x, short *s, unsigned char *u) {
     let want_u: Vec<u8> = xs.iter().map(|x| *x as u8).collect();
     assert_eq!(u[..n], want_u[..]);
 }
+
+/// `__half2float(s)` of a `short` (HeCBench flame's `colors`): the value
+/// becomes a `__half` first (11 significant bits), then a `float`; it was
+/// converted straight to `float` before stop 37, and flame's
+/// `kernel_iterate` differed from the H100 on values above 2048.
+#[test]
+fn half_parameters_round_integer_arguments_to_half() {
+    let source = "__global__ void h(const short *s, float *f) { int i = threadIdx.x; f[i] = __half2float(s[i]); }";
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f16: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "h", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(out.wgsl.contains("f32(f16("), "{}", out.wgsl);
+}
