@@ -2587,13 +2587,18 @@ impl FnLower<'_, '_> {
                 // member's atomic, for `atomicCAS` and the others.
                 ExprKind::Member { base, .. } => {
                     let diags = self.m.diags.len();
-                    let mut scratch = Vec::new();
+                    // Whether the element is held as `Members`: a probe,
+                    // its statements and messages dropped (the member's
+                    // place below lowers the element once more, for real:
+                    // `&t[i++].key` must move `i` once).
                     let of_members = match base.kind {
                         ExprKind::Index(..) | ExprKind::Unary(UnOp::Deref, _) => self
-                            .place(base, &mut scratch)
+                            .place(base, &mut Vec::new())
                             .is_some_and(|b| matches!(b.atomic, Some(AtomicRepr::Members { .. }))),
                         _ => false,
                     };
+                    self.m.diags.truncate(diags);
+                    let mut scratch = Vec::new();
                     let place = of_members
                         .then(|| self.place(inner, &mut scratch))
                         .flatten();

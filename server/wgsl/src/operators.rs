@@ -55,6 +55,22 @@ impl<'m> FnLower<'_, 'm> {
             Some(f) => f,
             None => return Some(None),
         };
+        // The target is lowered again below (the assignment's value is its
+        // place): one with effects (`a[i++] *= b`) would apply them twice.
+        let mut effects = false;
+        target.walk(&mut |e| {
+            effects |= matches!(
+                e.kind,
+                ExprKind::IncDec { .. } | ExprKind::Assign(..) | ExprKind::Call(_)
+            );
+        });
+        if effects {
+            self.m.error(
+                span,
+                format!("`{name}` of the file on a target with side effects is not supported (its place would be evaluated twice)"),
+            );
+            return Some(None);
+        }
         let v = self.call_device(f, &[], &[target.clone(), value.clone()], span, out);
         if v.is_error() {
             return Some(None);

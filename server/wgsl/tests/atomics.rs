@@ -574,3 +574,19 @@ fn atomics_on_members_of_mixed_structs_are_refused() {
     let err = common::compile_as("mixed.cu", source, "k").expect_err("mixed members");
     assert!(err.contains("one 32- or 64-bit scalar type"), "{err}");
 }
+
+/// `&table[i++].key`: the element's index is evaluated once (the check
+/// that the element is held as atomic members lowered it a second time
+/// into the kernel before review): `i` moves by one, on lavapipe.
+#[test]
+fn a_member_address_evaluates_its_index_once() {
+    let source = "struct KV { unsigned int key; unsigned int value; };\n\
+        __global__ void k(KV *t, int *out) { int i = threadIdx.x; atomicAdd(&t[i++].key, 1u); out[threadIdx.x] = i; }";
+    let out = common::compile_as("once.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    let Some(got) = common::run_block::<i32>(&out, 32, &[("t", 32, vec![0u8; 256])], ("out", 32))
+    else {
+        return;
+    };
+    let want: Vec<i32> = (1..=32).collect();
+    assert_eq!(got, want);
+}

@@ -78,6 +78,12 @@ fn an_operator_that_cannot_be_picked_is_refused_not_replaced() {
         __global__ void k(float4 *o, const float4 *a) { int i = threadIdx.x; o[i] = a[i] * a[i]; }";
     let err = compile(source, "k").expect_err("refused");
     assert!(err.contains("operator*"), "{err}");
+    // A compound operator of the file on a target with side effects would
+    // evaluate the target twice: refused.
+    let source = "__device__ void operator*=(float2 &a, const float2 b) { float s = a.x; a.x = s * b.x - a.y * b.y; a.y = a.y * b.x + s * b.y; }\n\
+        __global__ void k(float2 *o) { int i = threadIdx.x; float2 v[2]; v[0] = o[i]; v[1] = o[i]; int j = 0; v[j++] *= o[i]; o[i] = v[0]; }";
+    let err = compile(source, "k").expect_err("refused");
+    assert!(err.contains("side effects"), "{err}");
     // Declared, defined nowhere the transpiler reads: refused too.
     let source = "__device__ float2 operator+(float2 a, float2 b);\n\
         __global__ void k(float2 *o) { int i = threadIdx.x; o[i] = o[i] + o[i]; }";
