@@ -2043,10 +2043,7 @@ impl FnLower<'_, '_> {
     /// member types resolved. `None` for another statement.
     fn templated_alias(&self, text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
         let (name, written) = split_alias(text)?;
-        let plain = !name.is_empty()
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !name.starts_with(|c: char| c.is_ascii_digit());
-        if !plain || !written.contains(['<', ':']) || written.contains(['(', '[', '=']) {
+        if !written.contains(['<', ':']) || written.contains(['(', '[', '=']) {
             return None;
         }
         // The parameters' names replaced word by word with what they are bound to.
@@ -2098,26 +2095,29 @@ fn c_spelling(t: &cudalens_syntax::ir::Type) -> String {
 }
 
 /// The name and the written type of `using name = type;` or `typedef
-/// type name;`.
+/// type name;`; `None` unless the name is a C identifier.
 fn split_alias(text: &str) -> Option<(&str, &str)> {
     let t = text.trim().strip_suffix(';')?.trim();
-    if let Some(rest) = t.strip_prefix("using ") {
+    let (name, ty) = if let Some(rest) = t.strip_prefix("using ") {
         let (name, ty) = rest.split_once('=')?;
-        return Some((name.trim(), ty.trim()));
-    }
-    let rest = t.strip_prefix("typedef ")?.trim();
-    let at = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
-    Some((rest[at + 1..].trim(), rest[..=at].trim()))
+        (name.trim(), ty.trim())
+    } else {
+        let rest = t.strip_prefix("typedef ")?.trim();
+        let at = rest.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+        (rest[at + 1..].trim(), rest[..=at].trim())
+    };
+    is_identifier(name).then_some((name, ty))
+}
+
+fn is_identifier(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 pub(crate) fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Type)> {
     let (name, ty) = split_alias(text)?;
-    let plain = |s: &str| {
-        !s.is_empty()
-            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !s.starts_with(|c: char| c.is_ascii_digit())
-    };
-    if !plain(name) || ty.contains(['<', '>', '[', '(', ':', '=']) {
+    if ty.contains(['<', '>', '[', '(', ':', '=']) {
         return None;
     }
     let pointer = ty.matches('*').count();
@@ -2130,7 +2130,7 @@ pub(crate) fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Ty
     let base: Vec<&str> = words.into_iter().filter(|w| *w != "const").collect();
     if base.is_empty()
         || ty.trim_end_matches(['*', ' ']).contains('*')
-        || !base.iter().all(|w| plain(w))
+        || !base.iter().all(|w| is_identifier(w))
     {
         return None;
     }
