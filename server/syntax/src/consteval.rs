@@ -15,6 +15,9 @@ pub struct ConstEnv<'a> {
     pub base: Option<&'a HashMap<String, i128>>,
     pub parent: Option<&'a ConstEnv<'a>>,
     pub types: Option<&'a TypeTable>,
+    /// Types of template parameters bound in this layer (`T` of a host
+    /// template called as `run<double>()`), for `sizeof(T)`.
+    pub type_names: HashMap<String, Type>,
 }
 
 impl<'a> ConstEnv<'a> {
@@ -24,6 +27,7 @@ impl<'a> ConstEnv<'a> {
             base: None,
             parent: Some(self),
             types: self.types,
+            type_names: HashMap::new(),
         }
     }
 
@@ -36,10 +40,20 @@ impl<'a> ConstEnv<'a> {
     }
 
     pub fn size_of(&self, ty: &Type) -> Option<u64> {
+        if ty.pointer == 0
+            && let Some(bound) = self.bound_type(&ty.base)
+            && bound.base != ty.base
+        {
+            return self.size_of(&bound.clone());
+        }
         match self.types {
             Some(t) => t.size_of(ty),
             None => crate::types::builtin_layout(&ty.base).map(|l| l.0),
         }
+    }
+
+    fn bound_type(&self, name: &str) -> Option<&Type> {
+        (self.type_names.get(name)).or_else(|| self.parent.and_then(|p| p.bound_type(name)))
     }
 
     pub fn eval(&self, e: &Expr) -> Option<i128> {
@@ -95,6 +109,9 @@ pub fn eval_int(e: &Expr, env: &ConstEnv) -> Option<i128> {
         // written `sizeof(MSG) - 1`).
         SizeofExpr(inner) => match &inner.kind {
             Str(raw) => crate::literals::c_string_bytes(raw)?.len() as i128,
+            // `sizeof(T)`, `sizeof(uint4)` read as expressions where the
+            // name could be a variable's: a type's size when it names one.
+            Ident(name) => env.size_of(&Type::named(name))? as i128,
             _ => return None,
         },
         Call(call) if call.args.len() == 2 => {

@@ -338,6 +338,19 @@ impl<'m> FnLower<'_, 'm> {
                     lowered.push(Arg::RefElement(ptr));
                     continue;
                 }
+                if local.is_none()
+                    && narrow.is_none()
+                    && let Some((tmp, place)) = self.part_of_local(a, args, out)
+                {
+                    // `trotter(cell_r[part])`: an element (or member) of a
+                    // local, copied in and written back after the call.
+                    if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
+                        types.insert(p.ty.base.clone(), ctype_of(&place.ty));
+                    }
+                    lowered.push(Arg::Ref(Val::atom(format!("&{tmp}"), place.ty.clone())));
+                    write_back.push((place, tmp));
+                    continue;
+                }
                 let Some((wgsl, ty)) = local else {
                     return self.error(
                         a.span,
@@ -755,6 +768,63 @@ impl<'m> FnLower<'_, 'm> {
             }
             _ => false,
         }
+    }
+
+    /// `cell_r[part]` or `s.x` (an element or member of a local variable,
+    /// not the whole variable) passed to a reference parameter: copied
+    /// into a new local, whose name is returned with the part to write it
+    /// back to. `None` unless the part is a plain value of a mutable
+    /// function-local variable that no other argument names.
+    fn part_of_local(
+        &mut self,
+        a: &Expr,
+        args: &[Expr],
+        out: &mut Vec<WStmt>,
+    ) -> Option<(String, Place)> {
+        if !matches!(a.kind, ExprKind::Index(..) | ExprKind::Member { .. }) {
+            return None;
+        }
+        let mut root = a;
+        while let ExprKind::Member {
+            base, arrow: false, ..
+        }
+        | ExprKind::Index(base, _) = &root.kind
+        {
+            root = base;
+        }
+        let name = root.as_ident()?;
+        let local = matches!(
+            self.lookup(name),
+            Some(Sym::Value { mutable: true, .. })
+                | Some(Sym::Array {
+                    mutable: true,
+                    module_scope: false,
+                    atomic: None,
+                    ..
+                })
+        );
+        let mut named = 0;
+        for other in args {
+            other.walk(&mut |e| named += usize::from(e.as_ident() == Some(name)));
+        }
+        if !local || named != 1 {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let place = self.place(a, &mut scratch);
+        self.m.diags.truncate(diags);
+        let place = place
+            .filter(|p| p.mutable && p.atomic.is_none() && p.ty.is_value() && p.ty != Ty::Error)?;
+        out.extend(scratch);
+        let tmp = self.fresh("part");
+        let v = self.read_place(&place);
+        out.push(WStmt::line(format!(
+            "var {tmp}: {} = {};",
+            place.ty.wgsl(),
+            v.text
+        )));
+        Some((tmp, place))
     }
 
     /// `&ray.dir` (a member of a variable, not the whole variable) passed
@@ -1518,7 +1588,8 @@ impl<'m> FnLower<'_, 'm> {
                     // `double phi[][Y][Z]` takes rows of exactly that shape.
                     // A local array of rows (`double B[3][8]`) keeps its
                     // nested shape: `b[i][j]` indexes the rows themselves.
-                    let local_rows = array.is_some() && !row_shape(&view.elem).0.is_empty();
+                    // So does a `__shared__` array of rows passed whole.
+                    let local_rows = !row_shape(&view.elem).0.is_empty();
                     if let Some(rows) = sub.param_rows(p)
                         && rows != view.rows
                         && !(local_rows && row_shape(&view.elem).0 == rows)

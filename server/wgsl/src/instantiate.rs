@@ -183,16 +183,42 @@ impl<'m> Resolver<'m> {
                     None => Some(base.to_string()),
                 }
             }
-            TemplateParamKind::Value(_) => self.value(written, caller).map(|v| v.to_string()),
+            TemplateParamKind::Value(_) => {
+                self.value(written, caller, depth).map(|v| v.to_string())
+            }
         }
     }
 
     /// An integer argument: a literal, a constant of the file, a constant
-    /// local of the launching function, or a macro expanding to one.
-    fn value(&self, written: &str, caller: Option<&Function>) -> Option<i128> {
+    /// local of the launching function, or a macro expanding to one. The
+    /// launching function's constants see its own template arguments
+    /// (`const int rows = sizeof(T) == 8 ? 32 : 96;` in `run<T>`).
+    fn value(&self, written: &str, caller: Option<&'m Function>, depth: usize) -> Option<i128> {
         let file = self.model.const_env();
-        let local = caller.map(|c| c.const_env(&file));
-        let env = local.as_ref().unwrap_or(&file);
+        let mut bound = file.child();
+        if let Some(caller) = caller {
+            for (index, tp) in caller.template_params.iter().enumerate() {
+                if !written.contains(tp.name.as_str()) && !mentions_sizeof(caller, &tp.name) {
+                    continue;
+                }
+                let Some(arg) = self.caller_argument(caller, index, depth) else {
+                    continue;
+                };
+                match &tp.kind {
+                    TemplateParamKind::Type => {
+                        let ty = CType::named(&cudalens_syntax::types::normalize_base(&arg));
+                        bound.type_names.insert(tp.name.clone(), ty);
+                    }
+                    TemplateParamKind::Value(_) => {
+                        if let Ok(v) = arg.trim().parse::<i128>() {
+                            bound.values.insert(tp.name.clone(), v);
+                        }
+                    }
+                }
+            }
+        }
+        let local = caller.map(|c| c.const_env(&bound));
+        let env = local.as_ref().unwrap_or(&bound);
         let literal = |t: &str| -> Option<i128> {
             let t = t.trim().trim_end_matches(['u', 'U', 'l', 'L']);
             match t {
@@ -211,6 +237,14 @@ impl<'m> Resolver<'m> {
                 let inner = expanded.trim_matches(|c| c == '(' || c == ')' || c == ' ');
                 literal(inner).or_else(|| env.lookup(inner))
             })
+            // `BLOCK_Y + UNROLL`, `2 * RADIUS`: every name a constant here.
+            .or_else(|| {
+                cudalens_syntax::preprocess::cexpr::eval_constant(
+                    written,
+                    &self.model.macros,
+                    &|name: &str| env.lookup(name),
+                )
+            })
     }
 
     /// The argument of `host`'s template parameter `index` at its first
@@ -226,6 +260,15 @@ impl<'m> Resolver<'m> {
             let mut calls = Vec::new();
             let declared = declared_types(f);
             body.walk_exprs(&mut |e| {
+                // `RunTest(..., run_smem<CHANNELS, BINS, T>)`: an instance
+                // named (passed on to be called), its arguments written.
+                if let ExprKind::Unknown(text) = &e.kind
+                    && let Some((name, written)) = template_instance(text)
+                    && name.trim().trim_start_matches("::") == host.name
+                {
+                    calls.push((written, Vec::new()));
+                    return;
+                }
                 let ExprKind::Call(call) = &e.kind else {
                     return;
                 };
@@ -382,6 +425,23 @@ impl<'m> Resolver<'m> {
         }
         None
     }
+}
+
+/// Whether a constant of `f` could need its template parameter `name`:
+/// its body spells `sizeof(name)` or uses the name at all.
+fn mentions_sizeof(f: &Function, name: &str) -> bool {
+    let mut found = false;
+    if let Some(body) = &f.body {
+        body.walk_exprs(&mut |e| match &e.kind {
+            ExprKind::SizeofType(t) if t.base == name => found = true,
+            ExprKind::SizeofExpr(inner) if matches!(&inner.kind, ExprKind::Ident(n) if n == name) => {
+                found = true
+            }
+            ExprKind::Ident(n) if n == name => found = true,
+            _ => {}
+        });
+    }
+    found
 }
 
 /// What a type alias local to `f` names (`using scalar_t = float;`,

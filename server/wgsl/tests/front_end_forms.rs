@@ -1129,3 +1129,46 @@ __global__ void counter(int *out) { static int calls = 0; out[threadIdx.x] = cal
     let err = common::compile_as("q.cu", source, "counter").expect_err("refused");
     assert!(err.contains("static/extern local variables"), "{err}");
 }
+
+/// `s < n && a[s] >= m`: tree-sitter reads `s<...>` as a template and `=
+/// m` as an assignment to it (HeCBench mergeVS); the comparison it spells
+/// is lowered, and an `enum` in a kernel's body gives constants.
+#[test]
+fn a_comparison_read_as_a_template_and_local_enums_transpile() {
+    let source = r#"
+__global__ void pick(const int *idx, int *out, int n, bool causal, int m) {
+  enum { BASE = 3, NEXT };
+  int s = threadIdx.x;
+  if ((s < n && causal) || (s < n && !causal && idx[s] >= m)) out[s] = NEXT;
+}
+"#;
+    let out = common::compile_as("pick.cu", source, "pick").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("(s < n && !(causal) && idx[") || out.wgsl.contains(">= m"),
+        "{}",
+        out.wgsl
+    );
+    let idx: Vec<i32> = (0..32).map(|i| i % 5).collect();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, cudalens_gpu::ParamValue::Scalar(30.0))
+        .with_arg(3, cudalens_gpu::ParamValue::Scalar(0.0))
+        .with_arg(4, cudalens_gpu::ParamValue::Scalar(2.0))
+        .with_buffer(
+            "idx",
+            cudalens_gpu::BufferSpec::bytes(32, bytemuck::cast_slice(&idx).to_vec()),
+        )
+        .with_buffer("out", cudalens_gpu::BufferSpec::zeros(32));
+    let result = runner.run(&bench).unwrap_or_else(|e| panic!("{e}"));
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for (s, v) in got.iter().enumerate() {
+        let want = if s < 30 && idx[s] >= 2 { 4 } else { 0 };
+        assert_eq!(*v, want, "thread {s}");
+    }
+}

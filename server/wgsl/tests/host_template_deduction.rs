@@ -319,3 +319,55 @@ template __global__ void widen<float>(const float *, float *);
         assert_eq!(got[i], x * 10.0 + (2.0 * x + 1.0), "thread {i}");
     }
 }
+
+/// The launching template's constants see its own arguments: `BLOCK_Y`
+/// folds `sizeof(T)` for the `run<double>` main calls (HeCBench tsa), a
+/// local `enum` gives a constant (histogram's `enum { NUM_PARTS = 1024
+/// }`), and the call sits in a range-based `for` (rmsnorm's loop over
+/// block sizes).
+const HOST_CONSTANTS: &str = r#"
+template <typename T, int ROWS, int PARTS>
+__global__ void fill(T *x) { x[threadIdx.x] = (T)(ROWS * 10000 + PARTS); }
+
+template <typename T>
+void run(T *x) {
+  enum { NUM_PARTS = 1024, NEXT };
+  const int BLOCK_Y = sizeof(T) == 8 ? 32 : 96;
+  constexpr int UNROLL = sizeof(uint4) / sizeof(T);
+  fill<T, BLOCK_Y + UNROLL, NEXT><<<1, 32>>>(x);
+}
+
+int main() {
+  double *d;
+  int sizes[] = {1, 2};
+  for (int s : sizes) { run(d); }
+}
+"#;
+
+#[test]
+fn host_constants_fold_with_the_launching_templates_arguments() {
+    let opts = TranspileOptions {
+        enable_f64: true,
+        ..TranspileOptions::default()
+    };
+    let out = common::compile(HOST_CONSTANTS, "fill", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    // 32 rows for an 8-byte `T`, plus 16 / 8; `NEXT` follows 1024.
+    assert_eq!(out.sidecar.instantiation, vec!["double", "34", "1025"]);
+}
+
+/// An instance named rather than called (`Run(t, run_smem<4, T>)` passes
+/// it on as a function pointer) gives its template arguments as written.
+#[test]
+fn an_instance_passed_as_a_function_gives_its_arguments() {
+    let source = r#"
+template <int C>
+__global__ void count(int *o) { o[threadIdx.x] = C; }
+template <int C>
+void run_count(int *o) { count<C><<<1, 32>>>(o); }
+void Run(void (*f)(int *), int *o) { f(o); }
+int main() { int *o; Run(run_count<7>, o); }
+"#;
+    let out = common::compile(source, "count", &TranspileOptions::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    assert_eq!(out.sidecar.instantiation, vec!["7"]);
+}

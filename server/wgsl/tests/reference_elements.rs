@@ -125,3 +125,40 @@ fn the_sort_matches_a_reference_on_the_adapter() {
         }
     }
 }
+
+/// Elements of a local array bound to reference parameters (HeCBench
+/// tsa's `trotter_vert_pair(..., cell_r[part], ...)`), with the block's
+/// `__shared__` rows passed whole to `float s[H][W]`: each element is
+/// copied in and written back after the call.
+const LOCAL_CELLS: &str = r#"
+template <int H, int W>
+__device__ void fill(float &cell, int y, float s[H][W]) {
+  cell += s[y][threadIdx.x % W] + s[(y + 1) % H][0];
+}
+__global__ void cells(float *out) {
+  __shared__ float s[4][8];
+  float cell[2] = {1.0f, 2.0f};
+  s[threadIdx.x / 8][threadIdx.x % 8] = threadIdx.x;
+  __syncthreads();
+  for (int p = 0; p < 2; ++p) fill<4, 8>(cell[p], (threadIdx.x / 8 + p) % 4, s);
+  out[threadIdx.x] = cell[0] * 1000 + cell[1];
+}
+"#;
+
+#[test]
+fn local_elements_passed_by_reference_are_copied_in_and_back() {
+    let out =
+        common::compile_as("cells.cu", LOCAL_CELLS, "cells").unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(out.wgsl.contains("cell[p] = part_"), "{}", out.wgsl);
+    let Some(got) = common::run_block::<f32>(&out, 32, &[], ("out", 32)) else {
+        return;
+    };
+    let s = |y: usize, x: usize| (y * 8 + x) as f32;
+    for (t, value) in got.iter().enumerate() {
+        let cell = |p: usize, start: f32| {
+            let y = (t / 8 + p) % 4;
+            start + s(y, t % 8) + s((y + 1) % 4, 0)
+        };
+        assert_eq!(*value, cell(0, 1.0) * 1000.0 + cell(1, 2.0), "thread {t}");
+    }
+}

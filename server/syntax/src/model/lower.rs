@@ -226,6 +226,9 @@ impl Builder<'_> {
             }
             "assignment_expression" => {
                 let op = field!(n, "operator").map(|o| cx.text(o)).unwrap_or("=");
+                if let Some(fixed) = comparison_read_as_template(cx, n, op) {
+                    return Err(Box::new(self.expand_expr(cx, &fixed, cx.span(n))));
+                }
                 let compound = if op == "=" {
                     None
                 } else {
@@ -803,9 +806,67 @@ impl Builder<'_> {
         true
     }
 
+    /// The enumerators of an enum defined in a function body (`enum {
+    /// NUM_PARTS = 1024 };` in a host function) as its `const int` locals:
+    /// each its written value, else the one before plus one.
+    fn local_enumerators(&mut self, cx: &Cx, spec: Node) -> Vec<ir::VarDecl> {
+        let Some(body) = field!(spec, "body") else {
+            return Vec::new();
+        };
+        let mut out: Vec<ir::VarDecl> = Vec::new();
+        let mut c = body.walk();
+        let enumerators: Vec<Node> = (body.named_children(&mut c))
+            .filter(|e| e.kind() == "enumerator")
+            .collect();
+        for e in enumerators {
+            let Some(name) = field!(e, "name") else {
+                continue;
+            };
+            let span = cx.span(e);
+            let at = |kind| Expr {
+                kind,
+                span,
+                from_macro: false,
+            };
+            let value = match (field!(e, "value"), out.last()) {
+                (Some(v), _) => self.expr(cx, v),
+                (None, Some(previous)) => at(ExprKind::Binary(
+                    BinOp::Add,
+                    Box::new(at(ExprKind::Ident(previous.name.clone()))),
+                    Box::new(at(number("1"))),
+                )),
+                (None, None) => at(number("0")),
+            };
+            out.push(ir::VarDecl {
+                name: cx.text(name).to_string(),
+                name_span: cx.span(name),
+                span,
+                ty: ir::Type {
+                    is_const: true,
+                    ..ir::Type::named("int")
+                },
+                dims: Vec::new(),
+                init: Some(value),
+                ctor_args: None,
+                shared: false,
+                is_extern: false,
+                is_static: false,
+                constexpr: true,
+            });
+        }
+        out
+    }
+
     fn stmt_inner(&mut self, cx: &Cx, n: Node, span: Span) -> Stmt {
         let kind = match n.kind() {
             "compound_statement" => StmtKind::Block(self.stmt_list(cx, n)),
+            "declaration"
+                if field!(n, "type").is_some_and(|t| {
+                    t.kind() == "enum_specifier" && field!(t, "body").is_some()
+                }) && field!(n, "declarator").is_none() =>
+            {
+                StmtKind::Decl(self.local_enumerators(cx, field!(n, "type").unwrap_or(n)))
+            }
             "declaration" => StmtKind::Decl(self.declaration(cx, n)),
             "expression_statement" => match n.named_child(0) {
                 None => StmtKind::Empty,
@@ -852,6 +913,24 @@ impl Builder<'_> {
                     body,
                     unroll,
                 }
+            }
+            // `for (int b : sizes) run(b);`: its header stays unknown (the
+            // transpiler refuses it; the analyses know no trip count), its
+            // body is read as code (the launches and calls of host code).
+            "enum_specifier" if field!(n, "body").is_some() => {
+                StmtKind::Decl(self.local_enumerators(cx, n))
+            }
+            "for_range_loop" => {
+                let body = field!(n, "body");
+                let header_end = body.map_or(n.end_byte(), |b| b.start_byte());
+                let header = cx.src.get(n.start_byte()..header_end).unwrap_or("");
+                StmtKind::Block(vec![
+                    Stmt {
+                        kind: StmtKind::Unknown(header.trim_end().to_string()),
+                        span,
+                    },
+                    self.opt_stmt(cx, body),
+                ])
             }
             "while_statement" => StmtKind::While {
                 cond: self.condition(cx, field!(n, "condition")),
@@ -1106,6 +1185,23 @@ fn substitute_bindings(e: &mut Expr, bindings: &[(String, Expr)]) {
             *x = value.clone();
         }
     });
+}
+
+/// `s < n && a[s] >= m` as tree-sitter reads it: `s<n && a[s]>` a
+/// template's name and arguments, then `= m` assigning to it. No code
+/// assigns to a template function written flush against its `>`, so
+/// such an assignment is the comparison it spells: its text again, the
+/// name parenthesised so that no parser reads a template there.
+fn comparison_read_as_template(cx: &Cx, n: Node, op: &str) -> Option<String> {
+    let left = field!(n, "left").filter(|l| l.kind() == "template_function")?;
+    let name = field!(left, "name").filter(|l| l.kind() == "identifier")?;
+    let operator = field!(n, "operator")?;
+    if op != "=" || left.end_byte() != operator.start_byte() {
+        return None;
+    }
+    let text = cx.text(n);
+    let after_name = name.end_byte().checked_sub(n.start_byte())?;
+    Some(format!("({}){}", cx.text(name), text.get(after_name..)?))
 }
 
 fn first_named(n: Node) -> Option<Node> {

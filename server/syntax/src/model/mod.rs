@@ -853,6 +853,7 @@ impl FileModel {
             base: Some(&self.consts),
             parent: None,
             types: Some(&self.types),
+            type_names: HashMap::new(),
         }
     }
 }
