@@ -24,6 +24,8 @@ pub fn cuda_parser() -> Parser {
 /// Parses `text` (reusing `old` when its edits were applied), giving up after
 /// a generous deadline so no input can hang the caller.
 pub fn parse(parser: &mut Parser, text: &str, old: Option<&Tree>) -> Option<Tree> {
+    let normalized = friends_after_attributes(text);
+    let text = normalized.as_deref().unwrap_or(text);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     let mut check = |_: &tree_sitter::ParseState| {
         if std::time::Instant::now() > deadline {
@@ -38,4 +40,31 @@ pub fn parse(parser: &mut Parser, text: &str, old: Option<&Tree>) -> Option<Tree
     let tree = parser.parse_with_options(&mut read, old, Some(options));
     parser.reset();
     tree
+}
+
+/// `__host__ __device__ friend inline C operator*(...)`: the grammar takes
+/// no `friend` after CUDA's attributes, so the keyword is read as spaces
+/// (every offset stays; the builder tells a friend by its text). `None`
+/// when the text has no such `friend`.
+fn friends_after_attributes(text: &str) -> Option<String> {
+    const ATTRIBUTES: [&str; 4] = ["__host__", "__device__", "__forceinline__", "__inline__"];
+    if !text.contains("friend") {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let is_ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut blanked: Option<Vec<u8>> = None;
+    let mut from = 0;
+    while let Some(i) = text[from..].find("friend") {
+        let at = from + i;
+        from = at + "friend".len();
+        let whole_word =
+            (at == 0 || !is_ident(bytes[at - 1])) && bytes.get(from).is_none_or(|b| !is_ident(*b));
+        let before = text[..at].trim_end();
+        if whole_word && ATTRIBUTES.iter().any(|a| before.ends_with(a)) {
+            let out = blanked.get_or_insert_with(|| bytes.to_vec());
+            out[at..from].fill(b' ');
+        }
+    }
+    blanked.and_then(|b| String::from_utf8(b).ok())
 }

@@ -1128,3 +1128,47 @@ struct Plain { int sign; bool used; };\n";
     assert!(!model.types.structs.contains_key("Cut"));
     assert!(model.types.structs.contains_key("Plain"));
 }
+
+/// `__host__ __device__ friend ...` (HeCBench gpp's `CustomComplex`): the
+/// grammar takes no `friend` after CUDA's attributes; the file parses
+/// (no syntax note), the struct is laid out, and the friend is a free
+/// function, not a method. A member function only declared in the body
+/// is no member of the layout. A class template is kept as written,
+/// and its instance is built on demand with its friends.
+#[test]
+fn friends_after_attributes_and_declared_methods_keep_the_struct() {
+    let src = r#"
+struct C {
+  double x, y;
+  void print() const;
+  __host__ __device__ friend inline C operator*(const C &a, const C &b) {
+    C r; r.x = a.x * b.x - a.y * b.y; r.y = a.x * b.y + a.y * b.x; return r;
+  }
+};
+template <class T>
+struct P {
+  T a; T b;
+  __host__ __device__ friend P<T> swap(const P<T> &p) { P<T> q; q.a = p.b; q.b = p.a; return q; }
+};
+"#;
+    let m = model_with(&[("c.cu", src)], "c.cu", CompileFlags::default());
+    assert!(
+        m.diagnostics.iter().all(|d| d.code != "syntax"),
+        "{:?}",
+        m.diagnostics
+    );
+    let c = &m.types.structs["C"];
+    assert_eq!((c.size, c.fields.len()), (16, 2));
+    let product = m.function("operator*").expect("a free operator");
+    assert_eq!(product.params.len(), 2);
+    assert!(m.function("C::operator*").is_none());
+    // The template's friend waits for an instance: `T` is no type yet.
+    assert!(m.function("swap").is_none());
+    assert!(m.class_templates.contains_key("P"));
+    let with = m.with_class_instances(&[("P".to_string(), vec!["float".to_string()])]);
+    let instance = &with.types.structs["P__float"];
+    assert_eq!(instance.size, 8);
+    let swap = with.function("swap").expect("the instance's friend");
+    assert_eq!(swap.params[0].ty.base, "P");
+    assert_eq!(swap.params[0].ty.template_args, vec!["float".to_string()]);
+}

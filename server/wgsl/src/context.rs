@@ -435,6 +435,9 @@ impl DeviceGlobal {
 /// Module-level state while one kernel is compiled.
 pub struct Module<'m> {
     pub model: &'m FileModel,
+    /// Class template instances the kernel uses that the model does not
+    /// have yet (`class_instances.rs`): the kernel is compiled again with them.
+    pub class_requests: std::collections::BTreeSet<(String, Vec<String>)>,
     pub texts: &'m crate::SourceTexts<'m>,
     pub opts: &'m TranspileOptions,
     pub diags: Vec<TranspileDiagnostic>,
@@ -844,6 +847,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
     /// Maps a CUDA value type, substituting template type parameters.
     pub fn map_type(&mut self, ty: &CType, span: Span) -> Ty {
         let ty = self.subst_type(ty);
+        let ty = self.class_instance(&ty).unwrap_or(ty);
         match map_value_type(&ty, &self.m.model.types, self.m.opts) {
             Ok(t) => {
                 self.note_type(&t);
@@ -854,6 +858,87 @@ impl<'a, 'm> FnLower<'a, 'm> {
                 Ty::Error
             }
         }
+    }
+
+    /// `Pair<float>` (or `Pair<T>` with `T` bound) of a class template:
+    /// its instance's struct (`class_instances.rs`), asked of the model
+    /// when it has none yet (the kernel is compiled again with it).
+    /// `None` for any other type.
+    pub fn class_instance(&mut self, ty: &CType) -> Option<CType> {
+        self.class_instance_at(ty, 0)
+    }
+
+    /// [`Self::class_instance`] `depth` arguments deep: an argument bound
+    /// to a type that names itself (`T` as `Pair<T, int>`) stops there.
+    fn class_instance_at(&mut self, ty: &CType, depth: usize) -> Option<CType> {
+        /// Instances nested in arguments, as deep as real code goes.
+        const MAX_DEPTH: usize = 8;
+        if depth >= MAX_DEPTH {
+            return None;
+        }
+        // `typedef gmx::BasicVector<float> Float3;`: the instance it names.
+        let resolved;
+        let ty = match ty.template_args.is_empty() && !ty.base.contains('<') {
+            true => {
+                resolved = self.m.model.types.resolve(ty);
+                &resolved
+            }
+            false => ty,
+        };
+        // `Pair<float, int>` bound to a type parameter is one name.
+        let (class, written_args) = match ty.template_args.is_empty() {
+            true => cudalens_syntax::types::template_instance(&ty.base)?,
+            false => (ty.base.as_str(), ty.template_args.clone()),
+        };
+        // `gmx::BasicVector<float>`: the model knows templates by their
+        // own names.
+        let class = class.trim().trim_start_matches("::");
+        let class = match self.m.model.class_templates.contains_key(class) {
+            true => class,
+            false => class
+                .rsplit("::")
+                .next()
+                .filter(|c| self.m.model.class_templates.contains_key(*c))?,
+        };
+        let mut args = Vec::new();
+        for written in &written_args {
+            let written = written.trim();
+            let arg = match self.lookup(written) {
+                Some(Sym::Const(v)) => v.konst.map(|k| k.as_int().to_string())?,
+                _ => {
+                    // `CustomComplex<dataType>` with `#define dataType
+                    // double`, `Pair<real_t>` with a typedef: the type named.
+                    let written = match self.m.model.macros.get(written) {
+                        Some(m) if m.params.is_none() => {
+                            self.m.model.macros.expand_text(written).unwrap_or_default()
+                        }
+                        _ => written.to_string(),
+                    };
+                    let t = self.subst_type(&CType::named(written.trim()));
+                    let t = self.m.model.types.resolve(&t);
+                    let nested = (t.template_args.is_empty())
+                        .then(|| cudalens_syntax::types::template_instance(&t.base))
+                        .flatten()
+                        .is_some_and(|(c, _)| self.m.model.class_templates.contains_key(c.trim()));
+                    let t = match self.class_instance_at(&t, depth + 1) {
+                        Some(instance) => instance,
+                        None if nested => return None,
+                        None => t,
+                    };
+                    t.display()
+                }
+            };
+            args.push(arg);
+        }
+        let name = cudalens_syntax::model::class_instances::instance_name(class, &args);
+        if !self.m.model.types.structs.contains_key(&name) {
+            self.m.class_requests.insert((class.to_string(), args));
+        }
+        Some(CType {
+            base: name,
+            template_args: Vec::new(),
+            ..ty.clone()
+        })
     }
 
     pub fn subst_type(&self, ty: &CType) -> CType {
@@ -872,9 +957,34 @@ impl<'a, 'm> FnLower<'a, 'm> {
             },
             None => match self.member_type(ty, depth) {
                 Some(member) => member,
-                None => ty.clone(),
+                None => self
+                    .subst_arguments(ty, depth)
+                    .unwrap_or_else(|| ty.clone()),
             },
         }
+    }
+
+    /// `Pair<T, int>` (one name, as a template argument is written) with
+    /// the bound parameters inside substituted: `Pair<float, int>`.
+    fn subst_arguments(&self, ty: &CType, depth: usize) -> Option<CType> {
+        const MAX_DEPTH: usize = 8;
+        if depth >= MAX_DEPTH || self.template_types.is_empty() {
+            return None;
+        }
+        let (class, args) = cudalens_syntax::types::template_instance(&ty.base)?;
+        let mut changed = false;
+        let args: Vec<String> = (args.iter())
+            .map(|a| {
+                let t = self.subst_type_at(&CType::named(a.trim()), depth + 1);
+                let written = t.display();
+                changed |= written != a.trim();
+                written
+            })
+            .collect();
+        changed.then(|| CType {
+            base: format!("{class}<{}>", args.join(", ")),
+            ..ty.clone()
+        })
     }
 
     /// `typename V::ScalarType` with `V` bound to `Vector<double, int>`

@@ -169,6 +169,30 @@ impl<'m> Resolver<'m> {
                     let t = self.model.types.member_type(class, &args, member.trim())?;
                     return (t.pointer == 0).then_some(t.base);
                 }
+                // `k<Pair<T, int>>` in `run<T>`: the caller's arguments inside.
+                if let Some((class, args)) = template_instance(base)
+                    && caller.is_some_and(|c| !c.template_params.is_empty())
+                {
+                    let mut resolved = Vec::new();
+                    for a in &args {
+                        let a = a.trim();
+                        let kind = match a.parse::<i128>() {
+                            Ok(_) => TemplateParamKind::Value(CType::named("int")),
+                            Err(_) => TemplateParamKind::Type,
+                        };
+                        let value_param = caller.is_some_and(|c| {
+                            c.template_params.iter().any(|p| {
+                                p.name == a && matches!(p.kind, TemplateParamKind::Value(_))
+                            })
+                        });
+                        let kind = match value_param {
+                            true => TemplateParamKind::Value(CType::named("int")),
+                            false => kind,
+                        };
+                        resolved.push(self.resolve(a, &kind, caller, depth + 1)?);
+                    }
+                    return Some(format!("{class}<{}>", resolved.join(", ")));
+                }
                 // `driver<MINIFE_SCALAR>()` with `-DMINIFE_SCALAR=double`.
                 let is_macro = self
                     .model

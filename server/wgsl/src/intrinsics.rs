@@ -421,6 +421,20 @@ impl<'m> FnLower<'_, 'm> {
         if let Some(v) = self.cucomplex_call(name, args, span, out) {
             return v;
         }
+        // `Pair<T>(a, b)`: a temporary of a class template's instance.
+        if !template_args.is_empty()
+            && let Some(instance) = self.class_instance(&CType {
+                template_args: template_args.to_vec(),
+                ..CType::named(name)
+            })
+        {
+            if !self.m.model.types.structs.contains_key(&instance.base) {
+                return self.error(span, format!("unknown or unsupported type `{name}`"));
+            }
+            if let Some(v) = self.construct(&instance.base, args, span, out) {
+                return v;
+            }
+        }
         // `PayoffPut(k)`: a temporary of a struct the file constructs.
         if self.m.model.types.structs.contains_key(name)
             && let Some(v) = self.construct(name, args, span, out)

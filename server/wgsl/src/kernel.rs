@@ -42,6 +42,11 @@ pub fn compile_kernel(
     compile_kernel_recording(model, texts, kernel, opts, &mut Vec::new())
 }
 
+/// How many times a kernel is compiled again with the class template
+/// instances the previous compilation asked for (an instance's members may
+/// use more).
+const INSTANCE_ROUNDS: usize = 3;
+
 /// [`compile_kernel`], also reporting the spans of the loops it unrolled
 /// (filled even when the kernel has errors elsewhere).
 pub fn compile_kernel_recording(
@@ -50,6 +55,52 @@ pub fn compile_kernel_recording(
     kernel: &str,
     opts: &TranspileOptions,
     unrolled: &mut Vec<Span>,
+) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
+    let mut with_instances: Option<FileModel> = None;
+    let mut round = 0;
+    let mut asked: Vec<(String, Vec<String>)> = Vec::new();
+    // An instance's struct is named as written in what the user reads.
+    let as_written = |result: Result<TranspileOutput, Vec<TranspileDiagnostic>>,
+                      asked: &[(String, Vec<String>)]| {
+        result.map_err(|mut diags| {
+            for (class, args) in asked {
+                let name = cudalens_syntax::model::class_instances::instance_name(class, args);
+                let written = format!("`{class}<{}>`", args.join(", "));
+                for d in &mut diags {
+                    d.message = d.message.replace(&format!("`{name}`"), &written);
+                }
+            }
+            diags
+        })
+    };
+    loop {
+        let current = with_instances.as_ref().unwrap_or(model);
+        let mut requests = std::collections::BTreeSet::new();
+        let result = compile_once(current, texts, kernel, opts, unrolled, &mut requests);
+        let requests: Vec<(String, Vec<String>)> = requests.into_iter().collect();
+        asked.extend(requests.iter().cloned());
+        if result.is_ok() || requests.is_empty() || round == INSTANCE_ROUNDS {
+            return as_written(result, &asked);
+        }
+        let next = current.with_class_instances(&requests);
+        if next.types.structs.len() == current.types.structs.len() {
+            // None could be built: the errors stand.
+            return as_written(result, &asked);
+        }
+        with_instances = Some(next);
+        round += 1;
+    }
+}
+
+/// One compilation of `kernel` against `model`; `requests` receives the
+/// class template instances it used that `model` lacks.
+fn compile_once(
+    model: &FileModel,
+    texts: &SourceTexts<'_>,
+    kernel: &str,
+    opts: &TranspileOptions,
+    unrolled: &mut Vec<Span>,
+    requests: &mut std::collections::BTreeSet<(String, Vec<String>)>,
 ) -> Result<TranspileOutput, Vec<TranspileDiagnostic>> {
     let definitions = crate::kernel_definitions(model, kernel);
     let chosen = match &opts.definition {
@@ -94,6 +145,7 @@ pub fn compile_kernel_recording(
     };
     let mut m = Module {
         model,
+        class_requests: Default::default(),
         texts,
         opts,
         diags: Vec::new(),
@@ -361,6 +413,7 @@ pub fn compile_kernel_recording(
     unrolled.clone_from(&m.unrolled_loops);
 
     if m.diags.iter().any(|d| d.is_error()) {
+        *requests = std::mem::take(&mut m.class_requests);
         return Err(m.diags);
     }
 

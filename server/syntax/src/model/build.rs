@@ -222,40 +222,10 @@ fn build_with_plan(
     cache: &mut ModelCache,
     plan: Plan,
 ) -> (FileModel, bool) {
-    let mut b = Builder {
-        opts,
-        model: FileModel::default(),
-        macros: MacroTable::default(),
-        include_stack: Vec::new(),
-        expansion_parser: cuda_parser(),
-        store: cache.headers.clone(),
-        once: HashSet::new(),
-        guards: HashMap::new(),
-        full_header_bytes: 0,
-        macro_only: MacroOnlyHeaders::default(),
-        main_include: None,
-        headers_read: Vec::new(),
-        missing_includes: Vec::new(),
-        out_of_time: None,
-        pending_unroll: None,
-        packing: Vec::new(),
-        macro_hash: 0,
-        launches_lowered: 0,
-        nesting: 0,
-        nesting_reported: false,
-        nesting_refusals: 0,
-        expansions: HashMap::new(),
-        stmt_shapes: HashMap::new(),
-        old_functions: std::mem::take(&mut cache.functions),
-        new_functions: fingerprint::map_with_capacity(cache.functions.len()),
-        old_regions: std::mem::take(&mut cache.regions),
-        new_regions: FingerprintMap::default(),
-        plan,
-        plan_missed: false,
-        namespaces: Vec::new(),
-        receiver: None,
-        class_template: None,
-    };
+    let mut b = Builder::new(opts, cache.headers.clone(), plan);
+    b.new_functions = fingerprint::map_with_capacity(cache.functions.len());
+    b.old_functions = std::mem::take(&mut cache.functions);
+    b.old_regions = std::mem::take(&mut cache.regions);
     b.predefine();
     let Some(tree) = tree else {
         b.model.diagnostics.push(SyntaxDiagnostic {
@@ -321,6 +291,50 @@ fn build_with_plan(
     cache.functions = b.new_functions;
     cache.regions = b.new_regions;
     (b.model, b.plan_missed)
+}
+
+impl<'o> Builder<'o> {
+    /// A builder with nothing read yet and no previous build to reuse.
+    pub(super) fn new(
+        opts: &'o BuildOptions<'o>,
+        store: Arc<HeaderStore>,
+        plan: super::header_bodies::Plan,
+    ) -> Self {
+        Builder {
+            opts,
+            model: FileModel::default(),
+            macros: MacroTable::default(),
+            include_stack: Vec::new(),
+            expansion_parser: cuda_parser(),
+            store,
+            once: HashSet::new(),
+            guards: HashMap::new(),
+            full_header_bytes: 0,
+            macro_only: MacroOnlyHeaders::default(),
+            main_include: None,
+            headers_read: Vec::new(),
+            missing_includes: Vec::new(),
+            out_of_time: None,
+            pending_unroll: None,
+            packing: Vec::new(),
+            macro_hash: 0,
+            launches_lowered: 0,
+            nesting: 0,
+            nesting_reported: false,
+            nesting_refusals: 0,
+            expansions: HashMap::new(),
+            stmt_shapes: HashMap::new(),
+            old_functions: FingerprintMap::default(),
+            new_functions: FingerprintMap::default(),
+            old_regions: FingerprintMap::default(),
+            new_regions: FingerprintMap::default(),
+            plan,
+            plan_missed: false,
+            namespaces: Vec::new(),
+            receiver: None,
+            class_template: None,
+        }
+    }
 }
 
 /// How many top-level nodes make the file's preamble: everything up to its
@@ -515,6 +529,20 @@ impl<'o> Builder<'o> {
                     let text = field!(t.header, "parameters").map_or("", |p| cx.text(p));
                     (params, text.to_string())
                 });
+                if let (Some((params, _)), Some(name), Some(_)) = (
+                    &self.class_template,
+                    field!(node, "name"),
+                    field!(node, "body"),
+                ) {
+                    let template = super::class_instances::ClassTemplate {
+                        params: params.clone(),
+                        text: cx.text(node).to_string(),
+                        file: cx.file.map(Path::to_path_buf),
+                        span: cx.span(node),
+                    };
+                    (self.model.class_templates)
+                        .insert(cx.text(name).to_string(), Arc::new(template));
+                }
                 self.struct_def(cx, node);
                 self.class_template = None;
             }
@@ -1828,6 +1856,19 @@ impl<'o> Builder<'o> {
                 None => Type::default(),
             };
             for d in declarators {
+                // `void reduce(int dim);`: a member function declared here
+                // and defined elsewhere, no part of an object.
+                // (`void (*f)(int);` is a member: a pointer to a function.)
+                if let Some(fd) = find_function_declarator(d)
+                    && field!(fd, "declarator").is_some_and(|n| {
+                        matches!(
+                            n.kind(),
+                            "field_identifier" | "identifier" | "operator_name" | "destructor_name"
+                        )
+                    })
+                {
+                    continue;
+                }
                 let info = unwrap_declarator(cx, d);
                 let mut ty = base.clone();
                 ty.pointer += info.pointer;
@@ -1891,9 +1932,43 @@ impl<'o> Builder<'o> {
         // Member functions defined in the body: `name::m` (`methods.rs`),
         // member templates with their own header (`template <typename T>
         // T operator()(T a, T b)`).
+        // Friends defined here are free functions (`friend C operator*(C a,
+        // C b)`), each instance's its own: a class template's are built
+        // with its instances (`class_instances.rs`), never with its
+        // parameters unknown. `friend` after CUDA's attributes reaches
+        // here as a plain definition (`parser.rs` blanks it): its text
+        // tells.
+        let is_friend = |m: Node| {
+            let before_name = field_children(m, "declarator")
+                .first()
+                .map_or(m.end_byte(), |d| d.start_byte());
+            let head = cx.src.get(m.start_byte()..before_name).unwrap_or("");
+            head.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .any(|w| w == "friend")
+        };
+        let friends: Vec<Node> = children
+            .iter()
+            .filter_map(|c| match c.kind() {
+                "friend_declaration" => {
+                    let mut w = c.walk();
+                    c.named_children(&mut w)
+                        .find(|n| n.kind() == "function_definition")
+                }
+                "function_definition" if is_friend(*c) => Some(*c),
+                _ => None,
+            })
+            .collect();
+        if class_template.is_none() {
+            let outer = self.receiver.take();
+            for f in &friends {
+                self.function(cx, *f, None);
+            }
+            self.receiver = outer;
+        }
         let methods: Vec<(Node, Option<Node>, String, bool)> = children
             .iter()
             .filter_map(|c| match c.kind() {
+                "function_definition" if is_friend(*c) => None,
                 "function_definition" => Some((*c, None)),
                 "template_declaration" => {
                     let mut w = c.walk();

@@ -15,6 +15,7 @@ macro_rules! field {
 
 mod build;
 mod builder;
+pub mod class_instances;
 pub mod header_bodies;
 pub mod headers;
 mod launch;
@@ -639,6 +640,9 @@ pub struct FileModel {
     /// (`template <typename K, typename V> const K EMPTY = empty<K, V>();`),
     /// by name; the variable itself is in `globals`.
     pub variable_templates: HashMap<String, Vec<TemplateParam>>,
+    /// Class templates by name, as written (`class_instances.rs` makes
+    /// their instances on demand).
+    pub class_templates: HashMap<String, Arc<class_instances::ClassTemplate>>,
     pub types: TypeTable,
     /// Macros defined at the end of the file.
     pub macros: MacroTable,
