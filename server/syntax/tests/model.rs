@@ -1172,3 +1172,33 @@ struct P {
     assert_eq!(swap.params[0].ty.base, "P");
     assert_eq!(swap.params[0].ty.template_args, vec!["float".to_string()]);
 }
+
+/// `#ifdef _GPU_COMPILER_ \n __device__ \n #endif \n inline P create(...)`
+/// (HeCBench pad's and sc's `partitioner_create`): the qualifier the branch
+/// leaves alone belongs to the function that follows; a declaration in
+/// between takes it back.
+#[test]
+fn qualifiers_in_a_preprocessor_branch_belong_to_the_next_function() {
+    let src = r#"
+#define GPU
+#ifdef GPU
+__device__
+#endif
+inline int twice(int a
+#ifndef GPU
+  , int b
+#endif
+) { return a * 2; }
+#ifdef GPU
+__device__
+#endif
+int between;
+int host_only(int a) { return a; }
+"#;
+    let m = model_with(&[("p.cu", src)], "p.cu", CompileFlags::default());
+    assert_eq!(m.function("twice").expect("twice").exec, ExecSpace::Device);
+    assert_eq!(
+        m.function("host_only").expect("host_only").exec,
+        ExecSpace::Host
+    );
+}

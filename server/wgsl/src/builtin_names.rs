@@ -67,7 +67,7 @@ pub(crate) fn builtin_before_functions(name: &str, args: usize) -> bool {
 pub(crate) fn float_unary(name: &str) -> Option<&'static str> {
     Some(match name {
         "sqrtf" | "sqrt" | "__fsqrt_rn" => "sqrt",
-        "rsqrtf" | "rsqrt" => "inverseSqrt",
+        "rsqrtf" | "rsqrt" | "__frsqrt_rn" => "inverseSqrt",
         "expf" | "__expf" | "exp" => "exp",
         "exp2f" | "exp2" => "exp2",
         "logf" | "__logf" | "log" => "log",

@@ -147,3 +147,29 @@ __global__ void k(const float *x, float *s, float *c) {
         );
     }
 }
+
+/// `__frsqrt_rn` (HeCBench halo-finder's `Step10_kernel`) is WGSL's
+/// `inverseSqrt`, as `rsqrtf` and `__fsqrt_rn`'s `sqrt` are: within the
+/// few ulp Vulkan allows, not correctly rounded.
+#[test]
+fn frsqrt_rn_is_an_inverse_square_root() {
+    let source = "__global__ void r(const float *x, float *y) { y[threadIdx.x] = __frsqrt_rn(x[threadIdx.x]); }";
+    let out = common::compile_as("r.cu", source, "r").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("inverseSqrt("), "{}", out.wgsl);
+    let x: Vec<f32> = (1..=32).map(|i| i as f32 * 0.37).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("x", 32, bytemuck::cast_slice(&x).to_vec())],
+        ("y", 32),
+    ) else {
+        return;
+    };
+    for (v, x) in got.iter().zip(&x) {
+        let want = 1.0 / f64::from(*x).sqrt();
+        assert!(
+            (f64::from(*v) - want).abs() <= want * 4.0 * f64::from(f32::EPSILON),
+            "{x}: {v} vs {want}"
+        );
+    }
+}

@@ -333,9 +333,21 @@ impl<'o> Builder<'o> {
             namespaces: Vec::new(),
             receiver: None,
             class_template: None,
+            pending_exec: Vec::new(),
         }
     }
 }
+
+/// Words that may stand alone in a preprocessor branch before a function
+/// (see `items_inner`).
+const EXEC_QUALIFIERS: [&str; 6] = [
+    "__device__",
+    "__host__",
+    "__global__",
+    "__forceinline__",
+    "inline",
+    "static",
+];
 
 /// How many top-level nodes make the file's preamble: everything up to its
 /// last `#include` (most files include at the top; ggml's `mmq.cuh` also
@@ -450,6 +462,33 @@ impl<'o> Builder<'o> {
     }
 
     fn items_inner(&mut self, cx: &Cx, node: Node, template: Option<Template>) {
+        // `#ifdef GPU \n __device__ \n #endif \n inline T f(...)`: the
+        // grammar leaves the qualifiers alone in the branch (an `ERROR`);
+        // they belong to the function that follows.
+        let qualifiers_only = node.kind() == "ERROR"
+            && cx
+                .text(node)
+                .split_whitespace()
+                .all(|w| EXEC_QUALIFIERS.contains(&w))
+            && !cx.text(node).trim().is_empty();
+        if qualifiers_only {
+            let words = cx.text(node).split_whitespace();
+            self.pending_exec = (EXEC_QUALIFIERS.iter())
+                .filter(|q| words.clone().any(|w| w == **q))
+                .copied()
+                .collect();
+            return;
+        }
+        if !matches!(
+            node.kind(),
+            "function_definition"
+                | "template_declaration"
+                | "comment"
+                | "preproc_ifdef"
+                | "preproc_if"
+        ) {
+            self.pending_exec.clear();
+        }
         match node.kind() {
             "translation_unit" | "declaration_list" | "linkage_specification" => {
                 let mut c = node.walk();
@@ -1173,7 +1212,7 @@ impl<'o> Builder<'o> {
         outer: Node,
         template: Option<Vec<TemplateParam>>,
     ) {
-        let mut exec_words = Vec::new();
+        let mut exec_words = std::mem::take(&mut self.pending_exec);
         let mut launch_bounds = None;
         let mut c = node.walk();
         let children: Vec<Node> = node.children(&mut c).collect();

@@ -195,6 +195,9 @@ pub(super) struct Builder<'o> {
     pub(super) plan: super::header_bodies::Plan,
     /// A header was read fully that the plan was not made over.
     pub(super) plan_missed: bool,
+    /// Execution-space words a preprocessor branch left before the next
+    /// function (`#ifdef GPU __device__ #endif`).
+    pub(super) pending_exec: Vec<&'static str>,
     /// The named namespaces around the item being built, outermost first.
     pub(super) namespaces: Vec<String>,
     /// The struct whose member functions are being lowered (`methods.rs`),
