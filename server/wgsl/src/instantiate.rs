@@ -83,6 +83,7 @@ pub fn from_launches(
         .into_iter()
         .find(|args| args.len() >= kernel.template_params.len())
         .or(partial)
+        .or_else(|| resolver.named_instance(kernel))
 }
 
 /// The launches of `f` in the model: those of its name whose argument
@@ -100,6 +101,32 @@ struct Resolver<'m> {
 }
 
 impl<'m> Resolver<'m> {
+    /// `launch(compute_ssim<win_size>, ...)`: the kernel's instance named
+    /// as a value, passed to a host function that launches it through a
+    /// parameter; its arguments read where it is named.
+    fn named_instance(&self, kernel: &Function) -> Option<Vec<String>> {
+        for f in self.model.functions.iter().filter(|f| f.body.is_some()) {
+            let mut named = Vec::new();
+            if let Some(body) = &f.body {
+                body.walk_exprs(&mut |e| {
+                    if let ExprKind::Unknown(text) = &e.kind
+                        && let Some((name, written)) = template_instance(text)
+                        && name.trim().rsplit("::").next() == Some(kernel.name.as_str())
+                    {
+                        named.push(written);
+                    }
+                });
+            }
+            for written in named {
+                let args = self.launch_arguments(kernel, &written, &[], Some(f));
+                if args.is_some() {
+                    return args;
+                }
+            }
+        }
+        None
+    }
+
     /// Every template argument of `kernel` at one launch in `caller`
     /// (written, deduced from the arguments, or defaulted); `None` unless
     /// all resolve.

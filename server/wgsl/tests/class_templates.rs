@@ -143,3 +143,37 @@ __global__ void bits(int *out, const Bits<int> *in) { out[threadIdx.x] = in[thre
         "{err}"
     );
 }
+
+/// A class template the file specialises (`struct vec_t<T, 3>`, `template
+/// <> struct vec_t<int, 2>`) is not instantiated from its primary
+/// definition: which definition applies is C++'s partial ordering, not
+/// decided here, so its uses are refused rather than laid out wrongly.
+#[test]
+fn specialised_class_templates_are_refused() {
+    let source = r#"
+template <typename T, int N> struct vec_t { T d[N]; };
+template <typename T> struct vec_t<T, 3> { T x, y, z; };
+__global__ void k(float *o, vec_t<float, 4> v) { o[0] = v.d[1]; }
+"#;
+    let err = common::compile_as("vec.cu", source, "k").expect_err("specialised");
+    assert!(
+        err.contains("unknown or unsupported type `vec_t<float, 4>`"),
+        "{err}"
+    );
+}
+
+/// A kernel instance passed to a host function that launches it through
+/// a parameter (`launch(scale<4>, n)`, HeCBench ssim's
+/// `trilinear_kernel(compute_ssim<win_size>, ...)`) gives its arguments.
+#[test]
+fn a_kernel_instance_passed_to_a_launcher_gives_its_arguments() {
+    let source = r#"
+template <int W>
+__global__ void scale(float *x) { x[threadIdx.x] *= W; }
+template <typename K>
+void launch(K kernel, float *x) { kernel<<<1, 32>>>(x); }
+int main() { const int width = 3; float *x; launch(scale<width + 1>, x); }
+"#;
+    let out = common::compile_as("launch.cu", source, "scale").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.sidecar.instantiation, vec!["4"]);
+}

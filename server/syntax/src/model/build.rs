@@ -568,6 +568,13 @@ impl<'o> Builder<'o> {
                     let text = field!(t.header, "parameters").map_or("", |p| cx.text(p));
                     (params, text.to_string())
                 });
+                // `struct vec_t<T, 3> {...}`: a specialisation of `vec_t`.
+                if let Some(name) = field!(node, "name")
+                    && name.kind() == "template_type"
+                    && let Some(base) = field!(name, "name")
+                {
+                    (self.model.specialized_classes).insert(cx.text(base).to_string());
+                }
                 if let (Some((params, _)), Some(name), Some(_)) = (
                     &self.class_template,
                     field!(node, "name"),

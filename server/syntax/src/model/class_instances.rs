@@ -160,6 +160,9 @@ impl FileModel {
             let Some(template) = self.class_templates.get(class).cloned() else {
                 continue;
             };
+            if self.specialized_classes.contains(class) {
+                continue;
+            }
             if b.model
                 .types
                 .structs

@@ -643,6 +643,10 @@ pub struct FileModel {
     /// Class templates by name, as written (`class_instances.rs` makes
     /// their instances on demand).
     pub class_templates: HashMap<String, Arc<class_instances::ClassTemplate>>,
+    /// Class templates the file specialises (`template <typename T>
+    /// struct vec_t<T, 3> {...}`, `template <> struct S<int>`): their
+    /// instances are not built (which definition applies is not decided here).
+    pub specialized_classes: std::collections::HashSet<String>,
     pub types: TypeTable,
     /// Macros defined at the end of the file.
     pub macros: MacroTable,
