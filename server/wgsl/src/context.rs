@@ -1090,6 +1090,11 @@ impl<'a, 'm> FnLower<'a, 'm> {
                 None => decl.push_str(&format!("    {}: {},\n", wgsl_ident(f), t.wgsl())),
             }
         }
+        if fields.is_empty() {
+            // A stateless functor (`struct Max { op() }`): C gives it one
+            // byte, WGSL no struct without a member.
+            decl.push_str("    empty_: u32, // C's empty struct: nothing to hold\n");
+        }
         decl.push_str("}\n");
         self.m.structs.insert(wgsl, decl);
         for (_, t) in fields {

@@ -438,6 +438,19 @@ impl<'m> Resolver<'m> {
                     };
                     &temporary
                 }
+                // `run(Avg<float>())`: a temporary of a class template's instance.
+                ExprKind::Call(call)
+                    if call.receiver.is_none()
+                        && !call.template_args.is_empty()
+                        && self.model.class_templates.contains_key(&call.callee) =>
+                {
+                    temporary = CType {
+                        base: call.callee.clone(),
+                        template_args: call.template_args.clone(),
+                        ..CType::default()
+                    };
+                    &temporary
+                }
                 _ => continue,
             };
             if ty.pointer < param.ty.pointer {

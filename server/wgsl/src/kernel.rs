@@ -311,6 +311,28 @@ fn compile_once(
                 continue;
             }
             if let Ty::Struct(name) = &ty {
+                // A stateless functor passed by value (`AvgPoolGrad<float>
+                // pool_process`): nothing to pass, a local of its own.
+                let empty =
+                    (lower.m.model.types.structs.get(name)).is_some_and(|s| s.fields.is_empty());
+                if empty {
+                    let local = lower.m.module_name(&p.name);
+                    lower.names.reserve(&local);
+                    param_prologue.push(WStmt::line(format!(
+                        "var {local}: {}; // `{}`: an empty struct, nothing passed",
+                        ty.wgsl(),
+                        p.name
+                    )));
+                    lower.declare(
+                        &p.name,
+                        Sym::Value {
+                            wgsl: local,
+                            ty: ty.clone(),
+                            mutable: true,
+                        },
+                    );
+                    continue;
+                }
                 // The argument's bytes in a read-only storage buffer of one
                 // struct: C's layout, which the uniform block cannot keep.
                 if let Err(e) =

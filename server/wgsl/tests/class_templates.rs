@@ -177,3 +177,41 @@ int main() { const int width = 3; float *x; launch(scale<width + 1>, x); }
     let out = common::compile_as("launch.cu", source, "scale").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(out.sidecar.instantiation, vec!["4"]);
 }
+
+/// A stateless functor passed by value (HeCBench pool's `AvgPoolGrad<float>
+/// pool_process`): an empty struct, nothing to bind; a local of its own
+/// (WGSL has no empty struct: it holds one unused word).
+#[test]
+fn an_empty_functor_passed_by_value_is_a_local() {
+    let source = r#"
+template <typename T>
+struct Avg { __device__ T compute(T a, T b) const { return (a + b) / 2; } };
+template <typename F>
+__global__ void pool(const float *x, float *y, F op) {
+  y[threadIdx.x] = op.compute(x[threadIdx.x], x[(threadIdx.x + 1) % 32]);
+}
+int main() { float *x, *y; pool<<<1, 32>>>(x, y, Avg<float>()); }
+"#;
+    let out = common::compile_as("pool.cu", source, "pool").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("empty_: u32"), "{}", out.wgsl);
+    assert!(
+        !out.sidecar
+            .bindings
+            .iter()
+            .any(|b| b.param_index == Some(2)),
+        "{:?}",
+        out.sidecar.bindings
+    );
+    let x: Vec<f32> = (0..32).map(|i| (i * i) as f32).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("x", 32, bytemuck::cast_slice(&x).to_vec())],
+        ("y", 32),
+    ) else {
+        return;
+    };
+    for (i, v) in got.iter().enumerate() {
+        assert_eq!(*v, (x[i] + x[(i + 1) % 32]) / 2.0, "thread {i}");
+    }
+}

@@ -413,3 +413,38 @@ __global__ void order(const int *a, const int *b, int *out) {
         );
     }
 }
+
+/// A member type named bare in the struct's member functions (`using
+/// acc_t = Acc;` in HeCBench rowwiseMoments' `WelfordOps`) is that type,
+/// in a class template's instance too.
+#[test]
+fn member_types_named_bare_in_methods() {
+    let source = r#"
+struct Acc { float sum; int n; };
+template <typename T>
+struct Ops {
+  using acc_t = Acc;
+  __device__ acc_t add(acc_t a, T x) const { acc_t r; r.sum = a.sum + x; r.n = a.n + 1; return r; }
+};
+__global__ void k(const float *x, float *out) {
+  Ops<float> ops;
+  Acc a; a.sum = 0.0f; a.n = 0;
+  a = ops.add(a, x[threadIdx.x]);
+  a = ops.add(a, 1.5f);
+  out[threadIdx.x] = a.sum * a.n;
+}
+"#;
+    let out = common::compile_as("ops.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    let x: Vec<f32> = (0..32).map(|i| i as f32 - 3.0).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("x", 32, bytemuck::cast_slice(&x).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (v, x) in got.iter().zip(&x) {
+        assert_eq!(*v, (x + 1.5) * 2.0);
+    }
+}

@@ -1614,6 +1614,23 @@ impl<'o> Builder<'o> {
     /// The type written in `type_node`, with qualifiers from its declaration `owner`.
     pub(super) fn type_from(&mut self, cx: &Cx, owner: Node, type_node: Node) -> Type {
         let mut ty = self.base_type(cx, type_node);
+        // `acc_t` in a member function of a struct that says `using acc_t
+        // = WelfordData<float, int>;`: the member type.
+        if let Some((r, _)) = &self.receiver
+            && ty.template_args.is_empty()
+            && let Some(member) = self
+                .model
+                .types
+                .aliases
+                .get(&format!("{}::{}", r.name, ty.base))
+        {
+            let member = member.clone();
+            ty = Type {
+                pointer: ty.pointer + member.pointer,
+                is_const: ty.is_const || member.is_const,
+                ..member
+            };
+        }
         // `fparam_t p` with `typedef struct fparam {...} *fparam_t;`: a
         // pointer, written out here so that every later reader sees one.
         // `const fparam_t` makes the pointer const, not what it points at.
@@ -1934,10 +1951,13 @@ impl<'o> Builder<'o> {
         }
         let field_names = fields.iter().map(|(n, _, _)| n.clone()).collect();
         let union = spec.kind() == "union_specifier";
+        // A class template's own name is no type: its instances are
+        // (`class_instances.rs`), even where no member names a parameter.
+        let primary_template = class_template.as_ref().is_some_and(|(p, _)| !p.is_empty());
         if union {
             self.model.types.unions.insert(name.to_string());
             self.model.types.add_union(name, fields);
-        } else {
+        } else if !primary_template {
             self.model.types.add_struct(name, fields);
         }
         if packed && !union {
