@@ -24,6 +24,9 @@ pub fn cuda_parser() -> Parser {
 /// Parses `text` (reusing `old` when its edits were applied), giving up after
 /// a generous deadline so no input can hang the caller.
 pub fn parse(parser: &mut Parser, text: &str, old: Option<&Tree>) -> Option<Tree> {
+    // Whether a `friend` is read as spaces can change outside an edit
+    // (`__device__` typed before it): such a file is parsed afresh.
+    let old = old.filter(|_| !text.contains("friend"));
     let normalized = friends_after_attributes(text);
     let text = normalized.as_deref().unwrap_or(text);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);

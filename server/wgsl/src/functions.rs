@@ -816,15 +816,27 @@ impl<'m> FnLower<'_, 'm> {
         self.m.diags.truncate(diags);
         let place = place
             .filter(|p| p.mutable && p.atomic.is_none() && p.ty.is_value() && p.ty != Ty::Error)?;
+        let tmp = self.copy_of_place(&place, scratch, out);
+        Some((tmp, place))
+    }
+
+    /// A new local holding `place`'s value (after `scratch`, the statements
+    /// its address needed): the copy a part of a variable is passed as.
+    fn copy_of_place(
+        &mut self,
+        place: &Place,
+        scratch: Vec<WStmt>,
+        out: &mut Vec<WStmt>,
+    ) -> String {
         out.extend(scratch);
         let tmp = self.fresh("part");
-        let v = self.read_place(&place);
+        let v = self.read_place(place);
         out.push(WStmt::line(format!(
             "var {tmp}: {} = {};",
             place.ty.wgsl(),
             v.text
         )));
-        Some((tmp, place))
+        tmp
     }
 
     /// `&ray.dir` (a member of a variable, not the whole variable) passed
@@ -901,14 +913,7 @@ impl<'m> FnLower<'_, 'm> {
                     None | Some(AtomicRepr::Triple | AtomicRepr::Narrow(_))
                 )
         })?;
-        out.extend(scratch);
-        let tmp = self.fresh("part");
-        let v = self.read_place(&place);
-        out.push(WStmt::line(format!(
-            "var {tmp}: {} = {};",
-            place.ty.wgsl(),
-            v.text
-        )));
+        let tmp = self.copy_of_place(&place, scratch, out);
         Some((tmp, place, offset))
     }
 
