@@ -384,6 +384,7 @@ static void cudalens_write(const std::string &path, const std::vector<char> &dat
     std::fclose(f);
 }
 
+CUDALENS_KERNEL_ADDRESS
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s DIR\n", argv[0]);
@@ -392,6 +393,17 @@ int main(int argc, char **argv) {
     const std::string dir = argv[1];
     CUDALENS_CHECK(cudaSetDevice(0));
 "#,
+    );
+    // The kernel's address taken at file scope, where no local of `main`
+    // (`grid`, `args`, ...) can hide a kernel of that name: a kernel
+    // named `kernel` (HeCBench has dozens) once named the harness's own
+    // pointer instead.
+    s = s.replace(
+        "CUDALENS_KERNEL_ADDRESS\n",
+        &format!(
+            "static const void *cudalens_kernel_address() {{\n    return reinterpret_cast<const void *>(&{});\n}}\n\n",
+            spec.kernel_ref
+        ),
     );
     // Buffers.
     let mut arg_names = Vec::new();
@@ -451,14 +463,13 @@ int main(int argc, char **argv) {
     let [gx, gy, gz] = spec.grid;
     let [bx, by, bz] = spec.block;
     s.push_str(&format!(
-        "    void *args[] = {{{}}};\n    const dim3 grid({gx}, {gy}, {gz}), block({bx}, {by}, {bz});\n    const size_t smem = {};\n    const void *kernel = reinterpret_cast<const void *>(&{});\n",
+        "    void *args[] = {{{}}};\n    const dim3 grid({gx}, {gy}, {gz}), block({bx}, {by}, {bz});\n    const size_t smem = {};\n    const void *cudalens_kernel = cudalens_kernel_address();\n",
         if arg_names.is_empty() {
             "nullptr".to_string()
         } else {
             arg_names.join(", ")
         },
         spec.dynamic_shared_bytes,
-        spec.kernel_ref
     ));
     s.push_str("    auto upload = [&]() {\n");
     for u in &uploads {
@@ -466,7 +477,7 @@ int main(int argc, char **argv) {
     }
     s.push_str("    };\n");
     s.push_str(
-        "    auto launch = [&]() { CUDALENS_CHECK(cudaLaunchKernel(kernel, grid, block, args, smem, 0)); };\n\n",
+        "    auto launch = [&]() { CUDALENS_CHECK(cudaLaunchKernel(cudalens_kernel, grid, block, args, smem, 0)); };\n\n",
     );
     s.push_str("    // One launch on the inputs, its outputs written for the comparison.\n    upload();\n    launch();\n    CUDALENS_CHECK(cudaDeviceSynchronize());\n");
     for o in &outputs {
@@ -938,6 +949,27 @@ mod tests {
         for header in ["<algorithm>", "<vector>", "<cuda_fp16.h>"] {
             assert!(text.find(header).unwrap() < program, "{header}: {text}");
         }
+    }
+
+    /// A kernel named `kernel` (HeCBench tsa and dozens more): its address
+    /// is taken at file scope, where no local of the harness's `main` can
+    /// hide it (a local `kernel` pointer once named itself there: nvcc's
+    /// `type name is not allowed` for a template, a launch of the
+    /// pointer's own address for a plain kernel).
+    #[test]
+    fn a_kernel_named_like_a_harness_local_is_launched() {
+        let spec = NativeSpec {
+            kernel_ref: "kernel<float, 1, 16>".into(),
+            kernel: "kernel".into(),
+            ..spec()
+        };
+        let text = harness_source(&spec);
+        let address = text
+            .find("return reinterpret_cast<const void *>(&kernel<float, 1, 16>);")
+            .expect("the kernel's address");
+        assert!(address < text.find("int main(").unwrap(), "{text}");
+        assert!(text.contains("cudaLaunchKernel(cudalens_kernel,"), "{text}");
+        assert!(!text.contains("const void *kernel ="), "{text}");
     }
 
     #[test]
