@@ -53,8 +53,12 @@ def transpiled_kernels(suite, sdir, binary):
     for p in suite["paths"]:
         full = os.path.join(sdir, p)
         paths += sorted(glob.glob(full)) if suite.get("glob") else [full]
-    seen = set()
-    out = []
+    # One compilation per (defining file, kernel): the first that passes,
+    # but an includer (a `.cu` that is not the defining header) over the
+    # header itself, since nvcc compiles a header's kernels only with what
+    # its includer defines first (graphB+'s `kernels.h` alone lacks `node`).
+    chosen = {}
+    order = []
     for path in paths:
         if not os.path.exists(path):
             continue
@@ -65,11 +69,16 @@ def transpiled_kernels(suite, sdir, binary):
         except json.JSONDecodeError:
             continue
         for r in records:
+            if not r["ok"]:
+                continue
             key = (r["defined_in"], r["kernel"])
-            if r["ok"] and key not in seen:
-                seen.add(key)
-                out.append((r["file"], r["kernel"], own))
-    return out
+            includer = r["file"] != r["defined_in"] and r["file"].endswith(".cu")
+            if key not in chosen:
+                order.append(key)
+                chosen[key] = (r["file"], r["kernel"], own, includer)
+            elif includer and not chosen[key][3]:
+                chosen[key] = (r["file"], r["kernel"], own, includer)
+    return [chosen[k][:3] for k in order]
 
 
 # One kernel's bench (WGSL run, nvcc, native run) past this is reported as a
