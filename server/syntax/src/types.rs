@@ -288,6 +288,33 @@ pub fn template_instance(text: &str) -> Option<(&str, Vec<String>)> {
     Some((name.trim(), split_top_level(inner)))
 }
 
+/// `written` with each identifier-like word that `replace` maps replaced
+/// (template parameters by their arguments in a written type: `Pair<T>`
+/// with `T` bound to `float` is `Pair<float>`, or in a class template's
+/// text); the rest as written. A word continuing a number (`1e5f`) is
+/// one word with it, so never an identifier's.
+pub fn replace_words(written: &str, replace: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        match replace(word) {
+            Some(r) => out.push_str(&r),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in written.chars() {
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
+}
+
 /// `A, B<C, D>, E` → `["A", "B<C, D>", "E"]`: split at the commas outside
 /// `<...>` and `(...)`.
 pub fn split_top_level(list: &str) -> Vec<String> {

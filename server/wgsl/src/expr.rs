@@ -347,7 +347,7 @@ impl FnLower<'_, '_> {
         let mut init = global.init.clone()?;
         // The parameters' names replaced word by word in written types.
         let subst = |written: &str| -> String {
-            crate::names::replace_words(written, |word| {
+            cudalens_syntax::types::replace_words(written, |word| {
                 (params.iter().position(|p| p.name == word)).map(|i| args[i].trim().to_string())
             })
         };

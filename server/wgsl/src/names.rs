@@ -330,31 +330,6 @@ impl NameSupply {
     }
 }
 
-/// `written` with each identifier-like word that `replace` maps replaced
-/// (template parameters by their arguments in a written type: `Pair<T>`
-/// with `T` bound to `float` is `Pair<float>`); the rest as written.
-pub(crate) fn replace_words(written: &str, replace: impl Fn(&str) -> Option<String>) -> String {
-    let mut out = String::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        match replace(word) {
-            Some(r) => out.push_str(&r),
-            None => out.push_str(word),
-        }
-        word.clear();
-    };
-    for c in written.chars() {
-        if c.is_alphanumeric() || c == '_' {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2047,7 +2047,7 @@ impl FnLower<'_, '_> {
             return None;
         }
         // The parameters' names replaced word by word with what they are bound to.
-        let out = crate::names::replace_words(written, |word| {
+        let out = cudalens_syntax::types::replace_words(written, |word| {
             self.template_types.get(word).map(c_spelling)
         });
         let is_const = out.split_whitespace().any(|w| w == "const");

@@ -58,56 +58,29 @@ pub fn instance_name(class: &str, args: &[String]) -> String {
     name
 }
 
-/// `text` with each whole word that is a key of `words` replaced by its
-/// value (identifiers only: `T` in `T*`, not in `Tx` or `x.T`... the
-/// last included, as C++ would; member names spelled like a parameter
-/// are not legal there).
-fn replace_words(text: &str, words: &[(String, String)]) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(start) = rest.find(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        out.push_str(&rest[..start]);
-        let word_len = rest[start..]
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len() - start);
-        let word = &rest[start..start + word_len];
-        // A word continuing a number (`1e5f`) is no identifier.
-        let after_digit = out.ends_with(|c: char| c.is_ascii_digit());
-        match words.iter().find(|(w, _)| w == word) {
-            Some((_, replacement)) if !after_digit => out.push_str(replacement),
-            _ => out.push_str(word),
-        }
-        rest = &rest[start + word_len..];
-    }
-    out.push_str(rest);
-    out
-}
-
 impl ClassTemplate {
     /// The text of the instance `class<args>`: arguments for parameters
     /// (defaults where fewer are given) and the class's own name, where
     /// written bare in its body (its constructors, `Pair other`), the
     /// instance's. `None` when an argument is missing.
     fn instance_text(&self, class: &str, args: &[String]) -> Option<String> {
-        let mut words = Vec::new();
-        for (i, p) in self.params.iter().enumerate() {
-            let arg = args.get(i).cloned().or_else(|| p.default.clone())?;
-            // A value parameter's argument in parentheses: `N - 1` stays one term.
-            let arg = match p.kind {
-                TemplateParamKind::Value(_) => format!("({arg})"),
-                TemplateParamKind::Type => arg,
-            };
-            words.push((p.name.clone(), arg));
-        }
         let written: Vec<String> = (self.params.iter().enumerate())
             .map(|(i, p)| args.get(i).cloned().or_else(|| p.default.clone()))
             .collect::<Option<_>>()?;
+        // A value parameter's argument in parentheses: `N - 1` stays one term.
+        let argument = |word: &str| {
+            let i = self.params.iter().position(|p| p.name == word)?;
+            Some(match self.params[i].kind {
+                TemplateParamKind::Value(_) => format!("({})", written[i]),
+                TemplateParamKind::Type => written[i].clone(),
+            })
+        };
         let own = class.rsplit("::").next().unwrap_or(class);
         let instance = instance_name(class, &written);
         // `Pair<K, V>` inside the body names an instance by its arguments
         // (the transpiler resolves it); bare `Pair` is this one.
         let mut text = String::new();
-        let body = replace_words(&self.text, &words);
+        let body = crate::types::replace_words(&self.text, argument);
         let mut rest = body.as_str();
         while let Some(at) = find_word(rest, own) {
             text.push_str(&rest[..at]);
