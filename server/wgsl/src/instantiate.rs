@@ -106,18 +106,7 @@ impl<'m> Resolver<'m> {
     /// parameter; its arguments read where it is named.
     fn named_instance(&self, kernel: &Function) -> Option<Vec<String>> {
         for f in self.model.functions.iter().filter(|f| f.body.is_some()) {
-            let mut named = Vec::new();
-            if let Some(body) = &f.body {
-                body.walk_exprs(&mut |e| {
-                    if let ExprKind::Unknown(text) = &e.kind
-                        && let Some((name, written)) = template_instance(text)
-                        && name.trim().rsplit("::").next() == Some(kernel.name.as_str())
-                    {
-                        named.push(written);
-                    }
-                });
-            }
-            for written in named {
+            for written in named_instances(f, &kernel.name) {
                 let args = self.launch_arguments(kernel, &written, &[], Some(f));
                 if args.is_some() {
                     return args;
@@ -203,18 +192,16 @@ impl<'m> Resolver<'m> {
                     let mut resolved = Vec::new();
                     for a in &args {
                         let a = a.trim();
-                        let kind = match a.parse::<i128>() {
-                            Ok(_) => TemplateParamKind::Value(CType::named("int")),
-                            Err(_) => TemplateParamKind::Type,
-                        };
-                        let value_param = caller.is_some_and(|c| {
-                            c.template_params.iter().any(|p| {
-                                p.name == a && matches!(p.kind, TemplateParamKind::Value(_))
-                            })
-                        });
-                        let kind = match value_param {
+                        // A number or the caller's value parameter; else a type.
+                        let value = a.parse::<i128>().is_ok()
+                            || caller.is_some_and(|c| {
+                                c.template_params.iter().any(|p| {
+                                    p.name == a && matches!(p.kind, TemplateParamKind::Value(_))
+                                })
+                            });
+                        let kind = match value {
                             true => TemplateParamKind::Value(CType::named("int")),
-                            false => kind,
+                            false => TemplateParamKind::Type,
                         };
                         resolved.push(self.resolve(a, &kind, caller, depth + 1)?);
                     }
@@ -248,8 +235,12 @@ impl<'m> Resolver<'m> {
         let file = self.model.const_env();
         let mut bound = file.child();
         if let Some(caller) = caller {
+            let used = match caller.template_params.is_empty() {
+                true => Default::default(),
+                false => names_used(caller),
+            };
             for (index, tp) in caller.template_params.iter().enumerate() {
-                if !written.contains(tp.name.as_str()) && !mentions_sizeof(caller, &tp.name) {
+                if !written.contains(tp.name.as_str()) && !used.contains(&tp.name) {
                     continue;
                 }
                 let Some(arg) = self.caller_argument(caller, index, depth) else {
@@ -310,16 +301,14 @@ impl<'m> Resolver<'m> {
             let Some(body) = &f.body else { continue };
             let mut calls = Vec::new();
             let declared = declared_types(f);
+            // `RunTest(..., run_smem<CHANNELS, BINS, T>)`: an instance
+            // named (passed on to be called), its arguments written.
+            calls.extend(
+                named_instances(f, &host.name)
+                    .into_iter()
+                    .map(|w| (w, Vec::new())),
+            );
             body.walk_exprs(&mut |e| {
-                // `RunTest(..., run_smem<CHANNELS, BINS, T>)`: an instance
-                // named (passed on to be called), its arguments written.
-                if let ExprKind::Unknown(text) = &e.kind
-                    && let Some((name, written)) = template_instance(text)
-                    && name.trim().trim_start_matches("::") == host.name
-                {
-                    calls.push((written, Vec::new()));
-                    return;
-                }
                 let ExprKind::Call(call) = &e.kind else {
                     return;
                 };
@@ -491,21 +480,39 @@ impl<'m> Resolver<'m> {
     }
 }
 
-/// Whether a constant of `f` could need its template parameter `name`:
-/// its body spells `sizeof(name)` or uses the name at all.
-fn mentions_sizeof(f: &Function, name: &str) -> bool {
-    let mut found = false;
+/// The names `f`'s body uses (`sizeof(T)` included, however the grammar
+/// read it): a template parameter its constants could need.
+fn names_used(f: &Function) -> std::collections::HashSet<String> {
+    let mut used = std::collections::HashSet::new();
     if let Some(body) = &f.body {
         body.walk_exprs(&mut |e| match &e.kind {
-            ExprKind::SizeofType(t) if t.base == name => found = true,
-            ExprKind::SizeofExpr(inner) if matches!(&inner.kind, ExprKind::Ident(n) if n == name) => {
-                found = true
+            ExprKind::SizeofType(t) => {
+                used.insert(t.base.clone());
             }
-            ExprKind::Ident(n) if n == name => found = true,
+            ExprKind::Ident(n) => {
+                used.insert(n.clone());
+            }
             _ => {}
         });
     }
-    found
+    used
+}
+
+/// The arguments of each instance of `name` that `f`'s body names as a
+/// value rather than calls (`Run(run_smem<4, T>)`, `launch(k<8>, x)`).
+fn named_instances(f: &Function, name: &str) -> Vec<Vec<String>> {
+    let mut named = Vec::new();
+    if let Some(body) = &f.body {
+        body.walk_exprs(&mut |e| {
+            if let ExprKind::Unknown(text) = &e.kind
+                && let Some((callee, written)) = template_instance(text)
+                && callee.trim().trim_start_matches("::").rsplit("::").next() == Some(name)
+            {
+                named.push(written);
+            }
+        });
+    }
+    named
 }
 
 /// What a type alias local to `f` names (`using scalar_t = float;`,
