@@ -432,6 +432,11 @@ impl DeviceGlobal {
     }
 }
 
+/// Types named through types (member types of member types, instances in
+/// instances' arguments), as deep as real code goes: a type defined
+/// through itself stops there, unknown.
+const TYPE_NESTING: usize = 8;
+
 /// Module-level state while one kernel is compiled.
 pub struct Module<'m> {
     pub model: &'m FileModel,
@@ -871,9 +876,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
     /// [`Self::class_instance`] `depth` arguments deep: an argument bound
     /// to a type that names itself (`T` as `Pair<T, int>`) stops there.
     fn class_instance_at(&mut self, ty: &CType, depth: usize) -> Option<CType> {
-        /// Instances nested in arguments, as deep as real code goes.
-        const MAX_DEPTH: usize = 8;
-        if depth >= MAX_DEPTH {
+        if depth >= TYPE_NESTING {
             return None;
         }
         // `typedef gmx::BasicVector<float> Float3;`: the instance it names.
@@ -967,8 +970,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
     /// `Pair<T, int>` (one name, as a template argument is written) with
     /// the bound parameters inside substituted: `Pair<float, int>`.
     fn subst_arguments(&self, ty: &CType, depth: usize) -> Option<CType> {
-        const MAX_DEPTH: usize = 8;
-        if depth >= MAX_DEPTH || self.template_types.is_empty() {
+        if depth >= TYPE_NESTING || self.template_types.is_empty() {
             return None;
         }
         let (class, args) = cudalens_syntax::types::template_instance(&ty.base)?;
@@ -992,9 +994,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
     /// ScalarType;`) with the class template's arguments for its
     /// parameters: `double`.
     fn member_type(&self, ty: &CType, depth: usize) -> Option<CType> {
-        /// Member types named through member types, as deep as real code goes.
-        const MAX_DEPTH: usize = 8;
-        if depth >= MAX_DEPTH {
+        if depth >= TYPE_NESTING {
             return None;
         }
         let written = ty.base.trim().trim_start_matches("typename ").trim();
