@@ -856,7 +856,7 @@ impl FnLower<'_, '_> {
     /// with a first parameter `S *this`, `syntax::model::methods`): the
     /// call `S::m(&obj, args)` (`S::m(args)` for a static one). `None`
     /// for any other call (cooperative groups' `cta.sync()`, ...).
-    fn method_call(
+    pub(crate) fn method_call(
         &mut self,
         call: &cudalens_syntax::ir::CallExpr,
         span: Span,
@@ -901,6 +901,27 @@ impl FnLower<'_, '_> {
         let this_arg = match f.params.first() {
             Some(p) if p.name == "this" => Some(match call.arrow {
                 true => obj.clone(),
+                // `(a * b).real()`: the temporary a C++ compiler makes for
+                // the call, a variable of its own.
+                false if is_temporary(obj) && !self.returns_mutable_reference(obj) => {
+                    let v = self.expr(obj, out);
+                    if v.is_error() {
+                        return Some(v);
+                    }
+                    let tmp = self.fresh("object");
+                    out.push(WStmt::line(format!("var {tmp} = {};", v.text)));
+                    let c_name = format!("{tmp}@object");
+                    self.declare(
+                        &c_name,
+                        Sym::Value {
+                            wgsl: tmp,
+                            ty: v.ty,
+                            mutable: true,
+                        },
+                    );
+                    let tmp = Expr::new(ExprKind::Ident(c_name), obj.span);
+                    Expr::new(ExprKind::Unary(UnOp::AddrOf, Box::new(tmp)), obj.span)
+                }
                 false => Expr {
                     kind: ExprKind::Unary(UnOp::AddrOf, Box::new(obj.clone())),
                     span: obj.span,
@@ -916,6 +937,25 @@ impl FnLower<'_, '_> {
         Some(self.call(&qualified, &call.template_args, &args, span, out))
     }
 
+    /// Whether `e` calls a device function declared to return a non-const
+    /// reference (`S &pick(...)`): what it names is an object, not a
+    /// temporary a method may change unseen.
+    fn returns_mutable_reference(&self, e: &Expr) -> bool {
+        let ExprKind::Call(call) = &e.kind else {
+            return false;
+        };
+        // By the name alone (`a.get()`, `ns::get()`): any such function of
+        // that name keeps the call refused.
+        let name = call
+            .callee
+            .rsplit([':', '.', '>'])
+            .next()
+            .unwrap_or("")
+            .trim();
+        (self.m.model.functions.iter())
+            .any(|f| f.returns_reference && !f.ret.is_const && f.name == name)
+    }
+
     /// The constructor `S::S` of the struct `name` the file defines for
     /// `arity` arguments (`syntax::model::methods`).
     pub(crate) fn constructor_of(&self, name: &str, arity: usize) -> Option<String> {
@@ -924,7 +964,7 @@ impl FnLower<'_, '_> {
             f.name == qualified
                 && f.body.is_some()
                 && f.callable_from_device()
-                && f.params.len() == arity + 1
+                && f.accepts_arguments(arity + 1)
         });
         found.then_some(qualified)
     }
@@ -972,6 +1012,39 @@ impl FnLower<'_, '_> {
             out.push(WStmt::line(format!("{};", v.text)));
         }
         Some(Val::atom(tmp, ty))
+    }
+
+    /// `s = 0.0f` of a struct `S` whose one-argument constructor takes the
+    /// value (C++'s converting constructor): `S(v)`, built as `construct`
+    /// builds it. `None` where `v` is already an `S` or `S` has no such
+    /// constructor.
+    pub(crate) fn convert_by_constructor(
+        &mut self,
+        v: &Val,
+        to: &Ty,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let Ty::Struct(name) = to else {
+            return None;
+        };
+        if v.ty == *to || v.is_error() || v.ptr.is_some() {
+            return None;
+        }
+        self.constructor_of(name, 1)?;
+        let tmp = self.fresh("value");
+        out.push(WStmt::line(format!("let {tmp} = {};", v.text)));
+        let c_name = format!("{tmp}@value");
+        self.declare(
+            &c_name,
+            Sym::Value {
+                wgsl: tmp,
+                ty: v.ty.clone(),
+                mutable: false,
+            },
+        );
+        let arg = Expr::new(ExprKind::Ident(c_name), span);
+        self.construct(&name.clone(), &[arg], span, out)
     }
 
     /// Whether a store to `place` can be expressed: an 8- or 16-bit struct
@@ -1308,6 +1381,21 @@ impl FnLower<'_, '_> {
         }
         if !l.ty.is_value() || !r.ty.is_value() {
             return self.error(span, "operands must be numbers");
+        }
+        // C++ calls an operator the file defines for a struct
+        // (`user_operator`); none was found for these operands.
+        if let Some(Ty::Struct(s)) = [&l.ty, &r.ty]
+            .into_iter()
+            .find(|t| matches!(t, Ty::Struct(_)))
+        {
+            return self.error(
+                span,
+                format!(
+                    "`{}` on a `{s}`: no `operator{}` of the file takes these operands",
+                    op.as_str(),
+                    op.as_str()
+                ),
+            );
         }
         use BinOp::*;
         match op {
@@ -1671,7 +1759,10 @@ impl FnLower<'_, '_> {
                     ) if !k.boolean && k.lanes == 1 && matches!(rhs.ty, Ty::Scalar(_)) => {
                         self.narrow(rhs, k, span)
                     }
-                    _ => self.convert(rhs, &place.ty, span),
+                    _ => match self.convert_by_constructor(&rhs, &place.ty, span, out) {
+                        Some(v) => v,
+                        None => self.convert(rhs, &place.ty, span),
+                    },
                 };
                 self.write_place(&place, v, out);
             }
@@ -3731,4 +3822,17 @@ fn count_uses_outside(e: &Expr, skip: &Expr, name: &str) -> usize {
         .into_iter()
         .map(|c| count_uses_outside(c, skip, name))
         .sum::<usize>()
+}
+
+/// Whether `e` is a value no variable holds (a call's result, an
+/// arithmetic result, a cast): a method called on it works on a copy.
+fn is_temporary(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Call(_)
+            | ExprKind::Binary(..)
+            | ExprKind::Ternary(..)
+            | ExprKind::Cast { .. }
+            | ExprKind::Unary(UnOp::Neg | UnOp::Not | UnOp::BitNot, _)
+    )
 }

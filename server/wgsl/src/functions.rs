@@ -941,6 +941,18 @@ impl<'m> FnLower<'_, 'm> {
                 ExprKind::Ident(n)
                     if self.m.model.consts.contains_key(n)
                         && matches!(self.lookup(n), None | Some(Sym::Const(_))) => {}
+                // `T()` of a class template's instance (`float()`): zero.
+                ExprKind::Call(c)
+                    if c.args.is_empty()
+                        && c.receiver.is_none()
+                        && matches!(
+                            crate::types::map_value_type(
+                                &cudalens_syntax::ir::Type::named(&c.callee),
+                                &self.m.model.types,
+                                self.m.opts,
+                            ),
+                            Ok(Ty::Scalar(_))
+                        ) => {}
                 _ => {
                     problem.get_or_insert_with(|| {
                         format!(

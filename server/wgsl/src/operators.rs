@@ -31,6 +31,9 @@ impl<'m> FnLower<'_, 'm> {
         span: Span,
         out: &mut Vec<WStmt>,
     ) -> Option<Val> {
+        if let Some(v) = self.member_operator(symbol, operands, span, out) {
+            return Some(v);
+        }
         let name = format!("operator{symbol}");
         let f = self.chosen_operator(&name, symbol, operands, span)??;
         let args: Vec<Expr> = operands.iter().map(|e| (*e).clone()).collect();
@@ -50,11 +53,14 @@ impl<'m> FnLower<'_, 'm> {
         out: &mut Vec<WStmt>,
     ) -> Option<Option<Place>> {
         let name = format!("operator{symbol}=");
-        let chosen = self.chosen_operator(&name, &format!("{symbol}="), &[target, value], span)?;
-        let f = match chosen {
-            Some(f) => f,
-            None => return Some(None),
+        let member = self.member_operator_of(&format!("{symbol}="), target);
+        let chosen = match member {
+            Some(_) => None,
+            None => self.chosen_operator(&name, &format!("{symbol}="), &[target, value], span)?,
         };
+        if member.is_none() && chosen.is_none() {
+            return Some(None);
+        }
         // The target is lowered again below (the assignment's value is its
         // place): one with effects (`a[i++] *= b`) would apply them twice.
         let mut effects = false;
@@ -71,7 +77,13 @@ impl<'m> FnLower<'_, 'm> {
             );
             return Some(None);
         }
-        let v = self.call_device(f, &[], &[target.clone(), value.clone()], span, out);
+        let v = match chosen {
+            Some(f) => self.call_device(f, &[], &[target.clone(), value.clone()], span, out),
+            None => {
+                let call = member_call(&format!("{symbol}="), target, &[value]);
+                self.method_call(&call, span, out)?
+            }
+        };
         if v.is_error() {
             return Some(None);
         }
@@ -80,6 +92,44 @@ impl<'m> FnLower<'_, 'm> {
             _ => format!("_ = {};", v.text),
         }));
         Some(self.place(target, out))
+    }
+
+    /// `a <symbol> b` where `a` is a struct whose own member
+    /// `operator<symbol>` the file defines (`complex operator*(const
+    /// complex &z) const`): the call `a.operator<symbol>(b)`.
+    fn member_operator(
+        &mut self,
+        symbol: &str,
+        operands: &[&Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let (first, rest) = operands.split_first()?;
+        self.member_operator_of(symbol, first)?;
+        let call = member_call(symbol, first, rest);
+        self.method_call(&call, span, out)
+    }
+
+    /// The struct of `object` when it defines a member `operator<symbol>`
+    /// with a body (its name, `S::operator+=`).
+    fn member_operator_of(&mut self, symbol: &str, object: &Expr) -> Option<String> {
+        // `method` splits the callee at `.` and `>`: operators spelled with
+        // `>` never reach here.
+        if symbol.contains('>') {
+            return None;
+        }
+        let model = self.m.model;
+        let wanted = format!("::operator{symbol}");
+        if !model.functions.iter().any(|f| f.name.ends_with(&wanted)) {
+            return None;
+        }
+        let diags = self.m.diags.len();
+        let ty = self.expr(object, &mut Vec::new()).ty;
+        self.m.diags.truncate(diags);
+        let Ty::Struct(s) = ty else { return None };
+        let qualified = format!("{s}{wanted}");
+        crate::analysis::device_function(model, &qualified)?;
+        Some(qualified)
     }
 
     /// The file's `name` (`operator*`) that C++ calls for `operands`, when
@@ -248,8 +298,12 @@ pub(crate) fn per_component(f: &Function, symbol: &str) -> bool {
 }
 
 /// A WGSL-friendly name for the file's operator function `name`
-/// (`operator*` → `operator_mul`); other names unchanged.
+/// (`operator*` → `operator_mul`, a member's `S::operator+=` →
+/// `S::operator_add_assign`); other names unchanged.
 pub(crate) fn spelled_name(name: &str) -> String {
+    if let Some((owner, member)) = name.rsplit_once("::") {
+        return format!("{owner}::{}", spelled_name(member));
+    }
     const WORDS: [(&str, &str); 18] = [
         ("<<", "shl"),
         (">>", "shr"),
@@ -281,5 +335,16 @@ pub(crate) fn spelled_name(name: &str) -> String {
     match symbol.strip_suffix('=').and_then(word) {
         Some(w) => format!("operator_{w}_assign"),
         None => name.to_string(),
+    }
+}
+
+/// `object.operator<symbol>(args)` as the front end writes a method call.
+fn member_call(symbol: &str, object: &Expr, args: &[&Expr]) -> cudalens_syntax::ir::CallExpr {
+    cudalens_syntax::ir::CallExpr {
+        callee: format!("object.operator{symbol}"),
+        template_args: Vec::new(),
+        args: args.iter().map(|e| (*e).clone()).collect(),
+        receiver: Some(Box::new(object.clone())),
+        arrow: false,
     }
 }

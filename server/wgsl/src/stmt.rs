@@ -1461,6 +1461,9 @@ impl FnLower<'_, '_> {
                         .error(init.span, "a pointer cannot initialize a value");
                     return None;
                 }
+                if let Some(v) = self.convert_by_constructor(&v, ty, init.span, out) {
+                    return Some(v);
+                }
                 Some(self.convert(v, ty, init.span))
             }
         }

@@ -215,3 +215,101 @@ int main() { float *x, *y; pool<<<1, 32>>>(x, y, Avg<float>()); }
         assert_eq!(*v, (x[i] + x[(i + 1) % 32]) / 2.0, "thread {i}");
     }
 }
+
+/// `thrust::complex<float>` from cudalens's own `<thrust/complex.h>`
+/// (`syntax::preprocess::builtin_headers`), used as HeCBench tsne's DFT
+/// kernels use it: assigned a `float` (its converting constructor),
+/// summed with `+` and `+=` (a member operator), multiplied by a `float`
+/// and by another complex, conjugated, and `(a * b).real()` called on a
+/// temporary.
+const THRUST_DFT: &str = r#"
+#include <thrust/complex.h>
+__global__ void dft(const float *x, thrust::complex<float> *spectrum, float *re) {
+  int f = threadIdx.x;
+  thrust::complex<float> sum, twiddle;
+  sum = 0.0f;
+  for (int k = 0; k < 32; ++k) {
+    float s, c;
+    sincosf(-0.19634954f * f * k, &s, &c);
+    twiddle = thrust::complex<float>(c, s);
+    sum = sum + x[k] * twiddle;
+  }
+  thrust::complex<float> again;
+  again += thrust::conj(sum) * thrust::complex<float>(0.0f, 1.0f);
+  spectrum[f] = sum;
+  re[f] = (again * twiddle).real();
+}
+"#;
+
+#[test]
+fn thrust_complex_is_a_class_template_cudalens_carries() {
+    let out = common::compile_as("dft.cu", THRUST_DFT, "dft").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("struct complex__float {"), "{}", out.wgsl);
+    assert!(
+        out.wgsl.contains("fn complex__float__operator_add_assign("),
+        "{}",
+        out.wgsl
+    );
+    let x: Vec<f32> = (0..32).map(|i| ((i * 7) % 11) as f32 - 5.0).collect();
+    let zeros = vec![0u8; 32 * 8];
+    let common_inputs = [
+        ("x", 32, bytemuck::cast_slice(&x).to_vec()),
+        ("spectrum", 32, zeros.clone()),
+        ("re", 32, vec![0u8; 32 * 4]),
+    ];
+    let Some(spectrum) = common::run_block::<[f32; 2]>(&out, 32, &common_inputs, ("spectrum", 32))
+    else {
+        return;
+    };
+    let re = common::run_block::<f32>(&out, 32, &common_inputs, ("re", 32)).expect("ran before");
+    for f in 0..32 {
+        let (mut sr, mut si) = (0.0f64, 0.0f64);
+        let (mut tr, mut ti) = (0.0, 0.0);
+        for (k, xk) in x.iter().enumerate() {
+            let a = -0.19634954f64 * (f * k) as f64;
+            (tr, ti) = (a.cos(), a.sin());
+            sr += *xk as f64 * tr;
+            si += *xk as f64 * ti;
+        }
+        // again = conj(sum) * i = (si, sr); re = Re(again * twiddle).
+        let want_re = si * tr - sr * ti;
+        let got = spectrum[f];
+        let tol = 1e-3 * (1.0 + sr.abs() + si.abs());
+        assert!(
+            (got[0] as f64 - sr).abs() < tol,
+            "Re X[{f}]: {} vs {sr}",
+            got[0]
+        );
+        assert!(
+            (got[1] as f64 - si).abs() < tol,
+            "Im X[{f}]: {} vs {si}",
+            got[1]
+        );
+        assert!(
+            (re[f] as f64 - want_re).abs() < tol,
+            "re[{f}]: {} vs {want_re}",
+            re[f]
+        );
+    }
+}
+
+/// A member function called on an object a function returns by
+/// non-const reference changes that object in C++; a copy would change
+/// nothing. Refused, not copied. An operator no function of the file
+/// defines for a struct is an error, not WGSL's (invalid) operator.
+#[test]
+fn methods_of_referenced_objects_and_missing_struct_operators_are_refused() {
+    let by_reference = r#"
+struct S { float v; __device__ void bump() { v += 1.0f; } };
+__device__ S &pick(S *a, int i) { return a[i]; }
+__global__ void k(S *a) { S loc[2]; loc[0].v = 1; loc[1].v = 2; pick(loc, 1).bump(); a[0] = loc[1]; }
+"#;
+    let err = common::compile_as("ref.cu", by_reference, "k").expect_err("a referenced object");
+    assert!(err.contains("taking this address"), "{err}");
+    let no_operator = r#"
+struct P { float a, b; };
+__global__ void k(P *p) { p[0] = p[1] + p[2]; }
+"#;
+    let err = common::compile_as("op.cu", no_operator, "k").expect_err("no operator+");
+    assert!(err.contains("`+` on a `P`: no `operator+`"), "{err}");
+}

@@ -178,7 +178,7 @@ fn plan_header_bodies(
         if opts.path == Some(path.as_path()) || !seen.insert(path.clone()) {
             continue;
         }
-        let Some(text) = opts.provider.read(&path) else {
+        let Some(text) = crate::preprocess::include::read(opts.provider, &path) else {
             continue;
         };
         bytes += text.len();
@@ -390,9 +390,9 @@ impl<'o> Builder<'o> {
     fn preamble_is_current(&self, p: &Preamble, key: u64) -> bool {
         let dirs = &self.opts.flags.include_dirs;
         p.key == key
-            && p.headers
-                .iter()
-                .all(|(path, version)| self.opts.provider.version(path) == Some(*version))
+            && p.headers.iter().all(|(path, version)| {
+                crate::preprocess::include::version(self.opts.provider, path) == Some(*version)
+            })
             && p.missing_includes.iter().all(|m| {
                 find_include(&m.written, m.dir.as_deref(), dirs, self.opts.provider).is_none()
             })
@@ -991,7 +991,7 @@ impl<'o> Builder<'o> {
         {
             return;
         }
-        let Some(text) = self.opts.provider.read(&path) else {
+        let Some(text) = crate::preprocess::include::read(self.opts.provider, &path) else {
             return;
         };
         if self.include_stack.len() >= self.opts.max_include_depth {
@@ -1022,7 +1022,7 @@ impl<'o> Builder<'o> {
             self.main_include = Some(site.span);
         }
         let hash = hash_parts(&[text.as_bytes()]);
-        if let Some(version) = self.opts.provider.version(&path) {
+        if let Some(version) = crate::preprocess::include::version(self.opts.provider, &path) {
             self.headers_read.push((path.clone(), version));
         }
         let (directives, guard) = self.store.directives(&path, hash, &text);
@@ -1276,6 +1276,7 @@ impl<'o> Builder<'o> {
             .map(|t| self.type_from(cx, node, t))
             .unwrap_or_default();
         ret.pointer += pointer_depth_until(declarator, fdecl);
+        let returns_reference = has_reference_until(declarator, fdecl);
         let params = field!(fdecl, "parameters")
             .map(|p| self.params(cx, p))
             .unwrap_or_default();
@@ -1308,6 +1309,7 @@ impl<'o> Builder<'o> {
             file: cx.file.map(Path::to_path_buf),
             exec,
             ret,
+            returns_reference,
             template_params: template.unwrap_or_default(),
             params,
             launch_bounds,
@@ -2427,6 +2429,23 @@ fn pointer_depth_until(mut d: Node, target: Node) -> u8 {
         }
     }
     n
+}
+
+/// Whether a `&`/`&&` stands between `d` and the function declarator
+/// `target` (`float &at(int i)`).
+fn has_reference_until(mut d: Node, target: Node) -> bool {
+    while d.id() != target.id() {
+        if d.kind() == "reference_declarator" {
+            return true;
+        }
+        // A reference declarator holds its inner declarator unnamed.
+        let last = d.named_child_count().saturating_sub(1) as u32;
+        match field!(d, "declarator").or_else(|| d.named_child(last)) {
+            Some(next) => d = next,
+            None => break,
+        }
+    }
+    false
 }
 
 pub(super) struct DeclaratorInfo<'t> {

@@ -39,11 +39,12 @@ impl Receiver {
 
 /// Makes `f`, lowered from a method of `r` (`is_static` if declared so),
 /// the function `R::m`: a constructor is `R::R` (its member initialisers
-/// already first in its body), the call operator `R::operator()`; `None`
-/// for what is not lowered (destructors, other operators).
+/// already first in its body), an operator `R::operator+=` (the
+/// transpiler calls it for `a += b` where `a` is an `R`); `None` for a
+/// destructor (not lowered).
 pub(super) fn as_method(mut f: Function, r: &Receiver, is_static: bool) -> Option<Function> {
     let name = f.name.split_whitespace().collect::<String>();
-    if name.starts_with('~') || (name.starts_with("operator") && name != "operator()") {
+    if name.starts_with('~') {
         return None;
     }
     if name == r.name {

@@ -106,6 +106,9 @@ pub struct Function {
     pub file: Option<PathBuf>,
     pub exec: ExecSpace,
     pub ret: Type,
+    /// `T &f(...)`: the call names the object the body returns, not a copy.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub returns_reference: bool,
     pub template_params: Vec<TemplateParam>,
     pub params: Vec<Param>,
     /// Boxed: most functions have none, and outlines keep thousands of functions.
@@ -715,6 +718,7 @@ impl FileModel {
                         file: f.file.clone(),
                         exec: f.exec,
                         ret: f.ret.clone(),
+                        returns_reference: f.returns_reference,
                         template_params: Vec::new(),
                         params: Vec::new(),
                         launch_bounds: f.launch_bounds.clone(),

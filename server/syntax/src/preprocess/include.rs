@@ -229,11 +229,30 @@ pub fn resolve_include(
     provider: &dyn SourceProvider,
 ) -> Option<(PathBuf, Arc<str>)> {
     let path = find_include(name, including_dir, include_dirs, provider)?;
-    let text = provider.read(&path)?;
+    let text = read(provider, &path)?;
     Some((path, text))
 }
 
-/// Where `#include "name"` leads (as [`resolve_include`]), without reading it.
+/// The text of the header `find_include` found: cudalens's own
+/// (`builtin_headers`) or the provider's.
+pub fn read(provider: &dyn SourceProvider, path: &Path) -> Option<Arc<str>> {
+    match super::builtin_headers::text(path) {
+        Some(text) => Some(Arc::from(text)),
+        None => provider.read(path),
+    }
+}
+
+/// [`SourceProvider::version`] of a header `find_include` found (a
+/// built-in one never changes).
+pub fn version(provider: &dyn SourceProvider, path: &Path) -> Option<u64> {
+    match super::builtin_headers::text(path) {
+        Some(_) => Some(0),
+        None => provider.version(path),
+    }
+}
+
+/// Where `#include "name"` leads (as [`resolve_include`]), without reading it:
+/// a file, or a header cudalens carries (`builtin_headers`).
 pub fn find_include(
     name: &str,
     including_dir: Option<&Path>,
@@ -246,6 +265,9 @@ pub fn find_include(
         .chain(include_dirs.iter().map(|d| d.join(name)))
         .find(|c| provider.exists(c))
         .map(|c| normalize(&c))
+        // A library header out of reach that cudalens carries (read with
+        // [`read`]).
+        .or_else(|| super::builtin_headers::find(name))
 }
 
 /// Removes `.` and `..` components without touching the file system.

@@ -2,6 +2,7 @@
 //! while the model walks the tree so every result maps back to what the user
 //! wrote. System headers (`<...>`) are never expanded.
 
+pub mod builtin_headers;
 pub mod cexpr;
 pub mod conditionals;
 pub mod include;
