@@ -65,6 +65,11 @@ pub enum AtomicRepr {
     /// vector `v[i]` is the scalars `x[N * i] ..= x[N * i + N - 1]`, as in
     /// C's memory (vectors are their lanes, in order, without padding).
     Lanes(u8),
+    /// Not atomic: a `Lanes` view whose vector is another scalar type of
+    /// the same width than the array's (`reinterpret_cast<const uint4
+    /// *>(x)` of a `float` array, the array's scalar here): lane `l` of
+    /// `v[i]` is `bitcast` of `x[N * i + l]`.
+    LanesBits(u8, Scalar),
     /// Not atomic, and only on pointers: a view of the scalars of an array
     /// of `N`-lane vectors (`(float *)v` of a `float2*` buffer): the
     /// scalar `s[i]` is lane `i % N` of `v[i / N]`.
@@ -150,6 +155,7 @@ impl AtomicRepr {
         matches!(
             self,
             AtomicRepr::Lanes(_)
+                | AtomicRepr::LanesBits(..)
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

@@ -2421,7 +2421,8 @@ impl FnLower<'_, '_> {
                 })
             }
             (Ty::Vector(s, n), "x" | "y" | "z" | "w")
-                if let Some(AtomicRepr::Lanes(lanes)) = bp.atomic
+                if let Some(AtomicRepr::Lanes(lanes) | AtomicRepr::LanesBits(lanes, _)) =
+                    bp.atomic
                     && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
             {
                 let lane = "xyzw".find(field).unwrap_or(0);
@@ -2429,7 +2430,11 @@ impl FnLower<'_, '_> {
                 Some(Place {
                     text: format!("{base}[{lanes} * ({index}) + {lane}]"),
                     ty: Ty::Scalar(*s),
-                    atomic: None,
+                    // The lane's bits, in the array's own scalar type.
+                    atomic: match bp.atomic {
+                        Some(AtomicRepr::LanesBits(_, stored)) => Some(AtomicRepr::Bits(stored)),
+                        _ => None,
+                    },
                     mutable: bp.mutable,
                 })
             }
@@ -3064,8 +3069,24 @@ impl FnLower<'_, '_> {
     /// lanes, as CUDA's alignment rules require of a valid vector access (a
     /// constant one that is not is refused). `None` for other casts.
     fn vector_view(&mut self, mut p: PtrVal, want: &Ty, span: Span) -> Option<Val> {
+        // `(const float *)&pack` of a local `uint4 pack` (a thread's own
+        // vector read lane by lane): the vector variable indexed, each lane
+        // its bits when the scalar types differ.
         if p.scalar_target {
-            return None;
+            let (Ty::Vector(s, n), Ty::Scalar(t)) = (&p.elem, want) else {
+                return None;
+            };
+            if p.atomic.is_some()
+                || *n == 3
+                || s.bits() != t.bits()
+                || [*s, *t].contains(&Scalar::Bool)
+            {
+                return None;
+            }
+            p.atomic = (s != t).then_some(AtomicRepr::Bits(*s));
+            p.elem = want.clone();
+            p.scalar_target = false;
+            return Some(Val::pointer(p));
         }
         let lanes_of = |t: &Ty| match t {
             Ty::Vector(_, n) => *n,
@@ -3121,6 +3142,14 @@ impl FnLower<'_, '_> {
             // `float4*` over `float` storage.
             (Ty::Scalar(s), Ty::Vector(t, n)) if s == t && *s != Scalar::Bool => {
                 (Some(AtomicRepr::Lanes(*n)), *n)
+            }
+            // `uint4*` over `float` storage: the same bits, four at a time.
+            (Ty::Scalar(s), Ty::Vector(t, n))
+                if p.atomic.is_none()
+                    && s.bits() == t.bits()
+                    && ![*s, *t].contains(&Scalar::Bool) =>
+            {
+                (Some(AtomicRepr::LanesBits(*n, *s)), *n)
             }
             // `float*` over `float2`/`float4` storage.
             (Ty::Vector(s, n), Ty::Scalar(t)) if s == t && *s != Scalar::Bool && *n != 3 => {
@@ -3345,6 +3374,24 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
+            Some(AtomicRepr::LanesBits(n, stored)) => {
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return Val::error();
+                };
+                let lanes: Vec<String> = (0..n)
+                    .map(|l| format!("{base}[{n} * ({index}) + {l}]"))
+                    .collect();
+                let stored = Ty::Vector(stored, n);
+                Val::atom(
+                    format!(
+                        "bitcast<{}>({}({}))",
+                        p.ty.wgsl(),
+                        stored.wgsl(),
+                        lanes.join(", ")
+                    ),
+                    p.ty.clone(),
+                )
+            }
             Some(AtomicRepr::ByteBool) => {
                 Val::new(format!("({} & 0xffu) != 0u", p.text), Ty::BOOL, Prec::Rel)
             }
@@ -3453,6 +3500,18 @@ impl FnLower<'_, '_> {
                 };
                 let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
                 self.store_lanes(lanes.collect(), &v, out);
+                return;
+            }
+            Some(AtomicRepr::LanesBits(n, stored)) => {
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return;
+                };
+                let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
+                let bits = Val::atom(
+                    format!("bitcast<{}>({})", Ty::Vector(stored, n).wgsl(), v.text),
+                    Ty::Vector(stored, n),
+                );
+                self.store_lanes(lanes.collect(), &bits, out);
                 return;
             }
             Some(AtomicRepr::Spread(_) | AtomicRepr::SpreadBits(..)) => {

@@ -785,10 +785,14 @@ impl<'m> FnLower<'_, 'm> {
             return None;
         }
         let mut root = a;
+        // `reinterpret_cast<float *>(&pack)[i]` of a local `uint4 pack` (a
+        // lane's bits, `vector_view`) is a part of `pack` too.
         while let ExprKind::Member {
             base, arrow: false, ..
         }
-        | ExprKind::Index(base, _) = &root.kind
+        | ExprKind::Index(base, _)
+        | ExprKind::Cast { expr: base, .. }
+        | ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, base) = &root.kind
         {
             root = base;
         }
@@ -814,8 +818,12 @@ impl<'m> FnLower<'_, 'm> {
         let mut scratch = Vec::new();
         let place = self.place(a, &mut scratch);
         self.m.diags.truncate(diags);
-        let place = place
-            .filter(|p| p.mutable && p.atomic.is_none() && p.ty.is_value() && p.ty != Ty::Error)?;
+        let place = place.filter(|p| {
+            p.mutable
+                && matches!(p.atomic, None | Some(AtomicRepr::Bits(_)))
+                && p.ty.is_value()
+                && p.ty != Ty::Error
+        })?;
         let tmp = self.copy_of_place(&place, scratch, out);
         Some((tmp, place))
     }

@@ -478,6 +478,21 @@ impl<'m> FnLower<'_, 'm> {
                 );
             }
         }
+        // `Func<T>::op(a, b)` with `Func` a template template parameter
+        // bound to `SumOp` (HeCBench rmsnorm's `BlockReduce<SumOp, float>`):
+        // `SumOp<T>::op`, `T` resolved where the call is.
+        if let Some((class, method)) = name.rsplit_once("::")
+            && let Some((param, class_args)) = cudalens_syntax::types::template_instance(class)
+            && let Some(bound) = self.template_types.get(param).cloned()
+            && bound.pointer == 0
+            && bound.template_args.is_empty()
+            && bound.base != *param
+        {
+            let renamed = format!("{}<{}>::{method}", bound.base, class_args.join(", "));
+            if self.class_template_static(&renamed).is_some() {
+                return self.call(&renamed, template_args, args, span, out);
+            }
+        }
         if let Some((f, class_args)) = self.class_template_static(name) {
             let all: Vec<String> = class_args
                 .into_iter()
@@ -2156,6 +2171,7 @@ impl<'m> FnLower<'_, 'm> {
     ) -> Val {
         let result = match repr {
             AtomicRepr::Lanes(_)
+            | AtomicRepr::LanesBits(..)
             | AtomicRepr::Spread(_)
             | AtomicRepr::SpreadBits(..)
             | AtomicRepr::Bits(_)

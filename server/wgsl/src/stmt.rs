@@ -1852,6 +1852,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
             t,
             Some(
                 AtomicRepr::Lanes(_)
+                | AtomicRepr::LanesBits(..)
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

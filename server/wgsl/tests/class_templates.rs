@@ -313,3 +313,52 @@ __global__ void k(P *p) { p[0] = p[1] + p[2]; }
     let err = common::compile_as("op.cu", no_operator, "k").expect_err("no operator+");
     assert!(err.contains("`+` on a `P`: no `operator+`"), "{err}");
 }
+
+/// A template template parameter (`template <template <class> class Func,
+/// typename T>`, HeCBench rmsnorm's `BlockReduce<SumOp, float>`): the
+/// class template is its argument, `Func<T>::op` the static member of its
+/// instance. The parameter was dropped before stop 39, which moved `float`
+/// onto `Func`'s place.
+const TEMPLATE_TEMPLATE: &str = r#"
+template <typename T> struct SumOp {
+  __device__ static T init() { return T(0); }
+  __device__ static T op(const T &a, const T &b) { return a + b; }
+};
+template <typename T> struct MaxOp {
+  __device__ static T init() { return T(-1000); }
+  __device__ static T op(const T &a, const T &b) { return a > b ? a : b; }
+};
+template <template <class> class Func, typename T>
+__device__ T fold(const T *x, int n) {
+  T acc = Func<T>::init();
+  for (int k = 0; k < n; ++k) acc = Func<T>::op(acc, x[k]);
+  return acc;
+}
+__global__ void folds(const float *x, float *out) {
+  int i = threadIdx.x;
+  out[i] = fold<SumOp, float>(x + i, 4) * 10.0f + fold<MaxOp, float>(x + i, 3);
+}
+"#;
+
+#[test]
+fn template_template_parameters_take_class_templates() {
+    let out = common::compile_as("folds.cu", TEMPLATE_TEMPLATE, "folds")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let x: Vec<f32> = (0..40).map(|i| ((i * 5) % 9) as f32 - 3.0).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[
+            ("x", 40, bytemuck::cast_slice(&x).to_vec()),
+            ("out", 32, vec![0u8; 128]),
+        ],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for i in 0..32 {
+        let sum: f32 = x[i..i + 4].iter().sum();
+        let max = x[i..i + 3].iter().cloned().fold(-1000.0f32, f32::max);
+        assert_eq!(got[i], sum * 10.0 + max, "thread {i}");
+    }
+}

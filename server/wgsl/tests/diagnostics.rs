@@ -179,10 +179,10 @@ fn recursion() {
 #[test]
 fn reinterpret_cast_of_pointers() {
     assert_error_at(
-        "__global__ void k(float* x, int* y) { int4 v = reinterpret_cast<int4*>(x)[0]; y[0] = v.x; }",
+        "__global__ void k(float2* x, int* y) { int4 v = reinterpret_cast<int4*>(x)[0]; y[0] = v.x; }",
         "reinterpret_cast<int4*>(x)",
         // Both element types are named: the user sees which view is missing.
-        "pointer cast from `f32` elements to `vec4<i32>` elements",
+        "pointer cast from `vec2<f32>` elements to `vec4<i32>` elements",
     );
 }
 

@@ -109,10 +109,10 @@ fn what_a_view_cannot_do_is_refused() {
             "float4 v = reinterpret_cast<const float4*>(x + 3)[0]; y[0] = v.x;",
             "not aligned to its 4 lanes",
         ),
-        // Another scalar type: a bit reinterpretation, not a view.
+        // Another width: no view.
         (
-            "int4 v = reinterpret_cast<const int4*>(x)[0]; y[0] = v.x;",
-            "pointer cast from `f32` elements to `vec4<i32>` elements",
+            "short4 v = reinterpret_cast<const short4*>(x)[0]; y[0] = v.x;",
+            "WGSL has no 8- or 16-bit integer types",
         ),
         // The buffer holds atomics: no view of it.
         (
@@ -419,4 +419,56 @@ __global__ void best(const float *score, int *best_index, float *best_score) {
         best,
         (0..16).map(|t| score[(t + 1) % 16]).collect::<Vec<f32>>()
     );
+}
+
+/// Vectors of another scalar type of the same width over a scalar array
+/// (vLLM's merge_attn_states in HeCBench attentionMergeState: `uint4`
+/// packs of a `float` buffer; rmsnorm's `load_data`: a local `float
+/// regs[4]` stored as one `uint4`), and the lanes of a local `uint4` as
+/// `float`s, one bound to a reference parameter: the bits, `bitcast`.
+const LANE_BITS: &str = r#"
+__device__ void twice(float &d, float s) { d = 2.0f * s; }
+__global__ void lane_bits(const float *x, float *y, unsigned *bits) {
+    int i = threadIdx.x;
+    uint4 v = reinterpret_cast<const uint4 *>(x)[i];
+    float regs[4];
+    *reinterpret_cast<uint4 *>(regs) = v;
+    regs[1] += 1.0f;
+    uint4 pack;
+    for (int l = 0; l < 4; ++l) twice(reinterpret_cast<float *>(&pack)[l], regs[l]);
+    reinterpret_cast<uint4 *>(y)[i] = pack;
+    bits[i] = v.x ^ v.w;
+}
+"#;
+
+#[test]
+fn vectors_of_another_scalar_type_are_the_bits_of_the_lanes() {
+    let out = compile(LANE_BITS, "lane_bits").unwrap_or_else(|e| panic!("{e}"));
+    for want in [
+        "bitcast<vec4<u32>>(vec4<f32>(x[4 * (i) + 0], x[4 * (i) + 1], x[4 * (i) + 2], x[4 * (i) + 3]))",
+        "bitcast<f32>(pack[l])",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let x: Vec<f32> = (0..128).map(|i| (i as f32 - 40.5) * 0.75).collect();
+    let inputs = [
+        ("x", 128, bytemuck::cast_slice(&x).to_vec()),
+        ("y", 128, vec![0u8; 512]),
+        ("bits", 32, vec![0u8; 128]),
+    ];
+    let Some(y) = common::run_block::<f32>(&out, 32, &inputs, ("y", 128)) else {
+        return;
+    };
+    let bits = common::run_block::<u32>(&out, 32, &inputs, ("bits", 32)).expect("ran before");
+    for i in 0..32 {
+        for l in 0..4 {
+            let want = 2.0 * (x[4 * i + l] + if l == 1 { 1.0 } else { 0.0 });
+            assert_eq!(y[4 * i + l], want, "y[{}]", 4 * i + l);
+        }
+        assert_eq!(
+            bits[i],
+            x[4 * i].to_bits() ^ x[4 * i + 3].to_bits(),
+            "bits[{i}]"
+        );
+    }
 }

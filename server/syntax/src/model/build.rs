@@ -1463,11 +1463,25 @@ impl<'o> Builder<'o> {
                 .or_else(|| field!(p, "default_type"))
                 .map(|d| cx.text(d).to_string());
             match p.kind() {
+                // `template <class> class Func`: a class template is its
+                // argument (`Reduce<SumOp, float>`); bound as a type name,
+                // `Func<T>` then names its instance. Left out, it moved
+                // every later argument onto the wrong parameter.
                 "type_parameter_declaration"
                 | "optional_type_parameter_declaration"
-                | "variadic_type_parameter_declaration" => {
-                    let name = field!(p, "name")
-                        .or_else(|| last_named(p, "type_identifier"))
+                | "variadic_type_parameter_declaration"
+                | "template_template_parameter_declaration" => {
+                    // A template template parameter names itself in its
+                    // last part (`class Func` after `template <class>`).
+                    let own = match p.kind() {
+                        "template_template_parameter_declaration" => {
+                            let last = p.named_child_count().saturating_sub(1) as u32;
+                            p.named_child(last).unwrap_or(p)
+                        }
+                        _ => p,
+                    };
+                    let name = field!(own, "name")
+                        .or_else(|| last_named(own, "type_identifier"))
                         .map(|n| cx.text(n).to_string())
                         .unwrap_or_default();
                     out.push(TemplateParam {
