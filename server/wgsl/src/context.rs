@@ -65,6 +65,12 @@ pub enum AtomicRepr {
     /// vector `v[i]` is the scalars `x[N * i] ..= x[N * i + N - 1]`, as in
     /// C's memory (vectors are their lanes, in order, without padding).
     Lanes(u8),
+    /// Not atomic, and only on pointers: an `int` view of a `float` array
+    /// held as `F32Bits` (`(int *)&buffer[n]` of an `extern __shared__
+    /// float` that atomics update, HeCBench scatterAdd): the same
+    /// `atomic<u32>` words, loaded and stored as `i32` bits; atomics
+    /// through it are refused.
+    IntBits,
     /// Not atomic: a `Lanes` view whose vector is another scalar type of
     /// the same width than the array's (`reinterpret_cast<const uint4
     /// *>(x)` of a `float` array, the array's scalar here): lane `l` of
@@ -156,6 +162,7 @@ impl AtomicRepr {
             self,
             AtomicRepr::Lanes(_)
                 | AtomicRepr::LanesBits(..)
+                | AtomicRepr::IntBits
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

@@ -1329,12 +1329,76 @@ impl FnLower<'_, '_> {
                 None => Val::error(),
             };
         }
+        if let Some(v) = self.address_residue(op, a, b, span, out) {
+            return v;
+        }
         if let Some(v) = self.user_operator(op.as_str(), &[a, b], span, out) {
             return v;
         }
         let l = self.expr(a, out);
         let r = self.expr(b, out);
         self.binary(op, l, r, span)
+    }
+
+    /// `reinterpret_cast<uintptr_t>(p) % 16` or `(size_t)p & 15` (HeCBench
+    /// fma's test before a `float4` access): the residue of the address,
+    /// from `p`'s byte offset in its array. The array's first element is
+    /// taken to sit at a multiple of 256, what `cudaMalloc` gives (and one
+    /// placement of a `__shared__` or local array the program must work
+    /// with: a test of alignment exists because any may occur). Only a
+    /// power-of-two modulus up to 256; any other use of an address as a
+    /// number stays refused.
+    fn address_residue(
+        &mut self,
+        op: BinOp,
+        a: &Expr,
+        b: &Expr,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Option<Val> {
+        let ExprKind::Cast { ty, expr, .. } = &a.kind else {
+            return None;
+        };
+        if ty.pointer > 0 || !self.is_pointer_expr(expr) {
+            return None;
+        }
+        let ExprKind::Int { value, .. } = b.kind else {
+            return None;
+        };
+        let modulus = match op {
+            BinOp::Rem => value,
+            BinOp::BitAnd => value.checked_add(1)?,
+            _ => return None,
+        };
+        if !(2..=256).contains(&modulus) || modulus.count_ones() != 1 {
+            return None;
+        }
+        let to = self.map_type(ty, a.span);
+        if !to.scalar().is_some_and(|s| s.is_int()) {
+            return None;
+        }
+        let p = self.pointer(expr, out)?;
+        // The offset counts elements of the pointer's own type (a view's).
+        let size = match (&p.elem, p.atomic) {
+            (Ty::Scalar(s), None | Some(AtomicRepr::Bits(_))) => s.size(),
+            (
+                Ty::Vector(s, n @ (2 | 4)),
+                None | Some(AtomicRepr::Lanes(_) | AtomicRepr::LanesBits(..)),
+            ) => s.size() * u64::from(*n),
+            _ => return None,
+        };
+        if !p.rows.is_empty() {
+            return None;
+        }
+        let offset = match p.offset {
+            Some(o) => self.convert(*o, &Ty::U32, span),
+            None => Val::konst(Konst::Int(0), Scalar::U32),
+        };
+        let bytes = Val::konst(Konst::Int(i128::from(size)), Scalar::U32);
+        let bytes = self.binary(BinOp::Mul, offset, bytes, span);
+        let m = Val::konst(Konst::Int(i128::from(modulus)), Scalar::U32);
+        let residue = self.binary(BinOp::Rem, bytes, m, span);
+        Some(self.convert(residue, &to, span))
     }
 
     /// `p == NULL` of a kernel pointer parameter `p` the kernel never
@@ -3130,6 +3194,11 @@ impl FnLower<'_, '_> {
             p.atomic = Some(AtomicRepr::Native(s));
             return Some(Val::pointer(p));
         }
+        if p.atomic == Some(AtomicRepr::F32Bits) && *want == Ty::I32 {
+            p.elem = want.clone();
+            p.atomic = Some(AtomicRepr::IntBits);
+            return Some(Val::pointer(p));
+        }
         // The storage's element type, and scalars per unit of the offset.
         let (storage, per_old) = match p.atomic {
             None => (p.elem.clone(), lanes_of(&p.elem)),
@@ -3303,6 +3372,10 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::Native(_)) if p.ty.is_value() => {
                 Val::atom(format!("atomicLoad(&{})", p.text), p.ty.clone())
             }
+            Some(AtomicRepr::IntBits) => Val::atom(
+                format!("bitcast<i32>(atomicLoad(&{}))", p.text),
+                p.ty.clone(),
+            ),
             Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) if p.ty.is_value() => {
                 let (float, _) = repr.float_bits().unwrap_or(("f32", "u32"));
                 Val::atom(
@@ -3486,6 +3559,9 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::Native(_)) => format!("atomicStore(&{}, {});", p.text, v.text),
+            Some(AtomicRepr::IntBits) => {
+                format!("atomicStore(&{}, bitcast<u32>({}));", p.text, v.text)
+            }
             Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) => {
                 let (_, bits) = repr.float_bits().unwrap_or(("f32", "u32"));
                 format!("atomicStore(&{}, bitcast<{bits}>({}));", p.text, v.text)

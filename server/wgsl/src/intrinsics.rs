@@ -2172,6 +2172,7 @@ impl<'m> FnLower<'_, 'm> {
         let result = match repr {
             AtomicRepr::Lanes(_)
             | AtomicRepr::LanesBits(..)
+            | AtomicRepr::IntBits
             | AtomicRepr::Spread(_)
             | AtomicRepr::SpreadBits(..)
             | AtomicRepr::Bits(_)

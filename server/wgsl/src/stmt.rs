@@ -1853,6 +1853,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
             Some(
                 AtomicRepr::Lanes(_)
                 | AtomicRepr::LanesBits(..)
+                | AtomicRepr::IntBits
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

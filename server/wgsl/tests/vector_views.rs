@@ -472,3 +472,126 @@ fn vectors_of_another_scalar_type_are_the_bits_of_the_lanes() {
         );
     }
 }
+
+/// An `int` view of a `__shared__ float` array that atomics update (held
+/// as float bits in `atomic<u32>` words; HeCBench scatterAdd keeps its
+/// indices after its sums in one `extern __shared__ float buffer[]`): the
+/// same words, loaded and stored as `i32` bits.
+const INT_VIEW_OF_FLOAT_ATOMICS: &str = r#"
+__global__ void sums(const int *dest, const float *x, float *out) {
+  extern __shared__ float buffer[];
+  int *slots = (int *)&buffer[32];
+  int t = threadIdx.x;
+  buffer[t] = 0.0f;
+  slots[t] = dest[t] % 32;
+  __syncthreads();
+  atomicAdd(&buffer[slots[t]], x[t]);
+  __syncthreads();
+  out[t] = buffer[t] + (float)slots[t] * 1000.0f;
+}
+int main() { sums<<<1, 32, 64 * sizeof(float)>>>(0, 0, 0); }
+"#;
+
+#[test]
+fn int_views_of_float_atomics_share_their_words() {
+    let out = compile(INT_VIEW_OF_FLOAT_ATOMICS, "sums").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("bitcast<i32>(atomicLoad(&buffer[32 + "),
+        "{}",
+        out.wgsl
+    );
+    let dest: Vec<i32> = (0..32).map(|t| (t * 7 + 3) % 40).collect();
+    let x: Vec<f32> = (0..32).map(|t| t as f32 * 0.25).collect();
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "dest",
+            BufferSpec::bytes(32, bytemuck::cast_slice(&dest).to_vec()),
+        )
+        .with_buffer(
+            "x",
+            BufferSpec::bytes(32, bytemuck::cast_slice(&x).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(32));
+    // The launch's `64 * sizeof(float)` bytes of dynamic shared memory.
+    bench.launch.dynamic_shared_bytes = 256;
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for t in 0..32 {
+        let sum: f32 = (0..32)
+            .filter(|&u| dest[u] % 32 == t as i32)
+            .map(|u| x[u])
+            .sum();
+        let want = sum + (dest[t] % 32) as f32 * 1000.0;
+        assert!(
+            (got[t] - want).abs() < 1e-3,
+            "out[{t}]: {} vs {want}",
+            got[t]
+        );
+    }
+}
+
+/// `reinterpret_cast<uintptr_t>(p) % 16` before a `float4` access
+/// (HeCBench fma): the residue of `p`'s byte offset, the array's first
+/// element taken at a multiple of 256. Both paths of the kernel compute
+/// the same values; the aligned one goes through the `float4` view. Any
+/// other use of an address as a number stays refused.
+const ALIGNMENT_TEST: &str = r#"
+__global__ void add4(const float *a, float *c, int shift) {
+  int i = threadIdx.x;
+  const float *a_ptr = &a[i * 4 + shift];
+  float *c_ptr = &c[i * 4 + shift];
+  if (reinterpret_cast<uintptr_t>(a_ptr) % 16 == 0 && ((size_t)c_ptr & 15) == 0) {
+    float4 v = *reinterpret_cast<const float4 *>(a_ptr);
+    float4 w = *reinterpret_cast<float4 *>(c_ptr);
+    w.x += v.x; w.y += v.y; w.z += v.z; w.w += v.w;
+    *reinterpret_cast<float4 *>(c_ptr) = w;
+  } else {
+    for (int j = 0; j < 4; ++j) c_ptr[j] += a_ptr[j] + 100.0f;
+  }
+}
+"#;
+
+#[test]
+fn address_residues_follow_the_byte_offset() {
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_int64: true,
+        ..cudalens_wgsl::TranspileOptions::default()
+    };
+    let out = common::compile(ALIGNMENT_TEST, "add4", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(out.wgsl.contains("* 4u % 16u"), "{}", out.wgsl);
+    let refused = ALIGNMENT_TEST.replace("% 16 == 0", "% 12 == 0");
+    let err = common::compile(&refused, "add4", &opts).expect_err("modulus 12");
+    assert!(
+        err.iter().any(|d| d.message.contains("pointer casts")),
+        "{err:?}"
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let a: Vec<f32> = (0..132).map(|i| i as f32).collect();
+    for shift in [0, 1] {
+        let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+        let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+            .with_iterations(0, 1)
+            .with_arg(2, ParamValue::Scalar(f64::from(shift)))
+            .with_buffer(
+                "a",
+                BufferSpec::bytes(132, bytemuck::cast_slice(&a).to_vec()),
+            )
+            .with_buffer("c", BufferSpec::zeros(132));
+        let result = runner.run(&bench).expect("run");
+        let c: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("c").expect("c").bytes);
+        for k in 0..128 {
+            let at = k + shift as usize;
+            let want = a[at] + if shift == 0 { 0.0 } else { 100.0 };
+            assert_eq!(c[at], want, "shift {shift}, c[{at}]");
+        }
+    }
+}
