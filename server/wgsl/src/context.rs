@@ -71,6 +71,12 @@ pub enum AtomicRepr {
     /// `atomic<u32>` words, loaded and stored as `i32` bits; atomics
     /// through it are refused.
     IntBits,
+    /// Not atomic, and only on pointers: 32-bit scalars (`N` = 1) or
+    /// vectors of `N` 32-bit lanes over an `f16` array (`float4` packs of
+    /// eight `__half`s, HeCBench vadd and relu): lane `l` of `v[i]` is
+    /// the bits of halves `2N·i + 2l` and `2N·i + 2l + 1` (`bitcast` of a
+    /// `vec2<f16>`), in C's order.
+    HalfPairs(u8),
     /// Not atomic: a `Lanes` view whose vector is another scalar type of
     /// the same width than the array's (`reinterpret_cast<const uint4
     /// *>(x)` of a `float` array, the array's scalar here): lane `l` of
@@ -163,6 +169,7 @@ impl AtomicRepr {
             AtomicRepr::Lanes(_)
                 | AtomicRepr::LanesBits(..)
                 | AtomicRepr::IntBits
+                | AtomicRepr::HalfPairs(_)
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

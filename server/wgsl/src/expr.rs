@@ -2759,9 +2759,14 @@ impl FnLower<'_, '_> {
                     };
                     self.m.diags.truncate(diags);
                     let mut scratch = Vec::new();
-                    let place = of_members
+                    // `&a8.x` of a thread's own vector or struct (a local
+                    // variable's part): read and written through `*p`; a
+                    // call that takes it copies the part (`part_of_variable`).
+                    let own_part = !of_members && self.is_private_root(base);
+                    let place = (of_members || own_part)
                         .then(|| self.place(inner, &mut scratch))
-                        .flatten();
+                        .flatten()
+                        .filter(|p| !own_part || p.atomic.is_none());
                     match place {
                         Some(p) if p.ty.is_value() => {
                             out.extend(scratch);
@@ -3136,20 +3141,29 @@ impl FnLower<'_, '_> {
         // `(const float *)&pack` of a local `uint4 pack` (a thread's own
         // vector read lane by lane): the vector variable indexed, each lane
         // its bits when the scalar types differ.
+        // Either as another type of the same size (`*(__half2 *)&a8.x` of a
+        // `float` lane: its bits as two halves).
         if p.scalar_target {
-            let (Ty::Vector(s, n), Ty::Scalar(t)) = (&p.elem, want) else {
-                return None;
-            };
-            if p.atomic.is_some()
-                || *n == 3
-                || s.bits() != t.bits()
-                || [*s, *t].contains(&Scalar::Bool)
-            {
+            if p.atomic.is_some() || !bitcast_compatible(want) {
                 return None;
             }
-            p.atomic = (s != t).then_some(AtomicRepr::Bits(*s));
+            match &p.elem {
+                Ty::Vector(s, n) if *n != 3 && bitcast_compatible(&Ty::Scalar(*s)) => {
+                    if byte_size(want) != Some(s.size()) {
+                        return None;
+                    }
+                    p.atomic = (Ty::Scalar(*s) != *want).then_some(AtomicRepr::Bits(*s));
+                    p.scalar_target = false;
+                }
+                Ty::Scalar(s) if bitcast_compatible(&p.elem) => {
+                    if byte_size(want) != Some(s.size()) || p.elem == *want {
+                        return None;
+                    }
+                    p.atomic = Some(AtomicRepr::Bits(*s));
+                }
+                _ => return None,
+            }
             p.elem = want.clone();
-            p.scalar_target = false;
             return Some(Val::pointer(p));
         }
         let lanes_of = |t: &Ty| match t {
@@ -3211,6 +3225,20 @@ impl FnLower<'_, '_> {
             // `float4*` over `float` storage.
             (Ty::Scalar(s), Ty::Vector(t, n)) if s == t && *s != Scalar::Bool => {
                 (Some(AtomicRepr::Lanes(*n)), *n)
+            }
+            // `float4*`, `uint4*`, `float*` over `__half` storage: each
+            // 32-bit lane two halves.
+            (Ty::Scalar(Scalar::F16), t)
+                if p.atomic.is_none()
+                    && matches!(t, Ty::Scalar(_) | Ty::Vector(_, 2 | 4))
+                    && t.scalar()
+                        .is_some_and(|s| s.size() == 4 && s != Scalar::Bool) =>
+            {
+                let n = match t {
+                    Ty::Vector(_, n) => *n,
+                    _ => 1,
+                };
+                (Some(AtomicRepr::HalfPairs(n)), 2 * n)
             }
             // `uint4*` over `float` storage: the same bits, four at a time.
             (Ty::Scalar(s), Ty::Vector(t, n))
@@ -3447,6 +3475,28 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
+            Some(AtomicRepr::HalfPairs(n)) => {
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return Val::error();
+                };
+                let Some(lane) = p.ty.scalar() else {
+                    return Val::error();
+                };
+                let lanes: Vec<String> = (0..n)
+                    .map(|l| {
+                        let first = format!("{} * ({index}) + {}", 2 * n, 2 * l);
+                        let pair = format!("vec2<f16>({base}[{first}], {base}[{first} + 1])");
+                        bits_as(&pair, &Ty::Vector(Scalar::F16, 2), &Ty::Scalar(lane))
+                    })
+                    .collect();
+                match n {
+                    1 => Val::atom(lanes.join(""), p.ty.clone()),
+                    _ => Val::atom(
+                        format!("{}({})", p.ty.wgsl(), lanes.join(", ")),
+                        p.ty.clone(),
+                    ),
+                }
+            }
             Some(AtomicRepr::LanesBits(n, stored)) => {
                 let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return Val::error();
@@ -3472,10 +3522,9 @@ impl FnLower<'_, '_> {
                 format!("{}({1}[0], {1}[1], {1}[2])", p.ty.wgsl(), p.text),
                 p.ty.clone(),
             ),
-            Some(AtomicRepr::Bits(_)) => Val::atom(
-                format!("bitcast<{}>({})", p.ty.wgsl(), p.text),
-                p.ty.clone(),
-            ),
+            Some(AtomicRepr::Bits(stored)) => {
+                Val::atom(bits_as(&p.text, &Ty::Scalar(stored), &p.ty), p.ty.clone())
+            }
             Some(AtomicRepr::Words(k)) => {
                 let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return Val::error();
@@ -3578,6 +3627,28 @@ impl FnLower<'_, '_> {
                 self.store_lanes(lanes.collect(), &v, out);
                 return;
             }
+            Some(AtomicRepr::HalfPairs(n)) => {
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return;
+                };
+                // The value first: it may read the halves being replaced.
+                let value = self.fresh("halves");
+                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                for l in 0..n {
+                    let lane = match n {
+                        1 => value.clone(),
+                        _ => format!("{value}.{}", &"xyzw"[l as usize..=l as usize]),
+                    };
+                    let first = format!("{} * ({index}) + {}", 2 * n, 2 * l);
+                    let pair = self.fresh("pair");
+                    let Some(s) = v.ty.scalar() else { return };
+                    let halves = bits_as(&lane, &Ty::Scalar(s), &Ty::Vector(Scalar::F16, 2));
+                    out.push(WStmt::line(format!("let {pair} = {halves};")));
+                    out.push(WStmt::line(format!("{base}[{first}] = {pair}.x;")));
+                    out.push(WStmt::line(format!("{base}[{first} + 1] = {pair}.y;")));
+                }
+                return;
+            }
             Some(AtomicRepr::LanesBits(n, stored)) => {
                 let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return;
@@ -3607,7 +3678,11 @@ impl FnLower<'_, '_> {
                 format!("{} = select(0u, 1u, {});", p.text, b.text)
             }
             Some(AtomicRepr::Bits(stored)) => {
-                format!("{} = bitcast<{}>({});", p.text, stored.wgsl(), v.text)
+                format!(
+                    "{} = {};",
+                    p.text,
+                    bits_as(&v.text, &v.ty, &Ty::Scalar(stored))
+                )
             }
             Some(AtomicRepr::Words(k)) => {
                 let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
@@ -3970,4 +4045,40 @@ fn is_temporary(e: &Expr) -> bool {
             | ExprKind::Cast { .. }
             | ExprKind::Unary(UnOp::Neg | UnOp::Not | UnOp::BitNot, _)
     )
+}
+
+/// Whether WGSL's `bitcast` takes values of `ty`: numeric scalars and
+/// vectors (not `bool`, not three `f16`s).
+fn bitcast_compatible(ty: &Ty) -> bool {
+    match ty {
+        Ty::Scalar(s) => *s != Scalar::Bool,
+        Ty::Vector(s, n) => *s != Scalar::Bool && (*n != 3 || *s != Scalar::F16),
+        _ => false,
+    }
+}
+
+/// C's size of a scalar or a 2- or 4-lane vector (`None` for others).
+fn byte_size(ty: &Ty) -> Option<u64> {
+    match ty {
+        Ty::Scalar(s) => Some(s.size()),
+        Ty::Vector(s, n @ (2 | 4)) => Some(s.size() * u64::from(*n)),
+        _ => None,
+    }
+}
+
+/// `text`, a value of type `from`, as the value of type `to` with the same
+/// bits (WGSL's `bitcast`). Two halves and a 32-bit scalar go through
+/// `pack2x16float`/`unpack2x16float` (naga takes no `bitcast` to or from
+/// `vec2<f16>`): exact for every half but a NaN's payload.
+fn bits_as(text: &str, from: &Ty, to: &Ty) -> String {
+    let halves = Ty::Vector(Scalar::F16, 2);
+    if from == to {
+        text.to_string()
+    } else if *to == halves {
+        format!("vec2<f16>(unpack2x16float(bitcast<u32>({text})))")
+    } else if *from == halves {
+        format!("bitcast<{}>(pack2x16float(vec2<f32>({text})))", to.wgsl())
+    } else {
+        format!("bitcast<{}>({text})", to.wgsl())
+    }
 }

@@ -2173,6 +2173,7 @@ impl<'m> FnLower<'_, 'm> {
             AtomicRepr::Lanes(_)
             | AtomicRepr::LanesBits(..)
             | AtomicRepr::IntBits
+            | AtomicRepr::HalfPairs(_)
             | AtomicRepr::Spread(_)
             | AtomicRepr::SpreadBits(..)
             | AtomicRepr::Bits(_)

@@ -1854,6 +1854,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
                 AtomicRepr::Lanes(_)
                 | AtomicRepr::LanesBits(..)
                 | AtomicRepr::IntBits
+                | AtomicRepr::HalfPairs(_)
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

@@ -16,7 +16,10 @@ pub struct Needs {
 
 impl Needs {
     pub fn capabilities(&self) -> Capabilities {
-        let mut caps = Capabilities::empty();
+        // `pack2x16float`/`unpack2x16float` are core WGSL (every WebGPU
+        // adapter has them); naga asks for a capability only downlevel
+        // GLES targets lack.
+        let mut caps = Capabilities::SHADER_FLOAT16_IN_FLOAT32;
         caps.set(Capabilities::SHADER_FLOAT16, self.f16);
         caps.set(Capabilities::FLOAT64, self.f64);
         caps.set(Capabilities::SHADER_INT64, self.int64);

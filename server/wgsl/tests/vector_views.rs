@@ -595,3 +595,81 @@ fn address_residues_follow_the_byte_offset() {
         }
     }
 }
+
+/// Packs of eight `__half`s as a `float4` (HeCBench vadd and relu, vLLM's
+/// 128-bit loads): each 32-bit lane two halves, in C's order; a lane of a
+/// local `float4` read and written as a `__half2` (`*(__half2 *)&a8.x`),
+/// and the whole local as four (`(half2 *)&c8`).
+const HALF_PACKS: &str = r#"
+#include <cuda_fp16.h>
+__global__ void add8(const __half *a, const __half *b, __half *c) {
+  int i = threadIdx.x;
+  float4 a8 = reinterpret_cast<const float4 *>(a)[i];
+  float4 b8 = reinterpret_cast<const float4 *>(b)[i];
+  float4 c8;
+  *reinterpret_cast<__half2 *>(&c8.x) = __hadd2(*reinterpret_cast<__half2 *>(&a8.x), *reinterpret_cast<__half2 *>(&b8.x));
+  *reinterpret_cast<__half2 *>(&c8.y) = __hadd2(*reinterpret_cast<__half2 *>(&a8.y), *reinterpret_cast<__half2 *>(&b8.y));
+  half2 *a2 = reinterpret_cast<half2 *>(&a8);
+  half2 *b2 = reinterpret_cast<half2 *>(&b8);
+  half2 *c2 = reinterpret_cast<half2 *>(&c8);
+  for (int k = 2; k < 4; ++k) c2[k] = __hmul2(__hadd2(a2[k], b2[k]), __float2half2_rn(2.f));
+  reinterpret_cast<float4 *>(c)[i] = c8;
+}
+"#;
+
+#[test]
+fn half_packs_are_pairs_of_halves_in_32_bit_lanes() {
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f16: true,
+        ..cudalens_wgsl::TranspileOptions::default()
+    };
+    let out = common::compile(HALF_PACKS, "add8", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    for want in [
+        "bitcast<f32>(pack2x16float(vec2<f32>(vec2<f16>(a[8 * (i) + 0], a[8 * (i) + 0 + 1]))))",
+        "vec2<f16>(unpack2x16float(bitcast<u32>(a8.x)))",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    if !runner.adapter().is_ok_and(|r| r.features.shader_f16) {
+        return;
+    }
+    let a: Vec<u16> = (0..256).map(|k| half_bits(k as f32 * 0.5 - 20.0)).collect();
+    let b: Vec<u16> = (0..256).map(|k| half_bits((k % 7) as f32 * 0.25)).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "a",
+            BufferSpec::bytes(256, bytemuck::cast_slice(&a).to_vec()),
+        )
+        .with_buffer(
+            "b",
+            BufferSpec::bytes(256, bytemuck::cast_slice(&b).to_vec()),
+        )
+        .with_buffer("c", BufferSpec::zeros(256));
+    let result = runner.run(&bench).expect("run");
+    let c: Vec<u16> = bytemuck::pod_collect_to_vec(&result.output("c").expect("c").bytes);
+    for (k, got) in c.iter().enumerate() {
+        // Small multiples of a quarter: exact in half precision.
+        let sum = k as f32 * 0.5 - 20.0 + (k % 7) as f32 * 0.25;
+        let want = if k % 8 < 4 { sum } else { 2.0 * sum };
+        assert_eq!(*got, half_bits(want), "c[{k}]");
+    }
+}
+
+/// The IEEE half with the value of `x` (exact for the small quarter
+/// multiples the test uses).
+fn half_bits(x: f32) -> u16 {
+    let bits = x.to_bits();
+    let sign = ((bits >> 16) & 0x8000) as u16;
+    if x == 0.0 {
+        return sign;
+    }
+    let exponent = ((bits >> 23) & 0xff) as i32 - 127 + 15;
+    let mantissa = ((bits >> 13) & 0x3ff) as u16;
+    sign | ((exponent as u16) << 10) | mantissa
+}
