@@ -77,6 +77,16 @@ pub enum AtomicRepr {
     /// the bits of halves `2N·i + 2l` and `2N·i + 2l + 1` (`bitcast` of a
     /// `vec2<f16>`), in C's order.
     HalfPairs(u8),
+    /// Not atomic, and only on pointers: a 64-bit scalar over an array of
+    /// 32-bit ones of this type (`*(uint64 *)buff` of a `uint32 buff[8]`,
+    /// HeCBench ntt): element `i` is words `2i` (low) and `2i + 1` (high),
+    /// little-endian as in C's memory.
+    WordPairs(Scalar),
+    /// Not atomic: the halves of a thread's own vector of 32-bit lanes of
+    /// this type (`reinterpret_cast<__half *>(&a_vec)` of a local `uint4`,
+    /// HeCBench fma): half `j` is the low (`j` even) or high half of lane
+    /// `j / 2`; a store rewrites that lane.
+    HalfOfWord(Scalar),
     /// Not atomic: a `Lanes` view whose vector is another scalar type of
     /// the same width than the array's (`reinterpret_cast<const uint4
     /// *>(x)` of a `float` array, the array's scalar here): lane `l` of
@@ -170,6 +180,8 @@ impl AtomicRepr {
                 | AtomicRepr::LanesBits(..)
                 | AtomicRepr::IntBits
                 | AtomicRepr::HalfPairs(_)
+                | AtomicRepr::WordPairs(_)
+                | AtomicRepr::HalfOfWord(_)
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

@@ -3148,6 +3148,13 @@ impl FnLower<'_, '_> {
                 return None;
             }
             match &p.elem {
+                // `(__half *)&a_vec` of a `uint4`: two halves a lane.
+                Ty::Vector(s, n)
+                    if *n != 3 && s.size() == 4 && *want == Ty::Scalar(Scalar::F16) =>
+                {
+                    p.atomic = Some(AtomicRepr::HalfOfWord(*s));
+                    p.scalar_target = false;
+                }
                 Ty::Vector(s, n) if *n != 3 && bitcast_compatible(&Ty::Scalar(*s)) => {
                     if byte_size(want) != Some(s.size()) {
                         return None;
@@ -3239,6 +3246,12 @@ impl FnLower<'_, '_> {
                     _ => 1,
                 };
                 (Some(AtomicRepr::HalfPairs(n)), 2 * n)
+            }
+            // `uint64*` over `uint32` storage: two words each.
+            (Ty::Scalar(s), Ty::Scalar(t))
+                if p.atomic.is_none() && s.size() == 4 && t.size() == 8 && *s != Scalar::Bool =>
+            {
+                (Some(AtomicRepr::WordPairs(*s)), 2)
             }
             // `uint4*` over `float` storage: the same bits, four at a time.
             (Ty::Scalar(s), Ty::Vector(t, n))
@@ -3475,6 +3488,31 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
+            Some(AtomicRepr::HalfOfWord(stored)) => {
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return Val::error();
+                };
+                let lane = format!("{base}[({index}) / 2]");
+                let pair = bits_as(&lane, &Ty::Scalar(stored), &Ty::Vector(Scalar::F16, 2));
+                Val::atom(format!("{pair}[({index}) % 2]"), p.ty.clone())
+            }
+            Some(AtomicRepr::WordPairs(stored)) => {
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return Val::error();
+                };
+                let word = |k: u8| {
+                    let w = format!("{base}[2 * ({index}) + {k}]");
+                    match stored {
+                        Scalar::U32 => format!("u64({w})"),
+                        _ => format!("u64(bitcast<u32>({w}))"),
+                    }
+                };
+                let joined = format!("({} | ({} << 32u))", word(0), word(1));
+                Val::atom(
+                    bits_as(&joined, &Ty::Scalar(Scalar::U64), &p.ty),
+                    p.ty.clone(),
+                )
+            }
             Some(AtomicRepr::HalfPairs(n)) => {
                 let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return Val::error();
@@ -3625,6 +3663,39 @@ impl FnLower<'_, '_> {
                 };
                 let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
                 self.store_lanes(lanes.collect(), &v, out);
+                return;
+            }
+            Some(AtomicRepr::HalfOfWord(stored)) => {
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return;
+                };
+                // The value first: it may read the lane being rewritten.
+                let value = self.fresh("half");
+                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                let lane = format!("{base}[({index}) / 2]");
+                let pair = self.fresh("pair");
+                let halves = bits_as(&lane, &Ty::Scalar(stored), &Ty::Vector(Scalar::F16, 2));
+                out.push(WStmt::line(format!("var {pair} = {halves};")));
+                out.push(WStmt::line(format!("{pair}[({index}) % 2] = {value};")));
+                let bits = bits_as(&pair, &Ty::Vector(Scalar::F16, 2), &Ty::Scalar(stored));
+                out.push(WStmt::line(format!("{lane} = {bits};")));
+                return;
+            }
+            Some(AtomicRepr::WordPairs(stored)) => {
+                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                    return;
+                };
+                // The value first: it may read the words being replaced.
+                let value = self.fresh("wide");
+                let bits = bits_as(&v.text, &v.ty, &Ty::Scalar(Scalar::U64));
+                out.push(WStmt::line(format!("let {value} = {bits};")));
+                for (k, shift) in [(0, ""), (1, " >> 32u")] {
+                    let half = format!("u32({value}{shift})");
+                    let word = bits_as(&half, &Ty::U32, &Ty::Scalar(stored));
+                    out.push(WStmt::line(format!(
+                        "{base}[2 * ({index}) + {k}] = {word};"
+                    )));
+                }
                 return;
             }
             Some(AtomicRepr::HalfPairs(n)) => {

@@ -2174,6 +2174,8 @@ impl<'m> FnLower<'_, 'm> {
             | AtomicRepr::LanesBits(..)
             | AtomicRepr::IntBits
             | AtomicRepr::HalfPairs(_)
+            | AtomicRepr::WordPairs(_)
+            | AtomicRepr::HalfOfWord(_)
             | AtomicRepr::Spread(_)
             | AtomicRepr::SpreadBits(..)
             | AtomicRepr::Bits(_)

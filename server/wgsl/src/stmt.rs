@@ -1855,6 +1855,8 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
                 | AtomicRepr::LanesBits(..)
                 | AtomicRepr::IntBits
                 | AtomicRepr::HalfPairs(_)
+                | AtomicRepr::WordPairs(_)
+                | AtomicRepr::HalfOfWord(_)
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

@@ -673,3 +673,93 @@ fn half_bits(x: f32) -> u16 {
     let mantissa = ((bits >> 13) & 0x3ff) as u16;
     sign | ((exponent as u16) << 10) | mantissa
 }
+
+/// The halves of a thread's own `uint4` (`reinterpret_cast<__half
+/// *>(&a_vec)`, HeCBench fma's half kernels) read and written one by one,
+/// and a 64-bit view of a local array of 32-bit words (`*(uint64 *)buff`,
+/// HeCBench ntt's modular reduction): C's little-endian layout.
+const HALVES_AND_WORD_PAIRS: &str = r#"
+#include <cuda_fp16.h>
+__global__ void fma8(const __half *a, __half *c) {
+  int i = threadIdx.x;
+  uint4 a_vec = reinterpret_cast<const uint4 *>(a)[i];
+  uint4 c_vec = reinterpret_cast<const uint4 *>(c)[i];
+  __half *a_halfs = reinterpret_cast<__half *>(&a_vec);
+  __half *c_halfs = reinterpret_cast<__half *>(&c_vec);
+  for (int j = 0; j < 8; ++j) c_halfs[j] += a_halfs[j] * a_halfs[7 - j];
+  reinterpret_cast<uint4 *>(c)[i] = c_vec;
+}
+__global__ void wide(const unsigned int *w, unsigned long long *out) {
+  int i = threadIdx.x;
+  unsigned int buff[4];
+  for (int k = 0; k < 4; ++k) buff[k] = w[4 * i + k];
+  if (*(unsigned long long *)buff > 5000000000ull) *(unsigned long long *)buff -= 5000000000ull;
+  ((unsigned long long *)buff)[1] += 1;
+  out[2 * i] = *(unsigned long long *)buff;
+  out[2 * i + 1] = ((unsigned long long *)buff)[1];
+}
+"#;
+
+#[test]
+fn halves_of_local_words_and_word_pairs_follow_c_layout() {
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f16: true,
+        enable_int64: true,
+        ..cudalens_wgsl::TranspileOptions::default()
+    };
+    let halves =
+        common::compile(HALVES_AND_WORD_PAIRS, "fma8", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(halves.wgsl.contains("[(j) % 2]"), "{}", halves.wgsl);
+    let pairs =
+        common::compile(HALVES_AND_WORD_PAIRS, "wide", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let report = runner.adapter().expect("adapter");
+    if report.features.shader_int64 {
+        let w: Vec<u32> = (0..128u32).map(|k| k.wrapping_mul(2_654_435_761)).collect();
+        let iface = KernelInterface::from_json(&pairs.sidecar.to_json()).expect("interface");
+        let bench = Benchmark::new(pairs.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+            .with_iterations(0, 1)
+            .with_buffer(
+                "w",
+                BufferSpec::bytes(128, bytemuck::cast_slice(&w).to_vec()),
+            )
+            .with_buffer("out", BufferSpec::zeros(64));
+        let result = runner.run(&bench).expect("run");
+        let out: Vec<u64> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+        for i in 0..32 {
+            let word = |k: usize| u64::from(w[4 * i + k]);
+            let mut low = word(0) | word(1) << 32;
+            if low > 5_000_000_000 {
+                low -= 5_000_000_000;
+            }
+            let high = (word(2) | word(3) << 32).wrapping_add(1);
+            assert_eq!((out[2 * i], out[2 * i + 1]), (low, high), "thread {i}");
+        }
+    }
+    if report.features.shader_f16 {
+        let a: Vec<u16> = (0..256).map(|k| half_bits((k % 9) as f32 - 4.0)).collect();
+        let c: Vec<u16> = (0..256).map(|k| half_bits((k % 5) as f32 * 0.5)).collect();
+        let iface = KernelInterface::from_json(&halves.sidecar.to_json()).expect("interface");
+        let bench = Benchmark::new(halves.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+            .with_iterations(0, 1)
+            .with_buffer(
+                "a",
+                BufferSpec::bytes(256, bytemuck::cast_slice(&a).to_vec()),
+            )
+            .with_buffer(
+                "c",
+                BufferSpec::bytes(256, bytemuck::cast_slice(&c).to_vec()),
+            );
+        let result = runner.run(&bench).expect("run");
+        let got: Vec<u16> = bytemuck::pod_collect_to_vec(&result.output("c").expect("c").bytes);
+        for (k, g) in got.iter().enumerate() {
+            let (i, j) = (k / 8, k % 8);
+            let av = |j: usize| ((8 * i + j) % 9) as f32 - 4.0;
+            let want = (k % 5) as f32 * 0.5 + av(j) * av(7 - j);
+            assert_eq!(*g, half_bits(want), "c[{k}]");
+        }
+    }
+}
