@@ -87,6 +87,11 @@ pub enum AtomicRepr {
     /// HeCBench fma): half `j` is the low (`j` even) or high half of lane
     /// `j / 2`; a store rewrites that lane.
     HalfOfWord(Scalar),
+    /// Not atomic: component `lane` of a vector of `lanes` lanes that a
+    /// `Bits` place holds as one scalar of type `stored` (`vec_h1->x` of
+    /// `const __half2 *vec_h1 = (__half2 *)&vec_val.x`, HeCBench gemv): read
+    /// as that component of the bits; a store rewrites the scalar.
+    BitsLane { stored: Scalar, lanes: u8, lane: u8 },
     /// Not atomic: a `Lanes` view whose vector is another scalar type of
     /// the same width than the array's (`reinterpret_cast<const uint4
     /// *>(x)` of a `float` array, the array's scalar here): lane `l` of
@@ -182,6 +187,7 @@ impl AtomicRepr {
                 | AtomicRepr::HalfPairs(_)
                 | AtomicRepr::WordPairs(_)
                 | AtomicRepr::HalfOfWord(_)
+                | AtomicRepr::BitsLane { .. }
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)
@@ -729,17 +735,24 @@ impl<'a, 'm> FnLower<'a, 'm> {
                     }
                 }
                 ExprKind::Unary(UnOp::AddrOf, t) => {
-                    // `&x` may be written through: `x` needs a `var`.
+                    // `&x` may be written through: `x` needs a `var`; so
+                    // does `x` of `&x.z` (a part of the thread's own
+                    // variable, read and written through the pointer).
                     if let Some(n) = t.as_ident() {
                         assigned.insert(n.to_string());
                     }
                     let mut root = &**t;
+                    let mut part = false;
                     while let ExprKind::Member { base, .. } | ExprKind::Index(base, _) = &root.kind
                     {
+                        part |= matches!(root.kind, ExprKind::Member { arrow: false, .. });
                         root = base;
                     }
                     if let Some(n) = root.as_ident() {
                         addr_taken.insert(n.to_string());
+                        if part {
+                            assigned.insert(n.to_string());
+                        }
                     }
                 }
                 _ => {}

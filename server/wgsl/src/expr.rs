@@ -1515,13 +1515,15 @@ impl FnLower<'_, '_> {
                 if matches!(t, Ty::Vector(..)) {
                     return self.error(span, "comparison of vectors");
                 }
+                // `j < n >> 3u` is a template `j<n>` to WGSL's parser (as
+                // `iter < n >> 3` was to tree-sitter's): the right side
+                // in parentheses.
+                let mut right = r.operand(REL_OK);
+                if matches!(op, Lt | Le) && right.contains('>') {
+                    right = format!("({right})");
+                }
                 Val::new(
-                    format!(
-                        "{} {} {}",
-                        l.operand(REL_OK),
-                        op.as_str(),
-                        r.operand(REL_OK)
-                    ),
+                    format!("{} {} {right}", l.operand(REL_OK), op.as_str()),
                     Ty::BOOL,
                     Prec::Rel,
                 )
@@ -2501,6 +2503,29 @@ impl FnLower<'_, '_> {
                     },
                     mutable: bp.mutable,
                 })
+            }
+            // A component of a vector held as another scalar's bits.
+            (Ty::Vector(s, n), "x" | "y" | "z" | "w")
+                if let Some(AtomicRepr::Bits(stored)) = bp.atomic
+                    && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
+            {
+                Some(Place {
+                    text: bp.text.clone(),
+                    ty: Ty::Scalar(*s),
+                    atomic: Some(AtomicRepr::BitsLane {
+                        stored,
+                        lanes: *n,
+                        lane: "xyzw".find(field).unwrap_or(0) as u8,
+                    }),
+                    mutable: bp.mutable,
+                })
+            }
+            (Ty::Vector(_, _), "x" | "y" | "z" | "w") if bp.atomic.is_some_and(|r| r.is_view()) => {
+                self.m.error(
+                    span,
+                    "a component of a vector read through a pointer cast is not supported here: read the vector whole first",
+                );
+                None
             }
             (Ty::Vector(s, n), "x" | "y" | "z" | "w")
                 if ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
@@ -3488,6 +3513,18 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
+            Some(AtomicRepr::BitsLane {
+                stored,
+                lanes,
+                lane,
+            }) => {
+                let Some(s) = p.ty.scalar() else {
+                    return Val::error();
+                };
+                let vector = bits_as(&p.text, &Ty::Scalar(stored), &Ty::Vector(s, lanes));
+                let c = &"xyzw"[usize::from(lane)..=usize::from(lane)];
+                Val::atom(format!("{vector}.{c}"), p.ty.clone())
+            }
             Some(AtomicRepr::HalfOfWord(stored)) => {
                 let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return Val::error();
@@ -3663,6 +3700,25 @@ impl FnLower<'_, '_> {
                 };
                 let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
                 self.store_lanes(lanes.collect(), &v, out);
+                return;
+            }
+            Some(AtomicRepr::BitsLane {
+                stored,
+                lanes,
+                lane,
+            }) => {
+                let Some(s) = p.ty.scalar() else { return };
+                let vector = Ty::Vector(s, lanes);
+                // The value first: it may read the scalar being rewritten.
+                let value = self.fresh("lane");
+                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                let whole = self.fresh("bits");
+                let read = bits_as(&p.text, &Ty::Scalar(stored), &vector);
+                out.push(WStmt::line(format!("var {whole} = {read};")));
+                let c = &"xyzw"[usize::from(lane)..=usize::from(lane)];
+                out.push(WStmt::line(format!("{whole}.{c} = {value};")));
+                let back = bits_as(&whole, &vector, &Ty::Scalar(stored));
+                out.push(WStmt::line(format!("{} = {back};", p.text)));
                 return;
             }
             Some(AtomicRepr::HalfOfWord(stored)) => {

@@ -2176,6 +2176,7 @@ impl<'m> FnLower<'_, 'm> {
             | AtomicRepr::HalfPairs(_)
             | AtomicRepr::WordPairs(_)
             | AtomicRepr::HalfOfWord(_)
+            | AtomicRepr::BitsLane { .. }
             | AtomicRepr::Spread(_)
             | AtomicRepr::SpreadBits(..)
             | AtomicRepr::Bits(_)

@@ -1857,6 +1857,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
                 | AtomicRepr::HalfPairs(_)
                 | AtomicRepr::WordPairs(_)
                 | AtomicRepr::HalfOfWord(_)
+                | AtomicRepr::BitsLane { .. }
                 | AtomicRepr::Spread(_)
                 | AtomicRepr::SpreadBits(..)
                 | AtomicRepr::Bits(_)

@@ -763,3 +763,71 @@ fn halves_of_local_words_and_word_pairs_follow_c_layout() {
         }
     }
 }
+
+/// Components of a `__half2` read and written through a pointer to a
+/// lane of a local `float4` (HeCBench gemv's `(__half2 *)&vec_val.x`, then
+/// `vec_h1->x`), in a loop bounded by `iter < n >> 3`, which tree-sitter
+/// (and WGSL's own parser, without parentheses) reads as a template
+/// `iter<n>`.
+const HALF2_COMPONENTS: &str = r#"
+#include <cuda_fp16.h>
+__global__ void dots(const float4 *in, float *out, unsigned int n) {
+  int i = threadIdx.x;
+  float sum = 0;
+  for (int iter = 0; iter < n >> 3; iter++) {
+    float4 v = in[i * (n >> 3) + iter];
+    const __half2 *h = (__half2 *)&v.y;
+    sum += static_cast<float>(h->x) * 2.0f + static_cast<float>(h->y);
+  }
+  float4 w = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+  __half2 *hw = (__half2 *)&w.z;
+  hw->y = __float2half(3.0f);
+  out[i] = sum + w.z;
+}
+"#;
+
+#[test]
+fn components_of_half2_views_of_float_lanes_read_and_write_their_halves() {
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f16: true,
+        ..cudalens_wgsl::TranspileOptions::default()
+    };
+    let out = common::compile(HALF2_COMPONENTS, "dots", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    assert!(
+        out.wgsl.contains("iter < (i32(n >> 3u))") || out.wgsl.contains("< (n >> 3u)"),
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    if !runner.adapter().is_ok_and(|r| r.features.shader_f16) {
+        return;
+    }
+    // n = 16: two float4s a thread; lane y holds halves (k, k + 1) / 4.
+    let mut data = vec![0f32; 32 * 2 * 4];
+    for (e, chunk) in data.chunks_mut(4).enumerate() {
+        let lo = u32::from(half_bits(e as f32 * 0.25));
+        let hi = u32::from(half_bits((e + 1) as f32 * 0.25));
+        chunk[1] = f32::from_bits(lo | hi << 16);
+    }
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(16.0))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&data).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(32));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for (i, g) in got.iter().enumerate() {
+        let sum: f32 = (2 * i..2 * i + 2)
+            .map(|e| e as f32 * 0.25 * 2.0 + (e + 1) as f32 * 0.25)
+            .sum();
+        // `w.z` holds half 3.0 (0x4200) in its high half: the float 32.0.
+        assert_eq!(*g, sum + 32.0, "out[{i}]");
+    }
+}

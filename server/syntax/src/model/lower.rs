@@ -189,6 +189,9 @@ impl Builder<'_> {
                 if let Some(cast) = self.cast_read_as_binary(cx, n, op) {
                     return Err(Box::new(cast));
                 }
+                if let Some(fixed) = comparison_read_as_template(cx, n, op) {
+                    return Err(Box::new(self.expand_expr(cx, &fixed, cx.span(n))));
+                }
                 match BinOp::from_str(op) {
                     Some(op) => Binary(
                         op,
@@ -1188,15 +1191,17 @@ fn substitute_bindings(e: &mut Expr, bindings: &[(String, Expr)]) {
 }
 
 /// `s < n && a[s] >= m` as tree-sitter reads it: `s<n && a[s]>` a
-/// template's name and arguments, then `= m` assigning to it. No code
-/// assigns to a template function written flush against its `>`, so
-/// such an assignment is the comparison it spells: its text again, the
-/// name parenthesised so that no parser reads a template there.
+/// template's name and arguments, then `= m` assigning to it; `iter <
+/// num_per_thread >> 3` (HeCBench gemv): `iter<num_per_thread>` then `>
+/// 3`. No code assigns to a template function written flush against its
+/// `>`, or compares one with `>` so, so such an expression is the
+/// comparison it spells: its text again, the name parenthesised so that
+/// no parser reads a template there.
 fn comparison_read_as_template(cx: &Cx, n: Node, op: &str) -> Option<String> {
     let left = field!(n, "left").filter(|l| l.kind() == "template_function")?;
     let name = field!(left, "name").filter(|l| l.kind() == "identifier")?;
     let operator = field!(n, "operator")?;
-    if op != "=" || left.end_byte() != operator.start_byte() {
+    if !matches!(op, "=" | ">" | ">=") || left.end_byte() != operator.start_byte() {
         return None;
     }
     let text = cx.text(n);
