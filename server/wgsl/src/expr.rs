@@ -240,6 +240,24 @@ impl FnLower<'_, '_> {
                         "pointer casts (such as `reinterpret_cast<float4*>`) cannot be expressed in WGSL: storage buffers have one element type",
                     );
                 }
+                // `(int)divisor` of a struct with `operator int()` (HeCBench
+                // idivide's `int_fastdiv`): the conversion operator.
+                let conversion = format!("operator{}", ty.display().replace(' ', ""));
+                if ty.pointer == 0
+                    && (self.m.model.functions.iter())
+                        .any(|f| f.name.ends_with(&format!("::{conversion}")))
+                {
+                    let call = cudalens_syntax::ir::CallExpr {
+                        callee: format!("object.{conversion}"),
+                        template_args: Vec::new(),
+                        args: Vec::new(),
+                        receiver: Some(expr.clone()),
+                        arrow: false,
+                    };
+                    if let Some(v) = self.method_call(&call, e.span, out) {
+                        return v;
+                    }
+                }
                 let v = self.expr(expr, out);
                 // `(unsigned char)x`, `(short)x`: the value C's promotion
                 // gives back, an `int` in the narrow type's range.

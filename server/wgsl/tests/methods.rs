@@ -448,3 +448,46 @@ __global__ void k(const float *x, float *out) {
         assert_eq!(*v, (x + 1.5) * 2.0);
     }
 }
+
+/// A conversion operator (`operator int() const`, HeCBench idivide's
+/// `int_fastdiv`), written after CUDA's attributes, where the grammar
+/// reads a function `int()` of type `operator`: `(int)d` calls it, and a
+/// free `operator/` taking the class is the division C++ calls.
+const CONVERSION: &str = r#"
+class fastdiv {
+public:
+  __host__ __device__ fastdiv(int d) : d_(d) {}
+  __host__ __device__ __forceinline__ operator int() const { return d_; }
+  int d_;
+};
+__host__ __device__ __forceinline__ int operator/(const int n, const fastdiv &d) { return n / d.d_ + 1000; }
+__global__ void divide(fastdiv d, int *out) {
+  int n = threadIdx.x * 7;
+  out[threadIdx.x] = n / (int)d * 10000 + n / d;
+}
+"#;
+
+#[test]
+fn conversion_operators_are_called_for_casts() {
+    let out = common::compile_as("conv.cu", CONVERSION, "divide").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("fn fastdiv__operatorint"), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let iface =
+        cudalens_gpu::KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = cudalens_gpu::Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "d",
+            cudalens_gpu::BufferSpec::bytes(1, 3i32.to_le_bytes().to_vec()),
+        )
+        .with_buffer("out", cudalens_gpu::BufferSpec::zeros(32));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<i32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for (t, g) in got.iter().enumerate() {
+        let n = t as i32 * 7;
+        assert_eq!(*g, n / 3 * 10000 + n / 3 + 1000, "thread {t}");
+    }
+}

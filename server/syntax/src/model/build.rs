@@ -1266,15 +1266,32 @@ impl<'o> Builder<'o> {
         let Some(declarator) = field_children(node, "declarator").into_iter().next() else {
             return;
         };
-        let Some(fdecl) = find_function_declarator(declarator) else {
+        // `operator int() const` of a class (HeCBench idivide's
+        // `int_fastdiv`): the method `operatorint` returning an `int`.
+        let conversion = (declarator.kind() == "operator_cast")
+            .then(|| field!(declarator, "type").map(|t| (t, self.type_from(cx, declarator, t))))
+            .flatten();
+        let fdecl = match conversion {
+            Some(_) => field!(declarator, "declarator")
+                .filter(|d| d.kind() == "abstract_function_declarator"),
+            None => find_function_declarator(declarator),
+        };
+        let Some(fdecl) = fdecl else {
             return;
         };
-        let Some(name_node) = field!(fdecl, "declarator") else {
-            return;
+        let name_node = match conversion {
+            Some((t, _)) => t,
+            None => match field!(fdecl, "declarator") {
+                Some(n) => n,
+                None => return,
+            },
         };
-        let mut ret = field!(node, "type")
-            .map(|t| self.type_from(cx, node, t))
-            .unwrap_or_default();
+        let mut ret = match &conversion {
+            Some((_, ty)) => ty.clone(),
+            None => field!(node, "type")
+                .map(|t| self.type_from(cx, node, t))
+                .unwrap_or_default(),
+        };
         ret.pointer += pointer_depth_until(declarator, fdecl);
         let returns_reference = has_reference_until(declarator, fdecl);
         let params = field!(fdecl, "parameters")
@@ -1300,7 +1317,16 @@ impl<'o> Builder<'o> {
             .iter()
             .find(|c| c.kind() != "comment")
             .map_or(cx.span(node).start, |c| cx.span(*c).start);
-        let name = cx.text(name_node).to_string();
+        // After CUDA's attributes the grammar reads `operator int()` as a
+        // function `int()` of type `operator`.
+        let operator_typed = field!(node, "type").is_some_and(|t| cx.text(t) == "operator");
+        if operator_typed {
+            ret = Type::named(&normalize_base(cx.text(name_node)));
+        }
+        let name = match conversion.is_some() || operator_typed {
+            true => format!("operator{}", cx.text(name_node)),
+            false => cx.text(name_node).to_string(),
+        };
         let f = Function {
             name: name.rsplit("::").next().unwrap_or(&name).to_string(),
             name_span: cx.span(name_node),
@@ -2063,8 +2089,18 @@ impl<'o> Builder<'o> {
             })
             .filter_map(|(m, header)| {
                 let d = field_children(m, "declarator").into_iter().next()?;
-                let fdecl = find_function_declarator(d)?;
-                let method = cx.text(field!(fdecl, "declarator")?).to_string();
+                // `operator int() const`: the conversion `operatorint`.
+                let operator_typed = field!(m, "type").is_some_and(|t| cx.text(t) == "operator");
+                let method = match d.kind() {
+                    "operator_cast" => format!("operator{}", cx.text(field!(d, "type")?)),
+                    _ => {
+                        let n = cx.text(field!(find_function_declarator(d)?, "declarator")?);
+                        match operator_typed {
+                            true => format!("operator{n}"),
+                            false => n.to_string(),
+                        }
+                    }
+                };
                 let mut c = m.walk();
                 let is_static = m
                     .children(&mut c)
