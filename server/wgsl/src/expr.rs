@@ -3670,6 +3670,21 @@ impl FnLower<'_, '_> {
         parts
     }
 
+    /// Stores `v` into one lane of a vector held as the bits of a scalar
+    /// (`BitsLane`, `HalfOfWord`): the scalar read as the vector, the lane
+    /// replaced, the vector written back as bits (the value first: it may
+    /// read the scalar being rewritten).
+    fn store_lane_of_bits(&mut self, lane: LaneOfBits, v: &Val, out: &mut Vec<WStmt>) {
+        let value = self.fresh("lane");
+        out.push(WStmt::line(format!("let {value} = {};", v.text)));
+        let whole = self.fresh("bits");
+        let read = bits_as(lane.word, &Ty::Scalar(lane.stored), &lane.vector);
+        out.push(WStmt::line(format!("var {whole} = {read};")));
+        out.push(WStmt::line(format!("{whole}{} = {value};", lane.component)));
+        let back = bits_as(&whole, &lane.vector, &Ty::Scalar(lane.stored));
+        out.push(WStmt::line(format!("{} = {back};", lane.word)));
+    }
+
     /// Stores the lanes of vector `v` to `targets` (lane `x` to the
     /// first), the value first: it may read the lanes being replaced.
     fn store_lanes(&mut self, targets: Vec<String>, v: &Val, out: &mut Vec<WStmt>) {
@@ -3726,33 +3741,27 @@ impl FnLower<'_, '_> {
                 lane,
             }) => {
                 let Some(s) = p.ty.scalar() else { return };
-                let vector = Ty::Vector(s, lanes);
-                // The value first: it may read the scalar being rewritten.
-                let value = self.fresh("lane");
-                out.push(WStmt::line(format!("let {value} = {};", v.text)));
-                let whole = self.fresh("bits");
-                let read = bits_as(&p.text, &Ty::Scalar(stored), &vector);
-                out.push(WStmt::line(format!("var {whole} = {read};")));
                 let c = &"xyzw"[usize::from(lane)..=usize::from(lane)];
-                out.push(WStmt::line(format!("{whole}.{c} = {value};")));
-                let back = bits_as(&whole, &vector, &Ty::Scalar(stored));
-                out.push(WStmt::line(format!("{} = {back};", p.text)));
+                let lane = LaneOfBits {
+                    word: &p.text,
+                    stored,
+                    vector: Ty::Vector(s, lanes),
+                    component: &format!(".{c}"),
+                };
+                self.store_lane_of_bits(lane, &v, out);
                 return;
             }
             Some(AtomicRepr::HalfOfWord(stored)) => {
                 let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
                     return;
                 };
-                // The value first: it may read the lane being rewritten.
-                let value = self.fresh("half");
-                out.push(WStmt::line(format!("let {value} = {};", v.text)));
-                let lane = format!("{base}[({index}) / 2]");
-                let pair = self.fresh("pair");
-                let halves = bits_as(&lane, &Ty::Scalar(stored), &Ty::Vector(Scalar::F16, 2));
-                out.push(WStmt::line(format!("var {pair} = {halves};")));
-                out.push(WStmt::line(format!("{pair}[({index}) % 2] = {value};")));
-                let bits = bits_as(&pair, &Ty::Vector(Scalar::F16, 2), &Ty::Scalar(stored));
-                out.push(WStmt::line(format!("{lane} = {bits};")));
+                let lane = LaneOfBits {
+                    word: &format!("{base}[({index}) / 2]"),
+                    stored,
+                    vector: Ty::Vector(Scalar::F16, 2),
+                    component: &format!("[({index}) % 2]"),
+                };
+                self.store_lane_of_bits(lane, &v, out);
                 return;
             }
             Some(AtomicRepr::WordPairs(stored)) => {
@@ -4226,4 +4235,14 @@ fn bits_as(text: &str, from: &Ty, to: &Ty) -> String {
     } else {
         format!("bitcast<{}>({text})", to.wgsl())
     }
+}
+
+/// One lane of a vector held as the bits of a scalar: the scalar's place
+/// (`word`), its type, the vector's type and the lane's selector (`.y`,
+/// `[(j) % 2]`).
+struct LaneOfBits<'a> {
+    word: &'a str,
+    stored: Scalar,
+    vector: Ty,
+    component: &'a str,
 }
