@@ -926,19 +926,9 @@ impl FnLower<'_, '_> {
                     if v.is_error() {
                         return Some(v);
                     }
-                    let tmp = self.fresh("object");
-                    out.push(WStmt::line(format!("var {tmp} = {};", v.text)));
-                    let c_name = format!("{tmp}@object");
-                    self.declare(
-                        &c_name,
-                        Sym::Value {
-                            wgsl: tmp,
-                            ty: v.ty,
-                            mutable: true,
-                        },
-                    );
-                    let tmp = Expr::new(ExprKind::Ident(c_name), obj.span);
-                    Expr::new(ExprKind::Unary(UnOp::AddrOf, Box::new(tmp)), obj.span)
+                    let tmp =
+                        self.named_temporary(format!("= {}", v.text), v.ty, true, obj.span, out);
+                    Expr::new(ExprKind::Unary(UnOp::AddrOf, Box::new(tmp.0)), obj.span)
                 }
                 false => Expr {
                     kind: ExprKind::Unary(UnOp::AddrOf, Box::new(obj.clone())),
@@ -1001,26 +991,9 @@ impl FnLower<'_, '_> {
         let ctor = self.constructor_of(name, args.len())?;
         let ty = Ty::Struct(name.to_string());
         self.note_type(&ty);
-        let tmp = self.fresh("object");
-        out.push(WStmt::line(format!("var {tmp}: {};", ty.wgsl())));
-        // The temporary as a C name the call can take the address of.
-        let c_name = format!("{tmp}@object");
-        self.declare(
-            &c_name,
-            Sym::Value {
-                wgsl: tmp.clone(),
-                ty: ty.clone(),
-                mutable: true,
-            },
-        );
-        let this = Expr {
-            kind: ExprKind::Unary(
-                UnOp::AddrOf,
-                Box::new(Expr::new(ExprKind::Ident(c_name), span)),
-            ),
-            span,
-            from_macro: false,
-        };
+        let (object, tmp) =
+            self.named_temporary(format!(": {}", ty.wgsl()), ty.clone(), true, span, out);
+        let this = Expr::new(ExprKind::Unary(UnOp::AddrOf, Box::new(object)), span);
         let args: Vec<Expr> = std::iter::once(this).chain(args.iter().cloned()).collect();
         let v = self.call(&ctor, &[], &args, span, out);
         if v.is_error() {
@@ -1030,6 +1003,34 @@ impl FnLower<'_, '_> {
             out.push(WStmt::line(format!("{};", v.text)));
         }
         Some(Val::atom(tmp, ty))
+    }
+
+    /// A new WGSL variable (`var`, or `let` where not `mutable`) declared
+    /// `tail` after its name (`: S`, `= value`), and a C expression naming
+    /// it, for a temporary C++ makes (an object under construction, the
+    /// receiver of a method called on a value); with its WGSL name.
+    fn named_temporary(
+        &mut self,
+        tail: String,
+        ty: Ty,
+        mutable: bool,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> (Expr, String) {
+        let tmp = self.fresh(if mutable { "object" } else { "value" });
+        let keyword = if mutable { "var" } else { "let" };
+        out.push(WStmt::line(format!("{keyword} {tmp}{tail};")));
+        // `@` keeps the C name apart from anything the source can spell.
+        let c_name = format!("{tmp}@temporary");
+        self.declare(
+            &c_name,
+            Sym::Value {
+                wgsl: tmp.clone(),
+                ty,
+                mutable,
+            },
+        );
+        (Expr::new(ExprKind::Ident(c_name), span), tmp)
     }
 
     /// `s = 0.0f` of a struct `S` whose one-argument constructor takes the
@@ -1050,18 +1051,8 @@ impl FnLower<'_, '_> {
             return None;
         }
         self.constructor_of(name, 1)?;
-        let tmp = self.fresh("value");
-        out.push(WStmt::line(format!("let {tmp} = {};", v.text)));
-        let c_name = format!("{tmp}@value");
-        self.declare(
-            &c_name,
-            Sym::Value {
-                wgsl: tmp,
-                ty: v.ty.clone(),
-                mutable: false,
-            },
-        );
-        let arg = Expr::new(ExprKind::Ident(c_name), span);
+        let (arg, _) =
+            self.named_temporary(format!("= {}", v.text), v.ty.clone(), false, span, out);
         self.construct(&name.clone(), &[arg], span, out)
     }
 

@@ -1266,28 +1266,14 @@ impl<'o> Builder<'o> {
         let Some(declarator) = field_children(node, "declarator").into_iter().next() else {
             return;
         };
-        // `operator int() const` of a class (HeCBench idivide's
-        // `int_fastdiv`): the method `operatorint` returning an `int`.
-        let conversion = (declarator.kind() == "operator_cast")
-            .then(|| field!(declarator, "type").map(|t| (t, self.type_from(cx, declarator, t))))
-            .flatten();
-        let fdecl = match conversion {
-            Some(_) => field!(declarator, "declarator")
-                .filter(|d| d.kind() == "abstract_function_declarator"),
-            None => find_function_declarator(declarator),
-        };
-        let Some(fdecl) = fdecl else {
+        let Some(declared) = declared_function(cx, node, declarator) else {
             return;
         };
-        let name_node = match conversion {
-            Some((t, _)) => t,
-            None => match field!(fdecl, "declarator") {
-                Some(n) => n,
-                None => return,
-            },
-        };
-        let mut ret = match &conversion {
-            Some((_, ty)) => ty.clone(),
+        let (fdecl, name_node) = (declared.fdecl, declared.name_node);
+        let mut ret = match declared.conversion {
+            // `operator int()`: the type it converts to.
+            Some(t) => self.type_from(cx, declarator, t),
+            None if declared.operator_typed => Type::named(&normalize_base(cx.text(name_node))),
             None => field!(node, "type")
                 .map(|t| self.type_from(cx, node, t))
                 .unwrap_or_default(),
@@ -1317,16 +1303,7 @@ impl<'o> Builder<'o> {
             .iter()
             .find(|c| c.kind() != "comment")
             .map_or(cx.span(node).start, |c| cx.span(*c).start);
-        // After CUDA's attributes the grammar reads `operator int()` as a
-        // function `int()` of type `operator`.
-        let operator_typed = field!(node, "type").is_some_and(|t| cx.text(t) == "operator");
-        if operator_typed {
-            ret = Type::named(&normalize_base(cx.text(name_node)));
-        }
-        let name = match conversion.is_some() || operator_typed {
-            true => format!("operator{}", cx.text(name_node)),
-            false => cx.text(name_node).to_string(),
-        };
+        let name = declared.name;
         let f = Function {
             name: name.rsplit("::").next().unwrap_or(&name).to_string(),
             name_span: cx.span(name_node),
@@ -2089,18 +2066,7 @@ impl<'o> Builder<'o> {
             })
             .filter_map(|(m, header)| {
                 let d = field_children(m, "declarator").into_iter().next()?;
-                // `operator int() const`: the conversion `operatorint`.
-                let operator_typed = field!(m, "type").is_some_and(|t| cx.text(t) == "operator");
-                let method = match d.kind() {
-                    "operator_cast" => format!("operator{}", cx.text(field!(d, "type")?)),
-                    _ => {
-                        let n = cx.text(field!(find_function_declarator(d)?, "declarator")?);
-                        match operator_typed {
-                            true => format!("operator{n}"),
-                            false => n.to_string(),
-                        }
-                    }
-                };
+                let method = declared_function(cx, m, d)?.name;
                 let mut c = m.walk();
                 let is_static = m
                     .children(&mut c)
@@ -2479,6 +2445,55 @@ fn pointer_depth_until(mut d: Node, target: Node) -> u8 {
         }
     }
     n
+}
+
+/// What a function definition declares: its function declarator, the
+/// node that spells its name, and the name (`f`, `S::f`).
+struct DeclaredFunction<'t> {
+    fdecl: Node<'t>,
+    name_node: Node<'t>,
+    name: String,
+    /// `operator int()`: the type it converts to (`int`, also its name).
+    conversion: Option<Node<'t>>,
+    /// After CUDA's attributes the grammar reads `operator int()` as a
+    /// function `int()` of type `operator`: `name_node` spells the type.
+    operator_typed: bool,
+}
+
+/// The function `node` (a definition whose first declarator is
+/// `declarator`) declares; a conversion operator (HeCBench idivide's
+/// `int_fastdiv::operator int() const`) is named `operatorint`.
+fn declared_function<'t>(
+    cx: &Cx,
+    node: Node<'t>,
+    declarator: Node<'t>,
+) -> Option<DeclaredFunction<'t>> {
+    if declarator.kind() == "operator_cast" {
+        let t = field!(declarator, "type")?;
+        let fdecl = field!(declarator, "declarator")
+            .filter(|d| d.kind() == "abstract_function_declarator")?;
+        return Some(DeclaredFunction {
+            fdecl,
+            name_node: t,
+            name: format!("operator{}", cx.text(t)),
+            conversion: Some(t),
+            operator_typed: false,
+        });
+    }
+    let fdecl = find_function_declarator(declarator)?;
+    let name_node = field!(fdecl, "declarator")?;
+    let operator_typed = field!(node, "type").is_some_and(|t| cx.text(t) == "operator");
+    let name = match operator_typed {
+        true => format!("operator{}", cx.text(name_node)),
+        false => cx.text(name_node).to_string(),
+    };
+    Some(DeclaredFunction {
+        fdecl,
+        name_node,
+        name,
+        conversion: None,
+        operator_typed,
+    })
 }
 
 /// Whether a `&`/`&&` stands between `d` and the function declarator
