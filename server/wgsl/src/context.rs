@@ -658,6 +658,10 @@ pub struct FnLower<'a, 'm> {
     /// Names whose address is taken anywhere in the body (`&x`): they may
     /// change through a pointer.
     pub addr_taken: HashSet<String>,
+    /// Locals of a shared-memory accessor struct (`SharedMemory<T> smem;`),
+    /// bound as pointers to the block's dynamic shared memory: their
+    /// methods without arguments (`smem.getPointer()`) hand it out.
+    pub shared_accessors: HashSet<String>,
     /// Depth of fallthrough-`switch` emulation loops (where `continue` cannot go).
     pub emulated_switch_depth: usize,
     pub loop_depth: usize,
@@ -832,6 +836,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             assigned,
             null_params: HashSet::new(),
             addr_taken,
+            shared_accessors: HashSet::new(),
             emulated_switch_depth: 0,
             loop_depth: 0,
             switch_depth: 0,

@@ -643,7 +643,18 @@ impl FnLower<'_, '_> {
         if let Some(v) = self.type_trait(name, span) {
             return v;
         }
-        if let Some(v) = self.m.model.consts.get(name) {
+        // `AsianOption<Real>::Put`: an enumerator (or static constant) the
+        // class template's own definition gives one value for every
+        // instance; a class with specializations may differ: unknown.
+        let unqualified = name.rfind(">::").and_then(|end| {
+            let (qualifier, member) = (&name[..=end], &name[end + 3..]);
+            let (class, _) = cudalens_syntax::types::template_instance(qualifier)?;
+            (!self.m.model.specialized_classes.contains(class))
+                .then(|| format!("{class}::{member}"))
+        });
+        if let Some(v) = (self.m.model.consts.get(name))
+            .or_else(|| self.m.model.consts.get(unqualified.as_deref()?))
+        {
             let s = if i32::try_from(*v).is_ok() {
                 Scalar::I32
             } else {
@@ -901,6 +912,15 @@ impl FnLower<'_, '_> {
         }
         let obj = call.receiver.as_deref()?;
         let method = call.method()?;
+        // `smem.getPointer()` of a `SharedMemory<T> smem`: the block's
+        // dynamic shared memory it is bound to.
+        if let ExprKind::Ident(name) = &obj.kind
+            && call.args.is_empty()
+            && self.shared_accessors.contains(name)
+            && matches!(self.lookup(name), Some(Sym::Pointer { .. }))
+        {
+            return Some(self.ident(name, span));
+        }
         // The object's struct, lowered on trial (its statements and
         // messages dropped; the call lowers it again).
         let diags = self.m.diags.len();

@@ -353,6 +353,14 @@ impl<'m> Resolver<'m> {
         explicit_instantiations(self.texts, &host.name)
             .into_iter()
             .find_map(|args| args.get(index).cloned())
+            // `template class PiEstimator<float>;` instantiates every
+            // member of the class, `PiEstimator<Real>::operator()` too.
+            .or_else(|| {
+                let class = class.as_deref()?;
+                explicit_class_instantiations(self.texts, class)
+                    .into_iter()
+                    .find_map(|args| args.get(index).cloned())
+            })
             .or_else(|| {
                 // `template vector<float> run(const csr<float> &m, int k);`:
                 // deduced from the parameter types it spells.
@@ -677,6 +685,27 @@ fn explicit_instantiations(texts: &SourceTexts<'_>, name: &str) -> Vec<Vec<Strin
         .collect()
 }
 
+/// The arguments of each explicit instantiation of class template
+/// `class` (`template class C<float>;`, `template struct C<int, 4>;`).
+fn explicit_class_instantiations(texts: &SourceTexts<'_>, class: &str) -> Vec<Vec<String>> {
+    let mut found = Vec::new();
+    for statement in explicit_instantiation_statements(texts) {
+        let statement = statement.trim();
+        let Some(rest) =
+            (statement.strip_prefix("class ")).or_else(|| statement.strip_prefix("struct "))
+        else {
+            continue;
+        };
+        // `ns::C<float>` names `C` too (the model names a class by its last part).
+        if let Some((written, args)) = template_instance(rest.trim())
+            && written.trim().rsplit("::").next() == Some(class)
+        {
+            found.push(args);
+        }
+    }
+    found
+}
+
 /// The text after each `template` keyword not followed by `<` (an
 /// explicit instantiation), up to the next `;` or `{`, in every text.
 fn explicit_instantiation_statements<'t>(texts: &'t SourceTexts<'_>) -> Vec<&'t str> {
@@ -755,5 +784,22 @@ mod tests {
             vec![vec!["Vec<int, 2>".to_string(), "64".to_string()]]
         );
         assert!(explicit_instantiations(&texts, "rerun").is_empty());
+    }
+
+    #[test]
+    fn explicit_class_instantiations_are_read_from_the_text() {
+        let text = "template class PiEstimator<float>;\n\
+                    template struct mc::Engine<double, 4>;\n\
+                    template void run<int>(int* x);\n";
+        let texts = SourceTexts::main(text);
+        assert_eq!(
+            explicit_class_instantiations(&texts, "PiEstimator"),
+            vec![vec!["float".to_string()]]
+        );
+        assert_eq!(
+            explicit_class_instantiations(&texts, "Engine"),
+            vec![vec!["double".to_string(), "4".to_string()]]
+        );
+        assert!(explicit_class_instantiations(&texts, "run").is_empty());
     }
 }

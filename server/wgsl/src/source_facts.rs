@@ -45,12 +45,47 @@ pub fn is_shared_memory_accessor(texts: &SourceTexts<'_>, name: &str) -> bool {
         .any(|text| struct_bodies(text, name).any(accessor_body))
 }
 
+/// Whether an object of struct `name` stands for the block's dynamic
+/// shared memory, as the samples' other `SharedMemory<T>`s do: each
+/// member function (`getPointer()`, `operator[](int i)`, `operator*()`)
+/// declares an `extern __shared__` array and returns it, an element of it
+/// or its first element, and the struct holds nothing else. Their
+/// specializations are often written by a macro (`BUILD_SHAREDMEMORY_TYPE`),
+/// read with its line continuations joined.
+pub fn is_shared_memory_object(texts: &SourceTexts<'_>, name: &str) -> bool {
+    std::iter::once(texts.main)
+        .chain(texts.headers.values().map(|t| &**t))
+        .any(|text| {
+            let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+            struct_bodies(&joined, name).any(object_accessor_body)
+        })
+}
+
+/// A body whose every function declares one `extern __shared__` array and
+/// returns it (`return n;`, `return *n;`, `return n[i];`).
+fn object_accessor_body(body: &str) -> bool {
+    let arrays = body.matches("extern __shared__").count();
+    arrays > 0
+        && body.matches("return").count() == arrays
+        && body.matches(';').count() == 2 * arrays
+        && !body.contains("virtual")
+        && body.split("return").skip(1).all(|r| {
+            let returned = r.split(';').next().unwrap_or("").trim();
+            let name = returned.trim_start_matches('*');
+            let name = name.split('[').next().unwrap_or("").trim();
+            !name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+}
+
 /// The bodies (between the braces) of `struct NAME { ... }` and its
 /// specialisations `struct NAME<...> { ... }` in `text`.
 fn struct_bodies<'t>(text: &'t str, name: &'t str) -> impl Iterator<Item = &'t str> + 't {
     text.match_indices("struct").filter_map(move |(at, _)| {
         let rest = &text[at + "struct".len()..];
         let after = rest.trim_start().strip_prefix(name)?;
+        if !rest.starts_with(char::is_whitespace) {
+            return None;
+        }
         if after.starts_with(|c: char| c.is_alphanumeric() || c == '_') {
             return None;
         }

@@ -682,6 +682,38 @@ impl FnLower<'_, '_> {
             self.shared_decl(d, false);
             return;
         }
+        // `SharedMemory<T> smem;`: a pointer to the block's dynamic shared
+        // memory, as `T *smem = SharedMemory<T>();` would be.
+        if d.ty.pointer == 0
+            && d.dims.is_empty()
+            && d.init.is_none()
+            && d.ctor_args.is_none()
+            && let [element] = d.ty.template_args.as_slice()
+            && crate::source_facts::is_shared_memory_object(self.m.texts, &d.ty.base)
+        {
+            let element = CType {
+                pointer: 1,
+                ..CType::named(&cudalens_syntax::types::normalize_base(element))
+            };
+            let accessor = Expr::new(
+                ExprKind::Call(Box::new(cudalens_syntax::ir::CallExpr {
+                    callee: d.ty.base.clone(),
+                    template_args: d.ty.template_args.clone(),
+                    args: Vec::new(),
+                    receiver: None,
+                    arrow: false,
+                })),
+                d.span,
+            );
+            let pointer = VarDecl {
+                ty: element,
+                init: Some(accessor),
+                ..d.clone()
+            };
+            self.shared_accessors.insert(d.name.clone());
+            self.pointer_decl(&pointer, out);
+            return;
+        }
         if d.ty.pointer == 0 && d.dims.is_empty() && self.is_tile_decl(&d.ty.base, d.init.as_ref())
         {
             let size =
@@ -1568,10 +1600,10 @@ impl FnLower<'_, '_> {
         let init = match &init.kind {
             ExprKind::Call(call)
                 if call.args.is_empty()
-                    && crate::source_facts::is_shared_memory_accessor(
+                    && (crate::source_facts::is_shared_memory_accessor(
                         self.m.texts,
                         call.callee.trim_start_matches("::"),
-                    ) =>
+                    ) || self.shared_accessors.contains(&d.name)) =>
             {
                 let name = format!("{}_smem", call.callee.trim_start_matches("::"));
                 let mut ty = d.ty.pointee();
@@ -1596,6 +1628,15 @@ impl FnLower<'_, '_> {
                     from_macro: init.from_macro,
                 };
                 &accessor
+            }
+            // `T *sdata = smem.getPointer();` of a `SharedMemory<T> smem`.
+            ExprKind::Call(call)
+                if call.args.is_empty()
+                    && let Some(ExprKind::Ident(object)) =
+                        call.receiver.as_deref().map(|r| &r.kind)
+                    && self.shared_accessors.contains(object) =>
+            {
+                call.receiver.as_deref().unwrap_or(init)
             }
             _ => init,
         };

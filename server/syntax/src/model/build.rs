@@ -1764,6 +1764,23 @@ impl<'o> Builder<'o> {
                         self.model.types.aliases.insert(key, t);
                     }
                 }
+                // `enum CallPut { Call, Put };` in `struct AsianOption`:
+                // its enumerators are `AsianOption::Put` (and `Put` in the
+                // struct's own scope), `CallPut` its underlying type.
+                "field_declaration"
+                    if let Some(t) = field!(member, "type")
+                        && t.kind() == "enum_specifier" =>
+                {
+                    self.namespaces.push(name.to_string());
+                    let underlying = self.enum_def(cx, t);
+                    self.namespaces.pop();
+                    if let (Some(enum_name), Some(ty)) = (field!(t, "name"), underlying) {
+                        let enum_name = cx.text(enum_name).to_string();
+                        let aliases = &mut self.model.types.aliases;
+                        aliases.insert(format!("{name}::{enum_name}"), ty.clone());
+                        aliases.entry(enum_name).or_insert(ty);
+                    }
+                }
                 _ => {}
             }
         }
@@ -2332,7 +2349,8 @@ impl<'o> Builder<'o> {
         };
         let enum_name = field!(node, "name").map(|n| cx.text(n).to_string());
         let (mut low, mut high) = (0i128, 0i128);
-        let mut next: i128 = 0;
+        let mut next: Option<i128> = Some(0);
+        let mut unknown = false;
         let mut c = body.walk();
         let children: Vec<Node> = body.named_children(&mut c).collect();
         for e in children {
@@ -2344,14 +2362,21 @@ impl<'o> Builder<'o> {
             };
             if let Some(v) = field!(e, "value") {
                 let ex = self.expr(cx, v);
-                if let Some(v) = self.model.const_env().eval(&ex) {
-                    next = v;
+                match self.model.const_env().eval(&ex) {
+                    Some(v) => next = Some(v),
+                    // `A = sizeof(T)` in a class template: unknown here,
+                    // and so is every enumerator counted on from it.
+                    None => next = None,
                 }
             }
-            self.insert_const(cx.text(name), enum_name.as_deref(), next);
-            low = low.min(next);
-            high = high.max(next);
-            next = next.wrapping_add(1);
+            let Some(value) = next else {
+                unknown = true;
+                continue;
+            };
+            self.insert_const(cx.text(name), enum_name.as_deref(), value);
+            low = low.min(value);
+            high = high.max(value);
+            next = Some(value.wrapping_add(1));
         }
         let fits = |lo: i128, hi: i128| low >= lo && high <= hi;
         let base = match written {
@@ -2361,7 +2386,11 @@ impl<'o> Builder<'o> {
                     ..t
                 });
             }
-            None if scoped || fits(i32::MIN.into(), i32::MAX.into()) => "int",
+            // Scoped enums are `int` whatever their values.
+            None if scoped => "int",
+            // An unknown value could need a wider type.
+            None if unknown => return None,
+            None if fits(i32::MIN.into(), i32::MAX.into()) => "int",
             None if fits(0, u32::MAX.into()) => "unsigned int",
             None if fits(i64::MIN.into(), i64::MAX.into()) => "long",
             None => "unsigned long",
