@@ -29,7 +29,7 @@ pub fn builtin_layout(base: &str) -> Option<(u64, u64)> {
         // `long` is 8 bytes on the Linux hosts CUDA targets (LP64).
         "long" | "unsigned long" | "long long" | "unsigned long long" | "double" | "int64_t"
         | "uint64_t" | "size_t" | "ptrdiff_t" | "clock_t" | "double1" | "longlong1"
-        | "ulonglong1" => scalar(8),
+        | "ulonglong1" | "long1" | "ulong1" => scalar(8),
         "int2" | "uint2" | "float2" | "short4" | "ushort4" => scalar(8),
         "int3" | "uint3" | "float3" | "dim3" => Some((12, 4)),
         "int4" | "uint4" | "float4" | "double2" | "longlong2" | "ulonglong2" | "long2"

@@ -744,6 +744,9 @@ impl FnLower<'_, '_> {
 
     fn component(&mut self, base: Val, field: &str, span: Span) -> Val {
         match (&base.ty, field) {
+            // The one lane of a 1-lane vector (`uchar1`, `float1`), which
+            // is held as its scalar; C has no other `.x` of a scalar.
+            (Ty::Scalar(_), "x") => base,
             (Ty::Vector(s, n), "x" | "y" | "z" | "w") => {
                 let idx = "xyzw".find(field).unwrap_or(0) as u8;
                 if idx >= *n {
@@ -2473,6 +2476,8 @@ impl FnLower<'_, '_> {
         span: Span,
     ) -> Option<Place> {
         match (&bp.ty, field) {
+            // The one lane of a 1-lane vector (`uchar1`): the scalar itself.
+            (Ty::Scalar(_), "x") => Some(bp),
             // A component of a packed `uchar4` buffer element is the
             // byte 4 * i + lane of the buffer (C's layout, and
             // `pack4xU8`'s): an 8-bit packed element of the same

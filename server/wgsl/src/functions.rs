@@ -452,6 +452,18 @@ impl<'m> FnLower<'_, 'm> {
                     if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
                         types.insert(p.ty.base.clone(), ctype_of(&ptr.elem));
                     }
+                    // `unsigned (&bins)[N]` given `unsigned bins[4]`: `N` is 4.
+                    if let Some(Some(dim)) = p.dims.first()
+                        && let Some(n) = dim.as_ident()
+                        && !values.contains_key(n)
+                        && (f.template_params.iter()).any(|tp| {
+                            tp.name == n && matches!(tp.kind, TemplateParamKind::Value(_))
+                        })
+                        && let Ty::Array(_, crate::types::ArrayLen::Fixed(len)) = &array
+                        && ptr.offset.is_none()
+                    {
+                        values.insert(n.to_string(), i128::from(*len));
+                    }
                     match self.local_rows.get(&ptr.base).cloned() {
                         Some(row) => {
                             let array = row.array_ty.clone();
@@ -1254,6 +1266,14 @@ impl<'m> FnLower<'_, 'm> {
         if let [f] = taking.as_slice() {
             return Some(*f);
         }
+        // Templates overloaded on a parameter no template parameter spells
+        // (HeCBench histogram's `DecodePixel(uchar1, ...)` beside
+        // `DecodePixel(uchar4, ...)` and `DecodePixel(float4 &, ...)`):
+        // those whose such parameters take the arguments' types exactly.
+        let taking = self.overloads_by_declared_types(taking, args);
+        if let [f] = taking.as_slice() {
+            return Some(*f);
+        }
         // No non-template overload takes these argument types exactly:
         // C++ calls the one template that deduces them without conflict
         // (`add(T a, T b, T c)` beside `float2 add(float2, float2, float2)`
@@ -1265,6 +1285,43 @@ impl<'m> FnLower<'_, 'm> {
         match deducing.as_slice() {
             [f] => Some(*f),
             _ => None,
+        }
+    }
+
+    /// The overloads in `candidates` whose parameters of a written type (no
+    /// template parameter in it; values, not pointers or arrays) have the
+    /// arguments' types; all of them when none has.
+    fn overloads_by_declared_types(
+        &mut self,
+        candidates: Vec<&'m Function>,
+        args: &[Expr],
+    ) -> Vec<&'m Function> {
+        let diags = self.m.diags.len();
+        let mut scratch = Vec::new();
+        let arg_types: Vec<Ty> = args.iter().map(|a| self.expr(a, &mut scratch).ty).collect();
+        let mut fitting = Vec::new();
+        for &f in &candidates {
+            let fits = f.params.iter().zip(&arg_types).all(|(p, t)| {
+                let generic = is_type_param(f, &p.ty.base) || !p.ty.template_args.is_empty();
+                if generic || p.ty.pointer > 0 || !p.dims.is_empty() {
+                    return true;
+                }
+                // An 8/16-bit value (`uchar1`, `char`) is held as its promoted type.
+                let base = cudalens_syntax::types::normalize_base(&p.ty.base);
+                let declared = match crate::types::Packed::of(&base, false) {
+                    Some(k) => k.value_type(),
+                    None => self.map_type(&p.ty, p.name_span),
+                };
+                declared != Ty::Error && declared == *t
+            });
+            if fits {
+                fitting.push(f);
+            }
+        }
+        self.m.diags.truncate(diags);
+        match fitting.is_empty() {
+            true => candidates,
+            false => fitting,
         }
     }
 

@@ -1852,6 +1852,23 @@ impl<'m> FnLower<'_, 'm> {
         {
             return Some(self.call_device(f, &[], args, span, out));
         }
+        // `make_uchar1(v)`, `make_float1(v)`: a 1-lane vector is its scalar
+        // (`v.x` reads it back), converted as C converts.
+        if lanes == 1 {
+            if !self.arity(name, args, 1, span) {
+                return Some(Val::error());
+            }
+            if let Some(k) = crate::types::Packed::of(rest, false) {
+                let v = self.expr(&args[0], out);
+                return Some(self.narrow(v, k, span));
+            }
+            let ty = self.map_type(&CType::named(rest), span);
+            if ty == Ty::Error {
+                return Some(Val::error());
+            }
+            let v = self.expr(&args[0], out);
+            return Some(self.convert(v, &ty, span));
+        }
         // `make_uchar4(r, g, b, a)`, `make_short2(x, y)`: each lane narrowed
         // as C converts.
         if let Some(k) = crate::types::Packed::of(&format!("{base}{lanes}"), false)

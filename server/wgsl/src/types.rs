@@ -206,19 +206,23 @@ pub fn map_value_type(
     match base.as_str() {
         "void" => Ok(Ty::Void),
         "bool" => Ok(Ty::BOOL),
-        "int" | "int32_t" | "signed" => Ok(Ty::I32),
-        "unsigned int" | "uint32_t" => Ok(Ty::U32),
-        "float" => Ok(Ty::F32),
+        // CUDA's 1-lane vectors (`float1`, `int1`) are their scalar: `.x`
+        // of a scalar reads it.
+        "int" | "int32_t" | "signed" | "int1" => Ok(Ty::I32),
+        "unsigned int" | "uint32_t" | "uint1" => Ok(Ty::U32),
+        "float" | "float1" => Ok(Ty::F32),
         "half" | "__half" => need(opts.enable_f16, Scalar::F16, "16-bit floats", "enable_f16"),
-        "double" => need(opts.enable_f64, Scalar::F64, "64-bit floats", "enable_f64"),
+        "double" | "double1" => need(opts.enable_f64, Scalar::F64, "64-bit floats", "enable_f64"),
         // `clock_t` is glibc's `long` (the samples' simpleHyperQ sums clocks).
-        "long" | "long long" | "int64_t" | "ptrdiff_t" | "intptr_t" | "clock_t" => need(
+        "long" | "long long" | "int64_t" | "ptrdiff_t" | "intptr_t" | "clock_t" | "long1"
+        | "longlong1" => need(
             opts.enable_int64,
             Scalar::I64,
             "64-bit integers",
             "enable_int64",
         ),
-        "unsigned long" | "unsigned long long" | "uint64_t" | "size_t" | "uintptr_t" => need(
+        "unsigned long" | "unsigned long long" | "uint64_t" | "size_t" | "uintptr_t" | "ulong1"
+        | "ulonglong1" => need(
             opts.enable_int64,
             Scalar::U64,
             "64-bit integers",
@@ -294,7 +298,7 @@ pub fn map_value_type(
         "char" | "signed char" | "unsigned char" | "int8_t" | "uint8_t" | "short"
         | "unsigned short" | "int16_t" | "uint16_t" | "char4" | "uchar4" | "char2" | "uchar2"
         | "char3" | "uchar3" | "short2" | "ushort2" | "short3" | "ushort3" | "short4"
-        | "ushort4" => Err(format!(
+        | "ushort4" | "char1" | "uchar1" | "short1" | "ushort1" => Err(format!(
             "`{}`: WGSL has no 8- or 16-bit integer types",
             written.display()
         )),
@@ -768,10 +772,13 @@ impl Packed {
         Some(match base {
             // nvcc's `char` is signed on every host it supports but Arm's;
             // x86-64 and the CUDA ABI make it signed.
-            "char" | "signed char" | "int8_t" => (8, true, false),
-            "unsigned char" | "uint8_t" | "uchar" => (8, false, false),
-            "short" | "signed short" | "short int" | "int16_t" => (16, true, false),
-            "unsigned short" | "unsigned short int" | "uint16_t" | "ushort" => (16, false, false),
+            // A 1-lane vector (`uchar1`) is its scalar (`.x` reads it).
+            "char" | "signed char" | "int8_t" | "char1" => (8, true, false),
+            "unsigned char" | "uint8_t" | "uchar" | "uchar1" => (8, false, false),
+            "short" | "signed short" | "short int" | "int16_t" | "short1" => (16, true, false),
+            "unsigned short" | "unsigned short int" | "uint16_t" | "ushort" | "ushort1" => {
+                (16, false, false)
+            }
             "bool" => (8, false, true),
             _ => return None,
         })
