@@ -507,6 +507,10 @@ pub struct Module<'m> {
     /// Emitted device functions, callees first.
     pub functions: Vec<String>,
     pub specializations: HashMap<String, Specialization>,
+    /// The errors compiling each specialization reported: a call that
+    /// finds it made reports them again, so that a trial lowering (whose
+    /// messages are dropped) cannot leave a broken body unreported.
+    pub specialization_errors: HashMap<String, Vec<TranspileDiagnostic>>,
     pub in_progress: HashSet<String>,
     /// Module-scope names in use.
     pub module_names: HashSet<String>,
@@ -763,7 +767,24 @@ impl<'a, 'm> FnLower<'a, 'm> {
             });
             // A local passed to a reference parameter the callee writes
             // (`swap(a, b)` with `float& x`) is assigned there.
+            // `a < b` of a struct with a member `operator<`: the call
+            // `a.operator<(b)` takes `&a`, so `a` is a `var` (a parameter
+            // copied into one).
+            let member_operators: HashSet<String> = (m.model.functions.iter())
+                .filter_map(|f| {
+                    f.name
+                        .rsplit_once("::operator")
+                        .map(|(_, op)| op.to_string())
+                })
+                .collect();
             body.walk_exprs(&mut |e| {
+                if let ExprKind::Binary(op, a, _) = &e.kind
+                    && member_operators.contains(op.as_str())
+                    && let Some(n) = a.as_ident()
+                {
+                    assigned.insert(n.to_string());
+                    addr_taken.insert(n.to_string());
+                }
                 // `obj.m()`: a member function takes `&obj` (`method_call`),
                 // so `obj` is a `var`.
                 if let ExprKind::Call(call) = &e.kind

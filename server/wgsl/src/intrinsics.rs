@@ -1986,7 +1986,11 @@ impl<'m> FnLower<'_, 'm> {
             let w = self.convert(w.clone(), &Ty::U32, span);
             width = Some(self.materialize(w, "width", out));
         }
-        let v = vals[value_at].clone();
+        let mut v = vals[value_at].clone();
+        // A `bool` is promoted to the `int` overload, as C++ calls it.
+        if v.ty == Ty::BOOL {
+            v = self.convert(v, &Ty::I32, span);
+        }
         // 64-bit values (with their feature on) shuffle whole: SPIR-V's
         // group shuffles take any scalar width, as CUDA's 64-bit overloads
         // do (two 32-bit shuffles there).
@@ -2004,7 +2008,10 @@ impl<'m> FnLower<'_, 'm> {
         ) {
             return self.error(
                 args[value_at].span,
-                "shuffles support 32- and 64-bit (and f16) values",
+                format!(
+                    "shuffles support 32- and 64-bit (and f16) values, not `{}`",
+                    v.ty.wgsl()
+                ),
             );
         }
         let v = self.materialize(v, "value", out);

@@ -160,6 +160,7 @@ fn compile_once(
         helpers: BTreeSet::new(),
         functions: Vec::new(),
         specializations: HashMap::new(),
+        specialization_errors: HashMap::new(),
         in_progress: HashSet::new(),
         module_names: HashSet::new(),
         shared_vars: HashMap::new(),
@@ -595,6 +596,7 @@ fn compile_once(
     let needs = match validate_wgsl(&text) {
         Ok(needs) => needs,
         Err(Rejection::Invalid(msg)) => {
+            let _ = std::fs::write("/tmp/invalid.wgsl", &text);
             m.current_file = f.file.clone();
             m.error(
                 f.name_span,

@@ -163,6 +163,10 @@ impl FileModel {
             for item in items {
                 b.items(&cx, item, None);
             }
+            let name = instance_name(class, args);
+            if b.model.types.structs.contains_key(&name) {
+                (b.model.class_instances).insert(name, (class.clone(), args.clone()));
+            }
         }
         let mut model = b.model;
         model.macros = b.macros;

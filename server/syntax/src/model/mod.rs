@@ -650,6 +650,9 @@ pub struct FileModel {
     /// struct vec_t<T, 3> {...}`, `template <> struct S<int>`): their
     /// instances are not built (which definition applies is not decided here).
     pub specialized_classes: std::collections::HashSet<String>,
+    /// The class template and arguments of each instance built
+    /// (`Pair__int__bool` → `Pair`, `[int, bool]`).
+    pub class_instances: HashMap<String, (String, Vec<String>)>,
     pub types: TypeTable,
     /// Macros defined at the end of the file.
     pub macros: MacroTable,
