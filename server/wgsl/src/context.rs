@@ -285,8 +285,13 @@ impl Val {
     }
 
     /// Placeholder after an error diagnostic; never reported again.
+    /// The value of an expression that could not be lowered (its error
+    /// reported, or to be reported by the caller). Its text names no
+    /// WGSL function: should one ever reach the module unreported (a
+    /// message dropped with a trial lowering), validation fails and the
+    /// kernel is refused, never compiled with a stand-in value.
     pub fn error() -> Val {
-        Val::atom("0", Ty::Error)
+        Val::atom("cudalens_unlowered()", Ty::Error)
     }
 
     pub fn void() -> Val {
