@@ -101,6 +101,23 @@ pub struct StructDef {
     pub align: u64,
 }
 
+/// A member held in some bits of a 32-bit word of its struct: a bit-field
+/// (`unsigned value : 11;`), or a 16- or 8-bit integer of an anonymous
+/// struct inside a union of one word (the samples' dct8x8 `PackedShorts`:
+/// `union { struct { short hShort1, hShort2; }; unsigned int hInt; }`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct BitField {
+    pub name: String,
+    /// The member of the struct that holds the word (a hidden `unsigned
+    /// int` member for bit-fields; for a union, its one word).
+    pub unit: String,
+    /// The first bit, from the word's least significant (Itanium ABI, as
+    /// nvcc lays them out on Linux).
+    pub offset: u32,
+    pub width: u32,
+    pub signed: bool,
+}
+
 /// Structs larger than this (a terabyte) stay unknown: no device holds
 /// one, and sizes near `u64::MAX` would overflow the arithmetic of every
 /// layout that uses them.
@@ -132,9 +149,17 @@ pub struct TypeTable {
     /// types named through an instance (`Vector<double, int>::ScalarType`,
     /// an alias `Vector::ScalarType` of `Scalar`).
     pub class_params: HashMap<String, Vec<String>>,
+    /// The members of each struct held in bits of one of its words.
+    pub bitfields: HashMap<String, Vec<BitField>>,
 }
 
 impl TypeTable {
+    /// The member `field` of struct `name` when it is held in bits of a
+    /// word ([`BitField`]).
+    pub fn bitfield(&self, name: &str, field: &str) -> Option<&BitField> {
+        self.bitfields.get(name)?.iter().find(|b| b.name == field)
+    }
+
     /// The member type `member` of the instance `class<args>` of a class
     /// template (`Vector<double, int>::ScalarType` of `typedef Scalar
     /// ScalarType;`: `double`), or of a plain struct (`args` empty); `None`

@@ -1117,16 +1117,40 @@ __global__ void k(P *p) { p[0].step(P::half(1.0f)); }\n";
     );
 }
 
-/// A struct with bit-fields (`unsigned value : 11;`, HeCBench's
-/// logic-rewrite `Cut`) packs members the model does not lay out: it stays
-/// unknown, so nothing reads its members at wrong offsets.
+/// Bit-fields (`unsigned value : 11;`, HeCBench's logic-rewrite `Cut`)
+/// share hidden 32-bit words laid out as nvcc's ABI does; a struct whose
+/// bit-fields a word of their own would misplace (one after a `char`, in
+/// the word that holds it; narrow declared types) stays unknown, so
+/// nothing reads its members at wrong offsets.
 #[test]
-fn structs_with_bit_fields_stay_unknown() {
-    let src = "struct Cut { int sign; unsigned t : 16; unsigned v : 11; bool used; };\n\
-struct Plain { int sign; bool used; };\n";
+fn bit_fields_share_words_where_the_layout_is_nvccs() {
+    let src = "struct Cut { int sign; unsigned t : 16; unsigned v : 11; unsigned n : 4; bool used; };\n\
+struct Split { unsigned a : 30; unsigned b : 4; int c; };\n\
+struct AfterChar { char c; unsigned a : 4; };\n\
+struct Narrow { unsigned char a : 3; };\n";
     let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
-    assert!(!model.types.structs.contains_key("Cut"));
-    assert!(model.types.structs.contains_key("Plain"));
+    let cut = &model.types.structs["Cut"];
+    assert_eq!((cut.size, cut.align), (12, 4));
+    let offsets: Vec<(&str, u64)> = (cut.fields.iter())
+        .map(|f| (f.name.as_str(), f.offset))
+        .collect();
+    assert_eq!(offsets, [("sign", 0), ("cudalens_bits0", 4), ("used", 8)]);
+    let bits: Vec<(&str, u32, u32)> = (model.types.bitfields["Cut"].iter())
+        .map(|b| (b.name.as_str(), b.offset, b.width))
+        .collect();
+    assert_eq!(bits, [("t", 0, 16), ("v", 16, 11), ("n", 27, 4)]);
+    // `b` does not fit the 2 bits left: a second word.
+    let split = &model.types.structs["Split"];
+    assert_eq!(split.size, 12);
+    assert_eq!(
+        model
+            .types
+            .bitfield("Split", "b")
+            .map(|b| (b.unit.as_str(), b.offset)),
+        Some(("cudalens_bits1", 0))
+    );
+    assert!(!model.types.structs.contains_key("AfterChar"));
+    assert!(!model.types.structs.contains_key("Narrow"));
 }
 
 /// `__host__ __device__ friend ...` (HeCBench gpp's `CustomComplex`): the

@@ -125,6 +125,14 @@ pub enum AtomicRepr {
     /// `float *s = (float *)f4`, a `float4` array): lane `i % N` of
     /// `v[i / N]`, its bits `bitcast` on every read and write.
     SpreadBits(u8, Scalar),
+    /// Not atomic: a member held in bits `offset..offset + width` of a
+    /// `u32` word of its struct (`syntax::types::BitField`: a bit-field,
+    /// or a `short` of an anonymous struct in a union of one word). Read
+    /// as C promotes it (an `int`, or `unsigned` for a 32-bit unsigned
+    /// one), stored by rewriting those bits: C makes a bit-field and its
+    /// neighbours in the word one memory location, so no other thread may
+    /// be writing them.
+    BitField { offset: u8, width: u8, signed: bool },
     /// Not atomic: an 8- or 16-bit member of a struct, held in the `u32`
     /// words of the struct's byte run (`types::ByteRuns`); the place is an
     /// element of the run in the member's own size, its bits found as a
@@ -155,6 +163,18 @@ pub enum AtomicRepr {
 }
 
 impl AtomicRepr {
+    /// A value held in part of a word (8/16-bit elements and members, bit
+    /// fields): `++` and `+=` read and store it, never an atomic of the word.
+    pub fn is_part_of_word(self) -> bool {
+        matches!(
+            self,
+            AtomicRepr::Packed(_)
+                | AtomicRepr::Narrow(_)
+                | AtomicRepr::MemberBytes { .. }
+                | AtomicRepr::BitField { .. }
+        )
+    }
+
     /// For `Members`: how each member is held.
     pub fn member(self) -> Option<AtomicRepr> {
         match self {

@@ -757,6 +757,12 @@ impl FnLower<'_, '_> {
                 }
                 Val::atom(format!("{}.{field}", base.postfix_base()), Ty::Scalar(*s))
             }
+            (Ty::Struct(name), _)
+                if let Some(place) =
+                    self.bitfield_place(&base.postfix_base(), false, name, field) =>
+            {
+                self.read_place(&place)
+            }
             (Ty::Struct(name), _) if let Some(found) = self.byte_member(name, field, span) => {
                 let Ok((run, m)) = found else {
                     return Val::error();
@@ -1155,6 +1161,9 @@ impl FnLower<'_, '_> {
             };
             return Some(self.member_lane(base, k));
         }
+        if let Some(place) = self.bitfield_place(&base.text, base.mutable, name, field) {
+            return Some(place);
+        }
         if let Some(found) = self.byte_member(name, field, span) {
             let (run, m) = found.ok()?;
             let packed = m.packed;
@@ -1208,6 +1217,32 @@ impl FnLower<'_, '_> {
             ty: if byte_bool { Ty::BOOL } else { ty },
             atomic: byte_bool.then_some(AtomicRepr::ByteBool),
             mutable: base.mutable,
+        })
+    }
+
+    /// The place of member `field` of struct `name` at `base` (its text)
+    /// when the member is held in bits of a word (`AtomicRepr::BitField`).
+    fn bitfield_place(&self, base: &str, mutable: bool, name: &str, field: &str) -> Option<Place> {
+        let types = &self.m.model.types;
+        let b = types.bitfield(name, field)?;
+        // A union is held in its one word.
+        let unit = match types.unions.contains(name) {
+            true => crate::types::UNION_BITS.to_string(),
+            false => crate::names::wgsl_ident(&b.unit),
+        };
+        Some(Place {
+            text: format!("{base}.{unit}"),
+            ty: if b.signed || b.width < 32 {
+                Ty::I32
+            } else {
+                Ty::U32
+            },
+            atomic: Some(AtomicRepr::BitField {
+                offset: u8::try_from(b.offset).ok()?,
+                width: u8::try_from(b.width).ok()?,
+                signed: b.signed,
+            }),
+            mutable,
         })
     }
 
@@ -1866,12 +1901,7 @@ impl FnLower<'_, '_> {
             }
             Some(op) => {
                 if let Some(repr) = place.atomic
-                    && !matches!(
-                        repr,
-                        AtomicRepr::Packed(_)
-                            | AtomicRepr::Narrow(_)
-                            | AtomicRepr::MemberBytes { .. }
-                    )
+                    && !repr.is_part_of_word()
                     && !repr.is_view()
                 {
                     let name = match op {
@@ -2126,10 +2156,7 @@ impl FnLower<'_, '_> {
             if s == Scalar::Bool { Scalar::I32 } else { s },
         );
         if let Some(repr) = place.atomic
-            && !matches!(
-                repr,
-                AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) | AtomicRepr::MemberBytes { .. }
-            )
+            && !repr.is_part_of_word()
             && !repr.is_view()
         {
             let name = if increment { "atomicAdd" } else { "atomicSub" };
@@ -3627,6 +3654,21 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::ByteBool) => {
                 Val::new(format!("({} & 0xffu) != 0u", p.text), Ty::BOOL, Prec::Rel)
             }
+            Some(AtomicRepr::BitField {
+                offset,
+                width,
+                signed,
+            }) => match (signed, p.ty == Ty::U32) {
+                (true, _) => Val::atom(
+                    format!("extractBits(bitcast<i32>({}), {offset}u, {width}u)", p.text),
+                    Ty::I32,
+                ),
+                (false, true) => Val::atom(p.text.clone(), Ty::U32),
+                (false, false) => Val::atom(
+                    format!("i32(extractBits({}, {offset}u, {width}u))", p.text),
+                    Ty::I32,
+                ),
+            },
             Some(AtomicRepr::Triple) => Val::atom(
                 format!("{}({1}[0], {1}[1], {1}[2])", p.ty.wgsl(), p.text),
                 p.ty.clone(),
@@ -3846,6 +3888,18 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::ByteBool) => {
                 let b = self.as_condition(v, Span::new(0, 0));
                 format!("{} = select(0u, 1u, {});", p.text, b.text)
+            }
+            Some(AtomicRepr::BitField { offset, width, .. }) => {
+                // The value's low `width` bits, as C's store keeps them.
+                let v = self.convert(v, &p.ty, Span::new(0, 0));
+                let bits = match p.ty {
+                    Ty::U32 => v.text,
+                    _ => format!("bitcast<u32>({})", v.text),
+                };
+                format!(
+                    "{0} = insertBits({0}, {bits}, {offset}u, {width}u);",
+                    p.text
+                )
             }
             Some(AtomicRepr::Bits(stored)) => {
                 format!(

@@ -2111,9 +2111,14 @@ impl<'m> FnLower<'_, 'm> {
                 );
                 None
             }
-            Some(
-                AtomicRepr::Packed(_) | AtomicRepr::Narrow(_) | AtomicRepr::MemberBytes { .. },
-            ) => {
+            Some(AtomicRepr::BitField { .. }) => {
+                self.m.error(
+                    span,
+                    "atomic operations on a member held in bits of a word are not supported",
+                );
+                None
+            }
+            Some(repr) if repr.is_part_of_word() => {
                 self.m.error(
                     span,
                     "atomic operations on 8- or 16-bit (or `bool`) buffers and variables are not supported",
@@ -2220,6 +2225,13 @@ impl<'m> FnLower<'_, 'm> {
                 return self.error(
                     span,
                     "atomic operations on 8- or 16-bit (or `bool`) buffers are not supported",
+                );
+            }
+            // C takes no address of a bit-field; a union's `short`s are bits.
+            AtomicRepr::BitField { .. } => {
+                return self.error(
+                    span,
+                    "atomic operations on a member held in bits of a word are not supported",
                 );
             }
             AtomicRepr::Native(Scalar::F32)

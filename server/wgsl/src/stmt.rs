@@ -1322,6 +1322,18 @@ impl FnLower<'_, '_> {
         out: &mut Vec<WStmt>,
     ) -> Option<Val> {
         match (&init.kind, ty) {
+            // Members in order would not be the struct's bit-fields (held in
+            // words of their own) nor a union's anonymous struct.
+            (ExprKind::InitList(items), Ty::Struct(name))
+                if self.m.model.types.bitfields.contains_key(name)
+                    && self.constructor_of(name, items.len()).is_none() =>
+            {
+                self.m.error(
+                    init.span,
+                    format!("an initializer list of `{name}`, whose members are held in bits of words (bit-fields), is not supported: assign the members"),
+                );
+                None
+            }
             // `S s = {a, b};` of a struct with a constructor: the constructor.
             (ExprKind::InitList(items), Ty::Struct(name))
                 if self.constructor_of(name, items.len()).is_some() =>
@@ -1907,7 +1919,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
             ),
         ) => t.wgsl(),
         // Only struct members are held so; their struct declares the word.
-        (_, Some(AtomicRepr::ByteBool)) => "u32".into(),
+        (_, Some(AtomicRepr::ByteBool | AtomicRepr::BitField { .. })) => "u32".into(),
         (_, Some(AtomicRepr::MemberBytes { .. })) => "u32".into(),
         (t, Some(AtomicRepr::Triple)) => match t {
             Ty::Vector(s, 3) => format!("array<{}, 3>", s.wgsl()),

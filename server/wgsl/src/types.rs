@@ -570,7 +570,17 @@ fn fields_of(
     }
     if types.unions.contains(name) {
         let storage = union_word(def, types, opts)?;
-        return Ok(vec![(UNION_BITS.to_string(), Ty::Scalar(storage))]);
+        let mut fields = vec![(UNION_BITS.to_string(), Ty::Scalar(storage))];
+        let padding = (def.size - storage.size()) / 4;
+        if padding > 0 {
+            let words =
+                u32::try_from(padding).map_err(|_| format!("union `{name}` is too large"))?;
+            fields.push((
+                "pad_to_c_size".to_string(),
+                Ty::Array(Box::new(Ty::U32), ArrayLen::Fixed(words)),
+            ));
+        }
+        return Ok(fields);
     }
     let bytes = byte_runs(def, types)?;
     let mut fields = Vec::new();
@@ -1025,7 +1035,10 @@ pub fn union_word(
     };
     // `union __align__(16) U { float f; unsigned u; }`: C's 16 bytes,
     // which one word is not.
-    if Some(def.size) != width {
+    // Or over-aligned by a member (dct8x8's `struct __align__(8) { short
+    // hShort1, hShort2; }`): the word, then padding words to C's size.
+    let over_aligned = width.is_some_and(|w| def.size.is_multiple_of(w) && def.align == def.size);
+    if Some(def.size) != width && !over_aligned {
         return Err(format!(
             "`{name}` is a union of {} bytes in C (its alignment) but one {}-byte word in WGSL",
             def.size,

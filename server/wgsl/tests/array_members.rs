@@ -174,12 +174,22 @@ __global__ void mixed_widths(const mixed *in, float *out) { out[0] = in[0].f; }
         err.contains("`mixed` is a union: WGSL has no unions"),
         "{err}"
     );
-    // Aligned beyond its word: C's size, refused (one word would be 4).
+    // Aligned beyond its word: C's 16 bytes, the word then padding words.
     let aligned = "union __align__(16) W { float f; unsigned int u; };\n\
                    __global__ void k(const W *w, float *o) { o[threadIdx.x] = w[threadIdx.x].f; }\n";
     assert_eq!(common::model_of(aligned).types.structs["W"].size, 16);
-    let err = common::compile_as("w.cu", aligned, "k").expect_err("refused");
-    assert!(err.contains("`W` is a union of 16 bytes in C"), "{err}");
+    let out = common::compile_as("w.cu", aligned, "k").unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        out.wgsl.contains("pad_to_c_size: array<u32, 3>"),
+        "{}",
+        out.wgsl
+    );
+    let words: Vec<f32> = (0..128).map(|i| i as f32).collect();
+    let w = ("w", 32u64, bytemuck::cast_slice(&words).to_vec());
+    if let Some(got) = common::run_block::<f32>(&out, 32, &[w], ("o", 32)) {
+        let want: Vec<f32> = (0..32).map(|i| (4 * i) as f32).collect();
+        assert_eq!(got, want);
+    }
 }
 
 /// A long array member (frna's `tab8_t int22`, 65,536 ints) is one layout

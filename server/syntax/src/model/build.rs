@@ -1868,6 +1868,10 @@ impl<'o> Builder<'o> {
         }
         let mut c = body.walk();
         let children: Vec<Node> = body.named_children(&mut c).collect();
+        let (mut units, mut bit_unit, mut bitfields) =
+            (Vec::<BitUnit>::new(), None::<usize>, Vec::new());
+        // `struct __align__(8) { short lo, hi; }` in a union: its alignment.
+        let mut word_align = 1u64;
         for &f in &children {
             // A virtual function adds a hidden pointer to every object.
             if matches!(
@@ -1880,18 +1884,77 @@ impl<'o> Builder<'o> {
             if f.kind() != "field_declaration" {
                 continue;
             }
-            // Bit-fields (`unsigned a : 4;`) pack several members into one
-            // word: the model does not lay them out, so the struct stays
-            // unknown (its size and offsets would be wrong). So do members
-            // with alignment attributes of their own.
+            // Members with alignment attributes of their own leave the
+            // layout unknown.
             let mut c2 = f.walk();
             if f.named_children(&mut c2).any(|k| {
-                k.kind() == "bitfield_clause"
-                    || k.kind() == "attribute_specifier"
+                k.kind() == "attribute_specifier"
                     || (k.kind() == "type_qualifier" && cx.text(k).starts_with("alignas"))
             }) {
                 return;
             }
+            // Bit-fields (`unsigned value : 11;`): consecutive ones share
+            // 32-bit words, each a hidden `unsigned int` member; only
+            // `int`/`unsigned` ones (what the layout check below can
+            // confirm), never in a union.
+            let mut c4 = f.walk();
+            let clause = f
+                .named_children(&mut c4)
+                .find(|k| k.kind() == "bitfield_clause");
+            if let Some(clause) = clause {
+                if spec.kind() == "union_specifier" {
+                    return;
+                }
+                let Some(t) = field!(f, "type") else { return };
+                let base = self.type_from(cx, f, t);
+                let resolved = self.model.types.resolve(&base);
+                let signed = match normalize_base(&resolved.base).as_str() {
+                    "int" | "int32_t" => true,
+                    "unsigned int" | "uint32_t" => false,
+                    _ => return,
+                };
+                let Some(width) = clause
+                    .named_child(0)
+                    .map(|w| self.expr(cx, w))
+                    .and_then(|w| self.model.const_env().eval(&w))
+                    .and_then(|w| u32::try_from(w).ok())
+                    .filter(|w| *w <= 32)
+                else {
+                    return;
+                };
+                let declarators = field_children(f, "declarator");
+                if declarators.len() > 1 || resolved.pointer > 0 {
+                    return;
+                }
+                if width == 0 {
+                    bit_unit = None;
+                    continue;
+                }
+                let fits = bit_unit.is_some_and(|u| units[u].used + width <= 32);
+                if !fits {
+                    let unit = format!("cudalens_bits{}", units.len());
+                    fields.push((unit.clone(), Type::named("unsigned int"), Vec::new()));
+                    units.push(BitUnit {
+                        name: unit,
+                        used: 0,
+                        first_width: width,
+                    });
+                    bit_unit = Some(units.len() - 1);
+                }
+                let u = bit_unit.unwrap_or_default();
+                if let Some(d) = declarators.first() {
+                    bitfields.push(crate::types::BitField {
+                        name: unwrap_declarator(cx, *d).name,
+                        unit: units[u].name.clone(),
+                        offset: units[u].used,
+                        width,
+                        signed,
+                    });
+                }
+                units[u].used += width;
+                continue;
+            }
+            bit_unit = None;
             // `static const int N = 4;` is no part of an object: a constant
             // named `S::N`.
             let mut c3 = f.walk();
@@ -1923,6 +1986,24 @@ impl<'o> Builder<'o> {
                 && field!(t, "body").is_some()
             {
                 let Some(inner) = field!(t, "name") else {
+                    // `union { struct { short lo, hi; }; unsigned int word; }`:
+                    // the struct's integers are bits of the union's word.
+                    if spec.kind() == "union_specifier"
+                        && t.kind() == "struct_specifier"
+                        && let Some((members, align)) =
+                            self.anonymous_word_members(cx, t, units.len())
+                    {
+                        word_align = word_align.max(align);
+                        let unit = format!("cudalens_bits{}", units.len());
+                        fields.push((unit.clone(), Type::named("unsigned int"), Vec::new()));
+                        units.push(BitUnit {
+                            name: unit,
+                            used: 32,
+                            first_width: 32,
+                        });
+                        bitfields.extend(members);
+                        continue;
+                    }
                     return;
                 };
                 self.nested_struct(cx, name, cx.text(inner).to_string(), t);
@@ -1992,9 +2073,41 @@ impl<'o> Builder<'o> {
         let primary_template = class_template.as_ref().is_some_and(|(p, _)| !p.is_empty());
         if union {
             self.model.types.unions.insert(name.to_string());
+            // The union's word must be the size of an `unsigned int` of its
+            // own (another member) for the anonymous struct's bits to be it.
+            let word_member = fields.iter().any(|(n, t, dims)| {
+                !n.starts_with("cudalens_bits")
+                    && dims.is_empty()
+                    && self.model.types.layout(t) == Some((4, 4))
+            });
+            if !units.is_empty() && !word_member {
+                return;
+            }
             self.model.types.add_union(name, fields);
+            if !units.is_empty() {
+                self.model
+                    .types
+                    .bitfields
+                    .insert(name.to_string(), bitfields);
+                if let Some(def) = self.model.types.structs.get_mut(name)
+                    && word_align > def.align
+                {
+                    def.align = word_align;
+                    def.size = def.size.div_ceil(word_align) * word_align;
+                }
+            }
         } else if !primary_template {
             self.model.types.add_struct(name, fields);
+            if !units.is_empty() {
+                if bit_units_laid_out_as_nvcc(&self.model.types, name, &units) {
+                    self.model
+                        .types
+                        .bitfields
+                        .insert(name.to_string(), bitfields);
+                } else {
+                    self.model.types.structs.remove(name);
+                }
+            }
         }
         if packed && !union {
             // `__attribute__((packed))` of members that leave no padding
@@ -2599,4 +2712,130 @@ pub(super) fn unwrap_declarator<'t>(cx: &Cx, mut d: Node<'t>) -> DeclaratorInfo<
         }
     }
     info
+}
+
+impl Builder<'_> {
+    /// The members of an anonymous struct inside a union, as bits of a
+    /// word `cudalens_bits{unit}`: only 8-, 16- and 32-bit integers, one
+    /// declarator each, no arrays, laid out with C's alignment within 4
+    /// bytes; `None` for anything else.
+    fn anonymous_word_members(
+        &mut self,
+        cx: &Cx,
+        spec: Node,
+        unit: usize,
+    ) -> Option<(Vec<crate::types::BitField>, u64)> {
+        let body = field!(spec, "body")?;
+        let mut align = 1u64;
+        let mut c0 = spec.walk();
+        let attributes: Vec<Node> = spec
+            .children(&mut c0)
+            .filter(|ch| matches!(ch.kind(), "alignas_qualifier" | "attribute_specifier"))
+            .collect();
+        for a in attributes {
+            match self.layout_attribute(cx, a) {
+                Some(n) if n > 0 => align = align.max(n),
+                _ => return None,
+            }
+        }
+        let mut c = body.walk();
+        let children: Vec<Node> = body.named_children(&mut c).collect();
+        let mut members = Vec::new();
+        let mut end = 0u32;
+        for f in children {
+            if f.kind() == "comment" {
+                continue;
+            }
+            if f.kind() != "field_declaration" {
+                return None;
+            }
+            let t = field!(f, "type")?;
+            let written = self.type_from(cx, f, t);
+            let ty = self.model.types.resolve(&written);
+            let (bytes, signed) = match normalize_base(&ty.base).as_str() {
+                "char" | "signed char" | "int8_t" => (1, true),
+                "unsigned char" | "uint8_t" => (1, false),
+                "short" | "int16_t" => (2, true),
+                "unsigned short" | "uint16_t" => (2, false),
+                "int" | "int32_t" => (4, true),
+                "unsigned int" | "uint32_t" => (4, false),
+                _ => return None,
+            };
+            for d in field_children(f, "declarator") {
+                let info = unwrap_declarator(cx, d);
+                if ty.pointer > 0 || info.pointer > 0 || !info.dims.is_empty() {
+                    return None;
+                }
+                let offset = end.div_ceil(bytes) * bytes;
+                end = offset + bytes;
+                if end > 4 {
+                    return None;
+                }
+                members.push(crate::types::BitField {
+                    name: info.name,
+                    unit: format!("cudalens_bits{unit}"),
+                    offset: offset * 8,
+                    width: bytes * 8,
+                    signed,
+                });
+            }
+        }
+        (!members.is_empty()).then_some((members, align))
+    }
+}
+
+/// A hidden word of bit-fields while a struct is read: its member name,
+/// the bits given out, and the width of its first bit-field.
+struct BitUnit {
+    name: String,
+    used: u32,
+    first_width: u32,
+}
+
+/// Whether the hidden words of bit-fields sit where the Itanium ABI
+/// (nvcc's on Linux) puts the bits: a word begins at a 4-byte boundary
+/// only where the first bit-field would not fit in the word that holds
+/// the previous member's end, and the member after it starts where the
+/// bits end (rounded up to its alignment), as after a whole word.
+fn bit_units_laid_out_as_nvcc(
+    types: &crate::types::TypeTable,
+    name: &str,
+    units: &[BitUnit],
+) -> bool {
+    let Some(def) = types.structs.get(name) else {
+        return false;
+    };
+    let end_of = |f: &crate::types::StructField| {
+        let size = types.size_of(&f.ty).unwrap_or(0);
+        f.offset + size * f.array_len.max(1)
+    };
+    for unit in units {
+        let Some(i) = def.fields.iter().position(|f| f.name == unit.name) else {
+            return false;
+        };
+        let previous_end = if i == 0 {
+            0
+        } else {
+            end_of(&def.fields[i - 1])
+        };
+        let bit = (previous_end % 4) * 8;
+        if previous_end % 4 != 0 && bit + u64::from(unit.first_width) <= 32 {
+            return false;
+        }
+        let bits_end = def.fields[i].offset + u64::from(unit.used).div_ceil(8);
+        let next_start = match def.fields.get(i + 1) {
+            Some(next) => {
+                let align = types.layout(&next.ty).map_or(1, |l| l.1);
+                if bits_end.div_ceil(align) * align != next.offset {
+                    return false;
+                }
+                continue;
+            }
+            None => bits_end.div_ceil(def.align) * def.align,
+        };
+        if next_start != def.size {
+            return false;
+        }
+    }
+    true
 }
