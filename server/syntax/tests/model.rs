@@ -1153,6 +1153,26 @@ struct Narrow { unsigned char a : 3; };\n";
     assert!(!model.types.structs.contains_key("Narrow"));
 }
 
+/// A union whose anonymous struct carries a macro attribute (the samples'
+/// dct8x8 `PackedShorts`: `struct __align__(8) { short hShort1, hShort2; }`
+/// beside `unsigned int hInt`): the grammar ends the union at the inner
+/// struct and reads `hInt` as a file-scope variable; the region taken up
+/// to the brace that closes the union parses whole once expanded.
+#[test]
+fn a_union_split_at_an_attributed_struct_is_read_whole() {
+    let src = "union PackedShorts\n{\n    struct __align__(8)\n    {\n        short hShort1;\n        short hShort2;\n    };\n    unsigned int hInt;\n};\n\
+__global__ void k(unsigned int *v) { PackedShorts sh; sh.hInt = v[0]; v[1] = sh.hShort2; }\n";
+    let model = model_with(&[("k.cu", src)], "k.cu", CompileFlags::default());
+    let union = &model.types.structs["PackedShorts"];
+    assert_eq!((union.size, union.align), (8, 8));
+    assert!(model.globals.iter().all(|g| g.name != "hInt"));
+    let halves: Vec<(&str, u32)> = (model.types.bitfields["PackedShorts"].iter())
+        .map(|b| (b.name.as_str(), b.offset))
+        .collect();
+    assert_eq!(halves, [("hShort1", 0), ("hShort2", 16)]);
+    assert!(model.functions.iter().any(|f| f.name == "k"));
+}
+
 /// `__host__ __device__ friend ...` (HeCBench gpp's `CustomComplex`): the
 /// grammar takes no `friend` after CUDA's attributes; the file parses
 /// (no syntax note), the struct is laid out, and the friend is a free

@@ -138,6 +138,22 @@ impl Builder<'_> {
                 end += 1;
                 extra += 1;
             }
+            // A run that leaves a brace open (`union U { struct __align__(8)
+            // { short lo, hi; }; unsigned int w; };`, which the grammar
+            // splits at the inner struct's end, the union's other members
+            // read as file-scope declarations) takes the nodes up to the
+            // brace that closes it.
+            let mut open = brace_balance(
+                Span::new(nodes[i].start_byte(), nodes[end - 1].end_byte()).text(cx.src),
+            );
+            while open > 0 && end < nodes.len() && extra < MAX_RUN_EXTENSION {
+                open += brace_balance(cx.text(nodes[end]));
+                end += 1;
+                extra += 1;
+                while end < nodes.len() && cx.text(nodes[end]).trim() == ";" {
+                    end += 1;
+                }
+            }
             let run = &nodes[i..end];
             if cx.is_raw() {
                 let span = Span::new(run[0].start_byte(), run[end - i - 1].end_byte());
@@ -888,4 +904,19 @@ mod snippet_tests {
             format!("{} …", "x".repeat(40))
         );
     }
+}
+
+/// `{` less `}` among the tokens of `text` (strings and comments aside).
+fn brace_balance(text: &str) -> i64 {
+    let mut balance = 0i64;
+    for (t, _) in tokenize_spans(text) {
+        if t.kind == TokKind::Punct {
+            match t.text.as_str() {
+                "{" => balance += 1,
+                "}" => balance -= 1,
+                _ => {}
+            }
+        }
+    }
+    balance
 }
