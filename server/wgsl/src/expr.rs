@@ -303,6 +303,26 @@ impl FnLower<'_, '_> {
                 {
                     return Val::konst(Konst::Int(i128::from(size)), Scalar::U32);
                 }
+                // `sizeof(c)` of an array variable: the whole array, not the
+                // pointer its value decays to (`sizeof(c) / sizeof(c[0])`).
+                if let ExprKind::Ident(n) = &inner.kind
+                    && let Some(Sym::Array { ty, atomic, .. }) = self.lookup(n)
+                    && let Ty::Array(_, crate::types::ArrayLen::Fixed(_)) = ty
+                {
+                    let size = match atomic {
+                        None => sizeof_ty(ty),
+                        // 8/16-bit elements held one to an `i32`: C's bytes.
+                        Some(AtomicRepr::Narrow(k) | AtomicRepr::Packed(k)) => {
+                            let elements = array_elements(ty);
+                            Some(elements * u64::from(k.bits / 8) * u64::from(k.lanes))
+                        }
+                        Some(_) => None,
+                    };
+                    return match size {
+                        Some(n) => Val::konst(Konst::Int(i128::from(n)), Scalar::U32),
+                        None => self.error(e.span, "cannot compute this `sizeof`"),
+                    };
+                }
                 let mut scratch = Vec::new();
                 let v = self.expr(inner, &mut scratch);
                 match sizeof_ty(&v.ty) {
@@ -4210,6 +4230,14 @@ fn fold_arith(op: BinOp, a: Konst, b: Konst, s: Scalar) -> Option<Konst> {
 }
 
 /// C `sizeof` of a lowered type.
+/// The scalars (or vectors) of a fixed array, all dimensions counted.
+fn array_elements(t: &Ty) -> u64 {
+    match t {
+        Ty::Array(e, crate::types::ArrayLen::Fixed(n)) => u64::from(*n) * array_elements(e),
+        _ => 1,
+    }
+}
+
 fn sizeof_ty(t: &Ty) -> Option<u64> {
     match t {
         Ty::Scalar(Scalar::Bool) => Some(1),

@@ -772,14 +772,14 @@ impl FnLower<'_, '_> {
             return;
         }
         // `static constexpr auto i8_min = ...;` (vLLM's quantization
-        // helpers): CUDA lets a device function's static local only be
-        // initialised with a constant, so a read-only one is that
-        // constant in every thread.
+        // helpers), `static double const c[] = {...};` (HeCBench fresnel's
+        // Chebyshev coefficients): CUDA lets a device function's static
+        // local only be initialised with constants, so a read-only one is
+        // those constants in every thread.
         if d.is_static
             && !d.is_extern
             && (d.constexpr || d.ty.is_const)
             && d.ty.pointer == 0
-            && d.dims.is_empty()
             && d.init.is_some()
         {
             let d = VarDecl {

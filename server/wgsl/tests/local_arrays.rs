@@ -239,3 +239,58 @@ __global__ void aliased(const float *in, float *out) {
         assert_eq!(got[t], 2.0 * x + 10.0 * 2.0 * (x + 3.0), "thread {t}");
     }
 }
+
+/// A `static const` local array of constants (HeCBench fresnel's
+/// Chebyshev coefficients, `static double const c[] = {...}`) is those
+/// constants in every thread, its `sizeof` C's: on lavapipe against Rust.
+#[test]
+fn a_static_const_local_array_is_its_constants() {
+    let source = r#"
+__device__ float horner(float x, const float *c, int degree) {
+    float s = 0.0f;
+    for (int i = 0; i <= degree; i++) s = s * x + c[i];
+    return s;
+}
+__device__ static float series(float x) {
+    static float const c[] = { 0.5f, -1.25f, 2.0f };
+    static const int degree = sizeof(c) / sizeof(float) - 1;
+    return horner(x, c, degree);
+}
+__global__ void chebyshev(const float *in, float *out) {
+    out[threadIdx.x] = series(in[threadIdx.x]);
+}
+"#;
+    let out =
+        common::compile_as("series.cu", source, "chebyshev").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.25 - 4.0).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (t, x) in input.iter().enumerate() {
+        let want = (0.5f32 * x + -1.25) * x + 2.0;
+        assert_eq!(got[t], want, "thread {t}");
+    }
+}
+
+/// `sizeof` of an array variable is the whole array (`sizeof(c) /
+/// sizeof(c[0])`), not the pointer its value decays to: it read 8 for
+/// every local array before. 8-bit elements count as bytes.
+#[test]
+fn sizeof_an_array_variable_is_the_array() {
+    let source = r#"
+__global__ void sizes(int *o) {
+   const float c[] = { 0.5f, -1.25f, 2.0f };
+   float d[5][2];
+   unsigned char b[7];
+   b[threadIdx.x % 7] = 1; d[0][0] = 1;
+   o[threadIdx.x] = sizeof(c) * 10000 + sizeof(d) * 100 + sizeof(b) + (int)c[threadIdx.x % 3];
+}
+"#;
+    let out = common::compile_as("sizes.cu", source, "sizes").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("124007u"), "{}", out.wgsl);
+}
