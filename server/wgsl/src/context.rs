@@ -527,6 +527,10 @@ pub struct Module<'m> {
     /// `(override name, default)` for dynamic shared memory.
     /// The `extern __shared__` override: name, default element count, element bytes.
     pub dynamic_shared: Option<(String, u32, u32)>,
+    /// The `extern __shared__` array declared first: every other one of
+    /// the kernel (and its device functions) starts at the same address,
+    /// so one of the same element type is that array.
+    pub dynamic_shared_array: Option<Sym>,
     /// Helper functions by name, with their text.
     pub helpers: BTreeSet<(&'static str, &'static str)>,
     /// Emitted device functions, callees first.

@@ -157,6 +157,7 @@ fn compile_once(
         workgroup_vars: Vec::new(),
         null_overrides: Default::default(),
         dynamic_shared: None,
+        dynamic_shared_array: None,
         helpers: BTreeSet::new(),
         functions: Vec::new(),
         specializations: HashMap::new(),

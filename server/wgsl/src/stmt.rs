@@ -1771,8 +1771,24 @@ impl FnLower<'_, '_> {
         }
         let open_len = if d.is_extern {
             let name = "DYNAMIC_SHARED_ELEMENTS".to_string();
-            if let Some((existing, _, _)) = &self.m.dynamic_shared {
-                let _ = existing;
+            if self.m.dynamic_shared.is_some() {
+                // `extern __shared__ float smem[];` beside another function's
+                // `extern __shared__ float sdata[];` (the samples'
+                // threadFenceReduction): the same memory, as the same array.
+                if let Some(sym) = self.m.dynamic_shared_array.clone()
+                    && let Sym::Array {
+                        ty, atomic: None, ..
+                    } = &sym
+                    && ty.element() == Some(&elem)
+                    && narrow.is_none()
+                    && !d.ty.is_const
+                {
+                    let function = self.function.clone();
+                    if !self.m.analysis.effects(&function).atomic.contains(&d.name) {
+                        self.declare(&d.name, sym);
+                        return;
+                    }
+                }
                 self.m.error(
                     d.span,
                     "only one `extern __shared__` array per kernel is supported (it would alias)",
@@ -1843,6 +1859,9 @@ impl FnLower<'_, '_> {
             module_scope: true,
         };
         self.m.shared_vars.insert(key, sym.clone());
+        if d.is_extern && !file_scope {
+            self.m.dynamic_shared_array = Some(sym.clone());
+        }
         self.declare(&d.name, sym);
     }
 }

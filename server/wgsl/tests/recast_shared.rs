@@ -122,3 +122,57 @@ int main() { k<<<1, 64, 512>>>(0, 0); }
         assert_eq!(got[t], o[63 - t] + p[63 - t] as f32, "o[{t}]");
     }
 }
+
+/// Two `extern __shared__` arrays of one element type (the samples'
+/// threadFenceReduction: `sdata` in a device function, `smem` in the
+/// kernel) start at the same address: one array, what is written through
+/// one read through the other. Of two element types: still refused.
+#[test]
+fn extern_shared_arrays_of_one_type_are_the_same_memory() {
+    let source = r#"
+__device__ void fill(const float *in) {
+    extern __shared__ float sdata[];
+    sdata[threadIdx.x] = in[threadIdx.x] * 2.0f;
+}
+__global__ void alias(const float *in, float *out) {
+    fill(in);
+    __syncthreads();
+    extern float __shared__ smem[];
+    out[threadIdx.x] = smem[63 - threadIdx.x];
+}
+"#;
+    let out = common::compile_as("alias.cu", source, "alias").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        out.wgsl.matches("var<workgroup>").count(),
+        1,
+        "{}",
+        out.wgsl
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let input: Vec<f32> = (0..64).map(|i| i as f32 + 0.5).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let mut bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(64, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(64));
+    bench.launch.dynamic_shared_bytes = 64 * 4;
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{e}\n{}", out.wgsl));
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for (i, v) in got.iter().enumerate() {
+        assert_eq!(*v, input[63 - i] * 2.0, "out[{i}]");
+    }
+    let mixed = source.replace(
+        "extern float __shared__ smem[]",
+        "extern int __shared__ smem[]",
+    );
+    let err = common::compile_as("mixed.cu", &mixed, "alias").expect_err("two types");
+    assert!(err.contains("only one `extern __shared__` array"), "{err}");
+}
