@@ -1818,20 +1818,9 @@ impl<'o> Builder<'o> {
         // `struct __align__(16) S` (after the toolkit's macro),
         // `alignas(8)`, `__attribute__((aligned(32)))`: a larger alignment,
         // so a larger size.
-        let mut min_align = 1u64;
-        let mut packed = false;
-        let mut c0 = spec.walk();
-        let attributes: Vec<Node> = spec
-            .children(&mut c0)
-            .filter(|ch| matches!(ch.kind(), "alignas_qualifier" | "attribute_specifier"))
-            .collect();
-        for a in attributes {
-            match self.layout_attribute(cx, a) {
-                Some(0) => packed = true,
-                Some(n) => min_align = min_align.max(n),
-                None => return,
-            }
-        }
+        let Some((min_align, packed)) = self.struct_layout_attributes(cx, spec) else {
+            return;
+        };
         let mut fields = Vec::new();
         // `struct D : B {...}`: B's members first. Only one base, not
         // virtual, without tail padding (which another ABI rule may let
@@ -2353,6 +2342,25 @@ impl<'o> Builder<'o> {
         inner
     }
 
+    /// The alignment the layout attributes of struct specifier `spec` ask
+    /// for (1 without any) and whether one says `packed`; `None` when one
+    /// cannot be read.
+    fn struct_layout_attributes(&mut self, cx: &Cx, spec: Node) -> Option<(u64, bool)> {
+        let (mut align, mut packed) = (1u64, false);
+        let mut c = spec.walk();
+        let attributes: Vec<Node> = spec
+            .children(&mut c)
+            .filter(|ch| matches!(ch.kind(), "alignas_qualifier" | "attribute_specifier"))
+            .collect();
+        for a in attributes {
+            match self.layout_attribute(cx, a)? {
+                0 => packed = true,
+                n => align = align.max(n),
+            }
+        }
+        Some((align, packed))
+    }
+
     /// The alignment a layout attribute of a struct asks for (1 for an
     /// attribute that does not touch the layout, 0 for `packed`); `None`
     /// for one we cannot read.
@@ -2726,17 +2734,9 @@ impl Builder<'_> {
         unit: usize,
     ) -> Option<(Vec<crate::types::BitField>, u64)> {
         let body = field!(spec, "body")?;
-        let mut align = 1u64;
-        let mut c0 = spec.walk();
-        let attributes: Vec<Node> = spec
-            .children(&mut c0)
-            .filter(|ch| matches!(ch.kind(), "alignas_qualifier" | "attribute_specifier"))
-            .collect();
-        for a in attributes {
-            match self.layout_attribute(cx, a) {
-                Some(n) if n > 0 => align = align.max(n),
-                _ => return None,
-            }
+        let (align, packed) = self.struct_layout_attributes(cx, spec)?;
+        if packed {
+            return None;
         }
         let mut c = body.walk();
         let children: Vec<Node> = body.named_children(&mut c).collect();
