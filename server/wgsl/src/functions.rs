@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{Expr, ExprKind, Type as CType};
+use cudalens_syntax::ir::{Expr, ExprKind, Stmt, StmtKind, Type as CType, UnOp};
 use cudalens_syntax::model::{Function, TemplateParamKind, is_barrier};
 use cudalens_syntax::types::normalize_base;
 
@@ -169,6 +169,9 @@ impl<'m> FnLower<'_, 'm> {
                     args.len()
                 ),
             );
+        }
+        if let Some(v) = self.pointer_swap(f, args, out) {
+            return v;
         }
         if bound.is_empty()
             && let Some((g, bound)) = self.pointer_type_arguments(f, template_args, args)
@@ -1346,6 +1349,49 @@ impl<'m> FnLower<'_, 'm> {
         }
     }
 
+    /// `pointer_swap((void **)&a, (void **)&b)` of a device function whose
+    /// body only swaps what its two pointer-to-pointer parameters point at
+    /// (`tmp = *p1; *p1 = *p2; *p2 = tmp;`, HeCBench seam-carving's
+    /// double-buffered `__shared__` rows), given the addresses of two
+    /// pointer variables into one array: their offsets swapped, as the
+    /// call swaps the pointers. `None` for any other call.
+    fn pointer_swap(&mut self, f: &Function, args: &[Expr], out: &mut Vec<WStmt>) -> Option<Val> {
+        let [p1, p2] = f.params.as_slice() else {
+            return None;
+        };
+        if p1.ty.pointer != 2 || p2.ty.pointer != 2 || !swaps_through(f, &p1.name, &p2.name) {
+            return None;
+        }
+        let mut offsets = Vec::new();
+        let mut bases = Vec::new();
+        for a in args {
+            let mut e = a;
+            while let ExprKind::Cast { expr, .. } = &e.kind {
+                e = expr;
+            }
+            let ExprKind::Unary(UnOp::AddrOf, inner) = &e.kind else {
+                return None;
+            };
+            let Some(Sym::Pointer {
+                view,
+                offset_var: Some(offset),
+            }) = self.lookup(inner.as_ident()?)
+            else {
+                return None;
+            };
+            bases.push((view.base.clone(), view.elem.clone(), view.atomic));
+            offsets.push(offset.clone());
+        }
+        if bases[0] != bases[1] {
+            return None;
+        }
+        let tmp = self.fresh("swapped");
+        out.push(WStmt::line(format!("let {tmp} = {};", offsets[0])));
+        out.push(WStmt::line(format!("{} = {};", offsets[0], offsets[1])));
+        out.push(WStmt::line(format!("{} = {tmp};", offsets[1])));
+        Some(Val::void())
+    }
+
     /// The overloads in `candidates` whose parameters of a written type (no
     /// template parameter in it; values, not pointers or arrays) have the
     /// arguments' types; all of them when none has.
@@ -1995,4 +2041,55 @@ fn more_specialized(f: &Function, g: &Function) -> bool {
         }
     }
     stricter
+}
+
+/// Whether `f`'s body is exactly a swap of `*p1` and `*p2` through one
+/// temporary (`T tmp = *p1; *p1 = *p2; *p2 = tmp;`, or `tmp` declared
+/// first and assigned).
+fn swaps_through(f: &Function, p1: &str, p2: &str) -> bool {
+    let Some(body) = f.body.as_deref() else {
+        return false;
+    };
+    let StmtKind::Block(stmts) = &body.kind else {
+        return false;
+    };
+    let deref_of = |e: &Expr, name: &str| matches!(&e.kind, ExprKind::Unary(UnOp::Deref, inner) if inner.as_ident() == Some(name));
+    fn assign(s: &Stmt) -> Option<(&Expr, &Expr)> {
+        match &s.kind {
+            StmtKind::Expr(e) => match &e.kind {
+                ExprKind::Assign(None, target, value) => Some((&**target, &**value)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+    let (tmp, rest) = match stmts.as_slice() {
+        [first, rest @ ..] => match &first.kind {
+            StmtKind::Decl(ds) if ds.len() == 1 && ds[0].dims.is_empty() => {
+                let d = &ds[0];
+                match &d.init {
+                    Some(init) if deref_of(init, p1) => (d.name.clone(), rest),
+                    Some(_) => return false,
+                    None => match rest {
+                        [set, rest @ ..]
+                            if assign(set).is_some_and(|(t, v)| {
+                                t.as_ident() == Some(d.name.as_str()) && deref_of(v, p1)
+                            }) =>
+                        {
+                            (d.name.clone(), rest)
+                        }
+                        _ => return false,
+                    },
+                }
+            }
+            _ => return false,
+        },
+        _ => return false,
+    };
+    let [first, second] = rest else {
+        return false;
+    };
+    assign(first).is_some_and(|(t, v)| deref_of(t, p1) && deref_of(v, p2))
+        && assign(second)
+            .is_some_and(|(t, v)| deref_of(t, p2) && v.as_ident() == Some(tmp.as_str()))
 }

@@ -193,3 +193,51 @@ void host(unsigned int *k, unsigned int *o) { walk<<<1, 8>>>(k, o); }
         assert_eq!(*got, want, "out[{id}]");
     }
 }
+
+/// HeCBench seam-carving's double-buffered `__shared__` rows: two
+/// pointers into one array swapped through `pointer_swap((void **)&a,
+/// (void **)&b)`, a device function whose body only swaps `*p1` and
+/// `*p2`: the two offsets swapped. On lavapipe against Rust; a function
+/// that does anything else with the pointers to pointers stays refused.
+#[test]
+fn a_pointer_swap_helper_swaps_the_offsets() {
+    let source = r#"
+__device__ void pointer_swap(void **p1, void **p2) {
+  void *tmp;
+  tmp = *p1;
+  *p1 = *p2;
+  *p2 = tmp;
+}
+__global__ void ping_pong(const int *in, int *out) {
+  __shared__ int cache[64];
+  int *cur = cache;
+  int *next = &(cache[32]);
+  int t = threadIdx.x;
+  cur[t] = in[t];
+  __syncthreads();
+  for (int step = 0; step < 3; step++) {
+    next[t] = cur[t] + cur[(t + 1) % 32];
+    __syncthreads();
+    pointer_swap((void **)&cur, (void **)&next);
+  }
+  out[t] = cur[t];
+}
+"#;
+    let out = common::compile_as("swap.cu", source, "ping_pong").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<i32> = (0..32).map(|i| i * 3 - 20).collect();
+    if let Some(got) = common::run_block::<i32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) {
+        let mut cur = input.clone();
+        for _ in 0..3 {
+            cur = (0..32).map(|t| cur[t] + cur[(t + 1) % 32]).collect();
+        }
+        assert_eq!(got, cur);
+    }
+    let copies = source.replace("  *p2 = tmp;\n", "");
+    let err = common::compile_as("copy.cu", &copies, "ping_pong").expect_err("not a swap");
+    assert!(err.contains("pointer casts"), "{err}");
+}
