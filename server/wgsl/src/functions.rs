@@ -1294,7 +1294,12 @@ impl<'m> FnLower<'_, 'm> {
     /// argument types, else the only one taking that many arguments;
     /// `None` when the name has one definition (or none fits: the first
     /// definition is tried, as before).
-    pub fn overload_of(&mut self, name: &str, args: &[Expr]) -> Option<&'m Function> {
+    pub fn overload_of(
+        &mut self,
+        name: &str,
+        template_args: &[String],
+        args: &[Expr],
+    ) -> Option<&'m Function> {
         let model = self.m.model;
         let defined: Vec<&Function> = model
             .functions
@@ -1309,7 +1314,26 @@ impl<'m> FnLower<'_, 'm> {
             return Some(f);
         }
         let takes = |f: &&Function| f.accepts_arguments(args.len());
-        let taking: Vec<&Function> = defined.into_iter().filter(takes).collect();
+        let mut taking: Vec<&Function> = defined.into_iter().filter(takes).collect();
+        // `BlockReduce<T>(a, b)` beside `template <typename T, int X, int
+        // Y> BlockReduce`: only the templates whose parameters after the
+        // explicit arguments are defaulted or spelled by a parameter's type
+        // can be called so (HeCBench channelSum).
+        if !template_args.is_empty() {
+            let viable = |f: &&Function| {
+                f.template_params.len() >= template_args.len()
+                    && f.template_params[template_args.len()..].iter().all(|tp| {
+                        tp.default.is_some()
+                            || f.params.iter().any(|p| {
+                                p.ty.base == tp.name
+                                    || p.ty.template_args.iter().any(|a| a.trim() == tp.name)
+                            })
+                    })
+            };
+            if taking.iter().any(viable) {
+                taking.retain(viable);
+            }
+        }
         if let [f] = taking.as_slice() {
             return Some(*f);
         }

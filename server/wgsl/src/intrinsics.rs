@@ -524,7 +524,7 @@ impl<'m> FnLower<'_, 'm> {
         {
             return self.call_device(f, &[], args, span, out);
         }
-        if let Some(f) = self.overload_of(name, args) {
+        if let Some(f) = self.overload_of(name, template_args, args) {
             return self.call_device(f, template_args, args, span, out);
         }
         match crate::analysis::device_function(model, name) {

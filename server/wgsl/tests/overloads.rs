@@ -128,3 +128,41 @@ __global__ void sum(const int *in, int *out) {
         assert_eq!(got[i], want, "out[{i}]");
     }
 }
+
+/// Two device templates of one name (HeCBench channelSum's `BlockReduce`,
+/// `<T, kBlockDimX, kBlockDimY>` and `<T>`): `BlockReduce<T>(a, b)` calls
+/// the one its explicit arguments can instantiate (the other's block
+/// sizes are neither defaulted nor deducible). On lavapipe against Rust.
+#[test]
+fn explicit_template_arguments_pick_the_template_they_can_instantiate() {
+    let source = r#"
+template <typename T, int X, int Y>
+__device__ void reduce(T &a, T &b) { a = a * X; b = b * Y; }
+template <typename T>
+__device__ void reduce(T &a, T &b) { a = a + b; b = a - b; }
+template <typename T>
+__global__ void both(const T *in, T *out) {
+  T a = in[threadIdx.x], b = in[threadIdx.x] * 2;
+  reduce<T>(a, b);
+  T c = a, d = b;
+  reduce<T, 3, 5>(c, d);
+  out[threadIdx.x] = a * 1000 + b * 100 + c * 10 + d;
+}
+int main() { int *i, *o; both<<<1, 32>>>(i, o); }
+"#;
+    let out = common::compile_as("both.cu", source, "both").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<i32> = (0..32).collect();
+    let Some(got) = common::run_block::<i32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (t, x) in input.iter().enumerate() {
+        let (a, b) = (x + 2 * x, x + 2 * x - 2 * x);
+        let (c, d) = (a * 3, b * 5);
+        assert_eq!(got[t], a * 1000 + b * 100 + c * 10 + d, "thread {t}");
+    }
+}
