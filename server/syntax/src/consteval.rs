@@ -82,6 +82,11 @@ pub fn eval_int(e: &Expr, env: &ConstEnv) -> Option<i128> {
             }
         }
         Binary(op, a, b) => {
+            // `1.0 / 512` is a floating division (0.001953125), never the
+            // integers' 0.
+            if matches!(op, BinOp::Div | BinOp::Rem) && (has_float(a) || has_float(b)) {
+                return None;
+            }
             let (x, y) = (eval_int(a, env)?, eval_int(b, env)?);
             fold_binary(*op, x, y)?
         }
@@ -151,4 +156,12 @@ pub fn fold_binary(op: BinOp, x: i128, y: i128) -> Option<i128> {
         Le => (x <= y) as i128,
         Ge => (x >= y) as i128,
     })
+}
+
+/// Whether `e` holds a floating literal (its arithmetic is not the
+/// integers').
+fn has_float(e: &Expr) -> bool {
+    let mut found = false;
+    e.walk(&mut |n| found |= matches!(n.kind, ExprKind::Float { .. }));
+    found
 }

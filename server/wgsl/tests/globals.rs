@@ -546,3 +546,35 @@ fn constexpr_auto_constants_have_their_initialisers_type() {
         assert_eq!(*v, 0.5 * (t % 8) as f64 + 2.0, "thread {t}");
     }
 }
+
+/// A floating constant global initialised by a division of integral
+/// floats (`const Real dx = xLength / NUM;` with `#define xLength 1.0`,
+/// HeCBench lid-driven-cavity) is that quotient: the front end read it as
+/// the integer 0, and every `/ (FOUR * dx)` divided by zero. Found by the
+/// native comparison on the H100 (stop 40). On lavapipe against Rust.
+#[test]
+fn a_floating_constant_global_keeps_its_fraction() {
+    let source = r#"
+#define xLength 1.0
+#define NUM 512
+#define FOUR 4.0f
+const float dx = xLength / NUM;
+const int cells = 4096 / NUM;
+__global__ void scaled(const float *in, float *out) {
+    out[threadIdx.x] = in[threadIdx.x] / (FOUR * dx) + cells;
+}
+"#;
+    let out = common::compile_as("dx.cu", source, "scaled").unwrap_or_else(|e| panic!("{e}"));
+    let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.25).collect();
+    let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
+        ("out", 32),
+    ) else {
+        return;
+    };
+    for (t, x) in input.iter().enumerate() {
+        assert_eq!(got[t], x / (4.0 * (1.0 / 512.0)) + 8.0, "thread {t}");
+    }
+}

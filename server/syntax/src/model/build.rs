@@ -632,7 +632,15 @@ impl<'o> Builder<'o> {
     fn record_globals(&mut self, decls: Vec<VarDecl>) {
         for d in decls {
             let is_constant = d.ty.is_const || d.constexpr;
+            // `const double dx = 1.0 / 512;` is no integer constant (read as
+            // one, it would be 0): floating globals are lowered from their
+            // initialisers.
+            let floating = matches!(
+                normalize_base(&self.model.types.resolve(&d.ty).base).as_str(),
+                "float" | "double" | "long double" | "half" | "__half" | "__nv_bfloat16"
+            );
             if is_constant
+                && !floating
                 && d.dims.is_empty()
                 && d.ty.pointer == 0
                 && let Some(init) = &d.init
