@@ -536,6 +536,10 @@ pub struct Module<'m> {
     /// Emitted device functions, callees first.
     pub functions: Vec<String>,
     pub specializations: HashMap<String, Specialization>,
+    /// The symbols of the member operators the file defines (`<` of
+    /// `Pair::operator<`), found once per kernel: an operand they take by
+    /// address must be a variable.
+    pub member_operators: HashSet<String>,
     /// The errors compiling each specialization reported: a call that
     /// finds it made reports them again, so that a trial lowering (whose
     /// messages are dropped) cannot leave a broken body unreported.
@@ -799,16 +803,9 @@ impl<'a, 'm> FnLower<'a, 'm> {
             // `a < b` of a struct with a member `operator<`: the call
             // `a.operator<(b)` takes `&a`, so `a` is a `var` (a parameter
             // copied into one).
-            let member_operators: HashSet<String> = (m.model.functions.iter())
-                .filter_map(|f| {
-                    f.name
-                        .rsplit_once("::operator")
-                        .map(|(_, op)| op.to_string())
-                })
-                .collect();
             body.walk_exprs(&mut |e| {
                 if let ExprKind::Binary(op, a, _) = &e.kind
-                    && member_operators.contains(op.as_str())
+                    && m.member_operators.contains(op.as_str())
                     && let Some(n) = a.as_ident()
                 {
                     assigned.insert(n.to_string());

@@ -313,7 +313,7 @@ impl FnLower<'_, '_> {
                         None => sizeof_ty(ty),
                         // 8/16-bit elements held one to an `i32`: C's bytes.
                         Some(AtomicRepr::Narrow(k) | AtomicRepr::Packed(k)) => {
-                            let elements = array_elements(ty);
+                            let elements = crate::types::flat_len(ty);
                             Some(elements * u64::from(k.bits / 8) * u64::from(k.lanes))
                         }
                         Some(_) => None,
@@ -4230,14 +4230,6 @@ fn fold_arith(op: BinOp, a: Konst, b: Konst, s: Scalar) -> Option<Konst> {
 }
 
 /// C `sizeof` of a lowered type.
-/// The scalars (or vectors) of a fixed array, all dimensions counted.
-fn array_elements(t: &Ty) -> u64 {
-    match t {
-        Ty::Array(e, crate::types::ArrayLen::Fixed(n)) => u64::from(*n) * array_elements(e),
-        _ => 1,
-    }
-}
-
 fn sizeof_ty(t: &Ty) -> Option<u64> {
     match t {
         Ty::Scalar(Scalar::Bool) => Some(1),

@@ -509,29 +509,22 @@ impl<'m> FnLower<'_, 'm> {
                     types.insert(p.ty.base.clone(), ctype_of(&v.ty));
                 }
                 // `const Pair<K, V> &p` given a `Pair<int, bool>`: `K`, `V`.
-                if let Ty::Struct(instance) = &v.ty
-                    && let Some((class, written)) = self.m.model.class_instances.get(instance)
-                    && *class == p.ty.base
-                    && written.len() == p.ty.template_args.len()
-                {
-                    for (name, arg) in p.ty.template_args.iter().zip(written) {
-                        let name = name.trim();
-                        match f
-                            .template_params
-                            .iter()
-                            .find(|t| t.name == name)
-                            .map(|t| &t.kind)
-                        {
-                            Some(TemplateParamKind::Type) if !types.contains_key(name) => {
-                                types.insert(name.to_string(), parse_ctype(arg));
-                            }
-                            Some(TemplateParamKind::Value(_)) if !values.contains_key(name) => {
-                                if let Some(n) = self.template_value(arg) {
-                                    values.insert(name.to_string(), n);
-                                }
-                            }
-                            _ => {}
+                for (name, arg) in self.instance_arguments(&p.ty, &v.ty) {
+                    match f
+                        .template_params
+                        .iter()
+                        .find(|t| t.name == name)
+                        .map(|t| &t.kind)
+                    {
+                        Some(TemplateParamKind::Type) if !types.contains_key(&name) => {
+                            types.insert(name, parse_ctype(&arg));
                         }
+                        Some(TemplateParamKind::Value(_)) if !values.contains_key(&name) => {
+                            if let Some(n) = self.template_value(&arg) {
+                                values.insert(name, n);
+                            }
+                        }
+                        _ => {}
                     }
                 }
                 // The kernel's struct argument itself: the callee follows
@@ -1416,6 +1409,27 @@ impl<'m> FnLower<'_, 'm> {
         Some(Val::void())
     }
 
+    /// The names a parameter type spells after its class template
+    /// (`K`, `V` of `const Pair<K, V> &p`), each with the argument of the
+    /// instance `ty` is (`int`, `bool` of a `Pair<int, bool>`); empty
+    /// unless `ty` is an instance of that class template.
+    fn instance_arguments(&self, param: &CType, ty: &Ty) -> Vec<(String, String)> {
+        let Ty::Struct(instance) = ty else {
+            return Vec::new();
+        };
+        match self.m.model.class_instances.get(instance) {
+            Some((class, written))
+                if *class == param.base && written.len() == param.template_args.len() =>
+            {
+                (param.template_args.iter())
+                    .map(|name| name.trim().to_string())
+                    .zip(written.iter().cloned())
+                    .collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The overloads in `candidates` whose parameters of a written type (no
     /// template parameter in it; values, not pointers or arrays) have the
     /// arguments' types; all of them when none has.
@@ -1435,8 +1449,7 @@ impl<'m> FnLower<'_, 'm> {
                     return true;
                 }
                 // An 8/16-bit value (`uchar1`, `char`) is held as its promoted type.
-                let base = cudalens_syntax::types::normalize_base(&p.ty.base);
-                let declared = match crate::types::Packed::of(&base, false) {
+                let declared = match self.packed_of(&p.ty, false) {
                     Some(k) => k.value_type(),
                     None => self.map_type(&p.ty, p.name_span),
                 };
@@ -1570,23 +1583,14 @@ impl<'m> FnLower<'_, 'm> {
                     true => self.expr(arg, &mut scratch).ty,
                     false => continue,
                 };
-                let Ty::Struct(instance) = &t else { continue };
-                let Some((class, written)) = self.m.model.class_instances.get(instance).cloned()
-                else {
-                    continue;
-                };
-                if class != p.ty.base || written.len() != p.ty.template_args.len() {
-                    continue;
-                }
-                for (name, arg) in p.ty.template_args.iter().zip(&written) {
-                    let Some(i) = f.template_params.iter().position(|t| t.name == name.trim())
-                    else {
+                for (name, arg) in self.instance_arguments(&p.ty, &t) {
+                    let Some(i) = f.template_params.iter().position(|t| t.name == name) else {
                         continue;
                     };
                     if !matches!(f.template_params[i].kind, TemplateParamKind::Type) {
                         continue;
                     }
-                    let ty = self.map_type(&parse_ctype(arg), p.name_span);
+                    let ty = self.map_type(&parse_ctype(&arg), p.name_span);
                     if ty == Ty::Error || deduced[i].as_ref().is_some_and(|d| *d != ty) {
                         consistent = false;
                         break;

@@ -18,7 +18,7 @@ use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp, VarDecl};
 
 use crate::context::{AtomicRepr, DeviceGlobal, FnLower, Sym};
 use crate::stmt::storage_type;
-use crate::types::{ArrayLen, Konst, Scalar, Ty};
+use crate::types::{Konst, Scalar, Ty, flat_len};
 
 impl FnLower<'_, '_> {
     /// Declares, in the function's outermost scope, every file-scope
@@ -407,12 +407,4 @@ fn value_is_constant(e: &Expr) -> bool {
 /// A `const`/`constexpr` scalar with an initialiser: a WGSL constant.
 fn is_constant_scalar(g: &VarDecl) -> bool {
     g.dims.is_empty() && g.ty.pointer == 0 && (g.ty.is_const || g.constexpr) && g.init.is_some()
-}
-
-/// Elements (scalars or vectors) of a possibly nested fixed array.
-fn flat_len(ty: &Ty) -> u64 {
-    match ty {
-        Ty::Array(e, ArrayLen::Fixed(n)) => u64::from(*n) * flat_len(e),
-        _ => 1,
-    }
 }

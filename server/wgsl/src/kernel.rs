@@ -162,6 +162,13 @@ fn compile_once(
         functions: Vec::new(),
         specializations: HashMap::new(),
         specialization_errors: HashMap::new(),
+        member_operators: (model.functions.iter())
+            .filter_map(|f| {
+                f.name
+                    .rsplit_once("::operator")
+                    .map(|(_, op)| op.to_string())
+            })
+            .collect(),
         in_progress: HashSet::new(),
         module_names: HashSet::new(),
         shared_vars: HashMap::new(),

@@ -691,23 +691,14 @@ impl FnLower<'_, '_> {
             && let [element] = d.ty.template_args.as_slice()
             && crate::source_facts::is_shared_memory_object(self.m.texts, &d.ty.base)
         {
-            let element = CType {
-                pointer: 1,
-                ..CType::named(&cudalens_syntax::types::normalize_base(element))
-            };
-            let accessor = Expr::new(
-                ExprKind::Call(Box::new(cudalens_syntax::ir::CallExpr {
-                    callee: d.ty.base.clone(),
-                    template_args: d.ty.template_args.clone(),
-                    args: Vec::new(),
-                    receiver: None,
-                    arrow: false,
-                })),
-                d.span,
-            );
+            let element = CType::named(&cudalens_syntax::types::normalize_base(element));
+            let array = self.dynamic_shared_of(&d.ty.base, element.clone(), d, d.span);
             let pointer = VarDecl {
-                ty: element,
-                init: Some(accessor),
+                ty: CType {
+                    pointer: 1,
+                    ..element
+                },
+                init: Some(array),
                 ..d.clone()
             };
             self.shared_accessors.insert(d.name.clone());
@@ -1581,6 +1572,36 @@ impl FnLower<'_, '_> {
         }
     }
 
+    /// The block's dynamic shared memory as the CUDA samples'
+    /// `SharedMemory<T>` (struct `accessor`) hands it out for the
+    /// declaration `d`: the kernel's `extern __shared__` array of
+    /// `element`, declared once as `{accessor}_smem`; an expression naming
+    /// it (at `span`).
+    fn dynamic_shared_of(
+        &mut self,
+        accessor: &str,
+        element: CType,
+        d: &VarDecl,
+        span: Span,
+    ) -> Expr {
+        let name = format!("{accessor}_smem");
+        let shared = VarDecl {
+            name: name.clone(),
+            name_span: d.name_span,
+            span: d.span,
+            ty: element,
+            dims: vec![None],
+            init: None,
+            ctor_args: None,
+            shared: true,
+            is_extern: true,
+            is_static: false,
+            constexpr: false,
+        };
+        self.shared_decl(&shared, true);
+        Expr::new(ExprKind::Ident(name), span)
+    }
+
     /// `T* p = base + offset;` is tracked as a view of `base`; when `p`
     /// moves later it becomes a variable holding the offset.
     fn pointer_decl(&mut self, d: &VarDecl, out: &mut Vec<WStmt>) {
@@ -1612,32 +1633,17 @@ impl FnLower<'_, '_> {
         let init = match &init.kind {
             ExprKind::Call(call)
                 if call.args.is_empty()
-                    && (crate::source_facts::is_shared_memory_accessor(
+                    && crate::source_facts::is_shared_memory_accessor(
                         self.m.texts,
                         call.callee.trim_start_matches("::"),
-                    ) || self.shared_accessors.contains(&d.name)) =>
+                    ) =>
             {
-                let name = format!("{}_smem", call.callee.trim_start_matches("::"));
-                let mut ty = d.ty.pointee();
-                ty.is_const = false;
-                let shared = VarDecl {
-                    name: name.clone(),
-                    name_span: d.name_span,
-                    span: d.span,
-                    ty,
-                    dims: vec![None],
-                    init: None,
-                    ctor_args: None,
-                    shared: true,
-                    is_extern: true,
-                    is_static: false,
-                    constexpr: false,
-                };
-                self.shared_decl(&shared, true);
+                let mut element = d.ty.pointee();
+                element.is_const = false;
+                let callee = call.callee.trim_start_matches("::");
                 accessor = Expr {
-                    kind: ExprKind::Ident(name),
-                    span: init.span,
                     from_macro: init.from_macro,
+                    ..self.dynamic_shared_of(callee, element, d, init.span)
                 };
                 &accessor
             }

@@ -571,10 +571,9 @@ fn fields_of(
     if types.unions.contains(name) {
         let storage = union_word(def, types, opts)?;
         let mut fields = vec![(UNION_BITS.to_string(), Ty::Scalar(storage))];
-        let padding = (def.size - storage.size()) / 4;
-        if padding > 0 {
-            let words =
-                u32::try_from(padding).map_err(|_| format!("union `{name}` is too large"))?;
+        // Over-aligned by a member (dct8x8's `PackedShorts`): padding
+        // words to C's size, as a struct's.
+        if let Some(words) = over_alignment_padding(def, &fields, types, opts, depth) {
             fields.push((
                 "pad_to_c_size".to_string(),
                 Ty::Array(Box::new(Ty::U32), ArrayLen::Fixed(words)),
@@ -729,6 +728,15 @@ fn over_alignment_padding(
         return None;
     }
     u32::try_from(bytes / 4).ok()
+}
+
+/// Elements (scalars or vectors) of a possibly nested fixed array; 1 for
+/// anything else.
+pub(crate) fn flat_len(ty: &Ty) -> u64 {
+    match ty {
+        Ty::Array(e, ArrayLen::Fixed(n)) => u64::from(*n) * flat_len(e),
+        _ => 1,
+    }
 }
 
 /// An element of a buffer packed 4 (8-bit) or 2 (16-bit) to a `u32` word,

@@ -1927,18 +1927,11 @@ impl<'o> Builder<'o> {
                     bit_unit = None;
                     continue;
                 }
-                let fits = bit_unit.is_some_and(|u| units[u].used + width <= 32);
-                if !fits {
-                    let unit = format!("cudalens_bits{}", units.len());
-                    fields.push((unit.clone(), Type::named("unsigned int"), Vec::new()));
-                    units.push(BitUnit {
-                        name: unit,
-                        used: 0,
-                        first_width: width,
-                    });
-                    bit_unit = Some(units.len() - 1);
-                }
-                let u = bit_unit.unwrap_or_default();
+                let u = match bit_unit.filter(|&u| units[u].used + width <= 32) {
+                    Some(u) => u,
+                    None => BitUnit::add(&mut units, &mut fields, 0, width),
+                };
+                bit_unit = Some(u);
                 if let Some(d) = declarators.first() {
                     bitfields.push(crate::types::BitField {
                         name: unwrap_declarator(cx, *d).name,
@@ -1988,16 +1981,10 @@ impl<'o> Builder<'o> {
                     if spec.kind() == "union_specifier"
                         && t.kind() == "struct_specifier"
                         && let Some((members, align)) =
-                            self.anonymous_word_members(cx, t, units.len())
+                            self.anonymous_word_members(cx, t, &BitUnit::name(units.len()))
                     {
                         word_align = word_align.max(align);
-                        let unit = format!("cudalens_bits{}", units.len());
-                        fields.push((unit.clone(), Type::named("unsigned int"), Vec::new()));
-                        units.push(BitUnit {
-                            name: unit,
-                            used: 32,
-                            first_width: 32,
-                        });
+                        BitUnit::add(&mut units, &mut fields, 32, 32);
                         bitfields.extend(members);
                         continue;
                     }
@@ -2073,7 +2060,7 @@ impl<'o> Builder<'o> {
             // The union's word must be the size of an `unsigned int` of its
             // own (another member) for the anonymous struct's bits to be it.
             let word_member = fields.iter().any(|(n, t, dims)| {
-                !n.starts_with("cudalens_bits")
+                !units.iter().any(|u| u.name == *n)
                     && dims.is_empty()
                     && self.model.types.layout(t) == Some((4, 4))
             });
@@ -2731,15 +2718,15 @@ pub(super) fn unwrap_declarator<'t>(cx: &Cx, mut d: Node<'t>) -> DeclaratorInfo<
 }
 
 impl Builder<'_> {
-    /// The members of an anonymous struct inside a union, as bits of a
-    /// word `cudalens_bits{unit}`: only 8-, 16- and 32-bit integers, one
-    /// declarator each, no arrays, laid out with C's alignment within 4
-    /// bytes; `None` for anything else.
+    /// The members of an anonymous struct inside a union, as bits of the
+    /// word the hidden member `unit` holds: only 8-, 16- and 32-bit
+    /// integers, one declarator each, no arrays, laid out with C's
+    /// alignment within 4 bytes; `None` for anything else.
     fn anonymous_word_members(
         &mut self,
         cx: &Cx,
         spec: Node,
-        unit: usize,
+        unit: &str,
     ) -> Option<(Vec<crate::types::BitField>, u64)> {
         let body = field!(spec, "body")?;
         let (align, packed) = self.struct_layout_attributes(cx, spec)?;
@@ -2781,7 +2768,7 @@ impl Builder<'_> {
                 }
                 members.push(crate::types::BitField {
                     name: info.name,
-                    unit: format!("cudalens_bits{unit}"),
+                    unit: unit.to_string(),
                     offset: offset * 8,
                     width: bytes * 8,
                     signed,
@@ -2798,6 +2785,32 @@ struct BitUnit {
     name: String,
     used: u32,
     first_width: u32,
+}
+
+impl BitUnit {
+    /// The hidden member holding word `index` (no C name can clash: the
+    /// model's own prefix).
+    fn name(index: usize) -> String {
+        format!("cudalens_bits{index}")
+    }
+
+    /// A new word, `used` bits given out, as the struct's next member
+    /// (an `unsigned int`); its index.
+    fn add(
+        units: &mut Vec<BitUnit>,
+        fields: &mut Vec<(String, Type, Vec<u64>)>,
+        used: u32,
+        first_width: u32,
+    ) -> usize {
+        let name = BitUnit::name(units.len());
+        fields.push((name.clone(), Type::named("unsigned int"), Vec::new()));
+        units.push(BitUnit {
+            name,
+            used,
+            first_width,
+        });
+        units.len() - 1
+    }
 }
 
 /// Whether the hidden words of bit-fields sit where the Itanium ABI
