@@ -29,6 +29,11 @@ pub fn parse(parser: &mut Parser, text: &str, old: Option<&Tree>) -> Option<Tree
     let old = old.filter(|_| !text.contains("friend"));
     let normalized = friends_after_attributes(text);
     let text = normalized.as_deref().unwrap_or(text);
+    // Which comments are read as spaces can change outside an edit (a `\`
+    // typed at the end of a `#define`'s line): such a file is parsed afresh.
+    let blanked = comments_inside_macro_lines(text);
+    let old = old.filter(|_| blanked.is_none());
+    let text = blanked.as_deref().unwrap_or(text);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
     let mut check = |_: &tree_sitter::ParseState| {
         if std::time::Instant::now() > deadline {
@@ -70,4 +75,71 @@ fn friends_after_attributes(text: &str) -> Option<String> {
         }
     }
     blanked.and_then(|b| String::from_utf8(b).ok())
+}
+
+/// `/* ... */` on a line of a `#define` that the next line continues
+/// (`\` at its end): the grammar ends the macro at such a comment and reads
+/// the rest of its lines as code (HeCBench qtclustering's
+/// `COMPUTE_DIAMETER_WITH_POINT`, whose function then vanished), so the
+/// comment is read as spaces. Every offset and line stays; the macro's own
+/// tokenizer drops comments anyway. `None` when there is none.
+fn comments_inside_macro_lines(text: &str) -> Option<String> {
+    if !text.contains("/*") || !text.contains('#') {
+        return None;
+    }
+    let bytes = text.as_bytes();
+    let mut blanked: Option<Vec<u8>> = None;
+    let mut in_directive = false;
+    let mut line_start = 0;
+    while line_start < bytes.len() {
+        let line_end = text[line_start..]
+            .find('\n')
+            .map_or(bytes.len(), |i| line_start + i);
+        let line = &bytes[line_start..line_end];
+        if !in_directive {
+            in_directive = line
+                .iter()
+                .find(|b| !matches!(b, b' ' | b'\t'))
+                .is_some_and(|b| *b == b'#');
+        }
+        let continued = line.strip_suffix(b"\r").unwrap_or(line).ends_with(b"\\");
+        if in_directive && continued {
+            for (from, to) in block_comments_in_line(line) {
+                let out = blanked.get_or_insert_with(|| bytes.to_vec());
+                out[line_start + from..line_start + to].fill(b' ');
+            }
+        }
+        in_directive = in_directive && continued;
+        line_start = line_end + 1;
+    }
+    blanked.and_then(|b| String::from_utf8(b).ok())
+}
+
+/// The byte ranges of the `/* ... */` comments that open and close on
+/// `line`, outside string and character literals; a `//` ends the search.
+fn block_comments_in_line(line: &[u8]) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut i = 0;
+    while i < line.len() {
+        match line[i] {
+            quote @ (b'"' | b'\'') => {
+                i += 1;
+                while i < line.len() && line[i] != quote {
+                    i += if line[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 1;
+            }
+            b'/' if line.get(i + 1) == Some(&b'/') => break,
+            b'/' if line.get(i + 1) == Some(&b'*') => {
+                let Some(close) = line[i + 2..].windows(2).position(|w| w == b"*/") else {
+                    break;
+                };
+                let end = i + 2 + close + 2;
+                found.push((i, end));
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    found
 }

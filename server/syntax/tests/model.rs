@@ -283,6 +283,38 @@ fn syntax_errors_are_reported_and_the_rest_is_modelled() {
     assert!(m.function("after").is_some());
 }
 
+/// A comment on a `#define` line that `\` continues (HeCBench
+/// qtclustering's `COMPUTE_DIAMETER_WITH_POINT`): the grammar ended the
+/// macro there and read its other lines as code, so the function after it
+/// vanished from the model. Now the macro is whole, its uses expand, and
+/// the comments outside macros stay comments.
+#[test]
+fn comments_inside_continued_macro_lines_keep_the_macro_whole() {
+    let src = "#define SKIP_NEGATIVE(_P_) \\\n    if ((_P_) < 0) {\\\n        break;\\\n    }\\\ndo {\\\n    /* if \"_P_\" is odd, skip it */\\\n    if ((_P_) % 2) { /* done */ \\\n        break;\\\n    }\\\n    total += (_P_);\\\n} while (0)\n\n/* a comment */ __device__ int sum(const int *p, int n) {\n    int total = 0;\n    for (int i = 0; i < n; i++) { SKIP_NEGATIVE(p[i]); }\n    return total; // \"/* not a comment */\"\n}\n";
+    let m = model_with(&[("/e/k.cu", src)], "/e/k.cu", CompileFlags::default());
+    assert!(m.diagnostics.is_empty(), "{:?}", m.diagnostics);
+    let f = m.function("sum").expect("sum is modelled");
+    let mut breaks = 0;
+    f.body.as_ref().expect("body").walk(&mut |s| {
+        if let StmtKind::Break = s.kind {
+            breaks += 1;
+        }
+    });
+    assert_eq!(breaks, 2, "the macro's `break`s are in the loop");
+    let def = m
+        .macro_defs
+        .iter()
+        .find(|d| d.name == "SKIP_NEGATIVE")
+        .expect("the macro is defined");
+    let body: Vec<&str> = def.body.iter().map(|t| t.text.as_str()).collect();
+    assert_eq!(body.last(), Some(&")"), "{body:?}");
+    assert!(body.contains(&"while"), "{body:?}");
+    assert!(
+        body.contains(&"total") && body.contains(&"break"),
+        "{body:?}"
+    );
+}
+
 /// Template parameters are lowered only when the function is: a cached
 /// template function must still change when only its header does, also
 /// when an `#if` stands between the header and the function.
