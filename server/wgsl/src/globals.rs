@@ -110,13 +110,18 @@ impl FnLower<'_, '_> {
             .filter(|k| !k.boolean && k.lanes == 1);
         if narrow.is_some() {
             let effects = &self.m.kernel_effects;
-            if g.init.is_none() || effects.written.contains(name) || effects.atomic.contains(name) {
+            if effects.written.contains(name) || effects.atomic.contains(name) {
                 self.m.error(
                     g.name_span,
-                    format!("file-scope 8/16-bit variable `{name}`: only initialised, read-only ones (`__constant__ short q[] = {{...}}`) are supported"),
+                    format!("file-scope 8/16-bit variable `{name}`: only read-only ones (`__constant__ short q[64]`) are supported"),
                 );
                 return None;
             }
+        }
+        if let Some(k) = narrow
+            && g.init.is_none()
+        {
+            return self.host_filled_narrow(g, k);
         }
         let elem = if narrow.is_some() {
             Ty::I32
@@ -262,6 +267,51 @@ impl FnLower<'_, '_> {
             element,
             Some(length),
             initial,
+        ));
+        Some(sym)
+    }
+
+    /// A read-only 8/16-bit array the host fills (`__constant__ char
+    /// dirs[81];` and `cudaMemcpyToSymbol`, HeCBench d3q19-bgk): bound as
+    /// C's bytes, packed into `u32` words, so the host's bytes are the
+    /// buffer's; each element read from its word as a packed buffer's.
+    fn host_filled_narrow(&mut self, g: &VarDecl, k: crate::types::Packed) -> Option<Sym> {
+        let name = &g.name;
+        if g.dims.len() != 1 {
+            self.m.error(
+                g.name_span,
+                format!("file-scope 8/16-bit variable `{name}` without an initialiser: only one-dimensional arrays are supported (the host's bytes are bound packed into words)"),
+            );
+            return None;
+        }
+        let ty = self.array_type(g, Ty::I32, None)?;
+        let elements = flat_len(&ty);
+        let words = (elements * u64::from(k.bits)).div_ceil(32).max(1);
+        let k = crate::types::Packed {
+            written: false,
+            ..k
+        };
+        let wgsl = self.m.module_name(name);
+        self.names.reserve(&wgsl);
+        let decl = format!(
+            "var<storage, read> {wgsl}: array<u32, {words}>; // {elements} {} values as C's bytes, packed into words",
+            k.describe()
+        );
+        let sym = Sym::Array {
+            wgsl: wgsl.clone(),
+            ty,
+            mutable: false,
+            atomic: Some(AtomicRepr::Packed(k)),
+            module_scope: true,
+        };
+        self.m.device_globals.push(DeviceGlobal::storage(
+            name,
+            wgsl,
+            sym.clone(),
+            decl,
+            "u32".into(),
+            Some(words),
+            None,
         ));
         Some(sym)
     }

@@ -445,7 +445,7 @@ int main(int argc, char **argv) {
     for g in &spec.globals {
         if g.upload {
             s.push_str(&format!(
-                "    // `{sym}`: filled by the host in the program; here with the WGSL run's bytes.\n    {{\n        const std::vector<char> v = cudalens_read(dir + \"/{name}.in\", {bytes});\n        CUDALENS_CHECK(cudaMemcpyToSymbol({sym}, v.data(), {bytes}));\n    }}\n",
+                "    // `{sym}`: filled by the host in the program; here with the WGSL run's bytes.\n    {{\n        const std::vector<char> v = cudalens_read(dir + \"/{name}.in\", {bytes});\n        CUDALENS_CHECK(cudaMemcpyToSymbol({sym}, v.data(), std::min<size_t>({bytes}, sizeof({sym}))));\n    }}\n",
                 sym = g.symbol,
                 name = g.name,
                 bytes = g.bytes
