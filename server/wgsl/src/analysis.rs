@@ -159,9 +159,10 @@ impl<'m> Analysis<'m> {
                     calls.push((e.span, call.callee.clone(), roots, true));
                 } else if matches!(
                     call.callee.trim_start_matches("::"),
-                    "__stwb" | "__stcg" | "__stcs" | "__stwt"
+                    "__stwb" | "__stcg" | "__stcs" | "__stwt" | "memcpy" | "memset"
                 ) {
-                    // Stores with a cache hint: `__stcs(p, v)` is `*p = v`.
+                    // Stores with a cache hint: `__stcs(p, v)` is `*p = v`;
+                    // `memcpy`/`memset` write their destination.
                     if let Some(r) = call.args.first().and_then(|a| root_of(a, &aliases)) {
                         effects.written.insert(r);
                     }

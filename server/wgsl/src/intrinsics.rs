@@ -1530,7 +1530,8 @@ impl<'m> FnLower<'_, 'm> {
             }
             "sinpif" | "cospif" => self.sin_cos_pi(name, args, span, out),
             "frexpf" | "frexp" => self.frexp(name, args, span, out),
-            "malloc" | "free" | "cudaMalloc" | "cudaFree" | "memcpy" | "memset" => self.error(
+            "memcpy" | "memset" => self.memory_call(name, args, span, out),
+            "malloc" | "free" | "cudaMalloc" | "cudaFree" => self.error(
                 span,
                 format!("`{name}`: dynamic memory is not available in WGSL"),
             ),

@@ -36,6 +36,7 @@ mod instantiate;
 mod intrinsics;
 mod kernel;
 mod member_buffers;
+mod memory_calls;
 pub mod names;
 mod operators;
 mod source_facts;
