@@ -654,12 +654,14 @@ impl<'m> Module<'m> {
     }
 }
 
-/// One `cub::BlockReduce` specialization the function names.
+/// One `cub::BlockReduce` (or `cub::WarpReduce`) specialization the function names.
 #[derive(Clone, Debug)]
 pub struct BlockReducer {
     pub value: CType,
-    /// BLOCK_DIM_X · BLOCK_DIM_Y · BLOCK_DIM_Z.
+    /// BLOCK_DIM_X · BLOCK_DIM_Y · BLOCK_DIM_Z (32 for a warp's).
     pub threads: u32,
+    /// A `cub::WarpReduce`: over the warp's lanes (a subgroup reduction).
+    pub warp: bool,
 }
 
 /// What `cub.rs` knows while one function is lowered (here, so that the
@@ -727,6 +729,9 @@ pub struct FnLower<'a, 'm> {
     /// This device function's parameters that hold one of the kernel's
     /// struct arguments, whole: the kernel's name and the parameter's.
     pub struct_args: HashMap<String, (String, String)>,
+    /// Assignments that point a pointer at another array from there on
+    /// (`pointer_rebinding.rs`), by their spans.
+    pub rebindable: HashSet<Span>,
 }
 
 impl<'a, 'm> FnLower<'a, 'm> {
@@ -894,6 +899,9 @@ impl<'a, 'm> FnLower<'a, 'm> {
             local_array_params: HashMap::new(),
             local_rows: HashMap::new(),
             struct_args: HashMap::new(),
+            rebindable: body
+                .map(crate::pointer_rebinding::sequential_rebindings)
+                .unwrap_or_default(),
         }
     }
 

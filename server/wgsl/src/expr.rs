@@ -2100,6 +2100,10 @@ impl FnLower<'_, '_> {
                     return;
                 };
                 if p.base != view.base {
+                    if let Some(start) = self.rebind_pointer(name, &view, p, &var, span) {
+                        out.push(WStmt::line(format!("{var} = {start};")));
+                        return;
+                    }
                     self.m.error(
                         span,
                         format!("pointer `{name}` would change arrays: only offsets within one array can be expressed in WGSL"),

@@ -241,3 +241,50 @@ __global__ void ping_pong(const int *in, int *out) {
     let err = common::compile_as("copy.cu", &copies, "ping_pong").expect_err("not a swap");
     assert!(err.contains("pointer casts"), "{err}");
 }
+
+/// A pointer pointed at another array by a statement of the block that
+/// declares it (HeCBench epistasis's `SNPi`, one phenotype's table then
+/// the other's): from there on it reads the new array. Run on lavapipe
+/// against Rust; the same assignment under a condition, where the pointer
+/// would hold either array at run time, stays refused.
+#[test]
+fn a_pointer_pointed_at_another_array_in_its_block_reads_it_from_there() {
+    let source = r#"
+__global__ void k(const float *a, const float *b, float *o, const int *count) {
+  int n = count[0];
+  const float *p;
+  p = a + threadIdx.x;
+  float s = 0;
+  for (int i = 0; i < n; i++) s += p[i];
+  p = &b[2 * threadIdx.x];
+  for (int i = 0; i < n; i++) s += 10.0f * p[i];
+  o[threadIdx.x] = s;
+}
+"#;
+    let out = common::compile_as("rebind.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    let a: Vec<f32> = (0..64).map(|i| i as f32).collect();
+    let b: Vec<f32> = (0..96).map(|i| (i % 7) as f32 - 3.0).collect();
+    let n = 3usize;
+    if let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[
+            ("a", 64, bytemuck::cast_slice(&a).to_vec()),
+            ("b", 96, bytemuck::cast_slice(&b).to_vec()),
+            ("count", 1, (n as i32).to_le_bytes().to_vec()),
+        ],
+        ("o", 32),
+    ) {
+        let want: Vec<f32> = (0..32)
+            .map(|t| {
+                let first: f32 = (0..n).map(|i| a[t + i]).sum();
+                let second: f32 = (0..n).map(|i| 10.0 * b[2 * t + i]).sum();
+                first + second
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+    let conditional = source.replace("  p = &b[", "  if (n > 1) p = &b[");
+    let err = common::compile_as("either.cu", &conditional, "k").expect_err("either array");
+    assert!(err.contains("would change arrays"), "{err}");
+}
