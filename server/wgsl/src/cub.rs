@@ -5,6 +5,12 @@
 //! `R(temp).Sum(x)` / `.Reduce(x, cub::Max())` (optionally over the first
 //! `num_valid` threads) a tree reduction over it between barriers. CUB gives
 //! the aggregate to thread 0 only; every thread gets it here.
+//!
+//! Its warp-wide one, `cub::WarpReduce<T>` over the 32 lanes of a warp
+//! (HeCBench softmax-online's baseline): `R(temp[w]).Sum(x)` /
+//! `.Reduce(x, op)` is the subgroup's reduction (32-lane subgroups), its
+//! `TempStorage` needing no memory; every lane gets the aggregate (CUB:
+//! lane 0).
 
 use cudalens_syntax::Span;
 use std::collections::HashSet;
@@ -18,8 +24,8 @@ use crate::instantiate::split_top_level;
 use crate::types::{Scalar, Ty};
 
 /// `typedef cub::BlockReduce<ARGS> NAME;` or `using NAME = cub::BlockReduce<ARGS>;`
-/// → (NAME, ARGS).
-fn alias_of_block_reduce(text: &str) -> Option<(String, String)> {
+/// (or `cub::WarpReduce`) → (NAME, ARGS, whether a warp reduction).
+fn alias_of_block_reduce(text: &str) -> Option<(String, String, bool)> {
     let t = text.trim().strip_suffix(';')?.trim();
     let (name, ty) = if let Some(rest) = t.strip_prefix("using ") {
         let (name, ty) = rest.split_once('=')?;
@@ -32,15 +38,14 @@ fn alias_of_block_reduce(text: &str) -> Option<(String, String)> {
             rest[..=close].trim().to_string(),
         )
     };
-    let args = ty
-        .trim_start_matches("typename ")
-        .trim_start_matches("::")
-        .strip_prefix("cub::BlockReduce")?
-        .trim()
-        .strip_prefix('<')?
-        .strip_suffix('>')?;
+    let ty = ty.trim_start_matches("typename ").trim_start_matches("::");
+    let (rest, warp) = match ty.strip_prefix("cub::BlockReduce") {
+        Some(rest) => (rest, false),
+        None => (ty.strip_prefix("cub::WarpReduce")?, true),
+    };
+    let args = rest.trim().strip_prefix('<')?.strip_suffix('>')?;
     let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    plain.then(|| (name, args.to_string()))
+    plain.then(|| (name, args.to_string(), warp))
 }
 
 /// The `cub::BlockReduce` aliases `f` declares.
@@ -49,7 +54,7 @@ pub(crate) fn block_reduce_aliases(f: &cudalens_syntax::model::Function) -> Hash
     if let Some(body) = &f.body {
         body.walk(&mut |s| {
             if let StmtKind::Unknown(text) = &s.kind
-                && let Some((name, _)) = alias_of_block_reduce(text)
+                && let Some((name, _, false)) = alias_of_block_reduce(text)
             {
                 out.insert(name);
             }
@@ -154,10 +159,13 @@ impl FnLower<'_, '_> {
     /// A `cub::BlockReduce` alias statement: recorded (nothing to emit).
     /// `false`: not one.
     pub(crate) fn block_reduce_alias(&mut self, text: &str, span: Span) -> bool {
-        let Some((name, args)) = alias_of_block_reduce(text) else {
+        let Some((name, args, warp)) = alias_of_block_reduce(text) else {
             return false;
         };
         let args = split_top_level(&args);
+        if warp {
+            return self.warp_reduce_alias(name, &args, span);
+        }
         let Some(value) = args.first() else {
             self.m
                 .error(span, "`cub::BlockReduce` without a value type");
@@ -199,20 +207,56 @@ impl FnLower<'_, '_> {
             BlockReducer {
                 value,
                 threads: threads as u32,
+                warp: false,
             },
         );
         true
     }
 
-    /// A `typename R::TempStorage v` declaration of a known reducer `R`:
-    /// recorded (its array is declared at the first reduction). `false`: not one.
-    pub(crate) fn block_reduce_storage(&mut self, ty: &CType, var: &str) -> bool {
+    /// `cub::WarpReduce<T[, LOGICAL_WARP_THREADS]>`: a reducer over the 32
+    /// lanes of a warp (a narrower logical warp is refused: a subgroup
+    /// reduction spans the warp).
+    fn warp_reduce_alias(&mut self, name: String, args: &[String], span: Span) -> bool {
+        let Some(value) = args.first() else {
+            self.m.error(span, "`cub::WarpReduce` without a value type");
+            return true;
+        };
+        if let Some(lanes) = args.get(1) {
+            let n = self.template_value(lanes.trim()).or_else(|| {
+                let expanded = self.m.model.macros.expand_text(lanes).ok()?;
+                self.template_value(expanded.trim_matches(|c| c == '(' || c == ')' || c == ' '))
+            });
+            if n != Some(32) {
+                self.m.error(
+                    span,
+                    format!("`cub::WarpReduce` over a logical warp of `{lanes}` threads is not supported (only the whole 32-lane warp: a subgroup reduction spans it)"),
+                );
+                return true;
+            }
+        }
+        let value = self.subst_type(&CType::named(value.trim().trim_start_matches("typename ")));
+        self.block_reduce.reducers.insert(
+            name,
+            BlockReducer {
+                value,
+                threads: 32,
+                warp: true,
+            },
+        );
+        true
+    }
+
+    /// A `typename R::TempStorage v` declaration of a known reducer `R`
+    /// (`v[n]`, `arrayed`, of a warp reducer: one per warp): recorded (its
+    /// array is declared at the first block reduction). `false`: not one.
+    pub(crate) fn block_reduce_storage(&mut self, ty: &CType, var: &str, arrayed: bool) -> bool {
         let base = ty.base.trim().trim_start_matches("typename ").trim();
         let Some(alias) = base.strip_suffix("::TempStorage").map(str::trim) else {
             return false;
         };
-        if !self.block_reduce.reducers.contains_key(alias) {
-            return false;
+        match self.block_reduce.reducers.get(alias) {
+            Some(r) if r.warp || !arrayed => {}
+            _ => return false,
         }
         self.block_reduce
             .storage
@@ -233,6 +277,11 @@ impl FnLower<'_, '_> {
         let (alias, storage) = receiver.trim().strip_suffix(')')?.split_once('(')?;
         let (alias, storage) = (alias.trim(), storage.trim());
         let reducer = self.block_reduce.reducers.get(alias)?.clone();
+        // `WarpReduce(temp[warp_id])`: one storage per warp of an array.
+        let storage = match storage.split_once('[') {
+            Some((array, _)) if reducer.warp => array.trim(),
+            _ => storage,
+        };
         if self.block_reduce.storage.get(storage).map(String::as_str) != Some(alias) {
             return Some(self.error(
                 span,
@@ -283,6 +332,9 @@ impl FnLower<'_, '_> {
         }
         let x = self.expr(&args[0], out);
         let x = self.convert(x, &ty, span);
+        if reducer.warp {
+            return Some(self.warp_reduce(alias, method.trim(), op, valid.is_some(), x, span));
+        }
         let x = self.materialize(x, "reduce_input", out);
         let bound = match valid {
             Some(n) => {
@@ -356,5 +408,43 @@ impl FnLower<'_, '_> {
         // The array may be written again by the next reduction.
         self.barrier(out);
         Some(Val::atom(result, ty))
+    }
+
+    /// `R(temp[w]).Sum(x)` / `.Reduce(x, op)` of a `cub::WarpReduce`: the
+    /// subgroup reduction, on 32-lane subgroups.
+    fn warp_reduce(
+        &mut self,
+        alias: &str,
+        method: &str,
+        op: &str,
+        partial: bool,
+        x: Val,
+        span: Span,
+    ) -> Val {
+        if partial {
+            return self.error(
+                span,
+                format!("`{alias}(...).{method}` over the first lanes only (`valid_items`) is not supported: a subgroup reduction spans the warp"),
+            );
+        }
+        if !self.m.opts.subgroups {
+            return self.error(span, "`cub::WarpReduce` needs WGSL subgroup operations: enable the `subgroups` option (the adapter must support subgroups)");
+        }
+        if let Some(n) = self.m.opts.subgroup_size
+            && n != 32
+        {
+            return self.error(
+                span,
+                format!("`cub::WarpReduce` over a 32-lane warp needs 32-lane subgroups (the adapter's have {n})"),
+            );
+        }
+        self.m.needs.subgroups = true;
+        let f = match op {
+            "sum" => "subgroupAdd",
+            "max" => "subgroupMax",
+            _ => "subgroupMin",
+        };
+        let ty = x.ty.clone();
+        Val::atom(format!("{f}({})", x.text), ty)
     }
 }

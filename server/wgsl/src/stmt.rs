@@ -675,7 +675,7 @@ impl FnLower<'_, '_> {
             };
             return self.decl(&d, out);
         }
-        if d.ty.pointer == 0 && d.dims.is_empty() && self.block_reduce_storage(&d.ty, &d.name) {
+        if d.ty.pointer == 0 && self.block_reduce_storage(&d.ty, &d.name, !d.dims.is_empty()) {
             return;
         }
         if d.shared {

@@ -137,3 +137,106 @@ fn functors_of_the_file_that_pick_the_larger_or_smaller_operand() {
     let err = common::compile_as("k.cu", &source("return t * u;"), "k").expect_err("a product");
     assert!(err.contains("other than `cub::Sum()`"), "{err}");
 }
+
+/// `cub::WarpReduce<float>` with one `TempStorage` per warp (HeCBench
+/// softmax-online's baseline): `Reduce(x, Max())` with the file's own
+/// functor and `Sum(x)` are the subgroup's reductions; not a block
+/// barrier, so a warp-uniform early return before them is fine. Run where
+/// the adapter's subgroups are the 32-lane warp (NVIDIA's; lavapipe's are
+/// narrower, and only the WGSL is checked there); a narrower logical warp
+/// and `valid_items` are refused, as are adapters with other subgroups.
+const WARP: &str = r#"
+#include <cub/cub.cuh>
+struct Max {
+    __device__ float operator()(float a, float b) const { return a > b ? a : b; }
+};
+__global__ void warp_stats(const float *in, float *out, int warps) {
+    int warp = threadIdx.x / 32;
+    if (blockIdx.x * 2 + warp >= warps) return;
+    using WarpReduce = cub::WarpReduce<float>;
+    __shared__ typename WarpReduce::TempStorage temp[2];
+    float x = in[blockIdx.x * blockDim.x + threadIdx.x];
+    float top = WarpReduce(temp[warp]).Reduce(x, Max());
+    float total = WarpReduce(temp[warp]).Sum(x);
+    if (threadIdx.x % 32 == 0) {
+        out[2 * (blockIdx.x * 2 + warp)] = top;
+        out[2 * (blockIdx.x * 2 + warp) + 1] = total;
+    }
+}
+"#;
+
+#[test]
+fn warp_reductions_are_the_subgroups() {
+    let opts = cudalens_wgsl::TranspileOptions {
+        subgroups: true,
+        source_name: Some("warp.cu".into()),
+        ..cudalens_wgsl::TranspileOptions::default()
+    };
+    let out = common::compile(WARP, "warp_stats", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    for want in ["subgroupMax(x)", "subgroupAdd(x)"] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    assert!(!out.wgsl.contains("workgroupBarrier"), "{}", out.wgsl);
+    for (from, to, why) in [
+        (
+            "cub::WarpReduce<float>",
+            "cub::WarpReduce<float, 16>",
+            "logical warp of `16` threads",
+        ),
+        (".Sum(x)", ".Sum(x, 8)", "`valid_items`"),
+    ] {
+        let src = WARP.replace(from, to);
+        let err = common::compile(&src, "warp_stats", &opts).expect_err(to);
+        assert!(
+            err.iter().any(|d| d.message.contains(why)),
+            "{why}: {err:#?}"
+        );
+    }
+    let narrow = cudalens_wgsl::TranspileOptions {
+        subgroup_size: Some(16),
+        ..opts.clone()
+    };
+    let err = common::compile(WARP, "warp_stats", &narrow).expect_err("16 lanes");
+    assert!(
+        err.iter()
+            .any(|d| d.message.contains("needs 32-lane subgroups")),
+        "{err:#?}"
+    );
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let runner = guard.as_mut().unwrap();
+    let report = runner.adapter().expect("adapter report");
+    if !report.features.subgroup || report.subgroup_min_size != 32 || report.subgroup_max_size != 32
+    {
+        eprintln!(
+            "adapter {}: subgroups are not 32 lanes, cub::WarpReduce not executed",
+            report.name
+        );
+        return;
+    }
+    let input: Vec<f32> = (0..128).map(|i| ((i * 37) % 101) as f32 - 50.0).collect();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_arg(2, ParamValue::Scalar(3.0))
+        .with_buffer(
+            "in",
+            BufferSpec::bytes(128, bytemuck::cast_slice(&input).to_vec()),
+        )
+        .with_buffer("out", BufferSpec::zeros(8));
+    let result = runner.run(&bench).expect("run");
+    let got: Vec<f32> = bytemuck::pod_collect_to_vec(&result.output("out").expect("out").bytes);
+    for w in 0..4 {
+        let lanes = &input[32 * w..32 * w + 32];
+        let want = if w < 3 {
+            [
+                lanes.iter().copied().fold(f32::MIN, f32::max),
+                lanes.iter().sum::<f32>(),
+            ]
+        } else {
+            [0.0, 0.0]
+        };
+        assert_eq!(got[2 * w..2 * w + 2], want, "warp {w}");
+    }
+}
