@@ -862,6 +862,7 @@ impl<'m> FnLower<'_, 'm> {
                 }
                 Val::atom("subgroupBallot(true).x", Ty::U32)
             }
+            "__match_any_sync" => self.match_any(args, span, out),
             "__reduce_add_sync" | "__reduce_min_sync" | "__reduce_max_sync" => {
                 if !self.require_subgroups(name, span) || !self.arity(name, args, 2, span) {
                     return Some(Val::error());
@@ -1945,6 +1946,84 @@ impl<'m> FnLower<'_, 'm> {
             );
             false
         }
+    }
+
+    /// `__match_any_sync(mask, v)`: the lanes of `mask` (and active) whose
+    /// `v` equals the caller's, found by reading every lane's value
+    /// (`subgroupShuffle`) on 32-lane subgroups. A pointer cast to an
+    /// integer (HeCBench atomicAggregate's `(unsigned long long)ptr`) is
+    /// matched on its offset: every lane's pointer views the same array, so
+    /// equal offsets are equal addresses.
+    fn match_any(&mut self, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
+        let name = "__match_any_sync";
+        if !self.require_subgroups(name, span) || !self.arity(name, args, 2, span) {
+            return Val::error();
+        }
+        if let Some(n) = self.m.opts.subgroup_size
+            && n != 32
+        {
+            return self.error(
+                span,
+                format!("`{name}` over the 32-lane warp needs 32-lane subgroups (the adapter's have {n})"),
+            );
+        }
+        let mask = self.expr(&args[0], out);
+        let mask = self.convert(mask, &Ty::U32, span);
+        let mask = self.materialize(mask, "match_mask", out);
+        let inner = match &args[1].kind {
+            ExprKind::Cast { expr, .. } => &**expr,
+            _ => &args[1],
+        };
+        let v = self.expr(inner, out);
+        if v.is_error() {
+            return v;
+        }
+        let key = match &v.ptr {
+            Some(p) if p.scalar_target => Val::konst(Konst::Int(0), Scalar::I32),
+            Some(p) => match &p.offset {
+                Some(o) => self.convert((**o).clone(), &Ty::I32, span),
+                None => Val::konst(Konst::Int(0), Scalar::I32),
+            },
+            None => {
+                // The value as written (the cast included).
+                let v = if std::ptr::eq(inner, &args[1]) {
+                    v
+                } else {
+                    self.expr(&args[1], out)
+                };
+                match v.ty.scalar() {
+                    Some(Scalar::I32 | Scalar::U32 | Scalar::I64 | Scalar::U64) => v,
+                    Some(Scalar::F32) => Val::atom(format!("bitcast<u32>({})", v.text), Ty::U32),
+                    Some(Scalar::Bool) => self.convert(v, &Ty::I32, span),
+                    _ => {
+                        return self.error(
+                            args[1].span,
+                            format!("`{name}` of `{}` values is not supported (integers, floats and pointers are)", v.ty.wgsl()),
+                        );
+                    }
+                }
+            }
+        };
+        let key = self.materialize(key, "match_key", out);
+        let lanes = self.fresh("match_lanes");
+        let lane = self.fresh("lane");
+        out.push(WStmt::Comment(format!(
+            "`{name}`: the lanes holding the caller's value, each lane's read by a shuffle"
+        )));
+        out.push(WStmt::line(format!("var {lanes} = 0u;")));
+        out.push(WStmt::Block(
+            format!("for (var {lane} = 0u; {lane} < 32u; {lane}++)"),
+            vec![WStmt::If {
+                cond: format!("subgroupShuffle({k}, {lane}) == {k}", k = key.text),
+                then: vec![WStmt::line(format!("{lanes} |= 1u << {lane};"))],
+                els: vec![],
+            }],
+        ));
+        Val::new(
+            format!("{lanes} & {} & subgroupBallot(true).x", mask.text),
+            Ty::U32,
+            crate::context::Prec::BitAnd,
+        )
     }
 
     fn shuffle(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
