@@ -1692,8 +1692,15 @@ impl FnLower<'_, '_> {
             );
             return;
         }
+        // An offset naming a variable assigned in the function is read
+        // here, once: `float *dst = out + idx; idx /= 2;` still writes
+        // `out[idx]` of the `idx` before (HeCBench concat).
+        let mut reads_variable = false;
+        init.walk(&mut |e| {
+            reads_variable |= matches!(&e.kind, ExprKind::Ident(n) if self.assigned.contains(n));
+        });
         if let Some(o) = view.offset.take() {
-            let o = if o.is_simple() {
+            let o = if o.is_simple() && (o.konst.is_some() || !reads_variable) {
                 *o
             } else {
                 out.push(WStmt::Comment(format!(
