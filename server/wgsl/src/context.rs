@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use cudalens_syntax::FileModel;
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{ExprKind, Stmt, Type as CType, UnOp};
+use cudalens_syntax::ir::{ExprKind, Stmt, StmtKind, Type as CType, UnOp};
 
 use crate::TranspileOptions;
 use crate::analysis::Analysis;
@@ -899,9 +899,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             local_array_params: HashMap::new(),
             local_rows: HashMap::new(),
             struct_args: HashMap::new(),
-            rebindable: body
-                .map(crate::pointer_rebinding::sequential_rebindings)
-                .unwrap_or_default(),
+            rebindable: body.map(sequential_rebindings).unwrap_or_default(),
         }
     }
 
@@ -1231,4 +1229,34 @@ impl<'a, 'm> FnLower<'a, 'm> {
         out.push(WStmt::line(format!("let {name} = {};", v.text)));
         Val::atom(name, v.ty)
     }
+}
+
+/// The spans of the plain assignments (`pointer_rebinding.rs` lowers them) `p = ...;` that are statements of
+/// the block declaring the pointer `p`, after its declaration.
+pub(crate) fn sequential_rebindings(body: &Stmt) -> HashSet<Span> {
+    let mut found = HashSet::new();
+    body.walk(&mut |s| {
+        let StmtKind::Block(items) = &s.kind else {
+            return;
+        };
+        let mut declared: HashSet<&str> = HashSet::new();
+        for item in items {
+            match &item.kind {
+                StmtKind::Decl(ds) => {
+                    for d in ds.iter().filter(|d| d.ty.pointer > 0 && d.dims.is_empty()) {
+                        declared.insert(&d.name);
+                    }
+                }
+                StmtKind::Expr(e) => {
+                    if let ExprKind::Assign(None, target, _) = &e.kind
+                        && target.as_ident().is_some_and(|n| declared.contains(n))
+                    {
+                        found.insert(e.span);
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+    found
 }

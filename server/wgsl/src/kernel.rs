@@ -115,7 +115,10 @@ fn compile_once(
     };
     // A barrier after a thread-dependent `return`: the return becomes a
     // flag where that keeps the meaning (`early_exit.rs`), checked again.
-    let f = definition;
+    // A pointer chosen between two buffers: what follows is lowered once
+    // for each (`pointer_choice.rs`).
+    let split = crate::pointer_choice::rewrite(model, definition);
+    let f = split.as_ref().unwrap_or(definition);
     let mut refusals = uniformity::divergent_barriers(model, f, texts);
     let rewritten;
     let mut early_returns = Vec::new();
@@ -183,7 +186,7 @@ fn compile_once(
         // A kernel of a header (`--included`) reports in that header.
         current_file: f.file.clone(),
     };
-    m.analysis.pin_kernel(definition);
+    m.analysis.pin_kernel(f);
     let (block, block_source) = block_size(model, f, opts);
     m.block = block;
     let launch = crate::instantiate::launches_for(model, f).next();

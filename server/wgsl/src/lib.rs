@@ -39,6 +39,7 @@ mod member_buffers;
 mod memory_calls;
 pub mod names;
 mod operators;
+mod pointer_choice;
 mod pointer_rebinding;
 mod source_facts;
 mod stmt;

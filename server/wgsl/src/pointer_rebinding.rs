@@ -8,42 +8,9 @@
 //! loop the declaration is outside of) would need the pointer to hold
 //! either array at run time, which WGSL cannot express: it stays refused.
 
-use std::collections::HashSet;
-
 use cudalens_syntax::Span;
-use cudalens_syntax::ir::{ExprKind, Stmt, StmtKind};
 
 use crate::context::{FnLower, PtrVal, Sym};
-
-/// The spans of the plain assignments `p = ...;` that are statements of
-/// the block declaring the pointer `p`, after its declaration.
-pub(crate) fn sequential_rebindings(body: &Stmt) -> HashSet<Span> {
-    let mut found = HashSet::new();
-    body.walk(&mut |s| {
-        let StmtKind::Block(items) = &s.kind else {
-            return;
-        };
-        let mut declared: HashSet<&str> = HashSet::new();
-        for item in items {
-            match &item.kind {
-                StmtKind::Decl(ds) => {
-                    for d in ds.iter().filter(|d| d.ty.pointer > 0 && d.dims.is_empty()) {
-                        declared.insert(&d.name);
-                    }
-                }
-                StmtKind::Expr(e) => {
-                    if let ExprKind::Assign(None, target, _) = &e.kind
-                        && target.as_ident().is_some_and(|n| declared.contains(n))
-                    {
-                        found.insert(e.span);
-                    }
-                }
-                _ => {}
-            }
-        }
-    });
-    found
-}
 
 impl FnLower<'_, '_> {
     /// `p = q` where `q` views another array than `p` did: `p` views
