@@ -311,6 +311,9 @@ pub fn root_of(e: &Expr, aliases: &HashMap<String, String>) -> Option<String> {
         ExprKind::Unary(UnOp::AddrOf | UnOp::Deref, a) => root_of(a, aliases),
         ExprKind::Cast { expr, .. } => root_of(expr, aliases),
         ExprKind::Member { base, .. } => root_of(base, aliases),
+        // `c ? q + k : nullptr`: only `q` can be reached through it.
+        ExprKind::Ternary(_, a, b) if is_null_literal(b) => root_of(a, aliases),
+        ExprKind::Ternary(_, a, b) if is_null_literal(a) => root_of(b, aliases),
         _ => None,
     }
 }
@@ -413,4 +416,26 @@ pub(crate) fn computes_only(model: &FileModel, name: &str, depth: usize) -> bool
         };
     });
     pure
+}
+
+/// An assignment, increment or call other than pure math anywhere in `e`.
+pub(crate) fn has_side_effect(e: &Expr) -> bool {
+    let mut effect = false;
+    e.walk(&mut |x| {
+        effect |= match &x.kind {
+            ExprKind::Assign(..) | ExprKind::IncDec { .. } => true,
+            ExprKind::Call(c) => !crate::builtin_names::pure_builtin(&c.callee, c.args.len()),
+            _ => false,
+        };
+    });
+    effect
+}
+
+/// `nullptr`, `NULL`, `__null` or `0`, cast or not: a null pointer.
+pub(crate) fn is_null_literal(e: &Expr) -> bool {
+    match &e.without_casts().kind {
+        ExprKind::Int { value: 0, .. } => true,
+        ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
+        _ => false,
+    }
 }

@@ -732,6 +732,9 @@ pub struct FnLower<'a, 'm> {
     /// Assignments that point a pointer at another array from there on
     /// (`pointer_rebinding.rs`), by their spans.
     pub rebindable: HashSet<Span>,
+    /// Names used in the body other than dereferenced (`p[i]`, `*p`,
+    /// `p->m`): passed, compared, tested, copied.
+    pub pointer_values: HashSet<String>,
 }
 
 impl<'a, 'm> FnLower<'a, 'm> {
@@ -900,6 +903,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             local_rows: HashMap::new(),
             struct_args: HashMap::new(),
             rebindable: body.map(sequential_rebindings).unwrap_or_default(),
+            pointer_values: body.map(values_used).unwrap_or_default(),
         }
     }
 
@@ -1259,4 +1263,32 @@ pub(crate) fn sequential_rebindings(body: &Stmt) -> HashSet<Span> {
         }
     });
     found
+}
+
+/// The names `body` uses other than by dereferencing them (`p[i]`, `*p`,
+/// `p->m`): what a pointer's value reaches.
+fn values_used(body: &Stmt) -> HashSet<String> {
+    fn visit(e: &cudalens_syntax::ir::Expr, dereferenced: bool, out: &mut HashSet<String>) {
+        match &e.kind {
+            ExprKind::Ident(n) if !dereferenced => {
+                out.insert(n.clone());
+            }
+            ExprKind::Index(base, index) => {
+                visit(base, true, out);
+                visit(index, false, out);
+            }
+            ExprKind::Unary(UnOp::Deref, x) => visit(x, true, out),
+            ExprKind::Member {
+                base, arrow: true, ..
+            } => visit(base, true, out),
+            _ => e.for_each_child(&mut |c| visit(c, false, out)),
+        }
+    }
+    let mut out = HashSet::new();
+    body.walk(&mut |s| {
+        for e in s.own_exprs() {
+            visit(e, false, &mut out);
+        }
+    });
+    out
 }

@@ -1495,10 +1495,16 @@ impl FnLower<'_, '_> {
     fn null_test(&mut self, pointer: &Expr, null: &Expr) -> Option<String> {
         let name = pointer.as_ident()?;
         // A parameter this specialization received as null (`Arg::Null`).
-        if self.null_params.contains(name) && is_null_literal(null) && self.lookup(name).is_none() {
+        if self.null_params.contains(name)
+            && crate::analysis::is_null_literal(null)
+            && self.lookup(name).is_none()
+        {
             return Some("true".to_string());
         }
-        if !self.is_kernel || !is_null_literal(null) || self.assigned.contains(name) {
+        if !self.is_kernel
+            || !crate::analysis::is_null_literal(null)
+            || self.assigned.contains(name)
+        {
             return None;
         }
         let f = self.m.model.function(&self.function)?;
@@ -1735,8 +1741,8 @@ impl FnLower<'_, '_> {
             _ if is_null_param(cond) => Some(false),
             ExprKind::Unary(UnOp::Not, inner) => self.null_param_test(inner).map(|b| !b),
             ExprKind::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b)
-                if (is_null_param(a) && is_null_literal(b))
-                    || (is_null_param(b) && is_null_literal(a)) =>
+                if (is_null_param(a) && crate::analysis::is_null_literal(b))
+                    || (is_null_param(b) && crate::analysis::is_null_literal(a)) =>
             {
                 Some(*op == BinOp::Eq)
             }
@@ -4083,15 +4089,6 @@ impl FnLower<'_, '_> {
             None => format!("{} = {};", p.text, v.text),
         };
         out.push(WStmt::line(line));
-    }
-}
-
-/// `nullptr`, `NULL`, `__null` or `0`, cast or not: a null pointer.
-pub(crate) fn is_null_literal(e: &Expr) -> bool {
-    match &e.without_casts().kind {
-        ExprKind::Int { value: 0, .. } => true,
-        ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
-        _ => false,
     }
 }
 

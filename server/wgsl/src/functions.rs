@@ -374,7 +374,7 @@ impl<'m> FnLower<'_, 'm> {
                 lowered.push(Arg::Ref(Val::atom(address, ty)));
                 continue;
             }
-            if p.ty.pointer > 0 && crate::expr::is_null_literal(a) {
+            if p.ty.pointer > 0 && crate::analysis::is_null_literal(a) {
                 lowered.push(Arg::Null);
                 continue;
             }

@@ -34,7 +34,7 @@ impl FnLower<'_, '_> {
         if !self.arity(name, args, 3, span) {
             return Val::error();
         }
-        if let Some(a) = args.iter().find(|a| has_effect(a)) {
+        if let Some(a) = args.iter().find(|a| crate::analysis::has_side_effect(a)) {
             return self.error(
                 a.span,
                 format!("`{name}` with an argument that has a side effect is not supported (its operands are read once per element)"),
@@ -219,19 +219,6 @@ fn element_size(t: &Ty) -> Option<u64> {
         Ty::Vector(s, n) if *n != 3 => Some(s.size() * u64::from(*n)),
         _ => None,
     }
-}
-
-/// An assignment, increment or call other than pure math anywhere in `e`.
-fn has_effect(e: &Expr) -> bool {
-    let mut effect = false;
-    e.walk(&mut |x| {
-        effect |= match &x.kind {
-            ExprKind::Assign(..) | ExprKind::IncDec { .. } => true,
-            ExprKind::Call(c) => !crate::builtin_names::pure_builtin(&c.callee, c.args.len()),
-            _ => false,
-        };
-    });
-    effect
 }
 
 fn int_literal(v: u64, span: Span) -> Expr {

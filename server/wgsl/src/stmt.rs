@@ -1658,6 +1658,24 @@ impl FnLower<'_, '_> {
             }
             _ => init,
         };
+        // `T *p = c ? q + k : nullptr;` (HeCBench kalman's optional
+        // outputs) of a pointer only ever dereferenced: where it is null,
+        // CUDA never reaches a use (that would be undefined), so `p` is a
+        // view of `q` wherever it is used.
+        let init = match &init.kind {
+            ExprKind::Ternary(c, a, b)
+                if crate::analysis::is_null_literal(a) != crate::analysis::is_null_literal(b)
+                    && !self.pointer_values.contains(&d.name)
+                    && !crate::analysis::has_side_effect(c) =>
+            {
+                if crate::analysis::is_null_literal(a) {
+                    &**b
+                } else {
+                    &**a
+                }
+            }
+            _ => init,
+        };
         let Some(mut view) = self.pointer(init, out) else {
             return;
         };

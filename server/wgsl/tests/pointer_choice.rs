@@ -113,3 +113,39 @@ fn a_choice_followed_by_a_barrier_stays_refused() {
     let err = common::compile_as("barrier.cu", &source, "concat").expect_err("barrier after");
     assert!(err.contains("pointer `src` would change arrays"), "{err}");
 }
+
+/// An optional output (HeCBench kalman's `double *b_fc = fc_steps ? d_fc +
+/// bid * fc_steps : nullptr;`): a pointer only ever dereferenced is a view
+/// of its non-null side, since CUDA reaches no use where it is null. Run on
+/// the adapter; the same pointer tested against null stays refused.
+const OPTIONAL: &str = r#"
+__global__ void forecast(const float *x, float *fc, const int *count) {
+    int steps = count[0];
+    float *b_fc = steps ? fc + threadIdx.x * steps : nullptr;
+    for (int it = 0; it < steps; it++) b_fc[it] = x[threadIdx.x] + it;
+}
+"#;
+
+#[test]
+fn an_optional_output_is_a_view_of_its_buffer() {
+    let out =
+        common::compile_as("optional.cu", OPTIONAL, "forecast").unwrap_or_else(|e| panic!("{e}"));
+    let x: Vec<f32> = (0..32).map(|i| i as f32 * 10.0).collect();
+    let steps = 3usize;
+    if let Some(got) = common::run_block::<f32>(
+        &out,
+        32,
+        &[
+            ("x", 32, bytemuck::cast_slice(&x).to_vec()),
+            ("count", 1, (steps as i32).to_le_bytes().to_vec()),
+        ],
+        ("fc", 96),
+    ) {
+        let want: Vec<f32> = (0..96).map(|j| x[j / steps] + (j % steps) as f32).collect();
+        assert_eq!(got, want);
+    }
+    let tested = OPTIONAL.replace("for (int it", "if (b_fc) for (int it");
+    let err =
+        common::compile_as("tested.cu", &tested, "forecast").expect_err("tested against null");
+    assert!(err.contains("choosing between pointers"), "{err}");
+}
