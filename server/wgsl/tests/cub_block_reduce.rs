@@ -202,19 +202,10 @@ fn warp_reductions_are_the_subgroups() {
             .any(|d| d.message.contains("needs 32-lane subgroups")),
         "{err:#?}"
     );
-    let Some(mut guard) = common::gpu_runner() else {
+    let Some(mut guard) = common::warp_runner("cub::WarpReduce") else {
         return;
     };
     let runner = guard.as_mut().unwrap();
-    let report = runner.adapter().expect("adapter report");
-    if !report.features.subgroup || report.subgroup_min_size != 32 || report.subgroup_max_size != 32
-    {
-        eprintln!(
-            "adapter {}: subgroups are not 32 lanes, cub::WarpReduce not executed",
-            report.name
-        );
-        return;
-    }
     let input: Vec<f32> = (0..128).map(|i| ((i * 37) % 101) as f32 - 50.0).collect();
     let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
     let bench = Benchmark::new(out.wgsl.clone(), iface, [2, 1, 1], [64, 1, 1])

@@ -249,19 +249,10 @@ fn cg_reduce_over_a_warp_tile_is_a_subgroup_reduction() {
 #[test]
 fn cg_reduce_matches_cuda_on_32_lane_subgroups() {
     use cudalens_gpu::{Benchmark, BufferSpec, KernelInterface};
-    let Some(mut guard) = common::gpu_runner() else {
+    let Some(mut guard) = common::warp_runner("cg::reduce") else {
         return;
     };
     let runner = guard.as_mut().unwrap();
-    let report = runner.adapter().expect("adapter report");
-    if !report.features.subgroup || report.subgroup_min_size != 32 || report.subgroup_max_size != 32
-    {
-        eprintln!(
-            "adapter {}: subgroups are not 32 lanes, cg::reduce not executed",
-            report.name
-        );
-        return;
-    }
     let opts = TranspileOptions {
         subgroups: true,
         ..TranspileOptions::default()

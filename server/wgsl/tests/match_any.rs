@@ -55,19 +55,10 @@ fn match_any_groups_lanes_by_value() {
             .any(|d| d.message.contains("needs 32-lane subgroups")),
         "{err:#?}"
     );
-    let Some(mut guard) = common::gpu_runner() else {
+    let Some(mut guard) = common::warp_runner("__match_any_sync") else {
         return;
     };
     let runner = guard.as_mut().unwrap();
-    let report = runner.adapter().expect("adapter report");
-    if !report.features.subgroup || report.subgroup_min_size != 32 || report.subgroup_max_size != 32
-    {
-        eprintln!(
-            "adapter {}: subgroups are not 32 lanes, __match_any_sync not executed",
-            report.name
-        );
-        return;
-    }
     let (threads, s) = (128usize, 5usize);
     let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
     let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [threads as u32, 1, 1])

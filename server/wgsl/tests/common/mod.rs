@@ -162,6 +162,24 @@ pub fn gpu_runner() -> Option<MutexGuard<'static, Option<Runner>>> {
     Some(guard)
 }
 
+/// The shared runner where the adapter's subgroups are CUDA's 32-lane warp
+/// (NVIDIA's Vulkan driver; lavapipe's are narrower): `None` elsewhere,
+/// saying why, so warp-wide semantics are only run where they hold.
+#[allow(dead_code)]
+pub fn warp_runner(what: &str) -> Option<MutexGuard<'static, Option<Runner>>> {
+    let mut guard = gpu_runner()?;
+    let report = guard.as_mut()?.adapter().expect("adapter report");
+    if !report.features.subgroup || report.subgroup_min_size != 32 || report.subgroup_max_size != 32
+    {
+        eprintln!(
+            "adapter {}: subgroups are not 32 lanes, {what} not executed",
+            report.name
+        );
+        return None;
+    }
+    Some(guard)
+}
+
 /// Runs `out` once over one block of `threads` threads with the input
 /// buffers given as `(name, elements, bytes)` and returns the elements of
 /// the buffer `output` (`length` of them, zeroed before the run); `None`
