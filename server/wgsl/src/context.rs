@@ -577,11 +577,15 @@ pub struct Module<'m> {
 
 impl<'m> Module<'m> {
     pub fn error(&mut self, span: Span, message: impl Into<String>) {
+        let message = crate::names::as_written(&message.into());
         let d = TranspileDiagnostic::error(span, message).in_file(self.current_file.clone());
-        self.diags.push(d);
+        if !self.diags.contains(&d) {
+            self.diags.push(d);
+        }
     }
 
     pub fn warning(&mut self, span: Span, message: impl Into<String>) {
+        let message = crate::names::as_written(&message.into());
         let d = TranspileDiagnostic::warning(span, message).in_file(self.current_file.clone());
         if !self.diags.contains(&d) {
             self.diags.push(d);

@@ -288,6 +288,11 @@ impl FnLower<'_, '_> {
                 format!("`{alias}({storage})`: `{storage}` is not a `{alias}::TempStorage` of this function"),
             ));
         }
+        let kind = if reducer.warp {
+            "cub::WarpReduce"
+        } else {
+            "cub::BlockReduce"
+        };
         let (op, valid) = match (method.trim(), args) {
             ("Sum", [_]) => ("sum", None),
             ("Sum", [_, n]) => ("sum", Some(n)),
@@ -297,7 +302,7 @@ impl FnLower<'_, '_> {
                     None => {
                         return Some(self.error(
                         op.span,
-                        "`cub::BlockReduce::Reduce` with an operator other than `cub::Sum()`, `cub::Max()` or `cub::Min()` is not supported",
+                        format!("`{kind}::Reduce` with an operator other than `cub::Sum()`, `cub::Max()` or `cub::Min()` is not supported"),
                     ));
                     }
                 }
@@ -305,7 +310,7 @@ impl FnLower<'_, '_> {
             (m, _) => {
                 return Some(self.error(
                     span,
-                    format!("`cub::BlockReduce::{m}` with {} argument(s) is not supported (`Sum` and `Reduce` are)", args.len()),
+                    format!("`{kind}::{m}` with {} argument(s) is not supported (`Sum` and `Reduce` are)", args.len()),
                 ));
             }
         };

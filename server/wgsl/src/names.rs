@@ -330,6 +330,31 @@ impl NameSupply {
     }
 }
 
+/// `message` with the names a pointer choice's split gave its copies
+/// written as in the source (`s2_choice1a` → `s2`): diagnostics name what the user wrote.
+pub(crate) fn as_written(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(CHOICE_SUFFIX) {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + CHOICE_SUFFIX.len()..];
+        let digits = tail.len() - tail.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let copy = tail[digits..].starts_with(['a', 'b']);
+        if digits > 0 && copy {
+            rest = &tail[digits + 1..];
+        } else {
+            out.push_str(CHOICE_SUFFIX);
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What the names of a pointer choice's copies end with (then the
+/// split's number and side: `pointer_choice.rs`).
+pub(crate) const CHOICE_SUFFIX: &str = "_choice";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -201,7 +201,10 @@ impl Splitter<'_> {
             head.extend(rest.iter().cloned());
             // Each copy declares its own names, so that what the analyses
             // learn of one (`p` aliases `a`) is not overwritten by the other.
-            rename_declared(&mut head, &format!("_choice{split}{side}"));
+            rename_declared(
+                &mut head,
+                &format!("{}{split}{side}", crate::names::CHOICE_SUFFIX),
+            );
             Stmt {
                 kind: StmtKind::Block(self.block(&head)),
                 span: item.span,

@@ -149,3 +149,28 @@ fn an_optional_output_is_a_view_of_its_buffer() {
         common::compile_as("tested.cu", &tested, "forecast").expect_err("tested against null");
     assert!(err.contains("choosing between pointers"), "{err}");
 }
+
+/// What fails inside the copies of a split is reported once, naming the
+/// variables as written (the copies' own names never reach the user).
+#[test]
+fn errors_in_the_copies_name_the_source() {
+    let source = r#"
+__global__ void k(float *a, float *b) {
+    float *r = threadIdx.x ? a : b;
+    float *s = r ? r : a;
+    s[1] = 0;
+}
+"#;
+    let err = common::compile(source, "k", &cudalens_wgsl::TranspileOptions::default())
+        .expect_err("pointer as a condition");
+    let messages: Vec<&str> = err.iter().map(|d| d.message.as_str()).collect();
+    assert!(
+        messages.iter().all(|m| !m.contains("_choice")),
+        "{messages:#?}"
+    );
+    let tested = messages
+        .iter()
+        .filter(|m| m.contains("pointer used as a condition"))
+        .count();
+    assert_eq!(tested, 1, "{messages:#?}");
+}
