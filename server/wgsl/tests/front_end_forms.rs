@@ -1115,12 +1115,7 @@ __global__ void counter(int *out) { static int calls = 0; out[threadIdx.x] = cal
 "#;
     let out = common::compile_as("q.cu", source, "quantize").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<f32> = (0..32).map(|i| (i as f32 - 16.0) * 13.7).collect();
-    if let Some(got) = common::run_block::<i32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) {
+    if let Some(got) = common::run_in_out::<_, i32>(&out, &input) {
         let want: Vec<i32> = (input.iter())
             .map(|x| x.round_ties_even().clamp(-128.0, 127.0) as i32)
             .collect();

@@ -624,12 +624,7 @@ __global__ void scaled(const float *in, float *out) {
 "#;
     let out = common::compile_as("dx.cu", source, "scaled").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.25).collect();
-    let Some(got) = common::run_block::<f32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) else {
+    let Some(got) = common::run_in_out::<_, f32>(&out, &input) else {
         return;
     };
     for (t, x) in input.iter().enumerate() {

@@ -307,12 +307,7 @@ template __global__ void widen<float>(const float *, float *);
 "#;
     let out = common::compile_as("aliases.cu", source, "widen").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.25).collect();
-    let Some(got) = common::run_block::<f32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) else {
+    let Some(got) = common::run_in_out::<_, f32>(&out, &input) else {
         return;
     };
     for (i, x) in input.iter().enumerate() {

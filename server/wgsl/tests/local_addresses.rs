@@ -144,12 +144,7 @@ __global__ void rays(const float *in, float *out) {
 "#;
     let out = compile(source, "rays").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.5 - 4.0).collect();
-    let Some(got) = common::run_block::<f32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) else {
+    let Some(got) = common::run_in_out::<_, f32>(&out, &input) else {
         return;
     };
     for (i, x) in input.iter().enumerate() {
@@ -173,12 +168,7 @@ __global__ void apply(const float *in, float *out) {
 }
 "#;
     let out = compile(rows, "apply").unwrap_or_else(|e| panic!("{e}"));
-    if let Some(got) = common::run_block::<f32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) {
+    if let Some(got) = common::run_in_out::<_, f32>(&out, &input) {
         for (i, x) in input.iter().enumerate() {
             let w = |r: usize, c: usize| {
                 (r * 3 + c) as f32 + if c == 1 && r == i % 4 { 10.0 } else { 0.0 }

@@ -141,12 +141,7 @@ __global__ void lanes(const float *in, float *out) {
 "#;
     let out = common::compile_as("lanes.cu", source, "lanes").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.5).collect();
-    let Some(got) = common::run_block::<f32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) else {
+    let Some(got) = common::run_in_out::<_, f32>(&out, &input) else {
         return;
     };
     for (t, x) in input.iter().enumerate() {
@@ -184,12 +179,7 @@ __global__ void rows(const float *in, float *out) {
     let out = common::compile_as("rows.cu", source, "rows").unwrap_or_else(|e| panic!("{e}"));
     assert!(out.wgsl.contains("array<array<f32, 4>, 2>"), "{}", out.wgsl);
     let input: Vec<f32> = (0..32).map(|i| (i % 5) as f32 - 1.5).collect();
-    let Some(got) = common::run_block::<f32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) else {
+    let Some(got) = common::run_in_out::<_, f32>(&out, &input) else {
         return;
     };
     for (t, s) in input.iter().enumerate() {
@@ -227,12 +217,7 @@ __global__ void aliased(const float *in, float *out) {
 "#;
     let out = common::compile_as("alias.cu", source, "aliased").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.5).collect();
-    let Some(got) = common::run_block::<f32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) else {
+    let Some(got) = common::run_in_out::<_, f32>(&out, &input) else {
         return;
     };
     for (t, x) in input.iter().enumerate() {
@@ -263,12 +248,7 @@ __global__ void chebyshev(const float *in, float *out) {
     let out =
         common::compile_as("series.cu", source, "chebyshev").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<f32> = (0..32).map(|i| i as f32 * 0.25 - 4.0).collect();
-    let Some(got) = common::run_block::<f32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) else {
+    let Some(got) = common::run_in_out::<_, f32>(&out, &input) else {
         return;
     };
     for (t, x) in input.iter().enumerate() {

@@ -225,12 +225,7 @@ __global__ void ping_pong(const int *in, int *out) {
 "#;
     let out = common::compile_as("swap.cu", source, "ping_pong").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<i32> = (0..32).map(|i| i * 3 - 20).collect();
-    if let Some(got) = common::run_block::<i32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) {
+    if let Some(got) = common::run_in_out::<_, i32>(&out, &input) {
         let mut cur = input.clone();
         for _ in 0..3 {
             cur = (0..32).map(|t| cur[t] + cur[(t + 1) % 32]).collect();

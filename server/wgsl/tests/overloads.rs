@@ -152,12 +152,7 @@ int main() { int *i, *o; both<<<1, 32>>>(i, o); }
 "#;
     let out = common::compile_as("both.cu", source, "both").unwrap_or_else(|e| panic!("{e}"));
     let input: Vec<i32> = (0..32).collect();
-    let Some(got) = common::run_block::<i32>(
-        &out,
-        32,
-        &[("in", 32, bytemuck::cast_slice(&input).to_vec())],
-        ("out", 32),
-    ) else {
+    let Some(got) = common::run_in_out::<_, i32>(&out, &input) else {
         return;
     };
     for (t, x) in input.iter().enumerate() {

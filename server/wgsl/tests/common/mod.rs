@@ -162,6 +162,24 @@ pub fn gpu_runner() -> Option<MutexGuard<'static, Option<Runner>>> {
     Some(guard)
 }
 
+/// Runs `out` once over one block of a thread per element of `input`,
+/// bound as `in`, and returns the elements of the output `out` (as many,
+/// zeroed before the run, of type `O`): the shape of most element-wise
+/// kernels here. `None` where GPU tests are skipped.
+#[allow(dead_code)]
+pub fn run_in_out<I: bytemuck::Pod, O: bytemuck::Pod>(
+    out: &TranspileOutput,
+    input: &[I],
+) -> Option<Vec<O>> {
+    let n = input.len() as u64;
+    run_block::<O>(
+        out,
+        input.len() as u32,
+        &[("in", n, bytemuck::cast_slice(input).to_vec())],
+        ("out", n),
+    )
+}
+
 /// The shared runner where the adapter's subgroups are CUDA's 32-lane warp
 /// (NVIDIA's Vulkan driver; lavapipe's are narrower): `None` elsewhere,
 /// saying why, so warp-wide semantics are only run where they hold.
