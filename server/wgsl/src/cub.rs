@@ -180,11 +180,7 @@ impl FnLower<'_, '_> {
             .filter(|(i, _)| *i != 0 && *i != 2)
             .map(|(_, d)| d)
         {
-            let value = self.template_value(dim).or_else(|| {
-                let expanded = self.m.model.macros.expand_text(dim).ok()?;
-                self.template_value(expanded.trim_matches(|c| c == '(' || c == ')' || c == ' '))
-            });
-            match value {
+            match self.alias_argument_value(dim) {
                 Some(n) if (1..=1024).contains(&n) => threads *= n,
                 _ => {
                     self.m.error(
@@ -213,6 +209,16 @@ impl FnLower<'_, '_> {
         true
     }
 
+    /// The value of an alias's integer argument (`256`, `THREADS`, a
+    /// template parameter), through the file's macros.
+    fn alias_argument_value(&mut self, written: &str) -> Option<i128> {
+        let written = written.trim();
+        self.template_value(written).or_else(|| {
+            let expanded = self.m.model.macros.expand_text(written).ok()?;
+            self.template_value(expanded.trim_matches(|c| c == '(' || c == ')' || c == ' '))
+        })
+    }
+
     /// `cub::WarpReduce<T[, LOGICAL_WARP_THREADS]>`: a reducer over the 32
     /// lanes of a warp (a narrower logical warp is refused: a subgroup
     /// reduction spans the warp).
@@ -221,18 +227,14 @@ impl FnLower<'_, '_> {
             self.m.error(span, "`cub::WarpReduce` without a value type");
             return true;
         };
-        if let Some(lanes) = args.get(1) {
-            let n = self.template_value(lanes.trim()).or_else(|| {
-                let expanded = self.m.model.macros.expand_text(lanes).ok()?;
-                self.template_value(expanded.trim_matches(|c| c == '(' || c == ')' || c == ' '))
-            });
-            if n != Some(32) {
-                self.m.error(
-                    span,
-                    format!("`cub::WarpReduce` over a logical warp of `{lanes}` threads is not supported (only the whole 32-lane warp: a subgroup reduction spans it)"),
-                );
-                return true;
-            }
+        if let Some(lanes) = args.get(1)
+            && self.alias_argument_value(lanes) != Some(32)
+        {
+            self.m.error(
+                span,
+                format!("`cub::WarpReduce` over a logical warp of `{lanes}` threads is not supported (only the whole 32-lane warp: a subgroup reduction spans it)"),
+            );
+            return true;
         }
         let value = self.subst_type(&CType::named(value.trim().trim_start_matches("typename ")));
         self.block_reduce.reducers.insert(
@@ -432,18 +434,9 @@ impl FnLower<'_, '_> {
                 format!("`{alias}(...).{method}` over the first lanes only (`valid_items`) is not supported: a subgroup reduction spans the warp"),
             );
         }
-        if !self.m.opts.subgroups {
-            return self.error(span, "`cub::WarpReduce` needs WGSL subgroup operations: enable the `subgroups` option (the adapter must support subgroups)");
+        if !self.require_warp_subgroups("cub::WarpReduce", span) {
+            return Val::error();
         }
-        if let Some(n) = self.m.opts.subgroup_size
-            && n != 32
-        {
-            return self.error(
-                span,
-                format!("`cub::WarpReduce` over a 32-lane warp needs 32-lane subgroups (the adapter's have {n})"),
-            );
-        }
-        self.m.needs.subgroups = true;
         let f = match op {
             "sum" => "subgroupAdd",
             "max" => "subgroupMax",

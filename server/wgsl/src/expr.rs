@@ -2020,11 +2020,7 @@ impl FnLower<'_, '_> {
         let Some(mut view) = self.pointer(value, out) else {
             return;
         };
-        if !view
-            .base
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
-        {
+        if !is_named_array(&view) {
             self.m.error(
                 span,
                 format!("pointer `{name}` is declared without a value and then pointed into `{}`: only a named array can be bound later", view.base),
@@ -2041,14 +2037,21 @@ impl FnLower<'_, '_> {
         if ty.is_const {
             view.mutable = false;
         }
-        let start = view
-            .offset
-            .take()
-            .map(|o| *o)
-            .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32));
-        let start = self.convert(start, &Ty::I32, span);
-        out.push(WStmt::line(format!("{offset_var} = {};", start.text)));
-        view.offset = Some(Box::new(Val::atom(offset_var.clone(), Ty::I32)));
+        self.point_at(name, view, offset_var, span, out);
+    }
+
+    /// `name` becomes the movable view `view`, its offset variable
+    /// `offset_var` set here to the view's offset.
+    pub(crate) fn point_at(
+        &mut self,
+        name: &str,
+        mut view: PtrVal,
+        offset_var: String,
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) {
+        let start = self.offset_start(&mut view, &offset_var, span);
+        out.push(WStmt::line(format!("{offset_var} = {start};")));
         self.redeclare(
             name,
             Sym::Pointer {
@@ -2056,6 +2059,19 @@ impl FnLower<'_, '_> {
                 offset_var: Some(offset_var),
             },
         );
+    }
+
+    /// The offset `view` starts at (an `i32`), handed to the offset
+    /// variable `var`: the view reads `var` from now on.
+    pub(crate) fn offset_start(&mut self, view: &mut PtrVal, var: &str, span: Span) -> String {
+        let start = view
+            .offset
+            .take()
+            .map(|o| *o)
+            .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32));
+        let start = self.convert(start, &Ty::I32, span);
+        view.offset = Some(Box::new(Val::atom(var.to_string(), Ty::I32)));
+        start.text
     }
 
     /// Whether a pointer declared `ty` can be `view` (same element type, or
@@ -2106,8 +2122,8 @@ impl FnLower<'_, '_> {
                     return;
                 };
                 if p.base != view.base {
-                    if let Some(start) = self.rebind_pointer(name, &view, p, &var, span) {
-                        out.push(WStmt::line(format!("{var} = {start};")));
+                    if self.can_rebind(&view, &p, span) {
+                        self.point_at(name, p, var, span, out);
                         return;
                     }
                     self.m.error(
@@ -4090,6 +4106,14 @@ impl FnLower<'_, '_> {
         };
         out.push(WStmt::line(line));
     }
+}
+
+/// A view of one named variable (not of `tile[r]`, which would read `r`
+/// anew at every use): what a pointer bound or re-pointed later can hold.
+pub(crate) fn is_named_array(view: &PtrVal) -> bool {
+    view.base
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// The value of one of math.h's `M_*` constants.

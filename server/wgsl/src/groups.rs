@@ -159,20 +159,11 @@ impl FnLower<'_, '_> {
                 );
             }
         };
-        if !self.m.opts.subgroups {
-            return self.error(span, "`cg::reduce` needs WGSL subgroup operations: enable the `subgroups` option (the adapter must support subgroups)");
-        }
         // The subgroup reduction is the tile's only when the subgroup is
         // the 32-thread tile.
-        if let Some(n) = self.m.opts.subgroup_size
-            && i64::from(n) != WARP
-        {
-            return self.error(
-                span,
-                format!("`cg::reduce` over a 32-thread tile needs 32-lane subgroups (the adapter's have {n})"),
-            );
+        if !self.require_warp_subgroups("cg::reduce", span) {
+            return Val::error();
         }
-        self.m.needs.subgroups = true;
         let ty = v.ty.clone();
         Val::atom(format!("{f}({})", v.text), ty)
     }
@@ -182,20 +173,9 @@ impl FnLower<'_, '_> {
     /// the mask of a ballot taken now, so that `g.size()` inside a branch
     /// later still counts them all.
     pub fn coalesced_decl(&mut self, name: &str, span: Span, out: &mut Vec<WStmt>) {
-        if !self.m.opts.subgroups {
-            self.m.error(span, "`coalesced_threads()` needs WGSL subgroup operations: enable the `subgroups` option (the adapter must support subgroups)");
+        if !self.require_warp_subgroups("coalesced_threads()", span) {
             return;
         }
-        if let Some(n) = self.m.opts.subgroup_size
-            && i64::from(n) != WARP
-        {
-            self.m.error(
-                span,
-                format!("`coalesced_threads()` needs 32-lane subgroups (the adapter's have {n})"),
-            );
-            return;
-        }
-        self.m.needs.subgroups = true;
         let mask = self.fresh(&format!("{name}_lanes"));
         out.push(WStmt::line(format!(
             "let {mask} = subgroupBallot(true).x; // `{name}`: the lanes active at `coalesced_threads()`"

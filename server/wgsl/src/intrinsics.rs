@@ -1948,6 +1948,25 @@ impl<'m> FnLower<'_, 'm> {
         }
     }
 
+    /// Subgroups that are CUDA's 32-lane warp, for what spans the whole
+    /// warp (a warp reduction, `__match_any_sync`, a coalesced group): an
+    /// error where subgroups are off or known to be another size.
+    pub(crate) fn require_warp_subgroups(&mut self, name: &str, span: Span) -> bool {
+        if !self.require_subgroups(name, span) {
+            return false;
+        }
+        match self.m.opts.subgroup_size {
+            Some(n) if n != 32 => {
+                self.m.error(
+                    span,
+                    format!("`{name}` spans the 32-lane warp and needs 32-lane subgroups (the adapter's have {n})"),
+                );
+                false
+            }
+            _ => true,
+        }
+    }
+
     /// `__match_any_sync(mask, v)`: the lanes of `mask` (and active) whose
     /// `v` equals the caller's, found by reading every lane's value
     /// (`subgroupShuffle`) on 32-lane subgroups. A pointer cast to an
@@ -1956,16 +1975,8 @@ impl<'m> FnLower<'_, 'm> {
     /// equal offsets are equal addresses.
     fn match_any(&mut self, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
         let name = "__match_any_sync";
-        if !self.require_subgroups(name, span) || !self.arity(name, args, 2, span) {
+        if !self.require_warp_subgroups(name, span) || !self.arity(name, args, 2, span) {
             return Val::error();
-        }
-        if let Some(n) = self.m.opts.subgroup_size
-            && n != 32
-        {
-            return self.error(
-                span,
-                format!("`{name}` over the 32-lane warp needs 32-lane subgroups (the adapter's have {n})"),
-            );
         }
         let mask = self.expr(&args[0], out);
         let mask = self.convert(mask, &Ty::U32, span);

@@ -10,47 +10,18 @@
 
 use cudalens_syntax::Span;
 
-use crate::context::{FnLower, PtrVal, Sym};
+use crate::context::{FnLower, PtrVal};
 
 impl FnLower<'_, '_> {
-    /// `p = q` where `q` views another array than `p` did: `p` views
-    /// `q`'s array from here on, its offset variable set to `q`'s offset.
-    /// `false` (nothing done) where the assignment is not a statement of
-    /// the block declaring `p` or `q` cannot be held by `p`.
-    pub(crate) fn rebind_pointer(
-        &mut self,
-        name: &str,
-        old: &PtrVal,
-        new: PtrVal,
-        offset_var: &str,
-        span: Span,
-    ) -> Option<String> {
-        if !self.rebindable.contains(&span) {
-            return None;
-        }
-        let named = new
-            .base
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !named || new.scalar_target || new.elem != old.elem || !new.rows.is_empty() {
-            return None;
-        }
-        let mut view = new;
-        let start = view.offset.take().map(|o| *o).unwrap_or_else(|| {
-            crate::context::Val::konst(crate::types::Konst::Int(0), crate::types::Scalar::I32)
-        });
-        let start = self.convert(start, &crate::types::Ty::I32, span);
-        view.offset = Some(Box::new(crate::context::Val::atom(
-            offset_var.to_string(),
-            crate::types::Ty::I32,
-        )));
-        self.redeclare(
-            name,
-            Sym::Pointer {
-                view,
-                offset_var: Some(offset_var.to_string()),
-            },
-        );
-        Some(start.text)
+    /// Whether `p = q`, where `q` views another array than `p` (`old`)
+    /// did, points `p` into `q`'s array from here on: the assignment is a
+    /// statement of the block declaring `p`, and `p` can hold `q` (a named
+    /// array of the same element type).
+    pub(crate) fn can_rebind(&self, old: &PtrVal, new: &PtrVal, span: Span) -> bool {
+        self.rebindable.contains(&span)
+            && crate::expr::is_named_array(new)
+            && !new.scalar_target
+            && new.elem == old.elem
+            && new.rows.is_empty()
     }
 }

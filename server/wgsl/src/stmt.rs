@@ -1691,16 +1691,10 @@ impl FnLower<'_, '_> {
                 self.m.error(d.span, "a pointer to a scalar cannot move");
                 return;
             }
-            let start = view
-                .offset
-                .take()
-                .map(|o| *o)
-                .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32));
-            let start = self.convert(start, &Ty::I32, d.span);
-            out.push(WStmt::line(format!("var {name}: i32 = {};", start.text)));
             // Still the module-scope array it started in (when it is one):
             // device functions can be handed it with its offset.
-            view.offset = Some(Box::new(Val::atom(name.clone(), Ty::I32)));
+            let start = self.offset_start(&mut view, &name, d.span);
+            out.push(WStmt::line(format!("var {name}: i32 = {start};")));
             self.declare(
                 &d.name,
                 Sym::Pointer {
