@@ -565,16 +565,18 @@ impl<'m> FnLower<'_, 'm> {
         Some((f, args))
     }
 
-    /// A constant `double` argument bound to a `let`: naga's constant
+    /// A constant `double` argument read from a `var`: naga's constant
     /// evaluator cannot apply most math functions to 64-bit floats
-    /// (`acos(-1.0lf)` fails validation), while a `let` is evaluated at run
-    /// time as in CUDA.
+    /// (`acos(-1.0lf)` fails validation), and a `let` of a constant is a
+    /// constant again when wgpu specializes the module for the pipeline
+    /// (naga's `process_overrides` then fails on `abs(c)`); a `var` is
+    /// read at run time, as in CUDA.
     fn runtime_f64(&mut self, v: Val, out: &mut Vec<WStmt>) -> Val {
         if v.konst.is_none() || v.ty.scalar() != Some(Scalar::F64) {
             return v;
         }
         let name = self.fresh("c");
-        out.push(WStmt::line(format!("let {name}: f64 = {};", v.text)));
+        out.push(WStmt::line(format!("var {name}: f64 = {};", v.text)));
         Val::atom(name, v.ty)
     }
 

@@ -590,15 +590,22 @@ fn compile_once(
         entry_params.push("@builtin(subgroup_size) subgroup_size_in: u32");
         m.needs.subgroups = true;
     }
+    // naga refuses `subgroup_invocation_id` once the workgroup is more than
+    // one row (its pipeline creation fails): there the lane is the thread's
+    // rank in its subgroup, which the prologue computes with every thread
+    // active.
+    let lane_by_rank = block[1] > 1 || block[2] > 1;
     if m.uses.lane_id {
-        entry_params.push("@builtin(subgroup_invocation_id) subgroup_lane_in: u32");
+        if !lane_by_rank {
+            entry_params.push("@builtin(subgroup_invocation_id) subgroup_lane_in: u32");
+        }
         m.needs.subgroups = true;
     }
     for p in entry_params {
         text.push_str(&format!("    {p},\n"));
     }
     text.push_str(") {\n");
-    let mut stmts = entry_prologue(&m.uses, m.opts.subgroup_size, mergeable);
+    let mut stmts = entry_prologue(&m.uses, m.opts.subgroup_size, mergeable, lane_by_rank);
     stmts.extend(param_prologue);
     stmts.extend(body);
     print_block(&mut text, &stmts, 1);
@@ -607,7 +614,6 @@ fn compile_once(
     let needs = match validate_wgsl(&text) {
         Ok(needs) => needs,
         Err(Rejection::Invalid(msg)) => {
-            let _ = std::fs::write("/tmp/invalid.wgsl", &text);
             m.current_file = f.file.clone();
             m.error(
                 f.name_span,
@@ -1015,7 +1021,15 @@ fn blocks_can_share_workgroup(m: &Module) -> bool {
 
 /// Recovers the CUDA block (and thread) from the dispatch, as the runner laid
 /// it out (`GRID_LAYOUT`), and fills the builtin mirrors.
-fn entry_prologue(uses: &BuiltinUses, fixed_warp: Option<u32>, merged: bool) -> Vec<WStmt> {
+/// `lane_by_rank`: the lane id is the thread's rank among its subgroup's
+/// threads (an exclusive sum of ones, in subgroup invocation order: the
+/// invocation id when all are active, as here) instead of the builtin.
+fn entry_prologue(
+    uses: &BuiltinUses,
+    fixed_warp: Option<u32>,
+    merged: bool,
+    lane_by_rank: bool,
+) -> Vec<WStmt> {
     let mut out = vec![WStmt::line(format!(
         "let cuda_grid = params.{GRID_DIM_MEMBER};"
     ))];
@@ -1091,7 +1105,9 @@ fn entry_prologue(uses: &BuiltinUses, fixed_warp: Option<u32>, merged: bool) -> 
     if uses.warp_size && fixed_warp.is_none() {
         out.push(WStmt::line("warp_size = i32(subgroup_size_in);"));
     }
-    if uses.lane_id {
+    if uses.lane_id && lane_by_rank {
+        out.push(WStmt::line("lane_id = subgroupExclusiveAdd(1u);"));
+    } else if uses.lane_id {
         out.push(WStmt::line("lane_id = subgroup_lane_in;"));
     }
     out

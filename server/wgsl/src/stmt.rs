@@ -836,12 +836,21 @@ impl FnLower<'_, '_> {
                     None => zero_value(&k.value_type()),
                 };
                 let name = self.local_name(&d.name);
-                if !init.is_error() {
+                // `short b = blockDim.x;`: naga 30 keeps an initializer made of
+                // overrides alone for the pipeline to fold, cannot fold the
+                // narrowing's `extractBits`, and its SPIR-V backend then
+                // panics; the value is stored after the declaration instead.
+                let ty = k.value_type().wgsl();
+                let what = k.describe();
+                if init.is_error() {
+                    // Reported where the initializer was lowered.
+                } else if init.text.contains("BLOCK_DIM_") {
+                    out.push(WStmt::line(format!("var {name}: {ty}; // {what}")));
+                    out.push(WStmt::line(format!("{name} = {};", init.text)));
+                } else {
                     out.push(WStmt::line(format!(
-                        "var {name}: {} = {}; // {}",
-                        k.value_type().wgsl(),
-                        init.text,
-                        k.describe()
+                        "var {name}: {ty} = {}; // {what}",
+                        init.text
                     )));
                 }
                 self.declare(
@@ -1478,9 +1487,19 @@ impl FnLower<'_, '_> {
                         .error(init.span, "array initializer must be a braced list");
                     return None;
                 }
-                let v = self.materialize(v, "lanes", out);
+                // Read from a `var`: a `let` of a constant vector is a
+                // constant when wgpu specializes the module, and naga 30's
+                // `process_overrides` then rejects the lanes read from it in
+                // an initializer ("can't be introduced - it's already in scope").
+                let lanes = if v.is_simple() {
+                    v.text
+                } else {
+                    let name = self.fresh("lanes");
+                    out.push(WStmt::line(format!("var {name} = {};", v.text)));
+                    name
+                };
                 Some(Val::atom(
-                    format!("{}({1}.x, {1}.y, {1}.z)", ty.wgsl(), v.text),
+                    format!("{}({1}.x, {1}.y, {1}.z)", ty.wgsl(), lanes),
                     ty.clone(),
                 ))
             }

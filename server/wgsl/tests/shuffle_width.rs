@@ -4,7 +4,9 @@
 //! segment's ends, xor keeps it where the partner is in a later segment).
 //! Our own kernel; the WGSL, the refusal of a width that is no power of
 //! two, and a run on a real adapter (lavapipe here) when it has subgroups
-//! of at least 8 lanes, against a Rust model of CUDA's rules.
+//! of at least 8 lanes, against a Rust model of CUDA's rules. The same
+//! shuffles in a block of several rows, where naga refuses the lane
+//! builtin and the lane is the thread's rank in its subgroup.
 
 mod common;
 
@@ -58,6 +60,38 @@ fn shuffles_stay_within_their_segment() {
 #[test]
 fn segmented_shuffles_match_cuda_on_the_adapter() {
     let out = common::compile(SOURCE, "segments", &options()).unwrap_or_else(|d| panic!("{d:#?}"));
+    run_segments(&out, [64, 1, 1]);
+}
+
+/// HeCBench's welford_kernel, jacobi_step and the samples' shfl_scan
+/// `shfl_vertical_shfl` use lanes in blocks of several rows: with the
+/// `subgroup_invocation_id` builtin naga validated the module, then
+/// refused it once the pipeline set the block size (wgpu's "Pipeline
+/// constant error" on the H100 at stop 31).
+#[test]
+fn lanes_in_a_block_of_rows_are_ranks_in_the_subgroup() {
+    let rows = SOURCE.replace(
+        "int i = threadIdx.x;",
+        "int i = threadIdx.y * blockDim.x + threadIdx.x;",
+    );
+    let opts = TranspileOptions {
+        block_override: Some([16, 4, 1]),
+        ..options()
+    };
+    let out = common::compile(&rows, "segments", &opts).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(
+        out.wgsl.contains("lane_id = subgroupExclusiveAdd(1u);"),
+        "{}",
+        out.wgsl
+    );
+    assert!(!out.wgsl.contains("subgroup_invocation_id"), "{}", out.wgsl);
+    // One row: the builtin, as before.
+    let out_1d = common::compile(SOURCE, "segments", &options()).unwrap();
+    assert!(out_1d.wgsl.contains("@builtin(subgroup_invocation_id)"));
+    run_segments(&out, [16, 4, 1]);
+}
+
+fn run_segments(out: &cudalens_wgsl::TranspileOutput, block: [u32; 3]) {
     let Some(mut guard) = common::gpu_runner() else {
         return;
     };
@@ -71,10 +105,10 @@ fn segmented_shuffles_match_cuda_on_the_adapter() {
         );
         return;
     }
-    let n = 64usize;
+    let n = block.iter().product::<u32>() as usize;
     let x: Vec<i32> = (0..n as i32).map(|i| i * 10 + 3).collect();
     let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [n as u32, 1, 1])
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], block)
         .with_iterations(0, 1)
         .with_buffer(
             "x",
