@@ -118,6 +118,19 @@ impl std::fmt::Display for Rejection {
 /// exactly those capabilities: the sidecar's features are what naga saw,
 /// not what the transpiler meant to write.
 pub fn validate_wgsl(wgsl: &str) -> Result<Needs, Rejection> {
+    check(wgsl).map(|checked| checked.needs)
+}
+
+/// A module naga read and validated, and what it needs from the device.
+pub struct Checked {
+    pub needs: Needs,
+    pub module: naga::Module,
+    /// Validated with exactly `needs`.
+    pub info: naga::valid::ModuleInfo,
+}
+
+/// [`validate_wgsl`], keeping the module.
+pub fn check(wgsl: &str) -> Result<Checked, Rejection> {
     let module = naga::front::wgsl::parse_str(wgsl)
         .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
     // Types first (every capability the transpiler can use allowed), then
@@ -147,7 +160,16 @@ pub fn validate_wgsl(wgsl: &str) -> Result<Needs, Rejection> {
             "`{fun}` of a 64-bit float in `{function}`: naga accepts it, but Vulkan's SPIR-V (GLSL.std.450) defines it for 16- and 32-bit floats only (a kernel using such calls crashed NVIDIA's Vulkan driver); compute it in `float` where its precision is enough"
         )));
     }
-    Ok(needs)
+    if let Some(failure) = spirv_failure(&module, &info) {
+        return Err(Rejection::Invalid(format!(
+            "naga's SPIR-V backend (wgpu's path to Vulkan) fails on the generated module at its default launch settings, so creating its pipeline would fail or crash: {failure} (a transpiler bug: please report)"
+        )));
+    }
+    Ok(Checked {
+        needs,
+        module,
+        info,
+    })
 }
 
 /// Validates `wgsl` with exactly the capabilities of `needs` (a sidecar's
@@ -389,6 +411,60 @@ fn math_outside_vulkan(
         }
     }
     None
+}
+
+/// Why naga's SPIR-V backend cannot write `module` once its overrides take
+/// their defaults (arrays sized by one: a large size), as wgpu does when it
+/// creates the pipeline on Vulkan:
+/// the override-specialized module fails validation (a subgroup builtin
+/// with a multi-dimensional workgroup), or the backend errs or panics
+/// (naga 30 panics on a local variable initialised by an override
+/// expression it cannot fold, `var a: i32 = extractBits(i32(BLOCK_DIM_X),
+/// 0u, 16u);`). Checked here so that what validates also runs.
+fn spirv_failure(module: &naga::Module, info: &naga::valid::ModuleInfo) -> Option<String> {
+    use naga::back::{PipelineConstants, pipeline_constants::process_overrides, spv};
+    // Arrays sized by an override (`extern __shared__`) take a large size:
+    // the runner sets it from the launch, and a constant index past the
+    // default is no error (HeCBench's ced indexes `(L + 1) * (L + 2) + L + 1`
+    // with `L = blockDim.x`, 66,306 at the default 256 threads).
+    let mut constants = PipelineConstants::default();
+    for (_, ty) in module.types.iter() {
+        if let naga::TypeInner::Array {
+            size: naga::ArraySize::Pending(o),
+            ..
+        } = ty.inner
+            && let Some(name) = &module.overrides[o].name
+        {
+            constants.insert(name.clone(), f64::from(1u32 << 24));
+        }
+    }
+    let (module, info) = match process_overrides(module, info, None, &constants) {
+        Ok(specialized) => specialized,
+        Err(naga::back::pipeline_constants::PipelineConstantError::ValidationError(e)) => {
+            return Some(error_chain(&e.into_inner()));
+        }
+        Err(e) => return Some(format!("{e}")),
+    };
+    let written = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        spv::write_vec(&module, &info, &spv::Options::default(), None)
+    }));
+    match written {
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => Some(format!("{e}")),
+        Err(_) => Some("it panics".to_string()),
+    }
+}
+
+/// An error and its sources: `Entry point k at Compute is invalid: Workgroup size is multi dimensional, ...`.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
 }
 
 #[cfg(test)]
