@@ -5,12 +5,14 @@ included) and prints Markdown tables: kernels that transpile, by suite, and
 the failures by cause (what BENCHMARKS.md shows).
 
     python3 tests/transpile-suites/coverage.py DIR [--cudalens BIN]
-        [--only NAME] [--portable] [--json OUT] [--details CAUSE]
+        [--only NAME] [--portable] [--json OUT] [--details CAUSE] [--keep-wgsl]
 
 DIR holds each suite checked out at its commit as DIR/<name> (an absent
 suite is skipped). By default the target has every optional WGSL feature
 NVIDIA's Vulkan driver offers (`--all-features`: f16, f64, 64-bit integers,
 subgroups, float atomics); `--portable` measures plain WebGPU instead.
+`--keep-wgsl` writes each kernel's WGSL and sidecar next to its source in
+DIR (`transpile --force`), for `examples/naga_roundtrip.rs`.
 
 A kernel is counted once per file it is defined in, and compiled in the
 context of each file of the suite that includes it (as nvcc compiles it:
@@ -218,11 +220,12 @@ def build_flags(directory, depth=0):
     return flags
 
 
-def run_suite(suite, root, binary, portable):
+def run_suite(suite, root, binary, portable, keep=False):
     sdir = os.path.join(root, suite.get("dir", suite["name"]))
     paths = suite_paths(suite, sdir)
     features = [] if portable else ["--all-features"]
-    base = [binary, "transpile", "--check", "--included", "--format", "json"] + features
+    write = ["--force"] if keep else ["--check"]
+    base = [binary, "transpile"] + write + ["--included", "--format", "json"] + features
     for inc in suite.get("include", []):
         base += ["-I", os.path.join(sdir, inc)]
     for d in suite.get("defines", []):
@@ -272,6 +275,7 @@ def main():
     ap.add_argument("--portable", action="store_true")
     ap.add_argument("--json")
     ap.add_argument("--details", metavar="CAUSE", help="list the kernels failing for CAUSE, with their first error")
+    ap.add_argument("--keep-wgsl", action="store_true", help="write the WGSL and sidecars next to the sources in DIR")
     args = ap.parse_args()
     with open(os.path.join(HERE, "suites.toml"), "rb") as f:
         suites = tomllib.load(f)["suite"]
@@ -282,7 +286,7 @@ def main():
         if not os.path.isdir(os.path.join(args.dir, s.get("dir", s["name"]))):
             print(f"skipped {s['name']}: not checked out", file=sys.stderr)
             continue
-        results[s["name"]] = run_suite(s, args.dir, args.cudalens, args.portable)
+        results[s["name"]] = run_suite(s, args.dir, args.cudalens, args.portable, args.keep_wgsl)
 
     target = "plain WebGPU" if args.portable else "all features (f16, f64, int64, subgroups, float atomics)"
     print(f"Target: {target}.\n")
