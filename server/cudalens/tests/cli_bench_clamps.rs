@@ -133,7 +133,7 @@ fn clamped_accesses_are_an_error_not_a_speed_up() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("error: 49024 storage accesses of one launch were outside their buffers"),
+        stderr.contains("error: 49024 accesses of one launch were outside their buffers"),
         "{stderr}"
     );
     // Not recorded as a run of the kernel.
@@ -157,6 +157,68 @@ fn clamped_accesses_are_an_error_not_a_speed_up() {
         stdout.contains("clamps:    49024 accesses out of bounds and clamped: THE TIME ABOVE IS NOT THE KERNEL'S WORKLOAD"),
         "{stdout}"
     );
+}
+
+/// Two floats a thread in `extern __shared__` memory (HeCBench's reaction
+/// keeps a halo there): without the launch's dynamic shared bytes, `bench`
+/// assumes one element a thread, and the indices past it are clamped by
+/// the bounds checks, now counted like a buffer's; with `--shared-bytes`
+/// none are. (On the H100 the native harness hit an illegal address on
+/// reaction's `derivative_*_pbc` at `bench`'s launch while the WGSL run
+/// gave a time.)
+#[test]
+fn dynamic_shared_memory_past_the_assumed_size_is_counted() {
+    if !gpu_available() {
+        return;
+    }
+    let source = r#"
+__global__ void pairs(const float* in, float* out) {
+    extern __shared__ float s[];
+    int t = threadIdx.x;
+    int i = blockIdx.x * blockDim.x + t;
+    s[2 * t] = in[i];
+    s[2 * t + 1] = 2.0f * in[i];
+    __syncthreads();
+    out[i] = s[2 * t + 1];
+}
+"#;
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(dir.path().join(".git")).expect(".git");
+    std::fs::write(dir.path().join("k.cu"), source).expect("write");
+    let run = |extra: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_cudalens"))
+            .args([
+                "bench",
+                "k.cu",
+                "--kernel",
+                "pairs",
+                "--grid",
+                "2",
+                "--block",
+                "64",
+                "--iterations",
+                "2",
+                "--json",
+            ])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .expect("run cudalens");
+        let value: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out, value)
+    };
+    // 64 floats a block: threads 32..63 write two past it and read one.
+    let (out, result) = run(&[]);
+    assert_eq!(out.status.code(), Some(1), "{result:#}");
+    assert_eq!(result["clamped_accesses"], 2 * 32 * 3);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--shared-bytes BYTES"), "{stderr}");
+    // The program's 128 floats a block: nothing clamped, a time.
+    let (out, result) = run(&["--shared-bytes", "512"]);
+    assert!(out.status.success(), "{result:#}");
+    assert_eq!(result["clamped_accesses"], 0);
+    assert!(result["timing"]["median_ms"].as_f64().unwrap() > 0.0);
 }
 
 /// A kernel defined in a file the benchmarked file includes (Rodinia keeps

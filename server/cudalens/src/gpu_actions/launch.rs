@@ -222,7 +222,7 @@ pub fn clamp_error(
         )
     };
     Some(format!(
-        "{count} storage accesses of one launch were outside their buffers and clamped into them: the time measures a different workload than the kernel's{sized} (give the program's sizes: --arg NAME=VALUE, --grid/--block, --size, --buffer NAME=ELEMENTS)"
+        "{count} accesses of one launch were outside their buffers (or the launch's dynamic shared memory) and clamped into them: the time measures a different workload than the kernel's{sized} (give the program's sizes: --arg NAME=VALUE, --grid/--block, --size, --buffer NAME=ELEMENTS, --shared-bytes BYTES)"
     ))
 }
 
