@@ -16,6 +16,7 @@ use crate::names::{NameSupply, wgsl_ident};
 use crate::types::Packed;
 use crate::types::{Konst, Scalar, Ty, literal, map_value_type};
 use crate::validate::Needs;
+use crate::wexpr::WExpr;
 
 /// Operator precedence of a WGSL expression text, to parenthesize only where
 /// WGSL's (stricter than C's) grammar needs it.
@@ -262,10 +263,10 @@ impl PtrVal {
     }
 }
 
-/// A lowered expression: WGSL text with its type.
+/// A lowered expression: a WGSL expression tree with its type.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Val {
-    pub text: String,
+    pub expr: WExpr,
     pub ty: Ty,
     pub prec: Prec,
     pub konst: Option<Konst>,
@@ -273,9 +274,9 @@ pub struct Val {
 }
 
 impl Val {
-    pub fn new(text: impl Into<String>, ty: Ty, prec: Prec) -> Val {
+    pub fn new(expr: impl Into<WExpr>, ty: Ty, prec: Prec) -> Val {
         Val {
-            text: text.into(),
+            expr: expr.into(),
             ty,
             prec,
             konst: None,
@@ -283,8 +284,13 @@ impl Val {
         }
     }
 
-    pub fn atom(text: impl Into<String>, ty: Ty) -> Val {
-        Val::new(text, ty, Prec::Primary)
+    pub fn atom(expr: impl Into<WExpr>, ty: Ty) -> Val {
+        Val::new(expr, ty, Prec::Primary)
+    }
+
+    /// The expression as WGSL text.
+    pub fn text(&self) -> String {
+        self.expr.to_string()
     }
 
     pub fn konst(k: Konst, s: Scalar) -> Val {
@@ -296,7 +302,7 @@ impl Val {
             Konst::Bool(_) => false,
         };
         Val {
-            text,
+            expr: WExpr::Literal(text),
             ty: Ty::Scalar(s),
             prec: if negative { Prec::Unary } else { Prec::Primary },
             konst: Some(k),
@@ -320,7 +326,7 @@ impl Val {
 
     pub fn pointer(p: PtrVal) -> Val {
         Val {
-            text: p.base.clone(),
+            expr: WExpr::Text(p.base.clone()),
             ty: Ty::Pointer(Box::new(p.elem.clone())),
             prec: Prec::Primary,
             konst: None,
@@ -332,18 +338,29 @@ impl Val {
         self.ty == Ty::Error
     }
 
+    /// The expression as an operand where only `allowed` precedences go
+    /// bare, parenthesized otherwise.
+    pub fn operand_expr(&self, allowed: &[Prec]) -> WExpr {
+        if allowed.contains(&self.prec) {
+            self.expr.clone()
+        } else {
+            WExpr::paren(self.expr.clone())
+        }
+    }
+
     /// Text usable as an operand where only `allowed` precedences go bare.
     pub fn operand(&self, allowed: &[Prec]) -> String {
-        if allowed.contains(&self.prec) {
-            self.text.clone()
-        } else {
-            format!("({})", self.text)
-        }
+        self.operand_expr(allowed).to_string()
+    }
+
+    /// The expression as the base of `.x` / `[i]`.
+    pub fn postfix_expr(&self) -> WExpr {
+        self.operand_expr(&[Prec::Primary])
     }
 
     /// Text as the base of `.x` / `[i]`.
     pub fn postfix_base(&self) -> String {
-        self.operand(&[Prec::Primary])
+        self.postfix_expr().to_string()
     }
 
     /// An identifier or literal: safe to repeat in the output.
@@ -351,7 +368,7 @@ impl Val {
         self.konst.is_some()
             || (self.prec == Prec::Primary
                 && self
-                    .text
+                    .text()
                     .chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.'))
     }
@@ -370,10 +387,17 @@ pub struct LocalRow {
 /// An assignable location.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Place {
-    pub text: String,
+    pub expr: WExpr,
     pub ty: Ty,
     pub atomic: Option<AtomicRepr>,
     pub mutable: bool,
+}
+
+impl Place {
+    /// The place as WGSL text.
+    pub fn text(&self) -> String {
+        self.expr.to_string()
+    }
 }
 
 /// What a name means in the current scope.
@@ -1234,7 +1258,7 @@ impl<'a, 'm> FnLower<'a, 'm> {
             return v;
         }
         let name = self.fresh(hint);
-        out.push(WStmt::line(format!("let {name} = {};", v.text)));
+        out.push(WStmt::line(format!("let {name} = {};", v.text())));
         Val::atom(name, v.ty)
     }
 }

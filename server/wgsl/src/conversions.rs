@@ -118,10 +118,10 @@ impl FnLower<'_, '_> {
             // Rounded in the source's precision, then converted (toward
             // zero, clamped: the rounding already made it integral).
             let rounded = match mode {
-                0 => format!("round({})", v.text),
-                2 => format!("floor({})", v.text),
-                3 => format!("ceil({})", v.text),
-                _ => v.text.clone(),
+                0 => format!("round({})", v.text()),
+                2 => format!("floor({})", v.text()),
+                3 => format!("ceil({})", v.text()),
+                _ => v.text(),
             };
             return Some(self.convert(Val::atom(rounded, src), &dst, span));
         }
@@ -136,11 +136,11 @@ impl FnLower<'_, '_> {
                 format!(
                     "select(bitcast<{unsigned}>({x}), {zero} - bitcast<{unsigned}>({x}), {x} < 0{})",
                     if wide { "li" } else { "" },
-                    x = v.text
+                    x = v.text()
                 ),
-                format!("{} < 0{}", v.text, if wide { "li" } else { "" }),
+                format!("{} < 0{}", v.text(), if wide { "li" } else { "" }),
             ),
-            false => (v.text.clone(), "false".to_string()),
+            false => (v.text(), "false".to_string()),
         };
         if !wide && to == "float" {
             self.m.helpers.insert(HELPER_U32_TO_F32);
@@ -191,16 +191,17 @@ impl FnLower<'_, '_> {
             return Val::atom(
                 format!(
                     "bitcast<f64>((u64(bitcast<u32>({})) << 32u) | u64(bitcast<u32>({})))",
-                    hi.text, lo.text
+                    hi.text(),
+                    lo.text()
                 ),
                 double,
             );
         }
         let x = self.convert(vals[0].clone(), &double, span);
         let part = if name == "__double2hiint" {
-            format!("u32(bitcast<u64>({}) >> 32u)", x.text)
+            format!("u32(bitcast<u64>({}) >> 32u)", x.text())
         } else {
-            format!("u32(bitcast<u64>({}) & 4294967295lu)", x.text)
+            format!("u32(bitcast<u64>({}) & 4294967295lu)", x.text())
         };
         Val::atom(format!("bitcast<i32>({part})"), Ty::Scalar(Scalar::I32))
     }

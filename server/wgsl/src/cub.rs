@@ -22,6 +22,7 @@ use crate::context::{BlockReducer, FnLower, Val};
 use crate::emit::WStmt;
 use crate::instantiate::split_top_level;
 use crate::types::{Scalar, Ty};
+use crate::wexpr::WExpr;
 
 /// `typedef cub::BlockReduce<ARGS> NAME;` or `using NAME = cub::BlockReduce<ARGS>;`
 /// (or `cub::WarpReduce`) → (NAME, ARGS, whether a warp reduction).
@@ -347,7 +348,7 @@ impl FnLower<'_, '_> {
             Some(n) => {
                 let n = self.expr(n, out);
                 let n = self.convert(n, &Ty::U32, span);
-                format!("min({}, {}u)", n.text, reducer.threads)
+                format!("min({}, {}u)", n.text(), reducer.threads)
             }
             None => format!("{}u", reducer.threads),
         };
@@ -383,23 +384,27 @@ impl FnLower<'_, '_> {
         )));
         out.push(WStmt::line(format!("let {valid_count} = {bound};")));
         out.push(WStmt::If {
-            cond: format!("{} < {}u", rank.text, reducer.threads),
-            then: vec![WStmt::line(format!("{array}[{}] = {};", rank.text, x.text))],
+            cond: format!("{} < {}u", rank.text(), reducer.threads),
+            then: vec![WStmt::line(format!(
+                "{array}[{}] = {};",
+                rank.text(),
+                x.text()
+            ))],
             els: vec![],
         });
         self.barrier(out);
         let mut step = vec![WStmt::If {
             cond: format!(
                 "{r} % (2u * {stride}) == 0u && {r} + {stride} < {valid_count}",
-                r = rank.text
+                r = rank.text()
             ),
             then: vec![WStmt::line(format!(
                 "{array}[{r}] = {};",
                 combine(
-                    &format!("{array}[{r}]", r = rank.text),
-                    &format!("{array}[{r} + {stride}]", r = rank.text)
+                    &format!("{array}[{r}]", r = rank.text()),
+                    &format!("{array}[{r} + {stride}]", r = rank.text())
                 ),
-                r = rank.text
+                r = rank.text()
             ))],
             els: vec![],
         }];
@@ -443,6 +448,6 @@ impl FnLower<'_, '_> {
             _ => "subgroupMin",
         };
         let ty = x.ty.clone();
-        Val::atom(format!("{f}({})", x.text), ty)
+        Val::atom(WExpr::call(f, vec![x.expr.clone()]), ty)
     }
 }

@@ -133,7 +133,7 @@ impl FnLower<'_, '_> {
         if vals.iter().any(Val::is_error) {
             return Some(Val::error());
         }
-        let as_type = |lower: &mut Self, v: &Val, t: &Ty| lower.convert(v.clone(), t, span).text;
+        let as_type = |lower: &mut Self, v: &Val, t: &Ty| lower.convert(v.clone(), t, span).text();
         let op = name.strip_suffix('f').filter(|_| !double).unwrap_or(name);
         Some(match op {
             _ if name.starts_with("make_") => {

@@ -8,6 +8,7 @@ use cudalens_syntax::ir::{BinOp, Builtin, Expr, ExprKind, Type as CType, UnOp};
 use crate::context::{AtomicRepr, FnLower, Place, Prec, PtrVal, Sym, Val};
 use crate::emit::WStmt;
 use crate::types::{ArrayLen, Konst, Scalar, Ty, common_type, promote, wrap_int};
+use crate::wexpr::WExpr;
 
 const UNARY_OK: &[Prec] = &[Prec::Primary, Prec::Unary];
 const MUL_OK: &[Prec] = &[Prec::Primary, Prec::Unary, Prec::Mul];
@@ -35,20 +36,20 @@ impl FnLower<'_, '_> {
             (Ty::Scalar(from), Ty::Scalar(Scalar::Bool)) => {
                 let zero = Val::konst(Konst::Int(0), *from);
                 Val::new(
-                    format!("{} != {}", v.operand(REL_OK), zero.text),
+                    WExpr::binary(v.operand_expr(REL_OK), "!=", zero.expr),
                     Ty::BOOL,
                     Prec::Rel,
                 )
             }
             (Ty::Scalar(_), Ty::Scalar(s)) => {
-                Val::atom(format!("{}({})", s.wgsl(), v.text), to.clone())
+                Val::atom(WExpr::call(s.wgsl(), vec![v.expr]), to.clone())
             }
             (Ty::Vector(_, a), Ty::Vector(_, b)) if a == b => {
-                Val::atom(format!("{}({})", to.wgsl(), v.text), to.clone())
+                Val::atom(WExpr::call(to.wgsl(), vec![v.expr]), to.clone())
             }
             (Ty::Scalar(_), Ty::Vector(s, _)) => {
                 let inner = self.convert(v, &Ty::Scalar(*s), span);
-                Val::atom(format!("{}({})", to.wgsl(), inner.text), to.clone())
+                Val::atom(WExpr::call(to.wgsl(), vec![inner.expr]), to.clone())
             }
             _ => self.error(
                 span,
@@ -156,7 +157,7 @@ impl FnLower<'_, '_> {
                                 if let (Some(lane), Some(s)) =
                                     ("xyz".find(field.as_str()), p.ty.scalar())
                                 {
-                                    return Val::atom(format!("{}[{lane}]", p.text), Ty::Scalar(s));
+                                    return Val::atom(format!("{}[{lane}]", p.text()), Ty::Scalar(s));
                                 }
                                 self.read_place(&p)
                             }
@@ -463,7 +464,7 @@ impl FnLower<'_, '_> {
 
     fn ident(&mut self, name: &str, span: Span) -> Val {
         match self.lookup(name).cloned() {
-            Some(Sym::Value { wgsl, ty, .. }) => Val::atom(wgsl, ty),
+            Some(Sym::Value { wgsl, ty, .. }) => Val::atom(WExpr::ident(wgsl), ty),
             Some(Sym::Const(v)) => v,
             // A `__shared__` scalar or vector: its value.
             Some(Sym::Array {
@@ -473,7 +474,7 @@ impl FnLower<'_, '_> {
                 atomic,
                 ..
             }) if ty.is_value() && ty != Ty::Error => self.read_place(&Place {
-                text: wgsl,
+                expr: WExpr::ident(wgsl),
                 ty,
                 atomic,
                 mutable,
@@ -742,21 +743,32 @@ impl FnLower<'_, '_> {
             }
             Builtin::BlockDim => {
                 return match axis {
-                    Some(a) => Val::atom(format!("BLOCK_DIM_{}", a.to_uppercase()), Ty::U32),
-                    None => Val::atom("vec3<u32>(BLOCK_DIM_X, BLOCK_DIM_Y, BLOCK_DIM_Z)", vec3),
+                    Some(a) => Val::atom(
+                        WExpr::name(format!("BLOCK_DIM_{}", a.to_uppercase())),
+                        Ty::U32,
+                    ),
+                    None => Val::atom(
+                        WExpr::call(
+                            "vec3<u32>",
+                            ["X", "Y", "Z"]
+                                .map(|a| WExpr::name(format!("BLOCK_DIM_{a}")))
+                                .to_vec(),
+                        ),
+                        vec3,
+                    ),
                 };
             }
         };
         match axis {
-            Some(a) => Val::atom(format!("{whole}.{a}"), Ty::U32),
-            None => Val::atom(whole, vec3),
+            Some(a) => Val::atom(WExpr::member(WExpr::ident(whole), a), Ty::U32),
+            None => Val::atom(WExpr::ident(whole), vec3),
         }
     }
 
     pub fn warp_size(&mut self) -> Val {
         if self.m.opts.subgroups {
             self.m.uses.warp_size = true;
-            Val::atom("warp_size", Ty::I32)
+            Val::atom(WExpr::name("warp_size"), Ty::I32)
         } else {
             Val::konst(Konst::Int(32), Scalar::I32)
         }
@@ -775,7 +787,7 @@ impl FnLower<'_, '_> {
                         format!("`{}` has no component `{field}`", base.ty.wgsl()),
                     );
                 }
-                Val::atom(format!("{}.{field}", base.postfix_base()), Ty::Scalar(*s))
+                Val::atom(WExpr::member(base.postfix_expr(), field), Ty::Scalar(*s))
             }
             (Ty::Struct(name), _)
                 if let Some(place) =
@@ -794,7 +806,7 @@ impl FnLower<'_, '_> {
                     );
                 }
                 let place = Place {
-                    text: format!("{}.{run}[{}]", base.postfix_base(), m.first),
+                    expr: format!("{}.{run}[{}]", base.postfix_base(), m.first).into(),
                     ty: m.packed.value_type(),
                     atomic: Some(AtomicRepr::MemberBytes {
                         packed: m.packed,
@@ -807,23 +819,29 @@ impl FnLower<'_, '_> {
             }
             (Ty::Struct(name), _) => match self.struct_field(name, field, span) {
                 Some((member, ty)) => {
-                    let text = format!("{}.{member}", base.postfix_base());
+                    let member = WExpr::member(base.postfix_expr(), member);
                     if let Some(word) = self.union_bits(name)
                         && Ty::Scalar(word) != ty
                     {
-                        Val::atom(format!("bitcast<{}>({text})", ty.wgsl()), ty)
+                        Val::atom(WExpr::call(format!("bitcast<{}>", ty.wgsl()), vec![member]), ty)
                     } else if self.byte_bool(name, field) {
-                        Val::new(format!("({text} & 0xffu) != 0u"), Ty::BOOL, Prec::Rel)
+                        let byte = WExpr::binary(member, "&", WExpr::literal("0xffu"));
+                        Val::new(
+                            WExpr::binary(WExpr::paren(byte), "!=", WExpr::literal("0u")),
+                            Ty::BOOL,
+                            Prec::Rel,
+                        )
                     } else if let Ty::Array(elem, crate::types::ArrayLen::Fixed(3)) = &ty
                         && self.triple(name, field)
                         && let Some(s) = elem.scalar()
                     {
+                        let lane = |k: &str| WExpr::index(member.clone(), WExpr::literal(k));
                         Val::atom(
-                            format!("vec3<{0}>({text}[0], {text}[1], {text}[2])", s.wgsl()),
+                            WExpr::call(format!("vec3<{}>", s.wgsl()), vec![lane("0"), lane("1"), lane("2")]),
                             Ty::Vector(s, 3),
                         )
                     } else {
-                        Val::atom(text, ty)
+                        Val::atom(member, ty)
                     }
                 }
                 None => Val::error(),
@@ -976,7 +994,7 @@ impl FnLower<'_, '_> {
                         return Some(v);
                     }
                     let tmp =
-                        self.named_temporary(format!("= {}", v.text), v.ty, true, obj.span, out);
+                        self.named_temporary(format!("= {}", v.text()), v.ty, true, obj.span, out);
                     Expr::new(ExprKind::Unary(UnOp::AddrOf, Box::new(tmp.0)), obj.span)
                 }
                 false => Expr {
@@ -1048,8 +1066,8 @@ impl FnLower<'_, '_> {
         if v.is_error() {
             return Some(v);
         }
-        if !v.text.is_empty() {
-            out.push(WStmt::line(format!("{};", v.text)));
+        if !v.text().is_empty() {
+            out.push(WStmt::line(format!("{};", v.text())));
         }
         Some(Val::atom(tmp, ty))
     }
@@ -1101,7 +1119,7 @@ impl FnLower<'_, '_> {
         }
         self.constructor_of(name, 1)?;
         let (arg, _) =
-            self.named_temporary(format!("= {}", v.text), v.ty.clone(), false, span, out);
+            self.named_temporary(format!("= {}", v.text()), v.ty.clone(), false, span, out);
         self.construct(&name.clone(), &[arg], span, out)
     }
 
@@ -1181,14 +1199,14 @@ impl FnLower<'_, '_> {
             };
             return Some(self.member_lane(base, k));
         }
-        if let Some(place) = self.bitfield_place(&base.text, base.mutable, name, field) {
+        if let Some(place) = self.bitfield_place(&base.text(), base.mutable, name, field) {
             return Some(place);
         }
         if let Some(found) = self.byte_member(name, field, span) {
             let (run, m) = found.ok()?;
             let packed = m.packed;
             let (text, ty, first) = if m.len == 1 {
-                let text = format!("{}.{run}[{}]", base.text, m.first);
+                let text = format!("{}.{run}[{}]", base.text(), m.first);
                 (text, packed.value_type(), 0)
             } else {
                 let len = u32::try_from(m.len).unwrap_or(u32::MAX);
@@ -1196,10 +1214,10 @@ impl FnLower<'_, '_> {
                     Box::new(packed.value_type()),
                     crate::types::ArrayLen::Fixed(len),
                 );
-                (format!("{}.{run}", base.text), ty, m.first)
+                (format!("{}.{run}", base.text()), ty, m.first)
             };
             return Some(Place {
-                text,
+                expr: text.into(),
                 ty,
                 atomic: Some(AtomicRepr::MemberBytes {
                     packed,
@@ -1215,7 +1233,7 @@ impl FnLower<'_, '_> {
             && let Some(s) = elem.scalar()
         {
             return Some(Place {
-                text: format!("{}.{member}", base.text),
+                expr: format!("{}.{member}", base.text()).into(),
                 ty: Ty::Vector(s, 3),
                 atomic: Some(AtomicRepr::Triple),
                 mutable: base.mutable,
@@ -1225,7 +1243,7 @@ impl FnLower<'_, '_> {
             // A union member: the union's word, its bits `bitcast` on
             // every read and write.
             return Some(Place {
-                text: format!("{}.{member}", base.text),
+                expr: format!("{}.{member}", base.text()).into(),
                 atomic: (Ty::Scalar(word) != ty).then_some(AtomicRepr::Bits(word)),
                 ty,
                 mutable: base.mutable,
@@ -1233,7 +1251,7 @@ impl FnLower<'_, '_> {
         }
         let byte_bool = self.byte_bool(name, field);
         Some(Place {
-            text: format!("{}.{member}", base.text),
+            expr: format!("{}.{member}", base.text()).into(),
             ty: if byte_bool { Ty::BOOL } else { ty },
             atomic: byte_bool.then_some(AtomicRepr::ByteBool),
             mutable: base.mutable,
@@ -1251,7 +1269,7 @@ impl FnLower<'_, '_> {
             false => crate::names::wgsl_ident(&b.unit),
         };
         Some(Place {
-            text: format!("{base}.{unit}"),
+            expr: format!("{base}.{unit}").into(),
             ty: if b.signed || b.width < 32 {
                 Ty::I32
             } else {
@@ -1315,7 +1333,7 @@ impl FnLower<'_, '_> {
                 if from.bits() == want.bits() && *from != Scalar::Bool && *want != Scalar::Bool =>
             {
                 Some(Val::atom(
-                    format!("bitcast<{}>({})", want.wgsl(), v.text),
+                    format!("bitcast<{}>({})", want.wgsl(), v.text()),
                     to.clone(),
                 ))
             }
@@ -1355,7 +1373,11 @@ impl FnLower<'_, '_> {
                 if let Some(k) = b.konst {
                     return Val::konst(Konst::Bool(!k.truthy()), Scalar::Bool);
                 }
-                Val::new(format!("!{}", b.operand(UNARY_OK)), Ty::BOOL, Prec::Unary)
+                Val::new(
+                    WExpr::unary("!", b.operand_expr(UNARY_OK)),
+                    Ty::BOOL,
+                    Prec::Unary,
+                )
             }
             UnOp::Neg | UnOp::BitNot => {
                 let v = self.expr(a, out);
@@ -1382,10 +1404,13 @@ impl FnLower<'_, '_> {
                 if op == UnOp::Neg && matches!(s, Scalar::U32 | Scalar::U64) {
                     // WGSL has no unary minus on unsigned integers; C wraps.
                     let zero = Val::konst(Konst::Int(0), s);
-                    return Val::atom(format!("({} - {})", zero.text, v.operand(MUL_OK)), t);
+                    return Val::atom(
+                        WExpr::paren(WExpr::binary(zero.expr, "-", v.operand_expr(MUL_OK))),
+                        t,
+                    );
                 }
                 let sym = if op == UnOp::Neg { "-" } else { "~" };
-                Val::new(format!("{sym}{}", v.operand(UNARY_OK)), t, Prec::Unary)
+                Val::new(WExpr::unary(sym, v.operand_expr(UNARY_OK)), t, Prec::Unary)
             }
         }
     }
@@ -1577,7 +1602,7 @@ impl FnLower<'_, '_> {
                 }
                 let sym = op.as_str();
                 Val::new(
-                    format!("{} {sym} {}", l.operand(UNARY_OK), r.operand(UNARY_OK)),
+                    WExpr::binary(l.operand_expr(UNARY_OK), sym, r.operand_expr(UNARY_OK)),
                     t,
                     Prec::Shift,
                 )
@@ -1611,12 +1636,12 @@ impl FnLower<'_, '_> {
                 // `j < n >> 3u` is a template `j<n>` to WGSL's parser (as
                 // `iter < n >> 3` was to tree-sitter's): the right side
                 // in parentheses.
-                let mut right = r.operand(REL_OK);
-                if matches!(op, Lt | Le) && right.contains('>') {
-                    right = format!("({right})");
+                let mut right = r.operand_expr(REL_OK);
+                if matches!(op, Lt | Le) && right.to_string().contains('>') {
+                    right = WExpr::paren(right);
                 }
                 Val::new(
-                    format!("{} {} {right}", l.operand(REL_OK), op.as_str()),
+                    WExpr::binary(l.operand_expr(REL_OK), op.as_str(), right),
                     Ty::BOOL,
                     Prec::Rel,
                 )
@@ -1643,13 +1668,13 @@ impl FnLower<'_, '_> {
                     return Val::konst(k, s);
                 }
                 let sym = op.as_str();
-                let (text, prec) = match op {
+                let (expr, prec) = match op {
                     Mul | Div | Rem => (
-                        format!("{} {sym} {}", l.operand(MUL_OK), r.operand(UNARY_OK)),
+                        WExpr::binary(l.operand_expr(MUL_OK), sym, r.operand_expr(UNARY_OK)),
                         Prec::Mul,
                     ),
                     Add | Sub => (
-                        format!("{} {sym} {}", l.operand(ADD_OK), r.operand(MUL_OK)),
+                        WExpr::binary(l.operand_expr(ADD_OK), sym, r.operand_expr(MUL_OK)),
                         Prec::Add,
                     ),
                     _ => {
@@ -1658,11 +1683,11 @@ impl FnLower<'_, '_> {
                             BitOr => Prec::BitOr,
                             _ => Prec::BitXor,
                         };
-                        let left = l.operand(&[Prec::Primary, Prec::Unary, prec]);
-                        (format!("{left} {sym} {}", r.operand(UNARY_OK)), prec)
+                        let left = l.operand_expr(&[Prec::Primary, Prec::Unary, prec]);
+                        (WExpr::binary(left, sym, r.operand_expr(UNARY_OK)), prec)
                     }
                 };
-                Val::new(text, t, prec)
+                Val::new(expr, t, prec)
             }
         }
     }
@@ -1705,15 +1730,15 @@ impl FnLower<'_, '_> {
             let mut left_ok = rel.clone();
             left_ok.push(prec);
             return Val::new(
-                format!("{} {sym} {}", l.operand(&left_ok), r.operand(&rel)),
+                WExpr::binary(l.operand_expr(&left_ok), sym, r.operand_expr(&rel)),
                 Ty::BOOL,
                 prec,
             );
         }
         let _ = span;
         let t = self.fresh("cond");
-        out.push(WStmt::line(format!("var {t}: bool = {};", l.text)));
-        rhs_stmts.push(WStmt::line(format!("{t} = {};", r.text)));
+        out.push(WStmt::line(format!("var {t}: bool = {};", l.text())));
+        rhs_stmts.push(WStmt::line(format!("{t} = {};", r.text())));
         let guard = if op == BinOp::LogAnd {
             t.clone()
         } else {
@@ -1780,16 +1805,19 @@ impl FnLower<'_, '_> {
             }
             // Both sides are free of side effects: evaluating both is unobservable.
             return Val::atom(
-                format!("select({}, {}, {})", vb.text, va.text, cond.text),
+                WExpr::call(
+                    "select",
+                    vec![vb.expr.clone(), va.expr.clone(), cond.expr.clone()],
+                ),
                 t,
             );
         }
         let tmp = self.fresh("pick");
         out.push(WStmt::line(format!("var {tmp}: {};", t.wgsl())));
-        sa.push(WStmt::line(format!("{tmp} = {};", va.text)));
-        sb.push(WStmt::line(format!("{tmp} = {};", vb.text)));
+        sa.push(WStmt::line(format!("{tmp} = {};", va.text())));
+        sb.push(WStmt::line(format!("{tmp} = {};", vb.text())));
         out.push(WStmt::If {
-            cond: cond.text,
+            cond: cond.text(),
             then: sa,
             els: sb,
         });
@@ -1824,13 +1852,13 @@ impl FnLower<'_, '_> {
                     None => self.call(&call.callee, &call.template_args, &call.args, e.span, out),
                 };
                 self.result_discarded = false;
-                if v.is_error() || v.text.is_empty() {
+                if v.is_error() || v.text().is_empty() {
                     return;
                 }
                 // A discarded result without side effects (a pure call, or an
                 // emulated atomic already emitted above) needs no statement.
                 if v.ty == Ty::Void || self.last_call_effectful(&v) {
-                    out.push(WStmt::line(format!("{};", v.text)));
+                    out.push(WStmt::line(format!("{};", v.text())));
                 }
             }
             ExprKind::Cast { ty, expr, .. } if ty.base == "void" && ty.pointer == 0 => {
@@ -1839,7 +1867,7 @@ impl FnLower<'_, '_> {
             _ => {
                 let v = self.expr(e, out);
                 if !v.is_error() && v.ty != Ty::Void && v.ptr.is_none() && !v.is_simple() {
-                    out.push(WStmt::line(format!("_ = {};", v.text)));
+                    out.push(WStmt::line(format!("_ = {};", v.text())));
                 }
             }
         }
@@ -1971,9 +1999,9 @@ impl FnLower<'_, '_> {
                 if compound_ok && !rhs_for_compound.is_error() {
                     out.push(WStmt::line(format!(
                         "{} {}= {};",
-                        place.text,
+                        place.text(),
                         op.as_str(),
-                        rhs_for_compound.text
+                        rhs_for_compound.text()
                     )));
                 } else {
                     let cur = self.read_place(&place);
@@ -2071,7 +2099,7 @@ impl FnLower<'_, '_> {
             .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32));
         let start = self.convert(start, &Ty::I32, span);
         view.offset = Some(Box::new(Val::atom(var.to_string(), Ty::I32)));
-        start.text
+        start.text()
     }
 
     /// Whether a pointer declared `ty` can be `view` (same element type, or
@@ -2147,7 +2175,7 @@ impl FnLower<'_, '_> {
             }
         };
         let v = self.convert(new_offset, &Ty::I32, span);
-        out.push(WStmt::line(format!("{var} = {};", v.text)));
+        out.push(WStmt::line(format!("{var} = {};", v.text())));
     }
 
     /// `++x`, `x--`, ...; in an expression the value is hoisted to a `let`.
@@ -2219,7 +2247,7 @@ impl FnLower<'_, '_> {
         let old = if want_value && !prefix {
             let cur = self.read_place(&place);
             let name = self.fresh("old");
-            out.push(WStmt::line(format!("let {name} = {};", cur.text)));
+            out.push(WStmt::line(format!("let {name} = {};", cur.text())));
             Some(Val::atom(name, place.ty.clone()))
         } else {
             None
@@ -2227,7 +2255,7 @@ impl FnLower<'_, '_> {
         if s.is_int() && place.atomic.is_none() {
             out.push(WStmt::line(format!(
                 "{}{};",
-                place.text,
+                place.text(),
                 if increment { "++" } else { "--" }
             )));
         } else {
@@ -2313,7 +2341,7 @@ impl FnLower<'_, '_> {
         match &e.kind {
             ExprKind::Ident(name) => match self.lookup(name).cloned() {
                 Some(Sym::Value { wgsl, ty, mutable }) => Some(Place {
-                    text: wgsl,
+                    expr: WExpr::ident(wgsl),
                     ty,
                     atomic: None,
                     mutable,
@@ -2325,7 +2353,7 @@ impl FnLower<'_, '_> {
                     atomic,
                     ..
                 }) if ty.is_value() => Some(Place {
-                    text: wgsl,
+                    expr: WExpr::ident(wgsl),
                     ty,
                     atomic,
                     mutable,
@@ -2386,14 +2414,15 @@ impl FnLower<'_, '_> {
                     }) = bp.atomic
                     {
                         let index = match first {
-                            0 => idx.text,
-                            _ => format!(
-                                "{first} + {}",
-                                idx.operand(&[Prec::Primary, Prec::Unary, Prec::Mul])
+                            0 => idx.expr,
+                            _ => WExpr::binary(
+                                WExpr::literal(first.to_string()),
+                                "+",
+                                idx.operand_expr(&[Prec::Primary, Prec::Unary, Prec::Mul]),
                             ),
                         };
                         return Some(Place {
-                            text: format!("{}[{index}]", bp.text),
+                            expr: WExpr::index(bp.expr, index),
                             ty: elem,
                             atomic: Some(AtomicRepr::MemberBytes {
                                 packed,
@@ -2404,7 +2433,7 @@ impl FnLower<'_, '_> {
                         });
                     }
                     return Some(Place {
-                        text: format!("{}[{}]", bp.text, idx.text),
+                        expr: WExpr::index(bp.expr, idx.expr),
                         ty: elem,
                         atomic: bp.atomic,
                         mutable: bp.mutable,
@@ -2478,7 +2507,7 @@ impl FnLower<'_, '_> {
                     atomic,
                     ..
                 }) if ty.element().is_some() => Some(Place {
-                    text: wgsl,
+                    expr: WExpr::ident(wgsl),
                     ty,
                     atomic,
                     mutable,
@@ -2531,7 +2560,7 @@ impl FnLower<'_, '_> {
             // any WGSL buffer, would wrap). i32 would turn 2^31..2^32 into
             // negative indices.
             Ty::Scalar(Scalar::I64 | Scalar::U64) => {
-                Val::atom(format!("u32({})", idx.text), Ty::U32)
+                Val::atom(WExpr::call("u32", vec![idx.expr.clone()]), Ty::U32)
             }
             _ => self.error(span, "array index must be an integer"),
         }
@@ -2560,7 +2589,8 @@ impl FnLower<'_, '_> {
                     && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
             {
                 let lane = "xyzw".find(field).unwrap_or(0);
-                let Some((base, index)) = split_element(&bp.text) else {
+                let bp_text = bp.text();
+                let Some((base, index)) = split_element(&bp_text) else {
                     self.m.error(
                                 span,
                                 "a component of a packed vector element that is not a buffer element is not supported",
@@ -2568,7 +2598,7 @@ impl FnLower<'_, '_> {
                     return None;
                 };
                 Some(Place {
-                    text: format!("{base}[u32({index}) * {n}u + {lane}u]"),
+                    expr: format!("{base}[u32({index}) * {n}u + {lane}u]").into(),
                     ty: Ty::I32,
                     atomic: Some(AtomicRepr::Packed(k.lane())),
                     mutable: bp.mutable,
@@ -2577,7 +2607,7 @@ impl FnLower<'_, '_> {
             (Ty::Vector(s, 3), "x" | "y" | "z") if bp.atomic == Some(AtomicRepr::Triple) => {
                 let lane = "xyz".find(field).unwrap_or(0);
                 Some(Place {
-                    text: format!("{}[{lane}]", bp.text),
+                    expr: format!("{}[{lane}]", bp.text()).into(),
                     ty: Ty::Scalar(*s),
                     atomic: None,
                     mutable: bp.mutable,
@@ -2585,9 +2615,9 @@ impl FnLower<'_, '_> {
             }
             (Ty::Vector(s, 4), "x" | "y" | "z" | "w") if bp.atomic == Some(AtomicRepr::Pairs) => {
                 let lane = "xyzw".find(field).unwrap_or(0);
-                let (base, index) = self.view_parts(&bp.text, span)?;
+                let (base, index) = self.view_parts(&bp.text(), span)?;
                 Some(Place {
-                    text: format!("{base}[2 * ({index}) + {}][{}]", lane / 2, lane % 2),
+                    expr: format!("{base}[2 * ({index}) + {}][{}]", lane / 2, lane % 2).into(),
                     ty: Ty::Scalar(*s),
                     atomic: None,
                     mutable: bp.mutable,
@@ -2599,9 +2629,9 @@ impl FnLower<'_, '_> {
                     && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
             {
                 let lane = "xyzw".find(field).unwrap_or(0);
-                let (base, index) = self.view_parts(&bp.text, span)?;
+                let (base, index) = self.view_parts(&bp.text(), span)?;
                 Some(Place {
-                    text: format!("{base}[{lanes} * ({index}) + {lane}]"),
+                    expr: format!("{base}[{lanes} * ({index}) + {lane}]").into(),
                     ty: Ty::Scalar(*s),
                     // The lane's bits, in the array's own scalar type.
                     atomic: match bp.atomic {
@@ -2617,7 +2647,7 @@ impl FnLower<'_, '_> {
                     && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
             {
                 Some(Place {
-                    text: bp.text.clone(),
+                    expr: bp.text().into(),
                     ty: Ty::Scalar(*s),
                     atomic: Some(AtomicRepr::BitsLane {
                         stored,
@@ -2638,7 +2668,7 @@ impl FnLower<'_, '_> {
                 if ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
             {
                 Some(Place {
-                    text: format!("{}.{field}", bp.text),
+                    expr: WExpr::member(bp.expr.clone(), field),
                     ty: Ty::Scalar(*s),
                     // A component of a narrow vector narrows too.
                     atomic: match bp.atomic {
@@ -2686,7 +2716,7 @@ impl FnLower<'_, '_> {
             .map(|(_, t)| t.clone())
             .unwrap_or(Ty::Error);
         Place {
-            text: format!("{}[{k}]", p.text),
+            expr: WExpr::index(p.expr.clone(), WExpr::literal(k.to_string())),
             ty,
             atomic: p.atomic.and_then(AtomicRepr::member),
             mutable: p.mutable,
@@ -2701,7 +2731,7 @@ impl FnLower<'_, '_> {
                 "a whole row of a multidimensional array is used as a value: only its elements can be read or written",
             );
             return Place {
-                text: "0".into(),
+                expr: "0".into(),
                 ty: Ty::Error,
                 atomic: None,
                 mutable: false,
@@ -2719,7 +2749,7 @@ impl FnLower<'_, '_> {
                 );
             }
             return Place {
-                text: p.base,
+                expr: WExpr::ident(p.base),
                 ty: p.elem,
                 atomic: p.atomic,
                 mutable: p.mutable,
@@ -2752,14 +2782,14 @@ impl FnLower<'_, '_> {
                 _ => None,
             };
             return Place {
-                text: format!("{}[{i} / {n}][{i} % {n}]", p.base),
+                expr: format!("{}[{i} / {n}][{i} % {n}]", p.base).into(),
                 ty: p.elem,
                 atomic: bits,
                 mutable: p.mutable,
             };
         }
         Place {
-            text: format!("{}[{}]", p.base, idx.text),
+            expr: WExpr::index(WExpr::ident(p.base), idx.expr),
             ty: p.elem,
             atomic: p.atomic,
             mutable: p.mutable,
@@ -2817,7 +2847,7 @@ impl FnLower<'_, '_> {
                             _ => None,
                         };
                         return Some(PtrVal {
-                            base: bp.text,
+                            base: bp.text(),
                             elem,
                             atomic: bp.atomic,
                             offset: Some(Box::new(idx)),
@@ -2903,7 +2933,7 @@ impl FnLower<'_, '_> {
                         Some(p) if p.ty.is_value() => {
                             out.extend(scratch);
                             Some(PtrVal {
-                                base: p.text,
+                                base: p.text(),
                                 elem: p.ty,
                                 atomic: p.atomic,
                                 offset: None,
@@ -2948,7 +2978,7 @@ impl FnLower<'_, '_> {
                 let mut before = self.pointer(target, out)?;
                 if let Some(offset) = before.offset.take() {
                     let name = self.fresh("before");
-                    out.push(WStmt::line(format!("let {name} = {};", offset.text)));
+                    out.push(WStmt::line(format!("let {name} = {};", offset.text())));
                     before.offset = Some(Box::new(Val::atom(name, offset.ty.clone())));
                 }
                 self.incdec(*increment, false, target, e.span, out, false);
@@ -2988,13 +3018,13 @@ impl FnLower<'_, '_> {
                 };
                 let idx = self.convert(idx, &Ty::I32, index.span);
                 let idx = self.materialize(idx, "row", out);
-                let text = format!("{array}[{}]", idx.text);
+                let text = format!("{array}[{}]", idx.text());
                 self.local_rows.insert(
                     text.clone(),
                     crate::context::LocalRow {
                         array,
                         array_ty,
-                        index: idx.text,
+                        index: idx.text(),
                     },
                 );
                 // Passed on, it points into a local array (a row).
@@ -3498,9 +3528,9 @@ impl FnLower<'_, '_> {
                 false => (0, (1i64 << k.bits) - 1),
             };
             let (helper, x) = match s {
-                Scalar::F64 => (HELPER_F64_TO_NARROW, v.text),
-                Scalar::F16 => (HELPER_F32_TO_NARROW, format!("f32({})", v.text)),
-                _ => (HELPER_F32_TO_NARROW, v.text),
+                Scalar::F64 => (HELPER_F64_TO_NARROW, v.text()),
+                Scalar::F16 => (HELPER_F32_TO_NARROW, format!("f32({})", v.text())),
+                _ => (HELPER_F32_TO_NARROW, v.text()),
             };
             self.m.helpers.insert(helper);
             return Val::atom(format!("{}({x}, {lo}, {hi})", helper.0), ty);
@@ -3512,7 +3542,7 @@ impl FnLower<'_, '_> {
         let bits = k.bits;
         let mask = (1u32 << bits) - 1;
         let text = if k.signed {
-            format!("extractBits({}, 0u, {bits}u)", wide.text)
+            format!("extractBits({}, 0u, {bits}u)", wide.text())
         } else if k.lanes > 1 {
             format!(
                 "({} & {}({mask}))",
@@ -3534,7 +3564,7 @@ impl FnLower<'_, '_> {
                 let parts: Vec<String> = (0..usize::from(count))
                     .map(|k| {
                         let lane = self.member_lane(p, k);
-                        self.read_place(&lane).text
+                        self.read_place(&lane).text()
                     })
                     .collect();
                 Val::atom(
@@ -3543,16 +3573,16 @@ impl FnLower<'_, '_> {
                 )
             }
             Some(AtomicRepr::Native(_)) if p.ty.is_value() => {
-                Val::atom(format!("atomicLoad(&{})", p.text), p.ty.clone())
+                Val::atom(format!("atomicLoad(&{})", p.text()), p.ty.clone())
             }
             Some(AtomicRepr::IntBits) => Val::atom(
-                format!("bitcast<i32>(atomicLoad(&{}))", p.text),
+                format!("bitcast<i32>(atomicLoad(&{}))", p.text()),
                 p.ty.clone(),
             ),
             Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) if p.ty.is_value() => {
                 let (float, _) = repr.float_bits().unwrap_or(("f32", "u32"));
                 Val::atom(
-                    format!("bitcast<{float}>(atomicLoad(&{}))", p.text),
+                    format!("bitcast<{float}>(atomicLoad(&{}))", p.text()),
                     p.ty.clone(),
                 )
             }
@@ -3564,14 +3594,14 @@ impl FnLower<'_, '_> {
                         "internal error: a packed element without an index",
                     );
                 };
-                let parts: Vec<String> = lanes.iter().map(|l| self.read_place(l).text).collect();
+                let parts: Vec<String> = lanes.iter().map(|l| self.read_place(l).text()).collect();
                 Val::atom(
                     format!("{}({})", p.ty.wgsl(), parts.join(", ")),
                     p.ty.clone(),
                 )
             }
             Some(AtomicRepr::Packed(k) | AtomicRepr::MemberBytes { packed: k, .. }) => {
-                let Some((word, offset)) = packed_word(&p.text, k) else {
+                let Some((word, offset)) = packed_word(&p.text(), k) else {
                     return self.error(
                         Span::new(0, 0),
                         "internal error: a packed element without an index",
@@ -3609,7 +3639,7 @@ impl FnLower<'_, '_> {
                 }
             }
             Some(AtomicRepr::Lanes(n)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let lanes: Vec<String> = (0..n)
@@ -3628,12 +3658,12 @@ impl FnLower<'_, '_> {
                 let Some(s) = p.ty.scalar() else {
                     return Val::error();
                 };
-                let vector = bits_as(&p.text, &Ty::Scalar(stored), &Ty::Vector(s, lanes));
+                let vector = bits_as(&p.text(), &Ty::Scalar(stored), &Ty::Vector(s, lanes));
                 let c = &"xyzw"[usize::from(lane)..=usize::from(lane)];
                 Val::atom(format!("{vector}.{c}"), p.ty.clone())
             }
             Some(AtomicRepr::HalfOfWord(stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let lane = format!("{base}[({index}) / 2]");
@@ -3641,7 +3671,7 @@ impl FnLower<'_, '_> {
                 Val::atom(format!("{pair}[({index}) % 2]"), p.ty.clone())
             }
             Some(AtomicRepr::WordPairs(stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let word = |k: u8| {
@@ -3658,7 +3688,7 @@ impl FnLower<'_, '_> {
                 )
             }
             Some(AtomicRepr::HalfPairs(n)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let Some(lane) = p.ty.scalar() else {
@@ -3680,7 +3710,7 @@ impl FnLower<'_, '_> {
                 }
             }
             Some(AtomicRepr::LanesBits(n, stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let lanes: Vec<String> = (0..n)
@@ -3698,7 +3728,7 @@ impl FnLower<'_, '_> {
                 )
             }
             Some(AtomicRepr::ByteBool) => {
-                Val::new(format!("({} & 0xffu) != 0u", p.text), Ty::BOOL, Prec::Rel)
+                Val::new(format!("({} & 0xffu) != 0u", p.text()), Ty::BOOL, Prec::Rel)
             }
             Some(AtomicRepr::BitField {
                 offset,
@@ -3706,24 +3736,27 @@ impl FnLower<'_, '_> {
                 signed,
             }) => match (signed, p.ty == Ty::U32) {
                 (true, _) => Val::atom(
-                    format!("extractBits(bitcast<i32>({}), {offset}u, {width}u)", p.text),
+                    format!(
+                        "extractBits(bitcast<i32>({}), {offset}u, {width}u)",
+                        p.text()
+                    ),
                     Ty::I32,
                 ),
-                (false, true) => Val::atom(p.text.clone(), Ty::U32),
+                (false, true) => Val::atom(p.text(), Ty::U32),
                 (false, false) => Val::atom(
-                    format!("i32(extractBits({}, {offset}u, {width}u))", p.text),
+                    format!("i32(extractBits({}, {offset}u, {width}u))", p.text()),
                     Ty::I32,
                 ),
             },
             Some(AtomicRepr::Triple) => Val::atom(
-                format!("{}({1}[0], {1}[1], {1}[2])", p.ty.wgsl(), p.text),
+                format!("{}({1}[0], {1}[1], {1}[2])", p.ty.wgsl(), p.text()),
                 p.ty.clone(),
             ),
             Some(AtomicRepr::Bits(stored)) => {
-                Val::atom(bits_as(&p.text, &Ty::Scalar(stored), &p.ty), p.ty.clone())
+                Val::atom(bits_as(&p.text(), &Ty::Scalar(stored), &p.ty), p.ty.clone())
             }
             Some(AtomicRepr::Words(k)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let per = 32 / k.bits;
@@ -3746,7 +3779,7 @@ impl FnLower<'_, '_> {
                 Val::atom(word, p.ty.clone())
             }
             Some(AtomicRepr::Pairs) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return Val::error();
                 };
                 Val::atom(
@@ -3757,7 +3790,7 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
-            _ => Val::atom(p.text.clone(), p.ty.clone()),
+            _ => Val::atom(p.text(), p.ty.clone()),
         }
     }
 
@@ -3780,7 +3813,7 @@ impl FnLower<'_, '_> {
     /// read the scalar being rewritten).
     fn store_lane_of_bits(&mut self, lane: LaneOfBits, v: &Val, out: &mut Vec<WStmt>) {
         let value = self.fresh("lane");
-        out.push(WStmt::line(format!("let {value} = {};", v.text)));
+        out.push(WStmt::line(format!("let {value} = {};", v.text())));
         let whole = self.fresh("bits");
         let read = bits_as(lane.word, &Ty::Scalar(lane.stored), &lane.vector);
         out.push(WStmt::line(format!("var {whole} = {read};")));
@@ -3793,7 +3826,7 @@ impl FnLower<'_, '_> {
     /// first), the value first: it may read the lanes being replaced.
     fn store_lanes(&mut self, targets: Vec<String>, v: &Val, out: &mut Vec<WStmt>) {
         let value = self.fresh("lanes");
-        out.push(WStmt::line(format!("let {value} = {};", v.text)));
+        out.push(WStmt::line(format!("let {value} = {};", v.text())));
         for (target, c) in targets.iter().zip("xyzw".chars()) {
             out.push(WStmt::line(format!("{target} = {value}.{c};")));
         }
@@ -3807,7 +3840,7 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::Members { count, .. }) => {
                 // A whole element: each member stored (the value first).
                 let value = self.fresh("element");
-                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                out.push(WStmt::line(format!("let {value} = {};", v.text())));
                 for (k, (member, ty)) in self
                     .members_of(&p.ty)
                     .into_iter()
@@ -3819,20 +3852,20 @@ impl FnLower<'_, '_> {
                 }
                 return;
             }
-            Some(AtomicRepr::Native(_)) => format!("atomicStore(&{}, {});", p.text, v.text),
+            Some(AtomicRepr::Native(_)) => format!("atomicStore(&{}, {});", p.text(), v.text()),
             Some(AtomicRepr::IntBits) => {
-                format!("atomicStore(&{}, bitcast<u32>({}));", p.text, v.text)
+                format!("atomicStore(&{}, bitcast<u32>({}));", p.text(), v.text())
             }
             Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) => {
                 let (_, bits) = repr.float_bits().unwrap_or(("f32", "u32"));
-                format!("atomicStore(&{}, bitcast<{bits}>({}));", p.text, v.text)
+                format!("atomicStore(&{}, bitcast<{bits}>({}));", p.text(), v.text())
             }
             Some(AtomicRepr::Narrow(k)) => {
                 let v = self.narrow(v, k, Span::new(0, 0));
-                format!("{} = {};", p.text, v.text)
+                format!("{} = {};", p.text(), v.text())
             }
             Some(AtomicRepr::Lanes(n)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return;
                 };
                 let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
@@ -3847,7 +3880,7 @@ impl FnLower<'_, '_> {
                 let Some(s) = p.ty.scalar() else { return };
                 let c = &"xyzw"[usize::from(lane)..=usize::from(lane)];
                 let lane = LaneOfBits {
-                    word: &p.text,
+                    word: &p.text(),
                     stored,
                     vector: Ty::Vector(s, lanes),
                     component: &format!(".{c}"),
@@ -3856,7 +3889,7 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::HalfOfWord(stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return;
                 };
                 let lane = LaneOfBits {
@@ -3869,12 +3902,12 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::WordPairs(stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the words being replaced.
                 let value = self.fresh("wide");
-                let bits = bits_as(&v.text, &v.ty, &Ty::Scalar(Scalar::U64));
+                let bits = bits_as(&v.text(), &v.ty, &Ty::Scalar(Scalar::U64));
                 out.push(WStmt::line(format!("let {value} = {bits};")));
                 for (k, shift) in [(0, ""), (1, " >> 32u")] {
                     let half = format!("u32({value}{shift})");
@@ -3886,12 +3919,12 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::HalfPairs(n)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the halves being replaced.
                 let value = self.fresh("halves");
-                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                out.push(WStmt::line(format!("let {value} = {};", v.text())));
                 for l in 0..n {
                     let lane = match n {
                         1 => value.clone(),
@@ -3908,12 +3941,12 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::LanesBits(n, stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return;
                 };
                 let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
                 let bits = Val::atom(
-                    format!("bitcast<{}>({})", Ty::Vector(stored, n).wgsl(), v.text),
+                    format!("bitcast<{}>({})", Ty::Vector(stored, n).wgsl(), v.text()),
                     Ty::Vector(stored, n),
                 );
                 self.store_lanes(lanes.collect(), &bits, out);
@@ -3927,42 +3960,42 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::Triple) => {
-                let lanes = (0..3).map(|l| format!("{}[{l}]", p.text));
+                let lanes = (0..3).map(|l| format!("{}[{l}]", p.text()));
                 self.store_lanes(lanes.collect(), &v, out);
                 return;
             }
             Some(AtomicRepr::ByteBool) => {
                 let b = self.as_condition(v, Span::new(0, 0));
-                format!("{} = select(0u, 1u, {});", p.text, b.text)
+                format!("{} = select(0u, 1u, {});", p.text(), b.text())
             }
             Some(AtomicRepr::BitField { offset, width, .. }) => {
                 // The value's low `width` bits, as C's store keeps them.
                 let v = self.convert(v, &p.ty, Span::new(0, 0));
                 let bits = match p.ty {
-                    Ty::U32 => v.text,
-                    _ => format!("bitcast<u32>({})", v.text),
+                    Ty::U32 => v.text(),
+                    _ => format!("bitcast<u32>({})", v.text()),
                 };
                 format!(
                     "{0} = insertBits({0}, {bits}, {offset}u, {width}u);",
-                    p.text
+                    p.text()
                 )
             }
             Some(AtomicRepr::Bits(stored)) => {
                 format!(
                     "{} = {};",
-                    p.text,
-                    bits_as(&v.text, &v.ty, &Ty::Scalar(stored))
+                    p.text(),
+                    bits_as(&v.text(), &v.ty, &Ty::Scalar(stored))
                 )
             }
             Some(AtomicRepr::Words(k)) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the elements being replaced.
                 let value = self.fresh("word");
                 out.push(WStmt::line(format!(
                     "let {value} = bitcast<u32>({});",
-                    v.text
+                    v.text()
                 )));
                 let per = 32 / k.bits;
                 for j in 0..per {
@@ -3979,12 +4012,12 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::Pairs) => {
-                let Some((base, index)) = self.view_parts(&p.text, Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the pair being replaced.
                 let value = self.fresh("pair");
-                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                out.push(WStmt::line(format!("let {value} = {};", v.text())));
                 out.push(WStmt::line(format!("{base}[2 * ({index})] = {value}.xy;")));
                 out.push(WStmt::line(format!(
                     "{base}[2 * ({index}) + 1] = {value}.zw;"
@@ -3994,7 +4027,7 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::MemberBytes { packed: k, .. }) => {
                 // The struct is this thread's (`is_private_root`, checked
                 // where the store is made): the word is rewritten whole.
-                let Some((word, offset)) = packed_word(&p.text, k) else {
+                let Some((word, offset)) = packed_word(&p.text(), k) else {
                     self.m.error(
                         Span::new(0, 0),
                         "internal error: a packed element without an index",
@@ -4003,15 +4036,15 @@ impl FnLower<'_, '_> {
                 };
                 if k.is_word() {
                     // Packing keeps each lane's low 8 bits, as C's store does.
-                    let packed = pack_word(k, &v.text);
+                    let packed = pack_word(k, &v.text());
                     format!("{word} = {packed};")
                 } else {
                     let bits = if k.boolean {
                         let b = self.as_condition(v, Span::new(0, 0));
-                        format!("select(0u, 1u, {})", b.text)
+                        format!("select(0u, 1u, {})", b.text())
                     } else {
                         let v = self.narrow(v, k, Span::new(0, 0));
-                        format!("bitcast<u32>({})", v.text)
+                        format!("bitcast<u32>({})", v.text())
                     };
                     let mask = (1u32 << k.bits) - 1;
                     let shift = self.fresh("shift");
@@ -4031,7 +4064,7 @@ impl FnLower<'_, '_> {
                 };
                 // The value first: it may read the lanes being replaced.
                 let value = self.fresh("lanes");
-                out.push(WStmt::line(format!("let {value} = {};", v.text)));
+                out.push(WStmt::line(format!("let {value} = {};", v.text())));
                 for (lane, c) in lanes.iter().zip("xyzw".chars()) {
                     let v = Val::atom(format!("{value}.{c}"), Ty::I32);
                     self.write_place(lane, v, out);
@@ -4039,7 +4072,7 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::Packed(k)) => {
-                let Some((word, offset)) = packed_word(&p.text, k) else {
+                let Some((word, offset)) = packed_word(&p.text(), k) else {
                     self.m.error(
                         Span::new(0, 0),
                         "internal error: a packed element without an index",
@@ -4049,7 +4082,7 @@ impl FnLower<'_, '_> {
                 if !k.written && k.is_word() {
                     // A `uchar4` view of plain words (`packed_word_view`):
                     // the word is the element, stored whole.
-                    let packed = pack_word(k, &v.text);
+                    let packed = pack_word(k, &v.text());
                     out.push(WStmt::line(format!("{word} = {packed};")));
                     return;
                 }
@@ -4063,7 +4096,7 @@ impl FnLower<'_, '_> {
                 if k.is_word() {
                     // The element is the word: packing truncates each lane to
                     // its low 8 bits, as C converts on the store.
-                    let packed = pack_word(k, &v.text);
+                    let packed = pack_word(k, &v.text());
                     out.push(WStmt::line(format!("atomicStore(&{word}, {packed});")));
                     return;
                 }
@@ -4079,14 +4112,14 @@ impl FnLower<'_, '_> {
                 // touches its own element's bits, so writes to neighbours
                 // sharing the word are not lost.
                 let value = if k.boolean {
-                    format!("select(0u, 1u, {})", v.text)
+                    format!("select(0u, 1u, {})", v.text())
                 } else if v.ty == Ty::I32 && v.konst.is_some() {
                     // The two's-complement bits (`u32(-1)` of a constant is
                     // an error in WGSL; of a run-time `i32` it is the same
                     // bitcast): masked to the element below.
-                    format!("bitcast<u32>(i32({}))", v.text)
+                    format!("bitcast<u32>(i32({}))", v.text())
                 } else {
-                    format!("u32({})", v.text)
+                    format!("u32({})", v.text())
                 };
                 // The value first: it may read the element being replaced.
                 let offset_var = self.fresh("shift");
@@ -4102,7 +4135,7 @@ impl FnLower<'_, '_> {
                 out.push(WStmt::line(format!("atomicOr(&{word}, {bits_var});")));
                 return;
             }
-            None => format!("{} = {};", p.text, v.text),
+            None => format!("{} = {};", p.text(), v.text()),
         };
         out.push(WStmt::line(line));
     }
@@ -4165,12 +4198,13 @@ fn pack_word(k: crate::types::Packed, v: &str) -> String {
 /// The places of the lanes of the packed vector element `p` (`buf[i]` of
 /// a `uchar3` buffer): lane `k` is the packed scalar `buf[n * i + k]`.
 fn lane_places(p: &Place, k: crate::types::Packed) -> Option<Vec<Place>> {
-    let (base, index) = split_element(&p.text)?;
+    let text = p.text();
+    let (base, index) = split_element(&text)?;
     let n = k.lanes;
     Some(
         (0..n)
             .map(|lane| Place {
-                text: format!("{base}[{n} * ({index}) + {lane}]"),
+                expr: format!("{base}[{n} * ({index}) + {lane}]").into(),
                 ty: Ty::I32,
                 atomic: Some(AtomicRepr::Packed(k.lane())),
                 mutable: p.mutable,

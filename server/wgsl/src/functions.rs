@@ -691,11 +691,11 @@ impl<'m> FnLower<'_, 'm> {
             match a {
                 Arg::Value(v, _) => {
                     let ty = self.param_type(p, &types);
-                    call_args.push(self.convert(v, &ty, span).text);
+                    call_args.push(self.convert(v, &ty, span).text());
                 }
                 Arg::Pointer(ptr) => {
                     if let Some(o) = ptr.offset {
-                        call_args.push(o.text);
+                        call_args.push(o.text());
                     }
                 }
                 Arg::ThreadBlock | Arg::Tile | Arg::Texture(_) | Arg::Null => {}
@@ -705,7 +705,7 @@ impl<'m> FnLower<'_, 'm> {
                         return self.reference_mismatch(span, &p.name, &ptr.elem, &ty);
                     }
                     let offset = match ptr.offset {
-                        Some(o) => self.convert(*o, &Ty::I32, span).text,
+                        Some(o) => self.convert(*o, &Ty::I32, span).text(),
                         None => "0".to_string(),
                     };
                     call_args.push(offset);
@@ -759,7 +759,7 @@ impl<'m> FnLower<'_, 'm> {
                         None => call_args.push(format!("&{}", ptr.base)),
                     }
                     if let Some(o) = ptr.offset {
-                        call_args.push(o.text);
+                        call_args.push(o.text());
                     }
                 }
                 Arg::LocalPtr(v) => {
@@ -776,14 +776,14 @@ impl<'m> FnLower<'_, 'm> {
                             ),
                         );
                     }
-                    call_args.push(v.text);
+                    call_args.push(v.text());
                 }
                 Arg::Ref(v) => {
                     let ty = self.param_type(p, &types);
                     if ty != v.ty {
                         return self.reference_mismatch(span, &p.name, &v.ty, &ty);
                     }
-                    call_args.push(v.text);
+                    call_args.push(v.text());
                 }
             }
         }
@@ -894,7 +894,7 @@ impl<'m> FnLower<'_, 'm> {
         out.push(WStmt::line(format!(
             "var {tmp}: {} = {};",
             place.ty.wgsl(),
-            v.text
+            v.text()
         )));
         tmp
     }
@@ -1778,7 +1778,7 @@ impl<'m> FnLower<'_, 'm> {
                     prologue.push(WStmt::line(format!(
                         "var {name}: {} = {}; // {}",
                         ty.wgsl(),
-                        load.text,
+                        load.text(),
                         k.describe()
                     )));
                     sub.declare(
@@ -1910,7 +1910,7 @@ impl<'m> FnLower<'_, 'm> {
         let returns = matches!(stmts.last(), Some(WStmt::Line(l)) if l.starts_with("return"));
         if !returns && ret.is_value() && ret != Ty::Error {
             let zero = match &ret {
-                Ty::Scalar(s) => Val::konst(Konst::Int(0), *s).text,
+                Ty::Scalar(s) => Val::konst(Konst::Int(0), *s).text(),
                 other => format!("{}()", other.wgsl()),
             };
             stmts.push(WStmt::line(format!("return {zero};")));

@@ -367,7 +367,7 @@ impl FnLower<'_, '_> {
             "// CUDA `{}` (initialised, never written): a constant.\nconst {wgsl}: {} = {};",
             name,
             ty.wgsl(),
-            value.text
+            value.text()
         );
         let sym = Sym::Value {
             wgsl,

@@ -16,6 +16,7 @@ use crate::emit::WStmt;
 use crate::source_facts::{is_this_thread_block, strip_cg};
 use crate::types::Ty;
 use crate::types::{Konst, Scalar};
+use crate::wexpr::WExpr;
 
 /// The warp a tile must be.
 const WARP: i64 = 32;
@@ -165,7 +166,7 @@ impl FnLower<'_, '_> {
             return Val::error();
         }
         let ty = v.ty.clone();
-        Val::atom(format!("{f}({})", v.text), ty)
+        Val::atom(WExpr::call(f, vec![v.expr.clone()]), ty)
     }
 
     /// `auto g = cg::coalesced_threads();` (HeCBench's filter, the
@@ -214,7 +215,7 @@ impl FnLower<'_, '_> {
                 }
                 let ty = v.ty.clone();
                 Val::atom(
-                    format!("subgroupShuffle({}, firstTrailingBit({mask}))", v.text),
+                    format!("subgroupShuffle({}, firstTrailingBit({mask}))", v.text()),
                     ty,
                 )
             }

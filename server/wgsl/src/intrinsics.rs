@@ -9,6 +9,7 @@ use crate::builtin_names::float_unary;
 use crate::context::{AtomicRepr, FnLower, Place, Prec, Sym, Val};
 use crate::emit::WStmt;
 use crate::types::{Konst, Scalar, Ty, common_type, map_value_type, promote};
+use crate::wexpr::WExpr;
 
 /// `roundf`: CUDA rounds halfway cases away from zero, WGSL `round` to even.
 const HELPER_ROUNDF: (&str, &str) = (
@@ -576,7 +577,7 @@ impl<'m> FnLower<'_, 'm> {
             return v;
         }
         let name = self.fresh("c");
-        out.push(WStmt::line(format!("var {name}: f64 = {};", v.text)));
+        out.push(WStmt::line(format!("var {name}: f64 = {};", v.text())));
         Val::atom(name, v.ty)
     }
 
@@ -734,7 +735,7 @@ impl<'m> FnLower<'_, 'm> {
                 let folds = matches!(v.konst, Some(Konst::Float(x)) if fold_float_unary(f, x, false).is_some());
                 if !folds {
                     if ty == Ty::Scalar(Scalar::F64)
-                        && let Some(call) = self.f64_software(f, &[&v.text], span)
+                        && let Some(call) = self.f64_software(f, &[&v.text()], span)
                     {
                         return Some(call);
                     }
@@ -751,7 +752,7 @@ impl<'m> FnLower<'_, 'm> {
                 return Some(Val::konst(Konst::Float(y), scalar));
             }
             let v = self.runtime_f64(v, out);
-            return Some(Val::atom(format!("{f}({})", v.text), ty));
+            return Some(Val::atom(WExpr::call(f, vec![v.expr.clone()]), ty));
         }
         let v = match name {
             "__syncthreads" => {
@@ -781,9 +782,9 @@ impl<'m> FnLower<'_, 'm> {
                 self.barrier(out);
                 // `and` counts the threads whose predicate is false.
                 let counted = if name == "__syncthreads_and" {
-                    format!("!({})", p.text)
+                    format!("!({})", p.text())
                 } else {
-                    p.text.clone()
+                    p.text()
                 };
                 out.push(WStmt::line(format!(
                     "if ({counted}) {{ atomicAdd(&cuda_sync_reduction, 1u); }}"
@@ -876,7 +877,7 @@ impl<'m> FnLower<'_, 'm> {
                     _ => "subgroupMax",
                 };
                 let v = vals[1].clone();
-                Val::atom(format!("{f}({})", v.text), v.ty)
+                Val::atom(WExpr::call(f, vec![v.expr.clone()]), v.ty)
             }
             "fminf" | "fmaxf" | "fmin" | "fmax" | "min" | "max" | "umin" | "umax" | "powf"
             | "__powf" | "pow" | "atan2f" | "atan2" => {
@@ -903,14 +904,14 @@ impl<'m> FnLower<'_, 'm> {
                 };
                 if t.scalar() == Some(Scalar::F64) && is_32_bit_only(f) {
                     if t == Ty::Scalar(Scalar::F64)
-                        && let Some(call) = self.f64_software(f, &[&a.text, &b.text], span)
+                        && let Some(call) = self.f64_software(f, &[&a.text(), &b.text()], span)
                     {
                         return Some(call);
                     }
                     return Some(self.f64_refused(name, span));
                 }
                 let a = self.runtime_f64(a, out);
-                Val::atom(format!("{f}({}, {})", a.text, b.text), t)
+                Val::atom(WExpr::call(f, vec![a.expr.clone(), b.expr.clone()]), t)
             }
             "ldexpf" | "ldexp" => {
                 if !self.arity(name, args, 2, span) {
@@ -928,7 +929,7 @@ impl<'m> FnLower<'_, 'm> {
                     _ => HELPER_LDEXPF,
                 };
                 self.m.helpers.insert(helper);
-                Val::atom(format!("{}({}, {})", helper.0, x.text, e.text), t)
+                Val::atom(WExpr::call(helper.0, vec![x.expr.clone(), e.expr.clone()]), t)
             }
             "__dp4a" => {
                 // The four byte products of `a` and `b` added to `c`: signed
@@ -991,7 +992,7 @@ impl<'m> FnLower<'_, 'm> {
                     .map(|v| self.convert(v, &t, span))
                     .collect();
                 Val::atom(
-                    format!("fma({}, {}, {})", v[0].text, v[1].text, v[2].text),
+                    format!("fma({}, {}, {})", v[0].text(), v[1].text(), v[2].text()),
                     t,
                 )
             }
@@ -1002,7 +1003,7 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.expr(&args[0], out);
                 let t = promote(&v.ty);
                 let v = self.convert(v, &t, span);
-                Val::atom(format!("abs({})", v.text), t)
+                Val::atom(WExpr::call("abs", vec![v.expr.clone()]), t)
             }
             "log10f" | "log10" | "exp10f" | "exp10" => {
                 if !self.arity(name, args, 1, span) {
@@ -1017,14 +1018,14 @@ impl<'m> FnLower<'_, 'm> {
                 if v.ty.scalar() == Some(Scalar::F64) {
                     if v.ty == Ty::Scalar(Scalar::F64)
                         && name == "log10"
-                        && let Some(call) = self.f64_software("log10", &[&v.text], span)
+                        && let Some(call) = self.f64_software("log10", &[&v.text()], span)
                     {
                         return Some(call);
                     }
                     return Some(self.f64_refused(name, span));
                 }
                 if name.starts_with("log") {
-                    Val::new(format!("log({}) * 0.4342944819f", v.text), v.ty, Prec::Mul)
+                    Val::new(format!("log({}) * 0.4342944819f", v.text()), v.ty, Prec::Mul)
                 } else {
                     Val::atom(
                         format!(
@@ -1042,7 +1043,7 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.expr(&args[0], out);
                 let v = self.convert(v, &Ty::F32, span);
                 self.m.helpers.insert(HELPER_ROUNDF);
-                Val::atom(format!("cuda_roundf({})", v.text), Ty::F32)
+                Val::atom(WExpr::call("cuda_roundf", vec![v.expr.clone()]), Ty::F32)
             }
             "hypotf" | "hypot" => {
                 if !self.arity(name, args, 2, span) {
@@ -1056,7 +1057,7 @@ impl<'m> FnLower<'_, 'm> {
                 let a = self.convert(vals[0].clone(), &Ty::F32, span);
                 let b = self.convert(vals[1].clone(), &Ty::F32, span);
                 self.m.helpers.insert(HELPER_HYPOTF);
-                Val::atom(format!("cuda_hypotf({}, {})", a.text, b.text), Ty::F32)
+                Val::atom(WExpr::call("cuda_hypotf", vec![a.expr.clone(), b.expr.clone()]), Ty::F32)
             }
             "log1pf" | "expm1f" | "cbrtf" | "cbrt" => {
                 if !self.arity(name, args, 1, span) {
@@ -1065,7 +1066,7 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.expr(&args[0], out);
                 if name == "cbrt" && v.ty == Ty::Scalar(Scalar::F64) {
                     return Some(
-                        self.f64_software("cbrt", &[&v.text], span)
+                        self.f64_software("cbrt", &[&v.text()], span)
                             .unwrap_or_else(|| self.f64_refused(name, span)),
                     );
                 }
@@ -1076,7 +1077,7 @@ impl<'m> FnLower<'_, 'm> {
                     _ => HELPER_CBRTF,
                 };
                 self.m.helpers.insert(helper);
-                Val::atom(format!("{}({})", helper.0, v.text), Ty::F32)
+                Val::atom(WExpr::call(helper.0, vec![v.expr.clone()]), Ty::F32)
             }
             "copysignf" | "copysign" => {
                 if !self.arity(name, args, 2, span) {
@@ -1086,7 +1087,7 @@ impl<'m> FnLower<'_, 'm> {
                 let a = self.convert(vals[0].clone(), &Ty::F32, span);
                 let b = self.convert(vals[1].clone(), &Ty::F32, span);
                 self.m.helpers.insert(HELPER_COPYSIGNF);
-                Val::atom(format!("cuda_copysignf({}, {})", a.text, b.text), Ty::F32)
+                Val::atom(WExpr::call("cuda_copysignf", vec![a.expr.clone(), b.expr.clone()]), Ty::F32)
             }
             "__vabs4" | "__vabs2" | "__vabsdiffs4" | "__vabsdiffs2" | "__vabsdiffu4"
             | "__vabsdiffu2" | "__vmaxs4" => {
@@ -1097,7 +1098,7 @@ impl<'m> FnLower<'_, 'm> {
                 let vals = self.args(args, out);
                 let words: Vec<String> = vals
                     .into_iter()
-                    .map(|v| self.convert(v, &Ty::U32, span).text)
+                    .map(|v| self.convert(v, &Ty::U32, span).text())
                     .collect();
                 self.m.helpers.insert(helper);
                 Val::atom(format!("{}({})", helper.0, words.join(", ")), Ty::U32)
@@ -1114,7 +1115,7 @@ impl<'m> FnLower<'_, 'm> {
                     _ => (Ty::U32, "reverseBits", Ty::U32),
                 };
                 let v = self.convert(v, &arg_ty, span);
-                let call = Val::atom(format!("{f}({})", v.text), arg_ty.clone());
+                let call = Val::atom(WExpr::call(f, vec![v.expr.clone()]), arg_ty.clone());
                 match name {
                     // firstTrailingBit(0) is -1: `+ 1` gives CUDA's 0 for "no bit set".
                     "__ffs" => self.binary(
@@ -1175,7 +1176,7 @@ impl<'m> FnLower<'_, 'm> {
                 };
                 let v = self.expr(&args[0], out);
                 let v = self.convert(v, &from, span);
-                Val::atom(format!("bitcast<{}>({})", to.wgsl(), v.text), to)
+                Val::atom(format!("bitcast<{}>({})", to.wgsl(), v.text()), to)
             }
             "__float2int_rz" | "__float2uint_rz" | "__float2int_rn" | "__float2uint_rn"
             | "__float2int_rd" | "__float2uint_rd" | "__float2int_ru" | "__float2uint_ru"
@@ -1236,7 +1237,7 @@ impl<'m> FnLower<'_, 'm> {
                 let v = match rounding {
                     Some(r) if !name.starts_with("__int") && !name.starts_with("__uint") => {
                         let f = self.convert(v, &Ty::F32, span);
-                        Val::atom(format!("{r}({})", f.text), Ty::F32)
+                        Val::atom(WExpr::call(r, vec![f.expr.clone()]), Ty::F32)
                     }
                     _ => v,
                 };
@@ -1351,9 +1352,9 @@ impl<'m> FnLower<'_, 'm> {
                 let rounded = if name.contains("round") {
                     // Halfway cases away from zero.
                     self.m.helpers.insert(HELPER_ROUNDF);
-                    format!("cuda_roundf({})", f.text)
+                    format!("cuda_roundf({})", f.text())
                 } else {
-                    format!("round({})", f.text)
+                    format!("round({})", f.text())
                 };
                 self.convert(Val::atom(rounded, Ty::F32), &to, span)
             }
@@ -1364,12 +1365,12 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.expr(&args[0], out);
                 match v.ty {
                     Ty::Scalar(Scalar::F32) => Val::new(
-                        format!("(bitcast<u32>({}) >> 31u) != 0u", v.text),
+                        format!("(bitcast<u32>({}) >> 31u) != 0u", v.text()),
                         Ty::BOOL,
                         Prec::Rel,
                     ),
                     Ty::Scalar(Scalar::F64) => Val::new(
-                        format!("(bitcast<u64>({}) >> 63u) != 0u", v.text),
+                        format!("(bitcast<u64>({}) >> 63u) != 0u", v.text()),
                         Ty::BOOL,
                         Prec::Rel,
                     ),
@@ -1399,7 +1400,7 @@ impl<'m> FnLower<'_, 'm> {
                 // The parameter is a `float` (a `double` argument converts).
                 let v = self.convert(v, &Ty::F32, span);
                 self.m.helpers.insert(HELPER_FP8);
-                Val::atom(format!("cuda_fp8_from_f32({}, {e5m2}, {satfinite})", v.text), Ty::U32)
+                Val::atom(format!("cuda_fp8_from_f32({}, {e5m2}, {satfinite})", v.text()), Ty::U32)
             }
             "__umulhi" | "__mulhi" | "__umul64hi" | "__mul64hi" => {
                 if !self.arity(name, args, 2, span) {
@@ -1422,7 +1423,7 @@ impl<'m> FnLower<'_, 'm> {
                     self.m.helpers.insert(*h);
                 }
                 let f = helpers[helpers.len() - 1].0;
-                Val::atom(format!("{f}({}, {})", a.text, b.text), t)
+                Val::atom(WExpr::call(f, vec![a.expr.clone(), b.expr.clone()]), t)
             }
             "__popcll" | "__clzll" | "__brevll" => {
                 if !self.arity(name, args, 1, span) {
@@ -1437,8 +1438,8 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.materialize(v, "bits", out);
                 // The two 32-bit halves (WGSL's bit counts are 32-bit).
                 let (hi, lo) = (
-                    format!("u32({} >> 32u)", v.text),
-                    format!("u32({} & 4294967295lu)", v.text),
+                    format!("u32({} >> 32u)", v.text()),
+                    format!("u32({} & 4294967295lu)", v.text()),
                 );
                 if name == "__brevll" {
                     // Each half reversed, and the halves swapped.
@@ -1496,7 +1497,7 @@ impl<'m> FnLower<'_, 'm> {
                         .get(i)
                         .cloned()
                         .unwrap_or_else(|| Val::konst(Konst::Int(1), Scalar::U32));
-                    parts.push(self.convert(v, &Ty::U32, span).text);
+                    parts.push(self.convert(v, &Ty::U32, span).text());
                 }
                 Val::atom(
                     format!("vec3<u32>({})", parts.join(", ")),
@@ -1520,7 +1521,7 @@ impl<'m> FnLower<'_, 'm> {
                 // On the bits: WGSL lets implementations assume floats are
                 // never NaN or infinite, so `x != x` could fold away.
                 let v = self.convert(v, &Ty::F32, span);
-                let bits = format!("(bitcast<u32>({}) & 0x7fffffffu)", v.text);
+                let bits = format!("(bitcast<u32>({}) & 0x7fffffffu)", v.text());
                 let test = match name.trim_start_matches('_') {
                     n if n.starts_with("isnan") => format!("{bits} > 0x7f800000u"),
                     n if n.starts_with("isinf") => format!("{bits} == 0x7f800000u"),
@@ -1591,17 +1592,24 @@ impl<'m> FnLower<'_, 'm> {
             return x;
         }
         let x = self.materialize(x, "x", out);
-        let r = Val::atom(format!("({0} - 2.0f * round({0} * 0.5f))", x.text), Ty::F32);
+        let r = Val::atom(
+            format!("({0} - 2.0f * round({0} * 0.5f))", x.text()),
+            Ty::F32,
+        );
         let r = self.materialize(r, "reduced", out);
-        let a = self.materialize(Val::atom(format!("abs({})", r.text), Ty::F32), "a", out);
+        let a = self.materialize(
+            Val::atom(WExpr::call("abs", vec![r.expr.clone()]), Ty::F32),
+            "a",
+            out,
+        );
         let pi = "3.14159265358979f";
         let text = match name {
             "sinpif" => format!(
                 "sign({r}) * sin({pi} * select({a}, 1.0f - {a}, {a} > 0.5f))",
-                r = r.text,
-                a = a.text
+                r = r.text(),
+                a = a.text()
             ),
-            _ => format!("sin({pi} * (0.5f - {}))", a.text),
+            _ => format!("sin({pi} * (0.5f - {}))", a.text()),
         };
         Val::atom(text, Ty::F32)
     }
@@ -1648,7 +1656,7 @@ impl<'m> FnLower<'_, 'm> {
                     from_macro: target.from_macro,
                 },
             };
-            let value = Val::atom(format!("{f}({})", x.text), ty.clone());
+            let value = Val::atom(WExpr::call(f, vec![x.expr.clone()]), ty.clone());
             self.store_value(&place, value, target.span, out);
         }
         Val::void()
@@ -1688,7 +1696,7 @@ impl<'m> FnLower<'_, 'm> {
         let special = self.fresh("special");
         let subnormal = self.fresh("subnormal");
         for line in [
-            format!("let {bits} = bitcast<u32>({});", x.text),
+            format!("let {bits} = bitcast<u32>({});", x.text()),
             format!("let {mantissa} = {bits} & 0x7fffffu;"),
             format!("let {zeros} = countLeadingZeros({mantissa});"),
             format!("let {biased} = ({bits} >> 23u) & 0xffu;"),
@@ -1721,7 +1729,7 @@ impl<'m> FnLower<'_, 'm> {
         };
         self.store_value(&place, exp, target.span, out);
         Val::atom(
-            format!("select({fraction}, {}, {special})", x.text),
+            format!("select({fraction}, {}, {special})", x.text()),
             Ty::F32,
         )
     }
@@ -1884,7 +1892,7 @@ impl<'m> FnLower<'_, 'm> {
             let vals = self.args(args, out);
             let parts: Vec<String> = vals
                 .into_iter()
-                .map(|v| self.narrow(v, k.lane(), span).text)
+                .map(|v| self.narrow(v, k.lane(), span).text())
                 .collect();
             let ty = k.value_type();
             return Some(Val::atom(
@@ -1918,7 +1926,7 @@ impl<'m> FnLower<'_, 'm> {
         let vals = self.args(args, out);
         let parts: Vec<String> = vals
             .into_iter()
-            .map(|v| self.convert(v, &Ty::Scalar(s), span).text)
+            .map(|v| self.convert(v, &Ty::Scalar(s), span).text())
             .collect();
         let ty = Ty::Vector(s, lanes);
         Some(Val::atom(
@@ -2006,7 +2014,9 @@ impl<'m> FnLower<'_, 'm> {
                 };
                 match v.ty.scalar() {
                     Some(Scalar::I32 | Scalar::U32 | Scalar::I64 | Scalar::U64) => v,
-                    Some(Scalar::F32) => Val::atom(format!("bitcast<u32>({})", v.text), Ty::U32),
+                    Some(Scalar::F32) => {
+                        Val::atom(WExpr::call("bitcast<u32>", vec![v.expr.clone()]), Ty::U32)
+                    }
                     Some(Scalar::Bool) => self.convert(v, &Ty::I32, span),
                     _ => {
                         return self.error(
@@ -2027,13 +2037,13 @@ impl<'m> FnLower<'_, 'm> {
         out.push(WStmt::Block(
             format!("for (var {lane} = 0u; {lane} < 32u; {lane}++)"),
             vec![WStmt::If {
-                cond: format!("subgroupShuffle({k}, {lane}) == {k}", k = key.text),
+                cond: format!("subgroupShuffle({k}, {lane}) == {k}", k = key.text()),
                 then: vec![WStmt::line(format!("{lanes} |= 1u << {lane};"))],
                 els: vec![],
             }],
         ));
         Val::new(
-            format!("{lanes} & {} & subgroupBallot(true).x", mask.text),
+            format!("{lanes} & {} & subgroupBallot(true).x", mask.text()),
             Ty::U32,
             crate::context::Prec::BitAnd,
         )
@@ -2057,7 +2067,7 @@ impl<'m> FnLower<'_, 'm> {
         let mut width: Option<Val> = None;
         if let Some(w) = vals.get(min_args)
             && w.konst.map(|k| k.as_int()) != Some(32)
-            && w.text != "warp_size"
+            && w.text() != "warp_size"
         {
             let constant = w.konst.map(|k| k.as_int());
             if constant.is_some_and(|c| !(1..=32).contains(&c) || c & (c - 1) != 0) {
@@ -2117,7 +2127,7 @@ impl<'m> FnLower<'_, 'm> {
             // `src % w` of it; up/down keep the caller's value past its
             // ends; xor may read earlier segments, not later ones.
             self.m.uses.lane_id = true;
-            let (v, d, w) = (v.text, lane.text, w.text);
+            let (v, d, w) = (v.text(), lane.text(), w.text());
             let text = match base {
                 "" => format!("subgroupShuffle({v}, (lane_id & ~({w} - 1u)) | ({d} & ({w} - 1u)))"),
                 "_xor" => format!(
@@ -2133,24 +2143,24 @@ impl<'m> FnLower<'_, 'm> {
             return Val::atom(text, ty);
         }
         let text = match base {
-            "" => format!("subgroupShuffle({}, {})", v.text, lane.text),
-            "_xor" => format!("subgroupShuffleXor({}, {})", v.text, lane.text),
+            "" => format!("subgroupShuffle({}, {})", v.text(), lane.text()),
+            "_xor" => format!("subgroupShuffleXor({}, {})", v.text(), lane.text()),
             "_down" => {
                 // CUDA keeps the caller's value when the source lane is past the warp.
                 self.m.uses.lane_id = true;
                 self.m.uses.warp_size = true;
                 format!(
                     "select({v}, subgroupShuffleDown({v}, {d}), lane_id + {d} < u32(warp_size))",
-                    v = v.text,
-                    d = lane.text
+                    v = v.text(),
+                    d = lane.text()
                 )
             }
             _ => {
                 self.m.uses.lane_id = true;
                 format!(
                     "select({v}, subgroupShuffleUp({v}, {d}), lane_id >= {d})",
-                    v = v.text,
-                    d = lane.text
+                    v = v.text(),
+                    d = lane.text()
                 )
             }
         };
@@ -2169,9 +2179,9 @@ impl<'m> FnLower<'_, 'm> {
         let vals = self.args(args, out);
         let pred = self.as_condition(vals[n - 1].clone(), args[n - 1].span);
         match name.trim_end_matches("_sync") {
-            "__ballot" => Val::atom(format!("subgroupBallot({}).x", pred.text), Ty::U32),
-            "__any" => Val::atom(format!("i32(subgroupAny({}))", pred.text), Ty::I32),
-            _ => Val::atom(format!("i32(subgroupAll({}))", pred.text), Ty::I32),
+            "__ballot" => Val::atom(format!("subgroupBallot({}).x", pred.text()), Ty::U32),
+            "__any" => Val::atom(format!("i32(subgroupAny({}))", pred.text()), Ty::I32),
+            _ => Val::atom(format!("i32(subgroupAll({}))", pred.text()), Ty::I32),
         }
     }
 
@@ -2187,11 +2197,12 @@ impl<'m> FnLower<'_, 'm> {
             p.offset = Some(Box::new(self.materialize(*o, "slot", out)));
         }
         let place = Place {
-            text: match (&p.offset, p.scalar_target) {
+            expr: match (&p.offset, p.scalar_target) {
                 (_, true) => p.base.clone(),
-                (Some(o), false) => format!("{}[{}]", p.base, o.text),
+                (Some(o), false) => format!("{}[{}]", p.base, o.text()),
                 (None, false) => format!("{}[0]", p.base),
-            },
+            }
+            .into(),
             ty: p.elem.clone(),
             atomic: p.atomic,
             mutable: p.mutable,
@@ -2259,7 +2270,7 @@ impl<'m> FnLower<'_, 'm> {
         if discarded
             && let Some((float, bits)) = repr.float_bits()
             && let Some(inner) = r
-                .text
+                .text()
                 .strip_prefix(&format!("bitcast<{float}>("))
                 .and_then(|t| t.strip_suffix(')'))
         {
@@ -2273,7 +2284,7 @@ impl<'m> FnLower<'_, 'm> {
         // A native atomic (`atomicAdd(...)`, `bitcast<f32>(atomicExchange(...))`)
         // must stay even when its value is unused; emulated ones are already
         // statements.
-        self.last_effectful = r.text.contains("atomic");
+        self.last_effectful = r.text().contains("atomic");
         r
     }
 
@@ -2338,7 +2349,7 @@ impl<'m> FnLower<'_, 'm> {
             AtomicRepr::Native(s) => {
                 let v = self.convert(v, &Ty::Scalar(s), span);
                 Val::atom(
-                    format!("{wgsl}(&{}, {})", place.text, v.text),
+                    format!("{wgsl}(&{}, {})", place.text(), v.text()),
                     Ty::Scalar(s),
                 )
             }
@@ -2354,7 +2365,8 @@ impl<'m> FnLower<'_, 'm> {
                     "atomicExchange" => Val::atom(
                         format!(
                             "bitcast<{float}>(atomicExchange(&{}, bitcast<{bits}>({})))",
-                            place.text, v.text
+                            place.text(),
+                            v.text()
                         ),
                         float_ty,
                     ),
@@ -2368,14 +2380,14 @@ impl<'m> FnLower<'_, 'm> {
                         ));
                         out.push(WStmt::line(format!(
                             "var {old}: {bits} = atomicLoad(&{});",
-                            place.text
+                            place.text()
                         )));
                         out.push(WStmt::Block(
                             "loop".into(),
                             vec![
                                 WStmt::line(format!(
                                     "let {swap} = atomicCompareExchangeWeak(&{}, {old}, bitcast<{bits}>(bitcast<{float}>({old}) {op} {}));",
-                                    place.text, v.text
+                                    place.text(), v.text()
                                 )),
                                 WStmt::If {
                                     cond: format!("{swap}.exchanged"),
@@ -2399,8 +2411,8 @@ impl<'m> FnLower<'_, 'm> {
             }
         };
         if !want_value {
-            if !result.is_simple() && result.text.contains('&') {
-                out.push(WStmt::line(format!("{};", result.text)));
+            if !result.is_simple() && result.text().contains('&') {
+                out.push(WStmt::line(format!("{};", result.text())));
             }
             return Val::void();
         }
@@ -2429,7 +2441,10 @@ impl<'m> FnLower<'_, 'm> {
             "float atomic on an address shared by the warp: one compare-exchange loop per subgroup"
                 .into(),
         ));
-        out.push(WStmt::line(format!("let {sum} = subgroupAdd({});", v.text)));
+        out.push(WStmt::line(format!(
+            "let {sum} = subgroupAdd({});",
+            v.text()
+        )));
         let mut leader = Vec::new();
         self.atomic_rmw(
             wgsl,
@@ -2519,10 +2534,12 @@ impl<'m> FnLower<'_, 'm> {
             vec![
                 WStmt::line(format!(
                     "let {r} = atomicCompareExchangeWeak(&{}, {}, {});",
-                    place.text, cmp.text, val.text
+                    place.text(),
+                    cmp.text(),
+                    val.text()
                 )),
                 WStmt::If {
-                    cond: format!("{r}.exchanged || {r}.old_value != {}", cmp.text),
+                    cond: format!("{r}.exchanged || {r}.old_value != {}", cmp.text()),
                     then: vec![
                         WStmt::line(format!("{old} = {r}.old_value;")),
                         WStmt::line("break;"),
@@ -2575,17 +2592,17 @@ impl<'m> FnLower<'_, 'm> {
         let old = self.fresh("old");
         let r = self.fresh("swap");
         let next = if increment {
-            format!("select({old} + 1u, 0u, {old} >= {})", bound.text)
+            format!("select({old} + 1u, 0u, {old} >= {})", bound.text())
         } else {
             format!(
                 "select({old} - 1u, {b}, {old} == 0u || {old} > {b})",
-                b = bound.text
+                b = bound.text()
             )
         };
         // An `int` location holds the counter's bits.
         let (load, stored, read) = if signed {
             (
-                format!("bitcast<u32>(atomicLoad(&{}))", place.text),
+                format!("bitcast<u32>(atomicLoad(&{}))", place.text()),
                 (
                     format!("bitcast<i32>({old})"),
                     format!("bitcast<i32>({next})"),
@@ -2594,7 +2611,7 @@ impl<'m> FnLower<'_, 'm> {
             )
         } else {
             (
-                format!("atomicLoad(&{})", place.text),
+                format!("atomicLoad(&{})", place.text()),
                 (old.clone(), next.clone()),
                 format!("{r}.old_value"),
             )
@@ -2608,7 +2625,9 @@ impl<'m> FnLower<'_, 'm> {
             vec![
                 WStmt::line(format!(
                     "let {r} = atomicCompareExchangeWeak(&{}, {}, {});",
-                    place.text, stored.0, stored.1
+                    place.text(),
+                    stored.0,
+                    stored.1
                 )),
                 WStmt::If {
                     cond: format!("{r}.exchanged"),

@@ -302,7 +302,7 @@ fn compile_once(
                 param_prologue.push(WStmt::line(format!(
                     "var {local}: {} = {}; // {}",
                     ty.wgsl(),
-                    load.text,
+                    load.text(),
                     k.describe()
                 )));
                 lower.declare(

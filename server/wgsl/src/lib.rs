@@ -48,6 +48,7 @@ pub mod types;
 mod uniformity;
 mod unroll;
 pub mod validate;
+pub mod wexpr;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -88,8 +88,8 @@ impl<'m> FnLower<'_, 'm> {
             return Some(None);
         }
         out.push(WStmt::line(match v.ty {
-            Ty::Void => format!("{};", v.text),
-            _ => format!("_ = {};", v.text),
+            Ty::Void => format!("{};", v.text()),
+            _ => format!("_ = {};", v.text()),
         }));
         Some(self.place(target, out))
     }

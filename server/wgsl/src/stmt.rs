@@ -105,7 +105,7 @@ impl FnLower<'_, '_> {
                     self.stmt_flat(e, &mut els_out);
                 }
                 out.push(WStmt::If {
-                    cond: c.text,
+                    cond: c.text(),
                     then: then_out,
                     els: els_out,
                 });
@@ -216,7 +216,7 @@ impl FnLower<'_, '_> {
             Some(e) if matches!(e.kind, ExprKind::InitList(_)) && self.narrow_ret.is_none() => {
                 let ret = self.ret.clone();
                 if let Some(v) = self.initializer(e, &ret, out) {
-                    out.push(WStmt::line(format!("return {};", v.text)));
+                    out.push(WStmt::line(format!("return {};", v.text())));
                 }
             }
             Some(e) => {
@@ -226,7 +226,7 @@ impl FnLower<'_, '_> {
                 if let Some(k) = self.narrow_ret {
                     v = self.narrow(v, k, e.span);
                 }
-                out.push(WStmt::line(format!("return {};", v.text)));
+                out.push(WStmt::line(format!("return {};", v.text())));
             }
         }
     }
@@ -457,7 +457,7 @@ impl FnLower<'_, '_> {
         self.loop_body(body, &mut body_out);
         if pre.is_empty() {
             out.push(WStmt::Block(
-                format!("while {}", crate::emit::paren(&c.text)),
+                format!("while {}", crate::emit::paren(&c.text())),
                 body_out,
             ));
             return;
@@ -576,7 +576,7 @@ impl FnLower<'_, '_> {
         let mut has_default = false;
         for (value, _, body) in &cases {
             labels.push(match value {
-                Some(v) => v.text.clone(),
+                Some(v) => v.text(),
                 None => {
                     has_default = true;
                     "default".into()
@@ -607,7 +607,7 @@ impl FnLower<'_, '_> {
             arms.push(("default".into(), vec![]));
         }
         out.push(WStmt::Switch {
-            selector: sel.text,
+            selector: sel.text(),
             arms,
         });
     }
@@ -625,7 +625,10 @@ impl FnLower<'_, '_> {
         let fall = self.fresh("fallthrough");
         let values: Vec<String> = cases
             .iter()
-            .filter_map(|(v, _, _)| v.as_ref().map(|v| format!("{} == {}", sel.text, v.text)))
+            .filter_map(|(v, _, _)| {
+                v.as_ref()
+                    .map(|v| format!("{} == {}", sel.text(), v.text()))
+            })
             .collect();
         let mut body = vec![
             WStmt::Comment("`switch` with fallthrough".into()),
@@ -634,7 +637,7 @@ impl FnLower<'_, '_> {
         self.emulated_switch_depth += 1;
         for (value, _, stmts) in cases {
             let matches = match value {
-                Some(v) => format!("{} == {}", sel.text, v.text),
+                Some(v) => format!("{} == {}", sel.text(), v.text()),
                 None if values.is_empty() => "true".into(),
                 None => format!("!({})", values.join(" || ")),
             };
@@ -844,13 +847,13 @@ impl FnLower<'_, '_> {
                 let what = k.describe();
                 if init.is_error() {
                     // Reported where the initializer was lowered.
-                } else if init.text.contains("BLOCK_DIM_") {
+                } else if init.text().contains("BLOCK_DIM_") {
                     out.push(WStmt::line(format!("var {name}: {ty}; // {what}")));
-                    out.push(WStmt::line(format!("{name} = {};", init.text)));
+                    out.push(WStmt::line(format!("{name} = {};", init.text())));
                 } else {
                     out.push(WStmt::line(format!(
                         "var {name}: {ty} = {}; // {what}",
-                        init.text
+                        init.text()
                     )));
                 }
                 self.declare(
@@ -934,10 +937,10 @@ impl FnLower<'_, '_> {
             out.push(WStmt::line(format!(
                 "const {name}: {} = {};",
                 ty.wgsl(),
-                v.text
+                v.text()
             )));
             let mut c = Val::konst(k, *s);
-            c.text = name;
+            c.expr = crate::wexpr::WExpr::Name(name);
             c.prec = Prec::Primary;
             self.declare(&d.name, Sym::Const(c));
             return;
@@ -948,7 +951,7 @@ impl FnLower<'_, '_> {
             Some(v) if !v.is_error() => out.push(WStmt::line(format!(
                 "{keyword} {name}: {} = {};",
                 ty.wgsl(),
-                v.text
+                v.text()
             ))),
             _ => out.push(WStmt::line(format!("var {name}: {};", ty.wgsl()))),
         }
@@ -1104,7 +1107,7 @@ impl FnLower<'_, '_> {
                 for i in 0..*n as usize {
                     match items.get(i) {
                         Some(item) => parts.push(self.narrow_initializer(item, elem, k, out)?),
-                        None => parts.push(zero_value(elem).text),
+                        None => parts.push(zero_value(elem).text()),
                     }
                 }
                 Some(format!("{}({})", ty.wgsl(), parts.join(", ")))
@@ -1122,7 +1125,7 @@ impl FnLower<'_, '_> {
                     return None;
                 }
                 let v = self.narrow(v, k, init.span);
-                (!v.is_error()).then_some(v.text)
+                (!v.is_error()).then_some(v.text())
             }
             _ => {
                 self.m
@@ -1249,7 +1252,7 @@ impl FnLower<'_, '_> {
                     .find(|(n, _)| *n == f.name)
                     .map(|(_, t)| t.clone())?;
                 let v = self.initializer(item, &fty, out)?;
-                values.insert(f.name.clone(), v.text);
+                values.insert(f.name.clone(), v.text());
                 continue;
             };
             let k = m.packed;
@@ -1272,16 +1275,16 @@ impl FnLower<'_, '_> {
                 let v = self.expr(e, out);
                 let bits = if k.boolean {
                     let b = self.as_condition(v, e.span);
-                    format!("select(0u, 1u, {})", b.text)
+                    format!("select(0u, 1u, {})", b.text())
                 } else {
                     let v = self.narrow(v, k, e.span);
                     if v.is_error() {
                         return None;
                     }
                     match (k.lanes, k.signed) {
-                        (4, true) => format!("pack4xI8({})", v.text),
-                        (4, false) => format!("pack4xU8(vec4<u32>({}))", v.text),
-                        _ => format!("(bitcast<u32>({}) & {}u)", v.text, (1u32 << k.bits) - 1),
+                        (4, true) => format!("pack4xI8({})", v.text()),
+                        (4, false) => format!("pack4xU8(vec4<u32>({}))", v.text()),
+                        _ => format!("(bitcast<u32>({}) & {}u)", v.text(), (1u32 << k.bits) - 1),
                     }
                 };
                 let byte = (m.first + j as u32) * unit;
@@ -1305,7 +1308,11 @@ impl FnLower<'_, '_> {
                     .collect();
                 parts.push(format!("{}({})", fty.wgsl(), ws.join(", ")));
             } else {
-                parts.push(values.remove(fname).unwrap_or_else(|| zero_value(fty).text));
+                parts.push(
+                    values
+                        .remove(fname)
+                        .unwrap_or_else(|| zero_value(fty).text()),
+                );
             }
         }
         self.note_type(ty);
@@ -1365,8 +1372,8 @@ impl FnLower<'_, '_> {
                 let fty = self.map_type(&first, init.span);
                 let v = self.initializer(item, &fty, out)?;
                 let bits = match fty == Ty::Scalar(word) {
-                    true => v.text,
-                    false => format!("bitcast<{}>({})", word.wgsl(), v.text),
+                    true => v.text(),
+                    false => format!("bitcast<{}>({})", word.wgsl(), v.text()),
                 };
                 self.note_type(ty);
                 Some(Val::atom(format!("{}({bits})", ty.wgsl()), ty.clone()))
@@ -1424,7 +1431,7 @@ impl FnLower<'_, '_> {
                         Some(Some(item)) => self.initializer(item, fty, out)?,
                         _ => zero_value(fty),
                     };
-                    parts.push(v.text);
+                    parts.push(v.text());
                 }
                 self.note_type(ty);
                 Some(Val::atom(
@@ -1443,7 +1450,7 @@ impl FnLower<'_, '_> {
                         Some(item) => self.initializer(item, elem, out)?,
                         None => zero_value(elem),
                     };
-                    parts.push(v.text);
+                    parts.push(v.text());
                 }
                 Some(Val::atom(
                     format!("{}({})", ty.wgsl(), parts.join(", ")),
@@ -1460,7 +1467,7 @@ impl FnLower<'_, '_> {
                         }
                         None => Val::konst(Konst::Int(0), *s),
                     };
-                    parts.push(v.text);
+                    parts.push(v.text());
                 }
                 Some(Val::atom(
                     format!("{}({})", ty.wgsl(), parts.join(", ")),
@@ -1492,10 +1499,10 @@ impl FnLower<'_, '_> {
                 // `process_overrides` then rejects the lanes read from it in
                 // an initializer ("can't be introduced - it's already in scope").
                 let lanes = if v.is_simple() {
-                    v.text
+                    v.text()
                 } else {
                     let name = self.fresh("lanes");
-                    out.push(WStmt::line(format!("var {name} = {};", v.text)));
+                    out.push(WStmt::line(format!("var {name} = {};", v.text())));
                     name
                 };
                 Some(Val::atom(
@@ -1543,7 +1550,7 @@ impl FnLower<'_, '_> {
                         // dim3's missing components are 1.
                         None => Val::konst(Konst::Int(1), *s),
                     };
-                    parts.push(v.text);
+                    parts.push(v.text());
                 }
                 Some(Val::atom(
                     format!("{}({})", ty.wgsl(), parts.join(", ")),
@@ -1738,7 +1745,7 @@ impl FnLower<'_, '_> {
                     "`{}` points into `{}` at this element offset",
                     d.name, view.base
                 )));
-                out.push(WStmt::line(format!("let {name} = {};", o.text)));
+                out.push(WStmt::line(format!("let {name} = {};", o.text())));
                 Val::atom(name, o.ty.clone())
             };
             view.offset = Some(Box::new(o));
@@ -2000,7 +2007,7 @@ pub(crate) fn zero_value(t: &Ty) -> Val {
 }
 
 fn negate(c: &Val) -> String {
-    if let Some(rest) = c.text.strip_prefix('!')
+    if let Some(rest) = c.text().strip_prefix('!')
         && c.prec == Prec::Unary
     {
         return rest.to_string();
@@ -2106,7 +2113,7 @@ fn for_statement(
             header_piece(&step_out, false),
         )
     {
-        let c = cond_val.map(|c| c.text).unwrap_or_default();
+        let c = cond_val.map(|c| c.text()).unwrap_or_default();
         return WStmt::Block(format!("for ({i}; {c}; {st})"), body_out);
     }
     let mut loop_body = cond_pre;

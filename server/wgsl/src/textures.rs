@@ -537,7 +537,7 @@ impl FnLower<'_, '_> {
                 let mut coords = Vec::new();
                 for a in &args[1..=dim.coords()] {
                     let v = self.expr(a, out);
-                    coords.push(self.convert(v, &Ty::F32, a.span).text);
+                    coords.push(self.convert(v, &Ty::F32, a.span).text());
                 }
                 let n = dim.coords();
                 let point = format!("vec{n}<f32>({})", coords.join(", "));
@@ -548,7 +548,7 @@ impl FnLower<'_, '_> {
                             self.materialize(Val::atom(coords[0].clone(), Ty::F32), "coord", out);
                         format!(
                             "vec2<f32>(select({x} / f32(textureDimensions({wgsl}).x), {x}, {normalized}), 0.5)",
-                            x = x.text
+                            x = x.text()
                         )
                     }
                     // A cube map is read with a direction: nothing to scale.
@@ -561,7 +561,7 @@ impl FnLower<'_, '_> {
                         );
                         format!(
                             "select({p} / vec{n}<f32>(textureDimensions({wgsl})), {p}, {normalized})",
-                            p = point.text
+                            p = point.text()
                         )
                     }
                 };
@@ -570,7 +570,7 @@ impl FnLower<'_, '_> {
                     let layer = self.convert(layer, &Ty::I32, args[3].span);
                     format!(
                         "textureSampleLevel({wgsl}, {sampler}, {at}, {}, 0.0){swizzle}",
-                        layer.text
+                        layer.text()
                     )
                 } else {
                     format!("textureSampleLevel({wgsl}, {sampler}, {at}, 0.0){swizzle}")

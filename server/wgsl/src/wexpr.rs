@@ -1,0 +1,170 @@
+//! The lowering's expressions as a tree of WGSL syntax, printed to the
+//! text the module is made of.
+//!
+//! This is the first step of building a `naga::Module` directly (issue 19,
+//! item 1; the plan is in this crate's README): values carry a tree
+//! instead of text, so that later passes (a builder to naga's arenas, the
+//! clamp-counting pass) read structure rather than parse strings back.
+//! Constructs not yet structured are [`WExpr::Text`]; the printed text is
+//! byte-identical to what the lowering wrote before, which the suites'
+//! 1,956 modules check (`tests/transpile-suites/wgsl_snapshot.sh`).
+
+use std::fmt;
+
+/// A WGSL expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum WExpr {
+    /// WGSL text the lowering has not structured yet.
+    Text(String),
+    /// A name: a variable, constant, override or parameter.
+    Name(String),
+    /// A literal as WGSL spells it (`1u`, `2.5f`, `true`).
+    Literal(String),
+    /// `op operand`: `-x`, `!c`, `~b`, `&v`, `*p`.
+    Unary(&'static str, Box<WExpr>),
+    /// `left op right`.
+    Binary(Box<WExpr>, &'static str, Box<WExpr>),
+    /// `callee(args)`: a function, builtin, constructor, conversion or
+    /// `bitcast<T>`.
+    Call(String, Vec<WExpr>),
+    /// `base[index]`.
+    Index(Box<WExpr>, Box<WExpr>),
+    /// `base.member`: a struct member or a swizzle.
+    Member(Box<WExpr>, String),
+    /// `(inner)`: parentheses where WGSL's precedence needs them.
+    Paren(Box<WExpr>),
+}
+
+impl WExpr {
+    pub fn name(name: impl Into<String>) -> WExpr {
+        WExpr::Name(name.into())
+    }
+
+    /// A name when `text` is an identifier, else unstructured text (some
+    /// symbols still hold an expression's text).
+    pub fn ident(text: impl Into<String>) -> WExpr {
+        let text = text.into();
+        let is_name = text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if is_name {
+            WExpr::Name(text)
+        } else {
+            WExpr::Text(text)
+        }
+    }
+
+    pub fn literal(text: impl Into<String>) -> WExpr {
+        WExpr::Literal(text.into())
+    }
+
+    pub fn call(callee: impl Into<String>, args: Vec<WExpr>) -> WExpr {
+        WExpr::Call(callee.into(), args)
+    }
+
+    pub fn unary(op: &'static str, operand: WExpr) -> WExpr {
+        WExpr::Unary(op, Box::new(operand))
+    }
+
+    pub fn binary(left: WExpr, op: &'static str, right: WExpr) -> WExpr {
+        WExpr::Binary(Box::new(left), op, Box::new(right))
+    }
+
+    pub fn index(base: WExpr, index: WExpr) -> WExpr {
+        WExpr::Index(Box::new(base), Box::new(index))
+    }
+
+    pub fn member(base: WExpr, member: impl Into<String>) -> WExpr {
+        WExpr::Member(Box::new(base), member.into())
+    }
+
+    pub fn paren(inner: WExpr) -> WExpr {
+        WExpr::Paren(Box::new(inner))
+    }
+
+    /// Nodes in the tree, and how many of them are unstructured text: the
+    /// measure of how far the lowering has come (`examples/`).
+    pub fn count_nodes(&self) -> (usize, usize) {
+        let mut counts = (0, 0);
+        self.visit(&mut |e| {
+            counts.0 += 1;
+            if matches!(e, WExpr::Text(_)) {
+                counts.1 += 1;
+            }
+        });
+        counts
+    }
+
+    /// Calls `f` on this node and every node below it, parents first.
+    pub fn visit(&self, f: &mut impl FnMut(&WExpr)) {
+        f(self);
+        match self {
+            WExpr::Text(_) | WExpr::Name(_) | WExpr::Literal(_) => {}
+            WExpr::Unary(_, e) | WExpr::Member(e, _) | WExpr::Paren(e) => e.visit(f),
+            WExpr::Binary(l, _, r) | WExpr::Index(l, r) => {
+                l.visit(f);
+                r.visit(f);
+            }
+            WExpr::Call(_, args) => args.iter().for_each(|a| a.visit(f)),
+        }
+    }
+}
+
+impl From<String> for WExpr {
+    fn from(text: String) -> WExpr {
+        WExpr::Text(text)
+    }
+}
+
+impl From<&str> for WExpr {
+    fn from(text: &str) -> WExpr {
+        WExpr::Text(text.to_string())
+    }
+}
+
+impl fmt::Display for WExpr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WExpr::Text(t) | WExpr::Name(t) | WExpr::Literal(t) => f.write_str(t),
+            WExpr::Unary(op, e) => write!(f, "{op}{e}"),
+            WExpr::Binary(l, op, r) => write!(f, "{l} {op} {r}"),
+            WExpr::Call(callee, args) => {
+                write!(f, "{callee}(")?;
+                for (i, a) in args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{a}")?;
+                }
+                f.write_str(")")
+            }
+            WExpr::Index(b, i) => write!(f, "{b}[{i}]"),
+            WExpr::Member(b, m) => write!(f, "{b}.{m}"),
+            WExpr::Paren(e) => write!(f, "({e})"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prints_as_wgsl() {
+        let i = WExpr::binary(
+            WExpr::paren(WExpr::binary(
+                WExpr::name("a"),
+                "+",
+                WExpr::Literal("1".into()),
+            )),
+            "*",
+            WExpr::call("u32", vec![WExpr::member(WExpr::name("thread_idx"), "x")]),
+        );
+        let e = WExpr::index(WExpr::name("buf"), i);
+        assert_eq!(e.to_string(), "buf[(a + 1) * u32(thread_idx.x)]");
+        assert_eq!(e.count_nodes(), (10, 0));
+        assert_eq!(WExpr::unary("-", "f(x)".into()).count_nodes(), (2, 1));
+    }
+}
