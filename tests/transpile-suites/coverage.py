@@ -255,6 +255,8 @@ def run_suite(suite, root, binary, portable, keep=False):
         k = kernels.setdefault(key, {"ok": False, "causes": None, "errors": [], "line": r["line"]})
         if r["ok"]:
             k["ok"] = True
+            if "structure" in r:
+                k.setdefault("structure", r["structure"])
             continue
         causes = {cause_of(e["message"]) for e in r["errors"]} or {"other"}
         # The compilation with the fewest causes stands for the kernel.
@@ -302,6 +304,18 @@ def main():
     if total:
         print(f"| **all** | {total} | {ok_total} | {100.0 * ok_total / total:.1f} |")
 
+    structure = collections.Counter()
+    for kernels in results.values():
+        for k in kernels.values():
+            structure.update(k.get("structure", {}))
+    if structure["statements"]:
+        # Issue 19, item 1: how much of the lowering is a tree yet.
+        st, sx = structure["statements"], structure["statements_as_text"]
+        en, ex = structure["expression_bytes"], structure["expression_text_bytes"]
+        print(f"\nFunction bodies of the passing kernels built as trees: {st - sx} of {st} statements "
+              f"({100.0 * (st - sx) / st:.1f}%); of their expressions' text, {100.0 * (en - ex) / max(en, 1):.1f}% "
+              f"printed from tree nodes ({en - ex:,} of {en:,} bytes).")
+
     print("\nFailures by cause (kernels; a kernel counts under each of its causes; "
           "*only*: kernels with no other cause):\n")
     names = list(results)
@@ -332,7 +346,8 @@ def main():
                     print(f"- {n}: {file}:{first['line']} `{kernel}`: {first['message'][:200]}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({n: {f"{file}::{kernel}": {"ok": k["ok"], "causes": sorted(k["causes"] or []), "errors": k["errors"][:3]}
+            json.dump({n: {f"{file}::{kernel}": {"ok": k["ok"], "causes": sorted(k["causes"] or []), "errors": k["errors"][:3],
+                                                 **({"structure": k["structure"]} if "structure" in k else {})}
                            for (file, kernel), k in ks.items()} for n, ks in results.items()}, f, indent=1)
 
 

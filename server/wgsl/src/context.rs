@@ -533,6 +533,8 @@ pub struct Module<'m> {
     pub texts: &'m crate::SourceTexts<'m>,
     pub opts: &'m TranspileOptions,
     pub diags: Vec<TranspileDiagnostic>,
+    /// How much of the function bodies printed so far were trees.
+    pub structure: crate::emit::Structure,
     pub needs: Needs,
     pub uses: BuiltinUses,
     pub analysis: Analysis<'m>,
@@ -1258,8 +1260,8 @@ impl<'a, 'm> FnLower<'a, 'm> {
             return v;
         }
         let name = self.fresh(hint);
-        out.push(WStmt::line(format!("let {name} = {};", v.text())));
-        Val::atom(name, v.ty)
+        out.push(WStmt::let_(name.clone(), v.expr));
+        Val::atom(WExpr::Name(name), v.ty)
     }
 }
 

@@ -384,7 +384,7 @@ impl FnLower<'_, '_> {
         )));
         out.push(WStmt::line(format!("let {valid_count} = {bound};")));
         out.push(WStmt::If {
-            cond: format!("{} < {}u", rank.text(), reducer.threads),
+            cond: format!("{} < {}u", rank.text(), reducer.threads).into(),
             then: vec![WStmt::line(format!(
                 "{array}[{}] = {};",
                 rank.text(),
@@ -397,7 +397,8 @@ impl FnLower<'_, '_> {
             cond: format!(
                 "{r} % (2u * {stride}) == 0u && {r} + {stride} < {valid_count}",
                 r = rank.text()
-            ),
+            )
+            .into(),
             then: vec![WStmt::line(format!(
                 "{array}[{r}] = {};",
                 combine(

@@ -1,23 +1,66 @@
 //! The statement tree the lowering produces and its pretty-printer: one
 //! statement per line, four-space indentation, braces on the header line.
 
-/// A WGSL statement. Expressions are already text.
+use crate::wexpr::WExpr;
+
+/// A WGSL statement. Its expressions are trees ([`WExpr`]); statements
+/// the lowering has not structured yet are [`WStmt::Line`] text.
 #[derive(Clone, Debug, PartialEq)]
 pub enum WStmt {
-    /// One simple statement, with its `;`.
+    /// One simple statement as text, with its `;`.
     Line(String),
+    /// `keyword name[: ty][ = init];`, the keyword `let`, `var` or `const`.
+    Decl {
+        keyword: &'static str,
+        name: String,
+        ty: Option<String>,
+        init: Option<WExpr>,
+    },
+    /// `target op value;`, `op` being `=` or a compound assignment (`+=`).
+    Assign {
+        target: WExpr,
+        op: &'static str,
+        value: WExpr,
+    },
+    /// A call whose result is not used: `f(x);`.
+    Eval(WExpr),
+    /// `_ = value;`: a value evaluated and dropped.
+    Phony(WExpr),
+    /// `return[ value];`
+    Return(Option<WExpr>),
+    Break,
+    Continue,
+    /// `break if cond;` (the last statement of a `continuing` block).
+    BreakIf(WExpr),
+    /// `target++;` or `target--;`.
+    Increment {
+        target: WExpr,
+        op: &'static str,
+    },
+    /// `for (init; cond; step) { body }`, each header piece optional.
+    For {
+        init: Option<Box<WStmt>>,
+        cond: Option<WExpr>,
+        step: Option<Box<WStmt>>,
+        body: Vec<WStmt>,
+    },
+    /// `while (cond) { body }`.
+    While {
+        cond: WExpr,
+        body: Vec<WStmt>,
+    },
     /// `// text`
     Comment(String),
     /// `header { body }`, e.g. `loop`, `continuing`, `for (...)`, `{` (bare block: empty header).
     Block(String, Vec<WStmt>),
     If {
-        cond: String,
+        cond: WExpr,
         then: Vec<WStmt>,
         els: Vec<WStmt>,
     },
     /// `switch (selector) { case ...: { } }`; each arm: (selectors text, body).
     Switch {
-        selector: String,
+        selector: WExpr,
         arms: Vec<(String, Vec<WStmt>)>,
     },
 }
@@ -25,6 +68,154 @@ pub enum WStmt {
 impl WStmt {
     pub fn line(s: impl Into<String>) -> WStmt {
         WStmt::Line(s.into())
+    }
+
+    /// A simple statement's text without its `;` (for a `for` header),
+    /// `None` for compound statements and comments.
+    pub fn simple_text(&self) -> Option<String> {
+        let mut text = String::new();
+        match self {
+            WStmt::Line(l) => return Some(l.trim_end_matches(';').to_string()),
+            WStmt::Block(..)
+            | WStmt::If { .. }
+            | WStmt::Switch { .. }
+            | WStmt::For { .. }
+            | WStmt::While { .. }
+            | WStmt::Comment(_) => {
+                return None;
+            }
+            _ => print_stmt(&mut text, self, 0),
+        }
+        Some(text.trim_end().trim_end_matches(';').to_string())
+    }
+
+    /// Whether this declares a name (`let`, `var`, `const`).
+    pub fn declares(&self) -> bool {
+        match self {
+            WStmt::Decl { .. } => true,
+            WStmt::Line(l) => {
+                l.starts_with("var ") || l.starts_with("let ") || l.starts_with("const ")
+            }
+            _ => false,
+        }
+    }
+
+    /// `let name = value;`
+    pub fn let_(name: impl Into<String>, value: WExpr) -> WStmt {
+        WStmt::decl("let", name, None, Some(value))
+    }
+
+    pub fn decl(
+        keyword: &'static str,
+        name: impl Into<String>,
+        ty: Option<String>,
+        init: Option<WExpr>,
+    ) -> WStmt {
+        WStmt::Decl {
+            keyword,
+            name: name.into(),
+            ty,
+            init,
+        }
+    }
+
+    pub fn assign(target: WExpr, value: WExpr) -> WStmt {
+        WStmt::Assign {
+            target,
+            op: "=",
+            value,
+        }
+    }
+}
+
+/// How much of the lowering's statements and expressions are trees rather
+/// than text, over the function bodies of one module: the progress of
+/// building the `naga::Module` directly (issue 19, item 1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Structure {
+    pub statements: usize,
+    pub statements_as_text: usize,
+    /// Bytes of the structured statements' expressions, printed, and how
+    /// many of them come from unstructured text inside those trees.
+    pub expression_bytes: usize,
+    pub expression_text_bytes: usize,
+}
+
+impl Structure {
+    /// Adds the statements of `stmts` and everything they contain.
+    pub fn count(&mut self, stmts: &[WStmt]) {
+        for s in stmts {
+            self.statements += 1;
+            let mut expr = |e: &WExpr| {
+                let (bytes, text) = e.text_share();
+                self.expression_bytes += bytes;
+                self.expression_text_bytes += text;
+            };
+            match s {
+                WStmt::Comment(_) => self.statements -= 1,
+                WStmt::Line(_) => self.statements_as_text += 1,
+                WStmt::Eval(e)
+                | WStmt::Phony(e)
+                | WStmt::BreakIf(e)
+                | WStmt::Increment { target: e, .. }
+                | WStmt::Decl { init: Some(e), .. }
+                | WStmt::Return(Some(e)) => expr(e),
+                WStmt::Decl { init: None, .. }
+                | WStmt::Return(None)
+                | WStmt::Break
+                | WStmt::Continue => {}
+                WStmt::Assign { target, value, .. } => {
+                    expr(target);
+                    expr(value);
+                }
+                WStmt::Block(header, body) => {
+                    // `for (init; cond; step)` is text; `loop`, `continuing`
+                    // and bare blocks have no expression.
+                    if header.starts_with("for") || header.starts_with("while") {
+                        self.statements_as_text += 1;
+                    }
+                    self.count(body);
+                }
+                WStmt::If { cond, then, els } => {
+                    expr(cond);
+                    self.count(then);
+                    self.count(els);
+                }
+                WStmt::For {
+                    init,
+                    cond,
+                    step,
+                    body,
+                } => {
+                    if let Some(c) = cond {
+                        expr(c);
+                    }
+                    // The header's statements are counted as statements.
+                    let header: Vec<WStmt> = [init, step]
+                        .into_iter()
+                        .flatten()
+                        .map(|s| (**s).clone())
+                        .collect();
+                    self.count(&header);
+                    self.count(body);
+                }
+                WStmt::While { cond, body } => {
+                    expr(cond);
+                    self.count(body);
+                }
+                WStmt::Switch { selector, arms } => {
+                    expr(selector);
+                    arms.iter().for_each(|(_, body)| self.count(body));
+                }
+            }
+        }
+    }
+
+    pub fn add(&mut self, other: Structure) {
+        self.statements += other.statements;
+        self.statements_as_text += other.statements_as_text;
+        self.expression_bytes += other.expression_bytes;
+        self.expression_text_bytes += other.expression_text_bytes;
     }
 }
 
@@ -48,6 +239,76 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
             out.push_str(text);
             out.push('\n');
         }
+        WStmt::Decl {
+            keyword,
+            name,
+            ty,
+            init,
+        } => {
+            indent(out, depth);
+            out.push_str(&format!("{keyword} {name}"));
+            if let Some(ty) = ty {
+                out.push_str(&format!(": {ty}"));
+            }
+            if let Some(init) = init {
+                out.push_str(&format!(" = {init}"));
+            }
+            out.push_str(";\n");
+        }
+        WStmt::Assign { target, op, value } => {
+            indent(out, depth);
+            out.push_str(&format!("{target} {op} {value};\n"));
+        }
+        WStmt::Eval(e) => {
+            indent(out, depth);
+            out.push_str(&format!("{e};\n"));
+        }
+        WStmt::Phony(e) => {
+            indent(out, depth);
+            out.push_str(&format!("_ = {e};\n"));
+        }
+        WStmt::BreakIf(cond) => {
+            indent(out, depth);
+            out.push_str(&format!("break if {cond};\n"));
+        }
+        WStmt::Increment { target, op } => {
+            indent(out, depth);
+            out.push_str(&format!("{target}{op};\n"));
+        }
+        WStmt::For {
+            init,
+            cond,
+            step,
+            body,
+        } => {
+            let piece = |s: &Option<Box<WStmt>>| {
+                s.as_deref()
+                    .and_then(WStmt::simple_text)
+                    .unwrap_or_default()
+            };
+            let cond = cond.as_ref().map(WExpr::to_string).unwrap_or_default();
+            let header = format!("for ({}; {cond}; {})", piece(init), piece(step));
+            print_stmt(out, &WStmt::Block(header, body.clone()), depth);
+        }
+        WStmt::While { cond, body } => {
+            let header = format!("while {}", paren(&cond.to_string()));
+            print_stmt(out, &WStmt::Block(header, body.clone()), depth);
+        }
+        WStmt::Break => {
+            indent(out, depth);
+            out.push_str("break;\n");
+        }
+        WStmt::Continue => {
+            indent(out, depth);
+            out.push_str("continue;\n");
+        }
+        WStmt::Return(value) => {
+            indent(out, depth);
+            match value {
+                Some(v) => out.push_str(&format!("return {v};\n")),
+                None => out.push_str("return;\n"),
+            }
+        }
         WStmt::Comment(text) => {
             for line in text.lines() {
                 indent(out, depth);
@@ -69,7 +330,7 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
         }
         WStmt::If { cond, then, els } => {
             indent(out, depth);
-            out.push_str(&format!("if {} {{\n", paren(cond)));
+            out.push_str(&format!("if {} {{\n", paren(&cond.to_string())));
             print_block(out, then, depth + 1);
             let mut els = els.as_slice();
             // `else if` chains stay flat.
@@ -82,7 +343,7 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
             ] = els
             {
                 indent(out, depth);
-                out.push_str(&format!("}} else if {} {{\n", paren(cond)));
+                out.push_str(&format!("}} else if {} {{\n", paren(&cond.to_string())));
                 print_block(out, then, depth + 1);
                 els = next.as_slice();
             }
@@ -96,7 +357,7 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
         }
         WStmt::Switch { selector, arms } => {
             indent(out, depth);
-            out.push_str(&format!("switch {} {{\n", paren(selector)));
+            out.push_str(&format!("switch {} {{\n", paren(&selector.to_string())));
             for (labels, body) in arms {
                 indent(out, depth + 1);
                 out.push_str(&format!("{labels}: {{\n"));

@@ -1745,7 +1745,7 @@ impl FnLower<'_, '_> {
             format!("!{t}")
         };
         out.push(WStmt::If {
-            cond: guard,
+            cond: guard.into(),
             then: rhs_stmts,
             els: vec![],
         });
@@ -1817,7 +1817,7 @@ impl FnLower<'_, '_> {
         sa.push(WStmt::line(format!("{tmp} = {};", va.text())));
         sb.push(WStmt::line(format!("{tmp} = {};", vb.text())));
         out.push(WStmt::If {
-            cond: cond.text(),
+            cond: cond.text().into(),
             then: sa,
             els: sb,
         });
@@ -1858,7 +1858,7 @@ impl FnLower<'_, '_> {
                 // A discarded result without side effects (a pure call, or an
                 // emulated atomic already emitted above) needs no statement.
                 if v.ty == Ty::Void || self.last_call_effectful(&v) {
-                    out.push(WStmt::line(format!("{};", v.text())));
+                    out.push(WStmt::Eval(v.expr));
                 }
             }
             ExprKind::Cast { ty, expr, .. } if ty.base == "void" && ty.pointer == 0 => {
@@ -1867,7 +1867,7 @@ impl FnLower<'_, '_> {
             _ => {
                 let v = self.expr(e, out);
                 if !v.is_error() && v.ty != Ty::Void && v.ptr.is_none() && !v.is_simple() {
-                    out.push(WStmt::line(format!("_ = {};", v.text())));
+                    out.push(WStmt::Phony(v.expr));
                 }
             }
         }
@@ -1997,12 +1997,11 @@ impl FnLower<'_, '_> {
                     return None;
                 }
                 if compound_ok && !rhs_for_compound.is_error() {
-                    out.push(WStmt::line(format!(
-                        "{} {}= {};",
-                        place.text(),
-                        op.as_str(),
-                        rhs_for_compound.text()
-                    )));
+                    out.push(WStmt::Assign {
+                        target: place.expr.clone(),
+                        op: compound_assignment(op),
+                        value: rhs_for_compound.expr,
+                    });
                 } else {
                     let cur = self.read_place(&place);
                     let r = self.binary(op, cur, rhs, span);
@@ -2253,11 +2252,10 @@ impl FnLower<'_, '_> {
             None
         };
         if s.is_int() && place.atomic.is_none() {
-            out.push(WStmt::line(format!(
-                "{}{};",
-                place.text(),
-                if increment { "++" } else { "--" }
-            )));
+            out.push(WStmt::Increment {
+                target: place.expr.clone(),
+                op: if increment { "++" } else { "--" },
+            });
         } else {
             let cur = self.read_place(&place);
             let v = self.binary(op, cur, one, span);
@@ -3573,16 +3571,16 @@ impl FnLower<'_, '_> {
                 )
             }
             Some(AtomicRepr::Native(_)) if p.ty.is_value() => {
-                Val::atom(format!("atomicLoad(&{})", p.text()), p.ty.clone())
+                Val::atom(atomic_load(p), p.ty.clone())
             }
             Some(AtomicRepr::IntBits) => Val::atom(
-                format!("bitcast<i32>(atomicLoad(&{}))", p.text()),
+                WExpr::call("bitcast<i32>", vec![atomic_load(p)]),
                 p.ty.clone(),
             ),
             Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) if p.ty.is_value() => {
                 let (float, _) = repr.float_bits().unwrap_or(("f32", "u32"));
                 Val::atom(
-                    format!("bitcast<{float}>(atomicLoad(&{}))", p.text()),
+                    WExpr::call(format!("bitcast<{float}>"), vec![atomic_load(p)]),
                     p.ty.clone(),
                 )
             }
@@ -3742,7 +3740,7 @@ impl FnLower<'_, '_> {
                     ),
                     Ty::I32,
                 ),
-                (false, true) => Val::atom(p.text(), Ty::U32),
+                (false, true) => Val::atom(p.expr.clone(), Ty::U32),
                 (false, false) => Val::atom(
                     format!("i32(extractBits({}, {offset}u, {width}u))", p.text()),
                     Ty::I32,
@@ -3790,7 +3788,7 @@ impl FnLower<'_, '_> {
                     p.ty.clone(),
                 )
             }
-            _ => Val::atom(p.text(), p.ty.clone()),
+            _ => Val::atom(p.expr.clone(), p.ty.clone()),
         }
     }
 
@@ -3852,7 +3850,14 @@ impl FnLower<'_, '_> {
                 }
                 return;
             }
-            Some(AtomicRepr::Native(_)) => format!("atomicStore(&{}, {});", p.text(), v.text()),
+            Some(AtomicRepr::Native(_)) => {
+                let target = WExpr::unary("&", p.expr.clone());
+                out.push(WStmt::Eval(WExpr::call(
+                    "atomicStore",
+                    vec![target, v.expr],
+                )));
+                return;
+            }
             Some(AtomicRepr::IntBits) => {
                 format!("atomicStore(&{}, bitcast<u32>({}));", p.text(), v.text())
             }
@@ -3862,7 +3867,8 @@ impl FnLower<'_, '_> {
             }
             Some(AtomicRepr::Narrow(k)) => {
                 let v = self.narrow(v, k, Span::new(0, 0));
-                format!("{} = {};", p.text(), v.text())
+                out.push(WStmt::assign(p.expr.clone(), v.expr));
+                return;
             }
             Some(AtomicRepr::Lanes(n)) => {
                 let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
@@ -4135,7 +4141,10 @@ impl FnLower<'_, '_> {
                 out.push(WStmt::line(format!("atomicOr(&{word}, {bits_var});")));
                 return;
             }
-            None => format!("{} = {};", p.text(), v.text()),
+            None => {
+                out.push(WStmt::assign(p.expr.clone(), v.expr));
+                return;
+            }
         };
         out.push(WStmt::line(line));
     }
@@ -4192,6 +4201,30 @@ fn pack_word(k: crate::types::Packed, v: &str) -> String {
         format!("pack4xI8({v})")
     } else {
         format!("pack4xU8(vec4<u32>({v}))")
+    }
+}
+
+/// `atomicLoad(&p)`.
+fn atomic_load(p: &Place) -> WExpr {
+    WExpr::call("atomicLoad", vec![WExpr::unary("&", p.expr.clone())])
+}
+
+/// The compound assignment operator of `op` (`+=` of `+`).
+fn compound_assignment(op: BinOp) -> &'static str {
+    use BinOp::*;
+    match op {
+        Add => "+=",
+        Sub => "-=",
+        Mul => "*=",
+        Div => "/=",
+        Rem => "%=",
+        BitAnd => "&=",
+        BitOr => "|=",
+        BitXor => "^=",
+        Shl => "<<=",
+        Shr => ">>=",
+        // Not a compound assignment in C; never asked for.
+        _ => "=",
     }
 }
 

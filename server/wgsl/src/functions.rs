@@ -16,6 +16,7 @@ use crate::context::{
 use crate::emit::{WStmt, print_block};
 use crate::names::wgsl_ident;
 use crate::types::{ArrayLen, Konst, Scalar, Ty};
+use crate::wexpr::WExpr;
 
 /// How one argument is passed to a specialization.
 enum Arg {
@@ -350,7 +351,10 @@ impl<'m> FnLower<'_, 'm> {
                     if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
                         types.insert(p.ty.base.clone(), ctype_of(&place.ty));
                     }
-                    lowered.push(Arg::Ref(Val::atom(format!("&{tmp}"), place.ty.clone())));
+                    lowered.push(Arg::Ref(Val::atom(
+                        WExpr::unary("&", WExpr::ident(tmp.clone())),
+                        place.ty.clone(),
+                    )));
                     write_back.push((place, tmp));
                     continue;
                 }
@@ -368,8 +372,8 @@ impl<'m> FnLower<'_, 'm> {
                 }
                 let address = match wgsl.strip_prefix("(*").and_then(|w| w.strip_suffix(')')) {
                     // Already a reference parameter of the caller: pass its pointer on.
-                    Some(ptr) => ptr.to_string(),
-                    None => format!("&{wgsl}"),
+                    Some(ptr) => WExpr::ident(ptr),
+                    None => WExpr::unary("&", WExpr::ident(wgsl)),
                 };
                 lowered.push(Arg::Ref(Val::atom(address, ty)));
                 continue;
@@ -406,7 +410,7 @@ impl<'m> FnLower<'_, 'm> {
                             types.insert(p.ty.base.clone(), ctype_of(&place.ty));
                         }
                         lowered.push(Arg::LocalPtr(Val::atom(
-                            format!("&{tmp}"),
+                            WExpr::unary("&", WExpr::ident(tmp.clone())),
                             place.ty.clone(),
                         )));
                     }
@@ -691,11 +695,11 @@ impl<'m> FnLower<'_, 'm> {
             match a {
                 Arg::Value(v, _) => {
                     let ty = self.param_type(p, &types);
-                    call_args.push(self.convert(v, &ty, span).text());
+                    call_args.push(self.convert(v, &ty, span).expr);
                 }
                 Arg::Pointer(ptr) => {
                     if let Some(o) = ptr.offset {
-                        call_args.push(o.text());
+                        call_args.push(o.expr.clone());
                     }
                 }
                 Arg::ThreadBlock | Arg::Tile | Arg::Texture(_) | Arg::Null => {}
@@ -705,8 +709,8 @@ impl<'m> FnLower<'_, 'm> {
                         return self.reference_mismatch(span, &p.name, &ptr.elem, &ty);
                     }
                     let offset = match ptr.offset {
-                        Some(o) => self.convert(*o, &Ty::I32, span).text(),
-                        None => "0".to_string(),
+                        Some(o) => self.convert(*o, &Ty::I32, span).expr,
+                        None => WExpr::literal("0"),
                     };
                     call_args.push(offset);
                 }
@@ -753,13 +757,13 @@ impl<'m> FnLower<'_, 'm> {
                     }
                     match row {
                         Some(row) => {
-                            call_args.push(format!("&{}", row.array));
-                            call_args.push(row.index);
+                            call_args.push(WExpr::unary("&", WExpr::ident(row.array)));
+                            call_args.push(WExpr::from(row.index));
                         }
-                        None => call_args.push(format!("&{}", ptr.base)),
+                        None => call_args.push(WExpr::unary("&", WExpr::ident(ptr.base))),
                     }
                     if let Some(o) = ptr.offset {
-                        call_args.push(o.text());
+                        call_args.push(o.expr.clone());
                     }
                 }
                 Arg::LocalPtr(v) => {
@@ -776,30 +780,30 @@ impl<'m> FnLower<'_, 'm> {
                             ),
                         );
                     }
-                    call_args.push(v.text());
+                    call_args.push(v.expr);
                 }
                 Arg::Ref(v) => {
                     let ty = self.param_type(p, &types);
                     if ty != v.ty {
                         return self.reference_mismatch(span, &p.name, &v.ty, &ty);
                     }
-                    call_args.push(v.text());
+                    call_args.push(v.expr);
                 }
             }
         }
         self.last_effectful = spec.effectful || writes_reference;
-        let text = format!("{}({})", spec.wgsl_name, call_args.join(", "));
+        let call = WExpr::call(spec.wgsl_name.clone(), call_args);
         if write_back.is_empty() {
-            return Val::atom(text, spec.ret);
+            return Val::atom(call, spec.ret);
         }
         // The call runs here, then the copies go back to the parts.
         let result = if spec.ret == Ty::Void {
-            out.push(WStmt::line(format!("{text};")));
+            out.push(WStmt::Eval(call));
             Val::void()
         } else {
             let r = self.fresh("call");
-            out.push(WStmt::line(format!("let {r} = {text};")));
-            Val::atom(r, spec.ret)
+            out.push(WStmt::let_(r.clone(), call));
+            Val::atom(WExpr::Name(r), spec.ret)
         };
         for (place, tmp) in write_back {
             let v = Val::atom(tmp, place.ty.clone());
@@ -1907,7 +1911,8 @@ impl<'m> FnLower<'_, 'm> {
         }
         // Falling off the end of a value function is undefined in C; WGSL
         // needs a return on every path.
-        let returns = matches!(stmts.last(), Some(WStmt::Line(l)) if l.starts_with("return"));
+        let returns = matches!(stmts.last(), Some(WStmt::Return(_)))
+            || matches!(stmts.last(), Some(WStmt::Line(l)) if l.starts_with("return"));
         if !returns && ret.is_value() && ret != Ty::Error {
             let zero = match &ret {
                 Ty::Scalar(s) => Val::konst(Konst::Int(0), *s).text(),
@@ -1926,6 +1931,7 @@ impl<'m> FnLower<'_, 'm> {
             "fn {wgsl_name}({}){ret_text} {{\n",
             params.join(", ")
         ));
+        self.m.structure.count(&stmts);
         print_block(&mut text, &stmts, 1);
         text.push_str("}\n");
         self.m.functions.push(text);

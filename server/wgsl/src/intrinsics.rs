@@ -804,14 +804,14 @@ impl<'m> FnLower<'_, 'm> {
                 // WGSL has no fence without a barrier: `storageBarrier` also
                 // synchronises the workgroup, which is stronger than CUDA.
                 self.m.barriers = true;
-                out.push(WStmt::line("storageBarrier();"));
+                out.push(WStmt::Eval(crate::wexpr::WExpr::call("storageBarrier", Vec::new())));
                 Val::void()
             }
             "__syncwarp" => {
                 if self.require_subgroups(name, span) {
                     self.m.barriers = true;
                     self.m.needs.subgroup_barrier = true;
-                    out.push(WStmt::line("subgroupBarrier();"));
+                    out.push(WStmt::Eval(crate::wexpr::WExpr::call("subgroupBarrier", Vec::new())));
                 }
                 Val::void()
             }
@@ -1940,9 +1940,15 @@ impl<'m> FnLower<'_, 'm> {
     pub fn barrier(&mut self, out: &mut Vec<WStmt>) {
         self.m.barriers = true;
         if self.m.writes_storage {
-            out.push(WStmt::line("storageBarrier();"));
+            out.push(WStmt::Eval(crate::wexpr::WExpr::call(
+                "storageBarrier",
+                Vec::new(),
+            )));
         }
-        out.push(WStmt::line("workgroupBarrier();"));
+        out.push(WStmt::Eval(crate::wexpr::WExpr::call(
+            "workgroupBarrier",
+            Vec::new(),
+        )));
     }
 
     fn require_subgroups(&mut self, name: &str, span: Span) -> bool {
@@ -2037,7 +2043,7 @@ impl<'m> FnLower<'_, 'm> {
         out.push(WStmt::Block(
             format!("for (var {lane} = 0u; {lane} < 32u; {lane}++)"),
             vec![WStmt::If {
-                cond: format!("subgroupShuffle({k}, {lane}) == {k}", k = key.text()),
+                cond: format!("subgroupShuffle({k}, {lane}) == {k}", k = key.text()).into(),
                 then: vec![WStmt::line(format!("{lanes} |= 1u << {lane};"))],
                 els: vec![],
             }],
@@ -2142,29 +2148,36 @@ impl<'m> FnLower<'_, 'm> {
             };
             return Val::atom(text, ty);
         }
-        let text = match base {
-            "" => format!("subgroupShuffle({}, {})", v.text(), lane.text()),
-            "_xor" => format!("subgroupShuffleXor({}, {})", v.text(), lane.text()),
+        let shuffle = |f: &str| WExpr::call(f, vec![v.expr.clone(), lane.expr.clone()]);
+        let lane_id = || WExpr::name("lane_id");
+        let expr = match base {
+            "" => shuffle("subgroupShuffle"),
+            "_xor" => shuffle("subgroupShuffleXor"),
             "_down" => {
                 // CUDA keeps the caller's value when the source lane is past the warp.
                 self.m.uses.lane_id = true;
                 self.m.uses.warp_size = true;
-                format!(
-                    "select({v}, subgroupShuffleDown({v}, {d}), lane_id + {d} < u32(warp_size))",
-                    v = v.text(),
-                    d = lane.text()
+                let source = WExpr::binary(lane_id(), "+", lane.expr.clone());
+                let warp = WExpr::call("u32", vec![WExpr::name("warp_size")]);
+                WExpr::call(
+                    "select",
+                    vec![
+                        v.expr.clone(),
+                        shuffle("subgroupShuffleDown"),
+                        WExpr::binary(source, "<", warp),
+                    ],
                 )
             }
             _ => {
                 self.m.uses.lane_id = true;
-                format!(
-                    "select({v}, subgroupShuffleUp({v}, {d}), lane_id >= {d})",
-                    v = v.text(),
-                    d = lane.text()
+                let in_range = WExpr::binary(lane_id(), ">=", lane.expr.clone());
+                WExpr::call(
+                    "select",
+                    vec![v.expr.clone(), shuffle("subgroupShuffleUp"), in_range],
                 )
             }
         };
-        Val::atom(text, ty)
+        Val::atom(expr, ty)
     }
 
     fn vote(&mut self, name: &str, args: &[Expr], span: Span, out: &mut Vec<WStmt>) -> Val {
@@ -2390,8 +2403,8 @@ impl<'m> FnLower<'_, 'm> {
                                     place.text(), v.text()
                                 )),
                                 WStmt::If {
-                                    cond: format!("{swap}.exchanged"),
-                                    then: vec![WStmt::line("break;")],
+                                    cond: format!("{swap}.exchanged").into(),
+                                    then: vec![WStmt::Break],
                                     els: vec![],
                                 },
                                 WStmt::line(format!("{old} = {swap}.old_value;")),
@@ -2539,11 +2552,8 @@ impl<'m> FnLower<'_, 'm> {
                     val.text()
                 )),
                 WStmt::If {
-                    cond: format!("{r}.exchanged || {r}.old_value != {}", cmp.text()),
-                    then: vec![
-                        WStmt::line(format!("{old} = {r}.old_value;")),
-                        WStmt::line("break;"),
-                    ],
+                    cond: format!("{r}.exchanged || {r}.old_value != {}", cmp.text()).into(),
+                    then: vec![WStmt::line(format!("{old} = {r}.old_value;")), WStmt::Break],
                     els: vec![],
                 },
             ],
@@ -2630,8 +2640,8 @@ impl<'m> FnLower<'_, 'm> {
                     stored.1
                 )),
                 WStmt::If {
-                    cond: format!("{r}.exchanged"),
-                    then: vec![WStmt::line("break;")],
+                    cond: format!("{r}.exchanged").into(),
+                    then: vec![WStmt::Break],
                     els: vec![],
                 },
                 WStmt::line(format!("{old} = {read};")),

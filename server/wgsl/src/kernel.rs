@@ -23,6 +23,7 @@ use crate::stmt::storage_type;
 use crate::types::{Konst, Scalar, Ty};
 use crate::uniformity;
 use crate::validate::{Needs, Rejection, validate_wgsl};
+use crate::wexpr::WExpr;
 use crate::{SourceTexts, TranspileOptions, TranspileOutput};
 
 /// Where the block size came from, for the header comment.
@@ -152,6 +153,7 @@ fn compile_once(
         texts,
         opts,
         diags: Vec::new(),
+        structure: Default::default(),
         needs: Needs::default(),
         uses: BuiltinUses::default(),
         analysis: Analysis::new(model),
@@ -381,8 +383,12 @@ fn compile_once(
                 if lower.assigned.contains(&p.name) {
                     // C's parameter is the kernel's own copy.
                     let local = lower.local_name(&p.name);
-                    param_prologue
-                        .push(WStmt::line(format!("var {local}: {} = {wgsl};", ty.wgsl())));
+                    param_prologue.push(WStmt::decl(
+                        "var",
+                        local.clone(),
+                        Some(ty.wgsl()),
+                        Some(crate::wexpr::WExpr::ident(wgsl)),
+                    ));
                     lower.declare(
                         &p.name,
                         Sym::Value {
@@ -409,16 +415,19 @@ fn compile_once(
             let stored = if ty == Ty::BOOL { Ty::U32 } else { ty.clone() };
             let local = lower.local_name(&p.name);
             let assigned = lower.assigned.contains(&p.name);
+            let load = WExpr::member(WExpr::name("params"), member.clone());
             let load = if ty == Ty::BOOL {
-                format!("params.{member} != 0u")
+                WExpr::binary(load, "!=", WExpr::literal("0u"))
             } else {
-                format!("params.{member}")
+                load
             };
             let keyword = if assigned { "var" } else { "let" };
-            param_prologue.push(WStmt::line(format!(
-                "{keyword} {local}: {} = {load};",
-                ty.wgsl()
-            )));
+            param_prologue.push(WStmt::decl(
+                keyword,
+                local.clone(),
+                Some(ty.wgsl()),
+                Some(load),
+            ));
             lower.declare(
                 &p.name,
                 Sym::Value {
@@ -608,6 +617,7 @@ fn compile_once(
     let mut stmts = entry_prologue(&m.uses, m.opts.subgroup_size, mergeable, lane_by_rank);
     stmts.extend(param_prologue);
     stmts.extend(body);
+    m.structure.count(&stmts);
     print_block(&mut text, &stmts, 1);
     text.push_str("}\n");
 
@@ -697,6 +707,7 @@ fn compile_once(
         wgsl: text,
         sidecar,
         warnings: m.diags,
+        structure: m.structure,
     })
 }
 
@@ -1030,85 +1041,141 @@ fn entry_prologue(
     merged: bool,
     lane_by_rank: bool,
 ) -> Vec<WStmt> {
-    let mut out = vec![WStmt::line(format!(
-        "let cuda_grid = params.{GRID_DIM_MEMBER};"
-    ))];
-    let linear = "workgroup_id.x + workgroup_id.y * num_workgroups.x + workgroup_id.z * num_workgroups.x * num_workgroups.y";
+    use crate::wexpr::WExpr as E;
+    let name = |n: &str| E::name(n);
+    let member = |base: &str, m: &str| E::member(E::name(base), m);
+    let bin = E::binary;
+    let assign = |target: &str, value: E| WStmt::assign(E::name(target), value);
+    let vec3 = |lanes: [E; 3]| E::call("vec3<u32>", lanes.to_vec());
+    let return_if = |cond: E| WStmt::If {
+        cond,
+        then: vec![WStmt::Return(None)],
+        els: vec![],
+    };
+    let mut out = vec![WStmt::let_("cuda_grid", member("params", GRID_DIM_MEMBER))];
+    let grid = |axis: &str| member("cuda_grid", axis);
+    // The workgroup's linear index.
+    let linear = bin(
+        bin(
+            member("workgroup_id", "x"),
+            "+",
+            bin(
+                member("workgroup_id", "y"),
+                "*",
+                member("num_workgroups", "x"),
+            ),
+        ),
+        "+",
+        bin(
+            bin(
+                member("workgroup_id", "z"),
+                "*",
+                member("num_workgroups", "x"),
+            ),
+            "*",
+            member("num_workgroups", "y"),
+        ),
+    );
     // Layout 0: the dispatch is the CUDA grid.
     let mut exact = Vec::new();
     if uses.thread_idx {
-        exact.push(WStmt::line("thread_idx = local_id;"));
+        exact.push(assign("thread_idx", name("local_id")));
     }
     if uses.block_idx {
-        exact.push(WStmt::line("block_idx = workgroup_id;"));
+        exact.push(assign("block_idx", name("workgroup_id")));
     }
     // Layout 1: a 1D grid, block after block over the workgroups; surplus
     // workgroups (or, merged, surplus block slots) return at once.
     let mut one_d = Vec::new();
     if merged {
-        one_d.push(WStmt::line(format!(
-            "let block_linear = ({linear}) * {BLOCKS_PER_WORKGROUP_OVERRIDE} + local_id.x / BLOCK_DIM_X;"
-        )));
+        let slot = bin(member("local_id", "x"), "/", name("BLOCK_DIM_X"));
+        one_d.push(WStmt::let_(
+            "block_linear",
+            bin(
+                bin(
+                    E::paren(linear.clone()),
+                    "*",
+                    name(BLOCKS_PER_WORKGROUP_OVERRIDE),
+                ),
+                "+",
+                slot,
+            ),
+        ));
         one_d.push(WStmt::Comment(
             "Not workgroup-uniform when blocks are merged; the kernel has no barrier.".into(),
         ));
     } else {
-        one_d.push(WStmt::line(format!("let block_linear = {linear};")));
+        one_d.push(WStmt::let_("block_linear", linear.clone()));
         one_d.push(WStmt::Comment(
             "Workgroup-uniform condition (workgroup id, uniform buffer): barriers below stay in uniform control flow.".into(),
         ));
     }
-    one_d.push(WStmt::If {
-        cond: "block_linear >= cuda_grid.x".into(),
-        then: vec![WStmt::line("return;")],
-        els: vec![],
-    });
+    one_d.push(return_if(bin(name("block_linear"), ">=", grid("x"))));
     if uses.thread_idx {
-        one_d.push(WStmt::line(if merged {
-            "thread_idx = vec3<u32>(local_id.x % BLOCK_DIM_X, local_id.y, local_id.z);"
+        one_d.push(if merged {
+            let x = bin(member("local_id", "x"), "%", name("BLOCK_DIM_X"));
+            assign(
+                "thread_idx",
+                vec3([x, member("local_id", "y"), member("local_id", "z")]),
+            )
         } else {
-            "thread_idx = local_id;"
-        }));
+            assign("thread_idx", name("local_id"))
+        });
     }
     if uses.block_idx {
-        one_d.push(WStmt::line("block_idx = vec3<u32>(block_linear, 0u, 0u);"));
-    }
-    // Layout 2: any grid folded into a 2D/3D dispatch.
-    let mut folded = vec![
-        WStmt::line(format!("let block_linear = {linear};")),
-        WStmt::If {
-            cond: "block_linear >= cuda_grid.x * cuda_grid.y * cuda_grid.z".into(),
-            then: vec![WStmt::line("return;")],
-            els: vec![],
-        },
-    ];
-    if uses.thread_idx {
-        folded.push(WStmt::line("thread_idx = local_id;"));
-    }
-    if uses.block_idx {
-        folded.push(WStmt::line(
-            "block_idx = vec3<u32>(block_linear % cuda_grid.x, (block_linear / cuda_grid.x) % cuda_grid.y, block_linear / (cuda_grid.x * cuda_grid.y));",
+        let zero = || E::literal("0u");
+        one_d.push(assign(
+            "block_idx",
+            vec3([name("block_linear"), zero(), zero()]),
         ));
     }
+    // Layout 2: any grid folded into a 2D/3D dispatch.
+    let blocks = bin(bin(grid("x"), "*", grid("y")), "*", grid("z"));
+    let mut folded = vec![
+        WStmt::let_("block_linear", linear),
+        return_if(bin(name("block_linear"), ">=", blocks)),
+    ];
+    if uses.thread_idx {
+        folded.push(assign("thread_idx", name("local_id")));
+    }
+    if uses.block_idx {
+        let x = bin(name("block_linear"), "%", grid("x"));
+        let y = bin(
+            E::paren(bin(name("block_linear"), "/", grid("x"))),
+            "%",
+            grid("y"),
+        );
+        let z = bin(
+            name("block_linear"),
+            "/",
+            E::paren(bin(grid("x"), "*", grid("y"))),
+        );
+        folded.push(assign("block_idx", vec3([x, y, z])));
+    }
+    let layout_is = |k: &str| bin(name(GRID_LAYOUT_OVERRIDE), "==", E::literal(k));
     out.push(WStmt::If {
-        cond: format!("{GRID_LAYOUT_OVERRIDE} == 0u"),
+        cond: layout_is("0u"),
         then: exact,
         els: vec![WStmt::If {
-            cond: format!("{GRID_LAYOUT_OVERRIDE} == 1u"),
+            cond: layout_is("1u"),
             then: one_d,
             els: folded,
         }],
     });
     if uses.grid_dim {
-        out.push(WStmt::line("grid_dim = cuda_grid;"));
+        out.push(assign("grid_dim", name("cuda_grid")));
     }
     if uses.warp_size && fixed_warp.is_none() {
-        out.push(WStmt::line("warp_size = i32(subgroup_size_in);"));
+        out.push(assign(
+            "warp_size",
+            E::call("i32", vec![name("subgroup_size_in")]),
+        ));
     }
     if uses.lane_id && lane_by_rank {
-        out.push(WStmt::line("lane_id = subgroupExclusiveAdd(1u);"));
+        let rank = E::call("subgroupExclusiveAdd", vec![E::literal("1u")]);
+        out.push(assign("lane_id", rank));
     } else if uses.lane_id {
-        out.push(WStmt::line("lane_id = subgroup_lane_in;"));
+        out.push(assign("lane_id", name("subgroup_lane_in")));
     }
     out
 }

@@ -153,6 +153,10 @@ pub struct TranspileOutput {
     pub sidecar: Sidecar,
     /// Non-fatal diagnostics (semantic differences worth knowing).
     pub warnings: Vec<TranspileDiagnostic>,
+    /// How much of the function bodies the lowering built as trees
+    /// rather than text: the progress of building the `naga::Module`
+    /// directly (issue 19, item 1); `transpile --format json` reports it.
+    pub structure: emit::Structure,
 }
 
 /// The texts the spans of a model index: the file's own, and those of the

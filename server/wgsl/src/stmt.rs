@@ -8,6 +8,7 @@ use cudalens_syntax::ir::{Expr, ExprKind, Stmt, StmtKind, Type as CType, VarDecl
 use crate::context::{AtomicRepr, FnLower, Prec, Sym, Val};
 use crate::emit::WStmt;
 use crate::types::{ArrayLen, Konst, Scalar, Ty, promote};
+use crate::wexpr::WExpr;
 
 impl FnLower<'_, '_> {
     /// The text the current function's spans index (`None`: a header whose
@@ -105,7 +106,7 @@ impl FnLower<'_, '_> {
                     self.stmt_flat(e, &mut els_out);
                 }
                 out.push(WStmt::If {
-                    cond: c.text(),
+                    cond: c.text().into(),
                     then: then_out,
                     els: els_out,
                 });
@@ -138,7 +139,7 @@ impl FnLower<'_, '_> {
                 if self.loop_depth == 0 && self.switch_depth == 0 {
                     self.m.error(s.span, "`break` outside a loop or `switch`");
                 } else {
-                    out.push(WStmt::line("break;"));
+                    out.push(WStmt::Break);
                 }
             }
             StmtKind::Continue => {
@@ -150,7 +151,7 @@ impl FnLower<'_, '_> {
                         "`continue` inside a `switch` with fallthrough is not supported (the switch is lowered to a loop)",
                     );
                 } else {
-                    out.push(WStmt::line("continue;"));
+                    out.push(WStmt::Continue);
                 }
             }
             StmtKind::Goto(_) | StmtKind::Label(..) => {
@@ -196,7 +197,7 @@ impl FnLower<'_, '_> {
 
     fn ret(&mut self, value: Option<&Expr>, span: Span, out: &mut Vec<WStmt>) {
         match value {
-            None if self.ret == Ty::Void => out.push(WStmt::line("return;")),
+            None if self.ret == Ty::Void => out.push(WStmt::Return(None)),
             None => {
                 self.m.error(
                     span,
@@ -208,7 +209,7 @@ impl FnLower<'_, '_> {
                     self.m.error(e.span, "a kernel cannot return a value");
                 } else {
                     self.expr_stmt(e, out);
-                    out.push(WStmt::line("return;"));
+                    out.push(WStmt::Return(None));
                 }
             }
             // `return (T2){a, b};` (a compound literal, whose braces the
@@ -216,7 +217,7 @@ impl FnLower<'_, '_> {
             Some(e) if matches!(e.kind, ExprKind::InitList(_)) && self.narrow_ret.is_none() => {
                 let ret = self.ret.clone();
                 if let Some(v) = self.initializer(e, &ret, out) {
-                    out.push(WStmt::line(format!("return {};", v.text())));
+                    out.push(WStmt::Return(Some(v.expr)));
                 }
             }
             Some(e) => {
@@ -226,7 +227,7 @@ impl FnLower<'_, '_> {
                 if let Some(k) = self.narrow_ret {
                     v = self.narrow(v, k, e.span);
                 }
-                out.push(WStmt::line(format!("return {};", v.text())));
+                out.push(WStmt::Return(Some(v.expr)));
             }
         }
     }
@@ -456,10 +457,10 @@ impl FnLower<'_, '_> {
         let mut body_out = Vec::new();
         self.loop_body(body, &mut body_out);
         if pre.is_empty() {
-            out.push(WStmt::Block(
-                format!("while {}", crate::emit::paren(&c.text())),
-                body_out,
-            ));
+            out.push(WStmt::While {
+                cond: c.expr,
+                body: body_out,
+            });
             return;
         }
         let mut lp = pre;
@@ -475,11 +476,9 @@ impl FnLower<'_, '_> {
         self.loop_body(body, &mut body_out);
         let (mut pre, c) = self.loop_cond(cond);
         let negated = negate(&c);
-        pre.push(WStmt::line(format!("break if {negated};")));
+        pre.push(WStmt::BreakIf(negated));
         // Keep the body's declarations out of the condition's scope.
-        let declares = body_out
-            .iter()
-            .any(|s| matches!(s, WStmt::Line(l) if l.starts_with("var ") || l.starts_with("let ") || l.starts_with("const ")));
+        let declares = body_out.iter().any(WStmt::declares);
         let mut lp = if declares {
             vec![WStmt::Block(String::new(), body_out)]
         } else {
@@ -607,7 +606,7 @@ impl FnLower<'_, '_> {
             arms.push(("default".into(), vec![]));
         }
         out.push(WStmt::Switch {
-            selector: sel.text(),
+            selector: sel.text().into(),
             arms,
         });
     }
@@ -648,13 +647,13 @@ impl FnLower<'_, '_> {
             }
             self.pop_scope();
             body.push(WStmt::If {
-                cond: format!("{fall} || {matches}"),
+                cond: format!("{fall} || {matches}").into(),
                 then: inner,
                 els: vec![],
             });
         }
         self.emulated_switch_depth -= 1;
-        body.push(WStmt::line("break;"));
+        body.push(WStmt::Break);
         out.push(WStmt::Block("loop".into(), body));
     }
 
@@ -934,11 +933,12 @@ impl FnLower<'_, '_> {
             && !is_array
             && let (Some(k), Ty::Scalar(s)) = (v.konst, &ty)
         {
-            out.push(WStmt::line(format!(
-                "const {name}: {} = {};",
-                ty.wgsl(),
-                v.text()
-            )));
+            out.push(WStmt::decl(
+                "const",
+                name.clone(),
+                Some(ty.wgsl()),
+                Some(v.expr.clone()),
+            ));
             let mut c = Val::konst(k, *s);
             c.expr = crate::wexpr::WExpr::Name(name);
             c.prec = Prec::Primary;
@@ -948,12 +948,13 @@ impl FnLower<'_, '_> {
         let mutable = is_array || self.assigned.contains(&d.name) || init_text.is_none();
         let keyword = if mutable { "var" } else { "let" };
         match &init_text {
-            Some(v) if !v.is_error() => out.push(WStmt::line(format!(
-                "{keyword} {name}: {} = {};",
-                ty.wgsl(),
-                v.text()
-            ))),
-            _ => out.push(WStmt::line(format!("var {name}: {};", ty.wgsl()))),
+            Some(v) if !v.is_error() => out.push(WStmt::decl(
+                keyword,
+                name.clone(),
+                Some(ty.wgsl()),
+                Some(v.expr.clone()),
+            )),
+            _ => out.push(WStmt::decl("var", name.clone(), Some(ty.wgsl()), None)),
         }
         let sym = if is_array {
             Sym::Array {
@@ -2006,19 +2007,21 @@ pub(crate) fn zero_value(t: &Ty) -> Val {
     }
 }
 
-fn negate(c: &Val) -> String {
-    if let Some(rest) = c.text().strip_prefix('!')
-        && c.prec == Prec::Unary
-    {
-        return rest.to_string();
+fn negate(c: &Val) -> WExpr {
+    if c.prec == Prec::Unary {
+        match &c.expr {
+            WExpr::Unary("!", inner) => return (**inner).clone(),
+            WExpr::Text(t) if t.starts_with('!') => return WExpr::Text(t[1..].to_string()),
+            _ => {}
+        }
     }
-    format!("!{}", c.operand(&[Prec::Primary]))
+    WExpr::unary("!", c.operand_expr(&[Prec::Primary]))
 }
 
 fn break_unless(c: &Val) -> WStmt {
     WStmt::If {
         cond: negate(c),
-        then: vec![WStmt::line("break;")],
+        then: vec![WStmt::Break],
         els: vec![],
     }
 }
@@ -2070,7 +2073,7 @@ fn block_specialized(
         copies.push(WStmt::Block(String::new(), copy));
     }
     WStmt::If {
-        cond: cond.join(" && "),
+        cond: cond.join(" && ").into(),
         then: copies,
         els: vec![original],
     }
@@ -2084,15 +2087,14 @@ fn header_piece(v: &[WStmt], allow_decl: bool) -> Option<String> {
         // A line with a trailing comment (`var i: i32 = 0; // char`) would
         // comment out the rest of the header.
         [WStmt::Line(l)] if l.contains("//") => None,
-        [WStmt::Line(l)]
-            if allow_decl
-                || !(l.starts_with("let ") || l.starts_with("var ") || l.starts_with("const ")) =>
-        {
-            if l.starts_with("const ") {
-                None
-            } else {
-                Some(l.trim_end_matches(';').to_string())
-            }
+        [
+            WStmt::Decl {
+                keyword: "const", ..
+            },
+        ] => None,
+        [s] if allow_decl || !s.declares() => {
+            let text = s.simple_text()?;
+            (!text.starts_with("const ")).then_some(text)
         }
         _ => None,
     }
@@ -2113,8 +2115,13 @@ fn for_statement(
             header_piece(&step_out, false),
         )
     {
-        let c = cond_val.map(|c| c.text()).unwrap_or_default();
-        return WStmt::Block(format!("for ({i}; {c}; {st})"), body_out);
+        let _ = (i, st);
+        return WStmt::For {
+            init: init_out.into_iter().next().map(Box::new),
+            cond: cond_val.map(|c| c.expr),
+            step: step_out.into_iter().next().map(Box::new),
+            body: body_out,
+        };
     }
     let mut loop_body = cond_pre;
     if let Some(c) = cond_val {

@@ -84,17 +84,17 @@ impl WExpr {
         WExpr::Paren(Box::new(inner))
     }
 
-    /// Nodes in the tree, and how many of them are unstructured text: the
-    /// measure of how far the lowering has come (`examples/`).
-    pub fn count_nodes(&self) -> (usize, usize) {
-        let mut counts = (0, 0);
+    /// The length of the printed expression, and how much of it is
+    /// unstructured text: the measure of how far the lowering has come
+    /// (`emit::Structure`).
+    pub fn text_share(&self) -> (usize, usize) {
+        let mut text = 0;
         self.visit(&mut |e| {
-            counts.0 += 1;
-            if matches!(e, WExpr::Text(_)) {
-                counts.1 += 1;
+            if let WExpr::Text(t) = e {
+                text += t.len();
             }
         });
-        counts
+        (self.to_string().len(), text)
     }
 
     /// Calls `f` on this node and every node below it, parents first.
@@ -112,15 +112,20 @@ impl WExpr {
     }
 }
 
+/// Text from a site not yet structured: a name or `true`/`false` when it
+/// is one, else [`WExpr::Text`].
 impl From<String> for WExpr {
     fn from(text: String) -> WExpr {
-        WExpr::Text(text)
+        match text.as_str() {
+            "true" | "false" => WExpr::Literal(text),
+            _ => WExpr::ident(text),
+        }
     }
 }
 
 impl From<&str> for WExpr {
     fn from(text: &str) -> WExpr {
-        WExpr::Text(text.to_string())
+        WExpr::from(text.to_string())
     }
 }
 
@@ -164,7 +169,7 @@ mod tests {
         );
         let e = WExpr::index(WExpr::name("buf"), i);
         assert_eq!(e.to_string(), "buf[(a + 1) * u32(thread_idx.x)]");
-        assert_eq!(e.count_nodes(), (10, 0));
-        assert_eq!(WExpr::unary("-", "f(x)".into()).count_nodes(), (2, 1));
+        assert_eq!(e.text_share(), (32, 0));
+        assert_eq!(WExpr::unary("-", "f(x)".into()).text_share(), (5, 4));
     }
 }

@@ -225,6 +225,11 @@ struct KernelRecord {
     output: Option<String>,
     errors: Vec<MessageRecord>,
     warnings: Vec<MessageRecord>,
+    /// How much of the kernel's function bodies the lowering built as
+    /// trees rather than text (issue 19's move to naga IR; measured by
+    /// `tests/transpile-suites/wgsl_snapshot.py structure`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    structure: Option<cudalens_wgsl::emit::Structure>,
 }
 
 #[derive(Debug, Serialize)]
@@ -403,10 +408,12 @@ pub fn run(args: Args) -> ExitCode {
                 output: None,
                 errors: Vec::new(),
                 warnings: Vec::new(),
+                structure: None,
             };
             match gpu_actions::transpile_guarded(&model, &text, &FsProvider, kernel, &opts) {
                 Ok(out) => {
                     record.warnings = message_records(&mut texts, out.warnings.iter());
+                    record.structure = Some(out.structure);
                     if args.format == Format::Text && !out.warnings.is_empty() {
                         print_diagnostics(&source.path, &text, &out.warnings);
                     }
