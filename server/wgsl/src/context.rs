@@ -222,8 +222,8 @@ impl AtomicRepr {
 /// binding, a workgroup or local array) and an element offset.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PtrVal {
-    /// WGSL text of the array (`x`, `tile[r]`) or of a scalar variable.
-    pub base: String,
+    /// The array (`x`, `tile[r]`, `(*p)`) or a scalar variable.
+    pub base: WExpr,
     /// The array's element type (the pointee).
     pub elem: Ty,
     pub atomic: Option<AtomicRepr>,
@@ -251,7 +251,7 @@ impl PtrVal {
         mutable: bool,
     ) -> PtrVal {
         PtrVal {
-            base: name.clone(),
+            base: name.clone().into(),
             elem,
             atomic,
             offset: None,
@@ -326,7 +326,7 @@ impl Val {
 
     pub fn pointer(p: PtrVal) -> Val {
         Val {
-            expr: WExpr::Text(p.base.clone()),
+            expr: WExpr::Text(p.base.clone().to_string()),
             ty: Ty::Pointer(Box::new(p.elem.clone())),
             prec: Prec::Primary,
             konst: None,

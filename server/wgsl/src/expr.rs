@@ -489,7 +489,7 @@ impl FnLower<'_, '_> {
                 // An array decays to a pointer to its first element.
                 let elem = ty.element().cloned().unwrap_or(Ty::Error);
                 Val::pointer(PtrVal {
-                    base: wgsl.clone(),
+                    base: wgsl.clone().into(),
                     elem,
                     atomic,
                     offset: None,
@@ -1817,7 +1817,7 @@ impl FnLower<'_, '_> {
         sa.push(WStmt::line(format!("{tmp} = {};", va.text())));
         sb.push(WStmt::line(format!("{tmp} = {};", vb.text())));
         out.push(WStmt::If {
-            cond: cond.text().into(),
+            cond: cond.expr.clone(),
             then: sa,
             els: sb,
         });
@@ -2747,7 +2747,7 @@ impl FnLower<'_, '_> {
                 );
             }
             return Place {
-                expr: WExpr::ident(p.base),
+                expr: p.base,
                 ty: p.elem,
                 atomic: p.atomic,
                 mutable: p.mutable,
@@ -2787,7 +2787,7 @@ impl FnLower<'_, '_> {
             };
         }
         Place {
-            expr: WExpr::index(WExpr::ident(p.base), idx.expr),
+            expr: WExpr::index(p.base, idx.expr),
             ty: p.elem,
             atomic: p.atomic,
             mutable: p.mutable,
@@ -2845,7 +2845,7 @@ impl FnLower<'_, '_> {
                             _ => None,
                         };
                         return Some(PtrVal {
-                            base: bp.text(),
+                            base: bp.text().into(),
                             elem,
                             atomic: bp.atomic,
                             offset: Some(Box::new(idx)),
@@ -2868,7 +2868,7 @@ impl FnLower<'_, '_> {
                         atomic,
                         module_scope,
                     }) if ty.is_value() => Some(PtrVal {
-                        base: wgsl.clone(),
+                        base: wgsl.clone().into(),
                         elem: ty,
                         atomic,
                         offset: None,
@@ -2886,7 +2886,7 @@ impl FnLower<'_, '_> {
                         ty,
                         mutable: true,
                     }) if ty.is_value() => Some(PtrVal {
-                        base: wgsl,
+                        base: wgsl.into(),
                         elem: ty,
                         atomic: None,
                         offset: None,
@@ -2931,7 +2931,7 @@ impl FnLower<'_, '_> {
                         Some(p) if p.ty.is_value() => {
                             out.extend(scratch);
                             Some(PtrVal {
-                                base: p.text(),
+                                base: p.text().into(),
                                 elem: p.ty,
                                 atomic: p.atomic,
                                 offset: None,
@@ -2997,8 +2997,11 @@ impl FnLower<'_, '_> {
                     match rows.as_ident().and_then(|n| self.lookup(n)).cloned() {
                         Some(Sym::Array { wgsl, ty, .. }) => (wgsl, ty, None),
                         Some(Sym::Pointer { view, .. }) => {
-                            let ty = self.local_array_params.get(&view.base).cloned()?;
-                            (view.base, ty, view.offset.map(|o| *o))
+                            let ty = self
+                                .local_array_params
+                                .get(&view.base.to_string())
+                                .cloned()?;
+                            (view.base.to_string(), ty, view.offset.map(|o| *o))
                         }
                         _ => return None,
                     };
@@ -3029,7 +3032,7 @@ impl FnLower<'_, '_> {
                 self.local_array_params.insert(text.clone(), row_ty);
                 let mutable = !matches!(rows.as_ident().and_then(|n| self.lookup(n)), Some(Sym::Pointer { view, .. }) if !view.mutable);
                 Some(PtrVal {
-                    base: text,
+                    base: text.into(),
                     elem,
                     atomic: None,
                     offset: None,
@@ -3140,7 +3143,7 @@ impl FnLower<'_, '_> {
                 }) => is_rows(ty),
                 Some(Sym::Pointer { view, .. }) => {
                     matches!(view.elem, Ty::Array(..))
-                        && self.local_array_params.contains_key(&view.base)
+                        && self.local_array_params.contains_key(&view.base.to_string())
                 }
                 _ => false,
             },
@@ -3502,7 +3505,7 @@ impl FnLower<'_, '_> {
             Some(o) => self.binary(op, *o, by, span),
         };
         p.offset = Some(Box::new(new));
-        p.module_root = p.module_root.filter(|r| *r == p.base);
+        p.module_root = p.module_root.filter(|r| *r == p.base.to_string());
         p
     }
 
@@ -4153,9 +4156,8 @@ impl FnLower<'_, '_> {
 /// A view of one named variable (not of `tile[r]`, which would read `r`
 /// anew at every use): what a pointer bound or re-pointed later can hold.
 pub(crate) fn is_named_array(view: &PtrVal) -> bool {
-    view.base
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    matches!(view.base, WExpr::Name(_))
+        || matches!(&view.base, WExpr::Text(t) if t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
 }
 
 /// The value of one of math.h's `M_*` constants.

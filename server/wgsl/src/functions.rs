@@ -91,7 +91,7 @@ impl<'m> FnLower<'_, 'm> {
                 atomic: None | Some(AtomicRepr::Narrow(_)),
                 module_scope: false,
             }) if wgsl == base && is_plain_name(wgsl) => Some(ty.clone()),
-            Some(Sym::Pointer { view, .. }) if view.base == base => {
+            Some(Sym::Pointer { view, .. }) if view.base.to_string() == base => {
                 self.local_array_params.get(base).cloned().or_else(|| {
                     // `float *L_b = L;` of a local `float L[NN]` (HeCBench
                     // libor): the array the pointer views.
@@ -323,7 +323,7 @@ impl<'m> FnLower<'_, 'm> {
                     let Some(ptr) = self.pointer(&address, out) else {
                         return Val::error();
                     };
-                    if ptr.module_root.as_deref() != Some(ptr.base.as_str())
+                    if ptr.module_root.as_deref() != Some(&*ptr.base.to_string())
                         || ptr.atomic.is_some()
                         || ptr.scalar_target
                         || !ptr.mutable
@@ -394,7 +394,7 @@ impl<'m> FnLower<'_, 'm> {
                             types.insert(p.ty.base.clone(), ctype_of(&elem));
                         }
                         let ptr = PtrVal {
-                            base: tmp.clone(),
+                            base: tmp.clone().into(),
                             elem,
                             atomic: None,
                             offset: Some(Box::new(offset)),
@@ -427,14 +427,14 @@ impl<'m> FnLower<'_, 'm> {
                 if ptr.scalar_target && ptr.module_root.is_none() {
                     // The address of a whole local variable, or a pointer
                     // parameter holding one: WGSL passes `&x` or `p` on.
-                    let passed_on = ptr
-                        .base
+                    let base = ptr.base.to_string();
+                    let passed_on = base
                         .strip_prefix("(*")
                         .and_then(|b| b.strip_suffix(')'))
                         .filter(|b| is_plain_name(b));
                     let address = match passed_on {
                         Some(b) => Some(b.to_string()),
-                        None if is_plain_name(&ptr.base) => Some(format!("&{}", ptr.base)),
+                        None if is_plain_name(&base) => Some(format!("&{base}")),
                         None => None,
                     };
                     let Some(address) =
@@ -454,7 +454,7 @@ impl<'m> FnLower<'_, 'm> {
                 if ptr.module_root.is_none()
                     && !ptr.scalar_target
                     && matches!(ptr.atomic, None | Some(AtomicRepr::Narrow(_)))
-                    && let Some(array) = self.local_array_of(a, &ptr.base)
+                    && let Some(array) = self.local_array_of(a, &ptr.base.to_string())
                 {
                     if is_type_param(f, &p.ty.base) && !types.contains_key(&p.ty.base) {
                         types.insert(p.ty.base.clone(), ctype_of(&ptr.elem));
@@ -471,7 +471,7 @@ impl<'m> FnLower<'_, 'm> {
                     {
                         values.insert(n.to_string(), i128::from(*len));
                     }
-                    match self.local_rows.get(&ptr.base).cloned() {
+                    match self.local_rows.get(&ptr.base.to_string()).cloned() {
                         Some(row) => {
                             let array = row.array_ty.clone();
                             lowered.push(Arg::LocalArray(ptr, array, Some(row)));
@@ -480,7 +480,7 @@ impl<'m> FnLower<'_, 'm> {
                     }
                     continue;
                 }
-                if ptr.module_root.as_deref() != Some(ptr.base.as_str()) {
+                if ptr.module_root.as_deref() != Some(&*ptr.base.to_string()) {
                     return self.error(
                         a.span,
                         "only pointers into kernel buffers, `__shared__` arrays or the caller's local arrays can be passed to device functions",
@@ -589,14 +589,14 @@ impl<'m> FnLower<'_, 'm> {
                         format!(" rows {:?}", p.rows)
                     };
                     key_parts.push(format!("{}+{offset_ty}{view}{rows}", p.base));
-                    suffix.push(p.base.clone());
+                    suffix.push(p.base.clone().to_string());
                 }
                 Arg::Value(_, Some(kernel_param)) => {
                     key_parts.push(format!("struct argument {kernel_param:?}"));
                 }
                 Arg::RefElement(p) => {
                     key_parts.push(format!("&{}[i32]", p.base));
-                    suffix.push(p.base.clone());
+                    suffix.push(p.base.clone().to_string());
                 }
                 Arg::LocalPtr(v) => key_parts.push(format!("&local {}", v.ty.wgsl())),
                 Arg::LocalArray(p, array, row) => {
@@ -760,7 +760,7 @@ impl<'m> FnLower<'_, 'm> {
                             call_args.push(WExpr::unary("&", WExpr::ident(row.array)));
                             call_args.push(WExpr::from(row.index));
                         }
-                        None => call_args.push(WExpr::unary("&", WExpr::ident(ptr.base))),
+                        None => call_args.push(WExpr::unary("&", ptr.base)),
                     }
                     if let Some(o) = ptr.offset {
                         call_args.push(o.expr.clone());
@@ -1715,7 +1715,7 @@ impl<'m> FnLower<'_, 'm> {
                         &p.name,
                         Sym::Pointer {
                             view: PtrVal {
-                                base: format!("(*{name})"),
+                                base: WExpr::deref(name.clone()),
                                 elem: ty,
                                 atomic: None,
                                 offset: None,
@@ -1855,26 +1855,29 @@ impl<'m> FnLower<'_, 'm> {
                     if let Some(array) = array {
                         let arg = sub.fresh(&format!("{name}_array"));
                         params.push(format!("{arg}: ptr<function, {}>", array.wgsl()));
-                        view.base = format!("(*{arg})");
+                        view.base = WExpr::deref(arg.clone());
                         if row {
                             // The row `(*b_array)[b_row]` of the array passed.
                             let index = sub.fresh(&format!("{name}_row"));
                             params.push(format!("{index}: i32"));
-                            let whole =
-                                std::mem::replace(&mut view.base, format!("(*{arg})[{index}]"));
+                            let whole = std::mem::replace(
+                                &mut view.base,
+                                WExpr::index(WExpr::deref(arg.clone()), WExpr::name(index.clone())),
+                            );
                             let row_ty = array.element().cloned().unwrap_or(Ty::Error);
                             sub.local_rows.insert(
-                                view.base.clone(),
+                                view.base.clone().to_string(),
                                 crate::context::LocalRow {
-                                    array: whole,
+                                    array: whole.to_string(),
                                     array_ty: array.clone(),
                                     index,
                                 },
                             );
-                            sub.local_array_params.insert(view.base.clone(), row_ty);
+                            sub.local_array_params
+                                .insert(view.base.clone().to_string(), row_ty);
                         } else {
                             sub.local_array_params
-                                .insert(view.base.clone(), array.clone());
+                                .insert(view.base.clone().to_string(), array.clone());
                         }
                     }
                     if p.ty.is_const {

@@ -2211,7 +2211,7 @@ impl<'m> FnLower<'_, 'm> {
         }
         let place = Place {
             expr: match (&p.offset, p.scalar_target) {
-                (_, true) => p.base.clone(),
+                (_, true) => p.base.to_string(),
                 (Some(o), false) => format!("{}[{}]", p.base, o.text()),
                 (None, false) => format!("{}[0]", p.base),
             }

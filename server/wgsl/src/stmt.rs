@@ -106,7 +106,7 @@ impl FnLower<'_, '_> {
                     self.stmt_flat(e, &mut els_out);
                 }
                 out.push(WStmt::If {
-                    cond: c.text().into(),
+                    cond: c.expr.clone(),
                     then: then_out,
                     els: els_out,
                 });

@@ -44,16 +44,25 @@ impl WExpr {
     /// symbols still hold an expression's text).
     pub fn ident(text: impl Into<String>) -> WExpr {
         let text = text.into();
-        let is_name = text
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if is_name {
-            WExpr::Name(text)
-        } else {
-            WExpr::Text(text)
+        let is_name = |t: &str| {
+            t.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if is_name(&text) {
+            return WExpr::Name(text);
         }
+        // A reference parameter as symbols hold it: `(*name)`.
+        match text.strip_prefix("(*").and_then(|t| t.strip_suffix(')')) {
+            Some(name) if is_name(name) => WExpr::deref(name),
+            _ => WExpr::Text(text),
+        }
+    }
+
+    /// `(*name)`: what a pointer parameter points at.
+    pub fn deref(name: impl Into<String>) -> WExpr {
+        WExpr::paren(WExpr::unary("*", WExpr::ident(name)))
     }
 
     pub fn literal(text: impl Into<String>) -> WExpr {
