@@ -225,7 +225,7 @@ def run_suite(suite, root, binary, portable, keep=False):
     paths = suite_paths(suite, sdir)
     features = [] if portable else ["--all-features"]
     write = ["--force"] if keep else ["--check"]
-    base = [binary, "transpile"] + write + ["--included", "--format", "json"] + features
+    base = [binary, "transpile"] + write + ["--included", "--format", "json", "--check-direct-build"] + features
     for inc in suite.get("include", []):
         base += ["-I", os.path.join(sdir, inc)]
     for d in suite.get("defines", []):
@@ -315,6 +315,9 @@ def main():
         print(f"\nFunction bodies of the passing kernels built as trees: {st - sx} of {st} statements "
               f"({100.0 * (st - sx) / st:.1f}%); of their expressions' text, {100.0 * (en - ex) / max(en, 1):.1f}% "
               f"printed from tree nodes ({en - ex:,} of {en:,} bytes).")
+        print(f"Modules built directly (`server/wgsl/src/build.rs`): {structure['built_same']} printed by naga "
+              f"exactly as the module parsed from the text, {structure['built_differs']} valid but printed "
+              f"differently, {structure['built_invalid']} refused by naga's validator, {structure['not_built']} not built.")
 
     print("\nFailures by cause (kernels; a kernel counts under each of its causes; "
           "*only*: kernels with no other cause):\n")

@@ -535,6 +535,8 @@ pub struct Module<'m> {
     pub diags: Vec<TranspileDiagnostic>,
     /// How much of the function bodies printed so far were trees.
     pub structure: crate::emit::Structure,
+    /// The lowered function bodies, for building the module directly.
+    pub bodies: Vec<crate::build::LoweredBody>,
     pub needs: Needs,
     pub uses: BuiltinUses,
     pub analysis: Analysis<'m>,

@@ -139,6 +139,14 @@ pub struct Structure {
     /// many of them come from unstructured text inside those trees.
     pub expression_bytes: usize,
     pub expression_text_bytes: usize,
+    /// Kernels (0 or 1 each here) whose module built directly
+    /// (`build.rs`) prints exactly as the module parsed from their text,
+    /// prints differently, is refused by naga's validator, or could not
+    /// be built.
+    pub built_same: usize,
+    pub built_differs: usize,
+    pub built_invalid: usize,
+    pub not_built: usize,
 }
 
 impl Structure {
@@ -216,6 +224,10 @@ impl Structure {
         self.statements_as_text += other.statements_as_text;
         self.expression_bytes += other.expression_bytes;
         self.expression_text_bytes += other.expression_text_bytes;
+        self.built_same += other.built_same;
+        self.built_differs += other.built_differs;
+        self.built_invalid += other.built_invalid;
+        self.not_built += other.not_built;
     }
 }
 

@@ -1814,10 +1814,12 @@ impl<'m> FnLower<'_, 'm> {
                     };
                     params.push(format!("{param_name}: {}", ty.wgsl()));
                     if assigned || holds_arrays {
-                        prologue.push(WStmt::line(format!(
-                            "var {name}: {} = {param_name};",
-                            ty.wgsl()
-                        )));
+                        prologue.push(WStmt::decl(
+                            "var",
+                            name.clone(),
+                            Some(ty.wgsl()),
+                            Some(WExpr::ident(param_name.clone())),
+                        ));
                     }
                     sub.declare(
                         &p.name,
@@ -1935,7 +1937,13 @@ impl<'m> FnLower<'_, 'm> {
             params.join(", ")
         ));
         self.m.structure.count(&stmts);
+        let body_at = text.len();
         print_block(&mut text, &stmts, 1);
+        self.m.bodies.push(crate::build::LoweredBody {
+            name: wgsl_name.to_string(),
+            printed: text[body_at..].to_string(),
+            stmts,
+        });
         text.push_str("}\n");
         self.m.functions.push(text);
         Specialization {

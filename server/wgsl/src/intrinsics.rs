@@ -992,7 +992,7 @@ impl<'m> FnLower<'_, 'm> {
                     .map(|v| self.convert(v, &t, span))
                     .collect();
                 Val::atom(
-                    format!("fma({}, {}, {})", v[0].text(), v[1].text(), v[2].text()),
+                    WExpr::call("fma", v.into_iter().map(|v| v.expr).collect()),
                     t,
                 )
             }
@@ -2211,11 +2211,10 @@ impl<'m> FnLower<'_, 'm> {
         }
         let place = Place {
             expr: match (&p.offset, p.scalar_target) {
-                (_, true) => p.base.to_string(),
-                (Some(o), false) => format!("{}[{}]", p.base, o.text()),
-                (None, false) => format!("{}[0]", p.base),
-            }
-            .into(),
+                (_, true) => p.base.clone(),
+                (Some(o), false) => WExpr::index(p.base.clone(), o.expr.clone()),
+                (None, false) => WExpr::index(p.base.clone(), WExpr::literal("0")),
+            },
             ty: p.elem.clone(),
             atomic: p.atomic,
             mutable: p.mutable,
@@ -2362,7 +2361,7 @@ impl<'m> FnLower<'_, 'm> {
             AtomicRepr::Native(s) => {
                 let v = self.convert(v, &Ty::Scalar(s), span);
                 Val::atom(
-                    format!("{wgsl}(&{}, {})", place.text(), v.text()),
+                    WExpr::call(wgsl, vec![WExpr::unary("&", place.expr.clone()), v.expr]),
                     Ty::Scalar(s),
                 )
             }

@@ -154,6 +154,7 @@ fn compile_once(
         opts,
         diags: Vec::new(),
         structure: Default::default(),
+        bodies: Vec::new(),
         needs: Needs::default(),
         uses: BuiltinUses::default(),
         analysis: Analysis::new(model),
@@ -618,7 +619,13 @@ fn compile_once(
     stmts.extend(param_prologue);
     stmts.extend(body);
     m.structure.count(&stmts);
+    let body_at = text.len();
     print_block(&mut text, &stmts, 1);
+    m.bodies.push(crate::build::LoweredBody {
+        name: entry_name.clone(),
+        printed: text[body_at..].to_string(),
+        stmts,
+    });
     text.push_str("}\n");
 
     let needs = match validate_wgsl(&text) {
@@ -703,11 +710,20 @@ fn compile_once(
         bindings: sidecar_bindings,
         instantiation,
     };
+    let mut structure = m.structure;
+    if m.opts.check_direct_build {
+        match crate::build::compare_with_text(&text, &m.bodies) {
+            crate::build::Comparison::Same => structure.built_same = 1,
+            crate::build::Comparison::Differs => structure.built_differs = 1,
+            crate::build::Comparison::Invalid(_) => structure.built_invalid = 1,
+            crate::build::Comparison::NotBuilt(_) => structure.not_built = 1,
+        }
+    }
     Ok(TranspileOutput {
         wgsl: text,
         sidecar,
         warnings: m.diags,
-        structure: m.structure,
+        structure,
     })
 }
 

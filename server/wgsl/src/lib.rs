@@ -17,6 +17,7 @@
 
 pub mod analysis;
 pub mod bindings;
+pub mod build;
 mod builtin_names;
 mod clamps;
 mod context;
@@ -108,6 +109,13 @@ pub struct TranspileOptions {
     /// several (C++ overloads, or kernels of one name in two headers);
     /// default: the first with a body. See [`kernel_definitions`].
     pub definition: Option<KernelDefinition>,
+    /// Also build the kernel's `naga::Module` directly from the lowering's
+    /// trees (`build.rs`) and compare it with the module parsed from the
+    /// WGSL text; the outcome is counted in
+    /// [`TranspileOutput::structure`]. Off by default (it costs a third
+    /// more compile time); `transpile --check-direct-build` and the
+    /// coverage script turn it on.
+    pub check_direct_build: bool,
 }
 
 /// One definition of a kernel: the file it is in (`None`: the main file)

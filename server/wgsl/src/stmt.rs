@@ -606,7 +606,7 @@ impl FnLower<'_, '_> {
             arms.push(("default".into(), vec![]));
         }
         out.push(WStmt::Switch {
-            selector: sel.text().into(),
+            selector: sel.expr.clone(),
             arms,
         });
     }
@@ -622,32 +622,39 @@ impl FnLower<'_, '_> {
     ) {
         let sel = self.materialize(sel, "selector", out);
         let fall = self.fresh("fallthrough");
-        let values: Vec<String> = cases
+        let equals = |v: &Val| WExpr::binary(sel.expr.clone(), "==", v.expr.clone());
+        let values: Vec<WExpr> = cases
             .iter()
-            .filter_map(|(v, _, _)| {
-                v.as_ref()
-                    .map(|v| format!("{} == {}", sel.text(), v.text()))
-            })
+            .filter_map(|(v, _, _)| v.as_ref().map(equals))
             .collect();
         let mut body = vec![
             WStmt::Comment("`switch` with fallthrough".into()),
-            WStmt::line(format!("var {fall} = false;")),
+            WStmt::decl("var", fall.clone(), None, Some(WExpr::literal("false"))),
         ];
         self.emulated_switch_depth += 1;
         for (value, _, stmts) in cases {
             let matches = match value {
-                Some(v) => format!("{} == {}", sel.text(), v.text()),
-                None if values.is_empty() => "true".into(),
-                None => format!("!({})", values.join(" || ")),
+                Some(v) => equals(v),
+                None => match values
+                    .iter()
+                    .cloned()
+                    .reduce(|a, b| WExpr::binary(a, "||", b))
+                {
+                    None => WExpr::literal("true"),
+                    Some(any) => WExpr::unary("!", WExpr::paren(any)),
+                },
             };
-            let mut inner = vec![WStmt::line(format!("{fall} = true;"))];
+            let mut inner = vec![WStmt::assign(
+                WExpr::name(fall.clone()),
+                WExpr::literal("true"),
+            )];
             self.push_scope();
             for s in stmts {
                 self.stmt(s, &mut inner);
             }
             self.pop_scope();
             body.push(WStmt::If {
-                cond: format!("{fall} || {matches}").into(),
+                cond: WExpr::binary(WExpr::name(fall.clone()), "||", matches),
                 then: inner,
                 els: vec![],
             });
@@ -2051,13 +2058,16 @@ fn block_specialized(
     body: Vec<WStmt>,
     original: WStmt,
 ) -> WStmt {
-    let cond: Vec<String> = ["X", "Y", "Z"]
+    let cond = ["X", "Y", "Z"]
         .iter()
         .zip(block)
         .zip(shaped.axes)
         .filter(|(_, used)| *used)
-        .map(|((axis, dim), _)| format!("BLOCK_DIM_{axis} == {dim}u"))
-        .collect();
+        .map(|((axis, dim), _)| {
+            let axis = WExpr::name(format!("BLOCK_DIM_{axis}"));
+            WExpr::binary(axis, "==", WExpr::literal(format!("{dim}u")))
+        })
+        .reduce(|all, c| WExpr::binary(all, "&&", c));
     let suffix = if scalar == Scalar::U32 { "u" } else { "i" };
     let mut copies = vec![WStmt::Comment(format!(
         "`{}` takes {} values for this block size: one copy of the body each.",
@@ -2065,15 +2075,18 @@ fn block_specialized(
         shaped.values.len()
     ))];
     for v in &shaped.values {
-        let mut copy = vec![WStmt::line(format!(
-            "let {name}: {} = {v}{suffix};",
-            Ty::Scalar(scalar).wgsl()
-        ))];
+        let mut copy = vec![WStmt::decl(
+            "let",
+            name,
+            Some(Ty::Scalar(scalar).wgsl()),
+            Some(WExpr::literal(format!("{v}{suffix}"))),
+        )];
         copy.extend(body.iter().cloned());
         copies.push(WStmt::Block(String::new(), copy));
     }
     WStmt::If {
-        cond: cond.join(" && ").into(),
+        // Some axis is always used (`BlockShaped` is built from one).
+        cond: cond.unwrap_or_else(|| WExpr::Text(String::new())),
         then: copies,
         els: vec![original],
     }

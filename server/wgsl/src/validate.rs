@@ -190,6 +190,19 @@ fn validate_module(
         .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))
 }
 
+/// A validator allowing every capability the transpiler can use.
+pub(crate) fn validator_for_everything() -> Validator {
+    validator_for(&Needs {
+        f16: true,
+        f64: true,
+        int64: true,
+        subgroups: true,
+        subgroup_barrier: true,
+        float32_atomics: true,
+        int64_atomics: true,
+    })
+}
+
 fn validator_for(needs: &Needs) -> Validator {
     let mut validator = Validator::new(ValidationFlags::all(), needs.capabilities());
     if needs.subgroups {

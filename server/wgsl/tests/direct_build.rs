@@ -1,0 +1,152 @@
+//! The naga module built directly from the lowering's trees (`build.rs`)
+//! against the module naga parses from the WGSL text: for every kernel it
+//! builds, naga must accept it and print it exactly as the parsed one
+//! (temporaries renumbered); a kernel whose body still holds text is
+//! reported as not built, never compared on a guess.
+
+mod common;
+
+use common::{compile, kernels_dir, suite};
+use cudalens_wgsl::emit::Structure;
+use cudalens_wgsl::{TranspileOptions, transpile_all};
+
+fn options() -> TranspileOptions {
+    TranspileOptions {
+        subgroups: true,
+        check_direct_build: true,
+        ..TranspileOptions::default()
+    }
+}
+
+fn structure(source: &str, kernel: &str) -> Structure {
+    compile(source, kernel, &options())
+        .unwrap_or_else(|d| panic!("{kernel}: {d:#?}"))
+        .structure
+}
+
+#[track_caller]
+fn assert_built_same(source: &str, kernel: &str) {
+    let s = structure(source, kernel);
+    assert_eq!(
+        (s.built_same, s.built_differs, s.built_invalid, s.not_built),
+        (1, 0, 0, 0),
+        "{kernel}: {s:?}"
+    );
+}
+
+#[test]
+fn suite_kernels_built_directly_print_as_their_text() {
+    let mut built = Vec::new();
+    for (stem, source) in suite() {
+        let model = common::model_of(&source);
+        let mut opts = options();
+        opts.source_name = Some(format!("{stem}.cu"));
+        for (kernel, out) in transpile_all(&model, &source, &opts) {
+            let Ok(out) = out else { continue };
+            let s = out.structure;
+            assert_eq!(
+                (s.built_differs, s.built_invalid),
+                (0, 0),
+                "{stem}::{kernel}: built, but not the module its text gives"
+            );
+            assert_eq!(s.built_same + s.not_built, 1, "{stem}::{kernel}: {s:?}");
+            if s.built_same == 1 {
+                built.push(format!("{stem}::{kernel}"));
+            }
+        }
+    }
+    // The tiled matmul, the shared-memory reductions and the stencil use
+    // barriers, shared arrays, loops and device functions: all built.
+    for k in [
+        "matmul_tiled::matmul_tiled",
+        "reduce_interleaved_bank::reduce_interleaved_bank",
+        "stencil2d::stencil2d",
+        "transpose_shared::transpose_shared",
+        "histogram::histogram",
+    ] {
+        assert!(built.contains(&k.to_string()), "{k} not built: {built:?}");
+    }
+    assert!(kernels_dir().exists());
+}
+
+#[test]
+fn short_circuit_conditions_and_loop_locals() {
+    // `&&` short-circuits in WGSL (naga lowers it to a local and an `if`);
+    // a `var` declared in a loop is zeroed or set at every iteration.
+    let src = r#"
+__global__ void k(const float* a, float* out, int n, int m) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i < n && a[i] > 0.0f) {
+        for (int j = 0; j < m; j++) {
+            float acc = 0.0f;
+            int step = 2;
+            while (step < m || j == 0) { acc += a[i] * step; step *= 2; if (step > 64) break; }
+            out[i] += acc;
+        }
+    }
+}
+"#;
+    assert_built_same(src, "k");
+}
+
+#[test]
+fn device_functions_switch_and_shared_memory() {
+    let src = r#"
+__device__ float twice(float x) { return 2.0f * x; }
+__device__ void bump(float* p, int i) { p[i] += 1.0f; }
+
+__global__ void k(float* out, const int* sel, int n) {
+    __shared__ float tile[64];
+    int t = threadIdx.x;
+    tile[t] = 0.0f;
+    __syncthreads();
+    switch (sel[t]) {
+        case 0: tile[t] = twice(1.5f); break;
+        case 1: case 2: tile[t] = 3.0f; break;
+        default: tile[t] = -1.0f;
+    }
+    __syncthreads();
+    if (t < n) { out[t] = tile[63 - t]; bump(out, t); }
+}
+"#;
+    assert_built_same(src, "k");
+}
+
+#[test]
+fn warp_shuffles_and_atomics() {
+    let src = r#"
+__global__ void k(const float* in, float* out, unsigned* count) {
+    float v = in[threadIdx.x];
+    for (int d = 16; d > 0; d >>= 1) v += __shfl_xor_sync(0xffffffff, v, d);
+    if ((threadIdx.x & 31) == 0) { out[threadIdx.x / 32] = v; atomicAdd(count, 1u); }
+}
+"#;
+    assert_built_same(src, "k");
+}
+
+#[test]
+fn a_body_holding_text_is_not_built() {
+    // A shuffle within segments of 16 lanes is still lowered to text.
+    let src = r#"
+__global__ void k(const float* in, float* out) {
+    float v = in[threadIdx.x];
+    out[threadIdx.x] = __shfl_down_sync(0xffffffff, v, 1, 16);
+}
+"#;
+    let s = structure(src, "k");
+    assert_eq!((s.built_same, s.not_built), (0, 1), "{s:?}");
+    assert!(s.expression_text_bytes > 0, "{s:?}");
+}
+
+#[test]
+fn off_by_default() {
+    let src = "__global__ void k(float* o) { o[threadIdx.x] = 1.0f; }";
+    let s = compile(src, "k", &TranspileOptions::default())
+        .unwrap()
+        .structure;
+    assert_eq!(
+        s.built_same + s.built_differs + s.built_invalid + s.not_built,
+        0
+    );
+    assert!(s.statements > 0);
+}
