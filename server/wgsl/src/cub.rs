@@ -382,7 +382,12 @@ impl FnLower<'_, '_> {
             method.trim(),
             reducer.threads
         )));
-        out.push(WStmt::line(format!("let {valid_count} = {bound};")));
+        out.push(WStmt::decl(
+            "let",
+            valid_count.clone(),
+            None,
+            Some(WExpr::from(bound.clone())),
+        ));
         out.push(WStmt::If {
             cond: format!("{} < {}u", rank.text(), reducer.threads).into(),
             then: vec![WStmt::line(format!(

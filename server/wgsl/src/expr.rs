@@ -1737,8 +1737,13 @@ impl FnLower<'_, '_> {
         }
         let _ = span;
         let t = self.fresh("cond");
-        out.push(WStmt::line(format!("var {t}: bool = {};", l.text())));
-        rhs_stmts.push(WStmt::line(format!("{t} = {};", r.text())));
+        out.push(WStmt::decl(
+            "var",
+            t.clone(),
+            Some("bool".to_string()),
+            Some(l.expr.clone()),
+        ));
+        rhs_stmts.push(WStmt::assign(WExpr::from(t.clone()), r.expr.clone()));
         let guard = if op == BinOp::LogAnd {
             t.clone()
         } else {
@@ -1813,9 +1818,9 @@ impl FnLower<'_, '_> {
             );
         }
         let tmp = self.fresh("pick");
-        out.push(WStmt::line(format!("var {tmp}: {};", t.wgsl())));
-        sa.push(WStmt::line(format!("{tmp} = {};", va.text())));
-        sb.push(WStmt::line(format!("{tmp} = {};", vb.text())));
+        out.push(WStmt::decl("var", tmp.clone(), Some(t.wgsl()), None));
+        sa.push(WStmt::assign(WExpr::from(tmp.clone()), va.expr.clone()));
+        sb.push(WStmt::assign(WExpr::from(tmp.clone()), vb.expr.clone()));
         out.push(WStmt::If {
             cond: cond.expr.clone(),
             then: sa,
@@ -2078,7 +2083,10 @@ impl FnLower<'_, '_> {
         out: &mut Vec<WStmt>,
     ) {
         let start = self.offset_start(&mut view, &offset_var, span);
-        out.push(WStmt::line(format!("{offset_var} = {start};")));
+        out.push(WStmt::assign(
+            WExpr::from(offset_var.clone()),
+            WExpr::from(start.clone()),
+        ));
         self.redeclare(
             name,
             Sym::Pointer {
@@ -2174,7 +2182,7 @@ impl FnLower<'_, '_> {
             }
         };
         let v = self.convert(new_offset, &Ty::I32, span);
-        out.push(WStmt::line(format!("{var} = {};", v.text())));
+        out.push(WStmt::assign(WExpr::from(var.clone()), v.expr.clone()));
     }
 
     /// `++x`, `x--`, ...; in an expression the value is hoisted to a `let`.
@@ -2246,7 +2254,12 @@ impl FnLower<'_, '_> {
         let old = if want_value && !prefix {
             let cur = self.read_place(&place);
             let name = self.fresh("old");
-            out.push(WStmt::line(format!("let {name} = {};", cur.text())));
+            out.push(WStmt::decl(
+                "let",
+                name.clone(),
+                None,
+                Some(cur.expr.clone()),
+            ));
             Some(Val::atom(name, place.ty.clone()))
         } else {
             None
@@ -2976,7 +2989,12 @@ impl FnLower<'_, '_> {
                 let mut before = self.pointer(target, out)?;
                 if let Some(offset) = before.offset.take() {
                     let name = self.fresh("before");
-                    out.push(WStmt::line(format!("let {name} = {};", offset.text())));
+                    out.push(WStmt::decl(
+                        "let",
+                        name.clone(),
+                        None,
+                        Some(offset.expr.clone()),
+                    ));
                     before.offset = Some(Box::new(Val::atom(name, offset.ty.clone())));
                 }
                 self.incdec(*increment, false, target, e.span, out, false);
@@ -3814,10 +3832,20 @@ impl FnLower<'_, '_> {
     /// read the scalar being rewritten).
     fn store_lane_of_bits(&mut self, lane: LaneOfBits, v: &Val, out: &mut Vec<WStmt>) {
         let value = self.fresh("lane");
-        out.push(WStmt::line(format!("let {value} = {};", v.text())));
+        out.push(WStmt::decl(
+            "let",
+            value.clone(),
+            None,
+            Some(v.expr.clone()),
+        ));
         let whole = self.fresh("bits");
         let read = bits_as(lane.word, &Ty::Scalar(lane.stored), &lane.vector);
-        out.push(WStmt::line(format!("var {whole} = {read};")));
+        out.push(WStmt::decl(
+            "var",
+            whole.clone(),
+            None,
+            Some(WExpr::from(read.clone())),
+        ));
         out.push(WStmt::line(format!("{whole}{} = {value};", lane.component)));
         let back = bits_as(&whole, &lane.vector, &Ty::Scalar(lane.stored));
         out.push(WStmt::line(format!("{} = {back};", lane.word)));
@@ -3827,7 +3855,12 @@ impl FnLower<'_, '_> {
     /// first), the value first: it may read the lanes being replaced.
     fn store_lanes(&mut self, targets: Vec<String>, v: &Val, out: &mut Vec<WStmt>) {
         let value = self.fresh("lanes");
-        out.push(WStmt::line(format!("let {value} = {};", v.text())));
+        out.push(WStmt::decl(
+            "let",
+            value.clone(),
+            None,
+            Some(v.expr.clone()),
+        ));
         for (target, c) in targets.iter().zip("xyzw".chars()) {
             out.push(WStmt::line(format!("{target} = {value}.{c};")));
         }
@@ -3841,7 +3874,12 @@ impl FnLower<'_, '_> {
             Some(AtomicRepr::Members { count, .. }) => {
                 // A whole element: each member stored (the value first).
                 let value = self.fresh("element");
-                out.push(WStmt::line(format!("let {value} = {};", v.text())));
+                out.push(WStmt::decl(
+                    "let",
+                    value.clone(),
+                    None,
+                    Some(v.expr.clone()),
+                ));
                 for (k, (member, ty)) in self
                     .members_of(&p.ty)
                     .into_iter()
@@ -3917,7 +3955,12 @@ impl FnLower<'_, '_> {
                 // The value first: it may read the words being replaced.
                 let value = self.fresh("wide");
                 let bits = bits_as(&v.text(), &v.ty, &Ty::Scalar(Scalar::U64));
-                out.push(WStmt::line(format!("let {value} = {bits};")));
+                out.push(WStmt::decl(
+                    "let",
+                    value.clone(),
+                    None,
+                    Some(WExpr::from(bits.clone())),
+                ));
                 for (k, shift) in [(0, ""), (1, " >> 32u")] {
                     let half = format!("u32({value}{shift})");
                     let word = bits_as(&half, &Ty::U32, &Ty::Scalar(stored));
@@ -3933,7 +3976,12 @@ impl FnLower<'_, '_> {
                 };
                 // The value first: it may read the halves being replaced.
                 let value = self.fresh("halves");
-                out.push(WStmt::line(format!("let {value} = {};", v.text())));
+                out.push(WStmt::decl(
+                    "let",
+                    value.clone(),
+                    None,
+                    Some(v.expr.clone()),
+                ));
                 for l in 0..n {
                     let lane = match n {
                         1 => value.clone(),
@@ -3943,7 +3991,12 @@ impl FnLower<'_, '_> {
                     let pair = self.fresh("pair");
                     let Some(s) = v.ty.scalar() else { return };
                     let halves = bits_as(&lane, &Ty::Scalar(s), &Ty::Vector(Scalar::F16, 2));
-                    out.push(WStmt::line(format!("let {pair} = {halves};")));
+                    out.push(WStmt::decl(
+                        "let",
+                        pair.clone(),
+                        None,
+                        Some(WExpr::from(halves.clone())),
+                    ));
                     out.push(WStmt::line(format!("{base}[{first}] = {pair}.x;")));
                     out.push(WStmt::line(format!("{base}[{first} + 1] = {pair}.y;")));
                 }
@@ -4026,7 +4079,12 @@ impl FnLower<'_, '_> {
                 };
                 // The value first: it may read the pair being replaced.
                 let value = self.fresh("pair");
-                out.push(WStmt::line(format!("let {value} = {};", v.text())));
+                out.push(WStmt::decl(
+                    "let",
+                    value.clone(),
+                    None,
+                    Some(v.expr.clone()),
+                ));
                 out.push(WStmt::line(format!("{base}[2 * ({index})] = {value}.xy;")));
                 out.push(WStmt::line(format!(
                     "{base}[2 * ({index}) + 1] = {value}.zw;"
@@ -4057,7 +4115,12 @@ impl FnLower<'_, '_> {
                     };
                     let mask = (1u32 << k.bits) - 1;
                     let shift = self.fresh("shift");
-                    out.push(WStmt::line(format!("let {shift} = {offset};")));
+                    out.push(WStmt::decl(
+                        "let",
+                        shift.clone(),
+                        None,
+                        Some(WExpr::from(offset.clone())),
+                    ));
                     format!(
                         "{word} = ({word} & ~({mask}u << {shift})) | (({bits} & {mask}u) << {shift});"
                     )
@@ -4073,7 +4136,12 @@ impl FnLower<'_, '_> {
                 };
                 // The value first: it may read the lanes being replaced.
                 let value = self.fresh("lanes");
-                out.push(WStmt::line(format!("let {value} = {};", v.text())));
+                out.push(WStmt::decl(
+                    "let",
+                    value.clone(),
+                    None,
+                    Some(v.expr.clone()),
+                ));
                 for (lane, c) in lanes.iter().zip("xyzw".chars()) {
                     let v = Val::atom(format!("{value}.{c}"), Ty::I32);
                     self.write_place(lane, v, out);
@@ -4092,7 +4160,10 @@ impl FnLower<'_, '_> {
                     // A `uchar4` view of plain words (`packed_word_view`):
                     // the word is the element, stored whole.
                     let packed = pack_word(k, &v.text());
-                    out.push(WStmt::line(format!("{word} = {packed};")));
+                    out.push(WStmt::assign(
+                        WExpr::from(word.clone()),
+                        WExpr::from(packed.clone()),
+                    ));
                     return;
                 }
                 if !k.written {
@@ -4134,7 +4205,12 @@ impl FnLower<'_, '_> {
                 let offset_var = self.fresh("shift");
                 let bits_var = self.fresh("bits");
                 let mask = (1u32 << k.bits) - 1;
-                out.push(WStmt::line(format!("let {offset_var} = {offset};")));
+                out.push(WStmt::decl(
+                    "let",
+                    offset_var.clone(),
+                    None,
+                    Some(WExpr::from(offset.clone())),
+                ));
                 out.push(WStmt::line(format!(
                     "let {bits_var} = ({value} & {mask}u) << {offset_var};"
                 )));

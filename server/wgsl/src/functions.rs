@@ -433,8 +433,8 @@ impl<'m> FnLower<'_, 'm> {
                         .and_then(|b| b.strip_suffix(')'))
                         .filter(|b| is_plain_name(b));
                     let address = match passed_on {
-                        Some(b) => Some(b.to_string()),
-                        None if is_plain_name(&base) => Some(format!("&{base}")),
+                        Some(b) => Some(WExpr::ident(b)),
+                        None if is_plain_name(&base) => Some(WExpr::unary("&", WExpr::ident(base))),
                         None => None,
                     };
                     let Some(address) =
@@ -895,11 +895,12 @@ impl<'m> FnLower<'_, 'm> {
         out.extend(scratch);
         let tmp = self.fresh("part");
         let v = self.read_place(place);
-        out.push(WStmt::line(format!(
-            "var {tmp}: {} = {};",
-            place.ty.wgsl(),
-            v.text()
-        )));
+        out.push(WStmt::decl(
+            "var",
+            tmp.clone(),
+            Some(place.ty.wgsl()),
+            Some(v.expr.clone()),
+        ));
         tmp
     }
 
@@ -1900,7 +1901,12 @@ impl<'m> FnLower<'_, 'm> {
                             }
                         }
                         None if assigned => {
-                            prologue.push(WStmt::line(format!("var {name}: i32 = 0;")));
+                            prologue.push(WStmt::decl(
+                                "var",
+                                name.clone(),
+                                Some("i32".to_string()),
+                                Some(WExpr::literal("0")),
+                            ));
                             view.offset = Some(Box::new(Val::atom(name.clone(), Ty::I32)));
                             Some(name.clone())
                         }
@@ -1920,10 +1926,10 @@ impl<'m> FnLower<'_, 'm> {
             || matches!(stmts.last(), Some(WStmt::Line(l)) if l.starts_with("return"));
         if !returns && ret.is_value() && ret != Ty::Error {
             let zero = match &ret {
-                Ty::Scalar(s) => Val::konst(Konst::Int(0), *s).text(),
-                other => format!("{}()", other.wgsl()),
+                Ty::Scalar(s) => Val::konst(Konst::Int(0), *s).expr,
+                other => WExpr::call(other.wgsl(), Vec::new()),
             };
-            stmts.push(WStmt::line(format!("return {zero};")));
+            stmts.push(WStmt::Return(Some(zero)));
         }
         let mut text = String::new();
         let ret_text = if ret == Ty::Void || ret == Ty::Error {

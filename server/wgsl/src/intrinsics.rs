@@ -577,7 +577,12 @@ impl<'m> FnLower<'_, 'm> {
             return v;
         }
         let name = self.fresh("c");
-        out.push(WStmt::line(format!("var {name}: f64 = {};", v.text())));
+        out.push(WStmt::decl(
+            "var",
+            name.clone(),
+            Some("f64".to_string()),
+            Some(v.expr.clone()),
+        ));
         Val::atom(name, v.ty)
     }
 
@@ -1890,15 +1895,12 @@ impl<'m> FnLower<'_, 'm> {
                 return Some(Val::error());
             }
             let vals = self.args(args, out);
-            let parts: Vec<String> = vals
+            let parts: Vec<WExpr> = vals
                 .into_iter()
-                .map(|v| self.narrow(v, k.lane(), span).text())
+                .map(|v| self.narrow(v, k.lane(), span).expr)
                 .collect();
             let ty = k.value_type();
-            return Some(Val::atom(
-                format!("{}({})", ty.wgsl(), parts.join(", ")),
-                ty,
-            ));
+            return Some(Val::atom(WExpr::call(ty.wgsl(), parts), ty));
         }
         let s = match base {
             "float" => Scalar::F32,
@@ -1924,15 +1926,12 @@ impl<'m> FnLower<'_, 'm> {
             return Some(Val::error());
         }
         let vals = self.args(args, out);
-        let parts: Vec<String> = vals
+        let parts: Vec<WExpr> = vals
             .into_iter()
-            .map(|v| self.convert(v, &Ty::Scalar(s), span).text())
+            .map(|v| self.convert(v, &Ty::Scalar(s), span).expr)
             .collect();
         let ty = Ty::Vector(s, lanes);
-        Some(Val::atom(
-            format!("{}({})", ty.wgsl(), parts.join(", ")),
-            ty,
-        ))
+        Some(Val::atom(WExpr::call(ty.wgsl(), parts), ty))
     }
 
     /// `__syncthreads()`: a workgroup barrier, plus a storage barrier when the
@@ -2039,7 +2038,12 @@ impl<'m> FnLower<'_, 'm> {
         out.push(WStmt::Comment(format!(
             "`{name}`: the lanes holding the caller's value, each lane's read by a shuffle"
         )));
-        out.push(WStmt::line(format!("var {lanes} = 0u;")));
+        out.push(WStmt::decl(
+            "var",
+            lanes.clone(),
+            None,
+            Some(WExpr::literal("0u")),
+        ));
         out.push(WStmt::Block(
             format!("for (var {lane} = 0u; {lane} < 32u; {lane}++)"),
             vec![WStmt::If {
@@ -2540,7 +2544,12 @@ impl<'m> FnLower<'_, 'm> {
         let val = self.materialize(val, "desired", out);
         let old = self.fresh("cas_old");
         let r = self.fresh("cas");
-        out.push(WStmt::line(format!("var {old}: {};", s.wgsl())));
+        out.push(WStmt::decl(
+            "var",
+            old.clone(),
+            Some(s.wgsl().to_string()),
+            None,
+        ));
         out.push(WStmt::Block(
             "loop".into(),
             vec![
@@ -2628,7 +2637,12 @@ impl<'m> FnLower<'_, 'm> {
         out.push(WStmt::Comment(format!(
             "`{name}`: a compare-exchange loop (WGSL has no wrapping atomics)"
         )));
-        out.push(WStmt::line(format!("var {old}: u32 = {load};")));
+        out.push(WStmt::decl(
+            "var",
+            old.clone(),
+            Some("u32".to_string()),
+            Some(WExpr::from(load.clone())),
+        ));
         out.push(WStmt::Block(
             "loop".into(),
             vec![
@@ -2643,7 +2657,7 @@ impl<'m> FnLower<'_, 'm> {
                     then: vec![WStmt::Break],
                     els: vec![],
                 },
-                WStmt::line(format!("{old} = {read};")),
+                WStmt::assign(WExpr::from(old.clone()), WExpr::from(read.clone())),
             ],
         ));
         Val::atom(old, Ty::U32)

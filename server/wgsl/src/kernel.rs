@@ -963,9 +963,12 @@ fn storage_param(
                 offset_var: Some(var.clone()),
             },
         );
-        lower
-            .pending_prologue
-            .push(WStmt::line(format!("var {var}: i32 = 0;")));
+        lower.pending_prologue.push(WStmt::decl(
+            "var",
+            var.clone(),
+            Some("i32".to_string()),
+            Some(WExpr::literal("0")),
+        ));
     } else {
         lower.declare(
             &p.name,

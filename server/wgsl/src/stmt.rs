@@ -855,7 +855,7 @@ impl FnLower<'_, '_> {
                     // Reported where the initializer was lowered.
                 } else if init.text().contains("BLOCK_DIM_") {
                     out.push(WStmt::line(format!("var {name}: {ty}; // {what}")));
-                    out.push(WStmt::line(format!("{name} = {};", init.text())));
+                    out.push(WStmt::assign(WExpr::from(name.clone()), init.expr.clone()));
                 } else {
                     out.push(WStmt::line(format!(
                         "var {name}: {ty} = {}; // {what}",
@@ -1510,7 +1510,7 @@ impl FnLower<'_, '_> {
                     v.text()
                 } else {
                     let name = self.fresh("lanes");
-                    out.push(WStmt::line(format!("var {name} = {};", v.text())));
+                    out.push(WStmt::decl("var", name.clone(), None, Some(v.expr.clone())));
                     name
                 };
                 Some(Val::atom(
@@ -1649,7 +1649,12 @@ impl FnLower<'_, '_> {
             // `float *p;` (or `= NULL`): bound by its first assignment.
             if d.dims.is_empty() && self.assigned.contains(&d.name) {
                 let name = self.local_name(&d.name);
-                out.push(WStmt::line(format!("var {name}: i32 = 0;")));
+                out.push(WStmt::decl(
+                    "var",
+                    name.clone(),
+                    Some("i32".to_string()),
+                    Some(WExpr::literal("0")),
+                ));
                 self.declare(
                     &d.name,
                     Sym::UnboundPointer {
@@ -1728,7 +1733,12 @@ impl FnLower<'_, '_> {
             // Still the module-scope array it started in (when it is one):
             // device functions can be handed it with its offset.
             let start = self.offset_start(&mut view, &name, d.span);
-            out.push(WStmt::line(format!("var {name}: i32 = {start};")));
+            out.push(WStmt::decl(
+                "var",
+                name.clone(),
+                Some("i32".to_string()),
+                Some(WExpr::from(start.clone())),
+            ));
             self.declare(
                 &d.name,
                 Sym::Pointer {
@@ -1753,7 +1763,7 @@ impl FnLower<'_, '_> {
                     "`{}` points into `{}` at this element offset",
                     d.name, view.base
                 )));
-                out.push(WStmt::line(format!("let {name} = {};", o.text())));
+                out.push(WStmt::decl("let", name.clone(), None, Some(o.expr.clone())));
                 Val::atom(name, o.ty.clone())
             };
             view.offset = Some(Box::new(o));

@@ -135,16 +135,7 @@ pub fn check(wgsl: &str) -> Result<Checked, Rejection> {
         .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
     // Types first (every capability the transpiler can use allowed), then
     // validation with only those the module turns out to need.
-    let everything = Needs {
-        f16: true,
-        f64: true,
-        int64: true,
-        subgroups: true,
-        subgroup_barrier: true,
-        float32_atomics: true,
-        int64_atomics: true,
-    };
-    let info = validator_for(&everything)
+    let info = validator_for_everything()
         .validate(&module)
         .map_err(|e| Rejection::Invalid(e.emit_to_string(wgsl)))?;
     let needs = Needs::of_module(&module, &info);

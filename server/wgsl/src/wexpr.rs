@@ -7,7 +7,7 @@
 //! clamp-counting pass) read structure rather than parse strings back.
 //! Constructs not yet structured are [`WExpr::Text`]; the printed text is
 //! byte-identical to what the lowering wrote before, which the suites'
-//! 1,956 modules check (`tests/transpile-suites/wgsl_snapshot.sh`).
+//! 1,956 modules check (`tests/transpile-suites/wgsl_snapshot.py`).
 
 use std::fmt;
 
