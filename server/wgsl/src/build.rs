@@ -41,6 +41,16 @@ pub struct LoweredBody {
 /// directly: the text with those bodies removed is parsed, then each body
 /// is built into its function.
 pub fn module(wgsl: &str, bodies: &[LoweredBody]) -> Result<Module, String> {
+    for body in bodies {
+        let mut structure = crate::emit::Structure::default();
+        structure.count(&body.stmts);
+        if structure.holds_text() {
+            return Err(format!(
+                "`{}` holds text ({} statements, {} bytes of expressions)",
+                body.name, structure.statements_as_text, structure.expression_text_bytes
+            ));
+        }
+    }
     let mut skeleton = wgsl.to_string();
     for body in bodies {
         let header = format!("fn {}(", body.name);
@@ -62,74 +72,9 @@ pub fn module(wgsl: &str, bodies: &[LoweredBody]) -> Result<Module, String> {
     let mut module = naga::front::wgsl::parse_str(&skeleton)
         .map_err(|e| format!("skeleton: {}", e.message()))?;
     for body in bodies {
-        if let Some(text) = unstructured(&body.stmts) {
-            return Err(format!("`{}` holds text: {text}", body.name));
-        }
         build_function(&mut module, body)?;
     }
     Ok(module)
-}
-
-/// The first statement or expression of `stmts` that is still text.
-fn unstructured(stmts: &[WStmt]) -> Option<String> {
-    let mut found = None;
-    let expr = |e: &WExpr, found: &mut Option<String>| {
-        e.visit(&mut |n| {
-            if let WExpr::Text(t) = n
-                && found.is_none()
-            {
-                *found = Some(t.clone());
-            }
-        })
-    };
-    fn walk(stmts: &[WStmt], f: &mut dyn FnMut(&WStmt)) {
-        for s in stmts {
-            f(s);
-            match s {
-                WStmt::Block(_, b) | WStmt::For { body: b, .. } | WStmt::While { body: b, .. } => {
-                    walk(b, f)
-                }
-                WStmt::If { then, els, .. } => {
-                    walk(then, f);
-                    walk(els, f);
-                }
-                WStmt::Switch { arms, .. } => arms.iter().for_each(|(_, b)| walk(b, f)),
-                _ => {}
-            }
-            if let WStmt::For { init, step, .. } = s {
-                for p in [init, step].into_iter().flatten() {
-                    walk(std::slice::from_ref(&**p), f);
-                }
-            }
-        }
-    }
-    walk(stmts, &mut |s| {
-        if found.is_some() {
-            return;
-        }
-        match s {
-            WStmt::Line(l) => found = Some(l.clone()),
-            WStmt::Block(h, _) if !matches!(h.as_str(), "" | "loop" | "continuing") => {
-                found = Some(h.clone())
-            }
-            WStmt::Decl { init: Some(e), .. }
-            | WStmt::Eval(e)
-            | WStmt::Phony(e)
-            | WStmt::Return(Some(e))
-            | WStmt::BreakIf(e)
-            | WStmt::Increment { target: e, .. }
-            | WStmt::If { cond: e, .. }
-            | WStmt::While { cond: e, .. }
-            | WStmt::Switch { selector: e, .. } => expr(e, &mut found),
-            WStmt::For { cond: Some(e), .. } => expr(e, &mut found),
-            WStmt::Assign { target, value, .. } => {
-                expr(target, &mut found);
-                expr(value, &mut found);
-            }
-            _ => {}
-        }
-    });
-    found
 }
 
 /// A name in a function's scope.
@@ -425,8 +370,10 @@ impl FunctionBuilder<'_> {
                 Ok(())
             }
             WStmt::Phony(e) => {
-                self.value(e)?;
+                // Named `phony`, as naga's front end keeps the value.
+                let v = self.value(e)?;
                 self.flush();
+                self.fun.named_expressions.insert(v, "phony".into());
                 Ok(())
             }
             WStmt::Return(v) => {
@@ -1482,31 +1429,33 @@ pub enum Comparison {
     Same,
 }
 
-/// Builds the module directly and compares it with the one parsed from
-/// `wgsl` (which the caller has validated).
-pub fn compare_with_text(wgsl: &str, bodies: &[LoweredBody]) -> Comparison {
+/// Builds the module of `wgsl` directly and compares it with `parsed`,
+/// the module naga read from that text and validated.
+pub fn compare_with_text(
+    wgsl: &str,
+    parsed: &crate::validate::Checked,
+    bodies: &[LoweredBody],
+) -> Comparison {
     let built = match std::panic::catch_unwind(|| module(wgsl, bodies)) {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return Comparison::NotBuilt(e),
         Err(_) => return Comparison::NotBuilt("the builder panicked".into()),
     };
-    let Ok(parsed) = naga::front::wgsl::parse_str(wgsl) else {
-        return Comparison::NotBuilt("the text does not parse".into());
-    };
-    let print = |m: &Module| -> Result<String, String> {
-        let info = crate::validate::validator_for_everything()
-            .validate(m)
-            .map_err(|e| format!("{:?}", e.into_inner()))?;
-        naga::back::wgsl::write_string(m, &info, naga::back::wgsl::WriterFlags::empty())
+    let print = |m: &Module, info: &naga::valid::ModuleInfo| {
+        naga::back::wgsl::write_string(m, info, naga::back::wgsl::WriterFlags::empty())
             .map_err(|e| e.to_string())
     };
-    let built_text = match std::panic::catch_unwind(|| print(&built)) {
-        Ok(Ok(t)) => t,
+    let built_text = match std::panic::catch_unwind(|| {
+        let info = crate::validate::validator_for_everything()
+            .validate(&built)
+            .map_err(|e| format!("{:?}", e.into_inner()))?;
+        print(&built, &info)
+    }) {
+        Ok(Ok(t)) => renumbered(&t),
         Ok(Err(e)) => return Comparison::Invalid(e),
         Err(_) => return Comparison::Invalid("naga panicked".into()),
     };
-    let built_text = renumbered(&built_text);
-    match std::panic::catch_unwind(|| print(&parsed)) {
+    match std::panic::catch_unwind(|| print(&parsed.module, &parsed.info)) {
         Ok(Ok(t)) if renumbered(&t) == built_text => Comparison::Same,
         _ => Comparison::Differs,
     }

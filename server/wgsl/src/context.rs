@@ -326,7 +326,7 @@ impl Val {
 
     pub fn pointer(p: PtrVal) -> Val {
         Val {
-            expr: WExpr::Text(p.base.clone().to_string()),
+            expr: p.base.clone(),
             ty: Ty::Pointer(Box::new(p.elem.clone())),
             prec: Prec::Primary,
             konst: None,

@@ -153,6 +153,9 @@ impl Structure {
     /// Adds the statements of `stmts` and everything they contain.
     pub fn count(&mut self, stmts: &[WStmt]) {
         for s in stmts {
+            if matches!(s, WStmt::Comment(_)) {
+                continue;
+            }
             self.statements += 1;
             let mut expr = |e: &WExpr| {
                 let (bytes, text) = e.text_share();
@@ -160,7 +163,7 @@ impl Structure {
                 self.expression_text_bytes += text;
             };
             match s {
-                WStmt::Comment(_) => self.statements -= 1,
+                WStmt::Comment(_) => {} // skipped above
                 WStmt::Line(_) => self.statements_as_text += 1,
                 WStmt::Eval(e)
                 | WStmt::Phony(e)
@@ -177,9 +180,9 @@ impl Structure {
                     expr(value);
                 }
                 WStmt::Block(header, body) => {
-                    // `for (init; cond; step)` is text; `loop`, `continuing`
-                    // and bare blocks have no expression.
-                    if header.starts_with("for") || header.starts_with("while") {
+                    // A header other than `loop`, `continuing` or a bare
+                    // block's is text (`for (...)`, `while ...`).
+                    if !matches!(header.as_str(), "" | "loop" | "continuing") {
                         self.statements_as_text += 1;
                     }
                     self.count(body);
@@ -199,12 +202,9 @@ impl Structure {
                         expr(c);
                     }
                     // The header's statements are counted as statements.
-                    let header: Vec<WStmt> = [init, step]
-                        .into_iter()
-                        .flatten()
-                        .map(|s| (**s).clone())
-                        .collect();
-                    self.count(&header);
+                    for piece in [init, step].into_iter().flatten() {
+                        self.count(std::slice::from_ref(&**piece));
+                    }
                     self.count(body);
                 }
                 WStmt::While { cond, body } => {
@@ -219,15 +219,9 @@ impl Structure {
         }
     }
 
-    pub fn add(&mut self, other: Structure) {
-        self.statements += other.statements;
-        self.statements_as_text += other.statements_as_text;
-        self.expression_bytes += other.expression_bytes;
-        self.expression_text_bytes += other.expression_text_bytes;
-        self.built_same += other.built_same;
-        self.built_differs += other.built_differs;
-        self.built_invalid += other.built_invalid;
-        self.not_built += other.not_built;
+    /// Whether any statement or expression counted is still text.
+    pub fn holds_text(&self) -> bool {
+        self.statements_as_text > 0 || self.expression_text_bytes > 0
     }
 }
 
@@ -300,11 +294,11 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
             };
             let cond = cond.as_ref().map(WExpr::to_string).unwrap_or_default();
             let header = format!("for ({}; {cond}; {})", piece(init), piece(step));
-            print_stmt(out, &WStmt::Block(header, body.clone()), depth);
+            print_braced(out, &header, body, depth);
         }
         WStmt::While { cond, body } => {
             let header = format!("while {}", paren(&cond.to_string()));
-            print_stmt(out, &WStmt::Block(header, body.clone()), depth);
+            print_braced(out, &header, body, depth);
         }
         WStmt::Break => {
             indent(out, depth);
@@ -329,17 +323,7 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
                 out.push('\n');
             }
         }
-        WStmt::Block(header, body) => {
-            indent(out, depth);
-            if !header.is_empty() {
-                out.push_str(header);
-                out.push(' ');
-            }
-            out.push_str("{\n");
-            print_block(out, body, depth + 1);
-            indent(out, depth);
-            out.push_str("}\n");
-        }
+        WStmt::Block(header, body) => print_braced(out, header, body, depth),
         WStmt::If { cond, then, els } => {
             indent(out, depth);
             out.push_str(&format!("if {} {{\n", paren(&cond.to_string())));
@@ -381,6 +365,19 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
             out.push_str("}\n");
         }
     }
+}
+
+/// `header { body }` (a bare block when `header` is empty).
+fn print_braced(out: &mut String, header: &str, body: &[WStmt], depth: usize) {
+    indent(out, depth);
+    if !header.is_empty() {
+        out.push_str(header);
+        out.push(' ');
+    }
+    out.push_str("{\n");
+    print_block(out, body, depth + 1);
+    indent(out, depth);
+    out.push_str("}\n");
 }
 
 /// `(cond)`, without doubling parentheses the expression already has.

@@ -2658,7 +2658,7 @@ impl FnLower<'_, '_> {
                     && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
             {
                 Some(Place {
-                    expr: bp.text().into(),
+                    expr: bp.expr.clone(),
                     ty: Ty::Scalar(*s),
                     atomic: Some(AtomicRepr::BitsLane {
                         stored,
@@ -2858,7 +2858,7 @@ impl FnLower<'_, '_> {
                             _ => None,
                         };
                         return Some(PtrVal {
-                            base: bp.text().into(),
+                            base: bp.expr.clone(),
                             elem,
                             atomic: bp.atomic,
                             offset: Some(Box::new(idx)),
@@ -2944,7 +2944,7 @@ impl FnLower<'_, '_> {
                         Some(p) if p.ty.is_value() => {
                             out.extend(scratch);
                             Some(PtrVal {
-                                base: p.text().into(),
+                                base: p.expr.clone(),
                                 elem: p.ty,
                                 atomic: p.atomic,
                                 offset: None,

@@ -589,14 +589,14 @@ impl<'m> FnLower<'_, 'm> {
                         format!(" rows {:?}", p.rows)
                     };
                     key_parts.push(format!("{}+{offset_ty}{view}{rows}", p.base));
-                    suffix.push(p.base.clone().to_string());
+                    suffix.push(p.base.to_string());
                 }
                 Arg::Value(_, Some(kernel_param)) => {
                     key_parts.push(format!("struct argument {kernel_param:?}"));
                 }
                 Arg::RefElement(p) => {
                     key_parts.push(format!("&{}[i32]", p.base));
-                    suffix.push(p.base.clone().to_string());
+                    suffix.push(p.base.to_string());
                 }
                 Arg::LocalPtr(v) => key_parts.push(format!("&local {}", v.ty.wgsl())),
                 Arg::LocalArray(p, array, row) => {
@@ -1869,18 +1869,17 @@ impl<'m> FnLower<'_, 'm> {
                             );
                             let row_ty = array.element().cloned().unwrap_or(Ty::Error);
                             sub.local_rows.insert(
-                                view.base.clone().to_string(),
+                                view.base.to_string(),
                                 crate::context::LocalRow {
                                     array: whole.to_string(),
                                     array_ty: array.clone(),
                                     index,
                                 },
                             );
-                            sub.local_array_params
-                                .insert(view.base.clone().to_string(), row_ty);
+                            sub.local_array_params.insert(view.base.to_string(), row_ty);
                         } else {
                             sub.local_array_params
-                                .insert(view.base.clone().to_string(), array.clone());
+                                .insert(view.base.to_string(), array.clone());
                         }
                     }
                     if p.ty.is_const {

@@ -22,7 +22,7 @@ use crate::names::wgsl_ident;
 use crate::stmt::storage_type;
 use crate::types::{Konst, Scalar, Ty};
 use crate::uniformity;
-use crate::validate::{Needs, Rejection, validate_wgsl};
+use crate::validate::{Needs, Rejection};
 use crate::wexpr::WExpr;
 use crate::{SourceTexts, TranspileOptions, TranspileOutput};
 
@@ -628,8 +628,8 @@ fn compile_once(
     });
     text.push_str("}\n");
 
-    let needs = match validate_wgsl(&text) {
-        Ok(needs) => needs,
+    let checked = match crate::validate::check(&text) {
+        Ok(checked) => checked,
         Err(Rejection::Invalid(msg)) => {
             m.current_file = f.file.clone();
             m.error(
@@ -644,6 +644,7 @@ fn compile_once(
             return Err(m.diags);
         }
     };
+    let needs = checked.needs;
     // The module needs no more than the target offers (the lowering refuses
     // what the options leave out; this catches any way around it).
     if let Some(feature) = needs.beyond(m.opts) {
@@ -712,7 +713,7 @@ fn compile_once(
     };
     let mut structure = m.structure;
     if m.opts.check_direct_build {
-        match crate::build::compare_with_text(&text, &m.bodies) {
+        match crate::build::compare_with_text(&text, &checked, &m.bodies) {
             crate::build::Comparison::Same => structure.built_same = 1,
             crate::build::Comparison::Differs => structure.built_differs = 1,
             crate::build::Comparison::Invalid(_) => structure.built_invalid = 1,

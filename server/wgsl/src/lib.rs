@@ -112,9 +112,9 @@ pub struct TranspileOptions {
     /// Also build the kernel's `naga::Module` directly from the lowering's
     /// trees (`build.rs`) and compare it with the module parsed from the
     /// WGSL text; the outcome is counted in
-    /// [`TranspileOutput::structure`]. Off by default (some 8% more
-    /// compile time, on the suites); `transpile --check-direct-build` and
-    /// the coverage script turn it on.
+    /// [`TranspileOutput::structure`]. Off by default (a measurement, not
+    /// something a user needs); `transpile --check-direct-build` and the
+    /// coverage script turn it on.
     pub check_direct_build: bool,
 }
 

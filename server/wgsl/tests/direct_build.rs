@@ -125,6 +125,13 @@ __global__ void k(const float* in, float* out, unsigned* count) {
 }
 
 #[test]
+fn a_value_read_and_dropped() {
+    // `_ = o[i];`: naga's front end names the dropped value `phony`.
+    let src = "__global__ void k(float* o) { o[threadIdx.x]; o[0] = 1.0f; }";
+    assert_built_same(src, "k");
+}
+
+#[test]
 fn a_body_holding_text_is_not_built() {
     // A shuffle within segments of 16 lanes is still lowered to text.
     let src = r#"
