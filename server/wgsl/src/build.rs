@@ -9,6 +9,14 @@
 //! resolved to arguments, locals, globals, overrides and constants; loads
 //! where a reference is used as a value; every expression typed with
 //! naga's typifier; `Emit` ranges around the expressions that need them.
+//! Expressions are appended as naga's WGSL front end appends them: through
+//! naga's own constant evaluator (`ConstantEvaluator`, which folds
+//! constant operands), with WGSL's abstract numbers (an unsuffixed `2`)
+//! converted by the front end's rules (operands to their consensus, values
+//! to their destination's type, else `i32`/`f32`), and the module
+//! compacted at the end as the front end compacts it. Rebuilding these
+//! rules rather than approximating them is what makes the built module
+//! print exactly as the parsed one.
 //!
 //! A body holding text the lowering has not structured yet
 //! ([`WStmt::Line`], [`WExpr::Text`]) is not built: the result says why.
@@ -19,6 +27,7 @@
 
 use std::collections::HashMap;
 
+use naga::proc::{ConstantEvaluator, Emitter, ExpressionKindTracker, Layouter};
 use naga::{
     AddressSpace, ArraySize, BinaryOperator, Block, Expression, Function, Handle, Literal,
     LocalVariable, MathFunction, Module, Scalar, ScalarKind, Span, Statement, SwitchCase,
@@ -74,6 +83,9 @@ pub fn module(wgsl: &str, bodies: &[LoweredBody]) -> Result<Module, String> {
     for body in bodies {
         build_function(&mut module, body)?;
     }
+    // As naga's front end: the abstract numbers folded into others are
+    // left unused in the arenas, where the validator would refuse them.
+    naga::compact::compact(&mut module, naga::compact::KeepUnused::Yes);
     Ok(module)
 }
 
@@ -101,13 +113,15 @@ struct FunctionBuilder<'m> {
     scopes: Vec<HashMap<String, Binding>>,
     /// The blocks being built, innermost last.
     blocks: Vec<Block>,
-    /// Where the expressions not yet covered by an `Emit` start.
-    emit_start: usize,
+    /// The expressions not yet covered by an `Emit`: always running
+    /// between appends, finished where a statement is pushed.
+    emitter: Emitter,
+    /// Which expressions are constant, for naga's constant evaluator
+    /// (which folds them, as naga's front end does).
+    kinds: ExpressionKindTracker,
+    layouter: Layouter,
     /// How many loops the statement being built is inside.
     loop_depth: usize,
-    /// Values bound by `let`: never constant to what uses them (naga's
-    /// front end makes them run-time values).
-    lets: std::collections::HashSet<Handle<Expression>>,
 }
 
 fn build_function(module: &mut Module, body: &LoweredBody) -> Result<(), String> {
@@ -135,16 +149,19 @@ fn build_function(module: &mut Module, body: &LoweredBody) -> Result<(), String>
         ..fun
     };
     fun.named_expressions.clear();
-    let emit_start = fun.expressions.len();
+    let mut emitter = Emitter::default();
+    emitter.start(&fun.expressions);
+    let kinds = ExpressionKindTracker::from_arena(&fun.expressions);
     let mut b = FunctionBuilder {
         module,
         fun,
         typifier: naga::front::Typifier::new(),
         scopes: vec![HashMap::new()],
         blocks: vec![Block::new()],
-        emit_start,
+        emitter,
+        kinds,
+        layouter: Layouter::default(),
         loop_depth: 0,
-        lets: Default::default(),
     };
     let result = b.stmts(&body.stmts);
     let mut block = b.finish_block();
@@ -159,19 +176,12 @@ fn build_function(module: &mut Module, body: &LoweredBody) -> Result<(), String>
     result
 }
 
-/// Expressions that are never inside an `Emit` (naga's `needs_pre_emit`
-/// and the results of statements).
-fn pre_emitted(e: &Expression) -> bool {
+/// The results of statements: appended outside any `Emit`, as naga's
+/// front end appends them (`interrupt_emitter`).
+fn is_statement_result(e: &Expression) -> bool {
     matches!(
         e,
-        Expression::Literal(_)
-            | Expression::Constant(_)
-            | Expression::Override(_)
-            | Expression::ZeroValue(_)
-            | Expression::FunctionArgument(_)
-            | Expression::GlobalVariable(_)
-            | Expression::LocalVariable(_)
-            | Expression::CallResult(_)
+        Expression::CallResult(_)
             | Expression::AtomicResult { .. }
             | Expression::SubgroupBallotResult
             | Expression::SubgroupOperationResult { .. }
@@ -184,15 +194,9 @@ impl FunctionBuilder<'_> {
 
     /// Closes the pending `Emit` range into the current block.
     fn flush(&mut self) {
-        let len = self.fun.expressions.len();
-        if self.emit_start < len {
-            let range = self.fun.expressions.range_from(self.emit_start);
-            self.blocks
-                .last_mut()
-                .expect("a block is open")
-                .push(Statement::Emit(range), Span::UNDEFINED);
-        }
-        self.emit_start = len;
+        let block = self.blocks.last_mut().expect("a block is open");
+        block.extend(self.emitter.finish(&self.fun.expressions));
+        self.emitter.start(&self.fun.expressions);
     }
 
     fn push(&mut self, s: Statement) {
@@ -215,15 +219,116 @@ impl FunctionBuilder<'_> {
         self.blocks.pop().unwrap_or_default()
     }
 
-    fn append(&mut self, e: Expression) -> Handle<Expression> {
-        if pre_emitted(&e) {
-            self.flush();
-            let h = self.fun.expressions.append(e, Span::UNDEFINED);
-            self.emit_start = self.fun.expressions.len();
-            h
-        } else {
-            self.fun.expressions.append(e, Span::UNDEFINED)
+    /// Appends `e` as naga's front end does: through naga's constant
+    /// evaluator, which folds an expression of constants into its value;
+    /// the result of a statement outside any `Emit`.
+    fn append(&mut self, e: Expression) -> Result<Handle<Expression>, String> {
+        let result = is_statement_result(&e);
+        if result {
+            let block = self.blocks.last_mut().expect("a block is open");
+            block.extend(self.emitter.finish(&self.fun.expressions));
         }
+        let h = self.evaluator().and_then(|mut eval| {
+            eval.try_eval_and_append(e, Span::UNDEFINED)
+                .map_err(|e| format!("constant evaluation: {e}"))
+        });
+        if result {
+            self.emitter.start(&self.fun.expressions);
+        }
+        h
+    }
+
+    fn evaluator(&mut self) -> Result<ConstantEvaluator<'_>, String> {
+        // Incremental: only the types added since the last call are laid out.
+        self.layouter
+            .update(self.module.to_ctx())
+            .map_err(|e| format!("layout: {e}"))?;
+        Ok(ConstantEvaluator::for_wgsl_function(
+            self.module,
+            &mut self.fun.expressions,
+            &mut self.kinds,
+            &mut self.layouter,
+            &mut self.emitter,
+            self.blocks.last_mut().expect("a block is open"),
+            false,
+        ))
+    }
+
+    // ---- WGSL's abstract numbers and automatic conversions -----------------
+
+    /// `h` as a concrete value: an abstract integer made `i32` (else `u32`,
+    /// else `f32`, as the value fits), an abstract float `f32`.
+    fn concretize(&mut self, h: Handle<Expression>) -> Result<Handle<Expression>, String> {
+        let preferences: &[Scalar] = match self.inner(h)?.scalar().map(|s| s.kind) {
+            Some(ScalarKind::AbstractInt) => &[Scalar::I32, Scalar::U32, Scalar::F32],
+            Some(ScalarKind::AbstractFloat) => &[Scalar::F32],
+            _ => return Ok(h),
+        };
+        let mut last = String::new();
+        for &scalar in preferences {
+            match self.evaluator()?.cast_array(h, scalar, Span::UNDEFINED) {
+                Ok(c) => return Ok(c),
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(format!("concretization: {last}"))
+    }
+
+    /// `h` converted to the leaf scalar `goal` where WGSL converts it
+    /// automatically (an abstract number); any other value is left as it
+    /// is, for the validator to judge.
+    fn convert_leaf(
+        &mut self,
+        h: Handle<Expression>,
+        goal: Scalar,
+    ) -> Result<Handle<Expression>, String> {
+        match self.inner(h)?.scalar() {
+            Some(s) if s != goal && s.automatically_converts_to(goal) => {
+                self.append(Expression::As {
+                    expr: h,
+                    kind: goal.kind,
+                    convert: Some(goal.width),
+                })
+            }
+            _ => Ok(h),
+        }
+    }
+
+    /// `h` converted to the type `goal` where WGSL converts it
+    /// automatically.
+    fn convert_to_type(
+        &mut self,
+        h: Handle<Expression>,
+        goal: Handle<Type>,
+    ) -> Result<Handle<Expression>, String> {
+        match self.module.types[goal].inner.scalar() {
+            Some(s) => self.convert_leaf(h, s),
+            None => Ok(h),
+        }
+    }
+
+    /// The values converted to the one leaf scalar they all convert to
+    /// (WGSL's automatic conversion consensus), where there is one.
+    fn reconcile(&mut self, values: &mut [Handle<Expression>]) -> Result<(), String> {
+        let mut best: Option<Scalar> = None;
+        for &v in values.iter() {
+            let Some(s) = self.inner(v)?.scalar() else {
+                return Ok(());
+            };
+            best = match best {
+                None => Some(s),
+                Some(b) => match b.automatic_conversion_combine(s) {
+                    Some(c) => Some(c),
+                    None => return Ok(()),
+                },
+            };
+        }
+        if let Some(goal) = best {
+            for v in values.iter_mut() {
+                *v = self.convert_leaf(*v, goal)?;
+            }
+        }
+        Ok(())
     }
 
     fn inner(&mut self, h: Handle<Expression>) -> Result<TypeInner, String> {
@@ -271,9 +376,15 @@ impl FunctionBuilder<'_> {
                 init,
             } => {
                 if *keyword == "var" {
-                    let init = init.as_ref().map(|e| self.value(e)).transpose()?;
-                    let ty = match (ty, init) {
-                        (Some(t), _) => self.parse_type(t)?,
+                    let explicit = ty.as_ref().map(|t| self.parse_type(t)).transpose()?;
+                    let init = init.as_ref().map(|e| self.value_abstract(e)).transpose()?;
+                    let init = match (explicit, init) {
+                        (Some(t), Some(v)) => Some(self.convert_to_type(v, t)?),
+                        (None, Some(v)) => Some(self.concretize(v)?),
+                        (_, None) => None,
+                    };
+                    let ty = match (explicit, init) {
+                        (Some(t), _) => t,
                         (None, Some(v)) => {
                             let inner = self.inner(v)?;
                             self.type_handle(inner)
@@ -294,58 +405,81 @@ impl FunctionBuilder<'_> {
                     // loops initializes the variable; another value, or any
                     // inside a loop (run at every iteration, a variable
                     // without one zeroed), is stored where it is declared.
-                    let init = match init {
-                        None if self.loop_depth > 0 => Some(self.append(Expression::ZeroValue(ty))),
+                    let constant = init
+                        .filter(|&v| self.loop_depth == 0 && self.kinds.is_const_or_override(v));
+                    self.fun.local_variables[var].init = constant;
+                    let pointer = self.append(Expression::LocalVariable(var))?;
+                    let store = match init {
+                        _ if constant.is_some() => None,
+                        None if self.loop_depth > 0 => {
+                            Some(self.append(Expression::ZeroValue(ty))?)
+                        }
                         other => other,
                     };
-                    let pointer = match init {
-                        Some(v) if self.loop_depth == 0 && self.is_constant(v) => {
-                            self.fun.local_variables[var].init = Some(v);
-                            self.append(Expression::LocalVariable(var))
-                        }
-                        Some(v) => {
-                            let pointer = self.append(Expression::LocalVariable(var));
-                            self.push(Statement::Store { pointer, value: v });
-                            pointer
-                        }
-                        None => self.append(Expression::LocalVariable(var)),
-                    };
+                    if let Some(value) = store {
+                        self.push(Statement::Store { pointer, value });
+                    }
                     self.bind(name, Binding::Local(pointer));
                 } else {
                     let init = init.as_ref().ok_or("`let` without a value")?;
-                    let v = self.value(init)?;
                     let v = match ty {
                         Some(t) => {
                             let want = self.parse_type(t)?;
-                            self.convert_to(v, want)?
+                            let v = self.value_abstract(init)?;
+                            let v = self.convert_to_type(v, want)?;
+                            self.check_type(v, want)?
                         }
-                        None => v,
+                        None => self.value(init)?,
                     };
+                    // A `let` is never a constant expression in WGSL.
+                    self.kinds.force_non_const(v);
                     self.flush();
-                    self.lets.insert(v);
                     self.fun.named_expressions.insert(v, name.clone());
                     self.bind(name, Binding::Value(v));
                 }
                 Ok(())
             }
             WStmt::Assign { target, op, value } => {
+                // As naga's front end: the value converted to the target's
+                // scalar (a shift's to `u32`), the target read first.
                 let pointer = self.reference(target)?;
-                let value = if *op == "=" {
-                    self.value(value)?
-                } else {
-                    let old = self.append(Expression::Load { pointer });
-                    let right = self.value(value)?;
-                    let op = binary_op(op.trim_end_matches('='))?;
-                    self.binary(op, old, right)?
+                let op = match *op {
+                    "=" => None,
+                    compound => Some(binary_op(compound.trim_end_matches('='))?),
+                };
+                let goal = match op {
+                    Some(BinaryOperator::ShiftLeft | BinaryOperator::ShiftRight) => {
+                        Some(Scalar::U32)
+                    }
+                    _ => match self.inner(pointer)? {
+                        TypeInner::Pointer { base, .. } => self.module.types[base].inner.scalar(),
+                        TypeInner::ValuePointer { scalar, .. } => Some(scalar),
+                        _ => None,
+                    },
+                };
+                let old = match op {
+                    Some(_) => Some(self.append(Expression::Load { pointer })?),
+                    None => None,
+                };
+                let mut right = self.value_abstract(value)?;
+                if let Some(goal) = goal {
+                    right = self.convert_leaf(right, goal)?;
+                }
+                let value = match (op, old) {
+                    (Some(op), Some(mut left)) => {
+                        self.splat_operands(op, &mut left, &mut right)?;
+                        self.append(Expression::Binary { op, left, right })?
+                    }
+                    _ => right,
                 };
                 self.push(Statement::Store { pointer, value });
                 Ok(())
             }
             WStmt::Increment { target, op } => {
                 let pointer = self.reference(target)?;
-                let old = self.append(Expression::Load { pointer });
+                let old = self.append(Expression::Load { pointer })?;
                 let one = match self.inner(old)? {
-                    TypeInner::Scalar(s) => self.append(Expression::Literal(one_of(s)?)),
+                    TypeInner::Scalar(s) => self.append(Expression::Literal(one_of(s)?))?,
                     _ => return Err("`++` of a non-scalar".into()),
                 };
                 let op = if *op == "++" {
@@ -357,7 +491,7 @@ impl FunctionBuilder<'_> {
                     op,
                     left: old,
                     right: one,
-                });
+                })?;
                 self.push(Statement::Store { pointer, value });
                 Ok(())
             }
@@ -377,7 +511,15 @@ impl FunctionBuilder<'_> {
                 Ok(())
             }
             WStmt::Return(v) => {
-                let value = v.as_ref().map(|e| self.value(e)).transpose()?;
+                let value = match (v, self.fun.result.as_ref().map(|r| r.ty)) {
+                    (Some(e), Some(ty)) => {
+                        let v = self.value_abstract(e)?;
+                        let v = self.convert_to_type(v, ty)?;
+                        Some(self.concretize(v)?)
+                    }
+                    (Some(e), None) => Some(self.value(e)?),
+                    (None, _) => None,
+                };
                 self.push(Statement::Return { value });
                 Ok(())
             }
@@ -537,20 +679,15 @@ impl FunctionBuilder<'_> {
     /// `a && b`, `a || b`, short-circuiting as naga's front end lowers
     /// them: `var r: bool; if a { r = b; } else { r = false; }`.
     fn logical(&mut self, and: bool, l: &WExpr, r: &WExpr) -> Result<Built, String> {
-        let left = self.value(l)?;
-        let condition = match (and, &self.fun.expressions[left]) {
-            (true, _) => left,
-            // Folded, as naga's front end evaluates `!true`.
-            (false, Expression::Literal(Literal::Bool(b))) => {
-                let folded = Literal::Bool(!b);
-                self.append(Expression::Literal(folded))
-            }
-            (false, _) => self.append(Expression::Unary {
+        let left = self.value_abstract(l)?;
+        let condition = match and {
+            true => left,
+            false => self.append(Expression::Unary {
                 op: UnaryOperator::LogicalNot,
                 expr: left,
-            }),
+            })?,
         };
-        let else_val = self.append(Expression::Literal(Literal::Bool(!and)));
+        let else_val = self.append(Expression::Literal(Literal::Bool(!and)))?;
         let ty = self.type_handle(TypeInner::Scalar(Scalar::BOOL));
         let var = self.fun.local_variables.append(
             LocalVariable {
@@ -560,9 +697,9 @@ impl FunctionBuilder<'_> {
             },
             Span::UNDEFINED,
         );
-        let pointer = self.append(Expression::LocalVariable(var));
+        let pointer = self.append(Expression::LocalVariable(var))?;
         self.open_block();
-        let right = self.value(r);
+        let right = self.value_abstract(r);
         if let Ok(value) = right {
             self.push(Statement::Store { pointer, value });
         }
@@ -582,30 +719,26 @@ impl FunctionBuilder<'_> {
             reject,
         });
         Ok(Built {
-            handle: self.append(Expression::LocalVariable(var)),
+            handle: self.append(Expression::LocalVariable(var))?,
             reference: true,
         })
     }
 
-    /// Whether `h` is made of literals, constants and overrides alone.
-    fn is_constant(&self, h: Handle<Expression>) -> bool {
-        if self.lets.contains(&h) {
-            return false;
+    /// The value of the constant index `h` (evaluated by now into a
+    /// literal), as naga's front end takes it for an `AccessIndex`.
+    fn constant_index(&self, h: Handle<Expression>) -> Option<u32> {
+        if !self.kinds.is_const(h) {
+            return None;
         }
-        match &self.fun.expressions[h] {
-            Expression::Literal(_)
-            | Expression::Constant(_)
-            | Expression::Override(_)
-            | Expression::ZeroValue(_) => true,
-            Expression::Unary { expr, .. } | Expression::As { expr, .. } => self.is_constant(*expr),
-            Expression::Splat { value, .. } => self.is_constant(*value),
-            Expression::Binary { left, right, .. } => {
-                self.is_constant(*left) && self.is_constant(*right)
-            }
-            Expression::Compose { components, .. } => {
-                components.iter().all(|c| self.is_constant(*c))
-            }
-            _ => false,
+        match self.fun.expressions[h] {
+            Expression::Literal(l) => u32::try_from(l).ok(),
+            Expression::ZeroValue(ty) => match self.module.types[ty].inner {
+                TypeInner::Scalar(s) if matches!(s.kind, ScalarKind::Sint | ScalarKind::Uint) => {
+                    Some(0)
+                }
+                _ => None,
+            },
+            _ => None,
         }
     }
 
@@ -617,14 +750,22 @@ impl FunctionBuilder<'_> {
 
     // ---- expressions ------------------------------------------------------
 
-    /// `e` as a value (a reference loaded).
+    /// `e` as a concrete value (a reference loaded, an abstract number
+    /// concretized), as naga's front end reads most expressions.
     fn value(&mut self, e: &WExpr) -> Result<Handle<Expression>, String> {
+        let v = self.value_abstract(e)?;
+        self.concretize(v)
+    }
+
+    /// `e` as a value that may stay an abstract number: an operand, a
+    /// constructor's component, a value converted to its destination.
+    fn value_abstract(&mut self, e: &WExpr) -> Result<Handle<Expression>, String> {
         let b = self.expr(e)?;
-        Ok(if b.reference {
+        if b.reference {
             self.append(Expression::Load { pointer: b.handle })
         } else {
-            b.handle
-        })
+            Ok(b.handle)
+        }
     }
 
     /// `e` as a reference (what is assigned).
@@ -648,7 +789,7 @@ impl FunctionBuilder<'_> {
             WExpr::Name(n) => self.name(n),
             WExpr::Literal(t) => {
                 let lit = parse_literal(t)?;
-                Ok(value(self.append(Expression::Literal(lit))))
+                Ok(value(self.append(Expression::Literal(lit))?))
             }
             WExpr::Unary("&", inner) => {
                 let r = self.reference(inner)?;
@@ -662,50 +803,40 @@ impl FunctionBuilder<'_> {
                 })
             }
             WExpr::Unary(op, inner) => {
-                let v = self.value(inner)?;
+                let v = self.value_abstract(inner)?;
                 let op = match *op {
                     "-" => UnaryOperator::Negate,
                     "!" => UnaryOperator::LogicalNot,
                     "~" => UnaryOperator::BitwiseNot,
                     other => return Err(format!("unary `{other}`")),
                 };
-                // naga's front end folds `!true` (constant evaluation).
-                if let (UnaryOperator::LogicalNot, Expression::Literal(Literal::Bool(b))) =
-                    (op, &self.fun.expressions[v])
-                {
-                    let folded = Literal::Bool(!b);
-                    return Ok(value(self.append(Expression::Literal(folded))));
-                }
-                Ok(value(self.append(Expression::Unary { op, expr: v })))
+                Ok(value(self.append(Expression::Unary { op, expr: v })?))
             }
             WExpr::Binary(l, op @ ("&&" | "||"), r) => self.logical(*op == "&&", l, r),
             WExpr::Binary(l, op, r) => {
-                let left = self.value(l)?;
-                let right = self.value(r)?;
+                let left = self.value_abstract(l)?;
+                let right = self.value_abstract(r)?;
                 let op = binary_op(op)?;
                 Ok(value(self.binary(op, left, right)?))
             }
             WExpr::Index(base, index) => {
                 let b = self.expr(base)?;
+                let index = self.value(index)?;
                 // A constant index selects, as naga's front end reads it.
-                if let WExpr::Literal(t) = &**index
-                    && let Ok(Literal::I32(k)) = parse_literal(t)
-                    && let Ok(k) = u32::try_from(k)
-                {
+                if let Some(k) = self.constant_index(index) {
                     let handle = self.append(Expression::AccessIndex {
                         base: b.handle,
                         index: k,
-                    });
+                    })?;
                     return Ok(Built {
                         handle,
                         reference: b.reference,
                     });
                 }
-                let index = self.value(index)?;
                 let handle = self.append(Expression::Access {
                     base: b.handle,
                     index,
-                });
+                })?;
                 Ok(Built {
                     handle,
                     reference: b.reference,
@@ -744,7 +875,7 @@ impl FunctionBuilder<'_> {
             .iter()
             .position(|a| a.name.as_deref() == Some(n))
         {
-            let h = self.append(Expression::FunctionArgument(i as u32));
+            let h = self.append(Expression::FunctionArgument(i as u32))?;
             return Ok(Built {
                 handle: h,
                 reference: false,
@@ -754,7 +885,7 @@ impl FunctionBuilder<'_> {
             .find(|(_, g)| g.name.as_deref() == Some(n))
             .map(|(h, g)| (h, g.space != AddressSpace::Handle));
         if let Some((h, reference)) = global {
-            let h = self.append(Expression::GlobalVariable(h));
+            let h = self.append(Expression::GlobalVariable(h))?;
             return Ok(Built {
                 handle: h,
                 reference,
@@ -769,7 +900,7 @@ impl FunctionBuilder<'_> {
                     .map(|(h, _)| Expression::Constant(h))
             });
         if let Some(e) = constant {
-            let h = self.append(e);
+            let h = self.append(e)?;
             return Ok(Built {
                 handle: h,
                 reference: false,
@@ -803,7 +934,7 @@ impl FunctionBuilder<'_> {
                 let h = self.append(Expression::AccessIndex {
                     base: b.handle,
                     index,
-                });
+                })?;
                 Ok(Built {
                     handle: h,
                     reference: b.reference,
@@ -824,14 +955,14 @@ impl FunctionBuilder<'_> {
                     let h = self.append(Expression::AccessIndex {
                         base: b.handle,
                         index,
-                    });
+                    })?;
                     return Ok(Built {
                         handle: h,
                         reference: b.reference,
                     });
                 }
                 let vector = if b.reference {
-                    self.append(Expression::Load { pointer: b.handle })
+                    self.append(Expression::Load { pointer: b.handle })?
                 } else {
                     b.handle
                 };
@@ -844,7 +975,7 @@ impl FunctionBuilder<'_> {
                     size,
                     vector,
                     pattern,
-                });
+                })?;
                 Ok(Built {
                     handle: h,
                     reference: false,
@@ -854,38 +985,61 @@ impl FunctionBuilder<'_> {
         }
     }
 
-    /// `left op right`, a scalar operand splatted against a vector where
-    /// WGSL allows mixing them (naga's IR does only for `*`).
+    /// `left op right` as naga's front end lowers it: a scalar operand
+    /// of `+ - / %` splatted against a vector, then abstract operands
+    /// converted (a shift's right operand to `u32`, its left concretized
+    /// unless the right is constant; the other operators' to their
+    /// consensus).
     fn binary(
         &mut self,
         op: BinaryOperator,
         left: Handle<Expression>,
         right: Handle<Expression>,
     ) -> Result<Handle<Expression>, String> {
-        let (lt, rt) = (self.inner(left)?, self.inner(right)?);
         let (mut left, mut right) = (left, right);
-        let shift = matches!(op, BinaryOperator::ShiftLeft | BinaryOperator::ShiftRight);
-        if op != BinaryOperator::Multiply && !shift {
-            match (&lt, &rt) {
-                (TypeInner::Vector { size, .. }, TypeInner::Scalar(_)) => {
-                    right = self.append(Expression::Splat {
-                        size: *size,
-                        value: right,
-                    });
-                }
-                (TypeInner::Scalar(_), TypeInner::Vector { size, .. }) => {
-                    left = self.append(Expression::Splat {
-                        size: *size,
-                        value: left,
-                    });
-                }
-                _ => {}
+        self.splat_operands(op, &mut left, &mut right)?;
+        if matches!(op, BinaryOperator::ShiftLeft | BinaryOperator::ShiftRight) {
+            right = self.convert_leaf(right, Scalar::U32)?;
+            if !self.kinds.is_const(right) {
+                left = self.concretize(left)?;
             }
+        } else {
+            let mut both = [left, right];
+            self.reconcile(&mut both)?;
+            [left, right] = both;
         }
-        Ok(self.append(Expression::Binary { op, left, right }))
+        self.append(Expression::Binary { op, left, right })
     }
 
-    fn convert_to(
+    /// A scalar operand of `+`, `-`, `/` or `%` against a vector,
+    /// splatted (naga's IR mixes them only for `*`).
+    fn splat_operands(
+        &mut self,
+        op: BinaryOperator,
+        left: &mut Handle<Expression>,
+        right: &mut Handle<Expression>,
+    ) -> Result<(), String> {
+        use BinaryOperator as B;
+        if !matches!(op, B::Add | B::Subtract | B::Divide | B::Modulo) {
+            return Ok(());
+        }
+        match (self.inner(*left)?, self.inner(*right)?) {
+            (TypeInner::Vector { size, .. }, TypeInner::Scalar(_)) => {
+                *right = self.append(Expression::Splat {
+                    size,
+                    value: *right,
+                })?;
+            }
+            (TypeInner::Scalar(_), TypeInner::Vector { size, .. }) => {
+                *left = self.append(Expression::Splat { size, value: *left })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// `v`, checked to be of the declared type `want`.
+    fn check_type(
         &mut self,
         v: Handle<Expression>,
         want: Handle<Type>,
@@ -895,6 +1049,17 @@ impl FunctionBuilder<'_> {
             return Ok(v);
         }
         Err("a `let` whose value is not of its declared type".into())
+    }
+
+    /// The scalar of the atomic `pointer` points at.
+    fn atomic_scalar(&mut self, pointer: Handle<Expression>) -> Result<naga::Scalar, String> {
+        match self.inner(pointer)? {
+            TypeInner::Pointer { base, .. } => match self.module.types[base].inner {
+                TypeInner::Atomic(s) => Ok(s),
+                _ => Err("atomic of a non-atomic".into()),
+            },
+            _ => Err("atomic through a non-pointer".into()),
+        }
     }
 
     /// A call; `Ok(None)` for one without a value.
@@ -911,23 +1076,49 @@ impl FunctionBuilder<'_> {
                     return Err("arrayLength arity".into());
                 };
                 let p = self.value(a)?;
-                return Ok(Some(self.append(Expression::ArrayLength(p))));
+                return Ok(Some(self.append(Expression::ArrayLength(p))?));
             }
             "atomicLoad" => {
                 let [a] = args else {
                     return Err("atomicLoad arity".into());
                 };
                 let pointer = self.value(a)?;
-                return Ok(Some(self.append(Expression::Load { pointer })));
+                return Ok(Some(self.append(Expression::Load { pointer })?));
             }
             "atomicStore" => {
                 let [a, v] = args else {
                     return Err("atomicStore arity".into());
                 };
                 let pointer = self.value(a)?;
-                let value = self.value(v)?;
+                let scalar = self.atomic_scalar(pointer)?;
+                let value = self.value_as(v, scalar)?;
                 self.push(Statement::Store { pointer, value });
                 return Ok(None);
+            }
+            "atomicCompareExchangeWeak" => {
+                let [a, c, v] = args else {
+                    return Err("atomicCompareExchangeWeak arity".into());
+                };
+                let pointer = self.value(a)?;
+                let scalar = self.atomic_scalar(pointer)?;
+                let compare = self.value_as(c, scalar)?;
+                let value = self.value_as(v, scalar)?;
+                let ty = self.module.generate_predeclared_type(
+                    naga::PredeclaredType::AtomicCompareExchangeWeakResult(scalar),
+                );
+                let result = self.append(Expression::AtomicResult {
+                    ty,
+                    comparison: true,
+                })?;
+                self.push(Statement::Atomic {
+                    pointer,
+                    fun: naga::AtomicFunction::Exchange {
+                        compare: Some(compare),
+                    },
+                    value,
+                    result: Some(result),
+                });
+                return Ok(Some(result));
             }
             _ => {}
         }
@@ -936,14 +1127,8 @@ impl FunctionBuilder<'_> {
                 return Err(format!("{callee} arity"));
             };
             let pointer = self.value(a)?;
-            let value = self.value(v)?;
-            let scalar = match self.inner(pointer)? {
-                TypeInner::Pointer { base, .. } => match self.module.types[base].inner {
-                    TypeInner::Atomic(s) => s,
-                    _ => return Err("atomic of a non-atomic".into()),
-                },
-                _ => return Err("atomic through a non-pointer".into()),
-            };
+            let scalar = self.atomic_scalar(pointer)?;
+            let value = self.value_as(v, scalar)?;
             let ty = self.type_handle(TypeInner::Scalar(scalar));
             // naga's front end gives every atomic call a result, used or
             // not, but a 64-bit min or max called as a statement (which
@@ -956,7 +1141,7 @@ impl FunctionBuilder<'_> {
                 Some(self.append(Expression::AtomicResult {
                     ty,
                     comparison: false,
-                }))
+                })?)
             };
             self.push(Statement::Atomic {
                 pointer,
@@ -976,10 +1161,74 @@ impl FunctionBuilder<'_> {
             self.push(Statement::ControlBarrier(b));
             return Ok(None);
         }
-        let values = args
+        let mut values = args
             .iter()
-            .map(|a| self.value(a))
+            .map(|a| self.value_abstract(a))
             .collect::<Result<Vec<_>, _>>()?;
+        if let Ok(ty) = self.parse_type(callee) {
+            return self.construct(ty, &values).map(Some);
+        }
+        if callee == "select" {
+            // As naga's front end: the two values reconciled, and made
+            // concrete unless the condition is constant.
+            let [reject, accept, condition] = values[..] else {
+                return Err("select arity".into());
+            };
+            let condition = self.concretize(condition)?;
+            let mut pair = [reject, accept];
+            self.reconcile(&mut pair)?;
+            if !self.kinds.is_const(condition) {
+                for v in pair.iter_mut() {
+                    *v = self.concretize(*v)?;
+                }
+            }
+            let [reject, accept] = pair;
+            return Ok(Some(self.append(Expression::Select {
+                condition,
+                accept,
+                reject,
+            })?));
+        }
+        if let Some(fun) = math_function(callee) {
+            self.math_arguments(fun, &mut values)?;
+            let arg = *values.first().ok_or("math without arguments")?;
+            return Ok(Some(self.append(Expression::Math {
+                fun,
+                arg,
+                arg1: values.get(1).copied(),
+                arg2: values.get(2).copied(),
+                arg3: values.get(3).copied(),
+            })?));
+        }
+        let function = (self.module.functions.iter())
+            .find(|(_, f)| f.name.as_deref() == Some(callee))
+            .map(|(h, f)| {
+                (
+                    h,
+                    f.arguments.iter().map(|a| a.ty).collect::<Vec<_>>(),
+                    f.result.is_some(),
+                )
+            });
+        if let Some((function, params, has_result)) = function {
+            // Each argument converted to its parameter's type.
+            for (v, ty) in values.iter_mut().zip(params) {
+                let converted = self.convert_to_type(*v, ty)?;
+                *v = self.concretize(converted)?;
+            }
+            let result = match has_result {
+                true => Some(self.append(Expression::CallResult(function))?),
+                false => None,
+            };
+            self.push(Statement::Call {
+                function,
+                arguments: values,
+                result,
+            });
+            return Ok(result);
+        }
+        for v in values.iter_mut() {
+            *v = self.concretize(*v)?;
+        }
         if let Some(h) = self.subgroup(callee, &values)? {
             return Ok(Some(h));
         }
@@ -999,56 +1248,20 @@ impl FunctionBuilder<'_> {
                 expr: v,
                 kind: scalar.kind,
                 convert: None,
-            })));
-        }
-        if callee == "select" {
-            let [reject, accept, condition] = values[..] else {
-                return Err("select arity".into());
-            };
-            return Ok(Some(self.append(Expression::Select {
-                condition,
-                accept,
-                reject,
-            })));
+            })?));
         }
         if let Some(fun) = relational(callee) {
             let [argument] = values[..] else {
                 return Err(format!("{callee} arity"));
             };
-            return Ok(Some(self.append(Expression::Relational { fun, argument })));
+            return Ok(Some(self.append(Expression::Relational { fun, argument })?));
         }
-        if let Some(fun) = math_function(callee) {
-            let arg = *values.first().ok_or("math without arguments")?;
-            return Ok(Some(self.append(Expression::Math {
-                fun,
-                arg,
-                arg1: values.get(1).copied(),
-                arg2: values.get(2).copied(),
-                arg3: values.get(3).copied(),
-            })));
-        }
-        if let Ok(ty) = self.parse_type(callee) {
-            return self.construct(ty, &values).map(Some);
-        }
-        let Some((function, f)) = self
-            .module
-            .functions
-            .iter()
-            .find(|(_, f)| f.name.as_deref() == Some(callee))
-        else {
-            return Err(format!("unknown function `{callee}`"));
-        };
-        let has_result = f.result.is_some();
-        let result = has_result.then(|| self.append(Expression::CallResult(function)));
-        self.push(Statement::Call {
-            function,
-            arguments: values,
-            result,
-        });
-        Ok(result)
+        Err(format!("unknown function `{callee}`"))
     }
 
-    /// A type's constructor: a conversion, a splat, a composite or zero.
+    /// A type's constructor, as naga's front end lowers it: a conversion
+    /// (`As`, even to the value's own type), a splat, a composite of
+    /// components converted to the type's, or the zero value.
     fn construct(
         &mut self,
         ty: Handle<Type>,
@@ -1056,41 +1269,83 @@ impl FunctionBuilder<'_> {
     ) -> Result<Handle<Expression>, String> {
         let target = self.module.types[ty].inner.clone();
         if values.is_empty() {
-            return Ok(self.append(Expression::ZeroValue(ty)));
+            return self.append(Expression::ZeroValue(ty));
         }
         if let [v] = values {
-            let have = self.inner(*v)?;
-            if have == target {
-                return Ok(*v);
-            }
-            match (&target, &have) {
+            match (&target, self.inner(*v)?) {
                 (TypeInner::Scalar(s), TypeInner::Scalar(_))
                 | (TypeInner::Vector { scalar: s, .. }, TypeInner::Vector { .. }) => {
-                    return Ok(self.append(Expression::As {
+                    return self.append(Expression::As {
                         expr: *v,
                         kind: s.kind,
                         convert: Some(s.width),
-                    }));
+                    });
                 }
-                (TypeInner::Vector { size, scalar }, TypeInner::Scalar(from)) => {
-                    let value = if from == scalar {
-                        *v
-                    } else {
-                        self.append(Expression::As {
-                            expr: *v,
-                            kind: scalar.kind,
-                            convert: Some(scalar.width),
-                        })
-                    };
-                    return Ok(self.append(Expression::Splat { size: *size, value }));
+                (TypeInner::Vector { size, scalar }, TypeInner::Scalar(_)) => {
+                    let value = self.convert_leaf(*v, *scalar)?;
+                    return self.append(Expression::Splat { size: *size, value });
                 }
                 _ => {}
             }
         }
-        Ok(self.append(Expression::Compose {
-            ty,
-            components: values.to_vec(),
-        }))
+        let mut components = values.to_vec();
+        match &target {
+            TypeInner::Vector { scalar, .. } => {
+                for c in components.iter_mut() {
+                    *c = self.convert_leaf(*c, *scalar)?;
+                }
+            }
+            TypeInner::Struct { members, .. } => {
+                for (c, m) in components.iter_mut().zip(members) {
+                    *c = self.convert_to_type(*c, m.ty)?;
+                }
+            }
+            TypeInner::Array { base, .. } => {
+                for c in components.iter_mut() {
+                    *c = self.convert_to_type(*c, *base)?;
+                }
+            }
+            _ => {}
+        }
+        self.append(Expression::Compose { ty, components })
+    }
+
+    /// A math function's arguments converted as naga's overload resolution
+    /// converts them: the arguments of the generic type `T` to their
+    /// consensus (`extractBits`' value alone, `insertBits`' two,
+    /// `ldexp`'s first), the fixed `u32` offsets and counts to `u32`; made
+    /// concrete unless every argument is constant.
+    fn math_arguments(
+        &mut self,
+        fun: MathFunction,
+        values: &mut [Handle<Expression>],
+    ) -> Result<(), String> {
+        let generic = match fun {
+            MathFunction::ExtractBits | MathFunction::Ldexp => 1,
+            MathFunction::InsertBits => 2,
+            _ => values.len(),
+        }
+        .min(values.len());
+        self.reconcile(&mut values[..generic])?;
+        if matches!(fun, MathFunction::ExtractBits | MathFunction::InsertBits) {
+            for v in values[generic..].iter_mut() {
+                *v = self.convert_leaf(*v, Scalar::U32)?;
+            }
+        }
+        if !values.iter().all(|&v| self.kinds.is_const(v)) {
+            for v in values.iter_mut() {
+                *v = self.concretize(*v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `e` as a value of the scalar `scalar` (an abstract number
+    /// converted), as an atomic's operand is read.
+    fn value_as(&mut self, e: &WExpr, scalar: Scalar) -> Result<Handle<Expression>, String> {
+        let v = self.value_abstract(e)?;
+        let v = self.convert_leaf(v, scalar)?;
+        self.concretize(v)
     }
 
     fn subgroup(
@@ -1121,7 +1376,7 @@ impl FunctionBuilder<'_> {
             };
             let inner = self.inner(argument)?;
             let ty = self.type_handle(inner);
-            let result = self.append(Expression::SubgroupOperationResult { ty });
+            let result = self.append(Expression::SubgroupOperationResult { ty })?;
             self.push(Statement::SubgroupCollectiveOperation {
                 op,
                 collective_op,
@@ -1131,7 +1386,7 @@ impl FunctionBuilder<'_> {
             return Ok(Some(result));
         }
         if callee == "subgroupBallot" {
-            let result = self.append(Expression::SubgroupBallotResult);
+            let result = self.append(Expression::SubgroupBallotResult)?;
             self.push(Statement::SubgroupBallot {
                 result,
                 predicate: values.first().copied(),
@@ -1156,7 +1411,7 @@ impl FunctionBuilder<'_> {
         let argument = *values.first().ok_or("gather without a value")?;
         let inner = self.inner(argument)?;
         let ty = self.type_handle(inner);
-        let result = self.append(Expression::SubgroupOperationResult { ty });
+        let result = self.append(Expression::SubgroupOperationResult { ty })?;
         self.push(Statement::SubgroupGather {
             mode,
             argument,
@@ -1252,32 +1507,50 @@ fn parse_literal(t: &str) -> Result<Literal, String> {
         "false" => return Ok(Literal::Bool(false)),
         _ => {}
     }
-    let int = |digits: &str| -> Result<i128, String> {
-        match digits.strip_prefix("0x") {
-            Some(hex) => i128::from_str_radix(hex, 16).map_err(|_| bad()),
-            None => digits.parse::<i128>().map_err(|_| bad()),
-        }
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
     };
-    let is_hex = t.starts_with("0x");
-    if let Some(d) = t.strip_suffix("lu") {
+    let int = |d: &str| -> Result<i128, String> {
+        let v = match d.strip_prefix("0x") {
+            Some(hex) => i128::from_str_radix(hex, 16).map_err(|_| bad())?,
+            None => d.parse::<i128>().map_err(|_| bad())?,
+        };
+        Ok(if negative { -v } else { v })
+    };
+    let float = |d: &str| -> Result<f64, String> {
+        let v = d.parse::<f64>().map_err(|_| bad())?;
+        Ok(if negative { -v } else { v })
+    };
+    let is_hex = digits.starts_with("0x");
+    if let Some(d) = digits.strip_suffix("lu") {
         return u64::try_from(int(d)?).map(Literal::U64).map_err(|_| bad());
     }
-    if let Some(d) = t.strip_suffix("li") {
+    if let Some(d) = digits.strip_suffix("li") {
         return i64::try_from(int(d)?).map(Literal::I64).map_err(|_| bad());
     }
-    if let Some(d) = t.strip_suffix("lf") {
-        return d.parse::<f64>().map(Literal::F64).map_err(|_| bad());
+    if let Some(d) = digits.strip_suffix("lf") {
+        return float(d).map(Literal::F64);
     }
-    if !is_hex && let Some(d) = t.strip_suffix('f') {
-        return d.parse::<f32>().map(Literal::F32).map_err(|_| bad());
+    if !is_hex && let Some(d) = digits.strip_suffix('f') {
+        return float(d).map(|v| Literal::F32(v as f32));
     }
-    if let Some(d) = t.strip_suffix('u') {
+    if !is_hex && let Some(d) = digits.strip_suffix('h') {
+        return float(d).map(|v| Literal::F16(half::f16::from_f64(v)));
+    }
+    if let Some(d) = digits.strip_suffix('u') {
         return u32::try_from(int(d)?).map(Literal::U32).map_err(|_| bad());
     }
-    if let Some(d) = t.strip_suffix('i') {
+    if let Some(d) = digits.strip_suffix('i') {
         return i32::try_from(int(d)?).map(Literal::I32).map_err(|_| bad());
     }
-    i32::try_from(int(t)?).map(Literal::I32).map_err(|_| bad())
+    // No suffix: WGSL's abstract numbers, made concrete where used.
+    if !is_hex && digits.contains(['.', 'e', 'E']) {
+        return float(digits).map(Literal::AbstractFloat);
+    }
+    i64::try_from(int(digits)?)
+        .map(Literal::AbstractInt)
+        .map_err(|_| bad())
 }
 
 fn binary_op(op: &str) -> Result<BinaryOperator, String> {
@@ -1408,6 +1681,12 @@ fn switch_values(labels: &str, unsigned: bool) -> Result<Vec<SwitchValue>, Strin
             match parse_literal(l)? {
                 Literal::I32(v) if unsigned => Ok(SwitchValue::U32(v as u32)),
                 Literal::I32(v) => Ok(SwitchValue::I32(v)),
+                Literal::AbstractInt(v) if unsigned => u32::try_from(v)
+                    .map(SwitchValue::U32)
+                    .map_err(|_| format!("case `{l}`")),
+                Literal::AbstractInt(v) => i32::try_from(v)
+                    .map(SwitchValue::I32)
+                    .map_err(|_| format!("case `{l}`")),
                 Literal::U32(v) => Ok(SwitchValue::U32(v)),
                 _ => Err(format!("case `{l}`")),
             }
@@ -1507,8 +1786,12 @@ mod tests {
 
     #[test]
     fn literals_as_the_lowering_prints_them() {
-        assert_eq!(parse_literal("12"), Ok(Literal::I32(12)));
-        assert_eq!(parse_literal("-3"), Ok(Literal::I32(-3)));
+        // Without a suffix, WGSL's abstract numbers.
+        assert_eq!(parse_literal("12"), Ok(Literal::AbstractInt(12)));
+        assert_eq!(parse_literal("-3"), Ok(Literal::AbstractInt(-3)));
+        assert_eq!(parse_literal("0.5"), Ok(Literal::AbstractFloat(0.5)));
+        assert_eq!(parse_literal("7i"), Ok(Literal::I32(7)));
+        assert_eq!(parse_literal("-0x10u"), Err("literal `-0x10u`".into()));
         assert_eq!(parse_literal("0xffu"), Ok(Literal::U32(255)));
         assert_eq!(parse_literal("7lu"), Ok(Literal::U64(7)));
         assert_eq!(parse_literal("-7li"), Ok(Literal::I64(-7)));

@@ -2600,8 +2600,7 @@ impl FnLower<'_, '_> {
                     && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
             {
                 let lane = "xyzw".find(field).unwrap_or(0);
-                let bp_text = bp.text();
-                let Some((base, index)) = split_element(&bp_text) else {
+                let Some((base, index)) = element_parts(&bp.expr) else {
                     self.m.error(
                                 span,
                                 "a component of a packed vector element that is not a buffer element is not supported",
@@ -2609,7 +2608,18 @@ impl FnLower<'_, '_> {
                     return None;
                 };
                 Some(Place {
-                    expr: format!("{base}[u32({index}) * {n}u + {lane}u]").into(),
+                    expr: WExpr::index(
+                        base,
+                        WExpr::binary(
+                            WExpr::binary(
+                                WExpr::call("u32", vec![index]),
+                                "*",
+                                lit(format!("{n}u")),
+                            ),
+                            "+",
+                            lit(format!("{lane}u")),
+                        ),
+                    ),
                     ty: Ty::I32,
                     atomic: Some(AtomicRepr::Packed(k.lane())),
                     mutable: bp.mutable,
@@ -2618,7 +2628,7 @@ impl FnLower<'_, '_> {
             (Ty::Vector(s, 3), "x" | "y" | "z") if bp.atomic == Some(AtomicRepr::Triple) => {
                 let lane = "xyz".find(field).unwrap_or(0);
                 Some(Place {
-                    expr: format!("{}[{lane}]", bp.text()).into(),
+                    expr: WExpr::index(bp.expr.clone(), lit(lane)),
                     ty: Ty::Scalar(*s),
                     atomic: None,
                     mutable: bp.mutable,
@@ -2626,9 +2636,9 @@ impl FnLower<'_, '_> {
             }
             (Ty::Vector(s, 4), "x" | "y" | "z" | "w") if bp.atomic == Some(AtomicRepr::Pairs) => {
                 let lane = "xyzw".find(field).unwrap_or(0);
-                let (base, index) = self.view_parts(&bp.text(), span)?;
+                let (base, index) = self.view_parts(&bp.expr, span)?;
                 Some(Place {
-                    expr: format!("{base}[2 * ({index}) + {}][{}]", lane / 2, lane % 2).into(),
+                    expr: WExpr::index(lane_of(&base, 2, &index, lane / 2), lit(lane % 2)),
                     ty: Ty::Scalar(*s),
                     atomic: None,
                     mutable: bp.mutable,
@@ -2640,9 +2650,9 @@ impl FnLower<'_, '_> {
                     && ("xyzw".find(field).unwrap_or(0) as u8) < *n =>
             {
                 let lane = "xyzw".find(field).unwrap_or(0);
-                let (base, index) = self.view_parts(&bp.text(), span)?;
+                let (base, index) = self.view_parts(&bp.expr, span)?;
                 Some(Place {
-                    expr: format!("{base}[{lanes} * ({index}) + {lane}]").into(),
+                    expr: lane_of(&base, lanes, &index, lane),
                     ty: Ty::Scalar(*s),
                     // The lane's bits, in the array's own scalar type.
                     atomic: match bp.atomic {
@@ -3547,31 +3557,32 @@ impl FnLower<'_, '_> {
                 false => (0, (1i64 << k.bits) - 1),
             };
             let (helper, x) = match s {
-                Scalar::F64 => (HELPER_F64_TO_NARROW, v.text()),
-                Scalar::F16 => (HELPER_F32_TO_NARROW, format!("f32({})", v.text())),
-                _ => (HELPER_F32_TO_NARROW, v.text()),
+                Scalar::F64 => (HELPER_F64_TO_NARROW, v.expr),
+                Scalar::F16 => (HELPER_F32_TO_NARROW, WExpr::call("f32", vec![v.expr])),
+                _ => (HELPER_F32_TO_NARROW, v.expr),
             };
             self.m.helpers.insert(helper);
-            return Val::atom(format!("{}({x}, {lo}, {hi})", helper.0), ty);
+            return Val::atom(WExpr::call(helper.0, vec![x, lit(lo), lit(hi)]), ty);
         }
         let wide = self.explicit_cast(v, &ty, span);
         if wide.is_error() {
             return wide;
         }
-        let bits = k.bits;
-        let mask = (1u32 << bits) - 1;
-        let text = if k.signed {
-            format!("extractBits({}, 0u, {bits}u)", wide.text())
-        } else if k.lanes > 1 {
-            format!(
-                "({} & {}({mask}))",
-                wide.operand(&[Prec::Primary, Prec::Unary]),
-                ty.wgsl()
+        let mask = lit((1u32 << k.bits) - 1);
+        let expr = if k.signed {
+            WExpr::call(
+                "extractBits",
+                vec![wide.expr, lit("0u"), lit(format!("{}u", k.bits))],
             )
         } else {
-            format!("({} & {mask})", wide.operand(&[Prec::Primary, Prec::Unary]))
+            let operand = wide.operand_expr(&[Prec::Primary, Prec::Unary]);
+            let mask = match k.lanes > 1 {
+                true => WExpr::call(ty.wgsl(), vec![mask]),
+                false => mask,
+            };
+            WExpr::paren(WExpr::binary(operand, "&", mask))
         };
-        Val::atom(text, ty)
+        Val::atom(expr, ty)
     }
 
     // ---- memory access ------------------------------------------------------------
@@ -3580,16 +3591,13 @@ impl FnLower<'_, '_> {
         match p.atomic {
             Some(AtomicRepr::Members { count, .. }) => {
                 // A whole element: its members loaded, in order.
-                let parts: Vec<String> = (0..usize::from(count))
+                let parts: Vec<WExpr> = (0..usize::from(count))
                     .map(|k| {
                         let lane = self.member_lane(p, k);
-                        self.read_place(&lane).text()
+                        self.read_place(&lane).expr
                     })
                     .collect();
-                Val::atom(
-                    format!("{}({})", p.ty.wgsl(), parts.join(", ")),
-                    p.ty.clone(),
-                )
+                Val::atom(WExpr::call(p.ty.wgsl(), parts), p.ty.clone())
             }
             Some(AtomicRepr::Native(_)) if p.ty.is_value() => {
                 Val::atom(atomic_load(p), p.ty.clone())
@@ -3613,61 +3621,50 @@ impl FnLower<'_, '_> {
                         "internal error: a packed element without an index",
                     );
                 };
-                let parts: Vec<String> = lanes.iter().map(|l| self.read_place(l).text()).collect();
-                Val::atom(
-                    format!("{}({})", p.ty.wgsl(), parts.join(", ")),
-                    p.ty.clone(),
-                )
+                let parts: Vec<WExpr> = lanes.iter().map(|l| self.read_place(l).expr).collect();
+                Val::atom(WExpr::call(p.ty.wgsl(), parts), p.ty.clone())
             }
             Some(AtomicRepr::Packed(k) | AtomicRepr::MemberBytes { packed: k, .. }) => {
-                let Some((word, offset)) = packed_word(&p.text(), k) else {
+                let Some((word, offset)) = packed_word(&p.expr, k) else {
                     return self.error(
                         Span::new(0, 0),
                         "internal error: a packed element without an index",
                     );
                 };
                 let word = if k.written && matches!(p.atomic, Some(AtomicRepr::Packed(_))) {
-                    format!("atomicLoad(&{word})")
+                    WExpr::call("atomicLoad", vec![WExpr::unary("&", word)])
                 } else {
                     word
                 };
-                let bits = k.bits;
                 if k.is_word() {
                     return if k.signed {
-                        Val::atom(format!("unpack4xI8({word})"), k.value_type())
+                        Val::atom(WExpr::call("unpack4xI8", vec![word]), k.value_type())
                     } else {
-                        Val::atom(format!("vec4<i32>(unpack4xU8({word}))"), k.value_type())
+                        let unpacked = WExpr::call("unpack4xU8", vec![word]);
+                        Val::atom(WExpr::call("vec4<i32>", vec![unpacked]), k.value_type())
                     };
                 }
+                let width = lit(format!("{}u", k.bits));
                 if k.boolean {
-                    Val::new(
-                        format!("extractBits({word}, {offset}, {bits}u) != 0u"),
-                        Ty::BOOL,
-                        Prec::Rel,
-                    )
+                    let bits = WExpr::call("extractBits", vec![word, offset, width]);
+                    Val::new(WExpr::binary(bits, "!=", lit("0u")), Ty::BOOL, Prec::Rel)
                 } else if k.signed {
+                    let word = WExpr::call("bitcast<i32>", vec![word]);
                     Val::atom(
-                        format!("extractBits(bitcast<i32>({word}), {offset}, {bits}u)"),
+                        WExpr::call("extractBits", vec![word, offset, width]),
                         Ty::I32,
                     )
                 } else {
-                    Val::atom(
-                        format!("i32(extractBits({word}, {offset}, {bits}u))"),
-                        Ty::I32,
-                    )
+                    let bits = WExpr::call("extractBits", vec![word, offset, width]);
+                    Val::atom(WExpr::call("i32", vec![bits]), Ty::I32)
                 }
             }
             Some(AtomicRepr::Lanes(n)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return Val::error();
                 };
-                let lanes: Vec<String> = (0..n)
-                    .map(|l| format!("{base}[{n} * ({index}) + {l}]"))
-                    .collect();
-                Val::atom(
-                    format!("{}({})", p.ty.wgsl(), lanes.join(", ")),
-                    p.ty.clone(),
-                )
+                let lanes = (0..n).map(|l| lane_of(&base, n, &index, l)).collect();
+                Val::atom(WExpr::call(p.ty.wgsl(), lanes), p.ty.clone())
             }
             Some(AtomicRepr::BitsLane {
                 stored,
@@ -3677,137 +3674,131 @@ impl FnLower<'_, '_> {
                 let Some(s) = p.ty.scalar() else {
                     return Val::error();
                 };
-                let vector = bits_as(&p.text(), &Ty::Scalar(stored), &Ty::Vector(s, lanes));
+                let vector = bits_as(p.expr.clone(), &Ty::Scalar(stored), &Ty::Vector(s, lanes));
                 let c = &"xyzw"[usize::from(lane)..=usize::from(lane)];
-                Val::atom(format!("{vector}.{c}"), p.ty.clone())
+                Val::atom(WExpr::member(vector, c), p.ty.clone())
             }
             Some(AtomicRepr::HalfOfWord(stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return Val::error();
                 };
-                let lane = format!("{base}[({index}) / 2]");
-                let pair = bits_as(&lane, &Ty::Scalar(stored), &Ty::Vector(Scalar::F16, 2));
-                Val::atom(format!("{pair}[({index}) % 2]"), p.ty.clone())
+                let lane = WExpr::index(base, half_of(&index, "/"));
+                let pair = bits_as(lane, &Ty::Scalar(stored), &Ty::Vector(Scalar::F16, 2));
+                Val::atom(WExpr::index(pair, half_of(&index, "%")), p.ty.clone())
             }
             Some(AtomicRepr::WordPairs(stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let word = |k: u8| {
-                    let w = format!("{base}[2 * ({index}) + {k}]");
+                    let w = lane_of(&base, 2, &index, k);
                     match stored {
-                        Scalar::U32 => format!("u64({w})"),
-                        _ => format!("u64(bitcast<u32>({w}))"),
+                        Scalar::U32 => WExpr::call("u64", vec![w]),
+                        _ => WExpr::call("u64", vec![WExpr::call("bitcast<u32>", vec![w])]),
                     }
                 };
-                let joined = format!("({} | ({} << 32u))", word(0), word(1));
+                let high = WExpr::paren(WExpr::binary(word(1), "<<", lit("32u")));
+                let joined = WExpr::paren(WExpr::binary(word(0), "|", high));
                 Val::atom(
-                    bits_as(&joined, &Ty::Scalar(Scalar::U64), &p.ty),
+                    bits_as(joined, &Ty::Scalar(Scalar::U64), &p.ty),
                     p.ty.clone(),
                 )
             }
             Some(AtomicRepr::HalfPairs(n)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let Some(lane) = p.ty.scalar() else {
                     return Val::error();
                 };
-                let lanes: Vec<String> = (0..n)
+                let mut lanes: Vec<WExpr> = (0..n)
                     .map(|l| {
-                        let first = format!("{} * ({index}) + {}", 2 * n, 2 * l);
-                        let pair = format!("vec2<f16>({base}[{first}], {base}[{first} + 1])");
-                        bits_as(&pair, &Ty::Vector(Scalar::F16, 2), &Ty::Scalar(lane))
+                        let first = lane_of(&base, 2 * n, &index, 2 * l);
+                        let second = next_element(&first);
+                        let pair = WExpr::call("vec2<f16>", vec![first, second]);
+                        bits_as(pair, &Ty::Vector(Scalar::F16, 2), &Ty::Scalar(lane))
                     })
                     .collect();
                 match n {
-                    1 => Val::atom(lanes.join(""), p.ty.clone()),
-                    _ => Val::atom(
-                        format!("{}({})", p.ty.wgsl(), lanes.join(", ")),
-                        p.ty.clone(),
-                    ),
+                    1 => Val::atom(lanes.remove(0), p.ty.clone()),
+                    _ => Val::atom(WExpr::call(p.ty.wgsl(), lanes), p.ty.clone()),
                 }
             }
             Some(AtomicRepr::LanesBits(n, stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return Val::error();
                 };
-                let lanes: Vec<String> = (0..n)
-                    .map(|l| format!("{base}[{n} * ({index}) + {l}]"))
-                    .collect();
-                let stored = Ty::Vector(stored, n);
+                let lanes = (0..n).map(|l| lane_of(&base, n, &index, l)).collect();
+                let stored = WExpr::call(Ty::Vector(stored, n).wgsl(), lanes);
                 Val::atom(
-                    format!(
-                        "bitcast<{}>({}({}))",
-                        p.ty.wgsl(),
-                        stored.wgsl(),
-                        lanes.join(", ")
-                    ),
+                    WExpr::call(format!("bitcast<{}>", p.ty.wgsl()), vec![stored]),
                     p.ty.clone(),
                 )
             }
             Some(AtomicRepr::ByteBool) => {
-                Val::new(format!("({} & 0xffu) != 0u", p.text()), Ty::BOOL, Prec::Rel)
+                let byte = WExpr::paren(WExpr::binary(p.expr.clone(), "&", lit("0xffu")));
+                Val::new(WExpr::binary(byte, "!=", lit("0u")), Ty::BOOL, Prec::Rel)
             }
             Some(AtomicRepr::BitField {
                 offset,
                 width,
                 signed,
-            }) => match (signed, p.ty == Ty::U32) {
-                (true, _) => Val::atom(
-                    format!(
-                        "extractBits(bitcast<i32>({}), {offset}u, {width}u)",
-                        p.text()
+            }) => {
+                let bits = |word: WExpr| {
+                    let (offset, width) = (lit(format!("{offset}u")), lit(format!("{width}u")));
+                    WExpr::call("extractBits", vec![word, offset, width])
+                };
+                match (signed, p.ty == Ty::U32) {
+                    (true, _) => Val::atom(
+                        bits(WExpr::call("bitcast<i32>", vec![p.expr.clone()])),
+                        Ty::I32,
                     ),
-                    Ty::I32,
-                ),
-                (false, true) => Val::atom(p.expr.clone(), Ty::U32),
-                (false, false) => Val::atom(
-                    format!("i32(extractBits({}, {offset}u, {width}u))", p.text()),
-                    Ty::I32,
-                ),
-            },
-            Some(AtomicRepr::Triple) => Val::atom(
-                format!("{}({1}[0], {1}[1], {1}[2])", p.ty.wgsl(), p.text()),
+                    (false, true) => Val::atom(p.expr.clone(), Ty::U32),
+                    (false, false) => {
+                        Val::atom(WExpr::call("i32", vec![bits(p.expr.clone())]), Ty::I32)
+                    }
+                }
+            }
+            Some(AtomicRepr::Triple) => {
+                let lanes = (0..3)
+                    .map(|l| WExpr::index(p.expr.clone(), lit(l)))
+                    .collect();
+                Val::atom(WExpr::call(p.ty.wgsl(), lanes), p.ty.clone())
+            }
+            Some(AtomicRepr::Bits(stored)) => Val::atom(
+                bits_as(p.expr.clone(), &Ty::Scalar(stored), &p.ty),
                 p.ty.clone(),
             ),
-            Some(AtomicRepr::Bits(stored)) => {
-                Val::atom(bits_as(&p.text(), &Ty::Scalar(stored), &p.ty), p.ty.clone())
-            }
             Some(AtomicRepr::Words(k)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return Val::error();
                 };
                 let per = 32 / k.bits;
-                let mask = (1u32 << k.bits) - 1;
-                let parts: Vec<String> = (0..per)
+                let mask = lit(format!("{}u", (1u32 << k.bits) - 1));
+                let word = (0..per)
                     .map(|j| {
-                        format!(
-                            "((u32({base}[{per} * ({index}) + {j}]) & {mask}u) << {}u)",
-                            u32::from(j) * u32::from(k.bits)
-                        )
+                        let element = WExpr::call("u32", vec![lane_of(&base, per, &index, j)]);
+                        let low = WExpr::paren(WExpr::binary(element, "&", mask.clone()));
+                        let shift = lit(format!("{}u", u32::from(j) * u32::from(k.bits)));
+                        WExpr::paren(WExpr::binary(low, "<<", shift))
                     })
-                    .collect();
-                let word = format!("({})", parts.join(" | "));
+                    .reduce(|all, part| WExpr::binary(all, "|", part))
+                    .unwrap_or_else(|| lit("0u"));
                 let word = match p.ty {
                     Ty::Scalar(s @ (Scalar::I32 | Scalar::F32)) => {
-                        format!("bitcast<{}>{word}", s.wgsl())
+                        WExpr::call(format!("bitcast<{}>", s.wgsl()), vec![word])
                     }
-                    _ => word,
+                    _ => WExpr::paren(word),
                 };
                 Val::atom(word, p.ty.clone())
             }
             Some(AtomicRepr::Pairs) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return Val::error();
                 };
-                Val::atom(
-                    format!(
-                        "{}({base}[2 * ({index})], {base}[2 * ({index}) + 1])",
-                        p.ty.wgsl()
-                    ),
-                    p.ty.clone(),
-                )
+                let first = WExpr::index(base, scaled(2, &index));
+                let second = next_element(&first);
+                Val::atom(WExpr::call(p.ty.wgsl(), vec![first, second]), p.ty.clone())
             }
             _ => Val::atom(p.expr.clone(), p.ty.clone()),
         }
@@ -3815,8 +3806,8 @@ impl FnLower<'_, '_> {
 
     /// The array and the index of a view's element place (`base[index]`),
     /// which every view's place has; an internal error otherwise.
-    fn view_parts(&mut self, text: &str, span: Span) -> Option<(String, String)> {
-        let parts = split_element(text).map(|(b, i)| (b.to_string(), i.to_string()));
+    fn view_parts(&mut self, element: &WExpr, span: Span) -> Option<(WExpr, WExpr)> {
+        let parts = element_parts(element);
         if parts.is_none() {
             self.m.error(
                 span,
@@ -3839,21 +3830,20 @@ impl FnLower<'_, '_> {
             Some(v.expr.clone()),
         ));
         let whole = self.fresh("bits");
-        let read = bits_as(lane.word, &Ty::Scalar(lane.stored), &lane.vector);
-        out.push(WStmt::decl(
-            "var",
-            whole.clone(),
-            None,
-            Some(WExpr::from(read.clone())),
-        ));
-        out.push(WStmt::line(format!("{whole}{} = {value};", lane.component)));
-        let back = bits_as(&whole, &lane.vector, &Ty::Scalar(lane.stored));
-        out.push(WStmt::line(format!("{} = {back};", lane.word)));
+        let read = bits_as(lane.word.clone(), &Ty::Scalar(lane.stored), &lane.vector);
+        out.push(WStmt::decl("var", whole.clone(), None, Some(read)));
+        let component = match lane.component {
+            LaneSelector::Member(c) => WExpr::member(WExpr::name(&whole), c),
+            LaneSelector::Index(i) => WExpr::index(WExpr::name(&whole), i),
+        };
+        out.push(WStmt::assign(component, WExpr::name(value)));
+        let back = bits_as(WExpr::name(whole), &lane.vector, &Ty::Scalar(lane.stored));
+        out.push(WStmt::assign(lane.word, back));
     }
 
     /// Stores the lanes of vector `v` to `targets` (lane `x` to the
     /// first), the value first: it may read the lanes being replaced.
-    fn store_lanes(&mut self, targets: Vec<String>, v: &Val, out: &mut Vec<WStmt>) {
+    fn store_lanes(&mut self, targets: Vec<WExpr>, v: &Val, out: &mut Vec<WStmt>) {
         let value = self.fresh("lanes");
         out.push(WStmt::decl(
             "let",
@@ -3861,8 +3851,11 @@ impl FnLower<'_, '_> {
             None,
             Some(v.expr.clone()),
         ));
-        for (target, c) in targets.iter().zip("xyzw".chars()) {
-            out.push(WStmt::line(format!("{target} = {value}.{c};")));
+        for (target, c) in targets.into_iter().zip("xyzw".chars()) {
+            out.push(WStmt::assign(
+                target,
+                WExpr::member(WExpr::name(&value), c.to_string()),
+            ));
         }
     }
 
@@ -3887,7 +3880,8 @@ impl FnLower<'_, '_> {
                     .take(usize::from(count))
                 {
                     let lane = self.member_lane(p, k);
-                    self.write_place(&lane, Val::atom(format!("{value}.{member}"), ty), out);
+                    let member = WExpr::member(WExpr::name(&value), member);
+                    self.write_place(&lane, Val::atom(member, ty), out);
                 }
                 return;
             }
@@ -3899,12 +3893,12 @@ impl FnLower<'_, '_> {
                 )));
                 return;
             }
-            Some(AtomicRepr::IntBits) => {
-                format!("atomicStore(&{}, bitcast<u32>({}));", p.text(), v.text())
-            }
-            Some(repr @ (AtomicRepr::F32Bits | AtomicRepr::F64Bits)) => {
+            Some(repr @ (AtomicRepr::IntBits | AtomicRepr::F32Bits | AtomicRepr::F64Bits)) => {
                 let (_, bits) = repr.float_bits().unwrap_or(("f32", "u32"));
-                format!("atomicStore(&{}, bitcast<{bits}>({}));", p.text(), v.text())
+                let bits = WExpr::call(format!("bitcast<{bits}>"), vec![v.expr]);
+                let target = WExpr::unary("&", p.expr.clone());
+                out.push(WStmt::Eval(WExpr::call("atomicStore", vec![target, bits])));
+                return;
             }
             Some(AtomicRepr::Narrow(k)) => {
                 let v = self.narrow(v, k, Span::new(0, 0));
@@ -3912,10 +3906,10 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::Lanes(n)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return;
                 };
-                let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
+                let lanes = (0..n).map(|l| lane_of(&base, n, &index, l));
                 self.store_lanes(lanes.collect(), &v, out);
                 return;
             }
@@ -3927,51 +3921,48 @@ impl FnLower<'_, '_> {
                 let Some(s) = p.ty.scalar() else { return };
                 let c = &"xyzw"[usize::from(lane)..=usize::from(lane)];
                 let lane = LaneOfBits {
-                    word: &p.text(),
+                    word: p.expr.clone(),
                     stored,
                     vector: Ty::Vector(s, lanes),
-                    component: &format!(".{c}"),
+                    component: LaneSelector::Member(c.to_string()),
                 };
                 self.store_lane_of_bits(lane, &v, out);
                 return;
             }
             Some(AtomicRepr::HalfOfWord(stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return;
                 };
                 let lane = LaneOfBits {
-                    word: &format!("{base}[({index}) / 2]"),
+                    word: WExpr::index(base, half_of(&index, "/")),
                     stored,
                     vector: Ty::Vector(Scalar::F16, 2),
-                    component: &format!("[({index}) % 2]"),
+                    component: LaneSelector::Index(half_of(&index, "%")),
                 };
                 self.store_lane_of_bits(lane, &v, out);
                 return;
             }
             Some(AtomicRepr::WordPairs(stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the words being replaced.
                 let value = self.fresh("wide");
-                let bits = bits_as(&v.text(), &v.ty, &Ty::Scalar(Scalar::U64));
-                out.push(WStmt::decl(
-                    "let",
-                    value.clone(),
-                    None,
-                    Some(WExpr::from(bits.clone())),
-                ));
-                for (k, shift) in [(0, ""), (1, " >> 32u")] {
-                    let half = format!("u32({value}{shift})");
-                    let word = bits_as(&half, &Ty::U32, &Ty::Scalar(stored));
-                    out.push(WStmt::line(format!(
-                        "{base}[2 * ({index}) + {k}] = {word};"
-                    )));
+                let bits = bits_as(v.expr, &v.ty, &Ty::Scalar(Scalar::U64));
+                out.push(WStmt::decl("let", value.clone(), None, Some(bits)));
+                for k in 0..2u8 {
+                    let wide = match k {
+                        0 => WExpr::name(&value),
+                        _ => WExpr::binary(WExpr::name(&value), ">>", lit("32u")),
+                    };
+                    let half = WExpr::call("u32", vec![wide]);
+                    let word = bits_as(half, &Ty::U32, &Ty::Scalar(stored));
+                    out.push(WStmt::assign(lane_of(&base, 2, &index, k), word));
                 }
                 return;
             }
             Some(AtomicRepr::HalfPairs(n)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the halves being replaced.
@@ -3984,32 +3975,32 @@ impl FnLower<'_, '_> {
                 ));
                 for l in 0..n {
                     let lane = match n {
-                        1 => value.clone(),
-                        _ => format!("{value}.{}", &"xyzw"[l as usize..=l as usize]),
+                        1 => WExpr::name(&value),
+                        _ => WExpr::member(WExpr::name(&value), &"xyzw"[l as usize..=l as usize]),
                     };
-                    let first = format!("{} * ({index}) + {}", 2 * n, 2 * l);
+                    let first = lane_of(&base, 2 * n, &index, 2 * l);
                     let pair = self.fresh("pair");
                     let Some(s) = v.ty.scalar() else { return };
-                    let halves = bits_as(&lane, &Ty::Scalar(s), &Ty::Vector(Scalar::F16, 2));
-                    out.push(WStmt::decl(
-                        "let",
-                        pair.clone(),
-                        None,
-                        Some(WExpr::from(halves.clone())),
+                    let halves = bits_as(lane, &Ty::Scalar(s), &Ty::Vector(Scalar::F16, 2));
+                    out.push(WStmt::decl("let", pair.clone(), None, Some(halves)));
+                    let second = next_element(&first);
+                    out.push(WStmt::assign(first, WExpr::member(WExpr::name(&pair), "x")));
+                    out.push(WStmt::assign(
+                        second,
+                        WExpr::member(WExpr::name(&pair), "y"),
                     ));
-                    out.push(WStmt::line(format!("{base}[{first}] = {pair}.x;")));
-                    out.push(WStmt::line(format!("{base}[{first} + 1] = {pair}.y;")));
                 }
                 return;
             }
             Some(AtomicRepr::LanesBits(n, stored)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return;
                 };
-                let lanes = (0..n).map(|l| format!("{base}[{n} * ({index}) + {l}]"));
+                let lanes = (0..n).map(|l| lane_of(&base, n, &index, l));
+                let stored = Ty::Vector(stored, n);
                 let bits = Val::atom(
-                    format!("bitcast<{}>({})", Ty::Vector(stored, n).wgsl(), v.text()),
-                    Ty::Vector(stored, n),
+                    WExpr::call(format!("bitcast<{}>", stored.wgsl()), vec![v.expr.clone()]),
+                    stored,
                 );
                 self.store_lanes(lanes.collect(), &bits, out);
                 return;
@@ -4022,79 +4013,79 @@ impl FnLower<'_, '_> {
                 return;
             }
             Some(AtomicRepr::Triple) => {
-                let lanes = (0..3).map(|l| format!("{}[{l}]", p.text()));
+                let lanes = (0..3).map(|l| WExpr::index(p.expr.clone(), lit(l)));
                 self.store_lanes(lanes.collect(), &v, out);
                 return;
             }
             Some(AtomicRepr::ByteBool) => {
                 let b = self.as_condition(v, Span::new(0, 0));
-                format!("{} = select(0u, 1u, {});", p.text(), b.text())
+                WStmt::assign(p.expr.clone(), select_bit(b.expr))
             }
             Some(AtomicRepr::BitField { offset, width, .. }) => {
                 // The value's low `width` bits, as C's store keeps them.
                 let v = self.convert(v, &p.ty, Span::new(0, 0));
                 let bits = match p.ty {
-                    Ty::U32 => v.text(),
-                    _ => format!("bitcast<u32>({})", v.text()),
+                    Ty::U32 => v.expr,
+                    _ => WExpr::call("bitcast<u32>", vec![v.expr]),
                 };
-                format!(
-                    "{0} = insertBits({0}, {bits}, {offset}u, {width}u);",
-                    p.text()
+                let (offset, width) = (lit(format!("{offset}u")), lit(format!("{width}u")));
+                WStmt::assign(
+                    p.expr.clone(),
+                    WExpr::call("insertBits", vec![p.expr.clone(), bits, offset, width]),
                 )
             }
             Some(AtomicRepr::Bits(stored)) => {
-                format!(
-                    "{} = {};",
-                    p.text(),
-                    bits_as(&v.text(), &v.ty, &Ty::Scalar(stored))
-                )
+                WStmt::assign(p.expr.clone(), bits_as(v.expr, &v.ty, &Ty::Scalar(stored)))
             }
             Some(AtomicRepr::Words(k)) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the elements being replaced.
                 let value = self.fresh("word");
-                out.push(WStmt::line(format!(
-                    "let {value} = bitcast<u32>({});",
-                    v.text()
-                )));
+                out.push(WStmt::let_(
+                    value.clone(),
+                    WExpr::call("bitcast<u32>", vec![v.expr]),
+                ));
                 let per = 32 / k.bits;
                 for j in 0..per {
-                    let offset = u32::from(j) * u32::from(k.bits);
+                    let offset = lit(format!("{}u", u32::from(j) * u32::from(k.bits)));
+                    let width = lit(format!("{}u", k.bits));
                     let element = if k.signed {
-                        format!("extractBits(bitcast<i32>({value}), {offset}u, {}u)", k.bits)
+                        let word = WExpr::call("bitcast<i32>", vec![WExpr::name(&value)]);
+                        WExpr::call("extractBits", vec![word, offset, width])
                     } else {
-                        format!("i32(extractBits({value}, {offset}u, {}u))", k.bits)
+                        let bits =
+                            WExpr::call("extractBits", vec![WExpr::name(&value), offset, width]);
+                        WExpr::call("i32", vec![bits])
                     };
-                    out.push(WStmt::line(format!(
-                        "{base}[{per} * ({index}) + {j}] = {element};"
-                    )));
+                    out.push(WStmt::assign(lane_of(&base, per, &index, j), element));
                 }
                 return;
             }
             Some(AtomicRepr::Pairs) => {
-                let Some((base, index)) = self.view_parts(&p.text(), Span::new(0, 0)) else {
+                let Some((base, index)) = self.view_parts(&p.expr, Span::new(0, 0)) else {
                     return;
                 };
                 // The value first: it may read the pair being replaced.
                 let value = self.fresh("pair");
-                out.push(WStmt::decl(
-                    "let",
-                    value.clone(),
-                    None,
-                    Some(v.expr.clone()),
+                out.push(WStmt::let_(value.clone(), v.expr.clone()));
+                let first = WExpr::index(base, scaled(2, &index));
+                let second = next_element(&first);
+                out.push(WStmt::assign(
+                    first,
+                    WExpr::member(WExpr::name(&value), "xy"),
                 ));
-                out.push(WStmt::line(format!("{base}[2 * ({index})] = {value}.xy;")));
-                out.push(WStmt::line(format!(
-                    "{base}[2 * ({index}) + 1] = {value}.zw;"
-                )));
+                out.push(WStmt::assign(
+                    second,
+                    WExpr::member(WExpr::name(&value), "zw"),
+                ));
                 return;
             }
             Some(AtomicRepr::MemberBytes { packed: k, .. }) => {
                 // The struct is this thread's (`is_private_root`, checked
                 // where the store is made): the word is rewritten whole.
-                let Some((word, offset)) = packed_word(&p.text(), k) else {
+                let Some((word, offset)) = packed_word(&p.expr, k) else {
                     self.m.error(
                         Span::new(0, 0),
                         "internal error: a packed element without an index",
@@ -4103,27 +4094,23 @@ impl FnLower<'_, '_> {
                 };
                 if k.is_word() {
                     // Packing keeps each lane's low 8 bits, as C's store does.
-                    let packed = pack_word(k, &v.text());
-                    format!("{word} = {packed};")
+                    WStmt::assign(word, pack_word(k, v.expr))
                 } else {
                     let bits = if k.boolean {
                         let b = self.as_condition(v, Span::new(0, 0));
-                        format!("select(0u, 1u, {})", b.text())
+                        select_bit(b.expr)
                     } else {
                         let v = self.narrow(v, k, Span::new(0, 0));
-                        format!("bitcast<u32>({})", v.text())
+                        WExpr::call("bitcast<u32>", vec![v.expr])
                     };
-                    let mask = (1u32 << k.bits) - 1;
+                    let mask = || lit(format!("{}u", (1u32 << k.bits) - 1));
                     let shift = self.fresh("shift");
-                    out.push(WStmt::decl(
-                        "let",
-                        shift.clone(),
-                        None,
-                        Some(WExpr::from(offset.clone())),
-                    ));
-                    format!(
-                        "{word} = ({word} & ~({mask}u << {shift})) | (({bits} & {mask}u) << {shift});"
-                    )
+                    out.push(WStmt::let_(shift.clone(), offset));
+                    let shifted = |e: WExpr| WExpr::binary(e, "<<", WExpr::name(&shift));
+                    let kept = WExpr::unary("~", WExpr::paren(shifted(mask())));
+                    let kept = WExpr::paren(WExpr::binary(word.clone(), "&", kept));
+                    let new = shifted(WExpr::paren(WExpr::binary(bits, "&", mask())));
+                    WStmt::assign(word, WExpr::binary(kept, "|", WExpr::paren(new)))
                 }
             }
             Some(AtomicRepr::Packed(k)) if k.lanes > 1 && !k.is_word() => {
@@ -4143,13 +4130,13 @@ impl FnLower<'_, '_> {
                     Some(v.expr.clone()),
                 ));
                 for (lane, c) in lanes.iter().zip("xyzw".chars()) {
-                    let v = Val::atom(format!("{value}.{c}"), Ty::I32);
+                    let v = Val::atom(WExpr::member(WExpr::name(&value), c.to_string()), Ty::I32);
                     self.write_place(lane, v, out);
                 }
                 return;
             }
             Some(AtomicRepr::Packed(k)) => {
-                let Some((word, offset)) = packed_word(&p.text(), k) else {
+                let Some((word, offset)) = packed_word(&p.expr, k) else {
                     self.m.error(
                         Span::new(0, 0),
                         "internal error: a packed element without an index",
@@ -4159,11 +4146,7 @@ impl FnLower<'_, '_> {
                 if !k.written && k.is_word() {
                     // A `uchar4` view of plain words (`packed_word_view`):
                     // the word is the element, stored whole.
-                    let packed = pack_word(k, &v.text());
-                    out.push(WStmt::assign(
-                        WExpr::from(word.clone()),
-                        WExpr::from(packed.clone()),
-                    ));
+                    out.push(WStmt::assign(word, pack_word(k, v.expr)));
                     return;
                 }
                 if !k.written {
@@ -4176,8 +4159,12 @@ impl FnLower<'_, '_> {
                 if k.is_word() {
                     // The element is the word: packing truncates each lane to
                     // its low 8 bits, as C converts on the store.
-                    let packed = pack_word(k, &v.text());
-                    out.push(WStmt::line(format!("atomicStore(&{word}, {packed});")));
+                    let packed = pack_word(k, v.expr);
+                    let target = WExpr::unary("&", word);
+                    out.push(WStmt::Eval(WExpr::call(
+                        "atomicStore",
+                        vec![target, packed],
+                    )));
                     return;
                 }
                 // A float stored converts as the GPU converts it
@@ -4192,32 +4179,33 @@ impl FnLower<'_, '_> {
                 // touches its own element's bits, so writes to neighbours
                 // sharing the word are not lost.
                 let value = if k.boolean {
-                    format!("select(0u, 1u, {})", v.text())
+                    select_bit(v.expr)
                 } else if v.ty == Ty::I32 && v.konst.is_some() {
                     // The two's-complement bits (`u32(-1)` of a constant is
                     // an error in WGSL; of a run-time `i32` it is the same
                     // bitcast): masked to the element below.
-                    format!("bitcast<u32>(i32({}))", v.text())
+                    WExpr::call("bitcast<u32>", vec![WExpr::call("i32", vec![v.expr])])
                 } else {
-                    format!("u32({})", v.text())
+                    WExpr::call("u32", vec![v.expr])
                 };
                 // The value first: it may read the element being replaced.
                 let offset_var = self.fresh("shift");
                 let bits_var = self.fresh("bits");
-                let mask = (1u32 << k.bits) - 1;
-                out.push(WStmt::decl(
-                    "let",
-                    offset_var.clone(),
-                    None,
-                    Some(WExpr::from(offset.clone())),
-                ));
-                out.push(WStmt::line(format!(
-                    "let {bits_var} = ({value} & {mask}u) << {offset_var};"
+                let mask = || lit(format!("{}u", (1u32 << k.bits) - 1));
+                out.push(WStmt::let_(offset_var.clone(), offset));
+                let shifted = |e: WExpr| WExpr::binary(e, "<<", WExpr::name(&offset_var));
+                let masked = WExpr::paren(WExpr::binary(value, "&", mask()));
+                out.push(WStmt::let_(bits_var.clone(), shifted(masked)));
+                let address = WExpr::unary("&", word);
+                let clear = WExpr::unary("~", WExpr::paren(shifted(mask())));
+                out.push(WStmt::Eval(WExpr::call(
+                    "atomicAnd",
+                    vec![address.clone(), clear],
                 )));
-                out.push(WStmt::line(format!(
-                    "atomicAnd(&{word}, ~({mask}u << {offset_var}));"
+                out.push(WStmt::Eval(WExpr::call(
+                    "atomicOr",
+                    vec![address, WExpr::name(bits_var)],
                 )));
-                out.push(WStmt::line(format!("atomicOr(&{word}, {bits_var});")));
                 return;
             }
             None => {
@@ -4225,7 +4213,7 @@ impl FnLower<'_, '_> {
                 return;
             }
         };
-        out.push(WStmt::line(line));
+        out.push(line);
     }
 }
 
@@ -4272,13 +4260,72 @@ fn split_element(text: &str) -> Option<(&str, &str)> {
     None
 }
 
+/// The array and the index of the element place `element` (`base[index]`).
+fn element_parts(element: &WExpr) -> Option<(WExpr, WExpr)> {
+    match element {
+        WExpr::Index(base, index) => Some(((**base).clone(), (**index).clone())),
+        WExpr::Text(t) => {
+            split_element(t).map(|(b, i)| (WExpr::from(b.to_string()), WExpr::from(i.to_string())))
+        }
+        _ => None,
+    }
+}
+
+/// A literal as WGSL spells it (`3`, `8u`, `0xffu`).
+fn lit(v: impl std::fmt::Display) -> WExpr {
+    WExpr::literal(v.to_string())
+}
+
+/// `n * (index)`: the first of the `n` array elements element `index` of a
+/// view spans.
+fn scaled(n: impl std::fmt::Display, index: &WExpr) -> WExpr {
+    WExpr::binary(lit(n), "*", WExpr::paren(index.clone()))
+}
+
+/// `base[n * (index) + lane]`: lane `lane` of element `index` of a view
+/// whose elements span `n` elements of the array `base`.
+fn lane_of(
+    base: &WExpr,
+    n: impl std::fmt::Display,
+    index: &WExpr,
+    lane: impl std::fmt::Display,
+) -> WExpr {
+    WExpr::index(
+        base.clone(),
+        WExpr::binary(scaled(n, index), "+", lit(lane)),
+    )
+}
+
+/// The array element after `element` (`base[i + 1]` of `base[i]`).
+fn next_element(element: &WExpr) -> WExpr {
+    match element {
+        WExpr::Index(base, index) => WExpr::index(
+            (**base).clone(),
+            WExpr::binary((**index).clone(), "+", lit(1)),
+        ),
+        // Every element this is asked of is built as an index above.
+        other => other.clone(),
+    }
+}
+
+/// `(index) / 2` or `(index) % 2`: the word, or the half of it, holding
+/// element `index` of a view of halves.
+fn half_of(index: &WExpr, op: &'static str) -> WExpr {
+    WExpr::binary(WExpr::paren(index.clone()), op, lit(2))
+}
+
+/// `select(0u, 1u, b)`: a condition as the bit C stores for it.
+fn select_bit(condition: WExpr) -> WExpr {
+    WExpr::call("select", vec![lit("0u"), lit("1u"), condition])
+}
+
 /// A `uchar4`/`char4` value packed into its word: each lane's low 8 bits,
 /// as C's store keeps them.
-fn pack_word(k: crate::types::Packed, v: &str) -> String {
+fn pack_word(k: crate::types::Packed, v: WExpr) -> WExpr {
     if k.signed {
-        format!("pack4xI8({v})")
+        WExpr::call("pack4xI8", vec![v])
     } else {
-        format!("pack4xU8(vec4<u32>({v}))")
+        WExpr::call("pack4xU8", vec![WExpr::call("vec4<u32>", vec![v])])
     }
 }
 
@@ -4309,13 +4356,12 @@ fn compound_assignment(op: BinOp) -> &'static str {
 /// The places of the lanes of the packed vector element `p` (`buf[i]` of
 /// a `uchar3` buffer): lane `k` is the packed scalar `buf[n * i + k]`.
 fn lane_places(p: &Place, k: crate::types::Packed) -> Option<Vec<Place>> {
-    let text = p.text();
-    let (base, index) = split_element(&text)?;
+    let (base, index) = element_parts(&p.expr)?;
     let n = k.lanes;
     Some(
         (0..n)
             .map(|lane| Place {
-                expr: format!("{base}[{n} * ({index}) + {lane}]").into(),
+                expr: lane_of(&base, n, &index, lane),
                 ty: Ty::I32,
                 atomic: Some(AtomicRepr::Packed(k.lane())),
                 mutable: p.mutable,
@@ -4345,28 +4391,32 @@ fn cuda_f64_to_narrow(x: f64, lo: i32, hi: i32) -> i32 {
 }",
 );
 
-fn packed_word(text: &str, k: crate::types::Packed) -> Option<(String, String)> {
-    let (base, index) = split_element(text)?;
+fn packed_word(element: &WExpr, k: crate::types::Packed) -> Option<(WExpr, WExpr)> {
+    let (base, index) = element_parts(element)?;
     // A constant element (a struct member's): its word and bits folded.
-    if let Ok(i) = index.trim().parse::<u32>() {
+    if let Ok(i) = index.to_string().trim().parse::<u32>() {
+        let word = |w: u32| WExpr::index(base.clone(), lit(w));
         return Some(match (k.is_word(), k.bits) {
-            (true, _) => (format!("{base}[{i}]"), "0u".to_string()),
-            (_, 8) => (format!("{base}[{}]", i / 4), format!("{}u", (i % 4) * 8)),
-            _ => (format!("{base}[{}]", i / 2), format!("{}u", (i % 2) * 16)),
+            (true, _) => (word(i), lit("0u")),
+            (_, 8) => (word(i / 4), lit(format!("{}u", (i % 4) * 8))),
+            _ => (word(i / 2), lit(format!("{}u", (i % 2) * 16))),
         });
     }
     if k.lanes > 1 && !k.is_word() {
         // Lane by lane (`lane_places`).
         return None;
     }
+    let as_u32 = WExpr::call("u32", vec![index]);
     if k.is_word() {
         // One element per word.
-        return Some((format!("{base}[u32({index})]"), "0u".to_string()));
+        return Some((WExpr::index(base, as_u32), lit("0u")));
     }
     let (per_word_log2, lane_mask) = if k.bits == 8 { (2, 3) } else { (1, 1) };
+    let word = WExpr::binary(as_u32.clone(), ">>", lit(format!("{per_word_log2}u")));
+    let lane = WExpr::paren(WExpr::binary(as_u32, "&", lit(format!("{lane_mask}u"))));
     Some((
-        format!("{base}[u32({index}) >> {per_word_log2}u]"),
-        format!("(u32({index}) & {lane_mask}u) * {}u", k.bits),
+        WExpr::index(base, word),
+        WExpr::binary(lane, "*", lit(format!("{}u", k.bits))),
     ))
 }
 
@@ -4484,25 +4534,37 @@ fn byte_size(ty: &Ty) -> Option<u64> {
 /// bits (WGSL's `bitcast`). Two halves and a 32-bit scalar go through
 /// `pack2x16float`/`unpack2x16float` (naga takes no `bitcast` to or from
 /// `vec2<f16>`): exact for every half but a NaN's payload.
-fn bits_as(text: &str, from: &Ty, to: &Ty) -> String {
+fn bits_as(value: WExpr, from: &Ty, to: &Ty) -> WExpr {
     let halves = Ty::Vector(Scalar::F16, 2);
     if from == to {
-        text.to_string()
+        value
     } else if *to == halves {
-        format!("vec2<f16>(unpack2x16float(bitcast<u32>({text})))")
+        let word = WExpr::call("bitcast<u32>", vec![value]);
+        WExpr::call(
+            "vec2<f16>",
+            vec![WExpr::call("unpack2x16float", vec![word])],
+        )
     } else if *from == halves {
-        format!("bitcast<{}>(pack2x16float(vec2<f32>({text})))", to.wgsl())
+        let pair = WExpr::call("vec2<f32>", vec![value]);
+        let word = WExpr::call("pack2x16float", vec![pair]);
+        WExpr::call(format!("bitcast<{}>", to.wgsl()), vec![word])
     } else {
-        format!("bitcast<{}>({text})", to.wgsl())
+        WExpr::call(format!("bitcast<{}>", to.wgsl()), vec![value])
     }
 }
 
 /// One lane of a vector held as the bits of a scalar: the scalar's place
 /// (`word`), its type, the vector's type and the lane's selector (`.y`,
 /// `[(j) % 2]`).
-struct LaneOfBits<'a> {
-    word: &'a str,
+struct LaneOfBits {
+    word: WExpr,
     stored: Scalar,
     vector: Ty,
-    component: &'a str,
+    component: LaneSelector,
+}
+
+/// How a lane of a vector is selected: `.y`, or `[(j) % 2]`.
+enum LaneSelector {
+    Member(String),
+    Index(WExpr),
 }

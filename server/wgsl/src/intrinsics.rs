@@ -2379,10 +2379,15 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.convert(v, &float_ty, span);
                 match wgsl {
                     "atomicExchange" => Val::atom(
-                        format!(
-                            "bitcast<{float}>(atomicExchange(&{}, bitcast<{bits}>({})))",
-                            place.text(),
-                            v.text()
+                        WExpr::call(
+                            format!("bitcast<{float}>"),
+                            vec![WExpr::call(
+                                "atomicExchange",
+                                vec![
+                                    WExpr::unary("&", place.expr.clone()),
+                                    WExpr::call(format!("bitcast<{bits}>"), vec![v.expr]),
+                                ],
+                            )],
                         ),
                         float_ty,
                     ),
@@ -2394,26 +2399,45 @@ impl<'m> FnLower<'_, 'm> {
                         out.push(WStmt::Comment(
                             "float atomic: compare-exchange loop on the bits (WGSL atomics are integer-only)".into(),
                         ));
-                        out.push(WStmt::line(format!(
-                            "var {old}: {bits} = atomicLoad(&{});",
-                            place.text()
-                        )));
+                        let address = WExpr::unary("&", place.expr.clone());
+                        out.push(WStmt::decl(
+                            "var",
+                            old.clone(),
+                            Some(bits.to_string()),
+                            Some(WExpr::call("atomicLoad", vec![address.clone()])),
+                        ));
+                        let as_float =
+                            WExpr::call(format!("bitcast<{float}>"), vec![WExpr::name(&old)]);
+                        let sum = WExpr::binary(as_float, op, v.expr);
                         out.push(WStmt::Block(
                             "loop".into(),
                             vec![
-                                WStmt::line(format!(
-                                    "let {swap} = atomicCompareExchangeWeak(&{}, {old}, bitcast<{bits}>(bitcast<{float}>({old}) {op} {}));",
-                                    place.text(), v.text()
-                                )),
+                                WStmt::let_(
+                                    swap.clone(),
+                                    WExpr::call(
+                                        "atomicCompareExchangeWeak",
+                                        vec![
+                                            address,
+                                            WExpr::name(&old),
+                                            WExpr::call(format!("bitcast<{bits}>"), vec![sum]),
+                                        ],
+                                    ),
+                                ),
                                 WStmt::If {
-                                    cond: format!("{swap}.exchanged").into(),
+                                    cond: WExpr::member(WExpr::name(&swap), "exchanged"),
                                     then: vec![WStmt::Break],
                                     els: vec![],
                                 },
-                                WStmt::line(format!("{old} = {swap}.old_value;")),
+                                WStmt::assign(
+                                    WExpr::name(&old),
+                                    WExpr::member(WExpr::name(&swap), "old_value"),
+                                ),
                             ],
                         ));
-                        Val::atom(format!("bitcast<{float}>({old})"), float_ty)
+                        Val::atom(
+                            WExpr::call(format!("bitcast<{float}>"), vec![WExpr::name(old)]),
+                            float_ty,
+                        )
                     }
                     _ => {
                         return self.error(
@@ -2428,7 +2452,7 @@ impl<'m> FnLower<'_, 'm> {
         };
         if !want_value {
             if !result.is_simple() && result.text().contains('&') {
-                out.push(WStmt::line(format!("{};", result.text())));
+                out.push(WStmt::Eval(result.expr));
             }
             return Val::void();
         }
@@ -2457,10 +2481,10 @@ impl<'m> FnLower<'_, 'm> {
             "float atomic on an address shared by the warp: one compare-exchange loop per subgroup"
                 .into(),
         ));
-        out.push(WStmt::line(format!(
-            "let {sum} = subgroupAdd({});",
-            v.text()
-        )));
+        out.push(WStmt::let_(
+            sum.clone(),
+            WExpr::call("subgroupAdd", vec![v.expr]),
+        ));
         let mut leader = Vec::new();
         self.atomic_rmw(
             wgsl,
@@ -2474,7 +2498,11 @@ impl<'m> FnLower<'_, 'm> {
         // The first active invocation applies the sum (naga has no subgroupElect).
         self.m.uses.lane_id = true;
         out.push(WStmt::If {
-            cond: "subgroupBroadcastFirst(lane_id) == lane_id".into(),
+            cond: WExpr::binary(
+                WExpr::call("subgroupBroadcastFirst", vec![WExpr::name("lane_id")]),
+                "==",
+                WExpr::name("lane_id"),
+            ),
             then: leader,
             els: vec![],
         });
@@ -2553,15 +2581,30 @@ impl<'m> FnLower<'_, 'm> {
         out.push(WStmt::Block(
             "loop".into(),
             vec![
-                WStmt::line(format!(
-                    "let {r} = atomicCompareExchangeWeak(&{}, {}, {});",
-                    place.text(),
-                    cmp.text(),
-                    val.text()
-                )),
+                WStmt::let_(
+                    r.clone(),
+                    WExpr::call(
+                        "atomicCompareExchangeWeak",
+                        vec![
+                            WExpr::unary("&", place.expr.clone()),
+                            cmp.expr.clone(),
+                            val.expr,
+                        ],
+                    ),
+                ),
                 WStmt::If {
-                    cond: format!("{r}.exchanged || {r}.old_value != {}", cmp.text()).into(),
-                    then: vec![WStmt::line(format!("{old} = {r}.old_value;")), WStmt::Break],
+                    cond: WExpr::binary(
+                        WExpr::member(WExpr::name(&r), "exchanged"),
+                        "||",
+                        WExpr::binary(WExpr::member(WExpr::name(&r), "old_value"), "!=", cmp.expr),
+                    ),
+                    then: vec![
+                        WStmt::assign(
+                            WExpr::name(&old),
+                            WExpr::member(WExpr::name(&r), "old_value"),
+                        ),
+                        WStmt::Break,
+                    ],
                     els: vec![],
                 },
             ],
@@ -2609,30 +2652,44 @@ impl<'m> FnLower<'_, 'm> {
         let bound = self.materialize(bound, "bound", out);
         let old = self.fresh("old");
         let r = self.fresh("swap");
+        let name_old = || WExpr::name(&old);
+        let u = |v: &str| WExpr::literal(v);
         let next = if increment {
-            format!("select({old} + 1u, 0u, {old} >= {})", bound.text())
+            WExpr::call(
+                "select",
+                vec![
+                    WExpr::binary(name_old(), "+", u("1u")),
+                    u("0u"),
+                    WExpr::binary(name_old(), ">=", bound.expr.clone()),
+                ],
+            )
         } else {
-            format!(
-                "select({old} - 1u, {b}, {old} == 0u || {old} > {b})",
-                b = bound.text()
+            WExpr::call(
+                "select",
+                vec![
+                    WExpr::binary(name_old(), "-", u("1u")),
+                    bound.expr.clone(),
+                    WExpr::binary(
+                        WExpr::binary(name_old(), "==", u("0u")),
+                        "||",
+                        WExpr::binary(name_old(), ">", bound.expr.clone()),
+                    ),
+                ],
             )
         };
+        let address = WExpr::unary("&", place.expr.clone());
+        let old_value = WExpr::member(WExpr::name(&r), "old_value");
+        let load = WExpr::call("atomicLoad", vec![address.clone()]);
         // An `int` location holds the counter's bits.
         let (load, stored, read) = if signed {
+            let bits = |ty: &str, e: WExpr| WExpr::call(format!("bitcast<{ty}>"), vec![e]);
             (
-                format!("bitcast<u32>(atomicLoad(&{}))", place.text()),
-                (
-                    format!("bitcast<i32>({old})"),
-                    format!("bitcast<i32>({next})"),
-                ),
-                format!("bitcast<u32>({r}.old_value)"),
+                bits("u32", load),
+                (bits("i32", name_old()), bits("i32", next)),
+                bits("u32", old_value),
             )
         } else {
-            (
-                format!("atomicLoad(&{})", place.text()),
-                (old.clone(), next.clone()),
-                format!("{r}.old_value"),
-            )
+            (load, (name_old(), next), old_value)
         };
         out.push(WStmt::Comment(format!(
             "`{name}`: a compare-exchange loop (WGSL has no wrapping atomics)"
@@ -2641,23 +2698,24 @@ impl<'m> FnLower<'_, 'm> {
             "var",
             old.clone(),
             Some("u32".to_string()),
-            Some(WExpr::from(load.clone())),
+            Some(load),
         ));
         out.push(WStmt::Block(
             "loop".into(),
             vec![
-                WStmt::line(format!(
-                    "let {r} = atomicCompareExchangeWeak(&{}, {}, {});",
-                    place.text(),
-                    stored.0,
-                    stored.1
-                )),
+                WStmt::let_(
+                    r.clone(),
+                    WExpr::call(
+                        "atomicCompareExchangeWeak",
+                        vec![address, stored.0, stored.1],
+                    ),
+                ),
                 WStmt::If {
-                    cond: format!("{r}.exchanged").into(),
+                    cond: WExpr::member(WExpr::name(&r), "exchanged"),
                     then: vec![WStmt::Break],
                     els: vec![],
                 },
-                WStmt::assign(WExpr::from(old.clone()), WExpr::from(read.clone())),
+                WStmt::assign(name_old(), read),
             ],
         ));
         Val::atom(old, Ty::U32)

@@ -125,6 +125,42 @@ __global__ void k(const float* in, float* out, unsigned* count) {
 }
 
 #[test]
+fn compare_exchange_loops() {
+    // Float atomics, `atomicCAS` and `atomicInc` are compare-exchange
+    // loops on the bits: `atomicCompareExchangeWeak`'s result struct.
+    let src = r#"
+__global__ void k(float* sum, int* lock, unsigned* ticket, const float* in) {
+    int i = threadIdx.x;
+    atomicAdd(&sum[i % 4], in[i]);
+    float old = atomicExch(&sum[4], in[i]);
+    while (atomicCAS(lock, 0, 1) != 0) {}
+    atomicExch(lock, 0);
+    unsigned t = atomicInc(ticket, 100u);
+    sum[5 + i] = old + t;
+}
+"#;
+    assert_built_same(src, "k");
+}
+
+#[test]
+fn packed_bytes_and_abstract_numbers() {
+    // 8- and 16-bit buffers are packed in 32-bit words: `extractBits`
+    // reads, `atomicAnd`/`atomicOr` writes, shifts and masks whose
+    // unsuffixed literals are WGSL's abstract numbers, converted and
+    // folded as naga's front end converts and folds them.
+    let src = r#"
+__global__ void k(unsigned char* img, short* s, const unsigned char* in, bool* flag) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    img[i] = in[i] > 128 ? 255 : in[i] + 1;
+    s[i] = (short)(img[i] - 300);
+    s[2 * 3 + i] = -1;
+    flag[i] = true;
+}
+"#;
+    assert_built_same(src, "k");
+}
+
+#[test]
 fn a_value_read_and_dropped() {
     // `_ = o[i];`: naga's front end names the dropped value `phony`.
     let src = "__global__ void k(float* o) { o[threadIdx.x]; o[0] = 1.0f; }";
