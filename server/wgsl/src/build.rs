@@ -368,6 +368,7 @@ impl FunctionBuilder<'_> {
     fn stmt(&mut self, s: &WStmt) -> Result<(), String> {
         match s {
             WStmt::Comment(_) => Ok(()),
+            WStmt::Noted(s, _) => self.stmt(s),
             WStmt::Line(l) => Err(format!("text statement `{l}`")),
             WStmt::Decl {
                 keyword,
@@ -429,12 +430,17 @@ impl FunctionBuilder<'_> {
                             let v = self.convert_to_type(v, want)?;
                             self.check_type(v, want)?
                         }
+                        // A `const` may stay an abstract number.
+                        None if *keyword == "const" => self.value_abstract(init)?,
                         None => self.value(init)?,
                     };
-                    // A `let` is never a constant expression in WGSL.
-                    self.kinds.force_non_const(v);
                     self.flush();
-                    self.fun.named_expressions.insert(v, name.clone());
+                    // A `const` names its value where it is used (folded
+                    // there); a `let` is a run-time value, never constant.
+                    if *keyword != "const" {
+                        self.kinds.force_non_const(v);
+                        self.fun.named_expressions.insert(v, name.clone());
+                    }
                     self.bind(name, Binding::Value(v));
                 }
                 Ok(())
@@ -1168,6 +1174,34 @@ impl FunctionBuilder<'_> {
         if let Ok(ty) = self.parse_type(callee) {
             return self.construct(ty, &values).map(Some);
         }
+        // The module's functions first: they shadow WGSL's builtins (a
+        // CUDA `normalize` helper), as in naga's front end.
+        let function = (self.module.functions.iter())
+            .find(|(_, f)| f.name.as_deref() == Some(callee))
+            .map(|(h, f)| {
+                (
+                    h,
+                    f.arguments.iter().map(|a| a.ty).collect::<Vec<_>>(),
+                    f.result.is_some(),
+                )
+            });
+        if let Some((function, params, has_result)) = function {
+            // Each argument converted to its parameter's type.
+            for (v, ty) in values.iter_mut().zip(params) {
+                let converted = self.convert_to_type(*v, ty)?;
+                *v = self.concretize(converted)?;
+            }
+            let result = match has_result {
+                true => Some(self.append(Expression::CallResult(function))?),
+                false => None,
+            };
+            self.push(Statement::Call {
+                function,
+                arguments: values,
+                result,
+            });
+            return Ok(result);
+        }
         if callee == "select" {
             // As naga's front end: the two values reconciled, and made
             // concrete unless the condition is constant.
@@ -1200,37 +1234,14 @@ impl FunctionBuilder<'_> {
                 arg3: values.get(3).copied(),
             })?));
         }
-        let function = (self.module.functions.iter())
-            .find(|(_, f)| f.name.as_deref() == Some(callee))
-            .map(|(h, f)| {
-                (
-                    h,
-                    f.arguments.iter().map(|a| a.ty).collect::<Vec<_>>(),
-                    f.result.is_some(),
-                )
-            });
-        if let Some((function, params, has_result)) = function {
-            // Each argument converted to its parameter's type.
-            for (v, ty) in values.iter_mut().zip(params) {
-                let converted = self.convert_to_type(*v, ty)?;
-                *v = self.concretize(converted)?;
-            }
-            let result = match has_result {
-                true => Some(self.append(Expression::CallResult(function))?),
-                false => None,
-            };
-            self.push(Statement::Call {
-                function,
-                arguments: values,
-                result,
-            });
-            return Ok(result);
-        }
         for v in values.iter_mut() {
             *v = self.concretize(*v)?;
         }
         if let Some(h) = self.subgroup(callee, &values)? {
             return Ok(Some(h));
+        }
+        if let Some(e) = texture_call(callee, &values)? {
+            return Ok(Some(self.append(e)?));
         }
         if let Some(ty) = callee
             .strip_prefix("bitcast<")
@@ -1332,7 +1343,21 @@ impl FunctionBuilder<'_> {
                 *v = self.convert_leaf(*v, Scalar::U32)?;
             }
         }
-        if !values.iter().all(|&v| self.kinds.is_const(v)) {
+        // WGSL's bit functions have no abstract overloads; the others take
+        // abstract numbers where every argument is constant.
+        use MathFunction as M;
+        let bits = matches!(
+            fun,
+            M::CountTrailingZeros
+                | M::CountLeadingZeros
+                | M::CountOneBits
+                | M::ReverseBits
+                | M::ExtractBits
+                | M::InsertBits
+                | M::FirstTrailingBit
+                | M::FirstLeadingBit
+        );
+        if bits || !values.iter().all(|&v| self.kinds.is_const(v)) {
             for v in values.iter_mut() {
                 *v = self.concretize(*v)?;
             }
@@ -1576,6 +1601,38 @@ fn binary_op(op: &str) -> Result<BinaryOperator, String> {
         ">>" => B::ShiftRight,
         other => return Err(format!("operator `{other}`")),
     })
+}
+
+/// The texture builtins the lowering calls: sampling a float texture at
+/// a level, and its size.
+fn texture_call(callee: &str, values: &[Handle<Expression>]) -> Result<Option<Expression>, String> {
+    Ok(Some(match (callee, values) {
+        ("textureSampleLevel", &[image, sampler, coordinate, ref rest @ ..]) => {
+            let (array_index, level) = match *rest {
+                [level] => (None, level),
+                [index, level] => (Some(index), level),
+                _ => return Err("textureSampleLevel arity".into()),
+            };
+            Expression::ImageSample {
+                image,
+                sampler,
+                gather: None,
+                coordinate,
+                array_index,
+                offset: None,
+                level: naga::SampleLevel::Exact(level),
+                depth_ref: None,
+                clamp_to_edge: false,
+            }
+        }
+        ("textureDimensions", &[image, ref level @ ..]) => Expression::ImageQuery {
+            image,
+            query: naga::ImageQuery::Size {
+                level: level.first().copied(),
+            },
+        },
+        _ => return Ok(None),
+    }))
 }
 
 fn atomic_function(name: &str) -> Option<naga::AtomicFunction> {

@@ -358,11 +358,6 @@ impl Val {
         self.operand_expr(&[Prec::Primary])
     }
 
-    /// Text as the base of `.x` / `[i]`.
-    pub fn postfix_base(&self) -> String {
-        self.postfix_expr().to_string()
-    }
-
     /// An identifier or literal: safe to repeat in the output.
     pub fn is_simple(&self) -> bool {
         self.konst.is_some()

@@ -344,13 +344,14 @@ impl FnLower<'_, '_> {
             return Some(self.warp_reduce(alias, method.trim(), op, valid.is_some(), x, span));
         }
         let x = self.materialize(x, "reduce_input", out);
+        let threads = WExpr::literal(format!("{}u", reducer.threads));
         let bound = match valid {
             Some(n) => {
                 let n = self.expr(n, out);
                 let n = self.convert(n, &Ty::U32, span);
-                format!("min({}, {}u)", n.text(), reducer.threads)
+                WExpr::call("min", vec![n.expr, threads.clone()])
             }
-            None => format!("{}u", reducer.threads),
+            None => threads.clone(),
         };
         let array = match self.block_reduce.arrays.get(storage) {
             Some(a) => a.clone(),
@@ -373,56 +374,62 @@ impl FnLower<'_, '_> {
         let valid_count = self.fresh("reduce_count");
         let stride = self.fresh("stride");
         let result = self.fresh("block_aggregate");
-        let combine = |a: &str, b: &str| match op {
-            "sum" => format!("{a} + {b}"),
-            f => format!("{f}({a}, {b})"),
+        let combine = |a: WExpr, b: WExpr| match op {
+            "sum" => WExpr::binary(a, "+", b),
+            f => WExpr::call(f, vec![a, b]),
         };
+        let element = |i: WExpr| WExpr::index(WExpr::name(&array), i);
+        let (r, stride_name) = (rank.expr.clone(), WExpr::name(&stride));
         out.push(WStmt::Comment(format!(
             "`{alias}({storage}).{}`: a tree reduction over the block ({} threads) between barriers",
             method.trim(),
             reducer.threads
         )));
-        out.push(WStmt::decl(
-            "let",
-            valid_count.clone(),
-            None,
-            Some(WExpr::from(bound.clone())),
-        ));
+        out.push(WStmt::let_(valid_count.clone(), bound));
         out.push(WStmt::If {
-            cond: format!("{} < {}u", rank.text(), reducer.threads).into(),
-            then: vec![WStmt::line(format!(
-                "{array}[{}] = {};",
-                rank.text(),
-                x.text()
-            ))],
+            cond: WExpr::binary(r.clone(), "<", threads.clone()),
+            then: vec![WStmt::assign(element(r.clone()), x.expr.clone())],
             els: vec![],
         });
         self.barrier(out);
+        let pair = WExpr::binary(r.clone(), "+", stride_name.clone());
+        let double = WExpr::paren(WExpr::binary(
+            WExpr::literal("2u"),
+            "*",
+            stride_name.clone(),
+        ));
         let mut step = vec![WStmt::If {
-            cond: format!(
-                "{r} % (2u * {stride}) == 0u && {r} + {stride} < {valid_count}",
-                r = rank.text()
-            )
-            .into(),
-            then: vec![WStmt::line(format!(
-                "{array}[{r}] = {};",
-                combine(
-                    &format!("{array}[{r}]", r = rank.text()),
-                    &format!("{array}[{r} + {stride}]", r = rank.text())
+            cond: WExpr::binary(
+                WExpr::binary(
+                    WExpr::binary(r.clone(), "%", double),
+                    "==",
+                    WExpr::literal("0u"),
                 ),
-                r = rank.text()
-            ))],
+                "&&",
+                WExpr::binary(pair.clone(), "<", WExpr::name(&valid_count)),
+            ),
+            then: vec![WStmt::assign(
+                element(r.clone()),
+                combine(element(r.clone()), element(pair)),
+            )],
             els: vec![],
         }];
         self.barrier(&mut step);
-        out.push(WStmt::Block(
-            format!(
-                "for (var {stride} = 1u; {stride} < {}u; {stride} = {stride} * 2u)",
-                reducer.threads
-            ),
-            step,
-        ));
-        out.push(WStmt::line(format!("let {result} = {array}[0];")));
+        out.push(WStmt::For {
+            init: Some(Box::new(WStmt::decl(
+                "var",
+                stride.clone(),
+                None,
+                Some(WExpr::literal("1u")),
+            ))),
+            cond: Some(WExpr::binary(stride_name.clone(), "<", threads)),
+            step: Some(Box::new(WStmt::assign(
+                stride_name.clone(),
+                WExpr::binary(stride_name, "*", WExpr::literal("2u")),
+            ))),
+            body: step,
+        });
+        out.push(WStmt::let_(result.clone(), element(WExpr::literal("0"))));
         // The array may be written again by the next reduction.
         self.barrier(out);
         Some(Val::atom(result, ty))

@@ -51,6 +51,9 @@ pub enum WStmt {
     },
     /// `// text`
     Comment(String),
+    /// A simple statement with a note after it on its line:
+    /// `var c: i32 = 0; // 8-bit signed`.
+    Noted(Box<WStmt>, String),
     /// `header { body }`, e.g. `loop`, `continuing`, `for (...)`, `{` (bare block: empty header).
     Block(String, Vec<WStmt>),
     If {
@@ -70,12 +73,19 @@ impl WStmt {
         WStmt::Line(s.into())
     }
 
+    /// This statement with `note` after it on its line.
+    pub fn noted(self, note: impl Into<String>) -> WStmt {
+        WStmt::Noted(Box::new(self), note.into())
+    }
+
     /// A simple statement's text without its `;` (for a `for` header),
     /// `None` for compound statements and comments.
     pub fn simple_text(&self) -> Option<String> {
         let mut text = String::new();
         match self {
             WStmt::Line(l) => return Some(l.trim_end_matches(';').to_string()),
+            // Its note would comment out the rest of a `for` header.
+            WStmt::Noted(..) => return None,
             WStmt::Block(..)
             | WStmt::If { .. }
             | WStmt::Switch { .. }
@@ -93,6 +103,7 @@ impl WStmt {
     pub fn declares(&self) -> bool {
         match self {
             WStmt::Decl { .. } => true,
+            WStmt::Noted(s, _) => s.declares(),
             WStmt::Line(l) => {
                 l.starts_with("var ") || l.starts_with("let ") || l.starts_with("const ")
             }
@@ -156,6 +167,10 @@ impl Structure {
             if matches!(s, WStmt::Comment(_)) {
                 continue;
             }
+            if let WStmt::Noted(inner, _) = s {
+                self.count(std::slice::from_ref(&**inner));
+                continue;
+            }
             self.statements += 1;
             let mut expr = |e: &WExpr| {
                 let (bytes, text) = e.text_share();
@@ -163,7 +178,7 @@ impl Structure {
                 self.expression_text_bytes += text;
             };
             match s {
-                WStmt::Comment(_) => {} // skipped above
+                WStmt::Comment(_) | WStmt::Noted(..) => {} // counted above
                 WStmt::Line(_) => self.statements_as_text += 1,
                 WStmt::Eval(e)
                 | WStmt::Phony(e)
@@ -240,6 +255,13 @@ fn indent(out: &mut String, depth: usize) {
 
 fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
     match s {
+        WStmt::Noted(inner, note) => {
+            print_stmt(out, inner, depth);
+            if out.ends_with('\n') {
+                out.pop();
+            }
+            out.push_str(&format!(" // {note}\n"));
+        }
         WStmt::Line(text) => {
             indent(out, depth);
             out.push_str(text);

@@ -791,7 +791,7 @@ impl FnLower<'_, '_> {
             }
             (Ty::Struct(name), _)
                 if let Some(place) =
-                    self.bitfield_place(&base.postfix_base(), false, name, field) =>
+                    self.bitfield_place(&base.postfix_expr(), false, name, field) =>
             {
                 self.read_place(&place)
             }
@@ -806,7 +806,7 @@ impl FnLower<'_, '_> {
                     );
                 }
                 let place = Place {
-                    expr: format!("{}.{run}[{}]", base.postfix_base(), m.first).into(),
+                    expr: WExpr::index(WExpr::member(base.postfix_expr(), run), lit(m.first)),
                     ty: m.packed.value_type(),
                     atomic: Some(AtomicRepr::MemberBytes {
                         packed: m.packed,
@@ -1199,25 +1199,25 @@ impl FnLower<'_, '_> {
             };
             return Some(self.member_lane(base, k));
         }
-        if let Some(place) = self.bitfield_place(&base.text(), base.mutable, name, field) {
+        if let Some(place) = self.bitfield_place(&base.expr, base.mutable, name, field) {
             return Some(place);
         }
         if let Some(found) = self.byte_member(name, field, span) {
             let (run, m) = found.ok()?;
             let packed = m.packed;
-            let (text, ty, first) = if m.len == 1 {
-                let text = format!("{}.{run}[{}]", base.text(), m.first);
-                (text, packed.value_type(), 0)
+            let run = WExpr::member(base.expr.clone(), run);
+            let (expr, ty, first) = if m.len == 1 {
+                (WExpr::index(run, lit(m.first)), packed.value_type(), 0)
             } else {
                 let len = u32::try_from(m.len).unwrap_or(u32::MAX);
                 let ty = Ty::Array(
                     Box::new(packed.value_type()),
                     crate::types::ArrayLen::Fixed(len),
                 );
-                (format!("{}.{run}", base.text()), ty, m.first)
+                (run, ty, m.first)
             };
             return Some(Place {
-                expr: text.into(),
+                expr,
                 ty,
                 atomic: Some(AtomicRepr::MemberBytes {
                     packed,
@@ -1233,7 +1233,7 @@ impl FnLower<'_, '_> {
             && let Some(s) = elem.scalar()
         {
             return Some(Place {
-                expr: format!("{}.{member}", base.text()).into(),
+                expr: WExpr::member(base.expr.clone(), member),
                 ty: Ty::Vector(s, 3),
                 atomic: Some(AtomicRepr::Triple),
                 mutable: base.mutable,
@@ -1243,7 +1243,7 @@ impl FnLower<'_, '_> {
             // A union member: the union's word, its bits `bitcast` on
             // every read and write.
             return Some(Place {
-                expr: format!("{}.{member}", base.text()).into(),
+                expr: WExpr::member(base.expr.clone(), member),
                 atomic: (Ty::Scalar(word) != ty).then_some(AtomicRepr::Bits(word)),
                 ty,
                 mutable: base.mutable,
@@ -1251,7 +1251,7 @@ impl FnLower<'_, '_> {
         }
         let byte_bool = self.byte_bool(name, field);
         Some(Place {
-            expr: format!("{}.{member}", base.text()).into(),
+            expr: WExpr::member(base.expr.clone(), member),
             ty: if byte_bool { Ty::BOOL } else { ty },
             atomic: byte_bool.then_some(AtomicRepr::ByteBool),
             mutable: base.mutable,
@@ -1260,7 +1260,13 @@ impl FnLower<'_, '_> {
 
     /// The place of member `field` of struct `name` at `base` (its text)
     /// when the member is held in bits of a word (`AtomicRepr::BitField`).
-    fn bitfield_place(&self, base: &str, mutable: bool, name: &str, field: &str) -> Option<Place> {
+    fn bitfield_place(
+        &self,
+        base: &WExpr,
+        mutable: bool,
+        name: &str,
+        field: &str,
+    ) -> Option<Place> {
         let types = &self.m.model.types;
         let b = types.bitfield(name, field)?;
         // A union is held in its one word.
@@ -1269,7 +1275,7 @@ impl FnLower<'_, '_> {
             false => crate::names::wgsl_ident(&b.unit),
         };
         Some(Place {
-            expr: format!("{base}.{unit}").into(),
+            expr: WExpr::member(base.clone(), unit),
             ty: if b.signed || b.width < 32 {
                 Ty::I32
             } else {
@@ -2752,7 +2758,7 @@ impl FnLower<'_, '_> {
                 "a whole row of a multidimensional array is used as a value: only its elements can be read or written",
             );
             return Place {
-                expr: "0".into(),
+                expr: lit(0),
                 ty: Ty::Error,
                 atomic: None,
                 mutable: false,
@@ -2797,13 +2803,14 @@ impl FnLower<'_, '_> {
         if let Some(AtomicRepr::Spread(n) | AtomicRepr::SpreadBits(n, _)) = p.atomic {
             // Lane `i % n` of vector `i / n` (an index into valid memory
             // is not negative, so both are C's), its bits for `SpreadBits`.
-            let i = idx.operand(&[Prec::Primary]);
+            let i = idx.operand_expr(&[Prec::Primary]);
             let bits = match p.atomic {
                 Some(AtomicRepr::SpreadBits(_, stored)) => Some(AtomicRepr::Bits(stored)),
                 _ => None,
             };
+            let vector = WExpr::index(p.base, WExpr::binary(i.clone(), "/", lit(n)));
             return Place {
-                expr: format!("{}[{i} / {n}][{i} % {n}]", p.base).into(),
+                expr: WExpr::index(vector, WExpr::binary(i, "%", lit(n))),
                 ty: p.elem,
                 atomic: bits,
                 mutable: p.mutable,

@@ -1780,12 +1780,8 @@ impl<'m> FnLower<'_, 'm> {
                     let entry = format!("{name}_in");
                     params.push(format!("{entry}: {}", ty.wgsl()));
                     let load = sub.narrow(Val::atom(entry, ty.clone()), k, p.name_span);
-                    prologue.push(WStmt::line(format!(
-                        "var {name}: {} = {}; // {}",
-                        ty.wgsl(),
-                        load.text(),
-                        k.describe()
-                    )));
+                    let decl = WStmt::decl("var", name.clone(), Some(ty.wgsl()), Some(load.expr));
+                    prologue.push(decl.noted(k.describe()));
                     sub.declare(
                         &p.name,
                         Sym::Array {

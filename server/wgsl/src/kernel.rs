@@ -298,16 +298,12 @@ fn compile_once(
                 let local = lower.local_name(&p.name);
                 let ty = k.value_type();
                 let load = lower.narrow(
-                    Val::atom(format!("params.{member}"), ty.clone()),
+                    Val::atom(WExpr::member(WExpr::name("params"), &member), ty.clone()),
                     k,
                     p.name_span,
                 );
-                param_prologue.push(WStmt::line(format!(
-                    "var {local}: {} = {}; // {}",
-                    ty.wgsl(),
-                    load.text(),
-                    k.describe()
-                )));
+                let decl = WStmt::decl("var", local.clone(), Some(ty.wgsl()), Some(load.expr));
+                param_prologue.push(decl.noted(k.describe()));
                 lower.declare(
                     &p.name,
                     Sym::Array {

@@ -854,13 +854,11 @@ impl FnLower<'_, '_> {
                 if init.is_error() {
                     // Reported where the initializer was lowered.
                 } else if init.text().contains("BLOCK_DIM_") {
-                    out.push(WStmt::line(format!("var {name}: {ty}; // {what}")));
+                    out.push(WStmt::decl("var", name.clone(), Some(ty), None).noted(what));
                     out.push(WStmt::assign(WExpr::from(name.clone()), init.expr.clone()));
                 } else {
-                    out.push(WStmt::line(format!(
-                        "var {name}: {ty} = {}; // {what}",
-                        init.text()
-                    )));
+                    let decl = WStmt::decl("var", name.clone(), Some(ty), Some(init.expr.clone()));
+                    out.push(decl.noted(what));
                 }
                 self.declare(
                     &d.name,
@@ -1051,7 +1049,7 @@ impl FnLower<'_, '_> {
                     self.m.error(d.span, "the string is longer than the array");
                     return false;
                 }
-                let items: Vec<String> = (0..*n as usize)
+                let items: Vec<WExpr> = (0..*n as usize)
                     .map(|i| {
                         let b = bytes.get(i).copied().unwrap_or(0);
                         let v = if k.signed {
@@ -1059,10 +1057,10 @@ impl FnLower<'_, '_> {
                         } else {
                             i64::from(b)
                         };
-                        format!("{v}")
+                        WExpr::literal(v.to_string())
                     })
                     .collect();
-                Some(format!("{}({})", ty.wgsl(), items.join(", ")))
+                Some(WExpr::call(ty.wgsl(), items))
             }
             (Some(init), None) => match self.narrow_initializer(init, &ty, k, out) {
                 Some(v) => Some(v),
@@ -1070,18 +1068,8 @@ impl FnLower<'_, '_> {
             },
         };
         let name = self.local_name(&d.name);
-        match init {
-            Some(text) => out.push(WStmt::line(format!(
-                "var {name}: {} = {text}; // {}",
-                ty.wgsl(),
-                k.describe()
-            ))),
-            None => out.push(WStmt::line(format!(
-                "var {name}: {}; // {}",
-                ty.wgsl(),
-                k.describe()
-            ))),
-        }
+        let decl = WStmt::decl("var", name.clone(), Some(ty.wgsl()), init);
+        out.push(decl.noted(k.describe()));
         self.declare(
             &d.name,
             Sym::Array {
@@ -1104,7 +1092,7 @@ impl FnLower<'_, '_> {
         ty: &Ty,
         k: crate::types::Packed,
         out: &mut Vec<WStmt>,
-    ) -> Option<String> {
+    ) -> Option<WExpr> {
         match (&init.kind, ty) {
             (ExprKind::InitList(items), Ty::Array(elem, ArrayLen::Fixed(n))) => {
                 if items.len() > *n as usize {
@@ -1115,10 +1103,10 @@ impl FnLower<'_, '_> {
                 for i in 0..*n as usize {
                     match items.get(i) {
                         Some(item) => parts.push(self.narrow_initializer(item, elem, k, out)?),
-                        None => parts.push(zero_value(elem).text()),
+                        None => parts.push(zero_value(elem).expr),
                     }
                 }
-                Some(format!("{}({})", ty.wgsl(), parts.join(", ")))
+                Some(WExpr::call(ty.wgsl(), parts))
             }
             (ExprKind::InitList(_), _) => {
                 self.m.error(
@@ -1133,7 +1121,7 @@ impl FnLower<'_, '_> {
                     return None;
                 }
                 let v = self.narrow(v, k, init.span);
-                (!v.is_error()).then_some(v.text())
+                (!v.is_error()).then_some(v.expr)
             }
             _ => {
                 self.m
@@ -2110,6 +2098,7 @@ fn header_piece(v: &[WStmt], allow_decl: bool) -> Option<String> {
         // A line with a trailing comment (`var i: i32 = 0; // char`) would
         // comment out the rest of the header.
         [WStmt::Line(l)] if l.contains("//") => None,
+        [WStmt::Noted(..)] => None,
         [
             WStmt::Decl {
                 keyword: "const", ..

@@ -38,6 +38,7 @@ use crate::bindings::{BindingKind, SidecarBinding};
 use crate::context::{FnLower, Sym, Val};
 use crate::emit::WStmt;
 use crate::types::{Scalar, TexDim, Ty, is_texture_object, map_value_type};
+use crate::wexpr::WExpr;
 
 /// What a texture-object parameter becomes.
 pub enum TextureBinding {
@@ -537,45 +538,51 @@ impl FnLower<'_, '_> {
                 let mut coords = Vec::new();
                 for a in &args[1..=dim.coords()] {
                     let v = self.expr(a, out);
-                    coords.push(self.convert(v, &Ty::F32, a.span).text());
+                    coords.push(self.convert(v, &Ty::F32, a.span).expr);
                 }
                 let n = dim.coords();
-                let point = format!("vec{n}<f32>({})", coords.join(", "));
+                let texture = || WExpr::name(&wgsl);
+                let size = || WExpr::call("textureDimensions", vec![texture()]);
+                // Scaled to [0, 1] unless the object reads normalized
+                // coordinates (an override the runner sets).
+                let scaled = |p: WExpr, size: WExpr| {
+                    let unit = WExpr::binary(p.clone(), "/", size);
+                    WExpr::call("select", vec![unit, p, WExpr::name(&normalized)])
+                };
                 let at = match dim {
                     // Row 0 of the height-1 texture that holds the 1-D array.
                     TexDim::D1 => {
-                        let x =
-                            self.materialize(Val::atom(coords[0].clone(), Ty::F32), "coord", out);
-                        format!(
-                            "vec2<f32>(select({x} / f32(textureDimensions({wgsl}).x), {x}, {normalized}), 0.5)",
-                            x = x.text()
-                        )
+                        let x = Val::atom(coords.remove(0), Ty::F32);
+                        let x = self.materialize(x, "coord", out);
+                        let width = WExpr::call("f32", vec![WExpr::member(size(), "x")]);
+                        let x = scaled(x.expr, width);
+                        WExpr::call("vec2<f32>", vec![x, WExpr::literal("0.5")])
                     }
                     // A cube map is read with a direction: nothing to scale.
-                    TexDim::Cube => point,
+                    TexDim::Cube => WExpr::call(format!("vec{n}<f32>"), coords),
                     _ => {
+                        let point = WExpr::call(format!("vec{n}<f32>"), coords);
                         let point = self.materialize(
                             Val::atom(point, Ty::Vector(Scalar::F32, n as u8)),
                             "coord",
                             out,
                         );
-                        format!(
-                            "select({p} / vec{n}<f32>(textureDimensions({wgsl})), {p}, {normalized})",
-                            p = point.text()
-                        )
+                        let size = WExpr::call(format!("vec{n}<f32>"), vec![size()]);
+                        scaled(point.expr, size)
                     }
                 };
-                let text = if dim == TexDim::D2Array {
+                let mut sample = vec![texture(), WExpr::name(&sampler), at];
+                if dim == TexDim::D2Array {
                     let layer = self.expr(&args[3], out);
-                    let layer = self.convert(layer, &Ty::I32, args[3].span);
-                    format!(
-                        "textureSampleLevel({wgsl}, {sampler}, {at}, {}, 0.0){swizzle}",
-                        layer.text()
-                    )
-                } else {
-                    format!("textureSampleLevel({wgsl}, {sampler}, {at}, 0.0){swizzle}")
+                    sample.push(self.convert(layer, &Ty::I32, args[3].span).expr);
+                }
+                sample.push(WExpr::literal("0.0"));
+                let sampled = WExpr::call("textureSampleLevel", sample);
+                let value = match swizzle.strip_prefix('.') {
+                    Some(lanes) => WExpr::member(sampled, lanes),
+                    None => sampled,
                 };
-                Some(Val::atom(text, ty))
+                Some(Val::atom(value, ty))
             }
             _ => None,
         }

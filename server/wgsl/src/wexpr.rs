@@ -127,9 +127,26 @@ impl From<String> for WExpr {
     fn from(text: String) -> WExpr {
         match text.as_str() {
             "true" | "false" => WExpr::Literal(text),
+            t if is_number(t) => WExpr::Literal(text),
             _ => WExpr::ident(text),
         }
     }
+}
+
+/// Whether `t` is a number as WGSL spells one: `3`, `-1`, `0xffu`,
+/// `2.5f`, `1e-3`, `0.5h`.
+fn is_number(t: &str) -> bool {
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let hex = digits.starts_with("0x");
+    let mut previous = ' ';
+    digits.starts_with(|c: char| c.is_ascii_digit())
+        && digits.chars().all(|c| {
+            let ok = c.is_ascii_alphanumeric()
+                || c == '.'
+                || (matches!(c, '-' | '+') && !hex && matches!(previous, 'e' | 'E'));
+            previous = c;
+            ok
+        })
 }
 
 impl From<&str> for WExpr {
@@ -163,6 +180,16 @@ impl fmt::Display for WExpr {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_from_text_are_literals() {
+        for n in ["0", "-1", "0xffu", "2.5f", "1e-3", "0.5h", "7lu"] {
+            assert_eq!(WExpr::from(n), WExpr::Literal(n.into()), "{n}");
+        }
+        for t in ["a1", "1 + 2", "x-1", "0x1-2", "(1)"] {
+            assert!(!matches!(WExpr::from(t), WExpr::Literal(_)), "{t}");
+        }
+    }
+
     use super::*;
 
     #[test]

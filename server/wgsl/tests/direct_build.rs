@@ -161,6 +161,46 @@ __global__ void k(unsigned char* img, short* s, const unsigned char* in, bool* f
 }
 
 #[test]
+fn local_constants_narrow_locals_and_shadowed_builtins() {
+    // A local `const` folds where it is used; a `char` local carries its
+    // note (`// 8-bit signed`); a device function named like a WGSL
+    // builtin (`normalize`) is the one called, as naga resolves it.
+    let src = r#"
+__device__ float3 normalize(float3 v) {
+    float l = sqrtf(v.x * v.x + v.y * v.y + v.z * v.z);
+    return make_float3(v.x / l, v.y / l, v.z / l);
+}
+__global__ void k(float* o) {
+    const float s = 0.5f;
+    float3 d = normalize(make_float3(1.0f, 2.0f, 3.0f));
+    char c = 3;
+    short t = c * 2;
+    o[threadIdx.x] = s * cosf(0.5f) + d.x + t;
+}
+"#;
+    assert_built_same(src, "k");
+}
+
+#[test]
+fn texture_sampling_and_block_reduce() {
+    let src = r#"
+#include <cub/cub.cuh>
+__global__ void sample(cudaTextureObject_t tex, float* out) {
+    int x = threadIdx.x;
+    out[x] = tex2D<float>(tex, x + 0.5f, 0.5f);
+}
+__global__ void reduce(const int* in, int* out) {
+    typedef cub::BlockReduce<int, 128> R;
+    __shared__ typename R::TempStorage t;
+    int s = R(t).Sum(in[threadIdx.x]);
+    if (threadIdx.x == 0) out[blockIdx.x] = s;
+}
+"#;
+    assert_built_same(src, "sample");
+    assert_built_same(src, "reduce");
+}
+
+#[test]
 fn a_value_read_and_dropped() {
     // `_ = o[i];`: naga's front end names the dropped value `phony`.
     let src = "__global__ void k(float* o) { o[threadIdx.x]; o[0] = 1.0f; }";
