@@ -413,3 +413,49 @@ fn a_macro_heading_a_block_is_a_loop() {
     });
     assert_eq!((loops, unknown), (1, Vec::<String>::new()));
 }
+
+/// HeCBench's mis (`src/mis-cuda/main.cu`, lines 63 and 109, at the
+/// commit in tests/transpile-suites/suites.toml): `const int* const
+/// __restrict nidx` — GCC's `__restrict` after `const`, which the grammar
+/// reads as the parameter's name — drew a false "cannot parse" note.
+#[test]
+fn gcc_restrict_after_const() {
+    let m = main_only(
+        "__global__ void init(const int* const __restrict nidx, int* const __restrict out, int n) {\n    int i = threadIdx.x; if (i < n) out[i] = nidx[i];\n}\n",
+    );
+    assert_clean(&m);
+    assert!(m.unparsed.is_empty(), "{:?}", m.unparsed);
+    let k = kernel(&m, "init");
+    let params: Vec<(&str, bool)> = k
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), p.ty.restrict))
+        .collect();
+    assert_eq!(params, [("nidx", true), ("out", true), ("n", false)]);
+}
+
+/// Code that does not parse even with its macros expanded is recorded
+/// where it breaks, one place per function: a transpiler must not lower
+/// what the parser recovered (`o[0] = 1.0f +;` read as `o[0] = 1.0f`).
+#[test]
+fn where_the_code_does_not_parse_is_recorded_per_function() {
+    let src = "__global__ void a(float* o) {\n    o[0] = (;\n}\n__global__ void b(float* o) {\n    o[0] = 1.0f +;\n}\n__global__ void c(float* o) { o[0] = 2.0f; }\n";
+    let m = main_only(src);
+    let at: Vec<&str> = m.unparsed.iter().map(|s| s.text(src)).collect();
+    assert_eq!(at.len(), 2, "{at:?}");
+    for name in ["a", "b"] {
+        let f = kernel(&m, name);
+        assert!(
+            m.unparsed
+                .iter()
+                .any(|u| f.span.start <= u.start && u.end <= f.span.end),
+            "{name}: {at:?}"
+        );
+    }
+    let c = kernel(&m, "c");
+    assert!(
+        !m.unparsed
+            .iter()
+            .any(|u| c.span.start <= u.start && u.end <= c.span.end)
+    );
+}

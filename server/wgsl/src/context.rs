@@ -599,6 +599,30 @@ pub struct Module<'m> {
 }
 
 impl<'m> Module<'m> {
+    /// Whether `f`'s text holds code the front end could not parse (even
+    /// with macros expanded): what it lowered there is the parser's
+    /// recovery, not what is written (`o[0] = 1.0f +;` read as `o[0] =
+    /// 1.0f`), so `f` is refused with the place, never transpiled from a
+    /// guess.
+    pub fn refuse_unparsed(&mut self, f: &cudalens_syntax::model::Function) -> bool {
+        if f.file.is_some() {
+            return false; // headers' spans are not the main file's
+        }
+        let Some(&at) =
+            (self.model.unparsed.iter()).find(|u| f.span.start <= u.start && u.end <= f.span.end)
+        else {
+            return false;
+        };
+        self.error(
+            at,
+            format!(
+                "`{}` does not parse here: cudalens would transpile what the parser recovered, not what is written",
+                f.name
+            ),
+        );
+        true
+    }
+
     pub fn error(&mut self, span: Span, message: impl Into<String>) {
         let message = crate::names::as_written(&message.into());
         let d = TranspileDiagnostic::error(span, message).in_file(self.current_file.clone());

@@ -1912,7 +1912,9 @@ impl<'m> FnLower<'_, 'm> {
             }
         }
         let mut stmts = prologue;
-        if let Some(b) = body {
+        if let Some(b) = body
+            && !sub.m.refuse_unparsed(f)
+        {
             sub.stmt_flat(b, &mut stmts);
         }
         // Falling off the end of a value function is undefined in C; WGSL

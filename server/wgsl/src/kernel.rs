@@ -446,7 +446,9 @@ fn compile_once(
     let (members, uniform_size) = layout_uniform(uniform_members);
 
     let mut body = Vec::new();
-    if let Some(b) = &f.body {
+    if let Some(b) = &f.body
+        && !lower.m.refuse_unparsed(f)
+    {
         lower.stmt_flat(b, &mut body);
     }
     drop(lower);

@@ -583,3 +583,19 @@ __global__ void k(float* x, int* y) { y[threadIdx.x] = cuda_ij2intindex(threadId
         .unwrap_or_else(|d| panic!("{d:#?}"));
     assert!(out.wgsl.contains("fn cuda_ij2intindex("), "{}", out.wgsl);
 }
+
+#[test]
+fn a_body_that_does_not_parse_is_refused() {
+    // The parser recovers `o[0] = 1.0f +;` as `o[0] = 1.0f`; transpiling
+    // that would change what the kernel does without a word.
+    for (body, at) in [("y[0] = 1 +;", "+"), ("x[0] = (;", "= (")] {
+        let src = format!("__global__ void k(float* x, int* y) {{\n    {body}\n}}");
+        let errors = errors_for(&src, &TranspileOptions::default());
+        assert!(
+            errors
+                .iter()
+                .any(|(text, msg)| text.starts_with(at) && msg.contains("does not parse")),
+            "{body}: {errors:#?}"
+        );
+    }
+}

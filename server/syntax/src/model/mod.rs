@@ -662,6 +662,11 @@ pub struct FileModel {
     /// Regions excluded by `#if`/`#ifdef`.
     pub inactive: Vec<Span>,
     pub diagnostics: Vec<SyntaxDiagnostic>,
+    /// Where the main file does not parse, even with its macros expanded:
+    /// each run's first error. A function containing one was lowered from
+    /// what the parser recovered, not from what is written (the
+    /// transpiler refuses it).
+    pub unparsed: Vec<Span>,
 }
 
 impl FileModel {

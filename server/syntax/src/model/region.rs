@@ -204,6 +204,13 @@ impl Builder<'_> {
 
     /// One note for a run of nodes that does not parse (main file only).
     fn unparsed_note(&mut self, cx: &Cx, run: &[Node]) {
+        // Each item of the run (a function each) records its own first
+        // error: one broken function must not hide the next.
+        if cx.is_main() {
+            let errors = run.iter().filter_map(|n| first_error(*n));
+            let spans: Vec<Span> = errors.map(|e| cx.span(e)).collect();
+            self.model.unparsed.extend(spans);
+        }
         let notes = self
             .model
             .diagnostics

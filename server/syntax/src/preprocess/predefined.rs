@@ -70,6 +70,10 @@ pub fn predefined(arch: u32) -> Vec<MacroDef> {
         // know, spelled as C++'s `decltype`; not a macro in nvcc.
         ("__typeof__", "decltype".into()),
         ("__typeof", "decltype".into()),
+        // GCC's `__restrict` keyword (`const int* const __restrict p`,
+        // HeCBench's mis), which the grammar does not know after `const`,
+        // spelled `__restrict__`; not a macro in nvcc either.
+        ("__restrict", "__restrict__".into()),
     ];
     let mut out: Vec<MacroDef> = objects
         .iter()
