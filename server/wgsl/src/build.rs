@@ -793,10 +793,18 @@ impl FunctionBuilder<'_> {
             WExpr::Text(t) => Err(format!("text `{t}`")),
             WExpr::Paren(inner) => self.expr(inner),
             WExpr::Name(n) => self.name(n),
-            WExpr::Literal(t) => {
-                let lit = parse_literal(t)?;
-                Ok(value(self.append(Expression::Literal(lit))?))
-            }
+            WExpr::Literal(t) => match parse_literal(t) {
+                Ok(lit) => Ok(value(self.append(Expression::Literal(lit))?)),
+                // A constant spelled as a conversion of one
+                // (`bitcast<f32>(0x7f800000u)`, `i32(-2147483648)`): built
+                // as the call it is written as.
+                Err(e) => match t.strip_suffix(')').and_then(|t| t.split_once('(')) {
+                    Some((callee, arg)) if parse_literal(arg).is_ok() => {
+                        self.expr(&WExpr::call(callee, vec![WExpr::literal(arg)]))
+                    }
+                    _ => Err(e),
+                },
+            },
             WExpr::Unary("&", inner) => {
                 let r = self.reference(inner)?;
                 Ok(value(r))

@@ -71,7 +71,11 @@ impl FnLower<'_, '_> {
             e.span,
         );
         if let Some(is_null) = self.null_test(e.without_casts(), &null) {
-            return Val::new(format!("!{is_null}"), Ty::BOOL, Prec::Unary);
+            return Val::new(
+                WExpr::unary("!", WExpr::name(is_null)),
+                Ty::BOOL,
+                Prec::Unary,
+            );
         }
         let v = self.expr(e, out);
         self.as_condition(v, e.span)
@@ -1438,7 +1442,11 @@ impl FnLower<'_, '_> {
             return if op == BinOp::Eq {
                 Val::atom(is_null, Ty::BOOL)
             } else {
-                Val::new(format!("!{is_null}"), Ty::BOOL, Prec::Unary)
+                Val::new(
+                    WExpr::unary("!", WExpr::name(is_null)),
+                    Ty::BOOL,
+                    Prec::Unary,
+                )
             };
         }
         if matches!(op, BinOp::Add | BinOp::Sub) && self.is_pointer_expr(a) {
@@ -1751,12 +1759,12 @@ impl FnLower<'_, '_> {
         ));
         rhs_stmts.push(WStmt::assign(WExpr::from(t.clone()), r.expr.clone()));
         let guard = if op == BinOp::LogAnd {
-            t.clone()
+            WExpr::name(&t)
         } else {
-            format!("!{t}")
+            WExpr::unary("!", WExpr::name(&t))
         };
         out.push(WStmt::If {
-            cond: guard.into(),
+            cond: guard,
             then: rhs_stmts,
             els: vec![],
         });

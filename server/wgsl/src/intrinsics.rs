@@ -740,7 +740,7 @@ impl<'m> FnLower<'_, 'm> {
                 let folds = matches!(v.konst, Some(Konst::Float(x)) if fold_float_unary(f, x, false).is_some());
                 if !folds {
                     if ty == Ty::Scalar(Scalar::F64)
-                        && let Some(call) = self.f64_software(f, &[&v.text()], span)
+                        && let Some(call) = self.f64_software(f, &[&v.expr], span)
                     {
                         return Some(call);
                     }
@@ -800,9 +800,13 @@ impl<'m> FnLower<'_, 'm> {
                     "let {n} = atomicLoad(&cuda_sync_reduction);"
                 )));
                 match name {
-                    "__syncthreads_count" => Val::atom(format!("i32({n})"), Ty::I32),
-                    "__syncthreads_and" => Val::atom(format!("select(0, 1, {n} == 0u)"), Ty::I32),
-                    _ => Val::atom(format!("select(0, 1, {n} != 0u)"), Ty::I32),
+                    "__syncthreads_count" => Val::atom(WExpr::call("i32", vec![WExpr::name(n)]), Ty::I32),
+                    and_or => {
+                        let op = if and_or == "__syncthreads_and" { "==" } else { "!=" };
+                        let test = WExpr::binary(WExpr::name(n), op, WExpr::literal("0u"));
+                        let args = vec![WExpr::literal("0"), WExpr::literal("1"), test];
+                        Val::atom(WExpr::call("select", args), Ty::I32)
+                    }
                 }
             }
             "__threadfence" | "__threadfence_block" | "__threadfence_system" => {
@@ -909,7 +913,7 @@ impl<'m> FnLower<'_, 'm> {
                 };
                 if t.scalar() == Some(Scalar::F64) && is_32_bit_only(f) {
                     if t == Ty::Scalar(Scalar::F64)
-                        && let Some(call) = self.f64_software(f, &[&a.text(), &b.text()], span)
+                        && let Some(call) = self.f64_software(f, &[&a.expr, &b.expr], span)
                     {
                         return Some(call);
                     }
@@ -1023,7 +1027,7 @@ impl<'m> FnLower<'_, 'm> {
                 if v.ty.scalar() == Some(Scalar::F64) {
                     if v.ty == Ty::Scalar(Scalar::F64)
                         && name == "log10"
-                        && let Some(call) = self.f64_software("log10", &[&v.text()], span)
+                        && let Some(call) = self.f64_software("log10", &[&v.expr], span)
                     {
                         return Some(call);
                     }
@@ -1071,7 +1075,7 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.expr(&args[0], out);
                 if name == "cbrt" && v.ty == Ty::Scalar(Scalar::F64) {
                     return Some(
-                        self.f64_software("cbrt", &[&v.text()], span)
+                        self.f64_software("cbrt", &[&v.expr], span)
                             .unwrap_or_else(|| self.f64_refused(name, span)),
                     );
                 }
@@ -1101,12 +1105,12 @@ impl<'m> FnLower<'_, 'm> {
                     return Some(Val::error());
                 }
                 let vals = self.args(args, out);
-                let words: Vec<String> = vals
+                let words: Vec<WExpr> = vals
                     .into_iter()
-                    .map(|v| self.convert(v, &Ty::U32, span).text())
+                    .map(|v| self.convert(v, &Ty::U32, span).expr)
                     .collect();
                 self.m.helpers.insert(helper);
-                Val::atom(format!("{}({})", helper.0, words.join(", ")), Ty::U32)
+                Val::atom(WExpr::call(helper.0, words), Ty::U32)
             }
             "__popc" | "__clz" | "__ffs" | "__brev" => {
                 if !self.arity(name, args, 1, span) {
@@ -1806,7 +1810,7 @@ impl<'m> FnLower<'_, 'm> {
     /// `f` (a WGSL builtin) of `double` arguments through the software
     /// helper of `f64_math.rs`, with a warning stating its accuracy (once
     /// per function in a kernel); `None` for the functions not written there.
-    fn f64_software(&mut self, f: &str, args: &[&str], span: Span) -> Option<Val> {
+    fn f64_software(&mut self, f: &str, args: &[&WExpr], span: Span) -> Option<Val> {
         let helpers = crate::f64_math::helpers_for(f)?;
         for h in helpers {
             self.m.helpers.insert(h);
@@ -1818,8 +1822,9 @@ impl<'m> FnLower<'_, 'm> {
         if !self.m.diags.iter().any(|d| d.message == message) {
             self.m.warning(span, message);
         }
+        let args = args.iter().map(|&a| a.clone()).collect();
         Some(Val::atom(
-            format!("{}({})", crate::f64_math::function_name(f), args.join(", ")),
+            WExpr::call(crate::f64_math::function_name(f), args),
             Ty::Scalar(Scalar::F64),
         ))
     }
@@ -2196,9 +2201,21 @@ impl<'m> FnLower<'_, 'm> {
         let vals = self.args(args, out);
         let pred = self.as_condition(vals[n - 1].clone(), args[n - 1].span);
         match name.trim_end_matches("_sync") {
-            "__ballot" => Val::atom(format!("subgroupBallot({}).x", pred.text()), Ty::U32),
-            "__any" => Val::atom(format!("i32(subgroupAny({}))", pred.text()), Ty::I32),
-            _ => Val::atom(format!("i32(subgroupAll({}))", pred.text()), Ty::I32),
+            "__ballot" => Val::atom(
+                WExpr::member(WExpr::call("subgroupBallot", vec![pred.expr]), "x"),
+                Ty::U32,
+            ),
+            vote => {
+                let f = if vote == "__any" {
+                    "subgroupAny"
+                } else {
+                    "subgroupAll"
+                };
+                Val::atom(
+                    WExpr::call("i32", vec![WExpr::call(f, vec![pred.expr])]),
+                    Ty::I32,
+                )
+            }
         }
     }
 

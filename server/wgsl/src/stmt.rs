@@ -2008,7 +2008,7 @@ pub fn storage_type(ty: &Ty, atomic: Option<AtomicRepr>) -> String {
 pub(crate) fn zero_value(t: &Ty) -> Val {
     match t {
         Ty::Scalar(s) => Val::konst(Konst::Int(0), *s),
-        other => Val::atom(format!("{}()", other.wgsl()), other.clone()),
+        other => Val::atom(WExpr::call(other.wgsl(), Vec::new()), other.clone()),
     }
 }
 
