@@ -343,6 +343,16 @@ impl FunctionBuilder<'_> {
         Ok(self.typifier.get(h, &self.module.types).clone())
     }
 
+    /// The type of `h`: the module's own handle where the typifier has one
+    /// (a named struct stays that struct), else the type it resolves to.
+    fn type_of(&mut self, h: Handle<Expression>) -> Result<Handle<Type>, String> {
+        let inner = self.inner(h)?;
+        Ok(match self.typifier[h] {
+            naga::proc::TypeResolution::Handle(t) => t,
+            naga::proc::TypeResolution::Value(_) => self.type_handle(inner),
+        })
+    }
+
     fn type_handle(&mut self, inner: TypeInner) -> Handle<Type> {
         self.module
             .types
@@ -386,10 +396,7 @@ impl FunctionBuilder<'_> {
                     };
                     let ty = match (explicit, init) {
                         (Some(t), _) => t,
-                        (None, Some(v)) => {
-                            let inner = self.inner(v)?;
-                            self.type_handle(inner)
-                        }
+                        (None, Some(v)) => self.type_of(v)?,
                         (None, None) => return Err(format!("`var {name}` without a type")),
                     };
                     let var = self.fun.local_variables.append(

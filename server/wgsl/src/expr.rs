@@ -997,8 +997,7 @@ impl FnLower<'_, '_> {
                     if v.is_error() {
                         return Some(v);
                     }
-                    let tmp =
-                        self.named_temporary(format!("= {}", v.text()), v.ty, true, obj.span, out);
+                    let tmp = self.named_temporary(None, Some(v.expr), v.ty, true, obj.span, out);
                     Expr::new(ExprKind::Unary(UnOp::AddrOf, Box::new(tmp.0)), obj.span)
                 }
                 false => Expr {
@@ -1063,7 +1062,7 @@ impl FnLower<'_, '_> {
         let ty = Ty::Struct(name.to_string());
         self.note_type(&ty);
         let (object, tmp) =
-            self.named_temporary(format!(": {}", ty.wgsl()), ty.clone(), true, span, out);
+            self.named_temporary(Some(ty.wgsl()), None, ty.clone(), true, span, out);
         let this = Expr::new(ExprKind::Unary(UnOp::AddrOf, Box::new(object)), span);
         let args: Vec<Expr> = std::iter::once(this).chain(args.iter().cloned()).collect();
         let v = self.call(&ctor, &[], &args, span, out);
@@ -1071,18 +1070,19 @@ impl FnLower<'_, '_> {
             return Some(v);
         }
         if !v.text().is_empty() {
-            out.push(WStmt::line(format!("{};", v.text())));
+            out.push(WStmt::Eval(v.expr));
         }
         Some(Val::atom(tmp, ty))
     }
 
-    /// A new WGSL variable (`var`, or `let` where not `mutable`) declared
-    /// `tail` after its name (`: S`, `= value`), and a C expression naming
+    /// A new WGSL variable (`var`, or `let` where not `mutable`) of the
+    /// WGSL type `wgsl_ty` or set to `init`, and a C expression naming
     /// it, for a temporary C++ makes (an object under construction, the
     /// receiver of a method called on a value); with its WGSL name.
     fn named_temporary(
         &mut self,
-        tail: String,
+        wgsl_ty: Option<String>,
+        init: Option<WExpr>,
         ty: Ty,
         mutable: bool,
         span: Span,
@@ -1090,7 +1090,7 @@ impl FnLower<'_, '_> {
     ) -> (Expr, String) {
         let tmp = self.fresh(if mutable { "object" } else { "value" });
         let keyword = if mutable { "var" } else { "let" };
-        out.push(WStmt::line(format!("{keyword} {tmp}{tail};")));
+        out.push(WStmt::decl(keyword, tmp.clone(), wgsl_ty, init));
         // `@` keeps the C name apart from anything the source can spell.
         let c_name = format!("{tmp}@temporary");
         self.declare(
@@ -1123,7 +1123,7 @@ impl FnLower<'_, '_> {
         }
         self.constructor_of(name, 1)?;
         let (arg, _) =
-            self.named_temporary(format!("= {}", v.text()), v.ty.clone(), false, span, out);
+            self.named_temporary(None, Some(v.expr.clone()), v.ty.clone(), false, span, out);
         self.construct(&name.clone(), &[arg], span, out)
     }
 

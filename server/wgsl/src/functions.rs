@@ -1408,9 +1408,10 @@ impl<'m> FnLower<'_, 'm> {
             return None;
         }
         let tmp = self.fresh("swapped");
-        out.push(WStmt::line(format!("let {tmp} = {};", offsets[0])));
-        out.push(WStmt::line(format!("{} = {};", offsets[0], offsets[1])));
-        out.push(WStmt::line(format!("{} = {tmp};", offsets[1])));
+        let [a, b] = [&offsets[0], &offsets[1]].map(WExpr::name);
+        out.push(WStmt::let_(tmp.clone(), a.clone()));
+        out.push(WStmt::assign(a, b.clone()));
+        out.push(WStmt::assign(b, WExpr::name(tmp)));
         Some(Val::void())
     }
 

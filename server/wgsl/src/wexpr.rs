@@ -54,10 +54,19 @@ impl WExpr {
             return WExpr::Name(text);
         }
         // A reference parameter as symbols hold it: `(*name)`.
-        match text.strip_prefix("(*").and_then(|t| t.strip_suffix(')')) {
-            Some(name) if is_name(name) => WExpr::deref(name),
-            _ => WExpr::Text(text),
+        if let Some(name) = text.strip_prefix("(*").and_then(|t| t.strip_suffix(')'))
+            && is_name(name)
+        {
+            return WExpr::deref(name);
         }
+        // An array element passed by reference: `base[at]`.
+        if let Some((base, at)) = text.strip_suffix(']').and_then(|t| t.split_once('['))
+            && is_name(base)
+            && is_name(at)
+        {
+            return WExpr::index(WExpr::name(base), WExpr::name(at));
+        }
+        WExpr::Text(text)
     }
 
     /// `(*name)`: what a pointer parameter points at.
@@ -180,6 +189,19 @@ impl fmt::Display for WExpr {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn symbols_as_trees() {
+        assert_eq!(WExpr::ident("x"), WExpr::name("x"));
+        assert_eq!(WExpr::ident("(*p)"), WExpr::deref("p"));
+        assert_eq!(
+            WExpr::ident("s_key[key_at_1]"),
+            WExpr::index(WExpr::name("s_key"), WExpr::name("key_at_1"))
+        );
+        for t in ["a[b][c]", "a[b + 1]", "a.b[c]", "(*p)[i]"] {
+            assert_eq!(WExpr::ident(t), WExpr::Text(t.into()), "{t}");
+        }
+    }
+
     #[test]
     fn numbers_from_text_are_literals() {
         for n in ["0", "-1", "0xffu", "2.5f", "1e-3", "0.5h", "7lu"] {

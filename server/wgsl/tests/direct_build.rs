@@ -201,6 +201,35 @@ __global__ void reduce(const int* in, int* out) {
 }
 
 #[test]
+fn constructed_objects_and_elements_passed_by_reference() {
+    // A class constructed into a temporary (`var object_1: Complex;` and
+    // its constructor called on it), an array element passed by reference
+    // (`bump(s[t])`: the array and the index), a struct-returning call
+    // stored in a `var` of that struct (its named type, not a copy).
+    let src = r#"
+struct Complex {
+    float re, im;
+    __device__ Complex(float r, float i) : re(r), im(i) {}
+};
+__device__ Complex mul(Complex a, Complex b) {
+    return Complex(a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re);
+}
+__device__ void bump(float& x) { x += 1.0f; }
+__global__ void k(float* o) {
+    __shared__ float s[64];
+    int t = threadIdx.x;
+    s[t] = 0.0f;
+    bump(s[t]);
+    Complex c = mul(Complex(o[t], 1.0f), Complex(2.0f, o[t]));
+    o[t] = c.re + s[t];
+}
+"#;
+    let out = compile(src, "k", &options()).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains(": Complex;"), "{}", out.wgsl);
+    assert_built_same(src, "k");
+}
+
+#[test]
 fn a_value_read_and_dropped() {
     // `_ = o[i];`: naga's front end names the dropped value `phony`.
     let src = "__global__ void k(float* o) { o[threadIdx.x]; o[0] = 1.0f; }";
