@@ -1427,13 +1427,10 @@ impl FnLower<'_, '_> {
                         Some(Some(item)) => self.initializer(item, fty, out)?,
                         _ => zero_value(fty),
                     };
-                    parts.push(v.text());
+                    parts.push(v.expr);
                 }
                 self.note_type(ty);
-                Some(Val::atom(
-                    format!("{}({})", ty.wgsl(), parts.join(", ")),
-                    ty.clone(),
-                ))
+                Some(Val::atom(WExpr::call(ty.wgsl(), parts), ty.clone()))
             }
             (ExprKind::InitList(items), Ty::Array(elem, ArrayLen::Fixed(n))) => {
                 if items.len() > *n as usize {
@@ -1446,12 +1443,9 @@ impl FnLower<'_, '_> {
                         Some(item) => self.initializer(item, elem, out)?,
                         None => zero_value(elem),
                     };
-                    parts.push(v.text());
+                    parts.push(v.expr);
                 }
-                Some(Val::atom(
-                    format!("{}({})", ty.wgsl(), parts.join(", ")),
-                    ty.clone(),
-                ))
+                Some(Val::atom(WExpr::call(ty.wgsl(), parts), ty.clone()))
             }
             (ExprKind::InitList(items), Ty::Vector(s, n)) => {
                 let mut parts = Vec::new();
@@ -1463,12 +1457,9 @@ impl FnLower<'_, '_> {
                         }
                         None => Val::konst(Konst::Int(0), *s),
                     };
-                    parts.push(v.text());
+                    parts.push(v.expr);
                 }
-                Some(Val::atom(
-                    format!("{}({})", ty.wgsl(), parts.join(", ")),
-                    ty.clone(),
-                ))
+                Some(Val::atom(WExpr::call(ty.wgsl(), parts), ty.clone()))
             }
             (ExprKind::InitList(items), Ty::Scalar(_)) if items.len() <= 1 => match items.first() {
                 Some(item) => self.initializer(item, ty, out),
@@ -1546,12 +1537,9 @@ impl FnLower<'_, '_> {
                         // dim3's missing components are 1.
                         None => Val::konst(Konst::Int(1), *s),
                     };
-                    parts.push(v.text());
+                    parts.push(v.expr);
                 }
-                Some(Val::atom(
-                    format!("{}({})", ty.wgsl(), parts.join(", ")),
-                    ty.clone(),
-                ))
+                Some(Val::atom(WExpr::call(ty.wgsl(), parts), ty.clone()))
             }
             Ty::Scalar(_) if args.len() == 1 => {
                 let v = self.expr(&args[0], out);

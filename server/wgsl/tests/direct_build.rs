@@ -230,6 +230,24 @@ __global__ void k(float* o) {
 }
 
 #[test]
+fn initializer_lists() {
+    // Braced initializers of a struct, an array and a vector: composites
+    // whose components are converted as naga's front end converts them
+    // (a missing member zeroed, `dim3`'s missing extents 1).
+    let src = r#"
+struct P { float x; int n; float w; };
+__global__ void k(float* o, int m) {
+    P p = {o[0], m};
+    float a[4] = {1.0f, 2.0f, o[1]};
+    float2 v = {o[2], 3.0f};
+    dim3 d(m);
+    o[threadIdx.x] = p.x + p.n + p.w + a[threadIdx.x & 3] + v.y + d.y;
+}
+"#;
+    assert_built_same(src, "k");
+}
+
+#[test]
 fn a_value_read_and_dropped() {
     // `_ = o[i];`: naga's front end names the dropped value `phony`.
     let src = "__global__ void k(float* o) { o[threadIdx.x]; o[0] = 1.0f; }";
