@@ -166,12 +166,9 @@ impl<'m> Analysis<'m> {
                     if let Some(r) = call.args.first().and_then(|a| root_of(a, &aliases)) {
                         effects.written.insert(r);
                     }
-                } else if matches!(
-                    call.callee.trim_start_matches("::"),
-                    "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi"
-                ) {
+                } else if let Some(out_args) = out_arguments(call.callee.trim_start_matches("::")) {
                     // Builtins writing through their pointer arguments.
-                    for a in call.args.iter().skip(1) {
+                    for a in call.args.iter().skip(out_args) {
                         if let Some(r) = root_of(a, &aliases) {
                             effects.written.insert(r);
                         }
@@ -438,4 +435,16 @@ pub(crate) fn is_null_literal(e: &Expr) -> bool {
         ExprKind::Ident(n) => matches!(n.as_str(), "NULL" | "nullptr" | "__null"),
         _ => false,
     }
+}
+
+/// Where the math builtins that write through pointers take them: the
+/// arguments from this index on (`sincosf(x, &s, &c)`, `frexpf(x, &e)`,
+/// `modff(x, &i)`, `remquof(x, y, &q)`).
+fn out_arguments(callee: &str) -> Option<usize> {
+    Some(match callee {
+        "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi" => 1,
+        "frexpf" | "frexp" | "modff" | "modf" => 1,
+        "remquof" | "remquo" => 2,
+        _ => return None,
+    })
 }

@@ -1704,27 +1704,55 @@ impl<'m> FnLower<'_, 'm> {
         let biased = self.fresh("biased");
         let special = self.fresh("special");
         let subnormal = self.fresh("subnormal");
-        for line in [
-            format!("let {bits} = bitcast<u32>({});", x.text()),
-            format!("let {mantissa} = {bits} & 0x7fffffu;"),
-            format!("let {zeros} = countLeadingZeros({mantissa});"),
-            format!("let {biased} = ({bits} >> 23u) & 0xffu;"),
+        let n = |name: &str| WExpr::name(name);
+        let l = |text: &str| WExpr::literal(text);
+        let bin = WExpr::binary;
+        let paren = WExpr::paren;
+        let call = |f: &str, args: Vec<WExpr>| WExpr::call(f, args);
+        let masked = |mask: &str| paren(bin(n(&bits), "&", l(mask)));
+        for (name, value) in [
+            (&bits, call("bitcast<u32>", vec![x.expr.clone()])),
+            (&mantissa, bin(n(&bits), "&", l("0x7fffffu"))),
+            (&zeros, call("countLeadingZeros", vec![n(&mantissa)])),
+            (
+                &biased,
+                bin(paren(bin(n(&bits), ">>", l("23u"))), "&", l("0xffu")),
+            ),
             // ±0, ±inf and NaN are returned as they are, with exponent 0.
-            format!("let {special} = {biased} == 0xffu || ({bits} & 0x7fffffffu) == 0u;"),
-            format!("let {subnormal} = {biased} == 0u;"),
+            (
+                &special,
+                bin(
+                    bin(n(&biased), "==", l("0xffu")),
+                    "||",
+                    bin(masked("0x7fffffffu"), "==", l("0u")),
+                ),
+            ),
+            (&subnormal, bin(n(&biased), "==", l("0u"))),
         ] {
-            out.push(WStmt::line(line));
+            out.push(WStmt::let_(name.clone(), value));
         }
         // A subnormal `m * 2^-149` with its top bit at 31 - zeros is
         // `(m / 2^(32 - zeros)) * 2^(-117 - zeros)`.
-        let exp = Val::atom(
-            format!(
-                "select(select(i32({biased}) - 126, -117 - i32({zeros}), {subnormal}), 0, {special})"
-            ),
-            Ty::I32,
+        let as_i32 = |name: &str| call("i32", vec![n(name)]);
+        let normal_exp = bin(as_i32(&biased), "-", l("126"));
+        let subnormal_exp = bin(l("-117"), "-", as_i32(&zeros));
+        let exp = call(
+            "select",
+            vec![
+                call("select", vec![normal_exp, subnormal_exp, n(&subnormal)]),
+                l("0"),
+                n(&special),
+            ],
         );
-        let fraction = format!(
-            "bitcast<f32>(select(({bits} & 0x807fffffu) | 0x3f000000u, ({bits} & 0x80000000u) | 0x3f000000u | (({mantissa} << ({zeros} - 8u)) & 0x7fffffu), {subnormal}))"
+        let exp = Val::atom(exp, Ty::I32);
+        let half = l("0x3f000000u");
+        let normal = bin(masked("0x807fffffu"), "|", half.clone());
+        let shifted = paren(bin(n(&mantissa), "<<", paren(bin(n(&zeros), "-", l("8u")))));
+        let top = paren(bin(shifted, "&", l("0x7fffffu")));
+        let denormal = bin(bin(masked("0x80000000u"), "|", half), "|", top);
+        let fraction = call(
+            "bitcast<f32>",
+            vec![call("select", vec![normal, denormal, n(&subnormal)])],
         );
         // `&e` writes `e`; a pointer `p` writes `*p`.
         let target = &args[1];
@@ -1737,10 +1765,7 @@ impl<'m> FnLower<'_, 'm> {
             },
         };
         self.store_value(&place, exp, target.span, out);
-        Val::atom(
-            format!("select({fraction}, {}, {special})", x.text()),
-            Ty::F32,
-        )
+        Val::atom(call("select", vec![fraction, x.expr, n(&special)]), Ty::F32)
     }
 
     /// `printf` as a statement: WGSL has no console, and the call changes

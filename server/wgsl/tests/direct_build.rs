@@ -248,6 +248,16 @@ __global__ void k(float* o, int m) {
 }
 
 #[test]
+fn frexp_as_bits() {
+    // `frexpf` as C defines it at subnormals, zeros, infinities and NaN:
+    // the float's bits taken apart (`||` short-circuits there too). The
+    // exponent goes to a local, or to a buffer (which its pointer argument
+    // writes: the buffer is bound read-write).
+    let src = "__global__ void k(float* o, int* e) { int t = threadIdx.x; int ex; float f = frexpf(o[t], &ex); o[t] = f + ex + frexpf(f, &e[t]); }";
+    assert_built_same(src, "k");
+}
+
+#[test]
 fn a_value_read_and_dropped() {
     // `_ = o[i];`: naga's front end names the dropped value `phony`.
     let src = "__global__ void k(float* o) { o[threadIdx.x]; o[0] = 1.0f; }";
