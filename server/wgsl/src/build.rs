@@ -1486,13 +1486,11 @@ impl FunctionBuilder<'_> {
                 .trim()
                 .parse()
                 .map_err(|_| format!("array length in `{t}`"))?;
-            let stride = {
-                let mut layouter = naga::proc::Layouter::default();
-                layouter
-                    .update(self.module.to_ctx())
-                    .map_err(|e| format!("layout: {e}"))?;
-                layouter[base].to_stride()
-            };
+            // The builder's layouter, updated for the types added since.
+            self.layouter
+                .update(self.module.to_ctx())
+                .map_err(|e| format!("layout: {e}"))?;
+            let stride = self.layouter[base].to_stride();
             let size = ArraySize::Constant(std::num::NonZeroU32::new(len).ok_or("empty array")?);
             return Ok(self.type_handle(TypeInner::Array { base, size, stride }));
         }

@@ -2086,7 +2086,6 @@ fn header_piece(v: &[WStmt], allow_decl: bool) -> Option<String> {
         // A line with a trailing comment (`var i: i32 = 0; // char`) would
         // comment out the rest of the header.
         [WStmt::Line(l)] if l.contains("//") => None,
-        [WStmt::Noted(..)] => None,
         [
             WStmt::Decl {
                 keyword: "const", ..

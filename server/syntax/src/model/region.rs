@@ -204,23 +204,26 @@ impl Builder<'_> {
 
     /// One note for a run of nodes that does not parse (main file only).
     fn unparsed_note(&mut self, cx: &Cx, run: &[Node]) {
-        // Each item of the run (a function each) records its own first
-        // error: one broken function must not hide the next.
-        if cx.is_main() {
-            let errors = run.iter().filter_map(|n| first_error(*n));
-            let spans: Vec<Span> = errors.map(|e| cx.span(e)).collect();
-            self.model.unparsed.extend(spans);
+        if !cx.is_main() {
+            return;
         }
+        // Each item of the run (a function each) records its own first
+        // error: one broken function must not hide the next. The note
+        // names the run's first.
+        let errors: Vec<Node> = run.iter().filter_map(|n| first_error(*n)).collect();
+        self.model
+            .unparsed
+            .extend(errors.iter().map(|e| cx.span(*e)));
         let notes = self
             .model
             .diagnostics
             .iter()
             .filter(|d| d.code == "syntax")
             .count();
-        if !cx.is_main() || notes >= MAX_SYNTAX_NOTES {
+        if notes >= MAX_SYNTAX_NOTES {
             return;
         }
-        let Some(first_error) = run.iter().find_map(|n| first_error(*n)) else {
+        let Some(&first_error) = errors.first() else {
             return;
         };
         let span = cx.span(first_error);
