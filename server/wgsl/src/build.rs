@@ -18,8 +18,8 @@
 //! rules rather than approximating them is what makes the built module
 //! print exactly as the parsed one.
 //!
-//! A body holding text the lowering has not structured yet
-//! ([`WStmt::Line`], [`WExpr::Text`]) is not built: the result says why.
+//! A body holding text (a [`WExpr::Text`] a symbol carried) is not
+//! built: the result says why.
 //! Nothing here is on the compile path yet; `transpile` reports for every
 //! kernel whether its module could be built this way and whether naga's
 //! validator accepts it and prints it as it prints the module parsed from
@@ -34,7 +34,7 @@ use naga::{
     SwitchValue, Type, TypeInner, UnaryOperator, VectorSize,
 };
 
-use crate::emit::WStmt;
+use crate::emit::{BlockKind, WStmt};
 use crate::wexpr::WExpr;
 
 /// A lowered function body: the function's WGSL name, its printed body
@@ -55,8 +55,8 @@ pub fn module(wgsl: &str, bodies: &[LoweredBody]) -> Result<Module, String> {
         structure.count(&body.stmts);
         if structure.holds_text() {
             return Err(format!(
-                "`{}` holds text ({} statements, {} bytes of expressions)",
-                body.name, structure.statements_as_text, structure.expression_text_bytes
+                "`{}` holds text ({} bytes of expressions)",
+                body.name, structure.expression_text_bytes
             ));
         }
     }
@@ -379,7 +379,6 @@ impl FunctionBuilder<'_> {
         match s {
             WStmt::Comment(_) => Ok(()),
             WStmt::Noted(s, _) => self.stmt(s),
-            WStmt::Line(l) => Err(format!("text statement `{l}`")),
             WStmt::Decl {
                 keyword,
                 name,
@@ -597,15 +596,15 @@ impl FunctionBuilder<'_> {
                 self.scopes.pop();
                 result
             }
-            WStmt::Block(header, body) => match header.as_str() {
-                "" => {
+            WStmt::Block(kind, body) => match kind {
+                BlockKind::Bare => {
                     let b = self.block_of(body)?;
                     self.push(Statement::Block(b));
                     Ok(())
                 }
-                "loop" => {
+                BlockKind::Loop => {
                     let (body, continuing) = match body.split_last() {
-                        Some((WStmt::Block(h, c), rest)) if h == "continuing" => {
+                        Some((WStmt::Block(BlockKind::Continuing, c), rest)) => {
                             (rest, c.as_slice())
                         }
                         _ => (body.as_slice(), &[][..]),
@@ -632,7 +631,7 @@ impl FunctionBuilder<'_> {
                     });
                     Ok(())
                 }
-                other => Err(format!("block `{other}`")),
+                BlockKind::Continuing => Err("a `continuing` block outside a loop's end".into()),
             },
             WStmt::Switch { selector, arms } => {
                 let selector = self.value(selector)?;
@@ -1882,6 +1881,18 @@ mod tests {
         assert_ne!(renumbered(a), renumbered(&a.replace("_e3", "_e12")));
         // Names that merely contain `_e` are left alone.
         assert_eq!(renumbered("let max_e1 = a_e;"), "let max_e1 = a_e;");
+    }
+
+    #[test]
+    fn a_body_holding_text_is_not_built() {
+        let wgsl = "@compute @workgroup_size(1)\nfn k() {\n    let x = a[b + 1];\n}\n";
+        let body = LoweredBody {
+            name: "k".into(),
+            printed: "    let x = a[b + 1];\n".into(),
+            stmts: vec![WStmt::let_("x", WExpr::ident("a[b + 1]"))],
+        };
+        let err = module(wgsl, &[body]).unwrap_err();
+        assert_eq!(err, "`k` holds text (8 bytes of expressions)");
     }
 
     #[test]

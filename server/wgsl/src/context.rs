@@ -348,11 +348,6 @@ impl Val {
         }
     }
 
-    /// Text usable as an operand where only `allowed` precedences go bare.
-    pub fn operand(&self, allowed: &[Prec]) -> String {
-        self.operand_expr(allowed).to_string()
-    }
-
     /// The expression as the base of `.x` / `[i]`.
     pub fn postfix_expr(&self) -> WExpr {
         self.operand_expr(&[Prec::Primary])

@@ -12,6 +12,7 @@ use cudalens_syntax::ir::{Expr, Type as CType};
 use crate::context::{FnLower, Val};
 use crate::emit::WStmt;
 use crate::types::{Scalar, Ty};
+use crate::wexpr::WExpr;
 
 /// A rounding mode's suffix, as the helpers take it: 0 nearest even, 1
 /// toward zero, 2 down, 3 up.
@@ -118,10 +119,10 @@ impl FnLower<'_, '_> {
             // Rounded in the source's precision, then converted (toward
             // zero, clamped: the rounding already made it integral).
             let rounded = match mode {
-                0 => format!("round({})", v.text()),
-                2 => format!("floor({})", v.text()),
-                3 => format!("ceil({})", v.text()),
-                _ => v.text(),
+                0 => WExpr::call("round", vec![v.expr.clone()]),
+                2 => WExpr::call("floor", vec![v.expr.clone()]),
+                3 => WExpr::call("ceil", vec![v.expr.clone()]),
+                _ => v.expr.clone(),
             };
             return Some(self.convert(Val::atom(rounded, src), &dst, span));
         }
@@ -129,23 +130,29 @@ impl FnLower<'_, '_> {
         let v = self.materialize(v, "int", out);
         let signed = matches!(from, "int" | "ll");
         let wide = matches!(from, "ll" | "ull");
-        let unsigned = if wide { "u64" } else { "u32" };
-        let zero = if wide { "0lu" } else { "0u" };
+        let unsigned = if wide { "bitcast<u64>" } else { "bitcast<u32>" };
+        let zero = WExpr::literal(if wide { "0lu" } else { "0u" });
         let (mag, neg) = match signed {
-            true => (
-                format!(
-                    "select(bitcast<{unsigned}>({x}), {zero} - bitcast<{unsigned}>({x}), {x} < 0{})",
-                    if wide { "li" } else { "" },
-                    x = v.text()
-                ),
-                format!("{} < 0{}", v.text(), if wide { "li" } else { "" }),
-            ),
-            false => (v.text(), "false".to_string()),
+            true => {
+                let negative = WExpr::binary(
+                    v.expr.clone(),
+                    "<",
+                    WExpr::literal(if wide { "0li" } else { "0" }),
+                );
+                let bits = WExpr::call(unsigned, vec![v.expr.clone()]);
+                let negated = WExpr::binary(zero, "-", bits.clone());
+                (
+                    WExpr::call("select", vec![bits, negated, negative.clone()]),
+                    negative,
+                )
+            }
+            false => (v.expr.clone(), WExpr::literal("false")),
         };
+        let mode = WExpr::literal(format!("{mode}u"));
         if !wide && to == "float" {
             self.m.helpers.insert(HELPER_U32_TO_F32);
             return Some(Val::atom(
-                format!("cuda_u32_to_f32({mag}, {neg}, {mode}u)"),
+                WExpr::call("cuda_u32_to_f32", vec![mag, neg, mode]),
                 Ty::F32,
             ));
         }
@@ -154,11 +161,11 @@ impl FnLower<'_, '_> {
             return Some(self.convert(v, &dst, span));
         }
         self.m.helpers.insert(HELPER_U64_TO_FLOAT);
-        let bits = if to == "float" { 23 } else { 52 };
-        let f = format!("cuda_u64_to_float({mag}, {neg}, {mode}u, {bits}u)");
+        let bits = WExpr::literal(if to == "float" { "23u" } else { "52u" });
+        let f = WExpr::call("cuda_u64_to_float", vec![mag, neg, mode, bits]);
         Some(match to {
             // Exact: the helper rounded to 24 bits.
-            "float" => Val::atom(format!("f32({f})"), Ty::F32),
+            "float" => Val::atom(WExpr::call("f32", vec![f]), Ty::F32),
             _ => Val::atom(f, dst),
         })
     }
@@ -188,21 +195,22 @@ impl FnLower<'_, '_> {
         if name == "__hiloint2double" {
             let hi = self.convert(vals[0].clone(), &Ty::I32, span);
             let lo = self.convert(vals[1].clone(), &Ty::I32, span);
-            return Val::atom(
-                format!(
-                    "bitcast<f64>((u64(bitcast<u32>({})) << 32u) | u64(bitcast<u32>({})))",
-                    hi.text(),
-                    lo.text()
-                ),
-                double,
-            );
+            let word = |v: Val| WExpr::call("u64", vec![WExpr::call("bitcast<u32>", vec![v.expr])]);
+            let high = WExpr::paren(WExpr::binary(word(hi), "<<", WExpr::literal("32u")));
+            let bits = WExpr::binary(high, "|", word(lo));
+            return Val::atom(WExpr::call("bitcast<f64>", vec![bits]), double);
         }
         let x = self.convert(vals[0].clone(), &double, span);
+        let bits = WExpr::call("bitcast<u64>", vec![x.expr.clone()]);
         let part = if name == "__double2hiint" {
-            format!("u32(bitcast<u64>({}) >> 32u)", x.text())
+            WExpr::binary(bits, ">>", WExpr::literal("32u"))
         } else {
-            format!("u32(bitcast<u64>({}) & 4294967295lu)", x.text())
+            WExpr::binary(bits, "&", WExpr::literal("4294967295lu"))
         };
-        Val::atom(format!("bitcast<i32>({part})"), Ty::Scalar(Scalar::I32))
+        let word = WExpr::call("u32", vec![part]);
+        Val::atom(
+            WExpr::call("bitcast<i32>", vec![word]),
+            Ty::Scalar(Scalar::I32),
+        )
     }
 }

@@ -13,6 +13,7 @@ use crate::context::{FnLower, Val};
 use crate::emit::WStmt;
 use crate::intrinsics::HELPER_HYPOTF;
 use crate::types::{Scalar, Ty};
+use crate::wexpr::WExpr;
 
 const HELPER_CMULF: (&str, &str) = (
     "cuda_cmulf",
@@ -133,7 +134,9 @@ impl FnLower<'_, '_> {
         if vals.iter().any(Val::is_error) {
             return Some(Val::error());
         }
-        let as_type = |lower: &mut Self, v: &Val, t: &Ty| lower.convert(v.clone(), t, span).text();
+        let as_type = |lower: &mut Self, v: &Val, t: &Ty| lower.convert(v.clone(), t, span).expr;
+        // `(z)`: the lowering parenthesizes complex operands whatever they are.
+        let paren = WExpr::paren;
         let op = name.strip_suffix('f').filter(|_| !double).unwrap_or(name);
         Some(match op {
             _ if name.starts_with("make_") => {
@@ -141,16 +144,20 @@ impl FnLower<'_, '_> {
                     as_type(self, &vals[0], &real),
                     as_type(self, &vals[1], &real),
                 );
-                Val::atom(format!("{}({re}, {im})", complex.wgsl()), complex)
+                Val::atom(WExpr::call(complex.wgsl(), vec![re, im]), complex)
             }
             "cuCreal" | "cuCimag" => {
                 let z = as_type(self, &vals[0], &complex);
                 let lane = if op == "cuCreal" { "x" } else { "y" };
-                Val::atom(format!("({z}).{lane}"), real)
+                Val::atom(WExpr::member(paren(z), lane), real)
             }
             "cuConj" => {
                 let z = as_type(self, &vals[0], &complex);
-                Val::atom(format!("(({z}) * {}(1, -1))", complex.wgsl()), complex)
+                let flip = WExpr::call(
+                    complex.wgsl(),
+                    vec![WExpr::literal("1"), WExpr::literal("-1")],
+                );
+                Val::atom(paren(WExpr::binary(paren(z), "*", flip)), complex)
             }
             "cuCadd" | "cuCsub" => {
                 let (a, b) = (
@@ -158,7 +165,7 @@ impl FnLower<'_, '_> {
                     as_type(self, &vals[1], &complex),
                 );
                 let sign = if op == "cuCadd" { "+" } else { "-" };
-                Val::atom(format!("(({a}) {sign} ({b}))"), complex)
+                Val::atom(paren(WExpr::binary(paren(a), sign, paren(b))), complex)
             }
             "cuCmul" | "cuCdiv" => {
                 let (a, b) = (
@@ -172,7 +179,7 @@ impl FnLower<'_, '_> {
                     (_, true) => HELPER_CDIV,
                 };
                 self.m.helpers.insert(helper);
-                Val::atom(format!("{}({a}, {b})", helper.0), complex)
+                Val::atom(WExpr::call(helper.0, vec![a, b]), complex)
             }
             _ => {
                 // cuCabs / cuCabsf
@@ -184,7 +191,7 @@ impl FnLower<'_, '_> {
                     HELPER_CABSF
                 };
                 self.m.helpers.insert(helper);
-                Val::atom(format!("{}({z})", helper.0), real)
+                Val::atom(WExpr::call(helper.0, vec![z]), real)
             }
         })
     }

@@ -3,12 +3,9 @@
 
 use crate::wexpr::WExpr;
 
-/// A WGSL statement. Its expressions are trees ([`WExpr`]); statements
-/// the lowering has not structured yet are [`WStmt::Line`] text.
+/// A WGSL statement. Its expressions are trees ([`WExpr`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum WStmt {
-    /// One simple statement as text, with its `;`.
-    Line(String),
     /// `keyword name[: ty][ = init];`, the keyword `let`, `var` or `const`.
     Decl {
         keyword: &'static str,
@@ -54,8 +51,9 @@ pub enum WStmt {
     /// A simple statement with a note after it on its line:
     /// `var c: i32 = 0; // 8-bit signed`.
     Noted(Box<WStmt>, String),
-    /// `header { body }`, e.g. `loop`, `continuing`, `for (...)`, `{` (bare block: empty header).
-    Block(String, Vec<WStmt>),
+    /// `{ body }`, `loop { body }` or `continuing { body }` (the last
+    /// statement of a `loop`).
+    Block(BlockKind, Vec<WStmt>),
     If {
         cond: WExpr,
         then: Vec<WStmt>,
@@ -68,11 +66,26 @@ pub enum WStmt {
     },
 }
 
-impl WStmt {
-    pub fn line(s: impl Into<String>) -> WStmt {
-        WStmt::Line(s.into())
-    }
+/// Which braced block a [`WStmt::Block`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockKind {
+    Bare,
+    Loop,
+    Continuing,
+}
 
+impl BlockKind {
+    /// The keyword before its brace.
+    fn keyword(self) -> &'static str {
+        match self {
+            BlockKind::Bare => "",
+            BlockKind::Loop => "loop",
+            BlockKind::Continuing => "continuing",
+        }
+    }
+}
+
+impl WStmt {
     /// This statement with `note` after it on its line.
     pub fn noted(self, note: impl Into<String>) -> WStmt {
         WStmt::Noted(Box::new(self), note.into())
@@ -83,7 +96,6 @@ impl WStmt {
     pub fn simple_text(&self) -> Option<String> {
         let mut text = String::new();
         match self {
-            WStmt::Line(l) => return Some(l.trim_end_matches(';').to_string()),
             // Its note would comment out the rest of a `for` header.
             WStmt::Noted(..) => return None,
             WStmt::Block(..)
@@ -104,9 +116,6 @@ impl WStmt {
         match self {
             WStmt::Decl { .. } => true,
             WStmt::Noted(s, _) => s.declares(),
-            WStmt::Line(l) => {
-                l.starts_with("var ") || l.starts_with("let ") || l.starts_with("const ")
-            }
             _ => false,
         }
     }
@@ -139,13 +148,13 @@ impl WStmt {
     }
 }
 
-/// How much of the lowering's statements and expressions are trees rather
-/// than text, over the function bodies of one module: the progress of
-/// building the `naga::Module` directly (issue 19, item 1).
+/// How much of the lowering's expressions are trees rather than text, over
+/// the function bodies of one module (every statement is a tree; an
+/// expression may still hold text a symbol carries, which the direct
+/// build refuses), and how the module built directly compared.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Structure {
     pub statements: usize,
-    pub statements_as_text: usize,
     /// Bytes of the structured statements' expressions, printed, and how
     /// many of them come from unstructured text inside those trees.
     pub expression_bytes: usize,
@@ -179,7 +188,6 @@ impl Structure {
             };
             match s {
                 WStmt::Comment(_) | WStmt::Noted(..) => {} // counted above
-                WStmt::Line(_) => self.statements_as_text += 1,
                 WStmt::Eval(e)
                 | WStmt::Phony(e)
                 | WStmt::BreakIf(e)
@@ -194,14 +202,7 @@ impl Structure {
                     expr(target);
                     expr(value);
                 }
-                WStmt::Block(header, body) => {
-                    // A header other than `loop`, `continuing` or a bare
-                    // block's is text (`for (...)`, `while ...`).
-                    if !matches!(header.as_str(), "" | "loop" | "continuing") {
-                        self.statements_as_text += 1;
-                    }
-                    self.count(body);
-                }
+                WStmt::Block(_, body) => self.count(body),
                 WStmt::If { cond, then, els } => {
                     expr(cond);
                     self.count(then);
@@ -236,7 +237,7 @@ impl Structure {
 
     /// Whether any statement or expression counted is still text.
     pub fn holds_text(&self) -> bool {
-        self.statements_as_text > 0 || self.expression_text_bytes > 0
+        self.expression_text_bytes > 0
     }
 }
 
@@ -261,11 +262,6 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
                 out.pop();
             }
             out.push_str(&format!(" // {note}\n"));
-        }
-        WStmt::Line(text) => {
-            indent(out, depth);
-            out.push_str(text);
-            out.push('\n');
         }
         WStmt::Decl {
             keyword,
@@ -345,7 +341,7 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
                 out.push('\n');
             }
         }
-        WStmt::Block(header, body) => print_braced(out, header, body, depth),
+        WStmt::Block(kind, body) => print_braced(out, kind.keyword(), body, depth),
         WStmt::If { cond, then, els } => {
             indent(out, depth);
             out.push_str(&format!("if {} {{\n", paren(&cond.to_string())));

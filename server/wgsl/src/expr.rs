@@ -1343,7 +1343,7 @@ impl FnLower<'_, '_> {
                 if from.bits() == want.bits() && *from != Scalar::Bool && *want != Scalar::Bool =>
             {
                 Some(Val::atom(
-                    format!("bitcast<{}>({})", want.wgsl(), v.text()),
+                    WExpr::call(format!("bitcast<{}>", want.wgsl()), vec![v.expr.clone()]),
                     to.clone(),
                 ))
             }
@@ -2097,10 +2097,7 @@ impl FnLower<'_, '_> {
         out: &mut Vec<WStmt>,
     ) {
         let start = self.offset_start(&mut view, &offset_var, span);
-        out.push(WStmt::assign(
-            WExpr::from(offset_var.clone()),
-            WExpr::from(start.clone()),
-        ));
+        out.push(WStmt::assign(WExpr::from(offset_var.clone()), start));
         self.redeclare(
             name,
             Sym::Pointer {
@@ -2112,7 +2109,7 @@ impl FnLower<'_, '_> {
 
     /// The offset `view` starts at (an `i32`), handed to the offset
     /// variable `var`: the view reads `var` from now on.
-    pub(crate) fn offset_start(&mut self, view: &mut PtrVal, var: &str, span: Span) -> String {
+    pub(crate) fn offset_start(&mut self, view: &mut PtrVal, var: &str, span: Span) -> WExpr {
         let start = view
             .offset
             .take()
@@ -2120,7 +2117,7 @@ impl FnLower<'_, '_> {
             .unwrap_or_else(|| Val::konst(Konst::Int(0), Scalar::I32));
         let start = self.convert(start, &Ty::I32, span);
         view.offset = Some(Box::new(Val::atom(var.to_string(), Ty::I32)));
-        start.text()
+        start.expr
     }
 
     /// Whether a pointer declared `ty` can be `view` (same element type, or

@@ -1886,9 +1886,12 @@ impl<'m> FnLower<'_, 'm> {
                         Some(o) => {
                             params.push(format!("{param_name}: {}", o.ty.wgsl()));
                             if assigned {
-                                prologue.push(WStmt::line(format!(
-                                    "var {name}: i32 = i32({param_name});"
-                                )));
+                                prologue.push(WStmt::decl(
+                                    "var",
+                                    name.clone(),
+                                    Some("i32".into()),
+                                    Some(WExpr::call("i32", vec![WExpr::name(&param_name)])),
+                                ));
                                 view.offset = Some(Box::new(Val::atom(name.clone(), Ty::I32)));
                                 Some(name.clone())
                             } else {
@@ -1920,8 +1923,7 @@ impl<'m> FnLower<'_, 'm> {
         }
         // Falling off the end of a value function is undefined in C; WGSL
         // needs a return on every path.
-        let returns = matches!(stmts.last(), Some(WStmt::Return(_)))
-            || matches!(stmts.last(), Some(WStmt::Line(l)) if l.starts_with("return"));
+        let returns = matches!(stmts.last(), Some(WStmt::Return(_)));
         if !returns && ret.is_value() && ret != Ty::Error {
             let zero = match &ret {
                 Ty::Scalar(s) => Val::konst(Konst::Int(0), *s).expr,

@@ -178,9 +178,12 @@ impl FnLower<'_, '_> {
             return;
         }
         let mask = self.fresh(&format!("{name}_lanes"));
-        out.push(WStmt::line(format!(
-            "let {mask} = subgroupBallot(true).x; // `{name}`: the lanes active at `coalesced_threads()`"
-        )));
+        let ballot = WExpr::call("subgroupBallot", vec![WExpr::literal("true")]);
+        out.push(
+            WStmt::let_(mask.clone(), WExpr::member(ballot, "x")).noted(format!(
+                "`{name}`: the lanes active at `coalesced_threads()`"
+            )),
+        );
         self.declare(name, Sym::Coalesced(mask));
     }
 
@@ -200,11 +203,15 @@ impl FnLower<'_, '_> {
         };
         self.m.uses.lane_id = true;
         Some(match (method.trim(), args) {
-            ("thread_rank", []) => Val::atom(
-                format!("countOneBits({mask} & ((1u << lane_id) - 1u))"),
-                Ty::U32,
-            ),
-            ("size" | "num_threads", []) => Val::atom(format!("countOneBits({mask})"), Ty::U32),
+            ("thread_rank", []) => {
+                let lane_bit = WExpr::binary(WExpr::literal("1u"), "<<", WExpr::name("lane_id"));
+                let below = WExpr::paren(WExpr::binary(WExpr::paren(lane_bit), "-", WExpr::literal("1u")));
+                let lanes_below = WExpr::binary(WExpr::name(&mask), "&", below);
+                Val::atom(WExpr::call("countOneBits", vec![lanes_below]), Ty::U32)
+            }
+            ("size" | "num_threads", []) => {
+                Val::atom(WExpr::call("countOneBits", vec![WExpr::name(&mask)]), Ty::U32)
+            }
             ("sync", []) => Val::void(),
             ("shfl", [v, rank])
                 if matches!(rank.kind, ExprKind::Int { value: 0, .. }) =>
@@ -214,10 +221,8 @@ impl FnLower<'_, '_> {
                     return Some(v);
                 }
                 let ty = v.ty.clone();
-                Val::atom(
-                    format!("subgroupShuffle({}, firstTrailingBit({mask}))", v.text()),
-                    ty,
-                )
+                let first = WExpr::call("firstTrailingBit", vec![WExpr::name(&mask)]);
+                Val::atom(WExpr::call("subgroupShuffle", vec![v.expr, first]), ty)
             }
             (m, _) => self.error(
                 span,

@@ -7,7 +7,7 @@ use cudalens_syntax::ir::{Axis, BinOp, Builtin, Expr, ExprKind, Type as CType, U
 
 use crate::builtin_names::float_unary;
 use crate::context::{AtomicRepr, FnLower, Place, Prec, Sym, Val};
-use crate::emit::WStmt;
+use crate::emit::{BlockKind, WStmt};
 use crate::types::{Konst, Scalar, Ty, common_type, map_value_type, promote};
 use crate::wexpr::WExpr;
 
@@ -783,22 +783,32 @@ impl<'m> FnLower<'_, 'm> {
                     self.m.workgroup_vars.push(decl);
                 }
                 self.barrier(out);
-                out.push(WStmt::line("atomicStore(&cuda_sync_reduction, 0u);"));
+                let counter = || WExpr::unary("&", WExpr::name("cuda_sync_reduction"));
+                out.push(WStmt::Eval(WExpr::call(
+                    "atomicStore",
+                    vec![counter(), WExpr::literal("0u")],
+                )));
                 self.barrier(out);
                 // `and` counts the threads whose predicate is false.
                 let counted = if name == "__syncthreads_and" {
-                    format!("!({})", p.text())
+                    WExpr::unary("!", WExpr::paren(p.expr.clone()))
                 } else {
-                    p.text()
+                    p.expr.clone()
                 };
-                out.push(WStmt::line(format!(
-                    "if ({counted}) {{ atomicAdd(&cuda_sync_reduction, 1u); }}"
-                )));
+                out.push(WStmt::If {
+                    cond: counted,
+                    then: vec![WStmt::Eval(WExpr::call(
+                        "atomicAdd",
+                        vec![counter(), WExpr::literal("1u")],
+                    ))],
+                    els: Vec::new(),
+                });
                 self.barrier(out);
                 let n = self.fresh("count");
-                out.push(WStmt::line(format!(
-                    "let {n} = atomicLoad(&cuda_sync_reduction);"
-                )));
+                out.push(WStmt::let_(
+                    n.clone(),
+                    WExpr::call("atomicLoad", vec![counter()]),
+                ));
                 match name {
                     "__syncthreads_count" => Val::atom(WExpr::call("i32", vec![WExpr::name(n)]), Ty::I32),
                     and_or => {
@@ -872,7 +882,7 @@ impl<'m> FnLower<'_, 'm> {
                 if !self.require_subgroups(name, span) {
                     return Some(Val::error());
                 }
-                Val::atom("subgroupBallot(true).x", Ty::U32)
+                Val::atom(active_lanes(), Ty::U32)
             }
             "__match_any_sync" => self.match_any(args, span, out),
             "__reduce_add_sync" | "__reduce_min_sync" | "__reduce_max_sync" => {
@@ -952,14 +962,17 @@ impl<'m> FnLower<'_, 'm> {
                     Ty::Scalar(Scalar::U32) => Ty::U32,
                     _ => Ty::I32,
                 };
-                let a = self.convert(vals[0].clone(), &t, span).operand(&[Prec::Primary]);
-                let b = self.convert(vals[1].clone(), &t, span).operand(&[Prec::Primary]);
-                let c = self.convert(vals[2].clone(), &t, span).operand(&[Prec::Primary]);
-                let byte = |v: &str, k: u32| format!("extractBits({v}, {}u, 8u)", 8 * k);
-                let products: Vec<String> = (0..4)
-                    .map(|k| format!("{} * {}", byte(&a, k), byte(&b, k)))
-                    .collect();
-                Val::atom(format!("({c} + {})", products.join(" + ")), t)
+                let a = self.convert(vals[0].clone(), &t, span).operand_expr(&[Prec::Primary]);
+                let b = self.convert(vals[1].clone(), &t, span).operand_expr(&[Prec::Primary]);
+                let c = self.convert(vals[2].clone(), &t, span).operand_expr(&[Prec::Primary]);
+                let byte = |v: &WExpr, k: u32| {
+                    let at = WExpr::literal(format!("{}u", 8 * k));
+                    WExpr::call("extractBits", vec![v.clone(), at, WExpr::literal("8u")])
+                };
+                let sum = (0..4).fold(c, |sum, k| {
+                    WExpr::binary(sum, "+", WExpr::binary(byte(&a, k), "*", byte(&b, k)))
+                });
+                Val::atom(WExpr::paren(sum), t)
             }
             "fmodf" | "fmod" => {
                 if !self.arity(name, args, 2, span) {
@@ -1034,15 +1047,13 @@ impl<'m> FnLower<'_, 'm> {
                     return Some(self.f64_refused(name, span));
                 }
                 if name.starts_with("log") {
-                    Val::new(format!("log({}) * 0.4342944819f", v.text()), v.ty, Prec::Mul)
+                    let log = WExpr::call("log", vec![v.expr.clone()]);
+                    let product = WExpr::binary(log, "*", WExpr::literal("0.4342944819f"));
+                    Val::new(product, v.ty, Prec::Mul)
                 } else {
-                    Val::atom(
-                        format!(
-                            "exp2({} * 3.3219280949f)",
-                            v.operand(&[Prec::Primary, Prec::Unary, Prec::Mul])
-                        ),
-                        v.ty,
-                    )
+                    let operand = v.operand_expr(&[Prec::Primary, Prec::Unary, Prec::Mul]);
+                    let product = WExpr::binary(operand, "*", WExpr::literal("3.3219280949f"));
+                    Val::atom(WExpr::call("exp2", vec![product]), v.ty)
                 }
             }
             "roundf" | "round" => {
@@ -1185,7 +1196,7 @@ impl<'m> FnLower<'_, 'm> {
                 };
                 let v = self.expr(&args[0], out);
                 let v = self.convert(v, &from, span);
-                Val::atom(format!("bitcast<{}>({})", to.wgsl(), v.text()), to)
+                Val::atom(WExpr::call(format!("bitcast<{}>", to.wgsl()), vec![v.expr]), to)
             }
             "__float2int_rz" | "__float2uint_rz" | "__float2int_rn" | "__float2uint_rn"
             | "__float2int_rd" | "__float2uint_rd" | "__float2int_ru" | "__float2uint_ru"
@@ -1304,26 +1315,33 @@ impl<'m> FnLower<'_, 'm> {
                         return Some(v);
                     }
                     let v = self.convert(v, t, a.span);
-                    vals.push(v.operand(&[Prec::Primary]));
+                    vals.push(v.operand_expr(&[Prec::Primary]));
                 }
-                let text = match name {
-                    "__float2half_rn" => format!("f16({})", vals[0]),
-                    "__float2half2_rn" => format!("vec2<f16>(f16({}))", vals[0]),
-                    "__floats2half2_rn" => format!("vec2<f16>(f16({}), f16({}))", vals[0], vals[1]),
-                    "__halves2half2" => format!("vec2<f16>({}, {})", vals[0], vals[1]),
-                    "__low2float" => format!("f32({}.x)", vals[0]),
-                    "__high2float" => format!("f32({}.y)", vals[0]),
-                    "__low2half" => format!("{}.x", vals[0]),
-                    "__high2half" => format!("{}.y", vals[0]),
-                    "__half22float2" => format!("vec2<f32>({})", vals[0]),
-                    "__hadd" | "__hadd2" => format!("({} + {})", vals[0], vals[1]),
-                    "__hsub" | "__hsub2" => format!("({} - {})", vals[0], vals[1]),
-                    "__hmul" | "__hmul2" => format!("({} * {})", vals[0], vals[1]),
-                    "__hfma" | "__hfma2" => format!("fma({}, {}, {})", vals[0], vals[1], vals[2]),
-                    "__float22half2_rn" => format!("vec2<f16>({})", vals[0]),
-                    "hexp" | "h2exp" => format!("exp({})", vals[0]),
-                    "hlog" | "h2log" => format!("log({})", vals[0]),
-                    "hsqrt" | "h2sqrt" => format!("sqrt({})", vals[0]),
+                let v = |i: usize| vals[i].clone();
+                let call = |f: &str, args: Vec<WExpr>| WExpr::call(f, args);
+                let paren_binary =
+                    |op: &'static str| WExpr::paren(WExpr::binary(v(0), op, v(1)));
+                let expr = match name {
+                    "__float2half_rn" => call("f16", vec![v(0)]),
+                    "__float2half2_rn" => call("vec2<f16>", vec![call("f16", vec![v(0)])]),
+                    "__floats2half2_rn" => call(
+                        "vec2<f16>",
+                        vec![call("f16", vec![v(0)]), call("f16", vec![v(1)])],
+                    ),
+                    "__halves2half2" => call("vec2<f16>", vec![v(0), v(1)]),
+                    "__low2float" => call("f32", vec![WExpr::member(v(0), "x")]),
+                    "__high2float" => call("f32", vec![WExpr::member(v(0), "y")]),
+                    "__low2half" => WExpr::member(v(0), "x"),
+                    "__high2half" => WExpr::member(v(0), "y"),
+                    "__half22float2" => call("vec2<f32>", vec![v(0)]),
+                    "__hadd" | "__hadd2" => paren_binary("+"),
+                    "__hsub" | "__hsub2" => paren_binary("-"),
+                    "__hmul" | "__hmul2" => paren_binary("*"),
+                    "__hfma" | "__hfma2" => call("fma", vec![v(0), v(1), v(2)]),
+                    "__float22half2_rn" => call("vec2<f16>", vec![v(0)]),
+                    "hexp" | "h2exp" => call("exp", vec![v(0)]),
+                    "hlog" | "h2log" => call("log", vec![v(0)]),
+                    "hsqrt" | "h2sqrt" => call("sqrt", vec![v(0)]),
                     // Ordered comparisons (false with a NaN, as in CUDA);
                     // the `2` forms give 1.0 or 0.0 per lane.
                     "__hgt" | "__hlt" | "__hge" | "__hle" | "__heq" | "__hne" | "__hgt2"
@@ -1337,15 +1355,22 @@ impl<'m> FnLower<'_, 'm> {
                             "eq" => "==",
                             _ => "!=",
                         };
-                        let compare = format!("({} {op} {})", vals[0], vals[1]);
+                        let compare = paren_binary(op);
                         match n.ends_with('2') {
-                            true => format!("select(vec2<f16>(0.0h), vec2<f16>(1.0h), {compare})"),
+                            true => call(
+                                "select",
+                                vec![
+                                    call("vec2<f16>", vec![WExpr::literal("0.0h")]),
+                                    call("vec2<f16>", vec![WExpr::literal("1.0h")]),
+                                    compare,
+                                ],
+                            ),
                             false => compare,
                         }
                     }
-                    _ => format!("(-{})", vals[0]),
+                    _ => WExpr::paren(WExpr::unary("-", v(0))),
                 };
-                Val::atom(text, ret)
+                Val::atom(expr, ret)
             }
             "lrintf" | "llrintf" | "lroundf" | "llroundf" => {
                 if !self.arity(name, args, 1, span) {
@@ -1361,9 +1386,9 @@ impl<'m> FnLower<'_, 'm> {
                 let rounded = if name.contains("round") {
                     // Halfway cases away from zero.
                     self.m.helpers.insert(HELPER_ROUNDF);
-                    format!("cuda_roundf({})", f.text())
+                    WExpr::call("cuda_roundf", vec![f.expr])
                 } else {
-                    format!("round({})", f.text())
+                    WExpr::call("round", vec![f.expr])
                 };
                 self.convert(Val::atom(rounded, Ty::F32), &to, span)
             }
@@ -1372,17 +1397,14 @@ impl<'m> FnLower<'_, 'm> {
                     return Some(Val::error());
                 }
                 let v = self.expr(&args[0], out);
+                let sign_bit = |bits: &str, top: &str, zero: &str| {
+                    let word = WExpr::call(bits, vec![v.expr.clone()]);
+                    let sign = WExpr::paren(WExpr::binary(word, ">>", WExpr::literal(top)));
+                    Val::new(WExpr::binary(sign, "!=", WExpr::literal(zero)), Ty::BOOL, Prec::Rel)
+                };
                 match v.ty {
-                    Ty::Scalar(Scalar::F32) => Val::new(
-                        format!("(bitcast<u32>({}) >> 31u) != 0u", v.text()),
-                        Ty::BOOL,
-                        Prec::Rel,
-                    ),
-                    Ty::Scalar(Scalar::F64) => Val::new(
-                        format!("(bitcast<u64>({}) >> 63u) != 0u", v.text()),
-                        Ty::BOOL,
-                        Prec::Rel,
-                    ),
+                    Ty::Scalar(Scalar::F32) => sign_bit("bitcast<u32>", "31u", "0u"),
+                    Ty::Scalar(Scalar::F64) => sign_bit("bitcast<u64>", "63u", "0u"),
                     Ty::Error => v,
                     _ => self.error(span, format!("`signbit` of a `{}`", v.ty.wgsl())),
                 }
@@ -1409,7 +1431,9 @@ impl<'m> FnLower<'_, 'm> {
                 // The parameter is a `float` (a `double` argument converts).
                 let v = self.convert(v, &Ty::F32, span);
                 self.m.helpers.insert(HELPER_FP8);
-                Val::atom(format!("cuda_fp8_from_f32({}, {e5m2}, {satfinite})", v.text()), Ty::U32)
+                let flags = [e5m2, satfinite].map(|b| WExpr::literal(b.to_string()));
+                let [e5m2, satfinite] = flags;
+                Val::atom(WExpr::call("cuda_fp8_from_f32", vec![v.expr, e5m2, satfinite]), Ty::U32)
             }
             "__umulhi" | "__mulhi" | "__umul64hi" | "__mul64hi" => {
                 if !self.arity(name, args, 2, span) {
@@ -1446,25 +1470,29 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.convert(v, &t, span);
                 let v = self.materialize(v, "bits", out);
                 // The two 32-bit halves (WGSL's bit counts are 32-bit).
-                let (hi, lo) = (
-                    format!("u32({} >> 32u)", v.text()),
-                    format!("u32({} & 4294967295lu)", v.text()),
-                );
+                let half = |op: &'static str, by: &str| {
+                    let part = WExpr::binary(v.expr.clone(), op, WExpr::literal(by));
+                    WExpr::call("u32", vec![part])
+                };
+                let (hi, lo) = (half(">>", "32u"), half("&", "4294967295lu"));
+                let call = |f: &str, arg: &WExpr| WExpr::call(f, vec![arg.clone()]);
                 if name == "__brevll" {
                     // Each half reversed, and the halves swapped.
-                    return Some(Val::atom(
-                        format!("((u64(reverseBits({lo})) << 32u) | u64(reverseBits({hi})))"),
-                        t,
-                    ));
+                    let reversed = |half: &WExpr| call("u64", &call("reverseBits", half));
+                    let high = WExpr::paren(WExpr::binary(reversed(&lo), "<<", WExpr::literal("32u")));
+                    let swapped = WExpr::binary(high, "|", reversed(&hi));
+                    return Some(Val::atom(WExpr::paren(swapped), t));
                 }
-                let text = if name == "__popcll" {
-                    format!("i32(countOneBits({hi}) + countOneBits({lo}))")
+                let expr = if name == "__popcll" {
+                    let sum = WExpr::binary(call("countOneBits", &hi), "+", call("countOneBits", &lo));
+                    WExpr::call("i32", vec![sum])
                 } else {
-                    format!(
-                        "select(i32(countLeadingZeros({hi})), 32 + i32(countLeadingZeros({lo})), {hi} == 0u)"
-                    )
+                    let zeros = |half: &WExpr| call("i32", &call("countLeadingZeros", half));
+                    let low = WExpr::binary(WExpr::literal("32"), "+", zeros(&lo));
+                    let high_is_zero = WExpr::binary(hi.clone(), "==", WExpr::literal("0u"));
+                    WExpr::call("select", vec![zeros(&hi), low, high_is_zero])
                 };
-                Val::atom(text, Ty::I32)
+                Val::atom(expr, Ty::I32)
             }
             // Loads and stores with cache hints: the hint has no WGSL
             // counterpart and changes no value.
@@ -1530,12 +1558,17 @@ impl<'m> FnLower<'_, 'm> {
                 // On the bits: WGSL lets implementations assume floats are
                 // never NaN or infinite, so `x != x` could fold away.
                 let v = self.convert(v, &Ty::F32, span);
-                let bits = format!("(bitcast<u32>({}) & 0x7fffffffu)", v.text());
-                let test = match name.trim_start_matches('_') {
-                    n if n.starts_with("isnan") => format!("{bits} > 0x7f800000u"),
-                    n if n.starts_with("isinf") => format!("{bits} == 0x7f800000u"),
-                    _ => format!("{bits} < 0x7f800000u"),
+                let magnitude = WExpr::binary(
+                    WExpr::call("bitcast<u32>", vec![v.expr]),
+                    "&",
+                    WExpr::literal("0x7fffffffu"),
+                );
+                let op = match name.trim_start_matches('_') {
+                    n if n.starts_with("isnan") => ">",
+                    n if n.starts_with("isinf") => "==",
+                    _ => "<",
                 };
+                let test = WExpr::binary(WExpr::paren(magnitude), op, WExpr::literal("0x7f800000u"));
                 Val::new(test, Ty::BOOL, crate::context::Prec::Rel)
             }
             "sincosf" | "__sincosf" | "sincos" | "sincospif" | "sincospi" => {
@@ -1601,8 +1634,14 @@ impl<'m> FnLower<'_, 'm> {
             return x;
         }
         let x = self.materialize(x, "x", out);
+        let half = WExpr::binary(x.expr.clone(), "*", WExpr::literal("0.5f"));
+        let whole = WExpr::binary(
+            WExpr::literal("2.0f"),
+            "*",
+            WExpr::call("round", vec![half]),
+        );
         let r = Val::atom(
-            format!("({0} - 2.0f * round({0} * 0.5f))", x.text()),
+            WExpr::paren(WExpr::binary(x.expr.clone(), "-", whole)),
             Ty::F32,
         );
         let r = self.materialize(r, "reduced", out);
@@ -1611,16 +1650,24 @@ impl<'m> FnLower<'_, 'm> {
             "a",
             out,
         );
-        let pi = "3.14159265358979f";
-        let text = match name {
-            "sinpif" => format!(
-                "sign({r}) * sin({pi} * select({a}, 1.0f - {a}, {a} > 0.5f))",
-                r = r.text(),
-                a = a.text()
-            ),
-            _ => format!("sin({pi} * (0.5f - {}))", a.text()),
+        let sin_pi = |angle: WExpr| {
+            let radians = WExpr::binary(WExpr::literal("3.14159265358979f"), "*", angle);
+            WExpr::call("sin", vec![radians])
         };
-        Val::atom(text, Ty::F32)
+        let a = a.expr;
+        match name {
+            "sinpif" => {
+                let folded = WExpr::binary(WExpr::literal("1.0f"), "-", a.clone());
+                let high = WExpr::binary(a.clone(), ">", WExpr::literal("0.5f"));
+                let angle = WExpr::call("select", vec![a, folded, high]);
+                let sign = WExpr::call("sign", vec![r.expr]);
+                Val::new(WExpr::binary(sign, "*", sin_pi(angle)), Ty::F32, Prec::Mul)
+            }
+            _ => {
+                let angle = WExpr::paren(WExpr::binary(WExpr::literal("0.5f"), "-", a));
+                Val::atom(sin_pi(angle), Ty::F32)
+            }
+        }
     }
 
     /// `sincosf(x, &s, &c)`: `s = sin(x); c = cos(x);` through the two
@@ -2074,16 +2121,39 @@ impl<'m> FnLower<'_, 'm> {
             None,
             Some(WExpr::literal("0u")),
         ));
-        out.push(WStmt::Block(
-            format!("for (var {lane} = 0u; {lane} < 32u; {lane}++)"),
-            vec![WStmt::If {
-                cond: format!("subgroupShuffle({k}, {lane}) == {k}", k = key.text()).into(),
-                then: vec![WStmt::line(format!("{lanes} |= 1u << {lane};"))],
+        let shuffled = WExpr::call(
+            "subgroupShuffle",
+            vec![key.expr.clone(), WExpr::name(&lane)],
+        );
+        out.push(WStmt::For {
+            init: Some(Box::new(WStmt::decl(
+                "var",
+                lane.clone(),
+                None,
+                Some(WExpr::literal("0u")),
+            ))),
+            cond: Some(WExpr::binary(
+                WExpr::name(&lane),
+                "<",
+                WExpr::literal("32u"),
+            )),
+            step: Some(Box::new(WStmt::Increment {
+                target: WExpr::name(&lane),
+                op: "++",
+            })),
+            body: vec![WStmt::If {
+                cond: WExpr::binary(shuffled, "==", key.expr.clone()),
+                then: vec![WStmt::Assign {
+                    target: WExpr::name(&lanes),
+                    op: "|=",
+                    value: WExpr::binary(WExpr::literal("1u"), "<<", WExpr::name(&lane)),
+                }],
                 els: vec![],
             }],
-        ));
+        });
+        let masked = WExpr::binary(WExpr::name(&lanes), "&", mask.expr.clone());
         Val::new(
-            format!("{lanes} & {} & subgroupBallot(true).x", mask.text()),
+            WExpr::binary(masked, "&", active_lanes()),
             Ty::U32,
             crate::context::Prec::BitAnd,
         )
@@ -2167,20 +2237,48 @@ impl<'m> FnLower<'_, 'm> {
             // `src % w` of it; up/down keep the caller's value past its
             // ends; xor may read earlier segments, not later ones.
             self.m.uses.lane_id = true;
-            let (v, d, w) = (v.text(), lane.text(), w.text());
-            let text = match base {
-                "" => format!("subgroupShuffle({v}, (lane_id & ~({w} - 1u)) | ({d} & ({w} - 1u)))"),
-                "_xor" => format!(
-                    "select({v}, subgroupShuffleXor({v}, {d}), (lane_id ^ {d}) < (lane_id | ({w} - 1u)) + 1u)"
-                ),
-                "_down" => format!(
-                    "select({v}, subgroupShuffleDown({v}, {d}), (lane_id & ({w} - 1u)) + {d} < {w})"
-                ),
-                _ => format!(
-                    "select({v}, subgroupShuffleUp({v}, {d}), (lane_id & ({w} - 1u)) >= {d})"
-                ),
+            let (v, d, w) = (v.expr.clone(), lane.expr.clone(), w.expr.clone());
+            let bin = |l: WExpr, op: &'static str, r: WExpr| WExpr::binary(l, op, r);
+            let lane_id = || WExpr::name("lane_id");
+            // `(w - 1u)`: the lane's place in its segment as a mask.
+            let low = || WExpr::paren(bin(w.clone(), "-", WExpr::literal("1u")));
+            let kept = |f: &str, inside: WExpr| {
+                let shuffled = WExpr::call(f, vec![v.clone(), d.clone()]);
+                WExpr::call("select", vec![v.clone(), shuffled, inside])
             };
-            return Val::atom(text, ty);
+            let expr = match base {
+                "" => {
+                    let segment = WExpr::paren(bin(lane_id(), "&", WExpr::unary("~", low())));
+                    let source = WExpr::paren(bin(d.clone(), "&", low()));
+                    WExpr::call(
+                        "subgroupShuffle",
+                        vec![v.clone(), bin(segment, "|", source)],
+                    )
+                }
+                "_xor" => {
+                    let end = bin(
+                        WExpr::paren(bin(lane_id(), "|", low())),
+                        "+",
+                        WExpr::literal("1u"),
+                    );
+                    kept(
+                        "subgroupShuffleXor",
+                        bin(WExpr::paren(bin(lane_id(), "^", d.clone())), "<", end),
+                    )
+                }
+                "_down" => {
+                    let place = WExpr::paren(bin(lane_id(), "&", low()));
+                    kept(
+                        "subgroupShuffleDown",
+                        bin(bin(place, "+", d.clone()), "<", w.clone()),
+                    )
+                }
+                _ => {
+                    let place = WExpr::paren(bin(lane_id(), "&", low()));
+                    kept("subgroupShuffleUp", bin(place, ">=", d.clone()))
+                }
+            };
+            return Val::atom(expr, ty);
         }
         let shuffle = |f: &str| WExpr::call(f, vec![v.expr.clone(), lane.expr.clone()]);
         let lane_id = || WExpr::name("lane_id");
@@ -2452,7 +2550,7 @@ impl<'m> FnLower<'_, 'm> {
                             WExpr::call(format!("bitcast<{float}>"), vec![WExpr::name(&old)]);
                         let sum = WExpr::binary(as_float, op, v.expr);
                         out.push(WStmt::Block(
-                            "loop".into(),
+                            BlockKind::Loop,
                             vec![
                                 WStmt::let_(
                                     swap.clone(),
@@ -2621,7 +2719,7 @@ impl<'m> FnLower<'_, 'm> {
             None,
         ));
         out.push(WStmt::Block(
-            "loop".into(),
+            BlockKind::Loop,
             vec![
                 WStmt::let_(
                     r.clone(),
@@ -2743,7 +2841,7 @@ impl<'m> FnLower<'_, 'm> {
             Some(load),
         ));
         out.push(WStmt::Block(
-            "loop".into(),
+            BlockKind::Loop,
             vec![
                 WStmt::let_(
                     r.clone(),
@@ -2850,5 +2948,13 @@ fn is_32_bit_only(wgsl: &str) -> bool {
             | "sinh"
             | "cosh"
             | "tanh"
+    )
+}
+
+/// `subgroupBallot(true).x`: the lanes active here, as a 32-bit mask.
+fn active_lanes() -> WExpr {
+    WExpr::member(
+        WExpr::call("subgroupBallot", vec![WExpr::literal("true")]),
+        "x",
     )
 }

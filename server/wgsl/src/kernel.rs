@@ -329,11 +329,10 @@ fn compile_once(
                 if empty {
                     let local = lower.m.module_name(&p.name);
                     lower.names.reserve(&local);
-                    param_prologue.push(WStmt::line(format!(
-                        "var {local}: {}; // `{}`: an empty struct, nothing passed",
-                        ty.wgsl(),
-                        p.name
-                    )));
+                    param_prologue.push(
+                        WStmt::decl("var", local.clone(), Some(ty.wgsl()), None)
+                            .noted(format!("`{}`: an empty struct, nothing passed", p.name)),
+                    );
                     lower.declare(
                         &p.name,
                         Sym::Value {

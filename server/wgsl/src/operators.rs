@@ -87,10 +87,10 @@ impl<'m> FnLower<'_, 'm> {
         if v.is_error() {
             return Some(None);
         }
-        out.push(WStmt::line(match v.ty {
-            Ty::Void => format!("{};", v.text()),
-            _ => format!("_ = {};", v.text()),
-        }));
+        out.push(match v.ty {
+            Ty::Void => WStmt::Eval(v.expr),
+            _ => WStmt::Phony(v.expr),
+        });
         Some(self.place(target, out))
     }
 

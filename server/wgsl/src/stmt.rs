@@ -6,7 +6,7 @@ use cudalens_syntax::Span;
 use cudalens_syntax::ir::{Expr, ExprKind, Stmt, StmtKind, Type as CType, VarDecl};
 
 use crate::context::{AtomicRepr, FnLower, Prec, Sym, Val};
-use crate::emit::WStmt;
+use crate::emit::{BlockKind, WStmt};
 use crate::types::{ArrayLen, Konst, Scalar, Ty, promote};
 use crate::wexpr::WExpr;
 
@@ -61,7 +61,7 @@ impl FnLower<'_, '_> {
                     let mut inner = Vec::new();
                     self.stmt_flat(s, &mut inner);
                     if !inner.is_empty() {
-                        out.push(WStmt::Block(String::new(), inner));
+                        out.push(WStmt::Block(BlockKind::Bare, inner));
                     }
                 } else {
                     for item in items {
@@ -77,7 +77,7 @@ impl FnLower<'_, '_> {
                     if let Some(branch) = taken {
                         let mut inner = Vec::new();
                         self.stmt_flat(branch, &mut inner);
-                        out.push(WStmt::Block(String::new(), inner));
+                        out.push(WStmt::Block(BlockKind::Bare, inner));
                     }
                     return;
                 }
@@ -95,7 +95,7 @@ impl FnLower<'_, '_> {
                     if let Some(branch) = taken {
                         let mut inner = Vec::new();
                         self.stmt_flat(branch, &mut inner);
-                        out.push(WStmt::Block(String::new(), inner));
+                        out.push(WStmt::Block(BlockKind::Bare, inner));
                     }
                     return;
                 }
@@ -300,18 +300,27 @@ impl FnLower<'_, '_> {
         // Main loop: `factor` iterations per pass while that many remain;
         // then the original loop runs what is left.
         let mut main = Vec::new();
-        let step_in_header = header_piece(&step_out, false);
+        let step_in_header = header_piece(&step_out, false).is_some();
         for copy in 0..factor {
             if !body_out.is_empty() {
-                main.push(WStmt::Block(String::new(), body_out.clone()));
+                main.push(WStmt::Block(BlockKind::Bare, body_out.clone()));
             }
-            if copy + 1 < factor || step_in_header.is_none() {
+            if copy + 1 < factor || !step_in_header {
                 main.extend(step_out.iter().cloned());
             }
         }
-        let main_loop = match step_in_header {
-            Some(st) => WStmt::Block(format!("for (; {guard}; {st})"), main),
-            None => WStmt::Block(format!("while {}", crate::emit::paren(&guard)), main),
+        let main_loop = if step_in_header {
+            WStmt::For {
+                init: None,
+                cond: Some(guard),
+                step: step_out.first().cloned().map(Box::new),
+                body: main,
+            }
+        } else {
+            WStmt::While {
+                cond: guard,
+                body: main,
+            }
         };
         let remainder = for_statement(Vec::new(), cond_pre, cond_val, step_out, body_out);
         let mut stmts = Vec::new();
@@ -323,7 +332,7 @@ impl FnLower<'_, '_> {
         stmts.push(main_loop);
         stmts.push(remainder);
         if wrap {
-            out.push(WStmt::Block(String::new(), stmts));
+            out.push(WStmt::Block(BlockKind::Bare, stmts));
         } else {
             out.extend(stmts);
         }
@@ -362,7 +371,7 @@ impl FnLower<'_, '_> {
     /// positive and cannot wrap for unsigned types; where it wraps negative
     /// for signed ones the guard fails and the remainder loop does the work.
     /// Must run in the loop's scope, after its init.
-    fn unroll_guard(&mut self, f: &ForParts, cond: &Val, factor: u32) -> Option<String> {
+    fn unroll_guard(&mut self, f: &ForParts, cond: &Val, factor: u32) -> Option<WExpr> {
         let diags = self.m.diags.len();
         let guard = self.unroll_guard_inner(f, cond, factor);
         // Whatever was reported while lowering the guard was reported for
@@ -371,7 +380,7 @@ impl FnLower<'_, '_> {
         guard
     }
 
-    fn unroll_guard_inner(&mut self, f: &ForParts, cond: &Val, factor: u32) -> Option<String> {
+    fn unroll_guard_inner(&mut self, f: &ForParts, cond: &Val, factor: u32) -> Option<WExpr> {
         use cudalens_syntax::ir::BinOp;
         let c = crate::unroll::candidate(self.m.model, f.cond, f.step, f.body)?;
         match self.lookup(c.var) {
@@ -429,10 +438,10 @@ impl FnLower<'_, '_> {
         ];
         let mut first = rel.to_vec();
         first.push(Prec::LogAnd);
-        Some(format!(
-            "{} && {}",
-            cond.operand(&first),
-            enough.operand(&rel)
+        Some(WExpr::binary(
+            cond.operand_expr(&first),
+            "&&",
+            enough.operand_expr(&rel),
         ))
     }
 
@@ -466,7 +475,7 @@ impl FnLower<'_, '_> {
         let mut lp = pre;
         lp.push(break_unless(&c));
         lp.extend(body_out);
-        out.push(WStmt::Block("loop".into(), lp));
+        out.push(WStmt::Block(BlockKind::Loop, lp));
     }
 
     /// `do { body } while (cond);` → `loop { body continuing { break if !cond; } }`:
@@ -480,12 +489,12 @@ impl FnLower<'_, '_> {
         // Keep the body's declarations out of the condition's scope.
         let declares = body_out.iter().any(WStmt::declares);
         let mut lp = if declares {
-            vec![WStmt::Block(String::new(), body_out)]
+            vec![WStmt::Block(BlockKind::Bare, body_out)]
         } else {
             body_out
         };
-        lp.push(WStmt::Block("continuing".into(), pre));
-        out.push(WStmt::Block("loop".into(), lp));
+        lp.push(WStmt::Block(BlockKind::Continuing, pre));
+        out.push(WStmt::Block(BlockKind::Loop, lp));
     }
 
     // ---- switch -----------------------------------------------------------------
@@ -661,7 +670,7 @@ impl FnLower<'_, '_> {
         }
         self.emulated_switch_depth -= 1;
         body.push(WStmt::Break);
-        out.push(WStmt::Block("loop".into(), body));
+        out.push(WStmt::Block(BlockKind::Loop, body));
     }
 
     // ---- declarations -------------------------------------------------------------
@@ -1368,11 +1377,11 @@ impl FnLower<'_, '_> {
                 let fty = self.map_type(&first, init.span);
                 let v = self.initializer(item, &fty, out)?;
                 let bits = match fty == Ty::Scalar(word) {
-                    true => v.text(),
-                    false => format!("bitcast<{}>({})", word.wgsl(), v.text()),
+                    true => v.expr,
+                    false => WExpr::call(format!("bitcast<{}>", word.wgsl()), vec![v.expr]),
                 };
                 self.note_type(ty);
-                Some(Val::atom(format!("{}({bits})", ty.wgsl()), ty.clone()))
+                Some(Val::atom(WExpr::call(ty.wgsl(), vec![bits]), ty.clone()))
             }
             (ExprKind::InitList(items), Ty::Struct(name)) => {
                 // Aggregate initialization: members in order (or as
@@ -1713,7 +1722,7 @@ impl FnLower<'_, '_> {
                 "var",
                 name.clone(),
                 Some("i32".to_string()),
-                Some(WExpr::from(start.clone())),
+                Some(start),
             ));
             self.declare(
                 &d.name,
@@ -2068,7 +2077,7 @@ fn block_specialized(
             Some(WExpr::literal(format!("{v}{suffix}"))),
         )];
         copy.extend(body.iter().cloned());
-        copies.push(WStmt::Block(String::new(), copy));
+        copies.push(WStmt::Block(BlockKind::Bare, copy));
     }
     WStmt::If {
         // Some axis is always used (`BlockShaped` is built from one).
@@ -2083,9 +2092,6 @@ fn block_specialized(
 fn header_piece(v: &[WStmt], allow_decl: bool) -> Option<String> {
     match v {
         [] => Some(String::new()),
-        // A line with a trailing comment (`var i: i32 = 0; // char`) would
-        // comment out the rest of the header.
-        [WStmt::Line(l)] if l.contains("//") => None,
         [
             WStmt::Decl {
                 keyword: "const", ..
@@ -2128,15 +2134,15 @@ fn for_statement(
     }
     loop_body.extend(body_out);
     if !step_out.is_empty() {
-        loop_body.push(WStmt::Block("continuing".into(), step_out));
+        loop_body.push(WStmt::Block(BlockKind::Continuing, step_out));
     }
-    let lp = WStmt::Block("loop".into(), loop_body);
+    let lp = WStmt::Block(BlockKind::Loop, loop_body);
     if init_out.is_empty() {
         lp
     } else {
         let mut block = init_out;
         block.push(lp);
-        WStmt::Block(String::new(), block)
+        WStmt::Block(BlockKind::Bare, block)
     }
 }
 

@@ -40,33 +40,16 @@ impl WExpr {
         WExpr::Name(name.into())
     }
 
-    /// A name when `text` is an identifier, else unstructured text (some
-    /// symbols still hold an expression's text).
+    /// A name when `text` is an identifier, a place when it is a path of
+    /// one (`(*p)`, `a.b[0]`, `rows[i].v[2]`: members and indices that are
+    /// names or numbers), else unstructured text (some symbols still hold
+    /// an expression's text).
     pub fn ident(text: impl Into<String>) -> WExpr {
         let text = text.into();
-        let is_name = |t: &str| {
-            t.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        };
-        if is_name(&text) {
-            return WExpr::Name(text);
+        match place_path(&text) {
+            Some(place) => place,
+            None => WExpr::Text(text),
         }
-        // A reference parameter as symbols hold it: `(*name)`.
-        if let Some(name) = text.strip_prefix("(*").and_then(|t| t.strip_suffix(')'))
-            && is_name(name)
-        {
-            return WExpr::deref(name);
-        }
-        // An array element passed by reference: `base[at]`.
-        if let Some((base, at)) = text.strip_suffix(']').and_then(|t| t.split_once('['))
-            && is_name(base)
-            && is_name(at)
-        {
-            return WExpr::index(WExpr::name(base), WExpr::name(at));
-        }
-        WExpr::Text(text)
     }
 
     /// `(*name)`: what a pointer parameter points at.
@@ -142,6 +125,50 @@ impl From<String> for WExpr {
     }
 }
 
+/// `text` read as a place: a name or `(*name)`, then `.member` and
+/// `[index]` (an index a name or a number); `None` for anything else.
+fn place_path(text: &str) -> Option<WExpr> {
+    fn name_at(t: &str) -> Option<(&str, &str)> {
+        let end = t
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(t.len());
+        let name = &t[..end];
+        name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            .then_some((name, &t[end..]))
+    }
+    let (mut place, mut rest) = match text.strip_prefix("(*") {
+        Some(t) => {
+            let (name, rest) = name_at(t)?;
+            (WExpr::deref(name), rest.strip_prefix(')')?)
+        }
+        None => {
+            let (name, rest) = name_at(text)?;
+            (WExpr::name(name), rest)
+        }
+    };
+    while !rest.is_empty() {
+        if let Some(t) = rest.strip_prefix('.') {
+            let (member, after) = name_at(t)?;
+            place = WExpr::member(place, member);
+            rest = after;
+        } else {
+            let (index, after) = rest.strip_prefix('[')?.split_once(']')?;
+            let index = if is_number(index) {
+                WExpr::literal(index)
+            } else {
+                let (name, tail) = name_at(index)?;
+                if !tail.is_empty() {
+                    return None;
+                }
+                WExpr::name(name)
+            };
+            place = WExpr::index(place, index);
+            rest = after;
+        }
+    }
+    Some(place)
+}
+
 /// Whether `t` is a number as WGSL spells one: `3`, `-1`, `0xffu`,
 /// `2.5f`, `1e-3`, `0.5h`.
 fn is_number(t: &str) -> bool {
@@ -197,7 +224,24 @@ mod tests {
             WExpr::ident("s_key[key_at_1]"),
             WExpr::index(WExpr::name("s_key"), WExpr::name("key_at_1"))
         );
-        for t in ["a[b][c]", "a[b + 1]", "a.b[c]", "(*p)[i]"] {
+        assert_eq!(
+            WExpr::ident("rows[i].v[2]"),
+            WExpr::index(
+                WExpr::member(WExpr::index(WExpr::name("rows"), WExpr::name("i")), "v"),
+                WExpr::literal("2")
+            )
+        );
+        assert_eq!(
+            WExpr::ident("(*p)[i]"),
+            WExpr::index(WExpr::deref("p"), WExpr::name("i"))
+        );
+        for t in ["a[b][c]", "a.b[c]", "(*p)[i]", "rows[i].v[2]", "s.x"] {
+            let place = WExpr::ident(t);
+            assert!(!matches!(place, WExpr::Text(_)), "{t}");
+            assert_eq!(place.to_string(), t);
+        }
+        // What is not a path stays text.
+        for t in ["a[b + 1]", "f(x)", "a.", "(*p", "a[]", "1a.b"] {
             assert_eq!(WExpr::ident(t), WExpr::Text(t.into()), "{t}");
         }
     }

@@ -265,17 +265,21 @@ fn a_value_read_and_dropped() {
 }
 
 #[test]
-fn a_body_holding_text_is_not_built() {
-    // A shuffle within segments of 16 lanes is still lowered to text.
+fn segmented_shuffles_and_unrolled_loops() {
+    // Shuffles within segments of 16 lanes; `__syncthreads_count`'s
+    // counter; a loop unrolled by 4 (its guarded main loop and the rest).
     let src = r#"
-__global__ void k(const float* in, float* out) {
+__global__ void k(const float* in, float* out, int n) {
     float v = in[threadIdx.x];
-    out[threadIdx.x] = __shfl_down_sync(0xffffffff, v, 1, 16);
+    float s = __shfl_down_sync(0xffffffff, v, 1, 16) + __shfl_xor_sync(0xffffffff, v, 2, 16)
+        + __shfl_up_sync(0xffffffff, v, 1, 16) + __shfl_sync(0xffffffff, v, 3, 16);
+    int c = __syncthreads_count(v > 0.0f) + __syncthreads_and(v > 1.0f);
+    #pragma unroll 4
+    for (int i = 0; i < n; i++) { s += in[i]; }
+    out[threadIdx.x] = s + c;
 }
 "#;
-    let s = structure(src, "k");
-    assert_eq!((s.built_same, s.not_built), (0, 1), "{s:?}");
-    assert!(s.expression_text_bytes > 0, "{s:?}");
+    assert_built_same(src, "k");
 }
 
 #[test]
