@@ -225,7 +225,7 @@ def run_suite(suite, root, binary, portable, keep=False):
     paths = suite_paths(suite, sdir)
     features = [] if portable else ["--all-features"]
     write = ["--force"] if keep else ["--check"]
-    base = [binary, "transpile"] + write + ["--included", "--format", "json", "--check-direct-build"] + features
+    base = [binary, "transpile"] + write + ["--included", "--format", "json"] + features
     for inc in suite.get("include", []):
         base += ["-I", os.path.join(sdir, inc)]
     for d in suite.get("defines", []):

@@ -248,6 +248,24 @@ pub struct Benchmark {
     /// true (`KernelInterface::null_pointer_overrides`).
     #[serde(default)]
     pub null_pointers: std::collections::BTreeSet<String>,
+    /// The validated naga module `wgsl` is the text of, when the caller
+    /// built one (the transpiler does): the pipeline is made from it, not
+    /// from `wgsl` parsed again. Not serialized: a spec read back runs
+    /// its text.
+    #[serde(skip)]
+    pub module: Option<NagaModule>,
+}
+
+/// A validated naga module, shared.
+#[derive(Clone, Debug)]
+pub struct NagaModule(pub std::sync::Arc<wgpu::naga::Module>);
+
+impl PartialEq for NagaModule {
+    /// Equal when naga's `Debug` form is (its module has no `PartialEq`).
+    fn eq(&self, other: &NagaModule) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+            || format!("{:?}", self.0) == format!("{:?}", other.0)
+    }
 }
 
 /// A shader variant counting clamped accesses into an `atomic<u32>` at
@@ -309,6 +327,7 @@ impl Benchmark {
             merge_small_blocks: true,
             clamp_check: None,
             null_pointers: Default::default(),
+            module: None,
         }
     }
 
@@ -945,6 +964,7 @@ fn compile(
     bench: &Benchmark,
     plan: &DispatchPlan,
     wgsl: &str,
+    module: Option<&NagaModule>,
     counter: Option<(u32, u32)>,
 ) -> Result<Compiled, GpuError> {
     let iface = &bench.interface;
@@ -1012,7 +1032,10 @@ fn compile(
     let pipeline = ctx.scoped(Stage::Compile, || {
         let desc = wgpu::ShaderModuleDescriptor {
             label: Some(&iface.source_kernel),
-            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(wgsl)),
+            source: match module {
+                Some(m) => wgpu::ShaderSource::Naga(Cow::Owned((*m.0).clone())),
+                None => wgpu::ShaderSource::Wgsl(Cow::Borrowed(wgsl)),
+            },
         };
         let module = match bench.runtime_checks {
             RuntimeChecks::Checked => ctx.device.create_shader_module(desc),
@@ -1093,12 +1116,14 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
     let (prepared, mut warnings) = prepare_buffers(bench)?;
 
     let compile_start = Instant::now();
-    let compiled = compile(ctx, bench, &plan, &bench.wgsl, None)?;
+    let compiled = compile(ctx, bench, &plan, &bench.wgsl, bench.module.as_ref(), None)?;
     let compile_ms = ms_since(compile_start);
     let checker = bench
         .clamp_check
         .as_ref()
-        .map(|c| compile(ctx, bench, &plan, &c.wgsl, Some((c.group, c.binding))).map(|p| (c, p)))
+        .map(|c| {
+            compile(ctx, bench, &plan, &c.wgsl, None, Some((c.group, c.binding))).map(|p| (c, p))
+        })
         .transpose()?;
 
     let deadline = Deadline::new(bench.timeout_ms);

@@ -27,8 +27,8 @@ pub mod stats;
 pub use adapter::{AdapterFeatures, AdapterLimits, AdapterReport, HardwareReport, detect_hardware};
 pub use autotune::{AutotuneEntry, AutotuneResult, CandidateOutcome, autotune};
 pub use bench::{
-    Benchmark, BenchmarkResult, BufferInit, BufferSpec, ClampCheck, LaunchConfig, OutputBuffer,
-    ParamValue, Runner, RuntimeChecks, TimingMethod, TimingPreference, TimingSource,
+    Benchmark, BenchmarkResult, BufferInit, BufferSpec, ClampCheck, LaunchConfig, NagaModule,
+    OutputBuffer, ParamValue, Runner, RuntimeChecks, TimingMethod, TimingPreference, TimingSource,
 };
 pub use dashboard::{DashboardInput, render_dashboard};
 pub use error::GpuError;

@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use cudalens_gpu::{
-    Benchmark, BufferSpec, CandidateOutcome, GpuError, KernelInterface, ParamValue, Runner,
-    TimingMethod, TimingPreference, TimingSource, autotune,
+    Benchmark, BufferSpec, CandidateOutcome, GpuError, KernelInterface, NagaModule, ParamValue,
+    Runner, TimingMethod, TimingPreference, TimingSource, autotune,
 };
 
 /// Opens a runner, or returns `None` (skip) only when explicitly allowed.
@@ -88,6 +88,40 @@ fn saxpy_bench(n: u32, block: u32) -> Benchmark {
         .with_buffer("x", BufferSpec::random(u64::from(n)))
         .with_buffer("y", BufferSpec::random(u64::from(n)))
         .with_iterations(2, 10)
+}
+
+/// A spec carrying a naga module runs the module, not its text: here the
+/// module computes `a * x + y` and the text, were it compiled, `0`.
+#[test]
+fn a_naga_module_is_compiled_instead_of_the_text() {
+    let mut runner = runner_or_skip!();
+    let n = 300u32;
+    let x: Vec<f32> = (0..n).map(|i| i as f32).collect();
+    let y = vec![1.0f32; n as usize];
+    let module = wgpu::naga::front::wgsl::parse_str(SAXPY_WGSL).expect("saxpy parses");
+    let zeroing = SAXPY_WGSL.replace("y[i] = params.a * x[i] + y[i];", "y[i] = 0.0 * x[i];");
+    let mut bench = saxpy_bench(n, 64)
+        .with_buffer("x", BufferSpec::bytes(u64::from(n), bytes_of(&x)))
+        .with_buffer("y", BufferSpec::bytes(u64::from(n), bytes_of(&y)))
+        .with_iterations(0, 1);
+    bench.wgsl = zeroing;
+    bench.module = Some(NagaModule(std::sync::Arc::new(module)));
+    let out = runner
+        .run(&bench)
+        .expect("runs")
+        .output("y")
+        .expect("y")
+        .to_f32();
+    assert_eq!(out[7], 2.5 * 7.0 + 1.0);
+    // Without the module, the text is compiled.
+    bench.module = None;
+    let out = runner
+        .run(&bench)
+        .expect("runs")
+        .output("y")
+        .expect("y")
+        .to_f32();
+    assert_eq!(out[7], 0.0);
 }
 
 #[test]

@@ -19,11 +19,11 @@
 //! print exactly as the parsed one.
 //!
 //! A body holding text (a [`WExpr::Text`] a symbol carried) is not
-//! built: the result says why.
-//! Nothing here is on the compile path yet; `transpile` reports for every
-//! kernel whether its module could be built this way and whether naga's
-//! validator accepts it and prints it as it prints the module parsed from
-//! the text ([`crate::emit::Structure`]).
+//! built: the result says why. The kernel compiler ([`built_as_text`])
+//! ships the built module when naga's validator accepts it, it needs the
+//! device features the parsed module needs, and naga prints it exactly as
+//! the parsed module; otherwise the parsed module, the reason counted in
+//! [`crate::emit::Structure`].
 
 use std::collections::HashMap;
 
@@ -1778,26 +1778,47 @@ pub enum Comparison {
 }
 
 /// Builds the module of `wgsl` directly and compares it with `parsed`,
-/// the module naga read from that text and validated.
-pub fn compare_with_text(
+/// the module naga read from that text and validated: the built module
+/// when it is valid, needs what the parsed one needs and prints exactly as
+/// it does.
+pub fn built_as_text(
     wgsl: &str,
     parsed: &crate::validate::Checked,
     bodies: &[LoweredBody],
-) -> Comparison {
+) -> (Comparison, Option<Module>) {
     let built = match std::panic::catch_unwind(|| module(wgsl, bodies)) {
         Ok(Ok(m)) => m,
-        Ok(Err(e)) => return Comparison::NotBuilt(e),
-        Err(_) => return Comparison::NotBuilt("the builder panicked".into()),
+        Ok(Err(e)) => return (Comparison::NotBuilt(e), None),
+        Err(_) => return (Comparison::NotBuilt("the builder panicked".into()), None),
     };
+    match compare(&built, parsed) {
+        Comparison::Same => match crate::validate::validate_built(&built) {
+            Ok(needs) if needs == parsed.needs => (Comparison::Same, Some(built)),
+            Ok(needs) => (
+                Comparison::Invalid(format!(
+                    "needs {:?}, the parsed module {:?}",
+                    needs.feature_names(),
+                    parsed.needs.feature_names()
+                )),
+                None,
+            ),
+            Err(e) => (Comparison::Invalid(e), None),
+        },
+        other => (other, None),
+    }
+}
+
+/// How `built` compares with `parsed` as naga's WGSL backend prints them.
+fn compare(built: &Module, parsed: &crate::validate::Checked) -> Comparison {
     let print = |m: &Module, info: &naga::valid::ModuleInfo| {
         naga::back::wgsl::write_string(m, info, naga::back::wgsl::WriterFlags::empty())
             .map_err(|e| e.to_string())
     };
     let built_text = match std::panic::catch_unwind(|| {
         let info = crate::validate::validator_for_everything()
-            .validate(&built)
+            .validate(built)
             .map_err(|e| format!("{:?}", e.into_inner()))?;
-        print(&built, &info)
+        print(built, &info)
     }) {
         Ok(Ok(t)) => renumbered(&t),
         Ok(Err(e)) => return Comparison::Invalid(e),
@@ -1812,7 +1833,7 @@ pub fn compare_with_text(
 /// naga's names for its temporaries (`_e91`) renumbered in order of first
 /// appearance: they count the expressions of the arena, which a module
 /// built directly holds in another number.
-fn renumbered(text: &str) -> String {
+pub fn renumbered(text: &str) -> String {
     let mut names: HashMap<&str, usize> = HashMap::new();
     let mut out = String::with_capacity(text.len());
     let mut rest = text;

@@ -708,19 +708,23 @@ fn compile_once(
         bindings: sidecar_bindings,
         instantiation,
     };
+    // The module the runner compiles: the one built directly from the
+    // trees, when it is exactly the module of the text the user reads;
+    // else (a symbol still holding text, a builder gap) the parsed one.
     let mut structure = m.structure;
-    if m.opts.check_direct_build {
-        match crate::build::compare_with_text(&text, &checked, &m.bodies) {
-            crate::build::Comparison::Same => structure.built_same = 1,
-            crate::build::Comparison::Differs => structure.built_differs = 1,
-            crate::build::Comparison::Invalid(_) => structure.built_invalid = 1,
-            crate::build::Comparison::NotBuilt(_) => structure.not_built = 1,
-        }
+    let (comparison, built) = crate::build::built_as_text(&text, &checked, &m.bodies);
+    match comparison {
+        crate::build::Comparison::Same => structure.built_same = 1,
+        crate::build::Comparison::Differs => structure.built_differs = 1,
+        crate::build::Comparison::Invalid(_) => structure.built_invalid = 1,
+        crate::build::Comparison::NotBuilt(_) => structure.not_built = 1,
     }
+    let module = crate::ShaderModule(std::sync::Arc::new(built.unwrap_or(checked.module)));
     Ok(TranspileOutput {
         wgsl: text,
         sidecar,
         warnings: m.diags,
+        module,
         structure,
     })
 }

@@ -109,13 +109,6 @@ pub struct TranspileOptions {
     /// several (C++ overloads, or kernels of one name in two headers);
     /// default: the first with a body. See [`kernel_definitions`].
     pub definition: Option<KernelDefinition>,
-    /// Also build the kernel's `naga::Module` directly from the lowering's
-    /// trees (`build.rs`) and compare it with the module parsed from the
-    /// WGSL text; the outcome is counted in
-    /// [`TranspileOutput::structure`]. Off by default (a measurement, not
-    /// something a user needs); `transpile --check-direct-build` and the
-    /// coverage script turn it on.
-    pub check_direct_build: bool,
 }
 
 /// One definition of a kernel: the file it is in (`None`: the main file)
@@ -161,10 +154,27 @@ pub struct TranspileOutput {
     pub sidecar: Sidecar,
     /// Non-fatal diagnostics (semantic differences worth knowing).
     pub warnings: Vec<TranspileDiagnostic>,
-    /// How much of the function bodies the lowering built as trees
-    /// rather than text: the progress of building the `naga::Module`
-    /// directly (issue 19, item 1); `transpile --format json` reports it.
+    /// The validated `naga::Module` the runner compiles: built directly
+    /// from the lowering's trees (`build.rs`) where it prints exactly as
+    /// `wgsl` does, else the module naga parsed from `wgsl`.
+    pub module: ShaderModule,
+    /// How the module was built (directly, or parsed from the text as a
+    /// fallback, and why); `transpile --format json` reports it.
     pub structure: emit::Structure,
+}
+
+/// A validated `naga::Module`, shared (a module is cloned only where a
+/// consumer needs its own copy).
+#[derive(Clone, Debug)]
+pub struct ShaderModule(pub std::sync::Arc<naga::Module>);
+
+impl PartialEq for ShaderModule {
+    /// Two modules are equal when naga's `Debug` form of them is: the same
+    /// arenas in the same order (naga's module has no `PartialEq`).
+    fn eq(&self, other: &ShaderModule) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+            || format!("{:?}", self.0) == format!("{:?}", other.0)
+    }
 }
 
 /// The texts the spans of a model index: the file's own, and those of the

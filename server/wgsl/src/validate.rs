@@ -163,6 +163,21 @@ pub fn check(wgsl: &str) -> Result<Checked, Rejection> {
     })
 }
 
+/// Validates a module built directly (`build.rs`) as [`check`] validates
+/// one it parsed: what it needs read from the module, then validation with
+/// exactly those capabilities. The build compares the result with the
+/// parsed module, which went through [`check`]'s further gates.
+pub fn validate_built(module: &naga::Module) -> Result<Needs, String> {
+    let info = validator_for_everything()
+        .validate(module)
+        .map_err(|e| format!("{:?}", e.into_inner()))?;
+    let needs = Needs::of_module(module, &info);
+    validator_for(&needs)
+        .validate(module)
+        .map_err(|e| format!("{:?}", e.into_inner()))?;
+    Ok(needs)
+}
+
 /// Validates `wgsl` with exactly the capabilities of `needs` (a sidecar's
 /// features read back with [`Needs::from_feature_names`]).
 pub fn validate_with(wgsl: &str, needs: &Needs) -> Result<(), Rejection> {
@@ -182,7 +197,7 @@ fn validate_module(
 }
 
 /// A validator allowing every capability the transpiler can use.
-pub(crate) fn validator_for_everything() -> Validator {
+pub fn validator_for_everything() -> Validator {
     validator_for(&Needs {
         f16: true,
         f64: true,

@@ -81,9 +81,8 @@ fn run_with(
         let elements = (data.len() / 4) as u64;
         bench = bench.with_buffer(name, BufferSpec::bytes(elements, data));
     }
-    // The verification launch (whose outputs are checked below) runs the
-    // clamp-counting variant: it must compute the same, and these launches
-    // are sized so that nothing is clamped.
+    // The verification launch runs the clamp-counting variant: these
+    // launches are sized so that nothing is clamped.
     let check = cudalens_wgsl::clamp_counting_variant(&out.wgsl, &out.sidecar)
         .unwrap_or_else(|e| panic!("{}: {e}", launch.stem));
     bench.clamp_check = Some(ClampCheck {
@@ -91,15 +90,28 @@ fn run_with(
         group: check.group,
         binding: check.binding,
     });
-    let result = runner
+    let counted = runner
         .run(&bench)
         .unwrap_or_else(|e| panic!("{}: run failed: {e}\n{}", launch.stem, out.wgsl));
     assert_eq!(
-        result.clamped_accesses,
+        counted.clamped_accesses,
         Some(0),
         "{}: accesses were clamped",
         launch.stem
     );
+    // The outputs the tests check come from a second run without the
+    // counting variant: the pipeline made from the module the transpiler
+    // built directly, what `bench` runs and times.
+    assert_eq!(
+        out.structure.built_same, 1,
+        "{}: {:?}",
+        launch.stem, out.structure
+    );
+    bench.clamp_check = None;
+    bench.module = Some(cudalens_gpu::NagaModule(out.module.0.clone()));
+    let result = runner
+        .run(&bench)
+        .unwrap_or_else(|e| panic!("{}: run of the built module failed: {e}", launch.stem));
     Some(
         result
             .outputs

@@ -151,11 +151,6 @@ pub struct Args {
     /// Overwrite existing files even when cudalens did not generate them.
     #[arg(long)]
     pub force: bool,
-    /// Also build each kernel's naga module directly from the lowering's
-    /// trees and compare it with the module parsed from its WGSL (issue 19's
-    /// move to naga IR); `--format json` reports the outcome in `structure`.
-    #[arg(long)]
-    pub check_direct_build: bool,
 }
 
 /// TranspileDiagnostic → the analysis diagnostic the text renderer prints.
@@ -357,7 +352,6 @@ pub fn run(args: Args) -> ExitCode {
         }
         any_kernel |= !kernels.is_empty();
         let mut opts = args.features.options(&source.path);
-        opts.check_direct_build = args.check_direct_build;
         opts.instantiation = args.instantiate.clone().map(|t| t.0);
         // Every listed definition of each name (overloads are compiled
         // one by one), else the first.

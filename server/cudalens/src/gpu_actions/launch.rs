@@ -374,6 +374,9 @@ pub fn prepare(
         .with_iterations(opts.warmup, opts.iterations)
         .with_timeout(opts.timeout);
     bench.runtime_checks = opts.runtime_checks;
+    // The pipeline is made from the transpiler's validated module (the one
+    // built directly from its trees), not from the text parsed again.
+    bench.module = Some(cudalens_gpu::NagaModule(out.module.0.clone()));
     // Where the program passes NULL, the kernel's NULL tests say so (a
     // buffer is still bound: WGSL has no null binding).
     bench.null_pointers = host_scalars
