@@ -270,11 +270,15 @@ impl PartialEq for NagaModule {
 
 /// A shader variant counting clamped accesses into an `atomic<u32>` at
 /// (`group`, `binding`), a binding the interface does not list.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClampCheck {
     pub wgsl: String,
     pub group: u32,
     pub binding: u32,
+    /// Its validated naga module, compiled instead of `wgsl` when set (as
+    /// [`Benchmark::module`]).
+    #[serde(skip)]
+    pub module: Option<NagaModule>,
 }
 
 fn yes() -> bool {
@@ -1122,7 +1126,8 @@ fn run_on(ctx: &GpuContext, bench: &Benchmark) -> Result<BenchmarkResult, GpuErr
         .clamp_check
         .as_ref()
         .map(|c| {
-            compile(ctx, bench, &plan, &c.wgsl, None, Some((c.group, c.binding))).map(|p| (c, p))
+            let counter = Some((c.group, c.binding));
+            compile(ctx, bench, &plan, &c.wgsl, c.module.as_ref(), counter).map(|p| (c, p))
         })
         .transpose()?;
 

@@ -39,7 +39,7 @@ use crate::wexpr::WExpr;
 
 /// A lowered function body: the function's WGSL name, its printed body
 /// (as it appears in the module text) and its statement tree.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct LoweredBody {
     pub name: String,
     pub printed: String,

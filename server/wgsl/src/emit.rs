@@ -120,6 +120,69 @@ impl WStmt {
         }
     }
 
+    /// This statement with `f` applied to each of its expressions (the
+    /// outermost ones: `f` recurses into them itself), in nested
+    /// statements too.
+    pub fn map_exprs(&self, f: &mut impl FnMut(&WExpr) -> WExpr) -> WStmt {
+        let block = |b: &[WStmt], f: &mut _| b.iter().map(|s| s.map_exprs(f)).collect();
+        match self {
+            WStmt::Decl {
+                keyword,
+                name,
+                ty,
+                init,
+            } => WStmt::Decl {
+                keyword,
+                name: name.clone(),
+                ty: ty.clone(),
+                init: init.as_ref().map(&mut *f),
+            },
+            WStmt::Assign { target, op, value } => WStmt::Assign {
+                target: f(target),
+                op,
+                value: f(value),
+            },
+            WStmt::Eval(e) => WStmt::Eval(f(e)),
+            WStmt::Phony(e) => WStmt::Phony(f(e)),
+            WStmt::Return(e) => WStmt::Return(e.as_ref().map(&mut *f)),
+            WStmt::BreakIf(e) => WStmt::BreakIf(f(e)),
+            WStmt::Increment { target, op } => WStmt::Increment {
+                target: f(target),
+                op,
+            },
+            WStmt::Break | WStmt::Continue | WStmt::Comment(_) => self.clone(),
+            WStmt::For {
+                init,
+                cond,
+                step,
+                body,
+            } => WStmt::For {
+                init: init.as_ref().map(|s| Box::new(s.map_exprs(f))),
+                cond: cond.as_ref().map(&mut *f),
+                step: step.as_ref().map(|s| Box::new(s.map_exprs(f))),
+                body: block(body, f),
+            },
+            WStmt::While { cond, body } => WStmt::While {
+                cond: f(cond),
+                body: block(body, f),
+            },
+            WStmt::Noted(s, note) => WStmt::Noted(Box::new(s.map_exprs(f)), note.clone()),
+            WStmt::Block(kind, body) => WStmt::Block(*kind, block(body, f)),
+            WStmt::If { cond, then, els } => WStmt::If {
+                cond: f(cond),
+                then: block(then, f),
+                els: block(els, f),
+            },
+            WStmt::Switch { selector, arms } => WStmt::Switch {
+                selector: f(selector),
+                arms: arms
+                    .iter()
+                    .map(|(labels, body)| (labels.clone(), block(body, f)))
+                    .collect(),
+            },
+        }
+    }
+
     /// `let name = value;`
     pub fn let_(name: impl Into<String>, value: WExpr) -> WStmt {
         WStmt::decl("let", name, None, Some(value))

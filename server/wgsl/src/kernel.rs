@@ -713,6 +713,7 @@ fn compile_once(
     // else (a symbol still holding text, a builder gap) the parsed one.
     let mut structure = m.structure;
     let (comparison, built) = crate::build::built_as_text(&text, &checked, &m.bodies);
+    let bodies = m.bodies;
     match comparison {
         crate::build::Comparison::Same => structure.built_same = 1,
         crate::build::Comparison::Differs => structure.built_differs = 1,
@@ -726,6 +727,7 @@ fn compile_once(
         warnings: m.diags,
         module,
         structure,
+        bodies,
     })
 }
 

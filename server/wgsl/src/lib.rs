@@ -161,6 +161,9 @@ pub struct TranspileOutput {
     /// How the module was built (directly, or parsed from the text as a
     /// fallback, and why); `transpile --format json` reports it.
     pub structure: emit::Structure,
+    /// The lowered function bodies `wgsl` prints, for passes over them
+    /// ([`clamp_counting_variant`]).
+    pub(crate) bodies: Vec<build::LoweredBody>,
 }
 
 /// A validated `naga::Module`, shared (a module is cloned only where a

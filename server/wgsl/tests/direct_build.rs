@@ -299,4 +299,31 @@ fn the_module_shipped_is_the_one_built() {
     };
     assert_eq!(print(&out.module.0), print(&parsed));
     assert_ne!(format!("{:?}", out.module.0), format!("{parsed:?}"));
+
+    // So is the clamp-counting variant's (its trees rewritten, then built).
+    let variant = cudalens_wgsl::clamp_counting_variant(&out).unwrap();
+    assert!(
+        variant
+            .wgsl
+            .contains("o[cudalens_clamp_o(u32(i))] = 2.0f * o[cudalens_clamp_o(u32(i))];")
+    );
+    let parsed = naga::front::wgsl::parse_str(&variant.wgsl).unwrap();
+    assert_eq!(print(&variant.module.0), print(&parsed));
+    assert_ne!(format!("{:?}", variant.module.0), format!("{parsed:?}"));
+}
+
+#[test]
+fn the_counting_variant_of_a_packed_byte_table() {
+    // A `__constant__` byte table is bound with a note on its bytes after
+    // its declaration: the counting clamp still takes its fixed length
+    // (HeCBench popcount's `pc5` had its clamps "not counted").
+    let src = "__constant__ unsigned char lut[256] = {1, 2, 3};\n__global__ void k(int* o) { o[threadIdx.x] = lut[threadIdx.x]; }";
+    let out = compile(src, "k", &options()).unwrap();
+    assert!(
+        out.wgsl.contains("lut: array<i32, 256>; //"),
+        "{}",
+        out.wgsl
+    );
+    let variant = cudalens_wgsl::clamp_counting_variant(&out).unwrap();
+    assert!(variant.wgsl.contains("let n = 256u;"), "{}", variant.wgsl);
 }

@@ -83,12 +83,13 @@ fn run_with(
     }
     // The verification launch runs the clamp-counting variant: these
     // launches are sized so that nothing is clamped.
-    let check = cudalens_wgsl::clamp_counting_variant(&out.wgsl, &out.sidecar)
+    let check = cudalens_wgsl::clamp_counting_variant(&out)
         .unwrap_or_else(|e| panic!("{}: {e}", launch.stem));
     bench.clamp_check = Some(ClampCheck {
         wgsl: check.wgsl,
         group: check.group,
         binding: check.binding,
+        module: Some(cudalens_gpu::NagaModule(check.module.0)),
     });
     let counted = runner
         .run(&bench)

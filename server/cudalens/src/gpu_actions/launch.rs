@@ -385,12 +385,13 @@ pub fn prepare(
         .filter(|b| b.null && interface.null_pointer_overrides.contains_key(&b.param))
         .map(|b| b.param.clone())
         .collect();
-    let clamps_not_counted = match cudalens_wgsl::clamp_counting_variant(&out.wgsl, &out.sidecar) {
+    let clamps_not_counted = match cudalens_wgsl::clamp_counting_variant(&out) {
         Ok(c) => {
             bench.clamp_check = Some(ClampCheck {
                 wgsl: c.wgsl,
                 group: c.group,
                 binding: c.binding,
+                module: Some(cudalens_gpu::NagaModule(c.module.0)),
             });
             None
         }
