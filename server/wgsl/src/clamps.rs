@@ -326,6 +326,15 @@ mod tests {
         assert_eq!(fixed_length(wgsl, "lut"), Some(64));
     }
 
+    /// The clamps the two rewrites below use, in order of first use.
+    fn expected_uses() -> Vec<(String, bool)> {
+        vec![
+            ("out".to_string(), true),
+            ("a".to_string(), true),
+            ("a".to_string(), false),
+        ]
+    }
+
     #[test]
     fn indices_of_storage_bindings_in_trees_are_routed_through_the_counting_clamp() {
         let storage = ["a", "out"];
@@ -356,14 +365,7 @@ mod tests {
             printed,
             "out[cudalens_clamp_out(u32(i))] = a[cudalens_clamp_a(u32(a[cudalens_clamp_a(u32(j))] + 1))] * tile[k];\nlet z = select(0.0, a[cudalens_clamp_quiet_a(u32(i))], i < n);\nlet y = params.a[0];\n"
         );
-        assert_eq!(
-            used,
-            vec![
-                ("out".to_string(), true),
-                ("a".to_string(), true),
-                ("a".to_string(), false)
-            ]
-        );
+        assert_eq!(used, expected_uses());
     }
 
     #[test]
@@ -375,13 +377,6 @@ mod tests {
             rewrite(text, &storage, true, &mut used),
             "out[cudalens_clamp_out(u32(i))] = a[cudalens_clamp_a(u32(a[cudalens_clamp_a(u32(j))] + 1))] * tile[k]; // a[x] in a comment\nlet y = params.a[0];\nlet z = select(0.0, a[cudalens_clamp_quiet_a(u32(i))], i < n);"
         );
-        assert_eq!(
-            used,
-            vec![
-                ("out".to_string(), true),
-                ("a".to_string(), true),
-                ("a".to_string(), false)
-            ]
-        );
+        assert_eq!(used, expected_uses());
     }
 }
