@@ -64,6 +64,7 @@ CAUSES = [
     ("inline assembly", r"asm|PTX"),
     ("unknown identifier (front end)", r"unknown identifier"),
     ("functional casts", r"unknown function `\(?(float|double|int|uint|unsigned|long|short|char|bool|size_t|fp)\)?`"),
+    ("CUDA intrinsics not transpiled yet", r"a CUDA intrinsic cudalens does not transpile yet"),
     ("unknown function (front end)", r"unknown function|not a device function"),
     ("unknown type (front end)", r"unknown or unsupported type"),
 ]

@@ -50,15 +50,88 @@ fn cuda_ldexp(x: f64, e: i32) -> f64 {
 );
 
 /// The SIMD-in-a-word intrinsics: (name, arity, lane bits, signed lanes,
-/// what each lane becomes of `x` and `y`).
-const SIMD_LANES: [(&str, usize, u32, bool, &str); 7] = [
+/// what each lane becomes of `x` and `y`), as the CUDA Math API's "SIMD
+/// Intrinsics" define them: wrap-around unless saturated (`ss`: to the
+/// signed lane's range, `us`: to the unsigned one's), `vcmp*` all ones
+/// where true, `vset*` one, `vhaddu` the truncated and `vavgu` the rounded
+/// unsigned average. (`__vavgs*` and the `__vsad*` sums are not here.)
+const SIMD_LANES: &[(&str, usize, u32, bool, &str)] = &[
     ("vabs4", 1, 8, true, "abs(x)"),
     ("vabs2", 1, 16, true, "abs(x)"),
     ("vabsdiffs4", 2, 8, true, "abs(x - y)"),
     ("vabsdiffs2", 2, 16, true, "abs(x - y)"),
     ("vabsdiffu4", 2, 8, false, "abs(x - y)"),
     ("vabsdiffu2", 2, 16, false, "abs(x - y)"),
+    ("vabsss4", 1, 8, true, "min(abs(x), 127)"),
+    ("vadd4", 2, 8, false, "x + y"),
+    ("vaddss4", 2, 8, true, "clamp(x + y, -128, 127)"),
+    ("vaddus4", 2, 8, false, "min(x + y, 255)"),
+    ("vsub4", 2, 8, false, "x - y"),
+    ("vsubss4", 2, 8, true, "clamp(x - y, -128, 127)"),
+    ("vsubus4", 2, 8, false, "max(x - y, 0)"),
+    ("vneg4", 1, 8, true, "-x"),
+    ("vnegss4", 1, 8, true, "min(-x, 127)"),
     ("vmaxs4", 2, 8, true, "max(x, y)"),
+    ("vmaxu4", 2, 8, false, "max(x, y)"),
+    ("vmins4", 2, 8, true, "min(x, y)"),
+    ("vminu4", 2, 8, false, "min(x, y)"),
+    ("vhaddu4", 2, 8, false, "(x + y) >> 1u"),
+    ("vavgu4", 2, 8, false, "(x + y + 1) >> 1u"),
+    ("vcmpeq4", 2, 8, false, "select(0, -1, x == y)"),
+    ("vcmpne4", 2, 8, false, "select(0, -1, x != y)"),
+    ("vcmpges4", 2, 8, true, "select(0, -1, x >= y)"),
+    ("vcmpgeu4", 2, 8, false, "select(0, -1, x >= y)"),
+    ("vcmpgts4", 2, 8, true, "select(0, -1, x > y)"),
+    ("vcmpgtu4", 2, 8, false, "select(0, -1, x > y)"),
+    ("vcmples4", 2, 8, true, "select(0, -1, x <= y)"),
+    ("vcmpleu4", 2, 8, false, "select(0, -1, x <= y)"),
+    ("vcmplts4", 2, 8, true, "select(0, -1, x < y)"),
+    ("vcmpltu4", 2, 8, false, "select(0, -1, x < y)"),
+    ("vseteq4", 2, 8, false, "select(0, 1, x == y)"),
+    ("vsetne4", 2, 8, false, "select(0, 1, x != y)"),
+    ("vsetges4", 2, 8, true, "select(0, 1, x >= y)"),
+    ("vsetgeu4", 2, 8, false, "select(0, 1, x >= y)"),
+    ("vsetgts4", 2, 8, true, "select(0, 1, x > y)"),
+    ("vsetgtu4", 2, 8, false, "select(0, 1, x > y)"),
+    ("vsetles4", 2, 8, true, "select(0, 1, x <= y)"),
+    ("vsetleu4", 2, 8, false, "select(0, 1, x <= y)"),
+    ("vsetlts4", 2, 8, true, "select(0, 1, x < y)"),
+    ("vsetltu4", 2, 8, false, "select(0, 1, x < y)"),
+    ("vabsss2", 1, 16, true, "min(abs(x), 32767)"),
+    ("vadd2", 2, 16, false, "x + y"),
+    ("vaddss2", 2, 16, true, "clamp(x + y, -32768, 32767)"),
+    ("vaddus2", 2, 16, false, "min(x + y, 65535)"),
+    ("vsub2", 2, 16, false, "x - y"),
+    ("vsubss2", 2, 16, true, "clamp(x - y, -32768, 32767)"),
+    ("vsubus2", 2, 16, false, "max(x - y, 0)"),
+    ("vneg2", 1, 16, true, "-x"),
+    ("vnegss2", 1, 16, true, "min(-x, 32767)"),
+    ("vmaxs2", 2, 16, true, "max(x, y)"),
+    ("vmaxu2", 2, 16, false, "max(x, y)"),
+    ("vmins2", 2, 16, true, "min(x, y)"),
+    ("vminu2", 2, 16, false, "min(x, y)"),
+    ("vhaddu2", 2, 16, false, "(x + y) >> 1u"),
+    ("vavgu2", 2, 16, false, "(x + y + 1) >> 1u"),
+    ("vcmpeq2", 2, 16, false, "select(0, -1, x == y)"),
+    ("vcmpne2", 2, 16, false, "select(0, -1, x != y)"),
+    ("vcmpges2", 2, 16, true, "select(0, -1, x >= y)"),
+    ("vcmpgeu2", 2, 16, false, "select(0, -1, x >= y)"),
+    ("vcmpgts2", 2, 16, true, "select(0, -1, x > y)"),
+    ("vcmpgtu2", 2, 16, false, "select(0, -1, x > y)"),
+    ("vcmples2", 2, 16, true, "select(0, -1, x <= y)"),
+    ("vcmpleu2", 2, 16, false, "select(0, -1, x <= y)"),
+    ("vcmplts2", 2, 16, true, "select(0, -1, x < y)"),
+    ("vcmpltu2", 2, 16, false, "select(0, -1, x < y)"),
+    ("vseteq2", 2, 16, false, "select(0, 1, x == y)"),
+    ("vsetne2", 2, 16, false, "select(0, 1, x != y)"),
+    ("vsetges2", 2, 16, true, "select(0, 1, x >= y)"),
+    ("vsetgeu2", 2, 16, false, "select(0, 1, x >= y)"),
+    ("vsetgts2", 2, 16, true, "select(0, 1, x > y)"),
+    ("vsetgtu2", 2, 16, false, "select(0, 1, x > y)"),
+    ("vsetles2", 2, 16, true, "select(0, 1, x <= y)"),
+    ("vsetleu2", 2, 16, false, "select(0, 1, x <= y)"),
+    ("vsetlts2", 2, 16, true, "select(0, 1, x < y)"),
+    ("vsetltu2", 2, 16, false, "select(0, 1, x < y)"),
 ];
 
 /// The helper of the SIMD-in-a-word intrinsic `name` (`__vabs4` …) and its
@@ -184,6 +257,23 @@ fn cuda_fp8_from_f32(x: f32, e5m2: bool, satfinite: bool) -> u32 {
 );
 
 /// `copysignf`: the magnitude of `x` with the sign bit of `y`.
+/// `__byte_perm(x, y, s)`: byte `n` of the result is byte `s<4n+2:4n>` of
+/// the eight bytes `y:x` (x's lowest first), as the CUDA Math API defines
+/// it (the selector nibbles' fourth bit is not read).
+const HELPER_BYTE_PERM: (&str, &str) = (
+    "cuda_byte_perm",
+    "// CUDA `__byte_perm`: byte n of the result is byte (s >> 4n) & 7 of y:x.
+fn cuda_byte_perm(x: u32, y: u32, s: u32) -> u32 {
+    var r = 0u;
+    for (var n = 0u; n < 4u; n++) {
+        let k = extractBits(s, 4u * n, 3u);
+        let word = select(y, x, k < 4u);
+        r = insertBits(r, extractBits(word, 8u * (k & 3u), 8u), 8u * n, 8u);
+    }
+    return r;
+}",
+);
+
 const HELPER_COPYSIGNF: (&str, &str) = (
     "cuda_copysignf",
     "// CUDA `copysignf`: magnitude of `x`, sign bit of `y` (also for -0.0 and NaN).
@@ -538,6 +628,12 @@ impl<'m> FnLower<'_, 'm> {
             None if self.lookup(name).is_some() => {
                 self.error(span, format!("calling `{name}` through a pointer: function pointers cannot be expressed in WGSL"))
             }
+            // Names beginning `__` are CUDA's and the compiler's: an
+            // intrinsic, not a function pointer.
+            None if name.starts_with("__") => self.error(
+                span,
+                format!("`{name}`: a CUDA intrinsic cudalens does not transpile yet (the file does not define it, and no WGSL for it is written)"),
+            ),
             None => self.error(
                 span,
                 format!("unknown function `{name}`: not a device function of this file (function pointers cannot be expressed in WGSL)"),
@@ -985,13 +1081,21 @@ impl<'m> FnLower<'_, 'm> {
                 // WGSL `%` on floats truncates like C `fmod`.
                 self.binary(BinOp::Rem, a, b, span)
             }
-            "__fdividef" | "fdividef" | "__fdiv_rn" | "__fmul_rn" | "__fadd_rn" | "__fsub_rn" => {
+            "__fdividef" | "fdividef" | "__fdiv_rn" | "__fmul_rn" | "__fadd_rn" | "__fsub_rn"
+            | "__ddiv_rn" | "__dmul_rn" | "__dadd_rn" | "__dsub_rn" => {
                 if !self.arity(name, args, 2, span) {
                     return Some(Val::error());
                 }
+                let t = match name.starts_with("__d") {
+                    true => self.map_type(&CType::named("double"), span),
+                    false => Ty::F32,
+                };
+                if t == Ty::Error {
+                    return Some(Val::error());
+                }
                 let vals = self.args(args, out);
-                let a = self.convert(vals[0].clone(), &Ty::F32, span);
-                let b = self.convert(vals[1].clone(), &Ty::F32, span);
+                let a = self.convert(vals[0].clone(), &t, span);
+                let b = self.convert(vals[1].clone(), &t, span);
                 let op = match name {
                     n if n.contains("mul") => BinOp::Mul,
                     n if n.contains("add") => BinOp::Add,
@@ -999,6 +1103,36 @@ impl<'m> FnLower<'_, 'm> {
                     _ => BinOp::Div,
                 };
                 self.binary(op, a, b, span)
+            }
+            // The reciprocal rounded to nearest: IEEE division, as WGSL's
+            // `/` on Vulkan's `OpFDiv` (the `__fdiv_rn` arm's assumption).
+            "__frcp_rn" | "__drcp_rn" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                let t = match name {
+                    "__drcp_rn" => self.map_type(&CType::named("double"), span),
+                    _ => Ty::F32,
+                };
+                if t == Ty::Error {
+                    return Some(Val::error());
+                }
+                let v = self.expr(&args[0], out);
+                let v = self.convert(v, &t, span);
+                let one = self.convert(Val::atom(WExpr::literal("1.0"), Ty::F32), &t, span);
+                self.binary(BinOp::Div, one, v, span)
+            }
+            "__byte_perm" => {
+                if !self.arity(name, args, 3, span) {
+                    return Some(Val::error());
+                }
+                let vals = self.args(args, out);
+                let v: Vec<WExpr> = vals
+                    .into_iter()
+                    .map(|v| self.convert(v, &Ty::U32, span).expr)
+                    .collect();
+                self.m.helpers.insert(HELPER_BYTE_PERM);
+                Val::atom(WExpr::call("cuda_byte_perm", v), Ty::U32)
             }
             "fmaf" | "fma" | "__fmaf_rn" => {
                 if !self.arity(name, args, 3, span) {
@@ -1109,8 +1243,7 @@ impl<'m> FnLower<'_, 'm> {
                 self.m.helpers.insert(HELPER_COPYSIGNF);
                 Val::atom(WExpr::call("cuda_copysignf", vec![a.expr.clone(), b.expr.clone()]), Ty::F32)
             }
-            "__vabs4" | "__vabs2" | "__vabsdiffs4" | "__vabsdiffs2" | "__vabsdiffu4"
-            | "__vabsdiffu2" | "__vmaxs4" => {
+            _ if simd_helper(name).is_some() => {
                 let (helper, arity) = simd_helper(name)?;
                 if !self.arity(name, args, arity, span) {
                     return Some(Val::error());
@@ -1198,6 +1331,47 @@ impl<'m> FnLower<'_, 'm> {
                 let v = self.convert(v, &from, span);
                 Val::atom(WExpr::call(format!("bitcast<{}>", to.wgsl()), vec![v.expr]), to)
             }
+            // A `half`'s bits as a 16-bit integer and back. naga cannot
+            // bitcast a word to `vec2<f16>`, so the bits go through
+            // `unpack2x16float`/`pack2x16float`'s `f32`, exact for every
+            // half but a NaN's payload.
+            "__ushort_as_half" | "__short_as_half" | "__half_as_ushort" | "__half_as_short" => {
+                if !self.arity(name, args, 1, span) {
+                    return Some(Val::error());
+                }
+                if !self.m.opts.enable_f16 {
+                    return Some(self.error(span, format!("`{name}` needs enable_f16")));
+                }
+                self.m.needs.f16 = true;
+                let v = self.expr(&args[0], out);
+                let lit = |t: &str| WExpr::literal(t);
+                match name {
+                    "__ushort_as_half" | "__short_as_half" => {
+                        let from = if name == "__ushort_as_half" { Ty::U32 } else { Ty::I32 };
+                        let v = self.convert(v, &from, span);
+                        let bits = match from == Ty::U32 {
+                            true => v.expr,
+                            false => WExpr::call("bitcast<u32>", vec![v.expr]),
+                        };
+                        let pair = WExpr::call("unpack2x16float", vec![bits]);
+                        let low = WExpr::member(pair, "x");
+                        Val::atom(WExpr::call("f16", vec![low]), Ty::Scalar(Scalar::F16))
+                    }
+                    _ => {
+                        let h = self.convert(v, &Ty::F32, span);
+                        let pair = WExpr::call("vec2<f32>", vec![h.expr, lit("0.0")]);
+                        let bits = WExpr::call("pack2x16float", vec![pair]);
+                        match name {
+                            "__half_as_ushort" => Val::atom(bits, Ty::U32),
+                            _ => {
+                                let word = WExpr::call("bitcast<i32>", vec![bits]);
+                                let lanes = vec![word, lit("0u"), lit("16u")];
+                                Val::atom(WExpr::call("extractBits", lanes), Ty::I32)
+                            }
+                        }
+                    }
+                }
+            }
             "__float2int_rz" | "__float2uint_rz" | "__float2int_rn" | "__float2uint_rn"
             | "__float2int_rd" | "__float2uint_rd" | "__float2int_ru" | "__float2uint_ru"
             | "__int2float_rn" | "__uint2float_rn" | "__float2half" | "__half2float"
@@ -1268,7 +1442,9 @@ impl<'m> FnLower<'_, 'm> {
             | "__hadd" | "__hsub" | "__hmul" | "__hadd2" | "__hsub2" | "__hmul2" | "__hfma"
             | "__hfma2" | "__hneg" | "__hneg2" | "__float22half2_rn" | "hexp" | "hlog" | "hsqrt"
             | "h2exp" | "h2log" | "h2sqrt" | "__hgt" | "__hlt" | "__hge" | "__hle" | "__heq"
-            | "__hne" | "__hgt2" | "__hlt2" | "__hge2" | "__hle2" | "__heq2" | "__hne2" => {
+            | "__hne" | "__hgt2" | "__hlt2" | "__hge2" | "__hle2" | "__heq2" | "__hne2"
+            | "__habs" | "__habs2" | "__hmax" | "__hmin" | "__hmax2" | "__hmin2" | "__hdiv"
+            | "__h2div" => {
                 // cuda_fp16.h on `half`/`half2` (`vec2<f16>`): IEEE half
                 // arithmetic, rounded to nearest as `_rn` says.
                 if !self.m.opts.enable_f16 {
@@ -1289,11 +1465,15 @@ impl<'m> FnLower<'_, 'm> {
                     "__low2float" | "__high2float" => (vec![&h2], &Ty::F32),
                     "__low2half" | "__high2half" => (vec![&h2], &h),
                     "__half22float2" => (vec![&h2], &f2),
-                    "__hadd" | "__hsub" | "__hmul" => (vec![&h, &h], &h),
-                    "__hadd2" | "__hsub2" | "__hmul2" => (vec![&h2, &h2], &h2),
+                    "__hadd" | "__hsub" | "__hmul" | "__hdiv" | "__hmax" | "__hmin" => {
+                        (vec![&h, &h], &h)
+                    }
+                    "__hadd2" | "__hsub2" | "__hmul2" | "__h2div" | "__hmax2" | "__hmin2" => {
+                        (vec![&h2, &h2], &h2)
+                    }
                     "__hfma" => (vec![&h, &h, &h], &h),
                     "__hfma2" => (vec![&h2, &h2, &h2], &h2),
-                    "__hneg" | "hexp" | "hlog" | "hsqrt" => (vec![&h], &h),
+                    "__hneg" | "__habs" | "hexp" | "hlog" | "hsqrt" => (vec![&h], &h),
                     "__float22half2_rn" => (vec![&f2], &h2),
                     "__hgt" | "__hlt" | "__hge" | "__hle" | "__heq" | "__hne" => {
                         (vec![&h, &h], &Ty::BOOL)
@@ -1337,6 +1517,11 @@ impl<'m> FnLower<'_, 'm> {
                     "__hadd" | "__hadd2" => paren_binary("+"),
                     "__hsub" | "__hsub2" => paren_binary("-"),
                     "__hmul" | "__hmul2" => paren_binary("*"),
+                    "__hdiv" | "__h2div" => paren_binary("/"),
+                    // As `fmaxf`/`fminf` are lowered: WGSL's `max`/`min`.
+                    "__hmax" | "__hmax2" => call("max", vec![v(0), v(1)]),
+                    "__hmin" | "__hmin2" => call("min", vec![v(0), v(1)]),
+                    "__habs" | "__habs2" => call("abs", vec![v(0)]),
                     "__hfma" | "__hfma2" => call("fma", vec![v(0), v(1), v(2)]),
                     "__float22half2_rn" => call("vec2<f16>", vec![v(0)]),
                     "hexp" | "h2exp" => call("exp", vec![v(0)]),

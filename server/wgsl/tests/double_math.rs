@@ -260,3 +260,47 @@ fn special_values_are_those_of_c() {
         }
     }
 }
+
+/// `__drcp_rn`, `__ddiv_rn`, `__dmul_rn`, `__dadd_rn`, `__dsub_rn` (HeCBench
+/// aop's `compute_partial_beta_kernel` takes `__drcp_rn` of its pivots):
+/// IEEE operations rounded to nearest, equal to Rust's on the adapter.
+#[test]
+fn rounded_double_intrinsics_are_ieee_operations_on_the_adapter() {
+    let source = r#"
+__global__ void ops(const double *x, const double *y, double *out, int n) {
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    out[i * 5] = __drcp_rn(x[i]);
+    out[i * 5 + 1] = __ddiv_rn(x[i], y[i]);
+    out[i * 5 + 2] = __dmul_rn(x[i], y[i]);
+    out[i * 5 + 3] = __dadd_rn(x[i], y[i]);
+    out[i * 5 + 4] = __dsub_rn(x[i], y[i]);
+}
+"#;
+    let out = common::compile(source, "ops", &options()).unwrap_or_else(|d| panic!("{d:#?}"));
+    assert!(out.wgsl.contains("f64(1.0) / x[i]"), "{}", out.wgsl);
+    let err = common::compile_as("ops.cu", source, "ops").expect_err("no f64");
+    assert!(err.contains("64-bit floats"), "{err}");
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let x: Vec<f64> = (0..256)
+        .map(|k| (k as f64 - 127.5) * 0.37 + 1.0 / 3.0)
+        .collect();
+    let y: Vec<f64> = (0..256)
+        .map(|k| 1.0e-3 * (k as f64 + 0.25).powi(2) - 7.0)
+        .collect();
+    let got = run_xy(runner, &out, &x, &y, 5);
+    for i in 0..x.len() {
+        let (a, b) = (x[i], y[i]);
+        let want = [1.0 / a, a / b, a * b, a + b, a - b];
+        for (k, w) in want.iter().enumerate() {
+            assert_eq!(
+                got[i * 5 + k].to_bits(),
+                w.to_bits(),
+                "op {k} of ({a}, {b})"
+            );
+        }
+    }
+}

@@ -136,6 +136,8 @@ __global__ void k(const half2 *a, const half2 *b, half2 *o, const float2 *f, hal
     half2 t = __float22half2_rn(f[i]);
     h[i] = __hle(h[i], __low2half(t)) ? hexp(h[i]) : hsqrt(h[i]);
     o[i + 32] = h2log(t);
+    o[i + 64] = __hmax2(__habs2(a[i]), __h2div(a[i], b[i]));
+    h[i + 32] = __hmin(__habs(h[i]), __hdiv(h[i], __hmax(h[i], __low2half(t))));
 }
 "#;
     let opts = cudalens_wgsl::TranspileOptions {
@@ -150,11 +152,48 @@ __global__ void k(const half2 *a, const half2 *b, half2 *o, const float2 *f, hal
         "exp(h[i])",
         "sqrt(h[i])",
         "log(t)",
+        "max(abs(a[i]), (a[i] / b[i]))",
+        "min(abs(h[i]), (h[i] / max(h[i], t.x)))",
     ] {
         assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
     }
     let err = common::compile_as("h.cu", source, "k").expect_err("no f16");
     assert!(err.contains("16-bit floats"), "{err}");
+}
+
+/// A `half`'s bits as `unsigned short`/`short` and back (HeCBench
+/// f16atomic's `__ushort_as_half((unsigned short)0x3c00U)`): through
+/// `unpack2x16float`'s and `pack2x16float`'s low lane, the 16 bits
+/// sign-extended for `short`.
+#[test]
+fn half_bits_are_the_low_lane_of_a_word() {
+    let source = r#"
+#include <cuda_fp16.h>
+__global__ void k(const unsigned short *u, const short *s, half *h, unsigned short *bu, short *bs) {
+    int i = threadIdx.x;
+    h[i] = __hadd(__ushort_as_half((unsigned short)0x3c00U), __short_as_half(s[i]));
+    bu[i] = __half_as_ushort(h[i]);
+    bs[i] = __half_as_short(__ushort_as_half(u[i]));
+}
+"#;
+    let opts = cudalens_wgsl::TranspileOptions {
+        enable_f16: true,
+        ..Default::default()
+    };
+    let out = common::compile(source, "k", &opts).unwrap_or_else(|e| panic!("{e:?}"));
+    for want in [
+        "f16(unpack2x16float(u32((15360 & 65535))).x)",
+        "f16(unpack2x16float(bitcast<u32>(",
+        "pack2x16float(vec2<f32>(f32(h[",
+        "extractBits(bitcast<i32>(pack2x16float(",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    let err = common::compile_as("h.cu", source, "k").expect_err("no f16");
+    assert!(
+        err.contains("enable_f16") || err.contains("16-bit floats"),
+        "{err}"
+    );
 }
 
 const SIMD: &str = r#"
@@ -238,6 +277,207 @@ fn simd_in_a_word_intrinsics_match_a_reference_on_the_adapter() {
         for (k, name) in names.iter().enumerate() {
             assert_eq!(o[7 * i + k], want[k], "{name}({:#x}, {:#x})", a[i], b[i]);
         }
+    }
+}
+
+/// A lane function of the reference: each lane's value of `a` and `b`.
+type Lane = fn(i32, i32) -> i32;
+
+/// The rest of the SIMD family (HeCBench intrinsics-simd calls them all),
+/// per the CUDA Math API: (name, lane bits, signed lanes, arity, lane).
+fn simd_family() -> Vec<(String, u32, bool, usize, Lane)> {
+    let mut family: Vec<(String, u32, bool, usize, Lane)> = Vec::new();
+    for (n, bits) in [("4", 8u32), ("2", 16)] {
+        let add =
+            |name: &str, signed, arity, f: Lane| (format!("__{name}{n}"), bits, signed, arity, f);
+        family.extend([
+            add("vadd", false, 2, |x, y| x + y),
+            add("vsub", false, 2, |x, y| x - y),
+            add("vneg", true, 1, |x, _| -x),
+            add("vmaxs", true, 2, |x, y| x.max(y)),
+            add("vmaxu", false, 2, |x, y| x.max(y)),
+            add("vmins", true, 2, |x, y| x.min(y)),
+            add("vminu", false, 2, |x, y| x.min(y)),
+            add("vhaddu", false, 2, |x, y| (x + y) >> 1),
+            add("vavgu", false, 2, |x, y| (x + y + 1) >> 1),
+            add("vsubus", false, 2, |x, y| (x - y).max(0)),
+            add("vcmpeq", false, 2, |x, y| -i32::from(x == y)),
+            add("vcmpne", false, 2, |x, y| -i32::from(x != y)),
+            add("vcmpges", true, 2, |x, y| -i32::from(x >= y)),
+            add("vcmpgeu", false, 2, |x, y| -i32::from(x >= y)),
+            add("vcmpgts", true, 2, |x, y| -i32::from(x > y)),
+            add("vcmpgtu", false, 2, |x, y| -i32::from(x > y)),
+            add("vcmples", true, 2, |x, y| -i32::from(x <= y)),
+            add("vcmpleu", false, 2, |x, y| -i32::from(x <= y)),
+            add("vcmplts", true, 2, |x, y| -i32::from(x < y)),
+            add("vcmpltu", false, 2, |x, y| -i32::from(x < y)),
+            add("vseteq", false, 2, |x, y| i32::from(x == y)),
+            add("vsetne", false, 2, |x, y| i32::from(x != y)),
+            add("vsetges", true, 2, |x, y| i32::from(x >= y)),
+            add("vsetgeu", false, 2, |x, y| i32::from(x >= y)),
+            add("vsetgts", true, 2, |x, y| i32::from(x > y)),
+            add("vsetgtu", false, 2, |x, y| i32::from(x > y)),
+            add("vsetles", true, 2, |x, y| i32::from(x <= y)),
+            add("vsetleu", false, 2, |x, y| i32::from(x <= y)),
+            add("vsetlts", true, 2, |x, y| i32::from(x < y)),
+            add("vsetltu", false, 2, |x, y| i32::from(x < y)),
+        ]);
+        // Saturated: to the signed lane's range, or the unsigned one's.
+        let saturated: [(&str, bool, usize, Lane, Lane); 5] = [
+            (
+                "vabsss",
+                true,
+                1,
+                |x, _| x.abs().min(127),
+                |x, _| x.abs().min(32767),
+            ),
+            (
+                "vaddss",
+                true,
+                2,
+                |x, y| (x + y).clamp(-128, 127),
+                |x, y| (x + y).clamp(-32768, 32767),
+            ),
+            (
+                "vsubss",
+                true,
+                2,
+                |x, y| (x - y).clamp(-128, 127),
+                |x, y| (x - y).clamp(-32768, 32767),
+            ),
+            (
+                "vaddus",
+                false,
+                2,
+                |x, y| (x + y).min(255),
+                |x, y| (x + y).min(65535),
+            ),
+            (
+                "vnegss",
+                true,
+                1,
+                |x, _| (-x).min(127),
+                |x, _| (-x).min(32767),
+            ),
+        ];
+        for (name, signed, arity, bytes, halves) in saturated {
+            family.push(add(
+                name,
+                signed,
+                arity,
+                if bits == 8 { bytes } else { halves },
+            ));
+        }
+    }
+    family
+}
+
+#[test]
+fn the_rest_of_the_simd_family_matches_a_reference_on_the_adapter() {
+    let family = simd_family();
+    let calls: String = family
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _, _, arity, _))| {
+            let args = if *arity == 1 { "a[i]" } else { "a[i], b[i]" };
+            format!("    o[{m} * i + {k}] = {name}({args});\n", m = family.len())
+        })
+        .collect();
+    let source = format!(
+        "__global__ void simd(const unsigned *a, const unsigned *b, unsigned *o) {{\n    int i = threadIdx.x;\n{calls}}}\n"
+    );
+    let out = common::compile_as("simd.cu", &source, "simd").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let mut next = xorshift(0x2545_f491);
+    let mut a: Vec<u32> = (0..n).map(|_| next()).collect();
+    let mut b: Vec<u32> = (0..n).map(|_| next()).collect();
+    // Lanes at their extremes, and equal lanes for the comparisons.
+    a[0] = 0x8080_8080;
+    b[0] = 0x7f7f_7f7f;
+    a[1] = 0x7fff_8000;
+    b[1] = 0x7fff_8000;
+    a[2] = 0xffff_00ff;
+    b[2] = 0x0001_ff01;
+    let m = family.len();
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "a",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&a).to_vec()),
+        )
+        .with_buffer(
+            "b",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&b).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros((m * n) as u64));
+    let result = runner.run(&bench).expect("run");
+    let o: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..n {
+        for (k, (name, bits, signed, _, f)) in family.iter().enumerate() {
+            let want = lanes(*bits, *signed, a[i], b[i], f);
+            assert_eq!(o[m * i + k], want, "{name}({:#x}, {:#x})", a[i], b[i]);
+        }
+    }
+}
+
+/// `__byte_perm(x, y, s)` as the CUDA Math API defines it: byte `n` of the
+/// result is byte `(s >> 4n) & 7` of `y:x`.
+fn byte_perm(x: u32, y: u32, s: u32) -> u32 {
+    let bytes = (u64::from(y) << 32) | u64::from(x);
+    (0..4).fold(0, |r, n| {
+        let k = (s >> (4 * n)) & 7;
+        r | ((((bytes >> (8 * k)) & 0xff) as u32) << (8 * n))
+    })
+}
+
+/// `__byte_perm` with the constant byte swap of HeCBench bitcracker's
+/// `decrypt_vmk_with_mac` and with selectors read at run time (f16max's
+/// `half_max` computes its own), on the adapter against [`byte_perm`].
+#[test]
+fn byte_permutes_match_the_documented_selection_on_the_adapter() {
+    let source = r#"
+__global__ void perm(const unsigned *a, const unsigned *b, const unsigned *s, unsigned *o) {
+    int i = threadIdx.x;
+    o[2 * i] = __byte_perm(a[i], 0, 0x0123);
+    o[2 * i + 1] = __byte_perm(a[i], b[i], s[i] & 0x7777);
+}
+"#;
+    let out = common::compile_as("perm.cu", source, "perm").unwrap_or_else(|e| panic!("{e}"));
+    assert!(out.wgsl.contains("fn cuda_byte_perm("), "{}", out.wgsl);
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let mut next = xorshift(0x1234_5678);
+    let words = |next: &mut dyn FnMut() -> u32| (0..n).map(|_| next()).collect::<Vec<u32>>();
+    let (a, b, s) = (words(&mut next), words(&mut next), words(&mut next));
+    let bytes = |v: &[u32]| BufferSpec::bytes(n as u64, bytemuck::cast_slice(v).to_vec());
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("a", bytes(&a))
+        .with_buffer("b", bytes(&b))
+        .with_buffer("s", bytes(&s))
+        .with_buffer("o", BufferSpec::zeros(2 * n as u64));
+    let result = runner.run(&bench).expect("run");
+    let o: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..n {
+        assert_eq!(o[2 * i], a[i].swap_bytes(), "swap of {:#x}", a[i]);
+        let want = byte_perm(a[i], b[i], s[i] & 0x7777);
+        assert_eq!(
+            o[2 * i + 1],
+            want,
+            "({:#x}, {:#x}, {:#x})",
+            a[i],
+            b[i],
+            s[i]
+        );
     }
 }
 
