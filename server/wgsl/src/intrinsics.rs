@@ -132,7 +132,115 @@ const SIMD_LANES: &[(&str, usize, u32, bool, &str)] = &[
     ("vsetleu2", 2, 16, false, "select(0, 1, x <= y)"),
     ("vsetlts2", 2, 16, true, "select(0, 1, x < y)"),
     ("vsetltu2", 2, 16, false, "select(0, 1, x < y)"),
+    // The signed average rounds half away from zero (NVIDIA's
+    // simd_functions.h: `(a + b) >> 1` where the sum is negative, else
+    // `(a + b + 1) >> 1`); the `vsad` rows are summed over the lanes.
+    (
+        "vavgs4",
+        2,
+        8,
+        true,
+        "select((x + y + 1) >> 1u, (x + y) >> 1u, x + y < 0)",
+    ),
+    (
+        "vavgs2",
+        2,
+        16,
+        true,
+        "select((x + y + 1) >> 1u, (x + y) >> 1u, x + y < 0)",
+    ),
+    ("vsads4", 2, 8, true, "abs(x - y)"),
+    ("vsads2", 2, 16, true, "abs(x - y)"),
+    ("vsadu4", 2, 8, false, "abs(x - y)"),
+    ("vsadu2", 2, 16, false, "abs(x - y)"),
+    // sm_90's DPX functions: a 16-bit lane's sum wraps to the lane before
+    // it is compared; `relu` is a maximum with 0.
+    ("vimax_s32", 2, 32, true, "max(x, y)"),
+    ("vimax_u32", 2, 32, false, "max(x, y)"),
+    ("vimax_s16x2", 2, 16, true, "max(x, y)"),
+    ("vimax_u16x2", 2, 16, false, "max(x, y)"),
+    ("vimin_s32", 2, 32, true, "min(x, y)"),
+    ("vimin_u32", 2, 32, false, "min(x, y)"),
+    ("vimin_s16x2", 2, 16, true, "min(x, y)"),
+    ("vimin_u16x2", 2, 16, false, "min(x, y)"),
+    ("viaddmax_s32", 3, 32, true, "max(x + y, z)"),
+    ("viaddmax_s32_relu", 3, 32, true, "max(max(x + y, z), 0)"),
+    ("vimax3_s32", 3, 32, true, "max(max(x, y), z)"),
+    ("vimax3_s32_relu", 3, 32, true, "max(max(max(x, y), z), 0)"),
+    ("vimax_s32_relu", 2, 32, true, "max(max(x, y), 0)"),
+    ("viaddmax_u32", 3, 32, false, "max(x + y, z)"),
+    ("vimax3_u32", 3, 32, false, "max(max(x, y), z)"),
+    (
+        "viaddmax_s16x2",
+        3,
+        16,
+        true,
+        "max(extractBits(x + y, 0u, 16u), z)",
+    ),
+    (
+        "viaddmax_s16x2_relu",
+        3,
+        16,
+        true,
+        "max(max(extractBits(x + y, 0u, 16u), z), 0)",
+    ),
+    ("vimax3_s16x2", 3, 16, true, "max(max(x, y), z)"),
+    (
+        "vimax3_s16x2_relu",
+        3,
+        16,
+        true,
+        "max(max(max(x, y), z), 0)",
+    ),
+    ("vimax_s16x2_relu", 2, 16, true, "max(max(x, y), 0)"),
+    ("viaddmax_u16x2", 3, 16, false, "max(((x + y) & 0xffff), z)"),
+    ("vimax3_u16x2", 3, 16, false, "max(max(x, y), z)"),
+    ("viaddmin_s32", 3, 32, true, "min(x + y, z)"),
+    ("viaddmin_s32_relu", 3, 32, true, "max(min(x + y, z), 0)"),
+    ("vimin3_s32", 3, 32, true, "min(min(x, y), z)"),
+    ("vimin3_s32_relu", 3, 32, true, "max(min(min(x, y), z), 0)"),
+    ("vimin_s32_relu", 2, 32, true, "max(min(x, y), 0)"),
+    ("viaddmin_u32", 3, 32, false, "min(x + y, z)"),
+    ("vimin3_u32", 3, 32, false, "min(min(x, y), z)"),
+    (
+        "viaddmin_s16x2",
+        3,
+        16,
+        true,
+        "min(extractBits(x + y, 0u, 16u), z)",
+    ),
+    (
+        "viaddmin_s16x2_relu",
+        3,
+        16,
+        true,
+        "max(min(extractBits(x + y, 0u, 16u), z), 0)",
+    ),
+    ("vimin3_s16x2", 3, 16, true, "min(min(x, y), z)"),
+    (
+        "vimin3_s16x2_relu",
+        3,
+        16,
+        true,
+        "max(min(min(x, y), z), 0)",
+    ),
+    ("vimin_s16x2_relu", 2, 16, true, "max(min(x, y), 0)"),
+    ("viaddmin_u16x2", 3, 16, false, "min(((x + y) & 0xffff), z)"),
+    ("vimin3_u16x2", 3, 16, false, "min(min(x, y), z)"),
 ];
+
+/// The place an intrinsic's out-parameter writes: `&e` writes `e`, a
+/// pointer `p` writes `*p`.
+fn pointee(target: &Expr) -> Expr {
+    match &target.kind {
+        ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) => (**inner).clone(),
+        _ => Expr {
+            kind: ExprKind::Unary(cudalens_syntax::ir::UnOp::Deref, Box::new(target.clone())),
+            span: target.span,
+            from_macro: target.from_macro,
+        },
+    }
+}
 
 /// The helper of the SIMD-in-a-word intrinsic `name` (`__vabs4` …) and its
 /// arity: each byte or halfword of the 32-bit words taken out
@@ -145,25 +253,41 @@ fn simd_helper(name: &str) -> Option<((&'static str, &'static str), usize)> {
         SIMD_LANES
             .iter()
             .map(|&(lanes, arity, bits, signed, each)| {
-                let lane = |v: &str| match signed {
-                    true => format!("extractBits(bitcast<i32>({v}), k, {bits}u)"),
-                    false => format!("bitcast<i32>(extractBits({v}, k, {bits}u))"),
+                // Lanes are `i32`, but a whole unsigned word stays `u32`.
+                let lane = |v: &str| match (signed, bits) {
+                    (true, _) => format!("extractBits(bitcast<i32>({v}), k, {bits}u)"),
+                    (false, 32) => format!("extractBits({v}, k, 32u)"),
+                    (false, _) => format!("bitcast<i32>(extractBits({v}, k, {bits}u))"),
                 };
-                let params = ["a: u32", "b: u32"][..arity].join(", ");
+                let params = ["a: u32", "b: u32", "c: u32"][..arity].join(", ");
+                let kind = if signed { "signed" } else { "unsigned" };
+                let (what, update) = match lanes.starts_with("vsad") {
+                    true => (
+                        format!("the sum of {each} over each {kind} {bits}-bit lane"),
+                        format!("r += bitcast<u32>({each});"),
+                    ),
+                    false => (
+                        format!("{each} of each {kind} {bits}-bit lane"),
+                        format!("r = insertBits(r, bitcast<u32>({each}), k, {bits}u);"),
+                    ),
+                };
+                let third = match arity {
+                    3 => format!("\n        let z = {};", lane("c")),
+                    _ => String::new(),
+                };
                 let text = format!(
-                    "// CUDA `__{lanes}`: {each} of each {kind} {bits}-bit lane.
+                    "// CUDA `__{lanes}`: {what}.
 fn cuda_{lanes}({params}) -> u32 {{
     var r = 0u;
     for (var k = 0u; k < 32u; k += {bits}u) {{
         let x = {x};
-        let y = {y};
-        r = insertBits(r, bitcast<u32>({each}), k, {bits}u);
+        let y = {y};{third}
+        {update}
     }}
     return r;
 }}",
-                    kind = if signed { "signed" } else { "unsigned" },
                     x = lane("a"),
-                    y = if arity == 2 { lane("b") } else { "0".into() },
+                    y = if arity >= 2 { lane("b") } else { "0".into() },
                 );
                 let leak = |t: String| -> &'static str { Box::leak(t.into_boxed_str()) };
                 (leak(format!("cuda_{lanes}")), leak(text))
@@ -1254,7 +1378,16 @@ impl<'m> FnLower<'_, 'm> {
                     .map(|v| self.convert(v, &Ty::U32, span).expr)
                     .collect();
                 self.m.helpers.insert(helper);
-                Val::atom(WExpr::call(helper.0, words), Ty::U32)
+                let word = WExpr::call(helper.0, words);
+                // The DPX functions of whole signed words return `int`.
+                match name.contains("_s32") {
+                    true => Val::atom(WExpr::call("bitcast<i32>", vec![word]), Ty::I32),
+                    false => Val::atom(word, Ty::U32),
+                }
+            }
+            "__vibmax_s32" | "__vibmax_u32" | "__vibmin_s32" | "__vibmin_u32" | "__vibmax_s16x2"
+            | "__vibmax_u16x2" | "__vibmin_s16x2" | "__vibmin_u16x2" => {
+                self.dpx_with_predicates(name, args, span, out)
             }
             "__popc" | "__clz" | "__ffs" | "__brev" => {
                 if !self.arity(name, args, 1, span) {
@@ -1986,18 +2119,72 @@ impl<'m> FnLower<'_, 'm> {
             "bitcast<f32>",
             vec![call("select", vec![normal, denormal, n(&subnormal)])],
         );
-        // `&e` writes `e`; a pointer `p` writes `*p`.
-        let target = &args[1];
-        let place = match &target.kind {
-            ExprKind::Unary(cudalens_syntax::ir::UnOp::AddrOf, inner) => (**inner).clone(),
-            _ => Expr {
-                kind: ExprKind::Unary(cudalens_syntax::ir::UnOp::Deref, Box::new(target.clone())),
-                span: target.span,
-                from_macro: target.from_macro,
-            },
-        };
-        self.store_value(&place, exp, target.span, out);
+        self.store_value(&pointee(&args[1]), exp, args[1].span, out);
         Val::atom(call("select", vec![fraction, x.expr, n(&special)]), Ty::F32)
+    }
+
+    /// sm_90's `__vibmax_s32(a, b, &pred)` and kin: the maximum (minimum)
+    /// of `a` and `b`, lane by lane, and through each pointer whether its
+    /// lane of `a` was the one chosen (`a >= b`; `a <= b` for the minimum;
+    /// the `16x2` forms write `pred_hi`, then `pred_lo`).
+    fn dpx_with_predicates(
+        &mut self,
+        name: &str,
+        args: &[Expr],
+        span: Span,
+        out: &mut Vec<WStmt>,
+    ) -> Val {
+        let lanes = if name.ends_with("16x2") { 2 } else { 1 };
+        if !self.arity(name, args, 2 + lanes, span) {
+            return Val::error();
+        }
+        let values = self.args(&args[..2], out);
+        let mut words = Vec::new();
+        for v in values {
+            let word = self.convert(v, &Ty::U32, span).expr;
+            let bound = self.fresh("w");
+            out.push(WStmt::let_(bound.clone(), word));
+            words.push(WExpr::name(bound));
+        }
+        let Some((helper, _)) = simd_helper(&name.replace("__vib", "__vi")) else {
+            return self.error(span, format!("`{name}`: no helper for its value"));
+        };
+        self.m.helpers.insert(helper);
+        let signed = name.contains("_s");
+        let compare = if name.contains("max") { ">=" } else { "<=" };
+        let lit = |t: &str| WExpr::literal(t);
+        let lane = |w: &WExpr, at: &str| match (signed, lanes) {
+            (true, 1) => WExpr::call("bitcast<i32>", vec![w.clone()]),
+            (false, 1) => w.clone(),
+            (true, _) => WExpr::call(
+                "extractBits",
+                vec![
+                    WExpr::call("bitcast<i32>", vec![w.clone()]),
+                    lit(at),
+                    lit("16u"),
+                ],
+            ),
+            (false, _) => WExpr::call("extractBits", vec![w.clone(), lit(at), lit("16u")]),
+        };
+        for (k, at) in ["16u", "0u"].iter().skip(2 - lanes).enumerate() {
+            let chosen = WExpr::paren(WExpr::binary(
+                lane(&words[0], at),
+                compare,
+                lane(&words[1], at),
+            ));
+            let target = &args[2 + k];
+            self.store_value(
+                &pointee(target),
+                Val::atom(chosen, Ty::BOOL),
+                target.span,
+                out,
+            );
+        }
+        let word = WExpr::call(helper.0, words);
+        match name.contains("_s32") {
+            true => Val::atom(WExpr::call("bitcast<i32>", vec![word]), Ty::I32),
+            false => Val::atom(word, Ty::U32),
+        }
     }
 
     /// `printf` as a statement: WGSL has no console, and the call changes

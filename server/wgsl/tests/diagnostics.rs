@@ -322,9 +322,9 @@ fn unknown_functions_and_globals() {
     // A name of CUDA's own (`__` …) the transpiler has no WGSL for: an
     // intrinsic, said so (not "function pointers").
     assert_error_at(
-        "__global__ void k(unsigned* x) { x[0] = __vsads2(x[1], x[2]); }",
-        "__vsads2(x[1], x[2])",
-        "`__vsads2`: a CUDA intrinsic cudalens does not transpile yet",
+        "__global__ void k(unsigned* x) { x[0] = __hfma_relu(x[1], x[2], x[3]); }",
+        "__hfma_relu(x[1], x[2], x[3])",
+        "`__hfma_relu`: a CUDA intrinsic cudalens does not transpile yet",
     );
     assert_error_at(
         "__device__ float* coeffs;\n__global__ void k(float* x, int* y) { x[0] = coeffs[1]; }",

@@ -300,6 +300,11 @@ fn simd_family() -> Vec<(String, u32, bool, usize, Lane)> {
             add("vminu", false, 2, |x, y| x.min(y)),
             add("vhaddu", false, 2, |x, y| (x + y) >> 1),
             add("vavgu", false, 2, |x, y| (x + y + 1) >> 1),
+            // Half away from zero (NVIDIA's simd_functions.h).
+            add("vavgs", true, 2, |x, y| match x + y {
+                s if s < 0 => s >> 1,
+                s => (s + 1) >> 1,
+            }),
             add("vsubus", false, 2, |x, y| (x - y).max(0)),
             add("vcmpeq", false, 2, |x, y| -i32::from(x == y)),
             add("vcmpne", false, 2, |x, y| -i32::from(x != y)),
@@ -421,6 +426,193 @@ fn the_rest_of_the_simd_family_matches_a_reference_on_the_adapter() {
         for (k, (name, bits, signed, _, f)) in family.iter().enumerate() {
             let want = lanes(*bits, *signed, a[i], b[i], f);
             assert_eq!(o[m * i + k], want, "{name}({:#x}, {:#x})", a[i], b[i]);
+        }
+    }
+}
+
+/// A three-operand lane function of the DPX reference: each lane's value
+/// of `a`, `b`, `c` and how a sum wraps to the lane.
+type Lane3 = fn(i64, i64, i64, &dyn Fn(i64) -> i64) -> i64;
+
+/// `f` of each lane of `bits` bits (16 or 32) of `a`, `b`, `c`, signed or
+/// not, the result's low bits put back in the lane.
+fn lanes3(bits: u32, signed: bool, words: [u32; 3], f: Lane3) -> u32 {
+    let value = |w: u32, k: u32| {
+        let v = (u64::from(w) >> k) & ((1u64 << bits) - 1);
+        match signed && v >> (bits - 1) == 1 {
+            true => v as i64 - (1i64 << bits),
+            false => v as i64,
+        }
+    };
+    let wrap = move |v: i64| {
+        let low = v & ((1i64 << bits) - 1);
+        match signed && low >> (bits - 1) == 1 {
+            true => low - (1i64 << bits),
+            false => low,
+        }
+    };
+    (0..32).step_by(bits as usize).fold(0u32, |r, k| {
+        let [x, y, z] = words.map(|w| value(w, k));
+        let lane = (f(x, y, z, &wrap) as u64 & ((1u64 << bits) - 1)) << k;
+        r | lane as u32
+    })
+}
+
+/// sm_90's DPX functions as the CUDA Math API defines them (HeCBench
+/// intrinsics-simd calls them all): (name, lane bits, signed, arity, lane).
+fn dpx_family() -> Vec<(String, u32, bool, usize, Lane3)> {
+    let mut family: Vec<(String, u32, bool, usize, Lane3)> = Vec::new();
+    for (suffix, bits, signed) in [
+        ("s32", 32, true),
+        ("u32", 32, false),
+        ("s16x2", 16, true),
+        ("u16x2", 16, false),
+    ] {
+        let mut add = |name: &str, arity, f: Lane3| {
+            family.push((format!("__{name}_{suffix}"), bits, signed, arity, f))
+        };
+        add("viaddmax", 3, |x, y, z, w| w(x + y).max(z));
+        add("viaddmin", 3, |x, y, z, w| w(x + y).min(z));
+        add("vimax3", 3, |x, y, z, _| x.max(y).max(z));
+        add("vimin3", 3, |x, y, z, _| x.min(y).min(z));
+        add("vimax", 2, |x, y, _, _| x.max(y));
+        add("vimin", 2, |x, y, _, _| x.min(y));
+        if signed {
+            let mut relu = |name: &str, arity, f: Lane3| {
+                family.push((format!("__{name}_{suffix}_relu"), bits, signed, arity, f))
+            };
+            relu("viaddmax", 3, |x, y, z, w| w(x + y).max(z).max(0));
+            relu("viaddmin", 3, |x, y, z, w| w(x + y).min(z).max(0));
+            relu("vimax3", 3, |x, y, z, _| x.max(y).max(z).max(0));
+            relu("vimin3", 3, |x, y, z, _| x.min(y).min(z).max(0));
+            relu("vimax", 2, |x, y, _, _| x.max(y).max(0));
+            relu("vimin", 2, |x, y, _, _| x.min(y).max(0));
+        }
+    }
+    family
+}
+
+/// The DPX functions (with `c = a ^ b`, as the GPU program of
+/// `tests/ground-truth/simd-intrinsics` takes them), `__vibmax`/`__vibmin`
+/// and their predicates, and the `__vsad*` sums of lane differences, on
+/// the adapter against [`lanes3`].
+#[test]
+fn dpx_functions_and_lane_sums_match_a_reference_on_the_adapter() {
+    let family = dpx_family();
+    let m = family.len() + 4 + 8;
+    let mut calls: String = family
+        .iter()
+        .enumerate()
+        .map(|(k, (name, _, _, arity, _))| {
+            let args = if *arity == 2 {
+                "a[i], b[i]"
+            } else {
+                "a[i], b[i], a[i] ^ b[i]"
+            };
+            format!("    o[{m} * i + {k}] = {name}({args});\n")
+        })
+        .collect();
+    let sads = ["__vsads4", "__vsads2", "__vsadu4", "__vsadu2"];
+    for (k, name) in sads.iter().enumerate() {
+        let at = family.len() + k;
+        calls += &format!("    o[{m} * i + {at}] = {name}(a[i], b[i]);\n");
+    }
+    let chosen = [
+        "__vibmax_s32",
+        "__vibmin_u32",
+        "__vibmax_s16x2",
+        "__vibmin_u16x2",
+    ];
+    for (k, name) in chosen.iter().enumerate() {
+        let at = family.len() + 4 + 2 * k;
+        let preds = if name.ends_with("16x2") {
+            "&hi, &lo"
+        } else {
+            "&hi"
+        };
+        calls += &format!(
+            "    hi = false; lo = false;\n    o[{m} * i + {at}] = {name}(a[i], b[i], {preds});\n    o[{m} * i + {at} + 1] = (hi ? 2u : 0u) | (lo ? 1u : 0u);\n"
+        );
+    }
+    let source = format!(
+        "__global__ void dpx(const unsigned *a, const unsigned *b, unsigned *o) {{\n    int i = threadIdx.x;\n    bool hi, lo;\n{calls}}}\n"
+    );
+    let out = common::compile_as("dpx.cu", &source, "dpx").unwrap_or_else(|e| panic!("{e}"));
+    let Some(mut guard) = common::gpu_runner() else {
+        return;
+    };
+    let Some(runner) = guard.as_mut() else { return };
+    let n = 64usize;
+    let mut next = xorshift(0x2545_f491);
+    let mut a: Vec<u32> = (0..n).map(|_| next()).collect();
+    let mut b: Vec<u32> = (0..n).map(|_| next()).collect();
+    // Sums past the lanes' ranges, equal lanes, the extremes.
+    (a[0], b[0]) = (0x7fff_7fff, 0x0001_7fff);
+    (a[1], b[1]) = (0x8000_0000, 0x8000_ffff);
+    (a[2], b[2]) = (0xffff_ffff, 0x0000_0001);
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer(
+            "a",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&a).to_vec()),
+        )
+        .with_buffer(
+            "b",
+            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&b).to_vec()),
+        )
+        .with_buffer("o", BufferSpec::zeros((m * n) as u64));
+    let result = runner.run(&bench).expect("run");
+    let o: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    for i in 0..n {
+        let words = [a[i], b[i], a[i] ^ b[i]];
+        for (k, (name, bits, signed, _, f)) in family.iter().enumerate() {
+            let want = lanes3(*bits, *signed, words, *f);
+            assert_eq!(o[m * i + k], want, "{name}({:#x}, {:#x})", a[i], b[i]);
+        }
+        for (k, name) in sads.iter().enumerate() {
+            let (bits, signed) = (
+                if name.ends_with('4') { 8 } else { 16 },
+                name.contains("sads"),
+            );
+            let diffs = lanes3(bits, signed, words, |x, y, _, _| (x - y).abs());
+            let sum: u32 = (0..32)
+                .step_by(bits as usize)
+                .map(|k| (diffs >> k) & ((1u32 << bits) - 1))
+                .sum();
+            let got = o[m * i + family.len() + k];
+            assert_eq!(got, sum, "{name}({:#x}, {:#x})", a[i], b[i]);
+        }
+        for (k, name) in chosen.iter().enumerate() {
+            let at = m * i + family.len() + 4 + 2 * k;
+            let (bits, signed) = (
+                if name.ends_with("16x2") { 16 } else { 32 },
+                name.contains("_s"),
+            );
+            let max = name.contains("max");
+            let pick: Lane3 = if max {
+                |x, y, _, _| x.max(y)
+            } else {
+                |x, y, _, _| x.min(y)
+            };
+            assert_eq!(o[at], lanes3(bits, signed, words, pick), "{name} value");
+            let chose_a: Lane3 = if max {
+                |x, y, _, _| i64::from(x >= y)
+            } else {
+                |x, y, _, _| i64::from(x <= y)
+            };
+            let per_lane = lanes3(bits, signed, words, chose_a);
+            let want = match bits {
+                16 => ((per_lane >> 16) & 1) << 1 | (per_lane & 1),
+                _ => per_lane << 1,
+            };
+            assert_eq!(
+                o[at + 1],
+                want,
+                "{name} predicates of ({:#x}, {:#x})",
+                a[i],
+                b[i]
+            );
         }
     }
 }

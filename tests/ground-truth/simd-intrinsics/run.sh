@@ -3,6 +3,6 @@
 # NVIDIA GPU: every SIMD intrinsic of simd.cu on fixed inputs.
 set -euo pipefail
 cd "$(dirname "$0")"
-nvcc -O2 -o /tmp/simd-ground-truth simd.cu
+nvcc -O2 -arch=sm_90 -o /tmp/simd-ground-truth simd.cu
 /tmp/simd-ground-truth > "${1:-h100.csv}"
 nvidia-smi --query-gpu=name,driver_version --format=csv,noheader > "${1:-h100.csv}.gpu"

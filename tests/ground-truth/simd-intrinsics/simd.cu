@@ -1,12 +1,12 @@
-// Every SIMD-in-a-word intrinsic of the CUDA Math API that cudalens lowers
-// (and __vavgs*, __vsad*, which it does not) and __byte_perm with
-// selectors of every nibble, computed by the GPU on fixed
-// inputs; prints `name,a,b,result` (hex), the table the lavapipe test of
-// integer_and_half_intrinsics.rs is to be read against. Run with run.sh.
+// Every SIMD-in-a-word and DPX intrinsic of the CUDA Math API that
+// cudalens lowers, and __byte_perm with selectors of every nibble, computed
+// by the GPU on fixed inputs; prints `name,a,b,result` (hex), the table
+// the references of server/wgsl/tests/integer_and_half_intrinsics.rs (its
+// SIMD, DPX and __byte_perm tests) are read against. Run with run.sh.
 #include <cstdio>
 
 constexpr int N = 64;
-constexpr int COUNT = 83;
+constexpr int COUNT = 135;
 
 static const char* NAMES[COUNT] = {
     "__vabs2",
@@ -94,6 +94,60 @@ static const char* NAMES[COUNT] = {
     // The selector is a ^ b: its nibbles' fourth bit, which the Math API
     // says is not read and PTX's prmt reads as "replicate the sign".
     "__byte_perm@a^b",
+    // sm_90's DPX functions, a third operand c = a ^ b; a `__vib*`'s
+    // predicates as (hi << 1) | lo, the row after its value.
+    "__viaddmax_s32@c=a^b",
+    "__viaddmax_s32_relu@c=a^b",
+    "__viaddmin_s32@c=a^b",
+    "__viaddmin_s32_relu@c=a^b",
+    "__vimax3_s32@c=a^b",
+    "__vimax3_s32_relu@c=a^b",
+    "__vimin3_s32@c=a^b",
+    "__vimin3_s32_relu@c=a^b",
+    "__vimax_s32",
+    "__vimax_s32_relu",
+    "__vimin_s32",
+    "__vimin_s32_relu",
+    "__viaddmax_u32@c=a^b",
+    "__viaddmin_u32@c=a^b",
+    "__vimax3_u32@c=a^b",
+    "__vimin3_u32@c=a^b",
+    "__vimax_u32",
+    "__vimin_u32",
+    "__viaddmax_s16x2@c=a^b",
+    "__viaddmax_s16x2_relu@c=a^b",
+    "__viaddmin_s16x2@c=a^b",
+    "__viaddmin_s16x2_relu@c=a^b",
+    "__vimax3_s16x2@c=a^b",
+    "__vimax3_s16x2_relu@c=a^b",
+    "__vimin3_s16x2@c=a^b",
+    "__vimin3_s16x2_relu@c=a^b",
+    "__vimax_s16x2",
+    "__vimax_s16x2_relu",
+    "__vimin_s16x2",
+    "__vimin_s16x2_relu",
+    "__viaddmax_u16x2@c=a^b",
+    "__viaddmin_u16x2@c=a^b",
+    "__vimax3_u16x2@c=a^b",
+    "__vimin3_u16x2@c=a^b",
+    "__vimax_u16x2",
+    "__vimin_u16x2",
+    "__vibmax_s32",
+    "__vibmax_s32@preds",
+    "__vibmin_s32",
+    "__vibmin_s32@preds",
+    "__vibmax_u32",
+    "__vibmax_u32@preds",
+    "__vibmin_u32",
+    "__vibmin_u32@preds",
+    "__vibmax_s16x2",
+    "__vibmax_s16x2@preds",
+    "__vibmin_s16x2",
+    "__vibmin_s16x2@preds",
+    "__vibmax_u16x2",
+    "__vibmax_u16x2@preds",
+    "__vibmin_u16x2",
+    "__vibmin_u16x2@preds",
 };
 
 __global__ void simd(const unsigned* a, const unsigned* b, unsigned* out) {
@@ -181,6 +235,67 @@ __global__ void simd(const unsigned* a, const unsigned* b, unsigned* out) {
     out[80 * N + i] = __vsetlts4(a[i], b[i]);
     out[81 * N + i] = __vsetltu4(a[i], b[i]);
     out[82 * N + i] = __byte_perm(a[i], b[i], a[i] ^ b[i]);
+    bool hi, lo;
+    out[83 * N + i] = __viaddmax_s32(a[i], b[i], a[i] ^ b[i]);
+    out[84 * N + i] = __viaddmax_s32_relu(a[i], b[i], a[i] ^ b[i]);
+    out[85 * N + i] = __viaddmin_s32(a[i], b[i], a[i] ^ b[i]);
+    out[86 * N + i] = __viaddmin_s32_relu(a[i], b[i], a[i] ^ b[i]);
+    out[87 * N + i] = __vimax3_s32(a[i], b[i], a[i] ^ b[i]);
+    out[88 * N + i] = __vimax3_s32_relu(a[i], b[i], a[i] ^ b[i]);
+    out[89 * N + i] = __vimin3_s32(a[i], b[i], a[i] ^ b[i]);
+    out[90 * N + i] = __vimin3_s32_relu(a[i], b[i], a[i] ^ b[i]);
+    out[91 * N + i] = __vimax_s32(a[i], b[i]);
+    out[92 * N + i] = __vimax_s32_relu(a[i], b[i]);
+    out[93 * N + i] = __vimin_s32(a[i], b[i]);
+    out[94 * N + i] = __vimin_s32_relu(a[i], b[i]);
+    out[95 * N + i] = __viaddmax_u32(a[i], b[i], a[i] ^ b[i]);
+    out[96 * N + i] = __viaddmin_u32(a[i], b[i], a[i] ^ b[i]);
+    out[97 * N + i] = __vimax3_u32(a[i], b[i], a[i] ^ b[i]);
+    out[98 * N + i] = __vimin3_u32(a[i], b[i], a[i] ^ b[i]);
+    out[99 * N + i] = __vimax_u32(a[i], b[i]);
+    out[100 * N + i] = __vimin_u32(a[i], b[i]);
+    out[101 * N + i] = __viaddmax_s16x2(a[i], b[i], a[i] ^ b[i]);
+    out[102 * N + i] = __viaddmax_s16x2_relu(a[i], b[i], a[i] ^ b[i]);
+    out[103 * N + i] = __viaddmin_s16x2(a[i], b[i], a[i] ^ b[i]);
+    out[104 * N + i] = __viaddmin_s16x2_relu(a[i], b[i], a[i] ^ b[i]);
+    out[105 * N + i] = __vimax3_s16x2(a[i], b[i], a[i] ^ b[i]);
+    out[106 * N + i] = __vimax3_s16x2_relu(a[i], b[i], a[i] ^ b[i]);
+    out[107 * N + i] = __vimin3_s16x2(a[i], b[i], a[i] ^ b[i]);
+    out[108 * N + i] = __vimin3_s16x2_relu(a[i], b[i], a[i] ^ b[i]);
+    out[109 * N + i] = __vimax_s16x2(a[i], b[i]);
+    out[110 * N + i] = __vimax_s16x2_relu(a[i], b[i]);
+    out[111 * N + i] = __vimin_s16x2(a[i], b[i]);
+    out[112 * N + i] = __vimin_s16x2_relu(a[i], b[i]);
+    out[113 * N + i] = __viaddmax_u16x2(a[i], b[i], a[i] ^ b[i]);
+    out[114 * N + i] = __viaddmin_u16x2(a[i], b[i], a[i] ^ b[i]);
+    out[115 * N + i] = __vimax3_u16x2(a[i], b[i], a[i] ^ b[i]);
+    out[116 * N + i] = __vimin3_u16x2(a[i], b[i], a[i] ^ b[i]);
+    out[117 * N + i] = __vimax_u16x2(a[i], b[i]);
+    out[118 * N + i] = __vimin_u16x2(a[i], b[i]);
+    hi = false; lo = false;
+    out[119 * N + i] = __vibmax_s32(a[i], b[i], &hi);
+    out[120 * N + i] = (hi ? 2u : 0u) | (lo ? 1u : 0u);
+    hi = false; lo = false;
+    out[121 * N + i] = __vibmin_s32(a[i], b[i], &hi);
+    out[122 * N + i] = (hi ? 2u : 0u) | (lo ? 1u : 0u);
+    hi = false; lo = false;
+    out[123 * N + i] = __vibmax_u32(a[i], b[i], &hi);
+    out[124 * N + i] = (hi ? 2u : 0u) | (lo ? 1u : 0u);
+    hi = false; lo = false;
+    out[125 * N + i] = __vibmin_u32(a[i], b[i], &hi);
+    out[126 * N + i] = (hi ? 2u : 0u) | (lo ? 1u : 0u);
+    hi = false; lo = false;
+    out[127 * N + i] = __vibmax_s16x2(a[i], b[i], &hi, &lo);
+    out[128 * N + i] = (hi ? 2u : 0u) | (lo ? 1u : 0u);
+    hi = false; lo = false;
+    out[129 * N + i] = __vibmin_s16x2(a[i], b[i], &hi, &lo);
+    out[130 * N + i] = (hi ? 2u : 0u) | (lo ? 1u : 0u);
+    hi = false; lo = false;
+    out[131 * N + i] = __vibmax_u16x2(a[i], b[i], &hi, &lo);
+    out[132 * N + i] = (hi ? 2u : 0u) | (lo ? 1u : 0u);
+    hi = false; lo = false;
+    out[133 * N + i] = __vibmin_u16x2(a[i], b[i], &hi, &lo);
+    out[134 * N + i] = (hi ? 2u : 0u) | (lo ? 1u : 0u);
 }
 
 // xorshift32, as the test's inputs are made.
