@@ -1473,7 +1473,10 @@ impl<'m> FnLower<'_, 'm> {
                     return Some(Val::error());
                 }
                 if !self.m.opts.enable_f16 {
-                    return Some(self.error(span, format!("`{name}` needs enable_f16")));
+                    return Some(self.error(
+                        span,
+                        format!("`{name}` needs 16-bit floats: enable `enable_f16` (`cudalens transpile --f16`)"),
+                    ));
                 }
                 self.m.needs.f16 = true;
                 let v = self.expr(&args[0], out);
