@@ -659,8 +659,14 @@ impl<'m> FnLower<'_, 'm> {
         if let Some(f) = self.file_atomic(name, args) {
             return self.call_device(f, &[], args, span, out);
         }
+        let diags = self.m.diags.len();
         if let Some(v) = self.intrinsic(name, args, span, out) {
             return v;
+        }
+        // An intrinsic whose argument failed (`__ldcs(x + i)` with `x`
+        // unknown) has said why: it is not also an unknown function.
+        if self.m.diags[diags..].iter().any(|d| d.is_error()) {
+            return Val::error();
         }
         if let Some(v) = self.numeric_limits(name, args, span) {
             return v;

@@ -326,6 +326,23 @@ fn unknown_functions_and_globals() {
         "__hfma_relu(x[1], x[2], x[3])",
         "`__hfma_relu`: a CUDA intrinsic cudalens does not transpile yet",
     );
+    // An intrinsic cudalens has, whose argument fails (llm.c's
+    // `__ldcs(x + i)` of a parameter of a type it refused): the argument's
+    // error alone, not also "not transpiled yet".
+    let errors = errors_for(
+        "__global__ void k(float* o, int i) { o[0] = __ldcs(nowhere + i); __stcs(o + i, 1.0f); }",
+        &TranspileOptions::default(),
+    );
+    assert!(
+        errors
+            .iter()
+            .any(|(_, m)| m.contains("unknown identifier `nowhere`")),
+        "{errors:#?}"
+    );
+    assert!(
+        !errors.iter().any(|(_, m)| m.contains("__ldcs")),
+        "{errors:#?}"
+    );
     assert_error_at(
         "__device__ float* coeffs;\n__global__ void k(float* x, int* y) { x[0] = coeffs[1]; }",
         "coeffs",
