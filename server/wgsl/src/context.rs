@@ -405,6 +405,10 @@ pub enum Sym {
     },
     /// A named constant (template value, `const int N = 4;`).
     Const(Val),
+    /// A template parameter of function-pointer type bound to a device
+    /// function (llm.c's `blockReduce<warpReduceSum>`): calls through it
+    /// call that function.
+    Function(String),
     /// A cooperative-groups handle to the thread block
     /// (`cg::thread_block cta = cg::this_thread_block();`): no WGSL value;
     /// its methods lower to barriers and builtins.

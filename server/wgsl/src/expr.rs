@@ -524,6 +524,10 @@ impl FnLower<'_, '_> {
                 span,
                 format!("the coalesced group `{name}` can only be used through its methods (`thread_rank`, `size`, `sync`, `shfl` from rank 0) in the function that made it"),
             ),
+            Some(Sym::Function(target)) => self.error(
+                span,
+                format!("`{name}` (the device function `{target}`) can only be called: function pointers cannot be expressed in WGSL"),
+            ),
             None => match name {
                 "threadIdx" => self.builtin(Builtin::ThreadIdx, None, span),
                 "blockIdx" => self.builtin(Builtin::BlockIdx, None, span),

@@ -182,10 +182,21 @@ impl<'m> FnLower<'_, 'm> {
         // Template arguments: explicit ones first, then deduced from the arguments.
         let mut types: BTreeMap<String, CType> = bound;
         let mut values: BTreeMap<String, i128> = BTreeMap::new();
+        let mut functions: BTreeMap<String, String> = BTreeMap::new();
         for (tp, written) in f.template_params.iter().zip(template_args) {
             match &tp.kind {
                 TemplateParamKind::Type => {
                     types.insert(tp.name.clone(), self.subst_type(&parse_ctype(written)));
+                }
+                // A device function as the argument of a function-pointer
+                // parameter (not of a number's type): known where the call
+                // is, so called directly.
+                TemplateParamKind::Value(ty)
+                    if !self.is_number_type(ty)
+                        && self.device_function_named(written).is_some() =>
+                {
+                    let target = self.device_function_named(written).unwrap_or_default();
+                    functions.insert(tp.name.clone(), target);
                 }
                 TemplateParamKind::Value(_) => match self.template_value(written) {
                     Some(v) => {
@@ -538,7 +549,9 @@ impl<'m> FnLower<'_, 'm> {
             }
         }
         for tp in &f.template_params {
-            let bound = types.contains_key(&tp.name) || values.contains_key(&tp.name);
+            let bound = types.contains_key(&tp.name)
+                || values.contains_key(&tp.name)
+                || functions.contains_key(&tp.name);
             if bound {
                 continue;
             }
@@ -573,6 +586,10 @@ impl<'m> FnLower<'_, 'm> {
         for (name, v) in &values {
             key_parts.push(format!("{name}={v}"));
             suffix.push(v.to_string().replace('-', "m"));
+        }
+        for (name, target) in &functions {
+            key_parts.push(format!("{name}=fn {target}"));
+            suffix.push(wgsl_ident(target));
         }
         for a in &lowered {
             match a {
@@ -665,7 +682,7 @@ impl<'m> FnLower<'_, 'm> {
                 // The callee's diagnostics point into its own file.
                 let caller_file = std::mem::replace(&mut self.m.current_file, f.file.clone());
                 let before = self.m.diags.len();
-                let spec = self.specialize(f, &wgsl_name, &types, &values, &lowered);
+                let spec = self.specialize(f, &wgsl_name, &types, (&values, &functions), &lowered);
                 let errors: Vec<_> = (self.m.diags[before..].iter())
                     .filter(|d| d.severity == crate::diag::Severity::Error)
                     .cloned()
@@ -1651,12 +1668,32 @@ impl<'m> FnLower<'_, 'm> {
         cudalens_syntax::preprocess::cexpr::eval_constant(written, &self.m.model.macros, &constant)
     }
 
+    /// Whether `ty` is a number's type (`uint32_t`, a `using` of one), not
+    /// a pointer's (`using unary_t = float (*)(float);` resolves to one).
+    fn is_number_type(&self, ty: &CType) -> bool {
+        let types = &self.m.model.types;
+        types.resolve(ty).pointer == 0
+            && crate::types::map_value_type(ty, types, self.m.opts).is_ok()
+    }
+
+    /// The device function a template argument names (`warpReduceSum`,
+    /// `&warpReduceSum`, or a function parameter bound to one), if any.
+    fn device_function_named(&self, written: &str) -> Option<String> {
+        let name = written.trim().trim_start_matches('&').trim();
+        let name = name.trim_start_matches("::");
+        if let Some(Sym::Function(target)) = self.lookup(name) {
+            return Some(target.clone());
+        }
+        let f = crate::analysis::device_function(self.m.model, name)?;
+        (f.body.is_some() && f.callable_from_device()).then(|| name.to_string())
+    }
+
     fn specialize(
         &mut self,
         f: &Function,
         wgsl_name: &str,
         types: &BTreeMap<String, CType>,
-        values: &BTreeMap<String, i128>,
+        (values, functions): (&BTreeMap<String, i128>, &BTreeMap<String, String>),
         args: &[Arg],
     ) -> Specialization {
         let body = f.body.as_deref();
@@ -1665,6 +1702,9 @@ impl<'m> FnLower<'_, 'm> {
         sub.template_types = types.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         for (name, v) in values {
             sub.declare(name, Sym::Const(Val::konst(Konst::Int(*v), Scalar::I32)));
+        }
+        for (name, target) in functions {
+            sub.declare(name, Sym::Function(target.clone()));
         }
         // `short unfixh(int x)`: returned as C promotes it, narrowed.
         let narrow_ret = (f.ret.pointer == 0)

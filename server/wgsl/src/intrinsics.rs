@@ -617,6 +617,9 @@ impl<'m> FnLower<'_, 'm> {
     ) -> Val {
         self.last_effectful = false;
         let name = callee.trim_start_matches("::").trim_start_matches("std::");
+        if let Some(Sym::Function(target)) = self.lookup(name).cloned() {
+            return self.call(&target, &[], args, span, out);
+        }
         if let Some(v) = self.thread_block_call(name, args, span, out) {
             return v;
         }

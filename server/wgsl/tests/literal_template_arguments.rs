@@ -105,3 +105,50 @@ __global__ void k(float *o) { o[threadIdx.x] = pick<true>(o[threadIdx.x]) + pick
         out.wgsl
     );
 }
+
+/// A device function as the argument of a function-pointer template
+/// parameter (llm.c's `blockReduce<warpReduceSum>(x)`, whose parameter is a
+/// `float (*)(float)`): known where the call is, so each instance calls it
+/// directly, also when the template hands its parameter on to another.
+#[test]
+fn function_template_arguments_are_called_directly() {
+    let source = r#"
+using unary_t = float (*)(float);
+__device__ float twice(float x) { return 2.0f * x; }
+__device__ float square(float x) { return x * x; }
+template <unary_t f> __device__ float apply_twice(float v) { return f(f(v)); }
+template <unary_t g> __device__ float handed_on(float v) { return apply_twice<g>(v) + 1.0f; }
+
+__global__ void k(float *out) {
+    float x = threadIdx.x;
+    out[threadIdx.x] = apply_twice<twice>(x) + apply_twice<&square>(x) + handed_on<twice>(x);
+}
+"#;
+    let out = common::compile_as("fp.cu", source, "k").unwrap_or_else(|e| panic!("{e}"));
+    // One instance per function argument.
+    for want in [
+        "fn apply_twice_twice(",
+        "fn apply_twice_square(",
+        "fn handed_on_twice(",
+    ] {
+        assert!(out.wgsl.contains(want), "{want}:\n{}", out.wgsl);
+    }
+    if let Some(got) = common::run_block::<f32>(&out, 32, &[], ("out", 32)) {
+        let want: Vec<f32> = (0..32)
+            .map(|t| {
+                let x = t as f32;
+                4.0 * x + x.powi(4) + (4.0 * x + 1.0)
+            })
+            .collect();
+        assert_eq!(got, want);
+    }
+    // Used other than called, it stays a function pointer.
+    let taken = r#"
+using unary_t = float (*)(float);
+__device__ float twice(float x) { return 2.0f * x; }
+template <unary_t f> __device__ float keep(float v) { unary_t h = f; return h(v); }
+__global__ void k(float *out) { out[0] = keep<twice>(1.0f); }
+"#;
+    let err = common::compile_as("fp.cu", taken, "k").expect_err("a function pointer value");
+    assert!(err.contains("function pointers"), "{err}");
+}
