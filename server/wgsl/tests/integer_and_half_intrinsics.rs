@@ -281,6 +281,27 @@ fn simd_in_a_word_intrinsics_match_a_reference_on_the_adapter() {
     }
 }
 
+/// Runs `out` (a kernel of words `a`, `b` and outputs `o`) in one block
+/// of `a.len()` threads; the `outputs` words of `o`.
+fn run_words(
+    runner: &mut cudalens_gpu::Runner,
+    out: &cudalens_wgsl::TranspileOutput,
+    a: &[u32],
+    b: &[u32],
+    outputs: usize,
+) -> Vec<u32> {
+    let n = a.len() as u64;
+    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
+    let words = |v: &[u32]| BufferSpec::bytes(n, bytemuck::cast_slice(v).to_vec());
+    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [n as u32, 1, 1])
+        .with_iterations(0, 1)
+        .with_buffer("a", words(a))
+        .with_buffer("b", words(b))
+        .with_buffer("o", BufferSpec::zeros(outputs as u64));
+    let result = runner.run(&bench).expect("run");
+    bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes)
+}
+
 /// A lane function of the reference: each lane's value of `a` and `b`.
 type Lane = fn(i32, i32) -> i32;
 
@@ -409,20 +430,7 @@ fn the_rest_of_the_simd_family_matches_a_reference_on_the_adapter() {
     a[2] = 0xffff_00ff;
     b[2] = 0x0001_ff01;
     let m = family.len();
-    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
-        .with_iterations(0, 1)
-        .with_buffer(
-            "a",
-            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&a).to_vec()),
-        )
-        .with_buffer(
-            "b",
-            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&b).to_vec()),
-        )
-        .with_buffer("o", BufferSpec::zeros((m * n) as u64));
-    let result = runner.run(&bench).expect("run");
-    let o: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    let o = run_words(runner, &out, &a, &b, m * n);
     for i in 0..n {
         for (k, (name, bits, signed, _, f)) in family.iter().enumerate() {
             let want = lanes(*bits, *signed, a[i], b[i], f);
@@ -551,20 +559,7 @@ fn dpx_functions_and_lane_sums_match_a_reference_on_the_adapter() {
     (a[0], b[0]) = (0x7fff_7fff, 0x0001_7fff);
     (a[1], b[1]) = (0x8000_0000, 0x8000_ffff);
     (a[2], b[2]) = (0xffff_ffff, 0x0000_0001);
-    let iface = KernelInterface::from_json(&out.sidecar.to_json()).expect("interface");
-    let bench = Benchmark::new(out.wgsl.clone(), iface, [1, 1, 1], [64, 1, 1])
-        .with_iterations(0, 1)
-        .with_buffer(
-            "a",
-            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&a).to_vec()),
-        )
-        .with_buffer(
-            "b",
-            BufferSpec::bytes(n as u64, bytemuck::cast_slice(&b).to_vec()),
-        )
-        .with_buffer("o", BufferSpec::zeros((m * n) as u64));
-    let result = runner.run(&bench).expect("run");
-    let o: Vec<u32> = bytemuck::pod_collect_to_vec(&result.output("o").expect("o").bytes);
+    let o = run_words(runner, &out, &a, &b, m * n);
     for i in 0..n {
         let words = [a[i], b[i], a[i] ^ b[i]];
         for (k, (name, bits, signed, _, f)) in family.iter().enumerate() {
