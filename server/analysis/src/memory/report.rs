@@ -104,7 +104,17 @@ struct Stats {
     evaluations: u64,
 }
 
-type Key = (Span, AccessKind);
+/// An access, and the calls that reach it from the kernel (empty in the
+/// kernel itself): a device function called from several places is judged
+/// once per call, each with its own arguments (llm.c's `st_vec` stores to
+/// `__shared__` tiles at two calls and to the output at a third; merged,
+/// the three read as one global store, its note at a shared call).
+type Key = (Span, AccessKind, Vec<Span>);
+
+fn key_of(ev: &AccessEvent) -> Key {
+    let calls = ev.chain.iter().map(|(_, at)| *at).collect();
+    (ev.span, ev.kind, calls)
+}
 
 /// Per-access statistics of one file's accesses, and which record loads
 /// are read whole (see [`records_read_whole`]).
@@ -126,10 +136,10 @@ impl Tally {
     ) {
         for (ev, whole) in events.iter().zip(records_read_whole(events)) {
             if let Some(whole) = whole {
-                *self.records_whole.entry((ev.span, ev.kind)).or_insert(true) &= whole;
+                *self.records_whole.entry(key_of(ev)).or_insert(true) &= whole;
             }
             accumulate(&mut self.stats, ev, syms, ctx, reason);
-            if let Some(s) = self.stats.get_mut(&(ev.span, ev.kind)) {
+            if let Some(s) = self.stats.get_mut(&key_of(ev)) {
                 s.unknown_stride |= unknown_stride(ev, syms, runtime);
                 s.runtime_offset |= runtime_offset(ev, syms);
                 s.base_offset_unknown |= offset_base(&ev.root);
@@ -370,33 +380,31 @@ impl Judge<'_> {
         Vec<(Diagnostic, Option<crate::diagnostic::Entry>)>,
     ) {
         let kernel = self.kernel;
-        let made: Vec<(AccessReport, &Stats)> = (tally.stats.iter())
+        let made: Vec<(AccessReport, &Stats, &Key)> = (tally.stats.iter())
             .filter(|(_, s)| s.requests > 0.0)
-            .map(|((span, kind), s)| (to_report(kernel, *span, *kind, s), s))
+            .map(|(key, s)| (to_report(kernel, key.0, key.1, s), s, key))
             .collect();
         // Arrays the kernel also reads or writes contiguously at a sector
         // boundary: a neighbour of such an access (a stencil's `j - 1`) touches
         // the same sectors plus one the next access needs anyway, served by L1.
         let aligned: HashSet<&str> = made
             .iter()
-            .filter(|(r, s)| {
+            .filter(|(r, s, _)| {
                 r.space == MemorySpace::Global
                     && s.unit_stride
                     && s.misalignment == Some(0)
                     && s.min_active_lanes >= 32
             })
-            .map(|(_, s)| s.root.as_str())
+            .map(|(_, s, _)| s.root.as_str())
             .collect();
         let mut diags = Vec::new();
-        for (report, s) in &made {
+        for (report, s, key) in &made {
             let neighbour = report.space == MemorySpace::Global
                 && s.unit_stride
                 && s.min_active_lanes >= 32
                 && s.misalignment.is_some_and(|m| m != 0)
                 && aligned.contains(s.root.as_str());
-            let whole_records = (tally.records_whole.get(&(report.span, report.kind)))
-                .copied()
-                .unwrap_or(false);
+            let whole_records = (tally.records_whole.get(*key)).copied().unwrap_or(false);
             if neighbour || whole_records {
                 continue;
             }
@@ -417,7 +425,7 @@ impl Judge<'_> {
                 });
             }
         }
-        (made.into_iter().map(|(r, _)| r).collect(), diags)
+        (made.into_iter().map(|(r, _, _)| r).collect(), diags)
     }
 }
 
@@ -522,7 +530,7 @@ fn accumulate(
     reason: &dyn Fn(&KernelContext) -> String,
 ) {
     let n = ev.active.len();
-    let s = stats.entry((ev.span, ev.kind)).or_insert_with(|| Stats {
+    let s = stats.entry(key_of(ev)).or_insert_with(|| Stats {
         requests_exact: true,
         ..Stats::default()
     });

@@ -424,6 +424,42 @@ void run(float* o, const float* i) { k1<<<264, 256>>>(o, i); k2<<<264, 256>>>(o,
         );
     }
 
+    /// A device function called from several places is judged per call
+    /// (llm.c's `st_vec` stores to `__shared__` tiles and, at a third call,
+    /// to the output): the strided global call's finding, with its own
+    /// numbers and its own call as the note, not one of the others'.
+    #[test]
+    fn a_device_function_is_judged_per_call() {
+        let main = r#"
+__device__ void put(float* p, float v) { *p = v; }
+__global__ void k(float* out, float* wide) {
+    __shared__ float tile[256];
+    put(&tile[threadIdx.x], 1.0f);
+    put(out + threadIdx.x, 2.0f);
+    put(wide + threadIdx.x * 32, tile[threadIdx.x]);
+}
+void run(float* o, float* w) { k<<<64, 256>>>(o, w); }
+"#;
+        let model =
+            cudalens_syntax::analyze_source(main, &cudalens_syntax::BuildOptions::default());
+        let analysis = crate::analyze(&model, main, &crate::AnalysisConfig::default());
+        let found: Vec<_> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == super::CODE)
+            .collect();
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let d = found[0];
+        assert_eq!(d.span.text(main), "*p");
+        assert!(
+            d.message.contains("32 sectors per warp request (ideal 4)"),
+            "{}",
+            d.message
+        );
+        let calls: Vec<&str> = d.related.iter().map(|r| r.span.text(main)).collect();
+        assert_eq!(calls, ["put(wide + threadIdx.x * 32, tile[threadIdx.x])"]);
+    }
+
     #[test]
     fn records_read_whole_by_the_warp_are_silent_and_a_single_field_is_not() {
         // 16-byte records: a 2-byte scale, a 2-byte bias and 12 one-byte
