@@ -31,16 +31,19 @@ pub fn hover(snapshot: &Snapshot, offset: usize) -> Option<HoverResult> {
     Some(HoverResult { markdown, span })
 }
 
-/// The innermost memory access under the cursor.
+/// The innermost memory access under the cursor: each of its reports (a
+/// device function's access is judged per kernel and per call), once.
 fn access(snapshot: &Snapshot, offset: usize) -> Option<(String, Span)> {
-    let a = snapshot
-        .analyzed
-        .analysis
-        .accesses
-        .iter()
-        .filter(|a| a.span.contains(offset))
-        .min_by_key(|a| a.span.len())?;
-    Some((access_markdown(a), a.span))
+    let under = || (snapshot.analyzed.analysis.accesses.iter()).filter(|a| a.span.contains(offset));
+    let span = under().map(|a| a.span).min_by_key(|s| s.len())?;
+    let mut sections: Vec<String> = Vec::new();
+    for a in under().filter(|a| a.span == span) {
+        let md = access_markdown(a);
+        if !sections.contains(&md) {
+            sections.push(md);
+        }
+    }
+    Some((sections.join("\n---\n\n"), span))
 }
 
 fn access_markdown(a: &AccessReport) -> String {
@@ -307,6 +310,35 @@ mod tests {
 
     /// A `float4` access needs 4 wavefronts without any conflict: it is
     /// conflict-free, as the diagnostics (none here) say.
+    /// A helper storing through a `__shared__` tile and a strided buffer:
+    /// the hover has each call's report.
+    #[test]
+    fn a_helper_access_shows_each_call() {
+        check(
+            r#"
+            __device__ void put(float* p, float v) { *$0p = v; }
+            //                                       ^^^^
+            __global__ void k(float* wide) {
+                __shared__ float tile[256];
+                put(&tile[threadIdx.x], 1.0f);
+                put(wide + threadIdx.x * 32, tile[threadIdx.x]);
+            }
+            void run(float* w) { k<<<64, 256>>>(w); }
+            "#,
+            expect![[r#"
+                **shared store** of `tile` (4-byte elements) in `k`
+
+                no bank conflict
+
+                ---
+
+                **global store** of `wide` (4-byte elements) in `k`
+
+                32 sectors per warp request (ideal 4) — 8× the ideal memory traffic
+            "#]],
+        );
+    }
+
     #[test]
     fn wide_shared_access_without_conflict() {
         check(

@@ -39,19 +39,24 @@ pub fn inlay_hints(snapshot: &Snapshot, range: Span, settings: &Settings) -> Vec
         })
         .collect();
     if settings.inlay_access_cost {
-        hints.extend(
-            analysis
-                .accesses
-                .iter()
-                .filter(|a| touches(a.span, range))
-                .filter_map(|a| {
-                    Some(InlayHint {
-                        offset: a.span.end,
-                        label: access_label(a)?,
-                        tooltip: None,
-                    })
-                }),
-        );
+        // One hint an access: a device function's access is judged per
+        // kernel and per call, and its distinct costs share the hint.
+        let mut labels: Vec<(usize, Vec<String>)> = Vec::new();
+        for a in analysis.accesses.iter().filter(|a| touches(a.span, range)) {
+            let Some(label) = access_label(a) else {
+                continue;
+            };
+            match labels.iter_mut().find(|(offset, _)| *offset == a.span.end) {
+                Some((_, seen)) if seen.contains(&label) => {}
+                Some((_, seen)) => seen.push(label),
+                None => labels.push((a.span.end, vec![label])),
+            }
+        }
+        hints.extend(labels.into_iter().map(|(offset, labels)| InlayHint {
+            offset,
+            label: labels.join(" · "),
+            tooltip: None,
+        }));
     }
     hints.sort_by_key(|h| h.offset);
     hints
@@ -200,6 +205,38 @@ mod tests {
             4:     row[threadIdx.x]⟨no conflict⟩ = out[threadIdx.x]⟨16 sectors/req⟩;
             5:     tile[threadIdx.x][0]⟨8-way⟩ = out[threadIdx.x]⟨16 sectors/req⟩;
             7:     out[threadIdx.x]⟨16 sectors/req⟩ = row[threadIdx.x]⟨no conflict⟩;
+        "#]]
+        .assert_eq(&fixture::with_labels(&f.snapshot.text, &labels));
+    }
+
+    /// A helper called with a `__shared__` tile, a coalesced and a strided
+    /// buffer: one hint at its access, with each call's distinct cost.
+    #[test]
+    fn one_hint_for_a_helper_called_several_ways() {
+        let settings = Settings {
+            inlay_access_cost: true,
+            ..Settings::default()
+        };
+        let text = r#"
+            __device__ void put(float* p, float v) { *p = v; }
+            __global__ void k(float* out, float* wide) {
+                __shared__ float tile[256];
+                put(&tile[threadIdx.x], 1.0f);
+                put(out + threadIdx.x, 2.0f);
+                put(wide + threadIdx.x * 32, tile[threadIdx.x]);
+            }
+            void run(float* o, float* w) { k<<<64, 256>>>(o, w); }
+            "#;
+        let f = fixture::analyze_with(text, settings.clone());
+        let everything = Span::new(0, f.snapshot.text.len());
+        let labels: Vec<(usize, String)> = inlay_hints(&f.snapshot, everything, &settings)
+            .into_iter()
+            .filter(|h| h.tooltip.is_none())
+            .map(|h| (h.offset, h.label))
+            .collect();
+        expect![[r#"
+            1: __device__ void put(float* p, float v) { *p⟨no conflict · 4 sectors/req · 32 sectors/req (ideal 4)⟩ = v; }
+            6:     put(wide + threadIdx.x * 32, tile[threadIdx.x]⟨no conflict⟩);
         "#]]
         .assert_eq(&fixture::with_labels(&f.snapshot.text, &labels));
     }
