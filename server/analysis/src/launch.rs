@@ -293,8 +293,16 @@ fn launch_diagnostics(
         && ctx.block_source != BlockSource::Default
         && shares_work(kernel)
     {
+        let mut from_host: Vec<(String, u32)> = Vec::new();
+        for (value, &dim) in ctx.block_values.iter().zip(&ctx.block) {
+            if let Some(crate::context::HostValue::Var(name)) = value
+                && !from_host.iter().any(|(n, _)| n == name)
+            {
+                from_host.push((name.clone(), dim));
+            }
+        }
         out.push(rules::block_size_not_multiple_of_32::diagnostic(
-            block_at, threads,
+            block_at, threads, &from_host,
         ));
     }
     let Some(occ) = &report.occupancy else {

@@ -55,13 +55,24 @@ occupancy` or the kernel's hover shows the best one for its resources) and size 
 grid to cover the problem with it, guarding the tail with `if (i < n)`.",
 };
 
-pub(crate) fn diagnostic(at: Span, threads: u64) -> Diagnostic {
+/// `from_host`: the launching function's variables the block size was
+/// resolved through and their values in this configuration (`dim3
+/// block(s, s)` with `s` = 4 from a caller), named so the number can be
+/// traced where the launch does not spell it.
+pub(crate) fn diagnostic(at: Span, threads: u64, from_host: &[(String, u32)]) -> Diagnostic {
+    let with = match from_host {
+        [] => String::new(),
+        vars => {
+            let vars: Vec<String> = vars.iter().map(|(n, v)| format!("`{n}` = {v}")).collect();
+            format!(" (with {})", vars.join(", "))
+        }
+    };
     Diagnostic::new(
         at,
         Severity::Warning,
         CODE,
         format!(
-            "block of {threads} threads is not a multiple of the warp size: the last warp runs with {} of 32 lanes idle",
+            "block of {threads} threads{with} is not a multiple of the warp size: the last warp runs with {} of 32 lanes idle",
             32 - threads % 32
         ),
     )
@@ -83,6 +94,34 @@ void launch(float* a) {
     k<<<264, dim3(10, 10)>>>(a);
     //       ^^^^^^^^^^^^ warning[block-size-not-multiple-of-32]: block of 100 threads is not a multiple of the warp size: the last warp runs with 28 of 32 lanes idle
     k<<<264, dim3(16, 16)>>>(a);
+}
+"#,
+        );
+    }
+
+    /// llm.c's `dev/cuda/matmul_forward.cu` launches with `dim3
+    /// blockDim(sqrt_block_size, sqrt_block_size)`, `sqrt_block_size` one
+    /// of 4, 8, 16, 32 from its callers: the 16-thread block names it.
+    #[test]
+    fn a_block_size_from_the_callers_names_its_variable() {
+        check_diagnostics(
+            r#"
+__global__ void k(float* a) {
+    a[threadIdx.y * 32 + threadIdx.x] = 0.0f;
+}
+
+void launch(float* a, const int side) {
+    dim3 block(side, side);
+    k<<<264, block>>>(a);
+    //       ^^^^^ warning[block-size-not-multiple-of-32]: block of 16 threads (with `side` = 4) is not a multiple of the warp size: the last warp runs with 16 of 32 lanes idle
+}
+
+void run(float* a) {
+    int sides[] = {4, 16};
+    for (int j = 0; j < 2; j++) {
+        int side = sides[j];
+        launch(a, side);
+    }
 }
 "#,
         );
