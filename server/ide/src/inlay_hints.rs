@@ -179,10 +179,6 @@ mod tests {
     /// column of a `float4` tile is a real conflict.
     #[test]
     fn wide_shared_accesses_are_judged_against_their_ideal() {
-        let settings = Settings {
-            inlay_access_cost: true,
-            ..Settings::default()
-        };
         let text = r#"
             __global__ void k(float4* out) {
                 __shared__ float4 row[256];
@@ -194,29 +190,18 @@ mod tests {
             }
             void run(float4* o) { k<<<1, 256>>>(o); }
             "#;
-        let f = fixture::analyze_with(text, settings.clone());
-        let everything = Span::new(0, f.snapshot.text.len());
-        let labels: Vec<(usize, String)> = inlay_hints(&f.snapshot, everything, &settings)
-            .into_iter()
-            .filter(|h| h.tooltip.is_none())
-            .map(|h| (h.offset, h.label))
-            .collect();
         expect![[r#"
             4:     row[threadIdx.x]⟨no conflict⟩ = out[threadIdx.x]⟨16 sectors/req⟩;
             5:     tile[threadIdx.x][0]⟨8-way⟩ = out[threadIdx.x]⟨16 sectors/req⟩;
             7:     out[threadIdx.x]⟨16 sectors/req⟩ = row[threadIdx.x]⟨no conflict⟩;
         "#]]
-        .assert_eq(&fixture::with_labels(&f.snapshot.text, &labels));
+        .assert_eq(&access_hints(text));
     }
 
     /// A helper called with a `__shared__` tile, a coalesced and a strided
     /// buffer: one hint at its access, with each call's distinct cost.
     #[test]
     fn one_hint_for_a_helper_called_several_ways() {
-        let settings = Settings {
-            inlay_access_cost: true,
-            ..Settings::default()
-        };
         let text = r#"
             __device__ void put(float* p, float v) { *p = v; }
             __global__ void k(float* out, float* wide) {
@@ -227,6 +212,19 @@ mod tests {
             }
             void run(float* o, float* w) { k<<<64, 256>>>(o, w); }
             "#;
+        expect![[r#"
+            1: __device__ void put(float* p, float v) { *p⟨no conflict · 4 sectors/req · 32 sectors/req (ideal 4)⟩ = v; }
+            6:     put(wide + threadIdx.x * 32, tile[threadIdx.x]⟨no conflict⟩);
+        "#]]
+        .assert_eq(&access_hints(text));
+    }
+
+    /// `text` with its access-cost hints (the launch hints left out).
+    fn access_hints(text: &str) -> String {
+        let settings = Settings {
+            inlay_access_cost: true,
+            ..Settings::default()
+        };
         let f = fixture::analyze_with(text, settings.clone());
         let everything = Span::new(0, f.snapshot.text.len());
         let labels: Vec<(usize, String)> = inlay_hints(&f.snapshot, everything, &settings)
@@ -234,11 +232,7 @@ mod tests {
             .filter(|h| h.tooltip.is_none())
             .map(|h| (h.offset, h.label))
             .collect();
-        expect![[r#"
-            1: __device__ void put(float* p, float v) { *p⟨no conflict · 4 sectors/req · 32 sectors/req (ideal 4)⟩ = v; }
-            6:     put(wide + threadIdx.x * 32, tile[threadIdx.x]⟨no conflict⟩);
-        "#]]
-        .assert_eq(&fixture::with_labels(&f.snapshot.text, &labels));
+        fixture::with_labels(&f.snapshot.text, &labels)
     }
 
     #[test]
