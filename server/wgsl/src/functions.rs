@@ -184,19 +184,22 @@ impl<'m> FnLower<'_, 'm> {
         let mut values: BTreeMap<String, i128> = BTreeMap::new();
         let mut functions: BTreeMap<String, String> = BTreeMap::new();
         for (tp, written) in f.template_params.iter().zip(template_args) {
+            // A device function as the argument of a function-pointer
+            // parameter (not of a number's type): known where the call is,
+            // so called directly.
+            let function = match &tp.kind {
+                TemplateParamKind::Value(ty) if !self.is_number_type(ty) => {
+                    self.device_function_named(written)
+                }
+                _ => None,
+            };
+            if let Some(target) = function {
+                functions.insert(tp.name.clone(), target);
+                continue;
+            }
             match &tp.kind {
                 TemplateParamKind::Type => {
                     types.insert(tp.name.clone(), self.subst_type(&parse_ctype(written)));
-                }
-                // A device function as the argument of a function-pointer
-                // parameter (not of a number's type): known where the call
-                // is, so called directly.
-                TemplateParamKind::Value(ty)
-                    if !self.is_number_type(ty)
-                        && self.device_function_named(written).is_some() =>
-                {
-                    let target = self.device_function_named(written).unwrap_or_default();
-                    functions.insert(tp.name.clone(), target);
                 }
                 TemplateParamKind::Value(_) => match self.template_value(written) {
                     Some(v) => {

@@ -229,6 +229,16 @@ const SIMD_LANES: &[(&str, usize, u32, bool, &str)] = &[
     ("vimin3_u16x2", 3, 16, false, "min(min(x, y), z)"),
 ];
 
+/// The value of a SIMD or DPX intrinsic's helper call `word`: the DPX
+/// functions of whole signed words (`__vimax_s32`) return `int`, the rest
+/// `unsigned int`.
+fn simd_result(name: &str, word: WExpr) -> Val {
+    match name.contains("_s32") {
+        true => Val::atom(WExpr::call("bitcast<i32>", vec![word]), Ty::I32),
+        false => Val::atom(word, Ty::U32),
+    }
+}
+
 /// The place an intrinsic's out-parameter writes: `&e` writes `e`, a
 /// pointer `p` writes `*p`.
 fn pointee(target: &Expr) -> Expr {
@@ -380,7 +390,6 @@ fn cuda_fp8_from_f32(x: f32, e5m2: bool, satfinite: bool) -> u32 {
 }",
 );
 
-/// `copysignf`: the magnitude of `x` with the sign bit of `y`.
 /// `__byte_perm(x, y, s)`: byte `n` of the result is byte `s<4n+2:4n>` of
 /// the eight bytes `y:x` (x's lowest first), as the CUDA Math API defines
 /// it (the selector nibbles' fourth bit is not read).
@@ -398,6 +407,7 @@ fn cuda_byte_perm(x: u32, y: u32, s: u32) -> u32 {
 }",
 );
 
+/// `copysignf`: the magnitude of `x` with the sign bit of `y`.
 const HELPER_COPYSIGNF: (&str, &str) = (
     "cuda_copysignf",
     "// CUDA `copysignf`: magnitude of `x`, sign bit of `y` (also for -0.0 and NaN).
@@ -1387,12 +1397,7 @@ impl<'m> FnLower<'_, 'm> {
                     .map(|v| self.convert(v, &Ty::U32, span).expr)
                     .collect();
                 self.m.helpers.insert(helper);
-                let word = WExpr::call(helper.0, words);
-                // The DPX functions of whole signed words return `int`.
-                match name.contains("_s32") {
-                    true => Val::atom(WExpr::call("bitcast<i32>", vec![word]), Ty::I32),
-                    false => Val::atom(word, Ty::U32),
-                }
+                simd_result(name, WExpr::call(helper.0, words))
             }
             "__vibmax_s32" | "__vibmax_u32" | "__vibmin_s32" | "__vibmin_u32" | "__vibmax_s16x2"
             | "__vibmax_u16x2" | "__vibmin_s16x2" | "__vibmin_u16x2" => {
@@ -2192,11 +2197,7 @@ impl<'m> FnLower<'_, 'm> {
                 out,
             );
         }
-        let word = WExpr::call(helper.0, words);
-        match name.contains("_s32") {
-            true => Val::atom(WExpr::call("bitcast<i32>", vec![word]), Ty::I32),
-            false => Val::atom(word, Ty::U32),
-        }
+        simd_result(name, WExpr::call(helper.0, words))
     }
 
     /// `printf` as a statement: WGSL has no console, and the call changes
