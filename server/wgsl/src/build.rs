@@ -1,14 +1,17 @@
-//! The lowering's function bodies built directly into naga's arenas
-//! (issue 19, item 1; the plan is in this crate's README).
+//! The generated module built directly into naga's arenas (issue 19,
+//! item 1; the plan and its measurements are in this crate's README).
 //!
-//! The module's declarations (overrides, structs, bindings, private
-//! variables, the helper functions written as WGSL) are still parsed from
-//! text: the *skeleton*, the generated module with the lowered functions'
-//! bodies left empty. Each lowered body — statements and expressions as
-//! trees ([`WStmt`], [`WExpr`]) — is then built into its function: names
-//! resolved to arguments, locals, globals, overrides and constants; loads
-//! where a reference is used as a value; every expression typed with
-//! naga's typifier; `Emit` ranges around the expressions that need them.
+//! The module's declarations are data ([`crate::decl::Decl`]: overrides,
+//! structs, bindings, workgroup and private variables, constants, function
+//! headers, the entry point), built by `declarations.rs` as naga's WGSL
+//! front end builds them. The helper functions written as WGSL
+//! (`cuda_roundf`, which name nothing else of the module) are the one
+//! piece parsed: the *prelude*, the module the rest is built into. Each
+//! lowered body — statements and expressions as trees ([`WStmt`],
+//! [`WExpr`]) — is then built into its function: names resolved to
+//! arguments, locals, globals, overrides and constants; loads where a
+//! reference is used as a value; every expression typed with naga's
+//! typifier; `Emit` ranges around the expressions that need them.
 //! Expressions are appended as naga's WGSL front end appends them: through
 //! naga's own constant evaluator (`ConstantEvaluator`, which folds
 //! constant operands), with WGSL's abstract numbers (an unsuffixed `2`)
@@ -16,26 +19,29 @@
 //! to their destination's type, else `i32`/`f32`), and the module
 //! compacted at the end as the front end compacts it. Rebuilding these
 //! rules rather than approximating them is what makes the built module
-//! print exactly as the parsed one.
+//! print exactly as the one naga parses from the module's text.
 //!
 //! A body holding text (a [`WExpr::Text`] a symbol carried) is not
 //! built: the result says why. The kernel compiler ([`built_as_text`])
 //! ships the built module when naga's validator accepts it, it needs the
-//! device features the parsed module needs, and naga prints it exactly as
-//! the parsed module; otherwise the parsed module, the reason counted in
+//! device features the parsed module needs, and it has the parsed
+//! module's declarations, each printed the same by naga, and its
+//! workgroup sizes; otherwise the parsed module, the reason counted in
 //! [`crate::emit::Structure`].
 
 use std::collections::HashMap;
 
 use naga::proc::{ConstantEvaluator, Emitter, ExpressionKindTracker, Layouter};
 use naga::{
-    AddressSpace, ArraySize, BinaryOperator, Block, Expression, Function, Handle, Literal,
-    LocalVariable, MathFunction, Module, Scalar, ScalarKind, Span, Statement, SwitchCase,
-    SwitchValue, Type, TypeInner, UnaryOperator, VectorSize,
+    AddressSpace, BinaryOperator, Block, Expression, Function, Handle, Literal, LocalVariable,
+    MathFunction, Module, Scalar, ScalarKind, Span, Statement, SwitchCase, SwitchValue, Type,
+    TypeInner, UnaryOperator, VectorSize,
 };
 
 use crate::emit::{BlockKind, WStmt};
 use crate::wexpr::WExpr;
+
+mod declarations;
 
 /// A lowered function body: the function's WGSL name, its printed body
 /// (as it appears in the module text) and its statement tree.
@@ -46,10 +52,18 @@ pub struct LoweredBody {
     pub stmts: Vec<WStmt>,
 }
 
-/// Builds the module whose text is `wgsl` with the lowered `bodies` built
-/// directly: the text with those bodies removed is parsed, then each body
-/// is built into its function.
-pub fn module(wgsl: &str, bodies: &[LoweredBody]) -> Result<Module, String> {
+/// A module's declarations and the helper functions written as WGSL (the
+/// prelude): what [`module`] builds the function bodies into.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ModuleDecls {
+    pub prelude: String,
+    pub decls: Vec<crate::decl::Decl>,
+}
+
+/// Builds the module directly: the prelude parsed (helper functions written
+/// as WGSL, which name nothing else of the module), then every declaration
+/// and every lowered body built into its arenas.
+pub fn module(decls: &ModuleDecls, bodies: &[LoweredBody]) -> Result<Module, String> {
     for body in bodies {
         let mut structure = crate::emit::Structure::default();
         structure.count(&body.stmts);
@@ -60,26 +74,18 @@ pub fn module(wgsl: &str, bodies: &[LoweredBody]) -> Result<Module, String> {
             ));
         }
     }
-    let mut skeleton = wgsl.to_string();
-    for body in bodies {
-        let header = format!("fn {}(", body.name);
-        let start = skeleton
-            .find(&header)
-            .ok_or_else(|| format!("function `{}` not in the module", body.name))?;
-        let body_start = skeleton[start..]
-            .find("{\n")
-            .map(|i| start + i + 2)
-            .ok_or("a function without a body")?;
-        if !skeleton[body_start..].starts_with(&body.printed) {
-            return Err(format!(
-                "the body of `{}` is not where it was printed",
-                body.name
-            ));
-        }
-        skeleton.replace_range(body_start..body_start + body.printed.len(), "");
+    let mut module = if decls.prelude.trim().is_empty() {
+        Module::default()
+    } else {
+        naga::front::wgsl::parse_str(&decls.prelude)
+            .map_err(|e| format!("prelude: {}", e.message()))?
+    };
+    let mut declarer = declarations::Declarer::new(&mut module, &decls.decls);
+    for d in &decls.decls {
+        declarer
+            .declare(d)
+            .map_err(|e| format!("declaring `{}`: {e}", d.name()))?;
     }
-    let mut module = naga::front::wgsl::parse_str(&skeleton)
-        .map_err(|e| format!("skeleton: {}", e.message()))?;
     for body in bodies {
         build_function(&mut module, body)?;
     }
@@ -138,7 +144,7 @@ fn build_function(module: &mut Module, body: &LoweredBody) -> Result<(), String>
     } else if let Some(i) = module.entry_points.iter().position(|e| e.name == body.name) {
         Slot::Entry(i)
     } else {
-        return Err(format!("no function `{}` in the skeleton", body.name));
+        return Err(format!("no function `{}` declared", body.name));
     };
     let fun = match slot {
         Slot::Function(h) => std::mem::take(&mut module.functions[h]),
@@ -1464,41 +1470,7 @@ impl FunctionBuilder<'_> {
     /// A type as the lowering spells it: scalars, `vecN<T>`, `array<T, N>`,
     /// the module's named types.
     fn parse_type(&mut self, t: &str) -> Result<Handle<Type>, String> {
-        let t = t.trim();
-        if let Some(s) = scalar_named(t) {
-            return Ok(self.type_handle(TypeInner::Scalar(s)));
-        }
-        if let Some(rest) = t.strip_prefix("vec")
-            && let Some((n, inner)) = rest.split_once('<')
-            && let Some(inner) = inner.strip_suffix('>')
-        {
-            let size = vector_size(n.parse::<usize>().map_err(|_| format!("type `{t}`"))?)?;
-            let scalar = scalar_named(inner.trim()).ok_or_else(|| format!("type `{t}`"))?;
-            return Ok(self.type_handle(TypeInner::Vector { size, scalar }));
-        }
-        if let Some(inner) = t.strip_prefix("array<").and_then(|r| r.strip_suffix('>')) {
-            let (elem, len) = inner
-                .rsplit_once(',')
-                .ok_or_else(|| format!("type `{t}`"))?;
-            let base = self.parse_type(elem)?;
-            let len: u32 = len
-                .trim()
-                .parse()
-                .map_err(|_| format!("array length in `{t}`"))?;
-            // The builder's layouter, updated for the types added since.
-            self.layouter
-                .update(self.module.to_ctx())
-                .map_err(|e| format!("layout: {e}"))?;
-            let stride = self.layouter[base].to_stride();
-            let size = ArraySize::Constant(std::num::NonZeroU32::new(len).ok_or("empty array")?);
-            return Ok(self.type_handle(TypeInner::Array { base, size, stride }));
-        }
-        self.module
-            .types
-            .iter()
-            .find(|(_, ty)| ty.name.as_deref() == Some(t))
-            .map(|(h, _)| h)
-            .ok_or_else(|| format!("type `{t}`"))
+        declarations::parse_type(self.module, &mut self.layouter, t)
     }
 }
 
@@ -1782,11 +1754,11 @@ pub enum Comparison {
 /// when it is valid, needs what the parsed one needs and prints exactly as
 /// it does.
 pub fn built_as_text(
-    wgsl: &str,
+    decls: &ModuleDecls,
     parsed: &crate::validate::Checked,
     bodies: &[LoweredBody],
 ) -> (Comparison, Option<Module>) {
-    let built = match std::panic::catch_unwind(|| module(wgsl, bodies)) {
+    let built = match std::panic::catch_unwind(|| module(decls, bodies)) {
         Ok(Ok(m)) => m,
         Ok(Err(e)) => return (Comparison::NotBuilt(e), None),
         Err(_) => return (Comparison::NotBuilt("the builder panicked".into()), None),
@@ -1808,7 +1780,11 @@ pub fn built_as_text(
     }
 }
 
-/// How `built` compares with `parsed` as naga's WGSL backend prints them.
+/// How `built` compares with `parsed` as naga's WGSL backend prints them:
+/// the same declarations, each printed the same (the order of a module's
+/// declarations means nothing in WGSL; the builder declares the prelude's
+/// helpers first, the front end in the text's order), and the same
+/// workgroup sizes (which the backend prints as numbers, overrides lost).
 fn compare(built: &Module, parsed: &crate::validate::Checked) -> Comparison {
     let print = |m: &Module, info: &naga::valid::ModuleInfo| {
         naga::back::wgsl::write_string(m, info, naga::back::wgsl::WriterFlags::empty())
@@ -1820,14 +1796,68 @@ fn compare(built: &Module, parsed: &crate::validate::Checked) -> Comparison {
             .map_err(|e| format!("{:?}", e.into_inner()))?;
         print(built, &info)
     }) {
-        Ok(Ok(t)) => renumbered(&t),
+        Ok(Ok(t)) => declarations_of(&t),
         Ok(Err(e)) => return Comparison::Invalid(e),
         Err(_) => return Comparison::Invalid("naga panicked".into()),
     };
-    match std::panic::catch_unwind(|| print(&parsed.module, &parsed.info)) {
-        Ok(Ok(t)) if renumbered(&t) == built_text => Comparison::Same,
-        _ => Comparison::Differs,
+    let same_text = match std::panic::catch_unwind(|| print(&parsed.module, &parsed.info)) {
+        Ok(Ok(t)) => declarations_of(&t) == built_text,
+        _ => false,
+    };
+    if same_text && workgroup_sizes(built) == workgroup_sizes(&parsed.module) {
+        Comparison::Same
+    } else {
+        Comparison::Differs
     }
+}
+
+/// The module-scope declarations of naga's printed `text`, each with its
+/// temporaries renumbered, sorted.
+fn declarations_of(text: &str) -> Vec<String> {
+    let mut items: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut attributes_only = false;
+    for line in text.lines() {
+        let starts_item =
+            !line.is_empty() && !line.starts_with([' ', '}', ')']) && !attributes_only;
+        if starts_item && !current.trim().is_empty() {
+            items.push(renumbered(current.trim()));
+            current.clear();
+        }
+        // `@compute @workgroup_size(…)` on a line of its own belongs to
+        // the function below it.
+        attributes_only = line.starts_with('@') && !line.contains(" var") && !line.contains("fn ");
+        current.push_str(line);
+        current.push('\n');
+    }
+    if !current.trim().is_empty() {
+        items.push(renumbered(current.trim()));
+    }
+    items.sort();
+    items
+}
+
+/// Each entry point's workgroup size: fixed numbers, and the override
+/// expressions of the axes that have them.
+fn workgroup_sizes(m: &Module) -> Vec<String> {
+    fn expr(m: &Module, h: Handle<Expression>) -> String {
+        match &m.global_expressions[h] {
+            Expression::Override(o) => m.overrides[*o].name.clone().unwrap_or_default(),
+            Expression::Constant(c) => m.constants[*c].name.clone().unwrap_or_default(),
+            Expression::Binary { op, left, right } => {
+                format!("({} {op:?} {})", expr(m, *left), expr(m, *right))
+            }
+            other => format!("{other:?}"),
+        }
+    }
+    (m.entry_points.iter())
+        .map(|ep| {
+            let overrides = ep
+                .workgroup_size_overrides
+                .map(|axes| axes.map(|axis| axis.map(|h| expr(m, h))));
+            format!("{}: {:?} {:?}", ep.name, ep.workgroup_size, overrides)
+        })
+        .collect()
 }
 
 /// naga's names for its temporaries (`_e91`) renumbered in order of first
@@ -1906,14 +1936,71 @@ mod tests {
 
     #[test]
     fn a_body_holding_text_is_not_built() {
-        let wgsl = "@compute @workgroup_size(1)\nfn k() {\n    let x = a[b + 1];\n}\n";
         let body = LoweredBody {
             name: "k".into(),
             printed: "    let x = a[b + 1];\n".into(),
             stmts: vec![WStmt::let_("x", WExpr::ident("a[b + 1]"))],
         };
-        let err = module(wgsl, &[body]).unwrap_err();
+        let err = module(&ModuleDecls::default(), &[body]).unwrap_err();
         assert_eq!(err, "`k` holds text (8 bytes of expressions)");
+    }
+
+    #[test]
+    fn declarations_compare_in_any_order_but_workgroup_sizes_must_match() {
+        use crate::decl::{Decl, FunctionHeader, Item, Member};
+        // The prelude's struct and helper are the built module's first
+        // declarations, the text's last: the same module all the same.
+        let prelude = "struct H {\n    b: f32,\n}\nfn helper(h: H) -> f32 {\n    return h.b;\n}\n";
+        let text = format!(
+            "override BLOCK_DIM_X: u32 = 64u;\noverride BLOCKS_PER_WORKGROUP: u32 = 1u;\nstruct P {{\n    a: f32,\n}}\n{prelude}@compute @workgroup_size(BLOCK_DIM_X * BLOCKS_PER_WORKGROUP, 1, 1)\nfn k() {{\n}}\n"
+        );
+        let parsed = crate::validate::check(&text).unwrap();
+        let decls = |x: WExpr| ModuleDecls {
+            prelude: prelude.into(),
+            decls: vec![
+                Decl::override_("BLOCK_DIM_X", "u32", "64u"),
+                Decl::override_("BLOCKS_PER_WORKGROUP", "u32", "1u"),
+                Decl::new(Item::Struct {
+                    name: "P".into(),
+                    members: vec![Member {
+                        name: "a".into(),
+                        ty: "f32".into(),
+                        note: None,
+                    }],
+                }),
+                Decl::new(Item::Function(FunctionHeader {
+                    name: "k".into(),
+                    params: Vec::new(),
+                    result: None,
+                    workgroup_size: Some([x, WExpr::literal("1"), WExpr::literal("1")]),
+                })),
+            ],
+        };
+        let body = LoweredBody {
+            name: "k".into(),
+            printed: String::new(),
+            stmts: Vec::new(),
+        };
+        let blocks = WExpr::binary(
+            WExpr::name("BLOCK_DIM_X"),
+            "*",
+            WExpr::name("BLOCKS_PER_WORKGROUP"),
+        );
+        let (same, built) = built_as_text(&decls(blocks), &parsed, std::slice::from_ref(&body));
+        assert_eq!(same, Comparison::Same);
+        let built = built.unwrap();
+        assert_eq!(
+            built
+                .types
+                .iter()
+                .find_map(|(_, t)| t.name.clone())
+                .as_deref(),
+            Some("H")
+        );
+        // naga's backend prints both sizes as `64, 1, 1`: the comparison
+        // reads the override expressions themselves.
+        let (other, _) = built_as_text(&decls(WExpr::name("BLOCK_DIM_X")), &parsed, &[body]);
+        assert_eq!(other, Comparison::Differs);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 use crate::BindingKind;
 use crate::build::LoweredBody;
+use crate::decl::{Decl, FunctionHeader, Item, Param, Space, print_function};
 use crate::emit::{WStmt, print_block};
 use crate::validate::check;
 use crate::wexpr::WExpr;
@@ -65,7 +66,7 @@ pub fn clamp_counting_variant(out: &TranspileOutput) -> Result<ClampCounting, St
     let shared = sidecar
         .dynamic_shared_override
         .as_deref()
-        .map(|size| dynamic_shared_arrays(wgsl, size))
+        .map(|size| dynamic_shared_arrays(&out.decls.decls, size))
         .unwrap_or_default();
     let mut counted_arrays = storage.clone();
     counted_arrays.extend(shared.iter().map(|(name, _)| *name));
@@ -94,26 +95,72 @@ pub fn clamp_counting_variant(out: &TranspileOutput) -> Result<ClampCounting, St
     // The counter and its clamps go before the first function: a function
     // is built after those it calls (naga's arenas hold no forward
     // reference, and the builder takes the functions in text order).
-    let mut added = format!(
-        "\n// Counts the storage and dynamic shared indices the bounds clamps below caught (cudalens bench).\n@group(0) @binding({binding}) var<storage, read_write> {CLAMP_COUNTER}: atomic<u32>;\n"
-    );
+    let mut added_decls = vec![
+        Decl::var(
+            Space::Storage { write: true },
+            CLAMP_COUNTER,
+            "atomic<u32>",
+        )
+        .bound(binding)
+        .documented(
+            "Counts the storage and dynamic shared indices the bounds clamps below caught (cudalens bench).",
+        ),
+    ];
+    let mut added = String::from("\n");
+    added_decls[0].print(&mut added);
     for (name, counting) in &used {
-        let count = if *counting {
-            format!("\n        atomicAdd(&{CLAMP_COUNTER}, 1u);")
-        } else {
-            String::new()
-        };
         // A file-scope variable is a fixed-size array: its outer length;
         // the dynamic shared array: the override the runner sets.
         let length = match shared.iter().find(|(n, _)| n == name) {
-            Some((_, size)) => size.to_string(),
-            None => fixed_length(wgsl, name)
-                .map_or_else(|| format!("arrayLength(&{name})"), |n| format!("{n}u")),
+            Some((_, size)) => WExpr::name(*size),
+            None => fixed_length(&out.decls.decls, name).map_or_else(
+                || {
+                    WExpr::call(
+                        "arrayLength",
+                        vec![WExpr::unary("&", WExpr::name(name.clone()))],
+                    )
+                },
+                |n| WExpr::literal(format!("{n}u")),
+            ),
         };
-        added.push_str(&format!(
-            "\nfn {}(i: u32) -> u32 {{\n    let n = {length};\n    if (i >= n) {{{count}\n        return n - 1u;\n    }}\n    return i;\n}}\n",
-            helper_name(name, *counting)
-        ));
+        let mut caught = Vec::new();
+        if *counting {
+            caught.push(WStmt::Eval(WExpr::call(
+                "atomicAdd",
+                vec![
+                    WExpr::unary("&", WExpr::name(CLAMP_COUNTER)),
+                    WExpr::literal("1u"),
+                ],
+            )));
+        }
+        caught.push(WStmt::Return(Some(WExpr::binary(
+            WExpr::name("n"),
+            "-",
+            WExpr::literal("1u"),
+        ))));
+        let stmts = vec![
+            WStmt::let_("n", length),
+            WStmt::If {
+                cond: WExpr::binary(WExpr::name("i"), ">=", WExpr::name("n")),
+                then: caught,
+                els: Vec::new(),
+            },
+            WStmt::Return(Some(WExpr::name("i"))),
+        ];
+        let header = Decl::new(Item::Function(FunctionHeader {
+            name: helper_name(name, *counting),
+            params: vec![Param::new("i", "u32")],
+            result: Some("u32".into()),
+            workgroup_size: None,
+        }));
+        added.push('\n');
+        let (body_at, body_end) = print_function(&mut added, &header, &stmts);
+        bodies.push(LoweredBody {
+            name: helper_name(name, *counting),
+            printed: added[body_at..body_end].to_string(),
+            stmts,
+        });
+        added_decls.push(header);
     }
     let first_function = ["\nfn ", "\n@compute"]
         .iter()
@@ -121,9 +168,16 @@ pub fn clamp_counting_variant(out: &TranspileOutput) -> Result<ClampCounting, St
         .min()
         .unwrap_or(text.len());
     text.insert_str(first_function, &added);
+    let mut decls = out.decls.clone();
+    let first_function = (decls.decls.iter())
+        .position(|d| matches!(d.item, Item::Function(_)))
+        .unwrap_or(decls.decls.len());
+    decls
+        .decls
+        .splice(first_function..first_function, added_decls);
     let checked =
         check(&text).map_err(|e| format!("the clamp-counting variant does not validate: {e}"))?;
-    let (_, built) = crate::build::built_as_text(&text, &checked, &bodies);
+    let (_, built) = crate::build::built_as_text(&decls, &checked, &bodies);
     Ok(ClampCounting {
         module: ShaderModule(std::sync::Arc::new(built.unwrap_or(checked.module))),
         wgsl: text,
@@ -183,33 +237,36 @@ fn counted(e: &WExpr, arrays: &[&str], counting: bool, used: &mut Vec<(String, b
 
 /// The workgroup arrays sized by the dynamic shared memory override `size`
 /// (`var<workgroup> s_f: array<f32, DYNAMIC_SHARED_ELEMENTS>;`), with it.
-fn dynamic_shared_arrays<'a>(wgsl: &'a str, size: &'a str) -> Vec<(&'a str, &'a str)> {
-    let suffix = format!(", {size}>;");
-    wgsl.lines()
-        .filter_map(|line| {
-            let decl = line.trim().strip_prefix("var<workgroup> ")?;
-            let (name, ty) = decl.split_once(": ")?;
-            (ty.starts_with("array<") && ty.ends_with(&suffix)).then_some((name, size))
+fn dynamic_shared_arrays<'a>(decls: &'a [Decl], size: &'a str) -> Vec<(&'a str, &'a str)> {
+    let suffix = format!(", {size}>");
+    (decls.iter())
+        .filter_map(|d| match &d.item {
+            Item::Var {
+                space: Space::Workgroup,
+                name,
+                ty,
+                ..
+            } if ty.starts_with("array<") && ty.ends_with(&suffix) => Some((name.as_str(), size)),
+            _ => None,
         })
         .collect()
 }
 
 /// The outer length of the storage binding `name` when it is declared as a
 /// fixed-size array (`var<storage, read> c: array<array<f32, 4>, 3>;` → 3).
-fn fixed_length(wgsl: &str, name: &str) -> Option<u32> {
-    wgsl.lines().find_map(|line| {
-        // A byte array's declaration ends with a note on its bytes.
-        let line = line.split_once(" //").map_or(line, |(decl, _)| decl).trim();
-        if !line.starts_with("@group(") || !line.contains("var<storage") {
-            return None;
+fn fixed_length(decls: &[Decl], name: &str) -> Option<u32> {
+    decls.iter().find_map(|d| match &d.item {
+        Item::Var {
+            space: Space::Storage { .. },
+            binding: Some(_),
+            name: n,
+            ty,
+        } if n == name => {
+            let inner = ty.strip_prefix("array<")?.strip_suffix('>')?;
+            let (_, n) = inner.rsplit_once(',')?;
+            n.trim().parse().ok()
         }
-        let ty = line
-            .split_once(&format!("> {name}: "))?
-            .1
-            .strip_suffix(';')?;
-        let inner = ty.strip_prefix("array<")?.strip_suffix('>')?;
-        let (_, n) = inner.rsplit_once(',')?;
-        n.trim().parse().ok()
+        _ => None,
     })
 }
 
@@ -318,7 +375,18 @@ mod tests {
 
     #[test]
     fn fixed_size_bindings_clamp_to_their_outer_length() {
-        let wgsl = "@group(0) @binding(0) var<storage, read> a: array<f32>;\n@group(0) @binding(2) var<storage, read> c_w: array<array<f32, 4>, 3>;\n@group(0) @binding(3) var<storage, read_write> hits: array<atomic<u32>, 8>;\n@group(0) @binding(4) var<storage, read> lut: array<u32, 64>; // 256 8-bit unsigned values as C's bytes, packed into words";
+        let storage = |binding, name: &str, ty: &str| {
+            Decl::var(Space::Storage { write: false }, name, ty).bound(binding)
+        };
+        let wgsl = [
+            storage(0, "a", "array<f32>"),
+            storage(2, "c_w", "array<array<f32, 4>, 3>"),
+            storage(3, "hits", "array<atomic<u32>, 8>"),
+            storage(4, "lut", "array<u32, 64>")
+                .noted("256 8-bit unsigned values as C's bytes, packed into words"),
+            Decl::var(Space::Workgroup, "w", "array<f32, 16>"),
+        ];
+        let wgsl = wgsl.as_slice();
         assert_eq!(fixed_length(wgsl, "a"), None);
         assert_eq!(fixed_length(wgsl, "c_w"), Some(3));
         assert_eq!(fixed_length(wgsl, "hits"), Some(8));

@@ -10,6 +10,7 @@ use cudalens_syntax::ir::{ExprKind, Stmt, StmtKind, Type as CType, UnOp};
 
 use crate::TranspileOptions;
 use crate::analysis::Analysis;
+use crate::decl::{Decl, Item, Member};
 use crate::diag::TranspileDiagnostic;
 use crate::emit::WStmt;
 use crate::names::{NameSupply, wgsl_ident};
@@ -464,8 +465,9 @@ pub struct Specialization {
 pub struct DeviceGlobal {
     pub name: String,
     pub sym: Sym,
-    /// `var<storage, ...> NAME: TYPE;` without the `@group/@binding`.
-    pub decl: String,
+    /// `var<storage, ...> NAME: TYPE;`, bound when the kernel's bindings
+    /// are numbered.
+    pub decl: Decl,
     pub binding: crate::bindings::SidecarBinding,
 }
 
@@ -480,7 +482,7 @@ impl DeviceGlobal {
         name: &str,
         wgsl: String,
         sym: Sym,
-        decl: String,
+        decl: Decl,
         element: String,
         length: Option<u64>,
         initial: Option<Vec<f64>>,
@@ -542,7 +544,7 @@ pub struct Module<'m> {
     /// other blocks.
     pub barriers: bool,
     /// `var<workgroup>` declarations, in order.
-    pub workgroup_vars: Vec<String>,
+    pub workgroup_vars: Vec<Decl>,
     /// Kernel pointer parameters the kernel compares with `NULL`, and the
     /// `bool` override that says the host passed `NULL` (`expr.rs`).
     pub null_overrides: BTreeMap<String, String>,
@@ -555,8 +557,9 @@ pub struct Module<'m> {
     pub dynamic_shared_array: Option<Sym>,
     /// Helper functions by name, with their text.
     pub helpers: BTreeSet<(&'static str, &'static str)>,
-    /// Emitted device functions, callees first.
-    pub functions: Vec<String>,
+    /// Emitted device functions, callees first: each header's declaration
+    /// and the function's text.
+    pub functions: Vec<(Decl, String)>,
     pub specializations: HashMap<String, Specialization>,
     /// The symbols of the member operators the file defines (`<` of
     /// `Pair::operator<`), found once per kernel: an operand they take by
@@ -589,9 +592,9 @@ pub struct Module<'m> {
     pub failed_globals: HashSet<String>,
     /// Initialised, read-only file-scope structs as WGSL `const`s: the C
     /// name, its symbol and the declaration (`globals.rs`).
-    pub module_consts: Vec<(String, Sym, String)>,
+    pub module_consts: Vec<(String, Sym, Decl)>,
     /// WGSL declarations of the CUDA structs in use, by WGSL name.
-    pub structs: std::collections::BTreeMap<String, String>,
+    pub structs: std::collections::BTreeMap<String, Decl>,
     /// The header whose function is being lowered (`None`: the file
     /// compiled): where the spans of the diagnostics made now point.
     pub current_file: Option<std::path::PathBuf>,
@@ -1214,45 +1217,47 @@ impl<'a, 'm> FnLower<'a, 'm> {
             } else {
                 "not C's layout: held only in function and workgroup memory"
             };
-        let mut decl = format!("// CUDA `struct {name}` ({layout})\nstruct {wgsl} {{\n");
         let def = self.m.model.types.structs.get(name);
         let runs = def
             .and_then(|d| crate::types::byte_runs(d, &self.m.model.types).ok())
             .unwrap_or_default();
+        let mut members = Vec::new();
         for (f, t) in &fields {
-            if let Some(r) = runs.runs.iter().position(|r| r.field == *f) {
-                let members: Vec<String> = (runs.members.iter())
+            let note = if let Some(r) = runs.runs.iter().position(|r| r.field == *f) {
+                let packed: Vec<String> = (runs.members.iter())
                     .filter(|(_, m)| m.run == r)
                     .map(|(n, m)| format!("`{n}` ({})", m.packed.describe()))
                     .collect();
-                decl.push_str(&format!(
-                    "    {}: {}, // bytes {}..: {}\n",
-                    wgsl_ident(f),
-                    t.wgsl(),
+                Some(format!(
+                    "bytes {}..: {}",
                     runs.runs[r].start,
-                    members.join(", ")
-                ));
-                continue;
-            }
-            let pointer = def
-                .and_then(|d| d.fields.iter().find(|m| &m.name == f))
-                .filter(|m| crate::types::pointer_member(m, &self.m.model.types));
-            match pointer {
-                Some(m) => decl.push_str(&format!(
-                    "    {}: {}, // `{}`: a pointer's bits, never followed\n",
-                    wgsl_ident(f),
-                    t.wgsl(),
-                    m.ty.display()
-                )),
-                None => decl.push_str(&format!("    {}: {},\n", wgsl_ident(f), t.wgsl())),
-            }
+                    packed.join(", ")
+                ))
+            } else {
+                def.and_then(|d| d.fields.iter().find(|m| &m.name == f))
+                    .filter(|m| crate::types::pointer_member(m, &self.m.model.types))
+                    .map(|m| format!("`{}`: a pointer's bits, never followed", m.ty.display()))
+            };
+            members.push(Member {
+                name: wgsl_ident(f),
+                ty: t.wgsl(),
+                note,
+            });
         }
         if fields.is_empty() {
             // A stateless functor (`struct Max { op() }`): C gives it one
             // byte, WGSL no struct without a member.
-            decl.push_str("    empty_: u32, // C's empty struct: nothing to hold\n");
+            members.push(Member {
+                name: "empty_".into(),
+                ty: "u32".into(),
+                note: Some("C's empty struct: nothing to hold".into()),
+            });
         }
-        decl.push_str("}\n");
+        let decl = Decl::new(Item::Struct {
+            name: wgsl.clone(),
+            members,
+        })
+        .documented(&format!("CUDA `struct {name}` ({layout})"));
         self.m.structs.insert(wgsl, decl);
         for (_, t) in fields {
             self.note_type(&t);

@@ -19,6 +19,7 @@ use cudalens_syntax::FileModel;
 use cudalens_syntax::ir::{BinOp, Expr, ExprKind, StmtKind, Type as CType};
 
 use crate::context::{BlockReducer, FnLower, Val};
+use crate::decl::{Decl, Space};
 use crate::emit::WStmt;
 use crate::instantiate::split_top_level;
 use crate::types::{Scalar, Ty};
@@ -357,11 +358,16 @@ impl FnLower<'_, '_> {
             Some(a) => a.clone(),
             None => {
                 let a = self.m.module_name(&format!("{storage}_reduce"));
-                self.m.workgroup_vars.push(format!(
-                    "var<workgroup> {a}: array<{}, {}>; // `{alias}::TempStorage {storage}`: one value per thread",
-                    ty.wgsl(),
-                    reducer.threads
-                ));
+                self.m.workgroup_vars.push(
+                    Decl::var(
+                        Space::Workgroup,
+                        a.clone(),
+                        format!("array<{}, {}>", ty.wgsl(), reducer.threads),
+                    )
+                    .noted(format!(
+                        "`{alias}::TempStorage {storage}`: one value per thread"
+                    )),
+                );
                 self.block_reduce
                     .arrays
                     .insert(storage.to_string(), a.clone());

@@ -13,7 +13,8 @@ use cudalens_syntax::types::normalize_base;
 use crate::context::{
     AtomicRepr, FnLower, MAX_CALL_DEPTH, Place, PtrVal, Specialization, Sym, Val,
 };
-use crate::emit::{WStmt, print_block};
+use crate::decl::{Decl, FunctionHeader, Item, Param};
+use crate::emit::WStmt;
 use crate::names::wgsl_ident;
 use crate::types::{ArrayLen, Konst, Scalar, Ty};
 use crate::wexpr::WExpr;
@@ -1755,7 +1756,10 @@ impl<'m> FnLower<'_, 'm> {
                             format!("pointer parameter `{}` is moved, but it holds the address of a local variable: only `*{}` can be used", p.name, p.name),
                         );
                     }
-                    params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
+                    params.push(Param::new(
+                        name.clone(),
+                        format!("ptr<function, {}>", ty.wgsl()),
+                    ));
                     sub.declare(
                         &p.name,
                         Sym::Pointer {
@@ -1777,7 +1781,10 @@ impl<'m> FnLower<'_, 'm> {
                     if let Some(k) = sub.narrow_param(p) {
                         // The caller's narrow local: stores narrow here too.
                         let ty = k.value_type();
-                        params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
+                        params.push(Param::new(
+                            name.clone(),
+                            format!("ptr<function, {}>", ty.wgsl()),
+                        ));
                         sub.declare(
                             &p.name,
                             Sym::Array {
@@ -1790,7 +1797,10 @@ impl<'m> FnLower<'_, 'm> {
                         );
                     } else {
                         let ty = sub.map_type(&p.ty, p.name_span);
-                        params.push(format!("{name}: ptr<function, {}>", ty.wgsl()));
+                        params.push(Param::new(
+                            name.clone(),
+                            format!("ptr<function, {}>", ty.wgsl()),
+                        ));
                         sub.declare(
                             &p.name,
                             Sym::Value {
@@ -1804,7 +1814,7 @@ impl<'m> FnLower<'_, 'm> {
                 Arg::RefElement(ptr) => {
                     // The element `base[offset]`, read and written in place.
                     let at = sub.fresh(&format!("{name}_at"));
-                    params.push(format!("{at}: i32"));
+                    params.push(Param::new(at.clone(), "i32"));
                     sub.declare(
                         &p.name,
                         Sym::Array {
@@ -1822,7 +1832,7 @@ impl<'m> FnLower<'_, 'm> {
                     };
                     let ty = k.value_type();
                     let entry = format!("{name}_in");
-                    params.push(format!("{entry}: {}", ty.wgsl()));
+                    params.push(Param::new(entry.clone(), ty.wgsl()));
                     let load = sub.narrow(Val::atom(entry, ty.clone()), k, p.name_span);
                     let decl = WStmt::decl("var", name.clone(), Some(ty.wgsl()), Some(load.expr));
                     prologue.push(decl.noted(k.describe()));
@@ -1853,7 +1863,7 @@ impl<'m> FnLower<'_, 'm> {
                     } else {
                         param_name
                     };
-                    params.push(format!("{param_name}: {}", ty.wgsl()));
+                    params.push(Param::new(param_name.clone(), ty.wgsl()));
                     if assigned || holds_arrays {
                         prologue.push(WStmt::decl(
                             "var",
@@ -1897,12 +1907,15 @@ impl<'m> FnLower<'_, 'm> {
                     }
                     if let Some(array) = array {
                         let arg = sub.fresh(&format!("{name}_array"));
-                        params.push(format!("{arg}: ptr<function, {}>", array.wgsl()));
+                        params.push(Param::new(
+                            arg.clone(),
+                            format!("ptr<function, {}>", array.wgsl()),
+                        ));
                         view.base = WExpr::deref(arg.clone());
                         if row {
                             // The row `(*b_array)[b_row]` of the array passed.
                             let index = sub.fresh(&format!("{name}_row"));
-                            params.push(format!("{index}: i32"));
+                            params.push(Param::new(index.clone(), "i32"));
                             let whole = std::mem::replace(
                                 &mut view.base,
                                 WExpr::index(WExpr::deref(arg.clone()), WExpr::name(index.clone())),
@@ -1927,7 +1940,7 @@ impl<'m> FnLower<'_, 'm> {
                     }
                     let offset_var = match &ptr.offset {
                         Some(o) => {
-                            params.push(format!("{param_name}: {}", o.ty.wgsl()));
+                            params.push(Param::new(param_name.clone(), o.ty.wgsl()));
                             if assigned {
                                 prologue.push(WStmt::decl(
                                     "var",
@@ -1974,27 +1987,22 @@ impl<'m> FnLower<'_, 'm> {
             };
             stmts.push(WStmt::Return(Some(zero)));
         }
-        let mut text = String::new();
-        let ret_text = if ret == Ty::Void || ret == Ty::Error {
-            String::new()
-        } else {
-            format!(" -> {}", ret.wgsl())
-        };
-        text.push_str(&format!("// __device__ {}\n", f.name));
-        text.push_str(&format!(
-            "fn {wgsl_name}({}){ret_text} {{\n",
-            params.join(", ")
-        ));
+        let header = Decl::new(Item::Function(FunctionHeader {
+            name: wgsl_name.to_string(),
+            params,
+            result: (ret != Ty::Void && ret != Ty::Error).then(|| ret.wgsl()),
+            workgroup_size: None,
+        }))
+        .documented(&format!("__device__ {}", f.name));
         self.m.structure.count(&stmts);
-        let body_at = text.len();
-        print_block(&mut text, &stmts, 1);
+        let mut text = String::new();
+        let (body_at, body_end) = crate::decl::print_function(&mut text, &header, &stmts);
         self.m.bodies.push(crate::build::LoweredBody {
             name: wgsl_name.to_string(),
-            printed: text[body_at..].to_string(),
+            printed: text[body_at..body_end].to_string(),
             stmts,
         });
-        text.push_str("}\n");
-        self.m.functions.push(text);
+        self.m.functions.push((header, text));
         Specialization {
             wgsl_name: wgsl_name.to_string(),
             ret,

@@ -17,6 +17,7 @@
 use cudalens_syntax::ir::{Expr, ExprKind, StmtKind, UnOp, VarDecl};
 
 use crate::context::{AtomicRepr, DeviceGlobal, FnLower, Sym};
+use crate::decl::{Decl, Item, Space};
 use crate::stmt::storage_type;
 use crate::types::{Konst, Scalar, Ty, flat_len};
 
@@ -238,16 +239,16 @@ impl FnLower<'_, '_> {
         }
         let wgsl = self.m.module_name(name);
         self.names.reserve(&wgsl);
-        let access = if written { "read_write" } else { "read" };
-        let mut decl = format!(
-            "var<storage, {access}> {wgsl}: {};",
-            storage_type(&ty, atomic)
+        let mut decl = Decl::var(
+            Space::Storage { write: written },
+            wgsl.clone(),
+            storage_type(&ty, atomic),
         );
         if let Some(k) = narrow {
-            decl.push_str(&format!(" // {} values, one to an i32", k.describe()));
+            decl = decl.noted(format!("{} values, one to an i32", k.describe()));
         }
         if byte_bool {
-            decl.push_str(" // C `bool`: its byte is the word's low byte");
+            decl = decl.noted("C `bool`: its byte is the word's low byte");
         }
         // A scalar is a value-typed `Array` symbol, as a `__shared__` scalar:
         // read where named, assignable, and atomic when used so.
@@ -293,10 +294,15 @@ impl FnLower<'_, '_> {
         };
         let wgsl = self.m.module_name(name);
         self.names.reserve(&wgsl);
-        let decl = format!(
-            "var<storage, read> {wgsl}: array<u32, {words}>; // {elements} {} values as C's bytes, packed into words",
+        let decl = Decl::var(
+            Space::Storage { write: false },
+            wgsl.clone(),
+            format!("array<u32, {words}>"),
+        )
+        .noted(format!(
+            "{elements} {} values as C's bytes, packed into words",
             k.describe()
-        );
+        ));
         let sym = Sym::Array {
             wgsl: wgsl.clone(),
             ty,
@@ -363,12 +369,14 @@ impl FnLower<'_, '_> {
         }
         let wgsl = self.m.module_name(name);
         self.names.reserve(&wgsl);
-        let decl = format!(
-            "// CUDA `{}` (initialised, never written): a constant.\nconst {wgsl}: {} = {};",
-            name,
-            ty.wgsl(),
-            value.text()
-        );
+        let decl = Decl::new(Item::Const {
+            name: wgsl.clone(),
+            ty: ty.wgsl(),
+            init: value.expr.clone(),
+        })
+        .documented(&format!(
+            "CUDA `{name}` (initialised, never written): a constant."
+        ));
         let sym = Sym::Value {
             wgsl,
             ty: ty.clone(),

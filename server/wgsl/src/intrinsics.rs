@@ -1017,7 +1017,11 @@ impl<'m> FnLower<'_, 'm> {
                 }
                 let p = self.convert(p, &Ty::BOOL, args[0].span);
                 let p = self.materialize(p, "pred", out);
-                let decl = "var<workgroup> cuda_sync_reduction: atomic<u32>;".to_string();
+                let decl = crate::decl::Decl::var(
+                    crate::decl::Space::Workgroup,
+                    "cuda_sync_reduction",
+                    "atomic<u32>",
+                );
                 if !self.m.workgroup_vars.contains(&decl) {
                     self.m.workgroup_vars.push(decl);
                 }

@@ -24,6 +24,7 @@ mod context;
 mod conversions;
 mod cub;
 mod cucomplex;
+pub mod decl;
 pub mod diag;
 mod early_exit;
 pub mod element_layout;
@@ -164,6 +165,8 @@ pub struct TranspileOutput {
     /// The lowered function bodies `wgsl` prints, for passes over them
     /// ([`clamp_counting_variant`]).
     pub(crate) bodies: Vec<build::LoweredBody>,
+    /// The module's declarations `wgsl` prints, for the same passes.
+    pub(crate) decls: build::ModuleDecls,
 }
 
 /// A validated `naga::Module`, shared (a module is cloned only where a

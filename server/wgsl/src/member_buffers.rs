@@ -157,11 +157,14 @@ impl FnLower<'_, '_> {
             .m
             .module_name(&format!("{}_{}", mp.param, mp.member.replace('.', "_")));
         self.names.reserve(&wgsl);
-        let access = if written { "read_write" } else { "read" };
         let atomic = packed.map(AtomicRepr::Packed);
         let stored = storage_type(&elem, atomic);
-        let decl =
-            format!("var<storage, {access}> {wgsl}: array<{stored}>; // what `{key}` points at");
+        let decl = crate::decl::Decl::var(
+            crate::decl::Space::Storage { write: written },
+            wgsl.clone(),
+            format!("array<{stored}>"),
+        )
+        .noted(format!("what `{key}` points at"));
         let view = PtrVal::module_array(wgsl.clone(), elem.clone(), atomic, written);
         let mut global = DeviceGlobal::storage(
             &key,

@@ -1902,9 +1902,11 @@ impl FnLower<'_, '_> {
         };
         let wgsl = self.m.module_name(&d.name);
         let stored = storage_type(&ty, atomic);
-        self.m
-            .workgroup_vars
-            .push(format!("var<workgroup> {wgsl}: {};", stored));
+        self.m.workgroup_vars.push(crate::decl::Decl::var(
+            crate::decl::Space::Workgroup,
+            wgsl.clone(),
+            stored,
+        ));
         let sym = Sym::Array {
             wgsl,
             ty,

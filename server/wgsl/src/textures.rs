@@ -36,6 +36,7 @@ use cudalens_syntax::model::{FileModel, Function};
 
 use crate::bindings::{BindingKind, SidecarBinding};
 use crate::context::{FnLower, Sym, Val};
+use crate::decl::{Decl, Space};
 use crate::emit::WStmt;
 use crate::types::{Scalar, TexDim, Ty, is_texture_object, map_value_type};
 use crate::wexpr::WExpr;
@@ -44,9 +45,9 @@ use crate::wexpr::WExpr;
 pub enum TextureBinding {
     /// Read with `tex1Dfetch`: bind this `const T*` parameter as a buffer.
     Buffer(cudalens_syntax::model::Param),
-    /// The texture and sampler declarations and bindings (none after an
-    /// error).
-    Bound(Vec<(String, SidecarBinding)>),
+    /// The declarations (the normalized-coordinates override, the texture,
+    /// the sampler) and the bindings of those bound (none after an error).
+    Bound(Vec<(Decl, Option<SidecarBinding>)>),
 }
 
 /// How a kernel reads one texture object.
@@ -329,28 +330,27 @@ impl FnLower<'_, '_> {
                         dim,
                     },
                 );
-                let texture_decl = format!(
-                    "// Texture object `{}` (CUDA `{}<{elem}>`): coordinates are unnormalized unless the\n// host's descriptor sets normalizedCoords (then set {normalized}).{}\noverride {normalized}: bool = false;\n@group(0) @binding({binding}) var {wgsl}: {};",
-                    p.name,
-                    match dim {
-                        TexDim::D1 => "tex1D",
-                        TexDim::D2 => "tex2D",
-                        TexDim::D3 => "tex3D",
-                        TexDim::D2Array => "tex2DLayered",
-                        TexDim::Cube => "texCubemap",
-                    },
-                    if dim == TexDim::D1 {
-                        "\n// A 1-D CUDA array: bind it as a 2-D texture of height 1."
-                    } else {
-                        ""
-                    },
-                    dim.wgsl()
-                );
-                let sampler_decl = format!(
-                    "@group(0) @binding({}) var {sampler}: sampler; // filtering and addressing of `{}`",
-                    binding + 1,
-                    p.name
-                );
+                let texture_decl = Decl::override_(normalized.clone(), "bool", "false")
+                    .documented(&format!(
+                        "Texture object `{}` (CUDA `{}<{elem}>`): coordinates are unnormalized unless the\nhost's descriptor sets normalizedCoords (then set {normalized}).{}",
+                        p.name,
+                        match dim {
+                            TexDim::D1 => "tex1D",
+                            TexDim::D2 => "tex2D",
+                            TexDim::D3 => "tex3D",
+                            TexDim::D2Array => "tex2DLayered",
+                            TexDim::Cube => "texCubemap",
+                        },
+                        if dim == TexDim::D1 {
+                            "\nA 1-D CUDA array: bind it as a 2-D texture of height 1."
+                        } else {
+                            ""
+                        },
+                    ));
+                let texture_var = Decl::var(Space::Handle, wgsl.clone(), dim.wgsl()).bound(binding);
+                let sampler_decl = Decl::var(Space::Handle, sampler.clone(), "sampler")
+                    .bound(binding + 1)
+                    .noted(format!("filtering and addressing of `{}`", p.name));
                 let texture = SidecarBinding {
                     group: 0,
                     binding,
@@ -373,8 +373,9 @@ impl FnLower<'_, '_> {
                     ..texture.clone()
                 };
                 TextureBinding::Bound(vec![
-                    (texture_decl, texture),
-                    (sampler_decl, sampler_binding),
+                    (texture_decl, None),
+                    (texture_var, Some(texture)),
+                    (sampler_decl, Some(sampler_binding)),
                 ])
             }
         }
@@ -447,9 +448,8 @@ impl FnLower<'_, '_> {
         let wgsl = self.m.module_name(name);
         self.names.reserve(&wgsl);
         let ty = Ty::RuntimeArray(Box::new(elem.clone()));
-        let decl = format!(
-            "var<storage, read> {wgsl}: {}; // texture reference `{name}`, read with tex1Dfetch: its linear memory",
-            ty.wgsl()
+        let decl = Decl::var(Space::Storage { write: false }, wgsl.clone(), ty.wgsl()).noted(
+            format!("texture reference `{name}`, read with tex1Dfetch: its linear memory"),
         );
         let sym = Sym::Array {
             wgsl: wgsl.clone(),

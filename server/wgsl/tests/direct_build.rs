@@ -327,3 +327,48 @@ fn the_counting_variant_of_a_packed_byte_table() {
     let variant = cudalens_wgsl::clamp_counting_variant(&out).unwrap();
     assert!(variant.wgsl.contains("let n = 256u;"), "{}", variant.wgsl);
 }
+
+#[test]
+fn every_kind_of_declaration_is_built() {
+    // Since stop 47 the declarations are built too (`decl.rs`,
+    // `build/declarations.rs`), not parsed: a struct holding a struct whose
+    // name sorts after it (declared first, as the front end orders by use;
+    // HeCBench black-scholes' `blackScholesMertStruct` had failed), an
+    // initialised `__constant__` struct (a WGSL `const`), a `__device__`
+    // array (a binding), an `extern __shared__` array (sized by an
+    // override), a `__shared__` tile, a NULL-compared pointer (a `bool`
+    // override), the builtins' private variables and a helper function
+    // written as WGSL (the prelude).
+    let src = r#"
+struct Yield { float rate; int days; };
+struct Alpha { Yield y; float s; };
+struct pixel { int r; int g; };
+__constant__ pixel BORDER = {1, 2};
+__device__ float table[4] = {1.0f, 2.0f, 3.0f, 4.0f};
+__global__ void k(const Alpha* a, float* out, const float* maybe, int n) {
+    extern __shared__ float dyn[];
+    __shared__ float tile[64];
+    int i = blockIdx.x * blockDim.x + threadIdx.x;
+    tile[threadIdx.x % 64] = a[i % n].y.rate * a[i % n].s;
+    dyn[threadIdx.x] = table[i % 4] + (float)BORDER.g;
+    __syncthreads();
+    float extra = maybe == NULL ? 0.0f : maybe[i];
+    if (i < n) out[i] = roundf(tile[threadIdx.x % 64] + dyn[threadIdx.x]) + extra;
+}
+"#;
+    let out = compile(src, "k", &options()).unwrap_or_else(|d| panic!("{d:#?}"));
+    for declared in [
+        "struct Alpha {",
+        "struct Yield {",
+        "const BORDER: pixel = pixel(1, 2);",
+        "var<storage, read> table: array<f32, 4>;",
+        "var<workgroup> dyn: array<f32, DYNAMIC_SHARED_ELEMENTS>;",
+        "var<workgroup> tile: array<f32, 64>;",
+        ": bool = false;",
+        "var<private> thread_idx: vec3<u32>;",
+        "fn cuda_roundf(",
+    ] {
+        assert!(out.wgsl.contains(declared), "{declared}:\n{}", out.wgsl);
+    }
+    assert_built_same(src, "k");
+}
