@@ -38,6 +38,28 @@ pub struct Sidecar {
     /// them (`["float", "256"]`); empty for a kernel that is no template.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub instantiation: Vec<String>,
+    /// Where the WGSL's lines come from in the CUDA source, in order: the
+    /// lines a lowered statement printed (a line the lowering added, the
+    /// entry point's prologue say, is in none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub source_map: Vec<SourceMapEntry>,
+}
+
+/// A place in the CUDA source: a file (`None`: the file transpiled; else a
+/// header it includes, as the model names it) and a 1-based line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceLine {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    pub line: u32,
+}
+
+/// WGSL lines `wgsl_lines[0]..=wgsl_lines[1]` (1-based) come from `source`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceMapEntry {
+    pub wgsl_lines: [u32; 2],
+    #[serde(flatten)]
+    pub source: SourceLine,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -383,7 +383,7 @@ impl FunctionBuilder<'_> {
 
     fn stmt(&mut self, s: &WStmt) -> Result<(), String> {
         match s {
-            WStmt::Comment(_) => Ok(()),
+            WStmt::Comment(_) | WStmt::Origin(_) => Ok(()),
             WStmt::Noted(s, _) => self.stmt(s),
             WStmt::Decl {
                 keyword,

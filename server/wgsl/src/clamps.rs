@@ -92,9 +92,9 @@ pub fn clamp_counting_variant(out: &TranspileOutput) -> Result<ClampCounting, St
             stmts,
         });
     }
-    // The counter and its clamps go before the first function: a function
-    // is built after those it calls (naga's arenas hold no forward
-    // reference, and the builder takes the functions in text order).
+    // The counter and its clamps go before the first lowered function: a
+    // function is built after those it calls (naga's arenas hold no
+    // forward reference, and the builder takes the functions in order).
     let mut added_decls = vec![
         Decl::var(
             Space::Storage { write: true },
@@ -154,24 +154,27 @@ pub fn clamp_counting_variant(out: &TranspileOutput) -> Result<ClampCounting, St
             workgroup_size: None,
         }));
         added.push('\n');
-        let (body_at, body_end) = print_function(&mut added, &header, &stmts);
+        let (body, _) = print_function(&mut added, &header, &stmts);
         bodies.push(LoweredBody {
             name: helper_name(name, *counting),
-            printed: added[body_at..body_end].to_string(),
+            printed: added[body].to_string(),
             stmts,
         });
         added_decls.push(header);
     }
-    let first_function = ["\nfn ", "\n@compute"]
-        .iter()
-        .filter_map(|start| text.find(start))
-        .min()
-        .unwrap_or(text.len());
-    text.insert_str(first_function, &added);
+    // After the helpers written as WGSL (the prelude, which the builder
+    // declares first), before the lowered functions: the same order in
+    // the text and the built module, so naga names their locals alike.
     let mut decls = out.decls.clone();
     let first_function = (decls.decls.iter())
         .position(|d| matches!(d.item, Item::Function(_)))
         .unwrap_or(decls.decls.len());
+    let at = decls.decls.get(first_function).and_then(|header| {
+        let mut printed = String::from("\n");
+        header.print(&mut printed);
+        text.find(&printed)
+    });
+    text.insert_str(at.unwrap_or(text.len()), &added);
     decls
         .decls
         .splice(first_function..first_function, added_decls);

@@ -557,9 +557,8 @@ pub struct Module<'m> {
     pub dynamic_shared_array: Option<Sym>,
     /// Helper functions by name, with their text.
     pub helpers: BTreeSet<(&'static str, &'static str)>,
-    /// Emitted device functions, callees first: each header's declaration
-    /// and the function's text.
-    pub functions: Vec<(Decl, String)>,
+    /// Emitted device functions, callees first.
+    pub functions: Vec<crate::decl::PrintedFunction>,
     pub specializations: HashMap<String, Specialization>,
     /// The symbols of the member operators the file defines (`<` of
     /// `Pair::operator<`), found once per kernel: an operand they take by
@@ -595,6 +594,9 @@ pub struct Module<'m> {
     pub module_consts: Vec<(String, Sym, Decl)>,
     /// WGSL declarations of the CUDA structs in use, by WGSL name.
     pub structs: std::collections::BTreeMap<String, Decl>,
+    /// Each source file's newline offsets (`None`: the file compiled),
+    /// made when a statement's line is first asked for (the source map).
+    pub newlines: HashMap<Option<std::path::PathBuf>, Vec<usize>>,
     /// The header whose function is being lowered (`None`: the file
     /// compiled): where the spans of the diagnostics made now point.
     pub current_file: Option<std::path::PathBuf>,

@@ -8,6 +8,7 @@
 //! lowering's [`crate::types::Ty`] prints them so, and the builder reads
 //! that small grammar back (`build::TypeParser`).
 
+use crate::bindings::{SourceLine, SourceMapEntry};
 use crate::emit::WStmt;
 use crate::wexpr::WExpr;
 
@@ -275,6 +276,8 @@ pub struct Assembly {
     pub text: String,
     pub decls: Vec<Decl>,
     pub prelude: String,
+    /// The functions' origins, at bytes of `text`.
+    pub origins: Vec<(usize, Option<SourceLine>)>,
 }
 
 impl Assembly {
@@ -297,22 +300,76 @@ impl Assembly {
         self.prelude.push('\n');
     }
 
-    /// A function: its header's declaration and its printed text.
-    pub fn function(&mut self, header: Decl, printed: &str) {
-        self.text.push_str(printed);
-        self.decls.push(header);
+    /// A function: its header's declaration, its text and origins.
+    pub fn function(&mut self, f: PrintedFunction) {
+        let at = self.text.len();
+        self.origins
+            .extend(f.origins.into_iter().map(|(o, source)| (at + o, source)));
+        self.text.push_str(&f.text);
+        self.decls.push(f.header);
     }
 }
 
-/// A function's declaration and its body's statements, printed together;
-/// where the body's text starts and ends.
-pub fn print_function(out: &mut String, header: &Decl, stmts: &[WStmt]) -> (usize, usize) {
+/// A function printed: its header's declaration, its text, and the
+/// source lines its statements come from (at bytes of the text; `None`
+/// where its body ends).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrintedFunction {
+    pub header: Decl,
+    pub text: String,
+    pub origins: Vec<(usize, Option<SourceLine>)>,
+}
+
+/// A function's declaration and its body's statements, printed together:
+/// where the body's text starts and ends in `out`, and the origins met
+/// (at bytes of `out`), the body's end last.
+pub fn print_function(
+    out: &mut String,
+    header: &Decl,
+    stmts: &[WStmt],
+) -> (std::ops::Range<usize>, Vec<(usize, Option<SourceLine>)>) {
     header.print(out);
     let body_at = out.len();
-    crate::emit::print_block(out, stmts, 1);
+    let mut origins: Vec<(usize, Option<SourceLine>)> =
+        (crate::emit::print_block_mapped(out, stmts, 1).into_iter())
+            .map(|(at, source)| (at, Some(source)))
+            .collect();
     let body_end = out.len();
+    origins.push((body_end, None));
     out.push_str("}\n");
-    (body_at, body_end)
+    (body_at..body_end, origins)
+}
+
+/// `origins` (at bytes of `text`; `None` where a function's body ends) as
+/// the sidecar's source map: each place's WGSL lines, up to the next
+/// place or the body's end; consecutive lines of one place merged.
+pub fn source_map(text: &str, origins: &[(usize, Option<SourceLine>)]) -> Vec<SourceMapEntry> {
+    let mut map: Vec<SourceMapEntry> = Vec::new();
+    let (mut line, mut counted) = (1u32, 0usize);
+    let mut open: Option<(u32, SourceLine)> = None;
+    for (at, source) in origins {
+        line += text.as_bytes()[counted..*at]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u32;
+        counted = *at;
+        if let Some((first, place)) = open.take() {
+            // A statement that printed nothing ends where it starts.
+            if line > first {
+                match map.last_mut() {
+                    Some(last) if last.source == place && last.wgsl_lines[1] + 1 == first => {
+                        last.wgsl_lines[1] = line - 1
+                    }
+                    _ => map.push(SourceMapEntry {
+                        wgsl_lines: [first, line - 1],
+                        source: place,
+                    }),
+                }
+            }
+        }
+        open = source.clone().map(|s| (line, s));
+    }
+    map
 }
 
 #[cfg(test)]

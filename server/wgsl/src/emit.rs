@@ -1,6 +1,7 @@
 //! The statement tree the lowering produces and its pretty-printer: one
 //! statement per line, four-space indentation, braces on the header line.
 
+use crate::bindings::SourceLine;
 use crate::wexpr::WExpr;
 
 /// A WGSL statement. Its expressions are trees ([`WExpr`]).
@@ -64,6 +65,10 @@ pub enum WStmt {
         selector: WExpr,
         arms: Vec<(String, Vec<WStmt>)>,
     },
+    /// Where the statements after it come from in the CUDA source: prints
+    /// and builds nothing; the printer records it for the sidecar's source
+    /// map.
+    Origin(SourceLine),
 }
 
 /// Which braced block a [`WStmt::Block`] is.
@@ -103,10 +108,13 @@ impl WStmt {
             | WStmt::Switch { .. }
             | WStmt::For { .. }
             | WStmt::While { .. }
-            | WStmt::Comment(_) => {
+            | WStmt::Comment(_)
+            | WStmt::Origin(_) => {
                 return None;
             }
-            _ => print_stmt(&mut text, self, 0),
+            _ => {
+                print_block(&mut text, std::slice::from_ref(self), 0);
+            }
         }
         Some(text.trim_end().trim_end_matches(';').to_string())
     }
@@ -150,7 +158,7 @@ impl WStmt {
                 target: f(target),
                 op,
             },
-            WStmt::Break | WStmt::Continue | WStmt::Comment(_) => self.clone(),
+            WStmt::Break | WStmt::Continue | WStmt::Comment(_) | WStmt::Origin(_) => self.clone(),
             WStmt::For {
                 init,
                 cond,
@@ -236,7 +244,7 @@ impl Structure {
     /// Adds the statements of `stmts` and everything they contain.
     pub fn count(&mut self, stmts: &[WStmt]) {
         for s in stmts {
-            if matches!(s, WStmt::Comment(_)) {
+            if matches!(s, WStmt::Comment(_) | WStmt::Origin(_)) {
                 continue;
             }
             if let WStmt::Noted(inner, _) = s {
@@ -250,7 +258,7 @@ impl Structure {
                 self.expression_text_bytes += text;
             };
             match s {
-                WStmt::Comment(_) | WStmt::Noted(..) => {} // counted above
+                WStmt::Comment(_) | WStmt::Noted(..) | WStmt::Origin(_) => {} // skipped above
                 WStmt::Eval(e)
                 | WStmt::Phony(e)
                 | WStmt::BreakIf(e)
@@ -306,8 +314,37 @@ impl Structure {
 
 /// Appends `stmts` at `depth` levels of indentation.
 pub fn print_block(out: &mut String, stmts: &[WStmt], depth: usize) {
-    for s in stmts {
-        print_stmt(out, s, depth);
+    print_block_mapped(out, stmts, depth);
+}
+
+/// Appends `stmts` as [`print_block`] does; returns the [`WStmt::Origin`]s
+/// met, each at the byte of `out` where the code it describes starts.
+pub fn print_block_mapped(
+    out: &mut String,
+    stmts: &[WStmt],
+    depth: usize,
+) -> Vec<(usize, SourceLine)> {
+    let mut p = Printer {
+        out,
+        origins: Vec::new(),
+    };
+    p.block(stmts, depth);
+    p.origins
+}
+
+struct Printer<'a> {
+    out: &'a mut String,
+    origins: Vec<(usize, SourceLine)>,
+}
+
+impl Printer<'_> {
+    fn block(&mut self, stmts: &[WStmt], depth: usize) {
+        for s in stmts {
+            match s {
+                WStmt::Origin(at) => self.origins.push((self.out.len(), at.clone())),
+                s => print_stmt(self, s, depth),
+            }
+        }
     }
 }
 
@@ -317,51 +354,17 @@ fn indent(out: &mut String, depth: usize) {
     }
 }
 
-fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
+fn print_stmt(p: &mut Printer, s: &WStmt, depth: usize) {
     match s {
         WStmt::Noted(inner, note) => {
-            print_stmt(out, inner, depth);
-            if out.ends_with('\n') {
-                out.pop();
+            print_stmt(p, inner, depth);
+            if p.out.ends_with('\n') {
+                p.out.pop();
             }
-            out.push_str(&format!(" // {note}\n"));
+            p.out.push_str(&format!(" // {note}\n"));
         }
-        WStmt::Decl {
-            keyword,
-            name,
-            ty,
-            init,
-        } => {
-            indent(out, depth);
-            out.push_str(&format!("{keyword} {name}"));
-            if let Some(ty) = ty {
-                out.push_str(&format!(": {ty}"));
-            }
-            if let Some(init) = init {
-                out.push_str(&format!(" = {init}"));
-            }
-            out.push_str(";\n");
-        }
-        WStmt::Assign { target, op, value } => {
-            indent(out, depth);
-            out.push_str(&format!("{target} {op} {value};\n"));
-        }
-        WStmt::Eval(e) => {
-            indent(out, depth);
-            out.push_str(&format!("{e};\n"));
-        }
-        WStmt::Phony(e) => {
-            indent(out, depth);
-            out.push_str(&format!("_ = {e};\n"));
-        }
-        WStmt::BreakIf(cond) => {
-            indent(out, depth);
-            out.push_str(&format!("break if {cond};\n"));
-        }
-        WStmt::Increment { target, op } => {
-            indent(out, depth);
-            out.push_str(&format!("{target}{op};\n"));
-        }
+        WStmt::Origin(at) => p.origins.push((p.out.len(), at.clone())),
+        WStmt::Block(kind, body) => print_braced(p, kind.keyword(), body, depth),
         WStmt::For {
             init,
             cond,
@@ -375,90 +378,137 @@ fn print_stmt(out: &mut String, s: &WStmt, depth: usize) {
             };
             let cond = cond.as_ref().map(WExpr::to_string).unwrap_or_default();
             let header = format!("for ({}; {cond}; {})", piece(init), piece(step));
-            print_braced(out, &header, body, depth);
+            print_braced(p, &header, body, depth);
         }
         WStmt::While { cond, body } => {
             let header = format!("while {}", paren(&cond.to_string()));
-            print_braced(out, &header, body, depth);
+            print_braced(p, &header, body, depth);
+        }
+        WStmt::If { cond, then, els } => {
+            indent(p.out, depth);
+            p.out
+                .push_str(&format!("if {} {{\n", paren(&cond.to_string())));
+            p.block(then, depth + 1);
+            let mut els = els.as_slice();
+            // `else if` chains stay flat (the inner `if`'s origin, if it
+            // has one, at its `else if` line).
+            loop {
+                let origins = els
+                    .iter()
+                    .take_while(|s| matches!(s, WStmt::Origin(_)))
+                    .count();
+                let [
+                    WStmt::If {
+                        cond,
+                        then,
+                        els: next,
+                    },
+                ] = &els[origins..]
+                else {
+                    break;
+                };
+                indent(p.out, depth);
+                p.block(&els[..origins], depth);
+                p.out
+                    .push_str(&format!("}} else if {} {{\n", paren(&cond.to_string())));
+                p.block(then, depth + 1);
+                els = next.as_slice();
+            }
+            if !els.is_empty() {
+                indent(p.out, depth);
+                p.out.push_str("} else {\n");
+                p.block(els, depth + 1);
+            }
+            indent(p.out, depth);
+            p.out.push_str("}\n");
+        }
+        WStmt::Switch { selector, arms } => {
+            indent(p.out, depth);
+            p.out
+                .push_str(&format!("switch {} {{\n", paren(&selector.to_string())));
+            for (labels, body) in arms {
+                indent(p.out, depth + 1);
+                p.out.push_str(&format!("{labels}: {{\n"));
+                p.block(body, depth + 2);
+                indent(p.out, depth + 1);
+                p.out.push_str("}\n");
+            }
+            indent(p.out, depth);
+            p.out.push_str("}\n");
+        }
+        WStmt::Decl {
+            keyword,
+            name,
+            ty,
+            init,
+        } => {
+            indent(p.out, depth);
+            p.out.push_str(&format!("{keyword} {name}"));
+            if let Some(ty) = ty {
+                p.out.push_str(&format!(": {ty}"));
+            }
+            if let Some(init) = init {
+                p.out.push_str(&format!(" = {init}"));
+            }
+            p.out.push_str(";\n");
+        }
+        WStmt::Assign { target, op, value } => {
+            indent(p.out, depth);
+            p.out.push_str(&format!("{target} {op} {value};\n"));
+        }
+        WStmt::Eval(e) => {
+            indent(p.out, depth);
+            p.out.push_str(&format!("{e};\n"));
+        }
+        WStmt::Phony(e) => {
+            indent(p.out, depth);
+            p.out.push_str(&format!("_ = {e};\n"));
+        }
+        WStmt::BreakIf(cond) => {
+            indent(p.out, depth);
+            p.out.push_str(&format!("break if {cond};\n"));
+        }
+        WStmt::Increment { target, op } => {
+            indent(p.out, depth);
+            p.out.push_str(&format!("{target}{op};\n"));
         }
         WStmt::Break => {
-            indent(out, depth);
-            out.push_str("break;\n");
+            indent(p.out, depth);
+            p.out.push_str("break;\n");
         }
         WStmt::Continue => {
-            indent(out, depth);
-            out.push_str("continue;\n");
+            indent(p.out, depth);
+            p.out.push_str("continue;\n");
         }
         WStmt::Return(value) => {
-            indent(out, depth);
+            indent(p.out, depth);
             match value {
-                Some(v) => out.push_str(&format!("return {v};\n")),
-                None => out.push_str("return;\n"),
+                Some(v) => p.out.push_str(&format!("return {v};\n")),
+                None => p.out.push_str("return;\n"),
             }
         }
         WStmt::Comment(text) => {
             for line in text.lines() {
-                indent(out, depth);
-                out.push_str("// ");
-                out.push_str(line);
-                out.push('\n');
+                indent(p.out, depth);
+                p.out.push_str("// ");
+                p.out.push_str(line);
+                p.out.push('\n');
             }
-        }
-        WStmt::Block(kind, body) => print_braced(out, kind.keyword(), body, depth),
-        WStmt::If { cond, then, els } => {
-            indent(out, depth);
-            out.push_str(&format!("if {} {{\n", paren(&cond.to_string())));
-            print_block(out, then, depth + 1);
-            let mut els = els.as_slice();
-            // `else if` chains stay flat.
-            while let [
-                WStmt::If {
-                    cond,
-                    then,
-                    els: next,
-                },
-            ] = els
-            {
-                indent(out, depth);
-                out.push_str(&format!("}} else if {} {{\n", paren(&cond.to_string())));
-                print_block(out, then, depth + 1);
-                els = next.as_slice();
-            }
-            if !els.is_empty() {
-                indent(out, depth);
-                out.push_str("} else {\n");
-                print_block(out, els, depth + 1);
-            }
-            indent(out, depth);
-            out.push_str("}\n");
-        }
-        WStmt::Switch { selector, arms } => {
-            indent(out, depth);
-            out.push_str(&format!("switch {} {{\n", paren(&selector.to_string())));
-            for (labels, body) in arms {
-                indent(out, depth + 1);
-                out.push_str(&format!("{labels}: {{\n"));
-                print_block(out, body, depth + 2);
-                indent(out, depth + 1);
-                out.push_str("}\n");
-            }
-            indent(out, depth);
-            out.push_str("}\n");
         }
     }
 }
 
 /// `header { body }` (a bare block when `header` is empty).
-fn print_braced(out: &mut String, header: &str, body: &[WStmt], depth: usize) {
-    indent(out, depth);
+fn print_braced(p: &mut Printer, header: &str, body: &[WStmt], depth: usize) {
+    indent(p.out, depth);
     if !header.is_empty() {
-        out.push_str(header);
-        out.push(' ');
+        p.out.push_str(header);
+        p.out.push(' ');
     }
-    out.push_str("{\n");
-    print_block(out, body, depth + 1);
-    indent(out, depth);
-    out.push_str("}\n");
+    p.out.push_str("{\n");
+    p.block(body, depth + 1);
+    indent(p.out, depth);
+    p.out.push_str("}\n");
 }
 
 /// `(cond)`, without doubling parentheses the expression already has.

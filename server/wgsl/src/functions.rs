@@ -1996,13 +1996,17 @@ impl<'m> FnLower<'_, 'm> {
         .documented(&format!("__device__ {}", f.name));
         self.m.structure.count(&stmts);
         let mut text = String::new();
-        let (body_at, body_end) = crate::decl::print_function(&mut text, &header, &stmts);
+        let (body, origins) = crate::decl::print_function(&mut text, &header, &stmts);
         self.m.bodies.push(crate::build::LoweredBody {
             name: wgsl_name.to_string(),
-            printed: text[body_at..body_end].to_string(),
+            printed: text[body].to_string(),
             stmts,
         });
-        self.m.functions.push((header, text));
+        self.m.functions.push(crate::decl::PrintedFunction {
+            header,
+            text,
+            origins,
+        });
         Specialization {
             wgsl_name: wgsl_name.to_string(),
             ret,

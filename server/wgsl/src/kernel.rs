@@ -188,6 +188,7 @@ fn compile_once(
         failed_globals: HashSet::new(),
         structs: Default::default(),
         // A kernel of a header (`--included`) reports in that header.
+        newlines: HashMap::new(),
         current_file: f.file.clone(),
     };
     m.analysis.pin_kernel(f);
@@ -585,9 +586,9 @@ fn compile_once(
     for (_, helper) in &m.helpers {
         out.helper(helper);
     }
-    for (header, text) in std::mem::take(&mut m.functions) {
+    for f in std::mem::take(&mut m.functions) {
         out.text("\n");
-        out.function(header, &text);
+        out.function(f);
     }
     let blocks_x = if mergeable {
         WExpr::binary(
@@ -649,18 +650,24 @@ fn compile_once(
     m.structure.count(&stmts);
     out.text("\n");
     let mut function = String::new();
-    let (body_at, body_end) = crate::decl::print_function(&mut function, &entry, &stmts);
+    let (body, origins) = crate::decl::print_function(&mut function, &entry, &stmts);
     m.bodies.push(crate::build::LoweredBody {
         name: entry_name.clone(),
-        printed: function[body_at..body_end].to_string(),
+        printed: function[body].to_string(),
         stmts,
     });
-    out.function(entry, &function);
+    out.function(crate::decl::PrintedFunction {
+        header: entry,
+        text: function,
+        origins,
+    });
     let crate::decl::Assembly {
         text,
         decls,
         prelude,
+        origins,
     } = out;
+    let source_map = crate::decl::source_map(&text, &origins);
     let decls = crate::build::ModuleDecls { prelude, decls };
 
     let checked = match crate::validate::check(&text) {
@@ -745,6 +752,7 @@ fn compile_once(
         features: needs.feature_names(),
         bindings: sidecar_bindings,
         instantiation,
+        source_map,
     };
     // The module the runner compiles: the one built directly from the
     // trees, when it is exactly the module of the text the user reads;

@@ -25,12 +25,41 @@ impl FnLower<'_, '_> {
             StmtKind::Block(items) => {
                 self.push_scope();
                 for item in items {
-                    self.stmt(item, out);
+                    self.stmt_at_origin(item, out);
                 }
                 self.pop_scope();
             }
-            _ => self.stmt(s, out),
+            _ => self.stmt_at_origin(s, out),
         }
+    }
+
+    /// Lowers `s` after a [`WStmt::Origin`] naming its source line (for
+    /// the sidecar's source map), dropped if `s` lowers to nothing.
+    fn stmt_at_origin(&mut self, s: &Stmt, out: &mut Vec<WStmt>) {
+        let Some(origin) = self.source_line(s.span) else {
+            return self.stmt(s, out);
+        };
+        let mark = out.len();
+        out.push(WStmt::Origin(origin));
+        self.stmt(s, out);
+        if out.len() == mark + 1 {
+            out.pop();
+        }
+    }
+
+    /// The file (a header's path; `None`: the file transpiled) and line of
+    /// `span` in the function being lowered.
+    fn source_line(&mut self, span: Span) -> Option<crate::bindings::SourceLine> {
+        let path = self.m.model.function(&self.function)?.file.clone();
+        let text = self.m.texts.text_of(path.as_deref())?;
+        let newlines = (self.m.newlines)
+            .entry(path.clone())
+            .or_insert_with(|| newline_offsets(text));
+        let line = 1 + newlines.partition_point(|&at| at < span.start) as u32;
+        Some(crate::bindings::SourceLine {
+            file: path.map(|p| p.display().to_string()),
+            line,
+        })
     }
 
     pub fn stmt(&mut self, s: &Stmt, out: &mut Vec<WStmt>) {
@@ -2289,4 +2318,12 @@ pub(crate) fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Ty
             ..Default::default()
         },
     ))
+}
+
+/// The byte offsets of `text`'s newlines.
+fn newline_offsets(text: &str) -> Vec<usize> {
+    (text.bytes().enumerate())
+        .filter(|&(_, b)| b == b'\n')
+        .map(|(i, _)| i)
+        .collect()
 }

@@ -53,7 +53,9 @@ fn saxpy_sidecar_is_the_documented_schema() {
     {"group":0,"binding":1,"name":"y","kind":"storage_read_write","element":"f32","param_index":2},
     {"group":0,"binding":2,"name":"params","kind":"uniform","size":32,"fields":[
        {"name":"n","type":"i32","offset":0,"param_index":0},{"name":"a","type":"f32","offset":4,"param_index":3},
-       {"name":"__grid_dim","type":"vec3<u32>","offset":16,"param_index":null}]}]}"#,
+       {"name":"__grid_dim","type":"vec3<u32>","offset":16,"param_index":null}]}],
+  "source_map": [
+    {"wgsl_lines":[58,58],"line":3},{"wgsl_lines":[59,59],"line":4},{"wgsl_lines":[60,61],"line":5}]}"#,
     )
     .unwrap();
     assert_eq!(json, expected);
