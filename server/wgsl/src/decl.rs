@@ -83,7 +83,7 @@ pub struct FunctionHeader {
 /// A function parameter; an entry point's carry a builtin.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Param {
-    pub builtin: Option<naga::BuiltIn>,
+    pub builtin: Option<EntryBuiltin>,
     pub name: String,
     pub ty: String,
 }
@@ -99,24 +99,43 @@ impl Param {
 
     fn print(&self, out: &mut String) {
         if let Some(b) = self.builtin {
-            out.push_str(&format!("@builtin({}) ", builtin_name(b)));
+            out.push_str(&format!("@builtin({}) ", b.wgsl()));
         }
         out.push_str(&format!("{}: {}", self.name, self.ty));
     }
 }
 
-/// The builtins an entry point of ours takes, as WGSL spells them.
-pub fn builtin_name(b: naga::BuiltIn) -> &'static str {
-    use naga::BuiltIn as B;
-    match b {
-        B::LocalInvocationId => "local_invocation_id",
-        B::WorkGroupId => "workgroup_id",
-        B::NumWorkGroups => "num_workgroups",
-        B::SubgroupSize => "subgroup_size",
-        B::SubgroupInvocationId => "subgroup_invocation_id",
-        B::GlobalInvocationId => "global_invocation_id",
-        B::LocalInvocationIndex => "local_invocation_index",
-        _ => "unsupported_builtin",
+/// The builtins a generated entry point takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EntryBuiltin {
+    LocalInvocationId,
+    WorkgroupId,
+    NumWorkgroups,
+    SubgroupSize,
+    SubgroupInvocationId,
+}
+
+impl EntryBuiltin {
+    /// As WGSL spells it.
+    pub fn wgsl(self) -> &'static str {
+        match self {
+            EntryBuiltin::LocalInvocationId => "local_invocation_id",
+            EntryBuiltin::WorkgroupId => "workgroup_id",
+            EntryBuiltin::NumWorkgroups => "num_workgroups",
+            EntryBuiltin::SubgroupSize => "subgroup_size",
+            EntryBuiltin::SubgroupInvocationId => "subgroup_invocation_id",
+        }
+    }
+
+    /// As naga's IR names it.
+    pub fn naga(self) -> naga::BuiltIn {
+        match self {
+            EntryBuiltin::LocalInvocationId => naga::BuiltIn::LocalInvocationId,
+            EntryBuiltin::WorkgroupId => naga::BuiltIn::WorkGroupId,
+            EntryBuiltin::NumWorkgroups => naga::BuiltIn::NumWorkGroups,
+            EntryBuiltin::SubgroupSize => naga::BuiltIn::SubgroupSize,
+            EntryBuiltin::SubgroupInvocationId => naga::BuiltIn::SubgroupInvocationId,
+        }
     }
 }
 
@@ -282,7 +301,7 @@ pub struct Assembly {
 
 impl Assembly {
     /// Text that declares nothing: comments, blank lines, `enable`.
-    pub fn text(&mut self, text: &str) {
+    pub fn write(&mut self, text: &str) {
         self.text.push_str(text);
     }
 
@@ -430,7 +449,7 @@ mod tests {
         let entry = Decl::new(Item::Function(FunctionHeader {
             name: "k".into(),
             params: vec![Param {
-                builtin: Some(naga::BuiltIn::LocalInvocationId),
+                builtin: Some(EntryBuiltin::LocalInvocationId),
                 name: "local_id".into(),
                 ty: "vec3<u32>".into(),
             }],

@@ -152,7 +152,7 @@ impl<'m> Declarer<'m> {
             function.arguments.push(FunctionArgument {
                 name: Some(p.name.clone()),
                 ty,
-                binding: p.builtin.map(Binding::BuiltIn),
+                binding: p.builtin.map(|b| Binding::BuiltIn(b.naga())),
             });
         }
         if let Some(r) = &header.result {
