@@ -430,6 +430,25 @@ mod tests {
     }
 
     #[test]
+    fn origins_become_line_ranges() {
+        let at = |line: u32| SourceLine { file: None, line };
+        // Four printed lines: two of C line 3 (an `if` and its body's
+        // first line), one of line 5, a closing brace, the body's end.
+        let text = "a\nb\nc\n}\n";
+        let origins = vec![
+            (0, Some(at(3))),
+            (2, Some(at(3))),
+            (4, Some(at(4))), // printed nothing: ends where it starts
+            (4, Some(at(5))),
+            (8, None),
+        ];
+        let map = source_map(text, &origins);
+        let ranges: Vec<([u32; 2], u32)> =
+            map.iter().map(|e| (e.wgsl_lines, e.source.line)).collect();
+        assert_eq!(ranges, vec![([1, 2], 3), ([3, 4], 5)]);
+    }
+
+    #[test]
     fn function_headers() {
         let device = Decl::new(Item::Function(FunctionHeader {
             name: "f".into(),
