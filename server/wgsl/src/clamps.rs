@@ -153,14 +153,11 @@ pub fn clamp_counting_variant(out: &TranspileOutput) -> Result<ClampCounting, St
             result: Some("u32".into()),
             workgroup_size: None,
         }));
+        let (function, body) = print_function(header, stmts);
         added.push('\n');
-        let (body, _) = print_function(&mut added, &header, &stmts);
-        bodies.push(LoweredBody {
-            name: helper_name(name, *counting),
-            printed: added[body].to_string(),
-            stmts,
-        });
-        added_decls.push(header);
+        added.push_str(&function.text);
+        bodies.push(body);
+        added_decls.push(function.header);
     }
     // After the helpers written as WGSL (the prelude, which the builder
     // declares first), before the lowered functions: the same order in

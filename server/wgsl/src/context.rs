@@ -594,9 +594,9 @@ pub struct Module<'m> {
     pub module_consts: Vec<(String, Sym, Decl)>,
     /// WGSL declarations of the CUDA structs in use, by WGSL name.
     pub structs: std::collections::BTreeMap<String, Decl>,
-    /// Each source file's newline offsets (`None`: the file compiled),
-    /// made when a statement's line is first asked for (the source map).
-    pub newlines: HashMap<Option<std::path::PathBuf>, Vec<usize>>,
+    /// Each source file's lines (`None`: the file compiled), indexed when
+    /// a statement's line is first asked for (the source map).
+    pub line_tables: HashMap<Option<std::path::PathBuf>, cudalens_syntax::line_table::LineTable>,
     /// The header whose function is being lowered (`None`: the file
     /// compiled): where the spans of the diagnostics made now point.
     pub current_file: Option<std::path::PathBuf>,

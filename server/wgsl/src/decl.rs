@@ -9,6 +9,7 @@
 //! that small grammar back (`build::TypeParser`).
 
 use crate::bindings::{SourceLine, SourceMapEntry};
+use crate::build::LoweredBody;
 use crate::emit::WStmt;
 use crate::wexpr::WExpr;
 
@@ -340,23 +341,30 @@ pub struct PrintedFunction {
 }
 
 /// A function's declaration and its body's statements, printed together:
-/// where the body's text starts and ends in `out`, and the origins met
-/// (at bytes of `out`), the body's end last.
-pub fn print_function(
-    out: &mut String,
-    header: &Decl,
-    stmts: &[WStmt],
-) -> (std::ops::Range<usize>, Vec<(usize, Option<SourceLine>)>) {
-    header.print(out);
-    let body_at = out.len();
+/// the function as the module's text holds it (its origins at bytes of
+/// that text, the body's end last), and its body for the builder.
+pub fn print_function(header: Decl, stmts: Vec<WStmt>) -> (PrintedFunction, LoweredBody) {
+    let mut text = String::new();
+    header.print(&mut text);
+    let body_at = text.len();
     let mut origins: Vec<(usize, Option<SourceLine>)> =
-        (crate::emit::print_block_mapped(out, stmts, 1).into_iter())
+        (crate::emit::print_block_mapped(&mut text, &stmts, 1).into_iter())
             .map(|(at, source)| (at, Some(source)))
             .collect();
-    let body_end = out.len();
+    let body_end = text.len();
     origins.push((body_end, None));
-    out.push_str("}\n");
-    (body_at..body_end, origins)
+    let body = LoweredBody {
+        name: header.name().to_string(),
+        printed: text[body_at..body_end].to_string(),
+        stmts,
+    };
+    text.push_str("}\n");
+    let function = PrintedFunction {
+        header,
+        text,
+        origins,
+    };
+    (function, body)
 }
 
 /// `origins` (at bytes of `text`; `None` where a function's body ends) as
@@ -459,10 +467,13 @@ mod tests {
             result: Some("f32".into()),
             workgroup_size: None,
         }));
-        let mut out = String::new();
-        print_function(&mut out, &device, &[WStmt::Return(Some(WExpr::name("a")))]);
+        let (printed, body) = print_function(device, vec![WStmt::Return(Some(WExpr::name("a")))]);
         assert_eq!(
-            out,
+            (body.name.as_str(), body.printed.as_str()),
+            ("f", "    return a;\n")
+        );
+        assert_eq!(
+            printed.text,
             "fn f(a: i32, p: ptr<function, f32>) -> f32 {\n    return a;\n}\n"
         );
         let entry = Decl::new(Item::Function(FunctionHeader {

@@ -340,10 +340,7 @@ struct Printer<'a> {
 impl Printer<'_> {
     fn block(&mut self, stmts: &[WStmt], depth: usize) {
         for s in stmts {
-            match s {
-                WStmt::Origin(at) => self.origins.push((self.out.len(), at.clone())),
-                s => print_stmt(self, s, depth),
-            }
+            print_stmt(self, s, depth);
         }
     }
 }

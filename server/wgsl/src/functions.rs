@@ -1995,18 +1995,9 @@ impl<'m> FnLower<'_, 'm> {
         }))
         .documented(&format!("__device__ {}", f.name));
         self.m.structure.count(&stmts);
-        let mut text = String::new();
-        let (body, origins) = crate::decl::print_function(&mut text, &header, &stmts);
-        self.m.bodies.push(crate::build::LoweredBody {
-            name: wgsl_name.to_string(),
-            printed: text[body].to_string(),
-            stmts,
-        });
-        self.m.functions.push(crate::decl::PrintedFunction {
-            header,
-            text,
-            origins,
-        });
+        let (function, body) = crate::decl::print_function(header, stmts);
+        self.m.bodies.push(body);
+        self.m.functions.push(function);
         Specialization {
             wgsl_name: wgsl_name.to_string(),
             ret,

@@ -188,7 +188,7 @@ fn compile_once(
         failed_globals: HashSet::new(),
         structs: Default::default(),
         // A kernel of a header (`--included`) reports in that header.
-        newlines: HashMap::new(),
+        line_tables: HashMap::new(),
         current_file: f.file.clone(),
     };
     m.analysis.pin_kernel(f);
@@ -649,18 +649,9 @@ fn compile_once(
     stmts.extend(body);
     m.structure.count(&stmts);
     out.write("\n");
-    let mut function = String::new();
-    let (body, origins) = crate::decl::print_function(&mut function, &entry, &stmts);
-    m.bodies.push(crate::build::LoweredBody {
-        name: entry_name.clone(),
-        printed: function[body].to_string(),
-        stmts,
-    });
-    out.function(crate::decl::PrintedFunction {
-        header: entry,
-        text: function,
-        origins,
-    });
+    let (function, body) = crate::decl::print_function(entry, stmts);
+    m.bodies.push(body);
+    out.function(function);
     let crate::decl::Assembly {
         text,
         decls,

@@ -52,10 +52,10 @@ impl FnLower<'_, '_> {
     fn source_line(&mut self, span: Span) -> Option<crate::bindings::SourceLine> {
         let path = self.m.model.function(&self.function)?.file.clone();
         let text = self.m.texts.text_of(path.as_deref())?;
-        let newlines = (self.m.newlines)
+        let lines = (self.m.line_tables)
             .entry(path.clone())
-            .or_insert_with(|| newline_offsets(text));
-        let line = 1 + newlines.partition_point(|&at| at < span.start) as u32;
+            .or_insert_with(|| cudalens_syntax::line_table::LineTable::new(text.into()));
+        let line = 1 + lines.line_of(span.start) as u32;
         Some(crate::bindings::SourceLine {
             file: path.map(|p| p.display().to_string()),
             line,
@@ -2318,12 +2318,4 @@ pub(crate) fn local_alias(text: &str) -> Option<(String, cudalens_syntax::ir::Ty
             ..Default::default()
         },
     ))
-}
-
-/// The byte offsets of `text`'s newlines.
-fn newline_offsets(text: &str) -> Vec<usize> {
-    (text.bytes().enumerate())
-        .filter(|&(_, b)| b == b'\n')
-        .map(|(i, _)| i)
-        .collect()
 }
