@@ -43,14 +43,7 @@ use crate::wexpr::WExpr;
 
 mod declarations;
 
-/// A lowered function body: the function's WGSL name, its printed body
-/// (as it appears in the module text) and its statement tree.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LoweredBody {
-    pub name: String,
-    pub printed: String,
-    pub stmts: Vec<WStmt>,
-}
+pub use crate::decl::LoweredBody;
 
 /// A module's declarations and the helper functions written as WGSL (the
 /// prelude): what [`module`] builds the function bodies into.

@@ -9,7 +9,6 @@
 //! that small grammar back (`build::TypeParser`).
 
 use crate::bindings::{SourceLine, SourceMapEntry};
-use crate::build::LoweredBody;
 use crate::emit::WStmt;
 use crate::wexpr::WExpr;
 
@@ -338,6 +337,16 @@ pub struct PrintedFunction {
     pub header: Decl,
     pub text: String,
     pub origins: Vec<(usize, Option<SourceLine>)>,
+}
+
+/// A lowered function body: the function's WGSL name, its printed body
+/// (as it appears in the module text) and its statement tree, which the
+/// builder builds (`build.rs`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoweredBody {
+    pub name: String,
+    pub printed: String,
+    pub stmts: Vec<WStmt>,
 }
 
 /// A function's declaration and its body's statements, printed together:
